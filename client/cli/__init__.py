@@ -1,0 +1,1 @@
+"""The ``murmur`` command line: one typer program, one module per command group."""

@@ -1,0 +1,3 @@
+from murmur.client.cli.main import main
+
+main()

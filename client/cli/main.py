@@ -1,0 +1,52 @@
+"""The ``murmur`` program: global options, command registration, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from murmur.client.cli import identity, signing
+from murmur.client.cli.common import Globals, exit_code_for
+
+from murmur.errors import MurmurError
+
+app = typer.Typer(
+    name="murmur",
+    help="murmur: a terminal-first federated microblog. Your identity is a key; every message is signed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option("--home", envvar="MURMUR_HOME", help="Directory holding keys and client config.")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", envvar="MURMUR_PROFILE", help="Which identity/server to use.")
+    ] = None,
+) -> None:
+    ctx.obj = Globals(home=home, profile=profile)
+
+
+app.command()(identity.init)
+app.command()(identity.whoami)
+app.command()(signing.sign)
+app.command()(signing.verify)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the program; an expected failure is one line on stderr and a documented exit code."""
+    try:
+        app(args=argv, prog_name="murmur")
+    except MurmurError as error:
+        print(f"murmur: {error.message}", file=sys.stderr)
+        sys.exit(exit_code_for(error))
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,86 @@
+"""RFC 8785 JSON Canonicalization Scheme, restricted to the values murmur signs.
+
+murmur signs canonical bytes, never whatever serialisation a library happened to produce. The restriction:
+numbers must be integers in the I-JSON safe range (|n| <= 2**53 - 1); floats are refused, because their
+ECMAScript formatting is a source of cross-implementation bugs and the protocol never needs them.
+
+What RFC 8785 asks, and how it is met here:
+- object members sorted by the UTF-16 code units of their names (not by code points: they differ for
+  characters above U+FFFF against U+E000..U+FFFF);
+- strings as UTF-8 with only ``"``, ``\\`` and U+0000..U+001F escaped, using ``\\b \\f \\n \\r \\t`` where
+  they exist and lowercase ``\\u00xx`` otherwise; everything else (U+007F, U+2028, non-BMP) literal;
+- no whitespace; ``true``/``false``/``null`` literal; integers in plain decimal.
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+from murmur.errors import Refused
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# CPython's non-ASCII string encoder escapes exactly the set RFC 8785 escapes, with the same spellings:
+# `"`, `\`, the five short forms, and `\u00xx` (lowercase) for the other C0 controls.
+_encode_string = encode_basestring
+
+
+def _utf16_key(name: str) -> bytes:
+    return name.encode("utf-16-be", "surrogatepass")
+
+
+def _check_string(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Refused("lone_surrogate", "A string holds a lone UTF-16 surrogate, which is not valid Unicode.") from exc
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise Refused("out_of_range", f"The integer {value} is outside the safe range ±(2^53-1).")
+        out.append(str(value))
+    elif isinstance(value, float):
+        raise Refused("not_integer", "Numbers must be integers; fractions and exponents are not allowed.")
+    elif isinstance(value, str):
+        _check_string(value)
+        out.append(_encode_string(value))
+    elif isinstance(value, dict):
+        names = list(value)
+        for name in names:
+            if not isinstance(name, str):
+                raise Refused("wrong_type", "Object member names must be strings.")
+            _check_string(name)
+        names.sort(key=_utf16_key)
+        out.append("{")
+        for i, name in enumerate(names):
+            if i:
+                out.append(",")
+            out.append(_encode_string(name))
+            out.append(":")
+            _write(value[name], out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise Refused("wrong_type", f"A value of type {type(value).__name__} cannot be part of a message.")
+
+
+def canonicalize(value: Any) -> bytes:
+    """Return the RFC 8785 canonical UTF-8 bytes of ``value`` (integers only; floats are refused)."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out).encode("utf-8")

@@ -1,0 +1,163 @@
+"""The signed message: envelope fields, kinds, tags, drafts and signing.
+
+A signed message is a JSON object with exactly these members::
+
+    v           protocol version, the integer 1
+    kind        "profile" | "post" | "reaction" | "boost" | "delete" | "follow" | "unfollow"
+    author      the author's Ed25519 public key, 64 lowercase hex digits
+    created_at  integer milliseconds since the Unix epoch, UTC
+    body        an object whose members depend on the kind
+    tags        an array of [name, value] pairs (see TAG_NAMES)
+    id          SHA-256 of the canonical bytes, 64 lowercase hex digits
+    sig         Ed25519 signature of the canonical bytes, 128 lowercase hex digits
+
+The canonical bytes are the RFC 8785 form of the object without ``id`` and ``sig``. docs/protocol.md is the
+normative text; validation lives in ``murmur.validate``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from murmur.errors import Refused
+from murmur.jcs import canonicalize
+from murmur.keys import Identity
+
+VERSION = 1
+KINDS = ("profile", "post", "reaction", "boost", "delete", "follow", "unfollow")
+VISIBILITIES = ("public", "local")
+ENVELOPE_FIELDS = ("v", "kind", "author", "created_at", "body", "tags")
+SIGNED_FIELDS = (*ENVELOPE_FIELDS, "id", "sig")
+
+# Tag names and what their value is: a message id, a public key, or a hashtag name.
+TAG_NAMES = {
+    "reply": "id",  # the post this one answers
+    "root": "id",  # the first post of the thread
+    "target": "id",  # what a reaction, boost or delete is about
+    "mention": "key",  # a person named in a post
+    "subject": "key",  # whom a follow or unfollow is about
+    "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
+}
+
+HASHTAG_IN_TEXT = re.compile(r"(?<![\w#])#([A-Za-z0-9_]{1,64})(?![A-Za-z0-9_])")
+MENTION_IN_TEXT = re.compile(r"(?<![\w@])@([0-9a-f]{64})(?![0-9a-f])")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message that passed validation. ``raw`` is the canonical JSON of the whole signed message."""
+
+    id: str
+    sig: str
+    kind: str
+    author: str
+    created_at: int
+    body: dict[str, Any]
+    tags: tuple[tuple[str, str], ...]
+    raw: bytes
+    v: int = VERSION
+
+    def tag(self, name: str) -> str | None:
+        for tag_name, value in self.tags:
+            if tag_name == name:
+                return value
+        return None
+
+    def tag_values(self, name: str) -> list[str]:
+        return [value for tag_name, value in self.tags if tag_name == name]
+
+    @property
+    def visibility(self) -> str:
+        """Where the message may travel. Only posts can be local; everything else is public."""
+        return str(self.body.get("visibility", "public"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "v": self.v,
+            "kind": self.kind,
+            "author": self.author,
+            "created_at": self.created_at,
+            "body": self.body,
+            "tags": [list(t) for t in self.tags],
+            "id": self.id,
+            "sig": self.sig,
+        }
+
+
+def envelope_of(message: dict[str, Any]) -> dict[str, Any]:
+    """The part of a message that is hashed and signed."""
+    return {name: message[name] for name in ENVELOPE_FIELDS if name in message}
+
+
+def canonical_bytes(envelope: dict[str, Any]) -> bytes:
+    return canonicalize(envelope_of(envelope))
+
+
+def message_id(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def tags_from_text(text: str) -> list[list[str]]:
+    """Hashtag and mention tags a client adds for what a person typed (``#topic``, ``@<key>``)."""
+    tags: list[list[str]] = []
+    seen: set[tuple[str, str]] = set()
+    for name, pattern in (("hashtag", HASHTAG_IN_TEXT), ("mention", MENTION_IN_TEXT)):
+        for match in pattern.finditer(text):
+            pair = (name, match.group(1).lower())
+            if pair not in seen:
+                seen.add(pair)
+                tags.append(list(pair))
+    return tags
+
+
+def complete_draft(draft: dict[str, Any], author: str, *, created_at: int | None = None) -> dict[str, Any]:
+    """Fill every envelope field a draft leaves out with its default.
+
+    ``{"kind": "post", "body": {"text": "hello"}}`` is a complete draft: the version, author, time and
+    visibility are filled in, and without explicit ``tags`` a post is tagged with the hashtags and key
+    mentions in its text.
+    """
+    if not isinstance(draft, dict):
+        raise Refused("not_object", 'A draft must be a JSON object such as {"kind": "post", "body": {...}}.')
+    kind = draft.get("kind", "post")
+    body = dict(draft.get("body") or {})
+    if kind == "post":
+        body.setdefault("visibility", "public")
+    tags = draft.get("tags")
+    if tags is None:
+        tags = tags_from_text(body["text"]) if kind == "post" and isinstance(body.get("text"), str) else []
+    envelope = {
+        "v": draft.get("v", VERSION),
+        "kind": kind,
+        "author": draft.get("author", author),
+        "created_at": draft.get("created_at", created_at if created_at is not None else now_ms()),
+        "body": body,
+        "tags": tags,
+    }
+    extra = set(draft) - set(ENVELOPE_FIELDS)
+    if extra:
+        raise Refused("extra_field", f"A draft cannot set {', '.join(sorted(extra))}; they are computed.")
+    return envelope
+
+
+def sign_envelope(identity: Identity, envelope: dict[str, Any]) -> dict[str, Any]:
+    """Return the signed message (envelope plus ``id`` and ``sig``) as a plain dict.
+
+    The result is not validated here; pass it through ``murmur.validate.check`` before trusting it.
+    """
+    if envelope.get("author") != identity.public_key:
+        raise Refused("wrong_author", "The draft names an author other than the key that signs it.")
+    canonical = canonical_bytes(envelope)
+    return {**envelope_of(envelope), "id": message_id(canonical), "sig": identity.sign(canonical)}
+
+
+def sign_draft(identity: Identity, draft: dict[str, Any], *, created_at: int | None = None) -> dict[str, Any]:
+    return sign_envelope(identity, complete_draft(draft, identity.public_key, created_at=created_at))

@@ -1,0 +1,156 @@
+"""The message store: one SQLite file holding the log, its indexes and the state derived from it.
+
+``Store`` is the object every layer uses; queries that serve one feature live in modules named for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from murmur.message import Message
+from murmur.store.db import Writer, connect
+from murmur.store.ingest import IngestResult, Policy, store_batch, validate_all
+from murmur.validate import load_stored
+
+__all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    seq: int
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    author: str
+    name: str
+    bio: str
+    created_at: int
+
+
+class Store:
+    """A murmur database. Open with ``await Store.open(path)``; close with ``await store.close()``."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.writer = Writer(conn)
+
+    @classmethod
+    async def open(cls, path: Path, *, durability: str = "full") -> Store:
+        return cls(await connect(path, durability=durability), path)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def ingest(
+        self,
+        items: Sequence[bytes | str | dict[str, Any] | Message],
+        *,
+        origin: str = "local",
+        now: int | None = None,
+        policy: Policy | None = None,
+    ) -> list[IngestResult]:
+        """Validate and store a batch in one transaction; one result per item, in order.
+
+        Every entry point (client publish, peer push, peer pull, bundle import) comes through here, so
+        every message passes the same validation before anything is written.
+        """
+        results, valid = validate_all(items, now=now, policy=policy)
+        if valid:
+            async with self.writer.transaction() as conn:
+                await store_batch(conn, valid, results, origin)
+        return [r for r in results if r is not None]
+
+    async def get(self, msg_id: str) -> Message | None:
+        raw = await self.get_raw(msg_id)
+        return None if raw is None else load_stored(raw)
+
+    async def get_raw(self, msg_id: str) -> bytes | None:
+        try:
+            key = bytes.fromhex(msg_id)
+        except ValueError:
+            return None
+        async with self.conn.execute("SELECT raw FROM messages WHERE id = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return bytes(row[0]) if row else None
+
+    async def log_after(self, cursor: int, limit: int = 500) -> list[LogEntry]:
+        """Messages stored after log position ``cursor``, oldest first."""
+        async with self.conn.execute(
+            "SELECT seq, raw FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", (cursor, limit)
+        ) as cur:
+            return [LogEntry(row[0], bytes(row[1])) for row in await cur.fetchall()]
+
+    async def count(self) -> int:
+        async with self.conn.execute("SELECT count(*) FROM messages") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def is_deleted(self, msg_id: str) -> bool:
+        async with self.conn.execute(
+            "SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = ? LIMIT 1",
+            (bytes.fromhex(msg_id),),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
+    async def profile(self, author: str) -> Profile | None:
+        async with self.conn.execute(
+            "SELECT name, bio, created_at FROM profiles WHERE author = ?", (bytes.fromhex(author),)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Profile(author, row[0], row[1], row[2]) if row else None
+
+    async def is_following(self, follower: str, subject: str) -> bool:
+        async with self.conn.execute(
+            "SELECT following FROM follows WHERE follower = ? AND subject = ?",
+            (bytes.fromhex(follower), bytes.fromhex(subject)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def following(self, follower: str) -> list[str]:
+        async with self.conn.execute(
+            "SELECT subject FROM follows WHERE follower = ? AND following = 1 ORDER BY subject",
+            (bytes.fromhex(follower),),
+        ) as cursor:
+            return [bytes(r[0]).hex() for r in await cursor.fetchall()]
+
+    async def followers(self, subject: str) -> list[str]:
+        async with self.conn.execute(
+            "SELECT follower FROM follows WHERE subject = ? AND following = 1 ORDER BY follower",
+            (bytes.fromhex(subject),),
+        ) as cursor:
+            return [bytes(r[0]).hex() for r in await cursor.fetchall()]
+
+    async def search_posts(self, query: str, limit: int = 20) -> list[bytes]:
+        """Raw messages of posts matching a full-text query, best match first."""
+        async with self.conn.execute(
+            "SELECT m.raw FROM posts_fts f JOIN messages m ON m.seq = f.rowid WHERE posts_fts MATCH ?"
+            " ORDER BY rank LIMIT ?",
+            (fts_query(query), limit),
+        ) as cursor:
+            return [bytes(r[0]) for r in await cursor.fetchall()]
+
+    async def integrity_check(self) -> str:
+        async with self.conn.execute("PRAGMA integrity_check") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else "no answer"
+
+
+def fts_query(text: str) -> str:
+    """Turn what a person typed into an FTS5 query of quoted terms, so their punctuation is never syntax."""
+    terms = [t.replace('"', '""') for t in text.split() if t.strip()]
+    return " ".join(f'"{t}"' for t in terms) or '""'

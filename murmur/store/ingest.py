@@ -1,0 +1,277 @@
+"""Batched ingest: validate a list of messages, then store them in one transaction.
+
+Each message ends as one ``IngestResult``: ``stored`` (with its log position), ``duplicate`` (already held),
+``deleted`` (its author had already deleted it, so it is not kept) or ``refused`` (with a reason code).
+
+The work is set-based: a batch costs a fixed number of database round trips (look-ups with ``IN (...)``,
+inserts with ``executemany``), not a few per message, because each awaited call has a fixed cost that would
+otherwise dominate. Order inside a batch still counts: a delete and its target in the same batch behave as
+if they had arrived one after the other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from murmur.errors import Refused
+from murmur.message import Message
+from murmur.validate import check
+
+# What a delete can remove. Profiles are replaced by newer profiles and follows undone by unfollows, so a
+# delete aimed at one of those is kept (it is a valid signed message) but removes nothing.
+REMOVABLE_KINDS = frozenset({"post", "reaction", "boost"})
+CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
+
+Policy = Callable[[Message], None]
+"""An extra rule for one entry point (e.g. peers may not send local posts); raises Refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    status: str  # "stored" | "duplicate" | "deleted" | "refused"
+    id: str | None = None
+    seq: int | None = None
+    code: str | None = None
+    reason: str | None = None
+    message: Message | None = field(default=None, compare=False, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        for name in ("id", "seq", "code", "reason"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+async def _select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -> list[Any]:
+    rows: list[Any] = []
+    for part in _chunks(keys):
+        marks = ",".join("?" * len(part))
+        async with conn.execute(sql.format(marks=marks), tuple(part)) as cursor:
+            rows.extend(await cursor.fetchall())
+    return rows
+
+
+def validate_all(
+    items: Sequence[bytes | str | dict[str, Any] | Message], *, now: int | None, policy: Policy | None
+) -> tuple[list[IngestResult | None], list[tuple[int, Message]]]:
+    """Run the one validation path (and the entry point's policy) over every item."""
+    results: list[IngestResult | None] = [None] * len(items)
+    valid: list[tuple[int, Message]] = []
+    for index, item in enumerate(items):
+        try:
+            message = item if isinstance(item, Message) else check(item, now=now)
+            if policy is not None:
+                policy(message)
+        except Refused as refusal:
+            msg_id = item.get("id") if isinstance(item, dict) else None
+            results[index] = IngestResult(
+                "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
+            )
+        else:
+            valid.append((index, message))
+    return results, valid
+
+
+@dataclass
+class _Batch:
+    """What one transaction will write, gathered in memory first."""
+
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    mentions: list[tuple[bytes, int]] = field(default_factory=list)
+    hashtags: list[tuple[str, int]] = field(default_factory=list)
+    texts: list[tuple[int, str, str]] = field(default_factory=list)
+    tombstones: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
+    remove_stored: list[bytes] = field(default_factory=list)
+    profiles: dict[bytes, Message] = field(default_factory=dict)
+    follows: dict[tuple[bytes, bytes], Message] = field(default_factory=dict)
+
+
+def _later(a: Message, b_created_at: int, b_id: bytes) -> bool:
+    """Latest-wins order: larger created_at wins; equal times are broken by the larger id."""
+    return (a.created_at, bytes.fromhex(a.id)) > (b_created_at, b_id)
+
+
+async def store_batch(
+    conn: aiosqlite.Connection, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str
+) -> None:
+    """Store validated messages; the caller holds the write transaction."""
+    ids = [bytes.fromhex(m.id) for _, m in valid]
+    existing = dict(await _select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
+    tombs: dict[bytes, set[bytes]] = {}
+    for target, author in await _select_in(
+        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids
+    ):
+        tombs.setdefault(target, set()).add(author)
+    targets = [bytes.fromhex(t) for _, m in valid if m.kind == "delete" and (t := m.tag("target"))]
+    known = {
+        row[0]: (row[1], row[2])
+        for row in await _select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
+    }
+    row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
+    seq = int(row[0]) if row else 0
+
+    batch = _Batch()
+    in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)
+    dropped: set[int] = set()  # seqs of rows in this batch removed by a later delete in the same batch
+    received_at = int(time.time() * 1000)
+    for (index, message), msg_id in zip(valid, ids, strict=True):
+        author = bytes.fromhex(message.author)
+        if msg_id in existing or msg_id in in_batch:
+            prior = existing.get(msg_id) or in_batch[msg_id][1]
+            results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
+            continue
+        if author in tombs.get(msg_id, ()) and message.kind in REMOVABLE_KINDS:
+            results[index] = IngestResult(
+                "deleted", id=message.id, code="deleted", reason="Its author has deleted this message.", message=message
+            )
+            continue
+        if message.kind == "delete":
+            target = bytes.fromhex(message.tag("target") or "")
+            target_author, target_kind = known.get(target) or (
+                (in_batch[target][2], in_batch[target][3]) if target in in_batch else (None, None)
+            )
+            if target_author is not None and target_author != author:
+                results[index] = IngestResult(
+                    "refused",
+                    id=message.id,
+                    code="not_author",
+                    reason="A delete can only remove its author's own message.",
+                )
+                continue
+            tombs.setdefault(target, set()).add(author)
+            batch.tombstones.append((target, author, msg_id))
+            if target_author == author and target_kind in REMOVABLE_KINDS:
+                if target in in_batch:
+                    t_index, t_seq, _, _ = in_batch.pop(target)
+                    dropped.add(t_seq)
+                    results[t_index] = IngestResult(
+                        "deleted",
+                        id=target.hex(),
+                        code="deleted",
+                        reason="Deleted by a later message in the same batch.",
+                    )
+                else:
+                    batch.remove_stored.append(target)
+        seq += 1
+        in_batch[msg_id] = (index, seq, author, message.kind)
+        results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
+        _collect(batch, message, msg_id, author, seq, origin, received_at)
+
+    await _write(conn, batch, dropped)
+
+
+def _hex_or_none(value: str | None) -> bytes | None:
+    return bytes.fromhex(value) if value else None
+
+
+def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, origin: str, received_at: int) -> None:
+    batch.messages.append(
+        (
+            seq, msg_id, author, m.kind, m.created_at, m.visibility,
+            _hex_or_none(m.tag("reply")), _hex_or_none(m.tag("root")), _hex_or_none(m.tag("target")),
+            _hex_or_none(m.tag("subject")), origin, received_at, m.raw,
+        )
+    )  # fmt: skip
+    for key in m.tag_values("mention"):
+        batch.mentions.append((bytes.fromhex(key), seq))
+    for tag in m.tag_values("hashtag"):
+        batch.hashtags.append((tag, seq))
+    if m.kind == "post":
+        batch.texts.append((seq, m.body["text"], m.body.get("cw", "")))
+    elif m.kind == "profile":
+        current = batch.profiles.get(author)
+        if current is None or _later(m, current.created_at, bytes.fromhex(current.id)):
+            batch.profiles[author] = m
+    elif m.kind in ("follow", "unfollow"):
+        pair = (author, bytes.fromhex(m.tag("subject") or ""))
+        current = batch.follows.get(pair)
+        if current is None or _later(m, current.created_at, bytes.fromhex(current.id)):
+            batch.follows[pair] = m
+
+
+async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -> None:
+    def keep(rows: list[tuple[Any, ...]], seq_at: int) -> list[tuple[Any, ...]]:
+        return [r for r in rows if r[seq_at] not in dropped] if dropped else rows
+
+    await conn.executemany(
+        "INSERT INTO messages (seq, id, author, kind, created_at, visibility, reply_to, root, target, subject,"
+        " origin, received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        keep(batch.messages, 0),
+    )
+    if dropped:
+        # Keep AUTOINCREMENT's high-water mark past seqs handed out and dropped within this batch.
+        await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (max(dropped),))
+    await conn.executemany("INSERT OR IGNORE INTO mentions (key, seq) VALUES (?, ?)", keep(batch.mentions, 1))
+    await conn.executemany("INSERT OR IGNORE INTO hashtags (tag, seq) VALUES (?, ?)", keep(batch.hashtags, 1))
+    await conn.executemany("INSERT INTO posts_fts (rowid, text, cw) VALUES (?, ?, ?)", keep(batch.texts, 0))
+    await conn.executemany(
+        "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
+    )
+    if batch.remove_stored:
+        await remove_messages(conn, batch.remove_stored)
+    if batch.profiles:
+        await _apply_profiles(conn, batch.profiles)
+    if batch.follows:
+        await _apply_follows(conn, batch.follows)
+
+
+async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
+    """Remove messages and every trace of their content (indexes, search) from the store."""
+    seqs = [(r[0],) for r in await _select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
+    await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
+    await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)
+    await conn.executemany("DELETE FROM hashtags WHERE seq = ?", seqs)
+    await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
+
+
+async def _apply_profiles(conn: aiosqlite.Connection, profiles: dict[bytes, Message]) -> None:
+    rows = await _select_in(
+        conn, "SELECT author, created_at, msg_id FROM profiles WHERE author IN ({marks})", list(profiles)
+    )
+    current = {r[0]: (r[1], r[2]) for r in rows}
+    for author, m in profiles.items():
+        if author in current and not _later(m, *current[author]):
+            continue
+        name, bio = str(m.body.get("name", "")), str(m.body.get("bio", ""))
+        await conn.execute(
+            "INSERT INTO profiles (author, created_at, msg_id, name, bio) VALUES (?,?,?,?,?) ON CONFLICT (author) DO"
+            " UPDATE SET created_at = excluded.created_at, msg_id = excluded.msg_id, name = excluded.name,"
+            " bio = excluded.bio",
+            (author, m.created_at, bytes.fromhex(m.id), name, bio),
+        )
+        await conn.execute("DELETE FROM profiles_fts WHERE author = ?", (author.hex(),))
+        await conn.execute("INSERT INTO profiles_fts (author, name, bio) VALUES (?, ?, ?)", (author.hex(), name, bio))
+
+
+async def _apply_follows(conn: aiosqlite.Connection, follows: dict[tuple[bytes, bytes], Message]) -> None:
+    current: dict[tuple[bytes, bytes], tuple[int, bytes]] = {}
+    for follower, subject in follows:
+        async with conn.execute(
+            "SELECT created_at, msg_id FROM follows WHERE follower = ? AND subject = ?", (follower, subject)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row:
+            current[(follower, subject)] = (row[0], row[1])
+    rows = [
+        (follower, subject, int(m.kind == "follow"), m.created_at, bytes.fromhex(m.id))
+        for (follower, subject), m in follows.items()
+        if (follower, subject) not in current or _later(m, *current[(follower, subject)])
+    ]
+    await conn.executemany(
+        "INSERT INTO follows (follower, subject, following, created_at, msg_id) VALUES (?,?,?,?,?) ON CONFLICT"
+        " (follower, subject) DO UPDATE SET following = excluded.following, created_at = excluded.created_at,"
+        " msg_id = excluded.msg_id",
+        rows,
+    )

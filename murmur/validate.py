@@ -1,0 +1,269 @@
+"""The one validation path every message goes through, whatever door it came in by.
+
+``check`` takes the bytes (or an already strictly-parsed object) of a signed message and returns a
+``Message`` or raises ``Refused(code, sentence)``. Client publish, peer push, peer pull and bundle import all
+call it through ``murmur.store.Store.ingest``. The reason codes are part of the protocol (docs/protocol.md):
+
+    too_large  invalid_utf8  invalid_json  duplicate_key  too_deep  lone_surrogate  not_object
+    missing_field  extra_field  wrong_type  not_integer  out_of_range  unknown_version  unknown_kind
+    bad_key  weak_key  bad_id  bad_sig  bad_value  too_long  bad_tag  from_future  id_mismatch  bad_signature
+
+Checks run from the cheapest to the dearest, so a malformed message never costs a signature verification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from murmur.errors import Refused
+from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
+from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
+from murmur.message import (
+    ENVELOPE_FIELDS,
+    KINDS,
+    SIGNED_FIELDS,
+    TAG_NAMES,
+    VERSION,
+    VISIBILITIES,
+    Message,
+    now_ms,
+)
+
+MAX_MESSAGE_BYTES = 16 * 1024
+MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
+MAX_TAGS = 64
+MAX_INT_DIGITS = 20
+HASHTAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+# Body schema per kind: member -> (required, maximum length in code points, allowed values or None).
+BodySpec = dict[str, tuple[bool, int, tuple[str, ...] | None]]
+BODIES: dict[str, BodySpec] = {
+    "profile": {"name": (False, 64, None), "bio": (False, 2000, None)},
+    "post": {"text": (True, 5000, None), "cw": (False, 500, None), "visibility": (True, 6, VISIBILITIES)},
+    "reaction": {"emoji": (True, 32, None)},
+    "boost": {},
+    "delete": {},
+    "follow": {},
+    "unfollow": {},
+}
+
+# Tags each kind may carry: name -> (fewest, most).
+TAGS: dict[str, dict[str, tuple[int, int]]] = {
+    "profile": {},
+    "post": {"reply": (0, 1), "root": (0, 1), "mention": (0, 50), "hashtag": (0, 20)},
+    "reaction": {"target": (1, 1), "mention": (0, 1)},
+    "boost": {"target": (1, 1), "mention": (0, 1)},
+    "delete": {"target": (1, 1)},
+    "follow": {"subject": (1, 1)},
+    "unfollow": {"subject": (1, 1)},
+}
+
+
+def _refuse(code: str, sentence: str) -> Refused:
+    return Refused(code, sentence)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _refuse("duplicate_key", f"The member {key!r} appears twice in one JSON object.")
+        obj[key] = value
+    return obj
+
+
+def _no_float(text: str) -> Any:
+    raise _refuse("not_integer", f"The number {text[:40]} is not an integer; only integers are allowed.")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _refuse("out_of_range", "A number has more digits than any allowed value.")
+    return int(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _refuse("invalid_json", f"{text} is not valid JSON.")
+
+
+_decoder = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_int=_bounded_int, parse_constant=_no_constant
+)
+
+
+def parse_json(data: bytes | str, *, limit: int | None = MAX_MESSAGE_BYTES) -> Any:
+    """Parse JSON strictly: UTF-8 only, no duplicate members, no floats, no NaN, bounded integers and depth."""
+    if limit is not None and len(data) > limit:
+        raise _refuse("too_large", f"The input is {len(data)} bytes; the limit is {limit}.")
+    if isinstance(data, bytes | bytearray | memoryview):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _refuse("invalid_utf8", f"The input is not valid UTF-8 (byte {exc.start}).") from exc
+    else:
+        text = data
+    try:
+        return _decoder.decode(text)
+    except RecursionError as exc:
+        raise _refuse("too_deep", "The JSON is nested too deeply.") from exc
+    except json.JSONDecodeError as exc:
+        raise _refuse("invalid_json", f"The input is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_fields(obj: dict[str, Any]) -> None:
+    missing = [name for name in SIGNED_FIELDS if name not in obj]
+    if missing:
+        raise _refuse("missing_field", f"The message lacks the member(s) {', '.join(missing)}.")
+    if len(obj) != len(SIGNED_FIELDS):
+        extra = sorted(set(obj) - set(SIGNED_FIELDS))
+        raise _refuse("extra_field", f"The message has unknown member(s) {', '.join(map(repr, extra))}.")
+    expected: dict[str, tuple[Callable[[Any], bool], str]] = {
+        "v": (_is_int, "an integer"),
+        "kind": (lambda x: isinstance(x, str), "a string"),
+        "author": (lambda x: isinstance(x, str), "a string"),
+        "created_at": (_is_int, "an integer"),
+        "body": (lambda x: isinstance(x, dict), "an object"),
+        "tags": (lambda x: isinstance(x, list), "an array"),
+        "id": (lambda x: isinstance(x, str), "a string"),
+        "sig": (lambda x: isinstance(x, str), "a string"),
+    }
+    for name, (test, what) in expected.items():
+        if not test(obj[name]):
+            raise _refuse("wrong_type", f"The member {name!r} must be {what}.")
+
+
+def check_key(key: str, what: str = "key") -> None:
+    """Refuse anything but a usable Ed25519 public key in lowercase hex."""
+    if not KEY_HEX.fullmatch(key):
+        raise _refuse("bad_key", f"The {what} must be 64 lowercase hex digits (32 bytes); got {len(key)} characters.")
+    if key in SMALL_ORDER_KEYS:
+        raise _refuse("weak_key", f"The {what} is a small-order point, which can never be a real identity.")
+
+
+def _check_body(kind: str, body: dict[str, Any]) -> None:
+    spec = BODIES[kind]
+    for name in body:
+        if name not in spec:
+            raise _refuse("extra_field", f"A {kind} body has no member {name!r}.")
+    for name, (required, longest, allowed) in spec.items():
+        if name not in body:
+            if required:
+                raise _refuse("missing_field", f"A {kind} body needs the member {name!r}.")
+            continue
+        value = body[name]
+        if not isinstance(value, str):
+            raise _refuse("wrong_type", f"The {kind} body member {name!r} must be a string.")
+        if allowed is not None and value not in allowed:
+            raise _refuse("bad_value", f"{name} must be one of {', '.join(allowed)}; got {value[:20]!r}.")
+        if len(value) > longest:
+            raise _refuse("too_long", f"{name} is {len(value)} characters long; the limit is {longest}.")
+        if required and not value:
+            raise _refuse("bad_value", f"{name} must not be empty.")
+
+
+def _check_tag_value(name: str, value: str) -> None:
+    form = TAG_NAMES[name]
+    if form == "id" and not KEY_HEX.fullmatch(value):
+        raise _refuse("bad_tag", f"The {name} tag must hold a message id (64 lowercase hex digits).")
+    if form == "key":
+        try:
+            check_key(value, f"{name} tag")
+        except Refused as exc:
+            raise _refuse("bad_tag", exc.message) from exc
+    if form == "hashtag" and not (0 < len(value) <= 64 and set(value) <= HASHTAG_CHARS):
+        raise _refuse("bad_tag", "A hashtag is 1 to 64 lowercase ASCII letters, digits or underscores.")
+
+
+def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
+    if len(tags) > MAX_TAGS:
+        raise _refuse("bad_tag", f"A message carries at most {MAX_TAGS} tags; this one has {len(tags)}.")
+    allowed = TAGS[kind]
+    counts: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()
+    for tag in tags:
+        if not (isinstance(tag, list) and len(tag) == 2 and all(isinstance(x, str) for x in tag)):
+            raise _refuse("bad_tag", "Every tag is an array of two strings: [name, value].")
+        name, value = tag
+        if name not in allowed:
+            raise _refuse("bad_tag", f"A {kind} cannot carry a {name[:20]!r} tag.")
+        _check_tag_value(name, value)
+        pair = (name, value)
+        if pair in seen:
+            raise _refuse("bad_tag", f"The tag [{name!r}, {value[:20]!r}] appears twice.")
+        seen.add(pair)
+        counts[name] = counts.get(name, 0) + 1
+    for name, (fewest, most) in allowed.items():
+        n = counts.get(name, 0)
+        if not fewest <= n <= most:
+            need = f"exactly {fewest}" if fewest == most else f"at most {most}"
+            raise _refuse("bad_tag", f"A {kind} carries {need} {name} tag(s); this one has {n}.")
+    if kind == "post" and ("reply" in counts) != ("root" in counts):
+        raise _refuse("bad_tag", "A reply names both the post it answers (reply) and its thread's root (root).")
+    return tuple((name, value) for name, value in tags)
+
+
+def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool = True) -> Message:
+    """Validate one signed message and return it, or raise ``Refused`` with the first reason found.
+
+    ``data`` is the message's bytes or text (parsed strictly here) or an object that was already parsed
+    with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule.
+    """
+    obj = data if isinstance(data, dict) else parse_json(data)
+    if not isinstance(obj, dict):
+        raise _refuse("not_object", "A message must be a JSON object.")
+    if "v" in obj and _is_int(obj["v"]) and obj["v"] != VERSION:
+        raise _refuse("unknown_version", f"Protocol version {obj['v']} is not supported; this server speaks 1.")
+    _check_fields(obj)
+    if obj["v"] != VERSION:
+        raise _refuse("unknown_version", f"Protocol version {obj['v']} is not supported; this server speaks 1.")
+    kind = obj["kind"]
+    if kind not in KINDS:
+        raise _refuse("unknown_kind", f"The kind {kind[:40]!r} is not one of {', '.join(KINDS)}.")
+    check_key(obj["author"], "author key")
+    if not KEY_HEX.fullmatch(obj["id"]):
+        raise _refuse("bad_id", "The id must be 64 lowercase hex digits (a SHA-256 digest).")
+    if not SIG_HEX.fullmatch(obj["sig"]):
+        raise _refuse("bad_sig", "The signature must be 128 lowercase hex digits (64 bytes).")
+    created_at = obj["created_at"]
+    if not 0 <= created_at <= MAX_SAFE_INTEGER:
+        raise _refuse("out_of_range", "created_at must be between 0 and 2^53-1 milliseconds.")
+    current = now_ms() if now is None else now
+    if created_at > current + MAX_FUTURE_SKEW_MS:
+        ahead = (created_at - current) // 1000
+        raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
+    _check_body(kind, obj["body"])
+    tags = _check_tags(kind, obj["tags"])
+    envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
+    canonical = canonicalize(envelope)
+    if hashlib.sha256(canonical).hexdigest() != obj["id"]:
+        raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
+    raw = canonicalize({**envelope, "id": obj["id"], "sig": obj["sig"]})
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise _refuse("too_large", f"The message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}.")
+    if verify and not verify_signature(obj["author"], obj["sig"], canonical):
+        raise _refuse("bad_signature", "The signature does not verify against the author's key.")
+    return Message(
+        id=obj["id"],
+        sig=obj["sig"],
+        kind=kind,
+        author=obj["author"],
+        created_at=created_at,
+        body=obj["body"],
+        tags=tags,
+        raw=raw,
+    )
+
+
+def load_stored(raw: bytes) -> Message:
+    """Rebuild a message read back from our own store, which validated and verified it on the way in.
+
+    The structure is checked again (cheap); the signature is not, and the clock rule does not apply.
+    """
+    return check(raw, now=MAX_SAFE_INTEGER, verify=False)
