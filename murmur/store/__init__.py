@@ -100,9 +100,19 @@ class Store:
         return int(row[0]) if row else 0
 
     async def is_deleted(self, msg_id: str) -> bool:
+        """Whether a delete for the message is held that removes it.
+
+        A delete counts only when signed by the message's author; while the message itself is not held its
+        author is unknown, so then any held delete for it counts.
+        """
+        try:
+            target = bytes.fromhex(msg_id)
+        except ValueError:
+            return False
         async with self.conn.execute(
-            "SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = ? LIMIT 1",
-            (bytes.fromhex(msg_id),),
+            "SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = ?1"
+            " AND coalesce((SELECT m.author = t.author FROM messages m WHERE m.id = ?1), 1) LIMIT 1",
+            (target,),
         ) as cursor:
             return await cursor.fetchone() is not None
 
@@ -150,7 +160,13 @@ class Store:
         return str(row[0]) if row else "no answer"
 
 
-def fts_query(text: str) -> str:
-    """Turn what a person typed into an FTS5 query of quoted terms, so their punctuation is never syntax."""
+def fts_query(text: str, *, prefix: bool = False) -> str:
+    """Turn what a person typed into an FTS5 query of quoted terms, so their punctuation is never syntax.
+
+    NUL ends a string inside FTS5's query parser ("unterminated string"), and a lone surrogate cannot be
+    encoded for SQLite at all, so both are dropped first. ``prefix`` makes every term match as a prefix.
+    """
+    text = "".join(" " if c == "\x00" else c for c in text).encode("utf-8", "ignore").decode("utf-8")
+    star = "*" if prefix else ""
     terms = [t.replace('"', '""') for t in text.split() if t.strip()]
-    return " ".join(f'"{t}"' for t in terms) or '""'
+    return " ".join(f'"{t}"{star}' for t in terms) or '""'

@@ -20,6 +20,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.message import Message
+from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check
 
 # What a delete can remove. Profiles are replaced by newer profiles and follows undone by unfollows, so a
@@ -225,6 +226,11 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         await _apply_profiles(conn, batch.profiles)
     if batch.follows:
         await _apply_follows(conn, batch.follows)
+    stored = [r[0] for r in batch.messages if r[0] not in dropped]
+    if stored:
+        bounds = {"lo": min(stored), "hi": max(stored)}
+        for rule in NOTICE_RULES:
+            await conn.execute(rule, bounds)
 
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
@@ -233,6 +239,7 @@ async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> N
     await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM hashtags WHERE seq = ?", seqs)
+    await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
 
 

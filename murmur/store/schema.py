@@ -8,6 +8,28 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
+# How notices are derived from messages whose seq is in [:lo, :hi]. Ingest runs them on each batch; migration 2
+# runs them once over the whole log. A parent (or target) can arrive after its reply (or reaction), so each
+# relation is looked at from both ends. A reply that also mentions its parent's author is told as a reply.
+NOTICE_RULES: tuple[str, ...] = (
+    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
+    " JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
+    " JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
+    " JOIN messages t ON t.id = r.target WHERE r.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
+    " AND t.author != r.author",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
+    " JOIN messages r ON r.target = t.id WHERE t.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
+    " AND t.author != r.author",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
+    " JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post' AND m.author != x.key",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
+    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
+)
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the log, its indexes, tombstones, latest-wins state and full-text search.
     """
@@ -70,6 +92,46 @@ MIGRATIONS: tuple[str, ...] = (
         author UNINDEXED, name, bio, tokenize = 'unicode61 remove_diacritics 2'
     );
     """,
+    # 2: membership, invites, read markers, derived notifications, and the indexes the timelines read by.
+    """
+    CREATE TABLE members (
+        key        BLOB PRIMARY KEY,
+        role       TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+        joined_at  INTEGER NOT NULL,                    -- milliseconds since the epoch
+        invited_by TEXT                                 -- the invite code redeemed, or who added the member
+    );
+
+    CREATE TABLE invites (
+        code       TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_by    BLOB,
+        used_at    INTEGER,
+        note       TEXT NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE markers (
+        key  BLOB NOT NULL,
+        name TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (key, name)
+    ) WITHOUT ROWID;
+
+    -- Who should hear of a message: derived at ingest (see NOTICE_RULES) so that a person's notifications
+    -- are one index range read newest first, instead of a join over everything they ever wrote.
+    CREATE TABLE notices (
+        key  BLOB NOT NULL,
+        seq  INTEGER NOT NULL,
+        kind TEXT NOT NULL,                             -- 'mention' | 'reply' | 'reaction' | 'boost' | 'follow'
+        PRIMARY KEY (key, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX notices_by_seq ON notices (seq);
+
+    -- Timelines: an author's posts and boosts newest first, and public posts newest first.
+    CREATE INDEX messages_timeline ON messages (author, seq) WHERE kind IN ('post', 'boost');
+    CREATE INDEX messages_by_visibility ON messages (kind, visibility, seq);
+    """
+    + "\n".join(rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in NOTICE_RULES),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

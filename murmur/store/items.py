@@ -1,0 +1,165 @@
+"""What the read queries hand out: timeline items, pages, and the code that turns candidate rows into items.
+
+A timeline query finds *candidates* (rows of the messages table, newest first by ``seq``); ``resolve`` turns
+them into ``TimelineItem``s in one more round trip: a boost becomes the post it boosts (or is dropped when
+that post is not held), and every item gets its reply, reaction and boost counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from murmur.errors import Refused
+
+MAX_LIMIT = 200  # the most items one page may ask for
+MAX_SEQ = 2**63 - 1
+FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boosts of posts not held)
+
+# Columns every candidate query selects, in this order (see ``Candidate``).
+CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw"
+
+# Counts of what refers to a post; deleted messages are removed from the table, so they never count.
+_RESOLVE_SQL = (
+    "SELECT p.id, p.author, p.kind, p.created_at, p.raw,"
+    " (SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
+    " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'reaction'),"
+    " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'boost')"
+    " FROM messages p WHERE p.id IN ({marks})"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One entry of a timeline.
+
+    ``seq`` and ``kind`` describe the entry (its place in the log, "post" or "boost"); ``origin`` is how the
+    entry's message came in. ``raw``, ``id``, ``author`` and ``created_at`` describe the post shown: for a
+    boost that is the boosted post, and ``boosted_by``/``boost_raw`` carry the boost itself. The counts are of
+    the shown post's stored replies, reactions and boosts.
+    """
+
+    seq: int
+    raw: bytes
+    kind: str
+    boosted_by: str | None
+    boost_raw: bytes | None
+    replies: int
+    reactions: int
+    boosts: int
+    origin: str
+    id: str
+    author: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page of a timeline, newest first. Pass ``next_cursor`` as ``before`` for the next (older) page.
+
+    ``next_cursor`` is None when nothing older exists. A page can hold fewer than ``limit`` items and still
+    have a cursor when many candidates were dropped (boosts of posts this server does not hold).
+    """
+
+    items: list[Any]
+    next_cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    seq: int
+    id: bytes
+    author: bytes
+    kind: str
+    created_at: int
+    target: bytes | None
+    origin: str
+    raw: bytes
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Candidate:
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bytes(row[7]))
+
+
+Fetch = Callable[[int, int], Awaitable[list[Candidate]]]
+"""Candidates with ``seq < before``, newest first, at most ``n``: ``fetch(before, n)``."""
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise Refused("bad_value", f"limit must be between 1 and {MAX_LIMIT}; got {limit}.")
+    return limit
+
+
+def key_bytes(key_hex: str, what: str = "key") -> bytes:
+    """A key or message id from its hex form, refused with a clear sentence when it is not one."""
+    if len(key_hex) != 64:
+        raise Refused("bad_key", f"The {what} must be 64 hex digits; got {len(key_hex)} characters.")
+    try:
+        return bytes.fromhex(key_hex)
+    except ValueError as exc:
+        raise Refused("bad_key", f"The {what} must be 64 hex digits.") from exc
+
+
+async def select(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -> list[TimelineItem]:
+    """Items for candidates, in their order; boosts whose post is not held (or was deleted) are dropped."""
+    if not candidates:
+        return []
+    wanted = {c.target if c.kind == "boost" else c.id for c in candidates}
+    wanted.discard(None)
+    marks = ",".join("?" * len(wanted))
+    shown = {row[0]: row for row in await select(conn, _RESOLVE_SQL.format(marks=marks), list(wanted))}
+    items: list[TimelineItem] = []
+    for c in candidates:
+        row = shown.get(c.target if c.kind == "boost" else c.id)
+        if row is None or row[2] != "post":
+            continue
+        boost = c.kind == "boost"
+        items.append(
+            TimelineItem(
+                seq=c.seq,
+                raw=bytes(row[4]),
+                kind=c.kind,
+                boosted_by=c.author.hex() if boost else None,
+                boost_raw=c.raw if boost else None,
+                replies=row[5],
+                reactions=row[6],
+                boosts=row[7],
+                origin=c.origin,
+                id=row[0].hex(),
+                author=row[1].hex(),
+                created_at=row[3],
+            )
+        )
+    return items
+
+
+async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, before: int | None) -> Page:
+    """Fill one page from ``fetch``, reading on past dropped candidates a few times at most.
+
+    The cursor is the seq of the last candidate looked at, so the next page starts exactly where this one
+    stopped, however many messages arrived since (they all have larger seqs).
+    """
+    limit = check_limit(limit)
+    cursor = MAX_SEQ if before is None else before
+    items: list[TimelineItem] = []
+    for _ in range(FILL_ROUNDS):
+        want = limit - len(items)
+        rows = await fetch(cursor, want + 1)
+        more = len(rows) > want
+        rows = rows[:want]
+        items.extend(await resolve(conn, rows))
+        if not rows or not more:
+            return Page(items, None)
+        cursor = rows[-1].seq
+        if len(items) >= limit:
+            break
+    return Page(items, cursor)

@@ -1,0 +1,101 @@
+"""Threads: a root post and its replies as a tree, whatever order they arrived in.
+
+Every reply names its thread's root (tag ``root``) and the post it answers (tag ``reply``), so one index
+read (messages_by_root) finds the whole thread. A reply whose parent is missing (not arrived yet, or
+deleted) hangs under a placeholder node for that parent, and the placeholder under the root, so nothing
+held is hidden. Children are ordered by (created_at, id): the authors' clocks, not arrival order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from murmur.store import Store
+from murmur.store.items import CANDIDATE_COLUMNS, Candidate, TimelineItem, key_bytes, resolve, select
+
+MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
+
+_ROOT_OF_SQL = "SELECT kind, root FROM messages WHERE id = ?"
+_REPLIES_SQL = (
+    f"SELECT {CANDIDATE_COLUMNS}, m.reply_to FROM messages m"
+    " WHERE m.root = :root AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
+)
+_ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind = 'post'"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadNode:
+    """A post in the tree; ``item`` is None when the post is not held (missing or deleted)."""
+
+    item: TimelineItem | None
+    id: str
+    children: list[ThreadNode]
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    root: ThreadNode
+    size: int  # replies held (the root not counted)
+    truncated: bool  # True when more than MAX_REPLIES replies are held
+
+
+async def thread(store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIES) -> Thread | None:
+    """The thread the message belongs to, or None when nothing of it is held."""
+    msg_id = key_bytes(msg_id_hex, "message id")
+    rows = await select(store.conn, _ROOT_OF_SQL, (msg_id,))
+    if rows and rows[0][0] != "post":
+        return None
+    root_id = rows[0][1] if rows and rows[0][1] is not None else msg_id
+    root_rows = await select(store.conn, _ONE_SQL, (root_id,))
+    reply_rows = await select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1})
+    truncated = len(reply_rows) > max_replies
+    reply_rows = reply_rows[:max_replies]
+    if not root_rows and not reply_rows:
+        return None
+    candidates = [Candidate.from_row(r) for r in root_rows] + [Candidate.from_row(r[:8]) for r in reply_rows]
+    items = {item.seq: item for item in await resolve(store.conn, candidates)}
+
+    root_item = items.get(root_rows[0][0]) if root_rows else None
+    held = {row[1]: items.get(row[0]) for row in reply_rows}
+    children: dict[bytes, list[bytes]] = {root_id: []}
+    for row in reply_rows:
+        parent_id = row[8]
+        if parent_id is None or parent_id == row[1]:
+            parent_id = root_id
+        children.setdefault(parent_id, []).append(row[1])
+    # A parent that is neither the root nor a held reply gets a placeholder, hung under the root.
+    for parent_id in list(children):
+        if parent_id != root_id and parent_id not in held:
+            children[root_id].append(parent_id)
+    return Thread(root=_build(root_id, root_item, held, children), size=len(reply_rows), truncated=truncated)
+
+
+def _build(
+    node_id: bytes,
+    item: TimelineItem | None,
+    held: dict[bytes, TimelineItem | None],
+    children: dict[bytes, list[bytes]],
+) -> ThreadNode:
+    # Iterative rather than recursive: a long chain of replies must not hit Python's recursion limit.
+    built: dict[bytes, ThreadNode] = {}
+    order: list[bytes] = []
+    stack, seen = [node_id], {node_id}
+    while stack:
+        current = stack.pop()
+        order.append(current)
+        for child in children.get(current, ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    for current in reversed(order):
+        kids = [built[c] for c in children.get(current, ()) if c in built]
+        kids.sort(key=_sort_key)
+        built[current] = ThreadNode(item if current == node_id else held.get(current), current.hex(), kids)
+    return built[node_id]
+
+
+def _sort_key(n: ThreadNode) -> tuple[int, str]:
+    if n.item is not None:
+        return (n.item.created_at, n.id)
+    # A placeholder goes where its earliest child would.
+    return (min((_sort_key(c)[0] for c in n.children), default=0), n.id)
