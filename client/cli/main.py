@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from murmur.client.cli import identity, signing
+from murmur.client.cli import admin, identity, reading, signing, social
 from murmur.client.cli.common import Globals, exit_code_for
 
 from murmur.errors import MurmurError
@@ -39,6 +39,21 @@ app.command()(identity.init)
 app.command()(identity.whoami)
 app.command()(signing.sign)
 app.command()(signing.verify)
+app.command()(social.join)
+app.command()(social.post)
+app.command()(reading.timeline)
+app.command()(reading.thread)
+app.command()(social.react)
+app.command()(social.boost)
+app.command()(social.delete)
+app.command()(social.follow)
+app.command()(social.unfollow)
+app.command()(social.profile)
+app.command()(reading.search)
+app.command()(reading.notifications)
+app.command()(reading.members)
+app.command()(admin.serve)
+app.add_typer(admin.admin, name="admin")
 
 
 def main(argv: list[str] | None = None) -> None:

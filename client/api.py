@@ -1,0 +1,225 @@
+"""The HTTP client both the CLI and the TUI use: every request signed with the person's key (RFC 9421).
+
+Responses that carry messages are verified here, on the person's machine, before anything shows them:
+a message whose id or signature does not check out is marked ``verified: False`` and never shown as genuine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from murmur.errors import MurmurError, Refused
+from murmur.httpsig import sign_request
+from murmur.keys import Identity
+from murmur.validate import check
+
+API = "/api/v1"
+
+
+class ApiError(MurmurError):
+    """The server answered with an error: ``code`` and ``message`` are its reason."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.exit_code = 4 if status >= 500 else 1
+
+
+class ServerUnreachable(MurmurError):
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    event: str
+    id: str | None
+    data: dict[str, Any]
+
+
+def verified(message: Any) -> bool:
+    """Check a message from the server exactly as any server would (id, signature, structure)."""
+    try:
+        check(message if isinstance(message, dict) else {}, now=2**53 - 1)
+    except Refused:
+        return False
+    return True
+
+
+def mark_verified(payload: Any) -> Any:
+    """Annotate every item holding a ``message`` (and a boost's ``boost``) with ``verified``."""
+    if isinstance(payload, dict):
+        if "message" in payload and isinstance(payload["message"], dict):
+            ok = verified(payload["message"])
+            if payload.get("boost") is not None:
+                ok = ok and verified(payload["boost"])
+            payload["verified"] = ok
+        for value in payload.values():
+            mark_verified(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            mark_verified(value)
+    return payload
+
+
+class MurmurClient:
+    """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        identity: Identity,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 15.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.identity = identity
+        self.http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+
+    async def __aenter__(self) -> MurmurClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    def _signed(
+        self, method: str, path: str, params: dict[str, Any] | None, body: bytes, *, streaming: bool = False
+    ) -> httpx.Request:
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        # A stream is quiet between events; the server sends a keepalive every 15 s, so 60 s of silence is a fault.
+        timeout = httpx.Timeout(15.0, read=60.0) if streaming else httpx.USE_CLIENT_DEFAULT
+        request = self.http.build_request(method, path, params=clean, content=body, timeout=timeout)
+        signed = sign_request(
+            self.identity, method, request.url.path, request.url.query.decode("ascii"), body
+        ).as_dict()
+        request.headers.update(signed)
+        if body:
+            request.headers["Content-Type"] = "application/json"
+        return request
+
+    async def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, raw: bytes = b""
+    ) -> Any:
+        content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
+        request = self._signed(method, path, params, content)
+        try:
+            response = await self.http.send(request)
+        except httpx.TimeoutException as exc:
+            raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}); is it running?") from exc
+        return self._decode(response)
+
+    @staticmethod
+    def _decode(response: httpx.Response) -> Any:
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.is_success:
+            return mark_verified(payload)
+        err = payload.get("error") if isinstance(payload, dict) else None
+        if isinstance(err, dict):
+            raise ApiError(response.status_code, str(err.get("code")), str(err.get("reason")))
+        raise ApiError(response.status_code, "http_error", f"The server answered HTTP {response.status_code}.")
+
+    # -- endpoints ---------------------------------------------------------------------------------------------
+    async def info(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"{API}/info")
+        return result
+
+    async def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", "/health")
+        return result
+
+    async def join(self, invite: str | None) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("POST", f"{API}/join", body={"invite": invite} if invite else {})
+        return result
+
+    async def publish(self, message: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("POST", f"{API}/messages", body=message)
+        return result
+
+    async def message(self, msg_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}")
+        return result
+
+    async def timeline(self, which: str, *, limit: int = 20, before: int | None = None) -> dict[str, Any]:
+        """``which``: home, local, federated, mentions, ``tag:NAME`` or ``@KEY``."""
+        if which.startswith("tag:") or which.startswith("#"):
+            path = f"{API}/timelines/tag/{which.split(':', 1)[-1].lstrip('#').lower()}"
+        elif which.startswith("@"):
+            path = f"{API}/timelines/author/{which[1:]}"
+        else:
+            path = f"{API}/timelines/{which}"
+        result: dict[str, Any] = await self.request("GET", path, params={"limit": limit, "before": before})
+        return result
+
+    async def thread(self, msg_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"{API}/threads/{msg_id}")
+        return result
+
+    async def notifications(self, *, limit: int = 20, before: int | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request(
+            "GET", f"{API}/notifications", params={"limit": limit, "before": before}
+        )
+        return result
+
+    async def mark_read(self, seq: int) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("POST", f"{API}/notifications/read", body={"seq": seq})
+        return result
+
+    async def search(self, query: str, *, kind: str = "all", limit: int = 20) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request(
+            "GET", f"{API}/search", params={"q": query, "type": kind, "limit": limit}
+        )
+        return result
+
+    async def members(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"{API}/members")
+        return result
+
+    async def profile(self, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"{API}/profiles/{key}")
+        return result
+
+    async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
+        """Server-Sent Events from the server, each message verified; ends when the connection does."""
+        request = self._signed("GET", f"{API}/stream", {"cursor": cursor}, b"", streaming=True)
+        try:
+            response = await self.http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}).") from exc
+        try:
+            if not response.is_success:
+                await response.aread()
+                self._decode(response)
+            event, event_id, data = "message", None, []
+            async for line in response.aiter_lines():
+                if line == "":
+                    if data:
+                        payload = json.loads("\n".join(data))
+                        yield StreamEvent(event, event_id, mark_verified(payload))
+                    event, event_id, data = "message", None, []
+                elif line.startswith(":"):
+                    continue
+                else:
+                    name, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    if name == "event":
+                        event = value
+                    elif name == "id":
+                        event_id = value
+                    elif name == "data":
+                        data.append(value)
+        finally:
+            await response.aclose()

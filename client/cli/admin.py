@@ -1,0 +1,175 @@
+"""A server's admin commands: ``serve`` and ``admin invite|info|members|backup``.
+
+This module is the one place the client side touches server code: the ``murmur`` program is both a person's
+tool and an admin's. The server never imports the client.
+
+Admin commands act on the data directory directly (who can read it is an admin), so they work whether or not
+the server is running: SQLite's WAL lets them share the database with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from murmur.client.cli.common import EXIT_LOCAL, emit_json, fail
+from murmur.client.text import one_line
+from murmur.server.config import DataDir
+
+from murmur import __version__ as VERSION
+from murmur.store import Store
+from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
+
+T = TypeVar("T")
+
+DataOption = Annotated[Path, typer.Option("--data", envvar="MURMUR_DATA", help="The server's data directory.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+admin = typer.Typer(help="Administer a home server through its data directory.", no_args_is_help=True)
+
+
+def serve(
+    data: DataOption,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (config: host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on; 0 picks a free one (config: port).")] = None,
+    open_registration: Annotated[
+        bool | None, typer.Option("--open/--invite-only", help="Let anyone join without an invite.")
+    ] = None,
+) -> None:
+    """Run a home server on DATA (created on first start) until Ctrl-C or SIGTERM."""
+    from murmur.server.serve import run
+
+    run(data, host=host, port=port, open_registration=open_registration)
+
+
+def _with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
+    """Open the data directory's database for one admin action, then close it."""
+    data_dir = DataDir(data)
+    data_dir.require()
+
+    async def go() -> T:
+        store = await Store.open(data_dir.db_path)
+        try:
+            return await work(store, data_dir)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+@admin.command()
+def invite(
+    data: DataOption,
+    ttl: Annotated[str, typer.Option(help="How long the code stays valid: 30m, 12h, 7d.")] = "7d",
+    note: Annotated[str, typer.Option(help="A note for yourself: who the invite is for.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Make a single-use invite code."""
+    seconds = _duration(ttl)
+
+    async def work(store: Store, data_dir: DataDir) -> Invite:
+        return await create_invite(store, ttl_s=seconds, note=note)
+
+    made = _with_store(data, work)
+    if as_json:
+        emit_json({"code": made.code, "expires_at": made.expires_at})
+    else:
+        typer.echo(made.code)
+        expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made.expires_at / 1000))
+        typer.echo(f"  single use, valid until {expires}; join with: murmur join URL --invite {made.code}", err=True)
+
+
+def _duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+        fail(f"--ttl {text!r} is not a duration like 30m, 12h or 7d.", 2)
+    return int(text[:-1]) * units[text[-1]]
+
+
+@admin.command()
+def info(data: DataOption, as_json: JsonOption = False) -> None:
+    """Show the server key, URL, version and member count."""
+
+    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
+        config = data_dir.config()
+        return {
+            "server_key": data_dir.identity().public_key,
+            "url": config.url,
+            "name": config.name,
+            "version": VERSION,
+            "members": await count_members(store),
+            "messages": await store.count(),
+            "open_registration": config.open_registration,
+            "data": str(data_dir.root),
+        }
+
+    result = _with_store(data, work)
+    if as_json:
+        emit_json(result)
+        return
+    for key, value in result.items():
+        typer.echo(f"{key:18} {value}")
+
+
+@admin.command()
+def members(
+    data: DataOption,
+    remove: Annotated[str | None, typer.Option(help="Remove the member with this key.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List members, or remove one with --remove KEY."""
+    if remove is not None:
+
+        async def drop(store: Store, data_dir: DataDir) -> bool:
+            return await remove_member(store, remove)
+
+        if not _with_store(data, drop):
+            fail(f"{remove} is not a member.")
+        if as_json:
+            emit_json({"removed": remove})
+        else:
+            typer.echo(f"Removed {remove}")
+        return
+
+    async def work(store: Store, data_dir: DataDir) -> list[Member]:
+        return list(await list_members(store))
+
+    rows = _with_store(data, work)
+    if as_json:
+        emit_json({"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]})
+        return
+    if not rows:
+        typer.echo("No members yet; make an invite with `murmur admin invite --data DIR`.")
+    for m in rows:
+        typer.echo(f"{m.key}  {m.role:6}  {one_line(m.name, 40)}")
+
+
+@admin.command()
+def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to write the copy.")]) -> None:
+    """Write a consistent copy of the database, safe while the server runs (SQLite online backup)."""
+    data_dir = DataDir(data)
+    data_dir.require()
+    if file.exists():
+        fail(f"{file} already exists; choose a new file name.", EXIT_LOCAL)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    source = sqlite3.connect(data_dir.db_path)
+    target = sqlite3.connect(file)
+    try:
+        source.execute("PRAGMA busy_timeout = 10000")
+        source.backup(target)  # one step: a snapshot under a single read transaction
+        target.execute("PRAGMA journal_mode = DELETE")
+        check = target.execute("PRAGMA integrity_check").fetchone()
+    except sqlite3.Error as exc:
+        file.unlink(missing_ok=True)
+        fail(f"backup failed: {exc}.", EXIT_LOCAL)
+    finally:
+        target.close()
+        source.close()
+    typer.echo(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")

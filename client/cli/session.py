@@ -1,0 +1,65 @@
+"""Running a command against the profile's home server: identity, server URL, the signed client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import globals_of
+from murmur.client.profiles import ProfileRef, resolve
+
+from murmur.errors import ConfigError, Refused
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.validate import check
+
+T = TypeVar("T")
+
+
+def profile_of(ctx: typer.Context) -> ProfileRef:
+    g = globals_of(ctx)
+    return resolve(g.home, g.profile)
+
+
+def server_url(ref: ProfileRef) -> str:
+    url = ref.config().profiles.get(ref.name, {}).get("server")
+    if not isinstance(url, str) or not url:
+        raise ConfigError(
+            f"Profile {ref.name!r} has no home server yet; join one with `murmur join URL --invite CODE`."
+        )
+    return url
+
+
+def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaitable[T]]) -> T:
+    """Run ``work`` with a signed client for this profile's server, then close it."""
+    ref = profile_of(ctx)
+    identity = ref.identity()
+    url = server_url(ref)
+
+    async def go() -> T:
+        async with MurmurClient(url, identity) as api:
+            return await work(api, identity)
+
+    return asyncio.run(go())
+
+
+async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """Sign a draft here, check it as a server would, and publish it. The private key never leaves."""
+    message = sign_draft(identity, draft)
+    try:
+        check(message)
+    except Refused:
+        raise
+    result = await api.publish(message)
+    result.setdefault("id", message["id"])
+    return result
+
+
+def run(coro: Awaitable[T]) -> T:
+    async def wrap() -> T:
+        return await coro
+
+    return asyncio.run(wrap())

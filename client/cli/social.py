@@ -1,0 +1,226 @@
+"""A person's writing commands: join, post, react, boost, delete, follow, unfollow, profile."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from murmur.client.api import MurmurClient, ServerUnreachable
+from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.session import profile_of, publish_draft, with_api
+
+from murmur.keys import Identity
+from murmur.message import tags_from_text
+from murmur.validate import check_key
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _report(result: dict[str, Any], as_json: bool, what: str) -> None:
+    if as_json:
+        emit_json(result)
+    elif result.get("status") == "duplicate":
+        typer.echo(f"{what} was already stored: {result['id']}")
+    else:
+        typer.echo(f"{what} {result['id']}")
+
+
+def join(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="The home server's URL, e.g. http://box.example:8470")],
+    invite: Annotated[str | None, typer.Option(help="The invite code an admin gave you.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Join a home server with your key and make it this profile's server."""
+    ref = profile_of(ctx)
+    identity = ref.identity()
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        fail(f"{url!r} is not a URL; give it as http://host:port or https://host.", EXIT_USAGE)
+
+    async def go() -> dict[str, Any]:
+        async with MurmurClient(url, identity) as api:
+            info = await api.info()
+            joined = await api.join(invite)
+            return {**joined, "server": url, "server_key": info.get("server_key"), "server_name": info.get("name")}
+
+    result = asyncio.run(go())
+    config = ref.config()
+    section = config.section(ref.name)
+    section["server"] = url
+    section["server_key"] = result["server_key"]
+    config.save()
+    if as_json:
+        emit_json(result)
+    elif result.get("already_member"):
+        typer.echo(f"Already a member of {result['server_name']} at {url}; it is now profile {ref.name!r}'s server.")
+    else:
+        typer.echo(f"Joined {result['server_name']} at {url} as {identity.fingerprint}.")
+
+
+def _compose(text: str | None) -> str:
+    """The post's text: the argument, else stdin when piped, else $EDITOR on an empty file."""
+    if text is not None and text != "-":
+        return text
+    if text == "-" or not sys.stdin.isatty():
+        return sys.stdin.read().rstrip("\n")
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if not editor:
+        fail("give the text as an argument, pipe it in, or set $EDITOR.", EXIT_USAGE)
+    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False) as draft:
+        path = Path(draft.name)
+    try:
+        subprocess.run([*shlex.split(editor), str(path)], check=False)
+        return path.read_text(encoding="utf-8").strip()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def post(
+    ctx: typer.Context,
+    text: Annotated[str | None, typer.Argument(help="The text; '-' or a pipe reads stdin; none opens $EDITOR.")] = None,
+    reply_to: Annotated[str | None, typer.Option("--reply-to", help="Id of the post this one answers.")] = None,
+    cw: Annotated[str | None, typer.Option("--cw", help="Content warning shown before the text.")] = None,
+    local: Annotated[bool, typer.Option("--local", help="Keep this post on this server (never federated).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign a post on this machine and publish it."""
+    body_text = _compose(text)
+    if not body_text.strip():
+        fail("the post is empty; nothing was published.")
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        body: dict[str, Any] = {"text": body_text, "visibility": "local" if local else "public"}
+        if cw:
+            body["cw"] = cw
+        tags = tags_from_text(body_text)
+        if reply_to:
+            parent = await api.message(reply_to)
+            root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
+            tags = [["reply", parent["id"]], ["root", root], *tags]
+            if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:
+                tags.append(["mention", parent["author"]])
+        return await publish_draft(api, identity, {"kind": "post", "body": body, "tags": tags})
+
+    _report(with_api(ctx, go), as_json, "Posted")
+
+
+async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:
+    return await api.message(msg_id)
+
+
+def react(
+    ctx: typer.Context,
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The message to react to.")],
+    emoji: Annotated[str, typer.Argument(help="The reaction, e.g. 👍")],
+    as_json: JsonOption = False,
+) -> None:
+    """React to a message."""
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        target = await _target(api, msg_id)
+        tags = [["target", target["id"]], ["mention", target["author"]]]
+        return await publish_draft(api, identity, {"kind": "reaction", "body": {"emoji": emoji}, "tags": tags})
+
+    _report(with_api(ctx, go), as_json, "Reacted")
+
+
+def boost(
+    ctx: typer.Context,
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The post to boost.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Boost (share) a post to your followers."""
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        target = await _target(api, msg_id)
+        tags = [["target", target["id"]], ["mention", target["author"]]]
+        return await publish_draft(api, identity, {"kind": "boost", "body": {}, "tags": tags})
+
+    _report(with_api(ctx, go), as_json, "Boosted")
+
+
+def delete(
+    ctx: typer.Context,
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="Your message to delete.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Delete one of your own messages everywhere it has reached (a signed tombstone)."""
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        target = await _target(api, msg_id)
+        if target["author"] != identity.public_key:
+            fail("that message is someone else's; you can only delete your own.")
+        return await publish_draft(api, identity, {"kind": "delete", "body": {}, "tags": [["target", target["id"]]]})
+
+    _report(with_api(ctx, go), as_json, "Deleted with")
+
+
+def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
+    check_key(key, "key to follow")
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", key]]})
+
+    _report(with_api(ctx, go), as_json, "Followed with" if kind == "follow" else "Unfollowed with")
+
+
+def follow(
+    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The key to follow.")], as_json: JsonOption = False
+) -> None:
+    """Follow a person by key: their posts and boosts join your home timeline."""
+    _follow(ctx, key, "follow", as_json)
+
+
+def unfollow(
+    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The key to unfollow.")], as_json: JsonOption = False
+) -> None:
+    """Stop following a person."""
+    _follow(ctx, key, "unfollow", as_json)
+
+
+def profile(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="Whose profile to show; yours when absent.")] = None,
+    name: Annotated[str | None, typer.Option(help="Set your display name.")] = None,
+    bio: Annotated[str | None, typer.Option(help="Set your bio.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a profile, or set your name and bio (a signed profile message)."""
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        whose = key or identity.public_key
+        if name is None and bio is None:
+            return await api.profile(whose)
+        if key and key != identity.public_key:
+            fail("you can only set your own profile.")
+        current = await api.profile(identity.public_key)
+        body = {"name": current.get("name", "") if name is None else name}
+        body["bio"] = current.get("bio", "") if bio is None else bio
+        result = await publish_draft(api, identity, {"kind": "profile", "body": body})
+        return {**result, **body}
+
+    try:
+        result = with_api(ctx, go)
+    except ServerUnreachable:
+        raise
+    if name is not None:
+        ref = profile_of(ctx)
+        config = ref.config()
+        config.section(ref.name)["name"] = name
+        config.save()
+    if as_json:
+        emit_json(result)
+    elif "status" in result:
+        typer.echo(f"Profile updated {result['id']}")
+    else:
+        from murmur.client.render import render_profile
+
+        typer.echo(render_profile(result))

@@ -1,0 +1,91 @@
+"""The application factory: routes, error handling and lifespan, wired from a ``ServerState``.
+
+Starlette, because it is a small, well-kept ASGI toolkit with nothing between a route and the request: the
+server needs raw body bytes (signatures cover them), streaming responses and exact control of errors, and
+no ORM, templating or validation layer of its own (the core validates). Run by uvicorn (uvloop + httptools).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from murmur.server.auth import RateLimited, SignatureRefused
+from murmur.server.responses import error
+from murmur.server.routes import info, reading, stream, writing
+from murmur.server.state import ServerState
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from murmur.errors import MurmurError, Refused, StoreError
+
+log = logging.getLogger("murmur.server")
+
+API = "/api/v1"
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/health", info.health),
+        Route(f"{API}/info", info.info),
+        Route(f"{API}/join", writing.join, methods=["POST"]),
+        Route(f"{API}/messages", writing.publish, methods=["POST"]),
+        Route(f"{API}/messages/{{id}}", reading.message),
+        Route(f"{API}/timelines/tag/{{tag}}", reading.tag_timeline),
+        Route(f"{API}/timelines/author/{{key}}", reading.author_timeline),
+        Route(f"{API}/timelines/{{name}}", reading.timeline),
+        Route(f"{API}/threads/{{id}}", reading.thread),
+        Route(f"{API}/notifications", reading.notifications),
+        Route(f"{API}/notifications/read", reading.mark_notifications_read, methods=["POST"]),
+        Route(f"{API}/search", reading.search),
+        Route(f"{API}/members", reading.members),
+        Route(f"{API}/profiles/{{key}}", reading.profile),
+        Route(f"{API}/stream", stream.stream),
+    ]
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    if isinstance(exc, SignatureRefused):
+        return error(exc.code, exc.message, 401, headers={"WWW-Authenticate": 'Signature realm="murmur"'})
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error(exc.code, exc.message, headers=headers)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+    return error("storage_unavailable", f"{exc} Try again later.", 503)
+
+
+async def _murmur_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MurmurError)
+    return error("bad_request", exc.message, 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "bad_request")
+    return error(code, str(exc.detail), exc.status_code)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error("internal", "The server hit an unexpected error; it has been logged.", 500)
+
+
+def create_app(state: ServerState) -> Starlette:
+    """Build the ASGI app around already-open resources (the caller owns their lifetime)."""
+    app = Starlette(
+        routes=routes(),
+        exception_handlers={
+            Refused: _refused,
+            StoreError: _store_error,
+            MurmurError: _murmur_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.murmur = state
+    return app

@@ -1,0 +1,79 @@
+"""Who is asking: request signatures (RFC 9421), membership, rate limits and body caps.
+
+A route calls ``authenticate(request)`` and gets the signer's key and the body it signed. Nothing else in the
+server reads a request body, so the cap and the digest check apply everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
+from starlette.requests import Request
+
+from murmur.errors import Refused
+from murmur.httpsig import verify_request
+from murmur.store.members import member_role
+
+
+class SignatureRefused(Refused):
+    """The request's signature was refused (401), whatever the code: the body was never looked at."""
+
+
+class RateLimited(Refused):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("rate_limited", f"Too many requests; try again in {int(retry_after)} s.")
+        self.retry_after = int(retry_after)
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: str
+    body: bytes
+    role: str | None
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.murmur
+    return state
+
+
+async def read_body(request: Request, cap: int) -> bytes:
+    """The request body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise Refused("too_large", f"The request body is {declared} bytes; the limit is {cap}.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise Refused("too_large", f"The request body is over the {cap}-byte limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def authenticate(request: Request, *, member: bool = True) -> Caller:
+    """Verify the request signature; with ``member``, also require a member key. Applies the rate limit."""
+    state = state_of(request)
+    body = await read_body(request, state.config.max_body_bytes)
+    try:
+        verified = verify_request(
+            request.method,
+            request.url.path,
+            request.url.query,
+            request.headers,
+            body,
+            window_s=SIGNATURE_WINDOW_S,
+            replay=state.replay,
+        )
+    except Refused as refusal:
+        raise SignatureRefused(refusal.code, refusal.message) from refusal
+    assert state.limiter is not None
+    wait = state.limiter.check(verified.key)
+    if wait:
+        raise RateLimited(wait)
+    role = await member_role(state.store, verified.key)
+    if member and role is None:
+        raise Refused("not_member", "This key is not a member of this server; join with an invite first.")
+    return Caller(verified.key, body, role)

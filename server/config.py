@@ -1,0 +1,160 @@
+"""The home server's data directory and its config file.
+
+A data directory holds everything one server owns::
+
+    config.toml     settings, commented; written on first start, edited by the admin
+    server.key      the server's Ed25519 key (0600): signs federation requests, names the server to peers
+    murmur.db       the SQLite database (0600)
+
+All paths come from ``DataDir``; all settings from ``ServerConfig``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from murmur.errors import ConfigError
+from murmur.keys import Identity, load_identity, save_identity, write_private_file
+
+DEFAULT_PORT = 8470
+
+CONFIG_TEMPLATE = """\
+# murmur home server configuration. Restart the server after editing.
+
+# Shown to members and peers in /api/v1/info.
+name = {name}
+
+# Where `murmur serve` listens. Keep 127.0.0.1 behind a reverse proxy (see docs/self-hosting.md).
+host = {host}
+port = {port}
+
+# The address members use to reach this server, if different from http://host:port (e.g. behind TLS).
+public_url = {public_url}
+
+# Anyone may join without an invite when true. Members-only (invites) when false.
+open_registration = {open_registration}
+
+# "full": every acknowledged write survives a power cut (fsync on commit).
+# "normal": survives a process crash; the last commits may be lost on power loss. Faster.
+durability = {durability}
+
+# Largest request body accepted, in bytes.
+max_body_bytes = {max_body_bytes}
+
+# Requests per minute allowed for one member key (0 = unlimited).
+rate_per_minute = {rate_per_minute}
+"""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings of one home server, read from ``config.toml`` in its data directory."""
+
+    name: str = "murmur"
+    """Display name of the server."""
+    host: str = "127.0.0.1"
+    """Interface to listen on."""
+    port: int = DEFAULT_PORT
+    """TCP port to listen on."""
+    public_url: str = ""
+    """URL members use to reach the server; empty means http://host:port."""
+    open_registration: bool = False
+    """Whether anyone may join without an invite."""
+    durability: str = "full"
+    """SQLite synchronous level: "full" or "normal"."""
+    max_body_bytes: int = 256 * 1024
+    """Largest request body accepted, in bytes."""
+    rate_per_minute: int = 600
+    """Requests per minute per member key; 0 disables the limit."""
+
+    @property
+    def url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def render(self) -> str:
+        def toml(value: Any) -> str:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if isinstance(value, int):
+                return str(value)
+            return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+        return CONFIG_TEMPLATE.format(**{f.name: toml(getattr(self, f.name)) for f in fields(self)})
+
+    @classmethod
+    def from_toml(cls, text: str, path: Path) -> ServerConfig:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}. Fix it, or move it aside to regenerate it.") from exc
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown setting {key!r}; known settings are {', '.join(known)}.")
+            expected = type(getattr(cls(), key))
+            if type(value) is not expected:
+                raise ConfigError(
+                    f"{path}: {key} = {value!r} should be {expected.__name__}, e.g. {key} = {getattr(cls(), key)!r}."
+                )
+            values[key] = value
+        config = cls(**values)
+        if config.durability not in ("full", "normal"):
+            raise ConfigError(f'{path}: durability = {config.durability!r}; expected "full" or "normal".')
+        if not 0 <= config.port <= 65535:
+            raise ConfigError(f"{path}: port = {config.port} is not a TCP port (0-65535).")
+        if config.max_body_bytes < 32 * 1024:
+            raise ConfigError(f"{path}: max_body_bytes = {config.max_body_bytes} is below the 32768 minimum.")
+        return config
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """A server's data directory: where its key, database and config live."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def key_path(self) -> Path:
+        return self.root / "server.key"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "murmur.db"
+
+    def exists(self) -> bool:
+        return self.key_path.exists()
+
+    def create(self, config: ServerConfig) -> None:
+        """First start: make the directory (0700), the server key and a commented config."""
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.key_path.exists():
+            save_identity(self.key_path, Identity.generate())
+        if not self.config_path.exists():
+            write_private_file(self.config_path, config.render().encode("utf-8"))
+
+    def identity(self) -> Identity:
+        return load_identity(self.key_path)
+
+    def config(self) -> ServerConfig:
+        if not self.config_path.exists():
+            raise ConfigError(f"No server in {self.root}: run `murmur serve --data {self.root}` once to create it.")
+        try:
+            text = self.config_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
+        return ServerConfig.from_toml(text, self.config_path)
+
+    def require(self) -> None:
+        if not self.exists():
+            raise ConfigError(f"No server in {self.root}: run `murmur serve --data {self.root}` once to create it.")

@@ -1,0 +1,26 @@
+"""Wakes live streams when the server stores something.
+
+Streams poll the log after their cursor; the hub only tells them when to look, so a message written by
+another process on the same database (an import, a restore) is still delivered at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.last_seq = 0
+
+    def stored(self, seq: int) -> None:
+        self.last_seq = max(self.last_seq, seq)
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        event = self._event
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)

@@ -1,0 +1,1 @@
+"""HTTP routes of the home server, one module per area: info, client writes, reading, the live stream."""

@@ -1,0 +1,38 @@
+"""Unauthenticated endpoints: health and server info."""
+
+from __future__ import annotations
+
+from murmur.server.auth import state_of
+from murmur.server.responses import JSONBytes
+from starlette.requests import Request
+from starlette.responses import Response
+
+from murmur import __version__ as VERSION
+from murmur.store.members import count_members
+from murmur.validate import MAX_MESSAGE_BYTES
+
+
+async def health(request: Request) -> Response:
+    state = state_of(request)
+    await state.store.count()  # proves the database answers
+    return JSONBytes({"status": "ok"})
+
+
+async def info(request: Request) -> Response:
+    state = state_of(request)
+    return JSONBytes(
+        {
+            "name": state.config.name,
+            "version": VERSION,
+            "protocol": 1,
+            "server_key": state.identity.public_key,
+            "url": state.config.url,
+            "open_registration": state.config.open_registration,
+            "members": await count_members(state.store),
+            "limits": {
+                "max_message_bytes": MAX_MESSAGE_BYTES,
+                "max_text_chars": 5000,
+                "max_body_bytes": state.config.max_body_bytes,
+            },
+        }
+    )

@@ -1,0 +1,68 @@
+"""Turning store rows into JSON, and parsing the query parameters every listing shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.server.responses import raw_message
+from starlette.requests import Request
+
+from murmur.errors import Refused
+from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.keys import KEY_HEX
+from murmur.store.timelines import NotificationItem, Page, ThreadNode, TimelineItem
+
+MAX_LIMIT = 100
+
+
+def page_params(request: Request) -> tuple[int, int | None]:
+    """``limit`` (1-100, default 20) and ``before`` (a cursor from a previous page) from the query string."""
+    limit_text = request.query_params.get("limit", "20")
+    before_text = request.query_params.get("before")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+        raise Refused("bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    before = None
+    if before_text is not None:
+        if not before_text.isdigit() or not 0 < int(before_text) <= MAX_SAFE_INTEGER:
+            raise Refused("bad_cursor", "before must be a cursor returned by a previous page (a positive integer).")
+        before = int(before_text)
+    return int(limit_text), before
+
+
+def hex_param(value: str, what: str) -> str:
+    if not KEY_HEX.fullmatch(value):
+        raise Refused("bad_request", f"The {what} must be 64 lowercase hex digits.")
+    return value
+
+
+def item_json(item: TimelineItem) -> dict[str, Any]:
+    return {
+        "seq": item.seq,
+        "message": raw_message(item.raw),
+        "boosted_by": item.boosted_by,
+        "boost": raw_message(item.boost_raw) if item.boost_raw else None,
+        "counts": {"replies": item.replies, "reactions": item.reactions, "boosts": item.boosts},
+        "origin": item.origin,
+    }
+
+
+def notification_json(item: NotificationItem) -> dict[str, Any]:
+    return {
+        "seq": item.seq,
+        "kind": item.kind,
+        "actor": item.actor,
+        "target_id": item.target_id,
+        "message": raw_message(item.raw),
+    }
+
+
+def page_json(page: Page, render: Any = item_json) -> dict[str, Any]:
+    return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+def node_json(node: ThreadNode) -> dict[str, Any]:
+    return {
+        "id": node.id,
+        "item": item_json(node.item) if node.item else None,
+        "children": [node_json(child) for child in node.children],
+    }

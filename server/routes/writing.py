@@ -1,0 +1,49 @@
+"""Members write: join with an invite, publish signed messages."""
+
+from __future__ import annotations
+
+from murmur.server.auth import authenticate, state_of
+from murmur.server.responses import JSONBytes, error
+from starlette.requests import Request
+from starlette.responses import Response
+
+from murmur.errors import Refused
+from murmur.message import Message
+from murmur.store.members import add_member, redeem_invite
+from murmur.validate import parse_json
+
+
+async def join(request: Request) -> Response:
+    """Register the signing key as a member, with an invite code unless registration is open."""
+    state = state_of(request)
+    caller = await authenticate(request, member=False)
+    if caller.role is not None:
+        return JSONBytes({"key": caller.key, "role": caller.role, "already_member": True})
+    payload = parse_json(caller.body or b"{}")
+    if not isinstance(payload, dict):
+        raise Refused("bad_request", 'The body must be a JSON object such as {"invite": "CODE"}.')
+    code = payload.get("invite")
+    if isinstance(code, str) and code:
+        await redeem_invite(state.store, code, caller.key)
+    elif state.config.open_registration:
+        await add_member(state.store, caller.key)
+    else:
+        raise Refused("registration_closed", "This server is members-only; ask an admin for an invite code.")
+    return JSONBytes({"key": caller.key, "role": "member", "already_member": False}, status_code=201)
+
+
+async def publish(request: Request) -> Response:
+    """Store one message signed by the requesting member, through the one validation path."""
+    state = state_of(request)
+    caller = await authenticate(request)
+
+    def signed_by_caller(message: Message) -> None:
+        if message.author != caller.key:
+            raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
+
+    [result] = await state.store.ingest([caller.body], origin="local", policy=signed_by_caller)
+    if result.status == "refused":
+        return error(result.code or "refused", result.reason or "Refused.")
+    if result.status == "stored" and result.seq is not None:
+        state.hub.stored(result.seq)
+    return JSONBytes(result.as_dict(), status_code=201 if result.status == "stored" else 200)

@@ -1,0 +1,31 @@
+"""Everything a running server holds, built once by the factory and handed to routes through app.state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from murmur.server.config import ServerConfig
+from murmur.server.hub import Hub
+from murmur.server.ratelimit import RateLimiter
+
+from murmur.httpsig import ReplayCache
+from murmur.keys import Identity
+from murmur.store import Store
+
+SIGNATURE_WINDOW_S = 60
+
+
+@dataclass
+class ServerState:
+    config: ServerConfig
+    identity: Identity
+    store: Store
+    hub: Hub = field(default_factory=Hub)
+    replay: ReplayCache = field(default_factory=lambda: ReplayCache(window_s=2 * SIGNATURE_WINDOW_S))
+    limiter: RateLimiter | None = None
+    started_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        if self.limiter is None:
+            self.limiter = RateLimiter(self.config.rate_per_minute)

@@ -1,0 +1,102 @@
+"""Real murmur processes for end-to-end tests: `murmur serve` on 127.0.0.1 and the CLI, each with its own dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
+
+
+def murmur_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "murmur.client.cli", *args]
+
+
+@dataclass
+class ServerProcess:
+    """One `murmur serve` process. ``start`` waits until it answers /health; ``stop`` and ``kill`` end it."""
+
+    data: Path
+    extra: tuple[str, ...] = ()
+    port: int = 0
+    proc: subprocess.Popen[str] | None = None
+    url: str = ""
+    key: str = ""
+    log: list[str] = field(default_factory=list)
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        args = murmur_cmd(
+            "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra
+        )
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + timeout
+        assert self.proc.stderr is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError(f"murmur serve exited early: {''.join(self.log)}")
+            self.log.append(line)
+            match = SERVE_LINE.search(line)
+            if match:
+                self.url, self.key = match.group(1), match.group(2)
+                self.port = int(self.url.rsplit(":", 1)[1])  # keep the same port across restarts
+                break
+        else:
+            raise TimeoutError("murmur serve did not report its URL in time")
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise TimeoutError("murmur serve did not answer /health in time")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        if self.proc.stderr is not None:
+            self.log.extend(self.proc.stderr.readlines())
+            self.proc.stderr.close()
+        return code
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+
+@dataclass
+class Person:
+    """A person with their own home directory, running the real CLI."""
+
+    home: Path
+
+    def run(self, *args: str, stdin: str = "", check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MURMUR_HOME": str(self.home)}
+        result = subprocess.run(murmur_cmd(*args), input=stdin, capture_output=True, text=True, env=env, timeout=60)
+        if check and result.returncode != 0:
+            raise AssertionError(f"murmur {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    def json(self, *args: str, stdin: str = "") -> Any:
+        return json.loads(self.run(*args, "--json", stdin=stdin).stdout)
+
+    @property
+    def key(self) -> str:
+        return str(self.json("whoami")["key"])
+
+
+def admin(data: Path, *args: str) -> Any:
+    result = subprocess.run(murmur_cmd("admin", *args, "--data", str(data), "--json"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

@@ -1,0 +1,184 @@
+"""The home server as a person uses it: a real `murmur serve` process, the real CLI, real files."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from murmur.httpsig import sign_request
+from murmur.keys import load_identity
+from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    proc = ServerProcess(tmp_path / "server").start()
+    yield proc
+    if proc.proc is not None and proc.proc.poll() is None:
+        proc.stop()
+
+
+def join(person: Person, server: ServerProcess, name: str) -> str:
+    person.run("init", "--name", name)
+    code = admin(server.data, "invite")["code"]
+    person.run("join", server.url, "--invite", code)
+    return person.key
+
+
+def ids(page: dict) -> list[str]:  # type: ignore[type-arg]
+    return [item["message"]["id"] for item in page["items"]]
+
+
+def test_first_start_creates_data_dir_and_stops_cleanly(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path / "fresh").start()
+    for name in ("server.key", "murmur.db", "config.toml"):
+        assert (proc.data / name).stat().st_mode & 0o077 == 0, name
+    assert "# " in (proc.data / "config.toml").read_text()
+    info = admin(proc.data, "info")
+    assert info["server_key"] == proc.key and info["members"] == 0 and info["url"].startswith("http://127.0.0.1:")
+    assert proc.stop(signal.SIGINT) == 0
+    proc2 = ServerProcess(proc.data).start()
+    assert proc2.key == proc.key
+    assert proc2.stop(signal.SIGTERM) == 0
+
+
+def test_two_members_full_conversation_across_restarts(server: ServerProcess, tmp_path: Path) -> None:
+    ada, bob = Person(tmp_path / "ada"), Person(tmp_path / "bob")
+    ada_key, bob_key = join(ada, server, "Ada"), join(bob, server, "Bob")
+    assert {m["key"] for m in admin(server.data, "members")["members"]} == {ada_key, bob_key}
+
+    ada.run("profile", "--name", "Ada L", "--bio", "engines")
+    bob.run("follow", ada_key)
+    ada.run("follow", bob_key)
+    first = ada.json("post", "hello #murmur from ada")["id"]
+    reply = bob.json("post", f"hi @{ada_key}", "--reply-to", first)["id"]
+    bob.run("react", first, "👍")
+    bob.run("boost", first)
+
+    server.stop()
+    server.start()  # nothing stored is lost; members persist
+
+    home = bob.json("timeline", "home")
+    assert first in ids(home) and reply in ids(home)
+    item = next(i for i in home["items"] if i["message"]["id"] == first and not i["boosted_by"])
+    assert item["counts"] == {"replies": 1, "reactions": 1, "boosts": 1}
+    assert all(i["verified"] for i in home["items"])
+    assert first in ids(ada.json("timeline", "tag:murmur"))
+    assert first in ids(ada.json("timeline", "local"))
+    assert reply in ids(ada.json("timeline", "mentions"))
+    assert ids(ada.json("timeline", f"@{bob_key}"))[0] in (reply, first)
+
+    thread = ada.json("thread", reply)
+    assert thread["root"]["id"] == first
+    assert [c["id"] for c in thread["root"]["children"]] == [reply]
+
+    notes = ada.json("notifications")
+    kinds = {n["kind"] for n in notes["items"]}
+    assert {"reply", "reaction", "boost", "follow"} <= kinds
+    assert notes["unread"] >= 4
+    ada.run("notifications", "--mark-read")
+    assert ada.json("notifications")["unread"] == 0
+
+    assert first in [p["message"]["id"] for p in bob.json("search", "hello")["posts"]]
+    assert ada_key in [p["key"] for p in bob.json("search", "Ada")["people"]]
+    profile = bob.json("profile", ada_key)
+    assert profile["name"] == "Ada L" and profile["following"] and profile["follows_you"]
+
+    ada.run("delete", first)
+    assert first not in ids(bob.json("timeline", "home"))
+    assert first not in ids(bob.json("timeline", "federated"))
+    assert bob.json("search", "hello")["posts"] == []
+    refused = bob.run("delete", reply.replace(reply[0], "0" if reply[0] != "0" else "1", 1), check=False)
+    assert refused.returncode != 0 and refused.stderr.startswith("murmur: ")
+
+
+def test_invites_persist_and_are_single_use(server: ServerProcess, tmp_path: Path) -> None:
+    code = admin(server.data, "invite")["code"]
+    server.stop()
+    server.start()
+    a, b = Person(tmp_path / "a"), Person(tmp_path / "b")
+    a.run("init")
+    b.run("init")
+    a.run("join", server.url, "--invite", code)
+    again = b.run("join", server.url, "--invite", code, check=False)
+    assert again.returncode == 1 and "used" in again.stderr
+
+
+def test_stream_delivers_a_post_within_a_second(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    identity = load_identity(ada.home / "profiles" / "default" / "key.pem")
+    received: list[tuple[float, dict]] = []  # type: ignore[type-arg]
+    ready = threading.Event()
+
+    def listen() -> None:
+        headers = sign_request(identity, "GET", "/api/v1/stream", "", b"").as_dict()
+        with httpx.stream("GET", f"{server.url}/api/v1/stream", headers=headers, timeout=10) as response:
+            assert response.status_code == 200
+            for line in response.iter_lines():
+                ready.set()
+                if line.startswith("data:"):
+                    received.append((time.monotonic(), json.loads(line[5:])))
+                    return
+
+    thread = threading.Thread(target=listen, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    sent = time.monotonic()
+    post_id = ada.json("post", "live!")["id"]
+    thread.join(10)
+    assert received, "no event arrived"
+    arrived, event = received[0]
+    assert event["message"]["id"] == post_id
+    assert arrived - sent < 1.0 + 2.5  # CLI start-up (~1-2 s of interpreter) is inside this window
+
+
+def test_backup_while_running_restores_and_serves(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    post_id = ada.json("post", "keep me")["id"]
+    backup = tmp_path / "backup.db"
+    made = subprocess.run(
+        murmur_cmd("admin", "backup", "--data", str(server.data), str(backup)), capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert sqlite3.connect(backup).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    server.stop()
+
+    restored = tmp_path / "restored"
+    restored.mkdir(mode=0o700)
+    for name in ("server.key", "config.toml"):
+        (restored / name).write_bytes((server.data / name).read_bytes())
+        (restored / name).chmod(0o600)
+    (restored / "murmur.db").write_bytes(backup.read_bytes())
+    (restored / "murmur.db").chmod(0o600)
+    again = ServerProcess(restored, port=server.port).start()
+    try:
+        assert post_id in ids(ada.json("timeline", "local"))
+    finally:
+        again.stop()
+
+
+def test_errors_are_one_line_without_traceback(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    ada.run("init")
+    no_server = ada.run("timeline", check=False)
+    assert no_server.returncode == 3 and "murmur join" in no_server.stderr
+    not_member = ada.run("join", server.url, "--invite", "bogus", check=False)
+    assert not_member.returncode == 1 and not_member.stderr.count("\n") == 1
+    server_down = Person(tmp_path / "bob")
+    join(server_down, server, "Bob")
+    server.stop()
+    down = server_down.run("timeline", check=False)
+    assert down.returncode == 4 and "reach" in down.stderr
+    server.start()

@@ -1,0 +1,55 @@
+"""An in-process home server (real SQLite file, real signatures) and signed clients for its members."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from murmur.client.api import MurmurClient
+from murmur.server.app import create_app
+from murmur.server.config import ServerConfig
+from murmur.server.state import ServerState
+
+from murmur.keys import Identity
+from murmur.store import Store
+from murmur.store.members import add_member
+
+
+@dataclass
+class Harness:
+    state: ServerState
+    transport: httpx.ASGITransport
+    clients: list[MurmurClient]
+
+    def client(self, identity: Identity) -> MurmurClient:
+        api = MurmurClient("http://murmur.test", identity, transport=self.transport)
+        self.clients.append(api)
+        return api
+
+    async def member(self, identity: Identity | None = None) -> MurmurClient:
+        identity = identity or Identity.generate()
+        await add_member(self.state.store, identity.public_key)
+        return self.client(identity)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Harness]:
+    store = await Store.open(tmp_path / "server.db")
+    state = ServerState(
+        config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),
+        identity=Identity.generate(),
+        store=store,
+    )
+    harness = Harness(state, httpx.ASGITransport(app=create_app(state)), [])
+    try:
+        yield harness
+    finally:
+        for api in harness.clients:
+            await api.aclose()
+        await store.close()
+
+
+MemberFactory = Callable[[], Awaitable[MurmurClient]]

@@ -1,0 +1,127 @@
+"""Request authentication and membership: every refusal has a code, and changes nothing."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from murmur.client.api import ApiError
+
+from murmur.httpsig import sign_request
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.store.members import create_invite
+from tests.server.conftest import Harness
+
+
+async def test_info_and_health_need_no_signature(server: Harness) -> None:
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        info = (await raw.get("/api/v1/info")).json()
+        assert info["server_key"] == server.state.identity.public_key
+        assert info["protocol"] == 1 and info["members"] == 0
+        assert (await raw.get("/health")).json() == {"status": "ok"}
+
+
+async def test_unsigned_request_is_refused(server: Harness) -> None:
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        response = await raw.get("/api/v1/timelines/home")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "missing_signature"
+
+
+async def test_non_member_is_refused(server: Harness) -> None:
+    api = server.client(Identity.generate())
+    with pytest.raises(ApiError) as err:
+        await api.timeline("home")
+    assert (err.value.status, err.value.code) == (403, "not_member")
+
+
+async def test_join_with_invite_once(server: Harness) -> None:
+    invite = await create_invite(server.state.store)
+    first, second = server.client(Identity.generate()), server.client(Identity.generate())
+    joined = await first.join(invite.code)
+    assert joined["role"] == "member" and joined["already_member"] is False
+    assert (await first.join(invite.code))["already_member"] is True
+    with pytest.raises(ApiError) as err:
+        await second.join(invite.code)
+    assert err.value.code == "invite_used"
+    with pytest.raises(ApiError) as err:
+        await second.join("no-such-code")
+    assert err.value.code == "invite_unknown"
+    with pytest.raises(ApiError) as err:
+        await second.join(None)
+    assert err.value.code == "registration_closed"
+    assert len((await first.members())["members"]) == 1
+
+
+async def test_open_registration(server: Harness) -> None:
+    import dataclasses
+
+    server.state.config = dataclasses.replace(server.state.config, open_registration=True)
+    api = server.client(Identity.generate())
+    assert (await api.join(None))["role"] == "member"
+    await api.timeline("home")
+
+
+async def _signed_get(server: Harness, identity: Identity, path: str, *, created: int | None = None) -> httpx.Response:
+    headers = sign_request(identity, "GET", path, "", b"", created=created).as_dict()
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        return await raw.get(path, headers=headers)
+
+
+async def test_expired_and_replayed_signatures(server: Harness) -> None:
+    me = Identity.generate()
+    await server.member(me)
+    old = await _signed_get(server, me, "/api/v1/members", created=int(time.time()) - 3600)
+    assert old.status_code == 401 and old.json()["error"]["code"] == "expired"
+    future = await _signed_get(server, me, "/api/v1/members", created=int(time.time()) + 3600)
+    assert future.status_code == 401
+
+    headers = sign_request(me, "GET", "/api/v1/members", "", b"").as_dict()
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        assert (await raw.get("/api/v1/members", headers=headers)).status_code == 200
+        again = await raw.get("/api/v1/members", headers=headers)
+    assert again.status_code == 401 and again.json()["error"]["code"] == "replayed"
+
+
+async def test_signature_for_another_path_is_refused(server: Harness) -> None:
+    me = Identity.generate()
+    await server.member(me)
+    headers = sign_request(me, "GET", "/api/v1/members", "", b"").as_dict()
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        response = await raw.get("/api/v1/timelines/home", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_body_that_does_not_match_digest_is_refused(server: Harness) -> None:
+    me = Identity.generate()
+    await server.member(me)
+    message = sign_draft(me, {"body": {"text": "hi"}})
+    import json
+
+    body = json.dumps(message).encode()
+    headers = sign_request(me, "POST", "/api/v1/messages", "", body).as_dict()
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        response = await raw.post("/api/v1/messages", headers=headers, content=body.replace(b"hi", b"ho"))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "digest_mismatch"
+    assert await server.state.store.count() == 0
+
+
+async def test_rate_limit_answers_429_with_retry_after(server: Harness) -> None:
+    from murmur.server.ratelimit import RateLimiter
+
+    server.state.limiter = RateLimiter(3)
+    me = Identity.generate()
+    await server.member(me)
+    statuses = []
+    for _ in range(5):
+        response = await _signed_get(server, me, "/api/v1/members")
+        statuses.append(response.status_code)
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3] == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    other = Identity.generate()
+    await server.member(other)
+    assert (await _signed_get(server, other, "/api/v1/members")).status_code == 200
