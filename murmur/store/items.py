@@ -143,7 +143,8 @@ async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -
 
 
 async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, before: int | None) -> Page:
-    """Fill one page from ``fetch``, reading on past dropped candidates a few times at most.
+    """Fill one page from ``fetch``, reading further (more each round, a few rounds at most) past dropped
+    candidates.
 
     The cursor is the seq of the last candidate looked at, so the next page starts exactly where this one
     stopped, however many messages arrived since (they all have larger seqs).
@@ -151,15 +152,19 @@ async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, befo
     limit = check_limit(limit)
     cursor = MAX_SEQ if before is None else before
     items: list[TimelineItem] = []
-    for _ in range(FILL_ROUNDS):
+    for round_ in range(FILL_ROUNDS):
         want = limit - len(items)
-        rows = await fetch(cursor, want + 1)
-        more = len(rows) > want
-        rows = rows[:want]
-        items.extend(await resolve(conn, rows))
-        if not rows or not more:
+        n = want if round_ == 0 else min(want * 4**round_, 4 * MAX_LIMIT)
+        rows = await fetch(cursor, n + 1)
+        more = len(rows) > n
+        rows = rows[:n]
+        resolved = {item.seq: item for item in await resolve(conn, rows)}
+        for index, row in enumerate(rows):
+            if row.seq in resolved:
+                items.append(resolved[row.seq])
+                if len(items) == limit:
+                    return Page(items, row.seq if more or index < len(rows) - 1 else None)
+        if not more:
             return Page(items, None)
         cursor = rows[-1].seq
-        if len(items) >= limit:
-            break
     return Page(items, cursor)

@@ -103,8 +103,8 @@ async def list_members(store: Store) -> list[Member]:
     """Members in the order they joined."""
     rows = await select(
         store.conn,
-        "SELECT m.key, m.role, m.joined_at, coalesce(p.name, ''), m.invited_by FROM members m"
-        " LEFT JOIN profiles p ON p.author = m.key ORDER BY m.joined_at, m.key",
+        "SELECT /* bounded sort: members are few */ mem.key, mem.role, mem.joined_at, coalesce(p.name, ''),"
+        " mem.invited_by FROM members mem LEFT JOIN profiles p ON p.author = mem.key ORDER BY mem.joined_at, mem.key",
         (),
     )
     return [Member(bytes(r[0]).hex(), r[1], r[2], r[3], r[4]) for r in rows]
@@ -127,7 +127,8 @@ async def list_invites(store: Store) -> list[Invite]:
     """Every invite, newest first."""
     rows = await select(
         store.conn,
-        "SELECT code, created_at, expires_at, used_by, used_at, note FROM invites ORDER BY created_at DESC, code",
+        "SELECT /* bounded sort: invites are few */ code, created_at, expires_at, used_by, used_at, note FROM invites"
+        " ORDER BY created_at DESC, code",
         (),
     )
     return [Invite(r[0], r[1], r[2], bytes(r[3]).hex() if r[3] is not None else None, r[4], r[5]) for r in rows]

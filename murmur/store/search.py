@@ -22,9 +22,9 @@ _PROFILES_SQL = "SELECT f.author, f.name, f.bio FROM profiles_fts f WHERE profil
 # Keys whose hex starts with a prefix: a range on the 32-byte BLOB, from the prefix padded with 0s to
 # the prefix padded with fs, so both members and profiles are read by their primary key.
 _BY_PREFIX_SQL = """
-SELECT k.key, coalesce(p.name, ''), coalesce(p.bio, '') FROM (
-    SELECT key FROM members WHERE key BETWEEN :lo AND :hi
-    UNION SELECT author FROM profiles WHERE author BETWEEN :lo AND :hi
+SELECT /* bounded sort */ k.key, coalesce(p.name, ''), coalesce(p.bio, '') FROM (
+    SELECT * FROM (SELECT key FROM members WHERE key BETWEEN :lo AND :hi ORDER BY key LIMIT :n)
+    UNION SELECT * FROM (SELECT author FROM profiles WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
 ) k LEFT JOIN profiles p ON p.author = k.key ORDER BY k.key LIMIT :n
 """
 

@@ -53,7 +53,7 @@ _POSTS_ONLY = "kind IN ('post', 'boost') AND {t}.kind = 'post'"
 
 _AUTHOR_SET_SQL = """
 WITH authors(key) AS ({authors})
-SELECT {columns} FROM messages m INDEXED BY messages_timeline
+SELECT /* bounded sort */ {columns} FROM messages m INDEXED BY messages_timeline
 WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND m.seq < :before
   AND m.seq >= (
     SELECT coalesce(max((

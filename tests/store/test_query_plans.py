@@ -1,0 +1,67 @@
+"""Every read the server makes is index-driven and LIMIT-bounded, so it stays fast at millions of messages.
+
+The statements are captured as SQLite runs them (trace callback, parameters expanded), then explained. A
+plan that SCANs a big table, or sorts outside the bounded author-set queries, fails the test. The plan
+does not depend on how many rows there are, so a small database shows what a large one would do.
+"""
+
+from __future__ import annotations
+
+import re
+
+from store_people import Person
+
+from murmur.store import Store, search, timelines
+from murmur.store import members as members_mod
+
+BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles")
+# Aliases the store's queries give those tables. (members and invites are small and listed whole.)
+ALIASES = ("m", "s", "p", "r", "t", "n", "x", "f", "d")
+FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
+
+
+async def _plans(store: Store, statements: list[str]) -> dict[str, list[str]]:
+    plans: dict[str, list[str]] = {}
+    for sql in statements:
+        head = sql.lstrip().upper()
+        if not head.startswith(("SELECT", "WITH", "INSERT INTO NOTICES", "INSERT OR IGNORE INTO NOTICES")):
+            continue
+        async with store.conn.execute("EXPLAIN QUERY PLAN " + sql) as cursor:
+            plans[sql] = [str(row[3]) for row in await cursor.fetchall()]
+    return plans
+
+
+async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) -> None:
+    await members_mod.add_member(store, ann.key)
+    post = ann.post("hello #tag", mentions=(ben.key,), hashtags=("tag",))
+    statements: list[str] = []
+    await store.conn.set_trace_callback(statements.append)
+    await store.ingest([ann.follow(ben), post, ben.post("re", reply=post), ben.react(post), ben.boost(post)])
+    await store.ingest([ben.follow(ann), ann.delete(ann.post("x"))])
+    for view in (
+        timelines.home(store, ann.key),
+        timelines.local(store),
+        timelines.federated(store),
+        timelines.mentions(store, ben.key),
+        timelines.hashtag(store, "tag"),
+        timelines.author(store, ann.key),
+        timelines.thread(store, post["id"]),
+        timelines.notifications(store, ann.key),
+        timelines.unread_count(store, ann.key),
+        search.search_posts(store, "hello"),
+        search.search_profiles(store, ann.key[:8]),
+        members_mod.list_members(store),
+    ):
+        await view
+    await store.conn.set_trace_callback(None)
+
+    plans = await _plans(store, statements)
+    assert len(plans) >= 15
+    for sql, plan in plans.items():
+        for line in plan:
+            assert not FULL_SCAN.match(line), f"full scan in {sql!r}: {plan}"
+            if "TEMP B-TREE FOR ORDER BY" in line:
+                # A sort must be marked bounded, e.g. the author-set timelines (rows above a per-author floor).
+                assert "/* bounded sort" in sql, f"unbounded sort in {sql!r}: {plan}"
+        if sql.lstrip().startswith("WITH authors"):
+            assert any("USING INDEX messages_timeline (author=? AND seq>? AND seq<?)" in ln for ln in plan), plan
