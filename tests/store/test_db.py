@@ -45,23 +45,33 @@ async def test_empty_existing_file_is_migrated(tmp_path: Path) -> None:
     assert _user_version(path) == SCHEMA_VERSION
 
 
-async def test_migration_one_database_upgrades_and_backfills_notices(tmp_path: Path, ann: Person, ben: Person) -> None:
-    """A database at version 1 with messages in it gains migration 2, with notices derived from the log."""
-    path = tmp_path / "m.db"
+def _as_version_one(source: Path, target: Path) -> None:
+    """Write ``target`` as a murmur at schema version 1 would have left it, holding ``source``'s log."""
+    with sqlite3.connect(target) as conn:
+        conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        conn.execute("ATTACH DATABASE ? AS src", (str(source),))
+        for table in ("messages", "mentions", "hashtags", "tombstones", "profiles", "follows"):
+            columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))  # constant names
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}")
+        conn.commit()
+        conn.execute("DETACH DATABASE src")
+
+
+async def test_version_one_database_upgrades_and_backfills_notices(tmp_path: Path, ann: Person, ben: Person) -> None:
+    """A database at version 1 with messages in it gains every later migration, notices derived from its log."""
     post = ann.post("hi")
     reply = ben.post("hello back", reply=post)
-    async with await Store.open(path) as store:
+    async with await Store.open(tmp_path / "full.db") as store:
         await store.ingest([post, reply, ben.follow(ann)])
-    with sqlite3.connect(path) as conn:  # wind the file back to version 1, as an older murmur left it
-        conn.executescript(
-            "DROP TABLE members; DROP TABLE invites; DROP TABLE markers; DROP TABLE notices;"
-            " DROP INDEX messages_timeline; DROP INDEX messages_by_visibility; PRAGMA user_version = 1;"
-        )
-    async with await Store.open(path) as store:
+    old = tmp_path / "old.db"
+    _as_version_one(tmp_path / "full.db", old)
+    assert _user_version(old) == 1 and "notices" not in _tables(old)
+    async with await Store.open(old) as store:
         async with store.conn.execute("SELECT kind FROM notices ORDER BY seq") as cursor:
             assert [r[0] for r in await cursor.fetchall()] == ["reply", "follow"]
+        assert await store.count() == 3
         assert await store.integrity_check() == "ok"
-    assert _user_version(path) == SCHEMA_VERSION
+    assert _user_version(old) == SCHEMA_VERSION
 
 
 async def test_corrupt_file_gives_a_clear_store_error(tmp_path: Path) -> None:
