@@ -82,5 +82,9 @@ def _write(value: Any, out: list[str]) -> None:
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value`` (integers only; floats are refused)."""
     out: list[str] = []
-    _write(value, out)
+    try:
+        _write(value, out)
+    except RecursionError as exc:
+        # Structures built in code (not parsed) can nest past the interpreter's limit; refuse, never crash.
+        raise Refused("too_deep", "The value is nested too deeply.") from exc
     return "".join(out).encode("utf-8")

@@ -128,7 +128,11 @@ def complete_draft(draft: dict[str, Any], author: str, *, created_at: int | None
     if not isinstance(draft, dict):
         raise Refused("not_object", 'A draft must be a JSON object such as {"kind": "post", "body": {...}}.')
     kind = draft.get("kind", "post")
-    body = dict(draft.get("body") or {})
+    given = draft.get("body")
+    if given is not None and not isinstance(given, dict):
+        # dict() would turn ["ab"] into {"a": "b"} or fail with a bare ValueError; say what is wrong instead.
+        raise Refused("wrong_type", 'A draft\'s body must be a JSON object such as {"text": "hello"}.')
+    body = dict(given or {})
     if kind == "post":
         body.setdefault("visibility", "public")
     tags = draft.get("tags")

@@ -96,8 +96,11 @@ _decoder = json.JSONDecoder(
 
 def parse_json(data: bytes | str, *, limit: int | None = MAX_MESSAGE_BYTES) -> Any:
     """Parse JSON strictly: UTF-8 only, no duplicate members, no floats, no NaN, bounded integers and depth."""
-    if limit is not None and len(data) > limit:
-        raise _refuse("too_large", f"The input is {len(data)} bytes; the limit is {limit}.")
+    if limit is not None:
+        # The cap is on UTF-8 bytes whichever form the input came in, so text and bytes get the same answer.
+        size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
+        if size > limit:
+            raise _refuse("too_large", f"The input is {size} bytes; the limit is {limit}.")
     if isinstance(data, bytes | bytearray | memoryview):
         try:
             text = bytes(data).decode("utf-8")
@@ -242,11 +245,13 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     tags = _check_tags(kind, obj["tags"])
     envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
     canonical = canonicalize(envelope)
-    if hashlib.sha256(canonical).hexdigest() != obj["id"]:
-        raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
     raw = canonicalize({**envelope, "id": obj["id"], "sig": obj["sig"]})
+    # Only an already-parsed object can get here oversized (canonical text is never longer than its input);
+    # the size is checked before hashing so that the answer does not depend on the id.
     if len(raw) > MAX_MESSAGE_BYTES:
         raise _refuse("too_large", f"The message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}.")
+    if hashlib.sha256(canonical).hexdigest() != obj["id"]:
+        raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
     if verify and not verify_signature(obj["author"], obj["sig"], canonical):
         raise _refuse("bad_signature", "The signature does not verify against the author's key.")
     return Message(
