@@ -1,6 +1,16 @@
 """The message store: one SQLite file holding the log, its indexes and the state derived from it.
 
-``Store`` is the object every layer uses; queries that serve one feature live in modules named for it.
+``Store`` is the object every layer uses; queries that serve one feature live in modules named for it:
+
+    schema         the tables and forward-only migrations (PRAGMA user_version)
+    db             opening (0600 file, WAL, pragmas), migrating, and the one write transaction
+    ingest         validate-then-store for every entry point, deletes, latest-wins state, derived notices
+    items          TimelineItem and Page, and turning candidate rows into items with their counts
+    timelines      home, local, federated, mentions, hashtag, author (and re-exports thread, notifications)
+    threads        a thread as a tree, placeholders for missing parents
+    notifications  notifications, unread count, read markers
+    members        members and single-use invites
+    search         posts by full text; people by name, bio or key prefix
 """
 
 from __future__ import annotations
