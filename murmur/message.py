@@ -25,7 +25,7 @@ from typing import Any
 
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
-from murmur.keys import Identity
+from murmur.keys import SMALL_ORDER_KEYS, Identity
 
 VERSION = 1
 KINDS = ("profile", "post", "reaction", "boost", "delete", "follow", "unfollow")
@@ -105,16 +105,29 @@ def message_id(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+# What a post may carry (validate.TAGS); text is only ever tagged up to these, so typing more hashtags or
+# mentions than a post may carry tags the first ones instead of getting the post refused.
+TEXT_TAG_LIMITS = {"hashtag": 20, "mention": 50}
+
+
 def tags_from_text(text: str) -> list[list[str]]:
-    """Hashtag and mention tags a client adds for what a person typed (``#topic``, ``@<key>``)."""
+    """Hashtag and mention tags a client adds for what a person typed (``#topic``, ``@<key>``).
+
+    Keys that can never be identities (small-order points) are not tagged.
+    """
     tags: list[list[str]] = []
     seen: set[tuple[str, str]] = set()
     for name, pattern in (("hashtag", HASHTAG_IN_TEXT), ("mention", MENTION_IN_TEXT)):
+        count = 0
         for match in pattern.finditer(text):
             pair = (name, match.group(1).lower())
-            if pair not in seen:
-                seen.add(pair)
-                tags.append(list(pair))
+            if pair in seen or (name == "mention" and pair[1] in SMALL_ORDER_KEYS):
+                continue
+            if count == TEXT_TAG_LIMITS[name]:
+                break
+            seen.add(pair)
+            tags.append(list(pair))
+            count += 1
     return tags
 
 

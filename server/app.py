@@ -11,7 +11,7 @@ import logging
 
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.responses import error
-from murmur.server.routes import info, reading, stream, writing
+from murmur.server.routes import federation, info, reading, stream, writing
 from murmur.server.state import ServerState
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -24,6 +24,7 @@ from murmur.errors import MurmurError, Refused, StoreError
 log = logging.getLogger("murmur.server")
 
 API = "/api/v1"
+FED = "/fed/v1"
 
 
 def routes() -> list[Route]:
@@ -43,11 +44,15 @@ def routes() -> list[Route]:
         Route(f"{API}/members", reading.members),
         Route(f"{API}/profiles/{{key}}", reading.profile),
         Route(f"{API}/stream", stream.stream),
+        Route(f"{FED}/messages", federation.push, methods=["POST"]),
+        Route(f"{FED}/log", federation.log),
     ]
 
 
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refused)
+    if isinstance(exc, SignatureRefused) and exc.code == "busy":
+        return error(exc.code, exc.message, 503, headers={"Retry-After": "5"})
     if isinstance(exc, SignatureRefused):
         return error(exc.code, exc.message, 401, headers={"WWW-Authenticate": 'Signature realm="murmur"'})
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from murmur.errors import Refused
 from murmur.httpsig import verify_request
 from murmur.store.members import member_role
+from murmur.store.peers import Peer, get_peer
 
 
 class SignatureRefused(Refused):
@@ -53,10 +54,9 @@ async def read_body(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def authenticate(request: Request, *, member: bool = True) -> Caller:
-    """Verify the request signature; with ``member``, also require a member key. Applies the rate limit."""
+async def _verified(request: Request, cap: int) -> tuple[str, bytes]:
     state = state_of(request)
-    body = await read_body(request, state.config.max_body_bytes)
+    body = await read_body(request, cap)
     try:
         verified = verify_request(
             request.method,
@@ -69,11 +69,32 @@ async def authenticate(request: Request, *, member: bool = True) -> Caller:
         )
     except Refused as refusal:
         raise SignatureRefused(refusal.code, refusal.message) from refusal
-    assert state.limiter is not None
-    wait = state.limiter.check(verified.key)
+    return verified.key, body
+
+
+async def authenticate_peer(request: Request) -> tuple[Peer, bytes]:
+    """Verify a server-to-server request: signed by the key of a peer in the allowlist."""
+    state = state_of(request)
+    key, body = await _verified(request, state.config.max_batch_bytes)
+    peer = await get_peer(state.store, key)
+    if peer is None:
+        raise Refused("unknown_peer", "This server does not federate with that key; ask its admin to add the peer.")
+    assert state.peer_limiter is not None
+    wait = state.peer_limiter.check(key)
     if wait:
         raise RateLimited(wait)
-    role = await member_role(state.store, verified.key)
+    return peer, body
+
+
+async def authenticate(request: Request, *, member: bool = True) -> Caller:
+    """Verify the request signature; with ``member``, also require a member key. Applies the rate limit."""
+    state = state_of(request)
+    key, body = await _verified(request, state.config.max_body_bytes)
+    assert state.limiter is not None
+    wait = state.limiter.check(key)
+    if wait:
+        raise RateLimited(wait)
+    role = await member_role(state.store, key)
     if member and role is None:
         raise Refused("not_member", "This key is not a member of this server; join with an invite first.")
-    return Caller(verified.key, body, role)
+    return Caller(key, body, role)

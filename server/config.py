@@ -46,6 +46,15 @@ max_body_bytes = {max_body_bytes}
 
 # Requests per minute allowed for one member key (0 = unlimited).
 rate_per_minute = {rate_per_minute}
+
+# Largest server-to-server batch accepted, in bytes, and requests per minute per peer (0 = unlimited).
+max_batch_bytes = {max_batch_bytes}
+peer_rate_per_minute = {peer_rate_per_minute}
+
+# Federation timing: the longest wait between retries to a failing peer, and how often push-pull peers are
+# pulled to catch up on anything their pushes missed (pull-only peers are long-polled continuously).
+retry_max_seconds = {retry_max_seconds}
+pull_interval_seconds = {pull_interval_seconds}
 """
 
 
@@ -69,6 +78,14 @@ class ServerConfig:
     """Largest request body accepted, in bytes."""
     rate_per_minute: int = 600
     """Requests per minute per member key; 0 disables the limit."""
+    max_batch_bytes: int = 8 * 1024 * 1024
+    """Largest server-to-server request body (a push batch), in bytes."""
+    peer_rate_per_minute: int = 6000
+    """Requests per minute per peer server key; 0 disables the limit."""
+    retry_max_seconds: int = 300
+    """Longest backoff between retries to a failing peer, in seconds."""
+    pull_interval_seconds: int = 60
+    """Seconds between catch-up pulls from push-pull peers."""
 
     @property
     def url(self) -> str:

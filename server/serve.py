@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 from murmur.server.app import create_app
 from murmur.server.config import DataDir, ServerConfig
+from murmur.server.federation.federator import Federator
 from murmur.server.state import ServerState
 
 from murmur.errors import ConfigError
@@ -98,8 +99,19 @@ async def serve(data: Path, config: ServerConfig) -> None:
             http="auto",
         )
         server = _Server(uv_config)
+        federation = Federator(
+            state,
+            backoff_max=float(config.retry_max_seconds),
+            pull_interval=float(config.pull_interval_seconds),
+        )
+        federator = asyncio.create_task(federation.run(), name="federator")
         print(f"murmur serving {config.url} server key {identity.public_key}", file=sys.stderr, flush=True)
-        await server.serve(sockets=[sock])
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            federator.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await federator
     finally:
         await store.close()
         sock.close()

@@ -24,8 +24,11 @@ class ServerState:
     hub: Hub = field(default_factory=Hub)
     replay: ReplayCache = field(default_factory=lambda: ReplayCache(window_s=2 * SIGNATURE_WINDOW_S))
     limiter: RateLimiter | None = None
+    peer_limiter: RateLimiter | None = None
     started_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
         if self.limiter is None:
             self.limiter = RateLimiter(self.config.rate_per_minute)
+        if self.peer_limiter is None:
+            self.peer_limiter = RateLimiter(self.config.peer_rate_per_minute)

@@ -48,7 +48,7 @@ def serve(
     run(data, host=host, port=port, open_registration=open_registration)
 
 
-def _with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
+def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
     """Open the data directory's database for one admin action, then close it."""
     data_dir = DataDir(data)
     data_dir.require()
@@ -76,7 +76,7 @@ def invite(
     async def work(store: Store, data_dir: DataDir) -> Invite:
         return await create_invite(store, ttl_s=seconds, note=note)
 
-    made = _with_store(data, work)
+    made = with_store(data, work)
     if as_json:
         emit_json({"code": made.code, "expires_at": made.expires_at})
     else:
@@ -109,7 +109,7 @@ def info(data: DataOption, as_json: JsonOption = False) -> None:
             "data": str(data_dir.root),
         }
 
-    result = _with_store(data, work)
+    result = with_store(data, work)
     if as_json:
         emit_json(result)
         return
@@ -129,7 +129,7 @@ def members(
         async def drop(store: Store, data_dir: DataDir) -> bool:
             return await remove_member(store, remove)
 
-        if not _with_store(data, drop):
+        if not with_store(data, drop):
             fail(f"{remove} is not a member.")
         if as_json:
             emit_json({"removed": remove})
@@ -140,7 +140,7 @@ def members(
     async def work(store: Store, data_dir: DataDir) -> list[Member]:
         return list(await list_members(store))
 
-    rows = _with_store(data, work)
+    rows = with_store(data, work)
     if as_json:
         emit_json({"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]})
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from murmur.client.cli import admin, identity, reading, signing, social
+from murmur.client.cli import admin, identity, peers, reading, signing, social
 from murmur.client.cli.common import Globals, exit_code_for
 
 from murmur.errors import MurmurError
@@ -54,6 +54,8 @@ app.command()(reading.notifications)
 app.command()(reading.members)
 app.command()(admin.serve)
 app.add_typer(admin.admin, name="admin")
+app.add_typer(peers.peer, name="peer")
+app.command()(peers.sync)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -132,6 +132,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_by_visibility ON messages (kind, visibility, seq);
     """
     + "\n".join(rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in NOTICE_RULES),
+    # 3: trusted peer servers and their replication state (see murmur/store/peers.py).
+    """
+    CREATE TABLE peers (
+        key           BLOB PRIMARY KEY,                 -- the peer's server key: the only thing trusted
+        name          TEXT NOT NULL DEFAULT '',
+        url           TEXT NOT NULL DEFAULT '',         -- empty for a serve-only peer we never dial
+        mode          TEXT NOT NULL CHECK (mode IN ('push-pull', 'pull-only', 'serve-only')),
+        proxy         TEXT NOT NULL DEFAULT '',         -- http(s):// or socks5:// proxy for dialing the peer
+        added_at      INTEGER NOT NULL,
+        push_cursor   INTEGER NOT NULL DEFAULT 0,       -- our log position the peer has acknowledged
+        pull_cursor   INTEGER NOT NULL DEFAULT 0,       -- the peer's log position we have stored up to
+        last_contact  INTEGER,
+        last_error    TEXT NOT NULL DEFAULT '',
+        failures      INTEGER NOT NULL DEFAULT 0,       -- failed attempts in a row
+        failing_since INTEGER
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from murmur.errors import Refused
-from murmur.keys import Identity
+from murmur.keys import SMALL_ORDER_KEYS, Identity
 from murmur.message import VERSION, complete_draft, sign_draft, tags_from_text
 from murmur.validate import check
 
@@ -85,3 +85,13 @@ def test_a_draft_cannot_sign_for_someone_else() -> None:
     with pytest.raises(Refused) as info:
         sign_draft(ALICE, {"author": BOB.public_key, "body": {"text": "x"}}, created_at=NOW)
     assert info.value.code == "wrong_author"
+
+
+def test_text_tags_are_capped_and_skip_impossible_keys() -> None:
+    weak = sorted(SMALL_ORDER_KEYS)[0]
+    real = Identity.generate().public_key
+    text = " ".join(f"#tag{i}" for i in range(30)) + f" @{weak} @{real}"
+    tags = tags_from_text(text)
+    assert [t for t in tags if t[0] == "hashtag"] == [["hashtag", f"tag{i}"] for i in range(20)]
+    assert [t for t in tags if t[0] == "mention"] == [["mention", real]]
+    check(sign_draft(Identity.generate(), {"body": {"text": text}}))  # the post is accepted, not refused

@@ -1,0 +1,151 @@
+"""A server admin's federation commands: ``peer add|list|remove`` and ``sync``.
+
+Like the other admin commands they act on the data directory, so they work while the server runs: the
+running server re-reads its allowlist every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+import typer
+from murmur.client.cli.admin import DataOption, JsonOption, with_store
+from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail
+from murmur.server.config import DataDir
+
+from murmur.store import Store
+from murmur.store.peers import ALERT_AFTER_MS, Peer, add_peer, find_peer, list_peers, queued, remove_peer
+
+peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
+
+
+def peer_state(p: Peer, now_ms: int | None = None) -> str:
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    if p.failing_since is not None and now - p.failing_since > ALERT_AFTER_MS:
+        return "unreachable"
+    if p.failures:
+        return "retrying"
+    return "ok" if p.last_contact is not None else "new"
+
+
+async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
+    return {
+        "key": p.key,
+        "name": p.name,
+        "url": p.url,
+        "mode": p.mode,
+        "proxy": p.proxy,
+        "state": peer_state(p),
+        "last_contact": p.last_contact,
+        "push_cursor": p.push_cursor,
+        "pull_cursor": p.pull_cursor,
+        "queued": await queued(store, p) if p.dials else 0,
+        "failures": p.failures,
+        "last_error": p.last_error,
+    }
+
+
+@peer.command("add")
+def add(
+    data: DataOption,
+    url: Annotated[str, typer.Argument(help="The peer's URL, e.g. https://murmur.other-team.example")],
+    key: Annotated[str, typer.Option("--key", help="The peer's server key (`murmur admin info` on their side).")],
+    name: Annotated[str, typer.Option(help="A short name for the peer.")] = "",
+    mode: Annotated[
+        str, typer.Option(help="push-pull (default), pull-only (we only dial out), serve-only (we never dial).")
+    ] = "push-pull",
+    proxy: Annotated[str, typer.Option(help="Dial the peer through this proxy: http://, https:// or socks5://.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Trust a peer server, pinned by its key. Takes effect on a running server within seconds."""
+
+    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
+        if key == data_dir.identity().public_key:
+            fail("that is this server's own key; a server cannot peer with itself.")
+        return await peer_row(store, await add_peer(store, key, url, name=name, mode=mode, proxy=proxy))
+
+    row = with_store(data, work)
+    if as_json:
+        emit_json(row)
+    else:
+        typer.echo(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}) at {row['url']} added.")
+
+
+@peer.command("list")
+def list_(data: DataOption, as_json: JsonOption = False) -> None:
+    """List peers with their state: last contact, cursors, queued deliveries, last error."""
+
+    async def work(store: Store, data_dir: DataDir) -> list[dict[str, Any]]:
+        return [await peer_row(store, p) for p in await list_peers(store)]
+
+    rows = with_store(data, work)
+    if as_json:
+        emit_json({"peers": rows})
+        return
+    if not rows:
+        typer.echo("No peers; add one with `murmur peer add --data DIR URL --key SERVER_KEY`.")
+    for r in rows:
+        contact = (
+            time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["last_contact"] / 1000)) if r["last_contact"] else "never"
+        )
+        typer.echo(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url']}")
+        typer.echo(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
+        if r["last_error"]:
+            typer.echo(f"{'':12} last error: {r['last_error']}")
+
+
+@peer.command("remove")
+def remove(
+    data: DataOption,
+    which: Annotated[str, typer.Argument(metavar="PEER", help="The peer's key, key prefix or name.")],
+) -> None:
+    """Stop federating with a peer."""
+
+    async def work(store: Store, data_dir: DataDir) -> bool:
+        return await remove_peer(store, which)
+
+    if not with_store(data, work):
+        fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
+    typer.echo(f"Removed peer {which}.")
+
+
+def sync(
+    data: DataOption,
+    which: Annotated[str | None, typer.Argument(metavar="[PEER]", help="Key, prefix or name; all when absent.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pull from and push to peers now; print what was fetched and sent."""
+    from murmur.server.federation.federator import Federator
+    from murmur.server.state import ServerState
+
+    async def work(store: Store, data_dir: DataDir) -> list[dict[str, Any]]:
+        state = ServerState(config=data_dir.config(), identity=data_dir.identity(), store=store)
+        federator = Federator(state)
+        if which is None:
+            targets = [p for p in await list_peers(store) if p.dials]
+        else:
+            found = await find_peer(store, which)
+            if found is None:
+                fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
+            if not found.dials:
+                fail(f"{which} is serve-only: this server never dials it; it syncs by dialing us.")
+            targets = [found]
+        reports = await asyncio.gather(*(federator.sync(p) for p in targets))
+        return [r.as_dict() for r in reports]
+
+    reports = with_store(data, work)
+    if as_json:
+        emit_json({"peers": reports})
+    for r in reports:
+        if not as_json:
+            label = r["name"] or str(r["peer"])[:16]
+            typer.echo(
+                f"{label}: fetched {r['fetched']} (stored {r['stored']}, duplicate {r['duplicate']}, refused "
+                f"{r['refused']}), sent {r['sent']}, {r['round_trips']} round trips, "
+                f"{r['bytes_in']} bytes in, {r['bytes_out']} bytes out"
+                + (f"; error: {r['error']}" if r["error"] else "")
+            )
+    if any(r["error"] for r in reports):
+        raise typer.Exit(EXIT_REFUSED)

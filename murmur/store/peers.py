@@ -1,0 +1,226 @@
+"""Trusted peer servers: the allowlist, each peer's replication state, and what may be sent to it.
+
+The outbound queue of a peer is its ``push_cursor`` over the append-only log: everything after it that the
+peer should have is pending. Storing a message therefore enqueues it for every peer in the same transaction
+(it *is* the same row), adding a peer backfills everything public, and an acknowledged batch is never sent
+again because the cursor only moves forward once the peer has answered.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from murmur.errors import Refused
+from murmur.message import Message
+from murmur.store import Store
+from murmur.validate import check_key
+
+MODES = ("push-pull", "pull-only", "serve-only")
+MAX_QUEUED_COUNT = 100_000
+ALERT_AFTER_MS = 15 * 60 * 1000  # failing this long shows the peer as unreachable
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    key: str
+    name: str
+    url: str
+    mode: str
+    proxy: str
+    added_at: int
+    push_cursor: int
+    pull_cursor: int
+    last_contact: int | None
+    last_error: str
+    failures: int
+    failing_since: int | None
+
+    @property
+    def origin(self) -> str:
+        return peer_origin(self.key)
+
+    @property
+    def dials(self) -> bool:
+        """Whether this server opens connections to the peer (never for serve-only peers)."""
+        return self.mode != "serve-only"
+
+
+def peer_origin(key: str) -> str:
+    return f"peer:{key}"
+
+
+_COLUMNS = (
+    "key, name, url, mode, proxy, added_at, push_cursor, pull_cursor, last_contact, last_error, failures, failing_since"
+)
+
+
+def _peer(row: tuple[object, ...]) -> Peer:
+    key, name, url, mode, proxy, added_at, push, pull, contact, err, failures, since = row
+    return Peer(
+        bytes(key).hex(),  # type: ignore[arg-type]
+        str(name),
+        str(url),
+        str(mode),
+        str(proxy),
+        int(added_at),  # type: ignore[call-overload]
+        int(push),  # type: ignore[call-overload]
+        int(pull),  # type: ignore[call-overload]
+        None if contact is None else int(contact),  # type: ignore[call-overload]
+        str(err),
+        int(failures),  # type: ignore[call-overload]
+        None if since is None else int(since),  # type: ignore[call-overload]
+    )
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise Refused("bad_value", f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    return mode
+
+
+async def add_peer(
+    store: Store, key: str, url: str, *, name: str = "", mode: str = "push-pull", proxy: str = ""
+) -> Peer:
+    """Trust a peer server, pinned by its key. Adding an existing key updates its URL, name, mode and proxy."""
+    check_key(key, "peer key")
+    check_mode(mode)
+    if mode != "serve-only" and not url.startswith(("http://", "https://")):
+        raise Refused("bad_value", f"The peer URL must start with http:// or https://; got {url!r}.")
+    async with store.writer.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO peers (key, name, url, mode, proxy, added_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET name = excluded.name, url = excluded.url, mode = excluded.mode,"
+            " proxy = excluded.proxy",
+            (bytes.fromhex(key), name, url.rstrip("/"), mode, proxy, _now_ms()),
+        )
+    peer = await get_peer(store, key)
+    assert peer is not None
+    return peer
+
+
+async def remove_peer(store: Store, key_or_name: str) -> bool:
+    peer = await find_peer(store, key_or_name)
+    if peer is None:
+        return False
+    async with store.writer.transaction() as conn:
+        await conn.execute("DELETE FROM peers WHERE key = ?", (bytes.fromhex(peer.key),))
+    return True
+
+
+async def get_peer(store: Store, key: str) -> Peer | None:
+    try:
+        raw = bytes.fromhex(key)
+    except ValueError:
+        return None
+    async with store.conn.execute(f"SELECT {_COLUMNS} FROM peers WHERE key = ?", (raw,)) as cursor:
+        row = await cursor.fetchone()
+    return _peer(tuple(row)) if row else None
+
+
+async def find_peer(store: Store, key_or_name: str) -> Peer | None:
+    """A peer by its full key, its name, or a unique key prefix of at least 8 hex digits."""
+    for peer in await list_peers(store):
+        if key_or_name in (peer.key, peer.name) and key_or_name:
+            return peer
+    matches = [p for p in await list_peers(store) if len(key_or_name) >= 8 and p.key.startswith(key_or_name)]
+    return matches[0] if len(matches) == 1 else None
+
+
+async def list_peers(store: Store) -> list[Peer]:
+    async with store.conn.execute(f"SELECT {_COLUMNS} FROM peers ORDER BY added_at, key") as cursor:
+        return [_peer(tuple(row)) for row in await cursor.fetchall()]
+
+
+async def record_success(
+    store: Store, key: str, *, push_cursor: int | None = None, pull_cursor: int | None = None
+) -> None:
+    """The peer answered: move cursors forward (never back) and clear the failure state."""
+    async with store.writer.transaction() as conn:
+        await conn.execute(
+            "UPDATE peers SET push_cursor = max(push_cursor, COALESCE(?, push_cursor)),"
+            " pull_cursor = max(pull_cursor, COALESCE(?, pull_cursor)), last_contact = ?, last_error = '',"
+            " failures = 0, failing_since = NULL WHERE key = ?",
+            (push_cursor, pull_cursor, _now_ms(), bytes.fromhex(key)),
+        )
+
+
+async def set_push_cursor(store: Store, key: str, cursor: int) -> None:
+    """Move the push cursor past log rows the peer must not get (nothing was sent, nothing to acknowledge)."""
+    async with store.writer.transaction() as conn:
+        await conn.execute(
+            "UPDATE peers SET push_cursor = max(push_cursor, ?) WHERE key = ?", (cursor, bytes.fromhex(key))
+        )
+
+
+async def record_contact(store: Store, key: str) -> None:
+    """The peer reached us (a push or a pull): remember when, without touching our own dialing state."""
+    async with store.writer.transaction() as conn:
+        await conn.execute("UPDATE peers SET last_contact = ? WHERE key = ?", (_now_ms(), bytes.fromhex(key)))
+
+
+async def record_failure(store: Store, key: str, error: str) -> int:
+    """The peer could not be reached or failed; returns the number of failures in a row."""
+    async with store.writer.transaction() as conn:
+        await conn.execute(
+            "UPDATE peers SET failures = failures + 1, last_error = ?, failing_since = COALESCE(failing_since, ?)"
+            " WHERE key = ?",
+            (error[:300], _now_ms(), bytes.fromhex(key)),
+        )
+        async with conn.execute("SELECT failures FROM peers WHERE key = ?", (bytes.fromhex(key),)) as cursor:
+            row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def reset_pull_cursor(store: Store, key: str, cursor: int) -> None:
+    """Set the pull cursor, also backwards: used when a peer's log was restored from an older backup."""
+    async with store.writer.transaction() as conn:
+        await conn.execute("UPDATE peers SET pull_cursor = ? WHERE key = ?", (cursor, bytes.fromhex(key)))
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A page of the log as one peer may see it. ``next_cursor`` passes rows the peer must not get."""
+
+    entries: list[tuple[int, bytes]]
+    next_cursor: int
+    more: bool
+
+
+async def outbound(store: Store, *, after: int, limit: int, exclude_origin: str | None) -> Outbound:
+    """Public messages after ``after`` for a peer: no local posts, nothing about local posts, and nothing
+    that came from that peer itself (so no message is sent back where it came from)."""
+    async with store.conn.execute(
+        "SELECT m.seq, m.raw, m.visibility, m.origin, t.visibility FROM messages m"
+        " LEFT JOIN messages t ON t.id = m.target AND m.kind IN ('reaction', 'boost', 'delete')"
+        " WHERE m.seq > ? ORDER BY m.seq LIMIT ?",
+        (after, limit),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    entries = [
+        (int(seq), bytes(raw))
+        for seq, raw, visibility, origin, target_visibility in rows
+        if visibility == "public" and origin != exclude_origin and target_visibility != "local"
+    ]
+    next_cursor = int(rows[-1][0]) if rows else after
+    return Outbound(entries, next_cursor, more=len(rows) == limit)
+
+
+async def queued(store: Store, peer: Peer) -> int:
+    """How many messages wait for this peer (counted up to MAX_QUEUED_COUNT)."""
+    async with store.conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE seq > ? AND visibility = 'public' AND origin != ? LIMIT ?)",
+        (peer.push_cursor, peer.origin, MAX_QUEUED_COUNT),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def refuse_local_from_peer(message: Message) -> None:
+    """Policy for messages arriving from peers: a local post never leaves its own server."""
+    if message.kind == "post" and message.visibility == "local":
+        raise Refused("local_from_peer", "A local post never leaves its server; a peer may not send one.")

@@ -1,0 +1,227 @@
+"""The federator: for every peer this server dials, a push loop and a pull loop, supervised.
+
+- Push: sends what the peer should have after its push cursor, in batches, as soon as the hub says something
+  was stored (or every few seconds, for writes by other processes). The cursor moves only after the peer
+  answered, so nothing acknowledged is sent twice and nothing unacknowledged is forgotten.
+- Pull: reads the peer's log after our pull cursor and stores what we lack through the one validation path.
+  ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed;
+  ``pull-only`` peers (we can dial them, they cannot dial us) are long-polled, so their posts arrive at once.
+- Faults: a failed attempt is retried with exponential backoff and jitter (honouring Retry-After); one slow or
+  dead peer has its own loops and never holds up the others. A peer failing for longer than ALERT_AFTER_MS
+  shows as ``unreachable`` in ``murmur peer list`` and is still retried at the longest interval.
+- The supervisor re-reads the allowlist every few seconds, so ``murmur peer add/remove`` takes effect on a
+  running server without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import httpx
+from murmur.server.federation.peer_client import PeerClient, PeerError
+from murmur.server.state import ServerState
+
+from murmur.store.peers import (
+    Peer,
+    get_peer,
+    list_peers,
+    outbound,
+    record_failure,
+    record_success,
+    refuse_local_from_peer,
+    set_push_cursor,
+)
+
+log = logging.getLogger("murmur.federation")
+
+PUSH_BATCH = 200
+PULL_PAGE = 500
+LONG_POLL_S = 25
+
+TransportFor = Callable[[Peer], httpx.AsyncBaseTransport | None]
+
+
+@dataclass
+class SyncReport:
+    """What one sync with one peer did; ``murmur sync`` prints it."""
+
+    peer: str
+    name: str
+    fetched: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    deleted: int = 0
+    refused: int = 0
+    sent: int = 0
+    sent_refused: int = 0
+    round_trips: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Federator:
+    def __init__(
+        self,
+        state: ServerState,
+        *,
+        transport_for: TransportFor | None = None,
+        pull_interval: float = 60.0,
+        peers_poll: float = 2.0,
+        idle_poll: float = 5.0,
+        backoff_base: float = 1.0,
+        backoff_max: float = 300.0,
+    ) -> None:
+        self.state = state
+        self.transport_for = transport_for or (lambda peer: None)
+        self.pull_interval = pull_interval
+        self.peers_poll = peers_poll
+        self.idle_poll = idle_poll
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._running: dict[str, tuple[tuple[str, str, str], list[asyncio.Task[None]]]] = {}
+
+    # -- supervision -----------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Keep one push and one pull loop per dialed peer, until cancelled."""
+        try:
+            while True:
+                await self.reconcile()
+                await asyncio.sleep(self.peers_poll)
+        finally:
+            await self.stop()
+
+    async def reconcile(self) -> None:
+        peers = {p.key: p for p in await list_peers(self.state.store) if p.dials}
+        for key in list(self._running):
+            signature, tasks = self._running[key]
+            peer = peers.get(key)
+            if peer is None or (peer.url, peer.mode, peer.proxy) != signature or any(t.done() for t in tasks):
+                await self._cancel(key)
+        for key, peer in peers.items():
+            if key not in self._running:
+                tasks = [
+                    asyncio.create_task(self._loop(key, self._push_step), name=f"push {peer.name or key[:8]}"),
+                    asyncio.create_task(self._loop(key, self._pull_step), name=f"pull {peer.name or key[:8]}"),
+                ]
+                self._running[key] = ((peer.url, peer.mode, peer.proxy), tasks)
+
+    async def _cancel(self, key: str) -> None:
+        _, tasks = self._running.pop(key)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def stop(self) -> None:
+        for key in list(self._running):
+            await self._cancel(key)
+
+    def client(self, peer: Peer) -> PeerClient:
+        return PeerClient(self.state.identity, peer, transport=self.transport_for(peer))
+
+    # -- the loops -------------------------------------------------------------------------------------------
+    async def _loop(self, key: str, step: Callable[[Peer, PeerClient], object]) -> None:
+        peer = await get_peer(self.state.store, key)
+        if peer is None:
+            return
+        client = self.client(peer)
+        try:
+            while True:
+                peer = await get_peer(self.state.store, key)
+                if peer is None:
+                    return
+                try:
+                    await step(peer, client)  # type: ignore[misc]
+                except PeerError as error:
+                    await self._backoff(peer, error)
+        finally:
+            await client.aclose()
+
+    async def _push_step(self, peer: Peer, client: PeerClient) -> None:
+        more = await self.push_once(peer, client)
+        if not more:
+            await self.state.hub.wait(self.idle_poll)
+
+    async def _pull_step(self, peer: Peer, client: PeerClient) -> None:
+        long_poll = peer.mode == "pull-only"
+        more = await self.pull_once(peer, client, wait=LONG_POLL_S if long_poll else 0)
+        if not more and not long_poll:
+            await asyncio.sleep(self.pull_interval)
+
+    async def _backoff(self, peer: Peer, error: PeerError) -> None:
+        failures = await record_failure(self.state.store, peer.key, error.message)
+        delay = min(self.backoff_max, self.backoff_base * 2 ** min(failures - 1, 30))
+        delay *= random.uniform(0.5, 1.0)  # jitter: peers that failed together do not retry together
+        if error.retry_after is not None:
+            delay = max(delay, min(error.retry_after, 3600.0))
+        log.info("peer %s: %s; retry %d in %.1f s", peer.name or peer.key[:8], error.message, failures, delay)
+        await asyncio.sleep(delay)
+
+    # -- one round trip each ---------------------------------------------------------------------------------
+    async def push_once(self, peer: Peer, client: PeerClient, report: SyncReport | None = None) -> bool:
+        """Send the next batch the peer lacks; returns whether more is waiting."""
+        page = await outbound(self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin)
+        if page.entries:
+            raws = [raw for _, raw in page.entries]
+            answer = await client.push(raws)
+            results = answer.get("results", [])
+            refused = [r for r in results if isinstance(r, dict) and r.get("status") == "refused"]
+            for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
+                log.warning("peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
+            await record_success(self.state.store, peer.key, push_cursor=page.next_cursor)
+            if report is not None:
+                report.sent += len(raws) - len(refused)
+                report.sent_refused += len(refused)
+                report.round_trips += 1
+                report.bytes_out += sum(len(r) + 1 for r in raws)
+        elif page.next_cursor > peer.push_cursor:
+            await set_push_cursor(self.state.store, peer.key, page.next_cursor)
+        return page.more
+
+    async def pull_once(
+        self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None
+    ) -> bool:
+        """Fetch the next page of the peer's log and store what we lack; returns whether more is waiting."""
+        page = await client.pull(peer.pull_cursor, limit=PULL_PAGE, wait=wait)
+        results = await self.state.store.ingest(page.lines, origin=peer.origin, policy=refuse_local_from_peer)
+        stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
+        if stored:
+            self.state.hub.stored(max(stored))
+        await record_success(self.state.store, peer.key, pull_cursor=page.cursor)
+        if report is not None:
+            report.fetched += len(page.lines)
+            report.round_trips += 1
+            report.bytes_in += page.size
+            for r in results:
+                setattr(report, r.status, getattr(report, r.status) + 1)
+        return page.more
+
+    async def sync(self, peer: Peer, *, pull: bool = True, push: bool = True) -> SyncReport:
+        """Pull until caught up, then push until caught up: what ``murmur sync`` runs."""
+        report = SyncReport(peer.key, peer.name)
+        client = self.client(peer)
+        try:
+            while pull:
+                current = await get_peer(self.state.store, peer.key)
+                if current is None or not await self.pull_once(current, client, report=report):
+                    break
+            while push:
+                current = await get_peer(self.state.store, peer.key)
+                if current is None or not await self.push_once(current, client, report=report):
+                    break
+        except PeerError as error:
+            report.error = error.message
+            await record_failure(self.state.store, peer.key, error.message)
+        finally:
+            await client.aclose()
+        return report

@@ -1,0 +1,72 @@
+"""The federation API, for trusted peer servers only (requests signed by a server key in the allowlist).
+
+- ``POST /fed/v1/messages``: a push batch, JSON Lines (one signed message per line). Each line goes through
+  the same validation as any other message; the answer lists a result per line, so good messages in a batch
+  are stored while bad ones are reported.
+- ``GET /fed/v1/log?after=N&limit=M&wait=S``: the public log after cursor N, as JSON Lines of signed
+  messages; ``Murmur-Cursor`` is the cursor to ask after next and ``Murmur-More`` says whether more is
+  waiting. With ``wait``, an empty answer is held up to S seconds until something arrives (long poll), which
+  is how a server that can only dial out still hears of new messages at once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from murmur.server.auth import authenticate_peer, state_of
+from murmur.server.responses import JSONBytes
+from starlette.requests import Request
+from starlette.responses import Response
+
+from murmur.errors import Refused
+from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
+
+MAX_BATCH_MESSAGES = 1000
+MAX_PAGE = 1000
+MAX_WAIT_S = 30
+
+
+def split_lines(body: bytes) -> list[bytes]:
+    return [line for line in body.split(b"\n") if line.strip()]
+
+
+async def push(request: Request) -> Response:
+    state = state_of(request)
+    peer, body = await authenticate_peer(request)
+    lines = split_lines(body)
+    if len(lines) > MAX_BATCH_MESSAGES:
+        raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
+    results = await state.store.ingest(lines, origin=peer_origin(peer.key), policy=refuse_local_from_peer)
+    stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
+    if stored:
+        state.hub.stored(max(stored))
+    await record_contact(state.store, peer.key)
+    counts = {status: sum(r.status == status for r in results) for status in ("stored", "duplicate", "deleted")}
+    counts["refused"] = sum(r.status == "refused" for r in results)
+    return JSONBytes({"results": [r.as_dict() for r in results], **counts})
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    text = request.query_params.get(name, str(default))
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise Refused("bad_request", f"{name} must be a whole number from {low} to {high}.")
+    return int(text)
+
+
+async def log(request: Request) -> Response:
+    state = state_of(request)
+    peer, _ = await authenticate_peer(request)
+    after = _int_param(request, "after", 0, 0, 2**53 - 1)
+    limit = _int_param(request, "limit", 500, 1, MAX_PAGE)
+    wait = _int_param(request, "wait", 0, 0, MAX_WAIT_S)
+    deadline = time.monotonic() + wait
+    while True:
+        page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin)
+        if page.entries or page.more or time.monotonic() >= deadline or await request.is_disconnected():
+            break
+        after = page.next_cursor
+        await state.hub.wait(min(2.0, max(0.0, deadline - time.monotonic())))
+    await record_contact(state.store, peer.key)
+    body = b"".join(raw + b"\n" for _, raw in page.entries)
+    headers = {"Murmur-Cursor": str(page.next_cursor), "Murmur-More": "1" if page.more else "0"}
+    return Response(body, media_type="application/x-ndjson", headers=headers)
