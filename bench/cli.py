@@ -1,0 +1,142 @@
+"""Command line of the suite: choose the mode and figures, run them, print JSON or a table.
+
+Progress goes to stderr, results to stdout, so ``python -m bench --json > run.json`` keeps only the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import cryptography
+from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
+
+from bench.context import MODES, Context, Figure
+from bench.figures import REGISTRY, Group, all_figures, group_of
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="murmur benchmarks beside their limits.")
+    parser.add_argument("--quick", action="store_true", help="small sizes, under 2 minutes on 2 cores")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--only", metavar="NAME[,NAME]", help="figures or groups to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="print every registered figure, one a line, and exit")
+    # Sizes only the smoke test uses: every figure end to end in seconds, numbers meaningless.
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cryptography": cryptography.__version__,
+        "openssl": openssl_backend.openssl_version_text(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+    }
+
+
+def select(only: str | None) -> list[Group]:
+    if not only:
+        return list(REGISTRY)
+    chosen: list[Group] = []
+    for name in (n.strip() for n in only.split(",") if n.strip()):
+        group = group_of(name)
+        if group is None:
+            known = ", ".join(g.name + " (" + ", ".join(g.figures) + ")" for g in REGISTRY)
+            raise SystemExit(f"python -m bench: unknown figure {name!r}; known: {known}")
+        if group not in chosen:
+            chosen.append(group)
+    return chosen
+
+
+def run(mode: str, groups: list[Group], tmp: Path) -> dict[str, Figure]:
+    ctx = Context(mode=mode, sizes=MODES[mode], tmp=tmp)
+    done: set[str] = set()
+
+    def run_group(group: Group) -> None:
+        if group.name in done:
+            return
+        done.add(group.name)
+        started = time.perf_counter()
+        ctx.results.update(group.run(ctx))
+        ctx.progress(f"{group.name}: done in {time.perf_counter() - started:.1f} s")
+
+    def run_for_limit(figure: str) -> None:
+        group = group_of(figure)
+        if group is not None:
+            run_group(group)
+
+    ctx.run_group = run_for_limit
+    for group in groups:
+        run_group(group)
+    wanted = [name for group in groups for name in group.figures]
+    return {name: ctx.results[name] for name in wanted}
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    return "" if value is None else str(value)
+
+
+def table(report: dict[str, Any]) -> str:
+    rows = [("figure", "value", "unit", "limit", "limit name", "ratio")]
+    for name, fig in report["figures"].items():
+        ratio = fig.get("ratio")
+        rows.append(
+            (
+                name,
+                _num(fig["value"]),
+                fig["unit"],
+                _num(fig.get("limit")),
+                fig.get("limit_name", ""),
+                f"{ratio:.1%}" if isinstance(ratio, float) else "",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(c.rjust(w) if i in (1, 3, 5) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    m = report["machine"]
+    head = (
+        f"murmur bench, {report['mode']} mode, {report['seconds']} s — {m['cores_usable']} cores, Python {m['python']},"
+        f" cryptography {m['cryptography']}, SQLite {m['sqlite']}"
+    )
+    return "\n".join([head, "", *lines])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        print("\n".join(all_figures()))
+        return 0
+    mode = "tiny" if args.tiny else "quick" if args.quick else "full"
+    groups = select(args.only)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="murmur-bench-") as tmp:
+        figures = run(mode, groups, Path(tmp))
+    report = {
+        "mode": mode,
+        "machine": machine(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "figures": figures,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(table(report))
+    return 0

@@ -1,0 +1,101 @@
+"""What every figure receives: the sizes of this mode, a temporary directory, shared inputs and results."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Figure = dict[str, Any]
+"""One figure: ``value`` and ``unit``; rates bounded by a measured limit add ``limit``, ``limit_name``, ``ratio``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Every bound of a run. A figure reads its loads from here and nowhere else."""
+
+    seconds: float  # timed window of each rate measured in a loop
+    warmup: float  # untimed run before each timed window
+    authors: int  # distinct keys in the generated corpus (realistic id/author index spread)
+    ingest_messages: int  # messages stored by ingest_store
+    ingest_tail: int  # messages stored afterwards into the full table, to show index growth
+    ingest_max_seconds: float  # ingest stops here even if messages remain
+    batch: int  # messages per Store.ingest call
+    check_messages: int  # distinct messages cycled through by check_rate
+
+
+MODES: dict[str, Sizes] = {
+    "full": Sizes(
+        seconds=5.0,
+        warmup=0.5,
+        authors=1000,
+        ingest_messages=200_000,
+        ingest_tail=20_000,
+        ingest_max_seconds=300.0,
+        batch=500,
+        check_messages=10_000,
+    ),
+    "quick": Sizes(
+        seconds=2.0,
+        warmup=0.3,
+        authors=1000,
+        ingest_messages=20_000,
+        ingest_tail=5_000,
+        ingest_max_seconds=40.0,
+        batch=500,
+        check_messages=5_000,
+    ),
+    # Only for the smoke test: every figure runs end to end, the numbers mean nothing.
+    "tiny": Sizes(
+        seconds=0.1,
+        warmup=0.0,
+        authors=20,
+        ingest_messages=1_000,
+        ingest_tail=500,
+        ingest_max_seconds=5.0,
+        batch=500,
+        check_messages=200,
+    ),
+}
+
+
+@dataclass
+class Context:
+    mode: str
+    sizes: Sizes
+    tmp: Path
+    results: dict[str, Figure] = field(default_factory=dict)
+    # Runs a registered figure group on demand, so a figure can name a limit that --only did not select.
+    run_group: Callable[[str], None] | None = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def progress(self, text: str) -> None:
+        print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+    def limit(self, name: str) -> float:
+        """The value of figure ``name`` in this run, measuring it first if it has not been."""
+        if name not in self.results and self.run_group is not None:
+            self.run_group(name)
+        return float(self.results[name]["value"])
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        """Inputs shared between figures (the signed corpus) are made once per run."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+
+def rate_figure(
+    value: float, unit: str, *, limit: float | None = None, limit_name: str | None = None, **extra: Any
+) -> Figure:
+    """A figure dict; where a limit is named the ratio to it is computed here, so every figure does it alike."""
+    figure: Figure = {"value": round(value, 3), "unit": unit}
+    if limit is not None and limit_name is not None:
+        figure["limit"] = round(limit, 3)
+        figure["limit_name"] = limit_name
+        figure["ratio"] = round(value / limit, 4) if limit else None
+    figure.update(extra)
+    return figure

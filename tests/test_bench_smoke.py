@@ -1,0 +1,66 @@
+"""The benchmark suite runs end to end: every registered figure comes out with a number, a unit and its ratio.
+
+Benchmarks are not tests and never run here at real sizes; ``--tiny`` shrinks every load so the suite takes a
+few seconds, and the figures' values mean nothing beyond being measured.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def registered() -> set[str]:
+    # Asked of the suite itself: bench/ is a folder of the repository, not an installed package.
+    listed = subprocess.run([sys.executable, "-m", "bench", "--list"], cwd=ROOT, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    return set(listed.stdout.split())
+
+
+def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["mode"] == "tiny"
+    assert report["machine"]["cores"] >= 1 and report["machine"]["sqlite"]
+    figures = report["figures"]
+    assert set(figures) == registered() and "ingest_store" in figures
+    for name, figure in figures.items():
+        assert isinstance(figure["value"], int | float) and figure["value"] > 0, (name, figure)
+        assert isinstance(figure["unit"], str) and figure["unit"], name
+        if "limit_name" in figure:
+            assert figure["limit"] > 0, name
+            assert figure["ratio"] == round(figure["value"] / figure["limit"], 4), name
+    assert figures["ingest_store"]["statuses"] == {"stored": figures["ingest_store"]["messages"]}
+
+
+def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--json", "--only", "check_rate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)["figures"]
+    assert set(figures) == {"check_rate", "check_noverify_rate"}
+    assert figures["check_rate"]["limit_name"] == "verify_limit" and figures["check_rate"]["limit"] > 0
+
+
+def test_unknown_figure_is_refused_with_the_known_names() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--only", "nope"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "verify_limit" in done.stderr and "Traceback" not in done.stderr
