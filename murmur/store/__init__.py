@@ -45,19 +45,35 @@ class Profile:
 
 
 class Store:
-    """A murmur database. Open with ``await Store.open(path)``; close with ``await store.close()``."""
+    """A murmur database. Open with ``await Store.open(path)``; close with ``await store.close()``.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    Two connections: writes go through ``writer`` (one transaction at a time), reads through ``conn``, which
+    is query-only. Reading on the writer's connection would see a batch between its statements, before it is
+    committed or rolled back: a live stream could then announce a message that was never stored.
+    """
+
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, *, write_conn: aiosqlite.Connection | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
-        self.writer = Writer(conn)
+        self.writer = Writer(write_conn or conn)
 
     @classmethod
     async def open(cls, path: Path, *, durability: str = "full") -> Store:
-        return cls(await connect(path, durability=durability), path)
+        write_conn = await connect(path, durability=durability)
+        try:
+            read_conn = await connect(path, durability=durability, migrate_schema=False)
+            await read_conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await write_conn.close()
+            raise
+        return cls(read_conn, path, write_conn=write_conn)
 
     async def close(self) -> None:
         await self.conn.close()
+        if self.writer.conn is not self.conn:
+            await self.writer.conn.close()
 
     async def __aenter__(self) -> Store:
         return self

@@ -29,7 +29,7 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-async def connect(path: Path, *, durability: str = "full") -> aiosqlite.Connection:
+async def connect(path: Path, *, durability: str = "full", migrate_schema: bool = True) -> aiosqlite.Connection:
     """Open (creating if needed) and migrate the database at ``path``."""
     if durability not in DURABILITY:
         raise StoreError(f"durability must be one of {', '.join(DURABILITY)}; got {durability!r}.")
@@ -51,7 +51,8 @@ async def connect(path: Path, *, durability: str = "full") -> aiosqlite.Connecti
             raise StoreError(f"{path} could not be switched to WAL mode (is the directory read-only?).")
         await conn.execute(f"PRAGMA synchronous = {DURABILITY[durability]}")
         await conn.execute("PRAGMA foreign_keys = ON")
-        await migrate(conn, path)
+        if migrate_schema:
+            await migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise StoreError(

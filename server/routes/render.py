@@ -13,6 +13,7 @@ from murmur.keys import KEY_HEX
 from murmur.store.timelines import NotificationItem, Page, ThreadNode, TimelineItem
 
 MAX_LIMIT = 100
+MAX_THREAD_DEPTH = 48
 
 
 def page_params(request: Request) -> tuple[int, int | None]:
@@ -60,9 +61,24 @@ def page_json(page: Page, render: Any = item_json) -> dict[str, Any]:
     return {"items": [render(item) for item in page.items], "next_cursor": page.next_cursor}
 
 
-def node_json(node: ThreadNode) -> dict[str, Any]:
-    return {
-        "id": node.id,
-        "item": item_json(node.item) if node.item else None,
-        "children": [node_json(child) for child in node.children],
-    }
+def node_json(root: ThreadNode) -> dict[str, Any]:
+    """A thread as nested JSON, built without recursion.
+
+    Nesting stops at MAX_THREAD_DEPTH: replies deeper than that are listed, in order, among the children of
+    the deepest shown level, each still naming its ``parent``. Long reply chains happen (two people going back
+    and forth), and neither Python's recursion nor a JSON encoder's nesting limit should decide their fate.
+    """
+
+    def shell(node: ThreadNode, parent: str | None) -> dict[str, Any]:
+        return {"id": node.id, "parent": parent, "item": item_json(node.item) if node.item else None, "children": []}
+
+    top = shell(root, None)
+    stack: list[tuple[ThreadNode, list[dict[str, Any]], int]] = [(root, top["children"], 0)]
+    while stack:
+        node, container, depth = stack.pop()
+        for child in node.children:
+            child_json = shell(child, node.id)
+            container.append(child_json)
+            deeper = child_json["children"] if depth + 1 < MAX_THREAD_DEPTH else container
+            stack.append((child, deeper, depth + 1))
+    return top

@@ -181,7 +181,8 @@ async def test_seq_never_reused_after_highest_is_deleted(tmp_path, ann: Person) 
         assert (await store.ingest([ann.post("c")]))[0].seq == 5
         # The highest row itself can go too (a delete is never removed by ingest, so remove one by hand):
         # AUTOINCREMENT keeps its high-water mark in sqlite_sequence, across a reopen.
-        await store.conn.execute("DELETE FROM messages WHERE seq = 5")
+        async with store.writer.transaction() as conn:
+            await conn.execute("DELETE FROM messages WHERE seq = 5")
     async with await Store.open(path) as store:
         assert [e.seq for e in await store.log_after(0)] == [3, 4]
         assert (await store.ingest([ann.post("d")]))[0].seq == 6

@@ -1,0 +1,114 @@
+"""Reading endpoints in-process: timelines, threads, notifications, search, profiles, and their refusals."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from murmur.client.api import ApiError
+from murmur.server.routes.render import MAX_THREAD_DEPTH
+
+from murmur.httpsig import sign_request
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from tests.server.conftest import Harness
+
+
+def reply_to(identity: Identity, parent: dict, root: dict, text: str) -> dict:  # type: ignore[type-arg]
+    return sign_draft(identity, {"body": {"text": text}, "tags": [["reply", parent["id"]], ["root", root["id"]]]})
+
+
+async def test_timeline_parameters_are_checked(server: Harness) -> None:
+    me = Identity.generate()
+    await server.member(me)
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        for query, code in (
+            ("limit=0", "bad_limit"),
+            ("limit=101", "bad_limit"),
+            ("limit=abc", "bad_limit"),
+            ("before=-1", "bad_cursor"),
+            ("before=x", "bad_cursor"),
+            ("before=99999999999999999999", "bad_cursor"),
+        ):
+            headers = sign_request(me, "GET", "/api/v1/timelines/home", query, b"").as_dict()
+            response = await raw.get(f"/api/v1/timelines/home?{query}", headers=headers)
+            assert response.status_code == 400, query
+            assert response.json()["error"]["code"] == code
+    api = server.client(me)
+    with pytest.raises(ApiError) as err:
+        await api.timeline("nonsense")
+    assert err.value.code == "not_found"
+
+
+async def test_pagination_is_stable_while_posts_arrive(server: Harness) -> None:
+    me = Identity.generate()
+    api = await server.member(me)
+    posts = [sign_draft(me, {"body": {"text": f"p{i}"}}) for i in range(25)]
+    for p in posts:
+        await api.publish(p)
+    first = await api.timeline("local", limit=10)
+    await api.publish(sign_draft(me, {"body": {"text": "newer"}}))
+    second = await api.timeline("local", limit=10, before=first["next_cursor"])
+    third = await api.timeline("local", limit=10, before=second["next_cursor"])
+    seen = [i["message"]["id"] for page in (first, second, third) for i in page["items"]]
+    assert seen == [p["id"] for p in reversed(posts)]
+    assert third["next_cursor"] is None
+    assert all(i["verified"] for page in (first, second, third) for i in page["items"])
+
+
+async def test_deep_reply_chain_renders(server: Harness) -> None:
+    a, b = Identity.generate(), Identity.generate()
+    api_a, api_b = await server.member(a), await server.member(b)
+    root = sign_draft(a, {"body": {"text": "root"}})
+    await api_a.publish(root)
+    parent, chain = root, []
+    for i in range(MAX_THREAD_DEPTH + 30):
+        who = b if i % 2 == 0 else a
+        reply = reply_to(who, parent, root, f"r{i}")
+        chain.append(reply)
+        parent = reply
+    await server.state.store.ingest(chain)
+    thread = await api_b.thread(chain[-1]["id"])
+    node, depth, ids = thread["root"], 0, []
+    while node["children"]:
+        node = node["children"][0]
+        ids.append(node["id"])
+        depth += 1
+    assert depth == MAX_THREAD_DEPTH
+    flat = [c["id"] for c in node.get("children", [])]
+
+    # every reply appears exactly once, deeper ones flattened at the last level with their parent named
+    def walk(n: dict) -> list[str]:  # type: ignore[type-arg]
+        return [n["id"], *[x for c in n["children"] for x in walk(c)]]
+
+    assert sorted(walk(thread["root"])) == sorted([root["id"], *[c["id"] for c in chain]])
+    assert flat == []
+
+
+async def test_profile_search_and_members(server: Harness) -> None:
+    a, b = Identity.generate(), Identity.generate()
+    api_a, api_b = await server.member(a), await server.member(b)
+    await api_a.publish(sign_draft(a, {"kind": "profile", "body": {"name": "Grace [bold]H[/]", "bio": "compilers"}}))
+    await api_b.publish(sign_draft(b, {"kind": "follow", "tags": [["subject", a.public_key]]}))
+    profile = await api_b.profile(a.public_key)
+    assert profile["name"] == "Grace [bold]H[/]" and profile["followers"] == 1 and profile["following"] is True
+    people = (await api_b.search("compilers", kind="people"))["people"]
+    assert [p["key"] for p in people] == [a.public_key]
+    with pytest.raises(ApiError) as err:
+        await api_b.search("")
+    assert err.value.code == "bad_request"
+    members = (await api_a.members())["members"]
+    assert {m["key"] for m in members} == {a.public_key, b.public_key}
+
+
+async def test_notifications_and_read_marker(server: Harness) -> None:
+    a, b = Identity.generate(), Identity.generate()
+    api_a, api_b = await server.member(a), await server.member(b)
+    post = sign_draft(a, {"body": {"text": "hello"}})
+    await api_a.publish(post)
+    await api_b.publish(reply_to(b, post, post, "hi back"))
+    await api_b.publish(sign_draft(b, {"kind": "reaction", "body": {"emoji": "🎉"}, "tags": [["target", post["id"]]]}))
+    page = await api_a.notifications()
+    assert [n["kind"] for n in page["items"]] == ["reaction", "reply"]
+    assert page["unread"] == 2
+    assert (await api_a.mark_read(max(n["seq"] for n in page["items"])))["unread"] == 0
+    assert (await api_b.notifications())["items"] == []  # own actions never notify
