@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from murmur.client.cli import admin, identity, peers, reading, signing, social
+from murmur.client.cli import admin, identity, peers, reading, signing, social, tui_cmd
 from murmur.client.cli.common import Globals, exit_code_for
 
 from murmur.errors import MurmurError
@@ -15,14 +15,14 @@ from murmur.errors import MurmurError
 app = typer.Typer(
     name="murmur",
     help="murmur: a terminal-first federated microblog. Your identity is a key; every message is signed.",
-    no_args_is_help=True,
+    no_args_is_help=False,
     pretty_exceptions_enable=False,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     home: Annotated[
@@ -33,6 +33,8 @@ def root(
     ] = None,
 ) -> None:
     ctx.obj = Globals(home=home, profile=profile)
+    if ctx.invoked_subcommand is None:
+        tui_cmd.bare(ctx)
 
 
 app.command()(identity.init)
@@ -53,6 +55,7 @@ app.command()(reading.search)
 app.command()(reading.notifications)
 app.command()(reading.members)
 app.command()(admin.serve)
+app.command()(tui_cmd.tui)
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)

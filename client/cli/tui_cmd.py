@@ -1,0 +1,59 @@
+"""``murmur tui`` (and a bare ``murmur``): open the terminal UI for the chosen profile.
+
+Textual is imported inside the functions only: every other command must start without loading it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from murmur.client.cli.session import profile_of, server_url
+
+GUIDE = """\
+murmur has no identity and home server for this profile yet. To get going:
+
+  make run                              # from a source checkout: key, local server, join, TUI in one step
+or, by hand:
+  murmur init                           # create your key
+  murmur serve --data ./murmur-data &   # start a home server (or use one you were invited to)
+  murmur admin invite --data ./murmur-data
+  murmur join http://127.0.0.1:8470 --invite CODE
+  murmur                                # opens the TUI
+"""
+
+
+def tui(ctx: typer.Context) -> None:
+    """Open the terminal UI: timelines, threads, compose, search (press ? inside for every key)."""
+    ref = profile_of(ctx)
+    identity = ref.identity()
+    url = server_url(ref)
+
+    from murmur.client.api import MurmurClient
+    from murmur.client.tui.app import MurmurApp
+    from murmur.client.tui.screens.compose import default_editor
+    from murmur.client.tui.settings import from_profile
+
+    settings = from_profile(ref, editor=default_editor())
+
+    async def go() -> None:
+        async with MurmurClient(url, identity) as api:
+            await MurmurApp(api, settings).run_async()
+
+    asyncio.run(go())
+
+
+def ready(ctx: typer.Context) -> bool:
+    """Whether this profile has a key and a home server, i.e. whether a bare ``murmur`` can open the TUI."""
+    ref = profile_of(ctx)
+    section = ref.config().profiles.get(ref.name, {})
+    return ref.key_path.exists() and bool(section.get("server"))
+
+
+def bare(ctx: typer.Context) -> None:
+    """A bare ``murmur``: the TUI when there is an identity and a server, else a short guide and the help."""
+    if ready(ctx):
+        tui(ctx)
+        return
+    typer.echo(GUIDE)
+    typer.echo(ctx.get_help())

@@ -1,0 +1,231 @@
+"""``MurmurApp``: wires the client, the settings, the screens and the live stream together.
+
+The app holds no logic of its own beyond routing: screens and widgets draw and fetch, ``Controller`` acts,
+``live.follow_stream`` listens. Dependencies come in through the constructor, so tests hand it a client
+bound to a test server and settings with a fixed clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, ClassVar
+
+from murmur.client.api import MurmurClient, StreamEvent
+from murmur.client.tui import cache, live
+from murmur.client.tui.bindings import ACTIONS, EVERYWHERE, POSTS, bindings, pretty_keys, unknown_actions
+from murmur.client.tui.controller import Controller
+from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
+from murmur.client.tui.net import attempt
+from murmur.client.tui.present import tag_value
+from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.settings import TuiSettings
+from murmur.client.tui.widgets.entries import Entry, View
+from murmur.client.tui.widgets.postlist import PostList
+from murmur.client.tui.widgets.status import StatusBar
+from murmur.client.tui.widgets.timeline import Timeline
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+LIVE_DEBOUNCE_S = 0.25
+APP_ACTIONS = ("new_post", "search", "refresh", "help", "quit")
+
+
+class MurmurApp(App[None]):
+    CSS_PATH = "murmur.tcss"
+    TITLE = "murmur"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *bindings(EVERYWHERE, only=APP_ACTIONS),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, api: MurmurClient, settings: TuiSettings) -> None:
+        super().__init__()
+        self.api = api
+        self.settings = settings
+        self.view = View(me=api.identity.public_key, clock=settings.clock)
+        self.connection: tuple[bool | None, str] = (None, "")
+        self.server_name = settings.server
+        self.max_text_chars = 5000
+        self.controller = Controller(self)
+        self.main = MainScreen(api, self.view, page_size=settings.page_size, max_pages=settings.max_pages)
+        self._live_pending = False
+
+    async def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.set_keymap(self.settings.keys)
+        if unknown := unknown_actions(self.settings.keys):
+            self.notify(f"Unknown actions in your keys config: {', '.join(unknown)}", severity="warning")
+        await self.push_screen(self.main)
+        cached = cache.load(self.settings.cache_path, "home")
+        if cached is not None:
+            self.main.query_one("#tl-home", Timeline).show_page(cached)
+        for timeline in self.main.timelines:
+            timeline.refresh_top()
+        self.load_info()
+        if self.settings.live:
+            self.follow_stream()
+
+    def watch_theme(self, theme: str) -> None:
+        if self.settings.save_theme is not None and theme != self.settings.theme:
+            self.settings.theme = theme
+            self.settings.save_theme(theme)
+
+    # -- the server ----------------------------------------------------------------------------------------------
+    @work(exclusive=True, group="info")
+    async def load_info(self) -> None:
+        info = await attempt(self, self.api.info())
+        if info is not None:
+            self.server_name = str(info.get("name") or self.settings.server)
+            self.max_text_chars = int((info.get("limits") or {}).get("max_text_chars", self.max_text_chars))
+        self.want_names({self.view.me})
+
+    @work(exclusive=True, group="stream")
+    async def follow_stream(self) -> None:
+        await live.follow_stream(
+            self.api, self.on_stream_event, self.set_connection, backoff_max_s=self.settings.backoff_max_s
+        )
+
+    def on_stream_event(self, event: StreamEvent) -> None:
+        if event.event == "notification":
+            self.main.query_one("#tl-notifications", Timeline).check_newer()
+            return
+        message = event.data.get("message") or {}
+        if not event.data.get("verified"):
+            return
+        kind = message.get("kind")
+        target = tag_value(message, "target")
+        for screen in self.screen_stack:
+            for timeline in screen.query(Timeline):
+                if kind == "delete" and target:
+                    timeline.forget(target)
+                elif kind in ("reaction", "boost") and target:
+                    timeline.bump(target, "reactions" if kind == "reaction" else "boosts")
+        if kind in ("post", "boost"):
+            self.refresh_live()
+        elif kind == "profile":
+            self.view.names.pop(message.get("author", ""), None)
+            self.want_names({message.get("author", "")})
+
+    def refresh_live(self) -> None:
+        """Ask every timeline for what is new, once per burst of events."""
+        if self._live_pending:
+            return
+        self._live_pending = True
+
+        def run() -> None:
+            self._live_pending = False
+            for screen in self.screen_stack:
+                for timeline in screen.query(Timeline):
+                    timeline.check_newer()
+            if isinstance(self.screen, ThreadScreen):
+                self.screen.reload()
+
+        self.set_timer(LIVE_DEBOUNCE_S, run)
+
+    def set_connection(self, online: bool, detail: str) -> None:
+        was_offline = self.connection[0] is False
+        self.connection = (online, detail)
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.online, bar.detail = online, detail
+        if online and was_offline:
+            self.refresh_live()  # catch up on what arrived while we were away
+
+    @on(NetworkTrouble)
+    def _trouble(self, event: NetworkTrouble) -> None:
+        if event.offline:
+            self.set_connection(False, event.reason)
+        else:
+            self.notify(event.reason, title="The server said no", severity="error")
+
+    @on(NetworkOk)
+    def _ok(self, event: NetworkOk) -> None:
+        if self.connection[0] is not True:
+            self.set_connection(True, "")
+
+    @on(Timeline.FirstPage)
+    def _first_page(self, event: Timeline.FirstPage) -> None:
+        # The newest home page is what start-up shows next time; one small file, written as pages arrive.
+        if event.timeline.source == "home":
+            cache.save(self.settings.cache_path, "home", event.page)
+
+    # -- names ---------------------------------------------------------------------------------------------------
+    @on(NamesWanted)
+    def _names(self, event: NamesWanted) -> None:
+        self.want_names(event.keys)
+
+    def want_names(self, keys: set[str]) -> None:
+        missing = {k for k in keys if k and k not in self.view.names}
+        if missing:
+            self.fetch_names(missing)
+        else:
+            self.redraw_entries()
+
+    @work(group="names")
+    async def fetch_names(self, keys: set[str]) -> None:
+        for key in keys:
+            self.view.names.setdefault(key, "")  # asked once; an empty name shows the fingerprint alone
+        found = await asyncio.gather(*(attempt(self, self.api.profile(k)) for k in sorted(keys)))
+        for profile in found:
+            if profile and profile.get("name"):
+                self.view.names[str(profile["key"])] = str(profile["name"])
+        self.redraw_entries()
+
+    def redraw_entries(self) -> None:
+        for screen in self.screen_stack:
+            for entry in screen.query(Entry):
+                entry.refresh()
+
+    # -- actions -------------------------------------------------------------------------------------------------
+    @on(PostAction)
+    def _post_action(self, event: PostAction) -> None:
+        self.controller.act(event.action, event.item)
+
+    def action_new_post(self) -> None:
+        self.controller.compose()
+
+    def action_search(self) -> None:
+        self.controller.search()
+
+    def action_help(self) -> None:
+        self.controller.help()
+
+    def action_refresh(self) -> None:
+        screen = self.screen
+        reload = getattr(screen, "reload", None)
+        if callable(reload):
+            reload()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette offers every action in the binding table, with its keys."""
+        yield from super().get_system_commands(screen)
+        for action in ACTIONS:
+            if action.name in ("command_palette", "quit"):
+                continue
+            keys = pretty_keys(self.settings.keys.get(action.name, action.keys))
+            yield SystemCommand(
+                f"{action.description}", f"{action.name} ({keys})", partial(self.run_named, action.name)
+            )
+
+    def run_named(self, name: str) -> None:
+        """Run an action on whatever holds it: the focused widget or its parents, a post list, the screen."""
+        candidates: list[Any] = []
+        node = self.screen.focused
+        while node is not None:
+            candidates.append(node)
+            node = node.parent
+        if any(a.name == name and a.where == POSTS for a in ACTIONS):
+            candidates.extend(self.screen.query(PostList))
+        candidates += [self.screen, self]
+        for candidate in candidates:
+            method = getattr(candidate, f"action_{name}", None)
+            if callable(method):
+                self.call_later(method)
+                return
+        self.notify(f"{name} does nothing here.", severity="warning")

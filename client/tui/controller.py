@@ -1,0 +1,146 @@
+"""What happens when the person asks for something: open screens, run dialogs, publish messages.
+
+The app routes every ``PostAction`` and app-wide key here, so ``app.py`` stays a switchboard. Publishing
+runs in workers; outcomes are reported with notifications, never exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from murmur.client.tui import present
+from murmur.client.tui.drafts import boost_draft, delete_draft, publish, reaction_draft
+from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, RawScreen, ReactionPicker
+from murmur.client.tui.screens.help import HelpScreen
+from murmur.client.tui.screens.profile import ProfileScreen
+from murmur.client.tui.screens.search import SearchScreen
+from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.widgets.timeline import Timeline
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from murmur.client.tui.app import MurmurApp
+
+
+def thread_id(item: dict[str, Any]) -> str | None:
+    """Which thread an item opens: a post's own, or the post a reaction or boost is about."""
+    message = item.get("message") or {}
+    if message.get("kind") == "post":
+        return str(message["id"])
+    return item.get("target_id") or present.tag_value(message, "target")
+
+
+class Controller:
+    def __init__(self, app: MurmurApp) -> None:
+        self.app = app
+        self.api = app.api
+        self.view = app.view
+
+    # -- screens -----------------------------------------------------------------------------------------------
+    def push(self, screen: Screen[Any]) -> None:
+        self.app.push_screen(screen)
+
+    def open_thread(self, msg_id: str) -> None:
+        self.push(ThreadScreen(self.api, self.view, msg_id))
+
+    def open_profile(self, key: str) -> None:
+        self.push(
+            ProfileScreen(self.api, self.view, key, server=self.app.server_name, page_size=self.app.settings.page_size)
+        )
+
+    def search(self) -> None:
+        self.push(SearchScreen(self.api, self.view))
+
+    def help(self) -> None:
+        self.app.push_screen(HelpScreen(self.app.settings.keys))
+
+    def compose(self, parent: dict[str, Any] | None = None) -> None:
+        screen = ComposeScreen(
+            self._publish, self.view, limit=self.app.max_text_chars, parent=parent, editor=self.app.settings.editor
+        )
+        self.app.push_screen(screen, self._posted)
+
+    async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
+        return await publish(self.api, self.api.identity, draft)
+
+    def _posted(self, result: dict[str, Any] | None) -> None:
+        if result is not None:
+            self.app.notify("Posted." if result.get("status") != "duplicate" else "That post was already stored.")
+            self.app.refresh_live()
+
+    # -- actions on an item ------------------------------------------------------------------------------------
+    def act(self, action: str, item: dict[str, Any]) -> None:
+        if "message" not in item and "key" in item:  # a person found by search
+            if action in ("open", "author"):
+                self.open_profile(str(item["key"]))
+            return
+        if "missing" in item:
+            self.app.notify("That post is not on this server.", severity="warning")
+            return
+        message = item["message"]
+        if action == "open":
+            if item.get("kind") == "follow":
+                self.open_profile(str(item["actor"]))
+            elif (target := thread_id(item)) is not None:
+                self.open_thread(target)
+        elif action == "author":
+            self.open_profile(str(item.get("actor") or message["author"]))
+        elif action == "raw":
+            self.app.push_screen(RawScreen(item))
+        elif action == "links":
+            self._links(item)
+        elif message.get("kind") != "post":
+            self.app.notify(f"That is a {message.get('kind')}, not a post.", severity="warning")
+        elif action == "reply":
+            self.compose(parent=item)
+        elif action == "react":
+            self.app.push_screen(ReactionPicker(), lambda emoji: self._react(message, emoji))
+        elif action == "boost":
+            self._run(publish(self.api, self.api.identity, boost_draft(message)), "Boosted.")
+        elif action == "delete":
+            self._delete(message)
+
+    def _links(self, item: dict[str, Any]) -> None:
+        links = present.links_in(item)
+        if not links:
+            self.app.notify("No links in that post.")
+            return
+
+        def chosen(url: str | None) -> None:
+            if url:
+                self.app.settings.open_url(url)
+
+        self.app.push_screen(LinksScreen(links), chosen)
+
+    def _react(self, message: dict[str, Any], emoji: str | None) -> None:
+        if emoji:
+            self._run(publish(self.api, self.api.identity, reaction_draft(message, emoji)), f"Reacted {emoji}.")
+
+    def _delete(self, message: dict[str, Any]) -> None:
+        if message["author"] != self.api.identity.public_key:
+            self.app.notify("That post is someone else's; you can only delete your own.", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(publish(self.api, self.api.identity, delete_draft(message)), "Deleted.", forget=message["id"])
+
+        text = str(message.get("body", {}).get("text", ""))
+        self.app.push_screen(ConfirmScreen("Delete this post everywhere it has reached?", text), answered)
+
+    def _run(self, call: Awaitable[dict[str, Any]], done: str, *, forget: str | None = None) -> None:
+        async def go() -> None:
+            result = await attempt(self.app, call)
+            if result is None:
+                return
+            self.app.notify(done)
+            if forget:
+                for screen in self.app.screen_stack:
+                    for timeline in screen.query(Timeline):
+                        timeline.forget(forget)
+            self.app.refresh_live()
+
+        self.app.run_worker(go(), group="publish")

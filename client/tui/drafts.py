@@ -1,0 +1,58 @@
+"""The messages the TUI writes, as plain functions: build a draft, sign it here, check it, publish it.
+
+The same shapes as the CLI's commands (``murmur post --reply-to``, ``react``, ``boost``, ``delete``,
+``follow``), so a message written in the TUI is indistinguishable from one written on the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.api import MurmurClient
+
+from murmur.keys import Identity
+from murmur.message import sign_draft, tags_from_text
+from murmur.validate import check
+
+
+def post_draft(text: str, *, cw: str = "", local: bool = False, parent: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A post; ``parent`` is the signed message it replies to (its root and author get tagged)."""
+    body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
+    if cw.strip():
+        body["cw"] = cw.strip()
+    tags = tags_from_text(text)
+    if parent is not None:
+        root = next((v for n, v in parent.get("tags", []) if n == "root"), None) or parent["id"]
+        tags = [["reply", parent["id"]], ["root", root], *tags]
+        if ["mention", parent["author"]] not in tags:
+            tags.append(["mention", parent["author"]])
+    return {"kind": "post", "body": body, "tags": tags}
+
+
+def reaction_draft(target: dict[str, Any], emoji: str) -> dict[str, Any]:
+    return {
+        "kind": "reaction",
+        "body": {"emoji": emoji},
+        "tags": [["target", target["id"]], ["mention", target["author"]]],
+    }
+
+
+def boost_draft(target: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "boost", "body": {}, "tags": [["target", target["id"]], ["mention", target["author"]]]}
+
+
+def delete_draft(target: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "delete", "body": {}, "tags": [["target", target["id"]]]}
+
+
+def follow_draft(key: str, *, follow: bool) -> dict[str, Any]:
+    return {"kind": "follow" if follow else "unfollow", "body": {}, "tags": [["subject", key]]}
+
+
+async def publish(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """Sign with the person's key on this machine, refuse locally what a server would refuse, then send."""
+    message = sign_draft(identity, draft)
+    check(message)
+    result = await api.publish(message)
+    result.setdefault("id", message["id"])
+    return result

@@ -1,0 +1,164 @@
+"""How posts, notifications and profiles look: plain functions from server JSON to Textual ``Content``.
+
+Everything another person wrote (text, names, bios, emoji, content warnings) goes through ``inert`` and
+into ``Content`` as plain text, never as markup: ``[bold]`` stays six visible characters, escape sequences
+and bidi overrides become visible stand-ins. A message that failed verification on this machine is never
+drawn as a post; a warning stands in its place.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from murmur.client.text import ago, inert, one_line
+from textual.content import Content
+
+from murmur.keys import fingerprint
+
+# Printable ASCII only: a link with a bidi override or a control character in it is not offered for opening.
+URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
+
+NAME_STYLE = "bold $accent"
+DIM = "$text-muted"
+WARN = "bold $warning"
+
+
+def author_parts(key: str, names: dict[str, str]) -> list[tuple[str, str] | str]:
+    """Display name (if known) and the short fingerprint, which a look-alike name cannot copy."""
+    name = names.get(key, "")
+    parts: list[tuple[str, str] | str] = []
+    if name:
+        parts += [(one_line(name, 32), NAME_STYLE), " "]
+    parts.append((fingerprint(key), DIM))
+    return parts
+
+
+def tag_value(message: dict[str, Any], name: str) -> str | None:
+    return next((v for n, v in message.get("tags", []) if n == name), None)
+
+
+def unverified(item: dict[str, Any]) -> Content:
+    return Content.assemble(
+        ("⚠ hidden: ", WARN),
+        (f"a message (seq {item.get('seq')}) failed signature verification on this machine", DIM),
+    )
+
+
+def post_content(
+    item: dict[str, Any], names: dict[str, str], now_ms: int, *, cw_open: bool = False, unread: bool = False
+) -> Content:
+    """A timeline item: who, when, where from, the text (or its folded content warning) and its counts."""
+    if "missing" in item:
+        return Content.styled(f"(a post this server does not hold: {str(item['missing'])[:12]})", DIM)
+    if not item.get("verified", False):
+        return unverified(item)
+    message = item["message"]
+    body = message.get("body", {})
+    lines: list[Content] = []
+    if item.get("boosted_by"):
+        lines.append(Content.assemble(("⟳ boosted by ", DIM), *author_parts(item["boosted_by"], names)))
+    head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
+    head += [*author_parts(message["author"], names), (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    if item.get("origin", "local") != "local":
+        head.append((" · ↗ from another server", "$secondary"))
+    if body.get("visibility") == "local":
+        head.append((" · local only", DIM))
+    if tag_value(message, "reply"):
+        head.append((" · reply", DIM))
+    lines.append(Content.assemble(*head))
+    if message["kind"] != "post":
+        lines.append(Content.styled(f"[{message['kind']}]", DIM))
+        return Content("\n").join(lines)
+    cw = body.get("cw")
+    if cw and not cw_open:
+        lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200), ("  (c: show)", DIM)))
+    else:
+        if cw:
+            lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200)))
+        lines.append(Content(inert(str(body.get("text", "")))))
+    counts = item.get("counts") or {}
+    lines.append(
+        Content.styled(
+            f"↩ {counts.get('replies', 0)}   ★ {counts.get('reactions', 0)}   ⟳ {counts.get('boosts', 0)}", DIM
+        )
+    )
+    return Content("\n").join(lines)
+
+
+NOTICE_VERBS = {
+    "mention": "mentioned you",
+    "reply": "replied to you",
+    "reaction": "reacted",
+    "boost": "boosted your post",
+    "follow": "followed you",
+}
+
+
+def notification_content(item: dict[str, Any], names: dict[str, str], now_ms: int, *, unread: bool = False) -> Content:
+    if not item.get("verified", False):
+        return unverified(item)
+    message = item["message"]
+    body = message.get("body", {})
+    verb = NOTICE_VERBS.get(item.get("kind", ""), str(item.get("kind", "")))
+    if item.get("kind") == "reaction":
+        verb += f" {inert(str(body.get('emoji', '')), keep_newlines=False)}"
+    head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
+    head += [*author_parts(item["actor"], names), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    lines = [Content.assemble(*head)]
+    if body.get("text"):
+        lines.append(Content(one_line(str(body["text"]), 300)))
+    return Content("\n").join(lines)
+
+
+def person_content(person: dict[str, Any]) -> Content:
+    name = one_line(person.get("name") or "(no name)", 48)
+    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM))]
+    if person.get("bio"):
+        lines.append(Content(one_line(str(person["bio"]), 200)))
+    return Content("\n").join(lines)
+
+
+def profile_content(profile: dict[str, Any], server: str) -> Content:
+    """The profile header: name, fingerprint and full key, bio, home server, follow state and counts."""
+    key = profile["key"]
+    name = one_line(profile.get("name") or "(no name)", 64)
+    state = []
+    if profile.get("following"):
+        state.append("you follow them")
+    if profile.get("follows_you"):
+        state.append("follows you")
+    home = f"member of {server}" if profile.get("member") else "lives on another server"
+    lines = [
+        Content.assemble((name, "bold $accent"), "  ", (fingerprint(key), "bold")),
+        Content.styled(key, DIM),
+    ]
+    if profile.get("bio"):
+        lines.append(Content(inert(str(profile["bio"]))))
+    lines.append(Content.assemble(("home: ", DIM), home))
+    lines.append(
+        Content.assemble(
+            (f"{profile.get('followers', 0)} followers · {profile.get('following_count', 0)} following", DIM),
+            (f" · {', '.join(state)}" if state else " · not following", "$success" if state else DIM),
+        )
+    )
+    return Content("\n").join(lines)
+
+
+def post_text(item: dict[str, Any]) -> str:
+    """The text a person would copy: content warning and body, as written (the clipboard is not a terminal)."""
+    body = item.get("message", {}).get("body", {})
+    cw = f"CW: {body['cw']}\n" if body.get("cw") else ""
+    return cw + str(body.get("text", ""))
+
+
+def links_in(item: dict[str, Any]) -> list[str]:
+    if not item.get("verified", False):
+        return []
+    text = str(item.get("message", {}).get("body", {}).get("text", ""))
+    seen: list[str] = []
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?)]")
+        if url not in seen:
+            seen.append(url)
+    return seen

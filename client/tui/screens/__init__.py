@@ -1,0 +1,1 @@
+"""Screens: the timelines, a thread, a profile, search, compose, and the small dialogs."""

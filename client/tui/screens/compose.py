@@ -1,0 +1,159 @@
+"""Writing a post: text, content warning, visibility, the reply's context, an optional external editor.
+
+The screen only collects the draft and shows the outcome; ``publish`` (passed in) signs on this machine and
+sends. A refusal stays on screen with the server's reason, and the text is kept so it can be fixed.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from murmur.client.api import ServerUnreachable
+from murmur.client.tui import present
+from murmur.client.tui.drafts import post_draft
+from murmur.client.tui.widgets.entries import View
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from murmur.errors import MurmurError
+
+Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+class ComposeScreen(ModalScreen[dict[str, Any] | None]):
+    """Dismissed with the server's answer once a post is stored, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "send", "Post", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+e", "editor", "$EDITOR", priority=True),
+    ]
+
+    def __init__(
+        self,
+        publish: Publish,
+        view: View,
+        *,
+        limit: int = 5000,
+        parent: dict[str, Any] | None = None,
+        editor: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.publish = publish
+        self.view = view
+        self.limit = limit
+        self.parent_item = parent
+        self.editor = editor
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="compose"):
+            title = "Reply" if self.parent_item else "New post"
+            yield Label(Content.styled(title, "bold"), id="compose-title")
+            if self.parent_item:
+                yield Static(
+                    present.post_content(self.parent_item, self.view.names, self.view.clock(), cw_open=True),
+                    id="reply-context",
+                )
+            yield Input(placeholder="Content warning (optional)", id="cw")
+            yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            with Horizontal(id="compose-bar"):
+                yield Select(
+                    [("public: every trusted server", "public"), ("local: this server only", "local")],
+                    value="public",
+                    allow_blank=False,
+                    id="visibility",
+                )
+                yield Label("", id="counter")
+                yield Button("Post  ctrl+s", id="send", variant="primary")
+                yield Button("Cancel  esc", id="cancel")
+            yield Static("", id="compose-error")
+            hint = "ctrl+e: write in $EDITOR" if self.editor else "set $EDITOR to write in your editor"
+            yield Label(Content.styled(hint, "$text-muted"), id="compose-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#text", TextArea).focus()
+        self._count()
+
+    @on(TextArea.Changed, "#text")
+    def _count(self) -> None:
+        used = len(self.query_one("#text", TextArea).text)
+        counter = self.query_one("#counter", Label)
+        counter.update(f"{used}/{self.limit}")
+        counter.set_class(used > self.limit, "-over")
+
+    def _error(self, text: str) -> None:
+        self.query_one("#compose-error", Static).update(Content.styled(text, "bold $error") if text else "")
+
+    @on(Button.Pressed, "#send")
+    def action_send(self) -> None:
+        text = self.query_one("#text", TextArea).text.strip()
+        if not text:
+            self._error("The post is empty.")
+            return
+        if len(text) > self.limit:
+            self._error(f"Too long: {len(text)} characters; this server takes {self.limit}.")
+            return
+        parent = self.parent_item["message"] if self.parent_item else None
+        draft = post_draft(
+            text,
+            cw=self.query_one("#cw", Input).value,
+            local=self.query_one("#visibility", Select).value == "local",
+            parent=parent,
+        )
+        self._send(draft)
+
+    @work(exclusive=True, group="send")
+    async def _send(self, draft: dict[str, Any]) -> None:
+        self.query_one("#send", Button).disabled = True
+        self._error("")
+        try:
+            result = await self.publish(draft)
+        except ServerUnreachable as exc:
+            self._error(f"Not sent: {exc.message}")
+        except MurmurError as exc:
+            self._error(f"The server refused the post: {exc.message}")
+        else:
+            self.dismiss(result)
+            return
+        finally:
+            if self.is_attached:
+                self.query_one("#send", Button).disabled = False
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_editor(self) -> None:
+        """Suspend the TUI, edit the text in $EDITOR, and take back what was saved."""
+        if not self.editor:
+            self._error("No editor: set $VISUAL or $EDITOR.")
+            return
+        area = self.query_one("#text", TextArea)
+        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+            handle.write(area.text)
+            path = Path(handle.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(self.editor), str(path)], check=False)
+            area.text = path.read_text(encoding="utf-8").rstrip("\n")
+        except SuspendNotSupported:
+            self._error("This terminal cannot hand over to an editor.")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._error(f"The editor failed: {exc}")
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def default_editor() -> str | None:
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR")

@@ -1,0 +1,201 @@
+"""The timelines as tabs: Home, Notifications (with its unread count), Local, Federated, and one more
+(a hashtag or a person) opened on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.api import MurmurClient
+from murmur.client.tui.bindings import TIMELINES, bindings
+from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.base import MurmurScreen
+from murmur.client.tui.screens.dialogs import PromptScreen
+from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.timeline import Fetch, Timeline
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import TabbedContent, TabPane
+
+from murmur.keys import KEY_HEX, fingerprint
+from murmur.validate import HASHTAG_CHARS
+
+EMPTY = {
+    "home": "Your home timeline shows your posts and those of people you follow. Nothing yet: press 3 for "
+    "the Local timeline, / to find people, p on a post to see its author and f there to follow, n to post.",
+    "notifications": "No notifications yet: mentions, replies, reactions, boosts and follows will show here.",
+    "local": "Nobody on this server has posted yet. Press n to write the first post.",
+    "federated": "Nothing has arrived from this server's peers yet.",
+}
+TABS = (("home", "Home"), ("notifications", "Notifications"), ("local", "Local"), ("federated", "Federated"))
+EXTRA = "extra"
+
+
+def fetcher(api: MurmurClient, source: str) -> Fetch:
+    """The call that reads one page of ``source`` (a timeline name, ``tag:NAME``, ``@KEY`` or notifications)."""
+
+    async def fetch(before: int | None, limit: int) -> dict[str, Any]:
+        if source == "notifications":
+            return await api.notifications(limit=limit, before=before)
+        return await api.timeline(source, limit=limit, before=before)
+
+    return fetch
+
+
+def source_for(text: str) -> str | None:
+    """``#topic`` -> ``tag:topic``; a key (with or without ``@``) -> ``@KEY``; anything else -> None."""
+    text = text.strip()
+    if text.startswith("#") and 0 < len(text) - 1 <= 64 and set(text[1:].lower()) <= HASHTAG_CHARS:
+        return f"tag:{text[1:].lower()}"
+    key = text.lstrip("@").lower()
+    if KEY_HEX.fullmatch(key):
+        return f"@{key}"
+    return None
+
+
+def pane_id(source: str) -> str:
+    return EXTRA if source not in dict(TABS) else source
+
+
+class MainScreen(MurmurScreen):
+    BINDINGS = bindings(TIMELINES)
+
+    def __init__(self, api: MurmurClient, view: View, *, page_size: int = 40, max_pages: int = 5) -> None:
+        super().__init__()
+        self.api = api
+        self.view = view
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.titles = dict(TABS)
+        self.unread: dict[str, int] = {}
+
+    def timeline(self, source: str) -> Timeline:
+        timeline = Timeline(
+            self.view,
+            source,
+            fetcher(self.api, source),
+            page_size=self.page_size,
+            max_pages=self.max_pages,
+            id=f"tl-{pane_id(source)}",
+        )
+        timeline.empty_text = EMPTY.get(source, "Nothing here yet.")
+        return timeline
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="tabs"):
+            for source, title in TABS:
+                with TabPane(title, id=source):
+                    yield self.timeline(source)
+        yield from self.chrome()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.focus_timeline()
+
+    # -- tabs --------------------------------------------------------------------------------------------------
+    @property
+    def timelines(self) -> list[Timeline]:
+        return list(self.query(Timeline))
+
+    def current_timeline(self) -> Timeline | None:
+        active = self.query_one(TabbedContent).active
+        found = self.query(f"#tl-{active}")
+        return found.first(Timeline) if found else None
+
+    def focus_timeline(self) -> None:
+        timeline = self.current_timeline()
+        if timeline is not None:
+            timeline.focus()
+
+    def _pane_ids(self) -> list[str]:
+        return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
+
+    def switch_to(self, pane: str) -> None:
+        if pane in self._pane_ids():
+            self.query_one(TabbedContent).active = pane
+            self.focus_timeline()
+
+    def action_tab_1(self) -> None:
+        self.switch_to("home")
+
+    def action_tab_2(self) -> None:
+        self.switch_to("notifications")
+
+    def action_tab_3(self) -> None:
+        self.switch_to("local")
+
+    def action_tab_4(self) -> None:
+        self.switch_to("federated")
+
+    def action_tab_5(self) -> None:
+        self.switch_to(EXTRA)
+
+    def _step(self, delta: int) -> None:
+        ids = self._pane_ids()
+        active = self.query_one(TabbedContent).active
+        self.switch_to(ids[(ids.index(active) + delta) % len(ids)] if active in ids else ids[0])
+
+    def action_next_tab(self) -> None:
+        self._step(1)
+
+    def action_previous_tab(self) -> None:
+        self._step(-1)
+
+    async def open_source(self, source: str, title: str) -> None:
+        """Open a hashtag (``tag:NAME``) or a person (``@KEY``) as the fifth tab, replacing the previous one."""
+        tabs = self.query_one(TabbedContent)
+        if EXTRA in self._pane_ids():
+            await tabs.remove_pane(EXTRA)
+        self.titles[EXTRA] = title
+        timeline = self.timeline(source)
+        await tabs.add_pane(TabPane(title, timeline, id=EXTRA))
+        self.switch_to(EXTRA)
+        timeline.refresh_top()
+
+    def action_open_tab(self) -> None:
+        def opened(answer: str | None) -> None:
+            source = source_for(answer or "")
+            if source is None:
+                if answer:
+                    self.notify("Give a #hashtag or a person's 64-hex-digit key.", severity="warning")
+                return
+            title = f"#{source[4:]}" if source.startswith("tag:") else f"@{fingerprint(source[1:])}"
+            self.run_worker(self.open_source(source, title), group="open-tab")
+
+        self.app.push_screen(PromptScreen("Open a #hashtag or a person (key) as a tab", "#murmur"), opened)
+
+    @on(TabbedContent.TabActivated)
+    def _activated(self, event: TabbedContent.TabActivated) -> None:
+        self.focus_timeline()
+        if event.pane.id == "notifications":
+            self.mark_read()
+
+    # -- unread counts -----------------------------------------------------------------------------------------
+    @on(Timeline.Unread)
+    def _unread(self, event: Timeline.Unread) -> None:
+        pane = pane_id(event.timeline.source)
+        self.set_unread(pane, event.count)
+        if pane == "notifications" and event.count and self.query_one(TabbedContent).active == "notifications":
+            self.mark_read()
+
+    def set_unread(self, pane: str, count: int) -> None:
+        self.unread[pane] = count
+        title = self.titles.get(pane, pane)
+        label = f"{title} ({count})" if count else title
+        try:
+            self.query_one(TabbedContent).get_tab(pane).label = label
+        except ValueError:  # the extra tab was replaced while its count was on the way: nothing to label
+            return
+
+    @work(exclusive=True, group="mark-read")
+    async def mark_read(self) -> None:
+        timeline = self.query_one("#tl-notifications", Timeline)
+        newest = max((entry.seq for entry in timeline.entries), default=0)
+        if newest:
+            result = await attempt(self, self.api.mark_read(newest))
+            if result is not None:
+                self.set_unread("notifications", int(result.get("unread", 0)))
+
+    def reload(self) -> None:
+        timeline = self.current_timeline()
+        if timeline is not None:
+            timeline.refresh_top()

@@ -1,0 +1,62 @@
+"""Search: posts (full text) and people (names and bios), in one list; enter opens either."""
+
+from __future__ import annotations
+
+from murmur.client.api import MurmurClient
+from murmur.client.tui.events import NamesWanted
+from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.base import MurmurScreen
+from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.postlist import PostList
+from textual import on, work
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Input, Label
+
+
+class SearchScreen(MurmurScreen):
+    def __init__(self, api: MurmurClient, view: View, query: str = "") -> None:
+        super().__init__()
+        self.api = api
+        self.view = view
+        self.query_text = query
+
+    def compose(self) -> ComposeResult:
+        yield self.title_line("Search posts and people  (enter: search · tab: to results · esc: back)")
+        yield Input(value=self.query_text, placeholder="words, #hashtag, a name…", id="search-input")
+        yield Label("", id="search-summary")
+        yield PostList(self.view, empty="Type a query and press enter.", id="results")
+        yield from self.chrome()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#search-input", Input).focus()
+        self.query_one(PostList).show([])
+        if self.query_text:
+            self.run_search(self.query_text)
+
+    @on(Input.Submitted, "#search-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.run_search(event.value.strip())
+
+    def reload(self) -> None:
+        query = self.query_one("#search-input", Input).value.strip()
+        if query:
+            self.run_search(query)
+
+    @work(exclusive=True, group="search")
+    async def run_search(self, query: str) -> None:
+        found = await attempt(self, self.api.search(query[:200]))
+        if found is None:
+            return
+        people, posts = found.get("people", []), found.get("posts", [])
+        summary = f"{len(people)} people · {len(posts)} posts"
+        self.query_one("#search-summary", Label).update(Content.styled(summary, "$text-muted"))
+        results = self.query_one(PostList)
+        results.empty_text = "Nothing found."
+        results.show([*people, *posts])
+        results.focus()
+        wanted = {p["message"]["author"] for p in posts if p.get("verified")} - set(self.view.names)
+        if wanted:
+            self.post_message(NamesWanted(wanted))

@@ -1,0 +1,55 @@
+"""A thread: the whole tree, indented, the post it was opened from highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.api import MurmurClient
+from murmur.client.tui.events import NamesWanted
+from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.base import MurmurScreen
+from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.postlist import PostList
+from textual import work
+from textual.app import ComposeResult
+
+
+def flatten(node: dict[str, Any], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
+    """Depth-first, each post followed by its replies; a post this server does not hold keeps its place."""
+    item = node.get("item") or {"missing": node.get("id", "")}
+    rows = [(depth, item)]
+    for child in node.get("children", []):
+        rows.extend(flatten(child, depth + 1))
+    return rows
+
+
+class ThreadScreen(MurmurScreen):
+    def __init__(self, api: MurmurClient, view: View, msg_id: str) -> None:
+        super().__init__()
+        self.api = api
+        self.view = view
+        self.msg_id = msg_id
+
+    def compose(self) -> ComposeResult:
+        yield self.title_line("Thread  (esc: back · R: reload for new replies)")
+        yield PostList(self.view, empty="Loading the thread…", id="thread")
+        yield from self.chrome()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one(PostList).focus()
+        self.reload()
+
+    @work(exclusive=True, group="thread")
+    async def reload(self) -> None:
+        found = await attempt(self, self.api.thread(self.msg_id))
+        if found is None:
+            return
+        posts = self.query_one(PostList)
+        posts.show(flatten(found["root"]), focus_id=self.msg_id)
+        self.call_after_refresh(self._names, posts)
+
+    def _names(self, posts: PostList) -> None:
+        wanted = posts.wanted_names()
+        if wanted:
+            self.post_message(NamesWanted(wanted))

@@ -1,0 +1,82 @@
+"""Everything the TUI is configured with, gathered once from the profile and passed into ``MurmurApp``.
+
+The app never reads config files or the clock itself: tests pass a fixed clock, a test server's URL and a
+temporary cache path through the same object the CLI builds from the person's profile.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from murmur.client.profiles import ProfileRef
+
+from murmur.errors import ConfigError
+from murmur.message import now_ms
+
+DEFAULT_THEME = "textual-dark"
+
+
+def _open_in_browser(url: str) -> None:
+    webbrowser.open(url)
+
+
+@dataclass
+class TuiSettings:
+    """How one TUI session runs."""
+
+    profile: str = "default"
+    """The active profile's name, shown in the status bar."""
+    server: str = ""
+    """The home server's URL, shown in the status bar."""
+    theme: str = DEFAULT_THEME
+    """A Textual theme name; changes are saved back through ``save_theme``."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key binding overrides, action name -> keys (``"j,down"``), from the profile's ``keys`` table."""
+    cache_path: Path | None = None
+    """Where the last home page is kept so start-up can show it at once; None disables the cache."""
+    clock: Callable[[], int] = now_ms
+    """Milliseconds since the epoch; fixed in snapshot tests so relative times do not drift."""
+    page_size: int = 40
+    """Posts fetched per page."""
+    max_pages: int = 5
+    """Pages kept mounted per timeline; older or newer ones are dropped and fetched again on return."""
+    live: bool = True
+    """Follow the server's event stream (off in snapshot tests, which must not change while drawn)."""
+    backoff_max_s: float = 15.0
+    """Longest wait between reconnection attempts when the server is unreachable."""
+    save_theme: Callable[[str], None] | None = None
+    """Called with the theme's name when the person picks another one."""
+    open_url: Callable[[str], None] = _open_in_browser
+    """Opens a link from a post; tests replace it to record the call."""
+    editor: str | None = None
+    """The command for an external editor ($VISUAL / $EDITOR), if any."""
+
+
+def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
+    """Settings for ``ref``'s section of the client config."""
+    config = ref.config()
+    section = config.profiles.get(ref.name, {})
+    keys = section.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        raise ConfigError(
+            f'{config.path}: profiles.{ref.name}.keys must be a table of action = "key", e.g. reply = "R".'
+        )
+    theme = section.get("theme", DEFAULT_THEME)
+
+    def save_theme(name: str) -> None:
+        fresh = ref.config()
+        fresh.section(ref.name)["theme"] = name
+        fresh.save()
+
+    return TuiSettings(
+        profile=ref.name,
+        server=str(section.get("server", "")),
+        theme=theme if isinstance(theme, str) else DEFAULT_THEME,
+        keys={str(k): v for k, v in keys.items()},
+        cache_path=ref.home / "profiles" / ref.name / "tui-cache.json",
+        save_theme=save_theme,
+        editor=editor,
+    )

@@ -1,0 +1,1 @@
+"""Reusable widgets: entries (post, notification, person), lists of them, the status bar."""

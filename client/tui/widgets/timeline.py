@@ -1,0 +1,248 @@
+"""A timeline that pages on demand and keeps a bounded window of entries mounted.
+
+Pages are cut by the server's ``before`` cursors, so a page is named by the cursor that fetched it. The list
+keeps at most ``max_pages`` pages mounted: scrolling down appends an older page and drops the newest one,
+remembering its cursor; scrolling back up fetches that cursor again. Memory stays flat however far back a
+person reads. Live arrivals are inserted at the top only while the top is mounted, and the viewport is held
+on what the person is reading; otherwise they are counted and ``g`` brings them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from murmur.client.tui.events import NamesWanted
+from murmur.client.tui.net import attempt
+from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
+from murmur.client.tui.widgets.postlist import PostList
+from textual import work
+from textual.message import Message
+
+Fetch = Callable[[int | None, int], Awaitable[dict[str, Any]]]
+NEAR_END = 3
+
+
+@dataclass
+class Page:
+    before: int | None
+    items: list[dict[str, Any]]
+    next_cursor: int | None = None
+
+
+@dataclass
+class _Window:
+    pages: list[Page] = field(default_factory=list)
+    above: list[int | None] = field(default_factory=list)
+    """Cursors of pages dropped from the top, the nearest last."""
+    pending: int = 0
+    """Live arrivals not mounted because the top of the timeline is not."""
+    newest: int = 0
+    """The highest seq seen, mounted or pending."""
+
+
+class Timeline(PostList):
+    """One named timeline (``home``, ``tag:x``, ``@key``, ``notifications``...), fed by ``fetch``."""
+
+    @dataclass
+    class Unread(Message):
+        timeline: Timeline
+        count: int
+
+    @dataclass
+    class FirstPage(Message):
+        timeline: Timeline
+        page: dict[str, Any]
+
+    def __init__(
+        self, view: View, source: str, fetch: Fetch, *, page_size: int = 40, max_pages: int = 5, id: str | None = None
+    ) -> None:
+        super().__init__(view, id=id)
+        self.source = source
+        self.fetch = fetch
+        self.page_size = page_size
+        self.max_pages = max(2, max_pages)
+        self.window = _Window()
+        self.loading = False
+
+    # -- loading -----------------------------------------------------------------------------------------------
+    def show_page(self, page: dict[str, Any]) -> None:
+        """Start over from this newest page (the cache at start-up, a refresh, ``g`` after reading far back)."""
+        items = list(page.get("items", []))
+        keep = self.current.item.get("seq") if self.current else None
+        self.window = _Window(pages=[Page(None, items, page.get("next_cursor"))])
+        self.window.newest = max((int(i.get("seq") or 0) for i in items), default=0)
+        seqs = [i.get("seq") for i in items]
+        self.show(items)
+        self._want_names(items)
+        if keep in seqs:
+            self.call_after_refresh(self.highlight, seqs.index(keep))
+        self._announce()
+
+    @work(exclusive=True, group="top")
+    async def refresh_top(self) -> None:
+        page = await attempt(self, self.fetch(None, self.page_size))
+        if page is None:
+            return
+        self.show_page(page)
+        self.post_message(self.FirstPage(self, page))
+
+    def load_older(self) -> None:
+        last = self.window.pages[-1] if self.window.pages else None
+        if last is None or last.next_cursor is None or self.loading:
+            return
+        self.loading = True  # set before the worker starts, so a burst of key presses fetches once
+        self._fetch_older(last)
+
+    @work(group="page")
+    async def _fetch_older(self, last: Page) -> None:
+        try:
+            page = await attempt(self, self.fetch(last.next_cursor, self.page_size))
+        finally:
+            self.loading = False
+        if page is not None and self.window.pages and self.window.pages[-1] is last:
+            self._append(Page(last.next_cursor, list(page.get("items", [])), page.get("next_cursor")))
+
+    def load_newer(self) -> None:
+        if not self.window.above or self.loading:
+            return
+        self.loading = True
+        self._fetch_newer(self.window.above[-1])
+
+    @work(group="page")
+    async def _fetch_newer(self, before: int | None) -> None:
+        try:
+            page = await attempt(self, self.fetch(before, self.page_size))
+        finally:
+            self.loading = False
+        if page is not None and self.window.above and self.window.above[-1] == before:
+            self.window.above.pop()
+            self._prepend(Page(before, list(page.get("items", [])), page.get("next_cursor")))
+
+    @work(exclusive=True, group="live")
+    async def check_newer(self) -> None:
+        """Fetch the newest page and take in what is newer than anything seen (a live update)."""
+        page = await attempt(self, self.fetch(None, self.page_size))
+        if page is None:
+            return
+        fresh = [i for i in page.get("items", []) if int(i.get("seq") or 0) > self.window.newest]
+        if "unread" in page:
+            self.post_message(self.Unread(self, int(page["unread"])))
+        if not fresh:
+            return
+        self.window.newest = max(int(i.get("seq") or 0) for i in fresh)
+        if self.window.above or not self.window.pages:
+            self.window.pending += len(fresh)
+        else:
+            self.window.pages[0].items[:0] = fresh
+            self._mount_at_top(fresh, unread=True)
+        self._announce()
+
+    # -- the mounted window ------------------------------------------------------------------------------------
+    def _anchor(self) -> Callable[[], None]:
+        """Remember where the highlighted entry sits on screen; the returned call puts it back there."""
+        entry = self.current
+        if entry is None:
+            return lambda: None
+        offset = entry.virtual_region.y - self.scroll_y
+
+        def restore() -> None:
+            if entry.is_attached:
+                self.scroll_to(y=max(0, entry.virtual_region.y - offset), animate=False, immediate=True)
+
+        return restore
+
+    def _mount_at_top(self, items: list[dict[str, Any]], *, unread: bool = False) -> None:
+        restore = self._anchor()
+        for placeholder in self.query(Placeholder):
+            placeholder.remove()
+        new = [self.make_entry(item) for item in items]
+        for entry in new:
+            # What I wrote myself is not news to me.
+            entry.unread = unread and (entry.item.get("message") or {}).get("author") != self.view.me
+        entries = self.entries
+        if entries:
+            self.mount_all(new, before=entries[0])
+            self.index += len(new)
+        else:
+            self.mount_all(new)
+            self.call_after_refresh(self.highlight, 0)
+        self.call_after_refresh(restore)
+        self._want_names(items)
+
+    def _append(self, page: Page) -> None:
+        self.window.pages.append(page)
+        restore = self._anchor()
+        self.mount_all([self.make_entry(item) for item in page.items])
+        if len(self.window.pages) > self.max_pages:
+            dropped = self.window.pages.pop(0)
+            self.window.above.append(dropped.before)
+            count = len(dropped.items)
+            for entry in self.entries[:count]:
+                entry.remove()
+            self.index = max(0, self.index - count)
+        self.call_after_refresh(restore)
+        self._want_names(page.items)
+
+    def _prepend(self, page: Page) -> None:
+        top = self.window.pages[0].items[0].get("seq", 0) if self.window.pages and self.window.pages[0].items else 0
+        page.items = [i for i in page.items if int(i.get("seq") or 0) > int(top or 0)]
+        self.window.pages.insert(0, page)
+        self._mount_at_top(page.items)
+        if len(self.window.pages) > self.max_pages:
+            dropped = self.window.pages.pop()
+            for entry in self.entries[-len(dropped.items) :] if dropped.items else []:
+                entry.remove()
+        if not self.window.above and self.window.pending:
+            self.window.pending = 0  # the newest page was fetched again: it holds what was pending
+        self._announce()
+
+    def _want_names(self, items: list[dict[str, Any]]) -> None:
+        wanted = {k for item in items for k in item_authors(item)} - set(self.view.names)
+        if wanted:
+            self.post_message(NamesWanted(wanted))
+
+    def _announce(self) -> None:
+        unread = sum(1 for entry in self.entries if entry.unread) + self.window.pending
+        if self.source != "notifications":
+            self.post_message(self.Unread(self, unread))
+
+    # -- paging triggers ---------------------------------------------------------------------------------------
+    def after_move(self, index: int, count: int) -> None:
+        if index >= count - NEAR_END:
+            self.load_older()
+        elif index < NEAR_END and self.window.above:
+            self.load_newer()
+        self._announce()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new >= self.max_scroll_y - 2 and new > old:
+            self.load_older()
+        elif new <= 1 and new < old and self.window.above:
+            self.load_newer()
+
+    def action_first(self) -> None:
+        if self.window.above or self.window.pending:
+            self.refresh_top()  # reading far back: the top is no longer mounted, fetch it fresh
+        else:
+            super().action_first()
+
+    # -- changes announced by the stream -----------------------------------------------------------------------
+    def forget(self, msg_id: str) -> None:
+        """A delete arrived: take the post away wherever it is mounted."""
+        for entry in self.entries:
+            if (entry.item.get("message") or {}).get("id") == msg_id:
+                position = self.entries.index(entry)
+                entry.remove()
+                if position < self.index:
+                    self.index -= 1
+
+    def bump(self, msg_id: str, count: str) -> None:
+        """A reaction, reply or boost arrived for a mounted post: count it."""
+        for entry in self.entries:
+            if (entry.item.get("message") or {}).get("id") == msg_id:
+                counts = entry.item.setdefault("counts", {})
+                counts[count] = int(counts.get(count, 0)) + 1
+                entry.refresh()
