@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,19 @@ class ServerProcess:
     data: Path
     extra: tuple[str, ...] = ()
     port: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
     url: str = ""
     key: str = ""
     log: list[str] = field(default_factory=list)
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
+        if self.config and not (self.data / "config.toml").exists():
+            from murmur.server.config import ServerConfig
+
+            self.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+            (self.data / "config.toml").write_text(ServerConfig(**self.config).render())
+            (self.data / "config.toml").chmod(0o600)
         args = murmur_cmd(
             "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra
         )
@@ -100,3 +108,13 @@ def admin(data: Path, *args: str) -> Any:
     result = subprocess.run(murmur_cmd("admin", *args, "--data", str(data), "--json"), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.2) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
