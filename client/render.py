@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.client.text import ago, inert, one_line
-
 from murmur.keys import fingerprint
 
 
@@ -49,7 +48,8 @@ def render_item(item: dict[str, Any], *, indent: str = "", names: dict[str, str]
 
 
 def render_page(page: dict[str, Any]) -> str:
-    blocks = ["\n".join(render_item(item)) for item in page.get("items", [])]
+    names = page.get("names") or {}
+    blocks = ["\n".join(render_item(item, names=names)) for item in page.get("items", [])]
     if not blocks:
         return "Nothing here yet."
     text = "\n\n".join(blocks)
@@ -58,15 +58,22 @@ def render_page(page: dict[str, Any]) -> str:
     return text
 
 
-def render_thread(node: dict[str, Any], depth: int = 0) -> list[str]:
-    indent = "    " * depth
-    lines = render_item(node["item"], indent=indent) if node.get("item") else [f"{indent}(not here: {node['id'][:12]})"]
-    for child in node.get("children", []):
-        lines.extend(render_thread(child, depth + 1))
+def render_thread(root: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
+    """The tree, indented; built without recursion (the server caps nesting, not length)."""
+    lines: list[str] = []
+    stack: list[tuple[dict[str, Any], int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        indent = "    " * min(depth, 12)
+        if node.get("item"):
+            lines.extend(render_item(node["item"], indent=indent, names=names))
+        else:
+            lines.append(f"{indent}(not here: {node['id'][:12]})")
+        stack.extend((child, depth + 1) for child in reversed(node.get("children", [])))
     return lines
 
 
-def render_notification(item: dict[str, Any]) -> str:
+def render_notification(item: dict[str, Any], names: dict[str, str] | None = None) -> str:
     if not item.get("verified", False):
         return "!! a notification whose message failed verification was hidden"
     message = item["message"]
@@ -79,7 +86,7 @@ def render_notification(item: dict[str, Any]) -> str:
     }.get(item["kind"], item["kind"])
     text = message.get("body", {}).get("text")
     tail = f": {one_line(text, 60)}" if text else ""
-    return f"{author_label(item['actor'])} {what} · {ago(message['created_at'])}{tail}"
+    return f"{author_label(item['actor'], names)} {what} · {ago(message['created_at'])}{tail}"
 
 
 def render_profile(profile: dict[str, Any]) -> str:
@@ -91,8 +98,9 @@ def render_profile(profile: dict[str, Any]) -> str:
         state.append("you follow them")
     if profile.get("follows_you"):
         state.append("follows you")
+    followers = profile.get("followers", 0)
     lines.append(
-        f"{profile.get('followers', 0)} followers · {profile.get('following_count', 0)} following"
+        f"{followers} follower{'' if followers == 1 else 's'} · {profile.get('following_count', 0)} following"
         + (f" · {', '.join(state)}" if state else "")
         + (" · member here" if profile.get("member") else "")
     )

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from murmur.server.auth import RateLimited, SignatureRefused
-from murmur.server.responses import error
-from murmur.server.routes import federation, info, reading, stream, writing
-from murmur.server.state import ServerState
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,6 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from murmur.errors import MurmurError, Refused, StoreError
+from murmur.server.auth import RateLimited, SignatureRefused
+from murmur.server.responses import error
+from murmur.server.routes import federation, info, reading, stream, writing
+from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
 

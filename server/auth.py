@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
 from starlette.requests import Request
 
 from murmur.errors import Refused
 from murmur.httpsig import verify_request
+from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
 from murmur.store.members import member_role
 from murmur.store.peers import Peer, get_peer
 

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+
+from murmur.errors import ConfigError
 from murmur.server.app import create_app
 from murmur.server.config import DataDir, ServerConfig
 from murmur.server.federation.federator import Federator
 from murmur.server.state import ServerState
-
-from murmur.errors import ConfigError
 from murmur.store import Store
 
 log = logging.getLogger("murmur.server")

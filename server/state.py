@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from murmur.httpsig import ReplayCache
+from murmur.keys import Identity
 from murmur.server.config import ServerConfig
 from murmur.server.hub import Hub
 from murmur.server.ratelimit import RateLimiter
-
-from murmur.httpsig import ReplayCache
-from murmur.keys import Identity
 from murmur.store import Store
 
 SIGNATURE_WINDOW_S = 60

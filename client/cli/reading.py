@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import with_api
 from murmur.client.render import author_label, render_notification, render_page, render_thread
 from murmur.client.text import one_line
-
 from murmur.keys import Identity
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -56,7 +56,7 @@ def thread(
     if as_json:
         emit_json(result)
     else:
-        typer.echo("\n".join(render_thread(result["root"])))
+        typer.echo("\n".join(render_thread(result["root"], result.get("names"))))
 
 
 def search(
@@ -108,7 +108,7 @@ def notifications(
         return
     typer.echo(f"{page.get('unread', 0)} unread")
     for item in page["items"]:
-        typer.echo(render_notification(item))
+        typer.echo(render_notification(item, page.get("names")))
 
 
 def members(ctx: typer.Context, as_json: JsonOption = False) -> None:

@@ -120,6 +120,12 @@ class Store:
         ) as cur:
             return [LogEntry(row[0], bytes(row[1])) for row in await cur.fetchall()]
 
+    async def last_seq(self) -> int:
+        """The highest log position ever handed out (deleted rows included), 0 for an empty log."""
+        async with self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM messages") as cursor:
             row = await cursor.fetchone()
@@ -148,6 +154,18 @@ class Store:
         ) as cursor:
             row = await cursor.fetchone()
         return Profile(author, row[0], row[1], row[2]) if row else None
+
+    async def display_names(self, keys: Sequence[str]) -> dict[str, str]:
+        """The current display name of each key that has set one (latest-wins profile)."""
+        wanted = sorted({k for k in keys if len(k) == 64})
+        names: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            part = [bytes.fromhex(k) for k in wanted[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            sql = f"SELECT author, name FROM profiles WHERE author IN ({marks}) AND name != ''"
+            async with self.conn.execute(sql, part) as cursor:
+                names.update((bytes(r[0]).hex(), str(r[1])) for r in await cursor.fetchall())
+        return names
 
     async def is_following(self, follower: str, subject: str) -> bool:
         async with self.conn.execute(

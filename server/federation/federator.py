@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import httpx
+
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.server.state import ServerState
-
 from murmur.store.peers import (
     Peer,
     get_peer,

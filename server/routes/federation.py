@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import time
 
-from murmur.server.auth import authenticate_peer, state_of
-from murmur.server.responses import JSONBytes
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.server.auth import authenticate_peer, state_of
+from murmur.server.responses import JSONBytes
 from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
 
 MAX_BATCH_MESSAGES = 1000

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from murmur.server.auth import state_of
-from murmur.server.responses import JSONBytes
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur import __version__ as VERSION
+from murmur.server.auth import state_of
+from murmur.server.responses import JSONBytes
 from murmur.store.members import count_members
 from murmur.validate import MAX_MESSAGE_BYTES
 

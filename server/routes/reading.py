@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from murmur.server.auth import authenticate, state_of
-from murmur.server.responses import JSONBytes, raw_message
-from murmur.server.routes.render import hex_param, item_json, node_json, notification_json, page_json, page_params
+from collections.abc import Iterable
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.server.auth import authenticate, state_of
+from murmur.server.responses import JSONBytes, raw_message
+from murmur.server.routes.render import hex_param, item_json, node_json, notification_json, page_json, page_params
+from murmur.server.state import ServerState
 from murmur.store import timelines
 from murmur.store.members import list_members, member_role
 from murmur.store.search import search_posts, search_profiles
-from murmur.validate import HASHTAG_CHARS
+from murmur.validate import HASHTAG_CHARS, parse_json
 
 NAMED_TIMELINES = ("home", "local", "federated", "mentions")
+
+
+async def named(state: ServerState, body: dict[str, Any], keys: Iterable[str | None]) -> dict[str, Any]:
+    """Add ``names``: the display name of every author in the answer, so no client needs a lookup per post.
+
+    Names are unverified hints for display; clients show them beside the key's fingerprint."""
+    body["names"] = await state.store.display_names([k for k in keys if k])
+    return body
+
+
+def page_keys(page: timelines.Page) -> list[str | None]:
+    keys: list[str | None] = []
+    for item in page.items:
+        keys.extend((getattr(item, "author", None), getattr(item, "boosted_by", None), getattr(item, "actor", None)))
+    return keys
 
 
 async def message(request: Request) -> Response:
@@ -42,7 +62,7 @@ async def timeline(request: Request) -> Response:
         page = await timelines.mentions(store, caller.key, limit=limit, before=before)
     else:
         raise Refused("not_found", f"No timeline {name[:40]!r}; try one of {', '.join(NAMED_TIMELINES)}.")
-    return JSONBytes(page_json(page))
+    return JSONBytes(await named(state, page_json(page), page_keys(page)))
 
 
 async def tag_timeline(request: Request) -> Response:
@@ -52,7 +72,8 @@ async def tag_timeline(request: Request) -> Response:
     tag = request.path_params["tag"].lower().lstrip("#")
     if not tag or not set(tag) <= HASHTAG_CHARS or len(tag) > 64:
         raise Refused("bad_request", "A hashtag is 1 to 64 ASCII letters, digits or underscores.")
-    return JSONBytes(page_json(await timelines.hashtag(state.store, tag, limit=limit, before=before)))
+    page = await timelines.hashtag(state.store, tag, limit=limit, before=before)
+    return JSONBytes(await named(state, page_json(page), page_keys(page)))
 
 
 async def author_timeline(request: Request) -> Response:
@@ -60,7 +81,8 @@ async def author_timeline(request: Request) -> Response:
     await authenticate(request)
     limit, before = page_params(request)
     key = hex_param(request.path_params["key"], "key")
-    return JSONBytes(page_json(await timelines.author(state.store, key, limit=limit, before=before)))
+    page = await timelines.author(state.store, key, limit=limit, before=before)
+    return JSONBytes(await named(state, page_json(page), page_keys(page)))
 
 
 async def thread(request: Request) -> Response:
@@ -69,7 +91,15 @@ async def thread(request: Request) -> Response:
     found = await timelines.thread(state.store, hex_param(request.path_params["id"], "message id"))
     if found is None:
         raise Refused("not_found", "No thread with that message here.")
-    return JSONBytes({"root": node_json(found.root)})
+    keys: list[str | None] = []
+    stack = [found.root]
+    while stack:
+        node = stack.pop()
+        if node.item is not None:
+            keys.append(node.item.author)
+        stack.extend(node.children)
+    body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
+    return JSONBytes(await named(state, body, keys))
 
 
 async def notifications(request: Request) -> Response:
@@ -79,19 +109,19 @@ async def notifications(request: Request) -> Response:
     page = await timelines.notifications(state.store, caller.key, limit=limit, before=before)
     body = page_json(page, notification_json)
     body["unread"] = await timelines.unread_count(state.store, caller.key)
-    return JSONBytes(body)
+    return JSONBytes(await named(state, body, page_keys(page)))
 
 
 async def mark_notifications_read(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
-    from murmur.validate import parse_json
-
     payload = parse_json(caller.body or b"{}")
     seq = payload.get("seq") if isinstance(payload, dict) else None
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SAFE_INTEGER:
         raise Refused("bad_request", 'The body must be {"seq": N}: the newest notification cursor you have read.')
-    await timelines.mark_read(state.store, caller.key, seq)
+    # Never past the end of the log: the marker only moves forward, so a marker ahead of the log would mark
+    # every notification still to come as read.
+    await timelines.mark_read(state.store, caller.key, min(seq, await state.store.last_seq()))
     return JSONBytes({"unread": await timelines.unread_count(state.store, caller.key)})
 
 
@@ -106,12 +136,15 @@ async def search(request: Request) -> Response:
     if kind not in ("all", "posts", "people"):
         raise Refused("bad_request", "type must be posts, people or all.")
     result: dict[str, object] = {}
+    keys: list[str | None] = []
     if kind in ("all", "posts"):
-        result["posts"] = [item_json(item) for item in await search_posts(state.store, query, limit=limit)]
+        posts = await search_posts(state.store, query, limit=limit)
+        keys.extend(item.author for item in posts)
+        result["posts"] = [item_json(item) for item in posts]
     if kind in ("all", "people"):
         hits = await search_profiles(state.store, query, limit=limit)
         result["people"] = [{"key": h.author, "name": h.name, "bio": h.bio} for h in hits]
-    return JSONBytes(result)
+    return JSONBytes(await named(state, result, keys))
 
 
 async def members(request: Request) -> Response:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from murmur.server.responses import raw_message
 from starlette.requests import Request
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.keys import KEY_HEX
+from murmur.server.responses import raw_message
 from murmur.store.timelines import NotificationItem, Page, ThreadNode, TimelineItem
 
 MAX_LIMIT = 100

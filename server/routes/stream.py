@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import orjson
-from murmur.server.auth import authenticate, state_of
-from murmur.server.notify import notification_for
-from murmur.server.responses import raw_message
-from murmur.server.state import ServerState
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from murmur.errors import Refused
+from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.server.auth import authenticate, state_of
+from murmur.server.notify import notification_for
+from murmur.server.responses import raw_message
 from murmur.validate import load_stored
 
 POLL_S = 2.0
@@ -27,17 +27,11 @@ KEEPALIVE_S = 15.0
 PAGE = 200
 
 
-async def last_seq(state: ServerState) -> int:
-    async with state.store.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM messages") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
 def _cursor(request: Request) -> int | None:
     text = request.headers.get("last-event-id") or request.query_params.get("cursor")
     if text is None:
         return None
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_SAFE_INTEGER:
         raise Refused("bad_cursor", "The stream cursor must be a log position returned by an earlier event.")
     return int(text)
 
@@ -45,9 +39,12 @@ def _cursor(request: Request) -> int | None:
 async def stream(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
+    newest = await state.store.last_seq()
     cursor = _cursor(request)
-    if cursor is None:
-        cursor = await last_seq(state)
+    # A cursor past the end of the log (a server restored from an older backup) would mean silence until the
+    # log caught up: start from the end instead.
+    if cursor is None or cursor > newest:
+        cursor = newest
 
     async def events() -> AsyncIterator[bytes]:
         nonlocal cursor
@@ -62,7 +59,16 @@ async def stream(request: Request) -> Response:
                 yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
                 kind = await notification_for(state.store, message, caller.key)
                 if kind is not None:
-                    note = orjson.dumps({"seq": entry.seq, "kind": kind, "actor": message.author, "id": message.id})
+                    target = message.tag("reply") or message.tag("target") or message.tag("subject")
+                    note = orjson.dumps(
+                        {
+                            "seq": entry.seq,
+                            "kind": kind,
+                            "actor": message.author,
+                            "target_id": target,
+                            "message": raw_message(entry.raw),
+                        }
+                    )
                     yield b"id: %d\nevent: notification\ndata: %s\n\n" % (entry.seq, note)
             if len(entries) == PAGE:
                 continue

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from murmur.server.auth import authenticate, state_of
-from murmur.server.responses import JSONBytes, error
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.message import Message
+from murmur.server.auth import authenticate, state_of
+from murmur.server.responses import JSONBytes, error
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import parse_json
 

@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
-from murmur.client.api import ApiError
 
+from murmur.client.api import ApiError
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from murmur.client.api import ApiError
-from murmur.server.routes.render import MAX_THREAD_DEPTH
 
+from murmur.client.api import ApiError
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.server.routes.render import MAX_THREAD_DEPTH
 from tests.server.conftest import Harness
 
 
@@ -112,3 +112,37 @@ async def test_notifications_and_read_marker(server: Harness) -> None:
     assert page["unread"] == 2
     assert (await api_a.mark_read(max(n["seq"] for n in page["items"])))["unread"] == 0
     assert (await api_b.notifications())["items"] == []  # own actions never notify
+
+
+async def test_huge_cursors_are_refused_not_500(server: Harness) -> None:
+    me = Identity.generate()
+    await server.member(me)
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        for seq in (9999999999999999999, 2**53):
+            body = f'{{"seq": {seq}}}'.encode()
+            headers = sign_request(me, "POST", "/api/v1/notifications/read", "", body).as_dict()
+            response = await raw.post("/api/v1/notifications/read", content=body, headers=headers)
+            assert response.status_code == 400, response.text
+        headers = sign_request(me, "GET", "/api/v1/stream", "cursor=99999999999999999999", b"").as_dict()
+        response = await raw.get("/api/v1/stream?cursor=99999999999999999999", headers=headers)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "bad_cursor"
+
+
+async def test_read_marker_never_passes_the_end_of_the_log(server: Harness) -> None:
+    a, b = Identity.generate(), Identity.generate()
+    api_a, api_b = await server.member(a), await server.member(b)
+    post = sign_draft(a, {"body": {"text": "hi"}})
+    await api_a.publish(post)
+    await api_a.mark_read(2**53 - 1)
+    await api_b.publish(reply_to(b, post, post, "a reply after the marker"))
+    assert (await api_a.notifications())["unread"] == 1
+
+
+async def test_listings_carry_display_names(server: Harness) -> None:
+    a = Identity.generate()
+    api = await server.member(a)
+    await api.publish(sign_draft(a, {"kind": "profile", "body": {"name": "Ada"}}))
+    post = sign_draft(a, {"body": {"text": "named"}})
+    await api.publish(post)
+    assert (await api.timeline("local"))["names"] == {a.public_key: "Ada"}
+    assert (await api.thread(post["id"]))["names"] == {a.public_key: "Ada"}
