@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -32,7 +33,7 @@ def _samples(seed: int) -> list[tuple[Ed25519PublicKey, bytes, bytes]]:
     return out
 
 
-def _worker(seconds: float, warmup: float, barrier: Barrier, results: object) -> None:
+def _worker(seconds: float, warmup: float, barrier: Barrier, results: Queue[tuple[int, float]]) -> None:
     samples = _samples(os.getpid())
 
     def op(i: int) -> None:
@@ -42,7 +43,7 @@ def _worker(seconds: float, warmup: float, barrier: Barrier, results: object) ->
     run_for(op, warmup)
     barrier.wait()  # both processes time the same window
     rate = run_for(op, seconds)
-    results.put((rate.count, rate.seconds))  # type: ignore[attr-defined]
+    results.put((rate.count, rate.seconds))
 
 
 def _two_processes(seconds: float, warmup: float) -> tuple[float, list[float]]:
