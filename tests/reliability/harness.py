@@ -1,0 +1,240 @@
+"""Real `murmur serve` processes on 127.0.0.1 for the reliability suite, and the people and peers that load them.
+
+Unlike tests/e2e/harness.py, a server's stderr goes to a file rather than a pipe: a server under fault injection
+logs a lot, and a pipe nobody drains would fill and stall it, which would look like the very hang we test for.
+The log is kept so that a test can assert no traceback was ever printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from murmur.httpsig import sign_request
+from murmur.jcs import canonicalize
+from murmur.keys import Identity, load_identity, write_private_file
+from murmur.message import sign_draft
+from murmur.server.config import ServerConfig
+
+SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
+API = "/api/v1"
+FED = "/fed/v1"
+
+
+def murmur_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "murmur.client.cli", *args]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        murmur_cmd(*args), capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+
+
+@dataclass
+class Server:
+    """One `murmur serve` process. ``settings`` go into config.toml before the first start."""
+
+    data: Path
+    settings: dict[str, Any] = field(default_factory=dict)
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    key: str = ""
+    starts: int = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.data.parent / f"{self.data.name}.log"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data / "murmur.db"
+
+    def write_config(self) -> None:
+        if not (self.data / "config.toml").exists():
+            self.data.mkdir(parents=True, exist_ok=True, mode=0o700)
+            config = dataclasses.replace(ServerConfig(), **self.settings)
+            write_private_file(self.data / "config.toml", config.render().encode("utf-8"))
+
+    def start(self, timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> Server:
+        self.write_config()
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        args = murmur_cmd("serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port))
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=preexec_fn)
+        self.starts += 1
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.log_path.read_bytes()[offset:].decode("utf-8", "replace")
+            match = SERVE_LINE.search(text)
+            if match:
+                self.url, self.key = match.group(1), match.group(2)
+                self.port = int(self.url.rsplit(":", 1)[1])  # the same port across restarts: peers know it
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"murmur serve exited with {self.proc.returncode}: {text}")
+            time.sleep(0.05)
+        else:
+            raise TimeoutError("murmur serve did not report its URL in time")
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError("murmur serve did not answer /health in time")
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup of any kind runs in the server."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def log(self) -> str:
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+
+    def identity(self) -> Identity:
+        return load_identity(self.data / "server.key")
+
+    # -- reading the database file directly, read-only ---------------------------------------------------------
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def ids(self, where: str = "1") -> set[str]:
+        return {bytes(r[0]).hex() for r in self.query(f"SELECT id FROM messages WHERE {where}")}
+
+    def public_ids(self) -> set[str]:
+        return self.ids("visibility = 'public'")
+
+    def count(self) -> int:
+        return int(self.query("SELECT count(*) FROM messages")[0][0])
+
+    def integrity(self) -> str:
+        return str(self.query("PRAGMA integrity_check")[0][0])
+
+
+def peer_add(server: Server, url: str, key: str, mode: str = "push-pull", name: str = "") -> None:
+    result = run_cli("peer", "add", "--data", str(server.data), url, "--key", key, "--mode", mode, "--name", name)
+    assert result.returncode == 0, result.stderr
+
+
+def link(a: Server, b: Server, *, a_url: str | None = None, b_url: str | None = None) -> None:
+    """Make ``a`` and ``b`` peers of each other (push-pull both ways); a URL may point at a proxy instead."""
+    peer_add(a, b_url or b.url, b.key, name=b.data.name)
+    peer_add(b, a_url or a.url, a.key, name=a.data.name)
+
+
+class Signer:
+    """Sends requests signed with one key (a member's or a server's) to one server, as raw httpx."""
+
+    def __init__(self, url: str, identity: Identity | None = None, timeout: float = 10.0) -> None:
+        self.identity = identity or Identity.generate()
+        self.http = httpx.Client(base_url=url, timeout=timeout)
+
+    @property
+    def key(self) -> str:
+        return self.identity.public_key
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        request = self.http.build_request(method, path, params=params, content=body)
+        signed = sign_request(self.identity, method, request.url.path, request.url.query.decode("ascii"), body)
+        request.headers.update(signed.as_dict())
+        if headers:
+            request.headers.update(headers)
+        return self.http.send(request)
+
+
+class Member(Signer):
+    """A person on a server with open registration."""
+
+    def join(self) -> Member:
+        answer = self.request("POST", f"{API}/join", b"{}")
+        assert answer.status_code in (200, 201), answer.text
+        return self
+
+    def sign(self, draft: dict[str, Any]) -> dict[str, Any]:
+        return sign_draft(self.identity, draft)
+
+    def post(self, text: str, **body: Any) -> dict[str, Any]:
+        return self.sign({"kind": "post", "body": {"text": text, **body}})
+
+    def publish(self, message: dict[str, Any]) -> httpx.Response:
+        return self.request("POST", f"{API}/messages", canonicalize(message))
+
+    def get_raw(self, msg_id: str) -> bytes | None:
+        answer = self.request("GET", f"{API}/messages/{msg_id}")
+        if answer.status_code == 404:
+            return None
+        assert answer.status_code == 200, answer.text
+        return answer.content
+
+    def get_json(self, path: str, **params: Any) -> Any:
+        answer = self.request("GET", path, params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+class Peer(Signer):
+    """A peer server as another server sees it: pushes JSON Lines batches signed with its server key."""
+
+    def push(self, raws: list[bytes]) -> httpx.Response:
+        return self.request("POST", f"{FED}/messages", b"".join(r + b"\n" for r in raws))
+
+
+def raw(message: dict[str, Any]) -> bytes:
+    """The canonical bytes a server stores for a signed message, and gives back."""
+    return canonicalize(message)
+
+
+def wait_until(test: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if test():
+            return True
+        time.sleep(interval)
+    return test()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
