@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# With no ARGS: `murmur up` (identity, a local home server in the background, the TUI). ARGS runs any command.
 run: $(STAMP)
-	$(BIN)/murmur $(ARGS)
+	$(BIN)/murmur $(or $(ARGS),up)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from murmur.client.cli import admin, identity, peers, reading, signing, social, tui_cmd
-from murmur.client.cli.common import Globals, exit_code_for
 
+from murmur.client.cli import admin, identity, peers, reading, signing, social, tui_cmd, up
+from murmur.client.cli.common import Globals, exit_code_for
 from murmur.errors import MurmurError
 
 app = typer.Typer(
@@ -56,6 +56,8 @@ app.command()(reading.notifications)
 app.command()(reading.members)
 app.command()(admin.serve)
 app.command()(tui_cmd.tui)
+app.command()(up.up)
+app.command()(up.down)
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)
