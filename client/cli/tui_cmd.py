@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import typer
+
 from murmur.client.cli.session import profile_of, server_url
 
 GUIDE = """\

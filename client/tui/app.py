@@ -12,6 +12,11 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
 from murmur.client.api import MurmurClient, StreamEvent
 from murmur.client.tui import cache, live
 from murmur.client.tui.bindings import ACTIONS, EVERYWHERE, POSTS, bindings, pretty_keys, unknown_actions
@@ -26,10 +31,6 @@ from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
-from textual import on, work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.screen import Screen
 
 LIVE_DEBOUNCE_S = 0.25
 APP_ACTIONS = ("new_post", "search", "refresh", "help", "quit")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from murmur.client.api import mark_verified
-
 from murmur.errors import MurmurError
 from murmur.keys import write_private_file
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from textual.screen import Screen
+
 from murmur.client.tui import present
 from murmur.client.tui.drafts import boost_draft, delete_draft, publish, reaction_draft
 from murmur.client.tui.net import attempt
@@ -19,7 +21,6 @@ from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.timeline import Timeline
-from textual.screen import Screen
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.client.api import MurmurClient
-
 from murmur.keys import Identity
 from murmur.message import sign_draft, tags_from_text
 from murmur.validate import check

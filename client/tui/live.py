@@ -11,8 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import httpx
-from murmur.client.api import MurmurClient, StreamEvent
 
+from murmur.client.api import MurmurClient, StreamEvent
 from murmur.errors import MurmurError
 
 log = logging.getLogger("murmur.client.tui")

@@ -12,10 +12,10 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import httpx
-from murmur.client.api import ServerUnreachable
-from murmur.client.tui.events import NetworkOk, NetworkTrouble
 from textual.message_pump import MessagePump
 
+from murmur.client.api import ServerUnreachable
+from murmur.client.tui.events import NetworkOk, NetworkTrouble
 from murmur.errors import MurmurError
 
 log = logging.getLogger("murmur.client.tui")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from murmur.client.text import ago, inert, one_line
 from textual.content import Content
 
+from murmur.client.text import ago, inert, one_line
 from murmur.keys import fingerprint
 
 # Printable ASCII only: a link with a bidi override or a control character in it is not offered for opening.

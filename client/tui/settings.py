@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from murmur.client.profiles import ProfileRef
-
 from murmur.errors import ConfigError
 from murmur.message import now_ms
 

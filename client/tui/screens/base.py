@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from murmur.client.tui.widgets.status import StatusBar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Label
+
+from murmur.client.tui.widgets.status import StatusBar
 
 
 class MurmurScreen(Screen[None]):

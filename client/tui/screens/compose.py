@@ -14,10 +14,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from murmur.client.api import ServerUnreachable
-from murmur.client.tui import present
-from murmur.client.tui.drafts import post_draft
-from murmur.client.tui.widgets.entries import View
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
@@ -26,6 +22,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
+from murmur.client.api import ServerUnreachable
+from murmur.client.tui import present
+from murmur.client.tui.drafts import post_draft
+from murmur.client.tui.widgets.entries import View
 from murmur.errors import MurmurError
 
 Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from murmur.client.text import one_line
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +13,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
+
+from murmur.client.text import one_line
 
 REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "🙏")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from murmur.client.tui.bindings import keys_in_force
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from murmur.client.tui.bindings import keys_in_force
 
 
 class HelpScreen(ModalScreen[None]):

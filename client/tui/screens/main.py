@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import on, work
+from textual.app import ComposeResult
+from textual.widgets import TabbedContent, TabPane
+
 from murmur.client.api import MurmurClient
 from murmur.client.tui.bindings import TIMELINES, bindings
 from murmur.client.tui.net import attempt
@@ -12,10 +16,6 @@ from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
-from textual import on, work
-from textual.app import ComposeResult
-from textual.widgets import TabbedContent, TabPane
-
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.validate import HASHTAG_CHARS
 

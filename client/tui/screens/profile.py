@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import work
+from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Static
+
 from murmur.client.api import MurmurClient
 from murmur.client.tui import present
 from murmur.client.tui.bindings import PROFILE, bindings
@@ -13,10 +18,6 @@ from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.timeline import Timeline
-from textual import work
-from textual.app import ComposeResult
-from textual.content import Content
-from textual.widgets import Static
 
 
 def author_fetch(api: MurmurClient, key: str) -> Any:

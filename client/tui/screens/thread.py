@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import work
+from textual.app import ComposeResult
+
 from murmur.client.api import MurmurClient
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.postlist import PostList
-from textual import work
-from textual.app import ComposeResult
 
 
 def flatten(node: dict[str, Any], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+
 from murmur.client.tui import present
 from murmur.client.tui.bindings import POSTS, bindings
 from murmur.client.tui.events import PostAction
 from murmur.client.tui.widgets.entries import Entry, NoticeEntry, PersonEntry, Placeholder, PostEntry, View
-from textual.containers import VerticalScroll
-from textual.widget import Widget
 
 ACTIONS_UP = ("open", "reply", "react", "boost", "delete", "author", "raw", "links")
 
@@ -111,10 +112,11 @@ class PostList(VerticalScroll, can_focus=True):
     def action_cursor_up(self) -> None:
         self.highlight(self.index - 1)
 
-    def _page_steps(self) -> int:
+    def _page_steps(self, direction: int) -> int:
         """How many entries make one screenful from the current one (entries have different heights)."""
         entries, rows, steps = self.entries, self._visible_rows(), 0
-        for entry in entries[self.index :]:
+        ahead = entries[self.index + 1 :] if direction > 0 else entries[: self.index][::-1]
+        for entry in ahead:
             rows -= max(1, entry.outer_size.height)
             if rows < 0:
                 break
@@ -122,10 +124,10 @@ class PostList(VerticalScroll, can_focus=True):
         return max(1, steps)
 
     def action_page_down(self) -> None:
-        self.highlight(self.index + self._page_steps())
+        self.highlight(self.index + self._page_steps(1))
 
     def action_page_up(self) -> None:
-        self.highlight(self.index - self._page_steps())
+        self.highlight(self.index - self._page_steps(-1))
 
     def action_first(self) -> None:
         self.highlight(0)

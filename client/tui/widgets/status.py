@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from murmur.client.text import one_line
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from murmur.client.text import one_line
 
 
 class StatusBar(Static):

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual import work
+from textual.message import Message
+
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
 from murmur.client.tui.widgets.postlist import PostList
-from textual import work
-from textual.message import Message
 
 Fetch = Callable[[int | None, int], Awaitable[dict[str, Any]]]
 NEAR_END = 3

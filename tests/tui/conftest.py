@@ -1,0 +1,151 @@
+"""A real home server in the test's event loop (uvicorn on 127.0.0.1, port 0) and a TUI bound to it.
+
+Streaming needs a real socket (ASGITransport buffers a whole response), so pilot tests run uvicorn as a
+task; snapshot tests use the same server with the live stream off, a fixed clock and fixed keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from murmur.client.api import MurmurClient
+from murmur.client.tui.app import MurmurApp
+from murmur.client.tui.drafts import post_draft
+from murmur.client.tui.settings import TuiSettings
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.server.app import create_app
+from murmur.server.config import ServerConfig
+from murmur.server.state import ServerState
+from murmur.store import Store
+from murmur.store.members import add_member
+
+NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z: every relative time in snapshots is measured from here
+
+
+def seeded(n: int) -> Identity:
+    return Identity.from_seed(bytes([n]) * 32)
+
+
+ME, ALICE, BOB = seeded(1), seeded(2), seeded(3)
+
+
+def bind(port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    return sock
+
+
+@dataclass
+class LiveServer:
+    store: Store
+    state: ServerState
+    port: int
+    url: str
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+    clients: list[MurmurClient] = field(default_factory=list)
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            create_app(self.state), log_level="error", access_log=False, lifespan="off", timeout_graceful_shutdown=0
+        )
+        self.server = uvicorn.Server(config)
+        # A fresh socket each start: uvicorn closes the one it served on, and a restart keeps the same port.
+        self.task = asyncio.create_task(self.server.serve(sockets=[bind(self.port)]))
+        while not self.server.started:
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            self.server.force_exit = True
+            await asyncio.wait_for(self.task, 10)
+            self.server = self.task = None
+
+    def client(self, identity: Identity) -> MurmurClient:
+        api = MurmurClient(self.url, identity, timeout=5.0)
+        self.clients.append(api)
+        return api
+
+    async def ingest(self, *messages: dict[str, Any], origin: str = "local") -> None:
+        results = await self.store.ingest(list(messages), origin=origin, now=2**53 - 1)
+        assert all(r.status in ("stored", "duplicate") for r in results), results
+        seqs = [r.seq for r in results if r.seq is not None]
+        if seqs:
+            self.state.hub.stored(max(seqs))
+
+    async def post(self, who: Identity, text: str, *, at: int = NOW - 60_000, **kw: Any) -> dict[str, Any]:
+        message = sign_draft(who, post_draft(text, **kw), created_at=at)
+        await self.ingest(message)
+        return message
+
+    async def sign(self, who: Identity, draft: dict[str, Any], *, at: int = NOW - 30_000) -> dict[str, Any]:
+        message = sign_draft(who, draft, created_at=at)
+        await self.ingest(message)
+        return message
+
+    async def messages(self, kind: str) -> list[dict[str, Any]]:
+        import json
+
+        out = []
+        for entry in await self.store.log_after(0, 100_000):
+            message = json.loads(entry.raw)
+            if message["kind"] == kind:
+                out.append(message)
+        return out
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    store = await Store.open(tmp_path / "server.db", durability="normal")
+    for who in (ME, ALICE, BOB):
+        await add_member(store, who.public_key)
+    probe = bind()
+    port = probe.getsockname()[1]
+    probe.close()
+    state = ServerState(
+        config=ServerConfig(name="testbox", port=port, rate_per_minute=0), identity=seeded(9), store=store
+    )
+    server = LiveServer(store, state, port, f"http://127.0.0.1:{port}")
+    await server.start()
+    try:
+        yield server
+    finally:
+        for api in server.clients:
+            await api.aclose()
+        await server.stop()
+        await store.close()
+
+
+def make_app(server: LiveServer, tmp_path: Path, *, live: bool = True, **kw: Any) -> MurmurApp:
+    settings = TuiSettings(
+        profile="default",
+        server=server.url,
+        cache_path=tmp_path / "tui-cache.json",
+        clock=lambda: NOW,
+        live=live,
+        backoff_max_s=0.5,
+        **kw,
+    )
+    return MurmurApp(server.client(ME), settings)
+
+
+async def until(pilot: Any, condition: Any, timeout: float = 5.0) -> None:
+    """Let the app run until ``condition()`` holds (workers and the stream are asynchronous)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {getattr(condition, '__name__', condition)}")
+        await pilot.pause(0.05)

@@ -1,0 +1,356 @@
+"""The TUI against a real home server: every binding opens the right screen or writes the right message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, TabbedContent, TextArea
+
+from murmur.client.tui.drafts import follow_draft
+from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, PromptScreen, RawScreen, ReactionPicker
+from murmur.client.tui.screens.help import HelpScreen
+from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.profile import ProfileScreen
+from murmur.client.tui.screens.search import SearchScreen
+from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.widgets.entries import PersonEntry, PostEntry
+from murmur.client.tui.widgets.status import StatusBar
+from murmur.client.tui.widgets.timeline import Timeline
+from murmur.store.members import remove_member
+from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, until
+
+SIZE = (120, 40)
+
+
+def local(app: object) -> Timeline:
+    return app.main.query_one("#tl-local", Timeline)  # type: ignore[attr-defined]
+
+
+def texts(timeline: Timeline) -> list[str]:
+    return [e.item["message"]["body"].get("text", "") for e in timeline.entries if isinstance(e, PostEntry)]
+
+
+async def open_local(pilot, app) -> Timeline:  # type: ignore[no-untyped-def]
+    await pilot.press("3")
+    timeline = local(app)
+    await until(pilot, lambda: len(timeline.entries) > 0 and timeline.has_focus)
+    return timeline
+
+
+async def test_moving_tabs_and_thread(live: LiveServer, tmp_path: Path) -> None:
+    for i in range(6):
+        await live.post(ALICE, f"post {i}", at=NOW - 100_000 + i)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        assert app.main.query_one(TabbedContent).active == "local"
+        assert texts(timeline)[0] == "post 5"
+        for key, index in (("j", 1), ("down", 2), ("k", 1), ("up", 0), ("G", 5), ("g", 0), ("end", 5), ("home", 0)):
+            await pilot.press(key)
+            assert timeline.index == index, key
+        await pilot.press("pagedown")
+        assert timeline.index > 0
+        await pilot.press("pageup")
+        assert timeline.index == 0
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and app.screen.query(PostEntry))
+        assert app.screen.query_one(PostEntry).item["message"]["body"]["text"] == "post 5"
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        for key, pane in (("tab", "federated"), ("tab", "home"), ("shift+tab", "federated"), ("2", "notifications")):
+            await pilot.press(key)
+            assert app.main.query_one(TabbedContent).active == pane, key
+        await pilot.press("1")
+        assert app.main.query_one(TabbedContent).active == "home"
+        await pilot.press("5")  # no fifth tab yet: nothing happens
+        assert app.main.query_one(TabbedContent).active == "home"
+        await pilot.press("t")
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"#intro", "enter")
+        await until(pilot, lambda: app.main.query_one(TabbedContent).active == "extra")
+        await pilot.press("1", "5")
+        assert app.main.query_one(TabbedContent).active == "extra"
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_new_post_is_signed_and_stored(live: LiveServer, tmp_path: Path) -> None:
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, ComposeScreen)
+        app.screen.query_one("#cw", Input).value = "spoiler"
+        app.screen.query_one("#text", TextArea).text = "Hello from the TUI #tui"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        [post] = await live.messages("post")
+        assert post["author"] == ME.public_key
+        assert post["body"] == {"text": "Hello from the TUI #tui", "cw": "spoiler", "visibility": "public"}
+        assert ["hashtag", "tui"] in post["tags"]
+        home = app.main.query_one("#tl-home", Timeline)
+        await until(pilot, lambda: texts(home) == ["Hello from the TUI #tui"])
+
+
+async def test_compose_shows_the_refusal_and_counts(live: LiveServer, tmp_path: Path) -> None:
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.max_text_chars == 5000 and app.connection[0] is True)
+        app.max_text_chars = 10  # as if the server's limit were 10 characters
+        await pilot.press("n")
+        area = app.screen.query_one("#text", TextArea)
+        await pilot.press(*"abcdefghijkl")
+        assert "12/10" in str(app.screen.query_one("#counter").render())
+        await pilot.press("ctrl+s")
+        assert "Too long" in str(app.screen.query_one("#compose-error").render())
+        app.max_text_chars = 5000
+        area.text = "x"
+        # A server refusal (not a member any more) is shown with the server's reason; the text is kept.
+        await remove_member(live.store, ME.public_key)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "refused" in str(app.screen.query_one("#compose-error").render()))
+        assert isinstance(app.screen, ComposeScreen) and area.text == "x"
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_reply_react_boost(live: LiveServer, tmp_path: Path) -> None:
+    original = await live.post(ALICE, "a question?")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("r")
+        assert isinstance(app.screen, ComposeScreen)
+        assert "a question?" in str(app.screen.query_one("#reply-context").render())
+        app.screen.query_one("#text", TextArea).text = "an answer"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        reply = next(p for p in await live.messages("post") if p["author"] == ME.public_key)
+        assert ["reply", original["id"]] in reply["tags"] and ["mention", ALICE.public_key] in reply["tags"]
+
+        timeline = local(app)
+        await until(pilot, lambda: len(timeline.entries) == 2)
+        await pilot.press("g", "j")  # back on Alice's post (the reply is newer, on top)
+        assert timeline.current.item["message"]["id"] == original["id"]
+        await pilot.press("l")
+        assert isinstance(app.screen, ReactionPicker)
+        await pilot.press("4")
+        await until(pilot, lambda: len(app.screen_stack) == 2)
+        await pilot.press("b")
+        for kind in ("reaction", "boost"):
+            await until(pilot, lambda kind=kind: live.store is not None and bool(kind))
+        reactions = []
+        boosts = []
+
+        async def stored() -> None:
+            reactions[:] = await live.messages("reaction")
+            boosts[:] = await live.messages("boost")
+
+        for _ in range(100):
+            await stored()
+            if reactions and boosts:
+                break
+            await pilot.pause(0.05)
+        assert reactions[0]["body"] == {"emoji": "🎉"} and ["target", original["id"]] in reactions[0]["tags"]
+        assert ["target", original["id"]] in boosts[0]["tags"]
+
+
+async def test_delete_asks_first_and_only_own(live: LiveServer, tmp_path: Path) -> None:
+    mine = await live.post(ME, "my own words", at=NOW - 10_000)
+    await live.post(ALICE, "not mine", at=NOW - 20_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        assert texts(timeline) == ["not mine", "my own words"]  # newest stored first
+        await pilot.press("d")  # Alice's: refused without a dialog
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("j", "d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert isinstance(app.screen, MainScreen)
+        assert await live.messages("delete") == []
+        await pilot.press("d")
+        await pilot.press("y")
+        await until(pilot, lambda: texts(timeline) == ["not mine"])
+        [tombstone] = await live.messages("delete")
+        assert ["target", mine["id"]] in tombstone["tags"]
+
+
+async def test_profile_follow_and_unfollow(live: LiveServer, tmp_path: Path) -> None:
+    await live.sign(ALICE, {"kind": "profile", "body": {"name": "Alice", "bio": "builds things"}})
+    await live.post(ALICE, "hello")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("p")
+        assert isinstance(app.screen, ProfileScreen)
+        screen = app.screen
+        await until(pilot, lambda: screen.profile is not None and screen.query(PostEntry))
+        head = str(screen.query_one("#profile-head").render())
+        assert "Alice" in head and "builds things" in head and ALICE.fingerprint in head and "not following" in head
+        await pilot.press("f")
+        await until(pilot, lambda: bool(screen.profile and screen.profile["following"]))
+        assert "you follow them" in str(screen.query_one("#profile-head").render())
+        await pilot.press("f")
+        await until(pilot, lambda: bool(screen.profile and not screen.profile["following"]))
+        kinds = [m["kind"] for m in await live.messages("follow")] + [
+            m["kind"] for m in await live.messages("unfollow")
+        ]
+        assert kinds == ["follow", "unfollow"]
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_search_finds_posts_and_people(live: LiveServer, tmp_path: Path) -> None:
+    await live.sign(BOB, {"kind": "profile", "body": {"name": "Bob Gardener", "bio": ""}})
+    await live.post(ALICE, "tomatoes in the garden")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"garden", "enter")
+        results = app.screen.query_one("#results")
+        await until(pilot, lambda: results.query(PostEntry) and results.query(PersonEntry))
+        assert results.has_focus
+        await pilot.press("enter")  # the first hit is a person: their profile opens
+        assert isinstance(app.screen, ProfileScreen) and app.screen.key == BOB.public_key
+
+
+async def test_help_lists_the_bindings_in_force(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "react to me")
+    app = make_app(live, tmp_path, keys={"react": "x"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = str(app.screen.query_one("#help-table").render())
+        for needle in ("Reply", "Boost", "Delete your post", "Follow or unfollow", "Search", "Quit", "tab_5"):
+            assert needle in table
+        assert "x                 React" in table and "react (yours)" in table
+        await pilot.press("escape")
+        await open_local(pilot, app)
+        await pilot.press("l")
+        assert isinstance(app.screen, MainScreen)  # l is no longer react
+        await pilot.press("x")
+        assert isinstance(app.screen, ReactionPicker)
+
+
+async def test_palette_has_every_action(live: LiveServer, tmp_path: Path) -> None:
+    from murmur.client.tui.bindings import ACTIONS
+
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        missing = [
+            a.description for a in ACTIONS if a.description not in titles and a.name not in ("quit", "command_palette")
+        ]
+        assert not missing
+        await pilot.press("ctrl+p")
+        await pilot.press(*"New post")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+
+
+async def test_live_post_arrives_without_moving_the_reader(live: LiveServer, tmp_path: Path) -> None:
+    for i in range(20):  # more than a screenful, so there is somewhere to scroll
+        await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        await until(pilot, lambda: app.connection[0] is True)
+        await pilot.press(*"jjjjjjjjjj")
+        await pilot.pause(0.1)
+        reading = timeline.current
+        assert reading is not None
+        y_before = reading.region.y
+        await live.post(BOB, "breaking news", at=NOW)
+        await until(pilot, lambda: "breaking news" in texts(timeline))
+        await pilot.pause(0.1)
+        assert timeline.current is reading and reading.region.y == y_before
+        new = timeline.entries[0]
+        assert new.unread and "(1)" in str(app.main.query_one(TabbedContent).get_tab("local").label)
+        await pilot.press("g")
+        assert not new.unread
+
+
+async def test_notifications_count_and_mark_read(live: LiveServer, tmp_path: Path) -> None:
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True)
+        await live.sign(ALICE, follow_draft(ME.public_key, follow=True))
+        tabs = app.main.query_one(TabbedContent)
+        await until(pilot, lambda: "(1)" in str(tabs.get_tab("notifications").label))
+        await pilot.press("2")
+        notes = app.main.query_one("#tl-notifications", Timeline)
+        await until(pilot, lambda: "(1)" not in str(tabs.get_tab("notifications").label) and notes.entries)
+        await pilot.press("enter")  # a follow opens the follower's profile
+        assert isinstance(app.screen, ProfileScreen) and app.screen.key == ALICE.public_key
+
+
+async def test_offline_then_reconnects(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "still here")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        bar = app.main.query_one(StatusBar)
+        await until(pilot, lambda: bar.online is True)
+        await live.stop()
+        await until(pilot, lambda: bar.online is False)
+        assert "offline" in str(bar.render()) and bar.detail
+        await pilot.press("R")  # a refresh while offline keeps what is shown
+        await pilot.pause(0.3)
+        assert texts(timeline) == ["still here"]
+        await live.start()
+        await until(pilot, lambda: bar.online is True, timeout=10)
+        await live.post(BOB, "back again")
+        await until(pilot, lambda: "back again" in texts(timeline))
+
+
+async def test_raw_links_copy_and_content_warning(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "see https://example.com/a and http://x.test/b.", cw="links inside")
+    opened: list[str] = []
+    app = make_app(live, tmp_path, open_url=opened.append)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        entry = timeline.current
+        assert isinstance(entry, PostEntry) and "example.com" not in str(entry.render())
+        await pilot.press("c")
+        assert "example.com" in str(entry.render())
+        await pilot.press("v")
+        assert isinstance(app.screen, RawScreen)
+        assert '"sig"' in app.screen.query_one("#raw", TextArea).text
+        await pilot.press("escape", "o")
+        assert isinstance(app.screen, LinksScreen) and app.screen.links == ["https://example.com/a", "http://x.test/b"]
+        await pilot.press("down", "enter")
+        assert opened == ["http://x.test/b"]
+        await pilot.press("y")
+        assert app.clipboard.startswith("CW: links inside\nsee https://example.com/a")
+
+
+async def test_refresh_and_mouse(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "first", at=NOW - 5000)
+    await live.post(ALICE, "second", at=NOW - 4000)
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        second = timeline.entries[1]
+        await pilot.click(second)
+        assert timeline.index == 1
+        await pilot.click(second, times=2)
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen))
+        await pilot.press("escape")
+        await live.post(BOB, "third", at=NOW - 1000)
+        await pilot.press("R")
+        await until(pilot, lambda: texts(timeline)[0] == "third")
+        await live.post(BOB, "fourth", at=NOW - 500)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: texts(timeline)[0] == "fourth")
+
+
+async def test_theme_is_saved(live: LiveServer, tmp_path: Path) -> None:
+    saved: list[str] = []
+    app = make_app(live, tmp_path, save_theme=saved.append)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "nord"
+        await pilot.pause()
+    assert saved == ["nord"]
