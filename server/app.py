@@ -18,7 +18,7 @@ from starlette.routing import Route
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.responses import error
-from murmur.server.routes import federation, info, reading, stream, writing
+from murmur.server.routes import federation, info, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -46,6 +46,8 @@ def routes() -> list[Route]:
         Route(f"{API}/stream", stream.stream),
         Route(f"{FED}/messages", federation.push, methods=["POST"]),
         Route(f"{FED}/log", federation.log),
+        Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),
+        Route(f"{FED}/fetch", reconcile.fetch, methods=["POST"]),
     ]
 
 

@@ -55,6 +55,10 @@ peer_rate_per_minute = {peer_rate_per_minute}
 # pulled to catch up on anything their pushes missed (pull-only peers are long-polled continuously).
 retry_max_seconds = {retry_max_seconds}
 pull_interval_seconds = {pull_interval_seconds}
+
+# Repair: how often each peer's set of public messages is reconciled with ours, so anything push and pull
+# missed (a lost queue, a restored backup) converges; also run when a failing peer comes back. 0 = never.
+repair_interval_seconds = {repair_interval_seconds}
 """
 
 
@@ -86,6 +90,8 @@ class ServerConfig:
     """Longest backoff between retries to a failing peer, in seconds."""
     pull_interval_seconds: int = 60
     """Seconds between catch-up pulls from push-pull peers."""
+    repair_interval_seconds: int = 3600
+    """Seconds between scheduled repairs (set reconciliation) with each dialed peer; 0 disables them."""
 
     @property
     def url(self) -> str:
@@ -126,6 +132,10 @@ class ServerConfig:
             raise ConfigError(f'{path}: durability = {config.durability!r}; expected "full" or "normal".')
         if not 0 <= config.port <= 65535:
             raise ConfigError(f"{path}: port = {config.port} is not a TCP port (0-65535).")
+        if config.repair_interval_seconds < 0:
+            raise ConfigError(
+                f"{path}: repair_interval_seconds = {config.repair_interval_seconds} is negative; use 0 to disable."
+            )
         if config.max_body_bytes < 32 * 1024:
             raise ConfigError(f"{path}: max_body_bytes = {config.max_body_bytes} is below the 32768 minimum.")
         return config

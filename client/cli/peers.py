@@ -114,9 +114,13 @@ def remove(
 def sync(
     data: DataOption,
     which: Annotated[str | None, typer.Argument(metavar="[PEER]", help="Key, prefix or name; all when absent.")] = None,
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Then reconcile all public messages with the peer and exchange the difference."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pull from and push to peers now; print what was fetched and sent."""
+    """Pull from and push to peers now (and repair, with --repair); print what was fetched and sent."""
     from murmur.server.federation.federator import Federator
     from murmur.server.state import ServerState
 
@@ -132,7 +136,7 @@ def sync(
             if not found.dials:
                 fail(f"{which} is serve-only: this server never dials it; it syncs by dialing us.")
             targets = [found]
-        reports = await asyncio.gather(*(federator.sync(p) for p in targets))
+        reports = await asyncio.gather(*(federator.sync(p, repair=repair) for p in targets))
         return [r.as_dict() for r in reports]
 
     reports = with_store(data, work)
@@ -147,5 +151,11 @@ def sync(
                 f"{r['bytes_in']} bytes in, {r['bytes_out']} bytes out"
                 + (f"; error: {r['error']}" if r["error"] else "")
             )
+            if r["repaired"]:
+                typer.echo(
+                    f"{label}: repair found {r['need']} to fetch and {r['have']} to send in "
+                    f"{r['reconcile_round_trips']} round trips ({r['reconcile_bytes_out']} bytes out, "
+                    f"{r['reconcile_bytes_in']} bytes in)"
+                )
     if any(r["error"] for r in reports):
         raise typer.Exit(EXIT_REFUSED)

@@ -9,6 +9,8 @@
 - Faults: a failed attempt is retried with exponential backoff and jitter (honouring Retry-After); one slow or
   dead peer has its own loops and never holds up the others. A peer failing for longer than ALERT_AFTER_MS
   shows as ``unreachable`` in ``murmur peer list`` and is still retried at the longest interval.
+- Repair: every ``repair_interval`` (config ``repair_interval_seconds``), and soon after a failing peer answers
+  again, a third loop reconciles the two sets of public messages and exchanges the difference (repair.py).
 - The supervisor re-reads the allowlist every few seconds, so ``murmur peer add/remove`` takes effect on a
   running server without a restart.
 """
@@ -19,12 +21,14 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import httpx
 
 from murmur.server.federation.peer_client import PeerClient, PeerError
+from murmur.server.federation.repair import repair as run_repair
 from murmur.server.state import ServerState
 from murmur.store.peers import (
     Peer,
@@ -42,6 +46,7 @@ log = logging.getLogger("murmur.federation")
 PUSH_BATCH = 200
 PULL_PAGE = 500
 LONG_POLL_S = 25
+MIN_REPAIR_GAP_S = 60.0
 
 TransportFor = Callable[[Peer], httpx.AsyncBaseTransport | None]
 
@@ -63,6 +68,14 @@ class SyncReport:
     bytes_in: int = 0
     bytes_out: int = 0
     error: str = ""
+    # Repair (``murmur sync --repair`` and the scheduled repair): ids only we held / only the peer held, and
+    # what the reconciliation itself cost (already counted in round_trips and bytes above as well).
+    repaired: bool = False
+    have: int = 0
+    need: int = 0
+    reconcile_round_trips: int = 0
+    reconcile_bytes_in: int = 0
+    reconcile_bytes_out: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -79,6 +92,7 @@ class Federator:
         idle_poll: float = 5.0,
         backoff_base: float = 1.0,
         backoff_max: float = 300.0,
+        repair_interval: float | None = None,
     ) -> None:
         self.state = state
         self.transport_for = transport_for or (lambda peer: None)
@@ -87,7 +101,12 @@ class Federator:
         self.idle_poll = idle_poll
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.repair_interval = (
+            float(state.config.repair_interval_seconds) if repair_interval is None else repair_interval
+        )
         self._running: dict[str, tuple[tuple[str, str, str], list[asyncio.Task[None]]]] = {}
+        self._repair_wake: dict[str, asyncio.Event] = {}
+        self._last_repair: dict[str, float] = {}
 
     # -- supervision -----------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -112,6 +131,8 @@ class Federator:
                     asyncio.create_task(self._loop(key, self._push_step), name=f"push {peer.name or key[:8]}"),
                     asyncio.create_task(self._loop(key, self._pull_step), name=f"pull {peer.name or key[:8]}"),
                 ]
+                if self.repair_interval > 0:
+                    tasks.append(asyncio.create_task(self._repair_loop(key), name=f"repair {peer.name or key[:8]}"))
                 self._running[key] = ((peer.url, peer.mode, peer.proxy), tasks)
 
     async def _cancel(self, key: str) -> None:
@@ -144,6 +165,9 @@ class Federator:
                     await step(peer, client)  # type: ignore[misc]
                 except PeerError as error:
                     await self._backoff(peer, error)
+                else:
+                    if peer.failures:  # the peer is back: find whatever was missed while it was away
+                        self._repair_wake.setdefault(key, asyncio.Event()).set()
         finally:
             await client.aclose()
 
@@ -206,9 +230,9 @@ class Federator:
                 setattr(report, r.status, getattr(report, r.status) + 1)
         return page.more
 
-    async def sync(self, peer: Peer, *, pull: bool = True, push: bool = True) -> SyncReport:
-        """Pull until caught up, then push until caught up: what ``murmur sync`` runs."""
-        report = SyncReport(peer.key, peer.name)
+    async def sync(self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False) -> SyncReport:
+        """Pull until caught up, then push until caught up (then repair, if asked): what ``murmur sync`` runs."""
+        report = SyncReport(peer.key, peer.name, repaired=repair)
         client = self.client(peer)
         try:
             while pull:
@@ -219,9 +243,52 @@ class Federator:
                 current = await get_peer(self.state.store, peer.key)
                 if current is None or not await self.push_once(current, client, report=report):
                     break
+            if repair:
+                await run_repair(self.state, peer, client, report)
         except PeerError as error:
             report.error = error.message
             await record_failure(self.state.store, peer.key, error.message)
         finally:
             await client.aclose()
         return report
+
+    # -- repair ----------------------------------------------------------------------------------------------
+    async def repair(self, peer: Peer, client: PeerClient | None = None) -> SyncReport:
+        """Reconcile with the peer and exchange the difference. A failure is reported, not recorded against
+        the peer: the push and pull loops track whether it is reachable, and a peer that cannot repair (an
+        older murmur) must not look down."""
+        report = SyncReport(peer.key, peer.name, repaired=True)
+        own = client is None
+        active = client or self.client(peer)
+        try:
+            await run_repair(self.state, peer, active, report)
+        except PeerError as error:
+            report.error = error.message
+        finally:
+            if own:
+                await active.aclose()
+        self._last_repair[peer.key] = time.monotonic()
+        return report
+
+    async def _repair_loop(self, key: str) -> None:
+        """Repair every ``repair_interval`` (with jitter), and soon after the peer comes back from failures."""
+        wake = self._repair_wake.setdefault(key, asyncio.Event())
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.repair_interval * random.uniform(0.9, 1.1))
+            wake.clear()
+            since = time.monotonic() - self._last_repair.get(key, float("-inf"))
+            if since < MIN_REPAIR_GAP_S:  # a peer flapping up and down gets one repair a minute at most
+                await asyncio.sleep(MIN_REPAIR_GAP_S - since)
+            peer = await get_peer(self.state.store, key)
+            if peer is None:
+                return
+            report = await self.repair(peer)
+            label = peer.name or key[:8]
+            if report.error:
+                log.info("peer %s: repair failed: %s", label, report.error)
+            elif report.have or report.need:
+                log.info(
+                    "peer %s: repair fetched %d (stored %d), sent %d in %d round trips",
+                    label, report.fetched, report.stored, report.sent, report.round_trips,
+                )  # fmt: skip

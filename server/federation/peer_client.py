@@ -113,3 +113,14 @@ class PeerClient:
             raise PeerError(f"{self.peer.url} answered a pull without a valid Murmur-Cursor header")
         lines = [line for line in response.content.split(b"\n") if line.strip()]
         return PullPage(lines, int(cursor_text), response.headers.get("murmur-more") == "1", len(response.content))
+
+    async def reconcile(self, message: bytes) -> bytes:
+        """One round of set reconciliation: our message out, the peer's answer back (murmur.sync.wire)."""
+        response = await self._send("POST", f"{FED}/reconcile", {}, message, None)
+        return response.content
+
+    async def fetch(self, ids: list[str]) -> tuple[list[bytes], int]:
+        """The messages among ``ids`` the peer holds and lets us see, and the bytes received."""
+        body = orjson.dumps({"ids": ids})
+        response = await self._send("POST", f"{FED}/fetch", {}, body, None)
+        return [line for line in response.content.split(b"\n") if line.strip()], len(response.content)
