@@ -223,3 +223,27 @@ class MurmurClient:
                         data.append(value)
         finally:
             await response.aclose()
+
+    async def own_messages(
+        self, after: int = 0, *, limit: int = 500, local: bool = False
+    ) -> tuple[list[bytes], int, bool]:
+        """A page of this person's own signed messages (every kind), for moving to another server.
+
+        Returns ``(lines, cursor, more)``: the raw lines as the server holds them (the caller verifies each one
+        before trusting it), the cursor to ask after next, and whether more are waiting.
+        """
+        params = {"after": after, "limit": limit, "local": int(local)}
+        request = self._signed("GET", f"{API}/export", params, b"")
+        try:
+            response = await self.http.send(request)
+        except httpx.TimeoutException as exc:
+            raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}); is it running?") from exc
+        if not response.is_success:
+            self._decode(response)
+        cursor = response.headers.get("murmur-cursor", "")
+        if not cursor.isdigit():
+            raise ApiError(response.status_code, "bad_answer", f"{self.base_url} answered an export without a cursor.")
+        lines = [line for line in response.content.split(b"\n") if line.strip()]
+        return lines, int(cursor), response.headers.get("murmur-more") == "1"

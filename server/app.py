@@ -18,7 +18,7 @@ from starlette.routing import Route
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.responses import error
-from murmur.server.routes import federation, info, reading, reconcile, stream, writing
+from murmur.server.routes import export, federation, info, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -44,6 +44,7 @@ def routes() -> list[Route]:
         Route(f"{API}/members", reading.members),
         Route(f"{API}/profiles/{{key}}", reading.profile),
         Route(f"{API}/stream", stream.stream),
+        Route(f"{API}/export", export.own_messages),
         Route(f"{FED}/messages", federation.push, methods=["POST"]),
         Route(f"{FED}/log", federation.log),
         Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),

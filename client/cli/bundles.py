@@ -1,0 +1,219 @@
+"""``murmur export`` and ``murmur import``: offline bundles of signed messages (murmur.sync.bundle).
+
+An admin exports from a server's data directory (``--data``) and imports into another's; a person exports
+their own messages from their home server over the client API (``--mine``) to move elsewhere. Importing
+checks every message exactly as a peer's push would be checked, so a bundle needs no trust in who carried it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.admin import DataOption, JsonOption, with_store
+from murmur.client.cli.common import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
+from murmur.client.cli.session import with_api
+from murmur.errors import Refused
+from murmur.keys import Identity
+from murmur.server.config import DataDir
+from murmur.store import Store
+from murmur.sync.bundle import BundleWriter
+from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from murmur.validate import HASHTAG_CHARS, check
+
+FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
+DURATION = re.compile(r"(\d+)([smhd])")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, now_ms: int | None = None) -> int:
+    """``--since``: milliseconds since the epoch, a duration ago (30m, 12h, 7d), or an ISO date or time (UTC
+    unless it says otherwise)."""
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    if text.isdigit():
+        return int(text)
+    if match := DURATION.fullmatch(text):
+        return now - int(match.group(1)) * UNITS[match.group(2)] * 1000
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--since {text!r} is not a time: use 2024-05-01, 2024-05-01T12:00Z, 7d or milliseconds.", EXIT_USAGE)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
+
+
+def _tag(text: str | None) -> str | None:
+    if text is None:
+        return None
+    tag = text.lstrip("#").lower()
+    if not tag or len(tag) > 64 or not set(tag) <= HASHTAG_CHARS:
+        fail(f"--tag {text!r} is not a hashtag (1 to 64 letters, digits or underscores).", EXIT_USAGE)
+    return tag
+
+
+@contextmanager
+def _output(file: str):  # type: ignore[no-untyped-def]
+    """Stdout for ``-``; otherwise a new file (0600), written under a temporary name and renamed at the end, so
+    a failed export leaves no half-written bundle behind."""
+    if file == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    path = Path(file)
+    if path.exists():
+        fail(f"{path} already exists; choose a new file name.", EXIT_LOCAL)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}.", EXIT_LOCAL)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def export(
+    ctx: typer.Context,
+    file: FileArgument,
+    data: Annotated[
+        Path | None, typer.Option("--data", envvar="MURMUR_DATA", help="Export from this server's data directory.")
+    ] = None,
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Export your own messages from your home server (--home/--profile).")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Only messages created since: 2024-05-01, 2024-05-01T12:00Z, 7d, or ms.")
+    ] = None,
+    author: Annotated[
+        list[str] | None, typer.Option("--author", help="Only messages by this key (repeatable).")
+    ] = None,
+    tag: Annotated[str | None, typer.Option(help="Only messages carrying this hashtag.")] = None,
+    include_local: Annotated[
+        bool, typer.Option("--include-local", help="Also local posts (members-only) and what is about them.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write signed messages to a bundle file, to carry to a server that cannot be reached."""
+    authors = tuple(author or ())
+    for key in authors:
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            fail(f"--author {key!r} is not a key (64 lowercase hex digits).", EXIT_USAGE)
+    chosen = ExportFilter(
+        since=None if since is None else parse_since(since),
+        authors=authors,
+        tag=_tag(tag),
+        include_local=include_local,
+    )
+    if mine:
+        if authors:
+            fail("--mine exports your own messages; it takes no --author.", EXIT_USAGE)
+        count = _export_mine(ctx, file, chosen)
+        source = "your home server"
+    elif data is not None:
+        count = _export_data(data, file, chosen)
+        source = str(data)
+    else:
+        fail("say where from: --data DIR (a server's data directory) or --mine (your own messages).", EXIT_USAGE)
+    summary = {"file": file, "messages": count, "filter": chosen.as_dict()}
+    if as_json and file != "-":
+        emit_json(summary)
+    else:
+        typer.echo(f"Exported {count} messages from {source} to {'stdout' if file == '-' else file}.", err=True)
+
+
+def _export_data(data: Path, file: str, chosen: ExportFilter) -> int:
+    async def work(store: Store, data_dir: DataDir) -> int:
+        with _output(file) as out:
+            return await export_bundle(store, out, chosen)
+
+    return with_store(data, work)
+
+
+def _export_mine(ctx: typer.Context, file: str, chosen: ExportFilter) -> int:
+    async def work(api: MurmurClient, identity: Identity) -> list[bytes]:
+        kept: list[bytes] = []
+        after, more = 0, True
+        while more:
+            lines, after, more = await api.own_messages(after, local=chosen.include_local)
+            for line in lines:
+                try:
+                    message = check(line, now=2**53 - 1)  # verified here: a bundle never carries a forgery
+                except Refused:
+                    continue
+                if message.author != identity.public_key:
+                    continue
+                if chosen.since is not None and message.created_at < chosen.since:
+                    continue
+                if chosen.tag and chosen.tag not in message.tag_values("hashtag"):
+                    continue
+                kept.append(message.raw)
+        return kept
+
+    raws = with_api(ctx, work)
+    filters = {**chosen.as_dict(), "authors": "mine"}
+    with _output(file) as out, BundleWriter(out, len(raws), filters) as writer:
+        for raw in raws:
+            writer.add(raw)
+    return len(raws)
+
+
+def import_(
+    data: DataOption,
+    file: FileArgument,
+    as_json: JsonOption = False,
+) -> None:
+    """Check and store every message of a bundle; report stored, duplicate and refused (with reasons)."""
+
+    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
+        stream: IO[bytes]
+        if file == "-":
+            stream = sys.stdin.buffer
+        else:
+            try:
+                stream = open(file, "rb")  # noqa: SIM115 -- closed below, after the import
+            except OSError as exc:
+                fail(f"cannot read {file}: {exc.strerror}.", EXIT_LOCAL)
+        try:
+            return (await import_bundle(store, stream)).as_dict()
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+    try:
+        report = with_store(data, work)
+    except Refused as refusal:
+        fail(f"{file}: {refusal.message}", EXIT_REFUSED)
+    if as_json:
+        emit_json(report)
+    else:
+        _print_import(file, report)
+    if report["refused"] or report["problems"]:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_import(file: str, report: dict[str, Any]) -> None:
+    typer.echo(
+        f"{'stdin' if file == '-' else file}: stored {report['stored']}, duplicate {report['duplicate']}, "
+        f"deleted {report['deleted']}, refused {report['refused']}"
+    )
+    for code, count in sorted(report["reasons"].items()):
+        typer.echo(f"  refused {count}: {code}")
+    for refusal in report["refusals"][:10]:
+        typer.echo(f"  line {refusal['line']}: {refusal.get('code')}: {refusal.get('reason')}")
+    for problem in report["problems"]:
+        typer.echo(f"  bundle: {problem['code']}: {problem['reason']}")

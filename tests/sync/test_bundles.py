@@ -1,0 +1,220 @@
+"""Offline bundles: the format, import through ingest, damage, and the export/import commands."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import io
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from murmur.client.cli.bundles import parse_since
+from murmur.client.cli.main import app
+from murmur.errors import Refused
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.server.config import DataDir, ServerConfig
+from murmur.store import Store
+from murmur.sync.bundle import BundleReader, BundleWriter
+from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from tests.federation.conftest import Network
+
+T0 = 1_700_000_000_000
+
+
+def messages(author: Identity, count: int, **body: Any) -> list[dict[str, Any]]:
+    return [
+        sign_draft(author, {"created_at": T0 + i * 1000, "body": {"text": f"note {i} #carry", **body}})
+        for i in range(count)
+    ]
+
+
+def bundle_of(raws: list[bytes], *, count: int | None = None) -> bytes:
+    out = io.BytesIO()
+    with BundleWriter(out, len(raws) if count is None else count, {"visibility": "public"}) as writer:
+        for raw in raws:
+            writer.add(raw)
+    return out.getvalue()
+
+
+def raw(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+async def test_a_bundle_round_trips_and_a_second_import_changes_nothing(store: Store, tmp_path: Path) -> None:
+    ada = Identity.generate()
+    sent = messages(ada, 1200)
+    data = bundle_of([raw(m) for m in sent])
+    assert data[:2] == b"\x1f\x8b"
+    header = json.loads(gzip.decompress(data).split(b"\n")[0])
+    assert header["murmur_bundle"] == 1 and header["count"] == 1200 and "server" not in json.dumps(header)
+
+    first = await import_bundle(store, io.BytesIO(data))
+    assert (first.stored, first.duplicate, first.refused, first.problems) == (1200, 0, 0, [])
+    seq_before = await store.count()
+    second = await import_bundle(store, io.BytesIO(data))
+    assert (second.stored, second.duplicate, second.refused) == (0, 1200, 0)
+    assert await store.count() == seq_before
+    async with store.conn.execute("SELECT DISTINCT origin FROM messages") as cursor:
+        assert [r[0] for r in await cursor.fetchall()] == ["import"]
+
+
+async def test_truncated_corrupt_and_tampered_bundles_keep_what_is_valid(store: Store) -> None:
+    ada = Identity.generate()
+    sent = messages(ada, 400)
+    tampered = {**sent[5], "body": {**sent[5]["body"], "text": "not what ada wrote"}}
+    forged = {**sent[6], "sig": "00" * 64}
+    lines = [raw(m) for m in sent[:5]] + [raw(tampered), raw(forged), b"{not json"] + [raw(m) for m in sent[7:]]
+    data = bundle_of(lines)
+
+    report = await import_bundle(store, io.BytesIO(data[: len(data) // 2]))
+    assert 0 < report.stored < 400 and report.refused >= 3
+    assert {p["code"] for p in report.problems} >= {"truncated"}
+    assert report.reasons["id_mismatch"] == 1 and report.reasons["bad_signature"] == 1
+    assert report.reasons["invalid_json"] >= 1
+    assert {r["line"] for r in report.refusals} >= {7, 8, 9}  # header is line 1, so message i is line i + 2
+    stored_from_half = report.stored
+
+    damaged = bytearray(data)
+    for at in range(len(damaged) // 2, len(damaged) // 2 + 40):
+        damaged[at] ^= 0x5A
+    report = await import_bundle(store, io.BytesIO(bytes(damaged)))
+    assert report.problems and report.stored + report.duplicate >= stored_from_half
+    full = await import_bundle(store, io.BytesIO(data))
+    assert full.problems == [] and full.refused == 3
+    assert await store.count() == 398  # every genuine message (400 less the two altered), each once
+
+
+async def test_what_is_not_a_bundle_is_refused_whole(store: Store) -> None:
+    for data in (b"", b"hello\n", gzip.compress(b'{"murmur_bundle": 2}\n'), b"[1]\n"):
+        with pytest.raises(Refused):
+            BundleReader(io.BytesIO(data))
+    plain = b'{"murmur_bundle": 1, "count": 1}\n' + raw(messages(Identity.generate(), 1)[0]) + b"\n"
+    report = await import_bundle(store, io.BytesIO(plain))  # unpacked by hand and repacked: still fine
+    assert report.stored == 1 and report.problems == []
+    short = await import_bundle(store, io.BytesIO(bundle_of([], count=3)))
+    assert [p["code"] for p in short.problems] == ["count_mismatch"]
+
+
+async def test_export_filters_and_leaves_local_posts_home(store: Store) -> None:
+    ada, bob = Identity.generate(), Identity.generate()
+    public = messages(ada, 3)
+    other = sign_draft(bob, {"created_at": T0 + 10_000, "body": {"text": "bob's #other"}})
+    local = sign_draft(ada, {"created_at": T0 + 20_000, "body": {"text": "team #carry", "visibility": "local"}})
+    about_local = sign_draft(bob, {"kind": "reaction", "body": {"emoji": "+1"}, "tags": [["target", local["id"]]]})
+    await store.ingest([*public, other, local, about_local])
+
+    async def exported(chosen: ExportFilter) -> list[str]:
+        out = io.BytesIO()
+        count = await export_bundle(store, out, chosen)
+        lines = gzip.decompress(out.getvalue()).splitlines()[1:]
+        assert count == len(lines)
+        return [json.loads(line)["id"] for line in lines]
+
+    assert await exported(ExportFilter()) == [m["id"] for m in public] + [other["id"]]
+    assert len(await exported(ExportFilter(include_local=True))) == 6
+    assert await exported(ExportFilter(authors=(bob.public_key,))) == [other["id"]]
+    assert await exported(ExportFilter(tag="carry")) == [m["id"] for m in public]
+    assert await exported(ExportFilter(tag="carry", include_local=True)) == [m["id"] for m in [*public, local]]
+    assert await exported(ExportFilter(since=T0 + 2000)) == [public[2]["id"], other["id"]]
+
+
+async def test_imported_public_messages_are_relayed_to_peers(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada = Identity.generate()
+    public = messages(ada, 3)
+    local = sign_draft(ada, {"body": {"text": "team", "visibility": "local"}})
+    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in [*public, local]])))
+    assert report.stored == 4
+    await a.push(b)
+    async with b.state.store.conn.execute("SELECT id FROM messages") as cursor:
+        assert {bytes(r[0]).hex() for r in await cursor.fetchall()} == {m["id"] for m in public}
+
+
+async def test_a_member_reads_back_their_own_messages_of_every_kind(net: Network) -> None:
+    a = await net.node("a")
+    ada, api = await a.member()
+    bob = Identity.generate()
+    own = [
+        sign_draft(ada, {"kind": "profile", "body": {"name": "Ada"}}),
+        sign_draft(ada, {"body": {"text": "hello"}}),
+        sign_draft(ada, {"kind": "follow", "tags": [["subject", bob.public_key]]}),
+        sign_draft(ada, {"body": {"text": "team", "visibility": "local"}}),
+    ]
+    await a.state.store.ingest([*own, *messages(bob, 2)])
+    lines, cursor, more = await api.own_messages(0, limit=2)
+    assert more and len(lines) == 2
+    rest, _, more = await api.own_messages(cursor)
+    assert not more
+    assert [json.loads(line)["id"] for line in lines + rest] == [m["id"] for m in own[:3]]
+    everything, _, _ = await api.own_messages(0, local=True)
+    assert len(everything) == 4
+
+
+# -- the commands ------------------------------------------------------------------------------------------------
+def server_dir(path: Path, items: list[dict[str, Any]]) -> Path:
+    DataDir(path).create(ServerConfig())
+
+    async def fill() -> None:
+        async with await Store.open(DataDir(path).db_path) as store:
+            await store.ingest(items)
+
+    asyncio.run(fill())
+    return path
+
+
+def test_export_then_import_between_two_data_dirs(tmp_path: Path) -> None:
+    ada = Identity.generate()
+    sent = messages(ada, 30)
+    source = server_dir(tmp_path / "a", sent)
+    target = server_dir(tmp_path / "b", [])
+    runner = CliRunner()
+    bundle = tmp_path / "a.murmur"
+    done = runner.invoke(app, ["export", "--data", str(source), str(bundle), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["messages"] == 30
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*partial"))
+    again = runner.invoke(app, ["export", "--data", str(source), str(bundle)])
+    assert again.exit_code == 3 and "already exists" in again.output
+
+    first = runner.invoke(app, ["import", "--data", str(target), str(bundle), "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["stored"] == 30
+    second = runner.invoke(app, ["import", "--data", str(target), str(bundle)])
+    assert second.exit_code == 0 and "stored 0, duplicate 30" in second.stdout
+
+    piped = runner.invoke(app, ["export", "--data", str(source), "-", "--since", str(T0 + 25_000)])
+    assert piped.exit_code == 0
+    into = runner.invoke(app, ["import", "--data", str(target), "-"], input=piped.stdout_bytes)
+    assert into.exit_code == 0 and "duplicate 5" in into.stdout
+
+
+def test_import_reports_refusals_and_damage_with_exit_1(tmp_path: Path) -> None:
+    target = server_dir(tmp_path / "b", [])
+    sent = messages(Identity.generate(), 50)
+    data = bundle_of([raw(m) for m in sent[:10]] + [raw({**sent[10], "sig": "00" * 64})] + [raw(m) for m in sent[11:]])
+    cut = tmp_path / "cut.murmur"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    result = CliRunner().invoke(app, ["import", "--data", str(target), str(cut)])
+    assert result.exit_code == 1
+    assert "refused 1: bad_signature" in result.stdout and "truncated" in result.stdout
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"PK\x03\x04 not a bundle")
+    result = CliRunner().invoke(app, ["import", "--data", str(target), str(junk)])
+    assert result.exit_code == 1 and "not a bundle header" in result.output
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--data DIR" in result.output
+
+
+def test_since_accepts_dates_durations_and_milliseconds() -> None:
+    assert parse_since("1700000000000") == T0
+    assert parse_since("2023-11-14T22:13:20Z") == T0
+    assert parse_since("2023-11-14") == 1_699_920_000_000
+    assert parse_since("7d", now_ms=T0) == T0 - 7 * 86_400_000
