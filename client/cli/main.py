@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from murmur.client.cli import admin, identity, peers, reading, signing, social, tui_cmd, up
+from murmur.client.cli import admin, bundles, identity, peers, reading, signing, social, tui_cmd, up
 from murmur.client.cli.common import Globals, exit_code_for
 from murmur.errors import MurmurError
 
@@ -61,6 +61,8 @@ app.command()(up.down)
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)
+app.command()(bundles.export)
+app.command("import")(bundles.import_)
 
 
 def main(argv: list[str] | None = None) -> None:
