@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from bench.context import Context, Figure
-from bench.figures import canonical, check, ingest_store, sign, verify
+from bench.figures import canonical, check, ingest_store, repair, sign, verify
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,7 @@ def _group(module: ModuleType) -> Group:
     return Group(module.__name__.rsplit(".", 1)[-1], tuple(module.FIGURES), module.run)
 
 
-REGISTRY: tuple[Group, ...] = tuple(_group(m) for m in (verify, sign, check, canonical, ingest_store))
+REGISTRY: tuple[Group, ...] = tuple(_group(m) for m in (verify, sign, check, canonical, ingest_store, repair))
 
 
 def all_figures() -> list[str]:
