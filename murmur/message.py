@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from murmur.errors import Refused
@@ -63,6 +63,7 @@ class Message:
     body: dict[str, Any]
     tags: tuple[tuple[str, str], ...]
     raw: bytes
+    signed: bytes = field(default=b"", repr=False, compare=False)  # the canonical bytes the signature covers
     v: int = VERSION
 
     def tag(self, name: str) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from murmur.errors import Refused
@@ -32,6 +32,7 @@ from murmur.message import (
     now_ms,
 )
 
+BAD_SIGNATURE = "The signature does not verify against the author's key."
 MAX_MESSAGE_BYTES = 16 * 1024
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 MAX_TAGS = 64
@@ -243,9 +244,11 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
         raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
     _check_body(kind, obj["body"])
     tags = _check_tags(kind, obj["tags"])
-    envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
-    canonical = canonicalize(envelope)
-    raw = canonicalize({**envelope, "id": obj["id"], "sig": obj["sig"]})
+    # Each member is encoded once; the signed bytes and the stored form are both assembled from the pieces.
+    # Member names are fixed ASCII, so sorting them as strings is RFC 8785's UTF-16 order.
+    members = {name: canonicalize(obj[name]) for name in ENVELOPE_FIELDS}
+    canonical = _assemble(members)
+    raw = _assemble({**members, "id": b'"' + obj["id"].encode() + b'"', "sig": b'"' + obj["sig"].encode() + b'"'})
     # Only an already-parsed object can get here oversized (canonical text is never longer than its input);
     # the size is checked before hashing so that the answer does not depend on the id.
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -253,7 +256,7 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     if hashlib.sha256(canonical).hexdigest() != obj["id"]:
         raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
     if verify and not verify_signature(obj["author"], obj["sig"], canonical):
-        raise _refuse("bad_signature", "The signature does not verify against the author's key.")
+        raise _refuse("bad_signature", BAD_SIGNATURE)
     return Message(
         id=obj["id"],
         sig=obj["sig"],
@@ -263,7 +266,17 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
         body=obj["body"],
         tags=tags,
         raw=raw,
+        signed=canonical,
     )
+
+
+def _assemble(members: dict[str, bytes]) -> bytes:
+    return b"{" + b",".join(b'"%s":%s' % (name.encode(), members[name]) for name in sorted(members)) + b"}"
+
+
+def verify_many(messages: Sequence[Message]) -> list[bool]:
+    """Check the signatures of messages validated with ``verify=False``; one answer per message."""
+    return [verify_signature(m.author, m.sig, m.signed) for m in messages]
 
 
 def load_stored(raw: bytes) -> Message:

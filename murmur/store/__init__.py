@@ -94,7 +94,7 @@ class Store:
         Every entry point (client publish, peer push, peer pull, bundle import) comes through here, so
         every message passes the same validation before anything is written.
         """
-        results, valid = validate_all(items, now=now, policy=policy)
+        results, valid = await validate_all(items, now=now, policy=policy)
         if valid:
             async with self.writer.transaction() as conn:
                 await store_batch(conn, valid, results, origin)

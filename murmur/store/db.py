@@ -50,6 +50,12 @@ async def connect(path: Path, *, durability: str = "full", migrate_schema: bool 
         if mode is None or str(mode[0]).lower() != "wal":
             raise StoreError(f"{path} could not be switched to WAL mode (is the directory read-only?).")
         await conn.execute(f"PRAGMA synchronous = {DURABILITY[durability]}")
+        # The default (1000 pages) puts a checkpoint, with its fsync, inside nearly every batch commit once
+        # the log is large; a bigger WAL between checkpoints halves commit cost at no loss of durability.
+        await conn.execute("PRAGMA wal_autocheckpoint = 8000")
+        # Ids are random, so each insert lands on a random page of the id index: keep the hot part of the
+        # indexes in memory (64 MiB per connection; SQLite allocates it only as pages are used).
+        await conn.execute("PRAGMA cache_size = -65536")
         await conn.execute("PRAGMA foreign_keys = ON")
         if migrate_schema:
             await migrate(conn, path)

@@ -11,22 +11,30 @@ if they had arrived one after the other.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
+from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
 from murmur.store.schema import NOTICE_RULES
-from murmur.validate import check
+from murmur.validate import check, verify_many
 
 # What a delete can remove. Profiles are replaced by newer profiles and follows undone by unfollows, so a
 # delete aimed at one of those is kept (it is a valid signed message) but removes nothing.
 REMOVABLE_KINDS = frozenset({"post", "reaction", "boost"})
 CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
+
+VERIFY_THREADS = max(1, min(4, os.cpu_count() or 1))
+PARALLEL_FROM = 32  # below this a thread hop costs more than it saves
+BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
 
 Policy = Callable[[Message], None]
 """An extra rule for one entry point (e.g. peers may not send local posts); raises Refused."""
@@ -64,22 +72,66 @@ async def _select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) 
     return rows
 
 
-def validate_all(
+def _refused(item: object, refusal: Refused) -> IngestResult:
+    msg_id = item.get("id") if isinstance(item, dict) else None
+    return IngestResult(
+        "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
+    )
+
+
+_verify_pool: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads for signature checks, made on first use: Ed25519 verification releases the GIL, so a batch's
+    signatures are checked on every core while this thread goes on."""
+    global _verify_pool
+    if _verify_pool is None:
+        _verify_pool = ThreadPoolExecutor(max_workers=VERIFY_THREADS, thread_name_prefix="murmur-verify")
+    return _verify_pool
+
+
+async def _verify(messages: list[Message]) -> list[bool]:
+    if len(messages) < PARALLEL_FROM:
+        return verify_many(messages)
+    loop = asyncio.get_running_loop()
+    size = -(-len(messages) // VERIFY_THREADS)
+    parts = [messages[i : i + size] for i in range(0, len(messages), size)]
+    answers = await asyncio.gather(*(loop.run_in_executor(_pool(), verify_many, part) for part in parts))
+    return [ok for part in answers for ok in part]
+
+
+async def validate_all(
     items: Sequence[bytes | str | dict[str, Any] | Message], *, now: int | None, policy: Policy | None
 ) -> tuple[list[IngestResult | None], list[tuple[int, Message]]]:
-    """Run the one validation path (and the entry point's policy) over every item."""
+    """Run the one validation path (and the entry point's policy) over every item.
+
+    Same order of checks as ``check`` for each message: its structure, then its signature (here for the
+    whole batch at once, on several threads), then the policy of the door it came in by.
+    """
     results: list[IngestResult | None] = [None] * len(items)
-    valid: list[tuple[int, Message]] = []
+    unsigned: list[tuple[int, Message]] = []
+    trusted: list[tuple[int, Message]] = []  # Message objects were built by check() and verified then
     for index, item in enumerate(items):
+        if isinstance(item, Message):
+            trusted.append((index, item))
+            continue
         try:
-            message = item if isinstance(item, Message) else check(item, now=now)
+            unsigned.append((index, check(item, now=now, verify=False)))
+        except Refused as refusal:
+            results[index] = _refused(item, refusal)
+    oks = await _verify([m for _, m in unsigned])
+    verified = [pair for pair, ok in zip(unsigned, oks, strict=True) if ok]
+    for (index, _), ok in zip(unsigned, oks, strict=True):
+        if not ok:
+            results[index] = _refused(items[index], BAD_SIGNATURE)
+    valid: list[tuple[int, Message]] = []
+    for index, message in sorted(trusted + verified, key=lambda pair: pair[0]):
+        try:
             if policy is not None:
                 policy(message)
         except Refused as refusal:
-            msg_id = item.get("id") if isinstance(item, dict) else None
-            results[index] = IngestResult(
-                "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
-            )
+            results[index] = _refused(items[index], refusal)
         else:
             valid.append((index, message))
     return results, valid
@@ -263,14 +315,19 @@ async def _apply_profiles(conn: aiosqlite.Connection, profiles: dict[bytes, Mess
 
 
 async def _apply_follows(conn: aiosqlite.Connection, follows: dict[tuple[bytes, bytes], Message]) -> None:
+    # One look-up per chunk of pairs, not one per pair: each awaited call has a fixed cost.
     current: dict[tuple[bytes, bytes], tuple[int, bytes]] = {}
-    for follower, subject in follows:
-        async with conn.execute(
-            "SELECT created_at, msg_id FROM follows WHERE follower = ? AND subject = ?", (follower, subject)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row:
-            current[(follower, subject)] = (row[0], row[1])
+    pairs = list(follows)
+    for start in range(0, len(pairs), CHUNK // 2):
+        part = pairs[start : start + CHUNK // 2]
+        values = ",".join("(?, ?)" for _ in part)
+        sql = (
+            f"WITH wanted (f, s) AS (VALUES {values}) SELECT follower, subject, created_at, msg_id"
+            " FROM wanted CROSS JOIN follows ON follower = f AND subject = s"
+        )
+        async with conn.execute(sql, [x for pair in part for x in pair]) as cursor:
+            for follower, subject, created_at, msg_id in await cursor.fetchall():
+                current[(bytes(follower), bytes(subject))] = (created_at, bytes(msg_id))
     rows = [
         (follower, subject, int(m.kind == "follow"), m.created_at, bytes.fromhex(m.id))
         for (follower, subject), m in follows.items()

@@ -11,21 +11,23 @@ from __future__ import annotations
 # How notices are derived from messages whose seq is in [:lo, :hi]. Ingest runs them on each batch; migration 2
 # runs them once over the whole log. A parent (or target) can arrive after its reply (or reaction), so each
 # relation is looked at from both ends. A reply that also mentions its parent's author is told as a reply.
+# CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
+# Left to itself the planner may start from every post (or reaction) instead, and ingest slows as the log grows.
 NOTICE_RULES: tuple[str, ...] = (
     "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
-    " JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
     " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
     "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
-    " JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
     " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
-    " JOIN messages t ON t.id = r.target WHERE r.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
+    " CROSS JOIN messages t ON t.id = r.target WHERE r.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
     " AND t.author != r.author",
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
-    " JOIN messages r ON r.target = t.id WHERE t.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
+    " CROSS JOIN messages r ON r.target = t.id WHERE t.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
     " AND t.author != r.author",
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
-    " JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post' AND m.author != x.key",
+    " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post' AND m.author != x.key",
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
     " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
 )
