@@ -110,14 +110,16 @@ class MurmurClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, raw: bytes = b""
     ) -> Any:
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
-        request = self._signed(method, path, params, content)
+        return self._decode(await self._send(self._signed(method, path, params, content)))
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """Send a signed request; a server that cannot be reached is one clear error, not a transport trace."""
         try:
-            response = await self.http.send(request)
+            return await self.http.send(request)
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}); is it running?") from exc
-        return self._decode(response)
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
@@ -233,13 +235,7 @@ class MurmurClient:
         before trusting it), the cursor to ask after next, and whether more are waiting.
         """
         params = {"after": after, "limit": limit, "local": int(local)}
-        request = self._signed("GET", f"{API}/export", params, b"")
-        try:
-            response = await self.http.send(request)
-        except httpx.TimeoutException as exc:
-            raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}); is it running?") from exc
+        response = await self._send(self._signed("GET", f"{API}/export", params, b""))
         if not response.is_success:
             self._decode(response)
         cursor = response.headers.get("murmur-cursor", "")
