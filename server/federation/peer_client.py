@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,10 @@ from murmur.keys import Identity
 from murmur.store.peers import Peer
 
 FED = "/fed/v1"
+# A log position as the log endpoint accepts it (0 to 2^53-1, ASCII digits). str.isdigit would also let through
+# "²" (int() raises) and 40-digit numbers (SQLite cannot store them): either ended the pull loop for good.
+CURSOR = re.compile(r"[0-9]{1,16}")
+MAX_CURSOR = 2**53 - 1
 
 
 class PeerError(Exception):
@@ -109,7 +114,7 @@ class PeerClient:
         params = {"after": after, "limit": limit, "wait": wait}
         response = await self._send("GET", f"{FED}/log", params, b"", (wait + 20.0) if wait else None)
         cursor_text = response.headers.get("murmur-cursor", "")
-        if not cursor_text.isdigit():
+        if not CURSOR.fullmatch(cursor_text) or int(cursor_text) > MAX_CURSOR:
             raise PeerError(f"{self.peer.url} answered a pull without a valid Murmur-Cursor header")
         lines = [line for line in response.content.split(b"\n") if line.strip()]
         return PullPage(lines, int(cursor_text), response.headers.get("murmur-more") == "1", len(response.content))

@@ -1,0 +1,84 @@
+"""A fake peer server on 127.0.0.1 that answers pulls (GET /fed/v1/log) with whatever a test queues.
+
+A real server that pulls from it (mode pull-only: it long-polls continuously) takes one queued answer per request;
+with nothing queued, the fake holds the request for a moment and then answers an empty page, like a long poll.
+Counting requests tells a test when the server has finished with an answer: it asks again only afterwards.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from murmur.keys import Identity
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakePeer:
+    def __init__(self) -> None:
+        self.identity = Identity.generate()
+        self.answers: queue.Queue[Answer] = queue.Queue()
+        self.requests = 0
+        self._cond = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with fake._cond:
+                    fake.requests += 1
+                    fake._cond.notify_all()
+                try:
+                    answer = fake.answers.get(timeout=0.5)
+                except queue.Empty:
+                    answer = Answer(headers={"Murmur-Cursor": "0", "Murmur-More": "0"})
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def do_POST(self) -> None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="fake-peer")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def key(self) -> str:
+        return self.identity.public_key
+
+    def start(self) -> FakePeer:
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def serve(self, answer: Answer, timeout: float = 20.0) -> bool:
+        """Queue one answer and wait until the server has taken it and come back for more."""
+        with self._cond:
+            seen = self.requests
+            self.answers.put(answer)
+            # The answer goes out on request seen+1 at the latest (one may already be waiting); the request
+            # after the one that took it proves the server is done with it.
+            return self._cond.wait_for(lambda: self.requests >= seen + 2 and self.answers.empty(), timeout)
