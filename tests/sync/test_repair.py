@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
 import httpx
 import pytest
 
+from murmur.errors import ConfigError
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.server.config import ServerConfig
 from murmur.server.federation.peer_client import PeerError
 from murmur.server.federation.repair import MAX_ROUNDS
 from murmur.store import Store
 from murmur.store.ingest import remove_messages
-from murmur.store.peers import outbound
+from murmur.store.peers import outbound, record_failure, record_success
 from murmur.sync.index import index_for
 from murmur.sync.reconcile import Session
 from tests.federation.conftest import Network, Node
@@ -205,3 +209,44 @@ async def test_reconcile_and_fetch_refuse_strangers_and_bad_bodies(net: Network)
             await client.fetch(["zz"])
         finally:
             await client.aclose()
+
+
+async def _converges(net: Network, *, failing: bool, interval: float) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    batch = posts(Identity.generate(), 300)
+    for node in (a, b):
+        await node.state.store.ingest(batch)
+    await drop_rows(b.state.store, [m["id"] for m in batch[::60]])
+    # a's push queue says b has everything: only a repair can find what b lost
+    await record_success(a.state.store, b.key, push_cursor=300)
+    if failing:
+        await record_failure(a.state.store, b.key, "was down")
+    a.federator.repair_interval = interval
+    running = asyncio.create_task(a.federator.run())
+    try:
+        for _ in range(100):
+            if len(await ids_of(b.state.store)) == 300:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert await ids_of(b.state.store) == {m["id"] for m in batch}
+
+
+async def test_a_peer_coming_back_from_failures_is_repaired_at_once(net: Network) -> None:
+    await _converges(net, failing=True, interval=3600)
+
+
+async def test_repair_runs_on_its_schedule(net: Network) -> None:
+    await _converges(net, failing=False, interval=0.1)
+
+
+def test_the_repair_interval_is_a_documented_setting(tmp_path: Any) -> None:
+    rendered = ServerConfig().render()
+    assert "repair_interval_seconds = 3600" in rendered
+    assert ServerConfig.from_toml(rendered, tmp_path).repair_interval_seconds == 3600
+    with pytest.raises(ConfigError, match="repair_interval_seconds"):
+        ServerConfig.from_toml("repair_interval_seconds = -1", tmp_path)
