@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+
+from murmur import __version__ as VERSION
 from murmur.client.cli.common import EXIT_LOCAL, emit_json, fail
 from murmur.client.text import one_line
 from murmur.server.config import DataDir
-
-from murmur import __version__ as VERSION
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
 

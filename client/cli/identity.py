@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from murmur.client.cli.common import emit_json, globals_of
 from murmur.client.profiles import resolve
-
 from murmur.keys import Identity, save_identity
 
 

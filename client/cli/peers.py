@@ -11,10 +11,10 @@ import time
 from typing import Annotated, Any
 
 import typer
+
 from murmur.client.cli.admin import DataOption, JsonOption, with_store
 from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail
 from murmur.server.config import DataDir
-
 from murmur.store import Store
 from murmur.store.peers import ALERT_AFTER_MS, Peer, add_peer, find_peer, list_peers, queued, remove_peer
 

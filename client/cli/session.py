@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import typer
+
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
 from murmur.client.profiles import ProfileRef, resolve
-
 from murmur.errors import ConfigError, Refused
 from murmur.keys import Identity
 from murmur.message import sign_draft

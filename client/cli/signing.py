@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
 from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail, globals_of, read_input
 from murmur.client.profiles import resolve
-
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.message import sign_draft

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
 from murmur.client.api import MurmurClient, ServerUnreachable
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, with_api
-
 from murmur.keys import Identity
 from murmur.message import tags_from_text
 from murmur.validate import check_key

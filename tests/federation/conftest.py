@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from murmur.client.api import MurmurClient
+from murmur.keys import Identity
 from murmur.server.app import create_app
 from murmur.server.config import ServerConfig
 from murmur.server.federation.federator import Federator
 from murmur.server.state import ServerState
-
-from murmur.keys import Identity
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import Peer, add_peer, get_peer

@@ -7,11 +7,11 @@ import json
 
 import httpx
 import pytest
-from murmur.server.federation.peer_client import PeerClient, PeerError
 
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.store import timelines
 from murmur.store.peers import Peer, add_peer, get_peer
 from tests.federation.conftest import Network, Node
