@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/murmur $(or $(ARGS),up)
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --no-cache .
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 test: $(STAMP) lint
