@@ -182,3 +182,16 @@ def test_errors_are_one_line_without_traceback(server: ServerProcess, tmp_path: 
     down = server_down.run("timeline", check=False)
     assert down.returncode == 4 and "reach" in down.stderr
     server.start()
+
+
+def test_post_reads_stdin_and_refuses_empty(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    posted = json.loads(ada.run("post", "--json", stdin="line one\nline two\n").stdout)
+    message = ada.json("thread", posted["id"])["root"]["item"]["message"]
+    assert message["body"]["text"] == "line one\nline two"
+    empty = ada.run("post", stdin="   \n", check=False)
+    assert empty.returncode == 1 and "empty" in empty.stderr
+    local = ada.json("post", "team only", "--local", "--cw", "spoilers")
+    body = ada.json("thread", local["id"])["root"]["item"]["message"]["body"]
+    assert body == {"text": "team only", "visibility": "local", "cw": "spoilers"}
