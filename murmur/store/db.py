@@ -8,6 +8,7 @@ commits on power loss for fewer fsyncs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -104,13 +105,26 @@ class Writer:
             try:
                 yield self.conn
             except sqlite3.Error as exc:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise StoreError(f"The database refused a write: {exc}. Nothing was changed.") from exc
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
             try:
                 await self.conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                await self.conn.execute("ROLLBACK")
-                raise StoreError(f"The database could not commit a write: {exc}.") from exc
+            except sqlite3.Error as exc:
+                await self._rollback()
+                raise StoreError(f"The database could not commit a write: {exc}. Nothing was changed.") from exc
+
+    async def _rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already done so.
+
+        After SQLITE_FULL or SQLITE_IOERR (a full disk, a failing device) SQLite rolls the transaction back by
+        itself; a ROLLBACK then fails with "no transaction is active", and raising that would hide the real error
+        (and turn a clear 503 into a 500). If the rollback itself fails, the original error is still the one to
+        report: SQLite rolls back from its journal when the connection is next used or opened.
+        """
+        if not self.conn.in_transaction:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            await self.conn.execute("ROLLBACK")
