@@ -62,6 +62,9 @@ async def connect(path: Path, *, durability: str = "full", migrate_schema: bool 
             await migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         await conn.close()
+        unwritable = _unwritable(path)
+        if unwritable:
+            raise StoreError(unwritable) from exc
         raise StoreError(
             f"{path} is not a usable murmur database ({exc}). Restore it from a backup, "
             "or move it aside to start empty."
@@ -86,6 +89,21 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
         await conn.executescript(
             f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
         )
+
+
+def _unwritable(path: Path) -> str | None:
+    """Why the database cannot be written, if the cause is permissions or a read-only file system.
+
+    SQLite reports both as "unable to open database file" or "attempt to write a readonly database", which reads
+    like corruption; the advice for corruption (move the file aside) would be wrong here, so say what it is.
+    """
+    for target in (path.parent, path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if target.exists() and not os.access(target, os.W_OK):
+            return (
+                f"{target} is read-only: murmur must write its database, and the -wal and -shm files beside it, in "
+                f"{path.parent}. Make it writable (check its permissions and whether it is mounted read-only)."
+            )
+    return None
 
 
 class Writer:

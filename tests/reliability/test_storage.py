@@ -20,7 +20,7 @@ import pytest
 
 from murmur.validate import check
 from tests.reliability.conftest import BASE_SETTINGS
-from tests.reliability.harness import Member, Server
+from tests.reliability.harness import Member, Server, run_cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -116,3 +116,32 @@ def test_disk_full_by_file_size_limit(tmp_path: Path, servers: list[Server]) -> 
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
     fill_and_recover(server, make_full, make_room)
+
+
+def test_read_only_data_directory(tmp_path: Path, mounts: list[Path], servers: list[Server]) -> None:
+    """A server cannot acknowledge anything it cannot write, so on a read-only data directory it does not start:
+    one line saying what is wrong and what to do, exit code 3. Made writable again, it starts with all it held."""
+    server = Server(tmp_path / "server", dict(BASE_SETTINGS)).start()
+    servers.append(server)
+    member = Member(server.url).join()
+    kept = member.post("written before the directory became read-only")
+    assert member.publish(kept).status_code == 201
+    assert server.stop() == 0
+
+    if not mount("--bind", str(server.data), str(server.data)):
+        pytest.skip("cannot bind-mount here (needs root)")
+    mounts.append(server.data)
+    assert mount("-o", "remount,bind,ro", str(server.data))
+    for args in (["serve", "--data", str(server.data), "--port", "0"], ["admin", "info", "--data", str(server.data)]):
+        result = run_cli(*args)
+        assert result.returncode == 3, result
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "read-only" in lines[0] and "writable" in lines[0], result.stderr
+
+    subprocess.run(["umount", str(server.data)], check=True)
+    mounts.remove(server.data)
+    server.start()
+    assert member.get_raw(kept["id"]) is not None and server.integrity() == "ok"
+    assert member.publish(member.post("and writable again")).status_code == 201
+    member.close()
