@@ -79,8 +79,11 @@ def run(mode: str, groups: list[Group], tmp: Path) -> dict[str, Figure]:
             run_group(group)
 
     ctx.run_group = run_for_limit
-    for group in groups:
-        run_group(group)
+    try:
+        for group in groups:
+            run_group(group)
+    finally:
+        ctx.close()
     wanted = [name for group in groups for name in group.figures]
     return {name: ctx.results[name] for name in wanted}
 

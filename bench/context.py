@@ -25,6 +25,16 @@ class Sizes:
     ingest_max_seconds: float  # ingest stops here even if messages remain
     batch: int  # messages per Store.ingest call
     check_messages: int  # distinct messages cycled through by check_rate
+    http_messages: int  # messages pushed to a real server per ingest_http run
+    http_runs: int  # ingest_http runs (fresh server each); the figure is their median
+    http_max_seconds: float  # each HTTP load stops here even if work remains
+    publish_messages: int  # single posts sent per publish_http run
+    publish_runs: int
+    timeline_messages: int  # messages stored in the server timeline_ms, catchup and rss_mb read from
+    timeline_requests: int  # timed requests of each timeline_ms kind
+    catchup_messages: int  # messages a fresh peer pulls in catchup
+    tui_posts: int  # posts the TUI scrolls through for rss_mb's TUI figure
+    build_max_seconds: float  # the timeline database build stops here (and says so)
 
 
 MODES: dict[str, Sizes] = {
@@ -37,6 +47,16 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=300.0,
         batch=500,
         check_messages=10_000,
+        http_messages=100_000,
+        http_runs=3,
+        http_max_seconds=60.0,
+        publish_messages=30_000,
+        publish_runs=3,
+        timeline_messages=1_000_000,
+        timeline_requests=1_000,
+        catchup_messages=100_000,
+        tui_posts=10_000,
+        build_max_seconds=900.0,
     ),
     "quick": Sizes(
         seconds=2.0,
@@ -47,6 +67,16 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=40.0,
         batch=500,
         check_messages=5_000,
+        http_messages=12_000,
+        http_runs=2,
+        http_max_seconds=20.0,
+        publish_messages=4_000,
+        publish_runs=1,
+        timeline_messages=100_000,
+        timeline_requests=300,
+        catchup_messages=20_000,
+        tui_posts=400,
+        build_max_seconds=120.0,
     ),
     # Only for the smoke test: every figure runs end to end, the numbers mean nothing.
     "tiny": Sizes(
@@ -58,6 +88,16 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=5.0,
         batch=500,
         check_messages=200,
+        http_messages=1_000,
+        http_runs=1,
+        http_max_seconds=5.0,
+        publish_messages=200,
+        publish_runs=1,
+        timeline_messages=3_000,
+        timeline_requests=10,
+        catchup_messages=1_000,
+        tui_posts=80,
+        build_max_seconds=30.0,
     ),
 }
 
@@ -71,6 +111,7 @@ class Context:
     # Runs a registered figure group on demand, so a figure can name a limit that --only did not select.
     run_group: Callable[[str], None] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
+    _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def progress(self, text: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
@@ -80,6 +121,14 @@ class Context:
         if name not in self.results and self.run_group is not None:
             self.run_group(name)
         return float(self.results[name]["value"])
+
+    def on_exit(self, cleanup: Callable[[], None]) -> None:
+        """Run ``cleanup`` when the run ends (a server shared by several figures is stopped there)."""
+        self._cleanups.append(cleanup)
+
+    def close(self) -> None:
+        while self._cleanups:
+            self._cleanups.pop()()
 
     def cached(self, key: str, make: Callable[[], Any]) -> Any:
         """Inputs shared between figures (the signed corpus) are made once per run."""

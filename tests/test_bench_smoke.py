@@ -27,7 +27,7 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -42,6 +42,12 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
             assert figure["limit"] > 0, name
             assert figure["ratio"] == round(figure["value"] / figure["limit"], 4), name
     assert figures["ingest_store"]["statuses"] == {"stored": figures["ingest_store"]["messages"]}
+    # The HTTP figures ran against real servers, every request answered as it should be.
+    assert all(not run["errors"] for run in figures["ingest_http"]["runs"] + figures["publish_http"]["runs"])
+    assert figures["ingest_http"]["generator_ceiling"] > figures["ingest_http"]["value"]
+    assert figures["catchup"]["messages"] == figures["catchup"]["stored"] > 0
+    assert set(figures["timeline_ms"]["statuses"]) == {"200"} and not figures["timeline_ms"]["errors"]
+    assert figures["rss_mb_tui"]["posts_scrolled"] > 0
 
 
 def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:

@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from bench.context import Context, Figure
-from bench.figures import canonical, check, ingest_store, repair, sign, verify
+from bench.figures import (
+    canonical,
+    catchup,
+    check,
+    ingest_http,
+    ingest_store,
+    publish_http,
+    repair,
+    rss_mb,
+    sign,
+    timeline_ms,
+    tui_first_paint_s,
+    verify,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +39,23 @@ def _group(module: ModuleType) -> Group:
     return Group(module.__name__.rsplit(".", 1)[-1], tuple(module.FIGURES), module.run)
 
 
-REGISTRY: tuple[Group, ...] = tuple(_group(m) for m in (verify, sign, check, canonical, ingest_store, repair))
+REGISTRY: tuple[Group, ...] = tuple(
+    _group(m)
+    for m in (
+        verify,
+        sign,
+        check,
+        canonical,
+        ingest_store,
+        repair,
+        ingest_http,
+        publish_http,
+        timeline_ms,
+        catchup,
+        rss_mb,
+        tui_first_paint_s,
+    )
+)
 
 
 def all_figures() -> list[str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from bench.bigdb import BigDb, build
 from bench.context import Context
 from bench.corpus import Corpus, make_corpus
+from bench.server import ServerProcess
 
 
 def corpus_size(ctx: Context) -> int:
     sizes = ctx.sizes
-    return max(sizes.ingest_messages + sizes.ingest_tail, sizes.check_messages)
+    return max(sizes.ingest_messages + sizes.ingest_tail, sizes.check_messages, sizes.http_messages)
 
 
 def corpus(ctx: Context) -> Corpus:
@@ -22,3 +24,27 @@ def corpus(ctx: Context) -> Corpus:
         return made
 
     return ctx.cached("corpus", make)
+
+
+def big_db(ctx: Context) -> BigDb:
+    """The data directory holding ``timeline_messages`` messages (built once, then reused across runs)."""
+
+    def make() -> BigDb:
+        sizes = ctx.sizes
+        made = build(sizes.timeline_messages, sizes.authors, sizes.build_max_seconds, ctx.progress)
+        how = f"built in {made.build_seconds:.0f} s" if made.build_seconds else "reused"
+        ctx.progress(f"timeline db: {made.messages:,} messages ({how})")
+        return made
+
+    return ctx.cached("big_db", make)
+
+
+def big_server(ctx: Context) -> ServerProcess:
+    """One ``murmur serve`` over the big database, shared by the read figures and stopped at the end of the run."""
+
+    def make() -> ServerProcess:
+        server = ServerProcess(big_db(ctx).root).start()
+        ctx.on_exit(server.stop)
+        return server
+
+    return ctx.cached("big_server", make)

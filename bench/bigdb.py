@@ -1,0 +1,120 @@
+"""A server data directory holding N messages, for the read figures (timeline_ms, catchup, rss_mb, the TUI).
+
+Signing a million messages takes a while, so the directory is built once and kept under the system's temp
+dir, keyed by size and a format version; later runs copy nothing and reuse it (the figures only read, apart
+from a peer's contact time). Building: the corpus is signed and structurally checked in worker processes,
+one chunk at a time, and stored with ``Store.ingest`` in batches as validated ``Message`` objects, at
+durability ``normal``: the signatures are the bench's own, and the figures built on this measure reads.
+
+Besides the corpus the database holds a member who follows 200 of the corpus's authors (the home timeline
+of ``timeline_ms``) and a serve-only peer (the puller of ``catchup``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.corpus import _make_chunk, author_identity, mp_context
+from bench.server import create, seeded
+from murmur.keys import Identity
+from murmur.message import Message, now_ms, sign_draft
+from murmur.store import Store
+from murmur.store.members import add_member
+from murmur.store.peers import add_peer
+from murmur.validate import check
+
+FORMAT = 1
+CHUNK = 10_000
+FOLLOWED = 200
+READERS = 9  # members that follow the same 200 authors: a member's requests are rate limited (600 a minute)
+
+
+@dataclass(frozen=True, slots=True)
+class BigDb:
+    root: Path  # the server's data directory
+    messages: int  # messages stored (fewer than asked when the build hit its time cap)
+    thread_root: str  # the root post with the most replies
+    thread_replies: int
+    build_seconds: float  # 0 when reused from an earlier run
+    truncated: bool
+
+
+def readers() -> list[Identity]:
+    """Members who each follow the same 200 authors; the last one is the TUI's."""
+    return [seeded(f"reader-{n}") for n in range(READERS)]
+
+
+def cache_dir() -> Path:
+    return Path(tempfile.gettempdir()) / "murmur-bench-cache"
+
+
+def _checked_chunk(job: tuple[int, int, int, int, int]) -> list[Message]:
+    return [check(raw, verify=False) for raw in _make_chunk(job)]
+
+
+async def _store(root: Path, count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> int:
+    data = create(root)
+    async with await Store.open(data.db_path, durability="normal") as store:
+        await add_peer(store, seeded("peer").public_key, "", mode="serve-only")
+        base_ms = now_ms() - 120_000
+        for member in readers():
+            await add_member(store, member.public_key, invited_by="bench")
+            follows = [
+                sign_draft(member, {"kind": "follow", "body": {}, "tags": [["subject", author_identity(n).public_key]]},
+                           created_at=base_ms - count * 8 - n)
+                for n in range(0, authors, max(1, authors // FOLLOWED))
+            ][:FOLLOWED]  # fmt: skip
+            await store.ingest(follows)
+        jobs = [(s, min(CHUNK, count - s), count, authors, base_ms) for s in range(0, count, CHUNK)]
+        stored = 0
+        started = time.monotonic()
+        with mp_context().Pool(2) as pool:
+            for chunk in pool.imap(_checked_chunk, jobs):
+                for offset in range(0, len(chunk), 2000):
+                    await store.ingest(chunk[offset : offset + 2000])
+                stored += len(chunk)
+                if stored % 100_000 < CHUNK:
+                    progress(f"timeline db: {stored:,} of {count:,} stored")
+                if time.monotonic() - started > max_seconds:
+                    pool.terminate()
+                    break
+        await store.conn.execute("PRAGMA optimize")
+    return stored
+
+
+async def _thread_root(db: Path) -> tuple[str, int]:
+    async with (
+        await Store.open(db) as store,
+        store.conn.execute(
+            "SELECT root, count(*) FROM messages WHERE root IS NOT NULL GROUP BY root ORDER BY 2 DESC LIMIT 1"
+        ) as cursor,
+    ):
+        row = await cursor.fetchone()
+    return (bytes(row[0]).hex(), int(row[1])) if row else ("", 0)
+
+
+def build(count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> BigDb:
+    """The data directory for ``count`` messages, built now or reused from an earlier run."""
+    root = cache_dir() / f"timeline-v{FORMAT}-{count}-{authors}"
+    meta_path = root / "bench-meta.json"
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        return BigDb(
+            root / "data", meta["messages"], meta["thread_root"], meta["thread_replies"], 0.0, meta["truncated"]
+        )
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    progress(f"timeline db: building {count:,} messages in {root} (kept for later runs; capped at {max_seconds:.0f} s)")
+    started = time.monotonic()
+    stored = asyncio.run(_store(root / "data", count, authors, max_seconds, progress))
+    thread_root, replies = asyncio.run(_thread_root(root / "data" / "murmur.db"))
+    meta = {"messages": stored, "thread_root": thread_root, "thread_replies": replies, "truncated": stored < count}
+    meta_path.write_text(json.dumps(meta))
+    return BigDb(root / "data", stored, thread_root, replies, time.monotonic() - started, stored < count)

@@ -1,0 +1,105 @@
+"""ingest_http: messages per second accepted through a real server's peer batch endpoint.
+
+A real ``murmur serve`` process (default config: durability ``full``, an fsync per commit) takes
+``POST /fed/v1/messages`` batches of 500 corpus messages as JSON Lines, each request signed with the key of
+a peer added (serve-only) to its database before it started. The load generator is a separate process with
+four kept-alive connections (so one batch can be validated while another is stored) sending pre-built
+bodies and signing each request just before sending it. The figure is the median over fresh servers of
+messages stored over the wall time from the first request sent to the last answer.
+
+``ingest_http_generator`` is the same generator sending the same requests to a server that only reads the
+body and answers: the ceiling of the generator, which must sit far above the figure.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import orjson
+
+from bench.context import Context, Figure, rate_figure
+from bench.figures.common import corpus
+from bench.httpload import Reply, Sink, build_request, run_load
+from bench.server import ServerProcess, create, seed, seeded
+
+FIGURES = ("ingest_http", "ingest_http_generator")
+BATCH = 500
+CONNECTIONS = 4
+PATH = "/fed/v1/messages"
+
+
+def _bodies(messages: list[bytes]) -> list[bytes]:
+    return [b"".join(m + b"\n" for m in messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
+
+
+def _load(port: int, bodies: list[bytes], sizes: list[int], seconds: float, *, sink: bool) -> Any:
+    peer = seeded("peer")
+
+    def make(job: int) -> bytes:
+        return build_request("POST", PATH, bodies[job], peer)
+
+    def check(job: int, reply: Reply) -> int:
+        assert reply.status == 200, f"HTTP {reply.status}: {reply.body[:200]!r}"
+        if sink:
+            return sizes[job]
+        answer = orjson.loads(reply.body)
+        assert answer["stored"] == sizes[job], f"stored {answer['stored']} of {sizes[job]}: {answer.get('refused')}"
+        return int(answer["stored"])
+
+    return run_load(port, len(bodies), make, check, connections=CONNECTIONS, seconds=seconds)
+
+
+def run(ctx: Context) -> dict[str, Figure]:
+    sizes = ctx.sizes
+    messages = corpus(ctx).messages[: sizes.http_messages]
+    bodies = _bodies(messages)
+    counts = [body.count(b"\n") for body in bodies]
+    verify_limit = ctx.limit("verify_limit")
+    rates: list[float] = []
+    runs: list[dict[str, Any]] = []
+    for number in range(sizes.http_runs):
+        data = create(ctx.tmp / f"ingest-http-{number}")
+        seed(data, peers=[seeded("peer").public_key])
+        with ServerProcess(data.root) as server:
+            idle = server.rss_mb()
+            ctx.progress(f"ingest_http: run {number + 1}/{sizes.http_runs}, {len(messages):,} messages to {server.url}")
+            result = _load(server.port, bodies, counts, sizes.http_max_seconds, sink=False)
+            runs.append(
+                {
+                    "rate": round(result.rate, 1),
+                    "messages": result.units,
+                    "seconds": round(result.seconds, 2),
+                    "server_rss_mb_idle": round(idle, 1),
+                    "server_rss_mb_after": round(server.rss_mb(), 1),
+                    "statuses": result.statuses,
+                    "errors": result.errors,
+                }
+            )
+            rates.append(result.rate)
+    ctx.progress("ingest_http_generator: the same load against a do-nothing server")
+    with Sink() as sink:
+        ceiling = _load(sink.port, bodies, counts, sizes.http_max_seconds, sink=True)
+    value = statistics.median(rates)
+    return {
+        "ingest_http": rate_figure(
+            value,
+            "msg/s",
+            limit=verify_limit,
+            limit_name="verify_limit",
+            target_ratio=0.6,
+            target_value=6000,
+            batch=BATCH,
+            connections=CONNECTIONS,
+            durability="full",
+            messages=sizes.http_messages,
+            runs=runs,
+            generator_ceiling=round(ceiling.rate, 1),
+        ),
+        "ingest_http_generator": rate_figure(
+            ceiling.rate,
+            "msg/s",
+            requests_per_s=round(ceiling.requests / ceiling.seconds, 1) if ceiling.seconds else 0.0,
+            mb_per_s=round(sum(len(b) for b in bodies[: ceiling.requests]) / ceiling.seconds / 1e6, 1),
+        ),
+    }

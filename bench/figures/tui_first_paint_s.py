@@ -1,0 +1,71 @@
+"""tui_first_paint_s: seconds from launching the TUI to the first home timeline drawn, cold and warm.
+
+The TUI runs in a fresh process (``bench.tui_probe``: ``MurmurApp`` headless under Textual's Pilot, with
+what ``murmur tui`` imports) against the ``murmur serve`` over the big database, as a member following 200
+authors. The time runs from just before the process is started to the moment the home timeline has
+entries and a screen refresh has passed. Cold: no start-up cache, so the first page comes from the server.
+Warm: the cache the cold run left (the last home page) is drawn at once, re-verified, while the server is
+asked for the fresh page. Each is the median of three launches (two in quick mode); the figure is the cold one.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.bigdb import readers
+from bench.context import Context, Figure, rate_figure
+from bench.figures.common import big_server
+
+FIGURES = ("tui_first_paint_s",)
+LAUNCHES = {"full": 3, "quick": 2, "tiny": 1}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def launch(url: str, cache: Path, *, scroll: int = 0, seconds: float = 0.0) -> list[dict[str, Any]]:
+    """Run the probe once; its events, each ``first_paint`` with ``seconds`` since the launch."""
+    seed = readers()[-1].private_key.private_bytes_raw().hex()
+    started = time.time()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tui_probe", url, seed, str(cache), str(scroll), str(seconds)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60 + seconds,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the TUI probe failed: {done.stderr[-2000:]}")
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    for event in events:
+        if event["event"] == "first_paint":
+            event["seconds"] = event["at"] - started
+    return events
+
+
+def run(ctx: Context) -> dict[str, Figure]:
+    server = big_server(ctx)
+    cold: list[float] = []
+    warm: list[float] = []
+    launches = LAUNCHES.get(ctx.mode, 3)
+    for number in range(launches):
+        cache = ctx.tmp / f"tui-cache-{number}.json"
+        ctx.progress(f"tui_first_paint_s: launch {number + 1}/{launches}, cold then warm")
+        cold.append(launch(server.url, cache)[0]["seconds"])
+        assert cache.exists(), "the cold launch left no start-up cache"
+        warm.append(launch(server.url, cache)[0]["seconds"])
+    return {
+        "tui_first_paint_s": rate_figure(
+            statistics.median(cold),
+            "s",
+            target=1.0,
+            cold_s=[round(s, 3) for s in cold],
+            warm_s=[round(s, 3) for s in warm],
+            warm_median_s=round(statistics.median(warm), 3),
+            launches=launches,
+        )
+    }

@@ -1,0 +1,116 @@
+"""A real ``murmur serve`` process on 127.0.0.1 for the figures that go over HTTP, and its data directory.
+
+Members and peers are written into the database before the server starts (as ``murmur admin`` and
+``murmur peer add`` would), so no request of the timed load is spent on setting up. The server runs with the
+config a first start writes (durability ``full``: WAL with an fsync per commit), except where a figure says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from murmur.keys import Identity
+from murmur.server.config import DataDir, ServerConfig
+from murmur.store import Store
+from murmur.store.members import add_member
+from murmur.store.peers import add_peer
+
+SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
+
+
+def seeded(label: str) -> Identity:
+    """A fixed identity for a role in the benchmarks (the load generator's server key, a member...)."""
+    return Identity.from_seed(hashlib.sha256(b"murmur-bench:" + label.encode()).digest())
+
+
+def create(data: Path, config: ServerConfig | None = None) -> DataDir:
+    data_dir = DataDir(data)
+    if not data_dir.exists():
+        data_dir.create(config or ServerConfig())
+    return data_dir
+
+
+async def _seed(db: Path, peers: Sequence[str], members: Sequence[str]) -> None:
+    async with await Store.open(db) as store:
+        for key in peers:
+            await add_peer(store, key, "", mode="serve-only")
+        for key in members:
+            await add_member(store, key, invited_by="bench")
+
+
+def seed(data_dir: DataDir, *, peers: Sequence[str] = (), members: Sequence[str] = ()) -> None:
+    asyncio.run(_seed(data_dir.db_path, peers, members))
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process from /proc (VmRSS), in MB (10^6 bytes)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return 0.0
+
+
+class ServerProcess:
+    """``murmur serve --data DIR --host 127.0.0.1 --port 0``; ``start`` returns once it has said where it is."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.port = 0
+        self.key = ""
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        args = [sys.executable, "-m", "murmur.client.cli", "serve", "--data", str(self.data)]
+        args += ["--host", "127.0.0.1", "--port", "0"]
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        assert self.proc.stderr is not None
+        deadline = time.monotonic() + timeout
+        seen: list[str] = []
+        while time.monotonic() < deadline:
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError("murmur serve exited early: " + "".join(seen))
+            seen.append(line)
+            match = SERVE_LINE.search(line)
+            if match:
+                self.url, self.key = match.group(1), match.group(2)
+                self.port = int(self.url.rsplit(":", 1)[1])
+                return self
+        self.stop()
+        raise TimeoutError("murmur serve did not say where it listens in time")
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def rss_mb(self) -> float:
+        return rss_mb(self.pid)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+        self.proc = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,68 @@
+"""The TUI under measurement, in its own process: ``python -m bench.tui_probe URL SEED CACHE SCROLL SECONDS``.
+
+Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), runs
+``MurmurApp`` headless under Textual's Pilot, and prints one JSON line per event on stdout:
+``{"event": "first_paint", "at": <time.time()>, "cached": bool}`` once the home timeline has entries and a
+screen refresh has passed, then, when SCROLL > 0, ``{"event": "scrolled", "posts": N, "rss_mb": M}`` after
+paging down through N posts (or SECONDS passing). The parent measures from before it started this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return 0.0
+
+
+def _say(**event: object) -> None:
+    print(json.dumps(event), flush=True)
+
+
+async def main(url: str, seed: str, cache: str, scroll: int, seconds: float) -> None:
+    from murmur.client.api import MurmurClient
+    from murmur.client.tui.app import MurmurApp
+    from murmur.client.tui.settings import TuiSettings
+    from murmur.client.tui.widgets.timeline import Timeline
+    from murmur.keys import Identity
+
+    cache_path = Path(cache)
+    cached = cache_path.exists()
+    api = MurmurClient(url, Identity.from_seed(bytes.fromhex(seed)))
+    app = MurmurApp(api, TuiSettings(server=url, cache_path=cache_path, live=False))
+    async with app.run_test(headless=True, size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 30
+        timeline = app.main.query_one("#tl-home", Timeline)
+        while not timeline.entries and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        _say(event="first_paint", at=time.time(), cached=cached, entries=len(timeline.entries))
+        if scroll <= 0:
+            await api.aclose()
+            return
+        seen = sum(len(page.items) for page in timeline.window.pages)
+        stop = time.monotonic() + seconds
+        while seen < scroll and time.monotonic() < stop:
+            last = timeline.window.pages[-1]
+            if last.next_cursor is None:
+                break
+            timeline.action_last()  # the highlight at the end asks for the next older page
+            while timeline.window.pages[-1] is last and time.monotonic() < stop:
+                await asyncio.sleep(0.002)
+            seen += len(timeline.window.pages[-1].items)
+            await pilot.pause()
+        _say(event="scrolled", posts=seen, mounted=len(timeline.entries), rss_mb=round(_rss_mb(), 1))
+        await api.aclose()
+
+
+if __name__ == "__main__":
+    url, seed, cache, scroll, seconds = sys.argv[1:6]
+    asyncio.run(main(url, seed, cache, int(scroll), float(seconds)))
