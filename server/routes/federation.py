@@ -19,6 +19,7 @@ from starlette.responses import Response
 from murmur.errors import Refused
 from murmur.server.auth import authenticate_peer, state_of
 from murmur.server.responses import JSONBytes
+from murmur.store.ingest import ingest_grouped
 from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
 
 MAX_BATCH_MESSAGES = 1000
@@ -36,7 +37,10 @@ async def push(request: Request) -> Response:
     lines = split_lines(body)
     if len(lines) > MAX_BATCH_MESSAGES:
         raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
-    results = await state.store.ingest(lines, origin=peer_origin(peer.key), policy=refuse_local_from_peer)
+    # Grouped: concurrent pushes (and publishes) that wait for the writer share one commit and its fsync.
+    results = await ingest_grouped(
+        state.store.writer, lines, origin=peer_origin(peer.key), policy=refuse_local_from_peer
+    )
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
         state.hub.stored(max(stored))
