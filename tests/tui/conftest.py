@@ -141,7 +141,7 @@ def make_app(server: LiveServer, tmp_path: Path, *, live: bool = True, **kw: Any
     return MurmurApp(server.client(ME), settings)
 
 
-async def until(pilot: Any, condition: Any, timeout: float = 5.0) -> None:
+async def until(pilot: Any, condition: Any, timeout: float = 15.0) -> None:
     """Let the app run until ``condition()`` holds (workers and the stream are asynchronous)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

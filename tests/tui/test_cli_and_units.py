@@ -70,7 +70,11 @@ async def test_startup_shows_the_cache_then_refreshes(live: LiveServer, tmp_path
         if shown and "from the cache" in shown[0][1]:  # the cache is drawn before the first answer
             assert shown[1][0] is False and "forged" not in shown[1][1] and "failed" in shown[1][1]
         await until(pilot, lambda: not home.entries)  # the server's (empty) home page replaces it
-    assert json.loads((tmp_path / "tui-cache.json").read_text())["page"]["items"] == []
+
+        def cache_refreshed() -> bool:
+            return json.loads((tmp_path / "tui-cache.json").read_text())["page"]["items"] == []
+
+        await until(pilot, cache_refreshed)  # and replaces the cache too (written after the page is drawn)
 
 
 async def test_long_timeline_keeps_a_bounded_window(live: LiveServer, tmp_path: Path) -> None:
