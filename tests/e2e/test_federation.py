@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd, wait_for
+from tests.e2e.proxies import Proxy
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -140,3 +141,30 @@ def test_late_peer_backfills_public_and_never_gets_local(tmp_path: Path, procs: 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)["peers"][0]
     assert report["error"] == "" and report["round_trips"] >= 1 and report["stored"] == 0
+
+
+@pytest.mark.parametrize("kind", ["http", "socks5"])
+def test_peer_dialed_through_its_proxy(tmp_path: Path, procs: list[ServerProcess], kind: str) -> None:
+    proxy = Proxy(kind).start()
+    try:
+        a, b = server(tmp_path, "a"), server(tmp_path, "b")
+        procs.extend([a, b])
+        result = subprocess.run(
+            murmur_cmd(
+                "peer", "add", "--data", str(a.data), b.url, "--key", b.key, "--name", "b", "--proxy", proxy.url
+            ),
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        peer(b, a, "a", mode="serve-only")
+        ada = member(tmp_path, a, "ada")
+        post = ada.json("post", f"through a {kind} proxy")["id"]
+        wait_for(lambda: post in stored_ids(b))
+        port = b.url.rsplit(":", 1)[1]
+        if kind == "http":
+            assert any(line.startswith(f"POST http://127.0.0.1:{port}/fed/v1/messages") for line in proxy.seen)
+        else:
+            assert f"CONNECT 127.0.0.1:{port}" in proxy.seen
+    finally:
+        proxy.stop()
