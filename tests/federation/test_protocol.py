@@ -263,3 +263,41 @@ async def test_long_poll_returns_as_soon_as_something_arrives(net: Network) -> N
     page = await pulling
     assert len(page.lines) == 1 and loop.time() - started < 5
     await client.aclose()
+
+
+class Stalling(httpx.AsyncBaseTransport):
+    """A peer that takes ``delay`` seconds to answer anything."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, delay: float) -> None:
+        self.inner = inner
+        self.delay = delay
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.delay)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_slow_peer_does_not_hold_up_the_others(net: Network) -> None:
+    a, slow, fast = await net.node("a"), await net.node("slow"), await net.node("fast")
+    await net.link(a, slow)
+    await net.link(a, fast)
+    stalling = Stalling(slow.transport, delay=30.0)
+    net.transport_for = lambda peer: stalling if peer.url == slow.url else fast.transport  # type: ignore[method-assign]
+    a.federator.transport_for = net.transport_for
+    ada, api = await a.member()
+    task = asyncio.create_task(a.federator.run())
+    try:
+        await asyncio.sleep(0.1)  # loops started; the slow peer's first request is now hanging
+        post = sign_draft(ada, {"body": {"text": "not held up"}})
+        await api.publish(post)
+        a.state.hub.stored(1)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while await fast.state.store.get_raw(post["id"]) is None:
+            assert loop.time() - started < 3.0, "delivery to the fast peer waited for the slow one"
+            await asyncio.sleep(0.02)
+        assert await slow.state.store.get_raw(post["id"]) is None
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
