@@ -2,9 +2,11 @@
 
 Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), runs
 ``MurmurApp`` headless under Textual's Pilot, and prints one JSON line per event on stdout:
-``{"event": "first_paint", "at": <time.time()>, "cached": bool}`` once the home timeline has entries and a
-screen refresh has passed, then, when SCROLL > 0, ``{"event": "scrolled", "posts": N, "rss_mb": M}`` after
-paging down through N posts (or SECONDS passing). The parent measures from before it started this process.
+``{"event": "first_paint", "at": <time.time()>, "cached": bool}`` once the home timeline has entries and
+the refresh that draws them has run (``call_after_refresh``; not ``Pilot.pause``, which also waits for every
+follow-up fetch, such as the authors' names, to finish), then, when SCROLL > 0,
+``{"event": "scrolled", "posts": N, "rss_mb": M}`` after paging down through N posts (or SECONDS passing).
+The parent measures from before it started this process.
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ async def main(url: str, seed: str, cache: str, scroll: int, seconds: float) -> 
         timeline = app.main.query_one("#tl-home", Timeline)
         while not timeline.entries and time.monotonic() < deadline:
             await asyncio.sleep(0.002)
-        await pilot.pause()
-        _say(event="first_paint", at=time.time(), cached=cached, entries=len(timeline.entries))
+        drawn = asyncio.get_running_loop().create_future()
+        timeline.call_after_refresh(lambda: drawn.done() or drawn.set_result(time.time()))
+        painted = await asyncio.wait_for(drawn, 30)
+        _say(event="first_paint", at=painted, cached=cached, entries=len(timeline.entries))
         if scroll <= 0:
             await api.aclose()
             return

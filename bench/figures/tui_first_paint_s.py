@@ -3,9 +3,10 @@
 The TUI runs in a fresh process (``bench.tui_probe``: ``MurmurApp`` headless under Textual's Pilot, with
 what ``murmur tui`` imports) against the ``murmur serve`` over the big database, as a member following 200
 authors. The time runs from just before the process is started to the moment the home timeline has
-entries and a screen refresh has passed. Cold: no start-up cache, so the first page comes from the server.
-Warm: the cache the cold run left (the last home page) is drawn at once, re-verified, while the server is
-asked for the fresh page. Each is the median of three launches (two in quick mode); the figure is the cold one.
+entries and the refresh that draws them has run. Cold: no start-up cache, so the first page comes from the
+server. Warm: the cache the cold run left (the last home page) is drawn at once, re-verified, while the
+server is asked for the fresh page. Each is the median of three launches (two in quick mode); the figure is
+the cold one.
 """
 
 from __future__ import annotations
