@@ -12,8 +12,10 @@ A server's peer URL points at the proxy; the proxy forwards each request to the 
     dup       forward twice, answer with the first answer (the second is a replay the peer must refuse)
     reorder   answer 503 and hold the request; forward it after the next request has been forwarded
 
-With ``partitioned`` set, every connection is closed at once: a network cut. The proxy runs its own event loop
-in a thread so that tests can stay synchronous around real processes.
+Faults are taken in turn (in an order shuffled by the seed), so that every kind is injected once the proxy has
+faulted as many requests as there are kinds, however the requests happen to be timed. With ``partitioned`` set,
+every connection is closed at once: a network cut. The proxy runs its own event loop in a thread so that tests
+can stay synchronous around real processes.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ class FaultProxy:
     def __init__(self, upstream_port: int, *, seed: int = 0, faults: tuple[str, ...] = FAULTS) -> None:
         self.upstream_port = upstream_port
         self.rng = random.Random(seed)
-        self.faults = faults
+        self.faults = list(faults)
+        self.rng.shuffle(self.faults)
+        self._turn = 0
         self.fault_rate = 0.5
         self.faulty = False
         self.partitioned = False
@@ -130,7 +134,8 @@ class FaultProxy:
         if self.partitioned:
             fault = "partition"
         elif self.faulty and self.rng.random() < self.fault_rate:
-            fault = self.rng.choice(self.faults)
+            fault = self.faults[self._turn % len(self.faults)]
+            self._turn += 1
         self.counts[fault] += 1
         if fault == "partition" or fault == "drop":
             return False
