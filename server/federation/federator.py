@@ -9,8 +9,8 @@
 - Faults: a failed attempt is retried with exponential backoff and jitter (honouring Retry-After); one slow or
   dead peer has its own loops and never holds up the others. A peer failing for longer than ALERT_AFTER_MS
   shows as ``unreachable`` in ``murmur peer list`` and is still retried at the longest interval.
-- Repair: every ``repair_interval`` (config ``repair_interval_seconds``), and soon after a failing peer answers
-  again, a third loop reconciles the two sets of public messages and exchanges the difference (repair.py).
+- Repair: every ``repair_interval`` (config ``repair_interval_seconds``), and ``repair_delay`` after a failing
+  peer answers again, a third loop reconciles the two sets of public messages and exchanges the difference (repair.py).
 - The supervisor re-reads the allowlist every few seconds, so ``murmur peer add/remove`` takes effect on a
   running server without a restart.
 """
@@ -93,6 +93,7 @@ class Federator:
         backoff_base: float = 1.0,
         backoff_max: float = 300.0,
         repair_interval: float | None = None,
+        repair_delay: float = 30.0,
     ) -> None:
         self.state = state
         self.transport_for = transport_for or (lambda peer: None)
@@ -105,6 +106,9 @@ class Federator:
             float(state.config.repair_interval_seconds) if repair_interval is None else repair_interval
         )
         self._running: dict[str, tuple[tuple[str, str, str], list[asyncio.Task[None]]]] = {}
+        # After a peer comes back, push and pull drain the backlog first; a repair started at once would find
+        # that whole backlog as "difference" and fetch it a second time.
+        self.repair_delay = repair_delay
         self._repair_wake: dict[str, asyncio.Event] = {}
         self._last_repair: dict[str, float] = {}
 
@@ -271,11 +275,15 @@ class Federator:
         return report
 
     async def _repair_loop(self, key: str) -> None:
-        """Repair every ``repair_interval`` (with jitter), and soon after the peer comes back from failures."""
+        """Repair every ``repair_interval`` (with jitter), and ``repair_delay`` after the peer comes back."""
         wake = self._repair_wake.setdefault(key, asyncio.Event())
         while True:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(wake.wait(), self.repair_interval * random.uniform(0.9, 1.1))
+            except TimeoutError:
+                pass
+            else:
+                await asyncio.sleep(self.repair_delay)
             wake.clear()
             since = time.monotonic() - self._last_repair.get(key, float("-inf"))
             if since < MIN_REPAIR_GAP_S:  # a peer flapping up and down gets one repair a minute at most

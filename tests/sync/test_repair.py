@@ -222,7 +222,7 @@ async def _converges(net: Network, *, failing: bool, interval: float) -> None:
     await record_success(a.state.store, b.key, push_cursor=300)
     if failing:
         await record_failure(a.state.store, b.key, "was down")
-    a.federator.repair_interval = interval
+    a.federator.repair_interval, a.federator.repair_delay = interval, 0.05
     running = asyncio.create_task(a.federator.run())
     try:
         for _ in range(100):
