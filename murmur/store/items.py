@@ -1,8 +1,10 @@
 """What the read queries hand out: timeline items, pages, and the code that turns candidate rows into items.
 
-A timeline query finds *candidates* (rows of the messages table, newest first by ``seq``); ``resolve`` turns
-them into ``TimelineItem``s in one more round trip: a boost becomes the post it boosts (or is dropped when
-that post is not held), and every item gets its reply, reaction and boost counts.
+A timeline query finds *candidates* (rows of the messages table, newest first by ``seq``) that become
+``TimelineItem``s: a boost becomes the post it boosts (or is dropped when that post is not held), and every
+item gets its reply, reaction and boost counts. Timelines do both in one statement (``with_items`` wraps the
+candidate query), so a page is one round trip to the database; ``resolve`` does the second half alone for
+candidates found otherwise (threads, search).
 """
 
 from __future__ import annotations
@@ -23,13 +25,24 @@ FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boo
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw"
 
 # Counts of what refers to a post; deleted messages are removed from the table, so they never count.
-_RESOLVE_SQL = (
-    "SELECT p.id, p.author, p.kind, p.created_at, p.raw,"
+_SHOWN_COLUMNS = (
+    "p.id, p.author, p.kind, p.created_at, p.raw,"
     " (SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
     " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'reaction'),"
     " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'boost')"
-    " FROM messages p WHERE p.id IN ({marks})"
 )
+_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}})"
+# Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
+# candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
+ITEMS_TAIL = (
+    f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
+    " LEFT JOIN messages p ON p.id = CASE WHEN c.kind = 'boost' THEN c.target ELSE c.id END ORDER BY c.seq DESC"
+)
+
+
+def with_items(candidates_sql: str) -> str:
+    """One statement giving each candidate of ``candidates_sql`` with what ``resolve`` would add to it."""
+    return f"WITH c AS ({candidates_sql}) {ITEMS_TAIL}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +97,10 @@ class Candidate:
         return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bytes(row[7]))
 
 
-Fetch = Callable[[int, int], Awaitable[list[Candidate]]]
-"""Candidates with ``seq < before``, newest first, at most ``n``: ``fetch(before, n)``."""
+Resolved = tuple[Candidate, "TimelineItem | None"]
+"""A candidate and its item, None when it shows nothing (a boost of a post not held)."""
+Fetch = Callable[[int, int], Awaitable[list[Resolved]]]
+"""Candidates with ``seq < before``, newest first, at most ``n``, each with its item: ``fetch(before, n)``."""
 
 
 def check_limit(limit: int) -> int:
@@ -117,29 +132,38 @@ async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -
     wanted.discard(None)
     marks = ",".join("?" * len(wanted))
     shown = {row[0]: row for row in await select(conn, _RESOLVE_SQL.format(marks=marks), list(wanted))}
-    items: list[TimelineItem] = []
-    for c in candidates:
-        row = shown.get(c.target if c.kind == "boost" else c.id)
-        if row is None or row[2] != "post":
-            continue
-        boost = c.kind == "boost"
-        items.append(
-            TimelineItem(
-                seq=c.seq,
-                raw=bytes(row[4]),
-                kind=c.kind,
-                boosted_by=c.author.hex() if boost else None,
-                boost_raw=c.raw if boost else None,
-                replies=row[5],
-                reactions=row[6],
-                boosts=row[7],
-                origin=c.origin,
-                id=row[0].hex(),
-                author=row[1].hex(),
-                created_at=row[3],
-            )
-        )
-    return items
+    items = (_item(c, shown.get(c.target if c.kind == "boost" else c.id)) for c in candidates)
+    return [item for item in items if item is not None]
+
+
+def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
+    """The item of a candidate given the row of the post it shows (``_SHOWN_COLUMNS``), if that is a post."""
+    if row is None or row[2] != "post":
+        return None
+    boost = c.kind == "boost"
+    return TimelineItem(
+        seq=c.seq,
+        raw=bytes(row[4]),
+        kind=c.kind,
+        boosted_by=c.author.hex() if boost else None,
+        boost_raw=c.raw if boost else None,
+        replies=row[5],
+        reactions=row[6],
+        boosts=row[7],
+        origin=c.origin,
+        id=row[0].hex(),
+        author=row[1].hex(),
+        created_at=row[3],
+    )
+
+
+def resolved_rows(rows: Sequence[Sequence[Any]]) -> list[Resolved]:
+    """Rows of a ``with_items`` statement as (candidate, item) pairs."""
+    out: list[Resolved] = []
+    for row in rows:
+        candidate = Candidate.from_row(row)
+        out.append((candidate, _item(candidate, row[8:] if row[8] is not None else None)))
+    return out
 
 
 async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, before: int | None) -> Page:
@@ -158,13 +182,12 @@ async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, befo
         rows = await fetch(cursor, n + 1)
         more = len(rows) > n
         rows = rows[:n]
-        resolved = {item.seq: item for item in await resolve(conn, rows)}
-        for index, row in enumerate(rows):
-            if row.seq in resolved:
-                items.append(resolved[row.seq])
+        for index, (candidate, item) in enumerate(rows):
+            if item is not None:
+                items.append(item)
                 if len(items) == limit:
-                    return Page(items, row.seq if more or index < len(rows) - 1 else None)
+                    return Page(items, candidate.seq if more or index < len(rows) - 1 else None)
         if not more:
             return Page(items, None)
-        cursor = rows[-1].seq
+        cursor = rows[-1][0].seq
     return Page(items, cursor)

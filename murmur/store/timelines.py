@@ -23,12 +23,15 @@ from __future__ import annotations
 from murmur.store import Store
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
-    Candidate,
+    ITEMS_TAIL,
     Page,
+    Resolved,
     TimelineItem,
     key_bytes,
     paginate,
+    resolved_rows,
     select,
+    with_items,
 )
 from murmur.store.notifications import NotificationItem, mark_read, notifications, unread_count
 from murmur.store.threads import Thread, ThreadNode, thread
@@ -57,7 +60,7 @@ _POSTS_AND_BOOSTS = "kind IN ('post', 'boost')"
 _POSTS_ONLY = "kind IN ('post', 'boost') AND {t}.kind = 'post'"
 
 _AUTHOR_SET_SQL = """
-WITH authors(key) AS ({authors})
+WITH authors(key) AS ({authors}), c AS (
 SELECT /* bounded sort */ {columns} FROM messages m INDEXED BY messages_timeline
 WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND m.seq < :before
   AND m.seq >= (
@@ -68,6 +71,7 @@ WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND m.seq < :before
     )), 0) FROM authors a
   )
 ORDER BY m.seq DESC LIMIT :n
+) {tail}
 """
 
 _HOME_AUTHORS = "SELECT :me UNION SELECT subject FROM follows WHERE follower = :me AND following = 1"
@@ -76,43 +80,46 @@ _MEMBER_AUTHORS = "SELECT key FROM members"
 
 def _author_set_sql(authors: str, kinds: str) -> str:
     return _AUTHOR_SET_SQL.format(
-        authors=authors, columns=CANDIDATE_COLUMNS, kinds_m=kinds.format(t="m"), kinds_s=kinds.format(t="s")
+        authors=authors,
+        columns=CANDIDATE_COLUMNS,
+        kinds_m=kinds.format(t="m"),
+        kinds_s=kinds.format(t="s"),
+        tail=ITEMS_TAIL,
     )
 
 
 _HOME_SQL = _author_set_sql(_HOME_AUTHORS, _POSTS_AND_BOOSTS)
 # The log's newest :window messages below :before (seqs are the rowid, so this is a range of the table itself),
 # filtered to the author set. NOT INDEXED keeps the planner on that range rather than an author index.
-_HOME_RECENT_SQL = f"""
+_HOME_RECENT_SQL = with_items(f"""
 SELECT /* recent window */ {CANDIDATE_COLUMNS} FROM messages m NOT INDEXED
 WHERE m.seq < :before AND m.seq >= (SELECT max(seq) FROM messages WHERE seq < :before) - :window
   AND m.{_POSTS_AND_BOOSTS} AND m.author IN ({_HOME_AUTHORS})
 ORDER BY m.seq DESC LIMIT :n
-"""
+""")
 RECENT_WINDOW = 16  # times the rows asked for: enough when a twentieth of the log is by people one follows
 _LOCAL_SQL = _author_set_sql(_MEMBER_AUTHORS, _POSTS_ONLY)
-_FEDERATED_SQL = (
+_FEDERATED_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.kind = 'post' AND m.visibility = 'public'"
     " AND m.seq < :before ORDER BY m.seq DESC LIMIT :n"
 )
-_MENTIONS_SQL = (
+_MENTIONS_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM mentions x JOIN messages m ON m.seq = x.seq"
     " WHERE x.key = :key AND x.seq < :before AND m.kind = 'post' ORDER BY x.seq DESC LIMIT :n"
 )
-_HASHTAG_SQL = (
+_HASHTAG_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x JOIN messages m ON m.seq = x.seq"
     " WHERE x.tag = :tag AND x.seq < :before AND m.kind = 'post' ORDER BY x.seq DESC LIMIT :n"
 )
-_AUTHOR_SQL = (
+_AUTHOR_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline"
     f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND m.seq < :before ORDER BY m.seq DESC LIMIT :n"
 )
 
 
 async def _page(store: Store, sql: str, params: dict[str, object], *, limit: int, before: int | None) -> Page:
-    async def fetch(cursor: int, n: int) -> list[Candidate]:
-        rows = await select(store.conn, sql, {**params, "before": cursor, "n": n})
-        return [Candidate.from_row(r) for r in rows]
+    async def fetch(cursor: int, n: int) -> list[Resolved]:
+        return resolved_rows(await select(store.conn, sql, {**params, "before": cursor, "n": n}))
 
     return await paginate(store.conn, fetch, limit=limit, before=before)
 
@@ -121,12 +128,12 @@ async def home(store: Store, me_hex: str, *, limit: int = 20, before: int | None
     """My posts and boosts, and those of every key I follow; a boost shows the post it boosts."""
     me = key_bytes(me_hex)
 
-    async def fetch(cursor: int, n: int) -> list[Candidate]:
+    async def fetch(cursor: int, n: int) -> list[Resolved]:
         params = {"me": me, "before": cursor, "n": n, "window": max(256, RECENT_WINDOW * n)}
         rows = await select(store.conn, _HOME_RECENT_SQL, params)
         if len(rows) < n:  # the window held too few: the floor query finds the rest wherever they are
             rows = await select(store.conn, _HOME_SQL, params)
-        return [Candidate.from_row(r) for r in rows]
+        return resolved_rows(rows)
 
     return await paginate(store.conn, fetch, limit=limit, before=before)
 
