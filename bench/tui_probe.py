@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _rss_mb() -> float:
@@ -49,22 +50,26 @@ async def main(url: str, seed: str, cache: str, scroll: int, seconds: float) -> 
         timeline.call_after_refresh(lambda: drawn.done() or drawn.set_result(time.time()))
         painted = await asyncio.wait_for(drawn, 30)
         _say(event="first_paint", at=painted, cached=cached, entries=len(timeline.entries))
-        if scroll <= 0:
-            await api.aclose()
-            return
-        seen = sum(len(page.items) for page in timeline.window.pages)
-        stop = time.monotonic() + seconds
-        while seen < scroll and time.monotonic() < stop:
-            last = timeline.window.pages[-1]
-            if last.next_cursor is None:
-                break
-            timeline.action_last()  # the highlight at the end asks for the next older page
-            while timeline.window.pages[-1] is last and time.monotonic() < stop:
-                await asyncio.sleep(0.002)
-            seen += len(timeline.window.pages[-1].items)
-            await pilot.pause()
-        _say(event="scrolled", posts=seen, mounted=len(timeline.entries), rss_mb=round(_rss_mb(), 1))
-        await api.aclose()
+        if scroll > 0:
+            await _scroll(pilot, timeline, scroll, seconds)
+    # Closed only once the app has stopped: follow-up fetches (names) may still be running until then.
+    await api.aclose()
+
+
+async def _scroll(pilot: Any, timeline: Any, scroll: int, seconds: float) -> None:
+    """Page down the timeline until ``scroll`` posts have been fetched into it (or ``seconds`` pass)."""
+    seen = sum(len(page.items) for page in timeline.window.pages)
+    stop = time.monotonic() + seconds
+    while seen < scroll and time.monotonic() < stop:
+        last = timeline.window.pages[-1]
+        if last.next_cursor is None:
+            break
+        timeline.action_last()  # the highlight at the end asks for the next older page
+        while timeline.window.pages[-1] is last and time.monotonic() < stop:
+            await asyncio.sleep(0.002)
+        seen += len(timeline.window.pages[-1].items)
+        await pilot.pause()
+    _say(event="scrolled", posts=seen, mounted=len(timeline.entries), rss_mb=round(_rss_mb(), 1))
 
 
 if __name__ == "__main__":
