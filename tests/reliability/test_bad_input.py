@@ -7,9 +7,10 @@ and the server stays up and accepts the next good request. The strategies are in
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ from murmur.httpsig import parse_dictionary, sign_request
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.sync.bundle import header_line
 from tests.reliability.badinput import bad_messages, fine_encodings, fresh_post, identities, times
 from tests.reliability.conftest import BASE_SETTINGS
 from tests.reliability.fakepeer import Answer, FakePeer
@@ -335,7 +337,27 @@ def test_pull_still_stores_a_good_page_after_garbage(server: Server, fake_peer: 
 # -- bundle import ----------------------------------------------------------------------------------------------
 
 
-def test_bundle_import_refuses_bad_messages(server: Server, tmp_path: Path) -> None:
-    if run_cli("import", "--help").returncode != 0:
-        pytest.skip("`murmur import` does not exist yet: the bundle entry point is not tested")
-    pytest.skip("`murmur import` exists now: add its bad-input test here")  # pragma: no cover
+@settings(settings.get_profile("ci"), max_examples=8)  # each example runs `murmur import`: about a second
+@given(data=st.data())
+def test_bundle_import_refuses_bad_messages(
+    server: Server, member: Member, tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    author = data.draw(identities, label="author")
+    lines = [body for _, body in data.draw(st.lists(bad_messages(author), min_size=1, max_size=6), label="bad")]
+    good = raw(fresh_post(Identity.generate(), "a good message in a bad bundle"))
+    lines.insert(data.draw(st.integers(0, len(lines)), label="good at"), good)
+    text = header_line(len(lines), {}) + b"".join(line + b"\n" for line in lines)
+    if data.draw(st.booleans(), label="gzip"):
+        text = gzip.compress(text)
+    bundle = tmp_path_factory.mktemp("bundle") / "bad.murmur"
+    bundle.write_bytes(text)
+    before = server.count()
+    result = run_cli("import", "--data", str(server.data), str(bundle), "--json")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1, (result.returncode, result.stderr)  # documented: something was refused
+    report = json.loads(result.stdout)
+    assert report["stored"] == 1 and report["refused"] >= 1, report
+    for refusal in report["refusals"]:
+        assert CODE.fullmatch(refusal["code"]) and refusal["reason"], refusal
+    assert server.count() == before + 1
+    still_serving(member)
