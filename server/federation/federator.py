@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
+from murmur.errors import StoreError
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.state import ServerState
@@ -143,9 +143,9 @@ class Federator:
         _, tasks = self._running.pop(key)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A loop that ended with an error was already logged where it failed; restarting it must not stop
+        # the supervisor (and with it federation with every peer).
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
         for key in list(self._running):
@@ -161,6 +161,7 @@ class Federator:
             return
         client = self.client(peer)
         try:
+            failures = 0
             while True:
                 peer = await get_peer(self.state.store, key)
                 if peer is None:
@@ -169,7 +170,14 @@ class Federator:
                     await step(peer, client)  # type: ignore[misc]
                 except PeerError as error:
                     await self._backoff(peer, error)
+                except StoreError as error:
+                    # Our side failed (a full disk, a read-only directory): not the peer's fault, and nothing
+                    # was acknowledged, so wait and try again rather than end this peer's loop.
+                    failures += 1
+                    log.warning("peer %s: local storage failed: %s", peer.name or key[:8], error.message)
+                    await asyncio.sleep(min(self.backoff_max, self.backoff_base * 2 ** min(failures, 8)))
                 else:
+                    failures = 0
                     if peer.failures:  # the peer is back: find whatever was missed while it was away
                         self._repair_wake.setdefault(key, asyncio.Event()).set()
         finally:

@@ -301,3 +301,35 @@ async def test_slow_peer_does_not_hold_up_the_others(net: Network) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_local_storage_failure_does_not_stop_federation(net: Network) -> None:
+    from murmur.errors import StoreError
+
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada, api = await a.member()
+    real_ingest = b.state.store.ingest
+    calls = {"n": 0}
+
+    async def failing_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise StoreError("The database refused a write: database or disk is full.")
+        return await real_ingest(*args, **kwargs)
+
+    b.state.store.ingest = failing_ingest  # type: ignore[method-assign]
+    await api.publish(sign_draft(ada, {"body": {"text": "arrives once the disk has room"}}))
+    b.federator.peers_poll = 0.05
+    task = asyncio.create_task(b.federator.run())  # b pulls from a
+    try:
+        for _ in range(300):
+            if await b.state.store.count() == 1:
+                break
+            await asyncio.sleep(0.02)
+        assert await b.state.store.count() == 1
+        assert calls["n"] >= 3 and not task.done()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
