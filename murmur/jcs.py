@@ -107,6 +107,16 @@ def _write_other(value: Any, out: list[str]) -> None:
 
 def canonicalize(value: Any) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``value`` (integers only; floats are refused)."""
+    # Validation canonicalizes each member of a message on its own, and most of them are one string or one
+    # integer: those need no list to gather pieces in.
+    kind = type(value)
+    if kind is str:
+        try:
+            return _encode_string(value).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _lone_surrogate() from exc
+    if kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return str(value).encode("ascii")
     out: list[str] = []
     try:
         _write(value, out)

@@ -270,8 +270,12 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     )
 
 
+# The member names of a message are fixed ASCII: their encoded `"name":` prefixes are made once.
+_PREFIXES = {name: b'"%s":' % name.encode() for name in SIGNED_FIELDS}
+
+
 def _assemble(members: dict[str, bytes]) -> bytes:
-    return b"{" + b",".join(b'"%s":%s' % (name.encode(), members[name]) for name in sorted(members)) + b"}"
+    return b"{" + b",".join(_PREFIXES[name] + members[name] for name in sorted(members)) + b"}"
 
 
 def verify_many(messages: Sequence[Message]) -> list[bool]:
