@@ -17,17 +17,16 @@ from murmur.errors import Refused
 from murmur.httpsig import (
     ReplayCache,
     SignedHeaders,
-    Token,
     VerifiedRequest,
     build_signature_base,
     content_digest,
-    parse_dictionary,
     resolve_components,
     serialize_signature_params,
     sign_request,
     verify_request,
 )
 from murmur.keys import SMALL_ORDER_KEYS, Identity
+from murmur.sfv import Token, parse_dictionary
 
 # --- RFC 9421 Appendix B.1.4 (test-key-ed25519), B.2 (test-request) and B.2.6 (signing with ed25519) -----------
 

@@ -17,10 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from murmur.httpsig import parse_dictionary, sign_request
+from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.sfv import parse_dictionary
 from murmur.sync.bundle import header_line
 from tests.reliability.badinput import bad_messages, fine_encodings, fresh_post, identities, times
 from tests.reliability.conftest import BASE_SETTINGS

@@ -1,0 +1,174 @@
+"""RFC 8941 structured field values: the subset HTTP message signatures need, parsed strictly.
+
+Dictionaries of items and inner lists with parameters; integers, decimals, strings, tokens, byte sequences and
+booleans. Input is bounded (MAX_FIELD_CHARS, ASCII only) before any work is done on it; anything else raises
+ValueError, which murmur.httpsig turns into ``Refused("malformed_signature", ...)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+# Far beyond any honest header; bounds the parser's work on hostile input.
+MAX_FIELD_CHARS = 8192
+_TOKEN_REST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~:/-]*")
+_KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
+_INTEGER = re.compile(r"-?[0-9]{1,15}")
+_DECIMAL = re.compile(r"-?[0-9]{1,12}\.[0-9]{1,3}")
+
+
+class Token(str):
+    """An RFC 8941 token, kept apart from a string so that ``keyid=abc`` and ``keyid="abc"`` differ."""
+
+
+BareItem = int | float | str | bytes | bool
+Params = dict[str, BareItem]
+InnerList = list[tuple[BareItem, Params]]
+Member = tuple[BareItem | InnerList, Params]
+
+
+class _Parser:
+    """Recursive-descent parser for an RFC 8941 Dictionary. Raises ValueError on anything invalid."""
+
+    def __init__(self, text: str) -> None:
+        if len(text) > MAX_FIELD_CHARS or not text.isascii():
+            raise ValueError("field too long or not ASCII")
+        self.s = text.strip(" ")
+        self.i = 0
+
+    def peek(self) -> str:
+        return self.s[self.i] if self.i < len(self.s) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"expected {char!r} at {self.i}")
+        self.i += 1
+
+    def match(self, pattern: re.Pattern[str]) -> str:
+        m = pattern.match(self.s, self.i)
+        if m is None:
+            raise ValueError(f"unexpected input at {self.i}")
+        self.i = m.end()
+        return m.group()
+
+    def skip(self, chars: str) -> None:
+        while self.peek() and self.peek() in chars:
+            self.i += 1
+
+    def dictionary(self) -> dict[str, Member]:
+        members: dict[str, Member] = {}
+        while self.i < len(self.s):
+            key = self.match(_KEY)
+            if self.peek() == "=":
+                self.i += 1
+                members[key] = self.inner_list() if self.peek() == "(" else (self.bare_item(), self.params())
+            else:
+                members[key] = (True, self.params())
+            self.skip(" \t")
+            if self.i == len(self.s):
+                return members
+            self.expect(",")
+            self.skip(" \t")
+            if self.i == len(self.s):
+                raise ValueError("trailing comma")
+        if not members:
+            raise ValueError("empty dictionary")
+        return members
+
+    def inner_list(self) -> Member:
+        self.expect("(")
+        items: InnerList = []
+        while True:
+            self.skip(" ")
+            if self.peek() == ")":
+                self.i += 1
+                return items, self.params()
+            items.append((self.bare_item(), self.params()))
+            if self.peek() not in (" ", ")"):
+                raise ValueError(f"bad inner list at {self.i}")
+
+    def params(self) -> Params:
+        params: Params = {}
+        while self.peek() == ";":
+            self.i += 1
+            self.skip(" ")
+            key = self.match(_KEY)
+            if self.peek() == "=":
+                self.i += 1
+                params[key] = self.bare_item()
+            else:
+                params[key] = True
+        return params
+
+    def bare_item(self) -> BareItem:
+        c = self.peek()
+        if c == "-" or c.isdigit():
+            decimal = _DECIMAL.match(self.s, self.i)
+            if decimal:
+                self.i = decimal.end()
+                return float(decimal.group())
+            return int(self.match(_INTEGER))
+        if c == '"':
+            return self.string()
+        if c == ":":
+            self.i += 1
+            encoded = self.match(_BASE64)
+            self.expect(":")
+            try:
+                return base64.b64decode(encoded, validate=True)
+            except binascii.Error as exc:
+                raise ValueError("bad base64") from exc
+        if c == "?":
+            self.i += 1
+            flag = self.peek()
+            if flag not in ("0", "1"):
+                raise ValueError("bad boolean")
+            self.i += 1
+            return flag == "1"
+        if c == "*" or c.isalpha():
+            self.i += 1
+            return Token(c + self.match(_TOKEN_REST))
+        raise ValueError(f"unexpected {c!r} at {self.i}")
+
+    def string(self) -> str:
+        self.expect('"')
+        out: list[str] = []
+        while self.i < len(self.s):
+            c = self.s[self.i]
+            self.i += 1
+            if c == "\\":
+                nxt = self.peek()
+                if nxt not in ('"', "\\"):
+                    raise ValueError("bad escape")
+                out.append(nxt)
+                self.i += 1
+            elif c == '"':
+                return "".join(out)
+            elif not " " <= c <= "~":
+                raise ValueError("control character in string")
+            else:
+                out.append(c)
+        raise ValueError("unterminated string")
+
+
+def parse_dictionary(text: str) -> dict[str, Member]:
+    """Parse an RFC 8941 Dictionary field value. Raises ValueError on anything it does not accept."""
+    return _Parser(text).dictionary()
+
+
+def serialize_item(value: BareItem) -> str:
+    if isinstance(value, bool):
+        return "?1" if value else "?0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = f"{value:.3f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
+    if isinstance(value, bytes):
+        return ":" + base64.b64encode(value).decode("ascii") + ":"
+    if isinstance(value, Token):
+        return str(value)
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
