@@ -8,18 +8,14 @@ inserts with ``executemany``), not a few per message, because each awaited call 
 otherwise dominate. Order inside a batch still counts: a delete and its target in the same batch behave as
 if they had arrived one after the other.
 
-``ingest_grouped`` is the server's door: batches of concurrent requests, each validated on its own, are
-stored together in one transaction (a group commit), because with durability ``full`` every commit costs an
-fsync and a fixed number of round trips whatever it holds.
+The server stores concurrent requests together: see ``murmur.store.group``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +26,6 @@ import aiosqlite
 from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
-from murmur.store.db import Writer
 from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check, verify_many
 
@@ -42,8 +37,6 @@ CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 VERIFY_THREADS = max(1, min(4, os.cpu_count() or 1))
 PARALLEL_FROM = 32  # below this a thread hop costs more than it saves
 BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
-
-log = logging.getLogger("murmur.store")
 
 Policy = Callable[[Message], None]
 """An extra rule for one entry point (e.g. peers may not send local posts); raises Refused."""
@@ -353,125 +346,3 @@ async def _apply_follows(conn: aiosqlite.Connection, follows: dict[tuple[bytes, 
         " msg_id = excluded.msg_id",
         rows,
     )
-
-
-# -- group commit ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Job:
-    valid: list[tuple[int, Message]]
-    results: list[IngestResult | None]
-    origin: str
-    done: asyncio.Future[None]
-
-
-class _GroupCommit:
-    """Batches waiting for the writer, stored together once it is free.
-
-    While one transaction commits, the batches that arrive queue here; the next transaction takes all of
-    them. Each keeps its own results, in its own order, as if stored one after the other: batches are merged
-    into one ``store_batch`` call, except that a batch holding a delete starts a new call (in the same
-    transaction), so a delete never sees a message of an earlier batch as "in the same batch".
-    """
-
-    def __init__(self, writer: Writer) -> None:
-        self.writer = writer
-        self.pending: list[_Job] = []
-        self.task: asyncio.Task[None] | None = None
-
-    async def store(self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str) -> None:
-        job = _Job(valid, results, origin, asyncio.get_running_loop().create_future())
-        self.pending.append(job)
-        if self.task is None or self.task.done():
-            # A task of its own, not the first caller: a caller that goes away must not strand the others.
-            self.task = asyncio.create_task(self._drain(), name="murmur-group-commit")
-        await asyncio.shield(job.done)
-
-    async def _drain(self) -> None:
-        while self.pending:
-            jobs, self.pending = self.pending, []
-            try:
-                await self._commit(jobs)
-            except Exception as exc:  # every waiter gets its own answer below
-                if len(jobs) == 1:
-                    _settle(jobs[0], exc)
-                    continue
-                # One batch may be what the database refused: store each alone, so only it fails.
-                log.warning("a group of %d batches failed (%s); storing them one by one", len(jobs), exc)
-                for job in jobs:
-                    try:
-                        await self._commit([job])
-                    except Exception as alone:  # handed to that batch's waiter
-                        _settle(job, alone)
-                    else:
-                        _settle(job, None)
-            else:
-                for job in jobs:
-                    _settle(job, None)
-
-    async def _commit(self, jobs: list[_Job]) -> None:
-        async with self.writer.transaction() as conn:
-            for run in _runs(jobs):
-                await _store_run(conn, run)
-
-
-def _settle(job: _Job, exc: BaseException | None) -> None:
-    if job.done.done():
-        return
-    if exc is None:
-        job.done.set_result(None)
-    else:
-        job.done.set_exception(exc)
-
-
-def _runs(jobs: list[_Job]) -> list[list[_Job]]:
-    runs: list[list[_Job]] = []
-    for job in jobs:
-        if not runs or any(m.kind == "delete" for _, m in job.valid):
-            runs.append([job])
-        else:
-            runs[-1].append(job)
-    return runs
-
-
-async def _store_run(conn: aiosqlite.Connection, run: list[_Job]) -> None:
-    if len(run) == 1:
-        await store_batch(conn, run[0].valid, run[0].results, run[0].origin)
-        return
-    valid: list[tuple[int, Message]] = []
-    origins: list[str] = []
-    offsets: list[int] = []
-    total = 0
-    for job in run:
-        offsets.append(total)
-        valid.extend((total + index, message) for index, message in job.valid)
-        origins.extend([job.origin] * len(job.valid))
-        total += len(job.results)
-    results: list[IngestResult | None] = [None] * total
-    await store_batch(conn, valid, results, origins)
-    for job, offset in zip(run, offsets, strict=True):
-        for index, _ in job.valid:
-            job.results[index] = results[offset + index]
-
-
-_groups: weakref.WeakKeyDictionary[Writer, _GroupCommit] = weakref.WeakKeyDictionary()
-
-
-async def ingest_grouped(
-    writer: Writer,
-    items: Sequence[bytes | str | dict[str, Any] | Message],
-    *,
-    origin: str,
-    now: int | None = None,
-    policy: Policy | None = None,
-) -> list[IngestResult]:
-    """``Store.ingest`` for a server with concurrent requests: the same validation and the same results,
-    but the storing of batches that wait for the writer at the same time shares one transaction."""
-    results, valid = await validate_all(items, now=now, policy=policy)
-    if valid:
-        group = _groups.get(writer)
-        if group is None:
-            group = _groups[writer] = _GroupCommit(writer)
-        await group.store(valid, results, origin)
-    return [r for r in results if r is not None]

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from murmur.errors import Refused
 from murmur.server.auth import authenticate_peer, state_of
 from murmur.server.responses import JSONBytes
-from murmur.store.ingest import ingest_grouped
+from murmur.store.group import ingest_grouped
 from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
 
 MAX_BATCH_MESSAGES = 1000

@@ -9,7 +9,7 @@ from murmur.errors import Refused
 from murmur.message import Message
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, error
-from murmur.store.ingest import ingest_grouped
+from murmur.store.group import ingest_grouped
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import parse_json
 
