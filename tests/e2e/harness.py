@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -118,3 +119,12 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0, interval: flo
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def stored_ids(proc: ServerProcess) -> list[str]:
+    """Every message id in the server's database, read-only (duplicates would show twice)."""
+    db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
+    try:
+        return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages")]
+    finally:
+        db.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd, wait_for
+from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd, stored_ids, wait_for
 from tests.e2e.proxies import Proxy
 
 pytestmark = pytest.mark.timeout(240)
@@ -32,29 +32,11 @@ def peer(a: ServerProcess, b: ServerProcess, name: str, mode: str = "push-pull")
     assert result.returncode == 0, result.stderr
 
 
-def stored_ids(proc: ServerProcess) -> list[str]:
-    """Every message id in the server's database, read-only (duplicates would show twice)."""
-    db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
-    try:
-        return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages")]
-    finally:
-        db.close()
-
-
 def member(tmp_path: Path, proc: ServerProcess, name: str) -> Person:
     person = Person(tmp_path / f"home-{name}")
     person.run("init", "--name", name)
     person.run("join", proc.url, "--invite", admin(proc.data, "invite")["code"])
     return person
-
-
-@pytest.fixture
-def procs():  # type: ignore[no-untyped-def]
-    started: list[ServerProcess] = []
-    yield started
-    for proc in started:
-        if proc.proc is not None and proc.proc.poll() is None:
-            proc.stop()
 
 
 def test_chain_relays_posts_replies_and_deletes(tmp_path: Path, procs: list[ServerProcess]) -> None:

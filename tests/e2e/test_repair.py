@@ -14,7 +14,7 @@ import pytest
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.sync.bundle import BundleWriter
-from tests.e2e.harness import ServerProcess, admin, murmur_cmd, wait_for
+from tests.e2e.harness import ServerProcess, admin, murmur_cmd, stored_ids, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -32,14 +32,6 @@ def link(a: ServerProcess, b: ServerProcess) -> None:
     for x, y, name in ((a, b, "b"), (b, a, "a")):
         done = cli("peer", "add", "--data", str(x.data), y.url, "--key", y.key, "--name", name)
         assert done.returncode == 0, done.stderr.decode()
-
-
-def ids_in(proc: ServerProcess) -> list[str]:
-    db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
-    try:
-        return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages")]
-    finally:
-        db.close()
 
 
 def drop(proc: ServerProcess, ids: list[str]) -> None:
@@ -76,15 +68,6 @@ def sync_repair(proc: ServerProcess) -> dict[str, Any]:
     return report
 
 
-@pytest.fixture
-def procs():  # type: ignore[no-untyped-def]
-    started: list[ServerProcess] = []
-    yield started
-    for proc in started:
-        if proc.proc is not None and proc.proc.poll() is None:
-            proc.stop()
-
-
 def posts(author: Identity, count: int, start_ms: int) -> list[dict[str, Any]]:
     return [sign_draft(author, {"created_at": start_ms + i, "body": {"text": f"n{i}"}}) for i in range(count)]
 
@@ -98,7 +81,7 @@ def test_rows_deleted_on_both_servers_are_restored_by_repair(tmp_path: Path, pro
     batch = posts(Identity.generate(), 300, 1_700_000_000_000)
     bring(a, batch, tmp_path / "batch.murmur")
     everything = {m["id"] for m in batch}
-    wait_for(lambda: set(ids_in(b)) == everything)  # a's push loop relays the import
+    wait_for(lambda: set(stored_ids(b)) == everything)  # a's push loop relays the import
 
     # both pull loops caught up too, so the lost rows below are behind every cursor: only repair can find them
     wait_for(lambda: pull_cursor(a) == pull_cursor(b) == 300)
@@ -111,7 +94,7 @@ def test_rows_deleted_on_both_servers_are_restored_by_repair(tmp_path: Path, pro
     assert (report["stored"], report["sent"]) == (len(lost_on_b), len(lost_on_a))
     assert report["reconcile_round_trips"] <= 3
     for proc in (a, b):
-        held = ids_in(proc)
+        held = stored_ids(proc)
         assert set(held) == everything and len(held) == len(everything)
 
     again = sync_repair(b)
@@ -129,20 +112,20 @@ def test_a_server_restored_from_an_older_backup_converges(tmp_path: Path, procs:
     ada = Identity.generate()
     before, after = posts(ada, 50, 1_700_000_000_000), posts(ada, 40, 1_700_000_100_000)
     bring(a, before, tmp_path / "before.murmur")
-    wait_for(lambda: len(ids_in(b)) == 50)
+    wait_for(lambda: len(stored_ids(b)) == 50)
     backup = tmp_path / "a-backup.db"
     done = cli("admin", "backup", "--data", str(a.data), str(backup))
     assert done.returncode == 0, done.stderr.decode()
     bring(a, after, tmp_path / "after.murmur")
-    wait_for(lambda: len(ids_in(b)) == 90)
+    wait_for(lambda: len(stored_ids(b)) == 90)
 
     a.stop()
     for suffix in ("-wal", "-shm"):
         (a.data / f"murmur.db{suffix}").unlink(missing_ok=True)
     shutil.copyfile(backup, a.data / "murmur.db")
     a.start()
-    assert len(ids_in(a)) == 50 and admin(a.data, "info")["messages"] == 50
+    assert len(stored_ids(a)) == 50 and admin(a.data, "info")["messages"] == 50
 
     report = sync_repair(a)
     assert report["error"] == "" and report["need"] == 40 and report["stored"] == 40
-    assert set(ids_in(a)) == set(ids_in(b)) == {m["id"] for m in before + after}
+    assert set(stored_ids(a)) == set(stored_ids(b)) == {m["id"] for m in before + after}
