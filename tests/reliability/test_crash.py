@@ -8,9 +8,11 @@ whose request was cut off by the kill may or may not be stored; both are correct
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -60,23 +62,29 @@ def verify_acknowledged(server: Server, reader: Member, acked: dict[str, bytes])
     assert server.integrity() == "ok"
 
 
+def kill_under_load(server: Server, loads: list[Callable[[threading.Event], None]], rng: random.Random) -> None:
+    """Run each load in a thread, SIGKILL the server at a random moment, stop and join the loads, restart it."""
+    stop = threading.Event()
+    threads = [threading.Thread(target=load, args=(stop,)) for load in loads]
+    for t in threads:
+        t.start()
+    time.sleep(rng.uniform(0.3, 1.5))
+    server.kill()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a load thread hung after the kill"
+    server.start()
+
+
 def run_publish_cycles(server: Server, cycles: int, writers: int, rng: random.Random) -> dict[str, bytes]:
     members = [Member(server.url).join() for _ in range(writers)]
     acked: dict[str, bytes] = {}
     lock = threading.Lock()
     try:
         for _ in range(cycles):
-            stop = threading.Event()
-            threads = [threading.Thread(target=publish_until_down, args=(m, acked, lock, stop)) for m in members]
-            for t in threads:
-                t.start()
-            time.sleep(rng.uniform(0.3, 1.5))
-            server.kill()
-            stop.set()
-            for t in threads:
-                t.join(timeout=30)
-            assert not any(t.is_alive() for t in threads)
-            server.start()
+            loads = [functools.partial(publish_until_down, m, acked, lock) for m in members]
+            kill_under_load(server, loads, rng)
             verify_acknowledged(server, members[0], acked)
     finally:
         for m in members:
@@ -125,16 +133,7 @@ def test_acknowledged_peer_batches_survive_sigkill(make_server: ServerFactory) -
     reader = Member(server.url).join()
     try:
         for _ in range(CYCLES):
-            stop = threading.Event()
-            threads = [threading.Thread(target=push_until_down, args=(p, stop)) for p in peers]
-            for t in threads:
-                t.start()
-            time.sleep(rng.uniform(0.3, 1.5))
-            server.kill()
-            stop.set()
-            for t in threads:
-                t.join(timeout=30)
-            server.start()
+            kill_under_load(server, [functools.partial(push_until_down, p) for p in peers], rng)
             stored = server.ids()
             lost = set(acked) - stored
             assert not lost, f"{len(lost)} acknowledged pushed messages lost"
