@@ -9,6 +9,12 @@ call it through ``murmur.store.Store.ingest``. The reason codes are part of the 
     bad_key  weak_key  bad_id  bad_sig  bad_value  too_long  bad_tag  from_future  id_mismatch  bad_signature
 
 Checks run from the cheapest to the dearest, so a malformed message never costs a signature verification.
+
+Most input is already canonical (servers relay the exact bytes they stored, clients send canonical bytes), so
+``check`` first parses with orjson and keeps the answer only if the input is byte for byte the canonical form
+of what it parsed to: such input has no duplicate members, floats or whitespace, so the strict parser would
+have produced the same object. Anything else, including every refusal, goes through the strict parser, which
+alone decides the reason code.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import orjson
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
@@ -121,6 +129,22 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+_EXPECTED: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("v", _is_int, "an integer"),
+    ("kind", _is_str, "a string"),
+    ("author", _is_str, "a string"),
+    ("created_at", _is_int, "an integer"),
+    ("body", lambda x: isinstance(x, dict), "an object"),
+    ("tags", lambda x: isinstance(x, list), "an array"),
+    ("id", _is_str, "a string"),
+    ("sig", _is_str, "a string"),
+)
+
+
 def _check_fields(obj: dict[str, Any]) -> None:
     missing = [name for name in SIGNED_FIELDS if name not in obj]
     if missing:
@@ -128,17 +152,7 @@ def _check_fields(obj: dict[str, Any]) -> None:
     if len(obj) != len(SIGNED_FIELDS):
         extra = sorted(set(obj) - set(SIGNED_FIELDS))
         raise _refuse("extra_field", f"The message has unknown member(s) {', '.join(map(repr, extra))}.")
-    expected: dict[str, tuple[Callable[[Any], bool], str]] = {
-        "v": (_is_int, "an integer"),
-        "kind": (lambda x: isinstance(x, str), "a string"),
-        "author": (lambda x: isinstance(x, str), "a string"),
-        "created_at": (_is_int, "an integer"),
-        "body": (lambda x: isinstance(x, dict), "an object"),
-        "tags": (lambda x: isinstance(x, list), "an array"),
-        "id": (lambda x: isinstance(x, str), "a string"),
-        "sig": (lambda x: isinstance(x, str), "a string"),
-    }
-    for name, (test, what) in expected.items():
+    for name, test, what in _EXPECTED:
         if not test(obj[name]):
             raise _refuse("wrong_type", f"The member {name!r} must be {what}.")
 
@@ -219,7 +233,32 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     ``data`` is the message's bytes or text (parsed strictly here) or an object that was already parsed
     with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule.
     """
+    if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
+        message = _canonical_fast_path(data, now)
+        if message is not None:
+            if verify and not verify_signature(message.author, message.sig, message.signed):
+                raise _refuse("bad_signature", BAD_SIGNATURE)
+            return message
     obj = data if isinstance(data, dict) else parse_json(data)
+    return _check_object(obj, now, verify)
+
+
+def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
+    """The message if ``data`` is valid and already canonical; None sends it down the strict path."""
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict:
+        return None
+    try:
+        message = _check_object(obj, now, verify=False)
+    except Refused:
+        return None  # orjson may have kept one of two duplicate members: the strict path names the reason
+    return message if message.raw == data else None
+
+
+def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
     if not isinstance(obj, dict):
         raise _refuse("not_object", "A message must be a JSON object.")
     if "v" in obj and _is_int(obj["v"]) and obj["v"] != VERSION:
@@ -244,11 +283,9 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
         raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
     _check_body(kind, obj["body"])
     tags = _check_tags(kind, obj["tags"])
-    # Each member is encoded once; the signed bytes and the stored form are both assembled from the pieces.
-    # Member names are fixed ASCII, so sorting them as strings is RFC 8785's UTF-16 order.
-    members = {name: canonicalize(obj[name]) for name in ENVELOPE_FIELDS}
-    canonical = _assemble(members)
-    raw = _assemble({**members, "id": b'"' + obj["id"].encode() + b'"', "sig": b'"' + obj["sig"].encode() + b'"'})
+    envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
+    canonical = _canonical(envelope)
+    raw = _canonical(obj)
     # Only an already-parsed object can get here oversized (canonical text is never longer than its input);
     # the size is checked before hashing so that the answer does not depend on the id.
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -270,12 +307,19 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     )
 
 
-# The member names of a message are fixed ASCII: their encoded `"name":` prefixes are made once.
-_PREFIXES = {name: b'"%s":' % name.encode() for name in SIGNED_FIELDS}
+def _canonical(value: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a message (or its envelope) whose structure has been checked.
 
-
-def _assemble(members: dict[str, bytes]) -> bytes:
-    return b"{" + b",".join(_PREFIXES[name] + members[name] for name in sorted(members)) + b"}"
+    orjson's output with sorted keys is RFC 8785 for these values: every member name is fixed ASCII (envelope
+    names and the body names each kind allows), so byte order is UTF-16 order; the only numbers are the version
+    and a time in the safe integer range; strings escape exactly the characters RFC 8785 escapes, with the same
+    spellings (tests/core/test_canonical_fast.py holds the two to the same bytes). A string orjson cannot encode
+    (a lone surrogate) goes to ``canonicalize``, which names the reason.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return canonicalize(value)
 
 
 def verify_many(messages: Sequence[Message]) -> list[bool]:
