@@ -15,7 +15,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,18 @@ from murmur.store.ingest import IngestResult, Policy, store_batch, validate_all
 from murmur.validate import load_stored
 
 __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
+
+Item = bytes | str | dict[str, Any] | Message
+"""One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message."""
+
+
+async def _each(batches: AsyncIterable[Sequence[Item]] | Iterable[Sequence[Item]]) -> AsyncIterator[Sequence[Item]]:
+    if isinstance(batches, AsyncIterable):
+        async for batch in batches:
+            yield batch
+    else:
+        for batch in batches:
+            yield batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +96,7 @@ class Store:
 
     async def ingest(
         self,
-        items: Sequence[bytes | str | dict[str, Any] | Message],
+        items: Sequence[Item],
         *,
         origin: str = "local",
         now: int | None = None,
@@ -95,6 +108,42 @@ class Store:
         every message passes the same validation before anything is written.
         """
         results, valid = await validate_all(items, now=now, policy=policy)
+        return await self._store(results, valid, origin)
+
+    async def ingest_stream(
+        self,
+        batches: AsyncIterable[Sequence[Item]] | Iterable[Sequence[Item]],
+        *,
+        origin: str = "local",
+        now: int | None = None,
+        policy: Policy | None = None,
+    ) -> AsyncGenerator[list[IngestResult], None]:
+        """``ingest`` each batch in turn, yielding its results, while the next batch is already validated.
+
+        Results, order and atomicity are those of one ``ingest`` call per batch (validation never reads the
+        store, and writes stay one after the other), but the next batch's parsing and signature checks overlap
+        this batch's writing and commit, where a loop of ``ingest`` calls leaves one core idle. A batch's
+        results are yielded only once it is committed; stopping early loses nothing that was yielded.
+        """
+        writing: asyncio.Task[list[IngestResult]] | None = None
+        try:
+            async for items in _each(batches):
+                results, valid = await validate_all(items, now=now, policy=policy)
+                if writing is not None:
+                    yield await writing
+                writing = asyncio.create_task(self._store(results, valid, origin))
+            if writing is not None:
+                yield await writing
+                writing = None
+        finally:
+            if writing is not None:
+                # The consumer stopped (or failed) with a write under way: let it finish, so the batch is either
+                # committed or rolled back before anything else uses the writer.
+                await asyncio.shield(writing)
+
+    async def _store(
+        self, results: list[IngestResult | None], valid: list[tuple[int, Message]], origin: str
+    ) -> list[IngestResult]:
         if valid:
             async with self.writer.transaction() as conn:
                 await store_batch(conn, valid, results, origin)

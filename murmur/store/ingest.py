@@ -14,10 +14,8 @@ The server stores concurrent requests together: see ``murmur.store.group``.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,15 +25,18 @@ from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
 from murmur.store.schema import NOTICE_RULES
-from murmur.validate import check, verify_many
+from murmur.validate import check
+from murmur.verifier import CHUNK as CLAIMS_PER_PART
+from murmur.verifier import WORKERS as VERIFY_THREADS
+from murmur.verifier import Claim, check_claims
+from murmur.verifier import shared as shared_verifier
 
 # What a delete can remove. Profiles are replaced by newer profiles and follows undone by unfollows, so a
 # delete aimed at one of those is kept (it is a valid signed message) but removes nothing.
 REMOVABLE_KINDS = frozenset({"post", "reaction", "boost"})
 CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 
-VERIFY_THREADS = max(1, min(4, os.cpu_count() or 1))
-PARALLEL_FROM = 32  # below this a thread hop costs more than it saves
+INLINE_BELOW = 32  # fewer signatures than this are checked right here: a hand-off costs more than it saves
 BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
 
 Policy = Callable[[Message], None]
@@ -81,48 +82,46 @@ def _refused(item: object, refusal: Refused) -> IngestResult:
     )
 
 
-_verify_pool: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    """Threads for signature checks, made on first use: Ed25519 verification releases the GIL, so a batch's
-    signatures are checked on every core while this thread goes on."""
-    global _verify_pool
-    if _verify_pool is None:
-        _verify_pool = ThreadPoolExecutor(max_workers=VERIFY_THREADS, thread_name_prefix="murmur-verify")
-    return _verify_pool
-
-
-async def _verify(messages: list[Message]) -> list[bool]:
-    if len(messages) < PARALLEL_FROM:
-        return verify_many(messages)
-    loop = asyncio.get_running_loop()
-    size = -(-len(messages) // VERIFY_THREADS)
-    parts = [messages[i : i + size] for i in range(0, len(messages), size)]
-    answers = await asyncio.gather(*(loop.run_in_executor(_pool(), verify_many, part) for part in parts))
-    return [ok for part in answers for ok in part]
-
-
 async def validate_all(
     items: Sequence[bytes | str | dict[str, Any] | Message], *, now: int | None, policy: Policy | None
 ) -> tuple[list[IngestResult | None], list[tuple[int, Message]]]:
     """Run the one validation path (and the entry point's policy) over every item.
 
-    Same order of checks as ``check`` for each message: its structure, then its signature (here for the
-    whole batch at once, on several threads), then the policy of the door it came in by.
+    Same order of checks as ``check`` for each message: its structure, then its signature, then the policy of
+    the door it came in by. Signatures are checked in parts, by ``murmur.verifier``: when that is in worker
+    processes, each part is handed over as soon as its structure is checked, so the two overlap.
     """
     results: list[IngestResult | None] = [None] * len(items)
     unsigned: list[tuple[int, Message]] = []
     trusted: list[tuple[int, Message]] = []  # Message objects were built by check() and verified then
+    verifier = shared_verifier()
+    overlap = verifier.in_processes(len(items))
+    parts: list[tuple[list[Claim], asyncio.Future[bytes]]] = []
+    claims: list[Claim] = []
     for index, item in enumerate(items):
         if isinstance(item, Message):
             trusted.append((index, item))
             continue
         try:
-            unsigned.append((index, check(item, now=now, verify=False)))
+            message = check(item, now=now, verify=False)
         except Refused as refusal:
             results[index] = _refused(item, refusal)
-    oks = await _verify([m for _, m in unsigned])
+            continue
+        unsigned.append((index, message))
+        claims.append((message.author, message.sig, message.signed))
+        if overlap and len(claims) == CLAIMS_PER_PART:
+            parts.append((claims, verifier.start(claims, total=len(items))))
+            claims = []
+    if len(unsigned) < INLINE_BELOW:
+        oks = check_claims(claims)
+    else:
+        if overlap:
+            parts += [(claims, verifier.start(claims, total=len(items)))] if claims else []
+        else:  # threads: one share each, started together once the structure of all is checked
+            size = -(-len(claims) // VERIFY_THREADS)
+            shares = [claims[i : i + size] for i in range(0, len(claims), size)]
+            parts = [(share, verifier.start(share, total=len(items))) for share in shares]
+        oks = b"".join([await verifier.finish(part, pending) for part, pending in parts])
     verified = [pair for pair, ok in zip(unsigned, oks, strict=True) if ok]
     for (index, _), ok in zip(unsigned, oks, strict=True):
         if not ok:

@@ -9,8 +9,8 @@ loops relay them to peers.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import AsyncIterator
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -127,23 +127,27 @@ async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_
     """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all."""
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
-    pending: list[tuple[int, bytes]] = []
+    lines: deque[list[int]] = deque()  # the bundle line of each message, per batch handed out and not yet stored
 
-    async def flush() -> None:
-        results = await store.ingest([raw for _, raw in pending], origin="import")
-        for (line, _), result in zip(pending, results, strict=True):
+    def batches() -> Iterator[list[bytes]]:
+        pending: list[tuple[int, bytes]] = []
+        for line, raw in reader:
+            pending.append((line, raw))
+            if len(pending) >= batch:
+                lines.append([n for n, _ in pending])
+                yield [r for _, r in pending]
+                pending = []
+        if pending:
+            lines.append([n for n, _ in pending])
+            yield [r for _, r in pending]
+
+    # The next batch is read and validated while the last one is written (see Store.ingest_stream).
+    async for results in store.ingest_stream(batches(), origin="import"):
+        for line, result in zip(lines.popleft(), results, strict=True):
             setattr(report, result.status, getattr(report, result.status) + 1)
             if result.status == "refused":
                 report.reasons[result.code or "refused"] += 1
                 if len(report.refusals) < MAX_LISTED:
                     report.refusals.append({"line": line, **result.as_dict()})
-        pending.clear()
-
-    for line, raw in reader:
-        pending.append((line, raw))
-        if len(pending) >= batch:
-            await flush()
-    if pending:
-        await flush()
     report.problems = [p.as_dict() for p in reader.problems]
     return report

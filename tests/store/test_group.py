@@ -88,3 +88,31 @@ async def test_each_answer_comes_after_its_commit(tmp_path: Path) -> None:
     finally:
         await reader.close()
         await store.close()
+
+
+async def test_a_stream_of_batches_equals_one_ingest_per_batch(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "alone.db") as alone, await Store.open(tmp_path / "stream.db") as stream:
+        expected = [[r.as_dict() for r in await alone.ingest(batch, origin="local")] for batch in batches()]
+        got = [[r.as_dict() for r in answer] async for answer in stream.ingest_stream(batches(), origin="local")]
+        assert got == expected
+        assert await dump(stream) == await dump(alone)
+
+
+async def test_a_stream_yields_each_batch_only_once_committed_and_stopping_early_keeps_what_was_yielded(
+    tmp_path: Path,
+) -> None:
+    ada = Identity.generate()
+    posts = [[sign_draft(ada, {"body": {"text": f"b{b} p{p}"}}) for p in range(50)] for b in range(6)]
+    async with await Store.open(tmp_path / "m.db") as store, await Store.open(tmp_path / "m.db") as reader:
+        seen = 0
+        stream = store.ingest_stream(posts, origin="local")
+        async for answer in stream:
+            seen += len(answer)
+            assert all(r.status == "stored" for r in answer)
+            assert await reader.count() >= seen  # everything yielded is committed, as another connection sees
+            if seen == 100:
+                break
+        await stream.aclose()
+        # The batch validated ahead may have been written too, never half of one.
+        assert await reader.count() in (100, 150)
+        assert [r.status for r in await store.ingest(posts[0] + posts[1], origin="local")] == ["duplicate"] * 100
