@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ import aiosqlite
 
 from murmur.message import Message
 from murmur.store.db import Writer, connect
+from murmur.store.group import group_of
 from murmur.store.ingest import IngestResult, Policy, store_batch, validate_all
 from murmur.validate import load_stored
 
@@ -32,6 +35,15 @@ __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
 
 Item = bytes | str | dict[str, Any] | Message
 """One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message."""
+
+
+STREAM_AHEAD = 8  # batches validated ahead of the writer at most (and so stored together at most)
+
+
+async def _committed(results: list[IngestResult | None], done: asyncio.Future[None] | None) -> list[IngestResult]:
+    if done is not None:
+        await asyncio.shield(done)
+    return [r for r in results if r is not None]
 
 
 async def _each(batches: AsyncIterable[Sequence[Item]] | Iterable[Sequence[Item]]) -> AsyncIterator[Sequence[Item]]:
@@ -117,29 +129,34 @@ class Store:
         origin: str = "local",
         now: int | None = None,
         policy: Policy | None = None,
+        ahead: int = STREAM_AHEAD,
     ) -> AsyncGenerator[list[IngestResult], None]:
-        """``ingest`` each batch in turn, yielding its results, while the next batch is already validated.
+        """``ingest`` each batch in turn and yield its results, in order, while later batches are validated.
 
-        Results, order and atomicity are those of one ``ingest`` call per batch (validation never reads the
-        store, and writes stay one after the other), but the next batch's parsing and signature checks overlap
-        this batch's writing and commit, where a loop of ``ingest`` calls leaves one core idle. A batch's
-        results are yielded only once it is committed; stopping early loses nothing that was yielded.
+        Results are those of one ``ingest`` call per batch, and each batch is stored whole or not at all. But
+        validation runs up to ``ahead`` batches in front of the writer, and the batches waiting for it when it
+        is free are written in one transaction (``murmur.store.group``): a loop of ``ingest`` calls leaves one
+        core idle during every write, and pays for every index page a batch touches once per batch, which is
+        most of the cost of a write once the indexes are large. A batch's results are yielded only once it is
+        committed; stopping early loses nothing that was yielded.
         """
-        writing: asyncio.Task[list[IngestResult]] | None = None
+        group = group_of(self.writer)
+        queued: deque[tuple[list[IngestResult | None], asyncio.Future[None] | None]] = deque()
         try:
             async for items in _each(batches):
                 results, valid = await validate_all(items, now=now, policy=policy)
-                if writing is not None:
-                    yield await writing
-                writing = asyncio.create_task(self._store(results, valid, origin))
-            if writing is not None:
-                yield await writing
-                writing = None
+                queued.append((results, group.submit(valid, results, origin) if valid else None))
+                while queued and (len(queued) >= ahead or queued[0][1] is None or queued[0][1].done()):
+                    yield await _committed(*queued.popleft())
+            while queued:
+                yield await _committed(*queued.popleft())
         finally:
-            if writing is not None:
-                # The consumer stopped (or failed) with a write under way: let it finish, so the batch is either
-                # committed or rolled back before anything else uses the writer.
-                await asyncio.shield(writing)
+            # The consumer stopped (or failed) with batches queued: let them be committed or rolled back before
+            # anything else uses the writer. They were never yielded, so nobody was told they were stored.
+            for _, done in queued:
+                if done is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(done)
 
     async def _store(
         self, results: list[IngestResult | None], valid: list[tuple[int, Message]], origin: str

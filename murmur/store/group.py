@@ -45,13 +45,19 @@ class _GroupCommit:
         self.pending: list[_Job] = []
         self.task: asyncio.Task[None] | None = None
 
-    async def store(self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str) -> None:
+    def submit(
+        self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str
+    ) -> asyncio.Future[None]:
+        """Queue a validated batch behind those already queued; the future is done once it is committed."""
         job = _Job(valid, results, origin, asyncio.get_running_loop().create_future())
         self.pending.append(job)
         if self.task is None or self.task.done():
             # A task of its own, not the first caller: a caller that goes away must not strand the others.
             self.task = asyncio.create_task(self._drain(), name="murmur-group-commit")
-        await asyncio.shield(job.done)
+        return job.done
+
+    async def store(self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str) -> None:
+        await asyncio.shield(self.submit(valid, results, origin))
 
     async def _drain(self) -> None:
         while self.pending:
@@ -135,8 +141,12 @@ async def ingest_grouped(
     but the storing of batches that wait for the writer at the same time shares one transaction."""
     results, valid = await validate_all(items, now=now, policy=policy)
     if valid:
-        group = _groups.get(writer)
-        if group is None:
-            group = _groups[writer] = _GroupCommit(writer)
-        await group.store(valid, results, origin)
+        await group_of(writer).store(valid, results, origin)
     return [r for r in results if r is not None]
+
+
+def group_of(writer: Writer) -> _GroupCommit:
+    group = _groups.get(writer)
+    if group is None:
+        group = _groups[writer] = _GroupCommit(writer)
+    return group

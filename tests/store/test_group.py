@@ -113,6 +113,7 @@ async def test_a_stream_yields_each_batch_only_once_committed_and_stopping_early
             if seen == 100:
                 break
         await stream.aclose()
-        # The batch validated ahead may have been written too, never half of one.
-        assert await reader.count() in (100, 150)
+        # Batches validated ahead may have been written too, but only whole ones.
+        count = await reader.count()
+        assert 100 <= count <= 300 and count % 50 == 0
         assert [r.status for r in await store.ingest(posts[0] + posts[1], origin="local")] == ["duplicate"] * 100
