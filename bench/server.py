@@ -57,6 +57,34 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process started by ``pid``, and by those, from /proc (the server's signature workers)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for child in children:
+            found += [child, *descendants(child)]
+    return found
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all it started; pages shared between them are counted in each."""
+    total = rss_mb(pid)
+    for child in descendants(pid):
+        try:
+            total += rss_mb(child)
+        except FileNotFoundError:
+            continue
+    return total
+
+
 class ServerProcess:
     """``murmur serve --data DIR --host 127.0.0.1 --port 0``; ``start`` returns once it has said where it is."""
 
@@ -93,7 +121,11 @@ class ServerProcess:
         return self.proc.pid
 
     def rss_mb(self) -> float:
-        return rss_mb(self.pid)
+        """The server's memory with its signature worker processes, once it has started them."""
+        return tree_rss_mb(self.pid)
+
+    def processes(self) -> int:
+        return 1 + len(descendants(self.pid))
 
     def stop(self) -> None:
         if self.proc is None:

@@ -71,7 +71,8 @@ def run(ctx: Context) -> dict[str, Figure]:
                     "messages": result.units,
                     "seconds": round(result.seconds, 2),
                     "server_rss_mb_idle": round(idle, 1),
-                    "server_rss_mb_after": round(server.rss_mb(), 1),
+                    "server_rss_mb_after": round(server.rss_mb(), 1),  # with its signature workers
+                    "server_processes": server.processes(),
                     "statuses": result.statuses,
                     "errors": result.errors,
                 }

@@ -8,7 +8,8 @@
 - ``rss_mb_tui``: the TUI (``bench.tui_probe``, a fresh process) after paging down the home timeline through
   10,000 posts (1,000 in quick mode) against that server, read from its own ``/proc/self/status``.
 
-VmRSS from /proc, in MB of 10^6 bytes.
+VmRSS from /proc, in MB of 10^6 bytes. A server's figure counts the signature worker processes it started
+(``murmur.verifier``: only for large batches, so an idle server has none); ``processes`` says how many.
 """
 
 from __future__ import annotations
@@ -31,19 +32,24 @@ def run(ctx: Context) -> dict[str, Figure]:
     with ServerProcess(data.root) as server:
         httpx.get(f"{server.url}/health", timeout=10)
         time.sleep(1.0)
-        idle = server.rss_mb()
+        idle, idle_processes = server.rss_mb(), server.processes()
     for figure in ("timeline_ms", "catchup"):
         if figure not in ctx.results and ctx.run_group is not None:
             ctx.run_group(figure)
     big = big_server(ctx)
-    full = big.rss_mb()
+    full, full_processes = big.rss_mb(), big.processes()
     ctx.progress(f"rss_mb_tui: the TUI pages through {sizes.tui_posts:,} posts")
     events = launch(big.url, ctx.tmp / "tui-rss-cache.json", scroll=sizes.tui_posts, seconds=sizes.http_max_seconds * 6)
     scrolled = next(e for e in events if e["event"] == "scrolled")
     return {
-        "rss_mb": rate_figure(idle, "MB", target=80),
+        "rss_mb": rate_figure(idle, "MB", target=80, processes=idle_processes),
         "rss_mb_server_full": rate_figure(
-            full, "MB", target=200, stored_messages=big_db(ctx).messages, after=["timeline_ms", "catchup"]
+            full,
+            "MB",
+            target=200,
+            stored_messages=big_db(ctx).messages,
+            after=["timeline_ms", "catchup"],
+            processes=full_processes,
         ),
         "rss_mb_tui": rate_figure(
             scrolled["rss_mb"], "MB", posts_scrolled=scrolled["posts"], entries_mounted=scrolled["mounted"]
