@@ -60,6 +60,18 @@ def _two_processes(seconds: float, warmup: float) -> tuple[float, list[float]]:
     return sum(rates), rates
 
 
+def nearby(seconds: float = 1.0) -> float:
+    """The one-core verification rate right now: a figure measured long after ``verify_limit`` can show it
+    beside its own, because a shared machine's speed drifts within a run (by ±20 % over minutes here)."""
+    samples = _samples(1)
+
+    def raw(i: int) -> None:
+        key, sig, message = samples[i % SAMPLES]
+        key.verify(sig, message)
+
+    return measure(raw, seconds, 0.1).per_second
+
+
 def run(ctx: Context) -> dict[str, Figure]:
     sizes = ctx.sizes
     samples = _samples(0)

@@ -119,7 +119,9 @@ def test_workers_ignore_ctrl_c_and_leave_when_their_parent_is_killed(tmp_path: P
             time.sleep(0.5)
             assert all(_alive(pid) for pid in pids), "a worker died of SIGINT"
             assert await check_all(v, claims(500)) == expected(500)
-            print(" ".join(map(str, pids)), flush=True)
+            tasks = os.listdir(f"/proc/{os.getpid()}/task")
+            children = [c for t in tasks for c in open(f"/proc/{os.getpid()}/task/{t}/children").read().split()]
+            print(" ".join(children), flush=True)  # the workers and anything else multiprocessing started
             os.kill(os.getpid(), signal.SIGKILL)  # no chance to stop the workers
 
         asyncio.run(main())
@@ -130,8 +132,8 @@ def test_workers_ignore_ctrl_c_and_leave_when_their_parent_is_killed(tmp_path: P
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=root, env=env)
     assert done.returncode == -signal.SIGKILL, done.stderr
     pids = [int(p) for p in done.stdout.split()]
-    assert len(pids) == 2
+    assert len(pids) >= 2
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids), "a signature worker outlived the process that started it"
+    assert not any(_alive(pid) for pid in pids), "a process started for signature checks outlived its parent"
