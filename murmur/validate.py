@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -320,11 +320,6 @@ def _canonical(value: dict[str, Any]) -> bytes:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return canonicalize(value)
-
-
-def verify_many(messages: Sequence[Message]) -> list[bool]:
-    """Check the signatures of messages validated with ``verify=False``; one answer per message."""
-    return [verify_signature(m.author, m.sig, m.signed) for m in messages]
 
 
 def load_stored(raw: bytes) -> Message:

@@ -27,8 +27,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from murmur.keys import verify_signature
 
 log = logging.getLogger("murmur.verifier")
 
@@ -42,14 +41,7 @@ WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaf
 
 def check_claims(claims: Sequence[Claim]) -> bytes:
     """One byte per claim: 1 if the signature verifies, 0 otherwise. Runs in a worker or a thread."""
-    out = bytearray(len(claims))
-    for i, (key, sig, data) in enumerate(claims):
-        try:
-            Ed25519PublicKey.from_public_bytes(bytes.fromhex(key)).verify(bytes.fromhex(sig), data)
-        except (InvalidSignature, ValueError):
-            continue
-        out[i] = 1
-    return bytes(out)
+    return bytes(verify_signature(key, sig, data) for key, sig, data in claims)
 
 
 def _watch_parent(parent: int) -> None:

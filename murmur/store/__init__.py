@@ -21,21 +21,16 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
 from murmur.message import Message
 from murmur.store.db import Writer, connect
 from murmur.store.group import group_of
-from murmur.store.ingest import IngestResult, Policy, store_batch, validate_all
+from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
 from murmur.validate import load_stored
 
 __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
-
-Item = bytes | str | dict[str, Any] | Message
-"""One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message."""
-
 
 STREAM_AHEAD = 8  # batches validated ahead of the writer at most (and so stored together at most)
 

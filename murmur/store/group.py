@@ -12,13 +12,12 @@ import logging
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aiosqlite
 
 from murmur.message import Message
 from murmur.store.db import Writer
-from murmur.store.ingest import IngestResult, Policy, store_batch, validate_all
+from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
 
 log = logging.getLogger("murmur.store")
 
@@ -131,7 +130,7 @@ _groups: weakref.WeakKeyDictionary[Writer, _GroupCommit] = weakref.WeakKeyDictio
 
 async def ingest_grouped(
     writer: Writer,
-    items: Sequence[bytes | str | dict[str, Any] | Message],
+    items: Sequence[Item],
     *,
     origin: str,
     now: int | None = None,

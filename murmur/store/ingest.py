@@ -39,6 +39,9 @@ CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 INLINE_BELOW = 32  # fewer signatures than this are checked right here: a hand-off costs more than it saves
 BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
 
+Item = bytes | str | dict[str, Any] | Message
+"""One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message."""
+
 Policy = Callable[[Message], None]
 """An extra rule for one entry point (e.g. peers may not send local posts); raises Refused."""
 
@@ -83,7 +86,7 @@ def _refused(item: object, refusal: Refused) -> IngestResult:
 
 
 async def validate_all(
-    items: Sequence[bytes | str | dict[str, Any] | Message], *, now: int | None, policy: Policy | None
+    items: Sequence[Item], *, now: int | None, policy: Policy | None
 ) -> tuple[list[IngestResult | None], list[tuple[int, Message]]]:
     """Run the one validation path (and the entry point's policy) over every item.
 
