@@ -15,6 +15,7 @@ import httpx
 
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
+from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.validate import check
 
@@ -148,7 +149,13 @@ class MurmurClient:
         return result
 
     async def publish(self, message: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", f"{API}/messages", body=message)
+        # Canonical bytes take the server's fast path (murmur.validate.check); anything that has no canonical
+        # form is sent as it is, for the server to refuse with its reason.
+        try:
+            raw = canonicalize(message)
+        except Refused:
+            raw = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        result: dict[str, Any] = await self.request("POST", f"{API}/messages", raw=raw)
         return result
 
     async def message(self, msg_id: str) -> dict[str, Any]:
