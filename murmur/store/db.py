@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
@@ -21,6 +23,9 @@ from murmur.errors import StoreError
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
+
+T = TypeVar("T")
+log = logging.getLogger("murmur.store")
 
 
 def _create_private(path: Path) -> None:
@@ -106,8 +111,40 @@ def _unwritable(path: Path) -> str | None:
     return None
 
 
+async def _complete(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` to its end even when the caller is cancelled meanwhile, then pass the cancellation on.
+
+    aiosqlite runs each statement on its own thread: cancelling the task that awaits it does not stop the
+    statement, it only stops the caller from learning how it ended. A BEGIN that runs on after its caller was
+    cancelled leaves the connection inside a transaction that nobody owns, and every later write fails. So the
+    statements that open and close a transaction are shielded, waited for, and only then is the cancellation
+    raised, with the connection's state known (the shield of Trio's and anyio's cancel scopes, by hand).
+    """
+    task = asyncio.ensure_future(awaitable)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as exc:
+            if task.cancelled():  # the statement's own task was cancelled, not only its caller
+                raise
+            cancelled = exc
+        except BaseException:  # the statement failed: its task holds the error, raised below
+            break
+    if cancelled is not None:
+        if task.exception() is not None:
+            log.info("a transaction statement failed after its caller was cancelled: %s", task.exception())
+        raise cancelled
+    return task.result()
+
+
 class Writer:
-    """Serialises write transactions on one connection (SQLite allows one writer; so does this lock)."""
+    """Serialises write transactions on one connection (SQLite allows one writer; so does this lock).
+
+    Whatever happens to the caller (an exception, or a cancellation at any ``await`` inside the transaction,
+    including those of BEGIN, COMMIT and ROLLBACK themselves), the lock is released only once the connection is
+    out of its transaction: committed, or rolled back.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -116,10 +153,7 @@ class Writer:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            try:
-                await self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreError(f"The database refused a write: {exc}.") from exc
+            await self._begin()
             try:
                 yield self.conn
             except sqlite3.Error as exc:
@@ -128,21 +162,42 @@ class Writer:
             except BaseException:
                 await self._rollback()
                 raise
-            try:
-                await self.conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                await self._rollback()
-                raise StoreError(f"The database could not commit a write: {exc}. Nothing was changed.") from exc
+            await self._commit()
+
+    async def _begin(self) -> None:
+        try:
+            await _complete(self.conn.execute("BEGIN IMMEDIATE"))
+        except sqlite3.OperationalError as exc:
+            await self._rollback()
+            raise StoreError(f"The database refused a write: {exc}.") from exc
+        except asyncio.CancelledError:
+            await self._rollback()  # BEGIN ran to its end: the transaction it opened is nobody's now
+            raise
+
+    async def _commit(self) -> None:
+        try:
+            await _complete(self.conn.execute("COMMIT"))
+        except sqlite3.Error as exc:
+            await self._rollback()
+            raise StoreError(f"The database could not commit a write: {exc}. Nothing was changed.") from exc
+        except asyncio.CancelledError:
+            # COMMIT ran to its end first: either the write is durable (and only its caller will not hear so)
+            # or it failed, and the rollback below leaves the connection clean.
+            await self._rollback()
+            raise
 
     async def _rollback(self) -> None:
-        """Roll back the open transaction, if SQLite has not already done so.
+        """Roll back the open transaction, if SQLite has not already done so, whatever cancels the caller.
 
         After SQLITE_FULL or SQLITE_IOERR (a full disk, a failing device) SQLite rolls the transaction back by
         itself; a ROLLBACK then fails with "no transaction is active", and raising that would hide the real error
         (and turn a clear 503 into a 500). If the rollback itself fails, the original error is still the one to
         report: SQLite rolls back from its journal when the connection is next used or opened.
+
+        A statement of the caller's that is still running on aiosqlite's thread (its caller was cancelled) runs
+        before this ROLLBACK, which aiosqlite queues behind it.
         """
         if not self.conn.in_transaction:
             return
         with contextlib.suppress(sqlite3.Error):
-            await self.conn.execute("ROLLBACK")
+            await _complete(self.conn.execute("ROLLBACK"))

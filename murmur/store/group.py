@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from murmur.errors import StoreError
 from murmur.message import Message
 from murmur.store.db import Writer
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
@@ -59,26 +60,40 @@ class _GroupCommit:
         await asyncio.shield(self.submit(valid, results, origin))
 
     async def _drain(self) -> None:
-        while self.pending:
-            jobs, self.pending = self.pending, []
-            try:
-                await self._commit(jobs)
-            except Exception as exc:  # every waiter gets its own answer below
-                if len(jobs) == 1:
-                    _settle(jobs[0], exc)
-                    continue
-                # One batch may be what the database refused: store each alone, so only it fails.
-                log.warning("a group of %d batches failed (%s); storing them one by one", len(jobs), exc)
-                for job in jobs:
-                    try:
-                        await self._commit([job])
-                    except Exception as alone:  # handed to that batch's waiter
-                        _settle(job, alone)
-                    else:
-                        _settle(job, None)
-            else:
-                for job in jobs:
+        jobs: list[_Job] = []
+        try:
+            while self.pending:
+                jobs, self.pending = self.pending, []
+                await self._drain_once(jobs)
+        except BaseException as exc:
+            # Cancelled (the server is stopping) or broken: no waiter may be left hanging on a future that
+            # nothing will settle. The writer has rolled back whatever was not committed.
+            stranded = [*jobs, *self.pending]
+            self.pending = []
+            stopped = StoreError("The server stopped while storing this write; send it again (harmless if stored).")
+            for job in stranded:
+                _settle(job, stopped)
+            raise exc
+
+    async def _drain_once(self, jobs: list[_Job]) -> None:
+        try:
+            await self._commit(jobs)
+        except Exception as exc:  # every waiter gets its own answer below
+            if len(jobs) == 1:
+                _settle(jobs[0], exc)
+                return
+            # One batch may be what the database refused: store each alone, so only it fails.
+            log.warning("a group of %d batches failed (%s); storing them one by one", len(jobs), exc)
+            for job in jobs:
+                try:
+                    await self._commit([job])
+                except Exception as alone:  # handed to that batch's waiter
+                    _settle(job, alone)
+                else:
                     _settle(job, None)
+        else:
+            for job in jobs:
+                _settle(job, None)
 
     async def _commit(self, jobs: list[_Job]) -> None:
         async with self.writer.transaction() as conn:

@@ -165,6 +165,21 @@ class Signer:
     def close(self) -> None:
         self.http.close()
 
+    def build(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Request:
+        request = self.http.build_request(method, path, params=params, content=body)
+        signed = sign_request(self.identity, method, request.url.path, request.url.query.decode("ascii"), body)
+        request.headers.update(signed.as_dict())
+        if headers:
+            request.headers.update(headers)
+        return request
+
     def request(
         self,
         method: str,
@@ -173,12 +188,7 @@ class Signer:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        request = self.http.build_request(method, path, params=params, content=body)
-        signed = sign_request(self.identity, method, request.url.path, request.url.query.decode("ascii"), body)
-        request.headers.update(signed.as_dict())
-        if headers:
-            request.headers.update(headers)
-        return self.http.send(request)
+        return self.http.send(self.build(method, path, body, params, headers))
 
 
 class Member(Signer):
