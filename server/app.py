@@ -11,7 +11,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -78,6 +78,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(code, str(exc.detail), exc.status_code)
 
 
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # The client reset its connection before its request was whole: nothing was read, nothing stored, and
+    # nobody is listening for an answer. Not a server fault, so no traceback and no 500 in the log.
+    log.info("client left during %s %s before sending its whole request", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error("internal", "The server hit an unexpected error; it has been logged.", 500)
@@ -92,6 +99,7 @@ def create_app(state: ServerState) -> Starlette:
             StoreError: _store_error,
             MurmurError: _murmur_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
             Exception: _unexpected,
         },
     )
