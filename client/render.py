@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from murmur.client.text import ago, inert, one_line
 from murmur.keys import fingerprint
+from murmur.text import ago, inert, one_line
 
 
 def author_label(key: str, names: dict[str, str] | None = None) -> str:

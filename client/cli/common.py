@@ -1,26 +1,41 @@
-"""What every command shares: global options, exit codes, output helpers and error mapping.
+"""What every client command shares: global options and reading input.
 
-Exit codes (docs/cli.md): 0 success; 1 the request was refused or a check failed; 2 usage error; 3 a local
-file (key, config, database) is missing or unusable; 4 the server could not be reached or failed.
+Exit codes, ``fail`` and ``emit_json`` live in ``murmur.console`` (the server's commands use them too); they
+are imported here so client commands find all their helpers in one place.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
 
 import typer
 
-from murmur.errors import ConfigError, KeyFileError, MurmurError, Refused, StoreError
+from murmur.console import (
+    EXIT_LOCAL,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_SERVER,
+    EXIT_USAGE,
+    emit_json,
+    exit_code_for,
+    fail,
+)
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_LOCAL = 3
-EXIT_SERVER = 4
+__all__ = [
+    "EXIT_LOCAL",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_SERVER",
+    "EXIT_USAGE",
+    "Globals",
+    "emit_json",
+    "exit_code_for",
+    "fail",
+    "globals_of",
+    "read_input",
+]
 
 
 @dataclass
@@ -32,25 +47,6 @@ class Globals:
 def globals_of(ctx: typer.Context) -> Globals:
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Globals) else Globals(None, None)
-
-
-def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    typer.echo(f"murmur: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def exit_code_for(error: MurmurError) -> int:
-    if isinstance(error, KeyFileError | ConfigError | StoreError):
-        return EXIT_LOCAL
-    if isinstance(error, Refused):
-        return EXIT_REFUSED
-    return getattr(error, "exit_code", EXIT_REFUSED)
-
-
-def emit_json(value: Any) -> None:
-    """One JSON document on stdout (or one line of a JSON Lines stream)."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
 
 def read_input(path: Path | None) -> bytes:

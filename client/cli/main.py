@@ -1,4 +1,9 @@
-"""The ``murmur`` program: global options, command registration, and the one place errors become exit codes."""
+"""The ``murmur`` program: global options, command registration, and the one place errors become exit codes.
+
+This is the one module that composes the client's commands (murmur.client.cli) with the server's
+(murmur.server.cli: commands that work on a data directory). Nothing else in the client imports the server,
+and the server never imports the client (tests/core/test_import_hygiene.py checks both).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Annotated
 
 import typer
 
-from murmur.client.cli import admin, bundles, identity, peers, reading, signing, social, tui_cmd, up
+from murmur.client.cli import identity, own, reading, signing, social, tui_cmd, up
 from murmur.client.cli.common import Globals, exit_code_for
 from murmur.errors import MurmurError
+from murmur.server.cli import admin, bundles, peers
+from murmur.server.cli.up import LocalServer
 
 app = typer.Typer(
     name="murmur",
@@ -56,12 +63,12 @@ app.command()(reading.notifications)
 app.command()(reading.members)
 app.command()(admin.serve)
 app.command()(tui_cmd.tui)
-app.command()(up.up)
-app.command()(up.down)
+app.command()(up.up_command(LocalServer))
+app.command()(up.down_command(LocalServer))
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)
-app.command()(bundles.export)
+app.command()(bundles.export_command(own.own_messages))
 app.command("import")(bundles.import_)
 
 

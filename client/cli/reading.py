@@ -10,8 +10,8 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import with_api
 from murmur.client.render import author_label, render_notification, render_page, render_thread
-from murmur.client.text import one_line
 from murmur.keys import Identity
+from murmur.text import one_line
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=100, help="How many items (1-100).")]

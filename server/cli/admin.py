@@ -1,7 +1,7 @@
 """A server's admin commands: ``serve`` and ``admin invite|info|members|backup``.
 
-This module is the one place the client side touches server code: the ``murmur`` program is both a person's
-tool and an admin's. The server never imports the client.
+The ``murmur`` program is both a person's tool and an admin's: its entry module (murmur.client.cli.main) adds
+these commands beside the client's. Nothing here imports the client.
 
 Admin commands act on the data directory directly (who can read it is an admin), so they work whether or not
 the server is running: SQLite's WAL lets them share the database with it.
@@ -20,11 +20,11 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from murmur import __version__ as VERSION
-from murmur.client.cli.common import EXIT_LOCAL, emit_json, fail
-from murmur.client.text import one_line
+from murmur.console import EXIT_LOCAL, emit_json, fail
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
+from murmur.text import one_line
 
 T = TypeVar("T")
 

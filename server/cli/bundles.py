@@ -3,6 +3,9 @@
 An admin exports from a server's data directory (``--data``) and imports into another's; a person exports
 their own messages from their home server over the client API (``--mine``) to move elsewhere. Importing
 checks every message exactly as a peer's push would be checked, so a bundle needs no trust in who carried it.
+
+``--mine`` talks to the person's home server through the client, which this package must not import: the
+entry module hands that part in (``export_command(own_messages)``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,17 +22,17 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from murmur.client.api import MurmurClient
-from murmur.client.cli.admin import DataOption, JsonOption, with_store
-from murmur.client.cli.common import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import with_api
+from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
 from murmur.errors import Refused
-from murmur.keys import Identity
+from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.sync.bundle import BundleWriter
 from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
-from murmur.validate import HASHTAG_CHARS, check
+from murmur.validate import HASHTAG_CHARS
+
+OwnMessages = Callable[[typer.Context, ExportFilter], list[bytes]]
+"""The signed messages of the profile's own key on its home server that pass the filter (``--mine``)."""
 
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -87,53 +91,58 @@ def _output(file: str):  # type: ignore[no-untyped-def]
         partial.unlink(missing_ok=True)
 
 
-def export(
-    ctx: typer.Context,
-    file: FileArgument,
-    data: Annotated[
-        Path | None, typer.Option("--data", envvar="MURMUR_DATA", help="Export from this server's data directory.")
-    ] = None,
-    mine: Annotated[
-        bool, typer.Option("--mine", help="Export your own messages from your home server (--home/--profile).")
-    ] = False,
-    since: Annotated[
-        str | None, typer.Option(help="Only messages created since: 2024-05-01, 2024-05-01T12:00Z, 7d, or ms.")
-    ] = None,
-    author: Annotated[
-        list[str] | None, typer.Option("--author", help="Only messages by this key (repeatable).")
-    ] = None,
-    tag: Annotated[str | None, typer.Option(help="Only messages carrying this hashtag.")] = None,
-    include_local: Annotated[
-        bool, typer.Option("--include-local", help="Also local posts (members-only) and what is about them.")
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Write signed messages to a bundle file, to carry to a server that cannot be reached."""
-    authors = tuple(author or ())
-    for key in authors:
-        if not re.fullmatch(r"[0-9a-f]{64}", key):
-            fail(f"--author {key!r} is not a key (64 lowercase hex digits).", EXIT_USAGE)
-    chosen = ExportFilter(
-        since=None if since is None else parse_since(since),
-        authors=authors,
-        tag=_tag(tag),
-        include_local=include_local,
-    )
-    if mine:
-        if authors:
-            fail("--mine exports your own messages; it takes no --author.", EXIT_USAGE)
-        count = _export_mine(ctx, file, chosen)
-        source = "your home server"
-    elif data is not None:
-        count = _export_data(data, file, chosen)
-        source = str(data)
-    else:
-        fail("say where from: --data DIR (a server's data directory) or --mine (your own messages).", EXIT_USAGE)
-    summary = {"file": file, "messages": count, "filter": chosen.as_dict()}
-    if as_json and file != "-":
-        emit_json(summary)
-    else:
-        typer.echo(f"Exported {count} messages from {source} to {'stdout' if file == '-' else file}.", err=True)
+def export_command(own_messages: OwnMessages) -> Callable[..., None]:
+    """The ``export`` command, with ``--mine`` answered by ``own_messages``."""
+
+    def export(
+        ctx: typer.Context,
+        file: FileArgument,
+        data: Annotated[
+            Path | None, typer.Option("--data", envvar="MURMUR_DATA", help="Export from this server's data directory.")
+        ] = None,
+        mine: Annotated[
+            bool, typer.Option("--mine", help="Export your own messages from your home server (--home/--profile).")
+        ] = False,
+        since: Annotated[
+            str | None, typer.Option(help="Only messages created since: 2024-05-01, 2024-05-01T12:00Z, 7d, or ms.")
+        ] = None,
+        author: Annotated[
+            list[str] | None, typer.Option("--author", help="Only messages by this key (repeatable).")
+        ] = None,
+        tag: Annotated[str | None, typer.Option(help="Only messages carrying this hashtag.")] = None,
+        include_local: Annotated[
+            bool, typer.Option("--include-local", help="Also local posts (members-only) and what is about them.")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Write signed messages to a bundle file, to carry to a server that cannot be reached."""
+        authors = tuple(author or ())
+        for key in authors:
+            if not re.fullmatch(r"[0-9a-f]{64}", key):
+                fail(f"--author {key!r} is not a key (64 lowercase hex digits).", EXIT_USAGE)
+        chosen = ExportFilter(
+            since=None if since is None else parse_since(since),
+            authors=authors,
+            tag=_tag(tag),
+            include_local=include_local,
+        )
+        if mine:
+            if authors:
+                fail("--mine exports your own messages; it takes no --author.", EXIT_USAGE)
+            count = _export_mine(own_messages(ctx, chosen), file, chosen)
+            source = "your home server"
+        elif data is not None:
+            count = _export_data(data, file, chosen)
+            source = str(data)
+        else:
+            fail("say where from: --data DIR (a server's data directory) or --mine (your own messages).", EXIT_USAGE)
+        summary = {"file": file, "messages": count, "filter": chosen.as_dict()}
+        if as_json and file != "-":
+            emit_json(summary)
+        else:
+            typer.echo(f"Exported {count} messages from {source} to {'stdout' if file == '-' else file}.", err=True)
+
+    return export
 
 
 def _export_data(data: Path, file: str, chosen: ExportFilter) -> int:
@@ -144,27 +153,7 @@ def _export_data(data: Path, file: str, chosen: ExportFilter) -> int:
     return with_store(data, work)
 
 
-def _export_mine(ctx: typer.Context, file: str, chosen: ExportFilter) -> int:
-    async def work(api: MurmurClient, identity: Identity) -> list[bytes]:
-        kept: list[bytes] = []
-        after, more = 0, True
-        while more:
-            lines, after, more = await api.own_messages(after, local=chosen.include_local)
-            for line in lines:
-                try:
-                    message = check(line, now=2**53 - 1)  # verified here: a bundle never carries a forgery
-                except Refused:
-                    continue
-                if message.author != identity.public_key:
-                    continue
-                if chosen.since is not None and message.created_at < chosen.since:
-                    continue
-                if chosen.tag and chosen.tag not in message.tag_values("hashtag"):
-                    continue
-                kept.append(message.raw)
-        return kept
-
-    raws = with_api(ctx, work)
+def _export_mine(raws: list[bytes], file: str, chosen: ExportFilter) -> int:
     filters = {**chosen.as_dict(), "authors": "mine"}
     with _output(file) as out, BundleWriter(out, len(raws), filters) as writer:
         for raw in raws:

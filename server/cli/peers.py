@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from murmur.client.cli.admin import DataOption, JsonOption, with_store
-from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail
+from murmur.console import EXIT_REFUSED, emit_json, fail
+from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.peers import ALERT_AFTER_MS, Peer, add_peer, find_peer, list_peers, queued, remove_peer

@@ -1,40 +1,32 @@
-"""``murmur up`` and ``murmur down``: from nothing to a running TUI in one step, and back.
+"""The local home server behind ``murmur up`` and ``murmur down``: start it in the background, make the
+person a member, stop it.
 
-``up`` creates an identity if there is none, starts a home server on the embedded default (a data directory
-inside the murmur home, SQLite) in the background if the profile has no server yet or its local server is
-not running, joins it, and opens the TUI. The server keeps running after the TUI closes; ``down`` stops it.
+``up`` (murmur.client.cli.up) creates an identity if there is none, starts a home server on the embedded default
+(SQLite) in the background if the profile has no server yet or its local server is not running, joins it, and
+opens the TUI. The server keeps running after the TUI closes; ``down`` stops it. This module is the part that
+owns the server's data directory; the entry module hands it to the client's ``up``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import httpx
-import typer
 
-from murmur.client.api import MurmurClient
-from murmur.client.cli.common import EXIT_LOCAL, EXIT_SERVER, fail
-from murmur.client.cli.session import profile_of, publish_draft
-from murmur.client.profiles import ProfileRef
-from murmur.keys import Identity, save_identity
+from murmur.console import EXIT_SERVER, fail
 from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig
 from murmur.store import Store
 from murmur.store.members import add_member, count_members
 
 START_TIMEOUT_S = 20.0
-
-
-def _data_dir(ref: ProfileRef) -> Path:
-    return ref.home / "server"
 
 
 def _healthy(url: str) -> bool:
@@ -44,9 +36,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _pid(data: Path) -> int | None:
+def _pid(pid_file: Path) -> int | None:
     try:
-        pid = int((data / "serve.pid").read_text().strip())
+        pid = int(pid_file.read_text().strip())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None
@@ -62,34 +54,73 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def start_server(data: Path) -> str:
-    """Start ``murmur serve`` on ``data`` in the background; return its URL once it answers."""
-    data_dir = DataDir(data)
-    if not data_dir.exists():
-        port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else 0
-        data_dir.create(ServerConfig(port=port))
-    config = data_dir.config()
-    if _pid(data) is not None and _healthy(config.url):
-        return config.url
-    log = open(data / "serve.log", "ab")  # noqa: SIM115 - handed to the child, which outlives this process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "murmur.client.cli", "serve", "--data", str(data)],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,  # not killed with the terminal's process group when the TUI exits
-    )
-    (data / "serve.pid").write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + START_TIMEOUT_S
-    url = ""
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            fail(f"the home server stopped at once; see {data / 'serve.log'}.", EXIT_SERVER)
-        url = url or _served_url(data / "serve.log")
-        if url and _healthy(url):
-            return url
-        time.sleep(0.1)
-    fail(f"the home server did not start within {START_TIMEOUT_S:.0f} s; see {data / 'serve.log'}.", EXIT_SERVER)
+@dataclass(frozen=True)
+class LocalServer:
+    """The home server ``murmur up`` runs for one person: its data directory, and where its log and pid go."""
+
+    data: Path
+    state: Path
+
+    @property
+    def log_path(self) -> Path:
+        return self.state / "serve.log"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.state / "serve.pid"
+
+    def server_key(self) -> str:
+        return DataDir(self.data).identity().public_key
+
+    def pid(self) -> int | None:
+        """The pid of the running local server, or None."""
+        return _pid(self.pid_path)
+
+    def start(self) -> str:
+        """Start ``murmur serve`` on the data directory in the background; return its URL once it answers."""
+        data_dir = DataDir(self.data)
+        if not data_dir.exists():
+            port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else 0
+            data_dir.create(ServerConfig(port=port))
+        config = data_dir.config()
+        if self.pid() is not None and _healthy(config.url):
+            return config.url
+        self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, which outlives this process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "murmur.client.cli", "serve", "--data", str(self.data)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # not killed with the terminal's process group when the TUI exits
+        )
+        self.pid_path.write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        url = ""
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                fail(f"the home server stopped at once; see {self.log_path}.", EXIT_SERVER)
+            url = url or _served_url(self.log_path)
+            if url and _healthy(url):
+                return url
+            time.sleep(0.1)
+        fail(f"the home server did not start within {START_TIMEOUT_S:.0f} s; see {self.log_path}.", EXIT_SERVER)
+
+    def admit(self, key: str) -> None:
+        """Make the key a member (the first one an admin) straight through the database this server owns."""
+        asyncio.run(_join_local(self.data, key))
+
+    def stop(self) -> int | None:
+        """Stop the local server (SIGTERM, then wait for it); its pid, or None when none was running."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.pid() is not None:
+            time.sleep(0.1)
+        self.pid_path.unlink(missing_ok=True)
+        return pid
 
 
 def _served_url(log: Path) -> str:
@@ -99,72 +130,10 @@ def _served_url(log: Path) -> str:
     return ""
 
 
-async def _publish_name(url: str, identity: Identity, name: str) -> None:
-    """Sign and publish a profile with the display name, so other people see it beside the key."""
-    async with MurmurClient(url, identity) as api:
-        current = await api.profile(identity.public_key)
-        if not current.get("name"):
-            await publish_draft(api, identity, {"kind": "profile", "body": {"name": name, "bio": ""}})
-
-
-def _ensure_identity(ref: ProfileRef, name: str | None) -> Identity:
-    if ref.key_path.exists():
-        return ref.identity()
-    identity = Identity.generate()
-    save_identity(ref.key_path, identity)
-    config = ref.config()
-    config.section(ref.name)["name"] = name or getpass.getuser()
-    config.save()
-    typer.echo(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
-    return identity
-
-
 async def _join_local(data: Path, key: str) -> None:
-    """Make the key a member (the first one an admin) straight through the database we own."""
     store = await Store.open(DataDir(data).db_path)
     try:
         role = "admin" if await count_members(store) == 0 else "member"
         await add_member(store, key, role=role, invited_by="murmur up")
     finally:
         await store.close()
-
-
-def up(
-    ctx: typer.Context,
-    name: Annotated[str | None, typer.Option(help="Display name for a new identity (default: your login).")] = None,
-    no_tui: Annotated[bool, typer.Option("--no-tui", help="Set everything up, but do not open the TUI.")] = False,
-) -> None:
-    """Get going in one step: identity, a local home server in the background, membership, then the TUI."""
-    ref = profile_of(ctx)
-    identity = _ensure_identity(ref, name)
-    config = ref.config()
-    section = config.section(ref.name)
-    local = _data_dir(ref)
-    if not section.get("server") or section.get("local_server") == str(local):
-        url = start_server(local)
-        asyncio.run(_join_local(local, identity.public_key))
-        if section.get("server") != url:
-            section.update(server=url, server_key=DataDir(local).identity().public_key, local_server=str(local))
-            config.save()
-        if section.get("name"):
-            asyncio.run(_publish_name(url, identity, str(section["name"])))
-        typer.echo(f"Home server running at {url} (data {local}; stop it with `murmur down`).")
-    if no_tui:
-        return
-    from murmur.client.cli.tui_cmd import tui
-
-    tui(ctx)
-
-
-def down(ctx: typer.Context) -> None:
-    """Stop the local home server that `murmur up` started."""
-    data = _data_dir(profile_of(ctx))
-    pid = _pid(data)
-    if pid is None:
-        fail(f"no local home server is running for this profile (looked in {data}).", EXIT_LOCAL)
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _pid(data) is not None:
-        time.sleep(0.1)
-    (data / "serve.pid").unlink(missing_ok=True)
-    typer.echo(f"Stopped the home server (pid {pid}).")

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from murmur.client.cli.bundles import parse_since
 from murmur.client.cli.main import app
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.server.cli.bundles import parse_since
 from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
 from murmur.sync.bundle import BundleReader, BundleWriter

@@ -1,0 +1,40 @@
+"""A person's own messages, fetched from their home server for ``murmur export --mine`` (moving elsewhere).
+
+Every message is verified here: a bundle never carries a forgery, whatever the home server sent.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.session import with_api
+from murmur.errors import Refused
+from murmur.keys import Identity
+from murmur.sync.transfer import ExportFilter
+from murmur.validate import check
+
+
+def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
+    """The raw signed messages of this profile's key on its home server that pass ``chosen``."""
+
+    async def work(api: MurmurClient, identity: Identity) -> list[bytes]:
+        kept: list[bytes] = []
+        after, more = 0, True
+        while more:
+            lines, after, more = await api.own_messages(after, local=chosen.include_local)
+            for line in lines:
+                try:
+                    message = check(line, now=2**53 - 1)
+                except Refused:
+                    continue
+                if message.author != identity.public_key:
+                    continue
+                if chosen.since is not None and message.created_at < chosen.since:
+                    continue
+                if chosen.tag and chosen.tag not in message.tag_values("hashtag"):
+                    continue
+                kept.append(message.raw)
+        return kept
+
+    return with_api(ctx, work)

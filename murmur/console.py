@@ -1,0 +1,43 @@
+"""What every ``murmur`` command shares, on the client's side and the server's: exit codes, the one-line
+failure, and JSON output.
+
+Exit codes (docs/cli.md): 0 success; 1 the request was refused or a check failed; 2 usage error; 3 a local
+file (key, config, database) is missing or unusable; 4 the server could not be reached or failed.
+
+Framework-free on purpose: the client's and the server's command groups both use it, and neither may import
+the other.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+from murmur.errors import ConfigError, KeyFileError, MurmurError, Refused, StoreError
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_LOCAL = 3
+EXIT_SERVER = 4
+
+
+def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
+    """Stop the command: ``murmur: MESSAGE`` on stderr, then exit with ``code``."""
+    print(f"murmur: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
+def exit_code_for(error: MurmurError) -> int:
+    if isinstance(error, KeyFileError | ConfigError | StoreError):
+        return EXIT_LOCAL
+    if isinstance(error, Refused):
+        return EXIT_REFUSED
+    return getattr(error, "exit_code", EXIT_REFUSED)
+
+
+def emit_json(value: Any) -> None:
+    """One JSON document on stdout (or one line of a JSON Lines stream)."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
