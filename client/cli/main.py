@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 
+from murmur import __version__
 from murmur.client.cli import identity, own, reading, signing, social, tui_cmd, up
-from murmur.client.cli.common import Globals, exit_code_for
-from murmur.errors import MurmurError
+from murmur.client.cli.common import Globals
+from murmur.client.cli.program import MurmurGroup
 from murmur.server.cli import admin, bundles, peers
 from murmur.server.cli.up import LocalServer
 
@@ -24,9 +25,16 @@ app = typer.Typer(
     help="murmur: a terminal-first federated microblog. Your identity is a key; every message is signed.",
     no_args_is_help=False,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=MurmurGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool | None) -> None:
+    if value:
+        typer.echo(f"murmur {__version__}")
+        raise typer.Exit()
 
 
 @app.callback(invoke_without_command=True)
@@ -38,10 +46,14 @@ def root(
     profile: Annotated[
         str | None, typer.Option("--profile", envvar="MURMUR_PROFILE", help="Which identity/server to use.")
     ] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print murmur's version and exit."),
+    ] = None,
 ) -> None:
     ctx.obj = Globals(home=home, profile=profile)
     if ctx.invoked_subcommand is None:
-        tui_cmd.bare(ctx)
+        tui_cmd.bare(ctx, interactive=sys.stdin.isatty() and sys.stdout.isatty())
 
 
 app.command()(identity.init)
@@ -74,10 +86,4 @@ app.command("import")(bundles.import_)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the program; an expected failure is one line on stderr and a documented exit code."""
-    try:
-        app(args=argv, prog_name="murmur")
-    except MurmurError as error:
-        print(f"murmur: {error.message}", file=sys.stderr)
-        sys.exit(exit_code_for(error))
-    except KeyboardInterrupt:
-        sys.exit(130)
+    app(args=argv, prog_name="murmur")

@@ -51,10 +51,13 @@ def ready(ctx: typer.Context) -> bool:
     return ref.key_path.exists() and bool(section.get("server"))
 
 
-def bare(ctx: typer.Context) -> None:
-    """A bare ``murmur``: the TUI when there is an identity and a server, else a short guide and the help."""
-    if ready(ctx):
+def bare(ctx: typer.Context, *, interactive: bool) -> None:
+    """A bare ``murmur``: the TUI when there is an identity, a server and a terminal; else the help (after a short
+    guide when the profile is not set up). Without a terminal (a pipe, a script, cron) a full-screen UI would
+    only hang or garble its output."""
+    if interactive and ready(ctx):
         tui(ctx)
         return
-    typer.echo(GUIDE)
+    if not ready(ctx):
+        typer.echo(GUIDE)
     typer.echo(ctx.get_help())

@@ -68,9 +68,7 @@ def up_command(factory: LocalServerFactory) -> Callable[..., None]:
 
     def up(
         ctx: typer.Context,
-        name: Annotated[
-            str | None, typer.Option(help="Display name for a new identity (default: your login).")
-        ] = None,
+        name: Annotated[str | None, typer.Option(help="Display name for a new identity (default: your login).")] = None,
         no_tui: Annotated[bool, typer.Option("--no-tui", help="Set everything up, but do not open the TUI.")] = False,
     ) -> None:
         """Get going in one step: identity, a local home server in the background, membership, then the TUI."""
