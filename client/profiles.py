@@ -1,9 +1,14 @@
 """Where a person's keys and client config live, and how profiles are chosen.
 
-Layout of the home directory (``--home``, else ``$MURMUR_HOME``, else the platform's user data dir)::
+By default each kind of file goes where the platform keeps that kind (XDG on Linux, via platformdirs)::
 
-    config.toml                  default profile, and per profile: server URL, display name, key bindings
-    profiles/<name>/key.pem      that profile's Ed25519 secret key (0600)
+    config dir (~/.config/murmur)       config.toml: default profile, and per profile: server URL, name, keys
+    data dir (~/.local/share/murmur)    profiles/<name>/key.pem (0600), profiles/<name>/tui-cache.json,
+                                        server/: the data directory of the home server `murmur up` runs
+    state dir (~/.local/state/murmur)   server/serve.log and server/serve.pid of that server
+
+``--home DIR`` (or ``$MURMUR_HOME``) puts all three in DIR instead. Earlier versions kept config.toml in the
+data dir too: it is moved to the config dir the first time it is found there (``Locations.find``).
 
 Each profile is one identity on one home server; ``--profile NAME`` picks one, ``default`` otherwise.
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +33,48 @@ PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 DEFAULT_PROFILE = "default"
 
 
-def home_dir(option: Path | None = None) -> Path:
-    """The home directory: the option, else ``$MURMUR_HOME``, else the platform's user data directory."""
-    if option is not None:
-        return option.expanduser()
-    env = os.environ.get("MURMUR_HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("murmur", appauthor=False))
+CONFIG_FILE = "config.toml"
+
+
+@dataclass(frozen=True)
+class Locations:
+    """The three directories a person's murmur files live in (see the module docstring)."""
+
+    config: Path
+    """Holds config.toml."""
+    data: Path
+    """Holds keys, the TUI cache, and the data directory of the server `murmur up` runs."""
+    state: Path
+    """Holds the log and the pid of the server `murmur up` runs."""
+
+    @classmethod
+    def find(cls, home: Path | None = None) -> Locations:
+        """``home`` (else ``$MURMUR_HOME``) for everything; else the platform's directories, after moving a
+        config file left in the data directory by an earlier version."""
+        if home is None and os.environ.get("MURMUR_HOME"):
+            home = Path(os.environ["MURMUR_HOME"])
+        if home is not None:
+            root = home.expanduser()
+            return cls(root, root, root)
+        found = cls(
+            config=Path(platformdirs.user_config_dir("murmur", appauthor=False)),
+            data=Path(platformdirs.user_data_dir("murmur", appauthor=False)),
+            state=Path(platformdirs.user_state_dir("murmur", appauthor=False)),
+        )
+        found.adopt_old_config()
+        return found
+
+    def adopt_old_config(self) -> None:
+        """Move config.toml from the data directory (where versions before 0.2 kept it) to the config directory,
+        unless a config file is already there."""
+        old, new = self.data / CONFIG_FILE, self.config / CONFIG_FILE
+        if old == new or new.exists() or not old.exists():
+            return
+        self.config.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            shutil.move(old, new)  # a rename when on one filesystem; a copy keeping mode 0600 otherwise
+        except OSError as exc:
+            raise ConfigError(f"Cannot move {old} to {new}: {exc.strerror}; move it by hand.") from exc
 
 
 @dataclass
@@ -48,8 +88,8 @@ class ClientConfig:
     """Per profile: ``server`` (home server URL), ``name`` (display name), ``theme``, ``keys`` (bindings)."""
 
     @classmethod
-    def load(cls, home: Path) -> ClientConfig:
-        path = home / "config.toml"
+    def load(cls, directory: Path) -> ClientConfig:
+        path = directory / CONFIG_FILE
         if not path.exists():
             return cls(path)
         try:
@@ -72,25 +112,40 @@ class ClientConfig:
 
 @dataclass(frozen=True)
 class ProfileRef:
-    """One chosen profile: its name, the home directory and where its key lives."""
+    """One chosen profile: its name, the directories murmur uses and where its key lives."""
 
-    home: Path
+    locations: Locations
     name: str
+
+    @property
+    def home(self) -> Path:
+        """The data directory: keys, caches, and `murmur up`'s server live under it."""
+        return self.locations.data
 
     @property
     def key_path(self) -> Path:
         return self.home / "profiles" / self.name / "key.pem"
 
+    @property
+    def local_server_data(self) -> Path:
+        """The data directory of the home server `murmur up` runs (shared by the profiles)."""
+        return self.locations.data / "server"
+
+    @property
+    def local_server_state(self) -> Path:
+        """Where the log and pid of that server go."""
+        return self.locations.state / "server"
+
     def identity(self) -> Identity:
         return load_identity(self.key_path)
 
     def config(self) -> ClientConfig:
-        return ClientConfig.load(self.home)
+        return ClientConfig.load(self.locations.config)
 
 
 def resolve(home: Path | None, profile: str | None) -> ProfileRef:
-    root = home_dir(home)
-    name = profile or os.environ.get("MURMUR_PROFILE") or ClientConfig.load(root).default_profile
+    locations = Locations.find(home)
+    name = profile or os.environ.get("MURMUR_PROFILE") or ClientConfig.load(locations.config).default_profile
     if not PROFILE_NAME.fullmatch(name):
         raise ConfigError(f"Profile name {name!r} must be 1-64 letters, digits, '.', '_' or '-'.")
-    return ProfileRef(root, name)
+    return ProfileRef(locations, name)

@@ -5,12 +5,16 @@ A data directory holds everything one server owns::
     config.toml     settings, commented; written on first start, edited by the admin
     server.key      the server's Ed25519 key (0600): signs federation requests, names the server to peers
     murmur.db       the SQLite database (0600)
+    serve.json      while a server runs: its pid and the URL it really listens on (with --port 0, the only
+                    way to learn it); read by `murmur admin info` and `murmur up`
 
 All paths come from ``DataDir``; all settings from ``ServerConfig``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -159,8 +163,38 @@ class DataDir:
     def db_path(self) -> Path:
         return self.root / "murmur.db"
 
+    @property
+    def running_path(self) -> Path:
+        return self.root / "serve.json"
+
     def exists(self) -> bool:
         return self.key_path.exists()
+
+    def mark_running(self, url: str) -> None:
+        """Record that this process serves the directory at ``url`` (called once the socket is bound)."""
+        record = {"pid": os.getpid(), "url": url}
+        write_private_file(self.running_path, json.dumps(record).encode("utf-8"), force=True)
+
+    def clear_running(self) -> None:
+        """Remove the record at a clean stop, if it is still this process's."""
+        if self._running_record().get("pid") == os.getpid():
+            self.running_path.unlink(missing_ok=True)
+
+    def running_url(self) -> str | None:
+        """The URL of the server running on this directory, or None when none runs (no record, or its
+        process is gone: a killed server leaves its record behind)."""
+        record = self._running_record()
+        pid, url = record.get("pid"), record.get("url")
+        if not isinstance(pid, int) or not isinstance(url, str) or not _alive(pid):
+            return None
+        return url
+
+    def _running_record(self) -> dict[str, object]:
+        try:
+            record = json.loads(self.running_path.read_bytes())
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
 
     def create(self, config: ServerConfig) -> None:
         """First start: make the directory (0700), the server key and a commented config."""
@@ -185,3 +219,15 @@ class DataDir:
     def require(self) -> None:
         if not self.exists():
             raise ConfigError(f"No server in {self.root}: run `murmur serve --data {self.root}` once to create it.")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    except OSError:
+        return False
+    return True

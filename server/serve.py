@@ -105,10 +105,12 @@ async def serve(data: Path, config: ServerConfig) -> None:
             pull_interval=float(config.pull_interval_seconds),
         )
         federator = asyncio.create_task(federation.run(), name="federator")
+        data_dir.mark_running(config.url)
         print(f"murmur serving {config.url} server key {identity.public_key}", file=sys.stderr, flush=True)
         try:
             await server.serve(sockets=[sock])
         finally:
+            data_dir.clear_running()
             federator.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await federator

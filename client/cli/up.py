@@ -39,8 +39,8 @@ LocalServerFactory = Callable[[Path, Path], LocalServer]
 
 
 def _local(ref: ProfileRef, factory: LocalServerFactory) -> tuple[Path, LocalServer]:
-    data = ref.home / "server"
-    return data, factory(data, data)
+    data = ref.local_server_data
+    return data, factory(data, ref.local_server_state)
 
 
 async def _publish_name(url: str, identity: Identity, name: str) -> None:

@@ -94,13 +94,15 @@ def _duration(text: str) -> int:
 
 @admin.command()
 def info(data: DataOption, as_json: JsonOption = False) -> None:
-    """Show the server key, URL, version and member count."""
+    """Show the server key, URL (the running server's, else the config's), version and member count."""
 
     async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
         config = data_dir.config()
+        running = data_dir.running_url()
         return {
             "server_key": data_dir.identity().public_key,
-            "url": config.url,
+            "url": running or config.url,
+            "running": running is not None,
             "name": config.name,
             "version": VERSION,
             "members": await count_members(store),

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from murmur.console import EXIT_REFUSED, emit_json, fail
+from murmur.console import EXIT_REFUSED, EXIT_USAGE, emit_json, fail
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
@@ -50,8 +50,11 @@ async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
 @peer.command("add")
 def add(
     data: DataOption,
-    url: Annotated[str, typer.Argument(help="The peer's URL, e.g. https://murmur.other-team.example")],
     key: Annotated[str, typer.Option("--key", help="The peer's server key (`murmur admin info` on their side).")],
+    url: Annotated[
+        str | None,
+        typer.Argument(help="The peer's URL, e.g. https://murmur.other-team.example (none for a serve-only peer)."),
+    ] = None,
     name: Annotated[str, typer.Option(help="A short name for the peer.")] = "",
     mode: Annotated[
         str, typer.Option(help="push-pull (default), pull-only (we only dial out), serve-only (we never dial).")
@@ -60,17 +63,20 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Trust a peer server, pinned by its key. Takes effect on a running server within seconds."""
+    if url is None and mode != "serve-only":
+        fail(f"a {mode} peer needs its URL: this server dials it (only a serve-only peer has none).", EXIT_USAGE)
 
     async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
         if key == data_dir.identity().public_key:
             fail("that is this server's own key; a server cannot peer with itself.")
-        return await peer_row(store, await add_peer(store, key, url, name=name, mode=mode, proxy=proxy))
+        return await peer_row(store, await add_peer(store, key, url or "", name=name, mode=mode, proxy=proxy))
 
     row = with_store(data, work)
     if as_json:
         emit_json(row)
     else:
-        typer.echo(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}) at {row['url']} added.")
+        where = f" at {row['url']}" if row["url"] else ""
+        typer.echo(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}){where} added.")
 
 
 @peer.command("list")
@@ -90,7 +96,7 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
         contact = (
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["last_contact"] / 1000)) if r["last_contact"] else "never"
         )
-        typer.echo(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url']}")
+        typer.echo(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url'] or '-'}")
         typer.echo(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
         if r["last_error"]:
             typer.echo(f"{'':12} last error: {r['last_error']}")
@@ -129,6 +135,8 @@ def sync(
         federator = Federator(state)
         if which is None:
             targets = [p for p in await list_peers(store) if p.dials]
+            if not targets and not as_json:
+                typer.echo(f"Nothing to sync: {_no_dialed_peer(await list_peers(store))}")
         else:
             found = await find_peer(store, which)
             if found is None:
@@ -159,3 +167,9 @@ def sync(
                 )
     if any(r["error"] for r in reports):
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _no_dialed_peer(peers: list[Peer]) -> str:
+    if not peers:
+        return "this server has no peers (add one with `murmur peer add --data DIR URL --key SERVER_KEY`)."
+    return f"this server dials none of its peers ({len(peers)} serve-only: they sync by dialing it)."

@@ -10,6 +10,7 @@ owns the server's data directory; the entry module hands it to the client's ``up
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from murmur.console import EXIT_SERVER, fail
+from murmur.keys import write_private_file
 from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig
 from murmur.store import Store
 from murmur.store.members import add_member, count_members
@@ -45,13 +47,25 @@ def _pid(pid_file: Path) -> int | None:
     return pid
 
 
-def _port_free(port: int) -> bool:
+def _port_free(host: str, port: int) -> bool:
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as serve binds: a TIME_WAIT port is free
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
         except OSError:
             return False
     return True
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_to_use(host: str, wanted: int) -> int:
+    """``wanted`` when it is free, else a free port; never 0, so the port chosen can be remembered."""
+    return wanted if wanted and _port_free(host, wanted) else _free_port(host)
 
 
 @dataclass(frozen=True)
@@ -73,18 +87,29 @@ class LocalServer:
         return DataDir(self.data).identity().public_key
 
     def pid(self) -> int | None:
-        """The pid of the running local server, or None."""
-        return _pid(self.pid_path)
+        """The pid of the running local server, or None. Versions before 0.2 kept the pid file in the data
+        directory: a server they started is still found there."""
+        return _pid(self.pid_path) or _pid(self.data / "serve.pid")
 
     def start(self) -> str:
-        """Start ``murmur serve`` on the data directory in the background; return its URL once it answers."""
+        """Start ``murmur serve`` on the data directory in the background; return its URL once it answers.
+
+        Its port is the config's (8470 at first) when free; when another program holds it, a free one, which is
+        written to the config so the next start uses it again.
+        """
         data_dir = DataDir(self.data)
         if not data_dir.exists():
-            port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else 0
-            data_dir.create(ServerConfig(port=port))
+            data_dir.create(ServerConfig(port=_port_to_use(ServerConfig().host, DEFAULT_PORT)))
+        running = data_dir.running_url()
+        if running is not None and _healthy(running):
+            return running
         config = data_dir.config()
-        if self.pid() is not None and _healthy(config.url):
+        if self.pid() is not None and _healthy(config.url):  # started by a version that wrote no serve.json
             return config.url
+        port = _port_to_use(config.host, config.port)
+        if port != config.port:
+            config = dataclasses.replace(config, port=port)
+            write_private_file(data_dir.config_path, config.render().encode("utf-8"), force=True)
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, which outlives this process
         proc = subprocess.Popen(
@@ -96,11 +121,10 @@ class LocalServer:
         )
         self.pid_path.write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + START_TIMEOUT_S
-        url = ""
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 fail(f"the home server stopped at once; see {self.log_path}.", EXIT_SERVER)
-            url = url or _served_url(self.log_path)
+            url = data_dir.running_url()
             if url and _healthy(url):
                 return url
             time.sleep(0.1)
@@ -121,13 +145,6 @@ class LocalServer:
             time.sleep(0.1)
         self.pid_path.unlink(missing_ok=True)
         return pid
-
-
-def _served_url(log: Path) -> str:
-    for line in reversed(log.read_text(errors="replace").splitlines()):
-        if line.startswith("murmur serving "):
-            return line.split()[2]
-    return ""
 
 
 async def _join_local(data: Path, key: str) -> None:
