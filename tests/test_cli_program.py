@@ -71,12 +71,23 @@ def test_version(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout == f"murmur {__version__}\n"
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_show_completion_prints_a_script_for_the_shell(tmp_path: Path, shell: str) -> None:
-    result = murmur(tmp_path, "--show-completion", shell)
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [
+        ("bash", "complete -o default -F _murmur_completion murmur"),
+        ("zsh", "compdef"),
+        ("fish", "complete --command murmur"),
+    ],
+)
+def test_completion_prints_the_script_for_the_named_shell(tmp_path: Path, shell: str, marker: str) -> None:
+    result = murmur(tmp_path, "completion", shell)
     assert result.returncode == 0, result.stderr
-    assert "_MURMUR_COMPLETE" in result.stdout
-    assert "not supported" not in result.stdout + result.stderr
+    assert "_MURMUR_COMPLETE" in result.stdout and marker in result.stdout
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error(tmp_path: Path) -> None:
+    result = murmur(tmp_path, "completion", "tcsh")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
 
 
 def test_completion_completes_commands_and_options(tmp_path: Path) -> None:

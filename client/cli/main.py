@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from murmur import __version__
-from murmur.client.cli import identity, own, reading, signing, social, tui_cmd, up
+from murmur.client.cli import completion, identity, own, reading, signing, social, tui_cmd, up
 from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
 from murmur.server.cli import admin, bundles, peers
@@ -75,6 +75,7 @@ app.command()(reading.notifications)
 app.command()(reading.members)
 app.command()(admin.serve)
 app.command()(tui_cmd.tui)
+app.command()(completion.completion)
 app.command()(up.up_command(LocalServer))
 app.command()(up.down_command(LocalServer))
 app.add_typer(admin.admin, name="admin")
