@@ -173,7 +173,10 @@ class DataDir:
     def mark_running(self, url: str) -> None:
         """Record that this process serves the directory at ``url`` (called once the socket is bound)."""
         record = {"pid": os.getpid(), "url": url}
-        write_private_file(self.running_path, json.dumps(record).encode("utf-8"), force=True)
+        try:
+            write_private_file(self.running_path, json.dumps(record).encode("utf-8"), force=True)
+        except OSError as exc:
+            raise ConfigError(f"Cannot write {self.running_path}: {exc.strerror}.") from exc
 
     def clear_running(self) -> None:
         """Remove the record at a clean stop, if it is still this process's."""

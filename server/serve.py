@@ -104,8 +104,8 @@ async def serve(data: Path, config: ServerConfig) -> None:
             backoff_max=float(config.retry_max_seconds),
             pull_interval=float(config.pull_interval_seconds),
         )
-        federator = asyncio.create_task(federation.run(), name="federator")
         data_dir.mark_running(config.url)
+        federator = asyncio.create_task(federation.run(), name="federator")
         print(f"murmur serving {config.url} server key {identity.public_key}", file=sys.stderr, flush=True)
         try:
             await server.serve(sockets=[sock])
