@@ -188,7 +188,7 @@ class DataDir:
         process is gone: a killed server leaves its record behind)."""
         record = self._running_record()
         pid, url = record.get("pid"), record.get("url")
-        if not isinstance(pid, int) or not isinstance(url, str) or not _alive(pid):
+        if not isinstance(pid, int) or not isinstance(url, str) or not process_alive(pid):
             return None
         return url
 
@@ -224,7 +224,8 @@ class DataDir:
             raise ConfigError(f"No server in {self.root}: run `murmur serve --data {self.root}` once to create it.")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie not yet reaped counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import httpx
 
-from murmur.console import EXIT_SERVER, fail
+from murmur.console import EXIT_LOCAL, EXIT_SERVER, fail
 from murmur.keys import write_private_file
-from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig
+from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig, process_alive
 from murmur.store import Store
 from murmur.store.members import add_member, count_members
 
@@ -41,10 +41,9 @@ def _healthy(url: str) -> bool:
 def _pid(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
     except (OSError, ValueError):
         return None
-    return pid
+    return pid if process_alive(pid) else None
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -139,7 +138,12 @@ class LocalServer:
         pid = self.pid()
         if pid is None:
             return None
-        os.kill(pid, signal.SIGTERM)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:  # it ended meanwhile
+            return None
+        except PermissionError:
+            fail(f"process {pid} in {self.pid_path} is another user's, not this murmur's; remove the file.", EXIT_LOCAL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.pid() is not None:
             time.sleep(0.1)
