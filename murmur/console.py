@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 from murmur.errors import ConfigError, KeyFileError, MurmurError, Refused, StoreError
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -27,6 +30,15 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
     """Stop the command: ``murmur: MESSAGE`` on stderr, then exit with ``code``."""
     print(f"murmur: {message}", file=sys.stderr, flush=True)
     raise SystemExit(code)
+
+
+def checked_argument(check: Callable[[], T]) -> T:
+    """Run the core's check of a value given on the command line: a refusal is a usage error (exit 2), the
+    command line's fault, not a request some server refused."""
+    try:
+        return check()
+    except Refused as refusal:
+        fail(refusal.message, EXIT_USAGE)
 
 
 def exit_code_for(error: MurmurError) -> int:

@@ -62,3 +62,29 @@ def test_sync_with_only_serve_only_peers_says_why(data: Path) -> None:
         == "Nothing to sync: this server dials none of its peers (1 serve-only: they sync by dialing it).\n"
     )
     assert json.loads(invoke("sync", "--data", str(data), "--json").stdout) == {"peers": []}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["peer", "add", "http://x:1", "--key", "zz"],  # a key that is not one
+        ["peer", "add", "ftp://x", "--key", "0" * 63 + "1"],  # a URL this server cannot dial
+        ["peer", "add", "http://x:1", "--key", "0" * 63 + "1", "--mode", "bogus"],  # an unknown mode
+        ["admin", "members", "--remove", "zz"],
+        ["admin", "invite", "--ttl", "5x"],
+        ["serve", "--port", "99999"],  # beyond the TCP ports: was a traceback
+        ["serve", "--port", "-1"],
+    ],
+    ids=" ".join,
+)
+def test_bad_values_on_the_command_line_are_usage_errors(data: Path, args: list[str]) -> None:
+    split = 2 if args[0] in ("peer", "admin") else 1  # --data goes after the (sub)command's name
+    result = invoke(*args[:split], "--data", str(data), *args[split:])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("murmur: ")
+    assert json.loads(invoke("peer", "list", "--data", str(data), "--json").stdout) == {"peers": []}
+
+
+def test_a_bad_key_to_follow_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["follow", "zz"], env={"MURMUR_HOME": str(tmp_path)})
+    assert result.exit_code == 2 and "64 lowercase hex digits" in result.stderr

@@ -16,6 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, with_api
+from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import tags_from_text
 from murmur.validate import check_key
@@ -164,7 +165,7 @@ def delete(
 
 
 def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
-    check_key(key, "key to follow")
+    checked_argument(lambda: check_key(key, "key to follow"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", key]]})

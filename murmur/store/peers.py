@@ -83,14 +83,19 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-async def add_peer(
-    store: Store, key: str, url: str, *, name: str = "", mode: str = "push-pull", proxy: str = ""
-) -> Peer:
-    """Trust a peer server, pinned by its key. Adding an existing key updates its URL, name, mode and proxy."""
+def check_peer(key: str, url: str, mode: str) -> None:
+    """A peer's key, mode and URL (which only a peer this server dials needs) are well-formed, or Refused."""
     check_key(key, "peer key")
     check_mode(mode)
     if mode != "serve-only" and not url.startswith(("http://", "https://")):
         raise Refused("bad_value", f"The peer URL must start with http:// or https://; got {url!r}.")
+
+
+async def add_peer(
+    store: Store, key: str, url: str, *, name: str = "", mode: str = "push-pull", proxy: str = ""
+) -> Peer:
+    """Trust a peer server, pinned by its key. Adding an existing key updates its URL, name, mode and proxy."""
+    check_peer(key, url, mode)
     async with store.writer.transaction() as conn:
         await conn.execute(
             "INSERT INTO peers (key, name, url, mode, proxy, added_at) VALUES (?, ?, ?, ?, ?, ?)"

@@ -20,11 +20,12 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from murmur import __version__ as VERSION
-from murmur.console import EXIT_LOCAL, emit_json, fail
+from murmur.console import EXIT_LOCAL, checked_argument, emit_json, fail
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
 from murmur.text import one_line
+from murmur.validate import check_key
 
 T = TypeVar("T")
 
@@ -37,7 +38,9 @@ admin = typer.Typer(help="Administer a home server through its data directory.",
 def serve(
     data: DataOption,
     host: Annotated[str | None, typer.Option(help="Interface to listen on (config: host).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on; 0 picks a free one (config: port).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one (config: port).")
+    ] = None,
     open_registration: Annotated[
         bool | None, typer.Option("--open/--invite-only", help="Let anyone join without an invite.")
     ] = None,
@@ -127,6 +130,7 @@ def members(
 ) -> None:
     """List members, or remove one with --remove KEY."""
     if remove is not None:
+        checked_argument(lambda: check_key(remove, "member key"))
 
         async def drop(store: Store, data_dir: DataDir) -> bool:
             return await remove_member(store, remove)

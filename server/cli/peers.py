@@ -12,11 +12,20 @@ from typing import Annotated, Any
 
 import typer
 
-from murmur.console import EXIT_REFUSED, EXIT_USAGE, emit_json, fail
+from murmur.console import EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
-from murmur.store.peers import ALERT_AFTER_MS, Peer, add_peer, find_peer, list_peers, queued, remove_peer
+from murmur.store.peers import (
+    ALERT_AFTER_MS,
+    Peer,
+    add_peer,
+    check_peer,
+    find_peer,
+    list_peers,
+    queued,
+    remove_peer,
+)
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
 
@@ -65,6 +74,7 @@ def add(
     """Trust a peer server, pinned by its key. Takes effect on a running server within seconds."""
     if url is None and mode != "serve-only":
         fail(f"a {mode} peer needs its URL: this server dials it (only a serve-only peer has none).", EXIT_USAGE)
+    checked_argument(lambda: check_peer(key, url or "", mode))
 
     async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
         if key == data_dir.identity().public_key:
