@@ -41,7 +41,10 @@ def _print_version(value: bool | None) -> None:
 def root(
     ctx: typer.Context,
     home: Annotated[
-        Path | None, typer.Option("--home", envvar="MURMUR_HOME", help="Directory holding keys and client config.")
+        Path | None,
+        typer.Option(
+            "--home", envvar="MURMUR_HOME", help="One directory for all your murmur files, instead of the platform's."
+        ),
     ] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", envvar="MURMUR_PROFILE", help="Which identity/server to use.")
