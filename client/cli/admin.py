@@ -21,10 +21,10 @@ import typer
 
 from murmur import __version__ as VERSION
 from murmur.client.cli.common import EXIT_LOCAL, emit_json, fail
-from murmur.client.text import one_line
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
+from murmur.terminal import one_line, say
 
 T = TypeVar("T")
 
@@ -80,9 +80,9 @@ def invite(
     if as_json:
         emit_json({"code": made.code, "expires_at": made.expires_at})
     else:
-        typer.echo(made.code)
+        say(made.code)
         expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made.expires_at / 1000))
-        typer.echo(f"  single use, valid until {expires}; join with: murmur join URL --invite {made.code}", err=True)
+        say(f"  single use, valid until {expires}; join with: murmur join URL --invite {made.code}", err=True)
 
 
 def _duration(text: str) -> int:
@@ -114,7 +114,7 @@ def info(data: DataOption, as_json: JsonOption = False) -> None:
         emit_json(result)
         return
     for key, value in result.items():
-        typer.echo(f"{key:18} {value}")
+        say(f"{key:18} {value}")
 
 
 @admin.command()
@@ -134,7 +134,7 @@ def members(
         if as_json:
             emit_json({"removed": remove})
         else:
-            typer.echo(f"Removed {remove}")
+            say(f"Removed {remove}")
         return
 
     async def work(store: Store, data_dir: DataDir) -> list[Member]:
@@ -145,9 +145,9 @@ def members(
         emit_json({"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]})
         return
     if not rows:
-        typer.echo("No members yet; make an invite with `murmur admin invite --data DIR`.")
+        say("No members yet; make an invite with `murmur admin invite --data DIR`.")
     for m in rows:
-        typer.echo(f"{m.key}  {m.role:6}  {one_line(m.name, 40)}")
+        say(f"{m.key}  {m.role:6}  {one_line(m.name, 40)}")
 
 
 @admin.command()
@@ -172,4 +172,4 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     finally:
         target.close()
         source.close()
-    typer.echo(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")
+    say(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")

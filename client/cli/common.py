@@ -1,12 +1,16 @@
 """What every command shares: global options, exit codes, output helpers and error mapping.
 
+All output goes through ``murmur.terminal.say`` (human text, made inert whatever it holds) or the helpers
+here: ``complain`` and ``fail`` (one line on stderr), ``emit_json`` (JSON whose bytes are safe on a terminal)
+and ``emit_exact`` (bytes that must not change). tests/test_cli_output.py checks that no command prints any
+other way.
+
 Exit codes (docs/cli.md): 0 success; 1 the request was refused or a check failed; 2 usage error; 3 a local
 file (key, config, database) is missing or unusable; 4 the server could not be reached or failed.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +19,7 @@ from typing import Any, NoReturn
 import typer
 
 from murmur.errors import ConfigError, KeyFileError, MurmurError, Refused, StoreError
+from murmur.terminal import inert, json_line, say
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -34,8 +39,13 @@ def globals_of(ctx: typer.Context) -> Globals:
     return obj if isinstance(obj, Globals) else Globals(None, None)
 
 
+def complain(message: str) -> None:
+    """``murmur: MESSAGE`` as one inert line on stderr; the message may quote a server or a peer."""
+    say(f"murmur: {inert(message, keep_newlines=False)}", err=True)
+
+
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    typer.echo(f"murmur: {message}", err=True)
+    complain(message)
     raise typer.Exit(code)
 
 
@@ -49,7 +59,13 @@ def exit_code_for(error: MurmurError) -> int:
 
 def emit_json(value: Any) -> None:
     """One JSON document on stdout (or one line of a JSON Lines stream)."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n")
+    sys.stdout.write(json_line(value) + "\n")
+    sys.stdout.flush()
+
+
+def emit_exact(line: str) -> None:
+    """A line whose bytes must stay exactly as they are (the canonical JSON of a message this person signed)."""
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()
 
 

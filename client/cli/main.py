@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from murmur.client.cli import admin, bundles, identity, peers, reading, signing, social, tui_cmd, up
-from murmur.client.cli.common import Globals, exit_code_for
+from murmur.client.cli.common import Globals, complain, exit_code_for
 from murmur.errors import MurmurError
 
 app = typer.Typer(
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="murmur")
     except MurmurError as error:
-        print(f"murmur: {error.message}", file=sys.stderr)
+        complain(error.message)
         sys.exit(exit_code_for(error))
     except KeyboardInterrupt:
         sys.exit(130)

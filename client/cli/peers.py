@@ -17,6 +17,7 @@ from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.peers import ALERT_AFTER_MS, Peer, add_peer, find_peer, list_peers, queued, remove_peer
+from murmur.terminal import inert, say
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
 
@@ -70,7 +71,7 @@ def add(
     if as_json:
         emit_json(row)
     else:
-        typer.echo(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}) at {row['url']} added.")
+        say(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}) at {row['url']} added.")
 
 
 @peer.command("list")
@@ -85,15 +86,15 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
         emit_json({"peers": rows})
         return
     if not rows:
-        typer.echo("No peers; add one with `murmur peer add --data DIR URL --key SERVER_KEY`.")
+        say("No peers; add one with `murmur peer add --data DIR URL --key SERVER_KEY`.")
     for r in rows:
         contact = (
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["last_contact"] / 1000)) if r["last_contact"] else "never"
         )
-        typer.echo(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url']}")
-        typer.echo(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
+        say(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url']}")
+        say(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
         if r["last_error"]:
-            typer.echo(f"{'':12} last error: {r['last_error']}")
+            say(f"{'':12} last error: {inert(r['last_error'], keep_newlines=False)}")
 
 
 @peer.command("remove")
@@ -108,7 +109,7 @@ def remove(
 
     if not with_store(data, work):
         fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
-    typer.echo(f"Removed peer {which}.")
+    say(f"Removed peer {which}.")
 
 
 def sync(
@@ -145,14 +146,14 @@ def sync(
     for r in reports:
         if not as_json:
             label = r["name"] or str(r["peer"])[:16]
-            typer.echo(
+            say(
                 f"{label}: fetched {r['fetched']} (stored {r['stored']}, duplicate {r['duplicate']}, refused "
                 f"{r['refused']}), sent {r['sent']}, {r['round_trips']} round trips, "
                 f"{r['bytes_in']} bytes in, {r['bytes_out']} bytes out"
-                + (f"; error: {r['error']}" if r["error"] else "")
+                + (f"; error: {inert(r['error'], keep_newlines=False)}" if r["error"] else "")
             )
             if r["repaired"]:
-                typer.echo(
+                say(
                     f"{label}: repair found {r['need']} to fetch and {r['have']} to send in "
                     f"{r['reconcile_round_trips']} round trips ({r['reconcile_bytes_out']} bytes out, "
                     f"{r['reconcile_bytes_in']} bytes in)"

@@ -29,6 +29,7 @@ from murmur.keys import Identity, save_identity
 from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig
 from murmur.store import Store
 from murmur.store.members import add_member, count_members
+from murmur.terminal import say
 
 START_TIMEOUT_S = 20.0
 
@@ -115,7 +116,7 @@ def _ensure_identity(ref: ProfileRef, name: str | None) -> Identity:
     config = ref.config()
     config.section(ref.name)["name"] = name or getpass.getuser()
     config.save()
-    typer.echo(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
+    say(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
     return identity
 
 
@@ -148,7 +149,7 @@ def up(
             config.save()
         if section.get("name"):
             asyncio.run(_publish_name(url, identity, str(section["name"])))
-        typer.echo(f"Home server running at {url} (data {local}; stop it with `murmur down`).")
+        say(f"Home server running at {url} (data {local}; stop it with `murmur down`).")
     if no_tui:
         return
     from murmur.client.cli.tui_cmd import tui
@@ -167,4 +168,4 @@ def down(ctx: typer.Context) -> None:
     while time.monotonic() < deadline and _pid(data) is not None:
         time.sleep(0.1)
     (data / "serve.pid").unlink(missing_ok=True)
-    typer.echo(f"Stopped the home server (pid {pid}).")
+    say(f"Stopped the home server (pid {pid}).")

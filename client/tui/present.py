@@ -13,8 +13,9 @@ from typing import Any
 
 from textual.content import Content
 
-from murmur.client.text import ago, inert, one_line
+from murmur.client.text import ago
 from murmur.keys import fingerprint
+from murmur.terminal import inert, one_line
 
 # Printable ASCII only: a link with a bidi override or a control character in it is not offered for opening.
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
