@@ -27,7 +27,7 @@ def fold(text: str, *, lines: int = FOLD_LINES, chars: int = FOLD_CHARS) -> tupl
     """The head of a long text and what was left out, in words ('' when nothing was).
 
     Give it text already made inert, so what is counted is what a terminal would draw. A post of 500
-    newlines, or of one 50,000-character line, shows as a few lines and a marker, never as a screenful.
+    newlines, or of one 5,000-character line, shows as a few lines and a marker, never as a screenful.
     """
     head = "\n".join(text.split("\n", lines)[:lines])[:chars]
     if len(head) == len(text):
