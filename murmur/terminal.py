@@ -6,8 +6,8 @@ window title or write the clipboard (ANSI CSI, OSC 0/8/52), and bidi overrides w
 reader sees. ``inert`` replaces each with a visible stand-in; newlines and tabs survive.
 
 Names are held to more: a name is how a person recognises someone, so every character that prints as
-nothing, or as a space that is not a space, is shown as ``<U+XXXX>`` (``visible_name``), and ``name_key``
-is the one rule that says when two names read as the same name.
+nothing, or as a space that is not a space, is shown as ``<U+XXXX>`` (``visible_name``); when two names
+read as the same name is ``murmur.names.name_key``.
 
 Every line the command-line programs print for people goes through ``say``, which applies ``inert`` to the
 whole text, so a renderer that forgets cannot put a control sequence on the terminal. JSON goes through
@@ -88,14 +88,6 @@ def visible_name(name: str, width: int = 32) -> str:
     """A display name on one line with every invisible character shown, so look-alikes differ on screen."""
     shown = "".join(_stand_in(ch) if invisible(ch, in_name=True) else ch for ch in name)
     return one_line(shown, width)
-
-
-def name_key(name: str) -> str:
-    """What two names are compared by: compatibility forms folded, case folded, the invisible dropped,
-    spaces collapsed. Two keys whose names have the same ``name_key`` read as the same person."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    kept = "".join(" " if ch.isspace() else ch for ch in folded if not invisible(ch, in_name=True) or ch.isspace())
-    return " ".join(kept.split())
 
 
 def say(text: str = "", *, err: bool = False) -> None:

@@ -152,3 +152,19 @@ def test_human_output_hides_a_forged_post(fake_home: FakeHome) -> None:
     serve_everywhere(fake_home, post(ALICE, "genuine"), forged(post(BOB, "original")))
     out = fake_home.run("timeline").stdout
     assert "forged words" not in out and "failed verification was hidden" in out
+
+
+def test_invisible_characters_in_names_show_and_a_shared_name_is_flagged(fake_home: FakeHome) -> None:
+    twin = Identity.from_seed(b"\x04" * 32)
+    names = {ALICE.public_key: "Alice", twin.public_key: "Ali\u200bce\u3164", BOB.public_key: "Bob"}
+    shared = sorted([ALICE.public_key, twin.public_key])
+    timeline = page(post(ALICE, "one"), post(twin, "two"), post(BOB, "three"))
+    fake_home.answer("/api/v1/timelines/home", {**timeline, "names": names, "shared_names": shared})
+    out = fake_home.run("timeline").stdout
+    assert f"Alice ({fingerprint(ALICE.public_key)}) ⚠ name also used by another key" in out
+    assert f"Ali<U+200B>ce<U+3164> ({fingerprint(twin.public_key)}) ⚠ name also used by another key" in out
+    assert f"Bob ({fingerprint(BOB.public_key)})\n" in out.replace(" · ", "\n")
+    fake_home.answer(f"/api/v1/profiles/{twin.public_key}", {"key": twin.public_key, "name": "Ali\u200bce",
+                                                              "name_shared": True, "followers": 0})
+    shown = fake_home.run("profile", twin.public_key).stdout
+    assert shown.startswith("Ali<U+200B>ce  ") and "⚠ name also used by another key" in shown.splitlines()[0]
