@@ -176,6 +176,8 @@ class MurmurApp(App[None]):
         for profile in found:
             if profile and profile.get("name"):
                 self.view.names[str(profile["key"])] = str(profile["name"])
+            if profile and profile.get("name_shared"):
+                self.view.shared.add(str(profile["key"]))
         self.redraw_entries()
 
     def redraw_entries(self) -> None:
