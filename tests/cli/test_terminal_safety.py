@@ -14,7 +14,8 @@ import pytest
 
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from tests.cli.fakehome import HOSTILE, FakeHome, acting_characters, run_main
+from tests.cli.fakehome import FakeHome, run_main
+from tests.hostile import HOSTILE, acting_characters
 
 ID = "ab" * 32
 KEY = "cd" * 32
@@ -135,3 +136,36 @@ def test_peer_list_and_its_last_error_are_inert(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert acting_characters(result.output) == []
     assert "\nok: all fine" not in result.output  # a peer cannot forge a line of its own
+
+
+def test_sync_prints_a_peers_hostile_reason_inert(tmp_path: Path) -> None:
+    import json
+
+    from murmur.server.config import DataDir, ServerConfig
+    from murmur.store import Store
+    from murmur.store.peers import add_peer
+    from tests.reliability.fakepeer import Answer, FakePeer
+
+    hostile = "".join(HOSTILE.values())
+    peer = FakePeer().start()
+    try:
+        for _ in range(4):
+            body = json.dumps({"error": {"code": "refused", "reason": f"no {hostile}\nok: all fine"}}).encode()
+            peer.answers.put(Answer(status=400, body=body, headers={"Content-Type": "application/json"}))
+        data = DataDir(tmp_path / "data")
+        data.create(ServerConfig())
+
+        async def seed() -> None:
+            store = await Store.open(data.db_path)
+            try:
+                await add_peer(store, peer.identity.public_key, peer.url, name="fake", mode="pull-only")
+            finally:
+                await store.close()
+
+        asyncio.run(seed())
+        result = run_main("sync", "--data", str(data.root))
+    finally:
+        peer.close()
+    assert result.exit_code == 1, result.output
+    assert "error:" in result.stdout and acting_characters(result.output) == []
+    assert "\nok: all fine" not in result.output
