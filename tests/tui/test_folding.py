@@ -83,3 +83,22 @@ async def test_invisible_characters_show_and_a_shared_name_is_flagged(live: Live
         assert f"Ali<U+200B>ce {fingerprint(twin.public_key)} ⚠ name also used by another key" in shown[twin.public_key]
         assert f"Alice {fingerprint(ALICE.public_key)} ⚠ name also used" in shown[ALICE.public_key]
         assert "⚠" not in shown[BOB.public_key]
+
+
+async def test_a_servers_hostile_reason_is_shown_inert(live: LiveServer, tmp_path: Path) -> None:
+    from murmur.client.api import ApiError
+    from tests.hostile import HOSTILE, acting_characters
+
+    reason = "[bold]no[/bold] " + "".join(HOSTILE.values())
+    app = make_app(live, tmp_path, live=False)
+
+    async def refuse(*args: object, **kw: object) -> None:
+        raise ApiError(400, "refused", reason)
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.api.timeline = refuse  # type: ignore[method-assign]
+        await pilot.press("3", "R")
+        await until(pilot, lambda: len(app._notifications) > 0)
+        shown = [n.message for n in app._notifications]
+        assert shown[0].startswith("[bold]no[/bold] ␛]0;owned␇")
+        assert acting_characters(shown[0]) == [] and all(n.markup is False for n in app._notifications)
