@@ -180,6 +180,8 @@ class MurmurApp(App[None]):
                 self.view.names[str(profile["key"])] = str(profile["name"])
             if profile and profile.get("name_shared"):
                 self.view.shared.add(str(profile["key"]))
+            elif profile:
+                self.view.shared.discard(str(profile["key"]))
         self.redraw_entries()
 
     def redraw_entries(self) -> None:
