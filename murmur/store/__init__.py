@@ -236,9 +236,11 @@ class Store:
         for start in range(0, len(wanted), 500):
             part = [bytes.fromhex(k) for k in wanted[start : start + 500]]
             marks = ",".join("?" * len(part))
+            # q.name_key != '' lets the partial index profiles_by_name_key serve the look-up.
             sql = (
                 f"SELECT p.author FROM profiles p WHERE p.author IN ({marks}) AND p.name_key != '' AND EXISTS"
-                " (SELECT 1 FROM profiles q WHERE q.name_key = p.name_key AND q.author != p.author)"
+                " (SELECT 1 FROM profiles q WHERE q.name_key = p.name_key AND q.name_key != ''"
+                " AND q.author != p.author)"
             )
             async with self.conn.execute(sql, part) as cursor:
                 shared.update(bytes(r[0]).hex() for r in await cursor.fetchall())
