@@ -140,7 +140,7 @@ def notification_content(
         return unverified(item)
     message = item["message"]
     body = message.get("body", {})
-    verb = NOTICE_VERBS.get(item.get("kind", ""), str(item.get("kind", "")))
+    verb = NOTICE_VERBS.get(item.get("kind", ""), one_line(str(item.get("kind", "")), 40))
     if item.get("kind") == "reaction":
         verb += f" {inert(str(body.get('emoji', '')), keep_newlines=False)}"
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
