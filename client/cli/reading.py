@@ -16,6 +16,7 @@ from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import with_api
 from murmur.client.render import (
+    SHARED_NAME,
     Context,
     page_parents,
     render_notification,
@@ -226,4 +227,5 @@ def members(ctx: typer.Context, as_json: JsonOption = False) -> None:
         emit_json(result)
         return
     for m in result["members"]:
-        say(f"{m['key']}  {m['role']:6}  {visible_name(str(m.get('name') or ''), 40)}")
+        flag = f"  {SHARED_NAME}" if m.get("name_shared") else ""
+        say(f"{m['key']}  {m['role']:6}  {visible_name(str(m.get('name') or ''), 40)}{flag}")

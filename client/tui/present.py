@@ -154,9 +154,10 @@ def notification_content(
     return Content("\n").join(lines)
 
 
-def person_content(person: dict[str, Any]) -> Content:
+def person_content(person: dict[str, Any], shared: Keys = frozenset()) -> Content:
     name = visible_name(str(person.get("name") or ""), 48) or "(no name)"
-    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM))]
+    flag = SHARED_NAME if person.get("name") and person["key"] in shared else ""
+    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM), (flag, WARN))]
     if person.get("bio"):
         lines.append(Content(one_line(str(person["bio"]), 200)))
     return Content("\n").join(lines)

@@ -156,8 +156,14 @@ async def members(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
     rows = await list_members(state.store)
+    shared = await state.store.shared_names([m.key for m in rows])
     return JSONBytes(
-        {"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]}
+        {
+            "members": [
+                {"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name, "name_shared": m.key in shared}
+                for m in rows
+            ]
+        }
     )
 
 

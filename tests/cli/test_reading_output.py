@@ -168,3 +168,10 @@ def test_invisible_characters_in_names_show_and_a_shared_name_is_flagged(fake_ho
                                                               "name_shared": True, "followers": 0})
     shown = fake_home.run("profile", twin.public_key).stdout
     assert shown.startswith("Ali<U+200B>ce  ") and "⚠ name also used by another key" in shown.splitlines()[0]
+    members = [
+        {"key": ALICE.public_key, "role": "member", "joined_at": 1, "name": "Alice", "name_shared": True},
+        {"key": BOB.public_key, "role": "member", "joined_at": 2, "name": "Bob", "name_shared": False},
+    ]
+    fake_home.answer("/api/v1/members", {"members": members})
+    listed = fake_home.run("members").stdout.splitlines()
+    assert listed[0].endswith("Alice  ⚠ name also used by another key") and listed[1].endswith("Bob")

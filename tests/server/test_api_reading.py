@@ -162,6 +162,8 @@ async def test_a_name_another_key_uses_is_flagged_in_every_answer(server: Harnes
     assert (await reader.search("hello", kind="all"))["shared_names"] == sorted([ada.public_key, twin.public_key])
     assert (await reader.profile(ada.public_key))["name_shared"] is True
     assert (await reader.profile(other.public_key))["name_shared"] is False
+    flagged = {m["key"]: m["name_shared"] for m in (await reader.members())["members"]}
+    assert flagged == {ada.public_key: True, twin.public_key: True, other.public_key: False}
     # A new name is no longer shared, for either of them.
     await apis[1].publish(sign_draft(twin, {"kind": "profile", "body": {"name": "Ada Two"}}))
     assert (await reader.timeline("local"))["shared_names"] == []

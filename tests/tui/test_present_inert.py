@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from murmur.client.tui import present
+from murmur.keys import fingerprint
 from murmur.message import sign_draft
 from tests.hostile import HOSTILE, acting_characters
 from tests.tui.conftest import ALICE, NOW
@@ -34,3 +35,10 @@ def test_what_the_tui_draws_is_inert(hostile: str) -> None:
     ]
     for content in drawn:
         assert acting_characters(str(content)) == [], str(content)
+
+
+def test_a_person_whose_name_another_key_uses_is_flagged() -> None:
+    person = {"key": ALICE.public_key, "name": "Ali\u200bce", "bio": ""}
+    assert str(present.person_content(person)) == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}"
+    flagged = str(present.person_content(person, {ALICE.public_key}))
+    assert flagged == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}{present.SHARED_NAME}"

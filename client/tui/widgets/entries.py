@@ -117,7 +117,7 @@ class PersonEntry(Entry):
     """A search hit for a person: ``item`` is ``{"key", "name", "bio"}`` (no signed message)."""
 
     def render(self) -> Content:
-        return present.person_content(self.item)
+        return present.person_content(self.item, self.view.shared)
 
     def authors(self) -> set[str]:
         return set()
