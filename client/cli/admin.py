@@ -24,7 +24,7 @@ from murmur.client.cli.common import EXIT_LOCAL, emit_json, fail
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
-from murmur.terminal import one_line, say
+from murmur.terminal import say, visible_name
 
 T = TypeVar("T")
 
@@ -147,7 +147,7 @@ def members(
     if not rows:
         say("No members yet; make an invite with `murmur admin invite --data DIR`.")
     for m in rows:
-        say(f"{m.key}  {m.role:6}  {one_line(m.name, 40)}")
+        say(f"{m.key}  {m.role:6}  {visible_name(m.name, 40)}")
 
 
 @admin.command()
