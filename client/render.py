@@ -35,9 +35,15 @@ class Context:
     @classmethod
     def of(cls, answer: dict[str, Any], **options: Any) -> Context:
         """A context for one server answer: its ``names`` map and ``shared_names`` list."""
-        names = answer.get("names") if isinstance(answer.get("names"), dict) else {}
-        shared = answer.get("shared_names") if isinstance(answer.get("shared_names"), list) else []
-        return cls(names=dict(names or {}), shared=frozenset(str(k) for k in shared or []), **options)
+        names = answer.get("names")
+        shared = answer.get("shared_names")
+        return cls(
+            names={k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)}
+            if isinstance(names, dict)
+            else {},
+            shared=frozenset(k for k in shared if isinstance(k, str)) if isinstance(shared, list) else frozenset(),
+            **options,
+        )
 
 
 def author_label(key: str, ctx: Context) -> str:

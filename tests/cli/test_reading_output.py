@@ -175,3 +175,10 @@ def test_invisible_characters_in_names_show_and_a_shared_name_is_flagged(fake_ho
     fake_home.answer("/api/v1/members", {"members": members})
     listed = fake_home.run("members").stdout.splitlines()
     assert listed[0].endswith("Alice  ⚠ name also used by another key") and listed[1].endswith("Bob")
+
+
+def test_a_names_map_of_the_wrong_shape_is_ignored_not_a_traceback(fake_home: FakeHome) -> None:
+    fake_home.answer("/api/v1/timelines/home", {**page(post(ALICE, "hi")), "names": {ALICE.public_key: 5},
+                                                "shared_names": "everyone"})
+    result = fake_home.run("timeline")
+    assert result.exit_code == 0 and f"({fingerprint(ALICE.public_key)})" in result.stdout
