@@ -20,7 +20,7 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.admin import DataOption, JsonOption, with_store
-from murmur.client.cli.common import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
+from murmur.client.cli.common import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, complain, emit_json, fail
 from murmur.client.cli.session import with_api
 from murmur.errors import Refused
 from murmur.keys import Identity
@@ -146,7 +146,10 @@ def _export_data(data: Path, file: str, chosen: ExportFilter) -> int:
 
 
 def _export_mine(ctx: typer.Context, file: str, chosen: ExportFilter) -> int:
+    forged = 0
+
     async def work(api: MurmurClient, identity: Identity) -> list[bytes]:
+        nonlocal forged
         kept: list[bytes] = []
         after, more = 0, True
         while more:
@@ -155,6 +158,7 @@ def _export_mine(ctx: typer.Context, file: str, chosen: ExportFilter) -> int:
                 try:
                     message = check(line, now=2**53 - 1)  # verified here: a bundle never carries a forgery
                 except Refused:
+                    forged += 1
                     continue
                 if message.author != identity.public_key:
                     continue
@@ -166,6 +170,11 @@ def _export_mine(ctx: typer.Context, file: str, chosen: ExportFilter) -> int:
         return kept
 
     raws = with_api(ctx, work)
+    if forged:
+        complain(
+            f"left out {forged} message{'' if forged == 1 else 's'} that failed verification on this machine "
+            "(the server may have altered them); a bundle never carries what does not verify."
+        )
     filters = {**chosen.as_dict(), "authors": "mine"}
     with _output(file) as out, BundleWriter(out, len(raws), filters) as writer:
         for raw in raws:

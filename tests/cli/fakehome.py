@@ -51,6 +51,7 @@ class FakeHome:
     identity: Identity
     routes: dict[str, tuple[int, Any]] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
+    raw: dict[str, tuple[bytes, dict[str, str]]] = field(default_factory=dict)
 
     def answer(self, path: str, payload: Any, status: int = 200) -> None:
         self.routes[path] = (status, payload)
@@ -58,8 +59,14 @@ class FakeHome:
     def refuse(self, path: str, reason: str, code: str = "refused", status: int = 400) -> None:
         self.answer(path, {"error": {"code": code, "reason": reason}}, status)
 
+    def answer_raw(self, path: str, body: bytes, headers: dict[str, str]) -> None:
+        self.raw[path] = (body, headers)
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.asked.append(request.url.path)
+        if request.url.path in self.raw:
+            body, headers = self.raw[request.url.path]
+            return httpx.Response(200, content=body, headers=headers)
         status, payload = self.routes.get(
             request.url.path, (404, {"error": {"code": "not_found", "reason": "No such thing here."}})
         )

@@ -3,7 +3,9 @@ replies marked (orphans too), and ``--json`` without what failed verification un
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +184,19 @@ def test_a_names_map_of_the_wrong_shape_is_ignored_not_a_traceback(fake_home: Fa
                                                 "shared_names": "everyone"})
     result = fake_home.run("timeline")
     assert result.exit_code == 0 and f"({fingerprint(ALICE.public_key)})" in result.stdout
+
+
+def test_export_mine_leaves_out_a_forgery_and_says_so(fake_home: FakeHome, tmp_path: Path) -> None:
+    from murmur.jcs import canonicalize
+
+    me = fake_home.identity
+    genuine = sign_draft(me, {"kind": "post", "body": {"text": "mine"}}, created_at=AT)
+    altered = forged(sign_draft(me, {"kind": "post", "body": {"text": "also mine"}}, created_at=AT))
+    lines = canonicalize(genuine) + b"\n" + json.dumps(altered).encode() + b"\n"
+    fake_home.answer_raw("/api/v1/export", lines, {"murmur-cursor": "2", "murmur-more": "0"})
+    bundle = tmp_path / "mine.bundle"
+    result = fake_home.run("export", "--mine", str(bundle))
+    assert result.exit_code == 0, result.output
+    assert "left out 1 message that failed verification" in result.stderr
+    carried = gzip.decompress(bundle.read_bytes())
+    assert b"forged words" not in carried and genuine["id"].encode() in carried
