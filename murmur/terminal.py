@@ -49,7 +49,7 @@ def _acts_on_terminal(ch: str) -> bool:
         ch < " "
         or "\x7f" <= ch <= "\x9f"
         or ch in BIDI_CONTROLS
-        or unicodedata.category(ch) in ("Cs", "Co", "Cn", "Zl", "Zp")
+        or unicodedata.category(ch) in ("Cs", "Co", "Zl", "Zp")
     )
 
 
@@ -86,7 +86,11 @@ def one_line(text: str, width: int = 60) -> str:
 
 def visible_name(name: str, width: int = 32) -> str:
     """A display name on one line with every invisible character shown, so look-alikes differ on screen."""
-    shown = "".join(_stand_in(ch) if invisible(ch, in_name=True) else ch for ch in name)
+    # A code point this Python's Unicode does not know may be a newer emoji or a newer invisible: a name is too
+    # short to take the chance, so it shows as its number. Text keeps it, so newer emoji still draw in posts.
+    shown = "".join(
+        _stand_in(ch) if invisible(ch, in_name=True) or unicodedata.category(ch) == "Cn" else ch for ch in name
+    )
     return one_line(shown, width)
 
 

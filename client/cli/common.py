@@ -2,7 +2,7 @@
 
 All output goes through ``murmur.terminal.say`` (human text, made inert whatever it holds) or the helpers
 here: ``complain`` and ``fail`` (one line on stderr), ``emit_json`` (JSON whose bytes are safe on a terminal)
-and ``emit_exact`` (bytes that must not change). tests/test_cli_output.py checks that no command prints any
+and ``emit_exact`` (bytes that must not change). tests/cli/test_one_printer.py checks that no command prints any
 other way.
 
 Exit codes (docs/cli.md): 0 success; 1 the request was refused or a check failed; 2 usage error; 3 a local

@@ -49,3 +49,9 @@ def test_say_makes_the_whole_text_inert(capsys: pytest.CaptureFixture[str]) -> N
     out, err = capsys.readouterr()
     assert out.startswith("ours\n") and acting_characters(out) == []
     assert err == "to stderr ␛[31m\n"
+
+
+def test_a_code_point_unknown_to_this_python_shows_as_its_number_in_a_name_only() -> None:
+    unknown = "\U000e0080"  # unassigned in every Unicode version so far
+    assert visible_name(f"Ada{unknown}") == "Ada<U+E0080>"
+    assert inert(f"post {unknown}") == f"post {unknown}"
