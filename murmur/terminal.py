@@ -58,7 +58,7 @@ def invisible(ch: str, *, in_name: bool = False) -> bool:
     if ch in _JOINERS:
         return in_name
     category = unicodedata.category(ch)
-    if category == "Cf" or ch in _BLANK_LETTERS or "\ufe00" <= ch <= "\ufe0e":
+    if category == "Cf" or ch in _BLANK_LETTERS or "\ufe00" <= ch <= "\ufe0e" or "\U000e0100" <= ch <= "\U000e01ef":
         return True
     return in_name and category == "Zs" and ch != " "
 
@@ -97,7 +97,12 @@ def visible_name(name: str, width: int = 32) -> str:
 def say(text: str = "", *, err: bool = False) -> None:
     """Print ``text`` and a newline for a person, made inert: the one way the CLI writes human output."""
     out = sys.stderr if err else sys.stdout
-    out.write(inert(text) + "\n")
+    line = inert(text) + "\n"
+    try:
+        out.write(line)
+    except UnicodeEncodeError:  # a terminal that cannot show everything still gets every line
+        encoding = out.encoding or "ascii"
+        out.write(line.encode(encoding, "backslashreplace").decode(encoding))
     out.flush()
 
 

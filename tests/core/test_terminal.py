@@ -55,3 +55,18 @@ def test_a_code_point_unknown_to_this_python_shows_as_its_number_in_a_name_only(
     unknown = "\U000e0080"  # unassigned in every Unicode version so far
     assert visible_name(f"Ada{unknown}") == "Ada<U+E0080>"
     assert inert(f"post {unknown}") == f"post {unknown}"
+
+
+def test_variation_selectors_that_hide_data_show() -> None:
+    assert inert("a\U000e0101b") == "a<U+E0101>b"
+    assert inert("❤\ufe0f") == "❤\ufe0f"  # the emoji presentation selector is how emoji are written
+
+
+def test_say_on_a_terminal_that_cannot_encode_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    raw = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="ascii"))
+    say("↳ in reply to Ada")
+    assert raw.getvalue() == b"\\u21b3 in reply to Ada\n"
