@@ -35,13 +35,12 @@ class Context:
     @classmethod
     def of(cls, answer: dict[str, Any], **options: Any) -> Context:
         """A context for one server answer: its ``names`` map and ``shared_names`` list."""
-        names = answer.get("names")
-        shared = answer.get("shared_names")
+        # A server's answer of the wrong shape costs the names, not the listing.
+        names = answer.get("names") if isinstance(answer.get("names"), dict) else {}
+        shared = answer.get("shared_names") if isinstance(answer.get("shared_names"), list) else []
         return cls(
-            names={k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)}
-            if isinstance(names, dict)
-            else {},
-            shared=frozenset(k for k in shared if isinstance(k, str)) if isinstance(shared, list) else frozenset(),
+            names={k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)},
+            shared=frozenset(k for k in shared if isinstance(k, str)),
             **options,
         )
 
