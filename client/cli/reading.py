@@ -80,13 +80,18 @@ def emit_verified_json(answer: dict[str, Any], include_unverified: bool) -> None
     emit_json(answer)
 
 
+# Each look-up is a request and counts against the member's rate limit: a page asks about this many at most.
+MAX_PARENT_LOOKUPS = 20
+
+
 async def fetch_parents(api: MurmurClient, items: list[dict[str, Any]]) -> dict[str, str | None]:
     """Who wrote each post that a reply on this page answers: from the page, else asked of the server.
 
     A parent the server does not have (never arrived, or deleted) maps to None; one that cannot be asked for
-    or fails verification is left out, so the reply is marked with its short id alone."""
+    (past MAX_PARENT_LOOKUPS, refused) or fails verification is left out, so the reply is marked with its
+    short id alone."""
     known = page_parents(items)
-    wanted = {
+    wanted = {  # a set: many replies to one post ask about it once
         parent
         for item in items
         if item.get("verified") and isinstance(item.get("message"), dict)
@@ -101,7 +106,7 @@ async def fetch_parents(api: MurmurClient, items: list[dict[str, Any]]) -> dict[
             return (msg_id, None) if error.code == "not_found" else None
         return (msg_id, message["author"]) if verified(message) and message.get("id") == msg_id else None
 
-    for found in await asyncio.gather(*(ask(msg_id) for msg_id in sorted(wanted))):
+    for found in await asyncio.gather(*(ask(msg_id) for msg_id in sorted(wanted)[:MAX_PARENT_LOOKUPS])):
         if found is not None:
             known[found[0]] = found[1]
     return known

@@ -200,3 +200,17 @@ def test_export_mine_leaves_out_a_forgery_and_says_so(fake_home: FakeHome, tmp_p
     assert "left out 1 message that failed verification" in result.stderr
     carried = gzip.decompress(bundle.read_bytes())
     assert b"forged words" not in carried and genuine["id"].encode() in carried
+
+
+def test_parents_off_the_page_are_asked_about_once_each_and_at_most_a_page(fake_home: FakeHome) -> None:
+    from murmur.client.cli.reading import MAX_PARENT_LOOKUPS
+
+    parents = [post(ALICE, f"parent {i}") for i in range(MAX_PARENT_LOOKUPS + 5)]
+    replies = [post(BOB, f"reply {i} {j}", reply_to=p["id"]) for i, p in enumerate(parents) for j in range(2)]
+    fake_home.answer("/api/v1/timelines/home", page(*replies))
+    for parent in parents:
+        fake_home.answer(f"/api/v1/messages/{parent['id']}", parent)
+    out = fake_home.run("timeline", "--limit", "100").stdout
+    lookups = [path for path in fake_home.asked if path.startswith("/api/v1/messages/")]
+    assert len(lookups) == len(set(lookups)) == MAX_PARENT_LOOKUPS
+    assert out.count("↳ in reply to Alice") == 2 * MAX_PARENT_LOOKUPS and out.count("↳ in reply to ") == len(replies)
