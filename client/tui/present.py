@@ -172,7 +172,7 @@ def profile_content(profile: dict[str, Any], server: str) -> Content:
         state.append("you follow them")
     if profile.get("follows_you"):
         state.append("follows you")
-    home = f"member of {server}" if profile.get("member") else "lives on another server"
+    home = f"member of {one_line(server, 60)}" if profile.get("member") else "lives on another server"
     lines = [
         Content.assemble(
             (name, "bold $accent"),

@@ -31,7 +31,7 @@ def test_what_the_tui_draws_is_inert(hostile: str) -> None:
             {"kind": "reaction", "actor": ALICE.public_key, "message": reaction, "verified": True}, names, NOW
         ),
         present.person_content({"key": ALICE.public_key, "name": hostile, "bio": hostile}),
-        present.profile_content({"key": ALICE.public_key, "name": hostile, "bio": hostile}, "box"),
+        present.profile_content({"key": ALICE.public_key, "name": hostile, "bio": hostile, "member": True}, hostile),
     ]
     for content in drawn:
         assert acting_characters(str(content)) == [], str(content)
