@@ -1,44 +1,114 @@
 """Plain-text rendering of timelines, threads, notifications and profiles for the CLI.
 
-Everything from other people passes through ``inert`` first. A message that failed verification on this
-machine is never shown as genuine: it is replaced by a warning line.
+Everything from other people passes through ``inert`` first (and the CLI's printer applies it again to the
+whole output). A message that failed verification on this machine is never shown as genuine: it is replaced
+by a warning line. A content warning folds its post until ``--show-cw``; a long post folds to its first lines
+until ``--full``; a reply says what it answers, and a reply whose parent this server does not have says so.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from murmur.keys import fingerprint
-from murmur.text import ago, inert, one_line
+from murmur.terminal import inert, one_line, visible_name
+from murmur.text import ago, fold
+
+SHARED_NAME = "⚠ name also used by another key"
 
 
-def author_label(key: str, names: dict[str, str] | None = None) -> str:
-    name = (names or {}).get(key, "")
-    return f"{one_line(name, 32)} ({fingerprint(key)})" if name else f"({fingerprint(key)})"
+@dataclass
+class Context:
+    """What rendering needs besides the items: names, what to unfold, and who wrote each replied-to post.
+
+    ``parents`` maps a replied-to post's id to its author's key, or to None when this server does not have it;
+    an id absent from it is simply not known (the reply is marked with the short id alone)."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    shared: frozenset[str] = frozenset()
+    """Keys whose display name another key on this server also uses (the server's ``shared_names``)."""
+    parents: dict[str, str | None] = field(default_factory=dict)
+    show_cw: bool = False
+    full: bool = False
+
+    @classmethod
+    def of(cls, answer: dict[str, Any], **options: Any) -> Context:
+        """A context for one server answer: its ``names`` map and ``shared_names`` list."""
+        # A server's answer of the wrong shape costs the names, not the listing.
+        names = answer.get("names") if isinstance(answer.get("names"), dict) else {}
+        shared = answer.get("shared_names") if isinstance(answer.get("shared_names"), list) else []
+        return cls(
+            names={k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)},
+            shared=frozenset(k for k in shared if isinstance(k, str)),
+            **options,
+        )
 
 
-def render_message(message: dict[str, Any], *, indent: str = "", names: dict[str, str] | None = None) -> list[str]:
-    head = f"{indent}{author_label(message['author'], names)} · {ago(message['created_at'])} · {message['id'][:12]}"
+def author_label(key: str, ctx: Context) -> str:
+    name = ctx.names.get(key, "")
+    if not name:
+        return f"({fingerprint(key)})"
+    flag = f" {SHARED_NAME}" if key in ctx.shared else ""
+    return f"{visible_name(name)} ({fingerprint(key)}){flag}"
+
+
+def tag_value(message: dict[str, Any], name: str) -> str | None:
+    value = next((v for n, v in message.get("tags", []) if n == name), None)
+    return value if isinstance(value, str) else None
+
+
+def reply_line(message: dict[str, Any], ctx: Context) -> str | None:
+    """``↳ in reply to NAME (fingerprint) · short id``, or that the parent is not on this server."""
+    parent = tag_value(message, "reply")
+    if parent is None:
+        return None
+    short = inert(parent[:12], keep_newlines=False)
+    if parent in ctx.parents and ctx.parents[parent] is None:
+        return f"↳ in reply to a post this server does not have ({short})"
+    author = ctx.parents.get(parent)
+    return f"↳ in reply to {author_label(author, ctx)} · {short}" if author else f"↳ in reply to {short}"
+
+
+def body_lines(body: dict[str, Any], ctx: Context) -> list[str]:
+    """A post's content warning and text: the text folded under a warning, and cut when long."""
+    lines: list[str] = []
+    cw = body.get("cw")
+    if cw:
+        lines.append(f"CW: {one_line(str(cw), 100)}")
+        if not ctx.show_cw:
+            return [*lines, "(text folded under the content warning; --show-cw shows it)"]
+    text = inert(str(body.get("text", "")))
+    if not ctx.full:
+        text, more = fold(text)
+        if more:
+            text += f"\n… {more} (--full shows all)"
+    return [*lines, *text.split("\n")]
+
+
+def render_message(message: dict[str, Any], ctx: Context, *, indent: str = "") -> list[str]:
+    head = f"{indent}{author_label(message['author'], ctx)} · {ago(message['created_at'])} · {message['id'][:12]}"
     body = message.get("body", {})
     kind = message["kind"]
     if kind != "post":
-        target = next((v for n, v in message.get("tags", []) if n in ("target", "subject")), "")
-        detail = f" {inert(body.get('emoji', ''))}" if kind == "reaction" else ""
+        target = tag_value(message, "target") or tag_value(message, "subject") or ""
+        detail = f" {one_line(str(body.get('emoji', '')), 40)}" if kind == "reaction" else ""
         return [f"{head}", f"{indent}  [{kind}{detail}] {target[:12]}"]
     lines = [head + ("  [local]" if body.get("visibility") == "local" else "")]
-    if body.get("cw"):
-        lines.append(f"{indent}  CW: {one_line(body['cw'], 100)}")
-    lines.extend(f"{indent}  {line}" for line in inert(body.get("text", "")).split("\n"))
+    replying = reply_line(message, ctx)
+    if replying:
+        lines.append(f"{indent}  {replying}")
+    lines.extend(f"{indent}  {line}" for line in body_lines(body, ctx))
     return lines
 
 
-def render_item(item: dict[str, Any], *, indent: str = "", names: dict[str, str] | None = None) -> list[str]:
+def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list[str]:
     if not item.get("verified", False):
         return [f"{indent}!! a message that failed verification was hidden (seq {item.get('seq')})"]
     lines: list[str] = []
     if item.get("boosted_by"):
-        lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], names)}")
-    lines.extend(render_message(item["message"], indent=indent, names=names))
+        lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}")
+    lines.extend(render_message(item["message"], ctx, indent=indent))
     counts = item.get("counts") or {}
     if item["message"]["kind"] == "post":
         origin = "" if item.get("origin", "local") == "local" else "  · from a peer"
@@ -47,9 +117,17 @@ def render_item(item: dict[str, Any], *, indent: str = "", names: dict[str, str]
     return lines
 
 
-def render_page(page: dict[str, Any]) -> str:
-    names = page.get("names") or {}
-    blocks = ["\n".join(render_item(item, names=names)) for item in page.get("items", [])]
+def page_parents(items: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Who wrote each verified post on a page, by id: the replies on it that answer each other."""
+    return {
+        item["message"]["id"]: item["message"]["author"]
+        for item in items
+        if item.get("verified") and isinstance(item.get("message"), dict)
+    }
+
+
+def render_page(page: dict[str, Any], ctx: Context) -> str:
+    blocks = ["\n".join(render_item(item, ctx)) for item in page.get("items", [])]
     if not blocks:
         return "Nothing here yet."
     text = "\n\n".join(blocks)
@@ -58,7 +136,22 @@ def render_page(page: dict[str, Any]) -> str:
     return text
 
 
-def render_thread(root: dict[str, Any], names: dict[str, str] | None = None) -> list[str]:
+def thread_parents(root: dict[str, Any]) -> dict[str, str | None]:
+    """Every node of a thread by id: its author, or None for a post this server does not have."""
+    parents: dict[str, str | None] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        item = node.get("item")
+        if item is None:
+            parents[str(node.get("id"))] = None
+        elif item.get("verified"):
+            parents[str(node.get("id"))] = item["message"]["author"]
+        stack.extend(node.get("children", []))
+    return parents
+
+
+def render_thread(root: dict[str, Any], ctx: Context) -> list[str]:
     """The tree, indented; built without recursion (the server caps nesting, not length)."""
     lines: list[str] = []
     stack: list[tuple[dict[str, Any], int]] = [(root, 0)]
@@ -66,31 +159,44 @@ def render_thread(root: dict[str, Any], names: dict[str, str] | None = None) -> 
         node, depth = stack.pop()
         indent = "    " * min(depth, 12)
         if node.get("item"):
-            lines.extend(render_item(node["item"], indent=indent, names=names))
+            lines.extend(render_item(node["item"], ctx, indent=indent))
         else:
-            lines.append(f"{indent}(not here: {node['id'][:12]})")
+            lines.append(f"{indent}(a post this server does not have: {inert(str(node['id'])[:12])})")
         stack.extend((child, depth + 1) for child in reversed(node.get("children", [])))
     return lines
 
 
-def render_notification(item: dict[str, Any], names: dict[str, str] | None = None) -> str:
+def render_notification(item: dict[str, Any], ctx: Context) -> str:
     if not item.get("verified", False):
         return "!! a notification whose message failed verification was hidden"
     message = item["message"]
+    body = message.get("body", {})
     what = {
         "mention": "mentioned you",
         "reply": "replied",
-        "reaction": f"reacted {inert(message.get('body', {}).get('emoji', ''))}",
+        "reaction": f"reacted {one_line(str(body.get('emoji', '')), 40)}",
         "boost": "boosted your post",
         "follow": "followed you",
-    }.get(item["kind"], item["kind"])
-    text = message.get("body", {}).get("text")
-    tail = f": {one_line(text, 60)}" if text else ""
-    return f"{author_label(item['actor'], names)} {what} · {ago(message['created_at'])}{tail}"
+    }.get(item["kind"], one_line(str(item["kind"]), 40))
+    if body.get("cw") and not ctx.show_cw:
+        tail = f": CW {one_line(str(body['cw']), 60)} (--show-cw shows the text)"
+    else:
+        text = body.get("text")
+        tail = f": {one_line(str(text), 60)}" if text else ""
+    return f"{author_label(item['actor'], ctx)} {what} · {ago(message['created_at'])}{tail}"
+
+
+def render_person(person: dict[str, Any], ctx: Context) -> str:
+    """A search hit for a person: name, fingerprint, the start of the bio."""
+    key = str(person["key"])
+    label = author_label(key, Context(names={key: str(person.get("name") or "")}, shared=ctx.shared))
+    return f"@ {label}  {one_line(str(person.get('bio') or ''), 60)}"
 
 
 def render_profile(profile: dict[str, Any]) -> str:
-    lines = [f"{one_line(profile.get('name') or '(no name)', 64)}  {fingerprint(profile['key'])}", profile["key"]]
+    name = visible_name(str(profile.get("name") or ""), 64) or "(no name)"
+    flag = f"  {SHARED_NAME}" if profile.get("name_shared") else ""
+    lines = [f"{name}  {fingerprint(profile['key'])}{flag}", profile["key"]]
     if profile.get("bio"):
         lines.append(inert(profile["bio"]))
     state = []

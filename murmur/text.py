@@ -1,51 +1,8 @@
-"""Making other people's text safe to put on a terminal, and short human forms of keys and times.
-
-Posts, names and bios are untrusted. Control characters (C0, C1, DEL) would let a post move the cursor,
-recolour the screen or set the window title (ANSI/OSC escapes), and bidi overrides would let it reorder
-what a reader sees. They are replaced by visible stand-ins; newlines and tabs survive.
-"""
+"""Short human forms of times. Making other people's text safe to print lives in ``murmur.terminal``."""
 
 from __future__ import annotations
 
 import time
-import unicodedata
-
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
-
-def _stand_in(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # the Control Pictures block: ␛ for ESC, ␀ for NUL
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
-def inert(text: str, *, keep_newlines: bool = True) -> str:
-    """``text`` with every character that could act on a terminal replaced by a visible stand-in."""
-    out: list[str] = []
-    for ch in text:
-        if ch == "\n" and keep_newlines:
-            out.append(ch)
-        elif ch == "\t":
-            out.append("    ")
-        elif (
-            ch < " "
-            or ch == "\x7f"
-            or "\x80" <= ch <= "\x9f"
-            or ch in _BIDI_CONTROLS
-            or unicodedata.category(ch) in ("Cs", "Co")
-        ):
-            out.append(_stand_in(ch))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def one_line(text: str, width: int = 60) -> str:
-    flat = inert(text, keep_newlines=False)
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def ago(created_at_ms: int, now_ms: int | None = None) -> str:
@@ -60,3 +17,22 @@ def ago(created_at_ms: int, now_ms: int | None = None) -> str:
                 return time.strftime("%Y-%m-%d", time.gmtime(created_at_ms / 1000))
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+FOLD_LINES = 12
+FOLD_CHARS = 800
+
+
+def fold(text: str, *, lines: int = FOLD_LINES, chars: int = FOLD_CHARS) -> tuple[str, str]:
+    """The head of a long text and what was left out, in words ('' when nothing was).
+
+    Give it text already made inert, so what is counted is what a terminal would draw. A post of 500
+    newlines, or of one 5,000-character line, shows as a few lines and a marker, never as a screenful.
+    """
+    head = "\n".join(text.split("\n", lines)[:lines])[:chars]
+    if len(head) == len(text):
+        return text, ""
+    hidden_lines = text.count("\n") - head.count("\n")
+    if hidden_lines:
+        return head, f"{hidden_lines} more line{'' if hidden_lines == 1 else 's'}"
+    return head, f"{len(text) - len(head):,} more characters"

@@ -1,7 +1,9 @@
 """What every client command shares: global options and reading input.
 
-Exit codes, ``fail`` and ``emit_json`` live in ``murmur.console`` (the server's commands use them too); they
-are imported here so client commands find all their helpers in one place.
+Exit codes and the output helpers (``fail``, ``complain``, ``emit_json``, ``emit_exact``) live in
+``murmur.console`` (the server's commands use them too); they are imported here so client commands find all their
+helpers in one place. All human output goes through ``murmur.terminal.say``, which makes it inert whatever it
+holds; tests/cli/test_one_printer.py checks that no command prints any other way.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from murmur.console import (
     EXIT_REFUSED,
     EXIT_SERVER,
     EXIT_USAGE,
+    complain,
+    emit_exact,
     emit_json,
     exit_code_for,
     fail,
@@ -30,6 +34,8 @@ __all__ = [
     "EXIT_SERVER",
     "EXIT_USAGE",
     "Globals",
+    "complain",
+    "emit_exact",
     "emit_json",
     "exit_code_for",
     "fail",

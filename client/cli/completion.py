@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from typer.completion import Shells, get_completion_script
 
+from murmur.client.cli.common import emit_exact
+
 PROG_NAME = "murmur"
 COMPLETE_VAR = "_MURMUR_COMPLETE"  # what click reads to answer a completion request for a program named murmur
 
@@ -19,4 +21,4 @@ def completion(
     shell: Annotated[Shells, typer.Argument(help="The shell: bash, zsh, fish, powershell or pwsh.")],
 ) -> None:
     """Print the tab-completion script for SHELL, e.g. `murmur completion bash >> ~/.bashrc`."""
-    typer.echo(get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell.value))
+    emit_exact(get_completion_script(prog_name=PROG_NAME, complete_var=COMPLETE_VAR, shell=shell.value))

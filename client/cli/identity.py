@@ -9,6 +9,7 @@ import typer
 from murmur.client.cli.common import emit_json, globals_of
 from murmur.client.profiles import resolve
 from murmur.keys import Identity, save_identity
+from murmur.terminal import say
 
 
 def init(
@@ -30,8 +31,8 @@ def init(
     if as_json:
         emit_json({"key": identity.public_key, "profile": ref.name, "key_file": str(ref.key_path)})
     else:
-        typer.echo(f"Created identity {identity.public_key}")
-        typer.echo(f"  fingerprint {identity.fingerprint}, profile {ref.name!r}, key file {ref.key_path} (0600)")
+        say(f"Created identity {identity.public_key}")
+        say(f"  fingerprint {identity.fingerprint}, profile {ref.name!r}, key file {ref.key_path} (0600)")
 
 
 def whoami(
@@ -53,8 +54,8 @@ def whoami(
     if as_json:
         emit_json(info)
         return
-    typer.echo(identity.public_key)
+    say(identity.public_key)
     label = f"{info['name']} " if info["name"] else ""
-    typer.echo(
+    say(
         f"  {label}({identity.fingerprint}) profile {ref.name!r}" + (f" on {info['server']}" if info["server"] else "")
     )

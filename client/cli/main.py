@@ -19,6 +19,7 @@ from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
 from murmur.server.cli import admin, bundles, peers
 from murmur.server.cli.up import LocalServer
+from murmur.terminal import say
 
 app = typer.Typer(
     name="murmur",
@@ -33,7 +34,7 @@ app = typer.Typer(
 
 def _print_version(value: bool | None) -> None:
     if value:
-        typer.echo(f"murmur {__version__}")
+        say(f"murmur {__version__}")
         raise typer.Exit()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import typer
 
 from murmur.client.api import MurmurClient
+from murmur.client.cli.common import complain
 from murmur.client.cli.session import with_api
 from murmur.errors import Refused
 from murmur.keys import Identity
@@ -18,7 +19,10 @@ from murmur.validate import check
 def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
     """The raw signed messages of this profile's key on its home server that pass ``chosen``."""
 
+    forged = 0
+
     async def work(api: MurmurClient, identity: Identity) -> list[bytes]:
+        nonlocal forged
         kept: list[bytes] = []
         after, more = 0, True
         while more:
@@ -27,6 +31,7 @@ def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
                 try:
                     message = check(line, now=2**53 - 1)
                 except Refused:
+                    forged += 1
                     continue
                 if message.author != identity.public_key:
                     continue
@@ -37,4 +42,10 @@ def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
                 kept.append(message.raw)
         return kept
 
-    return with_api(ctx, work)
+    raws = with_api(ctx, work)
+    if forged:
+        complain(
+            f"left out {forged} message{'' if forged == 1 else 's'} that failed verification on this machine "
+            "(the server may have altered them); a bundle never carries what does not verify."
+        )
+    return raws

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import typer
 import typer.core
 
-from murmur.console import EXIT_REFUSED, EXIT_USAGE, exit_code_for
+from murmur.console import EXIT_REFUSED, EXIT_USAGE, complain, exit_code_for
 from murmur.errors import MurmurError
 
 EXIT_INTERRUPTED = 130
@@ -23,7 +23,7 @@ UsageError, ClickException = typer.BadParameter.__mro__[1:3]
 
 
 def _stop(message: str, code: int) -> NoReturn:
-    print(f"murmur: {message}", file=sys.stderr, flush=True)
+    complain(message)  # inert: a usage error quotes what was typed, an error may quote a server
     sys.exit(code)
 
 

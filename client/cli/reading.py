@@ -1,21 +1,115 @@
-"""A person's reading commands: timeline, thread, search, notifications, members."""
+"""A person's reading commands: timeline, thread, search, notifications, members.
+
+What people wrote is folded until asked for: a post under a content warning until ``--show-cw``, a long post
+until ``--full``. ``--json`` leaves out every message that failed verification on this machine (and says on
+stderr how many) unless ``--include-unverified`` asks for them, flagged ``"verified": false``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import typer
 
-from murmur.client.api import MurmurClient
+from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import with_api
-from murmur.client.render import author_label, render_notification, render_page, render_thread
+from murmur.client.render import (
+    SHARED_NAME,
+    Context,
+    page_parents,
+    render_notification,
+    render_page,
+    render_person,
+    render_thread,
+    tag_value,
+    thread_parents,
+)
 from murmur.keys import Identity
-from murmur.text import one_line
+from murmur.terminal import say, visible_name
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=100, help="How many items (1-100).")]
 BeforeOption = Annotated[int | None, typer.Option(help="Cursor from a previous page: show older items.")]
+ShowCwOption = Annotated[bool, typer.Option("--show-cw", help="Show the text of posts under a content warning.")]
+FullOption = Annotated[bool, typer.Option("--full", help="Show long posts whole instead of their first lines.")]
+UnverifiedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-unverified",
+        help="With --json, include messages that failed verification here, marked \"verified\": false.",
+    ),
+]
+
+
+def withhold_unverified(answer: dict[str, Any]) -> int:
+    """Take every message that failed verification out of an answer; return how many were taken.
+
+    Listings lose the item; a thread keeps the node (its replies hang from it) with ``item`` null, as for
+    a post the server does not have."""
+    left_out = 0
+    for listing in ("items", "posts"):
+        items = answer.get(listing)
+        if isinstance(items, list):
+            kept = [item for item in items if not isinstance(item, dict) or item.get("verified", True)]
+            left_out += len(items) - len(kept)
+            answer[listing] = kept
+    stack = [answer["root"]] if isinstance(answer.get("root"), dict) else []
+    while stack:
+        node = stack.pop()
+        item = node.get("item")
+        if isinstance(item, dict) and not item.get("verified", True):
+            node["item"] = None
+            left_out += 1
+        stack.extend(child for child in node.get("children", []) if isinstance(child, dict))
+    return left_out
+
+
+def emit_verified_json(answer: dict[str, Any], include_unverified: bool) -> None:
+    """``--json`` for a listing: what failed verification is left out (and counted on stderr) unless asked for."""
+    if not include_unverified:
+        left_out = withhold_unverified(answer)
+        if left_out:
+            say(
+                f"murmur: left out {left_out} message{'' if left_out == 1 else 's'} that failed verification on "
+                "this machine (the id or signature does not match what the author signed: the server may have "
+                "altered them); --include-unverified includes them, marked \"verified\": false.",
+                err=True,
+            )
+    emit_json(answer)
+
+
+# Each look-up is a request and counts against the member's rate limit: a page asks about this many at most.
+MAX_PARENT_LOOKUPS = 20
+
+
+async def fetch_parents(api: MurmurClient, items: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Who wrote each post that a reply on this page answers: from the page, else asked of the server.
+
+    A parent the server does not have (never arrived, or deleted) maps to None; one that cannot be asked for
+    (past MAX_PARENT_LOOKUPS, refused) or fails verification is left out, so the reply is marked with its
+    short id alone."""
+    known = page_parents(items)
+    wanted = {  # a set: many replies to one post ask about it once
+        parent
+        for item in items
+        if item.get("verified") and isinstance(item.get("message"), dict)
+        for parent in [tag_value(item["message"], "reply")]
+        if parent and parent not in known
+    }
+
+    async def ask(msg_id: str) -> tuple[str, str | None] | None:
+        try:
+            message = await api.message(msg_id)
+        except ApiError as error:
+            return (msg_id, None) if error.code == "not_found" else None
+        return (msg_id, message["author"]) if verified(message) and message.get("id") == msg_id else None
+
+    for found in await asyncio.gather(*(ask(msg_id) for msg_id in sorted(wanted)[:MAX_PARENT_LOOKUPS])):
+        if found is not None:
+            known[found[0]] = found[1]
+    return known
 
 
 def timeline(
@@ -25,27 +119,34 @@ def timeline(
     ] = "home",
     limit: LimitOption = 20,
     before: BeforeOption = None,
+    show_cw: ShowCwOption = False,
+    full: FullOption = False,
     as_json: JsonOption = False,
+    include_unverified: UnverifiedOption = False,
 ) -> None:
     """Show a timeline, newest first."""
     named = ("home", "local", "federated", "mentions")
     if which not in named and not which.startswith(("tag:", "#", "@")):
         fail(f"unknown timeline {which!r}; use one of {', '.join(named)}, tag:NAME or @KEY.", EXIT_USAGE)
 
-    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await api.timeline(which, limit=limit, before=before)
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
+        page = await api.timeline(which, limit=limit, before=before)
+        return page, ({} if as_json else await fetch_parents(api, page.get("items", [])))
 
-    page = with_api(ctx, go)
+    page, parents = with_api(ctx, go)
     if as_json:
-        emit_json(page)
+        emit_verified_json(page, include_unverified)
     else:
-        typer.echo(render_page(page))
+        say(render_page(page, Context.of(page, parents=parents, show_cw=show_cw, full=full)))
 
 
 def thread(
     ctx: typer.Context,
     msg_id: Annotated[str, typer.Argument(metavar="ID", help="Any post in the thread.")],
+    show_cw: ShowCwOption = False,
+    full: FullOption = False,
     as_json: JsonOption = False,
+    include_unverified: UnverifiedOption = False,
 ) -> None:
     """Show a whole thread as a tree."""
 
@@ -54,9 +155,10 @@ def thread(
 
     result = with_api(ctx, go)
     if as_json:
-        emit_json(result)
-    else:
-        typer.echo("\n".join(render_thread(result["root"], result.get("names"))))
+        emit_verified_json(result, include_unverified)
+        return
+    parents = thread_parents(result["root"])
+    say("\n".join(render_thread(result["root"], Context.of(result, parents=parents, show_cw=show_cw, full=full))))
 
 
 def search(
@@ -64,27 +166,32 @@ def search(
     query: Annotated[str, typer.Argument(help="Words to find in posts, names and bios.")],
     kind: Annotated[str, typer.Option("--type", help="posts, people or all.")] = "all",
     limit: LimitOption = 20,
+    show_cw: ShowCwOption = False,
+    full: FullOption = False,
     as_json: JsonOption = False,
+    include_unverified: UnverifiedOption = False,
 ) -> None:
     """Search posts and people."""
 
-    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await api.search(query, kind=kind, limit=limit)
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
+        result = await api.search(query, kind=kind, limit=limit)
+        return result, ({} if as_json else await fetch_parents(api, result.get("posts", [])))
 
-    result = with_api(ctx, go)
+    result, parents = with_api(ctx, go)
     if as_json:
-        emit_json(result)
+        emit_verified_json(result, include_unverified)
         return
+    context = Context.of(result, parents=parents, show_cw=show_cw, full=full)
     people = result.get("people", [])
     posts = result.get("posts", [])
     for person in people:
-        typer.echo(f"@ {author_label(person['key'], {person['key']: person['name']})}  {one_line(person['bio'], 60)}")
+        say(render_person(person, context))
     if people and posts:
-        typer.echo("")
+        say()
     if posts:
-        typer.echo(render_page({"items": posts}))
+        say(render_page({"items": posts}, context))
     if not people and not posts:
-        typer.echo("No matches.")
+        say("No matches.")
 
 
 def notifications(
@@ -92,7 +199,9 @@ def notifications(
     limit: LimitOption = 20,
     before: BeforeOption = None,
     mark_read: Annotated[bool, typer.Option("--mark-read", help="Mark everything shown as read.")] = False,
+    show_cw: ShowCwOption = False,
     as_json: JsonOption = False,
+    include_unverified: UnverifiedOption = False,
 ) -> None:
     """Mentions, replies, reactions, boosts and new followers."""
 
@@ -104,11 +213,12 @@ def notifications(
 
     page = with_api(ctx, go)
     if as_json:
-        emit_json(page)
+        emit_verified_json(page, include_unverified)
         return
-    typer.echo(f"{page.get('unread', 0)} unread")
+    context = Context.of(page, show_cw=show_cw)
+    say(f"{page.get('unread', 0)} unread")
     for item in page["items"]:
-        typer.echo(render_notification(item, page.get("names")))
+        say(render_notification(item, context))
 
 
 def members(ctx: typer.Context, as_json: JsonOption = False) -> None:
@@ -122,4 +232,5 @@ def members(ctx: typer.Context, as_json: JsonOption = False) -> None:
         emit_json(result)
         return
     for m in result["members"]:
-        typer.echo(f"{m['key']}  {m['role']:6}  {one_line(m['name'], 40)}")
+        flag = f"  {SHARED_NAME}" if m.get("name_shared") else ""
+        say(f"{m['key']}  {m['role']:6}  {visible_name(str(m.get('name') or ''), 40)}{flag}")

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from murmur.client.cli.common import EXIT_REFUSED, emit_json, fail, globals_of, read_input
+from murmur.client.cli.common import EXIT_REFUSED, emit_exact, emit_json, fail, globals_of, read_input
 from murmur.client.profiles import resolve
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.message import sign_draft
+from murmur.terminal import say
 from murmur.validate import check, parse_json
 
 
@@ -25,7 +26,7 @@ def sign(
     draft = parse_json(read_input(file), limit=None)
     signed = sign_draft(identity, draft)
     check(signed)  # what we print must pass the same validation any server applies
-    typer.echo(canonicalize(signed).decode("utf-8"))
+    emit_exact(canonicalize(signed).decode("utf-8"))
 
 
 def verify(
@@ -45,11 +46,11 @@ def verify(
             if as_json:
                 emit_json({"line": number, "status": "refused", **refusal.as_dict()})
             else:
-                typer.echo(f"refused {refusal.code}: {refusal.message}")
+                say(f"refused {refusal.code}: {refusal.message}")
             continue
         if as_json:
             emit_json({"line": number, "status": "ok", "id": message.id})
         else:
-            typer.echo(f"ok {message.id}")
+            say(f"ok {message.id}")
     if failures:
         raise typer.Exit(EXIT_REFUSED)

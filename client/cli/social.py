@@ -19,6 +19,7 @@ from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import tags_from_text
+from murmur.terminal import say
 from murmur.validate import check_key
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -28,9 +29,9 @@ def _report(result: dict[str, Any], as_json: bool, what: str) -> None:
     if as_json:
         emit_json(result)
     elif result.get("status") == "duplicate":
-        typer.echo(f"{what} was already stored: {result['id']}")
+        say(f"{what} was already stored: {result['id']}")
     else:
-        typer.echo(f"{what} {result['id']}")
+        say(f"{what} {result['id']}")
 
 
 def join(
@@ -61,9 +62,9 @@ def join(
     if as_json:
         emit_json(result)
     elif result.get("already_member"):
-        typer.echo(f"Already a member of {result['server_name']} at {url}; it is now profile {ref.name!r}'s server.")
+        say(f"Already a member of {result['server_name']} at {url}; it is now profile {ref.name!r}'s server.")
     else:
-        typer.echo(f"Joined {result['server_name']} at {url} as {identity.fingerprint}.")
+        say(f"Joined {result['server_name']} at {url} as {identity.fingerprint}.")
 
 
 def _compose(text: str | None) -> str:
@@ -220,8 +221,8 @@ def profile(
     if as_json:
         emit_json(result)
     elif "status" in result:
-        typer.echo(f"Profile updated {result['id']}")
+        say(f"Profile updated {result['id']}")
     else:
         from murmur.client.render import render_profile
 
-        typer.echo(render_profile(result))
+        say(render_profile(result))

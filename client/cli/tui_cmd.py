@@ -10,6 +10,7 @@ import asyncio
 import typer
 
 from murmur.client.cli.session import profile_of, server_url
+from murmur.terminal import say
 
 GUIDE = """\
 murmur has no identity and home server for this profile yet. To get going:
@@ -59,5 +60,5 @@ def bare(ctx: typer.Context, *, interactive: bool) -> None:
         tui(ctx)
         return
     if not ready(ctx):
-        typer.echo(GUIDE)
-    typer.echo(ctx.get_help())
+        say(GUIDE)
+    say(ctx.get_help())

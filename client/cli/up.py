@@ -23,6 +23,7 @@ from murmur.client.cli.common import EXIT_LOCAL, fail
 from murmur.client.cli.session import profile_of, publish_draft
 from murmur.client.profiles import ProfileRef
 from murmur.keys import Identity, save_identity
+from murmur.terminal import say
 
 
 class LocalServer(Protocol):
@@ -59,7 +60,7 @@ def _ensure_identity(ref: ProfileRef, name: str | None) -> Identity:
     config = ref.config()
     config.section(ref.name)["name"] = name or getpass.getuser()
     config.save()
-    typer.echo(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
+    say(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
     return identity
 
 
@@ -85,7 +86,7 @@ def up_command(factory: LocalServerFactory) -> Callable[..., None]:
                 config.save()
             if section.get("name"):
                 asyncio.run(_publish_name(url, identity, str(section["name"])))
-            typer.echo(f"Home server running at {url} (data {data}; stop it with `murmur down`).")
+            say(f"Home server running at {url} (data {data}; stop it with `murmur down`).")
         if no_tui:
             return
         from murmur.client.cli.tui_cmd import tui
@@ -104,6 +105,6 @@ def down_command(factory: LocalServerFactory) -> Callable[..., None]:
         pid = local.stop()
         if pid is None:
             fail(f"no local home server is running for this profile (looked in {data}).", EXIT_LOCAL)
-        typer.echo(f"Stopped the home server (pid {pid}).")
+        say(f"Stopped the home server (pid {pid}).")
 
     return down

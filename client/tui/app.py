@@ -31,6 +31,7 @@ from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
+from murmur.terminal import one_line
 
 LIVE_DEBOUNCE_S = 0.25
 APP_ACTIONS = ("new_post", "search", "refresh", "help", "quit")
@@ -143,7 +144,8 @@ class MurmurApp(App[None]):
         if event.offline:
             self.set_connection(False, event.reason)
         else:
-            self.notify(event.reason, title="The server said no", severity="error")
+            # The server's own words: inert and never read as markup.
+            self.notify(one_line(event.reason, 500), title="The server said no", severity="error", markup=False)
 
     @on(NetworkOk)
     def _ok(self, event: NetworkOk) -> None:
@@ -176,6 +178,10 @@ class MurmurApp(App[None]):
         for profile in found:
             if profile and profile.get("name"):
                 self.view.names[str(profile["key"])] = str(profile["name"])
+            if profile and profile.get("name_shared"):
+                self.view.shared.add(str(profile["key"]))
+            elif profile:
+                self.view.shared.discard(str(profile["key"]))
         self.redraw_entries()
 
     def redraw_entries(self) -> None:

@@ -46,6 +46,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("boost", "b", "Boost", POSTS, show=True),
     Action("delete", "d", "Delete your post", POSTS),
     Action("toggle_cw", "c", "Open or fold a content warning", POSTS),
+    Action("expand", "m", "Expand or fold a long post", POSTS),
     Action("author", "p", "The author's profile", POSTS),
     Action("raw", "v", "Raw signed JSON", POSTS),
     Action("links", "o", "Links in the post", POSTS),

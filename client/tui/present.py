@@ -2,8 +2,10 @@
 
 Everything another person wrote (text, names, bios, emoji, content warnings) goes through ``inert`` and
 into ``Content`` as plain text, never as markup: ``[bold]`` stays six visible characters, escape sequences
-and bidi overrides become visible stand-ins. A message that failed verification on this machine is never
-drawn as a post; a warning stands in its place.
+and bidi overrides become visible stand-ins. A name shows its invisible characters, and is flagged when
+another key on the server uses it too. A message that failed verification on this machine is never drawn as
+a post; a warning stands in its place. A content warning folds the text (in notifications too), and a long
+post shows its first lines and how much more there is until it is expanded.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 from textual.content import Content
 
 from murmur.keys import fingerprint
-from murmur.text import ago, inert, one_line
+from murmur.terminal import inert, one_line, visible_name
+from murmur.text import ago, fold
 
 # Printable ASCII only: a link with a bidi override or a control character in it is not offered for opening.
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
@@ -24,13 +27,21 @@ DIM = "$text-muted"
 WARN = "bold $warning"
 
 
-def author_parts(key: str, names: dict[str, str]) -> list[tuple[str, str] | str]:
-    """Display name (if known) and the short fingerprint, which a look-alike name cannot copy."""
+SHARED_NAME = " ⚠ name also used by another key"
+
+Keys = set[str] | frozenset[str]
+
+
+def author_parts(key: str, names: dict[str, str], shared: Keys = frozenset()) -> list[tuple[str, str] | str]:
+    """Display name (if known, invisible characters shown) and the short fingerprint, which a look-alike name
+    cannot copy; a flag when another key uses the same name."""
     name = names.get(key, "")
     parts: list[tuple[str, str] | str] = []
     if name:
-        parts += [(one_line(name, 32), NAME_STYLE), " "]
+        parts += [(visible_name(name), NAME_STYLE), " "]
     parts.append((fingerprint(key), DIM))
+    if name and key in shared:
+        parts.append((SHARED_NAME, WARN))
     return parts
 
 
@@ -45,8 +56,35 @@ def unverified(item: dict[str, Any]) -> Content:
     )
 
 
+def text_lines(body: dict[str, Any], *, cw_open: bool, expanded: bool) -> list[Content]:
+    """A post's content warning and text: folded under the warning until opened (c), and a long text cut to
+    its first lines with how much more there is until expanded (m)."""
+    lines: list[Content] = []
+    cw = body.get("cw")
+    if cw and not cw_open:
+        return [Content.assemble(("CW ", WARN), one_line(str(cw), 200), ("  (c: show)", DIM))]
+    if cw:
+        lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200)))
+    text = inert(str(body.get("text", "")))
+    head, more = fold(text)
+    if not more:
+        lines.append(Content(text))
+    elif expanded:
+        lines += [Content(text), Content.styled("m: fold", DIM)]
+    else:
+        lines += [Content(head), Content.assemble(("… ", DIM), (more, WARN), ("  m: show more", DIM))]
+    return lines
+
+
 def post_content(
-    item: dict[str, Any], names: dict[str, str], now_ms: int, *, cw_open: bool = False, unread: bool = False
+    item: dict[str, Any],
+    names: dict[str, str],
+    now_ms: int,
+    *,
+    cw_open: bool = False,
+    unread: bool = False,
+    expanded: bool = False,
+    shared: Keys = frozenset(),
 ) -> Content:
     """A timeline item: who, when, where from, the text (or its folded content warning) and its counts."""
     if "missing" in item:
@@ -57,9 +95,9 @@ def post_content(
     body = message.get("body", {})
     lines: list[Content] = []
     if item.get("boosted_by"):
-        lines.append(Content.assemble(("⟳ boosted by ", DIM), *author_parts(item["boosted_by"], names)))
+        lines.append(Content.assemble(("⟳ boosted by ", DIM), *author_parts(item["boosted_by"], names, shared)))
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
-    head += [*author_parts(message["author"], names), (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    head += [*author_parts(message["author"], names, shared), (f" · {ago(message['created_at'], now_ms)}", DIM)]
     if item.get("origin", "local") != "local":
         head.append((" · ↗ from another server", "$secondary"))
     if body.get("visibility") == "local":
@@ -70,13 +108,7 @@ def post_content(
     if message["kind"] != "post":
         lines.append(Content.styled(f"[{message['kind']}]", DIM))
         return Content("\n").join(lines)
-    cw = body.get("cw")
-    if cw and not cw_open:
-        lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200), ("  (c: show)", DIM)))
-    else:
-        if cw:
-            lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200)))
-        lines.append(Content(inert(str(body.get("text", "")))))
+    lines += text_lines(body, cw_open=cw_open, expanded=expanded)
     counts = item.get("counts") or {}
     lines.append(
         Content.styled(
@@ -95,25 +127,37 @@ NOTICE_VERBS = {
 }
 
 
-def notification_content(item: dict[str, Any], names: dict[str, str], now_ms: int, *, unread: bool = False) -> Content:
+def notification_content(
+    item: dict[str, Any],
+    names: dict[str, str],
+    now_ms: int,
+    *,
+    unread: bool = False,
+    cw_open: bool = False,
+    shared: Keys = frozenset(),
+) -> Content:
     if not item.get("verified", False):
         return unverified(item)
     message = item["message"]
     body = message.get("body", {})
-    verb = NOTICE_VERBS.get(item.get("kind", ""), str(item.get("kind", "")))
+    verb = NOTICE_VERBS.get(item.get("kind", ""), one_line(str(item.get("kind", "")), 40))
     if item.get("kind") == "reaction":
         verb += f" {inert(str(body.get('emoji', '')), keep_newlines=False)}"
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
-    head += [*author_parts(item["actor"], names), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    head += [*author_parts(item["actor"], names, shared), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
     lines = [Content.assemble(*head)]
-    if body.get("text"):
+    if body.get("cw"):
+        hint = "" if cw_open else "  (c: show)"
+        lines.append(Content.assemble(("CW ", WARN), one_line(str(body["cw"]), 200), (hint, DIM)))
+    if body.get("text") and (cw_open or not body.get("cw")):
         lines.append(Content(one_line(str(body["text"]), 300)))
     return Content("\n").join(lines)
 
 
-def person_content(person: dict[str, Any]) -> Content:
-    name = one_line(person.get("name") or "(no name)", 48)
-    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM))]
+def person_content(person: dict[str, Any], shared: Keys = frozenset()) -> Content:
+    name = visible_name(str(person.get("name") or ""), 48) or "(no name)"
+    flag = SHARED_NAME if person.get("name") and person["key"] in shared else ""
+    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM), (flag, WARN))]
     if person.get("bio"):
         lines.append(Content(one_line(str(person["bio"]), 200)))
     return Content("\n").join(lines)
@@ -122,15 +166,20 @@ def person_content(person: dict[str, Any]) -> Content:
 def profile_content(profile: dict[str, Any], server: str) -> Content:
     """The profile header: name, fingerprint and full key, bio, home server, follow state and counts."""
     key = profile["key"]
-    name = one_line(profile.get("name") or "(no name)", 64)
+    name = visible_name(str(profile.get("name") or ""), 64) or "(no name)"
     state = []
     if profile.get("following"):
         state.append("you follow them")
     if profile.get("follows_you"):
         state.append("follows you")
-    home = f"member of {server}" if profile.get("member") else "lives on another server"
+    home = f"member of {one_line(server, 60)}" if profile.get("member") else "lives on another server"
     lines = [
-        Content.assemble((name, "bold $accent"), "  ", (fingerprint(key), "bold")),
+        Content.assemble(
+            (name, "bold $accent"),
+            "  ",
+            (fingerprint(key), "bold"),
+            (SHARED_NAME if profile.get("name_shared") else "", WARN),
+        ),
         Content.styled(key, DIM),
     ]
     if profile.get("bio"):

@@ -228,6 +228,24 @@ class Store:
                 names.update((bytes(r[0]).hex(), str(r[1])) for r in await cursor.fetchall())
         return names
 
+    async def shared_names(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` have a display name that another key here also uses (``murmur.names.name_key``
+        decides what counts as the same name: case, compatibility forms and invisible characters aside)."""
+        wanted = sorted({k for k in keys if len(k) == 64})
+        shared: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            part = [bytes.fromhex(k) for k in wanted[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            # q.name_key != '' lets the partial index profiles_by_name_key serve the look-up.
+            sql = (
+                f"SELECT p.author FROM profiles p WHERE p.author IN ({marks}) AND p.name_key != '' AND EXISTS"
+                " (SELECT 1 FROM profiles q WHERE q.name_key = p.name_key AND q.name_key != ''"
+                " AND q.author != p.author)"
+            )
+            async with self.conn.execute(sql, part) as cursor:
+                shared.update(bytes(r[0]).hex() for r in await cursor.fetchall())
+        return shared
+
     async def is_following(self, follower: str, subject: str) -> bool:
         async with self.conn.execute(
             "SELECT following FROM follows WHERE follower = ? AND subject = ?",

@@ -20,6 +20,7 @@ from typing import TypeVar
 import aiosqlite
 
 from murmur.errors import StoreError
+from murmur.names import name_key
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
@@ -88,6 +89,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
             f"{path} has schema version {version}, newer than this murmur knows ({SCHEMA_VERSION}). "
             "Upgrade murmur to open it."
         )
+    await conn.create_function("murmur_name_key", 1, name_key, deterministic=True)
     for number in range(version, SCHEMA_VERSION):
         # executescript commits first; the version bump is part of the migration's own script so a crash
         # between the two cannot leave a half-migrated file marked as done.

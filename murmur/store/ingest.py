@@ -24,6 +24,7 @@ import aiosqlite
 from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
+from murmur.names import name_key
 from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -314,10 +315,10 @@ async def _apply_profiles(conn: aiosqlite.Connection, profiles: dict[bytes, Mess
             continue
         name, bio = str(m.body.get("name", "")), str(m.body.get("bio", ""))
         await conn.execute(
-            "INSERT INTO profiles (author, created_at, msg_id, name, bio) VALUES (?,?,?,?,?) ON CONFLICT (author) DO"
-            " UPDATE SET created_at = excluded.created_at, msg_id = excluded.msg_id, name = excluded.name,"
-            " bio = excluded.bio",
-            (author, m.created_at, bytes.fromhex(m.id), name, bio),
+            "INSERT INTO profiles (author, created_at, msg_id, name, bio, name_key) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (author) DO UPDATE SET created_at = excluded.created_at, msg_id = excluded.msg_id,"
+            " name = excluded.name, bio = excluded.bio, name_key = excluded.name_key",
+            (author, m.created_at, bytes.fromhex(m.id), name, bio, name_key(name)),
         )
         await conn.execute("DELETE FROM profiles_fts WHERE author = ?", (author.hex(),))
         await conn.execute("INSERT INTO profiles_fts (author, name, bio) VALUES (?, ?, ?)", (author.hex(), name, bio))

@@ -24,7 +24,7 @@ from murmur.console import EXIT_LOCAL, checked_argument, emit_json, fail
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
-from murmur.text import one_line
+from murmur.terminal import say, visible_name
 from murmur.validate import check_key
 
 T = TypeVar("T")
@@ -83,9 +83,9 @@ def invite(
     if as_json:
         emit_json({"code": made.code, "expires_at": made.expires_at})
     else:
-        typer.echo(made.code)
+        say(made.code)
         expires = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(made.expires_at / 1000))
-        typer.echo(f"  single use, valid until {expires}; join with: murmur join URL --invite {made.code}", err=True)
+        say(f"  single use, valid until {expires}; join with: murmur join URL --invite {made.code}", err=True)
 
 
 def _duration(text: str) -> int:
@@ -119,7 +119,7 @@ def info(data: DataOption, as_json: JsonOption = False) -> None:
         emit_json(result)
         return
     for key, value in result.items():
-        typer.echo(f"{key:18} {value}")
+        say(f"{key:18} {value}")
 
 
 @admin.command()
@@ -140,7 +140,7 @@ def members(
         if as_json:
             emit_json({"removed": remove})
         else:
-            typer.echo(f"Removed {remove}")
+            say(f"Removed {remove}")
         return
 
     async def work(store: Store, data_dir: DataDir) -> list[Member]:
@@ -151,9 +151,9 @@ def members(
         emit_json({"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]})
         return
     if not rows:
-        typer.echo("No members yet; make an invite with `murmur admin invite --data DIR`.")
+        say("No members yet; make an invite with `murmur admin invite --data DIR`.")
     for m in rows:
-        typer.echo(f"{m.key}  {m.role:6}  {one_line(m.name, 40)}")
+        say(f"{m.key}  {m.role:6}  {visible_name(m.name, 40)}")
 
 
 @admin.command()
@@ -178,4 +178,4 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     finally:
         target.close()
         source.close()
-    typer.echo(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")
+    say(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")

@@ -29,6 +29,7 @@ from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.sync.bundle import BundleWriter
 from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from murmur.terminal import say
 from murmur.validate import HASHTAG_CHARS
 
 OwnMessages = Callable[[typer.Context, ExportFilter], list[bytes]]
@@ -140,7 +141,7 @@ def export_command(own_messages: OwnMessages) -> Callable[..., None]:
         if as_json and file != "-":
             emit_json(summary)
         else:
-            typer.echo(f"Exported {count} messages from {source} to {'stdout' if file == '-' else file}.", err=True)
+            say(f"Exported {count} messages from {source} to {'stdout' if file == '-' else file}.", err=True)
 
     return export
 
@@ -196,13 +197,13 @@ def import_(
 
 
 def _print_import(file: str, report: dict[str, Any]) -> None:
-    typer.echo(
+    say(
         f"{'stdin' if file == '-' else file}: stored {report['stored']}, duplicate {report['duplicate']}, "
         f"deleted {report['deleted']}, refused {report['refused']}"
     )
     for code, count in sorted(report["reasons"].items()):
-        typer.echo(f"  refused {count}: {code}")
+        say(f"  refused {count}: {code}")
     for refusal in report["refusals"][:10]:
-        typer.echo(f"  line {refusal['line']}: {refusal.get('code')}: {refusal.get('reason')}")
+        say(f"  line {refusal['line']}: {refusal.get('code')}: {refusal.get('reason')}")
     for problem in report["problems"]:
-        typer.echo(f"  bundle: {problem['code']}: {problem['reason']}")
+        say(f"  bundle: {problem['code']}: {problem['reason']}")

@@ -26,6 +26,7 @@ from murmur.store.peers import (
     queued,
     remove_peer,
 )
+from murmur.terminal import inert, say
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
 
@@ -86,7 +87,7 @@ def add(
         emit_json(row)
     else:
         where = f" at {row['url']}" if row["url"] else ""
-        typer.echo(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}){where} added.")
+        say(f"Peer {row['name'] or row['key'][:16]} ({row['mode']}){where} added.")
 
 
 @peer.command("list")
@@ -101,15 +102,15 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
         emit_json({"peers": rows})
         return
     if not rows:
-        typer.echo("No peers; add one with `murmur peer add --data DIR URL --key SERVER_KEY`.")
+        say("No peers; add one with `murmur peer add --data DIR URL --key SERVER_KEY`.")
     for r in rows:
         contact = (
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["last_contact"] / 1000)) if r["last_contact"] else "never"
         )
-        typer.echo(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url'] or '-'}")
-        typer.echo(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
+        say(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url'] or '-'}")
+        say(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
         if r["last_error"]:
-            typer.echo(f"{'':12} last error: {r['last_error']}")
+            say(f"{'':12} last error: {inert(r['last_error'], keep_newlines=False)}")
 
 
 @peer.command("remove")
@@ -124,7 +125,7 @@ def remove(
 
     if not with_store(data, work):
         fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
-    typer.echo(f"Removed peer {which}.")
+    say(f"Removed peer {which}.")
 
 
 def sync(
@@ -146,7 +147,7 @@ def sync(
         if which is None:
             targets = [p for p in await list_peers(store) if p.dials]
             if not targets and not as_json:
-                typer.echo(f"Nothing to sync: {_no_dialed_peer(await list_peers(store))}")
+                say(f"Nothing to sync: {_no_dialed_peer(await list_peers(store))}")
         else:
             found = await find_peer(store, which)
             if found is None:
@@ -163,14 +164,14 @@ def sync(
     for r in reports:
         if not as_json:
             label = r["name"] or str(r["peer"])[:16]
-            typer.echo(
+            say(
                 f"{label}: fetched {r['fetched']} (stored {r['stored']}, duplicate {r['duplicate']}, refused "
                 f"{r['refused']}), sent {r['sent']}, {r['round_trips']} round trips, "
                 f"{r['bytes_in']} bytes in, {r['bytes_out']} bytes out"
-                + (f"; error: {r['error']}" if r["error"] else "")
+                + (f"; error: {inert(r['error'], keep_newlines=False)}" if r["error"] else "")
             )
             if r["repaired"]:
-                typer.echo(
+                say(
                     f"{label}: repair found {r['need']} to fetch and {r['have']} to send in "
                     f"{r['reconcile_round_trips']} round trips ({r['reconcile_bytes_out']} bytes out, "
                     f"{r['reconcile_bytes_in']} bytes in)"

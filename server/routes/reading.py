@@ -23,10 +23,14 @@ NAMED_TIMELINES = ("home", "local", "federated", "mentions")
 
 
 async def named(state: ServerState, body: dict[str, Any], keys: Iterable[str | None]) -> dict[str, Any]:
-    """Add ``names``: the display name of every author in the answer, so no client needs a lookup per post.
+    """Add ``names``: the display name of every author in the answer, so no client needs a lookup per post,
+    and ``shared_names``: those of them whose name another key here also uses (``Store.shared_names``).
 
-    Names are unverified hints for display; clients show them beside the key's fingerprint."""
-    body["names"] = await state.store.display_names([k for k in keys if k])
+    Names are unverified hints for display; clients show them beside the key's fingerprint, and flag a
+    shared one."""
+    wanted = [k for k in keys if k]
+    body["names"] = await state.store.display_names(wanted)
+    body["shared_names"] = sorted(await state.store.shared_names(wanted))
     return body
 
 
@@ -143,6 +147,7 @@ async def search(request: Request) -> Response:
         result["posts"] = [item_json(item) for item in posts]
     if kind in ("all", "people"):
         hits = await search_profiles(state.store, query, limit=limit)
+        keys.extend(h.author for h in hits)
         result["people"] = [{"key": h.author, "name": h.name, "bio": h.bio} for h in hits]
     return JSONBytes(await named(state, result, keys))
 
@@ -151,8 +156,14 @@ async def members(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
     rows = await list_members(state.store)
+    shared = await state.store.shared_names([m.key for m in rows])
     return JSONBytes(
-        {"members": [{"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name} for m in rows]}
+        {
+            "members": [
+                {"key": m.key, "role": m.role, "joined_at": m.joined_at, "name": m.name, "name_shared": m.key in shared}
+                for m in rows
+            ]
+        }
     )
 
 
@@ -166,6 +177,7 @@ async def profile(request: Request) -> Response:
         {
             "key": key,
             "name": found.name if found else "",
+            "name_shared": bool(await store.shared_names([key])),
             "bio": found.bio if found else "",
             "member": await member_role(store, key) is not None,
             "following": await store.is_following(caller.key, key),

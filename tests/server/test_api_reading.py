@@ -146,3 +146,25 @@ async def test_listings_carry_display_names(server: Harness) -> None:
     await api.publish(post)
     assert (await api.timeline("local"))["names"] == {a.public_key: "Ada"}
     assert (await api.thread(post["id"]))["names"] == {a.public_key: "Ada"}
+
+
+async def test_a_name_another_key_uses_is_flagged_in_every_answer(server: Harness) -> None:
+    ada, twin, other = Identity.generate(), Identity.generate(), Identity.generate()
+    apis = [await server.member(who) for who in (ada, twin, other)]
+    # The same name as the store compares names: case, full-width forms, invisible characters aside.
+    for api, who, name in zip(apis, (ada, twin, other), ("Ada", "ＡＤ\u200bＡ ", "Grace"), strict=True):
+        await api.publish(sign_draft(who, {"kind": "profile", "body": {"name": name}}))
+        await api.publish(sign_draft(who, {"body": {"text": f"hello from {name}"}}))
+    reader = apis[2]
+    timeline = await reader.timeline("local")
+    assert set(timeline["names"]) == {ada.public_key, twin.public_key, other.public_key}
+    assert timeline["shared_names"] == sorted([ada.public_key, twin.public_key])
+    assert (await reader.search("hello", kind="all"))["shared_names"] == sorted([ada.public_key, twin.public_key])
+    assert (await reader.profile(ada.public_key))["name_shared"] is True
+    assert (await reader.profile(other.public_key))["name_shared"] is False
+    flagged = {m["key"]: m["name_shared"] for m in (await reader.members())["members"]}
+    assert flagged == {ada.public_key: True, twin.public_key: True, other.public_key: False}
+    # A new name is no longer shared, for either of them.
+    await apis[1].publish(sign_draft(twin, {"kind": "profile", "body": {"name": "Ada Two"}}))
+    assert (await reader.timeline("local"))["shared_names"] == []
+    assert (await reader.profile(ada.public_key))["name_shared"] is False

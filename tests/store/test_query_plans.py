@@ -16,7 +16,7 @@ from murmur.store import members as members_mod
 
 BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles")
 # Aliases the store's queries give those tables. (members and invites are small and listed whole.)
-ALIASES = ("m", "s", "p", "r", "t", "n", "x", "f", "d")
+ALIASES = ("m", "s", "p", "q", "r", "t", "n", "x", "f", "d")
 FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
 
 
@@ -51,6 +51,8 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         search.search_posts(store, "hello"),
         search.search_profiles(store, ann.key[:8]),
         members_mod.list_members(store),
+        store.display_names([ann.key, ben.key]),
+        store.shared_names([ann.key, ben.key]),
     ):
         await view
     await store.conn.set_trace_callback(None)

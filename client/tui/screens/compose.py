@@ -27,6 +27,7 @@ from murmur.client.tui import present
 from murmur.client.tui.drafts import post_draft
 from murmur.client.tui.widgets.entries import View
 from murmur.errors import MurmurError
+from murmur.terminal import one_line
 
 Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -93,7 +94,9 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         counter.set_class(used > self.limit, "-over")
 
     def _error(self, text: str) -> None:
-        self.query_one("#compose-error", Static).update(Content.styled(text, "bold $error") if text else "")
+        # Often the server's own reason: inert, like anything else that came from elsewhere.
+        shown = Content.styled(one_line(text, 500), "bold $error") if text else ""
+        self.query_one("#compose-error", Static).update(shown)
 
     @on(Button.Pressed, "#send")
     def action_send(self) -> None:

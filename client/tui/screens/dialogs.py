@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
-from murmur.text import one_line
+from murmur.terminal import one_line
 
 REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "🙏")
 

@@ -64,6 +64,10 @@ class ProfileScreen(MurmurScreen):
         self.profile = found
         if found.get("name"):
             self.view.names[self.key] = str(found["name"])
+        if found.get("name_shared"):
+            self.view.shared.add(self.key)
+        else:
+            self.view.shared.discard(self.key)
         self.query_one("#profile-head", Static).update(present.profile_content(found, self.server))
         self.query_one(Timeline).refresh()
         self.post_message(NamesWanted(set()))  # redraw entries that now have this name

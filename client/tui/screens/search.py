@@ -52,6 +52,7 @@ class SearchScreen(MurmurScreen):
         if found is None:
             return
         people, posts = found.get("people", []), found.get("posts", [])
+        self.view.shared.update(str(key) for key in found.get("shared_names") or [])
         summary = f"{len(people)} people · {len(posts)} posts"
         self.query_one("#search-summary", Label).update(Content.styled(summary, "$text-muted"))
         results = self.query_one(PostList)

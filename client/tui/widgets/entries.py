@@ -26,6 +26,8 @@ class View:
     me: str
     clock: Callable[[], int]
     names: dict[str, str] = field(default_factory=dict)
+    shared: set[str] = field(default_factory=set)
+    """Keys whose display name another key on the server also uses: their names are flagged."""
 
 
 def item_authors(item: dict[str, Any]) -> set[str]:
@@ -35,9 +37,12 @@ def item_authors(item: dict[str, Any]) -> set[str]:
 
 
 class Entry(Static):
-    """Base of list rows. ``item`` is the JSON it draws; ``unread`` marks a live arrival not yet seen."""
+    """Base of list rows. ``item`` is the JSON it draws; ``unread`` marks a live arrival not yet seen;
+    ``cw_open`` and ``expanded`` unfold a content warning and a long post (folded until asked)."""
 
     unread: reactive[bool] = reactive(False)
+    cw_open: reactive[bool] = reactive(False, layout=True)
+    expanded: reactive[bool] = reactive(False, layout=True)
 
     @dataclass
     class Clicked(Message):
@@ -73,8 +78,6 @@ class Entry(Static):
 
 
 class PostEntry(Entry):
-    cw_open: reactive[bool] = reactive(False)
-
     def __init__(self, item: dict[str, Any], view: View, *, depth: int = 0) -> None:
         super().__init__(item, view, depth=depth)
         if not item.get("verified", False):
@@ -82,7 +85,13 @@ class PostEntry(Entry):
 
     def render(self) -> Content:
         return present.post_content(
-            self.item, self.view.names, self.view.clock(), cw_open=self.cw_open, unread=self.unread
+            self.item,
+            self.view.names,
+            self.view.clock(),
+            cw_open=self.cw_open,
+            unread=self.unread,
+            expanded=self.expanded,
+            shared=self.view.shared,
         )
 
     @property
@@ -93,7 +102,10 @@ class PostEntry(Entry):
 
 class NoticeEntry(Entry):
     def render(self) -> Content:
-        return present.notification_content(self.item, self.view.names, self.view.clock(), unread=self.unread)
+        view = self.view
+        return present.notification_content(
+            self.item, view.names, view.clock(), unread=self.unread, cw_open=self.cw_open, shared=view.shared
+        )
 
     @property
     def message_id(self) -> str | None:
@@ -105,7 +117,7 @@ class PersonEntry(Entry):
     """A search hit for a person: ``item`` is ``{"key", "name", "bio"}`` (no signed message)."""
 
     def render(self) -> Content:
-        return present.person_content(self.item)
+        return present.person_content(self.item, self.view.shared)
 
     def authors(self) -> set[str]:
         return set()

@@ -1,8 +1,8 @@
 """A scrolling list of entries with a highlighted one, moved by keys or the mouse.
 
-The list owns movement and the things that need nothing but the entry (fold a content warning, copy its
-text). Everything else (open, reply, react, ...) goes up as a ``PostAction`` for the app to carry out, so
-the same keys do the same thing in a timeline, a thread, a profile or search results.
+The list owns movement and the things that need nothing but the entry (open a content warning, expand
+a long post, copy its text). Everything else (open, reply, react, ...) goes up as a ``PostAction`` for the
+app to carry out, so the same keys do the same thing in a timeline, a thread, a profile or search results.
 """
 
 from __future__ import annotations
@@ -171,8 +171,13 @@ class PostList(VerticalScroll, can_focus=True):
 
     def action_toggle_cw(self) -> None:
         entry = self.current
-        if isinstance(entry, PostEntry):
+        if entry is not None:
             entry.cw_open = not entry.cw_open
+
+    def action_expand(self) -> None:
+        entry = self.current
+        if entry is not None:
+            entry.expanded = not entry.expanded
 
     def action_copy(self) -> None:
         entry = self.current

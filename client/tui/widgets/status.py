@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from murmur.text import one_line
+from murmur.terminal import one_line
 
 
 class StatusBar(Static):

@@ -1,0 +1,3 @@
+from tests.cli.fakehome import fake_home
+
+__all__ = ["fake_home"]
