@@ -24,6 +24,7 @@ import aiosqlite
 from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
+from murmur.store.audience import confine
 from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -281,13 +282,15 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     await conn.executemany(
         "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
     )
+    stored = [r[0] for r in batch.messages if r[0] not in dropped]
+    if stored:  # before removals: a delete of a local post must still see that its target stays here
+        await confine(conn, min(stored), max(stored))
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
     if batch.profiles:
         await _apply_profiles(conn, batch.profiles)
     if batch.follows:
         await _apply_follows(conn, batch.follows)
-    stored = [r[0] for r in batch.messages if r[0] not in dropped]
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
         for rule in NOTICE_RULES:

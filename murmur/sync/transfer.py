@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from murmur.store import Store
+from murmur.store.audience import for_peers
 from murmur.sync.bundle import BundleReader, BundleWriter
-from murmur.sync.index import VISIBLE
 
 IMPORT_BATCH = 500
 EXPORT_PAGE = 1000
@@ -25,7 +25,8 @@ MAX_LISTED = 100  # refusals listed one by one in a report; the counts always co
 
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
-    """What an export takes. ``include_local`` adds local posts and what is about them (admins only)."""
+    """What an export takes: what a peer may see (``murmur.store.audience``); ``include_local`` adds local posts
+    and what is about them (an admin's copy, or a person's own messages moving with them)."""
 
     since: int | None = None
     authors: tuple[str, ...] = ()
@@ -45,10 +46,7 @@ class ExportFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The query for matching rows as ``(sql, params)``; rows are ``(seq, raw)``."""
-        if self.include_local:
-            sql = "SELECT m.seq, m.raw FROM messages m WHERE 1"
-        else:
-            sql = VISIBLE.replace("SELECT m.seq, m.created_at, m.id", "SELECT m.seq, m.raw", 1)
+        sql = "SELECT m.seq, m.raw FROM messages m WHERE " + ("1" if self.include_local else for_peers("m"))
         params: list[Any] = []
         if self.since is not None:
             sql += " AND m.created_at >= ?"
