@@ -37,10 +37,7 @@ REFERENCES = ("reply_to", "root", "target")
 
 def for_peers(alias: str = "m") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` may be seen by a trusted peer."""
-    return (
-        f"{alias}.visibility = 'public'"
-        f" AND NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
-    )
+    return f"{alias}.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
 
 
 def _names(alias: str, other: str) -> str:
@@ -53,7 +50,8 @@ def _confine(seeds: str) -> str:
     transitively. A message already confined is not walked again: what named it then was confined then."""
     return (
         f"WITH RECURSIVE stay (id) AS ({seeds}"
-        " UNION SELECT m.id FROM stay s JOIN messages m ON " + _names("m", "s.id")
+        " UNION SELECT m.id FROM stay s JOIN messages m ON "
+        + _names("m", "s.id")
         + " WHERE NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = m.id))"
         " INSERT OR IGNORE INTO confined (id) SELECT id FROM stay"
     )
