@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from murmur.store import Store
 from murmur.store.audience import for_peers
-from murmur.sync.bundle import BundleReader, BundleWriter
+from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter
 
 IMPORT_BATCH = 500
 EXPORT_PAGE = 1000
@@ -147,5 +147,11 @@ async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_
                 report.reasons[result.code or "refused"] += 1
                 if len(report.refusals) < MAX_LISTED:
                     report.refusals.append({"line": line, **result.as_dict()})
+    if reader.overlong:
+        report.refused += reader.overlong
+        report.reasons["too_large"] += reader.overlong
+        reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
+        for line in reader.overlong_lines[: max(0, MAX_LISTED - len(report.refusals))]:
+            report.refusals.append({"line": line, "status": "refused", "code": "too_large", "reason": reason})
     report.problems = [p.as_dict() for p in reader.problems]
     return report

@@ -7,6 +7,10 @@ import gzip
 import io
 import json
 import stat
+import struct
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +24,10 @@ from murmur.message import sign_draft
 from murmur.server.cli.bundles import parse_since
 from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
-from murmur.sync.bundle import BundleReader, BundleWriter
+from murmur.sync.bundle import BundleReader, BundleWriter, header_line
 from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from murmur.validate import MAX_MESSAGE_BYTES
+from tests.e2e.harness import murmur_cmd
 from tests.federation.conftest import Network
 
 T0 = 1_700_000_000_000
@@ -218,3 +224,80 @@ def test_since_accepts_dates_durations_and_milliseconds() -> None:
     assert parse_since("2023-11-14T22:13:20Z") == T0
     assert parse_since("2023-11-14") == 1_699_920_000_000
     assert parse_since("7d", now_ms=T0) == T0 - 7 * 86_400_000
+
+
+# -- bounded reading -------------------------------------------------------------------------------------------
+def write_bomb(path: Path, header: bytes, zeros_mib: int) -> None:
+    """A real gzip file: ``header``, then ``zeros_mib`` MiB of zeros, about 1 KiB of file per MiB of zeros.
+
+    The zeros are compressed once, as a block that names nothing before it (a full flush), and written again and
+    again; the trailer carries the CRC and size of everything, so gzip itself accepts the file. Nothing here holds
+    more than 1 MiB.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    crc = zlib.crc32(header)
+    with path.open("wb") as out:
+        out.write(deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH))
+        block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+        for _ in range(zeros_mib):
+            out.write(block)
+            crc = zlib.crc32(zeros, crc)
+        size = (len(header) + zeros_mib * len(zeros)) & 0xFFFFFFFF
+        out.write(b"\x03\x00" + struct.pack("<II", crc, size))  # an empty final block, then the gzip trailer
+
+
+def import_peak(data: Path, bundle: Path) -> tuple[int, dict[str, Any], int]:
+    """Run ``murmur import --json`` in a process of its own; its peak memory (bytes), report and exit status.
+
+    The command runs under a small parent whose only child it is, so the parent's RUSAGE_CHILDREN peak is the
+    import's own (or that of a process it started and waited for, whichever is larger).
+    """
+    probe = (
+        "import json, resource, subprocess, sys;"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.stdout, done.returncode]))"
+    )
+    command = [sys.executable, "-c", probe, *murmur_cmd("import", "--data", str(data), str(bundle), "--json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    peak_kib, stdout, status = json.loads(result.stdout)
+    return peak_kib * 1024, json.loads(stdout), status
+
+
+def test_a_gzip_bomb_is_refused_early_and_reading_it_stays_small(tmp_path: Path) -> None:
+    target = server_dir(tmp_path / "b", [])
+    small = tmp_path / "small.murmur"
+    small.write_bytes(bundle_of([raw(m) for m in messages(Identity.generate(), 3)]))
+    baseline, report, status = import_peak(target, small)
+    assert (report["stored"], status) == (3, 0)
+
+    bomb = tmp_path / "bomb.murmur"
+    write_bomb(bomb, header_line(1, {"visibility": "public"}), zeros_mib=1024)
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # 1 MiB of file, 1 GiB of zeros
+    peak, report, status = import_peak(target, bomb)
+    assert status == 1 and report["stored"] == 0
+    [problem] = report["problems"]
+    assert problem["code"] == "filler" and "reading stopped" in problem["reason"]
+    assert peak < baseline + 32 * 1024 * 1024, (peak, baseline)  # it was over 1 GB
+
+
+async def test_lines_longer_than_any_message_are_refused_by_number_and_never_held(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 3)]
+    long_line = b'{"v":1,"pad":"' + b"x" * (MAX_MESSAGE_BYTES + 10) + b'"}'
+    data = bundle_of([sent[0], long_line, sent[1], b"{" * (3 * MAX_MESSAGE_BYTES), sent[2]])
+    report = await import_bundle(store, io.BytesIO(data))
+    assert (report.stored, report.refused, report.reasons["too_large"]) == (3, 2, 2)
+    assert [(r["line"], r["code"]) for r in report.refusals] == [(3, "too_large"), (5, "too_large")]
+    assert report.problems == []  # 50 KiB of filler is within what a bundle may hold
+
+
+async def test_a_bundle_of_mostly_blank_or_overlong_lines_stops_with_a_reason(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 2)]
+    blanks = gzip.compress(header_line(2, {}) + sent[0] + b"\n" + b"\n" * (3 * 1024 * 1024) + sent[1] + b"\n")
+    report = await import_bundle(store, io.BytesIO(blanks))
+    assert report.stored == 1 and [p["code"] for p in report.problems] == ["filler"]
+    plain = header_line(1, {}) + b" " * (2 * MAX_MESSAGE_BYTES)  # uncompressed: the same bounds
+    with pytest.raises(Refused, match="not a bundle header"):
+        BundleReader(io.BytesIO(b" " * (2 * MAX_MESSAGE_BYTES) + b"\n"))
+    report = await import_bundle(store, io.BytesIO(plain))
+    assert (report.stored, report.refused, report.reasons["too_large"]) == (0, 1, 1)
