@@ -7,14 +7,12 @@ holds at most ``cap`` bytes of one line: a longer line is dropped as it streams 
 (``filler``) so that the reader can stop a file that is mostly not messages.
 
 Compressed input is inflated in bounded steps by its reader (``murmur.sync.bundle``); over HTTP, murmur asks
-for and accepts only uncompressed answers (``refuse_encoded``), so nothing from elsewhere is inflated unseen.
+for and accepts only uncompressed answers (``compressed``), so nothing from elsewhere is inflated unseen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-from murmur.errors import Refused
 
 IDENTITY = "identity"
 
@@ -32,6 +30,11 @@ class Lines:
         self.filler = 0  # bytes of blank and overlong lines
         self._line = bytearray()
         self._dropping = False
+
+    @property
+    def overflowing(self) -> bool:
+        """The line being read is already over the cap (it will end as ``None``): a reader may stop now."""
+        return self._dropping
 
     def feed(self, chunk: bytes) -> Iterator[bytes | None]:
         start = 0
@@ -72,14 +75,17 @@ class Lines:
         return line
 
 
-def refuse_encoded(content_encoding: str | None, who: str) -> None:
-    """Refuse an HTTP answer whose body is compressed: murmur asks for ``identity`` and inflates nothing unseen.
+ACCEPT_IDENTITY = {"Accept-Encoding": IDENTITY}
+"""Request header for every murmur HTTP client: answers are read as sent, never inflated."""
 
-    Call it on the headers, before the body is read (httpx would otherwise inflate it whole).
-    """
+
+def compressed(content_encoding: str | None, who: str) -> str | None:
+    """Why an HTTP answer is refused when its body is compressed (or None): ask before the body is read, since
+    the HTTP client would otherwise inflate it whole, however large it grows."""
     if content_encoding and content_encoding.strip().lower() != IDENTITY:
-        raise Refused(
-            "bad_answer",
-            f"{who} answered with a compressed body (Content-Encoding: {content_encoding[:40]!r}); murmur accepts"
-            " only uncompressed answers.",
+        shown = content_encoding[:40].encode("ascii", "backslashreplace").decode()
+        return (
+            f"{who} answered with a compressed body (Content-Encoding {shown!r});"
+            " murmur reads only uncompressed answers."
         )
+    return None

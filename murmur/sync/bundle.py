@@ -180,7 +180,7 @@ class BundleReader:
                 if line is not None and line.strip():
                     self.record_bytes += len(line) + 1
                 yield line
-            if lines.number == 0 and lines.filler:  # a header is short: do not read on to the end of this line
+            if lines.number == 0 and lines.overflowing:  # a header is short: do not read on to the end of this line
                 raise _long_header()
             if lines.filler > FILLER_ALLOWANCE + self.record_bytes:
                 self.problems.append(
