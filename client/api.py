@@ -247,6 +247,15 @@ class MurmurClient:
         finally:
             await response.aclose()
 
+    async def import_own(self, lines: list[bytes]) -> list[dict[str, Any]]:
+        """Store a batch of this person's own signed messages on their home server (``murmur import --mine``);
+        one result per message, in order."""
+        answer = await self.request("POST", f"{API}/import", raw=b"".join(line + b"\n" for line in lines))
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(lines) or not all(isinstance(r, dict) for r in results):
+            raise ApiError(200, "bad_answer", f"{self.base_url} did not answer the import with a result per message.")
+        return results
+
     async def _stream_lines(self, response: httpx.Response) -> AsyncIterator[str]:
         """The event stream's lines, none held past MAX_STREAM_LINE bytes (a server that never ends a line)."""
         lines = Lines(MAX_STREAM_LINE)

@@ -24,7 +24,8 @@ narrowed audience, and ``for_peers`` takes the peer it is asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import aiosqlite
 
@@ -77,6 +78,22 @@ async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     await conn.execute(CONFINE_NEW, {"lo": lo, "hi": hi})
 
 
+CONFINE_SINCE = _confine("SELECT id FROM confined WHERE rowid > :mark")
+
+
+async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestResultLike | None]) -> None:
+    """Remember the local posts a door refused (a peer's, a bundle's): they are not stored, but whatever names
+    them, before or after, stays here all the same. Their signatures were checked, so an id confined this way
+    is that of a genuine local post, and only messages naming that very post are held back."""
+    ids = [(bytes.fromhex(r.id),) for r in results if r is not None and r.code in REFUSED_LOCAL and r.id]
+    if not ids:
+        return
+    async with conn.execute("SELECT coalesce(max(rowid), 0) FROM confined") as cursor:
+        row = await cursor.fetchone()
+    await conn.executemany("INSERT OR IGNORE INTO confined (id) VALUES (?)", ids)
+    await conn.execute(CONFINE_SINCE, {"mark": row[0] if row else 0})
+
+
 Policy = Callable[[Message], None]
 
 # Who may not bring a local post in, and what they are told: peers never, bundles only through the author.
@@ -87,6 +104,24 @@ _DOORS = {
         "A local post stays on its server; only its author may bring it to a new home, with `murmur import --mine`.",
     ),
 }
+
+
+def signed_by(key: str) -> Policy:
+    """The policy of a member's own door (publish, ``POST /api/v1/import``): only messages the member signed."""
+
+    def policy(message: Message) -> None:
+        if message.author != key:
+            raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
+
+    return policy
+
+
+REFUSED_LOCAL = frozenset(code for code, _ in _DOORS.values())
+
+
+class IngestResultLike(Protocol):
+    code: str | None
+    id: str | None
 
 
 def refuse_local(door: str) -> Policy:

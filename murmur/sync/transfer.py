@@ -10,15 +10,16 @@ loops relay them to peers.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from murmur.store import Store
-from murmur.store.audience import for_peers
+from murmur.store.audience import for_peers, refuse_local
 from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter
 
 IMPORT_BATCH = 500
+OWN_BATCH_BYTES = 32 * 1024  # a request body every server accepts (max_body_bytes is at least 32 KiB)
 EXPORT_PAGE = 1000
 MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
 
@@ -104,6 +105,27 @@ class ImportReport:
     problems: list[dict[str, Any]] = field(default_factory=list)
     header: dict[str, Any] = field(default_factory=dict)
 
+    def add(self, line: int, result: dict[str, Any]) -> None:
+        """Count one message's result (``IngestResult.as_dict()`` or a server's answer for it)."""
+        status = result.get("status")
+        if status in ("stored", "duplicate", "deleted"):
+            setattr(self, status, getattr(self, status) + 1)
+            return
+        self.refused += 1
+        code = result.get("code") if status == "refused" else "bad_answer"
+        self.reasons[str(code or "refused")] += 1
+        if len(self.refusals) < MAX_LISTED:
+            said = {k: result[k] for k in ("id", "code", "reason") if isinstance(result.get(k), str)}
+            self.refusals.append({"line": line, "status": "refused", **said})
+
+    def finish(self, reader: BundleReader) -> None:
+        """Add what the reader itself refused (lines too long to be messages) and the file's problems."""
+        reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
+        for index in range(reader.overlong):
+            line = reader.overlong_lines[index] if index < len(reader.overlong_lines) else 0
+            self.add(line, {"status": "refused", "code": "too_large", "reason": reason})
+        self.problems = [p.as_dict() for p in reader.problems]
+
     @property
     def complete(self) -> bool:
         return not self.refused and not self.problems
@@ -121,37 +143,58 @@ class ImportReport:
         }
 
 
+def batches(reader: BundleReader, size: int, max_bytes: int | None = None) -> Iterator[list[tuple[int, bytes]]]:
+    """A bundle's ``(line, bytes)`` in batches of at most ``size`` lines (and ``max_bytes``, newlines counted)."""
+    pending: list[tuple[int, bytes]] = []
+    held = 0
+    for line, raw in reader:
+        if pending and max_bytes is not None and held + len(raw) + 1 > max_bytes:
+            yield pending
+            pending, held = [], 0
+        pending.append((line, raw))
+        held += len(raw) + 1
+        if len(pending) >= size:
+            yield pending
+            pending, held = [], 0
+    if pending:
+        yield pending
+
+
 async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_BATCH) -> ImportReport:
-    """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all."""
+    """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all.
+
+    Local posts are refused (``local_post``), whoever wrote them: a local post comes to a new server only with
+    its author, through ``import_own``. What names one stays on this server all the same (murmur.store.audience).
+    """
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
     lines: deque[list[int]] = deque()  # the bundle line of each message, per batch handed out and not yet stored
 
-    def batches() -> Iterator[list[bytes]]:
-        pending: list[tuple[int, bytes]] = []
-        for line, raw in reader:
-            pending.append((line, raw))
-            if len(pending) >= batch:
-                lines.append([n for n, _ in pending])
-                yield [r for _, r in pending]
-                pending = []
-        if pending:
-            lines.append([n for n, _ in pending])
-            yield [r for _, r in pending]
+    def raws() -> Iterator[list[bytes]]:
+        for part in batches(reader, batch):
+            lines.append([n for n, _ in part])
+            yield [r for _, r in part]
 
     # The next batch is read and validated while the last one is written (see Store.ingest_stream).
-    async for results in store.ingest_stream(batches(), origin="import"):
+    async for results in store.ingest_stream(raws(), origin="import", policy=refuse_local("bundle")):
         for line, result in zip(lines.popleft(), results, strict=True):
-            setattr(report, result.status, getattr(report, result.status) + 1)
-            if result.status == "refused":
-                report.reasons[result.code or "refused"] += 1
-                if len(report.refusals) < MAX_LISTED:
-                    report.refusals.append({"line": line, **result.as_dict()})
-    if reader.overlong:
-        report.refused += reader.overlong
-        report.reasons["too_large"] += reader.overlong
-        reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
-        for line in reader.overlong_lines[: max(0, MAX_LISTED - len(report.refusals))]:
-            report.refusals.append({"line": line, "status": "refused", "code": "too_large", "reason": reason})
-    report.problems = [p.as_dict() for p in reader.problems]
+            report.add(line, result.as_dict())
+    report.finish(reader)
+    return report
+
+
+OwnImport = Callable[[list[bytes]], Awaitable[list[dict[str, Any]]]]
+"""Hands a batch of a person's own messages to their home server; one result per message, in order."""
+
+
+async def import_own(stream: IO[bytes], send: OwnImport) -> ImportReport:
+    """Bring a bundle of one's own messages to one's home server through ``send`` (``POST /api/v1/import``),
+    which stores only messages signed by the person asking: their local posts too, and nobody else's."""
+    reader = BundleReader(stream)
+    report = ImportReport(header=reader.header)
+    for part in batches(reader, IMPORT_BATCH, OWN_BATCH_BYTES):
+        results = await send([raw for _, raw in part])
+        for (line, _), result in zip(part, results, strict=True):
+            report.add(line, result)
+    report.finish(reader)
     return report

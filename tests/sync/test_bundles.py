@@ -24,8 +24,9 @@ from murmur.message import sign_draft
 from murmur.server.cli.bundles import parse_since
 from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
+from murmur.store.peers import outbound
 from murmur.sync.bundle import BundleReader, BundleWriter, header_line
-from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle, import_own
 from murmur.validate import MAX_MESSAGE_BYTES
 from tests.e2e.harness import murmur_cmd
 from tests.federation.conftest import Network
@@ -46,6 +47,11 @@ def bundle_of(raws: list[bytes], *, count: int | None = None) -> bytes:
         for raw in raws:
             writer.add(raw)
     return out.getvalue()
+
+
+async def ids_of(store: Store) -> set[str]:
+    async with store.conn.execute("SELECT id FROM messages") as cursor:
+        return {bytes(row[0]).hex() for row in await cursor.fetchall()}
 
 
 def raw(message: dict[str, Any]) -> bytes:
@@ -135,12 +141,61 @@ async def test_imported_public_messages_are_relayed_to_peers(net: Network) -> No
     await net.link(a, b)
     ada = Identity.generate()
     public = messages(ada, 3)
-    local = sign_draft(ada, {"body": {"text": "team", "visibility": "local"}})
-    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in [*public, local]])))
-    assert report.stored == 4
+    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in public])))
+    assert report.stored == 3
     await a.push(b)
     async with b.state.store.conn.execute("SELECT id FROM messages") as cursor:
         assert {bytes(r[0]).hex() for r in await cursor.fetchall()} == {m["id"] for m in public}
+
+
+@pytest.mark.parametrize("order", ["parent first", "parent last"])
+async def test_a_bundle_brings_no_local_post_in_and_what_names_one_stays_here(net: Network, order: str) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    member, _ = await a.member()
+    elsewhere = Identity.generate()  # a member of the server the bundle came from, not of this one
+    locals_ = [sign_draft(who, {"body": {"text": "team only", "visibility": "local"}}) for who in (elsewhere, member)]
+    reply = sign_draft(
+        member, {"body": {"text": "re"}, "tags": [["reply", locals_[0]["id"]], ["root", locals_[0]["id"]]]}
+    )
+    boost = sign_draft(elsewhere, {"kind": "boost", "tags": [["target", locals_[1]["id"]]]})
+    public = messages(elsewhere, 2)
+    about = [reply, boost]
+    lines = [*public, *locals_, *about] if order == "parent first" else [*public, *about, *locals_]
+    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in lines])))
+
+    assert (report.stored, report.refused, dict(report.reasons)) == (4, 2, {"local_post": 2})
+    refused = [r for r in report.refusals if r["code"] == "local_post"]
+    assert {r["id"] for r in refused} == {m["id"] for m in locals_}
+    assert {r["line"] for r in refused} == {lines.index(m) + 2 for m in locals_}
+    assert all("import --mine" in r["reason"] for r in refused)
+    for message in locals_:
+        assert await a.state.store.get_raw(message["id"]) is None
+    await a.push(b)  # the reply and the boost name a local post: they stay here, stored but never relayed
+    assert await ids_of(b.state.store) == {m["id"] for m in public}
+    page = await outbound(a.state.store, after=0, limit=100, exclude_origin=None)
+    assert {json.loads(raw)["id"] for _, raw in page.entries} == {m["id"] for m in public}
+
+
+async def test_a_person_brings_their_own_local_posts_and_nobody_elses(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada, api = await a.member()
+    bob = Identity.generate()
+    own_local = sign_draft(ada, {"body": {"text": "my team note", "visibility": "local"}})
+    own_public = messages(ada, 2)
+    reply = sign_draft(ada, {"body": {"text": "re"}, "tags": [["reply", own_local["id"]], ["root", own_local["id"]]]})
+    bobs = [sign_draft(bob, {"body": {"text": "bob's", "visibility": "local"}}), *messages(bob, 1)]
+    lines = [own_local, *bobs, *own_public, reply]
+    report = await import_own(io.BytesIO(bundle_of([raw(m) for m in lines])), api.import_own)
+
+    assert (report.stored, report.refused, dict(report.reasons)) == (4, 2, {"wrong_author": 2})
+    assert [r["line"] for r in report.refusals] == [3, 4]
+    assert await a.state.store.get_raw(own_local["id"]) is not None  # the one door a local post comes in by
+    again = await import_own(io.BytesIO(bundle_of([raw(m) for m in lines])), api.import_own)
+    assert (again.stored, again.duplicate) == (0, 4)
+    await a.push(b)  # local here as it was there, and the reply to it with it
+    assert await ids_of(b.state.store) == {m["id"] for m in own_public}
 
 
 async def test_a_member_reads_back_their_own_messages_of_every_kind(net: Network) -> None:
