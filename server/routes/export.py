@@ -18,6 +18,7 @@ from starlette.responses import Response
 from murmur.errors import Refused
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import batch_answer
+from murmur.server.routes.federation import split_lines
 from murmur.store.audience import signed_by
 from murmur.store.group import ingest_grouped
 from murmur.sync.transfer import ExportFilter
@@ -50,7 +51,7 @@ async def own_messages(request: Request) -> Response:
 async def import_own(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
-    lines = [line for line in caller.body.split(b"\n") if line.strip()]
+    lines = split_lines(caller.body)
     if len(lines) > MAX_IMPORT_LINES:
         raise Refused("too_large", f"An import holds at most {MAX_IMPORT_LINES} messages; this one has {len(lines)}.")
     results = await ingest_grouped(state.store.writer, lines, origin="import", policy=signed_by(caller.key))

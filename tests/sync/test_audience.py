@@ -62,6 +62,8 @@ class Scene:
     members_about: list[dict[str, Any]]  # carol's, published on a
     peers_about: list[dict[str, Any]]  # bob's, published on b (which never sees the local post) and pushed to a
     public: list[dict[str, Any]]  # what is not about the local post, which must still travel
+    ada: Identity
+    bob: Identity
 
 
 async def scene(net: Network) -> Scene:
@@ -91,7 +93,7 @@ async def scene(net: Network) -> Scene:
         about(bob, "delete", reaction),  # a delete of something about the local post names it too
     ]
     public = [open_post, post(carol, "a reply in the open", parent=open_post), post(bob, "bob in the open")]
-    return Scene(a, b, ada_api, carol_api, team, members_about, peers_about, public)
+    return Scene(a, b, ada_api, carol_api, team, members_about, peers_about, public, ada, bob)
 
 
 async def arrive(s: Scene, messages: list[dict[str, Any]]) -> None:
@@ -145,6 +147,9 @@ async def test_what_is_about_a_local_post_never_leaves_when_the_post_came_first(
     removed = s.peers_about[1]["id"]  # bob's reaction, removed by bob's delete
     held = ids([s.team, *s.members_about, *s.peers_about, *s.public]) - {removed}
     assert await ids_of(s.a.state.store) == held
+    # ada deletes her local post (a member's delete names it), then a peer's reply to it still comes
+    await arrive(s, [about(s.ada, "delete", s.team), post(s.bob, "a reply to what was deleted", parent=s.team)])
+    assert await s.a.state.store.get_raw(s.team["id"]) is None
 
     assert await what_each_door_gives(net, s, "late") == expected(s)
 
