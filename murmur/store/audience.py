@@ -8,6 +8,7 @@ reaction to that reply, a delete of that reaction.
 
 The doors that hand messages to someone who is not a member all ask ``for_peers``: push and pull
 (``murmur.store.peers.outbound``), repair (``murmur.sync.index``), export (bundles and ``GET /api/v1/export``).
+A member moving to another server takes what ``moves_with_author`` allows (``GET /api/v1/export?local=1``).
 The doors that let messages in ask ``refuse_local``: a local post comes in only from its author, on the server
 where the author is a member.
 
@@ -39,6 +40,18 @@ REFERENCES = ("reply_to", "root", "target")
 def for_peers(alias: str = "m") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` may be seen by a trusted peer."""
     return f"{alias}.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
+
+
+def moves_with_author(alias: str = "m") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
+    (``GET /api/v1/export?local=1``): what a peer may see, the author's local posts, and what they wrote about
+    their own local posts. Not what they wrote about someone else's: signed as public, and without the local
+    post it names, it would be public wherever it landed."""
+    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+    return (
+        f"({alias}.visibility = 'local' OR NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
+        f" AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = c.id AND p.author = {alias}.author)))"
+    )
 
 
 def _names(alias: str, other: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from murmur.store import Store
-from murmur.store.audience import for_peers, refuse_local
+from murmur.store.audience import for_peers, moves_with_author, refuse_local
 from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter
 
 IMPORT_BATCH = 500
@@ -27,12 +27,14 @@ MAX_LISTED = 100  # refusals listed one by one in a report; the counts always co
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
     """What an export takes: what a peer may see (``murmur.store.audience``); ``include_local`` adds local posts
-    and what is about them (an admin's copy, or a person's own messages moving with them)."""
+    and what is about them (an admin's copy); ``moving`` (with ``include_local``) narrows that to what may leave
+    with its author: their local posts and what they wrote about them, never about someone else's."""
 
     since: int | None = None
     authors: tuple[str, ...] = ()
     tag: str | None = None
     include_local: bool = False
+    moving: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -47,7 +49,8 @@ class ExportFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The query for matching rows as ``(sql, params)``; rows are ``(seq, raw)``."""
-        sql = "SELECT m.seq, m.raw FROM messages m WHERE " + ("1" if self.include_local else for_peers("m"))
+        audience = for_peers("m") if not self.include_local else moves_with_author("m") if self.moving else "1"
+        sql = "SELECT m.seq, m.raw FROM messages m WHERE " + audience
         params: list[Any] = []
         if self.since is not None:
             sql += " AND m.created_at >= ?"

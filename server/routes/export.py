@@ -3,7 +3,8 @@
 ``GET /api/v1/export?after=N&limit=M&local=0|1``: JSON Lines of the signed messages whose author is the
 caller, in log order after cursor N; ``Murmur-Cursor`` and ``Murmur-More`` work as on the federation log.
 Timelines hold posts and boosts only; a move also needs the profile, follows, reactions and deletes. Local
-posts (and what is about them) come only with ``local=1``: they were written for this server's members.
+posts (and what the caller wrote about their own local posts) come only with ``local=1``: they were written for
+this server's members. What the caller wrote about someone else's local post never leaves (it would land public).
 
 ``POST /api/v1/import``: JSON Lines of signed messages (at most 1000), stored like a push batch with one result
 per line; only messages signed by the caller are accepted (``wrong_author`` otherwise). This is the one way a
@@ -40,7 +41,7 @@ async def own_messages(request: Request) -> Response:
     after = _int(request, "after", 0, 2**53 - 1)
     limit = max(1, _int(request, "limit", 500, MAX_PAGE))
     local = _int(request, "local", 0, 1) == 1
-    sql, params = ExportFilter(authors=(caller.key,), include_local=local).where()
+    sql, params = ExportFilter(authors=(caller.key,), include_local=local, moving=True).where()
     async with state.store.conn.execute(f"{sql} AND m.seq > ? ORDER BY m.seq LIMIT ?", (*params, after, limit)) as c:
         rows = await c.fetchall()
     body = b"".join(bytes(raw) + b"\n" for _, raw in rows)

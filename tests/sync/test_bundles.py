@@ -218,6 +218,30 @@ async def test_a_member_reads_back_their_own_messages_of_every_kind(net: Network
     assert len(everything) == 4
 
 
+async def test_a_member_moving_takes_their_local_thread_but_nothing_about_someone_elses(net: Network) -> None:
+    a = await net.node("a")
+    ada, api = await a.member()
+    bob, _ = await a.member()
+
+    def reply(author: Identity, parent: dict[str, Any], root: dict[str, Any] | None = None) -> dict[str, Any]:
+        tags = [["reply", parent["id"]], ["root", (root or parent)["id"]]]
+        return sign_draft(author, {"body": {"text": "re"}, "tags": tags})
+
+    mine = sign_draft(ada, {"body": {"text": "my team note", "visibility": "local"}})
+    bobs = sign_draft(bob, {"body": {"text": "bob's team note", "visibility": "local"}})
+    on_mine = reply(ada, mine)
+    on_bobs = reply(ada, bobs)
+    deeper = reply(ada, on_bobs, root=bobs)
+    boost = sign_draft(ada, {"kind": "boost", "tags": [["target", bobs["id"]]]})
+    public = messages(ada, 1)
+    await a.state.store.ingest([mine, bobs, on_mine, on_bobs, deeper, boost, *public])
+
+    local, _, _ = await api.own_messages(0, local=True)
+    assert [json.loads(line)["id"] for line in local] == [m["id"] for m in (mine, on_mine, *public)]
+    open_only, _, _ = await api.own_messages(0)
+    assert [json.loads(line)["id"] for line in open_only] == [public[0]["id"]]
+
+
 # -- the commands ------------------------------------------------------------------------------------------------
 def server_dir(path: Path, items: list[dict[str, Any]]) -> Path:
     DataDir(path).create(ServerConfig())
