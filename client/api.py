@@ -93,7 +93,7 @@ class MurmurClient:
 
     async def _refuse_compressed(self, response: httpx.Response) -> None:
         """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""
-        reason = compressed(response.headers.get("content-encoding"), self.base_url)
+        reason = compressed(response.headers.get("content-encoding"), f"The answer of {self.base_url}")
         if reason:
             raise ApiError(response.status_code, "bad_answer", reason)
 

@@ -79,13 +79,10 @@ ACCEPT_IDENTITY = {"Accept-Encoding": IDENTITY}
 """Request header for every murmur HTTP client: answers are read as sent, never inflated."""
 
 
-def compressed(content_encoding: str | None, who: str) -> str | None:
-    """Why an HTTP answer is refused when its body is compressed (or None): ask before the body is read, since
-    the HTTP client would otherwise inflate it whole, however large it grows."""
+def compressed(content_encoding: str | None, what: str) -> str | None:
+    """Why an HTTP body (``what``: "The answer of X", "The request body") is refused when it is compressed, or
+    None. Ask before the body is read: an HTTP client would otherwise inflate it whole, however large it grows."""
     if content_encoding and content_encoding.strip().lower() != IDENTITY:
         shown = content_encoding[:40].encode("ascii", "backslashreplace").decode()
-        return (
-            f"{who} answered with a compressed body (Content-Encoding {shown!r});"
-            " murmur reads only uncompressed answers."
-        )
+        return f"{what} is compressed (Content-Encoding {shown!r}); murmur reads only uncompressed bodies."
     return None

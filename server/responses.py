@@ -24,6 +24,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "bad_request": 400,
     "bad_cursor": 400,
     "bad_limit": 400,
+    "unsupported_encoding": 415,
     "missing_signature": 401,
     "malformed_signature": 401,
     "unsupported_algorithm": 401,

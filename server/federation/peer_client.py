@@ -76,7 +76,7 @@ class PeerClient:
 
     async def _refuse_compressed(self, response: httpx.Response) -> None:
         """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""
-        reason = compressed(response.headers.get("content-encoding"), self.peer.url)
+        reason = compressed(response.headers.get("content-encoding"), f"The answer of {self.peer.url}")
         if reason:
             raise PeerError(reason)
 

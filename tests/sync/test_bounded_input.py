@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections.abc import AsyncIterator
 
@@ -13,6 +14,7 @@ from murmur.keys import Identity
 from murmur.lines import Lines
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.store.peers import Peer
+from tests.federation.conftest import Network
 
 
 def test_lines_hold_at_most_the_cap_and_count_what_is_not_lines() -> None:
@@ -54,9 +56,9 @@ async def test_a_peer_answering_with_a_compressed_body_is_refused_before_it_is_r
     peer = Peer(Identity.generate().public_key, "p", "http://p.test", "push-pull", "", 0, 0, 0, None, "", 0, None)
     client = PeerClient(Identity.generate(), peer, transport=bomb_transport(bomb))
     try:
-        with pytest.raises(PeerError, match="compressed body"):
+        with pytest.raises(PeerError, match="is compressed"):
             await client.pull(0)
-        with pytest.raises(PeerError, match="compressed body"):
+        with pytest.raises(PeerError, match="is compressed"):
             await client.fetch(["00" * 32])
     finally:
         await client.aclose()
@@ -66,10 +68,10 @@ async def test_a_peer_answering_with_a_compressed_body_is_refused_before_it_is_r
 async def test_a_home_server_answering_with_a_compressed_body_is_refused_before_it_is_read() -> None:
     bomb = Bomb()
     async with MurmurClient("http://home.test", Identity.generate(), transport=bomb_transport(bomb)) as api:
-        with pytest.raises(ApiError, match="compressed body") as refused:
+        with pytest.raises(ApiError, match="is compressed") as refused:
             await api.timeline("home")
         assert refused.value.code == "bad_answer"
-        with pytest.raises(ApiError, match="compressed body"):
+        with pytest.raises(ApiError, match="is compressed"):
             await api.own_messages(0)
     assert bomb.sent == 0
 
@@ -92,3 +94,14 @@ async def test_a_stream_line_that_never_ends_is_refused_at_the_cap() -> None:
             async for _ in api.stream():
                 pass
     assert sent <= MAX_STREAM_LINE + (1 << 16)
+
+
+@pytest.mark.parametrize("path", ["/fed/v1/messages", "/api/v1/messages", "/api/v1/import"])
+async def test_a_compressed_request_body_is_refused_unread(net: Network, path: str) -> None:
+    node = await net.node("a")
+    body = gzip.compress(bytes(8 << 20))  # 8 MiB of zeros in 8 KiB
+    async with httpx.AsyncClient(transport=node.transport, base_url=node.url) as http:
+        answer = await http.post(path, content=body, headers={"content-encoding": "gzip"})
+    assert answer.status_code == 415
+    assert answer.json()["error"]["code"] == "unsupported_encoding"
+    assert "compressed" in answer.json()["error"]["reason"]
