@@ -121,7 +121,7 @@ class BundleReader:
         first = next(self._reader, b"")
         if first is None:
             raise _long_header()
-        if not first:
+        if not first and not self._lines.number:
             raise Refused("not_a_bundle", "The file is empty or unreadable: not a murmur bundle.")
         try:
             header = json.loads(first)
