@@ -5,6 +5,10 @@ An import goes through ``Store.ingest`` like every other way in (origin ``import
 whole batches and nothing half-written, and running it again stores only what is still missing, because a
 message already held is a duplicate. Public messages imported land in the log like any other, so the push
 loops relay them to peers.
+
+A bundle imported into a data directory brings no local post in (``local_post``), whoever wrote it; a person
+brings their own, local posts included, to their new home server with ``import_own``, through the client API.
+Both read the bundle through ``BundleReader``, whose bounds hold whatever the file holds, and report alike.
 """
 
 from __future__ import annotations
@@ -49,7 +53,12 @@ class ExportFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The query for matching rows as ``(sql, params)``; rows are ``(seq, raw)``."""
-        audience = for_peers("m") if not self.include_local else moves_with_author("m") if self.moving else "1"
+        if not self.include_local:
+            audience = for_peers("m")
+        elif self.moving:
+            audience = moves_with_author("m")
+        else:
+            audience = "1"  # an admin's copy of everything
         sql = "SELECT m.seq, m.raw FROM messages m WHERE " + audience
         params: list[Any] = []
         if self.since is not None:
@@ -115,11 +124,11 @@ class ImportReport:
             setattr(self, status, getattr(self, status) + 1)
             return
         self.refused += 1
-        code = result.get("code") if status == "refused" else "bad_answer"
-        self.reasons[str(code or "refused")] += 1
+        code = str(result.get("code") or "refused") if status == "refused" else "bad_answer"  # a server's odd answer
+        self.reasons[code] += 1
         if len(self.refusals) < MAX_LISTED:
-            said = {k: result[k] for k in ("id", "code", "reason") if isinstance(result.get(k), str)}
-            self.refusals.append({"line": line, "status": "refused", **said})
+            said = {k: result[k] for k in ("id", "reason") if isinstance(result.get(k), str)}
+            self.refusals.append({"line": line, "status": "refused", "code": code, **said})
 
     def finish(self, reader: BundleReader) -> None:
         """Add what the reader itself refused (lines too long to be messages) and the file's problems."""
