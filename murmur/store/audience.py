@@ -91,6 +91,13 @@ async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     await conn.execute(CONFINE_NEW, {"lo": lo, "hi": hi})
 
 
+class IngestResultLike(Protocol):
+    """What confine_refused reads of an ingest result (murmur.store.ingest imports this module)."""
+
+    code: str | None
+    id: str | None
+
+
 CONFINE_SINCE = _confine("SELECT id FROM confined WHERE rowid > :mark")
 
 
@@ -130,11 +137,6 @@ def signed_by(key: str) -> Policy:
 
 
 REFUSED_LOCAL = frozenset(code for code, _ in _DOORS.values())
-
-
-class IngestResultLike(Protocol):
-    code: str | None
-    id: str | None
 
 
 def refuse_local(door: str) -> Policy:
