@@ -20,12 +20,14 @@ from typing import IO, Any
 
 from murmur.store import Store
 from murmur.store.audience import for_peers, moves_with_author, refuse_local
-from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter
+from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter, Problem
 
 IMPORT_BATCH = 500
 OWN_BATCH_BYTES = 32 * 1024  # a request body every server accepts (max_body_bytes is at least 32 KiB)
 EXPORT_PAGE = 1000
 MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
+REFUSED_ALLOWANCE = 10_000  # refused lines read on regardless (forgeries, a damaged stretch) ...
+REFUSED_RATIO = 10  # ... and beyond it, up to this many per line that was a message
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,18 @@ class ImportReport:
             said = {k: result[k] for k in ("id", "reason") if isinstance(result.get(k), str)}
             self.refusals.append({"line": line, "status": "refused", "code": code, **said})
 
+    def hopeless(self) -> bool:
+        """Refusals so far far outnumber messages: a file of junk lines (a bomb of tiny ones, say) is not read
+        to its end, whatever its size."""
+        return self.refused > REFUSED_ALLOWANCE + REFUSED_RATIO * (self.stored + self.duplicate + self.deleted)
+
+    def hopeless_reason(self) -> str:
+        taken = self.stored + self.duplicate + self.deleted
+        return (
+            f"{self.refused} lines were refused and {taken} were messages this server could take: the file is"
+            " damaged or is not a bundle of messages; reading stopped."
+        )
+
     def finish(self, reader: BundleReader) -> None:
         """Add what the reader itself refused (lines too long to be messages) and the file's problems."""
         reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
@@ -155,20 +169,24 @@ class ImportReport:
         }
 
 
-def batches(reader: BundleReader, size: int, max_bytes: int | None = None) -> Iterator[list[tuple[int, bytes]]]:
-    """A bundle's ``(line, bytes)`` in batches of at most ``size`` lines (and ``max_bytes``, newlines counted)."""
+def batches(
+    reader: BundleReader, report: ImportReport, size: int, max_bytes: int | None = None
+) -> Iterator[list[tuple[int, bytes]]]:
+    """A bundle's ``(line, bytes)`` in batches of at most ``size`` lines (and ``max_bytes``, newlines counted),
+    until the lines refused so far (``report``) show that the file is not a bundle of messages."""
     pending: list[tuple[int, bytes]] = []
     held = 0
     for line, raw in reader:
-        if pending and max_bytes is not None and held + len(raw) + 1 > max_bytes:
+        if pending and (len(pending) >= size or (max_bytes is not None and held + len(raw) + 1 > max_bytes)):
+            if report.hopeless():
+                break
             yield pending
             pending, held = [], 0
         pending.append((line, raw))
         held += len(raw) + 1
-        if len(pending) >= size:
-            yield pending
-            pending, held = [], 0
-    if pending:
+    if pending and report.hopeless():
+        reader.problems.append(Problem("mostly_refused", report.hopeless_reason(), pending[0][0]))
+    elif pending:
         yield pending
 
 
@@ -183,7 +201,7 @@ async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_
     lines: deque[list[int]] = deque()  # the bundle line of each message, per batch handed out and not yet stored
 
     def raws() -> Iterator[list[bytes]]:
-        for part in batches(reader, batch):
+        for part in batches(reader, report, batch):
             lines.append([n for n, _ in part])
             yield [r for _, r in part]
 
@@ -204,7 +222,7 @@ async def import_own(stream: IO[bytes], send: OwnImport) -> ImportReport:
     which stores only messages signed by the person asking: their local posts too, and nobody else's."""
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
-    for part in batches(reader, IMPORT_BATCH, OWN_BATCH_BYTES):
+    for part in batches(reader, report, IMPORT_BATCH, OWN_BATCH_BYTES):
         results = await send([raw for _, raw in part])
         for (line, _), result in zip(part, results, strict=True):
             report.add(line, result)

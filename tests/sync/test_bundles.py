@@ -26,7 +26,7 @@ from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
 from murmur.store.peers import outbound
 from murmur.sync.bundle import BundleReader, BundleWriter, header_line
-from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle, import_own
+from murmur.sync.transfer import REFUSED_ALLOWANCE, ExportFilter, export_bundle, import_bundle, import_own
 from murmur.validate import MAX_MESSAGE_BYTES
 from tests.e2e.harness import murmur_cmd
 from tests.federation.conftest import Network
@@ -380,3 +380,17 @@ async def test_a_bundle_of_mostly_blank_or_overlong_lines_stops_with_a_reason(st
         BundleReader(io.BytesIO(b" " * (2 * MAX_MESSAGE_BYTES) + b"\n"))
     report = await import_bundle(store, io.BytesIO(plain))
     assert (report.stored, report.refused, report.reasons["too_large"]) == (0, 1, 1)
+
+
+async def test_a_bomb_of_tiny_junk_lines_stops_once_refusals_far_outnumber_messages(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 3)]
+    junk = b"{}\n" * 200_000  # each a line that could be a message, each refused
+    data = gzip.compress(header_line(3, {}) + b"\n".join(sent) + b"\n" + junk + sent[0] + b"\n")
+    report = await import_bundle(store, io.BytesIO(data))
+    assert report.stored == 3
+    assert REFUSED_ALLOWANCE <= report.refused < 20_000  # read on a little past the allowance, then stopped
+    [problem] = report.problems
+    assert problem["code"] == "mostly_refused" and "reading stopped" in problem["reason"]
+    forgeries = [raw({**m, "sig": "00" * 64}) for m in messages(Identity.generate(), 50)]
+    fine = await import_bundle(store, io.BytesIO(bundle_of(forgeries)))  # a few refusals read to the end
+    assert (fine.refused, fine.problems) == (50, [])
