@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from murmur.client.api import MurmurClient
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.store import Store
+from murmur.store import Store, audience
 from murmur.store.db import connect
 from murmur.store.peers import outbound, queued
 from murmur.sync.index import index_for, visible_raws
@@ -215,3 +216,18 @@ async def test_the_migration_confines_what_an_older_store_already_held(tmp_path:
     async with await Store.open(tmp_path / "old.db") as store:
         page = await outbound(store, after=0, limit=100, exclude_origin=None)
         assert [json.loads(raw)["id"] for _, raw in page.entries] == [open_post["id"]]
+
+
+async def test_the_rule_reads_by_index_whatever_the_size_of_the_log(store: Store) -> None:
+    """The rule runs on every ingest batch and every page a peer reads: no plan may scan the log or the set."""
+    full_scan = re.compile(r"^SCAN (messages|confined|m|n|p|c)\b")
+    statements = [
+        (audience.CONFINE_NEW, {"lo": 1, "hi": 500}),
+        (audience.CONFINE_SINCE, {"mark": 0}),
+        (f"SELECT m.seq FROM messages m WHERE m.seq > 0 AND {audience.for_peers('m')} ORDER BY m.seq LIMIT 500", {}),
+        (f"SELECT m.seq FROM messages m WHERE m.author = x'00' AND {audience.moves_with_author('m')}", {}),
+    ]
+    for sql, params in statements:
+        async with store.conn.execute("EXPLAIN QUERY PLAN " + sql, params) as cursor:
+            plan = [str(row[3]) for row in await cursor.fetchall()]
+        assert not [step for step in plan if full_scan.match(step)], (sql, plan)
