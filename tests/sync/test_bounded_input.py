@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
 from collections.abc import AsyncIterator
 
@@ -12,6 +13,7 @@ import pytest
 from murmur.client.api import MAX_STREAM_LINE, ApiError, MurmurClient
 from murmur.keys import Identity
 from murmur.lines import Lines
+from murmur.message import sign_draft
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.store.peers import Peer
 from tests.federation.conftest import Network
@@ -105,3 +107,27 @@ async def test_a_compressed_request_body_is_refused_unread(net: Network, path: s
     assert answer.status_code == 415
     assert answer.json()["error"]["code"] == "unsupported_encoding"
     assert "compressed" in answer.json()["error"]["reason"]
+
+
+async def test_stream_events_split_anywhere_across_chunks_still_arrive_whole() -> None:
+    author = Identity.generate()
+    message = sign_draft(author, {"body": {"text": "hello, stream"}})
+    data = json.dumps({"seq": 7, "message": message}).encode()
+    wire = b": murmur stream\nretry: 2000\n\nid: 7\r\nevent: message\ndata: " + data + b"\n\n: keepalive\n\n"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        chunks = [wire[at : at + 5] for at in range(0, len(wire), 5)]  # newlines fall inside and between chunks
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks(chunks))
+
+    async with MurmurClient("http://home.test", author, transport=httpx.MockTransport(answer)) as api:
+        events = [event async for event in api.stream()]
+    assert [(e.event, e.id, e.data["seq"], e.data["verified"]) for e in events] == [("message", "7", 7, True)]
+
+
+class Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
