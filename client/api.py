@@ -17,9 +17,11 @@ from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
+from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.validate import check
 
 API = "/api/v1"
+MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
 
 
 class ApiError(MurmurError):
@@ -81,7 +83,19 @@ class MurmurClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
-        self.http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+        self.http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            headers=ACCEPT_IDENTITY,
+            event_hooks={"response": [self._refuse_compressed]},
+        )
+
+    async def _refuse_compressed(self, response: httpx.Response) -> None:
+        """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""
+        reason = compressed(response.headers.get("content-encoding"), f"The answer of {self.base_url}")
+        if reason:
+            raise ApiError(response.status_code, "bad_answer", reason)
 
     async def __aenter__(self) -> MurmurClient:
         return self
@@ -213,7 +227,7 @@ class MurmurClient:
                 await response.aread()
                 self._decode(response)
             event, event_id, data = "message", None, []
-            async for line in response.aiter_lines():
+            async for line in self._stream_lines(response):
                 if line == "":
                     if data:
                         payload = json.loads("\n".join(data))
@@ -232,6 +246,27 @@ class MurmurClient:
                         data.append(value)
         finally:
             await response.aclose()
+
+    async def import_own(self, lines: list[bytes]) -> list[dict[str, Any]]:
+        """Store a batch of this person's own signed messages on their home server (``murmur import --mine``);
+        one result per message, in order."""
+        answer = await self.request("POST", f"{API}/import", raw=b"".join(line + b"\n" for line in lines))
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(lines) or not all(isinstance(r, dict) for r in results):
+            raise ApiError(200, "bad_answer", f"{self.base_url} did not answer the import with a result per message.")
+        return results
+
+    async def _stream_lines(self, response: httpx.Response) -> AsyncIterator[str]:
+        """The event stream's lines, none held past MAX_STREAM_LINE bytes (a server that never ends a line)."""
+        lines = Lines(MAX_STREAM_LINE)
+        too_long = f"{self.base_url} sent a stream line over {MAX_STREAM_LINE} bytes."
+        async for chunk in response.aiter_raw():
+            for line in lines.feed(chunk):
+                if line is None:
+                    raise ApiError(response.status_code, "bad_answer", too_long)
+                yield line.rstrip(b"\r").decode("utf-8", "replace")
+            if lines.overflowing:  # refused as soon as it passes the cap, not when (if ever) it ends
+                raise ApiError(response.status_code, "bad_answer", too_long)
 
     async def own_messages(
         self, after: int = 0, *, limit: int = 500, local: bool = False

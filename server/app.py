@@ -45,6 +45,7 @@ def routes() -> list[Route]:
         Route(f"{API}/profiles/{{key}}", reading.profile),
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),
+        Route(f"{API}/import", export.import_own, methods=["POST"]),
         Route(f"{FED}/messages", federation.push, methods=["POST"]),
         Route(f"{FED}/log", federation.log),
         Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),

@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from murmur.errors import Refused
 from murmur.httpsig import verify_request
+from murmur.lines import compressed
 from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
 from murmur.store.members import member_role
 from murmur.store.peers import Peer, get_peer
@@ -40,7 +41,10 @@ def state_of(request: Request) -> ServerState:
 
 
 async def read_body(request: Request, cap: int) -> bytes:
-    """The request body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims)."""
+    """The request body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims), and refused
+    unread when it is compressed: nothing from elsewhere is inflated (murmur.lines)."""
+    if reason := compressed(request.headers.get("content-encoding"), "The request body"):
+        raise Refused("unsupported_encoding", reason)
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise Refused("too_large", f"The request body is {declared} bytes; the limit is {cap}.")

@@ -6,10 +6,13 @@ The code is stable and machine-readable; the reason is a sentence for people.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 from starlette.responses import Response
+
+from murmur.store.ingest import IngestResult
 
 # Codes that are not a 422 validation refusal. Everything else a Refused can carry is 422.
 STATUS_BY_CODE: dict[str, int] = {
@@ -21,6 +24,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "bad_request": 400,
     "bad_cursor": 400,
     "bad_limit": 400,
+    "unsupported_encoding": 415,
     "missing_signature": 401,
     "malformed_signature": 401,
     "unsupported_algorithm": 401,
@@ -66,3 +70,10 @@ def error(code: str, reason: str, status: int | None = None, headers: dict[str, 
 def raw_message(raw: bytes) -> orjson.Fragment:
     """A stored message, embedded as-is: its bytes are the canonical JSON the author signed."""
     return orjson.Fragment(raw)
+
+
+def batch_answer(results: Sequence[IngestResult]) -> JSONBytes:
+    """The answer to a batch of messages (a peer's push, a member's import): a result per line, and counts."""
+    counts = {status: sum(r.status == status for r in results) for status in ("stored", "duplicate", "deleted")}
+    counts["refused"] = sum(r.status == "refused" for r in results)
+    return JSONBytes({"results": [r.as_dict() for r in results], **counts})

@@ -86,7 +86,7 @@ app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)
 app.command()(bundles.export_command(own.own_messages))
-app.command("import")(bundles.import_)
+app.command("import")(bundles.import_command(own.import_mine))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,12 @@
-"""A person's own messages, fetched from their home server for ``murmur export --mine`` (moving elsewhere).
+"""A person's own messages, fetched from their home server for ``murmur export --mine`` (moving elsewhere), and
+brought to their new home server for ``murmur import --mine`` (the one way a local post moves with its author).
 
 Every message is verified here: a bundle never carries a forgery, whatever the home server sent.
 """
 
 from __future__ import annotations
+
+from typing import IO, Any
 
 import typer
 
@@ -12,7 +15,7 @@ from murmur.client.cli.common import complain
 from murmur.client.cli.session import with_api
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.sync.transfer import ExportFilter
+from murmur.sync.transfer import ExportFilter, import_own
 from murmur.validate import check
 
 
@@ -49,3 +52,12 @@ def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
             "(the server may have altered them); a bundle never carries what does not verify."
         )
     return raws
+
+
+def import_mine(ctx: typer.Context, stream: IO[bytes]) -> dict[str, Any]:
+    """Send the bundle in ``stream`` to this profile's home server, which stores only what this key signed."""
+
+    async def work(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        return (await import_own(stream, api.import_own)).as_dict()
+
+    return with_api(ctx, work)

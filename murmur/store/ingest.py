@@ -25,6 +25,7 @@ from murmur import validate
 from murmur.errors import Refused
 from murmur.message import Message
 from murmur.names import name_key
+from murmur.store.audience import confine, confine_refused
 from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -79,8 +80,9 @@ async def _select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) 
     return rows
 
 
-def _refused(item: object, refusal: Refused) -> IngestResult:
-    msg_id = item.get("id") if isinstance(item, dict) else None
+def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> IngestResult:
+    if msg_id is None and isinstance(item, dict):
+        msg_id = item.get("id")
     return IngestResult(
         "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
     )
@@ -136,7 +138,7 @@ async def validate_all(
             if policy is not None:
                 policy(message)
         except Refused as refusal:
-            results[index] = _refused(items[index], refusal)
+            results[index] = _refused(items[index], refusal, message.id)  # checked: its id is known
         else:
             valid.append((index, message))
     return results, valid
@@ -182,6 +184,7 @@ async def store_batch(
         row[0]: (row[1], row[2])
         for row in await _select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
     }
+    await confine_refused(conn, results)
     row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
     seq = int(row[0]) if row else 0
 
@@ -282,13 +285,15 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     await conn.executemany(
         "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
     )
+    stored = [r[0] for r in batch.messages if r[0] not in dropped]
+    if stored:  # before removals: a delete of a local post must still see that its target stays here
+        await confine(conn, min(stored), max(stored))
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
     if batch.profiles:
         await _apply_profiles(conn, batch.profiles)
     if batch.follows:
         await _apply_follows(conn, batch.follows)
-    stored = [r[0] for r in batch.messages if r[0] not in dropped]
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
         for rule in NOTICE_RULES:

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 
 from murmur.errors import Refused
-from murmur.message import Message
 from murmur.store import Store
+from murmur.store.audience import for_peers, refuse_local
 from murmur.validate import check_key
 
 MODES = ("push-pull", "pull-only", "serve-only")
@@ -197,20 +197,14 @@ class Outbound:
 
 
 async def outbound(store: Store, *, after: int, limit: int, exclude_origin: str | None) -> Outbound:
-    """Public messages after ``after`` for a peer: no local posts, nothing about local posts, and nothing
-    that came from that peer itself (so no message is sent back where it came from)."""
+    """The messages after ``after`` that a peer may see (``murmur.store.audience.for_peers``), leaving out what
+    came from that peer itself (so no message is sent back where it came from)."""
     async with store.conn.execute(
-        "SELECT m.seq, m.raw, m.visibility, m.origin, t.visibility FROM messages m"
-        " LEFT JOIN messages t ON t.id = m.target AND m.kind IN ('reaction', 'boost', 'delete')"
-        " WHERE m.seq > ? ORDER BY m.seq LIMIT ?",
+        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')} FROM messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?",
         (after, limit),
     ) as cursor:
         rows = await cursor.fetchall()
-    entries = [
-        (int(seq), bytes(raw))
-        for seq, raw, visibility, origin, target_visibility in rows
-        if visibility == "public" and origin != exclude_origin and target_visibility != "local"
-    ]
+    entries = [(int(seq), bytes(raw)) for seq, raw, origin, visible in rows if visible and origin != exclude_origin]
     next_cursor = int(rows[-1][0]) if rows else after
     return Outbound(entries, next_cursor, more=len(rows) == limit)
 
@@ -218,14 +212,13 @@ async def outbound(store: Store, *, after: int, limit: int, exclude_origin: str 
 async def queued(store: Store, peer: Peer) -> int:
     """How many messages wait for this peer (counted up to MAX_QUEUED_COUNT)."""
     async with store.conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM messages WHERE seq > ? AND visibility = 'public' AND origin != ? LIMIT ?)",
+        f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.seq > ? AND {for_peers('m')} AND m.origin != ?"
+        " LIMIT ?)",
         (peer.push_cursor, peer.origin, MAX_QUEUED_COUNT),
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-def refuse_local_from_peer(message: Message) -> None:
-    """Policy for messages arriving from peers: a local post never leaves its own server."""
-    if message.kind == "post" and message.visibility == "local":
-        raise Refused("local_from_peer", "A local post never leaves its server; a peer may not send one.")
+refuse_local_from_peer = refuse_local("peer")
+"""Policy for messages arriving from peers: a local post never leaves its own server."""

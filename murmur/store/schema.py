@@ -8,6 +8,8 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
+from murmur.store.audience import CREATE_CONFINED
+
 # How notices are derived from messages whose seq is in [:lo, :hi]. Ingest runs them on each batch; migration 2
 # runs them once over the whole log. A parent (or target) can arrive after its reply (or reaction), so each
 # relation is looked at from both ends. A reply that also mentions its parent's author is told as a reply.
@@ -159,6 +161,8 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE profiles SET name_key = murmur_name_key(name) WHERE name != '';
     CREATE INDEX profiles_by_name_key ON profiles (name_key) WHERE name_key != '';
     """,
+    # 5: the ids of messages that stay on this server (see murmur/store/audience.py), filled from the log.
+    CREATE_CONFINED,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

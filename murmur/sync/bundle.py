@@ -13,8 +13,12 @@ nothing else: no server key, no member list, no signature of the server; each me
 the importing server checks every one exactly as if a peer had sent it.
 
 Reading is forgiving on purpose: a bundle cut short, or with damaged bytes, yields every line that could be
-read, and records what went wrong (``problems``) so the import can report it. Plain (uncompressed) JSON Lines
-with the same header are accepted too, so a bundle can be unpacked, filtered with ordinary tools and imported.
+read, and records what went wrong (``problems``) so the import can report it. It is bounded too, whatever the
+file holds: inflating goes 64 KiB at a time, a line longer than any message is dropped as it streams by
+(``overlong``), and reading stops (problem ``filler``) once the bytes that cannot be messages (blank and
+overlong lines) pass 1 MiB more than the bytes that can: a gzip bomb is refused after a few MiB of zeros.
+Plain (uncompressed) JSON Lines with the same header are accepted too, so a bundle can be unpacked, filtered
+with ordinary tools and imported.
 """
 
 from __future__ import annotations
@@ -29,13 +33,22 @@ from typing import IO, Any
 
 from murmur import __version__
 from murmur.errors import Refused
+from murmur.lines import Lines
+from murmur.validate import MAX_MESSAGE_BYTES
 
 FORMAT_VERSION = 1
 HEADER_KEY = "murmur_bundle"
 GZIP_MAGIC = b"\x1f\x8b"
 READ_CHUNK = 64 * 1024
-INFLATE_SLICE = 512
-MAX_LINE = 1024 * 1024  # far above any valid message; a longer "line" is damage, not a message
+INFLATE_SLICE = 512  # compressed bytes fed at a time
+INFLATE_OUT = 64 * 1024  # inflated bytes produced at a time, whatever the compression ratio
+MAX_LINE = MAX_MESSAGE_BYTES  # no message is longer: a longer line is dropped as it streams by, never held
+FILLER_ALLOWANCE = 1024 * 1024  # bytes that are not messages tolerated beyond as many as the messages hold
+MAX_LISTED = 100
+
+
+def _long_header() -> Refused:
+    return Refused("not_a_bundle", f"The first line is over {MAX_LINE} bytes: not a bundle header.")
 
 
 def header_line(count: int, filters: dict[str, Any], created_at: int | None = None) -> bytes:
@@ -97,12 +110,18 @@ class BundleReader:
     header: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     lines_read: int = 0
-    _lines: Iterator[bytes] | None = None
+    record_bytes: int = 0  # bytes of the lines that may be messages (the header's too)
+    overlong: int = 0
+    overlong_lines: list[int] = field(default_factory=list)
+    _lines: Lines = field(default_factory=lambda: Lines(MAX_LINE))
+    _reader: Iterator[bytes | None] | None = None
 
     def __post_init__(self) -> None:
-        self._lines = self._split()
-        first = next(self._lines, None)
+        self._reader = self._split()
+        first = next(self._reader, b"")
         if first is None:
+            raise _long_header()
+        if not first and not self._lines.number:
             raise Refused("not_a_bundle", "The file is empty or unreadable: not a murmur bundle.")
         try:
             header = json.loads(first)
@@ -129,46 +148,68 @@ class BundleReader:
         while chunk:
             # Fed in small slices: when damage stops inflating, everything before it has already been yielded.
             for at in range(0, len(chunk), INFLATE_SLICE):
-                try:
-                    data = inflate.decompress(chunk[at : at + INFLATE_SLICE])
-                except zlib.error as exc:
-                    self.problems.append(
-                        Problem("corrupt", f"The compressed data is damaged ({exc}); reading stopped.")
-                    )
-                    return
-                if data:
-                    yield data
-                if inflate.eof:
-                    if inflate.unused_data.strip(b"\0") or chunk[at + INFLATE_SLICE :].strip(b"\0"):
+                data, out = chunk[at : at + INFLATE_SLICE], b""
+                while data or len(out) == INFLATE_OUT:  # never more than INFLATE_OUT bytes inflated at once
+                    try:
+                        out = inflate.decompress(data, INFLATE_OUT)
+                    except zlib.error as exc:
                         self.problems.append(
-                            Problem("trailing_data", "Bytes after the end of the bundle were ignored.")
+                            Problem("corrupt", f"The compressed data is damaged ({exc}); reading stopped.")
                         )
-                    return
+                        return
+                    if out:
+                        yield out
+                    if inflate.eof:
+                        if inflate.unused_data.strip(b"\0") or chunk[at + INFLATE_SLICE :].strip(b"\0"):
+                            self.problems.append(
+                                Problem("trailing_data", "Bytes after the end of the bundle were ignored.")
+                            )
+                        return
+                    data = inflate.unconsumed_tail
             chunk = self.stream.read(READ_CHUNK)
         tail = inflate.flush()
         if tail:
             yield tail
         self.problems.append(Problem("truncated", "The bundle ends early (it was cut short); reading stopped."))
 
-    def _split(self) -> Iterator[bytes]:
-        buffer = b""
+    def _split(self) -> Iterator[bytes | None]:
+        """Lines of at most MAX_LINE bytes (``None`` for a longer one), until the file is mostly filler."""
+        lines = self._lines
         for chunk in self._decompressed():
-            *complete, buffer = (buffer + chunk).split(b"\n")
-            yield from complete
-            if len(buffer) > MAX_LINE:  # no message is this long: hand it on to be refused, keep going
-                yield buffer
-                buffer = b""
-        if buffer:
-            yield buffer
+            for line in lines.feed(chunk):
+                if line is not None and line.strip():
+                    self.record_bytes += len(line) + 1
+                yield line
+            if lines.number == 0 and lines.overflowing:  # a header is short: do not read on to the end of this line
+                raise _long_header()
+            if lines.filler > FILLER_ALLOWANCE + self.record_bytes:
+                self.problems.append(
+                    Problem(
+                        "filler",
+                        f"After {self.record_bytes} bytes of lines that could be messages, the bundle holds"
+                        f" {lines.filler} bytes that cannot (blank lines, or lines over {MAX_LINE} bytes):"
+                        " it is damaged or was not written by murmur; reading stopped.",
+                        lines.number + 1,
+                    )
+                )
+                return
+        yield from lines.end()
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        assert self._lines is not None
-        for number, line in enumerate(self._lines, 2):  # the header was line 1
-            if line.strip():
+        """``(line number, bytes)`` of every line that may be a message; longer lines are counted in
+        ``overlong`` (the first MAX_LISTED by number in ``overlong_lines``), never held whole."""
+        assert self._reader is not None
+        for number, line in enumerate(self._reader, 2):  # the header was line 1
+            if line is None:
+                self.overlong += 1
+                if len(self.overlong_lines) < MAX_LISTED:
+                    self.overlong_lines.append(number)
+            elif line.strip():
                 self.lines_read += 1
                 yield number, line
         expected = self.header.get("count")
-        if isinstance(expected, int) and expected != self.lines_read:
+        found = self.lines_read + self.overlong
+        if isinstance(expected, int) and expected != found and not any(p.code == "filler" for p in self.problems):
             self.problems.append(
-                Problem("count_mismatch", f"The header promises {expected} messages; {self.lines_read} were found.")
+                Problem("count_mismatch", f"The header promises {expected} messages; {found} were found.")
             )

@@ -1,15 +1,16 @@
 """The store's repair set: the ``(created_at, id)`` of every message a peer may see, kept sorted in memory.
 
-A peer may see public messages that are not about a local post: the rule of ``murmur.store.peers.outbound``
-(a test holds the two to the same answers), so repair can never tell a peer that a local post exists.
+What a peer may see is the one audience rule (``murmur.store.audience.for_peers``) that push and pull ask too,
+so repair can never tell a peer that a local post, or anything about one, exists.
 
 Reconciling 100,000 messages touches every id in its first round (the first fingerprints cover everything),
 so reading them from SQLite on each request would cost a full scan per round. Instead the set is read once
 and then follows the append-only log: each use asks SQLite's ``data_version`` whether anything was committed
 since; if so, rows past the last seq are merged in (new messages are recent, so prefix sums are recomputed only
 over the tail). A removal (a delete, a row dropped by hand, a restored backup) is seen as fewer rows at or
-below the last seq than were counted, and rebuilds the set from scratch. So does a local post arriving after
-reactions to it, which takes those reactions out of the set.
+below the last seq than were counted, and rebuilds the set from scratch. So does a message already in the set
+that the audience rule confines later (a local post arriving after replies or reactions to it): new rows of the
+``confined`` table that name a message at or below the last seq.
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ import weakref
 from collections.abc import Sequence
 
 from murmur.store import Store
+from murmur.store.audience import for_peers
 from murmur.sync.ranges import ItemSet
 
-# One row per message a peer may see: the same test as peers.outbound, written for a whole-table read.
-VISIBLE = (
-    "SELECT m.seq, m.created_at, m.id FROM messages m"
-    " LEFT JOIN messages t ON t.id = m.target AND m.kind IN ('reaction', 'boost', 'delete')"
-    " WHERE m.visibility = 'public' AND coalesce(t.visibility, '') != 'local'"
-)
+# One row per message a peer may see, for a whole-table read.
+VISIBLE = f"SELECT m.seq, m.created_at, m.id FROM messages m WHERE {for_peers('m')}"
 CHUNK = 500
 
 
@@ -38,6 +36,7 @@ class RepairIndex:
         self._items = ItemSet()
         self._max_seq = 0
         self._rows = 0  # rows (of any visibility) with seq <= _max_seq when last read
+        self._confined = 0  # the last rowid of the confined table when last read
         self._version: int | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
@@ -60,6 +59,7 @@ class RepairIndex:
 
     async def _rebuild(self) -> None:
         max_seq = await self._scalar("SELECT max(seq) FROM messages")
+        self._confined = await self._scalar("SELECT max(rowid) FROM confined")
         async with self.store.conn.execute(VISIBLE + " AND m.seq <= ?", (max_seq,)) as cursor:
             rows = await cursor.fetchall()
         self._items = ItemSet((int(created_at), bytes(msg_id)) for _, created_at, msg_id in rows)
@@ -68,21 +68,21 @@ class RepairIndex:
         self.rebuilds += 1
 
     async def _merge(self) -> bool:
-        """Merge rows appended since the last read; False when something was removed (rebuild instead)."""
+        """Merge rows appended since the last read; False when something was removed or confined (rebuild)."""
         if await self._scalar("SELECT count(*) FROM messages WHERE seq <= ?", self._max_seq) != self._rows:
             return False
-        max_seq = await self._scalar("SELECT max(seq) FROM messages")
-        if max_seq == self._max_seq:
-            return True
+        confined = await self._scalar("SELECT max(rowid) FROM confined")
         flips = await self._scalar(
-            "SELECT count(*) FROM messages p JOIN messages r ON r.target = p.id"
-            " WHERE p.seq > ? AND p.seq <= ? AND p.kind = 'post' AND p.visibility = 'local' AND r.seq <= ?",
-            self._max_seq,
-            max_seq,
+            "SELECT count(*) FROM confined c JOIN messages m ON m.id = c.id WHERE c.rowid > ? AND m.seq <= ?",
+            self._confined,
             self._max_seq,
         )
         if flips:
             return False
+        self._confined = confined
+        max_seq = await self._scalar("SELECT max(seq) FROM messages")
+        if max_seq == self._max_seq:
+            return True
         async with self.store.conn.execute(
             VISIBLE + " AND m.seq > ? AND m.seq <= ?", (self._max_seq, max_seq)
         ) as cursor:
@@ -112,12 +112,7 @@ async def visible_raws(store: Store, ids: Sequence[bytes]) -> list[bytes]:
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
         marks = ",".join("?" * len(part))
-        sql = (
-            "SELECT m.raw FROM messages m"
-            " LEFT JOIN messages t ON t.id = m.target AND m.kind IN ('reaction', 'boost', 'delete')"
-            f" WHERE m.id IN ({marks}) AND m.visibility = 'public' AND coalesce(t.visibility, '') != 'local'"
-            " ORDER BY m.seq"
-        )
+        sql = f"SELECT m.raw FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')} ORDER BY m.seq"
         async with store.conn.execute(sql, tuple(part)) as cursor:
             raws.extend(bytes(row[0]) for row in await cursor.fetchall())
     return raws

@@ -5,32 +5,42 @@ An import goes through ``Store.ingest`` like every other way in (origin ``import
 whole batches and nothing half-written, and running it again stores only what is still missing, because a
 message already held is a duplicate. Public messages imported land in the log like any other, so the push
 loops relay them to peers.
+
+A bundle imported into a data directory brings no local post in (``local_post``), whoever wrote it; a person
+brings their own, local posts included, to their new home server with ``import_own``, through the client API.
+Both read the bundle through ``BundleReader``, whose bounds hold whatever the file holds, and report alike.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from murmur.store import Store
-from murmur.sync.bundle import BundleReader, BundleWriter
-from murmur.sync.index import VISIBLE
+from murmur.store.audience import for_peers, moves_with_author, refuse_local
+from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter, Problem
 
 IMPORT_BATCH = 500
+OWN_BATCH_BYTES = 32 * 1024  # a request body every server accepts (max_body_bytes is at least 32 KiB)
 EXPORT_PAGE = 1000
 MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
+REFUSED_ALLOWANCE = 10_000  # refused lines read on regardless (forgeries, a damaged stretch) ...
+REFUSED_RATIO = 10  # ... and beyond it, up to this many per line that was a message
 
 
 @dataclass(frozen=True, slots=True)
 class ExportFilter:
-    """What an export takes. ``include_local`` adds local posts and what is about them (admins only)."""
+    """What an export takes: what a peer may see (``murmur.store.audience``); ``include_local`` adds local posts
+    and what is about them (an admin's copy); ``moving`` (with ``include_local``) narrows that to what may leave
+    with its author: their local posts and what they wrote about them, never about someone else's."""
 
     since: int | None = None
     authors: tuple[str, ...] = ()
     tag: str | None = None
     include_local: bool = False
+    moving: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -45,10 +55,13 @@ class ExportFilter:
 
     def where(self) -> tuple[str, list[Any]]:
         """The query for matching rows as ``(sql, params)``; rows are ``(seq, raw)``."""
-        if self.include_local:
-            sql = "SELECT m.seq, m.raw FROM messages m WHERE 1"
+        if not self.include_local:
+            audience = for_peers("m")
+        elif self.moving:
+            audience = moves_with_author("m")
         else:
-            sql = VISIBLE.replace("SELECT m.seq, m.created_at, m.id", "SELECT m.seq, m.raw", 1)
+            audience = "1"  # an admin's copy of everything
+        sql = "SELECT m.seq, m.raw FROM messages m WHERE " + audience
         params: list[Any] = []
         if self.since is not None:
             sql += " AND m.created_at >= ?"
@@ -106,6 +119,39 @@ class ImportReport:
     problems: list[dict[str, Any]] = field(default_factory=list)
     header: dict[str, Any] = field(default_factory=dict)
 
+    def add(self, line: int, result: dict[str, Any]) -> None:
+        """Count one message's result (``IngestResult.as_dict()`` or a server's answer for it)."""
+        status = result.get("status")
+        if status in ("stored", "duplicate", "deleted"):
+            setattr(self, status, getattr(self, status) + 1)
+            return
+        self.refused += 1
+        code = str(result.get("code") or "refused") if status == "refused" else "bad_answer"  # a server's odd answer
+        self.reasons[code] += 1
+        if len(self.refusals) < MAX_LISTED:
+            said = {k: result[k] for k in ("id", "reason") if isinstance(result.get(k), str)}
+            self.refusals.append({"line": line, "status": "refused", "code": code, **said})
+
+    def hopeless(self) -> bool:
+        """Refusals so far far outnumber messages: a file of junk lines (a bomb of tiny ones, say) is not read
+        to its end, whatever its size."""
+        return self.refused > REFUSED_ALLOWANCE + REFUSED_RATIO * (self.stored + self.duplicate + self.deleted)
+
+    def hopeless_reason(self) -> str:
+        taken = self.stored + self.duplicate + self.deleted
+        return (
+            f"{self.refused} lines were refused and {taken} were messages this server could take: the file is"
+            " damaged or is not a bundle of messages; reading stopped."
+        )
+
+    def finish(self, reader: BundleReader) -> None:
+        """Add what the reader itself refused (lines too long to be messages) and the file's problems."""
+        reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
+        for index in range(reader.overlong):
+            line = reader.overlong_lines[index] if index < len(reader.overlong_lines) else 0
+            self.add(line, {"status": "refused", "code": "too_large", "reason": reason})
+        self.problems = [p.as_dict() for p in reader.problems]
+
     @property
     def complete(self) -> bool:
         return not self.refused and not self.problems
@@ -123,31 +169,62 @@ class ImportReport:
         }
 
 
+def batches(
+    reader: BundleReader, report: ImportReport, size: int, max_bytes: int | None = None
+) -> Iterator[list[tuple[int, bytes]]]:
+    """A bundle's ``(line, bytes)`` in batches of at most ``size`` lines (and ``max_bytes``, newlines counted),
+    until the lines refused so far (``report``) show that the file is not a bundle of messages."""
+    pending: list[tuple[int, bytes]] = []
+    held = 0
+    for line, raw in reader:
+        if pending and (len(pending) >= size or (max_bytes is not None and held + len(raw) + 1 > max_bytes)):
+            if report.hopeless():
+                break
+            yield pending
+            pending, held = [], 0
+        pending.append((line, raw))
+        held += len(raw) + 1
+    if pending and report.hopeless():
+        reader.problems.append(Problem("mostly_refused", report.hopeless_reason(), pending[0][0]))
+    elif pending:
+        yield pending
+
+
 async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_BATCH) -> ImportReport:
-    """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all."""
+    """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all.
+
+    Local posts are refused (``local_post``), whoever wrote them: a local post comes to a new server only with
+    its author, through ``import_own``. What names one stays on this server all the same (murmur.store.audience).
+    """
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
     lines: deque[list[int]] = deque()  # the bundle line of each message, per batch handed out and not yet stored
 
-    def batches() -> Iterator[list[bytes]]:
-        pending: list[tuple[int, bytes]] = []
-        for line, raw in reader:
-            pending.append((line, raw))
-            if len(pending) >= batch:
-                lines.append([n for n, _ in pending])
-                yield [r for _, r in pending]
-                pending = []
-        if pending:
-            lines.append([n for n, _ in pending])
-            yield [r for _, r in pending]
+    def raws() -> Iterator[list[bytes]]:
+        for part in batches(reader, report, batch):
+            lines.append([n for n, _ in part])
+            yield [r for _, r in part]
 
     # The next batch is read and validated while the last one is written (see Store.ingest_stream).
-    async for results in store.ingest_stream(batches(), origin="import"):
+    async for results in store.ingest_stream(raws(), origin="import", policy=refuse_local("bundle")):
         for line, result in zip(lines.popleft(), results, strict=True):
-            setattr(report, result.status, getattr(report, result.status) + 1)
-            if result.status == "refused":
-                report.reasons[result.code or "refused"] += 1
-                if len(report.refusals) < MAX_LISTED:
-                    report.refusals.append({"line": line, **result.as_dict()})
-    report.problems = [p.as_dict() for p in reader.problems]
+            report.add(line, result.as_dict())
+    report.finish(reader)
+    return report
+
+
+OwnImport = Callable[[list[bytes]], Awaitable[list[dict[str, Any]]]]
+"""Hands a batch of a person's own messages to their home server; one result per message, in order."""
+
+
+async def import_own(stream: IO[bytes], send: OwnImport) -> ImportReport:
+    """Bring a bundle of one's own messages to one's home server through ``send`` (``POST /api/v1/import``),
+    which stores only messages signed by the person asking: their local posts too, and nobody else's."""
+    reader = BundleReader(stream)
+    report = ImportReport(header=reader.header)
+    for part in batches(reader, report, IMPORT_BATCH, OWN_BATCH_BYTES):
+        results = await send([raw for _, raw in part])
+        for (line, _), result in zip(part, results, strict=True):
+            report.add(line, result)
+    report.finish(reader)
     return report

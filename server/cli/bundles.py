@@ -5,7 +5,7 @@ their own messages from their home server over the client API (``--mine``) to mo
 checks every message exactly as a peer's push would be checked, so a bundle needs no trust in who carried it.
 
 ``--mine`` talks to the person's home server through the client, which this package must not import: the
-entry module hands that part in (``export_command(own_messages)``).
+entry module hands that part in (``export_command(own_messages)``, ``import_command(import_mine)``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ import typer
 
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
 from murmur.errors import Refused
-from murmur.server.cli.admin import DataOption, JsonOption, with_store
+from murmur.server.cli.admin import JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.sync.bundle import BundleWriter
@@ -34,6 +34,9 @@ from murmur.validate import HASHTAG_CHARS
 
 OwnMessages = Callable[[typer.Context, ExportFilter], list[bytes]]
 """The signed messages of the profile's own key on its home server that pass the filter (``--mine``)."""
+
+ImportMine = Callable[[typer.Context, IO[bytes]], dict[str, Any]]
+"""Brings a bundle of the profile's own messages to its home server (``--mine``); the import report."""
 
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
 DURATION = re.compile(r"(\d+)([smhd])")
@@ -162,38 +165,63 @@ def _export_mine(raws: list[bytes], file: str, chosen: ExportFilter) -> int:
     return len(raws)
 
 
-def import_(
-    data: DataOption,
-    file: FileArgument,
-    as_json: JsonOption = False,
-) -> None:
-    """Check and store every message of a bundle; report stored, duplicate and refused (with reasons)."""
+def import_command(import_mine: ImportMine) -> Callable[..., None]:
+    """The ``import`` command, with ``--mine`` answered by ``import_mine``."""
 
-    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
-        stream: IO[bytes]
-        if file == "-":
-            stream = sys.stdin.buffer
-        else:
-            try:
-                stream = open(file, "rb")  # noqa: SIM115 -- closed below, after the import
-            except OSError as exc:
-                fail(f"cannot read {file}: {exc.strerror}.", EXIT_LOCAL)
+    def import_(
+        ctx: typer.Context,
+        file: FileArgument,
+        data: Annotated[
+            Path | None, typer.Option("--data", envvar="MURMUR_DATA", help="Import into this server's data directory.")
+        ] = None,
+        mine: Annotated[
+            bool,
+            typer.Option(
+                "--mine", help="Bring your own messages, local posts too, to your home server (--home/--profile)."
+            ),
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Check and store every message of a bundle; report stored, duplicate and refused (with reasons)."""
+        if mine == (data is not None):
+            fail(
+                "say where to: --data DIR (a server's data directory) or --mine (your own messages, to your server).",
+                EXIT_USAGE,
+            )
+
+        async def into_store(store: Store, data_dir: DataDir) -> dict[str, Any]:
+            with _input(file) as stream:
+                return (await import_bundle(store, stream)).as_dict()
+
         try:
-            return (await import_bundle(store, stream)).as_dict()
-        finally:
-            if stream is not sys.stdin.buffer:
-                stream.close()
+            if data is not None:
+                report = with_store(data, into_store)
+            else:
+                with _input(file) as stream:
+                    report = import_mine(ctx, stream)
+        except Refused as refusal:
+            fail(f"{file}: {refusal.message}", EXIT_REFUSED)
+        if as_json:
+            emit_json(report)
+        else:
+            _print_import(file, report)
+        if report["refused"] or report["problems"]:
+            raise typer.Exit(EXIT_REFUSED)
 
+    return import_
+
+
+@contextmanager
+def _input(file: str) -> Iterator[IO[bytes]]:
+    if file == "-":
+        yield sys.stdin.buffer
+        return
     try:
-        report = with_store(data, work)
-    except Refused as refusal:
-        fail(f"{file}: {refusal.message}", EXIT_REFUSED)
-    if as_json:
-        emit_json(report)
-    else:
-        _print_import(file, report)
-    if report["refused"] or report["problems"]:
-        raise typer.Exit(EXIT_REFUSED)
+        stream = open(file, "rb")  # noqa: SIM115 -- closed below, after the import
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}.", EXIT_LOCAL)
+    with stream:
+        yield stream
 
 
 def _print_import(file: str, report: dict[str, Any]) -> None:

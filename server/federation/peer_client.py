@@ -13,6 +13,7 @@ import orjson
 
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
+from murmur.lines import ACCEPT_IDENTITY, compressed
 from murmur.store.peers import Peer
 
 FED = "/fed/v1"
@@ -65,8 +66,19 @@ class PeerClient:
         self.peer = peer
         proxy = peer.proxy or None
         self.http = httpx.AsyncClient(
-            base_url=peer.url, transport=transport, proxy=None if transport else proxy, timeout=timeout
+            base_url=peer.url,
+            transport=transport,
+            proxy=None if transport else proxy,
+            timeout=timeout,
+            headers=ACCEPT_IDENTITY,
+            event_hooks={"response": [self._refuse_compressed]},
         )
+
+    async def _refuse_compressed(self, response: httpx.Response) -> None:
+        """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""
+        reason = compressed(response.headers.get("content-encoding"), f"The answer of {self.peer.url}")
+        if reason:
+            raise PeerError(reason)
 
     async def aclose(self) -> None:
         await self.http.aclose()

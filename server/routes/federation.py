@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.server.auth import authenticate_peer, state_of
-from murmur.server.responses import JSONBytes
+from murmur.server.responses import batch_answer
 from murmur.store.group import ingest_grouped
 from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
 
@@ -45,9 +45,7 @@ async def push(request: Request) -> Response:
     if stored:
         state.hub.stored(max(stored))
     await record_contact(state.store, peer.key)
-    counts = {status: sum(r.status == status for r in results) for status in ("stored", "duplicate", "deleted")}
-    counts["refused"] = sum(r.status == "refused" for r in results)
-    return JSONBytes({"results": [r.as_dict() for r in results], **counts})
+    return batch_answer(results)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

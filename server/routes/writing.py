@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
-from murmur.message import Message
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, error
+from murmur.store.audience import signed_by
 from murmur.store.group import ingest_grouped
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import parse_json
@@ -37,13 +37,8 @@ async def publish(request: Request) -> Response:
     """Store one message signed by the requesting member, through the one validation path."""
     state = state_of(request)
     caller = await authenticate(request)
-
-    def signed_by_caller(message: Message) -> None:
-        if message.author != caller.key:
-            raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
-
     # Grouped: posts published at the same moment share one commit (and its fsync) instead of queueing for it.
-    [result] = await ingest_grouped(state.store.writer, [caller.body], origin="local", policy=signed_by_caller)
+    [result] = await ingest_grouped(state.store.writer, [caller.body], origin="local", policy=signed_by(caller.key))
     if result.status == "refused":
         return error(result.code or "refused", result.reason or "Refused.")
     if result.status == "stored" and result.seq is not None:

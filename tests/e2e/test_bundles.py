@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd
+from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd, stored_ids
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -86,6 +86,26 @@ def test_a_person_takes_their_messages_to_another_server(tmp_path: Path) -> None
         assert a.key not in mine.read_bytes().decode("latin-1")
         assert set(posted) <= set(ids(bob.json("timeline", f"@{ada.key}")))
         assert bob.json("profile", ada.key)["name"] == "Ada on the move"
+
+        # her local posts only come with her: an admin's import refuses them, one reason each
+        team = ada.json("post", "team only", "--local")["id"]
+        everything = tmp_path / "ada-all.murmur"
+        ada.run("export", "--mine", "--include-local", str(everything))
+        by_admin = subprocess.run(
+            murmur_cmd("import", "--data", str(b.data), str(everything), "--json"), capture_output=True, text=True
+        )
+        assert by_admin.returncode == 1, by_admin.stderr
+        report = json.loads(by_admin.stdout)
+        assert (report["stored"], report["refused"], report["reasons"]) == (0, 1, {"local_post": 1})
+        assert report["refusals"][0]["id"] == team and "--mine" in report["refusals"][0]["reason"]
+        assert team not in stored_ids(b)
+        # ... and she brings them herself, as a member of her new server
+        ada.run("join", b.url, "--invite", admin(b.data, "invite")["code"])
+        by_ada = ada.json("import", "--mine", str(everything))
+        assert (by_ada["stored"], by_ada["duplicate"], by_ada["refused"]) == (1, 5, 0)
+        assert team in stored_ids(b)
+        neither = ada.run("import", str(everything), check=False)
+        assert neither.returncode == 2 and "--mine" in neither.stderr
     finally:
         a.stop()
         b.stop()

@@ -7,6 +7,10 @@ import gzip
 import io
 import json
 import stat
+import struct
+import subprocess
+import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +24,11 @@ from murmur.message import sign_draft
 from murmur.server.cli.bundles import parse_since
 from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
-from murmur.sync.bundle import BundleReader, BundleWriter
-from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
+from murmur.store.peers import outbound
+from murmur.sync.bundle import BundleReader, BundleWriter, header_line
+from murmur.sync.transfer import REFUSED_ALLOWANCE, ExportFilter, export_bundle, import_bundle, import_own
+from murmur.validate import MAX_MESSAGE_BYTES
+from tests.e2e.harness import murmur_cmd
 from tests.federation.conftest import Network
 
 T0 = 1_700_000_000_000
@@ -40,6 +47,11 @@ def bundle_of(raws: list[bytes], *, count: int | None = None) -> bytes:
         for raw in raws:
             writer.add(raw)
     return out.getvalue()
+
+
+async def ids_of(store: Store) -> set[str]:
+    async with store.conn.execute("SELECT id FROM messages") as cursor:
+        return {bytes(row[0]).hex() for row in await cursor.fetchall()}
 
 
 def raw(message: dict[str, Any]) -> bytes:
@@ -129,12 +141,61 @@ async def test_imported_public_messages_are_relayed_to_peers(net: Network) -> No
     await net.link(a, b)
     ada = Identity.generate()
     public = messages(ada, 3)
-    local = sign_draft(ada, {"body": {"text": "team", "visibility": "local"}})
-    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in [*public, local]])))
-    assert report.stored == 4
+    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in public])))
+    assert report.stored == 3
     await a.push(b)
     async with b.state.store.conn.execute("SELECT id FROM messages") as cursor:
         assert {bytes(r[0]).hex() for r in await cursor.fetchall()} == {m["id"] for m in public}
+
+
+@pytest.mark.parametrize("order", ["parent first", "parent last"])
+async def test_a_bundle_brings_no_local_post_in_and_what_names_one_stays_here(net: Network, order: str) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    member, _ = await a.member()
+    elsewhere = Identity.generate()  # a member of the server the bundle came from, not of this one
+    locals_ = [sign_draft(who, {"body": {"text": "team only", "visibility": "local"}}) for who in (elsewhere, member)]
+    reply = sign_draft(
+        member, {"body": {"text": "re"}, "tags": [["reply", locals_[0]["id"]], ["root", locals_[0]["id"]]]}
+    )
+    boost = sign_draft(elsewhere, {"kind": "boost", "tags": [["target", locals_[1]["id"]]]})
+    public = messages(elsewhere, 2)
+    about = [reply, boost]
+    lines = [*public, *locals_, *about] if order == "parent first" else [*public, *about, *locals_]
+    report = await import_bundle(a.state.store, io.BytesIO(bundle_of([raw(m) for m in lines])))
+
+    assert (report.stored, report.refused, dict(report.reasons)) == (4, 2, {"local_post": 2})
+    refused = [r for r in report.refusals if r["code"] == "local_post"]
+    assert {r["id"] for r in refused} == {m["id"] for m in locals_}
+    assert {r["line"] for r in refused} == {lines.index(m) + 2 for m in locals_}
+    assert all("import --mine" in r["reason"] for r in refused)
+    for message in locals_:
+        assert await a.state.store.get_raw(message["id"]) is None
+    await a.push(b)  # the reply and the boost name a local post: they stay here, stored but never relayed
+    assert await ids_of(b.state.store) == {m["id"] for m in public}
+    page = await outbound(a.state.store, after=0, limit=100, exclude_origin=None)
+    assert {json.loads(raw)["id"] for _, raw in page.entries} == {m["id"] for m in public}
+
+
+async def test_a_person_brings_their_own_local_posts_and_nobody_elses(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada, api = await a.member()
+    bob = Identity.generate()
+    own_local = sign_draft(ada, {"body": {"text": "my team note", "visibility": "local"}})
+    own_public = messages(ada, 2)
+    reply = sign_draft(ada, {"body": {"text": "re"}, "tags": [["reply", own_local["id"]], ["root", own_local["id"]]]})
+    bobs = [sign_draft(bob, {"body": {"text": "bob's", "visibility": "local"}}), *messages(bob, 1)]
+    lines = [own_local, *bobs, *own_public, reply]
+    report = await import_own(io.BytesIO(bundle_of([raw(m) for m in lines])), api.import_own)
+
+    assert (report.stored, report.refused, dict(report.reasons)) == (4, 2, {"wrong_author": 2})
+    assert [r["line"] for r in report.refusals] == [3, 4]
+    assert await a.state.store.get_raw(own_local["id"]) is not None  # the one door a local post comes in by
+    again = await import_own(io.BytesIO(bundle_of([raw(m) for m in lines])), api.import_own)
+    assert (again.stored, again.duplicate) == (0, 4)
+    await a.push(b)  # local here as it was there, and the reply to it with it
+    assert await ids_of(b.state.store) == {m["id"] for m in own_public}
 
 
 async def test_a_member_reads_back_their_own_messages_of_every_kind(net: Network) -> None:
@@ -155,6 +216,30 @@ async def test_a_member_reads_back_their_own_messages_of_every_kind(net: Network
     assert [json.loads(line)["id"] for line in lines + rest] == [m["id"] for m in own[:3]]
     everything, _, _ = await api.own_messages(0, local=True)
     assert len(everything) == 4
+
+
+async def test_a_member_moving_takes_their_local_thread_but_nothing_about_someone_elses(net: Network) -> None:
+    a = await net.node("a")
+    ada, api = await a.member()
+    bob, _ = await a.member()
+
+    def reply(author: Identity, parent: dict[str, Any], root: dict[str, Any] | None = None) -> dict[str, Any]:
+        tags = [["reply", parent["id"]], ["root", (root or parent)["id"]]]
+        return sign_draft(author, {"body": {"text": "re"}, "tags": tags})
+
+    mine = sign_draft(ada, {"body": {"text": "my team note", "visibility": "local"}})
+    bobs = sign_draft(bob, {"body": {"text": "bob's team note", "visibility": "local"}})
+    on_mine = reply(ada, mine)
+    on_bobs = reply(ada, bobs)
+    deeper = reply(ada, on_bobs, root=bobs)
+    boost = sign_draft(ada, {"kind": "boost", "tags": [["target", bobs["id"]]]})
+    public = messages(ada, 1)
+    await a.state.store.ingest([mine, bobs, on_mine, on_bobs, deeper, boost, *public])
+
+    local, _, _ = await api.own_messages(0, local=True)
+    assert [json.loads(line)["id"] for line in local] == [m["id"] for m in (mine, on_mine, *public)]
+    open_only, _, _ = await api.own_messages(0)
+    assert [json.loads(line)["id"] for line in open_only] == [public[0]["id"]]
 
 
 # -- the commands ------------------------------------------------------------------------------------------------
@@ -218,3 +303,94 @@ def test_since_accepts_dates_durations_and_milliseconds() -> None:
     assert parse_since("2023-11-14T22:13:20Z") == T0
     assert parse_since("2023-11-14") == 1_699_920_000_000
     assert parse_since("7d", now_ms=T0) == T0 - 7 * 86_400_000
+
+
+# -- bounded reading -------------------------------------------------------------------------------------------
+def write_bomb(path: Path, header: bytes, zeros_mib: int) -> None:
+    """A real gzip file: ``header``, then ``zeros_mib`` MiB of zeros, about 1 KiB of file per MiB of zeros.
+
+    The zeros are compressed once, as a block that names nothing before it (a full flush), and written again and
+    again; the trailer carries the CRC and size of everything, so gzip itself accepts the file. Nothing here holds
+    more than 1 MiB.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    crc = zlib.crc32(header)
+    with path.open("wb") as out:
+        out.write(deflate.compress(header) + deflate.flush(zlib.Z_FULL_FLUSH))
+        block = deflate.compress(zeros) + deflate.flush(zlib.Z_FULL_FLUSH)
+        for _ in range(zeros_mib):
+            out.write(block)
+            crc = zlib.crc32(zeros, crc)
+        size = (len(header) + zeros_mib * len(zeros)) & 0xFFFFFFFF
+        out.write(b"\x03\x00" + struct.pack("<II", crc, size))  # an empty final block, then the gzip trailer
+
+
+def import_peak(data: Path, bundle: Path) -> tuple[int, dict[str, Any], int]:
+    """Run ``murmur import --json`` in a process of its own; its peak memory (bytes), report and exit status.
+
+    The command runs under a small parent whose only child it is, so the parent's RUSAGE_CHILDREN peak is the
+    import's own (or that of a process it started and waited for, whichever is larger).
+    """
+    probe = (
+        "import json, resource, subprocess, sys;"
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
+        "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.stdout, done.returncode]))"
+    )
+    command = [sys.executable, "-c", probe, *murmur_cmd("import", "--data", str(data), str(bundle), "--json")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    peak_kib, stdout, status = json.loads(result.stdout)
+    return peak_kib * 1024, json.loads(stdout), status
+
+
+def test_a_gzip_bomb_is_refused_early_and_reading_it_stays_small(tmp_path: Path) -> None:
+    target = server_dir(tmp_path / "b", [])
+    small = tmp_path / "small.murmur"
+    small.write_bytes(bundle_of([raw(m) for m in messages(Identity.generate(), 3)]))
+    baseline, report, status = import_peak(target, small)
+    assert (report["stored"], status) == (3, 0)
+
+    bomb = tmp_path / "bomb.murmur"
+    write_bomb(bomb, header_line(1, {"visibility": "public"}), zeros_mib=1024)
+    assert bomb.stat().st_size < 2 * 1024 * 1024  # 1 MiB of file, 1 GiB of zeros
+    peak, report, status = import_peak(target, bomb)
+    assert status == 1 and report["stored"] == 0
+    [problem] = report["problems"]
+    assert problem["code"] == "filler" and "reading stopped" in problem["reason"]
+    assert peak < baseline + 32 * 1024 * 1024, (peak, baseline)  # it was over 1 GB
+
+
+async def test_lines_longer_than_any_message_are_refused_by_number_and_never_held(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 3)]
+    long_line = b'{"v":1,"pad":"' + b"x" * (MAX_MESSAGE_BYTES + 10) + b'"}'
+    data = bundle_of([sent[0], long_line, sent[1], b"{" * (3 * MAX_MESSAGE_BYTES), sent[2]])
+    report = await import_bundle(store, io.BytesIO(data))
+    assert (report.stored, report.refused, report.reasons["too_large"]) == (3, 2, 2)
+    assert [(r["line"], r["code"]) for r in report.refusals] == [(3, "too_large"), (5, "too_large")]
+    assert report.problems == []  # 50 KiB of filler is within what a bundle may hold
+
+
+async def test_a_bundle_of_mostly_blank_or_overlong_lines_stops_with_a_reason(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 2)]
+    blanks = gzip.compress(header_line(2, {}) + sent[0] + b"\n" + b"\n" * (3 * 1024 * 1024) + sent[1] + b"\n")
+    report = await import_bundle(store, io.BytesIO(blanks))
+    assert report.stored == 1 and [p["code"] for p in report.problems] == ["filler"]
+    plain = header_line(1, {}) + b" " * (2 * MAX_MESSAGE_BYTES)  # uncompressed: the same bounds
+    with pytest.raises(Refused, match="not a bundle header"):
+        BundleReader(io.BytesIO(b" " * (2 * MAX_MESSAGE_BYTES) + b"\n"))
+    report = await import_bundle(store, io.BytesIO(plain))
+    assert (report.stored, report.refused, report.reasons["too_large"]) == (0, 1, 1)
+
+
+async def test_a_bomb_of_tiny_junk_lines_stops_once_refusals_far_outnumber_messages(store: Store) -> None:
+    sent = [raw(m) for m in messages(Identity.generate(), 3)]
+    junk = b"{}\n" * 200_000  # each a line that could be a message, each refused
+    data = gzip.compress(header_line(3, {}) + b"\n".join(sent) + b"\n" + junk + sent[0] + b"\n")
+    report = await import_bundle(store, io.BytesIO(data))
+    assert report.stored == 3
+    assert REFUSED_ALLOWANCE <= report.refused < 20_000  # read on a little past the allowance, then stopped
+    [problem] = report.problems
+    assert problem["code"] == "mostly_refused" and "reading stopped" in problem["reason"]
+    forgeries = [raw({**m, "sig": "00" * 64}) for m in messages(Identity.generate(), 50)]
+    fine = await import_bundle(store, io.BytesIO(bundle_of(forgeries)))  # a few refusals read to the end
+    assert (fine.refused, fine.problems) == (50, [])
