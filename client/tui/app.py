@@ -19,7 +19,7 @@ from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
 from murmur.client.tui import cache, live
-from murmur.client.tui.bindings import ACTIONS, EVERYWHERE, POSTS, bindings, pretty_keys, unknown_actions
+from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt
@@ -43,6 +43,9 @@ class MurmurApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *bindings(EVERYWHERE, only=APP_ACTIONS),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        # Textual adds its own palette binding only when the app has none; this one has an id, so the
+        # person's keymap can move it like any other action.
+        Binding(BY_NAME["command_palette"].keys, "command_palette", show=False, priority=True, id="command_palette"),
     ]
 
     def __init__(self, api: MurmurClient, settings: TuiSettings) -> None:
@@ -60,9 +63,7 @@ class MurmurApp(App[None]):
     async def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
-        self.set_keymap(self.settings.keys)
-        if unknown := unknown_actions(self.settings.keys):
-            self.notify(f"Unknown actions in your keys config: {', '.join(unknown)}", severity="warning")
+        self.set_keymap(self.settings.keys)  # checked when the settings were made
         await self.push_screen(self.main)
         cached = cache.load(self.settings.cache_path, "home")
         if cached is not None:
@@ -72,6 +73,13 @@ class MurmurApp(App[None]):
         self.load_info()
         if self.settings.live:
             self.follow_stream()
+        self.set_interval(self.settings.tick_s, self.tick_times)
+
+    def tick_times(self) -> None:
+        """Relative times ("3m") move on: only the rows in view of the screen on top are looked at."""
+        now = self.view.clock()
+        for posts in self.screen.query(PostList):
+            posts.tick(now)
 
     def watch_theme(self, theme: str) -> None:
         if self.settings.save_theme is not None and theme != self.settings.theme:

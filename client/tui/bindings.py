@@ -3,17 +3,23 @@
 A person rebinds an action in their profile's section of the client config::
 
     [profiles.default]
-    keys = { reply = "R", react = "l,plus" }
+    keys = { reply = "e", react = "l,plus" }
 
 Each action is a Textual ``Binding`` whose ``id`` is its name, so the override is applied with Textual's own
-keymap (``App.set_keymap``) and the help screen reads the keys in force from the same table.
+keymap (``App.set_keymap``) and the help screen reads the keys in force from the same table. Textual takes a
+keymap as it comes: an unknown action, a key it has no name for, or two actions on one key would just leave a
+binding dead. ``checked_keymap`` refuses those before the app starts.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import combinations
 
 from textual.binding import Binding
+from textual.keys import KEY_ALIASES, REPLACED_KEYS, Keys, key_to_character
 
 POSTS = "Posts"
 TIMELINES = "Timelines"
@@ -81,8 +87,75 @@ def bindings(where: str, *, only: tuple[str, ...] | None = None) -> list[Binding
     ]
 
 
-def unknown_actions(keymap: dict[str, str]) -> list[str]:
-    return sorted(name for name in keymap if name not in BY_NAME)
+# Areas never in force together: the timelines' keys and a profile's may be the same.
+APART = frozenset({frozenset({TIMELINES, PROFILE})})
+# Keys the app keeps for itself whatever the keymap says (priority bindings that would win over any action).
+FIXED = {"ctrl+c": "quit", "ctrl+q": "quit"}
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+NAMED_KEYS = frozenset(k.value.rsplit("+", 1)[-1] for k in Keys if not k.value.startswith("<"))
+_CANONICAL = {alias: key for key, aliases in KEY_ALIASES.items() for alias in aliases}
+
+
+class KeymapError(ValueError):
+    """A keymap that cannot be applied as written; the message names each action, key and clash."""
+
+
+def normal_key(key: str) -> str | None:
+    """Textual's name for ``key`` ("/" -> "slash", "ctrl+m" -> "enter"), or None when Textual has no such key."""
+    [binding] = Binding.make_bindings([Binding(key.strip(), "_")])
+    name = binding.key
+    *modifiers, last = name.split("+") if name != "+" else ["+"]
+    if not last or any(m not in MODIFIERS for m in modifiers):
+        return None
+    known = len(last) == 1 or last in NAMED_KEYS or key_to_character(REPLACED_KEYS.get(last, last)) is not None
+    return _CANONICAL.get(name, name) if known else None
+
+
+def checked_keymap(keymap: Mapping[str, object]) -> dict[str, str]:
+    """The keymap with Textual's key names, or ``KeymapError`` saying every action, key and clash it gets wrong."""
+    problems: list[str] = []
+    keymap_out: dict[str, str] = {}
+    for name, value in keymap.items():
+        if name not in BY_NAME:
+            near = difflib.get_close_matches(name, BY_NAME, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else " (press ? in the TUI for every action's name)"
+            problems.append(f"unknown action {name[:40]!r}{hint}")
+            continue
+        keys = [k.strip() for k in value.split(",")] if isinstance(value, str) else []
+        if not keys or not all(keys):
+            problems.append(f'{name} = {str(value)[:40]!r} must list keys separated by commas, e.g. "r" or "j,down"')
+            continue
+        unknown = [k for k in keys if normal_key(k) is None]
+        if unknown:
+            problems.append(f"{name}: {unknown[0][:40]!r} is not a key name (e.g. r, R, ctrl+r, pagedown, slash)")
+            continue
+        keymap_out[name] = ",".join(dict.fromkeys(str(normal_key(k)) for k in keys))
+    if not problems:
+        problems = clashes(keymap_out)
+    if problems:
+        raise KeymapError("; ".join(problems))
+    return keymap_out
+
+
+def clashes(keymap: dict[str, str]) -> list[str]:
+    """Each key that two actions in force at the same time would share, or that the app keeps for itself."""
+    owners: dict[str, list[Action]] = {}
+    for action in ACTIONS:
+        for key in keymap.get(action.name, action.keys).split(","):
+            owners.setdefault(_CANONICAL.get(key, key), []).append(action)
+    problems = []
+    for key, actions in owners.items():
+        shown = pretty_keys(key)
+        if key in FIXED:
+            problems += [f"{a.name}: {shown!r} is kept by the app for {FIXED[key]}" for a in actions]
+        for a, b in combinations(actions, 2):
+            if frozenset({a.where, b.where}) not in APART:
+                problems.append(f"{shown!r} is bound to both {_whose(a, keymap)} and {_whose(b, keymap)}")
+    return problems
+
+
+def _whose(action: Action, keymap: dict[str, str]) -> str:
+    return f"{action.name} ({'yours' if action.name in keymap else 'default'})"
 
 
 def keys_in_force(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:

@@ -6,7 +6,7 @@ runs in workers; outcomes are reported with notifications, never exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
@@ -41,22 +41,41 @@ class Controller:
         self.view = app.view
 
     # -- screens -----------------------------------------------------------------------------------------------
-    def push(self, screen: Screen[Any]) -> None:
-        self.app.push_screen(screen)
+    def show(self, found: Callable[[Screen[Any]], bool], make: Callable[[], Screen[Any]]) -> Screen[Any] | None:
+        """Go back to the open screen ``found`` picks out (closing those above it), else push ``make()``.
+
+        The same search, thread, profile or help screen is never stacked twice, however often it is asked
+        for: the stack stays as deep as the distinct places visited. Returns the screen gone back to, if any.
+        """
+        for screen in reversed(self.app.screen_stack):
+            if found(screen):
+                while self.app.screen is not screen:
+                    self.app.pop_screen()
+                return screen
+        self.app.push_screen(make())
+        return None
 
     def open_thread(self, msg_id: str) -> None:
-        self.push(ThreadScreen(self.api, self.view, msg_id))
+        shown = self.show(
+            lambda s: isinstance(s, ThreadScreen) and s.holds(msg_id), lambda: ThreadScreen(self.api, self.view, msg_id)
+        )
+        if isinstance(shown, ThreadScreen):
+            shown.focus_post(msg_id)
 
     def open_profile(self, key: str) -> None:
-        self.push(
-            ProfileScreen(self.api, self.view, key, server=self.app.server_name, page_size=self.app.settings.page_size)
+        settings = self.app.settings
+        self.show(
+            lambda s: isinstance(s, ProfileScreen) and s.key == key,
+            lambda: ProfileScreen(self.api, self.view, key, server=self.app.server_name, page_size=settings.page_size),
         )
 
     def search(self) -> None:
-        self.push(SearchScreen(self.api, self.view))
+        shown = self.show(lambda s: isinstance(s, SearchScreen), lambda: SearchScreen(self.api, self.view))
+        if isinstance(shown, SearchScreen):
+            shown.focus_query()
 
     def help(self) -> None:
-        self.app.push_screen(HelpScreen(self.app.settings.keys))
+        self.show(lambda s: isinstance(s, HelpScreen), lambda: HelpScreen(self.app.settings.keys))
 
     def compose(self, parent: dict[str, Any] | None = None) -> None:
         screen = ComposeScreen(

@@ -163,14 +163,16 @@ def person_content(person: dict[str, Any], shared: Keys = frozenset()) -> Conten
     return Content("\n").join(lines)
 
 
-def profile_content(profile: dict[str, Any], server: str) -> Content:
-    """The profile header: name, fingerprint and full key, bio, home server, follow state and counts."""
+def profile_content(profile: dict[str, Any], server: str, *, mine: bool = False) -> Content:
+    """The profile header: name, fingerprint and full key, bio, home server, follow state and counts.
+
+    ``mine`` is the reader's own profile: it says so instead of a follow state nobody can change."""
     key = profile["key"]
     name = visible_name(str(profile.get("name") or ""), 64) or "(no name)"
-    state = []
-    if profile.get("following"):
+    state = ["this is you"] if mine else []
+    if profile.get("following") and not mine:
         state.append("you follow them")
-    if profile.get("follows_you"):
+    if profile.get("follows_you") and not mine:
         state.append("follows you")
     home = f"member of {one_line(server, 60)}" if profile.get("member") else "lives on another server"
     lines = [

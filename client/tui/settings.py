@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from murmur.client.profiles import ProfileRef
+from murmur.client.tui.bindings import KeymapError, checked_keymap
 from murmur.errors import ConfigError
 from murmur.message import now_ms
 
@@ -33,7 +34,8 @@ class TuiSettings:
     theme: str = DEFAULT_THEME
     """A Textual theme name; changes are saved back through ``save_theme``."""
     keys: dict[str, str] = field(default_factory=dict)
-    """Key binding overrides, action name -> keys (``"j,down"``), from the profile's ``keys`` table."""
+    """Key binding overrides, action name -> keys (``"j,down"``), from the profile's ``keys`` table. Checked
+    when the settings are made: an unknown action or key, or a clash, raises ``KeymapError``."""
     cache_path: Path | None = None
     """Where the last home page is kept so start-up can show it at once; None disables the cache."""
     clock: Callable[[], int] = now_ms
@@ -52,6 +54,11 @@ class TuiSettings:
     """Opens a link from a post; tests replace it to record the call."""
     editor: str | None = None
     """The command for an external editor ($VISUAL / $EDITOR), if any."""
+    tick_s: float = 1.0
+    """How often relative times ("3m") on screen are brought up to date."""
+
+    def __post_init__(self) -> None:
+        self.keys = checked_keymap(self.keys)
 
 
 def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
@@ -59,10 +66,14 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
     config = ref.config()
     section = config.profiles.get(ref.name, {})
     keys = section.get("keys", {})
-    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+    if not isinstance(keys, dict):
         raise ConfigError(
-            f'{config.path}: profiles.{ref.name}.keys must be a table of action = "key", e.g. reply = "R".'
+            f'{config.path}: profiles.{ref.name}.keys must be a table of action = "key", e.g. reply = "e".'
         )
+    try:
+        keymap = checked_keymap({str(k): v for k, v in keys.items()})
+    except KeymapError as exc:
+        raise ConfigError(f"{config.path}: profiles.{ref.name}.keys: {exc}") from exc
     theme = section.get("theme", DEFAULT_THEME)
 
     def save_theme(name: str) -> None:
@@ -74,7 +85,7 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         profile=ref.name,
         server=str(section.get("server", "")),
         theme=theme if isinstance(theme, str) else DEFAULT_THEME,
-        keys={str(k): v for k, v in keys.items()},
+        keys=keymap,
         cache_path=ref.home / "profiles" / ref.name / "tui-cache.json",
         save_theme=save_theme,
         editor=editor,

@@ -129,14 +129,9 @@ async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
 
 
 def make_app(server: LiveServer, tmp_path: Path, *, live: bool = True, **kw: Any) -> MurmurApp:
+    kw.setdefault("clock", lambda: NOW)
     settings = TuiSettings(
-        profile="default",
-        server=server.url,
-        cache_path=tmp_path / "tui-cache.json",
-        clock=lambda: NOW,
-        live=live,
-        backoff_max_s=0.5,
-        **kw,
+        profile="default", server=server.url, cache_path=tmp_path / "tui-cache.json", live=live, backoff_max_s=0.5, **kw
     )
     return MurmurApp(server.client(ME), settings)
 

@@ -39,8 +39,12 @@ class ProfileScreen(MurmurScreen):
         self.page_size = page_size
         self.profile: dict[str, Any] | None = None
 
+    @property
+    def mine(self) -> bool:
+        return self.key == self.api.identity.public_key
+
     def compose(self) -> ComposeResult:
-        yield self.title_line("Profile  (f: follow/unfollow · esc: back)")
+        yield self.title_line("Your profile  (esc: back)" if self.mine else "Profile  (f: follow/unfollow · esc: back)")
         yield Static(Content.styled("Loading the profile…", "$text-muted"), id="profile-head")
         yield Timeline(
             self.view, f"@{self.key}", author_fetch(self.api, self.key), page_size=self.page_size, id="profile-posts"
@@ -68,13 +72,17 @@ class ProfileScreen(MurmurScreen):
             self.view.shared.add(self.key)
         else:
             self.view.shared.discard(self.key)
-        self.query_one("#profile-head", Static).update(present.profile_content(found, self.server))
+        self.query_one("#profile-head", Static).update(present.profile_content(found, self.server, mine=self.mine))
         self.query_one(Timeline).refresh()
         self.post_message(NamesWanted(set()))  # redraw entries that now have this name
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One cannot follow oneself: the footer does not offer it on one's own profile.
+        return not (action == "follow" and self.mine)
+
     def action_follow(self) -> None:
-        if self.key == self.api.identity.public_key:
-            self.notify("That is you.", severity="warning")
+        if self.mine:  # reached from the command palette, which does not ask check_action
+            self.notify("This is your own profile.", severity="warning")
             return
         if self.profile is None:
             return

@@ -36,6 +36,12 @@ class SearchScreen(MurmurScreen):
         if self.query_text:
             self.run_search(self.query_text)
 
+    def focus_query(self) -> None:
+        """Asked for again: back to the query, selected, so typing replaces it and enter searches again."""
+        field = self.query_one("#search-input", Input)
+        field.focus()
+        field.select_all()
+
     @on(Input.Submitted, "#search-input")
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

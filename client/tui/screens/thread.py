@@ -41,6 +41,19 @@ class ThreadScreen(MurmurScreen):
         self.query_one(PostList).focus()
         self.reload()
 
+    def holds(self, msg_id: str) -> bool:
+        """Whether this screen is the thread of ``msg_id`` (opened from it, or showing it)."""
+        return msg_id == self.msg_id or self._position(msg_id) is not None
+
+    def focus_post(self, msg_id: str) -> None:
+        position = self._position(msg_id)
+        if position is not None:
+            self.query_one(PostList).highlight(position)
+
+    def _position(self, msg_id: str) -> int | None:
+        entries = self.query_one(PostList).entries
+        return next((i for i, e in enumerate(entries) if (e.item.get("message") or {}).get("id") == msg_id), None)
+
     @work(exclusive=True, group="thread")
     async def reload(self) -> None:
         found = await attempt(self, self.api.thread(self.msg_id))

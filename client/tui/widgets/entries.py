@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from murmur.client.text import ago
 from murmur.client.tui import present
 
 
@@ -53,6 +54,19 @@ class Entry(Static):
         super().__init__(classes=f"-depth-{min(depth, 6)}" if depth else None)
         self.item = item
         self.view = view
+        self.shown_time = self.time_label(view.clock())
+
+    def time_label(self, now_ms: int) -> str | None:
+        """The relative time this row shows ("3m"), or None when it shows none."""
+        created_at = (self.item.get("message") or {}).get("created_at")
+        return ago(created_at, now_ms) if isinstance(created_at, int) else None
+
+    def tick(self, now_ms: int) -> None:
+        """Time passed: draw again only if the relative time shown would now read differently."""
+        label = self.time_label(now_ms)
+        if label != self.shown_time:
+            self.shown_time = label
+            self.refresh()
 
     @property
     def seq(self) -> int:

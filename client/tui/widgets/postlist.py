@@ -68,6 +68,12 @@ class PostList(VerticalScroll, can_focus=True):
                     self.index = i
         self.call_after_refresh(self.highlight, self.index)
 
+    def tick(self, now_ms: int) -> None:
+        """Bring the relative times of the entries in view up to date (those scrolled away wait their turn)."""
+        for entry in self.entries:
+            if entry.region.overlaps(self.region):
+                entry.tick(now_ms)
+
     def wanted_names(self) -> set[str]:
         keys: set[str] = set()
         for entry in self.entries:

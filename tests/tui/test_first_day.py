@@ -1,0 +1,210 @@
+"""What a newcomer's first day in the TUI found: counts that stood still, a wrong origin marker, frozen
+relative times, an offer to follow oneself, stacked screens, and key bindings accepted however wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
+from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
+from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.profile import ProfileScreen
+from murmur.client.tui.screens.search import SearchScreen
+from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.settings import TuiSettings
+from murmur.client.tui.widgets.entries import PostEntry
+from murmur.client.tui.widgets.timeline import Timeline
+from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, until
+
+SIZE = (120, 40)
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows, as text: drawn from the widgets' last renders, not rendered afresh."""
+    return str(app.export_screenshot()).replace("&#160;", " ")
+
+
+async def open_tab(pilot: Any, app: Any, key: str, pane: str) -> Timeline:
+    await pilot.press(key)
+    timeline = app.main.query_one(f"#tl-{pane}", Timeline)
+    await until(pilot, lambda: len(timeline.entries) > 0 and timeline.has_focus)
+    return timeline
+
+
+# -- relative times tick ---------------------------------------------------------------------------------------
+async def test_relative_times_move_on_with_the_clock(live: LiveServer, tmp_path: Path) -> None:
+    for i in range(30):  # more than a screenful: the ones scrolled away are not redrawn
+        await live.post(ALICE, f"post {i}", at=NOW - 60_000 - i)
+    now = [NOW]
+    app = make_app(live, tmp_path, live=False, clock=lambda: now[0], tick_s=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_tab(pilot, app, "3", "local")
+        await pilot.pause()
+        assert "1m" in screen_text(app) and "2h" not in screen_text(app)
+        far = timeline.entries[-1]
+        assert far.shown_time == "1m"
+        now[0] = NOW + 2 * 3600_000
+        await until(pilot, lambda: "2h" in screen_text(app))
+        assert timeline.entries[0].shown_time == "2h"
+        assert far.shown_time == "1m"  # out of view: left alone until it is scrolled to
+        await pilot.press("G")
+        await until(pilot, lambda: far.shown_time == "2h")
+
+
+# -- your own profile ------------------------------------------------------------------------------------------
+async def test_own_profile_says_it_is_you_and_offers_no_follow(live: LiveServer, tmp_path: Path) -> None:
+    await live.sign(ME, {"kind": "profile", "body": {"name": "Newcomer", "bio": ""}})
+    await live.post(ME, "my first post")
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, app, "3", "local")
+        await pilot.press("p")
+        screen = app.screen
+        assert isinstance(screen, ProfileScreen)
+        await until(pilot, lambda: screen.profile is not None)
+        await pilot.pause()
+        head = str(screen.query_one("#profile-head").render())
+        assert "this is you" in head and "not following" not in head and "follow them" not in head
+        drawn = screen_text(app)
+        assert "Your profile" in drawn and "follow/unfollow" not in drawn and "Follow" not in drawn
+        await pilot.press("f")
+        await pilot.pause()
+        assert await live.messages("follow") == [] and await live.messages("unfollow") == []
+
+
+async def test_someone_elses_profile_still_offers_follow(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "hello")
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, app, "3", "local")
+        await pilot.press("p")
+        screen = app.screen
+        await until(pilot, lambda: isinstance(screen, ProfileScreen) and screen.profile is not None)
+        await pilot.pause()
+        assert "Follow" in screen_text(app) and "this is you" not in str(screen.query_one("#profile-head").render())
+
+
+# -- screens are not stacked -----------------------------------------------------------------------------------
+async def test_search_again_reuses_the_search_screen(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "tomatoes in the garden")
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        await pilot.press(*"garden", "enter")
+        await until(pilot, lambda: bool(search.query(PostEntry)) and search.query_one("#results").has_focus)
+        depth = len(app.screen_stack)
+        await pilot.press("slash")  # from the results: back to the query, not a second search screen
+        assert app.screen is search and len(app.screen_stack) == depth
+        field = search.query_one("#search-input", Input)
+        assert field.has_focus
+        await pilot.press(*"tomatoes")  # the old query was selected: typing replaces it
+        assert field.value == "tomatoes"
+        await pilot.press("enter")
+        await until(pilot, lambda: search.query_one("#results").has_focus)
+        await pilot.press("p")  # the author's profile, then / again: back to the one search screen
+        await until(pilot, lambda: isinstance(app.screen, ProfileScreen))
+        await pilot.press("slash")
+        assert app.screen is search and len(app.screen_stack) == depth
+        assert sum(isinstance(s, SearchScreen) for s in app.screen_stack) == 1
+
+
+async def test_thread_and_profile_are_not_stacked_either(live: LiveServer, tmp_path: Path) -> None:
+    root = await live.post(ALICE, "a question?", at=NOW - 9000)
+    await live.post(BOB, "an answer", at=NOW - 8000, parent=root)
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(pilot, app, "3", "local")
+        await pilot.press("G", "enter")  # Alice's question (the oldest): its thread
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and len(app.screen.query(PostEntry)) == 2)
+        thread, depth = app.screen, len(app.screen_stack)
+        await pilot.press("j", "enter")  # Bob's answer, in the same thread: the highlight moves, no new screen
+        assert app.screen is thread and len(app.screen_stack) == depth
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ProfileScreen) and bool(app.screen.query(PostEntry)))
+        profile = app.screen
+        await pilot.press("enter")  # Bob's answer from his profile: the open thread comes back
+        assert app.screen is thread and len(app.screen_stack) == depth
+        assert thread.query_one("#thread").current.item["message"]["author"] == BOB.public_key
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ProfileScreen))
+        assert app.screen is not profile and len(app.screen_stack) == depth + 1
+
+
+# -- key bindings are checked before the app starts ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("keymap", "needles"),
+    [
+        ({"repyl": "e"}, ["unknown action 'repyl'", "did you mean 'reply'"]),
+        ({"reply": "R"}, ["'R'", "reply (yours)", "refresh (default)"]),
+        ({"reply": "1"}, ["'1'", "reply (yours)", "tab_1 (default)"]),
+        ({"react": "b"}, ["'b'", "react (yours)", "boost (default)"]),
+        ({"new_post": "j"}, ["'j'", "cursor_down (default)", "new_post (yours)"]),
+        ({"reply": "e", "react": "e"}, ["'e'", "reply (yours)", "react (yours)"]),
+        ({"open": "ctrl+m", "reply": "enter"}, ["'enter'", "open (yours)", "reply (yours)"]),
+        ({"search": "ctrl+c"}, ["search: 'ctrl+c' is kept by the app for quit"]),
+        ({"reply": "hyperspace"}, ["reply: 'hyperspace' is not a key name"]),
+        ({"reply": "ctrl+wobble+r"}, ["reply: 'ctrl+wobble+r' is not a key name"]),
+        ({"reply": ""}, ["reply = ''"]),
+        ({"reply": "e,"}, ["reply = 'e,'"]),
+        ({"reply": 7}, ["reply = '7'"]),
+    ],
+)
+def test_bad_keymaps_are_refused_with_the_reason(keymap: dict[str, Any], needles: list[str]) -> None:
+    with pytest.raises(KeymapError) as caught:
+        checked_keymap(keymap)
+    reason = str(caught.value)
+    assert "\n" not in reason
+    for needle in needles:
+        assert needle in reason, reason
+    with pytest.raises(KeymapError):
+        TuiSettings(keys=keymap)
+
+
+def test_good_keymaps_are_taken_in_textuals_names() -> None:
+    assert checked_keymap({}) == {}  # the defaults never clash
+    assert checked_keymap({"search": "/", "react": "l,+", "help": "?,f1", "follow": "1", "tab_1": "!"}) == {
+        "search": "slash",
+        "react": "l,plus",
+        "help": "question_mark,f1",
+        "follow": "1",  # a profile's keys and the timelines' are never in force together
+        "tab_1": "exclamation_mark",
+    }
+    assert {a.name for a in ACTIONS} >= {"command_palette", "back", "quit"}
+
+
+async def test_a_rebound_slash_and_palette_work(live: LiveServer, tmp_path: Path) -> None:
+    app = make_app(live, tmp_path, live=False, keys={"search": "s", "new_post": "/", "command_palette": "ctrl+k"})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press("escape", "slash")
+        assert isinstance(app.screen.query_one("#text", TextArea), TextArea)
+        await pilot.press("escape", "ctrl+p")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: type(app.screen).__name__ == "CommandPalette")
+
+
+def test_murmur_tui_refuses_a_bad_keymap_in_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "MURMUR_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    cli = [sys.executable, "-m", "murmur.client.cli"]
+    subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'default_profile = "default"\n[profiles.default]\nserver = "http://127.0.0.1:9"\n'
+        'keys = { reply = "b", repyl = "x" }\n'
+    )
+    done = subprocess.run([*cli, "tui"], env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 3
+    assert done.stdout == ""  # the full-screen app never started
+    [line] = done.stderr.splitlines()
+    assert str(config) in line and "profiles.default.keys" in line and "unknown action 'repyl'" in line
