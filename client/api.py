@@ -191,6 +191,12 @@ class MurmurClient:
         result: dict[str, Any] = await self.request("GET", f"{API}/threads/{msg_id}")
         return result
 
+    async def counts(self, ids: list[str]) -> dict[str, dict[str, int]]:
+        """Replies, reactions and boosts of each post among ``ids`` that the server holds (at most 100)."""
+        result: dict[str, Any] = await self.request("GET", f"{API}/counts", params={"ids": ",".join(ids)})
+        found = result.get("counts") if isinstance(result, dict) else None
+        return found if isinstance(found, dict) else {}
+
     async def notifications(self, *, limit: int = 20, before: int | None = None) -> dict[str, Any]:
         result: dict[str, Any] = await self.request(
             "GET", f"{API}/notifications", params={"limit": limit, "before": before}

@@ -13,7 +13,7 @@ from typing import Any
 
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
-from murmur.text import ago, fold
+from murmur.text import ago, arrived_from, fold
 
 SHARED_NAME = "⚠ name also used by another key"
 
@@ -107,13 +107,14 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
         return [f"{indent}!! a message that failed verification was hidden (seq {item.get('seq')})"]
     lines: list[str] = []
     if item.get("boosted_by"):
-        lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}")
+        via = arrived_from(item.get("boost_origin"))
+        lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}{f'  · {via}' if via else ''}")
     lines.extend(render_message(item["message"], ctx, indent=indent))
     counts = item.get("counts") or {}
     if item["message"]["kind"] == "post":
-        origin = "" if item.get("origin", "local") == "local" else "  · from a peer"
+        via = arrived_from(item.get("origin"))
         tally = f"↩ {counts.get('replies', 0)}  ★ {counts.get('reactions', 0)}  ⟳ {counts.get('boosts', 0)}"
-        lines.append(f"{indent}  {tally}{origin}")
+        lines.append(f"{indent}  {tally}{f'  · {via}' if via else ''}")
     return lines
 
 

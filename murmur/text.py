@@ -1,4 +1,5 @@
-"""Short human forms of times. Making other people's text safe to print lives in ``murmur.terminal``."""
+"""Short human forms of times and of where a message came from. Making other people's text safe to print
+lives in ``murmur.terminal``."""
 
 from __future__ import annotations
 
@@ -36,3 +37,13 @@ def fold(text: str, *, lines: int = FOLD_LINES, chars: int = FOLD_CHARS) -> tupl
     if hidden_lines:
         return head, f"{hidden_lines} more line{'' if hidden_lines == 1 else 's'}"
     return head, f"{len(text) - len(head):,} more characters"
+
+
+def arrived_from(origin: object) -> str:
+    """Where a message came from, as the reader is told: nothing for a member's post made here, else a phrase.
+
+    ``origin`` is the server's ``origin`` (the shown post) or ``boost_origin`` (a boost) of a timeline item:
+    ``local``, ``import`` (a bundle) or a peer's (``peer:<key>``)."""
+    if origin in (None, "local"):
+        return ""
+    return "from a bundle" if origin == "import" else "from another server"

@@ -38,6 +38,7 @@ def routes() -> list[Route]:
         Route(f"{API}/timelines/author/{{key}}", reading.author_timeline),
         Route(f"{API}/timelines/{{name}}", reading.timeline),
         Route(f"{API}/threads/{{id}}", reading.thread),
+        Route(f"{API}/counts", reading.counts),
         Route(f"{API}/notifications", reading.notifications),
         Route(f"{API}/notifications/read", reading.mark_notifications_read, methods=["POST"]),
         Route(f"{API}/search", reading.search),

@@ -18,9 +18,10 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
-from murmur.client.tui import cache, live
+from murmur.client.tui import cache, counts, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
+from murmur.client.tui.counts import Referrals, refers_to
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt
 from murmur.client.tui.present import tag_value
@@ -45,7 +46,14 @@ class MurmurApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         # Textual adds its own palette binding only when the app has none; this one has an id, so the
         # person's keymap can move it like any other action.
-        Binding(BY_NAME["command_palette"].keys, "command_palette", show=False, priority=True, id="command_palette"),
+        Binding(
+            BY_NAME["command_palette"].keys,
+            "command_palette",
+            "palette",
+            show=False,
+            priority=True,
+            id="command_palette",
+        ),
     ]
 
     def __init__(self, api: MurmurClient, settings: TuiSettings) -> None:
@@ -59,6 +67,9 @@ class MurmurApp(App[None]):
         self.controller = Controller(self)
         self.main = MainScreen(api, self.view, page_size=settings.page_size, max_pages=settings.max_pages)
         self._live_pending = False
+        self.referrals = Referrals()
+        self._recount: set[str] = set()
+        self._recount_all = False
 
     async def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -110,17 +121,44 @@ class MurmurApp(App[None]):
             return
         kind = message.get("kind")
         target = tag_value(message, "target")
-        for screen in self.screen_stack:
-            for timeline in screen.query(Timeline):
-                if kind == "delete" and target:
-                    timeline.forget(target)
-                elif kind in ("reaction", "boost") and target:
-                    timeline.bump(target, "reactions" if kind == "reaction" else "boosts")
+        if kind == "delete" and target:
+            # Asked before the rows go: a deleted reply or boost on screen says which post it counted on.
+            self.recount(self.referrals.of_delete(target, (e.item for lst in self.post_lists() for e in lst.entries)))
+            self.forget(target)
+        elif (post := refers_to(message)) is not None:
+            self.recount({post})
+        self.referrals.learn(message)
         if kind in ("post", "boost"):
             self.refresh_live()
         elif kind == "profile":
             self.view.names.pop(message.get("author", ""), None)
             self.want_names({message.get("author", "")})
+
+    def post_lists(self) -> list[PostList]:
+        return [posts for screen in self.screen_stack for posts in screen.query(PostList)]
+
+    def forget(self, msg_id: str) -> None:
+        """A post was deleted: no screen shows it any more."""
+        for posts in self.post_lists():
+            posts.forget(msg_id)
+
+    def recount(self, posts: set[str] | None) -> None:
+        """Ask again for these posts' counts (None: every shown post with a count to lose), once per burst."""
+        if posts is not None and not posts:
+            return
+        first = not self._recount and not self._recount_all  # a recount is already waiting otherwise
+        if posts is None:
+            self._recount_all = True
+        else:
+            self._recount |= posts
+        if first:
+            self.set_timer(LIVE_DEBOUNCE_S, self._run_recount)
+
+    @work(group="counts")
+    async def _run_recount(self) -> None:
+        wanted: set[str] | None = None if self._recount_all else set(self._recount)
+        self._recount, self._recount_all = set(), False
+        await counts.recount(self.api, self.post_lists(), wanted)
 
     def refresh_live(self) -> None:
         """Ask every timeline for what is new, once per burst of events."""

@@ -20,7 +20,6 @@ from murmur.client.tui.screens.help import HelpScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
-from murmur.client.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
@@ -81,15 +80,17 @@ class Controller:
         screen = ComposeScreen(
             self._publish, self.view, limit=self.app.max_text_chars, parent=parent, editor=self.app.settings.editor
         )
-        self.app.push_screen(screen, self._posted)
+        replying_to = {str(parent["message"]["id"])} if parent else set()
+        self.app.push_screen(screen, lambda result: self._posted(result, replying_to))
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
         return await publish(self.api, self.api.identity, draft)
 
-    def _posted(self, result: dict[str, Any] | None) -> None:
+    def _posted(self, result: dict[str, Any] | None, replying_to: set[str]) -> None:
         if result is not None:
             self.app.notify("Posted." if result.get("status") != "duplicate" else "That post was already stored.")
             self.app.refresh_live()
+            self.app.recount(replying_to)  # the stream says so too, but it may be off or reconnecting
 
     # -- actions on an item ------------------------------------------------------------------------------------
     def act(self, action: str, item: dict[str, Any]) -> None:
@@ -119,7 +120,7 @@ class Controller:
         elif action == "react":
             self.app.push_screen(ReactionPicker(), lambda emoji: self._react(message, emoji))
         elif action == "boost":
-            self._run(publish(self.api, self.api.identity, boost_draft(message)), "Boosted.")
+            self._run(publish(self.api, self.api.identity, boost_draft(message)), "Boosted.", recount=message["id"])
         elif action == "delete":
             self._delete(message)
 
@@ -137,7 +138,8 @@ class Controller:
 
     def _react(self, message: dict[str, Any], emoji: str | None) -> None:
         if emoji:
-            self._run(publish(self.api, self.api.identity, reaction_draft(message, emoji)), f"Reacted {emoji}.")
+            draft = reaction_draft(message, emoji)
+            self._run(publish(self.api, self.api.identity, draft), f"Reacted {emoji}.", recount=message["id"])
 
     def _delete(self, message: dict[str, Any]) -> None:
         if message["author"] != self.api.identity.public_key:
@@ -146,21 +148,27 @@ class Controller:
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run(publish(self.api, self.api.identity, delete_draft(message)), "Deleted.", forget=message["id"])
+                draft = delete_draft(message)
+                parent = present.tag_value(message, "reply")
+                self._run(publish(self.api, self.api.identity, draft), "Deleted.", forget=message["id"], recount=parent)
 
         text = str(message.get("body", {}).get("text", ""))
         self.app.push_screen(ConfirmScreen("Delete this post everywhere it has reached?", text), answered)
 
-    def _run(self, call: Awaitable[dict[str, Any]], done: str, *, forget: str | None = None) -> None:
+    def _run(
+        self, call: Awaitable[dict[str, Any]], done: str, *, forget: str | None = None, recount: str | None = None
+    ) -> None:
+        """Publish in a worker; then take a deleted post away and ask again for the counts it changed."""
+
         async def go() -> None:
             result = await attempt(self.app, call)
             if result is None:
                 return
             self.app.notify(done)
             if forget:
-                for screen in self.app.screen_stack:
-                    for timeline in screen.query(Timeline):
-                        timeline.forget(forget)
+                self.app.forget(forget)
+            if recount:
+                self.app.recount({recount})
             self.app.refresh_live()
 
         self.app.run_worker(go(), group="publish")

@@ -17,7 +17,7 @@ from textual.content import Content
 
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
-from murmur.text import ago, fold
+from murmur.text import ago, arrived_from, fold
 
 # Printable ASCII only: a link with a bidi override or a control character in it is not offered for opening.
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&()*+,;=%]+")
@@ -95,11 +95,14 @@ def post_content(
     body = message.get("body", {})
     lines: list[Content] = []
     if item.get("boosted_by"):
-        lines.append(Content.assemble(("⟳ boosted by ", DIM), *author_parts(item["boosted_by"], names, shared)))
+        via = arrived_from(item.get("boost_origin"))
+        via_part = [(f" · ↗ {via}", "$secondary")] if via else []
+        booster = author_parts(item["boosted_by"], names, shared)
+        lines.append(Content.assemble(("⟳ boosted by ", DIM), *booster, *via_part))
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
     head += [*author_parts(message["author"], names, shared), (f" · {ago(message['created_at'], now_ms)}", DIM)]
-    if item.get("origin", "local") != "local":
-        head.append((" · ↗ from another server", "$secondary"))
+    if via := arrived_from(item.get("origin")):  # where the post itself came from, not a boost of it
+        head.append((f" · ↗ {via}", "$secondary"))
     if body.get("visibility") == "local":
         head.append((" · local only", DIM))
     if tag_value(message, "reply"):

@@ -24,13 +24,16 @@ FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boo
 # Columns every candidate query selects, in this order (see ``Candidate``).
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw"
 
-# Counts of what refers to a post; deleted messages are removed from the table, so they never count.
-_SHOWN_COLUMNS = (
-    "p.id, p.author, p.kind, p.created_at, p.raw,"
-    " (SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
+# Counts of what refers to a post ``p``; deleted messages are removed from the table, so they never count.
+# The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``.
+_COUNT_COLUMNS = (
+    "(SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
     " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'reaction'),"
     " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'boost')"
 )
+_SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin"
+_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind = 'post' AND p.id IN ({{marks}})"
+MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
 _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}})"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
@@ -49,10 +52,10 @@ def with_items(candidates_sql: str) -> str:
 class TimelineItem:
     """One entry of a timeline.
 
-    ``seq`` and ``kind`` describe the entry (its place in the log, "post" or "boost"); ``origin`` is how the
-    entry's message came in. ``raw``, ``id``, ``author`` and ``created_at`` describe the post shown: for a
-    boost that is the boosted post, and ``boosted_by``/``boost_raw`` carry the boost itself. The counts are of
-    the shown post's stored replies, reactions and boosts.
+    ``seq`` and ``kind`` describe the entry (its place in the log, "post" or "boost"). ``raw``, ``id``,
+    ``author``, ``created_at`` and ``origin`` (how it came in) describe the post shown: for a boost that is the
+    boosted post, and ``boosted_by``/``boost_raw``/``boost_origin`` describe the boost itself. The counts are
+    of the shown post's stored replies, reactions and boosts.
     """
 
     seq: int
@@ -67,6 +70,7 @@ class TimelineItem:
     id: str
     author: str
     created_at: int
+    boost_origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,24 @@ async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -
     return [item for item in items if item is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class Counts:
+    replies: int
+    reactions: int
+    boosts: int
+
+
+async def post_counts(conn: aiosqlite.Connection, ids_hex: Sequence[str]) -> dict[str, Counts]:
+    """The counts of each post held among ``ids_hex`` (at most ``MAX_COUNT_IDS``); others are left out."""
+    if len(ids_hex) > MAX_COUNT_IDS:
+        raise Refused("bad_request", f"Ask about at most {MAX_COUNT_IDS} posts at a time; got {len(ids_hex)}.")
+    ids = list(dict.fromkeys(key_bytes(i, "message id") for i in ids_hex))
+    if not ids:
+        return {}
+    rows = await select(conn, _COUNTS_SQL.format(marks=",".join("?" * len(ids))), ids)
+    return {bytes(row[0]).hex(): Counts(row[1], row[2], row[3]) for row in rows}
+
+
 def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
     """The item of a candidate given the row of the post it shows (``_SHOWN_COLUMNS``), if that is a post."""
     if row is None or row[2] != "post":
@@ -150,10 +172,11 @@ def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
         replies=row[5],
         reactions=row[6],
         boosts=row[7],
-        origin=c.origin,
+        origin=row[8],
         id=row[0].hex(),
         author=row[1].hex(),
         created_at=row[3],
+        boost_origin=c.origin if boost else None,
     )
 
 

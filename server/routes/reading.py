@@ -15,6 +15,7 @@ from murmur.server.responses import JSONBytes, raw_message
 from murmur.server.routes.render import hex_param, item_json, node_json, notification_json, page_json, page_params
 from murmur.server.state import ServerState
 from murmur.store import timelines
+from murmur.store.items import MAX_COUNT_IDS, post_counts
 from murmur.store.members import list_members, member_role
 from murmur.store.search import search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
@@ -104,6 +105,19 @@ async def thread(request: Request) -> Response:
         stack.extend(node.children)
     body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
     return JSONBytes(await named(state, body, keys))
+
+
+async def counts(request: Request) -> Response:
+    """Replies, reactions and boosts of the posts named in ``ids``: what a client asks again when they change."""
+    state = state_of(request)
+    await authenticate(request)
+    text = request.query_params.get("ids", "")
+    if not text:
+        raise Refused("bad_request", f"Name the posts as ?ids=ID,ID,... (64 hex digits each, at most {MAX_COUNT_IDS}).")
+    found = await post_counts(state.store.conn, [hex_param(i, "message id") for i in text.split(",")])
+    return JSONBytes(
+        {"counts": {k: {"replies": c.replies, "reactions": c.reactions, "boosts": c.boosts} for k, c in found.items()}}
+    )
 
 
 async def notifications(request: Request) -> Response:

@@ -44,6 +44,7 @@ def item_json(item: TimelineItem) -> dict[str, Any]:
         "boost": raw_message(item.boost_raw) if item.boost_raw else None,
         "counts": {"replies": item.replies, "reactions": item.reactions, "boosts": item.boosts},
         "origin": item.origin,
+        "boost_origin": item.boost_origin,
     }
 
 

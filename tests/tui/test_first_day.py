@@ -208,3 +208,100 @@ def test_murmur_tui_refuses_a_bad_keymap_in_one_line(tmp_path: Path) -> None:
     assert done.stdout == ""  # the full-screen app never started
     [line] = done.stderr.splitlines()
     assert str(config) in line and "profiles.default.keys" in line and "unknown action 'repyl'" in line
+
+
+# -- counts follow what arrives and what is deleted ------------------------------------------------------------
+def tally(entry: Any) -> str:
+    return str(entry.render()).splitlines()[-1]
+
+
+def entry_of(timeline: Any, msg_id: str) -> PostEntry:
+    return next(e for e in timeline.entries if isinstance(e, PostEntry) and e.message_id == msg_id)
+
+
+async def test_counts_follow_what_i_do_in_the_tui(live: LiveServer, tmp_path: Path) -> None:
+    original = await live.post(ALICE, "a question?")
+    app = make_app(live, tmp_path, live=False)  # no stream: the TUI's own actions must update the counts
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_tab(pilot, app, "3", "local")
+        question = entry_of(timeline, original["id"])
+        assert tally(question) == "↩ 0   ★ 0   ⟳ 0"
+        await pilot.press("r")
+        app.screen.query_one("#text", TextArea).text = "an answer"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: tally(question) == "↩ 1   ★ 0   ⟳ 0" and "↩ 1" in screen_text(app))
+        await pilot.press("l", "1")
+        await until(pilot, lambda: tally(question) == "↩ 1   ★ 1   ⟳ 0")
+        await pilot.press("b")
+        await until(pilot, lambda: tally(question) == "↩ 1   ★ 1   ⟳ 1")
+        await until(pilot, lambda: len(timeline.entries) == 2)  # my answer arrives on top
+        await pilot.press("g")
+        assert timeline.current.item["message"]["author"] == ME.public_key
+        await pilot.press("d", "y")
+        await until(pilot, lambda: tally(question) == "↩ 0   ★ 1   ⟳ 1" and len(timeline.entries) == 1)
+        assert "↩ 0" in screen_text(app)
+
+
+async def test_counts_follow_the_stream_in_timelines_and_the_thread(live: LiveServer, tmp_path: Path) -> None:
+    mine = await live.post(ME, "my first post", at=NOW - 9000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True)
+        home = await open_tab(pilot, app, "1", "home")
+        post = entry_of(home, mine["id"])
+        reply = await live.post(ALICE, "welcome!", at=NOW - 5000, parent=mine)
+        await until(pilot, lambda: tally(post) == "↩ 1   ★ 0   ⟳ 0")
+        reaction = await live.sign(ALICE, reaction_draft(mine, "🎉"))
+        boost = await live.sign(BOB, boost_draft(mine))
+        await until(pilot, lambda: tally(post) == "↩ 1   ★ 1   ⟳ 1")
+        await pilot.press("enter")  # the thread: its root counts and its reply
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and len(app.screen.query(PostEntry)) == 2)
+        thread_list = app.screen.query_one("#thread")
+        root = entry_of(thread_list, mine["id"])
+        second = await live.post(BOB, "me too", at=NOW - 4000, parent=mine)
+        await until(pilot, lambda: len(thread_list.entries) == 3)
+        root = entry_of(thread_list, mine["id"])
+        assert tally(root) == "↩ 2   ★ 1   ⟳ 1"
+        for gone in (second, reaction):
+            await live.sign(BOB if gone is second else ALICE, delete_draft(gone))
+        await until(pilot, lambda: tally(root) == "↩ 1   ★ 0   ⟳ 1" and len(thread_list.entries) == 2)
+        await pilot.press("escape")
+        await until(pilot, lambda: tally(post) == "↩ 1   ★ 0   ⟳ 1")
+        await live.sign(ALICE, delete_draft(reply))
+        await live.sign(BOB, delete_draft(boost))
+        await until(pilot, lambda: tally(post) == "↩ 0   ★ 0   ⟳ 0")
+
+
+async def test_a_delete_never_seen_before_still_recounts(live: LiveServer, tmp_path: Path) -> None:
+    # Bob reacted to Alice's post before the TUI started; nothing on screen or in the session names it.
+    theirs = await live.post(ALICE, "old news", at=NOW - 9000)
+    reaction = await live.sign(BOB, reaction_draft(theirs, "👀"))
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True)
+        timeline = await open_tab(pilot, app, "3", "local")
+        post = entry_of(timeline, theirs["id"])
+        assert tally(post) == "↩ 0   ★ 1   ⟳ 0"
+        await live.sign(BOB, delete_draft(reaction))
+        await until(pilot, lambda: tally(post) == "↩ 0   ★ 0   ⟳ 0")
+
+
+# -- where a message came from ---------------------------------------------------------------------------------
+async def test_my_post_boosted_from_a_peer_is_still_mine_from_here(live: LiveServer, tmp_path: Path) -> None:
+    from murmur.message import sign_draft
+    from tests.tui.conftest import seeded
+
+    far = seeded(4)  # someone on a peer server
+    mine = await live.post(ME, "my own words", at=NOW - 9000)
+    theirs = sign_draft(far, {"kind": "post", "body": {"text": "from afar"}}, created_at=NOW - 8000)
+    boost = sign_draft(far, boost_draft(mine), created_at=NOW - 7000)
+    await live.ingest(theirs, boost, origin="peer:" + "cd" * 32)
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t", *far.public_key, "enter")
+        extra = app.main.query_one("#tl-extra", Timeline)
+        await until(pilot, lambda: len(extra.entries) == 2)
+        boosted, original = (str(e.render()).splitlines() for e in extra.entries)
+        assert "boosted by" in boosted[0] and "from another server" in boosted[0]  # the boost came from a peer
+        assert "my own words" in "".join(boosted) and "from another server" not in boosted[1]  # my post did not
+        assert "from another server" in original[0]  # their own post did

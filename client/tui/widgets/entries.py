@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from murmur.client.text import ago
 from murmur.client.tui import present
+from murmur.text import ago
 
 
 @dataclass

@@ -80,6 +80,15 @@ class PostList(VerticalScroll, can_focus=True):
             keys |= entry.authors()
         return {k for k in keys if k not in self.view.names}
 
+    def forget(self, msg_id: str) -> None:
+        """A delete arrived: take the post away wherever it is shown here, keeping the highlight where it was."""
+        for entry in self.entries:
+            if (entry.item.get("message") or {}).get("id") == msg_id:
+                position = self.entries.index(entry)
+                entry.remove()
+                if position < self.index:
+                    self.index -= 1
+
     # -- the highlight -----------------------------------------------------------------------------------------
     def highlight(self, index: int, *, scroll: bool = True) -> None:
         entries = self.entries

@@ -229,21 +229,3 @@ class Timeline(PostList):
             self.refresh_top()  # reading far back: the top is no longer mounted, fetch it fresh
         else:
             super().action_first()
-
-    # -- changes announced by the stream -----------------------------------------------------------------------
-    def forget(self, msg_id: str) -> None:
-        """A delete arrived: take the post away wherever it is mounted."""
-        for entry in self.entries:
-            if (entry.item.get("message") or {}).get("id") == msg_id:
-                position = self.entries.index(entry)
-                entry.remove()
-                if position < self.index:
-                    self.index -= 1
-
-    def bump(self, msg_id: str, count: str) -> None:
-        """A reaction, reply or boost arrived for a mounted post: count it."""
-        for entry in self.entries:
-            if (entry.item.get("message") or {}).get("id") == msg_id:
-                counts = entry.item.setdefault("counts", {})
-                counts[count] = int(counts.get(count, 0)) + 1
-                entry.refresh()
