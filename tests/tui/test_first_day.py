@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, TabbedContent, TextArea
 
 from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
 from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
@@ -240,6 +240,21 @@ async def test_counts_follow_what_i_do_in_the_tui(live: LiveServer, tmp_path: Pa
         await pilot.press("d", "y")
         await until(pilot, lambda: tally(question) == "↩ 0   ★ 1   ⟳ 1" and len(timeline.entries) == 1)
         assert "↩ 0" in screen_text(app)
+        await until(pilot, lambda: question.has_class("-highlight"))  # the highlight moved on, not lost
+        assert timeline.current is question
+
+
+async def test_a_deleted_arrival_is_no_longer_unread(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "old", at=NOW - 9000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True)
+        timeline = await open_tab(pilot, app, "3", "local")
+        tab = app.main.query_one(TabbedContent).get_tab("local")
+        fresh = await live.post(BOB, "oops, wrong room", at=NOW - 1000)
+        await until(pilot, lambda: "(1)" in str(tab.label) and len(timeline.entries) == 2)
+        await live.sign(BOB, delete_draft(fresh))
+        await until(pilot, lambda: "(1)" not in str(tab.label) and len(timeline.entries) == 1)
 
 
 async def test_counts_follow_the_stream_in_timelines_and_the_thread(live: LiveServer, tmp_path: Path) -> None:

@@ -81,13 +81,18 @@ class PostList(VerticalScroll, can_focus=True):
         return {k for k in keys if k not in self.view.names}
 
     def forget(self, msg_id: str) -> None:
-        """A delete arrived: take the post away wherever it is shown here, keeping the highlight where it was."""
-        for entry in self.entries:
-            if (entry.item.get("message") or {}).get("id") == msg_id:
-                position = self.entries.index(entry)
-                entry.remove()
-                if position < self.index:
-                    self.index -= 1
+        """A delete arrived: take the post away wherever it is shown here, keeping the highlight where it was
+        (on the next row when the highlighted one went)."""
+        entries = self.entries
+        gone = [i for i, entry in enumerate(entries) if (entry.item.get("message") or {}).get("id") == msg_id]
+        if not gone:
+            return
+        for i in gone:
+            entries[i].remove()
+        was = self.index
+        self.index -= sum(1 for i in gone if i < was)
+        if was in gone:
+            self.call_after_refresh(self.highlight, min(self.index, len(entries) - len(gone) - 1), scroll=False)
 
     # -- the highlight -----------------------------------------------------------------------------------------
     def highlight(self, index: int, *, scroll: bool = True) -> None:

@@ -229,3 +229,7 @@ class Timeline(PostList):
             self.refresh_top()  # reading far back: the top is no longer mounted, fetch it fresh
         else:
             super().action_first()
+
+    def forget(self, msg_id: str) -> None:
+        super().forget(msg_id)
+        self.call_after_refresh(self._announce)  # a deleted arrival is no longer unread
