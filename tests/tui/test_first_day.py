@@ -59,17 +59,23 @@ async def test_relative_times_move_on_with_the_clock(live: LiveServer, tmp_path:
 
 
 # -- your own profile ------------------------------------------------------------------------------------------
+async def first_authors_profile(pilot: Any, app: Any) -> ProfileScreen:
+    """The profile of the newest post's author on the Local tab, loaded."""
+    await open_tab(pilot, app, "3", "local")
+    await pilot.press("p")
+    screen = app.screen
+    assert isinstance(screen, ProfileScreen)
+    await until(pilot, lambda: screen.profile is not None)
+    await pilot.pause()
+    return screen
+
+
 async def test_own_profile_says_it_is_you_and_offers_no_follow(live: LiveServer, tmp_path: Path) -> None:
     await live.sign(ME, {"kind": "profile", "body": {"name": "Newcomer", "bio": ""}})
     await live.post(ME, "my first post")
     app = make_app(live, tmp_path, live=False)
     async with app.run_test(size=SIZE) as pilot:
-        await open_tab(pilot, app, "3", "local")
-        await pilot.press("p")
-        screen = app.screen
-        assert isinstance(screen, ProfileScreen)
-        await until(pilot, lambda: screen.profile is not None)
-        await pilot.pause()
+        screen = await first_authors_profile(pilot, app)
         head = str(screen.query_one("#profile-head").render())
         assert "this is you" in head and "not following" not in head and "follow them" not in head
         drawn = screen_text(app)
@@ -83,11 +89,7 @@ async def test_someone_elses_profile_still_offers_follow(live: LiveServer, tmp_p
     await live.post(ALICE, "hello")
     app = make_app(live, tmp_path, live=False)
     async with app.run_test(size=SIZE) as pilot:
-        await open_tab(pilot, app, "3", "local")
-        await pilot.press("p")
-        screen = app.screen
-        await until(pilot, lambda: isinstance(screen, ProfileScreen) and screen.profile is not None)
-        await pilot.pause()
+        screen = await first_authors_profile(pilot, app)
         assert "Follow" in screen_text(app) and "this is you" not in str(screen.query_one("#profile-head").render())
 
 
