@@ -100,15 +100,28 @@ class KeymapError(ValueError):
     """A keymap that cannot be applied as written; the message names each action, key and clash."""
 
 
+def _textual_name(key: str) -> str:
+    """The name Textual gives a key as written in a binding: a lone character becomes its name ("/" -> "slash")."""
+    [binding] = Binding.make_bindings([Binding(key, "_")])
+    return binding.key
+
+
 def normal_key(key: str) -> str | None:
-    """Textual's name for ``key`` ("/" -> "slash", "ctrl+m" -> "enter"), or None when Textual has no such key."""
-    [binding] = Binding.make_bindings([Binding(key.strip(), "_")])
-    name = binding.key
-    *modifiers, last = name.split("+") if name != "+" else ["+"]
+    """Textual's name for ``key`` ("/" -> "slash", "ctrl+m" -> "enter"), or None when no key press would ever
+    carry that name ("Enter", "esc", "digit_one"), so a binding to it could never fire."""
+    name = _textual_name(key.strip())
+    *modifiers, last = name.split("+")
     if not last or any(m not in MODIFIERS for m in modifiers):
         return None
-    known = len(last) == 1 or last in NAMED_KEYS or key_to_character(REPLACED_KEYS.get(last, last)) is not None
-    return _CANONICAL.get(name, name) if known else None
+    if len(last) == 1:
+        last = _textual_name(last)  # "ctrl+/" is pressed as "ctrl+slash"
+        name = "+".join([*modifiers, last])
+    elif last not in NAMED_KEYS:
+        # A character's name ("question_mark") is only a key if the character is named so when pressed.
+        character = key_to_character(REPLACED_KEYS.get(last, last))
+        if character is None or _textual_name(character) != last:
+            return None
+    return _CANONICAL.get(name, name)
 
 
 def checked_keymap(keymap: Mapping[str, object]) -> dict[str, str]:
@@ -147,7 +160,9 @@ def clashes(keymap: dict[str, str]) -> list[str]:
     for key, actions in owners.items():
         shown = pretty_keys(key)
         if key in FIXED:
-            problems += [f"{a.name}: {shown!r} is kept by the app for {FIXED[key]}" for a in actions]
+            problems += [
+                f"{a.name}: {shown!r} is kept by the app for {FIXED[key]}" for a in actions if a.name != FIXED[key]
+            ]
         for a, b in combinations(actions, 2):
             if frozenset({a.where, b.where}) not in APART:
                 problems.append(f"{shown!r} is bound to both {_whose(a, keymap)} and {_whose(b, keymap)}")

@@ -45,9 +45,15 @@ class Controller:
 
         The same search, thread, profile or help screen is never stacked twice, however often it is asked
         for: the stack stays as deep as the distinct places visited. Returns the screen gone back to, if any.
+        A post being written is never closed on the way (the command palette can ask from the compose screen).
         """
-        for screen in reversed(self.app.screen_stack):
+        stack = self.app.screen_stack
+        for depth in range(len(stack) - 1, -1, -1):
+            screen = stack[depth]
             if found(screen):
+                if any(isinstance(above, ComposeScreen) for above in stack[depth + 1 :]):
+                    self.app.notify("Send or cancel the post you are writing first.", severity="warning")
+                    return None
                 while self.app.screen is not screen:
                     self.app.pop_screen()
                 return screen

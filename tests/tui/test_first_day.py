@@ -14,6 +14,7 @@ from textual.widgets import Input, TabbedContent, TextArea
 
 from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
 from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
+from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
@@ -119,6 +120,21 @@ async def test_search_again_reuses_the_search_screen(live: LiveServer, tmp_path:
         assert sum(isinstance(s, SearchScreen) for s in app.screen_stack) == 1
 
 
+async def test_going_back_never_closes_a_post_being_written(live: LiveServer, tmp_path: Path) -> None:
+    await live.post(ALICE, "tomatoes in the garden")
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"garden", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen) and app.screen.query_one("#results").has_focus)
+        await pilot.press("r")  # a reply to the hit, then search asked for from the command palette
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        compose = app.screen
+        await pilot.press(*"half a thought")
+        app.run_named("search")
+        await pilot.pause()
+        assert app.screen is compose and compose.query_one("#text", TextArea).text == "half a thought"
+
+
 async def test_thread_and_profile_are_not_stacked_either(live: LiveServer, tmp_path: Path) -> None:
     root = await live.post(ALICE, "a question?", at=NOW - 9000)
     await live.post(BOB, "an answer", at=NOW - 8000, parent=root)
@@ -154,6 +170,9 @@ async def test_thread_and_profile_are_not_stacked_either(live: LiveServer, tmp_p
         ({"open": "ctrl+m", "reply": "enter"}, ["'enter'", "open (yours)", "reply (yours)"]),
         ({"search": "ctrl+c"}, ["search: 'ctrl+c' is kept by the app for quit"]),
         ({"reply": "hyperspace"}, ["reply: 'hyperspace' is not a key name"]),
+        ({"reply": "esc"}, ["reply: 'esc' is not a key name"]),  # a character's alias, never a key press
+        ({"reply": "Enter"}, ["reply: 'Enter' is not a key name"]),
+        ({"tab_1": "digit_one"}, ["tab_1: 'digit_one' is not a key name"]),
         ({"reply": "ctrl+wobble+r"}, ["reply: 'ctrl+wobble+r' is not a key name"]),
         ({"reply": ""}, ["reply = ''"]),
         ({"reply": "e,"}, ["reply = 'e,'"]),
@@ -173,6 +192,7 @@ def test_bad_keymaps_are_refused_with_the_reason(keymap: dict[str, Any], needles
 
 def test_good_keymaps_are_taken_in_textuals_names() -> None:
     assert checked_keymap({}) == {}  # the defaults never clash
+    assert checked_keymap({"quit": "ctrl+/,ctrl+q"}) == {"quit": "ctrl+slash,ctrl+q"}  # ctrl+q is quit anyway
     assert checked_keymap({"search": "/", "react": "l,+", "help": "?,f1", "follow": "1", "tab_1": "!"}) == {
         "search": "slash",
         "react": "l,plus",
