@@ -342,3 +342,34 @@ async def test_my_post_boosted_from_a_peer_is_still_mine_from_here(live: LiveSer
         assert "boosted by" in boosted[0] and "from another server" in boosted[0]  # the boost came from a peer
         assert "my own words" in "".join(boosted) and "from another server" not in boosted[1]  # my post did not
         assert "from another server" in original[0]  # their own post did
+
+
+@pytest.mark.parametrize(
+    ("origin", "boost_origin", "post_says", "boost_says"),
+    [
+        ("local", "peer:" + "cd" * 32, "", "from another server"),  # my post, boosted from a peer
+        ("peer:" + "cd" * 32, "local", "from another server", ""),  # their post, boosted here
+        ("import", None, "from a bundle", None),
+        ("local", None, "", None),
+    ],
+)
+def test_origin_is_told_about_the_message_it_belongs_to(
+    origin: str, boost_origin: str | None, post_says: str, boost_says: str | None
+) -> None:
+    from murmur.client.render import render_item
+    from murmur.client.tui.present import post_content
+    from murmur.message import sign_draft
+
+    mine = sign_draft(ME, {"kind": "post", "body": {"text": "my own words"}}, created_at=NOW)
+    item = {"seq": 1, "message": mine, "verified": True, "counts": {}, "origin": origin, "boost_origin": boost_origin}
+    if boost_says is not None:
+        item["boosted_by"] = ALICE.public_key
+    tui = str(post_content(item, {}, NOW)).splitlines()
+    cli = render_item(item)
+    if boost_says is not None:
+        boost_tui, boost_cli = tui.pop(0), cli.pop(0)
+        assert "boosted by" in boost_tui and "boosted by" in boost_cli
+        for line in (boost_tui, boost_cli):
+            assert (boost_says in line) if boost_says else ("from" not in line)
+    for text in ("\n".join(tui), "\n".join(cli)):
+        assert (post_says in text) if post_says else ("from another" not in text and "bundle" not in text)
