@@ -356,7 +356,7 @@ async def test_my_post_boosted_from_a_peer_is_still_mine_from_here(live: LiveSer
 def test_origin_is_told_about_the_message_it_belongs_to(
     origin: str, boost_origin: str | None, post_says: str, boost_says: str | None
 ) -> None:
-    from murmur.client.render import render_item
+    from murmur.client.render import Context, render_item
     from murmur.client.tui.present import post_content
     from murmur.message import sign_draft
 
@@ -365,7 +365,7 @@ def test_origin_is_told_about_the_message_it_belongs_to(
     if boost_says is not None:
         item["boosted_by"] = ALICE.public_key
     tui = str(post_content(item, {}, NOW)).splitlines()
-    cli = render_item(item)
+    cli = render_item(item, Context())
     if boost_says is not None:
         boost_tui, boost_cli = tui.pop(0), cli.pop(0)
         assert "boosted by" in boost_tui and "boosted by" in boost_cli
