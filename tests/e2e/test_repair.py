@@ -53,10 +53,12 @@ def bring(proc: ServerProcess, messages: list[dict[str, Any]], path: Path) -> No
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
 
 
-def pull_cursor(proc: ServerProcess) -> int:
+def cursors(proc: ServerProcess) -> tuple[int, int]:
+    """The server's (push, pull) cursors with its one peer."""
     db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
     try:
-        return int(db.execute("SELECT pull_cursor FROM peers").fetchone()[0])
+        push, pull = db.execute("SELECT push_cursor, pull_cursor FROM peers").fetchone()
+        return int(push), int(pull)
     finally:
         db.close()
 
@@ -83,8 +85,10 @@ def test_rows_deleted_on_both_servers_are_restored_by_repair(tmp_path: Path, pro
     everything = {m["id"] for m in batch}
     wait_for(lambda: set(stored_ids(b)) == everything)  # a's push loop relays the import
 
-    # both pull loops caught up too, so the lost rows below are behind every cursor: only repair can find them
-    wait_for(lambda: pull_cursor(a) == pull_cursor(b) == 300)
+    # Every loop caught up, so the lost rows below are behind every cursor and only repair can find them. a's
+    # push loop must be done too: b may hold all 300 through its pull first, and a push still under way would
+    # then hand b back some of the rows dropped below before the repair runs.
+    wait_for(lambda: cursors(a) == (300, 300) and cursors(b)[1] == 300)
     lost_on_b, lost_on_a = [m["id"] for m in batch[::30]], [m["id"] for m in batch[7::50]]
     drop(b, lost_on_b)
     drop(a, lost_on_a)  # a is the responder here: its in-memory repair set must notice the loss
