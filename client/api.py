@@ -23,6 +23,10 @@ from murmur.validate import check
 API = "/api/v1"
 MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
 
+PageCursor = str | int
+"""A page's ``next_cursor``, passed back as ``before`` exactly as the server handed it out (a timeline's is text,
+the notifications' a seq)."""
+
 
 class ApiError(MurmurError):
     """The server answered with an error: ``code`` and ``message`` are its reason."""
@@ -176,7 +180,7 @@ class MurmurClient:
         result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}")
         return result
 
-    async def timeline(self, which: str, *, limit: int = 20, before: int | None = None) -> dict[str, Any]:
+    async def timeline(self, which: str, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
         """``which``: home, local, federated, mentions, ``tag:NAME`` or ``@KEY``."""
         if which.startswith("tag:") or which.startswith("#"):
             path = f"{API}/timelines/tag/{which.split(':', 1)[-1].lstrip('#').lower()}"
@@ -197,7 +201,7 @@ class MurmurClient:
         found = result.get("counts") if isinstance(result, dict) else None
         return found if isinstance(found, dict) else {}
 
-    async def notifications(self, *, limit: int = 20, before: int | None = None) -> dict[str, Any]:
+    async def notifications(self, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
         result: dict[str, Any] = await self.request(
             "GET", f"{API}/notifications", params={"limit": limit, "before": before}
         )

@@ -31,7 +31,7 @@ from murmur.terminal import say, visible_name
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=100, help="How many items (1-100).")]
-BeforeOption = Annotated[int | None, typer.Option(help="Cursor from a previous page: show older items.")]
+BeforeOption = Annotated[str | None, typer.Option(help="Cursor from a previous page: show older items.")]
 ShowCwOption = Annotated[bool, typer.Option("--show-cw", help="Show the text of posts under a content warning.")]
 FullOption = Annotated[bool, typer.Option("--full", help="Show long posts whole instead of their first lines.")]
 UnverifiedOption = Annotated[

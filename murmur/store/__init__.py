@@ -112,10 +112,11 @@ class Store:
         """Validate and store a batch in one transaction; one result per item, in order.
 
         Every entry point (client publish, peer push, peer pull, bundle import) comes through here, so
-        every message passes the same validation before anything is written.
+        every message passes the same validation before anything is written. ``now`` is the receiver's clock
+        in ms (the current time when not given): the future-skew rule and the arrival time both read it.
         """
         results, valid = await validate_all(items, now=now, policy=policy)
-        return await self._store(results, valid, origin)
+        return await self._store(results, valid, origin, received_at=now)
 
     async def ingest_stream(
         self,
@@ -154,11 +155,16 @@ class Store:
                         await asyncio.shield(done)
 
     async def _store(
-        self, results: list[IngestResult | None], valid: list[tuple[int, Message]], origin: str
+        self,
+        results: list[IngestResult | None],
+        valid: list[tuple[int, Message]],
+        origin: str,
+        *,
+        received_at: int | None,
     ) -> list[IngestResult]:
         if valid:
             async with self.writer.transaction() as conn:
-                await store_batch(conn, valid, results, origin)
+                await store_batch(conn, valid, results, origin, received_at=received_at)
         return [r for r in results if r is not None]
 
     async def get(self, msg_id: str) -> Message | None:

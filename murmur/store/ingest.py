@@ -149,8 +149,8 @@ class _Batch:
     """What one transaction will write, gathered in memory first."""
 
     messages: list[tuple[Any, ...]] = field(default_factory=list)
-    mentions: list[tuple[bytes, int]] = field(default_factory=list)
-    hashtags: list[tuple[str, int]] = field(default_factory=list)
+    mentions: list[tuple[bytes, int, int]] = field(default_factory=list)
+    hashtags: list[tuple[str, int, int]] = field(default_factory=list)
     texts: list[tuple[int, str, str]] = field(default_factory=list)
     tombstones: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
     remove_stored: list[bytes] = field(default_factory=list)
@@ -168,9 +168,13 @@ async def store_batch(
     valid: list[tuple[int, Message]],
     results: list[IngestResult | None],
     origin: str | Sequence[str],
+    *,
+    received_at: int | None = None,
 ) -> None:
     """Store validated messages; the caller holds the write transaction. ``origin`` is one for the whole
-    batch, or one per message of ``valid`` (a group of batches that came in by different doors)."""
+    batch, or one per message of ``valid`` (a group of batches that came in by different doors).
+    ``received_at`` is the arrival time in ms (the receiver's clock, now when not given); timelines never
+    place a message above it."""
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
     existing = dict(await _select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
@@ -191,7 +195,8 @@ async def store_batch(
     batch = _Batch()
     in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)
     dropped: set[int] = set()  # seqs of rows in this batch removed by a later delete in the same batch
-    received_at = int(time.time() * 1000)
+    if received_at is None:
+        received_at = int(time.time() * 1000)
     for (index, message), msg_id, source in zip(valid, ids, origins, strict=True):
         author = bytes.fromhex(message.author)
         if msg_id in existing or msg_id in in_batch:
@@ -242,18 +247,28 @@ def _hex_or_none(value: str | None) -> bytes | None:
     return bytes.fromhex(value) if value else None
 
 
+def sort_time(created_at: int, received_at: int) -> int:
+    """Where a message sits in timelines: its author's time, but never after it arrived here.
+
+    An author's clock can be anything up to 10 minutes ahead (the future-skew rule); clamping keeps a post from
+    sitting above posts that arrived after it, and a message dated 1970 stays dated 1970.
+    """
+    return min(created_at, received_at)
+
+
 def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, origin: str, received_at: int) -> None:
+    sort_at = sort_time(m.created_at, received_at)
     batch.messages.append(
         (
             seq, msg_id, author, m.kind, m.created_at, m.visibility,
             _hex_or_none(m.tag("reply")), _hex_or_none(m.tag("root")), _hex_or_none(m.tag("target")),
-            _hex_or_none(m.tag("subject")), origin, received_at, m.raw,
+            _hex_or_none(m.tag("subject")), origin, received_at, sort_at, m.raw,
         )
     )  # fmt: skip
     for key in m.tag_values("mention"):
-        batch.mentions.append((bytes.fromhex(key), seq))
+        batch.mentions.append((bytes.fromhex(key), seq, sort_at))
     for tag in m.tag_values("hashtag"):
-        batch.hashtags.append((tag, seq))
+        batch.hashtags.append((tag, seq, sort_at))
     if m.kind == "post":
         batch.texts.append((seq, m.body["text"], m.body.get("cw", "")))
     elif m.kind == "profile":
@@ -273,14 +288,18 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
 
     await conn.executemany(
         "INSERT INTO messages (seq, id, author, kind, created_at, visibility, reply_to, root, target, subject,"
-        " origin, received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " origin, received_at, sort_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         keep(batch.messages, 0),
     )
     if dropped:
         # Keep AUTOINCREMENT's high-water mark past seqs handed out and dropped within this batch.
         await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (max(dropped),))
-    await conn.executemany("INSERT OR IGNORE INTO mentions (key, seq) VALUES (?, ?)", keep(batch.mentions, 1))
-    await conn.executemany("INSERT OR IGNORE INTO hashtags (tag, seq) VALUES (?, ?)", keep(batch.hashtags, 1))
+    await conn.executemany(
+        "INSERT OR IGNORE INTO mentions (key, seq, sort_at) VALUES (?, ?, ?)", keep(batch.mentions, 1)
+    )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO hashtags (tag, seq, sort_at) VALUES (?, ?, ?)", keep(batch.hashtags, 1)
+    )
     await conn.executemany("INSERT INTO posts_fts (rowid, text, cw) VALUES (?, ?, ?)", keep(batch.texts, 0))
     await conn.executemany(
         "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones

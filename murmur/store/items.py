@@ -1,6 +1,8 @@
-"""What the read queries hand out: timeline items, pages, and the code that turns candidate rows into items.
+"""What the read queries hand out: timeline items, pages, cursors, and the code that turns candidate rows into
+items.
 
-A timeline query finds *candidates* (rows of the messages table, newest first by ``seq``) that become
+A timeline query finds *candidates* (rows of the messages table, newest first by ``(sort_at, seq)``: the
+author's time clamped to the arrival time, then the log position) that become
 ``TimelineItem``s: a boost becomes the post it boosts (or is dropped when that post is not held), and every
 item gets its reply, reaction and boost counts. Timelines do both in one statement (``with_items`` wraps the
 candidate query), so a page is one round trip to the database; ``resolve`` does the second half alone for
@@ -9,6 +11,7 @@ candidates found otherwise (threads, search).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +22,11 @@ from murmur.errors import Refused
 
 MAX_LIMIT = 200  # the most items one page may ask for
 MAX_SEQ = 2**63 - 1
+MAX_TIME = 2**53 - 1  # the largest created_at (docs/protocol.md), so no sort_at is larger
 FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boosts of posts not held)
 
 # Columns every candidate query selects, in this order (see ``Candidate``).
-CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw"
+CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw, m.sort_at"
 
 # Counts of what refers to a post ``p``; deleted messages are removed from the table, so they never count.
 # The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``.
@@ -39,7 +43,8 @@ _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
 ITEMS_TAIL = (
     f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
-    " LEFT JOIN messages p ON p.id = CASE WHEN c.kind = 'boost' THEN c.target ELSE c.id END ORDER BY c.seq DESC"
+    " LEFT JOIN messages p ON p.id = CASE WHEN c.kind = 'boost' THEN c.target ELSE c.id END"
+    " ORDER BY c.sort_at DESC, c.seq DESC"
 )
 
 
@@ -77,12 +82,47 @@ class TimelineItem:
 class Page:
     """A page of a timeline, newest first. Pass ``next_cursor`` as ``before`` for the next (older) page.
 
-    ``next_cursor`` is None when nothing older exists. A page can hold fewer than ``limit`` items and still
-    have a cursor when many candidates were dropped (boosts of posts this server does not hold).
+    ``next_cursor`` is None when nothing older exists. A timeline's is a ``Cursor`` in its text form; the
+    notifications' is a seq. A page can hold fewer than ``limit`` items and still have a cursor when many
+    candidates were dropped (boosts of posts this server does not hold).
     """
 
     items: list[Any]
-    next_cursor: int | None
+    next_cursor: str | int | None
+
+
+_CURSOR_TEXT = re.compile(r"([0-9]{1,16})\.([0-9]{1,19})")  # [0-9], not \d: other scripts' digits are refused
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """Where a timeline page stopped: the ``(sort_at, seq)`` of the last entry looked at.
+
+    Timelines are ordered by that pair, newest first, and the next page holds exactly the entries that sort
+    below it. Entries that arrive later sort either above the first page (new posts) or among older pages by
+    their time (a backlog): none is shown twice or skipped. Written ``<sort_at>.<seq>`` (docs/api.md); clients
+    pass it back as they got it.
+    """
+
+    at: int
+    seq: int
+
+    def __str__(self) -> str:
+        return f"{self.at}.{self.seq}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        """The cursor a page handed out, or the top of the timeline for None; refused as ``bad_cursor``."""
+        if text is None:
+            return TOP
+        match = _CURSOR_TEXT.fullmatch(text)
+        if match is None or int(match[1]) > MAX_TIME or not 0 < int(match[2]) <= MAX_SEQ:
+            raise Refused("bad_cursor", "before must be a next_cursor returned by a previous page of this timeline.")
+        return cls(int(match[1]), int(match[2]))
+
+
+TOP = Cursor(MAX_TIME, MAX_SEQ)
+"""Above every entry: where the first page starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +135,21 @@ class Candidate:
     target: bytes | None
     origin: str
     raw: bytes
+    sort_at: int
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Candidate:
-        return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bytes(row[7]))
+        return cls(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bytes(row[7]), row[8])
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.sort_at, self.seq)
 
 
 Resolved = tuple[Candidate, "TimelineItem | None"]
 """A candidate and its item, None when it shows nothing (a boost of a post not held)."""
-Fetch = Callable[[int, int], Awaitable[list[Resolved]]]
-"""Candidates with ``seq < before``, newest first, at most ``n``, each with its item: ``fetch(before, n)``."""
+Fetch = Callable[[Cursor, int], Awaitable[list[Resolved]]]
+"""Candidates sorting below ``before``, newest first, at most ``n``, each with its item: ``fetch(before, n)``."""
 
 
 def check_limit(limit: int) -> int:
@@ -185,19 +230,19 @@ def resolved_rows(rows: Sequence[Sequence[Any]]) -> list[Resolved]:
     out: list[Resolved] = []
     for row in rows:
         candidate = Candidate.from_row(row)
-        out.append((candidate, _item(candidate, row[8:] if row[8] is not None else None)))
+        out.append((candidate, _item(candidate, row[9:] if row[9] is not None else None)))
     return out
 
 
-async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, before: int | None) -> Page:
+async def paginate(fetch: Fetch, *, limit: int, before: str | None) -> Page:
     """Fill one page from ``fetch``, reading further (more each round, a few rounds at most) past dropped
-    candidates.
+    candidates. ``before`` is a previous page's ``next_cursor`` (None for the first page).
 
-    The cursor is the seq of the last candidate looked at, so the next page starts exactly where this one
-    stopped, however many messages arrived since (they all have larger seqs).
+    The cursor is that of the last candidate looked at, so the next page starts exactly where this one stopped,
+    however many messages arrived since.
     """
     limit = check_limit(limit)
-    cursor = MAX_SEQ if before is None else before
+    cursor = Cursor.parse(before)
     items: list[TimelineItem] = []
     for round_ in range(FILL_ROUNDS):
         want = limit - len(items)
@@ -209,8 +254,8 @@ async def paginate(conn: aiosqlite.Connection, fetch: Fetch, *, limit: int, befo
             if item is not None:
                 items.append(item)
                 if len(items) == limit:
-                    return Page(items, candidate.seq if more or index < len(rows) - 1 else None)
+                    return Page(items, str(candidate.cursor) if more or index < len(rows) - 1 else None)
         if not more:
             return Page(items, None)
-        cursor = rows[-1][0].seq
-    return Page(items, cursor)
+        cursor = rows[-1][0].cursor
+    return Page(items, str(cursor))

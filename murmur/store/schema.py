@@ -163,6 +163,30 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 5: the ids of messages that stay on this server (see murmur/store/audience.py), filled from the log.
     CREATE_CONFINED,
+    # 6: timelines by time. A message sorts at its author's clock clamped to when it arrived here
+    # (``sort_at``, set at ingest by ingest.sort_time), so an old message arriving late takes its place among
+    # older ones, and none can sit above the moment it arrived. received_at has been set at ingest since
+    # migration 1, so existing rows get the same value new ones would have had. A plain column rather than a
+    # generated one: SQLite 3.40 reads a generated column from the table row even when an index holds it.
+    # Mentions and hashtags carry it too, so their timelines are one index range read in time order.
+    """
+    ALTER TABLE messages ADD COLUMN sort_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE mentions ADD COLUMN sort_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE hashtags ADD COLUMN sort_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET sort_at = min(created_at, received_at);
+    UPDATE mentions SET sort_at = coalesce((SELECT m.sort_at FROM messages m WHERE m.seq = mentions.seq), 0);
+    UPDATE hashtags SET sort_at = coalesce((SELECT m.sort_at FROM messages m WHERE m.seq = hashtags.seq), 0);
+
+    -- An author's posts and boosts by time (author, home and local timelines); every post and boost by time
+    -- (home's recent window); public posts by time (federated); mentions and hashtags by time. The first two
+    -- also hold author and kind, so the per-author floors and the window are read from the index alone
+    -- (SQLite does not count a partial index's WHERE as columns it covers).
+    CREATE INDEX messages_timeline_by_time ON messages (author, sort_at, seq, kind) WHERE kind IN ('post', 'boost');
+    CREATE INDEX messages_posts_by_time ON messages (sort_at, seq, author, kind) WHERE kind IN ('post', 'boost');
+    CREATE INDEX messages_public_by_time ON messages (sort_at, seq) WHERE kind = 'post' AND visibility = 'public';
+    CREATE INDEX mentions_by_time ON mentions (key, sort_at, seq);
+    CREATE INDEX hashtags_by_time ON hashtags (tag, sort_at, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

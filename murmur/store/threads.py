@@ -52,14 +52,14 @@ async def thread(store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIE
     reply_rows = reply_rows[:max_replies]
     if not root_rows and not reply_rows:
         return None
-    candidates = [Candidate.from_row(r) for r in root_rows] + [Candidate.from_row(r[:8]) for r in reply_rows]
+    candidates = [Candidate.from_row(r) for r in root_rows] + [Candidate.from_row(r[:9]) for r in reply_rows]
     items = {item.seq: item for item in await resolve(store.conn, candidates)}
 
     root_item = items.get(root_rows[0][0]) if root_rows else None
     held = {row[1]: items.get(row[0]) for row in reply_rows}
     children: dict[bytes, list[bytes]] = {root_id: []}
     for row in reply_rows:
-        parent_id = row[8]
+        parent_id = row[9]
         if parent_id is None or parent_id == row[1]:
             parent_id = root_id
         children.setdefault(parent_id, []).append(row[1])

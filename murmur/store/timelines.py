@@ -1,19 +1,24 @@
-"""Timelines: home, local, federated, mentions, hashtag and author, newest first by log position.
+"""Timelines: home, local, federated, mentions, hashtag and author, newest first by time.
 
-Every query reads an index in ``seq`` order and stops at ``limit``, so a page costs the same at a thousand
-messages and at millions; ``tests/store/test_query_plans.py`` holds them to that. Pages are cut by
-``before`` (a seq), so paging stays stable while new messages arrive.
+An entry's time is ``sort_at``: its author's ``created_at`` clamped to when it arrived here (schema migration
+6), so a message dated 1970 that arrives today sits among 1970's, a peer's backlog catching up takes its place
+below today's posts, and nothing sits above the moment it arrived. Ties go to the later log position (seq).
+
+Every query reads an index in ``(sort_at, seq)`` order and stops at ``limit``, so a page costs the same at a
+thousand messages and at millions; ``tests/store/test_query_plans.py`` holds them to that. Pages are cut by
+``before``, a ``Cursor`` (the last entry's ``(sort_at, seq)``), so paging stays stable while messages arrive.
 
 Home and local read the posts of a *set* of authors. Walking the whole log for them would cost as much as
 the log is long when those authors are quiet, and sorting all their posts as much as they ever wrote. So
-the query first takes, per author, the seq of their ``limit``-th newest candidate (one short index read
+the query first takes, per author, the time of their ``limit``-th newest candidate (one short index read
 each); the largest of those is a floor under which no item of this page can lie, and the page is read
-from the (author, seq) index above that floor: at most ``limit`` rows per author.
+from the (author, sort_at, seq) index above that floor: at most ``limit`` rows per author (and ties).
 
 Home tries something cheaper first. A member usually follows people who post, so their newest ``limit``
-items are mostly among the newest few hundred messages of the log: one read of the log's tail (a bounded
-rowid range, ``RECENT_WINDOW`` times the page) finds them for the cost of that range. Only when the window
-holds too few does the per-author floor query run. Both give exactly the same page.
+items are mostly among the newest few hundred posts and boosts held: one walk of the time index below the
+cursor (``RECENT_WINDOW`` times the page, author read from the index itself) finds them for the cost of that
+walk. Every entry outside the walk sorts below every entry in it, so when the walk holds enough it holds the
+page; only when it holds too few does the per-author floor query run. Both give exactly the same page.
 
 ``thread`` and the notifications live in their own modules and are re-exported here.
 """
@@ -24,6 +29,7 @@ from murmur.store import Store
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
     ITEMS_TAIL,
+    Cursor,
     Page,
     Resolved,
     TimelineItem,
@@ -55,22 +61,25 @@ __all__ = [
 ]
 
 # Kind filters are constants chosen by the caller below, never user input. ``kind IN ('post', 'boost')``
-# must appear literally so SQLite can use the partial index messages_timeline.
+# must appear literally so SQLite can use the partial indexes messages_timeline_by_time and
+# messages_posts_by_time.
 _POSTS_AND_BOOSTS = "kind IN ('post', 'boost')"
 _POSTS_ONLY = "kind IN ('post', 'boost') AND {t}.kind = 'post'"
+_BELOW = "({t}.sort_at, {t}.seq) < (:at, :seq)"  # below the cursor, in (sort_at, seq) order
+_NEWEST_FIRST = "ORDER BY {t}.sort_at DESC, {t}.seq DESC"
 
 _AUTHOR_SET_SQL = """
 WITH authors(key) AS ({authors}), c AS (
-SELECT /* bounded sort */ {columns} FROM messages m INDEXED BY messages_timeline
-WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND m.seq < :before
-  AND m.seq >= (
+SELECT /* bounded sort */ {columns} FROM messages m INDEXED BY messages_timeline_by_time
+WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND {below_m}
+  AND m.sort_at >= (
     SELECT coalesce(max((
-        SELECT s.seq FROM messages s INDEXED BY messages_timeline
-        WHERE s.author = a.key AND s.{kinds_s} AND s.seq < :before
-        ORDER BY s.seq DESC LIMIT 1 OFFSET :n - 1
+        SELECT s.sort_at FROM messages s INDEXED BY messages_timeline_by_time
+        WHERE s.author = a.key AND s.{kinds_s} AND {below_s}
+        {order_s} LIMIT 1 OFFSET :n - 1
     )), 0) FROM authors a
   )
-ORDER BY m.seq DESC LIMIT :n
+{order_m} LIMIT :n
 ) {tail}
 """
 
@@ -84,80 +93,91 @@ def _author_set_sql(authors: str, kinds: str) -> str:
         columns=CANDIDATE_COLUMNS,
         kinds_m=kinds.format(t="m"),
         kinds_s=kinds.format(t="s"),
+        below_m=_BELOW.format(t="m"),
+        below_s=_BELOW.format(t="s"),
+        order_m=_NEWEST_FIRST.format(t="m"),
+        order_s=_NEWEST_FIRST.format(t="s"),
         tail=ITEMS_TAIL,
     )
 
 
 _HOME_SQL = _author_set_sql(_HOME_AUTHORS, _POSTS_AND_BOOSTS)
-# The log's newest :window messages below :before (seqs are the rowid, so this is a range of the table itself),
-# filtered to the author set. NOT INDEXED keeps the planner on that range rather than an author index.
+# The newest :window posts and boosts below the cursor, read from the time index alone (it holds the author),
+# filtered to the author set; only the rows kept are read from the table.
 _HOME_RECENT_SQL = with_items(f"""
-SELECT /* recent window */ {CANDIDATE_COLUMNS} FROM messages m NOT INDEXED
-WHERE m.seq < :before AND m.seq >= (SELECT max(seq) FROM messages WHERE seq < :before) - :window
-  AND m.{_POSTS_AND_BOOSTS} AND m.author IN ({_HOME_AUTHORS})
-ORDER BY m.seq DESC LIMIT :n
+SELECT /* bounded sort: recent window, at most :window rows */ {CANDIDATE_COLUMNS} FROM (
+    SELECT w.seq, w.author FROM messages w INDEXED BY messages_posts_by_time
+    WHERE w.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="w")} {_NEWEST_FIRST.format(t="w")} LIMIT :window
+) win CROSS JOIN messages m ON m.seq = win.seq
+WHERE win.author IN ({_HOME_AUTHORS}) {_NEWEST_FIRST.format(t="m")} LIMIT :n
 """)
-RECENT_WINDOW = 16  # times the rows asked for: enough when a twentieth of the log is by people one follows
+RECENT_WINDOW = 16  # times the rows asked for: enough when a twentieth of the posts are by people one follows
 _LOCAL_SQL = _author_set_sql(_MEMBER_AUTHORS, _POSTS_ONLY)
 _FEDERATED_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.kind = 'post' AND m.visibility = 'public'"
-    " AND m.seq < :before ORDER BY m.seq DESC LIMIT :n"
+    f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_public_by_time"
+    f" WHERE m.kind = 'post' AND m.visibility = 'public' AND {_BELOW.format(t='m')}"
+    f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
 )
 _MENTIONS_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM mentions x JOIN messages m ON m.seq = x.seq"
-    " WHERE x.key = :key AND x.seq < :before AND m.kind = 'post' ORDER BY x.seq DESC LIMIT :n"
+    f"SELECT {CANDIDATE_COLUMNS} FROM mentions x INDEXED BY mentions_by_time CROSS JOIN messages m ON m.seq = x.seq"
+    f" WHERE x.key = :key AND {_BELOW.format(t='x')} AND m.kind = 'post' {_NEWEST_FIRST.format(t='x')} LIMIT :n"
 )
 _HASHTAG_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x JOIN messages m ON m.seq = x.seq"
-    " WHERE x.tag = :tag AND x.seq < :before AND m.kind = 'post' ORDER BY x.seq DESC LIMIT :n"
+    f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x INDEXED BY hashtags_by_time CROSS JOIN messages m ON m.seq = x.seq"
+    f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind = 'post' {_NEWEST_FIRST.format(t='x')} LIMIT :n"
 )
 _AUTHOR_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline"
-    f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND m.seq < :before ORDER BY m.seq DESC LIMIT :n"
+    f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline_by_time"
+    f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t='m')}"
+    f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
 )
 
 
-async def _page(store: Store, sql: str, params: dict[str, object], *, limit: int, before: int | None) -> Page:
-    async def fetch(cursor: int, n: int) -> list[Resolved]:
-        return resolved_rows(await select(store.conn, sql, {**params, "before": cursor, "n": n}))
-
-    return await paginate(store.conn, fetch, limit=limit, before=before)
+def _bounds(cursor: Cursor, n: int) -> dict[str, object]:
+    return {"at": cursor.at, "seq": cursor.seq, "n": n}
 
 
-async def home(store: Store, me_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
+async def _page(store: Store, sql: str, params: dict[str, object], *, limit: int, before: str | None) -> Page:
+    async def fetch(cursor: Cursor, n: int) -> list[Resolved]:
+        return resolved_rows(await select(store.conn, sql, {**params, **_bounds(cursor, n)}))
+
+    return await paginate(fetch, limit=limit, before=before)
+
+
+async def home(store: Store, me_hex: str, *, limit: int = 20, before: str | None = None) -> Page:
     """My posts and boosts, and those of every key I follow; a boost shows the post it boosts."""
     me = key_bytes(me_hex)
 
-    async def fetch(cursor: int, n: int) -> list[Resolved]:
-        params = {"me": me, "before": cursor, "n": n, "window": max(256, RECENT_WINDOW * n)}
+    async def fetch(cursor: Cursor, n: int) -> list[Resolved]:
+        params = {"me": me, **_bounds(cursor, n), "window": max(256, RECENT_WINDOW * n)}
         rows = await select(store.conn, _HOME_RECENT_SQL, params)
         if len(rows) < n:  # the window held too few: the floor query finds the rest wherever they are
             rows = await select(store.conn, _HOME_SQL, params)
         return resolved_rows(rows)
 
-    return await paginate(store.conn, fetch, limit=limit, before=before)
+    return await paginate(fetch, limit=limit, before=before)
 
 
-async def local(store: Store, *, limit: int = 20, before: int | None = None) -> Page:
+async def local(store: Store, *, limit: int = 20, before: str | None = None) -> Page:
     """Posts (public and local) by this server's members."""
     return await _page(store, _LOCAL_SQL, {}, limit=limit, before=before)
 
 
-async def federated(store: Store, *, limit: int = 20, before: int | None = None) -> Page:
+async def federated(store: Store, *, limit: int = 20, before: str | None = None) -> Page:
     """Every public post held, whoever wrote it."""
     return await _page(store, _FEDERATED_SQL, {}, limit=limit, before=before)
 
 
-async def mentions(store: Store, key_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
+async def mentions(store: Store, key_hex: str, *, limit: int = 20, before: str | None = None) -> Page:
     """Posts that mention the key."""
     return await _page(store, _MENTIONS_SQL, {"key": key_bytes(key_hex)}, limit=limit, before=before)
 
 
-async def hashtag(store: Store, tag: str, *, limit: int = 20, before: int | None = None) -> Page:
+async def hashtag(store: Store, tag: str, *, limit: int = 20, before: str | None = None) -> Page:
     """Posts carrying the hashtag (given with or without its ``#``, in any case)."""
     return await _page(store, _HASHTAG_SQL, {"tag": tag.removeprefix("#").lower()}, limit=limit, before=before)
 
 
-async def author(store: Store, key_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
+async def author(store: Store, key_hex: str, *, limit: int = 20, before: str | None = None) -> Page:
     """One author's posts and boosts."""
     return await _page(store, _AUTHOR_SQL, {"key": key_bytes(key_hex)}, limit=limit, before=before)

@@ -12,7 +12,15 @@ from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
-from murmur.server.routes.render import hex_param, item_json, node_json, notification_json, page_json, page_params
+from murmur.server.routes.render import (
+    hex_param,
+    item_json,
+    node_json,
+    notification_json,
+    page_json,
+    page_params,
+    timeline_params,
+)
 from murmur.server.state import ServerState
 from murmur.store import timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts
@@ -54,7 +62,7 @@ async def message(request: Request) -> Response:
 async def timeline(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
-    limit, before = page_params(request)
+    limit, before = timeline_params(request)
     name = request.path_params["name"]
     store = state.store
     if name == "home":
@@ -73,7 +81,7 @@ async def timeline(request: Request) -> Response:
 async def tag_timeline(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
-    limit, before = page_params(request)
+    limit, before = timeline_params(request)
     tag = request.path_params["tag"].lower().lstrip("#")
     if not tag or not set(tag) <= HASHTAG_CHARS or len(tag) > 64:
         raise Refused("bad_request", "A hashtag is 1 to 64 ASCII letters, digits or underscores.")
@@ -84,7 +92,7 @@ async def tag_timeline(request: Request) -> Response:
 async def author_timeline(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
-    limit, before = page_params(request)
+    limit, before = timeline_params(request)
     key = hex_param(request.path_params["key"], "key")
     page = await timelines.author(state.store, key, limit=limit, before=before)
     return JSONBytes(await named(state, page_json(page), page_keys(page)))

@@ -16,18 +16,30 @@ MAX_LIMIT = 100
 MAX_THREAD_DEPTH = 48
 
 
-def page_params(request: Request) -> tuple[int, int | None]:
-    """``limit`` (1-100, default 20) and ``before`` (a cursor from a previous page) from the query string."""
+def limit_param(request: Request) -> int:
+    """``limit`` (1-100, default 20) from the query string."""
     limit_text = request.query_params.get("limit", "20")
-    before_text = request.query_params.get("before")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise Refused("bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    return int(limit_text)
+
+
+def timeline_params(request: Request) -> tuple[int, str | None]:
+    """``limit``, and ``before`` as the text a previous page handed out: the store parses timeline cursors
+    (``murmur.store.items.Cursor``) and refuses one it did not make as ``bad_cursor``."""
+    return limit_param(request), request.query_params.get("before")
+
+
+def page_params(request: Request) -> tuple[int, int | None]:
+    """``limit`` and ``before`` (a seq from a previous page of notifications) from the query string."""
+    limit = limit_param(request)
+    before_text = request.query_params.get("before")
     before = None
     if before_text is not None:
         if not before_text.isdigit() or not 0 < int(before_text) <= MAX_SAFE_INTEGER:
             raise Refused("bad_cursor", "before must be a cursor returned by a previous page (a positive integer).")
         before = int(before_text)
-    return int(limit_text), before
+    return limit, before
 
 
 def hex_param(value: str, what: str) -> str:

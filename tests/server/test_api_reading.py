@@ -39,6 +39,38 @@ async def test_timeline_parameters_are_checked(server: Harness) -> None:
     assert err.value.code == "not_found"
 
 
+async def test_timeline_cursors_are_the_ones_handed_out(server: Harness) -> None:
+    """Every timeline takes back only a cursor it made (a bare log position is not one); notifications keep seqs."""
+    me = Identity.generate()
+    await server.member(me)
+    paths = ["/api/v1/timelines/home", "/api/v1/timelines/local", "/api/v1/timelines/federated",
+             "/api/v1/timelines/mentions", "/api/v1/timelines/tag/t", f"/api/v1/timelines/author/{me.public_key}"]  # fmt: skip
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        for path in paths:
+            for before, status in (("5", 400), ("1.2.3", 400), ("٣.1", 400), ("9" * 5000 + ".1", 400), ("1.1", 200)):
+                query = f"before={before}"
+                headers = sign_request(me, "GET", path, query, b"").as_dict()
+                response = await raw.get(f"{path}?{query}", headers=headers)
+                assert response.status_code == status, (path, before)
+                if status == 400:
+                    assert response.json()["error"]["code"] == "bad_cursor"
+        headers = sign_request(me, "GET", "/api/v1/notifications", "before=5", b"").as_dict()
+        assert (await raw.get("/api/v1/notifications?before=5", headers=headers)).status_code == 200
+
+
+async def test_timelines_order_by_author_time(server: Harness) -> None:
+    me = Identity.generate()
+    api = await server.member(me)
+    await api.publish(sign_draft(me, {"body": {"text": "today"}}))
+    await api.publish(sign_draft(me, {"body": {"text": "written in 2001"}}, created_at=1_000_000_000_000))
+    await api.publish(sign_draft(me, {"body": {"text": "today, later"}}))
+    page = await api.timeline("local", limit=2)
+    assert [i["message"]["body"]["text"] for i in page["items"]] == ["today, later", "today"]
+    older = await api.timeline("local", limit=2, before=page["next_cursor"])
+    assert [i["message"]["body"]["text"] for i in older["items"]] == ["written in 2001"]
+    assert older["next_cursor"] is None
+
+
 async def test_pagination_is_stable_while_posts_arrive(server: Harness) -> None:
     me = Identity.generate()
     api = await server.member(me)

@@ -11,7 +11,7 @@ import pytest
 from store_people import Person
 
 from murmur.errors import StoreError
-from murmur.store import Store
+from murmur.store import Store, timelines
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -72,6 +72,24 @@ async def test_version_one_database_upgrades_and_backfills_notices(tmp_path: Pat
         assert await store.count() == 3
         assert await store.integrity_check() == "ok"
     assert _user_version(old) == SCHEMA_VERSION
+
+
+async def test_upgrade_gives_every_existing_message_its_time(tmp_path: Path, ann: Person, ben: Person) -> None:
+    """Rows stored before timelines sorted by time get the sort time a new row would get: the author's time,
+    clamped to the arrival time recorded then; mentions and hashtags too, so their timelines read by time."""
+    now = 1_800_000_000_000
+    early = ann.post("early", at=1_000, mentions=(ben.key,), hashtags=("t",))
+    ahead = ann.post("ahead", at=now + 300_000, mentions=(ben.key,), hashtags=("t",))
+    async with await Store.open(tmp_path / "full.db") as store:
+        await store.ingest([ahead, early], now=now)
+    old = tmp_path / "old.db"
+    _as_version_one(tmp_path / "full.db", old)
+    async with await Store.open(old) as store:
+        for table in ("messages", "mentions", "hashtags"):
+            async with store.conn.execute(f"SELECT seq, sort_at FROM {table} ORDER BY seq") as cursor:
+                assert [tuple(r) for r in await cursor.fetchall()] == [(1, now), (2, 1_000)], table
+        assert [i.id for i in (await timelines.mentions(store, ben.key)).items] == [ahead["id"], early["id"]]
+        assert [i.id for i in (await timelines.hashtag(store, "t", limit=1, before=f"{now}.1")).items] == [early["id"]]
 
 
 async def test_corrupt_file_gives_a_clear_store_error(tmp_path: Path) -> None:

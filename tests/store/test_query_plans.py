@@ -66,4 +66,9 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
                 # A sort must be marked bounded, e.g. the author-set timelines (rows above a per-author floor).
                 assert "/* bounded sort" in sql, f"unbounded sort in {sql!r}: {plan}"
         if sql.lstrip().startswith("WITH authors"):
-            assert any("USING INDEX messages_timeline (author=? AND seq>? AND seq<?)" in ln for ln in plan), plan
+            index = "USING INDEX messages_timeline_by_time (author=? AND sort_at>? AND sort_at<?)"
+            assert any(index in ln for ln in plan), plan
+            # The per-author floors are read from the index alone.
+            assert any("USING COVERING INDEX messages_timeline_by_time (author=? AND sort_at<?)" in ln for ln in plan)
+        if "recent window" in sql:
+            assert any("USING COVERING INDEX messages_posts_by_time (sort_at<?)" in ln for ln in plan), plan

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store_people import Person
+import pytest
+from store_people import T0, Person
 
+from murmur.errors import Refused
 from murmur.store import Store
-from murmur.store.items import Page
+from murmur.store.items import TOP, Cursor, Page
 from murmur.store.members import add_member
 from murmur.store.timelines import author, federated, hashtag, home, local, mentions
 
@@ -162,3 +164,98 @@ async def test_page_fills_past_dropped_boosts(store: Store, ann: Person, ben: Pe
     await store.ingest([ann.follow(ben), held] + [ben.boost(m) for m in missing])
     page = await home(store, ann.key, limit=1)
     assert texts(page) == ["held"] and page.next_cursor is None
+
+
+def _views(store: Store, reader: Person, tag: str = "t") -> dict[str, Any]:
+    """Every timeline, as ``view(limit=..., before=...)``; ``reader`` follows and is mentioned by the posters."""
+    return {
+        "home": lambda **kw: home(store, reader.key, **kw),
+        "local": lambda **kw: local(store, **kw),
+        "federated": lambda **kw: federated(store, **kw),
+        "mentions": lambda **kw: mentions(store, reader.key, **kw),
+        "tag": lambda **kw: hashtag(store, tag, **kw),
+    }
+
+
+async def test_every_timeline_orders_by_author_time_not_arrival(
+    store: Store, ann: Person, ben: Person, cat: Person
+) -> None:
+    """A post dated long ago that arrives last sits below today's posts; so does a peer's backlog."""
+    await add_member(store, ben.key)
+    await add_member(store, cat.key)
+    await store.ingest([ann.follow(ben), ann.follow(cat)])
+    tags = {"mentions": (ann.key,), "hashtags": ("t",)}
+    await store.ingest([ben.post("today 1", **tags), cat.post("today 2", **tags)])
+    await store.ingest([ben.post("1970", at=0, **tags)])  # the epoch itself: the smallest created_at there is
+    backlog = [cat.post(f"backlog {i}", at=1_000_000 + i, **tags) for i in range(3)]
+    await store.ingest(backlog)
+    expected = ["today 2", "today 1", "backlog 2", "backlog 1", "backlog 0", "1970"]
+    for name, view in _views(store, ann).items():
+        assert texts(await view()) == expected, name
+        assert [t for page in await _walk(view, 2) for t in page] == expected, name
+    assert texts(await author(store, cat.key)) == ["today 2", "backlog 2", "backlog 1", "backlog 0"]
+
+
+async def test_a_post_never_sits_above_its_arrival(store: Store, ann: Person, ben: Person) -> None:
+    """An author clock ahead of ours (up to the 10-minute skew) is clamped to when the post arrived here."""
+    now = T0 + 10_000_000
+    ahead = ann.post("dated 9 minutes ahead", at=now + 540_000, mentions=(ben.key,), hashtags=("t",))
+    assert (await store.ingest([ahead], now=now))[0].status == "stored"
+    later = ann.post("written after it arrived", at=now + 1_000, mentions=(ben.key,), hashtags=("t",))
+    await store.ingest([later], now=now + 2_000)
+    await store.ingest([ben.follow(ann)])
+    await add_member(store, ann.key)
+    for name, view in _views(store, ben).items():
+        assert texts(await view()) == ["written after it arrived", "dated 9 minutes ahead"], name
+    async with store.conn.execute("SELECT sort_at FROM messages WHERE kind = 'post' ORDER BY seq") as cursor:
+        assert [r[0] for r in await cursor.fetchall()] == [now, now + 1_000]
+
+
+async def test_cursor_is_stable_while_a_backlog_arrives(store: Store, ann: Person, ben: Person, cat: Person) -> None:
+    """Old posts arriving between pages land among older pages in time order; none is shown twice or skipped,
+    even where posts share a time across a page boundary."""
+    await add_member(store, ben.key)
+    await add_member(store, cat.key)
+    await store.ingest([ann.follow(ben), ann.follow(cat)])
+    tags = {"mentions": (ann.key,), "hashtags": ("t",)}
+    same = T0 + 5_000_000  # six posts at the same millisecond: only the seq tells them apart
+    first_wave = [(ben if i % 2 else cat).post(f"p{i}", at=same if 3 <= i < 9 else T0 + 4_000_000 + i * 100_000,
+                                                **tags) for i in range(12)]  # fmt: skip
+    await store.ingest(first_wave)
+    for n, (name, view) in enumerate(_views(store, ann).items()):
+        snapshot = texts(await view(limit=100))
+        first = await view(limit=4)
+        seen = texts(first)
+        backlog = [cat.post(f"old {n} {i}", at=T0 + n * 10 + i, **tags) for i in range(3)]
+        await store.ingest([*backlog, ben.post(f"new {n}", at=T0 + 9_000_000 + n, **tags)])
+        before = first.next_cursor
+        while before is not None:
+            assert isinstance(before, str)
+            page = await view(limit=4, before=before)
+            seen += texts(page)
+            before = page.next_cursor
+        old = [f"old {n} {i}" for i in reversed(range(3))]
+        assert seen == snapshot[: len(snapshot) - n * 3] + old + snapshot[len(snapshot) - n * 3 :], name
+        assert len(seen) == len(set(seen)), name
+        assert texts(await view(limit=1)) == [f"new {n}"], name
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "12", "1.2.3", "-1.2", "1.-2", "1.0", "1. 2", " 1.2", "1.2\n", "١.٢", "1٣.2", "1e3.2", "0x1.2", "1_0.2",
+     f"{2**53}.1", f"1.{2**63}", "1" * 17 + ".1", "1." + "9" * 20, "9" * 5000 + ".1"],
+)  # fmt: skip
+async def test_a_cursor_not_handed_out_is_refused(store: Store, cursor: str) -> None:
+    for view in (federated(store, before=cursor), hashtag(store, "t", before=cursor)):
+        with pytest.raises(Refused) as info:
+            await view
+        assert info.value.code == "bad_cursor"
+
+
+async def test_cursor_text_round_trips(store: Store, ann: Person) -> None:
+    await store.ingest([ann.post(f"p{i}") for i in range(3)])
+    page = await federated(store, limit=1)
+    assert isinstance(page.next_cursor, str)
+    assert str(Cursor.parse(page.next_cursor)) == page.next_cursor
+    assert Cursor.parse(f"{2**53 - 1}.{2**63 - 1}") == TOP
+    assert (await federated(store, before="0.1")).items == []

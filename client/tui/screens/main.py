@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import TabbedContent, TabPane
 
-from murmur.client.api import MurmurClient
+from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.tui.bindings import TIMELINES, bindings
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
@@ -33,7 +33,7 @@ EXTRA = "extra"
 def fetcher(api: MurmurClient, source: str) -> Fetch:
     """The call that reads one page of ``source`` (a timeline name, ``tag:NAME``, ``@KEY`` or notifications)."""
 
-    async def fetch(before: int | None, limit: int) -> dict[str, Any]:
+    async def fetch(before: PageCursor | None, limit: int) -> dict[str, Any]:
         if source == "notifications":
             return await api.notifications(limit=limit, before=before)
         return await api.timeline(source, limit=limit, before=before)

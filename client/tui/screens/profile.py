@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from murmur.client.api import MurmurClient
+from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.tui import present
 from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.drafts import follow_draft, publish
@@ -21,7 +21,7 @@ from murmur.client.tui.widgets.timeline import Timeline
 
 
 def author_fetch(api: MurmurClient, key: str) -> Any:
-    async def fetch(before: int | None, limit: int) -> dict[str, Any]:
+    async def fetch(before: PageCursor | None, limit: int) -> dict[str, Any]:
         return await api.timeline(f"@{key}", limit=limit, before=before)
 
     return fetch

@@ -16,26 +16,27 @@ from typing import Any
 from textual import work
 from textual.message import Message
 
+from murmur.client.api import PageCursor
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
 from murmur.client.tui.widgets.postlist import PostList
 
-Fetch = Callable[[int | None, int], Awaitable[dict[str, Any]]]
+Fetch = Callable[[PageCursor | None, int], Awaitable[dict[str, Any]]]
 NEAR_END = 3
 
 
 @dataclass
 class Page:
-    before: int | None
+    before: PageCursor | None
     items: list[dict[str, Any]]
-    next_cursor: int | None = None
+    next_cursor: PageCursor | None = None
 
 
 @dataclass
 class _Window:
     pages: list[Page] = field(default_factory=list)
-    above: list[int | None] = field(default_factory=list)
+    above: list[PageCursor | None] = field(default_factory=list)
     """Cursors of pages dropped from the top, the nearest last."""
     pending: int = 0
     """Live arrivals not mounted because the top of the timeline is not."""
@@ -112,7 +113,7 @@ class Timeline(PostList):
         self._fetch_newer(self.window.above[-1])
 
     @work(group="page")
-    async def _fetch_newer(self, before: int | None) -> None:
+    async def _fetch_newer(self, before: PageCursor | None) -> None:
         try:
             page = await attempt(self, self.fetch(before, self.page_size))
         finally:
@@ -187,8 +188,10 @@ class Timeline(PostList):
         self._want_names(page.items)
 
     def _prepend(self, page: Page) -> None:
-        top = self.window.pages[0].items[0].get("seq", 0) if self.window.pages and self.window.pages[0].items else 0
-        page.items = [i for i in page.items if int(i.get("seq") or 0) > int(top or 0)]
+        # Pages are in time order, not log order: leave out what is mounted already (a post that arrived late
+        # with an older time can push an entry of this page onto the next one).
+        mounted = {i.get("seq") for p in self.window.pages for i in p.items}
+        page.items = [i for i in page.items if i.get("seq") not in mounted]
         self.window.pages.insert(0, page)
         self._mount_at_top(page.items)
         if len(self.window.pages) > self.max_pages:
