@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-from murmur.errors import ConfigError, KeyFileError, MurmurError, Refused, StoreError
+from murmur.errors import ConfigError, KeyFileError, LocalFileError, MurmurError, Refused, StoreError
 from murmur.terminal import inert, json_line, say
 
 T = TypeVar("T")
@@ -52,7 +52,7 @@ def checked_argument(check: Callable[[], T]) -> T:
 
 
 def exit_code_for(error: MurmurError) -> int:
-    if isinstance(error, KeyFileError | ConfigError | StoreError):
+    if isinstance(error, KeyFileError | ConfigError | StoreError | LocalFileError):
         return EXIT_LOCAL
     if isinstance(error, Refused):
         return EXIT_REFUSED

@@ -8,7 +8,8 @@ full detail stays in the traceback for the log while the user sees one clear lin
     ├── Refused            a message or request was refused; carries a machine-readable ``code``
     ├── KeyFileError       a key file is missing, unreadable, corrupt or too widely readable
     ├── ConfigError        a config file is missing, corrupt or holds a bad value
-    └── StoreError         the database cannot be opened, is corrupt, or refused a write
+    ├── StoreError         the database cannot be opened, is corrupt, or refused a write
+    └── LocalFileError     the operating system refused a file or folder (an OSError, translated: ``os_error``)
 """
 
 from __future__ import annotations
@@ -49,3 +50,20 @@ class ConfigError(MurmurError):
 
 class StoreError(MurmurError):
     """The store could not be opened or written."""
+
+
+class LocalFileError(MurmurError):
+    """A local file or folder could not be read, written or created."""
+
+
+def os_error(exc: OSError, doing: str = "use") -> LocalFileError:
+    """The one translation of an OSError into a sentence: what was being done, to which file, and why.
+
+    Entry points call it where they know what they were doing; the command line's top level calls it for any
+    OSError that got that far, so none ever reaches a person as a traceback.
+    """
+    why = exc.strerror or exc.__class__.__name__
+    target = f" {exc.filename}" if exc.filename is not None else ""
+    if exc.filename2 is not None:
+        target += f" -> {exc.filename2}"
+    return LocalFileError(f"Cannot {doing}{target}: {why}.")

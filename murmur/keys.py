@@ -3,7 +3,7 @@
 A public key, a message id and a signature are written as lowercase hexadecimal (64, 64 and 128 characters).
 Hex is unambiguous to compare, trivially specified for other implementations, and shows its length at a
 glance. A secret key is kept on disk as an unencrypted PKCS#8 PEM file, mode 0600, which OpenSSL and every
-Ed25519 library can read; murmur refuses to use one that other users can read.
+Ed25519 library can read; murmur refuses to use one that other users can read, or could replace.
 """
 
 from __future__ import annotations
@@ -121,16 +121,55 @@ def save_identity(path: Path, identity: Identity, *, force: bool = False) -> Non
     write_private_file(path, identity.to_pem(), force=force)
 
 
+def _check_folders(path: Path, key: os.stat_result) -> None:
+    """Refuse a key that another user could replace with one of their own, by writing to a folder above it.
+
+    The key's own folder (which murmur creates 0700) must be writable by its owner alone. A folder further up
+    must not be writable by everyone, unless it has the sticky bit (like /tmp: others may add entries there
+    but not rename or remove ours); group-writable folders further up are common where every user has a group
+    of their own, and are left to the admin. Every folder must belong to us or to root, as OpenSSH asks.
+    """
+    me = os.geteuid()
+    child = key
+    for depth, folder in enumerate(path.absolute().parents):
+        try:
+            info = folder.stat()
+        except OSError as exc:
+            raise KeyFileError(f"Cannot check the folder {folder} of the key {path}: {exc.strerror}.") from exc
+        risky = stat.S_IWGRP | stat.S_IWOTH if depth == 0 else stat.S_IWOTH
+        sticky_over_ours = info.st_mode & stat.S_ISVTX and child.st_uid in (0, me)
+        if info.st_mode & risky and not sticky_over_ours:
+            raise KeyFileError(
+                f"{folder} is writable by other users (mode {stat.S_IMODE(info.st_mode):04o}), so anyone could "
+                f"replace the key {path}; run `chmod go-w {folder}` and try again."
+            )
+        if info.st_uid not in (0, me):
+            raise KeyFileError(
+                f"{folder} belongs to another user (uid {info.st_uid}), who could replace the key {path}; keep "
+                "keys in folders of your own."
+            )
+        child = info
+
+
 def load_identity(path: Path) -> Identity:
-    """Read a key file, refusing one that is missing, corrupt, or readable by other users."""
+    """Read a key file, refusing one that is missing or corrupt, that other users can read or write, or whose
+    folder other users can write to (person keys and the server key alike)."""
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except FileNotFoundError as exc:
         raise KeyFileError(f"No key file at {path}; run `murmur init` to create an identity.") from exc
+    except OSError as exc:
+        raise KeyFileError(f"Cannot read the key file {path}: {exc.strerror}.") from exc
+    mode = info.st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
             f"{path} is readable by other users (mode {stat.S_IMODE(mode):04o}); run `chmod 600 {path}` and try again."
         )
+    if info.st_uid != os.geteuid():
+        raise KeyFileError(
+            f"{path} belongs to another user (uid {info.st_uid}), who could change it; use a key of your own."
+        )
+    _check_folders(path, info)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError, OSError) as exc:

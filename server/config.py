@@ -7,6 +7,7 @@ A data directory holds everything one server owns::
     murmur.db       the SQLite database (0600)
     serve.json      while a server runs: its pid and the URL it really listens on (with --port 0, the only
                     way to learn it); read by `murmur admin info` and `murmur up`
+    serve.lock      locked (flock) by the one server running on the directory, for as long as it runs
 
 All paths come from ``DataDir``; all settings from ``ServerConfig``.
 """
@@ -167,6 +168,10 @@ class DataDir:
     def running_path(self) -> Path:
         return self.root / "serve.json"
 
+    @property
+    def lock_path(self) -> Path:
+        return self.root / "serve.lock"
+
     def exists(self) -> bool:
         return self.key_path.exists()
 
@@ -186,11 +191,16 @@ class DataDir:
     def running_url(self) -> str | None:
         """The URL of the server running on this directory, or None when none runs (no record, or its
         process is gone: a killed server leaves its record behind)."""
+        running = self.running_server()
+        return running[1] if running else None
+
+    def running_server(self) -> tuple[int, str] | None:
+        """The pid and URL of the server running on this directory, as ``running_url`` finds it."""
         record = self._running_record()
         pid, url = record.get("pid"), record.get("url")
         if not isinstance(pid, int) or not isinstance(url, str) or not process_alive(pid):
             return None
-        return url
+        return pid, url
 
     def _running_record(self) -> dict[str, object]:
         try:
@@ -201,11 +211,14 @@ class DataDir:
 
     def create(self, config: ServerConfig) -> None:
         """First start: make the directory (0700), the server key and a commented config."""
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.key_path.exists():
-            save_identity(self.key_path, Identity.generate())
-        if not self.config_path.exists():
-            write_private_file(self.config_path, config.render().encode("utf-8"))
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.key_path.exists():
+                save_identity(self.key_path, Identity.generate())
+            if not self.config_path.exists():
+                write_private_file(self.config_path, config.render().encode("utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"Cannot create the server's data directory {self.root}: {exc.strerror}.") from exc
 
     def identity(self) -> Identity:
         return load_identity(self.key_path)

@@ -1,11 +1,18 @@
-"""``murmur serve``: open (or create) a data directory and run the home server until SIGINT/SIGTERM."""
+"""``murmur serve``: open (or create) a data directory and run the home server until SIGINT/SIGTERM.
+
+Before it serves, a server takes the data directory's lock (one server per directory: two would each run
+their own federation loops and replay caches over one database) and checks the database's pages
+(``quick_check``), so a damaged file is refused at start rather than found by a member's request.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import logging
+import os
 import signal
 import socket
 import sys
@@ -14,7 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
-from murmur.errors import ConfigError
+from murmur.errors import ConfigError, StoreError
 from murmur.server.app import create_app
 from murmur.server.config import DataDir, ServerConfig
 from murmur.server.federation.federator import Federator
@@ -78,15 +85,63 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+@contextlib.contextmanager
+def _lock(data_dir: DataDir) -> Iterator[None]:
+    """Hold the data directory's lock while the server runs; refuse when another process holds it.
+
+    An OS lock (flock), not a pid file: it is released when the process ends however it ends, so a crash
+    never leaves a stale lock behind. Who holds it is told by the running record (serve.json), when known.
+    """
+    path = data_dir.lock_path
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"Cannot open the lock file {path}: {exc.strerror}.") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            running = data_dir.running_server()
+            holder = f" (pid {running[0]}, {running[1]})" if running else ""
+            raise ConfigError(
+                f"Another murmur server is already running on {data_dir.root}{holder}; stop it first, or give "
+                "this one its own --data."
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
+    """Refuse to serve a database with damaged pages: every write to it could spread the damage."""
+    found = await store.damage(full=False, most=1)
+    if found:
+        first = " ".join(found[0].split())[:200]
+        raise StoreError(
+            f"{data_dir.db_path} is damaged ({first}); not serving it. Run `murmur admin check --data "
+            f"{data_dir.root}` for a full report, then restore the database from a backup (docs/self-hosting.md)."
+        )
+
+
 async def serve(data: Path, config: ServerConfig) -> None:
     data_dir = DataDir(data)
+    with _lock(data_dir):
+        await _serve_locked(data_dir, config)
+
+
+async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
     identity = data_dir.identity()
     sock = _bind(config.host, config.port)
     bound_port = sock.getsockname()[1]
     if bound_port != config.port:
         config = dataclasses.replace(config, port=bound_port)
-    store = await Store.open(data_dir.db_path, durability=config.durability)
     try:
+        store = await Store.open(data_dir.db_path, durability=config.durability)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        await _refuse_damaged(store, data_dir)
         state = ServerState(config=config, identity=identity, store=store)
         app = create_app(state)
         uv_config = uvicorn.Config(

@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 import typer
 import typer.core
 
-from murmur.console import EXIT_REFUSED, EXIT_USAGE, complain, exit_code_for
-from murmur.errors import MurmurError
+from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, complain, exit_code_for
+from murmur.errors import MurmurError, os_error
 
 EXIT_INTERRUPTED = 130
 # typer exports only BadParameter; its bases are the usage error and the root exception of the click typer runs
@@ -55,6 +55,8 @@ class MurmurGroup(typer.core.TyperGroup):
             _stop("aborted.", EXIT_REFUSED)
         except MurmurError as error:
             _stop(error.message, exit_code_for(error))
+        except OSError as error:  # the operating system's errors end here too: one line, never a traceback
+            _stop(os_error(error).message, EXIT_LOCAL)
         except KeyboardInterrupt:
             sys.exit(EXIT_INTERRUPTED)
         # Without standalone mode click returns the code of an explicit exit (--help, typer.Exit) or the

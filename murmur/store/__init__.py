@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -287,6 +288,21 @@ class Store:
         async with self.conn.execute("PRAGMA integrity_check") as cursor:
             row = await cursor.fetchone()
         return str(row[0]) if row else "no answer"
+
+    async def damage(self, *, full: bool, most: int = 100) -> list[str]:
+        """What SQLite finds wrong with the file, at most ``most`` lines; empty when it is sound.
+
+        ``full`` runs ``integrity_check`` (also matches every index against its table: minutes on a big file);
+        otherwise ``quick_check`` (every page read and its structure checked: seconds), which a server runs
+        before it serves. A file too damaged to be checked at all is reported as one line, not raised.
+        """
+        pragma = "integrity_check" if full else "quick_check"
+        try:
+            async with self.conn.execute(f"PRAGMA {pragma}({int(most)})") as cursor:
+                lines = [str(row[0]) for row in await cursor.fetchall()]
+        except sqlite3.DatabaseError as exc:
+            return [f"the check itself failed: {exc}"]
+        return [] if lines == ["ok"] else lines
 
 
 def fts_query(text: str, *, prefix: bool = False) -> str:

@@ -20,7 +20,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from murmur import __version__ as VERSION
-from murmur.console import EXIT_LOCAL, checked_argument, emit_json, fail
+from murmur.console import EXIT_LOCAL, EXIT_REFUSED, checked_argument, emit_json, fail
+from murmur.errors import StoreError, os_error
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
@@ -60,6 +61,10 @@ def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
         store = await Store.open(data_dir.db_path)
         try:
             return await work(store, data_dir)
+        except sqlite3.DatabaseError as exc:  # a read that met a damaged page: the store translates only writes
+            raise StoreError(
+                f"{data_dir.db_path} could not be read ({exc}); run `murmur admin check --data {data_dir.root}`."
+            ) from exc
         finally:
             await store.close()
 
@@ -161,10 +166,14 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     """Write a consistent copy of the database, safe while the server runs (SQLite online backup)."""
     data_dir = DataDir(data)
     data_dir.require()
-    if file.exists():
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
         fail(f"{file} already exists; choose a new file name.", EXIT_LOCAL)
-    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    except FileNotFoundError:
+        fail(f"cannot write {file}: the folder {file.parent} does not exist; create it first.", EXIT_LOCAL)
+    except OSError as exc:
+        raise os_error(exc, "write the backup") from exc
     source = sqlite3.connect(data_dir.db_path)
     target = sqlite3.connect(file)
     try:
@@ -179,3 +188,30 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
         target.close()
         source.close()
     say(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")
+
+
+@admin.command()
+def check(data: DataOption, as_json: JsonOption = False) -> None:
+    """Check every page and index of the database (SQLite integrity_check); safe while the server runs.
+
+    Exit 0 when it is sound, 1 when damage was found (each problem is printed), 3 when it cannot be opened.
+    """
+
+    async def work(store: Store, data_dir: DataDir) -> list[str]:
+        return await store.damage(full=True)
+
+    found = with_store(data, work)
+    database = str(DataDir(data).db_path)
+    if as_json:
+        emit_json({"database": database, "ok": not found, "problems": found})
+    else:
+        for line in found:
+            say(line)
+        if not found:
+            say(f"{database}: ok")
+    if found:
+        fail(
+            f"{database} is damaged ({len(found)} problem{'s' if len(found) != 1 else ''} found); restore it from a "
+            "backup (docs/self-hosting.md).",
+            EXIT_REFUSED,
+        )

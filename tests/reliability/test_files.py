@@ -1,10 +1,14 @@
-"""Keys and files: created private, refused when others can read them, and a damaged config, key or database gives
-one clear line and exit code 3 (docs/cli.md: a local file is missing or unusable), never a traceback."""
+"""Keys and files: created private, refused when others can read them or could replace them, and a damaged config,
+key or database gives one clear line and exit code 3 (docs/cli.md: a local file is missing or unusable), never a
+traceback; a database with damaged pages is not served; one server per data directory; admin commands turn the
+operating system's errors into one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.conftest import BASE_SETTINGS
-from tests.reliability.harness import Member, Server, run_cli
+from tests.reliability.harness import Member, Server, murmur_cmd, run_cli
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -112,3 +116,146 @@ def test_damaged_person_key_gives_one_line_and_exit_3(
     [key] = list((tmp_path / "home").rglob("key.pem"))
     damage(key)
     one_clear_line(run_cli("whoami", env=env), *words)
+
+
+# -- keys others could replace ----------------------------------------------------------------------------------
+
+
+def _sign(home: Path, draft: bytes = b'{"kind": "post", "body": {"text": "hi"}}') -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        murmur_cmd("sign"), input=draft.decode(), capture_output=True, text=True, timeout=30,
+        env={**os.environ, "MURMUR_HOME": str(home)},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o720, 0o702, 0o766])
+def test_sign_refuses_a_key_whose_folder_others_can_write(tmp_path: Path, mode: int) -> None:
+    home = tmp_path / "home"
+    assert run_cli("init", env={"MURMUR_HOME": str(home)}).returncode == 0
+    [key] = list(home.rglob("key.pem"))
+    assert _sign(home).returncode == 0
+    key.parent.chmod(mode)
+    one_clear_line(_sign(home), "writable by other users", f"chmod go-w {key.parent}")
+    key.parent.chmod(0o700)
+    assert _sign(home).returncode == 0
+
+
+def test_a_world_writable_folder_higher_up_is_refused_unless_sticky(tmp_path: Path) -> None:
+    """Whoever can write to a folder above the key can rename the key's folder away and put their own there."""
+    home = tmp_path / "home"
+    assert run_cli("init", env={"MURMUR_HOME": str(home)}).returncode == 0
+    home.chmod(0o777)
+    one_clear_line(_sign(home), "writable by other users", str(home))
+    home.chmod(0o1777)  # the sticky bit: others may not rename what is ours (like /tmp)
+    assert _sign(home).returncode == 0, _sign(home).stderr
+
+
+@pytest.mark.parametrize("target", ["folder", "key"])
+def test_server_key_others_could_replace_is_refused(pristine: Path, tmp_path: Path, target: str) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(pristine, data)
+    if target == "folder":
+        data.chmod(0o777)
+    else:
+        (data / "server.key").chmod(0o620)
+    word = "chmod go-w" if target == "folder" else "chmod 600"
+    for args in (["serve", "--data", str(data), "--port", "0"], ["admin", "info", "--data", str(data)]):
+        one_clear_line(run_cli(*args, timeout=20), word)
+
+
+# -- a database with damaged pages ------------------------------------------------------------------------------
+
+
+def damage_pages(db: Path, name: str) -> None:
+    """Overwrite the root page of table or index ``name`` with noise, as a failing disk would: the file still
+    opens (the schema is elsewhere), but every read through that b-tree meets a page that is not one."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    conn.close()
+    with db.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(bytes(range(256)) * (page_size // 256))
+
+
+@pytest.fixture
+def damaged(pristine: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(pristine, data)
+    for extra in data.glob("murmur.db-*"):  # the clean stop checkpointed the WAL: the main file holds everything
+        extra.unlink()
+    damage_pages(data / "murmur.db", "messages_by_author")
+    return data
+
+
+def test_a_server_refuses_to_serve_damaged_pages(damaged: Path) -> None:
+    result = run_cli("serve", "--data", str(damaged), "--port", "0", timeout=20)
+    one_clear_line(result, "damaged", f"murmur admin check --data {damaged}", "backup")
+    assert "murmur serving" not in result.stderr
+
+
+def test_admin_check_reports_damage_with_exit_1(damaged: Path, pristine: Path, tmp_path: Path) -> None:
+    result = run_cli("admin", "check", "--data", str(damaged), timeout=20)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.strip() and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "damaged" in result.stderr
+    as_json = run_cli("admin", "check", "--data", str(damaged), "--json", timeout=20)
+    body = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and body["ok"] is False and body["problems"]
+    sound = tmp_path / "sound"
+    shutil.copytree(pristine, sound)
+    result = run_cli("admin", "check", "--data", str(sound), "--json", timeout=20)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"database": str(sound / "murmur.db"), "ok": True, "problems": []}
+
+
+def test_admin_reads_of_damaged_pages_give_one_line(pristine: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(pristine, data)
+    for extra in data.glob("murmur.db-*"):
+        extra.unlink()
+    damage_pages(data / "murmur.db", "members")
+    one_clear_line(run_cli("admin", "members", "--data", str(data), timeout=20), "admin check")
+
+
+# -- one server per data directory ------------------------------------------------------------------------------
+
+
+def test_one_server_per_data_directory(tmp_path: Path) -> None:
+    first = Server(tmp_path / "server", dict(BASE_SETTINGS)).start()
+    try:
+        second = run_cli("serve", "--data", str(first.data), "--port", "0", timeout=20)
+        one_clear_line(second, "already running", f"pid {first.proc.pid if first.proc else '?'}", first.url)
+        info = run_cli("admin", "info", "--data", str(first.data), "--json", timeout=20)  # reads go on meanwhile
+        assert info.returncode == 0, info.stderr
+        invite = run_cli("admin", "invite", "--data", str(first.data), timeout=20)  # and WAL-safe writes
+        assert invite.returncode == 0, invite.stderr
+        first.kill()  # no cleanup at all: the OS lock goes with the process
+        first.start()
+        assert first.running()
+    finally:
+        first.stop()
+
+
+# -- OS errors on admin paths -----------------------------------------------------------------------------------
+
+
+def test_backup_to_a_path_that_cannot_be_written_gives_one_line(pristine: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(pristine, data)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    for target, words in (
+        (tmp_path / "missing" / "folder" / "b.db", ("does not exist",)),
+        (a_file / "b.db", ("Not a directory",)),
+        (tmp_path, ("already exists",)),
+    ):
+        one_clear_line(run_cli("admin", "backup", "--data", str(data), str(target), timeout=20), *words)
+    made = run_cli("admin", "backup", "--data", str(data), str(tmp_path / "b.db"), timeout=20)
+    assert made.returncode == 0 and "integrity: ok" in made.stdout
+
+
+def test_serve_on_a_data_path_that_cannot_be_made_gives_one_line(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    one_clear_line(run_cli("serve", "--data", str(a_file / "data"), "--port", "0", timeout=20), str(a_file))

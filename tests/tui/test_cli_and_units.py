@@ -80,7 +80,9 @@ async def test_startup_shows_the_cache_then_refreshes(live: LiveServer, tmp_path
 async def test_long_timeline_keeps_a_bounded_window(live: LiveServer, tmp_path: Path) -> None:
     from murmur.message import sign_draft
 
-    posts = [sign_draft(ALICE, {"kind": "post", "body": {"text": f"post {i}"}}, created_at=NOW - i) for i in range(300)]
+    posts = [
+        sign_draft(ALICE, {"kind": "post", "body": {"text": f"post {i}"}}, created_at=NOW - 300 + i) for i in range(300)
+    ]
     await live.ingest(*posts)
     app = make_app(live, tmp_path, live=False, page_size=20, max_pages=3)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -156,12 +156,12 @@ async def test_reply_react_boost(live: LiveServer, tmp_path: Path) -> None:
 
 
 async def test_delete_asks_first_and_only_own(live: LiveServer, tmp_path: Path) -> None:
-    mine = await live.post(ME, "my own words", at=NOW - 10_000)
-    await live.post(ALICE, "not mine", at=NOW - 20_000)
+    mine = await live.post(ME, "my own words", at=NOW - 20_000)
+    await live.post(ALICE, "not mine", at=NOW - 10_000)
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         timeline = await open_local(pilot, app)
-        assert texts(timeline) == ["not mine", "my own words"]  # newest stored first
+        assert texts(timeline) == ["not mine", "my own words"]  # newest first
         await pilot.press("d")  # Alice's: refused without a dialog
         assert isinstance(app.screen, MainScreen)
         await pilot.press("j", "d")
