@@ -15,10 +15,11 @@ each); the largest of those is a floor under which no item of this page can lie,
 from the (author, sort_at, seq) index above that floor: at most ``limit`` rows per author (and ties).
 
 Home tries something cheaper first. A member usually follows people who post, so their newest ``limit``
-items are mostly among the newest few hundred posts and boosts held: one walk of the time index below the
-cursor (``RECENT_WINDOW`` times the page, author read from the index itself) finds them for the cost of that
-walk. Every entry outside the walk sorts below every entry in it, so when the walk holds enough it holds the
-page; only when it holds too few does the per-author floor query run. Both give exactly the same page.
+items are mostly among the newest few hundred posts and boosts held: a walk of the time index below the
+cursor, no further down than the time of the ``RECENT_WINDOW`` times ``limit``-th entry (author and kind read
+from the index itself), finds them for the cost of that walk. Every entry it does not reach sorts below every
+entry it does, so when it finds enough they are the page; only when it finds too few does the per-author floor
+query run. Both give exactly the same page.
 
 ``thread`` and the notifications live in their own modules and are re-exported here.
 """
@@ -102,14 +103,18 @@ def _author_set_sql(authors: str, kinds: str) -> str:
 
 
 _HOME_SQL = _author_set_sql(_HOME_AUTHORS, _POSTS_AND_BOOSTS)
-# The newest :window posts and boosts below the cursor, read from the time index alone (it holds the author),
-# filtered to the author set; only the rows kept are read from the table.
+# The followed authors' posts and boosts below the cursor, newest first, read from the time index alone (it
+# holds author and kind) down to the time of the :window-th newest post or boost below the cursor: a bounded
+# walk that stops at :n matches. Rows are read from the table only for what is kept.
 _HOME_RECENT_SQL = with_items(f"""
-SELECT /* bounded sort: recent window, at most :window rows */ {CANDIDATE_COLUMNS} FROM (
-    SELECT w.seq, w.author FROM messages w INDEXED BY messages_posts_by_time
-    WHERE w.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="w")} {_NEWEST_FIRST.format(t="w")} LIMIT :window
-) win CROSS JOIN messages m ON m.seq = win.seq
-WHERE win.author IN ({_HOME_AUTHORS}) {_NEWEST_FIRST.format(t="m")} LIMIT :n
+SELECT /* recent window */ {CANDIDATE_COLUMNS} FROM messages w INDEXED BY messages_posts_by_time
+CROSS JOIN messages m ON m.seq = w.seq
+WHERE w.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="w")} AND w.author IN ({_HOME_AUTHORS})
+  AND w.sort_at >= coalesce((
+    SELECT f.sort_at FROM messages f INDEXED BY messages_posts_by_time
+    WHERE f.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="f")} {_NEWEST_FIRST.format(t="f")} LIMIT 1 OFFSET :window - 1
+  ), 0)
+{_NEWEST_FIRST.format(t="w")} LIMIT :n
 """)
 RECENT_WINDOW = 16  # times the rows asked for: enough when a twentieth of the posts are by people one follows
 _LOCAL_SQL = _author_set_sql(_MEMBER_AUTHORS, _POSTS_ONLY)

@@ -259,3 +259,13 @@ async def test_cursor_text_round_trips(store: Store, ann: Person) -> None:
     assert str(Cursor.parse(page.next_cursor)) == page.next_cursor
     assert Cursor.parse(f"{2**53 - 1}.{2**63 - 1}") == TOP
     assert (await federated(store, before="0.1")).items == []
+
+
+async def test_home_finds_posts_below_its_recent_window(store: Store, ann: Person, ben: Person, cat: Person) -> None:
+    """When the newest posts held are by people I do not follow, the walk stops at its window and the
+    per-author floor finds mine further down."""
+    await store.ingest([ann.follow(ben), *[ben.post(f"ben {i}") for i in range(3)]])
+    await store.ingest([cat.post(f"cat {i}") for i in range(300)])  # newer than ben's, more than the window
+    await store.ingest([ben.post("ben new")])
+    pages = await _walk(lambda **kw: home(store, ann.key, **kw), 2)
+    assert [t for page in pages for t in page] == ["ben new", "ben 2", "ben 1", "ben 0"]
