@@ -57,10 +57,11 @@ def with_items(candidates_sql: str) -> str:
 class TimelineItem:
     """One entry of a timeline.
 
-    ``seq`` and ``kind`` describe the entry (its place in the log, "post" or "boost"). ``raw``, ``id``,
-    ``author``, ``created_at`` and ``origin`` (how it came in) describe the post shown: for a boost that is the
-    boosted post, and ``boosted_by``/``boost_raw``/``boost_origin`` describe the boost itself. The counts are
-    of the shown post's stored replies, reactions and boosts.
+    ``seq``, ``sort_at`` and ``kind`` describe the entry (its place in the log; its place in time, its author's
+    time clamped to its arrival; "post" or "boost"). ``raw``, ``id``, ``author``, ``created_at`` and ``origin``
+    (how it came in) describe the post shown: for a boost that is the boosted post, and
+    ``boosted_by``/``boost_raw``/``boost_origin`` describe the boost itself. The counts are of the shown post's
+    stored replies, reactions and boosts.
     """
 
     seq: int
@@ -75,6 +76,7 @@ class TimelineItem:
     id: str
     author: str
     created_at: int
+    sort_at: int
     boost_origin: str | None = None
 
 
@@ -221,6 +223,7 @@ def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
         id=row[0].hex(),
         author=row[1].hex(),
         created_at=row[3],
+        sort_at=c.sort_at,
         boost_origin=c.origin if boost else None,
     )
 

@@ -3,7 +3,8 @@
 Every reply names its thread's root (tag ``root``) and the post it answers (tag ``reply``), so one index
 read (messages_by_root) finds the whole thread. A reply whose parent is missing (not arrived yet, or
 deleted) hangs under a placeholder node for that parent, and the placeholder under the root, so nothing
-held is hidden. Children are ordered by (created_at, id): the authors' clocks, not arrival order.
+held is hidden. Children are ordered by (sort_at, id): the authors' clocks, not arrival order, clamped to
+arrival as in timelines, so a clock running ahead cannot put a reply after replies that answered it.
 """
 
 from __future__ import annotations
@@ -96,6 +97,6 @@ def _build(
 
 def _sort_key(n: ThreadNode) -> tuple[int, str]:
     if n.item is not None:
-        return (n.item.created_at, n.id)
+        return (n.item.sort_at, n.id)
     # A placeholder goes where its earliest child would.
     return (min((_sort_key(c)[0] for c in n.children), default=0), n.id)

@@ -43,6 +43,20 @@ async def test_equal_times_order_by_id(store: Store, ann: Person, ben: Person) -
     assert [c.id for c in found.root.children] == sorted([x["id"], y["id"]])
 
 
+async def test_a_reply_dated_ahead_sits_at_its_arrival(store: Store, ann: Person, ben: Person) -> None:
+    """A clock running ahead (within the 10-minute skew) cannot put a reply after the replies written after it."""
+    now = T0 + 10_000_000
+    root = ann.post("root", at=now - 60_000)
+    ahead = ben.post("dated 9 minutes ahead", reply=root, at=now + 540_000)
+    await store.ingest([root, ahead], now=now)
+    after = ann.post("written after it arrived", reply=root, at=now + 1_000)
+    await store.ingest([after], now=now + 2_000)
+    found = await thread(store, root["id"])
+    assert found is not None and shape(found.root) == (
+        "root", [("dated 9 minutes ahead", []), ("written after it arrived", [])]
+    )  # fmt: skip
+
+
 async def test_missing_parent_and_missing_root_get_placeholders(store: Store, ann: Person, ben: Person) -> None:
     root = ann.post("root")
     middle = ben.post("middle", reply=root)

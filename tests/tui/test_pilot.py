@@ -273,6 +273,25 @@ async def test_live_post_arrives_without_moving_the_reader(live: LiveServer, tmp
         assert not new.unread
 
 
+async def test_a_late_arrival_goes_where_its_time_puts_it(live: LiveServer, tmp_path: Path) -> None:
+    """Timelines are in time order: a post that arrives now dated earlier than what is shown is mounted among
+    the older ones, not on top; one dated now goes on top."""
+    await live.post(ALICE, "older", at=NOW - 50_000)
+    await live.post(ALICE, "newer", at=NOW - 10_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        await until(pilot, lambda: app.connection[0] is True)
+        assert texts(timeline) == ["newer", "older"]
+        await live.post(BOB, "written in between, arrived late", at=NOW - 30_000)
+        await until(pilot, lambda: len(texts(timeline)) == 3)
+        assert texts(timeline) == ["newer", "written in between, arrived late", "older"]
+        await live.post(BOB, "now", at=NOW)
+        await until(pilot, lambda: len(texts(timeline)) == 4)
+        assert texts(timeline) == ["now", "newer", "written in between, arrived late", "older"]
+        assert [i["message"]["body"]["text"] for i in timeline.window.pages[0].items][:4] == texts(timeline)
+
+
 async def test_notifications_count_and_mark_read(live: LiveServer, tmp_path: Path) -> None:
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

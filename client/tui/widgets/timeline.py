@@ -137,9 +137,43 @@ class Timeline(PostList):
         if self.window.above or not self.window.pages:
             self.window.pending += len(fresh)
         else:
-            self.window.pages[0].items[:0] = fresh
-            self._mount_at_top(fresh, unread=True)
+            self._mount_fresh(list(page.get("items", [])), fresh)
         self._announce()
+
+    def _mount_fresh(self, newest: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> None:
+        """Put live arrivals where the newest page puts them: pages are in time order, not arrival order, so
+        a post that arrived late with an older time goes before the mounted entry it precedes, not on top."""
+        fresh_seqs = {int(i.get("seq") or 0) for i in fresh}
+        top = 0
+        while top < len(newest) and int(newest[top].get("seq") or 0) in fresh_seqs:
+            top += 1
+        if top:
+            self.window.pages[0].items[:0] = newest[:top]
+            self._mount_at_top(newest[:top], unread=True)
+        for position in range(top, len(newest)):
+            item = newest[position]
+            if int(item.get("seq") or 0) not in fresh_seqs:
+                continue
+            following = next((int(i.get("seq") or 0) for i in newest[position + 1 :]
+                              if int(i.get("seq") or 0) not in fresh_seqs), None)  # fmt: skip
+            self._mount_before(item, following)
+
+    def _mount_before(self, item: dict[str, Any], seq: int | None) -> None:
+        """Mount ``item`` just above the mounted entry with ``seq``; left for paging when that is not mounted."""
+        entries = self.entries
+        at = next((n for n, entry in enumerate(entries) if entry.seq == seq), None)
+        holder = next((p for p in self.window.pages if any(int(i.get("seq") or 0) == seq for i in p.items)), None)
+        if at is None or holder is None:
+            return
+        holder.items.insert(next(n for n, i in enumerate(holder.items) if int(i.get("seq") or 0) == seq), item)
+        restore = self._anchor()
+        entry = self.make_entry(item)
+        entry.unread = (item.get("message") or {}).get("author") != self.view.me
+        self.mount(entry, before=entries[at])
+        if at <= self.index:
+            self.index += 1
+        self.call_after_refresh(restore)
+        self._want_names([item])
 
     # -- the mounted window ------------------------------------------------------------------------------------
     def _anchor(self) -> Callable[[], None]:
