@@ -28,6 +28,7 @@ from murmur.message import Message, now_ms, sign_draft
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
+from murmur.store.schema import SCHEMA_VERSION
 from murmur.validate import check
 
 FORMAT = 1
@@ -102,7 +103,9 @@ async def _thread_root(db: Path) -> tuple[str, int]:
 
 def build(count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> BigDb:
     """The data directory for ``count`` messages, built now or reused from an earlier run."""
-    root = cache_dir() / f"timeline-v{FORMAT}-{count}-{authors}"
+    # Keyed by schema version too: opening a cached database migrates it, and an older murmur (another checkout
+    # sharing the temp dir) would then refuse it as newer than it knows.
+    root = cache_dir() / f"timeline-v{FORMAT}-s{SCHEMA_VERSION}-{count}-{authors}"
     meta_path = root / "bench-meta.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
