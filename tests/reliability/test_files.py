@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import typer
 
 from tests.reliability.conftest import BASE_SETTINGS
 from tests.reliability.harness import Member, Server, murmur_cmd, run_cli
@@ -259,3 +260,35 @@ def test_serve_on_a_data_path_that_cannot_be_made_gives_one_line(tmp_path: Path)
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
     one_clear_line(run_cli("serve", "--data", str(a_file / "data"), "--port", "0", timeout=20), str(a_file))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [PermissionError(13, "Permission denied", "/srv/murmur/x"), OSError(28, "No space left on device"),
+     FileNotFoundError(2, "No such file or directory", "/a", "/b")],
+    ids=["with a file", "without one", "with two"],
+)  # fmt: skip
+def test_any_os_error_that_reaches_the_top_is_one_line_and_exit_3(
+    error: OSError, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The program's top level is the boundary for the operating system's errors too: whatever command lets one
+    through, a person gets one line naming the file and the reason, never a traceback."""
+    from murmur.client.cli.program import MurmurGroup
+
+    program = typer.Typer(cls=MurmurGroup)
+
+    @program.command()
+    def fails() -> None:
+        raise error
+
+    @program.command()
+    def works() -> None:  # a second command keeps typer from collapsing the group into one command
+        pass
+
+    with pytest.raises(SystemExit) as info:
+        program(args=["fails"], prog_name="murmur")
+    assert info.value.code == EXIT_LOCAL
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("murmur: Cannot use") and str(error.strerror) in lines[0]
+    if error.filename:
+        assert str(error.filename) in lines[0]
