@@ -11,7 +11,7 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.names import name_key
 from murmur.store import Store
-from murmur.store.schema import MIGRATIONS
+from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 @pytest.mark.parametrize(
