@@ -13,6 +13,7 @@ from store_people import Person
 from murmur.errors import StoreError
 from murmur.store import Store, timelines
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.schema_at import database_at
 
 
 def _user_version(path: Path) -> int:
@@ -45,18 +46,6 @@ async def test_empty_existing_file_is_migrated(tmp_path: Path) -> None:
     assert _user_version(path) == SCHEMA_VERSION
 
 
-def _as_version_one(source: Path, target: Path) -> None:
-    """Write ``target`` as a murmur at schema version 1 would have left it, holding ``source``'s log."""
-    with sqlite3.connect(target) as conn:
-        conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
-        conn.execute("ATTACH DATABASE ? AS src", (str(source),))
-        for table in ("messages", "mentions", "hashtags", "tombstones", "profiles", "follows"):
-            columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))  # constant names
-            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}")
-        conn.commit()
-        conn.execute("DETACH DATABASE src")
-
-
 async def test_version_one_database_upgrades_and_backfills_notices(tmp_path: Path, ann: Person, ben: Person) -> None:
     """A database at version 1 with messages in it gains every later migration, notices derived from its log."""
     post = ann.post("hi")
@@ -64,7 +53,7 @@ async def test_version_one_database_upgrades_and_backfills_notices(tmp_path: Pat
     async with await Store.open(tmp_path / "full.db") as store:
         await store.ingest([post, reply, ben.follow(ann)])
     old = tmp_path / "old.db"
-    _as_version_one(tmp_path / "full.db", old)
+    database_at(1, tmp_path / "full.db", old)
     assert _user_version(old) == 1 and "notices" not in _tables(old)
     async with await Store.open(old) as store:
         async with store.conn.execute("SELECT kind FROM notices ORDER BY seq") as cursor:
@@ -83,7 +72,7 @@ async def test_upgrade_gives_every_existing_message_its_time(tmp_path: Path, ann
     async with await Store.open(tmp_path / "full.db") as store:
         await store.ingest([ahead, early], now=now)
     old = tmp_path / "old.db"
-    _as_version_one(tmp_path / "full.db", old)
+    database_at(1, tmp_path / "full.db", old)
     async with await Store.open(old) as store:
         for table in ("messages", "mentions", "hashtags"):
             async with store.conn.execute(f"SELECT seq, sort_at FROM {table} ORDER BY seq") as cursor:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from murmur.message import sign_draft
 from murmur.names import name_key
 from murmur.store import Store
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.schema_at import database_at
 
 
 @pytest.mark.parametrize(
@@ -48,16 +48,7 @@ async def test_a_database_from_before_the_index_is_filled_when_opened(tmp_path: 
     await store.close()
     # The schema before the name index, as an older murmur left it, holding the same rows.
     before = next(i for i, script in enumerate(MIGRATIONS) if "profiles_by_name_key" in script)
-    with sqlite3.connect(path) as db:
-        for number in range(before):
-            db.executescript(MIGRATIONS[number])
-        db.execute(f"PRAGMA user_version = {before}")
-        db.execute("ATTACH DATABASE ? AS src", (str(full),))
-        for table in ("messages", "profiles"):
-            columns = ", ".join(r[1] for r in db.execute(f"PRAGMA main.table_info({table})"))  # constant names
-            db.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}")
-        db.commit()
-        db.execute("DETACH DATABASE src")
+    database_at(before, full, path)
     assert before < SCHEMA_VERSION
     store = await Store.open(path)
     try:

@@ -21,12 +21,12 @@ from murmur.client.api import MurmurClient
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store, audience
-from murmur.store.db import connect
 from murmur.store.peers import outbound, queued
 from murmur.store.schema import MIGRATIONS
 from murmur.sync.index import index_for, visible_raws
 from murmur.sync.transfer import ExportFilter, export_bundle
 from tests.federation.conftest import Network, Node
+from tests.schema_at import database_at
 
 T0 = 1_700_000_000_000
 
@@ -209,12 +209,10 @@ async def test_the_migration_confines_what_an_older_store_already_held(tmp_path:
     team = post(ada, "team", local=True)
     reply = post(bob, "reply", parent=team)
     open_post = post(bob, "open")
-    async with await Store.open(tmp_path / "old.db") as store:
+    async with await Store.open(tmp_path / "full.db") as store:
         await store.ingest([reply, about(ada, "reaction", reply), team, open_post])
-    conn = await connect(tmp_path / "old.db", migrate_schema=False)
     before = MIGRATIONS.index(audience.CREATE_CONFINED)
-    await conn.executescript(f"DROP TABLE confined; PRAGMA user_version = {before};")  # as a store before the rule
-    await conn.close()
+    database_at(before, tmp_path / "full.db", tmp_path / "old.db")  # as a store before the rule left it
     async with await Store.open(tmp_path / "old.db") as store:
         page = await outbound(store, after=0, limit=100, exclude_origin=None)
         assert [json.loads(raw)["id"] for _, raw in page.entries] == [open_post["id"]]

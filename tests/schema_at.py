@@ -1,0 +1,31 @@
+"""A database as an older murmur left it: the schema at a given version, holding another store's rows.
+
+Upgrade tests build it from the migrations up to that version rather than by undoing later ones by hand:
+a migration that adds a column cannot run twice, so rolling ``user_version`` back breaks on the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from murmur.names import name_key
+from murmur.store.schema import MIGRATIONS
+
+TABLES = ("messages", "mentions", "hashtags", "tombstones", "profiles", "follows")
+
+
+def database_at(version: int, source: Path, target: Path, tables: tuple[str, ...] = TABLES) -> None:
+    """Write ``target`` at schema ``version`` holding ``source``'s rows of ``tables`` (the columns it had then)."""
+    with sqlite3.connect(target) as conn:
+        conn.create_function("murmur_name_key", 1, name_key, deterministic=True)  # as murmur.store.db.migrate does
+        for number in range(version):
+            conn.executescript(MIGRATIONS[number])
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("ATTACH DATABASE ? AS src", (str(source),))
+        for table in tables:
+            columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))  # constant names
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}")
+        conn.commit()
+        conn.execute("DETACH DATABASE src")
+    conn.close()
