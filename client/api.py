@@ -16,7 +16,7 @@ import httpx
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
-from murmur.keys import Identity
+from murmur.keys import Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.validate import check
 
@@ -40,6 +40,40 @@ class ApiError(MurmurError):
 
 class ServerUnreachable(MurmurError):
     exit_code = 4
+
+
+SERVER_KEY_HEADER = "murmur-server-key"  # every answer of a murmur server names the server that gave it
+
+
+class WrongServer(MurmurError):
+    """The server at the profile's URL is not the one this profile joined (its key differs, or it has none)."""
+
+    exit_code = 4
+
+
+def check_server_key(response: httpx.Response, base_url: str, expected: str | None) -> None:
+    """Refuse an answer from a server other than the one joined, before anything reads it.
+
+    Without this, a different server on the same address (another one took the port; the data directory was
+    replaced) answers every request with "not a member", which sends people to the wrong fix.
+    """
+    if expected is None:
+        return
+    stated = response.headers.get(SERVER_KEY_HEADER)
+    if stated == expected:
+        return
+    if stated is None:
+        if not response.is_success:
+            return  # e.g. a proxy's 502 while the server is down: the ordinary error says more
+        raise WrongServer(
+            f"{base_url} does not answer as a murmur server (no server key); start your home server, or point"
+            " this profile at it with `murmur join URL`."
+        )
+    raise WrongServer(
+        f"{base_url} is a different server from the one this profile joined (its key is {fingerprint(stated)},"
+        f" not {fingerprint(expected)}): if another server took its address, start yours again (`murmur up`"
+        " picks a free port); if your server really changed, run `murmur join URL` again."
+    )
 
 
 @dataclass(frozen=True)
@@ -75,25 +109,35 @@ def mark_verified(payload: Any) -> Any:
 
 
 class MurmurClient:
-    """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``."""
+    """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``.
+
+    ``server_key`` is the key of the server the profile joined: every answer from any other server is refused
+    with ``WrongServer``. None (e.g. while joining) accepts any server.
+    """
 
     def __init__(
         self,
         base_url: str,
         identity: Identity,
         *,
+        server_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
+        self.server_key = server_key
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
             timeout=timeout,
             headers=ACCEPT_IDENTITY,
-            event_hooks={"response": [self._refuse_compressed]},
+            event_hooks={"response": [self._refuse_other_server, self._refuse_compressed]},
         )
+
+    async def _refuse_other_server(self, response: httpx.Response) -> None:
+        """Before anything reads the answer, on every request (the stream and exports too)."""
+        check_server_key(response, self.base_url, self.server_key)
 
     async def _refuse_compressed(self, response: httpx.Response) -> None:
         """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""

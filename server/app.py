@@ -11,12 +11,14 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.server.auth import RateLimited, SignatureRefused
+from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
 from murmur.server.routes import export, federation, info, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
@@ -96,6 +98,7 @@ def create_app(state: ServerState) -> Starlette:
     """Build the ASGI app around already-open resources (the caller owns their lifetime)."""
     app = Starlette(
         routes=routes(),
+        middleware=[Middleware(ServerKeyHeader, server_key=state.identity.public_key)],
         exception_handlers={
             Refused: _refused,
             StoreError: _store_error,

@@ -33,14 +33,25 @@ def server_url(ref: ProfileRef) -> str:
     return url
 
 
+def joined_server_key(ref: ProfileRef) -> str | None:
+    """The key of the server this profile joined, which every answer must come from (None: not recorded)."""
+    key = ref.config().profiles.get(ref.name, {}).get("server_key")
+    return key if isinstance(key, str) and key else None
+
+
+def client_for(ref: ProfileRef, identity: Identity) -> MurmurClient:
+    """A signed client for the profile's home server that refuses answers from any other server."""
+    return MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
+
+
 def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaitable[T]]) -> T:
     """Run ``work`` with a signed client for this profile's server, then close it."""
     ref = profile_of(ctx)
     identity = ref.identity()
-    url = server_url(ref)
+    api = client_for(ref, identity)
 
     async def go() -> T:
-        async with MurmurClient(url, identity) as api:
+        async with api:
             return await work(api, identity)
 
     return asyncio.run(go())

@@ -9,7 +9,7 @@ import asyncio
 
 import typer
 
-from murmur.client.cli.session import profile_of, server_url
+from murmur.client.cli.session import client_for, profile_of
 from murmur.terminal import say
 
 GUIDE = """\
@@ -28,10 +28,8 @@ or, by hand:
 def tui(ctx: typer.Context) -> None:
     """Open the terminal UI: timelines, threads, compose, search (press ? inside for every key)."""
     ref = profile_of(ctx)
-    identity = ref.identity()
-    url = server_url(ref)
+    api = client_for(ref, ref.identity())
 
-    from murmur.client.api import MurmurClient
     from murmur.client.tui.app import MurmurApp
     from murmur.client.tui.screens.compose import default_editor
     from murmur.client.tui.settings import from_profile
@@ -39,7 +37,7 @@ def tui(ctx: typer.Context) -> None:
     settings = from_profile(ref, editor=default_editor())
 
     async def go() -> None:
-        async with MurmurClient(url, identity) as api:
+        async with api:
             await MurmurApp(api, settings).run_async()
 
     asyncio.run(go())
