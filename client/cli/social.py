@@ -15,7 +15,7 @@ import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import profile_of, publish_draft, with_api
+from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
 from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import tags_from_text
@@ -47,15 +47,26 @@ def join(
     if not url.startswith(("http://", "https://")):
         fail(f"{url!r} is not a URL; give it as http://host:port or https://host.", EXIT_USAGE)
 
+    config = ref.config()
+    section = config.section(ref.name)
+    name = str(section.get("name") or "")
+
     async def go() -> dict[str, Any]:
         async with MurmurClient(url, identity) as api:
             info = await api.info()
             joined = await api.join(invite)
-            return {**joined, "server": url, "server_key": info.get("server_key"), "server_name": info.get("name")}
+            # From here on, only the server that answered the join is trusted to answer for it.
+            api.server_key = info.get("server_key")
+            published = await publish_name(api, identity, name)
+            return {
+                **joined,
+                "server": url,
+                "server_key": info.get("server_key"),
+                "server_name": info.get("name"),
+                "profile_published": published,
+            }
 
     result = asyncio.run(go())
-    config = ref.config()
-    section = config.section(ref.name)
     section["server"] = url
     section["server_key"] = result["server_key"]
     config.save()
@@ -65,6 +76,8 @@ def join(
         say(f"Already a member of {result['server_name']} at {url}; it is now profile {ref.name!r}'s server.")
     else:
         say(f"Joined {result['server_name']} at {url} as {identity.fingerprint}.")
+    if result["profile_published"] and not as_json:
+        say(f"Published your display name {name!r} (change it with `murmur profile --name`).")
 
 
 def _compose(text: str | None) -> str:

@@ -20,7 +20,7 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_LOCAL, fail
-from murmur.client.cli.session import profile_of, publish_draft
+from murmur.client.cli.session import profile_of, publish_name
 from murmur.client.profiles import ProfileRef
 from murmur.keys import Identity, save_identity
 from murmur.terminal import say
@@ -45,11 +45,8 @@ def _local(ref: ProfileRef, factory: LocalServerFactory) -> tuple[Path, LocalSer
 
 
 async def _publish_name(url: str, identity: Identity, name: str) -> None:
-    """Sign and publish a profile with the display name, so other people see it beside the key."""
     async with MurmurClient(url, identity) as api:
-        current = await api.profile(identity.public_key)
-        if not current.get("name"):
-            await publish_draft(api, identity, {"kind": "profile", "body": {"name": name, "bio": ""}})
+        await publish_name(api, identity, name)
 
 
 def _ensure_identity(ref: ProfileRef, name: str | None) -> Identity:

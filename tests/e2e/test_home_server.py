@@ -195,3 +195,34 @@ def test_post_reads_stdin_and_refuses_empty(server: ServerProcess, tmp_path: Pat
     local = ada.json("post", "team only", "--local", "--cw", "spoilers")
     body = ada.json("thread", local["id"])["root"]["item"]["message"]["body"]
     assert body == {"text": "team only", "visibility": "local", "cw": "spoilers"}
+
+
+def test_join_publishes_the_name_given_at_init(server: ServerProcess, tmp_path: Path) -> None:
+    ada, bob = Person(tmp_path / "ada"), Person(tmp_path / "bob")
+    ada_key = join(ada, server, "Ada")
+    join(bob, server, "Bob")
+    assert bob.json("profile", ada_key)["name"] == "Ada"
+    ada.run("post", "hello")
+    assert bob.json("timeline", "local")["names"][ada_key] == "Ada"
+    # A name set since (from anywhere) is never overwritten by joining again.
+    ada.run("profile", "--name", "Ada L")
+    ada.run("join", server.url)
+    assert bob.json("profile", ada_key)["name"] == "Ada L"
+
+
+def test_a_different_server_on_the_joined_address_is_named(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    server.stop()
+    other = ServerProcess(tmp_path / "other", port=server.port).start()
+    try:
+        wrong = ada.run("timeline", check=False)
+        posted = ada.run("post", "hello", check=False)
+    finally:
+        other.stop()
+    for result in (wrong, posted):
+        assert result.returncode == 4, result.stderr
+        assert "different server" in result.stderr and "not a member" not in result.stderr
+        assert result.stderr.count("\n") == 1
+    server.start()
+    assert ada.json("timeline", "local")["items"] == []
