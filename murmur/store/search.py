@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from murmur.store import Store, fts_query
 from murmur.store.items import CANDIDATE_COLUMNS, Candidate, TimelineItem, check_limit, resolve, select
+from murmur.store.lookup import hex_range
 
 KEY_PREFIX = re.compile(r"[0-9a-fA-F]{4,64}")
 
@@ -19,8 +20,8 @@ _POSTS_SQL = (
     " WHERE posts_fts MATCH ? AND m.kind = 'post' ORDER BY f.rank LIMIT ?"
 )
 _PROFILES_SQL = "SELECT f.author, f.name, f.bio FROM profiles_fts f WHERE profiles_fts MATCH ? ORDER BY f.rank LIMIT ?"
-# Keys whose hex starts with a prefix: a range on the 32-byte BLOB, from the prefix padded with 0s to
-# the prefix padded with fs, so both members and profiles are read by their primary key.
+# Keys whose hex starts with a prefix: a range on the 32-byte BLOB (lookup.hex_range), so both members and
+# profiles are read by their primary key.
 _BY_PREFIX_SQL = """
 SELECT /* bounded sort */ k.key, coalesce(p.name, ''), coalesce(p.bio, '') FROM (
     SELECT * FROM (SELECT key FROM members WHERE key BETWEEN :lo AND :hi ORDER BY key LIMIT :n)
@@ -51,9 +52,7 @@ async def search_profiles(store: Store, query: str, *, limit: int = 20) -> list[
     hits: dict[str, ProfileHit] = {}
     text = query.strip()
     if KEY_PREFIX.fullmatch(text):
-        prefix = text.lower()
-        bounds = {"lo": bytes.fromhex(prefix.ljust(64, "0")), "hi": bytes.fromhex(prefix.ljust(64, "f")), "n": limit}
-        for row in await select(store.conn, _BY_PREFIX_SQL, bounds):
+        for row in await select(store.conn, _BY_PREFIX_SQL, {**hex_range(text), "n": limit}):
             hits[bytes(row[0]).hex()] = ProfileHit(bytes(row[0]).hex(), row[1], row[2])
     if len(hits) < limit:
         for row in await select(store.conn, _PROFILES_SQL, (fts_query(query, prefix=True), limit)):

@@ -24,6 +24,7 @@ from murmur.server.routes.render import (
 from murmur.server.state import ServerState
 from murmur.store import timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts
+from murmur.store.lookup import resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
 from murmur.store.search import search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
@@ -53,7 +54,7 @@ def page_keys(page: timelines.Page) -> list[str | None]:
 async def message(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
-    raw = await state.store.get_raw(hex_param(request.path_params["id"], "message id"))
+    raw = await state.store.get_raw(await resolve_message_id(state.store, request.path_params["id"]))
     if raw is None:
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
     return JSONBytes(raw_message(raw))
@@ -93,7 +94,7 @@ async def author_timeline(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
     limit, before = timeline_params(request)
-    key = hex_param(request.path_params["key"], "key")
+    key = await resolve_key(state.store, request.path_params["key"])
     page = await timelines.author(state.store, key, limit=limit, before=before)
     return JSONBytes(await named(state, page_json(page), page_keys(page)))
 
@@ -101,7 +102,7 @@ async def author_timeline(request: Request) -> Response:
 async def thread(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
-    found = await timelines.thread(state.store, hex_param(request.path_params["id"], "message id"))
+    found = await timelines.thread(state.store, await resolve_message_id(state.store, request.path_params["id"]))
     if found is None:
         raise Refused("not_found", "No thread with that message here.")
     keys: list[str | None] = []
@@ -192,8 +193,8 @@ async def members(request: Request) -> Response:
 async def profile(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
-    key = hex_param(request.path_params["key"], "key")
     store = state.store
+    key = await resolve_key(store, request.path_params["key"])
     found = await store.profile(key)
     return JSONBytes(
         {

@@ -11,7 +11,7 @@ import re
 
 from store_people import Person
 
-from murmur.store import Store, search, timelines
+from murmur.store import Store, lookup, search, timelines
 from murmur.store import members as members_mod
 
 BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles")
@@ -50,6 +50,8 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         timelines.unread_count(store, ann.key),
         search.search_posts(store, "hello"),
         search.search_profiles(store, ann.key[:8]),
+        lookup.message_ids(store, post["id"][:8]),
+        lookup.known_keys(store, ann.key[:8]),
         members_mod.list_members(store),
         store.display_names([ann.key, ben.key]),
         store.shared_names([ann.key, ben.key]),

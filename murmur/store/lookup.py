@@ -1,0 +1,117 @@
+"""Finding a message or a person from what someone typed: an id or key prefix, or a display name.
+
+People read 12-hex short ids and fingerprints; every command accepts any unique prefix of 8 hex digits or more
+(``MIN_PREFIX``). A prefix is a range on the 32-byte BLOB (the prefix padded with 0s to the prefix padded
+with fs), so a look-up is one index range read, however large the log. A prefix that matches more than one
+message or key is refused with the candidates, never guessed.
+
+These serve a member's client API only: a peer never asks which ids a prefix could be.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from murmur.errors import Refused
+from murmur.keys import fingerprint
+from murmur.store import Store
+from murmur.store.items import select
+
+MIN_PREFIX = 8  # 32 bits: a chance collision needs tens of thousands of messages, and then it is refused
+CANDIDATES = 5  # shown when a prefix or a name is ambiguous
+HEX = re.compile(r"[0-9a-fA-F]+")
+
+_IDS_SQL = "SELECT id, kind, author FROM messages WHERE id BETWEEN :lo AND :hi ORDER BY id LIMIT :n"
+# Keys this server knows: its members, everyone whose profile it holds, every author of a message it holds.
+_KEYS_SQL = """
+SELECT /* bounded sort: at most 3 * :n keys */ k FROM (
+    SELECT * FROM (SELECT key AS k FROM members WHERE key BETWEEN :lo AND :hi ORDER BY key LIMIT :n)
+    UNION SELECT * FROM (SELECT author FROM profiles WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
+    UNION SELECT * FROM (
+        SELECT DISTINCT author FROM messages WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
+) ORDER BY k LIMIT :n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class IdMatch:
+    id: str
+    kind: str
+    author: str
+
+
+def hex_range(prefix: str) -> dict[str, bytes]:
+    """The BLOB bounds of every 32-byte value whose hex starts with ``prefix`` (hex digits, any case)."""
+    prefix = prefix.lower()
+    return {"lo": bytes.fromhex(prefix.ljust(64, "0")), "hi": bytes.fromhex(prefix.ljust(64, "f"))}
+
+
+def _checked_prefix(text: str, what: str) -> str:
+    """``text`` as lowercase hex of 8 to 64 digits, or refused with the reason."""
+    text = text.strip()
+    if not text or not HEX.fullmatch(text) or len(text) > 64:
+        raise Refused(
+            "bad_id", f"A {what} is hex digits (0-9, a-f): all 64, or a unique prefix of {MIN_PREFIX} or more."
+        )
+    if len(text) < MIN_PREFIX:
+        raise Refused(
+            "id_too_short",
+            f"{text!r} is {len(text)} hex digits; give at least {MIN_PREFIX} (or all 64), so it cannot be mistaken.",
+        )
+    return text.lower()
+
+
+async def message_ids(store: Store, prefix: str, *, limit: int = CANDIDATES + 1) -> list[IdMatch]:
+    """Messages held whose id starts with ``prefix``, in id order, at most ``limit``."""
+    rows = await select(store.conn, _IDS_SQL, {**hex_range(prefix), "n": limit})
+    return [IdMatch(bytes(r[0]).hex(), str(r[1]), bytes(r[2]).hex()) for r in rows]
+
+
+async def known_keys(store: Store, prefix: str, *, limit: int = CANDIDATES + 1) -> list[str]:
+    """Keys this server knows that start with ``prefix``, in order, at most ``limit``."""
+    rows = await select(store.conn, _KEYS_SQL, {**hex_range(prefix), "n": limit})
+    return [bytes(r[0]).hex() for r in rows]
+
+
+async def resolve_message_id(store: Store, text: str) -> str:
+    """The full id of the one message ``text`` names (all 64 hex digits, or a unique prefix).
+
+    A full id is returned as it is, held or not (the caller says "not found" in its own words).
+    """
+    prefix = _checked_prefix(text, "message id")
+    if len(prefix) == 64:
+        return prefix
+    found = await message_ids(store, prefix)
+    if not found:
+        raise Refused("not_found", f"No message here has an id starting with {prefix}.")
+    if len(found) > 1:
+        names = await store.display_names([m.author for m in found])
+        shown = [f"{m.id[:16]} ({m.kind} by {_person(m.author, names)})" for m in found[:CANDIDATES]]
+        more = " and more" if len(found) > CANDIDATES else ""
+        raise Refused(
+            "ambiguous_id", f"{prefix} could be {', '.join(shown)}{more}; give more digits of the one you mean."
+        )
+    return found[0].id
+
+
+async def resolve_key(store: Store, text: str) -> str:
+    """The full key of the one person ``text`` names (all 64 hex digits, or a unique prefix of a known key)."""
+    prefix = _checked_prefix(text, "key")
+    if len(prefix) == 64:
+        return prefix
+    found = await known_keys(store, prefix)
+    if not found:
+        raise Refused("not_found", f"Nobody this server knows has a key starting with {prefix}.")
+    if len(found) > 1:
+        names = await store.display_names(found)
+        shown = [_person(k, names, digits=16) for k in found[:CANDIDATES]]
+        more = " and more" if len(found) > CANDIDATES else ""
+        raise Refused("ambiguous_id", f"{prefix} could be {', '.join(shown)}{more}; give more digits.")
+    return found[0]
+
+
+def _person(key: str, names: dict[str, str], *, digits: int = 0) -> str:
+    label = key[:digits] if digits else fingerprint(key)
+    name = names.get(key)
+    return f"{name!r} {label}" if name else label
