@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from murmur.client.api import MurmurClient, ServerUnreachable
+from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
 from murmur.console import checked_argument
@@ -101,7 +101,9 @@ def _compose(text: str | None) -> str:
 def post(
     ctx: typer.Context,
     text: Annotated[str | None, typer.Argument(help="The text; '-' or a pipe reads stdin; none opens $EDITOR.")] = None,
-    reply_to: Annotated[str | None, typer.Option("--reply-to", help="Id of the post this one answers.")] = None,
+    reply_to: Annotated[
+        str | None, typer.Option("--reply-to", help="The post this one answers (id or 8+ hex prefix).")
+    ] = None,
     cw: Annotated[str | None, typer.Option("--cw", help="Content warning shown before the text.")] = None,
     local: Annotated[bool, typer.Option("--local", help="Keep this post on this server (never federated).")] = False,
     as_json: JsonOption = False,
@@ -117,7 +119,7 @@ def post(
             body["cw"] = cw
         tags = tags_from_text(body_text)
         if reply_to:
-            parent = await api.message(reply_to)
+            parent = await _target(api, reply_to)
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
             tags = [["reply", parent["id"]], ["root", root], *tags]
             if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:
@@ -128,12 +130,30 @@ def post(
 
 
 async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:
-    return await api.message(msg_id)
+    """The message an id (or a unique prefix of one) names, checked here: a server cannot swap in another."""
+    message = await api.message(msg_id)
+    if not verified(message) or not message["id"].startswith(msg_id.strip().lower()):
+        fail(f"the server answered {msg_id.strip()[:64]!r} with a message that is not it; nothing was published.")
+    return message
+
+
+async def _person(api: MurmurClient, key: str) -> str:
+    """A full key from a key or a unique prefix of one the server knows, checked against what was typed."""
+    key = key.strip().lower()
+    if len(key) == 64:
+        check_key(key, "key")
+        return key
+    found = str((await api.profile(key))["key"])
+    if not found.startswith(key):
+        fail(f"the server answered {key!r} with a key that does not start with it; nothing was published.")
+    return found
 
 
 def react(
     ctx: typer.Context,
-    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The message to react to.")],
+    msg_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The message to react to (id, or its first 8+ hex digits).")
+    ],
     emoji: Annotated[str, typer.Argument(help="The reaction, e.g. 👍")],
     as_json: JsonOption = False,
 ) -> None:
@@ -149,7 +169,7 @@ def react(
 
 def boost(
     ctx: typer.Context,
-    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The post to boost.")],
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The post to boost (id, or its first 8+ hex digits).")],
     as_json: JsonOption = False,
 ) -> None:
     """Boost (share) a post to your followers."""
@@ -164,7 +184,9 @@ def boost(
 
 def delete(
     ctx: typer.Context,
-    msg_id: Annotated[str, typer.Argument(metavar="ID", help="Your message to delete.")],
+    msg_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Your message to delete (id, or its first 8+ hex digits).")
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Delete one of your own messages everywhere it has reached (a signed tombstone)."""
@@ -179,23 +201,26 @@ def delete(
 
 
 def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
-    checked_argument(lambda: check_key(key, "key to follow"))
-
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", key]]})
+        subject = await _person(api, key)
+        return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", subject]]})
 
     _report(with_api(ctx, go), as_json, "Followed with" if kind == "follow" else "Unfollowed with")
 
 
 def follow(
-    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The key to follow.")], as_json: JsonOption = False
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The key to follow (or a unique prefix of 8+ hex digits).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Follow a person by key: their posts and boosts join your home timeline."""
     _follow(ctx, key, "follow", as_json)
 
 
 def unfollow(
-    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The key to unfollow.")], as_json: JsonOption = False
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The key to unfollow (or a unique prefix of 8+ hex digits).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Stop following a person."""
     _follow(ctx, key, "unfollow", as_json)
