@@ -153,6 +153,7 @@ class _Batch:
     hashtags: list[tuple[str, int, int]] = field(default_factory=list)
     texts: list[tuple[int, str, str]] = field(default_factory=list)
     tombstones: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
+    tallies: list[tuple[bytes, str, bytes, str, int]] = field(default_factory=list)
     remove_stored: list[bytes] = field(default_factory=list)
     profiles: dict[bytes, Message] = field(default_factory=dict)
     follows: dict[tuple[bytes, bytes], Message] = field(default_factory=dict)
@@ -269,6 +270,9 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
         batch.mentions.append((bytes.fromhex(key), seq, sort_at))
     for tag in m.tag_values("hashtag"):
         batch.hashtags.append((tag, seq, sort_at))
+    if m.kind in ("reaction", "boost"):
+        target = bytes.fromhex(m.tag("target") or "")
+        batch.tallies.append((target, m.kind, author, str(m.body.get("emoji", "")), seq))
     if m.kind == "post":
         batch.texts.append((seq, m.body["text"], m.body.get("cw", "")))
     elif m.kind == "profile":
@@ -304,6 +308,10 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     await conn.executemany(
         "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
     )
+    await conn.executemany(
+        "INSERT OR IGNORE INTO tallies (target, kind, author, emoji, seq) VALUES (?, ?, ?, ?, ?)",
+        keep(batch.tallies, 4),
+    )
     stored = [r[0] for r in batch.messages if r[0] not in dropped]
     if stored:  # before removals: a delete of a local post must still see that its target stays here
         await confine(conn, min(stored), max(stored))
@@ -326,6 +334,7 @@ async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> N
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM hashtags WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
+    await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
 
 

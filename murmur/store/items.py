@@ -28,12 +28,15 @@ FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boo
 # Columns every candidate query selects, in this order (see ``Candidate``).
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw, m.sort_at"
 
-# Counts of what refers to a post ``p``; deleted messages are removed from the table, so they never count.
-# The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``.
+# Counts of what refers to a post ``p``; deleted messages are removed from the tables, so they never count.
+# The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``. A
+# person counts once per emoji they reacted with and once as a booster, however many identical messages they
+# signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
 _COUNT_COLUMNS = (
     "(SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
-    " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'reaction'),"
-    " (SELECT count(*) FROM messages r WHERE r.target = p.id AND r.kind = 'boost')"
+    " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
+    " AND r.kind = 'reaction')),"
+    " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
 )
 _SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin"
 _COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind = 'post' AND p.id IN ({{marks}})"

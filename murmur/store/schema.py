@@ -10,29 +10,45 @@ from __future__ import annotations
 
 from murmur.store.audience import CREATE_CONFINED
 
+# A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
+# device, or sent twice) is stored but adds nothing. "First" is the lowest seq among its twins in ``tallies``.
+FIRST_TALLY = (
+    "NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = a.target AND u.kind = a.kind AND u.author = a.author"
+    " AND u.emoji = a.emoji AND u.seq < a.seq)"
+)
+
+
 # How notices are derived from messages whose seq is in [:lo, :hi]. Ingest runs them on each batch; migration 2
 # runs them once over the whole log. A parent (or target) can arrive after its reply (or reaction), so each
 # relation is looked at from both ends. A reply that also mentions its parent's author is told as a reply.
 # CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
 # Left to itself the planner may start from every post (or reaction) instead, and ingest slows as the log grows.
-NOTICE_RULES: tuple[str, ...] = (
-    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
-    " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
-    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
-    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
-    " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
-    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
-    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
-    " CROSS JOIN messages t ON t.id = r.target WHERE r.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
-    " AND t.author != r.author",
-    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
-    " CROSS JOIN messages r ON r.target = t.id WHERE t.seq BETWEEN :lo AND :hi AND r.kind IN ('reaction', 'boost')"
-    " AND t.author != r.author",
-    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
-    " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post' AND m.author != x.key",
-    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
-    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
-)
+def _notice_rules(tallied: bool) -> tuple[str, ...]:
+    """The rules; ``tallied=False`` is their form before ``tallies`` existed (migration 2 runs that one)."""
+    once = " CROSS JOIN tallies a ON a.seq = r.seq" if tallied else ""
+    first = f" AND {FIRST_TALLY}" if tallied else ""
+    return (
+        "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
+        " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+        " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+        "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
+        " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+        " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
+        f" CROSS JOIN messages t ON t.id = r.target{once} WHERE r.seq BETWEEN :lo AND :hi"
+        f" AND r.kind IN ('reaction', 'boost') AND t.author != r.author{first}",
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
+        f" CROSS JOIN messages r ON r.target = t.id{once} WHERE t.seq BETWEEN :lo AND :hi"
+        f" AND r.kind IN ('reaction', 'boost') AND t.author != r.author{first}",
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
+        " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post'"
+        " AND m.author != x.key",
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
+        " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
+    )
+
+
+NOTICE_RULES = _notice_rules(tallied=True)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the log, its indexes, tombstones, latest-wins state and full-text search.
@@ -135,7 +151,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_timeline ON messages (author, seq) WHERE kind IN ('post', 'boost');
     CREATE INDEX messages_by_visibility ON messages (kind, visibility, seq);
     """
-    + "\n".join(rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in NOTICE_RULES),
+    + "\n".join(
+        rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in _notice_rules(tallied=False)
+    ),
     # 3: trusted peer servers and their replication state (see murmur/store/peers.py).
     """
     CREATE TABLE peers (
@@ -186,6 +204,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_public_by_time ON messages (sort_at, seq) WHERE kind = 'post' AND visibility = 'public';
     CREATE INDEX mentions_by_time ON mentions (key, sort_at, seq);
     CREATE INDEX hashtags_by_time ON hashtags (tag, sort_at, seq);
+    """,
+    # 7: who reacted with what and who boosted, so each counts (and is told) once per person, however many
+    # identical signed messages they sent: counts are of distinct (author, emoji), the same on every server
+    # whatever order the messages came in. Filled from the reactions and boosts already held; notices of
+    # the twins already told are withdrawn.
+    """
+    CREATE TABLE tallies (
+        target BLOB NOT NULL,
+        kind   TEXT NOT NULL,                           -- 'reaction' | 'boost'
+        author BLOB NOT NULL,
+        emoji  TEXT NOT NULL,                           -- the reaction's emoji as signed; '' for a boost
+        seq    INTEGER NOT NULL,                        -- the message's seq
+        PRIMARY KEY (target, kind, author, emoji, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX tallies_by_seq ON tallies (seq);
+    INSERT INTO tallies (target, kind, author, emoji, seq)
+        SELECT target, kind, author,
+            CASE kind WHEN 'reaction' THEN coalesce(json_extract(CAST(raw AS TEXT), '$.body.emoji'), '') ELSE '' END,
+            seq
+        FROM messages WHERE kind IN ('reaction', 'boost') AND target IS NOT NULL;
+    DELETE FROM notices WHERE kind IN ('reaction', 'boost')
+        AND seq IN (SELECT a.seq FROM tallies a WHERE NOT """
+    + FIRST_TALLY
+    + """);
     """,
 )
 

@@ -14,9 +14,9 @@ from store_people import Person
 from murmur.store import Store, lookup, search, timelines
 from murmur.store import members as members_mod
 
-BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles")
+BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles", "tallies")
 # Aliases the store's queries give those tables. (members and invites are small and listed whole.)
-ALIASES = ("m", "s", "p", "q", "r", "t", "n", "x", "f", "d")
+ALIASES = ("m", "s", "p", "q", "r", "t", "n", "x", "f", "d", "a", "u")
 FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
 
 
