@@ -224,6 +224,11 @@ class MurmurClient:
         result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}")
         return result
 
+    async def own_responses(self, msg_id: str) -> dict[str, Any]:
+        """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""
+        result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}/mine")
+        return result
+
     async def timeline(self, which: str, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
         """``which``: home, local, federated, mentions, ``tag:NAME`` or ``@KEY``."""
         if which.startswith("tag:") or which.startswith("#"):

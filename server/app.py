@@ -36,6 +36,7 @@ def routes() -> list[Route]:
         Route(f"{API}/join", writing.join, methods=["POST"]),
         Route(f"{API}/messages", writing.publish, methods=["POST"]),
         Route(f"{API}/messages/{{id}}", reading.message),
+        Route(f"{API}/messages/{{id}}/mine", reading.own_responses),
         Route(f"{API}/timelines/tag/{{tag}}", reading.tag_timeline),
         Route(f"{API}/timelines/author/{{key}}", reading.author_timeline),
         Route(f"{API}/timelines/{{name}}", reading.timeline),

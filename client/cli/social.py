@@ -16,7 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
-from murmur.console import checked_argument
+from murmur.client.responses import Kind, respond, undo
 from murmur.keys import Identity
 from murmur.message import tags_from_text
 from murmur.terminal import say
@@ -30,6 +30,8 @@ def _report(result: dict[str, Any], as_json: bool, what: str) -> None:
         emit_json(result)
     elif result.get("status") == "duplicate":
         say(f"{what} was already stored: {result['id']}")
+    elif result.get("status") == "already":
+        say(f"Already done; nothing new was published: {result['id']}")
     else:
         say(f"{what} {result['id']}")
 
@@ -160,9 +162,7 @@ def react(
     """React to a message."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        target = await _target(api, msg_id)
-        tags = [["target", target["id"]], ["mention", target["author"]]]
-        return await publish_draft(api, identity, {"kind": "reaction", "body": {"emoji": emoji}, "tags": tags})
+        return await respond(api, await _target(api, msg_id), "reaction", emoji)
 
     _report(with_api(ctx, go), as_json, "Reacted")
 
@@ -175,11 +175,44 @@ def boost(
     """Boost (share) a post to your followers."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        target = await _target(api, msg_id)
-        tags = [["target", target["id"]], ["mention", target["author"]]]
-        return await publish_draft(api, identity, {"kind": "boost", "body": {}, "tags": tags})
+        return await respond(api, await _target(api, msg_id), "boost")
 
     _report(with_api(ctx, go), as_json, "Boosted")
+
+
+def _undo(ctx: typer.Context, msg_id: str, kind: Kind, emoji: str | None, as_json: bool) -> None:
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        target = await _target(api, msg_id)
+        deletes = await undo(api, target["id"], kind, emoji)
+        return {"target": target["id"], "deletes": deletes}
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json(result)
+    else:
+        what = "boost" if kind == "boost" else f"reaction {emoji}"
+        typer.echo(f"Took back your {what} of {result['target'][:12]} ({len(result['deletes'])} signed delete(s)).")
+
+
+def unboost(
+    ctx: typer.Context,
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The post you boosted (id, or its first 8+ hex digits).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Take back your boost of a post (a signed delete of it, everywhere it has reached)."""
+    _undo(ctx, msg_id, "boost", None, as_json)
+
+
+def unreact(
+    ctx: typer.Context,
+    msg_id: Annotated[
+        str, typer.Argument(metavar="ID", help="The message you reacted to (id, or its first 8+ hex digits).")
+    ],
+    emoji: Annotated[str, typer.Argument(help="The reaction to take back, e.g. 👍")],
+    as_json: JsonOption = False,
+) -> None:
+    """Take back your reaction to a message (a signed delete of it, everywhere it has reached)."""
+    _undo(ctx, msg_id, "reaction", emoji, as_json)
 
 
 def delete(

@@ -50,6 +50,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("reply", "r", "Reply", POSTS, show=True),
     Action("react", "l", "React", POSTS, show=True),
     Action("boost", "b", "Boost", POSTS, show=True),
+    Action("unreact", "L", "Take back a reaction", POSTS),
+    Action("unboost", "B", "Take back your boost", POSTS),
     Action("delete", "d", "Delete your post", POSTS),
     Action("toggle_cw", "c", "Open or fold a content warning", POSTS),
     Action("expand", "m", "Expand or fold a long post", POSTS),

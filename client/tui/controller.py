@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from murmur.client.responses import Kind, respond, undo
 from murmur.client.tui import present
-from murmur.client.tui.drafts import boost_draft, delete_draft, publish, reaction_draft
+from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, RawScreen, ReactionPicker
@@ -126,7 +127,11 @@ class Controller:
         elif action == "react":
             self.app.push_screen(ReactionPicker(), lambda emoji: self._react(message, emoji))
         elif action == "boost":
-            self._run(publish(self.api, self.api.identity, boost_draft(message)), "Boosted.", recount=message["id"])
+            self._run(respond(self.api, message, "boost"), "Boosted.", recount=message["id"])
+        elif action == "unreact":
+            self.app.push_screen(ReactionPicker(), lambda emoji: self._unreact(message, emoji))
+        elif action == "unboost":
+            self._run(self._undo(message["id"], "boost"), "Took back your boost.", recount=message["id"])
         elif action == "delete":
             self._delete(message)
 
@@ -144,8 +149,15 @@ class Controller:
 
     def _react(self, message: dict[str, Any], emoji: str | None) -> None:
         if emoji:
-            draft = reaction_draft(message, emoji)
-            self._run(publish(self.api, self.api.identity, draft), f"Reacted {emoji}.", recount=message["id"])
+            self._run(respond(self.api, message, "reaction", emoji), f"Reacted {emoji}.", recount=message["id"])
+
+    def _unreact(self, message: dict[str, Any], emoji: str | None) -> None:
+        if emoji:
+            undone = self._undo(message["id"], "reaction", emoji)
+            self._run(undone, f"Took back your {emoji}.", recount=message["id"])
+
+    async def _undo(self, target_id: str, kind: Kind, emoji: str | None = None) -> dict[str, Any]:
+        return {"deletes": await undo(self.api, target_id, kind, emoji)}
 
     def _delete(self, message: dict[str, Any]) -> None:
         if message["author"] != self.api.identity.public_key:
@@ -170,7 +182,7 @@ class Controller:
             result = await attempt(self.app, call)
             if result is None:
                 return
-            self.app.notify(done)
+            self.app.notify(done if result.get("status") != "already" else "Already done; nothing new was sent.")
             if forget:
                 self.app.forget(forget)
             if recount:

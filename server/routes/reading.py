@@ -22,7 +22,7 @@ from murmur.server.routes.render import (
     timeline_params,
 )
 from murmur.server.state import ServerState
-from murmur.store import timelines
+from murmur.store import tallies, timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts
 from murmur.store.lookup import resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
@@ -58,6 +58,16 @@ async def message(request: Request) -> Response:
     if raw is None:
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
     return JSONBytes(raw_message(raw))
+
+
+async def own_responses(request: Request) -> Response:
+    """The caller's own reactions to and boosts of a message, as signed: the client checks each before it signs
+    a delete for it, so a server cannot make anyone delete something else."""
+    state = state_of(request)
+    caller = await authenticate(request)
+    target = await resolve_message_id(state.store, request.path_params["id"])
+    raws = await tallies.own_responses(state.store, caller.key, target)
+    return JSONBytes({"target": target, "messages": [raw_message(raw) for raw in raws]})
 
 
 async def timeline(request: Request) -> Response:

@@ -18,7 +18,7 @@ from murmur.client.tui.bindings import POSTS, bindings
 from murmur.client.tui.events import PostAction
 from murmur.client.tui.widgets.entries import Entry, NoticeEntry, PersonEntry, Placeholder, PostEntry, View
 
-ACTIONS_UP = ("open", "reply", "react", "boost", "delete", "author", "raw", "links")
+ACTIONS_UP = ("open", "reply", "react", "boost", "unreact", "unboost", "delete", "author", "raw", "links")
 
 
 class PostList(VerticalScroll, can_focus=True):
@@ -176,6 +176,12 @@ class PostList(VerticalScroll, can_focus=True):
 
     def action_boost(self) -> None:
         self._ask("boost")
+
+    def action_unreact(self) -> None:
+        self._ask("unreact")
+
+    def action_unboost(self) -> None:
+        self._ask("unboost")
 
     def action_delete(self) -> None:
         self._ask("delete")
