@@ -373,3 +373,35 @@ async def test_theme_is_saved(live: LiveServer, tmp_path: Path) -> None:
         app.theme = "nord"
         await pilot.pause()
     assert saved == ["nord"]
+
+
+async def test_boost_once_then_take_back_boost_and_reaction(live: LiveServer, tmp_path: Path) -> None:
+    original = await live.post(ALICE, "boost me")
+    await live.sign(ME, {"kind": "reaction", "body": {"emoji": "🎉"}, "tags": [["target", original["id"]]]})
+    app = make_app(live, tmp_path)
+
+    async def stored(kind: str, count: int) -> None:
+        for _ in range(300):
+            if len(await live.messages(kind)) == count:
+                return
+            await pilot.pause(0.05)
+        raise AssertionError(f"expected {count} {kind} message(s)")
+
+    def told(text: str) -> bool:
+        return any(text in n.message for n in app._notifications)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("b")
+        await until(pilot, lambda: told("Boosted."))
+        await pilot.press("b")  # already boosted: nothing new is signed
+        await until(pilot, lambda: told("Already done"))
+        assert len(await live.messages("boost")) == 1
+        await pilot.press("B")
+        await stored("delete", 1)
+        assert await live.messages("boost") == []  # the delete took the boost away
+        await pilot.press("L")
+        assert isinstance(app.screen, ReactionPicker)
+        await pilot.press("4")  # 🎉
+        await stored("delete", 2)
+        assert await live.messages("reaction") == []
