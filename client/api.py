@@ -260,9 +260,11 @@ class MurmurClient:
         result: dict[str, Any] = await self.request("POST", f"{API}/notifications/read", body={"seq": seq})
         return result
 
-    async def search(self, query: str, *, kind: str = "all", limit: int = 20) -> dict[str, Any]:
+    async def search(
+        self, query: str, *, kind: str = "all", limit: int = 20, before: int | None = None
+    ) -> dict[str, Any]:
         result: dict[str, Any] = await self.request(
-            "GET", f"{API}/search", params={"q": query, "type": kind, "limit": limit}
+            "GET", f"{API}/search", params={"q": query, "type": kind, "limit": limit, "before": before}
         )
         return result
 

@@ -25,7 +25,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "bad_cursor": 400,
     "bad_limit": 400,
     "unsupported_encoding": 415,
-    "bad_id": 400,
     "id_too_short": 400,
     "missing_signature": 401,
     "malformed_signature": 401,

@@ -168,13 +168,14 @@ def search(
     limit: LimitOption = 20,
     show_cw: ShowCwOption = False,
     full: FullOption = False,
+    before: BeforeOption = None,
     as_json: JsonOption = False,
     include_unverified: UnverifiedOption = False,
 ) -> None:
-    """Search posts and people."""
+    """Search posts (newest first) and people."""
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
-        result = await api.search(query, kind=kind, limit=limit)
+        result = await api.search(query, kind=kind, limit=limit, before=before)
         return result, ({} if as_json else await fetch_parents(api, result.get("posts", [])))
 
     result, parents = with_api(ctx, go)
@@ -189,7 +190,7 @@ def search(
     if people and posts:
         say()
     if posts:
-        say(render_page({"items": posts}, context))
+        say(render_page({"items": posts, "next_cursor": result.get("next_cursor")}, context))
     if not people and not posts:
         say("No matches.")
 

@@ -52,7 +52,7 @@ def _checked_prefix(text: str, what: str) -> str:
     text = text.strip()
     if not text or not HEX.fullmatch(text) or len(text) > 64:
         raise Refused(
-            "bad_id", f"A {what} is hex digits (0-9, a-f): all 64, or a unique prefix of {MIN_PREFIX} or more."
+            "bad_request", f"A {what} is hex digits (0-9, a-f): all 64, or a unique prefix of {MIN_PREFIX} or more."
         )
     if len(text) < MIN_PREFIX:
         raise Refused(

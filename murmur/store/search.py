@@ -1,4 +1,4 @@
-"""Search: posts by full text, people by name, bio or key prefix.
+"""Search: posts by full text (newest first), people by name, bio or key prefix.
 
 Whatever a person types is quoted term by term (``fts_query``), so no input is FTS5 syntax and no input
 raises. Deleted posts are gone from the index with their message.
@@ -10,14 +10,16 @@ import re
 from dataclasses import dataclass
 
 from murmur.store import Store, fts_query
-from murmur.store.items import CANDIDATE_COLUMNS, Candidate, TimelineItem, check_limit, resolve, select
+from murmur.store.items import CANDIDATE_COLUMNS, MAX_SEQ, Candidate, Page, check_limit, resolve, select
 from murmur.store.lookup import hex_range
 
 KEY_PREFIX = re.compile(r"[0-9a-fA-F]{4,64}")
 
+# Newest first: FTS5 walks its matches in rowid (= seq) order, either way, so a page is read in order and stops
+# at the limit; ordering by rank would score every match first. ``before`` pages like a timeline's cursor.
 _POSTS_SQL = (
     f"SELECT {CANDIDATE_COLUMNS} FROM posts_fts f JOIN messages m ON m.seq = f.rowid"
-    " WHERE posts_fts MATCH ? AND m.kind = 'post' ORDER BY f.rank LIMIT ?"
+    " WHERE posts_fts MATCH :q AND f.rowid < :before AND m.kind = 'post' ORDER BY f.rowid DESC LIMIT :n"
 )
 _PROFILES_SQL = "SELECT f.author, f.name, f.bio FROM profiles_fts f WHERE profiles_fts MATCH ? ORDER BY f.rank LIMIT ?"
 # Keys whose hex starts with a prefix: a range on the 32-byte BLOB (lookup.hex_range), so both members and
@@ -37,10 +39,18 @@ class ProfileHit:
     bio: str
 
 
-async def search_posts(store: Store, query: str, *, limit: int = 20) -> list[TimelineItem]:
-    """Posts matching every term of ``query``, best match first."""
-    rows = await select(store.conn, _POSTS_SQL, (fts_query(query), check_limit(limit)))
-    return await resolve(store.conn, [Candidate.from_row(r) for r in rows])
+async def search_posts(store: Store, query: str, *, limit: int = 20, before: int | None = None) -> Page:
+    """Posts matching every term of ``query``, newest first (by arrival here), a page at a time.
+
+    Newest first rather than best match: posts are short, so relevance scores mostly count repeated words, and
+    what people look for in a microblog is what is being said now. Pass ``next_cursor`` as ``before``.
+    """
+    limit = check_limit(limit)
+    params = {"q": fts_query(query), "before": MAX_SEQ if before is None else before, "n": limit + 1}
+    rows = await select(store.conn, _POSTS_SQL, params)
+    candidates = [Candidate.from_row(r) for r in rows[:limit]]
+    cursor = candidates[-1].seq if len(rows) > limit else None
+    return Page(await resolve(store.conn, candidates), cursor)
 
 
 async def search_profiles(store: Store, query: str, *, limit: int = 20) -> list[ProfileHit]:

@@ -168,16 +168,17 @@ async def search(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()
     if not query or len(query) > 200:
         raise Refused("bad_request", "Give a search query of 1 to 200 characters as ?q=...")
-    limit, _ = page_params(request)
+    limit, before = page_params(request)
     kind = request.query_params.get("type", "all")
     if kind not in ("all", "posts", "people"):
         raise Refused("bad_request", "type must be posts, people or all.")
     result: dict[str, object] = {}
     keys: list[str | None] = []
     if kind in ("all", "posts"):
-        posts = await search_posts(state.store, query, limit=limit)
-        keys.extend(item.author for item in posts)
-        result["posts"] = [item_json(item) for item in posts]
+        page = await search_posts(state.store, query, limit=limit, before=before)
+        keys.extend(page_keys(page))
+        result["posts"] = [item_json(item) for item in page.items]
+        result["next_cursor"] = page.next_cursor
     if kind in ("all", "people"):
         hits = await search_profiles(state.store, query, limit=limit)
         keys.extend(h.author for h in hits)

@@ -23,7 +23,7 @@ async def test_ids_and_keys_resolve_from_prefixes(server: Harness) -> None:
     assert [i["message"]["id"] for i in page["items"]] == [post["id"]]
 
 
-@pytest.mark.parametrize(("text", "status", "code"), [("abcd", 400, "id_too_short"), ("zzzzzzzz", 400, "bad_id")])
+@pytest.mark.parametrize(("text", "status", "code"), [("abcd", 400, "id_too_short"), ("zzzzzzzz", 400, "bad_request")])
 async def test_bad_prefixes_are_refused_at_every_door(server: Harness, text: str, status: int, code: str) -> None:
     api = await server.member()
     for call in (api.message(text), api.thread(text), api.profile(text), api.timeline(f"@{text}")):

@@ -47,6 +47,6 @@ async def test_search_never_raises(store: Store, ann: Person, text: str) -> None
 async def test_search_finds_words_with_punctuation(store: Store, ann: Person) -> None:
     post = ann.post('the "release" is ready: v1.2 (finally)!')
     await store.ingest([post])
-    assert len(await search_posts(store, '"release"')) == 1
-    assert len(await search_posts(store, "(finally)!")) == 1
-    assert await search_posts(store, "nothing") == []
+    assert len((await search_posts(store, '"release"')).items) == 1
+    assert len((await search_posts(store, "(finally)!")).items) == 1
+    assert (await search_posts(store, "nothing")).items == []

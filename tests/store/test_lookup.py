@@ -46,8 +46,8 @@ async def test_ambiguous_prefix_is_refused_with_the_candidates(store: Store, ann
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("abc", "id_too_short"), ("0123456", "id_too_short"), ("", "bad_id"), ("xyz12345", "bad_id"),
-     ("0" * 65, "bad_id"), ("٣" * 10, "bad_id"), ("12345678\n", "not_found"), ("deadbeef", "not_found")],
+    [("abc", "id_too_short"), ("0123456", "id_too_short"), ("", "bad_request"), ("xyz12345", "bad_request"),
+     ("0" * 65, "bad_request"), ("٣" * 10, "bad_request"), ("12345678\n", "not_found"), ("deadbeef", "not_found")],
 )  # fmt: skip
 async def test_bad_prefixes_are_refused_with_a_reason(store: Store, ann: Person, text: str, code: str) -> None:
     await store.ingest([ann.post("hello")])
