@@ -268,6 +268,12 @@ class MurmurClient:
         )
         return result
 
+    async def people(self, *, name: str | None = None, prefix: str | None = None) -> list[dict[str, Any]]:
+        """People the server knows by handle (``name``, exact) or handle prefix: ``[{"key", "name"}]``."""
+        result = await self.request("GET", f"{API}/people", params={"name": name, "prefix": prefix})
+        people = result.get("people") if isinstance(result, dict) else None
+        return [p for p in people or [] if isinstance(p, dict) and isinstance(p.get("key"), str)]
+
     async def members(self) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("GET", f"{API}/members")
         return result

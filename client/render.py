@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from murmur.client.mentions import show_mentions
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
@@ -78,7 +79,7 @@ def body_lines(body: dict[str, Any], ctx: Context) -> list[str]:
         lines.append(f"CW: {one_line(str(cw), 100)}")
         if not ctx.show_cw:
             return [*lines, "(text folded under the content warning; --show-cw shows it)"]
-    text = inert(str(body.get("text", "")))
+    text = inert(show_mentions(str(body.get("text", "")), ctx.names))
     if not ctx.full:
         text, more = fold(text)
         if more:
@@ -183,7 +184,7 @@ def render_notification(item: dict[str, Any], ctx: Context) -> str:
         tail = f": CW {one_line(str(body['cw']), 60)} (--show-cw shows the text)"
     else:
         text = body.get("text")
-        tail = f": {one_line(str(text), 60)}" if text else ""
+        tail = f": {one_line(show_mentions(str(text), ctx.names), 60)}" if text else ""
     return f"{author_label(item['actor'], ctx)} {what} · {ago(message['created_at'])}{tail}"
 
 

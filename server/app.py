@@ -46,6 +46,7 @@ def routes() -> list[Route]:
         Route(f"{API}/notifications/read", reading.mark_notifications_read, methods=["POST"]),
         Route(f"{API}/search", reading.search),
         Route(f"{API}/members", reading.members),
+        Route(f"{API}/people", reading.people),
         Route(f"{API}/profiles/{{key}}", reading.profile),
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),

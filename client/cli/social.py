@@ -16,6 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
+from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.keys import Identity
 from murmur.message import tags_from_text
@@ -116,10 +117,11 @@ def post(
         fail("the post is empty; nothing was published.")
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        body: dict[str, Any] = {"text": body_text, "visibility": "local" if local else "public"}
+        text = await resolve_text(api, body_text)  # @handle -> @<key>, or refused with the candidates
+        body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
         if cw:
             body["cw"] = cw
-        tags = tags_from_text(body_text)
+        tags = tags_from_text(text)
         if reply_to:
             parent = await _target(api, reply_to)
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]

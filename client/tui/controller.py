@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
 from murmur.client.tui import present
 from murmur.client.tui.drafts import delete_draft, publish
@@ -85,13 +86,18 @@ class Controller:
 
     def compose(self, parent: dict[str, Any] | None = None) -> None:
         screen = ComposeScreen(
-            self._publish, self.view, limit=self.app.max_text_chars, parent=parent, editor=self.app.settings.editor
+            self._publish,
+            self.view,
+            limit=self.app.max_text_chars,
+            parent=parent,
+            editor=self.app.settings.editor,
+            suggest=lambda prefix: self.api.people(prefix=prefix),
         )
         replying_to = {str(parent["message"]["id"])} if parent else set()
         self.app.push_screen(screen, lambda result: self._posted(result, replying_to))
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
-        return await publish(self.api, self.api.identity, draft)
+        return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))
 
     def _posted(self, result: dict[str, Any] | None, replying_to: set[str]) -> None:
         if result is not None:

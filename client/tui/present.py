@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.content import Content
 
+from murmur.client.mentions import show_mentions
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
@@ -56,7 +57,7 @@ def unverified(item: dict[str, Any]) -> Content:
     )
 
 
-def text_lines(body: dict[str, Any], *, cw_open: bool, expanded: bool) -> list[Content]:
+def text_lines(body: dict[str, Any], names: dict[str, str], *, cw_open: bool, expanded: bool) -> list[Content]:
     """A post's content warning and text: folded under the warning until opened (c), and a long text cut to
     its first lines with how much more there is until expanded (m)."""
     lines: list[Content] = []
@@ -65,7 +66,7 @@ def text_lines(body: dict[str, Any], *, cw_open: bool, expanded: bool) -> list[C
         return [Content.assemble(("CW ", WARN), one_line(str(cw), 200), ("  (c: show)", DIM))]
     if cw:
         lines.append(Content.assemble(("CW ", WARN), one_line(str(cw), 200)))
-    text = inert(str(body.get("text", "")))
+    text = inert(show_mentions(str(body.get("text", "")), names))
     head, more = fold(text)
     if not more:
         lines.append(Content(text))
@@ -111,7 +112,7 @@ def post_content(
     if message["kind"] != "post":
         lines.append(Content.styled(f"[{message['kind']}]", DIM))
         return Content("\n").join(lines)
-    lines += text_lines(body, cw_open=cw_open, expanded=expanded)
+    lines += text_lines(body, names, cw_open=cw_open, expanded=expanded)
     counts = item.get("counts") or {}
     lines.append(
         Content.styled(
@@ -153,7 +154,7 @@ def notification_content(
         hint = "" if cw_open else "  (c: show)"
         lines.append(Content.assemble(("CW ", WARN), one_line(str(body["cw"]), 200), (hint, DIM)))
     if body.get("text") and (cw_open or not body.get("cw")):
-        lines.append(Content(one_line(str(body["text"]), 300)))
+        lines.append(Content(one_line(show_mentions(str(body["text"]), names), 300)))
     return Content("\n").join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Finding a message or a person from what someone typed: an id or key prefix, or a display name.
+"""Finding a message or a person from what someone typed: an id or key prefix, or a handle (``@ada``).
 
 People read 12-hex short ids and fingerprints; every command accepts any unique prefix of 8 hex digits or more
 (``MIN_PREFIX``). A prefix is a range on the 32-byte BLOB (the prefix padded with 0s to the prefix padded
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from murmur.errors import Refused
 from murmur.keys import fingerprint
-from murmur.store import Store
+from murmur.mentions import MAX_HANDLE, handle_of
+from murmur.store import Store, fts_query
 from murmur.store.items import select
 
 MIN_PREFIX = 8  # 32 bits: a chance collision needs tens of thousands of messages, and then it is refused
@@ -32,6 +33,17 @@ SELECT /* bounded sort: at most 3 * :n keys */ k FROM (
         SELECT DISTINCT author FROM messages WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
 ) ORDER BY k LIMIT :n
 """
+
+# People by the words of their current display name (the full-text index of profiles, name column only). The
+# index narrows; the exact rule (``mentions.handle_of``) is applied to what it finds.
+_NAMES_SQL = "SELECT f.author, f.name FROM profiles_fts f WHERE profiles_fts MATCH :q ORDER BY f.rank LIMIT :n"
+NAME_CANDIDATES = 50  # rows read from the index per handle look-up, before the exact rule
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    key: str
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +127,26 @@ def _person(key: str, names: dict[str, str], *, digits: int = 0) -> str:
     label = key[:digits] if digits else fingerprint(key)
     name = names.get(key)
     return f"{name!r} {label}" if name else label
+
+
+async def _by_name_words(store: Store, handle: str, *, prefix: bool) -> list[Named]:
+    words = handle.replace("_", " ")
+    if not words.strip() or len(handle) > MAX_HANDLE:
+        return []
+    query = f"name : ({fts_query(words, prefix=prefix)})"
+    rows = await select(store.conn, _NAMES_SQL, {"q": query, "n": NAME_CANDIDATES})
+    return [Named(str(r[0]), str(r[1])) for r in rows]
+
+
+async def people_named(store: Store, handle: str) -> list[Named]:
+    """Everyone this server knows whose handle is ``handle`` (any case), by name then key."""
+    wanted = handle.casefold()
+    found = [p for p in await _by_name_words(store, handle, prefix=False) if handle_of(p.name) == wanted]
+    return sorted(found, key=lambda p: (p.name, p.key))
+
+
+async def people_starting(store: Store, prefix: str, *, limit: int = CANDIDATES) -> list[Named]:
+    """People whose handle starts with ``prefix``, for completing a mention as it is typed; shortest first."""
+    wanted = prefix.casefold()
+    found = [p for p in await _by_name_words(store, prefix, prefix=True) if handle_of(p.name).startswith(wanted)]
+    return sorted(found, key=lambda p: (len(p.name), p.name, p.key))[:limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.mentions import MAX_HANDLE
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
 from murmur.server.routes.render import (
@@ -24,7 +26,7 @@ from murmur.server.routes.render import (
 from murmur.server.state import ServerState
 from murmur.store import tallies, timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts
-from murmur.store.lookup import resolve_key, resolve_message_id
+from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
 from murmur.store.search import search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
@@ -44,10 +46,21 @@ async def named(state: ServerState, body: dict[str, Any], keys: Iterable[str | N
     return body
 
 
+# A mention tag in a stored (canonical) message. Inside a JSON string every '"' is escaped, so this sequence
+# only ever matches a real tag, and finding it costs no JSON parse per item.
+MENTION_TAG = re.compile(rb'\["mention","([0-9a-f]{64})"\]')
+
+
+def mentioned(raw: bytes | None) -> list[str]:
+    """The keys a stored message mentions, so readers can show them as names."""
+    return [key.decode("ascii") for key in MENTION_TAG.findall(raw)] if raw else []
+
+
 def page_keys(page: timelines.Page) -> list[str | None]:
     keys: list[str | None] = []
     for item in page.items:
         keys.extend((getattr(item, "author", None), getattr(item, "boosted_by", None), getattr(item, "actor", None)))
+        keys.extend(mentioned(getattr(item, "raw", None)))
     return keys
 
 
@@ -121,6 +134,7 @@ async def thread(request: Request) -> Response:
         node = stack.pop()
         if node.item is not None:
             keys.append(node.item.author)
+            keys.extend(mentioned(node.item.raw))
         stack.extend(node.children)
     body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
     return JSONBytes(await named(state, body, keys))
@@ -184,6 +198,20 @@ async def search(request: Request) -> Response:
         keys.extend(h.author for h in hits)
         result["people"] = [{"key": h.author, "name": h.name, "bio": h.bio} for h in hits]
     return JSONBytes(await named(state, result, keys))
+
+
+async def people(request: Request) -> Response:
+    """People this server knows by handle (``?name=``, exact) or handle prefix (``?prefix=``, for completion)."""
+    state = state_of(request)
+    await authenticate(request)
+    params = request.query_params
+    name, prefix = params.get("name"), params.get("prefix")
+    if (name is None) == (prefix is None) or not 1 <= len(name or prefix or "") <= MAX_HANDLE:
+        raise Refused("bad_request", f"Give ?name=HANDLE or ?prefix=TEXT, 1 to {MAX_HANDLE} characters.")
+    found = (
+        await people_named(state.store, name) if name is not None else await people_starting(state.store, prefix or "")
+    )
+    return JSONBytes({"people": [{"key": p.key, "name": p.name} for p in found]})
 
 
 async def members(request: Request) -> Response:

@@ -7,7 +7,15 @@ from store_people import Person
 
 from murmur.errors import Refused
 from murmur.store import Store
-from murmur.store.lookup import MIN_PREFIX, known_keys, message_ids, resolve_key, resolve_message_id
+from murmur.store.lookup import (
+    MIN_PREFIX,
+    known_keys,
+    message_ids,
+    people_named,
+    people_starting,
+    resolve_key,
+    resolve_message_id,
+)
 
 
 async def _twin(store: Store, msg_id: str, twin_id: str) -> None:
@@ -70,3 +78,19 @@ async def test_key_prefixes_resolve_through_people_this_server_knows(
         await resolve_key(store, cat.key[:8])
     assert err.value.code == "not_found"
     assert await known_keys(store, "") == sorted([ann.key, ben.key])
+
+
+async def test_people_by_handle_exact_and_by_prefix(store: Store, ann: Person, ben: Person, cat: Person) -> None:
+    await store.ingest([ann.profile("Ada Lovelace"), ben.profile("ada"), cat.profile("Adam", "ada fan")])
+    assert [p.key for p in await people_named(store, "Ada_Lovelace")] == [ann.key]
+    assert [p.key for p in await people_named(store, "ADA")] == [ben.key]  # not Ada Lovelace, not Adam's bio
+    assert await people_named(store, "lovelace") == []
+    assert [p.name for p in await people_starting(store, "ad")] == ["ada", "Adam", "Ada Lovelace"]
+    assert [p.name for p in await people_starting(store, "ada_l")] == ["Ada Lovelace"]
+    assert await people_starting(store, "") == [] and await people_named(store, '"; DROP') == []
+
+
+async def test_two_people_with_one_name_are_both_found(store: Store, ann: Person, ben: Person) -> None:
+    await store.ingest([ann.profile("Zoë"), ben.profile("zoë"), ann.profile("Zoë", at=1)])
+    assert sorted(p.key for p in await people_named(store, "zoë")) == sorted([ann.key, ben.key])
+    assert await people_named(store, "zoe") == []  # the index ignores diacritics; the handle does not

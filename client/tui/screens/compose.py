@@ -2,11 +2,15 @@
 
 The screen only collects the draft and shows the outcome; ``publish`` (passed in) signs on this machine and
 sends. A refusal stays on screen with the server's reason, and the text is kept so it can be fixed.
+
+Typing ``@`` and the start of a name lists the people the server knows by that name (``suggest``, passed in);
+tab puts the first one in. Mentions are resolved to keys when the post is sent (``murmur.client.mentions``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import tempfile
@@ -23,6 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from murmur.client.api import ServerUnreachable
+from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
 from murmur.client.tui.drafts import post_draft
 from murmur.client.tui.widgets.entries import View
@@ -30,6 +35,11 @@ from murmur.errors import MurmurError
 from murmur.terminal import one_line
 
 Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Suggest = Callable[[str], Awaitable[list[dict[str, Any]]]]
+"""People whose handle starts with the text given: ``[{"key", "name"}]``."""
+
+# The mention being typed: "@" and what follows it, up to the cursor.
+TYPING_MENTION = re.compile(r"(?<![\w@])@([\w.-]{1,64})$")
 
 
 class ComposeScreen(ModalScreen[dict[str, Any] | None]):
@@ -39,6 +49,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         Binding("ctrl+s", "send", "Post", priority=True),
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+e", "editor", "$EDITOR", priority=True),
+        Binding("tab", "complete", "Complete a mention", show=False, priority=True),
     ]
 
     def __init__(
@@ -49,9 +60,12 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         limit: int = 5000,
         parent: dict[str, Any] | None = None,
         editor: str | None = None,
+        suggest: Suggest | None = None,
     ) -> None:
         super().__init__()
         self.publish = publish
+        self.suggest = suggest
+        self.suggestions: list[dict[str, Any]] = []
         self.view = view
         self.limit = limit
         self.parent_item = parent
@@ -68,6 +82,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
                 )
             yield Input(placeholder="Content warning (optional)", id="cw")
             yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="mention-suggestions")
             with Horizontal(id="compose-bar"):
                 yield Select(
                     [("public: every trusted server", "public"), ("local: this server only", "local")],
@@ -85,6 +100,51 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
         self._count()
+
+    # -- mention completion ------------------------------------------------------------------------------------
+    def _typing(self) -> re.Match[str] | None:
+        area = self.query_one("#text", TextArea)
+        row, column = area.selection.end
+        return TYPING_MENTION.search(area.document.get_line(row)[:column])
+
+    @on(TextArea.Changed, "#text")
+    def _mention_typed(self) -> None:
+        typing = self._typing() if self.suggest is not None else None
+        if typing is None:
+            self._show_suggestions([])
+        else:
+            self._fetch_suggestions(typing.group(1))
+
+    @work(exclusive=True, group="suggest")
+    async def _fetch_suggestions(self, prefix: str) -> None:
+        assert self.suggest is not None
+        try:
+            found = await self.suggest(prefix)
+        except MurmurError:
+            found = []  # completion is a help, never an obstacle: the post is still checked when sent
+        if self.is_attached:
+            self._show_suggestions(found)
+
+    def _show_suggestions(self, people: list[dict[str, Any]]) -> None:
+        self.suggestions = people
+        parts: list[tuple[str, str] | str] = [("tab: ", "$text-muted")]
+        for index, person in enumerate(people):
+            parts += [("  ·  ", "$text-muted")] if index else []
+            parts += present.author_parts(str(person["key"]), {str(person["key"]): str(person["name"])})
+        widget = self.query_one("#mention-suggestions", Static)
+        widget.update(Content.assemble(*parts) if people else Content(""))
+        widget.display = bool(people)
+
+    def action_complete(self) -> None:
+        """Put the first suggestion in place of the ``@...`` being typed; without one, tab moves on as usual."""
+        typing = self._typing()
+        if not self.suggestions or typing is None:
+            self.focus_next()
+            return
+        area = self.query_one("#text", TextArea)
+        row, column = area.selection.end
+        area.replace(completion(self.suggestions[0], self.suggestions) + " ", (row, typing.start()), (row, column))
+        self._show_suggestions([])
 
     @on(TextArea.Changed, "#text")
     def _count(self) -> None:
@@ -122,7 +182,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         self._error("")
         try:
             result = await self.publish(draft)
-        except ServerUnreachable as exc:
+        except (ServerUnreachable, MentionRefused) as exc:
             self._error(f"Not sent: {exc.message}")
         except MurmurError as exc:
             self._error(f"The server refused the post: {exc.message}")

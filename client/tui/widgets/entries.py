@@ -32,9 +32,13 @@ class View:
 
 
 def item_authors(item: dict[str, Any]) -> set[str]:
-    """Keys whose display names an item shows: the author, who boosted it, who acted (notifications)."""
+    """Keys whose display names an item shows: the author, who boosted it, who acted (notifications), and the
+    people its text mentions."""
     message = item.get("message") or {}
-    return {k for k in (message.get("author"), item.get("boosted_by"), item.get("actor")) if isinstance(k, str) and k}
+    tags = message.get("tags") if isinstance(message.get("tags"), list) else []
+    mentions = [t[1] for t in tags if isinstance(t, list) and len(t) == 2 and t[0] == "mention"]
+    keys = (message.get("author"), item.get("boosted_by"), item.get("actor"), *mentions)
+    return {k for k in keys if isinstance(k, str) and k}
 
 
 class Entry(Static):
