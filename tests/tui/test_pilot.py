@@ -405,3 +405,36 @@ async def test_boost_once_then_take_back_boost_and_reaction(live: LiveServer, tm
         await pilot.press("4")  # 🎉
         await stored("delete", 2)
         assert await live.messages("reaction") == []
+
+
+async def test_compose_completes_a_mention_and_sends_it_as_a_key(live: LiveServer, tmp_path: Path) -> None:
+    await live.sign(ALICE, {"kind": "profile", "body": {"name": "Alice Liddell", "bio": ""}})
+    await live.sign(BOB, {"kind": "profile", "body": {"name": "Bob", "bio": ""}})
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, ComposeScreen)
+        screen = app.screen
+        await pilot.press(*"thanks @al")
+        suggestions = screen.query_one("#mention-suggestions")
+        await until(pilot, lambda: [p["key"] for p in screen.suggestions] == [ALICE.public_key])
+        assert suggestions.display and "Alice Liddell" in str(suggestions.render())
+        await pilot.press("tab")
+        area = screen.query_one("#text", TextArea)
+        assert area.text == "thanks @alice_liddell "
+        assert not screen.suggestions and area.has_focus
+        await pilot.press(*"and @nobody")
+        await until(pilot, lambda: not suggestions.display)
+        await pilot.press("ctrl+s")  # @nobody is nobody's handle: refused here, the text is kept
+        error = screen.query_one("#compose-error")
+        await until(pilot, lambda: "Nobody called @nobody" in str(error.render()))
+        assert app.screen is screen and await live.messages("post") == []
+        area.text = "thanks @alice_liddell"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        [post] = await live.messages("post")
+        assert post["body"]["text"] == f"thanks @{ALICE.public_key}"
+        assert ["mention", ALICE.public_key] in post["tags"]
+        home = app.main.query_one("#tl-home", Timeline)
+        await until(pilot, lambda: len(home.entries) == 1 and "Alice Liddell" in str(home.entries[0].render()))
+        assert ALICE.public_key not in str(home.entries[0].render())
