@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from murmur.message import Message
 from murmur.store import Store
+from murmur.store.notifications import notice_kind
 
 
-async def notification_for(store: Store, message: Message, me: str) -> str | None:
-    """'reply', 'mention', 'reaction', 'boost' or 'follow' when ``message`` concerns ``me``; else None."""
+async def notification_for(store: Store, message: Message, me: str, seq: int) -> str | None:
+    """'reply', 'mention', 'reaction', 'boost' or 'follow' when the message stored at ``seq`` concerns ``me``.
+
+    Read from the notices ingest derived (``schema.NOTICE_RULES``), so the live stream tells exactly what the
+    notifications list holds: a second identical reaction or boost, told nowhere, is not told live either.
+    """
     if message.author == me:
         return None
-    if message.kind == "post":
-        parent_id = message.tag("reply")
-        if parent_id is not None:
-            parent = await store.get(parent_id)
-            if parent is not None and parent.author == me:
-                return "reply"
-        return "mention" if me in message.tag_values("mention") else None
-    if message.kind in ("reaction", "boost"):
-        target_id = message.tag("target")
-        target = await store.get(target_id) if target_id else None
-        return message.kind if target is not None and target.author == me else None
-    if message.kind == "follow" and message.tag("subject") == me:
-        return "follow"
-    return None
+    return await notice_kind(store, me, seq)

@@ -78,6 +78,12 @@ def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | No
     return None
 
 
+async def notice_kind(store: Store, key_hex: str, seq: int) -> str | None:
+    """The kind of notification the message at ``seq`` is for the key, if it is one (one primary-key read)."""
+    rows = await select(store.conn, "SELECT kind FROM notices WHERE key = ? AND seq = ?", (key_bytes(key_hex), seq))
+    return str(rows[0][0]) if rows else None
+
+
 async def unread_count(store: Store, key_hex: str, *, cap: int = UNREAD_CAP) -> int:
     """Notifications newer than the read marker, counted up to ``cap``."""
     rows = await select(store.conn, _UNREAD_SQL, {"key": key_bytes(key_hex), "name": MARKER, "cap": cap})

@@ -57,7 +57,7 @@ async def stream(request: Request) -> Response:
                 message = load_stored(entry.raw)
                 data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
                 yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
-                kind = await notification_for(state.store, message, caller.key)
+                kind = await notification_for(state.store, message, caller.key, entry.seq)
                 if kind is not None:
                     target = message.tag("reply") or message.tag("target") or message.tag("subject")
                     note = orjson.dumps(

@@ -10,6 +10,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.responses import NothingToUndo, own, respond, undo
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.server.notify import notification_for
 from tests.server.conftest import Harness
 
 
@@ -85,3 +86,19 @@ async def test_mine_lists_only_the_callers_own(server: Harness) -> None:
     answer = await api_ben.own_responses(post["id"][:8])
     assert answer["target"] == post["id"]
     assert [m["author"] for m in answer["messages"]] == [ben.public_key]
+
+
+async def test_the_live_stream_tells_a_twin_once(server: Harness) -> None:
+    ann, ben = Identity.generate(), Identity.generate()
+    api_ann, api_ben = await server.member(ann), await server.member(ben)
+    post = sign_draft(ann, {"body": {"text": "mine"}})
+    await api_ann.publish(post)
+    tags = [["target", post["id"]]]
+    told = []
+    for at in (1, 2):
+        boost = sign_draft(ben, {"kind": "boost", "body": {}, "tags": tags}, created_at=post["created_at"] + at)
+        seq = (await api_ben.publish(boost))["seq"]
+        message = await server.state.store.get(boost["id"])
+        assert message is not None
+        told.append(await notification_for(server.state.store, message, ann.public_key, seq))
+    assert told == ["boost", None]
