@@ -44,10 +44,13 @@ MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
 _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}})"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
+# A boost shows its post once per booster: a later twin (same booster, same post) shows nothing, as a boost of a
+# post not held shows nothing.
 ITEMS_TAIL = (
     f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
     " LEFT JOIN messages p ON p.id = CASE WHEN c.kind = 'boost' THEN c.target ELSE c.id END"
-    " ORDER BY c.sort_at DESC, c.seq DESC"
+    " AND (c.kind != 'boost' OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target AND u.kind = 'boost'"
+    " AND u.author = c.author AND u.seq < c.seq)) ORDER BY c.sort_at DESC, c.seq DESC"
 )
 
 

@@ -104,3 +104,10 @@ async def test_the_migration_counts_held_twins_once(tmp_path: Path, ann: Person,
     async with await Store.open(path) as store:
         assert await counts(store, ann) == (0, 1, 1)
         assert sorted(await told(store, ann)) == [("boost", ben.key), ("reaction", ben.key)]
+
+
+async def test_a_twin_boost_shows_the_post_once_in_timelines(store: Store, ann: Person, ben: Person) -> None:
+    post = ann.post("mine")
+    await store.ingest([post, ben.boost(post), ann.post("between"), ben.boost(post)])
+    entries = [(i.kind, i.id) for i in (await author(store, ben.key)).items]
+    assert entries == [("boost", post["id"])]
