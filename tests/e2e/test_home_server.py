@@ -226,3 +226,40 @@ def test_a_different_server_on_the_joined_address_is_named(server: ServerProcess
         assert result.stderr.count("\n") == 1
     server.start()
     assert ada.json("timeline", "local")["items"] == []
+
+
+def test_short_ids_mentions_and_taking_back(server: ServerProcess, tmp_path: Path) -> None:
+    """What a newcomer types: the ids and names they see, not 64-hex keys."""
+    ada, bob = Person(tmp_path / "ada"), Person(tmp_path / "bob")
+    ada_key = join(ada, server, "Ada Lovelace")
+    join(bob, server, "Bob")
+    first = ada.json("post", "hello #murmur")["id"]
+    short = first[:8]
+    reply = bob.json("post", "hi @ada_lovelace", "--reply-to", first[:12])
+    message = bob.json("thread", short)["root"]["children"][0]["item"]["message"]
+    assert message["id"] == reply["id"] and message["body"]["text"] == f"hi @{ada_key}"
+    assert ["mention", ada_key] in message["tags"]
+    shown = ada.run("thread", short).stdout
+    assert f"@Ada Lovelace ({ada_key[:4]}-" in shown and f"@{ada_key}" not in shown
+
+    for _ in range(2):
+        bob.run("react", short, "👍")
+        bob.run("boost", first[:10])
+    item = next(i for i in ada.json("timeline", "local")["items"] if i["message"]["id"] == first)
+    assert item["counts"] == {"replies": 1, "reactions": 1, "boosts": 1}
+    assert [n["kind"] for n in ada.json("notifications")["items"]].count("boost") == 1
+    bob.run("unboost", short)
+    bob.run("unreact", short, "👍")
+    item = next(i for i in ada.json("timeline", "local")["items"] if i["message"]["id"] == first)
+    assert item["counts"] == {"replies": 1, "reactions": 0, "boosts": 0}
+    again = bob.run("unboost", short, check=False)
+    assert again.returncode == 1 and "not boosted" in again.stderr and again.stderr.count("\n") == 1
+
+    bob.run("follow", ada_key[:9])
+    assert bob.json("profile", ada_key[:8])["following"]
+    too_short = bob.run("react", first[:5], "👍", check=False)
+    assert too_short.returncode == 1 and "at least 8" in too_short.stderr
+    unknown = bob.run("post", "hey @nobody", check=False)
+    assert unknown.returncode == 1 and "Nobody called @nobody" in unknown.stderr
+    found = ada.run("search", "hello").stdout
+    assert "Ada Lovelace" in found and first[:12] in found
