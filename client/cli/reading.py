@@ -26,7 +26,9 @@ from murmur.client.render import (
     tag_value,
     thread_parents,
 )
+from murmur.console import checked_argument
 from murmur.keys import Identity
+from murmur.prefixes import checked_prefix
 from murmur.terminal import say, visible_name
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -150,8 +152,10 @@ def thread(
 ) -> None:
     """Show a whole thread as a tree."""
 
+    checked = checked_argument(lambda: checked_prefix(msg_id, "message id"))
+
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await api.thread(msg_id)
+        return await api.thread(checked)
 
     result = with_api(ctx, go)
     if as_json:

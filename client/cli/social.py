@@ -18,8 +18,10 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
+from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import tags_from_text
+from murmur.prefixes import checked_prefix
 from murmur.terminal import say
 from murmur.validate import check_key
 
@@ -135,17 +137,18 @@ def post(
 
 async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:
     """The message an id (or a unique prefix of one) names, checked here: a server cannot swap in another."""
+    msg_id = checked_argument(lambda: checked_prefix(msg_id, "message id"))
     message = await api.message(msg_id)
-    if not verified(message) or not message["id"].startswith(msg_id.strip().lower()):
-        fail(f"the server answered {msg_id.strip()[:64]!r} with a message that is not it; nothing was published.")
+    if not verified(message) or not message["id"].startswith(msg_id):
+        fail(f"the server answered {msg_id!r} with a message that is not it; nothing was published.")
     return message
 
 
 async def _person(api: MurmurClient, key: str) -> str:
     """A full key from a key or a unique prefix of one the server knows, checked against what was typed."""
-    key = key.strip().lower()
+    key = checked_argument(lambda: checked_prefix(key, "key"))
     if len(key) == 64:
-        check_key(key, "key")
+        checked_argument(lambda: check_key(key, "key"))
         return key
     found = str((await api.profile(key))["key"])
     if not found.startswith(key):

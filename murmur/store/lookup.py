@@ -1,7 +1,7 @@
 """Finding a message or a person from what someone typed: an id or key prefix, or a handle (``@ada``).
 
 People read 12-hex short ids and fingerprints; every command accepts any unique prefix of 8 hex digits or more
-(``MIN_PREFIX``). A prefix is a range on the 32-byte BLOB (the prefix padded with 0s to the prefix padded
+(``murmur.prefixes``). A prefix is a range on the 32-byte BLOB (the prefix padded with 0s to the prefix padded
 with fs), so a look-up is one index range read, however large the log. A prefix that matches more than one
 message or key is refused with the candidates, never guessed.
 
@@ -10,18 +10,16 @@ These serve a member's client API only: a peer never asks which ids a prefix cou
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.mentions import MAX_HANDLE, handle_of
+from murmur.prefixes import checked_prefix
 from murmur.store import Store, fts_query
 from murmur.store.items import select
 
-MIN_PREFIX = 8  # 32 bits: a chance collision needs tens of thousands of messages, and then it is refused
 CANDIDATES = 5  # shown when a prefix or a name is ambiguous
-HEX = re.compile(r"[0-9a-fA-F]+")
 
 _IDS_SQL = "SELECT id, kind, author FROM messages WHERE id BETWEEN :lo AND :hi ORDER BY id LIMIT :n"
 # Keys this server knows: its members, everyone whose profile it holds, every author of a message it holds.
@@ -59,21 +57,6 @@ def hex_range(prefix: str) -> dict[str, bytes]:
     return {"lo": bytes.fromhex(prefix.ljust(64, "0")), "hi": bytes.fromhex(prefix.ljust(64, "f"))}
 
 
-def _checked_prefix(text: str, what: str) -> str:
-    """``text`` as lowercase hex of 8 to 64 digits, or refused with the reason."""
-    text = text.strip()
-    if not text or not HEX.fullmatch(text) or len(text) > 64:
-        raise Refused(
-            "bad_request", f"A {what} is hex digits (0-9, a-f): all 64, or a unique prefix of {MIN_PREFIX} or more."
-        )
-    if len(text) < MIN_PREFIX:
-        raise Refused(
-            "id_too_short",
-            f"{text!r} is {len(text)} hex digits; give at least {MIN_PREFIX} (or all 64), so it cannot be mistaken.",
-        )
-    return text.lower()
-
-
 async def message_ids(store: Store, prefix: str, *, limit: int = CANDIDATES + 1) -> list[IdMatch]:
     """Messages held whose id starts with ``prefix``, in id order, at most ``limit``."""
     rows = await select(store.conn, _IDS_SQL, {**hex_range(prefix), "n": limit})
@@ -91,7 +74,7 @@ async def resolve_message_id(store: Store, text: str) -> str:
 
     A full id is returned as it is, held or not (the caller says "not found" in its own words).
     """
-    prefix = _checked_prefix(text, "message id")
+    prefix = checked_prefix(text, "message id")
     if len(prefix) == 64:
         return prefix
     found = await message_ids(store, prefix)
@@ -109,7 +92,7 @@ async def resolve_message_id(store: Store, text: str) -> str:
 
 async def resolve_key(store: Store, text: str) -> str:
     """The full key of the one person ``text`` names (all 64 hex digits, or a unique prefix of a known key)."""
-    prefix = _checked_prefix(text, "key")
+    prefix = checked_prefix(text, "key")
     if len(prefix) == 64:
         return prefix
     found = await known_keys(store, prefix)

@@ -258,7 +258,7 @@ def test_short_ids_mentions_and_taking_back(server: ServerProcess, tmp_path: Pat
     bob.run("follow", ada_key[:9])
     assert bob.json("profile", ada_key[:8])["following"]
     too_short = bob.run("react", first[:5], "👍", check=False)
-    assert too_short.returncode == 1 and "at least 8" in too_short.stderr
+    assert too_short.returncode == 2 and "at least 8" in too_short.stderr  # a usage error, caught before sending
     unknown = bob.run("post", "hey @nobody", check=False)
     assert unknown.returncode == 1 and "Nobody called @nobody" in unknown.stderr
     found = ada.run("search", "hello").stdout

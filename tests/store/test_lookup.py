@@ -6,9 +6,9 @@ import pytest
 from store_people import Person
 
 from murmur.errors import Refused
+from murmur.prefixes import MIN_PREFIX
 from murmur.store import Store
 from murmur.store.lookup import (
-    MIN_PREFIX,
     known_keys,
     message_ids,
     people_named,
