@@ -10,6 +10,7 @@ These serve a member's client API only: a peer never asks which ids a prefix cou
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from murmur.errors import Refused
@@ -74,36 +75,42 @@ async def resolve_message_id(store: Store, text: str) -> str:
 
     A full id is returned as it is, held or not (the caller says "not found" in its own words).
     """
-    prefix = checked_prefix(text, "message id")
-    if len(prefix) == 64:
-        return prefix
-    found = await message_ids(store, prefix)
-    if not found:
-        raise Refused("not_found", f"No message here has an id starting with {prefix}.")
-    if len(found) > 1:
-        names = await store.display_names([m.author for m in found])
-        shown = [f"{m.id[:16]} ({m.kind} by {_person(m.author, names)})" for m in found[:CANDIDATES]]
-        more = " and more" if len(found) > CANDIDATES else ""
-        raise Refused(
-            "ambiguous_id", f"{prefix} could be {', '.join(shown)}{more}; give more digits of the one you mean."
-        )
-    return found[0].id
+    return await _one(store, text, "message id", _messages, "No message here has an id starting with {}.")
 
 
 async def resolve_key(store: Store, text: str) -> str:
     """The full key of the one person ``text`` names (all 64 hex digits, or a unique prefix of a known key)."""
-    prefix = checked_prefix(text, "key")
+    return await _one(store, text, "key", _keys, "Nobody this server knows has a key starting with {}.")
+
+
+Candidates = Callable[[Store, str], Awaitable[list[tuple[str, str]]]]
+"""What a prefix could be: (full value, how to show it when it is one of several)."""
+
+
+async def _one(store: Store, text: str, what: str, candidates: Candidates, missing: str) -> str:
+    prefix = checked_prefix(text, what)
     if len(prefix) == 64:
         return prefix
-    found = await known_keys(store, prefix)
+    found = await candidates(store, prefix)
     if not found:
-        raise Refused("not_found", f"Nobody this server knows has a key starting with {prefix}.")
+        raise Refused("not_found", missing.format(prefix))
     if len(found) > 1:
-        names = await store.display_names(found)
-        shown = [_person(k, names, digits=16) for k in found[:CANDIDATES]]
         more = " and more" if len(found) > CANDIDATES else ""
-        raise Refused("ambiguous_id", f"{prefix} could be {', '.join(shown)}{more}; give more digits.")
-    return found[0]
+        shown = ", ".join(label for _, label in found[:CANDIDATES])
+        raise Refused("ambiguous_id", f"{prefix} could be {shown}{more}; give more digits of the one you mean.")
+    return found[0][0]
+
+
+async def _messages(store: Store, prefix: str) -> list[tuple[str, str]]:
+    found = await message_ids(store, prefix)
+    names = await store.display_names([m.author for m in found]) if len(found) > 1 else {}
+    return [(m.id, f"{m.id[:16]} ({m.kind} by {_person(m.author, names)})") for m in found]
+
+
+async def _keys(store: Store, prefix: str) -> list[tuple[str, str]]:
+    found = await known_keys(store, prefix)
+    names = await store.display_names(found) if len(found) > 1 else {}
+    return [(key, _person(key, names, digits=16)) for key in found]
 
 
 def _person(key: str, names: dict[str, str], *, digits: int = 0) -> str:
