@@ -196,7 +196,7 @@ def _undo(ctx: typer.Context, msg_id: str, kind: Kind, emoji: str | None, as_jso
         emit_json(result)
     else:
         what = "boost" if kind == "boost" else f"reaction {emoji}"
-        typer.echo(f"Took back your {what} of {result['target'][:12]} ({len(result['deletes'])} signed delete(s)).")
+        say(f"Took back your {what} of {result['target'][:12]} ({len(result['deletes'])} signed delete(s)).")
 
 
 def unboost(
