@@ -208,9 +208,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 7: who reacted with what and who boosted, so each counts (and is told) once per person, however many
     # identical signed messages they sent: counts are of distinct (author, emoji), the same on every server
     # whatever order the messages came in. Filled from the reactions and boosts already held; notices of
-    # the twins already told are withdrawn.
+    # the twins already told are withdrawn. Run again, it changes nothing.
     """
-    CREATE TABLE tallies (
+    CREATE TABLE IF NOT EXISTS tallies (
         target BLOB NOT NULL,
         kind   TEXT NOT NULL,                           -- 'reaction' | 'boost'
         author BLOB NOT NULL,
@@ -218,8 +218,8 @@ MIGRATIONS: tuple[str, ...] = (
         seq    INTEGER NOT NULL,                        -- the message's seq
         PRIMARY KEY (target, kind, author, emoji, seq)
     ) WITHOUT ROWID;
-    CREATE INDEX tallies_by_seq ON tallies (seq);
-    INSERT INTO tallies (target, kind, author, emoji, seq)
+    CREATE INDEX IF NOT EXISTS tallies_by_seq ON tallies (seq);
+    INSERT OR IGNORE INTO tallies (target, kind, author, emoji, seq)
         SELECT target, kind, author,
             CASE kind WHEN 'reaction' THEN coalesce(json_extract(CAST(raw AS TEXT), '$.body.emoji'), '') ELSE '' END,
             seq
