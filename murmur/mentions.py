@@ -6,8 +6,9 @@ so every reader on every server knows exactly who is meant. People type names: a
 nobody's or more than one person's, rather than guess. Readers show the key as the person's current name beside
 their fingerprint, never the bare key.
 
-A person's handle is their display name, case-folded, with each run of whitespace written ``_``: "Ada Lovelace"
-is ``@ada_lovelace`` (or ``@Ada_Lovelace``). Eight or more hex digits are read as a key prefix instead.
+A person's handle is their display name as names are compared (case-folded, invisibles dropped), with each run
+of whitespace written ``_``: "Ada Lovelace" is ``@ada_lovelace`` (or ``@Ada_Lovelace``). Eight or more hex
+digits are read as a key prefix instead.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 
 from murmur.keys import KEY_HEX
+from murmur.names import name_key
 
 # After anything but a word character or "@" (so e-mail addresses are not mentions); ends on a word character,
 # so "@ada." and "(@ada)" mention "ada".
@@ -24,8 +26,9 @@ MAX_HANDLE = 64
 
 
 def handle_of(name: str) -> str:
-    """The handle a display name is mentioned by: case-folded, whitespace runs as ``_``."""
-    return "_".join(name.casefold().split())
+    """The handle a display name (or a typed handle) is compared by: the name as names are compared
+    (``murmur.names.name_key``: case and compatibility forms folded, invisibles dropped), spaces as ``_``."""
+    return "_".join(name_key(name).split())
 
 
 def typed_mentions(text: str) -> list[str]:

@@ -130,13 +130,13 @@ async def _by_name_words(store: Store, handle: str, *, prefix: bool) -> list[Nam
 
 async def people_named(store: Store, handle: str) -> list[Named]:
     """Everyone this server knows whose handle is ``handle`` (any case), by name then key."""
-    wanted = handle.casefold()
+    wanted = handle_of(handle)
     found = [p for p in await _by_name_words(store, handle, prefix=False) if handle_of(p.name) == wanted]
     return sorted(found, key=lambda p: (p.name, p.key))
 
 
 async def people_starting(store: Store, prefix: str, *, limit: int = CANDIDATES) -> list[Named]:
     """People whose handle starts with ``prefix``, for completing a mention as it is typed; shortest first."""
-    wanted = prefix.casefold()
+    wanted = handle_of(prefix)
     found = [p for p in await _by_name_words(store, prefix, prefix=True) if handle_of(p.name).startswith(wanted)]
     return sorted(found, key=lambda p: (len(p.name), p.name, p.key))[:limit]

@@ -94,3 +94,10 @@ async def test_two_people_with_one_name_are_both_found(store: Store, ann: Person
     await store.ingest([ann.profile("Zoë"), ben.profile("zoë"), ann.profile("Zoë", at=1)])
     assert sorted(p.key for p in await people_named(store, "zoë")) == sorted([ann.key, ben.key])
     assert await people_named(store, "zoe") == []  # the index ignores diacritics; the handle does not
+
+
+async def test_a_look_alike_name_is_never_taken_for_the_handle(store: Store, ann: Person, ben: Person) -> None:
+    await store.ingest([ann.profile("Ada"), ben.profile("A\u200bda")])  # a zero-width space inside
+    assert [p.key for p in await people_named(store, "ada")] == [ann.key]
+    await store.ingest([ann.profile("Ann")])  # the real Ada renames: the look-alike is still not "ada"
+    assert await people_named(store, "ada") == []
