@@ -397,14 +397,18 @@ async def test_boost_once_then_take_back_boost_and_reaction(live: LiveServer, tm
         await pilot.press("b")  # already boosted: nothing new is signed
         await until(pilot, lambda: told("Already done"))
         assert len(await live.messages("boost")) == 1
+        timeline = local(app)
+        await until(pilot, lambda: timeline.current.item["counts"]["boosts"] == 1)  # counted live, once
         await pilot.press("B")
         await stored("delete", 1)
         assert await live.messages("boost") == []  # the delete took the boost away
+        await until(pilot, lambda: timeline.current.item["counts"]["boosts"] == 0)
         await pilot.press("L")
         assert isinstance(app.screen, ReactionPicker)
         await pilot.press("4")  # 🎉
         await stored("delete", 2)
         assert await live.messages("reaction") == []
+        await until(pilot, lambda: timeline.current.item["counts"]["reactions"] == 0)
 
 
 async def test_compose_completes_a_mention_and_sends_it_as_a_key(live: LiveServer, tmp_path: Path) -> None:
