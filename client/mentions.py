@@ -27,7 +27,8 @@ def _who(person: dict[str, Any]) -> str:
     return f"{visible_name(str(person.get('name', '')))} ({fingerprint(person['key'])})"
 
 
-async def _key_for(api: MurmurClient, token: str) -> str:
+async def key_for(api: MurmurClient, token: str) -> str:
+    """The key of the one person ``token`` (a handle, or 8+ hex digits of a key) names; refused otherwise."""
     if KEY_PREFIX.fullmatch(token):  # 8+ hex digits: a key prefix, checked against what was typed
         key = str((await api.profile(token))["key"])
         if not key.startswith(token.lower()):
@@ -47,7 +48,7 @@ async def _key_for(api: MurmurClient, token: str) -> str:
 
 async def resolve_text(api: MurmurClient, text: str) -> str:
     """``text`` with every typed ``@handle`` or ``@keyprefix`` written as the ``@<key>`` it names."""
-    keys = {token: await _key_for(api, token) for token in typed_mentions(text)}
+    keys = {token: await key_for(api, token) for token in typed_mentions(text)}
     return with_keys(text, keys) if keys else text
 
 

@@ -14,7 +14,7 @@ import typer
 
 from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import with_api
+from murmur.client.cli.session import person_key, with_api
 from murmur.client.render import (
     SHARED_NAME,
     Context,
@@ -40,7 +40,7 @@ UnverifiedOption = Annotated[
     bool,
     typer.Option(
         "--include-unverified",
-        help="With --json, include messages that failed verification here, marked \"verified\": false.",
+        help='With --json, include messages that failed verification here, marked "verified": false.',
     ),
 ]
 
@@ -76,7 +76,7 @@ def emit_verified_json(answer: dict[str, Any], include_unverified: bool) -> None
             say(
                 f"murmur: left out {left_out} message{'' if left_out == 1 else 's'} that failed verification on "
                 "this machine (the id or signature does not match what the author signed: the server may have "
-                "altered them); --include-unverified includes them, marked \"verified\": false.",
+                'altered them); --include-unverified includes them, marked "verified": false.',
                 err=True,
             )
     emit_json(answer)
@@ -117,7 +117,7 @@ async def fetch_parents(api: MurmurClient, items: list[dict[str, Any]]) -> dict[
 def timeline(
     ctx: typer.Context,
     which: Annotated[
-        str, typer.Argument(help="home, local, federated, mentions, tag:NAME or @KEY.", metavar="[TIMELINE]")
+        str, typer.Argument(help="home, local, federated, mentions, tag:NAME, @KEY or @NAME.", metavar="[TIMELINE]")
     ] = "home",
     limit: LimitOption = 20,
     before: BeforeOption = None,
@@ -132,7 +132,8 @@ def timeline(
         fail(f"unknown timeline {which!r}; use one of {', '.join(named)}, tag:NAME or @KEY.", EXIT_USAGE)
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
-        page = await api.timeline(which, limit=limit, before=before)
+        whose = f"@{await person_key(api, which)}" if which.startswith("@") else which
+        page = await api.timeline(whose, limit=limit, before=before)
         return page, ({} if as_json else await fetch_parents(api, page.get("items", [])))
 
     page, parents = with_api(ctx, go)

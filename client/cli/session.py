@@ -10,11 +10,15 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
+from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
+from murmur.console import checked_argument
 from murmur.errors import ConfigError, Refused
 from murmur.keys import Identity
+from murmur.mentions import KEY_PREFIX
 from murmur.message import sign_draft
-from murmur.validate import check
+from murmur.prefixes import checked_prefix
+from murmur.validate import check, check_key
 
 T = TypeVar("T")
 
@@ -87,3 +91,19 @@ async def publish_name(api: MurmurClient, identity: Identity, name: str) -> str 
         return None
     result = await publish_draft(api, identity, {"kind": "profile", "body": {"name": name, "bio": ""}})
     return str(result["id"])
+
+
+async def person_key(api: MurmurClient, typed: str) -> str:
+    """A person's full key from what was typed: a key or 8 or more of its hex digits, or ``@handle``.
+
+    A malformed key is a usage error, before anything is sent; a prefix or a handle is resolved by the server,
+    refused when it is nobody's or several people's, and the answer checked against what was typed."""
+    token = typed.strip()
+    by_name = token.startswith("@")
+    token = token.removeprefix("@")
+    if not by_name or KEY_PREFIX.fullmatch(token):
+        token = checked_argument(lambda: checked_prefix(token, "key"))
+        if len(token) == 64:
+            checked_argument(lambda: check_key(token, "key"))
+            return token
+    return await key_for(api, token)

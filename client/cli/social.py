@@ -15,7 +15,7 @@ import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import profile_of, publish_draft, publish_name, with_api
+from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, with_api
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.console import checked_argument
@@ -23,7 +23,6 @@ from murmur.keys import Identity
 from murmur.message import tags_from_text
 from murmur.prefixes import checked_prefix
 from murmur.terminal import say
-from murmur.validate import check_key
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -144,18 +143,6 @@ async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:
     return message
 
 
-async def _person(api: MurmurClient, key: str) -> str:
-    """A full key from a key or a unique prefix of one the server knows, checked against what was typed."""
-    key = checked_argument(lambda: checked_prefix(key, "key"))
-    if len(key) == 64:
-        checked_argument(lambda: check_key(key, "key"))
-        return key
-    found = str((await api.profile(key))["key"])
-    if not found.startswith(key):
-        fail(f"the server answered {key!r} with a key that does not start with it; nothing was published.")
-    return found
-
-
 def react(
     ctx: typer.Context,
     msg_id: Annotated[
@@ -240,7 +227,7 @@ def delete(
 
 def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        subject = await _person(api, key)
+        subject = await person_key(api, key)
         return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", subject]]})
 
     _report(with_api(ctx, go), as_json, "Followed with" if kind == "follow" else "Unfollowed with")
@@ -248,7 +235,7 @@ def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
 
 def follow(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The key to follow (or a unique prefix of 8+ hex digits).")],
+    key: Annotated[str, typer.Argument(help="Whom to follow: a key, 8+ of its hex digits, or @name.")],
     as_json: JsonOption = False,
 ) -> None:
     """Follow a person by key: their posts and boosts join your home timeline."""
@@ -257,7 +244,7 @@ def follow(
 
 def unfollow(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The key to unfollow (or a unique prefix of 8+ hex digits).")],
+    key: Annotated[str, typer.Argument(help="Whom to unfollow: a key, 8+ of its hex digits, or @name.")],
     as_json: JsonOption = False,
 ) -> None:
     """Stop following a person."""
@@ -266,7 +253,9 @@ def unfollow(
 
 def profile(
     ctx: typer.Context,
-    key: Annotated[str | None, typer.Argument(help="Whose profile to show; yours when absent.")] = None,
+    key: Annotated[
+        str | None, typer.Argument(help="Whose profile (a key, 8+ of its hex digits, or @name); yours when absent.")
+    ] = None,
     name: Annotated[str | None, typer.Option(help="Set your display name.")] = None,
     bio: Annotated[str | None, typer.Option(help="Set your bio.")] = None,
     as_json: JsonOption = False,
@@ -274,10 +263,10 @@ def profile(
     """Show a profile, or set your name and bio (a signed profile message)."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        whose = key or identity.public_key
+        whose = await person_key(api, key) if key else identity.public_key
         if name is None and bio is None:
             return await api.profile(whose)
-        if key and key != identity.public_key:
+        if whose != identity.public_key:
             fail("you can only set your own profile.")
         current = await api.profile(identity.public_key)
         body = {"name": current.get("name", "") if name is None else name}

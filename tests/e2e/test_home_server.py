@@ -257,6 +257,11 @@ def test_short_ids_mentions_and_taking_back(server: ServerProcess, tmp_path: Pat
 
     bob.run("follow", ada_key[:9])
     assert bob.json("profile", ada_key[:8])["following"]
+    bob.run("unfollow", "@Ada_Lovelace")
+    assert not bob.json("profile", "@ada_lovelace")["following"]
+    assert first in ids(bob.json("timeline", "@ada_lovelace"))
+    bad_key = bob.run("follow", "abc", check=False)
+    assert bad_key.returncode == 2 and "at least 8" in bad_key.stderr
     too_short = bob.run("react", first[:5], "👍", check=False)
     assert too_short.returncode == 2 and "at least 8" in too_short.stderr  # a usage error, caught before sending
     unknown = bob.run("post", "hey @nobody", check=False)
