@@ -13,6 +13,7 @@ of ``timeline_ms``) and a serve-only peer (the puller of ``catchup``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import shutil
 import tempfile
@@ -28,10 +29,13 @@ from murmur.message import Message, now_ms, sign_draft
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
-from murmur.store.schema import SCHEMA_VERSION
+from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 from murmur.validate import check
 
 FORMAT = 1
+# A cached database belongs to the schema that built it: two checkouts with different migrations numbered alike
+# (branches in progress) must not share one, or the newer code reads a database without its tables.
+SCHEMA = hashlib.sha256("\0".join(MIGRATIONS).encode()).hexdigest()[:8]
 CHUNK = 10_000
 FOLLOWED = 200
 READERS = 9  # members that follow the same 200 authors: a member's requests are rate limited (600 a minute)
@@ -104,8 +108,9 @@ async def _thread_root(db: Path) -> tuple[str, int]:
 def build(count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> BigDb:
     """The data directory for ``count`` messages, built now or reused from an earlier run."""
     # Keyed by schema version too: opening a cached database migrates it, and an older murmur (another checkout
-    # sharing the temp dir) would then refuse it as newer than it knows.
-    root = cache_dir() / f"timeline-v{FORMAT}-s{SCHEMA_VERSION}-{count}-{authors}"
+    # sharing the temp dir) would then refuse it as newer than it knows. The digest of the migrations (SCHEMA)
+    # tells apart checkouts whose migrations share numbers but differ.
+    root = cache_dir() / f"timeline-v{FORMAT}-s{SCHEMA_VERSION}-{SCHEMA}-{count}-{authors}"
     meta_path = root / "bench-meta.json"
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
