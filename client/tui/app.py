@@ -168,11 +168,13 @@ class MurmurApp(App[None]):
 
         def run() -> None:
             self._live_pending = False
-            for screen in self.screen_stack:
+            stack = self.screen_stack
+            for screen in stack:
                 for timeline in screen.query(Timeline):
                     timeline.check_newer()
-            if isinstance(self.screen, ThreadScreen):
-                self.screen.reload()
+            # The timer can fire while the app closes, its screens already gone: then there is nothing to reload.
+            if stack and isinstance(stack[-1], ThreadScreen):
+                stack[-1].reload()
 
         self.set_timer(LIVE_DEBOUNCE_S, run)
 
