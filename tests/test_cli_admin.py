@@ -87,4 +87,4 @@ def test_bad_values_on_the_command_line_are_usage_errors(data: Path, args: list[
 
 def test_a_bad_key_to_follow_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["follow", "zz"], env={"MURMUR_HOME": str(tmp_path)})
-    assert result.exit_code == 2 and "64 lowercase hex digits" in result.stderr
+    assert result.exit_code == 2 and "hex digits" in result.stderr, result.stderr

@@ -98,6 +98,14 @@ async def person_key(api: MurmurClient, typed: str) -> str:
 
     A malformed key is a usage error, before anything is sent; a prefix or a handle is resolved by the server,
     refused when it is nobody's or several people's, and the answer checked against what was typed."""
+    token, whole = typed_person(typed)
+    return token if whole else await key_for(api, token)
+
+
+def typed_person(typed: str) -> tuple[str, bool]:
+    """What was typed for a person, checked for its form alone: a malformed key is a usage error (exit 2) before
+    any profile, key file or server is consulted. Gives the key or prefix (lowercase) or the handle (no ``@``),
+    and whether it is a whole key already."""
     token = typed.strip()
     by_name = token.startswith("@")
     token = token.removeprefix("@")
@@ -105,5 +113,5 @@ async def person_key(api: MurmurClient, typed: str) -> str:
         token = checked_argument(lambda: checked_prefix(token, "key"))
         if len(token) == 64:
             checked_argument(lambda: check_key(token, "key"))
-            return token
-    return await key_for(api, token)
+            return token, True
+    return token, False

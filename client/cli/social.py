@@ -15,7 +15,7 @@ import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, with_api
+from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.console import checked_argument
@@ -226,6 +226,8 @@ def delete(
 
 
 def _follow(ctx: typer.Context, key: str, kind: str, as_json: bool) -> None:
+    typed_person(key)
+
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         subject = await person_key(api, key)
         return await publish_draft(api, identity, {"kind": kind, "body": {}, "tags": [["subject", subject]]})
