@@ -38,15 +38,15 @@ class Reply:
 
 
 def build_request(
-    method: str, target: str, body: bytes, identity: Identity | None, *, host: str = "127.0.0.1"
+    method: str, target: str, body: bytes, identity: Identity | None, *, recipient: str, host: str = "127.0.0.1"
 ) -> bytes:
-    """The bytes of one request, signed now by ``identity`` (RFC 9421, as murmur's clients sign)."""
+    """The bytes of one request, signed now by ``identity`` for the server whose key is ``recipient``."""
     path, _, query = target.partition("?")
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
     if body:
         lines.append("Content-Type: application/json")
     if identity is not None:
-        signed = sign_request(identity, method, path, query, body).as_dict()
+        signed = sign_request(identity, method, path, query, body, recipient=recipient).as_dict()
         lines.extend(f"{name}: {value}" for name, value in signed.items())
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
@@ -242,6 +242,8 @@ def _sink_main(sock: socket.socket) -> None:
 
 class Sink:
     """A do-nothing HTTP server in its own process on 127.0.0.1."""
+
+    key = "0" * 64  # the server key requests are signed for; the sink checks nothing
 
     def __init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -16,8 +16,9 @@ import httpx
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
-from murmur.keys import Identity, fingerprint
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
+from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.validate import check
 
 API = "/api/v1"
@@ -112,7 +113,9 @@ class MurmurClient:
     """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``.
 
     ``server_key`` is the key of the server the profile joined: every answer from any other server is refused
-    with ``WrongServer``. None (e.g. while joining) accepts any server.
+    with ``WrongServer``, and every request is signed for that key (docs/signatures.md), so that no other server
+    it could be replayed to accepts it. None (e.g. while joining) takes the server that answers: its key is read
+    from ``/api/v1/info`` before the first signed request, and held to from then on.
     """
 
     def __init__(
@@ -154,15 +157,26 @@ class MurmurClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _signed(
+    async def _recipient(self) -> str:
+        """The key of the server this client signs for: given, or learned from its info once."""
+        if self.server_key is None:
+            info = await self.info()
+            key = info.get("server_key") if isinstance(info, dict) else None
+            if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
+                raise ApiError(200, "bad_answer", f"{self.base_url} did not say its server key in /api/v1/info.")
+            self.server_key = key
+        return self.server_key
+
+    async def _signed(
         self, method: str, path: str, params: dict[str, Any] | None, body: bytes, *, streaming: bool = False
     ) -> httpx.Request:
+        recipient = await self._recipient()
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         # A stream is quiet between events; the server sends a keepalive every 15 s, so 60 s of silence is a fault.
         timeout = httpx.Timeout(15.0, read=60.0) if streaming else httpx.USE_CLIENT_DEFAULT
         request = self.http.build_request(method, path, params=clean, content=body, timeout=timeout)
         signed = sign_request(
-            self.identity, method, request.url.path, request.url.query.decode("ascii"), body
+            self.identity, method, request.url.path, request.url.query.decode("ascii"), body, recipient=recipient
         ).as_dict()
         request.headers.update(signed)
         if body:
@@ -173,7 +187,7 @@ class MurmurClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, raw: bytes = b""
     ) -> Any:
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
-        return self._decode(await self._send(self._signed(method, path, params, content)))
+        return self._decode(await self._send(await self._signed(method, path, params, content)))
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Send a signed request; a server that cannot be reached is one clear error, not a transport trace."""
@@ -199,11 +213,12 @@ class MurmurClient:
 
     # -- endpoints ---------------------------------------------------------------------------------------------
     async def info(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"{API}/info")
+        """The server's public info; unsigned, since it is how the client learns which key to sign for."""
+        result: dict[str, Any] = self._decode(await self._send(self.http.build_request("GET", f"{API}/info")))
         return result
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", "/health")
+        result: dict[str, Any] = self._decode(await self._send(self.http.build_request("GET", "/health")))
         return result
 
     async def join(self, invite: str | None) -> dict[str, Any]:
@@ -284,7 +299,7 @@ class MurmurClient:
 
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
         """Server-Sent Events from the server, each message verified; ends when the connection does."""
-        request = self._signed("GET", f"{API}/stream", {"cursor": cursor}, b"", streaming=True)
+        request = await self._signed("GET", f"{API}/stream", {"cursor": cursor}, b"", streaming=True)
         try:
             response = await self.http.send(request, stream=True)
         except httpx.TransportError as exc:
@@ -344,11 +359,16 @@ class MurmurClient:
         before trusting it), the cursor to ask after next, and whether more are waiting.
         """
         params = {"after": after, "limit": limit, "local": int(local)}
-        response = await self._send(self._signed("GET", f"{API}/export", params, b""))
+        response = await self._send(await self._signed("GET", f"{API}/export", params, b""))
         if not response.is_success:
             self._decode(response)
-        cursor = response.headers.get("murmur-cursor", "")
-        if not cursor.isdigit():
-            raise ApiError(response.status_code, "bad_answer", f"{self.base_url} answered an export without a cursor.")
+        try:
+            cursor = parse_number(
+                response.headers.get("murmur-cursor"), name="Murmur-Cursor", low=0, high=MAX_NUMBER, code="bad_answer"
+            )
+        except Refused as refusal:
+            raise ApiError(
+                response.status_code, refusal.code, f"{self.base_url} answered an export: {refusal}"
+            ) from refusal
         lines = [line for line in response.content.split(b"\n") if line.strip()]
-        return lines, int(cursor), response.headers.get("murmur-more") == "1"
+        return lines, cursor, response.headers.get("murmur-more") == "1"

@@ -9,7 +9,8 @@ full detail stays in the traceback for the log while the user sees one clear lin
     ├── KeyFileError       a key file is missing, unreadable, corrupt or too widely readable
     ├── ConfigError        a config file is missing, corrupt or holds a bad value
     ├── StoreError         the database cannot be opened, is corrupt, or refused a write
-    └── LocalFileError     the operating system refused a file or folder (an OSError, translated: ``os_error``)
+    ├── LocalFileError     the operating system refused a file or folder (an OSError, translated: ``os_error``)
+    └── PeerError          a peer server could not be reached, refused a request, or answered something unusable
 """
 
 from __future__ import annotations
@@ -67,3 +68,17 @@ def os_error(exc: OSError, doing: str = "use") -> LocalFileError:
     if exc.filename2 is not None:
         target += f" -> {exc.filename2}"
     return LocalFileError(f"Cannot {doing}{target}: {why}.")
+
+
+class PeerError(MurmurError):
+    """A peer server could not be reached, refused a request, or answered something murmur cannot use.
+
+    Raised by the federation client at its boundary (httpx's errors are translated there, in one table).
+    ``retry_after`` is the peer's Retry-After in seconds when it gave one; ``status`` its HTTP status when it
+    answered at all.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status

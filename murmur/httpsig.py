@@ -4,16 +4,21 @@ One mechanism authenticates people (client API) and servers (federation). A requ
 
     Content-Digest:  sha-256=:<base64 of SHA-256(body)>:
     Signature-Input: murmur=("@method" "@path" "@query" "content-digest")
-                     ;created=<unix s>;keyid="<64 hex>";alg="ed25519";nonce="<random>"   (one line)
+                     ;created=<unix s>;keyid="<64 hex>";alg="ed25519";nonce="<random>"
+                     ;recipient="<64 hex: the server key of the server the request is for>"   (one line)
     Signature:       murmur=:<base64 of the 64-byte Ed25519 signature>:
 
 The signature covers ``@path`` and ``@query`` rather than ``@target-uri`` or ``@authority``: a TLS-terminating
-reverse proxy changes the scheme and often the Host the application sees, while the path and query reach it
-byte for byte. The price is that a signature is not bound to one server; the short window and the nonce keep
-that exposure small, and murmur's writes are idempotent. docs/signatures.md is the wire specification.
+reverse proxy changes the scheme and often the Host the application sees, tunnels and proxies make one server
+reachable under many names, while the path and query reach it byte for byte. What binds a request to one
+server is the ``recipient`` parameter: the server key of the server it is meant for, which every server checks
+is its own. A request signed for server A and replayed to server B is refused by B (``wrong_server``).
+docs/signatures.md is the wire specification.
 
 The three fields are RFC 8941 structured fields, parsed strictly by ``murmur.sfv``; whatever it does not accept
-is refused with ``Refused("malformed_signature", ...)``, never another exception.
+is refused with ``Refused("malformed_signature", ...)``, never another exception. Anything that is signed or
+binds the body appears once: a label or digest named twice, or a covered field sent on two lines, is refused
+(``duplicate_field``) rather than resolved by "last wins".
 """
 
 from __future__ import annotations
@@ -35,12 +40,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX, SMALL_ORDER_KEYS, Identity
-from murmur.sfv import BareItem, Member, Params, parse_dictionary, serialize_item
+from murmur.sfv import BareItem, DuplicateKey, Member, Params, parse_dictionary, serialize_item
 
 LABEL = "murmur"
 ALG = "ed25519"
 COVERED = ("@method", "@path", "@query", "content-digest")
-PARAMS = ("created", "keyid", "alg", "nonce")
+PARAMS = ("created", "keyid", "alg", "nonce", "recipient")
 DEFAULT_WINDOW_S = 60
 # 16 random bytes in base64url (22 chars) by default; other signers may use hex. The upper bound caps the
 # memory one replay-cache entry can take.
@@ -116,6 +121,8 @@ def check_content_digest(value: str | None, body: bytes) -> None:
     """Check every SHA-2 digest in a Content-Digest value against ``body``; sha-256 must be among them."""
     try:
         digests = parse_dictionary(value) if value is not None else {}
+    except DuplicateKey as exc:
+        raise Refused("duplicate_field", f"The Content-Digest header gives {exc.key!r} twice; give each once.") from exc
     except ValueError:
         digests = {}
     if not isinstance(digests.get("sha-256", (None,))[0], bytes):
@@ -153,19 +160,26 @@ def sign_request(
     query: str,
     body: bytes,
     *,
+    recipient: str,
     created: int | None = None,
     nonce: str | None = None,
 ) -> SignedHeaders:
-    """Sign a request. ``path`` and ``query`` are best given as sent on the wire (query without ``?``)."""
+    """Sign a request for the server whose key is ``recipient``.
+
+    ``path`` and ``query`` are best given as sent on the wire (query without ``?``).
+    """
     if not path.startswith("/") or query.startswith("?"):
         raise ValueError("path must start with '/' and query must not start with '?'")
+    if not KEY_HEX.fullmatch(recipient):
+        raise ValueError("recipient must be the server key of the server the request is for (64 lowercase hex)")
     created = int(time.time()) if created is None else created
     nonce = secrets.token_urlsafe(16) if nonce is None else nonce
     if not NONCE.fullmatch(nonce):
         raise ValueError("nonce must be 16 to 64 characters of [A-Za-z0-9_-]")
     digest = content_digest(body)
     params = serialize_signature_params(
-        COVERED, {"created": created, "keyid": identity.public_key, "alg": ALG, "nonce": nonce}
+        COVERED,
+        {"created": created, "keyid": identity.public_key, "alg": ALG, "nonce": nonce, "recipient": recipient},
     )
     components = resolve_components(COVERED, method, path, query, {"content-digest": digest})
     signature = identity.private_key.sign(build_signature_base(components, params))
@@ -218,14 +232,22 @@ class ReplayCache:
             return False
 
 
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    # A field sent on several lines is one value joined by ", " (RFC 9110 section 5.3); multi-dicts such as
-    # Starlette's Headers list each line in items(), so join them here rather than keep only one.
+def _lower_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, int]]:
+    """Field values by lower-case name, and how many lines each field was sent on.
+
+    A field sent on several lines is one value joined by ", " (RFC 9110 section 5.3); multi-dicts such as
+    Starlette's Headers list each line in items() (httpx's Headers in multi_items()), so join them here
+    rather than keep only one.
+    """
+    multi = getattr(headers, "multi_items", None)
+    items = multi() if callable(multi) else headers.items()
     out: dict[str, str] = {}
-    for name, value in headers.items():
+    lines: dict[str, int] = {}
+    for name, value in items:
         key = name.lower()
         out[key] = f"{out[key]}, {value}" if key in out else value
-    return out
+        lines[key] = lines.get(key, 0) + 1
+    return out, lines
 
 
 def _our_member(headers: dict[str, str], field: str) -> Member:
@@ -233,11 +255,23 @@ def _our_member(headers: dict[str, str], field: str) -> Member:
         raise Refused("missing_signature", "The request is not signed; murmur needs Signature-Input and Signature.")
     try:
         members = parse_dictionary(headers[field])
+    except DuplicateKey as exc:
+        # Across two lines as in one: a second signature under the same label could be the one a proxy or a
+        # log keeps, while the verifier checked the other.
+        raise Refused("duplicate_field", f"The {field.title()} header names {exc.key!r} twice; sign once.") from exc
     except ValueError as exc:
         raise Refused("malformed_signature", f"The {field.title()} header is not valid.") from exc
     if LABEL not in members:
         raise Refused("missing_signature", f"The {field.title()} header has no {LABEL!r} signature.")
     return members[LABEL]
+
+
+def _fields_sent_once(names: Sequence[str], lines: Mapping[str, int]) -> None:
+    """Every covered header field (and Host, behind ``@authority``) must arrive on exactly one line."""
+    for name in names:
+        field = "host" if name == "@authority" else name
+        if not field.startswith("@") and lines.get(field, 0) > 1:
+            raise Refused("duplicate_field", f"The signed header {field!r} is sent {lines[field]} times; send it once.")
 
 
 def _covered_names(member: Member) -> list[str]:
@@ -253,7 +287,7 @@ def _covered_names(member: Member) -> list[str]:
     return names
 
 
-def _checked_params(params: Params) -> tuple[int, str, str]:
+def _checked_params(params: Params) -> tuple[int, str, str, str]:
     alg = params.get("alg")
     if type(alg) is not str or alg != ALG:
         raise Refused("unsupported_algorithm", f'murmur accepts only alg="{ALG}" signatures.')
@@ -266,7 +300,10 @@ def _checked_params(params: Params) -> tuple[int, str, str]:
         raise Refused("bad_key", "The keyid must be an Ed25519 public key in 64 lowercase hex digits.")
     if keyid in SMALL_ORDER_KEYS:
         raise Refused("weak_key", "The keyid is a weak Ed25519 key that murmur refuses.")
-    return created, keyid, nonce
+    recipient = params.get("recipient")
+    if type(recipient) is not str or not KEY_HEX.fullmatch(recipient):
+        raise Refused("malformed_signature", "The recipient must be the server key of the server asked, in 64 hex.")
+    return created, keyid, nonce, recipient
 
 
 def verify_request(
@@ -276,12 +313,14 @@ def verify_request(
     headers: Mapping[str, str],
     body: bytes,
     *,
+    recipient: str,
     now: int | None = None,
     window_s: int = DEFAULT_WINDOW_S,
     replay: ReplayCache | None = None,
 ) -> VerifiedRequest:
     """Check a request's murmur signature; raise ``Refused`` naming the first check that failed.
 
+    ``recipient`` is the verifying server's own key: a request signed for any other server is refused.
     ``path`` and ``query`` must be the raw, percent-encoded forms the request arrived with (query without
     ``?``). The replay cache records a nonce only after everything else passed, so forged requests cannot
     fill it.
@@ -289,13 +328,19 @@ def verify_request(
     if replay is not None and replay.window_s < window_s:
         raise ValueError("the replay cache must remember at least as long as the signature window")
     now = int(time.time()) if now is None else now
-    fields = _lower_headers(headers)
+    fields, lines = _lower_headers(headers)
     sig_input, sig_member = _our_member(fields, "signature-input"), _our_member(fields, "signature")
     signature = sig_member[0]
     if not isinstance(signature, bytes) or len(signature) != 64 or sig_member[1]:
         raise Refused("malformed_signature", "The Signature header must hold one 64-byte Ed25519 signature.")
     names = _covered_names(sig_input)
-    created, keyid, nonce = _checked_params(sig_input[1])
+    _fields_sent_once(names, lines)
+    created, keyid, nonce, signed_for = _checked_params(sig_input[1])
+    if signed_for != recipient:
+        raise Refused(
+            "wrong_server",
+            f"The request was signed for the server with key {signed_for[:16]}…, not this one ({recipient[:16]}…).",
+        )
     if created < now - window_s:
         raise Refused("expired", f"The signature was made more than {window_s} seconds ago; check your clock.")
     if created > now + window_s:

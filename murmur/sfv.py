@@ -3,6 +3,10 @@
 Dictionaries of items and inner lists with parameters; integers, decimals, strings, tokens, byte sequences and
 booleans. Input is bounded (MAX_FIELD_CHARS, ASCII only) before any work is done on it; anything else raises
 ValueError, which murmur.httpsig turns into ``Refused("malformed_signature", ...)``.
+
+One deliberate departure from RFC 8941: a key that appears twice, in a dictionary or in one item's parameters,
+raises ``DuplicateKey`` instead of letting the last one win. These fields sign a request or bind its body, and
+"last wins" means a verifier and a proxy (or logger) in front of it can disagree about which value counted.
 """
 
 from __future__ import annotations
@@ -18,6 +22,14 @@ _KEY = re.compile(r"[a-z*][a-z0-9_.*-]*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]*")
 _INTEGER = re.compile(r"-?[0-9]{1,15}")
 _DECIMAL = re.compile(r"-?[0-9]{1,12}\.[0-9]{1,3}")
+
+
+class DuplicateKey(ValueError):
+    """A dictionary member or a parameter named twice; ``key`` is the name."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"{key!r} appears twice")
+        self.key = key
 
 
 class Token(str):
@@ -62,6 +74,8 @@ class _Parser:
         members: dict[str, Member] = {}
         while self.i < len(self.s):
             key = self.match(_KEY)
+            if key in members:
+                raise DuplicateKey(key)
             if self.peek() == "=":
                 self.i += 1
                 members[key] = self.inner_list() if self.peek() == "(" else (self.bare_item(), self.params())
@@ -96,6 +110,8 @@ class _Parser:
             self.i += 1
             self.skip(" ")
             key = self.match(_KEY)
+            if key in params:
+                raise DuplicateKey(key)
             if self.peek() == "=":
                 self.i += 1
                 params[key] = self.bare_item()
@@ -155,7 +171,8 @@ class _Parser:
 
 
 def parse_dictionary(text: str) -> dict[str, Member]:
-    """Parse an RFC 8941 Dictionary field value. Raises ValueError on anything it does not accept."""
+    """Parse an RFC 8941 Dictionary field value. Raises ValueError on anything it does not accept, and its
+    subclass DuplicateKey when a member or a parameter is named twice."""
     return _Parser(text).dictionary()
 
 

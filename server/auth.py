@@ -13,6 +13,8 @@ from starlette.requests import Request
 from murmur.errors import Refused
 from murmur.httpsig import verify_request
 from murmur.lines import compressed
+from murmur.numbers import MAX_NUMBER
+from murmur.server.params import header_number
 from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
 from murmur.store.members import member_role
 from murmur.store.peers import Peer, get_peer
@@ -45,8 +47,8 @@ async def read_body(request: Request, cap: int) -> bytes:
     unread when it is compressed: nothing from elsewhere is inflated (murmur.lines)."""
     if reason := compressed(request.headers.get("content-encoding"), "The request body"):
         raise Refused("unsupported_encoding", reason)
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > cap:
+    declared = header_number(request, "content-length", low=0, high=MAX_NUMBER, code="bad_number")
+    if declared is not None and declared > cap:
         raise Refused("too_large", f"The request body is {declared} bytes; the limit is {cap}.")
     chunks: list[bytes] = []
     size = 0
@@ -68,6 +70,7 @@ async def _verified(request: Request, cap: int) -> tuple[str, bytes]:
             request.url.query,
             request.headers,
             body,
+            recipient=state.identity.public_key,
             window_s=SIGNATURE_WINDOW_S,
             replay=state.replay,
         )

@@ -26,6 +26,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "bad_limit": 400,
     "unsupported_encoding": 415,
     "id_too_short": 400,
+    "bad_number": 400,
     "missing_signature": 401,
     "malformed_signature": 401,
     "unsupported_algorithm": 401,

@@ -160,15 +160,13 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
             pull_interval=float(config.pull_interval_seconds),
         )
         data_dir.mark_running(config.url)
-        federator = asyncio.create_task(federation.run(), name="federator")
+        federation.start()  # watched: should the supervisor ever stop, it is logged and restarted
         print(f"murmur serving {config.url} server key {identity.public_key}", file=sys.stderr, flush=True)
         try:
             await server.serve(sockets=[sock])
         finally:
             data_dir.clear_running()
-            federator.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await federator
+            await federation.close()
     finally:
         await store.close()
         sock.close()

@@ -33,11 +33,11 @@ def _bodies(messages: list[bytes]) -> list[bytes]:
     return [b"".join(m + b"\n" for m in messages[i : i + BATCH]) for i in range(0, len(messages), BATCH)]
 
 
-def _load(port: int, bodies: list[bytes], sizes: list[int], seconds: float, *, sink: bool) -> Any:
+def _load(port: int, recipient: str, bodies: list[bytes], sizes: list[int], seconds: float, *, sink: bool) -> Any:
     peer = seeded("peer")
 
     def make(job: int) -> bytes:
-        return build_request("POST", PATH, bodies[job], peer)
+        return build_request("POST", PATH, bodies[job], peer, recipient=recipient)
 
     def check(job: int, reply: Reply) -> int:
         assert reply.status == 200, f"HTTP {reply.status}: {reply.body[:200]!r}"
@@ -64,7 +64,7 @@ def run(ctx: Context) -> dict[str, Figure]:
         with ServerProcess(data.root) as server:
             idle = server.rss_mb()
             ctx.progress(f"ingest_http: run {number + 1}/{sizes.http_runs}, {len(messages):,} messages to {server.url}")
-            result = _load(server.port, bodies, counts, sizes.http_max_seconds, sink=False)
+            result = _load(server.port, server.key, bodies, counts, sizes.http_max_seconds, sink=False)
             runs.append(
                 {
                     "rate": round(result.rate, 1),
@@ -80,7 +80,7 @@ def run(ctx: Context) -> dict[str, Figure]:
             rates.append(result.rate)
     ctx.progress("ingest_http_generator: the same load against a do-nothing server")
     with Sink() as sink:
-        ceiling = _load(sink.port, bodies, counts, sizes.http_max_seconds, sink=True)
+        ceiling = _load(sink.port, sink.key, bodies, counts, sizes.http_max_seconds, sink=True)
     value = statistics.median(rates)
     return {
         "ingest_http": rate_figure(

@@ -45,9 +45,9 @@ def _posts(members: list[Identity], count: int) -> list[bytes]:
     ]  # fmt: skip
 
 
-def _load(port: int, members: list[Identity], posts: list[bytes], seconds: float, *, sink: bool) -> Any:
+def _load(port: int, recipient: str, members: list[Identity], posts: list[bytes], seconds: float, *, sink: bool) -> Any:
     def make(job: int) -> bytes:
-        return build_request("POST", PATH, posts[job], members[job % len(members)])
+        return build_request("POST", PATH, posts[job], members[job % len(members)], recipient=recipient)
 
     def check(job: int, reply: Reply) -> int:
         expected = 200 if sink else 201
@@ -69,7 +69,7 @@ def run(ctx: Context) -> dict[str, Figure]:
         seed(data, members=[m.public_key for m in members])
         with ServerProcess(data.root) as server:
             ctx.progress(f"publish_http: run {number + 1}/{sizes.publish_runs} against {server.url}")
-            result = _load(server.port, members, posts, sizes.http_max_seconds, sink=False)
+            result = _load(server.port, server.key, members, posts, sizes.http_max_seconds, sink=False)
         rates.append(result.rate)
         runs.append(
             {
@@ -84,7 +84,7 @@ def run(ctx: Context) -> dict[str, Figure]:
         )
     ctx.progress("publish_http_generator: the same load against a do-nothing server")
     with Sink() as sink:
-        ceiling = _load(sink.port, members, posts, sizes.http_max_seconds, sink=True)
+        ceiling = _load(sink.port, sink.key, members, posts, sizes.http_max_seconds, sink=True)
     return {
         "publish_http": rate_figure(
             statistics.median(rates),

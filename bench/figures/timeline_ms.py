@@ -27,9 +27,11 @@ LIMIT = 50
 KINDS = ("home", "home_page2", "thread")
 
 
-async def _first_cursor(port: int) -> str:
+async def _first_cursor(port: int, recipient: str) -> str:
     conn = await Connection.open(port)
-    reply = await conn.send(build_request("GET", f"/api/v1/timelines/home?limit={LIMIT}", b"", readers()[0]))
+    reply = await conn.send(
+        build_request("GET", f"/api/v1/timelines/home?limit={LIMIT}", b"", readers()[0], recipient=recipient)
+    )
     await conn.close()
     assert reply.status == 200, reply.body[:200]
     cursor = orjson.loads(reply.body)["next_cursor"]
@@ -50,7 +52,7 @@ def run(ctx: Context) -> dict[str, Figure]:
     sizes = ctx.sizes
     db = big_db(ctx)
     server = big_server(ctx)
-    cursor = asyncio.run(_first_cursor(server.port))
+    cursor = asyncio.run(_first_cursor(server.port, server.key))
     members = readers()[:8]
     targets = (
         f"/api/v1/timelines/home?limit={LIMIT}",
@@ -60,7 +62,7 @@ def run(ctx: Context) -> dict[str, Figure]:
     counts: dict[str, int] = {}
 
     def make(job: int) -> bytes:
-        return build_request("GET", targets[job % 3], b"", members[(job // 3) % len(members)])
+        return build_request("GET", targets[job % 3], b"", members[(job // 3) % len(members)], recipient=server.key)
 
     def check(job: int, reply: Reply) -> int:
         assert reply.status == 200, f"HTTP {reply.status}: {reply.body[:200]!r}"

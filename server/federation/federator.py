@@ -21,14 +21,15 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 import httpx
 
-from murmur.errors import StoreError
-from murmur.server.federation.peer_client import PeerClient, PeerError
+from murmur.errors import PeerError, StoreError
+from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
+from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState
 from murmur.store.peers import (
     Peer,
@@ -81,6 +82,13 @@ class SyncReport:
         return asdict(self)
 
 
+def _log_ending(task: asyncio.Task[None]) -> None:
+    """Done-callback of every peer loop: a loop that ends other than by cancellation says how."""
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        log.error("%s ended: %s: %s", task.get_name(), type(error).__name__, error, exc_info=error)
+
+
 class Federator:
     def __init__(
         self,
@@ -94,8 +102,11 @@ class Federator:
         backoff_max: float = 300.0,
         repair_interval: float | None = None,
         repair_delay: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.state = state
+        # Every wait between attempts goes through here, so a test can see each backoff without sleeping.
+        self.sleep = sleep
         self.transport_for = transport_for or (lambda peer: None)
         self.pull_interval = pull_interval
         self.peers_poll = peers_poll
@@ -111,41 +122,75 @@ class Federator:
         self.repair_delay = repair_delay
         self._repair_wake: dict[str, asyncio.Event] = {}
         self._last_repair: dict[str, float] = {}
+        self._ended: dict[str, int] = {}
+        self._restart_at: dict[str, float] = {}
+        self.watched: Watched | None = None
 
     # -- supervision -----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Run the supervisor as a watched task: should it ever end, it is logged and restarted with backoff."""
+        if self.watched is None:
+            self.watched = Watched(
+                "federation supervisor", self.run, backoff_base=self.backoff_base, backoff_max=self.backoff_max
+            )
+        self.watched.start()
+
+    async def close(self) -> None:
+        """Stop the watched supervisor (``start``) and every peer loop."""
+        if self.watched is not None:
+            await self.watched.close()
+        await self.stop()
+
     async def run(self) -> None:
         """Keep one push and one pull loop per dialed peer, until cancelled."""
+        failures = 0
         try:
             while True:
-                await self.reconcile()
-                await asyncio.sleep(self.peers_poll)
+                try:
+                    await self.reconcile()
+                except Exception as error:  # logged, counted and retried: never a silent stop
+                    failures += 1
+                    self._log_unexpected(
+                        error, "federation supervisor: reading the peers failed (%d in a row)", failures
+                    )
+                    await self.sleep(backoff_delay(failures, self.backoff_base, self.backoff_max))
+                    continue
+                failures = 0
+                await self.sleep(self.peers_poll)
         finally:
             await self.stop()
 
     async def reconcile(self) -> None:
         peers = {p.key: p for p in await list_peers(self.state.store) if p.dials}
+        now = time.monotonic()
         for key in list(self._running):
             signature, tasks = self._running[key]
             peer = peers.get(key)
-            if peer is None or (peer.url, peer.mode, peer.proxy) != signature or any(t.done() for t in tasks):
+            ended = any(t.done() for t in tasks)
+            if peer is None or (peer.url, peer.mode, peer.proxy) != signature or ended:
                 await self._cancel(key)
+            if ended and peer is not None:  # the loops catch everything, so this is a bug: restart, but not at once
+                self._ended[key] = self._ended.get(key, 0) + 1
+                self._restart_at[key] = now + backoff_delay(self._ended[key], self.backoff_base, self.backoff_max)
         for key, peer in peers.items():
-            if key not in self._running:
+            if key not in self._running and self._restart_at.get(key, 0.0) <= now:
+                label = peer.name or key[:8]
                 tasks = [
-                    asyncio.create_task(self._loop(key, self._push_step), name=f"push {peer.name or key[:8]}"),
-                    asyncio.create_task(self._loop(key, self._pull_step), name=f"pull {peer.name or key[:8]}"),
+                    asyncio.create_task(self._loop(key, "push", self._push_step), name=f"push {label}"),
+                    asyncio.create_task(self._loop(key, "pull", self._pull_step), name=f"pull {label}"),
                 ]
                 if self.repair_interval > 0:
-                    tasks.append(asyncio.create_task(self._repair_loop(key), name=f"repair {peer.name or key[:8]}"))
+                    tasks.append(asyncio.create_task(self._repair_loop(key), name=f"repair {label}"))
+                for task in tasks:
+                    task.add_done_callback(_log_ending)
                 self._running[key] = ((peer.url, peer.mode, peer.proxy), tasks)
 
     async def _cancel(self, key: str) -> None:
         _, tasks = self._running.pop(key)
         for task in tasks:
             task.cancel()
-        # A loop that ended with an error was already logged where it failed; restarting it must not stop
-        # the supervisor (and with it federation with every peer).
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # How each loop ended was logged by its done-callback; here they only need to be gone.
+        await asyncio.wait(tasks)
 
     async def stop(self) -> None:
         for key in list(self._running):
@@ -154,34 +199,39 @@ class Federator:
     def client(self, peer: Peer) -> PeerClient:
         return PeerClient(self.state.identity, peer, transport=self.transport_for(peer))
 
+    @staticmethod
+    def _log_unexpected(error: Exception, text: str, *args: object) -> None:
+        """Our own storage failing is worth one line; anything else unforeseen is worth its traceback too."""
+        if isinstance(error, StoreError):
+            log.warning(text + ": %s", *args, error.message)
+        else:
+            log.error(text + ": %s: %s", *args, type(error).__name__, error, exc_info=error)
+
     # -- the loops -------------------------------------------------------------------------------------------
-    async def _loop(self, key: str, step: Callable[[Peer, PeerClient], object]) -> None:
-        peer = await get_peer(self.state.store, key)
-        if peer is None:
-            return
-        client = self.client(peer)
+    async def _loop(self, key: str, name: str, step: Callable[[Peer, PeerClient], Awaitable[None]]) -> None:
+        """Run ``step`` for one peer forever. Whatever fails is logged, counted against the peer (``murmur peer
+        list`` shows it) and retried with backoff; only cancellation ends the loop, or the peer's removal."""
+        client: PeerClient | None = None
         try:
-            failures = 0
             while True:
-                peer = await get_peer(self.state.store, key)
-                if peer is None:
-                    return
                 try:
-                    await step(peer, client)  # type: ignore[misc]
+                    peer = await get_peer(self.state.store, key)
+                    if peer is None:
+                        return
+                    client = client or self.client(peer)
+                    await step(peer, client)
                 except PeerError as error:
-                    await self._backoff(peer, error)
-                except StoreError as error:
-                    # Our side failed (a full disk, a read-only directory): not the peer's fault, and nothing
-                    # was acknowledged, so wait and try again rather than end this peer's loop.
-                    failures += 1
-                    log.warning("peer %s: local storage failed: %s", peer.name or key[:8], error.message)
-                    await asyncio.sleep(min(self.backoff_max, self.backoff_base * 2 ** min(failures, 8)))
+                    await self._failed(key, name, error.message, error.retry_after)
+                except Exception as error:  # a bug or our own storage: logged, counted, retried
+                    self._log_unexpected(error, "peer %s: %s loop failed", key[:8], name)
+                    what = error.message if isinstance(error, StoreError) else f"{type(error).__name__}: {error}"
+                    await self._failed(key, name, f"{name} failed on this server: {what}", None)
                 else:
-                    failures = 0
                     if peer.failures:  # the peer is back: find whatever was missed while it was away
                         self._repair_wake.setdefault(key, asyncio.Event()).set()
         finally:
-            await client.aclose()
+            if client is not None:
+                await client.aclose()
 
     async def _push_step(self, peer: Peer, client: PeerClient) -> None:
         more = await self.push_once(peer, client)
@@ -194,14 +244,18 @@ class Federator:
         if not more and not long_poll:
             await asyncio.sleep(self.pull_interval)
 
-    async def _backoff(self, peer: Peer, error: PeerError) -> None:
-        failures = await record_failure(self.state.store, peer.key, error.message)
-        delay = min(self.backoff_max, self.backoff_base * 2 ** min(failures - 1, 30))
-        delay *= random.uniform(0.5, 1.0)  # jitter: peers that failed together do not retry together
-        if error.retry_after is not None:
-            delay = max(delay, min(error.retry_after, 3600.0))
-        log.info("peer %s: %s; retry %d in %.1f s", peer.name or peer.key[:8], error.message, failures, delay)
-        await asyncio.sleep(delay)
+    async def _failed(self, key: str, loop: str, message: str, retry_after: float | None) -> None:
+        """Count a failure against the peer, log it, and wait out the backoff before the next attempt."""
+        try:
+            failures = await record_failure(self.state.store, key, message)
+        except StoreError as error:  # cannot even count it: still log it and still back off
+            log.warning("peer %s: cannot record a failure: %s", key[:8], error.message)
+            failures = 8
+        delay = backoff_delay(failures, self.backoff_base, self.backoff_max)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, 3600.0))
+        log.warning("peer %s: %s: %s; retry %d in %.1f s", key[:8], loop, message, failures, delay)
+        await self.sleep(delay)
 
     # -- one round trip each ---------------------------------------------------------------------------------
     async def push_once(self, peer: Peer, client: PeerClient, report: SyncReport | None = None) -> bool:
@@ -209,9 +263,8 @@ class Federator:
         page = await outbound(self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin)
         if page.entries:
             raws = [raw for _, raw in page.entries]
-            answer = await client.push(raws)
-            results = answer.get("results", [])
-            refused = [r for r in results if isinstance(r, dict) and r.get("status") == "refused"]
+            results = await client.push(raws)
+            refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning("peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
             await record_success(self.state.store, peer.key, push_cursor=page.next_cursor)
@@ -296,13 +349,18 @@ class Federator:
             since = time.monotonic() - self._last_repair.get(key, float("-inf"))
             if since < MIN_REPAIR_GAP_S:  # a peer flapping up and down gets one repair a minute at most
                 await asyncio.sleep(MIN_REPAIR_GAP_S - since)
-            peer = await get_peer(self.state.store, key)
-            if peer is None:
-                return
-            report = await self.repair(peer)
+            try:
+                peer = await get_peer(self.state.store, key)
+                if peer is None:
+                    return
+                report = await self.repair(peer)
+            except Exception as error:  # logged; the next repair is the retry
+                self._log_unexpected(error, "peer %s: repair failed", key[:8])
+                self._last_repair[key] = time.monotonic()
+                continue
             label = peer.name or key[:8]
             if report.error:
-                log.info("peer %s: repair failed: %s", label, report.error)
+                log.warning("peer %s: repair failed: %s", label, report.error)
             elif report.have or report.need:
                 log.info(
                     "peer %s: repair fetched %d (stored %d), sent %d in %d round trips",

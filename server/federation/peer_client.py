@@ -1,36 +1,63 @@
-"""A signed HTTP client for one peer server, through its proxy if it has one (HTTP(S) or SOCKS5)."""
+"""A signed HTTP client for one peer server, through its proxy if it has one (HTTP(S) or SOCKS5).
+
+This is the boundary where a peer's answers enter the server, so nothing a peer sends is trusted in shape or
+size: every answer is read incrementally up to a cap that follows from what was asked (never whole into
+memory past it), and its shape is checked here (a push answer is an object with one result per line sent, a
+pull answer has no more lines than asked and a cursor in the one number grammar, ...). Anything else, and
+every httpx error, becomes a ``PeerError`` whose sentence ``murmur peer list`` shows as the last error.
+"""
 
 from __future__ import annotations
 
 import email.utils
-import re
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 
+from murmur.errors import PeerError, Refused
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.lines import ACCEPT_IDENTITY, compressed
+from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.store.peers import Peer
+from murmur.validate import MAX_MESSAGE_BYTES
+
+__all__ = ["PeerClient", "PeerError", "PullPage"]
 
 FED = "/fed/v1"
-# A log position as the log endpoint accepts it (0 to 2^53-1, ASCII digits). str.isdigit would also let through
-# "²" (int() raises) and 40-digit numbers (SQLite cannot store them): either ended the pull loop for good.
-CURSOR = re.compile(r"[0-9]{1,16}")
-MAX_CURSOR = 2**53 - 1
+RESULT_STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
+# Caps on what one answer may hold. A message line is at most MAX_MESSAGE_BYTES plus its newline, so a page of
+# N messages is bounded by N of those; the other answers are small by construction.
+LINE_BYTES = MAX_MESSAGE_BYTES + 1
+MAX_PUSH_ANSWER_BYTES = 1024 * 1024  # one result per line sent (at most 1000), each well under 1 KiB
+MAX_RECONCILE_ANSWER_BYTES = 8 * 1024 * 1024  # what a server accepts as a reconcile body (max_batch_bytes)
+MAX_ERROR_BYTES = 64 * 1024
+
+# One translation table for httpx's exceptions, in the spirit of httpx's own ``map_exceptions``: the first
+# entry that matches gives the sentence shown for it. InvalidURL is not an HTTPError, hence its own line.
+HTTPX_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    (httpx.TimeoutException, "timed out talking to {url}"),
+    (httpx.DecodingError, "{url} sent an answer that could not be decoded ({name})"),
+    (httpx.TransportError, "cannot reach {url}: {name}"),
+    (httpx.HTTPError, "talking to {url} failed: {name}"),
+    (httpx.InvalidURL, "cannot dial {url}: {name}"),
+)
+_HTTPX_TYPES = tuple(cls for cls, _ in HTTPX_ERRORS)
 
 
-class PeerError(Exception):
-    """A peer could not be reached, or answered with an error. ``retry_after`` honours the peer's wish."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-        self.status = status
+@contextmanager
+def translated(url: str) -> Iterator[None]:
+    """Turn httpx's exceptions into ``PeerError`` (the detail stays in ``__cause__`` for the log)."""
+    try:
+        yield
+    except _HTTPX_TYPES as exc:
+        sentence = next(text for cls, text in HTTPX_ERRORS if isinstance(exc, cls))
+        raise PeerError(sentence.format(url=url, name=type(exc).__name__)) from exc
 
 
 @dataclass(frozen=True)
@@ -41,11 +68,33 @@ class PullPage:
     size: int  # bytes received, for the catch-up figures
 
 
+@dataclass(frozen=True)
+class _Answer:
+    headers: httpx.Headers
+    content: bytes
+
+
+def shape_of(value: object) -> str:
+    """What a JSON value is, in words, for a sentence about an answer of the wrong shape."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def lines_of(content: bytes) -> list[bytes]:
+    return [line for line in content.split(b"\n") if line.strip()]
+
+
+async def _held(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    try:
+        return float(parse_number(value.strip(), name="Retry-After", low=0, high=MAX_NUMBER, code="bad_answer"))
+    except Refused:
+        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -71,73 +120,127 @@ class PeerClient:
             proxy=None if transport else proxy,
             timeout=timeout,
             headers=ACCEPT_IDENTITY,
-            event_hooks={"response": [self._refuse_compressed]},
         )
-
-    async def _refuse_compressed(self, response: httpx.Response) -> None:
-        """Before the body is read: httpx would inflate a compressed answer whole (a gzip bomb)."""
-        reason = compressed(response.headers.get("content-encoding"), f"The answer of {self.peer.url}")
-        if reason:
-            raise PeerError(reason)
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    async def _read(self, response: httpx.Response, cap: int, what: str) -> bytes:
+        """The answer's body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims)."""
+        # We ask for identity (murmur.lines): a compressed answer could expand far past the cap inside one chunk.
+        if reason := compressed(response.headers.get("content-encoding"), f"The answer of {self.peer.url} to {what}"):
+            raise PeerError(reason)
+        try:
+            declared: int | None = parse_number(
+                response.headers.get("content-length"), name="Content-Length", low=0, high=MAX_NUMBER, code="bad_answer"
+            )
+        except Refused:
+            declared = None  # absent or odd: the count below holds the cap all the same
+        if declared is not None and declared > cap:
+            raise PeerError(f"{self.peer.url} answered {what} with {declared} bytes; the most taken is {cap}")
+        chunks: list[bytes] = []
+        size = 0
+        # A response made in memory (a test's transport) holds its body already; a real one streams it.
+        stream = _held(response.content) if response.is_stream_consumed else response.aiter_raw()
+        async for chunk in stream:
+            size += len(chunk)
+            if size > cap:
+                raise PeerError(f"{self.peer.url} answered {what} with more than {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _send(
-        self, method: str, path: str, params: dict[str, Any], body: bytes, timeout: float | None
-    ) -> httpx.Response:
+        self, method: str, path: str, params: dict[str, Any], body: bytes, *, cap: int, what: str, timeout: float | None
+    ) -> _Answer:
         request = self.http.build_request(
             method, path, params=params, content=body, timeout=timeout or httpx.USE_CLIENT_DEFAULT
         )
+        query = request.url.query.decode("ascii")
         request.headers.update(
-            sign_request(self.identity, method, request.url.path, request.url.query.decode("ascii"), body).as_dict()
+            sign_request(self.identity, method, request.url.path, query, body, recipient=self.peer.key).as_dict()
+        )
+        with translated(self.peer.url):
+            response = await self.http.send(request, stream=True)
+            try:
+                if response.is_success:
+                    return _Answer(response.headers, await self._read(response, cap, what))
+                try:
+                    content = await self._read(response, MAX_ERROR_BYTES, what)
+                except PeerError:
+                    content = b""
+            finally:
+                await response.aclose()
+        status = response.status_code
+        if status == 429 or status >= 500:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            raise PeerError(f"{self.peer.url} answered HTTP {status}", retry_after=retry_after, status=status)
+        try:
+            err = orjson.loads(content)["error"]
+            detail = f"{err['code']}: {err['reason']}"
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            detail = f"HTTP {status}"
+        raise PeerError(f"{self.peer.url} refused {what} ({detail})", status=status)
+
+    async def push(self, raws: list[bytes]) -> list[dict[str, Any]]:
+        """Send a batch; returns the peer's result for each line, in order (checked for shape)."""
+        body = b"".join(raw + b"\n" for raw in raws)
+        answer = await self._send(
+            "POST", f"{FED}/messages", {}, body, cap=MAX_PUSH_ANSWER_BYTES, what="a push", timeout=None
         )
         try:
-            response = await self.http.send(request)
-        except httpx.TimeoutException as exc:
-            raise PeerError(f"timed out talking to {self.peer.url}") from exc
-        except httpx.TransportError as exc:
-            raise PeerError(f"cannot reach {self.peer.url}: {exc.__class__.__name__}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise PeerError(
-                f"{self.peer.url} answered HTTP {response.status_code}",
-                retry_after=_retry_after(response.headers.get("retry-after")),
-                status=response.status_code,
-            )
-        if not response.is_success:
-            try:
-                err = response.json()["error"]
-                detail = f"{err['code']}: {err['reason']}"
-            except (ValueError, KeyError, TypeError):
-                detail = f"HTTP {response.status_code}"
-            raise PeerError(f"{self.peer.url} refused the request ({detail})", status=response.status_code)
-        return response
-
-    async def push(self, raws: list[bytes]) -> dict[str, Any]:
-        body = b"".join(raw + b"\n" for raw in raws)
-        response = await self._send("POST", f"{FED}/messages", {}, body, None)
-        try:
-            result: dict[str, Any] = orjson.loads(response.content)
+            payload = orjson.loads(answer.content)
         except orjson.JSONDecodeError as exc:
             raise PeerError(f"{self.peer.url} answered a push with something other than JSON") from exc
-        return result
+        if not isinstance(payload, dict):
+            raise PeerError(f"{self.peer.url} answered a push with {shape_of(payload)}, not an object")
+        results = payload.get("results")
+        if not isinstance(results, list) or len(results) != len(raws):
+            count = f"{len(results)} results" if isinstance(results, list) else shape_of(results)
+            raise PeerError(f"{self.peer.url} answered a push of {len(raws)} messages with {count} as its results")
+        for result in results:
+            if not isinstance(result, dict) or result.get("status") not in RESULT_STATUSES:
+                raise PeerError(f"{self.peer.url} answered a push with a result that has no known status")
+        return results
 
     async def pull(self, after: int, *, limit: int = 500, wait: int = 0) -> PullPage:
         params = {"after": after, "limit": limit, "wait": wait}
-        response = await self._send("GET", f"{FED}/log", params, b"", (wait + 20.0) if wait else None)
-        cursor_text = response.headers.get("murmur-cursor", "")
-        if not CURSOR.fullmatch(cursor_text) or int(cursor_text) > MAX_CURSOR:
-            raise PeerError(f"{self.peer.url} answered a pull without a valid Murmur-Cursor header")
-        lines = [line for line in response.content.split(b"\n") if line.strip()]
-        return PullPage(lines, int(cursor_text), response.headers.get("murmur-more") == "1", len(response.content))
+        answer = await self._send(
+            "GET",
+            f"{FED}/log",
+            params,
+            b"",
+            cap=limit * LINE_BYTES,
+            what="a pull",
+            timeout=(wait + 20.0) if wait else None,
+        )
+        try:
+            cursor = parse_number(
+                answer.headers.get("murmur-cursor"), name="Murmur-Cursor", low=0, high=MAX_NUMBER, code="bad_answer"
+            )
+        except Refused as refusal:
+            raise PeerError(f"{self.peer.url} answered a pull without a valid cursor: {refusal.message}") from refusal
+        more = answer.headers.get("murmur-more")
+        if more not in ("0", "1"):
+            raise PeerError(f"{self.peer.url} answered a pull without Murmur-More: 0 or 1")
+        lines = lines_of(answer.content)
+        if len(lines) > limit:
+            raise PeerError(f"{self.peer.url} answered a pull with {len(lines)} messages; {limit} were asked for")
+        return PullPage(lines, cursor, more == "1", len(answer.content))
 
     async def reconcile(self, message: bytes) -> bytes:
         """One round of set reconciliation: our message out, the peer's answer back (murmur.sync.wire)."""
-        response = await self._send("POST", f"{FED}/reconcile", {}, message, None)
-        return response.content
+        answer = await self._send(
+            "POST", f"{FED}/reconcile", {}, message, cap=MAX_RECONCILE_ANSWER_BYTES, what="a reconcile", timeout=None
+        )
+        return answer.content
 
     async def fetch(self, ids: list[str]) -> tuple[list[bytes], int]:
         """The messages among ``ids`` the peer holds and lets us see, and the bytes received."""
         body = orjson.dumps({"ids": ids})
-        response = await self._send("POST", f"{FED}/fetch", {}, body, None)
-        return [line for line in response.content.split(b"\n") if line.strip()], len(response.content)
+        answer = await self._send(
+            "POST", f"{FED}/fetch", {}, body, cap=max(1, len(ids)) * LINE_BYTES, what="a fetch", timeout=None
+        )
+        lines = lines_of(answer.content)
+        if len(lines) > len(ids):
+            raise PeerError(f"{self.peer.url} answered a fetch of {len(ids)} ids with {len(lines)} messages")
+        return lines, len(answer.content)

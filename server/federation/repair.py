@@ -16,8 +16,8 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from murmur.errors import Refused
-from murmur.server.federation.peer_client import PeerClient, PeerError
+from murmur.errors import PeerError, Refused
+from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store.peers import Peer, refuse_local_from_peer
 from murmur.sync.index import index_for, visible_raws
@@ -98,8 +98,8 @@ async def repair(state: ServerState, peer: Peer, client: PeerClient, report: Cou
         raws = await visible_raws(state.store, batch)  # still held, still for peers, in log order
         if not raws:
             continue
-        answer = await client.push(raws)
-        refused = [r for r in answer.get("results", []) if isinstance(r, dict) and r.get("status") == "refused"]
+        results = await client.push(raws)
+        refused = [r for r in results if r["status"] == "refused"]
         for r in refused:
             log.warning("peer %s refused %s on repair: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
         report.sent += len(raws) - len(refused)

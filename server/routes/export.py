@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
+from murmur.server.params import query_number
 from murmur.server.responses import batch_answer
 from murmur.server.routes.federation import split_lines
 from murmur.store.audience import signed_by
@@ -28,19 +30,12 @@ MAX_PAGE = 1000
 MAX_IMPORT_LINES = 1000
 
 
-def _int(request: Request, name: str, default: int, high: int) -> int:
-    text = request.query_params.get(name, str(default))
-    if not text.isdigit() or int(text) > high:
-        raise Refused("bad_request", f"{name} must be a whole number from 0 to {high}.")
-    return int(text)
-
-
 async def own_messages(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
-    after = _int(request, "after", 0, 2**53 - 1)
-    limit = max(1, _int(request, "limit", 500, MAX_PAGE))
-    local = _int(request, "local", 0, 1) == 1
+    after = query_number(request, "after", default=0, low=0, high=MAX_NUMBER, code="bad_cursor")
+    limit = query_number(request, "limit", default=500, low=1, high=MAX_PAGE, code="bad_limit")
+    local = query_number(request, "local", default=0, low=0, high=1, code="bad_number") == 1
     sql, params = ExportFilter(authors=(caller.key,), include_local=local, moving=True).where()
     async with state.store.conn.execute(f"{sql} AND m.seq > ? ORDER BY m.seq LIMIT ?", (*params, after, limit)) as c:
         rows = await c.fetchall()

@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate_peer, state_of
+from murmur.server.params import query_number
 from murmur.server.responses import batch_answer
 from murmur.store.group import ingest_grouped
 from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
@@ -48,19 +50,12 @@ async def push(request: Request) -> Response:
     return batch_answer(results)
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    text = request.query_params.get(name, str(default))
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise Refused("bad_request", f"{name} must be a whole number from {low} to {high}.")
-    return int(text)
-
-
 async def log(request: Request) -> Response:
     state = state_of(request)
     peer, _ = await authenticate_peer(request)
-    after = _int_param(request, "after", 0, 0, 2**53 - 1)
-    limit = _int_param(request, "limit", 500, 1, MAX_PAGE)
-    wait = _int_param(request, "wait", 0, 0, MAX_WAIT_S)
+    after = query_number(request, "after", default=0, low=0, high=MAX_NUMBER, code="bad_cursor")
+    limit = query_number(request, "limit", default=500, low=1, high=MAX_PAGE, code="bad_limit")
+    wait = query_number(request, "wait", default=0, low=0, high=MAX_WAIT_S, code="bad_number")
     deadline = time.monotonic() + wait
     while True:
         page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin)

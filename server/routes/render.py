@@ -7,8 +7,9 @@ from typing import Any
 from starlette.requests import Request
 
 from murmur.errors import Refused
-from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.keys import KEY_HEX
+from murmur.numbers import MAX_NUMBER
+from murmur.server.params import optional_query_number, query_number, query_text
 from murmur.server.responses import raw_message
 from murmur.store.timelines import NotificationItem, Page, ThreadNode, TimelineItem
 
@@ -18,27 +19,19 @@ MAX_THREAD_DEPTH = 48
 
 def limit_param(request: Request) -> int:
     """``limit`` (1-100, default 20) from the query string."""
-    limit_text = request.query_params.get("limit", "20")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
-        raise Refused("bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(limit_text)
+    return query_number(request, "limit", default=20, low=1, high=MAX_LIMIT, code="bad_limit")
 
 
 def timeline_params(request: Request) -> tuple[int, str | None]:
     """``limit``, and ``before`` as the text a previous page handed out: the store parses timeline cursors
     (``murmur.store.items.Cursor``) and refuses one it did not make as ``bad_cursor``."""
-    return limit_param(request), request.query_params.get("before")
+    return limit_param(request), query_text(request, "before", code="bad_cursor")
 
 
 def page_params(request: Request) -> tuple[int, int | None]:
     """``limit`` and ``before`` (a seq from a previous page of notifications) from the query string."""
     limit = limit_param(request)
-    before_text = request.query_params.get("before")
-    before = None
-    if before_text is not None:
-        if not before_text.isdigit() or not 0 < int(before_text) <= MAX_SAFE_INTEGER:
-            raise Refused("bad_cursor", "before must be a cursor returned by a previous page (a positive integer).")
-        before = int(before_text)
+    before = optional_query_number(request, "before", low=1, high=MAX_NUMBER, code="bad_cursor")
     return limit, before
 
 

@@ -15,10 +15,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from murmur.errors import Refused
-from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.notify import notification_for
+from murmur.server.params import header_number, optional_query_number
 from murmur.server.responses import raw_message
 from murmur.validate import load_stored
 
@@ -28,12 +28,11 @@ PAGE = 200
 
 
 def _cursor(request: Request) -> int | None:
-    text = request.headers.get("last-event-id") or request.query_params.get("cursor")
-    if text is None:
-        return None
-    if not text.isdigit() or int(text) > MAX_SAFE_INTEGER:
-        raise Refused("bad_cursor", "The stream cursor must be a log position returned by an earlier event.")
-    return int(text)
+    """``Last-Event-ID`` (what an SSE client sends on reconnecting) or else ``?cursor=``."""
+    found = header_number(request, "last-event-id", low=0, high=MAX_NUMBER, code="bad_cursor")
+    if found is None:
+        found = optional_query_number(request, "cursor", low=0, high=MAX_NUMBER, code="bad_cursor")
+    return found
 
 
 async def stream(request: Request) -> Response:

@@ -101,11 +101,11 @@ def test_rfc9530_sha512_example_is_checked_too() -> None:
     sha512 = "sha-512=:YMAam51Jz/jOATT6/zvHrLVgOYTGFy1d6GJiOHTohq4yP+pgk4vf2aCsyRZOtw8MjkM7iw7yZ/WkppmM44T3qg==:"
     identity = Identity.from_seed(bytes(32))
     body = b'{"hello": "world"}\n'
-    headers = sign_request(identity, "POST", "/x", "", body, created=NOW, nonce=NONCE).as_dict()
+    headers = sign_request(identity, "POST", "/x", "", body, recipient=RECIPIENT, created=NOW, nonce=NONCE).as_dict()
     headers["Content-Digest"] += ", " + sha512
     # The signature covered the digest line as it was, so only the digest check is exercised here.
     with pytest.raises(Refused) as err:
-        verify_request("POST", "/x", "", headers, body, now=NOW)
+        verify_request("POST", "/x", "", headers, body, recipient=RECIPIENT, now=NOW)
     assert err.value.code == "bad_signature"
     wrong = sha512.replace("YMAam", "YMAan")
     headers["Content-Digest"] = content_digest(body) + ", " + wrong
@@ -115,6 +115,8 @@ def test_rfc9530_sha512_example_is_checked_too() -> None:
 # --- murmur's own golden vector (the worked example in docs/signatures.md) --------------------------------------
 
 SEED = bytes(range(32))
+# The server the golden request is for: the public key of the seed 20 21 22 ... 3f.
+RECIPIENT = "29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"
 NOW = 1_700_000_000
 NONCE = "bm9uY2Utd29ya2VkLWV4YQ"
 BODY = b'{"text":"hello"}'
@@ -122,15 +124,15 @@ GOLDEN = {
     "Content-Digest": "sha-256=:y7vc0naSNE3l26s6vKukE/sPRTByZ95wgUAVdt8csXY=:",
     "Signature-Input": 'murmur=("@method" "@path" "@query" "content-digest");created=1700000000;'
     'keyid="03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8";alg="ed25519";'
-    'nonce="bm9uY2Utd29ya2VkLWV4YQ"',
-    "Signature": "murmur=:lJchozjTVmezlxpj7uGW+WOf4xBr4lbvmEzqiBV2kJ1DD5D++j+41eprqLtoNiDaUVE1BWgk/Q3xP0SXZ7iwCw==:",
+    'nonce="bm9uY2Utd29ya2VkLWV4YQ";recipient="29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"',
+    "Signature": "murmur=:T+csT/T2lyMzKlWvDOJjecaFwhT+hb4CuKX/OMBOo/RzIhe3skeyEqWFuDgIyEgN1him7v8HZsgavORrnXfmDw==:",
 }
 
 
 def signed(body: bytes = BODY, identity: Identity | None = None, **kwargs: object) -> dict[str, str]:
     identity = identity or Identity.from_seed(SEED)
     args = {"created": NOW, "nonce": NONCE} | kwargs
-    return sign_request(identity, "POST", "/api/v1/posts", "limit=5", body, **args).as_dict()  # type: ignore[arg-type]
+    return sign_request(identity, "POST", "/api/v1/posts", "limit=5", body, recipient=RECIPIENT, **args).as_dict()  # type: ignore[arg-type]
 
 
 def assert_refused(
@@ -145,7 +147,16 @@ def assert_refused(
     replay: ReplayCache | None = None,
 ) -> None:
     with pytest.raises(Refused) as err:
-        verify_request(method, path, query, signed() if headers is None else headers, body, now=now, replay=replay)
+        verify_request(
+            method,
+            path,
+            query,
+            signed() if headers is None else headers,
+            body,
+            recipient=RECIPIENT,
+            now=now,
+            replay=replay,
+        )
     assert err.value.code == code, err.value.message
 
 
@@ -158,47 +169,51 @@ def test_golden_vector_matches_the_documented_example() -> None:
 
 
 def test_signed_request_verifies() -> None:
-    result = verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, now=NOW)
+    result = verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, recipient=RECIPIENT, now=NOW)
     assert result == VerifiedRequest(key=Identity.from_seed(SEED).public_key, created=NOW, nonce=NONCE)
 
 
 def test_defaults_use_the_clock_and_a_fresh_nonce() -> None:
     identity = Identity.generate()
-    a = sign_request(identity, "GET", "/api/v1/timeline", "", b"")
-    b = sign_request(identity, "GET", "/api/v1/timeline", "", b"")
+    a = sign_request(identity, "GET", "/api/v1/timeline", "", b"", recipient=RECIPIENT)
+    b = sign_request(identity, "GET", "/api/v1/timeline", "", b"", recipient=RECIPIENT)
     assert a.signature_input != b.signature_input
     assert isinstance(a, SignedHeaders)
-    assert verify_request("GET", "/api/v1/timeline", "", a.as_dict(), b"").key == identity.public_key
+    assert (
+        verify_request("GET", "/api/v1/timeline", "", a.as_dict(), b"", recipient=RECIPIENT).key == identity.public_key
+    )
 
 
 def test_header_names_are_case_insensitive_and_extra_fields_are_ignored() -> None:
     headers = {name.upper(): value for name, value in signed().items()} | {"X-Other": "1"}
-    verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, now=NOW)
+    verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, recipient=RECIPIENT, now=NOW)
 
 
 def test_empty_query_signs_as_a_lone_question_mark() -> None:
     identity = Identity.from_seed(SEED)
-    headers = sign_request(identity, "GET", "/", "", b"", created=NOW, nonce=NONCE).as_dict()
-    verify_request("GET", "/", "", headers, b"", now=NOW)
+    headers = sign_request(identity, "GET", "/", "", b"", recipient=RECIPIENT, created=NOW, nonce=NONCE).as_dict()
+    verify_request("GET", "/", "", headers, b"", recipient=RECIPIENT, now=NOW)
     with pytest.raises(Refused):
-        verify_request("GET", "/", "a=1", headers, b"", now=NOW)
+        verify_request("GET", "/", "a=1", headers, b"", recipient=RECIPIENT, now=NOW)
 
 
 def test_sign_request_rejects_programming_errors() -> None:
     identity = Identity.from_seed(SEED)
     for path, query, nonce in [("api", "", NONCE), ("/a", "?x=1", NONCE), ("/a", "", "short")]:
         with pytest.raises(ValueError):
-            sign_request(identity, "GET", path, query, b"", nonce=nonce)
+            sign_request(identity, "GET", path, query, b"", recipient=RECIPIENT, nonce=nonce)
 
 
 def test_decoded_and_raw_paths_agree() -> None:
     # Clients and servers often hand over the decoded path; murmur re-escapes it so both forms verify.
     identity = Identity.from_seed(SEED)
-    headers = sign_request(identity, "GET", "/tags/café bar", "q=ü", b"", created=NOW, nonce=NONCE).as_dict()
-    verify_request("GET", "/tags/caf%C3%A9%20bar", "q=%C3%BC", headers, b"", now=NOW)
-    verify_request("GET", "/tags/café bar", "q=ü", headers, b"", now=NOW)
+    headers = sign_request(
+        identity, "GET", "/tags/café bar", "q=ü", b"", recipient=RECIPIENT, created=NOW, nonce=NONCE
+    ).as_dict()
+    verify_request("GET", "/tags/caf%C3%A9%20bar", "q=%C3%BC", headers, b"", recipient=RECIPIENT, now=NOW)
+    verify_request("GET", "/tags/café bar", "q=ü", headers, b"", recipient=RECIPIENT, now=NOW)
     with pytest.raises(Refused):
-        verify_request("GET", "/tags/cafe bar", "q=ü", headers, b"", now=NOW)
+        verify_request("GET", "/tags/cafe bar", "q=ü", headers, b"", recipient=RECIPIENT, now=NOW)
 
 
 # --- tampering ---------------------------------------------------------------------------------------------
@@ -222,7 +237,7 @@ def test_tampered_request_is_refused(change: dict[str, object], code: str) -> No
 
 def test_window_edges_are_inclusive() -> None:
     for now in (NOW - 60, NOW + 60):
-        verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, now=now)
+        verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, recipient=RECIPIENT, now=now)
 
 
 def replace_in(field: str, old: str, new: str) -> dict[str, str]:
@@ -333,7 +348,7 @@ def test_other_signatures_in_the_same_fields_are_left_alone() -> None:
     headers = signed()
     headers["Signature-Input"] = 'proxy=("@method");created=1;keyid="p", ' + headers["Signature-Input"]
     headers["Signature"] += ", proxy=:AAAA:"
-    verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, now=NOW)
+    verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, recipient=RECIPIENT, now=NOW)
 
 
 def test_repeated_header_lines_are_combined() -> None:
@@ -341,7 +356,7 @@ def test_repeated_header_lines_are_combined() -> None:
         def items(self):  # type: ignore[override]
             return [*signed().items(), ("signature-input", 'proxy=("@method");keyid="p"')]
 
-    verify_request("POST", "/api/v1/posts", "limit=5", MultiHeaders(), BODY, now=NOW)
+    verify_request("POST", "/api/v1/posts", "limit=5", MultiHeaders(), BODY, recipient=RECIPIENT, now=NOW)
 
 
 # --- replay ----------------------------------------------------------------------------------------------
@@ -349,7 +364,7 @@ def test_repeated_header_lines_are_combined() -> None:
 
 def test_identical_request_is_refused_the_second_time() -> None:
     cache = ReplayCache()
-    verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, now=NOW, replay=cache)
+    verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, recipient=RECIPIENT, now=NOW, replay=cache)
     assert_refused("replayed", replay=cache, now=NOW + 1)
 
 
@@ -357,7 +372,14 @@ def test_same_nonce_from_another_key_is_not_a_replay() -> None:
     cache = ReplayCache()
     for seed in (b"a" * 32, b"b" * 32):
         verify_request(
-            "POST", "/api/v1/posts", "limit=5", signed(identity=Identity.from_seed(seed)), BODY, now=NOW, replay=cache
+            "POST",
+            "/api/v1/posts",
+            "limit=5",
+            signed(identity=Identity.from_seed(seed)),
+            BODY,
+            recipient=RECIPIENT,
+            now=NOW,
+            replay=cache,
         )
 
 
@@ -388,7 +410,16 @@ def test_full_cache_refuses_rather_than_evicting_live_entries() -> None:
 
 def test_cache_shorter_than_window_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
-        verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, now=NOW, replay=ReplayCache(window_s=30))
+        verify_request(
+            "POST",
+            "/api/v1/posts",
+            "limit=5",
+            signed(),
+            BODY,
+            recipient=RECIPIENT,
+            now=NOW,
+            replay=ReplayCache(window_s=30),
+        )
 
 
 # --- structured-field parsing ------------------------------------------------------------------------------
@@ -459,7 +490,9 @@ SF_TEXT = st.lists(SF_ALPHABET, max_size=60).map("".join)
 @given(headers=st.dictionaries(FIELD_NAMES, st.one_of(st.text(max_size=200), SF_TEXT)), body=st.binary(max_size=20))
 def test_fuzzed_headers_only_ever_raise_refused(headers: dict[str, str], body: bytes) -> None:
     with contextlib.suppress(Refused):
-        verify_request("POST", "/api/v1/posts", "limit=5", headers, body, now=NOW, replay=ReplayCache())
+        verify_request(
+            "POST", "/api/v1/posts", "limit=5", headers, body, recipient=RECIPIENT, now=NOW, replay=ReplayCache()
+        )
 
 
 @settings(max_examples=500, deadline=None)
@@ -469,7 +502,7 @@ def test_mutated_valid_headers_only_ever_raise_refused(position: int, insert: st
     value = headers.get(field, "")
     headers[field] = value[:position] + insert + value[position + len(insert) :]
     with contextlib.suppress(Refused):
-        verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, now=NOW)
+        verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, recipient=RECIPIENT, now=NOW)
 
 
 @settings(max_examples=500, deadline=None)

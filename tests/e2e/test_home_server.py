@@ -122,7 +122,7 @@ def test_stream_delivers_a_post_within_a_second(server: ServerProcess, tmp_path:
     ready = threading.Event()
 
     def listen() -> None:
-        headers = sign_request(identity, "GET", "/api/v1/stream", "", b"").as_dict()
+        headers = sign_request(identity, "GET", "/api/v1/stream", "", b"", recipient=server.key).as_dict()
         with httpx.stream("GET", f"{server.url}/api/v1/stream", headers=headers, timeout=10) as response:
             assert response.status_code == 200
             for line in response.iter_lines():

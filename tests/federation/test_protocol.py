@@ -101,7 +101,7 @@ async def test_triangle_does_not_loop(net: Network) -> None:
 
 
 async def _raw_push(node: Node, identity: Identity, body: bytes) -> httpx.Response:
-    headers = sign_request(identity, "POST", "/fed/v1/messages", "", body).as_dict()
+    headers = sign_request(identity, "POST", "/fed/v1/messages", "", body, recipient=node.key).as_dict()
     async with httpx.AsyncClient(transport=node.transport, base_url=node.url) as http:
         return await http.post("/fed/v1/messages", content=body, headers=headers)
 
@@ -111,7 +111,7 @@ async def test_unknown_server_key_is_refused(net: Network) -> None:
     stranger = Identity.generate()
     response = await _raw_push(a, stranger, b"")
     assert response.status_code == 403 and response.json()["error"]["code"] == "unknown_peer"
-    headers = sign_request(stranger, "GET", "/fed/v1/log", "after=0", b"").as_dict()
+    headers = sign_request(stranger, "GET", "/fed/v1/log", "after=0", b"", recipient=a.key).as_dict()
     async with httpx.AsyncClient(transport=a.transport, base_url=a.url) as http:
         response = await http.get("/fed/v1/log", params={"after": 0}, headers=headers)
     assert response.status_code == 403
@@ -154,7 +154,7 @@ async def test_replayed_peer_request_is_refused(net: Network) -> None:
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
     body = json.dumps(sign_draft(Identity.generate(), {"body": {"text": "once"}})).encode()
-    headers = sign_request(a.state.identity, "POST", "/fed/v1/messages", "", body).as_dict()
+    headers = sign_request(a.state.identity, "POST", "/fed/v1/messages", "", body, recipient=b.key).as_dict()
     async with httpx.AsyncClient(transport=b.transport, base_url=b.url) as http:
         assert (await http.post("/fed/v1/messages", content=body, headers=headers)).status_code == 200
         again = await http.post("/fed/v1/messages", content=body, headers=headers)

@@ -157,6 +157,14 @@ class Signer:
     def __init__(self, url: str, identity: Identity | None = None, timeout: float = 10.0) -> None:
         self.identity = identity or Identity.generate()
         self.http = httpx.Client(base_url=url, timeout=timeout)
+        self._server_key: str | None = None
+
+    @property
+    def server_key(self) -> str:
+        """The key of the server this signer signs for (requests are bound to one server), asked once."""
+        if self._server_key is None:
+            self._server_key = str(self.http.get(f"{API}/info").json()["server_key"])
+        return self._server_key
 
     @property
     def key(self) -> str:
@@ -174,7 +182,8 @@ class Signer:
         headers: dict[str, str] | None = None,
     ) -> httpx.Request:
         request = self.http.build_request(method, path, params=params, content=body)
-        signed = sign_request(self.identity, method, request.url.path, request.url.query.decode("ascii"), body)
+        query = request.url.query.decode("ascii")
+        signed = sign_request(self.identity, method, request.url.path, query, body, recipient=self.server_key)
         request.headers.update(signed.as_dict())
         if headers:
             request.headers.update(headers)

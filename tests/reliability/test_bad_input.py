@@ -201,7 +201,7 @@ def test_garbage_signature_headers_are_refused(
     message = fresh_post(member.identity)
     body = canonicalize(message)
     request = member.http.build_request("POST", f"{API}/messages", content=body)
-    headers = sign_request(member.identity, "POST", request.url.path, "", body).as_dict()
+    headers = sign_request(member.identity, "POST", request.url.path, "", body, recipient=member.server_key).as_dict()
     original = headers[which]
     if how == "drop":
         del headers[which]
@@ -249,7 +249,7 @@ def test_garbage_signature_headers_are_refused(
 def test_wrong_length_and_small_order_request_keys_are_refused(server: Server, member: Member, keyid: str) -> None:
     message = fresh_post(member.identity)
     body = canonicalize(message)
-    headers = sign_request(member.identity, "POST", f"{API}/messages", "", body).as_dict()
+    headers = sign_request(member.identity, "POST", f"{API}/messages", "", body, recipient=member.server_key).as_dict()
     headers["Signature-Input"] = headers["Signature-Input"].replace(member.key, keyid)
     before = server.count()
     answer = member.http.post(f"{API}/messages", content=body, headers=headers)
@@ -260,10 +260,12 @@ def test_wrong_length_and_small_order_request_keys_are_refused(server: Server, m
 def test_replayed_and_stale_requests_are_refused(server: Server, member: Member) -> None:
     message = fresh_post(member.identity)
     body = canonicalize(message)
-    headers = sign_request(member.identity, "POST", f"{API}/messages", "", body).as_dict()
+    headers = sign_request(member.identity, "POST", f"{API}/messages", "", body, recipient=member.server_key).as_dict()
     assert member.http.post(f"{API}/messages", content=body, headers=headers).status_code == 201
     assert assert_refusal(member.http.post(f"{API}/messages", content=body, headers=headers), (401,)) == "replayed"
-    stale = sign_request(member.identity, "POST", f"{API}/messages", "", body, created=1_000_000_000).as_dict()
+    stale = sign_request(
+        member.identity, "POST", f"{API}/messages", "", body, created=1_000_000_000, recipient=member.server_key
+    ).as_dict()
     assert assert_refusal(member.http.post(f"{API}/messages", content=body, headers=stale), (401,)) == "expired"
 
 

@@ -33,7 +33,9 @@ def test_request_body_cap(make_server: ServerFactory) -> None:
         for _ in range(40):
             yield b"x" * 1024
 
-    headers = sign_request(member.identity, "POST", f"{API}/messages", "", b"x" * 40 * 1024).as_dict()
+    headers = sign_request(
+        member.identity, "POST", f"{API}/messages", "", b"x" * 40 * 1024, recipient=member.server_key
+    ).as_dict()
     refusal(member.http.post(f"{API}/messages", content=chunks(), headers=headers), 413, "too_large")
     assert member.publish(member.post("still fine")).status_code == 201
     assert server.count() == 1

@@ -24,6 +24,10 @@ class Harness:
     transport: httpx.ASGITransport
     clients: list[MurmurClient]
 
+    @property
+    def key(self) -> str:
+        return self.state.identity.public_key
+
     def client(self, identity: Identity) -> MurmurClient:
         api = MurmurClient("http://murmur.test", identity, transport=self.transport)
         self.clients.append(api)

@@ -65,7 +65,7 @@ async def test_open_registration(server: Harness) -> None:
 
 
 async def _signed_get(server: Harness, identity: Identity, path: str, *, created: int | None = None) -> httpx.Response:
-    headers = sign_request(identity, "GET", path, "", b"", created=created).as_dict()
+    headers = sign_request(identity, "GET", path, "", b"", created=created, recipient=server.key).as_dict()
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         return await raw.get(path, headers=headers)
 
@@ -78,7 +78,7 @@ async def test_expired_and_replayed_signatures(server: Harness) -> None:
     future = await _signed_get(server, me, "/api/v1/members", created=int(time.time()) + 3600)
     assert future.status_code == 401
 
-    headers = sign_request(me, "GET", "/api/v1/members", "", b"").as_dict()
+    headers = sign_request(me, "GET", "/api/v1/members", "", b"", recipient=server.key).as_dict()
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         assert (await raw.get("/api/v1/members", headers=headers)).status_code == 200
         again = await raw.get("/api/v1/members", headers=headers)
@@ -88,7 +88,7 @@ async def test_expired_and_replayed_signatures(server: Harness) -> None:
 async def test_signature_for_another_path_is_refused(server: Harness) -> None:
     me = Identity.generate()
     await server.member(me)
-    headers = sign_request(me, "GET", "/api/v1/members", "", b"").as_dict()
+    headers = sign_request(me, "GET", "/api/v1/members", "", b"", recipient=server.key).as_dict()
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         response = await raw.get("/api/v1/timelines/home", headers=headers)
     assert response.status_code == 401
@@ -101,7 +101,7 @@ async def test_body_that_does_not_match_digest_is_refused(server: Harness) -> No
     import json
 
     body = json.dumps(message).encode()
-    headers = sign_request(me, "POST", "/api/v1/messages", "", body).as_dict()
+    headers = sign_request(me, "POST", "/api/v1/messages", "", body, recipient=server.key).as_dict()
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         response = await raw.post("/api/v1/messages", headers=headers, content=body.replace(b"hi", b"ho"))
     assert response.status_code == 401

@@ -15,7 +15,7 @@ from tests.server.conftest import Harness
 
 
 async def _post_raw(server: Harness, identity: Identity, body: bytes) -> httpx.Response:
-    headers = sign_request(identity, "POST", "/api/v1/messages", "", body).as_dict()
+    headers = sign_request(identity, "POST", "/api/v1/messages", "", body, recipient=server.key).as_dict()
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         return await raw.post("/api/v1/messages", headers=headers, content=body)
 

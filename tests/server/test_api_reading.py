@@ -29,7 +29,7 @@ async def test_timeline_parameters_are_checked(server: Harness) -> None:
             ("before=x", "bad_cursor"),
             ("before=99999999999999999999", "bad_cursor"),
         ):
-            headers = sign_request(me, "GET", "/api/v1/timelines/home", query, b"").as_dict()
+            headers = sign_request(me, "GET", "/api/v1/timelines/home", query, b"", recipient=server.key).as_dict()
             response = await raw.get(f"/api/v1/timelines/home?{query}", headers=headers)
             assert response.status_code == 400, query
             assert response.json()["error"]["code"] == code
@@ -152,10 +152,12 @@ async def test_huge_cursors_are_refused_not_500(server: Harness) -> None:
     async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
         for seq in (9999999999999999999, 2**53):
             body = f'{{"seq": {seq}}}'.encode()
-            headers = sign_request(me, "POST", "/api/v1/notifications/read", "", body).as_dict()
+            headers = sign_request(me, "POST", "/api/v1/notifications/read", "", body, recipient=server.key).as_dict()
             response = await raw.post("/api/v1/notifications/read", content=body, headers=headers)
             assert response.status_code == 400, response.text
-        headers = sign_request(me, "GET", "/api/v1/stream", "cursor=99999999999999999999", b"").as_dict()
+        headers = sign_request(
+            me, "GET", "/api/v1/stream", "cursor=99999999999999999999", b"", recipient=server.key
+        ).as_dict()
         response = await raw.get("/api/v1/stream?cursor=99999999999999999999", headers=headers)
         assert response.status_code == 400 and response.json()["error"]["code"] == "bad_cursor"
 

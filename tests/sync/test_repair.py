@@ -182,7 +182,7 @@ async def test_a_malformed_or_endless_answer_stops_the_repair(net: Network, monk
 
 
 async def _signed_post(node: Node, identity: Identity, path: str, body: bytes) -> httpx.Response:
-    headers = sign_request(identity, "POST", path, "", body).as_dict()
+    headers = sign_request(identity, "POST", path, "", body, recipient=node.key).as_dict()
     async with httpx.AsyncClient(transport=node.transport, base_url=node.url) as http:
         return await http.post(path, content=body, headers=headers)
 
