@@ -26,7 +26,7 @@ from murmur.httpsig import (
     verify_request,
 )
 from murmur.keys import SMALL_ORDER_KEYS, Identity
-from murmur.sfv import Token, parse_dictionary
+from murmur.sfv import DuplicateKey, Token, parse_dictionary
 
 # --- RFC 9421 Appendix B.1.4 (test-key-ed25519), B.2 (test-request) and B.2.6 (signing with ed25519) -----------
 
@@ -519,3 +519,140 @@ def test_module_imports_no_web_or_screen_library() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- bound to one server -----------------------------------------------------------------------------------
+
+OTHER_SERVER = Identity.from_seed(b"s" * 32).public_key
+
+
+def test_a_request_signed_for_another_server_is_refused() -> None:
+    with pytest.raises(Refused) as err:
+        verify_request("POST", "/api/v1/posts", "limit=5", signed(), BODY, recipient=OTHER_SERVER, now=NOW)
+    assert err.value.code == "wrong_server"
+
+
+@pytest.mark.parametrize(
+    ("new", "code"),
+    [
+        ("", "malformed_signature"),  # no recipient at all: an old signer, or one that strips it
+        (';recipient="ab"', "malformed_signature"),
+        (';recipient="' + RECIPIENT.upper() + '"', "malformed_signature"),
+        (";recipient=?1", "malformed_signature"),
+        (f';recipient="{OTHER_SERVER}"', "wrong_server"),
+    ],
+)
+def test_recipient_must_name_this_server(new: str, code: str) -> None:
+    assert_refused(code, headers=replace_in("Signature-Input", f';recipient="{RECIPIENT}"', new))
+
+
+def test_recipient_is_covered_by_the_signature() -> None:
+    # Signed for OTHER_SERVER, then relabelled for this one: the recipient is part of the signature base.
+    headers = signed()
+    headers["Signature-Input"] = headers["Signature-Input"].replace(RECIPIENT, OTHER_SERVER)
+    with pytest.raises(Refused) as err:
+        verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, recipient=OTHER_SERVER, now=NOW)
+    assert err.value.code == "bad_signature"
+
+
+def test_signing_needs_a_recipient_key() -> None:
+    with pytest.raises(ValueError):
+        sign_request(Identity.from_seed(SEED), "GET", "/", "", b"", recipient="example.com")
+
+
+# --- anything signed appears once --------------------------------------------------------------------------
+
+
+class Lines(dict):  # type: ignore[type-arg]
+    """Header lines as a server's multi-dict lists them: items() gives every line, repeats included."""
+
+    def __init__(self, lines: list[tuple[str, str]]) -> None:
+        super().__init__(lines)
+        self.lines = lines
+
+    def items(self):  # type: ignore[no-untyped-def,override]
+        return list(self.lines)
+
+
+def decoy(field: str) -> str:
+    """A second, different ``murmur`` member for ``field``: what an attacker adds to a valid request."""
+    other = signed(nonce="another-nonce-for-a-decoy", created=NOW + 1)
+    return other[field]
+
+
+@pytest.mark.parametrize("field", ["Signature-Input", "Signature"])
+@pytest.mark.parametrize("valid_last", [True, False])
+def test_a_label_twice_in_one_field_is_refused(field: str, valid_last: bool) -> None:
+    headers = signed()
+    pair = [decoy(field), headers[field]]
+    headers[field] = ", ".join(pair if valid_last else pair[::-1])
+    assert_refused("duplicate_field", headers=headers)
+
+
+@pytest.mark.parametrize("field", ["Signature-Input", "Signature"])
+def test_a_label_twice_across_two_lines_is_refused(field: str) -> None:
+    good = signed()
+    lines = [(name, value) for name, value in good.items() if name != field]
+    lines += [(field, decoy(field)), (field, good[field])]  # the valid one last: "last wins" would accept it
+    assert_refused("duplicate_field", headers=Lines(lines))
+
+
+def test_two_lines_through_httpx_headers_are_seen_too() -> None:
+    import httpx
+
+    good = signed()
+    lines = [*good.items(), ("Signature", decoy("Signature"))]
+    assert_refused("duplicate_field", headers=httpx.Headers(lines))  # type: ignore[arg-type]
+
+
+def test_content_digest_with_two_sha256_values_is_refused() -> None:
+    headers = signed()
+    wrong = content_digest(b"another body")
+    for value in (f"{wrong}, {headers['Content-Digest']}", f"{headers['Content-Digest']}, {wrong}"):
+        assert_refused("duplicate_field", headers={**headers, "Content-Digest": value})
+    twice = headers["Content-Digest"] + ", " + headers["Content-Digest"]
+    assert_refused("duplicate_field", headers={**headers, "Content-Digest": twice})
+
+
+def test_covered_content_digest_on_two_lines_is_refused() -> None:
+    good = signed()
+    lines = [*good.items(), ("content-digest", good["Content-Digest"])]
+    assert_refused("duplicate_field", headers=Lines(lines))
+
+
+def test_a_signature_parameter_twice_is_refused() -> None:
+    headers = replace_in("Signature-Input", f'nonce="{NONCE}"', f'nonce="{NONCE}";created={NOW}')
+    assert_refused("duplicate_field", headers=headers)
+
+
+def _sign_covering(extra: list[str], headers: dict[str, str]) -> dict[str, str]:
+    """A valid signature that also covers the ``extra`` components (header names or ``@authority``)."""
+    identity = Identity.from_seed(SEED)
+    base_headers = signed()
+    fields = {name.lower(): value for name, value in {**base_headers, **headers}.items()}
+    names = ["@method", "@path", "@query", "content-digest", *extra]
+    params = {"created": NOW, "keyid": identity.public_key, "alg": "ed25519", "nonce": NONCE, "recipient": RECIPIENT}
+    line = serialize_signature_params(names, params)  # type: ignore[arg-type]
+    base = build_signature_base(resolve_components(names, "POST", "/api/v1/posts", "limit=5", fields), line)
+    signature = base64.b64encode(bytes.fromhex(identity.sign(base))).decode()
+    return {**base_headers, **headers, "Signature-Input": f"murmur={line}", "Signature": f"murmur=:{signature}:"}
+
+
+@pytest.mark.parametrize(("extra", "field"), [("content-type", "Content-Type"), ("@authority", "Host")])
+def test_a_covered_field_sent_on_two_lines_is_refused(extra: str, field: str) -> None:
+    headers = _sign_covering([extra], {field: "application/json" if field == "Content-Type" else "a.example"})
+    verify_request("POST", "/api/v1/posts", "limit=5", headers, BODY, recipient=RECIPIENT, now=NOW)  # one line: fine
+    lines = [*headers.items(), (field, "text/plain" if field == "Content-Type" else "b.example")]
+    assert_refused("duplicate_field", headers=Lines(lines))
+
+
+def test_other_labels_on_other_lines_are_still_fine() -> None:
+    good = signed()
+    lines = [*good.items(), ("Signature-Input", 'proxy=("@method");keyid="p"'), ("Signature", "proxy=:AAAA:")]
+    verify_request("POST", "/api/v1/posts", "limit=5", Lines(lines), BODY, recipient=RECIPIENT, now=NOW)
+
+
+@pytest.mark.parametrize("text", ["a=1, a=2", "a=1, b=2, a=1", "a=1;p;p", "a=(x y);p=1;p=2", "a=(x;q=1;q=2)"])
+def test_parse_dictionary_refuses_a_key_named_twice(text: str) -> None:
+    with pytest.raises(DuplicateKey):
+        parse_dictionary(text)
