@@ -142,14 +142,20 @@ async def list_peers(store: Store) -> list[Peer]:
 
 
 async def record_success(
-    store: Store, key: str, *, push_cursor: int | None = None, pull_cursor: int | None = None
+    store: Store,
+    key: str,
+    *,
+    push_cursor: int | None = None,
+    pull_cursor: int | None = None,
+    clear_failures: bool = True,
 ) -> None:
-    """The peer answered: move cursors forward (never back) and clear the failure state."""
+    """The peer answered: move cursors forward (never back) and, unless told otherwise (another exchange with
+    the peer is still failing), clear the failure state."""
+    clear = " last_error = '', failures = 0, failing_since = NULL," if clear_failures else ""
     async with store.writer.transaction() as conn:
         await conn.execute(
             "UPDATE peers SET push_cursor = max(push_cursor, COALESCE(?, push_cursor)),"
-            " pull_cursor = max(pull_cursor, COALESCE(?, pull_cursor)), last_contact = ?, last_error = '',"
-            " failures = 0, failing_since = NULL WHERE key = ?",
+            f" pull_cursor = max(pull_cursor, COALESCE(?, pull_cursor)),{clear} last_contact = ? WHERE key = ?",
             (push_cursor, pull_cursor, _now_ms(), bytes.fromhex(key)),
         )
 

@@ -123,6 +123,7 @@ class Federator:
         self._repair_wake: dict[str, asyncio.Event] = {}
         self._last_repair: dict[str, float] = {}
         self._ended: dict[str, int] = {}
+        self._failing: dict[tuple[str, str], int] = {}  # failures in a row, per (peer key, loop)
         self._restart_at: dict[str, float] = {}
         self.watched: Watched | None = None
 
@@ -187,6 +188,8 @@ class Federator:
 
     async def _cancel(self, key: str) -> None:
         _, tasks = self._running.pop(key)
+        for loop in ("push", "pull"):
+            self._failing.pop((key, loop), None)
         for task in tasks:
             task.cancel()
         # How each loop ended was logged by its done-callback; here they only need to be gone.
@@ -244,13 +247,23 @@ class Federator:
         if not more and not long_poll:
             await asyncio.sleep(self.pull_interval)
 
+    async def _answered(self, key: str, loop: str, **cursors: int) -> None:
+        """The peer answered ``loop`` well: move its cursor; clear the peer's failure state only if no other
+        exchange with it is failing (a peer that answers pulls but garbles pushes must not look healthy)."""
+        self._failing.pop((key, loop), None)
+        still_failing = any(count for (other, _), count in self._failing.items() if other == key)
+        await record_success(self.state.store, key, clear_failures=not still_failing, **cursors)
+
     async def _failed(self, key: str, loop: str, message: str, retry_after: float | None) -> None:
-        """Count a failure against the peer, log it, and wait out the backoff before the next attempt."""
+        """Count a failure against the peer, log it, and wait out the backoff before the next attempt.
+
+        The backoff follows this loop's own failures in a row: the peer's count (what ``murmur peer list``
+        shows) adds up every loop's failures, and a success of another loop must not shorten this one's wait."""
+        failures = self._failing[(key, loop)] = self._failing.get((key, loop), 0) + 1
         try:
-            failures = await record_failure(self.state.store, key, message)
+            await record_failure(self.state.store, key, message)
         except StoreError as error:  # cannot even count it: still log it and still back off
             log.warning("peer %s: cannot record a failure: %s", key[:8], error.message)
-            failures = 8
         delay = backoff_delay(failures, self.backoff_base, self.backoff_max)
         if retry_after is not None:
             delay = max(delay, min(retry_after, 3600.0))
@@ -267,7 +280,7 @@ class Federator:
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning("peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
-            await record_success(self.state.store, peer.key, push_cursor=page.next_cursor)
+            await self._answered(peer.key, "push", push_cursor=page.next_cursor)
             if report is not None:
                 report.sent += len(raws) - len(refused)
                 report.sent_refused += len(refused)
@@ -286,7 +299,7 @@ class Federator:
         stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
         if stored:
             self.state.hub.stored(max(stored))
-        await record_success(self.state.store, peer.key, pull_cursor=page.cursor)
+        await self._answered(peer.key, "pull", pull_cursor=page.cursor)
         if report is not None:
             report.fetched += len(page.lines)
             report.round_trips += 1

@@ -137,7 +137,7 @@ class PeerClient:
         except Refused:
             declared = None  # absent or odd: the count below holds the cap all the same
         if declared is not None and declared > cap:
-            raise PeerError(f"{self.peer.url} answered {what} with {declared} bytes; the most taken is {cap}")
+            raise PeerError(f"{self.peer.url} answered {what} with more than {cap} bytes ({declared} declared)")
         chunks: list[bytes] = []
         size = 0
         # A response made in memory (a test's transport) holds its body already; a real one streams it.

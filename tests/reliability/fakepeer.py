@@ -1,4 +1,5 @@
-"""A fake peer server on 127.0.0.1 that answers pulls (GET /fed/v1/log) with whatever a test queues.
+"""A fake peer server on 127.0.0.1 that answers pulls (GET /fed/v1/log) with whatever a test queues, and pushes
+(POST) with ``push_answer`` (404 until a test sets one), noting when each push arrived.
 
 A real server that pulls from it (mode pull-only: it long-polls continuously) takes one queued answer per request;
 with nothing queued, the fake holds the request for a moment and then answers an empty page, like a long poll.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,6 +29,8 @@ class FakePeer:
         self.identity = Identity.generate()
         self.answers: queue.Queue[Answer] = queue.Queue()
         self.requests = 0
+        self.push_answer = Answer(404)
+        self.pushes: list[float] = []  # time.monotonic() of each push received
         self._cond = threading.Condition()
         fake = self
 
@@ -47,9 +51,17 @@ class FakePeer:
                 self.wfile.write(answer.body)
 
             def do_POST(self) -> None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                answer = fake.push_answer
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
+                self.wfile.write(answer.body)
+                with fake._cond:
+                    fake.pushes.append(time.monotonic())
+                    fake._cond.notify_all()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -73,6 +85,10 @@ class FakePeer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def wait_for_pushes(self, count: int, timeout: float = 30.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.pushes) >= count, timeout)
 
     def serve(self, answer: Answer, timeout: float = 20.0) -> bool:
         """Queue one answer and wait until the server has taken it and come back for more."""
