@@ -72,6 +72,10 @@ def test_sync_with_only_serve_only_peers_says_why(data: Path) -> None:
         ["peer", "add", "http://x:1", "--key", "0" * 63 + "1", "--mode", "bogus"],  # an unknown mode
         ["admin", "members", "--remove", "zz"],
         ["admin", "invite", "--ttl", "5x"],
+        ["admin", "invite", "--ttl", "9" * 5000 + "d"],  # past int()'s digit limit: was a traceback
+        ["admin", "invite", "--ttl", "\u0663d"],  # an Arabic-Indic three: was read as 3 days
+        ["admin", "invite", "--ttl", "0d"],
+        ["admin", "invite", "--ttl", "1_0d"],
         ["serve", "--port", "99999"],  # beyond the TCP ports: was a traceback
         ["serve", "--port", "-1"],
     ],

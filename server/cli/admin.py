@@ -22,6 +22,7 @@ import typer
 from murmur import __version__ as VERSION
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, checked_argument, emit_json, fail
 from murmur.errors import StoreError, os_error
+from murmur.numbers import parse_number
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
@@ -95,9 +96,10 @@ def invite(
 
 def _duration(text: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) <= 0:
+    if len(text) < 2 or text[-1] not in units:
         fail(f"--ttl {text!r} is not a duration like 30m, 12h or 7d.", 2)
-    return int(text[:-1]) * units[text[-1]]
+    count = checked_argument(lambda: parse_number(text[:-1], name="--ttl", low=1, high=10**6, code="bad_value"))
+    return count * units[text[-1]]
 
 
 @admin.command()

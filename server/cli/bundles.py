@@ -22,8 +22,9 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, emit_json, fail
+from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.errors import Refused
+from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.server.cli.admin import JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
@@ -39,7 +40,7 @@ ImportMine = Callable[[typer.Context, IO[bytes]], dict[str, Any]]
 """Brings a bundle of the profile's own messages to its home server (``--mine``); the import report."""
 
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
-DURATION = re.compile(r"(\d+)([smhd])")
+DURATION = re.compile(r"([0-9]{1,9})([smhd])")  # ASCII digits, bounded: \d is every script's digits
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -47,8 +48,8 @@ def parse_since(text: str, now_ms: int | None = None) -> int:
     """``--since``: milliseconds since the epoch, a duration ago (30m, 12h, 7d), or an ISO date or time (UTC
     unless it says otherwise)."""
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    if text.isdigit():
-        return int(text)
+    if text.isascii() and text.isdigit():
+        return checked_argument(lambda: parse_number(text, name="--since", low=0, high=MAX_NUMBER, code="bad_value"))
     if match := DURATION.fullmatch(text):
         return now - int(match.group(1)) * UNITS[match.group(2)] * 1000
     try:

@@ -298,6 +298,13 @@ def test_import_reports_refusals_and_damage_with_exit_1(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--data DIR" in result.output
 
 
+@pytest.mark.parametrize("text", ["9" * 5000, "9" * 5000 + "d", "\u0663", "\u0663d", "\u00b2", "1_0", "+1", "-1d"])
+def test_since_refuses_numbers_outside_the_grammar(text: str) -> None:
+    with pytest.raises(SystemExit) as done:
+        parse_since(text, now_ms=T0)
+    assert done.value.code == 2
+
+
 def test_since_accepts_dates_durations_and_milliseconds() -> None:
     assert parse_since("1700000000000") == T0
     assert parse_since("2023-11-14T22:13:20Z") == T0
