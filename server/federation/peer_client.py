@@ -48,6 +48,10 @@ HTTPX_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (httpx.InvalidURL, "cannot dial {url}: {name}"),
 )
 _HTTPX_TYPES = tuple(cls for cls, _ in HTTPX_ERRORS)
+# What escapes httpx untranslated while it opens a connection that closes under it (seen with uvloop:
+# "'NoneType' object has no attribute 'getpeername'" from anyio, or a raw OSError). Caught around the send
+# alone, so that the same error types raised by our own code still show as the bugs they are.
+UNMAPPED_TRANSPORT_FAULTS = (OSError, AttributeError)
 
 
 @contextmanager
@@ -160,7 +164,10 @@ class PeerClient:
             sign_request(self.identity, method, request.url.path, query, body, recipient=self.peer.key).as_dict()
         )
         with translated(self.peer.url):
-            response = await self.http.send(request, stream=True)
+            try:
+                response = await self.http.send(request, stream=True)
+            except UNMAPPED_TRANSPORT_FAULTS as exc:
+                raise PeerError(f"cannot reach {self.peer.url}: {type(exc).__name__}") from exc
             try:
                 if response.is_success:
                     return _Answer(response.headers, await self._read(response, cap, what))

@@ -148,7 +148,8 @@ async def test_a_reconcile_answer_past_its_cap_is_a_peer_error(net: Network, mon
 @pytest.mark.parametrize(
     "error",
     [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("junk"),
-     httpx.DecodingError("bad"), httpx.TooManyRedirects("loop"), httpx.InvalidURL("no")],
+     httpx.DecodingError("bad"), httpx.TooManyRedirects("loop"), httpx.InvalidURL("no"),
+     ConnectionResetError("reset"), AttributeError("'NoneType' object has no attribute 'getpeername'")],
 )  # fmt: skip
 async def test_every_httpx_error_becomes_a_peer_error(net: Network, error: Exception) -> None:
     a = await net.node("a")
