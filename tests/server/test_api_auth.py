@@ -125,3 +125,26 @@ async def test_rate_limit_answers_429_with_retry_after(server: Harness) -> None:
     other = Identity.generate()
     await server.member(other)
     assert (await _signed_get(server, other, "/api/v1/members")).status_code == 200
+
+
+async def test_signed_fields_given_twice_are_refused_by_the_server(server: Harness) -> None:
+    """Two lines of the same signed field reach the app as two entries; "last wins" would accept the valid one."""
+    me = Identity.generate()
+    await server.member(me)
+    decoy = sign_request(me, "GET", "/api/v1/members", "", b"", recipient=server.key).as_dict()
+    good = sign_request(me, "GET", "/api/v1/members", "", b"", recipient=server.key).as_dict()
+    cases = {
+        "Signature-Input": [
+            ("Signature-Input", decoy["Signature-Input"]),
+            ("Signature-Input", good["Signature-Input"]),
+        ],
+        "Signature": [("Signature", decoy["Signature"]), ("Signature", good["Signature"])],
+        "Content-Digest": [("Content-Digest", good["Content-Digest"]), ("Content-Digest", good["Content-Digest"])],
+    }
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        for field, lines in cases.items():
+            headers = httpx.Headers([(name, value) for name, value in good.items() if name != field] + lines)
+            response = await raw.get("/api/v1/members", headers=headers)
+            assert response.status_code == 401, (field, response.text)
+            assert response.json()["error"]["code"] == "duplicate_field", field
+        assert (await raw.get("/api/v1/members", headers=good)).status_code == 200  # one line each: fine
