@@ -110,7 +110,9 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
         say(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url'] or '-'}")
         say(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
         if r["last_error"]:
-            say(f"{'':12} last error: {inert(r['last_error'], keep_newlines=False)}")
+            say(
+                f"{'':12} last error ({r['failures']} failures in a row): {inert(r['last_error'], keep_newlines=False)}"
+            )
 
 
 @peer.command("remove")

@@ -47,6 +47,8 @@ def test_a_push_answered_with_garbage_is_logged_counted_and_backed_off(
     row = peer_row(str(server.data), fake.key)
     assert row["failures"] >= 2 and row["state"] in ("retrying", "unreachable"), row  # type: ignore[operator]
     assert "answered a push" in str(row["last_error"]), row
+    human = run_cli("peer", "list", "--data", str(server.data)).stdout
+    assert "failures in a row): " in human and "answered a push" in human, human
     assert wait_until(lambda: "answered a push" in server.log(), 10), server.log()[-2000:]
     assert "Traceback" not in server.log()
     member.close()
