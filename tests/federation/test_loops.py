@@ -20,6 +20,7 @@ from murmur.store.peers import Peer, add_peer, get_peer
 from tests.federation.conftest import Network, Node
 
 FAKE_URL = "http://fake.test"
+GOOD_PUSH_ANSWER = b'{"results": [{"status": "stored"}]}'  # one message waits to be pushed
 
 
 class Clock:
@@ -115,7 +116,7 @@ async def test_the_supervisor_survives_failing_to_read_the_peers(
     net: Network, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = Clock()
-    _, peer, federator = await setup(net, b"{}", clock)
+    _, peer, federator = await setup(net, GOOD_PUSH_ANSWER, clock)
     calls = 0
     real = federator.reconcile
 
@@ -142,7 +143,7 @@ async def test_a_supervisor_that_stops_is_logged_and_restarted_with_backoff(
     net: Network, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
-    _, _, federator = await setup(net, b"{}", clock)
+    _, _, federator = await setup(net, GOOD_PUSH_ANSWER, clock)
     federator.backoff_base = 0.01  # the restart is scheduled on the loop's own timer
     runs = 0
     settled = asyncio.Event()
