@@ -20,6 +20,8 @@ from murmur.client.api import MurmurClient
 from murmur.keys import Identity
 
 URL = "http://home.test"
+HOME_KEY = "ab" * 32
+
 
 @dataclass(frozen=True)
 class Ran:
@@ -88,7 +90,9 @@ def fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHome:
     class Client(MurmurClient):
         def __init__(self, base_url: str, identity: Identity, **kw: Any) -> None:
             assert fake is not None
-            super().__init__(base_url, identity, transport=httpx.MockTransport(fake.handle))
+            # Requests are signed for the server's key, which a real server gives in /api/v1/info.
+            key = kw.get("server_key") or HOME_KEY
+            super().__init__(base_url, identity, transport=httpx.MockTransport(fake.handle), server_key=key)
 
     monkeypatch.setattr(session, "MurmurClient", Client)
     monkeypatch.setattr(social, "MurmurClient", Client)

@@ -50,11 +50,14 @@ def serve_everywhere(fake: FakeHome, *messages: dict[str, Any]) -> None:
     first, *rest = messages
     children = [{"id": m["id"], "parent": first["id"], "item": item(m), "children": []} for m in rest]
     root = {"id": first["id"], "parent": None, "item": item(first), "children": children}
-    fake.answer(f"/api/v1/threads/{first['id']}", {"root": root, "size": len(messages), "truncated": False,
-                                                   "names": NAMES})
+    fake.answer(
+        f"/api/v1/threads/{first['id']}", {"root": root, "size": len(messages), "truncated": False, "names": NAMES}
+    )
     fake.answer("/api/v1/search", {"posts": page(*messages)["items"], "names": NAMES})
-    notices = [{"seq": i + 1, "kind": "reply", "actor": m["author"], "target_id": None, "message": m}
-               for i, m in enumerate(messages)]
+    notices = [
+        {"seq": i + 1, "kind": "reply", "actor": m["author"], "target_id": None, "message": m}
+        for i, m in enumerate(messages)
+    ]
     fake.answer("/api/v1/notifications", {"items": notices, "next_cursor": None, "unread": 0, "names": NAMES})
 
 
@@ -166,8 +169,10 @@ def test_invisible_characters_in_names_show_and_a_shared_name_is_flagged(fake_ho
     assert f"Alice ({fingerprint(ALICE.public_key)}) ⚠ name also used by another key" in out
     assert f"Ali<U+200B>ce<U+3164> ({fingerprint(twin.public_key)}) ⚠ name also used by another key" in out
     assert f"Bob ({fingerprint(BOB.public_key)})\n" in out.replace(" · ", "\n")
-    fake_home.answer(f"/api/v1/profiles/{twin.public_key}", {"key": twin.public_key, "name": "Ali\u200bce",
-                                                              "name_shared": True, "followers": 0})
+    fake_home.answer(
+        f"/api/v1/profiles/{twin.public_key}",
+        {"key": twin.public_key, "name": "Ali\u200bce", "name_shared": True, "followers": 0},
+    )
     shown = fake_home.run("profile", twin.public_key).stdout
     assert shown.startswith("Ali<U+200B>ce  ") and "⚠ name also used by another key" in shown.splitlines()[0]
     members = [
@@ -180,8 +185,10 @@ def test_invisible_characters_in_names_show_and_a_shared_name_is_flagged(fake_ho
 
 
 def test_a_names_map_of_the_wrong_shape_is_ignored_not_a_traceback(fake_home: FakeHome) -> None:
-    fake_home.answer("/api/v1/timelines/home", {**page(post(ALICE, "hi")), "names": {ALICE.public_key: 5},
-                                                "shared_names": "everyone"})
+    fake_home.answer(
+        "/api/v1/timelines/home",
+        {**page(post(ALICE, "hi")), "names": {ALICE.public_key: 5}, "shared_names": "everyone"},
+    )
     result = fake_home.run("timeline")
     assert result.exit_code == 0 and f"({fingerprint(ALICE.public_key)})" in result.stdout
 

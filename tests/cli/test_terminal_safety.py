@@ -70,8 +70,15 @@ def test_foreign_text_in_answers_is_inert(fake_home: FakeHome, hostile: str) -> 
     )
     page = {"items": [item(plain, 2), item(warned, 1)], "next_cursor": None, "names": names}
     fake_home.answer("/api/v1/timelines/home", page)
-    fake_home.answer(f"/api/v1/threads/{ID}", {"root": {"id": plain["id"], "parent": None, "item": item(plain),
-                     "children": []}, "size": 1, "truncated": False, "names": names})
+    fake_home.answer(
+        f"/api/v1/threads/{ID}",
+        {
+            "root": {"id": plain["id"], "parent": None, "item": item(plain), "children": []},
+            "size": 1,
+            "truncated": False,
+            "names": names,
+        },
+    )
     people = [{"key": ALICE.public_key, "name": f"n{hostile}", "bio": f"bio {hostile}"}]
     fake_home.answer("/api/v1/search", {"people": people, "posts": page["items"], "names": names})
     notices = [
