@@ -36,14 +36,15 @@ HOSTILE = [
     "١٠",
 ]
 
+TIMELINES = [
+    *[f"/api/v1/timelines/{name}" for name in ("home", "local", "federated", "mentions")],
+    "/api/v1/timelines/tag/murmur",
+    "/api/v1/timelines/author/" + "ab" * 32,
+]
+
 # (path, parameter, reason code) for every number a member's request carries in its query string.
 MEMBER_PARAMS = [
-    *[(f"/api/v1/timelines/{name}", p, c) for name in ("home", "local", "federated", "mentions") for p, c in
-      (("limit", "bad_limit"), ("before", "bad_cursor"))],
-    ("/api/v1/timelines/tag/murmur", "limit", "bad_limit"),
-    ("/api/v1/timelines/tag/murmur", "before", "bad_cursor"),
-    ("/api/v1/timelines/author/" + "ab" * 32, "limit", "bad_limit"),
-    ("/api/v1/timelines/author/" + "ab" * 32, "before", "bad_cursor"),
+    *[(path, "limit", "bad_limit") for path in TIMELINES],
     ("/api/v1/notifications", "limit", "bad_limit"),
     ("/api/v1/notifications", "before", "bad_cursor"),
     ("/api/v1/search?q=x", "limit", "bad_limit"),
@@ -117,8 +118,31 @@ async def test_page_parameters_hold_their_documented_range(
     server: Harness, member: Identity, name: str, value: str, low_ok: str
 ) -> None:
     code = "bad_limit" if name == "limit" else "bad_cursor"
-    assert_400(await signed_get(server, member, "/api/v1/timelines/home", [(name, value)]), code, value)
-    assert (await signed_get(server, member, "/api/v1/timelines/home", [(name, low_ok)])).status_code == 200
+    assert_400(await signed_get(server, member, "/api/v1/notifications", [(name, value)]), code, value)
+    assert (await signed_get(server, member, "/api/v1/notifications", [(name, low_ok)])).status_code == 200
+
+
+# A timeline cursor is "<time>.<seq>" (murmur.store.items.Cursor): a bare number is no cursor, and each part is
+# held to ASCII digits and a bound as numbers are.
+TIMELINE_CURSORS = [v for v in HOSTILE if v != "1.5"] + [
+    "7",
+    "9" * 10_000 + ".1",
+    "1." + "9" * 10_000,
+    "\u0663.1",
+    "1.\u0663",
+    "1._5",
+    "1.5.5",
+    "-1.5",
+    " 1.5",
+]
+
+
+@pytest.mark.parametrize("path", TIMELINES)
+async def test_timeline_cursors_are_held_to_their_grammar(server: Harness, member: Identity, path: str) -> None:
+    for value in TIMELINE_CURSORS:
+        assert_400(await signed_get(server, member, path, [("before", value)]), "bad_cursor", repr(value[:20]))
+    assert_400(await signed_get(server, member, path, [("before", "1.5"), ("before", "1.5")]), "bad_cursor", "twice")
+    assert (await signed_get(server, member, path, [("before", "1.5")])).status_code == 200
 
 
 async def test_federation_log_ranges(server: Harness, peer: Identity) -> None:
