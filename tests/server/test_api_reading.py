@@ -49,12 +49,12 @@ async def test_timeline_cursors_are_the_ones_handed_out(server: Harness) -> None
         for path in paths:
             for before, status in (("5", 400), ("1.2.3", 400), ("٣.1", 400), ("9" * 5000 + ".1", 400), ("1.1", 200)):
                 query = f"before={before}"
-                headers = sign_request(me, "GET", path, query, b"").as_dict()
+                headers = sign_request(me, "GET", path, query, b"", recipient=server.key).as_dict()
                 response = await raw.get(f"{path}?{query}", headers=headers)
                 assert response.status_code == status, (path, before)
                 if status == 400:
                     assert response.json()["error"]["code"] == "bad_cursor"
-        headers = sign_request(me, "GET", "/api/v1/notifications", "before=5", b"").as_dict()
+        headers = sign_request(me, "GET", "/api/v1/notifications", "before=5", b"", recipient=server.key).as_dict()
         assert (await raw.get("/api/v1/notifications?before=5", headers=headers)).status_code == 200
 
 
