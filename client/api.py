@@ -114,8 +114,8 @@ class MurmurClient:
 
     ``server_key`` is the key of the server the profile joined: every answer from any other server is refused
     with ``WrongServer``, and every request is signed for that key (docs/signatures.md), so that no other server
-    it could be replayed to accepts it. None (e.g. while joining) takes the server that answers: its key is read
-    from ``/api/v1/info`` before the first signed request, and held to from then on.
+    it could be replayed to accepts it. None (e.g. while joining) accepts the server that answers, and signs for
+    the key its ``/api/v1/info`` gives, read once before the first signed request.
     """
 
     def __init__(
@@ -130,6 +130,7 @@ class MurmurClient:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
         self.server_key = server_key
+        self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -158,14 +159,16 @@ class MurmurClient:
         await self.http.aclose()
 
     async def _recipient(self) -> str:
-        """The key of the server this client signs for: given, or learned from its info once."""
-        if self.server_key is None:
+        """The key of the server this client signs for: the one joined, or else the one its info gives (once)."""
+        if self.server_key is not None:
+            return self.server_key
+        if self._learned_key is None:
             info = await self.info()
             key = info.get("server_key") if isinstance(info, dict) else None
             if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
                 raise ApiError(200, "bad_answer", f"{self.base_url} did not say its server key in /api/v1/info.")
-            self.server_key = key
-        return self.server_key
+            self._learned_key = key
+        return self._learned_key
 
     async def _signed(
         self, method: str, path: str, params: dict[str, Any] | None, body: bytes, *, streaming: bool = False

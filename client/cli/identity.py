@@ -56,4 +56,6 @@ def whoami(
         return
     say(identity.public_key)
     label = f"{info['name']} " if info["name"] else ""
-    say(f"  {label}({identity.fingerprint}) profile {ref.name!r}" + (f" on {info['server']}" if info["server"] else ""))
+    say(
+        f"  {label}({identity.fingerprint}) profile {ref.name!r}" + (f" on {info['server']}" if info["server"] else "")
+    )
