@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -17,8 +17,6 @@ from murmur.message import sign_draft
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.store.peers import Peer
 from tests.federation.conftest import Network
-
-HOME_KEY = "ab" * 32  # the key these fake home servers would give in /api/v1/info (requests are signed for it)
 
 
 def test_lines_hold_at_most_the_cap_and_count_what_is_not_lines() -> None:
@@ -80,6 +78,17 @@ async def test_a_home_server_answering_with_a_compressed_body_is_refused_before_
     assert bomb.sent == 0
 
 
+def home(answer: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
+    """A fake home server: its info gives the key requests are signed for; ``answer`` gives everything else."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/info":
+            return httpx.Response(200, json={"server_key": "ab" * 32})
+        return answer(request)
+
+    return httpx.MockTransport(handle)
+
+
 async def test_a_stream_line_that_never_ends_is_refused_at_the_cap() -> None:
     sent = 0
 
@@ -93,9 +102,7 @@ async def test_a_stream_line_that_never_ends_is_refused_at_the_cap() -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=endless())
 
-    async with MurmurClient(
-        "http://home.test", Identity.generate(), transport=httpx.MockTransport(answer), server_key=HOME_KEY
-    ) as api:
+    async with MurmurClient("http://home.test", Identity.generate(), transport=home(answer)) as api:
         with pytest.raises(ApiError, match="stream line over"):
             async for _ in api.stream():
                 pass
@@ -123,9 +130,7 @@ async def test_stream_events_split_anywhere_across_chunks_still_arrive_whole() -
         chunks = [wire[at : at + 5] for at in range(0, len(wire), 5)]  # newlines fall inside and between chunks
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks(chunks))
 
-    async with MurmurClient(
-        "http://home.test", author, transport=httpx.MockTransport(answer), server_key=HOME_KEY
-    ) as api:
+    async with MurmurClient("http://home.test", author, transport=home(answer)) as api:
         events = [event async for event in api.stream()]
     assert [(e.event, e.id, e.data["seq"], e.data["verified"]) for e in events] == [("message", "7", 7, True)]
 
