@@ -18,10 +18,7 @@ from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import Peer, add_peer, get_peer
-
-BOUND_S = 60.0
-"""How long a test waits for a server to store something: generous, for a loaded 2-core machine. Tests assert
-on what was stored, never on how long it took."""
+from tests.waiting import until_stored
 
 
 @dataclass
@@ -50,21 +47,8 @@ class Node:
     async def peer(self, other: Node) -> Peer:
         return await get_peer(self.state.store, other.key)  # type: ignore[return-value]
 
-    async def until_stored(self, holds: Callable[[], Awaitable[bool]], bound: float = BOUND_S) -> None:
-        """Wait until ``holds()`` is true, checking again each time this server stores something.
-
-        The hub is the event: every path that stores (a client's publish, a peer's push, a pull, a repair) tells
-        it, so nothing here sleeps or polls on a timer.
-        """
-        hub = self.state.hub
-        while True:
-            seen = hub.last_seq
-            if await holds():
-                return
-            if hub.last_seq == seen:  # nothing was stored while we looked: wait for the next store
-                await hub.wait(bound)
-                if hub.last_seq == seen:
-                    raise AssertionError(f"{self.name} stored nothing for {bound} s and the condition still fails")
+    async def until_stored(self, holds: Callable[[], Awaitable[bool]]) -> None:
+        await until_stored(self.state.hub, holds)
 
     async def has(self, msg_id: str) -> bool:
         return await self.state.store.get_raw(msg_id) is not None

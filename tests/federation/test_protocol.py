@@ -16,7 +16,8 @@ from murmur.server.hub import Hub
 from murmur.server.routes.federation import MAX_WAIT_S
 from murmur.store import timelines
 from murmur.store.peers import Peer, add_peer, get_peer
-from tests.federation.conftest import BOUND_S, Network, Node
+from tests.federation.conftest import Network, Node
+from tests.waiting import BOUND_S
 
 
 async def has_count(node: Node, count: int) -> bool:
