@@ -184,6 +184,19 @@ def test_errors_are_one_line_without_traceback(server: ServerProcess, tmp_path: 
     server.start()
 
 
+def test_post_says_which_hashtags_it_could_not_tag(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    text = " ".join(f"#tag{i}" for i in range(23)) + " #tag0"  # 23 distinct: 3 past the protocol's 20
+    posted = ada.run("post", "--json", text)
+    assert "only the first 20 hashtags are tagged; 3 more stay in the text untagged" in posted.stderr
+    message = ada.json("thread", json.loads(posted.stdout)["id"])["root"]["item"]["message"]
+    assert [v for n, v in message["tags"] if n == "hashtag"] == [f"tag{i}" for i in range(20)]
+    assert message["body"]["text"] == text
+    quiet = ada.run("post", "#one #two")
+    assert "murmur:" not in quiet.stderr
+
+
 def test_post_reads_stdin_and_refuses_empty(server: ServerProcess, tmp_path: Path) -> None:
     ada = Person(tmp_path / "ada")
     join(ada, server, "Ada")
