@@ -197,6 +197,27 @@ def test_post_says_which_hashtags_it_could_not_tag(server: ServerProcess, tmp_pa
     assert "murmur:" not in quiet.stderr
 
 
+def test_bad_values_are_usage_errors_wherever_they_are_caught(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    # caught by the CLI, or only by the server (400): exit 2 either way
+    for args in (("timeline", "--limit", "0"), ("timeline", "everything")):
+        assert ada.run(*args, check=False).returncode == 2, args
+    server_checked = (
+        ("thread", "zz"),
+        ("profile", "zz"),
+        ("timeline", "tag:no-dashes"),
+        ("search", "x", "--type", "things"),
+        ("timeline", "--before", "0"),
+    )
+    for args in server_checked:
+        result = ada.run(*args, check=False)
+        assert result.returncode == 2 and result.stderr.startswith("murmur: "), (args, result.stderr)
+    # well-formed, refused: exit 1
+    missing = ada.run("thread", "0" * 64, check=False)
+    assert missing.returncode == 1 and "No thread" in missing.stderr
+
+
 def test_post_reads_stdin_and_refuses_empty(server: ServerProcess, tmp_path: Path) -> None:
     ada = Person(tmp_path / "ada")
     join(ada, server, "Ada")
