@@ -6,9 +6,14 @@ on the event the code itself signals and use their bound only to fail with a rea
 
 from __future__ import annotations
 
+import re
+import subprocess
+import threading
 from collections.abc import Awaitable, Callable
 
 from murmur.server.hub import Hub
+
+SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
 
 BOUND_S = 60.0
 """How long a test waits for an event: generous, for a loaded 2-core machine. Tests assert on state, never on
@@ -30,3 +35,48 @@ async def until_stored(hub: Hub, holds: Callable[[], Awaitable[bool]], bound: fl
             await hub.wait(bound)
             if hub.last_seq == seen:
                 raise AssertionError(f"nothing was stored for {bound} s and the condition still fails")
+
+
+class ServeOutput:
+    """What a ``murmur serve`` process writes on stderr, read as it is written.
+
+    The readiness line (``murmur serving URL server key KEY``, printed once the socket listens) is an event to
+    wait on, not a file to poll; and the pipe is drained for the life of the process, so a server that logs a
+    lot never blocks on a full pipe. Every line also goes to ``sink`` (a list, a log file).
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes], sink: Callable[[str], None]) -> None:
+        assert proc.stderr is not None
+        self._stderr = proc.stderr
+        self._sink = sink
+        self._ready = threading.Event()
+        self._ended = threading.Event()
+        self.lines: list[str] = []
+        self.match: re.Match[str] | None = None
+        threading.Thread(target=self._read, name="murmur-serve-stderr", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in iter(self._stderr.readline, b""):
+                line = raw.decode("utf-8", "replace")
+                self.lines.append(line)
+                self._sink(line)
+                if self.match is None and (found := SERVE_LINE.search(line)):
+                    self.match = found
+                    self._ready.set()
+        finally:
+            self._ended.set()
+            self._ready.set()  # wakes a waiter when the process ended without ever being ready
+
+    def ready(self, bound: float = BOUND_S) -> tuple[str, str]:
+        """The URL and server key, once the server said it listens; fails with its output if it ended first."""
+        if not self._ready.wait(bound):
+            raise AssertionError(f"murmur serve said nothing for {bound} s: {''.join(self.lines)}")
+        if self.match is None:
+            raise AssertionError(f"murmur serve exited before it was ready: {''.join(self.lines)}")
+        return self.match.group(1), self.match.group(2)
+
+    def ended(self, bound: float = BOUND_S) -> None:
+        """Wait until the process closed its stderr (it exited), so every line it wrote has been read."""
+        if not self._ended.wait(bound):
+            raise AssertionError(f"murmur serve kept its stderr open {bound} s after it was stopped")
