@@ -6,10 +6,12 @@ on the event the code itself signals and use their bound only to fail with a rea
 
 from __future__ import annotations
 
+import os
 import re
+import select
 import subprocess
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from murmur.server.hub import Hub
 
@@ -80,3 +82,25 @@ class ServeOutput:
         """Wait until the process closed its stderr (it exited), so every line it wrote has been read."""
         if not self._ended.wait(bound):
             raise AssertionError(f"murmur serve kept its stderr open {bound} s after it was stopped")
+
+
+def until_exited(pids: Iterable[int], bound: float = BOUND_S) -> None:
+    """Wait until every process in ``pids`` has exited, woken by the kernel (a pidfd is readable once its
+    process has exited, zombie or reaped), never by a timer. Fails after ``bound`` seconds without an exit."""
+    pending: dict[int, int] = {}
+    try:
+        for pid in pids:
+            try:
+                pending[os.pidfd_open(pid)] = pid
+            except ProcessLookupError:
+                continue  # already exited and reaped
+        while pending:
+            ready, _, _ = select.select(list(pending), [], [], bound)
+            if not ready:
+                raise AssertionError(f"processes {sorted(pending.values())} still running after {bound} s")
+            for fd in ready:
+                del pending[fd]
+                os.close(fd)
+    finally:
+        for fd in pending:
+            os.close(fd)
