@@ -11,6 +11,7 @@ import re
 import select
 import subprocess
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from murmur.server.hub import Hub
@@ -37,6 +38,20 @@ async def until_stored(hub: Hub, holds: Callable[[], Awaitable[bool]], bound: fl
             await hub.wait(bound)
             if hub.last_seq == seen:
                 raise AssertionError(f"nothing was stored for {bound} s and the condition still fails")
+
+
+def poll(holds: Callable[[], bool], bound: float = BOUND_S, interval: float = 0.2) -> bool:
+    """Whether ``holds()`` became true within ``bound`` seconds, looking again every ``interval``.
+
+    Only for state held by another process (its database file, its children), which has no event to wait on;
+    the bound is generous and the caller asserts on the state, never on how long it took.
+    """
+    deadline = time.monotonic() + bound
+    while not holds():
+        if time.monotonic() >= deadline:
+            return holds()
+        time.sleep(interval)
+    return True
 
 
 class ServeOutput:

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from tests.waiting import BOUND_S, ServeOutput
+from tests.waiting import BOUND_S, ServeOutput, poll
 
 
 def murmur_cmd(*args: str) -> list[str]:
@@ -94,18 +93,10 @@ def admin(data: Path, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S, interval: float = 0.2) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds.
-
-    For state held by other processes (their database files), which have no event to wait on: the bound is
-    generous and the test asserts on the state, never on how long it took.
-    """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
+    """Poll ``condition`` (state in other processes' files) until it holds; fail after ``timeout`` seconds."""
+    if not poll(condition, timeout):
+        raise AssertionError(f"condition not met within {timeout} s")
 
 
 def stored_ids(proc: ServerProcess) -> list[str]:

@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from murmur.jcs import canonicalize
 from murmur.keys import Identity, load_identity, write_private_file
 from murmur.message import sign_draft
 from murmur.server.config import ServerConfig
-from tests.waiting import BOUND_S, ServeOutput
+from tests.waiting import BOUND_S, ServeOutput, poll
 
 API = "/api/v1"
 FED = "/fed/v1"
@@ -230,13 +229,8 @@ def raw(message: dict[str, Any]) -> bytes:
     return canonicalize(message)
 
 
-def wait_until(test: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if test():
-            return True
-        time.sleep(interval)
-    return test()
+def wait_until(test: Callable[[], bool], timeout: float) -> bool:
+    return poll(test, timeout)
 
 
 def percentile(values: list[float], p: float) -> float:
