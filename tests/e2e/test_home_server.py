@@ -17,7 +17,7 @@ from murmur.keys import load_identity
 from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd
 from tests.waiting import BOUND_S
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(600)  # about 30 CLI runs in a row: a few seconds each on a loaded machine
 
 
 @pytest.fixture
