@@ -1,4 +1,5 @@
-"""Waiting on events, not on time: shared by every test that waits for a server to store something.
+"""Waiting on events, not on time: a server's stores (its hub), a process's readiness line and its exit, and,
+only for state in another process's files, a bounded poll.
 
 A test that sleeps "long enough" fails on a loaded machine and wastes time on an idle one. These helpers wake
 on the event the code itself signals and use their bound only to fail with a reason instead of hanging.
