@@ -36,7 +36,9 @@ class ApiError(MurmurError):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.exit_code = 4 if status >= 500 else 1
+        # 400 is the server finding a value we sent malformed (an id, a key, a cursor, a search type): a usage
+        # error like one the CLI catches itself (docs/cli.md), not a refusal of a well-formed request.
+        self.exit_code = 4 if status >= 500 else 2 if status == 400 else 1
 
 
 class ServerUnreachable(MurmurError):

@@ -111,12 +111,22 @@ def message_id(canonical: bytes) -> str:
 TEXT_TAG_LIMITS = {"hashtag": 20, "mention": 50}
 
 
-def tags_from_text(text: str) -> list[list[str]]:
+@dataclass(frozen=True)
+class TextTags:
+    """The tags derived from a text, and how many distinct ones of each name were left out by the limits."""
+
+    tags: list[list[str]]
+    left_out: dict[str, int]
+
+
+def text_tags(text: str) -> TextTags:
     """Hashtag and mention tags a client adds for what a person typed (``#topic``, ``@<key>``).
 
-    Keys that can never be identities (small-order points) are not tagged.
+    Keys that can never be identities (small-order points) are not tagged. Past TEXT_TAG_LIMITS the rest stay
+    in the text untagged and are counted in ``left_out``, so a client can say so.
     """
     tags: list[list[str]] = []
+    left_out: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
     for name, pattern in (("hashtag", HASHTAG_IN_TEXT), ("mention", MENTION_IN_TEXT)):
         count = 0
@@ -124,12 +134,17 @@ def tags_from_text(text: str) -> list[list[str]]:
             pair = (name, match.group(1).lower())
             if pair in seen or (name == "mention" and pair[1] in SMALL_ORDER_KEYS):
                 continue
-            if count == TEXT_TAG_LIMITS[name]:
-                break
             seen.add(pair)
+            if count == TEXT_TAG_LIMITS[name]:
+                left_out[name] = left_out.get(name, 0) + 1
+                continue
             tags.append(list(pair))
             count += 1
-    return tags
+    return TextTags(tags, left_out)
+
+
+def tags_from_text(text: str) -> list[list[str]]:
+    return text_tags(text).tags
 
 
 def complete_draft(draft: dict[str, Any], author: str, *, created_at: int | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.console import checked_argument
 from murmur.keys import Identity
-from murmur.message import tags_from_text
+from murmur.message import TEXT_TAG_LIMITS, text_tags
 from murmur.prefixes import checked_prefix
 from murmur.terminal import say
 
@@ -122,7 +122,9 @@ def post(
         body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
         if cw:
             body["cw"] = cw
-        tags = tags_from_text(text)
+        derived = text_tags(text)
+        _say_left_out(derived.left_out)
+        tags = derived.tags
         if reply_to:
             parent = await _target(api, reply_to)
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
@@ -132,6 +134,17 @@ def post(
         return await publish_draft(api, identity, {"kind": "post", "body": body, "tags": tags})
 
     _report(with_api(ctx, go), as_json, "Posted")
+
+
+def _say_left_out(left_out: dict[str, int]) -> None:
+    """A post may carry only so many tags (the protocol refuses more); say which were not tagged, never silently."""
+    for name, count in left_out.items():
+        limit = TEXT_TAG_LIMITS[name]
+        say(
+            f"murmur: only the first {limit} {name}s are tagged; {count} more stay in the text untagged"
+            f" (a post may carry at most {limit}).",
+            err=True,
+        )
 
 
 async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:

@@ -70,12 +70,20 @@ async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: 
     return Page(items, items[-1].seq if len(rows) > limit else None)
 
 
-def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | None:
-    if kind == "reply" and reply_to is not None:
-        return bytes(reply_to).hex()
-    if kind in ("reaction", "boost") and target is not None:
-        return bytes(target).hex()
+def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None:
+    """The notified member's message a notification is about: the post replied to, reacted to or boosted.
+
+    One rule for the notifications page and the live stream, so both say the same thing of the same message.
+    """
+    if kind == "reply":
+        return reply_to
+    if kind in ("reaction", "boost"):
+        return target
     return None
+
+
+def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | None:
+    return target_id(kind, bytes(reply_to).hex() if reply_to else None, bytes(target).hex() if target else None)
 
 
 async def notice_kind(store: Store, key_hex: str, seq: int) -> str | None:

@@ -20,6 +20,7 @@ from murmur.server.auth import authenticate, state_of
 from murmur.server.notify import notification_for
 from murmur.server.params import header_number, optional_query_number
 from murmur.server.responses import raw_message
+from murmur.store.notifications import target_id
 from murmur.validate import load_stored
 
 POLL_S = 2.0
@@ -58,13 +59,12 @@ async def stream(request: Request) -> Response:
                 yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
                 kind = await notification_for(state.store, message, caller.key, entry.seq)
                 if kind is not None:
-                    target = message.tag("reply") or message.tag("target") or message.tag("subject")
                     note = orjson.dumps(
                         {
                             "seq": entry.seq,
                             "kind": kind,
                             "actor": message.author,
-                            "target_id": target,
+                            "target_id": target_id(kind, message.tag("reply"), message.tag("target")),
                             "message": raw_message(entry.raw),
                         }
                     )

@@ -8,7 +8,7 @@ import pytest
 
 from murmur.errors import Refused
 from murmur.keys import SMALL_ORDER_KEYS, Identity
-from murmur.message import VERSION, complete_draft, sign_draft, tags_from_text
+from murmur.message import VERSION, complete_draft, sign_draft, tags_from_text, text_tags
 from murmur.validate import check
 
 ALICE = Identity.from_seed(bytes(range(32)))
@@ -95,3 +95,12 @@ def test_text_tags_are_capped_and_skip_impossible_keys() -> None:
     assert [t for t in tags if t[0] == "hashtag"] == [["hashtag", f"tag{i}"] for i in range(20)]
     assert [t for t in tags if t[0] == "mention"] == [["mention", real]]
     check(sign_draft(Identity.generate(), {"body": {"text": text}}))  # the post is accepted, not refused
+    assert text_tags(text + " #tag0 #tag29 #TAG29").left_out == {"hashtag": 10}  # distinct ones, counted once
+    assert text_tags("#a @" + real).left_out == {}
+
+
+def test_more_hashtags_than_a_post_may_carry_are_refused_when_given() -> None:
+    tags = [["hashtag", f"tag{i}"] for i in range(21)]
+    with pytest.raises(Refused) as info:
+        check(sign_draft(Identity.generate(), {"body": {"text": "x"}, "tags": tags}))
+    assert "hashtag" in info.value.message

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Any
 
 import httpx
 
-SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
+from tests.waiting import BOUND_S, ServeOutput, poll
 
 
 def murmur_cmd(*args: str) -> list[str]:
@@ -26,7 +24,7 @@ def murmur_cmd(*args: str) -> list[str]:
 
 @dataclass
 class ServerProcess:
-    """One `murmur serve` process. ``start`` waits until it answers /health; ``stop`` and ``kill`` end it."""
+    """One `murmur serve` process. ``start`` waits for its readiness line; ``stop`` and ``kill`` end it."""
 
     data: Path
     extra: tuple[str, ...] = ()
@@ -36,8 +34,9 @@ class ServerProcess:
     url: str = ""
     key: str = ""
     log: list[str] = field(default_factory=list)
+    output: ServeOutput | None = None
 
-    def start(self, timeout: float = 20.0) -> ServerProcess:
+    def start(self) -> ServerProcess:
         if self.config and not (self.data / "config.toml").exists():
             from murmur.server.config import ServerConfig
 
@@ -47,36 +46,19 @@ class ServerProcess:
         args = murmur_cmd(
             "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra
         )
-        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        deadline = time.monotonic() + timeout
-        assert self.proc.stderr is not None
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise RuntimeError(f"murmur serve exited early: {''.join(self.log)}")
-            self.log.append(line)
-            match = SERVE_LINE.search(line)
-            if match:
-                self.url, self.key = match.group(1), match.group(2)
-                self.port = int(self.url.rsplit(":", 1)[1])  # keep the same port across restarts
-                break
-        else:
-            raise TimeoutError("murmur serve did not report its URL in time")
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise TimeoutError("murmur serve did not answer /health in time")
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        self.output = ServeOutput(self.proc, self.log.append)
+        self.url, self.key = self.output.ready()
+        self.port = int(self.url.rsplit(":", 1)[1])  # keep the same port across restarts
+        # The line is printed once the socket listens: this request waits in its backlog if need be.
+        assert httpx.get(f"{self.url}/health", timeout=BOUND_S).status_code == 200
+        return self
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        assert self.proc is not None
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = BOUND_S) -> int:
+        assert self.proc is not None and self.output is not None
         self.proc.send_signal(sig)
         code = self.proc.wait(timeout=timeout)
-        if self.proc.stderr is not None:
-            self.log.extend(self.proc.stderr.readlines())
-            self.proc.stderr.close()
+        self.output.ended()
         return code
 
     def kill(self) -> None:
@@ -111,14 +93,10 @@ def admin(data: Path, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.2) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
+def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
+    """Poll ``condition`` (state in other processes' files) until it holds; fail after ``timeout`` seconds."""
+    if not poll(condition, timeout):
+        raise AssertionError(f"condition not met within {timeout} s")
 
 
 def stored_ids(proc: ServerProcess) -> list[str]:

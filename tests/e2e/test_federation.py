@@ -103,7 +103,7 @@ def test_outbound_only_pair_exchanges_both_ways(tmp_path: Path, procs: list[Serv
     wait_for(lambda: from_inside in stored_ids(outside))
     wait_for(lambda: from_outside in stored_ids(inside))
     later = o_person.json("post", "arrives by long poll")["id"]
-    wait_for(lambda: later in stored_ids(inside), timeout=10)
+    wait_for(lambda: later in stored_ids(inside))
 
 
 def test_late_peer_backfills_public_and_never_gets_local(tmp_path: Path, procs: list[ServerProcess]) -> None:

@@ -7,7 +7,6 @@ import signal
 import sqlite3
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -16,8 +15,9 @@ import pytest
 from murmur.httpsig import sign_request
 from murmur.keys import load_identity
 from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd
+from tests.waiting import BOUND_S
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(600)  # about 30 CLI runs in a row: a few seconds each on a loaded machine
 
 
 @pytest.fixture
@@ -114,33 +114,30 @@ def test_invites_persist_and_are_single_use(server: ServerProcess, tmp_path: Pat
     assert again.returncode == 1 and "used" in again.stderr
 
 
-def test_stream_delivers_a_post_within_a_second(server: ServerProcess, tmp_path: Path) -> None:
+def test_stream_delivers_a_new_post_live(server: ServerProcess, tmp_path: Path) -> None:
     ada = Person(tmp_path / "ada")
     join(ada, server, "Ada")
     identity = load_identity(ada.home / "profiles" / "default" / "key.pem")
-    received: list[tuple[float, dict]] = []  # type: ignore[type-arg]
+    received: list[dict] = []  # type: ignore[type-arg]
     ready = threading.Event()
 
     def listen() -> None:
         headers = sign_request(identity, "GET", "/api/v1/stream", "", b"", recipient=server.key).as_dict()
-        with httpx.stream("GET", f"{server.url}/api/v1/stream", headers=headers, timeout=10) as response:
+        with httpx.stream("GET", f"{server.url}/api/v1/stream", headers=headers, timeout=BOUND_S) as response:
             assert response.status_code == 200
             for line in response.iter_lines():
-                ready.set()
+                ready.set()  # the stream's opening comment: it is live from here on
                 if line.startswith("data:"):
-                    received.append((time.monotonic(), json.loads(line[5:])))
+                    received.append(json.loads(line[5:]))
                     return
 
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
-    assert ready.wait(10)
-    sent = time.monotonic()
+    assert ready.wait(BOUND_S)
     post_id = ada.json("post", "live!")["id"]
-    thread.join(10)
+    thread.join(BOUND_S)
     assert received, "no event arrived"
-    arrived, event = received[0]
-    assert event["message"]["id"] == post_id
-    assert arrived - sent < 1.0 + 2.5  # CLI start-up (~1-2 s of interpreter) is inside this window
+    assert received[0]["message"]["id"] == post_id  # the stream started at the end of the log: this is news
 
 
 def test_backup_while_running_restores_and_serves(server: ServerProcess, tmp_path: Path) -> None:
@@ -182,6 +179,40 @@ def test_errors_are_one_line_without_traceback(server: ServerProcess, tmp_path: 
     down = server_down.run("timeline", check=False)
     assert down.returncode == 4 and "reach" in down.stderr
     server.start()
+
+
+def test_post_says_which_hashtags_it_could_not_tag(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    text = " ".join(f"#tag{i}" for i in range(23)) + " #tag0"  # 23 distinct: 3 past the protocol's 20
+    posted = ada.run("post", "--json", text)
+    assert "only the first 20 hashtags are tagged; 3 more stay in the text untagged" in posted.stderr
+    message = ada.json("thread", json.loads(posted.stdout)["id"])["root"]["item"]["message"]
+    assert [v for n, v in message["tags"] if n == "hashtag"] == [f"tag{i}" for i in range(20)]
+    assert message["body"]["text"] == text
+    quiet = ada.run("post", "#one #two")
+    assert "murmur:" not in quiet.stderr
+
+
+def test_bad_values_are_usage_errors_wherever_they_are_caught(server: ServerProcess, tmp_path: Path) -> None:
+    ada = Person(tmp_path / "ada")
+    join(ada, server, "Ada")
+    # caught by the CLI, or only by the server (400): exit 2 either way
+    for args in (("timeline", "--limit", "0"), ("timeline", "everything")):
+        assert ada.run(*args, check=False).returncode == 2, args
+    server_checked = (
+        ("thread", "zz"),
+        ("profile", "zz"),
+        ("timeline", "tag:no-dashes"),
+        ("search", "x", "--type", "things"),
+        ("timeline", "--before", "0"),
+    )
+    for args in server_checked:
+        result = ada.run(*args, check=False)
+        assert result.returncode == 2 and result.stderr.startswith("murmur: "), (args, result.stderr)
+    # well-formed, refused: exit 1
+    missing = ada.run("thread", "0" * 64, check=False)
+    assert missing.returncode == 1 and "No thread" in missing.stderr
 
 
 def test_post_reads_stdin_and_refuses_empty(server: ServerProcess, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import Peer, add_peer, get_peer
+from tests.waiting import until_stored
 
 
 @dataclass
@@ -45,6 +46,12 @@ class Node:
 
     async def peer(self, other: Node) -> Peer:
         return await get_peer(self.state.store, other.key)  # type: ignore[return-value]
+
+    async def until_stored(self, holds: Callable[[], Awaitable[bool]]) -> None:
+        await until_stored(self.state.hub, holds)
+
+    async def has(self, msg_id: str) -> bool:
+        return await self.state.store.get_raw(msg_id) is not None
 
     async def push(self, other: Node) -> None:
         """Push to ``other`` until nothing is left."""

@@ -12,9 +12,16 @@ from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.federation.peer_client import PeerClient, PeerError
+from murmur.server.hub import Hub
+from murmur.server.routes.federation import MAX_WAIT_S
 from murmur.store import timelines
 from murmur.store.peers import Peer, add_peer, get_peer
 from tests.federation.conftest import Network, Node
+from tests.waiting import BOUND_S
+
+
+async def has_count(node: Node, count: int) -> bool:
+    return await node.state.store.count() == count
 
 
 async def ids_on(node: Node) -> set[str]:
@@ -205,32 +212,26 @@ async def test_failing_peer_is_retried_and_cursor_waits(net: Network) -> None:
 async def test_running_federator_delivers_and_backs_off(net: Network) -> None:
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
+    flaky = Flaky(b.transport, [500, 0, 503])  # b fails three times before it answers
+    a.federator.transport_for = lambda peer: flaky if peer.url == b.url else net.transport_for(peer)
     ada, api = await a.member()
+    a.federator.peers_poll = 0.05
     task = asyncio.create_task(a.federator.run())
     try:
         post = sign_draft(ada, {"body": {"text": "live"}})
         await api.publish(post)
-        a.state.hub.stored(1)
-        for _ in range(200):
-            if await b.state.store.get_raw(post["id"]):
-                break
-            await asyncio.sleep(0.02)
-        assert await b.state.store.get_raw(post["id"]) is not None
+        await b.until_stored(lambda: b.has(post["id"]))
+        assert flaky.calls >= 4 and not flaky.statuses  # retried after each failure, with backoff between
         # a peer added to a running server takes effect without a restart
         c = await net.node("c")
         await add_peer(a.state.store, c.key, c.url, name="c")
         await add_peer(c.state.store, a.key, a.url, name="a")
-        a.federator.peers_poll = 0.05
-        for _ in range(200):
-            if await c.state.store.get_raw(post["id"]):
-                break
-            await asyncio.sleep(0.05)
-        assert await c.state.store.get_raw(post["id"]) is not None  # backfilled
+        await c.until_stored(lambda: c.has(post["id"]))  # backfilled
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-
+    assert (await a.peer(c)).failures == 0
 
 async def test_serve_only_peer_is_never_dialed_but_can_pull_and_push(net: Network) -> None:
     inside, outside = await net.node("inside"), await net.node("outside")
@@ -249,54 +250,62 @@ async def test_serve_only_peer_is_never_dialed_but_can_pull_and_push(net: Networ
     assert await inside.state.store.get_raw(b_post["id"]) is not None
 
 
+class WatchedHub(Hub):
+    """A hub that says when someone waits on it, and whose waits end only when something is stored: a long
+    poll held on it can return with news only if a store wakes it, never because a timer ran out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        event = self._event
+        self.waiting.set()
+        await event.wait()
+
+
 async def test_long_poll_returns_as_soon_as_something_arrives(net: Network) -> None:
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b, b_mode="pull-only")
+    a.state.hub = hub = WatchedHub()
     peer: Peer = await get_peer(b.state.store, a.key)  # type: ignore[assignment]
     client = b.federator.client(peer)
     ada, api = await a.member()
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    pulling = asyncio.create_task(client.pull(0, wait=10))
-    await asyncio.sleep(0.2)
+    pulling = asyncio.create_task(client.pull(0, wait=MAX_WAIT_S))
+    await asyncio.wait_for(hub.waiting.wait(), BOUND_S)  # the request is held: a's log was empty
     await api.publish(sign_draft(ada, {"body": {"text": "wake up"}}))
-    page = await pulling
-    assert len(page.lines) == 1 and loop.time() - started < 5
+    page = await asyncio.wait_for(pulling, BOUND_S)
+    assert len(page.lines) == 1
     await client.aclose()
 
 
 class Stalling(httpx.AsyncBaseTransport):
-    """A peer that takes ``delay`` seconds to answer anything."""
+    """A peer that answers nothing: every request hangs until the test ends."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, delay: float) -> None:
-        self.inner = inner
-        self.delay = delay
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(self.delay)
-        return await self.inner.handle_async_request(request)
+        self.reached.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
 
 
 async def test_slow_peer_does_not_hold_up_the_others(net: Network) -> None:
     a, slow, fast = await net.node("a"), await net.node("slow"), await net.node("fast")
     await net.link(a, slow)
     await net.link(a, fast)
-    stalling = Stalling(slow.transport, delay=30.0)
+    stalling = Stalling()
     net.transport_for = lambda peer: stalling if peer.url == slow.url else fast.transport  # type: ignore[method-assign]
     a.federator.transport_for = net.transport_for
     ada, api = await a.member()
     task = asyncio.create_task(a.federator.run())
     try:
-        await asyncio.sleep(0.1)  # loops started; the slow peer's first request is now hanging
+        await asyncio.wait_for(stalling.reached.wait(), BOUND_S)  # a request to the slow peer now hangs
         post = sign_draft(ada, {"body": {"text": "not held up"}})
         await api.publish(post)
-        a.state.hub.stored(1)
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        while await fast.state.store.get_raw(post["id"]) is None:
-            assert loop.time() - started < 3.0, "delivery to the fast peer waited for the slow one"
-            await asyncio.sleep(0.02)
-        assert await slow.state.store.get_raw(post["id"]) is None
+        await fast.until_stored(lambda: fast.has(post["id"]))
+        assert not await slow.has(post["id"])
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -320,14 +329,9 @@ async def test_local_storage_failure_does_not_stop_federation(net: Network) -> N
 
     b.state.store.ingest = failing_ingest  # type: ignore[method-assign]
     await api.publish(sign_draft(ada, {"body": {"text": "arrives once the disk has room"}}))
-    b.federator.peers_poll = 0.05
     task = asyncio.create_task(b.federator.run())  # b pulls from a
     try:
-        for _ in range(300):
-            if await b.state.store.count() == 1:
-                break
-            await asyncio.sleep(0.02)
-        assert await b.state.store.count() == 1
+        await b.until_stored(lambda: has_count(b, 1))
         assert calls["n"] >= 3 and not task.done()
     finally:
         task.cancel()

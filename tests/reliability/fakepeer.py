@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from murmur.keys import Identity
+from tests.waiting import BOUND_S
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,16 @@ class FakePeer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def wait_for_pushes(self, count: int, timeout: float = 30.0) -> bool:
+    def wait_for_pushes(self, count: int, timeout: float = BOUND_S) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: len(self.pushes) >= count, timeout)
 
-    def serve(self, answer: Answer, timeout: float = 20.0) -> bool:
+    def until_asked(self, timeout: float = BOUND_S) -> bool:
+        """Wait for the server's first request (its pull loop has started)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.requests > 0, timeout)
+
+    def serve(self, answer: Answer, timeout: float = BOUND_S) -> bool:
         """Queue one answer and wait until the server has taken it and come back for more."""
         with self._cond:
             seen = self.requests

@@ -7,14 +7,13 @@ The log is kept so that a test can assert no traceback was ever printed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-import re
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,8 @@ from murmur.jcs import canonicalize
 from murmur.keys import Identity, load_identity, write_private_file
 from murmur.message import sign_draft
 from murmur.server.config import ServerConfig
+from tests.waiting import BOUND_S, ServeOutput, poll
 
-SERVE_LINE = re.compile(r"murmur serving (\S+) server key ([0-9a-f]{64})")
 API = "/api/v1"
 FED = "/fed/v1"
 
@@ -54,6 +53,7 @@ class Server:
     url: str = ""
     key: str = ""
     starts: int = 0
+    output: ServeOutput | None = None
 
     @property
     def log_path(self) -> Path:
@@ -69,34 +69,22 @@ class Server:
             config = dataclasses.replace(ServerConfig(), **self.settings)
             write_private_file(self.data / "config.toml", config.render().encode("utf-8"))
 
-    def start(self, timeout: float = 30.0, preexec_fn: Callable[[], None] | None = None) -> Server:
+    def start(self, preexec_fn: Callable[[], None] | None = None) -> Server:
         self.write_config()
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         args = murmur_cmd("serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port))
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=preexec_fn)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec_fn)
         self.starts += 1
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = self.log_path.read_bytes()[offset:].decode("utf-8", "replace")
-            match = SERVE_LINE.search(text)
-            if match:
-                self.url, self.key = match.group(1), match.group(2)
-                self.port = int(self.url.rsplit(":", 1)[1])  # the same port across restarts: peers know it
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"murmur serve exited with {self.proc.returncode}: {text}")
-            time.sleep(0.05)
-        else:
-            raise TimeoutError("murmur serve did not report its URL in time")
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError("murmur serve did not answer /health in time")
+        self.output = ServeOutput(self.proc, self._log_line)
+        self.url, self.key = self.output.ready()
+        self.port = int(self.url.rsplit(":", 1)[1])  # the same port across restarts: peers know it
+        # The line is printed once the socket listens: this request waits in its backlog if need be.
+        assert httpx.get(f"{self.url}/health", timeout=BOUND_S).status_code == 200
+        return self
+
+    def _log_line(self, line: str) -> None:
+        # The disk-full tests fill the disk the log is on as well: the line is lost, the test goes on.
+        with contextlib.suppress(OSError), self.log_path.open("a", encoding="utf-8") as log:
+            log.write(line)
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -105,13 +93,21 @@ class Server:
         """SIGKILL: no cleanup of any kind runs in the server."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        self.proc.wait(timeout=BOUND_S)
+        self._drained()
 
-    def stop(self, timeout: float = 15.0) -> int:
+    def stop(self, timeout: float = BOUND_S) -> int:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        code = self.proc.wait(timeout=timeout)
+        self._drained()
+        return code
+
+    def _drained(self) -> None:
+        """Every line the process wrote is in the log (a child it started may hold the pipe: not for long)."""
+        if self.output is not None:
+            self.output.ended()
 
     def log(self) -> str:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
@@ -242,13 +238,8 @@ def raw(message: dict[str, Any]) -> bytes:
     return canonicalize(message)
 
 
-def wait_until(test: Callable[[], bool], timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if test():
-            return True
-        time.sleep(interval)
-    return test()
+def wait_until(test: Callable[[], bool], timeout: float) -> bool:
+    return poll(test, timeout)
 
 
 def percentile(values: list[float], p: float) -> float:

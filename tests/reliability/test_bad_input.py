@@ -27,6 +27,7 @@ from tests.reliability.badinput import bad_messages, fine_encodings, fresh_post,
 from tests.reliability.conftest import BASE_SETTINGS
 from tests.reliability.fakepeer import Answer, FakePeer
 from tests.reliability.harness import API, Member, Peer, Server, peer_add, raw, run_cli, wait_until
+from tests.waiting import BOUND_S
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -278,7 +279,7 @@ def test_replayed_and_stale_requests_are_refused(server: Server, member: Member)
 def fake_peer(server: Server) -> Iterator[FakePeer]:
     fake = FakePeer().start()
     peer_add(server, fake.url, fake.key, mode="pull-only", name="fake")
-    assert wait_until(lambda: fake.requests > 0, 15), "the server never pulled from the fake peer"
+    assert fake.until_asked(), "the server never pulled from the fake peer"
     yield fake
     fake.close()
 
@@ -317,7 +318,7 @@ def test_a_pull_answer_with_an_unusable_cursor_does_not_stop_pulling(
     assert fake_peer.serve(Answer(200, b"", {"Murmur-Cursor": cursor.encode().decode("latin-1")}))
     good = fresh_post(Identity.generate(), f"after cursor {cursor!r}")
     assert fake_peer.serve(Answer(200, raw(good) + b"\n", {"Murmur-Cursor": "1", "Murmur-More": "0"}))
-    assert wait_until(lambda: good["id"] in server.ids(), 10), "the server stopped pulling from the peer"
+    assert wait_until(lambda: good["id"] in server.ids(), BOUND_S), "the server stopped pulling from the peer"
 
 
 @FEW
@@ -329,14 +330,14 @@ def test_garbage_pull_answers_store_nothing(
     before = server.count()
     assert fake_peer.serve(answer), f"the server stopped pulling after a {kind} answer"
     assert server.count() == before, kind
-    assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+    assert httpx.get(f"{server.url}/health", timeout=BOUND_S).status_code == 200
 
 
 def test_pull_still_stores_a_good_page_after_garbage(server: Server, fake_peer: FakePeer) -> None:
     good = fresh_post(Identity.generate(), "a good message from the fake peer")
     cursor = str(2**40 + 1)  # past any cursor the garbage answers claimed: cursors only move forward
     assert fake_peer.serve(Answer(200, raw(good) + b"\n", {"Murmur-Cursor": cursor, "Murmur-More": "0"}))
-    assert wait_until(lambda: good["id"] in server.ids(), 10)
+    assert wait_until(lambda: good["id"] in server.ids(), BOUND_S)
 
 
 # -- bundle import ----------------------------------------------------------------------------------------------

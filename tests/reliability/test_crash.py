@@ -21,6 +21,7 @@ import pytest
 from murmur.validate import check
 from tests.reliability.conftest import ServerFactory
 from tests.reliability.harness import Member, Peer, Server, link, peer_add, raw, wait_until
+from tests.waiting import BOUND_S
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -29,7 +30,9 @@ CYCLES = 4
 SEED = 20261123
 
 
-def publish_until_down(member: Member, acked: dict[str, bytes], lock: threading.Lock, stop: threading.Event) -> None:
+def publish_until_down(
+    member: Member, acked: dict[str, bytes], lock: threading.Condition, stop: threading.Event
+) -> None:
     """Publish posts one after another until the server stops answering; record what it acknowledged."""
     n = 0
     while not stop.is_set():
@@ -42,6 +45,7 @@ def publish_until_down(member: Member, acked: dict[str, bytes], lock: threading.
         if answer.status_code in (200, 201):
             with lock:
                 acked[message["id"]] = raw(message)
+                lock.notify_all()
         else:
             raise AssertionError(f"publish refused while healthy: {answer.status_code} {answer.text}")
 
@@ -62,29 +66,43 @@ def verify_acknowledged(server: Server, reader: Member, acked: dict[str, bytes])
     assert server.integrity() == "ok"
 
 
-def kill_under_load(server: Server, loads: list[Callable[[threading.Event], None]], rng: random.Random) -> None:
-    """Run each load in a thread, SIGKILL the server at a random moment, stop and join the loads, restart it."""
+def kill_under_load(
+    server: Server,
+    loads: list[Callable[[threading.Event], None]],
+    rng: random.Random,
+    acked: dict[str, bytes],
+    progress: threading.Condition,
+    least: int,
+) -> None:
+    """Run each load in a thread, SIGKILL the server at a random moment, stop and join the loads, restart it.
+
+    The moment is counted in acknowledgements (``least`` to 3 x ``least`` more of them), not in seconds: on a
+    loaded machine a time window may see almost no writes, and the kill would test nothing.
+    """
     stop = threading.Event()
     threads = [threading.Thread(target=load, args=(stop,)) for load in loads]
+    wanted = len(acked) + rng.randint(least, 3 * least)
     for t in threads:
         t.start()
-    time.sleep(rng.uniform(0.3, 1.5))
+    with progress:
+        reached = progress.wait_for(lambda: len(acked) >= wanted, BOUND_S)
     server.kill()
     stop.set()
     for t in threads:
         t.join(timeout=30)
     assert not any(t.is_alive() for t in threads), "a load thread hung after the kill"
+    assert reached, f"only {len(acked)} acknowledged of the {wanted} waited for before the kill"
     server.start()
 
 
 def run_publish_cycles(server: Server, cycles: int, writers: int, rng: random.Random) -> dict[str, bytes]:
     members = [Member(server.url).join() for _ in range(writers)]
     acked: dict[str, bytes] = {}
-    lock = threading.Lock()
+    lock = threading.Condition()
     try:
         for _ in range(cycles):
             loads = [functools.partial(publish_until_down, m, acked, lock) for m in members]
-            kill_under_load(server, loads, rng)
+            kill_under_load(server, loads, rng, acked, lock, least=15)
             verify_acknowledged(server, members[0], acked)
     finally:
         for m in members:
@@ -113,7 +131,7 @@ def test_acknowledged_peer_batches_survive_sigkill(make_server: ServerFactory) -
         peer_add(server, f"http://127.0.0.1:9/{i}", peer.key, mode="serve-only")
     authors = [Member(server.url) for _ in range(4)]  # remote people: not members here
     acked: dict[str, bytes] = {}
-    lock = threading.Lock()
+    lock = threading.Condition()
 
     def push_until_down(peer: Peer, stop: threading.Event) -> None:
         n = 0
@@ -129,11 +147,13 @@ def test_acknowledged_peer_batches_survive_sigkill(make_server: ServerFactory) -
             assert all(r["status"] in ("stored", "duplicate") for r in results), results
             with lock:
                 acked.update({r["id"]: line for r, line in zip(results, batch, strict=True)})
+                lock.notify_all()
 
     reader = Member(server.url).join()
     try:
         for _ in range(CYCLES):
-            kill_under_load(server, [functools.partial(push_until_down, p) for p in peers], rng)
+            loads = [functools.partial(push_until_down, p) for p in peers]
+            kill_under_load(server, loads, rng, acked, lock, least=100)
             stored = server.ids()
             lost = set(acked) - stored
             assert not lost, f"{len(lost)} acknowledged pushed messages lost"
@@ -158,7 +178,7 @@ def test_delivery_survives_sender_sigkill(make_server: ServerFactory) -> None:
         return set(acked) <= b.ids()
 
     healed = time.monotonic()
-    assert wait_until(delivered, 30), f"{len(set(acked) - b.ids())} of {len(acked)} never reached b"
+    assert wait_until(delivered, BOUND_S), f"{len(set(acked) - b.ids())} of {len(acked)} never reached b"
     print(f"\nsender crash: {len(acked)} acknowledged on a, all on b {time.monotonic() - healed:.1f} s after restart")
     # Each message is stored once (ids are unique in the log), and b holds nothing from a that a did not send.
     rows = b.query(f"SELECT count(*), count(DISTINCT id) FROM messages WHERE origin = 'peer:{a.key}'")
@@ -166,7 +186,8 @@ def test_delivery_survives_sender_sigkill(make_server: ServerFactory) -> None:
     assert b.integrity() == "ok" and a.integrity() == "ok"
     # a's push cursor to b has caught up with a's log: nothing is left waiting to be sent again.
     assert wait_until(
-        lambda: a.query("SELECT push_cursor FROM peers")[0][0] >= a.query("SELECT max(seq) FROM messages")[0][0], 10
+        lambda: a.query("SELECT push_cursor FROM peers")[0][0] >= a.query("SELECT max(seq) FROM messages")[0][0],
+        BOUND_S,
     )
     for server in (a, b):
         assert "Traceback" not in server.log()

@@ -3,13 +3,11 @@ worker left behind when the process that started them dies."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store
 from murmur.verifier import Claim, Verifier
+from tests.waiting import until_exited
 
 PEOPLE = [Identity.from_seed(bytes([n]) * 32) for n in range(1, 6)]
 FORGED_AT = {0, 7, 124, 125, 126, 249, 250, 399, 599}
@@ -79,15 +78,22 @@ async def test_a_killed_worker_costs_a_retry_on_threads_not_an_answer() -> None:
     try:
         assert await check_all(v, claims(500)) == expected(500)
         assert v._pool is not None
-        for pid in list(v._pool._processes):  # type: ignore[attr-defined]
+        workers = list(v._pool._processes)  # type: ignore[attr-defined]
+        for pid in workers:
             os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.2)
+        until_exited(workers)
         assert await check_all(v, claims(500)) == expected(500)
         # ...and the next large batch starts a fresh pool
         assert await check_all(v, claims(500)) == expected(500)
         assert v._pool is not None
     finally:
         v.close()
+
+
+def ignores_sigint(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(int(mask, 16) >> (signal.SIGINT - 1) & 1)
 
 
 def _alive(pid: int) -> bool:
@@ -107,16 +113,17 @@ def test_workers_ignore_ctrl_c_and_leave_when_their_parent_is_killed(tmp_path: P
     script = textwrap.dedent(
         """
         import asyncio, os, signal, time
-        from tests.store.test_verifier import _alive, check_all, claims, expected
+        from tests.store.test_verifier import _alive, check_all, claims, expected, ignores_sigint
         from murmur.verifier import Verifier
 
         async def main():
             v = Verifier(processes=2)
             assert await check_all(v, claims(500)) == expected(500)
             pids = list(v._pool._processes)
+            # An ignored signal is dropped when it is sent, so once this holds no SIGINT can end them later.
+            assert all(ignores_sigint(pid) for pid in pids), "a worker would die of Ctrl-C"
             for pid in pids:
                 os.kill(pid, signal.SIGINT)  # what Ctrl-C in a terminal sends the whole process group
-            time.sleep(0.5)
             assert all(_alive(pid) for pid in pids), "a worker died of SIGINT"
             assert await check_all(v, claims(500)) == expected(500)
             tasks = os.listdir(f"/proc/{os.getpid()}/task")
@@ -133,7 +140,4 @@ def test_workers_ignore_ctrl_c_and_leave_when_their_parent_is_killed(tmp_path: P
     assert done.returncode == -signal.SIGKILL, done.stderr
     pids = [int(p) for p in done.stdout.split()]
     assert len(pids) >= 2
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids), "a process started for signature checks outlived its parent"
+    until_exited(pids)  # a process started for signature checks must not outlive its parent

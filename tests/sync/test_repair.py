@@ -30,6 +30,10 @@ async def ids_of(store: Store) -> set[str]:
         return {bytes(row[0]).hex() for row in await cursor.fetchall()}
 
 
+async def has_all(node: Node, count: int) -> bool:
+    return len(await ids_of(node.state.store)) == count
+
+
 async def drop_rows(store: Store, ids: list[str]) -> None:
     """Lose messages the way a damaged database or a careless admin would: gone, with no delete to show."""
     async with store.writer.transaction() as conn:
@@ -225,10 +229,7 @@ async def _converges(net: Network, *, failing: bool, interval: float) -> None:
     a.federator.repair_interval, a.federator.repair_delay = interval, 0.05
     running = asyncio.create_task(a.federator.run())
     try:
-        for _ in range(100):
-            if len(await ids_of(b.state.store)) == 300:
-                break
-            await asyncio.sleep(0.05)
+        await b.until_stored(lambda: has_all(b, 300))
     finally:
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from murmur.server.config import ServerConfig
 from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
+from tests.waiting import BOUND_S, until_stored
 
 NOW = 1_767_225_600_000  # 2026-01-01T00:00:00Z: every relative time in snapshots is measured from here
 
@@ -46,13 +47,33 @@ def bind(port: int = 0) -> socket.socket:
     return sock
 
 
+class ReadyServer(uvicorn.Server):
+    """uvicorn's server, with an event for "started": tests wait on it instead of polling ``started``."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+    async def until_ready(self, serving: asyncio.Task[None]) -> None:
+        """Return once the server accepts requests; fail at once if it ended before that."""
+        ready = asyncio.create_task(self.ready.wait())
+        await asyncio.wait({ready, serving}, timeout=BOUND_S, return_when=asyncio.FIRST_COMPLETED)
+        if not self.ready.is_set():
+            ready.cancel()
+            raise AssertionError("the test server did not start")
+
+
 @dataclass
 class LiveServer:
     store: Store
     state: ServerState
     port: int
     url: str
-    server: uvicorn.Server | None = None
+    server: ReadyServer | None = None
     task: asyncio.Task[None] | None = None
     clients: list[MurmurClient] = field(default_factory=list)
 
@@ -60,11 +81,10 @@ class LiveServer:
         config = uvicorn.Config(
             create_app(self.state), log_level="error", access_log=False, lifespan="off", timeout_graceful_shutdown=0
         )
-        self.server = uvicorn.Server(config)
+        self.server = server = ReadyServer(config)
         # A fresh socket each start: uvicorn closes the one it served on, and a restart keeps the same port.
-        self.task = asyncio.create_task(self.server.serve(sockets=[bind(self.port)]))
-        while not self.server.started:
-            await asyncio.sleep(0.01)
+        self.task = asyncio.create_task(server.serve(sockets=[bind(self.port)]))
+        await server.until_ready(self.task)
 
     async def stop(self) -> None:
         if self.server is not None and self.task is not None:
@@ -73,8 +93,13 @@ class LiveServer:
             await asyncio.wait_for(self.task, 10)
             self.server = self.task = None
 
+    async def until_stored(self, holds: Callable[[], Awaitable[bool]]) -> None:
+        await until_stored(self.state.hub, holds)
+
     def client(self, identity: Identity) -> MurmurClient:
-        api = MurmurClient(self.url, identity, timeout=5.0)
+        # A slow answer on a loaded machine is not an offline server: only the tests that stop the server should
+        # ever see the TUI go offline.
+        api = MurmurClient(self.url, identity, timeout=BOUND_S)
         self.clients.append(api)
         return api
 
@@ -136,8 +161,12 @@ def make_app(server: LiveServer, tmp_path: Path, *, live: bool = True, **kw: Any
     return MurmurApp(server.client(ME), settings)
 
 
-async def until(pilot: Any, condition: Any, timeout: float = 15.0) -> None:
-    """Let the app run until ``condition()`` holds (workers and the stream are asynchronous)."""
+async def until(pilot: Any, condition: Any, timeout: float = BOUND_S) -> None:
+    """Let the app run until ``condition()`` holds (workers and the stream are asynchronous).
+
+    Textual has no event for "some widget's state changed", so this looks again after each short pause; the
+    bound is generous and only turns a hang into a failure with a reason.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

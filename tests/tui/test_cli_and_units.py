@@ -3,11 +3,13 @@ and the bounded window over a long timeline."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -64,11 +66,23 @@ async def test_startup_shows_the_cache_then_refreshes(live: LiveServer, tmp_path
     page = {"items": [{"seq": 99, "message": stale}, {"seq": 98, "message": forged}], "next_cursor": None}
     cache.save(tmp_path / "tui-cache.json", "home", page)
     app = make_app(live, tmp_path, live=False)
+    # The server's first home page is held back until the cache has been checked on screen.
+    answer = asyncio.Event()
+    timeline = app.api.timeline
+
+    async def held_timeline(which: str, **kw: Any) -> dict[str, Any]:
+        if which == "home":
+            await answer.wait()
+        return await timeline(which, **kw)
+
+    app.api.timeline = held_timeline  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         home = app.main.query_one("#tl-home", Timeline)
+        await until(pilot, lambda: len(home.entries) == 2)  # the cache is drawn before the first answer
         shown = [(e.item.get("verified"), str(e.render())) for e in home.entries]
-        if shown and "from the cache" in shown[0][1]:  # the cache is drawn before the first answer
-            assert shown[1][0] is False and "forged" not in shown[1][1] and "failed" in shown[1][1]
+        assert "from the cache" in shown[0][1]
+        assert shown[1][0] is False and "forged" not in shown[1][1] and "failed" in shown[1][1]
+        answer.set()
         await until(pilot, lambda: not home.entries)  # the server's (empty) home page replaces it
 
         def cache_refreshed() -> bool:

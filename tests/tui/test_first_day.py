@@ -15,6 +15,7 @@ from textual.widgets import Input, TabbedContent, TextArea
 from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
 from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
 from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
@@ -124,7 +125,9 @@ async def test_going_back_never_closes_a_post_being_written(live: LiveServer, tm
     await live.post(ALICE, "tomatoes in the garden")
     app = make_app(live, tmp_path, live=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("slash", *"garden", "enter")
+        await pilot.press("slash")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen) and app.screen.query_one(Input).has_focus)
+        await pilot.press(*"garden", "enter")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen) and app.screen.query_one("#results").has_focus)
         await pilot.press("r")  # a reply to the hit, then search asked for from the command palette
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
@@ -335,7 +338,9 @@ async def test_my_post_boosted_from_a_peer_is_still_mine_from_here(live: LiveSer
     await live.ingest(theirs, boost, origin="peer:" + "cd" * 32)
     app = make_app(live, tmp_path, live=False)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("t", *far.public_key, "enter")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).has_focus)
+        await pilot.press(*far.public_key, "enter")  # typed only once the prompt can take it
         extra = app.main.query_one("#tl-extra", Timeline)
         await until(pilot, lambda: len(extra.entries) == 2)
         boosted, original = (str(e.render()).splitlines() for e in extra.entries)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.command import CommandList
 from textual.widgets import Input, TabbedContent, TextArea
 
+from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.drafts import follow_draft
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, PromptScreen, RawScreen, ReactionPicker
@@ -29,6 +31,21 @@ def local(app: object) -> Timeline:
 
 def texts(timeline: Timeline) -> list[str]:
     return [e.item["message"]["body"].get("text", "") for e in timeline.entries if isinstance(e, PostEntry)]
+
+
+def highlighted_command(app: MurmurApp) -> str:
+    commands = app.screen.query_one(CommandList)
+    if commands.highlighted is None:
+        return ""
+    return str(commands.get_option_at_index(commands.highlighted).prompt)
+
+
+async def refreshed(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the page fetches under way (workers finished by now are no longer listed)."""
+    fetching = [w for w in pilot.app.workers if w.group == "top"]
+    if fetching:  # an empty list would mean "every worker", the live stream's too, which never ends
+        await pilot.app.workers.wait_for_complete(fetching)
+    await pilot.pause()
 
 
 async def open_local(pilot, app) -> Timeline:  # type: ignore[no-untyped-def]
@@ -137,20 +154,15 @@ async def test_reply_react_boost(live: LiveServer, tmp_path: Path) -> None:
         await pilot.press("4")
         await until(pilot, lambda: len(app.screen_stack) == 2)
         await pilot.press("b")
-        for kind in ("reaction", "boost"):
-            await until(pilot, lambda kind=kind: live.store is not None and bool(kind))
         reactions = []
         boosts = []
 
-        async def stored() -> None:
+        async def stored() -> bool:
             reactions[:] = await live.messages("reaction")
             boosts[:] = await live.messages("boost")
+            return bool(reactions and boosts)
 
-        for _ in range(100):
-            await stored()
-            if reactions and boosts:
-                break
-            await pilot.pause(0.05)
+        await live.until_stored(stored)
         assert reactions[0]["body"] == {"emoji": "🎉"} and ["target", original["id"]] in reactions[0]["tags"]
         assert ["target", original["id"]] in boosts[0]["tags"]
 
@@ -246,7 +258,7 @@ async def test_palette_has_every_action(live: LiveServer, tmp_path: Path) -> Non
         assert not missing
         await pilot.press("ctrl+p")
         await pilot.press(*"New post")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "New post" in highlighted_command(app))  # the palette's search is asynchronous
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
 
@@ -259,13 +271,13 @@ async def test_live_post_arrives_without_moving_the_reader(live: LiveServer, tmp
         timeline = await open_local(pilot, app)
         await until(pilot, lambda: app.connection[0] is True)
         await pilot.press(*"jjjjjjjjjj")
-        await pilot.pause(0.1)
+        await pilot.wait_for_scheduled_animations()  # the scroll to the highlighted post has settled
         reading = timeline.current
         assert reading is not None
         y_before = reading.region.y
         await live.post(BOB, "breaking news", at=NOW)
         await until(pilot, lambda: "breaking news" in texts(timeline))
-        await pilot.pause(0.1)
+        await pilot.wait_for_scheduled_animations()
         assert timeline.current is reading and reading.region.y == y_before
         new = timeline.entries[0]
         assert new.unread and "(1)" in str(app.main.query_one(TabbedContent).get_tab("local").label)
@@ -317,10 +329,10 @@ async def test_offline_then_reconnects(live: LiveServer, tmp_path: Path) -> None
         await until(pilot, lambda: bar.online is False)
         assert "offline" in str(bar.render()) and bar.detail
         await pilot.press("R")  # a refresh while offline keeps what is shown
-        await pilot.pause(0.3)
+        await refreshed(pilot)
         assert texts(timeline) == ["still here"]
         await live.start()
-        await until(pilot, lambda: bar.online is True, timeout=10)
+        await until(pilot, lambda: bar.online is True)
         await live.post(BOB, "back again")
         await until(pilot, lambda: "back again" in texts(timeline))
 

@@ -27,7 +27,7 @@ from murmur.server.config import ServerConfig
 from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
-from tests.tui.conftest import ALICE, BOB, ME, NOW, bind, seeded
+from tests.tui.conftest import ALICE, BOB, ME, NOW, ReadyServer, bind, seeded
 
 SIZE = (120, 40)
 MALLORY = seeded(4)
@@ -86,10 +86,9 @@ class ThreadedServer:
             config=ServerConfig(name="snapbox", rate_per_minute=0), identity=seeded(9), store=self.store
         )
         config = uvicorn.Config(create_app(state), log_level="error", lifespan="off", timeout_graceful_shutdown=0)
-        self.server = uvicorn.Server(config)
+        self.server = ReadyServer(config)
         self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
-        while not self.server.started:
-            await asyncio.sleep(0.01)
+        await self.server.until_ready(self.task)
 
     def stop(self) -> None:
         async def _stop() -> None:

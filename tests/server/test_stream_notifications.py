@@ -1,0 +1,94 @@
+"""The live stream's notification events say exactly what the notifications page says of the same message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from murmur.httpsig import sign_request
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.server.app import create_app
+from tests.server.conftest import Harness
+from tests.waiting import BOUND_S
+
+
+async def stream_notifications(server: Harness, identity: Identity, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` notification events of the stream resumed from the start of the log.
+
+    Driven as raw ASGI: httpx's ASGI transport waits for a whole response, and a stream never ends.
+    """
+    headers = sign_request(identity, "GET", "/api/v1/stream", "cursor=0", b"").as_dict()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/v1/stream",
+        "raw_path": b"/api/v1/stream",
+        "query_string": b"cursor=0",
+        "root_path": "",
+        "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+        "client": ("127.0.0.1", 1),
+        "server": ("murmur.test", 80),
+    }
+    received = bytearray()
+    notes: list[dict[str, Any]] = []
+    enough, hang_up = asyncio.Event(), asyncio.Event()
+    asked = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] != "http.response.body":
+            return
+        received.extend(message.get("body", b""))
+        *events, rest = bytes(received).split(b"\n\n")
+        received[:] = rest
+        for event in events:
+            lines = event.decode().split("\n")
+            if "event: notification" in lines:
+                notes.extend(json.loads(line[6:]) for line in lines if line.startswith("data: "))
+        if len(notes) >= count:
+            enough.set()
+
+    serving = asyncio.create_task(create_app(server.state)(scope, receive, send))
+    try:
+        await asyncio.wait_for(enough.wait(), BOUND_S)
+    finally:
+        hang_up.set()
+        serving.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+    return notes
+
+
+async def test_stream_notifications_match_the_notifications_page(server: Harness) -> None:
+    ada, bob, cy = Identity.generate(), Identity.generate(), Identity.generate()
+    api_ada, api_bob, api_cy = await server.member(ada), await server.member(bob), await server.member(cy)
+    post = sign_draft(ada, {"body": {"text": "a question"}})
+    await api_ada.publish(post)
+    reply = sign_draft(bob, {"body": {"text": "an answer"}, "tags": [["reply", post["id"]], ["root", post["id"]]]})
+    await api_bob.publish(reply)
+    # a reply to Bob that mentions Ada: a mention for Ada, about no post of hers
+    aside = [["reply", reply["id"]], ["root", post["id"]], ["mention", ada.public_key]]
+    await api_cy.publish(sign_draft(cy, {"body": {"text": "cc Ada"}, "tags": aside}))
+    await api_bob.publish(sign_draft(bob, {"kind": "follow", "body": {}, "tags": [["subject", ada.public_key]]}))
+    reaction = [["target", post["id"]], ["mention", ada.public_key]]
+    await api_bob.publish(sign_draft(bob, {"kind": "reaction", "body": {"emoji": "👍"}, "tags": reaction}))
+
+    page = (await api_ada.notifications())["items"]
+    assert [n["kind"] for n in page] == ["reaction", "follow", "mention", "reply"]
+    streamed = await stream_notifications(server, ada, len(page))
+    for note in page:
+        note.pop("verified", None)  # the client's mark, not the server's
+    assert streamed == list(reversed(page))
