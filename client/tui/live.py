@@ -7,13 +7,15 @@ event id it saw, so nothing stored while the connection was down is missed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 import httpx
 
 from murmur.client.api import MurmurClient, StreamEvent
-from murmur.errors import MurmurError
+from murmur.errors import MurmurError, Refused
+from murmur.numbers import MAX_NUMBER, parse_number
 
 log = logging.getLogger("murmur.client.tui")
 
@@ -38,8 +40,10 @@ async def follow_stream(
             on_state(True, "")
             delay = 1.0
             async for event in api.stream(cursor):
-                if event.id and event.id.isdigit():
-                    cursor = int(event.id)
+                if event.id:
+                    # The same grammar as every other number from elsewhere: "٣" or "+3" is no cursor.
+                    with contextlib.suppress(Refused):
+                        cursor = parse_number(event.id, name="event id", low=0, high=MAX_NUMBER, code="bad_cursor")
                 on_event(event)
             reason = "The server closed the live stream."
         except MurmurError as exc:
