@@ -58,7 +58,7 @@ class FakeHome:
     def answer(self, path: str, payload: Any, status: int = 200) -> None:
         self.routes[path] = (status, payload)
 
-    def refuse(self, path: str, reason: str, code: str = "refused", status: int = 400) -> None:
+    def refuse(self, path: str, reason: str, code: str = "refused", status: int = 422) -> None:
         self.answer(path, {"error": {"code": code, "reason": reason}}, status)
 
     def answer_raw(self, path: str, body: bytes, headers: dict[str, str]) -> None:
