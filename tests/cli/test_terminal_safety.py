@@ -169,3 +169,23 @@ def test_sync_prints_a_peers_hostile_reason_inert(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "error:" in result.stdout and acting_characters(result.output) == []
     assert "\nok: all fine" not in result.output
+
+
+WRONG_TYPES = {"items": 1, "root": 2, "id": 3, "posts": 4, "people": 5, "members": 6, "key": 7, "server_key": 8}
+ODD_ANSWERS = {"array": [], "empty": {}, "string": "x", "null": None, "wrong types": WRONG_TYPES}
+
+
+@pytest.mark.parametrize("odd", list(ODD_ANSWERS.values()), ids=list(ODD_ANSWERS))
+@pytest.mark.parametrize("command,path", REFUSED_COMMANDS, ids=[c[0][0] for c in REFUSED_COMMANDS])
+def test_an_answer_of_the_wrong_shape_is_one_line_never_a_traceback(
+    fake_home: FakeHome, command: list[str], path: str, odd: Any
+) -> None:
+    """A home server answering 200 with anything but what was asked for is a failure like a refusal."""
+    fake_home.answer(path, odd)
+    result = fake_home.run(*command)
+    if command[0] == "search" and odd == {}:  # no posts and no people: nothing was found
+        assert (result.exit_code, result.stdout) == (0, "No matches.\n")
+        return
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("murmur: ") and "Traceback" not in result.output, result.output
