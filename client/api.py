@@ -108,14 +108,52 @@ def mark_verified(payload: Any) -> Any:
     return payload
 
 
-def shaped(result: Any, what: str, **fields: type | tuple[type, ...]) -> dict[str, Any]:
-    """``result`` if it is an object holding ``fields`` of these types; a home server answering anything else
-    (an array, a string, an object without them) is refused here, as a bad answer, rather than deep in a
-    printer as a traceback."""
+@dataclass(frozen=True)
+class Rows:
+    """Shape of an answer's field: a list of objects, each with a string at ``keys``; absent only if optional."""
+
+    keys: tuple[str, ...] = ()
+    optional: bool = False
+
+    def fits(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        return isinstance(value, list) and all(Row(self.keys).fits(row) for row in value)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Shape of an answer's field: an object with a string at ``keys``."""
+
+    keys: tuple[str, ...] = ()
+
+    def fits(self, value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(value.get(key), str) for key in self.keys)
+
+
+@dataclass(frozen=True)
+class Tree(Row):
+    """Shape of a thread: an object with a string at ``keys``, whose ``children`` (if any) are trees too."""
+
+    def fits(self, value: Any) -> bool:
+        stack = [value]
+        while stack:  # a loop, not recursion: a hostile server may nest a thread deeper than the stack allows
+            node = stack.pop()
+            if not super().fits(node) or not isinstance(node.get("children", []), list):
+                return False
+            stack.extend(node.get("children", []))
+        return True
+
+
+def shaped(result: Any, what: str, **fields: type | Rows | Row) -> dict[str, Any]:
+    """``result`` if it is an object holding ``fields`` of these shapes; a home server answering anything else
+    (an array, a string, an object without them, a list of something other than objects) is refused here, as a
+    bad answer, rather than deep in a printer as a traceback."""
     if not isinstance(result, dict):
         raise ApiError(200, "bad_answer", f"The server answered {what} with {type(result).__name__}, not an object.")
-    for name, kind in fields.items():
-        if not isinstance(result.get(name), kind):
+    for name, shape in fields.items():
+        value = result.get(name)
+        if not (shape.fits(value) if isinstance(shape, Rows | Row) else isinstance(value, shape)):
             raise ApiError(200, "bad_answer", f"The server's answer to {what} lacks a proper {name!r}.")
     return result
 
@@ -248,10 +286,10 @@ class MurmurClient:
         else:
             path = f"{API}/timelines/{which}"
         answer = await self.request("GET", path, params={"limit": limit, "before": before})
-        return shaped(answer, "a timeline", items=list)
+        return shaped(answer, "a timeline", items=Rows())
 
     async def thread(self, msg_id: str) -> dict[str, Any]:
-        return shaped(await self.request("GET", f"{API}/threads/{msg_id}"), "a thread", root=dict)
+        return shaped(await self.request("GET", f"{API}/threads/{msg_id}"), "a thread", root=Tree(("id",)))
 
     async def counts(self, ids: list[str]) -> dict[str, dict[str, int]]:
         """Replies, reactions and boosts of each post among ``ids`` that the server holds (at most 100)."""
@@ -261,7 +299,7 @@ class MurmurClient:
 
     async def notifications(self, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
         answer = await self.request("GET", f"{API}/notifications", params={"limit": limit, "before": before})
-        return shaped(answer, "notifications", items=list)
+        return shaped(answer, "notifications", items=Rows())
 
     async def mark_read(self, seq: int) -> dict[str, Any]:
         return shaped(await self.request("POST", f"{API}/notifications/read", body={"seq": seq}), "read", unread=int)
@@ -272,7 +310,7 @@ class MurmurClient:
         answer = await self.request(
             "GET", f"{API}/search", params={"q": query, "type": kind, "limit": limit, "before": before}
         )
-        return shaped(answer, "a search", posts=(list, type(None)), people=(list, type(None)))  # either may be absent
+        return shaped(answer, "a search", posts=Rows(optional=True), people=Rows(("key",), optional=True))
 
     async def people(self, *, name: str | None = None, prefix: str | None = None) -> list[dict[str, Any]]:
         """People the server knows by handle (``name``, exact) or handle prefix: ``[{"key", "name"}]``."""
@@ -281,7 +319,7 @@ class MurmurClient:
         return [p for p in people or [] if isinstance(p, dict) and isinstance(p.get("key"), str)]
 
     async def members(self) -> dict[str, Any]:
-        return shaped(await self.request("GET", f"{API}/members"), "members", members=list)
+        return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
 
     async def profile(self, key: str) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/profiles/{key}"), "a profile", key=str)

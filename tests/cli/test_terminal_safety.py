@@ -189,3 +189,26 @@ def test_an_answer_of_the_wrong_shape_is_one_line_never_a_traceback(
     assert result.exit_code == 1, result.output
     [line] = result.stderr.splitlines()
     assert line.startswith("murmur: ") and "Traceback" not in result.output, result.output
+
+
+ODD_ROWS: list[tuple[list[str], str, Any]] = [
+    (["timeline"], "/api/v1/timelines/home", {"items": [1]}),
+    (["notifications"], "/api/v1/notifications", {"items": ["x"]}),
+    (["members"], "/api/v1/members", {"members": [{"name": "no key"}]}),
+    (["search", "x"], "/api/v1/search", {"posts": [], "people": [{}]}),
+    (["search", "x"], "/api/v1/search", {"posts": [None]}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"children": []}}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"id": ID, "children": 5}}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"id": ID, "children": [{"id": ID, "children": [1]}]}}),
+]
+
+
+@pytest.mark.parametrize("command,path,odd", ODD_ROWS, ids=[f"{c[0][0]}-{i}" for i, c in enumerate(ODD_ROWS)])
+def test_rows_of_the_wrong_shape_are_one_line_never_a_traceback(
+    fake_home: FakeHome, command: list[str], path: str, odd: Any
+) -> None:
+    fake_home.answer(path, odd)
+    result = fake_home.run(*command)
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("murmur: The server's answer to ") and "Traceback" not in result.output, result.output
