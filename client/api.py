@@ -111,6 +111,56 @@ def mark_verified(payload: Any) -> Any:
     return payload
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Shape of an answer's field: a list of objects, each with a string at ``keys``; absent only if optional."""
+
+    keys: tuple[str, ...] = ()
+    optional: bool = False
+
+    def fits(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        return isinstance(value, list) and all(Row(self.keys).fits(row) for row in value)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Shape of an answer's field: an object with a string at ``keys``."""
+
+    keys: tuple[str, ...] = ()
+
+    def fits(self, value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(value.get(key), str) for key in self.keys)
+
+
+@dataclass(frozen=True)
+class Tree(Row):
+    """Shape of a thread: an object with a string at ``keys``, whose ``children`` (if any) are trees too."""
+
+    def fits(self, value: Any) -> bool:
+        stack = [value]
+        while stack:  # a loop, not recursion: a hostile server may nest a thread deeper than the stack allows
+            node = stack.pop()
+            if not super().fits(node) or not isinstance(node.get("children", []), list):
+                return False
+            stack.extend(node.get("children", []))
+        return True
+
+
+def shaped(result: Any, what: str, **fields: type | Rows | Row) -> dict[str, Any]:
+    """``result`` if it is an object holding ``fields`` of these shapes; a home server answering anything else
+    (an array, a string, an object without them, a list of something other than objects) is refused here, as a
+    bad answer, rather than deep in a printer as a traceback."""
+    if not isinstance(result, dict):
+        raise ApiError(200, "bad_answer", f"The server answered {what} with {type(result).__name__}, not an object.")
+    for name, shape in fields.items():
+        value = result.get(name)
+        if not (shape.fits(value) if isinstance(shape, Rows | Row) else isinstance(value, shape)):
+            raise ApiError(200, "bad_answer", f"The server's answer to {what} lacks a proper {name!r}.")
+    return result
+
+
 class MurmurClient:
     """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``.
 
@@ -219,16 +269,16 @@ class MurmurClient:
     # -- endpoints ---------------------------------------------------------------------------------------------
     async def info(self) -> dict[str, Any]:
         """The server's public info; unsigned, since it is how the client learns which key to sign for."""
-        result: dict[str, Any] = self._decode(await self._send(self.http.build_request("GET", f"{API}/info")))
-        return result
+        answer = self._decode(await self._send(self.http.build_request("GET", f"{API}/info")))
+        return shaped(answer, "info", server_key=str)
 
     async def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._decode(await self._send(self.http.build_request("GET", "/health")))
         return result
 
     async def join(self, invite: str | None) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", f"{API}/join", body={"invite": invite} if invite else {})
-        return result
+        answer = await self.request("POST", f"{API}/join", body={"invite": invite} if invite else {})
+        return shaped(answer, "join", key=str)
 
     async def publish(self, message: dict[str, Any]) -> dict[str, Any]:
         # Canonical bytes take the server's fast path (murmur.validate.check); anything that has no canonical
@@ -237,12 +287,11 @@ class MurmurClient:
             raw = canonicalize(message)
         except Refused:
             raw = json.dumps(message, ensure_ascii=False).encode("utf-8")
-        result: dict[str, Any] = await self.request("POST", f"{API}/messages", raw=raw)
-        return result
+        return shaped(await self.request("POST", f"{API}/messages", raw=raw), "a message", status=str, id=str)
 
     async def message(self, msg_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}")
-        return result
+        answer = await self.request("GET", f"{API}/messages/{msg_id}")
+        return shaped(answer, "the message asked for", id=str, author=str)
 
     async def own_responses(self, msg_id: str) -> dict[str, Any]:
         """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""
@@ -257,12 +306,11 @@ class MurmurClient:
             path = f"{API}/timelines/author/{which[1:]}"
         else:
             path = f"{API}/timelines/{which}"
-        result: dict[str, Any] = await self.request("GET", path, params={"limit": limit, "before": before})
-        return result
+        answer = await self.request("GET", path, params={"limit": limit, "before": before})
+        return shaped(answer, "a timeline", items=Rows())
 
     async def thread(self, msg_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"{API}/threads/{msg_id}")
-        return result
+        return shaped(await self.request("GET", f"{API}/threads/{msg_id}"), "a thread", root=Tree(("id",)))
 
     async def counts(self, ids: list[str]) -> dict[str, dict[str, int]]:
         """Replies, reactions and boosts of each post among ``ids`` that the server holds (at most 100)."""
@@ -271,22 +319,19 @@ class MurmurClient:
         return found if isinstance(found, dict) else {}
 
     async def notifications(self, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request(
-            "GET", f"{API}/notifications", params={"limit": limit, "before": before}
-        )
-        return result
+        answer = await self.request("GET", f"{API}/notifications", params={"limit": limit, "before": before})
+        return shaped(answer, "notifications", items=Rows())
 
     async def mark_read(self, seq: int) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("POST", f"{API}/notifications/read", body={"seq": seq})
-        return result
+        return shaped(await self.request("POST", f"{API}/notifications/read", body={"seq": seq}), "read", unread=int)
 
     async def search(
         self, query: str, *, kind: str = "all", limit: int = 20, before: int | None = None
     ) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request(
+        answer = await self.request(
             "GET", f"{API}/search", params={"q": query, "type": kind, "limit": limit, "before": before}
         )
-        return result
+        return shaped(answer, "a search", posts=Rows(optional=True), people=Rows(("key",), optional=True))
 
     async def people(self, *, name: str | None = None, prefix: str | None = None) -> list[dict[str, Any]]:
         """People the server knows by handle (``name``, exact) or handle prefix: ``[{"key", "name"}]``."""
@@ -295,12 +340,10 @@ class MurmurClient:
         return [p for p in people or [] if isinstance(p, dict) and isinstance(p.get("key"), str)]
 
     async def members(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"{API}/members")
-        return result
+        return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
 
     async def profile(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", f"{API}/profiles/{key}")
-        return result
+        return shaped(await self.request("GET", f"{API}/profiles/{key}"), "a profile", key=str)
 
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
         """Server-Sent Events from the server, each message verified; ends when the connection does."""

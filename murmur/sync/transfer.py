@@ -28,6 +28,10 @@ EXPORT_PAGE = 1000
 MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
 REFUSED_ALLOWANCE = 10_000  # refused lines read on regardless (forgeries, a damaged stretch) ...
 REFUSED_RATIO = 10  # ... and beyond it, up to this many per line that was a message
+# Ids of the messages a file held lately. Copies only compress within deflate's 32 KiB window, a few hundred
+# messages at most: a copy from further back costs the file its own bytes, as any message does.
+RECENT_IDS = 4096
+REPEATED = "The bundle already held this message a few lines before; a copy is not read again."
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +122,16 @@ class ImportReport:
     refusals: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     header: dict[str, Any] = field(default_factory=dict)
+    _recent: dict[str, None] = field(default_factory=dict)  # insertion-ordered: the oldest is dropped first
 
     def add(self, line: int, result: dict[str, Any]) -> None:
         """Count one message's result (``IngestResult.as_dict()`` or a server's answer for it)."""
         status = result.get("status")
+        if status in ("stored", "duplicate", "deleted") and self._repeats(result.get("id")):
+            # A bundle never holds a message twice: copies of one (a bomb of them compresses like zeros) are
+            # refused, so that a file of copies stops as one of junk lines does (hopeless).
+            result = {"status": "refused", "code": "repeated", "id": result["id"], "reason": REPEATED}
+            status = "refused"
         if status in ("stored", "duplicate", "deleted"):
             setattr(self, status, getattr(self, status) + 1)
             return
@@ -131,6 +141,17 @@ class ImportReport:
         if len(self.refusals) < MAX_LISTED:
             said = {k: result[k] for k in ("id", "reason") if isinstance(result.get(k), str)}
             self.refusals.append({"line": line, "status": "refused", "code": code, **said})
+
+    def _repeats(self, message_id: object) -> bool:
+        """Whether the file held this message lately; remembers it either way."""
+        if not isinstance(message_id, str):
+            return False
+        if message_id in self._recent:
+            return True
+        self._recent[message_id] = None
+        if len(self._recent) > RECENT_IDS:
+            del self._recent[next(iter(self._recent))]
+        return False
 
     def hopeless(self) -> bool:
         """Refusals so far far outnumber messages: a file of junk lines (a bomb of tiny ones, say) is not read

@@ -176,3 +176,46 @@ def test_sync_prints_a_peers_hostile_reason_inert(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "error:" in result.stdout and acting_characters(result.output) == []
     assert "\nok: all fine" not in result.output
+
+
+WRONG_TYPES = {"items": 1, "root": 2, "id": 3, "posts": 4, "people": 5, "members": 6, "key": 7, "server_key": 8}
+ODD_ANSWERS = {"array": [], "empty": {}, "string": "x", "null": None, "wrong types": WRONG_TYPES}
+
+
+@pytest.mark.parametrize("odd", list(ODD_ANSWERS.values()), ids=list(ODD_ANSWERS))
+@pytest.mark.parametrize("command,path", REFUSED_COMMANDS, ids=[c[0][0] for c in REFUSED_COMMANDS])
+def test_an_answer_of_the_wrong_shape_is_one_line_never_a_traceback(
+    fake_home: FakeHome, command: list[str], path: str, odd: Any
+) -> None:
+    """A home server answering 200 with anything but what was asked for is a failure like a refusal."""
+    fake_home.answer(path, odd)
+    result = fake_home.run(*command)
+    if command[0] == "search" and odd == {}:  # no posts and no people: nothing was found
+        assert (result.exit_code, result.stdout) == (0, "No matches.\n")
+        return
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("murmur: ") and "Traceback" not in result.output, result.output
+
+
+ODD_ROWS: list[tuple[list[str], str, Any]] = [
+    (["timeline"], "/api/v1/timelines/home", {"items": [1]}),
+    (["notifications"], "/api/v1/notifications", {"items": ["x"]}),
+    (["members"], "/api/v1/members", {"members": [{"name": "no key"}]}),
+    (["search", "x"], "/api/v1/search", {"posts": [], "people": [{}]}),
+    (["search", "x"], "/api/v1/search", {"posts": [None]}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"children": []}}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"id": ID, "children": 5}}),
+    (["thread", ID], f"/api/v1/threads/{ID}", {"root": {"id": ID, "children": [{"id": ID, "children": [1]}]}}),
+]
+
+
+@pytest.mark.parametrize("command,path,odd", ODD_ROWS, ids=[f"{c[0][0]}-{i}" for i, c in enumerate(ODD_ROWS)])
+def test_rows_of_the_wrong_shape_are_one_line_never_a_traceback(
+    fake_home: FakeHome, command: list[str], path: str, odd: Any
+) -> None:
+    fake_home.answer(path, odd)
+    result = fake_home.run(*command)
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith("murmur: The server's answer to ") and "Traceback" not in result.output, result.output

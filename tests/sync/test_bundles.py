@@ -401,3 +401,18 @@ async def test_a_bomb_of_tiny_junk_lines_stops_once_refusals_far_outnumber_messa
     forgeries = [raw({**m, "sig": "00" * 64}) for m in messages(Identity.generate(), 50)]
     fine = await import_bundle(store, io.BytesIO(bundle_of(forgeries)))  # a few refusals read to the end
     assert (fine.refused, fine.problems) == (50, [])
+
+
+async def test_a_bomb_of_one_message_copied_stops_like_one_of_junk_lines(store: Store) -> None:
+    """A valid message repeated compresses as well as zeros; each copy is only a duplicate, so copies of what
+    the file already held count as refused (``repeated``), however their bytes differ (spacing, key order)."""
+    [first, second] = [raw(m) for m in messages(Identity.generate(), 2)]
+    spaced = json.dumps(json.loads(first), indent=1).replace("\n", " ").encode()  # same message, other bytes
+    copies = [first, spaced] * 30_000
+    data = gzip.compress(header_line(2, {}) + b"\n".join([first, second, *copies]) + b"\n")
+    report = await import_bundle(store, io.BytesIO(data))
+    assert (report.stored, report.duplicate) == (2, 0)
+    assert REFUSED_ALLOWANCE <= report.reasons["repeated"] < 20_000  # read on a little past the allowance, then stopped
+    assert [p["code"] for p in report.problems] == ["mostly_refused"]
+    again = await import_bundle(store, io.BytesIO(bundle_of([first, second])))  # a bundle read twice is no bomb
+    assert (again.duplicate, again.refused, again.problems) == (2, 0, [])
