@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import logging
 import os
@@ -96,6 +97,12 @@ def _lock(data_dir: DataDir) -> Iterator[None]:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            # The first file a start writes: say what it is, as the database's own check would, not just "denied".
+            raise ConfigError(
+                f"{path.parent} is read-only: murmur must write its lock file, database and the files beside them "
+                "there. Make it writable (check its permissions and whether it is mounted read-only)."
+            ) from exc
         raise ConfigError(f"Cannot open the lock file {path}: {exc.strerror}.") from exc
     try:
         try:

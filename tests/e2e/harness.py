@@ -99,10 +99,13 @@ def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
         raise AssertionError(f"condition not met within {timeout} s")
 
 
-def stored_ids(proc: ServerProcess) -> list[str]:
-    """Every message id in the server's database, read-only (duplicates would show twice)."""
+def stored_ids(proc: ServerProcess, kind: str | None = None) -> list[str]:
+    """Every message id in the server's database (of one kind, if given), read-only (duplicates would show
+    twice)."""
     db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
     try:
-        return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages")]
+        if kind is None:
+            return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages")]
+        return [bytes(r[0]).hex() for r in db.execute("SELECT id FROM messages WHERE kind = ?", (kind,))]
     finally:
         db.close()

@@ -37,11 +37,12 @@ def test_a_bundle_carried_between_servers_that_never_connect(tmp_path: Path) -> 
 
         bundle = tmp_path / "island.murmur"
         exported = json.loads(ada.run("export", "--data", str(a.data), str(bundle), "--json").stdout)
-        assert exported["messages"] == 3  # the profile and two public posts; the local post stays home
+        # her two profiles (the name join published, then the new one) and two public posts; the local post stays
+        assert exported["messages"] == 4
         first_import = bob.json("import", "--data", str(b.data), str(bundle))
-        assert (first_import["stored"], first_import["refused"]) == (3, 0)
+        assert (first_import["stored"], first_import["refused"]) == (4, 0)
         again = bob.json("import", "--data", str(b.data), str(bundle))
-        assert (again["stored"], again["duplicate"]) == (0, 3)
+        assert (again["stored"], again["duplicate"]) == (0, 4)
 
         timeline = bob.json("timeline", f"@{ada.key}")
         assert set(ids(timeline)) == {first, reply} and all(i["verified"] for i in timeline["items"])
@@ -82,7 +83,7 @@ def test_a_person_takes_their_messages_to_another_server(tmp_path: Path) -> None
                 murmur_cmd("import", "--data", str(b.data), str(mine), "--json"), capture_output=True, text=True
             ).stdout
         )
-        assert imported["stored"] == 5 and imported["refused"] == 0  # profile, three posts, the follow
+        assert imported["stored"] == 6 and imported["refused"] == 0  # two profiles, three posts, the follow
         assert a.key not in mine.read_bytes().decode("latin-1")
         assert set(posted) <= set(ids(bob.json("timeline", f"@{ada.key}")))
         assert bob.json("profile", ada.key)["name"] == "Ada on the move"
@@ -102,7 +103,7 @@ def test_a_person_takes_their_messages_to_another_server(tmp_path: Path) -> None
         # ... and she brings them herself, as a member of her new server
         ada.run("join", b.url, "--invite", admin(b.data, "invite")["code"])
         by_ada = ada.json("import", "--mine", str(everything))
-        assert (by_ada["stored"], by_ada["duplicate"], by_ada["refused"]) == (1, 5, 0)
+        assert (by_ada["stored"], by_ada["duplicate"], by_ada["refused"]) == (1, 6, 0)
         assert team in stored_ids(b)
         neither = ada.run("import", str(everything), check=False)
         assert neither.returncode == 2 and "--mine" in neither.stderr

@@ -20,7 +20,7 @@ async def stream_notifications(server: Harness, identity: Identity, count: int) 
 
     Driven as raw ASGI: httpx's ASGI transport waits for a whole response, and a stream never ends.
     """
-    headers = sign_request(identity, "GET", "/api/v1/stream", "cursor=0", b"").as_dict()
+    headers = sign_request(identity, "GET", "/api/v1/stream", "cursor=0", b"", recipient=server.key).as_dict()
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
