@@ -111,50 +111,27 @@ def mark_verified(payload: Any) -> Any:
     return payload
 
 
-def whole_number(value: Any) -> bool:
-    """A JSON number murmur counts with: an integer (not a bool) from 0 to 2^53 - 1."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NUMBER
-
-
 @dataclass(frozen=True)
 class Rows:
-    """Shape of an answer's field: a list of objects, each with a string at ``keys`` and, where present, a whole
-    number at ``counts``; absent only if optional."""
+    """Shape of an answer's field: a list of objects, each with a string at ``keys``; absent only if optional."""
 
     keys: tuple[str, ...] = ()
     optional: bool = False
-    counts: tuple[str, ...] = ()
 
     def fits(self, value: Any) -> bool:
         if value is None:
             return self.optional
-        return isinstance(value, list) and all(Row(self.keys, self.counts).fits(row) for row in value)
+        return isinstance(value, list) and all(Row(self.keys).fits(row) for row in value)
 
 
 @dataclass(frozen=True)
 class Row:
-    """Shape of an answer's field: an object with a string at ``keys`` and, where present, a whole number at
-    ``counts`` (the screens do arithmetic on them: a string there from a hostile server must not get that far)."""
+    """Shape of an answer's field: an object with a string at ``keys``."""
 
     keys: tuple[str, ...] = ()
-    counts: tuple[str, ...] = ()
 
     def fits(self, value: Any) -> bool:
-        return (
-            isinstance(value, dict)
-            and all(isinstance(value.get(key), str) for key in self.keys)
-            and all(value.get(key) is None or whole_number(value[key]) for key in self.counts)
-        )
-
-
-@dataclass(frozen=True)
-class Count:
-    """Shape of an answer's field: a whole number; absent only if optional."""
-
-    optional: bool = False
-
-    def fits(self, value: Any) -> bool:
-        return self.optional if value is None else whole_number(value)
+        return isinstance(value, dict) and all(isinstance(value.get(key), str) for key in self.keys)
 
 
 @dataclass(frozen=True)
@@ -171,7 +148,7 @@ class Tree(Row):
         return True
 
 
-def shaped(result: Any, what: str, **fields: type | Rows | Row | Count) -> dict[str, Any]:
+def shaped(result: Any, what: str, **fields: type | Rows | Row) -> dict[str, Any]:
     """``result`` if it is an object holding ``fields`` of these shapes; a home server answering anything else
     (an array, a string, an object without them, a list of something other than objects) is refused here, as a
     bad answer, rather than deep in a printer as a traceback."""
@@ -179,7 +156,7 @@ def shaped(result: Any, what: str, **fields: type | Rows | Row | Count) -> dict[
         raise ApiError(200, "bad_answer", f"The server answered {what} with {type(result).__name__}, not an object.")
     for name, shape in fields.items():
         value = result.get(name)
-        if not (shape.fits(value) if isinstance(shape, Rows | Row | Count) else isinstance(value, shape)):
+        if not (shape.fits(value) if isinstance(shape, Rows | Row) else isinstance(value, shape)):
             raise ApiError(200, "bad_answer", f"The server's answer to {what} lacks a proper {name!r}.")
     return result
 
@@ -330,7 +307,7 @@ class MurmurClient:
         else:
             path = f"{API}/timelines/{which}"
         answer = await self.request("GET", path, params={"limit": limit, "before": before})
-        return shaped(answer, "a timeline", items=Rows(counts=("seq",)), unread=Count(optional=True))
+        return shaped(answer, "a timeline", items=Rows())
 
     async def thread(self, msg_id: str) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/threads/{msg_id}"), "a thread", root=Tree(("id",)))
@@ -343,11 +320,10 @@ class MurmurClient:
 
     async def notifications(self, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
         answer = await self.request("GET", f"{API}/notifications", params={"limit": limit, "before": before})
-        return shaped(answer, "notifications", items=Rows(counts=("seq",)), unread=Count(optional=True))
+        return shaped(answer, "notifications", items=Rows())
 
     async def mark_read(self, seq: int) -> dict[str, Any]:
-        answer = await self.request("POST", f"{API}/notifications/read", body={"seq": seq})
-        return shaped(answer, "read", unread=Count())
+        return shaped(await self.request("POST", f"{API}/notifications/read", body={"seq": seq}), "read", unread=int)
 
     async def search(
         self, query: str, *, kind: str = "all", limit: int = 20, before: int | None = None

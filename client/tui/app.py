@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from murmur.client.api import MurmurClient, StreamEvent, whole_number
+from murmur.client.api import MurmurClient, StreamEvent
 from murmur.client.tui import cache, counts, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
@@ -103,10 +103,7 @@ class MurmurApp(App[None]):
         info = await attempt(self, self.api.info())
         if info is not None:
             self.server_name = str(info.get("name") or self.settings.server)
-            limits = info.get("limits")
-            limit = limits.get("max_text_chars") if isinstance(limits, dict) else None
-            if whole_number(limit) and limit > 0:  # anything else from the server keeps the default
-                self.max_text_chars = limit
+            self.max_text_chars = int((info.get("limits") or {}).get("max_text_chars", self.max_text_chars))
         self.want_names({self.view.me})
 
     @work(exclusive=True, group="stream")
