@@ -3,11 +3,11 @@
 A signed message is a JSON object with exactly these members::
 
     v           protocol version, the integer 1
-    kind        "profile" | "post" | "reaction" | "boost" | "delete" | "follow" | "unfollow"
+    kind        the kind of message (murmur.kinds: one module per kind)
     author      the author's Ed25519 public key, 64 lowercase hex digits
     created_at  integer milliseconds since the Unix epoch, UTC
     body        an object whose members depend on the kind
-    tags        an array of [name, value] pairs (see TAG_NAMES)
+    tags        an array of [name, value] pairs (murmur.kinds.TAG_FORMS)
     id          SHA-256 of the canonical bytes, 64 lowercase hex digits
     sig         Ed25519 signature of the canonical bytes, 128 lowercase hex digits
 
@@ -28,20 +28,9 @@ from murmur.jcs import canonicalize
 from murmur.keys import SMALL_ORDER_KEYS, Identity
 
 VERSION = 1
-KINDS = ("profile", "post", "reaction", "boost", "delete", "follow", "unfollow")
 VISIBILITIES = ("public", "local")
 ENVELOPE_FIELDS = ("v", "kind", "author", "created_at", "body", "tags")
 SIGNED_FIELDS = (*ENVELOPE_FIELDS, "id", "sig")
-
-# Tag names and what their value is: a message id, a public key, or a hashtag name.
-TAG_NAMES = {
-    "reply": "id",  # the post this one answers
-    "root": "id",  # the first post of the thread
-    "target": "id",  # what a reaction, boost or delete is about
-    "mention": "key",  # a person named in a post
-    "subject": "key",  # whom a follow or unfollow is about
-    "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
-}
 
 HASHTAG_IN_TEXT = re.compile(r"(?<![\w#])#([A-Za-z0-9_]{1,64})(?![A-Za-z0-9_])")
 MENTION_IN_TEXT = re.compile(r"(?<![\w@])@([0-9a-f]{64})(?![0-9a-f])")
@@ -106,7 +95,7 @@ def message_id(canonical: bytes) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-# What a post may carry (validate.TAGS); text is only ever tagged up to these, so typing more hashtags or
+# What a post may carry (murmur.kinds.post); text is only ever tagged up to these, so typing more hashtags or
 # mentions than a post may carry tags the first ones instead of getting the post refused.
 TEXT_TAG_LIMITS = {"hashtag": 20, "mention": 50}
 

@@ -29,16 +29,8 @@ import orjson
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
-from murmur.message import (
-    ENVELOPE_FIELDS,
-    KINDS,
-    SIGNED_FIELDS,
-    TAG_NAMES,
-    VERSION,
-    VISIBILITIES,
-    Message,
-    now_ms,
-)
+from murmur.kinds import REGISTRY, TAG_FORMS
+from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, now_ms
 
 BAD_SIGNATURE = "The signature does not verify against the author's key."
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -47,28 +39,13 @@ MAX_TAGS = 64
 MAX_INT_DIGITS = 20
 HASHTAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
-# Body schema per kind: member -> (required, maximum length in code points, allowed values or None).
+KINDS = tuple(REGISTRY)
+# Each kind's body and tags as plain tables (docs/protocol.md lists the same; tests hold the two together).
 BodySpec = dict[str, tuple[bool, int, tuple[str, ...] | None]]
 BODIES: dict[str, BodySpec] = {
-    "profile": {"name": (False, 64, None), "bio": (False, 2000, None)},
-    "post": {"text": (True, 5000, None), "cw": (False, 500, None), "visibility": (True, 6, VISIBILITIES)},
-    "reaction": {"emoji": (True, 32, None)},
-    "boost": {},
-    "delete": {},
-    "follow": {},
-    "unfollow": {},
+    k.name: {member: (f.required, f.longest, f.allowed) for member, f in k.body.items()} for k in REGISTRY.values()
 }
-
-# Tags each kind may carry: name -> (fewest, most).
-TAGS: dict[str, dict[str, tuple[int, int]]] = {
-    "profile": {},
-    "post": {"reply": (0, 1), "root": (0, 1), "mention": (0, 50), "hashtag": (0, 20)},
-    "reaction": {"target": (1, 1), "mention": (0, 1)},
-    "boost": {"target": (1, 1), "mention": (0, 1)},
-    "delete": {"target": (1, 1)},
-    "follow": {"subject": (1, 1)},
-    "unfollow": {"subject": (1, 1)},
-}
+TAGS: dict[str, dict[str, tuple[int, int]]] = {k.name: dict(k.tags) for k in REGISTRY.values()}
 
 
 def _refuse(code: str, sentence: str) -> Refused:
@@ -187,7 +164,7 @@ def _check_body(kind: str, body: dict[str, Any]) -> None:
 
 
 def _check_tag_value(name: str, value: str) -> None:
-    form = TAG_NAMES[name]
+    form = TAG_FORMS[name]
     if form == "id" and not KEY_HEX.fullmatch(value):
         raise _refuse("bad_tag", f"The {name} tag must hold a message id (64 lowercase hex digits).")
     if form == "key":
@@ -222,8 +199,6 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
         if not fewest <= n <= most:
             need = f"exactly {fewest}" if fewest == most else f"at most {most}"
             raise _refuse("bad_tag", f"A {kind} carries {need} {name} tag(s); this one has {n}.")
-    if kind == "post" and ("reply" in counts) != ("root" in counts):
-        raise _refuse("bad_tag", "A reply names both the post it answers (reply) and its thread's root (root).")
     return tuple((name, value) for name, value in tags)
 
 
@@ -283,6 +258,8 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
         raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
     _check_body(kind, obj["body"])
     tags = _check_tags(kind, obj["tags"])
+    for rule in REGISTRY[kind].rules:
+        rule(obj["body"], tags)
     envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
     canonical = _canonical(envelope)
     raw = _canonical(obj)

@@ -20,6 +20,7 @@ from typing import TypeVar
 import aiosqlite
 
 from murmur.errors import StoreError
+from murmur.kinds import REGISTRY
 from murmur.names import name_key
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -96,6 +97,21 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
         await conn.executescript(
             f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
         )
+    await _migrate_kinds(conn)
+
+
+async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
+    """Run each kind's migrations this file has not had yet, each in one transaction with its record."""
+    async with conn.execute("SELECT kind, version FROM kind_schema") as cursor:
+        done = {str(kind): int(version) for kind, version in await cursor.fetchall()}
+    for kind in REGISTRY.values():
+        for number in range(done.get(kind.name, 0), len(kind.migrations)):
+            # Kind names are the registry's own identifiers, never input.
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{kind.migrations[number]}\n"
+                f"INSERT INTO kind_schema (kind, version) VALUES ('{kind.name}', {number + 1})"
+                " ON CONFLICT (kind) DO UPDATE SET version = excluded.version;\nCOMMIT;"
+            )
 
 
 def _unwritable(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,20 +23,15 @@ import aiosqlite
 
 from murmur import validate
 from murmur.errors import Refused
+from murmur.kinds import NOTICE_RULES, REGISTRY
+from murmur.kinds.base import select_in
 from murmur.message import Message
-from murmur.names import name_key
 from murmur.store.audience import confine, confine_refused
-from murmur.store.schema import NOTICE_RULES
 from murmur.validate import check
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
 from murmur.verifier import Claim, check_claims
 from murmur.verifier import shared as shared_verifier
-
-# What a delete can remove. Profiles are replaced by newer profiles and follows undone by unfollows, so a
-# delete aimed at one of those is kept (it is a valid signed message) but removes nothing.
-REMOVABLE_KINDS = frozenset({"post", "reaction", "boost"})
-CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 
 INLINE_BELOW = 32  # fewer signatures than this are checked right here: a hand-off costs more than it saves
 BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
@@ -64,20 +59,6 @@ class IngestResult:
             if value is not None:
                 out[name] = value
         return out
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-async def _select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -> list[Any]:
-    rows: list[Any] = []
-    for part in _chunks(keys):
-        marks = ",".join("?" * len(part))
-        async with conn.execute(sql.format(marks=marks), tuple(part)) as cursor:
-            rows.extend(await cursor.fetchall())
-    return rows
 
 
 def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> IngestResult:
@@ -155,13 +136,7 @@ class _Batch:
     tombstones: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
     tallies: list[tuple[bytes, str, bytes, str, int]] = field(default_factory=list)
     remove_stored: list[bytes] = field(default_factory=list)
-    profiles: dict[bytes, Message] = field(default_factory=dict)
-    follows: dict[tuple[bytes, bytes], Message] = field(default_factory=dict)
-
-
-def _later(a: Message, b_created_at: int, b_id: bytes) -> bool:
-    """Latest-wins order: larger created_at wins; equal times are broken by the larger id."""
-    return (a.created_at, bytes.fromhex(a.id)) > (b_created_at, b_id)
+    stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
 
 
 async def store_batch(
@@ -178,16 +153,16 @@ async def store_batch(
     place a message above it."""
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
-    existing = dict(await _select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
+    existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
     tombs: dict[bytes, set[bytes]] = {}
-    for target, author in await _select_in(
+    for target, author in await select_in(
         conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids
     ):
         tombs.setdefault(target, set()).add(author)
-    targets = [bytes.fromhex(t) for _, m in valid if m.kind == "delete" and (t := m.tag("target"))]
+    targets = [bytes.fromhex(t) for _, m in valid if REGISTRY[m.kind].own_target and (t := m.tag("target"))]
     known = {
         row[0]: (row[1], row[2])
-        for row in await _select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
+        for row in await select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
     }
     await confine_refused(conn, results)
     row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
@@ -204,12 +179,13 @@ async def store_batch(
             prior = existing.get(msg_id) or in_batch[msg_id][1]
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
             continue
-        if author in tombs.get(msg_id, ()) and message.kind in REMOVABLE_KINDS:
+        kind = REGISTRY[message.kind]
+        if author in tombs.get(msg_id, ()) and kind.removable:
             results[index] = IngestResult(
                 "deleted", id=message.id, code="deleted", reason="Its author has deleted this message.", message=message
             )
             continue
-        if message.kind == "delete":
+        if kind.own_target:
             target = bytes.fromhex(message.tag("target") or "")
             target_author, target_kind = known.get(target) or (
                 (in_batch[target][2], in_batch[target][3]) if target in in_batch else (None, None)
@@ -219,12 +195,13 @@ async def store_batch(
                     "refused",
                     id=message.id,
                     code="not_author",
-                    reason="A delete can only remove its author's own message.",
+                    reason=f"A {message.kind} can only be about its author's own message.",
                 )
                 continue
+        if message.kind == "delete":
             tombs.setdefault(target, set()).add(author)
             batch.tombstones.append((target, author, msg_id))
-            if target_author == author and target_kind in REMOVABLE_KINDS:
+            if target_author == author and target_kind is not None and REGISTRY[target_kind].removable:
                 if target in in_batch:
                     t_index, t_seq, _, _ = in_batch.pop(target)
                     dropped.add(t_seq)
@@ -270,20 +247,13 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
         batch.mentions.append((bytes.fromhex(key), seq, sort_at))
     for tag in m.tag_values("hashtag"):
         batch.hashtags.append((tag, seq, sort_at))
-    if m.kind in ("reaction", "boost"):
-        target = bytes.fromhex(m.tag("target") or "")
-        batch.tallies.append((target, m.kind, author, str(m.body.get("emoji", "")), seq))
-    if m.kind == "post":
-        batch.texts.append((seq, m.body["text"], m.body.get("cw", "")))
-    elif m.kind == "profile":
-        current = batch.profiles.get(author)
-        if current is None or _later(m, current.created_at, bytes.fromhex(current.id)):
-            batch.profiles[author] = m
-    elif m.kind in ("follow", "unfollow"):
-        pair = (author, bytes.fromhex(m.tag("subject") or ""))
-        current = batch.follows.get(pair)
-        if current is None or _later(m, current.created_at, bytes.fromhex(current.id)):
-            batch.follows[pair] = m
+    kind = REGISTRY[m.kind]
+    if kind.tally is not None:
+        batch.tallies.append((bytes.fromhex(m.tag("target") or ""), m.kind, author, kind.tally(m), seq))
+    if kind.text is not None:
+        batch.texts.append((seq, *kind.text(m)))
+    if kind.apply is not None:
+        batch.stateful.setdefault(m.kind, []).append((seq, m))
 
 
 async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -> None:
@@ -317,10 +287,12 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         await confine(conn, min(stored), max(stored))
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
-    if batch.profiles:
-        await _apply_profiles(conn, batch.profiles)
-    if batch.follows:
-        await _apply_follows(conn, batch.follows)
+    for name, stored_of_kind in batch.stateful.items():
+        if dropped:
+            stored_of_kind = [(seq, m) for seq, m in stored_of_kind if seq not in dropped]
+        apply = REGISTRY[name].apply
+        if apply is not None and stored_of_kind:
+            await apply(conn, stored_of_kind)
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
         for rule in NOTICE_RULES:
@@ -329,56 +301,10 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
     """Remove messages and every trace of their content (indexes, search) from the store."""
-    seqs = [(r[0],) for r in await _select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
+    seqs = [(r[0],) for r in await select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
     await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM hashtags WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
-
-
-async def _apply_profiles(conn: aiosqlite.Connection, profiles: dict[bytes, Message]) -> None:
-    rows = await _select_in(
-        conn, "SELECT author, created_at, msg_id FROM profiles WHERE author IN ({marks})", list(profiles)
-    )
-    current = {r[0]: (r[1], r[2]) for r in rows}
-    for author, m in profiles.items():
-        if author in current and not _later(m, *current[author]):
-            continue
-        name, bio = str(m.body.get("name", "")), str(m.body.get("bio", ""))
-        await conn.execute(
-            "INSERT INTO profiles (author, created_at, msg_id, name, bio, name_key) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (author) DO UPDATE SET created_at = excluded.created_at, msg_id = excluded.msg_id,"
-            " name = excluded.name, bio = excluded.bio, name_key = excluded.name_key",
-            (author, m.created_at, bytes.fromhex(m.id), name, bio, name_key(name)),
-        )
-        await conn.execute("DELETE FROM profiles_fts WHERE author = ?", (author.hex(),))
-        await conn.execute("INSERT INTO profiles_fts (author, name, bio) VALUES (?, ?, ?)", (author.hex(), name, bio))
-
-
-async def _apply_follows(conn: aiosqlite.Connection, follows: dict[tuple[bytes, bytes], Message]) -> None:
-    # One look-up per chunk of pairs, not one per pair: each awaited call has a fixed cost.
-    current: dict[tuple[bytes, bytes], tuple[int, bytes]] = {}
-    pairs = list(follows)
-    for start in range(0, len(pairs), CHUNK // 2):
-        part = pairs[start : start + CHUNK // 2]
-        values = ",".join("(?, ?)" for _ in part)
-        sql = (
-            f"WITH wanted (f, s) AS (VALUES {values}) SELECT follower, subject, created_at, msg_id"
-            " FROM wanted CROSS JOIN follows ON follower = f AND subject = s"
-        )
-        async with conn.execute(sql, [x for pair in part for x in pair]) as cursor:
-            for follower, subject, created_at, msg_id in await cursor.fetchall():
-                current[(bytes(follower), bytes(subject))] = (created_at, bytes(msg_id))
-    rows = [
-        (follower, subject, int(m.kind == "follow"), m.created_at, bytes.fromhex(m.id))
-        for (follower, subject), m in follows.items()
-        if (follower, subject) not in current or _later(m, *current[(follower, subject)])
-    ]
-    await conn.executemany(
-        "INSERT INTO follows (follower, subject, following, created_at, msg_id) VALUES (?,?,?,?,?) ON CONFLICT"
-        " (follower, subject) DO UPDATE SET following = excluded.following, created_at = excluded.created_at,"
-        " msg_id = excluded.msg_id",
-        rows,
-    )

@@ -12,43 +12,35 @@ from murmur.store.audience import CREATE_CONFINED
 
 # A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
 # device, or sent twice) is stored but adds nothing. "First" is the lowest seq among its twins in ``tallies``.
+# Frozen here as migration 7 ran it; murmur.kinds.tallied holds the live rule.
 FIRST_TALLY = (
     "NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = a.target AND u.kind = a.kind AND u.author = a.author"
     " AND u.emoji = a.emoji AND u.seq < a.seq)"
 )
 
 
-# How notices are derived from messages whose seq is in [:lo, :hi]. Ingest runs them on each batch; migration 2
-# runs them once over the whole log. A parent (or target) can arrive after its reply (or reaction), so each
-# relation is looked at from both ends. A reply that also mentions its parent's author is told as a reply.
-# CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
-# Left to itself the planner may start from every post (or reaction) instead, and ingest slows as the log grows.
-def _notice_rules(tallied: bool) -> tuple[str, ...]:
-    """The rules; ``tallied=False`` is their form before ``tallies`` existed (migration 2 runs that one)."""
-    once = " CROSS JOIN tallies a ON a.seq = r.seq" if tallied else ""
-    first = f" AND {FIRST_TALLY}" if tallied else ""
-    return (
-        "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
-        " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
-        " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
-        "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
-        " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
-        " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
-        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
-        f" CROSS JOIN messages t ON t.id = r.target{once} WHERE r.seq BETWEEN :lo AND :hi"
-        f" AND r.kind IN ('reaction', 'boost') AND t.author != r.author{first}",
-        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
-        f" CROSS JOIN messages r ON r.target = t.id{once} WHERE t.seq BETWEEN :lo AND :hi"
-        f" AND r.kind IN ('reaction', 'boost') AND t.author != r.author{first}",
-        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
-        " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post'"
-        " AND m.author != x.key",
-        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
-        " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
-    )
+# How notices were derived when migration 2 ran them once over the whole log: history, kept as it ran. Ingest
+# runs the rules each kind declares (murmur.kinds.NOTICE_RULES).
+_NOTICES_AT_2 = (
+    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
+    " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
+    " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
+    " CROSS JOIN messages t ON t.id = r.target WHERE r.seq BETWEEN :lo AND :hi"
+    " AND r.kind IN ('reaction', 'boost') AND t.author != r.author",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
+    " CROSS JOIN messages r ON r.target = t.id WHERE t.seq BETWEEN :lo AND :hi"
+    " AND r.kind IN ('reaction', 'boost') AND t.author != r.author",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
+    " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post'"
+    " AND m.author != x.key",
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, 'follow' FROM messages m"
+    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
+)
 
-
-NOTICE_RULES = _notice_rules(tallied=True)
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the log, its indexes, tombstones, latest-wins state and full-text search.
@@ -137,7 +129,7 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (key, name)
     ) WITHOUT ROWID;
 
-    -- Who should hear of a message: derived at ingest (see NOTICE_RULES) so that a person's notifications
+    -- Who should hear of a message: derived at ingest (see murmur.kinds.NOTICE_RULES) so that a person's notifications
     -- are one index range read newest first, instead of a join over everything they ever wrote.
     CREATE TABLE notices (
         key  BLOB NOT NULL,
@@ -152,7 +144,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_by_visibility ON messages (kind, visibility, seq);
     """
     + "\n".join(
-        rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in _notice_rules(tallied=False)
+        rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in _NOTICES_AT_2
     ),
     # 3: trusted peer servers and their replication state (see murmur/store/peers.py).
     """
@@ -228,6 +220,11 @@ MIGRATIONS: tuple[str, ...] = (
         AND seq IN (SELECT a.seq FROM tallies a WHERE NOT """
     + FIRST_TALLY
     + """);
+    """,
+    # 8: each kind's own tables are the kind's migrations (murmur.kinds.base.Kind.migrations), numbered per kind;
+    # this records how many of each ran, as user_version does for the ones above.
+    """
+    CREATE TABLE kind_schema (kind TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
     """,
 )
 

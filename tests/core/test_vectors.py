@@ -18,7 +18,8 @@ from murmur import validate
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import Identity, verify_signature
-from murmur.message import ENVELOPE_FIELDS, KINDS, envelope_of
+from murmur.message import ENVELOPE_FIELDS, envelope_of
+from murmur.validate import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")

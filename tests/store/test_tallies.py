@@ -17,7 +17,7 @@ from store_people import Person
 from murmur.jcs import canonicalize
 from murmur.store import Store
 from murmur.store.notifications import notifications
-from murmur.store.schema import MIGRATIONS, _notice_rules
+from murmur.store.schema import _NOTICES_AT_2, MIGRATIONS
 from murmur.store.timelines import author
 
 
@@ -95,7 +95,7 @@ async def test_the_migration_counts_held_twins_once(tmp_path: Path, ann: Person,
             (seq, bytes.fromhex(m["id"]), bytes.fromhex(m["author"]), m["kind"], m["created_at"], target,
              canonicalize(m)),
         )  # fmt: skip
-    for rule in _notice_rules(tallied=False):
+    for rule in _NOTICES_AT_2:
         db.execute(rule, {"lo": 0, "hi": 99})
     db.execute("PRAGMA user_version = 3")
     db.commit()

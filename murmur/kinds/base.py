@@ -1,0 +1,87 @@
+"""What a kind of message is: the shape every kind module fills in, and helpers kind modules share.
+
+A kind says everything that differs from one kind of message to the next: its body and tags (validation), what
+the store indexes and keeps for it (search text, tallies, its own state and tables), whom it notifies and
+whether a delete removes it. Validation, the store, the notices and the renderers consult ``murmur.kinds``
+instead of naming kinds, so adding a kind is one module (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from murmur.message import Message
+
+CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
+
+Tags = tuple[tuple[str, str], ...]
+Rule = Callable[[Mapping[str, Any], Tags], None]
+"""A check across a message's members once each is valid on its own; raises ``Refused``."""
+Apply = Callable[[aiosqlite.Connection, list[tuple[int, Message]]], Awaitable[None]]
+"""The state a kind keeps: called in the write transaction with the batch's stored (seq, message) of the kind."""
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A body member: a string of at most ``longest`` code points, one of ``allowed`` when given."""
+
+    required: bool
+    longest: int
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of signed message. Only ``name`` is needed; every other member says what differs from nothing.
+
+    ``own_target``: the ``target`` tag names the author's own message (a delete, an edit): refused with
+    ``not_author`` when the target is held and someone else's; stored and waiting when it is not held yet.
+    ``notices`` are SQL statements deriving ``notices`` rows for the messages whose seq is in [:lo, :hi].
+    ``migrations`` create the kind's own tables, forward only, recorded per kind in ``kind_schema``.
+    """
+
+    name: str
+    body: Mapping[str, Field] = field(default_factory=dict)
+    tags: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    removable: bool = False
+    own_target: bool = False
+    text: Callable[[Message], tuple[str, str]] | None = None
+    tally: Callable[[Message], str] | None = None
+    apply: Apply | None = None
+    notices: tuple[str, ...] = ()
+    migrations: tuple[str, ...] = ()
+
+
+def later(a: Message, b_created_at: int, b_id: bytes) -> bool:
+    """Latest-wins order: larger created_at wins; equal times are broken by the larger id."""
+    return (a.created_at, bytes.fromhex(a.id)) > (b_created_at, b_id)
+
+
+def newest(messages: Iterable[Message], key: Callable[[Message], Any]) -> dict[Any, Message]:
+    """The latest-wins message of each ``key`` among ``messages``."""
+    out: dict[Any, Message] = {}
+    for m in messages:
+        k = key(m)
+        current = out.get(k)
+        if current is None or later(m, current.created_at, bytes.fromhex(current.id)):
+            out[k] = m
+    return out
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -> list[Any]:
+    """Rows of ``sql`` (which holds ``{marks}`` inside ``IN (...)``) for every key, a chunk at a time."""
+    rows: list[Any] = []
+    for part in chunks(keys):
+        marks = ",".join("?" * len(part))
+        async with conn.execute(sql.format(marks=marks), tuple(part)) as cursor:
+            rows.extend(await cursor.fetchall())
+    return rows

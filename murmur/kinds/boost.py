@@ -1,0 +1,19 @@
+"""A boost: sharing a post with one's followers. Counted and told once per person; its author may delete it."""
+
+from __future__ import annotations
+
+from murmur.kinds.base import Kind
+from murmur.kinds.tallied import tally_notices
+
+
+def _nothing(_: object) -> str:
+    return ""
+
+
+KIND = Kind(
+    name="boost",
+    tags={"target": (1, 1), "mention": (0, 1)},
+    removable=True,
+    tally=_nothing,
+    notices=tally_notices("boost"),
+)

@@ -1,0 +1,21 @@
+"""A reaction: an emoji on a message. Counted and told once per (person, emoji); its author may delete it."""
+
+from __future__ import annotations
+
+from murmur.kinds.base import Field, Kind
+from murmur.kinds.tallied import tally_notices
+from murmur.message import Message
+
+
+def _emoji(m: Message) -> str:
+    return str(m.body["emoji"])
+
+
+KIND = Kind(
+    name="reaction",
+    body={"emoji": Field(True, 32)},
+    tags={"target": (1, 1), "mention": (0, 1)},
+    removable=True,
+    tally=_emoji,
+    notices=tally_notices("reaction"),
+)

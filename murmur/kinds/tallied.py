@@ -1,0 +1,22 @@
+"""What reactions and boosts share: each counts, and is told, once per person, however many identical signed
+messages they sent (table ``tallies``; the first of the twins is the one with the lowest seq)."""
+
+from __future__ import annotations
+
+FIRST_TALLY = (
+    "NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = a.target AND u.kind = a.kind AND u.author = a.author"
+    " AND u.emoji = a.emoji AND u.seq < a.seq)"
+)
+
+
+def tally_notices(kind: str) -> tuple[str, ...]:
+    """Tell the target's author of the first tally of each person, looked at from both ends (the target can
+    arrive after the reaction)."""
+    return (
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages r"
+        " CROSS JOIN messages t ON t.id = r.target CROSS JOIN tallies a ON a.seq = r.seq"
+        f" WHERE r.seq BETWEEN :lo AND :hi AND r.kind = '{kind}' AND t.author != r.author AND {FIRST_TALLY}",
+        "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT t.author, r.seq, r.kind FROM messages t"
+        " CROSS JOIN messages r ON r.target = t.id CROSS JOIN tallies a ON a.seq = r.seq"
+        f" WHERE t.seq BETWEEN :lo AND :hi AND r.kind = '{kind}' AND t.author != r.author AND {FIRST_TALLY}",
+    )

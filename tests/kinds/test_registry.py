@@ -1,0 +1,52 @@
+"""The registry is the one place that names kinds: validation, the store and its schema follow it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from murmur import kinds, validate
+from murmur.kinds.base import Field, Kind
+from murmur.store import Store
+from murmur.store import db as store_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_kind_is_registered_once_under_its_own_name() -> None:
+    assert all(name == k.name for name, k in kinds.REGISTRY.items())
+    assert tuple(kinds.REGISTRY) == validate.KINDS
+    assert set(kinds.TAG_FORMS) >= {tag for k in kinds.REGISTRY.values() for tag in k.tags}
+
+
+def test_no_module_outside_the_kinds_names_a_kind_in_a_branch() -> None:
+    """Validation and ingest consult the registry; a kind's name in them would be a rule kept twice."""
+    for path in (ROOT / "murmur" / "validate.py", ROOT / "murmur" / "message.py"):
+        text = path.read_text()
+        for name in ("reaction", "boost", "follow", "unfollow", "profile"):
+            assert f'kind == "{name}"' not in text, f"{path.name} branches on the {name} kind"
+
+
+async def test_a_kind_brings_its_own_tables_and_they_are_made_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = Kind(
+        name="note",
+        body={"text": Field(True, 10)},
+        migrations=(
+            "CREATE TABLE note_state (id BLOB PRIMARY KEY);",
+            "ALTER TABLE note_state ADD COLUMN at INTEGER NOT NULL DEFAULT 0;",
+        ),
+    )
+    monkeypatch.setattr(store_db, "REGISTRY", {**kinds.REGISTRY, "note": notes})
+    path = tmp_path / "murmur.db"
+    for _ in range(2):  # the second open finds both already done and runs nothing again
+        async with await Store.open(path):
+            pass
+    async with aiosqlite.connect(path) as conn:
+        async with conn.execute("SELECT version FROM kind_schema WHERE kind = 'note'") as cursor:
+            assert await cursor.fetchall() == [(2,)]
+        async with conn.execute("SELECT name FROM pragma_table_info('note_state')") as cursor:
+            assert [r[0] for r in await cursor.fetchall()] == ["id", "at"]
