@@ -2,9 +2,9 @@
 
 Signing a million messages takes a while, so the directory is built once and kept under the system's temp
 dir, keyed by size and a format version; later runs copy nothing and reuse it (the figures only read, apart
-from a peer's contact time). Building: the corpus is signed and structurally checked in worker processes,
-one chunk at a time, and stored with ``Store.ingest`` in batches as validated ``Message`` objects, at
-durability ``normal``: the signatures are the bench's own, and the figures built on this measure reads.
+from a peer's contact time). Building: the corpus is signed and checked (signatures too) in worker processes,
+one chunk at a time, and stored with ``Store.ingest`` in batches as ``Verified`` messages, at durability
+``normal``: the figures built on this measure reads.
 
 Besides the corpus the database holds a member who follows 200 of the corpus's authors (the home timeline
 of ``timeline_ms``) and a serve-only peer (the puller of ``catchup``).
@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.corpus import _make_chunk, author_identity, mp_context
 from bench.server import create, seeded
 from murmur.keys import Identity
-from murmur.message import Message, now_ms, sign_draft
+from murmur.message import Verified, now_ms, sign_draft
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
@@ -60,8 +60,9 @@ def cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / "murmur-bench-cache"
 
 
-def _checked_chunk(job: tuple[int, int, int, int, int]) -> list[Message]:
-    return [check(raw, verify=False) for raw in _make_chunk(job)]
+def _checked_chunk(job: tuple[int, int, int, int, int]) -> list[Verified]:
+    # Verified here, in the pool's processes: ingest takes only a Verified message without checking it again.
+    return [check(raw) for raw in _make_chunk(job)]
 
 
 async def _store(root: Path, count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> int:

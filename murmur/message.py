@@ -42,7 +42,8 @@ def now_ms() -> int:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A message that passed validation. ``raw`` is the canonical JSON of the whole signed message."""
+    """A message whose structure passed validation; its signature may not have been checked (``Verified`` says it
+    was). ``raw`` is the canonical JSON of the whole signed message."""
 
     id: str
     sig: str
@@ -80,6 +81,15 @@ class Message:
             "id": self.id,
             "sig": self.sig,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Verified(Message):
+    """A message whose signature was verified too: the one type the store's ingest takes as it is.
+
+    Made only by ``murmur.validate``. A plain ``Message`` (``check(..., verify=False)``, ``load_stored``) handed to
+    ingest is checked again from its bytes, signature included, so skipping verification is never a way in.
+    """
 
 
 def envelope_of(message: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 
@@ -30,7 +30,7 @@ from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
 from murmur.kinds import REGISTRY, TAG_FORMS
-from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, now_ms
+from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, Verified, now_ms
 
 BAD_SIGNATURE = "The signature does not verify against the author's key."
 MAX_MESSAGE_BYTES = 16 * 1024
@@ -202,20 +202,40 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
     return tuple((name, value) for name, value in tags)
 
 
+@overload
+def check(
+    data: bytes | str | dict[str, Any], *, now: int | None = None, verify: Literal[True] = True
+) -> Verified: ...
+
+
+@overload
+def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool) -> Message: ...
+
+
 def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool = True) -> Message:
     """Validate one signed message and return it, or raise ``Refused`` with the first reason found.
 
     ``data`` is the message's bytes or text (parsed strictly here) or an object that was already parsed
-    with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule.
+    with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule. With ``verify`` (the
+    default) the signature is checked too and the answer is ``Verified``; without, a plain ``Message``.
     """
+    message: Message | None = None
     if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
         message = _canonical_fast_path(data, now)
-        if message is not None:
-            if verify and not verify_signature(message.author, message.sig, message.signed):
-                raise _refuse("bad_signature", BAD_SIGNATURE)
-            return message
-    obj = data if isinstance(data, dict) else parse_json(data)
-    return _check_object(obj, now, verify)
+    if message is None:
+        message = _check_object(data if isinstance(data, dict) else parse_json(data), now)
+    return verified(message, verify_signature(message.author, message.sig, message.signed)) if verify else message
+
+
+def verified(message: Message, signature_ok: bool) -> Verified:
+    """``message`` as ``Verified``, given whether its signature verifies (``murmur.keys.verify_signature``, or
+    ``murmur.verifier`` for a batch); ``Refused`` (``bad_signature``) when it does not."""
+    if not signature_ok:
+        raise _refuse("bad_signature", BAD_SIGNATURE)
+    if isinstance(message, Verified):
+        return message
+    m = message
+    return Verified(m.id, m.sig, m.kind, m.author, m.created_at, m.body, m.tags, m.raw, m.signed, m.v)
 
 
 def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
@@ -227,13 +247,14 @@ def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
     if type(obj) is not dict:
         return None
     try:
-        message = _check_object(obj, now, verify=False)
+        message = _check_object(obj, now)
     except Refused:
         return None  # orjson may have kept one of two duplicate members: the strict path names the reason
     return message if message.raw == data else None
 
 
-def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
+def _check_object(obj: Any, now: int | None) -> Message:
+    """Everything but the signature: ``check`` verifies that last, once the message is known to be whole."""
     if not isinstance(obj, dict):
         raise _refuse("not_object", "A message must be a JSON object.")
     if "v" in obj and _is_int(obj["v"]) and obj["v"] != VERSION:
@@ -269,8 +290,6 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
         raise _refuse("too_large", f"The message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}.")
     if hashlib.sha256(canonical).hexdigest() != obj["id"]:
         raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
-    if verify and not verify_signature(obj["author"], obj["sig"], canonical):
-        raise _refuse("bad_signature", BAD_SIGNATURE)
     return Message(
         id=obj["id"],
         sig=obj["sig"],
@@ -302,6 +321,7 @@ def _canonical(value: dict[str, Any]) -> bytes:
 def load_stored(raw: bytes) -> Message:
     """Rebuild a message read back from our own store, which validated and verified it on the way in.
 
-    The structure is checked again (cheap); the signature is not, and the clock rule does not apply.
+    The structure is checked again (cheap); the signature is not, and the clock rule does not apply. So the
+    answer is a plain ``Message``: handed back to ingest, it would be verified again like any bytes.
     """
     return check(raw, now=MAX_SAFE_INTEGER, verify=False)

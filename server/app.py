@@ -27,6 +27,7 @@ log = logging.getLogger("murmur.server")
 
 API = "/api/v1"
 FED = "/fed/v1"
+STORE_RETRY_AFTER = "5"  # seconds: a lock held too long or a disk that came back
 
 
 def routes() -> list[Route]:
@@ -69,8 +70,9 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 
 async def _store_error(request: Request, exc: Exception) -> Response:
+    # A read or a write the database refused (murmur.store.db): the request was sound, so the client may retry.
     log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
-    return error("storage_unavailable", f"{exc} Try again later.", 503)
+    return error("storage_unavailable", f"{exc} Try again later.", 503, headers={"Retry-After": STORE_RETRY_AFTER})
 
 
 async def _murmur_error(request: Request, exc: Exception) -> Response:

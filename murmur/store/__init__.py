@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from murmur.message import Message
+from murmur.errors import StoreError
+from murmur.message import Message, Verified
 from murmur.store.db import Writer, connect
 from murmur.store.group import group_of
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
@@ -84,7 +84,7 @@ class Store:
     async def open(cls, path: Path, *, durability: str = "full") -> Store:
         write_conn = await connect(path, durability=durability)
         try:
-            read_conn = await connect(path, durability=durability, migrate_schema=False)
+            read_conn = await connect(path, durability=durability, migrate_schema=False, reads=True)
             await read_conn.execute("PRAGMA query_only = ON")
         except BaseException:
             await write_conn.close()
@@ -158,7 +158,7 @@ class Store:
     async def _store(
         self,
         results: list[IngestResult | None],
-        valid: list[tuple[int, Message]],
+        valid: list[tuple[int, Verified]],
         origin: str,
         *,
         received_at: int | None,
@@ -300,8 +300,8 @@ class Store:
         try:
             async with self.conn.execute(f"PRAGMA {pragma}({int(most)})") as cursor:
                 lines = [str(row[0]) for row in await cursor.fetchall()]
-        except sqlite3.DatabaseError as exc:
-            return [f"the check itself failed: {exc}"]
+        except StoreError as exc:  # the read connection's translation of a sqlite3.DatabaseError
+            return [f"the check itself failed: {exc.__cause__ or exc}"]
         return [] if lines == ["ok"] else lines
 
 

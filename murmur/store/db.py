@@ -12,10 +12,11 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -37,8 +38,36 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-async def connect(path: Path, *, durability: str = "full", migrate_schema: bool = True) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at ``path``."""
+class ReadConnection(aiosqlite.Connection):
+    """The query-only connection, on which a read that fails is a ``StoreError``, as a write is (``Writer``).
+
+    Every statement and every fetch of an aiosqlite connection (its cursors' too) is handed to its thread by
+    ``_execute``, so this one override translates every read, whichever module wrote the query: a damaged page,
+    a dropped table, a failing disk or a lock held past the busy timeout become one sentence, which the server
+    answers with 503. A programming error (wrong bindings, a closed connection) is a bug, not the state of the
+    database, and stays what it is.
+    """
+
+    async def _execute(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-any-return]
+        except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"The database could not be read: {exc}.") from exc
+
+
+def _open(path: Path, *, reads: bool) -> aiosqlite.Connection:
+    if not reads:
+        return aiosqlite.connect(path, isolation_level=None)
+    # What aiosqlite.connect does, with the class that translates reads (64: aiosqlite's default chunk size).
+    return ReadConnection(partial(sqlite3.connect, str(path), isolation_level=None), 64)
+
+
+async def connect(
+    path: Path, *, durability: str = "full", migrate_schema: bool = True, reads: bool = False
+) -> aiosqlite.Connection:
+    """Open (creating if needed) and migrate the database at ``path``; ``reads`` opens a ``ReadConnection``."""
     if durability not in DURABILITY:
         raise StoreError(f"durability must be one of {', '.join(DURABILITY)}; got {durability!r}.")
     if not path.exists():
@@ -49,7 +78,7 @@ async def connect(path: Path, *, durability: str = "full", migrate_schema: bool 
         except OSError as exc:
             raise StoreError(f"Cannot create the database {path}: {exc.strerror}.") from exc
     try:
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn = await _open(path, reads=reads)
     except sqlite3.Error as exc:
         raise StoreError(f"Cannot open the database {path}: {exc}.") from exc
     try:

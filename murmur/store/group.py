@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from murmur.errors import StoreError
-from murmur.message import Message
+from murmur.message import Verified
 from murmur.store.db import Writer
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
 
@@ -25,7 +25,7 @@ log = logging.getLogger("murmur.store")
 
 @dataclass
 class _Job:
-    valid: list[tuple[int, Message]]
+    valid: list[tuple[int, Verified]]
     results: list[IngestResult | None]
     origin: str
     done: asyncio.Future[None]
@@ -46,7 +46,7 @@ class _GroupCommit:
         self.task: asyncio.Task[None] | None = None
 
     def submit(
-        self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str
+        self, valid: list[tuple[int, Verified]], results: list[IngestResult | None], origin: str
     ) -> asyncio.Future[None]:
         """Queue a validated batch behind those already queued; the future is done once it is committed."""
         job = _Job(valid, results, origin, asyncio.get_running_loop().create_future())
@@ -56,7 +56,7 @@ class _GroupCommit:
             self.task = asyncio.create_task(self._drain(), name="murmur-group-commit")
         return job.done
 
-    async def store(self, valid: list[tuple[int, Message]], results: list[IngestResult | None], origin: str) -> None:
+    async def store(self, valid: list[tuple[int, Verified]], results: list[IngestResult | None], origin: str) -> None:
         await asyncio.shield(self.submit(valid, results, origin))
 
     async def _drain(self) -> None:
@@ -124,7 +124,7 @@ async def _store_run(conn: aiosqlite.Connection, run: list[_Job]) -> None:
     if len(run) == 1:
         await store_batch(conn, run[0].valid, run[0].results, run[0].origin)
         return
-    valid: list[tuple[int, Message]] = []
+    valid: list[tuple[int, Verified]] = []
     origins: list[str] = []
     offsets: list[int] = []
     total = 0

@@ -21,23 +21,22 @@ from typing import Any
 
 import aiosqlite
 
-from murmur import validate
 from murmur.errors import Refused
 from murmur.kinds import NOTICE_RULES, REGISTRY
 from murmur.kinds.base import select_in
-from murmur.message import Message
+from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
-from murmur.validate import check
+from murmur.validate import check, verified
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
 from murmur.verifier import Claim, check_claims
 from murmur.verifier import shared as shared_verifier
 
 INLINE_BELOW = 32  # fewer signatures than this are checked right here: a hand-off costs more than it saves
-BAD_SIGNATURE = Refused("bad_signature", validate.BAD_SIGNATURE)
 
 Item = bytes | str | dict[str, Any] | Message
-"""One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message."""
+"""One message as an entry point has it: wire bytes or text, a strictly parsed object, or a checked Message
+(only a ``Verified`` one is taken as it is; any other is checked again from its bytes)."""
 
 Policy = Callable[[Message], None]
 """An extra rule for one entry point (e.g. peers may not send local posts); raises Refused."""
@@ -64,6 +63,8 @@ class IngestResult:
 def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> IngestResult:
     if msg_id is None and isinstance(item, dict):
         msg_id = item.get("id")
+    elif msg_id is None and isinstance(item, Message):
+        msg_id = item.id
     return IngestResult(
         "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
     )
@@ -71,26 +72,27 @@ def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> Inges
 
 async def validate_all(
     items: Sequence[Item], *, now: int | None, policy: Policy | None
-) -> tuple[list[IngestResult | None], list[tuple[int, Message]]]:
+) -> tuple[list[IngestResult | None], list[tuple[int, Verified]]]:
     """Run the one validation path (and the entry point's policy) over every item.
 
     Same order of checks as ``check`` for each message: its structure, then its signature, then the policy of
     the door it came in by. Signatures are checked in parts, by ``murmur.verifier``: when that is in worker
-    processes, each part is handed over as soon as its structure is checked, so the two overlap.
+    processes, each part is handed over as soon as its structure is checked, so the two overlap. Only a
+    ``Verified`` item skips both; a ``Message`` whose signature was never checked is checked from its bytes.
     """
     results: list[IngestResult | None] = [None] * len(items)
     unsigned: list[tuple[int, Message]] = []
-    trusted: list[tuple[int, Message]] = []  # Message objects were built by check() and verified then
+    trusted: list[tuple[int, Verified]] = []  # built by murmur.validate, which verified them then
     verifier = shared_verifier()
     overlap = verifier.in_processes(len(items))
     parts: list[tuple[list[Claim], asyncio.Future[bytes]]] = []
     claims: list[Claim] = []
     for index, item in enumerate(items):
-        if isinstance(item, Message):
+        if isinstance(item, Verified):
             trusted.append((index, item))
             continue
         try:
-            message = check(item, now=now, verify=False)
+            message = check(item.raw if isinstance(item, Message) else item, now=now, verify=False)
         except Refused as refusal:
             results[index] = _refused(item, refusal)
             continue
@@ -109,12 +111,14 @@ async def validate_all(
             shares = [claims[i : i + size] for i in range(0, len(claims), size)]
             parts = [(share, verifier.start(share, total=len(items))) for share in shares]
         oks = b"".join([await verifier.finish(part, pending) for part, pending in parts])
-    verified = [pair for pair, ok in zip(unsigned, oks, strict=True) if ok]
-    for (index, _), ok in zip(unsigned, oks, strict=True):
-        if not ok:
-            results[index] = _refused(items[index], BAD_SIGNATURE)
-    valid: list[tuple[int, Message]] = []
-    for index, message in sorted(trusted + verified, key=lambda pair: pair[0]):
+    checked: list[tuple[int, Verified]] = []
+    for (index, message), ok in zip(unsigned, oks, strict=True):
+        try:
+            checked.append((index, verified(message, bool(ok))))
+        except Refused as refusal:  # bad_signature
+            results[index] = _refused(items[index], refusal)
+    valid: list[tuple[int, Verified]] = []
+    for index, message in sorted(trusted + checked, key=lambda pair: pair[0]):
         try:
             if policy is not None:
                 policy(message)
@@ -141,7 +145,7 @@ class _Batch:
 
 async def store_batch(
     conn: aiosqlite.Connection,
-    valid: list[tuple[int, Message]],
+    valid: list[tuple[int, Verified]],
     results: list[IngestResult | None],
     origin: str | Sequence[str],
     *,

@@ -14,11 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from murmur.errors import Refused
+
+if TYPE_CHECKING:
+    from murmur.store import Store
 
 MAX_LIMIT = 200  # the most items one page may ask for
 MAX_SEQ = 2**63 - 1
@@ -200,14 +203,14 @@ class Counts:
     boosts: int
 
 
-async def post_counts(conn: aiosqlite.Connection, ids_hex: Sequence[str]) -> dict[str, Counts]:
+async def post_counts(store: Store, ids_hex: Sequence[str]) -> dict[str, Counts]:
     """The counts of each post held among ``ids_hex`` (at most ``MAX_COUNT_IDS``); others are left out."""
     if len(ids_hex) > MAX_COUNT_IDS:
         raise Refused("bad_request", f"Ask about at most {MAX_COUNT_IDS} posts at a time; got {len(ids_hex)}.")
     ids = list(dict.fromkeys(key_bytes(i, "message id") for i in ids_hex))
     if not ids:
         return {}
-    rows = await select(conn, _COUNTS_SQL.format(marks=",".join("?" * len(ids))), ids)
+    rows = await select(store.conn, _COUNTS_SQL.format(marks=",".join("?" * len(ids))), ids)
     return {bytes(row[0]).hex(): Counts(row[1], row[2], row[3]) for row in rows}
 
 

@@ -1,7 +1,8 @@
 """The store's repair set: the ``(created_at, id)`` of every message a peer may see, kept sorted in memory.
 
 What a peer may see is the one audience rule (``murmur.store.audience.for_peers``) that push and pull ask too,
-so repair can never tell a peer that a local post, or anything about one, exists.
+so repair can never tell a peer that a local post, or anything about one, exists. Every query is the store's
+(``murmur.store.repair``); this module keeps the set and decides when to read what.
 
 Reconciling 100,000 messages touches every id in its first round (the first fingerprints cover everything),
 so reading them from SQLite on each request would cost a full scan per round. Instead the set is read once
@@ -17,15 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Sequence
 
 from murmur.store import Store
-from murmur.store.audience import for_peers
+from murmur.store import repair as reads
+from murmur.store.repair import visible_raws
 from murmur.sync.ranges import ItemSet
 
-# One row per message a peer may see, for a whole-table read.
-VISIBLE = f"SELECT m.seq, m.created_at, m.id FROM messages m WHERE {for_peers('m')}"
-CHUNK = 500
+__all__ = ["RepairIndex", "index_for", "visible_raws"]
 
 
 class RepairIndex:
@@ -44,7 +43,7 @@ class RepairIndex:
 
     async def current(self) -> ItemSet:
         async with self._lock:
-            version = await self._scalar("PRAGMA data_version")
+            version = await reads.data_version(self.store)
             if version == self._version:
                 return self._items
             if self._version is None or not await self._merge():
@@ -52,44 +51,28 @@ class RepairIndex:
             self._version = version
             return self._items
 
-    async def _scalar(self, sql: str, *args: object) -> int:
-        async with self.store.conn.execute(sql, args) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-
     async def _rebuild(self) -> None:
-        max_seq = await self._scalar("SELECT max(seq) FROM messages")
-        self._confined = await self._scalar("SELECT max(rowid) FROM confined")
-        async with self.store.conn.execute(VISIBLE + " AND m.seq <= ?", (max_seq,)) as cursor:
-            rows = await cursor.fetchall()
-        self._items = ItemSet((int(created_at), bytes(msg_id)) for _, created_at, msg_id in rows)
+        max_seq = await reads.last_held_seq(self.store)
+        self._confined = await reads.last_confined(self.store)
+        self._items = ItemSet(await reads.visible_between(self.store, 0, max_seq))
         self._max_seq = max_seq
-        self._rows = await self._scalar("SELECT count(*) FROM messages WHERE seq <= ?", max_seq)
+        self._rows = await reads.rows_between(self.store, 0, max_seq)
         self.rebuilds += 1
 
     async def _merge(self) -> bool:
         """Merge rows appended since the last read; False when something was removed or confined (rebuild)."""
-        if await self._scalar("SELECT count(*) FROM messages WHERE seq <= ?", self._max_seq) != self._rows:
+        if await reads.rows_between(self.store, 0, self._max_seq) != self._rows:
             return False
-        confined = await self._scalar("SELECT max(rowid) FROM confined")
-        flips = await self._scalar(
-            "SELECT count(*) FROM confined c JOIN messages m ON m.id = c.id WHERE c.rowid > ? AND m.seq <= ?",
-            self._confined,
-            self._max_seq,
-        )
-        if flips:
+        confined = await reads.last_confined(self.store)
+        if await reads.confined_since(self.store, self._confined, self._max_seq):
             return False
         self._confined = confined
-        max_seq = await self._scalar("SELECT max(seq) FROM messages")
+        max_seq = await reads.last_held_seq(self.store)
         if max_seq == self._max_seq:
             return True
-        async with self.store.conn.execute(
-            VISIBLE + " AND m.seq > ? AND m.seq <= ?", (self._max_seq, max_seq)
-        ) as cursor:
-            rows = await cursor.fetchall()
-        added = await self._scalar("SELECT count(*) FROM messages WHERE seq > ? AND seq <= ?", self._max_seq, max_seq)
-        self._items = self._items.with_added([(int(created_at), bytes(msg_id)) for _, created_at, msg_id in rows])
-        self._rows += added
+        added = await reads.visible_between(self.store, self._max_seq, max_seq)
+        self._rows += await reads.rows_between(self.store, self._max_seq, max_seq)
+        self._items = self._items.with_added(added)
         self._max_seq = max_seq
         self.merges += 1
         return True
@@ -104,15 +87,3 @@ def index_for(store: Store) -> RepairIndex:
     if index is None:
         index = _INDEXES[store] = RepairIndex(store)
     return index
-
-
-async def visible_raws(store: Store, ids: Sequence[bytes]) -> list[bytes]:
-    """The raw messages among ``ids`` that a peer may see; ids not held (or not for peers) are left out."""
-    raws: list[bytes] = []
-    for start in range(0, len(ids), CHUNK):
-        part = ids[start : start + CHUNK]
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT m.raw FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')} ORDER BY m.seq"
-        async with store.conn.execute(sql, tuple(part)) as cursor:
-            raws.extend(bytes(row[0]) for row in await cursor.fetchall())
-    return raws

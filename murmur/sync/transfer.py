@@ -14,17 +14,17 @@ Both read the bundle through ``BundleReader``, whose bounds hold whatever the fi
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from murmur.store import Store
-from murmur.store.audience import for_peers, moves_with_author, refuse_local
+from murmur.store.audience import refuse_local
+from murmur.store.export import ExportFilter, count_matching, matching
 from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter, Problem
 
 IMPORT_BATCH = 500
 OWN_BATCH_BYTES = 32 * 1024  # a request body every server accepts (max_body_bytes is at least 32 KiB)
-EXPORT_PAGE = 1000
 MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
 REFUSED_ALLOWANCE = 10_000  # refused lines read on regardless (forgeries, a damaged stretch) ...
 REFUSED_RATIO = 10  # ... and beyond it, up to this many per line that was a message
@@ -34,78 +34,15 @@ RECENT_IDS = 4096
 REPEATED = "The bundle already held this message a few lines before; a copy is not read again."
 
 
-@dataclass(frozen=True, slots=True)
-class ExportFilter:
-    """What an export takes: what a peer may see (``murmur.store.audience``); ``include_local`` adds local posts
-    and what is about them (an admin's copy); ``moving`` (with ``include_local``) narrows that to what may leave
-    with its author: their local posts and what they wrote about them, never about someone else's."""
-
-    since: int | None = None
-    authors: tuple[str, ...] = ()
-    tag: str | None = None
-    include_local: bool = False
-    moving: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.since is not None:
-            out["since"] = self.since
-        if self.authors:
-            out["authors"] = list(self.authors)
-        if self.tag:
-            out["tag"] = self.tag
-        out["visibility"] = "all" if self.include_local else "public"
-        return out
-
-    def where(self) -> tuple[str, list[Any]]:
-        """The query for matching rows as ``(sql, params)``; rows are ``(seq, raw)``."""
-        if not self.include_local:
-            audience = for_peers("m")
-        elif self.moving:
-            audience = moves_with_author("m")
-        else:
-            audience = "1"  # an admin's copy of everything
-        sql = "SELECT m.seq, m.raw FROM messages m WHERE " + audience
-        params: list[Any] = []
-        if self.since is not None:
-            sql += " AND m.created_at >= ?"
-            params.append(self.since)
-        if self.authors:
-            sql += f" AND m.author IN ({','.join('?' * len(self.authors))})"
-            params.extend(bytes.fromhex(a) for a in self.authors)
-        if self.tag:
-            sql += " AND m.seq IN (SELECT seq FROM hashtags WHERE tag = ?)"
-            params.append(self.tag)
-        return sql, params
-
-
-async def _matching(store: Store, chosen: ExportFilter) -> AsyncIterator[bytes]:
-    sql, params = chosen.where()
-    after = 0
-    while True:
-        async with store.conn.execute(
-            f"{sql} AND m.seq > ? ORDER BY m.seq LIMIT ?", (*params, after, EXPORT_PAGE)
-        ) as c:
-            rows = await c.fetchall()
-        for seq, raw in rows:
-            after = int(seq)
-            yield bytes(raw)
-        if len(rows) < EXPORT_PAGE:
-            return
-
-
 async def export_bundle(store: Store, out: IO[bytes], chosen: ExportFilter) -> int:
     """Write a bundle of the matching messages to ``out``; returns how many were written.
 
     Rows are read in pages of log order; the header's count is taken first, so a message stored by a running
     server during the export may be written without being counted, which a reader reports and ignores.
     """
-    sql, params = chosen.where()
-    async with store.conn.execute(f"SELECT count(*) FROM ({sql})", params) as cursor:
-        row = await cursor.fetchone()
-    count = int(row[0]) if row else 0
+    count = await count_matching(store, chosen)
     with BundleWriter(out, count, chosen.as_dict()) as writer:
-        async for raw in _matching(store, chosen):
+        async for raw in matching(store, chosen):
             if writer.written == count:
                 break  # a snapshot of what was counted: later arrivals wait for the next export
             writer.add(raw)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from murmur.errors import StoreError, os_error
 from murmur.numbers import parse_number
 from murmur.server.config import DataDir
 from murmur.store import Store
+from murmur.store.backup import backup as copy_database
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
 from murmur.terminal import say, visible_name
 from murmur.validate import check_key
@@ -62,10 +62,8 @@ def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
         store = await Store.open(data_dir.db_path)
         try:
             return await work(store, data_dir)
-        except sqlite3.DatabaseError as exc:  # a read that met a damaged page: the store translates only writes
-            raise StoreError(
-                f"{data_dir.db_path} could not be read ({exc}); run `murmur admin check --data {data_dir.root}`."
-            ) from exc
+        except StoreError as exc:  # a read or a write the database refused (a damaged page, say)
+            raise StoreError(f"{data_dir.db_path}: {exc} Run `murmur admin check --data {data_dir.root}`.") from exc
         finally:
             await store.close()
 
@@ -176,20 +174,12 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
         fail(f"cannot write {file}: the folder {file.parent} does not exist; create it first.", EXIT_LOCAL)
     except OSError as exc:
         raise os_error(exc, "write the backup") from exc
-    source = sqlite3.connect(data_dir.db_path)
-    target = sqlite3.connect(file)
     try:
-        source.execute("PRAGMA busy_timeout = 10000")
-        source.backup(target)  # one step: a snapshot under a single read transaction
-        target.execute("PRAGMA journal_mode = DELETE")
-        check = target.execute("PRAGMA integrity_check").fetchone()
-    except sqlite3.Error as exc:
+        integrity = copy_database(data_dir.db_path, file)
+    except StoreError as exc:
         file.unlink(missing_ok=True)
-        fail(f"backup failed: {exc}.", EXIT_LOCAL)
-    finally:
-        target.close()
-        source.close()
-    say(f"Backed up {data_dir.db_path} to {file} (integrity: {check[0] if check else '?'})")
+        fail(exc.message, EXIT_LOCAL)
+    say(f"Backed up {data_dir.db_path} to {file} (integrity: {integrity})")
 
 
 @admin.command()

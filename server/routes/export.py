@@ -23,8 +23,8 @@ from murmur.server.params import query_number
 from murmur.server.responses import batch_answer
 from murmur.server.routes.federation import split_lines
 from murmur.store.audience import signed_by
+from murmur.store.export import ExportFilter, page
 from murmur.store.group import ingest_grouped
-from murmur.sync.transfer import ExportFilter
 
 MAX_PAGE = 1000
 MAX_IMPORT_LINES = 1000
@@ -36,10 +36,9 @@ async def own_messages(request: Request) -> Response:
     after = query_number(request, "after", default=0, low=0, high=MAX_NUMBER, code="bad_cursor")
     limit = query_number(request, "limit", default=500, low=1, high=MAX_PAGE, code="bad_limit")
     local = query_number(request, "local", default=0, low=0, high=1, code="bad_number") == 1
-    sql, params = ExportFilter(authors=(caller.key,), include_local=local, moving=True).where()
-    async with state.store.conn.execute(f"{sql} AND m.seq > ? ORDER BY m.seq LIMIT ?", (*params, after, limit)) as c:
-        rows = await c.fetchall()
-    body = b"".join(bytes(raw) + b"\n" for _, raw in rows)
+    chosen = ExportFilter(authors=(caller.key,), include_local=local, moving=True)
+    rows = await page(state.store, chosen, after=after, limit=limit)
+    body = b"".join(raw + b"\n" for _, raw in rows)
     headers = {"Murmur-Cursor": str(rows[-1][0] if rows else after), "Murmur-More": "1" if len(rows) == limit else "0"}
     return Response(body, media_type="application/x-ndjson", headers=headers)
 

@@ -147,7 +147,7 @@ async def counts(request: Request) -> Response:
     text = request.query_params.get("ids", "")
     if not text:
         raise Refused("bad_request", f"Name the posts as ?ids=ID,ID,... (64 hex digits each, at most {MAX_COUNT_IDS}).")
-    found = await post_counts(state.store.conn, [hex_param(i, "message id") for i in text.split(",")])
+    found = await post_counts(state.store, [hex_param(i, "message id") for i in text.split(",")])
     return JSONBytes(
         {"counts": {k: {"replies": c.replies, "reactions": c.reactions, "boosts": c.boosts} for k, c in found.items()}}
     )

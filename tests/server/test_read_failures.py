@@ -1,0 +1,121 @@
+"""A read the database fails is answered like a write it fails: 503 ``storage_unavailable`` with Retry-After and
+one sentence, never a 500, from every door that reads (timelines, threads, search, look-ups, export, and the
+repair set and fetch of /fed/v1).
+
+The database is really broken, two ways: a table dropped by another connection under the running server, and a
+file whose pages were overwritten with noise (as a failing disk does) before the server opened it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from murmur.httpsig import sign_request
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.server.app import create_app
+from murmur.server.config import ServerConfig
+from murmur.server.state import ServerState
+from murmur.store import Store
+from murmur.store.members import add_member
+from murmur.store.peers import add_peer
+
+MEMBER = Identity.from_seed(bytes(range(7, 39)))
+PEER = Identity.from_seed(bytes(range(9, 41)))
+POST = sign_draft(MEMBER, {"body": {"text": "hello #topic"}}, created_at=1_700_000_000_000)
+ID = POST["id"]
+MENTION = sign_draft(PEER, {"body": {"text": f"hi @{MEMBER.public_key}"}}, created_at=1_700_000_001_000)
+
+# (method, path, query, signer, body): every door that reads the messages table.
+READS = [
+    ("GET", "/api/v1/timelines/home", "", MEMBER, b""),
+    ("GET", "/api/v1/timelines/local", "", MEMBER, b""),
+    ("GET", "/api/v1/timelines/federated", "", MEMBER, b""),
+    ("GET", "/api/v1/timelines/mentions", "", MEMBER, b""),
+    ("GET", "/api/v1/timelines/tag/topic", "", MEMBER, b""),
+    ("GET", f"/api/v1/timelines/author/{MEMBER.public_key}", "", MEMBER, b""),
+    ("GET", f"/api/v1/threads/{ID}", "", MEMBER, b""),
+    ("GET", f"/api/v1/messages/{ID}", "", MEMBER, b""),
+    ("GET", f"/api/v1/messages/{ID[:12]}", "", MEMBER, b""),
+    ("GET", "/api/v1/search", "q=hello", MEMBER, b""),
+    ("GET", "/api/v1/counts", f"ids={ID}", MEMBER, b""),
+    ("GET", "/api/v1/export", "local=1", MEMBER, b""),
+    ("GET", "/fed/v1/log", "after=0", PEER, b""),
+    ("POST", "/fed/v1/reconcile", "", PEER, b"\x00"),
+    ("POST", "/fed/v1/fetch", "", PEER, b'{"ids": ["' + ID.encode() + b'"]}'),
+]
+
+
+async def _fill(path: Path) -> None:
+    async with await Store.open(path) as store:
+        await add_member(store, MEMBER.public_key)
+        await add_peer(store, PEER.public_key, "http://peer.test", mode="push-pull")
+        results = await store.ingest([POST, MENTION])
+        assert [r.status for r in results] == ["stored", "stored"]
+
+
+def _damage(db: Path, name: str) -> None:
+    """Overwrite the root page of table ``name`` with noise: the file opens, every read of that table fails."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the main file holds every page
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    conn.close()
+    with db.open("r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(bytes(range(256)) * (page_size // 256))
+
+
+def _drop(db: Path, name: str) -> None:
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute(f"DROP TABLE {name}")  # a constant here
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Broken:
+    http: httpx.AsyncClient
+    server_key: str
+
+
+@pytest.fixture(params=["dropped under the running server", "damaged pages"])
+async def broken(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Broken]:
+    db = tmp_path / "server.db"
+    await _fill(db)
+    if request.param == "damaged pages":
+        _damage(db, "messages")
+    store = await Store.open(db)
+    state = ServerState(
+        config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),
+        identity=Identity.generate(),
+        store=store,
+    )
+    try:
+        if request.param != "damaged pages":
+            _drop(db, "messages")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state)), base_url="http://t") as c:
+            yield Broken(c, state.identity.public_key)
+    finally:
+        await store.close()
+
+
+async def test_every_read_that_fails_is_503_with_retry_after(broken: Broken) -> None:
+    answers = {}
+    for method, path, query, signer, body in READS:
+        headers = sign_request(signer, method, path, query, body, recipient=broken.server_key).as_dict()
+        url = f"{path}?{query}" if query else path
+        response = await broken.http.request(method, url, headers=headers, content=body)
+        answers[path] = (response.status_code, response.headers.get("retry-after"), response.json()["error"]["code"])
+        reason = response.json()["error"]["reason"]
+        assert reason.startswith("The database could not be read:") and reason.endswith("Try again later."), reason
+        assert "Traceback" not in reason and "\n" not in reason
+    assert answers == {path: (503, "5", "storage_unavailable") for _, path, *_ in READS}
