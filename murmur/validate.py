@@ -219,12 +219,13 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule. With ``verify`` (the
     default) the signature is checked too and the answer is ``Verified``; without, a plain ``Message``.
     """
-    message: Message | None = None
     if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
         message = _canonical_fast_path(data, now)
-    if message is None:
-        message = _check_object(data if isinstance(data, dict) else parse_json(data), now)
-    return verified(message, verify_signature(message.author, message.sig, message.signed)) if verify else message
+        if message is not None and verify:
+            return verified(message, verify_signature(message.author, message.sig, message.signed))
+        if message is not None:
+            return message
+    return _check_object(data if isinstance(data, dict) else parse_json(data), now, verify)
 
 
 def verified(message: Message, signature_ok: bool) -> Verified:
@@ -247,14 +248,14 @@ def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
     if type(obj) is not dict:
         return None
     try:
-        message = _check_object(obj, now)
+        message = _check_object(obj, now, verify=False)
     except Refused:
         return None  # orjson may have kept one of two duplicate members: the strict path names the reason
     return message if message.raw == data else None
 
 
-def _check_object(obj: Any, now: int | None) -> Message:
-    """Everything but the signature: ``check`` verifies that last, once the message is known to be whole."""
+def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
+    """The strict path; with ``verify`` the signature is checked last, and the answer is ``Verified``."""
     if not isinstance(obj, dict):
         raise _refuse("not_object", "A message must be a JSON object.")
     if "v" in obj and _is_int(obj["v"]) and obj["v"] != VERSION:
@@ -290,7 +291,9 @@ def _check_object(obj: Any, now: int | None) -> Message:
         raise _refuse("too_large", f"The message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}.")
     if hashlib.sha256(canonical).hexdigest() != obj["id"]:
         raise _refuse("id_mismatch", "The id is not the SHA-256 of the message's canonical bytes.")
-    return Message(
+    if verify and not verify_signature(obj["author"], obj["sig"], canonical):
+        raise _refuse("bad_signature", BAD_SIGNATURE)
+    return (Verified if verify else Message)(
         id=obj["id"],
         sig=obj["sig"],
         kind=kind,
