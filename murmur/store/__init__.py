@@ -1,9 +1,11 @@
 """The message store: one SQLite file holding the log, its indexes and the state derived from it.
 
-``Store`` is the object every layer uses; queries that serve one feature live in modules named for it:
+``Store`` is the object every layer uses; queries that serve one feature live in modules named for it, and
+nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/architecture.md):
 
     schema         the tables and forward-only migrations (PRAGMA user_version)
-    db             opening (0600 file, WAL, pragmas), migrating, and the one write transaction
+    db             opening (0600 file, WAL, pragmas), migrating, the one write transaction, and the read
+                   connection, on which a failed read is a StoreError as a failed write is
     ingest         validate-then-store for every entry point, deletes, latest-wins state, derived notices
     items          TimelineItem and Page, and turning candidate rows into items with their counts
     timelines      home, local, federated, mentions, hashtag, author (and re-exports thread, notifications)
@@ -11,6 +13,9 @@
     notifications  notifications, unread count, read markers
     members        members and single-use invites
     search         posts by full text; people by name, bio or key prefix
+    export         which messages a bundle or a member's own export takes
+    repair         what the repair set (murmur.sync.index) reads: the log's changes, what peers may see
+    backup         a consistent copy of the file while a server writes to it
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import stat
 import subprocess
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from tests.damage import damage_pages
 from tests.reliability.conftest import BASE_SETTINGS
 from tests.reliability.harness import Member, Server, murmur_cmd, run_cli
 
@@ -165,18 +165,6 @@ def test_server_key_others_could_replace_is_refused(pristine: Path, tmp_path: Pa
 
 
 # -- a database with damaged pages ------------------------------------------------------------------------------
-
-
-def damage_pages(db: Path, name: str) -> None:
-    """Overwrite the root page of table or index ``name`` with noise, as a failing disk would: the file still
-    opens (the schema is elsewhere), but every read through that b-tree meets a page that is not one."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
-    conn.close()
-    with db.open("r+b") as file:
-        file.seek((root - 1) * page_size)
-        file.write(bytes(range(256)) * (page_size // 256))
 
 
 @pytest.fixture

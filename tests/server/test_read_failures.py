@@ -25,6 +25,7 @@ from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
+from tests.damage import damage_pages
 
 MEMBER = Identity.from_seed(bytes(range(7, 39)))
 PEER = Identity.from_seed(bytes(range(9, 41)))
@@ -60,18 +61,6 @@ async def _fill(path: Path) -> None:
         assert [r.status for r in results] == ["stored", "stored"]
 
 
-def _damage(db: Path, name: str) -> None:
-    """Overwrite the root page of table ``name`` with noise: the file opens, every read of that table fails."""
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the main file holds every page
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        [root] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()
-    conn.close()
-    with db.open("r+b") as file:
-        file.seek((root - 1) * page_size)
-        file.write(bytes(range(256)) * (page_size // 256))
-
-
 def _drop(db: Path, name: str) -> None:
     conn = sqlite3.connect(db)
     try:
@@ -92,7 +81,7 @@ async def broken(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     db = tmp_path / "server.db"
     await _fill(db)
     if request.param == "damaged pages":
-        _damage(db, "messages")
+        damage_pages(db, "messages")
     store = await Store.open(db)
     state = ServerState(
         config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),
