@@ -1,6 +1,6 @@
 """A read the database fails is answered like a write it fails: 503 ``storage_unavailable`` with Retry-After and
 one sentence, never a 500, from every door that reads (timelines, threads, search, look-ups, export, and the
-repair set and fetch of /fed/v1).
+repair set and fetch of /fed/v1); a write gets the same answer.
 
 The database is really broken, two ways: a table dropped by another connection under the running server, and a
 file whose pages were overwritten with noise (as a failing disk does) before the server opened it.
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from murmur.httpsig import sign_request
@@ -108,3 +109,11 @@ async def test_every_read_that_fails_is_503_with_retry_after(broken: Broken) -> 
         assert reason.startswith("The database could not be read:") and reason.endswith("Try again later."), reason
         assert "Traceback" not in reason and "\n" not in reason
     assert answers == {path: (503, "5", "storage_unavailable") for _, path, *_ in READS}
+
+
+async def test_a_write_that_fails_is_answered_the_same_way(broken: Broken) -> None:
+    body = orjson.dumps(sign_draft(MEMBER, {"body": {"text": "into a broken store"}}))
+    headers = sign_request(MEMBER, "POST", "/api/v1/messages", "", body, recipient=broken.server_key).as_dict()
+    response = await broken.http.post("/api/v1/messages", headers=headers, content=body)
+    assert (response.status_code, response.headers.get("retry-after")) == (503, "5")
+    assert response.json()["error"]["code"] == "storage_unavailable"
