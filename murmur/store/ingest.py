@@ -63,8 +63,6 @@ class IngestResult:
 def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> IngestResult:
     if msg_id is None and isinstance(item, dict):
         msg_id = item.get("id")
-    elif msg_id is None and isinstance(item, Message):
-        msg_id = item.id
     return IngestResult(
         "refused", id=msg_id if isinstance(msg_id, str) else None, code=refusal.code, reason=refusal.message
     )
@@ -115,8 +113,8 @@ async def validate_all(
     for (index, message), ok in zip(unsigned, oks, strict=True):
         try:
             checked.append((index, verified(message, bool(ok))))
-        except Refused as refusal:  # bad_signature
-            results[index] = _refused(items[index], refusal)
+        except Refused as refusal:  # bad_signature; an object's id is the one its bytes hash to, not its field's
+            results[index] = _refused(items[index], refusal, message.id if isinstance(items[index], Message) else None)
     valid: list[tuple[int, Verified]] = []
     for index, message in sorted(trusted + checked, key=lambda pair: pair[0]):
         try:

@@ -78,7 +78,7 @@ async def test_an_unverified_message_is_checked_from_its_bytes_not_its_fields(st
     assert stored is not None and stored.author == AUTHOR.public_key and stored.body["text"] == "post 1"
     fake_raw = dataclasses.replace(genuine, raw=check(forged(2), verify=False).raw)
     [result] = await store.ingest([fake_raw])
-    assert (result.status, result.code) == ("refused", "bad_signature")
+    assert (result.status, result.code, result.id) == ("refused", "bad_signature", forged(2)["id"])
 
 
 async def test_what_the_store_hands_back_goes_in_again_verified(store: Store, tmp_path: Any) -> None:
