@@ -4,17 +4,21 @@ SSE rather than WebSocket: it is one signed GET, passes through HTTP proxies and
 and resuming is built into the protocol (``Last-Event-ID``). The stream only ever flows one way.
 
 Each event's ``id`` is the log position (seq) of the message; a client that reconnects with
-``Last-Event-ID`` (or ``?cursor=``) receives everything stored after it, then live events.
+``Last-Event-ID`` (or ``?cursor=``) receives everything stored after it, then live events. A read the database
+fails once the stream has begun (too late for a 503) ends it with a comment saying so; the client reconnects
+after the ``retry`` interval, from its last event.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.notify import notification_for
@@ -26,6 +30,18 @@ from murmur.validate import load_stored
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
 PAGE = 200
+STORE_FAILED = b": storage_unavailable: the database failed a read; reconnect to resume\n\n"
+
+log = logging.getLogger("murmur.server")
+
+
+async def _until_store_fails(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for event in events:
+            yield event
+    except StoreError as exc:
+        log.error("storage error on the live stream, which ends here: %s", exc)
+        yield STORE_FAILED
 
 
 def _cursor(request: Request) -> int | None:
@@ -80,4 +96,4 @@ async def stream(request: Request) -> Response:
             idle += POLL_S
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(_until_store_fails(events()), media_type="text/event-stream", headers=headers)

@@ -8,25 +8,30 @@ file whose pages were overwritten with noise (as a failing disk does) before the
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
+from starlette.applications import Starlette
 
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.app import create_app
 from murmur.server.config import ServerConfig
+from murmur.server.routes.stream import STORE_FAILED
 from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
 from tests.damage import damage_pages
+from tests.waiting import BOUND_S
 
 MEMBER = Identity.from_seed(bytes(range(7, 39)))
 PEER = Identity.from_seed(bytes(range(9, 41)))
@@ -75,6 +80,7 @@ def _drop(db: Path, name: str) -> None:
 class Broken:
     http: httpx.AsyncClient
     server_key: str
+    app: Starlette
 
 
 @pytest.fixture(params=["dropped under the running server", "damaged pages"])
@@ -92,8 +98,9 @@ async def broken(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     try:
         if request.param != "damaged pages":
             _drop(db, "messages")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(state)), base_url="http://t") as c:
-            yield Broken(c, state.identity.public_key)
+        app = create_app(state)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            yield Broken(c, state.identity.public_key, app)
     finally:
         await store.close()
 
@@ -117,3 +124,34 @@ async def test_a_write_that_fails_is_answered_the_same_way(broken: Broken) -> No
     response = await broken.http.post("/api/v1/messages", headers=headers, content=body)
     assert (response.status_code, response.headers.get("retry-after")) == (503, "5")
     assert response.json()["error"]["code"] == "storage_unavailable"
+
+
+async def test_the_live_stream_ends_with_a_word_when_a_read_fails(broken: Broken) -> None:
+    """Too late for a 503 once the stream has begun: it ends, saying why, and the client reconnects later."""
+    headers = sign_request(MEMBER, "GET", "/api/v1/stream", "cursor=0", b"", recipient=broken.server_key).as_dict()
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/stream",
+        "query_string": b"cursor=0",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    body = bytearray()
+    status: list[int] = []
+    asked, never = False, asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()  # the client stays: only the server's failure may end this stream
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        body.extend(message.get("body", b""))
+
+    await asyncio.wait_for(broken.app(scope, receive, send), BOUND_S)  # it ends, and does not raise
+    assert status == [200] and bytes(body).startswith(b": murmur stream") and bytes(body).endswith(STORE_FAILED)
