@@ -2,13 +2,15 @@
 one sentence, never a 500, from every door that reads (timelines, threads, search, look-ups, export, and the
 repair set and fetch of /fed/v1); a write gets the same answer.
 
-The database is really broken, two ways: a table dropped by another connection under the running server, and a
-file whose pages were overwritten with noise (as a failing disk does) before the server opened it.
+The database is really broken, three ways: a table dropped by another connection under the running server, a
+file whose pages were overwritten with noise (as a failing disk does) before the server opened it, and a file
+cut to half its size under the running server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -81,9 +83,10 @@ class Broken:
     http: httpx.AsyncClient
     server_key: str
     app: Starlette
+    how: str
 
 
-@pytest.fixture(params=["dropped under the running server", "damaged pages"])
+@pytest.fixture(params=["dropped under the running server", "damaged pages", "truncated under the running server"])
 async def broken(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Broken]:
     db = tmp_path / "server.db"
     await _fill(db)
@@ -96,11 +99,13 @@ async def broken(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         store=store,
     )
     try:
-        if request.param != "damaged pages":
+        if request.param == "dropped under the running server":
             _drop(db, "messages")
+        elif request.param == "truncated under the running server":
+            os.truncate(db, db.stat().st_size // 2)
         app = create_app(state)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-            yield Broken(c, state.identity.public_key, app)
+            yield Broken(c, state.identity.public_key, app, request.param)
     finally:
         await store.close()
 
@@ -154,4 +159,7 @@ async def test_the_live_stream_ends_with_a_word_when_a_read_fails(broken: Broken
         body.extend(message.get("body", b""))
 
     await asyncio.wait_for(broken.app(scope, receive, send), BOUND_S)  # it ends, and does not raise
-    assert status == [200] and bytes(body).startswith(b": murmur stream") and bytes(body).endswith(STORE_FAILED)
+    if broken.how == "truncated under the running server":  # a read fails before the stream begins
+        assert status == [503] and b'"storage_unavailable"' in body
+    else:
+        assert status == [200] and bytes(body).startswith(b": murmur stream") and bytes(body).endswith(STORE_FAILED)
