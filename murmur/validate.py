@@ -222,13 +222,13 @@ def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify:
     if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
         message = _canonical_fast_path(data, now)
         if message is not None and verify:
-            return verified(message, verify_signature(message.author, message.sig, message.signed))
+            return as_verified(message, verify_signature(message.author, message.sig, message.signed))
         if message is not None:
             return message
     return _check_object(data if isinstance(data, dict) else parse_json(data), now, verify)
 
 
-def verified(message: Message, signature_ok: bool) -> Verified:
+def as_verified(message: Message, signature_ok: bool) -> Verified:
     """``message`` as ``Verified``, given whether its signature verifies (``murmur.keys.verify_signature``, or
     ``murmur.verifier`` for a batch); ``Refused`` (``bad_signature``) when it does not."""
     if not signature_ok:

@@ -26,7 +26,7 @@ from murmur.kinds import NOTICE_RULES, REGISTRY
 from murmur.kinds.base import select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
-from murmur.validate import check, verified
+from murmur.validate import as_verified, check
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
 from murmur.verifier import Claim, check_claims
@@ -112,7 +112,7 @@ async def validate_all(
     checked: list[tuple[int, Verified]] = []
     for (index, message), ok in zip(unsigned, oks, strict=True):
         try:
-            checked.append((index, verified(message, bool(ok))))
+            checked.append((index, as_verified(message, bool(ok))))
         except Refused as refusal:  # bad_signature; an object's id is the one its bytes hash to, not its field's
             results[index] = _refused(items[index], refusal, message.id if isinstance(items[index], Message) else None)
     valid: list[tuple[int, Verified]] = []

@@ -8,8 +8,10 @@ server's grouped door).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +22,14 @@ from murmur.message import Message, Verified, sign_draft
 from murmur.store import Store
 from murmur.store.group import ingest_grouped
 from murmur.store.ingest import INLINE_BELOW, IngestResult, Item
-from murmur.validate import check, load_stored, verified
+from murmur.validate import as_verified, check, load_stored
 
+ROOT = Path(__file__).resolve().parents[2]
+# Where a Verified may be made: validation itself, and ingest once murmur.verifier has checked a batch.
+MAKERS = {
+    ROOT / "murmur" / "validate.py": {"Verified", "as_verified"},
+    ROOT / "murmur" / "store" / "ingest.py": {"as_verified"},
+}
 AUTHOR = Identity.from_seed(bytes(range(3, 35)))
 T0 = 1_700_000_000_000
 
@@ -44,7 +52,7 @@ def test_only_a_checked_signature_makes_a_verified_message() -> None:
         check(forged(1))
     assert refused.value.code == "bad_signature"
     with pytest.raises(Refused) as refused:
-        verified(check(forged(1), verify=False), False)
+        as_verified(check(forged(1), verify=False), False)
     assert refused.value.code == "bad_signature"
 
 
@@ -89,3 +97,22 @@ async def test_what_the_store_hands_back_goes_in_again_verified(store: Store, tm
     async with await Store.open(tmp_path / "other.db") as other:
         [result] = await other.ingest([held])
         assert result.status == "stored" and isinstance(result.message, Verified)
+
+
+def _makes(path: Path) -> set[str]:
+    """The names among Verified and as_verified that ``path`` calls."""
+    calls = (node for node in ast.walk(ast.parse(path.read_text("utf-8"))) if isinstance(node, ast.Call))
+    names = {c.func.id if isinstance(c.func, ast.Name) else getattr(c.func, "attr", "") for c in calls}
+    return names & {"Verified", "as_verified"}
+
+
+def test_only_validation_makes_a_verified_message() -> None:
+    shipped = [p for d in ("murmur", "server", "client") for p in sorted((ROOT / d).rglob("*.py"))]
+    made = {path: names for path in shipped if (names := _makes(path))}
+    assert made and all(names <= MAKERS.get(path, set()) for path, names in made.items()), made
+
+
+def test_the_check_finds_a_maker(tmp_path: Path) -> None:
+    sample = tmp_path / "elsewhere.py"
+    sample.write_text("from murmur.message import Verified\nm = Verified(*fields)\nv = validate.as_verified(m, True)\n")
+    assert _makes(sample) == {"Verified", "as_verified"}
