@@ -120,7 +120,12 @@ def test_workers_ignore_ctrl_c_and_leave_when_their_parent_is_killed(tmp_path: P
             v = Verifier(processes=2)
             assert await check_all(v, claims(500)) == expected(500)
             pids = list(v._pool._processes)
-            # An ignored signal is dropped when it is sent, so once this holds no SIGINT can end them later.
+            # A worker is spawned on demand and ignores SIGINT once its initializer ran, which can be just after
+            # the batch was answered by another worker: wait for that, bounded. An ignored signal is dropped when
+            # it is sent, so once this holds no SIGINT can end them later.
+            deadline = time.monotonic() + 30
+            while not all(ignores_sigint(pid) for pid in pids) and time.monotonic() < deadline:
+                time.sleep(0.01)
             assert all(ignores_sigint(pid) for pid in pids), "a worker would die of Ctrl-C"
             for pid in pids:
                 os.kill(pid, signal.SIGINT)  # what Ctrl-C in a terminal sends the whole process group
