@@ -30,6 +30,7 @@ from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
 from murmur.kinds import REGISTRY, TAG_FORMS
+from murmur.kinds.unknown import NAME
 from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, Verified, now_ms
 
 BAD_SIGNATURE = "The signature does not verify against the author's key."
@@ -41,6 +42,7 @@ HASHTAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 KINDS = tuple(REGISTRY)
 # Each kind's body and tags as plain tables (docs/protocol.md lists the same; tests hold the two together).
+# Validation itself reads the registry, so a kind registered later (murmur.kinds.register) is checked too.
 BodySpec = dict[str, tuple[bool, int, tuple[str, ...] | None]]
 BODIES: dict[str, BodySpec] = {
     k.name: {member: (f.required, f.longest, f.allowed) for member, f in k.body.items()} for k in REGISTRY.values()
@@ -143,7 +145,11 @@ def check_key(key: str, what: str = "key") -> None:
 
 
 def _check_body(kind: str, body: dict[str, Any]) -> None:
-    spec = BODIES[kind]
+    known = REGISTRY.get(kind)
+    if known is None:
+        _check_carried_body(kind, body)
+        return
+    spec = {member: (f.required, f.longest, f.allowed) for member, f in known.body.items()}
     for name in body:
         if name not in spec:
             raise _refuse("extra_field", f"A {kind} body has no member {name!r}.")
@@ -163,6 +169,17 @@ def _check_body(kind: str, body: dict[str, Any]) -> None:
             raise _refuse("bad_value", f"{name} must not be empty.")
 
 
+def _check_carried_body(kind: str, body: dict[str, Any]) -> None:
+    """The body of a kind this version does not know: the shape every kind's body has (docs/protocol.md §7.3)."""
+    for name, value in body.items():
+        if not NAME.fullmatch(name):
+            raise _refuse("extra_field", f"A body member is named with 1 to 32 of a-z, 0-9, _; got {name[:20]!r}.")
+        if not isinstance(value, str):
+            raise _refuse("wrong_type", f"The {kind} body member {name!r} must be a string.")
+    if body.get("visibility", "public") != "public":
+        raise _refuse("bad_value", f"A {kind} is a kind this server does not know: it can carry it only as public.")
+
+
 def _check_tag_value(name: str, value: str) -> None:
     form = TAG_FORMS[name]
     if form == "id" and not KEY_HEX.fullmatch(value):
@@ -179,22 +196,27 @@ def _check_tag_value(name: str, value: str) -> None:
 def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
     if len(tags) > MAX_TAGS:
         raise _refuse("bad_tag", f"A message carries at most {MAX_TAGS} tags; this one has {len(tags)}.")
-    allowed = TAGS[kind]
+    known = REGISTRY.get(kind)
+    allowed = known.tags if known is not None else None  # None: a kind this version does not know (§7.3)
     counts: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
     for tag in tags:
         if not (isinstance(tag, list) and len(tag) == 2 and all(isinstance(x, str) for x in tag)):
             raise _refuse("bad_tag", "Every tag is an array of two strings: [name, value].")
         name, value = tag
-        if name not in allowed:
+        if allowed is None:
+            if not NAME.fullmatch(name):
+                raise _refuse("bad_tag", f"A tag is named with 1 to 32 of a-z, 0-9, _; got {name[:20]!r}.")
+        elif name not in allowed:
             raise _refuse("bad_tag", f"A {kind} cannot carry a {name[:20]!r} tag.")
-        _check_tag_value(name, value)
+        if name in TAG_FORMS:  # a name any kind may carry always has its one form: the store reads it
+            _check_tag_value(name, value)
         pair = (name, value)
         if pair in seen:
             raise _refuse("bad_tag", f"The tag [{name!r}, {value[:20]!r}] appears twice.")
         seen.add(pair)
         counts[name] = counts.get(name, 0) + 1
-    for name, (fewest, most) in allowed.items():
+    for name, (fewest, most) in (allowed or {}).items():
         n = counts.get(name, 0)
         if not fewest <= n <= most:
             need = f"exactly {fewest}" if fewest == most else f"at most {most}"
@@ -264,8 +286,8 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
     if obj["v"] != VERSION:
         raise _refuse("unknown_version", f"Protocol version {obj['v']} is not supported; this server speaks 1.")
     kind = obj["kind"]
-    if kind not in KINDS:
-        raise _refuse("unknown_kind", f"The kind {kind[:40]!r} is not one of {', '.join(KINDS)}.")
+    if kind not in REGISTRY and not NAME.fullmatch(kind):
+        raise _refuse("unknown_kind", f"{kind[:40]!r} is not a kind name: 1 to 32 of a-z, 0-9, _, from a letter.")
     check_key(obj["author"], "author key")
     if not KEY_HEX.fullmatch(obj["id"]):
         raise _refuse("bad_id", "The id must be 64 lowercase hex digits (a SHA-256 digest).")
@@ -280,7 +302,7 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
         raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
     _check_body(kind, obj["body"])
     tags = _check_tags(kind, obj["tags"])
-    for rule in REGISTRY[kind].rules:
+    for rule in REGISTRY[kind].rules if kind in REGISTRY else ():
         rule(obj["body"], tags)
     envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
     canonical = _canonical(envelope)

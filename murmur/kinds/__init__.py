@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from types import MappingProxyType, ModuleType
 
-from murmur.kinds import boost, delete, follow, post, profile, reaction
+from murmur.kinds import boost, delete, follow, post, profile, reaction, unknown
 from murmur.kinds.base import Field, Kind
 
-__all__ = ["NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind", "kind"]
+__all__ = ["NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind", "kind", "kind_or_unknown", "notice_rules"]
 
 MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow)
 
@@ -33,14 +33,37 @@ def _kinds_of(module: ModuleType) -> tuple[Kind, ...]:
     return tuple(getattr(module, "KINDS", ())) or (module.KIND,)
 
 
-REGISTRY: MappingProxyType[str, Kind] = MappingProxyType(
-    {k.name: k for module in MODULES for k in _kinds_of(module)}
-)
+_KINDS: dict[str, Kind] = {k.name: k for module in MODULES for k in _kinds_of(module)}
+REGISTRY: MappingProxyType[str, Kind] = MappingProxyType(_KINDS)
 
 NOTICE_RULES: tuple[str, ...] = tuple(rule for k in REGISTRY.values() for rule in k.notices)
-"""How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
+"""The notice rules of the kinds in ``MODULES``; ``notice_rules()`` also has those of kinds registered later."""
 
 
 def kind(name: str) -> Kind | None:
     """The kind called ``name``, None when this version does not know it."""
     return REGISTRY.get(name)
+
+
+def kind_or_unknown(name: str) -> Kind:
+    """The kind called ``name``, or what the store does with a kind it does not know (``murmur.kinds.unknown``)."""
+    return REGISTRY.get(name, unknown.KIND)
+
+
+def notice_rules() -> tuple[str, ...]:
+    """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
+    return tuple(rule for k in REGISTRY.values() for rule in k.notices)
+
+
+def register(module: ModuleType) -> None:
+    """Add a kind module that is not in ``MODULES``, before anything is validated or stored.
+
+    murmur's own kinds are listed in ``MODULES``; this is for a program that extends them (the tests stand in for
+    a newer version with it: tests/e2e/newer.py). Its tag names must already be in ``TAG_FORMS``.
+    """
+    for k in _kinds_of(module):
+        if k.name in _KINDS or not unknown.NAME.fullmatch(k.name):
+            raise ValueError(f"cannot register the kind {k.name!r}: taken, or not a kind name")
+        if set(k.tags) - set(TAG_FORMS):
+            raise ValueError(f"the kind {k.name!r} carries tags TAG_FORMS does not name")
+        _KINDS[k.name] = k

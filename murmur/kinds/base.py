@@ -41,6 +41,10 @@ class Kind:
     ``not_author`` when the target is held and someone else's; stored and waiting when it is not held yet.
     ``notices`` are SQL statements deriving ``notices`` rows for the messages whose seq is in [:lo, :hi].
     ``migrations`` create the kind's own tables, forward only, recorded per kind in ``kind_schema``.
+    ``indexed``: its ``mention`` and ``hashtag`` tags are indexed (mentions timeline, hashtag timelines).
+    ``shown_as``: how an API item shows it: ``"itself"`` (a post: a timeline and thread entry of its own),
+    ``"target"`` (a boost: the entry shows the message its ``target`` names), None (not an entry: counted,
+    told or applied elsewhere). Clients hold the matching renderers (``murmur.client.kinds``).
     """
 
     name: str
@@ -54,6 +58,8 @@ class Kind:
     apply: Apply | None = None
     notices: tuple[str, ...] = ()
     migrations: tuple[str, ...] = ()
+    indexed: bool = True
+    shown_as: str | None = None
 
 
 def later(a: Message, b_created_at: int, b_id: bytes) -> bool:

@@ -16,4 +16,5 @@ KIND = Kind(
     removable=True,
     tally=_nothing,
     notices=tally_notices("boost"),
+    shown_as="target",
 )

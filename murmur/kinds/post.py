@@ -47,4 +47,5 @@ KIND = Kind(
     removable=True,
     text=_text,
     notices=NOTICES,
+    shown_as="itself",
 )

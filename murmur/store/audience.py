@@ -31,6 +31,7 @@ from typing import Protocol
 import aiosqlite
 
 from murmur.errors import Refused
+from murmur.kinds import kind
 from murmur.message import Message
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
@@ -127,11 +128,20 @@ _DOORS = {
 
 
 def signed_by(key: str) -> Policy:
-    """The policy of a member's own door (publish, ``POST /api/v1/import``): only messages the member signed."""
+    """The policy of a member's own door (publish, ``POST /api/v1/import``): only messages the member signed, of
+    kinds this server knows. Peers and bundles may bring a kind it does not know (``murmur.kinds.unknown``), which
+    it carries; but a home server answers for what its members publish, and it could neither show them such a
+    message nor know its audience (a newer kind may be meant for fewer people than ``public``)."""
 
     def policy(message: Message) -> None:
         if message.author != key:
             raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
+        if kind(message.kind) is None:
+            raise Refused(
+                "unknown_kind",
+                f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"
+                " it may need upgrading.",
+            )
 
     return policy
 

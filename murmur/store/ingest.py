@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import NOTICE_RULES, REGISTRY
+from murmur.kinds import REGISTRY, kind_or_unknown, notice_rules
 from murmur.kinds.base import select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
@@ -161,7 +161,7 @@ async def store_batch(
         conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids
     ):
         tombs.setdefault(target, set()).add(author)
-    targets = [bytes.fromhex(t) for _, m in valid if REGISTRY[m.kind].own_target and (t := m.tag("target"))]
+    targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).own_target and (t := m.tag("target"))]
     known = {
         row[0]: (row[1], row[2])
         for row in await select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
@@ -181,7 +181,7 @@ async def store_batch(
             prior = existing.get(msg_id) or in_batch[msg_id][1]
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
             continue
-        kind = REGISTRY[message.kind]
+        kind = kind_or_unknown(message.kind)
         if author in tombs.get(msg_id, ()) and kind.removable:
             results[index] = IngestResult(
                 "deleted", id=message.id, code="deleted", reason="Its author has deleted this message.", message=message
@@ -203,7 +203,7 @@ async def store_batch(
         if message.kind == "delete":
             tombs.setdefault(target, set()).add(author)
             batch.tombstones.append((target, author, msg_id))
-            if target_author == author and target_kind is not None and REGISTRY[target_kind].removable:
+            if target_author == author and target_kind is not None and kind_or_unknown(target_kind).removable:
                 if target in in_batch:
                     t_index, t_seq, _, _ = in_batch.pop(target)
                     dropped.add(t_seq)
@@ -245,11 +245,12 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
             _hex_or_none(m.tag("subject")), origin, received_at, sort_at, m.raw,
         )
     )  # fmt: skip
-    for key in m.tag_values("mention"):
-        batch.mentions.append((bytes.fromhex(key), seq, sort_at))
-    for tag in m.tag_values("hashtag"):
-        batch.hashtags.append((tag, seq, sort_at))
-    kind = REGISTRY[m.kind]
+    kind = kind_or_unknown(m.kind)
+    if kind.indexed:
+        for key in m.tag_values("mention"):
+            batch.mentions.append((bytes.fromhex(key), seq, sort_at))
+        for tag in m.tag_values("hashtag"):
+            batch.hashtags.append((tag, seq, sort_at))
     if kind.tally is not None:
         batch.tallies.append((bytes.fromhex(m.tag("target") or ""), m.kind, author, kind.tally(m), seq))
     if kind.text is not None:
@@ -297,7 +298,7 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
             await apply(conn, stored_of_kind)
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
-        for rule in NOTICE_RULES:
+        for rule in notice_rules():
             await conn.execute(rule, bounds)
 
 

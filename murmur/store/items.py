@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from murmur.errors import Refused
+from murmur.kinds import REGISTRY
 
 if TYPE_CHECKING:
     from murmur.store import Store
@@ -27,6 +28,14 @@ MAX_LIMIT = 200  # the most items one page may ask for
 MAX_SEQ = 2**63 - 1
 MAX_TIME = 2**53 - 1  # the largest created_at (docs/protocol.md), so no sort_at is larger
 FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boosts of posts not held)
+
+# How each kind shows as an item (murmur.kinds.base.Kind.shown_as): the kinds that are entries of their own
+# (posts), and those whose entry shows the message their target names (boosts). Kind names are the registry's
+# identifiers (lowercase ASCII), never input, so they are written into the SQL.
+SHOWN_ITSELF = tuple(k.name for k in REGISTRY.values() if k.shown_as == "itself")
+SHOWN_TARGET = tuple(k.name for k in REGISTRY.values() if k.shown_as == "target")
+_ITSELF_SQL = ", ".join(f"'{name}'" for name in SHOWN_ITSELF)
+_TARGET_SQL = ", ".join(f"'{name}'" for name in SHOWN_TARGET)
 
 # Columns every candidate query selects, in this order (see ``Candidate``).
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw, m.sort_at"
@@ -42,7 +51,7 @@ _COUNT_COLUMNS = (
     " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
 )
 _SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin"
-_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind = 'post' AND p.id IN ({{marks}})"
+_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({_ITSELF_SQL}) AND p.id IN ({{marks}})"
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
 _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}})"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
@@ -51,9 +60,9 @@ _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}
 # post not held shows nothing.
 ITEMS_TAIL = (
     f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
-    " LEFT JOIN messages p ON p.id = CASE WHEN c.kind = 'boost' THEN c.target ELSE c.id END"
-    " AND (c.kind != 'boost' OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target AND u.kind = 'boost'"
-    " AND u.author = c.author AND u.seq < c.seq)) ORDER BY c.sort_at DESC, c.seq DESC"
+    f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
+    f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
+    " AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) ORDER BY c.sort_at DESC, c.seq DESC"
 )
 
 
@@ -188,11 +197,11 @@ async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -
     """Items for candidates, in their order; boosts whose post is not held (or was deleted) are dropped."""
     if not candidates:
         return []
-    wanted = {c.target if c.kind == "boost" else c.id for c in candidates}
+    wanted = {_shows(c) for c in candidates}
     wanted.discard(None)
     marks = ",".join("?" * len(wanted))
     shown = {row[0]: row for row in await select(conn, _RESOLVE_SQL.format(marks=marks), list(wanted))}
-    items = (_item(c, shown.get(c.target if c.kind == "boost" else c.id)) for c in candidates)
+    items = (_item(c, shown.get(_shows(c))) for c in candidates)
     return [item for item in items if item is not None]
 
 
@@ -214,11 +223,17 @@ async def post_counts(store: Store, ids_hex: Sequence[str]) -> dict[str, Counts]
     return {bytes(row[0]).hex(): Counts(row[1], row[2], row[3]) for row in rows}
 
 
+def _shows(c: Candidate) -> bytes | None:
+    """The id of the message a candidate's entry shows: its own, or its target's (a boost)."""
+    return c.target if c.kind in SHOWN_TARGET else c.id
+
+
 def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
-    """The item of a candidate given the row of the post it shows (``_SHOWN_COLUMNS``), if that is a post."""
-    if row is None or row[2] != "post":
+    """The item of a candidate given the row of the message it shows (``_SHOWN_COLUMNS``), if that is an entry
+    of its own (a post); a boost of anything else, or a kind that is no entry, shows nothing."""
+    if row is None or row[2] not in SHOWN_ITSELF:
         return None
-    boost = c.kind == "boost"
+    boost = c.kind in SHOWN_TARGET
     return TimelineItem(
         seq=c.seq,
         raw=bytes(row[4]),

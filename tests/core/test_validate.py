@@ -97,7 +97,7 @@ REASONS: dict[str, Callable[[], bytes | dict[str, Any]]] = {
     "not_integer": lambda: _with(_base(), f'"created_at":{NOW - 60_000}', '"created_at":1e12'),
     "out_of_range": lambda: encode(signed(created_at=-1)),
     "unknown_version": lambda: encode(signed(v=2)),
-    "unknown_kind": lambda: encode(signed(kind="poll")),
+    "unknown_kind": lambda: encode(signed(kind="Poll")),  # not a kind name; an unknown name is carried
     "bad_key": lambda: encode({**signed(), "author": ALICE.public_key[:-2]}),
     "weak_key": lambda: encode({**signed(), "author": "00" * 32}),
     "bad_id": lambda: encode({**signed(), "id": "not an id"}),
@@ -142,7 +142,9 @@ def test_the_input_cap_counts_utf8_bytes_for_text_as_for_bytes() -> None:
 TAMPERING: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("v", lambda m: m.update(v=2), "unknown_version", "unknown_version"),
     ("v", lambda m: m.update(v="1"), "wrong_type", "wrong_type"),
-    ("kind", lambda m: m.update(kind="poll"), "unknown_kind", "unknown_kind"),
+    # A kind this version does not know is carried (docs/protocol.md §7.3): the id and signature still bind it.
+    ("kind", lambda m: m.update(kind="poll"), "id_mismatch", "bad_signature"),
+    ("kind", lambda m: m.update(kind="poll "), "unknown_kind", "unknown_kind"),
     ("kind", lambda m: m.update(kind="reaction"), "extra_field", "extra_field"),
     ("author", lambda m: m.update(author=BOB.public_key), "id_mismatch", "bad_signature"),
     ("author", lambda m: m.update(author=m["author"].upper()), "bad_key", "bad_key"),
