@@ -18,13 +18,15 @@ import httpx
 from tests.waiting import BOUND_S, ServeOutput, poll
 
 
-def murmur_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "murmur.client.cli", *args]
+def murmur_cmd(*args: str, module: str = "murmur.client.cli") -> list[str]:
+    return [sys.executable, "-m", module, *args]
 
 
 @dataclass
 class ServerProcess:
-    """One `murmur serve` process. ``start`` waits for its readiness line; ``stop`` and ``kill`` end it."""
+    """One `murmur serve` process. ``start`` waits for its readiness line; ``stop`` and ``kill`` end it.
+
+    ``module`` is the program run with ``python -m``: tests/e2e/newer.py stands in for a newer version."""
 
     data: Path
     extra: tuple[str, ...] = ()
@@ -35,6 +37,7 @@ class ServerProcess:
     key: str = ""
     log: list[str] = field(default_factory=list)
     output: ServeOutput | None = None
+    module: str = "murmur.client.cli"
 
     def start(self) -> ServerProcess:
         if self.config and not (self.data / "config.toml").exists():
@@ -44,7 +47,8 @@ class ServerProcess:
             (self.data / "config.toml").write_text(ServerConfig(**self.config).render())
             (self.data / "config.toml").chmod(0o600)
         args = murmur_cmd(
-            "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra
+            "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra,
+            module=self.module,
         )
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
         self.output = ServeOutput(self.proc, self.log.append)
