@@ -300,6 +300,15 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         bounds = {"lo": min(stored), "hi": max(stored)}
         for rule in notice_rules():
             await conn.execute(rule, bounds)
+        await conn.execute(PLACE_NOTICES, bounds)
+
+
+# Where the notices this batch derived sit in the order the live stream reads them (schema migration 9): at
+# their own message when it is in the batch, else (a notice derived late, e.g. for a reply whose parent just
+# arrived) after the batch's last message. The rules leave derived_at NULL; the index finds those rows alone.
+PLACE_NOTICES = (
+    "UPDATE notices SET derived_at = CASE WHEN seq >= :lo THEN seq ELSE :hi END WHERE derived_at IS NULL"
+)
 
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:

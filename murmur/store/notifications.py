@@ -1,17 +1,21 @@
 """Notifications: mentions of me, replies to my posts, reactions and boosts of my messages, new followers.
 
-They are read from the ``notices`` table that ingest derives (schema.NOTICE_RULES), one index range per
-person, newest first. What was true at ingest may have stopped being true since, so the read also checks:
+They are read from the ``notices`` table that ingest derives (each kind's ``notices`` rules, murmur.kinds), one
+index range per person, newest first; the live stream reads the same rows in the order they were derived
+(``derived``). What was true at ingest may have stopped being true since, so the read also checks:
 a follow shows only while it is the follower's current state (not undone by a later unfollow), and a
 reaction or boost only while its target is still held (a deleted post takes them out of view).
 
 A notice has the seq of the message that caused it, even when it was derived later (a reply that arrived
-before its parent is noticed when the parent arrives). Such a late notice can sit below the read marker.
+before its parent is noticed when the parent arrives). Such a late notice can sit below the read marker; the live
+stream still tells it, when it is derived.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
@@ -29,6 +33,13 @@ _STILL_TRUE = """
 _PAGE_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target FROM notices n JOIN messages m ON m.seq = n.seq"
     " WHERE n.key = :key AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
+)
+# The live stream's read: the key's notices derived at log positions in (:after, :upto], in that order.
+_DERIVED_SQL = (
+    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, n.derived_at FROM notices n"
+    " JOIN messages m ON m.seq = n.seq WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
+    + _STILL_TRUE
+    + " ORDER BY n.derived_at, n.seq"
 )
 _UNREAD_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM notices n JOIN messages m ON m.seq = n.seq"
@@ -57,17 +68,26 @@ async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: 
     limit = check_limit(limit)
     params = {"key": key_bytes(key_hex), "before": MAX_SEQ if before is None else before, "n": limit + 1}
     rows = await select(store.conn, _PAGE_SQL, params)
-    items = [
-        NotificationItem(
-            seq=row[0],
-            kind=row[1],
-            actor=bytes(row[2]).hex(),
-            raw=bytes(row[3]),
-            target_id=_target(row[1], row[4], row[5]),
-        )
-        for row in rows[:limit]
-    ]
+    items = [_notification(row) for row in rows[:limit]]
     return Page(items, items[-1].seq if len(rows) > limit else None)
+
+
+async def derived(store: Store, key_hex: str, *, after: int, upto: int) -> list[tuple[int, NotificationItem]]:
+    """The key's notifications derived at log positions in (``after``, ``upto``], each with that position, in the
+    order they were derived: what the live stream tells, and when.
+
+    A notice is derived when the message it tells of is stored, or later, when what it is about arrives (a reply
+    that came before its parent is told when the parent comes): such a notice keeps its message's older seq but is
+    placed at the position of the batch that derived it, so a stream already past that seq still gets it.
+    """
+    params = {"key": key_bytes(key_hex), "after": after, "upto": upto}
+    return [(int(row[6]), _notification(row)) for row in await select(store.conn, _DERIVED_SQL, params)]
+
+
+def _notification(row: Sequence[Any]) -> NotificationItem:
+    return NotificationItem(
+        seq=row[0], kind=row[1], actor=bytes(row[2]).hex(), raw=bytes(row[3]), target_id=_target(row[1], row[4], row[5])
+    )
 
 
 def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None:
@@ -84,12 +104,6 @@ def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None
 
 def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | None:
     return target_id(kind, bytes(reply_to).hex() if reply_to else None, bytes(target).hex() if target else None)
-
-
-async def notice_kind(store: Store, key_hex: str, seq: int) -> str | None:
-    """The kind of notification the message at ``seq`` is for the key, if it is one (one primary-key read)."""
-    rows = await select(store.conn, "SELECT kind FROM notices WHERE key = ? AND seq = ?", (key_bytes(key_hex), seq))
-    return str(rows[0][0]) if rows else None
 
 
 async def unread_count(store: Store, key_hex: str, *, cap: int = UNREAD_CAP) -> int:

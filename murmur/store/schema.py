@@ -226,6 +226,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE kind_schema (kind TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
     """,
+    # 9: when each notice was derived, as a log position, so the live stream reads notices in the order they were
+    # derived, not by the seq of the message they tell of: a reply that arrived before its parent is told when the
+    # parent arrives, with the reply's older seq, and a stream already past that seq still gets it. Ingest sets it
+    # for each batch (murmur.store.ingest): the notice's own seq when its message is in the batch, else the
+    # batch's last seq. Notices already held were told by seq, so that is their position.
+    """
+    ALTER TABLE notices ADD COLUMN derived_at INTEGER;
+    UPDATE notices SET derived_at = seq;
+    CREATE INDEX notices_by_derivation ON notices (derived_at, key);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,15 +3,20 @@
 SSE rather than WebSocket: it is one signed GET, passes through HTTP proxies and reverse proxies unchanged,
 and resuming is built into the protocol (``Last-Event-ID``). The stream only ever flows one way.
 
-Each event's ``id`` is the log position (seq) of the message; a client that reconnects with
-``Last-Event-ID`` (or ``?cursor=``) receives everything stored after it, then live events. A read the database
-fails once the stream has begun (too late for a 503) ends it with a comment saying so; the client reconnects
-after the ``retry`` interval, from its last event.
+Each event's ``id`` is a log position: a message's seq, or for a notification the position at which the store
+derived it (the seq of the message it tells of, or, for one derived late, such as a reply that arrived before
+its parent, the position of the message whose arrival derived it). A client that reconnects with
+``Last-Event-ID`` (or ``?cursor=``) receives every message stored and every notification derived after it, then
+live events. Notifications are read from what ingest derived (``murmur.store.notifications.derived``), never
+recomputed here.
+A read the database fails once the stream has begun (too late for a 503) ends it with a comment saying so; the
+client reconnects after the ``retry`` interval, from its last event.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 
 import orjson
@@ -21,11 +26,10 @@ from starlette.responses import Response, StreamingResponse
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
-from murmur.server.notify import notification_for
 from murmur.server.params import header_number, optional_query_number
 from murmur.server.responses import raw_message
-from murmur.store.notifications import target_id
-from murmur.validate import load_stored
+from murmur.server.routes.render import notification_json
+from murmur.store.notifications import NotificationItem, derived
 
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
@@ -42,6 +46,11 @@ async def _until_store_fails(events: AsyncIterator[bytes]) -> AsyncIterator[byte
     except StoreError as exc:
         log.error("storage error on the live stream, which ends here: %s", exc)
         yield STORE_FAILED
+
+
+def _notification(at: int, item: NotificationItem) -> bytes:
+    """A notification event; its id is where it was derived, so resuming after it neither repeats nor skips it."""
+    return b"id: %d\nevent: notification\ndata: %s\n\n" % (at, orjson.dumps(notification_json(item)))
 
 
 def _cursor(request: Request) -> int | None:
@@ -67,25 +76,24 @@ async def stream(request: Request) -> Response:
         yield b": murmur stream\nretry: 2000\n\n"
         idle = 0.0
         while True:
-            entries = await state.store.log_after(cursor, PAGE)
+            # The end of the log first: everything committed up to it, messages and the notices derived with them
+            # (one transaction), is then read whole; what commits meanwhile waits for the next round.
+            high = await state.store.last_seq()
+            entries = [e for e in await state.store.log_after(cursor, PAGE) if e.seq <= high]
+            full = len(entries) == PAGE
+            upto = entries[-1].seq if full else high
+            notes = deque(await derived(state.store, caller.key, after=cursor, upto=upto))
             for entry in entries:
-                cursor = entry.seq
-                message = load_stored(entry.raw)
+                while notes and notes[0][0] < entry.seq:  # told late, at a message no longer held
+                    yield _notification(*notes.popleft())
                 data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
                 yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
-                kind = await notification_for(state.store, message, caller.key, entry.seq)
-                if kind is not None:
-                    note = orjson.dumps(
-                        {
-                            "seq": entry.seq,
-                            "kind": kind,
-                            "actor": message.author,
-                            "target_id": target_id(kind, message.tag("reply"), message.tag("target")),
-                            "message": raw_message(entry.raw),
-                        }
-                    )
-                    yield b"id: %d\nevent: notification\ndata: %s\n\n" % (entry.seq, note)
-            if len(entries) == PAGE:
+                while notes and notes[0][0] == entry.seq:
+                    yield _notification(*notes.popleft())
+            while notes:
+                yield _notification(*notes.popleft())
+            cursor = max(cursor, upto)
+            if full:
                 continue
             if await request.is_disconnected():
                 return

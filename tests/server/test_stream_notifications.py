@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from murmur.httpsig import sign_request
@@ -15,12 +16,20 @@ from tests.server.conftest import Harness
 from tests.waiting import BOUND_S
 
 
-async def stream_notifications(server: Harness, identity: Identity, count: int) -> list[dict[str, Any]]:
-    """The first ``count`` notification events of the stream resumed from the start of the log.
+async def stream_notifications(
+    server: Harness,
+    identity: Identity,
+    count: int,
+    *,
+    query: str = "cursor=0",
+    then: Callable[[], Awaitable[object]] | None = None,
+) -> list[dict[str, Any]]:
+    """The first ``count`` notification events of the stream (by default resumed from the start of the log).
 
+    ``then`` runs once the stream has opened (its position fixed), while it is listening.
     Driven as raw ASGI: httpx's ASGI transport waits for a whole response, and a stream never ends.
     """
-    headers = sign_request(identity, "GET", "/api/v1/stream", "cursor=0", b"", recipient=server.key).as_dict()
+    headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -29,7 +38,7 @@ async def stream_notifications(server: Harness, identity: Identity, count: int) 
         "scheme": "http",
         "path": "/api/v1/stream",
         "raw_path": b"/api/v1/stream",
-        "query_string": b"cursor=0",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
         "client": ("127.0.0.1", 1),
@@ -37,7 +46,7 @@ async def stream_notifications(server: Harness, identity: Identity, count: int) 
     }
     received = bytearray()
     notes: list[dict[str, Any]] = []
-    enough, hang_up = asyncio.Event(), asyncio.Event()
+    enough, hang_up, opened = asyncio.Event(), asyncio.Event(), asyncio.Event()
     asked = False
 
     async def receive() -> dict[str, Any]:
@@ -52,6 +61,7 @@ async def stream_notifications(server: Harness, identity: Identity, count: int) 
         if message["type"] != "http.response.body":
             return
         received.extend(message.get("body", b""))
+        opened.set()
         *events, rest = bytes(received).split(b"\n\n")
         received[:] = rest
         for event in events:
@@ -63,6 +73,9 @@ async def stream_notifications(server: Harness, identity: Identity, count: int) 
 
     serving = asyncio.create_task(create_app(server.state)(scope, receive, send))
     try:
+        if then is not None:
+            await asyncio.wait_for(opened.wait(), BOUND_S)
+            await then()
         await asyncio.wait_for(enough.wait(), BOUND_S)
     finally:
         hang_up.set()
@@ -92,3 +105,20 @@ async def test_stream_notifications_match_the_notifications_page(server: Harness
     for note in page:
         note.pop("verified", None)  # the client's mark, not the server's
     assert streamed == list(reversed(page))
+
+
+async def test_a_reply_that_came_before_its_parent_is_told_live_when_the_parent_comes(server: Harness) -> None:
+    """The notice is derived when the parent arrives, carrying the reply's older seq: a stream already past that
+    seq still tells it, as the notifications page does."""
+    ada, bob = Identity.generate(), Identity.generate()
+    api_ada, api_bob = await server.member(ada), await server.member(bob)
+    post = sign_draft(ada, {"body": {"text": "a question"}})
+    reply = sign_draft(bob, {"body": {"text": "an answer"}, "tags": [["reply", post["id"]], ["root", post["id"]]]})
+    await api_bob.publish(reply)
+    assert (await api_ada.notifications())["items"] == []
+
+    # Opened at the end of the log, past the reply; the parent comes while it listens.
+    [told] = await stream_notifications(server, ada, 1, query="", then=lambda: api_ada.publish(post))
+    [listed] = (await api_ada.notifications())["items"]
+    listed.pop("verified", None)
+    assert told == listed and (told["kind"], told["actor"], told["target_id"]) == ("reply", bob.public_key, post["id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from store_people import Person
 
 from murmur.store import Store
-from murmur.store.notifications import mark_read, notifications, read_marker, unread_count
+from murmur.store.notifications import derived, mark_read, notifications, read_marker, unread_count
 
 
 async def kinds(store: Store, key: str) -> list[tuple[str, str, str | None]]:
@@ -85,3 +85,17 @@ async def test_paging_and_unread_and_mark_read(store: Store, ann: Person, ben: P
     assert await unread_count(store, ann.key) == 1
     assert await unread_count(store, ann.key, cap=0) == 0
     assert await unread_count(store, ben.key) == 0
+
+
+async def test_a_notice_is_placed_where_it_was_derived(store: Store, ann: Person, ben: Person, cat: Person) -> None:
+    """The live stream's order (``derived``): a notice sits at its own message when derived with it, and a late
+    one (a reply stored before its parent) at the message whose arrival derived it, keeping the reply's seq."""
+    post = ann.post("a question")
+    reply, mention = ben.post("an answer", reply=post), cat.post("cc ann", mentions=(ann.key,))
+    [early] = await store.ingest([reply])
+    [parent, told] = await store.ingest([post, mention])
+    assert early.seq is not None and parent.seq is not None and told.seq is not None
+    placed = [(at, n.seq, n.kind) for at, n in await derived(store, ann.key, after=0, upto=told.seq)]
+    assert placed == [(told.seq, early.seq, "reply"), (told.seq, told.seq, "mention")]
+    assert await derived(store, ann.key, after=0, upto=early.seq) == []  # nothing was told when the reply came
+    assert await derived(store, ann.key, after=told.seq, upto=told.seq + 10) == []
