@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from murmur.client.kinds import is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
@@ -90,11 +91,8 @@ def body_lines(body: dict[str, Any], ctx: Context) -> list[str]:
 def render_message(message: dict[str, Any], ctx: Context, *, indent: str = "") -> list[str]:
     head = f"{indent}{author_label(message['author'], ctx)} · {ago(message['created_at'])} · {message['id'][:12]}"
     body = message.get("body", {})
-    kind = message["kind"]
-    if kind != "post":
-        target = tag_value(message, "target") or tag_value(message, "subject") or ""
-        detail = f" {one_line(str(body.get('emoji', '')), 40)}" if kind == "reaction" else ""
-        return [f"{head}", f"{indent}  [{kind}{detail}] {target[:12]}"]
+    if not is_full(message):
+        return [f"{head}", f"{indent}  {summary(message)}"]
     lines = [head + ("  [local]" if body.get("visibility") == "local" else "")]
     replying = reply_line(message, ctx)
     if replying:
@@ -112,7 +110,7 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
         lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}{f'  · {via}' if via else ''}")
     lines.extend(render_message(item["message"], ctx, indent=indent))
     counts = item.get("counts") or {}
-    if item["message"]["kind"] == "post":
+    if is_full(item["message"]):
         via = arrived_from(item.get("origin"))
         tally = f"↩ {counts.get('replies', 0)}  ★ {counts.get('reactions', 0)}  ⟳ {counts.get('boosts', 0)}"
         lines.append(f"{indent}  {tally}{f'  · {via}' if via else ''}")
@@ -173,13 +171,7 @@ def render_notification(item: dict[str, Any], ctx: Context) -> str:
         return "!! a notification whose message failed verification was hidden"
     message = item["message"]
     body = message.get("body", {})
-    what = {
-        "mention": "mentioned you",
-        "reply": "replied",
-        "reaction": f"reacted {one_line(str(body.get('emoji', '')), 40)}",
-        "boost": "boosted your post",
-        "follow": "followed you",
-    }.get(item["kind"], one_line(str(item["kind"]), 40))
+    what = notice_verb(str(item["kind"]), body)
     if body.get("cw") and not ctx.show_cw:
         tail = f": CW {one_line(str(body['cw']), 60)} (--show-cw shows the text)"
     else:

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.content import Content
 
+from murmur.client.kinds import is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
@@ -109,8 +110,8 @@ def post_content(
     if tag_value(message, "reply"):
         head.append((" · reply", DIM))
     lines.append(Content.assemble(*head))
-    if message["kind"] != "post":
-        lines.append(Content.styled(f"[{message['kind']}]", DIM))
+    if not is_full(message):
+        lines.append(Content.styled(summary(message), DIM))
         return Content("\n").join(lines)
     lines += text_lines(body, names, cw_open=cw_open, expanded=expanded)
     counts = item.get("counts") or {}
@@ -120,15 +121,6 @@ def post_content(
         )
     )
     return Content("\n").join(lines)
-
-
-NOTICE_VERBS = {
-    "mention": "mentioned you",
-    "reply": "replied to you",
-    "reaction": "reacted",
-    "boost": "boosted your post",
-    "follow": "followed you",
-}
 
 
 def notification_content(
@@ -144,9 +136,7 @@ def notification_content(
         return unverified(item)
     message = item["message"]
     body = message.get("body", {})
-    verb = NOTICE_VERBS.get(item.get("kind", ""), one_line(str(item.get("kind", "")), 40))
-    if item.get("kind") == "reaction":
-        verb += f" {inert(str(body.get('emoji', '')), keep_newlines=False)}"
+    verb = notice_verb(str(item.get("kind", "")), body)
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
     head += [*author_parts(item["actor"], names, shared), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
     lines = [Content.assemble(*head)]

@@ -12,7 +12,10 @@ from types import MappingProxyType, ModuleType
 from murmur.kinds import boost, delete, follow, post, profile, reaction, unknown
 from murmur.kinds.base import Field, Kind
 
-__all__ = ["NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind", "kind", "kind_or_unknown", "notice_rules"]
+__all__ = [
+    "NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind",
+    "kind", "kind_or_unknown", "notice_about", "notice_rules", "register",
+]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow)
 
@@ -53,6 +56,11 @@ def kind_or_unknown(name: str) -> Kind:
 def notice_rules() -> tuple[str, ...]:
     """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
     return tuple(rule for k in REGISTRY.values() for rule in k.notices)
+
+
+def notice_about(notice: str) -> str | None:
+    """The tag naming the notified member's message a notice of kind ``notice`` is about, if any."""
+    return next((k.notice_about[notice] for k in REGISTRY.values() if notice in k.notice_about), None)
 
 
 def register(module: ModuleType) -> None:

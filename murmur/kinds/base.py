@@ -45,6 +45,9 @@ class Kind:
     ``shown_as``: how an API item shows it: ``"itself"`` (a post: a timeline and thread entry of its own),
     ``"target"`` (a boost: the entry shows the message its ``target`` names), None (not an entry: counted,
     told or applied elsewhere). Clients hold the matching renderers (``murmur.client.kinds``).
+    ``notice_about``: for each kind of notice its ``notices`` derive, the tag naming the notified member's own
+    message it is about (a reply's ``reply``, a reaction's ``target``); a notice kind not named is about no
+    message of theirs (a mention, a follow).
     """
 
     name: str
@@ -60,6 +63,7 @@ class Kind:
     migrations: tuple[str, ...] = ()
     indexed: bool = True
     shown_as: str | None = None
+    notice_about: Mapping[str, str] = field(default_factory=dict)
 
 
 def later(a: Message, b_created_at: int, b_id: bytes) -> bool:

@@ -17,4 +17,5 @@ KIND = Kind(
     tally=_nothing,
     notices=tally_notices("boost"),
     shown_as="target",
+    notice_about={"boost": "target"},
 )

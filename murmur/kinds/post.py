@@ -48,4 +48,5 @@ KIND = Kind(
     text=_text,
     notices=NOTICES,
     shown_as="itself",
+    notice_about={"reply": "reply"},
 )

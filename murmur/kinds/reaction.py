@@ -18,4 +18,5 @@ KIND = Kind(
     removable=True,
     tally=_emoji,
     notices=tally_notices("reaction"),
+    notice_about={"reaction": "target"},
 )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from murmur.kinds import notice_about
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -90,20 +91,11 @@ def _notification(row: Sequence[Any]) -> NotificationItem:
     )
 
 
-def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None:
-    """The notified member's message a notification is about: the post replied to, reacted to or boosted.
-
-    One rule for the notifications page and the live stream, so both say the same thing of the same message.
-    """
-    if kind == "reply":
-        return reply_to
-    if kind in ("reaction", "boost"):
-        return target
-    return None
-
-
 def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | None:
-    return target_id(kind, bytes(reply_to).hex() if reply_to else None, bytes(target).hex() if target else None)
+    """The notified member's message a notification is about (the post replied to, reacted to or boosted): the
+    message its kind's ``notice_about`` tag names (murmur.kinds), read from that tag's column."""
+    named = {"reply": reply_to, "target": target}.get(notice_about(kind) or "")
+    return bytes(named).hex() if named else None
 
 
 async def unread_count(store: Store, key_hex: str, *, cap: int = UNREAD_CAP) -> int:

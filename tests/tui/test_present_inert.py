@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from murmur.client.kinds import UNKNOWN
 from murmur.client.tui import present
 from murmur.keys import fingerprint
 from murmur.message import sign_draft
@@ -42,3 +43,9 @@ def test_a_person_whose_name_another_key_uses_is_flagged() -> None:
     assert str(present.person_content(person)) == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}"
     flagged = str(present.person_content(person, {ALICE.public_key}))
     assert flagged == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}{present.SHARED_NAME}"
+
+
+def test_a_kind_the_tui_does_not_know_is_one_sentence() -> None:
+    poll = sign_draft(ALICE, {"kind": "poll", "body": {"question": "lunch?"}}, created_at=NOW)
+    drawn = str(present.post_content({"seq": 1, "message": poll, "verified": True, "counts": {}}, {}, NOW))
+    assert f"({UNKNOWN}: poll)" in drawn and "lunch" not in drawn and "↩" not in drawn

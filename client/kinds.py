@@ -1,0 +1,90 @@
+"""How the clients show each kind of message and each kind of notification: one entry per kind, read by the CLI
+(``murmur.client.render``) and the TUI (``murmur.client.tui.present``) alike.
+
+The server's registry (``murmur.kinds``) says which kinds are timeline entries; this table says how a client
+draws them, since the core never imports client code. A new kind adds its entry here (and its screens, when it
+has more to show than a line). A kind this table lacks, such as one a newer server knows, is shown as
+``UNKNOWN``, never as an error: servers carry kinds they do not know (docs/protocol.md §7.3), and so may a
+newer home server hand an older client one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from murmur.terminal import one_line
+
+UNKNOWN = "a message of a kind this version does not show"
+
+Body = Mapping[str, Any]
+
+
+def _nothing(_: Body) -> str:
+    return ""
+
+
+def _emoji(body: Body) -> str:
+    return f" {one_line(str(body.get('emoji', '')), 40)}"
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """How one kind of message is drawn.
+
+    ``full``: with its text, content warning and counts (a post); otherwise it is one line naming the kind, what
+    ``detail`` adds (a reaction's emoji) and the short id of what its ``about`` tag names.
+    """
+
+    full: bool = False
+    detail: Callable[[Body], str] = _nothing
+    about: str | None = "target"
+
+
+VIEWS: Mapping[str, View] = MappingProxyType(
+    {
+        "post": View(full=True, about=None),
+        "reaction": View(detail=_emoji),
+        "boost": View(),
+        "delete": View(),
+        "follow": View(about="subject"),
+        "unfollow": View(about="subject"),
+        "profile": View(about=None),
+    }
+)
+
+# What the actor did, for each kind of notification (murmur.store.notifications).
+NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
+    {
+        "mention": lambda _: "mentioned you",
+        "reply": lambda _: "replied",
+        "reaction": lambda body: f"reacted{_emoji(body)}",
+        "boost": lambda _: "boosted your post",
+        "follow": lambda _: "followed you",
+    }
+)
+
+
+def is_full(message: Mapping[str, Any]) -> bool:
+    """Whether the message is drawn whole (text, warning, counts) rather than as one line."""
+    view = VIEWS.get(str(message.get("kind")))
+    return view is not None and view.full
+
+
+def summary(message: Mapping[str, Any]) -> str:
+    """The one line for a message that is not drawn whole: ``[reaction 👍] 1a2b3c4d5e6f``, or ``UNKNOWN``."""
+    kind = str(message.get("kind"))
+    view = VIEWS.get(kind)
+    if view is None:
+        return f"({UNKNOWN}: {one_line(kind, 32)})"
+    body = message.get("body")
+    about = next((v for n, v in message.get("tags", []) if n == view.about), "") if view.about else ""
+    return f"[{kind}{view.detail(body if isinstance(body, Mapping) else {})}] {one_line(str(about)[:12])}"
+
+
+def notice_verb(kind: str, body: Body) -> str:
+    """What the actor did, for a notification of ``kind``; a kind this client does not know is named as it is."""
+    verb = NOTICES.get(kind)
+    return verb(body) if verb is not None else one_line(kind, 40)

@@ -1,0 +1,53 @@
+"""Clients draw each kind from one table (murmur.client.kinds); a kind it lacks is a sentence, never a failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client import kinds
+from murmur.client.render import Context, render_item, render_notification, render_page
+from murmur.keys import Identity
+from murmur.kinds import REGISTRY
+from murmur.message import sign_draft
+
+ADA = Identity.from_seed(bytes([21]) * 32)
+NOW = 1_700_000_000_000
+
+
+def item(message: dict[str, Any]) -> dict[str, Any]:
+    return {"seq": 1, "message": message, "verified": True, "counts": {"replies": 0, "reactions": 0, "boosts": 0}}
+
+
+def poll() -> dict[str, Any]:
+    # A kind a newer server may show as an entry of its own; this client has no view for it.
+    return sign_draft(ADA, {"kind": "poll", "body": {"question": "lunch?"}, "tags": []}, created_at=NOW)
+
+
+def test_a_kind_this_client_does_not_know_is_one_sentence() -> None:
+    lines = render_item(item(poll()), Context())
+    assert lines[1] == f"  ({kinds.UNKNOWN}: poll)"
+    assert len(lines) == 2  # no text, no counts: nothing of it is guessed at
+    assert kinds.UNKNOWN in render_page({"items": [item(poll())]}, Context())
+
+
+def test_known_kinds_keep_their_line() -> None:
+    post = sign_draft(ADA, {"body": {"text": "hello"}}, created_at=NOW)
+    reaction = sign_draft(
+        ADA, {"kind": "reaction", "body": {"emoji": "👍"}, "tags": [["target", post["id"]]]}, created_at=NOW
+    )
+    follow = sign_draft(ADA, {"kind": "follow", "body": {}, "tags": [["subject", ADA.public_key]]}, created_at=NOW)
+    assert render_item(item(reaction), Context())[1] == f"  [reaction 👍] {post['id'][:12]}"
+    assert render_item(item(follow), Context())[1] == f"  [follow] {ADA.public_key[:12]}"
+    assert render_item(item(post), Context())[-1].startswith("  ↩ 0  ★ 0  ⟳ 0")
+
+
+def test_every_kind_this_version_knows_has_a_view() -> None:
+    assert set(REGISTRY) <= set(kinds.VIEWS)
+    assert {name for name, view in kinds.VIEWS.items() if view.full} == {
+        k.name for k in REGISTRY.values() if k.shown_as == "itself"
+    }
+
+
+def test_a_notification_of_a_kind_this_client_does_not_know_names_it() -> None:
+    note = {"kind": "vote", "actor": ADA.public_key, "message": poll(), "verified": True}
+    assert " vote · " in render_notification(note, Context())
