@@ -40,10 +40,20 @@ async def test_message_signed_by_someone_else_is_refused(server: Harness) -> Non
     assert await server.state.store.count() == 0
 
 
+async def test_a_kind_this_server_does_not_know_is_refused_from_a_member(server: Harness) -> None:
+    """Peers may bring a kind it does not know, which it carries (docs/protocol.md §7.3); a member may not."""
+    me = Identity.generate()
+    api = await server.member(me)
+    with pytest.raises(ApiError) as err:
+        await api.publish(sign_draft(me, {"kind": "poll", "body": {"question": "lunch?"}}))
+    assert (err.value.status, err.value.code) == (422, "unknown_kind")
+    assert await server.state.store.count() == 0
+
+
 @pytest.mark.parametrize(
     ("mutate", "status", "code"),
     [
-        (lambda m: {**m, "kind": "poll"}, 422, "unknown_kind"),
+        (lambda m: {**m, "kind": "Poll"}, 422, "unknown_kind"),  # no kind name (a known-shaped one is carried)
         (lambda m: {**m, "body": {**m["body"], "text": "changed"}}, 422, "id_mismatch"),
         (lambda m: {**m, "sig": "00" * 64}, 422, "bad_signature"),
         (lambda m: {k: v for k, v in m.items() if k != "sig"}, 422, "missing_field"),
