@@ -331,8 +331,9 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
 def _canonical(value: dict[str, Any]) -> bytes:
     """RFC 8785 bytes of a message (or its envelope) whose structure has been checked.
 
-    orjson's output with sorted keys is RFC 8785 for these values: every member name is fixed ASCII (envelope
-    names and the body names each kind allows), so byte order is UTF-16 order; the only numbers are the version
+    orjson's output with sorted keys is RFC 8785 for these values: every member name is ASCII (envelope
+    names, the body names each kind allows, and the lowercase names the body of a kind this version does not know
+    may use: docs/protocol.md §7.3), so byte order is UTF-16 order; the only numbers are the version
     and a time in the safe integer range; strings escape exactly the characters RFC 8785 escapes, with the same
     spellings (tests/core/test_canonical_fast.py holds the two to the same bytes). A string orjson cannot encode
     (a lone surrogate) goes to ``canonicalize``, which names the reason.

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from murmur import kinds, validate
+from murmur.errors import Refused
+from murmur.keys import Identity
 from murmur.kinds.base import Field, Kind
+from murmur.message import sign_draft
 from murmur.store import Store
 from murmur.store import db as store_db
 
@@ -50,3 +54,23 @@ async def test_a_kind_brings_its_own_tables_and_they_are_made_once(
             assert await cursor.fetchall() == [(2,)]
         async with conn.execute("SELECT name FROM pragma_table_info('note_state')") as cursor:
             assert [r[0] for r in await cursor.fetchall()] == ["id", "at"]
+
+
+def test_a_registered_kind_is_validated_by_its_own_rules_and_names_are_checked() -> None:
+    """``register`` is how tests/e2e/newer.py stands in for a newer version: the kind then has its own rules."""
+    me = Identity.generate()
+    module = types.SimpleNamespace(KIND=Kind(name="vote", body={"choice": Field(True, 3)}))
+    assert validate.check(sign_draft(me, {"kind": "vote", "body": {"choice": "long"}})).kind == "vote"  # carried
+    kinds.register(module)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(Refused) as info:
+            validate.check(sign_draft(me, {"kind": "vote", "body": {"choice": "long"}}))
+        assert info.value.code == "too_long"
+        with pytest.raises(ValueError):
+            kinds.register(module)  # type: ignore[arg-type]  # the name is taken
+    finally:
+        del kinds._KINDS["vote"]
+    for bad in (Kind(name="Vote"), Kind(name="vote", tags={"nowhere": (0, 1)})):
+        with pytest.raises(ValueError):
+            kinds.register(types.SimpleNamespace(KIND=bad))  # type: ignore[arg-type]
+    assert "vote" not in kinds.REGISTRY
