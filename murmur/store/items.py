@@ -40,12 +40,14 @@ _TARGET_SQL = ", ".join(f"'{name}'" for name in SHOWN_TARGET)
 # Columns every candidate query selects, in this order (see ``Candidate``).
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw, m.sort_at"
 
-# Counts of what refers to a post ``p``; deleted messages are removed from the tables, so they never count.
+# Counts of what refers to a post ``p``; deleted messages are removed from the tables, so they never count. Its
+# replies are the entries (posts) that answer it, as its thread shows them: a kind this server does not know
+# may name it in a reply tag too (murmur.kinds.unknown), and is neither shown nor counted.
 # The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``. A
 # person counts once per emoji they reacted with and once as a booster, however many identical messages they
 # signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
 _COUNT_COLUMNS = (
-    "(SELECT count(*) FROM messages r WHERE r.reply_to = p.id),"
+    f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({_ITSELF_SQL})),"
     " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
     " AND r.kind = 'reaction')),"
     " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"

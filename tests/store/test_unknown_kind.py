@@ -55,6 +55,9 @@ async def test_an_unknown_kind_is_stored_as_public_and_nothing_is_derived_from_i
         await timelines.author(store, ben.key),
     ):
         assert all(item.id != carried["id"] for item in page.items)
+    # Not counted as a reply to the post it names: the post's thread does not show it either.
+    [entry] = (await timelines.federated(store)).items
+    assert (entry.id, entry.replies) == (post["id"], 0)
     # Relayed: push, pull and repair all see it.
     assert raw in [r for _, r in (await outbound(store, after=0, limit=10, exclude_origin=None)).entries]
     assert await visible_raws(store, [bytes.fromhex(carried["id"])])
