@@ -224,8 +224,9 @@ async def test_running_federator_delivers_and_backs_off(net: Network) -> None:
         assert flaky.calls >= 4 and not flaky.statuses  # retried after each failure, with backoff between
         # a peer added to a running server takes effect without a restart
         c = await net.node("c")
-        await add_peer(a.state.store, c.key, c.url, name="c")
+        # c trusts a first: the other order lets a's push reach c before c knows a (unknown_peer, a failure).
         await add_peer(c.state.store, a.key, a.url, name="a")
+        await add_peer(a.state.store, c.key, c.url, name="c")
         await c.until_stored(lambda: c.has(post["id"]))  # backfilled
     finally:
         task.cancel()
