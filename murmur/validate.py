@@ -10,6 +10,9 @@ call it through ``murmur.store.Store.ingest``. The reason codes are part of the 
 
 Checks run from the cheapest to the dearest, so a malformed message never costs a signature verification.
 
+A kind this version does not know is checked for the shape every kind has, not refused (docs/protocol.md §7.3):
+servers carry what newer peers send, so that a federation of mixed versions converges (murmur.kinds.unknown).
+
 Most input is already canonical (servers relay the exact bytes they stored, clients send canonical bytes), so
 ``check`` first parses with orjson and keeps the answer only if the input is byte for byte the canonical form
 of what it parsed to: such input has no duplicate members, floats or whitespace, so the strict parser would
