@@ -14,7 +14,7 @@ from murmur.kinds.base import Field, Kind
 
 __all__ = [
     "NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind",
-    "kind", "kind_or_unknown", "notice_about", "notice_rules", "register",
+    "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register",
 ]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow)
@@ -61,6 +61,11 @@ def notice_rules() -> tuple[str, ...]:
 def notice_about(notice: str) -> str | None:
     """The tag naming the notified member's message a notice of kind ``notice`` is about, if any."""
     return next((k.notice_about[notice] for k in REGISTRY.values() if notice in k.notice_about), None)
+
+
+def notice_holds() -> dict[str, str]:
+    """For each kind of notice that can stop being true, the SQL condition under which it still stands."""
+    return {notice: sql for k in REGISTRY.values() for notice, sql in k.notice_holds.items()}
 
 
 def register(module: ModuleType) -> None:

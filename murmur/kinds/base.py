@@ -48,6 +48,9 @@ class Kind:
     ``notice_about``: for each kind of notice its ``notices`` derive, the tag naming the notified member's own
     message it is about (a reply's ``reply``, a reaction's ``target``); a notice kind not named is about no
     message of theirs (a mention, a follow).
+    ``notice_holds``: for a kind of notice, the SQL condition (over the notice ``n`` and the message ``m`` that
+    caused it) under which it still stands when read: what was true at ingest may have stopped being true since
+    (a follow undone, a reacted-to post deleted). A notice kind not named always stands.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Kind:
     indexed: bool = True
     shown_as: str | None = None
     notice_about: Mapping[str, str] = field(default_factory=dict)
+    notice_holds: Mapping[str, str] = field(default_factory=dict)
 
 
 def later(a: Message, b_created_at: int, b_id: bytes) -> bool:

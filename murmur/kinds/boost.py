@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from murmur.kinds.base import Kind
-from murmur.kinds.tallied import tally_notices
+from murmur.kinds.tallied import TARGET_HELD, tally_notices
 
 
 def _nothing(_: object) -> str:
@@ -18,4 +18,5 @@ KIND = Kind(
     notices=tally_notices("boost"),
     shown_as="target",
     notice_about={"boost": "target"},
+    notice_holds={"boost": TARGET_HELD},
 )

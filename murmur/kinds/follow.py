@@ -45,7 +45,19 @@ NOTICES = (
     " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'follow' AND m.subject != m.author",
 )
 
+# A follow is told while it is the follower's current state (not undone by a later unfollow).
+STILL_FOLLOWING = (
+    "EXISTS (SELECT 1 FROM follows f WHERE f.follower = m.author AND f.subject = n.key AND f.msg_id = m.id"
+    " AND f.following = 1)"
+)
+
 KINDS = (
-    Kind(name="follow", tags={"subject": (1, 1)}, apply=_apply, notices=NOTICES),
+    Kind(
+        name="follow",
+        tags={"subject": (1, 1)},
+        apply=_apply,
+        notices=NOTICES,
+        notice_holds={"follow": STILL_FOLLOWING},
+    ),
     Kind(name="unfollow", tags={"subject": (1, 1)}, apply=_apply),
 )

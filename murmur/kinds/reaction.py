@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from murmur.kinds.base import Field, Kind
-from murmur.kinds.tallied import tally_notices
+from murmur.kinds.tallied import TARGET_HELD, tally_notices
 from murmur.message import Message
 
 
@@ -19,4 +19,5 @@ KIND = Kind(
     tally=_emoji,
     notices=tally_notices("reaction"),
     notice_about={"reaction": "target"},
+    notice_holds={"reaction": TARGET_HELD},
 )

@@ -9,6 +9,10 @@ FIRST_TALLY = (
 )
 
 
+TARGET_HELD = "EXISTS (SELECT 1 FROM messages t WHERE t.id = m.target)"
+"""A reaction or boost is told while what it is about is held: a deleted post takes them out of view."""
+
+
 def tally_notices(kind: str) -> tuple[str, ...]:
     """Tell the target's author of the first tally of each person, looked at from both ends (the target can
     arrive after the reaction)."""

@@ -2,9 +2,10 @@
 
 They are read from the ``notices`` table that ingest derives (each kind's ``notices`` rules, murmur.kinds), one
 index range per person, newest first; the live stream reads the same rows in the order they were derived
-(``derived``). What was true at ingest may have stopped being true since, so the read also checks:
-a follow shows only while it is the follower's current state (not undone by a later unfollow), and a
-reaction or boost only while its target is still held (a deleted post takes them out of view).
+(``derived``). What was true at ingest may have stopped being true since, so both reads also check what each
+kind's module says (``Kind.notice_holds``): a follow shows only while it is the follower's current state (not
+undone by a later unfollow), and a reaction or boost only while its target is still held (a deleted post takes
+them out of view).
 
 A notice has the seq of the message that caused it, even when it was derived later (a reply that arrived
 before its parent is noticed when the parent arrives). Such a late notice can sit below the read marker; the live
@@ -17,19 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.kinds import notice_about
+from murmur.kinds import notice_about, notice_holds
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
 MARKER = "notifications"
 UNREAD_CAP = 1000  # unread_count stops counting here; a badge shows "1000+" rather than cost a long count
 
-_STILL_TRUE = """
-  AND (n.kind != 'follow' OR EXISTS (
-        SELECT 1 FROM follows f WHERE f.follower = m.author AND f.subject = n.key AND f.msg_id = m.id
-        AND f.following = 1))
-  AND (n.kind NOT IN ('reaction', 'boost') OR EXISTS (SELECT 1 FROM messages t WHERE t.id = m.target))
-"""
+# What was true at ingest and may have stopped being true since, each kind of notice as its kind module says
+# (murmur.kinds.base.Kind.notice_holds); notice kinds are the registry's identifiers, never input.
+_STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items())
 
 _PAGE_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target FROM notices n JOIN messages m ON m.seq = n.seq"
