@@ -11,6 +11,7 @@ from murmur.client.cli.common import EXIT_REFUSED, emit_exact, emit_json, fail, 
 from murmur.client.profiles import resolve
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
+from murmur.kinds import kind
 from murmur.message import sign_draft
 from murmur.terminal import say
 from murmur.validate import check, parse_json
@@ -26,6 +27,9 @@ def sign(
     draft = parse_json(read_input(file), limit=None)
     signed = sign_draft(identity, draft)
     check(signed)  # what we print must pass the same validation any server applies
+    if kind(signed["kind"]) is None:  # valid, and carried by servers, but no home server would take it from us
+        name = signed["kind"]
+        raise Refused("unknown_kind", f"This version of murmur does not know the kind {name!r}; it signs only those it knows.")
     emit_exact(canonicalize(signed).decode("utf-8"))
 
 
