@@ -28,8 +28,8 @@ def sign(
     signed = sign_draft(identity, draft)
     check(signed)  # what we print must pass the same validation any server applies
     if kind(signed["kind"]) is None:  # valid, and carried by servers, but no home server would take it from us
-        name = signed["kind"]
-        raise Refused("unknown_kind", f"This version of murmur does not know the kind {name!r}; it signs only those it knows.")
+        unknown = f"This version of murmur does not know the kind {signed['kind']!r}; it signs only those it knows."
+        raise Refused("unknown_kind", unknown)
     emit_exact(canonicalize(signed).decode("utf-8"))
 
 
