@@ -152,11 +152,12 @@ def _check_body(kind: str, body: dict[str, Any]) -> None:
     if known is None:
         _check_carried_body(kind, body)
         return
-    spec = {member: (f.required, f.longest, f.allowed) for member, f in known.body.items()}
+    spec = known.body
     for name in body:
         if name not in spec:
             raise _refuse("extra_field", f"A {kind} body has no member {name!r}.")
-    for name, (required, longest, allowed) in spec.items():
+    for name, member in spec.items():
+        required, longest, allowed = member.required, member.longest, member.allowed
         if name not in body:
             if required:
                 raise _refuse("missing_field", f"A {kind} body needs the member {name!r}.")
