@@ -107,18 +107,29 @@ async def test_stream_notifications_match_the_notifications_page(server: Harness
     assert streamed == list(reversed(page))
 
 
-async def test_a_reply_that_came_before_its_parent_is_told_live_when_the_parent_comes(server: Harness) -> None:
-    """The notice is derived when the parent arrives, carrying the reply's older seq: a stream already past that
-    seq still tells it, as the notifications page does."""
+async def test_what_came_before_the_post_it_is_about_is_told_live_when_the_post_comes(server: Harness) -> None:
+    """A reply, a reaction and a boost that arrived before their post: their notices are derived when the post
+    arrives, carrying their older seqs, and a stream already past those seqs still tells them, as the
+    notifications page does."""
     ada, bob = Identity.generate(), Identity.generate()
     api_ada, api_bob = await server.member(ada), await server.member(bob)
     post = sign_draft(ada, {"body": {"text": "a question"}})
-    reply = sign_draft(bob, {"body": {"text": "an answer"}, "tags": [["reply", post["id"]], ["root", post["id"]]]})
-    await api_bob.publish(reply)
+    about = [["target", post["id"]]]
+    early = [
+        sign_draft(bob, {"body": {"text": "an answer"}, "tags": [["reply", post["id"]], ["root", post["id"]]]}),
+        sign_draft(bob, {"kind": "reaction", "body": {"emoji": "👍"}, "tags": about}),
+        sign_draft(bob, {"kind": "boost", "body": {}, "tags": about}),
+    ]
+    for message in early:
+        await api_bob.publish(message)
     assert (await api_ada.notifications())["items"] == []
 
-    # Opened at the end of the log, past the reply; the parent comes while it listens.
-    [told] = await stream_notifications(server, ada, 1, query="", then=lambda: api_ada.publish(post))
-    [listed] = (await api_ada.notifications())["items"]
-    listed.pop("verified", None)
-    assert told == listed and (told["kind"], told["actor"], told["target_id"]) == ("reply", bob.public_key, post["id"])
+    # Opened at the end of the log, past all three; the post comes while it listens.
+    told = await stream_notifications(server, ada, 3, query="", then=lambda: api_ada.publish(post))
+    listed = (await api_ada.notifications())["items"]
+    for note in listed:
+        note.pop("verified", None)
+    assert told == list(reversed(listed))
+    assert [(n["kind"], n["actor"], n["target_id"]) for n in told] == [
+        (kind, bob.public_key, post["id"]) for kind in ("reply", "reaction", "boost")
+    ]
