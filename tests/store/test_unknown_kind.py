@@ -5,6 +5,8 @@ murmur.kinds.unknown; docs/protocol.md §7.3.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from murmur.store.notifications import notifications
 from murmur.store.peers import outbound
 from murmur.store.search import search_posts
 from murmur.sync.index import index_for, visible_raws
+from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
 from murmur.validate import check
 
 
@@ -128,3 +131,16 @@ async def test_a_member_cannot_publish_a_kind_the_home_server_does_not_know(stor
     assert (result.status, result.code) == ("refused", "unknown_kind")
     [known] = await store.ingest([ann.post()], origin="local", policy=signed_by(ann.key))
     assert known.status == "stored"
+
+
+async def test_a_bundle_carries_it_from_store_to_store(tmp_path: Path, store: Store, ann: Person) -> None:
+    carried = poll(ann)
+    await store.ingest([carried], origin="peer:" + "ab" * 32, policy=refuse_local("peer"))
+    out = io.BytesIO()
+    assert await export_bundle(store, out, ExportFilter()) == 1
+    other = await Store.open(tmp_path / "other.db")
+    try:
+        report = await import_bundle(other, io.BytesIO(out.getvalue()))
+        assert report.stored == 1 and await other.get_raw(carried["id"]) is not None
+    finally:
+        await other.close()
