@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from types import MappingProxyType, ModuleType
 
-from murmur.kinds import boost, delete, follow, post, profile, reaction
+from murmur.kinds import boost, delete, edit, follow, post, profile, reaction
 from murmur.kinds.base import Field, Kind
 
-__all__ = ["NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind", "kind"]
+__all__ = ["DERIVE_RULES", "NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind", "kind"]
 
-MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow)
+MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow, edit)
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
 TAG_FORMS = MappingProxyType(
@@ -39,6 +39,9 @@ REGISTRY: MappingProxyType[str, Kind] = MappingProxyType(
 
 NOTICE_RULES: tuple[str, ...] = tuple(rule for k in REGISTRY.values() for rule in k.notices)
 """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
+
+DERIVE_RULES: tuple[str, ...] = tuple(rule for k in REGISTRY.values() for rule in k.derive)
+"""State the kinds derive for the messages whose seq is in [:lo, :hi]; ingest runs them before the notices."""
 
 
 def kind(name: str) -> Kind | None:

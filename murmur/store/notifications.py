@@ -1,4 +1,5 @@
-"""Notifications: mentions of me, replies to my posts, reactions and boosts of my messages, new followers.
+"""Notifications: mentions of me, replies to my posts, reactions and boosts of my messages, new followers, and
+edits of posts I replied to, reacted to or boosted.
 
 They are read from the ``notices`` table that ingest derives (schema.NOTICE_RULES), one index range per
 person, newest first. What was true at ingest may have stopped being true since, so the read also checks:
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from murmur.kinds.edit import newest_join
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -26,8 +28,10 @@ _STILL_TRUE = """
   AND (n.kind NOT IN ('reaction', 'boost') OR EXISTS (SELECT 1 FROM messages t WHERE t.id = m.target))
 """
 
+# A post (a reply, a mention) is shown as its author last wrote it: its newest edit beside it (murmur.kinds.edit).
 _PAGE_SQL = (
-    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target FROM notices n JOIN messages m ON m.seq = n.seq"
+    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at FROM notices n"
+    f" JOIN messages m ON m.seq = n.seq {newest_join('m')}"
     " WHERE n.key = :key AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
 )
 _UNREAD_SQL = (
@@ -42,7 +46,8 @@ _UNREAD_SQL = (
 class NotificationItem:
     """``actor`` did ``kind`` (mention, reply, reaction, boost, follow); ``raw`` is the actor's message.
 
-    ``target_id`` is my message it is about (the post replied to, reacted to or boosted), else None.
+    ``target_id`` is my message it is about (the post replied to, reacted to or boosted; the post edited), else
+    None. When ``raw`` is a post since edited, ``edit_raw`` is its newest edit and ``edited_at`` that edit's time.
     """
 
     seq: int
@@ -50,6 +55,8 @@ class NotificationItem:
     actor: str
     raw: bytes
     target_id: str | None
+    edit_raw: bytes | None = None
+    edited_at: int | None = None
 
 
 async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
@@ -64,6 +71,8 @@ async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: 
             actor=bytes(row[2]).hex(),
             raw=bytes(row[3]),
             target_id=_target(row[1], row[4], row[5]),
+            edit_raw=bytes(row[6]) if row[6] is not None else None,
+            edited_at=row[7],
         )
         for row in rows[:limit]
     ]
@@ -71,13 +80,13 @@ async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: 
 
 
 def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None:
-    """The notified member's message a notification is about: the post replied to, reacted to or boosted.
+    """The message a notification is about: the post replied to, reacted to or boosted, or the post edited.
 
     One rule for the notifications page and the live stream, so both say the same thing of the same message.
     """
     if kind == "reply":
         return reply_to
-    if kind in ("reaction", "boost"):
+    if kind in ("reaction", "boost", "edit"):
         return target
     return None
 

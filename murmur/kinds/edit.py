@@ -1,0 +1,141 @@
+"""An edit: a new version of its author's own post. The post keeps its id; readers see the newest version.
+
+An edit names the post (``target``) and carries what a post says (``text``, an optional ``cw``, hashtags and
+mentions); the post's visibility and place in its thread stay the post's. Every version is kept and listed, the
+original first; the newest edit by (created_at, id) is what readers see, the same on every server whatever
+order the versions came in.
+
+- Only the post's author may edit it: an edit of someone else's post is refused ``not_author``, one of a held
+  message that is not a post ``bad_target``. An edit that arrives before its post waits for it; if the post
+  turns out to be someone else's, the edit never applies.
+- A delete of the post takes every version with it (``with_target``), and an edit arriving after it is not kept.
+  A delete aimed at an edit removes nothing: versions are a record, and the post is what its author deletes.
+- Full-text search holds the newest version of each post only, under the post's log position.
+- People who replied to the post, reacted to it or boosted it are told of each edit (notice kind ``edit``).
+
+Readers: ``newest_join`` (the newest version beside each post shown, for timelines, threads, search and
+notifications), ``newest`` (one post) and ``history`` (every version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from murmur.kinds.base import Field, Kind
+
+# An edit's own tag rows are those of a post, plus the post it edits.
+TAGS = {"target": (1, 1), "mention": (0, 50), "hashtag": (0, 20)}
+
+MIGRATIONS = (
+    # The versions of a post by its author, newest first: one index range per post, never a sort.
+    "CREATE INDEX edits_by_post ON messages (target, author, created_at DESC, id DESC) WHERE kind = 'edit';",
+)
+
+
+def newest_of(post: str, alias: str = "v") -> str:
+    """SQL: the seq of the newest edit of the ``messages`` row ``post`` by its author (NULL when never edited)."""
+    return (
+        f"(SELECT {alias}.seq FROM messages {alias} INDEXED BY edits_by_post WHERE {alias}.target = {post}.id"
+        f" AND {alias}.author = {post}.author AND {alias}.kind = 'edit'"
+        f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT 1)"
+    )
+
+
+def newest_join(post: str, alias: str = "v") -> str:
+    """SQL: ``LEFT JOIN`` the newest edit of the post row ``post`` as ``alias`` (no row when never edited)."""
+    return f"LEFT JOIN messages {alias} ON {post}.kind = 'post' AND {alias}.seq = {newest_of(post, alias + 'n')}"
+
+
+# Posts whose newest version this batch may have changed: posts that arrived after edits of theirs (the edits
+# were waiting), and posts whose edits arrived.
+_CHANGED = (
+    "SELECT p.seq FROM messages p WHERE p.seq BETWEEN :lo AND :hi AND p.kind = 'post'"
+    f" AND {newest_of('p')} IS NOT NULL"
+    " UNION SELECT p.seq FROM messages e CROSS JOIN messages p ON p.id = e.target"
+    " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
+)
+_VERSION = "json_extract(CAST(v.raw AS TEXT), '$.body.{}')"
+# Search holds a post's newest version only, under the post's seq (what a search hit shows is the post).
+DERIVE = (
+    f"DELETE FROM posts_fts WHERE rowid IN ({_CHANGED})",
+    f"INSERT INTO posts_fts (rowid, text, cw) SELECT p.seq, {_VERSION.format('text')},"
+    f" coalesce({_VERSION.format('cw')}, '') FROM messages p CROSS JOIN messages v ON v.seq = {newest_of('p', 'w')}"
+    f" WHERE p.seq IN ({_CHANGED})",
+)
+
+
+def _told(edits_from: str, lo_hi: str) -> tuple[str, ...]:
+    """Tell whoever replied to, reacted to or boosted the post of an edit; ``edits_from`` finds the (edit e,
+    post p) pairs, ``lo_hi`` which of them are this batch's."""
+    insert = "INSERT OR IGNORE INTO notices (key, seq, kind)"
+    where = f"WHERE {lo_hi} AND e.kind = 'edit' AND p.kind = 'post' AND p.author = e.author"
+    return (
+        f"{insert} SELECT r.author, e.seq, 'edit' {edits_from} CROSS JOIN messages r ON r.reply_to = p.id"
+        f" {where} AND r.kind = 'post' AND r.author != e.author",
+        f"{insert} SELECT a.author, e.seq, 'edit' {edits_from} CROSS JOIN tallies a ON a.target = p.id"
+        f" {where} AND a.author != e.author",
+    )
+
+
+# From both ends, as replies are: the edit arrives after its post, or the post arrives after its edits.
+NOTICES = (
+    *_told("FROM messages e CROSS JOIN messages p ON p.id = e.target", "e.seq BETWEEN :lo AND :hi"),
+    *_told(
+        "FROM messages p CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND e.author = p.author",
+        "p.seq BETWEEN :lo AND :hi",
+    ),
+)
+
+KIND = Kind(
+    name="edit",
+    body={"text": Field(True, 5000), "cw": Field(False, 500)},
+    tags=TAGS,
+    own_target=True,
+    target_kinds=("post",),
+    with_target=True,
+    derive=DERIVE,
+    notices=NOTICES,
+    migrations=MIGRATIONS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a post: the post itself (the first) or an edit of it, as signed."""
+
+    id: str
+    created_at: int
+    raw: bytes
+
+
+_POST_SQL = "SELECT p.id, p.created_at, p.raw FROM messages p WHERE p.id = ? AND p.kind = 'post'"
+_EDITS_SQL = (
+    "SELECT v.id, v.created_at, v.raw FROM messages p CROSS JOIN messages v INDEXED BY edits_by_post"
+    " ON v.target = p.id AND v.author = p.author AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
+    " ORDER BY v.created_at, v.id"
+)
+_NEWEST_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {newest_join('p')} WHERE p.id = ?"
+
+
+def _version(row: tuple[bytes, int, bytes]) -> Version:
+    return Version(bytes(row[0]).hex(), int(row[1]), bytes(row[2]))
+
+
+async def history(conn: aiosqlite.Connection, post_id: bytes) -> list[Version]:
+    """Every version of the post, oldest first, the post itself first; empty when no such post is held."""
+    async with conn.execute(_POST_SQL, (post_id,)) as cursor:
+        post = await cursor.fetchone()
+    if post is None:
+        return []
+    async with conn.execute(_EDITS_SQL, (post_id,)) as cursor:
+        edits = await cursor.fetchall()
+    return [_version(post), *(_version(row) for row in edits)]
+
+
+async def newest(conn: aiosqlite.Connection, post_id: bytes) -> Version | None:
+    """The newest edit of the post, None when it was never edited (or is not a post held here)."""
+    async with conn.execute(_NEWEST_SQL, (post_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _version(row) if row is not None and row[0] is not None else None
