@@ -8,7 +8,7 @@ from murmur.store.notifications import notice_kind
 
 
 async def notification_for(store: Store, message: Message, me: str, seq: int) -> str | None:
-    """'reply', 'mention', 'reaction', 'boost' or 'follow' when the message stored at ``seq`` concerns ``me``.
+    """'reply', 'mention', 'reaction', 'boost', 'follow' or 'edit' when the message stored at ``seq`` concerns ``me``.
 
     Read from the notices ingest derived (``schema.NOTICE_RULES``), so the live stream tells exactly what the
     notifications list holds: a second identical reaction or boost, told nowhere, is not told live either.

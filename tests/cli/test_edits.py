@@ -154,7 +154,7 @@ def test_history_lists_each_version_with_its_time(fake_home: FakeHome) -> None:
         ]
     }
     plain = run(fake_home, "history", mine["id"]).stdout
-    assert plain.startswith(f"original · 2023-11-14 22:13:20 UTC (") and "edit 2 · 2023-11-14 22:14:20 UTC" in plain
+    assert plain.startswith("original · 2023-11-14 22:13:20 UTC (") and "edit 2 · 2023-11-14 22:14:20 UTC" in plain
     assert plain.index("one") < plain.index("two") < plain.index("three") and "CW: x" in plain
 
 

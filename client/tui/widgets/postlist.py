@@ -19,7 +19,18 @@ from murmur.client.tui.events import PostAction
 from murmur.client.tui.widgets.entries import Entry, NoticeEntry, PersonEntry, Placeholder, PostEntry, View
 
 ACTIONS_UP = (
-    "open", "reply", "react", "boost", "unreact", "unboost", "delete", "edit", "history", "author", "raw", "links"
+    "open",
+    "reply",
+    "react",
+    "boost",
+    "unreact",
+    "unboost",
+    "delete",
+    "edit",
+    "history",
+    "author",
+    "raw",
+    "links",
 )
 
 
