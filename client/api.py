@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from murmur.client.verify import verified
 from murmur.client.versions import applies, split_message
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
@@ -20,7 +21,6 @@ from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
-from murmur.validate import check
 
 API = "/api/v1"
 MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
@@ -85,15 +85,6 @@ class StreamEvent:
     event: str
     id: str | None
     data: dict[str, Any]
-
-
-def verified(message: Any) -> bool:
-    """Check a message from the server exactly as any server would (id, signature, structure)."""
-    try:
-        check(message if isinstance(message, dict) else {}, now=2**53 - 1)
-    except Refused:
-        return False
-    return True
 
 
 def mark_verified(payload: Any) -> Any:

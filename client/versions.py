@@ -11,24 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from murmur.errors import Refused
-from murmur.validate import check
+from murmur.client.verify import verified
 
 EDIT_FIELDS = ("edit", "edited_at")
 """What a server adds to a signed post it shows edited; taken off before the post itself is checked."""
 
 
-def _checked(message: Any) -> bool:
-    try:
-        check(message if isinstance(message, dict) else {}, now=2**53 - 1)
-    except Refused:
-        return False
-    return True
-
-
 def applies(edit: Any, post: Any) -> bool:
     """Whether ``edit`` is a genuine edit of ``post``: it verifies, is an edit, by the post's author, naming it."""
-    if not (isinstance(edit, dict) and isinstance(post, dict) and _checked(edit)):
+    if not (isinstance(edit, dict) and isinstance(post, dict) and verified(edit)):
         return False
     named = ["target", post.get("id")] in edit["tags"]
     return edit["kind"] == "edit" and edit["author"] == post.get("author") and named
@@ -76,7 +67,7 @@ def version_rows(answer: Any, typed: str) -> list[dict[str, Any]]:
     for version in versions if isinstance(versions, list) else []:
         message = version.get("message") if isinstance(version, dict) else None
         if post is None:
-            if not (_checked(message) and message["kind"] == "post" and message["id"].startswith(typed.lower())):
+            if not (verified(message) and message["kind"] == "post" and message["id"].startswith(typed.lower())):
                 return []
             post = message
         elif not applies(message, post):

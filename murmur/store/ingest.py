@@ -230,27 +230,14 @@ async def store_batch(
             batch.tombstones.append((target, author, msg_id))
             if target_author == author and target_kind is not None and REGISTRY[target_kind].removable:
                 if target in in_batch:
-                    t_index, t_seq, _, _ = in_batch.pop(target)
-                    dropped.add(t_seq)
-                    results[t_index] = IngestResult(
-                        "deleted",
-                        id=target.hex(),
-                        code="deleted",
-                        reason="Deleted by a later message in the same batch.",
-                    )
+                    dropped.add(_take_back(in_batch, results, target, "Deleted by a later message in the same batch."))
                 else:
                     batch.remove_stored.append(target)
             # What goes with the target goes now, whether the target is held, still to come, or never will be.
             for gone in going_with.pop((target, author), []):
                 if gone in in_batch:
-                    g_index, g_seq, _, _ = in_batch.pop(gone)
-                    dropped.add(g_seq)
-                    results[g_index] = IngestResult(
-                        "deleted",
-                        id=gone.hex(),
-                        code="deleted",
-                        reason="Deleted with the message it is about, by a later message in the same batch.",
-                    )
+                    reason = "Deleted with the message it is about, by a later message in the same batch."
+                    dropped.add(_take_back(in_batch, results, gone, reason))
             batch.remove_with.append((target, author))
         seq += 1
         in_batch[msg_id] = (index, seq, author, message.kind)
@@ -258,6 +245,16 @@ async def store_batch(
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
     await _write(conn, batch, dropped)
+
+
+def _take_back(
+    in_batch: dict[bytes, tuple[int, int, bytes, str]], results: list[IngestResult | None], msg_id: bytes, reason: str
+) -> int:
+    """A message stored earlier in this batch is deleted by a later one: it is reported deleted; its seq is
+    returned, to be left out of what the batch writes."""
+    index, seq, _, _ = in_batch.pop(msg_id)
+    results[index] = IngestResult("deleted", id=msg_id.hex(), code="deleted", reason=reason)
+    return seq
 
 
 def _hex_or_none(value: str | None) -> bytes | None:
