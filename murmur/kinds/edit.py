@@ -10,7 +10,9 @@ order the versions came in.
   turns out to be someone else's, the edit never applies.
 - A delete of the post takes every version with it (``with_target``), and an edit arriving after it is not kept.
   A delete aimed at an edit removes nothing: versions are a record, and the post is what its author deletes.
-- Full-text search holds the newest version of each post only, under the post's log position.
+- Full-text search, and the hashtag and mention timelines, hold the newest version of each post only, under the
+  post's log position. Someone an edit newly mentions is not told (as Mastodon does not); a post that arrives
+  after its edits is told to whom its newest version mentions.
 - People who replied to the post, reacted to it or boosted it are told of each edit (notice kind ``edit``).
 
 Readers: ``newest_join`` (the newest version beside each post shown, for timelines, threads, search and
@@ -57,12 +59,28 @@ _CHANGED = (
     " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
 )
 _VERSION = "json_extract(CAST(v.raw AS TEXT), '$.body.{}')"
-# Search holds a post's newest version only, under the post's seq (what a search hit shows is the post).
+
+
+def _tags_of_newest(table: str, column: str) -> tuple[str, str]:
+    """The post's rows of a tag index (hashtags, mentions) become those of its newest version, which ingest
+    indexed under the edit's seq (where no timeline reads them: timelines read posts)."""
+    return (
+        f"DELETE FROM {table} WHERE seq IN ({_CHANGED})",
+        f"INSERT OR IGNORE INTO {table} ({column}, seq, sort_at) SELECT x.{column}, p.seq, p.sort_at FROM messages p"
+        f" CROSS JOIN {table} x ON x.seq = {newest_of('p', 'w')} WHERE p.seq IN ({_CHANGED})",
+    )
+
+
+# Search, and the hashtag and mention timelines, hold a post's newest version only, under the post's seq (what
+# a hit or an entry shows is the post). Run before the notices: a post that arrives after its edits is told to
+# those its newest version mentions.
 DERIVE = (
     f"DELETE FROM posts_fts WHERE rowid IN ({_CHANGED})",
     f"INSERT INTO posts_fts (rowid, text, cw) SELECT p.seq, {_VERSION.format('text')},"
     f" coalesce({_VERSION.format('cw')}, '') FROM messages p CROSS JOIN messages v ON v.seq = {newest_of('p', 'w')}"
     f" WHERE p.seq IN ({_CHANGED})",
+    *_tags_of_newest("hashtags", "tag"),
+    *_tags_of_newest("mentions", "key"),
 )
 
 

@@ -18,6 +18,12 @@ from murmur.store import members as members_mod
 BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles", "tallies")
 # Aliases the store's queries give those tables. (members and invites are small and listed whole.)
 ALIASES = ("m", "s", "p", "q", "r", "t", "n", "x", "f", "d", "a", "u", "e", "v", "vn", "w")
+# Statements that write what is derived from a batch, with a SELECT inside (notices, search text, tag indexes).
+DERIVED = tuple(
+    f"INSERT {how}INTO {table}"
+    for how in ("", "OR IGNORE ")
+    for table in ("NOTICES", "POSTS_FTS", "HASHTAGS", "MENTIONS")
+)
 FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
 
 
@@ -25,8 +31,7 @@ async def _plans(store: Store, statements: list[str]) -> dict[str, list[str]]:
     plans: dict[str, list[str]] = {}
     for sql in statements:
         head = sql.lstrip().upper()
-        derived = ("INSERT INTO NOTICES", "INSERT OR IGNORE INTO NOTICES", "INSERT INTO POSTS_FTS")
-        if not head.startswith(("SELECT", "WITH", "DELETE FROM POSTS_FTS", *derived)):
+        if not head.startswith(("SELECT", "WITH", "DELETE FROM", *DERIVED)):
             continue
         async with store.conn.execute("EXPLAIN QUERY PLAN " + sql) as cursor:
             plans[sql] = [str(row[3]) for row in await cursor.fetchall()]

@@ -233,3 +233,46 @@ async def test_threads_and_search_show_the_newest_version(store: Store, ann: Per
     assert child.id == reply["id"] and child.item is not None and shown(child.item) == "reply renewed"
     [hit] = (await search.search_posts(store, "renewed root")).items
     assert hit.id == root["id"] and shown(hit) == "root renewed"
+
+
+async def test_hashtag_and_mention_timelines_follow_the_newest_version(
+    store: Store, ann: Person, ben: Person, cat: Person
+) -> None:
+    post = ann.post("about #alpha for @ben", mentions=(ben.key,), hashtags=("alpha",))
+    await store.ingest([post])
+    assert [i.id for i in (await timelines.hashtag(store, "alpha")).items] == [post["id"]]
+    change = ann.sign(
+        "edit",
+        {"text": "about #beta for @cat"},
+        [["target", post["id"]], ["hashtag", "beta"], ["mention", cat.key]],
+        None,
+    )
+    await store.ingest([change])
+    assert (await timelines.hashtag(store, "alpha")).items == []
+    [hit] = (await timelines.hashtag(store, "beta")).items
+    assert hit.id == post["id"] and shown(hit) == "about #beta for @cat"
+    assert (await timelines.mentions(store, ben.key)).items == []
+    assert [i.id for i in (await timelines.mentions(store, cat.key)).items] == [post["id"]]
+    # Someone an edit newly mentions is not told of it; the post was told when it came.
+    assert await _notices(store, cat.key) == []
+    assert await _notices(store, ben.key) == [("mention", "")]
+
+
+async def test_a_post_that_arrives_after_its_edit_is_indexed_as_edited(
+    store: Store, ann: Person, ben: Person, cat: Person
+) -> None:
+    post = ann.post("for @ben #old", mentions=(ben.key,), hashtags=("old",))
+    change = ann.sign(
+        "edit", {"text": "for @cat #new"}, [["target", post["id"]], ["hashtag", "new"], ["mention", cat.key]], None
+    )
+    await store.ingest([change])
+    await store.ingest([post])
+    assert (await timelines.hashtag(store, "old")).items == [] and len(
+        (await timelines.hashtag(store, "new")).items
+    ) == 1
+    assert await _notices(store, cat.key) == [("mention", "")] and await _notices(store, ben.key) == []
+    # A delete takes those index rows too.
+    await store.ingest([ann.delete(post)])
+    assert (await timelines.hashtag(store, "new")).items == [] and (
+        await timelines.mentions(store, cat.key)
+    ).items == []
