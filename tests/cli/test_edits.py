@@ -15,6 +15,7 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.validate import check
 from tests.cli.fakehome import FakeHome, Ran
+from tests.hostile import HOSTILE, acting_characters
 
 OTHER = Identity.from_seed(b"\x07" * 32)
 AT = 1_700_000_000_000
@@ -200,3 +201,18 @@ def test_reading_commands_show_the_newest_text_and_when_it_was_edited(fake_home:
     fake_home.answer("/api/v1/timelines/home", {"items": [{**item, "edit": forged}], "next_cursor": None})
     out = run(fake_home, "timeline").stdout
     assert "forged text" not in out and "failed verification" in out
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_an_edits_text_is_inert_wherever_it_is_shown(fake_home: FakeHome, hostile: str) -> None:
+    theirs = post(OTHER, "before")
+    newest = edit(OTHER, theirs, f"after {hostile} end", cw=f"cw {hostile}")
+    item = {"seq": 1, "message": theirs, "counts": {}, "origin": "local", "edit": newest, "edited_at": AT}
+    fake_home.answer("/api/v1/timelines/home", {"items": [item], "next_cursor": None})
+    notice = {"seq": 2, "kind": "edit", "actor": OTHER.public_key, "target_id": theirs["id"], "message": newest}
+    fake_home.answer("/api/v1/notifications", {"items": [notice], "next_cursor": None, "unread": 1})
+    serve_post(fake_home, theirs, newest)
+    for command in (["timeline", "--show-cw"], ["notifications", "--show-cw"], ["history", theirs["id"]]):
+        result = run(fake_home, *command)
+        assert result.exit_code == 0, (command, result.output)
+        assert "after" in result.stdout and acting_characters(result.output) == [], command
