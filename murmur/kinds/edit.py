@@ -22,10 +22,12 @@ notifications), ``newest`` (one post) and ``history`` (every version).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import aiosqlite
+from typing import TYPE_CHECKING
 
 from murmur.kinds.base import Field, Kind
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
 
 # An edit's own tag rows are those of a post, plus the post it edits.
 TAGS = {"target": (1, 1), "mention": (0, 50), "hashtag": (0, 20)}
@@ -141,19 +143,19 @@ def _version(row: tuple[bytes, int, bytes]) -> Version:
     return Version(bytes(row[0]).hex(), int(row[1]), bytes(row[2]))
 
 
-async def history(conn: aiosqlite.Connection, post_id: bytes) -> list[Version]:
+async def history(store: Store, post_id: bytes) -> list[Version]:
     """Every version of the post, oldest first, the post itself first; empty when no such post is held."""
-    async with conn.execute(_POST_SQL, (post_id,)) as cursor:
+    async with store.conn.execute(_POST_SQL, (post_id,)) as cursor:
         post = await cursor.fetchone()
     if post is None:
         return []
-    async with conn.execute(_EDITS_SQL, (post_id,)) as cursor:
+    async with store.conn.execute(_EDITS_SQL, (post_id,)) as cursor:
         edits = await cursor.fetchall()
     return [_version(post), *(_version(row) for row in edits)]
 
 
-async def newest(conn: aiosqlite.Connection, post_id: bytes) -> Version | None:
+async def newest(store: Store, post_id: bytes) -> Version | None:
     """The newest edit of the post, None when it was never edited (or is not a post held here)."""
-    async with conn.execute(_NEWEST_SQL, (post_id,)) as cursor:
+    async with store.conn.execute(_NEWEST_SQL, (post_id,)) as cursor:
         row = await cursor.fetchone()
     return _version(row) if row is not None and row[0] is not None else None

@@ -30,7 +30,7 @@ async def history(request: Request) -> Response:
     state = state_of(request)
     await authenticate(request)
     msg_id = await resolve_message_id(state.store, request.path_params["id"])
-    versions = await edit.history(state.store.conn, bytes.fromhex(msg_id))
+    versions = await edit.history(state.store, bytes.fromhex(msg_id))
     if not versions:
         raise Refused("not_found", "No such post here (it may never have arrived, was deleted, or is not a post).")
     return JSONBytes({"versions": [version_json(v) for v in versions]})

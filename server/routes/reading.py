@@ -75,7 +75,7 @@ async def message(request: Request) -> Response:
     raw = await state.store.get_raw(msg_id)
     if raw is None:
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
-    newest = await edit.newest(state.store.conn, bytes.fromhex(msg_id))
+    newest = await edit.newest(state.store, bytes.fromhex(msg_id))
     if newest is None:
         return JSONBytes(raw_message(raw))
     return JSONBytes(edited(orjson.loads(raw), newest.raw, newest.created_at))

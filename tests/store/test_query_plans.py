@@ -65,8 +65,8 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         members_mod.list_members(store),
         store.display_names([ann.key, ben.key]),
         store.shared_names([ann.key, ben.key]),
-        edit.history(store.conn, bytes.fromhex(post["id"])),
-        edit.newest(store.conn, bytes.fromhex(post["id"])),
+        edit.history(store, bytes.fromhex(post["id"])),
+        edit.newest(store, bytes.fromhex(post["id"])),
     ):
         await view
     await store.conn.set_trace_callback(None)

@@ -29,7 +29,7 @@ async def federated(store: Store) -> dict[str, TimelineItem]:
 
 
 async def versions(store: Store, post: dict[str, Any]) -> list[str]:
-    return [text_of(v.raw) for v in await edit.history(store.conn, bytes.fromhex(post["id"]))]
+    return [text_of(v.raw) for v in await edit.history(store, bytes.fromhex(post["id"]))]
 
 
 async def found(store: Store, word: str) -> list[str]:
@@ -49,12 +49,12 @@ async def test_the_newest_edit_is_shown_and_every_version_is_listed(store: Store
     assert shown(item) == "third words" and item.edited_at == second["created_at"]
     assert item.id == post["id"] and item.raw == (await store.get_raw(post["id"]))  # the post keeps its address
     assert await versions(store, post) == ["first words", "second words", "third words"]
-    newest = await edit.newest(store.conn, bytes.fromhex(post["id"]))
+    newest = await edit.newest(store, bytes.fromhex(post["id"]))
     assert newest is not None and newest.id == second["id"]
     never = ann.post("never edited")
     await store.ingest([never])
     assert (await federated(store))[never["id"]].edited_at is None
-    assert await edit.newest(store.conn, bytes.fromhex(never["id"])) is None
+    assert await edit.newest(store, bytes.fromhex(never["id"])) is None
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
