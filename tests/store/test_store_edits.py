@@ -126,8 +126,13 @@ async def test_only_a_post_can_be_edited(store: Store, ann: Person, what: str) -
     assert what in (result.reason or "")
     # In the same batch as its target, likewise.
     other = ann.post("another")
-    results = await store.ingest([other, ann.react(other, "x"), ann.edit(ann.react(other, "y"), "no")])
-    assert results[-1].status == "stored"  # its target is not held: it waits, and never applies to anything
+    reaction = ann.react(other, "x")
+    results = await store.ingest([other, reaction, ann.edit(reaction, "no")])
+    assert (results[-1].status, results[-1].code) == ("refused", "bad_target")
+    # Not held yet: it waits, and never applies, whatever arrives under that id later.
+    later = ann.react(other, "y")
+    assert [r.status for r in await store.ingest([ann.edit(later, "no"), later])] == ["stored", "stored"]
+    assert await versions(store, other) == ["another"]
 
 
 async def test_a_delete_takes_the_post_and_every_version_everywhere(store: Store, ann: Person, ben: Person) -> None:
