@@ -281,3 +281,21 @@ async def test_a_post_that_arrives_after_its_edit_is_indexed_as_edited(
     assert (await timelines.hashtag(store, "new")).items == [] and (
         await timelines.mentions(store, cat.key)
     ).items == []
+
+
+async def _confined(store: Store, message: dict[str, Any]) -> bool:
+    async with store.conn.execute("SELECT 1 FROM confined WHERE id = ?", (bytes.fromhex(message["id"]),)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+@pytest.mark.parametrize("edit_first", [False, True], ids=["post-first", "edit-first"])
+async def test_an_edit_of_a_local_post_stays_on_this_server(store: Store, ann: Person, edit_first: bool) -> None:
+    post = ann.post("team only", visibility="local")
+    change = ann.edit(post, "team only, edited")
+    for message in [change, post] if edit_first else [post, change]:
+        await store.ingest([message])
+    assert await _confined(store, change)
+    public = ann.post("everyone")
+    public_change = ann.edit(public, "everyone, edited")
+    await store.ingest([public, public_change])
+    assert not await _confined(store, public_change)
