@@ -9,10 +9,11 @@ from typing import Any
 from textual.widgets import Input, Select, Static, TextArea
 
 from murmur.client.tui import present
-from murmur.client.tui.drafts import edit_draft
+from murmur.client.tui.drafts import edit_draft, post_draft
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.client.versions import shown_body
@@ -120,3 +121,24 @@ def test_an_edit_notification_says_what_changed() -> None:
     }
     text = str(present.notification_content(item, {}, NOW))
     assert "edited a post you replied to, reacted to or boosted" in text and "new words" in text
+
+
+async def test_an_edit_of_a_post_i_replied_to_is_a_notification_that_opens_its_thread(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    post = await live.post(ALICE, "a plan", at=NOW - 60_000)
+    await live.sign(ME, post_draft("count me in", parent=post), at=NOW - 50_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True)
+        await live.sign(ALICE, edit_draft(post, "a better plan"), at=NOW - 10_000)
+        await pilot.press("2")
+        notes = app.main.query_one("#tl-notifications", Timeline)
+        await until(pilot, lambda: any(e.item.get("kind") == "edit" for e in notes.entries))
+        [entry] = [e for e in notes.entries if e.item.get("kind") == "edit"]
+        assert "edited a post you replied to" in drawn(entry) and "a better plan" in drawn(entry)
+        notes.highlight(notes.entries.index(entry))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query(PostEntry)))
+        root = app.screen.query(PostEntry).first()
+        await until(pilot, lambda: shown_body(root.item).get("text") == "a better plan")
