@@ -80,15 +80,12 @@ async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: 
 
 
 def target_id(kind: str, reply_to: str | None, target: str | None) -> str | None:
-    """The message a notification is about: the post replied to, reacted to or boosted, or the post edited.
+    """The message a notification is about: the post replied to, or what the message's ``target`` names (the
+    post reacted to, boosted or edited); None for a mention or a follow, which name no message.
 
     One rule for the notifications page and the live stream, so both say the same thing of the same message.
     """
-    if kind == "reply":
-        return reply_to
-    if kind in ("reaction", "boost", "edit"):
-        return target
-    return None
+    return reply_to if kind == "reply" else target
 
 
 def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | None:
