@@ -13,13 +13,14 @@ from typing import Any
 
 import httpx
 
+from murmur.client.verify import verified
+from murmur.client.versions import applies, split_message
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
-from murmur.validate import check
 
 API = "/api/v1"
 MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
@@ -86,22 +87,16 @@ class StreamEvent:
     data: dict[str, Any]
 
 
-def verified(message: Any) -> bool:
-    """Check a message from the server exactly as any server would (id, signature, structure)."""
-    try:
-        check(message if isinstance(message, dict) else {}, now=2**53 - 1)
-    except Refused:
-        return False
-    return True
-
-
 def mark_verified(payload: Any) -> Any:
-    """Annotate every item holding a ``message`` (and a boost's ``boost``) with ``verified``."""
+    """Annotate every item holding a ``message`` (and a boost's ``boost``, an edited post's ``edit``) with
+    ``verified``."""
     if isinstance(payload, dict):
         if "message" in payload and isinstance(payload["message"], dict):
             ok = verified(payload["message"])
             if payload.get("boost") is not None:
                 ok = ok and verified(payload["boost"])
+            if payload.get("edit") is not None:  # the newest edit shown in the post's place: genuinely of it
+                ok = ok and applies(payload["edit"], payload["message"])
             payload["verified"] = ok
         for value in payload.values():
             mark_verified(value)
@@ -290,8 +285,18 @@ class MurmurClient:
         return shaped(await self.request("POST", f"{API}/messages", raw=raw), "a message", status=str, id=str)
 
     async def message(self, msg_id: str) -> dict[str, Any]:
+        """The message as signed (for an edited post, the original: its id is its address)."""
+        return (await self.shown(msg_id))[0]
+
+    async def shown(self, msg_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The message as signed and, for an edited post, its newest edit as the server holds it (unchecked)."""
         answer = await self.request("GET", f"{API}/messages/{msg_id}")
-        return shaped(answer, "the message asked for", id=str, author=str)
+        return split_message(shaped(answer, "the message asked for", id=str, author=str))
+
+    async def history(self, msg_id: str) -> dict[str, Any]:
+        """``{"versions": [...]}``: every version of a post, oldest first, the post itself first
+        (``murmur.client.versions.version_rows`` checks them)."""
+        return shaped(await self.request("GET", f"{API}/messages/{msg_id}/history"), "a history", versions=list)
 
     async def own_responses(self, msg_id: str) -> dict[str, Any]:
         """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""

@@ -52,6 +52,7 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "follow": View(about="subject"),
         "unfollow": View(about="subject"),
         "profile": View(about=None),
+        "edit": View(),
     }
 )
 
@@ -63,6 +64,7 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "reaction": lambda body: f"reacted{_emoji(body)}",
         "boost": lambda _: "boosted your post",
         "follow": lambda _: "followed you",
+        "edit": lambda _: "edited a post you replied to, reacted to or boosted",
     }
 )
 

@@ -53,10 +53,11 @@ async def resolve_text(api: MurmurClient, text: str) -> str:
 
 
 async def resolve_draft(api: MurmurClient, draft: dict[str, Any]) -> dict[str, Any]:
-    """A post draft whose typed mentions are resolved: its text rewritten and its mention tags made to match."""
+    """A post (or edit) draft whose typed mentions are resolved: its text rewritten and its mention tags made to
+    match."""
     body = draft.get("body") or {}
     text = body.get("text")
-    if draft.get("kind", "post") != "post" or not isinstance(text, str):
+    if draft.get("kind", "post") not in ("post", "edit") or not isinstance(text, str):
         return draft
     resolved = await resolve_text(api, text)
     if resolved == text:

@@ -3,7 +3,8 @@
 Everything from other people passes through ``inert`` first (and the CLI's printer applies it again to the
 whole output). A message that failed verification on this machine is never shown as genuine: it is replaced
 by a warning line. A content warning folds its post until ``--show-cw``; a long post folds to its first lines
-until ``--full``; a reply says what it answers, and a reply whose parent this server does not have says so.
+until ``--full``; a reply says what it answers, and a reply whose parent this server does not have says so. An
+edited post shows its newest text and says when it was edited.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from murmur.client.kinds import is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
+from murmur.client.versions import shown_body, shown_edit
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
@@ -88,16 +90,20 @@ def body_lines(body: dict[str, Any], ctx: Context) -> list[str]:
     return [*lines, *text.split("\n")]
 
 
-def render_message(message: dict[str, Any], ctx: Context, *, indent: str = "") -> list[str]:
+def render_message(
+    message: dict[str, Any], ctx: Context, *, indent: str = "", edit: dict[str, Any] | None = None
+) -> list[str]:
+    """A message; for a post shown edited, ``edit`` is its newest edit, whose text is shown and said when."""
     head = f"{indent}{author_label(message['author'], ctx)} · {ago(message['created_at'])} · {message['id'][:12]}"
     body = message.get("body", {})
     if not is_full(message):
         return [f"{head}", f"{indent}  {summary(message)}"]
-    lines = [head + ("  [local]" if body.get("visibility") == "local" else "")]
+    edited = f" · edited {ago(edit['created_at'])}" if edit else ""
+    lines = [head + edited + ("  [local]" if body.get("visibility") == "local" else "")]
     replying = reply_line(message, ctx)
     if replying:
         lines.append(f"{indent}  {replying}")
-    lines.extend(f"{indent}  {line}" for line in body_lines(body, ctx))
+    lines.extend(f"{indent}  {line}" for line in body_lines(shown_body({"message": message, "edit": edit}), ctx))
     return lines
 
 
@@ -108,7 +114,7 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
     if item.get("boosted_by"):
         via = arrived_from(item.get("boost_origin"))
         lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}{f'  · {via}' if via else ''}")
-    lines.extend(render_message(item["message"], ctx, indent=indent))
+    lines.extend(render_message(item["message"], ctx, indent=indent, edit=shown_edit(item)))
     counts = item.get("counts") or {}
     if is_full(item["message"]):
         via = arrived_from(item.get("origin"))
@@ -170,7 +176,7 @@ def render_notification(item: dict[str, Any], ctx: Context) -> str:
     if not item.get("verified", False):
         return "!! a notification whose message failed verification was hidden"
     message = item["message"]
-    body = message.get("body", {})
+    body = shown_body(item)
     what = notice_verb(str(item["kind"]), body)
     if body.get("cw") and not ctx.show_cw:
         tail = f": CW {one_line(str(body['cw']), 60)} (--show-cw shows the text)"

@@ -20,7 +20,7 @@ from murmur.errors import MurmurError, Refused, StoreError
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
-from murmur.server.routes import export, federation, info, reading, reconcile, stream, writing
+from murmur.server.routes import export, federation, history, info, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -38,6 +38,7 @@ def routes() -> list[Route]:
         Route(f"{API}/messages", writing.publish, methods=["POST"]),
         Route(f"{API}/messages/{{id}}", reading.message),
         Route(f"{API}/messages/{{id}}/mine", reading.own_responses),
+        Route(f"{API}/messages/{{id}}/history", history.history),
         Route(f"{API}/timelines/tag/{{tag}}", reading.tag_timeline),
         Route(f"{API}/timelines/author/{{key}}", reading.author_timeline),
         Route(f"{API}/timelines/{{name}}", reading.timeline),

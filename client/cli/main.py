@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from murmur import __version__
-from murmur.client.cli import completion, identity, own, reading, signing, social, tui_cmd, up
+from murmur.client.cli import completion, edits, identity, own, reading, signing, social, tui_cmd, up
 from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
 from murmur.server.cli import admin, bundles, peers
@@ -66,6 +66,8 @@ app.command()(signing.sign)
 app.command()(signing.verify)
 app.command()(social.join)
 app.command()(social.post)
+app.command()(edits.edit)
+app.command()(edits.history)
 app.command()(reading.timeline)
 app.command()(reading.thread)
 app.command()(social.react)

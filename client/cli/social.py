@@ -84,8 +84,9 @@ def join(
         say(f"Published your display name {name!r} (change it with `murmur profile --name`).")
 
 
-def _compose(text: str | None) -> str:
-    """The post's text: the argument, else stdin when piped, else $EDITOR on an empty file."""
+def compose_text(text: str | None, current: str = "") -> str:
+    """The text: the argument, else stdin when piped, else $EDITOR on a file holding ``current`` (a post being
+    edited) or nothing."""
     if text is not None and text != "-":
         return text
     if text == "-" or not sys.stdin.isatty():
@@ -93,7 +94,8 @@ def _compose(text: str | None) -> str:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         fail("give the text as an argument, pipe it in, or set $EDITOR.", EXIT_USAGE)
-    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False) as draft:
+    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False, encoding="utf-8") as draft:
+        draft.write(current)
         path = Path(draft.name)
     try:
         subprocess.run([*shlex.split(editor), str(path)], check=False)
@@ -113,7 +115,7 @@ def post(
     as_json: JsonOption = False,
 ) -> None:
     """Sign a post on this machine and publish it."""
-    body_text = _compose(text)
+    body_text = compose_text(text)
     if not body_text.strip():
         fail("the post is empty; nothing was published.")
 
@@ -123,10 +125,10 @@ def post(
         if cw:
             body["cw"] = cw
         derived = text_tags(text)
-        _say_left_out(derived.left_out)
+        say_left_out(derived.left_out)
         tags = derived.tags
         if reply_to:
-            parent = await _target(api, reply_to)
+            parent = await checked_message(api, reply_to)
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
             tags = [["reply", parent["id"]], ["root", root], *tags]
             if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:
@@ -136,7 +138,7 @@ def post(
     _report(with_api(ctx, go), as_json, "Posted")
 
 
-def _say_left_out(left_out: dict[str, int]) -> None:
+def say_left_out(left_out: dict[str, int]) -> None:
     """A post may carry only so many tags (the protocol refuses more); say which were not tagged, never silently."""
     for name, count in left_out.items():
         limit = TEXT_TAG_LIMITS[name]
@@ -147,7 +149,7 @@ def _say_left_out(left_out: dict[str, int]) -> None:
         )
 
 
-async def _target(api: MurmurClient, msg_id: str) -> dict[str, Any]:
+async def checked_message(api: MurmurClient, msg_id: str) -> dict[str, Any]:
     """The message an id (or a unique prefix of one) names, checked here: a server cannot swap in another."""
     msg_id = checked_argument(lambda: checked_prefix(msg_id, "message id"))
     message = await api.message(msg_id)
@@ -167,7 +169,7 @@ def react(
     """React to a message."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await respond(api, await _target(api, msg_id), "reaction", emoji)
+        return await respond(api, await checked_message(api, msg_id), "reaction", emoji)
 
     _report(with_api(ctx, go), as_json, "Reacted")
 
@@ -180,14 +182,14 @@ def boost(
     """Boost (share) a post to your followers."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return await respond(api, await _target(api, msg_id), "boost")
+        return await respond(api, await checked_message(api, msg_id), "boost")
 
     _report(with_api(ctx, go), as_json, "Boosted")
 
 
 def _undo(ctx: typer.Context, msg_id: str, kind: Kind, emoji: str | None, as_json: bool) -> None:
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        target = await _target(api, msg_id)
+        target = await checked_message(api, msg_id)
         deletes = await undo(api, target["id"], kind, emoji)
         return {"target": target["id"], "deletes": deletes}
 
@@ -230,7 +232,7 @@ def delete(
     """Delete one of your own messages everywhere it has reached (a signed tombstone)."""
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        target = await _target(api, msg_id)
+        target = await checked_message(api, msg_id)
         if target["author"] != identity.public_key:
             fail("that message is someone else's; you can only delete your own.")
         return await publish_draft(api, identity, {"kind": "delete", "body": {}, "tags": [["target", target["id"]]]})

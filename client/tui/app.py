@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
-from murmur.client.tui import cache, counts, live
+from murmur.client.tui import cache, counts, edits, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
 from murmur.client.tui.counts import Referrals, refers_to
@@ -125,6 +125,8 @@ class MurmurApp(App[None]):
             # Asked before the rows go: a deleted reply or boost on screen says which post it counted on.
             self.recount(self.referrals.of_delete(target, (e.item for lst in self.post_lists() for e in lst.entries)))
             self.forget(target)
+        elif kind == "edit":
+            edits.show_newest(self.post_lists(), message)
         elif (post := refers_to(message)) is not None:
             self.recount({post})
         self.referrals.learn(message)

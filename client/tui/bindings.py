@@ -3,7 +3,7 @@
 A person rebinds an action in their profile's section of the client config::
 
     [profiles.default]
-    keys = { reply = "e", react = "l,plus" }
+    keys = { reply = "a", react = "l,plus" }
 
 Each action is a Textual ``Binding`` whose ``id`` is its name, so the override is applied with Textual's own
 keymap (``App.set_keymap``) and the help screen reads the keys in force from the same table. Textual takes a
@@ -53,6 +53,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("unreact", "L", "Take back a reaction", POSTS),
     Action("unboost", "B", "Take back your boost", POSTS),
     Action("delete", "d", "Delete your post", POSTS),
+    Action("edit", "e", "Edit your post", POSTS),
+    Action("history", "H", "Every version of an edited post", POSTS),
     Action("toggle_cw", "c", "Open or fold a content warning", POSTS),
     Action("expand", "m", "Expand or fold a long post", POSTS),
     Action("author", "p", "The author's profile", POSTS),

@@ -13,12 +13,13 @@ from textual.screen import Screen
 
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
-from murmur.client.tui import present
+from murmur.client.tui import edits, present
 from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, RawScreen, ReactionPicker
 from murmur.client.tui.screens.help import HelpScreen
+from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
@@ -84,7 +85,7 @@ class Controller:
     def help(self) -> None:
         self.show(lambda s: isinstance(s, HelpScreen), lambda: HelpScreen(self.app.settings.keys))
 
-    def compose(self, parent: dict[str, Any] | None = None) -> None:
+    def compose(self, parent: dict[str, Any] | None = None, *, editing: dict[str, Any] | None = None) -> None:
         screen = ComposeScreen(
             self._publish,
             self.view,
@@ -92,18 +93,41 @@ class Controller:
             parent=parent,
             editor=self.app.settings.editor,
             suggest=lambda prefix: self.api.people(prefix=prefix),
+            editing=editing,
         )
         replying_to = {str(parent["message"]["id"])} if parent else set()
-        self.app.push_screen(screen, lambda result: self._posted(result, replying_to))
+        self.app.push_screen(screen, lambda result: self._posted(result, replying_to, edited=editing))
+
+    def edit(self, item: dict[str, Any]) -> None:
+        """Open the compose screen on the newest version of one of the person's own posts."""
+        if item["message"]["author"] != self.api.identity.public_key:
+            self.app.notify("That post is someone else's; you can only edit your own.", severity="warning")
+            return
+        self.compose(editing=item)
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
         return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))
 
-    def _posted(self, result: dict[str, Any] | None, replying_to: set[str]) -> None:
+    def _posted(
+        self, result: dict[str, Any] | None, replying_to: set[str], *, edited: dict[str, Any] | None = None
+    ) -> None:
         if result is not None:
-            self.app.notify("Posted." if result.get("status") != "duplicate" else "That post was already stored.")
+            done = "Edited." if edited else "Posted."
+            self.app.notify(done if result.get("status") != "duplicate" else "That was already stored.")
+            if edited is not None:
+                self._show_edited(str(edited["message"]["id"]))
             self.app.refresh_live()
             self.app.recount(replying_to)  # the stream says so too, but it may be off or reconnecting
+
+    def _show_edited(self, post_id: str) -> None:
+        """Show the post's newest version wherever it is on screen (the stream says so too, but may be off)."""
+
+        async def go() -> None:
+            found = await attempt(self.app, self.api.shown(post_id))
+            if found is not None and found[1] is not None:
+                edits.show_newest(self.app.post_lists(), found[1])
+
+        self.app.run_worker(go(), group="edited")
 
     # -- actions on an item ------------------------------------------------------------------------------------
     def act(self, action: str, item: dict[str, Any]) -> None:
@@ -140,6 +164,13 @@ class Controller:
             self._run(self._undo(message["id"], "boost"), "Took back your boost.", recount=message["id"])
         elif action == "delete":
             self._delete(message)
+        elif action == "edit":
+            self.edit(item)
+        elif action == "history":
+            self.show(
+                lambda s: isinstance(s, HistoryScreen) and s.post_id == message["id"],
+                lambda: HistoryScreen(self.api, self.view, message["id"]),
+            )
 
     def _links(self, item: dict[str, Any]) -> None:
         links = present.links_in(item)

@@ -1,6 +1,6 @@
 """The messages the TUI writes, as plain functions: build a draft, sign it here, check it, publish it.
 
-The same shapes as the CLI's commands (``murmur post --reply-to``, ``react``, ``boost``, ``delete``,
+The same shapes as the CLI's commands (``murmur post --reply-to``, ``edit``, ``react``, ``boost``, ``delete``,
 ``follow``), so a message written in the TUI is indistinguishable from one written on the command line.
 """
 
@@ -26,6 +26,14 @@ def post_draft(text: str, *, cw: str = "", local: bool = False, parent: dict[str
         if ["mention", parent["author"]] not in tags:
             tags.append(["mention", parent["author"]])
     return {"kind": "post", "body": body, "tags": tags}
+
+
+def edit_draft(post: dict[str, Any], text: str, *, cw: str = "") -> dict[str, Any]:
+    """A new version of ``post`` (the signed post): its text and content warning, tagged like a post's."""
+    body: dict[str, Any] = {"text": text}
+    if cw.strip():
+        body["cw"] = cw.strip()
+    return {"kind": "edit", "body": body, "tags": [["target", post["id"]], *tags_from_text(text)]}
 
 
 def reaction_draft(target: dict[str, Any], emoji: str) -> dict[str, Any]:

@@ -5,7 +5,8 @@ into ``Content`` as plain text, never as markup: ``[bold]`` stays six visible ch
 and bidi overrides become visible stand-ins. A name shows its invisible characters, and is flagged when
 another key on the server uses it too. A message that failed verification on this machine is never drawn as
 a post; a warning stands in its place. A content warning folds the text (in notifications too), and a long
-post shows its first lines and how much more there is until it is expanded.
+post shows its first lines and how much more there is until it is expanded. An edited post shows its newest
+version and says when it was edited (H lists every version).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual.content import Content
 
 from murmur.client.kinds import is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
+from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
@@ -94,7 +96,7 @@ def post_content(
     if not item.get("verified", False):
         return unverified(item)
     message = item["message"]
-    body = message.get("body", {})
+    body = shown_body(item)
     lines: list[Content] = []
     if item.get("boosted_by"):
         via = arrived_from(item.get("boost_origin"))
@@ -103,6 +105,8 @@ def post_content(
         lines.append(Content.assemble(("⟳ boosted by ", DIM), *booster, *via_part))
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
     head += [*author_parts(message["author"], names, shared), (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    if (when := edited_at(item)) is not None:
+        head.append((f" · edited {ago(when, now_ms)}", DIM))
     if via := arrived_from(item.get("origin")):  # where the post itself came from, not a boost of it
         head.append((f" · ↗ {via}", "$secondary"))
     if body.get("visibility") == "local":
@@ -135,7 +139,7 @@ def notification_content(
     if not item.get("verified", False):
         return unverified(item)
     message = item["message"]
-    body = message.get("body", {})
+    body = shown_body(item)
     verb = notice_verb(str(item.get("kind", "")), body)
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
     head += [*author_parts(item["actor"], names, shared), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
@@ -192,7 +196,7 @@ def profile_content(profile: dict[str, Any], server: str, *, mine: bool = False)
 
 def post_text(item: dict[str, Any]) -> str:
     """The text a person would copy: content warning and body, as written (the clipboard is not a terminal)."""
-    body = item.get("message", {}).get("body", {})
+    body = shown_body(item)
     cw = f"CW: {body['cw']}\n" if body.get("cw") else ""
     return cw + str(body.get("text", ""))
 
@@ -200,7 +204,7 @@ def post_text(item: dict[str, Any]) -> str:
 def links_in(item: dict[str, Any]) -> list[str]:
     if not item.get("verified", False):
         return []
-    text = str(item.get("message", {}).get("body", {}).get("text", ""))
+    text = str(shown_body(item).get("text", ""))
     seen: list[str] = []
     for match in URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?)]")

@@ -68,7 +68,7 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
     keys = section.get("keys", {})
     if not isinstance(keys, dict):
         raise ConfigError(
-            f'{config.path}: profiles.{ref.name}.keys must be a table of action = "key", e.g. reply = "e".'
+            f'{config.path}: profiles.{ref.name}.keys must be a table of action = "key", e.g. reply = "a".'
         )
     try:
         keymap = checked_keymap({str(k): v for k, v in keys.items()})

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from types import MappingProxyType, ModuleType
 
-from murmur.kinds import boost, delete, follow, post, profile, reaction, unknown
+from murmur.kinds import boost, delete, edit, follow, post, profile, reaction, unknown
 from murmur.kinds.base import Field, Kind
 
 __all__ = [
-    "NOTICE_RULES", "REGISTRY", "TAG_FORMS", "Field", "Kind",
+    "REGISTRY", "TAG_FORMS", "Field", "Kind", "derive_rules",
     "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register",
 ]  # fmt: skip
 
-MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow)
+MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow, edit)
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
 TAG_FORMS = MappingProxyType(
@@ -39,9 +39,6 @@ def _kinds_of(module: ModuleType) -> tuple[Kind, ...]:
 _KINDS: dict[str, Kind] = {k.name: k for module in MODULES for k in _kinds_of(module)}
 REGISTRY: MappingProxyType[str, Kind] = MappingProxyType(_KINDS)
 
-NOTICE_RULES: tuple[str, ...] = tuple(rule for k in REGISTRY.values() for rule in k.notices)
-"""The notice rules of the kinds in ``MODULES``; ``notice_rules()`` also has those of kinds registered later."""
-
 
 def kind(name: str) -> Kind | None:
     """The kind called ``name``, None when this version does not know it."""
@@ -51,6 +48,11 @@ def kind(name: str) -> Kind | None:
 def kind_or_unknown(name: str) -> Kind:
     """The kind called ``name``, or what the store does with a kind it does not know (``murmur.kinds.unknown``)."""
     return REGISTRY.get(name, unknown.KIND)
+
+
+def derive_rules() -> tuple[str, ...]:
+    """State the kinds derive for the messages whose seq is in [:lo, :hi]; ingest runs them before the notices."""
+    return tuple(rule for k in REGISTRY.values() for rule in k.derive)
 
 
 def notice_rules() -> tuple[str, ...]:

@@ -39,7 +39,11 @@ class Kind:
 
     ``own_target``: the ``target`` tag names the author's own message (a delete, an edit): refused with
     ``not_author`` when the target is held and someone else's; stored and waiting when it is not held yet.
-    ``notices`` are SQL statements deriving ``notices`` rows for the messages whose seq is in [:lo, :hi].
+    ``target_kinds`` (with ``own_target``): what the target may be; a held target of another kind is refused
+    with ``bad_target``. ``with_target``: it goes with its target; a delete of the target by the same author
+    removes it too (stored, waiting, or earlier in the same batch), and once that delete is held it is not kept.
+    ``notices`` are SQL statements deriving ``notices`` rows for the messages whose seq is in [:lo, :hi];
+    ``derive`` likewise keeps state that other kinds' messages change too (run before the notices).
     ``migrations`` create the kind's own tables, forward only, recorded per kind in ``kind_schema``.
     ``indexed``: its ``mention`` and ``hashtag`` tags are indexed (mentions timeline, hashtag timelines).
     ``shown_as``: how an API item shows it: ``"itself"`` (a post: a timeline and thread entry of its own),
@@ -59,10 +63,13 @@ class Kind:
     rules: tuple[Rule, ...] = ()
     removable: bool = False
     own_target: bool = False
+    target_kinds: tuple[str, ...] = ()
+    with_target: bool = False
     text: Callable[[Message], tuple[str, str]] | None = None
     tally: Callable[[Message], str] | None = None
     apply: Apply | None = None
     notices: tuple[str, ...] = ()
+    derive: tuple[str, ...] = ()
     migrations: tuple[str, ...] = ()
     indexed: bool = True
     shown_as: str | None = None

@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import REGISTRY, kind_or_unknown, notice_rules
+from murmur.kinds import REGISTRY, derive_rules, kind_or_unknown, notice_rules
 from murmur.kinds.base import select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
@@ -138,6 +138,7 @@ class _Batch:
     tombstones: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
     tallies: list[tuple[bytes, str, bytes, str, int]] = field(default_factory=list)
     remove_stored: list[bytes] = field(default_factory=list)
+    remove_with: list[tuple[bytes, bytes]] = field(default_factory=list)  # (target, author) of each delete
     stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
 
 
@@ -157,8 +158,10 @@ async def store_batch(
     ids = [bytes.fromhex(m.id) for _, m in valid]
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
     tombs: dict[bytes, set[bytes]] = {}
+    # Tombstones of this batch's messages, and of what the messages that go with their target are about.
+    with_targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))]
     for target, author in await select_in(
-        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids
+        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids + with_targets
     ):
         tombs.setdefault(target, set()).add(author)
     targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).own_target and (t := m.tag("target"))]
@@ -172,6 +175,7 @@ async def store_batch(
 
     batch = _Batch()
     in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)
+    going_with: dict[tuple[bytes, bytes], list[bytes]] = {}  # (target, author) -> ids in this batch going with it
     dropped: set[int] = set()  # seqs of rows in this batch removed by a later delete in the same batch
     if received_at is None:
         received_at = int(time.time() * 1000)
@@ -200,27 +204,57 @@ async def store_batch(
                     reason=f"A {message.kind} can only be about its author's own message.",
                 )
                 continue
+            if target_kind is not None and kind.target_kinds and target_kind not in kind.target_kinds:
+                results[index] = IngestResult(
+                    "refused",
+                    id=message.id,
+                    code="bad_target",
+                    reason=f"{message.kind.capitalize()}s can only be about a {' or '.join(kind.target_kinds)};"
+                    f" this one is about a {target_kind}.",
+                )
+                continue
+        if kind.with_target:
+            target = bytes.fromhex(message.tag("target") or "")
+            if author in tombs.get(target, ()):
+                results[index] = IngestResult(
+                    "deleted",
+                    id=message.id,
+                    code="deleted",
+                    reason="Its author has deleted the message it is about.",
+                    message=message,
+                )
+                continue
+            going_with.setdefault((target, author), []).append(msg_id)
         if message.kind == "delete":
             tombs.setdefault(target, set()).add(author)
             batch.tombstones.append((target, author, msg_id))
             if target_author == author and target_kind is not None and kind_or_unknown(target_kind).removable:
                 if target in in_batch:
-                    t_index, t_seq, _, _ = in_batch.pop(target)
-                    dropped.add(t_seq)
-                    results[t_index] = IngestResult(
-                        "deleted",
-                        id=target.hex(),
-                        code="deleted",
-                        reason="Deleted by a later message in the same batch.",
-                    )
+                    dropped.add(_take_back(in_batch, results, target, "Deleted by a later message in the same batch."))
                 else:
                     batch.remove_stored.append(target)
+            # What goes with the target goes now, whether the target is held, still to come, or never will be.
+            for gone in going_with.pop((target, author), []):
+                if gone in in_batch:
+                    reason = "Deleted with the message it is about, by a later message in the same batch."
+                    dropped.add(_take_back(in_batch, results, gone, reason))
+            batch.remove_with.append((target, author))
         seq += 1
         in_batch[msg_id] = (index, seq, author, message.kind)
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
     await _write(conn, batch, dropped)
+
+
+def _take_back(
+    in_batch: dict[bytes, tuple[int, int, bytes, str]], results: list[IngestResult | None], msg_id: bytes, reason: str
+) -> int:
+    """A message stored earlier in this batch is deleted by a later one: it is reported deleted; its seq is
+    returned, to be left out of what the batch writes."""
+    index, seq, _, _ = in_batch.pop(msg_id)
+    results[index] = IngestResult("deleted", id=msg_id.hex(), code="deleted", reason=reason)
+    return seq
 
 
 def _hex_or_none(value: str | None) -> bytes | None:
@@ -290,6 +324,8 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         await confine(conn, min(stored), max(stored))
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
+    if batch.remove_with:
+        await remove_messages(conn, await _going_with(conn, batch.remove_with))
     for name, stored_of_kind in batch.stateful.items():
         if dropped:
             stored_of_kind = [(seq, m) for seq, m in stored_of_kind if seq not in dropped]
@@ -298,7 +334,7 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
             await apply(conn, stored_of_kind)
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
-        for rule in notice_rules():
+        for rule in (*derive_rules(), *notice_rules()):
             await conn.execute(rule, bounds)
         await conn.execute(PLACE_NOTICES, bounds)
 
@@ -309,6 +345,16 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
 PLACE_NOTICES = (
     "UPDATE notices SET derived_at = CASE WHEN seq >= :lo THEN seq ELSE :hi END WHERE derived_at IS NULL"
 )
+
+
+async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+    """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author."""
+    pairs = set(deleted)
+    # Kind names are the registry's own identifiers, never input.
+    kinds = ",".join(f"'{k.name}'" for k in REGISTRY.values() if k.with_target) or "NULL"
+    sql = f"SELECT id, target, author FROM messages WHERE target IN ({{marks}}) AND kind IN ({kinds})"
+    rows = await select_in(conn, sql, list({target for target, _ in pairs}))
+    return [bytes(r[0]) for r in rows if (bytes(r[1]), bytes(r[2])) in pairs]
 
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:

@@ -20,6 +20,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY
+from murmur.kinds.edit import newest_join
 
 if TYPE_CHECKING:
     from murmur.store import Store
@@ -52,10 +53,12 @@ _COUNT_COLUMNS = (
     " AND r.kind = 'reaction')),"
     " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
 )
-_SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin"
+# The shown post's newest version (``v``): an edited post is shown as its author last wrote it (murmur.kinds.edit).
+_SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin, v.raw, v.created_at"
+_NEWEST = newest_join("p")
 _COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({_ITSELF_SQL}) AND p.id IN ({{marks}})"
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
-_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p WHERE p.id IN ({{marks}})"
+_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}})"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
 # A boost shows its post once per booster: a later twin (same booster, same post) shows nothing, as a boost of a
@@ -64,7 +67,7 @@ ITEMS_TAIL = (
     f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
     f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
     f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
-    " AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) ORDER BY c.sort_at DESC, c.seq DESC"
+    f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) {_NEWEST} ORDER BY c.sort_at DESC, c.seq DESC"
 )
 
 
@@ -81,7 +84,8 @@ class TimelineItem:
     time clamped to its arrival; "post" or "boost"). ``raw``, ``id``, ``author``, ``created_at`` and ``origin``
     (how it came in) describe the post shown: for a boost that is the boosted post, and
     ``boosted_by``/``boost_raw``/``boost_origin`` describe the boost itself. The counts are of the shown post's
-    stored replies, reactions and boosts.
+    stored replies, reactions and boosts. For an edited post, ``edit_raw`` is its newest edit as signed and
+    ``edited_at`` that edit's created_at; both None for a post never edited.
     """
 
     seq: int
@@ -98,6 +102,8 @@ class TimelineItem:
     created_at: int
     sort_at: int
     boost_origin: str | None = None
+    edit_raw: bytes | None = None
+    edited_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +257,8 @@ def _item(c: Candidate, row: Sequence[Any] | None) -> TimelineItem | None:
         created_at=row[3],
         sort_at=c.sort_at,
         boost_origin=c.origin if boost else None,
+        edit_raw=bytes(row[9]) if row[9] is not None else None,
+        edited_at=row[10],
     )
 
 

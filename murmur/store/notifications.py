@@ -1,4 +1,5 @@
-"""Notifications: mentions of me, replies to my posts, reactions and boosts of my messages, new followers.
+"""Notifications: mentions of me, replies to my posts, reactions and boosts of my messages, new followers, and
+edits of posts I replied to, reacted to or boosted.
 
 They are read from the ``notices`` table that ingest derives (each kind's ``notices`` rules, murmur.kinds), one
 index range per person, newest first; the live stream reads the same rows in the order they were derived
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from murmur.kinds import notice_about, notice_holds
+from murmur.kinds.edit import newest_join
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -29,14 +31,16 @@ UNREAD_CAP = 1000  # unread_count stops counting here; a badge shows "1000+" rat
 # (murmur.kinds.base.Kind.notice_holds); notice kinds are the registry's identifiers, never input.
 _STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items())
 
+# A post (a reply, a mention) is shown as its author last wrote it: its newest edit beside it (murmur.kinds.edit).
 _PAGE_SQL = (
-    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target FROM notices n JOIN messages m ON m.seq = n.seq"
+    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at FROM notices n"
+    f" JOIN messages m ON m.seq = n.seq {newest_join('m')}"
     " WHERE n.key = :key AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
 )
 # The live stream's read: the key's notices derived at log positions in (:after, :upto], in that order.
 _DERIVED_SQL = (
-    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, n.derived_at FROM notices n"
-    " JOIN messages m ON m.seq = n.seq WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
+    "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at, n.derived_at FROM notices n"
+    f" JOIN messages m ON m.seq = n.seq {newest_join('m')} WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
     + _STILL_TRUE
     + " ORDER BY n.derived_at, n.seq"
 )
@@ -52,7 +56,8 @@ _UNREAD_SQL = (
 class NotificationItem:
     """``actor`` did ``kind`` (mention, reply, reaction, boost, follow); ``raw`` is the actor's message.
 
-    ``target_id`` is my message it is about (the post replied to, reacted to or boosted), else None.
+    ``target_id`` is my message it is about (the post replied to, reacted to or boosted; the post edited), else
+    None. When ``raw`` is a post since edited, ``edit_raw`` is its newest edit and ``edited_at`` that edit's time.
     """
 
     seq: int
@@ -60,6 +65,8 @@ class NotificationItem:
     actor: str
     raw: bytes
     target_id: str | None
+    edit_raw: bytes | None = None
+    edited_at: int | None = None
 
 
 async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
@@ -80,12 +87,18 @@ async def derived(store: Store, key_hex: str, *, after: int, upto: int) -> list[
     placed at the position of the batch that derived it, so a stream already past that seq still gets it.
     """
     params = {"key": key_bytes(key_hex), "after": after, "upto": upto}
-    return [(int(row[6]), _notification(row)) for row in await select(store.conn, _DERIVED_SQL, params)]
+    return [(int(row[8]), _notification(row)) for row in await select(store.conn, _DERIVED_SQL, params)]
 
 
 def _notification(row: Sequence[Any]) -> NotificationItem:
     return NotificationItem(
-        seq=row[0], kind=row[1], actor=bytes(row[2]).hex(), raw=bytes(row[3]), target_id=_target(row[1], row[4], row[5])
+        seq=row[0],
+        kind=row[1],
+        actor=bytes(row[2]).hex(),
+        raw=bytes(row[3]),
+        target_id=_target(row[1], row[4], row[5]),
+        edit_raw=bytes(row[6]) if row[6] is not None else None,
+        edited_at=row[7],
     )
 
 

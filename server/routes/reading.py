@@ -6,15 +6,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.kinds import edit
 from murmur.mentions import MAX_HANDLE
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
 from murmur.server.routes.render import (
+    edited,
     hex_param,
     item_json,
     node_json,
@@ -65,12 +68,17 @@ def page_keys(page: timelines.Page) -> list[str | None]:
 
 
 async def message(request: Request) -> Response:
+    """One message as signed; an edited post also carries its newest edit (``edit``) and when (``edited_at``)."""
     state = state_of(request)
     await authenticate(request)
-    raw = await state.store.get_raw(await resolve_message_id(state.store, request.path_params["id"]))
+    msg_id = await resolve_message_id(state.store, request.path_params["id"])
+    raw = await state.store.get_raw(msg_id)
     if raw is None:
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
-    return JSONBytes(raw_message(raw))
+    newest = await edit.newest(state.store, bytes.fromhex(msg_id))
+    if newest is None:
+        return JSONBytes(raw_message(raw))
+    return JSONBytes(edited(orjson.loads(raw), newest.raw, newest.created_at))
 
 
 async def own_responses(request: Request) -> Response:

@@ -41,8 +41,16 @@ def hex_param(value: str, what: str) -> str:
     return value
 
 
+def edited(body: dict[str, Any], edit_raw: bytes | None, edited_at: int | None) -> dict[str, Any]:
+    """Add ``edit`` (the newest edit as signed) and ``edited_at`` to what shows a post that was edited."""
+    if edit_raw is not None:
+        body["edit"] = raw_message(edit_raw)
+        body["edited_at"] = edited_at
+    return body
+
+
 def item_json(item: TimelineItem) -> dict[str, Any]:
-    return {
+    body = {
         "seq": item.seq,
         "message": raw_message(item.raw),
         "boosted_by": item.boosted_by,
@@ -51,16 +59,18 @@ def item_json(item: TimelineItem) -> dict[str, Any]:
         "origin": item.origin,
         "boost_origin": item.boost_origin,
     }
+    return edited(body, item.edit_raw, item.edited_at)
 
 
 def notification_json(item: NotificationItem) -> dict[str, Any]:
-    return {
+    body = {
         "seq": item.seq,
         "kind": item.kind,
         "actor": item.actor,
         "target_id": item.target_id,
         "message": raw_message(item.raw),
     }
+    return edited(body, item.edit_raw, item.edited_at)
 
 
 def page_json(page: Page, render: Any = item_json) -> dict[str, Any]:

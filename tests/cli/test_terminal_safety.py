@@ -27,6 +27,8 @@ REFUSED_COMMANDS: list[tuple[list[str], str]] = [
     (["react", ID, "+"], f"/api/v1/messages/{ID}"),
     (["boost", ID], f"/api/v1/messages/{ID}"),
     (["delete", ID], f"/api/v1/messages/{ID}"),
+    (["edit", ID, "new words"], f"/api/v1/messages/{ID}"),
+    (["history", ID], f"/api/v1/messages/{ID}/history"),
     (["follow", KEY], "/api/v1/messages"),
     (["timeline"], "/api/v1/timelines/home"),
     (["thread", ID], f"/api/v1/threads/{ID}"),

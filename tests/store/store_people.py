@@ -40,6 +40,12 @@ class Person:
         tags += [["mention", k] for k in mentions] + [["hashtag", h] for h in hashtags]
         return self.sign("post", {"text": text, "visibility": visibility}, tags, at)
 
+    def edit(
+        self, target: dict[str, Any], text: str, *, cw: str = "", hashtags: tuple[str, ...] = (), at: int | None = None
+    ) -> dict[str, Any]:
+        body = {"text": text, "cw": cw} if cw else {"text": text}
+        return self.sign("edit", body, [["target", target["id"]], *(["hashtag", h] for h in hashtags)], at)
+
     def react(self, target: dict[str, Any], emoji: str = "+1", at: int | None = None) -> dict[str, Any]:
         return self.sign("reaction", {"emoji": emoji}, [["target", target["id"]]], at)
 

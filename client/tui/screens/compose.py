@@ -1,4 +1,5 @@
-"""Writing a post: text, content warning, visibility, the reply's context, an optional external editor.
+"""Writing a post: text, content warning, visibility, the reply's context, an optional external editor. The same
+screen edits one of the person's posts (``editing``): it opens on the newest version, and sends an edit.
 
 The screen only collects the draft and shows the outcome; ``publish`` (passed in) signs on this machine and
 sends. A refusal stays on screen with the server's reason, and the text is kept so it can be fixed.
@@ -29,8 +30,9 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from murmur.client.api import ServerUnreachable
 from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
-from murmur.client.tui.drafts import post_draft
+from murmur.client.tui.drafts import edit_draft, post_draft
 from murmur.client.tui.widgets.entries import View
+from murmur.client.versions import shown_body
 from murmur.errors import MurmurError
 from murmur.terminal import one_line
 
@@ -61,8 +63,10 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         parent: dict[str, Any] | None = None,
         editor: str | None = None,
         suggest: Suggest | None = None,
+        editing: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        self.editing = editing  # the item of the post being edited
         self.publish = publish
         self.suggest = suggest
         self.suggestions: list[dict[str, Any]] = []
@@ -73,25 +77,27 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compose"):
-            title = "Reply" if self.parent_item else "New post"
+            title = "Edit your post" if self.editing else "Reply" if self.parent_item else "New post"
             yield Label(Content.styled(title, "bold"), id="compose-title")
             if self.parent_item:
                 yield Static(
                     present.post_content(self.parent_item, self.view.names, self.view.clock(), cw_open=True),
                     id="reply-context",
                 )
-            yield Input(placeholder="Content warning (optional)", id="cw")
-            yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            current = shown_body(self.editing) if self.editing else {}
+            yield Input(str(current.get("cw", "")), placeholder="Content warning (optional)", id="cw")
+            yield TextArea(str(current.get("text", "")), id="text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="mention-suggestions")
             with Horizontal(id="compose-bar"):
-                yield Select(
-                    [("public: every trusted server", "public"), ("local: this server only", "local")],
-                    value="public",
-                    allow_blank=False,
-                    id="visibility",
-                )
+                if not self.editing:  # an edit keeps the post's visibility
+                    yield Select(
+                        [("public: every trusted server", "public"), ("local: this server only", "local")],
+                        value="public",
+                        allow_blank=False,
+                        id="visibility",
+                    )
                 yield Label("", id="counter")
-                yield Button("Post  ctrl+s", id="send", variant="primary")
+                yield Button("Save  ctrl+s" if self.editing else "Post  ctrl+s", id="send", variant="primary")
                 yield Button("Cancel  esc", id="cancel")
             yield Static("", id="compose-error")
             hint = "ctrl+e: write in $EDITOR" if self.editor else "set $EDITOR to write in your editor"
@@ -166,6 +172,9 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             return
         if len(text) > self.limit:
             self._error(f"Too long: {len(text)} characters; this server takes {self.limit}.")
+            return
+        if self.editing:
+            self._send(edit_draft(self.editing["message"], text, cw=self.query_one("#cw", Input).value))
             return
         parent = self.parent_item["message"] if self.parent_item else None
         draft = post_draft(

@@ -43,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 Content.styled(
                     "Mouse: click a post to select it, double-click to open it. Rebind keys in config.toml: "
-                    '[profiles.NAME] keys = { reply = "e" }.  esc closes.',
+                    '[profiles.NAME] keys = { reply = "a" }.  esc closes.',
                     "$text-muted",
                 )
             )

@@ -18,7 +18,20 @@ from murmur.client.tui.bindings import POSTS, bindings
 from murmur.client.tui.events import PostAction
 from murmur.client.tui.widgets.entries import Entry, NoticeEntry, PersonEntry, Placeholder, PostEntry, View
 
-ACTIONS_UP = ("open", "reply", "react", "boost", "unreact", "unboost", "delete", "author", "raw", "links")
+ACTIONS_UP = (
+    "open",
+    "reply",
+    "react",
+    "boost",
+    "unreact",
+    "unboost",
+    "delete",
+    "edit",
+    "history",
+    "author",
+    "raw",
+    "links",
+)
 
 
 class PostList(VerticalScroll, can_focus=True):
@@ -185,6 +198,12 @@ class PostList(VerticalScroll, can_focus=True):
 
     def action_delete(self) -> None:
         self._ask("delete")
+
+    def action_edit(self) -> None:
+        self._ask("edit")
+
+    def action_history(self) -> None:
+        self._ask("history")
 
     def action_author(self) -> None:
         self._ask("author")

@@ -1,0 +1,162 @@
+"""An edit: a new version of its author's own post. The post keeps its id; readers see the newest version.
+
+An edit names the post (``target``) and carries what a post says (``text``, an optional ``cw``, hashtags and
+mentions); the post's visibility and place in its thread stay the post's. Every version is kept and listed, the
+original first; the newest edit by (created_at, id) is what readers see, the same on every server whatever
+order the versions came in.
+
+- Only the post's author may edit it: an edit of someone else's post is refused ``not_author``, one of a held
+  message that is not a post ``bad_target``. An edit that arrives before its post waits for it; if the post
+  turns out to be someone else's, the edit never applies.
+- A delete of the post takes every version with it (``with_target``), and an edit arriving after it is not kept.
+  A delete aimed at an edit removes nothing: versions are a record, and the post is what its author deletes.
+- Full-text search, and the hashtag and mention timelines, hold the newest version of each post only, under the
+  post's log position. Someone an edit newly mentions is not told (as Mastodon does not); a post that arrives
+  after its edits is told to whom its newest version mentions.
+- People who replied to the post, reacted to it or boosted it are told of each edit (notice kind ``edit``).
+
+Readers: ``newest_join`` (the newest version beside each post shown, for timelines, threads, search and
+notifications), ``newest`` (one post) and ``history`` (every version).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from murmur.kinds.base import Field, Kind
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+# An edit's own tag rows are those of a post, plus the post it edits.
+TAGS = {"target": (1, 1), "mention": (0, 50), "hashtag": (0, 20)}
+
+MIGRATIONS = (
+    # The versions of a post by its author, newest first: one index range per post, never a sort.
+    "CREATE INDEX edits_by_post ON messages (target, author, created_at DESC, id DESC) WHERE kind = 'edit';",
+)
+
+
+def newest_of(post: str, alias: str = "v") -> str:
+    """SQL: the seq of the newest edit of the ``messages`` row ``post`` by its author (NULL when never edited)."""
+    return (
+        f"(SELECT {alias}.seq FROM messages {alias} INDEXED BY edits_by_post WHERE {alias}.target = {post}.id"
+        f" AND {alias}.author = {post}.author AND {alias}.kind = 'edit'"
+        f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT 1)"
+    )
+
+
+def newest_join(post: str, alias: str = "v") -> str:
+    """SQL: ``LEFT JOIN`` the newest edit of the post row ``post`` as ``alias`` (no row when never edited)."""
+    return f"LEFT JOIN messages {alias} ON {post}.kind = 'post' AND {alias}.seq = {newest_of(post, alias + 'n')}"
+
+
+# Posts whose newest version this batch may have changed: posts that arrived after edits of theirs (the edits
+# were waiting), and posts whose edits arrived.
+_CHANGED = (
+    "SELECT p.seq FROM messages p WHERE p.seq BETWEEN :lo AND :hi AND p.kind = 'post'"
+    f" AND {newest_of('p')} IS NOT NULL"
+    " UNION SELECT p.seq FROM messages e CROSS JOIN messages p ON p.id = e.target"
+    " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
+)
+_VERSION = "json_extract(CAST(v.raw AS TEXT), '$.body.{}')"
+
+
+def _tags_of_newest(table: str, column: str) -> tuple[str, str]:
+    """The post's rows of a tag index (hashtags, mentions) become those of its newest version, which ingest
+    indexed under the edit's seq (where no timeline reads them: timelines read posts)."""
+    return (
+        f"DELETE FROM {table} WHERE seq IN ({_CHANGED})",
+        f"INSERT OR IGNORE INTO {table} ({column}, seq, sort_at) SELECT x.{column}, p.seq, p.sort_at FROM messages p"
+        f" CROSS JOIN {table} x ON x.seq = {newest_of('p', 'w')} WHERE p.seq IN ({_CHANGED})",
+    )
+
+
+# Search, and the hashtag and mention timelines, hold a post's newest version only, under the post's seq (what
+# a hit or an entry shows is the post). Run before the notices: a post that arrives after its edits is told to
+# those its newest version mentions.
+DERIVE = (
+    f"DELETE FROM posts_fts WHERE rowid IN ({_CHANGED})",
+    f"INSERT INTO posts_fts (rowid, text, cw) SELECT p.seq, {_VERSION.format('text')},"
+    f" coalesce({_VERSION.format('cw')}, '') FROM messages p CROSS JOIN messages v ON v.seq = {newest_of('p', 'w')}"
+    f" WHERE p.seq IN ({_CHANGED})",
+    *_tags_of_newest("hashtags", "tag"),
+    *_tags_of_newest("mentions", "key"),
+)
+
+
+def _told(edits_from: str, lo_hi: str) -> tuple[str, ...]:
+    """Tell whoever replied to, reacted to or boosted the post of an edit; ``edits_from`` finds the (edit e,
+    post p) pairs, ``lo_hi`` which of them are this batch's."""
+    insert = "INSERT OR IGNORE INTO notices (key, seq, kind)"
+    where = f"WHERE {lo_hi} AND e.kind = 'edit' AND p.kind = 'post' AND p.author = e.author"
+    return (
+        f"{insert} SELECT r.author, e.seq, 'edit' {edits_from} CROSS JOIN messages r ON r.reply_to = p.id"
+        f" {where} AND r.kind = 'post' AND r.author != e.author",
+        f"{insert} SELECT a.author, e.seq, 'edit' {edits_from} CROSS JOIN tallies a ON a.target = p.id"
+        f" {where} AND a.author != e.author",
+    )
+
+
+# From both ends, as replies are: the edit arrives after its post, or the post arrives after its edits.
+NOTICES = (
+    *_told("FROM messages e CROSS JOIN messages p ON p.id = e.target", "e.seq BETWEEN :lo AND :hi"),
+    *_told(
+        "FROM messages p CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND e.author = p.author",
+        "p.seq BETWEEN :lo AND :hi",
+    ),
+)
+
+KIND = Kind(
+    name="edit",
+    body={"text": Field(True, 5000), "cw": Field(False, 500)},
+    tags=TAGS,
+    own_target=True,
+    target_kinds=("post",),
+    with_target=True,
+    derive=DERIVE,
+    notices=NOTICES,
+    notice_about={"edit": "target"},
+    migrations=MIGRATIONS,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a post: the post itself (the first) or an edit of it, as signed."""
+
+    id: str
+    created_at: int
+    raw: bytes
+
+
+_POST_SQL = "SELECT p.id, p.created_at, p.raw FROM messages p WHERE p.id = ? AND p.kind = 'post'"
+_EDITS_SQL = (
+    "SELECT v.id, v.created_at, v.raw FROM messages p CROSS JOIN messages v INDEXED BY edits_by_post"
+    " ON v.target = p.id AND v.author = p.author AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
+    " ORDER BY v.created_at, v.id"
+)
+_NEWEST_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {newest_join('p')} WHERE p.id = ?"
+
+
+def _version(row: tuple[bytes, int, bytes]) -> Version:
+    return Version(bytes(row[0]).hex(), int(row[1]), bytes(row[2]))
+
+
+async def history(store: Store, post_id: bytes) -> list[Version]:
+    """Every version of the post, oldest first, the post itself first; empty when no such post is held."""
+    async with store.conn.execute(_POST_SQL, (post_id,)) as cursor:
+        post = await cursor.fetchone()
+    if post is None:
+        return []
+    async with store.conn.execute(_EDITS_SQL, (post_id,)) as cursor:
+        edits = await cursor.fetchall()
+    return [_version(post), *(_version(row) for row in edits)]
+
+
+async def newest(store: Store, post_id: bytes) -> Version | None:
+    """The newest edit of the post, None when it was never edited (or is not a post held here)."""
+    async with store.conn.execute(_NEWEST_SQL, (post_id,)) as cursor:
+        row = await cursor.fetchone()
+    return _version(row) if row is not None and row[0] is not None else None
