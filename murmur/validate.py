@@ -208,7 +208,8 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
         if not (isinstance(tag, list) and len(tag) == 2 and all(isinstance(x, str) for x in tag)):
             raise _refuse("bad_tag", "Every tag is an array of two strings: [name, value].")
         name, value = tag
-        if allowed is None:
+        if allowed is None or name not in TAG_FORMS:
+            # A kind this version does not know, or a tag name a later version added (§7.3): carried, never read.
             if not NAME.fullmatch(name):
                 raise _refuse("bad_tag", f"A tag is named with 1 to 32 of a-z, 0-9, _; got {name[:20]!r}.")
         elif name not in allowed:

@@ -159,7 +159,9 @@ async def store_batch(
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
     tombs: dict[bytes, set[bytes]] = {}
     # Tombstones of this batch's messages, and of what the messages that go with their target are about.
-    with_targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))]
+    with_targets = [
+        bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))
+    ]
     for target, author in await select_in(
         conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids + with_targets
     ):

@@ -40,7 +40,8 @@ _PAGE_SQL = (
 # The live stream's read: the key's notices derived at log positions in (:after, :upto], in that order.
 _DERIVED_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at, n.derived_at FROM notices n"
-    f" JOIN messages m ON m.seq = n.seq {newest_join('m')} WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
+    f" JOIN messages m ON m.seq = n.seq {newest_join('m')}"
+    " WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
     + _STILL_TRUE
     + " ORDER BY n.derived_at, n.seq"
 )
