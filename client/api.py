@@ -304,8 +304,10 @@ class MurmurClient:
         return result
 
     async def timeline(self, which: str, *, limit: int = 20, before: PageCursor | None = None) -> dict[str, Any]:
-        """``which``: home, local, federated, mentions, ``tag:NAME`` or ``@KEY``."""
-        if which.startswith("tag:") or which.startswith("#"):
+        """``which``: home, local, federated, mentions, ``tag:NAME``, ``@KEY`` or ``group:GROUP_ID``."""
+        if which.startswith("group:"):
+            path = f"{API}/groups/{which.split(':', 1)[1]}/timeline"
+        elif which.startswith("tag:") or which.startswith("#"):
             path = f"{API}/timelines/tag/{which.split(':', 1)[-1].lstrip('#').lower()}"
         elif which.startswith("@"):
             path = f"{API}/timelines/author/{which[1:]}"
@@ -349,6 +351,23 @@ class MurmurClient:
 
     async def profile(self, key: str) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/profiles/{key}"), "a profile", key=str)
+
+    async def groups(self, *, query: str | None = None, mine: bool = False, limit: int = 20) -> dict[str, Any]:
+        """The directory of groups (``query`` searches names and descriptions), or the groups I am in."""
+        params = {"q": query, "mine": 1 if mine else None, "limit": limit}
+        answer = await self.request("GET", f"{API}/groups", params=params)
+        return shaped(answer, "the groups", groups=Rows(("id", "name")))
+
+    async def group(self, group_id: str) -> dict[str, Any]:
+        """One group, my place in it (``you``), its moderators and pinned announcements."""
+        answer = await self.request("GET", f"{API}/groups/{group_id}")
+        return shaped(answer, "a group", id=str, name=str, owner=str, you=Row(("status",)), pinned=Rows())
+
+    async def group_members(self, group_id: str) -> dict[str, Any]:
+        answer = await self.request("GET", f"{API}/groups/{group_id}/members")
+        return shaped(
+            answer, "the group's members", members=Rows(("key", "role")), pending=Rows(("key",)), removed=Rows(("key",))
+        )
 
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
         """Server-Sent Events from the server, each message verified; ends when the connection does."""

@@ -53,6 +53,17 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "unfollow": View(about="subject"),
         "profile": View(about=None),
         "edit": View(),
+        "group": View(detail=lambda body: f" {one_line(str(body.get('name', '')), 60)}", about=None),
+        "group_join": View(about="group"),
+        "group_leave": View(about="group"),
+        "group_approve": View(about="subject"),
+        "group_remove": View(about="subject"),
+        "group_mod": View(about="subject"),
+        "group_unmod": View(about="subject"),
+        "group_hide": View(detail=lambda body: f" {one_line(str(body.get('reason', '')), 60)}"),
+        "group_unhide": View(),
+        "group_pin": View(),
+        "group_unpin": View(),
     }
 )
 
@@ -65,6 +76,10 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "boost": lambda _: "boosted your post",
         "follow": lambda _: "followed you",
         "edit": lambda _: "edited a post you replied to, reacted to or boosted",
+        "group_join": lambda _: "asked to join a group you moderate",
+        "group_approve": lambda _: "let you into a group",
+        "group_remove": lambda _: "removed you from a group",
+        "group_mod": lambda _: "made you a moderator of a group",
     }
 )
 

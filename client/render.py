@@ -22,6 +22,7 @@ from murmur.text import ago, arrived_from, fold
 SHARED_NAME = "⚠ name also used by another key"
 
 
+
 @dataclass
 class Context:
     """What rendering needs besides the items: names, what to unfold, and who wrote each replied-to post.
@@ -35,6 +36,7 @@ class Context:
     parents: dict[str, str | None] = field(default_factory=dict)
     show_cw: bool = False
     full: bool = False
+    show_hidden: bool = False
 
     @classmethod
     def of(cls, answer: dict[str, Any], **options: Any) -> Context:
@@ -114,13 +116,27 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
     if item.get("boosted_by"):
         via = arrived_from(item.get("boost_origin"))
         lines.append(f"{indent}⟳ boosted by {author_label(item['boosted_by'], ctx)}{f'  · {via}' if via else ''}")
-    lines.extend(render_message(item["message"], ctx, indent=indent, edit=shown_edit(item)))
+    shown = render_message(item["message"], ctx, indent=indent, edit=shown_edit(item))
+    if item.get("hidden"):
+        # A moderator hid it in a group: said, with who and why, never dropped; the text stays folded.
+        note = f"{indent}  ⊘ {hidden_line(item, ctx)}"
+        if not ctx.show_hidden:
+            return [*lines, shown[0], f"{note} (--show-hidden shows it)"]
+        shown.insert(1, note)
+    lines.extend(shown)
     counts = item.get("counts") or {}
     if is_full(item["message"]):
         via = arrived_from(item.get("origin"))
         tally = f"↩ {counts.get('replies', 0)}  ★ {counts.get('reactions', 0)}  ⟳ {counts.get('boosts', 0)}"
         lines.append(f"{indent}  {tally}{f'  · {via}' if via else ''}")
     return lines
+
+
+def hidden_line(item: dict[str, Any], ctx: Context) -> str:
+    """``hidden by NAME (fingerprint): REASON`` for a post a group's moderator hid."""
+    by = item.get("hidden_by")
+    who = author_label(by, ctx) if isinstance(by, str) else "a moderator"
+    return f"hidden by {who}: {one_line(str(item.get('reason') or ''), 200)}"
 
 
 def page_parents(items: list[dict[str, Any]]) -> dict[str, str | None]:

@@ -20,7 +20,7 @@ from murmur.errors import MurmurError, Refused, StoreError
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
-from murmur.server.routes import export, federation, history, info, reading, reconcile, stream, writing
+from murmur.server.routes import export, federation, groups, history, info, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -50,6 +50,10 @@ def routes() -> list[Route]:
         Route(f"{API}/members", reading.members),
         Route(f"{API}/people", reading.people),
         Route(f"{API}/profiles/{{key}}", reading.profile),
+        Route(f"{API}/groups", groups.directory),
+        Route(f"{API}/groups/{{id}}", groups.info),
+        Route(f"{API}/groups/{{id}}/members", groups.members),
+        Route(f"{API}/groups/{{id}}/timeline", groups.timeline),
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),
         Route(f"{API}/import", export.import_own, methods=["POST"]),

@@ -117,19 +117,29 @@ async def fetch_parents(api: MurmurClient, items: list[dict[str, Any]]) -> dict[
 def timeline(
     ctx: typer.Context,
     which: Annotated[
-        str, typer.Argument(help="home, local, federated, mentions, tag:NAME, @KEY or @NAME.", metavar="[TIMELINE]")
+        str,
+        typer.Argument(
+            help="home, local, federated, mentions, tag:NAME, @KEY, @NAME or group:GROUP_ID.", metavar="[TIMELINE]"
+        ),
     ] = "home",
     limit: LimitOption = 20,
     before: BeforeOption = None,
     show_cw: ShowCwOption = False,
     full: FullOption = False,
+    show_hidden: Annotated[
+        bool, typer.Option("--show-hidden", help="Show the text of posts a group's moderator hid.")
+    ] = False,
     as_json: JsonOption = False,
     include_unverified: UnverifiedOption = False,
 ) -> None:
     """Show a timeline, newest first."""
     named = ("home", "local", "federated", "mentions")
-    if which not in named and not which.startswith(("tag:", "#", "@")):
-        fail(f"unknown timeline {which!r}; use one of {', '.join(named)}, tag:NAME or @KEY.", EXIT_USAGE)
+    if which not in named and not which.startswith(("tag:", "#", "@", "group:")):
+        fail(
+            f"unknown timeline {which!r}; use one of {', '.join(named)}, tag:NAME, @KEY or group:GROUP_ID.", EXIT_USAGE
+        )
+    if which.startswith("group:"):
+        which = "group:" + checked_argument(lambda: checked_prefix(which[6:], "group id"))
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
         whose = f"@{await person_key(api, which)}" if which.startswith("@") else which
@@ -140,7 +150,8 @@ def timeline(
     if as_json:
         emit_verified_json(page, include_unverified)
     else:
-        say(render_page(page, Context.of(page, parents=parents, show_cw=show_cw, full=full)))
+        context = Context.of(page, parents=parents, show_cw=show_cw, full=full, show_hidden=show_hidden)
+        say(render_page(page, context))
 
 
 def thread(

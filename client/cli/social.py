@@ -112,9 +112,15 @@ def post(
     ] = None,
     cw: Annotated[str | None, typer.Option("--cw", help="Content warning shown before the text.")] = None,
     local: Annotated[bool, typer.Option("--local", help="Keep this post on this server (never federated).")] = False,
+    group: Annotated[
+        str | None, typer.Option("--group", metavar="GROUP_ID", help="Post in a group (its id or 8+ hex digits).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sign a post on this machine and publish it."""
+    if group is not None and local:
+        fail("a group's posts are public; --group and --local do not go together.", EXIT_USAGE)
+    group_prefix = checked_argument(lambda: checked_prefix(group, "group id")) if group is not None else None
     body_text = compose_text(text)
     if not body_text.strip():
         fail("the post is empty; nothing was published.")
@@ -133,6 +139,10 @@ def post(
             tags = [["reply", parent["id"]], ["root", root], *tags]
             if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:
                 tags.append(["mention", parent["author"]])
+            if group_prefix is None:  # a reply in a group stays in it
+                tags += [["group", v] for n, v in parent["tags"] if n == "group"]
+        if group_prefix is not None:
+            tags.append(["group", await group_id_of(api, group_prefix)])
         return await publish_draft(api, identity, {"kind": "post", "body": body, "tags": tags})
 
     _report(with_api(ctx, go), as_json, "Posted")
@@ -147,6 +157,17 @@ def say_left_out(left_out: dict[str, int]) -> None:
             f" (a post may carry at most {limit}).",
             err=True,
         )
+
+
+async def group_id_of(api: MurmurClient, typed: str) -> str:
+    """The full id of the group ``typed`` (an id or a prefix) names, as this server knows it."""
+    found = await api.group(typed)
+    if not str(found["id"]).startswith(typed):
+        fail(f"the server answered group {typed!r} with another group; nothing was published.")
+    you = found.get("you") or {}
+    if you.get("status") != "member":
+        fail(f"you are not a member of {found['name']!r}; `murmur group join {typed}` first.")
+    return str(found["id"])
 
 
 async def checked_message(api: MurmurClient, msg_id: str) -> dict[str, Any]:

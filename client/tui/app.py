@@ -25,10 +25,12 @@ from murmur.client.tui.counts import Referrals, refers_to
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt
 from murmur.client.tui.present import tag_value
+from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.settings import TuiSettings
 from murmur.client.tui.widgets.entries import Entry, View
+from murmur.client.tui.widgets.groups import GroupList
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
@@ -130,6 +132,8 @@ class MurmurApp(App[None]):
         elif (post := refers_to(message)) is not None:
             self.recount({post})
         self.referrals.learn(message)
+        if tag_value(message, "group") and isinstance(self.screen, GroupScreen):
+            self.screen.reload()  # a join, a removal, a hide or a pin: the head and the timeline change
         if kind in ("post", "boost"):
             self.refresh_live()
         elif kind == "profile":
@@ -243,6 +247,10 @@ class MurmurApp(App[None]):
     @on(PostAction)
     def _post_action(self, event: PostAction) -> None:
         self.controller.act(event.action, event.item)
+
+    @on(GroupList.Chosen)
+    def _group_chosen(self, event: GroupList.Chosen) -> None:
+        self.controller.open_group(str(event.group["id"]))
 
     def action_new_post(self) -> None:
         self.controller.compose()

@@ -25,6 +25,7 @@ POSTS = "Posts"
 TIMELINES = "Timelines"
 EVERYWHERE = "Everywhere"
 PROFILE = "Profile"
+GROUP = "Group"
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,14 @@ ACTIONS: tuple[Action, ...] = (
     Action("tab_4", "4", "Federated", TIMELINES),
     Action("tab_5", "5", "The hashtag or person tab", TIMELINES),
     Action("open_tab", "t", "Open a hashtag or person as a tab", TIMELINES),
+    Action("tab_groups", "6", "Groups: yours and the directory", TIMELINES),
     Action("follow", "f", "Follow or unfollow", PROFILE, show=True, short="Follow"),
+    Action("find_group", "F", "Find a group (in the Groups tab)", GROUP),
+    Action("join_group", "J", "Join the group (or ask to)", GROUP, show=True, short="Join"),
+    Action("leave_group", "X", "Leave the group", GROUP, show=True, short="Leave"),
+    Action("members", "M", "Show or hide the group's members", GROUP, show=True, short="Members"),
+    Action("hide_post", "H", "Hide a post, saying why (moderators)", GROUP),
+    Action("pin_post", "P", "Pin or unpin a post (moderators)", GROUP),
     Action("new_post", "n", "New post", EVERYWHERE, show=True, short="New"),
     Action("search", "slash", "Search posts and people", EVERYWHERE, show=True, short="Search"),
     Action("refresh", "R,ctrl+r", "Refresh", EVERYWHERE),
@@ -92,7 +100,7 @@ def bindings(where: str, *, only: tuple[str, ...] | None = None) -> list[Binding
 
 
 # Areas never in force together: the timelines' keys and a profile's may be the same.
-APART = frozenset({frozenset({TIMELINES, PROFILE})})
+APART = frozenset({frozenset({TIMELINES, PROFILE}), frozenset({TIMELINES, GROUP}), frozenset({PROFILE, GROUP})})
 # Keys the app keeps for itself whatever the keymap says (priority bindings that would win over any action).
 FIXED = {"ctrl+c": "quit", "ctrl+q": "quit"}
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})

@@ -18,6 +18,7 @@ from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, RawScreen, ReactionPicker
+from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.help import HelpScreen
 from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.profile import ProfileScreen
@@ -77,6 +78,12 @@ class Controller:
             lambda: ProfileScreen(self.api, self.view, key, server=self.app.server_name, page_size=settings.page_size),
         )
 
+    def open_group(self, group_id: str) -> None:
+        self.show(
+            lambda s: isinstance(s, GroupScreen) and s.group_id == group_id,
+            lambda: GroupScreen(self.api, self.view, group_id, page_size=self.app.settings.page_size),
+        )
+
     def search(self) -> None:
         shown = self.show(lambda s: isinstance(s, SearchScreen), lambda: SearchScreen(self.api, self.view))
         if isinstance(shown, SearchScreen):
@@ -86,6 +93,11 @@ class Controller:
         self.show(lambda s: isinstance(s, HelpScreen), lambda: HelpScreen(self.app.settings.keys))
 
     def compose(self, parent: dict[str, Any] | None = None, *, editing: dict[str, Any] | None = None) -> None:
+        """Write a post: a reply to ``parent``, an edit of ``editing``, or a new post (in the group whose screen is
+        open, if any; else the person may choose one of their groups)."""
+        new = parent is None and editing is None
+        on_group = self.app.screen if isinstance(self.app.screen, GroupScreen) else None
+        group = on_group.group if on_group is not None and new else None
         screen = ComposeScreen(
             self._publish,
             self.view,
@@ -94,6 +106,8 @@ class Controller:
             editor=self.app.settings.editor,
             suggest=lambda prefix: self.api.people(prefix=prefix),
             editing=editing,
+            group=group,
+            my_groups=self._my_groups if new else None,
         )
         replying_to = {str(parent["message"]["id"])} if parent else set()
         self.app.push_screen(screen, lambda result: self._posted(result, replying_to, edited=editing))
@@ -104,6 +118,11 @@ class Controller:
             self.app.notify("That post is someone else's; you can only edit your own.", severity="warning")
             return
         self.compose(editing=item)
+
+    async def _my_groups(self) -> list[dict[str, Any]]:
+        """The groups I may post in (a member of), for compose's group choice."""
+        found = await self.api.groups(mine=True, limit=100)
+        return [g for g in found["groups"] if (g.get("you") or {}).get("status") == "member"]
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
         return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))
@@ -142,6 +161,8 @@ class Controller:
         if action == "open":
             if item.get("kind") == "follow":
                 self.open_profile(str(item["actor"]))
+            elif message.get("kind") != "post" and (group := present.tag_value(message, "group")):
+                self.open_group(group)  # a notice of a join request, an approval, a removal
             elif (target := thread_id(item)) is not None:
                 self.open_thread(target)
         elif action == "author":

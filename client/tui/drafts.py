@@ -14,8 +14,11 @@ from murmur.message import sign_draft, tags_from_text
 from murmur.validate import check
 
 
-def post_draft(text: str, *, cw: str = "", local: bool = False, parent: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A post; ``parent`` is the signed message it replies to (its root and author get tagged)."""
+def post_draft(
+    text: str, *, cw: str = "", local: bool = False, parent: dict[str, Any] | None = None, group: str | None = None
+) -> dict[str, Any]:
+    """A post; ``parent`` is the signed message it replies to (its root and author get tagged, and its group:
+    a reply in a group stays in it); ``group`` addresses a new post to a group."""
     body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
     if cw.strip():
         body["cw"] = cw.strip()
@@ -25,6 +28,9 @@ def post_draft(text: str, *, cw: str = "", local: bool = False, parent: dict[str
         tags = [["reply", parent["id"]], ["root", root], *tags]
         if ["mention", parent["author"]] not in tags:
             tags.append(["mention", parent["author"]])
+        group = group or next((v for n, v in parent.get("tags", []) if n == "group"), None)
+    if group is not None:
+        tags.append(["group", group])
     return {"kind": "post", "body": body, "tags": tags}
 
 

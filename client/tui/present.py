@@ -114,6 +114,16 @@ def post_content(
     if tag_value(message, "reply"):
         head.append((" · reply", DIM))
     lines.append(Content.assemble(*head))
+    if item.get("hidden"):
+        # A group's moderator hid it: said with who and why, never dropped; folded until opened (c).
+        by = item.get("hidden_by")
+        who = author_parts(by, names, shared) if isinstance(by, str) else ["a moderator"]
+        reason = one_line(str(item.get("reason") or ""), 200)
+        lines.append(
+            Content.assemble(("⊘ hidden by ", WARN), *who, f": {reason}", ("" if cw_open else "  (c: show)", DIM))
+        )
+        if not cw_open:
+            return Content("\n").join(lines)
     if not is_full(message):
         lines.append(Content.styled(summary(message), DIM))
         return Content("\n").join(lines)

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 from types import MappingProxyType, ModuleType
 
-from murmur.kinds import boost, delete, edit, follow, post, profile, reaction, unknown
+from murmur.kinds import (
+    boost,
+    delete,
+    edit,
+    follow,
+    group,
+    group_members,
+    group_moderation,
+    post,
+    profile,
+    reaction,
+    unknown,
+)  # fmt: skip
 from murmur.kinds.base import Field, Kind
 
 __all__ = [
     "REGISTRY", "TAG_FORMS", "Field", "Kind", "derive_rules",
-    "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register",
+    "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "watchers",
 ]  # fmt: skip
 
-MODULES: tuple[ModuleType, ...] = (profile, post, reaction, boost, delete, follow, edit)
+MODULES: tuple[ModuleType, ...] = (
+    profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation
+)  # fmt: skip
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
 TAG_FORMS = MappingProxyType(
@@ -28,6 +42,7 @@ TAG_FORMS = MappingProxyType(
         "mention": "key",  # a person named in a message
         "subject": "key",  # whom a follow or unfollow is about
         "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
+        "group": "id",  # the group a post or a group message is about (its creation message's id)
     }
 )
 
@@ -38,6 +53,17 @@ def _kinds_of(module: ModuleType) -> tuple[Kind, ...]:
 
 _KINDS: dict[str, Kind] = {k.name: k for module in MODULES for k in _kinds_of(module)}
 REGISTRY: MappingProxyType[str, Kind] = MappingProxyType(_KINDS)
+_WATCHERS: dict[str, tuple[str, ...]] = {}  # tag name -> the kinds watching it (Kind.watches)
+
+
+def _index_watchers() -> None:
+    _WATCHERS.clear()
+    for k in _KINDS.values():
+        for tag in k.watches:
+            _WATCHERS[tag] = (*_WATCHERS.get(tag, ()), k.name)
+
+
+_index_watchers()
 
 
 def kind(name: str) -> Kind | None:
@@ -53,6 +79,11 @@ def kind_or_unknown(name: str) -> Kind:
 def derive_rules() -> tuple[str, ...]:
     """State the kinds derive for the messages whose seq is in [:lo, :hi]; ingest runs them before the notices."""
     return tuple(rule for k in REGISTRY.values() for rule in k.derive)
+
+
+def watchers(tag: str) -> tuple[str, ...]:
+    """The kinds whose ``apply`` also gets the stored messages, of any kind, that carry ``tag`` (``Kind.watches``)."""
+    return _WATCHERS.get(tag, ())
 
 
 def notice_rules() -> tuple[str, ...]:
@@ -82,3 +113,4 @@ def register(module: ModuleType) -> None:
         if set(k.tags) - set(TAG_FORMS):
             raise ValueError(f"the kind {k.name!r} carries tags TAG_FORMS does not name")
         _KINDS[k.name] = k
+    _index_watchers()

@@ -55,6 +55,8 @@ class Kind:
     ``notice_holds``: for a kind of notice, the SQL condition (over the notice ``n`` and the message ``m`` that
     caused it) under which it still stands when read: what was true at ingest may have stopped being true since
     (a follow undone, a reacted-to post deleted). A notice kind not named always stands.
+    ``watches``: tag names; ``apply`` also gets every stored message, of any kind, that carries one of them (a
+    group's state is folded from its own messages and sees the posts addressed to it), once per batch.
     """
 
     name: str
@@ -75,6 +77,7 @@ class Kind:
     shown_as: str | None = None
     notice_about: Mapping[str, str] = field(default_factory=dict)
     notice_holds: Mapping[str, str] = field(default_factory=dict)
+    watches: tuple[str, ...] = ()
 
 
 def later(a: Message, b_created_at: int, b_id: bytes) -> bool:

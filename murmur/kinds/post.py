@@ -20,6 +20,11 @@ def _reply_names_root(body: Mapping[str, Any], tags: Tags) -> None:
         raise Refused("bad_tag", "A reply names both the post it answers (reply) and its thread's root (root).")
 
 
+def _group_is_public(body: Mapping[str, Any], tags: Tags) -> None:
+    if body.get("visibility") != "public" and any(name == "group" for name, _ in tags):
+        raise Refused("bad_value", "A post in a group is public: groups here are public, and so are their posts.")
+
+
 def _text(m: Message) -> tuple[str, str]:
     return m.body["text"], m.body.get("cw", "")
 
@@ -42,8 +47,8 @@ NOTICES = (
 KIND = Kind(
     name="post",
     body={"text": Field(True, 5000), "cw": Field(False, 500), "visibility": Field(True, 6, VISIBILITIES)},
-    tags={"reply": (0, 1), "root": (0, 1), "mention": (0, 50), "hashtag": (0, 20)},
-    rules=(_reply_names_root,),
+    tags={"reply": (0, 1), "root": (0, 1), "mention": (0, 50), "hashtag": (0, 20), "group": (0, 1)},
+    rules=(_reply_names_root, _group_is_public),
     removable=True,
     text=_text,
     notices=NOTICES,

@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import REGISTRY, derive_rules, kind_or_unknown, notice_rules
+from murmur.kinds import REGISTRY, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
@@ -293,6 +293,10 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
         batch.texts.append((seq, *kind.text(m)))
     if kind.apply is not None:
         batch.stateful.setdefault(m.kind, []).append((seq, m))
+    # Kinds that keep state from messages of other kinds carrying a tag (Kind.watches): once each, whatever the
+    # number of such tags.
+    for watcher in {w for name, _ in m.tags for w in watchers(name) if w != m.kind}:
+        batch.stateful.setdefault(watcher, []).append((seq, m))
 
 
 async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -> None:

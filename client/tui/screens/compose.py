@@ -39,6 +39,9 @@ from murmur.terminal import one_line
 Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Suggest = Callable[[str], Awaitable[list[dict[str, Any]]]]
 """People whose handle starts with the text given: ``[{"key", "name"}]``."""
+MyGroups = Callable[[], Awaitable[list[dict[str, Any]]]]
+"""The groups the person may post in: ``[{"id", "name", ...}]``."""
+NO_GROUP = ""
 
 # The mention being typed: "@" and what follows it, up to the cursor.
 TYPING_MENTION = re.compile(r"(?<![\w@])@([\w.-]{1,64})$")
@@ -64,10 +67,17 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         editor: str | None = None,
         suggest: Suggest | None = None,
         editing: dict[str, Any] | None = None,
+        group: dict[str, Any] | None = None,
+        my_groups: MyGroups | None = None,
     ) -> None:
+        """``group``: the group this post is written in (from its screen); otherwise ``my_groups`` offers a
+        choice of the person's groups when they are in any."""
         super().__init__()
         self.editing = editing  # the item of the post being edited
         self.publish = publish
+        self.group = group
+        self.my_groups = my_groups
+        self.groups_offered: list[dict[str, Any]] | None = None  # once asked: the groups offered (maybe none)
         self.suggest = suggest
         self.suggestions: list[dict[str, Any]] = []
         self.view = view
@@ -78,6 +88,8 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="compose"):
             title = "Edit your post" if self.editing else "Reply" if self.parent_item else "New post"
+            if self.group is not None:
+                title += f" in {one_line(str(self.group.get('name', '')), 60)}"
             yield Label(Content.styled(title, "bold"), id="compose-title")
             if self.parent_item:
                 yield Static(
@@ -89,13 +101,14 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             yield TextArea(str(current.get("text", "")), id="text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="mention-suggestions")
             with Horizontal(id="compose-bar"):
-                if not self.editing:  # an edit keeps the post's visibility
+                if not self.editing:  # an edit keeps the post's visibility (and its group)
                     yield Select(
                         [("public: every trusted server", "public"), ("local: this server only", "local")],
                         value="public",
                         allow_blank=False,
                         id="visibility",
                     )
+                    yield Select([], prompt="no group", id="compose-group")
                 yield Label("", id="counter")
                 yield Button("Save  ctrl+s" if self.editing else "Post  ctrl+s", id="send", variant="primary")
                 yield Button("Cancel  esc", id="cancel")
@@ -105,7 +118,30 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#text", TextArea).focus()
+        for choice in self.query("#compose-group"):  # shown once there are groups to offer (none when editing)
+            choice.display = False
         self._count()
+        if self.group is None and self.my_groups is not None:
+            self._load_groups()
+
+    @work(exclusive=True, group="compose-groups")
+    async def _load_groups(self) -> None:
+        assert self.my_groups is not None
+        try:
+            groups = await self.my_groups()
+        except MurmurError:
+            groups = []  # the choice is a help: without it the post goes out as an ordinary post
+        self.groups_offered = groups
+        if groups and self.is_attached:
+            choice = self.query_one("#compose-group", Select)
+            choice.set_options([(f"in {one_line(str(g['name']), 40)}", str(g["id"])) for g in groups])
+            choice.display = True
+
+    def _group_id(self) -> str | None:
+        if self.group is not None:
+            return str(self.group["id"])
+        value = self.query_one("#compose-group", Select).value
+        return value if isinstance(value, str) and value else None
 
     # -- mention completion ------------------------------------------------------------------------------------
     def _typing(self) -> re.Match[str] | None:
@@ -177,12 +213,12 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             self._send(edit_draft(self.editing["message"], text, cw=self.query_one("#cw", Input).value))
             return
         parent = self.parent_item["message"] if self.parent_item else None
-        draft = post_draft(
-            text,
-            cw=self.query_one("#cw", Input).value,
-            local=self.query_one("#visibility", Select).value == "local",
-            parent=parent,
-        )
+        local = self.query_one("#visibility", Select).value == "local"
+        group = self._group_id()
+        if group is not None and local:
+            self._error("A group's posts are public: choose public, or no group.")
+            return
+        draft = post_draft(text, cw=self.query_one("#cw", Input).value, local=local, parent=parent, group=group)
         self._send(draft)
 
     @work(exclusive=True, group="send")

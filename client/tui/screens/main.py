@@ -1,5 +1,6 @@
-"""The timelines as tabs: Home, Notifications (with its unread count), Local, Federated, and one more
-(a hashtag or a person) opened on demand."""
+"""The timelines as tabs: Home, Notifications (with its unread count), Local, Federated, one more (a hashtag
+or a person) opened on demand, and Groups (mine and the directory, key 6), which is not a timeline: tab and
+shift+tab move between the timelines."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.groups import GroupsPane
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.validate import HASHTAG_CHARS
@@ -28,6 +30,7 @@ EMPTY = {
 }
 TABS = (("home", "Home"), ("notifications", "Notifications"), ("local", "Local"), ("federated", "Federated"))
 EXTRA = "extra"
+GROUPS = "groups"
 
 
 def fetcher(api: MurmurClient, source: str) -> Fetch:
@@ -85,6 +88,8 @@ class MainScreen(MurmurScreen):
             for source, title in TABS:
                 with TabPane(title, id=source):
                     yield self.timeline(source)
+            with TabPane("Groups", id=GROUPS):
+                yield GroupsPane(self.api, self.view)
         yield from self.chrome()
 
     def on_mount(self) -> None:
@@ -105,6 +110,8 @@ class MainScreen(MurmurScreen):
         timeline = self.current_timeline()
         if timeline is not None:
             timeline.focus()
+        elif self.query_one(TabbedContent).active == GROUPS:
+            self.query_one(GroupsPane).list.focus()
 
     def _pane_ids(self) -> list[str]:
         return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
@@ -129,8 +136,11 @@ class MainScreen(MurmurScreen):
     def action_tab_5(self) -> None:
         self.switch_to(EXTRA)
 
+    def action_tab_groups(self) -> None:
+        self.switch_to(GROUPS)
+
     def _step(self, delta: int) -> None:
-        ids = self._pane_ids()
+        ids = [pane for pane in self._pane_ids() if pane != GROUPS]
         active = self.query_one(TabbedContent).active
         self.switch_to(ids[(ids.index(active) + delta) % len(ids)] if active in ids else ids[0])
 
@@ -147,7 +157,7 @@ class MainScreen(MurmurScreen):
             await tabs.remove_pane(EXTRA)
         self.titles[EXTRA] = title
         timeline = self.timeline(source)
-        await tabs.add_pane(TabPane(title, timeline, id=EXTRA))
+        await tabs.add_pane(TabPane(title, timeline, id=EXTRA), before=GROUPS)
         self.switch_to(EXTRA)
         timeline.refresh_top()
 
@@ -168,6 +178,8 @@ class MainScreen(MurmurScreen):
         self.focus_timeline()
         if event.pane.id == "notifications":
             self.mark_read()
+        elif event.pane.id == GROUPS:
+            self.query_one(GroupsPane).reload()  # asked for when looked at: groups are made and joined elsewhere
 
     # -- unread counts -----------------------------------------------------------------------------------------
     @on(Timeline.Unread)
@@ -199,3 +211,5 @@ class MainScreen(MurmurScreen):
         timeline = self.current_timeline()
         if timeline is not None:
             timeline.refresh_top()
+        elif self.query_one(TabbedContent).active == GROUPS:
+            self.query_one(GroupsPane).reload()

@@ -1,0 +1,120 @@
+"""Groups in lists: the Groups tab (my groups, then the directory, with a search) and the rows it shows.
+
+A row's ``item`` is ``{"group": GROUP_JSON, "mine": status}`` (``GET /api/v1/groups``); enter on it (or a
+double click) posts ``GroupList.Chosen`` for the screen to open the group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input
+
+from murmur.client.api import MurmurClient
+from murmur.client.tui.bindings import GROUP, bindings
+from murmur.client.tui.net import attempt
+from murmur.client.tui.widgets.entries import Entry, View
+from murmur.client.tui.widgets.postlist import ACTIONS_UP, PostList
+from murmur.terminal import one_line, visible_name
+
+DIM = "$text-muted"
+MARKS = {"member": "● member", "pending": "… asked to join"}
+
+
+def group_row(group: dict[str, Any], mine: str = "") -> Content:
+    """One group in a list: its name, how many members, how one joins, whether I am in, its description."""
+    join = "open" if group.get("join") == "open" else "approval needed"
+    head = [
+        (visible_name(str(group.get("name") or ""), 60) or "(no name)", "bold $accent"),
+        (f"  {group.get('members', 0)} members · {join}", DIM),
+    ]
+    if mine in MARKS:
+        head.append((f"  {MARKS[mine]}", "$success"))
+    lines = [Content.assemble(*head)]
+    if group.get("description"):
+        lines.append(Content(one_line(str(group["description"]), 200)))
+    return Content("\n").join(lines)
+
+
+class GroupEntry(Entry):
+    def render(self) -> Content:
+        return group_row(self.item["group"], str(self.item.get("mine") or ""))
+
+    def time_label(self, now_ms: int) -> str | None:
+        return None
+
+    def authors(self) -> set[str]:
+        return set()
+
+
+class GroupList(PostList):
+    """A list of groups; the post actions do nothing here, enter opens the highlighted group."""
+
+    @dataclass
+    class Chosen(Message):
+        group: dict[str, Any]
+
+    def make_entry(self, item: dict[str, Any], depth: int = 0) -> Entry:
+        return GroupEntry(item, self.view, depth=depth)
+
+    def action_open(self) -> None:
+        entry = self.current
+        if entry is not None:
+            self.post_message(self.Chosen(entry.item["group"]))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A group is not a post: the footer offers none of the post actions here, only opening it.
+        return action == "open" or action not in ACTIONS_UP
+
+    def _ask(self, action: str) -> None:
+        self.notify("Open a group (enter) to act on its posts.", severity="warning")
+
+
+class GroupsPane(Vertical):
+    """The Groups tab: a search field over the directory, and the list (my groups first). It loads when the
+    tab is shown (``reload``), not at start-up. ``F`` goes to the search field, ``enter`` there searches."""
+
+    BINDINGS = bindings(GROUP, only=("find_group",))
+
+    def __init__(self, api: MurmurClient, view: View, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.api = api
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="Find a group by name or description (F, then enter)", id="groups-search")
+        yield GroupList(self.view, empty="No groups here yet: `murmur group create NAME` starts one.", id="groups-list")
+
+    @property
+    def list(self) -> GroupList:
+        return self.query_one(GroupList)
+
+    def action_find_group(self) -> None:
+        self.query_one("#groups-search", Input).focus()
+
+    @on(Input.Submitted, "#groups-search")
+    def _search(self, event: Input.Submitted) -> None:
+        self.reload()
+        self.list.focus()
+
+    @work(exclusive=True, group="groups")
+    async def reload(self) -> None:
+        query = self.query_one("#groups-search", Input).value.strip()[:200]
+        mine = await attempt(self, self.api.groups(mine=True, limit=100))
+        found = await attempt(self, self.api.groups(query=query or None, limit=50))
+        if mine is None or found is None:
+            return
+        status = {g["id"]: str((g.get("you") or {}).get("status") or "") for g in mine["groups"]}
+        rows: list[dict[str, Any]] = []
+        if not query:
+            rows = [{"group": g, "mine": status[g["id"]]} for g in mine["groups"]]
+        seen = {row["group"]["id"] for row in rows}
+        rows += [{"group": g, "mine": status.get(g["id"], "")} for g in found["groups"] if g["id"] not in seen]
+        self.list.empty_text = "No group matches." if query else self.list.empty_text
+        self.list.show(rows)

@@ -1,0 +1,32 @@
+"""A group around a cause: created by a signed message whose id is the group's id; its author is its owner.
+
+The body holds the group's name, description, rules, and how people join (``open``: at once; ``approval``: a
+moderator approves each request). A group never changes after it is made (there is no edit of it yet); what
+changes is who is in it and what its moderators did, each a signed message of its own
+(murmur/kinds/group_members.py, murmur/kinds/group_moderation.py) naming the group with a ``group`` tag.
+
+This kind keeps the state of every group: its ``apply`` watches the ``group`` tag, so it gets the group's
+membership and moderation messages and the posts addressed to a group along with creation messages, and folds
+each group they touch again (murmur/kinds/group_state.py). Groups are public: their messages go wherever public
+messages go, under the one audience rule.
+"""
+
+from __future__ import annotations
+
+from murmur.kinds.base import Field, Kind
+from murmur.kinds.group_state import SCHEMA, record
+
+JOIN_MODES = ("open", "approval")
+
+KIND = Kind(
+    name="group",
+    body={
+        "name": Field(True, 100),
+        "description": Field(False, 2000),
+        "rules": Field(False, 2000),
+        "join": Field(True, 8, JOIN_MODES),
+    },
+    apply=record,
+    watches=("group",),
+    migrations=(SCHEMA,),
+)

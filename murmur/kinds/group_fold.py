@@ -1,0 +1,217 @@
+"""A group's state as a fold over its signed messages: the same messages give the same state on every server.
+
+The input is the group's creation message and every membership or moderation message naming it (tag
+``group``), in any order; ``fold`` sorts them by ``(created_at, id)`` and applies each with the authority its
+author had at that moment. Nothing depends on arrival order, so a server that receives a removal before the
+join it undoes, or a moderator's appointment after the approvals they signed, ends with the same state as one
+that received them in time order. A message whose author had no authority at its time is a valid signed message
+(it stays stored and travels like any other) but changes nothing. docs/protocol.md states the rules.
+
+Membership is kept as spans of time per person (``[start, end)`` in the authors' milliseconds): a post
+addressed to the group is in its timeline when its author was a member at the post's ``created_at``, so a
+removed member's later posts stay out and their earlier ones stay in.
+
+Pure and synchronous: the store runs it whenever a message of the group arrives (murmur/kinds/group.py), and
+the tests run it over every permutation of a scenario.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from murmur.message import Message
+
+OWNER, MODERATOR = "owner", "moderator"
+MEMBER, PENDING, REMOVED = "member", "pending", "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    key: str
+    status: str  # "member" | "pending" (asked to join, not approved yet) | "removed"
+    role: str  # "owner" | "moderator" | "" (a member, or not a member)
+    since: int  # when the status (or role) last changed, in the authors' milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A hide or a pin of one post: who did it, when, by which message, and why (hides only)."""
+
+    post: str
+    by: str
+    at: int
+    message: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupState:
+    id: str
+    owner: str
+    name: str
+    description: str
+    rules: str
+    join: str  # "open" | "approval"
+    created_at: int
+    people: tuple[Person, ...]  # everyone the group has a status for, by key
+    spans: tuple[tuple[str, int, int | None], ...]  # (key, start, end or None): when each was a member
+    hidden: tuple[Mark, ...]
+    pinned: tuple[Mark, ...]
+
+    def person(self, key: str) -> Person | None:
+        return next((p for p in self.people if p.key == key), None)
+
+    def member_at(self, key: str, when: int) -> bool:
+        return any(k == key and start <= when and (end is None or when < end) for k, start, end in self.spans)
+
+
+@dataclass
+class _Folding:
+    owner: str
+    join: str
+    status: dict[str, str] = field(default_factory=dict)
+    role: dict[str, str] = field(default_factory=dict)
+    since: dict[str, int] = field(default_factory=dict)
+    open_spans: dict[str, int] = field(default_factory=dict)
+    spans: list[tuple[str, int, int | None]] = field(default_factory=list)
+    hidden: dict[str, Mark] = field(default_factory=dict)
+    pinned: dict[str, Mark] = field(default_factory=dict)
+
+    def moderates(self, key: str) -> bool:
+        return self.role.get(key) in (OWNER, MODERATOR)
+
+    def set(self, key: str, status: str | None, at: int, role: str = "") -> None:
+        """Give ``key`` a status (None: no status at all) and role, opening or closing their membership span."""
+        was_member = self.status.get(key) == MEMBER
+        if status is None:
+            self.status.pop(key, None)
+        else:
+            self.status[key] = status
+        if role:
+            self.role[key] = role
+        else:
+            self.role.pop(key, None)
+        self.since[key] = at
+        if status == MEMBER and not was_member:
+            self.open_spans[key] = at
+        elif status != MEMBER and was_member:
+            self.spans.append((key, self.open_spans.pop(key), at))
+
+
+def _subject(m: Message) -> str:
+    return m.tag("subject") or ""
+
+
+def _target(m: Message) -> str:
+    return m.tag("target") or ""
+
+
+def _join(s: _Folding, m: Message) -> None:
+    if m.author == s.owner or s.status.get(m.author) in (MEMBER, PENDING):
+        return
+    # One who was removed asks again, whatever the group's mode: only a moderator lets them back.
+    asks = s.join == "approval" or s.status.get(m.author) == REMOVED
+    s.set(m.author, PENDING if asks else MEMBER, m.created_at)
+
+
+def _leave(s: _Folding, m: Message) -> None:
+    if m.author != s.owner and s.status.get(m.author) in (MEMBER, PENDING):
+        s.set(m.author, None, m.created_at)
+
+
+def _approve(s: _Folding, m: Message) -> None:
+    who = _subject(m)
+    if s.moderates(m.author) and s.status.get(who) == PENDING:
+        s.set(who, MEMBER, m.created_at)
+
+
+def _remove(s: _Folding, m: Message) -> None:
+    who = _subject(m)
+    # The owner removes anyone else; a moderator removes anyone but the owner and the other moderators.
+    allowed = m.author == s.owner or (s.role.get(m.author) == MODERATOR and not s.moderates(who))
+    if allowed and who != s.owner and s.status.get(who) != REMOVED:
+        s.set(who, REMOVED, m.created_at)
+
+
+def _mod(s: _Folding, m: Message) -> None:
+    who = _subject(m)
+    if m.author == s.owner and who != s.owner and s.role.get(who) != MODERATOR:
+        s.set(who, MEMBER, m.created_at, MODERATOR)
+
+
+def _unmod(s: _Folding, m: Message) -> None:
+    who = _subject(m)
+    if m.author == s.owner and s.role.get(who) == MODERATOR:
+        s.set(who, MEMBER, m.created_at)
+
+
+def _mark(m: Message, reason: str = "") -> Mark:
+    return Mark(_target(m), m.author, m.created_at, m.id, reason)
+
+
+def _hide(s: _Folding, m: Message) -> None:
+    if s.moderates(m.author):
+        s.hidden[_target(m)] = _mark(m, str(m.body.get("reason", "")))
+
+
+def _unhide(s: _Folding, m: Message) -> None:
+    if s.moderates(m.author):
+        s.hidden.pop(_target(m), None)
+
+
+def _pin(s: _Folding, m: Message) -> None:
+    if s.moderates(m.author):
+        s.pinned[_target(m)] = _mark(m)
+
+
+def _unpin(s: _Folding, m: Message) -> None:
+    if s.moderates(m.author):
+        s.pinned.pop(_target(m), None)
+
+
+STEPS = {
+    "group_join": _join,
+    "group_leave": _leave,
+    "group_approve": _approve,
+    "group_remove": _remove,
+    "group_mod": _mod,
+    "group_unmod": _unmod,
+    "group_hide": _hide,
+    "group_unhide": _unhide,
+    "group_pin": _pin,
+    "group_unpin": _unpin,
+}
+"""What each kind does to the state, given the state just before it (so authority is that of its time)."""
+
+
+def fold(create: Message, messages: Iterable[Message]) -> GroupState:
+    """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed).
+
+    Messages dated before the group's creation change nothing: nobody had a role in it then.
+    """
+    s = _Folding(owner=create.author, join=str(create.body.get("join", "open")))
+    s.set(create.author, MEMBER, create.created_at, OWNER)
+    unique = {m.id: m for m in messages if m.tag("group") == create.id and m.kind in STEPS}
+    for m in sorted(unique.values(), key=lambda m: (m.created_at, m.id)):
+        if (m.created_at, m.id) >= (create.created_at, create.id):
+            STEPS[m.kind](s, m)
+    people = tuple(Person(key, status, s.role.get(key, ""), s.since[key]) for key, status in sorted(s.status.items()))
+    spans = sorted([*s.spans, *((key, start, None) for key, start in s.open_spans.items())], key=_span_order)
+    return GroupState(
+        id=create.id,
+        owner=create.author,
+        name=str(create.body.get("name", "")),
+        description=str(create.body.get("description", "")),
+        rules=str(create.body.get("rules", "")),
+        join=s.join,
+        created_at=create.created_at,
+        people=people,
+        spans=tuple(spans),
+        hidden=tuple(sorted(s.hidden.values(), key=lambda k: k.post)),
+        pinned=tuple(sorted(s.pinned.values(), key=lambda k: k.post)),
+    )
+
+
+def _span_order(span: tuple[str, int, int | None]) -> tuple[str, int]:
+    return span[0], span[1]

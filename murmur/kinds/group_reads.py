@@ -1,0 +1,185 @@
+"""Reading groups: the directory, one group, its people, its timeline and its pinned announcements.
+
+All of it reads the state ``murmur.kinds.group`` keeps (tables ``groups_*``), never the raw messages. A group
+whose creation message is not held here is unknown: not in the directory, and ``group`` answers None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from murmur.kinds.group_fold import MEMBER
+from murmur.store import Store, fts_query
+from murmur.store.items import (
+    CANDIDATE_COLUMNS,
+    Candidate,
+    Cursor,
+    Page,
+    Resolved,
+    TimelineItem,
+    check_limit,
+    paginate,
+    resolve,
+    resolved_rows,
+    select,
+    with_items,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    id: str
+    owner: str
+    name: str
+    description: str
+    rules: str
+    join: str
+    created_at: int
+    members: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPerson:
+    key: str
+    status: str  # "member" | "pending" | "removed"
+    role: str  # a member's: "owner" | "moderator" | "member"; "" for the others
+    since: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hidden:
+    by: str
+    reason: str
+    at: int
+    message: str
+
+
+_GROUP_COLUMNS = "g.id, g.owner, g.name, g.description, g.rules, g.join_mode, g.created_at, g.members"
+_ONE_SQL = f"SELECT {_GROUP_COLUMNS} FROM groups g WHERE g.id = ?"
+_NEWEST_SQL = (
+    f"SELECT {_GROUP_COLUMNS} FROM groups g INDEXED BY groups_by_time ORDER BY g.created_at DESC, g.id DESC LIMIT :n"
+)
+_SEARCH_SQL = (
+    f"SELECT {_GROUP_COLUMNS} FROM groups_fts f CROSS JOIN groups g ON g.rowid = f.rowid"
+    " WHERE groups_fts MATCH :q ORDER BY f.rank LIMIT :n"
+)
+_MINE_SQL = (
+    f"SELECT /* bounded sort: one person's groups */ {_GROUP_COLUMNS}, p.status, p.role"
+    " FROM groups_people p CROSS JOIN groups g ON g.id = p.grp"
+    " WHERE p.key = :key AND p.status IN ('member', 'pending') ORDER BY g.name, g.id LIMIT :n"
+)
+_PEOPLE_SQL = (
+    "SELECT /* bounded sort: one group's people */ key, status, role, since FROM groups_people WHERE grp = ?"
+    " ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END,"
+    " CASE status WHEN 'member' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, since, key"
+)
+_PERSON_SQL = "SELECT key, status, role, since FROM groups_people WHERE grp = ? AND key = ?"
+_MODERATORS_SQL = (
+    "SELECT key FROM groups_people WHERE grp = ? AND role = 'moderator' AND status = 'member' ORDER BY key"
+)
+
+# Posts addressed to the group whose author was a member at the post's created_at (groups_spans), newest first.
+# A post from before a removal stays; one written after it never enters.
+_TIMELINE_SQL = with_items(
+    f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
+    " WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind = 'post'"
+    " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
+    " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
+    " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n"
+)
+# Pinned posts that are the group's (addressed to it, by a member then), newest pin first.
+_PINNED_SQL = (
+    f"SELECT /* bounded sort: one group's pins */ {CANDIDATE_COLUMNS}"
+    " FROM groups_marks k CROSS JOIN messages m ON m.id = k.post"
+    " CROSS JOIN groups_posts x ON x.seq = m.seq AND x.grp = k.grp"
+    " WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind = 'post'"
+    " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key = m.author"
+    " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
+    " ORDER BY k.at DESC, k.post LIMIT :n"
+)
+MAX_PINNED = 20
+
+
+def _row(r: Sequence[object]) -> GroupRow:
+    return GroupRow(
+        bytes(r[0]).hex(),
+        bytes(r[1]).hex(),
+        str(r[2]),
+        str(r[3]),
+        str(r[4]),
+        str(r[5]),
+        int(r[6]),
+        int(r[7]),  # type: ignore[arg-type, call-overload]
+    )
+
+
+def _person(r: Sequence[object]) -> GroupPerson:
+    status = str(r[1])
+    role = str(r[2]) or (MEMBER if status == MEMBER else "")
+    return GroupPerson(bytes(r[0]).hex(), status, role, int(r[3]))  # type: ignore[arg-type, call-overload]
+
+
+async def group(store: Store, group_id: str) -> GroupRow | None:
+    rows = await select(store.conn, _ONE_SQL, (bytes.fromhex(group_id),))
+    return _row(rows[0]) if rows else None
+
+
+async def directory(store: Store, *, query: str = "", limit: int = 20) -> list[GroupRow]:
+    """Groups whose name or description matches every word of ``query`` (as prefixes), best first; without a
+    query, the newest groups."""
+    limit = check_limit(limit)
+    if not query.strip():
+        return [_row(r) for r in await select(store.conn, _NEWEST_SQL, {"n": limit})]
+    return [_row(r) for r in await select(store.conn, _SEARCH_SQL, {"q": fts_query(query, prefix=True), "n": limit})]
+
+
+async def groups_of(store: Store, key: str, *, limit: int = 100) -> list[tuple[GroupRow, str, str]]:
+    """The groups ``key`` is a member of or has asked to join, by name: each with their status and role."""
+    rows = await select(store.conn, _MINE_SQL, {"key": bytes.fromhex(key), "n": check_limit(limit)})
+    return [(_row(r), str(r[8]), str(r[9]) or (MEMBER if r[8] == MEMBER else "")) for r in rows]
+
+
+async def people(store: Store, group_id: str) -> list[GroupPerson]:
+    """Everyone the group has a status for: owner, moderators, members, then pending requests and removals."""
+    return [_person(r) for r in await select(store.conn, _PEOPLE_SQL, (bytes.fromhex(group_id),))]
+
+
+async def person(store: Store, group_id: str, key: str) -> GroupPerson | None:
+    rows = await select(store.conn, _PERSON_SQL, (bytes.fromhex(group_id), bytes.fromhex(key)))
+    return _person(rows[0]) if rows else None
+
+
+async def moderators(store: Store, group_id: str) -> list[str]:
+    """The keys of the group's moderators (the owner is not one of them)."""
+    return [bytes(r[0]).hex() for r in await select(store.conn, _MODERATORS_SQL, (bytes.fromhex(group_id),))]
+
+
+async def timeline(store: Store, group_id: str, *, limit: int = 20, before: str | None = None) -> Page:
+    """The group's posts, newest first, cursor-paged like every timeline; hidden ones are in it (see ``hidden``)."""
+    grp = bytes.fromhex(group_id)
+
+    async def fetch(cursor: Cursor, n: int) -> list[Resolved]:
+        params = {"grp": grp, "at": cursor.at, "seq": cursor.seq, "n": n}
+        return resolved_rows(await select(store.conn, _TIMELINE_SQL, params))
+
+    return await paginate(fetch, limit=limit, before=before)
+
+
+async def pinned(store: Store, group_id: str) -> list[TimelineItem]:
+    rows = await select(store.conn, _PINNED_SQL, {"grp": bytes.fromhex(group_id), "n": MAX_PINNED})
+    return await resolve(store.conn, [Candidate.from_row(r) for r in rows])
+
+
+async def hidden(store: Store, group_id: str, post_ids: Sequence[str]) -> dict[str, Hidden]:
+    """Which of ``post_ids`` a moderator hid in the group: by whom, why, when, with which message."""
+    wanted = sorted(set(post_ids))
+    if not wanted:
+        return {}
+    marks = ",".join("?" * len(wanted))
+    sql = (
+        "SELECT post, by_key, reason, at, msg FROM groups_marks WHERE grp = ? AND mark = 'hidden'"
+        f" AND post IN ({marks})"
+    )
+    rows = await select(store.conn, sql, [bytes.fromhex(group_id), *(bytes.fromhex(i) for i in wanted)])
+    return {bytes(r[0]).hex(): Hidden(bytes(r[1]).hex(), str(r[2]), int(r[3]), bytes(r[4]).hex()) for r in rows}

@@ -1,0 +1,121 @@
+"""The group fold: every arrival order of a group's messages gives the same state, and authority is that of
+each message's time."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from murmur.keys import Identity
+from murmur.kinds.group_drafts import about_person_draft, about_post_draft, create_draft, membership_draft
+from murmur.kinds.group_fold import GroupState, Person, fold
+from murmur.message import Message, sign_draft
+from murmur.validate import check
+
+T0 = 1_700_000_000_000
+OWNER, MOD, ANN, BEN = (Identity.from_seed(bytes([n]) * 32) for n in (21, 22, 23, 24))
+POST = "ab" * 32
+
+
+def signed(who: Identity, draft: dict[str, Any], at: int) -> Message:
+    return check(sign_draft(who, draft, created_at=at))
+
+
+def group(approval: bool = True) -> Message:
+    return signed(OWNER, create_draft("Fix the build", description="CI is slow", approval=approval), T0)
+
+
+def fold_all(create: Message, messages: list[Message]) -> GroupState:
+    return fold(create, messages)
+
+
+def test_every_arrival_order_of_a_scenario_gives_the_same_state() -> None:
+    create = group()
+    g = create.id
+    messages = [
+        signed(ANN, membership_draft("group_join", g), T0 + 1),  # asks (approval group)
+        signed(MOD, about_person_draft("group_approve", g, ANN.public_key), T0 + 2),  # not a moderator yet
+        signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 3),
+        signed(MOD, about_person_draft("group_approve", g, ANN.public_key), T0 + 4),
+        signed(BEN, membership_draft("group_join", g), T0 + 5),
+        signed(MOD, about_post_draft("group_hide", g, POST, reason="off topic"), T0 + 6),
+        signed(MOD, about_person_draft("group_remove", g, ANN.public_key), T0 + 7),
+    ]
+    states = {fold(create, list(order)) for order in itertools.permutations(messages)}
+    assert len(states) == 1
+    [state] = states
+    assert state.person(ANN.public_key) == Person(ANN.public_key, "removed", "", T0 + 7)
+    assert state.person(MOD.public_key) == Person(MOD.public_key, "member", "moderator", T0 + 3)
+    assert state.person(BEN.public_key) == Person(BEN.public_key, "pending", "", T0 + 5)
+    assert [(h.post, h.by, h.reason) for h in state.hidden] == [(POST, MOD.public_key, "off topic")]
+    # Ann was a member from the approval that counted (T0+4) until her removal (T0+7), and only then.
+    assert not state.member_at(ANN.public_key, T0 + 3)
+    assert state.member_at(ANN.public_key, T0 + 4) and state.member_at(ANN.public_key, T0 + 6)
+    assert not state.member_at(ANN.public_key, T0 + 7)
+
+
+def test_a_moderation_by_someone_without_authority_at_its_time_changes_nothing() -> None:
+    create = group()
+    g = create.id
+    asks = signed(ANN, membership_draft("group_join", g), T0 + 1)
+    early = signed(MOD, about_person_draft("group_approve", g, ANN.public_key), T0 + 2)
+    appointed = signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 3)
+    state = fold(create, [appointed, early, asks])
+    assert state.person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
+    stranger_hides = signed(BEN, about_post_draft("group_hide", g, POST, reason="mine now"), T0 + 4)
+    stranger_mods = signed(BEN, about_person_draft("group_mod", g, BEN.public_key), T0 + 4)
+    assert fold(create, [asks, stranger_hides, stranger_mods]).hidden == ()
+    assert fold(create, [asks, stranger_hides, stranger_mods]).person(BEN.public_key) is None
+
+
+def test_a_removal_counts_only_if_its_author_was_a_moderator_then() -> None:
+    create = group(approval=False)
+    g = create.id
+    joins = signed(ANN, membership_draft("group_join", g), T0 + 1)
+    removal = signed(MOD, about_person_draft("group_remove", g, ANN.public_key), T0 + 2)
+    appointed = signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 3)
+    dismissed = signed(OWNER, about_person_draft("group_unmod", g, MOD.public_key), T0 + 1)
+    assert fold(create, [removal, appointed, joins]).person(ANN.public_key).status == "member"  # type: ignore[union-attr]
+    later = signed(MOD, about_person_draft("group_remove", g, ANN.public_key), T0 + 4)
+    assert fold(create, [later, appointed, joins, dismissed]).person(ANN.public_key).status == "removed"  # type: ignore[union-attr]
+
+
+def test_open_groups_admit_at_once_and_a_removed_member_must_be_approved_back() -> None:
+    create = group(approval=False)
+    g = create.id
+    joins = signed(ANN, membership_draft("group_join", g), T0 + 1)
+    removed = signed(OWNER, about_person_draft("group_remove", g, ANN.public_key), T0 + 2)
+    again = signed(ANN, membership_draft("group_join", g), T0 + 3)
+    back = signed(OWNER, about_person_draft("group_approve", g, ANN.public_key), T0 + 4)
+    assert fold(create, [joins]).person(ANN.public_key).status == "member"  # type: ignore[union-attr]
+    assert fold(create, [joins, removed, again]).person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
+    state = fold(create, [joins, removed, again, back])
+    assert state.person(ANN.public_key).status == "member"  # type: ignore[union-attr]
+    assert [(k, s, e) for k, s, e in state.spans if k == ANN.public_key] == [
+        (ANN.public_key, T0 + 1, T0 + 2),
+        (ANN.public_key, T0 + 4, None),
+    ]
+
+
+def test_leaving_pinning_and_the_owner_who_cannot_be_removed() -> None:
+    create = group(approval=False)
+    g = create.id
+    joins = signed(ANN, membership_draft("group_join", g), T0 + 1)
+    leaves = signed(ANN, membership_draft("group_leave", g), T0 + 2)
+    pin = signed(OWNER, about_post_draft("group_pin", g, POST), T0 + 3)
+    unpin = signed(OWNER, about_post_draft("group_unpin", g, POST), T0 + 4)
+    coup = signed(OWNER, about_person_draft("group_remove", g, OWNER.public_key), T0 + 5)
+    state = fold(create, [joins, leaves, pin, coup])
+    assert state.person(ANN.public_key) is None
+    assert [p.post for p in state.pinned] == [POST]
+    assert state.person(OWNER.public_key) == Person(OWNER.public_key, "member", "owner", T0)
+    assert fold(create, [pin, unpin]).pinned == ()
+
+
+def test_messages_of_another_group_or_dated_before_the_creation_change_nothing() -> None:
+    create = group(approval=False)
+    other = signed(OWNER, create_draft("Another"), T0 + 1)
+    elsewhere = signed(ANN, membership_draft("group_join", other.id), T0 + 2)
+    before = signed(BEN, membership_draft("group_join", create.id), T0 - 1)
+    state = fold(create, [elsewhere, before])
+    assert [p.key for p in state.people] == [OWNER.public_key]
