@@ -21,7 +21,7 @@ from murmur.kinds import (
     profile,
     reaction,
     unknown,
-)  # fmt: skip
+)
 from murmur.kinds.base import Field, Kind
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 
 MODULES: tuple[ModuleType, ...] = (
     profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation
-)  # fmt: skip
+)
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
 TAG_FORMS = MappingProxyType(

@@ -25,7 +25,7 @@ async def test_a_watching_kind_gets_every_message_carrying_the_tag_once(
 
     watcher = Kind(name="profile", body=kinds.REGISTRY["profile"].body, apply=apply, watches=("hashtag",))
     monkeypatch.setattr(store_ingest, "REGISTRY", {**kinds.REGISTRY, "profile": watcher})
-    monkeypatch.setattr(store_ingest, "WATCHERS", {"hashtag": ("profile",)})
+    monkeypatch.setitem(kinds._WATCHERS, "hashtag", ("profile",))
     me = Identity.generate()
     tagged = sign_draft(me, {"kind": "post", "body": {"text": "#a #b"}}, created_at=1)  # two hashtags: once
     plain = sign_draft(me, {"kind": "post", "body": {"text": "no tags"}}, created_at=2)
