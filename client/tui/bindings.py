@@ -76,7 +76,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("join_group", "J", "Join the group (or ask to)", GROUP, show=True, short="Join"),
     Action("leave_group", "X", "Leave the group", GROUP, show=True, short="Leave"),
     Action("members", "M", "Show or hide the group's members", GROUP, show=True, short="Members"),
-    Action("hide_post", "H", "Hide a post, saying why (moderators)", GROUP),
+    Action("hide_post", "h", "Hide a post, saying why (moderators)", GROUP),
     Action("pin_post", "P", "Pin or unpin a post (moderators)", GROUP),
     Action("new_post", "n", "New post", EVERYWHERE, show=True, short="New"),
     Action("search", "slash", "Search posts and people", EVERYWHERE, show=True, short="Search"),

@@ -127,7 +127,7 @@ async def test_a_moderator_hides_and_pins_from_the_group_screen(live: LiveServer
         await until(pilot, lambda: bool(shown(app)))
         await pilot.press("P")
         await until(pilot, lambda: len(app.screen.group["pinned"]) == 1)  # type: ignore[attr-defined]
-        await pilot.press("H")
+        await pilot.press("h")
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one(Input).value = "wrong group"
         await pilot.press("enter")

@@ -1,7 +1,7 @@
 """A group: its description and rules, my place in it, its pinned announcements, its timeline and its members.
 
 J joins (or asks to), X leaves, M shows the members; n writes a post in the group. A moderator hides the
-highlighted post (H, with a reason) or pins it (P). Hidden posts stay in the timeline, folded, saying who hid
+highlighted post (h, with a reason) or pins it (P). Hidden posts stay in the timeline, folded, saying who hid
 them and why (c unfolds one).
 """
 
