@@ -105,3 +105,10 @@ def notice_verb(kind: str, body: Body) -> str:
     """What the actor did, for a notification of ``kind``; a kind this client does not know is named as it is."""
     verb = NOTICES.get(kind)
     return verb(body) if verb is not None else one_line(kind, 40)
+
+
+def group_facts(group: Mapping[str, Any]) -> str:
+    """How many members a group has and how one joins it: ``4 members · joining needs a moderator's approval``."""
+    count = group.get("members", 0)
+    join = "anyone may join" if group.get("join") == "open" else "joining needs a moderator's approval"
+    return f"{count} member{'' if count == 1 else 's'} · {join}"

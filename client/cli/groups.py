@@ -16,6 +16,7 @@ from murmur.client.api import MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.reading import emit_verified_json
 from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
+from murmur.client.kinds import group_facts
 from murmur.client.render import Context, author_label, render_page
 from murmur.console import checked_argument
 from murmur.keys import Identity
@@ -92,8 +93,7 @@ def render_group(g: dict[str, Any]) -> list[str]:
     lines = [f"{one_line(str(g['name']), 100)}  ·  {g['id']}"]
     if g.get("description"):
         lines.append(inert(str(g["description"])))
-    join = "anyone may join" if g.get("join") == "open" else "joining needs a moderator's approval"
-    lines.append(f"{g.get('members', 0)} member(s) · {join} · owner {author_label(str(g['owner']), context)}")
+    lines.append(f"{group_facts(g)} · owner {author_label(str(g['owner']), context)}")
     mods = [author_label(str(k), context) for k in g.get("moderators") or []]
     if mods:
         lines.append(f"moderators: {', '.join(mods)}")
@@ -135,9 +135,8 @@ def list_groups(
     if not found["groups"]:
         say("No groups found." if query or mine else "No groups yet: `murmur group create NAME` starts one.")
     for g in found["groups"]:
-        join = "open" if g.get("join") == "open" else "approval"
         about = one_line(str(g.get("description") or ""), 60)
-        say(f"{g['id'][:12]}  {one_line(str(g['name']), 40)}  ({g.get('members', 0)} members, {join})  {about}")
+        say(f"{g['id'][:12]}  {one_line(str(g['name']), 40)}  ({group_facts(g)})  {about}")
 
 
 @group_app.command()

@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient, PageCursor
+from murmur.client.kinds import group_facts
 from murmur.client.tui import present
 from murmur.client.tui.bindings import GROUP, bindings
 from murmur.client.tui.drafts import publish
@@ -52,7 +53,6 @@ def place(you: dict[str, Any]) -> str:
 
 def head_content(group: dict[str, Any], names: dict[str, str]) -> Content:
     """Name, description, rules, how to join, owner and moderators, my place in it, the pinned posts."""
-    join = "anyone may join" if group.get("join") == "open" else "joining needs a moderator's approval"
     owner = present.author_parts(str(group["owner"]), names)
     lines = [
         Content.assemble((visible_name(str(group["name"]), 80), "bold $accent"), (f"  {group['id'][:12]}", DIM)),
@@ -61,7 +61,7 @@ def head_content(group: dict[str, Any], names: dict[str, str]) -> Content:
         lines.append(Content(inert(str(group["description"]))))
     if group.get("rules"):
         lines.append(Content.assemble(("rules: ", "bold"), inert(str(group["rules"]))))
-    lines.append(Content.assemble((f"{group.get('members', 0)} members · {join} · owner ", DIM), *owner))
+    lines.append(Content.assemble((f"{group_facts(group)} · owner ", DIM), *owner))
     lines.append(Content.styled(place(group.get("you") or {}), "$success"))
     for item in group.get("pinned") or []:
         message = item.get("message") or {}

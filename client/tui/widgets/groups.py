@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 from murmur.client.api import MurmurClient
+from murmur.client.kinds import group_facts
 from murmur.client.tui.bindings import GROUP, bindings
 from murmur.client.tui.net import attempt
 from murmur.client.tui.widgets.entries import Entry, View
@@ -29,10 +30,9 @@ MARKS = {"member": "● member", "pending": "… asked to join"}
 
 def group_row(group: dict[str, Any], mine: str = "") -> Content:
     """One group in a list: its name, how many members, how one joins, whether I am in, its description."""
-    join = "open" if group.get("join") == "open" else "approval needed"
     head = [
         (visible_name(str(group.get("name") or ""), 60) or "(no name)", "bold $accent"),
-        (f"  {group.get('members', 0)} members · {join}", DIM),
+        (f"  {group_facts(group)}", DIM),
     ]
     if mine in MARKS:
         head.append((f"  {MARKS[mine]}", "$success"))
