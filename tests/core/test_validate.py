@@ -506,11 +506,11 @@ def test_corrupted_bytes_are_only_ever_refused(data: st.DataObject) -> None:
 
 
 def test_a_tag_a_later_version_added_to_a_known_kind_is_carried_as_signed() -> None:
-    """§7.3: a newer server's post may carry a tag this version does not define (a group's); an older server that
-    refused it would stop it from reaching every server behind it."""
-    later = [["reply", THREAD], ["root", THREAD], ["group", "ab" * 32], ["x_2", "any text at all"]]
+    """§7.3: a newer server's post may carry a tag this version does not define (a poll's, say); an older server
+    that refused it would stop it from reaching every server behind it."""
+    later = [["reply", THREAD], ["root", THREAD], ["poll", "ab" * 32], ["x_2", "any text at all"]]
     message = check(encode(signed(tags=later)), now=NOW)
-    assert message.tag("group") == "ab" * 32
+    assert message.tag("poll") == "ab" * 32
     assert message.raw == canonicalize(signed(tags=later))
 
 
@@ -529,5 +529,5 @@ def test_tag_names_outside_the_grammar_or_defined_for_other_kinds_stay_refused(t
 
 
 def test_a_later_tag_counts_toward_the_cap_and_may_not_repeat() -> None:
-    assert refusal(encode(signed(tags=[["group", "a"], ["group", "a"]]))) == "bad_tag"
+    assert refusal(encode(signed(tags=[["poll", "a"], ["poll", "a"]]))) == "bad_tag"
     assert refusal(encode(signed(tags=[[f"t{i}", "v"] for i in range(65)]))) == "bad_tag"
