@@ -314,7 +314,9 @@ async def test_notifications_count_and_mark_read(live: LiveServer, tmp_path: Pat
         await pilot.press("2")
         notes = app.main.query_one("#tl-notifications", Timeline)
         await until(pilot, lambda: "(1)" not in str(tabs.get_tab("notifications").label) and notes.entries)
+        await until(pilot, lambda: notes.has_focus)  # enter goes to the focused list, which the tab switch moves
         await pilot.press("enter")  # a follow opens the follower's profile
+        await until(pilot, lambda: isinstance(app.screen, ProfileScreen))
         assert isinstance(app.screen, ProfileScreen) and app.screen.key == ALICE.public_key
 
 
