@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from murmur.errors import MurmurError, Refused, StoreError
+from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
@@ -38,7 +39,6 @@ def routes() -> list[Route]:
         Route(f"{API}/messages", writing.publish, methods=["POST"]),
         Route(f"{API}/messages/{{id}}", reading.message),
         Route(f"{API}/messages/{{id}}/mine", reading.own_responses),
-        Route(f"{API}/messages/{{id}}/history", history.history),
         Route(f"{API}/timelines/tag/{{tag}}", reading.tag_timeline),
         Route(f"{API}/timelines/author/{{key}}", reading.author_timeline),
         Route(f"{API}/timelines/{{name}}", reading.timeline),
@@ -50,10 +50,6 @@ def routes() -> list[Route]:
         Route(f"{API}/members", reading.members),
         Route(f"{API}/people", reading.people),
         Route(f"{API}/profiles/{{key}}", reading.profile),
-        Route(f"{API}/groups", groups.directory),
-        Route(f"{API}/groups/{{id}}", groups.info),
-        Route(f"{API}/groups/{{id}}/members", groups.members),
-        Route(f"{API}/groups/{{id}}/timeline", groups.timeline),
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),
         Route(f"{API}/import", export.import_own, methods=["POST"]),
@@ -61,7 +57,24 @@ def routes() -> list[Route]:
         Route(f"{FED}/log", federation.log),
         Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),
         Route(f"{FED}/fetch", reconcile.fetch, methods=["POST"]),
+        *_reads_of_kinds(),
     ]
+
+
+def _reads_of_kinds() -> list[Route]:
+    """The routes reading a kind's own state, for the kinds this program knows (murmur.kinds): without the kind,
+    the state is not kept, and its routes are absent, as in a version before it."""
+    edits = [Route(f"{API}/messages/{{id}}/history", history.history)] if kind("edit") else []
+    return edits + (
+        [
+            Route(f"{API}/groups", groups.directory),
+            Route(f"{API}/groups/{{id}}", groups.info),
+            Route(f"{API}/groups/{{id}}/members", groups.members),
+            Route(f"{API}/groups/{{id}}/timeline", groups.timeline),
+        ]
+        if kind("group")
+        else []
+    )
 
 
 async def _refused(request: Request, exc: Exception) -> Response:

@@ -7,6 +7,8 @@ tag names in ``TAG_FORMS`` when it brings new ones), its tests, the screens that
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from types import MappingProxyType, ModuleType
 
 from murmur.kinds import (
@@ -26,7 +28,8 @@ from murmur.kinds.base import Field, Kind
 
 __all__ = [
     "REGISTRY", "TAG_FORMS", "Field", "Kind", "derive_rules",
-    "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "watchers",
+    "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "shown_join",
+    "watchers",
 ]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (
@@ -34,17 +37,16 @@ MODULES: tuple[ModuleType, ...] = (
 )
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
-TAG_FORMS = MappingProxyType(
-    {
-        "reply": "id",  # the post this one answers
-        "root": "id",  # the first post of the thread
-        "target": "id",  # what a reaction, boost, delete or edit is about
-        "mention": "key",  # a person named in a message
-        "subject": "key",  # whom a follow or unfollow is about
-        "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
-        "group": "id",  # the group a post or a group message is about (its creation message's id)
-    }
-)
+_TAG_FORMS: dict[str, str] = {
+    "reply": "id",  # the post this one answers
+    "root": "id",  # the first post of the thread
+    "target": "id",  # what a reaction, boost, delete or edit is about
+    "mention": "key",  # a person named in a message
+    "subject": "key",  # whom a follow or unfollow is about
+    "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
+    "group": "id",  # the group a post or a group message is about (its creation message's id)
+}
+TAG_FORMS: MappingProxyType[str, str] = MappingProxyType(_TAG_FORMS)
 
 
 def _kinds_of(module: ModuleType) -> tuple[Kind, ...]:
@@ -86,6 +88,19 @@ def watchers(tag: str) -> tuple[str, ...]:
     return _WATCHERS.get(tag, ())
 
 
+# No kind here shows a post otherwise than as signed: the join yields no row, and the version's columns are NULL.
+_AS_SIGNED = "LEFT JOIN (SELECT NULL AS seq, NULL AS id, NULL AS created_at, NULL AS raw) {alias} ON 0"
+
+
+def shown_join(post: str, alias: str = "v") -> str:
+    """SQL: ``LEFT JOIN`` as ``alias`` the version readers see of the ``messages`` row ``post``, when a kind
+    makes versions (``Kind.shown_join``: an edit's newest); no row when it has none, or when no kind here does."""
+    joins = [k.shown_join for k in REGISTRY.values() if k.shown_join is not None]
+    if len(joins) > 1:
+        raise ValueError("two kinds make the version of a post readers see; only one may")
+    return joins[0](post, alias) if joins else _AS_SIGNED.format(alias=alias)
+
+
 def notice_rules() -> tuple[str, ...]:
     """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
     return tuple(rule for k in REGISTRY.values() for rule in k.notices)
@@ -113,4 +128,26 @@ def register(module: ModuleType) -> None:
         if set(k.tags) - set(TAG_FORMS):
             raise ValueError(f"the kind {k.name!r} carries tags TAG_FORMS does not name")
         _KINDS[k.name] = k
+    _index_watchers()
+
+
+def forget(modules: Iterable[ModuleType], tag_names: Iterable[str] = ()) -> None:
+    """Drop kind modules, and tag names, from what this program knows, before anything is validated or stored (or
+    ``murmur.store`` imported: its queries are built from the registry then): the mirror of ``register``.
+
+    What is left is what a version that never had them would do: their messages are carried as kinds it does not
+    know, and the tag names, on any kind, as tags a later version added (docs/protocol.md §7.3). The tests stand
+    in for an older version with it (tests/e2e/older.py).
+    """
+    names, tags = {k.name for module in modules for k in _kinds_of(module)}, set(tag_names)
+    if strange := sorted((names - set(_KINDS)) | (tags - set(_TAG_FORMS))):
+        raise ValueError(f"cannot forget {', '.join(strange)}: not a kind or tag name this program knows")
+    for name in names:
+        del _KINDS[name]
+    for tag in tags:
+        del _TAG_FORMS[tag]
+    for k in list(_KINDS.values()):
+        if tags & {*k.tags, *k.watches}:
+            kept = {name: bounds for name, bounds in k.tags.items() if name not in tags}
+            _KINDS[k.name] = dataclasses.replace(k, tags=kept, watches=tuple(w for w in k.watches if w not in tags))
     _index_watchers()

@@ -57,6 +57,10 @@ class Kind:
     (a follow undone, a reacted-to post deleted). A notice kind not named always stands.
     ``watches``: tag names; ``apply`` also gets every stored message, of any kind, that carries one of them (a
     group's state is folded from its own messages and sees the posts addressed to it), once per batch.
+    ``shown_join``: for a kind that makes new versions of a post (an edit), ``shown_join(post, alias)`` is the SQL
+    ``LEFT JOIN``-ing, as ``alias``, the version readers see of the ``messages`` row ``post``, no row when there is
+    none. Items and notifications ask the registry for it (``murmur.kinds.shown_join``), never the kind's module,
+    so a program without that kind shows posts as signed.
     """
 
     name: str
@@ -78,6 +82,21 @@ class Kind:
     notice_about: Mapping[str, str] = field(default_factory=dict)
     notice_holds: Mapping[str, str] = field(default_factory=dict)
     watches: tuple[str, ...] = ()
+    shown_join: Callable[[str, str], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a post: the post itself or a later version of it (an edit), as signed."""
+
+    id: str
+    created_at: int
+    raw: bytes
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Version:
+        """From an ``(id, created_at, raw)`` row of ``messages``."""
+        return cls(bytes(row[0]).hex(), int(row[1]), bytes(row[2]))
 
 
 def later(a: Message, b_created_at: int, b_id: bytes) -> bool:

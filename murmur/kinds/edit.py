@@ -15,16 +15,15 @@ order the versions came in.
   after its edits is told to whom its newest version mentions.
 - People who replied to the post, reacted to it or boosted it are told of each edit (notice kind ``edit``).
 
-Readers: ``newest_join`` (the newest version beside each post shown, for timelines, threads, search and
-notifications), ``newest`` (one post) and ``history`` (every version).
+Readers: ``newest_join`` (the newest version beside each post shown: the kind's ``shown_join``, through which
+timelines, threads, search, notifications and single messages show it), and ``history`` (every version).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from murmur.kinds.base import Field, Kind
+from murmur.kinds.base import Field, Kind, Version
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
     from murmur.store import Store
@@ -119,16 +118,8 @@ KIND = Kind(
     notices=NOTICES,
     notice_about={"edit": "target"},
     migrations=MIGRATIONS,
+    shown_join=newest_join,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """One version of a post: the post itself (the first) or an edit of it, as signed."""
-
-    id: str
-    created_at: int
-    raw: bytes
 
 
 _POST_SQL = "SELECT p.id, p.created_at, p.raw FROM messages p WHERE p.id = ? AND p.kind = 'post'"
@@ -137,11 +128,6 @@ _EDITS_SQL = (
     " ON v.target = p.id AND v.author = p.author AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
     " ORDER BY v.created_at, v.id"
 )
-_NEWEST_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {newest_join('p')} WHERE p.id = ?"
-
-
-def _version(row: tuple[bytes, int, bytes]) -> Version:
-    return Version(bytes(row[0]).hex(), int(row[1]), bytes(row[2]))
 
 
 async def history(store: Store, post_id: bytes) -> list[Version]:
@@ -152,11 +138,5 @@ async def history(store: Store, post_id: bytes) -> list[Version]:
         return []
     async with store.conn.execute(_EDITS_SQL, (post_id,)) as cursor:
         edits = await cursor.fetchall()
-    return [_version(post), *(_version(row) for row in edits)]
+    return [Version.from_row(post), *(Version.from_row(row) for row in edits)]
 
-
-async def newest(store: Store, post_id: bytes) -> Version | None:
-    """The newest edit of the post, None when it was never edited (or is not a post held here)."""
-    async with store.conn.execute(_NEWEST_SQL, (post_id,)) as cursor:
-        row = await cursor.fetchone()
-    return _version(row) if row is not None and row[0] is not None else None

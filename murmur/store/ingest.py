@@ -215,7 +215,7 @@ async def store_batch(
                     f" this one is about a {target_kind}.",
                 )
                 continue
-        if kind.with_target:
+        if kind.with_target and message.tag("target"):  # a kind this version does not know may have none
             target = bytes.fromhex(message.tag("target") or "")
             if author in tombs.get(target, ()):
                 results[index] = IngestResult(
@@ -356,9 +356,14 @@ PLACE_NOTICES = (
 async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author."""
     pairs = set(deleted)
-    # Kind names are the registry's own identifiers, never input.
+    # Kind names are the registry's own identifiers, never input; kinds this version does not know go with their
+    # target too (murmur.kinds.unknown).
     kinds = ",".join(f"'{k.name}'" for k in REGISTRY.values() if k.with_target) or "NULL"
-    sql = f"SELECT id, target, author FROM messages WHERE target IN ({{marks}}) AND kind IN ({kinds})"
+    known = ",".join(f"'{name}'" for name in REGISTRY)
+    sql = (
+        "SELECT id, target, author FROM messages WHERE target IN ({marks})"
+        f" AND (kind IN ({kinds}) OR kind NOT IN ({known}))"
+    )
     rows = await select_in(conn, sql, list({target for target, _ in pairs}))
     return [bytes(r[0]) for r in rows if (bytes(r[1]), bytes(r[2])) in pairs]
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import REGISTRY
-from murmur.kinds.edit import newest_join
+from murmur.kinds import REGISTRY, shown_join
+from murmur.kinds.base import Version
 
 if TYPE_CHECKING:
     from murmur.store import Store
@@ -53,9 +53,11 @@ _COUNT_COLUMNS = (
     " AND r.kind = 'reaction')),"
     " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
 )
-# The shown post's newest version (``v``): an edited post is shown as its author last wrote it (murmur.kinds.edit).
+# The version readers see of the shown post (``v``, Kind.shown_join): an edited post is shown as its author last
+# wrote it (murmur.kinds.edit); a program without such a kind shows posts as signed.
 _SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin, v.raw, v.created_at"
-_NEWEST = newest_join("p")
+_NEWEST = shown_join("p")
+_VERSION_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {_NEWEST} WHERE p.id = ?"
 _COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({_ITSELF_SQL}) AND p.id IN ({{marks}})"
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
 _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}})"
@@ -229,6 +231,13 @@ async def post_counts(store: Store, ids_hex: Sequence[str]) -> dict[str, Counts]
         return {}
     rows = await select(store.conn, _COUNTS_SQL.format(marks=",".join("?" * len(ids))), ids)
     return {bytes(row[0]).hex(): Counts(row[1], row[2], row[3]) for row in rows}
+
+
+async def shown_version(store: Store, msg_id: bytes) -> Version | None:
+    """The version readers see of a held message when that is not the message as signed (a post's newest edit),
+    else None."""
+    rows = await select(store.conn, _VERSION_SQL, (msg_id,))
+    return Version.from_row(rows[0]) if rows and rows[0][0] is not None else None
 
 
 def _shows(c: Candidate) -> bytes | None:

@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.kinds import notice_about, notice_holds
-from murmur.kinds.edit import newest_join
+from murmur.kinds import notice_about, notice_holds, shown_join
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -31,16 +30,17 @@ UNREAD_CAP = 1000  # unread_count stops counting here; a badge shows "1000+" rat
 # (murmur.kinds.base.Kind.notice_holds); notice kinds are the registry's identifiers, never input.
 _STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items())
 
-# A post (a reply, a mention) is shown as its author last wrote it: its newest edit beside it (murmur.kinds.edit).
+# A post (a reply, a mention) is shown as its author last wrote it: the version readers see beside it
+# (Kind.shown_join, an edit's newest).
 _PAGE_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at FROM notices n"
-    f" JOIN messages m ON m.seq = n.seq {newest_join('m')}"
+    f" JOIN messages m ON m.seq = n.seq {shown_join('m')}"
     " WHERE n.key = :key AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
 )
 # The live stream's read: the key's notices derived at log positions in (:after, :upto], in that order.
 _DERIVED_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at, n.derived_at FROM notices n"
-    f" JOIN messages m ON m.seq = n.seq {newest_join('m')}"
+    f" JOIN messages m ON m.seq = n.seq {shown_join('m')}"
     " WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
     + _STILL_TRUE
     + " ORDER BY n.derived_at, n.seq"

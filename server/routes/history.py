@@ -10,12 +10,13 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.kinds import edit
+from murmur.kinds.base import Version
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
 from murmur.store.lookup import resolve_message_id
 
 
-def version_json(version: edit.Version) -> dict[str, Any]:
+def version_json(version: Version) -> dict[str, Any]:
     """What one version says, and the version as signed so that a client can check it said that."""
     body = orjson.loads(version.raw)["body"]
     out: dict[str, Any] = {"id": version.id, "text": body["text"]}

@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
-from murmur.kinds import edit
 from murmur.mentions import MAX_HANDLE
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
@@ -28,7 +27,7 @@ from murmur.server.routes.render import (
 )
 from murmur.server.state import ServerState
 from murmur.store import tallies, timelines
-from murmur.store.items import MAX_COUNT_IDS, post_counts
+from murmur.store.items import MAX_COUNT_IDS, post_counts, shown_version
 from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
 from murmur.store.search import search_posts, search_profiles
@@ -75,7 +74,7 @@ async def message(request: Request) -> Response:
     raw = await state.store.get_raw(msg_id)
     if raw is None:
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
-    newest = await edit.newest(state.store, bytes.fromhex(msg_id))
+    newest = await shown_version(state.store, bytes.fromhex(msg_id))
     if newest is None:
         return JSONBytes(raw_message(raw))
     return JSONBytes(edited(orjson.loads(raw), newest.raw, newest.created_at))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -74,3 +77,53 @@ def test_a_registered_kind_is_validated_by_its_own_rules_and_names_are_checked()
         with pytest.raises(ValueError):
             kinds.register(types.SimpleNamespace(KIND=bad))  # type: ignore[arg-type]
     assert "vote" not in kinds.REGISTRY
+
+
+# Run in a fresh interpreter: ``forget`` changes the registry for the whole program, and the store builds its
+# queries from the registry when imported (tests/e2e/older.py does the same before it serves).
+_OLDER = """
+import asyncio, json, sys
+from pathlib import Path
+from murmur import kinds
+from tests.e2e.older import FORGOTTEN, FORGOTTEN_TAGS
+kinds.forget(FORGOTTEN, FORGOTTEN_TAGS)
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.store import Store, timelines
+from murmur.store.items import shown_version
+
+async def main():
+    me = Identity.generate()
+    post = sign_draft(me, {"body": {"text": "first"}, "tags": [["group", "ab" * 32]]})
+    edit = sign_draft(me, {"kind": "edit", "body": {"text": "second"}, "tags": [["target", post["id"]]]})
+    async with await Store.open(Path(sys.argv[1])) as store:
+        results = await store.ingest([post, edit])
+        page = await timelines.federated(store)
+        version = await shown_version(store, bytes.fromhex(post["id"]))
+    print(json.dumps({
+        "results": [r.status for r in results], "texts": [json.loads(i.raw)["body"]["text"] for i in page.items],
+        "version": version is None, "kinds": sorted(kinds.REGISTRY), "tags": sorted(kinds.TAG_FORMS),
+    }))
+
+asyncio.run(main())
+"""
+
+
+def test_a_program_that_forgot_edits_and_groups_carries_them_and_shows_posts_as_signed(tmp_path: Path) -> None:
+    """``forget`` is how tests/e2e/older.py stands in for the version before edits and groups: nothing outside
+    those kinds' modules reaches into them (the shown version is asked of the registry, Kind.shown_join)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _OLDER, str(tmp_path / "murmur.db")], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["results"] == ["stored", "stored"] and seen["texts"] == ["first"] and seen["version"]
+    assert "edit" not in seen["kinds"] and not any(k.startswith("group") for k in seen["kinds"])
+    assert "group" not in seen["tags"] and "post" in seen["kinds"]
+
+
+def test_forget_names_what_it_does_not_know_and_changes_nothing() -> None:
+    before = (dict(kinds.REGISTRY), dict(kinds.TAG_FORMS))
+    with pytest.raises(ValueError, match="nowhere"):
+        kinds.forget([types.SimpleNamespace(KIND=Kind(name="post"))], ["nowhere"])  # type: ignore[list-item]
+    assert (dict(kinds.REGISTRY), dict(kinds.TAG_FORMS)) == before

@@ -14,6 +14,7 @@ from store_people import Person
 from murmur.kinds import edit
 from murmur.store import Store, lookup, search, timelines
 from murmur.store import members as members_mod
+from murmur.store.items import shown_version
 
 BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles", "tallies")
 # Aliases the store's queries give those tables. (members and invites are small and listed whole.)
@@ -66,7 +67,7 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         store.display_names([ann.key, ben.key]),
         store.shared_names([ann.key, ben.key]),
         edit.history(store, bytes.fromhex(post["id"])),
-        edit.newest(store, bytes.fromhex(post["id"])),
+        shown_version(store, bytes.fromhex(post["id"])),
     ):
         await view
     await store.conn.set_trace_callback(None)

@@ -12,7 +12,7 @@ from store_people import T0, Person
 
 from murmur.kinds import edit
 from murmur.store import Store, search, timelines
-from murmur.store.items import TimelineItem
+from murmur.store.items import TimelineItem, shown_version
 
 
 def text_of(raw: bytes) -> str:
@@ -49,12 +49,12 @@ async def test_the_newest_edit_is_shown_and_every_version_is_listed(store: Store
     assert shown(item) == "third words" and item.edited_at == second["created_at"]
     assert item.id == post["id"] and item.raw == (await store.get_raw(post["id"]))  # the post keeps its address
     assert await versions(store, post) == ["first words", "second words", "third words"]
-    newest = await edit.newest(store, bytes.fromhex(post["id"]))
+    newest = await shown_version(store, bytes.fromhex(post["id"]))
     assert newest is not None and newest.id == second["id"]
     never = ann.post("never edited")
     await store.ingest([never])
     assert (await federated(store))[never["id"]].edited_at is None
-    assert await edit.newest(store, bytes.fromhex(never["id"])) is None
+    assert await shown_version(store, bytes.fromhex(never["id"])) is None
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))

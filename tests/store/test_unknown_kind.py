@@ -89,6 +89,20 @@ async def test_its_author_can_delete_it_in_either_order(store: Store, ann: Perso
     assert other.status == "stored"  # a tombstone by someone else removes nothing
 
 
+async def test_it_goes_with_its_authors_target_when_that_is_deleted(store: Store, ann: Person, ben: Person) -> None:
+    """As an edit goes with its post: a server that does not know edits holds none of a deleted post."""
+    post, later_post = ann.post("soon gone"), ann.post("gone later")
+    about, others = poll(ann, tags=[["target", post["id"]]]), poll(ben, tags=[["target", post["id"]]])
+    await store.ingest([post, about, others])
+    await store.ingest([ann.delete(post)])
+    assert await store.get_raw(about["id"]) is None and await store.get_raw(others["id"]) is not None
+    [late] = await store.ingest([poll(ann, text="after", tags=[["target", post["id"]]])])
+    assert late.status == "deleted"  # once the delete is held, what goes with its target is not kept
+    same_batch = poll(ann, tags=[["target", later_post["id"]]])
+    results = await store.ingest([later_post, same_batch, ann.delete(later_post)])
+    assert [r.status for r in results] == ["deleted", "deleted", "stored"]
+
+
 @pytest.mark.parametrize(
     ("body", "tags", "code"),
     [
