@@ -14,7 +14,7 @@ messages go, under the one audience rule.
 from __future__ import annotations
 
 from murmur.kinds.base import Field, Kind
-from murmur.kinds.group_state import SCHEMA, record
+from murmur.kinds.group_state import FOLDED, SCHEMA, record
 
 JOIN_MODES = ("open", "approval")
 
@@ -28,5 +28,5 @@ KIND = Kind(
     },
     apply=record,
     watches=("group",),
-    migrations=(SCHEMA,),
+    migrations=(SCHEMA, FOLDED),
 )

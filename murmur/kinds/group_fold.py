@@ -67,7 +67,9 @@ class GroupState:
 
 
 @dataclass
-class _Folding:
+class Folding:
+    """The fold's working state; the store resumes one from its rows for the people a later message touches."""
+
     owner: str
     join: str
     status: dict[str, str] = field(default_factory=dict)
@@ -107,7 +109,7 @@ def _target(m: Message) -> str:
     return m.tag("target") or ""
 
 
-def _join(s: _Folding, m: Message) -> None:
+def _join(s: Folding, m: Message) -> None:
     if m.author == s.owner or s.status.get(m.author) in (MEMBER, PENDING):
         return
     # One who was removed asks again, whatever the group's mode: only a moderator lets them back.
@@ -115,18 +117,18 @@ def _join(s: _Folding, m: Message) -> None:
     s.set(m.author, PENDING if asks else MEMBER, m.created_at)
 
 
-def _leave(s: _Folding, m: Message) -> None:
+def _leave(s: Folding, m: Message) -> None:
     if m.author != s.owner and s.status.get(m.author) in (MEMBER, PENDING):
         s.set(m.author, None, m.created_at)
 
 
-def _approve(s: _Folding, m: Message) -> None:
+def _approve(s: Folding, m: Message) -> None:
     who = _subject(m)
     if s.moderates(m.author) and s.status.get(who) == PENDING:
         s.set(who, MEMBER, m.created_at)
 
 
-def _remove(s: _Folding, m: Message) -> None:
+def _remove(s: Folding, m: Message) -> None:
     who = _subject(m)
     # The owner removes anyone else; a moderator removes anyone but the owner and the other moderators.
     allowed = m.author == s.owner or (s.role.get(m.author) == MODERATOR and not s.moderates(who))
@@ -134,13 +136,13 @@ def _remove(s: _Folding, m: Message) -> None:
         s.set(who, REMOVED, m.created_at)
 
 
-def _mod(s: _Folding, m: Message) -> None:
+def _mod(s: Folding, m: Message) -> None:
     who = _subject(m)
     if m.author == s.owner and who != s.owner and s.role.get(who) != MODERATOR:
         s.set(who, MEMBER, m.created_at, MODERATOR)
 
 
-def _unmod(s: _Folding, m: Message) -> None:
+def _unmod(s: Folding, m: Message) -> None:
     who = _subject(m)
     if m.author == s.owner and s.role.get(who) == MODERATOR:
         s.set(who, MEMBER, m.created_at)
@@ -150,22 +152,22 @@ def _mark(m: Message, reason: str = "") -> Mark:
     return Mark(_target(m), m.author, m.created_at, m.id, reason)
 
 
-def _hide(s: _Folding, m: Message) -> None:
+def _hide(s: Folding, m: Message) -> None:
     if s.moderates(m.author):
         s.hidden[_target(m)] = _mark(m, str(m.body.get("reason", "")))
 
 
-def _unhide(s: _Folding, m: Message) -> None:
+def _unhide(s: Folding, m: Message) -> None:
     if s.moderates(m.author):
         s.hidden.pop(_target(m), None)
 
 
-def _pin(s: _Folding, m: Message) -> None:
+def _pin(s: Folding, m: Message) -> None:
     if s.moderates(m.author):
         s.pinned[_target(m)] = _mark(m)
 
 
-def _unpin(s: _Folding, m: Message) -> None:
+def _unpin(s: Folding, m: Message) -> None:
     if s.moderates(m.author):
         s.pinned.pop(_target(m), None)
 
@@ -185,17 +187,29 @@ STEPS = {
 """What each kind does to the state, given the state just before it (so authority is that of its time)."""
 
 
-def fold(create: Message, messages: Iterable[Message]) -> GroupState:
-    """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed).
-
-    Messages dated before the group's creation change nothing: nobody had a role in it then.
-    """
-    s = _Folding(owner=create.author, join=str(create.body.get("join", "open")))
-    s.set(create.author, MEMBER, create.created_at, OWNER)
+def steps(create: Message, messages: Iterable[Message]) -> list[Message]:
+    """The messages that step the group ``create`` made, once each, in fold order. Those dated before the
+    group's creation are left out: nobody had a role in it then."""
     unique = {m.id: m for m in messages if m.tag("group") == create.id and m.kind in STEPS}
-    for m in sorted(unique.values(), key=lambda m: (m.created_at, m.id)):
-        if (m.created_at, m.id) >= (create.created_at, create.id):
-            STEPS[m.kind](s, m)
+    return [m for m in sorted(unique.values(), key=order) if order(m) >= order(create)]
+
+
+def order(m: Message) -> tuple[int, str]:
+    """Fold order: by the authors' time, equal times by id (hex, so the same order as the ids' bytes)."""
+    return m.created_at, m.id
+
+
+def apply(s: Folding, ordered: Iterable[Message]) -> None:
+    """Apply ``ordered`` (from ``steps``) to ``s``, each with the authority its author had at its time."""
+    for m in ordered:
+        STEPS[m.kind](s, m)
+
+
+def fold(create: Message, messages: Iterable[Message]) -> GroupState:
+    """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed)."""
+    s = Folding(owner=create.author, join=str(create.body.get("join", "open")))
+    s.set(create.author, MEMBER, create.created_at, OWNER)
+    apply(s, steps(create, messages))
     people = tuple(Person(key, status, s.role.get(key, ""), s.since[key]) for key, status in sorted(s.status.items()))
     spans = sorted([*s.spans, *((key, start, None) for key, start in s.open_spans.items())], key=_span_order)
     return GroupState(

@@ -6,6 +6,13 @@ from all of its messages (``murmur.kinds.group_fold``) and replaces that group's
 group is what makes a late message (an approval older than a removal already held, say) land exactly as if it
 had come in time: the result is a function of the set of messages held, never of their arrival order.
 
+Folding the whole group for every message would cost a group of n members n message reads per join, so a
+batch whose messages all come after everything the group's rows already hold (``groups_folded``: the last
+message folded, in fold order), which is how a live group grows, resumes the fold instead: from the rows of
+the people and posts those messages are about, the only state their steps read. Anything older, or the
+creation message itself, folds the group again from all of its messages, so the rows are the same either way
+(tests/store/test_group_fold_resume.py).
+
 A message naming a group whose creation message is not held yet is stored and logged; it waits, changing
 nothing, and the group is folded with it as soon as the creation message arrives. Posts addressed to such a
 group wait the same way: the group's timeline admits them once the fold says their author was a member.
@@ -13,11 +20,13 @@ group wait the same way: the group's timeline admits them once the fold says the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import aiosqlite
 
-from murmur.kinds.group_fold import MEMBER, STEPS, GroupState, fold
+from murmur.kinds.base import chunks
+from murmur.kinds.group_fold import MEMBER, STEPS, Folding, GroupState, Mark, Person, apply, fold, order, steps
 from murmur.message import Message
 
 GROUP_KIND = "group"
@@ -79,8 +88,17 @@ CREATE TABLE groups_posts (                         -- posts addressed to a grou
 CREATE INDEX groups_posts_by_seq ON groups_posts (seq);
 """
 
+# The last message folded into a group's rows, in fold order (a second migration of the ``group`` kind).
+FOLDED = "CREATE TABLE groups_folded (grp BLOB PRIMARY KEY, at INTEGER NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
+
 _CREATE_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'group'"
-_LOGGED_SQL = "SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq WHERE l.grp = ?"
+# What a step reads of a message, from its columns: a whole fold parses no message again. ``reason`` is a
+# hide's; no other step reads its body.
+_LOGGED_SQL = (
+    "SELECT m.id, m.kind, m.author, m.created_at, m.subject, m.target,"
+    " json_extract(CAST(m.raw AS TEXT), '$.body.reason') FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
+    " WHERE l.grp = ?"
+)
 _CLEAR = (
     "DELETE FROM groups_people WHERE grp = ?",
     "DELETE FROM groups_spans WHERE grp = ?",
@@ -97,7 +115,7 @@ async def record(conn: aiosqlite.Connection, stored: Iterable[tuple[int, Message
     """Note a batch's group messages and group posts under their groups, then fold the groups they change."""
     logged: list[tuple[bytes, int]] = []
     posts: list[tuple[bytes, int]] = []
-    touched: set[str] = set()
+    touched: dict[str, list[Message]] = {}
     for seq, m in stored:
         group = group_of(m)
         if group is None:
@@ -106,19 +124,20 @@ async def record(conn: aiosqlite.Connection, stored: Iterable[tuple[int, Message
             posts.append((bytes.fromhex(group), seq))
         elif m.kind == GROUP_KIND or m.kind in STEPS:
             logged.append((bytes.fromhex(group), seq))
-            touched.add(group)
+            touched.setdefault(group, []).append(m)
     await conn.executemany("INSERT OR IGNORE INTO groups_log (grp, seq) VALUES (?, ?)", logged)
     await conn.executemany(
         "INSERT OR IGNORE INTO groups_posts (grp, sort_at, seq) SELECT ?, sort_at, seq FROM messages WHERE seq = ?",
         posts,
     )
     for group in sorted(touched):
-        await refold(conn, group)
+        await refold(conn, group, touched[group])
 
 
-async def refold(conn: aiosqlite.Connection, group: str) -> None:
-    """Fold the group again from every message of it held, and replace its rows; nothing while its creation
-    message is not held."""
+async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message]) -> None:
+    """Bring the group's rows up to date with ``arrived`` (this batch's messages of it, already logged):
+    resumed when they all come after what the rows hold, else folded again from every message of the group
+    held. Nothing while its creation message is not held."""
     from murmur.validate import load_stored  # validation consults the registry, which holds this module
 
     key = bytes.fromhex(group)
@@ -126,9 +145,86 @@ async def refold(conn: aiosqlite.Connection, group: str) -> None:
         row = await cursor.fetchone()
     if row is None:
         return
-    async with conn.execute(_LOGGED_SQL, (key,)) as cursor:
-        messages = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
-    await _write(conn, fold(load_stored(bytes(row[0])), messages))
+    create = load_stored(bytes(row[0]))
+    async with conn.execute("SELECT at, id FROM groups_folded WHERE grp = ?", (key,)) as cursor:
+        folded = await cursor.fetchone()
+    new = steps(create, arrived)
+    if folded is not None and all(order(m) > (int(folded[0]), bytes(folded[1]).hex()) for m in new):
+        await _resume(conn, create, new)
+        last = new[-1] if new else None
+    else:
+        async with conn.execute(_LOGGED_SQL, (key,)) as cursor:
+            held = [_stepped(group, r) for r in await cursor.fetchall()]
+        state = fold(create, held)
+        await _write(conn, state)
+        ordered = steps(create, held)
+        last = ordered[-1] if ordered else create
+    if last is not None:
+        await conn.execute(
+            "INSERT OR REPLACE INTO groups_folded (grp, at, id) VALUES (?, ?, ?)",
+            (key, last.created_at, bytes.fromhex(last.id)),
+        )
+
+
+def _stepped(group: str, r: Sequence[Any]) -> Message:
+    """A held message of the group as the fold reads it, from its columns (ingest verified it on the way in)."""
+    tags = [("group", group)]
+    tags += [(name, bytes(value).hex()) for name, value in (("subject", r[4]), ("target", r[5])) if value is not None]
+    body = {} if r[6] is None else {"reason": str(r[6])}
+    return Message(
+        id=bytes(r[0]).hex(), sig="", kind=str(r[1]), author=bytes(r[2]).hex(), created_at=int(r[3]), body=body,
+        tags=tuple(tags), raw=b"",
+    )  # fmt: skip
+
+
+_PEOPLE_OF = "SELECT key, status, role, since FROM groups_people WHERE grp = ? AND key IN ({marks})"
+_OPEN_OF = "SELECT key, start_at FROM groups_spans WHERE grp = ? AND end_at IS NULL AND key IN ({marks})"
+_MARKS_OF = "SELECT mark, post, by_key, at, msg, reason FROM groups_marks WHERE grp = ? AND post IN ({marks})"
+
+
+async def _rows(conn: aiosqlite.Connection, sql: str, grp: bytes, keys: list[bytes]) -> list[Any]:
+    async with conn.execute(sql.format(marks=",".join("?" * len(keys))), (grp, *keys)) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _resume(conn: aiosqlite.Connection, create: Message, new: list[Message]) -> None:
+    """Apply ``new`` (in fold order, all after what the rows hold) to the rows of the people and posts they
+    are about: each step reads and writes only its author's, its subject's and its target's state."""
+    if not new:
+        return
+    grp = bytes.fromhex(create.id)
+    s = Folding(owner=create.author, join=str(create.body.get("join", "open")))
+    keys = sorted({bytes.fromhex(k) for m in new for k in (m.author, m.tag("subject")) if k})
+    posts = sorted({bytes.fromhex(t) for m in new if (t := m.tag("target"))})
+    for part in chunks(keys):
+        for key, status, role, since in await _rows(conn, _PEOPLE_OF, grp, list(part)):
+            s.status[bytes(key).hex()], s.since[bytes(key).hex()] = str(status), int(since)
+            if role:
+                s.role[bytes(key).hex()] = str(role)
+        for key, start in await _rows(conn, _OPEN_OF, grp, list(part)):
+            s.open_spans[bytes(key).hex()] = int(start)
+    for part in chunks(posts):
+        for what, post, by, at, msg, reason in await _rows(conn, _MARKS_OF, grp, list(part)):
+            marks = s.hidden if what == "hidden" else s.pinned
+            marks[bytes(post).hex()] = Mark(bytes(post).hex(), bytes(by).hex(), int(at), bytes(msg).hex(), reason)
+    apply(s, new)
+    await conn.executemany("DELETE FROM groups_people WHERE grp = ? AND key = ?", [(grp, k) for k in keys])
+    await conn.executemany(
+        "DELETE FROM groups_spans WHERE grp = ? AND key = ? AND end_at IS NULL", [(grp, k) for k in keys]
+    )
+    await conn.executemany("DELETE FROM groups_marks WHERE grp = ? AND post = ?", [(grp, p) for p in posts])
+    await _insert(
+        conn,
+        grp,
+        [Person(k, status, s.role.get(k, ""), s.since[k]) for k, status in s.status.items()],
+        [*s.spans, *((k, start, None) for k, start in s.open_spans.items())],
+        [*(("hidden", h) for h in s.hidden.values()), *(("pinned", p) for p in s.pinned.values())],
+    )
+    await conn.execute(
+        "UPDATE groups SET members = (SELECT count(*) FROM groups_people WHERE grp = ?1 AND status = 'member')"
+        " WHERE id = ?1",
+        (grp,),
+    )
 
 
 async def _write(conn: aiosqlite.Connection, state: GroupState) -> None:
@@ -151,15 +247,30 @@ async def _write(conn: aiosqlite.Connection, state: GroupState) -> None:
         )
     else:
         await conn.execute("UPDATE groups SET members = ? WHERE id = ?", (members, grp))
+    await _insert(
+        conn,
+        grp,
+        state.people,
+        state.spans,
+        [*(("hidden", h) for h in state.hidden), *(("pinned", p) for p in state.pinned)],
+    )
+
+
+async def _insert(
+    conn: aiosqlite.Connection,
+    grp: bytes,
+    people: Iterable[Person],
+    spans: Iterable[tuple[str, int, int | None]],
+    marks: Iterable[tuple[str, Mark]],
+) -> None:
     await conn.executemany(
         "INSERT INTO groups_people (grp, key, status, role, since) VALUES (?,?,?,?,?)",
-        [(grp, bytes.fromhex(p.key), p.status, p.role, p.since) for p in state.people],
+        [(grp, bytes.fromhex(p.key), p.status, p.role, p.since) for p in people],
     )
     await conn.executemany(
         "INSERT INTO groups_spans (grp, key, start_at, end_at) VALUES (?,?,?,?)",
-        [(grp, bytes.fromhex(k), start, end) for k, start, end in state.spans],
+        [(grp, bytes.fromhex(k), start, end) for k, start, end in spans],
     )
-    marks = [("hidden", h) for h in state.hidden] + [("pinned", p) for p in state.pinned]
     await conn.executemany(
         "INSERT INTO groups_marks (grp, mark, post, by_key, at, msg, reason) VALUES (?,?,?,?,?,?,?)",
         [
