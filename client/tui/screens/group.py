@@ -25,6 +25,7 @@ from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
+from murmur.client.versions import shown_body
 from murmur.kinds.group_drafts import about_post_draft, membership_draft
 from murmur.terminal import inert, one_line, visible_name
 
@@ -66,11 +67,21 @@ def head_content(group: dict[str, Any], names: dict[str, str]) -> Content:
     for item in group.get("pinned") or []:
         message = item.get("message") or {}
         if item.get("verified") and not item.get("hidden"):
-            text = one_line(str((message.get("body") or {}).get("text", "")), 160)
             lines.append(
-                Content.assemble(("📌 ", "bold"), *present.author_parts(message["author"], names), f": {text}")
+                Content.assemble(
+                    ("📌 ", "bold"), *present.author_parts(message["author"], names), f": {pinned_line(item)}"
+                )
             )
     return Content("\n").join(lines)
+
+
+def pinned_line(item: dict[str, Any]) -> str:
+    """A pinned post on one line as it reads now (its newest edit: a pin is of the post, not of a version), and
+    under its content warning only the warning, as everywhere a post is shown folded."""
+    body = shown_body(item)
+    if body.get("cw"):
+        return f"CW: {one_line(str(body['cw']), 150)} (folded: open it in the timeline)"
+    return one_line(str(body.get("text", "")), 160)
 
 
 def members_content(people: dict[str, Any], names: dict[str, str]) -> Content:
