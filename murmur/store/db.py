@@ -130,17 +130,34 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
 
 
 async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
-    """Run each kind's migrations this file has not had yet, each in one transaction with its record."""
+    """Run each kind's migrations this file has not had yet, in one transaction with their record.
+
+    A kind whose first migration runs now is one this file did not know: what it carried of the kind's
+    messages (as a kind it did not know) is caught up in that same transaction (``ingest.catch_up``), so a
+    server that upgrades holds the state a server that always knew the kind holds. A kind that keeps nothing
+    in tables of its own has nothing to catch up but what a kind with tables watches for.
+    """
+    from murmur.store.ingest import catch_up  # ingest validates, and validation imports the registry's kinds
+
     async with conn.execute("SELECT kind, version FROM kind_schema") as cursor:
         done = {str(kind): int(version) for kind, version in await cursor.fetchall()}
     for kind in REGISTRY.values():
-        for number in range(done.get(kind.name, 0), len(kind.migrations)):
-            # Kind names are the registry's own identifiers, never input.
-            await conn.executescript(
-                f"BEGIN IMMEDIATE;\n{kind.migrations[number]}\n"
-                f"INSERT INTO kind_schema (kind, version) VALUES ('{kind.name}', {number + 1})"
-                " ON CONFLICT (kind) DO UPDATE SET version = excluded.version;\nCOMMIT;"
-            )
+        first = done.get(kind.name, 0)
+        if first >= len(kind.migrations):
+            continue
+        # Kind names are the registry's own identifiers, never input.
+        await conn.executescript(
+            "BEGIN IMMEDIATE;\n" + "\n".join(kind.migrations[first:]) + "\n"
+            f"INSERT INTO kind_schema (kind, version) VALUES ('{kind.name}', {len(kind.migrations)})"
+            " ON CONFLICT (kind) DO UPDATE SET version = excluded.version;"
+        )
+        try:
+            if first == 0:
+                await catch_up(conn, [kind])
+            await conn.execute("COMMIT")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
 
 
 def _unwritable(path: Path) -> str | None:

@@ -23,10 +23,10 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, derive_rules, kind_or_unknown, notice_rules, watchers
-from murmur.kinds.base import select_in
+from murmur.kinds.base import Kind, select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
-from murmur.validate import as_verified, check
+from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
 from murmur.verifier import Claim, check_claims
@@ -348,9 +348,53 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
 # Where the notices this batch derived sit in the order the live stream reads them (schema migration 9): at
 # their own message when it is in the batch, else (a notice derived late, e.g. for a reply whose parent just
 # arrived) after the batch's last message. The rules leave derived_at NULL; the index finds those rows alone.
-PLACE_NOTICES = (
-    "UPDATE notices SET derived_at = CASE WHEN seq >= :lo THEN seq ELSE :hi END WHERE derived_at IS NULL"
-)
+PLACE_NOTICES = "UPDATE notices SET derived_at = CASE WHEN seq >= :lo THEN seq ELSE :hi END WHERE derived_at IS NULL"
+
+
+async def catch_up(conn: aiosqlite.Connection, kinds: Sequence[Kind]) -> None:
+    """Give what this file carried of ``kinds`` while it did not know them (an older version stored
+    them as kinds it does not know: ``murmur.kinds.unknown``) what ingest gives a known kind's messages: their
+    mentions, hashtags, tallies and search text, their kind's state (with the messages carrying a tag it
+    watches, such as posts addressed to a group), and what the kind derives. Not their notices: they are old
+    news. Run once, in the write transaction that first makes the kinds' tables (``murmur.store.db``).
+    """
+    names = {k.name for k in kinds}
+    watched = sorted({tag for k in kinds for tag in k.watches})
+    named = ",".join("?" * len(kinds))
+    carrying = (
+        f" OR EXISTS (SELECT 1 FROM json_each(CAST(raw AS TEXT), '$.tags') t"
+        f" WHERE json_extract(t.value, '$[0]') IN ({','.join('?' * len(watched))}))"
+        if watched
+        else ""
+    )
+    sql = f"SELECT seq, raw, origin, received_at FROM messages WHERE kind IN ({named}){carrying} ORDER BY seq"
+    async with conn.execute(sql, (*(k.name for k in kinds), *watched)) as cursor:
+        rows = await cursor.fetchall()
+    if not rows:
+        return
+    batch = _Batch()
+    for seq, raw, origin, received_at in rows:
+        m = load_stored(bytes(raw))
+        if m.kind in names:
+            _collect(batch, m, bytes.fromhex(m.id), bytes.fromhex(m.author), int(seq), str(origin), int(received_at))
+        else:  # carried for a tag a caught-up kind watches: only that kind's state hears of it
+            tags = {name for name, _ in m.tags}
+            for k in kinds:
+                if tags & set(k.watches):
+                    batch.stateful.setdefault(k.name, []).append((int(seq), m))
+    await conn.executemany("INSERT OR IGNORE INTO mentions (key, seq, sort_at) VALUES (?, ?, ?)", batch.mentions)
+    await conn.executemany("INSERT OR IGNORE INTO hashtags (tag, seq, sort_at) VALUES (?, ?, ?)", batch.hashtags)
+    await conn.executemany("INSERT INTO posts_fts (rowid, text, cw) VALUES (?, ?, ?)", batch.texts)
+    await conn.executemany(
+        "INSERT OR IGNORE INTO tallies (target, kind, author, emoji, seq) VALUES (?, ?, ?, ?, ?)", batch.tallies
+    )
+    for k in kinds:
+        if k.apply is not None and batch.stateful.get(k.name):
+            await k.apply(conn, batch.stateful[k.name])
+    bounds = {"lo": int(rows[0][0]), "hi": int(rows[-1][0])}
+    for k in kinds:
+        for rule in k.derive:
+            await conn.execute(rule, bounds)
 
 
 async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
