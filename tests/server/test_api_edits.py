@@ -137,3 +137,16 @@ def test_the_client_refuses_an_edit_that_is_not_of_the_post() -> None:
     }
     for why, edit in bad.items():
         assert mark_verified({"message": post, "edit": edit})["verified"] is False, why
+
+
+async def test_a_member_cannot_publish_an_edit_of_a_post_this_server_does_not_hold(server: Harness) -> None:
+    """From peers an edit waits for its post; from a member it would leave at once with its new text, and the post
+    it edits may be a local one held on another server."""
+    me = Identity.generate()
+    api = await server.member(me)
+    elsewhere = sign_draft(me, {"kind": "post", "body": {"text": "kept on my other server", "visibility": "local"}})
+    with pytest.raises(ApiError) as refused:
+        await api.publish(sign_draft(me, edit_draft(elsewhere, "the new text that must not travel")))
+    assert refused.value.code == "unknown_target"
+    assert (await api.publish(elsewhere))["status"] == "stored"  # once held, the same edit goes through
+    assert (await api.publish(sign_draft(me, edit_draft(elsewhere, "now it may"))))["status"] == "stored"
