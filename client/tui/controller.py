@@ -24,6 +24,7 @@ from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.versions import shown_body
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
@@ -184,7 +185,7 @@ class Controller:
         elif action == "unboost":
             self._run(self._undo(message["id"], "boost"), "Took back your boost.", recount=message["id"])
         elif action == "delete":
-            self._delete(message)
+            self._delete(item)
         elif action == "edit":
             self.edit(item)
         elif action == "history":
@@ -217,7 +218,8 @@ class Controller:
     async def _undo(self, target_id: str, kind: Kind, emoji: str | None = None) -> dict[str, Any]:
         return {"deletes": await undo(self.api, target_id, kind, emoji)}
 
-    def _delete(self, message: dict[str, Any]) -> None:
+    def _delete(self, item: dict[str, Any]) -> None:
+        message = item["message"]
         if message["author"] != self.api.identity.public_key:
             self.app.notify("That post is someone else's; you can only delete your own.", severity="warning")
             return
@@ -228,7 +230,7 @@ class Controller:
                 parent = present.tag_value(message, "reply")
                 self._run(publish(self.api, self.api.identity, draft), "Deleted.", forget=message["id"], recount=parent)
 
-        text = str(message.get("body", {}).get("text", ""))
+        text = str(shown_body(item).get("text", ""))  # as its author last wrote it, not as first posted
         self.app.push_screen(ConfirmScreen("Delete this post everywhere it has reached?", text), answered)
 
     def _run(

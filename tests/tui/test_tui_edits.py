@@ -11,6 +11,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from murmur.client.tui import present
 from murmur.client.tui.drafts import edit_draft, post_draft
 from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen
 from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.thread import ThreadScreen
@@ -142,3 +143,16 @@ async def test_an_edit_of_a_post_i_replied_to_is_a_notification_that_opens_its_t
         await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query(PostEntry)))
         root = app.screen.query(PostEntry).first()
         await until(pilot, lambda: shown_body(root.item).get("text") == "a better plan")
+
+
+async def test_delete_asks_about_the_post_as_last_written(live: LiveServer, tmp_path: Path) -> None:
+    mine = await live.post(ME, "the words first posted", at=NOW - 60_000)
+    await live.sign(ME, edit_draft(mine, "the words as they stand"), at=NOW - 50_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        await until(pilot, lambda: shown_texts(timeline) == ["the words as they stand"])
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.detail == "the words as they stand"
+        await pilot.press("n")
