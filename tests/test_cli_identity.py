@@ -71,8 +71,8 @@ def test_sign_refuses_invalid_draft_with_reason(tmp_path: Path) -> None:
     murmur(tmp_path, "init")
     result = murmur(tmp_path, "sign", stdin='{"kind": "post", "body": {"text": "x", "text": "y"}}')
     assert result.returncode == 1 and "appears twice" in result.stderr
-    result = murmur(tmp_path, "sign", stdin='{"kind": "poll", "body": {}}')
-    assert result.returncode == 1 and "poll" in result.stderr
+    result = murmur(tmp_path, "sign", stdin='{"kind": "survey", "body": {}}')
+    assert result.returncode == 1 and "survey" in result.stderr
 
 
 def test_verify_json_lines_output(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from murmur.kinds import (
     group,
     group_members,
     group_moderation,
+    poll,
     post,
     profile,
     reaction,
@@ -33,7 +34,8 @@ __all__ = [
 ]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (
-    profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation
+    profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation,
+    poll,
 )
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.

@@ -21,6 +21,9 @@ CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 Tags = tuple[tuple[str, str], ...]
 Rule = Callable[[Mapping[str, Any], Tags], None]
 """A check across a message's members once each is valid on its own; raises ``Refused``."""
+AgainstTarget = Callable[[Message, Message | None, frozenset[str]], None]
+"""A check of a message against the one its ``target`` names (None when not held) and the keys that deleted
+that target; raises ``Refused``."""
 Apply = Callable[[aiosqlite.Connection, list[tuple[int, Message]]], Awaitable[None]]
 """The state a kind keeps: called in the write transaction with the batch's stored (seq, message) of the kind."""
 
@@ -57,6 +60,9 @@ class Kind:
     (a follow undone, a reacted-to post deleted). A notice kind not named always stands.
     ``watches``: tag names; ``apply`` also gets every stored message, of any kind, that carries one of them (a
     group's state is folded from its own messages and sees the posts addressed to it), once per batch.
+    ``against_target``: the store checks each message of the kind against the message its ``target`` names, as
+    signed (held, or earlier in the same batch; None when not), and the keys whose delete of that target it holds:
+    a ballot against its poll. What it raises is the message's refusal.
     ``shown_join``: for a kind that makes new versions of a post (an edit), ``shown_join(post, alias)`` is the SQL
     ``LEFT JOIN``-ing, as ``alias``, the version readers see of the ``messages`` row ``post``, no row when there is
     none. Items and notifications ask the registry for it (``murmur.kinds.shown_join``), never the kind's module,
@@ -83,6 +89,7 @@ class Kind:
     notice_holds: Mapping[str, str] = field(default_factory=dict)
     watches: tuple[str, ...] = ()
     shown_join: Callable[[str, str], str] | None = None
+    against_target: AgainstTarget | None = None
 
 
 @dataclass(frozen=True, slots=True)

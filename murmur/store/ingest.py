@@ -162,8 +162,16 @@ async def store_batch(
     with_targets = [
         bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))
     ]
+    # What messages checked against their target (Kind.against_target) are about, as signed.
+    checked = [
+        bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).against_target and (t := m.tag("target"))
+    ]
+    against = {
+        bytes(row[0]): load_stored(bytes(row[1]))
+        for row in await select_in(conn, "SELECT id, raw FROM messages WHERE id IN ({marks})", checked)
+    }
     for target, author in await select_in(
-        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids + with_targets
+        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids + with_targets + checked
     ):
         tombs.setdefault(target, set()).add(author)
     targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).own_target and (t := m.tag("target"))]
@@ -214,6 +222,18 @@ async def store_batch(
                     reason=f"{message.kind.capitalize()}s can only be about a {' or '.join(kind.target_kinds)};"
                     f" this one is about a {target_kind}.",
                 )
+                continue
+        if kind.against_target is not None:
+            target = bytes.fromhex(message.tag("target") or "")
+            held = results[in_batch[target][0]] if target in in_batch else None
+            try:
+                kind.against_target(
+                    message,
+                    against.get(target) or (held.message if held else None),
+                    frozenset(k.hex() for k in tombs.get(target, ())),
+                )
+            except Refused as refusal:
+                results[index] = _refused(message, refusal, message.id)
                 continue
         if kind.with_target and message.tag("target"):  # a kind this version does not know may have none
             target = bytes.fromhex(message.tag("target") or "")

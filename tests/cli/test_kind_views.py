@@ -18,16 +18,16 @@ def item(message: dict[str, Any]) -> dict[str, Any]:
     return {"seq": 1, "message": message, "verified": True, "counts": {"replies": 0, "reactions": 0, "boosts": 0}}
 
 
-def poll() -> dict[str, Any]:
+def survey() -> dict[str, Any]:
     # A kind a newer server may show as an entry of its own; this client has no view for it.
-    return sign_draft(ADA, {"kind": "poll", "body": {"question": "lunch?"}, "tags": []}, created_at=NOW)
+    return sign_draft(ADA, {"kind": "survey", "body": {"question": "lunch?"}, "tags": []}, created_at=NOW)
 
 
 def test_a_kind_this_client_does_not_know_is_one_sentence() -> None:
-    lines = render_item(item(poll()), Context())
-    assert lines[1] == f"  ({kinds.UNKNOWN}: poll)"
+    lines = render_item(item(survey()), Context())
+    assert lines[1] == f"  ({kinds.UNKNOWN}: survey)"
     assert len(lines) == 2  # no text, no counts: nothing of it is guessed at
-    assert kinds.UNKNOWN in render_page({"items": [item(poll())]}, Context())
+    assert kinds.UNKNOWN in render_page({"items": [item(survey())]}, Context())
 
 
 def test_known_kinds_keep_their_line() -> None:
@@ -50,5 +50,5 @@ def test_every_kind_this_version_knows_has_a_view() -> None:
 
 
 def test_a_notification_of_a_kind_this_client_does_not_know_names_it() -> None:
-    note = {"kind": "vote", "actor": ADA.public_key, "message": poll(), "verified": True}
+    note = {"kind": "vote", "actor": ADA.public_key, "message": survey(), "verified": True}
     assert " vote · " in render_notification(note, Context())

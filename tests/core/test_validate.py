@@ -143,8 +143,8 @@ TAMPERING: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("v", lambda m: m.update(v=2), "unknown_version", "unknown_version"),
     ("v", lambda m: m.update(v="1"), "wrong_type", "wrong_type"),
     # A kind this version does not know is carried (docs/protocol.md §7.3): the id and signature still bind it.
-    ("kind", lambda m: m.update(kind="poll"), "id_mismatch", "bad_signature"),
-    ("kind", lambda m: m.update(kind="poll "), "unknown_kind", "unknown_kind"),
+    ("kind", lambda m: m.update(kind="survey"), "id_mismatch", "bad_signature"),
+    ("kind", lambda m: m.update(kind="survey "), "unknown_kind", "unknown_kind"),
     ("kind", lambda m: m.update(kind="reaction"), "extra_field", "extra_field"),
     ("author", lambda m: m.update(author=BOB.public_key), "id_mismatch", "bad_signature"),
     ("author", lambda m: m.update(author=m["author"].upper()), "bad_key", "bad_key"),
@@ -213,7 +213,7 @@ def test_every_id_byte_changed_is_refused() -> None:
     ("old", "new"),
     [
         ('"kind":"post"', '"kind":"post","kind":"post"'),
-        ('"kind":"post"', '"kind":"poll","kind":"post"'),
+        ('"kind":"post"', '"kind":"survey","kind":"post"'),
         ('"visibility":"public"', '"visibility":"public","visibility":"local"'),
         ('"cw":', '"\\u0063w":"x","cw":'),
         ('"v":1', '"v":1,"\\u0076":1'),

@@ -1,7 +1,7 @@
 """A federation of mixed versions converges: a kind only the newer servers know crosses an older one.
 
-The newer version is stood in for by tests/e2e/newer.py (today's program with a ``poll`` kind registered before
-it starts); the older one is today's program, which carries polls as a kind it does not know
+The newer version is stood in for by tests/e2e/newer.py (today's program with a ``survey`` kind registered before
+it starts); the older one is today's program, which carries surveys as a kind it does not know
 (docs/protocol.md §7.3). Peer modes pin which loop carries each hop, so each way a message can travel is proved
 on its own: push into the old server and pull out of it, pull into it and push out of it, and repair.
 """
@@ -51,8 +51,8 @@ def seq_of(proc: ServerProcess, msg_id: str) -> int:
         db.close()
 
 
-def poll(author: Identity, question: str) -> dict[str, Any]:
-    return sign_draft(author, {"kind": "poll", "body": {"question": question, "options": "yes|no"}, "tags": []})
+def survey(author: Identity, question: str) -> dict[str, Any]:
+    return sign_draft(author, {"kind": "survey", "body": {"question": question, "options": "yes|no"}, "tags": []})
 
 
 async def publish(proc: ServerProcess, message: dict[str, Any], author: Identity) -> dict[str, Any]:
@@ -78,17 +78,17 @@ def test_a_kind_the_old_server_does_not_know_crosses_it_by_push_and_by_pull(
     peer(pushed_to, old, "serve-only")
 
     ada, bea = Identity.generate(), Identity.generate()
-    first, second = poll(ada, "lunch at noon?"), poll(bea, "standup at ten?")
+    first, second = survey(ada, "lunch at noon?"), survey(bea, "standup at ten?")
     assert asyncio.run(publish(pusher, first, ada))["status"] == "stored"
     assert asyncio.run(publish(pulled, second, bea))["status"] == "stored"
     both = {first["id"], second["id"]}
     for proc in (old, pulls, pushed_to):
-        wait_for(lambda proc=proc: both <= set(stored_ids(proc, "poll")))  # type: ignore[misc]
+        wait_for(lambda proc=proc: both <= set(stored_ids(proc, "survey")))  # type: ignore[misc]
 
-    # The old server carries polls but takes none from its own members: it could not show them.
+    # The old server carries surveys but takes none from its own members: it could not show them.
     cy = Identity.generate()
     with pytest.raises(ApiError) as refused:
-        asyncio.run(publish(old, poll(cy, "tea?"), cy))
+        asyncio.run(publish(old, survey(cy, "tea?"), cy))
     assert refused.value.code == "unknown_kind"
 
 
@@ -100,7 +100,7 @@ def test_repair_converges_between_old_and_new(tmp_path: Path, procs: list[Server
     peer(third, old, "pull-only")  # old -> third by third's pull only
     peer(old, third, "serve-only")
     ada = Identity.generate()
-    message = poll(ada, "move the retro?")
+    message = survey(ada, "move the retro?")
     assert asyncio.run(publish(new, message, ada))["status"] == "stored"
     wait_for(lambda: message["id"] in stored_ids(third))
     # Both loops are past it (their cursors saved), so what the rows below lose only repair can bring back.
@@ -108,11 +108,11 @@ def test_repair_converges_between_old_and_new(tmp_path: Path, procs: list[Server
         return cursors(new)[0] >= seq_of(new, message["id"]) and cursors(third)[1] >= seq_of(old, message["id"])
 
     wait_for(settled)
-    # Out of the old server: third initiates, and the old server's repair set holds the poll.
+    # Out of the old server: third initiates, and the old server's repair set holds the survey.
     drop(third, [message["id"]])
     out_of_old = sync_repair(third)
     assert out_of_old["error"] == "" and out_of_old["stored"] == 1, out_of_old
-    # Into the old server: new initiates, finds the old one lacks the poll, and sends it.
+    # Into the old server: new initiates, finds the old one lacks the survey, and sends it.
     drop(old, [message["id"]])
     into_old = sync_repair(new)
     assert into_old["error"] == "" and into_old["sent"] == 1, into_old

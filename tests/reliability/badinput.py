@@ -140,7 +140,7 @@ def bad_messages(draw: st.DrawFn, identity: Identity) -> tuple[str, bytes]:
                     {"kind": "post", "body": {"text": "x" * 5001}},
                     {"kind": "post", "body": {"text": "x", "visibility": "everyone"}},
                     {"kind": "post", "body": {"text": "x", "extra": "y"}},
-                    {"kind": "poll", "body": {"visibility": "local"}},  # carried only as public
+                    {"kind": "survey", "body": {"visibility": "local"}},  # carried only as public
                     {"kind": "reaction", "body": {"emoji": "+"}},
                     {"kind": "delete", "body": {}, "tags": [["target", "A" * 64]]},
                     {"kind": "post", "body": {"text": "x"}, "tags": [["hashtag", "Upper"]]},

@@ -45,7 +45,7 @@ async def test_a_kind_this_server_does_not_know_is_refused_from_a_member(server:
     me = Identity.generate()
     api = await server.member(me)
     with pytest.raises(ApiError) as err:
-        await api.publish(sign_draft(me, {"kind": "poll", "body": {"question": "lunch?"}}))
+        await api.publish(sign_draft(me, {"kind": "survey", "body": {"question": "lunch?"}}))
     assert (err.value.status, err.value.code) == (422, "unknown_kind")
     assert await server.state.store.count() == 0
 

@@ -23,8 +23,8 @@ from murmur.sync.transfer import ExportFilter, export_bundle, import_bundle
 from murmur.validate import check
 
 
-def poll(person: Person, *, tags: list[list[str]] | None = None, **body: str) -> dict[str, Any]:
-    return person.sign("poll", {"question": "lunch at noon?", **body}, tags or [], None)
+def survey(person: Person, *, tags: list[list[str]] | None = None, **body: str) -> dict[str, Any]:
+    return person.sign("survey", {"question": "lunch at noon?", **body}, tags or [], None)
 
 
 async def count(store: Store, sql: str) -> int:
@@ -38,13 +38,13 @@ async def test_an_unknown_kind_is_stored_as_public_and_nothing_is_derived_from_i
 ) -> None:
     post = ann.post("a question")
     tags = [["reply", post["id"]], ["root", post["id"]], ["mention", ann.key], ["hashtag", "lunch"], ["x", "y"]]
-    carried = poll(ben, tags=tags, text="lunch")
+    carried = survey(ben, tags=tags, text="lunch")
     results = await store.ingest([post, carried], origin="peer:" + "ab" * 32, policy=refuse_local("peer"))
     assert [r.status for r in results] == ["stored", "stored"]
     raw = await store.get_raw(carried["id"])
     assert raw is not None
     async with store.conn.execute("SELECT kind, visibility FROM messages WHERE seq = ?", (results[1].seq,)) as c:
-        assert await c.fetchall() == [("poll", "public")]
+        assert await c.fetchall() == [("survey", "public")]
     # Not indexed: no mention, hashtag, search text or notice; in no timeline.
     assert await count(store, f"SELECT count(*) FROM mentions WHERE seq = {results[1].seq}") == 0
     assert await count(store, f"SELECT count(*) FROM hashtags WHERE seq = {results[1].seq}") == 0
@@ -69,7 +69,7 @@ async def test_an_unknown_kind_is_stored_as_public_and_nothing_is_derived_from_i
 
 async def test_an_unknown_kind_about_a_local_post_stays_here(store: Store, ann: Person, ben: Person) -> None:
     local = ann.post("team only", visibility="local")
-    carried = poll(ben, tags=[["target", local["id"]]])
+    carried = survey(ben, tags=[["target", local["id"]]])
     for order in ([carried, local], [local, carried]):
         await store.ingest(order[:1])
         await store.ingest(order[1:])
@@ -78,27 +78,27 @@ async def test_an_unknown_kind_about_a_local_post_stays_here(store: Store, ann: 
 
 
 async def test_its_author_can_delete_it_in_either_order(store: Store, ann: Person, ben: Person) -> None:
-    first, second = poll(ann), poll(ann, text="again")
+    first, second = survey(ann), survey(ann, text="again")
     [stored] = await store.ingest([first])
     await store.ingest([ann.delete(first)])
     assert stored.status == "stored" and await store.get_raw(first["id"]) is None
     await store.ingest([ann.delete(second)])
     [late] = await store.ingest([second])
     assert late.status == "deleted"
-    [other] = await store.ingest([ben.delete(poll(ann, text="not yours"))])
+    [other] = await store.ingest([ben.delete(survey(ann, text="not yours"))])
     assert other.status == "stored"  # a tombstone by someone else removes nothing
 
 
 async def test_it_goes_with_its_authors_target_when_that_is_deleted(store: Store, ann: Person, ben: Person) -> None:
     """As an edit goes with its post: a server that does not know edits holds none of a deleted post."""
     post, later_post = ann.post("soon gone"), ann.post("gone later")
-    about, others = poll(ann, tags=[["target", post["id"]]]), poll(ben, tags=[["target", post["id"]]])
+    about, others = survey(ann, tags=[["target", post["id"]]]), survey(ben, tags=[["target", post["id"]]])
     await store.ingest([post, about, others])
     await store.ingest([ann.delete(post)])
     assert await store.get_raw(about["id"]) is None and await store.get_raw(others["id"]) is not None
-    [late] = await store.ingest([poll(ann, text="after", tags=[["target", post["id"]]])])
+    [late] = await store.ingest([survey(ann, text="after", tags=[["target", post["id"]]])])
     assert late.status == "deleted"  # once the delete is held, what goes with its target is not kept
-    same_batch = poll(ann, tags=[["target", later_post["id"]]])
+    same_batch = survey(ann, tags=[["target", later_post["id"]]])
     results = await store.ingest([later_post, same_batch, ann.delete(later_post)])
     assert [r.status for r in results] == ["deleted", "deleted", "stored"]
 
@@ -121,12 +121,12 @@ def test_an_unknown_kind_is_checked_for_shape(
     ann: Person, body: dict[str, str], tags: list[list[str]], code: str
 ) -> None:
     with pytest.raises(Refused) as info:
-        check(ann.sign("poll", body, tags, None))
+        check(ann.sign("survey", body, tags, None))
     assert info.value.code == code
 
 
 def test_a_body_value_that_is_not_a_string_is_refused(ann: Person) -> None:
-    message = poll(ann)
+    message = survey(ann)
     message["body"]["seats"] = 4
     with pytest.raises(Refused) as info:
         check(message)
@@ -141,14 +141,14 @@ def test_a_kind_that_is_no_kind_name_is_refused(ann: Person, name: str) -> None:
 
 
 async def test_a_member_cannot_publish_a_kind_the_home_server_does_not_know(store: Store, ann: Person) -> None:
-    [result] = await store.ingest([poll(ann)], origin="local", policy=signed_by(ann.key))
+    [result] = await store.ingest([survey(ann)], origin="local", policy=signed_by(ann.key))
     assert (result.status, result.code) == ("refused", "unknown_kind")
     [known] = await store.ingest([ann.post()], origin="local", policy=signed_by(ann.key))
     assert known.status == "stored"
 
 
 async def test_a_bundle_carries_it_from_store_to_store(tmp_path: Path, store: Store, ann: Person) -> None:
-    carried = poll(ann)
+    carried = survey(ann)
     await store.ingest([carried], origin="peer:" + "ab" * 32, policy=refuse_local("peer"))
     out = io.BytesIO()
     assert await export_bundle(store, out, ExportFilter()) == 1

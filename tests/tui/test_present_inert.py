@@ -46,6 +46,6 @@ def test_a_person_whose_name_another_key_uses_is_flagged() -> None:
 
 
 def test_a_kind_the_tui_does_not_know_is_one_sentence() -> None:
-    poll = sign_draft(ALICE, {"kind": "poll", "body": {"question": "lunch?"}}, created_at=NOW)
-    drawn = str(present.post_content({"seq": 1, "message": poll, "verified": True, "counts": {}}, {}, NOW))
-    assert f"({UNKNOWN}: poll)" in drawn and "lunch" not in drawn and "↩" not in drawn
+    survey = sign_draft(ALICE, {"kind": "survey", "body": {"question": "lunch?"}}, created_at=NOW)
+    drawn = str(present.post_content({"seq": 1, "message": survey, "verified": True, "counts": {}}, {}, NOW))
+    assert f"({UNKNOWN}: survey)" in drawn and "lunch" not in drawn and "↩" not in drawn

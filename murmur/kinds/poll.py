@@ -1,0 +1,177 @@
+"""A poll, and a ballot in it: opinion gathered in the open, recountable by any server or reader.
+
+A poll is a public message with a question, 2 to 10 options (its ``options`` member, one per line), single or
+multiple choice (``multiple``: ``yes``/``no``), and the time it closes (``closes``: ms since the epoch, as
+decimal digits). Addressed to a group (a ``group`` tag), only the ballots of the group's members count: a member
+at the ballot's time, by the group's fold, so a thousand fresh keys cannot stuff a group's poll. Its author may
+delete it.
+
+A ballot names the poll (``target``) and its author (``subject``), and the options chosen, 1-based, in
+increasing order (``choices``: ``"2"``, ``"1,3"``). Ballots are signed, so they are open: whoever holds them
+sees who chose what. Each person's last ballot before the close counts (``murmur.kinds.poll_tally``). When the
+poll is held, the store refuses a ballot that cannot count: cast at or after the close (``poll_closed``),
+naming an option the poll lacks or several in a single-choice poll (``bad_option``), about a message that is not
+a poll or naming someone else as its author (``bad_target``). A ballot on a poll its author deleted is refused
+(``poll_deleted``). A ballot that arrives before its poll waits, as an edit does, and is judged by the tally
+once the poll is held. A ballot is not deleted: a change of mind is a new ballot.
+
+Readers: ``results`` (the server's figures) and ``signed`` (the poll, its ballots and its group's messages as
+signed, for a recount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from murmur.errors import Refused
+from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
+from murmur.message import Message
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+MIN_OPTIONS, MAX_OPTIONS, LONGEST_OPTION = 2, 10, 100
+
+
+def _options(body: Mapping[str, Any], tags: Tags) -> None:
+    options = options_of(body["options"])
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise Refused("bad_value", f"A poll has {MIN_OPTIONS} to {MAX_OPTIONS} options, one per line; got {len(options)}.")
+    if any(not o.strip() or len(o) > LONGEST_OPTION for o in options):
+        raise Refused("bad_value", f"Each option of a poll is 1 to {LONGEST_OPTION} characters, not blank.")
+    if len(set(options)) != len(options):
+        raise Refused("bad_value", "A poll's options are all different.")
+
+
+def _closes(body: Mapping[str, Any], tags: Tags) -> None:
+    closes = body["closes"]
+    if not (closes.isascii() and closes.isdigit() and (closes == "0" or closes[0] != "0")):
+        raise Refused("bad_value", "closes is the time the poll closes, in ms since the epoch, as decimal digits.")
+
+
+def _choices(body: Mapping[str, Any], tags: Tags) -> None:
+    if choices_of(body["choices"]) is None:
+        raise Refused("bad_value", 'choices are option numbers from 1, increasing, separated by commas ("1,3").')
+
+
+def _against_poll(ballot: Message, poll: Message | None, deleted_by: frozenset[str]) -> None:
+    """The store's check of a ballot against its poll, when the poll is held or known to be deleted."""
+    if poll is None:
+        if ballot.tag("subject") in deleted_by:
+            raise Refused("poll_deleted", "Its author has deleted this poll.")
+        return  # not held yet: the ballot waits, and the tally judges it once the poll comes
+    if poll.kind != "poll" or poll.author != ballot.tag("subject"):
+        raise Refused("bad_target", "A ballot is about a poll, and names the poll's author as its subject.")
+    if (found := fault(PollSpec.of(poll), ballot)) is not None:
+        raise found
+
+
+KINDS = (
+    Kind(
+        name="poll",
+        body={
+            "question": Field(True, 300),
+            "options": Field(True, MAX_OPTIONS * (LONGEST_OPTION + 1)),
+            "multiple": Field(True, 3, ("yes", "no")),
+            "closes": Field(True, 16),
+        },
+        tags={"group": (0, 1), "hashtag": (0, 20)},
+        rules=(_options, _closes),
+        removable=True,
+    ),
+    Kind(
+        name="ballot",
+        body={"choices": Field(True, 29)},
+        tags={"target": (1, 1), "subject": (1, 1)},
+        rules=(_choices,),
+        against_target=_against_poll,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    spec: PollSpec
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What a recount needs, as signed: the poll, every ballot on it, and its group's messages (if any)."""
+
+    poll: bytes
+    ballots: tuple[bytes, ...]
+    group: tuple[bytes, ...]
+
+
+_POLL_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'poll'"
+_BALLOTS_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'ballot' ORDER BY seq"
+_MEMBER_SQL = (
+    "SELECT 1 FROM groups_spans WHERE grp = ? AND key = ? AND start_at <= ? AND (end_at IS NULL OR ? < end_at)"
+)
+_GROUP_SQL = (
+    "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
+    " UNION ALL SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
+    " WHERE l.grp = ? AND m.kind != 'group'"
+)
+
+
+async def signed(store: Store, poll_id: str) -> Signed | None:
+    """The poll, its ballots and its group's messages as signed; None when no such poll is held."""
+    from murmur.validate import load_stored  # validation reads the registry, which imports this module
+
+    key = bytes.fromhex(poll_id)
+    async with store.conn.execute(_POLL_SQL, (key,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    poll = bytes(row[0])
+    async with store.conn.execute(_BALLOTS_SQL, (key,)) as cursor:
+        ballots = tuple(bytes(r[0]) for r in await cursor.fetchall())
+    group: tuple[bytes, ...] = ()
+    if (grp := load_stored(poll).tag("group")) is not None:
+        async with store.conn.execute(_GROUP_SQL, (bytes.fromhex(grp), bytes.fromhex(grp))) as cursor:
+            group = tuple(bytes(r[0]) for r in await cursor.fetchall())
+    return Signed(poll, ballots, group)
+
+
+async def results(store: Store, poll_id: str) -> Results | None:
+    """The server's figures for the poll: its stored ballots, restricted to the group's members by the group's
+    kept state (``groups_spans``); None when no such poll is held."""
+    from murmur.validate import load_stored
+
+    held = await signed(store, poll_id)
+    if held is None:
+        return None
+    spec = PollSpec.of(load_stored(held.poll))
+    ballots = [load_stored(raw) for raw in held.ballots]
+    member = None
+    if spec.group is not None:
+        grp = bytes.fromhex(spec.group)
+        members: set[tuple[str, int]] = set()
+        for b in ballots:
+            async with store.conn.execute(_MEMBER_SQL, (grp, bytes.fromhex(b.author), b.created_at, b.created_at)) as c:
+                if await c.fetchone() is not None:
+                    members.add((b.author, b.created_at))
+        member = lambda key, at: (key, at) in members  # noqa: E731
+    return Results(spec, tally(spec, ballots, member))
+
+
+def ballot_body(spec: PollSpec, picked: list[str]) -> dict[str, str]:
+    """A ballot's body from options given by number (1-based) or by text; raises Refused naming what is unknown."""
+    numbers: set[int] = set()
+    for p in picked:
+        if p.isdigit() and 1 <= int(p) <= len(spec.options):
+            numbers.add(int(p))
+        elif p in spec.options:
+            numbers.add(spec.options.index(p) + 1)
+        else:
+            raise Refused("bad_option", f"The poll has no option {p!r}: give its number (1 to {len(spec.options)}) or its text.")
+    if not numbers:
+        raise Refused("bad_option", "Choose at least one option.")
+    if len(numbers) > 1 and not spec.multiple:
+        raise Refused("bad_option", "This poll takes one choice.")
+    return {"choices": ",".join(str(n) for n in sorted(numbers))}
