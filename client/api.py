@@ -298,6 +298,17 @@ class MurmurClient:
         (``murmur.client.versions.version_rows`` checks them)."""
         return shaped(await self.request("GET", f"{API}/messages/{msg_id}/history"), "a history", versions=list)
 
+    async def poll(self, poll_id: str) -> dict[str, Any]:
+        """A poll's figures as the server counts them: ``options`` (``text``, ``votes``), ``voters``, ``closed``,
+        and who chose what (``ballots``)."""
+        answer = await self.request("GET", f"{API}/polls/{poll_id}")
+        return shaped(answer, "a poll", id=str, question=str, options=Rows(("text",)), ballots=Rows(("key",)))
+
+    async def poll_signed(self, poll_id: str) -> dict[str, Any]:
+        """The poll, its ballots and its group's messages as signed, for a recount (``murmur.client.recount``)."""
+        answer = await self.request("GET", f"{API}/polls/{poll_id}/signed")
+        return shaped(answer, "a poll as signed", poll=dict, ballots=list, group=list)
+
     async def own_responses(self, msg_id: str) -> dict[str, Any]:
         """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""
         result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}/mine")

@@ -21,7 +21,7 @@ from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
-from murmur.server.routes import export, federation, groups, history, info, reading, reconcile, stream, writing
+from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -65,7 +65,9 @@ def _reads_of_kinds() -> list[Route]:
     """The routes reading a kind's own state, for the kinds this program knows (murmur.kinds): without the kind,
     the state is not kept, and its routes are absent, as in a version before it."""
     edits = [Route(f"{API}/messages/{{id}}/history", history.history)] if kind("edit") else []
-    return edits + (
+    poll_routes = [Route(f"{API}/polls/{{id}}", polls.results), Route(f"{API}/polls/{{id}}/signed", polls.signed)]
+    poll_routes = poll_routes if kind("poll") else []
+    return edits + poll_routes + (
         [
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),

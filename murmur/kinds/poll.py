@@ -33,13 +33,15 @@ from murmur.message import Message
 if TYPE_CHECKING:  # the store imports the registry, and so this module
     from murmur.store import Store
 
+Draft = dict[str, Any]
 MIN_OPTIONS, MAX_OPTIONS, LONGEST_OPTION = 2, 10, 100
 
 
 def _options(body: Mapping[str, Any], tags: Tags) -> None:
     options = options_of(body["options"])
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        raise Refused("bad_value", f"A poll has {MIN_OPTIONS} to {MAX_OPTIONS} options, one per line; got {len(options)}.")
+        got = len(options)
+        raise Refused("bad_value", f"A poll has {MIN_OPTIONS} to {MAX_OPTIONS} options, one per line; got {got}.")
     if any(not o.strip() or len(o) > LONGEST_OPTION for o in options):
         raise Refused("bad_value", f"Each option of a poll is 1 to {LONGEST_OPTION} characters, not blank.")
     if len(set(options)) != len(options):
@@ -169,9 +171,25 @@ def ballot_body(spec: PollSpec, picked: list[str]) -> dict[str, str]:
         elif p in spec.options:
             numbers.add(spec.options.index(p) + 1)
         else:
-            raise Refused("bad_option", f"The poll has no option {p!r}: give its number (1 to {len(spec.options)}) or its text.")
+            count = len(spec.options)
+            raise Refused("bad_option", f"The poll has no option {p!r}: give its number (1 to {count}) or its text.")
     if not numbers:
         raise Refused("bad_option", "Choose at least one option.")
     if len(numbers) > 1 and not spec.multiple:
         raise Refused("bad_option", "This poll takes one choice.")
     return {"choices": ",".join(str(n) for n in sorted(numbers))}
+
+
+def poll_draft(question: str, options: list[str], *, closes_at: int, multiple: bool, group: str | None) -> Draft:
+    """A poll's draft, as the CLI, the TUI and the tests write it (sign with ``murmur.message``)."""
+    body = {"question": question, "options": "\n".join(options), "multiple": "yes" if multiple else "no"}
+    return {"kind": "poll", "body": {**body, "closes": str(closes_at)}, "tags": [["group", group]] if group else []}
+
+
+def ballot_draft(poll: Message, picked: list[str]) -> Draft:
+    """A ballot's draft for the options ``picked`` (numbers from 1, or texts) of ``poll``; raises Refused."""
+    return {
+        "kind": "ballot",
+        "body": ballot_body(PollSpec.of(poll), picked),
+        "tags": [["target", poll.id], ["subject", poll.author]],
+    }

@@ -13,6 +13,7 @@ reader's recount from the raw signed messages (``murmur poll results --verify``)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -78,7 +79,7 @@ def choices_of(text: str) -> tuple[int, ...] | None:
     if not all(p.isascii() and p.isdigit() and p[0] != "0" and len(p) <= 2 for p in parts):
         return None
     numbers = tuple(int(p) for p in parts)
-    return numbers if all(a < b for a, b in zip(numbers, numbers[1:], strict=False)) else None
+    return numbers if all(a < b for a, b in itertools.pairwise(numbers)) else None
 
 
 def fault(spec: PollSpec, ballot: Message) -> Refused | None:

@@ -51,12 +51,12 @@ async def test_a_kind_this_version_does_not_know_at_every_read(server: Harness) 
     [result] = await server.state.store.ingest([survey], origin=PEER, policy=refuse_local("peer"))
     assert result.status == "stored"
     expected = {
-        f"/api/v1/messages/{survey["id"]}": 200,  # the message as signed: clients show it as a kind they do not know
-        f"/api/v1/messages/{survey["id"]}/mine": 200,
-        f"/api/v1/messages/{survey["id"]}/history": 404,
-        f"/api/v1/threads/{survey["id"]}": 404,  # never a thread entry
+        f"/api/v1/messages/{survey['id']}": 200,  # the message as signed: clients show it as a kind they do not know
+        f"/api/v1/messages/{survey['id']}/mine": 200,
+        f"/api/v1/messages/{survey['id']}/history": 404,
+        f"/api/v1/threads/{survey['id']}": 404,  # never a thread entry
         f"/api/v1/threads/{post['id']}": 200,
-        f"/api/v1/groups/{survey["id"]}": 404,  # an id that is not a group's
+        f"/api/v1/groups/{survey['id']}": 404,  # an id that is not a group's
         f"/api/v1/groups/{post['id']}/members": 404,
         f"/api/v1/groups/{g['id']}/timeline": 200,
         "/api/v1/notifications": 200,

@@ -14,10 +14,10 @@ from murmur.store import Store
 CLOSES = T0 + 10**7
 
 
-def make_poll(who: Person, *, multiple: bool = False, group: str | None = None, at: int | None = None) -> dict[str, Any]:
+def make_poll(who: Person, *, multiple: bool = False, group: str | None = None) -> dict[str, Any]:
     body = {"question": "Lunch?", "options": "noon\none\ntwo", "multiple": "yes" if multiple else "no",
             "closes": str(CLOSES)}  # fmt: skip
-    return who.sign("poll", body, [["group", group]] if group else [], at)
+    return who.sign("poll", body, [["group", group]] if group else [], None)
 
 
 def vote(who: Person, poll: dict[str, Any], choices: str, at: int | None = None) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def test_results_are_the_same_in_every_arrival_order(
     tmp_path: Any, ann: Person, ben: Person, cat: Person
 ) -> None:
     poll = make_poll(ann, multiple=True)
-    messages = [poll, vote(ben, poll, "1"), vote(ben, poll, "2,3"), vote(cat, poll, "3"), vote(cat, poll, "1")]
+    messages = [poll, vote(ben, poll, "1"), vote(ben, poll, "2,3"), vote(cat, poll, "1")]
     seen = set()
     for n, order in enumerate(itertools.permutations(messages)):
         store = await Store.open(tmp_path / f"{n}.db")
@@ -89,7 +89,7 @@ async def test_results_are_the_same_in_every_arrival_order(
             seen.add(await figures(store, poll))
         finally:
             await store.close()
-    assert seen == {((("noon", 1), ("one", 1), ("two", 1)), 2)}
+    assert seen == {((("noon", 1), ("one", 1), ("two", 1)), 2)}  # Ben's second ballot, Cat's one
 
 
 async def test_a_group_poll_counts_members_at_the_ballots_time(

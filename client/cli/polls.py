@@ -1,0 +1,161 @@
+"""``murmur poll ...``: polls anyone can recount. A poll and each ballot are messages signed on this machine.
+
+``create`` prints ``{"id": POLL_ID}`` with ``--json``. ``vote`` takes options by number (from 1) or by text,
+checked against the signed poll before anything is signed. ``results`` prints the server's figures; with
+``--verify`` it also fetches the poll and its ballots as signed, checks each here, recounts them by the same rule
+(``murmur.client.recount``) and prints the recount beside the server's figure, with whether they agree.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.recount import recount
+from murmur.client.verify import verified
+from murmur.console import checked_argument
+from murmur.errors import Refused
+from murmur.keys import Identity
+from murmur.kinds.poll import MAX_OPTIONS, MIN_OPTIONS, ballot_draft, poll_draft
+from murmur.kinds.poll_tally import is_closed
+from murmur.prefixes import checked_prefix
+from murmur.terminal import one_line, say
+from murmur.validate import check
+
+poll_app = typer.Typer(help="Polls anyone can recount: create, vote, results.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+PollArg = Annotated[str, typer.Argument(metavar="POLL_ID", help="The poll (its id, or 8+ hex digits of it).")]
+
+DURATION = re.compile(r"([0-9]{1,6})([smhd])")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_CLOSES = "1d"
+
+
+def closes_at(text: str, now_ms: int) -> int:
+    """``--closes``: a duration from now (30m, 12h, 7d) or an ISO time (UTC unless it says otherwise), in the
+    future; as ms since the epoch."""
+    if match := DURATION.fullmatch(text):
+        return now_ms + int(match.group(1)) * UNITS[match.group(2)] * 1000
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--closes {text!r} is not a duration (30m, 12h, 7d) or a time (2026-12-01T18:00Z).", EXIT_USAGE)
+    at = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
+    if at <= now_ms:
+        fail(f"--closes {text!r} is in the past: a poll closes later than now.", EXIT_USAGE)
+    return at
+
+
+@poll_app.command()
+def create(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question.")],
+    option: Annotated[list[str], typer.Option("--option", help="An option (2 to 10; give --option for each).")],
+    multiple: Annotated[bool, typer.Option("--multiple", help="People may choose several options.")] = False,
+    closes: Annotated[str, typer.Option("--closes", help="When it closes: 30m, 12h, 7d, or a time.")] = DEFAULT_CLOSES,
+    group: Annotated[str | None, typer.Option("--group", help="Only this group's members' ballots count.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a poll; ballots are signed, so they are open: everyone can see who chose what. Prints its id."""
+    if not MIN_OPTIONS <= len(option) <= MAX_OPTIONS:
+        fail(f"a poll has {MIN_OPTIONS} to {MAX_OPTIONS} options; got {len(option)}.", EXIT_USAGE)
+    group_id = checked_argument(lambda: checked_prefix(group, "group id")) if group else None
+    at = closes_at(closes, int(time.time() * 1000))
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        grp = (await api.group(group_id))["id"] if group_id else None
+        draft = poll_draft(question, option, closes_at=at, multiple=multiple, group=grp)
+        return await publish_draft(api, identity, draft)
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Created poll {one_line(question, 80)}: {result['id']}")
+        say("Ballots are signed, so they are open: everyone who holds them can see who chose what.", err=True)
+
+
+@poll_app.command()
+def vote(
+    ctx: typer.Context,
+    poll_id: PollArg,
+    options: Annotated[list[str], typer.Argument(metavar="OPTION...", help="Options by number (from 1) or text.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Vote in a poll; voting again replaces your earlier ballot (the last one before the close counts)."""
+    wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        message = await api.message(wanted)
+        if not verified(message) or message.get("kind") != "poll":
+            raise Refused("not_found", "That message is not a poll that checks.")
+        poll = check(message, now=None)
+        draft = checked_argument(lambda: ballot_draft(poll, options))
+        return await publish_draft(api, identity, draft)
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Voted ({result['id'][:12]}). Your ballot is open: anyone holding it can see your choice.")
+
+
+def _figures(options: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(str(o.get("text")), int(o.get("votes", 0))) for o in options]
+
+
+@poll_app.command()
+def results(
+    ctx: typer.Context,
+    poll_id: PollArg,
+    verify: Annotated[bool, typer.Option("--verify", help="Recount here from the signed ballots.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """A poll's figures as your server counts them; with --verify, also a recount from the signed ballots."""
+    wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        figures = await api.poll(wanted)
+        return figures, (await api.poll_signed(str(figures["id"]))) if verify else None
+
+    figures, signed = with_api(ctx, go)
+    out: dict[str, Any] = {
+        "options": [{"text": t, "votes": v} for t, v in _figures(figures["options"])],
+        "voters": int(figures.get("voters", 0)),
+        "closed": bool(figures.get("closed")),
+    }
+    if signed is not None:
+        found = recount(signed, str(figures["id"]))
+        closed = is_closed(found.spec, int(time.time() * 1000))
+        out["recount"] = found.tally.as_dict(closed)
+        out["agrees"] = (out["recount"]["options"], out["recount"]["voters"]) == (out["options"], out["voters"])
+        out["invalid"] = found.invalid
+    if as_json:
+        emit_json(out)
+        return
+    say("\n".join(render_results(figures, out)))
+
+
+def render_results(figures: dict[str, Any], out: dict[str, Any]) -> list[str]:
+    lines = [one_line(str(figures.get("question", "")), 200), ""]
+    recounted = out.get("recount")
+    for n, option in enumerate(out["options"]):
+        line = f"  {n + 1}. {one_line(option['text'], 100)}: {option['votes']}"
+        if recounted is not None:
+            again = recounted["options"][n]["votes"] if n < len(recounted["options"]) else "-"
+            line += f"   (recount: {again})" + ("" if again == option["votes"] else "  DIFFERS")
+        lines.append(line)
+    state = "closed" if out["closed"] else "open"
+    lines += ["", f"{out['voters']} voters · {state} · ballots are open (signed): who chose what is public"]
+    if recounted is not None:
+        verdict = "the recount agrees" if out["agrees"] else "THE RECOUNT DIFFERS from the server's figures"
+        lines.append(f"{verdict}; recount voters {recounted['voters']}; messages that did not check: {out['invalid']}")
+    return lines
