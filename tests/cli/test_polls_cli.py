@@ -1,0 +1,60 @@
+"""``murmur poll create / vote / results [--verify]`` against a real server on 127.0.0.1: the exact JSON shapes
+of the contract, options by number or text, a change of mind, and refusals that say why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_groups_cli import Someone
+from tests.tui.conftest import ALICE, BOB, ME
+from tests.tui.test_snapshots import ThreadedServer
+from tests.tui.test_snapshots import snap_server as home_server
+
+__all__ = ["home_server"]
+
+
+@pytest.fixture
+def people(home_server: ThreadedServer, tmp_path: Path) -> tuple[Someone, Someone, Someone]:
+    return tuple(Someone(tmp_path / n, who, home_server) for n, who in (("a", ALICE), ("b", BOB), ("m", ME)))  # type: ignore[return-value]
+
+
+def test_a_poll_from_the_command_line(people: tuple[Someone, Someone, Someone]) -> None:
+    alice, bob, me = people
+    created = alice.json("poll", "create", "Lunch?", "--option", "noon", "--option", "one", "--option", "two",
+                         "--closes", "2h")  # fmt: skip
+    assert list(created) == ["id"]
+    poll = created["id"]
+    bob.ok("poll", "vote", poll, "1")
+    bob.ok("poll", "vote", poll[:12], "two")  # a change of mind, by text
+    me.ok("poll", "vote", poll, "2")
+    results = me.json("poll", "results", poll)
+    assert results == {
+        "options": [{"text": "noon", "votes": 0}, {"text": "one", "votes": 1}, {"text": "two", "votes": 1}],
+        "voters": 2,
+        "closed": False,
+    }
+    verified = me.json("poll", "results", poll, "--verify")
+    assert verified["recount"] == results and verified["agrees"] is True
+    assert {k: verified[k] for k in results} == results
+    shown = me.ok("poll", "results", poll, "--verify").stdout
+    assert "recount agrees" in shown and "open" in shown
+
+
+def test_multiple_choice_and_refusals_that_say_why(people: tuple[Someone, Someone, Someone]) -> None:
+    alice, bob, _ = people
+    poll = alice.json("poll", "create", "Which days?", "--option", "mon", "--option", "tue", "--option", "wed",
+                      "--multiple", "--closes", "2030-01-01T00:00Z")["id"]  # fmt: skip
+    bob.ok("poll", "vote", poll, "mon", "3")
+    assert [o["votes"] for o in bob.json("poll", "results", poll)["options"]] == [1, 0, 1]
+    unknown = bob.run("poll", "vote", poll, "fri")
+    assert unknown.exit_code == 2 and "no option 'fri'" in unknown.stderr
+    one = alice.run("poll", "create", "Only one?", "--option", "yes")
+    assert one.exit_code == 2 and "2 to 10 options" in one.stderr
+    past = alice.run("poll", "create", "Late?", "--option", "a", "--option", "b", "--closes", "2001-01-01")
+    assert past.exit_code == 2 and "in the past" in past.stderr
+    bad = alice.run("poll", "create", "When?", "--option", "a", "--option", "b", "--closes", "soon")
+    assert bad.exit_code == 2 and "not a duration" in bad.stderr
+    same = alice.run("poll", "create", "Twice?", "--option", "a", "--option", "a")
+    assert same.exit_code != 0 and "different" in same.stderr
