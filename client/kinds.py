@@ -64,6 +64,8 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "group_unhide": View(),
         "group_pin": View(),
         "group_unpin": View(),
+        "poll": View(detail=lambda body: f" {one_line(str(body.get('question', '')), 80)}", about=None),
+        "ballot": View(detail=lambda body: f" {one_line(str(body.get('choices', '')), 30)}"),
     }
 )
 
