@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags
-from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
+from murmur.kinds.poll_tally import Member, PollSpec, Tally, choices_of, fault, options_of, tally
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -111,9 +111,7 @@ class Signed:
 
 _POLL_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'poll'"
 _BALLOTS_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'ballot' ORDER BY seq"
-_MEMBER_SQL = (
-    "SELECT 1 FROM groups_spans WHERE grp = ? AND key = ? AND start_at <= ? AND (end_at IS NULL OR ? < end_at)"
-)
+_SPANS_SQL = "SELECT key, start_at, end_at FROM groups_spans WHERE grp = ?"
 _GROUP_SQL = (
     "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
     " UNION ALL SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
@@ -140,6 +138,19 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
     return Signed(poll, ballots, group)
 
 
+async def _member_of(store: Store, group: str) -> Member:
+    """Whether a key was a member of the group at a time, by the spans of membership its fold keeps."""
+    spans: dict[str, list[tuple[int, int | None]]] = {}
+    async with store.conn.execute(_SPANS_SQL, (bytes.fromhex(group),)) as cursor:
+        for key, start, end in await cursor.fetchall():
+            spans.setdefault(bytes(key).hex(), []).append((int(start), None if end is None else int(end)))
+
+    def member(key: str, at: int) -> bool:
+        return any(start <= at and (end is None or at < end) for start, end in spans.get(key, ()))
+
+    return member
+
+
 async def results(store: Store, poll_id: str) -> Results | None:
     """The server's figures for the poll: its stored ballots, restricted to the group's members by the group's
     kept state (``groups_spans``); None when no such poll is held."""
@@ -150,15 +161,7 @@ async def results(store: Store, poll_id: str) -> Results | None:
         return None
     spec = PollSpec.of(load_stored(held.poll))
     ballots = [load_stored(raw) for raw in held.ballots]
-    member = None
-    if spec.group is not None:
-        grp = bytes.fromhex(spec.group)
-        members: set[tuple[str, int]] = set()
-        for b in ballots:
-            async with store.conn.execute(_MEMBER_SQL, (grp, bytes.fromhex(b.author), b.created_at, b.created_at)) as c:
-                if await c.fetchone() is not None:
-                    members.add((b.author, b.created_at))
-        member = lambda key, at: (key, at) in members  # noqa: E731
+    member = await _member_of(store, spec.group) if spec.group is not None else None
     return Results(spec, tally(spec, ballots, member))
 
 
@@ -166,7 +169,7 @@ def ballot_body(spec: PollSpec, picked: list[str]) -> dict[str, str]:
     """A ballot's body from options given by number (1-based) or by text; raises Refused naming what is unknown."""
     numbers: set[int] = set()
     for p in picked:
-        if p.isdigit() and 1 <= int(p) <= len(spec.options):
+        if p.isascii() and p.isdigit() and 1 <= int(p) <= len(spec.options):
             numbers.add(int(p))
         elif p in spec.options:
             numbers.add(spec.options.index(p) + 1)

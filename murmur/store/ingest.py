@@ -163,9 +163,11 @@ async def store_batch(
         bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))
     ]
     # What messages checked against their target (Kind.against_target) are about, as signed.
-    checked = [
-        bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).against_target and (t := m.tag("target"))
-    ]
+    checked = list(
+        dict.fromkeys(  # once each: a batch of ballots is mostly about one poll
+            bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).against_target and (t := m.tag("target"))
+        )
+    )
     against = {
         bytes(row[0]): load_stored(bytes(row[1]))
         for row in await select_in(conn, "SELECT id, raw FROM messages WHERE id IN ({marks})", checked)

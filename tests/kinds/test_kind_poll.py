@@ -153,7 +153,7 @@ def test_a_ballot_names_options_by_number_or_text(picked: list[str], body: str) 
     assert ballot_body(SPEC, picked) == {"choices": body}
 
 
-@pytest.mark.parametrize("picked", [["4"], ["0"], ["lunch"], [], ["1", "2"]])
+@pytest.mark.parametrize("picked", [["4"], ["0"], ["²"], ["lunch"], [], ["1", "2"]])
 def test_a_ballot_for_no_such_option_is_refused_before_signing(picked: list[str]) -> None:
     with pytest.raises(Refused) as refused:
         ballot_body(SPEC, picked)
