@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from murmur.client.cli.polls import render_results
 from tests.cli.test_groups_cli import Someone
 from tests.tui.conftest import ALICE, BOB, ME
 from tests.tui.test_snapshots import ThreadedServer
@@ -58,3 +59,18 @@ def test_multiple_choice_and_refusals_that_say_why(people: tuple[Someone, Someon
     assert bad.exit_code == 2 and "not a duration" in bad.stderr
     same = alice.run("poll", "create", "Twice?", "--option", "a", "--option", "a")
     assert same.exit_code != 0 and "different" in same.stderr
+
+
+def test_a_recount_that_differs_is_shown_not_hidden() -> None:
+    figures = {"question": "Lunch?"}
+    out = {
+        "options": [{"text": "noon", "votes": 2}, {"text": "one", "votes": 0}],
+        "voters": 2,
+        "closed": True,
+        "recount": {"options": [{"text": "noon", "votes": 1}, {"text": "one", "votes": 0}], "voters": 1},
+        "agrees": False,
+        "invalid": 1,
+    }
+    lines = render_results(figures, out)
+    assert lines[2] == "  1. noon: 2   (recount: 1)  DIFFERS" and lines[3] == "  2. one: 0   (recount: 0)"
+    assert "THE RECOUNT DIFFERS" in lines[-1] and "did not check: 1" in lines[-1]

@@ -59,6 +59,8 @@ async def test_a_kind_this_version_does_not_know_at_every_read(server: Harness) 
         f"/api/v1/groups/{survey['id']}": 404,  # an id that is not a group's
         f"/api/v1/groups/{post['id']}/members": 404,
         f"/api/v1/groups/{g['id']}/timeline": 200,
+        f"/api/v1/polls/{survey['id']}": 404,  # an id that is not a poll's
+        f"/api/v1/polls/{survey['id']}/signed": 404,
         "/api/v1/notifications": 200,
         "/api/v1/timelines/federated": 200,
     }
