@@ -7,7 +7,8 @@ them, as every ballot is signed.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +19,10 @@ from murmur.kinds.poll_tally import is_closed
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
+from murmur.store import Store
 from murmur.store.lookup import resolve_message_id
+
+T = TypeVar("T")
 
 NOT_HELD = "No such poll here (it may never have arrived, was deleted, or is not a poll)."
 
@@ -37,21 +41,22 @@ def results_json(found: poll.Results, now: int) -> dict[str, Any]:
     }
 
 
-async def results(request: Request) -> Response:
+async def _held(request: Request, read: Callable[[Store, str], Awaitable[T | None]]) -> T:
+    """What ``read`` finds of the poll the path names (its id or a unique prefix); not_found when it is none."""
     state = state_of(request)
     await authenticate(request)
-    found = await poll.results(state.store, await resolve_message_id(state.store, request.path_params["id"]))
+    found = await read(state.store, await resolve_message_id(state.store, request.path_params["id"]))
     if found is None:
         raise Refused("not_found", NOT_HELD)
-    return JSONBytes(results_json(found, now_ms()))
+    return found
+
+
+async def results(request: Request) -> Response:
+    return JSONBytes(results_json(await _held(request, poll.results), now_ms()))
 
 
 async def signed(request: Request) -> Response:
-    state = state_of(request)
-    await authenticate(request)
-    held = await poll.signed(state.store, await resolve_message_id(state.store, request.path_params["id"]))
-    if held is None:
-        raise Refused("not_found", NOT_HELD)
+    held = await _held(request, poll.signed)
     return JSONBytes(
         {
             "poll": raw_message(held.poll),
