@@ -12,10 +12,21 @@ def ago(created_at_ms: int, now_ms: int | None = None) -> str:
     seconds = max(0, int((now - created_at_ms) / 1000))
     if seconds < 5:
         return "now"
+    if seconds >= 30 * 86400:
+        return time.strftime("%Y-%m-%d", time.gmtime(created_at_ms / 1000))
+    return _span(seconds)
+
+
+def left(until_ms: int, now_ms: int | None = None) -> str:
+    """Time until a moment, as ``ago`` says time since one: '42s', '5m', '3h', '12d'; 'now' once it has come."""
+    now = time.time() * 1000 if now_ms is None else now_ms
+    seconds = int((until_ms - now) / 1000)
+    return "now" if seconds <= 0 else _span(seconds)
+
+
+def _span(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
-            if unit == "d" and seconds >= 30 * 86400:
-                return time.strftime("%Y-%m-%d", time.gmtime(created_at_ms / 1000))
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 

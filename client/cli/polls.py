@@ -27,6 +27,7 @@ from murmur.kinds.poll import MAX_OPTIONS, MIN_OPTIONS, ballot_draft, poll_draft
 from murmur.kinds.poll_tally import is_closed
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
+from murmur.text import left
 from murmur.validate import check
 
 poll_app = typer.Typer(help="Polls anyone can recount: create, vote, results.", no_args_is_help=True)
@@ -153,8 +154,15 @@ def render_results(figures: dict[str, Any], out: dict[str, Any]) -> list[str]:
             again = recounted["options"][n]["votes"] if n < len(recounted["options"]) else "-"
             line += f"   (recount: {again})" + ("" if again == option["votes"] else "  DIFFERS")
         lines.append(line)
-    state = "closed" if out["closed"] else "open"
-    lines += ["", f"{out['voters']} voters · {state} · ballots are open (signed): who chose what is public"]
+    closes = figures.get("closes_at")
+    if out["closed"]:
+        state = "closed"
+    elif isinstance(closes, int):
+        state = f"open, closes in {left(closes)}"
+    else:
+        state = "open"
+    voters = f"{out['voters']} voter{'' if out['voters'] == 1 else 's'}"
+    lines += ["", f"{voters} · {state} · ballots are open (signed): who chose what is public"]
     if recounted is not None:
         verdict = "the recount agrees" if out["agrees"] else "THE RECOUNT DIFFERS from the server's figures"
         lines.append(f"{verdict}; recount voters {recounted['voters']}; messages that did not check: {out['invalid']}")
