@@ -1,0 +1,200 @@
+"""A meetup, its organiser's updates, and the RSVPs to it: bringing people together off-line, in the open.
+
+A meetup is a public message with a ``title``, an optional ``description``, a ``start`` and an ``end`` (ms since
+the epoch, UTC, as decimal digits) with the IANA time zone the organiser meant them in (``tz``: ``Europe/Paris``),
+an optional ``place`` (an address or a link) and ``capacity`` (1 to 100000 places). With a ``group`` tag it is
+addressed to that group. Its organiser may delete it.
+
+A ``meetup_update`` is a new version by the organiser (``target``: the meetup), carrying a whole meetup body, and
+``status: cancelled`` to cancel it. Every version is kept; the newest by (created_at, id) is current, as an edit
+is for a post; everyone who answered is told of each update (notice kind ``meetup_update``).
+
+An ``rsvp`` names the meetup (``target``) and its organiser (``subject``), and answers ``going``, ``maybe`` or
+``no``; each person's latest counts, and a full capacity puts later "going" answers on a waiting list
+(``murmur.kinds.meetup_tally``). When the meetup is held the store refuses an RSVP to a message that is not a
+meetup, or naming someone else as its organiser (``bad_target``); one to a meetup its organiser deleted is
+refused ``meetup_deleted``; one that arrives before its meetup waits.
+
+Readers: ``held`` (a meetup's current version and answers), ``listed`` (the newest meetups), ``answered`` (the
+meetups a person answered going or maybe). The ``.ics`` form is in ``murmur.kinds.meetup_ics``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from murmur.errors import Refused
+from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, answers
+from murmur.message import Message
+from murmur.numbers import MAX_NUMBER, parse_number
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+Draft = dict[str, Any]
+MAX_CAPACITY = 100_000
+LONGEST_MEETUP = 7 * 24 * 3600 * 1000  # a week: longer is a mistake in the times, not a meetup
+
+BODY = {
+    "title": Field(True, 200),
+    "description": Field(False, 5000),
+    "start": Field(True, 16),
+    "end": Field(True, 16),
+    "tz": Field(True, 64),
+    "place": Field(False, 500),
+    "capacity": Field(False, 6),
+}
+
+
+def _time(body: Mapping[str, Any], name: str) -> int:
+    text = body[name]
+    value = parse_number(text, name=name, low=0, high=MAX_NUMBER, code="bad_value")
+    if str(value) != text:
+        raise Refused("bad_value", f"{name} is decimal digits without a leading zero.")
+    return value
+
+
+def _times(body: Mapping[str, Any], tags: Tags) -> None:
+    start, end = _time(body, "start"), _time(body, "end")
+    if not start < end <= start + LONGEST_MEETUP:
+        raise Refused("bad_value", "A meetup ends after it starts, and lasts at most 7 days.")
+
+
+def _zone(body: Mapping[str, Any], tags: Tags) -> None:
+    name = body["tz"]
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Refused("bad_value", f"tz {name!r} is not an IANA time zone name (Europe/Paris, UTC).") from exc
+
+
+def _capacity(body: Mapping[str, Any], tags: Tags) -> None:
+    if (text := body.get("capacity")) is not None:
+        value = parse_number(text, name="capacity", low=1, high=MAX_CAPACITY, code="bad_value")
+        if str(value) != text:
+            raise Refused("bad_value", "capacity is decimal digits without a leading zero.")
+
+
+def _against_meetup(rsvp: Message, meetup: Message | None, deleted_by: frozenset[str]) -> None:
+    """The store's check of an RSVP against its meetup, when the meetup is held or known to be deleted."""
+    if meetup is None:
+        if rsvp.tag("subject") in deleted_by:
+            raise Refused("meetup_deleted", "Its organiser has deleted this meetup.")
+        return  # not held yet: the RSVP waits, and the count judges it once the meetup comes
+    if meetup.kind != "meetup" or meetup.author != rsvp.tag("subject"):
+        raise Refused("bad_target", "An RSVP is about a meetup, and names the meetup's organiser as its subject.")
+
+
+_RULES = (_times, _zone, _capacity)
+
+# Everyone who answered is told of an update: the update arrives after their RSVPs (an RSVP arriving after the
+# update answered the updated meetup, and needs no telling).
+NOTICES = (
+    "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT DISTINCT r.author, u.seq, 'meetup_update'"
+    " FROM messages u CROSS JOIN messages p ON p.id = u.target CROSS JOIN messages r ON r.target = p.id"
+    " WHERE u.seq BETWEEN :lo AND :hi AND u.kind = 'meetup_update' AND p.kind = 'meetup'"
+    " AND p.author = u.author AND r.kind = 'rsvp' AND r.author != u.author",
+)
+
+KINDS = (
+    Kind(name="meetup", body=BODY, tags={"group": (0, 1), "hashtag": (0, 20)}, rules=_RULES, removable=True),
+    Kind(
+        name="meetup_update",
+        body={**BODY, "status": Field(False, 9, (CANCELLED,))},
+        tags={"target": (1, 1)},
+        rules=_RULES,
+        own_target=True,
+        target_kinds=("meetup",),
+        with_target=True,
+        notices=NOTICES,
+        notice_about={"meetup_update": "target"},
+    ),
+    Kind(
+        name="rsvp",
+        body={"answer": Field(True, 5, ANSWERS)},
+        tags={"target": (1, 1), "subject": (1, 1)},
+        against_target=_against_meetup,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A meetup as this server holds it: its current version and who answered what."""
+
+    spec: MeetupSpec
+    answers: Answers
+
+
+_MEETUP_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'meetup'"
+_AROUND_SQL = "SELECT raw FROM messages WHERE target = ? AND kind IN ('meetup_update', 'rsvp')"
+_LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
+_ANSWERED_SQL = "SELECT DISTINCT target FROM messages WHERE author = ? AND kind = 'rsvp'"
+
+
+async def held(store: Store, meetup_id: str) -> Held | None:
+    """The meetup's current version and answers; None when no such meetup is held."""
+    from murmur.validate import load_stored  # validation reads the registry, which imports this module
+
+    key = bytes.fromhex(meetup_id)
+    async with store.conn.execute(_MEETUP_SQL, (key,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with store.conn.execute(_AROUND_SQL, (key,)) as cursor:
+        around = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
+    spec = MeetupSpec.of(load_stored(bytes(row[0])), [m for m in around if m.kind == "meetup_update"])
+    return Held(spec, answers(spec, [m for m in around if m.kind == "rsvp"]))
+
+
+async def listed(store: Store, limit: int = 200) -> list[Held]:
+    """The newest meetups held, newest first."""
+    async with store.conn.execute(_LISTED_SQL, (limit,)) as cursor:
+        ids = [bytes(r[0]).hex() for r in await cursor.fetchall()]
+    return [found for i in ids if (found := await held(store, i)) is not None]
+
+
+async def answered(store: Store, key: str) -> list[Held]:
+    """The meetups whose current answer by ``key`` is going (placed or waiting) or maybe, by start."""
+    async with store.conn.execute(_ANSWERED_SQL, (bytes.fromhex(key),)) as cursor:
+        targets = [bytes(r[0]).hex() for r in await cursor.fetchall()]
+    found = [h for t in targets if (h := await held(store, t)) is not None]
+    return sorted((h for h in found if h.answers.of(key) not in (None, "no")), key=lambda h: (h.spec.start, h.spec.id))
+
+
+def meetup_body(
+    title: str, *, start: int, end: int, tz: str, place: str = "", capacity: int | None = None, description: str = ""
+) -> dict[str, str]:
+    """A meetup's body (also an update's, with ``status`` added to cancel); empty optional members are left out."""
+    body = {"title": title, "start": str(start), "end": str(end), "tz": tz}
+    optional = {"place": place, "description": description, "capacity": "" if capacity is None else str(capacity)}
+    return body | {name: value for name, value in optional.items() if value}
+
+
+def meetup_draft(body: dict[str, str], *, group: str | None = None) -> Draft:
+    """A meetup's draft, as the CLI and the tests write it (sign with ``murmur.message``)."""
+    return {"kind": "meetup", "body": body, "tags": [["group", group]] if group else []}
+
+
+def update_draft(spec: MeetupSpec, body: dict[str, str]) -> Draft:
+    """A new version of the meetup ``spec`` (its organiser's to sign)."""
+    return {"kind": "meetup_update", "body": body, "tags": [["target", spec.id]]}
+
+
+def cancel_draft(spec: MeetupSpec) -> Draft:
+    """The current version of the meetup, cancelled."""
+    body = meetup_body(
+        spec.title, start=spec.start, end=spec.end, tz=spec.tz, place=spec.place, capacity=spec.capacity,
+        description=spec.description,
+    )  # fmt: skip
+    return update_draft(spec, {**body, "status": CANCELLED})
+
+
+def rsvp_draft(meetup_id: str, organiser: str, answer: str) -> Draft:
+    if answer not in ANSWERS:
+        raise Refused("bad_value", f"An RSVP answers {', '.join(ANSWERS)}; not {answer!r}.")
+    return {"kind": "rsvp", "body": {"answer": answer}, "tags": [["target", meetup_id], ["subject", organiser]]}
