@@ -50,6 +50,10 @@ def test_a_meetup_carries_its_times_zone_place_and_capacity() -> None:
         ({"title": ""}, "bad_value"),
         ({"tz": "Mars/Olympus"}, "bad_value"),
         ({"tz": "../../etc/passwd"}, "bad_value"),
+        ({"tz": "Europe"}, "bad_value"),  # a directory of the zone database, not a zone
+        ({"tz": "Europe/../UTC"}, "bad_value"),
+        ({"tz": "/etc/localtime"}, "bad_value"),
+        ({"tz": "europe/paris"}, "bad_value"),
         ({"start": "soon"}, "bad_value"),
         ({"start": "0" + str(START)}, "bad_value"),
         ({"end": str(START)}, "bad_value"),
