@@ -115,8 +115,7 @@ KINDS = (
         own_target=True,
         target_kinds=("meetup",),
         with_target=True,
-        notices=NOTICES,
-        notice_about={"meetup_update": "target"},
+        notices=NOTICES,  # about no message of the notified person's own: the meetup is the organiser's
     ),
     Kind(
         name="rsvp",
