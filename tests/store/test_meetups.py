@@ -37,7 +37,7 @@ async def test_misaddressed_rsvps_are_refused_with_their_reason(store: Store, an
     await store.ingest([meetup, post])
     results = await store.ingest([
         rsvp(ben, post, "going"),  # not a meetup
-        ben.sign("rsvp", {"answer": "going"}, [["target", meetup["id"]], ["subject", ben.key]], None),  # wrong organiser
+        ben.sign("rsvp", {"answer": "going"}, [["target", meetup["id"]], ["subject", ben.key]], None),  # not ann
     ])  # fmt: skip
     assert [(r.status, r.code) for r in results] == [("refused", "bad_target"), ("refused", "bad_target")]
     assert await lists(store, meetup) == ((), ())
@@ -64,8 +64,12 @@ async def test_the_waiting_list_is_the_same_in_every_arrival_order(
     tmp_path: Any, ann: Person, ben: Person, cat: Person, dan: Person
 ) -> None:
     meetup = make_meetup(ann, capacity=1)
-    answers = [rsvp(ben, meetup, "going", T0 + 30), rsvp(cat, meetup, "going", T0 + 10), rsvp(dan, meetup, "going", T0 + 20)]
-    seen = set()
+    answers = [
+        rsvp(ben, meetup, "going", T0 + 30),
+        rsvp(cat, meetup, "going", T0 + 10),
+        rsvp(dan, meetup, "going", T0 + 20),
+    ]
+    seen: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
     for n, order in enumerate(itertools.permutations(answers)):
         store = await Store.open(tmp_path / f"{n}.db")
         try:
