@@ -21,7 +21,19 @@ from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
-from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
+from murmur.server.routes import (
+    export,
+    federation,
+    groups,
+    history,
+    info,
+    meetups,
+    polls,
+    reading,
+    reconcile,
+    stream,
+    writing,
+)
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -67,7 +79,14 @@ def _reads_of_kinds() -> list[Route]:
     edits = [Route(f"{API}/messages/{{id}}/history", history.history)] if kind("edit") else []
     poll_routes = [Route(f"{API}/polls/{{id}}", polls.results), Route(f"{API}/polls/{{id}}/signed", polls.signed)]
     poll_routes = poll_routes if kind("poll") else []
-    return edits + poll_routes + (
+    meetup_routes = [
+        Route(f"{API}/meetups", meetups.listed),
+        Route(f"{API}/meetups/{{id}}", meetups.one),
+        Route(f"{API}/meetups/{{id}}/ics", meetups.ics),
+        Route(f"{API}/calendars/{{key}}", meetups.answered),
+    ]
+    meetup_routes = meetup_routes if kind("meetup") else []
+    return edits + poll_routes + meetup_routes + (
         [
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),
