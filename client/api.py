@@ -309,6 +309,28 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/polls/{poll_id}/signed")
         return shaped(answer, "a poll as signed", poll=dict, ballots=list, group=list)
 
+    async def meetups(self) -> list[dict[str, Any]]:
+        """The newest meetups the server holds, each with who is coming (``going``, ``maybe``, ``waiting``)."""
+        answer = shaped(await self.request("GET", f"{API}/meetups"), "meetups", meetups=Rows(("id", "title")))
+        return list(answer["meetups"])
+
+    async def meetup(self, meetup_id: str) -> dict[str, Any]:
+        """A meetup's current version and who answered what, as the server counts them."""
+        answer = await self.request("GET", f"{API}/meetups/{meetup_id}")
+        return shaped(answer, "a meetup", id=str, author=str, title=str, answers=dict)
+
+    async def meetup_ics(self, meetup_id: str) -> str:
+        """One meetup as an iCalendar document (``text/calendar``)."""
+        return await self.calendar_text(f"{API}/meetups/{meetup_id}/ics")
+
+    async def calendar_text(self, path: str) -> str:
+        """A ``text/calendar`` answer as text; an error answer raises as any other does."""
+        response = await self._send(await self._signed("GET", path, None, b""))
+        if not response.is_success or not response.headers.get("content-type", "").startswith("text/calendar"):
+            self._decode(response)  # raises the server's error, or says what came instead
+            raise ApiError(response.status_code, "http_error", "The server did not answer with a calendar.")
+        return response.text
+
     async def own_responses(self, msg_id: str) -> dict[str, Any]:
         """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""
         result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}/mine")

@@ -21,19 +21,8 @@ from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
-from murmur.server.routes import (
-    export,
-    federation,
-    groups,
-    history,
-    info,
-    meetups,
-    polls,
-    reading,
-    reconcile,
-    stream,
-    writing,
-)
+from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
+from murmur.server.routes import meetups as meetup_reads
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -80,10 +69,10 @@ def _reads_of_kinds() -> list[Route]:
     poll_routes = [Route(f"{API}/polls/{{id}}", polls.results), Route(f"{API}/polls/{{id}}/signed", polls.signed)]
     poll_routes = poll_routes if kind("poll") else []
     meetup_routes = [
-        Route(f"{API}/meetups", meetups.listed),
-        Route(f"{API}/meetups/{{id}}", meetups.one),
-        Route(f"{API}/meetups/{{id}}/ics", meetups.ics),
-        Route(f"{API}/calendars/{{key}}", meetups.answered),
+        Route(f"{API}/meetups", meetup_reads.listed),
+        Route(f"{API}/meetups/{{id}}", meetup_reads.one),
+        Route(f"{API}/meetups/{{id}}/ics", meetup_reads.ics),
+        Route(f"{API}/calendars/{{key}}", meetup_reads.answered),
     ]
     meetup_routes = meetup_routes if kind("meetup") else []
     return edits + poll_routes + meetup_routes + (

@@ -1,0 +1,187 @@
+"""``murmur meetup ...``: meetups with RSVPs. A meetup, each update and each RSVP are messages signed on this
+machine.
+
+``create`` prints ``{"id": MEETUP_ID}`` with ``--json``. Times are ISO times (``2026-12-01T18:00``): in the zone
+``--tz`` names when they carry no offset, else at their offset; the meetup stores them as UTC ms beside the zone.
+``rsvp`` answers going, maybe or no, checked against the signed meetup before anything is signed. ``list``
+prints each meetup with how many are going, maybe and waiting; ``ics`` prints one meetup as ``text/calendar``;
+``cancel`` publishes a new version of the organiser's meetup that cancels it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.verify import verified
+from murmur.console import checked_argument
+from murmur.errors import Refused
+from murmur.keys import Identity
+from murmur.kinds.meetup import MAX_CAPACITY, cancel_draft, meetup_body, meetup_draft, rsvp_draft, zone_names
+from murmur.kinds.meetup_tally import ANSWERS, MeetupSpec
+from murmur.prefixes import checked_prefix
+from murmur.terminal import one_line, say
+from murmur.validate import check
+
+meetup_app = typer.Typer(help="Meetups with RSVPs: create, rsvp, list, ics, cancel.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+MeetupArg = Annotated[str, typer.Argument(metavar="MEETUP_ID", help="The meetup (its id, or 8+ hex digits of it).")]
+
+
+def at_ms(text: str, zone: str, option: str) -> int:
+    """An ISO time as ms since the epoch: in ``zone`` when it carries no offset."""
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        example = "2026-12-01T18:00, or with an offset: 2026-12-01T18:00+01:00"
+        fail(f"{option} {text!r} is not a time ({example}).", EXIT_USAGE)
+    return int((when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))).timestamp() * 1000)
+
+
+@meetup_app.command()
+def create(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="The title.")],
+    start: Annotated[str, typer.Option("--start", help="When it starts: an ISO time.")],
+    end: Annotated[str, typer.Option("--end", help="When it ends: an ISO time.")],
+    tz: Annotated[str, typer.Option("--tz", help="The IANA time zone of the times (Europe/Paris).")] = "UTC",
+    place: Annotated[str, typer.Option("--place", help="Where: an address or a link.")] = "",
+    capacity: Annotated[int | None, typer.Option("--capacity", help="How many places (later RSVPs wait).")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Address it to this group.")] = None,
+    description: Annotated[str, typer.Option("--description", help="More about it.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a meetup; RSVPs are signed, so they are open: everyone can see who answered what. Prints its id."""
+    if tz not in zone_names():
+        fail(f"--tz {tz!r} is not an IANA time zone name (Europe/Paris, UTC).", EXIT_USAGE)
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        fail(f"--capacity is 1 to {MAX_CAPACITY} places; got {capacity}.", EXIT_USAGE)
+    body = meetup_body(
+        title, start=at_ms(start, tz, "--start"), end=at_ms(end, tz, "--end"), tz=tz, place=place, capacity=capacity,
+        description=description,
+    )  # fmt: skip
+    group_id = checked_argument(lambda: checked_prefix(group, "group id")) if group else None
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        grp = (await api.group(group_id))["id"] if group_id else None
+        return await publish_draft(api, identity, meetup_draft(body, group=grp))
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Created meetup {one_line(title, 80)}: {result['id']}")
+
+
+async def _signed_meetup(api: MurmurClient, wanted: str) -> tuple[dict[str, Any], MeetupSpec]:
+    """The meetup as the server counts it, and its current version (the organiser's signature checked here)."""
+    figures = await api.meetup(wanted)
+    message = await api.message(str(figures["id"]))
+    if not verified(message) or message.get("kind") != "meetup":
+        raise Refused("not_found", "That message is not a meetup that checks.")
+    return figures, MeetupSpec.of(check(message, now=None))
+
+
+@meetup_app.command()
+def rsvp(
+    ctx: typer.Context,
+    meetup_id: MeetupArg,
+    answer: Annotated[str, typer.Argument(metavar="going|maybe|no", help="Your answer.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a meetup; answering again replaces your earlier answer (and "going" again takes a new place)."""
+    if answer not in ANSWERS:
+        fail(f"answer going, maybe or no; not {answer!r}.", EXIT_USAGE)
+    wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        _, spec = await _signed_meetup(api, wanted)
+        result = await publish_draft(api, identity, rsvp_draft(spec.id, spec.author, answer))
+        answers = (await api.meetup(spec.id))["answers"]
+        waiting = identity.public_key in answers.get("waiting", [])
+        return {"id": result["id"], "answer": answer, "waiting": waiting}
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json(result)
+    elif result["waiting"]:
+        say(f"Answered going ({result['id'][:12]}); the meetup is full: you are on the waiting list.")
+    else:
+        say(f"Answered {answer} ({result['id'][:12]}).")
+
+
+@meetup_app.command("list")
+def list_meetups(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """The newest meetups your server holds, with how many are going, maybe and waiting."""
+
+    async def go(api: MurmurClient, identity: Identity) -> list[dict[str, Any]]:
+        return await api.meetups()
+
+    found = with_api(ctx, go)
+    rows = [
+        {
+            "id": m["id"], "title": m["title"], "start": m.get("start"), "end": m.get("end"), "tz": m.get("tz"),
+            "place": m.get("place", ""), "capacity": m.get("capacity"), "cancelled": bool(m.get("cancelled")),
+            "going": int(m.get("going", 0)), "maybe": int(m.get("maybe", 0)), "waiting": int(m.get("waiting", 0)),
+        }
+        for m in found
+    ]  # fmt: skip
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        say("No meetups here yet.")
+    for row in rows:
+        say("\n".join(render_row(row)))
+
+
+def render_row(row: dict[str, Any]) -> list[str]:
+    zone = str(row["tz"]) if row["tz"] in zone_names() else "UTC"
+    start = datetime.fromtimestamp(int(row["start"] or 0) / 1000, tz=ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    places = "" if row["capacity"] is None else f" of {row['capacity']}"
+    state = "CANCELLED · " if row["cancelled"] else ""
+    counts = f"{row['going']}{places} going · {row['maybe']} maybe · {row['waiting']} waiting"
+    head = f"{str(row['id'])[:12]}  {one_line(str(row['title']), 80)}"
+    return [head, f"    {state}{start} {zone} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
+
+
+@meetup_app.command()
+def ics(ctx: typer.Context, meetup_id: MeetupArg) -> None:
+    """Print the meetup as an iCalendar (RFC 5545) document, for a calendar program."""
+    wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> str:
+        return await api.meetup_ics(wanted)
+
+    typer.echo(with_api(ctx, go), nl=False)
+
+
+@meetup_app.command()
+def cancel(ctx: typer.Context, meetup_id: MeetupArg, as_json: JsonOption = False) -> None:
+    """Cancel your meetup: a new version saying so, told to everyone who answered."""
+    wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        figures, spec = await _signed_meetup(api, wanted)
+        if spec.author != identity.public_key:
+            raise Refused("not_author", "Only the meetup's organiser may cancel it.")
+        current = MeetupSpec(**{**{f: getattr(spec, f) for f in MeetupSpec.__slots__}, **_current(figures)})
+        return await publish_draft(api, identity, cancel_draft(current))
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Cancelled ({result['id'][:12]}); everyone who answered is told.")
+
+
+def _current(figures: dict[str, Any]) -> dict[str, Any]:
+    """The members of the current version, as the server gives them (a cancel repeats the whole meetup)."""
+    return {name: figures[name] for name in ("title", "description", "start", "end", "tz", "place", "capacity")}
