@@ -29,7 +29,7 @@ from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
 from murmur.validate import check
 
-meetup_app = typer.Typer(help="Meetups with RSVPs: create, rsvp, list, ics, cancel.", no_args_is_help=True)
+meetup_app = typer.Typer(help="Meetups with RSVPs: create, rsvp, list, show, ics, cancel.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 MeetupArg = Annotated[str, typer.Argument(metavar="MEETUP_ID", help="The meetup (its id, or 8+ hex digits of it).")]
@@ -150,6 +150,25 @@ def render_row(row: dict[str, Any]) -> list[str]:
     counts = f"{row['going']}{places} going · {row['maybe']} maybe · {row['waiting']} waiting"
     head = f"{str(row['id'])[:12]}  {one_line(str(row['title']), 80)}"
     return [head, f"    {state}{start} {zone} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
+
+
+@meetup_app.command()
+def show(ctx: typer.Context, meetup_id: MeetupArg, as_json: JsonOption = False) -> None:
+    """A meetup, with who has a place and the waiting list in its order."""
+    wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        return await api.meetup(wanted)
+
+    found = with_api(ctx, go)
+    if as_json:
+        emit_json(found)
+        return
+    lines = render_row(found)
+    for name in ("going", "waiting", "maybe", "no"):
+        keys = [str(k)[:12] for k in found["answers"].get(name, [])]
+        lines.append(f"    {name}: {', '.join(keys) or '-'}")
+    say("\n".join(lines))
 
 
 @meetup_app.command()
