@@ -66,6 +66,9 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "group_unpin": View(),
         "poll": View(detail=lambda body: f" {one_line(str(body.get('question', '')), 80)}", about=None),
         "ballot": View(detail=lambda body: f" {one_line(str(body.get('choices', '')), 30)}"),
+        "meetup": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
+        "meetup_update": View(detail=lambda body: " cancelled" if body.get("status") == "cancelled" else ""),
+        "rsvp": View(detail=lambda body: f" {one_line(str(body.get('answer', '')), 10)}"),
     }
 )
 
@@ -82,6 +85,9 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "group_approve": lambda _: "let you into a group",
         "group_remove": lambda _: "removed you from a group",
         "group_mod": lambda _: "made you a moderator of a group",
+        "meetup_update": lambda body: (
+            "cancelled a meetup you answered" if body.get("status") == "cancelled" else "updated a meetup you answered"
+        ),
     }
 )
 
