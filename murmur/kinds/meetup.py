@@ -7,7 +7,7 @@ addressed to that group. Its organiser may delete it.
 
 A ``meetup_update`` is a new version by the organiser (``target``: the meetup), carrying a whole meetup body, and
 ``status: cancelled`` to cancel it. Every version is kept; the newest by (created_at, id) is current, as an edit
-is for a post; everyone who answered is told of each update (notice kind ``meetup_update``).
+is for a post; everyone who answered before an update is told of it (notice kind ``meetup_update``).
 
 An ``rsvp`` names the meetup (``target``) and its organiser (``subject``), and answers ``going``, ``maybe`` or
 ``no``; each person's latest counts, and a full capacity puts later "going" answers on a waiting list
@@ -96,14 +96,16 @@ def _against_meetup(rsvp: Message, meetup: Message | None, deleted_by: frozenset
 
 _RULES = (_times, _zone, _capacity)
 
-# Everyone who answered is told of an update: the update arrives after their RSVPs (an RSVP arriving after the
-# update answered the updated meetup, and needs no telling).
-NOTICES = (
+# Everyone who answered is told of an update, looked at from both ends: the update arrives after their RSVPs, or
+# an RSVP dated before the update arrives after it (federation brings messages in any order). An RSVP dated after
+# the update answered the updated meetup, and needs no telling.
+_TOLD = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT DISTINCT r.author, u.seq, 'meetup_update'"
     " FROM messages u CROSS JOIN messages p ON p.id = u.target CROSS JOIN messages r ON r.target = p.id"
-    " WHERE u.seq BETWEEN :lo AND :hi AND u.kind = 'meetup_update' AND p.kind = 'meetup'"
-    " AND p.author = u.author AND r.kind = 'rsvp' AND r.author != u.author",
+    " WHERE {lo_hi} AND u.kind = 'meetup_update' AND p.kind = 'meetup' AND p.author = u.author"
+    " AND r.kind = 'rsvp' AND r.author != u.author AND (r.created_at, r.id) < (u.created_at, u.id)"
 )
+NOTICES = (_TOLD.format(lo_hi="u.seq BETWEEN :lo AND :hi"), _TOLD.format(lo_hi="r.seq BETWEEN :lo AND :hi"))
 
 KINDS = (
     Kind(name="meetup", body=BODY, tags={"group": (0, 1), "hashtag": (0, 20)}, rules=_RULES, removable=True),

@@ -110,3 +110,20 @@ async def test_a_feed_holds_the_meetups_a_person_answered_going_or_maybe(
     await store.ingest([rsvp(ben, third, "no")])  # a change of mind takes it out
     assert {h.spec.id for h in await meetups.answered(store, ben.key)} == {first["id"], second["id"]}
     assert [h.spec.id for h in await meetups.listed(store)] == [third["id"], second["id"], first["id"]]
+
+
+async def test_an_rsvp_older_than_an_update_is_told_of_it_whenever_it_arrives(
+    store: Store, ann: Person, ben: Person, cat: Person
+) -> None:
+    meetup = make_meetup(ann)
+    await store.ingest([meetup])
+    found = await meetups.held(store, meetup["id"])
+    assert found is not None
+    cancel = sign_draft(ann.identity, cancel_draft(found.spec), created_at=T0 + 10**6)
+    await store.ingest([cancel])
+    # Both arrive after the update: ben answered before it (and is told), cat after it (and is not).
+    await store.ingest([rsvp(ben, meetup, "going", at=T0 + 10**6 - 1), rsvp(cat, meetup, "going", at=T0 + 10**6 + 1)])
+    told = {
+        person.key: [i.kind for i in (await timelines.notifications(store, person.key)).items] for person in (ben, cat)
+    }
+    assert told == {ben.key: ["meetup_update"], cat.key: []}
