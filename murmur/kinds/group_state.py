@@ -20,7 +20,7 @@ group wait the same way: the group's timeline admits them once the fold says the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
@@ -278,3 +278,20 @@ async def _insert(
             for what, k in marks
         ],
     )
+
+
+_SPANS_SQL = "SELECT key, start_at, end_at FROM groups_spans WHERE grp = ?"
+
+
+async def member_at(conn: aiosqlite.Connection, group: str) -> Callable[[str, int], bool]:
+    """Whether a key was a member of the group at a time (ms), by the spans of membership its fold keeps: what a
+    group poll's ballots and a group meetup's RSVPs are counted by, so fresh keys cannot stuff them."""
+    spans: dict[str, list[tuple[int, int | None]]] = {}
+    async with conn.execute(_SPANS_SQL, (bytes.fromhex(group),)) as cursor:
+        for key, start, end in await cursor.fetchall():
+            spans.setdefault(bytes(key).hex(), []).append((int(start), None if end is None else int(end)))
+
+    def member(key: str, at: int) -> bool:
+        return any(start <= at and (end is None or at < end) for start, end in spans.get(key, ()))
+
+    return member

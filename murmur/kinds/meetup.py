@@ -3,7 +3,8 @@
 A meetup is a public message with a ``title``, an optional ``description``, a ``start`` and an ``end`` (ms since
 the epoch, UTC, as decimal digits) with the IANA time zone the organiser meant them in (``tz``: ``Europe/Paris``),
 an optional ``place`` (an address or a link) and ``capacity`` (1 to 100000 places). With a ``group`` tag it is
-addressed to that group. Its organiser may delete it.
+addressed to that group, and only the RSVPs of the group's members (at the RSVP's time) count. Its organiser may
+delete it.
 
 A ``meetup_update`` is a new version by the organiser (``target``: the meetup), carrying a whole meetup body, and
 ``status: cancelled`` to cancel it. Every version is kept; the newest by (created_at, id) is current, as an edit
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.group_state import member_at
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, answers
 from murmur.message import Message
 from murmur.numbers import MAX_NUMBER, parse_number
@@ -154,7 +156,8 @@ async def held(store: Store, meetup_id: str) -> Held | None:
     async with store.conn.execute(_AROUND_SQL, (key,)) as cursor:
         around = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
     spec = MeetupSpec.of(load_stored(bytes(row[0])), [m for m in around if m.kind == "meetup_update"])
-    return Held(spec, answers(spec, [m for m in around if m.kind == "rsvp"]))
+    member = await member_at(store.conn, spec.group) if spec.group is not None else None
+    return Held(spec, answers(spec, [m for m in around if m.kind == "rsvp"], member))
 
 
 async def listed(store: Store, limit: int = 200) -> list[Held]:

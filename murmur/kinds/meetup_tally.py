@@ -3,7 +3,9 @@
 
 - The meetup's current version is the newest of the meetup and its organiser's updates by ``(created_at, id)``
   ("Latest wins"); an update saying ``status: cancelled`` cancels it.
-- Each person's latest RSVP by ``(created_at, id)`` is their answer: going, maybe or no.
+- Each person's latest RSVP by ``(created_at, id)`` is their answer: going, maybe or no. For a meetup addressed
+  to a group, only the RSVPs of people who were members of the group at the RSVP's ``created_at`` count (the
+  group's fold), so a thousand fresh keys cannot fill a group meetup's places.
 - Those going are put in order by that RSVP's ``(created_at, id)``; with a capacity, the first ``capacity`` of
   them have a place and the rest are on the waiting list, in that order. The order is computed from the set of
   RSVPs, never from their arrival, so two servers holding the same RSVPs give the same waiting list. Answering
@@ -12,13 +14,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from murmur.kinds.base import newest
 from murmur.message import Message
 
 ANSWERS = ("going", "maybe", "no")
+Member = Callable[[str, int], bool]
+"""Whether the key was a member of the meetup's group at the time (ms); None for a public meetup."""
 CANCELLED = "cancelled"
 
 
@@ -87,14 +91,19 @@ class Answers:
         return None
 
 
-def latest(meetup_id: str, rsvps: Iterable[Message]) -> dict[str, Message]:
-    """Each person's latest RSVP to the meetup, by key."""
-    fit = (r for r in rsvps if r.kind == "rsvp" and r.tag("target") == meetup_id and r.body.get("answer") in ANSWERS)
+def latest(meetup_id: str, rsvps: Iterable[Message], member: Member | None = None) -> dict[str, Message]:
+    """Each person's latest RSVP to the meetup (of the group's members at its time, when ``member`` is given)."""
+    fit = (
+        r
+        for r in rsvps
+        if r.kind == "rsvp" and r.tag("target") == meetup_id and r.body.get("answer") in ANSWERS
+        and (member is None or member(r.author, r.created_at))
+    )  # fmt: skip
     return newest(fit, key=lambda r: r.author)
 
 
-def answers(spec: MeetupSpec, rsvps: Iterable[Message]) -> Answers:
-    last = latest(spec.id, rsvps)
+def answers(spec: MeetupSpec, rsvps: Iterable[Message], member: Member | None = None) -> Answers:
+    last = latest(spec.id, rsvps, member)
     by_answer: dict[str, list[Message]] = {a: [] for a in ANSWERS}
     for r in last.values():
         by_answer[str(r.body["answer"])].append(r)

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags
-from murmur.kinds.poll_tally import Member, PollSpec, Tally, choices_of, fault, options_of, tally
+from murmur.kinds.group_state import member_at
+from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -111,7 +112,6 @@ class Signed:
 
 _POLL_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'poll'"
 _BALLOTS_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'ballot' ORDER BY seq"
-_SPANS_SQL = "SELECT key, start_at, end_at FROM groups_spans WHERE grp = ?"
 _GROUP_SQL = (
     "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
     " UNION ALL SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
@@ -138,19 +138,6 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
     return Signed(poll, ballots, group)
 
 
-async def _member_of(store: Store, group: str) -> Member:
-    """Whether a key was a member of the group at a time, by the spans of membership its fold keeps."""
-    spans: dict[str, list[tuple[int, int | None]]] = {}
-    async with store.conn.execute(_SPANS_SQL, (bytes.fromhex(group),)) as cursor:
-        for key, start, end in await cursor.fetchall():
-            spans.setdefault(bytes(key).hex(), []).append((int(start), None if end is None else int(end)))
-
-    def member(key: str, at: int) -> bool:
-        return any(start <= at and (end is None or at < end) for start, end in spans.get(key, ()))
-
-    return member
-
-
 async def results(store: Store, poll_id: str) -> Results | None:
     """The server's figures for the poll: its stored ballots, restricted to the group's members by the group's
     kept state (``groups_spans``); None when no such poll is held."""
@@ -161,7 +148,7 @@ async def results(store: Store, poll_id: str) -> Results | None:
         return None
     spec = PollSpec.of(load_stored(held.poll))
     ballots = [load_stored(raw) for raw in held.ballots]
-    member = await _member_of(store, spec.group) if spec.group is not None else None
+    member = await member_at(store.conn, spec.group) if spec.group is not None else None
     return Results(spec, tally(spec, ballots, member))
 
 

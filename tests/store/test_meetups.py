@@ -17,9 +17,9 @@ from murmur.store import Store, timelines
 START = T0 + 10**8
 
 
-def make_meetup(who: Person, capacity: int | None = 2) -> dict[str, Any]:
+def make_meetup(who: Person, capacity: int | None = 2, group: str | None = None) -> dict[str, Any]:
     body = meetup_body("Picnic", start=START, end=START + 3_600_000, tz="UTC", place="the park", capacity=capacity)
-    return who.sign("meetup", body, [], None)
+    return who.sign("meetup", body, [["group", group]] if group else [], None)
 
 
 def rsvp(who: Person, meetup: dict[str, Any], answer: str, at: int | None = None) -> dict[str, Any]:
@@ -127,3 +127,17 @@ async def test_an_rsvp_older_than_an_update_is_told_of_it_whenever_it_arrives(
         person.key: [i.kind for i in (await timelines.notifications(store, person.key)).items] for person in (ben, cat)
     }
     assert told == {ben.key: ["meetup_update"], cat.key: []}
+
+
+async def test_a_group_meetup_counts_members_at_the_rsvps_time(
+    store: Store, ann: Person, ben: Person, cat: Person, dan: Person
+) -> None:
+    group = ann.sign("group", {"name": "Lunch club", "join": "open"}, [], None)
+    meetup = make_meetup(ann, capacity=1, group=group["id"])
+    early_cat = rsvp(cat, meetup, "going")  # before cat joined: does not count, and takes no place
+    ben_joins, cat_joins = (p.sign("group_join", {}, [["group", group["id"]]], None) for p in (ben, cat))
+    await store.ingest([group, meetup, early_cat, ben_joins, cat_joins])
+    await store.ingest([rsvp(dan, meetup, "going"), rsvp(ben, meetup, "going")])  # dan never joined
+    assert await lists(store, meetup) == ((ben.key,), ())
+    await store.ingest([rsvp(cat, meetup, "going")])  # a member now: waits behind ben
+    assert await lists(store, meetup) == ((ben.key,), (cat.key,))
