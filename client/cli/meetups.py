@@ -5,11 +5,12 @@ machine.
 ``--tz`` names when they carry no offset, else at their offset; the meetup stores them as UTC ms beside the zone.
 ``rsvp`` answers going, maybe or no, checked against the signed meetup before anything is signed. ``list``
 prints each meetup with how many are going, maybe and waiting; ``ics`` prints one meetup as ``text/calendar``;
-``cancel`` publishes a new version of the organiser's meetup that cancels it.
+``update`` and ``cancel`` publish a new version of the organiser's meetup (changed, or cancelled).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -23,13 +24,15 @@ from murmur.client.verify import verified
 from murmur.console import checked_argument
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.kinds.meetup import MAX_CAPACITY, cancel_draft, meetup_body, meetup_draft, rsvp_draft, zone_names
-from murmur.kinds.meetup_tally import ANSWERS, MeetupSpec
+from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, MeetupSpec
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
 from murmur.validate import check
 
-meetup_app = typer.Typer(help="Meetups with RSVPs: create, rsvp, list, show, ics, cancel.", no_args_is_help=True)
+meetup_app = typer.Typer(
+    help="Meetups with RSVPs: create, rsvp, list, show, ics, update, cancel.", no_args_is_help=True
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 MeetupArg = Annotated[str, typer.Argument(metavar="MEETUP_ID", help="The meetup (its id, or 8+ hex digits of it).")]
@@ -182,25 +185,70 @@ def ics(ctx: typer.Context, meetup_id: MeetupArg) -> None:
     typer.echo(with_api(ctx, go), nl=False)
 
 
-@meetup_app.command()
-def cancel(ctx: typer.Context, meetup_id: MeetupArg, as_json: JsonOption = False) -> None:
-    """Cancel your meetup: a new version saying so, told to everyone who answered."""
+Change = Callable[[dict[str, Any]], dict[str, str]]
+
+
+def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[str, Any]:
+    """Publish a new version of the organiser's meetup: the current one as the server gives it, changed."""
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         figures, spec = await _signed_meetup(api, wanted)
         if spec.author != identity.public_key:
-            raise Refused("not_author", "Only the meetup's organiser may cancel it.")
-        current = MeetupSpec(**{**{f: getattr(spec, f) for f in MeetupSpec.__slots__}, **_current(figures)})
-        return await publish_draft(api, identity, cancel_draft(current))
+            raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
+        return await publish_draft(api, identity, update_draft(spec, change(figures)))
 
-    result = with_api(ctx, go)
+    return with_api(ctx, go)
+
+
+def _body(values: dict[str, Any]) -> dict[str, str]:
+    """A whole meetup body from the current version's members (an update repeats the whole meetup)."""
+    return meetup_body(
+        str(values["title"]), start=int(values["start"]), end=int(values["end"]), tz=str(values["tz"]),
+        place=str(values.get("place") or ""), capacity=values.get("capacity"),
+        description=str(values.get("description") or ""),
+    )  # fmt: skip
+
+
+@meetup_app.command()
+def update(
+    ctx: typer.Context,
+    meetup_id: MeetupArg,
+    title: Annotated[str | None, typer.Option("--title", help="A new title.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="A new start: an ISO time.")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="A new end: an ISO time.")] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="The zone of the times (they stay the same instants).")] = None,
+    place: Annotated[str | None, typer.Option("--place", help="A new place or link.")] = None,
+    capacity: Annotated[int | None, typer.Option("--capacity", help="A new number of places.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="A new description.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Update your meetup: a new version, kept beside the earlier ones, told to everyone who answered."""
+    if tz is not None and tz not in zone_names():
+        fail(f"--tz {tz!r} is not an IANA time zone name (Europe/Paris, UTC).", EXIT_USAGE)
+    if capacity is not None and not 1 <= capacity <= MAX_CAPACITY:
+        fail(f"--capacity is 1 to {MAX_CAPACITY} places; got {capacity}.", EXIT_USAGE)
+    given = {"title": title, "tz": tz, "place": place, "capacity": capacity, "description": description}
+
+    def change(current: dict[str, Any]) -> dict[str, str]:
+        values = {**current, **{name: value for name, value in given.items() if value is not None}}
+        zone = str(values["tz"])
+        times = {"start": start, "end": end}
+        values |= {name: at_ms(text, zone, f"--{name}") for name, text in times.items() if text is not None}
+        return _body(values)
+
+    result = _next_version(ctx, meetup_id, change)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Updated ({result['id'][:12]}); everyone who answered is told.")
+
+
+@meetup_app.command()
+def cancel(ctx: typer.Context, meetup_id: MeetupArg, as_json: JsonOption = False) -> None:
+    """Cancel your meetup: a new version saying so, told to everyone who answered."""
+    result = _next_version(ctx, meetup_id, lambda current: {**_body(current), "status": CANCELLED})
     if as_json:
         emit_json({"id": result["id"]})
     else:
         say(f"Cancelled ({result['id'][:12]}); everyone who answered is told.")
-
-
-def _current(figures: dict[str, Any]) -> dict[str, Any]:
-    """The members of the current version, as the server gives them (a cancel repeats the whole meetup)."""
-    return {name: figures[name] for name in ("title", "description", "start", "end", "tz", "place", "capacity")}

@@ -48,13 +48,21 @@ def test_a_meetup_from_the_command_line(people: tuple[Someone, Someone, Someone]
     assert event["dtstart"].dt.isoformat() == "2030-06-01T12:00:00+02:00"  # Paris summer time, as meant
     assert str(event["uid"]).startswith(meetup) and str(event["status"]) == "CONFIRMED"
 
-    refused = bob.run("meetup", "cancel", meetup)
-    assert refused.exit_code != 0 and "organiser" in refused.stderr
+    alice.ok("meetup", "update", meetup, "--capacity", "2", "--start", "2030-06-01T13:00")
+    [row] = [m for m in me.json("meetup", "list") if m["id"] == meetup]
+    assert (row["going"], row["maybe"], row["waiting"], row["capacity"]) == (1, 1, 0, 2)
+    [event] = icalendar.Calendar.from_ical(me.ok("meetup", "ics", meetup).stdout).walk("VEVENT")
+    assert event["dtstart"].dt.isoformat() == "2030-06-01T13:00:00+02:00" and int(event["sequence"]) == 1
+    assert str(event["location"]) == "The park"  # what the update did not change stays
+
+    for args in (["cancel", meetup], ["update", meetup, "--title", "Mine now"]):
+        refused = bob.run("meetup", *args)
+        assert refused.exit_code != 0 and "organiser" in refused.stderr
     alice.ok("meetup", "cancel", meetup)
     [row] = [m for m in me.json("meetup", "list") if m["id"] == meetup]
     assert row["cancelled"] is True and row["title"] == "Picnic"
     [event] = icalendar.Calendar.from_ical(me.ok("meetup", "ics", meetup).stdout).walk("VEVENT")
-    assert str(event["status"]) == "CANCELLED" and int(event["sequence"]) == 1
+    assert str(event["status"]) == "CANCELLED" and int(event["sequence"]) == 2
 
 
 @pytest.mark.parametrize(
