@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from murmur.errors import Refused
 from murmur.message import Message
 
 CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
@@ -120,6 +121,21 @@ def newest(messages: Iterable[Message], key: Callable[[Message], Any]) -> dict[A
         if current is None or later(m, current.created_at, bytes.fromhex(current.id)):
             out[k] = m
     return out
+
+
+def answers_held(
+    answer: Message, target: Message | None, deleted_by: frozenset[str], kind: str, *, deleted: Refused, wrong: Refused
+) -> bool:
+    """The store's check of an answer to someone's message (a ballot to a poll, an RSVP to a meetup), which names
+    the target's author as its ``subject``: ``wrong`` when the held target is not of ``kind`` or not the subject's,
+    ``deleted`` when the subject's delete of it is held. Whether the target is held (when not, the answer waits)."""
+    if target is None:
+        if answer.tag("subject") in deleted_by:
+            raise deleted
+        return False
+    if target.kind != kind or target.author != answer.tag("subject"):
+        raise wrong
+    return True
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

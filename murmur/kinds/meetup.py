@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
-from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.group_state import member_at
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, answers
 from murmur.message import Message
@@ -87,13 +87,10 @@ def _capacity(body: Mapping[str, Any], tags: Tags) -> None:
 
 
 def _against_meetup(rsvp: Message, meetup: Message | None, deleted_by: frozenset[str]) -> None:
-    """The store's check of an RSVP against its meetup, when the meetup is held or known to be deleted."""
-    if meetup is None:
-        if rsvp.tag("subject") in deleted_by:
-            raise Refused("meetup_deleted", "Its organiser has deleted this meetup.")
-        return  # not held yet: the RSVP waits, and the count judges it once the meetup comes
-    if meetup.kind != "meetup" or meetup.author != rsvp.tag("subject"):
-        raise Refused("bad_target", "An RSVP is about a meetup, and names the meetup's organiser as its subject.")
+    """The store's check of an RSVP against its meetup; one whose meetup is not held yet waits."""
+    deleted = Refused("meetup_deleted", "Its organiser has deleted this meetup.")
+    wrong = Refused("bad_target", "An RSVP is about a meetup, and names the meetup's organiser as its subject.")
+    answers_held(rsvp, meetup, deleted_by, "meetup", deleted=deleted, wrong=wrong)
 
 
 _RULES = (_times, _zone, _capacity)

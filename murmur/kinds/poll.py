@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
-from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.group_state import member_at
 from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
 from murmur.message import Message
@@ -61,15 +61,14 @@ def _choices(body: Mapping[str, Any], tags: Tags) -> None:
 
 
 def _against_poll(ballot: Message, poll: Message | None, deleted_by: frozenset[str]) -> None:
-    """The store's check of a ballot against its poll, when the poll is held or known to be deleted."""
-    if poll is None:
-        if ballot.tag("subject") in deleted_by:
-            raise Refused("poll_deleted", "Its author has deleted this poll.")
-        return  # not held yet: the ballot waits, and the tally judges it once the poll comes
-    if poll.kind != "poll" or poll.author != ballot.tag("subject"):
-        raise Refused("bad_target", "A ballot is about a poll, and names the poll's author as its subject.")
-    if (found := fault(PollSpec.of(poll), ballot)) is not None:
-        raise found
+    """The store's check of a ballot against its poll, when the poll is held or known to be deleted; a ballot whose
+    poll is not held yet waits, and the tally judges it once the poll comes."""
+    deleted = Refused("poll_deleted", "Its author has deleted this poll.")
+    wrong = Refused("bad_target", "A ballot is about a poll, and names the poll's author as its subject.")
+    if answers_held(ballot, poll, deleted_by, "poll", deleted=deleted, wrong=wrong):
+        assert poll is not None
+        if (found := fault(PollSpec.of(poll), ballot)) is not None:
+            raise found
 
 
 KINDS = (

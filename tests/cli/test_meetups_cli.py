@@ -4,22 +4,13 @@ that say why."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import icalendar
 import pytest
 
-from tests.cli.test_groups_cli import Someone
-from tests.tui.conftest import ALICE, BOB, ME
-from tests.tui.test_snapshots import ThreadedServer
+from tests.cli.test_groups_cli import Someone, people
 from tests.tui.test_snapshots import snap_server as home_server
 
-__all__ = ["home_server"]
-
-
-@pytest.fixture
-def people(home_server: ThreadedServer, tmp_path: Path) -> tuple[Someone, Someone, Someone]:
-    return tuple(Someone(tmp_path / n, who, home_server) for n, who in (("a", ALICE), ("b", BOB), ("m", ME)))  # type: ignore[return-value]
+__all__ = ["home_server", "people"]
 
 
 def test_a_meetup_from_the_command_line(people: tuple[Someone, Someone, Someone]) -> None:
