@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
-from murmur.kinds.base import Field, Kind, Tags, answers_held
+from murmur.kinds.base import Field, Kind, Tags, answers_held, select_in
 from murmur.kinds.group_state import member_at
-from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, answers
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, Member, answers
 from murmur.message import Message
 from murmur.numbers import MAX_NUMBER, parse_number
 
@@ -135,40 +135,52 @@ class Held:
     answers: Answers
 
 
-_MEETUP_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'meetup'"
-_AROUND_SQL = "SELECT raw FROM messages WHERE target = ? AND kind IN ('meetup_update', 'rsvp')"
+_MEETUPS_SQL = "SELECT raw FROM messages WHERE kind = 'meetup' AND id IN ({marks})"
+_AROUND_SQL = "SELECT raw FROM messages WHERE kind IN ('meetup_update', 'rsvp') AND target IN ({marks})"
 _LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
 _ANSWERED_SQL = "SELECT DISTINCT target FROM messages WHERE author = ? AND kind = 'rsvp'"
 
 
-async def held(store: Store, meetup_id: str) -> Held | None:
-    """The meetup's current version and answers; None when no such meetup is held."""
+async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
+    """The current version and answers of each meetup held among ``meetup_ids``, read in a few queries whatever
+    their number (a list of 200 meetups is not 400 round trips)."""
     from murmur.validate import load_stored  # validation reads the registry, which imports this module
 
-    key = bytes.fromhex(meetup_id)
-    async with store.conn.execute(_MEETUP_SQL, (key,)) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return None
-    async with store.conn.execute(_AROUND_SQL, (key,)) as cursor:
-        around = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
-    spec = MeetupSpec.of(load_stored(bytes(row[0])), [m for m in around if m.kind == "meetup_update"])
-    member = await member_at(store.conn, spec.group) if spec.group is not None else None
-    return Held(spec, answers(spec, [m for m in around if m.kind == "rsvp"], member))
+    keys = [bytes.fromhex(i) for i in meetup_ids]
+    meetups = [load_stored(bytes(r[0])) for r in await select_in(store.conn, _MEETUPS_SQL, keys)]
+    around: dict[str, list[Message]] = {}
+    for r in await select_in(store.conn, _AROUND_SQL, [bytes.fromhex(m.id) for m in meetups]):
+        message = load_stored(bytes(r[0]))
+        around.setdefault(str(message.tag("target")), []).append(message)
+    groups = {g for m in meetups if (g := m.tag("group")) is not None}
+    members: dict[str, Member] = {g: await member_at(store.conn, g) for g in sorted(groups)}
+    found: dict[str, Held] = {}
+    for m in meetups:
+        mine = around.get(m.id, [])
+        spec = MeetupSpec.of(m, [u for u in mine if u.kind == "meetup_update"])
+        member = members.get(spec.group) if spec.group is not None else None
+        found[m.id] = Held(spec, answers(spec, [r for r in mine if r.kind == "rsvp"], member))
+    return found
+
+
+async def held(store: Store, meetup_id: str) -> Held | None:
+    """The meetup's current version and answers; None when no such meetup is held."""
+    return (await held_many(store, [meetup_id])).get(meetup_id)
 
 
 async def listed(store: Store, limit: int = 200) -> list[Held]:
     """The newest meetups held, newest first."""
     async with store.conn.execute(_LISTED_SQL, (limit,)) as cursor:
         ids = [bytes(r[0]).hex() for r in await cursor.fetchall()]
-    return [found for i in ids if (found := await held(store, i)) is not None]
+    found = await held_many(store, ids)
+    return [found[i] for i in ids if i in found]
 
 
 async def answered(store: Store, key: str) -> list[Held]:
     """The meetups whose current answer by ``key`` is going (placed or waiting) or maybe, by start."""
     async with store.conn.execute(_ANSWERED_SQL, (bytes.fromhex(key),)) as cursor:
         targets = [bytes(r[0]).hex() for r in await cursor.fetchall()]
-    found = [h for t in targets if (h := await held(store, t)) is not None]
+    found = (await held_many(store, targets)).values()
     return sorted((h for h in found if h.answers.of(key) not in (None, "no")), key=lambda h: (h.spec.start, h.spec.id))
 
 
