@@ -67,3 +67,26 @@ async def test_what_is_not_a_meetup_is_not_found(server: Harness, path: str) -> 
     with pytest.raises(ApiError) as refused:
         await ann.calendar_text(path.format(id=post["id"]))
     assert (refused.value.status, refused.value.code) == (404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/meetups/xyz",
+        "/api/v1/meetups/%00%ff/ics",
+        "/api/v1/meetups/" + "ab" * 40,
+        "/api/v1/calendars/not-a-key",
+        "/api/v1/calendars/" + "0" * 65,
+    ],
+)
+async def test_a_path_that_names_nothing_is_refused_with_a_reason(server: Harness, path: str) -> None:
+    ann = await server.member()
+    with pytest.raises(ApiError) as refused:
+        await ann.calendar_text(path)
+    assert refused.value.status in (400, 404) and refused.value.code != "http_error", refused.value
+
+
+async def test_a_person_who_answered_nothing_has_an_empty_calendar(server: Harness) -> None:
+    ann = await server.member()
+    empty = icalendar.Calendar.from_ical(await ann.calendar_text(f"/api/v1/calendars/{ann.identity.public_key}"))
+    assert empty.walk("VEVENT") == [] and str(empty["prodid"]).startswith("-//murmur")
