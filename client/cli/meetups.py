@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -24,7 +23,7 @@ from murmur.client.verify import verified
 from murmur.console import checked_argument
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names
+from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names, zone_of
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, MeetupSpec
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
@@ -45,7 +44,7 @@ def at_ms(text: str, zone: str, option: str) -> int:
     except ValueError:
         example = "2026-12-01T18:00, or with an offset: 2026-12-01T18:00+01:00"
         fail(f"{option} {text!r} is not a time ({example}).", EXIT_USAGE)
-    return int((when if when.tzinfo else when.replace(tzinfo=ZoneInfo(zone))).timestamp() * 1000)
+    return int((when if when.tzinfo else when.replace(tzinfo=zone_of(zone))).timestamp() * 1000)
 
 
 @meetup_app.command()
@@ -146,13 +145,13 @@ def list_meetups(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def render_row(row: dict[str, Any]) -> list[str]:
-    zone = str(row["tz"]) if row["tz"] in zone_names() else "UTC"
-    start = datetime.fromtimestamp(int(row["start"] or 0) / 1000, tz=ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    zone = zone_of(str(row["tz"]))
+    start = datetime.fromtimestamp(int(row["start"] or 0) / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
     places = "" if row["capacity"] is None else f" of {row['capacity']}"
     state = "CANCELLED · " if row["cancelled"] else ""
     counts = f"{row['going']}{places} going · {row['maybe']} maybe · {row['waiting']} waiting"
     head = f"{str(row['id'])[:12]}  {one_line(str(row['title']), 80)}"
-    return [head, f"    {state}{start} {zone} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
+    return [head, f"    {state}{start} {zone.key} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
 
 
 @meetup_app.command()

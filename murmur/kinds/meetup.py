@@ -23,6 +23,7 @@ meetups a person answered going or maybe). The ``.ics`` form is in ``murmur.kind
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,37 +54,48 @@ BODY = {
 }
 
 
-def _time(body: Mapping[str, Any], name: str) -> int:
+def _digits(body: Mapping[str, Any], name: str, low: int, high: int) -> int:
+    """A member holding a whole number, in decimal digits without a leading zero (one spelling per value)."""
     text = body[name]
-    value = parse_number(text, name=name, low=0, high=MAX_NUMBER, code="bad_value")
+    value = parse_number(text, name=name, low=low, high=high, code="bad_value")
     if str(value) != text:
         raise Refused("bad_value", f"{name} is decimal digits without a leading zero.")
     return value
 
 
 def _times(body: Mapping[str, Any], tags: Tags) -> None:
-    start, end = _time(body, "start"), _time(body, "end")
+    start, end = _digits(body, "start", 0, MAX_NUMBER), _digits(body, "end", 0, MAX_NUMBER)
     if not start < end <= start + LONGEST_MEETUP:
         raise Refused("bad_value", "A meetup ends after it starts, and lasts at most 7 days.")
 
 
+# The shape of an IANA zone name (Europe/Paris, America/Argentina/Buenos_Aires, Etc/GMT+5, UTC). Validity is this
+# shape and not "a zone this machine's database knows": databases differ between servers and versions (zones are
+# added every year), and a message one server refuses while another stores breaks convergence (protocol.md §7.3).
+# A zone the reader's database lacks is shown, and exported, in UTC (``zone_of``).
+ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_][A-Za-z0-9_+-]*)*", re.ASCII)
+
+
 @functools.cache
 def zone_names() -> frozenset[str]:
-    """The IANA zone names this program knows. A name is looked up here, never opened as a file: ``ZoneInfo``
-    of a directory (``Europe``) or a path raises errors of its own, and a name is all a message may carry."""
+    """The IANA zone names this machine's database knows. A name is looked up here, never opened as a file:
+    ``ZoneInfo`` of a directory (``Europe``) or a path raises errors of its own."""
     return frozenset(zoneinfo.available_timezones())
 
 
+def zone_of(name: str) -> zoneinfo.ZoneInfo:
+    """The zone to show a meetup's times in: the one it names, or UTC when this machine does not know it."""
+    return zoneinfo.ZoneInfo(name if name in zone_names() else "UTC")
+
+
 def _zone(body: Mapping[str, Any], tags: Tags) -> None:
-    if (name := body["tz"]) not in zone_names():
+    if not ZONE_NAME.fullmatch(name := body["tz"]):
         raise Refused("bad_value", f"tz {name!r} is not an IANA time zone name (Europe/Paris, UTC).")
 
 
 def _capacity(body: Mapping[str, Any], tags: Tags) -> None:
-    if (text := body.get("capacity")) is not None:
-        value = parse_number(text, name="capacity", low=1, high=MAX_CAPACITY, code="bad_value")
-        if str(value) != text:
-            raise Refused("bad_value", "capacity is decimal digits without a leading zero.")
+    if body.get("capacity") is not None:
+        _digits(body, "capacity", 1, MAX_CAPACITY)
 
 
 def _against_meetup(rsvp: Message, meetup: Message | None, deleted_by: frozenset[str]) -> None:

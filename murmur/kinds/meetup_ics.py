@@ -3,7 +3,8 @@
 Written with ``icalendar`` (a maintained RFC 5545 library) rather than by hand: folding long lines at 75 octets,
 escaping commas and semicolons in text, and the ``VTIMEZONE`` each zoned time needs are what hand-written
 exporters get wrong. Times are given in the organiser's zone (``DTSTART;TZID=Europe/Paris``), with that zone's
-rules included for the span the calendar covers, so a calendar shows the meetup at the hour the organiser meant.
+rules included for the span the calendar covers, so a calendar shows the meetup at the hour the organiser meant
+(a zone this machine's database lacks is written as UTC: the same instants).
 
 The ``UID`` is the meetup's id (stable across updates); ``SEQUENCE`` counts its updates, and ``DTSTAMP`` is the
 current version's time, so a calendar that imported an earlier version takes the newer one; a cancelled meetup
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
+from murmur.kinds.meetup import zone_of
 from murmur.kinds.meetup_tally import MeetupSpec
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -27,7 +28,7 @@ REMIND_BEFORE = timedelta(hours=1)
 
 
 def _at(ms: int, zone: str) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=ZoneInfo(zone))
+    return datetime.fromtimestamp(ms / 1000, tz=zone_of(zone))
 
 
 def event(spec: MeetupSpec) -> Event:

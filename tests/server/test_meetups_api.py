@@ -90,3 +90,11 @@ async def test_a_person_who_answered_nothing_has_an_empty_calendar(server: Harne
     ann = await server.member()
     empty = icalendar.Calendar.from_ical(await ann.calendar_text(f"/api/v1/calendars/{ann.identity.public_key}"))
     assert empty.walk("VEVENT") == [] and str(empty["prodid"]).startswith("-//murmur")
+
+
+async def test_a_zone_this_machine_does_not_know_is_exported_in_utc(server: Harness) -> None:
+    ann = await server.member()
+    body = meetup_body("On Mars", start=START, end=START + 3_600_000, tz="Mars/Olympus")
+    meetup = await publish(ann, meetup_draft(body))
+    [event] = icalendar.Calendar.from_ical(await ann.meetup_ics(meetup["id"])).walk("VEVENT")
+    assert event["dtstart"].dt.timestamp() * 1000 == START and event["dtstart"].dt.utcoffset().total_seconds() == 0
