@@ -54,6 +54,8 @@ def test_a_meetup_from_the_command_line(people: tuple[Someone, Someone, Someone]
     assert row["cancelled"] is True and row["title"] == "Picnic"
     [event] = icalendar.Calendar.from_ical(me.ok("meetup", "ics", meetup).stdout).walk("VEVENT")
     assert str(event["status"]) == "CANCELLED" and int(event["sequence"]) == 2
+    told = bob.ok("notifications").stdout
+    assert "cancelled a meetup you answered" in told and "updated a meetup you answered" in told
 
 
 @pytest.mark.parametrize(
