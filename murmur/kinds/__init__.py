@@ -19,6 +19,7 @@ from murmur.kinds import (
     group,
     group_members,
     group_moderation,
+    letter,
     meetup,
     poll,
     post,
@@ -36,7 +37,7 @@ __all__ = [
 
 MODULES: tuple[ModuleType, ...] = (
     profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation,
-    poll, meetup,
+    poll, meetup, letter,
 )
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.

@@ -1,0 +1,151 @@
+"""An open letter, and a signature on it: many voices speaking in public, counted by anyone who holds them.
+
+A letter is a public message with a ``title``, the addressees (``to``, free text: "the leadership team") and its
+``text``, and optionally a signing ``deadline`` (ms since the epoch, as decimal digits). Its author may delete it.
+A letter's text never changes: a new version is a new letter whose ``target`` names the version it replaces (the
+author's own letter, as an edit names its post), and it starts a count of its own.
+
+A signature names the one version signed (``target``, the id binding its exact text) and the letter's author
+(``subject``), with an optional ``note``. A signer withdraws by deleting their signature; the signature is kept (it
+is not removable) and the delete beside it, so that whether the delete came before the deadline is decided from
+the two signed times by the counting rule (``murmur.kinds.letter_count``). When the letter is held, the store
+refuses a signature that cannot stand: dated at or after the deadline (``letter_closed``), about a message that is
+not a letter or naming someone else as its author (``bad_target``); on a letter its author deleted,
+``letter_deleted``. A signature that arrives before its letter waits and is judged by the count once it is held.
+
+Readers: ``standing`` (the server's count and the letter's versions) and ``signed`` (the letter, its signatures
+and their withdrawals as signed, for a check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from murmur.errors import Refused
+from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.letter_count import Count, LetterSpec, count, fault
+from murmur.message import Message
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+Draft = dict[str, Any]
+LONGEST_TEXT = 10_000
+
+
+def _deadline(body: Mapping[str, Any], tags: Tags) -> None:
+    deadline = body.get("deadline")
+    if deadline is not None and not (deadline.isascii() and deadline.isdigit() and (deadline[0] != "0" or deadline == "0")):
+        raise Refused("bad_value", "deadline is the time signing ends, in ms since the epoch, as decimal digits.")
+
+
+def _not_blank(body: Mapping[str, Any], tags: Tags) -> None:
+    if not (body["title"].strip() and body["to"].strip() and body["text"].strip()):
+        raise Refused("bad_value", "A letter has a title, addressees (to) and a text, none of them blank.")
+
+
+def _against_letter(signature: Message, letter: Message | None, deleted_by: frozenset[str]) -> None:
+    """The store's check of a signature against the letter version it names, when held or known to be deleted."""
+    if letter is None:
+        if signature.tag("subject") in deleted_by:
+            raise Refused("letter_deleted", "Its author has deleted this letter.")
+        return  # not held yet: the signature waits, and the count judges it once the letter comes
+    if letter.kind != "letter" or letter.author != signature.tag("subject"):
+        raise Refused("bad_target", "A signature is about a letter, and names the letter's author as its subject.")
+    if (found := fault(LetterSpec.of(letter), signature)) is not None:
+        raise found
+
+
+KINDS = (
+    Kind(
+        name="letter",
+        body={
+            "title": Field(True, 200),
+            "to": Field(True, 300),
+            "text": Field(True, LONGEST_TEXT),
+            "deadline": Field(False, 16),
+        },
+        tags={"target": (0, 1)},
+        rules=(_not_blank, _deadline),
+        removable=True,
+        own_target=True,  # a new version names its author's own earlier letter
+        target_kinds=("letter",),
+    ),
+    Kind(
+        name="signature",
+        body={"note": Field(False, 500)},
+        tags={"target": (1, 1), "subject": (1, 1)},
+        against_target=_against_letter,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """What a check needs, as signed: the letter version, every signature on it, and the deletes of those."""
+
+    letter: bytes
+    signatures: tuple[bytes, ...]
+    withdrawals: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    spec: LetterSpec
+    count: Count
+    newer: tuple[str, ...]  # the versions replacing this one that its author signed, held here
+
+
+_LETTER_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'letter'"
+_SIGNATURES_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'signature' ORDER BY seq"
+_WITHDRAWALS_SQL = (
+    "SELECT d.raw FROM messages s CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete'"
+    " WHERE s.target = ? AND s.kind = 'signature' ORDER BY d.seq"
+)
+_NEWER_SQL = "SELECT id FROM messages WHERE target = ? AND kind = 'letter' AND author = ? ORDER BY created_at, id"
+
+
+async def signed(store: Store, letter_id: str) -> Signed | None:
+    """The letter version, its signatures and their deletes as signed; None when no such letter is held."""
+    key = bytes.fromhex(letter_id)
+    async with store.conn.execute(_LETTER_SQL, (key,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return None
+    async with store.conn.execute(_SIGNATURES_SQL, (key,)) as cursor:
+        signatures = tuple(bytes(r[0]) for r in await cursor.fetchall())
+    async with store.conn.execute(_WITHDRAWALS_SQL, (key,)) as cursor:
+        withdrawals = tuple(bytes(r[0]) for r in await cursor.fetchall())
+    return Signed(bytes(row[0]), signatures, withdrawals)
+
+
+async def standing(store: Store, letter_id: str) -> Standing | None:
+    """The server's count for the letter version, from the signatures it holds; None when no such letter is held."""
+    from murmur.validate import load_stored  # validation reads the registry, which imports this module
+
+    held = await signed(store, letter_id)
+    if held is None:
+        return None
+    spec = LetterSpec.of(load_stored(held.letter))
+    found = count(spec, [load_stored(r) for r in held.signatures], [load_stored(r) for r in held.withdrawals])
+    async with store.conn.execute(_NEWER_SQL, (bytes.fromhex(spec.id), bytes.fromhex(spec.author))) as cursor:
+        newer = tuple(bytes(r[0]).hex() for r in await cursor.fetchall())
+    return Standing(spec, found, newer)
+
+
+def letter_draft(title: str, to: str, text: str, *, deadline: int | None = None, previous: str | None = None) -> Draft:
+    """A letter's draft, as the CLI and the tests write it (sign with ``murmur.message``); ``previous`` is the
+    version it replaces."""
+    body = {"title": title, "to": to, "text": text} | ({"deadline": str(deadline)} if deadline is not None else {})
+    return {"kind": "letter", "body": body, "tags": [["target", previous]] if previous else []}
+
+
+def signature_draft(letter: Message, note: str | None = None) -> Draft:
+    """A signature's draft on exactly this version of ``letter``."""
+    return {
+        "kind": "signature",
+        "body": {"note": note} if note else {},
+        "tags": [["target", letter.id], ["subject", letter.author]],
+    }
