@@ -37,7 +37,8 @@ LONGEST_TEXT = 10_000
 
 def _deadline(body: Mapping[str, Any], tags: Tags) -> None:
     deadline = body.get("deadline")
-    if deadline is not None and not (deadline.isascii() and deadline.isdigit() and (deadline[0] != "0" or deadline == "0")):
+    digits = deadline is None or (deadline.isascii() and deadline.isdigit() and (deadline == "0" or deadline[0] != "0"))
+    if not digits:
         raise Refused("bad_value", "deadline is the time signing ends, in ms since the epoch, as decimal digits.")
 
 
