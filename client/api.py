@@ -331,6 +331,17 @@ class MurmurClient:
             raise ApiError(response.status_code, "http_error", "The server did not answer with a calendar.")
         return response.text
 
+    async def letter(self, letter_id: str) -> dict[str, Any]:
+        """A letter version as the server counts it: ``count``, ``signers`` (``key``, ``name``, ``fingerprint``,
+        ``note``), and its ``previous`` and ``newer`` versions."""
+        answer = await self.request("GET", f"{API}/letters/{letter_id}")
+        return shaped(answer, "a letter", id=str, title=str, to=str, text=str, count=int, signers=Rows(("key",)))
+
+    async def letter_signed(self, letter_id: str) -> dict[str, Any]:
+        """The letter, its signatures and their withdrawals as signed, for a check (``murmur.client.recount``)."""
+        answer = await self.request("GET", f"{API}/letters/{letter_id}/signed")
+        return shaped(answer, "a letter as signed", letter=dict, signatures=list, withdrawals=list)
+
     async def own_responses(self, msg_id: str) -> dict[str, Any]:
         """``{"target": id, "messages": [...]}``: my reactions to and boosts of a message, as the server holds them."""
         result: dict[str, Any] = await self.request("GET", f"{API}/messages/{msg_id}/mine")

@@ -24,7 +24,8 @@ class Recount:
     invalid: int  # messages the server handed over that did not check (id, signature, structure): left out
 
 
-def _checked(messages: list[Any]) -> tuple[list[Message], int]:
+def checked_messages(messages: list[Any]) -> tuple[list[Message], int]:
+    """The messages that check as any server would check them, and how many did not."""
     good: list[Message] = []
     for m in messages:
         try:
@@ -37,12 +38,12 @@ def _checked(messages: list[Any]) -> tuple[list[Message], int]:
 def recount(signed: dict[str, Any], poll_id: str) -> Recount:
     """Recount from ``GET /api/v1/polls/{id}/signed``; raises Refused when the poll itself does not check or is
     another message than the one asked for."""
-    polls, _ = _checked([signed.get("poll")])
+    polls, _ = checked_messages([signed.get("poll")])
     if not polls or polls[0].kind != "poll" or polls[0].id != poll_id:
         raise Refused("bad_answer", "The server's copy of the poll does not check as the signed poll asked for.")
     spec = PollSpec.of(polls[0])
-    ballots, bad_ballots = _checked(list(signed.get("ballots") or []))
-    group, bad_group = _checked(list(signed.get("group") or []))
+    ballots, bad_ballots = checked_messages(list(signed.get("ballots") or []))
+    group, bad_group = checked_messages(list(signed.get("group") or []))
     member: Member | None = None
     if spec.group is not None:
         create = next((m for m in group if m.kind == "group" and m.id == spec.group), None)

@@ -22,6 +22,7 @@ from murmur.server.auth import RateLimited, SignatureRefused
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.responses import error
 from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
+from murmur.server.routes import letters as letter_reads
 from murmur.server.routes import meetups as meetup_reads
 from murmur.server.state import ServerState
 
@@ -75,7 +76,12 @@ def _reads_of_kinds() -> list[Route]:
         Route(f"{API}/calendars/{{key}}", meetup_reads.answered),
     ]
     meetup_routes = meetup_routes if kind("meetup") else []
-    return edits + poll_routes + meetup_routes + (
+    letter_routes = [
+        Route(f"{API}/letters/{{id}}", letter_reads.standing),
+        Route(f"{API}/letters/{{id}}/signed", letter_reads.signed),
+    ]
+    letter_routes = letter_routes if kind("letter") else []
+    return edits + poll_routes + meetup_routes + letter_routes + (
         [
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),

@@ -15,6 +15,7 @@ import typer
 
 from murmur import __version__
 from murmur.client.cli import completion, edits, groups, identity, own, polls, reading, signing, social, tui_cmd, up
+from murmur.client.cli import letters as letter_cli
 from murmur.client.cli import meetups as meetup_cli
 from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
@@ -90,6 +91,7 @@ app.command()(up.down_command(LocalServer))
 app.add_typer(groups.group_app, name="group")
 app.add_typer(polls.poll_app, name="poll")
 app.add_typer(meetup_cli.meetup_app, name="meetup")
+app.add_typer(letter_cli.letter_app, name="letter")
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.command()(peers.sync)

@@ -40,18 +40,18 @@ UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_CLOSES = "1d"
 
 
-def closes_at(text: str, now_ms: int) -> int:
-    """``--closes``: a duration from now (30m, 12h, 7d) or an ISO time (UTC unless it says otherwise), in the
-    future; as ms since the epoch."""
+def closes_at(text: str, now_ms: int, flag: str = "--closes") -> int:
+    """``--closes`` (or another ``flag`` naming a time to come): a duration from now (30m, 12h, 7d) or an ISO time
+    (UTC unless it says otherwise), in the future; as ms since the epoch."""
     if match := DURATION.fullmatch(text):
         return now_ms + int(match.group(1)) * UNITS[match.group(2)] * 1000
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        fail(f"--closes {text!r} is not a duration (30m, 12h, 7d) or a time (2026-12-01T18:00Z).", EXIT_USAGE)
+        fail(f"{flag} {text!r} is not a duration (30m, 12h, 7d) or a time (2026-12-01T18:00Z).", EXIT_USAGE)
     at = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
     if at <= now_ms:
-        fail(f"--closes {text!r} is in the past: a poll closes later than now.", EXIT_USAGE)
+        fail(f"{flag} {text!r} is in the past: give a time later than now.", EXIT_USAGE)
     return at
 
 

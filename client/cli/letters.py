@@ -1,0 +1,226 @@
+"""``murmur letter ...``: open letters whose signatures anyone can count. A letter, each signature and each
+withdrawal are messages signed on this machine.
+
+``create`` prints ``{"id": LETTER_ID}`` with ``--json``; ``--replaces`` makes a new version of one of your letters,
+which starts a count of its own (signatures never carry over). ``sign`` signs exactly the version named, checked
+here before anything is signed. ``withdraw`` deletes each of your signatures on it, while the deadline allows.
+``signers`` prints the server's count and signers; ``verify`` fetches the letter and its signatures as signed,
+checks each here, counts them by the same rule (``murmur.client.letter_check``) and prints the server's count
+beside the count that holds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import EXIT_REFUSED, EXIT_USAGE, emit_json, fail
+from murmur.client.cli.polls import closes_at
+from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.cli.social import compose_text
+from murmur.client.letter_check import check_letter
+from murmur.client.verify import verified
+from murmur.console import checked_argument
+from murmur.errors import Refused
+from murmur.keys import Identity, fingerprint
+from murmur.kinds.letter import letter_draft, signature_draft
+from murmur.kinds.letter_count import LetterSpec, withdrawn
+from murmur.message import Message
+from murmur.prefixes import checked_prefix
+from murmur.terminal import one_line, say
+from murmur.text import left
+from murmur.validate import check
+
+letter_app = typer.Typer(help="Open letters: create, sign, withdraw, signers, verify.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LetterArg = Annotated[str, typer.Argument(metavar="LETTER_ID", help="The letter (its id, or 8+ hex digits of it).")]
+
+
+def _wanted(letter_id: str) -> str:
+    return checked_argument(lambda: checked_prefix(letter_id, "letter id"))
+
+
+async def _letter(api: MurmurClient, wanted: str) -> Message:
+    """The letter the id names, checked here: a server cannot swap in another text."""
+    message = await api.message(wanted)
+    if not verified(message) or message.get("kind") != "letter" or not str(message.get("id")).startswith(wanted):
+        raise Refused("not_found", "That message is not a letter that checks.")
+    return check(message, now=None)
+
+
+@letter_app.command()
+def create(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="The title.")],
+    to: Annotated[str, typer.Option("--to", help="Whom it is addressed to, e.g. 'the leadership team'.")],
+    text: Annotated[str | None, typer.Argument(help="The text; '-' or a pipe reads stdin; none opens $EDITOR.")] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help="Signing and withdrawing end: 30m, 12h, 7d, or a time.")
+    ] = None,
+    replaces: Annotated[
+        str | None, typer.Option("--replaces", help="Your letter this is a new version of (its count starts again).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write an open letter; signatures are signed, so signers are public. Prints its id."""
+    previous_id = _wanted(replaces) if replaces else None
+    ends = closes_at(deadline, int(time.time() * 1000), "--deadline") if deadline else None
+    body = compose_text(text)
+    if not body.strip():
+        fail("a letter has a text; give it as an argument, pipe it in, or write it in $EDITOR.", EXIT_USAGE)
+
+    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        previous = await _letter(api, previous_id) if previous_id else None
+        if previous is not None and previous.author != identity.public_key:
+            raise Refused("not_author", "Only a letter's author makes a new version of it.")
+        draft = letter_draft(title, to, body, deadline=ends, previous=previous.id if previous else None)
+        return await publish_draft(api, identity, draft)
+
+    result = with_api(ctx, go)
+    if as_json:
+        emit_json({"id": result["id"]})
+        return
+    say(f"Created letter {one_line(title, 80)}: {result['id']}")
+    if previous_id:
+        say("This is a new version: signatures of the earlier one do not carry over; its count starts at 0.", err=True)
+    say("Signatures are signed, so they are public: everyone who holds them can see who signed.", err=True)
+
+
+@letter_app.command()
+def sign(
+    ctx: typer.Context,
+    letter_id: LetterArg,
+    note: Annotated[str | None, typer.Option("--note", help="A few words shown beside your name.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign exactly this version of a letter; signing again replaces your note (you count once)."""
+    wanted = _wanted(letter_id)
+
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], list[str]]:
+        letter = await _letter(api, wanted)
+        newer = [str(n) for n in (await api.letter(letter.id)).get("newer") or []]
+        return await publish_draft(api, identity, signature_draft(letter, note)), newer
+
+    result, newer = with_api(ctx, go)
+    if newer:
+        say(f"Note: a newer version exists ({newer[-1][:12]}); your signature counts for this version only.", err=True)
+    if as_json:
+        emit_json({"id": result["id"]})
+    else:
+        say(f"Signed ({result['id'][:12]}). Your signature is public: anyone holding it can see you signed.")
+
+
+@letter_app.command()
+def withdraw(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False) -> None:
+    """Withdraw your signature: a delete of each of yours on this letter, before its deadline."""
+    wanted = _wanted(letter_id)
+
+    async def go(api: MurmurClient, identity: Identity) -> list[str]:
+        letter = await _letter(api, wanted)
+        held = check_letter(await api.letter_signed(letter.id), letter.id)
+        if not held.spec.open_at(int(time.time() * 1000)):
+            raise Refused("letter_closed", "The deadline has passed: a withdrawal now would count for nothing.")
+        mine = [s for s in held.signatures if s.author == identity.public_key]
+        ids = sorted({s.id for s in mine} - withdrawn(held.spec, mine, held.withdrawals))
+        if not ids:
+            raise Refused("not_found", "You have no signature on this letter to withdraw.")
+        for signature in ids:
+            await publish_draft(api, identity, {"kind": "delete", "body": {}, "tags": [["target", signature]]})
+        return ids
+
+    deleted = with_api(ctx, go)
+    if as_json:
+        emit_json({"withdrawn": deleted})
+    else:
+        say(f"Withdrew your signature ({len(deleted)} signed message{'' if len(deleted) == 1 else 's'}).")
+
+
+@letter_app.command()
+def signers(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False) -> None:
+    """The letter, its count and its signers (names with fingerprints), as your server counts them."""
+    wanted = _wanted(letter_id)
+    found = with_api(ctx, lambda api, identity: api.letter(wanted))
+    out = {
+        "id": found["id"],
+        "title": found["title"],
+        "to": found["to"],
+        "count": found["count"],
+        "closed": bool(found.get("closed")),
+        "deadline": found.get("deadline"),
+        "previous": found.get("previous"),
+        "newer": list(found.get("newer") or []),
+        "signers": [
+            {
+                "key": str(s["key"]),
+                "name": str(s.get("name", "")),
+                "fingerprint": fingerprint(str(s["key"])),
+                "note": str(s.get("note", "")),
+                "signed_at": s.get("signed_at"),
+            }
+            for s in found["signers"]
+        ],
+    }
+    if as_json:
+        emit_json(out)
+    else:
+        say("\n".join(render_signers(out)))
+
+
+def render_signers(out: dict[str, Any]) -> list[str]:
+    lines = [f"{one_line(out['title'], 120)}", f"To: {one_line(out['to'], 120)}", ""]
+    if out["previous"]:
+        lines.append(f"A new version of {out['previous'][:12]}: signatures of earlier versions do not carry over.")
+    if out["newer"]:
+        lines.append(f"A newer version exists ({out['newer'][-1][:12]}): these signatures do not carry over to it.")
+    for s in out["signers"]:
+        name = one_line(s["name"], 40) or "(no name)"
+        note = f" — {one_line(s['note'], 100)}" if s["note"] else ""
+        lines.append(f"  {name} ({s['fingerprint']}){note}")
+    deadline = out["deadline"]
+    if out["closed"]:
+        state = "closed"
+    elif isinstance(deadline, int):
+        state = f"open, signing ends in {left(deadline)}"
+    else:
+        state = "open, no deadline"
+    count = out["count"]
+    lines += ["", f"{count} signature{'' if count == 1 else 's'} · {state} · signers are public (signed)"]
+    return lines
+
+
+@letter_app.command()
+def verify(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False) -> None:
+    """Check every signature here and count them as the server should; exit 1 when the counts differ.
+
+    Also exit 1 when a signed message the server handed over did not check.
+    """
+    wanted = _wanted(letter_id)
+
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
+        letter = await _letter(api, wanted)
+        return await api.letter(letter.id), await api.letter_signed(letter.id)
+
+    figures, signed = with_api(ctx, go)
+    found = check_letter(signed, str(figures["id"]))
+    out = {"count": int(figures["count"]), "valid": found.count.count, "invalid": found.invalid}
+    if as_json:
+        emit_json(out)
+    else:
+        say("\n".join(render_verdict(found.spec, out)))
+    if out["count"] != out["valid"] or out["invalid"]:
+        raise SystemExit(EXIT_REFUSED)
+
+
+def render_verdict(spec: LetterSpec, out: dict[str, int]) -> list[str]:
+    agrees = out["count"] == out["valid"]
+    verdict = "the check agrees" if agrees else "THE CHECK DIFFERS from the server's count"
+    return [
+        one_line(spec.title, 120),
+        f"server's count: {out['count']} · count that holds: {out['valid']} · signed messages that did not check:"
+        f" {out['invalid']}",
+        verdict,
+    ]
