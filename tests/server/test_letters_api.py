@@ -1,0 +1,115 @@
+"""The letter routes in-process: the server's count and signers (names with fingerprints), the letter with its
+signatures and withdrawals as signed, and a check from them that agrees, or shows the difference when the
+server's copy was tampered with."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from murmur.client.api import ApiError, MurmurClient
+from murmur.client.letter_check import check_letter
+from murmur.jcs import canonicalize
+from murmur.keys import fingerprint
+from murmur.kinds.letter import letter_draft, signature_draft
+from murmur.message import sign_draft
+from murmur.validate import check
+from tests.server.conftest import Harness
+
+
+async def publish(api: MurmurClient, draft: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    message = sign_draft(api.identity, draft, **kw)
+    result = await api.publish(message)
+    assert result["status"] == "stored", result
+    return message
+
+
+def a_letter(text: str = "Please.", *, ends_in: int | None = 3_600_000, previous: str | None = None) -> dict[str, Any]:
+    deadline = int(time.time() * 1000) + ends_in if ends_in is not None else None
+    return letter_draft("Four-day week", "the board", text, deadline=deadline, previous=previous)
+
+
+def withdrawal(signature: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "delete", "body": {}, "tags": [["target", signature["id"]]]}
+
+
+async def test_count_and_signers_with_names_notes_and_a_withdrawal(server: Harness) -> None:
+    ann, ben, cat, dan = [await server.member() for _ in range(4)]
+    await publish(ben, {"kind": "profile", "body": {"name": "Ben"}, "tags": []})
+    letter = check(await publish(ann, a_letter()))
+    await publish(ben, signature_draft(letter, "first"))
+    await publish(ben, signature_draft(letter, "changed my note"))  # still one person
+    dans = await publish(dan, signature_draft(letter))
+    await publish(cat, signature_draft(letter))
+    await publish(dan, withdrawal(dans))
+    found = await cat.letter(letter.id[:12])
+    assert (found["count"], found["title"], found["to"], found["closed"]) == (2, "Four-day week", "the board", False)
+    ben_key = ben.identity.public_key
+    shown = {s["key"]: (s["name"], s["fingerprint"], s["note"]) for s in found["signers"]}
+    assert shown == {
+        ben_key: ("Ben", fingerprint(ben_key), "changed my note"),
+        cat.identity.public_key: ("", fingerprint(cat.identity.public_key), ""),
+    }
+    held = check_letter(await cat.letter_signed(letter.id), letter.id)
+    assert (held.count.count, held.invalid, len(held.signatures), len(held.withdrawals)) == (2, 0, 4, 1)
+
+
+async def test_a_signature_after_the_deadline_is_refused_with_its_reason(server: Harness) -> None:
+    ann, ben = await server.member(), await server.member()
+    letter = check(await publish(ann, a_letter(ends_in=1)))
+    late = sign_draft(ben.identity, signature_draft(letter), created_at=int(letter.body["deadline"]))
+    with pytest.raises(ApiError) as refused:
+        await ben.publish(late)
+    assert refused.value.code == "letter_closed" and "deadline" in str(refused.value)
+
+
+async def test_a_withdrawal_dated_after_the_deadline_withdraws_nothing(server: Harness) -> None:
+    ann, ben = await server.member(), await server.member()
+    letter = check(await publish(ann, a_letter(ends_in=1)))  # ends a millisecond after it is signed
+    signature = await publish(ben, signature_draft(letter), created_at=letter.created_at)
+    await publish(ben, withdrawal(signature))  # dated now: past the deadline
+    assert (await ben.letter(letter.id))["count"] == 1
+    assert (await ben.letter(letter.id))["closed"] is True
+
+
+async def test_a_new_version_starts_its_own_count_and_both_say_so(server: Harness) -> None:
+    ann, ben = await server.member(), await server.member()
+    old = check(await publish(ann, a_letter()))
+    await publish(ben, signature_draft(old))
+    new = check(await publish(ann, a_letter("Please, from June.", previous=old.id)))
+    renewed, before = await ben.letter(new.id), await ben.letter(old.id)
+    assert (renewed["count"], renewed["previous"], renewed["newer"]) == (0, old.id, [])
+    assert (before["count"], before["newer"]) == (1, [new.id])
+    with pytest.raises(ApiError) as refused:
+        await ben.publish(sign_draft(ben.identity, a_letter("Mine.", previous=old.id)))
+    assert refused.value.code == "not_author"
+
+
+async def test_a_tampered_server_count_differs_from_the_check(server: Harness, tmp_path: Path) -> None:
+    ann, ben, cat = await server.member(), await server.member(), await server.member()
+    letter = check(await publish(ann, a_letter()))
+    await publish(ben, signature_draft(letter))
+    # A signature made up behind the signed messages: Cat never signed, and no key made its signature.
+    forged = {**sign_draft(cat.identity, signature_draft(letter)), "sig": "00" * 64}
+    with sqlite3.connect(tmp_path / "server.db") as db:
+        columns = [d[0] for d in db.execute("SELECT * FROM messages LIMIT 0").description]
+        row = dict(zip(columns, db.execute("SELECT * FROM messages WHERE kind = 'signature'").fetchone(), strict=True))
+        row |= {"seq": None, "id": bytes.fromhex(forged["id"]), "author": bytes.fromhex(forged["author"])}
+        row["raw"] = canonicalize(forged)
+        db.execute(f"INSERT INTO messages ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    assert (await cat.letter(letter.id))["count"] == 2
+    held = check_letter(await cat.letter_signed(letter.id), letter.id)
+    assert (held.count.count, held.invalid) == (1, 1)
+
+
+@pytest.mark.parametrize("path", ["letters/{id}", "letters/{id}/signed"])
+async def test_what_is_not_a_letter_is_not_found(server: Harness, path: str) -> None:
+    ann = await server.member()
+    post = await publish(ann, {"kind": "post", "body": {"text": "hi"}, "tags": []})
+    with pytest.raises(ApiError) as missing:
+        await ann.request("GET", "/api/v1/" + path.format(id=post["id"]))
+    assert missing.value.code == "not_found"
