@@ -99,6 +99,7 @@ async def test_a_tampered_server_count_differs_from_the_check(server: Harness, t
         columns = [d[0] for d in db.execute("SELECT * FROM messages LIMIT 0").description]
         row = dict(zip(columns, db.execute("SELECT * FROM messages WHERE kind = 'signature'").fetchone(), strict=True))
         row |= {"seq": None, "id": bytes.fromhex(forged["id"]), "author": bytes.fromhex(forged["author"])}
+        row["target"] = bytes.fromhex(letter.id)
         row["raw"] = canonicalize(forged)
         db.execute(f"INSERT INTO messages ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
     assert (await cat.letter(letter.id))["count"] == 2
