@@ -69,6 +69,8 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "meetup": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
         "meetup_update": View(detail=lambda body: " cancelled" if body.get("status") == "cancelled" else ""),
         "rsvp": View(detail=lambda body: f" {one_line(str(body.get('answer', '')), 10)}"),
+        "letter": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
+        "signature": View(detail=lambda body: f" {one_line(str(body.get('note', '')), 60)}"),
     }
 )
 
