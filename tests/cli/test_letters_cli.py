@@ -5,7 +5,6 @@ disagrees with a tampered server count, shown and exiting 1."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,9 @@ from typer.testing import CliRunner
 
 from murmur.client.cli.letters import render_signers
 from murmur.client.cli.main import main
-from murmur.jcs import canonicalize
 from murmur.keys import fingerprint
-from murmur.kinds.letter import signature_draft
-from murmur.message import sign_draft
-from murmur.validate import check
 from tests.cli.test_groups_cli import Someone
+from tests.server.test_letters_api import forge_signature
 from tests.tui.conftest import ALICE, BOB, ME
 from tests.tui.test_snapshots import ThreadedServer
 from tests.tui.test_snapshots import snap_server as home_server
@@ -102,17 +98,7 @@ def test_verify_shows_a_tampered_count_and_exits_1(
     alice, bob, me = people
     letter_id = alice.json("letter", "create", "Counted", "--to", "everyone", "Count us.")["id"]
     bob.ok("letter", "sign", letter_id)
-    with sqlite3.connect(home_server.path) as db:
-        raw = db.execute("SELECT raw FROM messages WHERE id = ?", (bytes.fromhex(letter_id),)).fetchone()[0]
-        letter = check(bytes(raw), now=None)
-        # A signature made up behind the signed messages: no key made its signature, yet the server counts it.
-        forged = {**sign_draft(ME, signature_draft(letter)), "sig": "00" * 64}
-        columns = [d[0] for d in db.execute("SELECT * FROM messages LIMIT 0").description]
-        row = dict(zip(columns, db.execute("SELECT * FROM messages WHERE kind = 'signature'").fetchone(), strict=True))
-        row |= {"seq": None, "id": bytes.fromhex(forged["id"]), "author": bytes.fromhex(forged["author"])}
-        row["target"] = bytes.fromhex(letter.id)
-        row["raw"] = canonicalize(forged)
-        db.execute(f"INSERT INTO messages ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    forge_signature(home_server.path, letter_id, ME)  # never signed by me, yet counted by the server
     found = me.run("letter", "verify", letter_id, "--json")
     assert found.exit_code == 1 and json.loads(found.stdout) == {"count": 2, "valid": 1, "invalid": 1}
     shown = me.run("letter", "verify", letter_id)

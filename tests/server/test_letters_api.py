@@ -14,7 +14,7 @@ import pytest
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.letter_check import check_letter
 from murmur.jcs import canonicalize
-from murmur.keys import fingerprint
+from murmur.keys import Identity, fingerprint
 from murmur.kinds.letter import letter_draft, signature_draft
 from murmur.message import sign_draft
 from murmur.validate import check
@@ -35,6 +35,20 @@ def a_letter(text: str = "Please.", *, ends_in: int | None = 3_600_000, previous
 
 def withdrawal(signature: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "delete", "body": {}, "tags": [["target", signature["id"]]]}
+
+
+def forge_signature(db_path: Path, letter_id: str, signer: Identity) -> None:
+    """A signature made up behind the signed messages, straight into the server's file: no key made its
+    signature, yet a server that trusts its own rows counts it. The letter must already hold one signature."""
+    with sqlite3.connect(db_path) as db:
+        [raw] = db.execute("SELECT raw FROM messages WHERE id = ?", (bytes.fromhex(letter_id),)).fetchone()
+        letter = check(bytes(raw), now=None)
+        forged = {**sign_draft(signer, signature_draft(letter)), "sig": "00" * 64}
+        columns = [d[0] for d in db.execute("SELECT * FROM messages LIMIT 0").description]
+        row = dict(zip(columns, db.execute("SELECT * FROM messages WHERE kind = 'signature'").fetchone(), strict=True))
+        row |= {"seq": None, "id": bytes.fromhex(forged["id"]), "author": bytes.fromhex(forged["author"])}
+        row |= {"target": bytes.fromhex(letter_id), "raw": canonicalize(forged)}
+        db.execute(f"INSERT INTO messages ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
 
 
 async def test_count_and_signers_with_names_notes_and_a_withdrawal(server: Harness) -> None:
@@ -93,15 +107,7 @@ async def test_a_tampered_server_count_differs_from_the_check(server: Harness, t
     ann, ben, cat = await server.member(), await server.member(), await server.member()
     letter = check(await publish(ann, a_letter()))
     await publish(ben, signature_draft(letter))
-    # A signature made up behind the signed messages: Cat never signed, and no key made its signature.
-    forged = {**sign_draft(cat.identity, signature_draft(letter)), "sig": "00" * 64}
-    with sqlite3.connect(tmp_path / "server.db") as db:
-        columns = [d[0] for d in db.execute("SELECT * FROM messages LIMIT 0").description]
-        row = dict(zip(columns, db.execute("SELECT * FROM messages WHERE kind = 'signature'").fetchone(), strict=True))
-        row |= {"seq": None, "id": bytes.fromhex(forged["id"]), "author": bytes.fromhex(forged["author"])}
-        row["target"] = bytes.fromhex(letter.id)
-        row["raw"] = canonicalize(forged)
-        db.execute(f"INSERT INTO messages ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+    forge_signature(tmp_path / "server.db", letter.id, cat.identity)  # Cat never signed
     assert (await cat.letter(letter.id))["count"] == 2
     held = check_letter(await cat.letter_signed(letter.id), letter.id)
     assert (held.count.count, held.invalid) == (1, 1)
