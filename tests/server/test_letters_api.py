@@ -117,6 +117,10 @@ async def test_a_tampered_server_count_differs_from_the_check(server: Harness, t
 async def test_what_is_not_a_letter_is_not_found(server: Harness, path: str) -> None:
     ann = await server.member()
     post = await publish(ann, {"kind": "post", "body": {"text": "hi"}, "tags": []})
-    with pytest.raises(ApiError) as missing:
-        await ann.request("GET", "/api/v1/" + path.format(id=post["id"]))
-    assert missing.value.code == "not_found"
+    for asked in (post["id"], "ab" * 32):
+        with pytest.raises(ApiError) as missing:
+            await ann.request("GET", "/api/v1/" + path.format(id=asked))
+        assert missing.value.code == "not_found"
+    with pytest.raises(ApiError) as malformed:
+        await ann.request("GET", "/api/v1/" + path.format(id="not-hex"))
+    assert malformed.value.status == 400
