@@ -4,7 +4,9 @@ disagrees with a tampered server count, shown beside it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,9 @@ from typer.testing import CliRunner
 from murmur.client.cli.letters import render_signers
 from murmur.client.cli.main import main
 from murmur.keys import fingerprint
+from murmur.kinds.letter import letter_draft, signature_draft
+from murmur.message import sign_draft
+from murmur.validate import check
 from tests.cli.test_groups_cli import Someone
 from tests.server.test_letters_api import forge_signature
 from tests.tui.conftest import ALICE, BOB, ME
@@ -102,3 +107,22 @@ def test_verify_shows_a_tampered_count_beside_the_count_that_holds(
     assert me.json("letter", "verify", letter_id) == {"count": 2, "valid": 1, "invalid": 1}
     shown = me.ok("letter", "verify", letter_id).stdout
     assert "THE CHECK DIFFERS" in shown and "did not check: 1" in shown
+
+
+def test_after_the_deadline_signing_and_withdrawing_say_why(
+    people: tuple[Someone, Someone, Someone], home_server: ThreadedServer
+) -> None:
+    _, bob, _ = people
+    now = int(time.time() * 1000)
+    letter = sign_draft(ALICE, letter_draft("Closed", "the board", "Too late now.", deadline=now - 1000),
+                        created_at=now - 60_000)  # fmt: skip
+    signature = sign_draft(BOB, signature_draft(check(letter, now=None)), created_at=now - 30_000)
+    held = asyncio.run_coroutine_threadsafe(home_server.store.ingest([letter, signature]), home_server.loop)
+    assert [r.status for r in held.result(30)] == ["stored", "stored"]
+    late = bob.run("letter", "sign", letter["id"])
+    assert late.exit_code == 1 and "deadline" in late.stderr
+    withdrawn = bob.run("letter", "withdraw", letter["id"])
+    assert withdrawn.exit_code == 1 and "deadline has passed" in withdrawn.stderr
+    shown = bob.json("letter", "signers", letter["id"])
+    assert (shown["count"], shown["closed"]) == (1, True)
+    assert "closed" in "\n".join(render_signers(shown))
