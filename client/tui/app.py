@@ -270,6 +270,7 @@ class MurmurApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette offers every action in the binding table, with its keys."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Open an open letter", "its count and signers, by its id", self.controller.ask_letter)
         for action in ACTIONS:
             if action.name in ("command_palette", "quit"):
                 continue

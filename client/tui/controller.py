@@ -17,10 +17,11 @@ from murmur.client.tui import edits, present
 from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
-from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, RawScreen, ReactionPicker
+from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, PromptScreen, RawScreen, ReactionPicker
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.help import HelpScreen
 from murmur.client.tui.screens.history import HistoryScreen
+from murmur.client.tui.screens.letter import LetterScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
@@ -84,6 +85,21 @@ class Controller:
             lambda s: isinstance(s, GroupScreen) and s.group_id == group_id,
             lambda: GroupScreen(self.api, self.view, group_id, page_size=self.app.settings.page_size),
         )
+
+    def open_letter(self, letter_id: str) -> None:
+        self.show(
+            lambda s: isinstance(s, LetterScreen) and s.letter_id == letter_id,
+            lambda: LetterScreen(self.api, self.view, letter_id),
+        )
+
+    def ask_letter(self) -> None:
+        """Ask for a letter's id (letters are not timeline entries), then open it."""
+
+        def chosen(letter_id: str | None) -> None:
+            if letter_id:
+                self.open_letter(letter_id)
+
+        self.app.push_screen(PromptScreen("Open letter: its id (or 8+ hex digits of it)"), chosen)
 
     def search(self) -> None:
         shown = self.show(lambda s: isinstance(s, SearchScreen), lambda: SearchScreen(self.api, self.view))
