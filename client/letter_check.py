@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from murmur.client.api import MurmurClient
 from murmur.client.recount import checked_messages
+from murmur.client.verify import verified
 from murmur.errors import Refused
-from murmur.kinds.letter_count import Count, LetterSpec, count
+from murmur.kinds.letter_count import Count, LetterSpec, count, withdrawn
 from murmur.message import Message
+from murmur.validate import check
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +38,18 @@ def check_letter(signed: dict[str, Any], letter_id: str) -> Checked:
     withdrawals, bad_withdrawals = checked_messages(list(signed.get("withdrawals") or []))
     found = count(spec, signatures, withdrawals)
     return Checked(spec, found, bad_signatures + bad_withdrawals, tuple(signatures), tuple(withdrawals))
+
+
+def to_withdraw(checked: Checked, key: str) -> list[str]:
+    """The ids of ``key``'s signatures on the letter not withdrawn yet: withdrawing is deleting each of them, so
+    that none of them stands (each person counts by their latest signature not withdrawn)."""
+    mine = [s for s in checked.signatures if s.author == key]
+    return sorted({s.id for s in mine} - withdrawn(checked.spec, mine, checked.withdrawals))
+
+
+async def signed_letter(api: MurmurClient, wanted: str) -> Message:
+    """The letter an id (or a unique prefix of one) names, checked here: a server cannot swap in another text."""
+    message = await api.message(wanted)
+    if not verified(message) or message.get("kind") != "letter" or not str(message.get("id")).startswith(wanted):
+        raise Refused("not_found", "That message is not a letter that checks.")
+    return check(message, now=None)

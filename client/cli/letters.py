@@ -22,18 +22,15 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.polls import closes_at
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.cli.social import compose_text
-from murmur.client.letter_check import check_letter
-from murmur.client.verify import verified
+from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
 from murmur.console import checked_argument
 from murmur.errors import Refused
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.letter import letter_draft, signature_draft
-from murmur.kinds.letter_count import LetterSpec, withdrawn
-from murmur.message import Message
+from murmur.kinds.letter_count import LetterSpec
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
 from murmur.text import left
-from murmur.validate import check
 
 letter_app = typer.Typer(help="Open letters: create, sign, withdraw, signers, verify.", no_args_is_help=True)
 
@@ -48,14 +45,6 @@ def _wanted(letter_id: str) -> str:
 def _ids(value: Any) -> list[str]:
     """The letter ids in a server's answer (``newer``), leaving out whatever is not one."""
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-async def _letter(api: MurmurClient, wanted: str) -> Message:
-    """The letter the id names, checked here: a server cannot swap in another text."""
-    message = await api.message(wanted)
-    if not verified(message) or message.get("kind") != "letter" or not str(message.get("id")).startswith(wanted):
-        raise Refused("not_found", "That message is not a letter that checks.")
-    return check(message, now=None)
 
 
 @letter_app.command()
@@ -80,7 +69,7 @@ def create(
         fail("a letter has a text; give it as an argument, pipe it in, or write it in $EDITOR.", EXIT_USAGE)
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        previous = await _letter(api, previous_id) if previous_id else None
+        previous = await signed_letter(api, previous_id) if previous_id else None
         if previous is not None and previous.author != identity.public_key:
             raise Refused("not_author", "Only a letter's author makes a new version of it.")
         draft = letter_draft(title, to, body, deadline=ends, previous=previous.id if previous else None)
@@ -107,7 +96,7 @@ def sign(
     wanted = _wanted(letter_id)
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], list[str]]:
-        letter = await _letter(api, wanted)
+        letter = await signed_letter(api, wanted)
         newer = _ids((await api.letter(letter.id)).get("newer"))
         return await publish_draft(api, identity, signature_draft(letter, note)), newer
 
@@ -126,12 +115,11 @@ def withdraw(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = Fal
     wanted = _wanted(letter_id)
 
     async def go(api: MurmurClient, identity: Identity) -> list[str]:
-        letter = await _letter(api, wanted)
+        letter = await signed_letter(api, wanted)
         held = check_letter(await api.letter_signed(letter.id), letter.id)
         if not held.spec.open_at(int(time.time() * 1000)):
             raise Refused("letter_closed", "The deadline has passed: a withdrawal now would count for nothing.")
-        mine = [s for s in held.signatures if s.author == identity.public_key]
-        ids = sorted({s.id for s in mine} - withdrawn(held.spec, mine, held.withdrawals))
+        ids = to_withdraw(held, identity.public_key)
         if not ids:
             raise Refused("not_found", "You have no signature on this letter to withdraw.")
         for signature in ids:
@@ -204,7 +192,7 @@ def verify(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False
     wanted = _wanted(letter_id)
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
-        letter = await _letter(api, wanted)
+        letter = await signed_letter(api, wanted)
         return await api.letter(letter.id), await api.letter_signed(letter.id)
 
     figures, signed = with_api(ctx, go)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from murmur.client.tui.screens.dialogs import PromptScreen
-from murmur.client.tui.screens.letter import LetterScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen, PromptScreen
+from murmur.client.tui.screens.letter import LetterScreen, NoteScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.keys import fingerprint
 from murmur.kinds.letter import letter_draft, signature_draft
@@ -44,3 +44,33 @@ async def test_a_letter_from_the_palette_shows_its_count_and_signers(live: LiveS
         assert "\x1b" not in "".join(signers)
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
+
+
+async def test_signing_with_a_note_and_withdrawing_from_the_screen(live: LiveServer, tmp_path: Path) -> None:
+    # No deadline: what is signed here is dated by the real clock, the screen by the test's.
+    letter = check(await live.sign(ALICE, letter_draft("Rooms", "the board", "Rooms."), at=NOW - 60_000), now=None)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_letter(letter.id)
+        await until(pilot, lambda: isinstance(app.screen, LetterScreen))
+        screen = app.screen
+
+        def head() -> str:
+            found = screen.query(".letter-head").results(Static)
+            return "".join(str(s.render()) for s in found)
+
+        await until(pilot, lambda: "0 signatures" in head())
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, NoteScreen))
+        await pilot.press(*"count me in", "enter")
+        await until(pilot, lambda: "1 signature ·" in head())
+        shown = [str(s.render()) for s in screen.query(".signer").results(Static)]
+        assert len(shown) == 1 and fingerprint(ME.public_key) in shown[0] and "count me in" in shown[0]
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, NoteScreen))
+        await pilot.press("escape")  # not signed again
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: "0 signatures" in head())
+        assert len(await live.messages("signature")) == 1 and len(await live.messages("delete")) == 1
