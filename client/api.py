@@ -7,6 +7,7 @@ a message whose id or signature does not check out is marked ``verified: False``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
 
+_CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
 MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
 
@@ -329,7 +331,11 @@ class MurmurClient:
         if not response.is_success or not response.headers.get("content-type", "").startswith("text/calendar"):
             self._decode(response)  # raises the server's error, or says what came instead
             raise ApiError(response.status_code, "http_error", "The server did not answer with a calendar.")
-        return response.text
+        text = response.text
+        # RFC 5545 text holds no control characters but line ends and tabs; one would reach the terminal as is.
+        if _CALENDAR_CONTROLS.search(text):
+            raise ApiError(response.status_code, "bad_answer", "The server's calendar holds control characters.")
+        return text
 
     async def letter(self, letter_id: str) -> dict[str, Any]:
         """A letter version as the server counts it: ``count``, ``signers`` (``key``, ``name``, ``fingerprint``,

@@ -20,7 +20,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.verify import verified
-from murmur.console import checked_argument
+from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names, zone_of
@@ -181,7 +181,8 @@ def ics(ctx: typer.Context, meetup_id: MeetupArg) -> None:
     async def go(api: MurmurClient, identity: Identity) -> str:
         return await api.meetup_ics(wanted)
 
-    typer.echo(with_api(ctx, go), nl=False)
+    document = with_api(ctx, go)  # checked free of control characters by the client (api.calendar_text)
+    emit_exact(document[:-1] if document.endswith("\n") else document)
 
 
 Change = Callable[[dict[str, Any]], dict[str, str]]

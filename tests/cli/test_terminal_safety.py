@@ -221,3 +221,15 @@ def test_rows_of_the_wrong_shape_are_one_line_never_a_traceback(
     assert result.exit_code == 1, result.output
     [line] = result.stderr.splitlines()
     assert line.startswith("murmur: The server's answer to ") and "Traceback" not in result.output, result.output
+
+
+def test_a_calendar_with_control_characters_is_refused_not_printed(fake_home: FakeHome) -> None:
+    meetup = "cd" * 32
+    hostile = "BEGIN:VCALENDAR\r\nSUMMARY:\x1b]52;c;cHduZWQ=\x07standup\r\nEND:VCALENDAR\r\n"
+    fake_home.answer_raw(f"/api/v1/meetups/{meetup}/ics", hostile.encode(), {"content-type": "text/calendar"})
+    ran = fake_home.run("meetup", "ics", meetup)
+    assert ran.exit_code != 0 and "\x1b" not in ran.output and "control characters" in ran.stderr
+    fine = hostile.replace("\x1b]52;c;cHduZWQ=\x07", "")
+    fake_home.answer_raw(f"/api/v1/meetups/{meetup}/ics", fine.encode(), {"content-type": "text/calendar"})
+    ran = fake_home.run("meetup", "ics", meetup)
+    assert ran.exit_code == 0 and ran.stdout == fine  # the document as served, line ends and all
