@@ -92,6 +92,17 @@ class Proxy:
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
-            for task in asyncio.all_tasks(self._loop):
-                self._loop.call_soon_threadsafe(task.cancel)
+        loop = self._loop
+        if loop is None:
+            return
+
+        def cancel_all() -> None:  # on the proxy's own loop: its task list is not safe to read from this thread
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+
+        # One hand-over: once the serving task is cancelled, asyncio.run may end and close the loop at once, so a
+        # second call_soon_threadsafe could meet a closed loop. A loop already closed has nothing left to stop.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(cancel_all)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
