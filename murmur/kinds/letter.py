@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
-from murmur.kinds.base import Field, Kind, Tags
+from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.letter_count import Count, LetterSpec, count, fault
 from murmur.message import Message
 
@@ -48,16 +48,14 @@ def _not_blank(body: Mapping[str, Any], tags: Tags) -> None:
 
 
 def _against_letter(signature: Message, letter: Message | None, deleted_by: frozenset[str]) -> None:
-    """The store's check of a signature against the letter version it names, when held or known to be deleted."""
-    if letter is None:
-        if signature.tag("subject") in deleted_by:
-            raise Refused("letter_deleted", "Its author has deleted this letter.")
-        return  # not held yet: the signature waits, and the count judges it once the letter comes
-    if letter.kind != "letter" or letter.author != signature.tag("subject"):
-        raise Refused("bad_target", "A signature is about a letter, and names the letter's author as its subject.")
-    if (found := fault(LetterSpec.of(letter), signature)) is not None:
-        raise found
-
+    """The store's check of a signature against the letter version it names, when held or known to be deleted;
+    one not held yet waits, and the count judges it once the letter comes."""
+    deleted = Refused("letter_deleted", "Its author has deleted this letter.")
+    wrong = Refused("bad_target", "A signature is about a letter, and names the letter's author as its subject.")
+    if answers_held(signature, letter, deleted_by, "letter", deleted=deleted, wrong=wrong):
+        assert letter is not None
+        if (found := fault(LetterSpec.of(letter), signature)) is not None:
+            raise found
 
 KINDS = (
     Kind(
