@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.command import CommandList
 from textual.widgets import Input, TabbedContent, TextArea
@@ -318,6 +320,33 @@ async def test_notifications_count_and_mark_read(live: LiveServer, tmp_path: Pat
         await pilot.press("enter")  # a follow opens the follower's profile
         await until(pilot, lambda: isinstance(app.screen, ProfileScreen))
         assert isinstance(app.screen, ProfileScreen) and app.screen.key == ALICE.public_key
+
+
+async def test_notifications_opened_before_their_first_page_are_marked_read(live: LiveServer, tmp_path: Path) -> None:
+    """The tab can open before its first page arrives: the page, once shown, is what gets marked read."""
+    app = make_app(live, tmp_path)
+    first_page = asyncio.Event()
+    read_notifications = app.api.notifications
+    calls = 0
+
+    async def held_first(**kw: Any) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await first_page.wait()
+        return await read_notifications(**kw)
+
+    app.api.notifications = held_first  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True and calls == 1)
+        await live.sign(ALICE, follow_draft(ME.public_key, follow=True))
+        tabs = app.main.query_one(TabbedContent)
+        await until(pilot, lambda: "(1)" in str(tabs.get_tab("notifications").label))
+        await pilot.press("2")
+        notes = app.main.query_one("#tl-notifications", Timeline)
+        await until(pilot, lambda: tabs.active == "notifications")
+        first_page.set()
+        await until(pilot, lambda: "(1)" not in str(tabs.get_tab("notifications").label) and notes.entries)
 
 
 async def test_offline_then_reconnects(live: LiveServer, tmp_path: Path) -> None:

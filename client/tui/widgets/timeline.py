@@ -81,6 +81,10 @@ class Timeline(PostList):
         if keep in seqs:
             self.call_after_refresh(self.highlight, seqs.index(keep))
         self._announce()
+        if "unread" in page:
+            # The server's count comes with the page it counts: the tab may have opened before the page arrived,
+            # and only now is there something on screen to mark read.
+            self.post_message(self.Unread(self, int(page["unread"])))
 
     @work(exclusive=True, group="top")
     async def refresh_top(self) -> None:
