@@ -349,6 +349,32 @@ async def test_notifications_opened_before_their_first_page_are_marked_read(live
         await until(pilot, lambda: "(1)" not in str(tabs.get_tab("notifications").label) and notes.entries)
 
 
+async def test_a_first_page_older_than_a_live_update_does_not_hide_the_update(live: LiveServer, tmp_path: Path) -> None:
+    """A first page read before a post arrived can land after the live update that saw the post."""
+    await live.post(ALICE, "already there")
+    app = make_app(live, tmp_path)
+    deliver = asyncio.Event()
+    read_timeline = app.api.timeline
+    held: list[str] = []
+
+    async def late_first_local(source: str, **kw: Any) -> dict[str, Any]:
+        page = await read_timeline(source, **kw)
+        if source == "local" and not held:
+            held.append(source)
+            await deliver.wait()  # read now, handed over only after the live update below
+        return page
+
+    app.api.timeline = late_first_local  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.connection[0] is True and bool(held))
+        timeline = local(app)
+        await live.post(BOB, "arrived while the first page was on the way")
+        await until(pilot, lambda: timeline.window.newest > 0)  # the live update saw it, with no page to put it in
+        deliver.set()
+        await pilot.press("3")
+        await until(pilot, lambda: texts(timeline) == ["arrived while the first page was on the way", "already there"])
+
+
 async def test_offline_then_reconnects(live: LiveServer, tmp_path: Path) -> None:
     await live.post(ALICE, "still here")
     app = make_app(live, tmp_path)

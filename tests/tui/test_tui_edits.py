@@ -139,6 +139,7 @@ async def test_an_edit_of_a_post_i_replied_to_is_a_notification_that_opens_its_t
         [entry] = [e for e in notes.entries if e.item.get("kind") == "edit"]
         assert "edited a post you replied to" in drawn(entry) and "a better plan" in drawn(entry)
         notes.highlight(notes.entries.index(entry))
+        await until(pilot, lambda: notes.has_focus)  # enter goes to the focused list, which the tab switch moves
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query(PostEntry)))
         root = app.screen.query(PostEntry).first()

@@ -73,8 +73,12 @@ class Timeline(PostList):
         """Start over from this newest page (the cache at start-up, a refresh, ``g`` after reading far back)."""
         items = list(page.get("items", []))
         keep = self.current.item.get("seq") if self.current else None
+        seen = self.window.newest
         self.window = _Window(pages=[Page(None, items, page.get("next_cursor"))])
         self.window.newest = max((int(i.get("seq") or 0) for i in items), default=0)
+        if seen > self.window.newest:
+            # A live update saw something newer while this page was on the way: ask again, or it is never shown.
+            self.check_newer()
         seqs = [i.get("seq") for i in items]
         self.show(items)
         self._want_names(items)
