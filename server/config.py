@@ -25,6 +25,7 @@ from murmur.errors import ConfigError
 from murmur.keys import Identity, load_identity, save_identity, write_private_file
 
 DEFAULT_PORT = 8470
+LOG_FORMATS = ("text", "json")
 
 CONFIG_TEMPLATE = """\
 # murmur home server configuration. Restart the server after editing.
@@ -64,6 +65,14 @@ pull_interval_seconds = {pull_interval_seconds}
 # Repair: how often each peer's set of public messages is reconciled with ours, so anything push and pull
 # missed (a lost queue, a restored backup) converges; also run when a failing peer comes back. 0 = never.
 repair_interval_seconds = {repair_interval_seconds}
+
+# Prometheus metrics at /metrics (docs/self-hosting.md#metrics): off unless true. Even then they are answered only
+# to a client on this machine (loopback, not through a proxy) or to a request signed by an admin's key.
+metrics = {metrics}
+
+# How the server logs on stderr: "text" (one line per event) or "json" (one JSON object per line).
+# `murmur serve --log-format` overrides it.
+log_format = {log_format}
 """
 
 
@@ -97,6 +106,10 @@ class ServerConfig:
     """Seconds between catch-up pulls from push-pull peers."""
     repair_interval_seconds: int = 3600
     """Seconds between scheduled repairs (set reconciliation) with each dialed peer; 0 disables them."""
+    metrics: bool = False
+    """Whether /metrics answers (Prometheus text format); 404 when false."""
+    log_format: str = "text"
+    """The server log's format on stderr: "text" or "json"."""
 
     @property
     def url(self) -> str:
@@ -133,6 +146,8 @@ class ServerConfig:
                 )
             values[key] = value
         config = cls(**values)
+        if config.log_format not in LOG_FORMATS:
+            raise ConfigError(f'{path}: log_format = {config.log_format!r}; expected "text" or "json".')
         if config.durability not in ("full", "normal"):
             raise ConfigError(f'{path}: durability = {config.durability!r}; expected "full" or "normal".')
         if not 0 <= config.port <= 65535:

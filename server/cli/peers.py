@@ -17,27 +17,18 @@ from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.peers import (
-    ALERT_AFTER_MS,
     Peer,
     add_peer,
     check_peer,
     find_peer,
     list_peers,
+    peer_state,
     queued,
     remove_peer,
 )
 from murmur.terminal import inert, say
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
-
-
-def peer_state(p: Peer, now_ms: int | None = None) -> str:
-    now = int(time.time() * 1000) if now_ms is None else now_ms
-    if p.failing_since is not None and now - p.failing_since > ALERT_AFTER_MS:
-        return "unreachable"
-    if p.failures:
-        return "retrying"
-    return "ok" if p.last_contact is not None else "new"
 
 
 async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
