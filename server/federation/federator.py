@@ -267,7 +267,10 @@ class Federator:
         delay = backoff_delay(failures, self.backoff_base, self.backoff_max)
         if retry_after is not None:
             delay = max(delay, min(retry_after, 3600.0))
-        log.warning("peer %s: %s: %s; retry %d in %.1f s", key[:8], loop, message, failures, delay)
+        log.warning(
+            "peer %s: %s: %s; retry %d in %.1f s", key[:8], loop, message, failures, delay,
+            extra={"peer": key, "loop": loop, "error": message, "failures": failures, "retry_in_s": round(delay, 1)},
+        )  # fmt: skip
         await self.sleep(delay)
 
     # -- one round trip each ---------------------------------------------------------------------------------
@@ -279,7 +282,10 @@ class Federator:
             results = await client.push(raws)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
-                log.warning("peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
+                log.warning(
+                    "peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"),
+                    extra={"peer": peer.key, "message_id": r.get("id"), "code": r.get("code")},
+                )  # fmt: skip
             await self._answered(peer.key, "push", push_cursor=page.next_cursor)
             if report is not None:
                 report.sent += len(raws) - len(refused)
