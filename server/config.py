@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -119,14 +120,7 @@ class ServerConfig:
         return f"http://{host}:{self.port}"
 
     def render(self) -> str:
-        def toml(value: Any) -> str:
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            if isinstance(value, int):
-                return str(value)
-            return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-        return CONFIG_TEMPLATE.format(**{f.name: toml(getattr(self, f.name)) for f in fields(self)})
+        return CONFIG_TEMPLATE.format(**{f.name: toml_value(getattr(self, f.name)) for f in fields(self)})
 
     @classmethod
     def from_toml(cls, text: str, path: Path) -> ServerConfig:
@@ -159,6 +153,36 @@ class ServerConfig:
         if config.max_body_bytes < 32 * 1024:
             raise ConfigError(f"{path}: max_body_bytes = {config.max_body_bytes} is below the 32768 minimum.")
         return config
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as config.toml writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+SECRET = {"secret": True}
+"""Field metadata of a setting never shown in full (``murmur config show``): ``field(default="", metadata=SECRET)``."""
+
+
+def redacted(config: ServerConfig) -> dict[str, Any]:
+    """The settings as they may be shown: a secret setting as its last 4 characters at most, and the password
+    of any URL (``postgresql://user:PASSWORD@host/db``) as ``****``."""
+    shown: dict[str, Any] = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.metadata.get("secret") and value:
+            value = "****" + (value[-4:] if len(value) >= 16 else "")
+        elif isinstance(value, str):
+            value = _URL_PASSWORD.sub(r"\1****@", value)
+        shown[f.name] = value
+    return shown
+
+
+_URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
 
 
 @dataclass(frozen=True)
@@ -246,6 +270,15 @@ class DataDir:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
         return ServerConfig.from_toml(text, self.config_path)
+
+    def sources(self) -> dict[str, str]:
+        """Where each setting in effect comes from: ``config.toml`` when the file sets it, else ``default``.
+        Read after ``config()``, which has checked the file."""
+        try:
+            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
+        return {f.name: "config.toml" if f.name in data else "default" for f in fields(ServerConfig)}
 
     def require(self) -> None:
         if not self.exists():
