@@ -22,6 +22,7 @@ from murmur import __version__ as VERSION
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.errors import StoreError, os_error
 from murmur.numbers import parse_number
+from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.backup import backup as copy_database
@@ -184,7 +185,8 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     except OSError as exc:
         raise os_error(exc, "write the backup") from exc
     try:
-        integrity = copy_database(data_dir.db_path, file)
+        with progress_bars() as bars:
+            integrity = copy_database(data_dir.db_path, file, progress=bars.track("Backing up", unit="pages"))
     except StoreError as exc:
         file.unlink(missing_ok=True)
         fail(exc.message, EXIT_LOCAL)

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from murmur.console import EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
+from murmur.progress import Progress
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
+from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.peers import (
@@ -148,7 +150,12 @@ def sync(
             if not found.dials:
                 fail(f"{which} is serve-only: this server never dials it; it syncs by dialing us.")
             targets = [found]
-        reports = await asyncio.gather(*(federator.sync(p, repair=repair) for p in targets))
+        with progress_bars(quiet=as_json or not repair) as bars:  # only a repair reports progress
+
+            def repairing(p: Peer) -> Progress:
+                return bars.track(f"Repair {p.name or p.key[:16]}", unit="messages")
+
+            reports = await asyncio.gather(*(federator.sync(p, repair=repair, progress=repairing(p)) for p in targets))
         return [r.as_dict() for r in reports]
 
     reports = with_store(data, work)

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from murmur.errors import PeerError, StoreError
+from murmur.progress import Progress, nothing
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
@@ -314,7 +315,9 @@ class Federator:
                 setattr(report, r.status, getattr(report, r.status) + 1)
         return page.more
 
-    async def sync(self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False) -> SyncReport:
+    async def sync(
+        self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False, progress: Progress = nothing
+    ) -> SyncReport:
         """Pull until caught up, then push until caught up (then repair, if asked): what ``murmur sync`` runs."""
         report = SyncReport(peer.key, peer.name, repaired=repair)
         client = self.client(peer)
@@ -328,7 +331,7 @@ class Federator:
                 if current is None or not await self.push_once(current, client, report=report):
                     break
             if repair:
-                await run_repair(self.state, peer, client, report)
+                await run_repair(self.state, peer, client, report, progress=progress)
         except PeerError as error:
             report.error = error.message
             await record_failure(self.state.store, peer.key, error.message)
