@@ -5,6 +5,7 @@ The scrape after real traffic through a real `murmur serve` is in tests/e2e/test
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,9 +19,13 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.app import create_app
 from murmur.server.config import ServerConfig
+from murmur.server.metrics import read
 from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
+from murmur.store.outcomes import listen
+from murmur.sync.bundle import BundleWriter
+from murmur.sync.transfer import import_bundle
 
 OUTSIDE = ("203.0.113.5", 40000)  # TEST-NET-3: an address that is not this machine
 
@@ -141,3 +146,41 @@ async def test_latency_is_labelled_by_route_template_never_by_raw_path(state: Se
     scraped = samples(text)
     key = (("method", "GET"), ("route", "/api/v1/messages/{id}"), ("status", "4xx"))
     assert scraped[("murmur_request_duration_seconds_count", key)] == 5
+
+
+async def test_a_bundle_import_is_counted_through_the_same_place(state: ServerState) -> None:
+    me = Identity.generate()
+    posts = [sign_draft(me, {"body": {"text": f"carried {n}"}}) for n in range(3)]
+    bundle = io.BytesIO()
+    with BundleWriter(bundle, len(posts) + 1, {}) as writer:
+        for post in posts:
+            writer.add(orjson.dumps(post))
+        writer.add(orjson.dumps({**posts[0], "id": "00" * 32}))
+    bundle.seek(0)
+    report = await import_bundle(state.store, bundle)
+    assert (report.stored, report.refused) == (3, 1)
+    async with client(state) as http:
+        scraped = samples((await http.get("/metrics")).text)
+    assert scraped[("murmur_messages_stored_total", (("origin", "import"),))] == 3
+    [code] = report.reasons
+    assert scraped[("murmur_messages_refused_total", (("origin", "import"), ("reason", code)))] == 1
+
+
+async def test_a_failing_listener_never_fails_a_committed_write(
+    state: ServerState, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(results: object, origin: str) -> None:
+        raise RuntimeError("a bug in counting")
+
+    listen(state.store.writer, broken)
+    me = Identity.generate()
+    [result] = await state.store.ingest([orjson.dumps(sign_draft(me, {"body": {"text": "kept"}}))])
+    assert result.status == "stored" and await state.store.count() == 1
+    assert "an ingest listener failed" in caplog.text
+    assert state.metrics is not None  # the listener before the broken one still counted
+    assert (
+        samples(state.metrics.render(await read(state.store, 0)).decode())[
+            ("murmur_messages_stored_total", (("origin", "local"),))
+        ]
+        == 1
+    )
