@@ -163,6 +163,7 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
         uv_config = uvicorn.Config(
             app,
             log_level="warning",
+            log_config=None,  # uvicorn's own warnings go through murmur's log handler, in its format
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=3,

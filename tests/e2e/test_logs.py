@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -21,6 +22,10 @@ def test_a_real_server_logs_json_lines_with_context(tmp_path: Path, procs: list[
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     wait_for(lambda: any('"failures"' in line for line in server.log))  # the federator's retry line
+    with socket.create_connection(("127.0.0.1", server.port), timeout=BOUND_S) as garbage:
+        garbage.sendall(b"\x00\x01 not http\r\n\r\n")  # uvicorn's own warning must be JSON too
+        garbage.recv(1024)
+    wait_for(lambda: any("Invalid HTTP request" in line for line in server.log))
     assert server.stop() == 0
     records = [json.loads(line) for line in server.log if line.strip()]  # every line is JSON
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
