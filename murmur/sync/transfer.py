@@ -168,9 +168,7 @@ async def import_bundle(
             lines.append([n for n, _ in part])
             yield [r for _, r in part]
 
-    promised = reader.header.get("count")  # what the file says: a guide for the bar, never trusted further
-    total = promised if isinstance(promised, int) and not isinstance(promised, bool) and promised >= 0 else None
-    done = 0
+    total, done = promised(reader), 0
     progress(done, total)
     # The next batch is read and validated while the last one is written (see Store.ingest_stream).
     async for results in store.ingest_stream(raws(), origin="import", policy=refuse_local("bundle")):
@@ -182,18 +180,28 @@ async def import_bundle(
     return report
 
 
+def promised(reader: BundleReader) -> int | None:
+    """How many messages the bundle's header says it holds: a guide for a progress bar, never trusted further."""
+    count = reader.header.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
 OwnImport = Callable[[list[bytes]], Awaitable[list[dict[str, Any]]]]
 """Hands a batch of a person's own messages to their home server; one result per message, in order."""
 
 
-async def import_own(stream: IO[bytes], send: OwnImport) -> ImportReport:
+async def import_own(stream: IO[bytes], send: OwnImport, progress: Progress = nothing) -> ImportReport:
     """Bring a bundle of one's own messages to one's home server through ``send`` (``POST /api/v1/import``),
     which stores only messages signed by the person asking: their local posts too, and nobody else's."""
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
+    total, done = promised(reader), 0
+    progress(done, total)
     for part in batches(reader, report, IMPORT_BATCH, OWN_BATCH_BYTES):
         results = await send([raw for _, raw in part])
         for (line, _), result in zip(part, results, strict=True):
             report.add(line, result)
+        done += len(part)
+        progress(done, total if total is None else max(total, done))
     report.finish(reader)
     return report

@@ -25,6 +25,7 @@ import typer
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.errors import Refused
 from murmur.numbers import MAX_NUMBER, parse_number
+from murmur.progress import Progress
 from murmur.server.cli.admin import JsonOption, with_store
 from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
@@ -37,7 +38,7 @@ from murmur.validate import HASHTAG_CHARS
 OwnMessages = Callable[[typer.Context, ExportFilter], list[bytes]]
 """The signed messages of the profile's own key on its home server that pass the filter (``--mine``)."""
 
-ImportMine = Callable[[typer.Context, IO[bytes]], dict[str, Any]]
+ImportMine = Callable[[typer.Context, IO[bytes], Progress], dict[str, Any]]
 """Brings a bundle of the profile's own messages to its home server (``--mine``); the import report."""
 
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
@@ -200,8 +201,8 @@ def import_command(import_mine: ImportMine) -> Callable[..., None]:
             if data is not None:
                 report = with_store(data, into_store)
             else:
-                with _input(file) as stream:
-                    report = import_mine(ctx, stream)
+                with _input(file) as stream, progress_bars(quiet=as_json) as bars:
+                    report = import_mine(ctx, stream, bars.track("Importing", unit="messages"))
         except Refused as refusal:
             fail(f"{file}: {refusal.message}", EXIT_REFUSED)
         if as_json:

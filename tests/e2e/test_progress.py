@@ -1,5 +1,5 @@
-"""Long admin work shows its progress on stderr when that is a terminal (a pseudo-terminal here), and nothing extra
-when stderr is piped or the command was asked for --json: export, import, sync --repair, admin backup."""
+"""Long work shows its progress on stderr when that is a terminal (a pseudo-terminal here), and nothing extra when
+stderr is piped or the command was asked for --json: export, import (--data and --mine), sync --repair, backup."""
 
 from __future__ import annotations
 
@@ -15,23 +15,26 @@ from pathlib import Path
 
 import pytest
 
-from murmur.keys import Identity
+from murmur.keys import Identity, load_identity
 from murmur.message import sign_draft
 from murmur.server.config import DataDir, ServerConfig
 from murmur.store import Store
-from tests.e2e.harness import ServerProcess, murmur_cmd
+from murmur.sync.bundle import BundleWriter
+from tests.e2e.harness import Person, ServerProcess, admin, murmur_cmd
 from tests.waiting import BOUND_S
 
 COUNT = 300
 ENV = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "NO_COLOR": "1"}
 
 
-def on_terminal(*args: str) -> tuple[int, str, str]:
+def on_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run ``murmur ARGS`` with stderr on a pseudo-terminal (stdout piped); its exit code, stdout and what the
     terminal showed. Reads until the child closes the terminal (EIO on Linux), so nothing is missed."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
-    proc = subprocess.Popen(murmur_cmd(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=ENV)
+    proc = subprocess.Popen(
+        murmur_cmd(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env or ENV
+    )
     os.close(slave)
     shown = bytearray()
     try:
@@ -133,3 +136,20 @@ def test_sync_repair_shows_the_difference_moving(data: Path, tmp_path: Path, pro
     assert f"repair found 0 to fetch and {COUNT} to send" in out
     quiet = piped("sync", "--data", str(data), "far", "--repair", "--json")
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_import_mine_shows_progress_on_a_terminal(tmp_path: Path, procs: list[ServerProcess]) -> None:
+    server = ServerProcess(tmp_path / "srv", config={"rate_per_minute": 0}).start()
+    procs.append(server)
+    ada = Person(tmp_path / "home")
+    ada.run("init", "--name", "ada")
+    ada.run("join", server.url, "--invite", admin(server.data, "invite")["code"])
+    me = load_identity(next((tmp_path / "home").rglob("key.pem")))
+    bundle = tmp_path / "mine.murmur"
+    with bundle.open("wb") as out, BundleWriter(out, COUNT, {}) as writer:
+        for n in range(COUNT):
+            writer.add(json.dumps(sign_draft(me, {"body": {"text": f"mine {n}"}})).encode())
+    env = {**ENV, "MURMUR_HOME": str(tmp_path / "home")}
+    code, out, shown = on_terminal("import", "--mine", str(bundle), env=env)
+    assert code == 0, shown
+    assert "Importing" in shown and f"{COUNT}/{COUNT}" in shown and f"stored {COUNT}" in out
