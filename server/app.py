@@ -18,12 +18,14 @@ from starlette.routing import Route
 
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.kinds import kind
-from murmur.server.auth import RateLimited, SignatureRefused
+from murmur.server.auth import RateLimited, SignatureRefused, state_of
 from murmur.server.identify import ServerKeyHeader
+from murmur.server.metrics import RequestTimer
 from murmur.server.responses import error
 from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
 from murmur.server.routes import letters as letter_reads
 from murmur.server.routes import meetups as meetup_reads
+from murmur.server.routes import metrics as metrics_route
 from murmur.server.state import ServerState
 
 log = logging.getLogger("murmur.server")
@@ -95,6 +97,9 @@ def _reads_of_kinds() -> list[Route]:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Refused)
+    # Every refused request comes through here (a refused message inside a batch is counted by ingest).
+    if (metrics := state_of(request).metrics) is not None:
+        metrics.request_refused(exc.code)
     if isinstance(exc, SignatureRefused) and exc.code == "busy":
         return error(exc.code, exc.message, 503, headers={"Retry-After": "5"})
     if isinstance(exc, SignatureRefused):
@@ -134,9 +139,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def create_app(state: ServerState) -> Starlette:
     """Build the ASGI app around already-open resources (the caller owns their lifetime)."""
+    timer = [Middleware(RequestTimer, metrics=state.metrics)] if state.metrics is not None else []
+    metrics = [Route("/metrics", metrics_route.metrics)] if state.metrics is not None else []
     app = Starlette(
-        routes=routes(),
-        middleware=[Middleware(ServerKeyHeader, server_key=state.identity.public_key)],
+        routes=routes() + metrics,
+        middleware=[*timer, Middleware(ServerKeyHeader, server_key=state.identity.public_key)],
         exception_handlers={
             Refused: _refused,
             StoreError: _store_error,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -25,6 +26,7 @@ from murmur.errors import ConfigError
 from murmur.keys import Identity, load_identity, save_identity, write_private_file
 
 DEFAULT_PORT = 8470
+LOG_FORMATS = ("text", "json")
 
 CONFIG_TEMPLATE = """\
 # murmur home server configuration. Restart the server after editing.
@@ -64,6 +66,14 @@ pull_interval_seconds = {pull_interval_seconds}
 # Repair: how often each peer's set of public messages is reconciled with ours, so anything push and pull
 # missed (a lost queue, a restored backup) converges; also run when a failing peer comes back. 0 = never.
 repair_interval_seconds = {repair_interval_seconds}
+
+# Prometheus metrics at /metrics (docs/self-hosting.md#metrics): off unless true. Even then they are answered only
+# to a client on this machine (loopback, not through a proxy) or to a request signed by an admin's key.
+metrics = {metrics}
+
+# How the server logs on stderr: "text" (one line per event) or "json" (one JSON object per line).
+# `murmur serve --log-format` overrides it.
+log_format = {log_format}
 """
 
 
@@ -97,6 +107,10 @@ class ServerConfig:
     """Seconds between catch-up pulls from push-pull peers."""
     repair_interval_seconds: int = 3600
     """Seconds between scheduled repairs (set reconciliation) with each dialed peer; 0 disables them."""
+    metrics: bool = False
+    """Whether /metrics answers (Prometheus text format); 404 when false."""
+    log_format: str = "text"
+    """The server log's format on stderr: "text" or "json"."""
 
     @property
     def url(self) -> str:
@@ -106,14 +120,7 @@ class ServerConfig:
         return f"http://{host}:{self.port}"
 
     def render(self) -> str:
-        def toml(value: Any) -> str:
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            if isinstance(value, int):
-                return str(value)
-            return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-        return CONFIG_TEMPLATE.format(**{f.name: toml(getattr(self, f.name)) for f in fields(self)})
+        return CONFIG_TEMPLATE.format(**{f.name: toml_value(getattr(self, f.name)) for f in fields(self)})
 
     @classmethod
     def from_toml(cls, text: str, path: Path) -> ServerConfig:
@@ -133,6 +140,8 @@ class ServerConfig:
                 )
             values[key] = value
         config = cls(**values)
+        if config.log_format not in LOG_FORMATS:
+            raise ConfigError(f'{path}: log_format = {config.log_format!r}; expected "text" or "json".')
         if config.durability not in ("full", "normal"):
             raise ConfigError(f'{path}: durability = {config.durability!r}; expected "full" or "normal".')
         if not 0 <= config.port <= 65535:
@@ -144,6 +153,36 @@ class ServerConfig:
         if config.max_body_bytes < 32 * 1024:
             raise ConfigError(f"{path}: max_body_bytes = {config.max_body_bytes} is below the 32768 minimum.")
         return config
+
+
+def toml_value(value: Any) -> str:
+    """A setting's value as config.toml writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+SECRET = {"secret": True}
+"""Field metadata of a setting never shown in full (``murmur config show``): ``field(default="", metadata=SECRET)``."""
+
+
+def redacted(config: ServerConfig) -> dict[str, Any]:
+    """The settings as they may be shown: a secret setting as its last 4 characters at most, and the password
+    of any URL (``postgresql://user:PASSWORD@host/db``) as ``****``."""
+    shown: dict[str, Any] = {}
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.metadata.get("secret") and value:
+            value = "****" + (value[-4:] if len(value) >= 16 else "")
+        elif isinstance(value, str):
+            value = _URL_PASSWORD.sub(r"\1****@", value)
+        shown[f.name] = value
+    return shown
+
+
+_URL_PASSWORD = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:)[^/@]*@")
 
 
 @dataclass(frozen=True)
@@ -231,6 +270,15 @@ class DataDir:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
         return ServerConfig.from_toml(text, self.config_path)
+
+    def sources(self) -> dict[str, str]:
+        """Where each setting in effect comes from: ``config.toml`` when the file sets it, else ``default``.
+        Read after ``config()``, which has checked the file."""
+        try:
+            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
+        return {f.name: "config.toml" if f.name in data else "default" for f in fields(ServerConfig)}
 
     def require(self) -> None:
         if not self.exists():

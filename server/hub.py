@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 
 class Hub:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self.last_seq = 0
+        self.clients = 0  # live streams open now (the metrics' murmur_stream_clients)
 
     def stored(self, seq: int) -> None:
         self.last_seq = max(self.last_seq, seq)
@@ -24,3 +26,12 @@ class Hub:
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+
+    @contextlib.contextmanager
+    def listening(self) -> Iterator[None]:
+        """Count one live stream for as long as it is open, however it ends."""
+        self.clients += 1
+        try:
+            yield
+        finally:
+            self.clients -= 1

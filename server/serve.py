@@ -16,7 +16,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from murmur.errors import ConfigError, StoreError
 from murmur.server.app import create_app
 from murmur.server.config import DataDir, ServerConfig
 from murmur.server.federation.federator import Federator
+from murmur.server.logs import announce, configure
 from murmur.server.state import ServerState
 from murmur.store import Store
 
@@ -56,7 +56,14 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
-def prepare(data: Path, *, host: str | None, port: int | None, open_registration: bool | None) -> ServerConfig:
+def prepare(
+    data: Path,
+    *,
+    host: str | None,
+    port: int | None,
+    open_registration: bool | None,
+    log_format: str | None = None,
+) -> ServerConfig:
     """Create the data directory on first start; return its config with command-line overrides applied."""
     data_dir = DataDir(data)
     if not data_dir.exists():
@@ -69,6 +76,8 @@ def prepare(data: Path, *, host: str | None, port: int | None, open_registration
         overrides["port"] = port
     if open_registration is not None:
         overrides["open_registration"] = open_registration
+    if log_format is not None:
+        overrides["log_format"] = log_format
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
@@ -154,6 +163,7 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
         uv_config = uvicorn.Config(
             app,
             log_level="warning",
+            log_config=None,  # uvicorn's own warnings go through murmur's log handler, in its format
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=3,
@@ -168,7 +178,12 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
         )
         data_dir.mark_running(config.url)
         federation.start()  # watched: should the supervisor ever stop, it is logged and restarted
-        print(f"murmur serving {config.url} server key {identity.public_key}", file=sys.stderr, flush=True)
+        announce(
+            config.log_format,
+            f"murmur serving {config.url} server key {identity.public_key}",
+            url=config.url,
+            server_key=identity.public_key,
+        )
         try:
             await server.serve(sockets=[sock])
         finally:
@@ -177,12 +192,15 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
     finally:
         await store.close()
         sock.close()
-    print("murmur stopped", file=sys.stderr, flush=True)
+    announce(config.log_format, "murmur stopped")
 
 
-def run(data: Path, *, host: str | None, port: int | None, open_registration: bool | None) -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = prepare(data, host=host, port=port, open_registration=open_registration)
+def run(
+    data: Path, *, host: str | None, port: int | None, open_registration: bool | None, log_format: str | None = None
+) -> None:
+    configure(log_format or "text")  # before reading the config, whose failure is printed, not logged
+    config = prepare(data, host=host, port=port, open_registration=open_registration, log_format=log_format)
+    configure(config.log_format)
     try:
         import uvloop
     except ImportError:  # uvloop is optional (not on Windows); the standard loop works, slower

@@ -9,8 +9,10 @@ from murmur.httpsig import ReplayCache
 from murmur.keys import Identity
 from murmur.server.config import ServerConfig
 from murmur.server.hub import Hub
+from murmur.server.metrics import Metrics
 from murmur.server.ratelimit import RateLimiter
 from murmur.store import Store
+from murmur.store.outcomes import listen
 
 SIGNATURE_WINDOW_S = 60
 
@@ -25,9 +27,14 @@ class ServerState:
     limiter: RateLimiter | None = None
     peer_limiter: RateLimiter | None = None
     started_at: float = field(default_factory=time.time)
+    metrics: Metrics | None = None
+    """Built when config.toml turns metrics on; hears every settled ingest on this store from then on."""
 
     def __post_init__(self) -> None:
         if self.limiter is None:
             self.limiter = RateLimiter(self.config.rate_per_minute)
         if self.peer_limiter is None:
             self.peer_limiter = RateLimiter(self.config.peer_rate_per_minute)
+        if self.metrics is None and self.config.metrics:
+            self.metrics = Metrics()
+            listen(self.store.writer, self.metrics.settled)

@@ -19,7 +19,7 @@ from murmur.client.cli import letters as letter_cli
 from murmur.client.cli import meetups as meetup_cli
 from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
-from murmur.server.cli import admin, bundles, peers
+from murmur.server.cli import admin, bundles, peers, settings
 from murmur.server.cli.up import LocalServer
 from murmur.terminal import say
 
@@ -94,6 +94,7 @@ app.add_typer(meetup_cli.meetup_app, name="meetup")
 app.add_typer(letter_cli.letter_app, name="letter")
 app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
+app.add_typer(settings.config_app, name="config")
 app.command()(peers.sync)
 app.command()(bundles.export_command(own.own_messages))
 app.command("import")(bundles.import_command(own.import_mine))

@@ -15,6 +15,7 @@ from murmur.client.cli.common import complain
 from murmur.client.cli.session import with_api
 from murmur.errors import Refused
 from murmur.keys import Identity
+from murmur.progress import Progress, nothing
 from murmur.sync.transfer import ExportFilter, import_own
 from murmur.validate import check
 
@@ -54,10 +55,10 @@ def own_messages(ctx: typer.Context, chosen: ExportFilter) -> list[bytes]:
     return raws
 
 
-def import_mine(ctx: typer.Context, stream: IO[bytes]) -> dict[str, Any]:
+def import_mine(ctx: typer.Context, stream: IO[bytes], progress: Progress = nothing) -> dict[str, Any]:
     """Send the bundle in ``stream`` to this profile's home server, which stores only what this key signed."""
 
     async def work(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        return (await import_own(stream, api.import_own)).as_dict()
+        return (await import_own(stream, api.import_own, progress)).as_dict()
 
     return with_api(ctx, work)

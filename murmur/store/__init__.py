@@ -34,6 +34,7 @@ from murmur.message import Message, Verified
 from murmur.store.db import Writer, connect
 from murmur.store.group import group_of
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
+from murmur.store.outcomes import settled
 from murmur.validate import load_stored
 
 __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
@@ -41,10 +42,12 @@ __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
 STREAM_AHEAD = 8  # batches validated ahead of the writer at most (and so stored together at most)
 
 
-async def _committed(results: list[IngestResult | None], done: asyncio.Future[None] | None) -> list[IngestResult]:
+async def _committed(
+    writer: Writer, origin: str, results: list[IngestResult | None], done: asyncio.Future[None] | None
+) -> list[IngestResult]:
     if done is not None:
         await asyncio.shield(done)
-    return [r for r in results if r is not None]
+    return settled(writer, results, origin)
 
 
 async def _each(batches: AsyncIterable[Sequence[Item]] | Iterable[Sequence[Item]]) -> AsyncIterator[Sequence[Item]]:
@@ -149,9 +152,9 @@ class Store:
                 results, valid = await validate_all(items, now=now, policy=policy)
                 queued.append((results, group.submit(valid, results, origin) if valid else None))
                 while queued and (len(queued) >= ahead or queued[0][1] is None or queued[0][1].done()):
-                    yield await _committed(*queued.popleft())
+                    yield await _committed(self.writer, origin, *queued.popleft())
             while queued:
-                yield await _committed(*queued.popleft())
+                yield await _committed(self.writer, origin, *queued.popleft())
         finally:
             # The consumer stopped (or failed) with batches queued: let them be committed or rolled back before
             # anything else uses the writer. They were never yielded, so nobody was told they were stored.
@@ -171,7 +174,7 @@ class Store:
         if valid:
             async with self.writer.transaction() as conn:
                 await store_batch(conn, valid, results, origin, received_at=received_at)
-        return [r for r in results if r is not None]
+        return settled(self.writer, results, origin)
 
     async def get(self, msg_id: str) -> Message | None:
         raw = await self.get_raw(msg_id)
@@ -201,6 +204,13 @@ class Store:
 
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM messages") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def size_bytes(self) -> int:
+        """The database's size in bytes: its pages, as the newest committed state holds them."""
+        sql = "SELECT p.page_count * s.page_size FROM pragma_page_count() p, pragma_page_size() s"
+        async with self.conn.execute(sql) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 

@@ -19,6 +19,7 @@ from murmur.errors import StoreError
 from murmur.message import Verified
 from murmur.store.db import Writer
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
+from murmur.store.outcomes import settled
 
 log = logging.getLogger("murmur.store")
 
@@ -156,7 +157,7 @@ async def ingest_grouped(
     results, valid = await validate_all(items, now=now, policy=policy)
     if valid:
         await group_of(writer).store(valid, results, origin)
-    return [r for r in results if r is not None]
+    return settled(writer, results, origin)
 
 
 def group_of(writer: Writer) -> _GroupCommit:

@@ -46,6 +46,20 @@ class Peer:
         return self.mode != "serve-only"
 
 
+def peer_state(p: Peer, now_ms: int | None = None) -> str:
+    """How deliveries to the peer go: "new" (never reached), "ok", "retrying", or "unreachable" (failing for
+    longer than ALERT_AFTER_MS)."""
+    now = _now_ms() if now_ms is None else now_ms
+    if p.failing_since is not None and now - p.failing_since > ALERT_AFTER_MS:
+        return "unreachable"
+    if p.failures:
+        return "retrying"
+    return "ok" if p.last_contact is not None else "new"
+
+
+PEER_STATES = ("new", "ok", "retrying", "unreachable")
+
+
 def peer_origin(key: str) -> str:
     return f"peer:{key}"
 
@@ -224,6 +238,17 @@ async def queued(store: Store, peer: Peer) -> int:
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def oldest_queued(store: Store, peer: Peer) -> int | None:
+    """When (ms, our clock) the oldest message still waiting for this peer arrived here; None when none waits."""
+    async with store.conn.execute(
+        f"SELECT m.received_at FROM messages m WHERE m.seq > ? AND {for_peers('m')} AND m.origin != ?"
+        " ORDER BY m.seq LIMIT 1",
+        (peer.push_cursor, peer.origin),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 refuse_local_from_peer = refuse_local("peer")

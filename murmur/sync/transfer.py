@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from murmur.progress import Progress, nothing
 from murmur.store import Store
 from murmur.store.audience import refuse_local
 from murmur.store.export import ExportFilter, count_matching, matching
@@ -34,18 +35,20 @@ RECENT_IDS = 4096
 REPEATED = "The bundle already held this message a few lines before; a copy is not read again."
 
 
-async def export_bundle(store: Store, out: IO[bytes], chosen: ExportFilter) -> int:
+async def export_bundle(store: Store, out: IO[bytes], chosen: ExportFilter, progress: Progress = nothing) -> int:
     """Write a bundle of the matching messages to ``out``; returns how many were written.
 
     Rows are read in pages of log order; the header's count is taken first, so a message stored by a running
     server during the export may be written without being counted, which a reader reports and ignores.
     """
     count = await count_matching(store, chosen)
+    progress(0, count)
     with BundleWriter(out, count, chosen.as_dict()) as writer:
         async for raw in matching(store, chosen):
             if writer.written == count:
                 break  # a snapshot of what was counted: later arrivals wait for the next export
             writer.add(raw)
+            progress(writer.written, count)
         return writer.written
 
 
@@ -148,7 +151,9 @@ def batches(
         yield pending
 
 
-async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_BATCH) -> ImportReport:
+async def import_bundle(
+    store: Store, stream: IO[bytes], *, batch: int = IMPORT_BATCH, progress: Progress = nothing
+) -> ImportReport:
     """Validate and store every message of a bundle; raises ``Refused`` if it is not a bundle at all.
 
     Local posts are refused (``local_post``), whoever wrote them: a local post comes to a new server only with
@@ -163,26 +168,40 @@ async def import_bundle(store: Store, stream: IO[bytes], *, batch: int = IMPORT_
             lines.append([n for n, _ in part])
             yield [r for _, r in part]
 
+    total, done = promised(reader), 0
+    progress(done, total)
     # The next batch is read and validated while the last one is written (see Store.ingest_stream).
     async for results in store.ingest_stream(raws(), origin="import", policy=refuse_local("bundle")):
         for line, result in zip(lines.popleft(), results, strict=True):
             report.add(line, result.as_dict())
+        done += len(results)
+        progress(done, total if total is None else max(total, done))
     report.finish(reader)
     return report
+
+
+def promised(reader: BundleReader) -> int | None:
+    """How many messages the bundle's header says it holds: a guide for a progress bar, never trusted further."""
+    count = reader.header.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 OwnImport = Callable[[list[bytes]], Awaitable[list[dict[str, Any]]]]
 """Hands a batch of a person's own messages to their home server; one result per message, in order."""
 
 
-async def import_own(stream: IO[bytes], send: OwnImport) -> ImportReport:
+async def import_own(stream: IO[bytes], send: OwnImport, progress: Progress = nothing) -> ImportReport:
     """Bring a bundle of one's own messages to one's home server through ``send`` (``POST /api/v1/import``),
     which stores only messages signed by the person asking: their local posts too, and nobody else's."""
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
+    total, done = promised(reader), 0
+    progress(done, total)
     for part in batches(reader, report, IMPORT_BATCH, OWN_BATCH_BYTES):
         results = await send([raw for _, raw in part])
         for (line, _), result in zip(part, results, strict=True):
             report.add(line, result)
+        done += len(part)
+        progress(done, total if total is None else max(total, done))
     report.finish(reader)
     return report

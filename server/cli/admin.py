@@ -19,9 +19,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from murmur import __version__ as VERSION
-from murmur.console import EXIT_LOCAL, EXIT_REFUSED, checked_argument, emit_json, fail
+from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.errors import StoreError, os_error
 from murmur.numbers import parse_number
+from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.backup import backup as copy_database
@@ -46,11 +47,20 @@ def serve(
     open_registration: Annotated[
         bool | None, typer.Option("--open/--invite-only", help="Let anyone join without an invite.")
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format", help='How to log on stderr: "text" or "json", one object per line (config: log_format).'
+        ),
+    ] = None,
 ) -> None:
     """Run a home server on DATA (created on first start) until Ctrl-C or SIGTERM."""
+    from murmur.server.config import LOG_FORMATS
     from murmur.server.serve import run
 
-    run(data, host=host, port=port, open_registration=open_registration)
+    if log_format is not None and log_format not in LOG_FORMATS:
+        fail(f'--log-format {log_format!r}: expected "text" or "json".', EXIT_USAGE)
+    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format)
 
 
 def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
@@ -175,7 +185,8 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     except OSError as exc:
         raise os_error(exc, "write the backup") from exc
     try:
-        integrity = copy_database(data_dir.db_path, file)
+        with progress_bars() as bars:
+            integrity = copy_database(data_dir.db_path, file, progress=bars.track("Backing up", unit="pages"))
     except StoreError as exc:
         file.unlink(missing_ok=True)
         fail(exc.message, EXIT_LOCAL)

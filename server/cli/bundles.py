@@ -25,7 +25,9 @@ import typer
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
 from murmur.errors import Refused
 from murmur.numbers import MAX_NUMBER, parse_number
+from murmur.progress import Progress
 from murmur.server.cli.admin import JsonOption, with_store
+from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.sync.bundle import BundleWriter
@@ -36,7 +38,7 @@ from murmur.validate import HASHTAG_CHARS
 OwnMessages = Callable[[typer.Context, ExportFilter], list[bytes]]
 """The signed messages of the profile's own key on its home server that pass the filter (``--mine``)."""
 
-ImportMine = Callable[[typer.Context, IO[bytes]], dict[str, Any]]
+ImportMine = Callable[[typer.Context, IO[bytes], Progress], dict[str, Any]]
 """Brings a bundle of the profile's own messages to its home server (``--mine``); the import report."""
 
 FileArgument = Annotated[str, typer.Argument(metavar="FILE", help="The bundle file; - for stdout / stdin.")]
@@ -137,7 +139,7 @@ def export_command(own_messages: OwnMessages) -> Callable[..., None]:
             count = _export_mine(own_messages(ctx, chosen), file, chosen)
             source = "your home server"
         elif data is not None:
-            count = _export_data(data, file, chosen)
+            count = _export_data(data, file, chosen, quiet=as_json)
             source = str(data)
         else:
             fail("say where from: --data DIR (a server's data directory) or --mine (your own messages).", EXIT_USAGE)
@@ -150,10 +152,10 @@ def export_command(own_messages: OwnMessages) -> Callable[..., None]:
     return export
 
 
-def _export_data(data: Path, file: str, chosen: ExportFilter) -> int:
+def _export_data(data: Path, file: str, chosen: ExportFilter, *, quiet: bool) -> int:
     async def work(store: Store, data_dir: DataDir) -> int:
-        with _output(file) as out:
-            return await export_bundle(store, out, chosen)
+        with _output(file) as out, progress_bars(quiet=quiet) as bars:
+            return await export_bundle(store, out, chosen, progress=bars.track("Exporting", unit="messages"))
 
     return with_store(data, work)
 
@@ -191,15 +193,16 @@ def import_command(import_mine: ImportMine) -> Callable[..., None]:
             )
 
         async def into_store(store: Store, data_dir: DataDir) -> dict[str, Any]:
-            with _input(file) as stream:
-                return (await import_bundle(store, stream)).as_dict()
+            with _input(file) as stream, progress_bars(quiet=as_json) as bars:
+                progress = bars.track("Importing", unit="messages")
+                return (await import_bundle(store, stream, progress=progress)).as_dict()
 
         try:
             if data is not None:
                 report = with_store(data, into_store)
             else:
-                with _input(file) as stream:
-                    report = import_mine(ctx, stream)
+                with _input(file) as stream, progress_bars(quiet=as_json) as bars:
+                    report = import_mine(ctx, stream, bars.track("Importing", unit="messages"))
         except Refused as refusal:
             fail(f"{file}: {refusal.message}", EXIT_REFUSED)
         if as_json:

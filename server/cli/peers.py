@@ -13,31 +13,24 @@ from typing import Annotated, Any
 import typer
 
 from murmur.console import EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
+from murmur.progress import Progress
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
+from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
 from murmur.store import Store
 from murmur.store.peers import (
-    ALERT_AFTER_MS,
     Peer,
     add_peer,
     check_peer,
     find_peer,
     list_peers,
+    peer_state,
     queued,
     remove_peer,
 )
 from murmur.terminal import inert, say
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
-
-
-def peer_state(p: Peer, now_ms: int | None = None) -> str:
-    now = int(time.time() * 1000) if now_ms is None else now_ms
-    if p.failing_since is not None and now - p.failing_since > ALERT_AFTER_MS:
-        return "unreachable"
-    if p.failures:
-        return "retrying"
-    return "ok" if p.last_contact is not None else "new"
 
 
 async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
@@ -157,7 +150,12 @@ def sync(
             if not found.dials:
                 fail(f"{which} is serve-only: this server never dials it; it syncs by dialing us.")
             targets = [found]
-        reports = await asyncio.gather(*(federator.sync(p, repair=repair) for p in targets))
+        with progress_bars(quiet=as_json or not repair) as bars:  # only a repair reports progress
+
+            def repairing(p: Peer) -> Progress:
+                return bars.track(f"Repair {p.name or p.key[:16]}", unit="messages")
+
+            reports = await asyncio.gather(*(federator.sync(p, repair=repair, progress=repairing(p)) for p in targets))
         return [r.as_dict() for r in reports]
 
     reports = with_store(data, work)

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 import httpx
 
 from murmur.errors import PeerError, StoreError
+from murmur.progress import Progress, nothing
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
@@ -267,7 +268,10 @@ class Federator:
         delay = backoff_delay(failures, self.backoff_base, self.backoff_max)
         if retry_after is not None:
             delay = max(delay, min(retry_after, 3600.0))
-        log.warning("peer %s: %s: %s; retry %d in %.1f s", key[:8], loop, message, failures, delay)
+        log.warning(
+            "peer %s: %s: %s; retry %d in %.1f s", key[:8], loop, message, failures, delay,
+            extra={"peer": key, "loop": loop, "error": message, "failures": failures, "retry_in_s": round(delay, 1)},
+        )  # fmt: skip
         await self.sleep(delay)
 
     # -- one round trip each ---------------------------------------------------------------------------------
@@ -279,7 +283,10 @@ class Federator:
             results = await client.push(raws)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
-                log.warning("peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))
+                log.warning(
+                    "peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"),
+                    extra={"peer": peer.key, "message_id": r.get("id"), "code": r.get("code")},
+                )  # fmt: skip
             await self._answered(peer.key, "push", push_cursor=page.next_cursor)
             if report is not None:
                 report.sent += len(raws) - len(refused)
@@ -308,7 +315,9 @@ class Federator:
                 setattr(report, r.status, getattr(report, r.status) + 1)
         return page.more
 
-    async def sync(self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False) -> SyncReport:
+    async def sync(
+        self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False, progress: Progress = nothing
+    ) -> SyncReport:
         """Pull until caught up, then push until caught up (then repair, if asked): what ``murmur sync`` runs."""
         report = SyncReport(peer.key, peer.name, repaired=repair)
         client = self.client(peer)
@@ -322,7 +331,7 @@ class Federator:
                 if current is None or not await self.push_once(current, client, report=report):
                     break
             if repair:
-                await run_repair(self.state, peer, client, report)
+                await run_repair(self.state, peer, client, report, progress=progress)
         except PeerError as error:
             report.error = error.message
             await record_failure(self.state.store, peer.key, error.message)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from murmur.errors import PeerError, Refused
+from murmur.progress import Progress, nothing
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store.peers import Peer, refuse_local_from_peer
@@ -73,8 +74,16 @@ async def reconcile_with(client: PeerClient, session: Session, report: Counts) -
             raise PeerError(f"{client.peer.url} answered reconciliation wrongly: {refusal.message}") from refusal
 
 
-async def repair(state: ServerState, peer: Peer, client: PeerClient, report: Counts, params: Params = DEFAULT) -> None:
-    """One full repair with ``peer``; raises PeerError if the peer cannot be reached or misbehaves."""
+async def repair(
+    state: ServerState,
+    peer: Peer,
+    client: PeerClient,
+    report: Counts,
+    params: Params = DEFAULT,
+    progress: Progress = nothing,
+) -> None:
+    """One full repair with ``peer``; raises PeerError if the peer cannot be reached or misbehaves. ``progress``
+    counts the messages fetched and sent, out of the difference the reconciliation found."""
     session = Session(await index_for(state.store).current(), params)
     await reconcile_with(client, session, report)
     have, need = session.result()
@@ -83,6 +92,8 @@ async def repair(state: ServerState, peer: Peer, client: PeerClient, report: Cou
     report.round_trips += report.reconcile_round_trips
     report.bytes_out += report.reconcile_bytes_out
     report.bytes_in += report.reconcile_bytes_in
+    done, total = 0, len(need) + len(have)
+    progress(done, total)
     for batch in _chunks(need, FETCH_BATCH):
         lines, size = await client.fetch([item_id.hex() for item_id in batch])
         results = await state.store.ingest(lines, origin=peer.origin, policy=refuse_local_from_peer)
@@ -94,9 +105,13 @@ async def repair(state: ServerState, peer: Peer, client: PeerClient, report: Cou
         report.bytes_in += size
         for r in results:
             setattr(report, r.status, getattr(report, r.status) + 1)
+        done += len(batch)
+        progress(done, total)
     for batch in _chunks(have, PUSH_BATCH):
         raws = await visible_raws(state.store, batch)  # still held, still for peers, in log order
+        done += len(batch)
         if not raws:
+            progress(done, total)
             continue
         results = await client.push(raws)
         refused = [r for r in results if r["status"] == "refused"]
@@ -106,3 +121,4 @@ async def repair(state: ServerState, peer: Peer, client: PeerClient, report: Cou
         report.sent_refused += len(refused)
         report.round_trips += 1
         report.bytes_out += sum(len(raw) + 1 for raw in raws)
+        progress(done, total)

@@ -26,6 +26,7 @@ from starlette.responses import Response, StreamingResponse
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
+from murmur.server.hub import Hub
 from murmur.server.params import header_number, optional_query_number
 from murmur.server.responses import raw_message
 from murmur.server.routes.render import notification_json
@@ -46,6 +47,13 @@ async def _until_store_fails(events: AsyncIterator[bytes]) -> AsyncIterator[byte
     except StoreError as exc:
         log.error("storage error on the live stream, which ends here: %s", exc)
         yield STORE_FAILED
+
+
+async def _counted(hub: Hub, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The stream's events, counted as one live client for as long as they flow (the metrics read the count)."""
+    with hub.listening():
+        async for event in events:
+            yield event
 
 
 def _notification(at: int, item: NotificationItem) -> bytes:
@@ -104,4 +112,6 @@ async def stream(request: Request) -> Response:
             idle += POLL_S
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(_until_store_fails(events()), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(
+        _counted(state.hub, _until_store_fails(events())), media_type="text/event-stream", headers=headers
+    )
