@@ -1,0 +1,55 @@
+"""The templates: one Jinja2 environment, autoescaping every value in HTML and in Atom alike.
+
+Jinja2 because escaping must not depend on each template remembering it: with ``autoescape=True`` every ``{{ }}``
+is escaped unless it is markup this package built from escaped parts (``view.rich_text``), and a misspelt name
+fails loudly (``StrictUndefined``) instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from murmur.server.web.view import Post, rfc3339, shown_time
+
+TITLE_CHARS = 80
+
+# Code points XML 1.0 does not allow even escaped; ``inert`` already made C0 controls and lone surrogates visible.
+_NOT_XML = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return Markup(str(value).translate(_NOT_XML))
+    if isinstance(value, str):
+        return value.translate(_NOT_XML)
+    return value
+
+
+def entry_title(post: Post) -> str:
+    """An Atom entry's title: the content warning when there is one, else the text's first line, cut short."""
+    first = post.cw or (post.readable.strip().split("\n", 1)[0] if post.readable.strip() else "")
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("murmur.server.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=False,
+    )
+    env.filters["rfc3339"] = rfc3339
+    env.filters["shown"] = shown_time
+    env.filters["entry_title"] = entry_title
+    return env
+
+
+ENV = environment()
+
+
+def render(template: str, **context: Any) -> bytes:
+    return ENV.get_template(template).render(**context).encode("utf-8")
