@@ -16,7 +16,7 @@ from murmur.server.web import feeds, pages
 def routes() -> list[Route]:
     """The web view's routes; a group's and a letter's pages only when this program knows those kinds."""
     found = [
-        Route("/static/web.css", pages.stylesheet),
+        Route("/static/{name}", pages.static),
         Route("/@{identity}", pages.person),
         Route("/@{identity}/feed.atom", feeds.person_feed),
         Route("/@{identity}/twtxt.txt", feeds.person_twtxt),

@@ -34,6 +34,7 @@ ATOM = "application/atom+xml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
 CSS = "text/css; charset=utf-8"
+SVG = "image/svg+xml"
 
 
 def etag_of(body: bytes) -> str:

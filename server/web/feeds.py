@@ -18,10 +18,9 @@ from murmur.server.web.answer import ATOM, TEXT, answer
 from murmur.server.web.pages import PAGE, group_shown, person_shown
 from murmur.server.web.paths import base_of, before_of, full_id, identity_of, shown, store_of, tag_of
 from murmur.server.web.render import render
-from murmur.server.web.view import People, Person, Post, posts_of, rfc3339
+from murmur.server.web.view import People, Person, Post, posts_of, rfc3339, untrusted
 from murmur.store import public
 from murmur.store.items import Page
-from murmur.terminal import inert, one_line
 
 TWTXT_POSTS = 200  # the newest posts a twtxt file holds
 
@@ -70,7 +69,7 @@ async def person_feed(request: Request) -> Response:
         request,
         feed_id=f"urn:murmur:person:{key}",
         title=who.name or who.fingerprint,
-        subtitle=one_line(profile.bio, 200) if profile else "",
+        subtitle=untrusted(profile.bio, width=200) if profile else "",
         path=f"/@{key}",
         page=page,
         author=who,
@@ -95,8 +94,8 @@ async def group_feed(request: Request) -> Response:
     return await _atom(
         request,
         feed_id=f"urn:murmur:group:{row.id}",
-        title=one_line(row.name, 100),
-        subtitle=one_line(row.description, 200),
+        title=untrusted(row.name, width=100),
+        subtitle=untrusted(row.description, width=200),
         path=f"/g/{row.id}",
         page=page,
         author=None,
@@ -137,4 +136,4 @@ async def person_twtxt(request: Request) -> Response:
 
 def _comment(text: str) -> str:
     """A value on one comment line: inert, newlines folded."""
-    return " ".join(inert(text).split())
+    return " ".join(untrusted(text).split())

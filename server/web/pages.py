@@ -14,14 +14,13 @@ from starlette.responses import Response
 from murmur.kinds.letter import Standing
 from murmur.message import now_ms
 from murmur.server.responses import JSONBytes, raw_message
-from murmur.server.web.answer import CSS, HTML, JSON, STYLE_MAX_AGE, answer
+from murmur.server.web.answer import CSS, HTML, JSON, STYLE_MAX_AGE, SVG, answer
 from murmur.server.web.paths import before_of, full_id, identity_of, not_found, shown, store_of, tag_of
 from murmur.server.web.render import render
-from murmur.server.web.view import People, Person, Post, keys_of, missing, post_of, posts_of
+from murmur.server.web.view import People, Person, Post, keys_of, missing, post_of, posts_of, untrusted
 from murmur.store import Store, public
 from murmur.store.items import Page
 from murmur.store.threads import ThreadNode
-from murmur.terminal import inert, one_line
 
 PAGE = 20  # posts on a page
 
@@ -61,7 +60,7 @@ async def person(request: Request) -> Response:
         "person.html",
         title=who.name or who.fingerprint,
         person=who,
-        bio=inert(profile.bio) if profile else "",
+        bio=untrusted(profile.bio) if profile else "",
         profile_id=profile.message if profile else None,
         items=await posts_of(store, page.items),
         older=older(f"/@{key}", page),
@@ -156,11 +155,12 @@ async def group(request: Request) -> Response:
     owner = (await People.of(store, [row.owner])).person(row.owner)
     body = render(
         "group.html",
-        title=one_line(row.name, 80),
+        title=untrusted(row.name, width=80),
         group=row,
+        name=untrusted(row.name, lines=False),
         owner=owner,
-        description=inert(row.description),
-        rules=inert(row.rules),
+        description=untrusted(row.description),
+        rules=untrusted(row.rules),
         pinned=pinned,
         items=await posts_of(store, page.items),
         older=older(f"/g/{row.id}", page),
@@ -188,15 +188,16 @@ async def letter_page(store: Store, found: Standing, now: int) -> bytes:
     spec = found.spec
     people = await People.of(store, [spec.author, *(s.key for s in found.count.signers)])
     signers = [
-        Signer(people.person(s.key), s.signed_at, inert(s.note, keep_newlines=False)) for s in found.count.signers
+        Signer(people.person(s.key), s.signed_at, untrusted(s.note, lines=False)) for s in found.count.signers
     ]
     held = await public.held(store, spec.id)
     created_at = _created_at(held.raw) if held else 0
     return render(
         "letter.html",
-        title=one_line(spec.title, 80),
-        letter=LetterShown(spec.id, inert(spec.title, keep_newlines=False), inert(spec.to, keep_newlines=False),
-                           inert(spec.text)),
+        title=untrusted(spec.title, width=80),
+        letter=LetterShown(
+            spec.id, untrusted(spec.title, lines=False), untrusted(spec.to, lines=False), untrusted(spec.text)
+        ),
         author=people.person(spec.author),
         created_at=created_at,
         deadline=spec.deadline,
@@ -238,10 +239,18 @@ async def letter_signed(request: Request) -> Response:
     return answer(request, bytes(body), JSON)
 
 
+# The files under /static/: the stylesheet and the icon a browser asks for, nothing else.
+STATIC = {"web.css": CSS, "icon.svg": SVG}
+
+
 @cache
-def _stylesheet() -> bytes:
-    return files("murmur.server.web").joinpath("static/web.css").read_bytes()
+def _static(name: str) -> bytes:
+    return files("murmur.server.web").joinpath("static", name).read_bytes()
 
 
-async def stylesheet(request: Request) -> Response:
-    return answer(request, _stylesheet(), CSS, max_age=STYLE_MAX_AGE)
+@shown
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in STATIC:
+        raise not_found()
+    return answer(request, _static(name), STATIC[name], max_age=STYLE_MAX_AGE)

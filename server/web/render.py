@@ -10,23 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
 
 from murmur.server.web.view import Post, rfc3339, shown_time
 
 TITLE_CHARS = 80
-
-# Code points XML 1.0 does not allow even escaped; ``inert`` already made C0 controls and lone surrogates visible.
-_NOT_XML = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
-
-
-def _finalize(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return Markup(str(value).translate(_NOT_XML))
-    if isinstance(value, str):
-        return value.translate(_NOT_XML)
-    return value
-
 
 def entry_title(post: Post) -> str:
     """An Atom entry's title: the content warning when there is one, else the text's first line, cut short."""
@@ -39,7 +26,6 @@ def environment() -> Environment:
         loader=PackageLoader("murmur.server.web", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
-        finalize=_finalize,
         trim_blocks=False,
     )
     env.filters["rfc3339"] = rfc3339

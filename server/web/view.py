@@ -22,11 +22,24 @@ from murmur.keys import fingerprint
 from murmur.message import HASHTAG_IN_TEXT, MENTION_IN_TEXT
 from murmur.store import Store
 from murmur.store.items import TimelineItem
-from murmur.terminal import inert, visible_name
+from murmur.terminal import inert, one_line, visible_name
 
 # Hashtags and full-key mentions, as the message format finds them in a post's text (murmur.message).
 _LINKS = re.compile(f"{HASHTAG_IN_TEXT.pattern}|{MENTION_IN_TEXT.pattern}")
 NAME_WIDTH = 64
+
+
+# Code points XML 1.0 does not allow even escaped (a feed carries the same text as a page); ``inert`` has already
+# made C0 controls and lone surrogates visible.
+_NOT_XML = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
+
+
+def untrusted(text: str, *, lines: bool = True, width: int | None = None) -> str:
+    """Text from elsewhere (a post, a bio, a group's rules, a letter, a note) as a page or a feed shows it:
+    inert (``murmur.terminal.inert``), on one line unless ``lines`` (and cut to ``width``, when given), with
+    nothing XML cannot carry."""
+    shown = one_line(text, width) if width is not None else inert(text, keep_newlines=lines)
+    return shown.translate(_NOT_XML)
 
 
 def rfc3339(ms: int) -> str:
@@ -136,7 +149,7 @@ def keys_of(items: Iterable[TimelineItem]) -> list[str]:
 
 def post_of(item: TimelineItem, people: People, *, depth: int = 0, asked: bool = False) -> Post:
     body = _body(item)
-    plain = inert(str(body.get("text", "")))
+    plain = untrusted(str(body.get("text", "")))
     edit_id = str(orjson.loads(item.edit_raw)["id"]) if item.edit_raw else None
     return Post(
         id=item.id,
@@ -144,7 +157,7 @@ def post_of(item: TimelineItem, people: People, *, depth: int = 0, asked: bool =
         text=rich_text(plain, people),
         plain=plain,
         readable=readable_text(plain, people),
-        cw=inert(str(body.get("cw", "")), keep_newlines=False),
+        cw=untrusted(str(body.get("cw", "")), lines=False),
         created_at=item.created_at,
         updated_at=item.edited_at if item.edited_at is not None else item.created_at,
         edit_id=edit_id,
