@@ -124,7 +124,7 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
     found = await thread(store, msg_id)
     if found is None:
         return None
-    nodes = _walk(found.root)
+    nodes = walk(found.root)
     shown = await visible(store, [n.item.id for n in nodes if n.item is not None])
     kept: dict[int, ThreadNode | None] = {}
     for node in reversed(nodes):  # children before their parents
@@ -135,11 +135,11 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
     root = kept[id(found.root)]
     if root is None:
         return None
-    size = sum(1 for n in _walk(root) if n.item is not None) - (root.item is not None)
+    size = sum(1 for n in walk(root) if n.item is not None) - (root.item is not None)
     return Thread(root=root, size=size, truncated=found.truncated)
 
 
-def _walk(root: ThreadNode) -> list[ThreadNode]:
+def walk(root: ThreadNode) -> list[ThreadNode]:
     """Every node of a tree, each before its children (no recursion: reply chains run long)."""
     out: list[ThreadNode] = []
     stack = [root]

@@ -32,8 +32,8 @@ class Feed:
     href: str
 
 
-def atom(href: str) -> Feed:
-    return Feed("application/atom+xml", "Atom feed", href)
+def atom(href: str, title: str = "Atom feed") -> Feed:
+    return Feed("application/atom+xml", title, href)
 
 
 def older(path: str, page: Page) -> str | None:
@@ -90,14 +90,7 @@ async def message(request: Request) -> Response:
     found = await public.public_thread(store, msg_id)
     if found is None:
         raise not_found()
-    nodes = [found.root]
-    items = []
-    while nodes:
-        node = nodes.pop()
-        if node.item is not None:
-            items.append(node.item)
-        nodes.extend(node.children)
-    people = await People.of(store, keys_of(items))
+    people = await People.of(store, keys_of(n.item for n in public.walk(found.root) if n.item is not None))
     posts = _flatten(found.root, people, msg_id)
     asked = next(p for p in posts if p.asked)
     body = render(
@@ -106,7 +99,7 @@ async def message(request: Request) -> Response:
         items=posts,
         size=found.size,
         truncated=found.truncated,
-        feeds=[],
+        feeds=[atom(f"/@{asked.author.key}/feed.atom", "Atom feed of the author")],
     )
     return answer(request, body, HTML)
 
@@ -206,7 +199,7 @@ async def letter_page(store: Store, found: Standing, now: int) -> bytes:
         newer=found.newer,
         count=found.count.count,
         signers=signers,
-        feeds=[],
+        feeds=[atom(f"/@{spec.author}/feed.atom", "Atom feed of the author")],
     )
 
 

@@ -64,6 +64,7 @@ async def test_thread_page_shows_the_whole_thread_marks_the_post_asked_and_links
         assert "2 replies held here" in html
     html = (await site.get(f"/m/{deeper['id']}")).text
     assert 'class="post depth-2 asked"' in html
+    assert f'title="Atom feed of the author" href="/@{cat.key}/feed.atom">' in html
     for message in (root, reply, deeper):
         assert f'href="/m/{message["id"]}"' in html and f'href="/m/{message["id"]}/signed.json"' in html
 
@@ -168,6 +169,7 @@ async def test_letter_page_shows_text_addressees_count_and_signers(site: Site) -
     assert html.count("<li>") == 2 and "changed" in html and "first" not in html.split("signers")[-1]
     assert fingerprint(ben.key) in html and fingerprint(dan.key) in html and fingerprint(cat.key) not in html
     assert f'href="/letters/{letter["id"]}/signed.json"' in html
+    assert f'title="Atom feed of the author" href="/@{ann.key}/feed.atom">' in html
     signed = orjson.loads((await site.get(f"/letters/{letter['id']}/signed.json")).content)
     assert signed["letter"] == letter and len(signed["signatures"]) == 4 and len(signed["withdrawals"]) == 1
 
