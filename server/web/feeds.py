@@ -15,10 +15,10 @@ from starlette.responses import Response
 
 from murmur.message import MENTION_IN_TEXT
 from murmur.server.web.answer import ATOM, TEXT, answer
-from murmur.server.web.pages import PAGE, group_shown, person_shown
-from murmur.server.web.paths import base_of, before_of, full_id, identity_of, shown, store_of, tag_of
+from murmur.server.web.pages import PAGE, group_shown, someone
+from murmur.server.web.paths import base_of, before_of, full_id, shown, store_of, tag_of
 from murmur.server.web.render import render
-from murmur.server.web.view import People, Person, Post, posts_of, rfc3339, untrusted
+from murmur.server.web.view import Person, Post, posts_of, rfc3339, untrusted
 from murmur.store import public
 from murmur.store.items import Page
 
@@ -60,20 +60,16 @@ async def _atom(
 
 @shown
 async def person_feed(request: Request) -> Response:
-    store = store_of(request)
-    key = await identity_of(store, request.path_params["identity"])
-    profile, _ = await person_shown(store, key)
-    page = await public.posts_by(store, key, limit=PAGE, before=before_of(request))
-    who = (await People.of(store, [key])).person(key)
+    found = await someone(request)
     return await _atom(
         request,
-        feed_id=f"urn:murmur:person:{key}",
-        title=who.name or who.fingerprint,
-        subtitle=untrusted(profile.bio, width=200) if profile else "",
-        path=f"/@{key}",
-        page=page,
-        author=who,
-        since=profile.created_at if profile else 0,
+        feed_id=f"urn:murmur:person:{found.key}",
+        title=found.who.name or found.who.fingerprint,
+        subtitle=untrusted(found.profile.bio, width=200) if found.profile else "",
+        path=f"/@{found.key}",
+        page=found.page,
+        author=found.who,
+        since=found.profile.created_at if found.profile else 0,
     )
 
 
@@ -115,15 +111,12 @@ def _twtxt_text(post: Post, base: str) -> str:
 @shown
 async def person_twtxt(request: Request) -> Response:
     """``twtxt.txt``: metadata comments, then one line per post, oldest first: an RFC 3339 time, a tab, the text."""
-    store = store_of(request)
-    key = await identity_of(store, request.path_params["identity"])
-    profile, _ = await person_shown(store, key)
-    page = await public.posts_by(store, key, limit=TWTXT_POSTS)
-    posts = [p for p in await posts_of(store, page.items) if p.boosted_by is None]
+    found = await someone(request, limit=TWTXT_POSTS, paged=False)
+    key, profile = found.key, found.profile
+    posts = [p for p in await posts_of(store_of(request), found.page.items) if p.boosted_by is None]
     base = base_of(request)
-    who = (await People.of(store, [key])).person(key)
     head = [
-        f"# nick = {_comment(who.name) or who.fingerprint}",
+        f"# nick = {_comment(found.who.name) or found.who.fingerprint}",
         f"# url = {base}/@{key}/twtxt.txt",
         f"# key = {key}",
     ]

@@ -40,30 +40,41 @@ def older(path: str, page: Page) -> str | None:
     return f"{path}?before={page.next_cursor}" if page.next_cursor is not None else None
 
 
-async def person_shown(store: Store, key: str) -> tuple[public.PublicProfile | None, Page]:
-    """A person's public profile and their newest public posts; not found when there is neither."""
+@dataclass(frozen=True, slots=True)
+class Someone:
+    """A person as their page and feeds show them: who, their public profile, a page of their public posts."""
+
+    key: str
+    who: Person
+    profile: public.PublicProfile | None
+    page: Page
+
+
+async def someone(request: Request, *, limit: int = PAGE, paged: bool = True) -> Someone:
+    """The person an ``/@IDENTITY`` path names and a page of their posts; not found when they have neither a
+    public profile nor a public post."""
+    store = store_of(request)
+    key = await identity_of(store, request.path_params["identity"])
+    before = before_of(request) if paged else None
     profile = await public.profile(store, key)
-    first = await public.posts_by(store, key, limit=1)
-    if profile is None and not first.items:
+    page = await public.posts_by(store, key, limit=limit, before=before)
+    if profile is None and not page.items and (before is None or not (await public.posts_by(store, key)).items):
         raise not_found()
-    return profile, first
+    return Someone(key, (await People.of(store, [key])).person(key), profile, page)
 
 
 @shown
 async def person(request: Request) -> Response:
-    store = store_of(request)
-    key = await identity_of(store, request.path_params["identity"])
-    profile, _ = await person_shown(store, key)
-    page = await public.posts_by(store, key, limit=PAGE, before=before_of(request))
-    who = (await People.of(store, [key])).person(key)
+    found = await someone(request)
+    key, who, profile = found.key, found.who, found.profile
     body = render(
         "person.html",
         title=who.name or who.fingerprint,
         person=who,
         bio=untrusted(profile.bio) if profile else "",
         profile_id=profile.message if profile else None,
-        items=await posts_of(store, page.items),
-        older=older(f"/@{key}", page),
+        items=await posts_of(store_of(request), found.page.items),
+        older=older(f"/@{key}", found.page),
         feeds=[atom(f"/@{key}/feed.atom"), Feed("text/plain", "twtxt", f"/@{key}/twtxt.txt")],
     )
     return answer(request, body, HTML)

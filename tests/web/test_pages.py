@@ -45,9 +45,14 @@ async def test_person_page_shows_profile_posts_fingerprint_and_feed_links(site: 
 
 async def test_a_person_with_only_a_profile_or_only_posts_has_a_page(site: Site) -> None:
     ann, ben = people(2)
-    await site.add(ann.profile("Ann"), ben.post("hi"))
+    await site.add(ann.profile("Ann"), *(ben.post(f"hi {n}") for n in range(21)))
     assert (await site.get(f"/@{ann.key}")).status_code == 200
-    assert (await site.get(f"/@{ben.key}")).status_code == 200
+    first = await site.get(f"/@{ben.key}")
+    assert first.status_code == 200 and first.text.count('<article class="post') == 20
+    older = re.search(r'<a rel="next" href="([^"]+)">', first.text)
+    assert older is not None
+    second = await site.get(older.group(1))
+    assert second.status_code == 200 and "hi 0" in second.text and second.text.count('<article class="post') == 1
 
 
 async def test_thread_page_shows_the_whole_thread_marks_the_post_asked_and_links_each_post(site: Site) -> None:
