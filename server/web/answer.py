@@ -16,8 +16,8 @@ from starlette.responses import Response
 # No script of any origin, inline or not; styles only from this server's own stylesheet; no frames, forms,
 # plug-ins, base-URL tricks or being framed elsewhere. Images are not used.
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none';"
-    " frame-ancestors 'none'"
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none';"
+    " form-action 'none'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,

@@ -7,6 +7,7 @@ fails loudly (``StrictUndefined``) instead of printing nothing.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -21,7 +22,9 @@ def entry_title(post: Post) -> str:
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
 
 
+@cache
 def environment() -> Environment:
+    """Made on the first page asked for, not at import (it finds the templates in the installed package)."""
     env = Environment(
         loader=PackageLoader("murmur.server.web", "templates"),
         autoescape=True,
@@ -34,8 +37,5 @@ def environment() -> Environment:
     return env
 
 
-ENV = environment()
-
-
 def render(template: str, **context: Any) -> bytes:
-    return ENV.get_template(template).render(**context).encode("utf-8")
+    return environment().get_template(template).render(**context).encode("utf-8")

@@ -126,7 +126,7 @@ def test_every_page_type_renders_inert_and_is_photographed(served: Served, page:
     }
     for kind, path in served.paths.items():
         response = visit(page, served.url + path)
-        assert "script-src" not in response.headers["content-security-policy"]
+        assert "script-src 'none'" in response.headers["content-security-policy"]
         assert headings[kind] in page.locator("h1").inner_text()
         assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none", "the stylesheet did not load"
         text = page.evaluate("document.body.innerText")

@@ -101,6 +101,16 @@ async def test_ids_of_the_wrong_kind_are_not_found(site: Site) -> None:
         assert (await site.get(f"/m/{message['id']}/signed.json")).status_code == 200
 
 
+async def test_a_deleted_letter_is_gone(site: Site) -> None:
+    ann, ben = people(2)
+    letter = open_letter(ann, "Letter", "them", "text")
+    await site.add(letter, signature(ben, letter, "with you"))
+    assert (await site.get(f"/letters/{letter['id']}")).status_code == 200
+    await site.add(ann.delete(letter))
+    for path in (f"/letters/{letter['id']}", f"/letters/{letter['id']}/signed.json", f"/m/{letter['id']}/signed.json"):
+        await not_found_body(site, path)
+
+
 async def test_bad_hashtags_are_not_found(site: Site) -> None:
     for name in ("a-b", "x" * 65, "caf%C3%A9", "%3Cscript%3E", "a%00b"):
         await not_found_body(site, f"/tags/{name}")
