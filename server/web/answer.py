@@ -59,7 +59,10 @@ def answer(request: Request, body: bytes, media_type: str, *, max_age: int = PAG
     return Response(body, media_type=media_type, headers=headers)
 
 
-def refusal(body: bytes, status: int) -> Response:
-    """A page saying what went wrong (not found, a bad cursor), never kept by a cache for long."""
-    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=10"}
+def refusal(body: bytes, status: int, *, retry_after: str | None = None) -> Response:
+    """A page saying what went wrong (not found, a bad cursor, a database that failed a read), never kept by a
+    cache for long."""
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store" if retry_after else "public, max-age=10"}
+    if retry_after:
+        headers["Retry-After"] = retry_after
     return Response(body, status_code=status, media_type=HTML, headers=headers)

@@ -8,12 +8,13 @@ id never held all answer the very same 404 page, so a reader cannot tell which o
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from murmur.errors import Refused
+from murmur.errors import Refused, StoreError
 from murmur.keys import KEY_HEX
 from murmur.server.auth import state_of
 from murmur.server.params import query_text
@@ -23,7 +24,10 @@ from murmur.server.web.render import render
 from murmur.store import Store
 from murmur.validate import HASHTAG_CHARS
 
+log = logging.getLogger("murmur.server.web")
+
 NOT_FOUND = "Nothing public is held here under that address."
+STORE_RETRY_AFTER = "5"  # seconds, as the API says it
 MAX_TAG = 64
 
 
@@ -90,5 +94,10 @@ def shown(handler: Handler) -> Handler:
             reason = NOT_FOUND if status == 404 else exc.message
             body = render("refused.html", title=title, reason=reason, feeds=[])
             return refusal(body, status)
+        except StoreError as exc:
+            # As the API answers it (server/app.py): the request was sound, the database failed; try again later.
+            log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+            body = render("refused.html", title="Try again later", reason=f"{exc} Try again later.", feeds=[])
+            return refusal(body, 503, retry_after=STORE_RETRY_AFTER)
 
     return route
