@@ -27,6 +27,7 @@ from murmur.terminal import inert, one_line, visible_name
 # Hashtags and full-key mentions, as the message format finds them in a post's text (murmur.message).
 _LINKS = re.compile(f"{HASHTAG_IN_TEXT.pattern}|{MENTION_IN_TEXT.pattern}")
 NAME_WIDTH = 64
+MAX_INDENT = 8
 
 
 # Code points XML 1.0 does not allow even escaped (a feed carries the same text as a page); ``inert`` has already
@@ -80,6 +81,11 @@ class Post:
     missing: bool = False  # a thread's placeholder for a parent not held here (or deleted)
     asked: bool = False  # the post the thread page was asked for
 
+    @property
+    def indent(self) -> int:
+        """How far a thread's page indents the post: its depth, up to 8 (deeper replies line up at 8)."""
+        return min(self.depth, MAX_INDENT)
+
 
 class People:
     """Display names and their shared flags for every key a page shows, read once per page."""
@@ -87,6 +93,7 @@ class People:
     def __init__(self, names: dict[str, str], shared: set[str]) -> None:
         self.names = names
         self.shared = shared
+        self._made: dict[str, Person] = {}
 
     @classmethod
     async def of(cls, store: Store, keys: Iterable[str]) -> People:
@@ -94,8 +101,11 @@ class People:
         return cls(await store.display_names(wanted), await store.shared_names(wanted))
 
     def person(self, key: str) -> Person:
-        name = self.names.get(key, "")
-        return Person(key, visible_name(name, NAME_WIDTH) if name else "", fingerprint(key), key in self.shared)
+        if key not in self._made:
+            name = self.names.get(key, "")
+            shown = visible_name(name, NAME_WIDTH) if name else ""
+            self._made[key] = Person(key, shown, fingerprint(key), key in self.shared)
+        return self._made[key]
 
 
 def rich_text(text: str, people: People) -> Markup:
