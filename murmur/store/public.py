@@ -19,7 +19,7 @@ from murmur.keys import KEY_HEX
 from murmur.kinds import group_reads, letter
 from murmur.store import Store
 from murmur.store.audience import for_anyone
-from murmur.store.items import Page, select
+from murmur.store.items import Page, TimelineItem, select
 from murmur.store.threads import Thread, ThreadNode, thread
 from murmur.store.timelines import author, hashtag
 
@@ -107,8 +107,13 @@ async def group_posts(store: Store, group_id: str, *, limit: int = 20, before: s
     return await group_reads.timeline(store, group_id, limit=limit, before=before, public=True)
 
 
-async def group_pinned(store: Store, group_id: str) -> list[group_reads.TimelineItem]:
+async def group_pinned(store: Store, group_id: str) -> list[TimelineItem]:
     return await group_reads.pinned(store, group_id, public=True)
+
+
+async def group_hidden(store: Store, group_id: str, post_ids: Sequence[str]) -> set[str]:
+    """Which of ``post_ids`` a moderator hid in the group: its page and feed leave them out."""
+    return set(await group_reads.hidden(store, group_id, post_ids))
 
 
 async def public_thread(store: Store, msg_id: str) -> Thread | None:

@@ -11,9 +11,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from murmur.kinds.group_reads import GroupRow
 from murmur.kinds.letter import Standing
 from murmur.message import now_ms
-from murmur.server.responses import JSONBytes, raw_message
+from murmur.server.responses import JSONBytes
+from murmur.server.routes.letters import signed_json
 from murmur.server.web.answer import CSS, HTML, JSON, STYLE_MAX_AGE, SVG, answer
 from murmur.server.web.paths import before_of, full_id, identity_of, not_found, shown, store_of, tag_of
 from murmur.server.web.render import render
@@ -139,13 +141,13 @@ async def tag(request: Request) -> Response:
     return answer(request, body, HTML)
 
 
-async def group_shown(store: Store, group_id: str, before: str | None) -> tuple[public.group_reads.GroupRow, Page]:
+async def group_shown(store: Store, group_id: str, before: str | None) -> tuple[GroupRow, Page]:
     """A public group and a page of its posts anyone may see, without those its moderators hid."""
     row = await public.group(store, group_id)
     if row is None:
         raise not_found()
     page = await public.group_posts(store, row.id, limit=PAGE, before=before)
-    hidden = await public.group_reads.hidden(store, row.id, [i.id for i in page.items])
+    hidden = await public.group_hidden(store, row.id, [i.id for i in page.items])
     return row, Page([i for i in page.items if i.id not in hidden], page.next_cursor)
 
 
@@ -154,7 +156,7 @@ async def group(request: Request) -> Response:
     store = store_of(request)
     row, page = await group_shown(store, full_id(request.path_params["id"]), before_of(request))
     pins = await public.group_pinned(store, row.id)
-    hidden = await public.group_reads.hidden(store, row.id, [i.id for i in pins])
+    hidden = await public.group_hidden(store, row.id, [i.id for i in pins])
     pinned = await posts_of(store, [i for i in pins if i.id not in hidden])
     owner = (await People.of(store, [row.owner])).person(row.owner)
     body = render(
@@ -233,14 +235,7 @@ async def letter_signed(request: Request) -> Response:
     held = await public.signed_letter(store_of(request), full_id(request.path_params["id"]))
     if held is None:
         raise not_found()
-    body = JSONBytes(
-        {
-            "letter": raw_message(held.letter),
-            "signatures": [raw_message(raw) for raw in held.signatures],
-            "withdrawals": [raw_message(raw) for raw in held.withdrawals],
-        }
-    ).body
-    return answer(request, bytes(body), JSON)
+    return answer(request, bytes(JSONBytes(signed_json(held)).body), JSON)
 
 
 # The files under /static/: the stylesheet and the icon a browser asks for, nothing else.
