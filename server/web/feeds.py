@@ -37,7 +37,9 @@ async def _atom(
     since: int = 0,
 ) -> Response:
     base = base_of(request)
-    items: list[Post] = await posts_of(store_of(request), page.items)
+    # A post and its author's boost of it are one entry (RFC 4287: one id is one entry), shown where it came first.
+    shown = await posts_of(store_of(request), page.items)
+    items = [p for n, p in enumerate(shown) if all(q.id != p.id for q in shown[:n])]
     before = before_of(request)
     current = f"{base}{path}/feed.atom"
     body = render(

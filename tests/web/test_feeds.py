@@ -44,6 +44,14 @@ async def test_person_feed_entries_are_the_posts_with_their_own_ids(site: Site) 
     assert entry.published == rfc3339(post["created_at"]) == entry.updated
 
 
+async def test_a_post_and_its_authors_boost_of_it_are_one_entry(site: Site) -> None:
+    ann = people(1)[0]
+    post, later = ann.post("mine"), ann.post("later")
+    await site.add(post, later, ann.boost(post))
+    feed = await parsed(site, f"/@{ann.key}/feed.atom")
+    assert [e.content[0].value for e in feed.entries] == ["mine", "later"]
+
+
 async def test_an_edit_keeps_the_entry_id_and_moves_updated(site: Site) -> None:
     ann = people(1)[0]
     post = ann.post("first words")
