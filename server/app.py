@@ -27,6 +27,7 @@ from murmur.server.routes import letters as letter_reads
 from murmur.server.routes import meetups as meetup_reads
 from murmur.server.routes import metrics as metrics_route
 from murmur.server.state import ServerState
+from murmur.server.web import routes as web_routes
 
 log = logging.getLogger("murmur.server")
 
@@ -62,6 +63,7 @@ def routes() -> list[Route]:
         Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),
         Route(f"{FED}/fetch", reconcile.fetch, methods=["POST"]),
         *_reads_of_kinds(),
+        *web_routes(),
     ]
 
 

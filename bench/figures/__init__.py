@@ -25,6 +25,7 @@ from bench.figures import (
     timeline_ms,
     tui_first_paint_s,
     verify,
+    web_pages,
 )
 
 
@@ -51,6 +52,7 @@ REGISTRY: tuple[Group, ...] = tuple(
         ingest_http,
         publish_http,
         timeline_ms,
+        web_pages,
         catchup,
         rss_mb,
         tui_first_paint_s,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from murmur.kinds.group_fold import MEMBER
 from murmur.store import Store, fts_query
+from murmur.store.audience import for_anyone
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
     Candidate,
@@ -81,23 +82,33 @@ _MODERATORS_SQL = (
 
 # Posts addressed to the group whose author was a member at the post's created_at (groups_spans), newest first.
 # A post from before a removal stays; one written after it never enters.
-_TIMELINE_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
-    " WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind = 'post'"
-    " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
-    " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
-    " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n"
-)
+def _timeline_sql(audience: str) -> str:
+    return with_items(
+        f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
+        f" WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind = 'post'{audience}"
+        " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
+        " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
+        " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n"
+    )
+
+
 # Pinned posts that are the group's (addressed to it, by a member then), newest pin first.
-_PINNED_SQL = (
-    f"SELECT /* bounded sort: one group's pins */ {CANDIDATE_COLUMNS}"
-    " FROM groups_marks k CROSS JOIN messages m ON m.id = k.post"
-    " CROSS JOIN groups_posts x ON x.seq = m.seq AND x.grp = k.grp"
-    " WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind = 'post'"
-    " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key = m.author"
-    " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
-    " ORDER BY k.at DESC, k.post LIMIT :n"
-)
+def _pinned_sql(audience: str) -> str:
+    return (
+        f"SELECT /* bounded sort: one group's pins */ {CANDIDATE_COLUMNS}"
+        " FROM groups_marks k CROSS JOIN messages m ON m.id = k.post"
+        " CROSS JOIN groups_posts x ON x.seq = m.seq AND x.grp = k.grp"
+        f" WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind = 'post'{audience}"
+        " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key = m.author"
+        " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
+        " ORDER BY k.at DESC, k.post LIMIT :n"
+    )
+
+
+# Members read the group's posts whole; the web view (``public=True``) what the audience rule lets anyone see.
+_ANYONE = f" AND {for_anyone('m')}"
+_TIMELINE_SQL = {False: _timeline_sql(""), True: _timeline_sql(_ANYONE)}
+_PINNED_SQL = {False: _pinned_sql(""), True: _pinned_sql(_ANYONE)}
 MAX_PINNED = 20
 
 
@@ -155,19 +166,23 @@ async def moderators(store: Store, group_id: str) -> list[str]:
     return [bytes(r[0]).hex() for r in await select(store.conn, _MODERATORS_SQL, (bytes.fromhex(group_id),))]
 
 
-async def timeline(store: Store, group_id: str, *, limit: int = 20, before: str | None = None) -> Page:
-    """The group's posts, newest first, cursor-paged like every timeline; hidden ones are in it (see ``hidden``)."""
+async def timeline(
+    store: Store, group_id: str, *, limit: int = 20, before: str | None = None, public: bool = False
+) -> Page:
+    """The group's posts, newest first, cursor-paged like every timeline; hidden ones are in it (see ``hidden``).
+    With ``public``, only those anyone may see."""
     grp = bytes.fromhex(group_id)
+    sql = _TIMELINE_SQL[public]
 
     async def fetch(cursor: Cursor, n: int) -> list[Resolved]:
         params = {"grp": grp, "at": cursor.at, "seq": cursor.seq, "n": n}
-        return resolved_rows(await select(store.conn, _TIMELINE_SQL, params))
+        return resolved_rows(await select(store.conn, sql, params))
 
     return await paginate(fetch, limit=limit, before=before)
 
 
-async def pinned(store: Store, group_id: str) -> list[TimelineItem]:
-    rows = await select(store.conn, _PINNED_SQL, {"grp": bytes.fromhex(group_id), "n": MAX_PINNED})
+async def pinned(store: Store, group_id: str, *, public: bool = False) -> list[TimelineItem]:
+    rows = await select(store.conn, _PINNED_SQL[public], {"grp": bytes.fromhex(group_id), "n": MAX_PINNED})
     return await resolve(store.conn, [Candidate.from_row(r) for r in rows])
 
 

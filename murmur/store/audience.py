@@ -8,6 +8,7 @@ reaction to that reply, a delete of that reaction.
 
 The doors that hand messages to someone who is not a member all ask ``for_peers``: push and pull
 (``murmur.store.peers.outbound``), repair (``murmur.sync.index``), export (bundles and ``GET /api/v1/export``).
+The read-only web view and the feeds (``server/web``, through ``murmur.store.public``) ask ``for_anyone``.
 A member moving to another server takes what ``moves_with_author`` allows (``GET /api/v1/export?local=1``).
 The doors that let messages in ask ``refuse_local``: a local post comes in only from its author, on the server
 where the author is a member.
@@ -41,6 +42,16 @@ REFERENCES = ("reply_to", "root", "target")
 def for_peers(alias: str = "m") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` may be seen by a trusted peer."""
     return f"{alias}.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
+
+
+def for_anyone(alias: str = "m") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may be shown to anyone at all: the web view
+    and the feeds, read by people who are neither members nor peers.
+
+    Today that is exactly what a peer may see: a trusted peer relays public messages onward, so nothing a peer
+    may see is any less public than a web page. When named scopes narrow what a peer may see, this stays the
+    ``public`` audience alone, and a scoped message never reaches a page."""
+    return for_peers(alias)
 
 
 def moves_with_author(alias: str = "m") -> str:

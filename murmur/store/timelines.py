@@ -27,6 +27,7 @@ query run. Both give exactly the same page.
 from __future__ import annotations
 
 from murmur.store import Store
+from murmur.store.audience import for_anyone
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
     ITEMS_TAIL,
@@ -127,15 +128,30 @@ _MENTIONS_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM mentions x INDEXED BY mentions_by_time CROSS JOIN messages m ON m.seq = x.seq"
     f" WHERE x.key = :key AND {_BELOW.format(t='x')} AND m.kind = 'post' {_NEWEST_FIRST.format(t='x')} LIMIT :n"
 )
-_HASHTAG_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x INDEXED BY hashtags_by_time CROSS JOIN messages m ON m.seq = x.seq"
-    f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind = 'post' {_NEWEST_FIRST.format(t='x')} LIMIT :n"
-)
-_AUTHOR_SQL = with_items(
-    f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline_by_time"
-    f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t='m')}"
-    f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
-)
+
+
+def _hashtag_sql(audience: str) -> str:
+    return with_items(
+        f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x INDEXED BY hashtags_by_time CROSS JOIN messages m ON m.seq = x.seq"
+        f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind = 'post'{audience}"
+        f" {_NEWEST_FIRST.format(t='x')} LIMIT :n"
+    )
+
+
+def _author_sql(audience: str) -> str:
+    return with_items(
+        f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline_by_time"
+        f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t='m')}{audience}"
+        f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
+    )
+
+
+# Members read every post held; the web view and the feeds (``public=True``) only what the audience rule lets
+# anyone see. A boost of a post that stays here stays here too (the rule follows its target), so the candidates'
+# condition is enough.
+_ANYONE = f" AND {for_anyone('m')}"
+_HASHTAG_SQL = {False: _hashtag_sql(""), True: _hashtag_sql(_ANYONE)}
+_AUTHOR_SQL = {False: _author_sql(""), True: _author_sql(_ANYONE)}
 
 
 def _bounds(cursor: Cursor, n: int) -> dict[str, object]:
@@ -178,11 +194,17 @@ async def mentions(store: Store, key_hex: str, *, limit: int = 20, before: str |
     return await _page(store, _MENTIONS_SQL, {"key": key_bytes(key_hex)}, limit=limit, before=before)
 
 
-async def hashtag(store: Store, tag: str, *, limit: int = 20, before: str | None = None) -> Page:
-    """Posts carrying the hashtag (given with or without its ``#``, in any case)."""
-    return await _page(store, _HASHTAG_SQL, {"tag": tag.removeprefix("#").lower()}, limit=limit, before=before)
+async def hashtag(
+    store: Store, tag: str, *, limit: int = 20, before: str | None = None, public: bool = False
+) -> Page:
+    """Posts carrying the hashtag (given with or without its ``#``, in any case); with ``public``, only those
+    anyone may see (``murmur.store.audience.for_anyone``)."""
+    params = {"tag": tag.removeprefix("#").lower()}
+    return await _page(store, _HASHTAG_SQL[public], params, limit=limit, before=before)
 
 
-async def author(store: Store, key_hex: str, *, limit: int = 20, before: str | None = None) -> Page:
-    """One author's posts and boosts."""
-    return await _page(store, _AUTHOR_SQL, {"key": key_bytes(key_hex)}, limit=limit, before=before)
+async def author(
+    store: Store, key_hex: str, *, limit: int = 20, before: str | None = None, public: bool = False
+) -> Page:
+    """One author's posts and boosts; with ``public``, only those anyone may see."""
+    return await _page(store, _AUTHOR_SQL[public], {"key": key_bytes(key_hex)}, limit=limit, before=before)

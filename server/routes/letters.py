@@ -72,10 +72,13 @@ async def signed(request: Request) -> Response:
     held = await letter.signed(store, letter_id)
     if held is None:
         raise Refused("not_found", NOT_HELD)
-    return JSONBytes(
-        {
-            "letter": raw_message(held.letter),
-            "signatures": [raw_message(raw) for raw in held.signatures],
-            "withdrawals": [raw_message(raw) for raw in held.withdrawals],
-        }
-    )
+    return JSONBytes(signed_json(held))
+
+
+def signed_json(held: letter.Signed) -> dict[str, Any]:
+    """The letter, its signatures and their withdrawals, each embedded as signed (also the web view's)."""
+    return {
+        "letter": raw_message(held.letter),
+        "signatures": [raw_message(raw) for raw in held.signatures],
+        "withdrawals": [raw_message(raw) for raw in held.withdrawals],
+    }

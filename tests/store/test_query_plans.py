@@ -12,7 +12,7 @@ import re
 from store_people import Person
 
 from murmur.kinds import edit
-from murmur.store import Store, lookup, search, timelines
+from murmur.store import Store, lookup, public, search, timelines
 from murmur.store import members as members_mod
 from murmur.store.items import shown_version
 
@@ -68,6 +68,11 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         store.shared_names([ann.key, ben.key]),
         edit.history(store, bytes.fromhex(post["id"])),
         shown_version(store, bytes.fromhex(post["id"])),
+        public.posts_by(store, ann.key),
+        public.tagged(store, "tag"),
+        public.public_thread(store, post["id"]),
+        public.profile(store, ann.key),
+        public.held(store, post["id"]),
     ):
         await view
     await store.conn.set_trace_callback(None)

@@ -1,0 +1,41 @@
+"""The templates: one Jinja2 environment, autoescaping every value in HTML and in Atom alike.
+
+Jinja2 because escaping must not depend on each template remembering it: with ``autoescape=True`` every ``{{ }}``
+is escaped unless it is markup this package built from escaped parts (``view.rich_text``), and a misspelt name
+fails loudly (``StrictUndefined``) instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from murmur.server.web.view import Post, rfc3339, shown_time
+
+TITLE_CHARS = 80
+
+def entry_title(post: Post) -> str:
+    """An Atom entry's title: the content warning when there is one, else the text's first line, cut short."""
+    first = post.cw or (post.readable.strip().split("\n", 1)[0] if post.readable.strip() else "")
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+@cache
+def environment() -> Environment:
+    """Made on the first page asked for, not at import (it finds the templates in the installed package)."""
+    env = Environment(
+        loader=PackageLoader("murmur.server.web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+    )
+    env.filters["rfc3339"] = rfc3339
+    env.filters["shown"] = shown_time
+    env.filters["entry_title"] = entry_title
+    return env
+
+
+def render(template: str, **context: Any) -> bytes:
+    return environment().get_template(template).render(**context).encode("utf-8")
