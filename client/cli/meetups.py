@@ -19,6 +19,7 @@ import typer
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.kinds import local_time
 from murmur.client.verify import verified
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
@@ -145,13 +146,12 @@ def list_meetups(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def render_row(row: dict[str, Any]) -> list[str]:
-    zone = zone_of(str(row["tz"]))
-    start = datetime.fromtimestamp(int(row["start"] or 0) / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
     places = "" if row["capacity"] is None else f" of {row['capacity']}"
     state = "CANCELLED · " if row["cancelled"] else ""
     counts = f"{row['going']}{places} going · {row['maybe']} maybe · {row['waiting']} waiting"
     head = f"{str(row['id'])[:12]}  {one_line(str(row['title']), 80)}"
-    return [head, f"    {state}{start} {zone.key} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
+    place = one_line(str(row["place"]), 60) or "no place given"
+    return [head, f"    {state}{local_time(row['start'], row['tz'])} · {place} · {counts}"]
 
 
 @meetup_app.command()

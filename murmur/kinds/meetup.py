@@ -119,7 +119,14 @@ _TOLD = (
 NOTICES = (_TOLD.format(lo_hi="u.seq BETWEEN :lo AND :hi"), _TOLD.format(lo_hi="r.seq BETWEEN :lo AND :hi"))
 
 KINDS = (
-    Kind(name="meetup", body=BODY, tags={"group": (0, 1), "hashtag": (0, 20)}, rules=_RULES, removable=True),
+    Kind(
+        name="meetup",
+        body=BODY,
+        tags={"group": (0, 1), "hashtag": (0, 20)},
+        rules=_RULES,
+        removable=True,
+        shown_as="itself",  # a timeline entry of its own, shown as first signed; readers ask for its current version
+    ),
     Kind(
         name="meetup_update",
         body={**BODY, "status": Field(False, 9, (CANCELLED,))},
