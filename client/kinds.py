@@ -141,6 +141,9 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "group_approve": lambda _: "let you into a group",
         "group_remove": lambda _: "removed you from a group",
         "group_mod": lambda _: "made you a moderator of a group",
+        "signature": lambda body: "signed your open letter" + (f": {one_line(str(body['note']), 60)}" if body.get(
+            "note"
+        ) else ""),
         "meetup_update": lambda body: (
             "cancelled a meetup you answered" if body.get("status") == "cancelled" else "updated a meetup you answered"
         ),
@@ -184,6 +187,22 @@ def notice_verb(kind: str, body: Body) -> str:
     """What the actor did, for a notification of ``kind``; a kind this client does not know is named as it is."""
     verb = NOTICES.get(kind)
     return verb(body) if verb is not None else one_line(kind, 40)
+
+
+def my_answer(meetup: Mapping[str, Any], me: str) -> str | None:
+    """``going``, ``waiting``, ``maybe`` or ``no``: my answer to a meetup as the server counts it, None if none."""
+    answers = meetup.get("answers") if isinstance(meetup.get("answers"), Mapping) else {}
+    return next((name for name in ("going", "waiting", "maybe", "no") if me in (answers.get(name) or [])), None)
+
+
+def reminder_line(meetup: Mapping[str, Any], me: str, now_ms: int) -> str:
+    """A reminder of a meetup I answered: ``Soon: Picnic starts in 45m (2026-12-01 18:00 UTC) · Park · you: going``."""
+    start = meetup.get("start") if isinstance(meetup.get("start"), int) else 0
+    when = f"starts in {left(start, now_ms)}" if now_ms < start else f"started {ago(start, now_ms)} ago"
+    place = one_line(str(meetup.get("place") or ""), 60) or "no place given"
+    mine = my_answer(meetup, me) or "?"
+    title = one_line(str(meetup.get("title", "")), 80)
+    return f"Soon: {title} {when} ({local_time(start, meetup.get('tz'))}) · {place} · you: {mine}"
 
 
 def group_facts(group: Mapping[str, Any]) -> str:

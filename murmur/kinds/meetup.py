@@ -17,7 +17,8 @@ meetup, or naming someone else as its organiser (``bad_target``); one to a meetu
 refused ``meetup_deleted``; one that arrives before its meetup waits.
 
 Readers: ``held`` (a meetup's current version and answers), ``listed`` (the newest meetups), ``answered`` (the
-meetups a person answered going or maybe). The ``.ics`` form is in ``murmur.kinds.meetup_ics``.
+meetups a person answered going or maybe), ``reminders`` (those of them starting soon: shown with a person's
+notifications from an hour before the start). The ``.ics`` form is in ``murmur.kinds.meetup_ics``.
 """
 
 from __future__ import annotations
@@ -201,6 +202,27 @@ async def answered(store: Store, key: str) -> list[Held]:
         targets = [bytes(r[0]).hex() for r in await cursor.fetchall()]
     found = (await held_many(store, targets)).values()
     return sorted((h for h in found if h.answers.of(key) not in (None, "no")), key=lambda h: (h.spec.start, h.spec.id))
+
+
+REMIND_BEFORE_MS = 60 * 60 * 1000  # how long before a meetup's start its reminder shows
+
+
+@dataclass(frozen=True, slots=True)
+class Reminders:
+    """The meetups a person is reminded of now, by start, and when the next reminder becomes due (None: none)."""
+
+    due: list[Held]
+    next_at: int | None
+
+
+async def reminders(store: Store, key: str, now: int, lead: int = REMIND_BEFORE_MS) -> Reminders:
+    """Reminders of the meetups ``key`` answered going (placed or waiting) or maybe: each shows from ``lead``
+    before its current start until its end, unless cancelled. Derived when read, from the answers and versions
+    held, so a later RSVP of "no", a cancellation or a new time changes them with nothing to undo."""
+    coming = [h for h in await answered(store, key) if not h.spec.cancelled and now < h.spec.end]
+    due = [h for h in coming if h.spec.start - lead <= now]
+    later = [h.spec.start - lead for h in coming if now < h.spec.start - lead]
+    return Reminders(due, min(later, default=None))
 
 
 def meetup_body(
