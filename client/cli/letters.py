@@ -19,10 +19,10 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.polls import closes_at
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.cli.social import compose_text
 from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
+from murmur.client.organising import closes_at
 from murmur.console import checked_argument
 from murmur.errors import Refused
 from murmur.keys import Identity, fingerprint
@@ -63,7 +63,7 @@ def create(
 ) -> None:
     """Write an open letter; signatures are signed, so signers are public. Prints its id."""
     previous_id = _wanted(replaces) if replaces else None
-    ends = closes_at(deadline, int(time.time() * 1000), "--deadline") if deadline else None
+    ends = checked_argument(lambda: closes_at(deadline, int(time.time() * 1000), "--deadline")) if deadline else None
     body = compose_text(text)
     if not body.strip():
         fail("a letter has a text; give it as an argument, pipe it in, or write it in $EDITOR.", EXIT_USAGE)

@@ -20,15 +20,14 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.kinds import local_time
-from murmur.client.verify import verified
+from murmur.client.organising import signed_meetup
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names, zone_of
-from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, MeetupSpec
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
-from murmur.validate import check
 
 meetup_app = typer.Typer(
     help="Meetups with RSVPs: create, rsvp, list, show, ics, update, cancel.", no_args_is_help=True
@@ -83,15 +82,6 @@ def create(
         say(f"Created meetup {one_line(title, 80)}: {result['id']}")
 
 
-async def _signed_meetup(api: MurmurClient, wanted: str) -> tuple[dict[str, Any], MeetupSpec]:
-    """The meetup as the server counts it, and its current version (the organiser's signature checked here)."""
-    figures = await api.meetup(wanted)
-    message = await api.message(str(figures["id"]))
-    if not verified(message) or message.get("kind") != "meetup":
-        raise Refused("not_found", "That message is not a meetup that checks.")
-    return figures, MeetupSpec.of(check(message, now=None))
-
-
 @meetup_app.command()
 def rsvp(
     ctx: typer.Context,
@@ -105,7 +95,7 @@ def rsvp(
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        _, spec = await _signed_meetup(api, wanted)
+        _, spec = await signed_meetup(api, wanted)
         result = await publish_draft(api, identity, rsvp_draft(spec.id, spec.author, answer))
         answers = (await api.meetup(spec.id))["answers"]
         waiting = identity.public_key in answers.get("waiting", [])
@@ -193,7 +183,7 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        figures, spec = await _signed_meetup(api, wanted)
+        figures, spec = await signed_meetup(api, wanted)
         if spec.author != identity.public_key:
             raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
         return await publish_draft(api, identity, update_draft(spec, change(figures)))
