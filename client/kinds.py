@@ -66,7 +66,8 @@ def _meetup_card(body: Body, now_ms: int) -> list[str]:
     start, end = _digits(body.get("start")), _digits(body.get("end"))
     when = f"{local_time(start, body.get('tz'))} to {local_time(end, body.get('tz'))}" if start and end else "?"
     place = one_line(str(body.get("place") or ""), 100) or "no place given"
-    capacity = f" · {body['capacity']} places" if _digits(body.get("capacity")) else ""
+    places = _digits(body.get("capacity"))
+    capacity = f" · {places} place{'' if places == 1 else 's'}" if places else ""
     lines = [f"Meetup: {one_line(str(body.get('title', '')), 200)}", f"{when} · {place}{capacity}"]
     if body.get("description"):
         lines.append(one_line(str(body["description"]), 200))
