@@ -18,7 +18,7 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.organising import closes_at, signed_poll
 from murmur.client.recount import recount
-from murmur.console import checked_argument
+from murmur.console import EXIT_REFUSED, checked_argument
 from murmur.keys import Identity
 from murmur.kinds.poll import MAX_OPTIONS, MIN_OPTIONS, ballot_draft, poll_draft
 from murmur.kinds.poll_tally import is_closed
@@ -96,7 +96,8 @@ def results(
     verify: Annotated[bool, typer.Option("--verify", help="Recount here from the signed ballots.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """A poll's figures as your server counts them; with --verify, also a recount from the signed ballots."""
+    """A poll's figures as your server counts them; with --verify, also a recount from the signed ballots (exit 1
+    when the recount differs from the server's figures, after printing both)."""
     wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -117,8 +118,10 @@ def results(
         out["invalid"] = found.invalid
     if as_json:
         emit_json(out)
-        return
-    say("\n".join(render_results(figures, out)))
+    else:
+        say("\n".join(render_results(figures, out)))
+    if out.get("agrees") is False:  # shown in full above; a recount that differs is a failed check, as `verify`'s
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def render_results(figures: dict[str, Any], out: dict[str, Any]) -> list[str]:
