@@ -147,7 +147,12 @@ class MurmurApp(App[None]):
             self.want_names({message.get("author", "")})
 
     def reload_answered(self, kind: object, target: str | None) -> None:
-        """A ballot, an RSVP or an update arrived: the poll or meetup it answers, if open, shows the new figures."""
+        """A ballot, an RSVP or an update arrived: the poll or meetup it answers, if open, shows the new figures;
+        the meetup lists and the reminders (an answer or a new time changes them) are read again."""
+        if kind in (*ANSWERS_MEETUP, "meetup"):
+            self.main.meetups_changed()
+            if isinstance(self.screen, GroupScreen):
+                self.screen.load_meetups()
         for screen in self.screen_stack:
             polled = isinstance(screen, PollScreen) and kind == "ballot" and target == screen.poll_id
             answered = isinstance(screen, MeetupScreen) and kind in ANSWERS_MEETUP and target == screen.meetup_id

@@ -12,7 +12,7 @@ the two signed times by the counting rule (``murmur.kinds.letter_count``). When 
 refuses a signature that cannot stand: dated at or after the deadline (``letter_closed``), about a message that is
 not a letter or naming someone else as its author (``bad_target``); on a letter its author deleted,
 ``letter_deleted``. A signature that arrives before its letter waits and is judged by the count once it is held.
-The letter's author is told of each signature (notice kind ``signature``) until it is withdrawn.
+The letter's author is told of each signature (notice kind ``signature``) until its signer deletes it.
 
 Readers: ``standing`` (the server's count and the letter's versions) and ``signed`` (the letter, its signatures
 and their withdrawals as signed, for a check).
@@ -59,7 +59,7 @@ def _against_letter(signature: Message, letter: Message | None, deleted_by: froz
             raise found
 
 # The letter's author hears of each signature, looked at from both ends (a signature can arrive before the letter
-# version it names). A withdrawn signature stops being told (``notice_holds``): its signer's delete is beside it.
+# version it names). A signature its signer deleted stops being told (``notice_holds``): the delete is beside it.
 # CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
 _TOLD = (
     "INSERT INTO notices (key, seq, kind) SELECT l.author, s.seq, 'signature' FROM {pair}"

@@ -126,6 +126,8 @@ async def test_a_meetup_from_its_tab_takes_an_rsvp_and_shows_the_waiting_list(
         assert [r["body"]["answer"] for r in await live.messages("rsvp") if r["author"] == ME.public_key] == [
             "going", "maybe",
         ]  # fmt: skip
+        await pilot.press("escape")  # the tab's row follows the answer, told by the live stream
+        await until(pilot, lambda: "you may come" in str(listed.entries[0].render()))
 
 
 async def test_a_groups_meetups_are_on_its_screen(live: LiveServer, tmp_path: Path) -> None:

@@ -243,6 +243,12 @@ class MainScreen(MurmurScreen):
             self.load_meetups()
 
     # -- meetups and their reminders ---------------------------------------------------------------------------
+    def meetups_changed(self) -> None:
+        """A meetup or an answer to one arrived: the Meetups tab (when shown) and the reminders are read again."""
+        if self.query_one(TabbedContent).active == MEETUPS:
+            self.load_meetups()
+        self.query_one("#tl-notifications", Timeline).check_newer()
+
     @work(exclusive=True, group="meetups")
     async def load_meetups(self) -> None:
         found = await attempt(self, self.api.meetups())
