@@ -80,3 +80,13 @@ def test_meetup_screen_from_the_meetups_tab(
 ) -> None:
     app = snap_app(organising_server, tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=settle("7", "enter"))
+
+
+def test_new_poll_screen(snap_compare: Any, organising_server: ThreadedServer, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle()(pilot)
+        pilot.app.controller.new_poll()
+        await settle()(pilot)
+
+    app = snap_app(organising_server, tmp_path)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -53,7 +53,8 @@ class PollComposeScreen(ModalScreen[dict[str, Any] | None]):
             yield Label(Content("Options above, one a line (2 to 10)."), classes="detail")
             with Horizontal(classes="buttons"):
                 yield Checkbox("Several choices", id="multiple")
-                yield Input(value=DEFAULT_CLOSES, placeholder="closes: 30m, 12h, 7d or a time", id="closes")
+                yield Input(value=DEFAULT_CLOSES, placeholder="30m, 12h, 7d or a time", id="closes")
+                yield Label(Content("closes in (30m, 12h, 7d) or at (2026-12-01T18:00Z)"), classes="detail")
             yield Static("", id="error")
             with Horizontal(classes="buttons"):
                 yield Button("Create", variant="primary", id="send")
