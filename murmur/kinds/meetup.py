@@ -158,7 +158,9 @@ class Held:
 _MEETUPS_SQL = "SELECT raw FROM messages WHERE kind = 'meetup' AND id IN ({marks})"
 _AROUND_SQL = "SELECT raw FROM messages WHERE kind IN ('meetup_update', 'rsvp') AND target IN ({marks})"
 _LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
-_ANSWERED_SQL = "SELECT DISTINCT target FROM messages WHERE author = ? AND kind = 'rsvp'"
+_ANSWERED_SQL = (
+    "SELECT DISTINCT target FROM messages INDEXED BY messages_rsvps_by_author WHERE author = ? AND kind = 'rsvp'"
+)
 
 
 async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:

@@ -238,7 +238,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notices_by_derivation ON notices (derived_at, key);
     """,
     # 10: polls and meetups are timeline entries of their own (``Kind.shown_as``), so the time indexes the
-    # timelines read hold them beside posts and boosts: a person following someone sees their new poll at home.
+    # timelines read hold them beside posts and boosts: a person following someone sees their new poll at home;
+    # and a person's RSVPs are found without reading everything else they wrote.
     # Same names and columns, wider kinds; the timelines' kind filters repeat these lists literally, so SQLite
     # can use the partial indexes (murmur/store/timelines.py).
     """
@@ -251,6 +252,9 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE kind IN ('post', 'boost', 'poll', 'meetup');
     CREATE INDEX messages_public_by_time ON messages (sort_at, seq)
         WHERE kind IN ('post', 'poll', 'meetup') AND visibility = 'public';
+    -- The meetups a person answered (their reminders, read with every first page of notifications): one short
+    -- range, however many other messages they wrote.
+    CREATE INDEX messages_rsvps_by_author ON messages (author, target) WHERE kind = 'rsvp';
     """,
 )
 

@@ -146,8 +146,10 @@ class MeetupScreen(ModalScreen[None]):
 
         if await attempt(self, go()) is None:
             return
-        self.load()
         found = await attempt(self, self.api.meetup(self.meetup_id))
+        if found is not None:
+            self.meetup = found
+            self.redraw()
         full = found is not None and my_answer(found, self.view.me) == "waiting"
         said = {"going": "Going.", "maybe": "Maybe.", "no": "Not going."}[answer]
         self.notify("The meetup is full: you are on the waiting list." if full else said)
