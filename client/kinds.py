@@ -41,9 +41,15 @@ def local_time(ms: object, zone_name: object) -> str:
     return f"{moment.strftime('%Y-%m-%d %H:%M')} {zone.key}"
 
 
+def since(moment: int, now_ms: int) -> str:
+    """``just now``, ``5m ago``, or ``on 2026-01-01`` beyond a month: how long ago a moment was."""
+    text = ago(moment, now_ms)
+    return "just now" if text == "now" else f"on {text}" if "-" in text else f"{text} ago"
+
+
 def closing(closes_at: int, now_ms: int) -> str:
     """``closes in 3h`` or ``closed 2d ago``, by the reader's clock."""
-    return f"closed {ago(closes_at, now_ms)} ago" if now_ms >= closes_at else f"closes in {left(closes_at, now_ms)}"
+    return f"closed {since(closes_at, now_ms)}" if now_ms >= closes_at else f"closes in {left(closes_at, now_ms)}"
 
 
 def _digits(value: object) -> int | None:
@@ -199,7 +205,7 @@ def my_answer(meetup: Mapping[str, Any], me: str) -> str | None:
 def reminder_line(meetup: Mapping[str, Any], me: str, now_ms: int) -> str:
     """A reminder of a meetup I answered: ``Soon: Picnic starts in 45m (2026-12-01 18:00 UTC) · Park · you: going``."""
     start = meetup.get("start") if isinstance(meetup.get("start"), int) else 0
-    when = f"starts in {left(start, now_ms)}" if now_ms < start else f"started {ago(start, now_ms)} ago"
+    when = f"starts in {left(start, now_ms)}" if now_ms < start else f"started {since(start, now_ms)}"
     place = one_line(str(meetup.get("place") or ""), 60) or "no place given"
     mine = my_answer(meetup, me) or "?"
     title = one_line(str(meetup.get("title", "")), 80)

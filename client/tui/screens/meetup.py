@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
-from murmur.client.kinds import local_time, my_answer
+from murmur.client.kinds import local_time, my_answer, since
 from murmur.client.organising import signed_meetup
 from murmur.client.tui import present
 from murmur.client.tui.drafts import publish
@@ -25,7 +25,7 @@ from murmur.client.tui.net import attempt
 from murmur.client.tui.widgets.entries import View
 from murmur.kinds.meetup import rsvp_draft
 from murmur.terminal import inert, one_line
-from murmur.text import ago, left
+from murmur.text import left
 
 ANSWERED = {"going": "you are going", "waiting": "you are on the waiting list", "maybe": "you may come",
             "no": "you are not going"}  # fmt: skip
@@ -39,7 +39,7 @@ def when(meetup: dict[str, Any], now_ms: int) -> str:
     if now_ms < start:
         state = f"starts in {left(start, now_ms)}"
     elif now_ms < end:
-        state = f"started {ago(start, now_ms)} ago"
+        state = f"started {since(start, now_ms)}"
     else:
         state = "over"
     return f"{local_time(start, meetup.get('tz'))} to {local_time(end, meetup.get('tz'))} · {state}"
@@ -82,7 +82,7 @@ def meetup_content(meetup: dict[str, Any], me: str, names: dict[str, str], now_m
     lines.append(Content.styled(f"Maybe ({len(listed['maybe'])})", "bold"))
     lines += people(listed["maybe"], names)
     if int(meetup.get("versions", 1)) > 1:
-        lines.append(Content.styled(f"updated {ago(int(meetup.get('updated_at', 0)), now_ms)} ago", present.DIM))
+        lines.append(Content.styled(f"updated {since(int(meetup.get('updated_at', 0)), now_ms)}", present.DIM))
     lines.append(Content.styled("RSVPs are signed: who answered what is public.", present.DIM))
     return Content("\n").join(lines)
 
