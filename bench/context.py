@@ -25,6 +25,7 @@ class Sizes:
     ingest_max_seconds: float  # ingest stops here even if messages remain
     batch: int  # messages per Store.ingest call
     check_messages: int  # distinct messages cycled through by check_rate
+    tally_messages: int  # ballots poll_recount_ms recounts, signatures letter_check_ms checks
     http_messages: int  # messages pushed to a real server per ingest_http run
     http_runs: int  # ingest_http runs (fresh server each); the figure is their median
     http_max_seconds: float  # each HTTP load stops here even if work remains
@@ -47,6 +48,7 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=300.0,
         batch=500,
         check_messages=10_000,
+        tally_messages=10_000,
         http_messages=100_000,
         http_runs=3,
         http_max_seconds=60.0,
@@ -67,6 +69,7 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=40.0,
         batch=500,
         check_messages=5_000,
+        tally_messages=10_000,
         http_messages=12_000,
         http_runs=2,
         http_max_seconds=20.0,
@@ -88,6 +91,7 @@ MODES: dict[str, Sizes] = {
         ingest_max_seconds=5.0,
         batch=500,
         check_messages=200,
+        tally_messages=100,
         http_messages=1_000,
         http_runs=1,
         http_max_seconds=5.0,

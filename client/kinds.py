@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from murmur.kinds.meetup import zone_of
 from murmur.terminal import one_line
+from murmur.text import ago, left
 
 UNKNOWN = "a message of a kind this version does not show"
 
@@ -30,17 +33,71 @@ def _emoji(body: Body) -> str:
     return f" {one_line(str(body.get('emoji', '')), 40)}"
 
 
+def local_time(ms: object, zone_name: object) -> str:
+    """``2026-12-01 18:30 Europe/Paris``: a meetup's time in the zone its organiser gave (UTC when this machine's
+    zone database lacks it, as ``murmur.kinds.meetup.zone_of`` says)."""
+    zone = zone_of(str(zone_name))
+    moment = datetime.fromtimestamp((ms if isinstance(ms, int) else 0) / 1000, tz=zone)
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} {zone.key}"
+
+
+def since(moment: int, now_ms: int) -> str:
+    """``just now``, ``5m ago``, or ``on 2026-01-01`` beyond a month: how long ago a moment was."""
+    text = ago(moment, now_ms)
+    return "just now" if text == "now" else f"on {text}" if "-" in text else f"{text} ago"
+
+
+def closing(closes_at: int, now_ms: int) -> str:
+    """``closes in 3h`` or ``closed 2d ago``, by the reader's clock."""
+    return f"closed {since(closes_at, now_ms)}" if now_ms >= closes_at else f"closes in {left(closes_at, now_ms)}"
+
+
+def _digits(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _poll_card(body: Body, now_ms: int) -> list[str]:
+    options = str(body.get("options", "")).split("\n")
+    choice = "several choices" if body.get("multiple") == "yes" else "one choice"
+    closes = _digits(body.get("closes"))
+    state = closing(closes, now_ms) if closes is not None else "closing time unreadable"
+    return [
+        f"Poll: {one_line(str(body.get('question', '')), 200)}",
+        *(f"  {n}) {one_line(option, 100)}" for n, option in enumerate(options[:10], start=1)),
+        f"{choice} · {state} · ballots are open (signed): who voted what is public",
+    ]
+
+
+def _meetup_card(body: Body, now_ms: int) -> list[str]:
+    start, end = _digits(body.get("start")), _digits(body.get("end"))
+    when = f"{local_time(start, body.get('tz'))} to {local_time(end, body.get('tz'))}" if start and end else "?"
+    place = one_line(str(body.get("place") or ""), 100) or "no place given"
+    places = _digits(body.get("capacity"))
+    capacity = f" · {places} place{'' if places == 1 else 's'}" if places else ""
+    lines = [f"Meetup: {one_line(str(body.get('title', '')), 200)}", f"{when} · {place}{capacity}"]
+    if body.get("description"):
+        lines.append(one_line(str(body["description"]), 200))
+    return lines
+
+
+Card = Callable[[Body, int], list[str]]
+"""The lines of an entry that is not a post (a poll, a meetup): from its body as signed and the reader's clock."""
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """How one kind of message is drawn.
 
-    ``full``: with its text, content warning and counts (a post); otherwise it is one line naming the kind, what
-    ``detail`` adds (a reaction's emoji) and the short id of what its ``about`` tag names.
+    ``full``: with its text, content warning and counts (a post). ``card``: a timeline entry of another kind (a
+    poll, a meetup), drawn as the lines ``card`` gives; its own screen shows the figures. Otherwise it is one
+    line naming the kind, what ``detail`` adds (a reaction's emoji) and the short id of what its ``about`` tag
+    names.
     """
 
     full: bool = False
     detail: Callable[[Body], str] = _nothing
     about: str | None = "target"
+    card: Card | None = None
 
 
 VIEWS: Mapping[str, View] = MappingProxyType(
@@ -64,9 +121,13 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "group_unhide": View(),
         "group_pin": View(),
         "group_unpin": View(),
-        "poll": View(detail=lambda body: f" {one_line(str(body.get('question', '')), 80)}", about=None),
+        "poll": View(
+            detail=lambda body: f" {one_line(str(body.get('question', '')), 80)}", about=None, card=_poll_card
+        ),
         "ballot": View(detail=lambda body: f" {one_line(str(body.get('choices', '')), 30)}"),
-        "meetup": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
+        "meetup": View(
+            detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None, card=_meetup_card
+        ),
         "meetup_update": View(detail=lambda body: " cancelled" if body.get("status") == "cancelled" else ""),
         "rsvp": View(detail=lambda body: f" {one_line(str(body.get('answer', '')), 10)}"),
         "letter": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
@@ -87,11 +148,29 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "group_approve": lambda _: "let you into a group",
         "group_remove": lambda _: "removed you from a group",
         "group_mod": lambda _: "made you a moderator of a group",
+        "signature": lambda body: "signed your open letter" + (f": {one_line(str(body['note']), 60)}" if body.get(
+            "note"
+        ) else ""),
         "meetup_update": lambda body: (
             "cancelled a meetup you answered" if body.get("status") == "cancelled" else "updated a meetup you answered"
         ),
     }
 )
+
+
+def card(message: Mapping[str, Any], now_ms: int) -> list[str] | None:
+    """The lines of a timeline entry that is not a post (a poll, a meetup), None for any other kind."""
+    view = VIEWS.get(str(message.get("kind")))
+    body = message.get("body")
+    if view is None or view.card is None:
+        return None
+    return view.card(body if isinstance(body, Mapping) else {}, now_ms)
+
+
+def is_entry(kind: object) -> bool:
+    """Whether a kind is a timeline entry of its own (a post, a poll, a meetup), as the server's registry says."""
+    view = VIEWS.get(str(kind))
+    return view is not None and (view.full or view.card is not None)
 
 
 def is_full(message: Mapping[str, Any]) -> bool:
@@ -115,6 +194,22 @@ def notice_verb(kind: str, body: Body) -> str:
     """What the actor did, for a notification of ``kind``; a kind this client does not know is named as it is."""
     verb = NOTICES.get(kind)
     return verb(body) if verb is not None else one_line(kind, 40)
+
+
+def my_answer(meetup: Mapping[str, Any], me: str) -> str | None:
+    """``going``, ``waiting``, ``maybe`` or ``no``: my answer to a meetup as the server counts it, None if none."""
+    answers = meetup.get("answers") if isinstance(meetup.get("answers"), Mapping) else {}
+    return next((name for name in ("going", "waiting", "maybe", "no") if me in (answers.get(name) or [])), None)
+
+
+def reminder_line(meetup: Mapping[str, Any], me: str, now_ms: int) -> str:
+    """A reminder of a meetup I answered: ``Soon: Picnic starts in 45m (2026-12-01 18:00 UTC) · Park · you: going``."""
+    start = meetup.get("start") if isinstance(meetup.get("start"), int) else 0
+    when = f"starts in {left(start, now_ms)}" if now_ms < start else f"started {since(start, now_ms)}"
+    place = one_line(str(meetup.get("place") or ""), 60) or "no place given"
+    mine = my_answer(meetup, me) or "?"
+    title = one_line(str(meetup.get("title", "")), 80)
+    return f"Soon: {title} {when} ({local_time(start, meetup.get('tz'))}) · {place} · you: {mine}"
 
 
 def group_facts(group: Mapping[str, Any]) -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from murmur.client.kinds import is_full, notice_verb, summary
+from murmur.client.kinds import card, is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
 from murmur.client.versions import shown_body, shown_edit
 from murmur.keys import fingerprint
+from murmur.message import now_ms
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
 
@@ -98,6 +99,8 @@ def render_message(
     """A message; for a post shown edited, ``edit`` is its newest edit, whose text is shown and said when."""
     head = f"{indent}{author_label(message['author'], ctx)} · {ago(message['created_at'])} · {message['id'][:12]}"
     body = message.get("body", {})
+    if (lines := card(message, now_ms())) is not None:  # a poll, a meetup: its own command shows the figures
+        return [head, *(f"{indent}  {line}" for line in lines)]
     if not is_full(message):
         return [f"{head}", f"{indent}  {summary(message)}"]
     edited = f" · edited {ago(edit['created_at'])}" if edit else ""

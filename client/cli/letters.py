@@ -19,11 +19,11 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.polls import closes_at
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.cli.social import compose_text
 from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
-from murmur.console import checked_argument
+from murmur.client.organising import closes_at
+from murmur.console import EXIT_REFUSED, checked_argument
 from murmur.errors import Refused
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.letter import letter_draft, signature_draft
@@ -63,7 +63,7 @@ def create(
 ) -> None:
     """Write an open letter; signatures are signed, so signers are public. Prints its id."""
     previous_id = _wanted(replaces) if replaces else None
-    ends = closes_at(deadline, int(time.time() * 1000), "--deadline") if deadline else None
+    ends = checked_argument(lambda: closes_at(deadline, int(time.time() * 1000), "--deadline")) if deadline else None
     body = compose_text(text)
     if not body.strip():
         fail("a letter has a text; give it as an argument, pipe it in, or write it in $EDITOR.", EXIT_USAGE)
@@ -188,7 +188,8 @@ def render_signers(out: dict[str, Any]) -> list[str]:
 
 @letter_app.command()
 def verify(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False) -> None:
-    """Check every signature here and count them as the server should, beside the server's count."""
+    """Check every signature here and count them as the server should, beside the server's count (exit 1 when
+    they differ, after printing both)."""
     wanted = _wanted(letter_id)
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -202,6 +203,8 @@ def verify(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False
         emit_json(out)
     else:
         say("\n".join(render_verdict(found.spec, out)))
+    if out["count"] != out["valid"]:  # shown in full above; a count that does not hold is a failed check
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def render_verdict(spec: LetterSpec, out: dict[str, int]) -> list[str]:

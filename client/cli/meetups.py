@@ -19,15 +19,15 @@ import typer
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
-from murmur.client.verify import verified
+from murmur.client.kinds import local_time
+from murmur.client.organising import signed_meetup
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names, zone_of
-from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, MeetupSpec
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
-from murmur.validate import check
 
 meetup_app = typer.Typer(
     help="Meetups with RSVPs: create, rsvp, list, show, ics, update, cancel.", no_args_is_help=True
@@ -82,15 +82,6 @@ def create(
         say(f"Created meetup {one_line(title, 80)}: {result['id']}")
 
 
-async def _signed_meetup(api: MurmurClient, wanted: str) -> tuple[dict[str, Any], MeetupSpec]:
-    """The meetup as the server counts it, and its current version (the organiser's signature checked here)."""
-    figures = await api.meetup(wanted)
-    message = await api.message(str(figures["id"]))
-    if not verified(message) or message.get("kind") != "meetup":
-        raise Refused("not_found", "That message is not a meetup that checks.")
-    return figures, MeetupSpec.of(check(message, now=None))
-
-
 @meetup_app.command()
 def rsvp(
     ctx: typer.Context,
@@ -104,7 +95,7 @@ def rsvp(
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        _, spec = await _signed_meetup(api, wanted)
+        _, spec = await signed_meetup(api, wanted)
         result = await publish_draft(api, identity, rsvp_draft(spec.id, spec.author, answer))
         answers = (await api.meetup(spec.id))["answers"]
         waiting = identity.public_key in answers.get("waiting", [])
@@ -145,13 +136,12 @@ def list_meetups(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 
 def render_row(row: dict[str, Any]) -> list[str]:
-    zone = zone_of(str(row["tz"]))
-    start = datetime.fromtimestamp(int(row["start"] or 0) / 1000, tz=zone).strftime("%Y-%m-%d %H:%M")
     places = "" if row["capacity"] is None else f" of {row['capacity']}"
     state = "CANCELLED · " if row["cancelled"] else ""
     counts = f"{row['going']}{places} going · {row['maybe']} maybe · {row['waiting']} waiting"
     head = f"{str(row['id'])[:12]}  {one_line(str(row['title']), 80)}"
-    return [head, f"    {state}{start} {zone.key} · {one_line(str(row['place']), 60) or 'no place given'} · {counts}"]
+    place = one_line(str(row["place"]), 60) or "no place given"
+    return [head, f"    {state}{local_time(row['start'], row['tz'])} · {place} · {counts}"]
 
 
 @meetup_app.command()
@@ -193,7 +183,7 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        figures, spec = await _signed_meetup(api, wanted)
+        figures, spec = await signed_meetup(api, wanted)
         if spec.author != identity.public_key:
             raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
         return await publish_draft(api, identity, update_draft(spec, change(figures)))

@@ -8,9 +8,7 @@ checked against the signed poll before anything is signed. ``results`` prints th
 
 from __future__ import annotations
 
-import re
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,41 +16,22 @@ import typer
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.organising import closes_at, signed_poll
 from murmur.client.recount import recount
-from murmur.client.verify import verified
-from murmur.console import checked_argument
-from murmur.errors import Refused
+from murmur.console import EXIT_REFUSED, checked_argument
 from murmur.keys import Identity
 from murmur.kinds.poll import MAX_OPTIONS, MIN_OPTIONS, ballot_draft, poll_draft
 from murmur.kinds.poll_tally import is_closed
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
 from murmur.text import left
-from murmur.validate import check
 
 poll_app = typer.Typer(help="Polls anyone can recount: create, vote, results.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 PollArg = Annotated[str, typer.Argument(metavar="POLL_ID", help="The poll (its id, or 8+ hex digits of it).")]
 
-DURATION = re.compile(r"([0-9]{1,6})([smhd])")
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_CLOSES = "1d"
-
-
-def closes_at(text: str, now_ms: int, flag: str = "--closes") -> int:
-    """``--closes`` (or another ``flag`` naming a time to come): a duration from now (30m, 12h, 7d) or an ISO time
-    (UTC unless it says otherwise), in the future; as ms since the epoch."""
-    if match := DURATION.fullmatch(text):
-        return now_ms + int(match.group(1)) * UNITS[match.group(2)] * 1000
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"{flag} {text!r} is not a duration (30m, 12h, 7d) or a time (2026-12-01T18:00Z).", EXIT_USAGE)
-    at = int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp() * 1000)
-    if at <= now_ms:
-        fail(f"{flag} {text!r} is in the past: give a time later than now.", EXIT_USAGE)
-    return at
 
 
 @poll_app.command()
@@ -69,7 +48,7 @@ def create(
     if not MIN_OPTIONS <= len(option) <= MAX_OPTIONS:
         fail(f"a poll has {MIN_OPTIONS} to {MAX_OPTIONS} options; got {len(option)}.", EXIT_USAGE)
     group_id = checked_argument(lambda: checked_prefix(group, "group id")) if group else None
-    at = closes_at(closes, int(time.time() * 1000))
+    at = checked_argument(lambda: closes_at(closes, int(time.time() * 1000)))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         grp = (await api.group(group_id))["id"] if group_id else None
@@ -95,10 +74,7 @@ def vote(
     wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        message = await api.message(wanted)
-        if not verified(message) or message.get("kind") != "poll":
-            raise Refused("not_found", "That message is not a poll that checks.")
-        poll = check(message, now=None)
+        poll = await signed_poll(api, wanted)
         draft = checked_argument(lambda: ballot_draft(poll, options))
         return await publish_draft(api, identity, draft)
 
@@ -120,7 +96,8 @@ def results(
     verify: Annotated[bool, typer.Option("--verify", help="Recount here from the signed ballots.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """A poll's figures as your server counts them; with --verify, also a recount from the signed ballots."""
+    """A poll's figures as your server counts them; with --verify, also a recount from the signed ballots (exit 1
+    when the recount differs from the server's figures, after printing both)."""
     wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -141,8 +118,10 @@ def results(
         out["invalid"] = found.invalid
     if as_json:
         emit_json(out)
-        return
-    say("\n".join(render_results(figures, out)))
+    else:
+        say("\n".join(render_results(figures, out)))
+    if out.get("agrees") is False:  # shown in full above; a recount that differs is a failed check, as `verify`'s
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def render_results(figures: dict[str, Any], out: dict[str, Any]) -> list[str]:

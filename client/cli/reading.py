@@ -15,6 +15,7 @@ import typer
 from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, with_api
+from murmur.client.kinds import reminder_line
 from murmur.client.render import (
     SHARED_NAME,
     Context,
@@ -28,6 +29,7 @@ from murmur.client.render import (
 )
 from murmur.console import checked_argument
 from murmur.keys import Identity
+from murmur.message import now_ms
 from murmur.prefixes import checked_prefix
 from murmur.terminal import say, visible_name
 
@@ -220,19 +222,23 @@ def notifications(
     as_json: JsonOption = False,
     include_unverified: UnverifiedOption = False,
 ) -> None:
-    """Mentions, replies, reactions, boosts and new followers."""
+    """Mentions, replies, reactions, boosts, new followers, signatures on your letters; first, reminders of the
+    meetups you answered going or maybe that start within the hour."""
 
-    async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], str]:
         page = await api.notifications(limit=limit, before=before)
         if mark_read and page["items"]:
             page["unread"] = (await api.mark_read(max(item["seq"] for item in page["items"])))["unread"]
-        return page
+        return page, identity.public_key
 
-    page = with_api(ctx, go)
+    page, me = with_api(ctx, go)
     if as_json:
         emit_verified_json(page, include_unverified)
         return
     context = Context.of(page, show_cw=show_cw)
+    now = now_ms()
+    for meetup in page.get("reminders") or []:  # meetups I answered, starting within the hour
+        say(reminder_line(meetup, me, now))
     say(f"{page.get('unread', 0)} unread")
     for item in page["items"]:
         say(render_notification(item, context))

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
+from murmur.client.kinds import is_entry
 from murmur.client.tui import cache, counts, edits, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
@@ -27,16 +28,20 @@ from murmur.client.tui.net import attempt
 from murmur.client.tui.present import tag_value
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.meetup import MeetupScreen
+from murmur.client.tui.screens.poll import PollScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.settings import TuiSettings
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.groups import GroupList
+from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.terminal import one_line
 
 LIVE_DEBOUNCE_S = 0.25
+ANSWERS_MEETUP = ("rsvp", "meetup_update")
 APP_ACTIONS = ("new_post", "search", "refresh", "help", "quit")
 
 
@@ -134,11 +139,25 @@ class MurmurApp(App[None]):
         self.referrals.learn(message)
         if tag_value(message, "group") and isinstance(self.screen, GroupScreen):
             self.screen.reload()  # a join, a removal, a hide or a pin: the head and the timeline change
-        if kind in ("post", "boost"):
+        self.reload_answered(kind, target)
+        if kind == "boost" or is_entry(kind):
             self.refresh_live()
         elif kind == "profile":
             self.view.names.pop(message.get("author", ""), None)
             self.want_names({message.get("author", "")})
+
+    def reload_answered(self, kind: object, target: str | None) -> None:
+        """A ballot, an RSVP or an update arrived: the poll or meetup it answers, if open, shows the new figures;
+        the meetup lists and the reminders (an answer or a new time changes them) are read again."""
+        if kind in (*ANSWERS_MEETUP, "meetup"):
+            self.main.meetups_changed()
+            if isinstance(self.screen, GroupScreen):
+                self.screen.load_meetups()
+        for screen in self.screen_stack:
+            polled = isinstance(screen, PollScreen) and kind == "ballot" and target == screen.poll_id
+            answered = isinstance(screen, MeetupScreen) and kind in ANSWERS_MEETUP and target == screen.meetup_id
+            if isinstance(screen, PollScreen | MeetupScreen) and (polled or answered):
+                screen.load()
 
     def post_lists(self) -> list[PostList]:
         return [posts for screen in self.screen_stack for posts in screen.query(PostList)]
@@ -242,6 +261,8 @@ class MurmurApp(App[None]):
         for screen in self.screen_stack:
             for entry in screen.query(Entry):
                 entry.refresh()
+            if isinstance(screen, MeetupScreen):
+                screen.redraw()
 
     # -- actions -------------------------------------------------------------------------------------------------
     @on(PostAction)
@@ -251,6 +272,10 @@ class MurmurApp(App[None]):
     @on(GroupList.Chosen)
     def _group_chosen(self, event: GroupList.Chosen) -> None:
         self.controller.open_group(str(event.group["id"]))
+
+    @on(MeetupList.Chosen)
+    def _meetup_chosen(self, event: MeetupList.Chosen) -> None:
+        self.controller.open_meetup(event.meetup_id)
 
     def action_new_post(self) -> None:
         self.controller.compose()
@@ -270,7 +295,11 @@ class MurmurApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette offers every action in the binding table, with its keys."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Open an open letter", "its count and signers, by its id", self.controller.ask_letter)
+        controller = self.controller
+        yield SystemCommand("Open an open letter", "its count and signers, by its id", controller.ask_letter)
+        yield SystemCommand("Open a poll", "its bars, your vote and the time left, by its id", controller.ask_poll)
+        yield SystemCommand("Open a meetup", "who is coming and the waiting list, by its id", controller.ask_meetup)
+        yield SystemCommand("New poll", "ballots are open: anyone can see who voted what", controller.new_poll)
         for action in ACTIONS:
             if action.name in ("command_palette", "quit"):
                 continue

@@ -71,6 +71,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("tab_5", "5", "The hashtag or person tab", TIMELINES),
     Action("open_tab", "t", "Open a hashtag or person as a tab", TIMELINES),
     Action("tab_groups", "6", "Groups: yours and the directory", TIMELINES),
+    Action("tab_meetups", "7", "Meetups: the newest here", TIMELINES),
     Action("follow", "f", "Follow or unfollow", PROFILE, show=True, short="Follow"),
     Action("find_group", "F", "Find a group (in the Groups tab)", GROUP),
     Action("join_group", "J", "Join the group (or ask to)", GROUP, show=True, short="Join"),

@@ -22,6 +22,9 @@ from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.help import HelpScreen
 from murmur.client.tui.screens.history import HistoryScreen
 from murmur.client.tui.screens.letter import LetterScreen
+from murmur.client.tui.screens.meetup import MeetupScreen
+from murmur.client.tui.screens.poll import PollScreen
+from murmur.client.tui.screens.poll_compose import PollComposeScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
@@ -92,14 +95,66 @@ class Controller:
             lambda: LetterScreen(self.api, self.view, letter_id),
         )
 
+    def open_poll(self, poll_id: str) -> None:
+        self.show(lambda s: isinstance(s, PollScreen) and s.poll_id == poll_id, lambda: self._poll_screen(poll_id))
+
+    def _poll_screen(self, poll_id: str) -> PollScreen:
+        return PollScreen(self.api, self.view, poll_id)
+
+    def open_meetup(self, meetup_id: str) -> None:
+        self.show(
+            lambda s: isinstance(s, MeetupScreen) and s.meetup_id == meetup_id,
+            lambda: MeetupScreen(self.api, self.view, meetup_id),
+        )
+
+    def _ask_id(self, what: str, open_it: Callable[[str], None]) -> None:
+        def chosen(found: str | None) -> None:
+            if found and found.strip():
+                open_it(found.strip())
+
+        self.app.push_screen(PromptScreen(f"Open {what}: its id (or 8+ hex digits of it)"), chosen)
+
     def ask_letter(self) -> None:
         """Ask for a letter's id (letters are not timeline entries), then open it."""
+        self._ask_id("letter", self.open_letter)
 
-        def chosen(letter_id: str | None) -> None:
-            if letter_id:
-                self.open_letter(letter_id)
+    def ask_poll(self) -> None:
+        self._ask_id("poll", self.open_poll)
 
-        self.app.push_screen(PromptScreen("Open letter: its id (or 8+ hex digits of it)"), chosen)
+    def ask_meetup(self) -> None:
+        self._ask_id("meetup", self.open_meetup)
+
+    def new_poll(self) -> None:
+        """Write a poll: in the group whose screen is open, if any (only its members' ballots count)."""
+        on_group = self.app.screen if isinstance(self.app.screen, GroupScreen) else None
+        screen = PollComposeScreen(self._publish, self.view.clock, group=on_group.group if on_group else None)
+
+        def created(result: dict[str, Any] | None) -> None:
+            if result is not None:
+                self.app.notify("Poll created. " + "Ballots are open: anyone can see who voted what.")
+                self.app.refresh_live()
+
+        self.app.push_screen(screen, created)
+
+    def open_about(self, item: dict[str, Any]) -> bool:
+        """Open the poll, meetup or letter an item is (or is about: a ballot, an RSVP, an update, a signature);
+        False when it is about none."""
+        message = item.get("message") or {}
+        kind = message.get("kind")
+        about = item.get("target_id") or present.tag_value(message, "target")
+        if kind == "poll":
+            self.open_poll(str(message["id"]))
+        elif kind == "meetup":
+            self.open_meetup(str(message["id"]))
+        elif kind == "ballot" and about:
+            self.open_poll(str(about))
+        elif kind in ("rsvp", "meetup_update") and about:
+            self.open_meetup(str(about))
+        elif kind == "signature" and about:
+            self.open_letter(str(about))
+        else:
+            return False
+        return True
 
     def search(self) -> None:
         shown = self.show(lambda s: isinstance(s, SearchScreen), lambda: SearchScreen(self.api, self.view))
@@ -178,6 +233,8 @@ class Controller:
         if action == "open":
             if item.get("kind") == "follow":
                 self.open_profile(str(item["actor"]))
+            elif self.open_about(item):
+                return  # a poll, a meetup or a letter has its own screen
             elif message.get("kind") != "post" and (group := present.tag_value(message, "group")):
                 self.open_group(group)  # a notice of a join request, an approval, a removal
             elif (target := thread_id(item)) is not None:

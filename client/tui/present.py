@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.content import Content
 
-from murmur.client.kinds import is_full, notice_verb, summary
+from murmur.client.kinds import card, is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
@@ -124,6 +124,11 @@ def post_content(
         )
         if not cw_open:
             return Content("\n").join(lines)
+    if (shown := card(message, now_ms)) is not None:  # a poll, a meetup: enter opens its figures
+        lines.append(Content.styled(shown[0], "bold"))
+        lines += [Content(line) for line in shown[1:-1]]
+        lines.append(Content.assemble((shown[-1], DIM), ("  (enter: open)", DIM)))
+        return Content("\n").join(lines)
     if not is_full(message):
         lines.append(Content.styled(summary(message), DIM))
         return Content("\n").join(lines)

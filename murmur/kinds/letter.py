@@ -12,6 +12,7 @@ the two signed times by the counting rule (``murmur.kinds.letter_count``). When 
 refuses a signature that cannot stand: dated at or after the deadline (``letter_closed``), about a message that is
 not a letter or naming someone else as its author (``bad_target``); on a letter its author deleted,
 ``letter_deleted``. A signature that arrives before its letter waits and is judged by the count once it is held.
+The letter's author is told of each signature (notice kind ``signature``) until its signer deletes it.
 
 Readers: ``standing`` (the server's count and the letter's versions) and ``signed`` (the letter, its signatures
 and their withdrawals as signed, for a check).
@@ -57,6 +58,22 @@ def _against_letter(signature: Message, letter: Message | None, deleted_by: froz
         if (found := fault(LetterSpec.of(letter), signature)) is not None:
             raise found
 
+# The letter's author hears of each signature, looked at from both ends (a signature can arrive before the letter
+# version it names). A signature its signer deleted stops being told (``notice_holds``): the delete is beside it.
+# CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
+_TOLD = (
+    "INSERT INTO notices (key, seq, kind) SELECT l.author, s.seq, 'signature' FROM {pair}"
+    " WHERE {side}.seq BETWEEN :lo AND :hi AND s.kind = 'signature' AND l.kind = 'letter' AND l.author = s.subject"
+    " AND l.author != s.author ON CONFLICT (key, seq) DO NOTHING"
+)
+NOTICES = (
+    _TOLD.format(pair="messages s CROSS JOIN messages l ON l.id = s.target", side="s"),
+    _TOLD.format(pair="messages l CROSS JOIN messages s ON s.target = l.id", side="l"),
+)
+STANDS = (
+    "NOT EXISTS (SELECT 1 FROM messages d WHERE d.target = m.id AND d.kind = 'delete' AND d.author = m.author)"
+)
+
 KINDS = (
     Kind(
         name="letter",
@@ -77,6 +94,9 @@ KINDS = (
         body={"note": Field(False, 500)},
         tags={"target": (1, 1), "subject": (1, 1)},
         against_target=_against_letter,
+        notices=NOTICES,
+        notice_about={"signature": "target"},
+        notice_holds={"signature": STANDS},
     ),
 )
 

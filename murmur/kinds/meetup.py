@@ -17,7 +17,8 @@ meetup, or naming someone else as its organiser (``bad_target``); one to a meetu
 refused ``meetup_deleted``; one that arrives before its meetup waits.
 
 Readers: ``held`` (a meetup's current version and answers), ``listed`` (the newest meetups), ``answered`` (the
-meetups a person answered going or maybe). The ``.ics`` form is in ``murmur.kinds.meetup_ics``.
+meetups a person answered going or maybe), ``reminders`` (those of them starting soon: shown with a person's
+notifications from an hour before the start). The ``.ics`` form is in ``murmur.kinds.meetup_ics``.
 """
 
 from __future__ import annotations
@@ -119,7 +120,14 @@ _TOLD = (
 NOTICES = (_TOLD.format(lo_hi="u.seq BETWEEN :lo AND :hi"), _TOLD.format(lo_hi="r.seq BETWEEN :lo AND :hi"))
 
 KINDS = (
-    Kind(name="meetup", body=BODY, tags={"group": (0, 1), "hashtag": (0, 20)}, rules=_RULES, removable=True),
+    Kind(
+        name="meetup",
+        body=BODY,
+        tags={"group": (0, 1), "hashtag": (0, 20)},
+        rules=_RULES,
+        removable=True,
+        shown_as="itself",  # a timeline entry of its own, shown as first signed; readers ask for its current version
+    ),
     Kind(
         name="meetup_update",
         body={**BODY, "status": Field(False, 9, (CANCELLED,))},
@@ -150,7 +158,9 @@ class Held:
 _MEETUPS_SQL = "SELECT raw FROM messages WHERE kind = 'meetup' AND id IN ({marks})"
 _AROUND_SQL = "SELECT raw FROM messages WHERE kind IN ('meetup_update', 'rsvp') AND target IN ({marks})"
 _LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
-_ANSWERED_SQL = "SELECT DISTINCT target FROM messages WHERE author = ? AND kind = 'rsvp'"
+_ANSWERED_SQL = (
+    "SELECT DISTINCT target FROM messages INDEXED BY messages_rsvps_by_author WHERE author = ? AND kind = 'rsvp'"
+)
 
 
 async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
@@ -194,6 +204,27 @@ async def answered(store: Store, key: str) -> list[Held]:
         targets = [bytes(r[0]).hex() for r in await cursor.fetchall()]
     found = (await held_many(store, targets)).values()
     return sorted((h for h in found if h.answers.of(key) not in (None, "no")), key=lambda h: (h.spec.start, h.spec.id))
+
+
+REMIND_BEFORE_MS = 60 * 60 * 1000  # how long before a meetup's start its reminder shows
+
+
+@dataclass(frozen=True, slots=True)
+class Reminders:
+    """The meetups a person is reminded of now, by start, and when the next reminder becomes due (None: none)."""
+
+    due: list[Held]
+    next_at: int | None
+
+
+async def reminders(store: Store, key: str, now: int, lead: int = REMIND_BEFORE_MS) -> Reminders:
+    """Reminders of the meetups ``key`` answered going (placed or waiting) or maybe: each shows from ``lead``
+    before its current start until its end, unless cancelled. Derived when read, from the answers and versions
+    held, so a later RSVP of "no", a cancellation or a new time changes them with nothing to undo."""
+    coming = [h for h in await answered(store, key) if not h.spec.cancelled and now < h.spec.end]
+    due = [h for h in coming if h.spec.start - lead <= now]
+    later = [h.spec.start - lead for h in coming if now < h.spec.start - lead]
+    return Reminders(due, min(later, default=None))
 
 
 def meetup_body(

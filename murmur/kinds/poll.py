@@ -83,6 +83,7 @@ KINDS = (
         tags={"group": (0, 1), "hashtag": (0, 20)},
         rules=(_options, _closes),
         removable=True,
+        shown_as="itself",  # a timeline entry of its own: followers meet it at home
     ),
     Kind(
         name="ballot",

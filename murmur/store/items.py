@@ -35,7 +35,7 @@ FILL_ROUNDS = 5  # extra reads to fill a page whose candidates were dropped (boo
 # identifiers (lowercase ASCII), never input, so they are written into the SQL.
 SHOWN_ITSELF = tuple(k.name for k in REGISTRY.values() if k.shown_as == "itself")
 SHOWN_TARGET = tuple(k.name for k in REGISTRY.values() if k.shown_as == "target")
-_ITSELF_SQL = ", ".join(f"'{name}'" for name in SHOWN_ITSELF)
+ITSELF_SQL = ", ".join(f"'{name}'" for name in SHOWN_ITSELF)
 _TARGET_SQL = ", ".join(f"'{name}'" for name in SHOWN_TARGET)
 
 # Columns every candidate query selects, in this order (see ``Candidate``).
@@ -48,7 +48,7 @@ CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.or
 # person counts once per emoji they reacted with and once as a booster, however many identical messages they
 # signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
 _COUNT_COLUMNS = (
-    f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({_ITSELF_SQL})),"
+    f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({ITSELF_SQL})),"
     " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
     " AND r.kind = 'reaction')),"
     " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
@@ -58,7 +58,7 @@ _COUNT_COLUMNS = (
 _SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin, v.raw, v.created_at"
 _NEWEST = shown_join("p")
 _VERSION_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {_NEWEST} WHERE p.id = ?"
-_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({_ITSELF_SQL}) AND p.id IN ({{marks}})"
+_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({ITSELF_SQL}) AND p.id IN ({{marks}})"
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
 _RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}})"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each

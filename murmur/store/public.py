@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
+
 from murmur.keys import KEY_HEX
 from murmur.kinds import group_reads, letter
 from murmur.store import Store
@@ -87,14 +89,21 @@ async def profile(store: Store, key: str) -> PublicProfile | None:
     return PublicProfile(key, str(name), str(bio), bytes(msg).hex(), int(created_at))
 
 
+def _posts_only(page: Page) -> Page:
+    """The entries of a page that show a post. The members' timelines also carry polls and meetups (and boosts of
+    them), which the pages and feeds do not draw: left out, the page keeps its cursor (a page may hold fewer items
+    than asked, as ``Page`` says)."""
+    return Page([i for i in page.items if orjson.loads(i.raw).get("kind") == "post"], page.next_cursor)
+
+
 async def posts_by(store: Store, key: str, *, limit: int = 20, before: str | None = None) -> Page:
     """A person's posts and boosts that anyone may see, newest first (``timelines.author``)."""
-    return await author(store, key, limit=limit, before=before, public=True)
+    return _posts_only(await author(store, key, limit=limit, before=before, public=True))
 
 
 async def tagged(store: Store, tag: str, *, limit: int = 20, before: str | None = None) -> Page:
     """Posts carrying a hashtag that anyone may see, newest first (``timelines.hashtag``)."""
-    return await hashtag(store, tag, limit=limit, before=before, public=True)
+    return _posts_only(await hashtag(store, tag, limit=limit, before=before, public=True))
 
 
 async def group(store: Store, group_id: str) -> group_reads.GroupRow | None:

@@ -1,7 +1,8 @@
 """The database schema and its forward-only migrations.
 
 ``PRAGMA user_version`` holds the number of migrations applied. A migration only adds (tables, columns,
-indexes); an older murmur refuses a database newer than it knows rather than guessing.
+indexes), or widens an index it rebuilds under the same name; an older murmur refuses a database newer than it
+knows rather than guessing.
 
 Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, and faster to index.
 """
@@ -235,6 +236,25 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE notices ADD COLUMN derived_at INTEGER;
     UPDATE notices SET derived_at = seq;
     CREATE INDEX notices_by_derivation ON notices (derived_at, key);
+    """,
+    # 10: polls and meetups are timeline entries of their own (``Kind.shown_as``), so the time indexes the
+    # timelines read hold them beside posts and boosts: a person following someone sees their new poll at home;
+    # and a person's RSVPs are found without reading everything else they wrote.
+    # Same names and columns, wider kinds; the timelines' kind filters repeat these lists literally, so SQLite
+    # can use the partial indexes (murmur/store/timelines.py).
+    """
+    DROP INDEX messages_timeline_by_time;
+    DROP INDEX messages_posts_by_time;
+    DROP INDEX messages_public_by_time;
+    CREATE INDEX messages_timeline_by_time ON messages (author, sort_at, seq, kind)
+        WHERE kind IN ('post', 'boost', 'poll', 'meetup');
+    CREATE INDEX messages_posts_by_time ON messages (sort_at, seq, author, kind)
+        WHERE kind IN ('post', 'boost', 'poll', 'meetup');
+    CREATE INDEX messages_public_by_time ON messages (sort_at, seq)
+        WHERE kind IN ('post', 'poll', 'meetup') AND visibility = 'public';
+    -- The meetups a person answered (their reminders, read with every first page of notifications): one short
+    -- range, however many other messages they wrote.
+    CREATE INDEX messages_rsvps_by_author ON messages (author, target) WHERE kind = 'rsvp';
     """,
 )
 

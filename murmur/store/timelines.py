@@ -31,6 +31,7 @@ from murmur.store.audience import for_anyone
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
     ITEMS_TAIL,
+    ITSELF_SQL,
     Cursor,
     Page,
     Resolved,
@@ -62,11 +63,14 @@ __all__ = [
     "unread_count",
 ]
 
-# Kind filters are constants chosen by the caller below, never user input. ``kind IN ('post', 'boost')``
-# must appear literally so SQLite can use the partial indexes messages_timeline_by_time and
-# messages_posts_by_time.
-_POSTS_AND_BOOSTS = "kind IN ('post', 'boost')"
-_POSTS_ONLY = "kind IN ('post', 'boost') AND {t}.kind = 'post'"
+# Kind filters are constants chosen by the caller below, never user input. ``_ENTRIES`` and ``_PUBLIC`` must
+# appear literally, as migration 10 wrote them, so SQLite can use the partial indexes messages_timeline_by_time,
+# messages_posts_by_time and messages_public_by_time; ``ENTRY_KINDS`` is the same list, which a test holds equal to
+# the registry's entries (``Kind.shown_as``).
+ENTRY_KINDS = ("post", "boost", "poll", "meetup")
+_ENTRIES = "kind IN ('post', 'boost', 'poll', 'meetup')"
+_OWN_ENTRIES = "kind IN ('post', 'boost', 'poll', 'meetup') AND {t}.kind != 'boost'"  # what members wrote
+_PUBLIC = "kind IN ('post', 'poll', 'meetup') AND {t}.visibility = 'public'"
 _BELOW = "({t}.sort_at, {t}.seq) < (:at, :seq)"  # below the cursor, in (sort_at, seq) order
 _NEWEST_FIRST = "ORDER BY {t}.sort_at DESC, {t}.seq DESC"
 
@@ -103,25 +107,25 @@ def _author_set_sql(authors: str, kinds: str) -> str:
     )
 
 
-_HOME_SQL = _author_set_sql(_HOME_AUTHORS, _POSTS_AND_BOOSTS)
+_HOME_SQL = _author_set_sql(_HOME_AUTHORS, _ENTRIES)
 # The followed authors' posts and boosts below the cursor, newest first, read from the time index alone (it
 # holds author and kind) down to the time of the :window-th newest post or boost below the cursor: a bounded
 # walk that stops at :n matches. Rows are read from the table only for what is kept.
 _HOME_RECENT_SQL = with_items(f"""
 SELECT /* recent window */ {CANDIDATE_COLUMNS} FROM messages w INDEXED BY messages_posts_by_time
 CROSS JOIN messages m ON m.seq = w.seq
-WHERE w.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="w")} AND w.author IN ({_HOME_AUTHORS})
+WHERE w.{_ENTRIES} AND {_BELOW.format(t="w")} AND w.author IN ({_HOME_AUTHORS})
   AND w.sort_at >= coalesce((
     SELECT f.sort_at FROM messages f INDEXED BY messages_posts_by_time
-    WHERE f.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t="f")} {_NEWEST_FIRST.format(t="f")} LIMIT 1 OFFSET :window - 1
+    WHERE f.{_ENTRIES} AND {_BELOW.format(t="f")} {_NEWEST_FIRST.format(t="f")} LIMIT 1 OFFSET :window - 1
   ), 0)
 {_NEWEST_FIRST.format(t="w")} LIMIT :n
 """)
 RECENT_WINDOW = 16  # times the rows asked for: enough when a twentieth of the posts are by people one follows
-_LOCAL_SQL = _author_set_sql(_MEMBER_AUTHORS, _POSTS_ONLY)
+_LOCAL_SQL = _author_set_sql(_MEMBER_AUTHORS, _OWN_ENTRIES)
 _FEDERATED_SQL = with_items(
     f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_public_by_time"
-    f" WHERE m.kind = 'post' AND m.visibility = 'public' AND {_BELOW.format(t='m')}"
+    f" WHERE m.{_PUBLIC.format(t='m')} AND {_BELOW.format(t='m')}"
     f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
 )
 _MENTIONS_SQL = with_items(
@@ -133,7 +137,7 @@ _MENTIONS_SQL = with_items(
 def _hashtag_sql(audience: str) -> str:
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x INDEXED BY hashtags_by_time CROSS JOIN messages m ON m.seq = x.seq"
-        f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind = 'post'{audience}"
+        f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind IN ({ITSELF_SQL}){audience}"
         f" {_NEWEST_FIRST.format(t='x')} LIMIT :n"
     )
 
@@ -141,7 +145,7 @@ def _hashtag_sql(audience: str) -> str:
 def _author_sql(audience: str) -> str:
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline_by_time"
-        f" WHERE m.author = :key AND m.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t='m')}{audience}"
+        f" WHERE m.author = :key AND m.{_ENTRIES} AND {_BELOW.format(t='m')}{audience}"
         f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
     )
 
@@ -166,7 +170,8 @@ async def _page(store: Store, sql: str, params: dict[str, object], *, limit: int
 
 
 async def home(store: Store, me_hex: str, *, limit: int = 20, before: str | None = None) -> Page:
-    """My posts and boosts, and those of every key I follow; a boost shows the post it boosts."""
+    """My entries (posts, boosts, polls, meetups) and those of every key I follow; a boost shows the post it
+    boosts."""
     me = key_bytes(me_hex)
 
     async def fetch(cursor: Cursor, n: int) -> list[Resolved]:
@@ -180,12 +185,12 @@ async def home(store: Store, me_hex: str, *, limit: int = 20, before: str | None
 
 
 async def local(store: Store, *, limit: int = 20, before: str | None = None) -> Page:
-    """Posts (public and local) by this server's members."""
+    """Posts (public and local), polls and meetups by this server's members."""
     return await _page(store, _LOCAL_SQL, {}, limit=limit, before=before)
 
 
 async def federated(store: Store, *, limit: int = 20, before: str | None = None) -> Page:
-    """Every public post held, whoever wrote it."""
+    """Every public post, poll and meetup held, whoever wrote it."""
     return await _page(store, _FEDERATED_SQL, {}, limit=limit, before=before)
 
 
@@ -197,8 +202,8 @@ async def mentions(store: Store, key_hex: str, *, limit: int = 20, before: str |
 async def hashtag(
     store: Store, tag: str, *, limit: int = 20, before: str | None = None, public: bool = False
 ) -> Page:
-    """Posts carrying the hashtag (given with or without its ``#``, in any case); with ``public``, only those
-    anyone may see (``murmur.store.audience.for_anyone``)."""
+    """Posts, polls and meetups carrying the hashtag (given with or without its ``#``, in any case); with
+    ``public``, only those anyone may see (``murmur.store.audience.for_anyone``)."""
     params = {"tag": tag.removeprefix("#").lower()}
     return await _page(store, _HASHTAG_SQL[public], params, limit=limit, before=before)
 
@@ -206,5 +211,5 @@ async def hashtag(
 async def author(
     store: Store, key_hex: str, *, limit: int = 20, before: str | None = None, public: bool = False
 ) -> Page:
-    """One author's posts and boosts; with ``public``, only those anyone may see."""
+    """One author's entries (posts, boosts, polls, meetups); with ``public``, only those anyone may see."""
     return await _page(store, _AUTHOR_SQL[public], {"key": key_bytes(key_hex)}, limit=limit, before=before)

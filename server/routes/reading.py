@@ -12,9 +12,12 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.kinds import meetup
 from murmur.mentions import MAX_HANDLE
+from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
+from murmur.server.routes.meetups import meetup_json
 from murmur.server.routes.render import (
     edited,
     hex_param,
@@ -167,6 +170,10 @@ async def notifications(request: Request) -> Response:
     page = await timelines.notifications(state.store, caller.key, limit=limit, before=before)
     body = page_json(page, notification_json)
     body["unread"] = await timelines.unread_count(state.store, caller.key)
+    if before is None:  # reminders are of now, not of a place in the log: the first page carries them
+        soon = await meetup.reminders(state.store, caller.key, now_ms())
+        body["reminders"] = [meetup_json(h) for h in soon.due]
+        body["next_reminder_at"] = soon.next_at
     return JSONBytes(await named(state, body, page_keys(page)))
 
 

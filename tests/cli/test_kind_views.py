@@ -44,7 +44,8 @@ def test_known_kinds_keep_their_line() -> None:
 def test_every_kind_this_version_knows_has_a_view() -> None:
     missing = set(REGISTRY) - set(kinds.VIEWS)
     assert not missing, f"add a View to client/kinds.py for {sorted(missing)}"
-    assert {name for name, view in kinds.VIEWS.items() if view.full} == {
+    # A timeline entry of its own is drawn whole (a post) or as a card (a poll, a meetup), never as one line.
+    assert {name for name in kinds.VIEWS if kinds.is_entry(name)} == {
         k.name for k in REGISTRY.values() if k.shown_as == "itself"
     }
 
@@ -52,3 +53,20 @@ def test_every_kind_this_version_knows_has_a_view() -> None:
 def test_a_notification_of_a_kind_this_client_does_not_know_names_it() -> None:
     note = {"kind": "vote", "actor": ADA.public_key, "message": survey(), "verified": True}
     assert " vote · " in render_notification(note, Context())
+
+
+def test_polls_and_meetups_are_cards_with_their_own_facts() -> None:
+    later = NOW + 7_200_000
+    body = {"question": "Lunch?\x1b[2J", "options": "noon\none", "multiple": "no", "closes": str(later)}
+    poll = sign_draft(ADA, {"kind": "poll", "body": body, "tags": []}, created_at=NOW)
+    lines = kinds.card(poll, NOW)
+    assert lines is not None and lines[0] == "Poll: Lunch?␛[2J" and lines[1:3] == ["  1) noon", "  2) one"]
+    assert lines[-1].startswith("one choice · closes in 2h · ballots are open")
+    assert (kinds.card(poll, later) or [""])[-1].startswith("one choice · closed just now ·")
+    assert (kinds.card(poll, later + 40 * 86_400_000) or [""])[-1].startswith("one choice · closed on 2023-11-15 ·")
+    meetup_body = {"title": "Picnic", "start": str(NOW), "end": str(later), "tz": "Europe/Paris", "capacity": "1"}
+    meetup = sign_draft(ADA, {"kind": "meetup", "body": meetup_body, "tags": []}, created_at=NOW)
+    rendered = render_item(item(meetup), Context())
+    assert rendered[1] == "  Meetup: Picnic"
+    assert rendered[2] == "  2023-11-14 23:13 Europe/Paris to 2023-11-15 01:13 Europe/Paris · no place given · 1 place"
+    assert kinds.card({"kind": "post", "body": {}}, NOW) is None and not kinds.is_entry("ballot")

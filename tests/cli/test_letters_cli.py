@@ -104,9 +104,11 @@ def test_verify_shows_a_tampered_count_beside_the_count_that_holds(
     letter_id = alice.json("letter", "create", "Counted", "--to", "everyone", "Count us.")["id"]
     bob.ok("letter", "sign", letter_id)
     forge_signature(home_server.path, letter_id, ME)  # never signed by me, yet counted by the server
-    assert me.json("letter", "verify", letter_id) == {"count": 2, "valid": 1, "invalid": 1}
-    shown = me.ok("letter", "verify", letter_id).stdout
-    assert "THE CHECK DIFFERS" in shown and "did not check: 1" in shown
+    # Everything is printed, JSON included, and the command fails: a count that does not hold is a failed check.
+    as_json = me.run("letter", "verify", letter_id, "--json")
+    assert as_json.exit_code == 1 and json.loads(as_json.stdout) == {"count": 2, "valid": 1, "invalid": 1}
+    shown = me.run("letter", "verify", letter_id)
+    assert shown.exit_code == 1 and "THE CHECK DIFFERS" in shown.stdout and "did not check: 1" in shown.stdout
 
 
 def test_after_the_deadline_signing_and_withdrawing_say_why(

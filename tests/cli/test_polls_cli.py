@@ -3,6 +3,8 @@ of the contract, options by number or text, a change of mind, and refusals that 
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,28 @@ def test_a_recount_that_differs_is_shown_not_hidden() -> None:
     lines = render_results(figures, out)
     assert lines[2] == "  1. noon: 2   (recount: 1)  DIFFERS" and lines[3] == "  2. one: 0   (recount: 0)"
     assert "THE RECOUNT DIFFERS" in lines[-1] and "did not check: 1" in lines[-1]
+
+
+def test_a_recount_that_differs_fails_after_printing_everything(
+    people: tuple[Someone, Someone, Someone], home_server: ThreadedServer
+) -> None:
+    alice, bob, me = people
+    group = alice.json("group", "create", "Lunch club")["id"]
+    bob.ok("group", "join", group)
+    poll = alice.json("poll", "create", "Lunch?", "--option", "noon", "--option", "one", "--group", group)["id"]
+    bob.ok("poll", "vote", poll, "1")
+    me.ok("poll", "vote", poll, "2")  # no member: it does not count
+    assert me.run("poll", "results", poll, "--verify").exit_code == 0  # agreeing: success
+    # The server's kept state is changed behind the signed messages: I am made a member. Its figure follows; the
+    # recount, which folds the group from its signed messages, does not.
+    with sqlite3.connect(home_server.path) as db:
+        row = (bytes.fromhex(group), bytes.fromhex(me.key), 0)
+        db.execute("INSERT INTO groups_spans (grp, key, start_at, end_at) VALUES (?, ?, ?, NULL)", row)
+    as_json = me.run("poll", "results", poll, "--verify", "--json")
+    assert as_json.exit_code == 1
+    found = json.loads(as_json.stdout)
+    assert found["agrees"] is False and [o["votes"] for o in found["options"]] == [1, 1]
+    assert [o["votes"] for o in found["recount"]["options"]] == [1, 0]
+    shown = me.run("poll", "results", poll, "--verify")
+    assert shown.exit_code == 1 and "THE RECOUNT DIFFERS" in shown.stdout and "DIFFERS" in shown.stdout
+    assert me.run("poll", "results", poll).exit_code == 0  # without --verify nothing is checked

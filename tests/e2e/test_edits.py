@@ -4,52 +4,24 @@ takes the post and every version from both, search included."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Person, ServerProcess, admin, stored_ids, wait_for
+from tests.e2e.harness import Person, ServerProcess, stored_ids, wait_for
+from tests.e2e.two_servers import FAST, bundle, deliver, member, signed, trust
 
 pytestmark = pytest.mark.timeout(240)
-
-FAST = {"retry_max_seconds": 1, "pull_interval_seconds": 1, "rate_per_minute": 0}
-
 
 def pair(tmp_path: Path, procs: list[ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
     """Servers a and b, each trusting the other (push and pull)."""
     a = ServerProcess(tmp_path / "a", config=FAST).start()
     b = ServerProcess(tmp_path / "b", config=FAST).start()
     procs.extend([a, b])
-    for here, there, name in ((a, b, "b"), (b, a, "a")):
-        Person(tmp_path).run("peer", "add", "--data", str(here.data), there.url, "--key", there.key, "--name", name)
+    trust(tmp_path, a, b)
     return a, b
-
-
-def member(tmp_path: Path, proc: ServerProcess, name: str) -> Person:
-    person = Person(tmp_path / f"home-{name}")
-    person.run("init", "--name", name)
-    person.run("join", proc.url, "--invite", admin(proc.data, "invite")["code"])
-    return person
-
-
-def signed(person: Person, draft: dict[str, Any]) -> dict[str, Any]:
-    """A message signed with the person's key by `murmur sign`, without any server."""
-    return json.loads(person.run("sign", "-", stdin=json.dumps(draft)).stdout)
-
-
-def bundle(path: Path, *messages: dict[str, Any]) -> Path:
-    header = {"murmur_bundle": 1, "created_at": int(time.time() * 1000), "count": len(messages), "filter": {}}
-    path.write_text("\n".join(json.dumps(m) for m in (header, *messages)) + "\n", encoding="utf-8")
-    return path
-
-
-def deliver(person: Person, proc: ServerProcess, path: Path, *messages: dict[str, Any]) -> dict[str, Any]:
-    """Hand messages to a server as a peer or a courier would: through its data directory."""
-    report: dict[str, Any] = person.json("import", "--data", str(proc.data), str(bundle(path, *messages)))
-    return report
 
 
 def edit_draft(post_id: str, text: str, at: int) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import Person, ServerProcess, stored_ids, wait_for
-from tests.e2e.test_edits import FAST, bundle, deliver, member, signed
+from tests.e2e.two_servers import bundle, deliver, signed, two_servers
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -25,12 +25,8 @@ def counted(person: Person, letter_id: str) -> tuple[int, list[tuple[str, str]]]
 def test_withdrawals_and_an_edited_text_give_the_same_count_on_two_servers(
     tmp_path: Path, procs: list[ServerProcess]
 ) -> None:
-    a = ServerProcess(tmp_path / "a", config=FAST).start()
-    b = ServerProcess(tmp_path / "b", config=FAST).start()
-    procs.extend([a, b])
-    ada, bea = member(tmp_path, a, "ada"), member(tmp_path, b, "bea")
-    cy = Person(tmp_path / "home-cy")
-    cy.run("init", "--name", "cy")
+    servers = two_servers(tmp_path, procs, "cy")
+    a, b, ada, bea, (cy,) = servers.a, servers.b, servers.ada, servers.bea, servers.others
     now = int(time.time() * 1000)
     deadline = now - 10_000  # signing on the first version has ended
     body = {"title": "Rooms", "to": "the board", "text": "Give us rooms.", "deadline": str(deadline)}
@@ -66,8 +62,7 @@ def test_withdrawals_and_an_edited_text_give_the_same_count_on_two_servers(
         assert person.json("letter", "verify", letter["id"]) == {"count": 2, "valid": 2, "invalid": 0}
 
     # Live: the servers trust each other; Ada edits the text on a (a new version), Bea signs it on b.
-    for here, there, name in ((a, b, "b"), (b, a, "a")):
-        Person(tmp_path).run("peer", "add", "--data", str(here.data), there.url, "--key", there.key, "--name", name)
+    servers.trust(tmp_path)
     second = ada.json("letter", "create", "Rooms", "--to", "the board", "Give us rooms by June.",
                       "--replaces", letter["id"])["id"]  # fmt: skip
     wait_for(lambda: second in stored_ids(b, "letter"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Person, ServerProcess, stored_ids
-from tests.e2e.test_edits import FAST, deliver, member, signed
+from tests.e2e.two_servers import deliver, signed, two_servers
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -18,15 +18,8 @@ pytestmark = pytest.mark.timeout(240)
 def test_rsvps_at_capacity_in_different_orders_give_the_same_waiting_list(
     tmp_path: Path, procs: list[ServerProcess]
 ) -> None:
-    a = ServerProcess(tmp_path / "a", config=FAST).start()
-    b = ServerProcess(tmp_path / "b", config=FAST).start()
-    procs.extend([a, b])
-    ada, bea = member(tmp_path, a, "ada"), member(tmp_path, b, "bea")
-    others = []
-    for name in ("cy", "di", "ed"):
-        person = Person(tmp_path / f"home-{name}")
-        person.run("init", "--name", name)
-        others.append(person)
+    servers = two_servers(tmp_path, procs, "cy", "di", "ed")
+    a, b, ada, bea, (cy, di, ed) = servers.a, servers.b, servers.ada, servers.bea, servers.others
     now = int(time.time() * 1000)
     start = now + 86_400_000
     body = {"title": "Retro picnic", "start": str(start), "end": str(start + 3_600_000), "tz": "Europe/Berlin",
@@ -37,7 +30,6 @@ def test_rsvps_at_capacity_in_different_orders_give_the_same_waiting_list(
         tags = [["target", meetup["id"]], ["subject", meetup["author"]]]
         return signed(person, {"kind": "rsvp", "body": {"answer": answer}, "tags": tags, "created_at": at})
 
-    cy, di, ed = others
     rsvps = [
         rsvp(ed, "going", now - 50_000),  # first: a place
         rsvp(bea, "going", now - 45_000),  # second: a place

@@ -10,18 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import Person, ServerProcess, stored_ids
-from tests.e2e.test_edits import FAST, bundle, deliver, member, signed
+from tests.e2e.two_servers import bundle, deliver, signed, two_servers
 
 pytestmark = pytest.mark.timeout(240)
 
 
 def test_ballots_in_opposite_orders_give_the_same_results(tmp_path: Path, procs: list[ServerProcess]) -> None:
-    a = ServerProcess(tmp_path / "a", config=FAST).start()
-    b = ServerProcess(tmp_path / "b", config=FAST).start()
-    procs.extend([a, b])
-    ada, bea = member(tmp_path, a, "ada"), member(tmp_path, b, "bea")
-    cy = Person(tmp_path / "home-cy")
-    cy.run("init", "--name", "cy")
+    servers = two_servers(tmp_path, procs, "cy")
+    a, b, ada, bea, (cy,) = servers.a, servers.b, servers.ada, servers.bea, servers.others
     now = int(time.time() * 1000)
     closes = now + 60_000
     body = {"question": "Retro day?", "options": "mon\ntue\nwed", "multiple": "no", "closes": str(closes)}

@@ -11,7 +11,8 @@ import re
 
 from store_people import Person
 
-from murmur.kinds import edit
+from murmur.kinds import edit, meetup
+from murmur.kinds.meetup import meetup_body
 from murmur.store import Store, lookup, public, search, timelines
 from murmur.store import members as members_mod
 from murmur.store.items import shown_version
@@ -49,6 +50,14 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
     waiting = ann.post("edited later")
     await store.ingest([ann.edit(post, "hello again #tag"), ann.edit(waiting, "it came first")])
     await store.ingest([waiting, ann.delete(waiting)])
+    # Organising: a letter signed (its author is told), a meetup answered (its reminders are read).
+    letter = ann.sign("letter", {"title": "Rooms", "to": "the board", "text": "Rooms."}, [], None)
+    picnic = ann.sign("meetup", meetup_body("Picnic", start=10**13, end=10**13 + 1, tz="UTC"), [], None)
+    answers = [["target", picnic["id"]], ["subject", ann.key]]
+    await store.ingest([
+        ben.sign("signature", {}, [["target", letter["id"]], ["subject", ann.key]], None), letter, picnic,
+        ben.sign("rsvp", {"answer": "going"}, answers, None),
+    ])  # fmt: skip
     for view in (
         timelines.home(store, ann.key),
         timelines.local(store),
@@ -73,6 +82,7 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         public.public_thread(store, post["id"]),
         public.profile(store, ann.key),
         public.held(store, post["id"]),
+        meetup.reminders(store, ben.key, 10**13),
     ):
         await view
     await store.conn.set_trace_callback(None)
@@ -90,6 +100,8 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
             assert any(index in ln for ln in plan), plan
             # The per-author floors are read from the index alone.
             assert any("USING COVERING INDEX messages_timeline_by_time (author=? AND sort_at<?)" in ln for ln in plan)
+        if "kind = 'rsvp'" in sql and sql.lstrip().startswith("SELECT DISTINCT"):
+            assert any("messages_rsvps_by_author (author=?)" in ln for ln in plan), plan
         if "recent window" in sql:
             # The walk and its floor are read from the index alone.
             for line in ("SEARCH w USING COVERING INDEX messages_posts_by_time (sort_at>? AND sort_at<?)",

@@ -122,3 +122,19 @@ async def test_signatures_on_a_letter_follow_the_letter(site: Site) -> None:
     await site.add(letter, signature(ben, letter, "with you"))
     html = (await site.get(f"/letters/{letter['id']}")).text
     assert "with you" in html and '<span class="figure">1</span>' in html
+
+
+async def test_polls_and_meetups_are_not_drawn_as_empty_posts(site: Site) -> None:
+    # Timeline entries for members; the pages and feeds draw posts only, so neither they nor a boost of one show.
+    ann, ben = people(2)
+    poll = ann.sign("poll", {"question": "Lunch where?", "options": "here\nthere", "multiple": "no",
+                             "closes": "9999999999999"}, [["hashtag", "lunch"]], None)  # fmt: skip
+    meetup = ann.sign("meetup", {"title": "Picnic", "start": "1800000000000", "end": "1800000360000", "tz": "UTC"},
+                      [["hashtag", "lunch"]], None)  # fmt: skip
+    await site.add(ann.post("lunch at noon #lunch", hashtags=("lunch",)), poll, meetup, ben.boost(poll))
+    for path in (f"/@{ann.key}", f"/@{ben.key}", "/tags/lunch"):
+        page = (await site.get(path)).text
+        assert page.count('<article class="post') == (0 if ben.key in path else 1), path
+    for path in (f"/@{ann.key}/feed.atom", "/tags/lunch/feed.atom", f"/@{ann.key}/twtxt.txt"):
+        shown = (await site.get(path)).text
+        assert "lunch at noon" in shown and shown.count("<entry>") <= 1, path

@@ -1,7 +1,9 @@
-"""A group: its description and rules, my place in it, its pinned announcements, its timeline and its members.
+"""A group: its description and rules, my place in it, its pinned announcements, its meetups, its timeline and its
+members.
 
 J joins (or asks to), X leaves, M shows the members; n writes a post in the group. A moderator hides the
-highlighted post (h, with a reason) or pins it (P). Hidden posts stay in the timeline, folded, saying who hid
+highlighted post (h, with a reason) or pins it (P). Its meetups (of the newest the server holds) are listed
+above its timeline; tab moves there, enter opens one. Hidden posts stay in the timeline, folded, saying who hid
 them and why (c unfolds one).
 """
 
@@ -24,6 +26,7 @@ from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.client.versions import shown_body
 from murmur.kinds.group_drafts import about_post_draft, membership_draft
@@ -110,6 +113,7 @@ class GroupScreen(MurmurScreen):
         yield self.title_line("Group  (J: join · X: leave · M: members · n: post here · esc: back)")
         yield Static(Content.styled("Loading the group…", DIM), id="group-head")
         yield Static("", id="group-members")
+        yield MeetupList(self.view, empty="No meetups in this group yet.", id="group-meetups")
         timeline = Timeline(
             self.view,
             f"group:{self.group_id}",
@@ -129,7 +133,14 @@ class GroupScreen(MurmurScreen):
 
     def reload(self) -> None:
         self.load_group()
+        self.load_meetups()
         self.query_one(Timeline).refresh_top()
+
+    @work(exclusive=True, group="group-meetups")
+    async def load_meetups(self) -> None:
+        found = await attempt(self, self.api.meetups())
+        if found is not None:
+            self.query_one(MeetupList).show([m for m in found if m.get("group") == self.group_id])
 
     @property
     def you(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""The timelines as tabs: Home, Notifications (with its unread count), Local, Federated, one more (a hashtag
-or a person) opened on demand, and Groups (mine and the directory, key 6), which is not a timeline: tab and
-shift+tab move between the timelines."""
+"""The timelines as tabs: Home, Notifications (with its unread count, and above it the reminders of meetups I
+answered that start soon), Local, Federated, one more (a hashtag or a person) opened on demand, Groups (mine and
+the directory, key 6) and Meetups (the newest, key 7), which are not timelines: tab and shift+tab move between
+the timelines."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import TabbedContent, TabPane
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Static, TabbedContent, TabPane
 
 from murmur.client.api import MurmurClient, PageCursor
+from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.groups import GroupsPane
+from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.validate import HASHTAG_CHARS
@@ -31,6 +36,10 @@ EMPTY = {
 TABS = (("home", "Home"), ("notifications", "Notifications"), ("local", "Local"), ("federated", "Federated"))
 EXTRA = "extra"
 GROUPS = "groups"
+MEETUPS = "meetups"
+NOT_TIMELINES = (GROUPS, MEETUPS)
+NO_MEETUPS = "No meetups here yet: `murmur meetup create` starts one."
+REMINDER_CHECK_MAX_S = 3600.0  # look again at least hourly: a new answer elsewhere may bring a reminder closer
 
 
 def fetcher(api: MurmurClient, source: str) -> Fetch:
@@ -70,12 +79,17 @@ class MainScreen(MurmurScreen):
         self.max_pages = max_pages
         self.titles = dict(TABS)
         self.unread: dict[str, int] = {}
+        self.reminded: set[str] = set()  # meetups whose reminder was shown as a toast already
+        self.reminder_timer: Timer | None = None
 
     def timeline(self, source: str) -> Timeline:
+        fetch = fetcher(self.api, source)
+        if source == "notifications":
+            fetch = self._with_reminders(fetch)
         timeline = Timeline(
             self.view,
             source,
-            fetcher(self.api, source),
+            fetch,
             page_size=self.page_size,
             max_pages=self.max_pages,
             id=f"tl-{pane_id(source)}",
@@ -87,13 +101,18 @@ class MainScreen(MurmurScreen):
         with TabbedContent(id="tabs"):
             for source, title in TABS:
                 with TabPane(title, id=source):
+                    if source == "notifications":
+                        yield Static("", id="reminders")
                     yield self.timeline(source)
             with TabPane("Groups", id=GROUPS):
                 yield GroupsPane(self.api, self.view)
+            with TabPane("Meetups", id=MEETUPS):
+                yield MeetupList(self.view, empty=NO_MEETUPS, id="meetups-list")
         yield from self.chrome()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#reminders", Static).display = False
         self.focus_timeline()
 
     # -- tabs --------------------------------------------------------------------------------------------------
@@ -112,6 +131,8 @@ class MainScreen(MurmurScreen):
             timeline.focus()
         elif self.query_one(TabbedContent).active == GROUPS:
             self.query_one(GroupsPane).list.focus()
+        elif self.query_one(TabbedContent).active == MEETUPS:
+            self.query_one(MeetupList).focus()
 
     def _pane_ids(self) -> list[str]:
         return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
@@ -139,8 +160,11 @@ class MainScreen(MurmurScreen):
     def action_tab_groups(self) -> None:
         self.switch_to(GROUPS)
 
+    def action_tab_meetups(self) -> None:
+        self.switch_to(MEETUPS)
+
     def _step(self, delta: int) -> None:
-        ids = [pane for pane in self._pane_ids() if pane != GROUPS]
+        ids = [pane for pane in self._pane_ids() if pane not in NOT_TIMELINES]
         active = self.query_one(TabbedContent).active
         self.switch_to(ids[(ids.index(active) + delta) % len(ids)] if active in ids else ids[0])
 
@@ -180,6 +204,8 @@ class MainScreen(MurmurScreen):
             self.mark_read()
         elif event.pane.id == GROUPS:
             self.query_one(GroupsPane).reload()  # asked for when looked at: groups are made and joined elsewhere
+        elif event.pane.id == MEETUPS:
+            self.load_meetups()
 
     # -- unread counts -----------------------------------------------------------------------------------------
     @on(Timeline.Unread)
@@ -213,3 +239,49 @@ class MainScreen(MurmurScreen):
             timeline.refresh_top()
         elif self.query_one(TabbedContent).active == GROUPS:
             self.query_one(GroupsPane).reload()
+        elif self.query_one(TabbedContent).active == MEETUPS:
+            self.load_meetups()
+
+    # -- meetups and their reminders ---------------------------------------------------------------------------
+    def meetups_changed(self) -> None:
+        """A meetup or an answer to one arrived: the Meetups tab (when shown) and the reminders are read again."""
+        if self.query_one(TabbedContent).active == MEETUPS:
+            self.load_meetups()
+        self.query_one("#tl-notifications", Timeline).check_newer()
+
+    @work(exclusive=True, group="meetups")
+    async def load_meetups(self) -> None:
+        found = await attempt(self, self.api.meetups())
+        if found is not None:
+            self.query_one(MeetupList).show(found)
+
+    def _with_reminders(self, fetch: Fetch) -> Fetch:
+        """The notifications' fetch, showing the reminders each first page carries above the list."""
+
+        async def fetch_and_remind(before: PageCursor | None, limit: int) -> dict[str, Any]:
+            page = await fetch(before, limit)
+            if before is None:
+                self.show_reminders(page)
+            return page
+
+        return fetch_and_remind
+
+    def show_reminders(self, page: dict[str, Any]) -> None:
+        """Reminders of the meetups I answered that start soon: above the notifications, and once each as a toast;
+        the notifications are looked at again when the next one becomes due."""
+        due = [m for m in page.get("reminders") or [] if isinstance(m, dict)]
+        lines = [reminder_line(m, self.view.me, self.view.clock()) for m in due]
+        strip = self.query_one("#reminders", Static)
+        strip.update(Content("\n".join(lines)))
+        strip.display = bool(lines)
+        for meetup, line in zip(due, lines, strict=True):
+            if meetup.get("id") not in self.reminded:
+                self.reminded.add(str(meetup.get("id")))
+                self.notify(line, title="Meetup soon", markup=False)
+        next_at = page.get("next_reminder_at")
+        if self.reminder_timer is not None:
+            self.reminder_timer.stop()
+        if isinstance(next_at, int):
+            wait = min(max(1.0, (next_at - self.view.clock()) / 1000), REMINDER_CHECK_MAX_S)
+            notices = self.query_one("#tl-notifications", Timeline)
+            self.reminder_timer = self.set_timer(wait, notices.check_newer)
