@@ -32,7 +32,7 @@ import orjson
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
-from murmur.kinds import REGISTRY, TAG_FORMS
+from murmur.kinds import EVERY_KIND_TAGS, REGISTRY, TAG_FORMS
 from murmur.kinds.unknown import NAME
 from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, Verified, now_ms
 
@@ -202,6 +202,8 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
         raise _refuse("bad_tag", f"A message carries at most {MAX_TAGS} tags; this one has {len(tags)}.")
     known = REGISTRY.get(kind)
     allowed = known.tags if known is not None else None  # None: a kind this version does not know (§7.3)
+    if allowed is not None:  # tags any kind may carry (§13: the identity a device speaks for), unless it says
+        allowed = {**{n: b for n, b in EVERY_KIND_TAGS.items() if n in TAG_FORMS}, **allowed}
     counts: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
     for tag in tags:

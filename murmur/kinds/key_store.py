@@ -1,0 +1,216 @@
+"""Where identities live in the store: key events, what their logs resolve to, and the messages devices sign.
+
+Two steps of ingest, for every door (publish, push, pull, repair, bundle import):
+
+- ``admit``, before a batch is stored: a key event its log refuses (a stolen device key trying to rotate, a
+  removed device adding one) and a message whose device the log says did not speak for the identity at its time
+  (removed before, added after) are refused, with the log's reason. The batch's own key events count, so a
+  removal and a later message in one batch are judged as if they came one after the other.
+- ``record``, in the write transaction (the inception kind's ``apply``, which watches the ``identity`` tag):
+  key events and device-signed messages are recorded, and each identity whose log changed is resolved again.
+  The state tables are rewritten from the resolution, so they are the same whatever order the events came in;
+  a message held while its log could not say (it waited) and now refused is removed, as is a key event that
+  turns out to follow a refused one, so every server ends with the same set.
+
+The resolution itself is ``murmur.kinds.key_log`` (no SQL). SQL here is portable: standard ``ON CONFLICT``,
+no engine-specific functions, ``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from murmur.errors import Refused
+from murmur.kinds.base import select_in
+from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Event, Log, resolve, verdict
+from murmur.message import Message
+
+MIGRATIONS = (
+    """
+    CREATE TABLE key_events (
+        id BLOB PRIMARY KEY, identity BLOB NOT NULL, prior BLOB, kind TEXT NOT NULL, signer BLOB NOT NULL,
+        created_at INTEGER NOT NULL, body TEXT NOT NULL, seq INTEGER NOT NULL
+    );
+    CREATE INDEX key_events_by_identity ON key_events (identity);
+    CREATE TABLE identities (
+        identity BLOB PRIMARY KEY, head BLOB NOT NULL, length INTEGER NOT NULL, next_key BLOB NOT NULL,
+        home TEXT, fork_at BLOB
+    );
+    CREATE TABLE identity_devices (
+        identity BLOB NOT NULL, device BLOB NOT NULL, name TEXT NOT NULL, x25519 BLOB NOT NULL,
+        added_at INTEGER NOT NULL, removed_at INTEGER, PRIMARY KEY (identity, device)
+    );
+    CREATE INDEX identity_devices_by_device ON identity_devices (device);
+    CREATE TABLE identity_forks (identity BLOB NOT NULL, event BLOB NOT NULL, place BLOB NOT NULL,
+        PRIMARY KEY (identity, event));
+    CREATE TABLE identity_claims (
+        seq INTEGER PRIMARY KEY, identity BLOB NOT NULL, device BLOB NOT NULL, created_at INTEGER NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
+    """,
+)
+
+
+def identity_named(m: Message) -> str | None:
+    """The identity a message speaks for: its ``identity`` tag, or, for an inception, its own id."""
+    return m.id if m.kind == INCEPTION else m.tag("identity")
+
+
+_EVENTS_SQL = "SELECT id, kind, signer, created_at, identity, prior, body FROM key_events WHERE identity IN ({marks})"
+
+
+def _event(row: Sequence[Any]) -> Event:
+    prior = None if row[5] is None else bytes(row[5]).hex()
+    return Event(bytes(row[0]).hex(), str(row[1]), bytes(row[2]).hex(), int(row[3]), bytes(row[4]).hex(), prior,
+                 json.loads(row[6]))  # fmt: skip
+
+
+async def held_events(conn: aiosqlite.Connection, identities: Iterable[str]) -> dict[str, list[Event]]:
+    """The key events held for each of ``identities``."""
+    out: dict[str, list[Event]] = {i: [] for i in identities}
+    for row in await select_in(conn, _EVENTS_SQL, [bytes.fromhex(i) for i in out]):
+        e = _event(row)
+        out[e.identity].append(e)
+    return out
+
+
+async def resolved(conn: aiosqlite.Connection, identity: str) -> Log | None:
+    """The identity's log as the events held resolve it; None when its inception is not held."""
+    return resolve(identity, (await held_events(conn, [identity]))[identity])
+
+
+async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]) -> dict[int, Refused]:
+    """Refusals, by position, for the key events and device-signed messages of ``batch`` the logs say no to."""
+    named = {index: i for index, m in batch if (i := identity_named(m)) is not None}
+    if not named:
+        return {}
+    events = await held_events(conn, set(named.values()))
+    for index, m in batch:
+        if m.kind in EVENT_KINDS and index in named:
+            events[named[index]].append(Event.of(m))
+    logs = {i: resolve(i, held) for i, held in events.items()}
+    out: dict[int, Refused] = {}
+    for index, m in batch:
+        log = logs.get(named.get(index, ""))
+        if index not in named:
+            continue
+        if m.kind in EVENT_KINDS:
+            refusal = log.refused.get(m.id) if log is not None else None
+            if refusal is not None:
+                out[index] = Refused(refusal.code, refusal.reason)
+            continue
+        judged = verdict(log, m.author, m.created_at)
+        if judged.status == "refused":
+            out[index] = Refused(judged.code or "", judged.reason or "")
+    return out
+
+
+async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -> None:
+    """Record the batch's key events and device-signed messages, and resolve again each log that changed."""
+    events, claims = [], []
+    for seq, m in stored:
+        identity = identity_named(m)
+        if identity is None:
+            continue
+        if m.kind in EVENT_KINDS:
+            prior = m.tag("prior")
+            events.append((bytes.fromhex(m.id), bytes.fromhex(identity), bytes.fromhex(prior) if prior else None,
+                           m.kind, bytes.fromhex(m.author), m.created_at, json.dumps(m.body), seq))  # fmt: skip
+        else:
+            claims.append((seq, bytes.fromhex(identity), bytes.fromhex(m.author), m.created_at))
+    await conn.executemany(
+        "INSERT INTO key_events (id, identity, prior, kind, signer, created_at, body, seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        events,
+    )
+    await conn.executemany(
+        "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, 'waiting')"
+        " ON CONFLICT DO NOTHING",
+        claims,
+    )
+    changed = {bytes(e[1]).hex() for e in events}
+    for identity in changed:
+        await settle(conn, identity, None)
+    fresh: dict[str, list[int]] = {}
+    for seq, identity, _, _ in claims:
+        if identity.hex() not in changed:
+            fresh.setdefault(identity.hex(), []).append(seq)
+    for identity, seqs in fresh.items():
+        await settle(conn, identity, seqs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    seq: int
+    device: str
+    created_at: int
+
+
+async def _claims(conn: aiosqlite.Connection, identity: str, seqs: Sequence[int] | None) -> list[_Claim]:
+    if seqs is None:
+        sql, args = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?", [bytes.fromhex(identity)]
+        async with conn.execute(sql, args) as cursor:
+            rows = list(await cursor.fetchall())
+    else:
+        rows = await select_in(conn, "SELECT seq, device, created_at FROM identity_claims WHERE seq IN ({marks})", seqs)
+    return [_Claim(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in rows]
+
+
+async def settle(conn: aiosqlite.Connection, identity: str, seqs: Sequence[int] | None) -> None:
+    """Resolve the identity's log again and judge its claims: every claim when ``seqs`` is None (the log
+    changed), else only those. The state tables are rewritten from the resolution; what it refuses goes."""
+    from murmur.store.ingest import remove_messages  # ingest consults the registry, which imports this module
+
+    ident = bytes.fromhex(identity)
+    log = await resolved(conn, identity)
+    gone: list[bytes] = []
+    if seqs is None:
+        await _write_state(conn, ident, log)
+        if log is not None:
+            gone += [bytes.fromhex(i) for i in log.refused]
+    valid, waiting = [], []
+    for claim in await _claims(conn, identity, seqs):
+        judged = verdict(log, claim.device, claim.created_at)
+        if judged.status == "refused":
+            gone_seq = claim.seq
+            async with conn.execute("SELECT id FROM messages WHERE seq = ?", (gone_seq,)) as cursor:
+                row = await cursor.fetchone()
+            if row is not None:
+                gone.append(bytes(row[0]))
+            await conn.execute("DELETE FROM identity_claims WHERE seq = ?", (gone_seq,))
+        else:
+            (valid if judged.status == "valid" else waiting).append((claim.seq,))
+    await conn.executemany("UPDATE identity_claims SET status = 'valid' WHERE seq = ?", valid)
+    await conn.executemany("UPDATE identity_claims SET status = 'waiting' WHERE seq = ?", waiting)
+    if gone:
+        await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in gone])
+        await remove_messages(conn, gone)
+
+
+async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
+    for table in ("identities", "identity_devices", "identity_forks"):
+        await conn.execute(f"DELETE FROM {table} WHERE identity = ?", (ident,))  # table names are ours, not input
+    if log is None:
+        return
+    s = log.state
+    fork_at = bytes.fromhex(log.fork.place) if log.fork else None
+    await conn.execute(
+        "INSERT INTO identities (identity, head, length, next_key, home, fork_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (ident, bytes.fromhex(s.head), s.length, bytes.fromhex(s.next), s.home, fork_at),
+    )
+    await conn.executemany(
+        "INSERT INTO identity_devices (identity, device, name, x25519, added_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(ident, bytes.fromhex(d.key), d.name, bytes.fromhex(d.x25519), d.added_at, d.removed_at)
+         for d in s.devices.values()],
+    )  # fmt: skip
+    if log.fork is not None:
+        await conn.executemany(
+            "INSERT INTO identity_forks (identity, event, place) VALUES (?, ?, ?)",
+            [(ident, bytes.fromhex(b), bytes.fromhex(log.fork.place)) for b in log.fork.branches],
+        )
