@@ -10,13 +10,15 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
+from murmur.client.devices import speaks_for
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
 from murmur.errors import ConfigError, Refused
 from murmur.keys import Identity
+from murmur.kinds.key_log import EVENT_KINDS
 from murmur.mentions import KEY_PREFIX
-from murmur.message import sign_draft
+from murmur.message import complete_draft, sign_envelope
 from murmur.prefixes import checked_prefix
 from murmur.validate import check, check_key
 
@@ -45,7 +47,9 @@ def joined_server_key(ref: ProfileRef) -> str | None:
 
 def client_for(ref: ProfileRef, identity: Identity) -> MurmurClient:
     """A signed client for the profile's home server that refuses answers from any other server."""
-    return MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
+    api = MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
+    api.speaks_for = speaks_for(ref.key_path)
+    return api
 
 
 def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaitable[T]]) -> T:
@@ -63,7 +67,7 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
 
 async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """Sign a draft here, check it as a server would, and publish it. The private key never leaves."""
-    message = sign_draft(identity, draft)
+    message = sign_envelope(identity, for_identity(complete_draft(draft, identity.public_key), api.speaks_for))
     try:
         check(message)
     except Refused:
@@ -71,6 +75,17 @@ async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, 
     result = await api.publish(message)
     result.setdefault("id", message["id"])
     return result
+
+
+def for_identity(envelope: dict[str, Any], identity: str | None) -> dict[str, Any]:
+    """The envelope naming the identity this device speaks for (docs/protocol.md §13.5), unless it is a key event
+    (which names its identity itself) or names one already."""
+    tags = envelope["tags"]
+    if identity is None or envelope["kind"] in EVENT_KINDS or not isinstance(tags, list):
+        return envelope
+    if any(isinstance(t, list) and t[:1] == ["identity"] for t in tags):
+        return envelope
+    return {**envelope, "tags": [*tags, ["identity", identity]]}
 
 
 def run(coro: Awaitable[T]) -> T:

@@ -26,8 +26,9 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
+from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
-from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Event, Log, resolve, verdict
+from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Device, Event, Log, resolve, verdict
 from murmur.message import Message
 
 MIGRATIONS = (
@@ -214,3 +215,53 @@ async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None
             "INSERT INTO identity_forks (identity, event, place) VALUES (?, ?, ?)",
             [(ident, bytes.fromhex(b), bytes.fromhex(log.fork.place)) for b in log.fork.branches],
         )
+
+
+def _device_view(d: Device) -> dict[str, Any]:
+    return {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at}
+
+
+async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, Any] | None:
+    """What readers are shown of an identity: its devices, home, where its log is, and any fork; a key with no
+    log held is a bare identity with one device (docs/protocol.md §13.5); None when neither is known."""
+    log = await resolved(conn, identity)
+    if log is None:
+        async with conn.execute(
+            "SELECT min(created_at) FROM messages WHERE author = ?", (bytes.fromhex(identity),)
+        ) as c:
+            row = await c.fetchone()
+        if row is None or row[0] is None:
+            return None
+        bare = {"key": identity, "name": "", "x25519": None, "added_at": int(row[0]), "removed_at": None}
+        return {"identity": identity, "fingerprint": fingerprint(identity), "bare": True, "devices": [bare],
+                "head": None, "length": 0, "home": None, "fork": None, "superseded": [], "waiting": 0}  # fmt: skip
+    s = log.state
+    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches)}
+    return {
+        "identity": identity, "fingerprint": fingerprint(identity), "bare": False,
+        "devices": [_device_view(d) for d in sorted(s.devices.values(), key=lambda d: (d.added_at, d.key))],
+        "head": s.head, "length": s.length, "home": s.home, "fork": fork, "superseded": list(log.superseded),
+        "waiting": len(log.waiting),
+    }  # fmt: skip
+
+
+async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[tuple[str, int | None]]:
+    """The identities whose logs make ``device`` a device, each with when it was removed (None: current)."""
+    sql = "SELECT identity, removed_at FROM identity_devices WHERE device = ?"
+    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
+        return [(bytes(r[0]).hex(), None if r[1] is None else int(r[1])) for r in await cursor.fetchall()]
+
+
+async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:
+    """A device speaks as a member when a device (current or not) of its identity joined: the role of that
+    member; "" when the device was removed from an identity (what it signs is no longer the identity's, and a
+    server does not take it from it); None when no identity says anything of it."""
+    sql = (
+        "SELECT d.removed_at, m.role FROM identity_devices d LEFT JOIN identity_devices o ON o.identity = d.identity"
+        " LEFT JOIN members m ON m.key = o.device WHERE d.device = ?"
+    )
+    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
+        rows = await cursor.fetchall()
+    if any(r[0] is not None for r in rows):
+        return ""
+    return next((str(r[1]) for r in rows if r[1] is not None), None)
