@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -30,6 +30,9 @@ from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
 from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Device, Event, Log, resolve, verdict
 from murmur.message import Message
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
 
 MIGRATIONS = (
     """
@@ -250,6 +253,13 @@ async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[
     sql = "SELECT identity, removed_at FROM identity_devices WHERE device = ?"
     async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
         return [(bytes(r[0]).hex(), None if r[1] is None else int(r[1])) for r in await cursor.fetchall()]
+
+
+async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
+    """``identity_view`` of what ``name`` names: an identity, a current device's key (its identity), or a bare
+    key; None when nothing by that name is held."""
+    current = [i for i, removed in await identities_of_device(store.conn, name) if removed is None]
+    return await identity_view(store.conn, current[0] if len(current) == 1 else name)
 
 
 async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
-from murmur.kinds.key_store import identities_of_device, identity_view
+from murmur.kinds.key_store import identity_named_by
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 
@@ -20,9 +20,7 @@ async def identity(request: Request) -> Response:
     asked = request.path_params["id"]
     if not KEY_HEX.fullmatch(asked):
         raise Refused("bad_id", "An identity or a key is 64 lowercase hex digits.")
-    conn = state.store.conn
-    of_device = [i for i, removed in await identities_of_device(conn, asked) if removed is None]
-    view = await identity_view(conn, of_device[0] if len(of_device) == 1 else asked)
+    view = await identity_named_by(state.store, asked)
     if view is None:
         raise Refused("not_found", "No identity, device or key by that name is held here.")
     return JSONBytes(view)
