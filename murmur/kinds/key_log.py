@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from murmur.keys import verify_signature
 from murmur.message import Message
@@ -122,10 +123,17 @@ def _short(key: str) -> str:
     return key[:12]
 
 
+@lru_cache(maxsize=4096)
+def _proof_holds(identity: str, key: str, proof: str) -> bool:
+    """Whether a device's proof verifies: cached, since a log is resolved again whenever it changes and its
+    proofs never do."""
+    return verify_signature(key, proof, proof_bytes(identity, key))
+
+
 def _device_of(event: Event, identity: str) -> Device | Refusal:
     """The device an add or a recovery brings in, if its proof verifies."""
     key = event.body["key"]
-    if not verify_signature(key, event.body["proof"], proof_bytes(identity, key)):
+    if not _proof_holds(identity, key, event.body["proof"]):
         return Refusal(code="bad_proof", reason=f"The new device's proof does not verify under its key {_short(key)}.")
     return Device(key, event.body["name"], event.body["x25519"], event.created_at)
 

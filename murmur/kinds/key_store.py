@@ -19,8 +19,8 @@ no engine-specific functions, ``?`` placeholders.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -84,9 +84,51 @@ async def held_events(conn: aiosqlite.Connection, identities: Iterable[str]) -> 
     return out
 
 
+_RESOLVED: OrderedDict[tuple[str, frozenset[str]], Log | None] = OrderedDict()
+CACHED_LOGS = 1024
+_IDS_SQL = "SELECT identity, id FROM key_events WHERE identity IN ({marks})"
+
+
+def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
+    _RESOLVED[key] = log
+    if len(_RESOLVED) > CACHED_LOGS:
+        _RESOLVED.popitem(last=False)
+    return log
+
+
+async def logs_of(
+    conn: aiosqlite.Connection, identities: Iterable[str], extra: Sequence[Event] = ()
+) -> dict[str, Log | None]:
+    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it; None when its inception
+    is not among them. Remembered by the set of event ids: ids are digests of the events, so the same set is the
+    same log in any store, and while a log stands a device's message costs a look-up of ids, not a fold."""
+    ids: dict[str, set[str]] = {i: set() for i in identities}
+    for identity, event in await select_in(conn, _IDS_SQL, [bytes.fromhex(i) for i in ids]):
+        ids[bytes(identity).hex()].add(bytes(event).hex())
+    for e in extra:
+        ids[e.identity].add(e.id)
+    out: dict[str, Log | None] = {}
+    missing = []
+    for identity, held in ids.items():
+        key = (identity, frozenset(held))
+        if key in _RESOLVED:
+            _RESOLVED.move_to_end(key)
+            out[identity] = _RESOLVED[key]
+        else:
+            missing.append(identity)
+    if missing:
+        events = await held_events(conn, missing)
+        for e in extra:
+            if e.identity in events:
+                events[e.identity].append(e)
+        for identity in missing:
+            out[identity] = _remember((identity, frozenset(ids[identity])), resolve(identity, events[identity]))
+    return out
+
+
 async def resolved(conn: aiosqlite.Connection, identity: str) -> Log | None:
     """The identity's log as the events held resolve it; None when its inception is not held."""
-    return resolve(identity, (await held_events(conn, [identity]))[identity])
+    return (await logs_of(conn, [identity]))[identity]
 
 
 async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]) -> dict[int, Refused]:
@@ -94,11 +136,8 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
     named = {index: i for index, m in batch if (i := identity_named(m)) is not None}
     if not named:
         return {}
-    events = await held_events(conn, set(named.values()))
-    for index, m in batch:
-        if m.kind in EVENT_KINDS and index in named:
-            events[named[index]].append(Event.of(m))
-    logs = {i: resolve(i, held) for i, held in events.items()}
+    extra = [Event.of(m) for index, m in batch if m.kind in EVENT_KINDS and index in named]
+    logs = await logs_of(conn, set(named.values()), extra)
     out: dict[int, Refused] = {}
     for index, m in batch:
         log = logs.get(named.get(index, ""))
@@ -128,73 +167,69 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
                            m.kind, bytes.fromhex(m.author), m.created_at, json.dumps(m.body), seq))  # fmt: skip
         else:
             claims.append((seq, bytes.fromhex(identity), bytes.fromhex(m.author), m.created_at))
+    if events:
+        await conn.executemany(
+            "INSERT INTO key_events (id, identity, prior, kind, signer, created_at, body, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            events,
+        )
+    for identity in {bytes(e[1]).hex() for e in events}:
+        await settle(conn, identity)
+    if claims:
+        await _judge_new(conn, claims)
+
+
+async def _judge_new(conn: aiosqlite.Connection, claims: list[tuple[int, bytes, bytes, int]]) -> None:
+    """Record the batch's device-signed messages with their verdict: one look-up of the logs and one insert,
+    since a message that only speaks for an identity changes nothing of its log."""
+    logs = await logs_of(conn, {c[1].hex() for c in claims})
+    rows, gone = [], []
+    for seq, identity, device, created_at in claims:
+        judged = verdict(logs[identity.hex()], device.hex(), created_at)
+        if judged.status == "refused":  # only a file catching up gets here: ingest refused such messages
+            gone.append(seq)
+        else:
+            rows.append((seq, identity, device, created_at, judged.status))
     await conn.executemany(
-        "INSERT INTO key_events (id, identity, prior, kind, signer, created_at, body, seq)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        events,
-    )
-    await conn.executemany(
-        "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, 'waiting')"
+        "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING",
-        claims,
+        rows,
     )
-    changed = {bytes(e[1]).hex() for e in events}
-    for identity in changed:
-        await settle(conn, identity, None)
-    fresh: dict[str, list[int]] = {}
-    for seq, identity, _, _ in claims:
-        if identity.hex() not in changed:
-            fresh.setdefault(identity.hex(), []).append(seq)
-    for identity, seqs in fresh.items():
-        await settle(conn, identity, seqs)
+    if gone:
+        await _remove_seqs(conn, gone)
 
 
-@dataclass(frozen=True, slots=True)
-class _Claim:
-    seq: int
-    device: str
-    created_at: int
-
-
-async def _claims(conn: aiosqlite.Connection, identity: str, seqs: Sequence[int] | None) -> list[_Claim]:
-    if seqs is None:
-        sql, args = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?", [bytes.fromhex(identity)]
-        async with conn.execute(sql, args) as cursor:
-            rows = list(await cursor.fetchall())
-    else:
-        rows = await select_in(conn, "SELECT seq, device, created_at FROM identity_claims WHERE seq IN ({marks})", seqs)
-    return [_Claim(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in rows]
-
-
-async def settle(conn: aiosqlite.Connection, identity: str, seqs: Sequence[int] | None) -> None:
-    """Resolve the identity's log again and judge its claims: every claim when ``seqs`` is None (the log
-    changed), else only those. The state tables are rewritten from the resolution; what it refuses goes."""
+async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
     from murmur.store.ingest import remove_messages  # ingest consults the registry, which imports this module
+
+    ids = [bytes(r[0]) for r in await select_in(conn, "SELECT id FROM messages WHERE seq IN ({marks})", seqs)]
+    await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
+    await remove_messages(conn, ids)
+
+
+async def settle(conn: aiosqlite.Connection, identity: str) -> None:
+    """Resolve the identity's log again after its events changed and judge its messages again: the state tables
+    are rewritten from the resolution; what it now refuses (events after a refused one, messages of a removed
+    device held while they waited) goes, so every server ends holding the same set."""
+    from murmur.store.ingest import remove_messages
 
     ident = bytes.fromhex(identity)
     log = await resolved(conn, identity)
-    gone: list[bytes] = []
-    if seqs is None:
-        await _write_state(conn, ident, log)
-        if log is not None:
-            gone += [bytes.fromhex(i) for i in log.refused]
-    valid, waiting = [], []
-    for claim in await _claims(conn, identity, seqs):
-        judged = verdict(log, claim.device, claim.created_at)
-        if judged.status == "refused":
-            gone_seq = claim.seq
-            async with conn.execute("SELECT id FROM messages WHERE seq = ?", (gone_seq,)) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                gone.append(bytes(row[0]))
-            await conn.execute("DELETE FROM identity_claims WHERE seq = ?", (gone_seq,))
-        else:
-            (valid if judged.status == "valid" else waiting).append((claim.seq,))
-    await conn.executemany("UPDATE identity_claims SET status = 'valid' WHERE seq = ?", valid)
-    await conn.executemany("UPDATE identity_claims SET status = 'waiting' WHERE seq = ?", waiting)
-    if gone:
-        await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in gone])
-        await remove_messages(conn, gone)
+    await _write_state(conn, ident, log)
+    if log is not None and log.refused:
+        refused = [bytes.fromhex(i) for i in log.refused]
+        await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
+        await remove_messages(conn, refused)
+    sql = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?"
+    async with conn.execute(sql, (ident,)) as cursor:
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in await cursor.fetchall()]
+    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "refused": []}
+    for seq, device, created_at in claims:
+        status[verdict(log, device, created_at).status].append((seq,))
+    for name in ("valid", "waiting"):
+        await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
+    if status["refused"]:
+        await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
