@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -180,6 +181,7 @@ class MurmurClient:
         self.identity = identity
         self.server_key = server_key
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
+        self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
         self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,

@@ -66,6 +66,30 @@ def encryption_key(key_path: Path) -> X25519PrivateKey:
     return key
 
 
+def counter_path(key_path: Path) -> Path:
+    return _folder(key_path) / "counter.json"
+
+
+def counted(envelope: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The envelope with this device's next counter and previous id (docs/protocol.md §13.8), if it is public;
+    a message for a narrower audience is never counted, so that gaps betray nothing."""
+    body, tags = envelope.get("body"), envelope.get("tags")
+    if not isinstance(body, dict) or body.get("visibility", "public") != "public" or not isinstance(tags, list):
+        return envelope
+    last = json.loads(path.read_text()) if path.exists() else {"counter": 0, "previous": None}
+    tags = [*tags, ["counter", str(int(last["counter"]) + 1)]]
+    if last["previous"] is not None:
+        tags.append(["previous", last["previous"]])
+    return {**envelope, "tags": tags}
+
+
+def count_published(message: dict[str, Any], path: Path) -> None:
+    """Remember a counted message once its home server holds it: the next one follows it."""
+    counter = next((v for n, v in message["tags"] if n == "counter"), None)
+    if counter is not None:
+        write_private_file(path, json.dumps({"counter": int(counter), "previous": message["id"]}).encode(), force=True)
+
+
 def rotation_path(key_path: Path) -> Path:
     return _folder(key_path) / "rotation.pem"
 

@@ -10,7 +10,7 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
-from murmur.client.devices import speaks_for
+from murmur.client.devices import count_published, counted, counter_path, speaks_for
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
@@ -49,6 +49,7 @@ def client_for(ref: ProfileRef, identity: Identity) -> MurmurClient:
     """A signed client for the profile's home server that refuses answers from any other server."""
     api = MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
     api.speaks_for = speaks_for(ref.key_path)
+    api.counter_file = counter_path(ref.key_path) if api.speaks_for else None
     return api
 
 
@@ -67,12 +68,17 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
 
 async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """Sign a draft here, check it as a server would, and publish it. The private key never leaves."""
-    message = sign_envelope(identity, for_identity(complete_draft(draft, identity.public_key), api.speaks_for))
+    envelope = for_identity(complete_draft(draft, identity.public_key), api.speaks_for)
+    if api.counter_file is not None and envelope["kind"] not in EVENT_KINDS:
+        envelope = counted(envelope, api.counter_file)
+    message = sign_envelope(identity, envelope)
     try:
         check(message)
     except Refused:
         raise
     result = await api.publish(message)
+    if api.counter_file is not None and result.get("status") in ("stored", "duplicate"):
+        count_published(message, api.counter_file)
     result.setdefault("id", message["id"])
     return result
 

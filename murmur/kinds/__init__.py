@@ -52,9 +52,13 @@ _TAG_FORMS: dict[str, str] = {
     "group": "id",  # the group a post or a group message is about (its creation message's id)
     "identity": "id",  # the identity a device-signed message speaks for (its inception event's id)
     "prior": "id",  # the key event a key event follows in its identity's log
+    "counter": "number",  # the place of a public message among its device's public messages, from 1
+    "previous": "id",  # the device's public message before it (with a counter above 1)
 }
 # Tags any kind may carry, at most this many times, unless the kind's own table says otherwise.
-EVERY_KIND_TAGS: MappingProxyType[str, tuple[int, int]] = MappingProxyType({"identity": (0, 1)})
+EVERY_KIND_TAGS: MappingProxyType[str, tuple[int, int]] = MappingProxyType(
+    {"identity": (0, 1), "counter": (0, 1), "previous": (0, 1)}
+)
 TAG_FORMS: MappingProxyType[str, str] = MappingProxyType(_TAG_FORMS)
 
 

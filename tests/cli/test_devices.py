@@ -55,3 +55,22 @@ def test_an_altered_request_is_refused(tmp_path: Path, member: str) -> None:
         return
     with pytest.raises(ConfigError, match="proof"):
         read_request(json.dumps(altered))
+
+
+def test_a_device_counts_its_public_messages_and_never_a_narrower_one(tmp_path: Path) -> None:
+    from murmur.client.devices import count_published, counted
+    from murmur.message import complete_draft, sign_envelope
+    from murmur.validate import check
+
+    path = tmp_path / "counter.json"
+    made = []
+    for n, visibility in enumerate(["public", "local", "public", "public"]):
+        draft = {"kind": "post", "body": {"text": f"n{n}", "visibility": visibility}}
+        message = sign_envelope(PHONE, counted(complete_draft(draft, PHONE.public_key), path))
+        check(json.dumps(message).encode())
+        count_published(message, path)
+        made.append(message)
+    counts = [dict(map(tuple, m["tags"])).get("counter") for m in made]  # type: ignore[arg-type]
+    assert counts == ["1", None, "2", "3"]
+    assert ["previous", made[2]["id"]] in made[3]["tags"] and ["previous", made[0]["id"]] in made[2]["tags"]
+    assert path.stat().st_mode & 0o777 == 0o600
