@@ -26,6 +26,8 @@ query run. Both give exactly the same page.
 
 from __future__ import annotations
 
+from murmur.kinds import kind
+from murmur.kinds.key_log import INCEPTION
 from murmur.store import Store
 from murmur.store.audience import for_anyone
 from murmur.store.items import (
@@ -203,8 +205,25 @@ async def hashtag(
     return await _page(store, _HASHTAG_SQL[public], params, limit=limit, before=before)
 
 
+# An identity's posts and boosts: what each of its devices signed for it, as its log accepted them
+# (murmur.kinds.key_store keeps the claims; docs/protocol.md §13.5).
+def _identity_sql(audience: str) -> str:
+    return with_items(
+        f"SELECT {CANDIDATE_COLUMNS} FROM identity_claims i CROSS JOIN messages m ON m.seq = i.seq"
+        f" WHERE i.identity = :key AND i.status = 'valid' AND m.{_POSTS_AND_BOOSTS} AND {_BELOW.format(t='m')}"
+        f"{audience} {_NEWEST_FIRST.format(t='m')} LIMIT :n"
+    )
+
+
+_IDENTITY_SQL = {False: _identity_sql(""), True: _identity_sql(_ANYONE)}
+
+
 async def author(
     store: Store, key_hex: str, *, limit: int = 20, before: str | None = None, public: bool = False
 ) -> Page:
-    """One author's posts and boosts; with ``public``, only those anyone may see."""
-    return await _page(store, _AUTHOR_SQL[public], {"key": key_bytes(key_hex)}, limit=limit, before=before)
+    """One author's posts and boosts: a key's, or an identity's (every device's) when ``key_hex`` names one; with
+    ``public``, only those anyone may see."""
+    key = key_bytes(key_hex)
+    if kind(INCEPTION) and await select(store.conn, "SELECT 1 FROM identities WHERE identity = ?", (key,)):
+        return await _page(store, _IDENTITY_SQL[public], {"key": key}, limit=limit, before=before)
+    return await _page(store, _AUTHOR_SQL[public], {"key": key}, limit=limit, before=before)

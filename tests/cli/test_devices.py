@@ -74,3 +74,15 @@ def test_a_device_counts_its_public_messages_and_never_a_narrower_one(tmp_path: 
     assert counts == ["1", None, "2", "3"]
     assert ["previous", made[2]["id"]] in made[3]["tags"] and ["previous", made[0]["id"]] in made[2]["tags"]
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_device_signed_post_shows_the_identitys_fingerprint_and_the_raw_view_the_device() -> None:
+    from murmur.client.render import Context, render_message
+    from murmur.keys import fingerprint
+    from murmur.message import sign_draft
+
+    message = sign_draft(PHONE, {"kind": "post", "body": {"text": "hi"}, "tags": [["identity", IDENTITY]]})
+    short = render_message(message, Context(names={PHONE.public_key: "Ada"}))
+    assert f"Ada ({fingerprint(IDENTITY)})" in short[0] and fingerprint(PHONE.public_key) not in "".join(short)
+    full = render_message(message, Context(names={}, full=True))
+    assert any(f"signed by device {fingerprint(PHONE.public_key)}" in line for line in full)

@@ -122,6 +122,14 @@ def test_devices_theft_recovery_and_a_fork_across_two_servers(tmp_path: Path, pr
     from_spare = spare.json("post", "it is me again")["id"]
     wait_for(lambda: from_spare in stored_ids(b))
 
+    # moving home: signed by a device, it reaches the other server; a server (or anyone) without a device key
+    # cannot forge one
+    spare.json("move", b.url)
+    wait_for(lambda: _home(b, identity) == b.url)
+    forged = ke.move(Identity.from_seed(bytes([99]) * 32), identity, _head(spare, identity), "http://elsewhere.example")
+    assert "not_device" in json.dumps(import_into(b, tmp_path, [forged], "forged-move"))
+    assert _home(a, identity) == b.url
+
     # a fork made on purpose: two events at one place, both kept, none picked, shown to readers
     spare_key = load_identity(spare.home / "profiles" / "default" / "key.pem")
     place = _head(spare, identity)
@@ -132,6 +140,15 @@ def test_devices_theft_recovery_and_a_fork_across_two_servers(tmp_path: Path, pr
     shown = spare.json("device", "list")
     assert shown["fork"]["place"] == place and set(shown["fork"]["branches"]) == {one["id"], other["id"]}
     assert "FORK" in spare.run("device", "list").stdout
+
+
+def _home(proc: ServerProcess, identity: str) -> str | None:
+    db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT home FROM identities WHERE identity = ?", (bytes.fromhex(identity),)).fetchone()
+    finally:
+        db.close()
+    return None if row is None else row[0]
 
 
 def _head(person: Person, identity: str) -> str:

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from murmur.kinds.key_store import resolved
-from murmur.store import Store
+from murmur.message import sign_draft
+from murmur.store import Store, timelines
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
 
@@ -175,3 +176,14 @@ def test_every_arrival_order_and_batching_gives_the_same_state(data: st.DataObje
     expected = asyncio.run(_arrive([everything]))
     assert asyncio.run(_arrive(batches)) == expected
     assert asyncio.run(_arrive([[m] for m in reversed(everything)])) == expected
+
+
+async def test_an_identitys_timeline_holds_every_devices_posts_and_a_keys_only_its_own(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    posts = [made.post(LAPTOP, "from the laptop"), made.post(PHONE, "from the phone")]
+    bare = sign_draft(PHONE, {"kind": "post", "body": {"text": "as the bare key"}}, created_at=made.at + 5)
+    await store.ingest([*made.events, *posts, bare])
+    shown = await timelines.author(store, made.identity)
+    assert {i.id for i in shown.items} == {p["id"] for p in posts}
+    assert {i.id for i in (await timelines.author(store, PHONE.public_key)).items} == {posts[1]["id"], bare["id"]}
