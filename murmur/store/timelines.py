@@ -88,6 +88,15 @@ WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND {below_m}
 """
 
 _HOME_AUTHORS = "SELECT :me UNION SELECT subject FROM follows WHERE follower = :me AND following = 1"
+if kind(INCEPTION):  # built once, from the registry as it stands when the store is imported
+    # Following an identity is following its devices, and a device sees its own identity's other devices: a
+    # message a device signs for an identity that refuses it is never held (docs/protocol.md §13.5).
+    _HOME_AUTHORS += (
+        " UNION SELECT d.device FROM follows f CROSS JOIN identity_devices d ON d.identity = f.subject"
+        " WHERE f.follower = :me AND f.following = 1"
+        " UNION SELECT o.device FROM identity_devices i CROSS JOIN identity_devices o ON o.identity = i.identity"
+        " WHERE i.device = :me AND i.removed_at IS NULL"
+    )
 _MEMBER_AUTHORS = "SELECT key FROM members"
 
 

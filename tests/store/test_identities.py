@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_people import Person
 
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
@@ -187,3 +188,14 @@ async def test_an_identitys_timeline_holds_every_devices_posts_and_a_keys_only_i
     shown = await timelines.author(store, made.identity)
     assert {i.id for i in shown.items} == {p["id"] for p in posts}
     assert {i.id for i in (await timelines.author(store, PHONE.public_key)).items} == {posts[1]["id"], bare["id"]}
+
+
+async def test_following_an_identity_is_following_every_device_and_a_device_sees_its_own(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    posts = [made.post(LAPTOP, "from the laptop"), made.post(PHONE, "from the phone")]
+    reader = Person(STRANGER, iter(range(made.at + 10, made.at + 10_000, 1000)))
+    follow = reader.sign("follow", {}, [["subject", made.identity]], None)
+    assert [r.status for r in await store.ingest([*made.events, *posts, follow])] == ["stored"] * 5
+    assert {i.id for i in (await timelines.home(store, STRANGER.public_key)).items} == {p["id"] for p in posts}
+    assert {i.id for i in (await timelines.home(store, PHONE.public_key)).items} == {p["id"] for p in posts}
