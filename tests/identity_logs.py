@@ -86,3 +86,16 @@ class Log:
         when = self._tick() if at is None else at
         draft = {"kind": "post", "body": {"text": text}, "tags": [["identity", self.identity]]}
         return sign_draft(signer, draft, created_at=when)
+
+
+def full_life() -> Log:
+    """Every key event kind in order: a phone added, a move, the laptop removed, a rotation, a tablet added, a
+    recovery to a spare device."""
+    log = Log()
+    log.add(LAPTOP, PHONE, "phone")
+    log.move(PHONE, "https://new.example")
+    log.remove(PHONE, LAPTOP)
+    log.rotate(ROTATION_0, ROTATION_1)
+    log.add(PHONE, TABLET, "tablet")
+    log.recover(ROTATION_1, ROTATION_2, SPARE)
+    return log

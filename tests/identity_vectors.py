@@ -17,7 +17,18 @@ from murmur.keys import Identity
 from murmur.kinds.key_log import Event, resolve, verdict
 from murmur.message import envelope_of
 from murmur.validate import check
-from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET, Log
+from tests.identity_logs import (
+    LAPTOP,
+    PHONE,
+    ROTATION_0,
+    ROTATION_1,
+    ROTATION_2,
+    SPARE,
+    STRANGER,
+    TABLET,
+    Log,
+    full_life,
+)
 
 PROTOCOL = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
 MESSAGES = ("<!-- identity message vectors: generated -->", "<!-- end of identity message vectors -->")
@@ -43,17 +54,6 @@ def message_vector(name: str, note: str, signer: Identity, message: dict[str, An
         "message": message, "canonical_text": canonical.decode("utf-8"), "canonical_hex": canonical.hex(),
         "id": message["id"], "sig": message["sig"],
     }  # fmt: skip
-
-
-def full_life() -> Log:
-    log = Log()
-    log.add(LAPTOP, PHONE, "phone")
-    log.move(PHONE, "https://new.example")
-    log.remove(PHONE, LAPTOP)
-    log.rotate(ROTATION_0, ROTATION_1)
-    log.add(PHONE, TABLET, "tablet")
-    log.recover(ROTATION_1, ROTATION_2, SPARE)
-    return log
 
 
 def message_vectors() -> list[dict[str, Any]]:

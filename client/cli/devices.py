@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,6 +71,19 @@ def _run(ref: ProfileRef, work: Any) -> Any:
             return await work(api, device)
 
     return asyncio.run(go())
+
+
+Make = Callable[[Identity, dict[str, Any]], dict[str, Any]]
+"""Builds a key event from this device's key and the identity as the home server resolves it (its ``head``)."""
+
+
+def _append(ref: ProfileRef, identity: str, make: Make) -> dict[str, Any]:
+    """Publish the event ``make`` builds after the identity's latest event; the server's answer."""
+
+    async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
+        return await _publish(api, make(device, await api.identity_of(identity)))
+
+    return dict(_run(ref, work))
 
 
 @identity_app.command("create")
@@ -151,12 +165,8 @@ def approve(
     if request["identity"] != identity:
         fail(f"The request is for identity {request['identity'][:12]}, not yours ({identity[:12]}).", EXIT_USAGE)
 
-    async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
-        head = (await api.identity_of(identity))["head"]
-        body = ke.device_body(request["key"], request["name"], request["x25519"], request["proof"])
-        return await _publish(api, ke.add_device(device, identity, head, body))
-
-    result = _run(ref, work)
+    body = ke.device_body(request["key"], request["name"], request["x25519"], request["proof"])
+    result = _append(ref, identity, lambda device, view: ke.add_device(device, identity, view["head"], body))
     if as_json:
         emit_json({"identity": identity, "key": request["key"], "code": short_code(request), "event": result["id"]})
         return
@@ -203,17 +213,19 @@ def remove(
     ref = profile_of(ctx)
     identity = _identity_of(ref)
 
-    async def work(api: MurmurClient, me: Identity) -> dict[str, Any]:
-        view = await api.identity_of(identity)
+    removed: list[str] = []
+
+    def make(me: Identity, view: dict[str, Any]) -> dict[str, Any]:
         found = [
             d for d in view["devices"] if d["removed_at"] is None and device in (d["name"], d["key"][: len(device)])
         ]
         if len(found) != 1:
             raise ConfigError(f"{device!r} names {len(found)} current devices; give its name or more of its key.")
-        result = await _publish(api, ke.remove_device(me, identity, view["head"], found[0]["key"]))
-        return {"identity": identity, "removed": found[0]["key"], "event": result["id"]}
+        removed.append(found[0]["key"])
+        return ke.remove_device(me, identity, view["head"], found[0]["key"])
 
-    result = _run(ref, work)
+    event = _append(ref, identity, make)
+    result = {"identity": identity, "removed": removed[0], "event": event["id"]}
     if as_json:
         emit_json(result)
         return
@@ -258,12 +270,8 @@ def rotate(
         fail("Give the recovery file with --recovery FILE: this device does not hold the rotation key.", EXIT_USAGE)
     following, seed = new_rotation()
 
-    async def work(api: MurmurClient, _: Identity) -> dict[str, Any]:
-        head = (await api.identity_of(identity))["head"]
-        return await _publish(api, ke.rotation(rotation, identity, head, following.public_key))
-
     _save_next(ref, identity, seed, recovery_file)
-    result = _run(ref, work)
+    result = _append(ref, identity, lambda _, view: ke.rotation(rotation, identity, view["head"], following.public_key))
     if as_json:
         emit_json({"identity": identity, "event": result["id"]})
         return
@@ -291,14 +299,13 @@ def recover(
     identity = recovery.identity
     following, seed = new_rotation()
 
-    async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
-        head = (await api.identity_of(identity))["head"]
+    def make(device: Identity, view: dict[str, Any]) -> dict[str, Any]:
         x25519 = ke.x25519_public(encryption_key(ref.key_path))
         body = ke.device_body(device.public_key, name, x25519, ke.device_proof(device, identity))
-        return await _publish(api, ke.recovery(recovery.rotation, identity, head, following.public_key, body))
+        return ke.recovery(recovery.rotation, identity, view["head"], following.public_key, body)
 
     _save_next(ref, identity, seed, recovery_file)
-    result = _run(ref, work)
+    result = _append(ref, identity, make)
     remember_identity(ref.key_path, identity)
     if as_json:
         emit_json({"identity": identity, "event": result["id"], "device": ref.identity().public_key})
@@ -315,11 +322,7 @@ def move(
     ref = profile_of(ctx)
     identity = _identity_of(ref)
 
-    async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
-        head = (await api.identity_of(identity))["head"]
-        return await _publish(api, ke.move(device, identity, head, url.rstrip("/")))
-
-    result = _run(ref, work)
+    result = _append(ref, identity, lambda device, view: ke.move(device, identity, view["head"], url.rstrip("/")))
     if as_json:
         emit_json({"identity": identity, "home": url.rstrip("/"), "event": result["id"]})
         return
