@@ -20,10 +20,13 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from murmur.client.api import MurmurClient
 from murmur.errors import ConfigError, KeyFileError
 from murmur.key_events import device_body, device_proof, x25519_public
 from murmur.keys import KEY_HEX, Identity, verify_signature, write_private_file
-from murmur.kinds.key_log import proof_bytes
+from murmur.kinds.key_log import EVENT_KINDS, proof_bytes
+from murmur.message import complete_draft, sign_envelope
+from murmur.validate import check
 
 REQUEST_TAG = "murmur device request v1"
 RECOVERY_HEADER = "murmur recovery v1"
@@ -182,3 +185,36 @@ def local_rotation(key_path: Path) -> Identity | None:
     if not path.exists():
         return None
     return Identity.from_seed(bytes.fromhex(path.read_text().strip()))
+
+
+def for_identity(envelope: dict[str, Any], identity: str | None) -> dict[str, Any]:
+    """The envelope naming the identity this device speaks for (docs/protocol.md §13.5), unless it is a key event
+    (which names its identity itself) or names one already."""
+    tags = envelope["tags"]
+    if identity is None or envelope["kind"] in EVENT_KINDS or not isinstance(tags, list):
+        return envelope
+    if any(isinstance(t, list) and t[:1] == ["identity"] for t in tags):
+        return envelope
+    return {**envelope, "tags": [*tags, ["identity", identity]]}
+
+
+def device_envelope(envelope: dict[str, Any], identity: str | None, counter_file: Path | None) -> dict[str, Any]:
+    """What this device signs for a completed draft: the identity named and, for a public message, counted.
+    Every client door that publishes (the CLI's ``publish_draft``, the TUI's ``publish``) signs this."""
+    envelope = for_identity(envelope, identity)
+    if counter_file is not None and envelope["kind"] not in EVENT_KINDS:
+        envelope = counted(envelope, counter_file)
+    return envelope
+
+
+async def publish_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """Sign a draft here (naming the identity, counted when public), check it as a server would, and publish it.
+    The private key never leaves. The one way the CLI and the TUI publish what a person writes."""
+    message = sign_envelope(device, device_envelope(complete_draft(draft, device.public_key), api.speaks_for,
+                                                    api.counter_file))  # fmt: skip
+    check(message)
+    result = await api.publish(message)
+    if api.counter_file is not None and result.get("status") in ("stored", "duplicate"):
+        count_published(message, api.counter_file)
+    result.setdefault("id", message["id"])
+    return result

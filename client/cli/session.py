@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
-from murmur.client.devices import count_published, counted, counter_path, speaks_for
+from murmur.client.devices import counter_path, publish_as_device, speaks_for
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
-from murmur.errors import ConfigError, Refused
+from murmur.errors import ConfigError
 from murmur.keys import Identity
-from murmur.kinds.key_log import EVENT_KINDS
 from murmur.mentions import KEY_PREFIX
-from murmur.message import complete_draft, sign_envelope
 from murmur.prefixes import checked_prefix
-from murmur.validate import check, check_key
+from murmur.validate import check_key
 
 T = TypeVar("T")
 
@@ -66,32 +64,7 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
     return asyncio.run(go())
 
 
-async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
-    """Sign a draft here, check it as a server would, and publish it. The private key never leaves."""
-    envelope = for_identity(complete_draft(draft, identity.public_key), api.speaks_for)
-    if api.counter_file is not None and envelope["kind"] not in EVENT_KINDS:
-        envelope = counted(envelope, api.counter_file)
-    message = sign_envelope(identity, envelope)
-    try:
-        check(message)
-    except Refused:
-        raise
-    result = await api.publish(message)
-    if api.counter_file is not None and result.get("status") in ("stored", "duplicate"):
-        count_published(message, api.counter_file)
-    result.setdefault("id", message["id"])
-    return result
-
-
-def for_identity(envelope: dict[str, Any], identity: str | None) -> dict[str, Any]:
-    """The envelope naming the identity this device speaks for (docs/protocol.md §13.5), unless it is a key event
-    (which names its identity itself) or names one already."""
-    tags = envelope["tags"]
-    if identity is None or envelope["kind"] in EVENT_KINDS or not isinstance(tags, list):
-        return envelope
-    if any(isinstance(t, list) and t[:1] == ["identity"] for t in tags):
-        return envelope
-    return {**envelope, "tags": [*tags, ["identity", identity]]}
+publish_draft = publish_as_device  # what every writing command publishes through
 
 
 def run(coro: Awaitable[T]) -> T:
