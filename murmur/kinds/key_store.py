@@ -133,11 +133,15 @@ async def resolved(conn: aiosqlite.Connection, identity: str) -> Log | None:
 
 async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]) -> dict[int, Refused]:
     """Refusals, by position, for the key events and device-signed messages of ``batch`` the logs say no to."""
+    _ADMITTED.pop(id(conn), None)
     named = {index: i for index, m in batch if (i := identity_named(m)) is not None}
     if not named:
         return {}
     extra = [Event.of(m) for index, m in batch if m.kind in EVENT_KINDS and index in named]
     logs = await logs_of(conn, set(named.values()), extra)
+    # The logs with the batch's events in them are the logs record() finds once the batch is written, in the
+    # same transaction on the same connection: it judges the batch's messages by them without asking again.
+    _ADMITTED[id(conn)] = logs
     out: dict[int, Refused] = {}
     for index, m in batch:
         log = logs.get(named.get(index, ""))
@@ -154,8 +158,12 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
     return out
 
 
+_ADMITTED: dict[int, dict[str, Log | None]] = {}  # connection -> the logs admit() judged its current batch by
+
+
 async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -> None:
     """Record the batch's key events and device-signed messages, and resolve again each log that changed."""
+    admitted = _ADMITTED.pop(id(conn), {})
     events, claims = [], []
     for seq, m in stored:
         identity = identity_named(m)
@@ -176,13 +184,16 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
     for identity in {bytes(e[1]).hex() for e in events}:
         await settle(conn, identity)
     if claims:
-        await _judge_new(conn, claims)
+        await _judge_new(conn, claims, admitted)
 
 
-async def _judge_new(conn: aiosqlite.Connection, claims: list[tuple[int, bytes, bytes, int]]) -> None:
-    """Record the batch's device-signed messages with their verdict: one look-up of the logs and one insert,
-    since a message that only speaks for an identity changes nothing of its log."""
-    logs = await logs_of(conn, {c[1].hex() for c in claims})
+async def _judge_new(
+    conn: aiosqlite.Connection, claims: list[tuple[int, bytes, bytes, int]], admitted: dict[str, Log | None]
+) -> None:
+    """Record the batch's device-signed messages with their verdict: one insert, and a look-up of the logs
+    unless admit() just made it (a file catching up has no admit)."""
+    named = {c[1].hex() for c in claims}
+    logs = admitted if named <= admitted.keys() else await logs_of(conn, named)
     rows, gone = [], []
     for seq, identity, device, created_at in claims:
         judged = verdict(logs[identity.hex()], device.hex(), created_at)
