@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -179,6 +180,8 @@ class MurmurClient:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
         self.server_key = server_key
+        self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
+        self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
         self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -398,6 +401,11 @@ class MurmurClient:
 
     async def members(self) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
+
+    async def identity_of(self, name: str) -> dict[str, Any]:
+        """An identity as the server's copy of its log resolves it (an identity id, a device key or a bare key)."""
+        answer = await self.request("GET", f"{API}/identities/{name}")
+        return shaped(answer, "an identity", identity=str, devices=list)
 
     async def profile(self, key: str) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/profiles/{key}"), "a profile", key=str)

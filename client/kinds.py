@@ -132,6 +132,13 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "rsvp": View(detail=lambda body: f" {one_line(str(body.get('answer', '')), 10)}"),
         "letter": View(detail=lambda body: f" {one_line(str(body.get('title', '')), 80)}", about=None),
         "signature": View(detail=lambda body: f" {one_line(str(body.get('note', '')), 60)}"),
+        # Key events (docs/protocol.md §13): which device, or where the identity moved, after which event.
+        "key_inception": View(detail=lambda body: f" first {one_line(str(body.get('name', '')), 40)}", about=None),
+        "key_device_add": View(detail=lambda body: f" {one_line(str(body.get('name', '')), 40)}", about="prior"),
+        "key_device_remove": View(detail=lambda body: f" {str(body.get('key', ''))[:12]}", about="prior"),
+        "key_rotation": View(about="prior"),
+        "key_recovery": View(detail=lambda body: f" {one_line(str(body.get('name', '')), 40)}", about="prior"),
+        "key_move": View(detail=lambda body: f" {one_line(str(body.get('home', '')), 80)}", about="prior"),
     }
 )
 

@@ -52,12 +52,20 @@ class Context:
         )
 
 
-def author_label(key: str, ctx: Context) -> str:
-    name = ctx.names.get(key, "")
+def author_label(key: str, ctx: Context, *, speaks_for: str | None = None) -> str:
+    """Name and fingerprint; for a device speaking for an identity, the identity's fingerprint (readers see one
+    person whatever device signed: docs/protocol.md §13.5), the name still the signer's."""
+    shown = fingerprint(speaks_for or key)
+    name = ctx.names.get(key, "") or ctx.names.get(speaks_for or key, "")
     if not name:
-        return f"({fingerprint(key)})"
+        return f"({shown})"
     flag = f" {SHARED_NAME}" if key in ctx.shared else ""
-    return f"{visible_name(name)} ({fingerprint(key)}){flag}"
+    return f"{visible_name(name)} ({shown}){flag}"
+
+
+def speaks_for(message: dict[str, Any]) -> str | None:
+    """The identity a message's device named, None for a bare key's message."""
+    return tag_value(message, "identity")
 
 
 def tag_value(message: dict[str, Any], name: str) -> str | None:
@@ -97,7 +105,9 @@ def render_message(
     message: dict[str, Any], ctx: Context, *, indent: str = "", edit: dict[str, Any] | None = None
 ) -> list[str]:
     """A message; for a post shown edited, ``edit`` is its newest edit, whose text is shown and said when."""
-    head = f"{indent}{author_label(message['author'], ctx)} · {ago(message['created_at'])} · {message['id'][:12]}"
+    identity = speaks_for(message)
+    label = author_label(message["author"], ctx, speaks_for=identity)
+    head = f"{indent}{label} · {ago(message['created_at'])} · {message['id'][:12]}"
     body = message.get("body", {})
     if (lines := card(message, now_ms())) is not None:  # a poll, a meetup: its own command shows the figures
         return [head, *(f"{indent}  {line}" for line in lines)]
@@ -105,6 +115,8 @@ def render_message(
         return [f"{head}", f"{indent}  {summary(message)}"]
     edited = f" · edited {ago(edit['created_at'])}" if edit else ""
     lines = [head + edited + ("  [local]" if body.get("visibility") == "local" else "")]
+    if identity is not None and ctx.full:  # the raw view says which device signed
+        lines.append(f"{indent}  signed by device {fingerprint(message['author'])}")
     replying = reply_line(message, ctx)
     if replying:
         lines.append(f"{indent}  {replying}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
@@ -32,7 +33,7 @@ import orjson
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS, verify_signature
-from murmur.kinds import REGISTRY, TAG_FORMS
+from murmur.kinds import EVERY_KIND_TAGS, REGISTRY, TAG_FORMS
 from murmur.kinds.unknown import NAME
 from murmur.message import ENVELOPE_FIELDS, SIGNED_FIELDS, VERSION, Message, Verified, now_ms
 
@@ -41,6 +42,7 @@ MAX_MESSAGE_BYTES = 16 * 1024
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 MAX_TAGS = 64
 MAX_INT_DIGITS = 20
+COUNTER = re.compile(r"[1-9][0-9]{0,15}")
 HASHTAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 KINDS = tuple(REGISTRY)
@@ -193,6 +195,8 @@ def _check_tag_value(name: str, value: str) -> None:
             check_key(value, f"{name} tag")
         except Refused as exc:
             raise _refuse("bad_tag", exc.message) from exc
+    if form == "number" and not (COUNTER.fullmatch(value) and int(value) <= MAX_SAFE_INTEGER):
+        raise _refuse("bad_tag", f"The {name} tag must hold a whole number from 1 to 2^53-1, without leading zeros.")
     if form == "hashtag" and not (0 < len(value) <= 64 and set(value) <= HASHTAG_CHARS):
         raise _refuse("bad_tag", "A hashtag is 1 to 64 lowercase ASCII letters, digits or underscores.")
 
@@ -202,6 +206,8 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
         raise _refuse("bad_tag", f"A message carries at most {MAX_TAGS} tags; this one has {len(tags)}.")
     known = REGISTRY.get(kind)
     allowed = known.tags if known is not None else None  # None: a kind this version does not know (§7.3)
+    if allowed is not None:  # tags any kind may carry (§13: the identity a device speaks for), unless it says
+        allowed = {**{n: b for n, b in EVERY_KIND_TAGS.items() if n in TAG_FORMS}, **allowed}
     counts: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
     for tag in tags:
@@ -227,6 +233,21 @@ def _check_tags(kind: str, tags: list[Any]) -> tuple[tuple[str, str], ...]:
             need = f"exactly {fewest}" if fewest == most else f"at most {most}"
             raise _refuse("bad_tag", f"A {kind} carries {need} {name} tag(s); this one has {n}.")
     return tuple((name, value) for name, value in tags)
+
+
+def _check_counter(body: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> None:
+    """A device's count of its public messages (docs/protocol.md §13.8): on public messages only, so that the
+    gaps a reader sees never betray a message meant for fewer people; from 1, each after the one ``previous``
+    names."""
+    named = {name: value for name, value in tags if name in ("counter", "previous")}
+    if not named:
+        return
+    if body.get("visibility", "public") != "public":
+        raise _refuse("bad_tag", "Only public messages are counted: a narrower one carries no counter or previous.")
+    if "counter" not in named:
+        raise _refuse("bad_tag", "A previous tag goes with a counter tag.")
+    if (named["counter"] == "1") == ("previous" in named):
+        raise _refuse("bad_tag", "A counter above 1 names the previous message, and the first (1) names none.")
 
 
 @overload
@@ -309,6 +330,8 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
     tags = _check_tags(kind, obj["tags"])
     for rule in REGISTRY[kind].rules if kind in REGISTRY else ():
         rule(obj["body"], tags)
+    if "counter" in TAG_FORMS:
+        _check_counter(obj["body"], tags)
     envelope = {name: obj[name] for name in ENVELOPE_FIELDS}
     canonical = _canonical(envelope)
     raw = _canonical(obj)

@@ -22,7 +22,19 @@ from murmur.server.auth import RateLimited, SignatureRefused, state_of
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.metrics import RequestTimer
 from murmur.server.responses import error
-from murmur.server.routes import export, federation, groups, history, info, polls, reading, reconcile, stream, writing
+from murmur.server.routes import (
+    export,
+    federation,
+    groups,
+    history,
+    identities,
+    info,
+    polls,
+    reading,
+    reconcile,
+    stream,
+    writing,
+)
 from murmur.server.routes import letters as letter_reads
 from murmur.server.routes import meetups as meetup_reads
 from murmur.server.routes import metrics as metrics_route
@@ -85,7 +97,8 @@ def _reads_of_kinds() -> list[Route]:
         Route(f"{API}/letters/{{id}}/signed", letter_reads.signed),
     ]
     letter_routes = letter_routes if kind("letter") else []
-    return edits + poll_routes + meetup_routes + letter_routes + (
+    identity_routes = [Route(f"{API}/identities/{{id}}", identities.identity)] if kind("key_inception") else []
+    return edits + poll_routes + meetup_routes + letter_routes + identity_routes + (
         [
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),

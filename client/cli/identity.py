@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from murmur.client.cli.common import emit_json, globals_of
+from murmur.client.devices import speaks_for
 from murmur.client.profiles import resolve
-from murmur.keys import Identity, save_identity
+from murmur.keys import Identity, fingerprint, save_identity
 from murmur.terminal import say
 
 
@@ -44,7 +45,10 @@ def whoami(
     ref = resolve(g.home, g.profile)
     identity = ref.identity()
     section = ref.config().profiles.get(ref.name, {})
+    speaking_for = speaks_for(ref.key_path)
     info = {
+        "identity": speaking_for or identity.public_key,
+        "identity_fingerprint": fingerprint(speaking_for or identity.public_key),
         "key": identity.public_key,
         "fingerprint": identity.fingerprint,
         "name": section.get("name"),
@@ -55,6 +59,8 @@ def whoami(
         emit_json(info)
         return
     say(identity.public_key)
+    if speaking_for is not None:
+        say(f"  device of identity {speaking_for} ({fingerprint(speaking_for)})")
     label = f"{info['name']} " if info["name"] else ""
     say(
         f"  {label}({identity.fingerprint}) profile {ref.name!r}" + (f" on {info['server']}" if info["server"] else "")

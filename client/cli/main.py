@@ -14,7 +14,20 @@ from typing import Annotated
 import typer
 
 from murmur import __version__
-from murmur.client.cli import completion, edits, groups, identity, own, polls, reading, signing, social, tui_cmd, up
+from murmur.client.cli import (
+    completion,
+    devices,
+    edits,
+    groups,
+    identity,
+    own,
+    polls,
+    reading,
+    signing,
+    social,
+    tui_cmd,
+    up,
+)
 from murmur.client.cli import letters as letter_cli
 from murmur.client.cli import meetups as meetup_cli
 from murmur.client.cli.common import Globals
@@ -88,6 +101,12 @@ app.command()(tui_cmd.tui)
 app.command()(completion.completion)
 app.command()(up.up_command(LocalServer))
 app.command()(up.down_command(LocalServer))
+app.add_typer(devices.identity_app, name="identity")
+app.add_typer(devices.device_app, name="device")
+app.add_typer(devices.recovery_app, name="recovery")
+app.add_typer(devices.key_app, name="key")
+app.command()(devices.recover)
+app.command()(devices.move)
 app.add_typer(groups.group_app, name="group")
 app.add_typer(polls.poll_app, name="poll")
 app.add_typer(meetup_cli.meetup_app, name="meetup")

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
+from murmur.client.devices import counter_path, publish_as_device, speaks_for
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
-from murmur.errors import ConfigError, Refused
+from murmur.errors import ConfigError
 from murmur.keys import Identity
 from murmur.mentions import KEY_PREFIX
-from murmur.message import sign_draft
 from murmur.prefixes import checked_prefix
-from murmur.validate import check, check_key
+from murmur.validate import check_key
 
 T = TypeVar("T")
 
@@ -45,7 +45,10 @@ def joined_server_key(ref: ProfileRef) -> str | None:
 
 def client_for(ref: ProfileRef, identity: Identity) -> MurmurClient:
     """A signed client for the profile's home server that refuses answers from any other server."""
-    return MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
+    api = MurmurClient(server_url(ref), identity, server_key=joined_server_key(ref))
+    api.speaks_for = speaks_for(ref.key_path)
+    api.counter_file = counter_path(ref.key_path) if api.speaks_for else None
+    return api
 
 
 def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaitable[T]]) -> T:
@@ -61,16 +64,7 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
     return asyncio.run(go())
 
 
-async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
-    """Sign a draft here, check it as a server would, and publish it. The private key never leaves."""
-    message = sign_draft(identity, draft)
-    try:
-        check(message)
-    except Refused:
-        raise
-    result = await api.publish(message)
-    result.setdefault("id", message["id"])
-    return result
+publish_draft = publish_as_device  # what every writing command publishes through
 
 
 def run(coro: Awaitable[T]) -> T:

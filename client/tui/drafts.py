@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.client.api import MurmurClient
+from murmur.client.devices import publish_as_device
 from murmur.keys import Identity
-from murmur.message import sign_draft, tags_from_text
-from murmur.validate import check
+from murmur.message import tags_from_text
 
 
 def post_draft(
@@ -64,8 +64,4 @@ def follow_draft(key: str, *, follow: bool) -> dict[str, Any]:
 
 async def publish(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """Sign with the person's key on this machine, refuse locally what a server would refuse, then send."""
-    message = sign_draft(identity, draft)
-    check(message)
-    result = await api.publish(message)
-    result.setdefault("id", message["id"])
-    return result
+    return await publish_as_device(api, identity, draft)

@@ -19,6 +19,7 @@ from murmur.kinds import (
     group,
     group_members,
     group_moderation,
+    key_events,
     letter,
     meetup,
     poll,
@@ -30,14 +31,14 @@ from murmur.kinds import (
 from murmur.kinds.base import Field, Kind
 
 __all__ = [
-    "REGISTRY", "TAG_FORMS", "Field", "Kind", "derive_rules",
+    "EVERY_KIND_TAGS", "REGISTRY", "TAG_FORMS", "Field", "Kind", "admitters", "derive_rules",
     "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "shown_join",
     "watchers",
 ]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (
     profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation,
-    poll, meetup, letter,
+    poll, meetup, letter, key_events,
 )
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.
@@ -49,7 +50,15 @@ _TAG_FORMS: dict[str, str] = {
     "subject": "key",  # whom a follow or unfollow is about
     "hashtag": "hashtag",  # a topic, lowercase ASCII letters, digits and underscore
     "group": "id",  # the group a post or a group message is about (its creation message's id)
+    "identity": "id",  # the identity a device-signed message speaks for (its inception event's id)
+    "prior": "id",  # the key event a key event follows in its identity's log
+    "counter": "number",  # the place of a public message among its device's public messages, from 1
+    "previous": "id",  # the device's public message before it (with a counter above 1)
 }
+# Tags any kind may carry, at most this many times, unless the kind's own table says otherwise.
+EVERY_KIND_TAGS: MappingProxyType[str, tuple[int, int]] = MappingProxyType(
+    {"identity": (0, 1), "counter": (0, 1), "previous": (0, 1)}
+)
 TAG_FORMS: MappingProxyType[str, str] = MappingProxyType(_TAG_FORMS)
 
 
@@ -80,6 +89,11 @@ def kind(name: str) -> Kind | None:
 def kind_or_unknown(name: str) -> Kind:
     """The kind called ``name``, or what the store does with a kind it does not know (``murmur.kinds.unknown``)."""
     return REGISTRY.get(name, unknown.KIND)
+
+
+def admitters() -> tuple[Kind, ...]:
+    """The kinds that check each batch against the store before it is stored (``Kind.admit``)."""
+    return tuple(k for k in REGISTRY.values() if k.admit is not None)
 
 
 def derive_rules() -> tuple[str, ...]:

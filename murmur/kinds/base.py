@@ -27,6 +27,8 @@ AgainstTarget = Callable[[Message, Message | None, frozenset[str]], None]
 that target; raises ``Refused``."""
 Apply = Callable[[aiosqlite.Connection, list[tuple[int, Message]]], Awaitable[None]]
 """The state a kind keeps: called in the write transaction with the batch's stored (seq, message) of the kind."""
+Admit = Callable[[aiosqlite.Connection, Sequence[tuple[int, Message]]], Awaitable[dict[int, Refused]]]
+"""A check of a whole batch against what the store holds, before it is stored: refusals by the batch's positions."""
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -68,6 +70,8 @@ class Kind:
     ``LEFT JOIN``-ing, as ``alias``, the version readers see of the ``messages`` row ``post``, no row when there is
     none. Items and notifications ask the registry for it (``murmur.kinds.shown_join``), never the kind's module,
     so a program without that kind shows posts as signed.
+    ``admit``: a check of every valid message of a batch (of any kind) against what the store holds, before
+    the batch is stored, answering refusals by position: the identity log's (``murmur.kinds.key_store``).
     """
 
     name: str
@@ -91,6 +95,7 @@ class Kind:
     watches: tuple[str, ...] = ()
     shown_join: Callable[[str, str], str] | None = None
     against_target: AgainstTarget | None = None
+    admit: Admit | None = None
 
 
 @dataclass(frozen=True, slots=True)

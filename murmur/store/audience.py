@@ -33,6 +33,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import kind
+from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.message import Message
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
@@ -145,7 +146,9 @@ def signed_by(key: str) -> Policy:
     message nor know its audience (a newer kind may be meant for fewer people than ``public``)."""
 
     def policy(message: Message) -> None:
-        if message.author != key:
+        # A rotation or a recovery is signed by the identity's offline rotation key, never by a device: the log
+        # alone says whether it may stand (docs/protocol.md §13.3), so a member may bring one.
+        if message.author != key and message.kind not in BY_ROTATION_KEY:
             raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
         if kind(message.kind) is None:
             raise Refused(

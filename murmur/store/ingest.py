@@ -22,7 +22,7 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import REGISTRY, derive_rules, kind_or_unknown, notice_rules, watchers
+from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, select_in
 from murmur.message import Message, Verified
 from murmur.store.audience import confine, confine_refused
@@ -157,6 +157,10 @@ async def store_batch(
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
+    refused = await _refused_by_kinds(conn, valid, results, existing)
+    if refused:
+        kept = [n for n, (index, _) in enumerate(valid) if index not in refused]
+        valid, ids, origins = [valid[n] for n in kept], [ids[n] for n in kept], [origins[n] for n in kept]
     tombs: dict[bytes, set[bytes]] = {}
     # Tombstones of this batch's messages, and of what the messages that go with their target are about.
     with_targets = [
@@ -269,6 +273,25 @@ async def store_batch(
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
     await _write(conn, batch, dropped)
+
+
+async def _refused_by_kinds(
+    conn: aiosqlite.Connection,
+    valid: list[tuple[int, Verified]],
+    results: list[IngestResult | None],
+    existing: dict[Any, Any],
+) -> set[int]:
+    """The positions the kinds' batch checks (``Kind.admit``: the identity logs) refuse, each refusal recorded
+    in ``results``; a message already held stays a duplicate."""
+    fresh = [(index, m) for index, m in valid if bytes.fromhex(m.id) not in existing]
+    refused: dict[int, Refused] = {}
+    for k in admitters():
+        if k.admit is not None and fresh:
+            refused.update(await k.admit(conn, fresh))
+    for index, m in valid:
+        if index in refused:
+            results[index] = _refused(m, refused[index], m.id)
+    return set(refused)
 
 
 def _take_back(

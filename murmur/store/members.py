@@ -12,6 +12,9 @@ import secrets
 from dataclasses import dataclass
 
 from murmur.errors import Refused
+from murmur.kinds import kind
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import member_by_identity
 from murmur.message import now_ms
 from murmur.store import Store
 from murmur.store.items import select
@@ -86,8 +89,11 @@ async def member_role(store: Store, key_hex: str) -> str | None:
         key = _key(key_hex)
     except Refused:
         return None
+    by_identity = await member_by_identity(store.conn, key_hex) if kind(INCEPTION) else None
+    if by_identity == "":  # a device removed from its identity: it no longer speaks here, whatever it joined as
+        return None
     rows = await select(store.conn, "SELECT role FROM members WHERE key = ?", (key,))
-    return str(rows[0][0]) if rows else None
+    return str(rows[0][0]) if rows else by_identity
 
 
 async def is_member(store: Store, key_hex: str) -> bool:

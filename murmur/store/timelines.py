@@ -26,6 +26,8 @@ query run. Both give exactly the same page.
 
 from __future__ import annotations
 
+from murmur.kinds import kind
+from murmur.kinds.key_log import INCEPTION
 from murmur.store import Store
 from murmur.store.audience import for_anyone
 from murmur.store.items import (
@@ -90,6 +92,15 @@ WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND {below_m}
 """
 
 _HOME_AUTHORS = "SELECT :me UNION SELECT subject FROM follows WHERE follower = :me AND following = 1"
+if kind(INCEPTION):  # built once, from the registry as it stands when the store is imported
+    # Following an identity is following its devices, and a device sees its own identity's other devices: a
+    # message a device signs for an identity that refuses it is never held (docs/protocol.md §13.5).
+    _HOME_AUTHORS += (
+        " UNION SELECT d.device FROM follows f CROSS JOIN identity_devices d ON d.identity = f.subject"
+        " WHERE f.follower = :me AND f.following = 1"
+        " UNION SELECT o.device FROM identity_devices i CROSS JOIN identity_devices o ON o.identity = i.identity"
+        " WHERE i.device = :me AND i.removed_at IS NULL"
+    )
 _MEMBER_AUTHORS = "SELECT key FROM members"
 
 
@@ -208,8 +219,25 @@ async def hashtag(
     return await _page(store, _HASHTAG_SQL[public], params, limit=limit, before=before)
 
 
+# An identity's posts and boosts: what each of its devices signed for it, as its log accepted them
+# (murmur.kinds.key_store keeps the claims; docs/protocol.md §13.5).
+def _identity_sql(audience: str) -> str:
+    return with_items(
+        f"SELECT {CANDIDATE_COLUMNS} FROM identity_claims i CROSS JOIN messages m ON m.seq = i.seq"
+        f" WHERE i.identity = :key AND i.status = 'valid' AND m.{_ENTRIES} AND {_BELOW.format(t='m')}"
+        f"{audience} {_NEWEST_FIRST.format(t='m')} LIMIT :n"
+    )
+
+
+_IDENTITY_SQL = {False: _identity_sql(""), True: _identity_sql(_ANYONE)}
+
+
 async def author(
     store: Store, key_hex: str, *, limit: int = 20, before: str | None = None, public: bool = False
 ) -> Page:
-    """One author's entries (posts, boosts, polls, meetups); with ``public``, only those anyone may see."""
-    return await _page(store, _AUTHOR_SQL[public], {"key": key_bytes(key_hex)}, limit=limit, before=before)
+    """One author's entries (posts, boosts, polls, meetups): a key's, or an identity's (every device's) when
+    ``key_hex`` names one; with ``public``, only those anyone may see."""
+    key = key_bytes(key_hex)
+    if kind(INCEPTION) and await select(store.conn, "SELECT 1 FROM identities WHERE identity = ?", (key,)):
+        return await _page(store, _IDENTITY_SQL[public], {"key": key}, limit=limit, before=before)
+    return await _page(store, _AUTHOR_SQL[public], {"key": key}, limit=limit, before=before)

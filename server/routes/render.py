@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from murmur.errors import Refused
-from murmur.keys import KEY_HEX
+from murmur.keys import KEY_HEX, fingerprint
 from murmur.numbers import MAX_NUMBER
 from murmur.server.params import optional_query_number, query_number, query_text
 from murmur.server.responses import raw_message
@@ -49,9 +50,19 @@ def edited(body: dict[str, Any], edit_raw: bytes | None, edited_at: int | None) 
     return body
 
 
+def speaker(raw: bytes, author: str) -> dict[str, str]:
+    """Whom a message speaks for, as readers group it: the identity its device named (docs/protocol.md §13.5:
+    a message the identity's log refuses is not held), or, for a bare key, the key; with its fingerprint."""
+    identity = author
+    if b'"identity"' in raw:
+        identity = next((v for n, v in orjson.loads(raw)["tags"] if n == "identity"), author)
+    return {"identity": identity, "identity_fingerprint": fingerprint(identity)}
+
+
 def item_json(item: TimelineItem) -> dict[str, Any]:
     body = {
         "seq": item.seq,
+        **speaker(item.raw, item.author),
         "message": raw_message(item.raw),
         "boosted_by": item.boosted_by,
         "boost": raw_message(item.boost_raw) if item.boost_raw else None,

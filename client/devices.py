@@ -1,0 +1,220 @@
+"""What a device keeps of the identity it speaks for, the pairing request a new device hands an existing one,
+and the recovery file (docs/cli.md, "Devices and recovery"). Plain functions; the commands are in
+``murmur.client.cli.devices``.
+
+Files in the profile's folder, each 0600: ``identity.json`` (the identity this device speaks for),
+``x25519.pem`` (the device's encryption key, whose public half the log publishes) and, until it is exported,
+``rotation.pem`` (the rotation key the log committed to: whoever holds it can take the identity back from a
+thief, so it belongs offline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from murmur.client.api import MurmurClient
+from murmur.errors import ConfigError, KeyFileError
+from murmur.key_events import device_body, device_proof, x25519_public
+from murmur.keys import KEY_HEX, Identity, verify_signature, write_private_file
+from murmur.kinds.key_log import EVENT_KINDS, proof_bytes
+from murmur.message import complete_draft, sign_envelope
+from murmur.validate import check
+
+REQUEST_TAG = "murmur device request v1"
+RECOVERY_HEADER = "murmur recovery v1"
+
+
+def _folder(key_path: Path) -> Path:
+    return key_path.parent
+
+
+def speaks_for(key_path: Path) -> str | None:
+    """The identity this profile's device speaks for, None for a bare key."""
+    path = _folder(key_path) / "identity.json"
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("identity")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"{path} is not an identity file ({exc}); move it aside to speak as the bare key.") from exc
+    if not isinstance(value, str) or not KEY_HEX.fullmatch(value):
+        raise ConfigError(f"{path} names no identity (64 lowercase hex digits).")
+    return value
+
+
+def remember_identity(key_path: Path, identity: str) -> None:
+    data = json.dumps({"identity": identity}).encode()
+    write_private_file(_folder(key_path) / "identity.json", data, force=True)
+
+
+def encryption_key(key_path: Path) -> X25519PrivateKey:
+    """The device's X25519 key, made the first time it is asked for."""
+    path = _folder(key_path) / "x25519.pem"
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, X25519PrivateKey):
+            raise KeyFileError(f"{path} does not hold an X25519 key.")
+        return key
+    key = X25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    write_private_file(path, pem)
+    return key
+
+
+def counter_path(key_path: Path) -> Path:
+    return _folder(key_path) / "counter.json"
+
+
+def counted(envelope: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The envelope with this device's next counter and previous id (docs/protocol.md §13.8), if it is public;
+    a message for a narrower audience is never counted, so that gaps betray nothing."""
+    body, tags = envelope.get("body"), envelope.get("tags")
+    if not isinstance(body, dict) or body.get("visibility", "public") != "public" or not isinstance(tags, list):
+        return envelope
+    last = json.loads(path.read_text()) if path.exists() else {"counter": 0, "previous": None}
+    tags = [*tags, ["counter", str(int(last["counter"]) + 1)]]
+    if last["previous"] is not None:
+        tags.append(["previous", last["previous"]])
+    return {**envelope, "tags": tags}
+
+
+def count_published(message: dict[str, Any], path: Path) -> None:
+    """Remember a counted message once its home server holds it: the next one follows it."""
+    counter = next((v for n, v in message["tags"] if n == "counter"), None)
+    if counter is not None:
+        write_private_file(path, json.dumps({"counter": int(counter), "previous": message["id"]}).encode(), force=True)
+
+
+def rotation_path(key_path: Path) -> Path:
+    return _folder(key_path) / "rotation.pem"
+
+
+# -- pairing -----------------------------------------------------------------------------------------------------
+def device_request(device: Identity, key_path: Path, identity: str, name: str, server: str | None) -> dict[str, Any]:
+    """What a new device hands an existing one: its public keys, its name, and its proof, for ``identity``."""
+    x25519 = x25519_public(encryption_key(key_path))
+    body = device_body(device.public_key, name, x25519, device_proof(device, identity))
+    return {"request": REQUEST_TAG, "identity": identity, **body, "server": server}
+
+
+def short_code(request: dict[str, Any]) -> str:
+    """Eight hex digits both devices show: the same code on both screens means the file was not swapped."""
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return f"{digest[:4]}-{digest[4:8]}"
+
+
+def read_request(text: str) -> dict[str, Any]:
+    """A pairing request read back, its proof checked; ``ConfigError`` with the reason otherwise."""
+    try:
+        request = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"This is not a device request: {exc}.") from exc
+    if not isinstance(request, dict) or request.get("request") != REQUEST_TAG:
+        raise ConfigError("This is not a murmur device request (made by `murmur device add`).")
+    for member in ("identity", "key", "name", "x25519", "proof"):
+        if not isinstance(request.get(member), str):
+            raise ConfigError(f"The device request lacks {member!r}.")
+    if not verify_signature(request["key"], request["proof"], proof_bytes(request["identity"], request["key"])):
+        raise ConfigError("The device request's proof does not verify: it was altered, or made for another identity.")
+    return request
+
+
+# -- recovery ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recovery:
+    identity: str
+    rotation: Identity
+    seed: bytes
+
+
+def words(seed: bytes) -> str:
+    """The seed as 16 groups of four hex digits and a check group: something to print and type back."""
+    text = seed.hex()
+    groups = [text[i : i + 4] for i in range(0, len(text), 4)]
+    return " ".join([*groups, hashlib.sha256(seed).hexdigest()[:4]])
+
+
+def recovery_text(identity: str, seed: bytes, *, as_words: bool) -> str:
+    secret = words(seed) if as_words else seed.hex()
+    return f"{RECOVERY_HEADER}\nidentity {identity}\nrotation {secret}\n"
+
+
+def read_recovery(text: str) -> Recovery:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines or lines[0] != RECOVERY_HEADER:
+        raise ConfigError(f"This is not a recovery file (its first line is not {RECOVERY_HEADER!r}).")
+    fields = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+    identity, secret = fields.get("identity", ""), fields.get("rotation", "").split()
+    if not KEY_HEX.fullmatch(identity):
+        raise ConfigError("The recovery file names no identity (64 lowercase hex digits).")
+    if len(secret) == 17:  # the printable form: 16 groups and a check group
+        seed_hex, check = "".join(secret[:16]), secret[16]
+    elif len(secret) == 1:
+        seed_hex, check = secret[0], None
+    else:
+        raise ConfigError("The recovery file's rotation key is neither 64 hex digits nor 17 groups of four.")
+    try:
+        seed = bytes.fromhex(seed_hex)
+    except ValueError as exc:
+        raise ConfigError("The recovery file's rotation key is not hex digits; check what was typed.") from exc
+    if len(seed) != 32 or (check is not None and hashlib.sha256(seed).hexdigest()[:4] != check):
+        raise ConfigError("The recovery file's rotation key does not check out; a group was mistyped.")
+    return Recovery(identity, Identity.from_seed(seed), seed)
+
+
+def new_rotation() -> tuple[Identity, bytes]:
+    """A fresh rotation key and its seed (what the recovery file holds)."""
+    seed = secrets.token_bytes(32)
+    return Identity.from_seed(seed), seed
+
+
+def keep_rotation(key_path: Path, seed: bytes) -> None:
+    write_private_file(rotation_path(key_path), seed.hex().encode(), force=True)
+
+
+def local_rotation(key_path: Path) -> Identity | None:
+    path = rotation_path(key_path)
+    if not path.exists():
+        return None
+    return Identity.from_seed(bytes.fromhex(path.read_text().strip()))
+
+
+def for_identity(envelope: dict[str, Any], identity: str | None) -> dict[str, Any]:
+    """The envelope naming the identity this device speaks for (docs/protocol.md §13.5), unless it is a key event
+    (which names its identity itself) or names one already."""
+    tags = envelope["tags"]
+    if identity is None or envelope["kind"] in EVENT_KINDS or not isinstance(tags, list):
+        return envelope
+    if any(isinstance(t, list) and t[:1] == ["identity"] for t in tags):
+        return envelope
+    return {**envelope, "tags": [*tags, ["identity", identity]]}
+
+
+def device_envelope(envelope: dict[str, Any], identity: str | None, counter_file: Path | None) -> dict[str, Any]:
+    """What this device signs for a completed draft: the identity named and, for a public message, counted.
+    Every client door that publishes (the CLI's ``publish_draft``, the TUI's ``publish``) signs this."""
+    envelope = for_identity(envelope, identity)
+    if counter_file is not None and envelope["kind"] not in EVENT_KINDS:
+        envelope = counted(envelope, counter_file)
+    return envelope
+
+
+async def publish_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """Sign a draft here (naming the identity, counted when public), check it as a server would, and publish it.
+    The private key never leaves. The one way the CLI and the TUI publish what a person writes."""
+    message = sign_envelope(device, device_envelope(complete_draft(draft, device.public_key), api.speaks_for,
+                                                    api.counter_file))  # fmt: skip
+    check(message)
+    result = await api.publish(message)
+    if api.counter_file is not None and result.get("status") in ("stored", "duplicate"):
+        count_published(message, api.counter_file)
+    result.setdefault("id", message["id"])
+    return result

@@ -1,0 +1,275 @@
+"""An identity's key-event log, folded into who speaks for it: pure functions, no store, no clock.
+
+An identity is named by the id of its inception event (docs/protocol.md §13). Every later event names the
+identity (``identity`` tag) and the event before it (``prior`` tag), so the events form a tree rooted at the
+inception; the log is the path through it that this module picks, the same from any set of events whatever
+order they arrived in:
+
+- each event is judged against the state its own ancestors give (``_step``): a device event or a move must be
+  signed by a device of the identity at that point, a rotation or a recovery by the key whose digest the point
+  committed to (pre-rotation, as KERI does). Since ancestors are fixed by hashes, that judgement never changes;
+- from the inception down, the one authorised child is followed. Where a rotation-key event and device events
+  claim the same place, the rotation-key event wins (the owner recovering from a thief who used a device key);
+  two events with equal authority at one place are a *fork*: the log stops at the last agreed event, and the
+  fork is reported, never resolved by picking one.
+
+``verdict`` then says whether a message a device signed for the identity at a given time speaks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from murmur.keys import verify_signature
+from murmur.message import Message
+
+INCEPTION = "key_inception"
+DEVICE_ADD = "key_device_add"
+DEVICE_REMOVE = "key_device_remove"
+ROTATION = "key_rotation"
+RECOVERY = "key_recovery"
+MOVE = "key_move"
+EVENT_KINDS = (INCEPTION, DEVICE_ADD, DEVICE_REMOVE, ROTATION, RECOVERY, MOVE)
+BY_ROTATION_KEY = frozenset({ROTATION, RECOVERY})
+"""Events signed by the pre-committed rotation key; every other event is signed by a device."""
+
+PROOF_DOMAIN = b"murmur device v1\n"
+
+
+def commitment(rotation_key: str) -> str:
+    """The digest an event commits to for the next rotation key: SHA-256 of the key's 32 bytes, as hex."""
+    return hashlib.sha256(bytes.fromhex(rotation_key)).hexdigest()
+
+
+def proof_bytes(identity: str, device: str) -> bytes:
+    """What a new device signs to show it holds its key and agrees to speak for ``identity``."""
+    return PROOF_DOMAIN + identity.encode("ascii") + b"\n" + device.encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A key event as the log reads it: who signed it, where it claims to sit, and what it says."""
+
+    id: str
+    kind: str
+    signer: str
+    created_at: int
+    identity: str
+    prior: str | None
+    body: Mapping[str, str]
+
+    @classmethod
+    def of(cls, m: Message) -> Event:
+        identity = m.id if m.kind == INCEPTION else m.tag("identity") or ""
+        return cls(m.id, m.kind, m.author, m.created_at, identity, m.tag("prior"), m.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    key: str
+    name: str
+    x25519: str
+    added_at: int
+    removed_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Two or more events of equal authority claim the place after ``place``: the log stops at ``place``."""
+
+    place: str
+    branches: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class State:
+    """What an identity's log says at one event: its devices (removed ones kept, with when), the digest of the
+    next rotation key, its home server, and where it is."""
+
+    identity: str
+    head: str
+    at: int  # the head's created_at
+    next: str
+    home: str | None
+    devices: Mapping[str, Device]
+    length: int = 1
+
+    def device(self, key: str) -> Device | None:
+        return self.devices.get(key)
+
+
+@dataclass(frozen=True)
+class Log:
+    """An identity resolved from the events held: its state at the end of the agreed log, and what was set aside."""
+
+    state: State
+    chain: tuple[str, ...]
+    fork: Fork | None = None
+    superseded: tuple[str, ...] = ()
+    refused: Mapping[str, Refusal] = field(default_factory=dict)
+    waiting: tuple[str, ...] = ()  # held events whose prior is not held (or is itself waiting)
+
+
+def _short(key: str) -> str:
+    return key[:12]
+
+
+@lru_cache(maxsize=4096)
+def _proof_holds(identity: str, key: str, proof: str) -> bool:
+    """Whether a device's proof verifies: cached, since a log is resolved again whenever it changes and its
+    proofs never do."""
+    return verify_signature(key, proof, proof_bytes(identity, key))
+
+
+def _device_of(event: Event, identity: str) -> Device | Refusal:
+    """The device an add or a recovery brings in, if its proof verifies."""
+    key = event.body["key"]
+    if not _proof_holds(identity, key, event.body["proof"]):
+        return Refusal(code="bad_proof", reason=f"The new device's proof does not verify under its key {_short(key)}.")
+    return Device(key, event.body["name"], event.body["x25519"], event.created_at)
+
+
+def inception(event: Event) -> State:
+    """The state an inception starts: its author is the first device."""
+    first = Device(event.signer, event.body["name"], event.body["x25519"], event.created_at)
+    return State(event.id, event.id, event.created_at, event.body["next"], None, {event.signer: first})
+
+
+def step(state: State, event: Event) -> State | Refusal:
+    """The state after ``event``, which names ``state.head`` as its prior, or why it cannot follow it."""
+    if event.created_at < state.at:
+        return Refusal(code="out_of_order", reason="A key event is dated before the event it follows.")
+    if event.kind in BY_ROTATION_KEY:
+        if commitment(event.signer) != state.next:
+            return Refusal(
+                code="not_rotation_key",
+                reason=f"A {event.kind} must be signed by the rotation key the identity's log committed to;"
+                f" {_short(event.signer)} is not it.",
+            )
+    else:
+        signer = state.device(event.signer)
+        if signer is None or signer.removed_at is not None:
+            return Refusal(
+                code="not_device",
+                reason=f"A {event.kind} must be signed by a current device of the identity;"
+                f" {_short(event.signer)} is not.",
+            )
+    devices = dict(state.devices)
+    after = replace(state, head=event.id, at=event.created_at, length=state.length + 1)
+    if event.kind == DEVICE_ADD or event.kind == RECOVERY:
+        added = _device_of(event, state.identity)
+        if isinstance(added, Refusal):
+            return added
+        if added.key in devices:
+            return Refusal(
+                code="device_known",
+                reason=f"The key {_short(added.key)} was already a device of this identity; a key is added once, and a"
+                " removed key never comes back.",
+            )
+        if event.kind == RECOVERY:  # every device goes, the recovering one comes
+            for key, d in devices.items():
+                if d.removed_at is None:
+                    devices[key] = replace(d, removed_at=event.created_at)
+        devices[added.key] = added
+    if event.kind in (ROTATION, RECOVERY):
+        after = replace(after, next=event.body["next"])
+    if event.kind == DEVICE_REMOVE:
+        gone = devices.get(event.body["key"])
+        if gone is None or gone.removed_at is not None:
+            return Refusal(
+                code="not_device", reason=f"The key {_short(event.body['key'])} is not a current device to remove."
+            )
+        devices[gone.key] = replace(gone, removed_at=event.created_at)
+    if event.kind == MOVE:
+        after = replace(after, home=event.body["home"])
+    return replace(after, devices=devices)
+
+
+def resolve(identity: str, events: Iterable[Event]) -> Log | None:
+    """The identity's log from the events held (any order, duplicates and strangers ignored); None when its
+    inception is not among them."""
+    mine = {e.id: e for e in events if e.identity == identity}
+    root = mine.get(identity)
+    if root is None or root.kind != INCEPTION:
+        return None
+    children: dict[str, list[Event]] = {}
+    for e in mine.values():
+        if e.prior is not None and e.kind != INCEPTION:
+            children.setdefault(e.prior, []).append(e)
+    refused: dict[str, Refusal] = {}
+    reached: set[str] = {root.id}
+    # Judge every event against its own ancestry, branch by branch (a branch not followed is still judged).
+    states: dict[str, State] = {root.id: inception(root)}
+    pending = [root.id]
+    while pending:
+        place = pending.pop()
+        for child in children.get(place, ()):
+            reached.add(child.id)
+            if place in refused:
+                refused[child.id] = Refusal(code="prior_refused", reason="The key event it follows was refused.")
+            else:
+                after = step(states[place], child)
+                if isinstance(after, Refusal):
+                    refused[child.id] = after
+                else:
+                    states[child.id] = after
+            pending.append(child.id)
+    chain, superseded, fork = [root.id], [], None
+    while True:
+        valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
+        if not valid:
+            break
+        strongest = [c for c in valid if c.kind in BY_ROTATION_KEY] or valid
+        if len(strongest) > 1:
+            fork = Fork(chain[-1], tuple(c.id for c in strongest))
+            break
+        superseded += [c.id for c in valid if c is not strongest[0]]
+        chain.append(strongest[0].id)
+    waiting = tuple(sorted(set(mine) - reached))
+    return Log(states[chain[-1]], tuple(chain), fork, tuple(superseded), refused, waiting)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: str  # "valid" | "waiting" | "refused"
+    code: str | None = None
+    reason: str | None = None
+
+
+VALID = Verdict("valid")
+
+
+def verdict(log: Log | None, device: str, created_at: int) -> Verdict:
+    """Whether a message ``device`` signed at ``created_at`` for the log's identity speaks for it.
+
+    Waiting when the log held cannot say yet (its inception, or the event adding the device, has not arrived);
+    refused when it says no: the device was removed before, or added after, the message's time.
+    """
+    if log is None:
+        return Verdict("waiting", code="identity_unknown", reason="The identity's key-event log is not held yet.")
+    known = log.state.device(device)
+    if known is None:
+        return Verdict(
+            "waiting", code="device_unknown", reason="No event held adds this key as a device of the identity."
+        )
+    if created_at < known.added_at:
+        return Verdict(
+            "refused", code="device_not_yet", reason="The device signed this before the identity's log added it."
+        )
+    if known.removed_at is not None and created_at >= known.removed_at:
+        return Verdict(
+            "refused",
+            code="device_removed",
+            reason=f"The device {_short(device)} was removed from this identity at {known.removed_at} ms;"
+            " what it signs after that does not speak for it.",
+        )
+    return VALID

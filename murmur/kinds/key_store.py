@@ -1,0 +1,323 @@
+"""Where identities live in the store: key events, what their logs resolve to, and the messages devices sign.
+
+Two steps of ingest, for every door (publish, push, pull, repair, bundle import):
+
+- ``admit``, before a batch is stored: a key event its log refuses (a stolen device key trying to rotate, a
+  removed device adding one) and a message whose device the log says did not speak for the identity at its time
+  (removed before, added after) are refused, with the log's reason. The batch's own key events count, so a
+  removal and a later message in one batch are judged as if they came one after the other.
+- ``record``, in the write transaction (the inception kind's ``apply``, which watches the ``identity`` tag):
+  key events and device-signed messages are recorded, and each identity whose log changed is resolved again.
+  The state tables are rewritten from the resolution, so they are the same whatever order the events came in;
+  a message held while its log could not say (it waited) and now refused is removed, as is a key event that
+  turns out to follow a refused one, so every server ends with the same set.
+
+The resolution itself is ``murmur.kinds.key_log`` (no SQL). SQL here is portable: standard ``ON CONFLICT``,
+no engine-specific functions, ``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from murmur.errors import Refused
+from murmur.keys import fingerprint
+from murmur.kinds.base import select_in
+from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Device, Event, Log, resolve, verdict
+from murmur.message import Message
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+MIGRATIONS = (
+    """
+    CREATE TABLE key_events (
+        id BLOB PRIMARY KEY, identity BLOB NOT NULL, prior BLOB, kind TEXT NOT NULL, signer BLOB NOT NULL,
+        created_at INTEGER NOT NULL, body TEXT NOT NULL, seq INTEGER NOT NULL
+    );
+    CREATE INDEX key_events_by_identity ON key_events (identity);
+    CREATE TABLE identities (
+        identity BLOB PRIMARY KEY, head BLOB NOT NULL, length INTEGER NOT NULL, next_key BLOB NOT NULL,
+        home TEXT, fork_at BLOB
+    );
+    CREATE TABLE identity_devices (
+        identity BLOB NOT NULL, device BLOB NOT NULL, name TEXT NOT NULL, x25519 BLOB NOT NULL,
+        added_at INTEGER NOT NULL, removed_at INTEGER, PRIMARY KEY (identity, device)
+    );
+    CREATE INDEX identity_devices_by_device ON identity_devices (device);
+    CREATE TABLE identity_forks (identity BLOB NOT NULL, event BLOB NOT NULL, place BLOB NOT NULL,
+        PRIMARY KEY (identity, event));
+    CREATE TABLE identity_claims (
+        seq INTEGER PRIMARY KEY, identity BLOB NOT NULL, device BLOB NOT NULL, created_at INTEGER NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
+    """,
+)
+
+
+def identity_named(m: Message) -> str | None:
+    """The identity a message speaks for: its ``identity`` tag, or, for an inception, its own id."""
+    return m.id if m.kind == INCEPTION else m.tag("identity")
+
+
+_EVENTS_SQL = "SELECT id, kind, signer, created_at, identity, prior, body FROM key_events WHERE identity IN ({marks})"
+
+
+def _event(row: Sequence[Any]) -> Event:
+    prior = None if row[5] is None else bytes(row[5]).hex()
+    return Event(bytes(row[0]).hex(), str(row[1]), bytes(row[2]).hex(), int(row[3]), bytes(row[4]).hex(), prior,
+                 json.loads(row[6]))  # fmt: skip
+
+
+async def held_events(conn: aiosqlite.Connection, identities: Iterable[str]) -> dict[str, list[Event]]:
+    """The key events held for each of ``identities``."""
+    out: dict[str, list[Event]] = {i: [] for i in identities}
+    for row in await select_in(conn, _EVENTS_SQL, [bytes.fromhex(i) for i in out]):
+        e = _event(row)
+        out[e.identity].append(e)
+    return out
+
+
+_RESOLVED: OrderedDict[tuple[str, frozenset[str]], Log | None] = OrderedDict()
+CACHED_LOGS = 1024
+_IDS_SQL = "SELECT identity, id FROM key_events WHERE identity IN ({marks})"
+
+
+def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
+    _RESOLVED[key] = log
+    if len(_RESOLVED) > CACHED_LOGS:
+        _RESOLVED.popitem(last=False)
+    return log
+
+
+async def logs_of(
+    conn: aiosqlite.Connection, identities: Iterable[str], extra: Sequence[Event] = ()
+) -> dict[str, Log | None]:
+    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it; None when its inception
+    is not among them. Remembered by the set of event ids: ids are digests of the events, so the same set is the
+    same log in any store, and while a log stands a device's message costs a look-up of ids, not a fold."""
+    ids: dict[str, set[str]] = {i: set() for i in identities}
+    for identity, event in await select_in(conn, _IDS_SQL, [bytes.fromhex(i) for i in ids]):
+        ids[bytes(identity).hex()].add(bytes(event).hex())
+    for e in extra:
+        ids[e.identity].add(e.id)
+    out: dict[str, Log | None] = {}
+    missing = []
+    for identity, held in ids.items():
+        key = (identity, frozenset(held))
+        if key in _RESOLVED:
+            _RESOLVED.move_to_end(key)
+            out[identity] = _RESOLVED[key]
+        else:
+            missing.append(identity)
+    if missing:
+        events = await held_events(conn, missing)
+        for e in extra:
+            if e.identity in events:
+                events[e.identity].append(e)
+        for identity in missing:
+            out[identity] = _remember((identity, frozenset(ids[identity])), resolve(identity, events[identity]))
+    return out
+
+
+async def resolved(conn: aiosqlite.Connection, identity: str) -> Log | None:
+    """The identity's log as the events held resolve it; None when its inception is not held."""
+    return (await logs_of(conn, [identity]))[identity]
+
+
+async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]) -> dict[int, Refused]:
+    """Refusals, by position, for the key events and device-signed messages of ``batch`` the logs say no to."""
+    _ADMITTED.pop(id(conn), None)
+    named = {index: i for index, m in batch if (i := identity_named(m)) is not None}
+    if not named:
+        return {}
+    extra = [Event.of(m) for index, m in batch if m.kind in EVENT_KINDS and index in named]
+    logs = await logs_of(conn, set(named.values()), extra)
+    # The logs with the batch's events in them are the logs record() finds once the batch is written, in the
+    # same transaction on the same connection: it judges the batch's messages by them without asking again.
+    _ADMITTED[id(conn)] = logs
+    out: dict[int, Refused] = {}
+    for index, m in batch:
+        log = logs.get(named.get(index, ""))
+        if index not in named:
+            continue
+        if m.kind in EVENT_KINDS:
+            refusal = log.refused.get(m.id) if log is not None else None
+            if refusal is not None:
+                out[index] = Refused(refusal.code, refusal.reason)
+            continue
+        judged = verdict(log, m.author, m.created_at)
+        if judged.status == "refused":
+            out[index] = Refused(judged.code or "", judged.reason or "")
+    return out
+
+
+_ADMITTED: dict[int, dict[str, Log | None]] = {}  # connection -> the logs admit() judged its current batch by
+
+
+async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -> None:
+    """Record the batch's key events and device-signed messages, and resolve again each log that changed."""
+    admitted = _ADMITTED.pop(id(conn), {})
+    events, claims = [], []
+    for seq, m in stored:
+        identity = identity_named(m)
+        if identity is None:
+            continue
+        if m.kind in EVENT_KINDS:
+            prior = m.tag("prior")
+            events.append((bytes.fromhex(m.id), bytes.fromhex(identity), bytes.fromhex(prior) if prior else None,
+                           m.kind, bytes.fromhex(m.author), m.created_at, json.dumps(m.body), seq))  # fmt: skip
+        else:
+            claims.append((seq, bytes.fromhex(identity), bytes.fromhex(m.author), m.created_at))
+    if events:
+        await conn.executemany(
+            "INSERT INTO key_events (id, identity, prior, kind, signer, created_at, body, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            events,
+        )
+    for identity in {bytes(e[1]).hex() for e in events}:
+        await settle(conn, identity)
+    if claims:
+        await _judge_new(conn, claims, admitted)
+
+
+async def _judge_new(
+    conn: aiosqlite.Connection, claims: list[tuple[int, bytes, bytes, int]], admitted: dict[str, Log | None]
+) -> None:
+    """Record the batch's device-signed messages with their verdict: one insert, and a look-up of the logs
+    unless admit() just made it (a file catching up has no admit)."""
+    named = {c[1].hex() for c in claims}
+    logs = admitted if named <= admitted.keys() else await logs_of(conn, named)
+    rows, gone = [], []
+    for seq, identity, device, created_at in claims:
+        judged = verdict(logs[identity.hex()], device.hex(), created_at)
+        if judged.status == "refused":  # only a file catching up gets here: ingest refused such messages
+            gone.append(seq)
+        else:
+            rows.append((seq, identity, device, created_at, judged.status))
+    await conn.executemany(
+        "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        rows,
+    )
+    if gone:
+        await _remove_seqs(conn, gone)
+
+
+async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    from murmur.store.ingest import remove_messages  # ingest consults the registry, which imports this module
+
+    ids = [bytes(r[0]) for r in await select_in(conn, "SELECT id FROM messages WHERE seq IN ({marks})", seqs)]
+    await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
+    await remove_messages(conn, ids)
+
+
+async def settle(conn: aiosqlite.Connection, identity: str) -> None:
+    """Resolve the identity's log again after its events changed and judge its messages again: the state tables
+    are rewritten from the resolution; what it now refuses (events after a refused one, messages of a removed
+    device held while they waited) goes, so every server ends holding the same set."""
+    from murmur.store.ingest import remove_messages
+
+    ident = bytes.fromhex(identity)
+    log = await resolved(conn, identity)
+    await _write_state(conn, ident, log)
+    if log is not None and log.refused:
+        refused = [bytes.fromhex(i) for i in log.refused]
+        await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
+        await remove_messages(conn, refused)
+    sql = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?"
+    async with conn.execute(sql, (ident,)) as cursor:
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in await cursor.fetchall()]
+    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "refused": []}
+    for seq, device, created_at in claims:
+        status[verdict(log, device, created_at).status].append((seq,))
+    for name in ("valid", "waiting"):
+        await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
+    if status["refused"]:
+        await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
+
+
+async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
+    for table in ("identities", "identity_devices", "identity_forks"):
+        await conn.execute(f"DELETE FROM {table} WHERE identity = ?", (ident,))  # table names are ours, not input
+    if log is None:
+        return
+    s = log.state
+    fork_at = bytes.fromhex(log.fork.place) if log.fork else None
+    await conn.execute(
+        "INSERT INTO identities (identity, head, length, next_key, home, fork_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (ident, bytes.fromhex(s.head), s.length, bytes.fromhex(s.next), s.home, fork_at),
+    )
+    await conn.executemany(
+        "INSERT INTO identity_devices (identity, device, name, x25519, added_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(ident, bytes.fromhex(d.key), d.name, bytes.fromhex(d.x25519), d.added_at, d.removed_at)
+         for d in s.devices.values()],
+    )  # fmt: skip
+    if log.fork is not None:
+        await conn.executemany(
+            "INSERT INTO identity_forks (identity, event, place) VALUES (?, ?, ?)",
+            [(ident, bytes.fromhex(b), bytes.fromhex(log.fork.place)) for b in log.fork.branches],
+        )
+
+
+def _device_view(d: Device) -> dict[str, Any]:
+    return {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at}
+
+
+async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, Any] | None:
+    """What readers are shown of an identity: its devices, home, where its log is, and any fork; a key with no
+    log held is a bare identity with one device (docs/protocol.md §13.5); None when neither is known."""
+    log = await resolved(conn, identity)
+    if log is None:
+        async with conn.execute(
+            "SELECT min(created_at) FROM messages WHERE author = ?", (bytes.fromhex(identity),)
+        ) as c:
+            row = await c.fetchone()
+        if row is None or row[0] is None:
+            return None
+        bare = {"key": identity, "name": "", "x25519": None, "added_at": int(row[0]), "removed_at": None}
+        return {"identity": identity, "fingerprint": fingerprint(identity), "bare": True, "devices": [bare],
+                "head": None, "length": 0, "home": None, "fork": None, "superseded": [], "waiting": 0}  # fmt: skip
+    s = log.state
+    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches)}
+    return {
+        "identity": identity, "fingerprint": fingerprint(identity), "bare": False,
+        "devices": [_device_view(d) for d in sorted(s.devices.values(), key=lambda d: (d.added_at, d.key))],
+        "head": s.head, "length": s.length, "home": s.home, "fork": fork, "superseded": list(log.superseded),
+        "waiting": len(log.waiting),
+    }  # fmt: skip
+
+
+async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[tuple[str, int | None]]:
+    """The identities whose logs make ``device`` a device, each with when it was removed (None: current)."""
+    sql = "SELECT identity, removed_at FROM identity_devices WHERE device = ?"
+    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
+        return [(bytes(r[0]).hex(), None if r[1] is None else int(r[1])) for r in await cursor.fetchall()]
+
+
+async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
+    """``identity_view`` of what ``name`` names: an identity, a current device's key (its identity), or a bare
+    key; None when nothing by that name is held."""
+    current = [i for i, removed in await identities_of_device(store.conn, name) if removed is None]
+    return await identity_view(store.conn, current[0] if len(current) == 1 else name)
+
+
+async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:
+    """A device speaks as a member when a device (current or not) of its identity joined: the role of that
+    member; "" when the device was removed from an identity (what it signs is no longer the identity's, and a
+    server does not take it from it); None when no identity says anything of it."""
+    sql = (
+        "SELECT d.removed_at, m.role FROM identity_devices d LEFT JOIN identity_devices o ON o.identity = d.identity"
+        " LEFT JOIN members m ON m.key = o.device WHERE d.device = ?"
+    )
+    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
+        rows = await cursor.fetchall()
+    if any(r[0] is not None for r in rows):
+        return ""
+    return next((str(r[1]) for r in rows if r[1] is not None), None)

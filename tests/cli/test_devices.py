@@ -1,0 +1,88 @@
+"""The pairing request and the recovery file read back exactly, and refuse what was altered or mistyped
+(murmur.client.devices)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from murmur.client.devices import device_request, read_recovery, read_request, recovery_text, short_code
+from murmur.errors import ConfigError
+from murmur.keys import Identity
+from tests.identity_logs import PHONE
+
+IDENTITY = "ab" * 32
+SEED = bytes(range(32))
+
+
+@pytest.mark.parametrize("as_words", [False, True])
+def test_the_recovery_file_reads_back_either_form(as_words: bool) -> None:
+    recovery = read_recovery(recovery_text(IDENTITY, SEED, as_words=as_words))
+    assert recovery.identity == IDENTITY and recovery.seed == SEED
+    assert recovery.rotation.public_key == Identity.from_seed(SEED).public_key
+
+
+def test_a_mistyped_group_is_caught_by_the_check_group() -> None:
+    text = recovery_text(IDENTITY, SEED, as_words=True)
+    groups = text.splitlines()[2].split()
+    groups[3] = "ffff" if groups[3] != "ffff" else "eeee"
+    with pytest.raises(ConfigError, match="mistyped"):
+        read_recovery("\n".join([*text.splitlines()[:2], " ".join(groups)]))
+
+
+@pytest.mark.parametrize("text", ["", "hello", "murmur recovery v1\nidentity zz\nrotation 00"])
+def test_what_is_not_a_recovery_file_is_refused_with_a_reason(text: str) -> None:
+    with pytest.raises(ConfigError):
+        read_recovery(text)
+
+
+def test_a_request_reads_back_and_its_code_is_the_same_on_both_sides(tmp_path: Path) -> None:
+    request = device_request(PHONE, tmp_path / "key.pem", IDENTITY, "phone", None)
+    text = json.dumps(request)
+    assert read_request(text) == request and short_code(read_request(text)) == short_code(request)
+    assert (tmp_path / "x25519.pem").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("member", ["identity", "key", "name"])
+def test_an_altered_request_is_refused(tmp_path: Path, member: str) -> None:
+    request = device_request(PHONE, tmp_path / "key.pem", IDENTITY, "phone", None)
+    altered = {**request, member: "cd" * 32}
+    if member == "name":
+        altered = {**request, "name": "laptop"}
+        assert short_code(altered) != short_code(request)  # the name is not proven: the code shows a swap
+        return
+    with pytest.raises(ConfigError, match="proof"):
+        read_request(json.dumps(altered))
+
+
+def test_a_device_counts_its_public_messages_and_never_a_narrower_one(tmp_path: Path) -> None:
+    from murmur.client.devices import count_published, counted
+    from murmur.message import complete_draft, sign_envelope
+    from murmur.validate import check
+
+    path = tmp_path / "counter.json"
+    made = []
+    for n, visibility in enumerate(["public", "local", "public", "public"]):
+        draft = {"kind": "post", "body": {"text": f"n{n}", "visibility": visibility}}
+        message = sign_envelope(PHONE, counted(complete_draft(draft, PHONE.public_key), path))
+        check(json.dumps(message).encode())
+        count_published(message, path)
+        made.append(message)
+    counts = [dict(map(tuple, m["tags"])).get("counter") for m in made]  # type: ignore[arg-type]
+    assert counts == ["1", None, "2", "3"]
+    assert ["previous", made[2]["id"]] in made[3]["tags"] and ["previous", made[0]["id"]] in made[2]["tags"]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_device_signed_post_shows_the_identitys_fingerprint_and_the_raw_view_the_device() -> None:
+    from murmur.client.render import Context, render_message
+    from murmur.keys import fingerprint
+    from murmur.message import sign_draft
+
+    message = sign_draft(PHONE, {"kind": "post", "body": {"text": "hi"}, "tags": [["identity", IDENTITY]]})
+    short = render_message(message, Context(names={PHONE.public_key: "Ada"}))
+    assert f"Ada ({fingerprint(IDENTITY)})" in short[0] and fingerprint(PHONE.public_key) not in "".join(short)
+    full = render_message(message, Context(names={}, full=True))
+    assert any(f"signed by device {fingerprint(PHONE.public_key)}" in line for line in full)

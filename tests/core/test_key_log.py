@@ -1,0 +1,175 @@
+"""An identity's key-event log resolves to the same state from any set of its events, in any order
+(murmur.kinds.key_log; docs/protocol.md §13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from murmur.kinds.key_log import Event, Log, resolve, verdict
+from murmur.validate import check
+from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET
+from tests.identity_logs import Log as Making
+from tests.identity_logs import full_life as shared_life
+
+
+def events(made: list[dict[str, Any]]) -> list[Event]:
+    return [Event.of(check(m, now=2**53 - 1)) for m in made]
+
+
+def resolved(made: Making, order: list[dict[str, Any]] | None = None) -> Log:
+    log = resolve(made.identity, events(order if order is not None else made.events))
+    assert log is not None
+    return log
+
+
+def summary(log: Log) -> tuple[Any, ...]:
+    s = log.state
+    return (s.head, s.next, s.home, tuple(sorted(s.devices.items())), log.chain, log.fork, log.superseded,
+            tuple(sorted(log.refused.items())), log.waiting)  # fmt: skip
+
+
+def full_life() -> Making:
+    made = shared_life()
+    made.rotate(LAPTOP, ROTATION_2)  # a removed device's key tries to rotate: refused
+    return made
+
+
+def test_a_log_follows_its_events() -> None:
+    made = full_life()
+    log = resolved(made)
+    assert log.state.identity == made.identity
+    assert log.chain == tuple(e["id"] for e in made.events[:7])
+    assert log.state.home == "https://new.example"
+    devices = log.state.devices
+    assert set(devices) == {LAPTOP.public_key, PHONE.public_key, TABLET.public_key, SPARE.public_key}
+    assert [k for k, d in devices.items() if d.removed_at is None] == [SPARE.public_key]  # recovery revoked all
+    assert devices[LAPTOP.public_key].removed_at == made.events[3]["created_at"]
+    assert log.refused[made.events[7]["id"]].code == "not_rotation_key"
+    assert log.fork is None and log.superseded == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.permutations(full_life().events))
+def test_every_arrival_order_gives_the_same_state(order: list[dict[str, Any]]) -> None:
+    made = full_life()
+    assert summary(resolved(made, order)) == summary(resolved(made))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_subset_of_events_resolves_the_same_in_any_order(data: st.DataObject) -> None:
+    made = full_life()
+    held = data.draw(st.lists(st.sampled_from(made.events[1:]), unique_by=lambda e: e["id"]))
+    order = data.draw(st.permutations([made.events[0], *held]))
+    assert summary(resolved(made, order)) == summary(resolved(made, [made.events[0], *held]))
+
+
+def test_without_its_inception_a_log_is_not_held() -> None:
+    made = full_life()
+    assert resolve(made.identity, events(made.events[1:])) is None
+
+
+def test_events_after_a_gap_wait() -> None:
+    made = full_life()
+    log = resolved(made, [made.events[0], *made.events[2:]])
+    assert log.chain == (made.identity,)
+    assert set(log.waiting) == {e["id"] for e in made.events[2:]}
+
+
+def test_a_stolen_device_key_cannot_rotate() -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    thief = made.rotate(PHONE, STRANGER)
+    log = resolved(made)
+    assert log.refused[thief["id"]].code == "not_rotation_key"
+    assert log.state.next == made.events[0]["body"]["next"]
+
+
+def test_a_recovery_supersedes_what_a_thief_did_with_a_device_key_at_the_same_place() -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    place = made.head
+    stolen = made.add(PHONE, STRANGER, "thief")
+    made.remove(STRANGER, LAPTOP)
+    recovery = made.recover(ROTATION_0, ROTATION_1, SPARE, prior=place)
+    log = resolved(made)
+    assert log.chain[-1] == recovery["id"] and log.superseded == (stolen["id"],) and log.fork is None
+    assert STRANGER.public_key not in log.state.devices
+    assert verdict(log, STRANGER.public_key, recovery["created_at"] + 1).status == "waiting"
+    assert verdict(log, PHONE.public_key, recovery["created_at"] + 1).code == "device_removed"
+    assert verdict(log, SPARE.public_key, recovery["created_at"] + 1).status == "valid"
+
+
+def test_two_events_at_one_place_are_a_fork_and_none_is_picked() -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    place = made.head
+    one = made.add(LAPTOP, TABLET, "tablet")
+    other = made.add(PHONE, SPARE, "spare", prior=place)
+    made.remove(SPARE, LAPTOP)  # after the fork: on a branch, never in force
+    log = resolved(made)
+    assert log.fork is not None and log.fork.place == place
+    assert set(log.fork.branches) == {one["id"], other["id"]}
+    assert log.state.head == place
+    assert TABLET.public_key not in log.state.devices and SPARE.public_key not in log.state.devices
+    assert log.state.devices[LAPTOP.public_key].removed_at is None
+
+
+def test_two_rotations_at_one_place_are_a_fork_too() -> None:
+    made = Making()
+    place = made.head
+    made.rotate(ROTATION_0, ROTATION_1)
+    made.rotate(ROTATION_0, ROTATION_2, prior=place)
+    log = resolved(made)
+    assert log.fork is not None and len(log.fork.branches) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("proof", "bad_proof"),
+        ("early", "out_of_order"),
+        ("again", "device_known"),
+        ("remove_stranger", "not_device"),
+    ],
+)
+def test_events_their_ancestry_refuses(change: str, code: str) -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    if change == "proof":
+        from murmur import key_events as ke
+        from tests.identity_logs import x25519
+
+        body = ke.device_body(TABLET.public_key, "tablet", x25519(3), ke.device_proof(TABLET, "00" * 32))
+        bad = ke.add_device(LAPTOP, made.identity, made.head, body, at=made.at + 1)
+    elif change == "early":
+        from murmur import key_events as ke
+
+        bad = ke.remove_device(LAPTOP, made.identity, made.head, PHONE.public_key, at=made.at - 1)
+    elif change == "again":
+        bad = made.add(LAPTOP, PHONE, "phone again")
+    else:
+        bad = made.remove(LAPTOP, STRANGER)
+    made.events.append(bad) if bad is not made.events[-1] else None
+    after = made.remove(LAPTOP, PHONE, prior=bad["id"])
+    log = resolved(made)
+    assert log.refused[bad["id"]].code == code
+    assert log.refused[after["id"]].code == "prior_refused"
+
+
+def test_a_device_speaks_for_the_identity_between_its_add_and_its_removal() -> None:
+    made = Making()
+    added = made.add(LAPTOP, PHONE, "phone")
+    removed = made.remove(LAPTOP, PHONE)
+    log = resolved(made)
+    assert verdict(log, PHONE.public_key, added["created_at"]).status == "valid"
+    assert verdict(log, PHONE.public_key, removed["created_at"] - 1).status == "valid"
+    gone = verdict(log, PHONE.public_key, removed["created_at"])
+    assert (gone.status, gone.code) == ("refused", "device_removed")
+    assert verdict(log, PHONE.public_key, added["created_at"] - 1).code == "device_not_yet"
+    assert verdict(log, STRANGER.public_key, removed["created_at"]).status == "waiting"
+    assert verdict(None, PHONE.public_key, 0).code == "identity_unknown"
