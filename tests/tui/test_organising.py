@@ -193,3 +193,26 @@ async def test_a_signature_notice_opens_the_letter(live: LiveServer, tmp_path: P
         await until(pilot, lambda: any("signed your open letter: yes" in str(e.render()) for e in notices.entries))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LetterScreen))
+
+
+async def test_a_groups_poll_is_in_its_timeline_and_its_moderator_pins_it(live: LiveServer, tmp_path: Path) -> None:
+    group = await live.sign(ME, create_draft("Hikers", description="Walks."), at=NOW - 90_000)
+    await live.sign(ALICE, membership_draft("group_join", group["id"]), at=NOW - 80_000)
+    draft = poll_draft("Which ridge?", ["north", "south"], closes_at=now_ms() + HOUR, multiple=False,
+                       group=group["id"])  # fmt: skip
+    poll = await live.sign(ALICE, draft, at=NOW - 70_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_group(group["id"])
+        await until(pilot, lambda: len(app.screen.query("#group-posts")) == 1)
+        screen = app.screen
+        timeline = screen.query_one("#group-posts", Timeline)
+        await until(pilot, lambda: any("Poll: Which ridge?" in str(e.render()) for e in timeline.entries))
+        await until(pilot, lambda: "you own this group" in text_of(screen, "#group-head"))
+        await pilot.press("P")  # the owner pins the poll: an announcement like a pinned post
+        await until(pilot, lambda: "📌" in text_of(screen, "#group-head"))
+        assert "Poll: Which ridge?" in text_of(screen, "#group-head")
+        [pin] = await live.messages("group_pin")
+        assert pin["tags"] == [["group", group["id"]], ["target", poll["id"]]]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PollScreen))
