@@ -135,7 +135,8 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
 
     A reply goes wherever its thread's root and its parent go (the rule follows ``root`` and ``reply``), so
     cutting a hidden reply cuts no visible one below it; a placeholder (a parent not held) stays only while it
-    has something to show.
+    has something to show. A root that is not a post (a poll, a meetup: the pages draw posts only) stands as a
+    placeholder for what it is about.
     """
     asked = await held(store, msg_id)
     if asked is None or asked.kind != "post":
@@ -150,7 +151,8 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
         children = [c for c in (kept[id(child)] for child in node.children) if c is not None]
         hidden = node.item is not None and node.item.id not in shown
         empty = node.item is None and not children and node is not found.root
-        kept[id(node)] = None if hidden or empty else ThreadNode(node.item, node.id, children)
+        item = node.item if node.item is None or _is_post(node.item) else None
+        kept[id(node)] = None if hidden or empty else ThreadNode(item, node.id, children)
     root = kept[id(found.root)]
     if root is None:
         return None
