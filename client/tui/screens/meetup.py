@@ -109,7 +109,7 @@ class MeetupScreen(AnsweringScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="meetup"):
-            keys = f"g: going · m: maybe · n: not going · {KEYS} · R: reload · esc: close"
+            keys = f"g: going · m: maybe · n: no · {KEYS} · R: reload · esc: close"
             yield Label(Content.styled(f"Meetup  ({keys})", "bold"))
             yield VerticalScroll(Static("Loading…", id="meetup-body"))
 
