@@ -15,9 +15,9 @@ a poll or naming someone else as its author (``bad_target``). A ballot on a poll
 (``poll_deleted``). A ballot that arrives before its poll waits, as an edit does, and is judged by the tally
 once the poll is held. A ballot is not deleted: a change of mind is a new ballot.
 
-Readers: ``results`` (the server's figures, remembered until a ballot on the poll or a message of its group comes
-or goes: ``murmur.kinds.remembered``) and ``signed`` (the poll, its ballots and its group's messages as signed, for
-a recount).
+Readers: ``results`` (the server's figures, remembered until a ballot on the poll, a message of its group or the
+membership kept for it changes: ``murmur.kinds.remembered``) and ``signed`` (the poll, its ballots and its group's
+messages as signed, for a recount).
 """
 
 from __future__ import annotations
@@ -140,10 +140,15 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
     return Signed(poll, ballots, group)
 
 
-# What a tally is counted from, read from the indexes alone: the poll never changes, so its ballots and, for a
-# group poll, its group's messages (which the membership the tally reads is folded from) are all that can move it.
+# What a tally is counted from: the poll never changes, so its ballots and, for a group poll, the spans of membership
+# it reads (``groups_spans``) are all that can move it. The group's messages are in it too, so that a refold that
+# swaps one span for another of the same times is seen; the spans, so that the server's figure follows its kept
+# state whatever changed it (a recount that differs is then shown: ``murmur poll results --verify``).
 _BALLOT_ROWS = "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'ballot'"
-_GROUP_ROWS = "SELECT count(*), max(seq) FROM groups_log WHERE grp = ?"
+_GROUP_ROWS = (
+    "SELECT count(*), max(seq) FROM groups_log WHERE grp = ?",
+    "SELECT count(*), total(start_at), total(end_at), count(end_at) FROM groups_spans WHERE grp = ?",
+)
 _TALLIES: Remembered[Tally] = Remembered()
 
 
@@ -159,8 +164,8 @@ async def results(store: Store, poll_id: str) -> Results | None:
     if row is None:
         return None
     spec = PollSpec.of(load_stored(bytes(row[0])))
-    rows = [(_BALLOT_ROWS, (key,))] + ([(_GROUP_ROWS, (bytes.fromhex(spec.group),))] if spec.group else [])
-    seen = await fingerprint(store.conn, rows)
+    group = [(sql, (bytes.fromhex(spec.group),)) for sql in _GROUP_ROWS] if spec.group is not None else []
+    seen = await fingerprint(store.conn, [(_BALLOT_ROWS, (key,)), *group])
 
     async def recount() -> Tally:
         async with store.conn.execute(_BALLOTS_SQL, (key,)) as cursor:
