@@ -180,6 +180,24 @@ def is_entry(kind: object) -> bool:
     return view is not None and (view.full or view.card is not None)
 
 
+def shows_counts(message: Mapping[str, Any], counts: Mapping[str, Any]) -> bool:
+    """Whether an entry shows its replies, reactions and boosts: a post always; a poll or a meetup once it has any
+    (its card stays short until people answer it)."""
+    return is_full(message) or (card(message, 0) is not None and any(counts.get(k) for k in COUNTED))
+
+
+COUNTED = ("replies", "reactions", "boosts")
+
+
+def not_answerable(message: Mapping[str, Any]) -> str | None:
+    """Why a message takes no reply, reaction or boost (it is not a post, a poll or a meetup: a reaction, a ballot,
+    a follow...), said for a person; None when it takes them."""
+    kind = message.get("kind")
+    if is_entry(kind):
+        return None
+    return f"That is a {one_line(str(kind), 32)}: only posts, polls and meetups take replies, reactions and boosts."
+
+
 def is_full(message: Mapping[str, Any]) -> bool:
     """Whether the message is drawn whole (text, warning, counts) rather than as one line."""
     view = VIEWS.get(str(message.get("kind")))

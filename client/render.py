@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from murmur.client.kinds import card, is_full, notice_verb, summary
+from murmur.client.kinds import card, is_full, notice_verb, shows_counts, summary
 from murmur.client.mentions import show_mentions
 from murmur.client.versions import shown_body, shown_edit
 from murmur.keys import fingerprint
@@ -140,7 +140,7 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
         shown.insert(1, note)
     lines.extend(shown)
     counts = item.get("counts") or {}
-    if is_full(item["message"]):
+    if shows_counts(item["message"], counts):
         via = arrived_from(item.get("origin"))
         tally = f"↩ {counts.get('replies', 0)}  ★ {counts.get('reactions', 0)}  ⟳ {counts.get('boosts', 0)}"
         lines.append(f"{indent}  {tally}{f'  · {via}' if via else ''}")

@@ -16,6 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
+from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.console import checked_argument
@@ -108,7 +109,7 @@ def post(
     ctx: typer.Context,
     text: Annotated[str | None, typer.Argument(help="The text; '-' or a pipe reads stdin; none opens $EDITOR.")] = None,
     reply_to: Annotated[
-        str | None, typer.Option("--reply-to", help="The post this one answers (id or 8+ hex prefix).")
+        str | None, typer.Option("--reply-to", help="The post, poll or meetup this one answers (id or 8+ hex prefix).")
     ] = None,
     cw: Annotated[str | None, typer.Option("--cw", help="Content warning shown before the text.")] = None,
     local: Annotated[bool, typer.Option("--local", help="Keep this post on this server (never federated).")] = False,
@@ -135,6 +136,8 @@ def post(
         tags = derived.tags
         if reply_to:
             parent = await checked_message(api, reply_to)
+            if (why := not_answerable(parent)) is not None:
+                fail(f"{why[0].lower()}{why[1:]} Nothing was published.")
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
             tags = [["reply", parent["id"]], ["root", root], *tags]
             if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:

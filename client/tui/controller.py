@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
 from murmur.client.tui import edits, present
@@ -29,9 +30,14 @@ from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.versions import shown_body
+from murmur.terminal import one_line
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
+
+# What a post, a poll or a meetup takes (a reply, a reaction, a boost, and taking those back); the other actions on
+# an item (delete, edit, history) are a post's.
+ANSWERS = frozenset({"reply", "react", "boost", "unreact", "unboost"})
 
 
 def thread_id(item: dict[str, Any]) -> str | None:
@@ -245,8 +251,12 @@ class Controller:
             self.app.push_screen(RawScreen(item))
         elif action == "links":
             self._links(item)
-        elif message.get("kind") != "post":
-            self.app.notify(f"That is a {message.get('kind')}, not a post.", severity="warning")
+        elif action == "thread":  # the replies to a poll or a meetup, from its own screen
+            self.open_thread(str(message["id"]))
+        elif action in ANSWERS and (why := not_answerable(message)) is not None:
+            self.app.notify(why, severity="warning")
+        elif action not in ANSWERS and message.get("kind") != "post":
+            self.app.notify(f"That is a {one_line(str(message.get('kind')), 32)}, not a post.", severity="warning")
         elif action == "reply":
             self.compose(parent=item)
         elif action == "react":

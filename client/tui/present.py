@@ -16,7 +16,7 @@ from typing import Any
 
 from textual.content import Content
 
-from murmur.client.kinds import card, is_full, notice_verb, summary
+from murmur.client.kinds import card, is_full, notice_verb, shows_counts, summary
 from murmur.client.mentions import show_mentions
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
@@ -124,22 +124,24 @@ def post_content(
         )
         if not cw_open:
             return Content("\n").join(lines)
+    counts = item.get("counts") or {}
     if (shown := card(message, now_ms)) is not None:  # a poll, a meetup: enter opens its figures
         lines.append(Content.styled(shown[0], "bold"))
         lines += [Content(line) for line in shown[1:-1]]
         lines.append(Content.assemble((shown[-1], DIM), ("  (enter: open)", DIM)))
+        if shows_counts(message, counts):  # people discuss a poll, "+1" a meetup
+            lines.append(Content.styled(count_line(counts), DIM))
         return Content("\n").join(lines)
     if not is_full(message):
         lines.append(Content.styled(summary(message), DIM))
         return Content("\n").join(lines)
     lines += text_lines(body, names, cw_open=cw_open, expanded=expanded)
-    counts = item.get("counts") or {}
-    lines.append(
-        Content.styled(
-            f"↩ {counts.get('replies', 0)}   ★ {counts.get('reactions', 0)}   ⟳ {counts.get('boosts', 0)}", DIM
-        )
-    )
+    lines.append(Content.styled(count_line(counts), DIM))
     return Content("\n").join(lines)
+
+
+def count_line(counts: dict[str, Any]) -> str:
+    return f"↩ {counts.get('replies', 0)}   ★ {counts.get('reactions', 0)}   ⟳ {counts.get('boosts', 0)}"
 
 
 def notification_content(

@@ -6,15 +6,15 @@ changes is who is in it and what its moderators did, each a signed message of it
 (murmur/kinds/group_members.py, murmur/kinds/group_moderation.py) naming the group with a ``group`` tag.
 
 This kind keeps the state of every group: its ``apply`` watches the ``group`` tag, so it gets the group's
-membership and moderation messages and the posts addressed to a group along with creation messages, and folds
-each group they touch again (murmur/kinds/group_state.py). Groups are public: their messages go wherever public
-messages go, under the one audience rule.
+membership and moderation messages and the entries (posts, polls, meetups) addressed to a group along with
+creation messages, and folds each group they touch again (murmur/kinds/group_state.py). Groups are public: their
+messages go wherever public messages go, under the one audience rule.
 """
 
 from __future__ import annotations
 
 from murmur.kinds.base import Field, Kind
-from murmur.kinds.group_state import FOLDED, SCHEMA, record
+from murmur.kinds.group_state import ENTRIES_BACKFILL, FOLDED, SCHEMA, record
 
 JOIN_MODES = ("open", "approval")
 
@@ -28,5 +28,5 @@ KIND = Kind(
     },
     apply=record,
     watches=("group",),
-    migrations=(SCHEMA, FOLDED),
+    migrations=(SCHEMA, FOLDED, ENTRIES_BACKFILL),
 )

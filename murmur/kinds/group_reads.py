@@ -14,6 +14,7 @@ from murmur.store import Store, fts_query
 from murmur.store.audience import for_anyone
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
+    ITSELF_SQL,
     Candidate,
     Cursor,
     Page,
@@ -80,25 +81,26 @@ _MODERATORS_SQL = (
     "SELECT key FROM groups_people WHERE grp = ? AND role = 'moderator' AND status = 'member' ORDER BY key"
 )
 
-# Posts addressed to the group whose author was a member at the post's created_at (groups_spans), newest first.
-# A post from before a removal stays; one written after it never enters.
+# Entries (posts, polls, meetups: the kinds shown as themselves) addressed to the group whose author was a member at
+# the entry's created_at (groups_spans), newest first. A post from before a removal stays; one written after it
+# never enters.
 def _timeline_sql(audience: str) -> str:
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
-        f" WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind = 'post'{audience}"
+        f" WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind IN ({ITSELF_SQL}){audience}"
         " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
         " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
         " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n"
     )
 
 
-# Pinned posts that are the group's (addressed to it, by a member then), newest pin first.
+# Pinned entries that are the group's (addressed to it, by a member then), newest pin first.
 def _pinned_sql(audience: str) -> str:
     return (
         f"SELECT /* bounded sort: one group's pins */ {CANDIDATE_COLUMNS}"
         " FROM groups_marks k CROSS JOIN messages m ON m.id = k.post"
         " CROSS JOIN groups_posts x ON x.seq = m.seq AND x.grp = k.grp"
-        f" WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind = 'post'{audience}"
+        f" WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind IN ({ITSELF_SQL}){audience}"
         " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key = m.author"
         " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
         " ORDER BY k.at DESC, k.post LIMIT :n"
@@ -169,8 +171,8 @@ async def moderators(store: Store, group_id: str) -> list[str]:
 async def timeline(
     store: Store, group_id: str, *, limit: int = 20, before: str | None = None, public: bool = False
 ) -> Page:
-    """The group's posts, newest first, cursor-paged like every timeline; hidden ones are in it (see ``hidden``).
-    With ``public``, only those anyone may see."""
+    """The group's entries (posts, polls, meetups), newest first, cursor-paged like every timeline; hidden ones are
+    in it (see ``hidden``). With ``public``, only those anyone may see."""
     grp = bytes.fromhex(group_id)
     sql = _TIMELINE_SQL[public]
 

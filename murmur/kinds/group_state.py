@@ -1,7 +1,8 @@
 """The state the store keeps for groups, and how a batch of messages changes it.
 
-Every group kind's ``apply`` (and the posts addressed to a group) come through ``record``. It notes each
-message under its group (``groups_log``, ``groups_posts``), then folds every group the batch touched again
+Every group kind's ``apply`` (and the entries addressed to a group: posts, polls, meetups, every kind a timeline
+shows as itself) come through ``record``. It notes each message under its group (``groups_log``,
+``groups_posts``), then folds every group the batch touched again
 from all of its messages (``murmur.kinds.group_fold``) and replaces that group's rows. Recomputing the whole
 group is what makes a late message (an approval older than a removal already held, say) land exactly as if it
 had come in time: the result is a function of the set of messages held, never of their arrival order.
@@ -14,7 +15,7 @@ creation message itself, folds the group again from all of its messages, so the 
 (tests/store/test_group_fold_resume.py).
 
 A message naming a group whose creation message is not held yet is stored and logged; it waits, changing
-nothing, and the group is folded with it as soon as the creation message arrives. Posts addressed to such a
+nothing, and the group is folded with it as soon as the creation message arrives. Entries addressed to such a
 group wait the same way: the group's timeline admits them once the fold says their author was a member.
 """
 
@@ -79,7 +80,7 @@ CREATE TABLE groups_marks (                         -- posts hidden or pinned by
     reason TEXT NOT NULL,
     PRIMARY KEY (grp, mark, post)
 ) WITHOUT ROWID;
-CREATE TABLE groups_posts (                         -- posts addressed to a group, in timeline order
+CREATE TABLE groups_posts (                         -- entries addressed to a group, in timeline order
     grp     BLOB NOT NULL,
     sort_at INTEGER NOT NULL,
     seq     INTEGER NOT NULL,
@@ -90,6 +91,19 @@ CREATE INDEX groups_posts_by_seq ON groups_posts (seq);
 
 # The last message folded into a group's rows, in fold order (a second migration of the ``group`` kind).
 FOLDED = "CREATE TABLE groups_folded (grp BLOB PRIMARY KEY, at INTEGER NOT NULL, id BLOB NOT NULL) WITHOUT ROWID;"
+
+# The third: polls and meetups became entries of a group's timeline, as its posts are (``record`` asks the registry
+# which kinds a timeline shows as themselves). Those already held are noted under the group their ``group`` tag
+# names. History, kept as it ran: the kinds are the ones that were entries besides posts when it was written.
+# ``murmur_unhex`` exists while migrating (murmur/store/db.py): SQLite 3.40 has no unhex().
+ENTRIES_BACKFILL = """
+INSERT INTO groups_posts (grp, sort_at, seq)
+    SELECT murmur_unhex(json_extract(t.value, '$[1]')), m.sort_at, m.seq
+    FROM messages m CROSS JOIN json_each(CAST(m.raw AS TEXT), '$.tags') t
+    WHERE m.kind IN ('poll', 'meetup') AND json_extract(t.value, '$[0]') = 'group'
+        AND murmur_unhex(json_extract(t.value, '$[1]')) IS NOT NULL
+    ON CONFLICT DO NOTHING;
+"""
 
 _CREATE_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'group'"
 # What a step reads of a message, from its columns: a whole fold parses no message again. ``reason`` is a
@@ -112,7 +126,10 @@ def group_of(m: Message) -> str | None:
 
 
 async def record(conn: aiosqlite.Connection, stored: Iterable[tuple[int, Message]]) -> None:
-    """Note a batch's group messages and group posts under their groups, then fold the groups they change."""
+    """Note a batch's group messages and the entries addressed to a group (``Kind.shown_as`` "itself": posts,
+    polls, meetups) under their groups, then fold the groups they change."""
+    from murmur.kinds import kind_or_unknown  # the registry holds this module
+
     logged: list[tuple[bytes, int]] = []
     posts: list[tuple[bytes, int]] = []
     touched: dict[str, list[Message]] = {}
@@ -120,7 +137,7 @@ async def record(conn: aiosqlite.Connection, stored: Iterable[tuple[int, Message
         group = group_of(m)
         if group is None:
             continue
-        if m.kind == "post":
+        if kind_or_unknown(m.kind).shown_as == "itself":
             posts.append((bytes.fromhex(group), seq))
         elif m.kind == GROUP_KIND or m.kind in STEPS:
             logged.append((bytes.fromhex(group), seq))

@@ -14,7 +14,8 @@ not a letter or naming someone else as its author (``bad_target``); on a letter 
 ``letter_deleted``. A signature that arrives before its letter waits and is judged by the count once it is held.
 The letter's author is told of each signature (notice kind ``signature``) until its signer deletes it.
 
-Readers: ``standing`` (the server's count and the letter's versions) and ``signed`` (the letter, its signatures
+Readers: ``standing`` (the server's count and the letter's versions; the count is remembered until a signature or
+a withdrawal on the letter comes or goes: ``murmur.kinds.remembered``) and ``signed`` (the letter, its signatures
 and their withdrawals as signed, for a check).
 """
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.letter_count import Count, LetterSpec, count, fault
+from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -124,31 +126,48 @@ _WITHDRAWALS_SQL = (
     " WHERE s.target = ? AND s.kind = 'signature' ORDER BY d.seq"
 )
 _NEWER_SQL = "SELECT id FROM messages WHERE target = ? AND kind = 'letter' AND author = ? ORDER BY created_at, id"
+# What a count is counted from, read from the indexes alone: the letter's text never changes (a new version is a new
+# letter), so its signatures and their deletes are all that can move it.
+_HELD_ROWS = (
+    "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'signature'",
+    "SELECT count(*), max(d.seq) FROM messages s CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete'"
+    " WHERE s.target = ? AND s.kind = 'signature'",
+)
+_COUNTS: Remembered[Count] = Remembered()
+
+
+async def _raws(store: Store, sql: str, key: bytes) -> tuple[bytes, ...]:
+    async with store.conn.execute(sql, (key,)) as cursor:
+        return tuple(bytes(r[0]) for r in await cursor.fetchall())
 
 
 async def signed(store: Store, letter_id: str) -> Signed | None:
     """The letter version, its signatures and their deletes as signed; None when no such letter is held."""
     key = bytes.fromhex(letter_id)
-    async with store.conn.execute(_LETTER_SQL, (key,)) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
+    letter = await _raws(store, _LETTER_SQL, key)
+    if not letter:
         return None
-    async with store.conn.execute(_SIGNATURES_SQL, (key,)) as cursor:
-        signatures = tuple(bytes(r[0]) for r in await cursor.fetchall())
-    async with store.conn.execute(_WITHDRAWALS_SQL, (key,)) as cursor:
-        withdrawals = tuple(bytes(r[0]) for r in await cursor.fetchall())
-    return Signed(bytes(row[0]), signatures, withdrawals)
+    return Signed(letter[0], await _raws(store, _SIGNATURES_SQL, key), await _raws(store, _WITHDRAWALS_SQL, key))
 
 
 async def standing(store: Store, letter_id: str) -> Standing | None:
-    """The server's count for the letter version, from the signatures it holds; None when no such letter is held."""
+    """The server's count for the letter version, from the signatures it holds; None when no such letter is held.
+    Counted again only when its signatures or their deletes changed since the last count (``murmur.kinds.remembered``).
+    """
     from murmur.validate import load_stored  # validation reads the registry, which imports this module
 
-    held = await signed(store, letter_id)
-    if held is None:
+    key = bytes.fromhex(letter_id)
+    letter = await _raws(store, _LETTER_SQL, key)
+    if not letter:
         return None
-    spec = LetterSpec.of(load_stored(held.letter))
-    found = count(spec, [load_stored(r) for r in held.signatures], [load_stored(r) for r in held.withdrawals])
+    spec = LetterSpec.of(load_stored(letter[0]))
+    seen = await fingerprint(store.conn, [(sql, (key,)) for sql in _HELD_ROWS])
+
+    async def recount() -> Count:
+        signatures, withdrawals = await _raws(store, _SIGNATURES_SQL, key), await _raws(store, _WITHDRAWALS_SQL, key)
+        return count(spec, [load_stored(r) for r in signatures], [load_stored(r) for r in withdrawals])
+
+    found = await _COUNTS.get(store, letter_id, seen, recount)
     async with store.conn.execute(_NEWER_SQL, (bytes.fromhex(spec.id), bytes.fromhex(spec.author))) as cursor:
         newer = tuple(bytes(r[0]).hex() for r in await cursor.fetchall())
     return Standing(spec, found, newer)

@@ -15,8 +15,9 @@ a poll or naming someone else as its author (``bad_target``). A ballot on a poll
 (``poll_deleted``). A ballot that arrives before its poll waits, as an edit does, and is judged by the tally
 once the poll is held. A ballot is not deleted: a change of mind is a new ballot.
 
-Readers: ``results`` (the server's figures) and ``signed`` (the poll, its ballots and its group's messages as
-signed, for a recount).
+Readers: ``results`` (the server's figures, remembered until a ballot on the poll, a message of its group or the
+membership kept for it changes: ``murmur.kinds.remembered``) and ``signed`` (the poll, its ballots and its group's
+messages as signed, for a recount).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.group_state import member_at
 from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
+from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -138,18 +140,40 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
     return Signed(poll, ballots, group)
 
 
+# What a tally is counted from: the poll never changes, so its ballots and, for a group poll, the spans of membership
+# it reads (``groups_spans``) are all that can move it. The group's messages are in it too, so that a refold that
+# swaps one span for another of the same times is seen; the spans, so that the server's figure follows its kept
+# state whatever changed it (a recount that differs is then shown: ``murmur poll results --verify``).
+_BALLOT_ROWS = "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'ballot'"
+_GROUP_ROWS = (
+    "SELECT count(*), max(seq) FROM groups_log WHERE grp = ?",
+    "SELECT count(*), total(start_at), total(end_at), count(end_at) FROM groups_spans WHERE grp = ?",
+)
+_TALLIES: Remembered[Tally] = Remembered()
+
+
 async def results(store: Store, poll_id: str) -> Results | None:
     """The server's figures for the poll: its stored ballots, restricted to the group's members by the group's
-    kept state (``groups_spans``); None when no such poll is held."""
+    kept state (``groups_spans``); None when no such poll is held. Tallied again only when its ballots or its
+    group's messages changed since the last time (``murmur.kinds.remembered``)."""
     from murmur.validate import load_stored
 
-    held = await signed(store, poll_id)
-    if held is None:
+    key = bytes.fromhex(poll_id)
+    async with store.conn.execute(_POLL_SQL, (key,)) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
         return None
-    spec = PollSpec.of(load_stored(held.poll))
-    ballots = [load_stored(raw) for raw in held.ballots]
-    member = await member_at(store.conn, spec.group) if spec.group is not None else None
-    return Results(spec, tally(spec, ballots, member))
+    spec = PollSpec.of(load_stored(bytes(row[0])))
+    group = [(sql, (bytes.fromhex(spec.group),)) for sql in _GROUP_ROWS] if spec.group is not None else []
+    seen = await fingerprint(store.conn, [(_BALLOT_ROWS, (key,)), *group])
+
+    async def recount() -> Tally:
+        async with store.conn.execute(_BALLOTS_SQL, (key,)) as cursor:
+            ballots = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
+        member = await member_at(store.conn, spec.group) if spec.group is not None else None
+        return tally(spec, ballots, member)
+
+    return Results(spec, await _TALLIES.get(store, poll_id, seen, recount))
 
 
 def ballot_body(spec: PollSpec, picked: list[str]) -> dict[str, str]:

@@ -31,6 +31,17 @@ T = TypeVar("T")
 log = logging.getLogger("murmur.store")
 
 
+def unhex(text: object) -> bytes | None:
+    """The bytes a hex string spells, None for anything else: ``murmur_unhex`` while migrating (SQLite 3.40 has
+    no unhex()), for migrations that index an id a message carries in its tags (murmur.kinds.group_state)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return None
+
+
 def _create_private(path: Path) -> None:
     """Create an empty database file readable by its owner only; SQLite gives its -wal/-shm the same mode."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +131,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
             "Upgrade murmur to open it."
         )
     await conn.create_function("murmur_name_key", 1, name_key, deterministic=True)
+    await conn.create_function("murmur_unhex", 1, unhex, deterministic=True)
     for number in range(version, SCHEMA_VERSION):
         # executescript commits first; the version bump is part of the migration's own script so a crash
         # between the two cannot leave a half-migrated file marked as done.

@@ -89,11 +89,15 @@ async def profile(store: Store, key: str) -> PublicProfile | None:
     return PublicProfile(key, str(name), str(bio), bytes(msg).hex(), int(created_at))
 
 
+def _is_post(item: TimelineItem) -> bool:
+    return orjson.loads(item.raw).get("kind") == "post"
+
+
 def _posts_only(page: Page) -> Page:
     """The entries of a page that show a post. The members' timelines also carry polls and meetups (and boosts of
     them), which the pages and feeds do not draw: left out, the page keeps its cursor (a page may hold fewer items
     than asked, as ``Page`` says)."""
-    return Page([i for i in page.items if orjson.loads(i.raw).get("kind") == "post"], page.next_cursor)
+    return Page([i for i in page.items if _is_post(i)], page.next_cursor)
 
 
 async def posts_by(store: Store, key: str, *, limit: int = 20, before: str | None = None) -> Page:
@@ -113,11 +117,12 @@ async def group(store: Store, group_id: str) -> group_reads.GroupRow | None:
 
 
 async def group_posts(store: Store, group_id: str, *, limit: int = 20, before: str | None = None) -> Page:
-    return await group_reads.timeline(store, group_id, limit=limit, before=before, public=True)
+    """The group's posts that anyone may see (its timeline also carries polls and meetups: left out here)."""
+    return _posts_only(await group_reads.timeline(store, group_id, limit=limit, before=before, public=True))
 
 
 async def group_pinned(store: Store, group_id: str) -> list[TimelineItem]:
-    return await group_reads.pinned(store, group_id, public=True)
+    return [i for i in await group_reads.pinned(store, group_id, public=True) if _is_post(i)]
 
 
 async def group_hidden(store: Store, group_id: str, post_ids: Sequence[str]) -> set[str]:
@@ -130,7 +135,8 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
 
     A reply goes wherever its thread's root and its parent go (the rule follows ``root`` and ``reply``), so
     cutting a hidden reply cuts no visible one below it; a placeholder (a parent not held) stays only while it
-    has something to show.
+    has something to show. A root that is not a post (a poll, a meetup: the pages draw posts only) stands as a
+    placeholder for what it is about.
     """
     asked = await held(store, msg_id)
     if asked is None or asked.kind != "post":
@@ -145,7 +151,8 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
         children = [c for c in (kept[id(child)] for child in node.children) if c is not None]
         hidden = node.item is not None and node.item.id not in shown
         empty = node.item is None and not children and node is not found.root
-        kept[id(node)] = None if hidden or empty else ThreadNode(node.item, node.id, children)
+        item = node.item if node.item is None or _is_post(node.item) else None
+        kept[id(node)] = None if hidden or empty else ThreadNode(item, node.id, children)
     root = kept[id(found.root)]
     if root is None:
         return None

@@ -1,4 +1,5 @@
-"""Threads: a root post and its replies as a tree, whatever order they arrived in.
+"""Threads: a root entry (a post, a poll, a meetup: the kinds shown as themselves) and its replies as a tree,
+whatever order they arrived in. Replies are posts.
 
 Every reply names its thread's root (tag ``root``) and the post it answers (tag ``reply``), so one index
 read (messages_by_root) finds the whole thread. A reply whose parent is missing (not arrived yet, or
@@ -12,7 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from murmur.store import Store
-from murmur.store.items import CANDIDATE_COLUMNS, Candidate, TimelineItem, key_bytes, resolve, select
+from murmur.store.items import (
+    CANDIDATE_COLUMNS,
+    ITSELF_SQL,
+    SHOWN_ITSELF,
+    Candidate,
+    TimelineItem,
+    key_bytes,
+    resolve,
+    select,
+)
 
 MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
 
@@ -21,12 +31,13 @@ _REPLIES_SQL = (
     f"SELECT {CANDIDATE_COLUMNS}, m.reply_to FROM messages m"
     " WHERE m.root = :root AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
 )
-_ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind = 'post'"
+_ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind IN ({ITSELF_SQL})"
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadNode:
-    """A post in the tree; ``item`` is None when the post is not held (missing or deleted)."""
+    """A post (or the poll or meetup at the root) in the tree; ``item`` is None when it is not held (missing or
+    deleted)."""
 
     item: TimelineItem | None
     id: str
@@ -44,7 +55,7 @@ async def thread(store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIE
     """The thread the message belongs to, or None when nothing of it is held."""
     msg_id = key_bytes(msg_id_hex, "message id")
     rows = await select(store.conn, _ROOT_OF_SQL, (msg_id,))
-    if rows and rows[0][0] != "post":
+    if rows and rows[0][0] not in SHOWN_ITSELF:  # a reaction, a ballot, a follow...: in no thread
         return None
     root_id = rows[0][1] if rows and rows[0][1] is not None else msg_id
     root_rows = await select(store.conn, _ONE_SQL, (root_id,))

@@ -101,3 +101,19 @@ def test_a_recount_that_differs_fails_after_printing_everything(
     shown = me.run("poll", "results", poll, "--verify")
     assert shown.exit_code == 1 and "THE RECOUNT DIFFERS" in shown.stdout and "DIFFERS" in shown.stdout
     assert me.run("poll", "results", poll).exit_code == 0  # without --verify nothing is checked
+
+
+def test_people_discuss_a_poll_and_a_ballot_takes_no_reply(people: tuple[Someone, Someone, Someone]) -> None:
+    alice, bob, me = people
+    poll = alice.json("poll", "create", "Lunch?", "--option", "noon", "--option", "one", "--closes", "2h")["id"]
+    ballot = bob.json("poll", "vote", poll, "1")["id"]
+    reply = bob.json("post", "why noon?", "--reply-to", poll[:12])["id"]
+    me.ok("react", poll, "👍")
+    thread = me.json("thread", poll)
+    assert thread["root"]["item"]["message"]["id"] == poll and thread["size"] == 1
+    assert [c["item"]["message"]["id"] for c in thread["root"]["children"]] == [reply]
+    assert thread["root"]["item"]["counts"] == {"replies": 1, "reactions": 1, "boosts": 0}
+    shown = me.ok("thread", poll).stdout
+    assert "Poll: Lunch?" in shown and "why noon?" in shown
+    refused = me.run("post", "an answer", "--reply-to", ballot)
+    assert refused.exit_code == 1 and "that is a ballot: only posts, polls and meetups take replies" in refused.stderr

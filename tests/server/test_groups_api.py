@@ -11,7 +11,9 @@ from murmur.client.api import ApiError, MurmurClient
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.kinds.group_drafts import about_person_draft, about_post_draft, create_draft, membership_draft
-from murmur.message import sign_draft
+from murmur.kinds.meetup import meetup_body, meetup_draft
+from murmur.kinds.poll import poll_draft
+from murmur.message import now_ms, sign_draft
 from tests.server.conftest import Harness
 
 
@@ -71,6 +73,24 @@ async def test_a_group_from_creation_to_moderation(server: Harness) -> None:
     }
     assert (people["pending"], people["removed"]) == ([], [])
     assert people["members"][0]["key"] == owner.identity.public_key
+
+
+async def test_a_groups_polls_and_meetups_are_in_its_timeline(server: Harness) -> None:
+    """Addressed to the group by a member, they are its entries as its posts are; a stranger's are not."""
+    owner, ann, cat = await server.member(), await server.member(), await server.member()
+    g = (await publish(owner, create_draft("Hikers")))["id"]
+    await publish(ann, membership_draft("group_join", g))
+    closes = now_ms() + 3_600_000
+    poll = await publish(ann, poll_draft("Where?", ["ridge", "lake"], closes_at=closes, multiple=False, group=g))
+    walk = meetup_body("Ridge walk", start=closes, end=closes + 3_600_000, tz="UTC")
+    meetup = await publish(owner, meetup_draft(walk, group=g))
+    await publish(cat, poll_draft("Spam?", ["yes", "no"], closes_at=closes, multiple=False, group=g))
+    await publish(owner, about_post_draft("group_pin", g, poll["id"]))
+    page = await ann.timeline(f"group:{g}")
+    assert [(i["message"]["kind"], i["message"]["id"]) for i in page["items"]] == [
+        ("meetup", meetup["id"]), ("poll", poll["id"]),
+    ]  # fmt: skip
+    assert [i["message"]["id"] for i in (await ann.group(g))["pinned"]] == [poll["id"]]
 
 
 async def test_the_directory_and_my_groups(server: Harness) -> None:

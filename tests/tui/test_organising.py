@@ -9,11 +9,15 @@ from pathlib import Path
 
 from textual.widgets import Checkbox, Input, Static, TextArea
 
+from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.dialogs import ReactionPicker
 from murmur.client.tui.screens.letter import LetterScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.meetup import MeetupScreen
 from murmur.client.tui.screens.poll import OPEN_BALLOTS, PollScreen
 from murmur.client.tui.screens.poll_compose import PollComposeScreen
+from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.widgets.entries import PostEntry
 from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.kinds.group_drafts import create_draft, membership_draft
@@ -193,3 +197,77 @@ async def test_a_signature_notice_opens_the_letter(live: LiveServer, tmp_path: P
         await until(pilot, lambda: any("signed your open letter: yes" in str(e.render()) for e in notices.entries))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, LetterScreen))
+
+
+async def test_a_groups_poll_is_in_its_timeline_and_its_moderator_pins_it(live: LiveServer, tmp_path: Path) -> None:
+    group = await live.sign(ME, create_draft("Hikers", description="Walks."), at=NOW - 90_000)
+    await live.sign(ALICE, membership_draft("group_join", group["id"]), at=NOW - 80_000)
+    draft = poll_draft("Which ridge?", ["north", "south"], closes_at=now_ms() + HOUR, multiple=False,
+                       group=group["id"])  # fmt: skip
+    poll = await live.sign(ALICE, draft, at=NOW - 70_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_group(group["id"])
+        await until(pilot, lambda: len(app.screen.query("#group-posts")) == 1)
+        screen = app.screen
+        timeline = screen.query_one("#group-posts", Timeline)
+        await until(pilot, lambda: any("Poll: Which ridge?" in str(e.render()) for e in timeline.entries))
+        await until(pilot, lambda: "you own this group" in text_of(screen, "#group-head"))
+        await pilot.press("P")  # the owner pins the poll: an announcement like a pinned post
+        await until(pilot, lambda: "📌" in text_of(screen, "#group-head"))
+        assert "Poll: Which ridge?" in text_of(screen, "#group-head")
+        [pin] = await live.messages("group_pin")
+        assert pin["tags"] == [["group", group["id"]], ["target", poll["id"]]]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PollScreen))
+
+
+async def test_a_poll_takes_replies_and_reactions_at_home_and_on_its_screen(live: LiveServer, tmp_path: Path) -> None:
+    await live.sign(ME, follow(ALICE.public_key), at=NOW - 90_000)
+    draft = poll_draft("Lunch where?", ["cafe", "park"], closes_at=now_ms() + HOUR, multiple=False, group=None)
+    poll = await live.sign(ALICE, draft, at=NOW - 60_000)
+    tags = [["reply", poll["id"]], ["root", poll["id"]], ["mention", ALICE.public_key]]
+    await live.sign(BOB, {"kind": "post", "body": {"text": "why not both?"}, "tags": tags}, at=NOW - 50_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        home = app.main.query_one("#tl-home", Timeline)
+        await until(pilot, lambda: any("↩ 1" in str(e.render()) for e in home.entries))  # its card counts replies
+        await pilot.press("l")  # a reaction on the highlighted poll
+        assert isinstance(app.screen, ReactionPicker)
+        await pilot.press("1")
+
+        async def reacted() -> bool:
+            return any(r["tags"][0] == ["target", poll["id"]] for r in await live.messages("reaction"))
+
+        await live.until_stored(reacted)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PollScreen))
+        await pilot.press("r")  # a reply from the poll's own screen
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        assert "Poll: Lunch where?" in str(app.screen.query_one("#reply-context").render())
+        app.screen.query_one("#text", TextArea).text = "the park, surely"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, PollScreen))
+        mine = [p for p in await live.messages("post") if p["author"] == ME.public_key]
+        assert [["reply", poll["id"]], ["root", poll["id"]]] == mine[0]["tags"][:2]
+        await pilot.press("t")  # its replies, under the poll
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen))
+        screen = app.screen
+        await until(pilot, lambda: len(screen.query(PostEntry)) == 3)
+        shown = [str(e.render()) for e in screen.query(PostEntry)]
+        assert "Poll: Lunch where?" in shown[0] and any("the park, surely" in s for s in shown)
+
+
+async def test_a_ballot_takes_no_reply_saying_why(live: LiveServer, tmp_path: Path) -> None:
+    draft = poll_draft("Tea?", ["yes", "no"], closes_at=now_ms() + HOUR, multiple=False, group=None)
+    poll = await live.sign(ALICE, draft, at=NOW - 60_000)
+    about = [["target", poll["id"]], ["subject", ALICE.public_key]]
+    ballot = {"kind": "ballot", "body": {"choices": "1"}, "tags": about}
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        told: list[str] = []
+        app.notify = lambda message, **_: told.append(str(message))  # type: ignore[method-assign, assignment]
+        app.controller.act("reply", {"message": await live.sign(BOB, ballot, at=NOW - 50_000), "verified": True})
+        assert told == ["That is a ballot: only posts, polls and meetups take replies, reactions and boosts."]
+        assert not isinstance(app.screen, ComposeScreen)
+        await pilot.pause()

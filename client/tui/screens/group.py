@@ -1,10 +1,10 @@
 """A group: its description and rules, my place in it, its pinned announcements, its meetups, its timeline and its
 members.
 
-J joins (or asks to), X leaves, M shows the members; n writes a post in the group. A moderator hides the
-highlighted post (h, with a reason) or pins it (P). Its meetups (of the newest the server holds) are listed
-above its timeline; tab moves there, enter opens one. Hidden posts stay in the timeline, folded, saying who hid
-them and why (c unfolds one).
+J joins (or asks to), X leaves, M shows the members; n writes a post in the group. Its timeline holds its posts,
+polls and meetups (enter opens a poll or a meetup). A moderator hides the highlighted entry (h, with a reason) or
+pins it (P). Its meetups (of the newest the server holds) are also listed above its timeline; tab moves there,
+enter opens one. Hidden entries stay in the timeline, folded, saying who hid them and why (c unfolds one).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient, PageCursor
-from murmur.client.kinds import group_facts
+from murmur.client.kinds import card, group_facts, is_entry
 from murmur.client.tui import present
 from murmur.client.tui.bindings import GROUP, bindings
 from murmur.client.tui.drafts import publish
@@ -55,8 +55,9 @@ def place(you: dict[str, Any]) -> str:
     return PLACES.get(str(you.get("role") or "member") if status == "member" else status, PLACES["none"])
 
 
-def head_content(group: dict[str, Any], names: dict[str, str]) -> Content:
-    """Name, description, rules, how to join, owner and moderators, my place in it, the pinned posts."""
+def head_content(group: dict[str, Any], names: dict[str, str], now_ms: int = 0) -> Content:
+    """Name, description, rules, how to join, owner and moderators, my place in it, the pinned entries (by the
+    reader's clock ``now_ms``: a pinned poll's or meetup's card)."""
     owner = present.author_parts(str(group["owner"]), names)
     lines = [
         Content.assemble((visible_name(str(group["name"]), 80), "bold $accent"), (f"  {group['id'][:12]}", DIM)),
@@ -72,15 +73,18 @@ def head_content(group: dict[str, Any], names: dict[str, str]) -> Content:
         if item.get("verified") and not item.get("hidden"):
             lines.append(
                 Content.assemble(
-                    ("📌 ", "bold"), *present.author_parts(message["author"], names), f": {pinned_line(item)}"
+                    ("📌 ", "bold"), *present.author_parts(message["author"], names), f": {pinned_line(item, now_ms)}"
                 )
             )
     return Content("\n").join(lines)
 
 
-def pinned_line(item: dict[str, Any]) -> str:
+def pinned_line(item: dict[str, Any], now_ms: int = 0) -> str:
     """A pinned post on one line as it reads now (its newest edit: a pin is of the post, not of a version), and
-    under its content warning only the warning, as everywhere a post is shown folded."""
+    under its content warning only the warning, as everywhere a post is shown folded; a pinned poll or meetup by
+    its card's first line (``Poll: QUESTION``)."""
+    if (lines := card(item.get("message") or {}, now_ms)) is not None:
+        return lines[0]
     body = shown_body(item)
     if body.get("cw"):
         return f"CW: {one_line(str(body['cw']), 150)} (folded: open it in the timeline)"
@@ -165,7 +169,7 @@ class GroupScreen(MurmurScreen):
 
     def _draw(self) -> None:
         if self.group is not None:
-            self.query_one("#group-head", Static).update(head_content(self.group, self.view.names))
+            self.query_one("#group-head", Static).update(head_content(self.group, self.view.names, self.view.clock()))
         if self.members is not None:
             self.query_one("#group-members", Static).update(members_content(self.members, self.view.names))
 
@@ -209,7 +213,7 @@ class GroupScreen(MurmurScreen):
             return None
         entry = self.query_one(Timeline).current
         message = entry.message if entry is not None else None
-        if message is None or message.get("kind") != "post":
+        if message is None or not is_entry(message.get("kind")):  # a post, a poll, a meetup: the group's entries
             return None
         return message
 

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
@@ -22,6 +21,7 @@ from murmur.client.tui import present
 from murmur.client.tui.drafts import publish
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.answering import KEYS, AnsweringScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.kinds.meetup import rsvp_draft
 from murmur.terminal import inert, one_line
@@ -87,7 +87,7 @@ def meetup_content(meetup: dict[str, Any], me: str, names: dict[str, str], now_m
     return Content("\n").join(lines)
 
 
-class MeetupScreen(ModalScreen[None]):
+class MeetupScreen(AnsweringScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Close"),
         Binding("g", "rsvp('going')", "Going"),
@@ -103,9 +103,14 @@ class MeetupScreen(ModalScreen[None]):
         self.meetup_id = meetup_id
         self.meetup: dict[str, Any] | None = None
 
+    @property
+    def entry_id(self) -> str:
+        return self.meetup_id
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="meetup"):
-            yield Label(Content.styled("Meetup  (g: going · m: maybe · n: not going · R: reload · esc: close)", "bold"))
+            keys = f"g: going · m: maybe · n: no · {KEYS} · R: reload · esc: close"
+            yield Label(Content.styled(f"Meetup  ({keys})", "bold"))
             yield VerticalScroll(Static("Loading…", id="meetup-body"))
 
     def on_mount(self) -> None:

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
@@ -21,6 +20,7 @@ from murmur.client.organising import signed_poll
 from murmur.client.tui import present
 from murmur.client.tui.drafts import publish
 from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.answering import KEYS, AnsweringScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.kinds.poll import MAX_OPTIONS, ballot_draft
 from murmur.terminal import one_line
@@ -75,7 +75,7 @@ def poll_content(poll: dict[str, Any], me: str, now_ms: int, picked: frozenset[i
     return Content("\n").join(lines)
 
 
-class PollScreen(ModalScreen[None]):
+class PollScreen(AnsweringScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss(None)", "Close"),
         Binding("enter", "vote", "Vote"),
@@ -91,9 +91,13 @@ class PollScreen(ModalScreen[None]):
         self.poll: dict[str, Any] | None = None
         self.picked: set[int] = set()
 
+    @property
+    def entry_id(self) -> str:
+        return self.poll_id
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="poll"):
-            yield Label(Content.styled("Poll  (number: vote · R: reload · esc: close)", "bold"))
+            yield Label(Content.styled(f"Poll  (number: vote · {KEYS} · R: reload · esc: close)", "bold"))
             yield VerticalScroll(Static("Loading…", id="poll-body"))
 
     def on_mount(self) -> None:
