@@ -85,6 +85,25 @@ async def test_a_removal_and_a_later_message_in_one_batch_are_judged_in_order(st
     assert results[0].code == "device_removed"
 
 
+async def test_a_devices_message_is_judged_by_its_devices_span_not_by_reading_the_log(store: Store) -> None:
+    """The cost of speaking for an identity does not grow with its log: a batch without key events is judged
+    by the device's row of the resolved state (one indexed look-up), never by reading the events again."""
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    made.remove(LAPTOP, PHONE)
+    await store.ingest(made.events)
+    statements: list[str] = []
+    await store.writer.conn.set_trace_callback(statements.append)
+    try:
+        assert (await one(store, made.post(LAPTOP, "still here")))["status"] == "stored"
+        assert (await one(store, made.post(PHONE, "after")))["code"] == "device_removed"
+        assert (await one(store, made.post(TABLET, "who")))["status"] == "stored"  # no event adds it: waits
+    finally:
+        await store.writer.conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if "key_events" in s]
+    assert sorted(await rows(store, "SELECT status FROM identity_claims")) == [("valid",), ("waiting",)]
+
+
 async def test_a_message_waits_for_its_log_and_goes_when_the_log_refuses_it(store: Store) -> None:
     made = Log()
     made.add(LAPTOP, PHONE, "phone")
