@@ -71,6 +71,12 @@ MIGRATIONS = (
 )
 
 
+def waiting(row: str) -> str:
+    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet (§13.5): readers are not
+    shown it, so that nobody's post is shown as an identity's before its log says so (``Kind.withheld``)."""
+    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status = 'waiting')"
+
+
 def identity_named(m: Message) -> str | None:
     """The identity a message speaks for: its ``identity`` tag, or, for an inception, its own id."""
     return m.id if m.kind == INCEPTION else m.tag("identity")

@@ -15,7 +15,7 @@ from store_people import Person
 
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
-from murmur.store import Store, timelines
+from murmur.store import Store, search, threads, timelines
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
 
@@ -119,6 +119,34 @@ async def test_a_message_waits_for_its_log_and_goes_when_the_log_refuses_it(stor
     assert await held(store, early) and not await held(store, late)
     assert await rows(store, "SELECT status FROM identity_claims") == [("valid",)]
     assert (await one(store, late))["code"] == "device_removed"  # offered again, by repair say: refused
+
+
+async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says(store: Store) -> None:
+    """Until the log adds its device, a message naming an identity is not shown as the identity's anywhere a
+    reader looks (timelines, threads, search): it may be anyone's, as an edit of a post never held may be."""
+    made = Log()
+    root = made.post(LAPTOP, "the root")
+    added = made.add(LAPTOP, PHONE, "phone")
+    tags = [["identity", made.identity], ["reply", root["id"]], ["root", root["id"]]]
+    reply = sign_draft(PHONE, {"kind": "post", "body": {"text": "waiting words"}, "tags": tags}, created_at=made.at + 1)
+    boost = sign_draft(
+        STRANGER, {"kind": "boost", "body": {}, "tags": [["target", reply["id"]]]}, created_at=made.at + 2
+    )
+    await store.ingest([made.events[0], root, reply, boost])
+
+    async def shown() -> tuple[list[str], list[str], list[str | None], list[str]]:
+        thread = await threads.thread(store, root["id"])
+        assert thread is not None
+        return (
+            [i.id for i in (await timelines.federated(store)).items],
+            [i.id for i in (await search.search_posts(store, "waiting")).items],
+            [None if n.item is None else n.item.id for n in thread.root.children],
+            [i.id for i in (await timelines.author(store, STRANGER.public_key)).items],
+        )
+
+    assert await shown() == ([root["id"]], [], [None], [])
+    await store.ingest([added])
+    assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]])
 
 
 async def test_a_stolen_device_key_cannot_rotate_and_the_owner_recovers(store: Store) -> None:
