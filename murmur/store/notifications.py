@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.kinds import notice_about, notice_holds, shown_join
+from murmur.kinds import notice_about, notice_holds, shown_join, shown_sql
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -28,7 +28,11 @@ UNREAD_CAP = 1000  # unread_count stops counting here; a badge shows "1000+" rat
 
 # What was true at ingest and may have stopped being true since, each kind of notice as its kind module says
 # (murmur.kinds.base.Kind.notice_holds); notice kinds are the registry's identifiers, never input.
-_STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items())
+# A message some kind withholds from readers (murmur.kinds.shown_sql: a device's message its identity's log cannot
+# judge yet) notifies nobody until it is shown.
+_STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items()) + (
+    f" AND {shown_sql('m')}"
+)
 
 # A post (a reply, a mention) is shown as its author last wrote it: the version readers see beside it
 # (Kind.shown_join, an edit's newest).

@@ -15,7 +15,7 @@ from store_people import Person
 
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
-from murmur.store import Store, search, threads, timelines
+from murmur.store import Store, notifications, search, threads, timelines
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
 
@@ -123,7 +123,8 @@ async def test_a_message_waits_for_its_log_and_goes_when_the_log_refuses_it(stor
 
 async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says(store: Store) -> None:
     """Until the log adds its device, a message naming an identity is not shown as the identity's anywhere a
-    reader looks (timelines, threads, search): it may be anyone's, as an edit of a post never held may be."""
+    reader looks (timelines, threads, search, notifications): it may be anyone's, as an edit of a post never held
+    may be."""
     made = Log()
     root = made.post(LAPTOP, "the root")
     added = made.add(LAPTOP, PHONE, "phone")
@@ -134,7 +135,7 @@ async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says
     )
     await store.ingest([made.events[0], root, reply, boost])
 
-    async def shown() -> tuple[list[str], list[str], list[str | None], list[str]]:
+    async def shown() -> tuple[list[str], list[str], list[str | None], list[str], list[str]]:
         thread = await threads.thread(store, root["id"])
         assert thread is not None
         return (
@@ -142,11 +143,12 @@ async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says
             [i.id for i in (await search.search_posts(store, "waiting")).items],
             [None if n.item is None else n.item.id for n in thread.root.children],
             [i.id for i in (await timelines.author(store, STRANGER.public_key)).items],
+            [i.kind for i in (await notifications.notifications(store, LAPTOP.public_key)).items],
         )
 
-    assert await shown() == ([root["id"]], [], [None], [])
+    assert await shown() == ([root["id"]], [], [None], [], [])
     await store.ingest([added])
-    assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]])
+    assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]], ["reply"])
 
 
 async def test_a_stolen_device_key_cannot_rotate_and_the_owner_recovers(store: Store) -> None:
