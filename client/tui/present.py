@@ -18,6 +18,7 @@ from textual.content import Content
 
 from murmur.client.kinds import card, is_full, notice_verb, summary
 from murmur.client.mentions import show_mentions
+from murmur.client.render import identity_lines
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
@@ -202,6 +203,8 @@ def profile_content(profile: dict[str, Any], server: str, *, mine: bool = False)
         ),
         Content.styled(key, DIM),
     ]
+    for line in identity_lines(profile.get("identity")):
+        lines.append(Content.styled(line, WARN if line.startswith("FORK") else DIM))
     if profile.get("bio"):
         lines.append(Content(inert(str(profile["bio"]))))
     lines.append(Content.assemble(("home: ", DIM), home))

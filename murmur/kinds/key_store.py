@@ -331,6 +331,19 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
     }  # fmt: skip
 
 
+async def profile_author(conn: aiosqlite.Connection, identity: str) -> str | None:
+    """The device whose newest profile speaks for the identity (made while the log made it a device), if any:
+    an identity's name and bio are what any of its devices last set."""
+    sql = (
+        "SELECT p.author FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity = ?"
+        " AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
+        " ORDER BY p.created_at DESC, p.author LIMIT 1"
+    )
+    async with conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else bytes(row[0]).hex()
+
+
 async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[tuple[str, int | None]]:
     """The identities whose logs make ``device`` a device, each with when it was removed (None: current)."""
     sql = "SELECT identity, removed_at FROM identity_devices WHERE device = ?"

@@ -12,7 +12,9 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
-from murmur.kinds import meetup
+from murmur.kinds import kind, meetup
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import identity_view, profile_author
 from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
@@ -248,7 +250,9 @@ async def profile(request: Request) -> Response:
     caller = await authenticate(request)
     store = state.store
     key = await resolve_key(store, request.path_params["key"])
-    found = await store.profile(key)
+    identity = await identity_view(store.conn, key) if kind(INCEPTION) else None
+    speaking = identity is not None and not identity["bare"]  # an identity: its devices' newest profile
+    found = await store.profile((await profile_author(store.conn, key) if speaking else None) or key)
     return JSONBytes(
         {
             "key": key,
@@ -260,5 +264,6 @@ async def profile(request: Request) -> Response:
             "follows_you": await store.is_following(key, caller.key),
             "followers": len(await store.followers(key)),
             "following_count": len(await store.following(key)),
+            "identity": identity if speaking else None,
         }
     )

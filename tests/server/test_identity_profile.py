@@ -1,0 +1,40 @@
+"""A profile asked by an identity: its devices' newest profile, the identity's devices and home, and its fork
+shown, never resolved (docs/api.md, GET /api/v1/profiles/{key}; docs/protocol.md §13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.render import render_profile
+from murmur.client.tui import present
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from tests.identity_logs import LAPTOP, PHONE, SPARE, TABLET, Log
+from tests.server.conftest import Harness
+
+
+def profile_by(device: Identity, made: Log, name: str) -> dict[str, Any]:
+    draft = {"kind": "profile", "body": {"name": name, "bio": ""}, "tags": [["identity", made.identity]]}
+    return sign_draft(device, draft, created_at=made.at + 1)
+
+
+async def test_an_identitys_profile_is_its_devices_newest_and_shows_a_fork(server: Harness) -> None:
+    made = Log()
+    added = made.add(LAPTOP, PHONE, "phone")
+    await server.state.store.ingest([*made.events, profile_by(PHONE, made, "Ada")], origin="peer")
+    reader = await server.member()
+
+    profile = await reader.profile(made.identity)
+    assert (profile["key"], profile["name"]) == (made.identity, "Ada")
+    assert [d["key"] for d in profile["identity"]["devices"]] == [LAPTOP.public_key, PHONE.public_key]
+    assert profile["identity"]["fork"] is None and "FORK" not in render_profile(profile)
+    assert (await reader.profile(PHONE.public_key))["identity"] is None  # a key stays a key
+
+    # two devices' events claiming one place: a key was copied; the profile says so, it picks no branch
+    made.add(LAPTOP, TABLET, "tablet", prior=added["id"])
+    made.add(PHONE, SPARE, "spare", prior=added["id"])
+    await server.state.store.ingest(made.events[-2:], origin="peer")
+    profile = await reader.profile(made.identity)
+    assert profile["identity"]["fork"]["place"] == added["id"]
+    assert "FORK: 2 key events" in render_profile(profile)
+    assert "FORK: 2 key events" in str(present.profile_content(profile, "here"))
