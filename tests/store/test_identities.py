@@ -5,6 +5,7 @@ held, waits when it cannot say yet, and ends with the same state whatever order 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,25 @@ async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says
     assert await shown() == ([root["id"]], [], [None], [], [])
     await store.ingest([added])
     assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]], ["reply"])
+
+
+async def test_a_devices_notifications_hold_what_names_its_identity_once(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    await store.ingest(made.events)
+
+    def mention(text: str, *named: str) -> dict[str, Any]:
+        draft = {"kind": "post", "body": {"text": text}, "tags": [["mention", k] for k in named]}
+        return sign_draft(STRANGER, draft, created_at=made.at + 1)
+
+    both = mention("both", made.identity, PHONE.public_key)
+    await store.ingest([mention("the person", made.identity), both, mention("the laptop", LAPTOP.public_key)])
+    seen = {
+        device: sorted(json.loads(i.raw)["body"]["text"] for i in (await notifications.notifications(store, key)).items)
+        for device, key in (("laptop", LAPTOP.public_key), ("phone", PHONE.public_key))
+    }
+    assert seen == {"laptop": ["both", "the laptop", "the person"], "phone": ["both", "the person"]}  # once each
+    assert await notifications.unread_count(store, PHONE.public_key) == 2
 
 
 async def test_a_stolen_device_key_cannot_rotate_and_the_owner_recovers(store: Store) -> None:
