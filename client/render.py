@@ -237,8 +237,14 @@ def identity_lines(identity: dict[str, Any] | None) -> list[str]:
             f" {str(fork.get('place'))[:12]}; a key of this identity was copied, and no branch is trusted"
         )
     lines.append(f"identity with {len(devices)} device{'' if len(devices) == 1 else 's'}")
-    if identity.get("home"):
-        lines.append(f"home server, as its log says: {one_line(str(identity['home']), 200)}")
+    if home := identity.get("home"):
+        shown, trust = one_line(str(home), 200), identity.get("home_trust")
+        lines.append(
+            "home server: this one" if trust == "here"
+            else f"home server: {shown} (a peer of this server)" if trust == "peer"
+            else f"moved to {shown}, not a peer of this server; ask your admin to add it" if trust == "not_peer"
+            else f"home server, as its log says: {shown}"
+        )  # fmt: skip
     return lines
 
 

@@ -35,6 +35,7 @@ from murmur.store import tallies, timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts, shown_version
 from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
+from murmur.store.peers import home_trust
 from murmur.store.search import search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
 
@@ -252,6 +253,8 @@ async def profile(request: Request) -> Response:
     key = await resolve_key(store, request.path_params["key"])
     identity = await identity_view(store.conn, key) if kind(INCEPTION) else None
     speaking = identity is not None and not identity["bare"]  # an identity: its devices' newest profile
+    if speaking and identity is not None and identity["home"]:
+        identity["home_trust"] = await home_trust(store, identity["home"], state.config.url)
     found = await store.profile((await profile_author(store.conn, key) if speaking else None) or key)
     return JSONBytes(
         {

@@ -9,6 +9,7 @@ from murmur.client.render import render_profile
 from murmur.client.tui import present
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.store.peers import add_peer, same_server
 from tests.identity_logs import LAPTOP, PHONE, SPARE, TABLET, Log
 from tests.server.conftest import Harness
 
@@ -38,3 +39,33 @@ async def test_an_identitys_profile_is_its_devices_newest_and_shows_a_fork(serve
     assert profile["identity"]["fork"]["place"] == added["id"]
     assert "FORK: 2 key events" in render_profile(profile)
     assert "FORK: 2 key events" in str(present.profile_content(profile, "here"))
+
+
+async def test_a_move_shows_whether_this_server_trusts_the_new_home(server: Harness) -> None:
+    made = Log()
+    made.move(LAPTOP, "https://New.Example:443/")
+    assert {r.status for r in await server.state.store.ingest(made.events, origin="peer")} == {"stored"}
+    reader = await server.member()
+
+    profile = await reader.profile(made.identity)
+    assert profile["identity"]["home_trust"] == "not_peer"  # nothing is fetched from a server nobody added
+    assert "moved to https://New.Example:443/, not a peer of this server; ask your admin to add it" in (
+        render_profile(profile)
+    )
+    await add_peer(server.state.store, Identity.generate().public_key, "https://new.example", name="new")
+    profile = await reader.profile(made.identity)
+    assert profile["identity"]["home_trust"] == "peer"
+    assert "(a peer of this server)" in str(present.profile_content(profile, "here"))
+
+    made.move(LAPTOP, server.state.config.url + "/")  # home again
+    assert (await server.state.store.ingest(made.events[-1:], origin="peer"))[0].status == "stored"
+    assert (await reader.profile(made.identity))["identity"]["home_trust"] == "here"
+
+
+def test_one_server_is_named_by_one_url_whatever_its_spelling() -> None:
+    assert same_server("https://a.example", "HTTPS://A.example:443/")
+    assert same_server("http://a.example:8080/m/", "http://a.example:8080/m")
+    assert not same_server("http://a.example", "https://a.example")
+    assert not same_server("https://a.example", "https://a.example:8443")
+    assert not same_server("https://a.example/m", "https://a.example/n")
+    assert not same_server("https://a.example:x", "https://a.example")
