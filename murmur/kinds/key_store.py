@@ -31,6 +31,7 @@ from murmur.kinds.base import select_in
 from murmur.kinds.key_log import (
     EVENT_KINDS,
     INCEPTION,
+    MOVE,
     Device,
     Event,
     Log,
@@ -173,6 +174,15 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
     return out
 
 
+# Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
+# this server trusts the new home). Derived here, once the move is in key_events, and only for a batch holding
+# one, rather than as a Kind.notices rule, which every batch of every kind would run.
+MOVE_NOTICE = (
+    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, m.seq, 'move' FROM messages m"
+    " CROSS JOIN key_events e ON e.id = m.id CROSS JOIN follows f ON f.following = 1 AND (f.subject = e.identity"
+    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = e.identity))"
+    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'key_move' AND f.follower != m.author ON CONFLICT DO NOTHING"
+)
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
 _SPANS_SQL = "SELECT identity, device, added_at, removed_at FROM identity_devices WHERE device IN ({marks})"
 
@@ -220,6 +230,8 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
         )
     for identity in {bytes(e[1]).hex() for e in events}:
         await settle(conn, identity)
+    if moves := [seq for seq, m in stored if m.kind == MOVE]:
+        await conn.execute(MOVE_NOTICE, {"lo": min(moves), "hi": max(moves)})
     if claims:
         await _judge_new(conn, claims, admitted)
 

@@ -69,3 +69,23 @@ def test_one_server_is_named_by_one_url_whatever_its_spelling() -> None:
     assert not same_server("https://a.example", "https://a.example:8443")
     assert not same_server("https://a.example/m", "https://a.example/n")
     assert not same_server("https://a.example:x", "https://a.example")
+
+
+async def test_followers_of_an_identity_or_of_its_devices_are_told_it_moved(server: Harness) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    fan, old_fan, other = Identity.generate(), Identity.generate(), Identity.generate()
+
+    def follow(who: Identity, subject: str) -> dict[str, Any]:
+        return sign_draft(who, {"kind": "follow", "body": {}, "tags": [["subject", subject]]}, created_at=made.at)
+
+    await server.state.store.ingest(
+        [*made.events, follow(fan, made.identity), follow(old_fan, LAPTOP.public_key)], origin="peer"
+    )
+    made.move(PHONE, "https://new.example")
+    await server.state.store.ingest(made.events[-1:], origin="peer")
+    for who, told in ((fan, True), (old_fan, True), (other, False)):
+        items = (await (await server.member(who)).notifications())["items"]
+        assert [i["kind"] for i in items if i["kind"] == "move"] == (["move"] if told else [])
+    [item] = (await server.client(fan).notifications())["items"]  # a member by now
+    assert item["identity"] == made.identity and item["actor"] == PHONE.public_key
