@@ -17,6 +17,7 @@ from store_people import Person
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
 from murmur.store import Store, notifications, search, threads, timelines
+from murmur.store.lookup import known_keys, resolve_key
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
 
@@ -169,6 +170,13 @@ async def test_a_devices_notifications_hold_what_names_its_identity_once(store: 
     }
     assert seen == {"laptop": ["both", "the laptop", "the person"], "phone": ["both", "the person"]}  # once each
     assert await notifications.unread_count(store, PHONE.public_key) == 2
+
+
+async def test_an_identity_is_named_by_a_prefix_as_a_key_is(store: Store) -> None:
+    made = Log()
+    await store.ingest(made.events)
+    assert await resolve_key(store, made.identity[:10]) == made.identity
+    assert made.identity in await known_keys(store, made.identity[:8])
 
 
 async def test_a_stolen_device_key_cannot_rotate_and_the_owner_recovers(store: Store) -> None:
