@@ -343,7 +343,13 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
     }  # fmt: skip
 
 
-async def profile_author(conn: aiosqlite.Connection, identity: str) -> str | None:
+async def identity_of(store: Store, key: str) -> dict[str, Any] | None:
+    """``identity_view`` when ``key`` is an identity whose log is held; None for a key (bare or a device's)."""
+    view = await identity_view(store.conn, key)
+    return None if view is None or view["bare"] else view
+
+
+async def profile_author(store: Store, identity: str) -> str | None:
     """The device whose newest profile speaks for the identity (made while the log made it a device), if any:
     an identity's name and bio are what any of its devices last set."""
     sql = (
@@ -351,7 +357,7 @@ async def profile_author(conn: aiosqlite.Connection, identity: str) -> str | Non
         " AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
         " ORDER BY p.created_at DESC, p.author LIMIT 1"
     )
-    async with conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
+    async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else bytes(row[0]).hex()
 

@@ -14,7 +14,7 @@ from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.kinds import kind, meetup
 from murmur.kinds.key_log import INCEPTION
-from murmur.kinds.key_store import identity_view, profile_author
+from murmur.kinds.key_store import identity_of, profile_author
 from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
@@ -251,11 +251,11 @@ async def profile(request: Request) -> Response:
     caller = await authenticate(request)
     store = state.store
     key = await resolve_key(store, request.path_params["key"])
-    identity = await identity_view(store.conn, key) if kind(INCEPTION) else None
-    speaking = identity is not None and not identity["bare"]  # an identity: its devices' newest profile
-    if speaking and identity is not None and identity["home"]:
+    identity = await identity_of(store, key) if kind(INCEPTION) else None
+    if identity is not None and identity["home"]:
         identity["home_trust"] = await home_trust(store, identity["home"], state.config.url)
-    found = await store.profile((await profile_author(store.conn, key) if speaking else None) or key)
+    # an identity's name and bio: its devices' newest profile
+    found = await store.profile((await profile_author(store, key) if identity is not None else None) or key)
     return JSONBytes(
         {
             "key": key,
@@ -267,6 +267,6 @@ async def profile(request: Request) -> Response:
             "follows_you": await store.is_following(key, caller.key),
             "followers": len(await store.followers(key)),
             "following_count": len(await store.following(key)),
-            "identity": identity if speaking else None,
+            "identity": identity,
         }
     )
