@@ -150,6 +150,8 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "reaction": lambda body: f"reacted{_emoji(body)}",
         "boost": lambda _: "boosted your post",
         "follow": lambda _: "followed you",
+        "move": lambda body: f"moved home to {one_line(str(body.get('home', '')), 80)} (their profile says if this"
+        " server trusts it)",
         "edit": lambda _: "edited a post you replied to, reacted to or boosted",
         "group_join": lambda _: "asked to join a group you moderate",
         "group_approve": lambda _: "let you into a group",

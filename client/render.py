@@ -224,10 +224,35 @@ def render_person(person: dict[str, Any], ctx: Context) -> str:
     return f"@ {label}  {one_line(str(person.get('bio') or ''), 60)}"
 
 
+def identity_lines(identity: dict[str, Any] | None) -> list[str]:
+    """What a profile says of an identity beyond a key: its devices, its home server, and a fork above all (a
+    device key or the rotation key was copied: docs/protocol.md §13.4)."""
+    if not identity:
+        return []
+    devices = [d for d in identity.get("devices", []) if d.get("removed_at") is None]
+    lines = []
+    if fork := identity.get("fork"):
+        lines.append(
+            f"FORK: {len(fork.get('branches', []))} key events claim the same place after"
+            f" {str(fork.get('place'))[:12]}; a key of this identity was copied, and no branch is trusted"
+        )
+    lines.append(f"identity with {len(devices)} device{'' if len(devices) == 1 else 's'}")
+    if home := identity.get("home"):
+        shown, trust = one_line(str(home), 200), identity.get("home_trust")
+        lines.append(
+            "home server: this one" if trust == "here"
+            else f"home server: {shown} (a peer of this server)" if trust == "peer"
+            else f"moved to {shown}, not a peer of this server; ask your admin to add it" if trust == "not_peer"
+            else f"home server, as its log says: {shown}"
+        )  # fmt: skip
+    return lines
+
+
 def render_profile(profile: dict[str, Any]) -> str:
     name = visible_name(str(profile.get("name") or ""), 64) or "(no name)"
     flag = f"  {SHARED_NAME}" if profile.get("name_shared") else ""
     lines = [f"{name}  {fingerprint(profile['key'])}{flag}", profile["key"]]
+    lines += identity_lines(profile.get("identity"))
     if profile.get("bio"):
         lines.append(inert(profile["bio"]))
     state = []

@@ -238,7 +238,7 @@ class Controller:
         message = item["message"]
         if action == "open":
             if item.get("kind") == "follow":
-                self.open_profile(str(item["actor"]))
+                self.open_profile(str(item.get("identity") or item["actor"]))
             elif self.open_about(item):
                 return  # a poll, a meetup or a letter has its own screen
             elif message.get("kind") != "post" and (group := present.tag_value(message, "group")):
@@ -246,7 +246,8 @@ class Controller:
             elif (target := thread_id(item)) is not None:
                 self.open_thread(target)
         elif action == "author":
-            self.open_profile(str(item.get("actor") or message["author"]))
+            # whom the post speaks for: an identity (every device's posts), else the signing key
+            self.open_profile(str(item.get("identity") or item.get("actor") or message["author"]))
         elif action == "raw":
             self.app.push_screen(RawScreen(item))
         elif action == "links":

@@ -18,6 +18,7 @@ from textual.content import Content
 
 from murmur.client.kinds import card, is_full, notice_verb, shows_counts, summary
 from murmur.client.mentions import show_mentions
+from murmur.client.render import identity_lines
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
 from murmur.terminal import inert, one_line, visible_name
@@ -36,14 +37,17 @@ SHARED_NAME = " ⚠ name also used by another key"
 Keys = set[str] | frozenset[str]
 
 
-def author_parts(key: str, names: dict[str, str], shared: Keys = frozenset()) -> list[tuple[str, str] | str]:
+def author_parts(
+    key: str, names: dict[str, str], shared: Keys = frozenset(), *, speaks_for: str | None = None
+) -> list[tuple[str, str] | str]:
     """Display name (if known, invisible characters shown) and the short fingerprint, which a look-alike name
-    cannot copy; a flag when another key uses the same name."""
-    name = names.get(key, "")
+    cannot copy; a flag when another key uses the same name. For a device speaking for an identity, the
+    identity's fingerprint: readers see one person whatever device signed (docs/protocol.md §13.5)."""
+    name = names.get(key, "") or names.get(speaks_for or key, "")
     parts: list[tuple[str, str] | str] = []
     if name:
         parts += [(visible_name(name), NAME_STYLE), " "]
-    parts.append((fingerprint(key), DIM))
+    parts.append((fingerprint(speaks_for or key), DIM))
     if name and key in shared:
         parts.append((SHARED_NAME, WARN))
     return parts
@@ -104,7 +108,8 @@ def post_content(
         booster = author_parts(item["boosted_by"], names, shared)
         lines.append(Content.assemble(("⟳ boosted by ", DIM), *booster, *via_part))
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
-    head += [*author_parts(message["author"], names, shared), (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    who = author_parts(message["author"], names, shared, speaks_for=tag_value(message, "identity"))
+    head += [*who, (f" · {ago(message['created_at'], now_ms)}", DIM)]
     if (when := edited_at(item)) is not None:
         head.append((f" · edited {ago(when, now_ms)}", DIM))
     if via := arrived_from(item.get("origin")):  # where the post itself came from, not a boost of it
@@ -159,7 +164,8 @@ def notification_content(
     body = shown_body(item)
     verb = notice_verb(str(item.get("kind", "")), body)
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
-    head += [*author_parts(item["actor"], names, shared), f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
+    who = author_parts(item["actor"], names, shared, speaks_for=tag_value(message, "identity"))
+    head += [*who, f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
     lines = [Content.assemble(*head)]
     if body.get("cw"):
         hint = "" if cw_open else "  (c: show)"
@@ -199,6 +205,8 @@ def profile_content(profile: dict[str, Any], server: str, *, mine: bool = False)
         ),
         Content.styled(key, DIM),
     ]
+    for line in identity_lines(profile.get("identity")):
+        lines.append(Content.styled(line, WARN if line.startswith("FORK") else DIM))
     if profile.get("bio"):
         lines.append(Content(inert(str(profile["bio"]))))
     lines.append(Content.assemble(("home: ", DIM), home))

@@ -119,6 +119,13 @@ def shown_join(post: str, alias: str = "v") -> str:
     return joins[0](post, alias) if joins else _AS_SIGNED.format(alias=alias)
 
 
+def shown_sql(row: str) -> str:
+    """SQL: true when the held message ``row`` (a ``messages`` row, or any row with its ``seq``) may be shown to
+    readers: no kind withholds it (``Kind.withheld``)."""
+    withheld = [f"NOT ({k.withheld(row)})" for k in REGISTRY.values() if k.withheld is not None]
+    return " AND ".join(withheld) or "1 = 1"
+
+
 def notice_rules() -> tuple[str, ...]:
     """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
     return tuple(rule for k in REGISTRY.values() for rule in k.notices)

@@ -72,6 +72,9 @@ class Kind:
     so a program without that kind shows posts as signed.
     ``admit``: a check of every valid message of a batch (of any kind) against what the store holds, before
     the batch is stored, answering refusals by position: the identity log's (``murmur.kinds.key_store``).
+    ``withheld``: ``withheld(row)`` is an SQL condition true when the held message ``row`` (of any kind) is not
+    shown to readers yet: a device's message its identity's log cannot judge yet. Items ask the registry for it
+    (``murmur.kinds.shown_sql``).
     """
 
     name: str
@@ -96,6 +99,7 @@ class Kind:
     shown_join: Callable[[str, str], str] | None = None
     against_target: AgainstTarget | None = None
     admit: Admit | None = None
+    withheld: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS
 from murmur.kinds.base import Field, Kind, Tags
 from murmur.kinds.key_log import DEVICE_ADD, DEVICE_REMOVE, INCEPTION, MOVE, RECOVERY, ROTATION
-from murmur.kinds.key_store import MIGRATIONS, admit, record
+from murmur.kinds.key_store import MIGRATIONS, admit, record, waiting
 
 HOME = re.compile(r"https?://[^\s/?#]+[^\s]*")
 _KEY = Field(True, 64)
@@ -62,6 +62,7 @@ KINDS = (
         apply=record,
         watches=("identity",),
         admit=admit,
+        withheld=waiting,
         migrations=MIGRATIONS,
         indexed=False,
     ),

@@ -257,19 +257,26 @@ def verdict(log: Log | None, device: str, created_at: int) -> Verdict:
     if log is None:
         return Verdict("waiting", code="identity_unknown", reason="The identity's key-event log is not held yet.")
     known = log.state.device(device)
-    if known is None:
+    return device_verdict(None if known is None else (known.added_at, known.removed_at), device, created_at)
+
+
+def device_verdict(span: tuple[int, int | None] | None, device: str, created_at: int) -> Verdict:
+    """``verdict`` once the log's word on ``device`` is known: when it was added and removed (None: still a
+    device), or None when no event held adds it."""
+    if span is None:
         return Verdict(
             "waiting", code="device_unknown", reason="No event held adds this key as a device of the identity."
         )
-    if created_at < known.added_at:
+    added_at, removed_at = span
+    if created_at < added_at:
         return Verdict(
             "refused", code="device_not_yet", reason="The device signed this before the identity's log added it."
         )
-    if known.removed_at is not None and created_at >= known.removed_at:
+    if removed_at is not None and created_at >= removed_at:
         return Verdict(
             "refused",
             code="device_removed",
-            reason=f"The device {_short(device)} was removed from this identity at {known.removed_at} ms;"
+            reason=f"The device {_short(device)} was removed from this identity at {removed_at} ms;"
             " what it signs after that does not speak for it.",
         )
     return VALID

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -28,7 +28,18 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
-from murmur.kinds.key_log import EVENT_KINDS, INCEPTION, Device, Event, Log, resolve, verdict
+from murmur.kinds.key_log import (
+    EVENT_KINDS,
+    INCEPTION,
+    MOVE,
+    Device,
+    Event,
+    Log,
+    Verdict,
+    device_verdict,
+    resolve,
+    verdict,
+)
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -59,6 +70,12 @@ MIGRATIONS = (
     CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
     """,
 )
+
+
+def waiting(row: str) -> str:
+    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet (§13.5): readers are not
+    shown it, so that nobody's post is shown as an identity's before its log says so (``Kind.withheld``)."""
+    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status = 'waiting')"
 
 
 def identity_named(m: Message) -> str | None:
@@ -138,27 +155,57 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
     if not named:
         return {}
     extra = [Event.of(m) for index, m in batch if m.kind in EVENT_KINDS and index in named]
-    logs = await logs_of(conn, set(named.values()), extra)
-    # The logs with the batch's events in them are the logs record() finds once the batch is written, in the
-    # same transaction on the same connection: it judges the batch's messages by them without asking again.
-    _ADMITTED[id(conn)] = logs
+    logs = await logs_of(conn, {e.identity for e in extra}, extra) if extra else {}
+    verdicts = await _judged(conn, [m for index, m in batch if index in named and m.kind not in EVENT_KINDS], logs)
+    # record() finds these logs once the batch is written, in the same transaction on the same connection: it
+    # records the batch's messages with these verdicts without judging them again.
+    _ADMITTED[id(conn)] = verdicts
     out: dict[int, Refused] = {}
     for index, m in batch:
-        log = logs.get(named.get(index, ""))
         if index not in named:
             continue
         if m.kind in EVENT_KINDS:
+            log = logs[named[index]]
             refusal = log.refused.get(m.id) if log is not None else None
             if refusal is not None:
                 out[index] = Refused(refusal.code, refusal.reason)
-            continue
-        judged = verdict(log, m.author, m.created_at)
-        if judged.status == "refused":
+        elif (judged := verdicts[m.id]).status == "refused":
             out[index] = Refused(judged.code or "", judged.reason or "")
     return out
 
 
-_ADMITTED: dict[int, dict[str, Log | None]] = {}  # connection -> the logs admit() judged its current batch by
+# Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
+# this server trusts the new home). Derived here, once the move is in key_events, and only for a batch holding
+# one, rather than as a Kind.notices rule, which every batch of every kind would run.
+MOVE_NOTICE = (
+    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, m.seq, 'move' FROM messages m"
+    " CROSS JOIN key_events e ON e.id = m.id CROSS JOIN follows f ON f.following = 1 AND (f.subject = e.identity"
+    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = e.identity))"
+    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'key_move' AND f.follower != m.author ON CONFLICT DO NOTHING"
+)
+_ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
+_SPANS_SQL = "SELECT identity, device, added_at, removed_at FROM identity_devices WHERE device IN ({marks})"
+
+
+async def _judged(
+    conn: aiosqlite.Connection, messages: Sequence[Message], logs: Mapping[str, Log | None]
+) -> dict[str, Verdict]:
+    """Each device-signed message's verdict, by id: by ``logs`` for an identity there (its events are in the
+    batch), else by ``identity_devices``, which ``settle`` rewrites from the resolution whenever the identity's
+    events change, so it says what the log held says: an indexed look-up per batch, not a fold per identity."""
+    rest = {bytes.fromhex(m.author) for m in messages if identity_named(m) not in logs}
+    spans = {
+        (bytes(r[0]).hex(), bytes(r[1]).hex()): (int(r[2]), None if r[3] is None else int(r[3]))
+        for r in (await select_in(conn, _SPANS_SQL, sorted(rest)) if rest else [])
+    }
+    out: dict[str, Verdict] = {}
+    for m in messages:
+        identity = identity_named(m) or ""
+        if identity in logs:
+            out[m.id] = verdict(logs[identity], m.author, m.created_at)
+        else:
+            out[m.id] = device_verdict(spans.get((identity, m.author)), m.author, m.created_at)
+    return out
 
 
 async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -> None:
@@ -174,7 +221,7 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
             events.append((bytes.fromhex(m.id), bytes.fromhex(identity), bytes.fromhex(prior) if prior else None,
                            m.kind, bytes.fromhex(m.author), m.created_at, json.dumps(m.body), seq))  # fmt: skip
         else:
-            claims.append((seq, bytes.fromhex(identity), bytes.fromhex(m.author), m.created_at))
+            claims.append((seq, m))
     if events:
         await conn.executemany(
             "INSERT INTO key_events (id, identity, prior, kind, signer, created_at, body, seq)"
@@ -183,24 +230,26 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
         )
     for identity in {bytes(e[1]).hex() for e in events}:
         await settle(conn, identity)
+    if moves := [seq for seq, m in stored if m.kind == MOVE]:
+        await conn.execute(MOVE_NOTICE, {"lo": min(moves), "hi": max(moves)})
     if claims:
         await _judge_new(conn, claims, admitted)
 
 
 async def _judge_new(
-    conn: aiosqlite.Connection, claims: list[tuple[int, bytes, bytes, int]], admitted: dict[str, Log | None]
+    conn: aiosqlite.Connection, claims: list[tuple[int, Message]], admitted: dict[str, Verdict]
 ) -> None:
-    """Record the batch's device-signed messages with their verdict: one insert, and a look-up of the logs
-    unless admit() just made it (a file catching up has no admit)."""
-    named = {c[1].hex() for c in claims}
-    logs = admitted if named <= admitted.keys() else await logs_of(conn, named)
+    """Record the batch's device-signed messages with their verdict: one insert, and a look-up of the devices
+    unless admit() just made it (a file catching up has no admit; its events are settled by now)."""
+    unjudged = [m for _, m in claims if m.id not in admitted]
+    verdicts = {**admitted, **(await _judged(conn, unjudged, {}) if unjudged else {})}
     rows, gone = [], []
-    for seq, identity, device, created_at in claims:
-        judged = verdict(logs[identity.hex()], device.hex(), created_at)
-        if judged.status == "refused":  # only a file catching up gets here: ingest refused such messages
+    for seq, m in claims:
+        status = verdicts[m.id].status
+        if status == "refused":  # only a file catching up gets here: ingest refused such messages
             gone.append(seq)
         else:
-            rows.append((seq, identity, device, created_at, judged.status))
+            rows.append((seq, bytes.fromhex(identity_named(m) or ""), bytes.fromhex(m.author), m.created_at, status))
     await conn.executemany(
         "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING",
@@ -292,6 +341,25 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
         "head": s.head, "length": s.length, "home": s.home, "fork": fork, "superseded": list(log.superseded),
         "waiting": len(log.waiting),
     }  # fmt: skip
+
+
+async def identity_of(store: Store, key: str) -> dict[str, Any] | None:
+    """``identity_view`` when ``key`` is an identity whose log is held; None for a key (bare or a device's)."""
+    view = await identity_view(store.conn, key)
+    return None if view is None or view["bare"] else view
+
+
+async def profile_author(store: Store, identity: str) -> str | None:
+    """The device whose newest profile speaks for the identity (made while the log made it a device), if any:
+    an identity's name and bio are what any of its devices last set."""
+    sql = (
+        "SELECT p.author FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity = ?"
+        " AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
+        " ORDER BY p.created_at DESC, p.author LIMIT 1"
+    )
+    async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else bytes(row[0]).hex()
 
 
 async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[tuple[str, int | None]]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import REGISTRY, shown_join
+from murmur.kinds import REGISTRY, shown_join, shown_sql
 from murmur.kinds.base import Version
 
 if TYPE_CHECKING:
@@ -60,14 +60,16 @@ _NEWEST = shown_join("p")
 _VERSION_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {_NEWEST} WHERE p.id = ?"
 _COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({ITSELF_SQL}) AND p.id IN ({{marks}})"
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
-_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}})"
+_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}}) AND {shown_sql('p')}"
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
 # A boost shows its post once per booster: a later twin (same booster, same post) shows nothing, as a boost of a
-# post not held shows nothing.
+# post not held shows nothing; nor does a candidate, or the post it shows, that a kind withholds from readers
+# (murmur.kinds.shown_sql: a device's message waiting for its identity's log).
 ITEMS_TAIL = (
     f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
     f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
+    f" AND {shown_sql('p')} AND {shown_sql('c')}"
     f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
     f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) {_NEWEST} ORDER BY c.sort_at DESC, c.seq DESC"
 )

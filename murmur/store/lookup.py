@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from murmur.errors import Refused
 from murmur.keys import fingerprint
+from murmur.kinds import kind
+from murmur.kinds.key_log import INCEPTION
 from murmur.mentions import MAX_HANDLE, handle_of
 from murmur.prefixes import checked_prefix
 from murmur.store import Store, fts_query
@@ -24,12 +26,19 @@ CANDIDATES = 5  # shown when a prefix or a name is ambiguous
 
 _IDS_SQL = "SELECT id, kind, author FROM messages WHERE id BETWEEN :lo AND :hi ORDER BY id LIMIT :n"
 # Keys this server knows: its members, everyone whose profile it holds, every author of a message it holds.
-_KEYS_SQL = """
-SELECT /* bounded sort: at most 3 * :n keys */ k FROM (
+# Identities are named as keys are (a profile, a mention, a follow), so their prefixes are looked up with keys.
+_IDENTITIES = (
+    "\n    UNION SELECT * FROM (SELECT identity FROM identities WHERE identity BETWEEN :lo AND :hi"
+    " ORDER BY identity LIMIT :n)"
+    if kind(INCEPTION)
+    else ""
+)
+_KEYS_SQL = f"""
+SELECT /* bounded sort: at most 4 * :n keys */ k FROM (
     SELECT * FROM (SELECT key AS k FROM members WHERE key BETWEEN :lo AND :hi ORDER BY key LIMIT :n)
     UNION SELECT * FROM (SELECT author FROM profiles WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
     UNION SELECT * FROM (
-        SELECT DISTINCT author FROM messages WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n)
+        SELECT DISTINCT author FROM messages WHERE author BETWEEN :lo AND :hi ORDER BY author LIMIT :n){_IDENTITIES}
 ) ORDER BY k LIMIT :n
 """
 

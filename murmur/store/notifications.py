@@ -19,7 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.kinds import notice_about, notice_holds, shown_join
+from murmur.kinds import kind, notice_about, notice_holds, shown_join, shown_sql
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import identities_of_device
 from murmur.store import Store
 from murmur.store.items import MAX_SEQ, Page, check_limit, key_bytes, select
 
@@ -28,26 +30,37 @@ UNREAD_CAP = 1000  # unread_count stops counting here; a badge shows "1000+" rat
 
 # What was true at ingest and may have stopped being true since, each kind of notice as its kind module says
 # (murmur.kinds.base.Kind.notice_holds); notice kinds are the registry's identifiers, never input.
-_STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items())
+# A message some kind withholds from readers (murmur.kinds.shown_sql: a device's message its identity's log cannot
+# judge yet) notifies nobody until it is shown.
+_STILL_TRUE = "".join(f" AND (n.kind != '{notice}' OR {sql})" for notice, sql in notice_holds().items()) + (
+    f" AND {shown_sql('m')}"
+)
+
+# A member's notices: their key's, and their identity's (a mention of the identity, a follow of it), each
+# message once even when it named both.
+_WHOSE = (
+    "(n.key = :key OR (n.key = :identity AND NOT EXISTS (SELECT 1 FROM notices o WHERE o.key = :key"
+    " AND o.seq = n.seq)))"
+)
 
 # A post (a reply, a mention) is shown as its author last wrote it: the version readers see beside it
 # (Kind.shown_join, an edit's newest).
 _PAGE_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at FROM notices n"
     f" JOIN messages m ON m.seq = n.seq {shown_join('m')}"
-    " WHERE n.key = :key AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
+    f" WHERE {_WHOSE} AND n.seq < :before" + _STILL_TRUE + " ORDER BY n.seq DESC LIMIT :n"
 )
 # The live stream's read: the key's notices derived at log positions in (:after, :upto], in that order.
 _DERIVED_SQL = (
     "SELECT n.seq, n.kind, m.author, m.raw, m.reply_to, m.target, v.raw, v.created_at, n.derived_at FROM notices n"
     f" JOIN messages m ON m.seq = n.seq {shown_join('m')}"
-    " WHERE n.derived_at > :after AND n.derived_at <= :upto AND n.key = :key"
+    f" WHERE n.derived_at > :after AND n.derived_at <= :upto AND {_WHOSE}"
     + _STILL_TRUE
     + " ORDER BY n.derived_at, n.seq"
 )
 _UNREAD_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM notices n JOIN messages m ON m.seq = n.seq"
-    " WHERE n.key = :key AND n.seq > coalesce((SELECT seq FROM markers WHERE key = :key AND name = :name), 0)"
+    f" WHERE {_WHOSE} AND n.seq > coalesce((SELECT seq FROM markers WHERE key = :key AND name = :name), 0)"
     + _STILL_TRUE
     + " LIMIT :cap)"
 )
@@ -73,7 +86,7 @@ class NotificationItem:
 async def notifications(store: Store, key_hex: str, *, limit: int = 20, before: int | None = None) -> Page:
     """A page of the key's notifications, newest first; items are ``NotificationItem``."""
     limit = check_limit(limit)
-    params = {"key": key_bytes(key_hex), "before": MAX_SEQ if before is None else before, "n": limit + 1}
+    params = {**await _whose(store, key_hex), "before": MAX_SEQ if before is None else before, "n": limit + 1}
     rows = await select(store.conn, _PAGE_SQL, params)
     items = [_notification(row) for row in rows[:limit]]
     return Page(items, items[-1].seq if len(rows) > limit else None)
@@ -87,8 +100,17 @@ async def derived(store: Store, key_hex: str, *, after: int, upto: int) -> list[
     that came before its parent is told when the parent comes): such a notice keeps its message's older seq but is
     placed at the position of the batch that derived it, so a stream already past that seq still gets it.
     """
-    params = {"key": key_bytes(key_hex), "after": after, "upto": upto}
+    params = {**await _whose(store, key_hex), "after": after, "upto": upto}
     return [(int(row[8]), _notification(row)) for row in await select(store.conn, _DERIVED_SQL, params)]
+
+
+async def _whose(store: Store, key_hex: str) -> dict[str, bytes]:
+    """``:key`` and ``:identity`` of ``_WHOSE``: the identity the key is a current device of (when exactly one),
+    else the key again."""
+    key = key_bytes(key_hex)
+    held = await identities_of_device(store.conn, key.hex()) if kind(INCEPTION) else []
+    current = [i for i, removed in held if removed is None]
+    return {"key": key, "identity": bytes.fromhex(current[0]) if len(current) == 1 else key}
 
 
 def _notification(row: Sequence[Any]) -> NotificationItem:
@@ -112,7 +134,7 @@ def _target(kind: str, reply_to: bytes | None, target: bytes | None) -> str | No
 
 async def unread_count(store: Store, key_hex: str, *, cap: int = UNREAD_CAP) -> int:
     """Notifications newer than the read marker, counted up to ``cap``."""
-    rows = await select(store.conn, _UNREAD_SQL, {"key": key_bytes(key_hex), "name": MARKER, "cap": cap})
+    rows = await select(store.conn, _UNREAD_SQL, {**await _whose(store, key_hex), "name": MARKER, "cap": cap})
     return int(rows[0][0])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from murmur.errors import Refused
 from murmur.store import Store
@@ -148,6 +149,33 @@ async def find_peer(store: Store, key_or_name: str) -> Peer | None:
             return peer
     matches = [p for p in await list_peers(store) if len(key_or_name) >= 8 and p.key.startswith(key_or_name)]
     return matches[0] if len(matches) == 1 else None
+
+
+def same_server(a: str, b: str) -> bool:
+    """Whether two URLs name one server: scheme, host (in any case) and port (the scheme's own when not given)
+    agree, and so does the path, but for a trailing slash."""
+    x, y = urlsplit(a.strip()), urlsplit(b.strip())
+    try:
+        ports = [u.port or {"http": 80, "https": 443}.get(u.scheme.lower()) for u in (x, y)]
+    except ValueError:  # a port that is no number names no server
+        return False
+    return (
+        x.scheme.lower() == y.scheme.lower()
+        and bool(x.hostname)
+        and x.hostname == y.hostname
+        and ports[0] == ports[1]
+        and x.path.rstrip("/") == y.path.rstrip("/")
+    )
+
+
+async def home_trust(store: Store, home: str, own_url: str) -> str:
+    """How this server stands to an identity's home (docs/protocol.md §13): ``here``, ``peer`` (a server it
+    already trusts and exchanges with, so the identity's messages keep coming), or ``not_peer`` (nothing is
+    fetched from a server an admin did not add: its followers here are told so)."""
+    if same_server(home, own_url):
+        return "here"
+    peers = await list_peers(store)
+    return "peer" if any(p.url and same_server(home, p.url) for p in peers) else "not_peer"
 
 
 async def list_peers(store: Store) -> list[Peer]:

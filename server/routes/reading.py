@@ -12,7 +12,9 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
-from murmur.kinds import meetup
+from murmur.kinds import kind, meetup
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import identity_of, profile_author
 from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
@@ -33,6 +35,7 @@ from murmur.store import tallies, timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts, shown_version
 from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
+from murmur.store.peers import home_trust
 from murmur.store.search import search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
 
@@ -248,7 +251,11 @@ async def profile(request: Request) -> Response:
     caller = await authenticate(request)
     store = state.store
     key = await resolve_key(store, request.path_params["key"])
-    found = await store.profile(key)
+    identity = await identity_of(store, key) if kind(INCEPTION) else None
+    if identity is not None and identity["home"]:
+        identity["home_trust"] = await home_trust(store, identity["home"], state.config.url)
+    # an identity's name and bio: its devices' newest profile
+    found = await store.profile((await profile_author(store, key) if identity is not None else None) or key)
     return JSONBytes(
         {
             "key": key,
@@ -260,5 +267,6 @@ async def profile(request: Request) -> Response:
             "follows_you": await store.is_following(key, caller.key),
             "followers": len(await store.followers(key)),
             "following_count": len(await store.following(key)),
+            "identity": identity,
         }
     )

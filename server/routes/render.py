@@ -78,6 +78,7 @@ def notification_json(item: NotificationItem) -> dict[str, Any]:
         "seq": item.seq,
         "kind": item.kind,
         "actor": item.actor,
+        **speaker(item.raw, item.actor),
         "target_id": item.target_id,
         "message": raw_message(item.raw),
     }

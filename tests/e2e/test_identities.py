@@ -162,3 +162,45 @@ def _device(identity: str, seed: int, name: str) -> dict[str, str]:
 
     new = Identity.from_seed(bytes([seed]) * 32)
     return ke.device_body(new.public_key, name, x25519(seed), ke.device_proof(new, identity))
+
+
+def test_a_move_to_a_peer_keeps_followers_on_the_same_identity(tmp_path: Path, procs: list[ServerProcess]) -> None:
+    """Old home a, new home b, the follower's server c, each peering with the two others: after the move, what a
+    device signs through b reaches the follower as the same identity, and c says it trusts the new home."""
+    a, b, c = server(tmp_path, "a"), server(tmp_path, "b"), server(tmp_path, "c")
+    procs.extend([a, b, c])
+    for x, y in ((a, b), (a, c), (b, c)):
+        peer(x, y, y.data.name)
+        peer(y, x, x.data.name)
+
+    laptop = Person(tmp_path / "laptop")
+    laptop.run("init", "--name", "ada")
+    laptop.run("join", a.url, "--invite", admin(a.data, "invite")["code"])
+    identity = laptop.json("identity", "create", "--name", "laptop")["identity"]
+    fan = Person(tmp_path / "fan")
+    fan.run("init")
+    fan.run("join", c.url, "--invite", admin(c.data, "invite")["code"])
+    fan.run("follow", identity)
+    before = laptop.json("post", "from the old home")["id"]
+
+    laptop.json("move", b.url)
+    wait_for(lambda: _home(c, identity) == b.url)
+    profile = fan.json("profile", identity)
+    assert profile["identity"]["home"] == b.url and profile["identity"]["home_trust"] == "peer"
+    assert "move" in [n["kind"] for n in fan.json("notifications")["items"]]
+
+    # a device on the new home signs for the same identity; the follower's home timeline holds both posts as it
+    phone = Person(tmp_path / "phone")
+    phone.run("init")
+    phone.run("join", b.url, "--invite", admin(b.data, "invite")["code"])
+    request = tmp_path / "phone.request"
+    phone.json("device", "add", identity, "--name", "phone", "--out", str(request), "--server", b.url)
+    laptop.json("device", "approve", str(request))
+    wait_for(lambda: len(devices_held(b, identity)) == 2)
+    after = phone.json("post", "from the new home")["id"]
+
+    def home_timeline() -> list[tuple[str, str]]:
+        return [(i["message"]["id"], i["identity"]) for i in fan.json("timeline", "home")["items"]]
+
+    wait_for(lambda: {after, before} <= {m for m, _ in home_timeline()})
+    assert {who for _, who in home_timeline()} == {identity}

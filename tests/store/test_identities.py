@@ -5,6 +5,7 @@ held, waits when it cannot say yet, and ends with the same state whatever order 
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from store_people import Person
 
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
-from murmur.store import Store, timelines
+from murmur.store import Store, notifications, search, threads, timelines
+from murmur.store.lookup import known_keys, resolve_key
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
 
@@ -85,6 +87,25 @@ async def test_a_removal_and_a_later_message_in_one_batch_are_judged_in_order(st
     assert results[0].code == "device_removed"
 
 
+async def test_a_devices_message_is_judged_by_its_devices_span_not_by_reading_the_log(store: Store) -> None:
+    """The cost of speaking for an identity does not grow with its log: a batch without key events is judged
+    by the device's row of the resolved state (one indexed look-up), never by reading the events again."""
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    made.remove(LAPTOP, PHONE)
+    await store.ingest(made.events)
+    statements: list[str] = []
+    await store.writer.conn.set_trace_callback(statements.append)
+    try:
+        assert (await one(store, made.post(LAPTOP, "still here")))["status"] == "stored"
+        assert (await one(store, made.post(PHONE, "after")))["code"] == "device_removed"
+        assert (await one(store, made.post(TABLET, "who")))["status"] == "stored"  # no event adds it: waits
+    finally:
+        await store.writer.conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if "key_events" in s]
+    assert sorted(await rows(store, "SELECT status FROM identity_claims")) == [("valid",), ("waiting",)]
+
+
 async def test_a_message_waits_for_its_log_and_goes_when_the_log_refuses_it(store: Store) -> None:
     made = Log()
     made.add(LAPTOP, PHONE, "phone")
@@ -100,6 +121,62 @@ async def test_a_message_waits_for_its_log_and_goes_when_the_log_refuses_it(stor
     assert await held(store, early) and not await held(store, late)
     assert await rows(store, "SELECT status FROM identity_claims") == [("valid",)]
     assert (await one(store, late))["code"] == "device_removed"  # offered again, by repair say: refused
+
+
+async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says(store: Store) -> None:
+    """Until the log adds its device, a message naming an identity is not shown as the identity's anywhere a
+    reader looks (timelines, threads, search, notifications): it may be anyone's, as an edit of a post never held
+    may be."""
+    made = Log()
+    root = made.post(LAPTOP, "the root")
+    added = made.add(LAPTOP, PHONE, "phone")
+    tags = [["identity", made.identity], ["reply", root["id"]], ["root", root["id"]]]
+    reply = sign_draft(PHONE, {"kind": "post", "body": {"text": "waiting words"}, "tags": tags}, created_at=made.at + 1)
+    boost = sign_draft(
+        STRANGER, {"kind": "boost", "body": {}, "tags": [["target", reply["id"]]]}, created_at=made.at + 2
+    )
+    await store.ingest([made.events[0], root, reply, boost])
+
+    async def shown() -> tuple[list[str], list[str], list[str | None], list[str], list[str]]:
+        thread = await threads.thread(store, root["id"])
+        assert thread is not None
+        return (
+            [i.id for i in (await timelines.federated(store)).items],
+            [i.id for i in (await search.search_posts(store, "waiting")).items],
+            [None if n.item is None else n.item.id for n in thread.root.children],
+            [i.id for i in (await timelines.author(store, STRANGER.public_key)).items],
+            [i.kind for i in (await notifications.notifications(store, LAPTOP.public_key)).items],
+        )
+
+    assert await shown() == ([root["id"]], [], [None], [], [])
+    await store.ingest([added])
+    assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]], ["reply"])
+
+
+async def test_a_devices_notifications_hold_what_names_its_identity_once(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    await store.ingest(made.events)
+
+    def mention(text: str, *named: str) -> dict[str, Any]:
+        draft = {"kind": "post", "body": {"text": text}, "tags": [["mention", k] for k in named]}
+        return sign_draft(STRANGER, draft, created_at=made.at + 1)
+
+    both = mention("both", made.identity, PHONE.public_key)
+    await store.ingest([mention("the person", made.identity), both, mention("the laptop", LAPTOP.public_key)])
+    seen = {
+        device: sorted(json.loads(i.raw)["body"]["text"] for i in (await notifications.notifications(store, key)).items)
+        for device, key in (("laptop", LAPTOP.public_key), ("phone", PHONE.public_key))
+    }
+    assert seen == {"laptop": ["both", "the laptop", "the person"], "phone": ["both", "the person"]}  # once each
+    assert await notifications.unread_count(store, PHONE.public_key) == 2
+
+
+async def test_an_identity_is_named_by_a_prefix_as_a_key_is(store: Store) -> None:
+    made = Log()
+    await store.ingest(made.events)
+    assert await resolve_key(store, made.identity[:10]) == made.identity
+    assert made.identity in await known_keys(store, made.identity[:8])
 
 
 async def test_a_stolen_device_key_cannot_rotate_and_the_owner_recovers(store: Store) -> None:

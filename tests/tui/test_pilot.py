@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.command import CommandList
-from textual.widgets import Input, TabbedContent, TextArea
+from textual.widgets import Input, Label, TabbedContent, TextArea
 
 from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.drafts import follow_draft
@@ -21,7 +21,9 @@ from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.entries import PersonEntry, PostEntry
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
+from murmur.keys import fingerprint
 from murmur.store.members import remove_member
+from tests.identity_logs import Log as IdentityLog
 from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, until
 
 SIZE = (120, 40)
@@ -511,3 +513,21 @@ async def test_compose_completes_a_mention_and_sends_it_as_a_key(live: LiveServe
         home = app.main.query_one("#tl-home", Timeline)
         await until(pilot, lambda: len(home.entries) == 1 and "Alice Liddell" in str(home.entries[0].render()))
         assert ALICE.public_key not in str(home.entries[0].render())
+
+
+async def test_a_devices_post_is_labelled_with_its_identity_and_the_raw_view_names_the_device(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    made = IdentityLog(first=ALICE, at=NOW - 60_000)
+    await live.ingest(*made.events, made.post(ALICE, "from my laptop", at=NOW - 1000))
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        entry = timeline.current
+        assert isinstance(entry, PostEntry)
+        drawn = str(entry.render())
+        assert fingerprint(made.identity) in drawn and fingerprint(ALICE.public_key) not in drawn
+        await pilot.press("v")
+        assert isinstance(app.screen, RawScreen)
+        labels = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert f"signed by device {fingerprint(ALICE.public_key)}" in labels

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
+from murmur.client.tui import present
+from murmur.keys import fingerprint
 from murmur.terminal import one_line
 
 REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "🙏")
@@ -108,8 +110,11 @@ class RawScreen(ModalScreen[None]):
         # ensure_ascii: escapes, bidi overrides and look-alikes show as \\uXXXX, never act on the terminal.
         text = json.dumps(self.item.get("message"), indent=2, ensure_ascii=True, sort_keys=True)
         verdict = "signature and id verified here" if self.item.get("verified") else "FAILED verification here"
+        message = self.item.get("message") or {}
+        identity = present.tag_value(message, "identity")
+        signer = f"  signed by device {fingerprint(str(message.get('author')))}" if identity else ""
         with Vertical(classes="dialog wide"):
-            yield Label(Content.assemble(("Raw signed message", "bold"), (f"  ({verdict})", "$text-muted")))
+            yield Label(Content.assemble(("Raw signed message", "bold"), (f"  ({verdict}){signer}", "$text-muted")))
             yield TextArea(text, read_only=True, id="raw")
             yield Label(Content.styled("select and ctrl+c to copy · esc to close", "$text-muted"))
 

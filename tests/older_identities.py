@@ -1,0 +1,38 @@
+"""Stands in for a store of the version before identities: ``python -m tests.older_identities DB < messages``.
+
+Takes the six key-event kinds, and the tags identities added (``identity``, ``prior``, ``counter``,
+``previous``), out of ``murmur.kinds`` before ``murmur.store`` is imported (tests/e2e/older.py does the same
+for edits and groups), ingests the JSON list of messages on stdin into DB, and prints what that version holds
+and shows: each message's ingest status, the entries of each author's own timeline, by key,
+and every message it holds, as signed (what its pushes, pulls, repair and bundles relay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from murmur import kinds
+from murmur.kinds import key_events
+
+FORGOTTEN_TAGS = ("identity", "prior", "counter", "previous")
+
+
+async def main(path: Path, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    from murmur.store import Store, timelines  # after forget(): the store's queries are built from the registry
+
+    async with await Store.open(path) as store:
+        results = await store.ingest(messages, origin="peer")
+        authors = sorted({m["author"] for m in messages})
+        shown = {a: [item.id for item in (await timelines.author(store, a)).items] for a in authors}
+        async with store.conn.execute("SELECT raw FROM messages ORDER BY seq") as cursor:
+            relayed = [json.loads(bytes(row[0])) for row in await cursor.fetchall()]  # as signed: what it relays
+        return {"statuses": [r.status for r in results], "shown": shown, "held": relayed}
+
+
+if __name__ == "__main__":
+    kinds.forget([key_events], FORGOTTEN_TAGS)
+    print(json.dumps(asyncio.run(main(Path(sys.argv[1]), json.load(sys.stdin)))))
