@@ -320,6 +320,8 @@ class Store:
         otherwise ``quick_check`` (every page read and its structure checked: seconds), which a server runs
         before it serves. A file too damaged to be checked at all is reported as one line, not raised.
         """
+        if self.database:  # PostgreSQL checks its own pages (data checksums, amcheck); there is no pragma to run
+            return []
         pragma = "integrity_check" if full else "quick_check"
         try:
             async with self.conn.execute(f"PRAGMA {pragma}({int(most)})") as cursor:

@@ -53,6 +53,10 @@ def serve(
             "--log-format", help='How to log on stderr: "text" or "json", one object per line (config: log_format).'
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(help="A postgresql:// URL to run on instead of the SQLite file in DATA (config: database)."),
+    ] = None,
 ) -> None:
     """Run a home server on DATA (created on first start) until Ctrl-C or SIGTERM."""
     from murmur.server.config import LOG_FORMATS
@@ -60,7 +64,7 @@ def serve(
 
     if log_format is not None and log_format not in LOG_FORMATS:
         fail(f'--log-format {log_format!r}: expected "text" or "json".', EXIT_USAGE)
-    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format)
+    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format, database=database)
 
 
 def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
@@ -69,7 +73,7 @@ def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
     data_dir.require()
 
     async def go() -> T:
-        store = await Store.open(data_dir.db_path)
+        store = await Store.open(data_dir.db_path, database=data_dir.config().database or None)
         try:
             return await work(store, data_dir)
         except StoreError as exc:  # a read or a write the database refused (a damaged page, say)
@@ -176,6 +180,11 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     """Write a consistent copy of the database, safe while the server runs (SQLite online backup)."""
     data_dir = DataDir(data)
     data_dir.require()
+    if data_dir.config().database:
+        fail(
+            "this server's database is PostgreSQL: back it up with pg_dump or a base backup (docs/self-hosting.md).",
+            EXIT_LOCAL,
+        )
     try:
         os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
