@@ -101,7 +101,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def _lock(data_dir: DataDir) -> Iterator[None]:
+def data_lock(data_dir: DataDir) -> Iterator[None]:
     """Hold the data directory's lock while the server runs; refuse when another process holds it.
 
     An OS lock (flock), not a pid file: it is released when the process ends however it ends, so a crash
@@ -146,7 +146,7 @@ async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
 
 async def serve(data: Path, config: ServerConfig) -> None:
     data_dir = DataDir(data)
-    with _lock(data_dir):
+    with data_lock(data_dir):
         await _serve_locked(data_dir, config)
 
 

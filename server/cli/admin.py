@@ -10,6 +10,7 @@ the server is running: SQLite's WAL lets them share the database with it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -23,10 +24,12 @@ from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argumen
 from murmur.errors import StoreError, os_error
 from murmur.numbers import parse_number
 from murmur.server.cli.progress import progress_bars
-from murmur.server.config import DataDir
+from murmur.server.config import DATABASE_SCHEMES, DataDir
 from murmur.store import Store
 from murmur.store.backup import backup as copy_database
+from murmur.store.copy import TableCopy, copy_store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
+from murmur.store.postgres import redact
 from murmur.terminal import say, visible_name
 from murmur.validate import check_key
 
@@ -226,4 +229,52 @@ def check(data: DataOption, as_json: JsonOption = False) -> None:
             f"{database} is damaged ({len(found)} problem{'s' if len(found) != 1 else ''} found); restore it from a "
             "backup (docs/self-hosting.md).",
             EXIT_REFUSED,
+        )
+
+
+@admin.command("migrate-db")
+def migrate_db(
+    data: DataOption,
+    to: Annotated[str, typer.Option("--to", help="The postgresql:// URL of an empty database to copy into.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Copy this server's whole state from its SQLite file into PostgreSQL, check the copy, and say what to set.
+
+    Stop the server first (the command holds its lock). The SQLite file is left as it was, a fallback.
+    """
+    from murmur.server.serve import data_lock
+
+    data_dir = DataDir(data)
+    data_dir.require()
+    if not to.startswith(DATABASE_SCHEMES):
+        fail(f"--to {to!r}: expected a postgresql:// URL.", EXIT_USAGE)
+    if data_dir.config().database:
+        fail(f"{data_dir.root} already runs on {redact(data_dir.config().database)}; nothing to migrate.", EXIT_LOCAL)
+
+    async def go() -> list[TableCopy]:
+        source = await Store.open(data_dir.db_path)
+        try:
+            target = await Store.open(data_dir.db_path, database=to)
+            try:
+                return await copy_store(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    with data_lock(data_dir):
+        copied = asyncio.run(go())
+    bad = [c.table for c in copied if not c.matches]
+    if as_json:
+        emit_json({"tables": [dataclasses.asdict(c) for c in copied], "ok": not bad})
+    else:
+        for c in copied:
+            say(f"{c.table:24} {c.rows:>10} rows  {c.digest[:16]}  {'ok' if c.matches else 'DIFFERS'}")
+    if bad:
+        fail(f"the copy differs from the original in {', '.join(bad)}; keep running on SQLite.", EXIT_REFUSED)
+    if not as_json:
+        say(
+            f"Copied {sum(c.rows for c in copied)} rows in {len(copied)} tables to {redact(to)}. To run on it, set in "
+            f"{data_dir.config_path}:\n    database = \"{to}\"\nor start with `murmur serve --data {data_dir.root} "
+            f"--database {to}`."
         )
