@@ -450,7 +450,7 @@ def _fts_table(tokens: list[Token]) -> list[str]:
     # ("name : (...)", as FTS5's column filter does): murmur_tsquery reads the weights from murmur_fts_columns.
     weights = "ABCD"
     document = " || ".join(
-        f"setweight(to_tsvector('simple', coalesce({c}, '')), '{weights[n]}')" for n, c in enumerate(indexed)
+        f"setweight(to_tsvector('simple', murmur_words({c})), '{weights[n]}')" for n, c in enumerate(indexed)
     )
     defs = ", ".join(f"{c} TEXT" for c in columns)
     registry = ", ".join(f"('{name}', '{c}', '{weights[n]}')" for n, c in enumerate(indexed))
@@ -473,6 +473,16 @@ PG_FUNCTIONS: tuple[str, ...] = (
     # empty at the current version, so the backfill meets no row and this stub is never called.
     """CREATE OR REPLACE FUNCTION murmur_name_key(name text) RETURNS text LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'murmur_name_key is computed by murmur, not by the database'; END $$""",
+    # Words as FTS5's unicode61 tokenizer cuts them, diacritics removed as its remove_diacritics does: runs of
+    # letters and digits, everything else a separator (PostgreSQL's own parser keeps "state-of-the-art" or
+    # "ann@example.org" whole, besides their parts). unaccent is a trusted extension (a database owner may
+    # create it), shipped with PostgreSQL; the search_path is pinned so that a restore (pg_dump sets it empty)
+    # finds it while it recomputes the generated columns.
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    """CREATE OR REPLACE FUNCTION murmur_words(doc text) RETURNS text LANGUAGE sql IMMUTABLE
+    SET search_path FROM CURRENT AS $$
+    SELECT regexp_replace(unaccent('unaccent'::regdictionary, coalesce(doc, '')), '[^[:alnum:]]+', ' ', 'g')
+    $$""",
     """CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT jsonb_path_query_first(doc::jsonb, path::jsonpath) #>> '{}'
     $$""",
@@ -499,7 +509,7 @@ PG_FUNCTIONS: tuple[str, ...] = (
             body := filter[2];
         END IF;
         FOR m IN SELECT regexp_matches(body, '"((?:[^"]|"")*)"(\*?)', 'g') LOOP
-            phrase := phraseto_tsquery('simple', replace(m[1], '""', '"'))::text;
+            phrase := phraseto_tsquery('simple', murmur_words(replace(m[1], '""', '"')))::text;
             IF phrase = '' THEN
                 RETURN NULL;
             END IF;
