@@ -245,10 +245,14 @@ def _subquery_aliases(tokens: list[Token]) -> list[Token]:
         if t.kind == "other" and t.text == "(" and _previous_word(tokens, i, "FROM", "JOIN"):
             end = _close(tokens, i)
             after = _next(tokens, end)
-            named = after < len(tokens) and (tokens[after].word("AS") or (
-                tokens[after].kind == "word" and not _keyword(tokens[after])
-                and not tokens[after].word("UNION", "EXCEPT", "INTERSECT", "LIMIT", "ORDER", "GROUP", "WHERE")
-            ))
+            named = after < len(tokens) and (
+                tokens[after].word("AS")
+                or (
+                    tokens[after].kind == "word"
+                    and not _keyword(tokens[after])
+                    and not tokens[after].word("UNION", "EXCEPT", "INTERSECT", "LIMIT", "ORDER", "GROUP", "WHERE")
+                )
+            )
             if not named:
                 ends[end] = len(ends)
     for i, t in enumerate(tokens):
@@ -301,8 +305,13 @@ def _cast(inner: list[Token]) -> list[Token]:
     target = _text(inner[words[-1] + 1 :]).strip().upper() if words else ""
     if target != "TEXT":
         return [Token("word", "CAST"), Token("other", "("), *inner, Token("other", ")")]
-    return [Token("word", "convert_from"), Token("other", "("), *inner[: words[-1]], Token("str", ", 'UTF8'"),
-            Token("other", ")")]
+    return [
+        Token("word", "convert_from"),
+        Token("other", "("),
+        *inner[: words[-1]],
+        Token("str", ", 'UTF8'"),
+        Token("other", ")"),
+    ]
 
 
 def _fts(tokens: list[Token]) -> list[Token]:
@@ -347,8 +356,22 @@ def _fts(tokens: list[Token]) -> list[Token]:
 
 
 _KEYWORDS = {
-    "WHERE", "JOIN", "CROSS", "LEFT", "INNER", "ON", "ORDER", "GROUP", "LIMIT", "USING", "NATURAL", "UNION",
-    "EXCEPT", "INTERSECT", "HAVING", "OFFSET",
+    "WHERE",
+    "JOIN",
+    "CROSS",
+    "LEFT",
+    "INNER",
+    "ON",
+    "ORDER",
+    "GROUP",
+    "LIMIT",
+    "USING",
+    "NATURAL",
+    "UNION",
+    "EXCEPT",
+    "INTERSECT",
+    "HAVING",
+    "OFFSET",
 }
 
 

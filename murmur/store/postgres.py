@@ -113,9 +113,7 @@ class Connection:
     @classmethod
     async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
         try:
-            conn = await psycopg.AsyncConnection.connect(
-                url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor
-            )
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor)
         except psycopg.Error as exc:
             raise StoreError(f"Cannot connect to the database {redact(url)}: {first_line(exc)}.") from exc
         try:

@@ -1,5 +1,6 @@
 """Only the store speaks SQL: nothing outside ``murmur/store`` (and ``murmur/kinds``, whose modules own their
-kind's state) imports a database driver (sqlite3, aiosqlite, psycopg), runs a statement, or reaches for the store's connections.
+kind's state) imports a database driver (sqlite3, aiosqlite, psycopg), runs a statement, or reaches for the
+store's connections.
 
 A query written elsewhere escapes the store's translation of database errors (a read that fails is a
 StoreError, answered 503) and repeats rules that must live once, such as who may see a message. This finds
