@@ -17,8 +17,16 @@ from tests.postgres_server import INSTALL, PostgresServer, binaries
 ENGINES = ("sqlite", "postgresql")
 # The folders whose tests run on every engine chosen (through the ``store`` or ``database`` fixtures); elsewhere a
 # test runs on SQLite, unless it asks for ``engine`` itself. Chosen so that the suite's time grows little: the
-# store's tests are fast and hold every query; the servers' and federation's add process start-up per engine.
-TWO_ENGINES = ("store",)
+# store's tests are fast and hold every query; of the server API's, the files whose routes read and write the most
+# SQL (publish, reading, search, the live stream). The rest, and federation and e2e, run on SQLite (their SQL is
+# the store's): tests/e2e/test_two_engines.py holds a PostgreSQL server process, federation and kill -9.
+TWO_ENGINES = (
+    "store",
+    "server/test_api_publish.py",
+    "server/test_api_reading.py",
+    "server/test_search_api.py",
+    "server/test_stream_notifications.py",
+)
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
@@ -46,11 +54,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test of a TWO_ENGINES folder asking for ``engine`` (directly or through ``store``/``database``), or any
     test naming ``engine`` in its own arguments, runs once per engine chosen."""
-    here = Path(str(metafunc.definition.path)).relative_to(Path(__file__).parent).parts[0]
+    here = Path(str(metafunc.definition.path)).relative_to(Path(__file__).parent).as_posix()
     asked = "engine" in metafunc.fixturenames
     own = "engine" in inspect.signature(metafunc.function).parameters
     sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
-    if asked and (here in TWO_ENGINES or own) and not sqlite_only:
+    both = any(here == e or here.startswith(f"{e}/") for e in TWO_ENGINES)
+    if asked and (both or own) and not sqlite_only:
         chosen = [e.strip() for e in metafunc.config.getoption("--engines").split(",") if e.strip()]
         unknown = set(chosen) - set(ENGINES)
         if unknown:
