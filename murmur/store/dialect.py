@@ -305,10 +305,13 @@ def _cast(inner: list[Token]) -> list[Token]:
     target = _text(inner[words[-1] + 1 :]).strip().upper() if words else ""
     if target != "TEXT":
         return [Token("word", "CAST"), Token("other", "("), *inner, Token("other", ")")]
+    value = inner[: words[-1]]
+    while value and value[-1].kind == "space":
+        value = value[:-1]
     return [
         Token("word", "convert_from"),
         Token("other", "("),
-        *inner[: words[-1]],
+        *value,
         Token("str", ", 'UTF8'"),
         Token("other", ")"),
     ]
@@ -418,7 +421,6 @@ def _table(tokens: list[Token]) -> list[str]:
     opening = next(n for n, t in enumerate(tokens) if t.text == "(")
     end = _close(tokens, opening)
     head = _text(tokens[:opening]).strip()
-    name = _text(tokens[opening - 1 : opening]).strip() or head.split()[-1]
     name = head.split()[-1]
     without_rowid = any(t.word("ROWID") for t in tokens[end:])
     columns = _split_args(tokens[opening + 1 : end])
