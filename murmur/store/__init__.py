@@ -1,4 +1,5 @@
-"""The message store: one SQLite file holding the log, its indexes and the state derived from it.
+"""The message store: one SQLite file (or one PostgreSQL database) holding the log, its indexes and the state
+derived from it.
 
 ``Store`` is the object every layer uses; queries that serve one feature live in modules named for it, and
 nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/architecture.md):
@@ -16,6 +17,9 @@ nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/archite
     export         which messages a bundle or a member's own export takes
     repair         what the repair set (murmur.sync.index) reads: the log's changes, what peers may see
     backup         a consistent copy of the file while a server writes to it
+    dialect        where SQLite and PostgreSQL differ: the store's SQL translated for PostgreSQL, once per statement
+    postgres       a psycopg connection answering the calls the store makes on an aiosqlite one
+    copy           a whole store copied from SQLite into PostgreSQL and checked (admin migrate-db)
 """
 
 from __future__ import annotations

@@ -216,7 +216,8 @@ def check(data: DataOption, as_json: JsonOption = False) -> None:
         return await store.damage(full=True)
 
     found = with_store(data, work)
-    database = str(DataDir(data).db_path)
+    configured = DataDir(data).config().database  # PostgreSQL checks its own pages: nothing found is "ok"
+    database = redact(configured) if configured else str(DataDir(data).db_path)
     if as_json:
         emit_json({"database": database, "ok": not found, "problems": found})
     else:
