@@ -15,13 +15,16 @@ from murmur.store import Store
 from tests.postgres_server import INSTALL, PostgresServer, binaries
 
 ENGINES = ("sqlite", "postgresql")
-# The folders whose tests run on every engine chosen (through the ``store`` or ``database`` fixtures); elsewhere a
-# test runs on SQLite, unless it asks for ``engine`` itself. Chosen so that the suite's time grows little: the
-# store's tests are fast and hold every query; of the server API's, the files whose routes read and write the most
-# SQL (publish, reading, search, the live stream). The rest, and federation and e2e, run on SQLite (their SQL is
-# the store's): tests/e2e/test_two_engines.py holds a PostgreSQL server process, federation and kill -9.
+# The folders and files whose tests run on every engine chosen (through the ``store`` or ``database`` fixtures);
+# elsewhere a test runs on SQLite, unless it asks for ``engine`` itself. Chosen so that the suite's time grows
+# little: the store's and the kinds' tests are fast and run every query (bundle export's filters too); of the
+# server API's, the files whose routes read and write the most SQL (publish, reading, search, the live stream).
+# The rest, federation and e2e run on SQLite (their SQL is the store's): tests/e2e/test_two_engines.py holds a
+# PostgreSQL server process, migrate-db, federation with a SQLite server and kill -9.
 TWO_ENGINES = (
     "store",
+    "kinds",
+    "sync/test_bundles.py",
     "server/test_api_publish.py",
     "server/test_api_reading.py",
     "server/test_search_api.py",
