@@ -16,19 +16,29 @@ does for SQLite; the write connection leaves them to ``Writer``, which rolls bac
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
+import psycopg.errors
 
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
 
 Params = Sequence[Any] | Mapping[str, Any]
+log = logging.getLogger("murmur.store")
 
 # Errors that say something about the database or the server, not about the statement: the read connection's
-# StoreError. A ProgrammingError (a syntax error, an unknown column) is a bug and stays one.
-_STATE_ERRORS = (psycopg.OperationalError, psycopg.InternalError, psycopg.IntegrityError, psycopg.NotSupportedError)
+# StoreError. A table gone is the database's state (as SQLite reports it); any other ProgrammingError (a syntax
+# error, wrong bindings) is a bug and stays one.
+_STATE_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InternalError,
+    psycopg.IntegrityError,
+    psycopg.NotSupportedError,
+    psycopg.errors.UndefinedTable,
+)
 
 
 class Cursor:
@@ -102,45 +112,63 @@ def _bind(numbered: bool, params: Params | None) -> Params:
 
 
 class Connection:
-    """One PostgreSQL connection, in autocommit: ``Writer`` opens and ends each transaction itself."""
+    """One PostgreSQL connection, in autocommit: ``Writer`` opens and ends each transaction itself.
+
+    A connection the server dropped (a restart, a failover, an idle timeout) is opened again where that loses
+    nothing: before a read, which is then run once more, and before a BEGIN. A statement inside a transaction is
+    never moved to a new connection: it fails, the writer rolls back (the server already did), and the next
+    transaction starts on a fresh connection.
+    """
 
     dialect = POSTGRES
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], *, reads: bool) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection[Any], *, reads: bool, url: str, durability: str) -> None:
         self.raw = conn
         self.reads = reads
+        self._url = url
+        self._durability = durability
 
     @classmethod
     async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
-        try:
-            conn = await psycopg.AsyncConnection.connect(url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor)
-        except psycopg.Error as exc:
-            raise StoreError(f"Cannot connect to the database {redact(url)}: {first_line(exc)}.") from exc
-        try:
-            async with conn.cursor() as cur:
-                if reads:
-                    await cur.execute("SET default_transaction_read_only = on")
-                if durability == "normal":  # process-kill safe (the server survives), not power-cut safe
-                    await cur.execute("SET synchronous_commit = off")
-        except psycopg.Error as exc:
-            await conn.close()
-            raise StoreError(f"Cannot use the database {redact(url)}: {first_line(exc)}.") from exc
-        return cls(conn, reads=reads)
+        return cls(await _session(url, reads=reads, durability=durability), reads=reads, url=url, durability=durability)
+
+    async def _reopen(self) -> None:
+        log.warning("the connection to %s was lost; opening it again", redact(self._url))
+        self.raw = await _session(self._url, reads=self.reads, durability=self._durability)
 
     def execute(self, sql: str, params: Params | None = None) -> _Pending:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
         text, numbered = POSTGRES.translate(sql)
+        bound = _bind(numbered, params)
+        starts = self.reads or text.upper().startswith("BEGIN")
+        if self.raw.broken:
+            if text.upper().startswith("ROLLBACK"):
+                return Cursor([], 0)  # the server rolled back when the connection died
+            if starts:
+                await self._reopen()
         try:
-            async with self.raw.cursor() as cur:
-                await cur.execute(text, _bind(numbered, params))
-                rows = await cur.fetchall() if cur.description is not None else []
-                return Cursor(rows, cur.rowcount)
+            return await self._run(text, bound)
         except _STATE_ERRORS as exc:
-            if self.reads:
-                raise StoreError(f"The database could not be read: {first_line(exc)}.") from exc
-            raise
+            if not (starts and self.raw.broken):
+                self._fail(exc)
+        await self._reopen()  # dropped while idle, found out only now: nothing was done yet
+        try:
+            return await self._run(text, bound)
+        except _STATE_ERRORS as exc:
+            self._fail(exc)
+
+    async def _run(self, text: str, params: Params) -> Cursor:
+        async with self.raw.cursor() as cur:
+            await cur.execute(text, params)
+            rows = await cur.fetchall() if cur.description is not None else []
+            return Cursor(rows, cur.rowcount)
+
+    def _fail(self, exc: psycopg.Error) -> NoReturn:
+        if self.reads:
+            raise StoreError(f"The database could not be read: {first_line(exc)}.") from exc
+        raise exc
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         text, numbered = POSTGRES.translate(sql)
@@ -163,6 +191,23 @@ class Connection:
 
     async def close(self) -> None:
         await self.raw.close()
+
+
+async def _session(url: str, *, reads: bool, durability: str) -> psycopg.AsyncConnection[Any]:
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor)
+    except psycopg.Error as exc:
+        raise StoreError(f"Cannot connect to the database {redact(url)}: {first_line(exc)}.") from exc
+    try:
+        async with conn.cursor() as cur:
+            if reads:
+                await cur.execute("SET default_transaction_read_only = on")
+            if durability == "normal":  # process-kill safe (the server survives), not power-cut safe
+                await cur.execute("SET synchronous_commit = off")
+    except psycopg.Error as exc:
+        await conn.close()
+        raise StoreError(f"Cannot use the database {redact(url)}: {first_line(exc)}.") from exc
+    return conn
 
 
 def first_line(exc: BaseException) -> str:
