@@ -51,7 +51,7 @@ async def test_a_read_the_server_cannot_serve_is_a_store_error(tmp_path: Path, p
     try:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("ALTER TABLE messages RENAME TO gone")
-        with pytest.raises(StoreError, match="^The database could not be read: "):
+        with pytest.raises(StoreError, match=r"^The database could not be read: "):
             await store.count()
     finally:
         await store.close()
