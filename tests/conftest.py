@@ -95,7 +95,7 @@ def database(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None
     try:
         yield url
     finally:
-        server.drop_database(url)
+        server.release(url)
 
 
 @pytest.fixture
