@@ -48,6 +48,11 @@ open_registration = {open_registration}
 # "normal": survives a process crash; the last commits may be lost on power loss. Faster.
 durability = {durability}
 
+# Empty: the SQLite file murmur.db in this directory (needs nothing else). A postgresql:// URL (e.g.
+# "postgresql://murmur@db.example.org/murmur"): that PostgreSQL database instead (docs/self-hosting.md).
+# Copy a server's state across with `murmur admin migrate-db`.
+database = {database}
+
 # Largest request body accepted, in bytes.
 max_body_bytes = {max_body_bytes}
 
@@ -77,6 +82,9 @@ log_format = {log_format}
 """
 
 
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     """Settings of one home server, read from ``config.toml`` in its data directory."""
@@ -92,7 +100,9 @@ class ServerConfig:
     open_registration: bool = False
     """Whether anyone may join without an invite."""
     durability: str = "full"
-    """SQLite synchronous level: "full" or "normal"."""
+    """SQLite synchronous level: "full" or "normal" (on PostgreSQL, "normal" turns synchronous_commit off)."""
+    database: str = ""
+    """Empty for the SQLite file in the data directory; a ``postgresql://`` URL to run on that database."""
     max_body_bytes: int = 256 * 1024
     """Largest request body accepted, in bytes."""
     rate_per_minute: int = 600
@@ -144,6 +154,10 @@ class ServerConfig:
             raise ConfigError(f'{path}: log_format = {config.log_format!r}; expected "text" or "json".')
         if config.durability not in ("full", "normal"):
             raise ConfigError(f'{path}: durability = {config.durability!r}; expected "full" or "normal".')
+        if config.database and not config.database.startswith(DATABASE_SCHEMES):
+            raise ConfigError(
+                f"{path}: database = {config.database!r}; expected empty (SQLite) or a postgresql:// URL."
+            )
         if not 0 <= config.port <= 65535:
             raise ConfigError(f"{path}: port = {config.port} is not a TCP port (0-65535).")
         if config.repair_interval_seconds < 0:

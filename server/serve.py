@@ -23,7 +23,7 @@ import uvicorn
 
 from murmur.errors import ConfigError, StoreError
 from murmur.server.app import create_app
-from murmur.server.config import DataDir, ServerConfig
+from murmur.server.config import DATABASE_SCHEMES, DataDir, ServerConfig
 from murmur.server.federation.federator import Federator
 from murmur.server.logs import announce, configure
 from murmur.server.state import ServerState
@@ -63,6 +63,7 @@ def prepare(
     port: int | None,
     open_registration: bool | None,
     log_format: str | None = None,
+    database: str | None = None,
 ) -> ServerConfig:
     """Create the data directory on first start; return its config with command-line overrides applied."""
     data_dir = DataDir(data)
@@ -78,6 +79,10 @@ def prepare(
         overrides["open_registration"] = open_registration
     if log_format is not None:
         overrides["log_format"] = log_format
+    if database is not None:
+        if database and not database.startswith(DATABASE_SCHEMES):
+            raise ConfigError(f"--database {database!r}: expected a postgresql:// URL (or empty for SQLite).")
+        overrides["database"] = database
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
@@ -96,7 +101,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def _lock(data_dir: DataDir) -> Iterator[None]:
+def data_lock(data_dir: DataDir) -> Iterator[None]:
     """Hold the data directory's lock while the server runs; refuse when another process holds it.
 
     An OS lock (flock), not a pid file: it is released when the process ends however it ends, so a crash
@@ -141,7 +146,7 @@ async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
 
 async def serve(data: Path, config: ServerConfig) -> None:
     data_dir = DataDir(data)
-    with _lock(data_dir):
+    with data_lock(data_dir):
         await _serve_locked(data_dir, config)
 
 
@@ -152,7 +157,7 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
     if bound_port != config.port:
         config = dataclasses.replace(config, port=bound_port)
     try:
-        store = await Store.open(data_dir.db_path, durability=config.durability)
+        store = await Store.open(data_dir.db_path, durability=config.durability, database=config.database or None)
     except BaseException:
         sock.close()
         raise
@@ -196,10 +201,18 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
 
 
 def run(
-    data: Path, *, host: str | None, port: int | None, open_registration: bool | None, log_format: str | None = None
+    data: Path,
+    *,
+    host: str | None,
+    port: int | None,
+    open_registration: bool | None,
+    log_format: str | None = None,
+    database: str | None = None,
 ) -> None:
     configure(log_format or "text")  # before reading the config, whose failure is printed, not logged
-    config = prepare(data, host=host, port=port, open_registration=open_registration, log_format=log_format)
+    config = prepare(
+        data, host=host, port=port, open_registration=open_registration, log_format=log_format, database=database
+    )
     configure(config.log_format)
     try:
         import uvloop

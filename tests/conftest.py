@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,24 @@ from hypothesis import HealthCheck, settings
 
 from murmur.keys import Identity
 from murmur.store import Store
+from tests.postgres_server import INSTALL, PostgresServer, binaries
+
+ENGINES = ("sqlite", "postgresql")
+# The folders and files whose tests run on every engine chosen (through the ``store`` or ``database`` fixtures);
+# elsewhere a test runs on SQLite, unless it asks for ``engine`` itself. Chosen so that the suite's time grows
+# little: the store's and the kinds' tests are fast and run every query (bundle export's filters too); of the
+# server API's, the files whose routes read and write the most SQL (publish, reading, search, the live stream).
+# The rest, federation and e2e run on SQLite (their SQL is the store's): tests/e2e/test_two_engines.py holds a
+# PostgreSQL server process, migrate-db, federation with a SQLite server and kill -9.
+TWO_ENGINES = (
+    "store",
+    "kinds",
+    "sync/test_bundles.py",
+    "server/test_api_publish.py",
+    "server/test_api_reading.py",
+    "server/test_search_api.py",
+    "server/test_stream_notifications.py",
+)
 
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
@@ -27,9 +46,66 @@ def bob() -> Identity:
     return Identity.from_seed(bytes(range(1, 33)))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engines",
+        default=",".join(ENGINES),
+        help="the database engines the two-engine tests run on, comma-separated (sqlite,postgresql)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test of a TWO_ENGINES folder asking for ``engine`` (directly or through ``store``/``database``), or any
+    test naming ``engine`` in its own arguments, runs once per engine chosen."""
+    here = Path(str(metafunc.definition.path)).relative_to(Path(__file__).parent).as_posix()
+    asked = "engine" in metafunc.fixturenames
+    own = "engine" in inspect.signature(metafunc.function).parameters
+    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    both = any(here == e or here.startswith(f"{e}/") for e in TWO_ENGINES)
+    if asked and (both or own) and not sqlite_only:
+        chosen = [e.strip() for e in metafunc.config.getoption("--engines").split(",") if e.strip()]
+        unknown = set(chosen) - set(ENGINES)
+        if unknown:
+            raise pytest.UsageError(f"--engines: unknown engine(s) {', '.join(sorted(unknown))}; know {ENGINES}")
+        metafunc.parametrize("engine", chosen)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (tests/postgres_server.py)."""
+    bindir = binaries()
+    if bindir is None:
+        pytest.fail(f"PostgreSQL is not installed: run `{INSTALL}` (make test does), or pass --engines=sqlite.")
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "murmur.db")
+def database(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The ``database`` a store opens on: None for SQLite (its file), a fresh PostgreSQL database's URL."""
+    if engine == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    url = server.new_database()
+    try:
+        yield url
+    finally:
+        server.release(url)
+
+
+@pytest.fixture
+def engine() -> str:
+    return "sqlite"  # a test that does not ask for both engines (pytest_generate_tests) runs on SQLite
+
+
+@pytest.fixture
+async def store(tmp_path: Path, database: str | None) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "murmur.db", database=database)
     try:
         yield s
     finally:

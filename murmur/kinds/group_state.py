@@ -178,7 +178,8 @@ async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message])
         last = ordered[-1] if ordered else create
     if last is not None:
         await conn.execute(
-            "INSERT OR REPLACE INTO groups_folded (grp, at, id) VALUES (?, ?, ?)",
+            "INSERT INTO groups_folded (grp, at, id) VALUES (?, ?, ?)"
+            " ON CONFLICT (grp) DO UPDATE SET at = excluded.at, id = excluded.id",
             (key, last.created_at, bytes.fromhex(last.id)),
         )
 
@@ -251,16 +252,18 @@ async def _write(conn: aiosqlite.Connection, state: GroupState) -> None:
     members = sum(p.status == MEMBER for p in state.people)
     # A group's name and description never change (its creation message is its only source), so they are
     # indexed for search once, under the row's rowid; refolds only move the member count.
+    # RETURNING rather than lastrowid: both engines answer it (docs/architecture.md, "Two engines").
     cursor = await conn.execute(
         "INSERT OR IGNORE INTO groups (id, owner, name, description, rules, join_mode, created_at, members)"
-        " VALUES (?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?,?,?) RETURNING rowid",
         (grp, bytes.fromhex(state.owner), state.name, state.description, state.rules, state.join, state.created_at,
          members),
     )  # fmt: skip
-    if cursor.rowcount == 1:
+    inserted = await cursor.fetchone()
+    if inserted is not None:
         await conn.execute(
             "INSERT INTO groups_fts (rowid, name, description) VALUES (?, ?, ?)",
-            (cursor.lastrowid, state.name, state.description),
+            (inserted[0], state.name, state.description),
         )
     else:
         await conn.execute("UPDATE groups SET members = ? WHERE id = ?", (members, grp))

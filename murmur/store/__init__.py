@@ -1,4 +1,5 @@
-"""The message store: one SQLite file holding the log, its indexes and the state derived from it.
+"""The message store: one SQLite file (or one PostgreSQL database) holding the log, its indexes and the state
+derived from it.
 
 ``Store`` is the object every layer uses; queries that serve one feature live in modules named for it, and
 nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/architecture.md):
@@ -16,6 +17,9 @@ nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/archite
     export         which messages a bundle or a member's own export takes
     repair         what the repair set (murmur.sync.index) reads: the log's changes, what peers may see
     backup         a consistent copy of the file while a server writes to it
+    dialect        where SQLite and PostgreSQL differ: the store's SQL translated for PostgreSQL, once per statement
+    postgres       a psycopg connection answering the calls the store makes on an aiosqlite one
+    copy           a whole store copied from SQLite into PostgreSQL and checked (admin migrate-db)
 """
 
 from __future__ import annotations
@@ -82,22 +86,31 @@ class Store:
     """
 
     def __init__(
-        self, conn: aiosqlite.Connection, path: Path, *, write_conn: aiosqlite.Connection | None = None
+        self,
+        conn: aiosqlite.Connection,
+        path: Path,
+        *,
+        write_conn: aiosqlite.Connection | None = None,
+        database: str | None = None,
     ) -> None:
         self.conn = conn
         self.path = path
+        self.database = database
         self.writer = Writer(write_conn or conn)
 
     @classmethod
-    async def open(cls, path: Path, *, durability: str = "full") -> Store:
-        write_conn = await connect(path, durability=durability)
+    async def open(cls, path: Path, *, durability: str = "full", database: str | None = None) -> Store:
+        """Open the SQLite file at ``path``, or, given ``database`` (a ``postgresql://`` URL), that database:
+        the same store on another engine (docs/architecture.md, "Two engines")."""
+        write_conn = await connect(path, durability=durability, database=database)
         try:
-            read_conn = await connect(path, durability=durability, migrate_schema=False, reads=True)
-            await read_conn.execute("PRAGMA query_only = ON")
+            read_conn = await connect(path, durability=durability, migrate_schema=False, reads=True, database=database)
+            if not database:  # a PostgreSQL read connection is read-only from its opening
+                await read_conn.execute("PRAGMA query_only = ON")
         except BaseException:
             await write_conn.close()
             raise
-        return cls(read_conn, path, write_conn=write_conn)
+        return cls(read_conn, path, write_conn=write_conn, database=database)
 
     async def close(self) -> None:
         await self.conn.close()
@@ -226,7 +239,7 @@ class Store:
             return False
         async with self.conn.execute(
             "SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = ?1"
-            " AND coalesce((SELECT m.author = t.author FROM messages m WHERE m.id = ?1), 1) LIMIT 1",
+            " AND coalesce((SELECT m.author = t.author FROM messages m WHERE m.id = ?1), TRUE) LIMIT 1",
             (target,),
         ) as cursor:
             return await cursor.fetchone() is not None
@@ -293,9 +306,9 @@ class Store:
     async def search_posts(self, query: str, limit: int = 20) -> list[bytes]:
         """Raw messages of posts matching a full-text query, best match first."""
         async with self.conn.execute(
-            "SELECT m.raw FROM posts_fts f JOIN messages m ON m.seq = f.rowid WHERE posts_fts MATCH ?"
-            " ORDER BY rank LIMIT ?",
-            (fts_query(query), limit),
+            "SELECT m.raw FROM posts_fts f JOIN messages m ON m.seq = f.rowid WHERE posts_fts MATCH :q"
+            " ORDER BY rank LIMIT :n",
+            {"q": fts_query(query), "n": limit},
         ) as cursor:
             return [bytes(r[0]) for r in await cursor.fetchall()]
 
@@ -311,6 +324,8 @@ class Store:
         otherwise ``quick_check`` (every page read and its structure checked: seconds), which a server runs
         before it serves. A file too damaged to be checked at all is reported as one line, not raised.
         """
+        if self.database:  # PostgreSQL checks its own pages (data checksums, amcheck); there is no pragma to run
+            return []
         pragma = "integrity_check" if full else "quick_check"
         try:
             async with self.conn.execute(f"PRAGMA {pragma}({int(most)})") as cursor:

@@ -19,13 +19,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
+import psycopg
 
 from murmur.errors import StoreError
 from murmur.kinds import REGISTRY
 from murmur.names import name_key
+from murmur.store import postgres
+from murmur.store.dialect import PG_FUNCTIONS, POSTGRES
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
+# What either engine's driver raises for a statement that failed: the Writer's rollback-and-StoreError.
+DRIVER_ERRORS = (sqlite3.Error, psycopg.Error)
 
 T = TypeVar("T")
 log = logging.getLogger("murmur.store")
@@ -76,11 +81,29 @@ def _open(path: Path, *, reads: bool) -> aiosqlite.Connection:
 
 
 async def connect(
-    path: Path, *, durability: str = "full", migrate_schema: bool = True, reads: bool = False
+    path: Path,
+    *,
+    durability: str = "full",
+    migrate_schema: bool = True,
+    reads: bool = False,
+    database: str | None = None,
 ) -> aiosqlite.Connection:
-    """Open (creating if needed) and migrate the database at ``path``; ``reads`` opens a ``ReadConnection``."""
+    """Open (creating if needed) and migrate the database at ``path``; ``reads`` opens a ``ReadConnection``.
+
+    ``database``, a ``postgresql://`` URL, opens that PostgreSQL database instead (``murmur.store.postgres``);
+    the result answers the same calls.
+    """
     if durability not in DURABILITY:
         raise StoreError(f"durability must be one of {', '.join(DURABILITY)}; got {durability!r}.")
+    if database:
+        conn = await postgres.Connection.open(database, reads=reads, durability=durability)
+        try:
+            if migrate_schema:
+                await migrate_postgres(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return conn  # type: ignore[return-value]
     if not path.exists():
         try:
             _create_private(path)
@@ -141,6 +164,42 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
     await _migrate_kinds(conn)
 
 
+async def migrate_postgres(conn: postgres.Connection) -> None:
+    """The same migrations, numbered the same, in PostgreSQL's dialect, all in one transaction (PostgreSQL's DDL
+    is transactional) under a lock, so two servers starting on one database migrate it once.
+
+    ``murmur_schema`` holds what ``PRAGMA user_version`` holds on SQLite.
+    """
+    await conn.execute("BEGIN")
+    try:
+        await conn.script(
+            [
+                "SELECT pg_advisory_xact_lock(7305726475)",  # any constant: murmur's migration lock
+                "CREATE TABLE IF NOT EXISTS murmur_schema (version BIGINT NOT NULL)",
+                *PG_FUNCTIONS,
+            ]
+        )
+        row = await (await conn.execute("SELECT max(version) FROM murmur_schema")).fetchone()
+        version = int(row[0]) if row and row[0] is not None else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"The database has schema version {version}, newer than this murmur knows ({SCHEMA_VERSION}). "
+                "Upgrade murmur to open it."
+            )
+        for number in range(version, SCHEMA_VERSION):
+            await conn.script(POSTGRES.schema(MIGRATIONS[number]))
+        await conn.execute("DELETE FROM murmur_schema")
+        await conn.execute("INSERT INTO murmur_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+        await _migrate_kinds(conn)  # type: ignore[arg-type]
+        await conn.execute("COMMIT")
+    except psycopg.Error as exc:
+        await conn.execute("ROLLBACK")
+        raise StoreError(f"The database could not be migrated: {postgres.first_line(exc)}.") from exc
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+
+
 async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
     """Run each kind's migrations this file has not had yet, in one transaction with their record.
 
@@ -157,6 +216,13 @@ async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
         first = done.get(kind.name, 0)
         if first >= len(kind.migrations):
             continue
+        if isinstance(conn, postgres.Connection):  # inside migrate_postgres's transaction
+            for migration in kind.migrations[first:]:
+                await conn.script(POSTGRES.schema(migration))
+            await conn.execute(_KIND_DONE, (kind.name, len(kind.migrations)))
+            if first == 0:
+                await catch_up(conn, [kind])  # type: ignore[arg-type]
+            continue
         # Kind names are the registry's own identifiers, never input.
         await conn.executescript(
             "BEGIN IMMEDIATE;\n" + "\n".join(kind.migrations[first:]) + "\n"
@@ -170,6 +236,11 @@ async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+
+
+_KIND_DONE = (
+    "INSERT INTO kind_schema (kind, version) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET version = excluded.version"
+)
 
 
 def _unwritable(path: Path) -> str | None:
@@ -232,7 +303,7 @@ class Writer:
             await self._begin()
             try:
                 yield self.conn
-            except sqlite3.Error as exc:
+            except DRIVER_ERRORS as exc:
                 await self._rollback()
                 raise StoreError(f"The database refused a write: {exc}. Nothing was changed.") from exc
             except BaseException:
@@ -243,7 +314,7 @@ class Writer:
     async def _begin(self) -> None:
         try:
             await _complete(self.conn.execute("BEGIN IMMEDIATE"))
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
             await self._rollback()
             raise StoreError(f"The database refused a write: {exc}.") from exc
         except asyncio.CancelledError:
@@ -253,7 +324,7 @@ class Writer:
     async def _commit(self) -> None:
         try:
             await _complete(self.conn.execute("COMMIT"))
-        except sqlite3.Error as exc:
+        except DRIVER_ERRORS as exc:
             await self._rollback()
             raise StoreError(f"The database could not commit a write: {exc}. Nothing was changed.") from exc
         except asyncio.CancelledError:
@@ -275,5 +346,5 @@ class Writer:
         """
         if not self.conn.in_transaction:
             return
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*DRIVER_ERRORS):
             await _complete(self.conn.execute("ROLLBACK"))

@@ -49,7 +49,7 @@ def _where(chosen: ExportFilter) -> tuple[str, list[Any]]:
     elif chosen.moving:
         conditions = [moves_with_author("m")]
     else:
-        conditions = ["1"]  # an admin's copy of everything
+        conditions = ["TRUE"]  # an admin's copy of everything (TRUE, not 1: a boolean on both engines)
     params: list[Any] = []
     if chosen.since is not None:
         conditions.append("m.created_at >= ?")

@@ -152,7 +152,7 @@ async def mark_read(store: Store, key_hex: str, seq: int, *, name: str = MARKER)
     async with store.writer.transaction() as conn:
         await conn.execute(
             "INSERT INTO markers (key, name, seq) VALUES (?, ?, ?)"
-            " ON CONFLICT (key, name) DO UPDATE SET seq = max(seq, excluded.seq)",
+            " ON CONFLICT (key, name) DO UPDATE SET seq = max(markers.seq, excluded.seq)",
             (key, name, seq),
         )
         async with conn.execute("SELECT seq FROM markers WHERE key = ? AND name = ?", (key, name)) as cursor:

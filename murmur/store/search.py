@@ -21,7 +21,9 @@ _POSTS_SQL = (
     f"SELECT {CANDIDATE_COLUMNS} FROM posts_fts f JOIN messages m ON m.seq = f.rowid"
     " WHERE posts_fts MATCH :q AND f.rowid < :before AND m.kind = 'post' ORDER BY f.rowid DESC LIMIT :n"
 )
-_PROFILES_SQL = "SELECT f.author, f.name, f.bio FROM profiles_fts f WHERE profiles_fts MATCH ? ORDER BY f.rank LIMIT ?"
+_PROFILES_SQL = (
+    "SELECT f.author, f.name, f.bio FROM profiles_fts f WHERE profiles_fts MATCH :q ORDER BY f.rank LIMIT :n"
+)
 # Keys whose hex starts with a prefix: a range on the 32-byte BLOB (lookup.hex_range), so both members and
 # profiles are read by their primary key.
 _BY_PREFIX_SQL = """
@@ -65,6 +67,6 @@ async def search_profiles(store: Store, query: str, *, limit: int = 20) -> list[
         for row in await select(store.conn, _BY_PREFIX_SQL, {**hex_range(text), "n": limit}):
             hits[bytes(row[0]).hex()] = ProfileHit(bytes(row[0]).hex(), row[1], row[2])
     if len(hits) < limit:
-        for row in await select(store.conn, _PROFILES_SQL, (fts_query(query, prefix=True), limit)):
+        for row in await select(store.conn, _PROFILES_SQL, {"q": fts_query(query, prefix=True), "n": limit}):
             hits.setdefault(row[0], ProfileHit(row[0], row[1], row[2]))
     return list(hits.values())[:limit]

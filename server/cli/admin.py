@@ -10,6 +10,7 @@ the server is running: SQLite's WAL lets them share the database with it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -23,10 +24,12 @@ from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argumen
 from murmur.errors import StoreError, os_error
 from murmur.numbers import parse_number
 from murmur.server.cli.progress import progress_bars
-from murmur.server.config import DataDir
+from murmur.server.config import DATABASE_SCHEMES, DataDir
 from murmur.store import Store
 from murmur.store.backup import backup as copy_database
+from murmur.store.copy import TableCopy, copy_store
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
+from murmur.store.postgres import redact
 from murmur.terminal import say, visible_name
 from murmur.validate import check_key
 
@@ -53,6 +56,10 @@ def serve(
             "--log-format", help='How to log on stderr: "text" or "json", one object per line (config: log_format).'
         ),
     ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(help="A postgresql:// URL to run on instead of the SQLite file in DATA (config: database)."),
+    ] = None,
 ) -> None:
     """Run a home server on DATA (created on first start) until Ctrl-C or SIGTERM."""
     from murmur.server.config import LOG_FORMATS
@@ -60,7 +67,7 @@ def serve(
 
     if log_format is not None and log_format not in LOG_FORMATS:
         fail(f'--log-format {log_format!r}: expected "text" or "json".', EXIT_USAGE)
-    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format)
+    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format, database=database)
 
 
 def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
@@ -69,7 +76,7 @@ def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:
     data_dir.require()
 
     async def go() -> T:
-        store = await Store.open(data_dir.db_path)
+        store = await Store.open(data_dir.db_path, database=data_dir.config().database or None)
         try:
             return await work(store, data_dir)
         except StoreError as exc:  # a read or a write the database refused (a damaged page, say)
@@ -176,6 +183,11 @@ def backup(data: DataOption, file: Annotated[Path, typer.Argument(help="Where to
     """Write a consistent copy of the database, safe while the server runs (SQLite online backup)."""
     data_dir = DataDir(data)
     data_dir.require()
+    if data_dir.config().database:
+        fail(
+            "this server's database is PostgreSQL: back it up with pg_dump or a base backup (docs/self-hosting.md).",
+            EXIT_LOCAL,
+        )
     try:
         os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -204,7 +216,8 @@ def check(data: DataOption, as_json: JsonOption = False) -> None:
         return await store.damage(full=True)
 
     found = with_store(data, work)
-    database = str(DataDir(data).db_path)
+    configured = DataDir(data).config().database  # PostgreSQL checks its own pages: nothing found is "ok"
+    database = redact(configured) if configured else str(DataDir(data).db_path)
     if as_json:
         emit_json({"database": database, "ok": not found, "problems": found})
     else:
@@ -217,4 +230,52 @@ def check(data: DataOption, as_json: JsonOption = False) -> None:
             f"{database} is damaged ({len(found)} problem{'s' if len(found) != 1 else ''} found); restore it from a "
             "backup (docs/self-hosting.md).",
             EXIT_REFUSED,
+        )
+
+
+@admin.command("migrate-db")
+def migrate_db(
+    data: DataOption,
+    to: Annotated[str, typer.Option("--to", help="The postgresql:// URL of an empty database to copy into.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Copy this server's whole state from its SQLite file into PostgreSQL, check the copy, and say what to set.
+
+    Stop the server first (the command holds its lock). The SQLite file is left as it was, a fallback.
+    """
+    from murmur.server.serve import data_lock
+
+    data_dir = DataDir(data)
+    data_dir.require()
+    if not to.startswith(DATABASE_SCHEMES):
+        fail(f"--to {to!r}: expected a postgresql:// URL.", EXIT_USAGE)
+    if data_dir.config().database:
+        fail(f"{data_dir.root} already runs on {redact(data_dir.config().database)}; nothing to migrate.", EXIT_LOCAL)
+
+    async def go() -> list[TableCopy]:
+        source = await Store.open(data_dir.db_path)
+        try:
+            target = await Store.open(data_dir.db_path, database=to)
+            try:
+                return await copy_store(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    with data_lock(data_dir):
+        copied = asyncio.run(go())
+    bad = [c.table for c in copied if not c.matches]
+    if as_json:
+        emit_json({"tables": [dataclasses.asdict(c) for c in copied], "ok": not bad})
+    else:
+        for c in copied:
+            say(f"{c.table:24} {c.rows:>10} rows  {c.digest[:16]}  {'ok' if c.matches else 'DIFFERS'}")
+    if bad:
+        fail(f"the copy differs from the original in {', '.join(bad)}; keep running on SQLite.", EXIT_REFUSED)
+    if not as_json:
+        say(
+            f"Copied {sum(c.rows for c in copied)} rows in {len(copied)} tables to {redact(to)}. To run on it, set in "
+            f"{data_dir.config_path}:\n    database = \"{to}\"\nor start with `murmur serve --data {data_dir.root} "
+            f"--database {to}`."
         )

@@ -1,5 +1,6 @@
 """Only the store speaks SQL: nothing outside ``murmur/store`` (and ``murmur/kinds``, whose modules own their
-kind's state) imports sqlite3 or aiosqlite, runs a statement, or reaches for the store's connections.
+kind's state) imports a database driver (sqlite3, aiosqlite, psycopg), runs a statement, or reaches for the
+store's connections.
 
 A query written elsewhere escapes the store's translation of database errors (a read that fails is a
 StoreError, answered 503) and repeats rules that must live once, such as who may see a message. This finds
@@ -14,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = [ROOT / "murmur", ROOT / "server", ROOT / "client"]
 ALLOWED = [ROOT / "murmur" / "store", ROOT / "murmur" / "kinds"]
-DRIVERS = {"sqlite3", "aiosqlite"}
+DRIVERS = {"sqlite3", "aiosqlite", "psycopg", "psycopg_pool"}
 STATEMENTS = {"execute", "executemany", "executescript", "execute_fetchall", "execute_insert"}
 
 
@@ -50,7 +51,7 @@ def test_nothing_outside_the_store_writes_sql() -> None:
 
 def test_the_check_finds_sql() -> None:
     source = (
-        "import sqlite3\nimport aiosqlite as a\nfrom sqlite3 import connect\n"
+        "import sqlite3\nimport aiosqlite as a\nfrom sqlite3 import connect\nimport psycopg.errors\n"
         "async def f(store, db):\n"
         "    await store.conn.execute('SELECT 1')\n"
         "    db.executemany('INSERT', [])\n"
@@ -60,7 +61,8 @@ def test_the_check_finds_sql() -> None:
         "bad.py:1 import sqlite3",
         "bad.py:2 import aiosqlite",
         "bad.py:3 from sqlite3 import",
-        "bad.py:5 store.conn",
-        "bad.py:5 store.conn.execute",
-        "bad.py:6 db.executemany",
+        "bad.py:4 import psycopg.errors",
+        "bad.py:6 store.conn",
+        "bad.py:6 store.conn.execute",
+        "bad.py:7 db.executemany",
     ]

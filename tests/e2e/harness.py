@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from tests.waiting import BOUND_S, ServeOutput, poll
 
@@ -106,6 +107,10 @@ def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
 def stored_ids(proc: ServerProcess, kind: str | None = None) -> list[str]:
     """Every message id in the server's database (of one kind, if given), read-only (duplicates would show
     twice)."""
+    if proc.config.get("database"):  # a server on PostgreSQL (tests/e2e/test_two_engines.py)
+        with psycopg.connect(str(proc.config["database"])) as pg:
+            where, params = ("WHERE kind = %s", (kind,)) if kind else ("", ())
+            return [bytes(r[0]).hex() for r in pg.execute(f"SELECT id FROM messages {where}", params)]
     db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
     try:
         if kind is None:

@@ -40,8 +40,8 @@ class Harness:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Harness]:
-    store = await Store.open(tmp_path / "server.db")
+async def server(tmp_path: Path, database: str | None) -> AsyncIterator[Harness]:
+    store = await Store.open(tmp_path / "server.db", database=database)
     state = ServerState(
         config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),
         identity=Identity.generate(),

@@ -106,6 +106,7 @@ async def rows_of_prefix(tmp_path: Path, messages: list[dict[str, Any]], last: d
         await store.close()
 
 
+@pytest.mark.sqlite_only("counts the statements SQLite's trace callback sees")
 @pytest.mark.parametrize("backdated", [False, True], ids=["later", "backdated"])
 async def test_a_later_join_does_not_read_the_whole_group_again(store: Store, backdated: bool) -> None:
     owner, *others = people(30)

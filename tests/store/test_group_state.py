@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from store_people import T0, Person
 from test_query_plans import FULL_SCAN, _plans
 
@@ -159,6 +160,7 @@ async def test_group_timelines_page_like_every_timeline(store: Store, cat: Perso
     assert shown == ["p4", "p3", "p2", "p1", "p0"] and third.next_cursor is None
 
 
+@pytest.mark.sqlite_only("reads SQLite's query plans")
 async def test_group_reads_are_index_driven(store: Store, ann: Person, ben: Person) -> None:
     create = sign(ann, create_draft("Plans", description="query plans"), T0)
     g = create["id"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from store_people import Person
 
 from murmur.kinds import edit, meetup
@@ -40,6 +41,7 @@ async def _plans(store: Store, statements: list[str]) -> dict[str, list[str]]:
     return plans
 
 
+@pytest.mark.sqlite_only("reads SQLite's query plans")
 async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) -> None:
     await members_mod.add_member(store, ann.key)
     post = ann.post("hello #tag", mentions=(ben.key,), hashtags=("tag",))

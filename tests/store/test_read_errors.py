@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from murmur.errors import StoreError
@@ -76,5 +77,5 @@ async def test_a_read_of_a_table_gone_is_a_store_error(tmp_path: Path, name: str
 
 
 async def test_a_programming_error_is_not_a_store_error(store: Store) -> None:
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises((sqlite3.ProgrammingError, psycopg.ProgrammingError)):
         await store.conn.execute("SELECT ?", ())

@@ -1,6 +1,7 @@
 """A cancelled task never wedges the store: cancelled at any ``await`` of a transaction, the writer ends clean.
 
-aiosqlite runs each statement on its own thread, so cancelling the task that awaits one does not stop it. These
+aiosqlite runs each statement on its own thread, so cancelling the task that awaits one does not stop it; psycopg
+cancels the statement on the server. Both engines run these. These
 tests cancel the calling task at each statement of a transaction in turn (BEGIN, the body's statements, COMMIT,
 ROLLBACK), as a client that disconnects or a federation loop restarted mid-write would, and check that the
 connection is out of its transaction, that the write happened whole or not at all, and that the next write works.
@@ -49,8 +50,8 @@ class CancelAt:
 
 
 @pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    connection = await connect(tmp_path / "w.db")
+async def conn(tmp_path: Path, database: str | None) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await connect(tmp_path / "w.db", database=database)
     await connection.execute("CREATE TABLE t (x INTEGER)")
     yield connection
     await connection.close()
@@ -130,10 +131,12 @@ def _posts(n: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("at", [1, 2, 3])
-async def test_group_commit_cancelled_mid_write_answers_every_waiter(tmp_path: Path, at: int) -> None:
+async def test_group_commit_cancelled_mid_write_answers_every_waiter(
+    tmp_path: Path, database: str | None, at: int
+) -> None:
     """The group commit's own task cancelled (the server stopping) at a statement: every waiting request gets
     an answer (a StoreError it can report), none hangs, and the store takes writes again afterwards."""
-    store = await Store.open(tmp_path / "g.db")
+    store = await Store.open(tmp_path / "g.db", database=database)
     try:
         real = store.writer.conn
         proxy = CancelAt(real, at)

@@ -1,0 +1,225 @@
+"""A PostgreSQL connection that answers the calls the store makes on an aiosqlite one.
+
+The store and the kinds call ``execute`` (awaited, or used as ``async with``), ``fetchone``/``fetchall`` on the
+cursor it gives, ``executemany``, ``rowcount``, ``in_transaction`` and ``close``; this class answers those on a
+psycopg 3 ``AsyncConnection``, with each statement translated once (``murmur.store.dialect``). Rows are fetched
+whole when the statement runs, as a client-side cursor does, so a cursor's fetches never wait on the server.
+
+Parameters are bound on the client (``AsyncClientCursor``): SQLite types a parameter by its value, and so does a
+literal, where a server-side parameter must be typed by its context ("could not determine data type of
+parameter $1" for ``? IS NULL``). It also keeps no prepared statement on the server, which PgBouncer's
+transaction mode would break.
+
+A read connection turns a database error (not a programming error) into ``StoreError``, as ``ReadConnection``
+does for SQLite; the write connection leaves them to ``Writer``, which rolls back and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from typing import Any, NoReturn
+
+import psycopg
+import psycopg.errors
+
+from murmur.errors import StoreError
+from murmur.store.dialect import POSTGRES
+
+Params = Sequence[Any] | Mapping[str, Any]
+log = logging.getLogger("murmur.store")
+
+# Errors that say something about the database or the server, not about the statement: the read connection's
+# StoreError. A table gone is the database's state (as SQLite reports it); any other ProgrammingError (a syntax
+# error, wrong bindings) is a bug and stays one.
+_STATE_ERRORS = (
+    psycopg.OperationalError,
+    psycopg.InternalError,
+    psycopg.IntegrityError,
+    psycopg.NotSupportedError,
+    psycopg.errors.UndefinedTable,
+)
+
+
+class Cursor:
+    """A statement's outcome: its rows (already fetched), ``rowcount`` and ``lastrowid`` (always None here:
+    write ``INSERT ... RETURNING`` to learn a new row's id on both engines)."""
+
+    lastrowid = None
+
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self._rows = rows
+        self._at = 0
+        self.rowcount = rowcount
+
+    async def fetchone(self) -> tuple[Any, ...] | None:
+        if self._at >= len(self._rows):
+            return None
+        self._at += 1
+        return self._rows[self._at - 1]
+
+    async def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._at = self._rows[self._at :], len(self._rows)
+        return rows
+
+    async def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        rows = self._rows[self._at : self._at + size]
+        self._at += len(rows)
+        return rows
+
+    async def close(self) -> None:
+        self._rows = []
+
+    def __aiter__(self) -> Cursor:
+        return self
+
+    async def __anext__(self) -> tuple[Any, ...]:
+        row = await self.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class _Pending:
+    """What ``execute`` returns: awaited, the cursor; or ``async with``, as aiosqlite's result is used."""
+
+    def __init__(self, run: Any) -> None:
+        self._run = run
+
+    def __await__(self) -> Generator[Any, None, Cursor]:
+        return self._run.__await__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> Cursor:
+        cursor: Cursor = await self._run
+        return cursor
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _bind(numbered: bool, params: Params | None) -> Params:
+    if params is None:
+        return ()
+    if numbered and not isinstance(params, Mapping):
+        return {f"p{n}": value for n, value in enumerate(params, 1)}
+    return params
+
+
+class Connection:
+    """One PostgreSQL connection, in autocommit: ``Writer`` opens and ends each transaction itself.
+
+    A connection the server dropped (a restart, a failover, an idle timeout) is opened again where that loses
+    nothing: before a read, which is then run once more, and before a BEGIN. A statement inside a transaction is
+    never moved to a new connection: it fails, the writer rolls back (the server already did), and the next
+    transaction starts on a fresh connection.
+    """
+
+    dialect = POSTGRES
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], *, reads: bool, url: str, durability: str) -> None:
+        self.raw = conn
+        self.reads = reads
+        self._url = url
+        self._durability = durability
+
+    @classmethod
+    async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
+        return cls(await _session(url, reads=reads, durability=durability), reads=reads, url=url, durability=durability)
+
+    async def _reopen(self) -> None:
+        log.warning("the connection to %s was lost; opening it again", redact(self._url))
+        self.raw = await _session(self._url, reads=self.reads, durability=self._durability)
+
+    def execute(self, sql: str, params: Params | None = None) -> _Pending:
+        return _Pending(self._execute(sql, params))
+
+    async def _execute(self, sql: str, params: Params | None) -> Cursor:
+        text, numbered = POSTGRES.translate(sql)
+        bound = _bind(numbered, params)
+        starts = self.reads or text.upper().startswith("BEGIN")
+        if self.raw.broken:
+            if text.upper().startswith("ROLLBACK"):
+                return Cursor([], 0)  # the server rolled back when the connection died
+            if starts:
+                await self._reopen()
+        try:
+            return await self._run(text, bound)
+        except _STATE_ERRORS as exc:
+            if not (starts and self.raw.broken):
+                self._fail(exc)
+        await self._reopen()  # dropped while idle, found out only now: nothing was done yet
+        try:
+            return await self._run(text, bound)
+        except _STATE_ERRORS as exc:
+            self._fail(exc)
+
+    async def _run(self, text: str, params: Params) -> Cursor:
+        async with self.raw.cursor() as cur:
+            await cur.execute(text, params)
+            rows = await cur.fetchall() if cur.description is not None else []
+            return Cursor(rows, cur.rowcount)
+
+    def _fail(self, exc: psycopg.Error) -> NoReturn:
+        if self.reads:
+            raise StoreError(f"The database could not be read: {first_line(exc)}.") from exc
+        raise exc
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
+        text, numbered = POSTGRES.translate(sql)
+        bound = [_bind(numbered, r) for r in rows]
+        if not bound:
+            return Cursor([], 0)
+        async with self.raw.cursor() as cur:
+            await cur.executemany(text, bound)
+            return Cursor([], cur.rowcount)
+
+    async def script(self, statements: Iterable[str]) -> None:
+        """Run migration statements, already in PostgreSQL's dialect, as they are (no parameters)."""
+        async with self.raw.cursor() as cur:
+            for statement in statements:
+                await cur.execute(statement.encode())
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    async def close(self) -> None:
+        await self.raw.close()
+
+
+async def _session(url: str, *, reads: bool, durability: str) -> psycopg.AsyncConnection[Any]:
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor)
+    except psycopg.Error as exc:
+        raise StoreError(f"Cannot connect to the database {redact(url)}: {first_line(exc)}.") from exc
+    try:
+        async with conn.cursor() as cur:
+            if reads:
+                await cur.execute("SET default_transaction_read_only = on")
+            if durability == "normal":  # process-kill safe (the server survives), not power-cut safe
+                await cur.execute("SET synchronous_commit = off")
+    except psycopg.Error as exc:
+        await conn.close()
+        raise StoreError(f"Cannot use the database {redact(url)}: {first_line(exc)}.") from exc
+    return conn
+
+
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, to be shown or logged."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(a PostgreSQL URL that could not be read)"
+    user, host, db = info.get("user", ""), info.get("host", ""), info.get("dbname", "")
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql://{user}{'@' if user else ''}{host}{port}/{db}"
