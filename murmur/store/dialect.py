@@ -503,6 +503,11 @@ PG_FUNCTIONS: tuple[str, ...] = (
     # "ann@example.org" whole, besides their parts). unaccent is a trusted extension (a database owner may
     # create it), shipped with PostgreSQL; the search_path is pinned so that a restore (pg_dump sets it empty)
     # finds it while it recomputes the generated columns.
+    # The group kind's third migration notes polls and meetups under the group their tag names: the bytes a hex
+    # string spells, NULL for anything else (as ``murmur.store.db.unhex`` does on SQLite).
+    """CREATE OR REPLACE FUNCTION murmur_unhex(x text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x ~ '^([0-9a-fA-F]{2})*$' THEN decode(x, 'hex') END
+    $$""",
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     """CREATE OR REPLACE FUNCTION murmur_words(doc text) RETURNS text LANGUAGE sql IMMUTABLE
     SET search_path FROM CURRENT AS $$
