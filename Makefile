@@ -33,8 +33,11 @@ postgresql:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
+# Two workers: the end-to-end tests wait on other processes (servers, the CLI starting) more than they compute, so
+# two at a time keep both cores busy. JOBS=0 runs in one process.
+JOBS ?= 2
 test: $(STAMP) lint browser postgresql
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: $(STAMP)

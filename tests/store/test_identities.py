@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_people import Person
@@ -87,6 +88,7 @@ async def test_a_removal_and_a_later_message_in_one_batch_are_judged_in_order(st
     assert results[0].code == "device_removed"
 
 
+@pytest.mark.sqlite_only("counts the statements SQLite's trace callback sees")
 async def test_a_devices_message_is_judged_by_its_devices_span_not_by_reading_the_log(store: Store) -> None:
     """The cost of speaking for an identity does not grow with its log: a batch without key events is judged
     by the device's row of the resolved state (one indexed look-up), never by reading the events again."""
