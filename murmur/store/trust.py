@@ -142,7 +142,7 @@ async def verify_stored(store: Store, server_key: str) -> list[str]:
     """Problems with the stored versions, one line each (none: every version verifies in turn, and the newest
     describes what delivery does)."""
     problems: list[str] = []
-    rows = await select(store.conn, "SELECT version, text FROM manifests ORDER BY version")
+    rows = await select(store.conn, "SELECT version, text FROM manifests ORDER BY version", ())
     before: Previous | None = None
     seen: list[str] = []
     for number, text in rows:
@@ -155,6 +155,8 @@ async def verify_stored(store: Store, server_key: str) -> list[str]:
         seen.append(str(text))
         before = _previous_of(seen)
     newest = await latest(store)
+    if newest is None and await select(store.conn, "SELECT 1 FROM peers LIMIT 1", ()):
+        problems.append("the peers are in no signed manifest yet: `murmur peer label PEER LABEL...` signs one")
     if newest is not None:
         now = await live(store, server_key)
         if now.unsigned(newest.version).digest != newest.digest:
@@ -250,5 +252,6 @@ async def refusals_by_peer(store: Store) -> dict[str, tuple[int, str]]:
         store.conn,
         "SELECT r.peer, count(*), (SELECT q.reason FROM audience_refusals q WHERE q.peer = r.peer"
         " ORDER BY q.at DESC LIMIT 1) FROM audience_refusals r GROUP BY r.peer",
+        (),
     )
     return {bytes(peer).hex(): (int(count), str(reason)) for peer, count, reason in rows}
