@@ -399,6 +399,13 @@ class MurmurClient:
         people = result.get("people") if isinstance(result, dict) else None
         return [p for p in people or [] if isinstance(p, dict) and isinstance(p.get("key"), str)]
 
+    async def audience(self, audience: str, names: list[str]) -> dict[str, Any]:
+        """Who a message addressed to ``audience`` naming ``names`` (its parent and root, or its target) would
+        reach: ``{"audience", "visibility", "servers": [{"name", "key", "labels", "outside"}]}``."""
+        params = {"audience": audience, "names": ",".join(names) or None}
+        answer = await self.request("GET", f"{API}/audience", params=params)
+        return shaped(answer, "an audience", audience=str, visibility=str, servers=Rows(("key", "name")))
+
     async def members(self) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
 

@@ -53,6 +53,14 @@ def check_visibility(value: str) -> str:
     )
 
 
+def visibility_for(audience: str) -> str:
+    """The signed visibility an audience name stands for: ``public``, ``local``, and a label (``inside``, also
+    spelt ``scope:inside``) for ``scope:inside``; refused ``bad_value`` otherwise."""
+    if audience in VISIBILITIES or audience.startswith(SCOPE_PREFIX):
+        return check_visibility(audience)
+    return check_visibility(SCOPE_PREFIX + audience)
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
