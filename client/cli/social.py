@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
-from murmur.client.cli.audience import print_preview, thread_visibility
+from murmur.client.cli.audience import print_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.mentions import resolve_text
@@ -147,7 +147,7 @@ def post(
         if reply_to:
             parent = await checked_message(api, reply_to)
             names = sorted({parent["id"], next((v for n, v in parent["tags"] if n == "root"), parent["id"])})
-        visibility = visibility_for(chosen) if chosen else await thread_visibility(api, names) if names else "public"
+        visibility = await signed_visibility(api, visibility_for(chosen) if chosen else None, names)
         if dry_run:
             print_preview(await api.audience(visibility, names), as_json)
             raise typer.Exit(0)

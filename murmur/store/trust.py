@@ -34,6 +34,13 @@ async def labels_by_peer(conn: aiosqlite.Connection) -> dict[str, frozenset[str]
     return {key: frozenset(labels) for key, labels in found.items()}
 
 
+async def known_labels(store: Store) -> list[str]:
+    """Every label a peer carries here: the scopes a post may be addressed to on this server."""
+    return [
+        str(row[0]) for row in await select(store.conn, "SELECT DISTINCT label FROM peer_labels ORDER BY label", ())
+    ]
+
+
 async def live(store: Store, server_key: str, conn: aiosqlite.Connection | None = None) -> Manifest:
     """The manifest the tables describe now (unsigned, numbered after the newest signed version)."""
     conn = conn or store.conn
