@@ -102,3 +102,12 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     assert leaked not in stored_ids(c)
     status = cli("peer", "list", "--data", str(c.data)).stdout
     assert "beyond their audience" in status and "'inside'" in status
+
+    # murmur doctor, against real peers: each reachable, clocks agree; a person's home likewise
+    report = json.loads(cli("doctor", "--data", str(a.data), "--json").stdout)
+    assert report["needs_action"] is False, report
+    reached = {f["subject"] for f in report["findings"] if f["area"] == "peer" and f["level"] == "ok"}
+    assert reached == {"peer b", "peer c"}
+    assert [f["level"] for f in report["findings"] if f["area"] == "clock"] == ["ok", "ok"]
+    mine = ada.json("doctor")
+    assert mine["needs_action"] is False and any(f["area"] == "clock" for f in mine["findings"])
