@@ -1,4 +1,5 @@
-"""``murmur post --audience NAME --dry-run [--json]``: the preview printed, and the visibility a reply signs."""
+"""What the author can know of where a post goes: ``murmur post --audience NAME --dry-run [--json]`` (the preview
+printed, and the visibility a reply signs) and ``murmur delete ID --status`` (which peers confirmed a delete)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,16 @@ def print_preview(answer: dict[str, Any], as_json: bool) -> None:
     if warning:
         say(warning)
     say("Nothing was sent (--dry-run).")
+
+
+def print_delete_status(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(answer)
+        return
+    peers = answer["peers"]
+    confirmed = sum(p["status"] == "confirmed" for p in peers)
+    say(f"Delete {answer['delete']}: {confirmed} of {len(peers)} peer(s) confirmed, signed.")
+    for p in peers:
+        who = f"{p.get('name') or '-'} ({str(p['key'])[:16]})"
+        why = f": {p.get('code')}: {p.get('reason')}" if p["status"] == "refused" else ""
+        say(f"  {p['status']:9} {who}{why}")

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
-from murmur.client.cli.audience import print_preview, signed_visibility
+from murmur.client.cli.audience import print_delete_status, print_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.mentions import resolve_text
@@ -272,9 +272,15 @@ def delete(
     msg_id: Annotated[
         str, typer.Argument(metavar="ID", help="Your message to delete (id, or its first 8+ hex digits).")
     ],
+    status: Annotated[
+        bool, typer.Option("--status", help="Show which peers confirmed the delete (signed receipts); send nothing.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Delete one of your own messages everywhere it has reached (a signed tombstone)."""
+    if status:
+        print_delete_status(with_api(ctx, lambda api, _: api.delete_status(msg_id)), as_json)
+        return
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         target = await checked_message(api, msg_id)

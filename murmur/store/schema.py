@@ -257,7 +257,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_rsvps_by_author ON messages (author, target) WHERE kind = 'rsvp';
     """,
     # 11: the trust manifest (murmur.manifest, murmur.store.trust): each peer's labels, every signed version of
-    # the manifest, the scoped audiences of messages (murmur.store.audience) and what peers sent beyond one.
+    # the manifest, the scoped audiences of messages (murmur.store.audience), what peers sent beyond one, and
+    # what peers answered, signed, to our pushes (receipts for deletes, notices of what they withheld).
     """
     CREATE TABLE peer_labels (
         peer  BLOB NOT NULL,
@@ -269,6 +270,16 @@ MIGRATIONS: tuple[str, ...] = (
         digest  TEXT NOT NULL,
         text    TEXT NOT NULL,                          -- the signed TOML, as accepted
         at      INTEGER NOT NULL
+    );
+    CREATE TABLE receipts (                             -- what a peer answered, signed, to a push (murmur.receipts)
+        message BLOB NOT NULL,
+        peer    BLOB NOT NULL,
+        status  TEXT NOT NULL,
+        code    TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        sig     BLOB NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (message, peer)
     );
     CREATE TABLE audience_refusals (
         peer    BLOB NOT NULL,                          -- who sent a message beyond its audience

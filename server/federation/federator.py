@@ -32,6 +32,7 @@ from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState
+from murmur.store import receipts
 from murmur.store.peers import (
     Peer,
     from_peer,
@@ -284,6 +285,7 @@ class Federator:
         if page.entries:
             raws = [raw for _, raw in page.entries]
             results = await client.push(raws)
+            await receipts.note(self.state.store, peer.key, results)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning(

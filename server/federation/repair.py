@@ -20,6 +20,7 @@ from murmur.errors import PeerError, Refused
 from murmur.progress import Progress, nothing
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
+from murmur.store import receipts
 from murmur.store.peers import Peer, from_peer
 from murmur.store.trust import note_refusals
 from murmur.sync.index import index_for, visible_raws
@@ -116,6 +117,7 @@ async def repair(
             progress(done, total)
             continue
         results = await client.push(raws)
+        await receipts.note(state.store, peer.key, results)
         refused = [r for r in results if r["status"] == "refused"]
         for r in refused:
             log.warning("peer %s refused %s on repair: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))

@@ -47,7 +47,7 @@ async def push(request: Request) -> Response:
     if stored:
         state.hub.stored(max(stored))
     await record_contact(state.store, peer.key)
-    return batch_answer(results)
+    return batch_answer(results, signer=state.identity)
 
 
 async def log(request: Request) -> Response:

@@ -102,6 +102,19 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     assert leaked not in stored_ids(c)
     status = cli("peer", "list", "--data", str(c.data)).stdout
     assert "beyond their audience" in status and "'inside'" in status
+    # c's refusal came back to b signed: b's readers see what c withheld, and why
+    wait_for(lambda: "withheld by c (" in bob.run("thread", leaked).stdout)
+
+    # a delete's receipts: every peer it went to confirms, signed
+    regret = ada.json("post", "regret")["id"]
+    ada.run("delete", regret)
+
+    def confirmed() -> bool:
+        peers = ada.json("delete", regret, "--status")["peers"]
+        return {p["name"]: p["status"] for p in peers} == {"b": "confirmed", "c": "confirmed"}
+
+    wait_for(confirmed)
+    assert "2 of 2 peer(s) confirmed" in ada.run("delete", regret[:12], "--status").stdout
 
     # murmur doctor, against real peers: each reachable, clocks agree; a person's home likewise
     report = json.loads(cli("doctor", "--data", str(a.data), "--json").stdout)
