@@ -90,6 +90,9 @@ async def sign_changes(
     current = await live(store, identity.public_key, conn)
     if admins is not None:
         current = Manifest(current.server, current.version, admins, current.peers)
+    newest = await latest(store, conn)
+    if newest is not None and current.unsigned(newest.version).digest == newest.digest:
+        return newest  # nothing changed: no new version to sign
     signed = current.signed_by(identity)
     await _record(conn, signed)
     return signed
@@ -129,8 +132,10 @@ async def apply(store: Store, text: str, server_key: str) -> Manifest:
     async with store.writer.transaction() as conn:
         check_signatures(manifest, server_key, await previous(store, conn))
         keep = [bytes.fromhex(k) for k in manifest.peers]
-        marks = ",".join("?" * len(keep)) or "NULL"
-        await conn.execute(f"DELETE FROM peers WHERE key NOT IN ({marks})", keep)
+        if keep:
+            await conn.execute(f"DELETE FROM peers WHERE key NOT IN ({','.join('?' * len(keep))})", keep)
+        else:  # NOT IN (NULL) would keep every row
+            await conn.execute("DELETE FROM peers WHERE true")
         await conn.execute("DELETE FROM peer_labels WHERE true")
         for p in manifest.peers.values():
             await conn.execute(

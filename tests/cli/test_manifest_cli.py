@@ -117,3 +117,17 @@ def test_unsigned_stale_and_removed_admin_manifests_are_refused(data: Path) -> N
         in invoke("peer", "manifest", "apply", "--data", str(data), str(cases["removed_admin"])).stderr
     )
     assert _ok("peer", "manifest", "show", "--data", str(data)) == before
+
+
+def test_a_manifest_without_peers_removes_them_all_and_a_no_op_signs_nothing(data: Path) -> None:
+    _setup(data)
+    again = invoke("peer", "add", "--data", str(data), "http://c.test", "--key", C, "--name", "c")
+    assert again.exit_code == 0
+    assert "version = 2" in _ok("peer", "manifest", "show", "--data", str(data))  # nothing changed, nothing signed
+    current = parse(_ok("peer", "manifest", "show", "--data", str(data)))
+    empty = type(current)(current.server, current.version + 1, current.admins, {}).signed_by(DataDir(data).identity())
+    path = data.parent / "empty.toml"
+    path.write_text(empty.to_toml())
+    _ok("peer", "manifest", "apply", "--data", str(data), str(path))
+    assert json.loads(_ok("peer", "list", "--data", str(data), "--json"))["peers"] == []
+    assert json.loads(_ok("peer", "manifest", "verify", "--data", str(data), "--json"))["ok"] is True

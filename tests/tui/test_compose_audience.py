@@ -1,6 +1,6 @@
 """The compose screen shows who will receive a post, grouped by label with outside servers flagged, from the
 same answer the server computes for delivery; it offers the peers' labels as audiences and signs the one chosen;
-a reply signs its thread's audience."""
+a reply signs its thread's audience. A thread says what a peer withheld of it, and why."""
 
 from __future__ import annotations
 
@@ -65,3 +65,24 @@ def test_a_reply_signs_its_threads_audience_unless_a_narrower_one_is_chosen() ->
     assert narrowed("public", "scope:inside+scope:team") == "scope:inside"
     assert narrowed("scope:team", "local") == "local"
     assert narrowed("local", "scope:inside") == "local"
+
+
+async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_path: Path) -> None:
+    from murmur.client.tui.screens.thread import ThreadScreen
+    from murmur.receipts import signed
+    from murmur.store import receipts
+    from tests.tui.conftest import ALICE
+
+    far = Identity.from_seed(b"\x24" * 32)
+    await add_peer(live.store, far.public_key, "http://far.test", name="far", mode="serve-only")
+    root = await live.post(ALICE, "a post the far server would not take")
+    answer = {"id": root["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
+    assert await receipts.note(live.store, far.public_key, [signed(far, answer)]) == 1
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_thread(root["id"])
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query("#thread-withheld")))
+        shown = app.screen.query_one("#thread-withheld", Static)
+        await until(pilot, lambda: bool(shown.display))
+        text = str(shown.render())
+        assert f"withheld by far ({far.public_key[:16]}): no posts about lunch here" in text
