@@ -9,12 +9,10 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from murmur.client.cli.main import app
 from murmur.doctor import ACTION, OK, WARN, clock_skew, private_file
 from murmur.keys import Identity
-from murmur.server.config import DataDir, ServerConfig
+from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 
 NOW = 1_800_000_000.0
 
@@ -42,16 +40,6 @@ def test_a_key_file_others_can_read_needs_action(tmp_path: Path) -> None:
     key.chmod(0o640)
     assert private_file(key, "key").level == ACTION
     assert private_file(tmp_path / "missing", "key").level == ACTION
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    DataDir(tmp_path / "data").create(ServerConfig(port=0))
-    return tmp_path / "data"
-
-
-def invoke(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args))
 
 
 def test_a_healthy_server_exits_0_and_a_tampered_manifest_or_open_key_exit_1(data: Path) -> None:

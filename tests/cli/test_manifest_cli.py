@@ -7,25 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from murmur.client.cli.main import app
 from murmur.keys import Identity, save_identity
 from murmur.manifest import parse
-from murmur.server.config import DataDir, ServerConfig
+from murmur.server.config import DataDir
+from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 
 B = Identity.from_seed(b"\x0b" * 32).public_key
 C = Identity.from_seed(b"\x0c" * 32).public_key
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    DataDir(tmp_path / "data").create(ServerConfig(port=0))
-    return tmp_path / "data"
-
-
-def invoke(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args))
 
 
 def _ok(*args: str) -> str:
