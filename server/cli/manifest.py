@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from murmur.console import EXIT_REFUSED, emit_exact, emit_json, fail
+from murmur.console import EXIT_REFUSED, EXIT_USAGE, emit_exact, emit_json, fail
 from murmur.errors import LocalFileError, Refused, os_error
 from murmur.keys import load_identity
 from murmur.manifest import Manifest, check_signatures, diff, parse
@@ -19,6 +19,7 @@ from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store, trust
 from murmur.terminal import say
+from murmur.validate import check_key
 
 manifest = typer.Typer(help="The signed trust manifest: peers, their labels, and its admins.", no_args_is_help=True)
 
@@ -173,13 +174,11 @@ def admins(
     as_json: JsonOption = False,
 ) -> None:
     """Change who may co-sign the manifest, as a new version signed by the server key; prints the admins."""
-    from murmur.validate import check_key
-
     for k in [*(add or []), *(remove or [])]:
         try:
             check_key(k, "admin key")
         except Refused as exc:
-            fail(exc.message, 2)
+            fail(exc.message, EXIT_USAGE)
 
     async def work(store: Store, data_dir: DataDir) -> Manifest:
         return await trust.set_admins(store, data_dir.identity(), add or [], remove or [])
