@@ -399,6 +399,23 @@ class MurmurClient:
         people = result.get("people") if isinstance(result, dict) else None
         return [p for p in people or [] if isinstance(p, dict) and isinstance(p.get("key"), str)]
 
+    async def audience(self, audience: str, names: list[str]) -> dict[str, Any]:
+        """Who a message addressed to ``audience`` naming ``names`` (its parent and root, or its target) would
+        reach: ``{"audience", "visibility", "servers": [{"name", "key", "labels", "outside"}]}``."""
+        params = {"audience": audience, "names": ",".join(names) or None}
+        answer = await self.request("GET", f"{API}/audience", params=params)
+        return shaped(answer, "an audience", audience=str, visibility=str, servers=Rows(("key", "name")))
+
+    async def delete_status(self, msg_id: str) -> dict[str, Any]:
+        """Which peers confirmed my delete of ``msg_id`` (signed receipts), refused it, or have not answered."""
+        answer = await self.request("GET", f"{API}/deletes/{msg_id}")
+        return shaped(answer, "a delete's receipts", delete=str, peers=Rows(("key", "status")))
+
+    async def withheld(self, msg_id: str) -> dict[str, Any]:
+        """The peers that refused ``msg_id``, signed, and why."""
+        answer = await self.request("GET", f"{API}/messages/{msg_id}/withheld")
+        return shaped(answer, "what peers withheld", id=str, withheld=Rows(("key", "reason")))
+
     async def members(self) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
 

@@ -23,7 +23,6 @@ from murmur.text import ago, arrived_from, fold
 SHARED_NAME = "⚠ name also used by another key"
 
 
-
 @dataclass
 class Context:
     """What rendering needs besides the items: names, what to unfold, and who wrote each replied-to post.
@@ -38,6 +37,8 @@ class Context:
     show_cw: bool = False
     full: bool = False
     show_hidden: bool = False
+    withheld: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per message id, the peers that refused it, signed, with their reasons (a thread answer's ``withheld``)."""
 
     @classmethod
     def of(cls, answer: dict[str, Any], **options: Any) -> Context:
@@ -45,11 +46,22 @@ class Context:
         # A server's answer of the wrong shape costs the names, not the listing.
         names = answer.get("names") if isinstance(answer.get("names"), dict) else {}
         shared = answer.get("shared_names") if isinstance(answer.get("shared_names"), list) else []
+        withheld = answer.get("withheld") if isinstance(answer.get("withheld"), dict) else {}
         return cls(
             names={k: v for k, v in names.items() if isinstance(k, str) and isinstance(v, str)},
             shared=frozenset(k for k in shared if isinstance(k, str)),
+            withheld={k: [x for x in v if isinstance(x, dict)] for k, v in withheld.items() if isinstance(v, list)},
             **options,
         )
+
+
+def withheld_lines(msg_id: str, ctx: Context, indent: str = "") -> list[str]:
+    """Say "withheld by X: reason" for each peer that refused the message and said so, signed."""
+    return [
+        f"{indent}  withheld by {one_line(str(w.get('name') or '-'), 40)} ({str(w.get('key', ''))[:16]}):"
+        f" {one_line(str(w.get('reason', '')), 200)}"
+        for w in ctx.withheld.get(msg_id, [])
+    ]
 
 
 def author_label(key: str, ctx: Context, *, speaks_for: str | None = None) -> str:
@@ -197,6 +209,7 @@ def render_thread(root: dict[str, Any], ctx: Context) -> list[str]:
         indent = "    " * min(depth, 12)
         if node.get("item"):
             lines.extend(render_item(node["item"], ctx, indent=indent))
+            lines.extend(withheld_lines(str(node.get("id", "")), ctx, indent))
         else:
             lines.append(f"{indent}(a post this server does not have: {inert(str(node['id'])[:12])})")
         stack.extend((child, depth + 1) for child in reversed(node.get("children", [])))

@@ -29,11 +29,36 @@ from murmur.keys import SMALL_ORDER_KEYS, Identity
 
 VERSION = 1
 VISIBILITIES = ("public", "local")
+# A label in the trust manifest, and the scope a post may be addressed to by it (murmur.manifest).
+LABEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+SCOPE_PREFIX = "scope:"
+RESERVED_LABELS = frozenset(VISIBILITIES)  # audiences of their own, never a label
+LONGEST_VISIBILITY = len(SCOPE_PREFIX) + 32
 ENVELOPE_FIELDS = ("v", "kind", "author", "created_at", "body", "tags")
 SIGNED_FIELDS = (*ENVELOPE_FIELDS, "id", "sig")
 
 HASHTAG_IN_TEXT = re.compile(r"(?<![\w#])#([A-Za-z0-9_]{1,64})(?![A-Za-z0-9_])")
 MENTION_IN_TEXT = re.compile(r"(?<![\w@])@([0-9a-f]{64})(?![0-9a-f])")
+
+
+def check_visibility(value: str) -> str:
+    """``public``, ``local`` or ``scope:LABEL``; refused ``bad_value`` otherwise."""
+    label = value[len(SCOPE_PREFIX) :] if value.startswith(SCOPE_PREFIX) else None
+    if value in VISIBILITIES or (label is not None and LABEL.fullmatch(label) and label not in RESERVED_LABELS):
+        return value
+    raise Refused(
+        "bad_value",
+        f"visibility must be public, local or scope:LABEL (LABEL: 1 to 32 of a-z, 0-9, _, -, from a letter);"
+        f" got {value[:40]!r}.",
+    )
+
+
+def visibility_for(audience: str) -> str:
+    """The signed visibility an audience name stands for: ``public``, ``local``, and a label (``inside``, also
+    spelt ``scope:inside``) for ``scope:inside``; refused ``bad_value`` otherwise."""
+    if audience in VISIBILITIES or audience.startswith(SCOPE_PREFIX):
+        return check_visibility(audience)
+    return check_visibility(SCOPE_PREFIX + audience)
 
 
 def now_ms() -> int:

@@ -23,6 +23,7 @@ from murmur.server.identify import ServerKeyHeader
 from murmur.server.metrics import RequestTimer
 from murmur.server.responses import error
 from murmur.server.routes import (
+    audience,
     export,
     federation,
     groups,
@@ -31,6 +32,7 @@ from murmur.server.routes import (
     info,
     polls,
     reading,
+    receipts,
     reconcile,
     stream,
     writing,
@@ -69,6 +71,9 @@ def routes() -> list[Route]:
         Route(f"{API}/profiles/{{key}}", reading.profile),
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),
+        Route(f"{API}/audience", audience.preview),
+        Route(f"{API}/deletes/{{id}}", receipts.delete_status),
+        Route(f"{API}/messages/{{id}}/withheld", receipts.withheld),
         Route(f"{API}/import", export.import_own, methods=["POST"]),
         Route(f"{FED}/messages", federation.push, methods=["POST"]),
         Route(f"{FED}/log", federation.log),

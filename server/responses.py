@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from murmur import receipts
+from murmur.keys import Identity
 from murmur.store.ingest import IngestResult
 
 # Codes that are not a 422 validation refusal. Everything else a Refused can carry is 422.
@@ -75,8 +77,12 @@ def raw_message(raw: bytes) -> orjson.Fragment:
     return orjson.Fragment(raw)
 
 
-def batch_answer(results: Sequence[IngestResult]) -> JSONBytes:
-    """The answer to a batch of messages (a peer's push, a member's import): a result per line, and counts."""
+def batch_answer(results: Sequence[IngestResult], signer: Identity | None = None) -> JSONBytes:
+    """The answer to a batch of messages (a peer's push, a member's import): a result per line, and counts. To a
+    peer, each line is signed by ``signer``, the server key (``murmur.receipts``): receipts and withheld notices."""
     counts = {status: sum(r.status == status for r in results) for status in ("stored", "duplicate", "deleted")}
     counts["refused"] = sum(r.status == "refused" for r in results)
-    return JSONBytes({"results": [r.as_dict() for r in results], **counts})
+    lines = [r.as_dict() for r in results]
+    if signer is not None:
+        lines = [receipts.signed(signer, line) if "id" in line else line for line in lines]
+    return JSONBytes({"results": lines, **counts})

@@ -11,17 +11,7 @@ from typer.testing import CliRunner
 
 from murmur.client.cli.main import app
 from murmur.keys import Identity
-from murmur.server.config import DataDir, ServerConfig
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    DataDir(tmp_path / "data").create(ServerConfig(port=0))
-    return tmp_path / "data"
-
-
-def invoke(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(app, list(args))
+from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 
 
 def test_a_serve_only_peer_needs_no_url(data: Path) -> None:

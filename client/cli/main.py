@@ -28,11 +28,12 @@ from murmur.client.cli import (
     tui_cmd,
     up,
 )
+from murmur.client.cli import doctor as person_doctor
 from murmur.client.cli import letters as letter_cli
 from murmur.client.cli import meetups as meetup_cli
 from murmur.client.cli.common import Globals
 from murmur.client.cli.program import MurmurGroup
-from murmur.server.cli import admin, bundles, peers, settings
+from murmur.server.cli import admin, bundles, doctor, peers, settings
 from murmur.server.cli.up import LocalServer
 from murmur.terminal import say
 
@@ -115,6 +116,7 @@ app.add_typer(admin.admin, name="admin")
 app.add_typer(peers.peer, name="peer")
 app.add_typer(settings.config_app, name="config")
 app.command()(peers.sync)
+app.command()(doctor.doctor_command(person_doctor.person_findings))
 app.command()(bundles.export_command(own.own_messages))
 app.command("import")(bundles.import_command(own.import_mine))
 

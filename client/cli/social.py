@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
+from murmur.client.cli.audience import print_delete_status, print_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.kinds import not_answerable
@@ -21,7 +22,7 @@ from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
 from murmur.console import checked_argument
 from murmur.keys import Identity
-from murmur.message import TEXT_TAG_LIMITS, text_tags
+from murmur.message import TEXT_TAG_LIMITS, text_tags, visibility_for
 from murmur.prefixes import checked_prefix
 from murmur.terminal import say
 
@@ -113,31 +114,54 @@ def post(
     ] = None,
     cw: Annotated[str | None, typer.Option("--cw", help="Content warning shown before the text.")] = None,
     local: Annotated[bool, typer.Option("--local", help="Keep this post on this server (never federated).")] = False,
+    audience: Annotated[
+        str | None,
+        typer.Option(
+            "--audience",
+            metavar="NAME",
+            help="public, local, or a label such as inside (the peers labelled so); a reply's default is its thread's.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print who would receive it (by label, outside flagged); send nothing.")
+    ] = False,
     group: Annotated[
         str | None, typer.Option("--group", metavar="GROUP_ID", help="Post in a group (its id or 8+ hex digits).")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Sign a post on this machine and publish it."""
-    if group is not None and local:
-        fail("a group's posts are public; --group and --local do not go together.", EXIT_USAGE)
+    if local and audience not in (None, "local"):
+        fail(f"--local and --audience {audience} do not go together.", EXIT_USAGE)
+    chosen = "local" if local else audience
+    if chosen is not None:
+        checked_argument(lambda: visibility_for(chosen))
+    if group is not None and chosen not in (None, "public"):
+        fail("a group's posts are public; --group goes with no other audience.", EXIT_USAGE)
     group_prefix = checked_argument(lambda: checked_prefix(group, "group id")) if group is not None else None
-    body_text = compose_text(text)
-    if not body_text.strip():
+    body_text = "" if dry_run and text is None else compose_text(text)
+    if not dry_run and not body_text.strip():
         fail("the post is empty; nothing was published.")
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        names: list[str] = []
+        if reply_to:
+            parent = await checked_message(api, reply_to)
+            if (why := not_answerable(parent)) is not None:
+                fail(f"{why[0].lower()}{why[1:]} Nothing was published.")
+            names = sorted({parent["id"], next((v for n, v in parent["tags"] if n == "root"), parent["id"])})
+        visibility = await signed_visibility(api, visibility_for(chosen) if chosen else None, names)
+        if dry_run:
+            print_preview(await api.audience(visibility, names), as_json)
+            raise typer.Exit(0)
         text = await resolve_text(api, body_text)  # @handle -> @<key>, or refused with the candidates
-        body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
+        body: dict[str, Any] = {"text": text, "visibility": visibility}
         if cw:
             body["cw"] = cw
         derived = text_tags(text)
         say_left_out(derived.left_out)
         tags = derived.tags
         if reply_to:
-            parent = await checked_message(api, reply_to)
-            if (why := not_answerable(parent)) is not None:
-                fail(f"{why[0].lower()}{why[1:]} Nothing was published.")
             root = next((v for n, v in parent["tags"] if n == "root"), None) or parent["id"]
             tags = [["reply", parent["id"]], ["root", root], *tags]
             if parent["author"] != identity.public_key and ["mention", parent["author"]] not in tags:
@@ -251,9 +275,15 @@ def delete(
     msg_id: Annotated[
         str, typer.Argument(metavar="ID", help="Your message to delete (id, or its first 8+ hex digits).")
     ],
+    status: Annotated[
+        bool, typer.Option("--status", help="Show which peers confirmed the delete (signed receipts); send nothing.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Delete one of your own messages everywhere it has reached (a signed tombstone)."""
+    if status:
+        print_delete_status(with_api(ctx, lambda api, _: api.delete_status(msg_id)), as_json)
+        return
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         target = await checked_message(api, msg_id)

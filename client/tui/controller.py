@@ -186,6 +186,7 @@ class Controller:
             editing=editing,
             group=group,
             my_groups=self._my_groups if new else None,
+            audience=self.api.audience,
         )
         replying_to = {str(parent["message"]["id"])} if parent else set()
         self.app.push_screen(screen, lambda result: self._posted(result, replying_to, edited=editing))

@@ -15,11 +15,18 @@ from murmur.message import tags_from_text
 
 
 def post_draft(
-    text: str, *, cw: str = "", local: bool = False, parent: dict[str, Any] | None = None, group: str | None = None
+    text: str,
+    *,
+    cw: str = "",
+    local: bool = False,
+    visibility: str | None = None,
+    parent: dict[str, Any] | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
-    """A post; ``parent`` is the signed message it replies to (its root and author get tagged, and its group:
-    a reply in a group stays in it); ``group`` addresses a new post to a group."""
-    body: dict[str, Any] = {"text": text, "visibility": "local" if local else "public"}
+    """A post; ``visibility`` (public, local, scope:LABEL) or ``local``; ``parent`` is the signed message it replies
+    to (its root and author get tagged, and its group: a reply in a group stays in it); ``group`` addresses a new
+    post to a group."""
+    body: dict[str, Any] = {"text": text, "visibility": visibility or ("local" if local else "public")}
     if cw.strip():
         body["cw"] = cw.strip()
     tags = tags_from_text(text)

@@ -1,27 +1,31 @@
 """Who may see a message beyond this server: the one audience rule that every door asks.
 
-A message's audience is its own visibility, narrowed by the messages it names. Today there are two audiences:
-``public`` (every trusted peer, and onward) and ``local`` (this server's members only). A local post stays on
-this server, and so does every message whose thread root, parent or target (any tag whose value is a message
-id: ``reply``, ``root``, ``target``) is a message that stays here, transitively: a reply to a local post, a
-reaction to that reply, a delete of that reaction.
+A message's audience is its own visibility, narrowed by the messages it names. There are three kinds of
+audience: ``public`` (every trusted peer, and onward), ``local`` (this server's members only) and a named scope,
+``scope:LABEL`` (the peers this server labels LABEL in its trust manifest, ``murmur.manifest``, and onward only
+through peers that carry the same label on their side). A local post stays on this server, and so does every
+message whose thread root, parent or target (any tag whose value is a message id: ``reply``, ``root``,
+``target``) is a message that stays here, transitively: a reply to a local post, a reaction to that reply, a
+delete of that reaction. A scope narrows the same way: a reply to a post addressed to ``inside`` goes only where
+the post may go, whatever its own visibility says. A message naming messages of two scopes goes only to peers
+carrying both labels.
 
-The doors that hand messages to someone who is not a member all ask ``for_peers``: push and pull
-(``murmur.store.peers.outbound``), repair (``murmur.sync.index``), export (bundles and ``GET /api/v1/export``).
-The read-only web view and the feeds (``server/web``, through ``murmur.store.public``) ask ``for_anyone``.
-A member moving to another server takes what ``moves_with_author`` allows (``GET /api/v1/export?local=1``).
-The doors that let messages in ask ``refuse_local``: a local post comes in only from its author, on the server
-where the author is a member.
+The doors that hand messages to a peer ask ``for_peers`` with that peer: push and pull
+(``murmur.store.peers.outbound``), repair (``murmur.sync.index``), and the compose preview
+(``murmur.store.trust.recipients``) that tells an author who will receive a post. Doors open to anyone at all
+(bundles and ``GET /api/v1/export``, the read-only web view and feeds in ``server/web`` through
+``murmur.store.public``) ask ``for_anyone``: public messages only. A member
+moving to another server takes what ``moves_with_author`` allows (``GET /api/v1/export?local=1``). The doors
+that let messages in ask ``refuse_local`` or ``from_peer``: a local post comes in only from its author, on the
+server where the author is a member; a scoped post only from a peer this server counts in that scope.
 
 The order messages arrive in must not matter, so the store keeps the ids of everything that stays here in the
-``confined`` table, kept at ingest from both ends: a new message that names a confined id is confined, and a new
-local post (or newly confined message) confines the stored messages that already name it. A row is never taken
-out, not even when a delete removes the message: a reply that arrives after its local parent was deleted still
-stays here. A reply that was already sent to peers before its parent turned out to be local cannot be called
-back, but from that moment on it is never pushed, served, repaired or exported again.
-
-This is the place a named scope or a group will narrow an audience later: ``confined`` then records the
-narrowed audience, and ``for_peers`` takes the peer it is asked for.
+``confined`` table, and the scopes of everything scoped in ``scoped``, both kept at ingest from both ends: a
+new message that names a confined (scoped) id is confined (scoped alike), and a new local (scoped) post
+confines (scopes) the stored messages that already name it. A row is never taken out, not even when a delete
+removes the message: a reply that arrives after its local parent was deleted still stays here. A reply that
+was already sent to peers before its parent turned out to be local or scoped cannot be called back, but from
+that moment on it is never pushed, served, repaired or exported again beyond its audience.
 """
 
 from __future__ import annotations
@@ -34,25 +38,43 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.kinds import kind
 from murmur.kinds.key_log import BY_ROTATION_KEY
-from murmur.message import Message
+from murmur.message import SCOPE_PREFIX, Message
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
 REFERENCES = ("reply_to", "root", "target")
 
 
-def for_peers(alias: str = "m") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may be seen by a trusted peer."""
-    return f"{alias}.visibility = 'public' AND NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
+def scope_of(visibility: str) -> str | None:
+    """The label a ``scope:LABEL`` visibility names; None for ``public`` and ``local``."""
+    return visibility[len(SCOPE_PREFIX) :] if visibility.startswith(SCOPE_PREFIX) else None
+
+
+def carries(scopes: str, peer: str) -> str:
+    """SQL: the peer whose key is the SQL expression ``peer`` carries every label among ``scopes`` (a SELECT of
+    one column named ``scope``). The heart of the rule: delivery and the compose preview both ask it."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM ({scopes}) s WHERE NOT EXISTS"
+        f" (SELECT 1 FROM peer_labels l WHERE l.peer = {peer} AND l.label = s.scope))"
+    )
+
+
+def _kept_here(alias: str) -> str:
+    return f"({alias}.visibility = 'local' OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id))"
+
+
+def for_peers(alias: str = "m", peer: str = ":peer") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may be seen by the trusted peer whose key is
+    the SQL expression ``peer`` (by default the named parameter ``:peer``, the key's 32 bytes)."""
+    return f"NOT {_kept_here(alias)} AND " + carries(f"SELECT x.scope FROM scoped x WHERE x.id = {alias}.id", peer)
 
 
 def for_anyone(alias: str = "m") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may be shown to anyone at all: the web view
-    and the feeds, read by people who are neither members nor peers.
-
-    Today that is exactly what a peer may see: a trusted peer relays public messages onward, so nothing a peer
-    may see is any less public than a web page. When named scopes narrow what a peer may see, this stays the
-    ``public`` audience alone, and a scoped message never reaches a page."""
-    return for_peers(alias)
+    """The SQL condition under which the ``messages`` row ``alias`` may be seen by anyone at all, with no trust
+    in them: bundles, exports, the web view and feeds. Public messages only: not local, in no scope."""
+    return (
+        f"{alias}.visibility = 'public' AND NOT {_kept_here(alias)}"
+        f" AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = {alias}.id)"
+    )
 
 
 def moves_with_author(alias: str = "m") -> str:
@@ -102,6 +124,34 @@ CREATE_CONFINED = (
 async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     """Apply the rule to messages just stored with seq in [lo, hi] (inside the caller's write transaction)."""
     await conn.execute(CONFINE_NEW, {"lo": lo, "hi": hi})
+    await conn.execute(SCOPE_NEW, {"lo": lo, "hi": hi})
+
+
+def _scope(seeds: str) -> str:
+    """The statement that gives ``seeds`` (a SELECT of ``id, scope``) and every stored message naming one of
+    them, transitively, that scope. A message already in the scope is not walked again."""
+    return (
+        f"WITH RECURSIVE reach (id, scope) AS ({seeds}"
+        " UNION SELECT m.id, r.scope FROM reach r JOIN messages m ON "
+        + _names("m", "r.id")
+        + " WHERE NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = m.id AND x.scope = r.scope))"
+        " INSERT INTO scoped (id, scope) SELECT id, scope FROM reach WHERE true ON CONFLICT DO NOTHING"
+    )
+
+
+# Seeds among the rows with seq in [:lo, :hi]: scoped posts, and messages naming a scoped id.
+SCOPE_NEW = _scope(
+    f"SELECT n.id, substr(n.visibility, {len(SCOPE_PREFIX) + 1}) FROM messages n"
+    f" WHERE n.seq BETWEEN :lo AND :hi AND n.visibility LIKE '{SCOPE_PREFIX}%'"
+    " UNION SELECT n.id, x.scope FROM messages n JOIN scoped x ON x.id IN ("
+    + ", ".join(f"n.{c}" for c in REFERENCES)
+    + ") WHERE n.seq BETWEEN :lo AND :hi"
+)
+
+CREATE_SCOPED = (
+    "CREATE TABLE IF NOT EXISTS scoped (id BLOB NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (id, scope));"
+    "  -- what goes only to peers carrying the scope's label\n"
+)
 
 
 class IngestResultLike(Protocol):
@@ -160,15 +210,51 @@ def signed_by(key: str) -> Policy:
     return policy
 
 
-REFUSED_LOCAL = frozenset(code for code, _ in _DOORS.values())
+OUT_OF_AUDIENCE = "out_of_audience"
+SCOPED_IN_BUNDLE = "scoped_post"
+
+# Codes whose message is not stored but whose id confines whatever names it (confine_refused): a reply to a
+# post this server may not hold must not travel further than that post was meant to.
+REFUSED_LOCAL = frozenset({*(code for code, _ in _DOORS.values()), OUT_OF_AUDIENCE, SCOPED_IN_BUNDLE})
+
+
+def _refuse_local_post(code: str, reason: str, message: Message) -> None:
+    if message.kind == "post" and message.visibility == "local":
+        raise Refused(code, reason)
 
 
 def refuse_local(door: str) -> Policy:
-    """The ingest policy of a door through which a local post may not come in (``peer`` or ``bundle``)."""
+    """The ingest policy of a door through which a local post may not come in (``peer`` or ``bundle``). A bundle
+    can be carried anywhere, so it may not bring a scoped post either."""
     code, reason = _DOORS[door]
 
     def policy(message: Message) -> None:
-        if message.kind == "post" and message.visibility == "local":
-            raise Refused(code, reason)
+        _refuse_local_post(code, reason, message)
+        scope = scope_of(message.visibility)
+        if door == "bundle" and scope is not None:
+            raise Refused(
+                SCOPED_IN_BUNDLE,
+                f"This post is addressed to the scope {scope!r}: it goes only to servers trusted with that scope,"
+                " and a bundle may be carried anywhere.",
+            )
+
+    return policy
+
+
+def from_peer(labels: frozenset[str]) -> Policy:
+    """The ingest policy of a peer's door (push, pull, repair): no local post, and a scoped post only from a peer
+    carrying its label here (onward only through peers carrying the same label). What else it refuses is
+    recorded against the peer by ``murmur.store.trust.note_refusals``."""
+    code, reason = _DOORS["peer"]
+
+    def policy(message: Message) -> None:
+        _refuse_local_post(code, reason, message)
+        scope = scope_of(message.visibility)
+        if scope is not None and scope not in labels:
+            raise Refused(
+                OUT_OF_AUDIENCE,
+                f"This post is addressed to the scope {scope!r}, and this server does not label the peer that"
+                f" sent it {scope!r}: a scoped post travels only through peers carrying its label.",
+            )
 
     return policy

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from murmur.store import Store
-from murmur.store.audience import for_peers, moves_with_author
+from murmur.store.audience import for_anyone, moves_with_author
 from murmur.store.items import select
 
 EXPORT_PAGE = 1000
@@ -45,7 +45,7 @@ class ExportFilter:
 def _where(chosen: ExportFilter) -> tuple[str, list[Any]]:
     """The condition on the ``messages`` row ``m`` that ``chosen`` takes, as ``(sql, params)``."""
     if not chosen.include_local:
-        conditions = [for_peers("m")]
+        conditions = [for_anyone("m")]
     elif chosen.moving:
         conditions = [moves_with_author("m")]
     else:

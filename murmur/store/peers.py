@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from murmur.errors import Refused
 from murmur.store import Store
-from murmur.store.audience import for_peers, refuse_local
+from murmur.store.audience import Policy, for_peers, refuse_local
+from murmur.store.audience import from_peer as audience_from_peer
+from murmur.store.trust import labels_by_peer
 from murmur.validate import check_key
 
 MODES = ("push-pull", "pull-only", "serve-only")
@@ -36,6 +38,7 @@ class Peer:
     last_error: str
     failures: int
     failing_since: int | None
+    labels: frozenset[str] = frozenset()  # from the trust manifest (murmur.store.trust): the scopes it may have
 
     @property
     def origin(self) -> str:
@@ -70,7 +73,7 @@ _COLUMNS = (
 )
 
 
-def _peer(row: tuple[object, ...]) -> Peer:
+def _peer(row: tuple[object, ...], labels: dict[str, frozenset[str]]) -> Peer:
     key, name, url, mode, proxy, added_at, push, pull, contact, err, failures, since = row
     return Peer(
         bytes(key).hex(),  # type: ignore[arg-type]
@@ -85,6 +88,7 @@ def _peer(row: tuple[object, ...]) -> Peer:
         str(err),
         int(failures),  # type: ignore[call-overload]
         None if since is None else int(since),  # type: ignore[call-overload]
+        labels.get(bytes(key).hex(), frozenset()),  # type: ignore[arg-type]
     )
 
 
@@ -129,6 +133,7 @@ async def remove_peer(store: Store, key_or_name: str) -> bool:
         return False
     async with store.writer.transaction() as conn:
         await conn.execute("DELETE FROM peers WHERE key = ?", (bytes.fromhex(peer.key),))
+        await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(peer.key),))
     return True
 
 
@@ -139,7 +144,7 @@ async def get_peer(store: Store, key: str) -> Peer | None:
         return None
     async with store.conn.execute(f"SELECT {_COLUMNS} FROM peers WHERE key = ?", (raw,)) as cursor:
         row = await cursor.fetchone()
-    return _peer(tuple(row)) if row else None
+    return _peer(tuple(row), await labels_by_peer(store.conn)) if row else None
 
 
 async def find_peer(store: Store, key_or_name: str) -> Peer | None:
@@ -179,8 +184,9 @@ async def home_trust(store: Store, home: str, own_url: str) -> str:
 
 
 async def list_peers(store: Store) -> list[Peer]:
+    labels = await labels_by_peer(store.conn)
     async with store.conn.execute(f"SELECT {_COLUMNS} FROM peers ORDER BY added_at, key") as cursor:
-        return [_peer(tuple(row)) for row in await cursor.fetchall()]
+        return [_peer(tuple(row), labels) for row in await cursor.fetchall()]
 
 
 async def record_success(
@@ -244,12 +250,20 @@ class Outbound:
     more: bool
 
 
-async def outbound(store: Store, *, after: int, limit: int, exclude_origin: str | None) -> Outbound:
-    """The messages after ``after`` that a peer may see (``murmur.store.audience.for_peers``), leaving out what
-    came from that peer itself (so no message is sent back where it came from)."""
+def _key(peer: str | None) -> bytes | None:
+    return bytes.fromhex(peer) if peer is not None else None
+
+
+async def outbound(
+    store: Store, *, after: int, limit: int, exclude_origin: str | None, to: str | None = None
+) -> Outbound:
+    """The messages after ``after`` that the peer ``to`` (its key; None: a peer with no labels) may see
+    (``murmur.store.audience.for_peers``), leaving out what came from that peer itself (so no message is sent
+    back where it came from)."""
     async with store.conn.execute(
-        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')} FROM messages m WHERE m.seq > ? ORDER BY m.seq LIMIT ?",
-        (after, limit),
+        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')} FROM messages m WHERE m.seq > :after ORDER BY m.seq"
+        " LIMIT :limit",
+        {"after": after, "limit": limit, "peer": _key(to)},
     ) as cursor:
         rows = await cursor.fetchall()
     entries = [(int(seq), bytes(raw)) for seq, raw, origin, visible in rows if visible and origin != exclude_origin]
@@ -260,9 +274,9 @@ async def outbound(store: Store, *, after: int, limit: int, exclude_origin: str 
 async def queued(store: Store, peer: Peer) -> int:
     """How many messages wait for this peer (counted up to MAX_QUEUED_COUNT)."""
     async with store.conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.seq > ? AND {for_peers('m')} AND m.origin != ?"
-        " LIMIT ?)",
-        (peer.push_cursor, peer.origin, MAX_QUEUED_COUNT),
+        f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.seq > :after AND {for_peers('m')}"
+        " AND m.origin != :origin LIMIT :most) q",
+        {"after": peer.push_cursor, "peer": bytes.fromhex(peer.key), "origin": peer.origin, "most": MAX_QUEUED_COUNT},
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
@@ -271,12 +285,18 @@ async def queued(store: Store, peer: Peer) -> int:
 async def oldest_queued(store: Store, peer: Peer) -> int | None:
     """When (ms, our clock) the oldest message still waiting for this peer arrived here; None when none waits."""
     async with store.conn.execute(
-        f"SELECT m.received_at FROM messages m WHERE m.seq > ? AND {for_peers('m')} AND m.origin != ?"
+        f"SELECT m.received_at FROM messages m WHERE m.seq > :after AND {for_peers('m')} AND m.origin != :origin"
         " ORDER BY m.seq LIMIT 1",
-        (peer.push_cursor, peer.origin),
+        {"after": peer.push_cursor, "peer": bytes.fromhex(peer.key), "origin": peer.origin},
     ) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else None
+
+
+def from_peer(peer: Peer) -> Policy:
+    """The ingest policy for messages a peer brings (push, pull, repair): no local post, no scoped post unless
+    this server labels the peer with its scope (``murmur.store.audience.from_peer``)."""
+    return audience_from_peer(peer.labels)
 
 
 refuse_local_from_peer = refuse_local("peer")

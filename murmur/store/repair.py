@@ -38,34 +38,46 @@ async def rows_between(store: Store, after: int, through: int) -> int:
     return await _scalar(store, "SELECT count(*) FROM messages WHERE seq > ? AND seq <= ?", (after, through))
 
 
-async def last_confined(store: Store) -> int:
-    """The newest row of the ``confined`` table (murmur.store.audience), 0 for none: rows are only ever added."""
-    return await _scalar(store, "SELECT max(rowid) FROM confined")
+async def last_confined(store: Store) -> tuple[int, int]:
+    """The newest rows of the ``confined`` and ``scoped`` tables (murmur.store.audience), 0 for none: rows are
+    only ever added."""
+    rows = await select(store.conn, "SELECT (SELECT max(rowid) FROM confined), (SELECT max(rowid) FROM scoped)", ())
+    return (int(rows[0][0] or 0), int(rows[0][1] or 0))
 
 
-async def confined_since(store: Store, mark: int, through: int) -> int:
-    """How many messages with a log position up to ``through`` were confined after row ``mark`` of ``confined``
-    (a local post that arrived after replies to it takes them, already visible, off what peers may see)."""
+async def confined_since(store: Store, mark: tuple[int, int], through: int) -> int:
+    """How many messages with a log position up to ``through`` were confined or scoped after rows ``mark`` of
+    ``confined`` and ``scoped`` (a local or scoped post that arrived after replies to it narrows who may see
+    them, already visible)."""
     return await _scalar(
         store,
-        "SELECT count(*) FROM confined c JOIN messages m ON m.id = c.id WHERE c.rowid > ? AND m.seq <= ?",
-        (mark, through),
+        "SELECT (SELECT count(*) FROM confined c JOIN messages m ON m.id = c.id WHERE c.rowid > ? AND m.seq <= ?)"
+        " + (SELECT count(*) FROM scoped c JOIN messages m ON m.id = c.id WHERE c.rowid > ? AND m.seq <= ?)",
+        (mark[0], through, mark[1], through),
     )
 
 
-async def visible_between(store: Store, after: int, through: int) -> list[tuple[int, bytes]]:
-    """``(created_at, id)`` of each message a peer may see with a log position in (``after``, ``through``]."""
-    sql = f"SELECT m.created_at, m.id FROM messages m WHERE m.seq > ? AND m.seq <= ? AND {for_peers('m')}"
-    return [(int(created_at), bytes(msg_id)) for created_at, msg_id in await select(store.conn, sql, (after, through))]
+def _peer(key: str | None) -> bytes | None:
+    return bytes.fromhex(key) if key is not None else None
 
 
-async def visible_raws(store: Store, ids: Sequence[bytes]) -> list[bytes]:
+async def visible_between(store: Store, after: int, through: int, peer: str | None = None) -> list[tuple[int, bytes]]:
+    """``(created_at, id)`` of each message the peer ``peer`` (its key; None: a peer with no labels) may see with
+    a log position in (``after``, ``through``]."""
+    sql = f"SELECT m.created_at, m.id FROM messages m WHERE m.seq > :after AND m.seq <= :through AND {for_peers('m')}"
+    params = {"after": after, "through": through, "peer": _peer(peer)}
+    return [(int(created_at), bytes(msg_id)) for created_at, msg_id in await select(store.conn, sql, params)]
+
+
+async def visible_raws(store: Store, ids: Sequence[bytes], peer: str | None = None) -> list[bytes]:
     """The raw messages among ``ids`` that a peer may see, in log order per chunk; ids not held (or not for
     peers) are left out."""
     raws: list[bytes] = []
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        marks = ",".join("?" * len(part))
+        marks = ",".join(f":id{n}" for n in range(len(part)))
         sql = f"SELECT m.raw FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')} ORDER BY m.seq"
-        raws.extend(bytes(row[0]) for row in await select(store.conn, sql, tuple(part)))
+        params: dict[str, Any] = {f"id{n}": item for n, item in enumerate(part)}
+        params["peer"] = _peer(peer)
+        raws.extend(bytes(row[0]) for row in await select(store.conn, sql, params))
     return raws

@@ -9,7 +9,7 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
-from murmur.store.audience import CREATE_CONFINED
+from murmur.store.audience import CREATE_CONFINED, CREATE_SCOPED
 
 # A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
 # device, or sent twice) is stored but adds nothing. "First" is the lowest seq among its twins in ``tallies``.
@@ -256,6 +256,41 @@ MIGRATIONS: tuple[str, ...] = (
     -- range, however many other messages they wrote.
     CREATE INDEX messages_rsvps_by_author ON messages (author, target) WHERE kind = 'rsvp';
     """,
+    # 11: the trust manifest (murmur.manifest, murmur.store.trust): each peer's labels, every signed version of
+    # the manifest, the scoped audiences of messages (murmur.store.audience), what peers sent beyond one, and
+    # what peers answered, signed, to our pushes (receipts for deletes, notices of what they withheld).
+    """
+    CREATE TABLE peer_labels (
+        peer  BLOB NOT NULL,
+        label TEXT NOT NULL,
+        PRIMARY KEY (peer, label)
+    );
+    CREATE TABLE manifests (
+        version INTEGER PRIMARY KEY,
+        digest  TEXT NOT NULL,
+        text    TEXT NOT NULL,                          -- the signed TOML, as accepted
+        at      INTEGER NOT NULL
+    );
+    CREATE TABLE receipts (                             -- what a peer answered, signed, to a push (murmur.receipts)
+        message BLOB NOT NULL,
+        peer    BLOB NOT NULL,
+        status  TEXT NOT NULL,
+        code    TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        sig     BLOB NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (message, peer)
+    );
+    CREATE TABLE audience_refusals (
+        peer    BLOB NOT NULL,                          -- who sent a message beyond its audience
+        id      BLOB NOT NULL,
+        scope   TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (peer, id)
+    );
+    """
+    + CREATE_SCOPED,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

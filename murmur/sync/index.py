@@ -1,7 +1,8 @@
 """The store's repair set: the ``(created_at, id)`` of every message a peer may see, kept sorted in memory.
 
 What a peer may see is the one audience rule (``murmur.store.audience.for_peers``) that push and pull ask too,
-so repair can never tell a peer that a local post, or anything about one, exists. Every query is the store's
+so repair can never tell a peer that a local post, or anything about one, exists, nor a post of a scope the
+peer does not carry: each peer has its own set, since what it may see depends on its labels. Every query is the store's
 (``murmur.store.repair``); this module keeps the set and decides when to read what.
 
 Reconciling 100,000 messages touches every id in its first round (the first fingerprints cover everything),
@@ -21,6 +22,7 @@ import weakref
 
 from murmur.store import Store
 from murmur.store import repair as reads
+from murmur.store.peers import Peer
 from murmur.store.repair import visible_raws
 from murmur.sync.ranges import ItemSet
 
@@ -30,12 +32,14 @@ __all__ = ["RepairIndex", "index_for", "visible_raws"]
 class RepairIndex:
     """The repair set of one store; ``await index.current()`` returns it up to date (an immutable ItemSet)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, peer: str | None = None, labels: frozenset[str] = frozenset()) -> None:
         self.store = store
+        self.peer = peer  # whose view: the audience rule depends on the peer's labels
+        self.labels = labels
         self._items = ItemSet()
         self._max_seq = 0
         self._rows = 0  # rows (of any visibility) with seq <= _max_seq when last read
-        self._confined = 0  # the last rowid of the confined table when last read
+        self._confined = (0, 0)  # the last rowids of the confined and scoped tables when last read
         self._version: int | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
@@ -54,7 +58,7 @@ class RepairIndex:
     async def _rebuild(self) -> None:
         max_seq = await reads.last_held_seq(self.store)
         self._confined = await reads.last_confined(self.store)
-        self._items = ItemSet(await reads.visible_between(self.store, 0, max_seq))
+        self._items = ItemSet(await reads.visible_between(self.store, 0, max_seq, self.peer))
         self._max_seq = max_seq
         self._rows = await reads.rows_between(self.store, 0, max_seq)
         self.rebuilds += 1
@@ -70,7 +74,7 @@ class RepairIndex:
         max_seq = await reads.last_held_seq(self.store)
         if max_seq == self._max_seq:
             return True
-        added = await reads.visible_between(self.store, self._max_seq, max_seq)
+        added = await reads.visible_between(self.store, self._max_seq, max_seq, self.peer)
         self._rows += await reads.rows_between(self.store, self._max_seq, max_seq)
         self._items = self._items.with_added(added)
         self._max_seq = max_seq
@@ -78,12 +82,15 @@ class RepairIndex:
         return True
 
 
-_INDEXES: weakref.WeakKeyDictionary[Store, RepairIndex] = weakref.WeakKeyDictionary()
+_INDEXES: weakref.WeakKeyDictionary[Store, dict[str | None, RepairIndex]] = weakref.WeakKeyDictionary()
 
 
-def index_for(store: Store) -> RepairIndex:
-    """The one repair index of an open store (the responder and the initiator share it)."""
-    index = _INDEXES.get(store)
-    if index is None:
-        index = _INDEXES[store] = RepairIndex(store)
+def index_for(store: Store, peer: Peer | None = None) -> RepairIndex:
+    """The repair index of an open store as ``peer`` may see it (None: a peer with no labels); the responder and
+    the initiator share it. A peer whose labels changed since gets a new one."""
+    indexes = _INDEXES.setdefault(store, {})
+    key, labels = (peer.key, peer.labels) if peer is not None else (None, frozenset[str]())
+    index = indexes.get(key)
+    if index is None or index.labels != labels:
+        index = indexes[key] = RepairIndex(store, key, labels)
     return index

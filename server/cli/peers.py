@@ -13,11 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from murmur.console import EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
+from murmur.manifest import check_label
 from murmur.progress import Progress
+from murmur.server.cli import manifest as manifest_cli
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DataDir
-from murmur.store import Store
+from murmur.store import Store, trust
 from murmur.store.peers import (
     Peer,
     add_peer,
@@ -31,9 +33,12 @@ from murmur.store.peers import (
 from murmur.terminal import inert, say
 
 peer = typer.Typer(help="Trusted peer servers (the federation allowlist).", no_args_is_help=True)
+peer.add_typer(manifest_cli.manifest, name="manifest")
 
 
-async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
+async def peer_row(store: Store, p: Peer, refusals: dict[str, tuple[int, str]] | None = None) -> dict[str, Any]:
+    if refusals is None:
+        refusals = await trust.refusals_by_peer(store)
     return {
         "key": p.key,
         "name": p.name,
@@ -47,6 +52,9 @@ async def peer_row(store: Store, p: Peer) -> dict[str, Any]:
         "queued": await queued(store, p) if p.dials else 0,
         "failures": p.failures,
         "last_error": p.last_error,
+        "labels": sorted(p.labels),
+        "beyond_audience": refusals.get(p.key, (0, ""))[0] if refusals is not None else 0,
+        "beyond_audience_reason": refusals.get(p.key, (0, ""))[1] if refusals is not None else "",
     }
 
 
@@ -63,17 +71,30 @@ def add(
         str, typer.Option(help="push-pull (default), pull-only (we only dial out), serve-only (we never dial).")
     ] = "push-pull",
     proxy: Annotated[str, typer.Option(help="Dial the peer through this proxy: http://, https:// or socks5://.")] = "",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label", help="A label for the peer (repeatable): inside, outside, team, ...; the scopes it may receive."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Trust a peer server, pinned by its key. Takes effect on a running server within seconds."""
+    """Trust a peer server, pinned by its key, and sign the change into the trust manifest. Takes effect on a
+    running server within seconds."""
     if url is None and mode != "serve-only":
         fail(f"a {mode} peer needs its URL: this server dials it (only a serve-only peer has none).", EXIT_USAGE)
     checked_argument(lambda: check_peer(key, url or "", mode))
+    labels = checked_argument(lambda: [check_label(x) for x in label or []])
 
     async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
-        if key == data_dir.identity().public_key:
+        identity = data_dir.identity()
+        if key == identity.public_key:
             fail("that is this server's own key; a server cannot peer with itself.")
-        return await peer_row(store, await add_peer(store, key, url or "", name=name, mode=mode, proxy=proxy))
+        await add_peer(store, key, url or "", name=name, mode=mode, proxy=proxy)
+        await trust.set_labels(store, identity, key, labels, add=True)
+        found = await find_peer(store, key)
+        assert found is not None
+        return await peer_row(store, found)
 
     row = with_store(data, work)
     if as_json:
@@ -88,7 +109,8 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
     """List peers with their state: last contact, cursors, queued deliveries, last error."""
 
     async def work(store: Store, data_dir: DataDir) -> list[dict[str, Any]]:
-        return [await peer_row(store, p) for p in await list_peers(store)]
+        refusals = await trust.refusals_by_peer(store)
+        return [await peer_row(store, p, refusals) for p in await list_peers(store)]
 
     rows = with_store(data, work)
     if as_json:
@@ -102,6 +124,12 @@ def list_(data: DataOption, as_json: JsonOption = False) -> None:
         )
         say(f"{r['name'] or '-':12} {r['key'][:16]}  {r['mode']:10} {r['state']:11} {r['url'] or '-'}")
         say(f"{'':12} last contact {contact}, queued {r['queued']}, pulled to {r['pull_cursor']}")
+        say(f"{'':12} labels: {', '.join(r['labels']) or '(none: outside)'}")
+        if r["beyond_audience"]:
+            say(
+                f"{'':12} relayed {r['beyond_audience']} message(s) beyond their audience, refused; last:"
+                f" {inert(r['beyond_audience_reason'], keep_newlines=False)}"
+            )
         if r["last_error"]:
             say(
                 f"{'':12} last error ({r['failures']} failures in a row): {inert(r['last_error'], keep_newlines=False)}"
@@ -116,11 +144,43 @@ def remove(
     """Stop federating with a peer."""
 
     async def work(store: Store, data_dir: DataDir) -> bool:
-        return await remove_peer(store, which)
+        if not await remove_peer(store, which):
+            return False
+        await trust.sign_now(store, data_dir.identity())
+        return True
 
     if not with_store(data, work):
         fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
     say(f"Removed peer {which}.")
+
+
+@peer.command("label")
+def label_(
+    data: DataOption,
+    which: Annotated[str, typer.Argument(metavar="PEER", help="The peer's key, key prefix or name.")],
+    labels: Annotated[
+        list[str] | None, typer.Argument(metavar="LABEL...", help="Its labels; none clears them (outside).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a peer's labels (replacing the ones it had) and sign the change into the trust manifest."""
+    wanted = checked_argument(lambda: [check_label(x) for x in labels or []])
+
+    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
+        found = await find_peer(store, which)
+        if found is None:
+            fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
+        manifest = await trust.set_labels(store, data_dir.identity(), found.key, wanted)
+        return {"key": found.key, "name": found.name, "labels": sorted(set(wanted)), "version": manifest.version}
+
+    row = with_store(data, work)
+    if as_json:
+        emit_json(row)
+    else:
+        say(
+            f"Peer {row['name'] or row['key'][:16]} labels: {', '.join(row['labels']) or '(none)'};"
+            f" manifest version {row['version']} signed."
+        )
 
 
 def sync(

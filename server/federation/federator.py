@@ -32,16 +32,18 @@ from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState
+from murmur.store import receipts
 from murmur.store.peers import (
     Peer,
+    from_peer,
     get_peer,
     list_peers,
     outbound,
     record_failure,
     record_success,
-    refuse_local_from_peer,
     set_push_cursor,
 )
+from murmur.store.trust import note_refusals
 
 log = logging.getLogger("murmur.federation")
 
@@ -277,10 +279,13 @@ class Federator:
     # -- one round trip each ---------------------------------------------------------------------------------
     async def push_once(self, peer: Peer, client: PeerClient, report: SyncReport | None = None) -> bool:
         """Send the next batch the peer lacks; returns whether more is waiting."""
-        page = await outbound(self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin)
+        page = await outbound(
+            self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin, to=peer.key
+        )
         if page.entries:
             raws = [raw for _, raw in page.entries]
             results = await client.push(raws)
+            await receipts.note(self.state.store, peer.key, results)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning(
@@ -302,7 +307,8 @@ class Federator:
     ) -> bool:
         """Fetch the next page of the peer's log and store what we lack; returns whether more is waiting."""
         page = await client.pull(peer.pull_cursor, limit=PULL_PAGE, wait=wait)
-        results = await self.state.store.ingest(page.lines, origin=peer.origin, policy=refuse_local_from_peer)
+        results = await self.state.store.ingest(page.lines, origin=peer.origin, policy=from_peer(peer))
+        await note_refusals(self.state.store, peer.key, results)
         stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
         if stored:
             self.state.hub.stored(max(stored))

@@ -188,6 +188,17 @@ class PeerClient:
             detail = f"HTTP {status}"
         raise PeerError(f"{self.peer.url} refused {what} ({detail})", status=status)
 
+    async def clock(self) -> tuple[str | None, float, float]:
+        """Ask the peer's unauthenticated ``/health``: its ``Date`` header, and when we asked and heard (for
+        ``murmur doctor``'s clock and reachability findings)."""
+        sent = time.time()
+        with translated(self.peer.url):
+            response = await self.http.get("/health")
+        received = time.time()
+        if response.status_code != 200:
+            raise PeerError(f"{self.peer.url}/health answered {response.status_code}", status=response.status_code)
+        return response.headers.get("date"), sent, received
+
     async def push(self, raws: list[bytes]) -> list[dict[str, Any]]:
         """Send a batch; returns the peer's result for each line, in order (checked for shape)."""
         body = b"".join(raw + b"\n" for raw in raws)

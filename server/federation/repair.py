@@ -20,7 +20,9 @@ from murmur.errors import PeerError, Refused
 from murmur.progress import Progress, nothing
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
-from murmur.store.peers import Peer, refuse_local_from_peer
+from murmur.store import receipts
+from murmur.store.peers import Peer, from_peer
+from murmur.store.trust import note_refusals
 from murmur.sync.index import index_for, visible_raws
 from murmur.sync.reconcile import DEFAULT, Params, Session
 
@@ -84,7 +86,7 @@ async def repair(
 ) -> None:
     """One full repair with ``peer``; raises PeerError if the peer cannot be reached or misbehaves. ``progress``
     counts the messages fetched and sent, out of the difference the reconciliation found."""
-    session = Session(await index_for(state.store).current(), params)
+    session = Session(await index_for(state.store, peer).current(), params)
     await reconcile_with(client, session, report)
     have, need = session.result()
     report.have += len(have)
@@ -96,7 +98,8 @@ async def repair(
     progress(done, total)
     for batch in _chunks(need, FETCH_BATCH):
         lines, size = await client.fetch([item_id.hex() for item_id in batch])
-        results = await state.store.ingest(lines, origin=peer.origin, policy=refuse_local_from_peer)
+        results = await state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
+        await note_refusals(state.store, peer.key, results)
         stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
         if stored:
             state.hub.stored(max(stored))
@@ -108,12 +111,13 @@ async def repair(
         done += len(batch)
         progress(done, total)
     for batch in _chunks(have, PUSH_BATCH):
-        raws = await visible_raws(state.store, batch)  # still held, still for peers, in log order
+        raws = await visible_raws(state.store, batch, peer.key)  # still held, still for peers, in log order
         done += len(batch)
         if not raws:
             progress(done, total)
             continue
         results = await client.push(raws)
+        await receipts.note(state.store, peer.key, results)
         refused = [r for r in results if r["status"] == "refused"]
         for r in refused:
             log.warning("peer %s refused %s on repair: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))

@@ -22,7 +22,8 @@ from murmur.server.auth import authenticate_peer, state_of
 from murmur.server.params import query_number
 from murmur.server.responses import batch_answer
 from murmur.store.group import ingest_grouped
-from murmur.store.peers import outbound, peer_origin, record_contact, refuse_local_from_peer
+from murmur.store.peers import from_peer, outbound, peer_origin, record_contact
+from murmur.store.trust import note_refusals
 
 MAX_BATCH_MESSAGES = 1000
 MAX_PAGE = 1000
@@ -40,14 +41,13 @@ async def push(request: Request) -> Response:
     if len(lines) > MAX_BATCH_MESSAGES:
         raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
     # Grouped: concurrent pushes (and publishes) that wait for the writer share one commit and its fsync.
-    results = await ingest_grouped(
-        state.store.writer, lines, origin=peer_origin(peer.key), policy=refuse_local_from_peer
-    )
+    results = await ingest_grouped(state.store.writer, lines, origin=peer_origin(peer.key), policy=from_peer(peer))
+    await note_refusals(state.store, peer.key, results)
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
         state.hub.stored(max(stored))
     await record_contact(state.store, peer.key)
-    return batch_answer(results)
+    return batch_answer(results, signer=state.identity)
 
 
 async def log(request: Request) -> Response:
@@ -58,7 +58,7 @@ async def log(request: Request) -> Response:
     wait = query_number(request, "wait", default=0, low=0, high=MAX_WAIT_S, code="bad_number")
     deadline = time.monotonic() + wait
     while True:
-        page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin)
+        page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin, to=peer.key)
         if page.entries or page.more or time.monotonic() >= deadline or await request.is_disconnected():
             break
         after = page.next_cursor

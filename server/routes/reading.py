@@ -31,7 +31,7 @@ from murmur.server.routes.render import (
     timeline_params,
 )
 from murmur.server.state import ServerState
-from murmur.store import tallies, timelines
+from murmur.store import receipts, tallies, timelines
 from murmur.store.items import MAX_COUNT_IDS, post_counts, shown_version
 from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
@@ -142,14 +142,19 @@ async def thread(request: Request) -> Response:
     if found is None:
         raise Refused("not_found", "No thread with that message here.")
     keys: list[str | None] = []
+    ids: list[str] = []
     stack = [found.root]
     while stack:
         node = stack.pop()
         if node.item is not None:
             keys.append(node.item.author)
             keys.extend(mentioned(node.item.raw))
+            ids.append(node.id)
         stack.extend(node.children)
     body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
+    body["withheld"] = {
+        k: [r.as_dict() for r in v] for k, v in (await receipts.withheld_among(state.store, ids)).items()
+    }
     return JSONBytes(await named(state, body, keys))
 
 

@@ -29,7 +29,7 @@ MAX_FETCH = 1000
 async def reconcile(request: Request) -> Response:
     state = state_of(request)
     peer, body = await authenticate_peer(request)
-    items = await index_for(state.store).current()
+    items = await index_for(state.store, peer).current()
     answer = respond(items, body)
     await record_contact(state.store, peer.key)
     return Response(answer, media_type=MEDIA_TYPE)
@@ -54,6 +54,6 @@ def _fetch_ids(body: bytes) -> list[bytes]:
 async def fetch(request: Request) -> Response:
     state = state_of(request)
     peer, body = await authenticate_peer(request)
-    raws = await visible_raws(state.store, _fetch_ids(body))
+    raws = await visible_raws(state.store, _fetch_ids(body), peer.key)
     await record_contact(state.store, peer.key)
     return Response(b"".join(raw + b"\n" for raw in raws), media_type="application/x-ndjson")

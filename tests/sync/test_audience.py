@@ -220,11 +220,16 @@ async def test_the_migration_confines_what_an_older_store_already_held(tmp_path:
 
 async def test_the_rule_reads_by_index_whatever_the_size_of_the_log(store: Store) -> None:
     """The rule runs on every ingest batch and every page a peer reads: no plan may scan the log or the set."""
-    full_scan = re.compile(r"^SCAN (messages|confined|m|n|p|c)\b")
+    full_scan = re.compile(r"^SCAN (messages|confined|scoped|peer_labels|m|n|p|c|x|l)\b")
     statements = [
         (audience.CONFINE_NEW, {"lo": 1, "hi": 500}),
+        (audience.SCOPE_NEW, {"lo": 1, "hi": 500}),
         (audience.CONFINE_SINCE, {"mark": 0}),
-        (f"SELECT m.seq FROM messages m WHERE m.seq > 0 AND {audience.for_peers('m')} ORDER BY m.seq LIMIT 500", {}),
+        (
+            f"SELECT m.seq FROM messages m WHERE m.seq > 0 AND {audience.for_peers('m')} ORDER BY m.seq LIMIT 500",
+            {"peer": b"\x01" * 32},
+        ),
+        (f"SELECT m.seq FROM messages m WHERE m.seq > 0 AND {audience.for_anyone('m')} ORDER BY m.seq LIMIT 500", {}),
         (f"SELECT m.seq FROM messages m WHERE m.author = x'00' AND {audience.moves_with_author('m')}", {}),
     ]
     for sql, params in statements:

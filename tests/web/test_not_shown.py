@@ -138,3 +138,21 @@ async def test_polls_and_meetups_are_not_drawn_as_empty_posts(site: Site) -> Non
     for path in (f"/@{ann.key}/feed.atom", "/tags/lunch/feed.atom", f"/@{ann.key}/twtxt.txt"):
         shown = (await site.get(path)).text
         assert "lunch at noon" in shown and shown.count("<entry>") <= 1, path
+
+
+async def test_scoped_posts_and_what_names_them_reach_no_page_or_feed(site: Site) -> None:
+    # A post to a scope (docs/protocol.md §11.1) is for trusted peers carrying its label: never for anyone at all.
+    ann, ben = people(2)
+    public = ann.post("for everyone #open")
+    scoped = ann.post("inside only #open", visibility="scope:inside")
+    reply = ben.post("answering the inside one", reply=scoped)  # signed public: narrowed by what it names
+    boost = ben.boost(scoped)
+    await site.add(public, scoped, reply, boost)
+    unknown = await not_found_body(site, f"/m/{'ab' * 32}")
+    for message in (scoped, reply, boost):
+        assert await not_found_body(site, f"/m/{message['id']}") == unknown
+        assert await not_found_body(site, f"/m/{message['id']}/signed.json") == unknown
+    for path in (f"/@{ann.key}", f"/@{ben.key}", "/tags/open", f"/@{ann.key}/feed.atom", "/tags/open/feed.atom",
+                 f"/@{ann.key}/twtxt.txt", f"/m/{public['id']}"):  # fmt: skip
+        response = await site.get(path)
+        assert "inside only" not in response.text and "answering the inside" not in response.text, path

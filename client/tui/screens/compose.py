@@ -28,20 +28,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from murmur.client.api import ServerUnreachable
+from murmur.client.audience import narrowed, preview_lines
 from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
 from murmur.client.tui.drafts import edit_draft, post_draft
 from murmur.client.tui.widgets.entries import View
 from murmur.client.versions import shown_body
 from murmur.errors import MurmurError
+from murmur.message import SCOPE_PREFIX
 from murmur.terminal import one_line
 
 Publish = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Suggest = Callable[[str], Awaitable[list[dict[str, Any]]]]
 """People whose handle starts with the text given: ``[{"key", "name"}]``."""
+Preview = Callable[[str, list[str]], Awaitable[dict[str, Any]]]
+"""Who a post of this visibility naming these ids would reach (``MurmurClient.audience``)."""
 MyGroups = Callable[[], Awaitable[list[dict[str, Any]]]]
 """The groups the person may post in: ``[{"id", "name", ...}]``."""
 NO_GROUP = ""
+VISIBILITY_OPTIONS = [("public: every trusted server", "public"), ("local: this server only", "local")]
 
 # The mention being typed: "@" and what follows it, up to the cursor.
 TYPING_MENTION = re.compile(r"(?<![\w@])@([\w.-]{1,64})$")
@@ -69,6 +74,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         editing: dict[str, Any] | None = None,
         group: dict[str, Any] | None = None,
         my_groups: MyGroups | None = None,
+        audience: Preview | None = None,
     ) -> None:
         """``group``: the group this post is written in (from its screen); otherwise ``my_groups`` offers a
         choice of the person's groups when they are in any."""
@@ -84,6 +90,9 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         self.limit = limit
         self.parent_item = parent
         self.editor = editor
+        self.audience = audience
+        self.thread_audience = "public"  # the server's answer for a reply: what the thread narrows it to
+        self.labels_offered: list[str] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compose"):
@@ -103,7 +112,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             with Horizontal(id="compose-bar"):
                 if not self.editing:  # an edit keeps the post's visibility (and its group)
                     yield Select(
-                        [("public: every trusted server", "public"), ("local: this server only", "local")],
+                        VISIBILITY_OPTIONS,
                         value="public",
                         allow_blank=False,
                         id="visibility",
@@ -112,6 +121,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
                 yield Label("", id="counter")
                 yield Button("Save  ctrl+s" if self.editing else "Post  ctrl+s", id="send", variant="primary")
                 yield Button("Cancel  esc", id="cancel")
+            yield Static("", id="audience-preview")
             yield Static("", id="compose-error")
             hint = "ctrl+e: write in $EDITOR" if self.editor else "set $EDITOR to write in your editor"
             yield Label(Content.styled(hint, "$text-muted"), id="compose-hint")
@@ -123,6 +133,10 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         self._count()
         if self.group is None and self.my_groups is not None:
             self._load_groups()
+        preview = self.query_one("#audience-preview", Static)
+        preview.display = self.audience is not None and not self.editing
+        if preview.display:
+            self._preview(self._visibility())
 
     @work(exclusive=True, group="compose-groups")
     async def _load_groups(self) -> None:
@@ -136,6 +150,55 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             choice = self.query_one("#compose-group", Select)
             choice.set_options([(f"in {one_line(str(g['name']), 40)}", str(g["id"])) for g in groups])
             choice.display = True
+
+    # -- who will receive it -----------------------------------------------------------------------------------
+    def _names(self) -> list[str]:
+        """The ids a reply names (its parent and thread root), which narrow its audience."""
+        if not self.parent_item:
+            return []
+        parent = self.parent_item["message"]
+        root = next((v for n, v in parent.get("tags", []) if n == "root"), parent["id"])
+        return sorted({str(parent["id"]), str(root)})
+
+    def _visibility(self) -> str:
+        chosen = self.query_one("#visibility", Select).value
+        return chosen if isinstance(chosen, str) else "public"
+
+    @on(Select.Changed, "#visibility")
+    def _visibility_changed(self) -> None:
+        if self.audience is not None and self.is_mounted:
+            self._preview(self._visibility())
+
+    @work(exclusive=True, group="compose-audience")
+    async def _preview(self, visibility: str) -> None:
+        assert self.audience is not None
+        widget = self.query_one("#audience-preview", Static)
+        try:
+            answer = await self.audience(visibility, self._names())
+        except MurmurError as exc:
+            widget.update(Content.styled(f"Who will receive it is unknown: {one_line(exc.message, 200)}", "$warning"))
+            return
+        if not self.is_attached:
+            return
+        self.thread_audience = str(answer["audience"])
+        lines, warning = preview_lines(answer)
+        parts: list[tuple[str, str] | str] = [("\n".join(lines), "$text-muted")]
+        if warning:
+            parts += ["\n", (warning, "bold $error")]
+        widget.update(Content.assemble(*parts))
+        self._offer_labels([str(label) for label in answer.get("labels", [])])
+
+    def _offer_labels(self, labels: list[str]) -> None:
+        """Offer each label the peers carry as an audience, once the server named them."""
+        if labels == self.labels_offered:
+            return
+        self.labels_offered = labels
+        choice = self.query_one("#visibility", Select)
+        kept = choice.value
+        options = [*VISIBILITY_OPTIONS, *((f"{x}: peers labelled {x}", f"{SCOPE_PREFIX}{x}") for x in labels)]
+        with choice.prevent(Select.Changed):
+            choice.set_options(options)
+            choice.value = kept if any(value == kept for _, value in options) else "public"
 
     def _group_id(self) -> str | None:
         if self.group is not None:
@@ -213,12 +276,14 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             self._send(edit_draft(self.editing["message"], text, cw=self.query_one("#cw", Input).value))
             return
         parent = self.parent_item["message"] if self.parent_item else None
-        local = self.query_one("#visibility", Select).value == "local"
+        visibility = narrowed(self._visibility(), self.thread_audience) if parent else self._visibility()
         group = self._group_id()
-        if group is not None and local:
+        if group is not None and visibility != "public":
             self._error("A group's posts are public: choose public, or no group.")
             return
-        draft = post_draft(text, cw=self.query_one("#cw", Input).value, local=local, parent=parent, group=group)
+        draft = post_draft(
+            text, cw=self.query_one("#cw", Input).value, visibility=visibility, parent=parent, group=group
+        )
         self._send(draft)
 
     @work(exclusive=True, group="send")

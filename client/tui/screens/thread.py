@@ -6,8 +6,11 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
+from textual.content import Content
+from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
+from murmur.client.render import Context, withheld_lines
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
@@ -33,11 +36,13 @@ class ThreadScreen(MurmurScreen):
 
     def compose(self) -> ComposeResult:
         yield self.title_line("Thread  (esc: back · R: reload for new replies)")
+        yield Static("", id="thread-withheld")
         yield PostList(self.view, empty="Loading the thread…", id="thread")
         yield from self.chrome()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#thread-withheld", Static).display = False
         self.query_one(PostList).focus()
         self.reload()
 
@@ -61,7 +66,16 @@ class ThreadScreen(MurmurScreen):
             return
         posts = self.query_one(PostList)
         posts.show(flatten(found["root"]), focus_id=self.msg_id)
+        self._withheld(found)
         self.call_after_refresh(self._names, posts)
+
+    def _withheld(self, found: dict[str, Any]) -> None:
+        """What peers refused of this thread, signed, and why: said above it, never left as silence."""
+        ctx = Context.of(found)
+        lines = [f"{msg_id[:12]}: {line.strip()}" for msg_id in ctx.withheld for line in withheld_lines(msg_id, ctx)]
+        widget = self.query_one("#thread-withheld", Static)
+        widget.update(Content.styled("\n".join(lines), "$warning") if lines else Content(""))
+        widget.display = bool(lines)
 
     def _names(self, posts: PostList) -> None:
         wanted = posts.wanted_names()

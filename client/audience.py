@@ -1,0 +1,51 @@
+"""Who will receive a post, as the client shows it: the home server's preview (``GET /api/v1/audience``, computed
+with the manifest and the rule delivery uses) grouped by label, and the visibility a reply signs.
+
+The CLI (``murmur post --dry-run``) and the TUI's compose screen both show it through these helpers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.message import SCOPE_PREFIX
+
+NO_LABEL = "(no label)"
+
+
+def narrowed(chosen: str, audience: str) -> str:
+    """The visibility to sign: what the person chose, unless the thread's audience (the server's answer for a
+    reply) is narrower, in which case the thread's own (``local``, or its first scope), so the signed reply says
+    where it may go even on a server that never saw its parent."""
+    if chosen == "local" or audience == "public":
+        return chosen
+    return audience.split("+", 1)[0] if audience.startswith((SCOPE_PREFIX, "local")) else chosen
+
+
+def by_label(servers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Servers grouped by each label they carry (a server with two labels is under both); unlabelled last."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for server in servers:
+        for label in server.get("labels") or [NO_LABEL]:
+            groups.setdefault(str(label), []).append(server)
+    return dict(sorted(groups.items(), key=lambda item: (item[0] == NO_LABEL, item[0])))
+
+
+def describe(server: dict[str, Any]) -> str:
+    return f"{server.get('name') or '-'} ({str(server['key'])[:16]})"
+
+
+def preview_lines(answer: dict[str, Any]) -> tuple[list[str], str]:
+    """The preview as lines (the audience, then one per label) and the warning about outside servers ('' for
+    none)."""
+    servers = answer["servers"]
+    lines = [f"Audience: {answer['audience']}; {len(servers)} server(s) besides this one will receive it."]
+    lines += [f"  {label}: {', '.join(describe(s) for s in members)}" for label, members in by_label(servers).items()]
+    outside = [s for s in servers if s.get("outside")]
+    warning = (
+        f"OUTSIDE: {len(outside)} server(s) outside the firewall will receive it: "
+        + ", ".join(describe(s) for s in outside)
+        if outside
+        else ""
+    )
+    return lines, warning

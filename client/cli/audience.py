@@ -1,0 +1,44 @@
+"""What the author can know of where a post goes: ``murmur post --audience NAME --dry-run [--json]`` (the preview
+printed, and the visibility a reply signs) and ``murmur delete ID --status`` (which peers confirmed a delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.api import MurmurClient
+from murmur.client.audience import narrowed, preview_lines
+from murmur.console import emit_json
+from murmur.terminal import say
+
+
+async def signed_visibility(api: MurmurClient, chosen: str | None, names: list[str]) -> str:
+    """What a post signs: the audience chosen (public by default), narrowed to its thread's for a reply."""
+    visibility = chosen or "public"
+    if not names:
+        return visibility
+    return narrowed(visibility, str((await api.audience(visibility, names))["audience"]))
+
+
+def print_preview(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json({"audience": answer["audience"], "servers": answer["servers"]})
+        return
+    lines, warning = preview_lines(answer)
+    for line in lines:
+        say(line)
+    if warning:
+        say(warning)
+    say("Nothing was sent (--dry-run).")
+
+
+def print_delete_status(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(answer)
+        return
+    peers = answer["peers"]
+    confirmed = sum(p["status"] == "confirmed" for p in peers)
+    say(f"Delete {answer['delete']}: {confirmed} of {len(peers)} peer(s) confirmed, signed.")
+    for p in peers:
+        who = f"{p.get('name') or '-'} ({str(p['key'])[:16]})"
+        why = f": {p.get('code')}: {p.get('reason')}" if p["status"] == "refused" else ""
+        say(f"  {p['status']:9} {who}{why}")

@@ -1,0 +1,41 @@
+"""Signed answers to a push: what a peer did with each message it was sent, signed by its server key.
+
+Every line of a push answer carries ``sig``, the server's Ed25519 signature over the RFC 8785 form of
+``{"v": 1, "by": <its key>, "id": <message id>, "status": ..., "code": ..., "reason": ...}`` (code and reason
+empty unless refused). The pushing server keeps the ones that verify against the peer's pinned key
+(``murmur.store.receipts``): a stored or held delete is that peer's receipt for the delete; a refusal is its
+notice that it withheld the message, with its reason, which readers are shown ("withheld by X: reason"). An
+answer without a signature (an older peer) proves nothing and is not kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.jcs import canonicalize
+from murmur.keys import Identity, verify_signature
+
+RECEIPT_VERSION = 1
+
+
+def receipt_bytes(by: str, result: dict[str, Any]) -> bytes:
+    return canonicalize(
+        {
+            "v": RECEIPT_VERSION,
+            "by": by,
+            "id": str(result.get("id", "")),
+            "status": str(result.get("status", "")),
+            "code": str(result.get("code") or ""),
+            "reason": str(result.get("reason") or ""),
+        }
+    )
+
+
+def signed(identity: Identity, result: dict[str, Any]) -> dict[str, Any]:
+    """One line of a push answer with the server's signature added."""
+    return {**result, "sig": identity.sign(receipt_bytes(identity.public_key, result))}
+
+
+def verifies(by: str, result: dict[str, Any]) -> bool:
+    sig = result.get("sig")
+    return isinstance(sig, str) and verify_signature(by, sig, receipt_bytes(by, result))

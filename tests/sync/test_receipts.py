@@ -1,0 +1,71 @@
+"""Signed answers to pushes: a delete's receipts per peer (`murmur delete ID --status`), and a peer's signed
+notice that it withheld a message, shown to readers as "withheld by X: reason"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.client.render import Context, render_thread
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.receipts import signed, verifies
+from murmur.store import receipts, trust
+from tests.federation.conftest import Network
+
+T0 = 1_700_000_000_000
+
+
+def post(author: Identity, text: str, visibility: str = "public") -> dict[str, Any]:
+    return sign_draft(author, {"created_at": T0, "body": {"text": text, "visibility": visibility}, "tags": []})
+
+
+def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
+    return sign_draft(author, {"kind": "delete", "created_at": T0 + 1, "body": {}, "tags": [["target", target["id"]]]})
+
+
+async def test_a_delete_shows_which_peers_confirmed_it(net: Network) -> None:
+    a, b, c = await net.node("a"), await net.node("b"), await net.node("c")
+    await net.link(a, b)
+    await net.link(a, c)
+    ada, ada_api = await a.member()
+    first = post(ada, "regret")
+    await ada_api.publish(first)
+    await ada_api.publish(delete(ada, first))
+    await a.push(b)  # c never hears of it (it is down, say)
+    status = await ada_api.delete_status(first["id"][:10])
+    by_name = {p["name"]: p for p in status["peers"]}
+    assert by_name["b"]["status"] == "confirmed" and by_name["c"]["status"] == "waiting"
+    # the receipt is b's signature, checkable by anyone holding b's key
+    receipt = {"id": status["delete"], "status": by_name["b"]["answer"], "sig": by_name["b"]["sig"]}
+    assert verifies(b.key, receipt) and not verifies(c.key, receipt)
+    await a.push(c)
+    assert {p["status"] for p in (await ada_api.delete_status(first["id"]))["peers"]} == {"confirmed"}
+
+
+async def test_a_peer_that_withholds_a_message_says_so_and_readers_see_it(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    await trust.set_labels(a.state.store, a.state.identity, b.key, ["inside"])  # a counts b inside; b does not
+    ada, ada_api = await a.member()
+    scoped = post(ada, "inside only", "scope:inside")
+    await ada_api.publish(scoped)
+    await a.push(b)
+    [notice] = (await ada_api.withheld(scoped["id"]))["withheld"]
+    assert notice["key"] == b.key and notice["code"] == "out_of_audience" and "'inside'" in notice["reason"]
+    answer = await ada_api.thread(scoped["id"])
+    lines = render_thread(answer["root"], Context.of(answer))
+    assert any(line.strip().startswith("withheld by b (") and "'inside'" in line for line in lines)
+
+
+async def test_an_answer_that_does_not_verify_is_not_kept(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    msg_id = "ab" * 32
+    forged = signed(Identity.generate(), {"id": msg_id, "status": "refused", "code": "x", "reason": "lies"})
+    unsigned = {"id": msg_id, "status": "refused", "code": "x", "reason": "older peer"}
+    honest = signed(b.state.identity, {"id": msg_id, "status": "refused", "code": "x", "reason": "policy"})
+    tampered = {**honest, "reason": "another reason"}
+    assert await receipts.note(a.state.store, b.key, [forged, unsigned, tampered, {"id": "zz"}]) == 0
+    assert await receipts.note(a.state.store, b.key, [honest]) == 1
+    [kept] = await receipts.withheld(a.state.store, msg_id)
+    assert kept.reason == "policy"

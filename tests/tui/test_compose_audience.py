@@ -1,0 +1,88 @@
+"""The compose screen shows who will receive a post, grouped by label with outside servers flagged, from the
+same answer the server computes for delivery; it offers the peers' labels as audiences and signs the one chosen;
+a reply signs its thread's audience. A thread says what a peer withheld of it, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Select, Static, TextArea
+
+from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.main import MainScreen
+from murmur.keys import Identity
+from murmur.store import trust
+from murmur.store.peers import add_peer
+from tests.tui.conftest import LiveServer, make_app, until
+
+SIZE = (110, 40)
+INSIDE = Identity.from_seed(b"\x21" * 32).public_key
+OUTSIDE = Identity.from_seed(b"\x22" * 32).public_key
+BARE = Identity.from_seed(b"\x23" * 32).public_key
+
+
+async def _peers(live: LiveServer) -> None:
+    for key, name, labels in ((INSIDE, "lab", ["inside", "team"]), (OUTSIDE, "far", ["outside"]), (BARE, "odd", [])):
+        await add_peer(live.store, key, f"http://{name}.test", name=name, mode="serve-only")
+        await trust.set_labels(live.store, live.state.identity, key, labels)
+
+
+def _preview(screen: ComposeScreen) -> str:
+    return str(screen.query_one("#audience-preview", Static).render())
+
+
+async def test_compose_previews_by_label_flags_outside_and_signs_the_scope(live: LiveServer, tmp_path: Path) -> None:
+    await _peers(live)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await until(pilot, lambda: "3 server(s)" in _preview(screen))
+        shown = _preview(screen)
+        assert f"inside: lab ({INSIDE[:16]})" in shown
+        assert f"(no label): odd ({BARE[:16]})" in shown
+        assert "OUTSIDE: 2 server(s)" in shown and f"far ({OUTSIDE[:16]})" in shown
+        choice = screen.query_one("#visibility", Select)
+        await until(pilot, lambda: screen.labels_offered == ["inside", "outside", "team"])
+        choice.value = "scope:inside"
+        await until(pilot, lambda: "1 server(s)" in _preview(screen))
+        assert "OUTSIDE" not in _preview(screen) and "Audience: scope:inside" in _preview(screen)
+        screen.query_one("#text", TextArea).text = "inside only"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+        [post] = await live.messages("post")
+        assert post["body"]["visibility"] == "scope:inside"
+        # delivery asks the same rule: exactly the previewed server may have it
+        assert {r.key for r in await trust.recipients(live.store, "scope:inside", [])} == {INSIDE}
+
+
+def test_a_reply_signs_its_threads_audience_unless_a_narrower_one_is_chosen() -> None:
+    from murmur.client.audience import narrowed
+
+    assert narrowed("public", "public") == "public"
+    assert narrowed("public", "scope:inside") == "scope:inside"
+    assert narrowed("public", "scope:inside+scope:team") == "scope:inside"
+    assert narrowed("scope:team", "local") == "local"
+    assert narrowed("local", "scope:inside") == "local"
+
+
+async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_path: Path) -> None:
+    from murmur.client.tui.screens.thread import ThreadScreen
+    from murmur.receipts import signed
+    from murmur.store import receipts
+    from tests.tui.conftest import ALICE
+
+    far = Identity.from_seed(b"\x24" * 32)
+    await add_peer(live.store, far.public_key, "http://far.test", name="far", mode="serve-only")
+    root = await live.post(ALICE, "a post the far server would not take")
+    answer = {"id": root["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
+    assert await receipts.note(live.store, far.public_key, [signed(far, answer)]) == 1
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_thread(root["id"])
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query("#thread-withheld")))
+        shown = app.screen.query_one("#thread-withheld", Static)
+        await until(pilot, lambda: bool(shown.display))
+        text = str(shown.render())
+        assert f"withheld by far ({far.public_key[:16]}): no posts about lunch here" in text
