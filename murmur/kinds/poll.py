@@ -147,7 +147,8 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
 _BALLOT_ROWS = "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'ballot'"
 _GROUP_ROWS = (
     "SELECT count(*), max(seq) FROM groups_log WHERE grp = ?",
-    "SELECT count(*), coalesce(sum(start_at), 0), coalesce(sum(end_at), 0), count(end_at) FROM groups_spans WHERE grp = ?",
+    "SELECT count(*), coalesce(sum(start_at), 0), coalesce(sum(end_at), 0), count(end_at)"
+    " FROM groups_spans WHERE grp = ?",
 )
 _TALLIES: Remembered[Tally] = Remembered()
 
