@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import orjson
 
 from murmur.keys import KEY_HEX
-from murmur.kinds import group_reads, letter
+from murmur.kinds import group_reads, kind, letter
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import profile_author
 from murmur.store import Store
 from murmur.store.audience import for_anyone
 from murmur.store.items import Page, TimelineItem, select
@@ -78,10 +80,13 @@ async def held(store: Store, msg_id: str) -> Held | None:
 
 
 async def profile(store: Store, key: str) -> PublicProfile | None:
-    """The person's current profile, if they have one that anyone may see."""
+    """The person's current profile, if they have one that anyone may see: a key's own, or for an identity the
+    newest any of its devices set (``key_store.profile_author``), as the member API shows it."""
     raw = _full(key)
     if raw is None:
         return None
+    if kind(INCEPTION) is not None and (device := await profile_author(store, key)) is not None:
+        raw = bytes.fromhex(device)
     rows = await select(store.conn, _PROFILE_SQL, (raw,))
     if not rows:
         return None

@@ -36,11 +36,9 @@ def not_found() -> Refused:
 
 
 async def identity_of(store: Store, text: str) -> str:
-    """The key of the person an ``/@IDENTITY`` path names.
-
-    Today an identity is a bare Ed25519 key (an identity with one device), named by all 64 lowercase hex digits
-    of that key. This is the one place a path becomes a person: when identities are logs of key events, named by
-    the digest of their first event, the digest is resolved here and every page and feed follows."""
+    """The person an ``/@IDENTITY`` path names: all 64 lowercase hex digits of an identity (the digest of its
+    first key event) or of a bare key (an identity with one device); never a prefix. The one place a path becomes a
+    person; the store groups an identity's devices (``timelines.author``, ``public.profile``)."""
     if not KEY_HEX.fullmatch(text):
         raise not_found()
     return text

@@ -7,6 +7,8 @@ import re
 import orjson
 
 from murmur.keys import fingerprint
+from murmur.message import sign_draft
+from tests.identity_logs import LAPTOP, PHONE, Log
 from tests.web.site import Site, about_post, group_of, in_group, joins, open_letter, people, signature
 
 
@@ -207,3 +209,24 @@ async def test_nothing_comes_back_in_through_the_web_paths(site: Site) -> None:
     for path in (f"/@{ann.key}", f"/m/{post['id']}", "/tags/x", f"/@{ann.key}/feed.atom"):
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             assert (await site.http.request(method, path, content=b"x")).status_code == 405
+
+
+async def test_an_identity_has_one_page_for_all_its_devices(site: Site) -> None:
+    """``/@IDENTITY`` takes the digest that names an identity: every device's posts, the newest profile any device
+    set, the identity's fingerprint; its feed follows the same path."""
+    log = Log()
+    log.add(LAPTOP, PHONE, "phone")
+    on_laptop, on_phone = log.post(LAPTOP, "written on the laptop"), log.post(PHONE, "written on the phone")
+    named = sign_draft(
+        PHONE, {"kind": "profile", "body": {"name": "Ada", "bio": "One person."}, "tags": [["identity", log.identity]]},
+        created_at=log._tick(),
+    )
+    await site.add(*log.events, on_laptop, on_phone, named)
+    page = await site.get(f"/@{log.identity}")
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "written on the laptop" in html and "written on the phone" in html
+    assert "Ada" in html and "One person." in html and fingerprint(log.identity) in html
+    feed = await site.get(f"/@{log.identity}/feed.atom")
+    assert feed.status_code == 200 and "written on the phone" in feed.text
+    assert (await site.get(f"/@{log.identity[:16]}")).status_code == 404  # a prefix names nothing here either
