@@ -115,6 +115,12 @@ def bucket_for(length: int) -> int:
     raise Refused("too_large", f"A sealed message holds at most {MAX_PLAINTEXT} bytes; this one is {length}.")
 
 
+def _padded(sender: bytes, plaintext: bytes) -> bytes:
+    """The inner plaintext: the sender's key, the length, the text, zeros up to its bucket."""
+    inner = sender + len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
+    return inner + bytes(bucket_for(len(plaintext)) - len(inner))
+
+
 def _recipient_keys(recipients: list[str]) -> dict[str, X25519PublicKey]:
     if not recipients:
         raise Refused("bad_recipient", "A sealed message needs at least one recipient device.")
@@ -142,10 +148,8 @@ def seal(
     keys = _recipient_keys(recipients)
     devices = sorted(keys)
     content_key = randomness.content_key if randomness else ChaCha20Poly1305.generate_key()
-    size = bucket_for(len(plaintext))
     me = public_hex(sender)
-    inner = bytes.fromhex(me) + len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
-    inner += bytes(size - len(inner))
+    inner = _padded(bytes.fromhex(me), plaintext)
     header = _header_digest(devices, bound)
     body = ChaCha20Poly1305(content_key).encrypt(BODY_NONCE, inner, b"murmur sealed v1 body\n" + header)
     info = _wrap_info(header, body)

@@ -4,11 +4,13 @@ alteration a relay could make is refused with its precise code."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from murmur import sealing
 from murmur.errors import Refused
 from murmur.sealing import (
     BUCKETS,
@@ -154,6 +156,31 @@ def test_bodies_are_padded_to_the_smallest_bucket(length: int, bucket: int) -> N
     envelope = sealed(b"m" * length)
     assert len(_unb64url(envelope["body"], "body")) == bucket + TAG_BYTES
     assert open_sealed(envelope, RECIPIENTS[2], bound=BOUND).plaintext == b"m" * length
+
+
+PADDED = sealing._padded
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        lambda sender, text: PADDED(sender, text)[:-1] + b"\1",  # padding not zeros
+        lambda sender, text: PADDED(sender, text) + bytes(BUCKETS[1] - BUCKETS[0]),  # a larger bucket than needed
+        lambda sender, text: sender + (5000).to_bytes(4, "big") + bytes(220),  # a length past the body
+    ],
+    ids=["nonzero", "oversized", "overlong"],
+)
+def test_an_inner_plaintext_off_the_padding_rules_is_bad_envelope(
+    monkeypatch: pytest.MonkeyPatch, inner: Callable[[bytes, bytes], bytes]
+) -> None:
+    monkeypatch.setattr(sealing, "_padded", inner)
+    assert refusal(sealed(b"short"), RECIPIENTS[0]) == "bad_envelope"
+
+
+def test_a_body_cut_to_a_smaller_bucket_is_tampering() -> None:
+    envelope = sealed(b"m" * 500)
+    cut = _unb64url(envelope["body"], "body")[: BUCKETS[0] + TAG_BYTES]
+    assert refusal({**envelope, "body": b64url(cut)}, RECIPIENTS[0]) == "tampered"
 
 
 def test_a_plaintext_past_the_largest_bucket_is_too_large() -> None:
