@@ -21,6 +21,7 @@ from bench.figures import (
     publish_http,
     repair,
     rss_mb,
+    sealing,
     sign,
     tallies,
     timeline_ms,
@@ -46,6 +47,7 @@ REGISTRY: tuple[Group, ...] = tuple(
     for m in (
         verify,
         sign,
+        sealing,
         check,
         tallies,
         canonical,
