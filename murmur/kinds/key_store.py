@@ -353,7 +353,8 @@ async def profile_author(store: Store, identity: str) -> str | None:
     """The device whose newest profile speaks for the identity (made while the log made it a device), if any:
     an identity's name and bio are what any of its devices last set."""
     sql = (
-        "SELECT p.author FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity = ?"
+        "SELECT /* bounded sort: one profile per device of one identity */ p.author"
+        " FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity = ?"
         " AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
         " ORDER BY p.created_at DESC, p.author LIMIT 1"
     )

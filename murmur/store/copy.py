@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from murmur.errors import StoreError
+from murmur.progress import Progress, nothing
 from murmur.store import Store
 
 CHUNK = 1000
@@ -69,8 +70,9 @@ async def _has_rowid(store: Store, table: str) -> bool:
     return True
 
 
-async def copy_store(source: Store, target: Store) -> list[TableCopy]:
-    """Copy everything ``source`` holds into ``target`` (empty, migrated) and check it; one result per table."""
+async def copy_store(source: Store, target: Store, progress: Progress = nothing) -> list[TableCopy]:
+    """Copy everything ``source`` holds into ``target`` (empty, migrated) and check it; one result per table.
+    ``progress`` hears rows copied out of every table's rows."""
     if source.database or not target.database:
         raise StoreError("migrate-db copies a SQLite store into a PostgreSQL database.")
     if await _rows(target, "SELECT 1 FROM messages LIMIT 1"):
@@ -82,6 +84,9 @@ async def copy_store(source: Store, target: Store) -> list[TableCopy]:
         if not theirs:
             raise StoreError(f"The target has no table {table}: is it migrated by the same murmur version?")
         plan.append((table, [c for c in await _columns(source, table) if c in theirs]))
+    total = sum([int((await _rows(source, f"SELECT count(*) FROM {table}"))[0][0]) for table, _ in plan])
+    done = 0
+    progress(done, total)
     async with target.writer.transaction() as conn:
         for table, columns in plan:
             if table == "kind_schema":  # the target's migrations wrote the same rows already
@@ -91,6 +96,8 @@ async def copy_store(source: Store, target: Store) -> list[TableCopy]:
             async with source.conn.execute(f"SELECT {names} FROM {table}") as cursor:
                 while chunk := await cursor.fetchmany(CHUNK):
                     await conn.executemany(insert, chunk)
+                    done += len(chunk)
+                    progress(done, total)
             if "rowid" in columns:  # identity columns go on after the highest copied rowid
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'rowid'), (SELECT max(rowid) FROM {table}))"

@@ -257,7 +257,8 @@ def migrate_db(
         try:
             target = await Store.open(data_dir.db_path, database=to)
             try:
-                return await copy_store(source, target)
+                with progress_bars(quiet=as_json) as bars:
+                    return await copy_store(source, target, bars.track("Copying", unit="rows"))
             finally:
                 await target.close()
         finally:

@@ -58,8 +58,11 @@ async def test_a_copy_holds_everything_and_goes_on_from_the_same_log_position(
     target = await Store.open(tmp_path / "murmur.db", database=postgres.new_database())
     try:
         await _fill(source, ann, ben)
-        copied = await copy_store(source, target)
+        heard: list[tuple[int, int | None]] = []
+        copied = await copy_store(source, target, lambda done, total: heard.append((done, total)))
         assert all(c.matches for c in copied), [c for c in copied if not c.matches]
+        rows = sum(c.rows for c in copied)  # the progress heard counts every row copied, of every table's rows
+        assert heard[0] == (0, rows) and heard[-1] == (rows, rows) and heard == sorted(heard)
         assert {"messages", "peers", "members", "invites", "notices", "markers", "confined", "posts_fts"} <= {
             c.table for c in copied if c.rows
         }
