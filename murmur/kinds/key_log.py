@@ -228,14 +228,62 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
         valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
         if not valid:
             break
-        strongest = [c for c in valid if c.kind in BY_ROTATION_KEY] or valid
-        if len(strongest) > 1:
-            fork = Fork(chain[-1], tuple(c.id for c in strongest))
+        below = {c.id: [mine[i] for i in _branch(c.id, children, states)] for c in valid}
+        standing = _standing(valid, below, states)
+        if len(standing) != 1:
+            fork = Fork(chain[-1], tuple(c.id for c in (standing or valid)))
             break
-        superseded += [c.id for c in valid if c is not strongest[0]]
-        chain.append(strongest[0].id)
+        superseded += [c.id for c in valid if c is not standing[0]]
+        chain.append(standing[0].id)
+    state = states[chain[-1]]
+    if fork is not None:
+        state = _frozen(state, [states[e.id] for b in below.values() for e in b])
+        superseded = [c.id for c in valid if c.id not in fork.branches] + superseded
     waiting = tuple(sorted(set(mine) - reached))
-    return Log(states[chain[-1]], tuple(chain), fork, tuple(superseded), refused, waiting)
+    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting)
+
+
+def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[str]:
+    """``start`` and every event held below it that was not refused."""
+    out, pending = [], [start]
+    while pending:
+        place = pending.pop()
+        out.append(place)
+        pending += [c.id for c in children.get(place, ()) if c.id in states]
+    return out
+
+
+def _standing(valid: list[Event], below: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[Event]:
+    """The children of ``place`` whose branches no competing branch outranks.
+
+    A branch carrying the rotation key (any rotation-key event on it) outranks every branch of device events
+    alone, and only those: two branches that each carry it are a fork, never a takeover, since the same key (the
+    one ``place`` committed to) signed the first rotation-key event of each. Among device branches, one whose
+    first event is signed by a device a competing branch removes is outranked: a device never undoes its own
+    later removal by signing at an earlier place.
+    """
+    carrying = [c for c in valid if any(e.kind in BY_ROTATION_KEY for e in below[c.id])]
+    if carrying:
+        return carrying
+    return [c for c in valid if not any(_removes(below[o.id], c.signer, states) for o in valid if o is not c)]
+
+
+def _removes(branch: list[Event], key: str, states: Mapping[str, State]) -> bool:
+    """Whether an event on ``branch`` removes the device ``key``, current where the branch starts."""
+    return any(states[e.id].devices[key].removed_at is not None for e in branch if key in states[e.id].devices)
+
+
+def _frozen(state: State, disputed: list[State]) -> State:
+    """The state where a fork stops the log: its devices, less every one removed on any branch below it (from the
+    earliest such removal). A fork may freeze an identity; it never gives back what a branch took away, and what a
+    disputed branch adds speaks for nobody until the rotation key settles the place."""
+    devices = dict(state.devices)
+    for s in disputed:
+        for key, d in devices.items():
+            gone = s.devices[key].removed_at
+            if gone is not None and (d.removed_at is None or gone < d.removed_at):
+                devices[key] = replace(d, removed_at=gone)
+    return replace(state, devices=devices)
 
 
 @dataclass(frozen=True, slots=True)
