@@ -1,0 +1,77 @@
+"""A fork in an identity's log, as a server holds it: it freezes the identity but never gives a removed device its
+voice or membership back, and a spent rotation key cannot take the identity over (murmur.kinds.key_store;
+docs/protocol.md §13.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.kinds.key_store import identity_view, member_by_identity
+from murmur.store import Store
+from murmur.store.members import add_member
+from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET, Log
+
+
+async def status(store: Store, message: dict[str, Any]) -> tuple[str, str | None]:
+    result = (await store.ingest([message], origin="peer"))[0]
+    return result.status, result.code
+
+
+async def claim(store: Store, message: dict[str, Any]) -> list[tuple[Any, ...]]:
+    sql = "SELECT status FROM identity_claims c JOIN messages m USING (seq) WHERE m.id = ?"
+    async with store.conn.execute(sql, (bytes.fromhex(message["id"]),)) as cursor:
+        return [tuple(r) for r in await cursor.fetchall()]
+
+
+async def test_a_removed_device_forking_the_log_stays_removed_and_no_member(store: Store) -> None:
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    made.add(LAPTOP, SPARE, "spare")
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest(made.events)
+    assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    fork = made.remove(PHONE, LAPTOP, prior=add_phone["id"])  # each branch now removes the other's signer
+    assert await status(store, fork) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is not None and view["fork"]["place"] == add_phone["id"]
+    assert await status(store, made.post(PHONE, "thief, after the fork")) == ("refused", "device_removed")
+    assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    disputed = made.post(SPARE, "added on a disputed branch")
+    assert await status(store, disputed) == ("stored", None) and await claim(store, disputed) == [("waiting",)]
+
+
+async def test_a_removed_device_forking_where_it_was_current_is_superseded(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    rotation = made.rotate(ROTATION_0, ROTATION_1)
+    made.add(PHONE, TABLET, "tablet")
+    made.remove(TABLET, PHONE)
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest(made.events)
+    thief = made.remove(PHONE, LAPTOP, prior=rotation["id"])
+    assert await status(store, thief) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is None and view["superseded"] == [thief["id"]]
+    assert await status(store, made.post(PHONE, "thief, after the fork")) == ("refused", "device_removed")
+    assert await member_by_identity(store.conn, TABLET.public_key) == "member"
+
+
+async def test_a_spent_rotation_key_recovering_at_an_earlier_place_is_a_fork_not_a_takeover(store: Store) -> None:
+    made = Log()
+    inception = made.events[0]
+    made.add(LAPTOP, PHONE, "phone")
+    made.rotate(ROTATION_0, ROTATION_1)
+    made.add(PHONE, TABLET, "tablet")
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest(made.events)
+    takeover = made.recover(ROTATION_0, ROTATION_2, STRANGER, prior=inception["id"])
+    assert await status(store, takeover) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is not None and view["superseded"] == []
+    assert set(view["fork"]["branches"]) == {made.events[1]["id"], takeover["id"]}
+    assert STRANGER.public_key not in {d["key"] for d in view["devices"]}
+    assert await member_by_identity(store.conn, STRANGER.public_key) is None
+    stranger = made.post(STRANGER, "the spent key's device")
+    assert await status(store, stranger) == ("stored", None) and await claim(store, stranger) == [("waiting",)]
