@@ -8,10 +8,11 @@ order they arrived in:
 - each event is judged against the state its own ancestors give (``_step``): a device event or a move must be
   signed by a device of the identity at that point, a rotation or a recovery by the key whose digest the point
   committed to (pre-rotation, as KERI does). Since ancestors are fixed by hashes, that judgement never changes;
-- from the inception down, the one authorised child is followed. Where a rotation-key event and device events
-  claim the same place, the rotation-key event wins (the owner recovering from a thief who used a device key);
-  two events with equal authority at one place are a *fork*: the log stops at the last agreed event, and the
-  fork is reported, never resolved by picking one.
+- from the inception down, the one child whose branch no other outranks is followed (``_standing``): a branch
+  carrying the rotation key outranks branches of device events alone (the owner recovering from a thief who
+  used a device key), and a device branch whose signer another branch removes is outranked (a device never
+  undoes its own removal). Otherwise it is a *fork*: the log stops at the last agreed event, the fork is
+  reported, never resolved by picking one, and every device removed on any branch below stays removed.
 
 ``verdict`` then says whether a message a device signed for the identity at a given time speaks for it.
 """
