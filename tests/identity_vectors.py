@@ -93,7 +93,8 @@ def log_vector(name: str, note: str, log: Log, probes: list[tuple[Identity, int]
             "next": s.next,
             "home": s.home,
             "devices": [
-                {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at}
+                {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at,
+                 "disputed_at": d.disputed_at}
                 for d in s.devices.values()
             ],
             "fork": None if resolved.fork is None else {"place": resolved.fork.place,
@@ -154,7 +155,8 @@ def log_vectors() -> list[dict[str, Any]]:
         log_vector(
             "log-fork-keeps-removals",
             "The removed phone signs at the place after its add, removing the laptop that removed it: a fork (each"
-            " branch removes the other's signer); both stay removed, and the tablet added on a branch is no device.",
+            " branch removes the other's signer); both are disputed from their removals (what they sign after"
+            " waits), and the tablet added on a branch is no device.",
             contested,
             [(PHONE, removal - 1), (PHONE, contested.at), (LAPTOP, contested.at), (TABLET, contested.at)],
         ),

@@ -75,6 +75,7 @@ class Device:
     x25519: str
     added_at: int
     removed_at: int | None = None
+    disputed_at: int | None = None  # a branch of a fork removes it from then: what it signs after waits
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,15 +276,16 @@ def _removes(branch: list[Event], key: str, states: Mapping[str, State]) -> bool
 
 
 def _frozen(state: State, disputed: list[State]) -> State:
-    """The state where a fork stops the log: its devices, less every one removed on any branch below it (from the
-    earliest such removal). A fork may freeze an identity; it never gives back what a branch took away, and what a
-    disputed branch adds speaks for nobody until the rotation key settles the place."""
+    """The state where a fork stops the log: its devices, each removed on any branch below it disputed from the
+    earliest such removal. A fork may freeze an identity but never gives back what a branch took away, and what
+    a disputed branch adds speaks for nobody until the rotation key settles the place. Disputed, not removed:
+    which branch is the thief's is not known, and a refusal would delete the owner's acknowledged messages."""
     devices = dict(state.devices)
     for s in disputed:
         for key, d in devices.items():
             gone = s.devices[key].removed_at
-            if gone is not None and (d.removed_at is None or gone < d.removed_at):
-                devices[key] = replace(d, removed_at=gone)
+            if d.removed_at is None and gone is not None and (d.disputed_at is None or gone < d.disputed_at):
+                devices[key] = replace(d, disputed_at=gone)
     return replace(state, devices=devices)
 
 
@@ -306,17 +308,18 @@ def verdict(log: Log | None, device: str, created_at: int) -> Verdict:
     if log is None:
         return Verdict("waiting", code="identity_unknown", reason="The identity's key-event log is not held yet.")
     known = log.state.device(device)
-    return device_verdict(None if known is None else (known.added_at, known.removed_at), device, created_at)
+    span = None if known is None else (known.added_at, known.removed_at, known.disputed_at)
+    return device_verdict(span, device, created_at)
 
 
-def device_verdict(span: tuple[int, int | None] | None, device: str, created_at: int) -> Verdict:
-    """``verdict`` once the log's word on ``device`` is known: when it was added and removed (None: still a
-    device), or None when no event held adds it."""
+def device_verdict(span: tuple[int, int | None, int | None] | None, device: str, created_at: int) -> Verdict:
+    """``verdict`` once the log's word on ``device`` is known: when it was added, removed and disputed (None:
+    not), or None when no event held adds it."""
     if span is None:
         return Verdict(
             "waiting", code="device_unknown", reason="No event held adds this key as a device of the identity."
         )
-    added_at, removed_at = span
+    added_at, removed_at, disputed_at = span
     if created_at < added_at:
         return Verdict(
             "refused", code="device_not_yet", reason="The device signed this before the identity's log added it."
@@ -327,5 +330,12 @@ def device_verdict(span: tuple[int, int | None] | None, device: str, created_at:
             code="device_removed",
             reason=f"The device {_short(device)} was removed from this identity at {removed_at} ms;"
             " what it signs after that does not speak for it.",
+        )
+    if disputed_at is not None and created_at >= disputed_at:
+        return Verdict(
+            "waiting",
+            code="device_disputed",
+            reason=f"A branch of a fork in the identity's log removes the device {_short(device)} at {disputed_at} ms;"
+            " what it signs after that waits until the rotation key settles the fork.",
         )
     return VALID

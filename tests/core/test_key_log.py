@@ -152,10 +152,14 @@ def test_a_removed_device_cannot_win_back_its_voice_by_forking_the_log() -> None
     log = resolved(made)
     # each branch removes the device that signed the other: a fork, shown, and frozen at the phone's add
     assert log.fork is not None and log.fork.place == add_phone["id"] and log.state.head == add_phone["id"]
-    assert log.state.devices[PHONE.public_key].removed_at == removed_at  # removed on one branch: stays removed
-    assert log.state.devices[LAPTOP.public_key].removed_at == made.events[5]["created_at"]
-    refused = verdict(log, PHONE.public_key, late["created_at"])
-    assert (refused.status, refused.code) == ("refused", "device_removed")
+    # removed on one branch: disputed from then, so never a voice again until the rotation key settles the place,
+    # and never refused either (which branch is the thief's is not known; the owner's messages must not go)
+    assert log.state.devices[PHONE.public_key].disputed_at == removed_at
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[5]["created_at"]
+    for device in (PHONE, LAPTOP):
+        waits = verdict(log, device.public_key, late["created_at"])
+        assert (waits.status, waits.code) == ("waiting", "device_disputed")
+    assert verdict(log, PHONE.public_key, removed_at - 1).status == "valid"
     for added in (TABLET, SPARE):  # added on a disputed branch: no authority until the rotation key settles it
         assert verdict(log, added.public_key, late["created_at"]).status == "waiting"
 
@@ -196,7 +200,7 @@ def test_a_spent_rotation_key_cannot_take_the_identity_over_at_an_earlier_place(
     assert log.state.next == resolved(Making()).state.next  # neither branch's next key is in force
     late = takeover["created_at"] + 1
     assert verdict(log, STRANGER.public_key, late).status == "waiting"
-    assert verdict(log, LAPTOP.public_key, late).code == "device_removed"  # the recovery's removal holds
+    assert verdict(log, LAPTOP.public_key, late).code == "device_disputed"  # the recovery's removal holds
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from murmur import key_events as ke
 from murmur.kinds.key_store import identity_view, member_by_identity
 from murmur.store import Store
 from murmur.store.members import add_member
@@ -29,15 +30,19 @@ async def test_a_removed_device_forking_the_log_stays_removed_and_no_member(stor
     made.add(LAPTOP, TABLET, "tablet")
     made.remove(LAPTOP, PHONE)
     made.add(LAPTOP, SPARE, "spare")
+    owners = made.post(LAPTOP, "the owner's words, acknowledged before the fork")
     await add_member(store, LAPTOP.public_key)
-    await store.ingest(made.events)
+    await store.ingest([*made.events, owners])
     assert await member_by_identity(store.conn, PHONE.public_key) == ""
-    fork = made.remove(PHONE, LAPTOP, prior=add_phone["id"])  # each branch now removes the other's signer
+    # each branch now removes the other's signer, the thief's dated just after the phone's add
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=add_phone["created_at"] + 1)
     assert await status(store, fork) == ("stored", None)
     view = await identity_view(store.conn, made.identity)
     assert view is not None and view["fork"] is not None and view["fork"]["place"] == add_phone["id"]
-    assert await status(store, made.post(PHONE, "thief, after the fork")) == ("refused", "device_removed")
+    thief = made.post(PHONE, "thief, after the fork")
+    assert await status(store, thief) == ("stored", None) and await claim(store, thief) == [("waiting",)]
     assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    assert await claim(store, owners) == [("waiting",)]  # disputed, withheld, but not lost
     disputed = made.post(SPARE, "added on a disputed branch")
     assert await status(store, disputed) == ("stored", None) and await claim(store, disputed) == [("waiting",)]
 
@@ -73,5 +78,6 @@ async def test_a_spent_rotation_key_recovering_at_an_earlier_place_is_a_fork_not
     assert set(view["fork"]["branches"]) == {made.events[1]["id"], takeover["id"]}
     assert STRANGER.public_key not in {d["key"] for d in view["devices"]}
     assert await member_by_identity(store.conn, STRANGER.public_key) is None
+    assert await member_by_identity(store.conn, LAPTOP.public_key) == ""  # the recovery's branch removes it
     stranger = made.post(STRANGER, "the spent key's device")
     assert await status(store, stranger) == ("stored", None) and await claim(store, stranger) == [("waiting",)]
