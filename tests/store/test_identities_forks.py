@@ -4,7 +4,13 @@ docs/protocol.md §13.4)."""
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from murmur import key_events as ke
 from murmur.kinds.key_store import identity_view, member_by_identity
@@ -81,3 +87,45 @@ async def test_a_spent_rotation_key_recovering_at_an_earlier_place_is_a_fork_not
     assert await member_by_identity(store.conn, LAPTOP.public_key) == ""  # the recovery's branch removes it
     stranger = made.post(STRANGER, "the spent key's device")
     assert await status(store, stranger) == ("stored", None) and await claim(store, stranger) == [("waiting",)]
+
+
+def contested() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A removed phone's fork at its add (its events), and posts on either side of it, the thief's included."""
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    early = made.post(PHONE, "before its removal")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    owners = made.post(LAPTOP, "the owner's words")
+    tablets = made.post(TABLET, "from the tablet")
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=add_phone["created_at"] + 1)
+    return [*made.events, fork], [early, owners, tablets, made.post(PHONE, "thief, after the fork")]
+
+
+async def _arrive(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        async with await Store.open(Path(folder) / "m.db") as store:
+            for batch in batches:
+                await store.ingest(batch, origin="peer")
+            await store.ingest(contested()[1], origin="peer")
+            out = []
+            for sql in (
+                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
+                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
+                "SELECT id FROM messages ORDER BY id",
+            ):
+                async with store.conn.execute(sql) as cursor:
+                    out.append([tuple(r) for r in await cursor.fetchall()])
+            return tuple(out)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_contested_log_ends_the_same_in_any_order_and_its_posts_wait(data: st.DataObject) -> None:
+    everything, _ = contested()
+    order = data.draw(st.permutations(everything))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3)))
+    batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
+    expected = asyncio.run(_arrive([everything]))
+    assert sorted(status for _, status in expected[1]) == ["valid"] + ["waiting"] * 3  # none refused, none lost
+    assert asyncio.run(_arrive(batches)) == expected
