@@ -242,7 +242,7 @@ def identity_lines(identity: dict[str, Any] | None) -> list[str]:
     device key or the rotation key was copied: docs/protocol.md §13.4)."""
     if not identity:
         return []
-    devices = [d for d in identity.get("devices", []) if d.get("removed_at") is None]
+    devices = [d for d in identity.get("devices", []) if d.get("removed_at") is None and d.get("disputed_at") is None]
     lines = []
     if fork := identity.get("fork"):
         lines.append(

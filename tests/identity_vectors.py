@@ -93,7 +93,8 @@ def log_vector(name: str, note: str, log: Log, probes: list[tuple[Identity, int]
             "next": s.next,
             "home": s.home,
             "devices": [
-                {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at}
+                {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at,
+                 "disputed_at": d.disputed_at}
                 for d in s.devices.values()
             ],
             "fork": None if resolved.fork is None else {"place": resolved.fork.place,
@@ -123,6 +124,15 @@ def log_vectors() -> list[dict[str, Any]]:
     place = forked.head
     forked.add(LAPTOP, TABLET, "tablet")
     forked.add(PHONE, SPARE, "spare", prior=place)
+    contested = Log()
+    place = contested.add(LAPTOP, PHONE, "phone")["id"]
+    contested.add(LAPTOP, TABLET, "tablet")
+    removal = contested.remove(LAPTOP, PHONE)["created_at"]
+    contested.remove(PHONE, LAPTOP, prior=place)
+    spent = Log()
+    spent.add(LAPTOP, PHONE, "phone")
+    spent.rotate(ROTATION_0, ROTATION_1)
+    spent.recover(ROTATION_0, ROTATION_2, STRANGER, prior=spent.identity)
     return [
         log_vector(
             "log-full-life",
@@ -141,6 +151,21 @@ def log_vectors() -> list[dict[str, Any]]:
             "Two devices each add one at the same place: a fork; the log stops before it and neither is a device.",
             forked,
             [(TABLET, forked.at), (SPARE, forked.at), (PHONE, forked.at)],
+        ),
+        log_vector(
+            "log-fork-keeps-removals",
+            "The removed phone signs at the place after its add, removing the laptop that removed it: a fork (each"
+            " branch removes the other's signer); both are disputed from their removals (what they sign after"
+            " waits), and the tablet added on a branch is no device.",
+            contested,
+            [(PHONE, removal - 1), (PHONE, contested.at), (LAPTOP, contested.at), (TABLET, contested.at)],
+        ),
+        log_vector(
+            "log-spent-rotation-key-is-a-fork",
+            "The rotation key spent by a rotation recovers at the inception: both branches carry the key, a fork,"
+            " never a takeover; its new device is no device.",
+            spent,
+            [(STRANGER, spent.at), (PHONE, spent.at), (LAPTOP, spent.at)],
         ),
     ]
 

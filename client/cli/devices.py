@@ -175,8 +175,9 @@ def approve(
 
 def _listing(view: dict[str, Any], me: str) -> dict[str, Any]:
     devices = [
-        {"key": d["key"], "name": d["name"], "added_at": d["added_at"], "current": d["removed_at"] is None,
-         "removed_at": d["removed_at"], "this_device": d["key"] == me}
+        {"key": d["key"], "name": d["name"], "added_at": d["added_at"],
+         "current": d["removed_at"] is None and d.get("disputed_at") is None, "removed_at": d["removed_at"],
+         "disputed_at": d.get("disputed_at"), "this_device": d["key"] == me}
         for d in view["devices"]
     ]  # fmt: skip
     return {"identity": view["identity"], "fingerprint": view["fingerprint"], "devices": devices,
@@ -195,7 +196,7 @@ def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     say(f"identity {listing['identity']} ({listing['fingerprint']})")
     for d in listing["devices"]:
-        state = "current" if d["current"] else f"removed at {d['removed_at']}"
+        state = "current" if d["current"] else f"removed at {d['removed_at'] or d['disputed_at']}"
         say(f"  {d['name']:<16} {d['key'][:16]}  {state}{'  (this device)' if d['this_device'] else ''}")
     if listing["fork"]:
         fork = listing["fork"]

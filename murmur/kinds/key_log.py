@@ -8,10 +8,11 @@ order they arrived in:
 - each event is judged against the state its own ancestors give (``_step``): a device event or a move must be
   signed by a device of the identity at that point, a rotation or a recovery by the key whose digest the point
   committed to (pre-rotation, as KERI does). Since ancestors are fixed by hashes, that judgement never changes;
-- from the inception down, the one authorised child is followed. Where a rotation-key event and device events
-  claim the same place, the rotation-key event wins (the owner recovering from a thief who used a device key);
-  two events with equal authority at one place are a *fork*: the log stops at the last agreed event, and the
-  fork is reported, never resolved by picking one.
+- from the inception down, the one child whose branch no other outranks is followed (``_standing``): a branch
+  carrying the rotation key outranks branches of device events alone (the owner recovering from a thief who
+  used a device key), and a device branch whose signer another branch removes is outranked (a device never
+  undoes its own removal). Otherwise it is a *fork*: the log stops at the last agreed event, the fork is
+  reported, never resolved by picking one, and every device removed on any branch below stays removed.
 
 ``verdict`` then says whether a message a device signed for the identity at a given time speaks for it.
 """
@@ -74,6 +75,7 @@ class Device:
     x25519: str
     added_at: int
     removed_at: int | None = None
+    disputed_at: int | None = None  # a branch of a fork removes it from then: what it signs after waits
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,14 +230,63 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
         valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
         if not valid:
             break
-        strongest = [c for c in valid if c.kind in BY_ROTATION_KEY] or valid
-        if len(strongest) > 1:
-            fork = Fork(chain[-1], tuple(c.id for c in strongest))
+        below = {c.id: [mine[i] for i in _branch(c.id, children, states)] for c in valid}
+        standing = _standing(valid, below, states)
+        if len(standing) != 1:
+            fork = Fork(chain[-1], tuple(c.id for c in (standing or valid)))
             break
-        superseded += [c.id for c in valid if c is not strongest[0]]
-        chain.append(strongest[0].id)
+        superseded += [c.id for c in valid if c is not standing[0]]
+        chain.append(standing[0].id)
+    state = states[chain[-1]]
+    if fork is not None:
+        state = _frozen(state, [states[e.id] for b in below.values() for e in b])
+        superseded = [c.id for c in valid if c.id not in fork.branches] + superseded
     waiting = tuple(sorted(set(mine) - reached))
-    return Log(states[chain[-1]], tuple(chain), fork, tuple(superseded), refused, waiting)
+    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting)
+
+
+def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[str]:
+    """``start`` and every event held below it that was not refused."""
+    out, pending = [], [start]
+    while pending:
+        place = pending.pop()
+        out.append(place)
+        pending += [c.id for c in children.get(place, ()) if c.id in states]
+    return out
+
+
+def _standing(valid: list[Event], below: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[Event]:
+    """The children of ``place`` whose branches no competing branch outranks.
+
+    A branch carrying the rotation key (any rotation-key event on it) outranks every branch of device events
+    alone, and only those: two branches that each carry it are a fork, never a takeover, since the same key (the
+    one ``place`` committed to) signed the first rotation-key event of each. Among device branches, one whose
+    first event is signed by a device a competing branch removes is outranked: a device never undoes its own
+    later removal by signing at an earlier place.
+    """
+    carrying = [c for c in valid if any(e.kind in BY_ROTATION_KEY for e in below[c.id])]
+    if carrying:
+        return carrying
+    return [c for c in valid if not any(_removes(below[o.id], c.signer, states) for o in valid if o is not c)]
+
+
+def _removes(branch: list[Event], key: str, states: Mapping[str, State]) -> bool:
+    """Whether an event on ``branch`` removes the device ``key``, current where the branch starts."""
+    return any(states[e.id].devices[key].removed_at is not None for e in branch if key in states[e.id].devices)
+
+
+def _frozen(state: State, disputed: list[State]) -> State:
+    """The state where a fork stops the log: its devices, each removed on any branch below it disputed from the
+    earliest such removal. A fork may freeze an identity but never gives back what a branch took away, and what
+    a disputed branch adds speaks for nobody until the rotation key settles the place. Disputed, not removed:
+    which branch is the thief's is not known, and a refusal would delete the owner's acknowledged messages."""
+    devices = dict(state.devices)
+    for s in disputed:
+        for key, d in devices.items():
+            gone = s.devices[key].removed_at
+            if d.removed_at is None and gone is not None and (d.disputed_at is None or gone < d.disputed_at):
+                devices[key] = replace(d, disputed_at=gone)
+    return replace(state, devices=devices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,17 +308,18 @@ def verdict(log: Log | None, device: str, created_at: int) -> Verdict:
     if log is None:
         return Verdict("waiting", code="identity_unknown", reason="The identity's key-event log is not held yet.")
     known = log.state.device(device)
-    return device_verdict(None if known is None else (known.added_at, known.removed_at), device, created_at)
+    span = None if known is None else (known.added_at, known.removed_at, known.disputed_at)
+    return device_verdict(span, device, created_at)
 
 
-def device_verdict(span: tuple[int, int | None] | None, device: str, created_at: int) -> Verdict:
-    """``verdict`` once the log's word on ``device`` is known: when it was added and removed (None: still a
-    device), or None when no event held adds it."""
+def device_verdict(span: tuple[int, int | None, int | None] | None, device: str, created_at: int) -> Verdict:
+    """``verdict`` once the log's word on ``device`` is known: when it was added, removed and disputed (None:
+    not), or None when no event held adds it."""
     if span is None:
         return Verdict(
             "waiting", code="device_unknown", reason="No event held adds this key as a device of the identity."
         )
-    added_at, removed_at = span
+    added_at, removed_at, disputed_at = span
     if created_at < added_at:
         return Verdict(
             "refused", code="device_not_yet", reason="The device signed this before the identity's log added it."
@@ -278,5 +330,12 @@ def device_verdict(span: tuple[int, int | None] | None, device: str, created_at:
             code="device_removed",
             reason=f"The device {_short(device)} was removed from this identity at {removed_at} ms;"
             " what it signs after that does not speak for it.",
+        )
+    if disputed_at is not None and created_at >= disputed_at:
+        return Verdict(
+            "waiting",
+            code="device_disputed",
+            reason=f"A branch of a fork in the identity's log removes the device {_short(device)} at {disputed_at} ms;"
+            " what it signs after that waits until the rotation key settles the fork.",
         )
     return VALID

@@ -69,6 +69,7 @@ MIGRATIONS = (
     );
     CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
     """,
+    "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
 )
 
 
@@ -184,7 +185,13 @@ MOVE_NOTICE = (
     " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'key_move' AND f.follower != m.author ON CONFLICT DO NOTHING"
 )
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
-_SPANS_SQL = "SELECT identity, device, added_at, removed_at FROM identity_devices WHERE device IN ({marks})"
+_SPANS_SQL = (
+    "SELECT identity, device, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"
+)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 async def _judged(
@@ -195,7 +202,7 @@ async def _judged(
     events change, so it says what the log held says: an indexed look-up per batch, not a fold per identity."""
     rest = {bytes.fromhex(m.author) for m in messages if identity_named(m) not in logs}
     spans = {
-        (bytes(r[0]).hex(), bytes(r[1]).hex()): (int(r[2]), None if r[3] is None else int(r[3]))
+        (bytes(r[0]).hex(), bytes(r[1]).hex()): (int(r[2]), _int(r[3]), _int(r[4]))
         for r in (await select_in(conn, _SPANS_SQL, sorted(rest)) if rest else [])
     }
     out: dict[str, Verdict] = {}
@@ -304,8 +311,9 @@ async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None
         (ident, bytes.fromhex(s.head), s.length, bytes.fromhex(s.next), s.home, fork_at),
     )
     await conn.executemany(
-        "INSERT INTO identity_devices (identity, device, name, x25519, added_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [(ident, bytes.fromhex(d.key), d.name, bytes.fromhex(d.x25519), d.added_at, d.removed_at)
+        "INSERT INTO identity_devices (identity, device, name, x25519, added_at, removed_at, disputed_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(ident, bytes.fromhex(d.key), d.name, bytes.fromhex(d.x25519), d.added_at, d.removed_at, d.disputed_at)
          for d in s.devices.values()],
     )  # fmt: skip
     if log.fork is not None:
@@ -316,7 +324,8 @@ async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None
 
 
 def _device_view(d: Device) -> dict[str, Any]:
-    return {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at}
+    return {"key": d.key, "name": d.name, "x25519": d.x25519, "added_at": d.added_at, "removed_at": d.removed_at,
+            "disputed_at": d.disputed_at}  # fmt: skip
 
 
 async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, Any] | None:
@@ -330,7 +339,8 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
             row = await c.fetchone()
         if row is None or row[0] is None:
             return None
-        bare = {"key": identity, "name": "", "x25519": None, "added_at": int(row[0]), "removed_at": None}
+        bare = {"key": identity, "name": "", "x25519": None, "added_at": int(row[0]), "removed_at": None,
+                "disputed_at": None}  # fmt: skip
         return {"identity": identity, "fingerprint": fingerprint(identity), "bare": True, "devices": [bare],
                 "head": None, "length": 0, "home": None, "fork": None, "superseded": [], "waiting": 0}  # fmt: skip
     s = log.state
@@ -356,6 +366,7 @@ async def profile_author(store: Store, identity: str) -> str | None:
         "SELECT /* bounded sort: one profile per device of one identity */ p.author"
         " FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity = ?"
         " AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
+        " AND (d.disputed_at IS NULL OR p.created_at < d.disputed_at)"
         " ORDER BY p.created_at DESC, p.author LIMIT 1"
     )
     async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
@@ -379,10 +390,11 @@ async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
 
 async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:
     """A device speaks as a member when a device (current or not) of its identity joined: the role of that
-    member; "" when the device was removed from an identity (what it signs is no longer the identity's, and a
-    server does not take it from it); None when no identity says anything of it."""
+    member; "" when the device was removed from an identity, or a fork's branch removes it (what it signs is no
+    longer the identity's, and a server does not take it from it); None when no identity says anything of it."""
     sql = (
-        "SELECT d.removed_at, m.role FROM identity_devices d LEFT JOIN identity_devices o ON o.identity = d.identity"
+        "SELECT coalesce(d.removed_at, d.disputed_at), m.role FROM identity_devices d"
+        " LEFT JOIN identity_devices o ON o.identity = d.identity"
         " LEFT JOIN members m ON m.key = o.device WHERE d.device = ?"
     )
     async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import orjson
 
 from murmur.keys import KEY_HEX
-from murmur.kinds import group_reads, kind, letter
+from murmur.kinds import group_reads, kind, letter, shown_sql
 from murmur.kinds.key_log import INCEPTION
 from murmur.kinds.key_store import profile_author
 from murmur.store import Store
@@ -29,8 +29,10 @@ from murmur.store.timelines import author, hashtag
 
 CHUNK = 500  # ids per IN (...) query
 
-_VISIBLE_SQL = f"SELECT m.id FROM messages m WHERE m.id IN ({{marks}}) AND {for_anyone('m')}"
-_HELD_SQL = f"SELECT m.kind, m.raw FROM messages m WHERE m.id = ? AND {for_anyone('m')}"
+# A message some kind withholds from readers (murmur.kinds.shown_sql: a device's message waiting for its
+# identity's log) is no more anyone's to read as signed than it is shown in a timeline.
+_VISIBLE_SQL = f"SELECT m.id FROM messages m WHERE m.id IN ({{marks}}) AND {for_anyone('m')} AND {shown_sql('m')}"
+_HELD_SQL = f"SELECT m.kind, m.raw FROM messages m WHERE m.id = ? AND {for_anyone('m')} AND {shown_sql('m')}"
 _PROFILE_SQL = (
     "SELECT p.name, p.bio, p.msg_id, p.created_at FROM profiles p CROSS JOIN messages m ON m.id = p.msg_id"
     f" WHERE p.author = ? AND {for_anyone('m')}"

@@ -36,6 +36,7 @@ def test_a_documented_log_resolves_to_its_documented_state(vector: dict[str, Any
     assert (log.state.next, log.state.home) == (expect["next"], expect["home"])
     assert [d.key for d in log.state.devices.values()] == [d["key"] for d in expect["devices"]]
     assert [d.removed_at for d in log.state.devices.values()] == [d["removed_at"] for d in expect["devices"]]
+    assert [d.disputed_at for d in log.state.devices.values()] == [d["disputed_at"] for d in expect["devices"]]
     assert {i: r.code for i, r in log.refused.items()} == expect["refused"]
     assert list(log.superseded) == expect["superseded"]
     assert (log.fork is None) == (expect["fork"] is None)

@@ -110,13 +110,108 @@ def test_two_events_at_one_place_are_a_fork_and_none_is_picked() -> None:
     place = made.head
     one = made.add(LAPTOP, TABLET, "tablet")
     other = made.add(PHONE, SPARE, "spare", prior=place)
-    made.remove(SPARE, LAPTOP)  # after the fork: on a branch, never in force
+    made.move(SPARE, "https://elsewhere.example")  # after the fork: on a branch, never in force
     log = resolved(made)
     assert log.fork is not None and log.fork.place == place
     assert set(log.fork.branches) == {one["id"], other["id"]}
-    assert log.state.head == place
+    assert log.state.head == place and log.state.home is None
     assert TABLET.public_key not in log.state.devices and SPARE.public_key not in log.state.devices
     assert log.state.devices[LAPTOP.public_key].removed_at is None
+
+
+def test_a_branch_signed_by_a_device_the_other_branch_removes_is_superseded() -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    place = made.head
+    kept = made.add(PHONE, SPARE, "spare")
+    made.remove(SPARE, LAPTOP)
+    late = made.add(LAPTOP, TABLET, "tablet", prior=place)  # the removed laptop signs at an earlier place
+    log = resolved(made)
+    assert log.fork is None and log.superseded == (late["id"],)
+    assert log.chain[-2:] == (kept["id"], made.events[3]["id"])
+    assert verdict(log, LAPTOP.public_key, late["created_at"]).code == "device_removed"
+
+
+def contested() -> tuple[Making, dict[str, Any], dict[str, Any]]:
+    """A phone added, then a tablet, the phone removed and a spare added; the removed phone's thief then signs a
+    removal of the laptop at the place just after the phone's add (where it was still current, and where the
+    next real event, the laptop's, is one the thief's branch can claim to undo). Returns the log, the phone's add
+    and a post the thief makes after the fork."""
+    made = Making()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    made.add(LAPTOP, SPARE, "spare")
+    made.remove(PHONE, LAPTOP, prior=add_phone["id"])
+    return made, add_phone, made.post(PHONE, "thief, after the removal")
+
+
+def test_a_removed_device_cannot_win_back_its_voice_by_forking_the_log() -> None:
+    made, add_phone, late = contested()
+    removed_at = made.events[3]["created_at"]
+    log = resolved(made)
+    # each branch removes the device that signed the other: a fork, shown, and frozen at the phone's add
+    assert log.fork is not None and log.fork.place == add_phone["id"] and log.state.head == add_phone["id"]
+    # removed on one branch: disputed from then, so never a voice again until the rotation key settles the place,
+    # and never refused either (which branch is the thief's is not known; the owner's messages must not go)
+    assert log.state.devices[PHONE.public_key].disputed_at == removed_at
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[5]["created_at"]
+    for device in (PHONE, LAPTOP):
+        waits = verdict(log, device.public_key, late["created_at"])
+        assert (waits.status, waits.code) == ("waiting", "device_disputed")
+    assert verdict(log, PHONE.public_key, removed_at - 1).status == "valid"
+    for added in (TABLET, SPARE):  # added on a disputed branch: no authority until the rotation key settles it
+        assert verdict(log, added.public_key, late["created_at"]).status == "waiting"
+
+
+def test_the_rotation_key_settles_a_fork_of_devices_at_its_place() -> None:
+    made, add_phone, _ = contested()
+    recovery = made.recover(ROTATION_0, ROTATION_1, STRANGER, prior=add_phone["id"])
+    log = resolved(made)
+    assert log.fork is None and log.chain[-1] == recovery["id"]
+    assert [k for k, d in log.state.devices.items() if d.removed_at is None] == [STRANGER.public_key]
+
+
+def test_a_device_fork_before_the_owners_rotation_is_superseded_by_the_branch_carrying_it() -> None:
+    made = Making()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.rotate(ROTATION_0, ROTATION_1)
+    made.remove(TABLET, PHONE)
+    thief = made.remove(PHONE, LAPTOP, prior=add_phone["id"])
+    log = resolved(made)
+    assert log.fork is None and log.superseded == (thief["id"],) and log.chain[-1] == made.events[4]["id"]
+    assert verdict(log, PHONE.public_key, made.post(PHONE, "late")["created_at"]).code == "device_removed"
+
+
+def test_a_spent_rotation_key_cannot_take_the_identity_over_at_an_earlier_place() -> None:
+    made = Making()
+    inception = made.events[0]
+    made.add(LAPTOP, PHONE, "phone")
+    rotation = made.rotate(ROTATION_0, ROTATION_1)  # ROTATION_0 is spent
+    made.add(PHONE, TABLET, "tablet")
+    takeover = made.recover(ROTATION_0, ROTATION_2, STRANGER, prior=inception["id"])
+    log = resolved(made)
+    # both branches carry the key the inception committed to: a fork, shown, never a silent takeover
+    assert log.fork is not None and log.fork.place == inception["id"]
+    assert set(log.fork.branches) == {made.events[1]["id"], takeover["id"]}
+    assert log.superseded == () and rotation["id"] not in log.chain
+    assert STRANGER.public_key not in log.state.devices
+    assert log.state.next == resolved(Making()).state.next  # neither branch's next key is in force
+    late = takeover["created_at"] + 1
+    assert verdict(log, STRANGER.public_key, late).status == "waiting"
+    assert verdict(log, LAPTOP.public_key, late).code == "device_disputed"  # the recovery's removal holds
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_contested_log_resolves_the_same_in_any_order(data: st.DataObject) -> None:
+    made, _, _ = contested()
+    made.rotate(ROTATION_0, ROTATION_1, prior=made.events[2]["id"])
+    made.recover(ROTATION_0, ROTATION_2, STRANGER, prior=made.identity)
+    held = data.draw(st.lists(st.sampled_from(made.events[1:]), unique_by=lambda e: e["id"]))
+    order = data.draw(st.permutations([made.events[0], *held]))
+    assert summary(resolved(made, order)) == summary(resolved(made, [made.events[0], *held]))
 
 
 def test_two_rotations_at_one_place_are_a_fork_too() -> None:

@@ -17,7 +17,7 @@ from store_people import Person
 
 from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
-from murmur.store import Store, notifications, search, threads, timelines
+from murmur.store import Store, notifications, public, search, threads, timelines
 from murmur.store.lookup import known_keys, resolve_key
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, SPARE, STRANGER, TABLET, Log
 
@@ -139,7 +139,7 @@ async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says
     )
     await store.ingest([made.events[0], root, reply, boost])
 
-    async def shown() -> tuple[list[str], list[str], list[str | None], list[str], list[str]]:
+    async def shown() -> tuple[list[str], list[str], list[str | None], list[str], list[str], bool, set[str]]:
         thread = await threads.thread(store, root["id"])
         assert thread is not None
         return (
@@ -148,11 +148,21 @@ async def test_a_message_waiting_for_its_log_is_shown_nowhere_until_the_log_says
             [None if n.item is None else n.item.id for n in thread.root.children],
             [i.id for i in (await timelines.author(store, STRANGER.public_key)).items],
             [i.kind for i in (await notifications.notifications(store, LAPTOP.public_key)).items],
+            await public.held(store, reply["id"]) is not None,  # /m/{id}/signed.json
+            await public.visible(store, [reply["id"]]),
         )
 
-    assert await shown() == ([root["id"]], [], [None], [], [])
+    assert await shown() == ([root["id"]], [], [None], [], [], False, set())
     await store.ingest([added])
-    assert await shown() == ([reply["id"], root["id"]], [reply["id"]], [reply["id"]], [reply["id"]], ["reply"])
+    assert await shown() == (
+        [reply["id"], root["id"]],
+        [reply["id"]],
+        [reply["id"]],
+        [reply["id"]],
+        ["reply"],
+        True,
+        {reply["id"]},
+    )
 
 
 async def test_a_devices_notifications_hold_what_names_its_identity_once(store: Store) -> None:

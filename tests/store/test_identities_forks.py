@@ -1,0 +1,131 @@
+"""A fork in an identity's log, as a server holds it: it freezes the identity but never gives a removed device its
+voice or membership back, and a spent rotation key cannot take the identity over (murmur.kinds.key_store;
+docs/protocol.md §13.4)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from murmur import key_events as ke
+from murmur.kinds.key_store import identity_view, member_by_identity
+from murmur.store import Store
+from murmur.store.members import add_member
+from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET, Log
+
+
+async def status(store: Store, message: dict[str, Any]) -> tuple[str, str | None]:
+    result = (await store.ingest([message], origin="peer"))[0]
+    return result.status, result.code
+
+
+async def claim(store: Store, message: dict[str, Any]) -> list[tuple[Any, ...]]:
+    sql = "SELECT status FROM identity_claims c JOIN messages m USING (seq) WHERE m.id = ?"
+    async with store.conn.execute(sql, (bytes.fromhex(message["id"]),)) as cursor:
+        return [tuple(r) for r in await cursor.fetchall()]
+
+
+async def test_a_removed_device_forking_the_log_stays_removed_and_no_member(store: Store) -> None:
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    made.add(LAPTOP, SPARE, "spare")
+    owners = made.post(LAPTOP, "the owner's words, acknowledged before the fork")
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest([*made.events, owners])
+    assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    # each branch now removes the other's signer, the thief's dated just after the phone's add
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=add_phone["created_at"] + 1)
+    assert await status(store, fork) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is not None and view["fork"]["place"] == add_phone["id"]
+    thief = made.post(PHONE, "thief, after the fork")
+    assert await status(store, thief) == ("stored", None) and await claim(store, thief) == [("waiting",)]
+    assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    assert await claim(store, owners) == [("waiting",)]  # disputed, withheld, but not lost
+    disputed = made.post(SPARE, "added on a disputed branch")
+    assert await status(store, disputed) == ("stored", None) and await claim(store, disputed) == [("waiting",)]
+
+
+async def test_a_removed_device_forking_where_it_was_current_is_superseded(store: Store) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    rotation = made.rotate(ROTATION_0, ROTATION_1)
+    made.add(PHONE, TABLET, "tablet")
+    made.remove(TABLET, PHONE)
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest(made.events)
+    thief = made.remove(PHONE, LAPTOP, prior=rotation["id"])
+    assert await status(store, thief) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is None and view["superseded"] == [thief["id"]]
+    assert await status(store, made.post(PHONE, "thief, after the fork")) == ("refused", "device_removed")
+    assert await member_by_identity(store.conn, TABLET.public_key) == "member"
+
+
+async def test_a_spent_rotation_key_recovering_at_an_earlier_place_is_a_fork_not_a_takeover(store: Store) -> None:
+    made = Log()
+    inception = made.events[0]
+    made.add(LAPTOP, PHONE, "phone")
+    made.rotate(ROTATION_0, ROTATION_1)
+    made.add(PHONE, TABLET, "tablet")
+    await add_member(store, LAPTOP.public_key)
+    await store.ingest(made.events)
+    takeover = made.recover(ROTATION_0, ROTATION_2, STRANGER, prior=inception["id"])
+    assert await status(store, takeover) == ("stored", None)
+    view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is not None and view["superseded"] == []
+    assert set(view["fork"]["branches"]) == {made.events[1]["id"], takeover["id"]}
+    assert STRANGER.public_key not in {d["key"] for d in view["devices"]}
+    assert await member_by_identity(store.conn, STRANGER.public_key) is None
+    assert await member_by_identity(store.conn, LAPTOP.public_key) == ""  # the recovery's branch removes it
+    stranger = made.post(STRANGER, "the spent key's device")
+    assert await status(store, stranger) == ("stored", None) and await claim(store, stranger) == [("waiting",)]
+
+
+def contested() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A removed phone's fork at its add (its events), and posts on either side of it, the thief's included."""
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    early = made.post(PHONE, "before its removal")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    owners = made.post(LAPTOP, "the owner's words")
+    tablets = made.post(TABLET, "from the tablet")
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=add_phone["created_at"] + 1)
+    return [*made.events, fork], [early, owners, tablets, made.post(PHONE, "thief, after the fork")]
+
+
+async def _arrive(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        async with await Store.open(Path(folder) / "m.db") as store:
+            for batch in batches:
+                await store.ingest(batch, origin="peer")
+            await store.ingest(contested()[1], origin="peer")
+            out = []
+            for sql in (
+                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
+                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
+                "SELECT id FROM messages ORDER BY id",
+            ):
+                async with store.conn.execute(sql) as cursor:
+                    out.append([tuple(r) for r in await cursor.fetchall()])
+            return tuple(out)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_contested_log_ends_the_same_in_any_order_and_its_posts_wait(data: st.DataObject) -> None:
+    everything, _ = contested()
+    order = data.draw(st.permutations(everything))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3)))
+    batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
+    expected = asyncio.run(_arrive([everything]))
+    assert sorted(status for _, status in expected[1]) == ["valid"] + ["waiting"] * 3  # none refused, none lost
+    assert asyncio.run(_arrive(batches)) == expected
