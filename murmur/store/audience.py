@@ -77,16 +77,41 @@ def for_anyone(alias: str = "m") -> str:
     )
 
 
-def moves_with_author(alias: str = "m") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
-    (``GET /api/v1/export?local=1``): what a peer may see, the author's local posts, and what they wrote about
-    their own local posts. Not what they wrote about someone else's: signed as public, and without the local
-    post it names, it would be public wherever it landed."""
-    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+def narrowed_alone(alias: str) -> str:
+    """SQL: the row ``alias`` is narrowed by nothing its own signed visibility does not say: a local post, a
+    scoped post in no other scope and not confined, a public message neither confined nor scoped. Such a
+    message keeps its audience wherever it lands, whatever travels with it."""
     return (
-        f"({alias}.visibility = 'local' OR NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
-        f" AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = c.id AND p.author = {alias}.author)))"
+        f"({alias}.visibility = 'local' OR (NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
+        f" AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = {alias}.id"
+        f" AND {alias}.visibility <> ('{SCOPE_PREFIX}' || x.scope))))"
     )
+
+
+def travels_with(alias: str, chosen: str) -> str:
+    """SQL: the row ``alias`` may leave this server in a selection (a member moving, a filtered export) of which
+    ``chosen`` (an SQL condition on the messages row ``p``) holds. A message narrowed only by what it names (a
+    public-signed reply, reaction or boost about a local or scoped post) leaves only with every narrowed message
+    it names, held, chosen and narrowed alone: without them it would land public on the server it is taken
+    to, which learns its audience from nothing else. A message whose narrowing parent cannot travel (deleted,
+    never held, not chosen, narrowed in turn by another) stays."""
+    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+    kept = f"NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = {{t}}.id AND {chosen} AND {narrowed_alone('p')})"
+    return (
+        f"({narrowed_alone(alias)} OR (NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
+        f" AND {kept.format(t='c')}) AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id IN ({named})"
+        f" AND {kept.format(t='x')})))"
+    )
+
+
+def moves_with_author(alias: str = "m", chosen: str = "TRUE") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
+    (``GET /api/v1/export?local=1``): what is narrowed by nothing, the author's own local and scoped posts
+    (written for that audience, they keep it on the new home), and what they wrote about those
+    (``travels_with``). Not what they wrote about someone else's local or scoped post: signed as public, and
+    without the post it names, it would be public wherever it landed. ``chosen`` narrows the selection further
+    (a condition on the named row ``p``, as for ``travels_with``)."""
+    return travels_with(alias, f"p.author = {alias}.author AND ({chosen})")
 
 
 def _names(alias: str, other: str) -> str:
