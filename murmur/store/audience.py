@@ -187,6 +187,8 @@ class IngestResultLike(Protocol):
 
 
 CONFINE_SINCE = _confine("SELECT id FROM confined WHERE rowid > :mark")
+_CONFINE_ONE = _confine("SELECT id FROM confined WHERE id = :id")
+_SCOPE_ONE = _scope("SELECT id, scope FROM scoped WHERE id = :id")
 
 
 async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestResultLike | None]) -> None:
@@ -200,6 +202,33 @@ async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestRe
         row = await cursor.fetchone()
     await conn.executemany("INSERT OR IGNORE INTO confined (id) VALUES (?)", ids)
     await conn.execute(CONFINE_SINCE, {"mark": row[0] if row else 0})
+
+
+async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
+    """Remember the audience of messages not stored because their author had already deleted them (their
+    signatures were checked): a deleted id stays narrowed like any other (see the module's docstring), so what
+    names it, held now or still to come, goes no further than it could have. A post arriving after its delete
+    still narrows the reply that came first."""
+    for message in messages:
+        named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+        marks = ", ".join("?" * len(named))
+        confined = message.visibility == "local"
+        scopes = {s for s in (scope_of(message.visibility),) if s is not None}
+        if named:
+            async with conn.execute(f"SELECT 1 FROM confined WHERE id IN ({marks})", named) as cursor:
+                confined = confined or await cursor.fetchone() is not None
+            async with conn.execute(f"SELECT DISTINCT scope FROM scoped WHERE id IN ({marks})", named) as cursor:
+                scopes.update(str(row[0]) for row in await cursor.fetchall())
+        own = {"id": bytes.fromhex(message.id)}
+        if confined:
+            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
+            await conn.execute(_CONFINE_ONE, own)
+        for scope in sorted(scopes):
+            await conn.execute(
+                "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
+            )
+        if scopes:
+            await conn.execute(_SCOPE_ONE, own)
 
 
 Policy = Callable[[Message], None]
