@@ -273,7 +273,8 @@ REFUSED_LOCAL = frozenset({*(code for code, _ in _DOORS.values()), OUT_OF_AUDIEN
 
 
 def _refuse_local_post(code: str, reason: str, message: Message) -> None:
-    if message.kind == "post" and message.visibility == "local":
+    # Any kind signed local (a post, or a reaction, boost or delete about one) stays where it was written.
+    if message.visibility == "local":
         raise Refused(code, reason)
 
 

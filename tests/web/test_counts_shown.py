@@ -21,6 +21,9 @@ async def test_pages_count_only_the_replies_reactions_and_boosts_anyone_may_see(
     hidden = [
         ben.post("a local reply", visibility="local", reply=public),
         ben.post("an inside reply", visibility="scope:inside", reply=public),
+        ben.sign("reaction", {"emoji": "+1", "visibility": "local"}, [["target", public["id"]]], None),
+        cat.sign("reaction", {"emoji": "+1", "visibility": "scope:inside"}, [["target", public["id"]]], None),
+        ben.sign("boost", {"visibility": "scope:inside"}, [["target", public["id"]]], None),
     ]
     seen = [cat.post("a public reply", reply=public), cat.react(public, "!")]
     await site.add(public, *hidden, *seen)
@@ -29,4 +32,4 @@ async def test_pages_count_only_the_replies_reactions_and_boosts_anyone_may_see(
         assert counts_of_first_post((await site.get(path)).text) == expected, path
     assert "1 reply held here" in (await site.get(f"/m/{public['id']}")).text
     # A member reads everything held, and counts it.
-    assert await post_counts(site.store, [public["id"]]) == {public["id"]: Counts(replies=3, reactions=1, boosts=0)}
+    assert await post_counts(site.store, [public["id"]]) == {public["id"]: Counts(replies=3, reactions=3, boosts=1)}
