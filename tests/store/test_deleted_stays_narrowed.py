@@ -4,6 +4,7 @@ further than the post could have, in either arrival order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import permutations
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def signed_for(author: Identity, kind: str, body: dict[str, Any], target: dict[s
 
 
 async def test_what_signs_a_deleted_posts_audience_stays_narrowed_one_hop_on(
-    store: Store, tmp_path: Path, database: str | None
+    store: Store, tmp_path: Path, fresh_database: Callable[[], str | None]
 ) -> None:
     """H holds a scoped post, a reaction and a boost about it, then its delete: H's inside peer B never sees the
     post, yet what H sends it signs the post's audience, so on B it goes no further than the post could."""
@@ -82,7 +83,7 @@ async def test_what_signs_a_deleted_posts_audience_stays_narrowed_one_hop_on(
     page = await outbound(store, after=0, limit=100, exclude_origin=None, to=b_key)
     sent = [raw for _, raw in page.entries]
     assert {orjson.loads(raw)["id"] for raw in sent} == {m["id"] for m in about}
-    b = await Store.open(tmp_path / "b.db", database=database)
+    b = await Store.open(tmp_path / "b.db", database=fresh_database())
     try:
         await add_peer(b, out_key, "http://out.test")
         results = await b.ingest(sent, origin="peer", policy=from_peer(frozenset({"inside"})))

@@ -4,6 +4,7 @@ alike, and nothing that anyone may not see here becomes public there."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ async def landed_public(raws: list[bytes], where: Path, database: str | None, po
 
 
 async def test_a_member_moving_leaves_behind_what_they_wrote_about_others_narrowed_posts(
-    store: Store, tmp_path: Path, database: str | None
+    store: Store, tmp_path: Path, fresh_database: Callable[[], str | None]
 ) -> None:
     ada, bob = Identity.generate(), Identity.generate()
     scoped, local = post(ada, "inside only", "scope:inside"), post(ada, "here only", "local")
@@ -67,11 +68,14 @@ async def test_a_member_moving_leaves_behind_what_they_wrote_about_others_narrow
     raws = await exported(store, ExportFilter(authors=(bob.public_key,), include_local=True, moving=True))
     taken = ids(raws)
     assert taken == {own_scoped["id"], own_local["id"], everyone["id"], *(m["id"] for m in about_own)}
-    assert await landed_public(raws, tmp_path / "new.db", database, signed_by(bob.public_key)) == here_public & taken
+    assert (
+        await landed_public(raws, tmp_path / "new.db", fresh_database(), signed_by(bob.public_key))
+        == here_public & taken
+    )
 
 
 async def test_a_filtered_export_keeps_out_what_its_narrowing_parent_is_not_chosen_with(
-    store: Store, tmp_path: Path, database: str | None
+    store: Store, tmp_path: Path, fresh_database: Callable[[], str | None]
 ) -> None:
     ada, bob = Identity.generate(), Identity.generate()
     early = sign_draft(
@@ -95,6 +99,6 @@ async def test_a_filtered_export_keeps_out_what_its_narrowing_parent_is_not_chos
             assert about_ada["id"] not in ids(raws), chosen
         if chosen.since is not None:  # the old post is not chosen, so neither is the reply it narrows
             assert late_reply["id"] not in ids(raws), chosen
-        assert await landed_public(raws, tmp_path / f"{n}.db", database, door) <= here_public
+        assert await landed_public(raws, tmp_path / f"{n}.db", fresh_database(), door) <= here_public
     whole = ids(await exported(store, ExportFilter(authors=(bob.public_key,), include_local=True)))
     assert {early["id"], late_reply["id"]} <= whole  # chosen together, the reply is narrowed wherever it lands
