@@ -23,9 +23,10 @@ The order messages arrive in must not matter, so the store keeps the ids of ever
 ``confined`` table, and the scopes of everything scoped in ``scoped``, both kept at ingest from both ends: a
 new message that names a confined (scoped) id is confined (scoped alike), and a new local (scoped) post
 confines (scopes) the stored messages that already name it. A row is never taken out, not even when a delete
-removes the message: a reply that arrives after its local parent was deleted still stays here. A reply that
-was already sent to peers before its parent turned out to be local or scoped cannot be called back, but from
-that moment on it is never pushed, served, repaired or exported again beyond its audience.
+removes the message: a reply that arrives after its local parent was deleted still stays here; and a local or
+scoped post that arrives after its own delete, never stored, is narrowed all the same (``narrow_unstored``).
+A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
+back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
 """
 
 from __future__ import annotations
