@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import MurmurClient
+from murmur.client.audience import narrowed
 from murmur.errors import ConfigError, KeyFileError
 from murmur.key_events import device_body, device_proof, x25519_public
 from murmur.keys import KEY_HEX, Identity, verify_signature, write_private_file
@@ -207,9 +208,28 @@ def device_envelope(envelope: dict[str, Any], identity: str | None, counter_file
     return envelope
 
 
+# The kinds that go where their target goes, and so sign their target's audience when it is narrower than public.
+SIGNS_TARGET_AUDIENCE = frozenset({"reaction", "boost", "delete"})
+
+
+async def with_target_audience(api: MurmurClient, draft: dict[str, Any]) -> dict[str, Any]:
+    """A reaction, boost or delete about a local or scoped message signs that audience, as a reply does: a server
+    that never held the target (it was deleted, or has not arrived) still narrows it, and it is never counted
+    among the device's public messages, whose gaps anyone may see."""
+    body = draft.get("body")
+    target = next((v for n, v in draft.get("tags", []) if n == "target"), None)
+    if draft.get("kind") not in SIGNS_TARGET_AUDIENCE or target is None or not isinstance(body, dict):
+        return draft
+    if "visibility" in body:
+        return draft
+    visibility = narrowed("public", str((await api.audience("public", [target]))["audience"]))
+    return draft if visibility == "public" else {**draft, "body": {**body, "visibility": visibility}}
+
+
 async def publish_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """Sign a draft here (naming the identity, counted when public), check it as a server would, and publish it.
     The private key never leaves. The one way the CLI and the TUI publish what a person writes."""
+    draft = await with_target_audience(api, draft)
     message = sign_envelope(device, device_envelope(complete_draft(draft, device.public_key), api.speaks_for,
                                                     api.counter_file))  # fmt: skip
     check(message)

@@ -92,7 +92,8 @@ class Message:
 
     @property
     def visibility(self) -> str:
-        """Where the message may travel. Only posts can be local; everything else is public."""
+        """Where the message may travel, as signed: public unless its body says otherwise (a post always does;
+        a reaction, a boost or a delete about a local or scoped message may)."""
         return str(self.body.get("visibility", "public"))
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from murmur.keys import Identity, verify_signature
 
 RECEIPT_VERSION = 1
 
+# What a peer may answer about a message it was pushed (murmur.store.ingest.IngestResult.status).
+STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
+
 
 def receipt_bytes(by: str, result: dict[str, Any]) -> bytes:
     return canonicalize(

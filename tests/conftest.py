@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -96,6 +96,23 @@ def database(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None
         yield url
     finally:
         server.release(url)
+
+
+@pytest.fixture
+def fresh_database(engine: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], str | None]]:
+    """Makes another empty ``database`` on the same engine, for a test that needs a second server's store (None
+    for SQLite, where the store's file path tells them apart)."""
+    made: list[str] = []
+
+    def make() -> str | None:
+        if engine == "sqlite":
+            return None
+        made.append(request.getfixturevalue("postgres").new_database())
+        return made[-1]
+
+    yield make
+    for url in made:
+        request.getfixturevalue("postgres").release(url)
 
 
 @pytest.fixture

@@ -15,12 +15,13 @@ from typing import Any
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.message import Message
+from murmur.message import LONGEST_VISIBILITY, Message, check_visibility
 
 CHUNK = 500  # parameters per IN (...) query, well under SQLite's limit
 
 Tags = tuple[tuple[str, str], ...]
 Rule = Callable[[Mapping[str, Any], Tags], None]
+
 """A check across a message's members once each is valid on its own; raises ``Refused``."""
 AgainstTarget = Callable[[Message, Message | None, frozenset[str]], None]
 """A check of a message against the one its ``target`` names (None when not held) and the keys that deleted
@@ -37,6 +38,17 @@ class Field:
     required: bool
     longest: int
     allowed: tuple[str, ...] | None = None
+
+
+def visibility_rule(body: Mapping[str, Any], tags: Tags) -> None:
+    """A signed visibility, where a body has one, is ``public``, ``local`` or ``scope:LABEL``."""
+    if "visibility" in body:
+        check_visibility(body["visibility"])
+
+
+# What a reaction, a boost or a delete signs of its target's audience when it is narrower than public (the
+# client signs it as a reply does), so a server that never saw the target still narrows it; left out for public.
+VISIBILITY_FIELD = {"visibility": Field(False, LONGEST_VISIBILITY)}
 
 
 @dataclass(frozen=True)

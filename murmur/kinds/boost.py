@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from murmur.kinds.base import Kind
+from murmur.kinds.base import VISIBILITY_FIELD, Kind, visibility_rule
 from murmur.kinds.tallied import TARGET_HELD, tally_notices
 
 
@@ -12,6 +12,8 @@ def _nothing(_: object) -> str:
 
 KIND = Kind(
     name="boost",
+    body=VISIBILITY_FIELD,
+    rules=(visibility_rule,),
     tags={"target": (1, 1), "mention": (0, 1)},
     removable=True,
     tally=_nothing,

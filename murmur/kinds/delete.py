@@ -7,6 +7,10 @@ rather than removed (a profile, a follow) is kept as a valid signed message but 
 
 from __future__ import annotations
 
-from murmur.kinds.base import Kind
+from murmur.kinds.base import VISIBILITY_FIELD, Kind, visibility_rule
 
-KIND = Kind(name="delete", tags={"target": (1, 1)}, own_target=True)
+# A delete of a local or scoped message signs that audience (the client does), so it travels only where the
+# message could, and a server that never held the message still narrows it.
+KIND = Kind(
+    name="delete", body=VISIBILITY_FIELD, rules=(visibility_rule,), tags={"target": (1, 1)}, own_target=True
+)

@@ -81,16 +81,19 @@ _MODERATORS_SQL = (
     "SELECT key FROM groups_people WHERE grp = ? AND role = 'moderator' AND status = 'member' ORDER BY key"
 )
 
+
 # Entries (posts, polls, meetups: the kinds shown as themselves) addressed to the group whose author was a member at
 # the entry's created_at (groups_spans), newest first. A post from before a removal stays; one written after it
 # never enters.
-def _timeline_sql(audience: str) -> str:
+def _timeline_sql(public: bool) -> str:
+    audience = _ANYONE if public else ""
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
         f" WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind IN ({ITSELF_SQL}){audience}"
         " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
         " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
-        " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n"
+        " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n",
+        public,
     )
 
 
@@ -109,7 +112,7 @@ def _pinned_sql(audience: str) -> str:
 
 # Members read the group's posts whole; the web view (``public=True``) what the audience rule lets anyone see.
 _ANYONE = f" AND {for_anyone('m')}"
-_TIMELINE_SQL = {False: _timeline_sql(""), True: _timeline_sql(_ANYONE)}
+_TIMELINE_SQL = {public: _timeline_sql(public) for public in (False, True)}
 _PINNED_SQL = {False: _pinned_sql(""), True: _pinned_sql(_ANYONE)}
 MAX_PINNED = 20
 
@@ -185,7 +188,7 @@ async def timeline(
 
 async def pinned(store: Store, group_id: str, *, public: bool = False) -> list[TimelineItem]:
     rows = await select(store.conn, _PINNED_SQL[public], {"grp": bytes.fromhex(group_id), "n": MAX_PINNED})
-    return await resolve(store.conn, [Candidate.from_row(r) for r in rows])
+    return await resolve(store.conn, [Candidate.from_row(r) for r in rows], public=public)
 
 
 async def hidden(store: Store, group_id: str, post_ids: Sequence[str]) -> dict[str, Hidden]:

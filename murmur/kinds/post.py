@@ -10,18 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from murmur.errors import Refused
-from murmur.kinds.base import Field, Kind, Tags
-from murmur.message import LONGEST_VISIBILITY, Message, check_visibility
+from murmur.kinds.base import Field, Kind, Tags, visibility_rule
+from murmur.message import LONGEST_VISIBILITY, Message
 
 
 def _reply_names_root(body: Mapping[str, Any], tags: Tags) -> None:
     names = {name for name, _ in tags}
     if ("reply" in names) != ("root" in names):
         raise Refused("bad_tag", "A reply names both the post it answers (reply) and its thread's root (root).")
-
-
-def _visibility(body: Mapping[str, Any], tags: Tags) -> None:
-    check_visibility(body["visibility"])
 
 
 def _group_is_public(body: Mapping[str, Any], tags: Tags) -> None:
@@ -52,7 +48,7 @@ KIND = Kind(
     name="post",
     body={"text": Field(True, 5000), "cw": Field(False, 500), "visibility": Field(True, LONGEST_VISIBILITY)},
     tags={"reply": (0, 1), "root": (0, 1), "mention": (0, 50), "hashtag": (0, 20), "group": (0, 1)},
-    rules=(_visibility, _reply_names_root, _group_is_public),
+    rules=(visibility_rule, _reply_names_root, _group_is_public),
     removable=True,
     text=_text,
     notices=NOTICES,

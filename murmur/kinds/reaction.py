@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from murmur.kinds.base import Field, Kind
+from murmur.kinds.base import VISIBILITY_FIELD, Field, Kind, visibility_rule
 from murmur.kinds.tallied import TARGET_HELD, tally_notices
 from murmur.message import Message
 
@@ -13,7 +13,8 @@ def _emoji(m: Message) -> str:
 
 KIND = Kind(
     name="reaction",
-    body={"emoji": Field(True, 32)},
+    body={"emoji": Field(True, 32), **VISIBILITY_FIELD},
+    rules=(visibility_rule,),
     tags={"target": (1, 1), "mention": (0, 1)},
     removable=True,
     tally=_emoji,

@@ -23,9 +23,10 @@ The order messages arrive in must not matter, so the store keeps the ids of ever
 ``confined`` table, and the scopes of everything scoped in ``scoped``, both kept at ingest from both ends: a
 new message that names a confined (scoped) id is confined (scoped alike), and a new local (scoped) post
 confines (scopes) the stored messages that already name it. A row is never taken out, not even when a delete
-removes the message: a reply that arrives after its local parent was deleted still stays here. A reply that
-was already sent to peers before its parent turned out to be local or scoped cannot be called back, but from
-that moment on it is never pushed, served, repaired or exported again beyond its audience.
+removes the message: a reply that arrives after its local parent was deleted still stays here; and a local or
+scoped post that arrives after its own delete, never stored, is narrowed all the same (``narrow_unstored``).
+A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
+back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
 """
 
 from __future__ import annotations
@@ -77,16 +78,41 @@ def for_anyone(alias: str = "m") -> str:
     )
 
 
-def moves_with_author(alias: str = "m") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
-    (``GET /api/v1/export?local=1``): what a peer may see, the author's local posts, and what they wrote about
-    their own local posts. Not what they wrote about someone else's: signed as public, and without the local
-    post it names, it would be public wherever it landed."""
-    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+def narrowed_alone(alias: str) -> str:
+    """SQL: the row ``alias`` is narrowed by nothing its own signed visibility does not say: a local post, a
+    scoped post in no other scope and not confined, a public message neither confined nor scoped. Such a
+    message keeps its audience wherever it lands, whatever travels with it."""
     return (
-        f"({alias}.visibility = 'local' OR NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
-        f" AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = c.id AND p.author = {alias}.author)))"
+        f"({alias}.visibility = 'local' OR (NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id)"
+        f" AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = {alias}.id"
+        f" AND {alias}.visibility <> ('{SCOPE_PREFIX}' || x.scope))))"
     )
+
+
+def travels_with(alias: str, chosen: str) -> str:
+    """SQL: the row ``alias`` may leave this server in a selection (a member moving, a filtered export) of which
+    ``chosen`` (an SQL condition on the messages row ``p``) holds. A message narrowed only by what it names (a
+    public-signed reply, reaction or boost about a local or scoped post) leaves only with every narrowed message
+    it names, held, chosen and narrowed alone: without them it would land public on the server it is taken
+    to, which learns its audience from nothing else. A message whose narrowing parent cannot travel (deleted,
+    never held, not chosen, narrowed in turn by another) stays."""
+    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+    kept = f"NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = {{t}}.id AND {chosen} AND {narrowed_alone('p')})"
+    return (
+        f"({narrowed_alone(alias)} OR (NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
+        f" AND {kept.format(t='c')}) AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id IN ({named})"
+        f" AND {kept.format(t='x')})))"
+    )
+
+
+def moves_with_author(alias: str = "m", chosen: str = "TRUE") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
+    (``GET /api/v1/export?local=1``): what is narrowed by nothing, the author's own local and scoped posts
+    (written for that audience, they keep it on the new home), and what they wrote about those
+    (``travels_with``). Not what they wrote about someone else's local or scoped post: signed as public, and
+    without the post it names, it would be public wherever it landed. ``chosen`` narrows the selection further
+    (a condition on the named row ``p``, as for ``travels_with``)."""
+    return travels_with(alias, f"p.author = {alias}.author AND ({chosen})")
 
 
 def _names(alias: str, other: str) -> str:
@@ -162,6 +188,8 @@ class IngestResultLike(Protocol):
 
 
 CONFINE_SINCE = _confine("SELECT id FROM confined WHERE rowid > :mark")
+_CONFINE_ONE = _confine("SELECT id FROM confined WHERE id = :id")
+_SCOPE_ONE = _scope("SELECT id, scope FROM scoped WHERE id = :id")
 
 
 async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestResultLike | None]) -> None:
@@ -175,6 +203,33 @@ async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestRe
         row = await cursor.fetchone()
     await conn.executemany("INSERT OR IGNORE INTO confined (id) VALUES (?)", ids)
     await conn.execute(CONFINE_SINCE, {"mark": row[0] if row else 0})
+
+
+async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
+    """Remember the audience of messages not stored because their author had already deleted them (their
+    signatures were checked): a deleted id stays narrowed like any other (see the module's docstring), so what
+    names it, held now or still to come, goes no further than it could have. A post arriving after its delete
+    still narrows the reply that came first."""
+    for message in messages:
+        named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+        marks = ", ".join("?" * len(named))
+        confined = message.visibility == "local"
+        scopes = {s for s in (scope_of(message.visibility),) if s is not None}
+        if named:
+            async with conn.execute(f"SELECT 1 FROM confined WHERE id IN ({marks})", named) as cursor:
+                confined = confined or await cursor.fetchone() is not None
+            async with conn.execute(f"SELECT DISTINCT scope FROM scoped WHERE id IN ({marks})", named) as cursor:
+                scopes.update(str(row[0]) for row in await cursor.fetchall())
+        own = {"id": bytes.fromhex(message.id)}
+        if confined:
+            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
+            await conn.execute(_CONFINE_ONE, own)
+        for scope in sorted(scopes):
+            await conn.execute(
+                "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
+            )
+        if scopes:
+            await conn.execute(_SCOPE_ONE, own)
 
 
 Policy = Callable[[Message], None]
@@ -219,7 +274,8 @@ REFUSED_LOCAL = frozenset({*(code for code, _ in _DOORS.values()), OUT_OF_AUDIEN
 
 
 def _refuse_local_post(code: str, reason: str, message: Message) -> None:
-    if message.kind == "post" and message.visibility == "local":
+    # Any kind signed local (a post, or a reaction, boost or delete about one) stays where it was written.
+    if message.visibility == "local":
         raise Refused(code, reason)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from murmur.store import Store
-from murmur.store.audience import for_anyone, moves_with_author
+from murmur.store.audience import for_anyone, moves_with_author, travels_with
 from murmur.store.items import select
 
 EXPORT_PAGE = 1000
@@ -42,25 +42,40 @@ class ExportFilter:
         return out
 
 
-def _where(chosen: ExportFilter) -> tuple[str, list[Any]]:
-    """The condition on the ``messages`` row ``m`` that ``chosen`` takes, as ``(sql, params)``."""
-    if not chosen.include_local:
-        conditions = [for_anyone("m")]
-    elif chosen.moving:
-        conditions = [moves_with_author("m")]
-    else:
-        conditions = ["TRUE"]  # an admin's copy of everything (TRUE, not 1: a boolean on both engines)
+def _filters(chosen: ExportFilter, alias: str) -> tuple[list[str], list[Any]]:
+    """The conditions of ``chosen``'s filter (time, authors, hashtag) on the ``messages`` row ``alias``."""
+    conditions: list[str] = []
     params: list[Any] = []
     if chosen.since is not None:
-        conditions.append("m.created_at >= ?")
+        conditions.append(f"{alias}.created_at >= ?")
         params.append(chosen.since)
     if chosen.authors:
-        conditions.append(f"m.author IN ({','.join('?' * len(chosen.authors))})")
+        conditions.append(f"{alias}.author IN ({','.join('?' * len(chosen.authors))})")
         params.extend(bytes.fromhex(a) for a in chosen.authors)
     if chosen.tag:
-        conditions.append("m.seq IN (SELECT seq FROM hashtags WHERE tag = ?)")
+        conditions.append(f"{alias}.seq IN (SELECT seq FROM hashtags WHERE tag = ?)")
         params.append(chosen.tag)
-    return " AND ".join(conditions), params
+    return conditions, params
+
+
+def _where(chosen: ExportFilter) -> tuple[str, list[Any]]:
+    """The condition on the ``messages`` row ``m`` that ``chosen`` takes, as ``(sql, params)``.
+
+    A selection narrower than the whole log (a member moving, a filter) takes a message narrowed by what it names
+    only with what narrows it (``murmur.store.audience.travels_with``), else it would land public wherever the
+    export is imported. Its condition on the named row ``p`` is read twice (confined, scoped): its parameters
+    come twice, before the filter's own."""
+    filters, params = _filters(chosen, "m")
+    named, named_params = _filters(chosen, "p")
+    if not chosen.include_local:
+        conditions, before = [for_anyone("m")], []
+    elif chosen.moving:
+        conditions, before = [moves_with_author("m", " AND ".join(named) or "TRUE")], named_params * 2
+    elif named:
+        conditions, before = [travels_with("m", " AND ".join(named))], named_params * 2
+    else:
+        conditions, before = ["TRUE"], []  # an admin's copy of everything (TRUE, not 1: a boolean on both engines)
+    return " AND ".join(conditions + filters), before + params
 
 
 async def count_matching(store: Store, chosen: ExportFilter) -> int:

@@ -25,7 +25,7 @@ from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, select_in
 from murmur.message import Message, Verified
-from murmur.store.audience import confine, confine_refused
+from murmur.store.audience import confine, confine_refused, narrow_unstored
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
@@ -272,6 +272,7 @@ async def store_batch(
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
+    await narrow_unstored(conn, [r.message for r in results if r and r.status == "deleted" and r.message is not None])
     await _write(conn, batch, dropped)
 
 
@@ -300,7 +301,9 @@ def _take_back(
     """A message stored earlier in this batch is deleted by a later one: it is reported deleted; its seq is
     returned, to be left out of what the batch writes."""
     index, seq, _, _ = in_batch.pop(msg_id)
-    results[index] = IngestResult("deleted", id=msg_id.hex(), code="deleted", reason=reason)
+    taken = results[index]
+    message = taken.message if taken is not None else None
+    results[index] = IngestResult("deleted", id=msg_id.hex(), code="deleted", reason=reason, message=message)
     return seq
 
 

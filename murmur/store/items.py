@@ -21,6 +21,7 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, shown_join, shown_sql
 from murmur.kinds.base import Version
+from murmur.store.audience import for_anyone
 
 if TYPE_CHECKING:
     from murmur.store import Store
@@ -41,43 +42,67 @@ _TARGET_SQL = ", ".join(f"'{name}'" for name in SHOWN_TARGET)
 # Columns every candidate query selects, in this order (see ``Candidate``).
 CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.origin, m.raw, m.sort_at"
 
+
 # Counts of what refers to a post ``p``; deleted messages are removed from the tables, so they never count. Its
 # replies are the entries (posts) that answer it, as its thread shows them: a kind this server does not know
 # may name it in a reply tag too (murmur.kinds.unknown), and is neither shown nor counted.
 # The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``. A
 # person counts once per emoji they reacted with and once as a booster, however many identical messages they
 # signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
-_COUNT_COLUMNS = (
-    f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({ITSELF_SQL})),"
-    " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
-    " AND r.kind = 'reaction')),"
-    " (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost')"
-)
+# Counted for a member, every message held; for anyone (``public``, the web view and the feeds): only
+# what the audience rule lets anyone see, or a page would tell of local and scoped replies it does not show.
+def _count_columns(public: bool) -> str:
+    replies = f" AND {for_anyone('r')}" if public else ""
+    tallied = f" AND EXISTS (SELECT 1 FROM messages t WHERE t.seq = r.seq AND {for_anyone('t')})" if public else ""
+    return (
+        f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({ITSELF_SQL}){replies}),"
+        " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
+        f" AND r.kind = 'reaction'{tallied})),"
+        f" (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost'{tallied})"
+    )
+
+
 # The version readers see of the shown post (``v``, Kind.shown_join): an edited post is shown as its author last
 # wrote it (murmur.kinds.edit); a program without such a kind shows posts as signed.
-_SHOWN_COLUMNS = f"p.id, p.author, p.kind, p.created_at, p.raw, {_COUNT_COLUMNS}, p.origin, v.raw, v.created_at"
+def _shown_columns(public: bool) -> str:
+    return f"p.id, p.author, p.kind, p.created_at, p.raw, {_count_columns(public)}, p.origin, v.raw, v.created_at"
+
+
 _NEWEST = shown_join("p")
 _VERSION_SQL = f"SELECT v.id, v.created_at, v.raw FROM messages p {_NEWEST} WHERE p.id = ?"
-_COUNTS_SQL = f"SELECT p.id, {_COUNT_COLUMNS} FROM messages p WHERE p.kind IN ({ITSELF_SQL}) AND p.id IN ({{marks}})"
+_COUNTS_SQL = (
+    f"SELECT p.id, {_count_columns(False)} FROM messages p WHERE p.kind IN ({ITSELF_SQL}) AND p.id IN ({{marks}})"
+)
 MAX_COUNT_IDS = 100  # posts one ``post_counts`` call may ask about
-_RESOLVE_SQL = f"SELECT {_SHOWN_COLUMNS} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}}) AND {shown_sql('p')}"
+_RESOLVE_SQL = {
+    public: f"SELECT {_shown_columns(public)} FROM messages p {_NEWEST} WHERE p.id IN ({{marks}}) AND {shown_sql('p')}"
+    for public in (False, True)
+}
+
+
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
 # A boost shows its post once per booster: a later twin (same booster, same post) shows nothing, as a boost of a
 # post not held shows nothing; nor does a candidate, or the post it shows, that a kind withholds from readers
 # (murmur.kinds.shown_sql: a device's message waiting for its identity's log).
-ITEMS_TAIL = (
-    f"SELECT /* bounded sort: at most :n candidates */ c.*, {_SHOWN_COLUMNS} FROM c"
-    f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
-    f" AND {shown_sql('p')} AND {shown_sql('c')}"
-    f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
-    f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) {_NEWEST} ORDER BY c.sort_at DESC, c.seq DESC"
-)
+def items_tail(public: bool = False) -> str:
+    return (
+        f"SELECT /* bounded sort: at most :n candidates */ c.*, {_shown_columns(public)} FROM c"
+        f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
+        f" AND {shown_sql('p')} AND {shown_sql('c')}"
+        f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
+        f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) {_NEWEST}"
+        " ORDER BY c.sort_at DESC, c.seq DESC"
+    )
 
 
-def with_items(candidates_sql: str) -> str:
-    """One statement giving each candidate of ``candidates_sql`` with what ``resolve`` would add to it."""
-    return f"WITH c AS ({candidates_sql}) {ITEMS_TAIL}"
+ITEMS_TAIL = items_tail()
+
+
+def with_items(candidates_sql: str, public: bool = False) -> str:
+    """One statement giving each candidate of ``candidates_sql`` with what ``resolve`` would add to it; with
+    ``public``, counted as anyone may see them."""
+    return f"WITH c AS ({candidates_sql}) {items_tail(public)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +230,17 @@ async def select(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | d
         return list(await cursor.fetchall())
 
 
-async def resolve(conn: aiosqlite.Connection, candidates: Sequence[Candidate]) -> list[TimelineItem]:
-    """Items for candidates, in their order; boosts whose post is not held (or was deleted) are dropped."""
+async def resolve(
+    conn: aiosqlite.Connection, candidates: Sequence[Candidate], *, public: bool = False
+) -> list[TimelineItem]:
+    """Items for candidates, in their order; boosts whose post is not held (or was deleted) are dropped. With
+    ``public``, counted as anyone may see them."""
     if not candidates:
         return []
     wanted = {_shows(c) for c in candidates}
     wanted.discard(None)
     marks = ",".join("?" * len(wanted))
-    shown = {row[0]: row for row in await select(conn, _RESOLVE_SQL.format(marks=marks), list(wanted))}
+    shown = {row[0]: row for row in await select(conn, _RESOLVE_SQL[public].format(marks=marks), list(wanted))}
     items = (_item(c, shown.get(_shows(c))) for c in candidates)
     return [item for item in items if item is not None]
 

@@ -148,7 +148,7 @@ async def public_thread(store: Store, msg_id: str) -> Thread | None:
     asked = await held(store, msg_id)
     if asked is None or asked.kind != "post":
         return None
-    found = await thread(store, msg_id)
+    found = await thread(store, msg_id, public=True)
     if found is None:
         return None
     nodes = walk(found.root)

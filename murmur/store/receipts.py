@@ -3,18 +3,23 @@ deletes, and notices of what they withheld and why."""
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from murmur.keys import KEY_HEX
-from murmur.receipts import verifies
+from murmur.receipts import STATUSES, verifies
 from murmur.store import Store
 from murmur.store.audience import for_peers
 from murmur.store.items import select
 
 CHUNK = 500  # ids per IN (...)
+
+log = logging.getLogger("murmur.federation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +39,29 @@ class Receipt:
         }  # fmt: skip
 
 
-async def note(store: Store, peer_key: str, results: Sequence[dict[str, Any]]) -> int:
-    """Keep the answers that verify against the peer's key (the newest answer per message and peer wins)."""
+def sent_ids(raws: Sequence[bytes]) -> frozenset[str]:
+    """The ids of the stored messages ``raws`` (what a push sent): the only ids its answers may speak of."""
+    return frozenset(str(orjson.loads(raw)["id"]) for raw in raws)
+
+
+async def note(store: Store, peer_key: str, sent: Collection[str], results: Sequence[dict[str, Any]]) -> int:
+    """Keep the answers that verify against the peer's key about messages it was just sent (``sent``: their
+    ids), with a status a push answer may have; the newest answer per message and peer wins. Any other answer
+    is logged against the peer and not kept: a peer must not pin a signed "withheld" notice to a message it
+    was never sent (a local post, someone else's scoped post), where readers would be shown it."""
     now = int(time.time() * 1000)
-    rows = [
-        (
+    rows = []
+    for r in results:
+        if not (isinstance(r.get("id"), str) and KEY_HEX.fullmatch(r["id"]) and verifies(peer_key, r)):
+            continue
+        if r["id"] not in sent or r.get("status") not in STATUSES:
+            log.warning(
+                "peer %s answered about %s, which it was not sent, or with the unknown status %r: not kept",
+                peer_key[:8], r["id"][:16], r.get("status"),
+                extra={"peer": peer_key, "message_id": r["id"], "status": str(r.get("status"))},
+            )  # fmt: skip
+            continue
+        rows.append((
             bytes.fromhex(r["id"]),
             bytes.fromhex(peer_key),
             str(r["status"]),
@@ -46,10 +69,7 @@ async def note(store: Store, peer_key: str, results: Sequence[dict[str, Any]]) -
             str(r.get("reason") or "")[:500],
             bytes.fromhex(r["sig"]),
             now,
-        )
-        for r in results
-        if isinstance(r.get("id"), str) and KEY_HEX.fullmatch(r["id"]) and verifies(peer_key, r)
-    ]
+        ))  # fmt: skip
     if rows:
         async with store.writer.transaction() as conn:
             await conn.executemany(

@@ -51,8 +51,11 @@ class Thread:
     truncated: bool  # True when more than MAX_REPLIES replies are held
 
 
-async def thread(store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIES) -> Thread | None:
-    """The thread the message belongs to, or None when nothing of it is held."""
+async def thread(
+    store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIES, public: bool = False
+) -> Thread | None:
+    """The thread the message belongs to, or None when nothing of it is held; with ``public``, its items counted
+    as anyone may see them (``murmur.store.items.resolve``)."""
     msg_id = key_bytes(msg_id_hex, "message id")
     rows = await select(store.conn, _ROOT_OF_SQL, (msg_id,))
     if rows and rows[0][0] not in SHOWN_ITSELF:  # a reaction, a ballot, a follow...: in no thread
@@ -65,7 +68,7 @@ async def thread(store: Store, msg_id_hex: str, *, max_replies: int = MAX_REPLIE
     if not root_rows and not reply_rows:
         return None
     candidates = [Candidate.from_row(r) for r in root_rows] + [Candidate.from_row(r[:9]) for r in reply_rows]
-    items = {item.seq: item for item in await resolve(store.conn, candidates)}
+    items = {item.seq: item for item in await resolve(store.conn, candidates, public=public)}
 
     root_item = items.get(root_rows[0][0]) if root_rows else None
     held = {row[1]: items.get(row[0]) for row in reply_rows}

@@ -145,19 +145,23 @@ _MENTIONS_SQL = with_items(
 )
 
 
-def _hashtag_sql(audience: str) -> str:
+def _hashtag_sql(public: bool) -> str:
+    audience = _ANYONE if public else ""
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM hashtags x INDEXED BY hashtags_by_time CROSS JOIN messages m ON m.seq = x.seq"
         f" WHERE x.tag = :tag AND {_BELOW.format(t='x')} AND m.kind IN ({ITSELF_SQL}){audience}"
-        f" {_NEWEST_FIRST.format(t='x')} LIMIT :n"
+        f" {_NEWEST_FIRST.format(t='x')} LIMIT :n",
+        public,
     )
 
 
-def _author_sql(audience: str) -> str:
+def _author_sql(public: bool) -> str:
+    audience = _ANYONE if public else ""
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM messages m INDEXED BY messages_timeline_by_time"
         f" WHERE m.author = :key AND m.{_ENTRIES} AND {_BELOW.format(t='m')}{audience}"
-        f" {_NEWEST_FIRST.format(t='m')} LIMIT :n"
+        f" {_NEWEST_FIRST.format(t='m')} LIMIT :n",
+        public,
     )
 
 
@@ -165,8 +169,8 @@ def _author_sql(audience: str) -> str:
 # anyone see. A boost of a post that stays here stays here too (the rule follows its target), so the candidates'
 # condition is enough.
 _ANYONE = f" AND {for_anyone('m')}"
-_HASHTAG_SQL = {False: _hashtag_sql(""), True: _hashtag_sql(_ANYONE)}
-_AUTHOR_SQL = {False: _author_sql(""), True: _author_sql(_ANYONE)}
+_HASHTAG_SQL = {public: _hashtag_sql(public) for public in (False, True)}
+_AUTHOR_SQL = {public: _author_sql(public) for public in (False, True)}
 
 
 def _bounds(cursor: Cursor, n: int) -> dict[str, object]:
@@ -210,9 +214,7 @@ async def mentions(store: Store, key_hex: str, *, limit: int = 20, before: str |
     return await _page(store, _MENTIONS_SQL, {"key": key_bytes(key_hex)}, limit=limit, before=before)
 
 
-async def hashtag(
-    store: Store, tag: str, *, limit: int = 20, before: str | None = None, public: bool = False
-) -> Page:
+async def hashtag(store: Store, tag: str, *, limit: int = 20, before: str | None = None, public: bool = False) -> Page:
     """Posts, polls and meetups carrying the hashtag (given with or without its ``#``, in any case); with
     ``public``, only those anyone may see (``murmur.store.audience.for_anyone``)."""
     params = {"tag": tag.removeprefix("#").lower()}
@@ -221,15 +223,17 @@ async def hashtag(
 
 # An identity's posts and boosts: what each of its devices signed for it, as its log accepted them
 # (murmur.kinds.key_store keeps the claims; docs/protocol.md §13.5).
-def _identity_sql(audience: str) -> str:
+def _identity_sql(public: bool) -> str:
+    audience = _ANYONE if public else ""
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM identity_claims i CROSS JOIN messages m ON m.seq = i.seq"
         f" WHERE i.identity = :key AND i.status = 'valid' AND m.{_ENTRIES} AND {_BELOW.format(t='m')}"
-        f"{audience} {_NEWEST_FIRST.format(t='m')} LIMIT :n"
+        f"{audience} {_NEWEST_FIRST.format(t='m')} LIMIT :n",
+        public,
     )
 
 
-_IDENTITY_SQL = {False: _identity_sql(""), True: _identity_sql(_ANYONE)}
+_IDENTITY_SQL = {public: _identity_sql(public) for public in (False, True)}
 
 
 async def author(

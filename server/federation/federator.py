@@ -285,7 +285,7 @@ class Federator:
         if page.entries:
             raws = [raw for _, raw in page.entries]
             results = await client.push(raws)
-            await receipts.note(self.state.store, peer.key, results)
+            await receipts.note(self.state.store, peer.key, receipts.sent_ids(raws), results)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning(

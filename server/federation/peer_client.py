@@ -24,13 +24,13 @@ from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.lines import ACCEPT_IDENTITY, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
+from murmur.receipts import STATUSES
 from murmur.store.peers import Peer
 from murmur.validate import MAX_MESSAGE_BYTES
 
 __all__ = ["PeerClient", "PeerError", "PullPage"]
 
 FED = "/fed/v1"
-RESULT_STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
 # Caps on what one answer may hold. A message line is at most MAX_MESSAGE_BYTES plus its newline, so a page of
 # N messages is bounded by N of those; the other answers are small by construction.
 LINE_BYTES = MAX_MESSAGE_BYTES + 1
@@ -216,7 +216,7 @@ class PeerClient:
             count = f"{len(results)} results" if isinstance(results, list) else shape_of(results)
             raise PeerError(f"{self.peer.url} answered a push of {len(raws)} messages with {count} as its results")
         for result in results:
-            if not isinstance(result, dict) or result.get("status") not in RESULT_STATUSES:
+            if not isinstance(result, dict) or result.get("status") not in STATUSES:
                 raise PeerError(f"{self.peer.url} answered a push with a result that has no known status")
         return results
 

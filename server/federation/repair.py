@@ -117,7 +117,7 @@ async def repair(
             progress(done, total)
             continue
         results = await client.push(raws)
-        await receipts.note(state.store, peer.key, results)
+        await receipts.note(state.store, peer.key, receipts.sent_ids(raws), results)
         refused = [r for r in results if r["status"] == "refused"]
         for r in refused:
             log.warning("peer %s refused %s on repair: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))

@@ -72,6 +72,10 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     reply = bob.json("post", "agreed", "--reply-to", secret)["id"]
     assert visibility(b, reply) == "scope:inside"
     assert bob.json("post", "--reply-to", secret, "--dry-run")["audience"] == "scope:inside"
+    # so do a reaction and a boost: a server that never holds the post still narrows them
+    reacted = bob.json("react", secret, "+1")["id"]
+    boosted = bob.json("boost", secret)["id"]
+    assert visibility(b, reacted) == visibility(b, boosted) == "scope:inside"
     wait_for(lambda: reply in stored_ids(a))
     marker = ada.json("post", "for everyone")["id"]
     late = bob.json("post", "also for everyone")["id"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from murmur.client.render import Context, render_thread
 from murmur.keys import Identity
 from murmur.message import sign_draft
@@ -65,7 +67,29 @@ async def test_an_answer_that_does_not_verify_is_not_kept(net: Network) -> None:
     unsigned = {"id": msg_id, "status": "refused", "code": "x", "reason": "older peer"}
     honest = signed(b.state.identity, {"id": msg_id, "status": "refused", "code": "x", "reason": "policy"})
     tampered = {**honest, "reason": "another reason"}
-    assert await receipts.note(a.state.store, b.key, [forged, unsigned, tampered, {"id": "zz"}]) == 0
-    assert await receipts.note(a.state.store, b.key, [honest]) == 1
+    assert await receipts.note(a.state.store, b.key, {msg_id}, [forged, unsigned, tampered, {"id": "zz"}]) == 0
+    assert await receipts.note(a.state.store, b.key, {msg_id}, [honest]) == 1
     [kept] = await receipts.withheld(a.state.store, msg_id)
     assert kept.reason == "policy"
+
+
+async def test_a_peer_cannot_pin_an_answer_to_a_message_it_was_not_sent(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    sent, other = "ab" * 32, "cd" * 32
+    about_other = signed(b.state.identity, {"id": other, "status": "refused", "code": "spam", "reason": "scammer"})
+    odd_status = signed(b.state.identity, {"id": sent, "status": "anything-goes"})
+    assert await receipts.note(a.state.store, b.key, {sent}, [about_other, odd_status]) == 0
+    assert await receipts.receipts_for(a.state.store, other) == []
+    assert await receipts.receipts_for(a.state.store, sent) == []
+    honest = signed(b.state.identity, {"id": sent, "status": "refused", "code": "policy", "reason": "no lunch"})
+    assert await receipts.note(a.state.store, b.key, {sent}, [honest, about_other]) == 1
+    assert [r.reason for r in await receipts.withheld(a.state.store, sent)] == ["no lunch"]
+    assert await receipts.withheld(a.state.store, other) == []
+
+
+def test_the_ids_a_push_sent_are_read_from_its_lines() -> None:
+    ada = Identity.generate()
+    one, two = post(ada, "one"), post(ada, "two")
+    raws = [orjson.dumps(one), orjson.dumps(two)]
+    assert receipts.sent_ids(raws) == {one["id"], two["id"]}

@@ -77,7 +77,7 @@ async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_
     await add_peer(live.store, far.public_key, "http://far.test", name="far", mode="serve-only")
     root = await live.post(ALICE, "a post the far server would not take")
     answer = {"id": root["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
-    assert await receipts.note(live.store, far.public_key, [signed(far, answer)]) == 1
+    assert await receipts.note(live.store, far.public_key, {root["id"]}, [signed(far, answer)]) == 1
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         app.controller.open_thread(root["id"])
