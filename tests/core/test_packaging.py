@@ -10,13 +10,20 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = {"murmur": "murmur", "server": "murmur.server", "client": "murmur.client"}
 
 
-def packages_on_disk() -> set[str]:
-    found: set[str] = set()
+def packages_on_disk() -> dict[str, Path]:
+    """Every folder holding an ``__init__.py``, and every folder of data files inside one: setuptools treats those
+    as namespace packages and, unless they are listed, warns at each install that it may leave them out."""
+    found: dict[str, Path] = {}
     for folder, name in FOLDERS.items():
-        for init in (ROOT / folder).rglob("__init__.py"):
-            parts = init.parent.relative_to(ROOT / folder).parts
-            if "__pycache__" not in parts:
-                found.add(".".join((name, *parts)))
+        top = ROOT / folder
+        for path in (top, *top.rglob("*")):
+            parts = path.relative_to(top).parts
+            if not path.is_dir() or "__pycache__" in parts:
+                continue
+            package = (path / "__init__.py").exists()
+            data = (path.parent / "__init__.py").exists() and any(p.is_file() for p in path.iterdir())
+            if package or data:
+                found[".".join((name, *parts))] = path
     return found
 
 
@@ -33,7 +40,15 @@ def test_packages_list_matches_the_folders() -> None:
     listed = setuptools_config()["packages"]
     assert isinstance(listed, list)
     assert len(listed) == len(set(listed)), "pyproject.toml lists a package twice"
-    on_disk = packages_on_disk()
+    on_disk = set(packages_on_disk())
     missing, stale = sorted(on_disk - set(listed)), sorted(set(listed) - on_disk)
     assert not missing, f"add {missing} to [tool.setuptools] packages in pyproject.toml"
-    assert not stale, f"{stale} are listed in pyproject.toml but have no folder with an __init__.py"
+    assert not stale, f"{stale} are listed in pyproject.toml but have no folder on disk"
+
+
+def test_data_folders_ship_their_files() -> None:
+    data = setuptools_config()["package-data"]
+    assert isinstance(data, dict)
+    for name, path in packages_on_disk().items():
+        if not (path / "__init__.py").exists():
+            assert name in data, f"{name} holds only data files: give it package-data in pyproject.toml"
