@@ -48,7 +48,9 @@ def header_key(epoch: Epoch) -> bytes:
 
 def first_chain_key(epoch: Epoch, signing: str) -> bytes:
     """CK_0 of the member device whose Ed25519 key is ``signing`` (64 hex), in epoch n."""
-    return _hkdf(epoch.key, b"murmur group v1 chain key\n" + _context(epoch.group, epoch.number) + bytes.fromhex(signing))
+    return _hkdf(
+        epoch.key, b"murmur group v1 chain key\n" + _context(epoch.group, epoch.number) + bytes.fromhex(signing)
+    )
 
 
 def step(chain_key: bytes) -> tuple[bytes, bytes]:
@@ -103,7 +105,10 @@ class Chain:
         if not isinstance(skipped, dict) or not all(isinstance(i, str) and i.isdigit() for i in skipped):
             raise _bad_state("a chain's `skipped` is not an object keyed by indexes.")
         chain = cls(
-            _index(data["next"]), _key(data["key"]), _index(data["dropped"]), {int(i): _key(k) for i, k in skipped.items()}
+            _index(data["next"]),
+            _key(data["key"]),
+            _index(data["dropped"]),
+            {int(i): _key(k) for i, k in skipped.items()},
         )
         if any(not chain.dropped <= i < chain.next for i in chain.skipped) or len(chain.skipped) > MAX_SKIPPED:
             raise _bad_state("a chain's skipped keys lie outside its window.")

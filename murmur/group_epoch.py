@@ -136,7 +136,9 @@ def new_epoch(
     if previous is not None and previous.group != group:
         raise Refused("wrong_group", "The previous epoch belongs to another group.")
     number, prev = (previous.number + 1, previous.digest) if previous is not None else (0, NO_EPOCH)
-    epoch = Epoch(group, number, prev, members_digest(listed), key if key is not None else ChaCha20Poly1305.generate_key())
+    epoch = Epoch(
+        group, number, prev, members_digest(listed), key if key is not None else ChaCha20Poly1305.generate_key()
+    )
     size = per_chunk or chunk_devices()
     sealing = sorted(d.sealing for d in listed)
     plaintext = epoch.plaintext()
