@@ -95,6 +95,12 @@ def _signed(context: bytes, digest: str, sender: bytes, index: bytes, nonce: byt
     )
 
 
+def _padded(plaintext: bytes) -> bytes:
+    """The inner plaintext: the length, the text, zeros up to sealing v1's smallest bucket that holds them."""
+    inner = len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
+    return inner + bytes(bucket_for(len(plaintext), LENGTH_BYTES) - len(inner))
+
+
 def encrypt_group(
     keys: GroupKeys,
     signer: Ed25519PrivateKey,
@@ -115,8 +121,7 @@ def encrypt_group(
         raise Refused("not_member", f"This device is not a member device of epoch {epoch.number} of this group.")
     if chain.next > MAX_INDEX:
         raise Refused("chain_exhausted", "This device has written all it may in this epoch; start a new epoch.")
-    inner = len(plaintext).to_bytes(LENGTH_BYTES, "big") + plaintext
-    inner += bytes(bucket_for(len(plaintext), LENGTH_BYTES) - len(inner))
+    inner = _padded(plaintext)
     index = chain.next.to_bytes(INDEX_BYTES, "big")
     message_key, advanced = chain.message_key(chain.next)
     # A random nonce, though each message key seals one body: a device restored from a backup that writes an
