@@ -31,14 +31,21 @@ MAX_SKIPPED = 1000  # keys of skipped messages one chain keeps; the oldest go fi
 MAX_AHEAD = 50_000  # how far past its head a chain moves for one message (bounds the work a message can ask)
 MAX_INDEX = 2**32 - 1  # an index is 4 bytes in the header
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
+_EPOCH_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def _hkdf(secret: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
+def _hkdf(secret: bytes, info: bytes, length: int = 32) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(secret)
 
 
 def _context(group: str, number: int) -> bytes:
     return bytes.fromhex(group) + number.to_bytes(8, "big")
+
+
+def epoch_id(epoch: Epoch) -> str:
+    """Names epoch n in the clear (16 bytes, hex): which of two epochs of one number a message is in, so a
+    device missing that epoch waits for it (`wrong_epoch`) instead of taking the message for tampered."""
+    return _hkdf(epoch.key, b"murmur group v1 epoch id\n" + _context(epoch.group, epoch.number), 16).hex()
 
 
 def header_key(epoch: Epoch) -> bytes:
@@ -64,9 +71,9 @@ class Chain:
     message keys of indexes below ``next`` not yet read; indexes below ``dropped`` not in it are gone."""
 
     next: int
-    key: bytes
+    key: bytes = field(repr=False)
     dropped: int = 0
-    skipped: dict[int, bytes] = field(default_factory=dict)
+    skipped: dict[int, bytes] = field(default_factory=dict, repr=False)
 
     def message_key(self, index: int) -> tuple[bytes, Chain]:
         """MK_index and the chain as it is once that message is read; this chain is left as it was."""
@@ -83,10 +90,13 @@ class Chain:
         if index - self.next > MAX_AHEAD:
             raise Refused("too_far", f"Message {index} is more than {MAX_AHEAD} messages past this sender's last.")
         skipped, key = dict(self.skipped), self.key
+        keep_from = index - MAX_SKIPPED  # a key below this would be deleted at once: never kept
         for i in range(self.next, index):
-            skipped[i], key = step(key)
+            skipped_key, key = step(key)
+            if i >= keep_from:
+                skipped[i] = skipped_key
         message, key = step(key)
-        dropped = self.dropped
+        dropped = max(self.dropped, keep_from) if index - self.next > MAX_SKIPPED else self.dropped
         if len(skipped) > MAX_SKIPPED:
             kept = sorted(skipped)[-MAX_SKIPPED:]
             dropped = max(dropped, kept[0])
@@ -120,15 +130,17 @@ class EpochKeys:
     """What this device keeps of epoch n: no epoch key, only the header key and a chain per member device."""
 
     number: int
+    id: str
     digest: str
     prev: str
     members: str
-    header_key: bytes
-    chains: dict[str, Chain]
+    header_key: bytes = field(repr=False)
+    chains: dict[str, Chain] = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "epoch": self.number,
+            "id": self.id,
             "digest": self.digest,
             "prev": self.prev,
             "members": self.members,
@@ -138,11 +150,12 @@ class EpochKeys:
 
     @classmethod
     def from_json(cls, data: object) -> EpochKeys:
-        fields = {"epoch", "digest", "prev", "members", "header_key", "chains"}
+        fields = {"epoch", "id", "digest", "prev", "members", "header_key", "chains"}
         if not isinstance(data, dict) or set(data) != fields or not isinstance(data["chains"], dict):
             raise _bad_state("an epoch is not an object of " + ", ".join(sorted(fields)) + ".")
         return cls(
             _index(data["epoch"], MAX_EPOCH),
+            _id(data["id"]),
             _hex(data["digest"]),
             _hex(data["prev"]),
             _hex(data["members"]),
@@ -158,10 +171,11 @@ class GroupKeys:
         self.group = group
         self.epochs: dict[str, EpochKeys] = {e.digest: e for e in epochs}
 
-    def start_epoch(self, epoch: Epoch, devices: Iterable[Device]) -> str:
+    def start_epoch(self, epoch: Epoch, devices: Iterable[Device], *, sealed_by: str) -> str:
         """Hold ``epoch`` for exactly ``devices`` (this device's view of the members then; the epoch's member
-        digest must agree). Returns ``"new"``, ``"known"`` (held already: a chunk seen twice) or ``"fork"``
-        (another epoch of its number, or a ``prev`` that is not the digest held for the number before)."""
+        digest must agree), sealed by the device whose X25519 key is ``sealed_by`` (sealing's ``Opened.sender``;
+        the changer's own key on the changer). Returns ``"new"``, ``"known"`` (held already: a chunk seen twice)
+        or ``"fork"`` (another epoch of its number, or a ``prev`` that is not the digest held before it)."""
         if epoch.group != self.group:
             raise Refused("wrong_group", "This epoch belongs to another group.")
         listed = list(devices)
@@ -170,16 +184,24 @@ class GroupKeys:
                 "members_differ",
                 f"Epoch {epoch.number} was made for another set of member devices than this device knows of.",
             )
+        if sealed_by not in {d.sealing for d in listed}:
+            # A device outside the new set would know the key of an epoch made to shut it out.
+            raise Refused("not_member", f"Epoch {epoch.number} was sealed by a device outside its own set.")
         digest = epoch.digest
         if digest in self.epochs:
             return "known"
         chains = {d.signing: Chain(0, first_chain_key(epoch, d.signing)) for d in listed}
-        self.epochs[digest] = EpochKeys(epoch.number, digest, epoch.prev, epoch.members, header_key(epoch), chains)
+        held = EpochKeys(epoch.number, epoch_id(epoch), digest, epoch.prev, epoch.members, header_key(epoch), chains)
+        self.epochs[digest] = held
         return "fork" if epoch.number in self.forks() else "new"
 
     def at(self, number: int) -> list[EpochKeys]:
         """The epochs held with this number: one, or several after a fork (lowest digest first)."""
         return sorted((e for e in self.epochs.values() if e.number == number), key=lambda e: e.digest)
+
+    def find(self, number: int, id: str) -> EpochKeys | None:
+        """The epoch a group message names, if this device holds it."""
+        return next((e for e in self.epochs.values() if e.number == number and e.id == id), None)
 
     def current(self) -> EpochKeys | None:
         """The epoch to write in: the highest number held; after a fork, the lowest digest of it."""
@@ -233,6 +255,12 @@ def _index(value: object, most: int = MAX_INDEX + 1) -> int:
 def _hex(value: object) -> str:
     if not isinstance(value, str) or not _HEX_KEY.fullmatch(value):
         raise _bad_state("a key or digest is not 64 lowercase hex digits.")
+    return value
+
+
+def _id(value: object) -> str:
+    if not isinstance(value, str) or not _EPOCH_ID.fullmatch(value):
+        raise _bad_state("an epoch id is not 32 lowercase hex digits.")
     return value
 
 

@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
@@ -52,7 +52,7 @@ class Epoch:
     number: int
     prev: str
     members: str
-    key: bytes
+    key: bytes = field(repr=False)
 
     def plaintext(self) -> bytes:
         """The epoch plaintext: one spelling, the same bytes in every chunk."""

@@ -1,7 +1,7 @@
 """Private group messages: written with the sender device's chain, read with the reader's copy of it
 (docs/encryption.md §12, normative).
 
-Pure: no I/O, no clock. A group message names in the clear only its version, its group and its epoch number.
+Pure: no I/O, no clock. A group message names in the clear only its version, its group and its epoch (number and id).
 Its header, sealed under the epoch's header key, holds the sender device's Ed25519 key, the message's index
 in that device's chain and the device's signature; its body, sealed under the index's message key, holds the
 plaintext padded to sealing v1's buckets. ``encrypt_group`` and ``decrypt_group`` move the chain they use
@@ -39,6 +39,7 @@ INDEX_BYTES = 4
 SIG_BYTES = 64
 HEADER_BYTES = 32 + INDEX_BYTES + SIG_BYTES + TAG_BYTES  # sender, index, signature, tag
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
+_EPOCH_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ class GroupOpened:
 class Parsed:
     group: str
     epoch: int
+    epoch_id: str
     nonce: bytes
     header: bytes
     body: bytes
@@ -76,9 +78,15 @@ def _tampered() -> Refused:
     return Refused("tampered", "The group message was altered after it was written, or written for other fields.")
 
 
-def _context(group: str, epoch: int, bound: dict[str, Any] | None) -> bytes:
-    """H: the version, group, epoch number and the outer message's fields, which a relay could swap."""
-    fields = {"v": VERSION, "group": group, "epoch": epoch, "bound": bound if bound is not None else {}}
+def _context(group: str, epoch: int, epoch_id: str, bound: dict[str, Any] | None) -> bytes:
+    """H: the version, group, epoch and the outer message's fields, which a relay could swap."""
+    fields = {
+        "v": VERSION,
+        "group": group,
+        "epoch": epoch,
+        "epoch_id": epoch_id,
+        "bound": bound if bound is not None else {},
+    }
     return hashlib.sha256(b"murmur group v1 context\n" + canonicalize(fields)).digest()
 
 
@@ -127,7 +135,7 @@ def encrypt_group(
     # A random nonce, though each message key seals one body: a device restored from a backup that writes an
     # index twice then still never reuses a key with a nonce (and readers refuse the second as `replayed`).
     nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
-    context = _context(keys.group, epoch.number, bound)
+    context = _context(keys.group, epoch.number, epoch.id, bound)
     body = ChaCha20Poly1305(message_key).encrypt(nonce, inner, b"murmur group v1 body\n" + context + sender + index)
     signature = signer.sign(_signed(context, epoch.digest, sender, index, nonce, body))
     header_ad = b"murmur group v1 header\n" + context + hashlib.sha256(body).digest()
@@ -137,6 +145,7 @@ def encrypt_group(
         "v": VERSION,
         "group": keys.group,
         "epoch": epoch.number,
+        "epoch_id": epoch.id,
         "nonce": b64url(nonce),
         "header": b64url(header),
         "body": b64url(body),
@@ -151,13 +160,15 @@ def _parse(message: object) -> Parsed:
         raise _bad("`v` is not an integer.")
     if version != VERSION:
         raise Refused("unknown_version", f"This device reads group messages of version {VERSION}, not {version}.")
-    if set(message) != {"v", "group", "epoch", "nonce", "header", "body"}:
-        raise _bad("its members are not exactly `v`, `group`, `epoch`, `nonce`, `header` and `body`.")
-    group, epoch = message["group"], message["epoch"]
+    if set(message) != {"v", "group", "epoch", "epoch_id", "nonce", "header", "body"}:
+        raise _bad("its members are not exactly `v`, `group`, `epoch`, `epoch_id`, `nonce`, `header` and `body`.")
+    group, epoch, epoch_id = message["group"], message["epoch"], message["epoch_id"]
     if not isinstance(group, str) or not _HEX_KEY.fullmatch(group):
         raise _bad("`group` is not 64 lowercase hex digits.")
     if type(epoch) is not int or not 0 <= epoch <= MAX_EPOCH:
         raise _bad("`epoch` is not an integer from 0 to 2^53-1.")
+    if not isinstance(epoch_id, str) or not _EPOCH_ID.fullmatch(epoch_id):
+        raise _bad("`epoch_id` is not 32 lowercase hex digits.")
     nonce = _unb64url(message["nonce"], "`nonce`")
     header = _unb64url(message["header"], "`header`")
     body = _unb64url(message["body"], "`body`")
@@ -165,34 +176,32 @@ def _parse(message: object) -> Parsed:
         raise _bad(f"`nonce` is not {NONCE_BYTES} bytes or `header` not {HEADER_BYTES}.")
     if len(body) - TAG_BYTES not in BUCKETS:
         raise _bad(f"`body` is {len(body)} bytes, which is no padding bucket.")
-    return Parsed(group, epoch, nonce, header, body)
+    return Parsed(group, epoch, epoch_id, nonce, header, body)
 
 
 def _open_header(keys: GroupKeys, parsed: Parsed, bound: dict[str, Any] | None) -> tuple[Header, EpochKeys]:
     if parsed.group != keys.group:
         raise Refused("wrong_group", "This group message belongs to another group.")
-    held = keys.at(parsed.epoch)
-    if not held:
+    epoch = keys.find(parsed.epoch, parsed.epoch_id)
+    if epoch is None:
         raise Refused(
             "wrong_epoch",
             f"This device holds no key for epoch {parsed.epoch} of this group: it was not a member device then, "
             "or has not yet received that epoch.",
         )
-    context = _context(parsed.group, parsed.epoch, bound)
+    context = _context(parsed.group, parsed.epoch, parsed.epoch_id, bound)
     header_ad = b"murmur group v1 header\n" + context + hashlib.sha256(parsed.body).digest()
-    for epoch in held:  # one, unless that epoch number forked
-        try:
-            opened = ChaCha20Poly1305(epoch.header_key).decrypt(parsed.nonce, parsed.header, header_ad)
-        except InvalidTag:
-            continue
-        sender, index, signature = opened[:32], opened[32 : 32 + INDEX_BYTES], opened[32 + INDEX_BYTES :]
-        if sender.hex() not in epoch.chains:
-            raise Refused("not_member", f"The sender device was not a member device of epoch {epoch.number}.")
-        signed = _signed(context, epoch.digest, sender, index, parsed.nonce, parsed.body)
-        if not verify_signature(sender.hex(), signature.hex(), signed):
-            raise Refused("forged_sender", "The group message's signature does not hold for the device it names.")
-        return Header(sender.hex(), int.from_bytes(index, "big"), epoch.number, epoch.digest), epoch
-    raise _tampered()
+    try:
+        opened = ChaCha20Poly1305(epoch.header_key).decrypt(parsed.nonce, parsed.header, header_ad)
+    except InvalidTag as exc:
+        raise _tampered() from exc
+    sender, index, signature = opened[:32], opened[32 : 32 + INDEX_BYTES], opened[32 + INDEX_BYTES :]
+    if sender.hex() not in epoch.chains:
+        raise Refused("not_member", f"The sender device was not a member device of epoch {epoch.number}.")
+    signed = _signed(context, epoch.digest, sender, index, parsed.nonce, parsed.body)
+    if not verify_signature(sender.hex(), signature.hex(), signed):
+        raise Refused("forged_sender", "The group message's signature does not hold for the device it names.")
+    return Header(sender.hex(), int.from_bytes(index, "big"), epoch.number, epoch.digest), epoch
 
 
 def read_header(keys: GroupKeys, message: object, *, bound: dict[str, Any] | None = None) -> Header:
@@ -206,7 +215,7 @@ def decrypt_group(keys: GroupKeys, message: object, *, bound: dict[str, Any] | N
     parsed = _parse(message)
     header, epoch = _open_header(keys, parsed, bound)
     message_key, advanced = epoch.chains[header.sender].message_key(header.index)
-    context = _context(parsed.group, parsed.epoch, bound)
+    context = _context(parsed.group, parsed.epoch, parsed.epoch_id, bound)
     index = header.index.to_bytes(INDEX_BYTES, "big")
     body_ad = b"murmur group v1 body\n" + context + bytes.fromhex(header.sender) + index
     try:

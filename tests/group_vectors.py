@@ -16,7 +16,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from murmur.group_chains import GroupKeys, first_chain_key, header_key, step
+from murmur.group_chains import GroupKeys, epoch_id, first_chain_key, header_key, step
 from murmur.group_epoch import Device, Epoch, chunk_devices, members_digest, new_epoch
 from murmur.group_sealing import encrypt_group
 from murmur.sealing import public_hex
@@ -53,7 +53,7 @@ def epochs() -> tuple[Epoch, Epoch]:
 
 def keys_for(epoch: Epoch, names: list[str]) -> GroupKeys:
     keys = GroupKeys(GROUP)
-    keys.start_epoch(epoch, [device(name) for name in names])
+    keys.start_epoch(epoch, [device(name) for name in names], sealed_by=device("ada_laptop").sealing)
     return keys
 
 
@@ -73,6 +73,7 @@ def _epoch_vector(epoch: Epoch, names: list[str]) -> dict[str, Any]:
         "key": epoch.key.hex(),
         "plaintext": epoch.plaintext().decode("utf-8"),
         "digest": epoch.digest,
+        "id": epoch_id(epoch),
         "header_key": header_key(epoch).hex(),
         "chains": chains,
     }

@@ -42,11 +42,14 @@ def sealed_chunks(chunks: list[EpochChunk], changer: Member) -> list[dict[str, o
     return [seal(chunk.plaintext, changer.sealing_key, chunk.devices, bound=BOUND) for chunk in chunks]
 
 
-def receive(envelopes: list[dict[str, object]], device: Member, group: str = GROUP) -> Epoch:
-    """What a device does with an epoch change: open the one chunk sealed to it, and read the epoch."""
-    mine = [e for e in envelopes if any(entry["device"] == public_hex(device.sealing_key) for entry in e["to"])]  # type: ignore[attr-defined]
+def receive(envelopes: list[dict[str, object]], device: Member, group: str = GROUP) -> tuple[Epoch, str]:
+    """What a device does with an epoch change: open the one chunk sealed to it, and read the epoch. Returns
+    the epoch and the X25519 key of the device that sealed it."""
+    me = public_hex(device.sealing_key)
+    mine = [e for e in envelopes if any(entry["device"] == me for entry in e["to"])]  # type: ignore[attr-defined]
     assert len(mine) == 1, "every device is in exactly one chunk"
-    return open_epoch(open_sealed(mine[0], device.sealing_key, bound=BOUND).plaintext, group=group)
+    opened = open_sealed(mine[0], device.sealing_key, bound=BOUND)
+    return open_epoch(opened.plaintext, group=group), opened.sender
 
 
 def start_group(members: list[Member], group: str = GROUP) -> tuple[Epoch, dict[Member, GroupKeys]]:
@@ -56,6 +59,7 @@ def start_group(members: list[Member], group: str = GROUP) -> tuple[Epoch, dict[
     held: dict[Member, GroupKeys] = {}
     for m in members:
         keys = GroupKeys(group)
-        assert keys.start_epoch(receive(envelopes, m, group), [d.device for d in members]) == "new"
+        epoch, sealer = receive(envelopes, m, group)
+        assert keys.start_epoch(epoch, [d.device for d in members], sealed_by=sealer) == "new"
         held[m] = keys
     return epoch, held

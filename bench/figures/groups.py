@@ -83,8 +83,8 @@ def _epoch_change(ctx: Context) -> Figure:
     mine = next(e for e in envelopes if any(entry["device"] == reader[2].sealing for entry in e["to"]))
 
     def receive() -> None:
-        epoch = open_epoch(open_sealed(mine, reader[1], bound=BOUND).plaintext, group=GROUP)
-        GroupKeys(GROUP).start_epoch(epoch, devices)
+        opened = open_sealed(mine, reader[1], bound=BOUND)
+        GroupKeys(GROUP).start_epoch(open_epoch(opened.plaintext, group=GROUP), devices, sealed_by=opened.sender)
 
     floor_ms = round(min(floors), 3)
     return rate_figure(
@@ -107,8 +107,8 @@ def _group_rates(ctx: Context) -> dict[str, Figure]:
     ]
     epoch, _ = new_epoch(GROUP, devices, None)
     writing, reading = GroupKeys(GROUP), GroupKeys(GROUP)
-    writing.start_epoch(epoch, devices)
-    reading.start_epoch(epoch, devices)
+    writing.start_epoch(epoch, devices, sealed_by=devices[0].sealing)
+    reading.start_epoch(epoch, devices, sealed_by=devices[0].sealing)
     sizes = ctx.sizes
     aead = ChaCha20Poly1305(ChaCha20Poly1305.generate_key())
     body, nonce = TEXT.ljust(256, b"\0"), bytes(12)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from murmur import group_sealing
 from murmur.errors import Refused
-from murmur.group_chains import MAX_AHEAD, MAX_SKIPPED, Chain, GroupKeys, first_chain_key, step
+from murmur.group_chains import MAX_AHEAD, MAX_SKIPPED, Chain, GroupKeys, epoch_id, first_chain_key, step
 from murmur.group_epoch import new_epoch
 from murmur.group_sealing import (
     HEADER_BYTES,
@@ -135,6 +135,7 @@ def test_other_outer_fields_group_or_epoch_are_refused(group: dict[Member, Group
     assert refusal(group[BO], message, None) == "tampered"
     assert refusal(group[BO], {**message, "group": "7b" * 32}) == "wrong_group"
     assert refusal(group[BO], {**message, "epoch": 1}) == "wrong_epoch"
+    assert refusal(group[BO], {**message, "epoch_id": "0" * 32}) == "wrong_epoch"
 
 
 def test_a_body_or_header_moved_from_another_message_is_tampering(group: dict[Member, GroupKeys]) -> None:
@@ -187,12 +188,14 @@ def test_a_device_outside_the_epoch_cannot_write_or_be_read(group: dict[Member, 
 def test_a_removed_member_cannot_read_the_next_epoch_nor_a_new_member_the_last() -> None:
     first, held = start_group([ADA_LAPTOP, BO, CY])
     staying = [ADA_LAPTOP, BO, STRANGER]  # Cy removed, the stranger invited
-    second, chunks = new_epoch(GROUP, [m.device for m in staying], first)
+    devices = [m.device for m in staying]
+    second, chunks = new_epoch(GROUP, devices, first)
     envelopes = sealed_chunks(chunks, ADA_LAPTOP)
-    assert held[ADA_LAPTOP].start_epoch(second, [m.device for m in staying]) == "new"
-    assert held[BO].start_epoch(receive(envelopes, BO), [m.device for m in staying]) == "new"
+    assert held[ADA_LAPTOP].start_epoch(second, devices, sealed_by=ADA_LAPTOP.device.sealing) == "new"
+    epoch, sealer = receive(envelopes, BO)
+    assert held[BO].start_epoch(epoch, devices, sealed_by=sealer) == "new"
     newcomer = GroupKeys(GROUP)
-    newcomer.start_epoch(receive(envelopes, STRANGER), [m.device for m in staying])
+    newcomer.start_epoch(receive(envelopes, STRANGER)[0], devices, sealed_by=sealer)
     after = encrypt_group(held[ADA_LAPTOP], ADA_LAPTOP.signing_key, b"after Cy left", bound=BOUND)
     assert after["epoch"] == 1
     assert refusal(held[CY], after) == "wrong_epoch"
@@ -203,38 +206,54 @@ def test_a_removed_member_cannot_read_the_next_epoch_nor_a_new_member_the_last()
     assert refusal(newcomer, older) == "wrong_epoch"
 
 
+def test_an_epoch_sealed_by_a_device_outside_its_set_is_not_member() -> None:
+    # Cy leaves and starts the next epoch itself: Cy would then know the key of the epoch meant to shut it out.
+    first, held = start_group([BO, CY])
+    chunks = new_epoch(GROUP, [BO.device], first)[1]
+    epoch, sealer = receive(sealed_chunks(chunks, CY), BO)
+    assert sealer == CY.device.sealing
+    with pytest.raises(Refused) as caught:
+        held[BO].start_epoch(epoch, [BO.device], sealed_by=sealer)
+    assert caught.value.code == "not_member" and held[BO].current().number == 0  # type: ignore[union-attr]
+
+
 def test_an_epoch_for_other_devices_than_this_device_knows_is_members_differ() -> None:
     epoch, _ = new_epoch(GROUP, [m.device for m in (BO, CY)], None)
     keys = GroupKeys(GROUP)
     with pytest.raises(Refused) as caught:
-        keys.start_epoch(epoch, [m.device for m in (BO, CY, STRANGER)])
+        keys.start_epoch(epoch, [m.device for m in (BO, CY, STRANGER)], sealed_by=BO.device.sealing)
     assert caught.value.code == "members_differ" and keys.to_json()["epochs"] == []
     with pytest.raises(Refused) as caught:
-        GroupKeys("7b" * 32).start_epoch(epoch, [m.device for m in (BO, CY)])
+        GroupKeys("7b" * 32).start_epoch(epoch, [m.device for m in (BO, CY)], sealed_by=BO.device.sealing)
     assert caught.value.code == "wrong_group"
 
 
 def test_an_epoch_seen_twice_is_known_and_two_of_one_number_are_a_fork() -> None:
     first, held = start_group([BO, CY])
     devices = [m.device for m in (BO, CY)]
-    assert held[CY].start_epoch(first, devices) == "known"
+    by = BO.device.sealing
+    assert held[CY].start_epoch(first, devices, sealed_by=by) == "known"
     one, _ = new_epoch(GROUP, devices, first)
     two, _ = new_epoch(GROUP, devices, first)
-    assert held[CY].start_epoch(one, devices) == "new" and held[CY].forks() == []
-    assert held[CY].start_epoch(two, devices) == "fork" and held[CY].forks() == [1]
-    assert held[CY].current().digest == min(one.digest, two.digest)  # type: ignore[union-attr]
-    # Messages written under either epoch of the fork still read.
+    assert held[CY].start_epoch(one, devices, sealed_by=by) == "new" and held[CY].forks() == []
+    # A message in the epoch this device does not hold yet waits for it: wrong_epoch, not tampered.
     other = GroupKeys(GROUP)
-    other.start_epoch(max(one, two, key=lambda e: e.digest), devices)
+    other.start_epoch(two, devices, sealed_by=by)
     late = encrypt_group(other, BO.signing_key, b"on the other branch", bound=BOUND)
-    assert decrypt_group(held[CY], late, bound=BOUND).header.digest == max(one.digest, two.digest)
+    assert refusal(held[CY], late) == "wrong_epoch"
+    assert held[CY].start_epoch(two, devices, sealed_by=by) == "fork" and held[CY].forks() == [1]
+    assert held[CY].current().digest == min(one.digest, two.digest)  # type: ignore[union-attr]
+    # Messages written under either epoch of the fork read; the epoch id in the clear says which.
+    assert decrypt_group(held[CY], late, bound=BOUND).header.digest == two.digest
+    assert late["epoch_id"] == epoch_id(two) != epoch_id(one)
+    assert refusal(held[CY], {**late, "epoch_id": epoch_id(one)}) == "tampered"
 
 
 def test_an_epoch_that_does_not_chain_from_the_one_held_before_is_a_fork() -> None:
     held = start_group([BO, CY])[1]
     devices = [m.device for m in (BO, CY)]
     stray, _ = new_epoch(GROUP, devices, new_epoch(GROUP, devices, None)[0])  # epoch 1 after another epoch 0
-    assert held[CY].start_epoch(stray, devices) == "fork" and held[CY].forks() == [1]
+    assert held[CY].start_epoch(stray, devices, sealed_by=BO.device.sealing) == "fork" and held[CY].forks() == [1]
 
 
 def test_the_epoch_key_is_not_kept_and_read_message_keys_are_gone() -> None:
@@ -353,6 +372,9 @@ def _malformed() -> list[tuple[str, object]]:
         ("group uppercase", {**good, "group": good["group"].upper()}),
         ("bool epoch", {**good, "epoch": False}),
         ("negative epoch", {**good, "epoch": -1}),
+        ("missing epoch id", {k: v for k, v in good.items() if k != "epoch_id"}),
+        ("short epoch id", {**good, "epoch_id": good["epoch_id"][:-2]}),
+        ("uppercase epoch id", {**good, "epoch_id": good["epoch_id"].upper()}),
         ("short nonce", {**good, "nonce": b64url(bytes(11))}),
         ("short header", {**good, "header": good["header"][:-4]}),
         ("padded base64", {**good, "header": good["header"] + "=="}),
