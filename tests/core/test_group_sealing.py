@@ -112,8 +112,13 @@ def test_an_index_too_far_past_the_chain_is_too_far_and_one_within_reads(group: 
     _jumped(group[BO], BO, MAX_AHEAD + 1)
     assert refusal(group[CY], write(group, BO)) == "too_far"
     within = start_group([BO, CY])[1]
-    _jumped(within[BO], BO, MAX_AHEAD)
-    assert decrypt_group(within[CY], write(within, BO, b"late"), bound=BOUND).plaintext == b"late"
+    _jumped(within[BO], BO, MAX_AHEAD - 1)
+    before, last = write(within, BO, b"before"), write(within, BO, b"last")
+    assert decrypt_group(within[CY], last, bound=BOUND).plaintext == b"last"
+    chain = within[CY].current().chains[BO.device.signing]  # type: ignore[union-attr]
+    # Of the MAX_AHEAD keys skipped, only the newest MAX_SKIPPED were ever kept.
+    assert (chain.next, chain.dropped, len(chain.skipped)) == (MAX_AHEAD + 1, MAX_AHEAD - MAX_SKIPPED, MAX_SKIPPED)
+    assert decrypt_group(within[CY], before, bound=BOUND).plaintext == b"before"
 
 
 def _flipped(data: bytes, at: int) -> bytes:
