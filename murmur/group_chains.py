@@ -25,13 +25,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from murmur.errors import MurmurError, Refused
 from murmur.group_epoch import MAX_EPOCH, Device, Epoch, members_digest
+from murmur.keys import KEY_HEX
 from murmur.sealing import _unb64url, b64url
 
 MAX_SKIPPED = 1000  # keys of skipped messages one chain keeps; the oldest go first
 MAX_AHEAD = 50_000  # how far past its head a chain moves for one message (bounds the work a message can ask)
 MAX_INDEX = 2**32 - 1  # an index is 4 bytes in the header
-_HEX_KEY = re.compile(r"[0-9a-f]{64}")
-_EPOCH_ID = re.compile(r"[0-9a-f]{32}")
+EPOCH_ID = re.compile(r"[0-9a-f]{32}")  # an epoch id as written
 
 
 def _hkdf(secret: bytes, info: bytes, length: int = 32) -> bytes:
@@ -253,13 +253,13 @@ def _index(value: object, most: int = MAX_INDEX + 1) -> int:
 
 
 def _hex(value: object) -> str:
-    if not isinstance(value, str) or not _HEX_KEY.fullmatch(value):
+    if not isinstance(value, str) or not KEY_HEX.fullmatch(value):
         raise _bad_state("a key or digest is not 64 lowercase hex digits.")
     return value
 
 
 def _id(value: object) -> str:
-    if not isinstance(value, str) or not _EPOCH_ID.fullmatch(value):
+    if not isinstance(value, str) or not EPOCH_ID.fullmatch(value):
         raise _bad_state("an epoch id is not 32 lowercase hex digits.")
     return value
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
+from murmur.keys import KEY_HEX
 from murmur.sealing import TAG_BYTES, WRAP_BYTES, _unb64url, b64url, bucket_for
 
 VERSION = 1
@@ -33,7 +33,6 @@ NO_EPOCH = "0" * 64  # the `prev` of epoch 0
 OUTER_RESERVE = 2048
 MAX_EPOCH = MAX_SAFE_INTEGER
 KEY_BYTES = 32
-_HEX_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -85,7 +84,7 @@ def _checked(devices: Iterable[Device]) -> list[Device]:
     if not given:
         raise Refused("bad_recipient", "A group epoch needs at least one member device.")
     for device in given:
-        if not all(isinstance(k, str) and _HEX_KEY.fullmatch(k) for k in (device.signing, device.sealing)):
+        if not all(isinstance(k, str) and KEY_HEX.fullmatch(k) for k in (device.signing, device.sealing)):
             raise Refused("bad_recipient", f"A member device's keys are not 64 lowercase hex digits: {device!r}.")
     listed = sorted(set(given))
     for key in ("signing", "sealing"):
@@ -130,7 +129,7 @@ def new_epoch(
     Returns the epoch (with its fresh key E_n) and the chunks to seal: every device's X25519 key is in exactly
     one chunk, of at most ``per_chunk`` devices (``chunk_devices()`` by default). ``key`` is for test vectors.
     """
-    if not _HEX_KEY.fullmatch(group):
+    if not isinstance(group, str) or not KEY_HEX.fullmatch(group):
         raise Refused("bad_recipient", "A group id is 64 lowercase hex digits.")
     listed = _checked(devices)
     if previous is not None and previous.group != group:
@@ -168,7 +167,7 @@ def open_epoch(plaintext: bytes, *, group: str) -> Epoch:
     if type(number) is not int or not 0 <= number <= MAX_EPOCH:
         raise _bad("`epoch` is not an integer from 0 to 2^53-1.")
     for name in ("group", "prev", "members"):
-        if not isinstance(body[name], str) or not _HEX_KEY.fullmatch(body[name]):
+        if not isinstance(body[name], str) or not KEY_HEX.fullmatch(body[name]):
             raise _bad(f"`{name}` is not 64 lowercase hex digits.")
     key = _unb64url(body["key"], "`key`")
     if len(key) != KEY_BYTES:

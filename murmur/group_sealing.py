@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from murmur.errors import Refused
-from murmur.group_chains import MAX_INDEX, EpochKeys, GroupKeys
+from murmur.group_chains import EPOCH_ID, MAX_INDEX, EpochKeys, GroupKeys
 from murmur.group_epoch import MAX_EPOCH
 from murmur.jcs import canonicalize
-from murmur.keys import verify_signature
+from murmur.keys import KEY_HEX, verify_signature
 from murmur.sealing import BUCKETS, TAG_BYTES, _unb64url, b64url, bucket_for
 
 VERSION = 1  # sender keys over epochs; an MLS (RFC 9420) profile would take another number
@@ -38,8 +37,6 @@ NONCE_BYTES = 12
 INDEX_BYTES = 4
 SIG_BYTES = 64
 HEADER_BYTES = 32 + INDEX_BYTES + SIG_BYTES + TAG_BYTES  # sender, index, signature, tag
-_HEX_KEY = re.compile(r"[0-9a-f]{64}")
-_EPOCH_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,11 +160,11 @@ def _parse(message: object) -> Parsed:
     if set(message) != {"v", "group", "epoch", "epoch_id", "nonce", "header", "body"}:
         raise _bad("its members are not exactly `v`, `group`, `epoch`, `epoch_id`, `nonce`, `header` and `body`.")
     group, epoch, epoch_id = message["group"], message["epoch"], message["epoch_id"]
-    if not isinstance(group, str) or not _HEX_KEY.fullmatch(group):
+    if not isinstance(group, str) or not KEY_HEX.fullmatch(group):
         raise _bad("`group` is not 64 lowercase hex digits.")
     if type(epoch) is not int or not 0 <= epoch <= MAX_EPOCH:
         raise _bad("`epoch` is not an integer from 0 to 2^53-1.")
-    if not isinstance(epoch_id, str) or not _EPOCH_ID.fullmatch(epoch_id):
+    if not isinstance(epoch_id, str) or not EPOCH_ID.fullmatch(epoch_id):
         raise _bad("`epoch_id` is not 32 lowercase hex digits.")
     nonce = _unb64url(message["nonce"], "`nonce`")
     header = _unb64url(message["header"], "`header`")
