@@ -235,7 +235,8 @@ class GroupKeys:
 
     @classmethod
     def from_json(cls, data: object) -> GroupKeys:
-        if not isinstance(data, dict) or set(data) != {"v", "group", "epochs"} or data["v"] != 1:
+        version = data.get("v") if isinstance(data, dict) else None
+        if type(version) is not int or version != 1 or set(data) != {"v", "group", "epochs"}:  # type: ignore[arg-type]
             raise _bad_state("it is not an object of `v` 1, `group` and `epochs`.")
         if not isinstance(data["epochs"], list):
             raise _bad_state("`epochs` is not a list.")

@@ -138,7 +138,9 @@ def new_epoch(
     epoch = Epoch(
         group, number, prev, members_digest(listed), key if key is not None else ChaCha20Poly1305.generate_key()
     )
-    size = per_chunk or chunk_devices()
+    size = per_chunk if per_chunk is not None else chunk_devices()
+    if size < 1:
+        raise ValueError(f"A chunk holds at least one device, not {size}.")
     sealing = sorted(d.sealing for d in listed)
     plaintext = epoch.plaintext()
     count = math.ceil(len(sealing) / size)
@@ -151,7 +153,7 @@ def _bad(why: str) -> Refused:
 
 def open_epoch(plaintext: bytes, *, group: str) -> Epoch:
     """Read an epoch plaintext opened from a sealed chunk, for ``group``; refuses with a precise code."""
-    if not plaintext.startswith(EPOCH_LABEL):
+    if not isinstance(plaintext, bytes) or not plaintext.startswith(EPOCH_LABEL):
         raise _bad("it does not start with the epoch label.")
     try:
         body = json.loads(plaintext[len(EPOCH_LABEL) :].decode("utf-8"))

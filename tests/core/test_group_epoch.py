@@ -42,7 +42,7 @@ def test_k_is_the_most_devices_whose_sealed_chunk_fits_beside_the_outer_message(
     assert chunk_devices(reserve=OUTER_RESERVE + 10 * 238) == K - 10  # a larger outer message, fewer devices
 
 
-@pytest.mark.parametrize("count", [*range(1, 4), K - 1, K, K + 1, 2 * K, 2 * K + 1])
+@pytest.mark.parametrize("count", [*range(1, K + 2), 2 * K, 2 * K + 1])
 def test_every_device_is_in_exactly_one_chunk_of_at_most_k_and_opens_its_epoch(count: int) -> None:
     members = [member(seed) for seed in range(1, count + 1)]
     epoch, chunks = new_epoch(GROUP, [m.device for m in members], None)
@@ -141,7 +141,7 @@ def test_an_epoch_plaintext_reads_back_as_written() -> None:
     assert open_epoch(_epoch_text(), group=GROUP) == epoch
 
 
-def _malformed() -> list[tuple[str, bytes]]:
+def _malformed() -> list[tuple[str, bytes | str]]:
     good = _epoch_text()
     spaced = EPOCH_LABEL + json.dumps(json.loads(good[len(EPOCH_LABEL) :])).encode()
     return [
@@ -150,6 +150,7 @@ def _malformed() -> list[tuple[str, bytes]]:
         ("not json", EPOCH_LABEL + b"{"),
         ("not utf-8", EPOCH_LABEL + b"\xff"),
         ("not an object", EPOCH_LABEL + b"[1]"),
+        ("text, not bytes", good.decode()),  # type: ignore[list-item]
         ("string version", _epoch_text(v="1")),
         ("not canonical", spaced),
         ("extra member", _epoch_text(chunk=0)),
@@ -169,7 +170,7 @@ def _malformed() -> list[tuple[str, bytes]]:
 @pytest.mark.parametrize(("why", "plaintext"), _malformed(), ids=[why for why, _ in _malformed()])
 def test_malformed_epoch_plaintexts_are_bad_envelope(why: str, plaintext: bytes) -> None:
     with pytest.raises(Refused) as caught:
-        open_epoch(plaintext, group=GROUP)
+        open_epoch(plaintext, group=GROUP)  # a plaintext from a chunk: only a member could send a bad one
     assert caught.value.code == "bad_envelope", why
 
 
@@ -183,3 +184,8 @@ def test_an_epoch_for_another_group_is_wrong_group() -> None:
     with pytest.raises(Refused) as caught:
         open_epoch(_epoch_text(), group="7b" * 32)
     assert caught.value.code == "wrong_group"
+
+
+def test_a_chunk_size_below_one_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="at least one device"):
+        new_epoch(GROUP, devices(2), None, per_chunk=0)

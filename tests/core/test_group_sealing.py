@@ -285,6 +285,8 @@ def _corrupt() -> list[tuple[str, Callable[[dict[str, Any]], None]]]:
 
     return [
         ("version", lambda s: s.update(v=2)),
+        ("bool version", lambda s: s.update(v=True)),
+        ("not an object", lambda s: s.clear()),
         ("extra", lambda s: s.update(x=1)),
         ("group", lambda s: s.update(group="x")),
         ("epochs", lambda s: s.update(epochs={})),
@@ -395,3 +397,16 @@ def test_malformed_group_messages_are_bad_envelope(group: dict[Member, GroupKeys
 
 def test_every_message_has_a_fresh_nonce(group: dict[Member, GroupKeys]) -> None:
     assert write(group, BO)["nonce"] != write(group, BO)["nonce"]
+
+
+def test_forgetting_older_epochs_leaves_their_messages_unreadable() -> None:
+    first, held = start_group([BO, CY])
+    devices = [BO.device, CY.device]
+    old = encrypt_group(held[BO], BO.signing_key, b"old", bound=BOUND)
+    second, _ = new_epoch(GROUP, devices, first)
+    for who in (BO, CY):
+        held[who].start_epoch(second, devices, sealed_by=BO.device.sealing)
+    held[CY].forget_before(1)
+    assert [e["epoch"] for e in held[CY].to_json()["epochs"]] == [1]
+    assert refusal(held[CY], old) == "wrong_epoch"
+    assert decrypt_group(held[CY], write(held, BO, b"new"), bound=BOUND).plaintext == b"new"
