@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from murmur import group_sealing
@@ -410,3 +410,35 @@ def test_forgetting_older_epochs_leaves_their_messages_unreadable() -> None:
     assert [e["epoch"] for e in held[CY].to_json()["epochs"]] == [1]
     assert refusal(held[CY], old) == "wrong_epoch"
     assert decrypt_group(held[CY], write(held, BO, b"new"), bound=BOUND).plaintext == b"new"
+
+
+POOL = [member(seed) for seed in range(20, 26)]
+
+
+@settings(max_examples=25)
+@given(st.lists(st.sets(st.integers(0, len(POOL) - 1), min_size=1), min_size=1, max_size=5), st.data())
+def test_through_any_membership_changes_exactly_the_current_devices_read(
+    sets: list[set[int]], data: st.DataObject
+) -> None:
+    """Each set is the group's devices for one epoch; a random device of each writes; every device of that
+    epoch reads it and every other device is refused wrong_epoch, whatever it held before."""
+    held = {m: GroupKeys(GROUP) for m in POOL}
+    previous = None
+    for members in ([POOL[i] for i in sorted(s)] for s in sets):
+        devices = [m.device for m in members]
+        changer = data.draw(st.sampled_from(members))
+        epoch, chunks = new_epoch(GROUP, devices, previous)
+        envelopes = sealed_chunks(chunks, changer)
+        for m in members:
+            opened, sealer = receive(envelopes, m)
+            assert held[m].start_epoch(opened, devices, sealed_by=sealer) == "new"
+        writer = data.draw(st.sampled_from(members))
+        message = encrypt_group(held[writer], writer.signing_key, b"now", bound=BOUND)
+        for m in POOL:
+            if m is writer:
+                continue
+            if m in members:
+                assert decrypt_group(held[m], message, bound=BOUND).plaintext == b"now"
+            else:
+                assert refusal(held[m], message) == "wrong_epoch"
+        previous = epoch
