@@ -106,13 +106,18 @@ def _sender_mac(secret: bytes, sender: str, recipient: str, header: bytes, body:
     return hmac.new(key, _wrap_info(header, body), hashlib.sha256).digest()
 
 
-def bucket_for(length: int) -> int:
-    """The padded inner size for a plaintext of ``length`` bytes."""
-    need = SENDER_BYTES + LENGTH_BYTES + length
+def bucket_for(length: int, overhead: int = SENDER_BYTES + LENGTH_BYTES) -> int:
+    """The padded inner size for a plaintext of ``length`` bytes after ``overhead`` bytes of its own framing.
+
+    Group messages (murmur/group_sealing.py) pad to the same buckets with their own framing, so a server cannot
+    tell a group message from a direct message by its size.
+    """
+    need = overhead + length
     for size in BUCKETS:
         if need <= size:
             return size
-    raise Refused("too_large", f"A sealed message holds at most {MAX_PLAINTEXT} bytes; this one is {length}.")
+    most = BUCKETS[-1] - overhead
+    raise Refused("too_large", f"A sealed message holds at most {most} bytes; this one is {length}.")
 
 
 def _padded(sender: bytes, plaintext: bytes) -> bytes:

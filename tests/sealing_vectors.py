@@ -72,8 +72,8 @@ def region() -> str:
     return "\n".join(parts).rstrip("\n")
 
 
-def region_of(text: str) -> str:
-    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+def region_of(text: str, markers: tuple[str, str] = MARKERS) -> str:
+    start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
     return text[start:end].strip("\n")
 
 
@@ -83,10 +83,12 @@ def documented() -> list[dict[str, Any]]:
     return [json.loads(block.split("\n```", 1)[0]) for block in blocks]
 
 
-def write() -> None:
+def write(markers: tuple[str, str] = MARKERS, generated: str | None = None) -> None:
+    """Replace the region between ``markers`` in docs/encryption.md (this module's, by default)."""
     text = ENCRYPTION.read_text(encoding="utf-8")
-    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-    ENCRYPTION.write_text(text[:start] + "\n" + region() + "\n" + text[end:], encoding="utf-8")
+    start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
+    new = generated if generated is not None else region()
+    ENCRYPTION.write_text(text[:start] + "\n" + new + "\n" + text[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,14 @@ class ServerProcess:
             (self.data / "config.toml").write_text(ServerConfig(**self.config).render())
             (self.data / "config.toml").chmod(0o600)
         args = murmur_cmd(
-            "serve", "--data", str(self.data), "--host", "127.0.0.1", "--port", str(self.port), *self.extra,
+            "serve",
+            "--data",
+            str(self.data),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            *self.extra,
             module=self.module,
         )
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)

@@ -15,6 +15,7 @@ from tests.e2e.two_servers import FAST, bundle, deliver, member, signed, trust
 
 pytestmark = pytest.mark.timeout(240)
 
+
 def pair(tmp_path: Path, procs: list[ServerProcess]) -> tuple[ServerProcess, ServerProcess]:
     """Servers a and b, each trusting the other (push and pull)."""
     a = ServerProcess(tmp_path / "a", config=FAST).start()

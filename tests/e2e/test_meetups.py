@@ -54,4 +54,3 @@ def test_rsvps_at_capacity_in_different_orders_give_the_same_waiting_list(
     assert seen[0] == seen[1] == {
         "going": [ed.key, bea.key], "waiting": [cy.key, di.key], "maybe": [ada.key], "no": [],
     }  # fmt: skip
-

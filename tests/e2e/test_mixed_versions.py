@@ -103,6 +103,7 @@ def test_repair_converges_between_old_and_new(tmp_path: Path, procs: list[Server
     message = survey(ada, "move the retro?")
     assert asyncio.run(publish(new, message, ada))["status"] == "stored"
     wait_for(lambda: message["id"] in stored_ids(third))
+
     # Both loops are past it (their cursors saved), so what the rows below lose only repair can bring back.
     def settled() -> bool:
         return cursors(new)[0] >= seq_of(new, message["id"]) and cursors(third)[1] >= seq_of(old, message["id"])

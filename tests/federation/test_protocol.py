@@ -234,6 +234,7 @@ async def test_running_federator_delivers_and_backs_off(net: Network) -> None:
             await task
     assert (await a.peer(c)).failures == 0
 
+
 async def test_serve_only_peer_is_never_dialed_but_can_pull_and_push(net: Network) -> None:
     inside, outside = await net.node("inside"), await net.node("outside")
     await net.link(inside, outside, a_mode="pull-only", b_mode="serve-only")

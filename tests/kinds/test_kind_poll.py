@@ -146,9 +146,7 @@ def test_a_group_restricts_who_counts_to_members_at_the_ballots_time() -> None:
     assert tally(SPEC, ballots, member).options == (("noon", 1), ("one", 0), ("two", 1))
 
 
-@pytest.mark.parametrize(
-    ("picked", "body"), [(["1"], "1"), (["two"], "3"), (["noon"], "1")]
-)
+@pytest.mark.parametrize(("picked", "body"), [(["1"], "1"), (["two"], "3"), (["noon"], "1")])
 def test_a_ballot_names_options_by_number_or_text(picked: list[str], body: str) -> None:
     assert ballot_body(SPEC, picked) == {"choices": body}
 

@@ -82,9 +82,7 @@ async def test_signatures_arriving_before_their_letter_and_past_its_deadline(
     assert await keys(store, letter) == [cat.key]  # Ben's, dated past the deadline, never stands
 
 
-async def test_a_restart_and_a_deleted_letter_give_what_is_held(
-    tmp_path: Path, ann: Person, ben: Person
-) -> None:
+async def test_a_restart_and_a_deleted_letter_give_what_is_held(tmp_path: Path, ann: Person, ben: Person) -> None:
     path = tmp_path / "murmur.db"
     letter = make_letter(ann)
     async with await Store.open(path) as store:

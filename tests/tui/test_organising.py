@@ -101,9 +101,7 @@ async def test_a_closed_poll_takes_no_vote(live: LiveServer, tmp_path: Path) -> 
         assert await live.messages("ballot") == []
 
 
-async def test_a_meetup_from_its_tab_takes_an_rsvp_and_shows_the_waiting_list(
-    live: LiveServer, tmp_path: Path
-) -> None:
+async def test_a_meetup_from_its_tab_takes_an_rsvp_and_shows_the_waiting_list(live: LiveServer, tmp_path: Path) -> None:
     await live.sign(BOB, {"kind": "profile", "body": {"name": "Bob"}, "tags": []}, at=NOW - 99_000)
     body = meetup_body("Picnic", start=NOW + 2 * HOUR, end=NOW + 4 * HOUR, tz="Europe/Paris", place="The park",
                        capacity=1)  # fmt: skip

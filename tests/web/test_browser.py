@@ -19,8 +19,8 @@ from tests.web.browser import WATCH_CSP, ink, launch, png_size
 from tests.web.site import about_post, group_of, in_group, joins, open_letter, people, signature
 
 HOSTILE = (
-    "<script>window.owned = 1</script><img src=x onerror=\"window.owned = 2\"> \u202egnp.exe\u202c"
-    " <style>body{display:none}</style><a href=\"javascript:window.owned=3\">click</a>"
+    '<script>window.owned = 1</script><img src=x onerror="window.owned = 2"> \u202egnp.exe\u202c'
+    ' <style>body{display:none}</style><a href="javascript:window.owned=3">click</a>'
 )
 
 

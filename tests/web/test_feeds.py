@@ -59,7 +59,7 @@ async def test_an_edit_keeps_the_entry_id_and_moves_updated(site: Site) -> None:
     await site.add(post)
     before = (await parsed(site, f"/@{ann.key}/feed.atom")).entries[0]
     await site.add(edit)
-    after = (await parsed(site, f"/@{ann.key}/feed.atom"))
+    after = await parsed(site, f"/@{ann.key}/feed.atom")
     [entry] = after.entries
     assert entry.id == before.id == f"urn:murmur:message:{post['id']}"
     assert entry.content[0].value == "second words" and entry.title == "second words"

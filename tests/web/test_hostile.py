@@ -41,8 +41,15 @@ async def test_hostile_strings_are_inert_on_every_page(site: Site) -> None:
     letter = open_letter(ann, SHORT[:200], SHORT[:300], EVERYTHING)
     await site.add(ann.profile(SHORT[:64], EVERYTHING[:2000]), ben.profile(MARKUP[:64]), post, reply)
     await site.add(group, joins(ben, group), in_group(ben, group, text), letter, signature(ben, letter, SHORT[:500]))
-    for path in (f"/@{ann.key}", f"/@{ben.key}", f"/m/{post['id']}", f"/m/{reply['id']}", "/tags/x",
-                 f"/g/{group['id']}", f"/letters/{letter['id']}"):
+    for path in (
+        f"/@{ann.key}",
+        f"/@{ben.key}",
+        f"/m/{post['id']}",
+        f"/m/{reply['id']}",
+        "/tags/x",
+        f"/g/{group['id']}",
+        f"/letters/{letter['id']}",
+    ):
         response = await site.get(path)
         assert response.status_code == 200, path
         assert_inert_html(response.text)

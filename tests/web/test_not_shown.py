@@ -50,8 +50,14 @@ async def test_local_posts_and_what_names_them_answer_as_unknown_ids_do(site: Si
     thread = (await site.get(f"/m/{public['id']}")).text
     assert "public" in thread and "a local reply" not in thread and "under the local reply" not in thread
     assert "0 replies held here" in thread
-    for path in (f"/@{ann.key}", f"/@{ben.key}", "/tags/open", f"/@{ann.key}/feed.atom", "/tags/open/feed.atom",
-                 f"/@{ann.key}/twtxt.txt"):
+    for path in (
+        f"/@{ann.key}",
+        f"/@{ben.key}",
+        "/tags/open",
+        f"/@{ann.key}/feed.atom",
+        "/tags/open/feed.atom",
+        f"/@{ann.key}/twtxt.txt",
+    ):
         response = await site.get(path)
         assert "only here" not in response.text and "answering the local" not in response.text, path
         assert "a local reply" not in response.text and "under the local reply" not in response.text, path
@@ -93,8 +99,15 @@ async def test_ids_of_the_wrong_kind_are_not_found(site: Site) -> None:
     letter = open_letter(ann, "Letter", "them", "text")
     await site.add(post, group, letter, joins(ben, group), in_group(ben, group, "in the group"))
     unknown = await not_found_body(site, f"/m/{'ef' * 32}")
-    for path in (f"/g/{post['id']}", f"/g/{letter['id']}", f"/letters/{post['id']}", f"/letters/{group['id']}",
-                 f"/m/{group['id']}", f"/m/{letter['id']}", f"/g/{post['id']}/feed.atom"):
+    for path in (
+        f"/g/{post['id']}",
+        f"/g/{letter['id']}",
+        f"/letters/{post['id']}",
+        f"/letters/{group['id']}",
+        f"/m/{group['id']}",
+        f"/m/{letter['id']}",
+        f"/g/{post['id']}/feed.atom",
+    ):
         assert await not_found_body(site, path) == unknown, path
     # The messages themselves are public: their signed JSON is served whatever their kind.
     for message in (group, letter):

@@ -218,7 +218,8 @@ async def test_an_identity_has_one_page_for_all_its_devices(site: Site) -> None:
     log.add(LAPTOP, PHONE, "phone")
     on_laptop, on_phone = log.post(LAPTOP, "written on the laptop"), log.post(PHONE, "written on the phone")
     named = sign_draft(
-        PHONE, {"kind": "profile", "body": {"name": "Ada", "bio": "One person."}, "tags": [["identity", log.identity]]},
+        PHONE,
+        {"kind": "profile", "body": {"name": "Ada", "bio": "One person."}, "tags": [["identity", log.identity]]},
         created_at=log._tick(),
     )
     await site.add(*log.events, on_laptop, on_phone, named)
