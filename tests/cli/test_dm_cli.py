@@ -1,0 +1,133 @@
+"""``murmur dm`` end to end against a real server on 127.0.0.1: people with identities made by the CLI, messages
+sealed and opened on their devices, the server's database holding no plaintext, and every error saying what to
+do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from murmur.keys import Identity
+from murmur.server.app import create_app
+from murmur.server.config import ServerConfig
+from murmur.server.state import ServerState
+from murmur.store import Store
+from tests.cli.fakehome import Ran, run_main
+from tests.tui.conftest import ReadyServer, bind
+
+
+class OpenServer:
+    """A home server anyone may join, in a thread of its own."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.loop = asyncio.new_event_loop()
+        self.sock = bind()
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> OpenServer:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
+        return self
+
+    async def _start(self) -> None:
+        self.store = await Store.open(self.path, durability="normal")
+        config = ServerConfig(name="dmbox", rate_per_minute=0, open_registration=True)
+        state = ServerState(config=config, identity=Identity.generate(), store=self.store)
+        uv = uvicorn.Config(create_app(state), log_level="error", lifespan="off", timeout_graceful_shutdown=0)
+        self.server = ReadyServer(uv)
+        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        await self.server.until_ready(self.task)
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            self.server.should_exit = True
+            await self.task
+            await self.store.close()
+
+        asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+class Person:
+    def __init__(self, home: Path, name: str, server: OpenServer, *, identity: bool = True) -> None:
+        self.home = home
+        self.ok("init", "--name", name)
+        self.ok("join", server.url)
+        self.identity = self.json("identity", "create")["identity"] if identity else None
+
+    def run(self, *args: str) -> Ran:
+        return run_main("--home", str(self.home), *args)
+
+    def ok(self, *args: str) -> Ran:
+        ran = self.run(*args)
+        assert ran.exit_code == 0, ran.output
+        return ran
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenServer]:
+    server = OpenServer(tmp_path_factory.mktemp("dm") / "server.db").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def people(box: OpenServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Person]:
+    root = tmp_path_factory.mktemp("people")
+    return {name: Person(root / name, name, box, identity=name != "dee") for name in ("ada", "bo", "cy", "dee")}
+
+
+def test_a_conversation_from_the_command_line(people: dict[str, Person], box: OpenServer) -> None:
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    sent = ada.json("dm", "@bo", "canary-91c lunch at noon? \x1b[31m[bold]red[/bold]")
+    assert list(sent) == ["id"]
+    listed = bo.json("dm", "list")
+    [conversation] = listed["conversations"]
+    assert conversation["with"] == [ada.identity] and conversation["unread"] == 1
+    assert conversation["last"]["author"] == ada.identity and listed["refused"] == []
+    shown = bo.json("dm", "show", conversation["id"][:12])
+    assert [(m["author"], m["text"][:10]) for m in shown["messages"]] == [(ada.identity, "canary-91c")]
+    assert bo.json("dm", "list")["conversations"][0]["unread"] == 0  # shown, so read
+    human = bo.ok("dm", "show", conversation["id"][:12]).stdout
+    assert "canary-91c" in human and "\x1b" not in human and "[bold]red[/bold]" in human  # inert, as typed
+    bo.ok("dm", ada.identity, "thanks, noon works")  # her identity names her too
+    messages = ada.json("dm", "show", conversation["id"])["messages"]
+    assert [m["text"] for m in messages][-1] == "thanks, noon works"  # newest last
+    found = bo.json("dm", "search", "noon")["messages"]
+    assert sorted(m["text"][:6] for m in found) == ["canary", "thanks"]
+    assert {m["conversation"] for m in found} == {conversation["id"]}
+    assert cy.json("dm", "list")["conversations"] == []
+    assert "No direct messages yet" in cy.ok("dm", "list").stdout
+    # the server held it all along, as ciphertext only: its file and its write-ahead log
+    for path in box.path.parent.glob(box.path.name + "*"):
+        assert b"canary-91c" not in path.read_bytes()
+
+
+def test_errors_say_what_to_do(people: dict[str, Person]) -> None:
+    ada, dee = people["ada"], people["dee"]
+    to_bare = ada.run("dm", "@dee", "hello")
+    assert to_bare.exit_code != 0 and "murmur identity create" in to_bare.stderr and to_bare.stderr.count("\n") == 1
+    from_bare = dee.run("dm", "@ada", "hello")
+    assert from_bare.exit_code != 0 and "murmur identity create" in from_bare.stderr
+    assert "murmur identity create" in dee.run("dm", "list").stderr
+    alone = ada.run("dm", "@bo")
+    assert alone.exit_code == 2 and "recipient and the text" in alone.stderr
+    nobody = ada.run("dm", "@nobody-here", "hello")
+    assert nobody.exit_code != 0 and "Nobody called @nobody-here" in nobody.stderr
+    unknown = ada.run("dm", "show", "abcdef12")
+    assert unknown.exit_code != 0 and "names no conversation" in unknown.stderr
+    too_long = ada.run("dm", "@bo", "x" * 5001)
+    assert too_long.exit_code != 0 and "at most 5000 characters" in too_long.stderr
