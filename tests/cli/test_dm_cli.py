@@ -4,62 +4,20 @@ do."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from murmur.keys import Identity
-from murmur.server.app import create_app
 from murmur.server.config import ServerConfig
-from murmur.server.state import ServerState
-from murmur.store import Store
 from tests.cli.fakehome import Ran, run_main
-from tests.tui.conftest import ReadyServer, bind
-
-
-class OpenServer:
-    """A home server anyone may join, in a thread of its own."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.loop = asyncio.new_event_loop()
-        self.sock = bind()
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def start(self) -> OpenServer:
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(30)
-        return self
-
-    async def _start(self) -> None:
-        self.store = await Store.open(self.path, durability="normal")
-        config = ServerConfig(name="dmbox", rate_per_minute=0, open_registration=True)
-        state = ServerState(config=config, identity=Identity.generate(), store=self.store)
-        uv = uvicorn.Config(create_app(state), log_level="error", lifespan="off", timeout_graceful_shutdown=0)
-        self.server = ReadyServer(uv)
-        self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
-        await self.server.until_ready(self.task)
-
-    def stop(self) -> None:
-        async def _stop() -> None:
-            self.server.should_exit = True
-            await self.task
-            await self.store.close()
-
-        asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+from tests.tui.test_snapshots import ThreadedServer
 
 
 class Person:
-    def __init__(self, home: Path, name: str, server: OpenServer, *, identity: bool = True) -> None:
+    def __init__(self, home: Path, name: str, server: ThreadedServer, *, identity: bool = True) -> None:
         self.home = home
         self.ok("init", "--name", name)
         self.ok("join", server.url)
@@ -78,19 +36,22 @@ class Person:
 
 
 @pytest.fixture(scope="module")
-def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenServer]:
-    server = OpenServer(tmp_path_factory.mktemp("dm") / "server.db").start()
+def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
+    """A home server anyone may join, with nobody on it yet."""
+    config = ServerConfig(name="dmbox", rate_per_minute=0, open_registration=True)
+    server = ThreadedServer(tmp_path_factory.mktemp("dm") / "server.db", config=config, seeded=False)
+    server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
-def people(box: OpenServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Person]:
+def people(box: ThreadedServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Person]:
     root = tmp_path_factory.mktemp("people")
     return {name: Person(root / name, name, box, identity=name != "dee") for name in ("ada", "bo", "cy", "dee")}
 
 
-def test_a_conversation_from_the_command_line(people: dict[str, Person], box: OpenServer) -> None:
+def test_a_conversation_from_the_command_line(people: dict[str, Person], box: ThreadedServer) -> None:
     ada, bo, cy = people["ada"], people["bo"], people["cy"]
     sent = ada.json("dm", "@bo", "canary-91c lunch at noon? \x1b[31m[bold]red[/bold]")
     assert list(sent) == ["id"]

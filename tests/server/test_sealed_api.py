@@ -4,23 +4,17 @@ content, shown nowhere else, and opened only on the devices (murmur.client.conve
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.errors import ConfigError
-from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.server.app import create_app
 from tests.dm_people import Device, Speaker
 from tests.server.conftest import Harness
-from tests.waiting import BOUND_S
+from tests.server.streaming import stream_events
 
 
 async def joined(server: Harness, speaker: Speaker) -> MurmurClient:
@@ -157,54 +151,6 @@ async def test_pages_and_limits(
         assert refused.value.status == 400 and refused.value.code in ("bad_cursor", "bad_limit")
 
 
-async def stream_events(server: Harness, identity: Identity, until: str) -> list[tuple[str, dict[str, Any]]]:
-    """The live stream's events from the start of the log, up to the message event whose id is ``until``."""
-    query = "cursor=0"
-    headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/api/v1/stream", "raw_path": b"/api/v1/stream", "query_string": query.encode(), "root_path": "",
-        "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 1), "server": ("murmur.test", 80),
-    }  # fmt: skip
-    received, events = bytearray(), []
-    done, hang_up = asyncio.Event(), asyncio.Event()
-    asked = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal asked
-        if not asked:
-            asked = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await hang_up.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] != "http.response.body":
-            return
-        received.extend(message.get("body", b""))
-        *whole, rest = bytes(received).split(b"\n\n")
-        received[:] = rest
-        for event in whole:
-            lines = event.decode().split("\n")
-            name = next((line[7:] for line in lines if line.startswith("event: ")), None)
-            data = next((json.loads(line[6:]) for line in lines if line.startswith("data: ")), None)
-            if name is not None and data is not None:
-                events.append((name, data))
-                if name == "message" and data["message"]["id"] == until:
-                    done.set()
-
-    serving = asyncio.create_task(create_app(server.state)(scope, receive, send))
-    try:
-        await asyncio.wait_for(done.wait(), BOUND_S)
-    finally:
-        hang_up.set()
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-    return events
-
-
 async def test_the_stream_announces_a_sealed_message_to_its_recipients_only_and_never_shows_it(
     server: Harness, ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient], tmp_path: Path
 ) -> None:
@@ -217,7 +163,8 @@ async def test_the_stream_announces_a_sealed_message_to_its_recipients_only_and_
     held = await server.state.store.get_raw(sent.id)
     assert held is not None
     for who, told in ((bo.devices[1].key, True), (cy.devices[0].key, False), (ada.devices[0].key, True)):
-        events = await stream_events(server, who, marker["id"])
+        events = await stream_events(server, who, lambda seen: any(d.get("message", {}).get("id") == marker["id"]
+                                                                   for _, d in seen))  # fmt: skip
         shown = [d["message"]["id"] for name, d in events if name == "message"]
         assert sent.id not in shown and marker["id"] in shown
         announced = [d for name, d in events if name == "sealed"]
