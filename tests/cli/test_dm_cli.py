@@ -4,35 +4,24 @@ do."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from murmur.server.config import ServerConfig
-from tests.cli.fakehome import Ran, run_main
+from tests.cli.test_groups_cli import Someone
 from tests.tui.test_snapshots import ThreadedServer
 
 
-class Person:
+class Person(Someone):
+    """Someone who made their key, joined and made an identity with the CLI itself (``identity``: not Dee)."""
+
     def __init__(self, home: Path, name: str, server: ThreadedServer, *, identity: bool = True) -> None:
         self.home = home
         self.ok("init", "--name", name)
         self.ok("join", server.url)
         self.identity = self.json("identity", "create")["identity"] if identity else None
-
-    def run(self, *args: str) -> Ran:
-        return run_main("--home", str(self.home), *args)
-
-    def ok(self, *args: str) -> Ran:
-        ran = self.run(*args)
-        assert ran.exit_code == 0, ran.output
-        return ran
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.ok(*args, "--json").stdout)
 
 
 @pytest.fixture(scope="module")
