@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from murmur.client.api import ApiError, MurmurClient
@@ -74,6 +75,10 @@ async def test_every_device_of_each_side_reads_it_and_nobody_else(
     assert (await cy_api.search("canary", kind="posts"))["posts"] == []
     raw = await server.state.store.get_raw(sent.id)
     assert raw is not None and b"canary" not in raw
+    public = await sender.send([bo.identity], "canary-7f3 again", audience="public")
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://murmur.test") as web:
+        for path in (f"/m/{public.id}", f"/m/{public.id}/signed.json"):
+            assert (await web.get(path)).status_code == 404  # the web view shows no sealed message, even public
 
 
 async def test_unread_counts_and_reading_marks_them_read(
