@@ -17,7 +17,6 @@ from murmur.sealing import public_hex
 from murmur.store.inbox import Inbox
 
 
-
 @dataclass(frozen=True)
 class Device:
     key: Identity
