@@ -424,6 +424,17 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/identities/{name}")
         return shaped(answer, "an identity", identity=str, devices=list)
 
+    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
+        """A page of the sealed messages addressed to a device of my identity, after log position ``after``:
+        ``{"sealed": [{"seq", "message"}], "next_cursor", "more"}`` (each message still to be checked and opened)."""
+        answer = shaped(await self.request("GET", f"{API}/sealed", params={"after": after, "limit": limit}),
+                        "the sealed messages", sealed=list, next_cursor=int, more=bool)  # fmt: skip
+        if not all(isinstance(i, dict) and type(i.get("seq")) is int for i in answer["sealed"]):
+            raise ApiError(200, "bad_answer", f"{self.base_url} answered the sealed messages without a seq for each.")
+        if answer["next_cursor"] < after:
+            raise ApiError(200, "bad_answer", f"{self.base_url} answered the sealed messages with a cursor going back.")
+        return answer
+
     async def profile(self, key: str) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/profiles/{key}"), "a profile", key=str)
 

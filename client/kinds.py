@@ -139,6 +139,8 @@ VIEWS: Mapping[str, View] = MappingProxyType(
         "key_rotation": View(about="prior"),
         "key_recovery": View(detail=lambda body: f" {one_line(str(body.get('name', '')), 40)}", about="prior"),
         "key_move": View(detail=lambda body: f" {one_line(str(body.get('home', '')), 80)}", about="prior"),
+        # A direct message is never an item (servers show it nowhere); were one shown, nothing of it is readable.
+        "sealed": View(detail=lambda body: " (a direct message: `murmur dm list`)", about=None),
     }
 )
 

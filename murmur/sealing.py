@@ -203,6 +203,12 @@ def _parse(envelope: object) -> tuple[list[str], dict[str, bytes], bytes]:
     return devices, wraps, body
 
 
+def recipients_of(envelope: object) -> list[str]:
+    """The recipient devices (X25519, 64 hex each, ascending) of a well-formed envelope: what a server that cannot
+    open it can check and route by. Refuses as opening does (``unknown_version``, ``bad_envelope``)."""
+    return _parse(envelope)[0]
+
+
 def open_sealed(envelope: object, private: X25519PrivateKey, *, bound: dict[str, Any] | None = None) -> Opened:
     """Open ``envelope`` on the device holding ``private``; refuses with a precise code (see module docstring)."""
     devices, wraps, body = _parse(envelope)

@@ -330,6 +330,8 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
     tags = _check_tags(kind, obj["tags"])
     for rule in REGISTRY[kind].rules if kind in REGISTRY else ():
         rule(obj["body"], tags)
+    if kind in REGISTRY and (coarse := REGISTRY[kind].coarse_ms) and created_at % coarse:
+        raise _refuse("bad_value", f"A {kind}'s created_at is a whole multiple of {coarse} ms: its time is coarse.")
     if "counter" in TAG_FORMS:
         _check_counter(obj["body"], tags)
     envelope = {name: obj[name] for name in ENVELOPE_FIELDS}

@@ -34,6 +34,7 @@ from murmur.server.routes import (
     reading,
     receipts,
     reconcile,
+    sealed,
     stream,
     writing,
 )
@@ -103,7 +104,8 @@ def _reads_of_kinds() -> list[Route]:
     ]
     letter_routes = letter_routes if kind("letter") else []
     identity_routes = [Route(f"{API}/identities/{{id}}", identities.identity)] if kind("key_inception") else []
-    return edits + poll_routes + meetup_routes + letter_routes + identity_routes + (
+    sealed_routes = [Route(f"{API}/sealed", sealed.sealed)] if kind("sealed") else []
+    return edits + poll_routes + meetup_routes + letter_routes + identity_routes + sealed_routes + (
         [
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),

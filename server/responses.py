@@ -39,6 +39,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "replayed": 401,
     "bad_signature_request": 401,
     "not_member": 403,
+    "no_identity": 403,
     "unknown_peer": 403,
     "not_admin": 403,
     "wrong_author": 403,

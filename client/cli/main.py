@@ -17,6 +17,7 @@ from murmur import __version__
 from murmur.client.cli import (
     completion,
     devices,
+    dm,
     edits,
     groups,
     identity,
@@ -108,6 +109,7 @@ app.add_typer(devices.recovery_app, name="recovery")
 app.add_typer(devices.key_app, name="key")
 app.command()(devices.recover)
 app.command()(devices.move)
+app.add_typer(dm.dm_app, name="dm")
 app.add_typer(groups.group_app, name="group")
 app.add_typer(polls.poll_app, name="poll")
 app.add_typer(meetup_cli.meetup_app, name="meetup")

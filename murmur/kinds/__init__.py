@@ -26,6 +26,7 @@ from murmur.kinds import (
     post,
     profile,
     reaction,
+    sealed,
     unknown,
 )
 from murmur.kinds.base import Field, Kind
@@ -38,7 +39,7 @@ __all__ = [
 
 MODULES: tuple[ModuleType, ...] = (
     profile, post, reaction, boost, delete, follow, edit, group, group_members, group_moderation,
-    poll, meetup, letter, key_events,
+    poll, meetup, letter, key_events, sealed,
 )
 
 # Tag names and what their value is: a message id, a public key, or a hashtag name.

@@ -87,6 +87,10 @@ class Kind:
     ``withheld``: ``withheld(row)`` is an SQL condition true when the held message ``row`` (of any kind) is not
     shown to readers yet: a device's message its identity's log cannot judge yet. Items ask the registry for it
     (``murmur.kinds.shown_sql``).
+    ``coarse_ms``: its ``created_at`` is a whole multiple of this many ms (``bad_value`` otherwise), so that a
+    message whose time would tell on its sender carries only a coarse one (a sealed message).
+    ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
+    message): a member's own door takes it whoever signed it (``murmur.store.audience.signed_by``).
     """
 
     name: str
@@ -112,6 +116,8 @@ class Kind:
     against_target: AgainstTarget | None = None
     admit: Admit | None = None
     withheld: Callable[[str], str] | None = None
+    coarse_ms: int | None = None
+    one_time_author: bool = False
 
 
 @dataclass(frozen=True, slots=True)

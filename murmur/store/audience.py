@@ -253,9 +253,13 @@ def signed_by(key: str) -> Policy:
     def policy(message: Message) -> None:
         # A rotation or a recovery is signed by the identity's offline rotation key, never by a device: the log
         # alone says whether it may stand (docs/protocol.md §13.3), so a member may bring one.
-        if message.author != key and message.kind not in BY_ROTATION_KEY:
+        known = kind(message.kind)
+        # A sealed message is signed by a key made for it alone: naming its sender would defeat the sealing
+        # (docs/encryption.md §6); its home server knows only which member handed it in.
+        one_time = known is not None and known.one_time_author
+        if message.author != key and message.kind not in BY_ROTATION_KEY and not one_time:
             raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
-        if kind(message.kind) is None:
+        if known is None:
             raise Refused(
                 "unknown_kind",
                 f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"

@@ -7,7 +7,9 @@ Each event's ``id`` is a log position: a message's seq, or for a notification th
 derived it (the seq of the message it tells of, or, for one derived late, such as a reply that arrived before
 its parent, the position of the message whose arrival derived it). A client that reconnects with
 ``Last-Event-ID`` (or ``?cursor=``) receives every message stored and every notification derived after it, then
-live events. Notifications are read from what ingest derived (``murmur.store.notifications.derived``), never
+live events. Sealed messages are not sent as messages: a member is told of each one sealed to a device of their
+identity by a ``sealed`` event holding only its ``seq``, and fetches it from ``GET /api/v1/sealed``. Notifications
+are read from what ingest derived (``murmur.store.notifications.derived``), never
 recomputed here.
 A read the database fails once the stream has begun (too late for a 503) ends it with a comment saying so; the
 client reconnects after the ``retry`` interval, from its last event.
@@ -24,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from murmur.errors import StoreError
+from murmur.kinds import kind
+from murmur.kinds.sealed import member_devices, sealed_between
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.hub import Hub
@@ -91,11 +95,21 @@ async def stream(request: Request) -> Response:
             full = len(entries) == PAGE
             upto = entries[-1].seq if full else high
             notes = deque(await derived(state.store, caller.key, after=cursor, upto=upto))
+            # Sealed messages are never streamed as messages, to anyone; each is announced, without its content, to
+            # the members it is sealed to (their devices, read again each round: a device may have joined).
+            sealed: set[int] = set()
+            mine: set[int] = set()
+            if entries and kind("sealed") is not None:  # a program without the kind keeps no index of it
+                devices = await member_devices(state.store, caller.key)
+                sealed, mine = await sealed_between(state.store, cursor, upto, devices)
             for entry in entries:
                 while notes and notes[0][0] < entry.seq:  # told late, at a message no longer held
                     yield _notification(*notes.popleft())
-                data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
-                yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
+                if entry.seq in mine:  # said, never shown: the member's devices fetch and open it themselves
+                    yield b"id: %d\nevent: sealed\ndata: {\"seq\":%d}\n\n" % (entry.seq, entry.seq)
+                elif entry.seq not in sealed:
+                    data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
+                    yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
                 while notes and notes[0][0] == entry.seq:
                     yield _notification(*notes.popleft())
             while notes:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.server.app import create_app
 from tests.server.conftest import Harness
-from tests.waiting import BOUND_S
+from tests.server.streaming import Event, stream_events
 
 
 async def stream_notifications(
@@ -27,62 +22,13 @@ async def stream_notifications(
     """The first ``count`` notification events of the stream (by default resumed from the start of the log).
 
     ``then`` runs once the stream has opened (its position fixed), while it is listening.
-    Driven as raw ASGI: httpx's ASGI transport waits for a whole response, and a stream never ends.
     """
-    headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/api/v1/stream",
-        "raw_path": b"/api/v1/stream",
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 1),
-        "server": ("murmur.test", 80),
-    }
-    received = bytearray()
-    notes: list[dict[str, Any]] = []
-    enough, hang_up, opened = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    asked = False
 
-    async def receive() -> dict[str, Any]:
-        nonlocal asked
-        if not asked:
-            asked = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await hang_up.wait()
-        return {"type": "http.disconnect"}
+    def told(events: list[Event]) -> list[dict[str, Any]]:
+        return [data for name, data in events if name == "notification"]
 
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] != "http.response.body":
-            return
-        received.extend(message.get("body", b""))
-        opened.set()
-        *events, rest = bytes(received).split(b"\n\n")
-        received[:] = rest
-        for event in events:
-            lines = event.decode().split("\n")
-            if "event: notification" in lines:
-                notes.extend(json.loads(line[6:]) for line in lines if line.startswith("data: "))
-        if len(notes) >= count:
-            enough.set()
-
-    serving = asyncio.create_task(create_app(server.state)(scope, receive, send))
-    try:
-        if then is not None:
-            await asyncio.wait_for(opened.wait(), BOUND_S)
-            await then()
-        await asyncio.wait_for(enough.wait(), BOUND_S)
-    finally:
-        hang_up.set()
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-    return notes
+    events = await stream_events(server, identity, lambda seen: len(told(seen)) >= count, query=query, then=then)
+    return told(events)[:count]
 
 
 async def test_stream_notifications_match_the_notifications_page(server: Harness) -> None:

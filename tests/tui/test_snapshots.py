@@ -66,10 +66,13 @@ async def seed(store: Store) -> None:
 
 
 class ThreadedServer:
-    """A home server on 127.0.0.1 in a thread of its own, seeded once for all snapshots."""
+    """A home server on 127.0.0.1 in a thread of its own, seeded once for all snapshots (``seeded``), with its
+    ``config`` (by default the snapshots' own)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, config: ServerConfig | None = None, seeded: bool = True) -> None:
         self.path = path
+        self.config = config or ServerConfig(name="snapbox", rate_per_minute=0)
+        self.seeded = seeded
         self.loop = asyncio.new_event_loop()
         self.sock = bind()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
@@ -81,10 +84,9 @@ class ThreadedServer:
 
     async def _start(self) -> None:
         self.store = await Store.open(self.path, durability="normal")
-        await seed(self.store)
-        state = ServerState(
-            config=ServerConfig(name="snapbox", rate_per_minute=0), identity=seeded(9), store=self.store
-        )
+        if self.seeded:
+            await seed(self.store)
+        state = ServerState(config=self.config, identity=seeded(9), store=self.store)
         config = uvicorn.Config(create_app(state), log_level="error", lifespan="off", timeout_graceful_shutdown=0)
         self.server = ReadyServer(config)
         self.task = asyncio.create_task(self.server.serve(sockets=[self.sock]))

@@ -1,0 +1,180 @@
+"""``murmur dm``: direct messages no server can read (docs/cli.md, "Direct messages").
+
+``murmur dm RECIPIENT... TEXT`` sends (it is ``murmur dm send``: a first word that is no subcommand sends, so a
+recipient literally named ``list`` is written as its key); ``list``, ``show`` and ``search`` read what this device
+opened. ``list`` and ``show`` first fetch and open what the home server holds for it. The work is in
+``murmur.client.conversations``; this module parses and prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import click
+import typer
+import typer.core
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.session import client_for, person_key, profile_of
+from murmur.client.conversations import Conversation, Conversations, Refusal, Stored, SyncReport
+from murmur.keys import fingerprint
+from murmur.terminal import one_line, say
+from murmur.text import ago
+
+T = TypeVar("T")
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+class DmGroup(typer.core.TyperGroup):
+    """``murmur dm`` with subcommands, where a first word that is none of them starts ``send``'s recipients."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["send", *args]
+        return super().parse_args(ctx, args)
+
+
+dm_app = typer.Typer(
+    cls=DmGroup,
+    help="Direct messages, sealed on this device for each recipient's devices: no server can read them.",
+    no_args_is_help=True,
+)
+
+
+def _run(ctx: typer.Context, work: Callable[[Conversations, MurmurClient], Awaitable[T]]) -> T:
+    ref = profile_of(ctx)
+    api = client_for(ref, ref.identity())
+    talks = Conversations.of_profile(api, ref.key_path)
+
+    async def go() -> T:
+        try:
+            async with api:
+                return await work(talks, api)
+        finally:
+            talks.close()
+
+    return asyncio.run(go())
+
+
+def _said_refused(refused: list[Refusal]) -> None:
+    for r in refused:
+        say(f"refused a sealed message {r.outer_id[:12]}: {r.code}: {one_line(r.reason, 160)}", err=True)
+
+
+def _refused_json(refused: list[Refusal]) -> list[dict[str, str]]:
+    return [{"id": r.outer_id, "code": r.code, "reason": r.reason} for r in refused]
+
+
+def _message_json(m: Stored) -> dict[str, Any]:
+    return {"id": m.id, "author": m.sender, "device": m.device, "text": m.text, "created_at": m.created_at,
+            "reply_to": m.reply_to, "unread": m.unread}  # fmt: skip
+
+
+def _with(c: Conversation, me: str | None) -> list[str]:
+    return [p for p in c.participants if p != me]
+
+
+@dm_app.command("send")
+def send(
+    ctx: typer.Context,
+    words: Annotated[list[str], typer.Argument(help="RECIPIENT... TEXT: identities, keys or @names, then the text.")],
+    audience: Annotated[
+        str | None, typer.Option("--audience", help="Where it travels: local, public or a scope (default: narrowest).")
+    ] = None,
+    reply_to: Annotated[str | None, typer.Option("--reply-to", help="The id of the direct message it answers.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Seal TEXT for every device of each RECIPIENT and your other devices, and send it."""
+    if len(words) < 2:
+        fail('Give at least one recipient and the text: murmur dm @ada "hello".', EXIT_USAGE)
+    *typed, text = words
+
+    async def go(talks: Conversations, api: MurmurClient) -> Any:
+        keys = [await person_key(api, who) for who in typed]
+        return await talks.send(keys, text, audience=audience, reply_to=reply_to)
+
+    sent = _run(ctx, go)
+    if as_json:
+        emit_json({"id": sent.id})
+        return
+    say(f"Sealed for {sent.devices} devices ({sent.audience}): {sent.id}")
+    say(f"  conversation {sent.conversation[:16]}: `murmur dm show {sent.conversation[:16]}`")
+
+
+def _synced(ctx: typer.Context, then: Callable[[Conversations], T]) -> tuple[T, SyncReport, str | None]:
+    async def go(talks: Conversations, api: MurmurClient) -> tuple[T, SyncReport, str | None]:
+        report = await talks.sync()
+        return then(talks), report, talks.identity
+
+    return _run(ctx, go)
+
+
+@dm_app.command("list")
+def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Fetch and open new direct messages, then list conversations, the newest first, with unread counts."""
+    found, report, me = _synced(ctx, lambda talks: talks.conversations())
+    _said_refused(report.refused)
+    if as_json:
+        rows = [
+            {"id": c.id, "with": _with(c, me), "unread": c.unread,
+             "last": None if c.last is None else _message_json(c.last)}
+            for c in found
+        ]  # fmt: skip
+        emit_json({"conversations": rows, "refused": _refused_json(report.refused)})
+        return
+    if not found:
+        say('No direct messages yet: `murmur dm @name "hello"` starts a conversation.')
+    for c in found:
+        who = ", ".join(fingerprint(p) for p in _with(c, me)) or "your own devices"
+        unread = f"  {c.unread} unread" if c.unread else ""
+        last = f"  {ago(c.last.created_at)}: {one_line(c.last.text, 50)}" if c.last else ""
+        say(f"{c.id[:16]}  with {who}{unread}{last}")
+
+
+@dm_app.command("show")
+def show(
+    ctx: typer.Context,
+    conversation: Annotated[str, typer.Argument(help="A conversation's id (8 or more hex digits) from `dm list`.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Fetch and open new direct messages, then print a conversation, newest last, and mark it read."""
+
+    def read(talks: Conversations) -> tuple[str, list[Stored], Conversation | None]:
+        found = talks.find(conversation)
+        return found, talks.messages(found), talks.inbox.conversation(found)
+
+    (found, messages, info), report, me = _synced(ctx, read)
+    _said_refused(report.refused)
+    if as_json:
+        others = _with(info, me) if info else []
+        messages_json = [_message_json(m) for m in messages]
+        emit_json({"id": found, "with": others, "messages": messages_json, "refused": _refused_json(report.refused)})
+        return
+    for m in messages:
+        who = "you" if m.sender == me else fingerprint(m.sender)
+        say(f"{who}, {ago(m.created_at)}{' (new)' if m.unread else ''}:")
+        say("  " + m.text.replace("\n", "\n  "))
+
+
+@dm_app.command("search")
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find; every word must be there.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Search the direct messages this device opened: here, never on a server."""
+    talks = Conversations.of_profile(None, profile_of(ctx).key_path)
+    try:
+        found = talks.search(text)
+    finally:
+        talks.close()
+    if as_json:
+        emit_json({"messages": [{**_message_json(m), "conversation": m.conversation} for m in found]})
+        return
+    if not found:
+        say("No direct message on this device holds those words.")
+    for m in found:
+        say(f"{m.conversation[:16]}  {fingerprint(m.sender)}, {ago(m.created_at)}: {one_line(m.text, 80)}")

@@ -1,0 +1,273 @@
+"""Direct messages on this device: send, fetch and open, list, show and search. The API the CLI (``murmur dm``)
+and a TUI build on; docs/encryption.md §9 says what travels.
+
+``Conversations.of_profile(api, key_path)`` gives the object; ``sync`` fetches what the home server holds sealed
+to a device of my identity and opens it here; ``send`` seals a text to every current device of each recipient
+and every other device of mine. Opened messages live only in this profile's ``conversations.db`` (0600), which
+``conversations``, ``messages`` and ``search`` read without the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from murmur.client.api import ApiError, MurmurClient
+from murmur.client.devices import encryption_key, speaks_for
+from murmur.direct import Received, check_sender, inner_message, open_direct, read_inner, seal_direct
+from murmur.errors import ConfigError, Refused
+from murmur.jcs import canonicalize
+from murmur.keys import KEY_HEX, fingerprint
+from murmur.message import now_ms, visibility_for
+from murmur.sealing import public_hex
+from murmur.store.inbox import Conversation, Inbox, Refusal, Stored
+from murmur.validate import check
+
+INBOX_FILE = "conversations.db"
+# Refusals that may turn out well later: the sender's log (or the device it names) had not reached the server.
+RETRIED = ("forged_sender",)
+NO_IDENTITY = (
+    "This profile speaks as a bare key, which has no encryption key: make it an identity with"
+    " `murmur identity create` (or pair it with one: `murmur device add IDENTITY`), then send or read direct messages."
+)
+
+__all__ = ["Conversation", "Conversations", "Refusal", "Sent", "Stored", "SyncReport", "inbox_path"]
+
+
+def inbox_path(key_path: Path) -> Path:
+    """Where a profile keeps its opened direct messages: beside its key."""
+    return key_path.parent / INBOX_FILE
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one ``sync`` did: how many messages it opened, and the ones it refused (each with its reason)."""
+
+    opened: int
+    refused: list[Refusal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A direct message handed to the home server: the outer message's id, the inner id, its conversation, how
+    many devices it was sealed to, and the audience it travels to."""
+
+    id: str
+    inner: str
+    conversation: str
+    devices: int
+    audience: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    identity: str
+    devices: tuple[str, ...]  # the X25519 keys of its current devices
+    keys: tuple[str, ...]  # the Ed25519 keys of its current devices
+
+
+def _current(view: dict[str, Any]) -> list[dict[str, Any]]:
+    devices = view.get("devices")
+    return [
+        d
+        for d in (devices if isinstance(devices, list) else [])
+        if isinstance(d, dict) and d.get("removed_at") is None and d.get("disputed_at") is None
+        and isinstance(d.get("x25519"), str) and KEY_HEX.fullmatch(d["x25519"]) and isinstance(d.get("key"), str)
+    ]  # fmt: skip
+
+
+class Conversations:
+    """One device's direct messages: its keys, its home server and its own store of what it opened."""
+
+    def __init__(self, api: MurmurClient | None, x25519: X25519PrivateKey, identity: str | None, inbox: Inbox) -> None:
+        self._client = api
+        self.x25519 = x25519
+        self.identity = identity
+        self.inbox = inbox
+
+    @classmethod
+    def of_profile(cls, api: MurmurClient | None, key_path: Path) -> Conversations:
+        """The profile's conversations; ``api`` None reads only what this device holds (``search``, ``messages``)."""
+        return cls(api, encryption_key(key_path), speaks_for(key_path), Inbox.open(inbox_path(key_path)))
+
+    def close(self) -> None:
+        self.inbox.close()
+
+    @property
+    def api(self) -> MurmurClient:
+        if self._client is None:
+            raise ConfigError("This needs the home server: join one with `murmur join URL --invite CODE`.")
+        return self._client
+
+    def _me(self) -> str:
+        if self.identity is None:
+            raise ConfigError(NO_IDENTITY)
+        return self.identity
+
+    # -- sending -------------------------------------------------------------------------------------------------
+    async def recipient(self, key: str) -> Recipient:
+        """The identity ``key`` names (an identity, a device's key or a bare key) and its current devices; refused
+        with what to do when it cannot receive a sealed message."""
+        try:
+            view = await self.api.identity_of(key)
+        except ApiError as exc:
+            if exc.code != "not_found":
+                raise
+            raise ConfigError(
+                f"{key[:16]} is no identity or key your server knows; check it, or ask them for their identity"
+                " (`murmur whoami`)."
+            ) from exc
+        if view.get("bare"):
+            raise ConfigError(
+                f"{fingerprint(key)} speaks as a bare key, which cannot receive direct messages: ask them to run"
+                " `murmur identity create`, then write again."
+            )
+        devices = _current(view)
+        if not devices:
+            raise ConfigError(
+                f"The identity {fingerprint(view['identity'])} has no current device to seal to: its devices were"
+                " all removed. Ask them to add one (`murmur device add`)."
+            )
+        return Recipient(str(view["identity"]), tuple(d["x25519"] for d in devices), tuple(d["key"] for d in devices))
+
+    async def audience_for(self, recipients: Sequence[Recipient]) -> str:
+        """The narrowest audience reaching every recipient's home server: ``local`` when each has a device that
+        is a member here, ``public`` otherwise."""
+        members = {m["key"] for m in (await self.api.members())["members"]}
+        return "local" if all(set(r.keys) & members for r in recipients) else "public"
+
+    async def send(
+        self, keys: Iterable[str], text: str, *, audience: str | None = None, reply_to: str | None = None
+    ) -> Sent:
+        """Seal ``text`` to every current device of each identity ``keys`` name and every other device of mine,
+        and hand it to the home server; ``audience`` (``local``, ``public``, a scope) overrides the default."""
+        me = self._me()
+        if not text.strip():
+            raise ConfigError("A direct message needs some text.")
+        recipients = [await self.recipient(k) for k in dict.fromkeys(keys)]
+        others = [r for r in recipients if r.identity != me]
+        mine = await self.recipient(me)
+        if not others and len(mine.devices) < 2:
+            raise ConfigError("A direct message goes to someone else, or to your other devices; you have none yet.")
+        visibility = visibility_for(audience) if audience else await self.audience_for(others or [mine])
+        devices = sorted({d for r in (*others, mine) for d in r.devices} - {public_hex(self.x25519)})
+        participants = {me, *(r.identity for r in others)}
+        inner = inner_message(participants, me, self.api.identity.public_key, text, now_ms(), reply_to)
+        message = seal_direct(inner, self.x25519, devices, visibility)
+        check(message)
+        result = await self.api.publish(message)
+        if result.get("status") == "refused":
+            raise Refused(str(result.get("code")), f"Your server refused the message: {result.get('reason')}")
+        received = Received(read_inner(canonicalize(inner)), public_hex(self.x25519), message["id"])
+        self.inbox.add(_stored(received, unread=False), message["id"], received.inner.participants)
+        return Sent(message["id"], inner["id"], received.inner.conversation, len(devices), visibility)
+
+    # -- receiving -----------------------------------------------------------------------------------------------
+    async def sync(self) -> SyncReport:
+        """Fetch the sealed messages the home server holds for my identity since the last sync, open each one here,
+        check its sender against their log, and keep it; a refused one is kept with its reason, shown inert."""
+        self._me()
+        logs: dict[str, dict[str, Any] | None] = {}
+        opened, refused = 0, []
+        for earlier in self.inbox.retried(RETRIED):
+            opened += await self._take(earlier.raw, 0, logs, again=True) == "opened"
+        server = self.api.base_url
+        cursor = self.inbox.cursor(server)
+        while True:
+            page = await self.api.sealed(cursor)
+            for item in page["sealed"]:
+                outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs)
+                if isinstance(outcome, Refusal):
+                    refused.append(outcome)
+                opened += outcome == "opened"
+            cursor = int(page["next_cursor"])
+            self.inbox.set_cursor(server, cursor)
+            if not page["more"] or not page["sealed"]:
+                return SyncReport(opened, refused)
+
+    async def _take(
+        self, raw: bytes, seq: int, logs: dict[str, dict[str, Any] | None], *, again: bool = False
+    ) -> Refusal | str:
+        """Open and keep one sealed message: ``"opened"``, ``"seen"`` (looked at before), or its refusal, which is
+        kept too. ``again``: a refusal kept earlier, looked at once more."""
+        try:
+            outer = check(raw)
+        except Refused as refusal:  # its id cannot be trusted: it is known by the digest of what came
+            outer_id = hashlib.sha256(raw).hexdigest()
+            if not again and self.inbox.seen(outer_id):
+                return "seen"
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq)
+            return Refusal(outer_id, refusal.code, refusal.message, raw)
+        outer_id = outer.id
+        if not again and self.inbox.seen(outer_id):
+            return "seen"
+        try:
+            received = open_direct(outer, self.x25519)
+            sender = received.inner.sender
+            if sender not in logs:
+                logs[sender] = await self._log(sender)
+            check_sender(received, logs[sender])
+            if self.identity not in received.inner.participants:
+                raise Refused("bad_inner", "It is sealed to this device but does not name you among its participants.")
+            if not self.inbox.add(_stored(received, unread=sender != self.identity), outer_id,
+                                  received.inner.participants):  # fmt: skip
+                raise Refused("replayed", "Its direct message was received already, under another sealed message.")
+        except Refused as refusal:
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq)
+            return Refusal(outer_id, refusal.code, refusal.message, raw)
+        return "opened"
+
+    async def _log(self, identity: str) -> dict[str, Any] | None:
+        try:
+            return await self.api.identity_of(identity)
+        except ApiError as exc:
+            if exc.code == "not_found":
+                return None
+            raise
+
+    # -- reading (this device only) ------------------------------------------------------------------------------
+    def conversations(self) -> list[Conversation]:
+        """Every conversation, newest first, with its unread count and last message."""
+        return self.inbox.conversations()
+
+    def find(self, typed: str) -> str:
+        """The conversation whose id is ``typed`` or starts with it (8+ hex digits); refused otherwise."""
+        token = typed.strip().lower()
+        found = self.inbox.conversation_ids(token) if len(token) >= 8 else []
+        if len(found) != 1:
+            how = "is ambiguous" if found else "names no conversation here"
+            raise ConfigError(f"{typed[:64]!r} {how}; give 8 or more hex digits of an id from `murmur dm list`.")
+        return found[0]
+
+    def messages(self, conversation: str, *, mark_read: bool = True) -> list[Stored]:
+        """A conversation's messages, oldest first (newest last); marks them read unless told not to."""
+        messages = self.inbox.messages(conversation)
+        if mark_read:
+            self.inbox.mark_read(conversation)
+        return messages
+
+    def search(self, text: str) -> list[Stored]:
+        """Opened messages holding every word of ``text``: searched here, never on a server."""
+        return self.inbox.search(text)
+
+    def refusals(self) -> list[Refusal]:
+        return self.inbox.refusals()
+
+
+def _stored(received: Received, *, unread: bool) -> Stored:
+    i = received.inner
+    return Stored(i.id, i.conversation, i.sender, i.device, i.text, i.created_at, i.reply_to, unread)
+
+
+def _bytes_of(message: object) -> bytes:
+    """What the server sent as a sealed message, as bytes for the one validation path to judge."""
+    try:
+        return canonicalize(message)
+    except Refused:  # no canonical form (a float, a lone surrogate): the validation path names the fault
+        return json.dumps(message, ensure_ascii=False).encode("utf-8", "surrogatepass")

@@ -1,0 +1,138 @@
+"""A sealed message: a direct message no server can read (docs/encryption.md §9).
+
+Its body holds an envelope (``murmur.sealing``) as canonical JSON text and the audience the message travels to
+(``visibility``, as a post's). It is signed by a one-time Ed25519 key made for it alone, never by a device, and
+its ``created_at`` is coarse (a whole multiple of ``COARSE_MS``): a server learns neither who sent it nor when to
+the second. It carries no tags at all, so it names no identity, counts nothing and names no other message.
+
+Servers check what they can see: the message's shape, size and signature, and the envelope's shape (its
+version, recipient devices and padded body; ``bad_value`` otherwise). They keep an index of sealed messages by
+recipient device (``sealed_to``), answer each member with the messages sealed to any device of their identity
+(``sealed_for``), and show them nowhere else: no timeline, thread, search, notice, count or web page
+(``withheld``). What a message says is opened on the recipients' devices only (``murmur.direct``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from murmur.errors import Refused
+from murmur.jcs import canonicalize
+from murmur.kinds.base import Field, Kind, Tags, visibility_rule
+from murmur.message import LONGEST_VISIBILITY, Message
+from murmur.sealing import recipients_of
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
+
+NAME = "sealed"
+COARSE_MS = 10 * 60 * 1000
+LONGEST_ENVELOPE = 16 * 1024  # the message's own cap (16384 bytes) is the real bound
+
+
+def envelope_text(envelope: Mapping[str, Any]) -> str:
+    """The one spelling of an envelope inside a sealed message's body: its RFC 8785 form."""
+    return canonicalize(dict(envelope)).decode("utf-8")
+
+
+def envelope_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The envelope a sealed message's body holds; ``bad_value`` when it is not one, in its one spelling."""
+    text = body.get("envelope")
+    try:
+        envelope = json.loads(text) if isinstance(text, str) else None
+        canonical = isinstance(envelope, dict) and envelope_text(envelope) == text
+    except (ValueError, RecursionError, Refused) as exc:
+        raise Refused("bad_value", "envelope is not JSON text in its canonical (RFC 8785) form.") from exc
+    if not canonical or not isinstance(envelope, dict):
+        raise Refused("bad_value", "envelope is not a JSON object in its canonical (RFC 8785) form.")
+    return envelope
+
+
+def _envelope_rule(body: Mapping[str, Any], tags: Tags) -> None:
+    try:
+        recipients_of(envelope_of(body))
+    except Refused as refusal:
+        if refusal.code == "bad_value":
+            raise
+        raise Refused("bad_value", f"envelope: {refusal.message}") from refusal
+
+
+def devices_of(message: Message) -> list[str]:
+    """The recipient devices (X25519, 64 hex) of a sealed message that passed validation."""
+    return [entry["device"] for entry in json.loads(message.body["envelope"])["to"]]
+
+
+MIGRATIONS = (
+    """
+    CREATE TABLE sealed_to (device BLOB NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (device, seq));
+    CREATE INDEX sealed_to_by_seq ON sealed_to (seq);
+    """,
+)
+
+
+async def index(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -> None:
+    """Note each stored sealed message under every device it is sealed to (in the write transaction)."""
+    rows = [(bytes.fromhex(device), seq) for seq, m in stored for device in devices_of(m)]
+    await conn.executemany("INSERT INTO sealed_to (device, seq) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+
+
+def _never_shown(row: str) -> str:
+    return f"{row}.kind = '{NAME}'"
+
+
+KIND = Kind(
+    name=NAME,
+    body={"envelope": Field(True, LONGEST_ENVELOPE), "visibility": Field(True, LONGEST_VISIBILITY)},
+    tags={"identity": (0, 0), "counter": (0, 0), "previous": (0, 0)},
+    rules=(visibility_rule, _envelope_rule),
+    indexed=False,
+    apply=index,
+    migrations=MIGRATIONS,
+    withheld=_never_shown,
+    coarse_ms=COARSE_MS,
+    one_time_author=True,
+)
+
+
+# The X25519 keys of every device (current or not) of the identity whose device ``key`` is still current: what a
+# member's sealed messages are addressed to. A bare key, or a removed or disputed device, has none.
+_DEVICES_SQL = (
+    "SELECT o.x25519 FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
+    " WHERE d.device = ? AND d.removed_at IS NULL AND d.disputed_at IS NULL"
+)
+
+
+async def member_devices(store: Store, key: str) -> list[bytes]:
+    """The X25519 keys (32 bytes each) of every device of the identity the device ``key`` currently speaks for."""
+    async with store.conn.execute(_DEVICES_SQL, (bytes.fromhex(key),)) as cursor:
+        return sorted({bytes(row[0]) for row in await cursor.fetchall()})
+
+
+_FOR_SQL = (
+    "SELECT DISTINCT m.seq, m.raw FROM sealed_to s CROSS JOIN messages m ON m.seq = s.seq"
+    " WHERE s.device IN ({marks}) AND s.seq > ? ORDER BY m.seq LIMIT ?"
+)
+
+
+async def sealed_for(store: Store, devices: Sequence[bytes], after: int, limit: int) -> list[tuple[int, bytes]]:
+    """The sealed messages (seq, signed bytes) after log position ``after`` sealed to any of ``devices``, oldest
+    first, at most ``limit``."""
+    if not devices:
+        return []
+    marks = ",".join("?" * len(devices))
+    async with store.conn.execute(_FOR_SQL.format(marks=marks), (*devices, after, limit)) as cursor:
+        return [(int(row[0]), bytes(row[1])) for row in await cursor.fetchall()]
+
+
+async def sealed_between(store: Store, after: int, upto: int, devices: Sequence[bytes]) -> tuple[set[int], set[int]]:
+    """The log positions in (``after``, ``upto``] holding a sealed message, and those of them sealed to one of
+    ``devices``: what the live stream leaves out, and what it announces."""
+    sql = "SELECT seq, device FROM sealed_to WHERE seq > ? AND seq <= ?"
+    async with store.conn.execute(sql, (after, upto)) as cursor:
+        rows = [(int(r[0]), bytes(r[1])) for r in await cursor.fetchall()]
+    mine = set(devices)
+    return {seq for seq, _ in rows}, {seq for seq, device in rows if device in mine}

@@ -1,0 +1,229 @@
+"""A device's own store of the direct messages it opened: the one place their text lives, and where they are
+searched (docs/encryption.md §9). Never a server's: it sits beside the profile's key, file mode 0600.
+
+SQLite with an FTS5 index of the texts. ``PRAGMA user_version`` holds the migrations applied; they only add.
+Rows come out as frozen dataclasses. A sealed message is looked at once (``seen``): opened, it is kept here by its
+inner id (the same inner id again under another outer message is ``replayed``); refused, its reason is kept so
+that it is shown, inert, and not opened again, except the refusals ``retried`` names, which may turn out
+well once the sender's log reaches the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from murmur.errors import StoreError
+
+SCHEMA = (
+    """
+    CREATE TABLE conversations (id TEXT PRIMARY KEY, participants TEXT NOT NULL);
+    CREATE TABLE opened (
+        id TEXT PRIMARY KEY, outer_id TEXT NOT NULL UNIQUE, conversation TEXT NOT NULL, sender TEXT NOT NULL,
+        device TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL, reply_to TEXT,
+        unread INTEGER NOT NULL
+    );
+    CREATE INDEX opened_by_conversation ON opened (conversation, created_at);
+    CREATE VIRTUAL TABLE opened_fts USING fts5(text);
+    CREATE TABLE refused (
+        outer_id TEXT PRIMARY KEY, code TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL, seq INTEGER NOT NULL
+    );
+    CREATE TABLE cursors (server TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """One opened direct message as kept here."""
+
+    id: str
+    conversation: str
+    sender: str
+    device: str
+    text: str
+    created_at: int
+    reply_to: str | None
+    unread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    participants: tuple[str, ...]
+    unread: int
+    last: Stored | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    outer_id: str
+    code: str
+    reason: str
+    raw: bytes
+
+
+_COLUMNS = "o.id, o.conversation, o.sender, o.device, o.text, o.created_at, o.reply_to, o.unread"
+
+
+def _row(row: Sequence[Any]) -> Stored:
+    return Stored(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]))
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class Inbox:
+    """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Inbox:
+        try:
+            _create_private(path)
+            db = sqlite3.connect(path, isolation_level=None)
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            for number in range(version, len(SCHEMA)):
+                db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the private message store {path}: {exc}. Move it aside to start a new one"
+                             " (the messages are fetched again from the server).") from exc  # fmt: skip
+        return cls(db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"The private message store {self.path} could not be written: {exc}.") from exc
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        try:
+            return list(self.db.execute(sql, params).fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"The private message store {self.path} could not be read: {exc}.") from exc
+
+    # -- the server's log, as far as this device read it -------------------------------------------------------
+    def cursor(self, server: str) -> int:
+        rows = self._read("SELECT seq FROM cursors WHERE server = ?", (server,))
+        return int(rows[0][0]) if rows else 0
+
+    def set_cursor(self, server: str, seq: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO cursors (server, seq) VALUES (?, ?) ON CONFLICT (server) DO UPDATE SET seq = excluded.seq",
+                (server, seq),
+            )
+
+    def seen(self, outer_id: str) -> bool:
+        """Whether the sealed message was looked at already (opened, or refused for good)."""
+        sql = "SELECT 1 FROM opened WHERE outer_id = ? UNION ALL SELECT 1 FROM refused WHERE outer_id = ?"
+        return bool(self._read(sql, (outer_id, outer_id)))
+
+    # -- writing -------------------------------------------------------------------------------------------------
+    def add(self, message: Stored, outer_id: str, participants: Sequence[str]) -> bool:
+        """Keep an opened message; False when its inner id is held already (a replay under another outer message)."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM opened WHERE id = ?", (message.id,)).fetchone():
+                return False
+            db.execute(
+                "INSERT INTO conversations (id, participants) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (message.conversation, json.dumps(sorted(participants))),
+            )
+            m = message
+            cursor = db.execute(
+                "INSERT INTO opened (id, outer_id, conversation, sender, device, text, created_at, reply_to, unread)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (m.id, outer_id, m.conversation, m.sender, m.device, m.text, m.created_at, m.reply_to, int(m.unread)),
+            )
+            db.execute("INSERT INTO opened_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, m.text))
+            db.execute("DELETE FROM refused WHERE outer_id = ?", (outer_id,))
+        return True
+
+    def refuse(self, outer_id: str, code: str, reason: str, raw: bytes, seq: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO refused (outer_id, code, reason, raw, seq) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason",
+                (outer_id, code, reason, raw, seq),
+            )
+
+    def retried(self, codes: Sequence[str]) -> list[Refusal]:
+        """The refused messages whose code is among ``codes``: worth opening again (their sender's log may have
+        come since)."""
+        marks = ",".join("?" * len(codes))
+        sql = f"SELECT outer_id, code, reason, raw FROM refused WHERE code IN ({marks}) ORDER BY seq LIMIT 200"
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in self._read(sql, tuple(codes))]
+
+    def refusals(self) -> list[Refusal]:
+        sql = "SELECT outer_id, code, reason, raw FROM refused ORDER BY seq"
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in self._read(sql)]
+
+    def mark_read(self, conversation: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE opened SET unread = 0 WHERE conversation = ? AND unread = 1", (conversation,))
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def conversations(self) -> list[Conversation]:
+        """Every conversation, the one with the newest message first."""
+        sql = (
+            "SELECT c.id, c.participants, (SELECT count(*) FROM opened u WHERE u.conversation = c.id AND u.unread = 1)"
+            ", (SELECT max(created_at) FROM opened l WHERE l.conversation = c.id) AS newest FROM conversations c"
+            " ORDER BY newest DESC, c.id"
+        )
+        out = []
+        for row in self._read(sql):
+            last = self._read(
+                f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? ORDER BY o.created_at DESC, o.id LIMIT 1",
+                (row[0],),
+            )
+            participants = tuple(json.loads(str(row[1])))
+            out.append(Conversation(str(row[0]), participants, int(row[2]), _row(last[0]) if last else None))
+        return out
+
+    def conversation(self, conversation: str) -> Conversation | None:
+        return next((c for c in self.conversations() if c.id == conversation), None)
+
+    def conversation_ids(self, prefix: str) -> list[str]:
+        """The conversations whose id starts with ``prefix`` (lowercase hex)."""
+        rows = self._read("SELECT id FROM conversations WHERE substr(id, 1, ?) = ? ORDER BY id", (len(prefix), prefix))
+        return [str(r[0]) for r in rows]
+
+    def messages(self, conversation: str) -> list[Stored]:
+        """A conversation's messages, oldest first (by their exact time, then id)."""
+        sql = f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? ORDER BY o.created_at, o.id"
+        return [_row(r) for r in self._read(sql, (conversation,))]
+
+    def search(self, text: str, limit: int = 50) -> list[Stored]:
+        """Messages whose text holds every word of ``text``, best match first. Words are matched as typed: FTS5's
+        query syntax is not exposed, so ``"``, ``*`` or ``OR`` are only words."""
+        words = [w for w in text.split() if w]
+        if not words:
+            return []
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        sql = (
+            f"SELECT {_COLUMNS} FROM opened_fts f CROSS JOIN opened o ON o.rowid = f.rowid"
+            " WHERE opened_fts MATCH ? ORDER BY rank, o.created_at DESC LIMIT ?"
+        )
+        return [_row(r) for r in self._read(sql, (query, limit))]

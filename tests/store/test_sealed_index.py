@@ -1,0 +1,66 @@
+"""The index of sealed messages by recipient device, on both engines: what ingest writes, what a member is
+answered (by every device of their identity, none of a bare key or a removed device) and what the live stream
+leaves out (murmur.kinds.sealed)."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from murmur import direct
+from murmur.kinds.sealed import KIND, member_devices, sealed_between, sealed_for
+from murmur.sealing import public_hex
+from murmur.store import Store
+from murmur.store.ingest import catch_up
+from tests.dm_people import Speaker
+
+T = 1_767_225_600_000
+
+
+def sealed(speaker: Speaker, *devices: str, text: str = "hi") -> dict[str, object]:
+    inner = direct.inner_message([speaker.identity], speaker.identity, speaker.devices[0].key.public_key, text, T)
+    return direct.seal_direct(inner, speaker.devices[0].x25519, list(devices), "public")
+
+
+async def test_a_member_is_answered_what_is_sealed_to_any_device_of_their_identity(store: Store) -> None:
+    ada, bo = Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000)
+    phone = bo.add(at=T - 5000)
+    stranger = public_hex(X25519PrivateKey.generate())
+    to_laptop = sealed(ada, bo.devices[0].public)
+    to_both = sealed(ada, bo.devices[0].public, phone.public, text="both")
+    elsewhere = sealed(ada, stranger)
+    results = await store.ingest([*ada.events, *bo.events, to_laptop, to_both, elsewhere, to_both])
+    assert [r.status for r in results][-4:] == ["stored", "stored", "stored", "duplicate"]
+    seqs = {r.id: r.seq for r in results}
+
+    devices = await member_devices(store, phone.key.public_key)
+    assert devices == sorted(bytes.fromhex(d.public) for d in bo.devices)
+    answered = await sealed_for(store, devices, 0, 10)
+    assert [seq for seq, _ in answered] == [seqs[to_laptop["id"]], seqs[to_both["id"]]]  # once each, in log order
+    assert await sealed_for(store, devices, seqs[to_laptop["id"]], 10) == answered[1:]
+    assert len(await sealed_for(store, devices, 0, 1)) == 1
+    assert await member_devices(store, "ee" * 32) == []  # a bare key, or nobody: nothing is sealed to it
+
+    everything, mine = await sealed_between(store, 0, await store.last_seq(), devices)
+    assert everything == {seqs[m["id"]] for m in (to_laptop, to_both, elsewhere)}
+    assert mine == {seqs[to_laptop["id"]], seqs[to_both["id"]]}
+
+
+async def test_a_removed_device_is_answered_nothing(store: Store) -> None:
+    ada, bo = Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000)
+    phone = bo.add(at=T - 5000)
+    bo.remove(phone, at=T - 1000)
+    await store.ingest([*ada.events, *bo.events, sealed(ada, phone.public, bo.devices[0].public)])
+    assert await member_devices(store, phone.key.public_key) == []
+    assert len(await sealed_for(store, await member_devices(store, bo.devices[0].key.public_key), 0, 10)) == 1
+
+
+async def test_the_index_is_made_again_from_the_messages(store: Store) -> None:
+    """What an upgraded server does with the sealed messages it carried before it knew the kind."""
+    ada, bo = Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000)
+    await store.ingest([*ada.events, *bo.events, sealed(ada, bo.devices[0].public)])
+    devices = await member_devices(store, bo.devices[0].key.public_key)
+    before = await sealed_for(store, devices, 0, 10)
+    async with store.writer.transaction() as conn:
+        await conn.execute("DELETE FROM sealed_to")
+        await catch_up(conn, [KIND])
+    assert await sealed_for(store, devices, 0, 10) == before != []
