@@ -74,9 +74,10 @@ MIGRATIONS = (
 
 
 def waiting(row: str) -> str:
-    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet (§13.5): readers are not
-    shown it, so that nobody's post is shown as an identity's before its log says so (``Kind.withheld``)."""
-    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status = 'waiting')"
+    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet, or whose fork disputes its
+    device (§13.5): readers are not shown it, so that nobody's post is shown as an identity's before its log says
+    so (``Kind.withheld``)."""
+    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status != 'valid')"
 
 
 def identity_named(m: Message) -> str | None:
@@ -290,10 +291,10 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     sql = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?"
     async with conn.execute(sql, (ident,)) as cursor:
         claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in await cursor.fetchall()]
-    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "refused": []}
+    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
     for seq, device, created_at in claims:
         status[verdict(log, device, created_at).status].append((seq,))
-    for name in ("valid", "waiting"):
+    for name in ("valid", "waiting", "disputed"):
         await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])

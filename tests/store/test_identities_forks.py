@@ -46,14 +46,16 @@ async def test_a_removed_device_forking_the_log_stays_removed_and_no_member(stor
     view = await identity_view(store.conn, made.identity)
     assert view is not None and view["fork"] is not None and view["fork"]["place"] == add_phone["id"]
     thief = made.post(PHONE, "thief, after the fork")
-    assert await status(store, thief) == ("stored", None) and await claim(store, thief) == [("waiting",)]
+    assert await status(store, thief) == ("stored", None) and await claim(store, thief) == [("disputed",)]
     assert await member_by_identity(store.conn, PHONE.public_key) == ""
-    assert await claim(store, owners) == [("waiting",)]  # disputed, withheld, but not lost
+    assert await claim(store, owners) == [("disputed",)]  # withheld, flagged, but not lost
     disputed = made.post(SPARE, "added on a disputed branch")
     assert await status(store, disputed) == ("stored", None) and await claim(store, disputed) == [("waiting",)]
 
 
-async def test_a_removed_device_forking_where_it_was_current_is_superseded(store: Store) -> None:
+async def test_a_removed_device_forking_where_it_was_current_is_disputed_until_the_rotation_key_settles(
+    store: Store,
+) -> None:
     made = Log()
     made.add(LAPTOP, PHONE, "phone")
     rotation = made.rotate(ROTATION_0, ROTATION_1)
@@ -64,8 +66,15 @@ async def test_a_removed_device_forking_where_it_was_current_is_superseded(store
     thief = made.remove(PHONE, LAPTOP, prior=rotation["id"])
     assert await status(store, thief) == ("stored", None)
     view = await identity_view(store.conn, made.identity)
+    assert view is not None and view["fork"] is not None and view["fork"]["place"] == rotation["id"]
+    late = made.post(PHONE, "thief, after the fork")
+    assert await status(store, late) == ("stored", None) and await claim(store, late) == [("disputed",)]
+    assert await member_by_identity(store.conn, PHONE.public_key) == ""
+    # the owner settles the place with the rotation key, on the branch it keeps
+    await store.ingest([made.rotate(ROTATION_1, ROTATION_2, prior=made.events[4]["id"])])
+    view = await identity_view(store.conn, made.identity)
     assert view is not None and view["fork"] is None and view["superseded"] == [thief["id"]]
-    assert await status(store, made.post(PHONE, "thief, after the fork")) == ("refused", "device_removed")
+    assert await status(store, made.post(PHONE, "thief, after settling")) == ("refused", "device_removed")
     assert await member_by_identity(store.conn, TABLET.public_key) == "member"
 
 
@@ -127,5 +136,6 @@ def test_a_contested_log_ends_the_same_in_any_order_and_its_posts_wait(data: st.
     cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3)))
     batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
     expected = asyncio.run(_arrive([everything]))
-    assert sorted(status for _, status in expected[1]) == ["valid"] + ["waiting"] * 3  # none refused, none lost
+    # none refused, none lost: the phone's and the laptop's disputed, the tablet's (added on a branch) waiting
+    assert sorted(status for _, status in expected[1]) == ["disputed"] * 3 + ["waiting"]
     assert asyncio.run(_arrive(batches)) == expected
