@@ -196,12 +196,16 @@ def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     say(f"identity {listing['identity']} ({listing['fingerprint']})")
     for d in listing["devices"]:
-        state = "current" if d["current"] else f"removed at {d['removed_at'] or d['disputed_at']}"
+        state = (
+            "current" if d["current"] else f"removed at {d['removed_at']}" if d["removed_at"] is not None
+            else f"disputed since {d['disputed_at']} (a fork)"
+        )  # fmt: skip
         say(f"  {d['name']:<16} {d['key'][:16]}  {state}{'  (this device)' if d['this_device'] else ''}")
     if listing["fork"]:
         fork = listing["fork"]
         say(f"  FORK after {fork['place'][:12]}: {len(fork['branches'])} events claim the same place.")
-        say("  A device key or the rotation key was copied: recover with `murmur recover FILE`.")
+        say("  A device key or the rotation key was copied: settle it with `murmur key rotate` (the devices current")
+        say("  before the fork stay) or `murmur recover FILE` (only the recovering device stays).")
 
 
 @device_app.command("remove")
