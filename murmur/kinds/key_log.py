@@ -120,6 +120,12 @@ class Log:
     superseded: tuple[str, ...] = ()
     refused: Mapping[str, Refusal] = field(default_factory=dict)
     waiting: tuple[str, ...] = ()  # held events whose prior is not held (or is itself waiting)
+    contested: tuple[str, ...] = ()  # the events on the fork's branches, neither in force nor set aside
+
+    def standing(self, event: str) -> str | None:
+        """Where a held event stands: ``chain`` (in force), ``contested`` (on a branch of the fork), or None
+        (superseded, refused or waiting)."""
+        return "chain" if event in self.chain else "contested" if event in self.contested else None
 
 
 def _short(key: str) -> str:
@@ -226,7 +232,7 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
                 else:
                     states[child.id] = after
             pending.append(child.id)
-    chain, superseded, fork = [root.id], [], None
+    chain, superseded, fork, contested = [root.id], [], None, []
     while True:
         valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
         if not valid:
@@ -240,11 +246,11 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
         chain.append(standing[0].id)
     state = states[chain[-1]]
     if fork is not None:
-        events = [e for b in fork.branches for e in below[b]]
-        state = _frozen(state, [states[e.id] for e in events if not _continues(e.id, children, states)], events)
+        contested = [e for b in fork.branches for e in below[b]]
+        state = _frozen(state, [states[e.id] for e in contested if not _continues(e.id, children, states)], contested)
         superseded = [c.id for c in valid if c.id not in fork.branches] + superseded
     waiting = tuple(sorted(set(mine) - reached))
-    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting)
+    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting, tuple(sorted(e.id for e in contested)))
 
 
 def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[str]:

@@ -70,6 +70,8 @@ MIGRATIONS = (
     CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
     """,
     "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
+    # Where each move stands in its log (Log.standing), as its followers were last told (_tell_moves).
+    "ALTER TABLE key_events ADD COLUMN standing TEXT;",
 )
 
 
@@ -177,14 +179,15 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
 
 
 # Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
-# this server trusts the new home). Derived here, once the move is in key_events, and only for a batch holding
-# one, rather than as a Kind.notices rule, which every batch of every kind would run.
-MOVE_NOTICE = (
-    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, m.seq, 'move' FROM messages m"
-    " CROSS JOIN key_events e ON e.id = m.id CROSS JOIN follows f ON f.following = 1 AND (f.subject = e.identity"
-    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = e.identity))"
-    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'key_move' AND f.follower != m.author ON CONFLICT DO NOTHING"
+# this server trusts the new home): ``move`` once the move is in force, ``move_disputed`` while it sits on a branch
+# of a fork, nothing while it waits or once it is superseded. Derived when the log is resolved again, not as a
+# Kind.notices rule, which every batch of every kind would run.
+_MOVE_NOTICE = (
+    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, :seq, :kind FROM follows f"
+    " WHERE f.following = 1 AND f.follower != :author AND (f.subject = :identity"
+    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = :identity)) ON CONFLICT DO NOTHING"
 )
+MOVE_NOTICES = {"chain": "move", "contested": "move_disputed"}
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
 _SPANS_SQL = (
     "SELECT identity, device, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"
@@ -238,8 +241,6 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
         )
     for identity in {bytes(e[1]).hex() for e in events}:
         await settle(conn, identity)
-    if moves := [seq for seq, m in stored if m.kind == MOVE]:
-        await conn.execute(MOVE_NOTICE, {"lo": min(moves), "hi": max(moves)})
     if claims:
         await _judge_new(conn, claims, admitted)
 
@@ -284,20 +285,47 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     ident = bytes.fromhex(identity)
     log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
+    await _tell_moves(conn, ident, log)
     if log is not None and log.refused:
         refused = [bytes.fromhex(i) for i in log.refused]
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
         await remove_messages(conn, refused)
-    sql = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?"
+    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
     async with conn.execute(sql, (ident,)) as cursor:
-        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in await cursor.fetchall()]
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
-    for seq, device, created_at in claims:
-        status[verdict(log, device, created_at).status].append((seq,))
+    released = []
+    for seq, device, created_at, was in claims:
+        now = verdict(log, device, created_at).status
+        status[now].append((seq,))
+        if now == "valid" and was != "valid":
+            released.append((seq,))
     for name in ("valid", "waiting", "disputed"):
         await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
+    # A message now shown is news now: its notices (derived when it came, hidden since) are placed again where
+    # the live stream reads what this batch derived (murmur.store.ingest.PLACE_NOTICES), as a reply whose
+    # parent arrives late is.
+    await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
+
+
+async def _tell_moves(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
+    """Tell followers of each move whose standing changed what it now is (``MOVE_NOTICES``), taking back what
+    they were told before: a move on one branch of a fork is not news of a settled move. A changed notice is
+    news again: it is placed where the live stream reads this batch (ingest's PLACE_NOTICES)."""
+    sql = f"SELECT id, seq, signer, standing FROM key_events WHERE identity = ? AND kind = '{MOVE}'"
+    async with conn.execute(sql, (ident,)) as cursor:
+        moves = [(bytes(r[0]).hex(), int(r[1]), bytes(r[2]), r[3]) for r in await cursor.fetchall()]
+    for event, seq, signer, was in moves:
+        now = None if log is None else log.standing(event)
+        if now == was:
+            continue
+        await conn.execute("UPDATE key_events SET standing = ? WHERE id = ?", (now, bytes.fromhex(event)))
+        await conn.execute("DELETE FROM notices WHERE seq = ? AND kind IN ('move', 'move_disputed')", (seq,))
+        if now is not None:
+            told = {"seq": seq, "kind": MOVE_NOTICES[now], "author": signer, "identity": ident}
+            await conn.execute(_MOVE_NOTICE, told)
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from murmur import key_events as ke
 from murmur.kinds.key_store import identity_view, member_by_identity
-from murmur.store import Store
+from murmur.message import sign_draft
+from murmur.store import Store, notifications
 from murmur.store.members import add_member
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET, Log
 
@@ -139,3 +140,70 @@ def test_a_contested_log_ends_the_same_in_any_order_and_its_posts_wait(data: st.
     # none refused, none lost: the phone's and the laptop's disputed, the tablet's (added on a branch) waiting
     assert sorted(status for _, status in expected[1]) == ["disputed"] * 3 + ["waiting"]
     assert asyncio.run(_arrive(batches)) == expected
+
+
+async def move_notices(store: Store, move: dict[str, Any]) -> list[tuple[Any, ...]]:
+    sql = "SELECT n.key, n.kind FROM notices n JOIN messages m USING (seq) WHERE m.id = ? ORDER BY n.key"
+    async with store.conn.execute(sql, (bytes.fromhex(move["id"]),)) as cursor:
+        return [(bytes(r[0]).hex(), r[1]) for r in await cursor.fetchall()]
+
+
+def moved_then_forked() -> tuple[Log, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The laptop moves home after adding a tablet; a thief holding the (current) phone's key forks at the
+    phone's add; the owner then rotates on its own branch. Returns the log, the move, the fork and the rotation."""
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    move = made.move(LAPTOP, "https://new.example")
+    fork = made.remove(PHONE, LAPTOP, prior=add_phone["id"])
+    rotation = made.rotate(ROTATION_0, ROTATION_1, prior=move["id"])
+    return made, move, fork, rotation
+
+
+def follow(who: Any, subject: str) -> dict[str, Any]:
+    return sign_draft(who, {"kind": "follow", "body": {}, "tags": [["subject", subject]]})
+
+
+async def test_a_move_on_a_branch_of_a_fork_is_told_disputed_until_the_rotation_key_settles_it(store: Store) -> None:
+    made, move, fork, rotation = moved_then_forked()
+    await store.ingest([follow(STRANGER, made.identity)])
+    await store.ingest(made.events[:4])
+    assert await move_notices(store, move) == [(STRANGER.public_key, "move")]
+    await store.ingest([fork])
+    assert await move_notices(store, move) == [(STRANGER.public_key, "move_disputed")]
+    cursor = await store.last_seq()
+    await store.ingest([rotation])
+    assert await move_notices(store, move) == [(STRANGER.public_key, "move")]
+    # settled: news again, told on the stream from where the rotation came
+    told = await notifications.derived(store, STRANGER.public_key, after=cursor, upto=await store.last_seq())
+    assert [n.kind for _, n in told] == ["move"]
+
+
+async def test_a_thiefs_move_on_its_branch_is_never_told_settled_and_goes_once_superseded(store: Store) -> None:
+    made, _, _, rotation = moved_then_forked()
+    thiefs = made.move(PHONE, "https://thief.example", prior=made.events[4]["id"])
+    await store.ingest([follow(STRANGER, made.identity)])
+    await store.ingest([e for e in made.events if e["id"] not in (rotation["id"], thiefs["id"])])
+    await store.ingest([thiefs])
+    assert await move_notices(store, thiefs) == [(STRANGER.public_key, "move_disputed")]
+    await store.ingest([rotation])
+    assert await move_notices(store, thiefs) == []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_moves_are_told_the_same_whatever_order_the_log_came_in(data: st.DataObject) -> None:
+    made, move, _, _ = moved_then_forked()
+    thiefs = made.move(PHONE, "https://thief.example", prior=made.events[4]["id"])
+    held = data.draw(st.lists(st.sampled_from(made.events[1:]), unique_by=lambda e: e["id"]))
+
+    async def told(order: list[dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        with tempfile.TemporaryDirectory() as folder:
+            async with await Store.open(Path(folder) / "m.db") as store:
+                await store.ingest([follow(STRANGER, made.identity)])
+                for event in order:
+                    await store.ingest([event], origin="peer")
+                return [await move_notices(store, m) for m in (move, thiefs)]
+
+    everything = [made.events[0], *held]
+    assert asyncio.run(told(data.draw(st.permutations(everything)))) == asyncio.run(told(everything))
