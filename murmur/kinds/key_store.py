@@ -9,8 +9,9 @@ Two steps of ingest, for every door (publish, push, pull, repair, bundle import)
 - ``record``, in the write transaction (the inception kind's ``apply``, which watches the ``identity`` tag):
   key events and device-signed messages are recorded, and each identity whose log changed is resolved again.
   The state tables are rewritten from the resolution, so they are the same whatever order the events came in;
-  a message held while its log could not say (it waited) and now refused is removed, as is a key event that
-  turns out to follow a refused one, so every server ends with the same set.
+  a key event that turns out to follow a refused one is removed. A device-signed message the log refuses (at
+  admit, or once held) is set aside rather than forgotten, since a fork arriving later may dispute the removal
+  that refuses it: it is then stored as any arrival is, so every server ends with the same set.
 
 The resolution itself is ``murmur.kinds.key_log`` (no SQL). SQL here is portable: standard ``ON CONFLICT``,
 no engine-specific functions, ``?`` placeholders.
@@ -72,6 +73,15 @@ MIGRATIONS = (
     "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
     # Where each move stands in its log (Log.standing), as its followers were last told (_tell_moves).
     "ALTER TABLE key_events ADD COLUMN standing TEXT;",
+    # Device-signed messages the log refuses, kept aside (_set_aside): a fork arriving later may make them speak
+    # again (a removal it disputes), and every server must then hold them, whichever came first.
+    """
+    CREATE TABLE identity_refused (
+        id BLOB PRIMARY KEY, identity BLOB NOT NULL, device BLOB NOT NULL, created_at INTEGER NOT NULL,
+        raw BLOB NOT NULL
+    );
+    CREATE INDEX identity_refused_by_identity ON identity_refused (identity);
+    """,
 )
 
 
@@ -175,7 +185,37 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
                 out[index] = Refused(refusal.code, refusal.reason)
         elif (judged := verdicts[m.id]).status == "refused":
             out[index] = Refused(judged.code or "", judged.reason or "")
+    await _set_aside(conn, [m for index, m in batch if index in out and m.kind not in EVENT_KINDS])
     return out
+
+
+async def _set_aside(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
+    """Keep device-signed messages the log refuses out of the store's messages, but not forgotten: refused for a
+    removal or an add the log holds now, they speak again if a fork later disputes that removal (§13.5), and a
+    server that met them before the fork must then hold them as one that met them after does (``_release``)."""
+    await conn.executemany(
+        "INSERT INTO identity_refused (id, identity, device, created_at, raw) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [(bytes.fromhex(m.id), bytes.fromhex(identity_named(m) or ""), bytes.fromhex(m.author), m.created_at, m.raw)
+         for m in messages],
+    )  # fmt: skip
+
+
+async def _release(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
+    """Store the messages set aside for the identity that its log no longer refuses, as any arrival is stored
+    (the one ingest path, in this transaction): with the state they now have, and the notices they derive."""
+    from murmur.store.ingest import store_batch
+    from murmur.validate import as_verified, load_stored
+
+    sql = "SELECT device, created_at, raw FROM identity_refused WHERE identity = ?"
+    async with conn.execute(sql, (ident,)) as cursor:
+        aside = [(bytes(r[0]).hex(), int(r[1]), bytes(r[2])) for r in await cursor.fetchall()]
+    back = [load_stored(raw) for device, at, raw in aside if verdict(log, device, at).status != "refused"]
+    if not back:
+        return
+    await conn.executemany("DELETE FROM identity_refused WHERE id = ?", [(bytes.fromhex(m.id),) for m in back])
+    # set aside by this store, which verified them on the way in
+    await store_batch(conn, [(n, as_verified(m, True)) for n, m in enumerate(back)], [None] * len(back), "held")
 
 
 # Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
@@ -269,17 +309,22 @@ async def _judge_new(
 
 
 async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    """Set aside held device-signed messages the log now refuses, and remove them from the store."""
     from murmur.store.ingest import remove_messages  # ingest consults the registry, which imports this module
+    from murmur.validate import load_stored
 
-    ids = [bytes(r[0]) for r in await select_in(conn, "SELECT id FROM messages WHERE seq IN ({marks})", seqs)]
+    rows = await select_in(conn, "SELECT id, raw FROM messages WHERE seq IN ({marks})", seqs)
+    await _set_aside(conn, [load_stored(bytes(r[1])) for r in rows])
+    ids = [bytes(r[0]) for r in rows]
     await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
     await remove_messages(conn, ids)
 
 
 async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     """Resolve the identity's log again after its events changed and judge its messages again: the state tables
-    are rewritten from the resolution; what it now refuses (events after a refused one, messages of a removed
-    device held while they waited) goes, so every server ends holding the same set."""
+    are rewritten from the resolution; what it now refuses goes (events after a refused one; messages of a
+    removed device, set aside), and what it no longer refuses comes back, so every server ends holding the same
+    set whatever order things came in."""
     from murmur.store.ingest import remove_messages
 
     ident = bytes.fromhex(identity)
@@ -308,6 +353,7 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
+    await _release(conn, ident, log)
 
 
 async def _tell_moves(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:

@@ -207,3 +207,55 @@ def test_moves_are_told_the_same_whatever_order_the_log_came_in(data: st.DataObj
 
     everything = [made.events[0], *held]
     assert asyncio.run(told(data.draw(st.permutations(everything)))) == asyncio.run(told(everything))
+
+
+def restored() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The owner's laptop removes the phone; the phone posts after; the phone's fork at its add (a removal of the
+    laptop) later disputes that removal. Returns every message, the phone's late post and the fork."""
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    made.remove(LAPTOP, PHONE)
+    late = made.post(PHONE, "after its removal")
+    owners = made.post(LAPTOP, "the owner's")
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=add_phone["created_at"] + 1)
+    return [*made.events, late, owners, made.post(TABLET, "the tablet's"), fork], late, fork
+
+
+async def test_a_post_refused_before_a_fork_that_disputes_its_removal_is_held_as_if_it_came_after(store: Store) -> None:
+    everything, late, fork = restored()
+    await store.ingest([m for m in everything if m["id"] != fork["id"]])
+    assert await status(store, late) == ("refused", "device_removed")
+    assert await claim(store, late) == []
+    await store.ingest([fork])
+    assert await claim(store, late) == [("disputed",)]  # as it is where the fork came first
+    assert await status(store, late) == ("duplicate", None)
+
+
+async def _holdings(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
+    with tempfile.TemporaryDirectory() as folder:
+        async with await Store.open(Path(folder) / "m.db") as store:
+            for batch in batches:
+                await store.ingest(batch, origin="peer")
+            out = []
+            for sql in (
+                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
+                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
+                "SELECT id FROM messages ORDER BY id",
+                "SELECT id FROM identity_refused ORDER BY id",
+            ):
+                async with store.conn.execute(sql) as cursor:
+                    out.append([tuple(r) for r in await cursor.fetchall()])
+            return tuple(out)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_posts_and_events_in_any_order_and_batching_end_held_the_same(data: st.DataObject) -> None:
+    everything, _, _ = restored()
+    held = data.draw(st.lists(st.sampled_from(everything[1:]), unique_by=lambda e: e["id"]))
+    chosen = [everything[0], *held]
+    order = data.draw(st.permutations(chosen))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3))) if len(order) > 1 else []
+    batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
+    assert asyncio.run(_holdings(batches)) == asyncio.run(_holdings([[m] for m in chosen]))
