@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from murmur.client.cli.devices import device_state
 from murmur.client.devices import device_request, read_recovery, read_request, recovery_text, short_code
 from murmur.errors import ConfigError
 from murmur.keys import Identity
@@ -86,3 +87,11 @@ def test_a_device_signed_post_shows_the_identitys_fingerprint_and_the_raw_view_t
     assert f"Ada ({fingerprint(IDENTITY)})" in short[0] and fingerprint(PHONE.public_key) not in "".join(short)
     full = render_message(message, Context(names={}, full=True))
     assert any(f"signed by device {fingerprint(PHONE.public_key)}" in line for line in full)
+
+
+def test_device_list_names_a_disputed_device_disputed_not_removed() -> None:
+    disputed = {"current": False, "removed_at": None, "disputed_at": 1767225601000}
+    assert device_state(disputed) == "disputed since 1767225601000 (a fork)"
+    removed = {"current": False, "removed_at": 1767225602000, "disputed_at": 1767225601000}
+    assert device_state(removed) == "removed at 1767225602000"
+    assert device_state({"current": True, "removed_at": None, "disputed_at": None}) == "current"
