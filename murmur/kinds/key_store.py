@@ -193,6 +193,8 @@ async def _set_aside(conn: aiosqlite.Connection, messages: Sequence[Message]) ->
     """Keep device-signed messages the log refuses out of the store's messages, but not forgotten: refused for a
     removal or an add the log holds now, they speak again if a fork later disputes that removal (§13.5), and a
     server that met them before the fork must then hold them as one that met them after does (``_release``)."""
+    if not messages:
+        return
     await conn.executemany(
         "INSERT INTO identity_refused (id, identity, device, created_at, raw) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT DO NOTHING",
