@@ -29,10 +29,10 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
+from murmur.kinds.key_aside import ASIDE_TABLE, release, set_aside
 from murmur.kinds.key_log import (
     EVENT_KINDS,
     INCEPTION,
-    MOVE,
     Device,
     Event,
     Log,
@@ -41,6 +41,7 @@ from murmur.kinds.key_log import (
     resolve,
     verdict,
 )
+from murmur.kinds.key_moves import STANDING_COLUMN, tell_moves
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -71,17 +72,8 @@ MIGRATIONS = (
     CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
     """,
     "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
-    # Where each move stands in its log (Log.standing), as its followers were last told (_tell_moves).
-    "ALTER TABLE key_events ADD COLUMN standing TEXT;",
-    # Device-signed messages the log refuses, kept aside (_set_aside): a fork arriving later may make them speak
-    # again (a removal it disputes), and every server must then hold them, whichever came first.
-    """
-    CREATE TABLE identity_refused (
-        id BLOB PRIMARY KEY, identity BLOB NOT NULL, device BLOB NOT NULL, created_at INTEGER NOT NULL,
-        raw BLOB NOT NULL
-    );
-    CREATE INDEX identity_refused_by_identity ON identity_refused (identity);
-    """,
+    STANDING_COLUMN,
+    ASIDE_TABLE,
 )
 
 
@@ -185,51 +177,10 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
                 out[index] = Refused(refusal.code, refusal.reason)
         elif (judged := verdicts[m.id]).status == "refused":
             out[index] = Refused(judged.code or "", judged.reason or "")
-    await _set_aside(conn, [m for index, m in batch if index in out and m.kind not in EVENT_KINDS])
+    await set_aside(conn, [m for index, m in batch if index in out and m.kind not in EVENT_KINDS])
     return out
 
 
-async def _set_aside(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
-    """Keep device-signed messages the log refuses out of the store's messages, but not forgotten: refused for a
-    removal or an add the log holds now, they speak again if a fork later disputes that removal (§13.5), and a
-    server that met them before the fork must then hold them as one that met them after does (``_release``)."""
-    if not messages:
-        return
-    await conn.executemany(
-        "INSERT INTO identity_refused (id, identity, device, created_at, raw) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        [(bytes.fromhex(m.id), bytes.fromhex(identity_named(m) or ""), bytes.fromhex(m.author), m.created_at, m.raw)
-         for m in messages],
-    )  # fmt: skip
-
-
-async def _release(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
-    """Store the messages set aside for the identity that its log no longer refuses, as any arrival is stored
-    (the one ingest path, in this transaction): with the state they now have, and the notices they derive."""
-    from murmur.store.ingest import store_batch
-    from murmur.validate import as_verified, load_stored
-
-    sql = "SELECT device, created_at, raw FROM identity_refused WHERE identity = ?"
-    async with conn.execute(sql, (ident,)) as cursor:
-        aside = [(bytes(r[0]).hex(), int(r[1]), bytes(r[2])) for r in await cursor.fetchall()]
-    back = [load_stored(raw) for device, at, raw in aside if verdict(log, device, at).status != "refused"]
-    if not back:
-        return
-    await conn.executemany("DELETE FROM identity_refused WHERE id = ?", [(bytes.fromhex(m.id),) for m in back])
-    # set aside by this store, which verified them on the way in
-    await store_batch(conn, [(n, as_verified(m, True)) for n, m in enumerate(back)], [None] * len(back), "held")
-
-
-# Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
-# this server trusts the new home): ``move`` once the move is in force, ``move_disputed`` while it sits on a branch
-# of a fork, nothing while it waits or once it is superseded. Derived when the log is resolved again, not as a
-# Kind.notices rule, which every batch of every kind would run.
-_MOVE_NOTICE = (
-    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, :seq, :kind FROM follows f"
-    " WHERE f.following = 1 AND f.follower != :author AND (f.subject = :identity"
-    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = :identity)) ON CONFLICT DO NOTHING"
-)
-MOVE_NOTICES = {"chain": "move", "contested": "move_disputed"}
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
 _SPANS_SQL = (
     "SELECT identity, device, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"
@@ -316,7 +267,7 @@ async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
     from murmur.validate import load_stored
 
     rows = await select_in(conn, "SELECT id, raw FROM messages WHERE seq IN ({marks})", seqs)
-    await _set_aside(conn, [load_stored(bytes(r[1])) for r in rows])
+    await set_aside(conn, [load_stored(bytes(r[1])) for r in rows])
     ids = [bytes(r[0]) for r in rows]
     await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
     await remove_messages(conn, ids)
@@ -332,7 +283,7 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     ident = bytes.fromhex(identity)
     log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
-    await _tell_moves(conn, ident, log)
+    await tell_moves(conn, ident, log)
     if log is not None and log.refused:
         refused = [bytes.fromhex(i) for i in log.refused]
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
@@ -355,25 +306,7 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
-    await _release(conn, ident, log)
-
-
-async def _tell_moves(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
-    """Tell followers of each move whose standing changed what it now is (``MOVE_NOTICES``), taking back what
-    they were told before: a move on one branch of a fork is not news of a settled move. A changed notice is
-    news again: it is placed where the live stream reads this batch (ingest's PLACE_NOTICES)."""
-    sql = f"SELECT id, seq, signer, standing FROM key_events WHERE identity = ? AND kind = '{MOVE}'"
-    async with conn.execute(sql, (ident,)) as cursor:
-        moves = [(bytes(r[0]).hex(), int(r[1]), bytes(r[2]), r[3]) for r in await cursor.fetchall()]
-    for event, seq, signer, was in moves:
-        now = None if log is None else log.standing(event)
-        if now == was:
-            continue
-        await conn.execute("UPDATE key_events SET standing = ? WHERE id = ?", (now, bytes.fromhex(event)))
-        await conn.execute("DELETE FROM notices WHERE seq = ? AND kind IN ('move', 'move_disputed')", (seq,))
-        if now is not None:
-            told = {"seq": seq, "kind": MOVE_NOTICES[now], "author": signer, "identity": ident}
-            await conn.execute(_MOVE_NOTICE, told)
+    await release(conn, ident, log)
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
