@@ -222,6 +222,32 @@ def restored() -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     return [*made.events, late, owners, made.post(TABLET, "the tablet's"), fork], late, fork
 
 
+def thief_forked() -> list[dict[str, Any]]:
+    """A thief holding the phone's key (current, never removed) removes the laptop at the place after the phone's
+    add, where the laptop went on adding a tablet and posting; both post after; the owner settles with a rotation
+    on the laptop's branch."""
+    made = Log()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    before = made.post(LAPTOP, "the owner's, before the theft")
+    fork = ke.remove_device(PHONE, made.identity, add_phone["id"], LAPTOP.public_key, at=made.at + 1)
+    posts = [before, made.post(LAPTOP, "the owner's, after"), made.post(PHONE, "the thief's, after")]
+    made.rotate(ROTATION_0, ROTATION_1, prior=made.events[2]["id"])
+    return [*made.events, fork, *posts]
+
+
+async def test_a_thiefs_fork_keeps_the_owners_posts_disputed_never_refused(store: Store) -> None:
+    everything = thief_forked()
+    rotation, fork, before, after, thiefs = everything[3:]
+    await store.ingest([m for m in everything if m["id"] != rotation["id"]])
+    assert [await claim(store, m) for m in (before, after, thiefs)] == [[("valid",)], [("disputed",)], [("disputed",)]]
+    view = await identity_view(store.conn, everything[0]["id"])
+    assert view is not None and view["fork"] is not None
+    await store.ingest([rotation])  # the owner settles it: the thief's branch is superseded
+    assert [await claim(store, m) for m in (before, after, thiefs)] == [[("valid",)]] * 3
+    assert (await identity_view(store.conn, everything[0]["id"]) or {})["superseded"] == [fork["id"]]
+
+
 async def test_a_post_refused_before_a_fork_that_disputes_its_removal_is_held_as_if_it_came_after(store: Store) -> None:
     everything, late, fork = restored()
     await store.ingest([m for m in everything if m["id"] != fork["id"]])
@@ -249,10 +275,10 @@ async def _holdings(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
             return tuple(out)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_posts_and_events_in_any_order_and_batching_end_held_the_same(data: st.DataObject) -> None:
-    everything, _, _ = restored()
+    everything = data.draw(st.sampled_from([restored()[0], thief_forked()]))
     held = data.draw(st.lists(st.sampled_from(everything[1:]), unique_by=lambda e: e["id"]))
     chosen = [everything[0], *held]
     order = data.draw(st.permutations(chosen))
