@@ -112,17 +112,18 @@ def contested() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [*made.events, fork], [early, owners, tablets, made.post(PHONE, "thief, after the fork")]
 
 
-async def _arrive(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
+async def _holdings(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
+    """What a fresh store holds of identities once ``batches`` arrived, one after the other."""
     with tempfile.TemporaryDirectory() as folder:
         async with await Store.open(Path(folder) / "m.db") as store:
             for batch in batches:
                 await store.ingest(batch, origin="peer")
-            await store.ingest(contested()[1], origin="peer")
             out = []
             for sql in (
                 "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
                 "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
                 "SELECT id FROM messages ORDER BY id",
+                "SELECT id FROM identity_refused ORDER BY id",
             ):
                 async with store.conn.execute(sql) as cursor:
                     out.append([tuple(r) for r in await cursor.fetchall()])
@@ -136,10 +137,11 @@ def test_a_contested_log_ends_the_same_in_any_order_and_its_posts_wait(data: st.
     order = data.draw(st.permutations(everything))
     cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3)))
     batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
-    expected = asyncio.run(_arrive([everything]))
+    posts = contested()[1]
+    expected = asyncio.run(_holdings([everything, posts]))
     # none refused, none lost: the phone's and the laptop's disputed, the tablet's (added on a branch) waiting
     assert sorted(status for _, status in expected[1]) == ["disputed"] * 3 + ["waiting"]
-    assert asyncio.run(_arrive(batches)) == expected
+    assert asyncio.run(_holdings([*batches, posts])) == expected
 
 
 async def move_notices(store: Store, move: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -256,23 +258,6 @@ async def test_a_post_refused_before_a_fork_that_disputes_its_removal_is_held_as
     await store.ingest([fork])
     assert await claim(store, late) == [("disputed",)]  # as it is where the fork came first
     assert await status(store, late) == ("duplicate", None)
-
-
-async def _holdings(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
-    with tempfile.TemporaryDirectory() as folder:
-        async with await Store.open(Path(folder) / "m.db") as store:
-            for batch in batches:
-                await store.ingest(batch, origin="peer")
-            out = []
-            for sql in (
-                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
-                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
-                "SELECT id FROM messages ORDER BY id",
-                "SELECT id FROM identity_refused ORDER BY id",
-            ):
-                async with store.conn.execute(sql) as cursor:
-                    out.append([tuple(r) for r in await cursor.fetchall()])
-            return tuple(out)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
