@@ -270,3 +270,19 @@ def test_posts_and_events_in_any_order_and_batching_end_held_the_same(data: st.D
     cuts = sorted(data.draw(st.sets(st.integers(1, len(order) - 1), max_size=3))) if len(order) > 1 else []
     batches = [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)], strict=True)]
     assert asyncio.run(_holdings(batches)) == asyncio.run(_holdings([[m] for m in chosen]))
+
+
+async def test_a_disputed_reply_is_told_when_the_rotation_key_settles_the_fork(store: Store) -> None:
+    everything = thief_forked()
+    rotation = everything[3]
+    root = sign_draft(STRANGER, {"body": {"text": "a question"}})
+    made_at = everything[-1]["created_at"] + 1
+    tags = [["identity", everything[0]["id"]], ["reply", root["id"]], ["root", root["id"]]]
+    reply = sign_draft(LAPTOP, {"body": {"text": "the owner answers"}, "tags": tags}, created_at=made_at)
+    await store.ingest([root, *[m for m in everything if m["id"] != rotation["id"]], reply])
+    assert await claim(store, reply) == [("disputed",)]
+    assert (await notifications.notifications(store, STRANGER.public_key)).items == []
+    cursor = await store.last_seq()
+    await store.ingest([rotation])
+    told = await notifications.derived(store, STRANGER.public_key, after=cursor, upto=await store.last_seq())
+    assert [(n.kind, n.actor) for _, n in told] == [("reply", LAPTOP.public_key)]
