@@ -159,8 +159,9 @@ def log_vectors() -> list[dict[str, Any]]:
         log_vector(
             "log-fork-keeps-removals",
             "The removed phone signs at the place after its add, removing the laptop that removed it: a fork (each"
-            " branch removes the other's signer); both are disputed from their removals (what they sign after"
-            " waits), and the tablet added on a branch is no device.",
+            " branch removes the other's signer); both are disputed, the phone from its removal, the laptop from the"
+            " tablet's add, its first event on the way to the contested removal (what they sign after waits), and"
+            " the tablet added on a branch is no device.",
             contested,
             [(PHONE, removal - 1), (PHONE, contested.at), (LAPTOP, contested.at), (TABLET, contested.at)],
         ),

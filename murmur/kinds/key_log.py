@@ -287,11 +287,11 @@ def _frozen(state: State, ends: list[State], events: list[Event]) -> State:
 
     A fork never takes authority from a device a path keeps, nor gives back what every path took away. A device
     current at the place that some paths remove and another keeps is *disputed* from the earliest of those
-    removals, and so is each device that signed such a removal, from the removal's time: which of the two holds a
-    stolen key is not known. A device every path removes is removed, from the latest removal (disputed before
-    it, from the earliest). What a branch adds speaks for nobody until the rotation key settles the place.
-    Disputed, not removed: a refusal would let a thief delete the owner's acknowledged messages by a backdated
-    removal."""
+    removals, and so is each device current at the place that signed such a removal or an event on its way to it
+    (below the place), from the time it signed: which of the two holds a stolen key is not known. A device every
+    path removes is removed, from the latest removal (disputed before it, from the earliest). What a branch adds
+    speaks for nobody until the rotation key settles the place. Disputed, not removed: a refusal would let a
+    thief delete the owner's acknowledged messages by a backdated removal."""
     devices = dict(state.devices)
     current = {key for key, d in state.devices.items() if d.removed_at is None}
     kept = {key for key in current if any(s.devices[key].removed_at is None for s in ends)}
@@ -302,9 +302,17 @@ def _frozen(state: State, ends: list[State], events: list[Event]) -> State:
             devices[key] = replace(devices[key], removed_at=max(removals))
         if removals:
             disputes[key] = min(removals)
+    above = {e.id: e for e in events}
     for e in events:
-        if e.kind == DEVICE_REMOVE and e.body["key"] in kept and e.signer in current:
-            disputes[e.signer] = min(e.created_at, disputes.get(e.signer, e.created_at))
+        if e.kind != DEVICE_REMOVE or e.body["key"] not in kept:
+            continue
+        # the contested removal, and each event its branch made it through: a device current at the place that
+        # signed any of them (a device it added then signed the removal, say) makes the same contested claim
+        step: Event | None = e
+        while step is not None:
+            if step.signer in current:
+                disputes[step.signer] = min(step.created_at, disputes.get(step.signer, step.created_at))
+            step = above.get(step.prior or "")
     for key, at in disputes.items():
         devices[key] = replace(devices[key], disputed_at=at)
     return replace(state, devices=devices)

@@ -224,9 +224,10 @@ def test_a_removed_device_cannot_win_back_its_voice_by_forking_the_log() -> None
     assert log.fork is not None and log.fork.place == add_phone["id"] and log.state.head == add_phone["id"]
     # removed on one branch: disputed from then, so never a voice again until the rotation key settles the place,
     # and never refused either (which branch is the thief's is not known; the owner's messages must not go)
-    # (the laptop also signed the phone's removal, which the thief's branch contests: disputed from then too)
+    # (the laptop also signed the phone's removal, which the thief's branch contests, and the tablet's add on its
+    # way: disputed from that add)
     assert log.state.devices[PHONE.public_key].disputed_at == removed_at
-    assert log.state.devices[LAPTOP.public_key].disputed_at == removed_at
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[2]["created_at"]
     for device in (PHONE, LAPTOP):
         waits = verdict(log, device.public_key, late["created_at"])
         assert (waits.status, waits.code) == ("disputed", "device_disputed")
@@ -339,3 +340,18 @@ def test_a_device_speaks_for_the_identity_between_its_add_and_its_removal() -> N
     assert verdict(log, PHONE.public_key, added["created_at"] - 1).code == "device_not_yet"
     assert verdict(log, STRANGER.public_key, removed["created_at"]).status == "waiting"
     assert verdict(None, PHONE.public_key, 0).code == "identity_unknown"
+
+
+def test_a_thief_removing_through_a_device_it_added_is_disputed_too() -> None:
+    """The phone's thief adds a device of its own at the earlier place and has it remove the laptop: the phone
+    signed the way to the contested removal, so it is disputed with the laptop, not left with a free voice."""
+    made = Making()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    via = made.add(PHONE, STRANGER, "thief's own", prior=add_phone["id"])
+    made.remove(STRANGER, LAPTOP)
+    log = resolved(made)
+    assert log.fork is not None
+    assert log.state.devices[PHONE.public_key].disputed_at == via["created_at"]
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[-1]["created_at"]
+    assert verdict(log, PHONE.public_key, made.post(PHONE, "late")["created_at"]).code == "device_disputed"
