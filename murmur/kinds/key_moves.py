@@ -11,8 +11,10 @@ import aiosqlite
 from murmur.kinds.key_log import MOVE, Log
 
 # Where each move stands in its log (Log.standing), as its followers were last told: a migration of the
-# inception kind (murmur.kinds.key_store.MIGRATIONS).
-STANDING_COLUMN = "ALTER TABLE key_events ADD COLUMN standing TEXT;"
+# inception kind (murmur.kinds.key_store.MIGRATIONS). Moves held before it were all told as in force.
+STANDING_COLUMN = (
+    f"ALTER TABLE key_events ADD COLUMN standing TEXT; UPDATE key_events SET standing = 'chain' WHERE kind = '{MOVE}';"
+)
 NOTICES = {"chain": "move", "contested": "move_disputed"}
 
 # Whoever follows the identity, or one of its devices' keys (its profile then says whether this server trusts the
