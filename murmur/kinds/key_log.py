@@ -120,7 +120,7 @@ class Log:
     superseded: tuple[str, ...] = ()
     refused: Mapping[str, Refusal] = field(default_factory=dict)
     waiting: tuple[str, ...] = ()  # held events whose prior is not held (or is itself waiting)
-    contested: tuple[str, ...] = ()  # the events on the fork's branches, neither in force nor set aside
+    contested: tuple[str, ...] = ()  # the events on the fork's branches, neither in force nor superseded
 
     def standing(self, event: str) -> str | None:
         """Where a held event stands: ``chain`` (in force), ``contested`` (on a branch of the fork), or None
@@ -365,7 +365,7 @@ def device_verdict(span: tuple[int, int | None, int | None] | None, device: str,
         return Verdict(
             "disputed",
             code="device_disputed",
-            reason=f"A branch of a fork in the identity's log removes the device {_short(device)} at {disputed_at} ms;"
-            " what it signs after that waits until the rotation key settles the fork.",
+            reason=f"A fork in the identity's log disputes the device {_short(device)} from {disputed_at} ms;"
+            " what it signs from then waits until the rotation key settles the fork.",
         )
     return VALID
