@@ -2,7 +2,8 @@
 
 - resolving a key-event log of 50 events: the fold alone, and from the store (query and fold);
 - per message: ingesting posts a device signs for that identity beside bare-key posts (the same count, the same
-  batches), and one Ed25519 verify for scale.
+  batches), and one Ed25519 verify for scale; and the statements storing one message alone runs, which the
+  machine's load does not move (what an identity adds at batches of 1: its device's look-up and its claim).
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def fifty_events() -> Log:
             added = None
     assert len(log.events) == 50
     return log
+
+
+async def _statements(path: Path, setup: list[dict[str, Any]], items: list[dict[str, Any]]) -> int:
+    """The statements SQLite runs to store ``items[1]`` alone (``items[0]`` first, so both are warm): a figure the
+    shared machine's load does not move."""
+    async with await Store.open(path, durability="normal") as store:
+        await store.ingest([*setup, items[0]])
+        seen: list[str] = []
+        await store.writer.conn.set_trace_callback(seen.append)
+        await store.ingest(items[1:2])
+        await store.writer.conn.set_trace_callback(None)
+        return len([s for s in seen if not s.startswith("--")])  # not the statements SQLite runs inside one
 
 
 def _micro(fn: Callable[[], object], repeat: int) -> float:
@@ -93,6 +106,9 @@ async def main(count: int) -> None:
         f" {fold:.0f} µs with proofs known; from the store when the log is unchanged {stored:.0f} µs"
     )
     print(f"one Ed25519 verify: {verify:.1f} µs")
+    with tempfile.TemporaryDirectory() as folder:
+        counts = [await _statements(Path(folder) / f"s{n}.db", log.events, m) for n, m in enumerate((bare, device))]
+    print(f"statements to store one message alone: bare key {counts[0]}, device for an identity {counts[1]}")
     for batch in (BATCH, 1):
         n = count if batch == BATCH else min(count, 300)
         runs: dict[str, list[float]] = {"bare": [], "device": []}

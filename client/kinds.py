@@ -154,6 +154,8 @@ NOTICES: Mapping[str, Callable[[Body], str]] = MappingProxyType(
         "follow": lambda _: "followed you",
         "move": lambda body: f"moved home to {one_line(str(body.get('home', '')), 80)} (their profile says if this"
         " server trusts it)",
+        "move_disputed": lambda body: f"claims a move home to {one_line(str(body.get('home', '')), 80)} on one branch"
+        " of a fork in their identity's log: disputed, not settled",
         "edit": lambda _: "edited a post you replied to, reacted to or boosted",
         "group_join": lambda _: "asked to join a group you moderate",
         "group_approve": lambda _: "let you into a group",

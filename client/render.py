@@ -250,6 +250,11 @@ def identity_lines(identity: dict[str, Any] | None) -> list[str]:
             f" {str(fork.get('place'))[:12]}; a key of this identity was copied, and no branch is trusted"
         )
     lines.append(f"identity with {len(devices)} device{'' if len(devices) == 1 else 's'}")
+    disputed = [str(d.get("name") or "") for d in identity.get("devices", [])
+                if d.get("removed_at") is None and d.get("disputed_at") is not None]  # fmt: skip
+    if disputed:
+        names = ", ".join(one_line(name, 40) for name in disputed)
+        lines.append(f"disputed by the fork: {names} (what they sign waits until the rotation key settles it)")
     if home := identity.get("home"):
         shown, trust = one_line(str(home), 200), identity.get("home_trust")
         lines.append(

@@ -129,6 +129,10 @@ def log_vectors() -> list[dict[str, Any]]:
     contested.add(LAPTOP, TABLET, "tablet")
     removal = contested.remove(LAPTOP, PHONE)["created_at"]
     contested.remove(PHONE, LAPTOP, prior=place)
+    thief = Log()
+    place = thief.add(LAPTOP, PHONE, "phone")["id"]
+    thief.add(LAPTOP, TABLET, "tablet")
+    theft = thief.remove(PHONE, LAPTOP, prior=place)["created_at"]
     spent = Log()
     spent.add(LAPTOP, PHONE, "phone")
     spent.rotate(ROTATION_0, ROTATION_1)
@@ -155,10 +159,19 @@ def log_vectors() -> list[dict[str, Any]]:
         log_vector(
             "log-fork-keeps-removals",
             "The removed phone signs at the place after its add, removing the laptop that removed it: a fork (each"
-            " branch removes the other's signer); both are disputed from their removals (what they sign after"
-            " waits), and the tablet added on a branch is no device.",
+            " branch removes the other's signer); both are disputed, the phone from its removal, the laptop from the"
+            " tablet's add, its first event on the way to the contested removal (what they sign after waits), and"
+            " the tablet added on a branch is no device.",
             contested,
             [(PHONE, removal - 1), (PHONE, contested.at), (LAPTOP, contested.at), (TABLET, contested.at)],
+        ),
+        log_vector(
+            "log-current-device-fork-is-disputed",
+            "The phone, current and never removed, signs a removal of the laptop at the place after its add, where"
+            " the laptop went on to add a tablet: device events of equal authority, a fork; the laptop is disputed"
+            " from the removal, and so is the phone that signed it; neither is removed.",
+            thief,
+            [(LAPTOP, theft - 1), (LAPTOP, theft), (PHONE, theft), (TABLET, thief.at)],
         ),
         log_vector(
             "log-spent-rotation-key-is-a-fork",

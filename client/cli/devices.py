@@ -184,6 +184,15 @@ def _listing(view: dict[str, Any], me: str) -> dict[str, Any]:
             "fork": view.get("fork"), "home": view.get("home"), "head": view.get("head")}  # fmt: skip
 
 
+def device_state(d: dict[str, Any]) -> str:
+    """How ``device list`` names a device's standing: a disputed device is not a removed one (protocol §13.4)."""
+    if d["current"]:
+        return "current"
+    if d["removed_at"] is not None:
+        return f"removed at {d['removed_at']}"
+    return f"disputed since {d['disputed_at']} (a fork)"
+
+
 @device_app.command("list")
 def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The identity's devices as its log says, removed ones too, and a fork if the log has one."""
@@ -196,12 +205,12 @@ def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
         return
     say(f"identity {listing['identity']} ({listing['fingerprint']})")
     for d in listing["devices"]:
-        state = "current" if d["current"] else f"removed at {d['removed_at'] or d['disputed_at']}"
-        say(f"  {d['name']:<16} {d['key'][:16]}  {state}{'  (this device)' if d['this_device'] else ''}")
+        say(f"  {d['name']:<16} {d['key'][:16]}  {device_state(d)}{'  (this device)' if d['this_device'] else ''}")
     if listing["fork"]:
         fork = listing["fork"]
         say(f"  FORK after {fork['place'][:12]}: {len(fork['branches'])} events claim the same place.")
-        say("  A device key or the rotation key was copied: recover with `murmur recover FILE`.")
+        say("  A device key or the rotation key was copied: settle it with `murmur key rotate` (the devices current")
+        say("  before the fork stay) or `murmur recover FILE` (only the recovering device stays).")
 
 
 @device_app.command("remove")

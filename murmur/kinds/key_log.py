@@ -10,9 +10,10 @@ order they arrived in:
   committed to (pre-rotation, as KERI does). Since ancestors are fixed by hashes, that judgement never changes;
 - from the inception down, the one child whose branch no other outranks is followed (``_standing``): a branch
   carrying the rotation key outranks branches of device events alone (the owner recovering from a thief who
-  used a device key), and a device branch whose signer another branch removes is outranked (a device never
-  undoes its own removal). Otherwise it is a *fork*: the log stops at the last agreed event, the fork is
-  reported, never resolved by picking one, and every device removed on any branch below stays removed.
+  used a device key). Device events never outrank one another, whatever they remove: which device is the
+  thief's cannot be told from them. Otherwise it is a *fork*: the log stops at the last agreed event, the fork
+  is reported, never resolved by picking one; a device some branch removes and another keeps is disputed, one
+  every branch removes is removed (``_frozen``).
 
 ``verdict`` then says whether a message a device signed for the identity at a given time speaks for it.
 """
@@ -119,6 +120,12 @@ class Log:
     superseded: tuple[str, ...] = ()
     refused: Mapping[str, Refusal] = field(default_factory=dict)
     waiting: tuple[str, ...] = ()  # held events whose prior is not held (or is itself waiting)
+    contested: tuple[str, ...] = ()  # the events on the fork's branches, neither in force nor superseded
+
+    def standing(self, event: str) -> str | None:
+        """Where a held event stands: ``chain`` (in force), ``contested`` (on a branch of the fork), or None
+        (superseded, refused or waiting)."""
+        return "chain" if event in self.chain else "contested" if event in self.contested else None
 
 
 def _short(key: str) -> str:
@@ -225,24 +232,25 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
                 else:
                     states[child.id] = after
             pending.append(child.id)
-    chain, superseded, fork = [root.id], [], None
+    chain, superseded, fork, contested = [root.id], [], None, []
     while True:
         valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
         if not valid:
             break
         below = {c.id: [mine[i] for i in _branch(c.id, children, states)] for c in valid}
-        standing = _standing(valid, below, states)
+        standing = _standing(valid, below)
         if len(standing) != 1:
-            fork = Fork(chain[-1], tuple(c.id for c in (standing or valid)))
+            fork = Fork(chain[-1], tuple(c.id for c in standing))
             break
         superseded += [c.id for c in valid if c is not standing[0]]
         chain.append(standing[0].id)
     state = states[chain[-1]]
     if fork is not None:
-        state = _frozen(state, [states[e.id] for b in below.values() for e in b])
+        contested = [e for b in fork.branches for e in below[b]]
+        state = _frozen(state, [states[e.id] for e in contested if not _continues(e.id, children, states)], contested)
         superseded = [c.id for c in valid if c.id not in fork.branches] + superseded
     waiting = tuple(sorted(set(mine) - reached))
-    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting)
+    return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting, tuple(sorted(e.id for e in contested)))
 
 
 def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[str]:
@@ -255,43 +263,64 @@ def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str
     return out
 
 
-def _standing(valid: list[Event], below: Mapping[str, list[Event]], states: Mapping[str, State]) -> list[Event]:
-    """The children of ``place`` whose branches no competing branch outranks.
+def _continues(place: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> bool:
+    """Whether an event not refused is held below ``place``: a path through a branch ends where none is."""
+    return any(c.id in states for c in children.get(place, ()))
+
+
+def _standing(valid: list[Event], below: Mapping[str, list[Event]]) -> list[Event]:
+    """The children of a place whose branches no competing branch outranks.
 
     A branch carrying the rotation key (any rotation-key event on it) outranks every branch of device events
     alone, and only those: two branches that each carry it are a fork, never a takeover, since the same key (the
-    one ``place`` committed to) signed the first rotation-key event of each. Among device branches, one whose
-    first event is signed by a device a competing branch removes is outranked: a device never undoes its own
-    later removal by signing at an earlier place.
+    one the place committed to) signed the first rotation-key event of each. Device events never outrank one
+    another: a branch removing the device that signed the other is what the owner does to a thief and what a
+    thief holding a device key does to the owner, and nothing in the events tells the two apart.
     """
     carrying = [c for c in valid if any(e.kind in BY_ROTATION_KEY for e in below[c.id])]
-    if carrying:
-        return carrying
-    return [c for c in valid if not any(_removes(below[o.id], c.signer, states) for o in valid if o is not c)]
+    return carrying or valid
 
 
-def _removes(branch: list[Event], key: str, states: Mapping[str, State]) -> bool:
-    """Whether an event on ``branch`` removes the device ``key``, current where the branch starts."""
-    return any(states[e.id].devices[key].removed_at is not None for e in branch if key in states[e.id].devices)
+def _frozen(state: State, ends: list[State], events: list[Event]) -> State:
+    """The state where a fork stops the log (``state``, its place's), given the state at the end of every path
+    through the fork's branches (``ends``) and their events.
 
-
-def _frozen(state: State, disputed: list[State]) -> State:
-    """The state where a fork stops the log: its devices, each removed on any branch below it disputed from the
-    earliest such removal. A fork may freeze an identity but never gives back what a branch took away, and what
-    a disputed branch adds speaks for nobody until the rotation key settles the place. Disputed, not removed:
-    which branch is the thief's is not known, and a refusal would delete the owner's acknowledged messages."""
+    A fork never takes authority from a device a path keeps, nor gives back what every path took away. A device
+    current at the place that some paths remove and another keeps is *disputed* from the earliest of those
+    removals, and so is each device current at the place that signed such a removal or an event on its way to it
+    (below the place), from the time it signed: which of the two holds a stolen key is not known. A device every
+    path removes is removed, from the latest removal (disputed before it, from the earliest). What a branch adds
+    speaks for nobody until the rotation key settles the place. Disputed, not removed: a refusal would let a
+    thief delete the owner's acknowledged messages by a backdated removal."""
     devices = dict(state.devices)
-    for s in disputed:
-        for key, d in devices.items():
-            gone = s.devices[key].removed_at
-            if d.removed_at is None and gone is not None and (d.disputed_at is None or gone < d.disputed_at):
-                devices[key] = replace(d, disputed_at=gone)
+    current = {key for key, d in state.devices.items() if d.removed_at is None}
+    kept = {key for key in current if any(s.devices[key].removed_at is None for s in ends)}
+    disputes: dict[str, int] = {}
+    for key in current:
+        removals = [t for s in ends if (t := s.devices[key].removed_at) is not None]
+        if removals and key not in kept:
+            devices[key] = replace(devices[key], removed_at=max(removals))
+        if removals:
+            disputes[key] = min(removals)
+    above = {e.id: e for e in events}
+    for e in events:
+        if e.kind != DEVICE_REMOVE or e.body["key"] not in kept:
+            continue
+        # the contested removal, and each event its branch made it through: a device current at the place that
+        # signed any of them (a device it added then signed the removal, say) makes the same contested claim
+        step: Event | None = e
+        while step is not None:
+            if step.signer in current:
+                disputes[step.signer] = min(step.created_at, disputes.get(step.signer, step.created_at))
+            step = above.get(step.prior or "")
+    for key, at in disputes.items():
+        devices[key] = replace(devices[key], disputed_at=at)
     return replace(state, devices=devices)
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    status: str  # "valid" | "waiting" | "refused"
+    status: str  # "valid" | "waiting" | "disputed" (a fork's: it waits too, flagged) | "refused"
     code: str | None = None
     reason: str | None = None
 
@@ -303,6 +332,7 @@ def verdict(log: Log | None, device: str, created_at: int) -> Verdict:
     """Whether a message ``device`` signed at ``created_at`` for the log's identity speaks for it.
 
     Waiting when the log held cannot say yet (its inception, or the event adding the device, has not arrived);
+    disputed when a fork disputes the device at the message's time (it waits for the rotation key to settle it);
     refused when it says no: the device was removed before, or added after, the message's time.
     """
     if log is None:
@@ -333,9 +363,9 @@ def device_verdict(span: tuple[int, int | None, int | None] | None, device: str,
         )
     if disputed_at is not None and created_at >= disputed_at:
         return Verdict(
-            "waiting",
+            "disputed",
             code="device_disputed",
-            reason=f"A branch of a fork in the identity's log removes the device {_short(device)} at {disputed_at} ms;"
-            " what it signs after that waits until the rotation key settles the fork.",
+            reason=f"A fork in the identity's log disputes the device {_short(device)} from {disputed_at} ms;"
+            " what it signs from then waits until the rotation key settles the fork.",
         )
     return VALID

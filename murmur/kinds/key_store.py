@@ -9,8 +9,9 @@ Two steps of ingest, for every door (publish, push, pull, repair, bundle import)
 - ``record``, in the write transaction (the inception kind's ``apply``, which watches the ``identity`` tag):
   key events and device-signed messages are recorded, and each identity whose log changed is resolved again.
   The state tables are rewritten from the resolution, so they are the same whatever order the events came in;
-  a message held while its log could not say (it waited) and now refused is removed, as is a key event that
-  turns out to follow a refused one, so every server ends with the same set.
+  a key event that turns out to follow a refused one is removed. A device-signed message the log refuses (at
+  admit, or once held) is set aside rather than forgotten, since a fork arriving later may dispute the removal
+  that refuses it: it is then stored as any arrival is, so every server ends with the same set.
 
 The resolution itself is ``murmur.kinds.key_log`` (no SQL). SQL here is portable: standard ``ON CONFLICT``,
 no engine-specific functions, ``?`` placeholders.
@@ -28,10 +29,10 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
+from murmur.kinds.key_aside import ASIDE_TABLE, release, set_aside
 from murmur.kinds.key_log import (
     EVENT_KINDS,
     INCEPTION,
-    MOVE,
     Device,
     Event,
     Log,
@@ -40,6 +41,7 @@ from murmur.kinds.key_log import (
     resolve,
     verdict,
 )
+from murmur.kinds.key_moves import STANDING_COLUMN, tell_moves
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
@@ -70,13 +72,16 @@ MIGRATIONS = (
     CREATE INDEX identity_claims_by_identity ON identity_claims (identity, status);
     """,
     "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
+    STANDING_COLUMN,
+    ASIDE_TABLE,
 )
 
 
 def waiting(row: str) -> str:
-    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet (§13.5): readers are not
-    shown it, so that nobody's post is shown as an identity's before its log says so (``Kind.withheld``)."""
-    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status = 'waiting')"
+    """SQL: the message ``row`` speaks for an identity whose log cannot judge it yet, or whose fork disputes its
+    device (§13.5): readers are not shown it, so that nobody's post is shown as an identity's before its log says
+    so (``Kind.withheld``)."""
+    return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status != 'valid')"
 
 
 def identity_named(m: Message) -> str | None:
@@ -172,18 +177,10 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
                 out[index] = Refused(refusal.code, refusal.reason)
         elif (judged := verdicts[m.id]).status == "refused":
             out[index] = Refused(judged.code or "", judged.reason or "")
+    await set_aside(conn, [m for index, m in batch if index in out and m.kind not in EVENT_KINDS])
     return out
 
 
-# Whoever follows the identity, or one of its devices' keys, is told it moved (its profile then says whether
-# this server trusts the new home). Derived here, once the move is in key_events, and only for a batch holding
-# one, rather than as a Kind.notices rule, which every batch of every kind would run.
-MOVE_NOTICE = (
-    "INSERT INTO notices (key, seq, kind) SELECT DISTINCT f.follower, m.seq, 'move' FROM messages m"
-    " CROSS JOIN key_events e ON e.id = m.id CROSS JOIN follows f ON f.following = 1 AND (f.subject = e.identity"
-    " OR f.subject IN (SELECT d.device FROM identity_devices d WHERE d.identity = e.identity))"
-    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'key_move' AND f.follower != m.author ON CONFLICT DO NOTHING"
-)
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
 _SPANS_SQL = (
     "SELECT identity, device, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"
@@ -237,8 +234,6 @@ async def record(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
         )
     for identity in {bytes(e[1]).hex() for e in events}:
         await settle(conn, identity)
-    if moves := [seq for seq, m in stored if m.kind == MOVE]:
-        await conn.execute(MOVE_NOTICE, {"lo": min(moves), "hi": max(moves)})
     if claims:
         await _judge_new(conn, claims, admitted)
 
@@ -267,36 +262,51 @@ async def _judge_new(
 
 
 async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    """Set aside held device-signed messages the log now refuses, and remove them from the store."""
     from murmur.store.ingest import remove_messages  # ingest consults the registry, which imports this module
+    from murmur.validate import load_stored
 
-    ids = [bytes(r[0]) for r in await select_in(conn, "SELECT id FROM messages WHERE seq IN ({marks})", seqs)]
+    rows = await select_in(conn, "SELECT id, raw FROM messages WHERE seq IN ({marks})", seqs)
+    await set_aside(conn, [load_stored(bytes(r[1])) for r in rows])
+    ids = [bytes(r[0]) for r in rows]
     await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
     await remove_messages(conn, ids)
 
 
 async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     """Resolve the identity's log again after its events changed and judge its messages again: the state tables
-    are rewritten from the resolution; what it now refuses (events after a refused one, messages of a removed
-    device held while they waited) goes, so every server ends holding the same set."""
+    are rewritten from the resolution; what it now refuses goes (events after a refused one; messages of a
+    removed device, set aside), and what it no longer refuses comes back, so every server ends holding the same
+    set whatever order things came in."""
     from murmur.store.ingest import remove_messages
 
     ident = bytes.fromhex(identity)
     log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
+    await tell_moves(conn, ident, log)
     if log is not None and log.refused:
         refused = [bytes.fromhex(i) for i in log.refused]
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
         await remove_messages(conn, refused)
-    sql = "SELECT seq, device, created_at FROM identity_claims WHERE identity = ?"
+    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
     async with conn.execute(sql, (ident,)) as cursor:
-        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2])) for r in await cursor.fetchall()]
-    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "refused": []}
-    for seq, device, created_at in claims:
-        status[verdict(log, device, created_at).status].append((seq,))
-    for name in ("valid", "waiting"):
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
+    status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
+    released = []
+    for seq, device, created_at, was in claims:
+        now = verdict(log, device, created_at).status
+        status[now].append((seq,))
+        if now == "valid" and was != "valid":
+            released.append((seq,))
+    for name in ("valid", "waiting", "disputed"):
         await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
+    # A message now shown is news now: its notices (derived when it came, hidden since) are placed again where
+    # the live stream reads what this batch derived (murmur.store.ingest.PLACE_NOTICES), as a reply whose
+    # parent arrives late is.
+    await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
+    await release(conn, ident, log)
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from murmur.client.cli.devices import device_state
 from murmur.client.devices import device_request, read_recovery, read_request, recovery_text, short_code
+from murmur.client.render import identity_lines
 from murmur.errors import ConfigError
 from murmur.keys import Identity
 from tests.identity_logs import PHONE
@@ -86,3 +88,26 @@ def test_a_device_signed_post_shows_the_identitys_fingerprint_and_the_raw_view_t
     assert f"Ada ({fingerprint(IDENTITY)})" in short[0] and fingerprint(PHONE.public_key) not in "".join(short)
     full = render_message(message, Context(names={}, full=True))
     assert any(f"signed by device {fingerprint(PHONE.public_key)}" in line for line in full)
+
+
+def test_device_list_names_a_disputed_device_disputed_not_removed() -> None:
+    disputed = {"current": False, "removed_at": None, "disputed_at": 1767225601000}
+    assert device_state(disputed) == "disputed since 1767225601000 (a fork)"
+    removed = {"current": False, "removed_at": 1767225602000, "disputed_at": 1767225601000}
+    assert device_state(removed) == "removed at 1767225602000"
+    assert device_state({"current": True, "removed_at": None, "disputed_at": None}) == "current"
+
+
+def test_a_profile_names_the_devices_a_fork_disputes() -> None:
+    device = {"key": "ab" * 32, "x25519": "cd" * 32, "added_at": 1, "removed_at": None}
+    identity = {
+        "fork": {"place": "ef" * 32, "branches": ["01" * 32, "02" * 32]},
+        "devices": [
+            {**device, "name": "laptop", "disputed_at": 5},
+            {**device, "name": "phone", "disputed_at": None},
+            {**device, "name": "old", "removed_at": 3, "disputed_at": 2},
+        ],
+    }
+    lines = identity_lines(identity)
+    assert "identity with 1 device" in lines
+    assert any(line.startswith("disputed by the fork: laptop (") for line in lines)

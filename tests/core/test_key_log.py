@@ -119,17 +119,87 @@ def test_two_events_at_one_place_are_a_fork_and_none_is_picked() -> None:
     assert log.state.devices[LAPTOP.public_key].removed_at is None
 
 
-def test_a_branch_signed_by_a_device_the_other_branch_removes_is_superseded() -> None:
+def thief_forks() -> tuple[Making, dict[str, Any], dict[str, Any]]:
+    """A phone added, then the laptop adds a tablet and posts; a thief holding the phone's key (still current,
+    never removed) signs a removal of the laptop at the place just after the phone's add, dated just after it.
+    Returns the log, the phone's add and the thief's removal."""
+    made = Making()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    thief = made.remove(PHONE, LAPTOP, prior=add_phone["id"])
+    return made, add_phone, thief
+
+
+def test_a_current_devices_removal_at_an_earlier_place_disputes_and_never_removes() -> None:
+    made, add_phone, thief = thief_forks()
+    log = resolved(made)
+    # device events of equal authority: which branch is the thief's is unknown, so neither is picked
+    assert log.fork is not None and log.fork.place == add_phone["id"] and log.superseded == ()
+    laptop, phone = log.state.devices[LAPTOP.public_key], log.state.devices[PHONE.public_key]
+    assert laptop.removed_at is None and laptop.disputed_at == thief["created_at"]
+    assert phone.removed_at is None and phone.disputed_at == thief["created_at"]  # it signed the contested removal
+    late = made.post(LAPTOP, "the owner, after the fork")["created_at"]
+    for device in (LAPTOP, PHONE):  # both kept and flagged, neither refused
+        assert (verdict(log, device.public_key, late).status, verdict(log, device.public_key, late).code) == (
+            "disputed",
+            "device_disputed",
+        )
+        assert verdict(log, device.public_key, thief["created_at"] - 1).status == "valid"
+
+
+def test_a_removed_device_signing_at_an_earlier_place_is_a_fork_too() -> None:
+    """The mirror of the thief's fork (the owner removed the laptop, the laptop then signs where it was current):
+    the events cannot tell the two apart, so it is the same dispute, never a silent win for either."""
     made = Making()
     made.add(LAPTOP, PHONE, "phone")
     place = made.head
-    kept = made.add(PHONE, SPARE, "spare")
-    made.remove(SPARE, LAPTOP)
-    late = made.add(LAPTOP, TABLET, "tablet", prior=place)  # the removed laptop signs at an earlier place
+    made.add(PHONE, SPARE, "spare")
+    removal = made.remove(SPARE, LAPTOP)
+    late = made.add(LAPTOP, TABLET, "tablet", prior=place)
     log = resolved(made)
-    assert log.fork is None and log.superseded == (late["id"],)
-    assert log.chain[-2:] == (kept["id"], made.events[3]["id"])
-    assert verdict(log, LAPTOP.public_key, late["created_at"]).code == "device_removed"
+    assert log.fork is not None and log.fork.place == place and log.superseded == ()
+    assert log.state.devices[LAPTOP.public_key].disputed_at == removal["created_at"]
+    assert log.state.devices[LAPTOP.public_key].removed_at is None
+    assert verdict(log, LAPTOP.public_key, late["created_at"]).code == "device_disputed"
+
+
+def test_a_device_every_branch_of_a_fork_removes_is_removed() -> None:
+    made = Making()
+    made.add(LAPTOP, PHONE, "phone")
+    place = made.head
+    made.add(LAPTOP, TABLET, "tablet", prior=place)
+    first = made.remove(LAPTOP, PHONE)
+    made.add(LAPTOP, SPARE, "spare", prior=place)
+    last = made.remove(LAPTOP, PHONE)
+    log = resolved(made)
+    assert log.fork is not None
+    phone = log.state.devices[PHONE.public_key]
+    assert (phone.disputed_at, phone.removed_at) == (first["created_at"], last["created_at"])
+    assert verdict(log, PHONE.public_key, last["created_at"]).code == "device_removed"
+    assert verdict(log, PHONE.public_key, first["created_at"]).code == "device_disputed"
+    # the laptop signed removals no branch contests: it keeps its voice
+    assert verdict(log, LAPTOP.public_key, last["created_at"] + 1).status == "valid"
+
+
+def test_the_owners_rotation_on_its_branch_settles_a_thiefs_fork() -> None:
+    made, _, thief = thief_forks()
+    made.rotate(ROTATION_0, ROTATION_1, prior=made.events[2]["id"])
+    log = resolved(made)
+    assert log.fork is None and log.superseded == (thief["id"],)
+    late = made.post(LAPTOP, "the owner, after settling")["created_at"]
+    assert verdict(log, LAPTOP.public_key, late).status == "valid"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_thiefs_fork_resolves_the_same_from_any_subset_in_any_order(data: st.DataObject) -> None:
+    made, _, _ = thief_forks()
+    made.post(LAPTOP, "a tick")
+    made.rotate(ROTATION_0, ROTATION_1, prior=made.events[2]["id"])
+    made.remove(PHONE, TABLET, prior=made.events[3]["id"])  # the thief goes on below its own branch
+    held = data.draw(st.lists(st.sampled_from(made.events[1:]), unique_by=lambda e: e["id"]))
+    order = data.draw(st.permutations([made.events[0], *held]))
+    assert summary(resolved(made, order)) == summary(resolved(made, [made.events[0], *held]))
 
 
 def contested() -> tuple[Making, dict[str, Any], dict[str, Any]]:
@@ -154,11 +224,13 @@ def test_a_removed_device_cannot_win_back_its_voice_by_forking_the_log() -> None
     assert log.fork is not None and log.fork.place == add_phone["id"] and log.state.head == add_phone["id"]
     # removed on one branch: disputed from then, so never a voice again until the rotation key settles the place,
     # and never refused either (which branch is the thief's is not known; the owner's messages must not go)
+    # (the laptop also signed the phone's removal, which the thief's branch contests, and the tablet's add on its
+    # way: disputed from that add)
     assert log.state.devices[PHONE.public_key].disputed_at == removed_at
-    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[5]["created_at"]
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[2]["created_at"]
     for device in (PHONE, LAPTOP):
         waits = verdict(log, device.public_key, late["created_at"])
-        assert (waits.status, waits.code) == ("waiting", "device_disputed")
+        assert (waits.status, waits.code) == ("disputed", "device_disputed")
     assert verdict(log, PHONE.public_key, removed_at - 1).status == "valid"
     for added in (TABLET, SPARE):  # added on a disputed branch: no authority until the rotation key settles it
         assert verdict(log, added.public_key, late["created_at"]).status == "waiting"
@@ -268,3 +340,18 @@ def test_a_device_speaks_for_the_identity_between_its_add_and_its_removal() -> N
     assert verdict(log, PHONE.public_key, added["created_at"] - 1).code == "device_not_yet"
     assert verdict(log, STRANGER.public_key, removed["created_at"]).status == "waiting"
     assert verdict(None, PHONE.public_key, 0).code == "identity_unknown"
+
+
+def test_a_thief_removing_through_a_device_it_added_is_disputed_too() -> None:
+    """The phone's thief adds a device of its own at the earlier place and has it remove the laptop: the phone
+    signed the way to the contested removal, so it is disputed with the laptop, not left with a free voice."""
+    made = Making()
+    add_phone = made.add(LAPTOP, PHONE, "phone")
+    made.add(LAPTOP, TABLET, "tablet")
+    via = made.add(PHONE, STRANGER, "thief's own", prior=add_phone["id"])
+    made.remove(STRANGER, LAPTOP)
+    log = resolved(made)
+    assert log.fork is not None
+    assert log.state.devices[PHONE.public_key].disputed_at == via["created_at"]
+    assert log.state.devices[LAPTOP.public_key].disputed_at == made.events[-1]["created_at"]
+    assert verdict(log, PHONE.public_key, made.post(PHONE, "late")["created_at"]).code == "device_disputed"

@@ -7,6 +7,7 @@ from typing import Any
 
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from tests.identity_logs import LAPTOP, PHONE, Log
 from tests.server.conftest import Harness
 from tests.server.streaming import Event, stream_events
 
@@ -79,3 +80,22 @@ async def test_what_came_before_the_post_it_is_about_is_told_live_when_the_post_
     assert [(n["kind"], n["actor"], n["target_id"]) for n in told] == [
         (kind, bob.public_key, post["id"]) for kind in ("reply", "reaction", "boost")
     ]
+
+
+async def test_a_notice_shown_once_its_identitys_log_arrives_is_told_live_then(server: Harness) -> None:
+    """A device's reply waits, shown nowhere, while the event adding the device is not held: its notice is told
+    on the stream when that event arrives, although the stream is already past the reply's seq."""
+    made = Log()
+    api = await server.member(LAPTOP)
+    root = made.post(LAPTOP, "the root")
+    for message in (made.events[0], root):
+        await api.publish(message)
+    added = made.add(LAPTOP, PHONE, "phone")
+    tags = [["identity", made.identity], ["reply", root["id"]], ["root", root["id"]]]
+    draft = {"kind": "post", "body": {"text": "from the phone"}, "tags": tags}
+    reply = sign_draft(PHONE, draft, created_at=made.at + 1)
+    await server.state.store.ingest([reply], origin="peer")
+    assert (await api.notifications())["items"] == []
+
+    told = await stream_notifications(server, LAPTOP, 1, query="", then=lambda: api.publish(added))
+    assert [(n["kind"], n["actor"], n["target_id"]) for n in told] == [("reply", PHONE.public_key, root["id"])]
