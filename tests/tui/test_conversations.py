@@ -26,6 +26,7 @@ async def test_reading_and_answering_a_direct_message(live: LiveServer, tmp_path
         return [str(s.render()) for s in app.screen.query(".dm-message").results(Static)]
 
     async with app.run_test() as pilot:
+        assert "Direct messages" in {c.title for c in app.get_system_commands(app.screen)}
         app.open_direct()
         await until(pilot, lambda: isinstance(app.screen, ConversationsScreen) and bool(app.screen.query(OptionList)))
         listed = app.screen.query_one("#conversations", OptionList)
