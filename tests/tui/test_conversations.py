@@ -51,3 +51,12 @@ async def test_reading_and_answering_a_direct_message(live: LiveServer, tmp_path
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
         assert "new" not in str(app.screen.query_one("#conversations", OptionList).get_option_at_index(0).prompt)
+
+
+async def test_a_bare_key_is_told_how_to_get_an_identity(live: LiveServer, tmp_path: Path) -> None:
+    bare = Device(ME, X25519PrivateKey.generate())
+    app = make_app(live, tmp_path, conversations=lambda api: bare.conversations(api, None, tmp_path / "me"))
+    async with app.run_test() as pilot:
+        app.open_direct()
+        await until(pilot, lambda: len(app._notifications) > 0)
+        assert "murmur identity create" in next(iter(app._notifications)).message

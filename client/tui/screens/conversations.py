@@ -112,20 +112,19 @@ class ConversationScreen(MurmurScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.show()
         self.reload()
 
     @work(exclusive=True, group="dm-sync")
     async def reload(self) -> None:
-        await attempt(self, self.talks.sync())
-        self.show()
+        await attempt(self, self.talks.sync())  # offline, what this device holds is shown all the same
+        await self.show()
 
-    def show(self) -> None:
+    async def show(self) -> None:
         box = self.query_one("#dm-messages", VerticalScroll)
-        box.remove_children()
+        await box.remove_children()
         me, now = self.talks.identity, self.view.clock()
         messages = self.talks.messages(self.conversation)
-        box.mount_all(Static(message_content(m, me, now), classes="dm-message") for m in messages)
+        await box.mount_all(Static(message_content(m, me, now), classes="dm-message") for m in messages)
         box.scroll_end(animate=False)
 
     @on(Input.Submitted, "#dm-write")
@@ -140,4 +139,4 @@ class ConversationScreen(MurmurScreen):
         others = [p for p in (found.participants if found else ()) if p != me]
         if await attempt(self, self.talks.send(others or [me or ""], text)) is not None:
             self.query_one("#dm-write", Input).value = ""
-            self.show()
+            await self.show()
