@@ -9,6 +9,7 @@ and every other device of mine. Opened messages live only in this profile's ``co
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -90,6 +91,9 @@ class Conversations:
         self.x25519 = x25519
         self.identity = identity
         self.inbox = inbox
+        # One fetch at a time: two at once would both open a message not seen yet, and the second would call
+        # the first's copy a replay (the TUI's screens and its live stream may all ask).
+        self._syncing = asyncio.Lock()
 
     @classmethod
     def of_profile(cls, api: MurmurClient | None, key_path: Path) -> Conversations:
@@ -173,6 +177,10 @@ class Conversations:
         """Fetch the sealed messages the home server holds for my identity since the last sync, open each one here,
         check its sender against their log, and keep it; a refused one is kept with its reason, shown inert."""
         self._me()
+        async with self._syncing:
+            return await self._sync()
+
+    async def _sync(self) -> SyncReport:
         logs: dict[str, dict[str, Any] | None] = {}
         opened, refused = 0, []
         for earlier in self.inbox.retried(RETRIED):

@@ -43,8 +43,8 @@ class Speaker:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def new(cls, *, at: int | None = None) -> Speaker:
-        first = Device.new()
+    def new(cls, *, first: Device | None = None, at: int | None = None) -> Speaker:
+        first = first or Device.new()
         speaker = cls([first])
         speaker.events.append(ke.inception(first.key, "first", first.public, Identity.generate().public_key, at=at))
         return speaker

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
+from murmur.client.conversations import Conversations
 from murmur.client.kinds import is_entry
 from murmur.client.tui import cache, counts, edits, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
@@ -26,6 +27,7 @@ from murmur.client.tui.counts import Referrals, refers_to
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt
 from murmur.client.tui.present import tag_value
+from murmur.client.tui.screens.conversations import ConversationScreen, ConversationsScreen
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.meetup import MeetupScreen
@@ -77,6 +79,7 @@ class MurmurApp(App[None]):
         self.referrals = Referrals()
         self._recount: set[str] = set()
         self._recount_all = False
+        self.conversations: Conversations | None = None
 
     async def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -120,6 +123,10 @@ class MurmurApp(App[None]):
         )
 
     def on_stream_event(self, event: StreamEvent) -> None:
+        if event.event == "sealed":  # a direct message came: the screen showing them fetches and opens it
+            if isinstance(self.screen, ConversationsScreen | ConversationScreen):
+                self.screen.reload()
+            return
         if event.event == "notification":
             self.main.query_one("#tl-notifications", Timeline).check_newer()
             return
@@ -300,6 +307,7 @@ class MurmurApp(App[None]):
         yield SystemCommand("Open a poll", "its bars, your vote and the time left, by its id", controller.ask_poll)
         yield SystemCommand("Open a meetup", "who is coming and the waiting list, by its id", controller.ask_meetup)
         yield SystemCommand("New poll", "ballots are open: anyone can see who voted what", controller.new_poll)
+        yield SystemCommand("Direct messages", "sealed on your devices, no server can read them", self.open_direct)
         for action in ACTIONS:
             if action.name in ("command_palette", "quit"):
                 continue
@@ -307,6 +315,19 @@ class MurmurApp(App[None]):
             yield SystemCommand(
                 f"{action.description}", f"{action.name} ({keys})", partial(self.run_named, action.name)
             )
+
+    def open_direct(self) -> None:
+        """The conversations screen; opened once per session (it holds this profile's store of opened messages)."""
+        if self.settings.conversations is None:
+            self.notify("Direct messages need this profile's keys.", severity="error", markup=False)
+            return
+        if self.conversations is None:
+            self.conversations = self.settings.conversations(self.api)
+        self.push_screen(ConversationsScreen(self.conversations, self.view))
+
+    def on_unmount(self) -> None:
+        if self.conversations is not None:
+            self.conversations.close()
 
     def run_named(self, name: str) -> None:
         """Run an action on whatever holds it: the focused widget or its parents, a post list, the screen."""

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from murmur.client.api import MurmurClient
+from murmur.client.conversations import Conversations
 from murmur.client.profiles import ProfileRef
 from murmur.client.tui.bindings import KeymapError, checked_keymap
 from murmur.errors import ConfigError
@@ -56,6 +58,8 @@ class TuiSettings:
     """The command for an external editor ($VISUAL / $EDITOR), if any."""
     tick_s: float = 1.0
     """How often relative times ("3m") on screen are brought up to date."""
+    conversations: Callable[[MurmurClient], Conversations] | None = None
+    """Opens this profile's direct messages for the client (its keys and its own store); None: none here."""
 
     def __post_init__(self) -> None:
         self.keys = checked_keymap(self.keys)
@@ -89,4 +93,5 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         cache_path=ref.home / "profiles" / ref.name / "tui-cache.json",
         save_theme=save_theme,
         editor=editor,
+        conversations=lambda api: Conversations.of_profile(api, ref.key_path),
     )

@@ -20,6 +20,7 @@ nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/archite
     dialect        where SQLite and PostgreSQL differ: the store's SQL translated for PostgreSQL, once per statement
     postgres       a psycopg connection answering the calls the store makes on an aiosqlite one
     copy           a whole store copied from SQLite into PostgreSQL and checked (admin migrate-db)
+    inbox          not a server's: a device's own store of the direct messages it opened (SQLite, FTS5, 0600)
 """
 
 from __future__ import annotations

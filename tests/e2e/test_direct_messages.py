@@ -4,6 +4,7 @@ device read it; another member of a cannot; neither server's files hold the text
 from __future__ import annotations
 
 import base64
+import gzip
 import sqlite3
 from pathlib import Path
 
@@ -63,10 +64,16 @@ def test_a_direct_message_between_two_servers(tmp_path: Path, procs: list[Server
     [listed] = s.ada.json("dm", "list")["conversations"]
     assert (listed["id"], listed["unread"], listed["last"]["text"]) == (conversation, 1, "monday works")
 
+    # Every copy a server makes: its database and WAL, a backup, a bundle (which carries the sealed message) and
+    # its log lines; the canary is in none, in any encoding.
+    bundle = tmp_path / "a.bundle"
+    s.ada.run("export", "--data", str(s.a.data), str(bundle))
+    s.ada.run("admin", "backup", "--data", str(s.b.data), str(tmp_path / "b-backup.db"))
+    unpacked = gzip.decompress(bundle.read_bytes())  # a bundle is gzip: looked at as it reads
+    assert sent.encode() in unpacked
     secret = CANARY.encode()
     forms = [secret, secret.hex().encode(), base64.b64encode(secret), base64.urlsafe_b64encode(secret)]
-    for proc in (s.a, s.b):
-        for path in proc.data.rglob("*"):
-            if path.is_file():
-                data = path.read_bytes()
-                assert not any(form in data for form in forms), path
+    files = [*s.a.data.rglob("*"), *s.b.data.rglob("*"), tmp_path / "b-backup.db"]
+    for data in (unpacked, *(path.read_bytes() for path in files if path.is_file())):
+        assert not any(form in data for form in forms)
+    assert not any(CANARY in line for line in (*s.a.log, *s.b.log))
