@@ -16,25 +16,19 @@ client reconnects after the ``retry`` interval, from its last event.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
+from murmur.server.fanout import Behind, Subscriber, read_alone
 from murmur.server.hub import Hub
 from murmur.server.params import header_number, optional_query_number
-from murmur.server.responses import raw_message
-from murmur.server.routes.render import notification_json
-from murmur.store.notifications import NotificationItem, derived
 
-POLL_S = 2.0
-KEEPALIVE_S = 15.0
-PAGE = 200
+OPENING = b": murmur stream\nretry: 2000\n\n"
 STORE_FAILED = b": storage_unavailable: the database failed a read; reconnect to resume\n\n"
 
 log = logging.getLogger("murmur.server")
@@ -56,11 +50,6 @@ async def _counted(hub: Hub, events: AsyncIterator[bytes]) -> AsyncIterator[byte
             yield event
 
 
-def _notification(at: int, item: NotificationItem) -> bytes:
-    """A notification event; its id is where it was derived, so resuming after it neither repeats nor skips it."""
-    return b"id: %d\nevent: notification\ndata: %s\n\n" % (at, orjson.dumps(notification_json(item)))
-
-
 def _cursor(request: Request) -> int | None:
     """``Last-Event-ID`` (what an SSE client sends on reconnecting) or else ``?cursor=``."""
     found = header_number(request, "last-event-id", low=0, high=MAX_NUMBER, code="bad_cursor")
@@ -80,36 +69,23 @@ async def stream(request: Request) -> Response:
         cursor = newest
 
     async def events() -> AsyncIterator[bytes]:
-        nonlocal cursor
-        yield b": murmur stream\nretry: 2000\n\n"
-        idle = 0.0
-        while True:
-            # The end of the log first: everything committed up to it, messages and the notices derived with them
-            # (one transaction), is then read whole; what commits meanwhile waits for the next round.
-            high = await state.store.last_seq()
-            entries = [e for e in await state.store.log_after(cursor, PAGE) if e.seq <= high]
-            full = len(entries) == PAGE
-            upto = entries[-1].seq if full else high
-            notes = deque(await derived(state.store, caller.key, after=cursor, upto=upto))
-            for entry in entries:
-                while notes and notes[0][0] < entry.seq:  # told late, at a message no longer held
-                    yield _notification(*notes.popleft())
-                data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
-                yield b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
-                while notes and notes[0][0] == entry.seq:
-                    yield _notification(*notes.popleft())
-            while notes:
-                yield _notification(*notes.popleft())
-            cursor = max(cursor, upto)
-            if full:
-                continue
-            if await request.is_disconnected():
-                return
-            if idle >= KEEPALIVE_S:
-                idle = 0.0
-                yield b": keepalive\n\n"
-            await state.hub.wait(POLL_S)
-            idle += POLL_S
+        yield OPENING
+        subscriber = Subscriber(caller.key, cursor)
+        try:
+            while True:
+                # Behind the live events (resuming, or too slow to keep up): read the log for this stream alone,
+                # a page at a time, until the fanout takes it.
+                while not state.fanout.join(subscriber):
+                    if data := await read_alone(state.store, subscriber):
+                        yield data
+                try:
+                    while True:
+                        if data := await subscriber.take():
+                            yield data
+                except Behind:
+                    state.fanout.leave(subscriber)
+        finally:
+            state.fanout.leave(subscriber)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(

@@ -1,0 +1,243 @@
+"""Live streams fed by one reader: each new stretch of the log is read once and each event rendered once, however
+many streams are open.
+
+While any stream listens, one task (``Fanout``) waits for the hub (or polls, for writes by another process on the
+same database), reads the log past its position, renders each message event once and hands the same bytes to
+every live subscriber. Members read every message held (as their timelines do), so message events have one
+audience here; notifications are each member's own, and are read for a subscriber only when the stretch derived
+a notice for its key or its identity (``murmur.store.notifications.notified``), by the very read a stream
+catching up makes (``derived``), once per key however many of its streams are open.
+
+A subscriber is a bounded queue that the fanout appends to without ever waiting, so a slow reader holds back
+neither the other streams nor publishing. One that falls more than ``BEHIND`` events behind is dropped from the
+live set, losing nothing: its stream reads the log for itself from its last event (as a client reconnecting with
+``Last-Event-ID`` would be served) until it has caught up, and then joins the live set again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import orjson
+
+from murmur.errors import StoreError
+from murmur.server.hub import Hub
+from murmur.server.responses import raw_message
+from murmur.server.routes.render import notification_json
+from murmur.store import LogEntry, Store
+from murmur.store.notifications import NotificationItem, derived, notified
+
+POLL_S = 2.0
+KEEPALIVE_S = 15.0
+PAGE = 200
+BEHIND = 2000  # events a subscriber may have waiting before it reads the log for itself instead
+
+KEEPALIVE = b": keepalive\n\n"
+
+Event = tuple[int, bytes]
+"""An event's log position (its SSE ``id``) and its bytes on the wire."""
+
+log = logging.getLogger("murmur.server")
+
+
+class Behind(Exception):
+    """The subscriber fell too far behind the live events; its stream reads the log from its cursor instead."""
+
+
+def message_event(entry: LogEntry) -> Event:
+    data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
+    return entry.seq, b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
+
+
+def notification_event(at: int, item: NotificationItem) -> Event:
+    """A notification event; its id is where it was derived, so resuming after it neither repeats nor skips it."""
+    return at, b"id: %d\nevent: notification\ndata: %s\n\n" % (at, orjson.dumps(notification_json(item)))
+
+
+def merged(messages: Sequence[Event], notes: Sequence[Event]) -> list[Event]:
+    """Messages and notifications in log order; a notification follows the message event at its position, and one
+    told late (at a message no longer held) comes where it was derived. The sort is stable, messages first."""
+    return sorted([*messages, *notes], key=lambda event: event[0])
+
+
+async def stretch(store: Store, after: int) -> tuple[list[LogEntry], int, bool]:
+    """The messages stored after ``after``, at most a page; the position read up to; whether the page was full.
+
+    The end of the log is read first: everything committed up to it, messages and the notices derived with them
+    (one transaction), is then read whole; what commits meanwhile waits for the next stretch.
+    """
+    high = await store.last_seq()
+    entries = [e for e in await store.log_after(after, PAGE) if e.seq <= high]
+    full = len(entries) == PAGE
+    return entries, entries[-1].seq if full else max(after, high), full
+
+
+async def notes_of(store: Store, key: str, after: int, upto: int) -> list[Event]:
+    return [notification_event(at, item) for at, item in await derived(store, key, after=after, upto=upto)]
+
+
+async def read_alone(store: Store, subscriber: Subscriber) -> bytes:
+    """The next stretch of the log past the subscriber's cursor, read for its stream alone (resuming from a cursor,
+    or catching up after falling behind), and its cursor moved past it."""
+    after = subscriber.cursor
+    entries, upto, _ = await stretch(store, after)
+    events = merged([message_event(e) for e in entries], await notes_of(store, subscriber.key, after, upto))
+    subscriber.cursor = upto
+    return b"".join(data for _, data in events)
+
+
+class Subscriber:
+    """One stream's queue of live events, filled by the fanout and drained by the stream."""
+
+    def __init__(self, key: str, cursor: int, *, limit: int = BEHIND) -> None:
+        self.key = key
+        self.cursor = cursor  # the position of the last event handed to the stream (or where it started)
+        self.limit = limit
+        self.idle_since = 0.0  # loop time of the last bytes handed out
+        self._pending: list[Event] = []
+        self._keepalive = False
+        self._behind = False
+        self._failed: StoreError | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def offer(self, events: Sequence[Event]) -> bool:
+        """Queue events without waiting; False when that would put the subscriber too far behind (then it holds
+        nothing more, and its stream is told so by ``take``)."""
+        if len(self._pending) + len(events) > self.limit:
+            self._behind, self._pending = True, []
+            self._wake()
+            return False
+        self._pending.extend(events)
+        self._wake()
+        return True
+
+    def keepalive(self) -> None:
+        self._keepalive = True
+        self._wake()
+
+    def fail(self, exc: StoreError) -> None:
+        self._failed = exc
+        self._wake()
+
+    def rejoined(self) -> None:
+        self._behind = False
+
+    async def take(self) -> bytes:
+        """The bytes of the events queued past the cursor, waiting for some; raises ``Behind`` when the subscriber
+        fell behind, and the fanout's ``StoreError`` when its read failed."""
+        if not (self._pending or self._keepalive or self._behind or self._failed):
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self._failed is not None:
+            raise self._failed
+        if self._behind:
+            raise Behind
+        events, self._pending = self._pending, []
+        data = b"".join(event for at, event in events if at > self.cursor)
+        if events:
+            self.cursor = max(self.cursor, events[-1][0])
+        if self._keepalive and not data:
+            data = KEEPALIVE
+        self._keepalive = False
+        if data:
+            self.idle_since = asyncio.get_running_loop().time()
+        return data
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+class Fanout:
+    """The one reader behind every live stream of a server (see the module docstring)."""
+
+    def __init__(self, store: Store, hub: Hub) -> None:
+        self.store = store
+        self.hub = hub
+        self.position = 0  # every event up to here has been offered to every live subscriber
+        self.reads = 0  # stretches read: what the tests count
+        self._live: dict[Subscriber, None] = {}  # insertion-ordered set
+        self._task: asyncio.Task[None] | None = None
+
+    def join(self, subscriber: Subscriber) -> bool:
+        """Take a subscriber into the live set if it has read the log up to the fanout's position (nothing between
+        would reach it otherwise); False: its stream must read on by itself first."""
+        if self._task is None:
+            self.position = subscriber.cursor
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="murmur stream fanout")
+        elif subscriber.cursor < self.position:
+            return False
+        subscriber.rejoined()
+        subscriber.idle_since = asyncio.get_running_loop().time()
+        self._live[subscriber] = None
+        return True
+
+    def leave(self, subscriber: Subscriber) -> None:
+        self._live.pop(subscriber, None)
+        if not self._live and self._task is not None:
+            # Nobody listens: stop reading. Only reads are in flight, so cancelling one loses nothing.
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        try:
+            while self._live:
+                if await self._round():
+                    continue
+                await self.hub.wait(POLL_S)
+                self._tick()
+        except StoreError as exc:
+            log.error("storage error on the live streams, which end here: %s", exc)
+            for subscriber in self._live:
+                subscriber.fail(exc)
+            self._live.clear()
+        finally:
+            if self._task is asyncio.current_task():
+                self._task = None
+
+    async def _round(self) -> bool:
+        """Offer every live subscriber the next stretch of the log; True when there is more to read at once."""
+        after = self.position
+        entries, upto, full = await stretch(self.store, after)
+        self.reads += 1
+        if upto <= after:
+            return False
+        told = await notified(self.store, after=after, upto=upto)
+        notes: dict[str, list[Event]] = {}
+        asked: set[Subscriber] = set()
+        # Subscribers may join while a read is awaited: ask for theirs too, until none is new.
+        while fresh := [s for s in self._live if s not in asked]:
+            asked.update(fresh)
+            for key in {s.key for s in fresh if s.key in told and s.key not in notes}:
+                notes[key] = await notes_of(self.store, key, after, upto)
+        shared = [message_event(entry) for entry in entries]
+        # No await from here to the end: every live subscriber is offered the same stretch, whole.
+        for subscriber in list(self._live):
+            own = notes.get(subscriber.key)
+            events = merged(shared, own) if own else shared
+            if events and not subscriber.offer(events):
+                del self._live[subscriber]
+        self.position = upto
+        return full
+
+    def _tick(self) -> None:
+        """Say the stream is alive to subscribers that had nothing for ``KEEPALIVE_S``."""
+        now = asyncio.get_running_loop().time()
+        for subscriber in self._live:
+            if now - subscriber.idle_since >= KEEPALIVE_S:
+                subscriber.keepalive()
+
+    async def aclose(self) -> None:
+        """Stop the reader (a server shutting down with streams still open)."""
+        task, self._task = self._task, None
+        self._live.clear()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
