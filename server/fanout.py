@@ -47,6 +47,11 @@ class Behind(Exception):
     """The subscriber fell too far behind the live events; its stream reads the log from its cursor instead."""
 
 
+class Ended(Exception):
+    """The fanout stopped on an unexpected error (logged with its traceback): the stream ends, and its client
+    reconnects from its last event after the ``retry`` interval."""
+
+
 def message_event(entry: LogEntry) -> Event:
     data = orjson.dumps({"seq": entry.seq, "message": raw_message(entry.raw)})
     return entry.seq, b"id: %d\nevent: message\ndata: %s\n\n" % (entry.seq, data)
@@ -92,7 +97,7 @@ async def read_alone(store: Store, subscriber: Subscriber) -> bytes:
 class Subscriber:
     """One stream's queue of live events, filled by the fanout and drained by the stream."""
 
-    def __init__(self, key: str, cursor: int, *, limit: int = BEHIND) -> None:
+    def __init__(self, key: str, cursor: int, *, limit: int) -> None:
         self.key = key
         self.cursor = cursor  # the position of the last event handed to the stream (or where it started)
         self.limit = limit
@@ -100,7 +105,7 @@ class Subscriber:
         self._pending: list[Event] = []
         self._keepalive = False
         self._behind = False
-        self._failed: StoreError | None = None
+        self._failed: StoreError | Ended | None = None
         self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, events: Sequence[Event]) -> bool:
@@ -118,7 +123,7 @@ class Subscriber:
         self._keepalive = True
         self._wake()
 
-    def fail(self, exc: StoreError) -> None:
+    def fail(self, exc: StoreError | Ended) -> None:
         self._failed = exc
         self._wake()
 
@@ -127,7 +132,7 @@ class Subscriber:
 
     async def take(self) -> bytes:
         """The bytes of the events queued past the cursor, waiting for some; raises ``Behind`` when the subscriber
-        fell behind, and the fanout's ``StoreError`` when its read failed."""
+        fell behind, the fanout's ``StoreError`` when its read failed, and ``Ended`` when it failed otherwise."""
         if not (self._pending or self._keepalive or self._behind or self._failed):
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -157,13 +162,16 @@ class Subscriber:
 class Fanout:
     """The one reader behind every live stream of a server (see the module docstring)."""
 
-    def __init__(self, store: Store, hub: Hub) -> None:
+    def __init__(self, store: Store, hub: Hub, *, behind: int = BEHIND) -> None:
         self.store = store
         self.hub = hub
+        self.behind = behind  # the bound of every subscriber's queue, in events
         self.position = 0  # every event up to here has been offered to every live subscriber
-        self.reads = 0  # stretches read: what the tests count
         self._live: dict[Subscriber, None] = {}  # insertion-ordered set
         self._task: asyncio.Task[None] | None = None
+
+    def subscriber(self, key: str, cursor: int) -> Subscriber:
+        return Subscriber(key, cursor, limit=self.behind)
 
     def join(self, subscriber: Subscriber) -> bool:
         """Take a subscriber into the live set if it has read the log up to the fanout's position (nothing between
@@ -194,9 +202,11 @@ class Fanout:
                 self._tick()
         except StoreError as exc:
             log.error("storage error on the live streams, which end here: %s", exc)
-            for subscriber in self._live:
-                subscriber.fail(exc)
-            self._live.clear()
+            self._fail_all(exc)
+        except Exception:
+            # Not to die silently: every stream ends (its client reconnects, which starts a new reader).
+            log.exception("the live streams' reader failed; the streams end here")
+            self._fail_all(Ended())
         finally:
             if self._task is asyncio.current_task():
                 self._task = None
@@ -205,7 +215,6 @@ class Fanout:
         """Offer every live subscriber the next stretch of the log; True when there is more to read at once."""
         after = self.position
         entries, upto, full = await stretch(self.store, after)
-        self.reads += 1
         if upto <= after:
             return False
         told = await notified(self.store, after=after, upto=upto)
@@ -225,6 +234,11 @@ class Fanout:
                 del self._live[subscriber]
         self.position = upto
         return full
+
+    def _fail_all(self, exc: StoreError | Ended) -> None:
+        for subscriber in self._live:
+            subscriber.fail(exc)
+        self._live.clear()
 
     def _tick(self) -> None:
         """Say the stream is alive to subscribers that had nothing for ``KEEPALIVE_S``."""

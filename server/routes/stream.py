@@ -24,7 +24,7 @@ from starlette.responses import Response, StreamingResponse
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
-from murmur.server.fanout import Behind, Subscriber, read_alone
+from murmur.server.fanout import Behind, Ended, read_alone
 from murmur.server.hub import Hub
 from murmur.server.params import header_number, optional_query_number
 
@@ -70,7 +70,7 @@ async def stream(request: Request) -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         yield OPENING
-        subscriber = Subscriber(caller.key, cursor)
+        subscriber = state.fanout.subscriber(caller.key, cursor)
         try:
             while True:
                 # Behind the live events (resuming, or too slow to keep up): read the log for this stream alone,
@@ -84,6 +84,8 @@ async def stream(request: Request) -> Response:
                             yield data
                 except Behind:
                     state.fanout.leave(subscriber)
+        except Ended:
+            return
         finally:
             state.fanout.leave(subscriber)
 
