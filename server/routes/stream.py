@@ -25,29 +25,12 @@ from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.fanout import Behind, Ended, read_alone
-from murmur.server.hub import Hub
 from murmur.server.params import header_number, optional_query_number
 
 OPENING = b": murmur stream\nretry: 2000\n\n"
 STORE_FAILED = b": storage_unavailable: the database failed a read; reconnect to resume\n\n"
 
 log = logging.getLogger("murmur.server")
-
-
-async def _until_store_fails(events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        async for event in events:
-            yield event
-    except StoreError as exc:
-        log.error("storage error on the live stream, which ends here: %s", exc)
-        yield STORE_FAILED
-
-
-async def _counted(hub: Hub, events: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """The stream's events, counted as one live client for as long as they flow (the metrics read the count)."""
-    with hub.listening():
-        async for event in events:
-            yield event
 
 
 def _cursor(request: Request) -> int | None:
@@ -69,27 +52,30 @@ async def stream(request: Request) -> Response:
         cursor = newest
 
     async def events() -> AsyncIterator[bytes]:
-        yield OPENING
+        # One generator, not a chain of them: every live event passes through it for every stream open.
         subscriber = state.fanout.subscriber(caller.key, cursor)
-        try:
-            while True:
-                # Behind the live events (resuming, or too slow to keep up): read the log for this stream alone,
-                # a page at a time, until the fanout takes it.
-                while not state.fanout.join(subscriber):
-                    if data := await read_alone(state.store, subscriber):
-                        yield data
-                try:
-                    while True:
-                        if data := await subscriber.take():
+        with state.hub.listening():  # one live client for as long as it flows (the metrics read the count)
+            yield OPENING
+            try:
+                while True:
+                    # Behind the live events (resuming, or too slow to keep up): read the log for this stream
+                    # alone, a page at a time, until the fanout takes it.
+                    while not state.fanout.join(subscriber):
+                        if data := await read_alone(state.store, subscriber):
                             yield data
-                except Behind:
-                    state.fanout.leave(subscriber)
-        except Ended:
-            return
-        finally:
-            state.fanout.leave(subscriber)
+                    try:
+                        while True:
+                            if data := await subscriber.take():
+                                yield data
+                    except Behind:
+                        state.fanout.leave(subscriber)
+            except StoreError as exc:
+                log.error("storage error on the live stream, which ends here: %s", exc)
+                yield STORE_FAILED
+            except Ended:
+                return
+            finally:
+                state.fanout.leave(subscriber)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(
-        _counted(state.hub, _until_store_fails(events())), media_type="text/event-stream", headers=headers
-    )
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
