@@ -9,6 +9,9 @@ its parent, the position of the message whose arrival derived it). A client that
 ``Last-Event-ID`` (or ``?cursor=``) receives every message stored and every notification derived after it, then
 live events. Notifications are read from what ingest derived (``murmur.store.notifications.derived``), never
 recomputed here.
+Every open stream is fed by one reader (``murmur.server.fanout``): each new stretch of the log is read and each
+message event rendered once, whatever the number of streams; a stream behind it (resuming from a cursor, or
+too slow to keep up) reads the log for itself until it has caught up.
 A read the database fails once the stream has begun (too late for a 503) ends it with a comment saying so; the
 client reconnects after the ``retry`` interval, from its last event.
 """

@@ -238,3 +238,31 @@ async def test_a_failed_read_ends_every_live_stream_with_a_word(
         for opened in (first, second):
             await opened.until(lambda o=opened: o.raw.endswith(stream_route.STORE_FAILED))
             assert opened.events == []
+
+
+async def test_a_post_stored_while_the_reader_reads_is_not_left_for_the_next_poll(
+    server: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub's wake for a post stored during a read has gone by when the reader next waits: it must see that
+    the log moved on, or the post would wait for the poll (an hour here)."""
+    monkeypatch.setattr(fanout, "POLL_S", 3600.0)
+    listener, author = Identity.generate(), Identity.generate()
+    for identity in (listener, author):
+        await server.member(identity)
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    log_after = Store.log_after
+
+    async def held_up(self: Store, cursor: int, limit: int = 500) -> list[LogEntry]:
+        if not go_on.is_set():
+            reading.set()
+            await go_on.wait()
+        return await log_after(self, cursor, limit)
+
+    async with OpenStream(server, listener) as opened:
+        monkeypatch.setattr(Store, "log_after", held_up)
+        first = asyncio.create_task(publish_posts(server, author, 1, "first"))
+        await asyncio.wait_for(reading.wait(), BOUND_S)  # the reader has read the log's end, and waits here
+        second = await publish_posts(server, author, 1, "second")
+        go_on.set()
+        await opened.until(lambda: len(opened.messages()) == 2)
+        assert opened.messages() == [*await first, *second]
