@@ -20,6 +20,7 @@ from murmur.server import fanout
 from murmur.server.app import create_app
 from murmur.server.routes import stream as stream_route
 from murmur.store import LogEntry, Store
+from tests.identity_logs import LAPTOP, PHONE, STRANGER, Log
 from tests.server.conftest import Harness
 from tests.waiting import BOUND_S
 
@@ -124,7 +125,7 @@ async def publish_posts(server: Harness, author: Identity, count: int, text: str
 
 
 async def test_each_stretch_of_the_log_is_read_and_rendered_once_for_every_stream(
-    server: Harness, monkeypatch: pytest.MonkeyPatch
+    server: Harness, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
     listeners = [Identity.generate() for _ in range(12)]
     author = Identity.generate()
@@ -153,7 +154,7 @@ async def test_each_stretch_of_the_log_is_read_and_rendered_once_for_every_strea
 
 
 async def test_notifications_still_reach_only_the_member_they_are_for(
-    server: Harness, monkeypatch: pytest.MonkeyPatch
+    server: Harness, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
     ada, bob, cy = Identity.generate(), Identity.generate(), Identity.generate()
     for identity in (ada, bob, cy):
@@ -266,3 +267,26 @@ async def test_a_post_stored_while_the_reader_reads_is_not_left_for_the_next_pol
         go_on.set()
         await opened.until(lambda: len(opened.messages()) == 2)
         assert opened.messages() == [*await first, *second]
+
+
+async def test_a_mention_of_an_identity_reaches_the_streams_of_its_devices(server: Harness, engine: str) -> None:
+    """Notices derived for an identity are its devices' notifications: the reader asks for theirs too."""
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    bystander = Identity.generate()
+    for identity in (LAPTOP, PHONE, bystander):
+        await server.member(identity)
+    await server.state.store.ingest(made.events)
+    draft = {"body": {"text": "hello"}, "tags": [["mention", made.identity]]}
+    mention = sign_draft(STRANGER, draft, created_at=made.at + 1)
+    laptop, phone, other = OpenStream(server, LAPTOP), OpenStream(server, PHONE), OpenStream(server, bystander)
+    async with laptop, phone, other:
+        [stored] = await server.state.store.ingest([mention])
+        assert stored.seq is not None
+        server.state.hub.stored(stored.seq)
+        for opened in (laptop, phone, other):
+            await opened.until(lambda o=opened: mention["id"] in o.messages())
+    for opened in (laptop, phone):
+        notes = [data for _, event, data in opened.events if event == "notification"]
+        assert [(n["kind"], n["message"]["id"]) for n in notes] == [("mention", mention["id"])]
+    assert [event for _, event, _ in other.events] == ["message"]
