@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from murmur.errors import StoreError
-from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server import fanout
@@ -22,6 +21,7 @@ from murmur.server.routes import stream as stream_route
 from murmur.store import LogEntry, Store
 from tests.identity_logs import LAPTOP, PHONE, STRANGER, Log
 from tests.server.conftest import Harness
+from tests.server.streaming import stream_scope
 from tests.waiting import BOUND_S
 
 
@@ -30,21 +30,7 @@ class OpenStream:
     never ends); its events as they come, and a way to stop reading as a client with a full socket does."""
 
     def __init__(self, server: Harness, identity: Identity, query: str = "") -> None:
-        headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
-        self.scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/api/v1/stream",
-            "raw_path": b"/api/v1/stream",
-            "query_string": query.encode(),
-            "root_path": "",
-            "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-            "client": ("127.0.0.1", 1),
-            "server": ("murmur.test", 80),
-        }
+        self.scope = stream_scope(server, identity, query)
         self.app = create_app(server.state)
         self.events: list[tuple[int, str, dict[str, Any]]] = []  # (id, event, data)
         self.reading = asyncio.Event()  # cleared: every send of the response waits, as on a full socket

@@ -8,11 +8,11 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.app import create_app
 from tests.server.conftest import Harness
+from tests.server.streaming import stream_scope
 from tests.waiting import BOUND_S
 
 
@@ -29,21 +29,7 @@ async def stream_notifications(
     ``then`` runs once the stream has opened (its position fixed), while it is listening.
     Driven as raw ASGI: httpx's ASGI transport waits for a whole response, and a stream never ends.
     """
-    headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/api/v1/stream",
-        "raw_path": b"/api/v1/stream",
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"murmur.test"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 1),
-        "server": ("murmur.test", 80),
-    }
+    scope = stream_scope(server, identity, query)
     received = bytearray()
     notes: list[dict[str, Any]] = []
     enough, hang_up, opened = asyncio.Event(), asyncio.Event(), asyncio.Event()
