@@ -276,3 +276,14 @@ async def test_a_mention_of_an_identity_reaches_the_streams_of_its_devices(serve
         notes = [data for _, event, data in opened.events if event == "notification"]
         assert [(n["kind"], n["message"]["id"]) for n in notes] == [("mention", mention["id"])]
     assert [event for _, event, _ in other.events] == ["message"]
+
+
+async def test_a_quiet_stream_still_hears_a_keepalive(server: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxies and clients tell a quiet stream from a dead one by its keepalives (every poll here, not 15 s)."""
+    monkeypatch.setattr(fanout, "KEEPALIVE_S", 0.0)
+    monkeypatch.setattr(fanout, "POLL_S", 0.01)
+    listener = Identity.generate()
+    await server.member(listener)
+    async with OpenStream(server, listener) as opened:
+        await opened.until(lambda: opened.raw.endswith(fanout.KEEPALIVE))
+    assert opened.events == []
