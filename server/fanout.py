@@ -197,10 +197,11 @@ class Fanout:
     async def _run(self) -> None:
         try:
             while self._live:
+                seen = self.hub.last_seq
                 full = await self._round()
-                # What this process stored while the round read is not waited for: the hub's wake for it has
-                # already gone by.
-                if full or self.hub.last_seq > self.position:
+                # What this process stored during the round is not waited for: the hub's wake for it has already
+                # gone by. Another round follows only such a store, so this can never spin.
+                if full or self.hub.last_seq != seen:
                     continue
                 await self.hub.wait(POLL_S)
                 self._tick()
