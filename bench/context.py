@@ -36,6 +36,8 @@ class Sizes:
     catchup_messages: int  # messages a fresh peer pulls in catchup
     tui_posts: int  # posts the TUI scrolls through for rss_mb's TUI figure
     build_max_seconds: float  # the timeline database build stops here (and says so)
+    fanout_loads: tuple[tuple[int, int], ...]  # stream_fanout: (open streams, posts per second) of each run
+    fanout_seconds: float  # how long each stream_fanout run publishes
 
 
 MODES: dict[str, Sizes] = {
@@ -59,6 +61,8 @@ MODES: dict[str, Sizes] = {
         catchup_messages=100_000,
         tui_posts=10_000,
         build_max_seconds=900.0,
+        fanout_loads=((50, 20), (500, 20), (1000, 50)),
+        fanout_seconds=10.0,
     ),
     "quick": Sizes(
         seconds=2.0,
@@ -80,6 +84,8 @@ MODES: dict[str, Sizes] = {
         catchup_messages=20_000,
         tui_posts=400,
         build_max_seconds=120.0,
+        fanout_loads=((1000, 50),),
+        fanout_seconds=5.0,
     ),
     # Only for the smoke test: every figure runs end to end, the numbers mean nothing.
     "tiny": Sizes(
@@ -102,6 +108,8 @@ MODES: dict[str, Sizes] = {
         catchup_messages=1_000,
         tui_posts=80,
         build_max_seconds=30.0,
+        fanout_loads=((5, 5),),
+        fanout_seconds=1.0,
     ),
 }
 

@@ -194,6 +194,7 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
         finally:
             data_dir.clear_running()
             await federation.close()
+            await state.fanout.aclose()  # streams cut by the shutdown may not all have left: stop their reader
     finally:
         await store.close()
         sock.close()

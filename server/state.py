@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from murmur.httpsig import ReplayCache
 from murmur.keys import Identity
 from murmur.server.config import ServerConfig
+from murmur.server.fanout import Fanout
 from murmur.server.hub import Hub
 from murmur.server.metrics import Metrics
 from murmur.server.ratelimit import RateLimiter
@@ -29,8 +30,11 @@ class ServerState:
     started_at: float = field(default_factory=time.time)
     metrics: Metrics | None = None
     """Built when config.toml turns metrics on; hears every settled ingest on this store from then on."""
+    fanout: Fanout = field(init=False)
+    """The one reader behind every live stream (murmur.server.fanout)."""
 
     def __post_init__(self) -> None:
+        self.fanout = Fanout(self.store, self.hub)
         if self.limiter is None:
             self.limiter = RateLimiter(self.config.rate_per_minute)
         if self.peer_limiter is None:

@@ -48,6 +48,8 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
     assert figures["catchup"]["messages"] == figures["catchup"]["stored"] > 0
     assert set(figures["timeline_ms"]["statuses"]) == {"200"} and not figures["timeline_ms"]["errors"]
     assert figures["rss_mb_tui"]["posts_scrolled"] > 0
+    # Every open stream got every post, each post accepted.
+    assert all(run["missing"] == 0 and run["refused"] == 0 for run in figures["stream_fanout"]["runs"])
 
 
 def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:

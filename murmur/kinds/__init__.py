@@ -127,6 +127,13 @@ def shown_sql(row: str) -> str:
     return " AND ".join(withheld) or "1 = 1"
 
 
+def shown_late() -> str | None:
+    """SQL selecting ``seq, at`` of the held messages shown late that the live stream reads over (:after, :upto]
+    (``Kind.shown_late``); None when no kind here shows any late."""
+    parts = [k.shown_late for k in REGISTRY.values() if k.shown_late is not None]
+    return " UNION ".join(parts) or None
+
+
 def notice_rules() -> tuple[str, ...]:
     """How notices are derived from the messages whose seq is in [:lo, :hi]; ingest runs them on each batch."""
     return tuple(rule for k in REGISTRY.values() for rule in k.notices)

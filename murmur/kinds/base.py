@@ -87,6 +87,9 @@ class Kind:
     ``withheld``: ``withheld(row)`` is an SQL condition true when the held message ``row`` (of any kind) is not
     shown to readers yet: a device's message its identity's log cannot judge yet. Items ask the registry for it
     (``murmur.kinds.shown_sql``).
+    ``shown_late``: for a kind whose ``withheld`` holds messages back for a while, SQL selecting ``seq, at``: each
+    held message it showed late (from log position ``at``, past its own ``seq``) whose ``at`` or ``seq`` is in
+    (:after, :upto]. The live stream sends such a message at ``at``, never at its seq (``murmur.kinds.shown_late``).
     ``coarse_ms``: its ``created_at`` is a whole multiple of this many ms (``bad_value`` otherwise), so that a
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
@@ -116,6 +119,7 @@ class Kind:
     against_target: AgainstTarget | None = None
     admit: Admit | None = None
     withheld: Callable[[str], str] | None = None
+    shown_late: str | None = None
     coarse_ms: int | None = None
     one_time_author: bool = False
 

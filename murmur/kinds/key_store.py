@@ -74,6 +74,23 @@ MIGRATIONS = (
     "ALTER TABLE identity_devices ADD COLUMN disputed_at INTEGER;",
     STANDING_COLUMN,
     ASIDE_TABLE,
+    """
+    ALTER TABLE identity_claims ADD COLUMN shown_at INTEGER;
+    UPDATE identity_claims SET shown_at = seq WHERE status = 'valid';
+    CREATE INDEX identity_claims_by_shown ON identity_claims (shown_at);
+    """,
+)
+# A device-signed message is shown from a log position on (``shown_at``, NULL while it is not): its own seq when
+# its log judged it valid on arrival, else the position of the batch that released it (its identity's log came,
+# or a dispute was settled), placed as a late notice is (murmur.store.ingest.PLACE_NOTICES). The live stream
+# sends such a message then (``Kind.shown_late``).
+PLACE_SHOWN = (
+    "UPDATE identity_claims SET shown_at = CASE WHEN seq >= :lo THEN seq ELSE :hi END"
+    " WHERE shown_at IS NULL AND status = 'valid'"
+)
+SHOWN_LATE = (
+    "SELECT seq, shown_at FROM identity_claims WHERE shown_at > seq AND shown_at > :after AND shown_at <= :upto"
+    " UNION SELECT seq, shown_at FROM identity_claims WHERE shown_at > seq AND seq > :after AND seq <= :upto"
 )
 
 
@@ -251,10 +268,12 @@ async def _judge_new(
         if status == "refused":  # only a file catching up gets here: ingest refused such messages
             gone.append(seq)
         else:
-            rows.append((seq, bytes.fromhex(identity_named(m) or ""), bytes.fromhex(m.author), m.created_at, status))
+            ident = bytes.fromhex(identity_named(m) or "")
+            shown_at = seq if status == "valid" else None
+            rows.append((seq, ident, bytes.fromhex(m.author), m.created_at, status, shown_at))
     await conn.executemany(
-        "INSERT INTO identity_claims (seq, identity, device, created_at, status) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
+        "INSERT INTO identity_claims (seq, identity, device, created_at, status, shown_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         rows,
     )
     if gone:
@@ -300,9 +319,11 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
             released.append((seq,))
     for name in ("valid", "waiting", "disputed"):
         await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
-    # A message now shown is news now: its notices (derived when it came, hidden since) are placed again where
-    # the live stream reads what this batch derived (murmur.store.ingest.PLACE_NOTICES), as a reply whose
-    # parent arrives late is.
+    # A message now shown is news now: it, and its notices (derived when it came, hidden since), are placed again
+    # where the live stream reads what this batch derived (PLACE_SHOWN; murmur.store.ingest.PLACE_NOTICES), as a
+    # reply whose parent arrives late is. One hidden again is shown from nowhere until it is released again.
+    hidden = status["waiting"] + status["disputed"]
+    await conn.executemany("UPDATE identity_claims SET shown_at = NULL WHERE seq = ?", released + hidden)
     await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])

@@ -128,11 +128,20 @@ async def sealed_for(store: Store, devices: Sequence[bytes], after: int, limit: 
         return [(int(row[0]), bytes(row[1])) for row in await cursor.fetchall()]
 
 
-async def sealed_between(store: Store, after: int, upto: int, devices: Sequence[bytes]) -> tuple[set[int], set[int]]:
-    """The log positions in (``after``, ``upto``] holding a sealed message, and those of them sealed to one of
-    ``devices``: what the live stream leaves out, and what it announces."""
-    sql = "SELECT seq, device FROM sealed_to WHERE seq > ? AND seq <= ?"
-    async with store.conn.execute(sql, (after, upto)) as cursor:
-        rows = [(int(r[0]), bytes(r[1])) for r in await cursor.fetchall()]
-    mine = set(devices)
-    return {seq for seq, _ in rows}, {seq for seq, device in rows if device in mine}
+# The member keys (a current device of an identity, as ``_DEVICES_SQL`` answers them) each sealed message in a
+# stretch of the log is for: one read for every stream at once.
+_MEMBERS_SQL = (
+    "SELECT DISTINCT s.seq, d.device FROM sealed_to s CROSS JOIN identity_devices o ON o.x25519 = s.device"
+    " CROSS JOIN identity_devices d ON d.identity = o.identity"
+    " WHERE s.seq > ? AND s.seq <= ? AND d.removed_at IS NULL AND d.disputed_at IS NULL"
+)
+
+
+async def members_between(store: Store, after: int, upto: int) -> dict[int, frozenset[str]]:
+    """The sealed messages at log positions in (``after``, ``upto``] sealed to a member, each with the keys (hex)
+    of those members' current devices: whom the live stream tells of each (``member_devices``, turned around)."""
+    members: dict[int, set[str]] = {}
+    async with store.conn.execute(_MEMBERS_SQL, (after, upto)) as cursor:
+        for row in await cursor.fetchall():
+            members.setdefault(int(row[0]), set()).add(bytes(row[1]).hex())
+    return {seq: frozenset(keys) for seq, keys in members.items()}

@@ -58,6 +58,15 @@ _DERIVED_SQL = (
     + _STILL_TRUE
     + " ORDER BY n.derived_at, n.seq"
 )
+# Who may have notifications derived at log positions in (:after, :upto]: the keys notices were derived for, and
+# the devices of those that are identities (``_WHOSE`` gives a device its identity's notices). A superset: the
+# live stream asks ``derived`` for each of these, and for no one else.
+_NOTIFIED_SQL = "SELECT DISTINCT n.key FROM notices n WHERE n.derived_at > :after AND n.derived_at <= :upto"
+_NOTIFIED_DEVICES_SQL = (
+    _NOTIFIED_SQL
+    + " UNION SELECT d.device FROM notices n JOIN identity_devices d ON d.identity = n.key"
+    " WHERE n.derived_at > :after AND n.derived_at <= :upto"
+)
 _UNREAD_SQL = (
     "SELECT count(*) FROM (SELECT 1 FROM notices n JOIN messages m ON m.seq = n.seq"
     f" WHERE {_WHOSE} AND n.seq > coalesce((SELECT seq FROM markers WHERE key = :key AND name = :name), 0)"
@@ -102,6 +111,14 @@ async def derived(store: Store, key_hex: str, *, after: int, upto: int) -> list[
     """
     params = {**await _whose(store, key_hex), "after": after, "upto": upto}
     return [(int(row[8]), _notification(row)) for row in await select(store.conn, _DERIVED_SQL, params)]
+
+
+async def notified(store: Store, *, after: int, upto: int) -> set[str]:
+    """The keys that may have notifications derived at log positions in (``after``, ``upto``]: for every other
+    key ``derived`` over that range is empty, so the live stream, serving many members at once, asks it only
+    for these."""
+    sql = _NOTIFIED_DEVICES_SQL if kind(INCEPTION) else _NOTIFIED_SQL
+    return {bytes(row[0]).hex() for row in await select(store.conn, sql, {"after": after, "upto": upto})}
 
 
 async def _whose(store: Store, key_hex: str) -> dict[str, bytes]:

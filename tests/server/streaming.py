@@ -18,18 +18,10 @@ from tests.waiting import BOUND_S
 Event = tuple[str, dict[str, Any]]
 
 
-async def stream_events(
-    server: Harness,
-    identity: Identity,
-    enough: Callable[[list[Event]], bool],
-    *,
-    query: str = "cursor=0",
-    then: Callable[[], Awaitable[object]] | None = None,
-) -> list[Event]:
-    """The stream's events, ``(event name, data)``, until ``enough`` of them came (by default resumed from the start
-    of the log). ``then`` runs once the stream has opened (its position fixed), while it is listening."""
+def stream_scope(server: Harness, identity: Identity, query: str) -> dict[str, Any]:
+    """The ASGI scope of a signed ``GET /api/v1/stream`` with ``query``."""
     headers = sign_request(identity, "GET", "/api/v1/stream", query, b"", recipient=server.key).as_dict()
-    scope = {
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -43,6 +35,19 @@ async def stream_events(
         "client": ("127.0.0.1", 1),
         "server": ("murmur.test", 80),
     }
+
+
+async def stream_events(
+    server: Harness,
+    identity: Identity,
+    enough: Callable[[list[Event]], bool],
+    *,
+    query: str = "cursor=0",
+    then: Callable[[], Awaitable[object]] | None = None,
+) -> list[Event]:
+    """The stream's events, ``(event name, data)``, until ``enough`` of them came (by default resumed from the start
+    of the log). ``then`` runs once the stream has opened (its position fixed), while it is listening."""
+    scope = stream_scope(server, identity, query)
     received = bytearray()
     events: list[Event] = []
     done, hang_up, opened = asyncio.Event(), asyncio.Event(), asyncio.Event()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur import direct
-from murmur.kinds.sealed import KIND, member_devices, sealed_between, sealed_for
+from murmur.kinds.sealed import KIND, member_devices, members_between, sealed_for
 from murmur.sealing import public_hex
 from murmur.store import Store
 from murmur.store.ingest import catch_up
@@ -40,9 +40,12 @@ async def test_a_member_is_answered_what_is_sealed_to_any_device_of_their_identi
     assert len(await sealed_for(store, devices, 0, 1)) == 1
     assert await member_devices(store, "ee" * 32) == []  # a bare key, or nobody: nothing is sealed to it
 
-    everything, mine = await sealed_between(store, 0, await store.last_seq(), devices)
-    assert everything == {seqs[m["id"]] for m in (to_laptop, to_both, elsewhere)}
-    assert mine == {seqs[to_laptop["id"]], seqs[to_both["id"]]}
+    # The stream's view, turned around: each sealed message with the members' keys it is told to, every current
+    # device of bo's; none for the one sealed to a stranger.
+    bos = frozenset(d.key.public_key for d in bo.devices)
+    told = await members_between(store, 0, await store.last_seq())
+    assert told == {seqs[to_laptop["id"]]: bos, seqs[to_both["id"]]: bos}
+    assert await members_between(store, seqs[to_laptop["id"]], seqs[to_both["id"]]) == {seqs[to_both["id"]]: bos}
 
 
 async def test_a_removed_device_is_answered_nothing(store: Store) -> None:
@@ -52,6 +55,9 @@ async def test_a_removed_device_is_answered_nothing(store: Store) -> None:
     await store.ingest([*ada.events, *bo.events, sealed(ada, phone.public, bo.devices[0].public)])
     assert await member_devices(store, phone.key.public_key) == []
     assert len(await sealed_for(store, await member_devices(store, bo.devices[0].key.public_key), 0, 10)) == 1
+    assert set((await members_between(store, 0, await store.last_seq())).values()) == {
+        frozenset({bo.devices[0].key.public_key})
+    }
 
 
 async def test_the_index_is_made_again_from_the_messages(store: Store) -> None:
