@@ -96,9 +96,11 @@ class Conversations:
         self._syncing = asyncio.Lock()
 
     @classmethod
-    def of_profile(cls, api: MurmurClient | None, key_path: Path) -> Conversations:
-        """The profile's conversations; ``api`` None reads only what this device holds (``search``, ``messages``)."""
-        return cls(api, encryption_key(key_path), speaks_for(key_path), Inbox.open(inbox_path(key_path)))
+    def of_profile(cls, api: MurmurClient | None, key_path: Path, passphrase: str | None = None) -> Conversations:
+        """The profile's conversations; ``api`` None reads only what this device holds (``search``, ``messages``).
+        ``StoreLocked`` when its store is sealed and no ``passphrase`` came."""
+        inbox = Inbox.open(inbox_path(key_path), passphrase)
+        return cls(api, encryption_key(key_path), speaks_for(key_path), inbox)
 
     def close(self) -> None:
         self.inbox.close()
@@ -178,7 +180,8 @@ class Conversations:
         check its sender against their log, and keep it; a refused one is kept with its reason, shown inert."""
         self._me()
         async with self._syncing:
-            return await self._sync()
+            with self.inbox.batch():
+                return await self._sync()
 
     async def _sync(self) -> SyncReport:
         logs: dict[str, dict[str, Any] | None] = {}

@@ -9,6 +9,8 @@ full detail stays in the traceback for the log while the user sees one clear lin
     ├── KeyFileError       a key file is missing, unreadable, corrupt or too widely readable
     ├── ConfigError        a config file is missing, corrupt or holds a bad value
     ├── StoreError         the database cannot be opened, is corrupt, or refused a write
+    │   ├── StoreLocked        a store sealed under a passphrase was opened without one
+    │   └── WrongPassphrase    the passphrase given does not open the sealed store
     ├── LocalFileError     the operating system refused a file or folder (an OSError, translated: ``os_error``)
     └── PeerError          a peer server could not be reached, refused a request, or answered something unusable
 """
@@ -51,6 +53,14 @@ class ConfigError(MurmurError):
 
 class StoreError(MurmurError):
     """The store could not be opened or written."""
+
+
+class StoreLocked(StoreError):
+    """A store sealed under a passphrase was opened without one: the caller asks for it and tries again."""
+
+
+class WrongPassphrase(StoreError):
+    """The passphrase given does not open the sealed store."""
 
 
 class LocalFileError(MurmurError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import click
@@ -18,8 +19,9 @@ import typer.core
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.passphrase import current_passphrase, passphrase_app
 from murmur.client.cli.session import client_for, person_key, profile_of
-from murmur.client.conversations import Conversation, Conversations, Refusal, Stored, SyncReport
+from murmur.client.conversations import Conversation, Conversations, Refusal, Stored, SyncReport, inbox_path
 from murmur.keys import fingerprint
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -42,12 +44,18 @@ dm_app = typer.Typer(
     help="Direct messages, sealed on this device for each recipient's devices: no server can read them.",
     no_args_is_help=True,
 )
+dm_app.add_typer(passphrase_app, name="passphrase")
+
+
+def _conversations(api: MurmurClient | None, key_path: Path) -> Conversations:
+    """The profile's conversations, the passphrase asked for when its store is sealed."""
+    return Conversations.of_profile(api, key_path, current_passphrase(inbox_path(key_path)))
 
 
 def _run(ctx: typer.Context, work: Callable[[Conversations, MurmurClient], Awaitable[T]]) -> T:
     ref = profile_of(ctx)
     api = client_for(ref, ref.identity())
-    talks = Conversations.of_profile(api, ref.key_path)
+    talks = _conversations(api, ref.key_path)
 
     async def go() -> T:
         try:
@@ -166,7 +174,7 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search the direct messages this device opened: here, never on a server."""
-    talks = Conversations.of_profile(None, profile_of(ctx).key_path)
+    talks = _conversations(None, profile_of(ctx).key_path)
     try:
         found = talks.search(text)
     finally:

@@ -6,6 +6,11 @@ Rows come out as frozen dataclasses. A sealed message is looked at once (``seen`
 inner id (the same inner id again under another outer message is ``replayed``); refused, its reason is kept so
 that it is shown, inert, and not opened again, except the refusals ``retried`` names, which may turn out
 well once the sender's log reaches the server.
+
+With a passphrase (``murmur.store.vault``) the file is sealed: the database lives in memory while open
+(``deserialize``), temporary tables and sorts included, and each committed change, or each ``batch`` of them, is
+saved whole, sealed, by an atomic rename; nothing readable (text, index, journal) ever touches the disk.
+``relock`` sets, changes or removes the passphrase of a closed store.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from murmur.errors import StoreError
+from murmur.errors import StoreError, StoreLocked
+from murmur.store import vault as sealed
+from murmur.store.vault import Vault
 
 SCHEMA = (
     """
@@ -85,25 +92,63 @@ def _create_private(path: Path) -> None:
 class Inbox:
     """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None) -> None:
         self.db = db
         self.path = path
+        self.vault = vault  # set when the file is sealed: the database is in memory, saved whole
+        self._batches = 0
+        self._unsaved = False
 
     @classmethod
-    def open(cls, path: Path) -> Inbox:
+    def open(cls, path: Path, passphrase: str | None = None) -> Inbox:
+        """The store at ``path``; ``StoreLocked`` when it is sealed and no ``passphrase`` came (one given for a
+        store that is not sealed is not needed, and not used)."""
+        vault = None
         try:
-            _create_private(path)
-            db = sqlite3.connect(path, isolation_level=None)
+            if sealed.is_sealed(path):
+                if passphrase is None:
+                    raise StoreLocked(f"The message store at {path} is locked by a passphrase.")
+                plain, vault = sealed.unseal(path.read_bytes(), passphrase, path)
+                db = sqlite3.connect(":memory:", isolation_level=None)
+                db.deserialize(plain)
+                db.execute("PRAGMA temp_store = MEMORY")
+            else:
+                _create_private(path)
+                db = sqlite3.connect(path, isolation_level=None)
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             for number in range(version, len(SCHEMA)):
                 db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open the private message store {path}: {exc}. Move it aside to start a new one"
                              " (the messages are fetched again from the server).") from exc  # fmt: skip
-        return cls(db, path)
+        inbox = cls(db, path, vault)
+        if vault is not None and version < len(SCHEMA):
+            inbox._save()
+        return inbox
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Changes saved once, at the end (a sealed store is saved whole: one save per fetch, not per message).
+        A crash inside loses the whole batch and nothing else; the fetch cursor is in it, so it is fetched again."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if self._batches == 0 and self._unsaved:
+                self._save()
+
+    def _save(self) -> None:
+        if self.vault is None:
+            return
+        self._unsaved = True
+        if self._batches:
+            return
+        sealed.save(self.path, self.db.serialize(), self.vault)
+        self._unsaved = False
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -117,6 +162,7 @@ class Inbox:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"The private message store {self.path} could not be written: {exc}.") from exc
+        self._save()
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         try:
@@ -227,3 +273,18 @@ class Inbox:
             " WHERE opened_fts MATCH ? ORDER BY rank, o.created_at DESC LIMIT ?"
         )
         return [_row(r) for r in self._read(sql, (query, limit))]
+
+
+def relock(path: Path, current: str | None, new: str | None) -> None:
+    """Set (``current`` None), change, or remove (``new`` None) the passphrase of the closed store at ``path``,
+    keeping every message: the whole database is written again, atomically, sealed or plain."""
+    inbox = Inbox.open(path, current)
+    try:
+        plain = inbox.db.serialize()
+    except sqlite3.Error as exc:
+        raise StoreError(f"The private message store {path} could not be read: {exc}.") from exc
+    finally:
+        inbox.close()
+    sealed.save(path, plain, None if new is None else Vault.derive(new))
+    for leftover in ("-journal", "-wal", "-shm"):  # a plain store's companions hold readable pages
+        path.with_name(path.name + leftover).unlink(missing_ok=True)
