@@ -31,6 +31,7 @@ from murmur.client.tui.screens.conversations import ConversationScreen, Conversa
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.meetup import MeetupScreen
+from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.screens.poll import PollScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.settings import TuiSettings
@@ -40,6 +41,7 @@ from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
+from murmur.errors import StoreError, StoreLocked
 from murmur.terminal import one_line
 
 LIVE_DEBOUNCE_S = 0.25
@@ -322,8 +324,31 @@ class MurmurApp(App[None]):
             self.notify("Direct messages need this profile's keys.", severity="error", markup=False)
             return
         if self.conversations is None:
-            self.conversations = self.settings.conversations(self.api)
+            try:
+                self.conversations = self.settings.conversations(self.api)
+            except StoreLocked as locked:
+                self._ask_passphrase(locked.message)
+                return
+            except StoreError as exc:
+                self.notify(exc.message, severity="error", markup=False)
+                return
         self.push_screen(ConversationsScreen(self.conversations, self.view))
+
+    def _ask_passphrase(self, why: str) -> None:
+        """A sealed store: its passphrase asked in a modal, then the conversations opened with it."""
+        unlock = self.settings.unlock_conversations
+        if unlock is None:
+            self.notify(why, severity="error", markup=False)
+            return
+        api = self.api
+
+        def opened(talks: Conversations | None) -> None:
+            if talks is not None:
+                self.conversations = talks
+                self.push_screen(ConversationsScreen(talks, self.view))
+
+        self.push_screen(PassphraseScreen(f"{why} Type it to read your direct messages.",
+                                          lambda typed: unlock(api, typed)), opened)  # fmt: skip
 
     def on_unmount(self) -> None:
         if self.conversations is not None:

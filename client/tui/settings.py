@@ -6,6 +6,7 @@ temporary cache path through the same object the CLI builds from the person's pr
 
 from __future__ import annotations
 
+import os
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,7 +60,10 @@ class TuiSettings:
     tick_s: float = 1.0
     """How often relative times ("3m") on screen are brought up to date."""
     conversations: Callable[[MurmurClient], Conversations] | None = None
-    """Opens this profile's direct messages for the client (its keys and its own store); None: none here."""
+    """Opens this profile's direct messages for the client (its keys and its own store); None: none here.
+    Raises ``StoreLocked`` when the store is sealed under a passphrase (and ``MURMUR_PASSPHRASE`` is unset)."""
+    unlock_conversations: Callable[[MurmurClient, str], Conversations] | None = None
+    """Opens them with a typed passphrase when ``conversations`` found the store sealed."""
 
     def __post_init__(self) -> None:
         self.keys = checked_keymap(self.keys)
@@ -93,5 +97,6 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         cache_path=ref.home / "profiles" / ref.name / "tui-cache.json",
         save_theme=save_theme,
         editor=editor,
-        conversations=lambda api: Conversations.of_profile(api, ref.key_path),
+        conversations=lambda api: Conversations.of_profile(api, ref.key_path, os.environ.get("MURMUR_PASSPHRASE")),
+        unlock_conversations=lambda api, typed: Conversations.of_profile(api, ref.key_path, typed),
     )

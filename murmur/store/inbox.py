@@ -109,7 +109,8 @@ class Inbox:
                 if passphrase is None:
                     raise StoreLocked(f"The message store at {path} is locked by a passphrase.")
                 plain, vault = sealed.unseal(path.read_bytes(), passphrase, path)
-                db = sqlite3.connect(":memory:", isolation_level=None)
+                # Opened where the key is derived (a TUI worker thread), then used by one thread at a time.
+                db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
                 db.deserialize(plain)
                 db.execute("PRAGMA temp_store = MEMORY")
             else:
