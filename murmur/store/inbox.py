@@ -92,10 +92,12 @@ def _create_private(path: Path) -> None:
 class Inbox:
     """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
 
-    def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None) -> None:
+    def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None, holder: int | None = None
+                 ) -> None:  # fmt: skip
         self.db = db
         self.path = path
         self.vault = vault  # set when the file is sealed: the database is in memory, saved whole
+        self._holder = holder  # the lock that keeps a second program from saving over this one's copy
         self._batches = 0
         self._unsaved = False
 
@@ -103,11 +105,12 @@ class Inbox:
     def open(cls, path: Path, passphrase: str | None = None) -> Inbox:
         """The store at ``path``; ``StoreLocked`` when it is sealed and no ``passphrase`` came (one given for a
         store that is not sealed is not needed, and not used)."""
-        vault = None
+        vault, holder = None, None
         try:
             if sealed.is_sealed(path):
                 if passphrase is None:
                     raise StoreLocked(f"The message store at {path} is locked by a passphrase.")
+                holder = sealed.hold(path)
                 plain, vault = sealed.unseal(path.read_bytes(), passphrase, path)
                 # Opened where the key is derived (a TUI worker thread), then used by one thread at a time.
                 db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
@@ -119,16 +122,23 @@ class Inbox:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             for number in range(version, len(SCHEMA)):
                 db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the private message store {path}: {exc}. Move it aside to start a new one"
-                             " (the messages are fetched again from the server).") from exc  # fmt: skip
-        inbox = cls(db, path, vault)
+        except BaseException as exc:
+            if holder is not None:
+                os.close(holder)
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"Cannot open the private message store {path}: {exc}. Move it aside to start a"
+                                 " new one (the messages are fetched again from the server).") from exc  # fmt: skip
+            raise
+        inbox = cls(db, path, vault, holder)
         if vault is not None and version < len(SCHEMA):
             inbox._save()
         return inbox
 
     def close(self) -> None:
         self.db.close()
+        if self._holder is not None:
+            os.close(self._holder)
+            self._holder = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -282,10 +292,10 @@ def relock(path: Path, current: str | None, new: str | None) -> None:
     inbox = Inbox.open(path, current)
     try:
         plain = inbox.db.serialize()
+        sealed.save(path, plain, None if new is None else Vault.derive(new))
     except sqlite3.Error as exc:
         raise StoreError(f"The private message store {path} could not be read: {exc}.") from exc
     finally:
         inbox.close()
-    sealed.save(path, plain, None if new is None else Vault.derive(new))
     for leftover in ("-journal", "-wal", "-shm"):  # a plain store's companions hold readable pages
         path.with_name(path.name + leftover).unlink(missing_ok=True)

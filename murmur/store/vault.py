@@ -14,6 +14,7 @@ tag: the sentence names the passphrase first, as by far the likelier cause.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import struct
 import unicodedata
@@ -101,6 +102,24 @@ def unseal(data: bytes, passphrase: str, path: Path) -> tuple[bytes, Vault]:
         raise WrongPassphrase(
             f"This is the wrong passphrase for the message store at {path} (or the file is damaged)."
         ) from exc
+
+
+def hold(path: Path) -> int:
+    """Hold the sealed store at ``path`` for this program: each program keeps its own copy in memory and saves it
+    whole, so a second one at once would save over the first's changes. Refused with what to do; released by
+    closing the descriptor returned (or by the program's end, however it ends)."""
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StoreError(f"Cannot open {lock}: {exc.strerror or exc}.") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"The message store at {path} is open in another murmur program (the TUI?); close it"
+                         " and try again.") from exc  # fmt: skip
+    return fd
 
 
 def save(path: Path, plain: bytes, vault: Vault | None) -> None:

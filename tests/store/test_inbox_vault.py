@@ -204,3 +204,19 @@ def test_ten_thousand_messages_open_and_save(path: Path, monkeypatch: pytest.Mon
     inbox.close()
     size = path.stat().st_size
     print(f"\n10,001 messages, {size / 1e6:.1f} MB sealed: open {opened - started:.3f} s, save {saved - opened:.3f} s")
+
+
+def test_a_sealed_store_is_held_by_one_program_at_a_time(path: Path) -> None:
+    """Each program saves its own whole copy: a second one at once would save over the first's changes."""
+    Inbox.open(path).close()
+    relock(path, None, "pass phrase")
+    first = Inbox.open(path, "pass phrase")
+    with pytest.raises(StoreError) as held:
+        Inbox.open(path, "pass phrase")
+    assert "open in another murmur program" in held.value.message
+    with pytest.raises(StoreError):
+        relock(path, "pass phrase", None)
+    first.close()
+    with pytest.raises(WrongPassphrase):
+        Inbox.open(path, "not it")  # a refusal lets go of the store too
+    Inbox.open(path, "pass phrase").close()
