@@ -63,7 +63,7 @@ def test_set_from_a_hidden_prompt_then_every_dm_command_asks(home: Path) -> None
         assert b"canary-5d1" not in path.read_bytes()
     assert len(_found(_run(home, "dm", "search", "mat", typed="long secret\n"))) == 1
     wrong = _run(home, "dm", "search", "mat", typed="not it\n")
-    assert wrong.exit_code != 0 and "wrong passphrase for the message store at" in wrong.stderr
+    assert wrong.exit_code == 3 and "wrong passphrase for the message store at" in wrong.stderr
     assert "Traceback" not in wrong.output and wrong.stderr.splitlines()[-1].endswith("(or the file is damaged).")
     nothing = _run(home, "dm", "search", "mat")  # no terminal, no variable
     assert nothing.exit_code == 2 and "MURMUR_PASSPHRASE" in nothing.stderr

@@ -220,3 +220,22 @@ def test_a_sealed_store_is_held_by_one_program_at_a_time(path: Path) -> None:
     with pytest.raises(WrongPassphrase):
         Inbox.open(path, "not it")  # a refusal lets go of the store too
     Inbox.open(path, "pass phrase").close()
+
+
+def test_the_format_is_as_documented(path: Path) -> None:
+    """Opened with the primitives alone, as another implementation would from docs/encryption.md §9.8."""
+    import struct
+
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    Inbox.open(path).close()
+    relock(path, None, "cafe\u0301 phrase")
+    data = path.read_bytes()
+    magic, version, kdf, memory, iterations, lanes = struct.unpack(">12sBBIIH", data[:24])
+    salt, nonce, header = data[24:40], data[40:52], data[:52]
+    assert (magic, version, kdf, memory, iterations, lanes) == (b"MURMUR-VAULT", 1, 1, 1024, 1, 1)
+    key = Argon2id(salt=salt, length=32, iterations=iterations, lanes=lanes, memory_cost=memory).derive(
+        "caf\u00e9 phrase".encode()  # NFC
+    )
+    assert ChaCha20Poly1305(key).decrypt(nonce, data[52:], header).startswith(b"SQLite format 3\0")
