@@ -16,6 +16,8 @@ from murmur.store.inbox import Inbox, Stored
 from tests.cli.fakehome import Ran
 
 CANARY = "canary-5d1 the keys are under the mat"
+# CliRunner's input is no terminal, so the hidden prompt warns that it cannot hide it: expected here.
+hidden_prompt = pytest.mark.filterwarnings("ignore::getpass.GetPassWarning")
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +56,7 @@ def _found(ran: Ran) -> list[str]:
     return [line for line in ran.stdout.splitlines() if "mat" in line]
 
 
+@hidden_prompt
 def test_set_from_a_hidden_prompt_then_every_dm_command_asks(home: Path) -> None:
     set_ = _run(home, "dm", "passphrase", "set", typed="long secret\nlong secret\n")
     assert set_.exit_code == 0, set_.output
@@ -69,6 +72,7 @@ def test_set_from_a_hidden_prompt_then_every_dm_command_asks(home: Path) -> None
     assert nothing.exit_code == 2 and "MURMUR_PASSPHRASE" in nothing.stderr
 
 
+@hidden_prompt
 def test_mistyped_confirmation_sets_nothing(home: Path) -> None:
     ran = _run(home, "dm", "passphrase", "set", typed="one\ntwo\none\none\n")
     assert ran.exit_code == 0, ran.output  # asked again until both match

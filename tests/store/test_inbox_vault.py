@@ -239,3 +239,28 @@ def test_the_format_is_as_documented(path: Path) -> None:
         "caf\u00e9 phrase".encode()  # NFC
     )
     assert ChaCha20Poly1305(key).decrypt(nonce, data[52:], header).startswith(b"SQLite format 3\0")
+
+
+def test_a_crash_while_setting_or_changing_leaves_the_old_store(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = Inbox.open(path)
+    _add(inbox, 1)
+    inbox.close()
+
+    def no_rename(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device", str(dst))
+
+    with monkeypatch.context() as failing:
+        failing.setattr(os, "replace", no_rename)
+        with pytest.raises(StoreError):
+            relock(path, None, "first")
+    plain = Inbox.open(path)  # still the plain store, whole
+    assert _texts(plain) == ["hello 1"]
+    plain.close()
+    relock(path, None, "first")
+    with monkeypatch.context() as failing:
+        failing.setattr(os, "replace", no_rename)
+        with pytest.raises(StoreError):
+            relock(path, "first", "second")
+    kept = Inbox.open(path, "first")
+    assert _texts(kept) == ["hello 1"]
+    kept.close()
