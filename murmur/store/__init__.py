@@ -21,6 +21,7 @@ nowhere outside this package (and ``murmur.kinds``) is SQL written (docs/archite
     postgres       a psycopg connection answering the calls the store makes on an aiosqlite one
     copy           a whole store copied from SQLite into PostgreSQL and checked (admin migrate-db)
     inbox          not a server's: a device's own store of the direct messages it opened (SQLite, FTS5, 0600)
+    vault          that store sealed under a passphrase (Argon2id, ChaCha20-Poly1305), saved whole, atomically
 """
 
 from __future__ import annotations
