@@ -57,11 +57,16 @@ def _shape(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
 
 
 class PostgresServer:
-    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False, root: Path | None = None) -> None:
+        """A cluster in a new temporary directory, removed when it stops; or, given ``root``, the cluster kept there
+        (made on first start, started again by later ones: the bench keeps its big databases so)."""
         self.bindir = bindir
         self.durable = durable
+        self.kept = root is not None
         self.watchdog: subprocess.Popen[str] | None = None
-        self.root = Path(tempfile.mkdtemp(prefix="murmur-pg-"))
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+        self.root = root or Path(tempfile.mkdtemp(prefix="murmur-pg-"))
         self.data = self.root / "data"
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -83,7 +88,7 @@ class PostgresServer:
     def _watch(self) -> None:
         """Start the watchdog and wait until it watches: from then on this cluster cannot outlive this process."""
         command = [sys.executable, "-m", "tests.postgres_watchdog", str(os.getpid()), str(self.root)]
-        command += [str(self.bindir / "pg_ctl"), *self._as]
+        command += ["keep" if self.kept else "remove", str(self.bindir / "pg_ctl"), *self._as]
         root = Path(__file__).resolve().parent.parent
         self.watchdog = subprocess.Popen(
             command, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, start_new_session=True
@@ -93,19 +98,32 @@ class PostgresServer:
             raise RuntimeError(f"the PostgreSQL watchdog did not start (exit {self.watchdog.wait()})")
 
     def start(self) -> None:
+        """Start the cluster with a migrated template database, for ``new_database``."""
+        self.boot()
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        asyncio.run(self._migrate_template())
+
+        with psycopg.connect(self.url(TEMPLATE)) as conn:
+            self._shape = _shape(conn)
+            self._sequences = [str(r[0]) for r in conn.execute("SELECT sequencename FROM pg_sequences")]
+
+    def boot(self) -> None:
+        """Start the cluster (made first, unless kept from an earlier start), under its watchdog."""
         self._watch()
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "murmur",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        )
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "murmur",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
         options = f"-c listen_addresses='' -k {self.root} -c max_connections=200"
         if not self.durable:
             # fsync off: the tests kill murmur's processes, never this server, and a commit still has to reach it.
@@ -121,13 +139,6 @@ class PostgresServer:
             "-w",
             "start",
         )
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE}")
-        asyncio.run(self._migrate_template())
-
-        with psycopg.connect(self.url(TEMPLATE)) as conn:
-            self._shape = _shape(conn)
-            self._sequences = [str(r[0]) for r in conn.execute("SELECT sequencename FROM pg_sequences")]
 
     async def _migrate_template(self) -> None:
         store = await Store.open(self.root / "unused.db", database=self.url(TEMPLATE))
@@ -165,7 +176,7 @@ class PostgresServer:
         self._free.append(name)
 
     def stop(self) -> None:
-        stop_cluster(self.root, str(self.bindir / "pg_ctl"), self._as)
+        stop_cluster(self.root, str(self.bindir / "pg_ctl"), self._as, keep=self.kept)
         if self.watchdog is not None:
             self.watchdog.terminate()
             self.watchdog.wait()
