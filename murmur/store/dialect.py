@@ -15,6 +15,7 @@ new statement needs no edit for PostgreSQL as long as it keeps to what this modu
     sqlite_sequence   ->  murmur_sequence, kept by a trigger as SQLite keeps AUTOINCREMENT's high-water mark
     T MATCH :q        ->  alias.tsv @@ murmur_tsquery(:q) for a full-text table T (named ``*_fts``), and its
                           ``rank`` -> -ts_rank(alias.tsv, murmur_tsquery(:q)) (a named parameter, used twice)
+    x IN /* probe */ (SELECT ...)  ->  (x IN (SELECT ...) OR FALSE): see ``_probes``
 
 and, in migrations only (``Postgres.schema``): INTEGER -> BIGINT, BLOB -> BYTEA, WITHOUT ROWID dropped, a
 ``rowid`` identity column on ordinary tables (an INTEGER PRIMARY KEY is its table's rowid, as in SQLite), and an
@@ -159,6 +160,7 @@ def _translate(sql: str) -> tuple[str, bool]:
 
 
 def _statement(tokens: list[Token], *, bound: bool = True) -> tuple[str, bool]:
+    tokens = _probes(tokens)
     tokens = [t for t in tokens if t.kind != "comment"]
     tokens = _insert_or_ignore(tokens)
     tokens = _cross_join_on(tokens)
@@ -189,6 +191,36 @@ def _statement(tokens: list[Token], *, bound: bool = True) -> tuple[str, bool]:
     if numbered and qmarks:
         raise ValueError("a statement mixes ? and ?N parameters; use one style")
     return "".join(out).strip(), numbered
+
+
+PROBE = "/* probe */"
+
+
+def _probes(tokens: list[Token]) -> list[Token]:
+    """``x IN /* probe */ (SELECT ...)``, a set read once and probed for each row, as SQLite does it (an ephemeral
+    index), becomes ``(x IN (SELECT ...) OR FALSE)``.
+
+    PostgreSQL turns an ``IN (SELECT ...)`` at the top of a WHERE clause into a join, and under a LIMIT it picks a
+    nested loop that compares each row with every member of the set: 50,000 comparisons for home's 200 followed
+    authors over 250 rows (13 ms at 100,000 messages against 1 ms). A sublink it cannot pull up (one inside an
+    OR) stays a subplan, which it hashes: read once, probed per row. The ``OR FALSE`` is simplified away only after
+    that choice, so the plan keeps the hash. ``x`` is one word (a column, ``alias.column``).
+    """
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        if not (tokens[i].kind == "comment" and tokens[i].text == PROBE):
+            out.append(tokens[i])
+            i += 1
+            continue
+        meaningful = [n for n, t in enumerate(out) if t.kind not in ("space", "comment")]
+        if len(meaningful) < 2 or not out[meaningful[-1]].word("IN") or out[meaningful[-2]].kind != "word":
+            raise ValueError(f"{PROBE} must follow `column IN`")
+        end = _close(tokens, _next(tokens, i))
+        out.insert(meaningful[-2], Token("other", "("))
+        out.extend([*_probes(tokens[i + 1 : end + 1]), Token("space", " "), *_words("OR FALSE"), Token("other", ")")])
+        i = end + 1
+    return out
 
 
 def _first_word(tokens: list[Token], name: str) -> bool:

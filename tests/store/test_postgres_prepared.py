@@ -1,0 +1,49 @@
+"""On PostgreSQL, reads are planned once per connection (prepared on the server), and a read the server cannot
+type that way still answers, bound on the client as writes are (murmur/store/postgres.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from store_people import Person
+
+from murmur.store import Store
+from murmur.store.timelines import home
+from tests.postgres_server import PostgresServer
+
+_RECENT = "FROM messages w"  # home's recent window (murmur.store.timelines), as the server holds it
+
+
+async def _prepared(store: Store) -> list[str]:
+    """The statements the store's read connection holds prepared on the server."""
+    async with store.conn.execute("SELECT statement FROM pg_prepared_statements") as cursor:
+        return [str(r[0]) for r in await cursor.fetchall()]
+
+
+async def test_a_timeline_read_is_prepared_once_and_reused(
+    tmp_path: Path, postgres: PostgresServer, ann: Person
+) -> None:
+    store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
+    try:
+        await store.ingest([ann.post(f"post {n}") for n in range(3)])
+        first = await home(store, ann.key, limit=2)
+        held = [s for s in await _prepared(store) if _RECENT in s]
+        assert len(held) == 1, held
+        again = await home(store, ann.key, limit=2)
+        assert [s for s in await _prepared(store) if _RECENT in s] == held  # planned once, not again
+        assert [i.id for i in again.items] == [i.id for i in first.items] and len(first.items) == 2
+    finally:
+        await store.close()
+
+
+async def test_a_read_whose_parameters_the_server_cannot_type_is_bound_on_the_client(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
+    try:
+        for value, expected in ((None, 1), ("x", 0), (None, 1)):  # once refused by the server, then client-bound
+            async with store.conn.execute("SELECT CASE WHEN ? IS NULL THEN 1 ELSE 0 END", (value,)) as cursor:
+                assert await cursor.fetchone() == (expected,)
+        assert not [s for s in await _prepared(store) if "IS NULL" in s]
+    finally:
+        await store.close()
