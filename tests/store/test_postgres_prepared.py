@@ -1,5 +1,6 @@
 """On PostgreSQL, reads are planned once per connection (prepared on the server), and a read the server cannot
-type that way still answers, bound on the client as writes are (murmur/store/postgres.py)."""
+type that way still answers, bound on the client as writes are (murmur/store/postgres.py); home's author set is
+read once and probed by hash (murmur/store/dialect.py, ``IN /* probe */``)."""
 
 from __future__ import annotations
 
@@ -45,5 +46,22 @@ async def test_a_read_whose_parameters_the_server_cannot_type_is_bound_on_the_cl
             async with store.conn.execute("SELECT CASE WHEN ? IS NULL THEN 1 ELSE 0 END", (value,)) as cursor:
                 assert await cursor.fetchone() == (expected,)
         assert not [s for s in await _prepared(store) if "IS NULL" in s]
+    finally:
+        await store.close()
+
+
+async def test_home_probes_its_author_set_by_hash(tmp_path: Path, postgres: PostgresServer, ann: Person) -> None:
+    store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
+    try:
+        await home(store, ann.key, limit=2)  # prepared on the read connection, plan kept
+        async with store.conn.execute(
+            "SELECT name, cardinality(parameter_types) FROM pg_prepared_statements WHERE statement LIKE ?",
+            (f"%{_RECENT}%",),
+        ) as cursor:
+            [(name, count)] = await cursor.fetchall()
+        nulls = ", ".join(["NULL"] * int(count))
+        async with store.conn.execute(f"EXPLAIN EXECUTE {name}({nulls})") as cursor:  # its plan as kept
+            recent = "\n".join(str(r[0]) for r in await cursor.fetchall())
+        assert "Filter: (hashed SubPlan" in recent, recent  # the author set, read once, probed per row
     finally:
         await store.close()
