@@ -12,7 +12,7 @@ new statement needs no edit for PostgreSQL as long as it keeps to what this modu
     BEGIN IMMEDIATE   ->  BEGIN (one writer task owns the write connection: see ``murmur.store.db.Writer``)
     min(a, b, ...)    ->  least(...), and max(a, b, ...) -> greatest(...); one-argument forms stay aggregates
     CAST(x AS TEXT)   ->  convert_from(x, 'UTF8'): the store casts only BLOBs (a message's bytes) to text
-    sqlite_sequence   ->  murmur_sequence, kept by a trigger as SQLite keeps AUTOINCREMENT's high-water mark
+    sqlite_sequence   ->  murmur_sequence, AUTOINCREMENT's high-water mark (see ``_autoincrement``)
     T MATCH :q        ->  alias.tsv @@ murmur_tsquery(:q) for a full-text table T (named ``*_fts``), and its
                           ``rank`` -> -ts_rank(alias.tsv, murmur_tsquery(:q)) (a named parameter, used twice)
     x IN /* probe */ (SELECT ...)  ->  (x IN (SELECT ...) OR FALSE): see ``_probes``
@@ -476,18 +476,28 @@ def _table(tokens: list[Token]) -> list[str]:
 def _autoincrement(table: str, column: str) -> list[str]:
     """What SQLite's AUTOINCREMENT does: a row inserted without a value gets one past the highest ever inserted,
     which sqlite_sequence keeps, transactionally (a rolled-back insert hands nothing out, unlike a SEQUENCE).
-    The store's ingest gives each message its seq itself; the trigger keeps the mark, as SQLite does."""
+    The store's ingest gives each message its seq itself and moves the mark once per batch (an UPDATE per row
+    of the one mark row made ingest slower with every row of a transaction: each finds the row's newest
+    version at the end of a chain of all the versions that transaction wrote); the trigger fills a missing
+    value only."""
     return [
         "CREATE TABLE IF NOT EXISTS murmur_sequence (name TEXT PRIMARY KEY, seq BIGINT NOT NULL)",
         f"INSERT INTO murmur_sequence (name, seq) VALUES ('{table}', 0) ON CONFLICT DO NOTHING",
-        f"CREATE FUNCTION murmur_sequence_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-        f" IF NEW.{column} IS NULL THEN"
-        f" UPDATE murmur_sequence SET seq = seq + 1 WHERE name = '{table}' RETURNING seq INTO NEW.{column};"
-        f" ELSE UPDATE murmur_sequence SET seq = greatest(seq, NEW.{column}) WHERE name = '{table}'; END IF;"
-        " RETURN NEW; END $$",
+        _sequence_function(table, column),
         f"CREATE TRIGGER {table}_sequence BEFORE INSERT ON {table}"
         f" FOR EACH ROW EXECUTE FUNCTION murmur_sequence_{table}()",
     ]
+
+
+def _sequence_function(table: str, column: str) -> str:
+    """The trigger function of ``_autoincrement``; also among ``PG_FUNCTIONS`` for ``messages``, so a database
+    made before the mark moved once per batch has its function replaced when next opened."""
+    return (
+        f"CREATE OR REPLACE FUNCTION murmur_sequence_{table}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.{column} IS NULL THEN"
+        f" UPDATE murmur_sequence SET seq = seq + 1 WHERE name = '{table}' RETURNING seq INTO NEW.{column};"
+        " END IF; RETURN NEW; END $$"
+    )
 
 
 def _fts_table(tokens: list[Token]) -> list[str]:
@@ -541,6 +551,7 @@ PG_FUNCTIONS: tuple[str, ...] = (
     SELECT CASE WHEN x ~ '^([0-9a-fA-F]{2})*$' THEN decode(x, 'hex') END
     $$""",
     "CREATE EXTENSION IF NOT EXISTS unaccent",
+    _sequence_function("messages", "seq"),
     """CREATE OR REPLACE FUNCTION murmur_words(doc text) RETURNS text LANGUAGE sql IMMUTABLE
     SET search_path FROM CURRENT AS $$
     SELECT regexp_replace(unaccent('unaccent'::regdictionary, coalesce(doc, '')), '[^[:alnum:]]+', ' ', 'g')

@@ -203,7 +203,10 @@ class Connection:
         bound = [_bind(numbered, r) for r in rows]
         if not bound:
             return Cursor([], 0)
-        async with self.raw.cursor() as cur:
+        # Bound on the server: parsed and planned once, then each row sent as values only, in one pipeline; a
+        # client-bound row is a statement of its own, parsed and planned again (most of an insert's cost). The
+        # store's executemany are INSERTs of values into columns, which type every parameter.
+        async with psycopg.AsyncCursor(self.raw) as cur:
             await cur.executemany(text, bound)
             return Cursor([], cur.rowcount)
 
