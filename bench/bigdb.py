@@ -147,10 +147,13 @@ async def _copy(source: Path, database: str) -> None:
         await target.writer.conn.execute("VACUUM ANALYZE")
 
 
-def build_postgres(sqlite: BigDb, authors: int, server: PostgresServer, progress: Callable[[str], None]) -> BigDb:
-    """``sqlite``'s database copied into ``server`` (the bench's kept cluster), built now or reused."""
+def build_postgres(
+    sqlite: BigDb, authors: int, server: PostgresServer, home: Path, progress: Callable[[str], None]
+) -> BigDb:
+    """``sqlite``'s database copied into ``server``, built now or reused from the kept cluster; the server's data
+    directory goes under ``home`` (not in the cluster's: the server refuses a key in another user's folder)."""
     name = f"timeline_v{FORMAT}_s{SCHEMA_VERSION}_{SCHEMA}_{sqlite.messages}_{authors}"
-    root = cache_dir() / name  # beside the cluster, not in it: the server refuses a key in another user's folder
+    root = home / name
     data = root / "data"
     meta_path = root / "bench-meta.json"
     url = server.url(name)

@@ -3,13 +3,16 @@
 SQLite needs nothing. PostgreSQL runs as the tests run it (``tests.postgres_server``: Debian's binaries, a Unix
 socket only, a watchdog that stops it if the run is killed), with fsync on, as a server's would be. Its cluster is
 kept under the bench cache beside the SQLite big databases (``bench.bigdb``), so the big database copied into it
-is reused by later runs; the databases a figure writes into are made fresh each time.
+is reused by later runs; the databases a figure writes into are made fresh each time. Tiny mode (the smoke test)
+and a run that finds the kept cluster in use by another start a throwaway one.
 
 A figure measured on PostgreSQL is named as its SQLite figure with ``_pg`` after it (``timeline_ms_pg``).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 import psycopg
@@ -54,15 +57,36 @@ def cluster_root(cache: Path) -> Path:
     return cache / f"postgres-v{FORMAT}"
 
 
+def _kept_root(ctx: Context) -> Path | None:
+    """The kept cluster's directory, locked for this run; None (a throwaway cluster) in tiny mode, whose copy takes
+    seconds, or while another run holds it: two runs cannot share one server, whose watchdog stops it when the
+    run that started it ends."""
+    from bench.bigdb import cache_dir  # bigdb builds its PostgreSQL copy through this module
+
+    if ctx.mode == "tiny":
+        return None
+    root = cluster_root(cache_dir())
+    root.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(root.parent / f"{root.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        ctx.progress(f"postgresql: {root} is in use by another run; using a throwaway server")
+        return None
+    ctx.on_exit(lambda: os.close(lock))  # closing the descriptor releases the lock
+    return root
+
+
 def cluster(ctx: Context) -> PostgresServer:
     """The run's PostgreSQL server, started on first use and stopped at the end of the run."""
-    from bench.bigdb import cache_dir  # bigdb builds its PostgreSQL copy through this module
 
     def make() -> PostgresServer:
         bindir = binaries()
         if bindir is None:
             raise SystemExit(f"python -m bench: PostgreSQL is not installed; run `{INSTALL}`, or --engines sqlite")
-        server = PostgresServer(bindir, durable=True, root=cluster_root(cache_dir()))
+        root = _kept_root(ctx)
+        server = PostgresServer(bindir, durable=True, root=root)
         ctx.on_exit(server.stop)
         ctx.progress(f"postgresql: starting the server in {server.root}")
         server.boot()

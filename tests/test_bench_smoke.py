@@ -23,11 +23,11 @@ def registered() -> set[str]:
 
 def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--json"],
+        [sys.executable, "-m", "bench", "--tiny", "--json", "--engines", "sqlite,postgresql"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -48,6 +48,34 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
     assert figures["catchup"]["messages"] == figures["catchup"]["stored"] > 0
     assert set(figures["timeline_ms"]["statuses"]) == {"200"} and not figures["timeline_ms"]["errors"]
     assert figures["rss_mb_tui"]["posts_scrolled"] > 0
+    # PostgreSQL's figures ran on it, beside SQLite's from the same run and the bars of issue 20.
+    assert report["engines"] == ["sqlite", "postgresql"]
+    assert figures["ingest_store_pg"]["statuses"] == {"stored": figures["ingest_store_pg"]["messages"]}
+    assert figures["ingest_http_pg"]["target_ratio"] == 0.6 and not figures["ingest_http_pg"]["runs"][0]["errors"]
+    assert figures["timeline_ms_pg"]["limit_name"] == "timeline_ms" and figures["timeline_ms_pg"]["target_ratio"] == 2
+    assert set(figures["timeline_ms_pg"]["statuses"]) == {"200"}
+    assert figures["catchup_pg"]["messages"] == figures["catchup_pg"]["stored"] == figures["catchup"]["messages"]
+
+
+def test_without_postgresql_its_figures_are_left_out() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--json", "--only", "timeline_ms"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["engines"] == ["sqlite"] and set(report["figures"]) == {"timeline_ms"}
+
+
+def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--tiny", "--engines", "mysql"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "postgresql" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.bigdb import BigDb, build, build_postgres
+from bench.bigdb import BigDb, build, build_postgres, cache_dir
 from bench.context import Context
 from bench.corpus import Corpus, make_corpus
 from bench.engines import cluster
@@ -34,7 +34,9 @@ def big_db(ctx: Context, engine: str = "sqlite") -> BigDb:
     def make() -> BigDb:
         sizes = ctx.sizes
         if engine == "postgresql":
-            made = build_postgres(big_db(ctx), sizes.authors, cluster(ctx), ctx.progress)
+            server = cluster(ctx)
+            home = cache_dir() if server.kept else ctx.tmp
+            made = build_postgres(big_db(ctx), sizes.authors, server, home, ctx.progress)
         else:
             made = build(sizes.timeline_messages, sizes.authors, sizes.build_max_seconds, ctx.progress)
         how = f"built in {made.build_seconds:.0f} s" if made.build_seconds else "reused"
