@@ -1,16 +1,29 @@
 """On PostgreSQL, reads are planned once per connection (prepared on the server), and a read the server cannot
 type that way still answers, bound on the client as writes are (murmur/store/postgres.py); home's author set is
-read once and probed by hash (murmur/store/dialect.py, ``IN /* probe */``)."""
+read once and probed by hash (murmur/store/dialect.py, ``IN /* probe */``); reads run side by side on several
+connections.
+
+A store with one read connection shows what that connection holds prepared (``one_reader``)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import psycopg
+import pytest
 from store_people import Person
 
+import murmur.store.postgres as pg_store
 from murmur.store import Store
 from murmur.store.timelines import home
 from tests.postgres_server import PostgresServer
+
+
+@pytest.fixture
+def one_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pg_store, "READERS", 1)
+
 
 _RECENT = "FROM messages w"  # home's recent window (murmur.store.timelines), as the server holds it
 
@@ -22,7 +35,7 @@ async def _prepared(store: Store) -> list[str]:
 
 
 async def test_a_timeline_read_is_prepared_once_and_reused(
-    tmp_path: Path, postgres: PostgresServer, ann: Person
+    tmp_path: Path, postgres: PostgresServer, ann: Person, one_reader: None
 ) -> None:
     store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
     try:
@@ -38,7 +51,7 @@ async def test_a_timeline_read_is_prepared_once_and_reused(
 
 
 async def test_a_read_whose_parameters_the_server_cannot_type_is_bound_on_the_client(
-    tmp_path: Path, postgres: PostgresServer
+    tmp_path: Path, postgres: PostgresServer, one_reader: None
 ) -> None:
     store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
     try:
@@ -50,7 +63,9 @@ async def test_a_read_whose_parameters_the_server_cannot_type_is_bound_on_the_cl
         await store.close()
 
 
-async def test_home_probes_its_author_set_by_hash(tmp_path: Path, postgres: PostgresServer, ann: Person) -> None:
+async def test_home_probes_its_author_set_by_hash(
+    tmp_path: Path, postgres: PostgresServer, ann: Person, one_reader: None
+) -> None:
     store = await Store.open(tmp_path / "unused.db", database=postgres.new_database())
     try:
         await home(store, ann.key, limit=2)  # prepared on the read connection, plan kept
@@ -63,5 +78,23 @@ async def test_home_probes_its_author_set_by_hash(tmp_path: Path, postgres: Post
         async with store.conn.execute(f"EXPLAIN EXECUTE {name}({nulls})") as cursor:  # its plan as kept
             recent = "\n".join(str(r[0]) for r in await cursor.fetchall())
         assert "Filter: (hashed SubPlan" in recent, recent  # the author set, read once, probed per row
+    finally:
+        await store.close()
+
+
+async def test_a_read_waiting_on_the_server_does_not_hold_up_the_next(tmp_path: Path, postgres: PostgresServer) -> None:
+    url = postgres.new_database()
+    store = await Store.open(tmp_path / "unused.db", database=url)
+    try:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("SELECT pg_advisory_lock(7)")  # the first read waits on this lock until it is let go
+            waiting = asyncio.ensure_future(
+                store.conn.execute("SELECT 1 FROM (SELECT pg_advisory_xact_lock_shared(7)) AS l")
+            )
+            # Answered on another connection meanwhile; on one connection it would wait behind the first for good.
+            assert await asyncio.wait_for(store.count(), timeout=60) == 0
+            assert not waiting.done()
+            admin.execute("SELECT pg_advisory_unlock(7)")
+        assert await (await asyncio.wait_for(waiting, timeout=60)).fetchone() == (1,)
     finally:
         await store.close()
