@@ -8,11 +8,16 @@ one chunk at a time, and stored with ``Store.ingest`` in batches as ``Verified``
 
 Besides the corpus the database holds a member who follows 200 of the corpus's authors (the home timeline
 of ``timeline_ms``) and a serve-only peer (the puller of ``catchup``).
+
+On PostgreSQL (``build_postgres``) the same database is copied from the SQLite one by ``murmur admin migrate-db``'s
+own copy (``murmur.store.copy``, checked table by table), then analysed; it is kept in the bench's PostgreSQL
+cluster (``bench.engines``) for later runs, with a data directory of its own (the server's key and config).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -23,14 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus import _make_chunk, author_identity, mp_context
+from bench.engines import fresh_database, has_database
 from bench.server import create, seeded
 from murmur.keys import Identity
 from murmur.message import Verified, now_ms, sign_draft
 from murmur.store import Store
+from murmur.store.copy import copy_store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 from murmur.validate import check
+from tests.postgres_server import PostgresServer
 
 FORMAT = 1
 # A cached database belongs to the schema that built it: two checkouts with different migrations numbered alike
@@ -49,6 +57,7 @@ class BigDb:
     thread_replies: int
     build_seconds: float  # 0 when reused from an earlier run
     truncated: bool
+    database: str = ""  # the PostgreSQL URL the server is started on; empty for the SQLite file in ``root``
 
 
 def readers() -> list[Identity]:
@@ -127,3 +136,36 @@ def build(count: int, authors: int, max_seconds: float, progress: Callable[[str]
     meta = {"messages": stored, "thread_root": thread_root, "thread_replies": replies, "truncated": stored < count}
     meta_path.write_text(json.dumps(meta))
     return BigDb(root / "data", stored, thread_root, replies, time.monotonic() - started, stored < count)
+
+
+async def _copy(source: Path, database: str) -> None:
+    async with await Store.open(source) as store, await Store.open(source, database=database) as target:
+        tables = await copy_store(store, target)
+        differ = [t.table for t in tables if not t.matches]
+        if differ:
+            raise RuntimeError(f"the PostgreSQL copy of the timeline database differs in {', '.join(differ)}")
+        await target.writer.conn.execute("VACUUM ANALYZE")
+
+
+def build_postgres(
+    sqlite: BigDb, authors: int, server: PostgresServer, home: Path, progress: Callable[[str], None]
+) -> BigDb:
+    """``sqlite``'s database copied into ``server``, built now or reused from the kept cluster; the server's data
+    directory goes under ``home`` (not in the cluster's: the server refuses a key in another user's folder)."""
+    name = f"timeline_v{FORMAT}_s{SCHEMA_VERSION}_{SCHEMA}_{sqlite.messages}_{authors}"
+    root = home / name
+    data = root / "data"
+    meta_path = root / "bench-meta.json"
+    url = server.url(name)
+    if meta_path.exists() and has_database(server, name):
+        return dataclasses.replace(sqlite, root=data, build_seconds=0.0, database=url)
+    shutil.rmtree(root, ignore_errors=True)
+    progress(f"timeline db: copying {sqlite.messages:,} messages into PostgreSQL ({name}; kept for later runs)")
+    started = time.monotonic()
+    fresh_database(server, name)
+    asyncio.run(_copy(sqlite.root / "murmur.db", url))
+    data.mkdir(mode=0o700, parents=True)
+    for kept in ("server.key", "config.toml"):  # the same server, on its own directory (its own lock)
+        shutil.copy2(sqlite.root / kept, data / kept)
+    meta_path.write_text(json.dumps({"messages": sqlite.messages}))
+    return dataclasses.replace(sqlite, root=data, build_seconds=time.monotonic() - started, database=url)

@@ -19,6 +19,7 @@ import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 
 from bench.context import MODES, Context, Figure
+from bench.engines import engine_of, parse
 from bench.figures import REGISTRY, Group, all_figures, group_of
 
 
@@ -28,6 +29,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--only", metavar="NAME[,NAME]", help="figures or groups to run (default: all)")
     parser.add_argument("--list", action="store_true", help="print every registered figure, one a line, and exit")
+    parser.add_argument(
+        "--engines",
+        default="sqlite",
+        metavar="ENGINE[,ENGINE]",
+        help="engines of the ingest, timeline and catchup figures: sqlite, postgresql (SQLite always runs)",
+    )
     # Sizes only the smoke test uses: every figure end to end in seconds, numbers meaningless.
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -61,8 +68,8 @@ def select(only: str | None) -> list[Group]:
     return chosen
 
 
-def run(mode: str, groups: list[Group], tmp: Path) -> dict[str, Figure]:
-    ctx = Context(mode=mode, sizes=MODES[mode], tmp=tmp)
+def run(mode: str, groups: list[Group], tmp: Path, engines: tuple[str, ...] = ("sqlite",)) -> dict[str, Figure]:
+    ctx = Context(mode=mode, sizes=MODES[mode], tmp=tmp, engines=engines)
     done: set[str] = set()
 
     def run_group(group: Group) -> None:
@@ -84,7 +91,7 @@ def run(mode: str, groups: list[Group], tmp: Path) -> dict[str, Figure]:
             run_group(group)
     finally:
         ctx.close()
-    wanted = [name for group in groups for name in group.figures]
+    wanted = [name for group in groups for name in group.figures if engine_of(name) in engines]
     return {name: ctx.results[name] for name in wanted}
 
 
@@ -94,10 +101,13 @@ def _num(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+TEXT_COLUMNS = (0, 2, 4)  # figure, unit, limit name: the rest are numbers, right-aligned
+
+
 def table(report: dict[str, Any]) -> str:
-    rows = [("figure", "value", "unit", "limit", "limit name", "ratio")]
+    rows = [("figure", "value", "unit", "limit", "limit name", "ratio", "target")]
     for name, fig in report["figures"].items():
-        ratio = fig.get("ratio")
+        ratio, target = fig.get("ratio"), fig.get("target_ratio")
         rows.append(
             (
                 name,
@@ -106,18 +116,21 @@ def table(report: dict[str, Any]) -> str:
                 _num(fig.get("limit")),
                 fig.get("limit_name", ""),
                 f"{ratio:.1%}" if isinstance(ratio, float) else "",
+                f"{target:.0%}" if isinstance(target, float) else "",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
-        "  ".join(c.rjust(w) if i in (1, 3, 5) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        "  ".join(
+            c.ljust(w) if i in TEXT_COLUMNS else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
         for r in rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     m = report["machine"]
     head = (
         f"murmur bench, {report['mode']} mode, {report['seconds']} s — {m['cores_usable']} cores, Python {m['python']},"
-        f" cryptography {m['cryptography']}, SQLite {m['sqlite']}"
+        f" cryptography {m['cryptography']}, SQLite {m['sqlite']}; engines {', '.join(report['engines'])}"
     )
     return "\n".join([head, "", *lines])
 
@@ -129,11 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     groups = select(args.only)
+    engines = parse(args.engines)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="murmur-bench-") as tmp:
-        figures = run(mode, groups, Path(tmp))
+        figures = run(mode, groups, Path(tmp), engines)
     report = {
         "mode": mode,
+        "engines": list(engines),
         "machine": machine(),
         "seconds": round(time.perf_counter() - started, 1),
         "figures": figures,

@@ -37,16 +37,19 @@ def create(data: Path, config: ServerConfig | None = None) -> DataDir:
     return data_dir
 
 
-async def _seed(db: Path, peers: Sequence[str], members: Sequence[str]) -> None:
-    async with await Store.open(db) as store:
+async def _seed(db: Path, peers: Sequence[str], members: Sequence[str], database: str | None) -> None:
+    async with await Store.open(db, database=database) as store:
         for key in peers:
             await add_peer(store, key, "", mode="serve-only")
         for key in members:
             await add_member(store, key, invited_by="bench")
 
 
-def seed(data_dir: DataDir, *, peers: Sequence[str] = (), members: Sequence[str] = ()) -> None:
-    asyncio.run(_seed(data_dir.db_path, peers, members))
+def seed(
+    data_dir: DataDir, *, peers: Sequence[str] = (), members: Sequence[str] = (), database: str | None = None
+) -> None:
+    """Write members and peers into the directory's store, or into ``database`` (a PostgreSQL URL) when given."""
+    asyncio.run(_seed(data_dir.db_path, peers, members, database))
 
 
 def rss_mb(pid: int) -> float:
@@ -86,10 +89,12 @@ def tree_rss_mb(pid: int) -> float:
 
 
 class ServerProcess:
-    """``murmur serve --data DIR --host 127.0.0.1 --port 0``; ``start`` returns once it has said where it is."""
+    """``murmur serve --data DIR --host 127.0.0.1 --port 0`` (``--database URL`` when given one); ``start`` returns
+    once it has said where it is."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, database: str = "") -> None:
         self.data = data
+        self.database = database
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -98,6 +103,8 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> ServerProcess:
         args = [sys.executable, "-m", "murmur.client.cli", "serve", "--data", str(self.data)]
         args += ["--host", "127.0.0.1", "--port", "0"]
+        if self.database:
+            args += ["--database", self.database]
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert self.proc.stderr is not None
         deadline = time.monotonic() + timeout

@@ -7,6 +7,12 @@ most of a second). initdb refuses to run as root, so as root the server runs as 
 ``postgres`` user Debian's package creates, in a directory given to it.
 
 Nothing else listens: ``listen_addresses`` is empty, and the socket lives in the temporary directory.
+
+The cluster dies with the process that started it: a watchdog (``tests.postgres_watchdog``), started before the
+cluster, stops it and removes its directory when that process is gone, SIGKILL included.
+
+``python -m bench --engines sqlite,postgresql`` starts its PostgreSQL the same way, with ``durable=True``: fsync
+on, as a server's would be, where the tests turn it off.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +31,7 @@ from typing import Any
 import psycopg
 
 from murmur.store import Store
+from tests.postgres_watchdog import stop_cluster
 
 INSTALL = "apt-get install -y postgresql"  # the one command a developer runs (make test does it when missing)
 TEMPLATE = "murmur_template"
@@ -49,9 +57,16 @@ def _shape(conn: psycopg.Connection[Any]) -> list[tuple[str, str]]:
 
 
 class PostgresServer:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False, root: Path | None = None) -> None:
+        """A cluster in a new temporary directory, removed when it stops; or, given ``root``, the cluster kept there
+        (made on first start, started again by later ones: the bench keeps its big databases so)."""
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="murmur-pg-"))
+        self.durable = durable
+        self.kept = root is not None
+        self.watchdog: subprocess.Popen[str] | None = None
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+        self.root = root or Path(tempfile.mkdtemp(prefix="murmur-pg-"))
         self.data = self.root / "data"
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -70,21 +85,49 @@ class PostgresServer:
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr or done.stdout}")
 
-    def start(self) -> None:
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data),
-            "-U",
-            "murmur",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
+    def _watch(self) -> None:
+        """Start the watchdog and wait until it watches: from then on this cluster cannot outlive this process."""
+        command = [sys.executable, "-m", "tests.postgres_watchdog", str(os.getpid()), str(self.root)]
+        command += ["keep" if self.kept else "remove", str(self.bindir / "pg_ctl"), *self._as]
+        root = Path(__file__).resolve().parent.parent
+        self.watchdog = subprocess.Popen(
+            command, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, start_new_session=True
         )
-        # fsync off: the tests kill murmur's processes, never this server, and a commit still has to reach it.
-        options = f"-c listen_addresses='' -k {self.root} -c fsync=off -c full_page_writes=off -c max_connections=200"
+        assert self.watchdog.stdout is not None
+        if self.watchdog.stdout.readline().strip() != "watching":
+            raise RuntimeError(f"the PostgreSQL watchdog did not start (exit {self.watchdog.wait()})")
+
+    def start(self) -> None:
+        """Start the cluster with a migrated template database, for ``new_database``."""
+        self.boot()
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        asyncio.run(self._migrate_template())
+
+        with psycopg.connect(self.url(TEMPLATE)) as conn:
+            self._shape = _shape(conn)
+            self._sequences = [str(r[0]) for r in conn.execute("SELECT sequencename FROM pg_sequences")]
+
+    def boot(self) -> None:
+        """Start the cluster (made first, unless kept from an earlier start), under its watchdog."""
+        self._watch()
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "murmur",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
+        options = f"-c listen_addresses='' -k {self.root} -c max_connections=200"
+        if not self.durable:
+            # fsync off: the tests kill murmur's processes, never this server, and a commit still has to reach it.
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",
@@ -96,13 +139,6 @@ class PostgresServer:
             "-w",
             "start",
         )
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {TEMPLATE}")
-        asyncio.run(self._migrate_template())
-
-        with psycopg.connect(self.url(TEMPLATE)) as conn:
-            self._shape = _shape(conn)
-            self._sequences = [str(r[0]) for r in conn.execute("SELECT sequencename FROM pg_sequences")]
 
     async def _migrate_template(self) -> None:
         store = await Store.open(self.root / "unused.db", database=self.url(TEMPLATE))
@@ -140,10 +176,10 @@ class PostgresServer:
         self._free.append(name)
 
     def stop(self) -> None:
-        if self.data.exists():
-            subprocess.run(
-                [*self._as, str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                capture_output=True,
-                check=False,
-            )
-        shutil.rmtree(self.root, ignore_errors=True)
+        stop_cluster(self.root, str(self.bindir / "pg_ctl"), self._as, keep=self.kept)
+        if self.watchdog is not None:
+            self.watchdog.terminate()
+            self.watchdog.wait()
+            if self.watchdog.stdout is not None:
+                self.watchdog.stdout.close()
+            self.watchdog = None

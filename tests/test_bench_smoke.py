@@ -14,21 +14,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``python -m bench ARGS`` from the repository's root, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
 def registered() -> set[str]:
     # Asked of the suite itself: bench/ is a folder of the repository, not an installed package.
-    listed = subprocess.run([sys.executable, "-m", "bench", "--list"], cwd=ROOT, capture_output=True, text=True)
+    listed = bench("--list")
     assert listed.returncode == 0, listed.stderr
     return set(listed.stdout.split())
 
 
 def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = bench("--tiny", "--json", "--engines", "sqlite,postgresql", timeout=240)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["mode"] == "tiny"
@@ -50,16 +51,30 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
     assert figures["rss_mb_tui"]["posts_scrolled"] > 0
     # Every open stream got every post, each post accepted.
     assert all(run["missing"] == 0 and run["refused"] == 0 for run in figures["stream_fanout"]["runs"])
+    # PostgreSQL's figures ran on it, beside SQLite's from the same run and the bars of issue 20.
+    assert report["engines"] == ["sqlite", "postgresql"]
+    assert figures["ingest_store_pg"]["statuses"] == {"stored": figures["ingest_store_pg"]["messages"]}
+    assert figures["ingest_http_pg"]["target_ratio"] == 0.6 and not figures["ingest_http_pg"]["runs"][0]["errors"]
+    assert figures["timeline_ms_pg"]["limit_name"] == "timeline_ms" and figures["timeline_ms_pg"]["target_ratio"] == 2
+    assert set(figures["timeline_ms_pg"]["statuses"]) == {"200"}
+    assert figures["catchup_pg"]["messages"] == figures["catchup_pg"]["stored"] == figures["catchup"]["messages"]
+
+
+def test_without_postgresql_its_figures_are_left_out() -> None:
+    done = bench("--tiny", "--json", "--only", "timeline_ms")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["engines"] == ["sqlite"] and set(report["figures"]) == {"timeline_ms"}
+
+
+def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
+    done = bench("--tiny", "--engines", "mysql")
+    assert done.returncode != 0
+    assert "postgresql" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--json", "--only", "check_rate"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = bench("--tiny", "--json", "--only", "check_rate", timeout=60)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)["figures"]
     assert set(figures) == {"check_rate", "check_noverify_rate"}
@@ -67,8 +82,6 @@ def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:
 
 
 def test_unknown_figure_is_refused_with_the_known_names() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--tiny", "--only", "nope"], cwd=ROOT, capture_output=True, text=True
-    )
+    done = bench("--tiny", "--only", "nope")
     assert done.returncode != 0
     assert "verify_limit" in done.stderr and "Traceback" not in done.stderr

@@ -6,6 +6,10 @@ page) with ``PeerClient.pull`` and stores each page with ``Store.ingest``, as ``
 until it holds 100,000 messages (20,000 in quick mode). Bytes on the wire count every request's and
 response's head and body as sent (TCP/IP framing not counted); ``raw_bytes`` is the sum of the messages'
 own bytes, the least any transfer could carry. Target: bytes ≤ 1.3 × raw.
+
+With ``--engines sqlite,postgresql``, ``catchup_pg`` is the same pull from the server over the PostgreSQL copy of
+the big database into a fresh PostgreSQL database; ``msg_per_s`` beside SQLite's is the comparison (bytes on the
+wire do not depend on the engine), and ``verify_limit`` is repeated in both for reading the rate.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import httpx
 
 from bench.context import Context, Figure, rate_figure
+from bench.engines import both, cluster, fresh_database, named
 from bench.figures.common import big_server
 from bench.server import seeded
 from murmur.server.federation.federator import PULL_PAGE
@@ -24,7 +29,7 @@ from murmur.server.federation.peer_client import PeerClient
 from murmur.store import Store
 from murmur.store.peers import Peer, refuse_local_from_peer
 
-FIGURES = ("catchup",)
+FIGURES = both("catchup")
 
 
 class CountingTransport(httpx.AsyncBaseTransport):
@@ -48,7 +53,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-async def _pull(url: str, key: str, db: Any, want: int) -> dict[str, Any]:
+async def _pull(url: str, key: str, db: Any, want: int, database: str | None) -> dict[str, Any]:
     peer = Peer(key, "bench", url, "pull-only", "", 0, 0, 0, None, "", 0, None)
     transport = CountingTransport()
     client = PeerClient(seeded("peer"), peer, transport=transport)
@@ -56,7 +61,7 @@ async def _pull(url: str, key: str, db: Any, want: int) -> dict[str, Any]:
     cursor = 0
     pulling = 0.0
     start = time.perf_counter()
-    async with await Store.open(db) as store:
+    async with await Store.open(db, database=database) as store:
         while received < want:
             t0 = time.perf_counter()
             page = await client.pull(cursor, limit=PULL_PAGE)
@@ -76,17 +81,21 @@ async def _pull(url: str, key: str, db: Any, want: int) -> dict[str, Any]:
 
 
 def run(ctx: Context) -> dict[str, Figure]:
-    server = big_server(ctx)
     want = ctx.sizes.catchup_messages
-    ctx.progress(f"catchup: a fresh peer pulls {want:,} messages from {server.url}")
-    got = asyncio.run(_pull(server.url, server.key, ctx.tmp / "catchup.db", want))
-    return {
-        "catchup": rate_figure(
+    verify_limit = ctx.limit("verify_limit")
+    figures: dict[str, Figure] = {}
+    for engine in ctx.engines:
+        server = big_server(ctx, engine)
+        database = fresh_database(cluster(ctx), "catchup") if engine == "postgresql" else None
+        ctx.progress(f"catchup ({engine}): a fresh peer pulls {want:,} messages from {server.url}")
+        got = asyncio.run(_pull(server.url, server.key, ctx.tmp / f"catchup-{engine}.db", want, database))
+        figures[named("catchup", engine)] = rate_figure(
             got["wire"],
             "bytes",
             limit=got["raw"],
             limit_name="raw_bytes",
             target_ratio=1.3,
+            engine=engine,
             seconds=round(got["seconds"], 2),
             pull_seconds=round(got["pull_seconds"], 2),
             messages=got["received"],
@@ -94,6 +103,11 @@ def run(ctx: Context) -> dict[str, Figure]:
             pages=got["pages"],
             page=PULL_PAGE,
             msg_per_s=round(got["received"] / got["seconds"], 1) if got["seconds"] else 0.0,
+            verify_limit=verify_limit,
             durability="full",
         )
-    }
+    if "catchup_pg" in figures:
+        figures["catchup_pg"]["rate_over_sqlite"] = round(
+            figures["catchup_pg"]["msg_per_s"] / figures["catchup"]["msg_per_s"], 4
+        )
+    return figures

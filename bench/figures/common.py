@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bench.bigdb import BigDb, build
+from bench.bigdb import BigDb, build, build_postgres, cache_dir
 from bench.context import Context
 from bench.corpus import Corpus, make_corpus
+from bench.engines import cluster
 from bench.server import ServerProcess
 
 
@@ -26,25 +27,33 @@ def corpus(ctx: Context) -> Corpus:
     return ctx.cached("corpus", make)
 
 
-def big_db(ctx: Context) -> BigDb:
-    """The data directory holding ``timeline_messages`` messages (built once, then reused across runs)."""
+def big_db(ctx: Context, engine: str = "sqlite") -> BigDb:
+    """The data directory holding ``timeline_messages`` messages (built once, then reused across runs); on
+    PostgreSQL, the same messages copied into the bench's cluster."""
 
     def make() -> BigDb:
         sizes = ctx.sizes
-        made = build(sizes.timeline_messages, sizes.authors, sizes.build_max_seconds, ctx.progress)
+        if engine == "postgresql":
+            server = cluster(ctx)
+            home = cache_dir() if server.kept else ctx.tmp
+            made = build_postgres(big_db(ctx), sizes.authors, server, home, ctx.progress)
+        else:
+            made = build(sizes.timeline_messages, sizes.authors, sizes.build_max_seconds, ctx.progress)
         how = f"built in {made.build_seconds:.0f} s" if made.build_seconds else "reused"
-        ctx.progress(f"timeline db: {made.messages:,} messages ({how})")
+        ctx.progress(f"timeline db ({engine}): {made.messages:,} messages ({how})")
         return made
 
-    return ctx.cached("big_db", make)
+    return ctx.cached(f"big_db:{engine}", make)
 
 
-def big_server(ctx: Context) -> ServerProcess:
+def big_server(ctx: Context, engine: str = "sqlite") -> ServerProcess:
     """One ``murmur serve`` over the big database, shared by the read figures and stopped at the end of the run."""
 
     def make() -> ServerProcess:
-        server = ServerProcess(big_db(ctx).root).start()
+        db = big_db(ctx, engine)
+        server = ServerProcess(db.root, db.database).start()
         ctx.on_exit(server.stop)
         return server
 
-    return ctx.cached("big_server", make)
+    return ctx.cached(f"big_server:{engine}", make)
+

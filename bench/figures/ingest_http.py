@@ -9,6 +9,10 @@ messages stored over the wall time from the first request sent to the last answe
 
 ``ingest_http_generator`` is the same generator sending the same requests to a server that only reads the
 body and answers: the ceiling of the generator, which must sit far above the figure.
+
+With ``--engines sqlite,postgresql``, ``ingest_http_pg`` is the same load into a server on a fresh PostgreSQL
+database, its runs interleaved with SQLite's (SQLite, PostgreSQL, SQLite, ...); its bar (issue 20) is 60 % of the
+one-core ``verify_limit``, and ``over_sqlite`` is its rate over SQLite's from the same run.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from typing import Any
 import orjson
 
 from bench.context import Context, Figure, rate_figure
+from bench.engines import both, cluster, fresh_database, named
 from bench.figures.common import corpus
 from bench.httpload import Reply, Sink, build_request, run_load
 from bench.server import ServerProcess, create, seed, seeded
 
-FIGURES = ("ingest_http", "ingest_http_generator")
+FIGURES = (*both("ingest_http"), "ingest_http_generator")
 BATCH = 500
 CONNECTIONS = 4
 PATH = "/fed/v1/messages"
@@ -50,57 +55,69 @@ def _load(port: int, recipient: str, bodies: list[bytes], sizes: list[int], seco
     return run_load(port, len(bodies), make, check, connections=CONNECTIONS, seconds=seconds)
 
 
+def _one(ctx: Context, engine: str, number: int, bodies: list[bytes], counts: list[int]) -> tuple[float, Figure]:
+    """One run of the load into a fresh server on ``engine``: its rate and what the run saw."""
+    sizes = ctx.sizes
+    data = create(ctx.tmp / f"ingest-http-{engine}-{number}")
+    database = fresh_database(cluster(ctx), f"ingest_http_{number}") if engine == "postgresql" else ""
+    seed(data, peers=[seeded("peer").public_key], database=database or None)
+    with ServerProcess(data.root, database) as server:
+        idle = server.rss_mb()
+        ctx.progress(f"ingest_http ({engine}): run {number + 1}/{sizes.http_runs}, {sum(counts):,} messages")
+        result = _load(server.port, server.key, bodies, counts, sizes.http_max_seconds, sink=False)
+        return result.rate, {
+            "rate": round(result.rate, 1),
+            "messages": result.units,
+            "seconds": round(result.seconds, 2),
+            "server_rss_mb_idle": round(idle, 1),
+            "server_rss_mb_after": round(server.rss_mb(), 1),  # with its signature workers
+            "server_processes": server.processes(),
+            "statuses": result.statuses,
+            "errors": result.errors,
+        }
+
+
 def run(ctx: Context) -> dict[str, Figure]:
     sizes = ctx.sizes
     messages = corpus(ctx).messages[: sizes.http_messages]
     bodies = _bodies(messages)
     counts = [body.count(b"\n") for body in bodies]
     verify_limit = ctx.limit("verify_limit")
-    rates: list[float] = []
-    runs: list[dict[str, Any]] = []
+    rates: dict[str, list[float]] = {e: [] for e in ctx.engines}
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in ctx.engines}
     for number in range(sizes.http_runs):
-        data = create(ctx.tmp / f"ingest-http-{number}")
-        seed(data, peers=[seeded("peer").public_key])
-        with ServerProcess(data.root) as server:
-            idle = server.rss_mb()
-            ctx.progress(f"ingest_http: run {number + 1}/{sizes.http_runs}, {len(messages):,} messages to {server.url}")
-            result = _load(server.port, server.key, bodies, counts, sizes.http_max_seconds, sink=False)
-            runs.append(
-                {
-                    "rate": round(result.rate, 1),
-                    "messages": result.units,
-                    "seconds": round(result.seconds, 2),
-                    "server_rss_mb_idle": round(idle, 1),
-                    "server_rss_mb_after": round(server.rss_mb(), 1),  # with its signature workers
-                    "server_processes": server.processes(),
-                    "statuses": result.statuses,
-                    "errors": result.errors,
-                }
-            )
-            rates.append(result.rate)
+        for engine in ctx.engines:  # interleaved: a load that moves during the run moves every engine alike
+            rate, seen = _one(ctx, engine, number, bodies, counts)
+            rates[engine].append(rate)
+            runs[engine].append(seen)
     ctx.progress("ingest_http_generator: the same load against a do-nothing server")
     with Sink() as sink:
         ceiling = _load(sink.port, sink.key, bodies, counts, sizes.http_max_seconds, sink=True)
-    value = statistics.median(rates)
-    return {
-        "ingest_http": rate_figure(
-            value,
+    figures: dict[str, Figure] = {
+        named("ingest_http", engine): rate_figure(
+            statistics.median(rates[engine]),
             "msg/s",
             limit=verify_limit,
             limit_name="verify_limit",
             target_ratio=0.6,
             target_value=6000,
+            engine=engine,
             batch=BATCH,
             connections=CONNECTIONS,
             durability="full",
             messages=sizes.http_messages,
-            runs=runs,
+            runs=runs[engine],
             generator_ceiling=round(ceiling.rate, 1),
-        ),
-        "ingest_http_generator": rate_figure(
-            ceiling.rate,
-            "msg/s",
-            requests_per_s=round(ceiling.requests / ceiling.seconds, 1) if ceiling.seconds else 0.0,
-            mb_per_s=round(sum(len(b) for b in bodies[: ceiling.requests]) / ceiling.seconds / 1e6, 1),
-        ),
+        )
+        for engine in ctx.engines
     }
+    if "postgresql" in ctx.engines and "sqlite" in ctx.engines:
+        pg = figures["ingest_http_pg"]
+        pg["over_sqlite"] = round(pg["value"] / figures["ingest_http"]["value"], 4)
+    figures["ingest_http_generator"] = rate_figure(
+        ceiling.rate,
+        "msg/s",
+        requests_per_s=round(ceiling.requests / ceiling.seconds, 1) if ceiling.seconds else 0.0,
+        mb_per_s=round(sum(len(b) for b in bodies[: ceiling.requests]) / ceiling.seconds / 1e6, 1),
+    )
+    return figures

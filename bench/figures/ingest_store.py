@@ -11,6 +11,10 @@ overlaps), into a second fresh file: what one caller that waits for each batch g
 
 ``ingest_store_large`` then stores further messages into the table that already holds the whole count, so the
 cost of deeper indexes (random 32-byte ids in a B-tree) shows as the gap between the two.
+
+With ``--engines sqlite,postgresql``, ``ingest_store_pg`` is ``ingest_store``'s load into a fresh PostgreSQL
+database (fsync on, ``synchronous_commit`` on: as durable as SQLite's ``FULL``), run right after SQLite's, with the
+one-core verification rate measured just before and after it too; ``over_sqlite`` is its rate over SQLite's.
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.context import Context, Figure, rate_figure
+from bench.engines import cluster, fresh_database
 from bench.figures.common import corpus
 from bench.figures.verify import nearby
 from murmur.store import Store
 
-FIGURES = ("ingest_store", "ingest_store_serial", "ingest_store_large")
+FIGURES = ("ingest_store", "ingest_store_serial", "ingest_store_large", "ingest_store_pg")
 
 
 async def _ingest(
@@ -72,8 +77,10 @@ def _rate_of(batches: list[float], batch: int) -> float:
     return len(batches) * batch / sum(batches) if batches else 0.0
 
 
-async def _run(path: Path, main: list[bytes], tail: list[bytes], batch: int, max_seconds: float) -> tuple[Any, ...]:
-    async with await Store.open(path) as store:
+async def _run(
+    path: Path, main: list[bytes], tail: list[bytes], batch: int, max_seconds: float, database: str | None = None
+) -> tuple[Any, ...]:
+    async with await Store.open(path, database=database) as store:
         # One warm-up batch into a throwaway table would not warm this one; the first batch's cost is real
         # (page cache, statement cache) and is included, as a server pays it too.
         first = await _ingest(store, main, batch, max_seconds)
@@ -140,6 +147,12 @@ def run(ctx: Context) -> dict[str, Figure]:
         statuses=serial["statuses"],
         us_per_message=round(serial["seconds"] / serial["count"] * 1e6, 2),
     )
+    if "postgresql" in ctx.engines:
+        figures["ingest_store_pg"] = _postgres(ctx, main, verify_limit)
+        if "sqlite" in ctx.engines:
+            figures["ingest_store_pg"]["over_sqlite"] = round(
+                figures["ingest_store_pg"]["value"] / figures["ingest_store"]["value"], 4
+            )
     figures["ingest_store_large"] = rate_figure(
         second["count"] / second["seconds"] if second["count"] else 0.0,
         "msg/s",
@@ -151,3 +164,29 @@ def run(ctx: Context) -> dict[str, Figure]:
         statuses=second["statuses"],
     )
     return figures
+
+
+def _postgres(ctx: Context, main: list[bytes], verify_limit: float) -> Figure:
+    sizes = ctx.sizes
+    url = fresh_database(cluster(ctx), "ingest_store")
+    ctx.progress(f"ingest_store_pg: {len(main):,} messages in batches of {sizes.batch} into PostgreSQL")
+    before = nearby(min(1.0, sizes.seconds))
+    got, rows, _, _ = asyncio.run(_run(ctx.tmp / "unused.db", main, [], sizes.batch, sizes.ingest_max_seconds, url))
+    after = nearby(min(1.0, sizes.seconds))
+    return rate_figure(
+        got["count"] / got["seconds"],
+        "msg/s",
+        limit=verify_limit,
+        limit_name="verify_limit",
+        target_ratio=0.8,
+        engine="postgresql",
+        messages=got["count"],
+        truncated=got["count"] < len(main),
+        table_rows=rows,
+        batch=sizes.batch,
+        statuses=got["statuses"],
+        us_per_message=round(got["seconds"] / got["count"] * 1e6, 2),
+        durability="full",
+        verify_rate_before=round(before, 1),
+        verify_rate_after=round(after, 1),
+    )

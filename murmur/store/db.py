@@ -96,6 +96,8 @@ async def connect(
     if durability not in DURABILITY:
         raise StoreError(f"durability must be one of {', '.join(DURABILITY)}; got {durability!r}.")
     if database:
+        if reads:
+            return await postgres.ReadPool.open(database, durability=durability)  # type: ignore[return-value]
         conn = await postgres.Connection.open(database, reads=reads, durability=durability)
         try:
             if migrate_schema:

@@ -356,9 +356,12 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         " origin, received_at, sort_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         keep(batch.messages, 0),
     )
-    if dropped:
-        # Keep AUTOINCREMENT's high-water mark past seqs handed out and dropped within this batch.
-        await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (max(dropped),))
+    if batch.messages:
+        # AUTOINCREMENT's high-water mark past every seq this batch handed out, those dropped within it too. SQLite
+        # moves it as rows go in; on PostgreSQL this statement is what moves it, once a batch rather than once a
+        # row (murmur.store.dialect, ``_autoincrement``).
+        high = max(row[0] for row in batch.messages)
+        await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (high,))
     await conn.executemany(
         "INSERT OR IGNORE INTO mentions (key, seq, sort_at) VALUES (?, ?, ?)", keep(batch.mentions, 1)
     )

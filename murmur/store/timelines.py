@@ -14,6 +14,9 @@ the query first takes, per author, the time of their ``limit``-th newest candida
 each); the largest of those is a floor under which no item of this page can lie, and the page is read
 from the (author, sort_at, seq) index above that floor: at most ``limit`` rows per author (and ties).
 
+The author set is read once and probed for each row (``IN /* probe */``: SQLite does so by itself; PostgreSQL
+is told to, ``murmur.store.dialect``).
+
 Home tries something cheaper first. A member usually follows people who post, so their newest ``limit``
 items are mostly among the newest few hundred posts and boosts held: a walk of the time index below the
 cursor, no further down than the time of the ``RECENT_WINDOW`` times ``limit``-th entry (author and kind read
@@ -79,7 +82,7 @@ _NEWEST_FIRST = "ORDER BY {t}.sort_at DESC, {t}.seq DESC"
 _AUTHOR_SET_SQL = """
 WITH authors(key) AS ({authors}), c AS (
 SELECT /* bounded sort */ {columns} FROM messages m INDEXED BY messages_timeline_by_time
-WHERE m.author IN (SELECT key FROM authors) AND m.{kinds_m} AND {below_m}
+WHERE m.author IN /* probe */ (SELECT key FROM authors) AND m.{kinds_m} AND {below_m}
   AND m.sort_at >= (
     SELECT coalesce(max((
         SELECT s.sort_at FROM messages s INDEXED BY messages_timeline_by_time
@@ -125,7 +128,7 @@ _HOME_SQL = _author_set_sql(_HOME_AUTHORS, _ENTRIES)
 _HOME_RECENT_SQL = with_items(f"""
 SELECT /* recent window */ {CANDIDATE_COLUMNS} FROM messages w INDEXED BY messages_posts_by_time
 CROSS JOIN messages m ON m.seq = w.seq
-WHERE w.{_ENTRIES} AND {_BELOW.format(t="w")} AND w.author IN ({_HOME_AUTHORS})
+WHERE w.{_ENTRIES} AND {_BELOW.format(t="w")} AND w.author IN /* probe */ ({_HOME_AUTHORS})
   AND w.sort_at >= coalesce((
     SELECT f.sort_at FROM messages f INDEXED BY messages_posts_by_time
     WHERE f.{_ENTRIES} AND {_BELOW.format(t="f")} {_NEWEST_FIRST.format(t="f")} LIMIT 1 OFFSET :window - 1

@@ -54,6 +54,11 @@ def pg(sql: str) -> str:
             "SELECT f.rowid FROM posts_fts f WHERE f.tsv @@ murmur_tsquery(%(q)s, 'posts_fts')"
             " ORDER BY -ts_rank(f.tsv, murmur_tsquery(%(q)s, 'posts_fts'))",
         ),
+        (
+            "SELECT 1 FROM m WHERE m.a IN /* probe */ (SELECT k FROM f WHERE f.b IN /* probe */ (SELECT ?)) LIMIT 5",
+            "SELECT 1 FROM m WHERE (m.a IN (SELECT k FROM f WHERE (f.b IN (SELECT %s) OR FALSE)) OR FALSE) LIMIT 5",
+        ),
+        ("SELECT 1 FROM m WHERE a IN (SELECT k FROM f)", "SELECT 1 FROM m WHERE a IN (SELECT k FROM f)"),
     ],
 )
 def test_each_rule(sqlite: str, postgresql: str) -> None:
@@ -70,6 +75,7 @@ def test_numbered_parameters_are_said_so() -> None:
     [
         "SELECT ?1, ?",  # SQLite numbers a ? after ?1 as 2: ambiguous enough to refuse
         "SELECT f.rowid FROM posts_fts f WHERE posts_fts MATCH ? ORDER BY rank",  # the query would be bound twice
+        "SELECT 1 FROM m WHERE /* probe */ (SELECT 1)",  # a probe is of a column's value in a set
     ],
 )
 def test_what_cannot_be_translated_is_refused(sql: str) -> None:
