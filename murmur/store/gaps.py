@@ -1,11 +1,15 @@
 """Gaps in the devices' counted public messages (docs/protocol.md §13.8): which public messages of a device this
 server knows it does not hold, from the counters of those it does.
 
-Every message that came in with a ``counter`` tag leaves a row in ``counted`` that outlives it: a message its
-author deleted (held then removed, or arriving already deleted) still took its place, so the deletion is never
-shown as a gap. Only public messages carry a counter (validation refuses any other with one), so a gap never
-betrays a local or scoped message. A gap is a run of counters missing below the highest one held; what a device
-wrote after its newest message here cannot be known, and is not claimed.
+Every message that came in with a ``counter`` tag leaves a row in ``counted``, and so does the message its
+``previous`` tag names, one counter below (the device signed that it was its public message before). A counter
+is accounted for when a message at it is held, or was deleted by its author: held then deleted, arriving already
+deleted, or never seen at all but named as a ``previous`` by a later message and deleted (its tombstone is
+held). So a deletion is not shown as a gap, and since only public messages carry a counter (validation refuses
+any other with one), a gap never betrays a local or scoped message. A gap is a run of counters missing below
+the highest one accounted for; what a device wrote after its newest message here cannot be known, and is not
+claimed. The ``previous`` claims of messages held before migration 12 are not filled in (SQL has no portable
+way to read a hex id into bytes); they only ever save a deleted message from showing as missing.
 """
 
 from __future__ import annotations
@@ -37,10 +41,14 @@ MAX_RANGES = 50  # per device in an answer; ``count`` is still the whole number 
 MAX_DEVICES = 200  # devices looked at per request (a thread's authors, an identity's devices)
 
 
-def counted_row(m: Message) -> tuple[bytes, int, bytes] | None:
-    """The ``counted`` row of a message, None when it carries no counter (validation checked its form)."""
-    counter = m.tag("counter")
-    return None if counter is None else (bytes.fromhex(m.author), int(counter), bytes.fromhex(m.id))
+def counted_rows(m: Message) -> list[tuple[bytes, int, bytes]]:
+    """The ``counted`` rows of a message: its own place and its ``previous``'s (validation checked both)."""
+    counter, previous = m.tag("counter"), m.tag("previous")
+    if counter is None:
+        return []
+    author = bytes.fromhex(m.author)
+    own = [(author, int(counter), bytes.fromhex(m.id))]
+    return own + ([(author, int(counter) - 1, bytes.fromhex(previous))] if previous else [])
 
 
 async def record(conn: aiosqlite.Connection, rows: Iterable[tuple[bytes, int, bytes]]) -> None:
@@ -64,12 +72,17 @@ class Gap:
         }  # fmt: skip
 
 
-# Each held counter with the one below it; where they are more than one apart, the counters between are missing.
-# DISTINCT first: two messages with one counter (a device restored from a backup) take one place.
+# A counted message is accounted for: held, or deleted by its author (murmur.store.ingest keeps tombstones).
+ACCOUNTED = (
+    "(EXISTS (SELECT 1 FROM messages m WHERE m.id = k.id)"
+    " OR EXISTS (SELECT 1 FROM tombstones t WHERE t.target = k.id AND t.author = k.author))"
+)
+# Each accounted counter with the one below it; where they are more than one apart, the counters between are
+# missing. DISTINCT first: two messages with one counter (a device restored from a backup) take one place.
 _GAPS = (
     "SELECT g.author, g.prev, g.counter FROM ("
     " SELECT c.author, c.counter, lag(c.counter) OVER (PARTITION BY c.author ORDER BY c.counter) AS prev"
-    " FROM (SELECT DISTINCT author, counter FROM counted WHERE author IN ({marks})) c"
+    f" FROM (SELECT DISTINCT k.author, k.counter FROM counted k WHERE k.author IN ({{marks}}) AND {ACCOUNTED}) c"
     ") g WHERE g.counter - coalesce(g.prev, 0) > 1 ORDER BY g.author, g.counter"
 )
 

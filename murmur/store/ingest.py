@@ -277,7 +277,7 @@ async def store_batch(
     await narrow_unstored(conn, [r.message for r in results if r and r.status == "deleted" and r.message is not None])
     # A counted message its author deleted took its place all the same: not a gap (murmur.store.gaps).
     came_in = [r.message for r in results if r and r.status in ("stored", "deleted") and r.message is not None]
-    batch.counted = [row for m in came_in if (row := gaps.counted_row(m)) is not None]
+    batch.counted = [row for m in came_in for row in gaps.counted_rows(m)]
     await _write(conn, batch, dropped)
 
 

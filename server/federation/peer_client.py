@@ -252,13 +252,15 @@ class PeerClient:
         )
         return answer.content
 
-    async def fetch(self, ids: list[str]) -> tuple[list[bytes], int]:
-        """The messages among ``ids`` the peer holds and lets us see, and the bytes received."""
-        body = orjson.dumps({"ids": ids})
+    async def fetch(self, ids: list[str], counted: list[dict[str, Any]] | None = None) -> tuple[list[bytes], int]:
+        """The messages among ``ids``, and of the device counters ``counted`` names (``{"device", "from",
+        "to"}``, docs/protocol.md §13.8), that the peer holds and lets us see, and the bytes received."""
+        asked = len(ids) + sum(int(r["to"]) - int(r["from"]) + 1 for r in counted or [])
+        body = orjson.dumps({"ids": ids, "counted": counted} if counted else {"ids": ids})
         answer = await self._send(
-            "POST", f"{FED}/fetch", {}, body, cap=max(1, len(ids)) * LINE_BYTES, what="a fetch", timeout=None
+            "POST", f"{FED}/fetch", {}, body, cap=max(1, asked) * LINE_BYTES, what="a fetch", timeout=None
         )
         lines = lines_of(answer.content)
-        if len(lines) > len(ids):
-            raise PeerError(f"{self.peer.url} answered a fetch of {len(ids)} ids with {len(lines)} messages")
+        if len(lines) > asked:
+            raise PeerError(f"{self.peer.url} answered a fetch of {asked} messages with {len(lines)}")
         return lines, len(answer.content)

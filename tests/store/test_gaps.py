@@ -15,21 +15,10 @@ from murmur.store import Store
 from murmur.store.gaps import CREATE_COUNTED, MAX_RANGES, gaps, ids_in
 from murmur.store.schema import MIGRATIONS
 from murmur.validate import check
+from tests.counted import stream
 from tests.schema_at import database_at
 
 T0 = 1_700_000_000_000
-
-
-def stream(author: Identity, count: int, start: int = 1) -> list[dict[str, Any]]:
-    """``count`` public posts numbered from ``start``, each naming the one before."""
-    out: list[dict[str, Any]] = []
-    previous: str | None = None
-    for n in range(start, start + count):
-        tags = [["counter", str(n)]] + ([["previous", previous or "ab" * 32]] if n > 1 else [])
-        draft = {"kind": "post", "body": {"text": f"number {n}"}, "tags": tags}
-        out.append(sign_draft(author, draft, created_at=T0 + n))
-        previous = out[-1]["id"]
-    return out
 
 
 def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
@@ -107,3 +96,20 @@ async def test_an_older_database_learns_the_counters_it_already_held(tmp_path: P
     async with await Store.open(tmp_path / "old.db") as old:
         [gap] = await gaps(old.conn, [ada.public_key])
     assert gap.ranges == ((2, 3),)
+
+
+async def test_a_deleted_message_never_seen_is_not_a_gap_when_the_next_one_names_it(store: Store) -> None:
+    """The delete names the message, the next message names it as its previous: both signed, so the counter is
+    accounted for without the message."""
+    ada = Identity.generate()
+    one, two, three = stream(ada, 3)
+    await store.ingest([one, delete(ada, two), three])
+    assert await gaps(store.conn, [ada.public_key]) == []
+
+
+async def test_a_delete_by_someone_else_accounts_for_nothing(store: Store) -> None:
+    ada, eve = Identity.generate(), Identity.generate()
+    one, two, three = stream(ada, 3)
+    await store.ingest([one, delete(eve, two), three])
+    [gap] = await gaps(store.conn, [ada.public_key])
+    assert gap.ranges == ((2, 2),)
