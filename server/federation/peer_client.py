@@ -262,5 +262,5 @@ class PeerClient:
         )
         lines = lines_of(answer.content)
         if len(lines) > asked:
-            raise PeerError(f"{self.peer.url} answered a fetch of {asked} messages with {len(lines)}")
+            raise PeerError(f"{self.peer.url} answered a fetch asking for {asked} with {len(lines)} messages")
         return lines, len(answer.content)
