@@ -59,10 +59,10 @@ async def test_a_thread_says_whose_public_messages_are_missing(net: Network) -> 
     assert (await bob_api.thread(root["id"]))["missing"] == []
 
 
-async def test_what_a_peer_sends_back_goes_through_the_one_validation_path(net: Network, tmp_path: Any) -> None:
+async def test_what_a_peer_sends_back_goes_through_the_one_validation_path(net: Network) -> None:
     """A peer answering with a forged message (its text changed after signing) stores nothing; an unreachable
     peer is reported, and the others are still asked."""
-    home, reader, ada, posts = await _home_and_reader(net)
+    _home, reader, ada, posts = await _home_and_reader(net)
     await reader.state.store.ingest([posts[0], posts[4]])
     forged = {**posts[1], "body": {"text": "words ada never wrote"}}
 

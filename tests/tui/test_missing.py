@@ -48,7 +48,9 @@ def _note(screen: object, selector: str) -> str:
     return str(widget.render()) if widget is not None and widget.display else ""
 
 
-async def test_a_profile_marks_missing_messages_and_asks_for_them(live: LiveServer, peer: Store, tmp_path: Path) -> None:
+async def test_a_profile_marks_missing_messages_and_asks_for_them(
+    live: LiveServer, peer: Store, tmp_path: Path
+) -> None:
     posts = stream(ALICE, 4)
     name = sign_draft(ALICE, {"kind": "profile", "body": {"name": "Alice", "bio": ""}}, created_at=NOW - 90_000)
     await live.ingest(name, posts[0], posts[3])
