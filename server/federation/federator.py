@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
+from murmur.server.federation.answers import answer
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
@@ -310,6 +311,7 @@ class Federator:
         if stored:
             self.state.hub.stored(max(stored))
         await self._answered(peer.key, "pull", pull_cursor=page.cursor)
+        await answer(self.state, client, results)
         if report is not None:
             report.fetched += len(page.lines)
             report.round_trips += 1

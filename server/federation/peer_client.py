@@ -245,6 +245,21 @@ class PeerClient:
             raise PeerError(f"{self.peer.url} answered a pull with {len(lines)} messages; {limit} were asked for")
         return PullPage(lines, cursor, more == "1", len(answer.content))
 
+    async def answers(self, lines: list[dict[str, Any]]) -> int:
+        """Our signed answers about messages the peer's log or fetch gave us (``POST /fed/v1/answers``); how
+        many it kept."""
+        answer = await self._send(
+            "POST", f"{FED}/answers", {}, orjson.dumps({"answers": lines}), cap=MAX_ERROR_BYTES, what="our answers",
+            timeout=None,
+        )  # fmt: skip
+        try:
+            kept = orjson.loads(answer.content).get("kept")
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise PeerError(f"{self.peer.url} answered our answers with something other than a JSON object") from exc
+        if type(kept) is not int:
+            raise PeerError(f"{self.peer.url} answered our answers without a count kept")
+        return kept
+
     async def reconcile(self, message: bytes) -> bytes:
         """One round of set reconciliation: our message out, the peer's answer back (murmur.sync.wire)."""
         answer = await self._send(

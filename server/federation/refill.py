@@ -57,7 +57,7 @@ async def _ask(state: ServerState, peer: Peer, ranges: list[dict[str, Any]]) -> 
     client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
     try:
         lines, _ = await client.fetch([], ranges)
-        results = await take_fetched(state, peer, lines)
+        results = await take_fetched(state, client, lines)
     except PeerError as error:
         asked.error = error.message
         return asked
