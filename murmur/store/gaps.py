@@ -72,10 +72,12 @@ class Gap:
         }  # fmt: skip
 
 
-# A counted message is accounted for: held, or deleted by its author (murmur.store.ingest keeps tombstones).
+# A counted message is accounted for: held, deleted by its author (murmur.store.ingest keeps tombstones), or
+# removed here by a moderator (murmur.store.removals): withheld on purpose, never a gap to repair.
 ACCOUNTED = (
     "(EXISTS (SELECT 1 FROM messages m WHERE m.id = k.id)"
-    " OR EXISTS (SELECT 1 FROM tombstones t WHERE t.target = k.id AND t.author = k.author))"
+    " OR EXISTS (SELECT 1 FROM tombstones t WHERE t.target = k.id AND t.author = k.author)"
+    " OR EXISTS (SELECT 1 FROM removed r WHERE r.id = k.id))"
 )
 # Each accounted counter with the one below it; where they are more than one apart, the counters between are
 # missing. DISTINCT first: two messages with one counter (a device restored from a backup) take one place.

@@ -25,7 +25,7 @@ from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, select_in
 from murmur.message import Message, Verified
-from murmur.store import gaps
+from murmur.store import gaps, removals
 from murmur.store.audience import confine, confine_refused, narrow_unstored
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -159,6 +159,7 @@ async def store_batch(
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
+    removed = await removals.removed_among(conn, ids)
     refused = await _refused_by_kinds(conn, valid, results, existing)
     if refused:
         kept = [n for n, (index, _) in enumerate(valid) if index not in refused]
@@ -202,6 +203,10 @@ async def store_batch(
         if msg_id in existing or msg_id in in_batch:
             prior = existing.get(msg_id) or in_batch[msg_id][1]
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
+            continue
+        if msg_id in removed:
+            reason = removals.refusal(removed[msg_id])
+            results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
         kind = kind_or_unknown(message.kind)
         if author in tombs.get(msg_id, ()) and kind.removable:
