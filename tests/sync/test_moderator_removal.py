@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from murmur.client.api import MurmurClient
 from murmur.client.render import Context, render_thread
 from murmur.errors import Refused
 from murmur.keys import Identity
@@ -18,17 +20,23 @@ from murmur.store import Store, moderation
 from murmur.store.gaps import gaps
 from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 from tests.counted import stream
-from tests.federation.conftest import Network
+from tests.federation.conftest import Network, Node
 from tests.sync.test_receipts import post
 
 
-async def test_a_removal_is_told_to_peers_and_shown_in_their_threads(net: Network) -> None:
+async def _spam_on_both(net: Network) -> tuple[Node, Node, MurmurClient, dict[str, Any]]:
+    """Ada's post on a, pushed to b, whose moderator is about to remove it."""
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
     ada, ada_api = await a.member()
     spam = post(ada, "buy now")
     await ada_api.publish(spam)
     await a.push(b)
+    return a, b, ada_api, spam
+
+
+async def test_a_removal_is_told_to_peers_and_shown_in_their_threads(net: Network) -> None:
+    a, b, ada_api, spam = await _spam_on_both(net)
     await moderation.remove(b.state.store, spam["id"], "spam, reported by three members")
     assert not await b.has(spam["id"])
     [told] = await tell_removed(b.state, spam["id"], "spam, reported by three members")
@@ -45,12 +53,7 @@ async def test_a_removal_is_told_to_peers_and_shown_in_their_threads(net: Networ
 
 
 async def test_a_removed_message_is_refused_whenever_it_comes_back(net: Network) -> None:
-    a, b = await net.node("a"), await net.node("b")
-    await net.link(a, b)
-    ada, ada_api = await a.member()
-    spam = post(ada, "buy now")
-    await ada_api.publish(spam)
-    await a.push(b)
+    a, b, ada_api, spam = await _spam_on_both(net)
     await moderation.remove(b.state.store, spam["id"], "spam")
     [result] = await b.state.store.ingest([spam])
     assert (result.status, result.code) == ("refused", "removed") and "spam" in (result.reason or "")
