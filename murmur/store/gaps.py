@@ -81,7 +81,7 @@ ACCOUNTED = (
 )
 # Each accounted counter with the one below it; where they are more than one apart, the counters between are
 # missing. DISTINCT first: two messages with one counter (a device restored from a backup) take one place.
-_GAPS = (
+GAPS = (
     "SELECT g.author, g.prev, g.counter FROM ("
     " SELECT c.author, c.counter, lag(c.counter) OVER (PARTITION BY c.author ORDER BY c.counter) AS prev"
     f" FROM (SELECT DISTINCT k.author, k.counter FROM counted k WHERE k.author IN ({{marks}}) AND {ACCOUNTED}) c"
@@ -93,7 +93,7 @@ async def gaps(conn: aiosqlite.Connection, devices: Sequence[str]) -> list[Gap]:
     """The gaps of each of ``devices`` (device keys) that has any, in the order given."""
     wanted = list(dict.fromkeys(devices))[:MAX_DEVICES]
     found: dict[str, list[tuple[int, int]]] = {}
-    for author, prev, counter in await select_in(conn, _GAPS, [bytes.fromhex(d) for d in wanted]):
+    for author, prev, counter in await select_in(conn, GAPS, [bytes.fromhex(d) for d in wanted]):
         found.setdefault(bytes(author).hex(), []).append((int(prev or 0) + 1, int(counter) - 1))
     return [
         Gap(d, sum(hi - lo + 1 for lo, hi in found[d]), tuple(found[d][:MAX_RANGES])) for d in wanted if d in found

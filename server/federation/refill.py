@@ -75,6 +75,10 @@ async def refill(state: ServerState, devices: Sequence[str]) -> list[Asked]:
     peers = [p for p in await list_peers(state.store) if p.dials]
     if not ranges or not peers:
         return []
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(_ask(state, peer, ranges)) for peer in peers]
-    return [t.result() for t in tasks]
+    # Every peer's ask runs to its end; then our own failure (the store, say), if any, is raised as itself for
+    # the route to answer, rather than as an ExceptionGroup.
+    done = await asyncio.gather(*(_ask(state, peer, ranges) for peer in peers), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [a for a in done if isinstance(a, Asked)]

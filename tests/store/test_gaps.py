@@ -3,6 +3,7 @@ the highest one held, never a message its author deleted, never a local or scope
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store
-from murmur.store.gaps import CREATE_COUNTED, MAX_RANGES, gaps, ids_in
+from murmur.store.gaps import CREATE_COUNTED, GAPS, MAX_RANGES, gaps, ids_in
 from murmur.store.schema import MIGRATIONS
 from murmur.validate import check
 from tests.counted import stream
@@ -113,3 +114,15 @@ async def test_a_delete_by_someone_else_accounts_for_nothing(store: Store) -> No
     await store.ingest([one, delete(eve, two), three])
     [gap] = await gaps(store.conn, [ada.public_key])
     assert gap.ranges == ((2, 2),)
+
+
+@pytest.mark.sqlite_only("reads SQLite's query plans")
+async def test_gaps_read_one_devices_counters_by_index(store: Store) -> None:
+    """The gaps cost the device's own counters (its primary key range) and a look-up per counter, never a scan of
+    the log or of everyone's counters."""
+    ada = Identity.generate()
+    await store.ingest(stream(ada, 3))
+    sql = GAPS.format(marks="?")
+    async with store.conn.execute("EXPLAIN QUERY PLAN " + sql, (bytes.fromhex(ada.public_key),)) as cursor:
+        plan = [str(row[3]) for row in await cursor.fetchall()]
+    assert not [step for step in plan if re.match(r"SCAN (k|counted|m|messages|t|tombstones|r|removed)\b", step)], plan
