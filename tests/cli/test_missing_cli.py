@@ -41,6 +41,7 @@ def test_a_thread_names_the_author_and_device(fake_home: FakeHome) -> None:
     assert ran.exit_code == 0, ran.output
     expected = f"1 public message from Alice's device {fingerprint(ALICE.public_key)} is not on this server"
     assert expected in ran.stdout
+    assert json.loads(fake_home.run("thread", root["id"], "--json").stdout)["missing"] == [one]
 
 
 def test_what_a_hostile_server_says_is_shown_inert_or_skipped(fake_home: FakeHome) -> None:
