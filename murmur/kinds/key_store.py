@@ -404,7 +404,8 @@ async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | N
     return next((str(r[1]) for r in rows if r[1] is not None), None)
 
 
-async def device_names(conn: aiosqlite.Connection, devices: Sequence[str]) -> dict[str, str]:
+async def device_names(store: Store, devices: Sequence[str]) -> dict[str, str]:
     """The name each of ``devices`` goes by in an identity's log (when several logs name it, any one)."""
     sql = "SELECT device, name FROM identity_devices WHERE device IN ({marks})"
-    return {bytes(r[0]).hex(): str(r[1]) for r in await select_in(conn, sql, [bytes.fromhex(d) for d in devices])}
+    rows = await select_in(store.conn, sql, [bytes.fromhex(d) for d in devices])
+    return {bytes(r[0]).hex(): str(r[1]) for r in rows}

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from murmur.kinds.base import select_in
 from murmur.message import Message
+
+if TYPE_CHECKING:  # the store's schema imports this module, and the store its schema
+    from murmur.store import Store
 
 # Migration 12 (murmur.store.schema): the table, filled from the messages already held.
 CREATE_COUNTED = """
@@ -89,20 +92,20 @@ GAPS = (
 )
 
 
-async def gaps(conn: aiosqlite.Connection, devices: Sequence[str]) -> list[Gap]:
+async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
     """The gaps of each of ``devices`` (device keys) that has any, in the order given."""
     wanted = list(dict.fromkeys(devices))[:MAX_DEVICES]
     found: dict[str, list[tuple[int, int]]] = {}
-    for author, prev, counter in await select_in(conn, GAPS, [bytes.fromhex(d) for d in wanted]):
+    for author, prev, counter in await select_in(store.conn, GAPS, [bytes.fromhex(d) for d in wanted]):
         found.setdefault(bytes(author).hex(), []).append((int(prev or 0) + 1, int(counter) - 1))
     return [
         Gap(d, sum(hi - lo + 1 for lo, hi in found[d]), tuple(found[d][:MAX_RANGES])) for d in wanted if d in found
     ]
 
 
-async def ids_in(conn: aiosqlite.Connection, device: str, low: int, high: int, limit: int) -> list[bytes]:
+async def ids_in(store: Store, device: str, low: int, high: int, limit: int) -> list[bytes]:
     """The ids this server knows of ``device``'s counters ``low`` … ``high`` (at most ``limit``): what a peer
     asking to fill a gap is sent, through the audience rule like any fetch."""
     sql = "SELECT id FROM counted WHERE author = ? AND counter BETWEEN ? AND ? ORDER BY counter, id LIMIT ?"
-    async with conn.execute(sql, (bytes.fromhex(device), low, high, limit)) as cursor:
+    async with store.conn.execute(sql, (bytes.fromhex(device), low, high, limit)) as cursor:
         return [bytes(r[0]) for r in await cursor.fetchall()]

@@ -71,7 +71,7 @@ async def _ask(state: ServerState, peer: Peer, ranges: list[dict[str, Any]]) -> 
 
 async def refill(state: ServerState, devices: Sequence[str]) -> list[Asked]:
     """Ask every peer this server dials for what ``devices`` (device keys) are missing here; what each did."""
-    ranges = wanted(await gaps(state.store.conn, devices))
+    ranges = wanted(await gaps(state.store, devices))
     peers = [p for p in await list_peers(state.store) if p.dials]
     if not ranges or not peers:
         return []

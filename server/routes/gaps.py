@@ -39,9 +39,9 @@ async def devices_of(store: Store, key: str) -> dict[str, str]:
 
 async def missing(store: Store, devices: Iterable[str], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The ``missing`` of an answer: the gaps of ``devices``, each named (from ``names``, else the logs)."""
-    found = await gaps(store.conn, list(devices))
+    found = await gaps(store, list(devices))
     if names is None:
-        names = await device_names(store.conn, [g.device for g in found]) if found and kind(INCEPTION) else {}
+        names = await device_names(store, [g.device for g in found]) if found and kind(INCEPTION) else {}
     return [g.as_dict(names.get(g.device, "")) for g in found]
 
 

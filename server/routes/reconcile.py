@@ -98,7 +98,7 @@ async def fetch(request: Request) -> Response:
     peer, body = await authenticate_peer(request)
     ids, ranges = fetch_request(body)
     for r in ranges:  # the ids of the counters asked for, of which the audience rule below keeps what may go
-        ids.extend(await gaps.ids_in(state.store.conn, r.device, r.low, r.high, limit=r.size))
+        ids.extend(await gaps.ids_in(state.store, r.device, r.low, r.high, limit=r.size))
     raws = await visible_raws(state.store, list(dict.fromkeys(ids)), peer.key)
     await record_contact(state.store, peer.key)
     return Response(b"".join(raw + b"\n" for raw in raws), media_type="application/x-ndjson")

@@ -31,14 +31,14 @@ async def test_missing_counters_are_gaps_in_ranges(store: Store) -> None:
     posts = stream(ada, 9)
     held = [posts[i] for i in (1, 2, 5, 8)]  # counters 2, 3, 6, 9: missing 1, 4-5, 7-8
     await store.ingest([*held, *stream(bob, 3)])
-    [gap] = await gaps(store.conn, [ada.public_key, bob.public_key])
+    [gap] = await gaps(store, [ada.public_key, bob.public_key])
     assert gap.device == ada.public_key
     assert gap.ranges == ((1, 1), (4, 5), (7, 8)) and gap.count == 5
     assert gap.as_dict("laptop") == {
         "device": ada.public_key, "device_name": "laptop", "count": 5, "ranges": [[1, 1], [4, 5], [7, 8]]
     }  # fmt: skip
     await store.ingest(posts)
-    assert await gaps(store.conn, [ada.public_key]) == []
+    assert await gaps(store, [ada.public_key]) == []
 
 
 @pytest.mark.parametrize("order", ["held then deleted", "deleted before it came", "same batch"])
@@ -56,7 +56,7 @@ async def test_a_deleted_message_is_not_a_gap(store: Store, order: str) -> None:
     else:
         await store.ingest([one, two, gone, three])
     assert await store.get_raw(two["id"]) is None
-    assert await gaps(store.conn, [ada.public_key]) == []
+    assert await gaps(store, [ada.public_key]) == []
 
 
 async def test_only_public_messages_are_counted(store: Store) -> None:
@@ -68,14 +68,14 @@ async def test_only_public_messages_are_counted(store: Store) -> None:
     assert refused.value.code == "bad_tag"
     narrow = sign_draft(ada, {"kind": "post", "body": {"text": "local", "visibility": "local"}}, created_at=T0)
     await store.ingest([narrow, *stream(ada, 2)])
-    assert await gaps(store.conn, [ada.public_key]) == []
+    assert await gaps(store, [ada.public_key]) == []
 
 
 async def test_ranges_are_capped_but_the_count_is_whole(store: Store) -> None:
     ada = Identity.generate()
     posts = stream(ada, 2 * MAX_RANGES + 3)
     await store.ingest(posts[1::2])  # every even counter: each odd one below the top is missing alone
-    [gap] = await gaps(store.conn, [ada.public_key])
+    [gap] = await gaps(store, [ada.public_key])
     assert len(gap.ranges) == MAX_RANGES and gap.count == MAX_RANGES + 1
 
 
@@ -83,9 +83,9 @@ async def test_ids_in_a_range_are_found_for_a_peer(store: Store) -> None:
     ada = Identity.generate()
     posts = stream(ada, 5)
     await store.ingest(posts)
-    found = await ids_in(store.conn, ada.public_key, 2, 4, limit=10)
+    found = await ids_in(store, ada.public_key, 2, 4, limit=10)
     assert found == [bytes.fromhex(p["id"]) for p in posts[1:4]]
-    assert len(await ids_in(store.conn, ada.public_key, 1, 5, limit=2)) == 2
+    assert len(await ids_in(store, ada.public_key, 1, 5, limit=2)) == 2
 
 
 async def test_an_older_database_learns_the_counters_it_already_held(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ async def test_an_older_database_learns_the_counters_it_already_held(tmp_path: P
         await full.ingest([posts[0], posts[3]])
     database_at(MIGRATIONS.index(CREATE_COUNTED), tmp_path / "full.db", tmp_path / "old.db")
     async with await Store.open(tmp_path / "old.db") as old:
-        [gap] = await gaps(old.conn, [ada.public_key])
+        [gap] = await gaps(old, [ada.public_key])
     assert gap.ranges == ((2, 3),)
 
 
@@ -105,14 +105,14 @@ async def test_a_deleted_message_never_seen_is_not_a_gap_when_the_next_one_names
     ada = Identity.generate()
     one, two, three = stream(ada, 3)
     await store.ingest([one, delete(ada, two), three])
-    assert await gaps(store.conn, [ada.public_key]) == []
+    assert await gaps(store, [ada.public_key]) == []
 
 
 async def test_a_delete_by_someone_else_accounts_for_nothing(store: Store) -> None:
     ada, eve = Identity.generate(), Identity.generate()
     one, two, three = stream(ada, 3)
     await store.ingest([one, delete(eve, two), three])
-    [gap] = await gaps(store.conn, [ada.public_key])
+    [gap] = await gaps(store, [ada.public_key])
     assert gap.ranges == ((2, 2),)
 
 

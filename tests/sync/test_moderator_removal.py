@@ -69,7 +69,7 @@ async def test_a_removed_counted_message_is_not_a_gap(net: Network) -> None:
     posts = stream(ada, 3)
     await b.state.store.ingest(posts)
     await moderation.remove(b.state.store, posts[1]["id"], "off topic")
-    assert await gaps(b.state.store.conn, [ada.public_key]) == []
+    assert await gaps(b.state.store, [ada.public_key]) == []
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
