@@ -61,7 +61,7 @@ def delete_status_lines(answer: dict[str, Any]) -> list[str]:
     delete = one_line(str(answer.get("delete", "")), 64)
     lines = [f"Delete {delete}: {confirmed} of {len(peers)} peer(s) confirmed, signed."]
     for p in peers:
-        who = f"{one_line(str(p.get('name') or '-'), 40)} ({one_line(str(p.get('key', '')), 16)[:16]})"
+        who = f"{one_line(str(p.get('name') or '-'), 40)} ({one_line(str(p.get('key', ''))[:16], 16)})"
         refused = p.get("status") == "refused"
         why = f": {one_line(str(p.get('code')), 40)}: {one_line(str(p.get('reason')), 200)}" if refused else ""
         lines.append(f"  {one_line(str(p.get('status')), 12):9} {who}{why}")

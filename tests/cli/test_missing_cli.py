@@ -90,3 +90,26 @@ def test_repair_with_nothing_missing_says_so(fake_home: FakeHome) -> None:
 def test_repair_of_a_malformed_key_is_a_usage_error_before_asking(fake_home: FakeHome) -> None:
     ran = fake_home.run("repair", "zz")
     assert ran.exit_code == 2 and "/api/v1/repairs" not in fake_home.asked
+
+
+def test_delete_status_is_said_per_peer_inert(fake_home: FakeHome) -> None:
+    """``murmur delete ID --status`` and the TUI's delete screen share one renderer (murmur.client.audience)."""
+    deleted = "cd" * 32
+    near, far = Identity.generate().public_key, Identity.generate().public_key
+    fake_home.answer(
+        f"/api/v1/deletes/{deleted}",
+        {
+            "delete": "ef" * 32,
+            "peers": [
+                {"key": near, "name": "near", "status": "confirmed", "answer": "stored"},
+                {"key": far, "name": "far\x1b[2J", "status": "refused", "code": "policy", "reason": "no\u202e"},
+            ],
+        },
+    )
+    ran = fake_home.run("delete", deleted, "--status")
+    assert ran.exit_code == 0, ran.output
+    lines = ran.stdout.splitlines()
+    assert lines[0] == f"Delete {'ef' * 32}: 1 of 2 peer(s) confirmed, signed."
+    assert lines[1] == f"  confirmed near ({near[:16]})"
+    assert lines[2].startswith("  refused   far") and "policy: no" in lines[2]
+    assert "\x1b" not in ran.stdout and "\u202e" not in ran.stdout
