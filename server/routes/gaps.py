@@ -28,10 +28,12 @@ from murmur.store.lookup import resolve_key
 from murmur.validate import parse_json
 
 
-async def devices_of(store: Store, key: str) -> dict[str, str]:
+async def devices_of(store: Store, key: str, identity: dict[str, Any] | None = None) -> dict[str, str]:
     """The devices whose counters make up ``key``'s public stream, each with its name in the identity's log:
-    every device the log ever added (what a removed device wrote before still counts), or the key itself."""
-    identity = await identity_of(store, key) if kind(INCEPTION) else None
+    every device the log ever added (what a removed device wrote before still counts), or the key itself.
+    ``identity``: ``key``'s identity when the caller has it already."""
+    if identity is None and kind(INCEPTION):
+        identity = await identity_of(store, key)
     if identity is None:
         return {key: ""}
     return {str(d["key"]): str(d.get("name") or "") for d in identity["devices"]}

@@ -265,7 +265,7 @@ async def profile(request: Request) -> Response:
         identity["home_trust"] = await home_trust(store, identity["home"], state.config.url)
     # an identity's name and bio: its devices' newest profile
     found = await store.profile((await profile_author(store, key) if identity is not None else None) or key)
-    devices = await devices_of(store, key)
+    devices = await devices_of(store, key, identity)
     return JSONBytes(
         {
             "key": key,
