@@ -416,6 +416,12 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/messages/{msg_id}/withheld")
         return shaped(answer, "what peers withheld", id=str, withheld=Rows(("key", "reason")))
 
+    async def repair(self, key: str) -> dict[str, Any]:
+        """Ask the server to fetch from its peers the public messages of ``key`` (a person or a device) that it
+        knows it lacks: ``{"key", "peers": [{"key", "name", "fetched", "stored", "refused", "error"}], "missing"}``."""
+        answer = await self.request("POST", f"{API}/repairs", body={"key": key})
+        return shaped(answer, "a repair", key=str, peers=Rows(("key",)), missing=Rows(("device",)))
+
     async def members(self) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))
 

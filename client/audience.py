@@ -1,7 +1,8 @@
 """Who will receive a post, as the client shows it: the home server's preview (``GET /api/v1/audience``, computed
 with the manifest and the rule delivery uses) grouped by label, and the visibility a reply signs.
 
-The CLI (``murmur post --dry-run``) and the TUI's compose screen both show it through these helpers.
+The CLI (``murmur post --dry-run``) and the TUI's compose screen both show it through these helpers; and, after
+a delete, which peers confirmed it (``murmur delete ID --status``, the TUI's delete status screen).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.message import SCOPE_PREFIX
+from murmur.terminal import one_line
 
 NO_LABEL = "(no label)"
 
@@ -49,3 +51,18 @@ def preview_lines(answer: dict[str, Any]) -> tuple[list[str], str]:
         else ""
     )
     return lines, warning
+
+
+def delete_status_lines(answer: dict[str, Any]) -> list[str]:
+    """``GET /api/v1/deletes/{id}`` in words: how many peers confirmed, signed, then a line per peer. Peer names
+    and reasons come from elsewhere: each is made inert on one line."""
+    peers = [p for p in answer.get("peers", []) if isinstance(p, dict)]
+    confirmed = sum(p.get("status") == "confirmed" for p in peers)
+    delete = one_line(str(answer.get("delete", "")), 64)
+    lines = [f"Delete {delete}: {confirmed} of {len(peers)} peer(s) confirmed, signed."]
+    for p in peers:
+        who = f"{one_line(str(p.get('name') or '-'), 40)} ({one_line(str(p.get('key', ''))[:16], 16)})"
+        refused = p.get("status") == "refused"
+        why = f": {one_line(str(p.get('code')), 40)}: {one_line(str(p.get('reason')), 200)}" if refused else ""
+        lines.append(f"  {one_line(str(p.get('status')), 12):9} {who}{why}")
+    return lines

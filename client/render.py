@@ -14,6 +14,7 @@ from typing import Any
 
 from murmur.client.kinds import card, is_full, notice_verb, shows_counts, summary
 from murmur.client.mentions import show_mentions
+from murmur.client.missing import missing_lines
 from murmur.client.versions import shown_body, shown_edit
 from murmur.keys import fingerprint
 from murmur.message import now_ms
@@ -284,4 +285,5 @@ def render_profile(profile: dict[str, Any]) -> str:
         + (f" · {', '.join(state)}" if state else "")
         + (" · member here" if profile.get("member") else "")
     )
+    lines += missing_lines(profile, {}, str(profile.get("name") or ""))
     return "\n".join(lines)

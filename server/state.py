@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import httpx
 
 from murmur.httpsig import ReplayCache
 from murmur.keys import Identity
@@ -14,6 +17,14 @@ from murmur.server.metrics import Metrics
 from murmur.server.ratelimit import RateLimiter
 from murmur.store import Store
 from murmur.store.outcomes import listen
+from murmur.store.peers import Peer
+
+TransportFor = Callable[[Peer], httpx.AsyncBaseTransport | None]
+"""How this server reaches a peer: None for the network (tests hand in ASGI transports of servers in-process)."""
+
+
+def over_the_network(peer: Peer) -> httpx.AsyncBaseTransport | None:
+    return None
 
 SIGNATURE_WINDOW_S = 60
 
@@ -32,6 +43,8 @@ class ServerState:
     """Built when config.toml turns metrics on; hears every settled ingest on this store from then on."""
     fanout: Fanout = field(init=False)
     """The one reader behind every live stream (murmur.server.fanout)."""
+    transport_for: TransportFor = over_the_network
+    """What the federator and the routes that ask peers (a member's repair of gaps) dial peers through."""
 
     def __post_init__(self) -> None:
         self.fanout = Fanout(self.store, self.hub)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.client.api import MurmurClient
-from murmur.client.audience import narrowed, preview_lines
+from murmur.client.audience import delete_status_lines, narrowed, preview_lines
 from murmur.console import emit_json
 from murmur.terminal import say
 
@@ -35,10 +35,5 @@ def print_delete_status(answer: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(answer)
         return
-    peers = answer["peers"]
-    confirmed = sum(p["status"] == "confirmed" for p in peers)
-    say(f"Delete {answer['delete']}: {confirmed} of {len(peers)} peer(s) confirmed, signed.")
-    for p in peers:
-        who = f"{p.get('name') or '-'} ({str(p['key'])[:16]})"
-        why = f": {p.get('code')}: {p.get('reason')}" if p["status"] == "refused" else ""
-        say(f"  {p['status']:9} {who}{why}")
+    for line in delete_status_lines(answer):
+        say(line)

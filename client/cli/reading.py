@@ -16,6 +16,7 @@ from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import person_key, with_api
 from murmur.client.kinds import reminder_line
+from murmur.client.missing import missing_lines, repair_lines
 from murmur.client.render import (
     SHARED_NAME,
     Context,
@@ -176,7 +177,8 @@ def thread(
         emit_verified_json(result, include_unverified)
         return
     parents = thread_parents(result["root"])
-    say("\n".join(render_thread(result["root"], Context.of(result, parents=parents, show_cw=show_cw, full=full))))
+    context = Context.of(result, parents=parents, show_cw=show_cw, full=full)
+    say("\n".join(render_thread(result["root"], context) + missing_lines(result, context.names)))
 
 
 def search(
@@ -257,3 +259,22 @@ def members(ctx: typer.Context, as_json: JsonOption = False) -> None:
     for m in result["members"]:
         flag = f"  {SHARED_NAME}" if m.get("name_shared") else ""
         say(f"{m['key']}  {m['role']:6}  {visible_name(str(m.get('name') or ''), 40)}{flag}")
+
+
+def repair(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Whose public messages: a key, 8+ of its hex digits, or @name.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Ask your server to fetch from its peers the public messages of a person that it knows it lacks."""
+
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], str]:
+        whose = await person_key(api, key)
+        result = await api.repair(whose)
+        return result, str((await api.profile(whose)).get("name") or "")
+
+    result, name = with_api(ctx, go)
+    if as_json:
+        emit_json(result)
+        return
+    say("\n".join(repair_lines(result, name)))

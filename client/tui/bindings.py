@@ -73,6 +73,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("tab_groups", "6", "Groups: yours and the directory", TIMELINES),
     Action("tab_meetups", "7", "Meetups: the newest here", TIMELINES),
     Action("follow", "f", "Follow or unfollow", PROFILE, show=True, short="Follow"),
+    Action("repair", "A", "Ask the server's peers for public messages it lacks (profile, thread)", PROFILE),
     Action("find_group", "F", "Find a group (in the Groups tab)", GROUP),
     Action("join_group", "J", "Join the group (or ask to)", GROUP, show=True, short="Join"),
     Action("leave_group", "X", "Leave the group", GROUP, show=True, short="Leave"),

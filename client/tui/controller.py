@@ -18,6 +18,7 @@ from murmur.client.tui import edits, present
 from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.deletes import DeleteStatusScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, PromptScreen, RawScreen, ReactionPicker
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.help import HelpScreen
@@ -313,15 +314,29 @@ class Controller:
             if yes:
                 draft = delete_draft(message)
                 parent = present.tag_value(message, "reply")
-                self._run(publish(self.api, self.api.identity, draft), "Deleted.", forget=message["id"], recount=parent)
+
+                def status() -> None:  # which peers confirmed it: they answer as the delete reaches them
+                    self.app.push_screen(DeleteStatusScreen(self.api, message["id"]))
+
+                self._run(
+                    publish(self.api, self.api.identity, draft), "Deleted.", forget=message["id"], recount=parent,
+                    then=status,
+                )  # fmt: skip
 
         text = str(shown_body(item).get("text", ""))  # as its author last wrote it, not as first posted
         self.app.push_screen(ConfirmScreen("Delete this post everywhere it has reached?", text), answered)
 
     def _run(
-        self, call: Awaitable[dict[str, Any]], done: str, *, forget: str | None = None, recount: str | None = None
+        self,
+        call: Awaitable[dict[str, Any]],
+        done: str,
+        *,
+        forget: str | None = None,
+        recount: str | None = None,
+        then: Callable[[], object] | None = None,
     ) -> None:
-        """Publish in a worker; then take a deleted post away and ask again for the counts it changed."""
+        """Publish in a worker; then take a deleted post away, ask again for the counts it changed, and do
+        ``then`` (a delete shows which peers confirmed it)."""
 
         async def go() -> None:
             result = await attempt(self.app, call)
@@ -333,5 +348,7 @@ class Controller:
             if recount:
                 self.app.recount({recount})
             self.app.refresh_live()
+            if then is not None:
+                then()
 
         self.app.run_worker(go(), group="publish")

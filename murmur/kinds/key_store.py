@@ -433,3 +433,10 @@ async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | N
     if any(r[0] is not None for r in rows):
         return ""
     return next((str(r[1]) for r in rows if r[1] is not None), None)
+
+
+async def device_names(store: Store, devices: Sequence[str]) -> dict[str, str]:
+    """The name each of ``devices`` goes by in an identity's log (when several logs name it, any one)."""
+    sql = "SELECT device, name FROM identity_devices WHERE device IN ({marks})"
+    rows = await select_in(store.conn, sql, [bytes.fromhex(d) for d in devices])
+    return {bytes(r[0]).hex(): str(r[1]) for r in rows}

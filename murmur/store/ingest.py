@@ -25,6 +25,7 @@ from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, select_in
 from murmur.message import Message, Verified
+from murmur.store import gaps, removals
 from murmur.store.audience import confine, confine_refused, narrow_unstored
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -140,6 +141,7 @@ class _Batch:
     remove_stored: list[bytes] = field(default_factory=list)
     remove_with: list[tuple[bytes, bytes]] = field(default_factory=list)  # (target, author) of each delete
     stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
+    counted: list[tuple[bytes, int, bytes]] = field(default_factory=list)  # murmur.store.gaps
 
 
 async def store_batch(
@@ -157,6 +159,7 @@ async def store_batch(
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
+    removed = await removals.removed_among(conn, ids)
     refused = await _refused_by_kinds(conn, valid, results, existing)
     if refused:
         kept = [n for n, (index, _) in enumerate(valid) if index not in refused]
@@ -200,6 +203,10 @@ async def store_batch(
         if msg_id in existing or msg_id in in_batch:
             prior = existing.get(msg_id) or in_batch[msg_id][1]
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
+            continue
+        if msg_id in removed:
+            reason = removals.refusal(removed[msg_id])
+            results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
         kind = kind_or_unknown(message.kind)
         if author in tombs.get(msg_id, ()) and kind.removable:
@@ -273,6 +280,9 @@ async def store_batch(
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
     await narrow_unstored(conn, [r.message for r in results if r and r.status == "deleted" and r.message is not None])
+    # A counted message its author deleted took its place all the same: not a gap (murmur.store.gaps).
+    came_in = [r.message for r in results if r and r.status in ("stored", "deleted") and r.message is not None]
+    batch.counted = [row for m in came_in for row in gaps.counted_rows(m)]
     await _write(conn, batch, dropped)
 
 
@@ -376,6 +386,7 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         "INSERT OR IGNORE INTO tallies (target, kind, author, emoji, seq) VALUES (?, ?, ?, ?, ?)",
         keep(batch.tallies, 4),
     )
+    await gaps.record(conn, batch.counted)
     stored = [r[0] for r in batch.messages if r[0] not in dropped]
     if stored:  # before removals: a delete of a local post must still see that its target stays here
         await confine(conn, min(stored), max(stored))

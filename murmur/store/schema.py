@@ -10,6 +10,8 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 from __future__ import annotations
 
 from murmur.store.audience import CREATE_CONFINED, CREATE_SCOPED
+from murmur.store.gaps import CREATE_COUNTED
+from murmur.store.removals import CREATE_REMOVED
 
 # A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
 # device, or sent twice) is stored but adds nothing. "First" is the lowest seq among its twins in ``tallies``.
@@ -291,6 +293,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """
     + CREATE_SCOPED,
+    # 12: the counters of the devices' public messages that came in, kept when a message is deleted, so that
+    # a reader is told of the ones this server never held (murmur.store.gaps).
+    CREATE_COUNTED,
+    # 13: the messages a moderator of this server removed, refused whenever they come back (murmur.store.removals).
+    CREATE_REMOVED,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

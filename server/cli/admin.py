@@ -1,4 +1,4 @@
-"""A server's admin commands: ``serve`` and ``admin invite|info|members|backup``.
+"""A server's admin commands: ``serve`` and ``admin invite|info|members|backup|remove``.
 
 The ``murmur`` program is both a person's tool and an admin's: its entry module (murmur.client.cli.main) adds
 these commands beside the client's. Nothing here imports the client.
@@ -21,16 +21,18 @@ import typer
 
 from murmur import __version__ as VERSION
 from murmur.console import EXIT_LOCAL, EXIT_REFUSED, EXIT_USAGE, checked_argument, emit_json, fail
-from murmur.errors import StoreError, os_error
+from murmur.errors import Refused, StoreError, os_error
 from murmur.numbers import parse_number
+from murmur.prefixes import checked_prefix
 from murmur.server.cli.progress import progress_bars
 from murmur.server.config import DATABASE_SCHEMES, DataDir
-from murmur.store import Store
+from murmur.store import Store, moderation
 from murmur.store.backup import backup as copy_database
 from murmur.store.copy import TableCopy, copy_store
+from murmur.store.lookup import resolve_message_id
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
 from murmur.store.postgres import redact
-from murmur.terminal import say, visible_name
+from murmur.terminal import inert, say, visible_name
 from murmur.validate import check_key
 
 T = TypeVar("T")
@@ -280,3 +282,38 @@ def migrate_db(
             f"{data_dir.config_path}:\n    database = \"{to}\"\nor start with `murmur serve --data {data_dir.root} "
             f"--database {to}`."
         )
+
+
+@admin.command()
+def remove(
+    data: DataOption,
+    msg_id: Annotated[str, typer.Argument(metavar="ID", help="The message: its id, or 8+ of its hex digits.")],
+    reason: Annotated[str, typer.Option(help="Why it is removed: peers and their readers are shown it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Remove a message from this server for good, as its moderator, and tell the peers, signed, why."""
+    from murmur.server.federation.answers import tell_removed
+    from murmur.server.state import ServerState
+
+    checked_argument(lambda: checked_prefix(msg_id, "message id"))
+
+    async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
+        full = await resolve_message_id(store, msg_id)
+        await moderation.remove(store, full, reason)
+        state = ServerState(config=data_dir.config(), identity=data_dir.identity(), store=store)
+        return {"removed": full, "peers": await tell_removed(state, full, reason.strip())}
+
+    try:
+        done = with_store(data, work)
+    except Refused as refusal:
+        fail(refusal.message, EXIT_USAGE if refusal.code == "bad_request" else EXIT_REFUSED)
+    if as_json:
+        emit_json(done)
+        return
+    say(f"Removed {done['removed']}; it is refused if it comes back.")
+    for p in done["peers"]:
+        label = visible_name(str(p["name"]), 40) or str(p["key"])[:16]
+        if p["error"]:
+            say(f"  {label}: not told ({inert(p['error'], keep_newlines=False)}); it hears when it next sends it")
+        else:
+            say(f"  {label}: told, signed" + ("" if p["kept"] else " (it does not hold it)"))

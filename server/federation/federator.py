@@ -24,14 +24,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
-import httpx
-
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
+from murmur.server.federation.answers import answer
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
-from murmur.server.state import ServerState
+from murmur.server.state import ServerState, TransportFor
 from murmur.store import receipts
 from murmur.store.peers import (
     Peer,
@@ -52,7 +51,6 @@ PULL_PAGE = 500
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
 
-TransportFor = Callable[[Peer], httpx.AsyncBaseTransport | None]
 
 
 @dataclass
@@ -110,7 +108,7 @@ class Federator:
         self.state = state
         # Every wait between attempts goes through here, so a test can see each backoff without sleeping.
         self.sleep = sleep
-        self.transport_for = transport_for or (lambda peer: None)
+        self.transport_for = transport_for or state.transport_for
         self.pull_interval = pull_interval
         self.peers_poll = peers_poll
         self.idle_poll = idle_poll
@@ -313,6 +311,7 @@ class Federator:
         if stored:
             self.state.hub.stored(max(stored))
         await self._answered(peer.key, "pull", pull_cursor=page.cursor)
+        await answer(self.state, client, results)
         if report is not None:
             report.fetched += len(page.lines)
             report.round_trips += 1

@@ -245,6 +245,21 @@ class PeerClient:
             raise PeerError(f"{self.peer.url} answered a pull with {len(lines)} messages; {limit} were asked for")
         return PullPage(lines, cursor, more == "1", len(answer.content))
 
+    async def answers(self, lines: list[dict[str, Any]]) -> int:
+        """Our signed answers about messages the peer's log or fetch gave us (``POST /fed/v1/answers``); how
+        many it kept."""
+        answer = await self._send(
+            "POST", f"{FED}/answers", {}, orjson.dumps({"answers": lines}), cap=MAX_ERROR_BYTES, what="our answers",
+            timeout=None,
+        )  # fmt: skip
+        try:
+            kept = orjson.loads(answer.content).get("kept")
+        except (orjson.JSONDecodeError, AttributeError) as exc:
+            raise PeerError(f"{self.peer.url} answered our answers with something other than a JSON object") from exc
+        if type(kept) is not int:
+            raise PeerError(f"{self.peer.url} answered our answers without a count kept")
+        return kept
+
     async def reconcile(self, message: bytes) -> bytes:
         """One round of set reconciliation: our message out, the peer's answer back (murmur.sync.wire)."""
         answer = await self._send(
@@ -252,13 +267,15 @@ class PeerClient:
         )
         return answer.content
 
-    async def fetch(self, ids: list[str]) -> tuple[list[bytes], int]:
-        """The messages among ``ids`` the peer holds and lets us see, and the bytes received."""
-        body = orjson.dumps({"ids": ids})
+    async def fetch(self, ids: list[str], counted: list[dict[str, Any]] | None = None) -> tuple[list[bytes], int]:
+        """The messages among ``ids``, and of the device counters ``counted`` names (``{"device", "from",
+        "to"}``, docs/protocol.md §13.8), that the peer holds and lets us see, and the bytes received."""
+        asked = len(ids) + sum(int(r["to"]) - int(r["from"]) + 1 for r in counted or [])
+        body = orjson.dumps({"ids": ids, "counted": counted} if counted else {"ids": ids})
         answer = await self._send(
-            "POST", f"{FED}/fetch", {}, body, cap=max(1, len(ids)) * LINE_BYTES, what="a fetch", timeout=None
+            "POST", f"{FED}/fetch", {}, body, cap=max(1, asked) * LINE_BYTES, what="a fetch", timeout=None
         )
         lines = lines_of(answer.content)
-        if len(lines) > len(ids):
-            raise PeerError(f"{self.peer.url} answered a fetch of {len(ids)} ids with {len(lines)} messages")
+        if len(lines) > asked:
+            raise PeerError(f"{self.peer.url} answered a fetch asking for {asked} with {len(lines)} messages")
         return lines, len(answer.content)

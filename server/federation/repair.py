@@ -18,9 +18,11 @@ from typing import Protocol
 
 from murmur.errors import PeerError, Refused
 from murmur.progress import Progress, nothing
+from murmur.server.federation.answers import answer
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store import receipts
+from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, from_peer
 from murmur.store.trust import note_refusals
 from murmur.sync.index import index_for, visible_raws
@@ -56,6 +58,19 @@ class Counts(Protocol):
 def _chunks(items: Sequence[bytes], size: int) -> Iterator[Sequence[bytes]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+async def take_fetched(state: ServerState, client: PeerClient, lines: Sequence[bytes]) -> list[IngestResult]:
+    """Store what a peer sent back to a fetch, as anything it brings: its origin, its policy, the one validation
+    path; what it sent beyond an audience is recorded against it, and it gets our signed answers."""
+    peer = client.peer
+    results = await state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
+    await note_refusals(state.store, peer.key, results)
+    stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
+    if stored:
+        state.hub.stored(max(stored))
+    await answer(state, client, results)
+    return results
 
 
 async def reconcile_with(client: PeerClient, session: Session, report: Counts) -> None:
@@ -98,11 +113,7 @@ async def repair(
     progress(done, total)
     for batch in _chunks(need, FETCH_BATCH):
         lines, size = await client.fetch([item_id.hex() for item_id in batch])
-        results = await state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
-        await note_refusals(state.store, peer.key, results)
-        stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
-        if stored:
-            state.hub.stored(max(stored))
+        results = await take_fetched(state, client, lines)
         report.fetched += len(lines)
         report.round_trips += 1
         report.bytes_in += size

@@ -7,23 +7,31 @@
   messages; ``Murmur-Cursor`` is the cursor to ask after next and ``Murmur-More`` says whether more is
   waiting. With ``wait``, an empty answer is held up to S seconds until something arrives (long poll), which
   is how a server that can only dial out still hears of new messages at once.
+- ``POST /fed/v1/answers``: ``{"answers": [...]}``, the peer's signed answers (``murmur.receipts``) about messages
+  it took from here other than by our push (pulled, fetched): its receipts for deletes and its notices of what it
+  withheld. Kept as a push's answers are, only those that verify and speak of a message this server holds and may
+  send that peer; the answer is ``{"kept": N}``.
 """
 
 from __future__ import annotations
 
 import time
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.keys import KEY_HEX
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate_peer, state_of
 from murmur.server.params import query_number
-from murmur.server.responses import batch_answer
+from murmur.server.responses import JSONBytes, batch_answer
+from murmur.store import receipts
 from murmur.store.group import ingest_grouped
 from murmur.store.peers import from_peer, outbound, peer_origin, record_contact
 from murmur.store.trust import note_refusals
+from murmur.sync.index import visible_raws
 
 MAX_BATCH_MESSAGES = 1000
 MAX_PAGE = 1000
@@ -67,3 +75,26 @@ async def log(request: Request) -> Response:
     body = b"".join(raw + b"\n" for _, raw in page.entries)
     headers = {"Murmur-Cursor": str(page.next_cursor), "Murmur-More": "1" if page.more else "0"}
     return Response(body, media_type="application/x-ndjson", headers=headers)
+
+
+ANSWERS_SHAPE = 'The body is JSON: {"answers": [{"id", "status", "code", "reason", "sig"}, ...]}.'
+
+
+async def answers(request: Request) -> Response:
+    state = state_of(request)
+    peer, body = await authenticate_peer(request)
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise Refused("bad_request", ANSWERS_SHAPE) from exc
+    lines = payload.get("answers") if isinstance(payload, dict) else None
+    if not isinstance(lines, list) or not all(isinstance(a, dict) for a in lines):
+        raise Refused("bad_request", ANSWERS_SHAPE)
+    if len(lines) > MAX_BATCH_MESSAGES:
+        raise Refused("too_large", f"At most {MAX_BATCH_MESSAGES} answers at once; these are {len(lines)}.")
+    ids = list({a["id"] for a in lines if isinstance(a.get("id"), str) and KEY_HEX.fullmatch(a["id"])})
+    # Only what the peer may have had from here: the ids this server holds and would send it (the audience rule).
+    sent = receipts.sent_ids(await visible_raws(state.store, [bytes.fromhex(i) for i in ids], peer.key))
+    kept = await receipts.note(state.store, peer.key, sent, lines)
+    await record_contact(state.store, peer.key)
+    return JSONBytes({"kept": kept})

@@ -19,6 +19,7 @@ from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
+from murmur.server.routes.gaps import devices_of, missing
 from murmur.server.routes.meetups import meetup_json
 from murmur.server.routes.render import (
     edited,
@@ -143,10 +144,12 @@ async def thread(request: Request) -> Response:
         raise Refused("not_found", "No thread with that message here.")
     keys: list[str | None] = []
     ids: list[str] = []
+    authors: list[str] = []
     stack = [found.root]
     while stack:
         node = stack.pop()
         if node.item is not None:
+            authors.append(node.item.author)
             keys.append(node.item.author)
             keys.extend(mentioned(node.item.raw))
             ids.append(node.id)
@@ -155,6 +158,7 @@ async def thread(request: Request) -> Response:
     body["withheld"] = {
         k: [r.as_dict() for r in v] for k, v in (await receipts.withheld_among(state.store, ids)).items()
     }
+    body["missing"] = await missing(state.store, authors)
     return JSONBytes(await named(state, body, keys))
 
 
@@ -261,6 +265,7 @@ async def profile(request: Request) -> Response:
         identity["home_trust"] = await home_trust(store, identity["home"], state.config.url)
     # an identity's name and bio: its devices' newest profile
     found = await store.profile((await profile_author(store, key) if identity is not None else None) or key)
+    devices = await devices_of(store, key, identity)
     return JSONBytes(
         {
             "key": key,
@@ -273,5 +278,6 @@ async def profile(request: Request) -> Response:
             "followers": len(await store.followers(key)),
             "following_count": len(await store.following(key)),
             "identity": identity,
+            "missing": await missing(store, devices, devices),
         }
     )

@@ -30,11 +30,13 @@ class TwoServers:
         trust(tmp_path, self.a, self.b)
 
 
-def two_servers(tmp_path: Path, procs: list[ServerProcess], *others: str) -> TwoServers:
+def two_servers(
+    tmp_path: Path, procs: list[ServerProcess], *others: str, config: dict[str, Any] | None = None
+) -> TwoServers:
     """Servers a and b (stopped by the ``procs`` fixture), Ada on a, Bea on b, and a key for each name in
-    ``others``."""
-    a = ServerProcess(tmp_path / "a", config=FAST).start()
-    b = ServerProcess(tmp_path / "b", config=FAST).start()
+    ``others``; ``config`` is added to both servers' (``FAST``) config."""
+    a = ServerProcess(tmp_path / "a", config={**FAST, **(config or {})}).start()
+    b = ServerProcess(tmp_path / "b", config={**FAST, **(config or {})}).start()
     procs.extend([a, b])
     people = tuple(keyed(tmp_path, name) for name in others)
     return TwoServers(a, b, member(tmp_path, a, "ada"), member(tmp_path, b, "bea"), people)

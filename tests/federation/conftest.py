@@ -88,8 +88,9 @@ class Network:
             config=ServerConfig(name=name, rate_per_minute=0, peer_rate_per_minute=0),
             identity=Identity.generate(),
             store=store,
+            transport_for=self.transport_for,
         )
-        federator = Federator(state, transport_for=self.transport_for, backoff_base=0.01, backoff_max=0.05)
+        federator = Federator(state, backoff_base=0.01, backoff_max=0.05)
         node = Node(name, state, httpx.ASGITransport(app=create_app(state)), federator)
         self.nodes[name] = node
         return node

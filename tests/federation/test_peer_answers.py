@@ -130,7 +130,7 @@ async def test_a_fetch_answered_with_more_than_asked_is_a_peer_error(net: Networ
     client = client_for(a, await fake_peer(a), answer(b"\n".join(raw_post(str(i)) for i in range(2))))
     with pytest.raises(PeerError) as err:
         await client.fetch(["ab" * 32])
-    assert "fetch of 1 ids with 2 messages" in err.value.message
+    assert "fetch asking for 1 with 2 messages" in err.value.message
     await client.aclose()
 
 

@@ -10,6 +10,7 @@ from murmur.client.tui import present
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store.peers import add_peer, same_server
+from tests.counted import stream
 from tests.identity_logs import LAPTOP, PHONE, SPARE, TABLET, Log
 from tests.server.conftest import Harness
 
@@ -89,3 +90,17 @@ async def test_followers_of_an_identity_or_of_its_devices_are_told_it_moved(serv
         assert [i["kind"] for i in items if i["kind"] == "move"] == (["move"] if told else [])
     [item] = (await server.client(fan).notifications())["items"]  # a member by now
     assert item["identity"] == made.identity and item["actor"] == PHONE.public_key
+
+
+async def test_an_identitys_profile_names_the_device_whose_public_messages_are_missing(server: Harness) -> None:
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    posts = stream(PHONE, 5, identity=made.identity, start=made.at + 10)
+    held = [posts[0], posts[4]]  # the phone's 2, 3 and 4 never came
+    await server.state.store.ingest([*made.events, profile_by(PHONE, made, "Ada"), *held], origin="peer")
+    reader = await server.member()
+    profile = await reader.profile(made.identity)
+    assert profile["missing"] == [
+        {"device": PHONE.public_key, "device_name": "phone", "count": 3, "ranges": [[2, 4]]}
+    ]
+    assert "3 public messages from Ada's phone are not on this server" in render_profile(profile)

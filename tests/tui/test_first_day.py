@@ -15,6 +15,7 @@ from textual.widgets import Input, TabbedContent, TextArea
 from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
 from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
 from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.deletes import DeleteStatusScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.profile import ProfileScreen
@@ -263,6 +264,8 @@ async def test_counts_follow_what_i_do_in_the_tui(live: LiveServer, tmp_path: Pa
         await pilot.press("g")
         assert timeline.current.item["message"]["author"] == ME.public_key
         await pilot.press("d", "y")
+        await until(pilot, lambda: isinstance(app.screen, DeleteStatusScreen))  # which peers confirmed it
+        await pilot.press("escape")
         await until(pilot, lambda: tally(question) == "↩ 0   ★ 1   ⟳ 1" and len(timeline.entries) == 1)
         assert "↩ 0" in screen_text(app)
         await until(pilot, lambda: question.has_class("-highlight"))  # the highlight moved on, not lost

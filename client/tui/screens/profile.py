@@ -17,6 +17,7 @@ from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.missing import MissingNote
 from murmur.client.tui.widgets.timeline import Timeline
 
 
@@ -46,6 +47,7 @@ class ProfileScreen(MurmurScreen):
     def compose(self) -> ComposeResult:
         yield self.title_line("Your profile  (esc: back)" if self.mine else "Profile  (f: follow/unfollow · esc: back)")
         yield Static(Content.styled("Loading the profile…", "$text-muted"), id="profile-head")
+        yield MissingNote(id="profile-missing")
         yield Timeline(
             self.view, f"@{self.key}", author_fetch(self.api, self.key), page_size=self.page_size, id="profile-posts"
         )
@@ -73,8 +75,15 @@ class ProfileScreen(MurmurScreen):
         else:
             self.view.shared.discard(self.key)
         self.query_one("#profile-head", Static).update(present.profile_content(found, self.server, mine=self.mine))
+        self.query_one(MissingNote).show(found, {}, str(found.get("name") or ""))
         self.query_one(Timeline).refresh()
         self.post_message(NamesWanted(set()))  # redraw entries that now have this name
+
+    def action_repair(self) -> None:
+        self.query_one(MissingNote).ask(self.api)
+
+    def on_missing_note_repaired(self, event: MissingNote.Repaired) -> None:
+        self.reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One cannot follow oneself: the footer does not offer it on one's own profile.

@@ -11,10 +11,12 @@ from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.render import Context, withheld_lines
+from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
+from murmur.client.tui.widgets.missing import MissingNote
 from murmur.client.tui.widgets.postlist import PostList
 
 
@@ -28,6 +30,8 @@ def flatten(node: dict[str, Any], depth: int = 0) -> list[tuple[int, dict[str, A
 
 
 class ThreadScreen(MurmurScreen):
+    BINDINGS = bindings(PROFILE, only=("repair",))
+
     def __init__(self, api: MurmurClient, view: View, msg_id: str) -> None:
         super().__init__()
         self.api = api
@@ -37,6 +41,7 @@ class ThreadScreen(MurmurScreen):
     def compose(self) -> ComposeResult:
         yield self.title_line("Thread  (esc: back · R: reload for new replies)")
         yield Static("", id="thread-withheld")
+        yield MissingNote(id="thread-missing")
         yield PostList(self.view, empty="Loading the thread…", id="thread")
         yield from self.chrome()
 
@@ -67,7 +72,14 @@ class ThreadScreen(MurmurScreen):
         posts = self.query_one(PostList)
         posts.show(flatten(found["root"]), focus_id=self.msg_id)
         self._withheld(found)
+        self.query_one(MissingNote).show(found, Context.of(found).names)
         self.call_after_refresh(self._names, posts)
+
+    def action_repair(self) -> None:
+        self.query_one(MissingNote).ask(self.api)
+
+    def on_missing_note_repaired(self, event: MissingNote.Repaired) -> None:
+        self.reload()
 
     def _withheld(self, found: dict[str, Any]) -> None:
         """What peers refused of this thread, signed, and why: said above it, never left as silence."""

@@ -1,0 +1,87 @@
+"""What a server says it lacks of people's public messages (a profile's or a thread's ``missing``, docs/api.md
+"Missing messages"), said in a sentence for the CLI and the TUI alike.
+
+A hostile server may send anything here: an entry of the wrong shape is skipped, and every name passes through
+``visible_name`` (so nothing in it acts on a terminal or passes for something else).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from murmur.keys import KEY_HEX, fingerprint
+from murmur.terminal import one_line, visible_name
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    device: str
+    device_name: str
+    count: int
+    ranges: tuple[tuple[int, int], ...]
+
+
+def _ranges(value: Any) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, list):
+        return ()
+    pairs = [r for r in value if isinstance(r, list) and len(r) == 2 and all(type(n) is int for n in r)]
+    return tuple((int(r[0]), int(r[1])) for r in pairs)
+
+
+def missing_of(answer: Mapping[str, Any]) -> list[Missing]:
+    """The well-formed entries of an answer's ``missing``."""
+    entries = answer.get("missing")
+    out: list[Missing] = []
+    for e in entries if isinstance(entries, list) else []:
+        if not isinstance(e, dict) or not isinstance(e.get("device"), str) or not KEY_HEX.fullmatch(e["device"]):
+            continue
+        count = e.get("count")
+        if type(count) is not int or count < 1:
+            continue
+        name = e.get("device_name") if isinstance(e.get("device_name"), str) else ""
+        out.append(Missing(e["device"], name, count, _ranges(e.get("ranges"))))
+    return out
+
+
+def whose(entry: Missing, person: str) -> str:
+    """``Ada's laptop``; ``Ada's device 403b-…`` for a device without a name; the fingerprint alone for nobody."""
+    device = visible_name(entry.device_name, 32) if entry.device_name else f"device {fingerprint(entry.device)}"
+    return f"{visible_name(person, 64)}'s {device}" if person else device
+
+
+def sentence(entry: Missing, person: str) -> str:
+    """"3 public messages from Ada's laptop are not on this server"."""
+    many = entry.count != 1
+    return (
+        f"{entry.count} public message{'s' if many else ''} from {whose(entry, person)}"
+        f" {'are' if many else 'is'} not on this server"
+    )
+
+
+def missing_lines(answer: Mapping[str, Any], names: Mapping[str, str], person: str = "") -> list[str]:
+    """One sentence per device with a gap: named by ``person`` (a profile's name), else by ``names`` (an
+    answer's display names, by device key)."""
+    return [sentence(e, person or str(names.get(e.device, ""))) for e in missing_of(answer)]
+
+
+def repair_lines(answer: Mapping[str, Any], person: str = "") -> list[str]:
+    """What a repair did (``POST /api/v1/repairs``): a line per peer asked, then what is still missing."""
+    lines: list[str] = []
+    peers = answer.get("peers")
+    for p in peers if isinstance(peers, list) else []:
+        if not isinstance(p, dict) or not isinstance(p.get("key"), str):
+            continue
+        if not KEY_HEX.fullmatch(p["key"]):
+            continue
+        label = visible_name(str(p.get("name") or ""), 40) or fingerprint(p["key"])
+        if p.get("error"):
+            lines.append(f"{label}: could not be asked: {one_line(str(p['error']), 100)}")
+        else:
+            counts = [p.get(n) if type(p.get(n)) is int else 0 for n in ("fetched", "stored", "refused")]
+            lines.append(f"{label}: sent {counts[0]}, stored {counts[1]}, refused {counts[2]}")
+    still = missing_lines(answer, {}, person)
+    if not lines and still:
+        lines.append("No peer of this server could be asked.")
+    return lines + (still or ["Nothing of theirs is known to be missing here."])

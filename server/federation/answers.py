@@ -1,0 +1,66 @@
+"""Our signed answers about the messages we took from a peer other than by its push (a pull, a repair's fetch):
+receipts for its deletes and notices of what we withheld (``murmur.receipts``), sent back to it
+(``POST /fed/v1/answers``), so that a delete's author sees this server confirm it whichever way it came. And the
+same notice, unasked, when a moderator here removes a message peers hold (``tell_removed``).
+
+A push's answer already carries them; this is the same signed line, on the next request. A peer too old to take
+answers refuses the route: nothing else depends on it, so that is logged and the pull goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from murmur.errors import PeerError
+from murmur.receipts import signed
+from murmur.server.federation.peer_client import PeerClient
+from murmur.server.state import ServerState
+from murmur.store import removals
+from murmur.store.ingest import IngestResult
+from murmur.store.peers import Peer, list_peers
+
+log = logging.getLogger("murmur.federation")
+
+
+def worth_answering(result: IngestResult) -> bool:
+    """A delete (whatever became of it here: it is our receipt) or a refusal (our notice of what we withheld)."""
+    if result.id is None:
+        return False
+    return result.status == "refused" or (result.message is not None and result.message.kind == "delete")
+
+
+async def answer(state: ServerState, client: PeerClient, results: Sequence[IngestResult]) -> int:
+    """Send the peer our signed answers about ``results`` (what it sent us); how many it kept."""
+    lines = [signed(state.identity, r.as_dict()) for r in results if worth_answering(r)]
+    if not lines:
+        return 0
+    try:
+        return await client.answers(lines)
+    except PeerError as error:
+        log.info("peer %s took no answers: %s", client.peer.name or client.peer.key[:8], error.message)
+        return 0
+
+
+async def tell_removed(state: ServerState, msg_id: str, reason: str) -> list[dict[str, Any]]:
+    """Tell every peer this server dials, signed, that a moderator here removed ``msg_id`` (the notice a push of
+    it would now get back): ``{"key", "name", "kept", "error"}`` each. A peer kept it if it holds the message
+    and may have sent it here; one not reached hears it when it next pushes or repairs the message."""
+    notice = {"id": msg_id, "status": "refused", "code": removals.CODE, "reason": removals.refusal(reason)}
+    line = signed(state.identity, notice)
+
+    async def tell(peer: Peer) -> dict[str, Any]:
+        told: dict[str, Any] = {"key": peer.key, "name": peer.name, "kept": 0, "error": ""}
+        client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
+        try:
+            told["kept"] = await client.answers([line])
+        except PeerError as error:
+            told["error"] = error.message
+        finally:
+            await client.aclose()
+        return told
+
+    peers = [p for p in await list_peers(state.store) if p.dials]
+    return list(await asyncio.gather(*(tell(p) for p in peers)))

@@ -1,0 +1,84 @@
+"""Ask peers for a device's public messages this server lacks: the gaps its counters show (murmur.store.gaps).
+
+A member asks (``POST /api/v1/repairs``, ``murmur repair``). Every peer this server dials is asked at once for
+the missing counters through ``POST /fed/v1/fetch``, which answers through the audience rule like any fetch;
+what comes back is stored as any fetched message is (``repair.take_fetched``: the peer's origin and policy, the
+one validation path), so a message sent twice, or by two peers, is a no-op. One request asks each peer for at
+most ``FETCH_BATCH`` messages, the lowest missing first: a device claiming a counter in the billions costs no
+more than that, and asking again continues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from murmur.errors import PeerError
+from murmur.server.federation.peer_client import PeerClient
+from murmur.server.federation.repair import FETCH_BATCH, take_fetched
+from murmur.server.state import ServerState
+from murmur.store.gaps import Gap, gaps
+from murmur.store.peers import Peer, list_peers
+
+
+@dataclass
+class Asked:
+    """What one peer sent back: ``error`` when it could not be asked."""
+
+    key: str
+    name: str
+    fetched: int = 0
+    stored: int = 0
+    refused: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def wanted(found: Sequence[Gap], limit: int = FETCH_BATCH) -> list[dict[str, Any]]:
+    """The counted ranges of a fetch body for ``found``, lowest first, at most ``limit`` messages in all."""
+    out: list[dict[str, Any]] = []
+    left = limit
+    for gap in found:
+        for low, high in gap.ranges:
+            if left <= 0:
+                return out
+            high = min(high, low + left - 1)
+            out.append({"device": gap.device, "from": low, "to": high})
+            left -= high - low + 1
+    return out
+
+
+async def _ask(state: ServerState, peer: Peer, ranges: list[dict[str, Any]]) -> Asked:
+    asked = Asked(peer.key, peer.name)
+    client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
+    try:
+        lines, _ = await client.fetch([], ranges)
+        results = await take_fetched(state, client, lines)
+    except PeerError as error:
+        asked.error = error.message
+        return asked
+    finally:
+        await client.aclose()
+    asked.fetched = len(lines)
+    asked.stored = sum(r.status == "stored" for r in results)
+    asked.refused = sum(r.status == "refused" for r in results)
+    return asked
+
+
+async def refill(state: ServerState, devices: Sequence[str]) -> list[Asked]:
+    """Ask every peer this server dials for what ``devices`` (device keys) are missing here; what each did."""
+    ranges = wanted(await gaps(state.store, devices))
+    peers = [p for p in await list_peers(state.store) if p.dials]
+    if not ranges or not peers:
+        return []
+    # Every peer's ask runs to its end; then our own failure (the store, say), if any, is raised as itself for
+    # the route to answer, rather than as an ExceptionGroup.
+    done = await asyncio.gather(*(_ask(state, peer, ranges) for peer in peers), return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [a for a in done if isinstance(a, Asked)]

@@ -1,0 +1,62 @@
+"""What this server knows it lacks of an author's public messages, and asking peers for it (murmur.store.gaps).
+
+- ``missing`` on a profile (``GET /api/v1/profiles/{key}``) and a thread (``GET /api/v1/threads/{id}``): per
+  device, ``{"device", "device_name", "count", "ranges"}``, the counters missing below the highest one held.
+- ``POST /api/v1/repairs`` with ``{"key": KEY}`` (an identity, a device key or a bare key, or 8+ of its hex
+  digits): asks every peer this server dials for them
+  (``murmur.server.federation.refill``); the answer says what each peer sent and what is still missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from murmur.errors import Refused
+from murmur.kinds import kind
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import device_names, identity_of
+from murmur.server.auth import authenticate, state_of
+from murmur.server.federation.refill import refill
+from murmur.server.responses import JSONBytes
+from murmur.store import Store
+from murmur.store.gaps import gaps
+from murmur.store.lookup import resolve_key
+from murmur.validate import parse_json
+
+
+async def devices_of(store: Store, key: str, identity: dict[str, Any] | None = None) -> dict[str, str]:
+    """The devices whose counters make up ``key``'s public stream, each with its name in the identity's log:
+    every device the log ever added (what a removed device wrote before still counts), or the key itself.
+    ``identity``: ``key``'s identity when the caller has it already."""
+    if identity is None and kind(INCEPTION):
+        identity = await identity_of(store, key)
+    if identity is None:
+        return {key: ""}
+    return {str(d["key"]): str(d.get("name") or "") for d in identity["devices"]}
+
+
+async def missing(store: Store, devices: Iterable[str], names: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The ``missing`` of an answer: the gaps of ``devices``, each named (from ``names``, else the logs)."""
+    found = await gaps(store, list(devices))
+    if names is None:
+        names = await device_names(store, [g.device for g in found]) if found and kind(INCEPTION) else {}
+    return [g.as_dict(names.get(g.device, "")) for g in found]
+
+
+async def repair(request: Request) -> Response:
+    state = state_of(request)
+    caller = await authenticate(request)
+    payload = parse_json(caller.body or b"{}")
+    typed = payload.get("key") if isinstance(payload, dict) else None
+    if not isinstance(typed, str) or not typed:
+        raise Refused("bad_request", 'The body must be {"key": KEY}: whose public messages to ask peers for.')
+    key = await resolve_key(state.store, typed)
+    devices = await devices_of(state.store, key)
+    asked = await refill(state, list(devices))
+    return JSONBytes(
+        {"key": key, "peers": [a.as_dict() for a in asked], "missing": await missing(state.store, devices, devices)}
+    )

@@ -1,0 +1,52 @@
+"""After a delete in the TUI, a screen says which peers confirmed it, signed (``GET /api/v1/deletes/{id}``), and
+asks again on R as peers answer; what peers call themselves and their reasons are shown inert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from murmur.client.tui.screens.deletes import DeleteStatusScreen
+from murmur.keys import Identity
+from murmur.receipts import signed
+from murmur.store import receipts
+from murmur.store.peers import add_peer
+from tests.tui.conftest import ME, NOW, LiveServer, make_app, until
+from tests.tui.test_pilot import open_local
+
+SIZE = (110, 40)
+
+
+async def test_a_delete_shows_which_peers_confirmed_it(live: LiveServer, tmp_path: Path) -> None:
+    near, far = Identity.from_seed(b"\x31" * 32), Identity.from_seed(b"\x32" * 32)
+    await add_peer(live.store, near.public_key, "http://near.test", name="near", mode="serve-only")
+    await add_peer(live.store, far.public_key, "http://far.test", name="far\x1b[2J\u202e", mode="serve-only")
+    await live.post(ME, "words I regret", at=NOW - 20_000)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("d", "y")
+        await until(pilot, lambda: isinstance(app.screen, DeleteStatusScreen) and "confirmed, signed" in shown(app))
+        assert "0 of 2 peer(s) confirmed, signed." in shown(app)
+        assert "\x1b" not in shown(app) and "\u202e" not in shown(app)
+
+        [tombstone] = await live.messages("delete")
+        answers = [
+            signed(near, {"id": tombstone["id"], "status": "stored"}),
+            signed(far, {"id": tombstone["id"], "status": "refused", "code": "policy", "reason": "no\x1b]0;x\x07"}),
+        ]
+        assert await receipts.note(live.store, near.public_key, {tombstone["id"]}, answers[:1]) == 1
+        assert await receipts.note(live.store, far.public_key, {tombstone["id"]}, answers[1:]) == 1
+        await pilot.press("R")
+        await until(pilot, lambda: "1 of 2 peer(s) confirmed" in shown(app))
+        text = shown(app)
+        assert "confirmed near (" in text and "refused" in text and "policy: no" in text
+        assert all(c not in text for c in "\x1b\x07\u202e")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, DeleteStatusScreen))
+
+
+def shown(app: object) -> str:
+    found = app.screen.query("#delete-peers")  # type: ignore[attr-defined]
+    return str(found.first(Static).render()) if found else ""
