@@ -430,10 +430,12 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/identities/{name}")
         return shaped(answer, "an identity", identity=str, devices=list)
 
-    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
-        """A page of the sealed messages addressed to a device of my identity, after log position ``after``:
-        ``{"sealed": [{"seq", "message"}], "next_cursor", "more"}`` (each message still to be checked and opened)."""
-        answer = shaped(await self.request("GET", f"{API}/sealed", params={"after": after, "limit": limit}),
+    async def sealed(self, after: int = 0, *, limit: int = 100, group: str | None = None) -> dict[str, Any]:
+        """A page of the sealed messages addressed to a device of my identity (or, with ``group``, written to that
+        private group), after log position ``after``: ``{"sealed": [{"seq", "message"}], "next_cursor", "more"}``
+        (each message still to be checked and opened)."""
+        params = {"after": after, "limit": limit, "group": group}
+        answer = shaped(await self.request("GET", f"{API}/sealed", params=params),
                         "the sealed messages", sealed=list, next_cursor=int, more=bool)  # fmt: skip
         if not all(isinstance(i, dict) and type(i.get("seq")) is int for i in answer["sealed"]):
             raise ApiError(200, "bad_answer", f"{self.base_url} answered the sealed messages without a seq for each.")

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
-from murmur.direct import Received, check_sender, inner_message, open_direct, read_inner, seal_direct
+from murmur.direct import NOT_DIRECT, Received, check_sender, inner_message, open_direct, read_inner, seal_direct
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
@@ -230,6 +230,8 @@ class Conversations:
                                   received.inner.participants):  # fmt: skip
                 raise Refused("replayed", "Its direct message was received already, under another sealed message.")
         except Refused as refusal:
+            if refusal.code == NOT_DIRECT:  # a private group's epoch key: murmur.client.private_groups takes it
+                return "seen"
             self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq)
             return Refusal(outer_id, refusal.code, refusal.message, raw)
         return "opened"

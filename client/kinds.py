@@ -246,5 +246,7 @@ def reminder_line(meetup: Mapping[str, Any], me: str, now_ms: int) -> str:
 def group_facts(group: Mapping[str, Any]) -> str:
     """How many members a group has and how one joins it: ``4 members · joining needs a moderator's approval``."""
     count = group.get("members", 0)
-    join = "anyone may join" if group.get("join") == "open" else "joining needs a moderator's approval"
+    join = {"open": "anyone may join", "invite": "private: by invitation, sealed for its members"}.get(
+        str(group.get("join")), "joining needs a moderator's approval"
+    )
     return f"{count} member{'' if count == 1 else 's'} · {join}"

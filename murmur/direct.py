@@ -24,6 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.errors import Refused
+from murmur.group_epoch import EPOCH_LABEL
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, Identity
 from murmur.kinds.sealed import COARSE_MS, NAME, envelope_of, envelope_text
@@ -32,6 +33,7 @@ from murmur.sealing import BUCKETS, LENGTH_BYTES, SENDER_BYTES, TAG_BYTES, WRAP_
 from murmur.validate import MAX_MESSAGE_BYTES, parse_json
 
 LONGEST_TEXT = 5000  # code points, as a post's
+NOT_DIRECT = "not_direct"  # sealed to this device, but a private group's epoch chunk (murmur.private_group)
 _MEMBERS = {"participants", "from", "device", "text", "created_at", "id"}
 
 
@@ -198,16 +200,36 @@ def seal_direct(
     if len(inner["text"]) > LONGEST_TEXT:
         got = len(inner["text"])
         raise Refused("too_long", f"A direct message is at most {LONGEST_TEXT} characters; this one has {got}.")
-    signer = signer if signer is not None else Identity.generate()
-    created_at = int(inner["created_at"]) // COARSE_MS * COARSE_MS
     count = len(set(devices))
     if text_room(inner, count, visibility) < len(canonicalize(inner["text"])) - 2:
         raise _too_large(inner, count, visibility)
-    bound = bound_fields(signer.public_key, created_at, visibility)
-    envelope = seal(canonicalize(dict(inner)), sender, list(devices), bound=bound)
+    at = int(inner["created_at"])
+    return sealed_to_devices(canonicalize(dict(inner)), sender, devices, visibility, at, signer=signer)
+
+
+def sealed_to_devices(
+    plaintext: bytes,
+    sender: X25519PrivateKey,
+    devices: Sequence[str],
+    visibility: str,
+    at: int,
+    *,
+    signer: Identity | None = None,
+) -> dict[str, Any]:
+    """The signed sealed message carrying ``plaintext`` sealed to ``devices`` (a direct message, a group's epoch
+    chunk), dated ``at`` rounded down to the coarse time and signed by a fresh one-time key unless given one."""
+    signer = signer if signer is not None else Identity.generate()
+    bound = bound_fields(signer.public_key, at // COARSE_MS * COARSE_MS, visibility)
+    envelope = seal(plaintext, sender, list(devices), bound=bound)
+    return sign_outer(signer, at, visibility, "envelope", envelope_text(envelope))
+
+
+def sign_outer(signer: Identity, at: int, visibility: str, member: str, sealed: str) -> dict[str, Any]:
+    """A sealed message whose body holds ``sealed`` as ``member`` (``envelope`` or ``group_message``), signed by
+    the one-time key ``signer``, dated ``at`` rounded down to the coarse time (docs/encryption.md §9.1)."""
     draft = {
-        "v": VERSION, "kind": NAME, "author": signer.public_key, "created_at": created_at,
-        "body": {"envelope": envelope_text(envelope), "visibility": visibility}, "tags": [],
+        "v": VERSION, "kind": NAME, "author": signer.public_key, "created_at": at // COARSE_MS * COARSE_MS,
+        "body": {member: sealed, "visibility": visibility}, "tags": [],
     }  # fmt: skip
     return sign_envelope(signer, draft)
 
@@ -219,6 +241,8 @@ def open_direct(outer: Message, private: X25519PrivateKey) -> Received:
     except Refused as refusal:
         raise Refused("bad_envelope", f"The sealed envelope is malformed: {refusal.message}") from refusal
     opened = open_sealed(envelope, private, bound=bound_fields(outer.author, outer.created_at, outer.visibility))
+    if opened.plaintext.startswith(EPOCH_LABEL):
+        raise Refused(NOT_DIRECT, "It holds a private group's epoch key, not a direct message (`murmur group`).")
     inner = read_inner(opened.plaintext)
     if not outer.created_at <= inner.created_at < outer.created_at + COARSE_MS:
         raise Refused("bad_time", "The direct message's time is not within the coarse time of its outer message.")
@@ -230,19 +254,30 @@ def check_sender(received: Received, log: Mapping[str, Any] | None) -> None:
     time. ``log`` is the sender's identity as its log resolves it (``GET /api/v1/identities/{id}``), None when
     it is not known."""
     inner = received.inner
-    if log is None or log.get("bare") or log.get("identity") != inner.sender:
-        why = f"The sender's identity {inner.sender[:16]} is not known here: its log may not have arrived yet."
-        raise Refused("forged_sender", why + " murmur tries again at the next sync.")
-    devices = log.get("devices")
-    listed = devices if isinstance(devices, list) else []
-    found = next((d for d in listed if isinstance(d, dict) and d.get("key") == inner.device), None)
-    if found is None:
-        why = f"It names a device {inner.device[:16]} that is not in its sender's log (forged, or not arrived yet)."
-        raise Refused("forged_sender", why)
+    found = device_in_log(inner.sender, inner.device, log)
     if found.get("x25519") != received.sealed_by:
         why = "It was sealed by a key other than the encryption key its sender's log gives the device it names."
         raise Refused("forged_sender", why)
-    at = inner.created_at
+    current_at(found, inner.created_at)
+
+
+def device_in_log(sender: str, device: str, log: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The device ``device`` (Ed25519, 64 hex) as the log of the identity ``sender`` lists it (a direct message's
+    or a private group message's sender); ``forged_sender`` when it lists no such device."""
+    if log is None or log.get("bare") or log.get("identity") != sender:
+        why = f"The sender's identity {sender[:16]} is not known here: its log may not have arrived yet."
+        raise Refused("forged_sender", why + " murmur tries again at the next sync.")
+    devices = log.get("devices")
+    listed = devices if isinstance(devices, list) else []
+    found = next((d for d in listed if isinstance(d, dict) and d.get("key") == device), None)
+    if found is None:
+        why = f"It names a device {device[:16]} that is not in its sender's log (forged, or not arrived yet)."
+        raise Refused("forged_sender", why)
+    return found
+
+
+def current_at(found: Mapping[str, Any], at: int) -> None:
+    """Refuse a message dated ``at`` unless the device ``found`` (as its identity's log lists it) was current then."""
     added, removed, disputed = found.get("added_at"), found.get("removed_at"), found.get("disputed_at")
     if isinstance(added, int) and at < added:
         raise Refused("device_not_yet", "It is dated before the device it names was added to its sender's identity.")

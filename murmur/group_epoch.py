@@ -72,6 +72,15 @@ class Epoch:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """What the next epoch chains from: an epoch held without its key (a device keeps only its number and digest)."""
+
+    group: str
+    number: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class EpochChunk:
     """One sealed message's worth of an epoch change: seal ``plaintext`` to exactly ``devices`` (X25519 hex)."""
 
@@ -119,7 +128,7 @@ def chunk_devices(reserve: int = OUTER_RESERVE) -> int:
 def new_epoch(
     group: str,
     devices: Iterable[Device],
-    previous: Epoch | None,
+    previous: Epoch | Link | None,
     *,
     key: bytes | None = None,
     per_chunk: int | None = None,

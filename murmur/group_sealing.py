@@ -176,6 +176,12 @@ def _parse(message: object) -> Parsed:
     return Parsed(group, epoch, epoch_id, nonce, header, body)
 
 
+def check_shape(message: object) -> Parsed:
+    """What a server can check of a group message it cannot read: its version and shape (steps 1 and 2 of
+    reading); refuses as reading does (``unknown_version``, ``bad_envelope``)."""
+    return _parse(message)
+
+
 def _open_header(keys: GroupKeys, parsed: Parsed, bound: dict[str, Any] | None) -> tuple[Header, EpochKeys]:
     if parsed.group != keys.group:
         raise Refused("wrong_group", "This group message belongs to another group.")

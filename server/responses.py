@@ -25,6 +25,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "not_object": 400,
     "bad_request": 400,
     "bad_cursor": 400,
+    "bad_group": 400,
     "bad_limit": 400,
     "unsupported_encoding": 415,
     "id_too_short": 400,

@@ -7,8 +7,11 @@ from typing import Any
 Draft = dict[str, Any]
 
 
-def create_draft(name: str, *, description: str = "", rules: str = "", approval: bool = False) -> Draft:
-    body = {"name": name, "join": "approval" if approval else "open"}
+def create_draft(
+    name: str, *, description: str = "", rules: str = "", approval: bool = False, join: str | None = None
+) -> Draft:
+    """A group's creation; ``join`` (``open``, ``approval``, ``invite``: a private group) overrides ``approval``."""
+    body = {"name": name, "join": join or ("approval" if approval else "open")}
     if description:
         body["description"] = description
     if rules:

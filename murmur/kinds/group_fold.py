@@ -24,6 +24,7 @@ from murmur.message import Message
 
 OWNER, MODERATOR = "owner", "moderator"
 MEMBER, PENDING, REMOVED = "member", "pending", "removed"
+INVITE = "invite"  # a private group's join mode
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class GroupState:
     name: str
     description: str
     rules: str
-    join: str  # "open" | "approval"
+    join: str  # "open" | "approval" | "invite"
     created_at: int
     people: tuple[Person, ...]  # everyone the group has a status for, by key
     spans: tuple[tuple[str, int, int | None], ...]  # (key, start, end or None): when each was a member
@@ -113,7 +114,7 @@ def _join(s: Folding, m: Message) -> None:
     if m.author == s.owner or s.status.get(m.author) in (MEMBER, PENDING):
         return
     # One who was removed asks again, whatever the group's mode: only a moderator lets them back.
-    asks = s.join == "approval" or s.status.get(m.author) == REMOVED
+    asks = s.join in ("approval", INVITE) or s.status.get(m.author) == REMOVED
     s.set(m.author, PENDING if asks else MEMBER, m.created_at)
 
 
@@ -124,7 +125,9 @@ def _leave(s: Folding, m: Message) -> None:
 
 def _approve(s: Folding, m: Message) -> None:
     who = _subject(m)
-    if s.moderates(m.author) and s.status.get(who) == PENDING:
+    # In a group joined by invitation, approving someone who did not ask is inviting them (a removed one too).
+    invited = s.join == INVITE and who != s.owner and s.status.get(who) != MEMBER
+    if s.moderates(m.author) and (s.status.get(who) == PENDING or invited):
         s.set(who, MEMBER, m.created_at)
 
 

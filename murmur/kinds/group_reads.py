@@ -161,6 +161,16 @@ async def people(store: Store, group_id: str) -> list[GroupPerson]:
     return [_person(r) for r in await select(store.conn, _PEOPLE_SQL, (bytes.fromhex(group_id),))]
 
 
+_SPANS_SQL = "SELECT key, start_at, end_at FROM groups_spans WHERE grp = ? ORDER BY start_at, key"
+
+
+async def spans(store: Store, group_id: str) -> list[tuple[str, int, int | None]]:
+    """When each person was a member, ``(key, start, end or None)``: who was in the group at each change (what
+    a private group's member device needs to check an epoch made at that change, docs/encryption.md §16)."""
+    rows = await select(store.conn, _SPANS_SQL, (bytes.fromhex(group_id),))
+    return [(bytes(r[0]).hex(), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+
+
 async def person(store: Store, group_id: str, key: str) -> GroupPerson | None:
     rows = await select(store.conn, _PERSON_SQL, (bytes.fromhex(group_id), bytes.fromhex(key)))
     return _person(rows[0]) if rows else None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from murmur.errors import Refused
+from murmur.group_sealing import check_shape
 from murmur.jcs import canonicalize
 from murmur.kinds.base import Field, Kind, Tags, visibility_rule
 from murmur.message import LONGEST_VISIBILITY, Message
@@ -52,7 +53,34 @@ def envelope_of(body: Mapping[str, Any]) -> dict[str, Any]:
     return envelope
 
 
+def group_message_of(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The private group message a sealed message's body holds (docs/encryption.md §12, §16), checked for what a
+    server can see: its version and shape; ``bad_value`` when it is not one, in its one spelling."""
+    text = body.get("group_message")
+    try:
+        message = json.loads(text) if isinstance(text, str) else None
+        canonical = isinstance(message, dict) and envelope_text(message) == text
+    except (ValueError, RecursionError, Refused) as exc:
+        raise Refused("bad_value", "group_message is not JSON text in its canonical (RFC 8785) form.") from exc
+    if not canonical or not isinstance(message, dict):
+        raise Refused("bad_value", "group_message is not a JSON object in its canonical (RFC 8785) form.")
+    try:
+        check_shape(message)
+    except Refused as refusal:
+        raise Refused("bad_value", f"group_message: {refusal.message}") from refusal
+    return message
+
+
 def _envelope_rule(body: Mapping[str, Any], tags: Tags) -> None:
+    """A sealed message holds exactly one thing no server can read: an envelope sealed to devices (a direct
+    message, a group's epoch chunk) or a private group's message (sealed under its epoch's keys)."""
+    if "envelope" not in body and "group_message" not in body:
+        raise Refused("missing_field", "body.envelope is required (or, for a private group, body.group_message).")
+    if "envelope" in body and "group_message" in body:
+        raise Refused("bad_value", "A sealed message holds an envelope or a group_message, not both.")
+    if "group_message" in body:
+        group_message_of(body)
+        return
     try:
         recipients_of(envelope_of(body))
     except Refused as refusal:
@@ -62,14 +90,27 @@ def _envelope_rule(body: Mapping[str, Any], tags: Tags) -> None:
 
 
 def devices_of(message: Message) -> list[str]:
-    """The recipient devices (X25519, 64 hex) of a sealed message that passed validation."""
+    """The recipient devices (X25519, 64 hex) of a sealed message that passed validation; none for a group's."""
+    if "envelope" not in message.body:
+        return []
     return [entry["device"] for entry in json.loads(message.body["envelope"])["to"]]
+
+
+def group_of(message: Message) -> str | None:
+    """The private group a validated sealed message is written to (64 hex), None for an envelope."""
+    text = message.body.get("group_message")
+    return str(json.loads(text)["group"]) if isinstance(text, str) else None
 
 
 MIGRATIONS = (
     """
     CREATE TABLE sealed_to (device BLOB NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (device, seq));
     CREATE INDEX sealed_to_by_seq ON sealed_to (seq);
+    """,
+    # Private groups' messages, by the group they name in the clear (docs/encryption.md §16).
+    """
+    CREATE TABLE sealed_groups (grp BLOB NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (grp, seq));
+    CREATE INDEX sealed_groups_by_seq ON sealed_groups (seq);
     """,
 )
 
@@ -78,6 +119,8 @@ async def index(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) -
     """Note each stored sealed message under every device it is sealed to (in the write transaction)."""
     rows = [(bytes.fromhex(device), seq) for seq, m in stored for device in devices_of(m)]
     await conn.executemany("INSERT INTO sealed_to (device, seq) VALUES (?, ?) ON CONFLICT DO NOTHING", rows)
+    groups = [(bytes.fromhex(group), seq) for seq, m in stored if (group := group_of(m)) is not None]
+    await conn.executemany("INSERT INTO sealed_groups (grp, seq) VALUES (?, ?) ON CONFLICT DO NOTHING", groups)
 
 
 def _never_shown(row: str) -> str:
@@ -86,7 +129,11 @@ def _never_shown(row: str) -> str:
 
 KIND = Kind(
     name=NAME,
-    body={"envelope": Field(True, LONGEST_ENVELOPE), "visibility": Field(True, LONGEST_VISIBILITY)},
+    body={
+        "envelope": Field(False, LONGEST_ENVELOPE),
+        "group_message": Field(False, LONGEST_ENVELOPE),
+        "visibility": Field(True, LONGEST_VISIBILITY),
+    },
     tags={"identity": (0, 0), "counter": (0, 0), "previous": (0, 0)},
     rules=(visibility_rule, _envelope_rule),
     indexed=False,
@@ -145,3 +192,31 @@ async def members_between(store: Store, after: int, upto: int) -> dict[int, froz
         for row in await cursor.fetchall():
             members.setdefault(int(row[0]), set()).add(bytes(row[1]).hex())
     return {seq: frozenset(keys) for seq, keys in members.items()}
+
+
+# Whether the device ``key`` (or another device of its identity, or that identity) has a place in the group: a
+# member, or a former one (who still reads the epochs it was in, and nothing after: docs/encryption.md §13).
+_IN_GROUP_SQL = (
+    "SELECT 1 FROM groups_people p WHERE p.grp = ? AND p.status IN ('member', 'removed') AND (p.key = ?"
+    " OR p.key IN (SELECT o.device FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
+    " WHERE d.device = ?) OR p.key IN (SELECT d.identity FROM identity_devices d WHERE d.device = ?))"
+)
+
+
+async def in_group(store: Store, key: str, group: str) -> bool:
+    """Whether the device ``key`` speaks for someone who is or was a member of ``group``."""
+    me = bytes.fromhex(key)
+    async with store.conn.execute(_IN_GROUP_SQL, (bytes.fromhex(group), me, me, me)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+_IN_SQL = (
+    "SELECT m.seq, m.raw FROM sealed_groups g CROSS JOIN messages m ON m.seq = g.seq"
+    " WHERE g.grp = ? AND g.seq > ? ORDER BY g.seq LIMIT ?"
+)
+
+
+async def sealed_in(store: Store, group: str, after: int, limit: int) -> list[tuple[int, bytes]]:
+    """A private group's sealed messages (seq, signed bytes) after log position ``after``, oldest first."""
+    async with store.conn.execute(_IN_SQL, (bytes.fromhex(group), after, limit)) as cursor:
+        return [(int(row[0]), bytes(row[1])) for row in await cursor.fetchall()]

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from murmur.errors import StoreError, StoreLocked
 from murmur.store import vault as sealed
@@ -89,8 +89,11 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-class Inbox:
-    """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
+class LocalStore:
+    """A store of this device's own (its opened messages, its keys for groups): one SQLite file, 0600, migrated by
+    the subclass's ``SCHEMA``. ``open(path)``; every call is one short transaction."""
+
+    SCHEMA: tuple[str, ...] = ()
 
     def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None, holder: int | None = None
                  ) -> None:  # fmt: skip
@@ -102,7 +105,7 @@ class Inbox:
         self._unsaved = False
 
     @classmethod
-    def open(cls, path: Path, passphrase: str | None = None) -> Inbox:
+    def open(cls, path: Path, passphrase: str | None = None) -> Self:
         """The store at ``path``; ``StoreLocked`` when it is sealed and no ``passphrase`` came (one given for a
         store that is not sealed is not needed, and not used)."""
         vault, holder = None, None
@@ -120,8 +123,9 @@ class Inbox:
                 _create_private(path)
                 db = sqlite3.connect(path, isolation_level=None)
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            for number in range(version, len(SCHEMA)):
-                db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+            for number in range(version, len(cls.SCHEMA)):
+                step = cls.SCHEMA[number]
+                db.executescript(f"BEGIN IMMEDIATE;\n{step}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
         except BaseException as exc:
             if holder is not None:
                 os.close(holder)
@@ -130,7 +134,7 @@ class Inbox:
                                  " new one (the messages are fetched again from the server).") from exc  # fmt: skip
             raise
         inbox = cls(db, path, vault, holder)
-        if vault is not None and version < len(SCHEMA):
+        if vault is not None and version < len(cls.SCHEMA):
             inbox._save()
         return inbox
 
@@ -180,6 +184,12 @@ class Inbox:
             return list(self.db.execute(sql, params).fetchall())
         except sqlite3.Error as exc:
             raise StoreError(f"The private message store {self.path} could not be read: {exc}.") from exc
+
+
+class Inbox(LocalStore):
+    """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
+
+    SCHEMA = SCHEMA
 
     # -- the server's log, as far as this device read it -------------------------------------------------------
     def cursor(self, server: str) -> int:

@@ -123,6 +123,7 @@ async def members(request: Request) -> Response:
             listing: [person_json(p) for p in everyone if p.status == status]
             for listing, status in (("members", "member"), ("pending", "pending"), ("removed", "removed"))
         },
+        "spans": [{"key": k, "start": a, "end": b} for k, a, b in await group_reads.spans(state.store, row.id)],
     }
     return JSONBytes(await named(state, body, [p.key for p in everyone]))
 

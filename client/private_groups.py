@@ -1,0 +1,378 @@
+"""Private groups on this device: create one, invite and remove members (each change a new epoch sealed to the
+new set of member devices), write posts, replies and reactions sealed for the members, and fetch and read what
+they wrote. The API the CLI (``murmur group``, ``murmur post --group``, ``murmur timeline group:ID``) builds on;
+docs/encryption.md §16 says what travels.
+
+The group itself and who is in it are public group messages (a ``group`` whose ``join`` is ``invite``; a
+moderator's ``group_approve`` invites, ``group_remove`` removes), so every member device derives the same set of
+member devices from the group's members and their identities' logs. What members write, and each epoch's key,
+travel as ``sealed`` messages. Keys and what was read live only in this profile's ``private_groups.db`` (0600).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from murmur.client.api import ApiError, MurmurClient
+from murmur.client.conversations import Conversations, Recipient, _bytes_of
+from murmur.client.devices import publish_as_device
+from murmur.direct import current_at, device_in_log
+from murmur.errors import ConfigError, Refused
+from murmur.group_chains import GroupKeys
+from murmur.group_epoch import Device, Link, members_digest
+from murmur.keys import Identity, fingerprint
+from murmur.kinds.group_drafts import about_person_draft, create_draft
+from murmur.kinds.group_fold import INVITE
+from murmur.message import Message, now_ms
+from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
+from murmur.sealing import public_hex
+from murmur.store.group_inbox import GroupInbox, GroupPost, Unread
+from murmur.validate import check
+
+GROUPS_FILE = "private_groups.db"
+CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
+# Refusals that may turn out well later: an epoch not held yet, a view of the members behind the changer's, a
+# sender's log not arrived yet.
+GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
+RETRIED = ("wrong_epoch", "members_differ", "forged_sender", GROUP_UNKNOWN)
+MODERATING = ("owner", "moderator")
+
+__all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
+
+
+def groups_path(key_path: Path) -> Path:
+    """Where a profile keeps its private groups' keys and messages: beside its key."""
+    return key_path.parent / GROUPS_FILE
+
+
+@dataclass(frozen=True)
+class GroupSync:
+    """What one ``sync`` did: how many messages it read, and what it kept unread (each with its reason)."""
+
+    read: int
+    unread: list[Unread] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A membership change: the public messages it published and the epoch it started."""
+
+    published: list[str]
+    epoch: int
+    devices: int
+
+
+class PrivateGroups:
+    """One device's private groups: its keys (through ``talks``, its direct messages), its home server, its store."""
+
+    def __init__(self, talks: Conversations, device: Identity, store: GroupInbox) -> None:
+        self.talks = talks
+        self.device = device
+        self.store = store
+
+    @classmethod
+    def of_profile(cls, api: MurmurClient | None, key_path: Path, device: Identity) -> PrivateGroups:
+        return cls(Conversations.of_profile(api, key_path), device, GroupInbox.open(groups_path(key_path)))
+
+    def close(self) -> None:
+        self.store.close()
+        self.talks.close()
+
+    @property
+    def api(self) -> MurmurClient:
+        return self.talks.api
+
+    @property
+    def me(self) -> str:
+        return self.talks._me()
+
+    # -- the group and its member devices -------------------------------------------------------------------------
+    async def group(self, typed: str) -> dict[str, Any]:
+        """The private group ``typed`` (an id or a prefix) names; refused when it is not private."""
+        found = await self.api.group(typed)
+        if not str(found["id"]).startswith(typed):
+            raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+        if found.get("join") != INVITE:
+            raise ConfigError(f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`).")
+        return found
+
+    async def _identities(self, keys: Iterable[str]) -> list[Recipient]:
+        """The identities the member ``keys`` speak for, once each."""
+        found: dict[str, Recipient] = {}
+        for key in dict.fromkeys(keys):
+            try:
+                r = await self.talks.recipient(key)
+            except ConfigError:  # a member with no current device (a bare key, every device removed): no chain
+                continue
+            found.setdefault(r.identity, r)
+        return list(found.values())
+
+    @staticmethod
+    def _devices(people: Iterable[Recipient]) -> list[Device]:
+        return sorted({Device(k, x) for r in people for k, x in zip(r.keys, r.devices, strict=True)})
+
+    async def _members(self, group: str) -> tuple[dict[str, Any], list[Recipient]]:
+        listing = await self.api.group_members(group)
+        return listing, await self._identities(str(m["key"]) for m in listing["members"])
+
+    async def _candidate_sets(self, group: str, listing: dict[str, Any]) -> list[list[Device]]:
+        """The member device sets the group had at each change of its membership, newest first: an epoch names one
+        of them by its member digest (a device catching up meets epochs made at several changes)."""
+        spans = [(str(s["key"]), int(s["start"]), s.get("end")) for s in listing.get("spans") or []]
+        who = {key: (await self._identities([key]) or [None])[0] for key in {k for k, _, _ in spans}}
+        moments = sorted({start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}, reverse=True)
+        sets = []
+        for at in moments:
+            inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
+            sets.append(self._devices(r for k in inside if (r := who[k]) is not None))
+        return sets
+
+    # -- changes ---------------------------------------------------------------------------------------------------
+    async def create(self, name: str, *, description: str = "", rules: str = "") -> str:
+        """Publish a private group (you own it) and its first epoch, sealed to your devices; its id."""
+        self.me  # an identity, or nothing to seal to  # noqa: B018
+        draft = create_draft(name, description=description, rules=rules, join=INVITE)
+        result = await publish_as_device(self.api, self.device, draft)
+        _published(result, "the group")
+        group = str(result["id"])
+        await self._new_epoch(group, name, GroupKeys(group))
+        return group
+
+    async def invite(self, typed: str, keys: Sequence[str]) -> Change:
+        """Invite each of ``keys`` (identities or device keys) and start an epoch sealed to every member device."""
+        found = await self._moderated(typed)
+        people = [await self.talks.recipient(k) for k in dict.fromkeys(keys)]
+        published = [await self._about(found["id"], "group_approve", r.identity) for r in people]
+        return await self._changed(found, published)
+
+    async def remove(self, typed: str, key: str) -> Change:
+        """Remove the member ``key`` names and start an epoch without their devices."""
+        found = await self._moderated(typed)
+        who = await self.talks.recipient(key)
+        listing = await self.api.group_members(found["id"])
+        subject = None
+        for member in listing["members"]:
+            if any(r.identity == who.identity for r in await self._identities([str(member["key"])])):
+                subject = str(member["key"])
+        if subject is None:
+            raise ConfigError(f"{fingerprint(who.identity)} is not a member of {found['name']!r}.")
+        if subject == found["owner"]:
+            raise ConfigError("The owner cannot be removed from their group.")
+        return await self._changed(found, [await self._about(found["id"], "group_remove", subject)])
+
+    async def _moderated(self, typed: str) -> dict[str, Any]:
+        found = await self.group(typed)
+        if (found.get("you") or {}).get("role") not in MODERATING:
+            raise ConfigError(f"Only the owner and moderators of {found['name']!r} invite and remove members.")
+        await self.sync(found["id"])
+        if self.store.keys(found["id"]) is None:
+            raise ConfigError("This device holds no key of the group yet; `murmur group sync` when one has come.")
+        return found
+
+    async def _about(self, group: str, kind: str, subject: str) -> str:
+        result = await publish_as_device(self.api, self.device, about_person_draft(kind, group, subject))
+        _published(result, "the membership change")
+        return str(result["id"])
+
+    async def _changed(self, found: dict[str, Any], published: list[str]) -> Change:
+        keys = GroupKeys.from_json(self.store.keys(found["id"]))
+        number, devices = await self._new_epoch(found["id"], str(found["name"]), keys)
+        return Change(published, number, devices)
+
+    async def _new_epoch(self, group: str, name: str, keys: GroupKeys) -> tuple[int, int]:
+        """Start the next epoch for the group's member devices now; keep it here, then send its chunks."""
+        _, people = await self._members(group)
+        devices = self._devices(people)
+        held = keys.current()
+        link = Link(group, held.number, held.digest) if held is not None else None
+        visibility = await self.talks.audience_for(people)
+        epoch, chunks = epoch_messages(group, devices, link, self.talks.x25519, visibility, now_ms())
+        keys.start_epoch(epoch, devices, sealed_by=public_hex(self.talks.x25519))
+        self.store.save_keys(group, name, keys.to_json())
+        for message in chunks:
+            check(message)
+            _published(await self.api.publish(message), "an epoch key")
+        return epoch.number, len(devices)
+
+    # -- writing ---------------------------------------------------------------------------------------------------
+    async def post(
+        self, typed: str, text: str, *, reply_to: str | None = None, react_to: str | None = None
+    ) -> GroupPost:
+        """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: inner ids) for the group's
+        members, in the newest epoch this device holds, and send it."""
+        found = await self.group(typed)
+        group, name = str(found["id"]), str(found["name"])
+        await self.sync(group)
+        stored = self.store.keys(group)
+        if stored is None:
+            raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not come.")
+        keys = GroupKeys.from_json(stored)
+        kind = "reaction" if react_to else "post"
+        inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
+        _, people = await self._members(group)
+        if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
+            raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
+        message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
+        check(message)
+        self.store.save_keys(group, name, keys.to_json())  # the chain moved: saved before it is sent
+        _published(await self.api.publish(message), "the message")
+        held = keys.current()
+        post = GroupPost(inner["id"], group, kind, self.me, self.device.public_key, text, inner["created_at"],
+                         reply_to, react_to, held.number if held else 0)  # fmt: skip
+        self.store.add(post, message["id"], name, keys.to_json())
+        return post
+
+    # -- reading ---------------------------------------------------------------------------------------------------
+    async def sync(self, only: str | None = None) -> GroupSync:
+        """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
+        (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
+        read is kept with its reason (``wrong_epoch`` ones are read once their epoch comes)."""
+        self.me  # noqa: B018
+        unread: list[Unread] = []
+        for earlier in self.store.unread(CHUNKS, RETRIED):
+            await self._take_chunk(earlier.raw, earlier.seq, unread)
+        await self._chunks(unread)
+        read = 0
+        for group, name in self.store.groups():
+            if only is None or group == only:
+                read += await self._messages(group, name, unread)
+        return GroupSync(read, unread)
+
+    async def _pages(self, feed: str, group: str | None) -> list[tuple[bytes, int]]:
+        cursor, found = self.store.cursor(feed), []
+        while True:
+            page = await self.api.sealed(cursor, group=group)
+            found += [(_bytes_of(i.get("message")), int(i["seq"])) for i in page["sealed"]]
+            cursor = int(page["next_cursor"])
+            if not page["more"] or not page["sealed"]:
+                self.store.set_cursor(feed, cursor)
+                return found
+
+    async def _chunks(self, unread: list[Unread]) -> None:
+        for raw, seq in await self._pages(f"chunks {self.api.base_url}", None):
+            await self._take_chunk(raw, seq, unread)
+
+    async def _take_chunk(self, raw: bytes, seq: int, unread: list[Unread]) -> None:
+        try:
+            outer = check(raw)
+            chunk = open_chunk(outer, self.talks.x25519)
+        except Refused:  # not a chunk this device can open (a direct message's refusals are `murmur dm`'s)
+            return
+        if chunk is None:
+            return
+        group = chunk.epoch.group
+        try:
+            found = await self.api.group(group)
+            if found.get("join") != INVITE:
+                raise Refused("wrong_group", "An epoch key for a group that is not private.")
+            listing = await self.api.group_members(group)
+            moderators = await self._identities(str(m["key"]) for m in listing["members"]
+                                                if m.get("role") in MODERATING)  # fmt: skip
+            if chunk.sealed_by not in {x for r in moderators for x in r.devices}:
+                raise Refused("not_member", "An epoch key sealed by a device of no owner or moderator of the group.")
+            keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
+            sets = [s for s in await self._candidate_sets(group, listing) if members_digest(s) == chunk.epoch.members]
+            if not sets:
+                raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
+                              " yet; tried again at the next sync.")  # fmt: skip
+            keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
+        except (Refused, ApiError) as refusal:
+            code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
+            reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
+            item = Unread(outer.id, CHUNKS, code, reason, raw, seq)
+            self.store.keep_unread(item)
+            unread.append(item)
+            return
+        self.store.save_keys(group, str(found["name"]), keys.to_json())
+        self.store.forget_unread(outer.id)
+
+    async def _messages(self, group: str, name: str, unread: list[Unread]) -> int:
+        batch: list[tuple[Message, bytes, int]] = []
+        retried = self.store.unread(group, RETRIED)
+        again = {u.outer_id for u in retried}
+        fresh = await self._pages(f"group {group} {self.api.base_url}", group)
+        for raw, seq in [(u.raw, u.seq) for u in retried] + fresh:
+            try:
+                batch.append((check(raw), raw, seq))
+            except Refused as refusal:
+                item = Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq)
+                self.store.keep_unread(item)
+                unread.append(item)
+        keys = GroupKeys.from_json(self.store.keys(group))
+        read = 0
+        logs: dict[str, dict[str, Any] | None] = {}
+        spans = await self._spans(group) if batch else {}
+        for outer, raw, seq in sorted(batch, key=lambda b: _place(keys, b[0], b[2])):
+            if outer.id not in again and self.store.seen(outer.id):
+                continue
+            before = keys.to_json()
+            try:
+                got = open_group(keys, outer)
+                await self._check_sender(got, logs)
+                if not any(a <= got.inner.created_at and (b is None or got.inner.created_at < b)
+                           for a, b in spans.get(got.inner.sender, ())):  # fmt: skip
+                    raise Refused("not_member", "It was written when its sender was not a member of the group.")
+                if self.store.holds(got.inner.id):
+                    raise Refused("replayed", "Its group message was read already, under another sealed message.")
+            except Refused as refusal:
+                keys = GroupKeys.from_json(before)  # nothing changes on a refusal
+                item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq)
+                self.store.keep_unread(item)
+                unread.append(item)
+                continue
+            i = got.inner
+            post = GroupPost(i.id, group, i.kind, i.sender, i.device, i.text, i.created_at, i.reply_to, i.target,
+                             got.header.epoch)  # fmt: skip
+            self.store.add(post, outer.id, name, keys.to_json())
+            read += 1
+        return read
+
+    async def _spans(self, group: str) -> dict[str, list[tuple[int, int | None]]]:
+        """When each identity was a member of the group, by the spans its fold keeps for the members' keys."""
+        found: dict[str, list[tuple[int, int | None]]] = {}
+        for s in (await self.api.group_members(group)).get("spans") or []:
+            for r in await self._identities([str(s["key"])]):
+                found.setdefault(r.identity, []).append((int(s["start"]), s.get("end")))
+        return found
+
+    async def _check_sender(self, got: GroupRead, logs: dict[str, dict[str, Any] | None]) -> None:
+        sender = got.inner.sender
+        if sender not in logs:
+            try:
+                logs[sender] = await self.api.identity_of(sender)
+            except ApiError as exc:
+                if exc.code != "not_found":
+                    raise
+                logs[sender] = None
+        current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at)
+
+    # -- this device only ------------------------------------------------------------------------------------------
+    def timeline(self, group: str, limit: int = 50) -> list[GroupPost]:
+        return self.store.posts(group, limit)
+
+    def search(self, text: str) -> list[GroupPost]:
+        """Messages of private groups holding every word of ``text``: searched here, never on a server."""
+        return self.store.search(text)
+
+
+def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, int]:
+    """Where a message sits for reading: by epoch, then each sender's chain in index order; what cannot be placed
+    (no key for its epoch yet) last, in log order."""
+    try:
+        header = header_of(keys, outer)
+    except Refused:
+        return (1, "", 0, seq)
+    return (0, f"{header.epoch:016d}{header.digest}{header.sender}", header.index, seq)
+
+
+def _published(result: dict[str, Any], what: str) -> None:
+    if result.get("status") == "refused":
+        raise Refused(str(result.get("code")), f"Your server refused {what}: {result.get('reason')}")
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()

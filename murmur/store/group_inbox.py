@@ -1,0 +1,175 @@
+"""A device's own store of its private groups: each group's keys (``GroupKeys`` JSON, docs/encryption.md §11),
+the messages it read (with an FTS5 index of their texts), the ones it could not read yet or refused (kept with
+their reasons, shown inert), and how far into its home server's feeds it has read. Never a server's: it sits
+beside the profile's key, file mode 0600, as the direct messages' store does (``murmur.store.inbox``).
+
+A message and the keys that read it are kept in one transaction: a chain never moves without its message kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from murmur.store.inbox import LocalStore
+
+SCHEMA = (
+    """
+    CREATE TABLE private_groups (grp TEXT PRIMARY KEY, name TEXT NOT NULL, keys TEXT NOT NULL);
+    CREATE TABLE read (
+        id TEXT PRIMARY KEY, outer_id TEXT NOT NULL UNIQUE, grp TEXT NOT NULL, kind TEXT NOT NULL,
+        sender TEXT NOT NULL, device TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL,
+        reply_to TEXT, target TEXT, epoch INTEGER NOT NULL
+    );
+    CREATE INDEX read_by_group ON read (grp, created_at);
+    CREATE VIRTUAL TABLE read_fts USING fts5(text);
+    CREATE TABLE unread (
+        outer_id TEXT PRIMARY KEY, grp TEXT NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL, raw BLOB NOT NULL,
+        seq INTEGER NOT NULL
+    );
+    CREATE TABLE cursors (feed TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+    """,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPost:
+    """One message of a private group as this device read it (or wrote it)."""
+
+    id: str
+    group: str
+    kind: str  # "post" | "reaction"
+    sender: str  # identity
+    device: str
+    text: str
+    created_at: int
+    reply_to: str | None
+    target: str | None
+    epoch: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A sealed message of a group (or an epoch chunk) not read: waiting (``wrong_epoch``) or refused."""
+
+    outer_id: str
+    group: str
+    code: str
+    reason: str
+    raw: bytes
+    seq: int
+
+
+_COLUMNS = "r.id, r.grp, r.kind, r.sender, r.device, r.text, r.created_at, r.reply_to, r.target, r.epoch"
+
+
+def _post(row: Sequence[Any]) -> GroupPost:
+    return GroupPost(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]), row[7], row[8], int(row[9]))
+
+
+def _unread(row: Sequence[Any]) -> Unread:
+    return Unread(str(row[0]), str(row[1]), str(row[2]), str(row[3]), bytes(row[4]), int(row[5]))
+
+
+class GroupInbox(LocalStore):
+    """The device's private groups. ``GroupInbox.open(path)``."""
+
+    SCHEMA = SCHEMA
+
+    # -- groups and their keys ---------------------------------------------------------------------------------
+    def keys(self, group: str) -> dict[str, Any] | None:
+        """The group's stored keys (``GroupKeys.to_json``), None for a group this device holds no keys of."""
+        rows = self._read("SELECT keys FROM private_groups WHERE grp = ?", (group,))
+        return json.loads(str(rows[0][0])) if rows else None
+
+    def save_keys(self, group: str, name: str, keys: dict[str, Any]) -> None:
+        with self._write() as db:
+            _upsert(db, group, name, keys)
+
+    def groups(self) -> list[tuple[str, str]]:
+        """Every private group this device holds keys of: (id, name)."""
+        return [(str(r[0]), str(r[1])) for r in self._read("SELECT grp, name FROM private_groups ORDER BY grp")]
+
+    # -- feeds ---------------------------------------------------------------------------------------------------
+    def cursor(self, feed: str) -> int:
+        rows = self._read("SELECT seq FROM cursors WHERE feed = ?", (feed,))
+        return int(rows[0][0]) if rows else 0
+
+    def set_cursor(self, feed: str, seq: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO cursors (feed, seq) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq",
+                (feed, seq),
+            )
+
+    # -- messages ------------------------------------------------------------------------------------------------
+    def seen(self, outer_id: str) -> bool:
+        """Whether the sealed message was read already, or kept unread with its reason."""
+        sql = "SELECT 1 FROM read WHERE outer_id = ? UNION ALL SELECT 1 FROM unread WHERE outer_id = ?"
+        return bool(self._read(sql, (outer_id, outer_id)))
+
+    def holds(self, inner_id: str) -> bool:
+        return bool(self._read("SELECT 1 FROM read WHERE id = ?", (inner_id,)))
+
+    def add(self, post: GroupPost, outer_id: str, name: str, keys: dict[str, Any]) -> None:
+        """Keep a message read (or written) here, with the group's keys as reading (or writing) it left them."""
+        p = post
+        with self._write() as db:
+            _upsert(db, p.group, name, keys)
+            cursor = db.execute(
+                "INSERT INTO read (id, outer_id, grp, kind, sender, device, text, created_at, reply_to, target, epoch)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (p.id, outer_id, p.group, p.kind, p.sender, p.device, p.text, p.created_at, p.reply_to, p.target,
+                 p.epoch),
+            )  # fmt: skip
+            db.execute("INSERT INTO read_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, p.text))
+            db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
+
+    def keep_unread(self, item: Unread) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO unread (outer_id, grp, code, reason, raw, seq) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason",
+                (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq),
+            )
+
+    def forget_unread(self, outer_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
+
+    def unread(self, group: str | None = None, codes: Sequence[str] | None = None) -> list[Unread]:
+        """Messages kept unread, oldest first: of one group (``""``: epoch chunks), with one of ``codes``."""
+        sql, params = "SELECT outer_id, grp, code, reason, raw, seq FROM unread WHERE 1 = 1", []
+        if group is not None:
+            sql, params = sql + " AND grp = ?", [group]
+        if codes is not None:
+            sql += f" AND code IN ({','.join('?' * len(codes))})"
+            params += list(codes)
+        return [_unread(r) for r in self._read(sql + " ORDER BY seq", params)]
+
+    def posts(self, group: str, limit: int = 50) -> list[GroupPost]:
+        """A group's messages, newest first."""
+        sql = f"SELECT {_COLUMNS} FROM read r WHERE r.grp = ? ORDER BY r.created_at DESC, r.id LIMIT ?"
+        return [_post(r) for r in self._read(sql, (group, limit))]
+
+    def search(self, text: str, limit: int = 50) -> list[GroupPost]:
+        """Messages whose text holds every word of ``text``, best match first; words are matched as typed."""
+        words = [w for w in text.split() if w]
+        if not words:
+            return []
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        sql = (
+            f"SELECT {_COLUMNS} FROM read_fts f CROSS JOIN read r ON r.rowid = f.rowid"
+            " WHERE read_fts MATCH ? ORDER BY rank, r.created_at DESC LIMIT ?"
+        )
+        return [_post(r) for r in self._read(sql, (query, limit))]
+
+
+def _upsert(db: Any, group: str, name: str, keys: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT INTO private_groups (grp, name, keys) VALUES (?, ?, ?)"
+        " ON CONFLICT (grp) DO UPDATE SET keys = excluded.keys, name = excluded.name",
+        (group, name, json.dumps(keys, sort_keys=True)),
+    )

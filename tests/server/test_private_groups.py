@@ -1,0 +1,106 @@
+"""Private groups through a real home server in process (murmur.client.private_groups): a group created, members
+invited and removed, each change a new epoch sealed to the member devices; posts, replies and reactions sealed
+for the members, fetched from ``GET /api/v1/sealed?group=ID`` and read only on their devices. Real keys and
+ciphertexts throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from murmur.client.api import ApiError, MurmurClient
+from murmur.client.private_groups import PrivateGroups
+from murmur.errors import ConfigError, Refused
+from murmur.store.group_inbox import GroupInbox
+from tests.dm_people import Device, Speaker
+from tests.server.conftest import Harness
+from tests.server.test_sealed_api import joined
+
+CANARY = "canary-5e1d plans for friday"
+
+
+def groups_of(device: Device, api: MurmurClient, identity: str, folder: Path) -> PrivateGroups:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = device.key.public_key[:12]
+    talks = device.conversations(api, identity, folder / "dm")
+    return PrivateGroups(talks, device.key, GroupInbox.open(folder / f"{name}.groups.db"))
+
+
+@pytest.fixture
+async def people(server: Harness, tmp_path: Path) -> dict[str, PrivateGroups]:
+    """Ada (two devices), Bo and Cy, each device with its own store."""
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    ada.add()
+    apis = {name: await joined(server, s) for name, s in (("ada", ada), ("bo", bo), ("cy", cy))}
+    return {
+        "ada": groups_of(ada.devices[0], apis["ada"], ada.identity, tmp_path / "ada"),
+        "phone": groups_of(ada.devices[1], server.client(ada.devices[1].key), ada.identity, tmp_path / "phone"),
+        "bo": groups_of(bo.devices[0], apis["bo"], bo.identity, tmp_path / "bo"),
+        "cy": groups_of(cy.devices[0], apis["cy"], cy.identity, tmp_path / "cy"),
+    }
+
+
+def texts(device: PrivateGroups, group: str) -> list[str]:
+    return [p.text for p in reversed(device.timeline(group))]
+
+
+async def test_create_invite_post_read_and_remove(
+    server: Harness, people: dict[str, PrivateGroups], tmp_path: Path
+) -> None:
+    ada, phone, bo, cy = people["ada"], people["phone"], people["bo"], people["cy"]
+    group = await ada.create("organisers")
+    change = await ada.invite(group, [bo.me])
+    assert (change.epoch, change.devices) == (1, 3)  # Ada's two devices and Bo's
+    first = await ada.post(group, CANARY)
+    assert (await bo.sync()).read == 1
+    reply = await bo.post(group, "count me in", reply_to=first.id)
+    await bo.post(group, "+1", react_to=first.id)
+    assert (await phone.sync()).read == 3
+    assert texts(phone, group) == [CANARY, "count me in", "+1"]
+    [shown] = [p for p in phone.timeline(group) if p.id == reply.id]
+    assert (shown.sender, shown.reply_to, shown.kind) == (bo.me, first.id, "post")
+    assert [p.kind for p in phone.timeline(group) if p.target == first.id] == ["reaction"]
+    assert [p.text for p in phone.search("friday")] == [CANARY]
+    assert (await phone.sync()).read == 0  # nothing twice
+
+    with pytest.raises(ApiError) as refused:  # not a member: the server gives Cy nothing of the group
+        await cy.api.sealed(group=group)
+    assert refused.value.code == "not_member"
+    assert (await cy.sync()).read == 0 and cy.store.groups() == []
+
+    # Cy, invited later, reads from the epoch sealed to her devices, never before
+    await ada.invite(group, [cy.me])
+    await ada.post(group, "welcome Cy")
+    report = await cy.sync()
+    assert texts(cy, group) == ["welcome Cy"]
+    assert sorted({u.code for u in report.unread}) == ["wrong_epoch"] and len(report.unread) == 3
+
+    # Bo removed: nothing written after it reads on his device, and it is kept with its reason, inert
+    await ada.remove(group, bo.me)
+    await ada.post(group, "after Bo left")
+    report = await bo.sync()
+    assert report.read == 1  # "welcome Cy", written in an epoch he was in
+    assert [u.code for u in report.unread] == ["wrong_epoch"]
+    assert "after Bo left" not in texts(bo, group)
+    with pytest.raises(Refused) as cannot:
+        await bo.post(group, "still here?")
+    assert cannot.value.code == "not_member"
+    assert (await cy.sync()).read == 1 and texts(cy, group)[-1] == "after Bo left"
+    assert texts(phone, group) == texts(ada, group) or (await phone.sync()).read > 0
+    assert texts(phone, group)[-1] == "after Bo left"
+
+    raw = await server.state.store.get_raw(first.id)
+    assert raw is None  # the server knows messages by their outer id only
+    for path in tmp_path.glob("server.db*"):
+        assert b"canary-5e1d" not in path.read_bytes()
+
+
+async def test_only_moderators_change_membership(people: dict[str, PrivateGroups]) -> None:
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    group = await ada.create("organisers")
+    await ada.invite(group, [bo.me])
+    with pytest.raises(ConfigError, match="Only the owner and moderators"):
+        await bo.invite(group, [cy.me])
+    with pytest.raises(ConfigError, match="holds no key"):
+        await cy.post(group, "let me in")
