@@ -202,8 +202,8 @@ class PrivateGroups:
     async def post(
         self, typed: str, text: str, *, reply_to: str | None = None, react_to: str | None = None
     ) -> GroupPost:
-        """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: inner ids) for the group's
-        members, in the newest epoch this device holds, and send it."""
+        """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: ids, or 8+ hex digits of
+        one, of messages read here) for the group's members, in the newest epoch this device holds, and send it."""
         found = await self.group(typed)
         group, name = str(found["id"]), str(found["name"])
         await self.sync(group)
@@ -211,6 +211,8 @@ class PrivateGroups:
         if stored is None:
             raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not come.")
         keys = GroupKeys.from_json(stored)
+        reply_to = self.held(group, reply_to) if reply_to else None
+        react_to = self.held(group, react_to) if react_to else None
         kind = "reaction" if react_to else "post"
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         _, people = await self._members(group)
@@ -351,6 +353,15 @@ class PrivateGroups:
         current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at)
 
     # -- this device only ------------------------------------------------------------------------------------------
+    def held(self, group: str, typed: str) -> str:
+        """The id of the group's message ``typed`` (its id, or 8+ hex digits of it) names, read on this device."""
+        token = typed.strip().lower()
+        found = {p.id for p in self.store.posts(group, limit=10_000) if len(token) >= 8 and p.id.startswith(token)}
+        if len(found) != 1:
+            how = "is ambiguous" if found else "names no message of the group read on this device"
+            raise ConfigError(f"{typed[:64]!r} {how}; give 8 or more hex digits of an id from `murmur timeline`.")
+        return found.pop()
+
     def timeline(self, group: str, limit: int = 50) -> list[GroupPost]:
         return self.store.posts(group, limit)
 

@@ -14,15 +14,18 @@ import typer
 
 from murmur.client.api import MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.private import is_private, local_only, post_json, run_private
 from murmur.client.cli.reading import emit_verified_json
 from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
 from murmur.client.kinds import group_facts
+from murmur.client.private_groups import Change, PrivateGroups
 from murmur.client.render import Context, author_label, render_page
 from murmur.console import checked_argument
-from murmur.keys import Identity
+from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, about_post_draft, create_draft, membership_draft
 from murmur.prefixes import checked_prefix
 from murmur.terminal import inert, one_line, say
+from murmur.text import ago
 
 group_app = typer.Typer(help="Groups around a cause: create, find, join, and moderate.", no_args_is_help=True)
 
@@ -60,11 +63,23 @@ def create(
     description: Annotated[str, typer.Option("--description", help="What the group is for.")] = "",
     rules: Annotated[str, typer.Option("--rules", help="The group's rules, shown to everyone who looks at it.")] = "",
     approval: Annotated[bool, typer.Option("--approval", help="People ask to join and a moderator approves.")] = False,
+    private: Annotated[
+        bool, typer.Option("--private", help="Members by invitation; what they write is sealed for them alone.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a group; you are its owner. Prints its id."""
     if not name.strip():
         fail("a group needs a name.", EXIT_USAGE)
+    if private:
+        if approval:
+            fail("a private group is joined by invitation: --private goes without --approval.", EXIT_USAGE)
+        made = run_private(ctx, lambda groups, api: groups.create(name, description=description, rules=rules))
+        if as_json:
+            emit_json({"id": made})
+        else:
+            say(f"Created private group {one_line(name, 80)}: {made}")
+        return
     draft = create_draft(name, description=description, rules=rules, approval=approval)
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
@@ -223,8 +238,69 @@ def approve(ctx: typer.Context, group_id: GroupArg, who: PersonArg, as_json: Jso
 
 @group_app.command()
 def remove(ctx: typer.Context, group_id: GroupArg, who: PersonArg, as_json: JsonOption = False) -> None:
-    """Remove a member, or turn down a request (moderators). Their later posts stay out of the group."""
+    """Remove a member, or turn down a request (moderators). Their later posts stay out of the group; in a private
+    group, their devices cannot read anything written after."""
+    if _private(ctx, group_id):
+        _change(ctx, group_id, [who], as_json, "Removed")
+        return
     _about_person(ctx, group_id, who, "group_remove", as_json, "Removed")
+
+
+@group_app.command()
+def invite(
+    ctx: typer.Context,
+    group_id: GroupArg,
+    who: Annotated[list[str], typer.Argument(metavar="RECIPIENT...", help="Identities, keys or @names.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Invite people into a private group (moderators): a new epoch is sealed to every member device."""
+    if not _private(ctx, group_id):
+        fail("only a private group takes invitations; people join a public one with `murmur group join`.")
+    _change(ctx, group_id, who, as_json, "Invited")
+
+
+def _private(ctx: typer.Context, group_id: str) -> bool:
+    return is_private(_read(ctx, group_id, lambda api, wanted: api.group(wanted)))
+
+
+def _change(ctx: typer.Context, group_id: str, typed: list[str], as_json: bool, done: str) -> None:
+    """Invite (``done`` "Invited") or remove people in a private group, starting the epoch the change needs."""
+    wanted = _group_id(group_id)
+    for who in typed:
+        typed_person(who)
+
+    async def go(groups: PrivateGroups, api: MurmurClient) -> Change:
+        keys = [await person_key(api, who) for who in typed]
+        if done == "Removed":
+            return await groups.remove(wanted, keys[0])
+        return await groups.invite(wanted, keys)
+
+    change = run_private(ctx, go)
+    if as_json:
+        emit_json({"ids": change.published, "epoch": change.epoch, "devices": change.devices})
+    else:
+        say(f"{done}; epoch {change.epoch} sealed to {change.devices} member devices.")
+
+
+@group_app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find; every word must be there.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Search the private groups' messages this device read: here, never on a server."""
+    groups = local_only(ctx)
+    try:
+        found = groups.search(text)
+    finally:
+        groups.close()
+    if as_json:
+        emit_json({"messages": [post_json(p) for p in found]})
+        return
+    if not found:
+        say("No private group message on this device holds those words.")
+    for p in found:
+        say(f"{p.group[:12]}  {fingerprint(p.sender)}, {ago(p.created_at)}: {one_line(p.text, 80)}")
 
 
 @group_app.command()

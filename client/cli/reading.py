@@ -14,6 +14,7 @@ import typer
 
 from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.private import Page, emit_private_timeline, is_private, private_timeline, with_groups
 from murmur.client.cli.session import person_key, with_api
 from murmur.client.kinds import reminder_line
 from murmur.client.missing import missing_lines, repair_lines
@@ -144,12 +145,17 @@ def timeline(
     if which.startswith("group:"):
         which = "group:" + checked_argument(lambda: checked_prefix(which[6:], "group id"))
 
-    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any] | Page, dict[str, str | None]]:
+        if which.startswith("group:") and is_private(found := await api.group(which[6:])):  # read on this device
+            return await with_groups(ctx, api, identity, lambda g: private_timeline(g, str(found["id"]), limit)), {}
         whose = f"@{await person_key(api, which)}" if which.startswith("@") else which
         page = await api.timeline(whose, limit=limit, before=before)
         return page, ({} if as_json else await fetch_parents(api, page.get("items", [])))
 
     page, parents = with_api(ctx, go)
+    if isinstance(page, Page):
+        emit_private_timeline(page, as_json)
+        return
     if as_json:
         emit_verified_json(page, include_unverified)
     else:

@@ -16,6 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.audience import print_delete_status, print_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.private import is_private, post_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
@@ -144,6 +145,11 @@ def post(
         fail("the post is empty; nothing was published.")
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        if group_prefix is not None and is_private(found := await api.group(group_prefix)):
+            if dry_run or cw:
+                fail("a private group's posts go sealed to its members only: no --dry-run or --cw.", EXIT_USAGE)
+            return await with_groups(ctx, api, identity, lambda g: post_private(g, str(found["id"]), body_text,
+                                                                               reply_to))  # fmt: skip
         names: list[str] = []
         if reply_to:
             parent = await checked_message(api, reply_to)

@@ -5,6 +5,8 @@ ciphertexts throughout."""
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.private_groups import PrivateGroups
 from murmur.errors import ConfigError, Refused
+from murmur.store.export import ExportFilter, matching
 from murmur.store.group_inbox import GroupInbox
 from tests.dm_people import Device, Speaker
 from tests.server.conftest import Harness
@@ -92,8 +95,19 @@ async def test_create_invite_post_read_and_remove(
 
     raw = await server.state.store.get_raw(first.id)
     assert raw is None  # the server knows messages by their outer id only
-    for path in tmp_path.glob("server.db*"):
-        assert b"canary-5e1d" not in path.read_bytes()
+    exported = b"\n".join([raw async for raw in matching(server.state.store, ExportFilter(include_local=True))])
+    assert exported.count(b"group_message") == 5  # every post, reply and reaction travels, sealed
+    for encoded in encodings(CANARY):
+        for path in tmp_path.glob("server.db*"):
+            assert encoded not in path.read_bytes()
+        assert encoded not in exported
+
+
+def encodings(text: str) -> list[bytes]:
+    """The canary as a server could hold it: plain, JSON-escaped, UTF-16, hex, base64 and base64url."""
+    raw = text.encode()
+    return [raw, text.encode("utf-16-le"), raw.hex().encode(), base64.b64encode(raw)[:20],
+            base64.urlsafe_b64encode(raw)[:20], json.dumps(text).encode()]  # fmt: skip
 
 
 async def test_only_moderators_change_membership(people: dict[str, PrivateGroups]) -> None:

@@ -1,0 +1,115 @@
+"""Private groups from the command line: what ``murmur group create --private``, ``group invite``, ``group
+remove``, ``group search``, ``post --group`` and ``timeline group:ID`` run for a private group (docs/cli.md,
+"Private groups"). The work is in ``murmur.client.private_groups``; this module parses and prints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import typer
+
+from murmur.client.api import MurmurClient
+from murmur.client.cli.common import emit_json
+from murmur.client.cli.session import client_for, profile_of
+from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
+from murmur.keys import Identity, fingerprint
+from murmur.terminal import one_line, say
+from murmur.text import ago
+
+T = TypeVar("T")
+
+
+def run_private(ctx: typer.Context, work: Callable[[PrivateGroups, MurmurClient], Awaitable[T]]) -> T:
+    """Run ``work`` with this profile's private groups and a signed client for its home server."""
+    ref = profile_of(ctx)
+    device = ref.identity()
+    api = client_for(ref, device)
+
+    async def go() -> T:
+        async with api:
+            return await with_groups(ctx, api, device, lambda groups: work(groups, api))
+
+    return asyncio.run(go())
+
+
+async def with_groups(
+    ctx: typer.Context, api: MurmurClient, device: Identity, work: Callable[[PrivateGroups], Awaitable[T]]
+) -> T:
+    """Run ``work`` with this profile's private groups over ``api`` (a command already talking to its server)."""
+    groups = PrivateGroups.of_profile(api, profile_of(ctx).key_path, device)
+    try:
+        return await work(groups)
+    finally:
+        groups.close()
+
+
+def local_only(ctx: typer.Context) -> PrivateGroups:
+    """This profile's private groups as this device holds them, without the network (search)."""
+    ref = profile_of(ctx)
+    return PrivateGroups.of_profile(None, ref.key_path, ref.identity())
+
+
+def is_private(found: dict[str, Any]) -> bool:
+    return found.get("join") == "invite"
+
+
+async def post_private(groups: PrivateGroups, group: str, text: str, reply_to: str | None) -> dict[str, Any]:
+    """Seal a post (a reply: ``reply_to``, an id or 8+ hex digits of one read here) for a private group's members."""
+    post = await groups.post(group, text, reply_to=reply_to)
+    return {"id": post.id, "status": "stored"}
+
+
+def post_json(p: GroupPost) -> dict[str, Any]:
+    return {"id": p.id, "kind": p.kind, "author": p.sender, "device": p.device, "text": p.text,
+            "created_at": p.created_at, "reply_to": p.reply_to, "target": p.target, "epoch": p.epoch,
+            "group": p.group}  # fmt: skip
+
+
+def unread_json(items: list[Unread]) -> list[dict[str, Any]]:
+    return [{"id": u.outer_id, "code": u.code, "reason": u.reason} for u in items]
+
+
+def say_unread(items: list[Unread]) -> None:
+    """What could not be read, with its reason: inert, one line each, on stderr."""
+    for u in items:
+        say(f"not read: sealed message {u.outer_id[:12]}: {u.code}: {one_line(u.reason, 160)}", err=True)
+
+
+def show_posts(posts: list[GroupPost], me: str | None) -> None:
+    """A private group's messages, newest first, as the public timelines print theirs."""
+    if not posts:
+        say("Nothing here yet that this device can read.")
+    for p in posts:
+        who = "you" if p.sender == me else fingerprint(p.sender)
+        what = f"reacted {one_line(p.text, 32)} to {p.target[:12]}" if p.kind == "reaction" and p.target else ""
+        answer = f" (reply to {p.reply_to[:12]})" if p.reply_to else ""
+        say(f"{who}, {ago(p.created_at)}{answer} · {p.id[:12]}:")
+        say("  " + (what or p.text.replace("\n", "\n  ")))
+
+
+@dataclass(frozen=True)
+class Page:
+    """A private group's timeline as this device reads it, and what it could not read."""
+
+    group: str
+    posts: list[GroupPost]
+    unread: list[Unread]
+    me: str | None
+
+
+async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
+    """Fetch and read what is new, then the group's messages as this device holds them, newest first."""
+    report = await groups.sync(group)
+    return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity)
+
+
+def emit_private_timeline(page: Page, as_json: bool) -> None:
+    if as_json:
+        items = [post_json(p) for p in page.posts]
+        emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread)})
+        return
+    say_unread(page.unread)
+    show_posts(page.posts, page.me)
