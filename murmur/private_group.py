@@ -168,13 +168,19 @@ def header_of(keys: GroupKeys, outer: Message) -> Header:
 
 def open_group(keys: GroupKeys, outer: Message) -> GroupRead:
     """Read a validated sealed message of the group on this device, moving the sender's chain in ``keys`` (save
-    them with what it says); refuses with the codes above."""
+    them with what it says); refuses with the codes above, changing no key."""
+    header = header_of(keys, outer)
+    chain = keys.epochs[header.digest].chains[header.sender]
     opened = decrypt_group(keys, _group_message(outer), bound=_bound(outer))
-    inner = read_group_inner(opened.plaintext)
-    if inner.device != opened.header.sender:
-        raise Refused("forged_sender", "The group message names a device other than the one that wrote it.")
-    if not outer.created_at <= inner.created_at < outer.created_at + COARSE_MS:
-        raise Refused("bad_time", "The group message's time is not within the coarse time of its outer message.")
+    try:
+        inner = read_group_inner(opened.plaintext)
+        if inner.device != opened.header.sender:
+            raise Refused("forged_sender", "The group message names a device other than the one that wrote it.")
+        if not outer.created_at <= inner.created_at < outer.created_at + COARSE_MS:
+            raise Refused("bad_time", "The group message's time is not within the coarse time of its outer message.")
+    except Refused:
+        keys.advance(header.digest, header.sender, chain)  # a refusal changes no key
+        raise
     return GroupRead(inner, opened.header, outer.id)
 
 

@@ -14,6 +14,9 @@ import pytest
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.private_groups import PrivateGroups
 from murmur.errors import ConfigError, Refused
+from murmur.group_chains import GroupKeys
+from murmur.message import now_ms
+from murmur.private_group import group_inner, seal_group
 from murmur.store.export import ExportFilter, matching
 from murmur.store.group_inbox import GroupInbox
 from tests.dm_people import Device, Speaker
@@ -89,14 +92,21 @@ async def test_create_invite_post_read_and_remove(
     with pytest.raises(Refused) as cannot:
         await bo.post(group, "still here?")
     assert cannot.value.code == "not_member"
-    assert (await cy.sync()).read == 1 and texts(cy, group)[-1] == "after Bo left"
+    # written anyway, in the old epoch whose keys Bo still holds: members refuse it by the group's spans
+    old_keys = GroupKeys.from_json(bo.store.keys(group))
+    inner = group_inner("post", bo.me, bo.device.public_key, "canary-5e1d sneaking in", now_ms())
+    sneaked = seal_group(old_keys, bo.device, inner, "local")
+    assert (await bo.api.publish(sneaked))["status"] == "stored"
+    report = await cy.sync()
+    assert report.read == 1 and [u.code for u in report.unread if u.code != "wrong_epoch"] == ["not_member"]
+    assert texts(cy, group)[-1] == "after Bo left" and (await cy.sync()).read == 0
     assert texts(phone, group) == texts(ada, group) or (await phone.sync()).read > 0
     assert texts(phone, group)[-1] == "after Bo left"
 
     raw = await server.state.store.get_raw(first.id)
     assert raw is None  # the server knows messages by their outer id only
     exported = b"\n".join([raw async for raw in matching(server.state.store, ExportFilter(include_local=True))])
-    assert exported.count(b"group_message") == 5  # every post, reply and reaction travels, sealed
+    assert exported.count(b"group_message") == 6  # every post, reply, reaction (and the sneaked one) travels, sealed
     for encoded in encodings(CANARY):
         for path in tmp_path.glob("server.db*"):
             assert encoded not in path.read_bytes()

@@ -7,10 +7,15 @@ from __future__ import annotations
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur import direct
-from murmur.kinds.sealed import KIND, member_devices, members_between, sealed_for
+from murmur.group_chains import GroupKeys
+from murmur.kinds.group_drafts import about_person_draft, create_draft
+from murmur.kinds.sealed import KIND, in_group, member_devices, members_between, sealed_for, sealed_in
+from murmur.message import sign_draft
+from murmur.private_group import epoch_messages, group_inner, seal_group
 from murmur.sealing import public_hex
 from murmur.store import Store
 from murmur.store.ingest import catch_up
+from tests.core.test_private_group import Member
 from tests.dm_people import Speaker
 
 T = 1_767_225_600_000
@@ -70,3 +75,31 @@ async def test_the_index_is_made_again_from_the_messages(store: Store) -> None:
         await conn.execute("DELETE FROM sealed_to")
         await catch_up(conn, [KIND])
     assert await sealed_for(store, devices, 0, 10) == before != []
+
+
+async def test_a_private_group_s_messages_are_answered_to_its_members_only(store: Store) -> None:
+    """The index by group (``sealed_groups``): a group's sealed messages in log order, to the identities that have
+    a place in the group (member or removed), through any of their devices."""
+    ada, bo, cy = Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000)
+    phone = bo.add(at=T - 5000)
+    made = sign_draft(ada.devices[0].key, {**create_draft("organisers", join="invite"), "created_at": T - 4000})
+    invite = sign_draft(ada.devices[0].key, {**about_person_draft("group_approve", made["id"], bo.identity),
+                                             "created_at": T - 3000})  # fmt: skip
+    writer = Member()
+    writer.keys = GroupKeys(made["id"])
+    epoch, chunks = epoch_messages(made["id"], [writer.device], None, writer.x25519, "public", T)
+    writer.keys.start_epoch(epoch, [writer.device], sealed_by=writer.device.sealing)
+    posts = [seal_group(writer.keys, writer.key, group_inner("post", writer.identity, writer.key.public_key, t, T),
+                        "public") for t in ("one", "two")]  # fmt: skip
+    results = await store.ingest([*ada.events, *bo.events, *cy.events, made, invite, *chunks, *posts])
+    assert {r.status for r in results} == {"stored"}
+    seqs = [r.seq for r in results[-2:]]
+    group = made["id"]
+    assert [seq for seq, _ in await sealed_in(store, group, 0, 10)] == seqs
+    assert [seq for seq, _ in await sealed_in(store, group, seqs[0], 10)] == seqs[1:]
+    assert await sealed_in(store, "ab" * 32, 0, 10) == []
+    assert await in_group(store, phone.key.public_key, group)  # Bo's identity was invited: any of his devices
+    assert await in_group(store, ada.devices[0].key.public_key, group)  # the owner, by her key
+    assert not await in_group(store, cy.devices[0].key.public_key, group)
+    assert not set(seqs) & set(await members_between(store, 0, await store.last_seq()))  # never announced
+    assert await sealed_for(store, [bytes.fromhex(writer.device.sealing)], 0, 10) != []  # the chunk, by device
