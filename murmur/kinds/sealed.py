@@ -40,30 +40,29 @@ def envelope_text(envelope: Mapping[str, Any]) -> str:
     return canonicalize(dict(envelope)).decode("utf-8")
 
 
+def _canonical_object(body: Mapping[str, Any], member: str) -> dict[str, Any]:
+    """The JSON object a sealed message's body holds as text under ``member``, in its one (RFC 8785) spelling;
+    ``bad_value`` otherwise."""
+    text = body.get(member)
+    try:
+        found = json.loads(text) if isinstance(text, str) else None
+        canonical = isinstance(found, dict) and envelope_text(found) == text
+    except (ValueError, RecursionError, Refused) as exc:
+        raise Refused("bad_value", f"{member} is not JSON text in its canonical (RFC 8785) form.") from exc
+    if not canonical or not isinstance(found, dict):
+        raise Refused("bad_value", f"{member} is not a JSON object in its canonical (RFC 8785) form.")
+    return found
+
+
 def envelope_of(body: Mapping[str, Any]) -> dict[str, Any]:
     """The envelope a sealed message's body holds; ``bad_value`` when it is not one, in its one spelling."""
-    text = body.get("envelope")
-    try:
-        envelope = json.loads(text) if isinstance(text, str) else None
-        canonical = isinstance(envelope, dict) and envelope_text(envelope) == text
-    except (ValueError, RecursionError, Refused) as exc:
-        raise Refused("bad_value", "envelope is not JSON text in its canonical (RFC 8785) form.") from exc
-    if not canonical or not isinstance(envelope, dict):
-        raise Refused("bad_value", "envelope is not a JSON object in its canonical (RFC 8785) form.")
-    return envelope
+    return _canonical_object(body, "envelope")
 
 
 def group_message_of(body: Mapping[str, Any]) -> dict[str, Any]:
     """The private group message a sealed message's body holds (docs/encryption.md §12, §16), checked for what a
     server can see: its version and shape; ``bad_value`` when it is not one, in its one spelling."""
-    text = body.get("group_message")
-    try:
-        message = json.loads(text) if isinstance(text, str) else None
-        canonical = isinstance(message, dict) and envelope_text(message) == text
-    except (ValueError, RecursionError, Refused) as exc:
-        raise Refused("bad_value", "group_message is not JSON text in its canonical (RFC 8785) form.") from exc
-    if not canonical or not isinstance(message, dict):
-        raise Refused("bad_value", "group_message is not a JSON object in its canonical (RFC 8785) form.")
+    message = _canonical_object(body, "group_message")
     try:
         check_shape(message)
     except Refused as refusal:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.store.inbox import LocalStore
+from murmur.store.inbox import LocalStore, fts_words
 
 SCHEMA = (
     """
@@ -156,10 +156,9 @@ class GroupInbox(LocalStore):
 
     def search(self, text: str, limit: int = 50) -> list[GroupPost]:
         """Messages whose text holds every word of ``text``, best match first; words are matched as typed."""
-        words = [w for w in text.split() if w]
-        if not words:
+        query = fts_words(text)
+        if query is None:
             return []
-        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         sql = (
             f"SELECT {_COLUMNS} FROM read_fts f CROSS JOIN read r ON r.rowid = f.rowid"
             " WHERE read_fts MATCH ? ORDER BY rank, r.created_at DESC LIMIT ?"

@@ -89,6 +89,13 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def fts_words(text: str) -> str | None:
+    """An FTS5 query for every word of ``text`` as typed (FTS5's own syntax is not exposed: ``"``, ``*`` or ``OR``
+    are only words); None when there is no word."""
+    words = [w for w in text.split() if w]
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words) if words else None
+
+
 class LocalStore:
     """A store of this device's own (its opened messages, its keys for groups): one SQLite file, 0600, migrated by
     the subclass's ``SCHEMA``. ``open(path)``; every call is one short transaction."""
@@ -285,10 +292,9 @@ class Inbox(LocalStore):
     def search(self, text: str, limit: int = 50) -> list[Stored]:
         """Messages whose text holds every word of ``text``, best match first. Words are matched as typed: FTS5's
         query syntax is not exposed, so ``"``, ``*`` or ``OR`` are only words."""
-        words = [w for w in text.split() if w]
-        if not words:
+        query = fts_words(text)
+        if query is None:
             return []
-        query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
         sql = (
             f"SELECT {_COLUMNS} FROM opened_fts f CROSS JOIN opened o ON o.rowid = f.rowid"
             " WHERE opened_fts MATCH ? ORDER BY rank, o.created_at DESC LIMIT ?"

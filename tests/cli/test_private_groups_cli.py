@@ -4,33 +4,13 @@ search``; the server's database and its write-ahead log hold no plaintext."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from murmur.server.config import ServerConfig
-from tests.cli.test_dm_cli import Person
+from tests.cli.test_dm_cli import Person, box, people  # noqa: F401  (the same server and people, made here again)
 from tests.tui.test_snapshots import ThreadedServer
 
 CANARY = "canary-3b7e the walkout is on thursday"
 
 
-@pytest.fixture(scope="module")
-def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadedServer]:
-    config = ServerConfig(name="pgbox", rate_per_minute=0, open_registration=True)
-    server = ThreadedServer(tmp_path_factory.mktemp("pg") / "server.db", config=config, seeded=False)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def people(box: ThreadedServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Person]:
-    root = tmp_path_factory.mktemp("people")
-    return {name: Person(root / name, name, box) for name in ("ada", "bo", "cy")}
-
-
-def test_a_private_group_from_the_command_line(people: dict[str, Person], box: ThreadedServer) -> None:
+def test_a_private_group_from_the_command_line(people: dict[str, Person], box: ThreadedServer) -> None:  # noqa: F811
     ada, bo, cy = people["ada"], people["bo"], people["cy"]
     group = ada.json("group", "create", "organisers", "--private")["id"]
     assert "private" in ada.ok("group", "info", group[:12]).stdout
