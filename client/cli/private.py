@@ -62,6 +62,12 @@ async def post_private(groups: PrivateGroups, group: str, text: str, reply_to: s
     return {"id": post.id, "status": "stored"}
 
 
+async def react_private(groups: PrivateGroups, group: str, target: str, reaction: str) -> dict[str, Any]:
+    """Seal a reaction to a private group's message (its id, or 8+ hex digits of one read here) for its members."""
+    post = await groups.post(group, reaction, react_to=target)
+    return {"id": post.id, "status": "stored"}
+
+
 def post_json(p: GroupPost) -> dict[str, Any]:
     return {"id": p.id, "kind": p.kind, "author": p.sender, "device": p.device, "text": p.text,
             "created_at": p.created_at, "reply_to": p.reply_to, "target": p.target, "epoch": p.epoch,

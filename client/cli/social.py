@@ -16,7 +16,7 @@ import typer
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.cli.audience import print_delete_status, print_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import is_private, post_private, with_groups
+from murmur.client.cli.private import is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
@@ -218,11 +218,20 @@ def react(
         str, typer.Argument(metavar="ID", help="The message to react to (id, or its first 8+ hex digits).")
     ],
     emoji: Annotated[str, typer.Argument(help="The reaction, e.g. 👍")],
+    group: Annotated[
+        str | None,
+        typer.Option("--group", metavar="GROUP_ID", help="A private group's message: the reaction is sealed in it."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """React to a message."""
+    group_prefix = checked_argument(lambda: checked_prefix(group, "group id")) if group is not None else None
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        if group_prefix is not None:
+            if not is_private(found := await api.group(group_prefix)):
+                fail("--group is for a private group's messages; react to a public group's post by its id alone.")
+            return await with_groups(ctx, api, identity, lambda g: react_private(g, str(found["id"]), msg_id, emoji))
         return await respond(api, await checked_message(api, msg_id), "reaction", emoji)
 
     _report(with_api(ctx, go), as_json, "Reacted")

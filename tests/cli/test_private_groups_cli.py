@@ -25,6 +25,9 @@ def test_a_private_group_from_the_command_line(people: dict[str, Person], box: T
     human = bo.ok("timeline", f"group:{group}").stdout
     assert "canary-3b7e" in human and "you" in human
     assert [m["text"] for m in bo.json("group", "search", "thursday")["messages"]] == [CANARY]
+    ada.ok("react", posted["id"][:12], "🔥", "--group", group)
+    reactions = [i for i in bo.json("timeline", f"group:{group}")["items"] if i["kind"] == "reaction"]
+    assert [(r["text"], r["target"]) for r in reactions] == [("🔥", posted["id"])]
 
     refused = cy.run("post", "--group", group, "let me in")
     assert refused.exit_code != 0 and "holds no key" in refused.stderr

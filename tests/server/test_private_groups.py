@@ -128,3 +128,24 @@ async def test_only_moderators_change_membership(people: dict[str, PrivateGroups
         await bo.invite(group, [cy.me])
     with pytest.raises(ConfigError, match="holds no key"):
         await cy.post(group, "let me in")
+
+
+async def test_a_message_before_its_epoch_waits_and_reads_once_the_epoch_comes(
+    server: Harness, people: dict[str, PrivateGroups]
+) -> None:
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    group = await ada.create("organisers")
+    await ada.invite(group, [bo.me])
+    await bo.sync()
+    feed = f"chunks {bo.api.base_url}"
+    held = bo.store.cursor(feed)
+    await ada.invite(group, [cy.me])  # epoch 2: its chunk is late to reach Bo (a peer down, a bundle not yet carried)
+    await ada.post(group, "in epoch two")
+    bo.store.set_cursor(feed, await server.state.store.last_seq())
+    report = await bo.sync()
+    assert (report.read, [u.code for u in report.unread]) == (0, ["wrong_epoch"])
+    assert texts(bo, group) == []
+    bo.store.set_cursor(feed, held)  # the chunk comes
+    report = await bo.sync()
+    assert (report.read, report.unread) == (1, [])
+    assert texts(bo, group) == ["in epoch two"]
