@@ -75,8 +75,12 @@ class PrivateGroups:
         self.store = store
 
     @classmethod
-    def of_profile(cls, api: MurmurClient | None, key_path: Path, device: Identity) -> PrivateGroups:
-        return cls(Conversations.of_profile(api, key_path), device, GroupInbox.open(groups_path(key_path)))
+    def of_profile(
+        cls, api: MurmurClient | None, key_path: Path, device: Identity, passphrase: str | None = None
+    ) -> PrivateGroups:
+        """The profile's private groups; ``passphrase`` opens its direct messages' store when that is sealed."""
+        talks = Conversations.of_profile(api, key_path, passphrase)
+        return cls(talks, device, GroupInbox.open(groups_path(key_path)))
 
     def close(self) -> None:
         self.store.close()

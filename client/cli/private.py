@@ -13,7 +13,9 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import emit_json
+from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
+from murmur.client.conversations import inbox_path
 from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
 from murmur.keys import Identity, fingerprint
 from murmur.terminal import one_line, say
@@ -39,7 +41,7 @@ async def with_groups(
     ctx: typer.Context, api: MurmurClient, device: Identity, work: Callable[[PrivateGroups], Awaitable[T]]
 ) -> T:
     """Run ``work`` with this profile's private groups over ``api`` (a command already talking to its server)."""
-    groups = PrivateGroups.of_profile(api, profile_of(ctx).key_path, device)
+    groups = _of_profile(ctx, api, device)
     try:
         return await work(groups)
     finally:
@@ -48,8 +50,12 @@ async def with_groups(
 
 def local_only(ctx: typer.Context) -> PrivateGroups:
     """This profile's private groups as this device holds them, without the network (search)."""
-    ref = profile_of(ctx)
-    return PrivateGroups.of_profile(None, ref.key_path, ref.identity())
+    return _of_profile(ctx, None, profile_of(ctx).identity())
+
+
+def _of_profile(ctx: typer.Context, api: MurmurClient | None, device: Identity) -> PrivateGroups:
+    key_path = profile_of(ctx).key_path
+    return PrivateGroups.of_profile(api, key_path, device, current_passphrase(inbox_path(key_path)))
 
 
 def is_private(found: dict[str, Any]) -> bool:
