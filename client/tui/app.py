@@ -18,30 +18,29 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from murmur.client.api import MurmurClient, StreamEvent
-from murmur.client.conversations import Conversations
 from murmur.client.kinds import is_entry
 from murmur.client.tui import cache, counts, edits, live
 from murmur.client.tui.bindings import ACTIONS, BY_NAME, EVERYWHERE, POSTS, bindings, pretty_keys
 from murmur.client.tui.controller import Controller
 from murmur.client.tui.counts import Referrals, refers_to
+from murmur.client.tui.direct import Direct
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt
 from murmur.client.tui.present import tag_value
-from murmur.client.tui.screens.conversations import ConversationScreen, ConversationsScreen
+from murmur.client.tui.screens.conversations import ConversationScreen
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.meetup import MeetupScreen
-from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.screens.poll import PollScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.settings import TuiSettings
+from murmur.client.tui.widgets.conversations import ConversationsPane
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.groups import GroupList
 from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
-from murmur.errors import StoreError, StoreLocked
 from murmur.terminal import one_line
 
 LIVE_DEBOUNCE_S = 0.25
@@ -76,12 +75,14 @@ class MurmurApp(App[None]):
         self.server_name = settings.server
         self.max_text_chars = 5000
         self.controller = Controller(self)
-        self.main = MainScreen(api, self.view, page_size=settings.page_size, max_pages=settings.max_pages)
+        self.direct = Direct(self)
+        self.main = MainScreen(
+            api, self.view, page_size=settings.page_size, max_pages=settings.max_pages, direct=self.direct
+        )
         self._live_pending = False
         self.referrals = Referrals()
         self._recount: set[str] = set()
         self._recount_all = False
-        self.conversations: Conversations | None = None
 
     async def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -125,8 +126,9 @@ class MurmurApp(App[None]):
         )
 
     def on_stream_event(self, event: StreamEvent) -> None:
-        if event.event == "sealed":  # a direct message came: the screen showing them fetches and opens it
-            if isinstance(self.screen, ConversationsScreen | ConversationScreen):
+        if event.event == "sealed":  # a direct message came: fetched and opened, listed, and shown if its screen is up
+            self.main.conversations_changed()
+            if isinstance(self.screen, ConversationScreen):
                 self.screen.reload()
             return
         if event.event == "notification":
@@ -270,8 +272,10 @@ class MurmurApp(App[None]):
         for screen in self.screen_stack:
             for entry in screen.query(Entry):
                 entry.refresh()
-            if isinstance(screen, MeetupScreen):
+            if isinstance(screen, MeetupScreen | ConversationScreen):
                 screen.redraw()
+            for pane in screen.query(ConversationsPane):
+                pane.show()
 
     # -- actions -------------------------------------------------------------------------------------------------
     @on(PostAction)
@@ -282,12 +286,31 @@ class MurmurApp(App[None]):
     def _group_chosen(self, event: GroupList.Chosen) -> None:
         self.controller.open_group(str(event.group["id"]))
 
+    @on(ConversationsPane.Chosen)
+    def _conversation_chosen(self, event: ConversationsPane.Chosen) -> None:
+        self.direct.open(event.conversation)
+
+    @on(MainScreen.ConversationsShown)
+    def _conversations_shown(self) -> None:
+        self.direct.unlock()
+
+    @on(MainScreen.NewConversation)
+    def _new_conversation(self) -> None:
+        self.direct.new()
+
+    @on(ConversationScreen.Write)
+    def _write_direct(self, event: ConversationScreen.Write) -> None:
+        self.direct.write(event.others, event.conversation)
+
     @on(MeetupList.Chosen)
     def _meetup_chosen(self, event: MeetupList.Chosen) -> None:
         self.controller.open_meetup(event.meetup_id)
 
     def action_new_post(self) -> None:
-        self.controller.compose()
+        if isinstance(self.screen, ConversationScreen):  # n in a conversation writes in it, never a public post
+            self.screen.action_write()
+        else:
+            self.controller.compose()
 
     def action_search(self) -> None:
         self.controller.search()
@@ -310,6 +333,7 @@ class MurmurApp(App[None]):
         yield SystemCommand("Open a meetup", "who is coming and the waiting list, by its id", controller.ask_meetup)
         yield SystemCommand("New poll", "ballots are open: anyone can see who voted what", controller.new_poll)
         yield SystemCommand("Direct messages", "sealed on your devices, no server can read them", self.open_direct)
+        yield SystemCommand("New direct message", "pick people, then write", self.direct.new)
         for action in ACTIONS:
             if action.name in ("command_palette", "quit"):
                 continue
@@ -319,40 +343,13 @@ class MurmurApp(App[None]):
             )
 
     def open_direct(self) -> None:
-        """The conversations screen; opened once per session (it holds this profile's store of opened messages)."""
-        if self.settings.conversations is None:
-            self.notify("Direct messages need this profile's keys.", severity="error", markup=False)
-            return
-        if self.conversations is None:
-            try:
-                self.conversations = self.settings.conversations(self.api)
-            except StoreLocked as locked:
-                self._ask_passphrase(locked.message)
-                return
-            except StoreError as exc:
-                self.notify(exc.message, severity="error", markup=False)
-                return
-        self.push_screen(ConversationsScreen(self.conversations, self.view))
-
-    def _ask_passphrase(self, why: str) -> None:
-        """A sealed store: its passphrase asked in a modal, then the conversations opened with it."""
-        unlock = self.settings.unlock_conversations
-        if unlock is None:
-            self.notify(why, severity="error", markup=False)
-            return
-        api = self.api
-
-        def opened(talks: Conversations | None) -> None:
-            if talks is not None:
-                self.conversations = talks
-                self.push_screen(ConversationsScreen(talks, self.view))
-
-        self.push_screen(PassphraseScreen(f"{why} Type it to read your direct messages.",
-                                          lambda typed: unlock(api, typed)), opened)  # fmt: skip
+        """The Conversations tab, from wherever the person is (a sealed store asks for its passphrase)."""
+        self.controller.show(lambda s: s is self.main, lambda: self.main)
+        self.main.switch_to("conversations")
+        self.direct.unlock()
 
     def on_unmount(self) -> None:
-        if self.conversations is not None:
-            self.conversations.close()
+        self.direct.close()
 
     def run_named(self, name: str) -> None:
         """Run an action on whatever holds it: the focused widget or its parents, a post list, the screen."""

@@ -72,6 +72,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("open_tab", "t", "Open a hashtag or person as a tab", TIMELINES),
     Action("tab_groups", "6", "Groups: yours and the directory", TIMELINES),
     Action("tab_meetups", "7", "Meetups: the newest here", TIMELINES),
+    Action("tab_conversations", "8", "Conversations: direct messages", TIMELINES),
+    Action("new_conversation", "D", "Write a direct message (pick people first)", TIMELINES),
     Action("follow", "f", "Follow or unfollow", PROFILE, show=True, short="Follow"),
     Action("repair", "A", "Ask the server's peers for public messages it lacks (profile, thread)", PROFILE),
     Action("find_group", "F", "Find a group (in the Groups tab)", GROUP),

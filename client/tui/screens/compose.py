@@ -75,10 +75,13 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         group: dict[str, Any] | None = None,
         my_groups: MyGroups | None = None,
         audience: Preview | None = None,
+        direct: Content | None = None,
     ) -> None:
         """``group``: the group this post is written in (from its screen); otherwise ``my_groups`` offers a
-        choice of the person's groups when they are in any."""
+        choice of the person's groups when they are in any. ``direct``: a direct message, sealed to the people
+        this line names; ``publish`` gets ``{"text": ...}`` and there is no warning, visibility or group to pick."""
         super().__init__()
+        self.direct = direct
         self.editing = editing  # the item of the post being edited
         self.publish = publish
         self.group = group
@@ -97,6 +100,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="compose"):
             title = "Edit your post" if self.editing else "Reply" if self.parent_item else "New post"
+            title = "Direct message" if self.direct is not None else title
             if self.group is not None:
                 title += f" in {one_line(str(self.group.get('name', '')), 60)}"
             yield Label(Content.styled(title, "bold"), id="compose-title")
@@ -105,12 +109,16 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
                     present.post_content(self.parent_item, self.view.names, self.view.clock(), cw_open=True),
                     id="reply-context",
                 )
+            if self.direct is not None:
+                yield Static(self.direct, id="dm-to")
             current = shown_body(self.editing) if self.editing else {}
-            yield Input(str(current.get("cw", "")), placeholder="Content warning (optional)", id="cw")
+            cw = Input(str(current.get("cw", "")), placeholder="Content warning (optional)", id="cw")
+            cw.display = self.direct is None
+            yield cw
             yield TextArea(str(current.get("text", "")), id="text", soft_wrap=True, show_line_numbers=False)
             yield Static("", id="mention-suggestions")
             with Horizontal(id="compose-bar"):
-                if not self.editing:  # an edit keeps the post's visibility (and its group)
+                if not self.editing and self.direct is None:  # an edit keeps the post's visibility (and its group)
                     yield Select(
                         VISIBILITY_OPTIONS,
                         value="public",
@@ -119,7 +127,8 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
                     )
                     yield Select([], prompt="no group", id="compose-group")
                 yield Label("", id="counter")
-                yield Button("Save  ctrl+s" if self.editing else "Post  ctrl+s", id="send", variant="primary")
+                send = "Save" if self.editing else "Send" if self.direct is not None else "Post"
+                yield Button(f"{send}  ctrl+s", id="send", variant="primary")
                 yield Button("Cancel  esc", id="cancel")
             yield Static("", id="audience-preview")
             yield Static("", id="compose-error")
@@ -272,6 +281,9 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         if len(text) > self.limit:
             self._error(f"Too long: {len(text)} characters; this server takes {self.limit}.")
             return
+        if self.direct is not None:
+            self._send({"text": text})
+            return
         if self.editing:
             self._send(edit_draft(self.editing["message"], text, cw=self.query_one("#cw", Input).value))
             return
@@ -295,7 +307,9 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         except (ServerUnreachable, MentionRefused) as exc:
             self._error(f"Not sent: {exc.message}")
         except MurmurError as exc:
-            self._error(f"The server refused the post: {exc.message}")
+            # A direct message is refused here as often as by the server (a recipient without an identity).
+            said = "Not sent" if self.direct is not None else "The server refused the post"
+            self._error(f"{said}: {exc.message}")
         else:
             self.dismiss(result)
             return

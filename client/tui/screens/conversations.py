@@ -1,99 +1,60 @@
-"""Direct messages in the TUI: the conversations (unread counts, the last message), and one conversation with a
-line to write in. What is shown was opened on this device (``murmur.client.conversations``); a ``sealed`` event
-on the live stream fetches and opens what came (``MurmurApp.on_stream_event``). Everything another person wrote
+"""One direct conversation in the TUI: its messages, newest last, each with its author's display name and
+fingerprint and the mark of a verified sender; r (or n) writes in it with the compose screen. What is shown was
+opened on this device (``murmur.client.conversations``), whose ``sync`` checked each sender against their key-event
+log: a message that failed is never listed here but as a refusal in the Conversations tab. Marked read when shown;
+a ``sealed`` event on the live stream reloads it (``MurmurApp.on_stream_event``). Everything another person wrote
 is plain text made inert: never markup, never a control character.
 """
 
 from __future__ import annotations
 
-from textual import on, work
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.message import Message
+from textual.widgets import Static
 
-from murmur.client.conversations import Conversations, Stored, SyncReport
+from murmur.client.conversations import Conversations, Stored
 from murmur.client.tui import present
+from murmur.client.tui.bindings import BY_NAME
+from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
+from murmur.client.tui.widgets.conversations import people_parts
 from murmur.client.tui.widgets.entries import View
-from murmur.keys import fingerprint
-from murmur.terminal import inert, one_line
+from murmur.terminal import inert
 from murmur.text import ago
 
-EMPTY = 'No direct messages yet: `murmur dm @name "hello"` starts a conversation.'
+VERIFIED = "✓ verified"
 
 
-def _who(sender: str, me: str | None) -> str:
-    return "you" if sender == me else fingerprint(sender)
-
-
-def refused_line(report: SyncReport) -> Content:
-    """What the last fetch refused, said once, inert: each refusal's code (the CLI prints the reasons)."""
-    if not report.refused:
-        return Content("")
-    codes = ", ".join(sorted({r.code for r in report.refused}))
-    return Content.styled(f"{len(report.refused)} sealed message(s) refused: {codes}", present.WARN)
-
-
-def message_content(m: Stored, me: str | None, now_ms: int) -> Content:
-    head = Content.assemble((_who(m.sender, me), "bold"), (f" · {ago(m.created_at, now_ms)}", present.DIM))
+def message_content(m: Stored, me: str | None, names: dict[str, str], now_ms: int) -> Content:
+    """Who wrote it (name, fingerprint, verified against their key-event log), when, and its text, inert."""
+    who = [("you", "bold")] if m.sender == me else present.author_parts(m.sender, names)
+    head = Content.assemble(*who, (f"  {VERIFIED}", "$success"), (f" · {ago(m.created_at, now_ms)}", present.DIM))
+    if m.unread:
+        head = Content.assemble(head, ("  new", present.WARN))
     return Content("\n").join([head, Content(inert(m.text))])
 
 
-class ConversationsScreen(MurmurScreen):
-    """Every conversation, the newest first: enter opens one."""
-
-    def __init__(self, talks: Conversations, view: View) -> None:
-        super().__init__()
-        self.talks = talks
-        self.view = view
-
-    def compose(self) -> ComposeResult:
-        yield self.title_line("Direct messages  (enter: open · esc: back)")
-        yield Static("", id="dm-refused")
-        yield OptionList(id="conversations")
-        yield from self.chrome()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.reload()
-
-    def on_screen_resume(self) -> None:
-        self.show()  # back from a conversation: its unread count is gone
-
-    @work(exclusive=True, group="dm-sync")
-    async def reload(self) -> None:
-        report = await attempt(self, self.talks.sync())
-        if report is not None:
-            self.query_one("#dm-refused", Static).update(refused_line(report))
-        self.show()
-
-    def show(self) -> None:
-        listed = self.query_one("#conversations", OptionList)
-        listed.clear_options()
-        me, now = self.talks.identity, self.view.clock()
-        found = self.talks.conversations()
-        if not found:
-            listed.add_option(Option(Content.styled(EMPTY, present.DIM), disabled=True))
-        for c in found:
-            who = ", ".join(fingerprint(p) for p in c.participants if p != me) or "your own devices"
-            parts: list[tuple[str, str] | str] = [(who, "bold")]
-            if c.unread:
-                parts.append((f"  {c.unread} new", present.WARN))
-            if c.last is not None:
-                parts += [(f"  {ago(c.last.created_at, now)} ", present.DIM), one_line(c.last.text, 60)]
-            listed.add_option(Option(Content.assemble(*parts), id=c.id))
-
-    @on(OptionList.OptionSelected, "#conversations")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.app.push_screen(ConversationScreen(self.talks, self.view, event.option.id))
-
-
 class ConversationScreen(MurmurScreen):
-    """One conversation, newest last, marked read as it is shown; enter in the line below sends."""
+    """One conversation, newest last, marked read as it is shown."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(BY_NAME["reply"].keys, "write", "Write", id="reply"),
+    ]
+
+    @dataclass
+    class Write(Message):
+        """The person asked to write in the conversation (the app opens the compose screen)."""
+
+        others: list[str]
+        conversation: str
 
     def __init__(self, talks: Conversations, view: View, conversation: str) -> None:
         super().__init__()
@@ -101,17 +62,29 @@ class ConversationScreen(MurmurScreen):
         self.view = view
         self.conversation = conversation
 
-    def compose(self) -> ComposeResult:
+    @property
+    def others(self) -> list[str]:
+        """The people it is with (none: only my own devices)."""
         found = self.talks.inbox.conversation(self.conversation)
-        me = self.talks.identity
-        who = ", ".join(fingerprint(p) for p in (found.participants if found else ()) if p != me)
-        yield self.title_line(f"Direct messages with {who or 'your own devices'}  (esc: back)")
-        yield VerticalScroll(id="dm-messages")
-        yield Input(placeholder="Write here; enter seals and sends it", id="dm-write", max_length=5000)
+        return [p for p in (found.participants if found else ()) if p != self.talks.identity]
+
+    def _title(self) -> Content:
+        found = self.talks.inbox.conversation(self.conversation)
+        who = people_parts(found.participants if found else (), self.talks.identity, self.view.names)
+        keys = "  (r: write · esc: back)"
+        return Content.assemble(("Direct messages with ", "bold"), *who, (keys, present.DIM))
+
+    def compose(self) -> ComposeResult:
+        yield self.title_line(self._title())
+        yield VerticalScroll(id="dm-messages", can_focus=True)
         yield from self.chrome()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.query_one("#dm-messages").focus()
+        missing = {p for p in self.others if p not in self.view.names}
+        if missing:
+            self.post_message(NamesWanted(missing))
         self.reload()
 
     @work(exclusive=True, group="dm-sync")
@@ -121,22 +94,17 @@ class ConversationScreen(MurmurScreen):
 
     async def show(self) -> None:
         box = self.query_one("#dm-messages", VerticalScroll)
-        await box.remove_children()
-        me, now = self.talks.identity, self.view.clock()
-        messages = self.talks.messages(self.conversation)
-        await box.mount_all(Static(message_content(m, me, now), classes="dm-message") for m in messages)
+        me, now, names = self.talks.identity, self.view.clock(), self.view.names
+        messages = self.talks.messages(self.conversation)  # marks them read: they are on screen now
+        with self.app.batch_update():
+            await box.remove_children()
+            await box.mount_all(Static(message_content(m, me, names, now), classes="dm-message") for m in messages)
         box.scroll_end(animate=False)
 
-    @on(Input.Submitted, "#dm-write")
-    def _send(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.send(event.value)
+    def redraw(self) -> None:
+        """Names arrived: the title and the messages say them (the messages are read from this device again)."""
+        self.query_one(".screen-title", Static).update(self._title())
+        self.run_worker(self.show(), group="dm-redraw", exclusive=True)
 
-    @work(exclusive=True, group="dm-send")
-    async def send(self, text: str) -> None:
-        found = self.talks.inbox.conversation(self.conversation)
-        me = self.talks.identity
-        others = [p for p in (found.participants if found else ()) if p != me]
-        if await attempt(self, self.talks.send(others or [me or ""], text)) is not None:
-            self.query_one("#dm-write", Input).value = ""
-            await self.show()
+    def action_write(self) -> None:
+        self.post_message(self.Write(self.others, self.conversation))

@@ -1,7 +1,7 @@
 """The timelines as tabs: Home, Notifications (with its unread count, and above it the reminders of meetups I
 answered that start soon), Local, Federated, one more (a hashtag or a person) opened on demand, Groups (mine and
-the directory, key 6) and Meetups (the newest, key 7), which are not timelines: tab and shift+tab move between
-the timelines."""
+the directory, key 6), Meetups (the newest, key 7) and Conversations (direct messages, with their unread count, key
+8), which are not timelines: tab and shift+tab move between the timelines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -19,6 +20,7 @@ from murmur.client.tui.bindings import TIMELINES, bindings
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
+from murmur.client.tui.widgets.conversations import ConversationsPane, Source
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.groups import GroupsPane
 from murmur.client.tui.widgets.meetups import MeetupList
@@ -37,7 +39,8 @@ TABS = (("home", "Home"), ("notifications", "Notifications"), ("local", "Local")
 EXTRA = "extra"
 GROUPS = "groups"
 MEETUPS = "meetups"
-NOT_TIMELINES = (GROUPS, MEETUPS)
+CONVERSATIONS = "conversations"
+NOT_TIMELINES = (GROUPS, MEETUPS, CONVERSATIONS)
 NO_MEETUPS = "No meetups here yet: `murmur meetup create` starts one."
 REMINDER_CHECK_MAX_S = 3600.0  # look again at least hourly: a new answer elsewhere may bring a reminder closer
 
@@ -71,13 +74,23 @@ def pane_id(source: str) -> str:
 class MainScreen(MurmurScreen):
     BINDINGS = bindings(TIMELINES)
 
-    def __init__(self, api: MurmurClient, view: View, *, page_size: int = 40, max_pages: int = 5) -> None:
+    def __init__(
+        self,
+        api: MurmurClient,
+        view: View,
+        *,
+        page_size: int = 40,
+        max_pages: int = 5,
+        direct: Source,
+    ) -> None:
+        """``direct``: where the Conversations tab's conversations come from."""
         super().__init__()
         self.api = api
         self.view = view
         self.page_size = page_size
         self.max_pages = max_pages
-        self.titles = dict(TABS)
+        self.direct = direct
+        self.titles = {**dict(TABS), CONVERSATIONS: "Conversations"}
         self.unread: dict[str, int] = {}
         self.reminded: set[str] = set()  # meetups whose reminder was shown as a toast already
         self.reminder_timer: Timer | None = None
@@ -108,12 +121,15 @@ class MainScreen(MurmurScreen):
                 yield GroupsPane(self.api, self.view)
             with TabPane("Meetups", id=MEETUPS):
                 yield MeetupList(self.view, empty=NO_MEETUPS, id="meetups-list")
+            with TabPane("Conversations", id=CONVERSATIONS):
+                yield ConversationsPane(self.direct, self.view)
         yield from self.chrome()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#reminders", Static).display = False
         self.focus_timeline()
+        self.conversations_changed()  # its unread count belongs on the tab from the start
 
     # -- tabs --------------------------------------------------------------------------------------------------
     @property
@@ -133,6 +149,8 @@ class MainScreen(MurmurScreen):
             self.query_one(GroupsPane).list.focus()
         elif self.query_one(TabbedContent).active == MEETUPS:
             self.query_one(MeetupList).focus()
+        elif self.query_one(TabbedContent).active == CONVERSATIONS:
+            self.query_one(ConversationsPane).list.focus()
 
     def _pane_ids(self) -> list[str]:
         return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
@@ -162,6 +180,12 @@ class MainScreen(MurmurScreen):
 
     def action_tab_meetups(self) -> None:
         self.switch_to(MEETUPS)
+
+    def action_tab_conversations(self) -> None:
+        self.switch_to(CONVERSATIONS)
+
+    def action_new_conversation(self) -> None:
+        self.post_message(self.NewConversation())
 
     def _step(self, delta: int) -> None:
         ids = [pane for pane in self._pane_ids() if pane not in NOT_TIMELINES]
@@ -206,6 +230,9 @@ class MainScreen(MurmurScreen):
             self.query_one(GroupsPane).reload()  # asked for when looked at: groups are made and joined elsewhere
         elif event.pane.id == MEETUPS:
             self.load_meetups()
+        elif event.pane.id == CONVERSATIONS:
+            self.conversations_changed()
+            self.post_message(self.ConversationsShown())
 
     # -- unread counts -----------------------------------------------------------------------------------------
     @on(Timeline.Unread)
@@ -241,6 +268,26 @@ class MainScreen(MurmurScreen):
             self.query_one(GroupsPane).reload()
         elif self.query_one(TabbedContent).active == MEETUPS:
             self.load_meetups()
+        elif self.query_one(TabbedContent).active == CONVERSATIONS:
+            self.conversations_changed()
+
+    # -- conversations -----------------------------------------------------------------------------------------
+    class ConversationsShown(Message):
+        """The person went to the Conversations tab (a sealed store asks for its passphrase then)."""
+
+    class NewConversation(Message):
+        """The person asked to write a direct message to people not yet picked."""
+
+    def conversations_changed(self) -> None:
+        """A sealed message came or went out: fetch, open and list again (the tab's count follows)."""
+        self.query_one(ConversationsPane).reload()
+
+    def on_screen_resume(self) -> None:
+        self.query_one(ConversationsPane).show()  # back from a conversation: what was read there is counted so
+
+    @on(ConversationsPane.Unread)
+    def _conversations_unread(self, event: ConversationsPane.Unread) -> None:
+        self.set_unread(CONVERSATIONS, event.count)
 
     # -- meetups and their reminders ---------------------------------------------------------------------------
     def meetups_changed(self) -> None:

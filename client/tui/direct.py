@@ -1,0 +1,145 @@
+"""Direct messages from the TUI: the profile's conversations (opened once per session; a store sealed under a
+passphrase is opened once the person types it, in a modal), opening one, and writing, to a conversation or to people
+picked by ``@name``, identity or key, with the same compose screen as posts.
+
+Sending is ``Conversations.send``: sealed here for every device of each recipient and my other devices.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.content import Content
+
+from murmur.client.conversations import NO_IDENTITY, Conversations
+from murmur.client.mentions import key_for
+from murmur.client.tui import present
+from murmur.client.tui.net import attempt
+from murmur.client.tui.screens.compose import ComposeScreen
+from murmur.client.tui.screens.conversations import ConversationScreen
+from murmur.client.tui.screens.dialogs import PromptScreen
+from murmur.client.tui.screens.passphrase import PassphraseScreen
+from murmur.client.tui.widgets.conversations import people_parts
+from murmur.errors import MurmurError, StoreLocked
+from murmur.keys import KEY_HEX
+
+if TYPE_CHECKING:
+    from murmur.client.tui.app import MurmurApp
+
+ASK_WHO = "Write to whom? @names, identities or keys (8+ hex digits), separated by spaces"
+NO_KEYS = "Direct messages need this profile's keys: start the TUI with `murmur tui` on a profile that has them."
+LOCKED_HINT = " Press 8 (or ctrl+p → Direct messages) to type it."
+SEALED = "  sealed on this device for each of their devices and your other ones: no server can read it"
+
+
+class Direct:
+    def __init__(self, app: MurmurApp) -> None:
+        self.app = app
+        self._talks: Conversations | None = None
+        self.closed = ""  # why there are none to show: no keys, a sealed store, a damaged file
+
+    def talks(self) -> Conversations | None:
+        """The profile's conversations, opened on first use; None while they cannot be (``closed`` says why)."""
+        make = self.app.settings.conversations
+        if self._talks is not None or self.closed:
+            return self._talks
+        if make is None:
+            self.closed = NO_KEYS
+            return None
+        try:
+            self._talks = make(self.app.api)
+        except StoreLocked as locked:  # asked for when the person goes to them (``unlock``), not at start-up
+            self.closed = locked.message + (LOCKED_HINT if self.app.settings.unlock_conversations else "")
+        except MurmurError as exc:  # a damaged key or store file: said in the tab, the rest of the TUI goes on
+            self.closed = exc.message
+        return self._talks
+
+    def unlock(self) -> None:
+        """A sealed store: ask its passphrase in a modal (once at a time), then show the conversations it opens."""
+        unlock = self.app.settings.unlock_conversations
+        locked = self.talks() is None and self.app.settings.conversations is not None
+        if not locked or unlock is None or any(isinstance(s, PassphraseScreen) for s in self.app.screen_stack):
+            return
+        api = self.app.api
+
+        def opened(talks: Conversations | None) -> None:
+            if talks is not None:
+                self._talks, self.closed = talks, ""
+                self.app.main.conversations_changed()
+
+        why = self.closed.removesuffix(LOCKED_HINT)
+        self.app.push_screen(PassphraseScreen(f"{why} Type it to read your direct messages.",
+                                              lambda typed: unlock(api, typed)), opened)  # fmt: skip
+
+    def close(self) -> None:
+        if self._talks is not None:
+            self._talks.close()
+
+    def _ready(self) -> Conversations | None:
+        """The conversations, when this profile may write; else say what to do and give None."""
+        talks = self.talks()
+        if talks is None or talks.identity is None:
+            self.app.notify(NO_IDENTITY if talks is not None else self.closed, severity="warning", markup=False)
+            return None
+        return talks
+
+    def open(self, conversation: str) -> None:
+        talks = self.talks()
+        if talks is not None:
+            self.app.controller.show(
+                lambda s: isinstance(s, ConversationScreen) and s.conversation == conversation,
+                lambda: ConversationScreen(talks, self.app.view, conversation),
+            )
+
+    def new(self) -> None:
+        """Ask whom to write to, then open the compose screen for them."""
+        if self._ready() is None:
+            return
+
+        def chosen(typed: str | None) -> None:
+            if typed:
+                self.app.run_worker(self._write_to(typed.split()), group="dm-who", exclusive=True)
+
+        self.app.push_screen(PromptScreen(ASK_WHO, "@ada"), chosen)
+
+    async def _write_to(self, typed: list[str]) -> None:
+        keys = await attempt(self.app, self._keys(typed))
+        if keys is not None:
+            self.write(keys, None)
+
+    async def _keys(self, typed: list[str]) -> list[str]:
+        """The identity or key each typed word names: a whole key as it is, a handle or a prefix as the server
+        resolves it (refused, with the reason, when it names nobody or several people)."""
+        found = []
+        for word in typed:
+            token = word.removeprefix("@").lower()
+            found.append(token if KEY_HEX.fullmatch(token) else await key_for(self.app.api, word.removeprefix("@")))
+        return found
+
+    def write(self, others: list[str], conversation: str | None) -> None:
+        """The compose screen, sealing to ``others`` (none: my own devices); then the conversation it went to."""
+        talks = self._ready()
+        if talks is None:
+            return
+        to = others or [talks.identity or ""]
+        self.app.want_names(set(others))
+        label = Content.assemble(("To ", "bold"), *people_parts(tuple(others), talks.identity, self.app.view.names),
+                                 (SEALED, present.DIM))  # fmt: skip
+
+        async def send(draft: dict[str, Any]) -> dict[str, Any]:
+            sent = await talks.send(to, str(draft["text"]))
+            return {"id": sent.id, "conversation": sent.conversation}
+
+        def sent(result: dict[str, Any] | None) -> None:
+            if result is None:
+                return
+            self.app.main.conversations_changed()
+            if result["conversation"] != conversation:
+                self.open(str(result["conversation"]))
+            elif isinstance(self.app.screen, ConversationScreen):
+                self.app.screen.reload()
+
+        screen = ComposeScreen(
+            send, self.app.view, limit=self.app.max_text_chars, editor=self.app.settings.editor, direct=label
+        )
+        self.app.push_screen(screen, sent)
