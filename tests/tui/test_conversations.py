@@ -36,18 +36,19 @@ def messages(app: MurmurApp) -> list[str]:
     return [str(s.render()) for s in app.screen.query(".dm-message").results(Static)]
 
 
-async def people(live: LiveServer, tmp_path: Path) -> tuple[Speaker, Conversations, Speaker, Conversations, MurmurApp]:
+async def people(live: LiveServer, tmp_path: Path) -> tuple[Speaker, Speaker, Conversations, MurmurApp]:
+    """Me (in the app) and Ada (with her conversations), both identities the server knows."""
     me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
     ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
     app = make_app(live, tmp_path, conversations=lambda api: me.devices[0].conversations(api, me.identity,
                                                                                         tmp_path / "me"))  # fmt: skip
-    return me, ada_talks, ada, ada_talks, app
+    return me, ada, ada_talks, app
 
 
 async def test_the_conversations_tab_counts_shows_and_follows_the_stream(live: LiveServer, tmp_path: Path) -> None:
-    me, ada_talks, ada, _, app = await people(live, tmp_path)
+    me, ada, ada_talks, app = await people(live, tmp_path)
     await ada_talks.send([me.identity], "hello [b]you[/b] \x1b[2J")
     bob = Speaker.new(first=Device(BOB, X25519PrivateKey.generate()))
     await live.ingest(*bob.events)
@@ -76,7 +77,7 @@ async def test_the_conversations_tab_counts_shows_and_follows_the_stream(live: L
 
 
 async def test_writing_in_a_conversation_uses_the_compose_screen(live: LiveServer, tmp_path: Path) -> None:
-    me, ada_talks, ada, _, app = await people(live, tmp_path)
+    me, _, ada_talks, app = await people(live, tmp_path)
     await ada_talks.send([me.identity], "hello")
     async with app.run_test() as pilot:
         await pilot.press("8")
@@ -105,7 +106,7 @@ async def test_writing_in_a_conversation_uses_the_compose_screen(live: LiveServe
 
 
 async def test_a_new_conversation_picks_people_then_writes(live: LiveServer, tmp_path: Path) -> None:
-    me, ada_talks, ada, _, app = await people(live, tmp_path)
+    _, ada, ada_talks, app = await people(live, tmp_path)
     async with app.run_test() as pilot:
         await pilot.press("8")
         await until(pilot, lambda: "No direct messages yet" in rows(app)[0])

@@ -38,7 +38,7 @@ class Source(Protocol):
     def talks(self) -> Conversations | None: ...
 
 
-EMPTY = "No direct messages yet: press D to write to someone (or `murmur dm @name \"hello\"`)."
+EMPTY = 'No direct messages yet: press D to write to someone (or `murmur dm @name "hello"`).'
 
 
 def people_parts(participants: tuple[str, ...], me: str | None, names: dict[str, str]) -> list[tuple[str, str] | str]:
