@@ -42,6 +42,7 @@ recovery_app = typer.Typer(help="The recovery material (the next rotation key), 
 key_app = typer.Typer(help="Rotate the identity's rotation key.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+FIRST_DEVICE = "first device"
 
 
 def _identity_of(ref: ProfileRef) -> str:
@@ -89,13 +90,23 @@ def _append(ref: ProfileRef, identity: str, make: Make) -> dict[str, Any]:
 @identity_app.command("create")
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="This device's name in the identity's log.")] = "first device",
+    name: Annotated[str, typer.Option(help="This device's name in the identity's log.")] = FIRST_DEVICE,
     as_json: JsonOption = False,
 ) -> None:
     """Publish an inception: this device becomes the first device of a new identity, named by its digest."""
     ref = profile_of(ctx)
     if speaks_for(ref.key_path) is not None:
         fail(f"Profile {ref.name!r} already speaks for an identity; see `murmur whoami`.", EXIT_USAGE)
+    out = new_identity(ref, name)
+    if as_json:
+        emit_json(out)
+        return
+    said_created(out, name)
+
+
+def new_identity(ref: ProfileRef, name: str) -> dict[str, str]:
+    """Publish an inception on the profile's home server: this device becomes the first device (called ``name``)
+    of a new identity. Gives the identity, its fingerprint and the file holding its rotation key."""
     rotation, seed = new_rotation()
 
     async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
@@ -107,14 +118,15 @@ def create(
 
     message = _run(ref, work)
     remember_identity(ref.key_path, message["id"])
-    out = {
+    return {
         "identity": message["id"],
         "fingerprint": fingerprint(message["id"]),
         "rotation_file": str(rotation_path(ref.key_path)),
     }
-    if as_json:
-        emit_json(out)
-        return
+
+
+def said_created(out: dict[str, str], name: str) -> None:
+    """What a person is told once an identity is made: what it is, and to move its rotation key offline."""
     say(f"Created identity {out['identity']} ({out['fingerprint']}); this device is {name!r}.")
     say(f"Its rotation key is in {out['rotation_file']}: move it offline with `murmur recovery export FILE`.")
 

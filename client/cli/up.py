@@ -1,8 +1,10 @@
 """``murmur up`` and ``murmur down``: from nothing to a running TUI in one step, and back.
 
-``up`` creates an identity if there is none, starts a home server on the embedded default (a data directory
+``up`` creates a key if there is none, starts a home server on the embedded default (a data directory
 inside the murmur home, SQLite) in the background if the profile has no server yet or its local server is
-not running, joins it, and opens the TUI. The server keeps running after the TUI closes; ``down`` stops it.
+not running, joins it, makes the key the first device of an identity if it speaks for none yet (what direct
+messages are sealed to: the same inception as ``murmur identity create``), and opens the TUI. The server keeps
+running after the TUI closes; ``down`` stops it.
 
 The server half (start, admit, stop) works on a data directory, which only the server package may do: the
 entry module hands it in as a ``LocalServer`` factory, so this module talks to the server over HTTP alone.
@@ -20,7 +22,9 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_LOCAL, fail
+from murmur.client.cli.devices import FIRST_DEVICE, new_identity, said_created
 from murmur.client.cli.session import profile_of, publish_name
+from murmur.client.devices import speaks_for
 from murmur.client.profiles import ProfileRef
 from murmur.keys import Identity, save_identity
 from murmur.terminal import say
@@ -84,6 +88,8 @@ def up_command(factory: LocalServerFactory) -> Callable[..., None]:
             if section.get("name"):
                 asyncio.run(_publish_name(url, identity, str(section["name"])))
             say(f"Home server running at {url} (data {data}; stop it with `murmur down`).")
+        if section.get("server") and speaks_for(ref.key_path) is None:
+            said_created(new_identity(ref, FIRST_DEVICE), FIRST_DEVICE)
         if no_tui:
             return
         from murmur.client.cli.tui_cmd import tui

@@ -100,6 +100,30 @@ def test_up_takes_a_free_port_when_its_own_is_taken_and_remembers_it(
     assert f"Home server running at {url} " in again.stdout
 
 
+def test_up_makes_the_first_run_an_identity_that_can_take_direct_messages(
+    tmp_path: Path, held_port: int, downs: list[dict[str, str]]
+) -> None:
+    home = tmp_path / "home"
+    env = {"MURMUR_HOME": str(home)}
+    DataDir(home / "server").create(ServerConfig(port=held_port))  # a free port is found: none is assumed
+    downs.append(env)
+    first = run(env, "up", "--no-tui", "--name", "Ada")
+    assert first.returncode == 0, first.stderr
+    me = json.loads(run(env, "whoami", "--json").stdout)
+    assert me["identity"] != me["key"]  # an identity (a key-event log), not a bare key
+    rotation = next(line for line in first.stdout.splitlines() if "rotation key is in" in line)
+    assert "murmur recovery export FILE" in rotation
+    assert stat.S_IMODE(Path(rotation.split(" is in ")[1].split(":")[0]).stat().st_mode) == 0o600
+    listed = run(env, "dm", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["conversations"] == []
+
+    again = run(env, "up", "--no-tui")  # the next run keeps the identity it made
+    assert again.returncode == 0, again.stderr
+    assert "Created identity" not in again.stdout
+    assert json.loads(run(env, "whoami", "--json").stdout)["identity"] == me["identity"]
+
+
 LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="platformdirs follows the XDG variables on Linux only")
 
 
