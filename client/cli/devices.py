@@ -15,7 +15,7 @@ import typer
 from murmur import key_events as ke
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import client_for, profile_of, with_api
+from murmur.client.cli.session import client_for, profile_of, publish_name, with_api
 from murmur.client.devices import (
     device_request,
     encryption_key,
@@ -118,6 +118,9 @@ def new_identity(ref: ProfileRef, name: str) -> dict[str, str]:
 
     message = _run(ref, work)
     remember_identity(ref.key_path, message["id"])
+    # A name set before the key became the identity's device is not the identity's: say it again, as the identity.
+    display = str(ref.config().profiles.get(ref.name, {}).get("name") or "")
+    _run(ref, lambda api, device: publish_name(api, device, display))
     return {
         "identity": message["id"],
         "fingerprint": fingerprint(message["id"]),

@@ -76,12 +76,14 @@ def run(coro: Awaitable[T]) -> T:
 
 async def publish_name(api: MurmurClient, identity: Identity, name: str) -> str | None:
     """Publish a signed profile with the display name the profile remembers, unless the server already holds a
-    name for this key (set since, perhaps from another device: never overwritten). Returns the profile's id.
+    name for whom this device speaks (its identity, else its key; set since, perhaps from another device: never
+    overwritten). Returns the profile's id. A name set before the key became an identity's device is not the
+    identity's (docs/protocol.md §13.5), so it is published again once it is.
 
     Without it, a name given to ``murmur init --name`` stays on this machine and the person is nameless to
     everyone else; ``join`` and ``up`` both call it right after becoming a member.
     """
-    if not name or (await api.profile(identity.public_key)).get("name"):
+    if not name or (await api.profile(api.speaks_for or identity.public_key)).get("name"):
         return None
     result = await publish_draft(api, identity, {"kind": "profile", "body": {"name": name, "bio": ""}})
     return str(result["id"])

@@ -20,10 +20,9 @@ from typing import Annotated, Protocol
 
 import typer
 
-from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_LOCAL, fail
 from murmur.client.cli.devices import FIRST_DEVICE, new_identity, said_created
-from murmur.client.cli.session import profile_of, publish_name
+from murmur.client.cli.session import client_for, profile_of, publish_name
 from murmur.client.devices import speaks_for
 from murmur.client.profiles import ProfileRef
 from murmur.keys import Identity, save_identity
@@ -48,8 +47,8 @@ def _local(ref: ProfileRef, factory: LocalServerFactory) -> tuple[Path, LocalSer
     return data, factory(data, ref.local_server_state)
 
 
-async def _publish_name(url: str, identity: Identity, name: str) -> None:
-    async with MurmurClient(url, identity) as api:
+async def _publish_name(ref: ProfileRef, identity: Identity, name: str) -> None:
+    async with client_for(ref, identity) as api:
         await publish_name(api, identity, name)
 
 
@@ -79,17 +78,18 @@ def up_command(factory: LocalServerFactory) -> Callable[..., None]:
         config = ref.config()
         section = config.section(ref.name)
         data, local = _local(ref, factory)
-        if not section.get("server") or section.get("local_server") == str(data):
+        started = not section.get("server") or section.get("local_server") == str(data)
+        if started:
             url = local.start()
             local.admit(identity.public_key)
             if section.get("server") != url:
                 section.update(server=url, server_key=local.server_key(), local_server=str(data))
                 config.save()
-            if section.get("name"):
-                asyncio.run(_publish_name(url, identity, str(section["name"])))
             say(f"Home server running at {url} (data {data}; stop it with `murmur down`).")
         if section.get("server") and speaks_for(ref.key_path) is None:
             said_created(new_identity(ref, FIRST_DEVICE), FIRST_DEVICE)
+        if started and section.get("name"):
+            asyncio.run(_publish_name(ref, identity, str(section["name"])))
         if no_tui:
             return
         from murmur.client.cli.tui_cmd import tui

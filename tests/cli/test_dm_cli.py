@@ -66,6 +66,12 @@ def test_a_conversation_from_the_command_line(people: dict[str, Person], box: Th
         assert b"canary-91c" not in path.read_bytes()
 
 
+def test_the_name_set_at_join_becomes_the_identitys(people: dict[str, Person]) -> None:
+    # `join` named the bare key; `identity create` names the identity, which is what readers of a DM are shown
+    ada = people["ada"]
+    assert ada.json("profile", str(ada.identity))["name"] == "ada"
+
+
 def test_errors_say_what_to_do(people: dict[str, Person]) -> None:
     ada, dee = people["ada"], people["dee"]
     to_bare = ada.run("dm", "@dee", "hello")

@@ -114,6 +114,8 @@ def test_up_makes_the_first_run_an_identity_that_can_take_direct_messages(
     rotation = next(line for line in first.stdout.splitlines() if "rotation key is in" in line)
     assert "murmur recovery export FILE" in rotation
     assert stat.S_IMODE(Path(rotation.split(" is in ")[1].split(":")[0]).stat().st_mode) == 0o600
+    shown = json.loads(run(env, "profile", me["identity"], "--json").stdout)
+    assert shown["name"] == "Ada"  # the identity's name, not only the bare key's
     listed = run(env, "dm", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["conversations"] == []
