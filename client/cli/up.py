@@ -60,7 +60,7 @@ def _ensure_identity(ref: ProfileRef, name: str | None) -> Identity:
     config = ref.config()
     config.section(ref.name)["name"] = name or getpass.getuser()
     config.save()
-    say(f"Created your identity {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
+    say(f"Created your key {identity.fingerprint} (key file {ref.key_path}, mode 0600).")
     return identity
 
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 ASK_WHO = "Write to whom? @names, identities or keys (8+ hex digits), separated by spaces"
 NO_KEYS = "Direct messages need this profile's keys: start the TUI with `murmur tui` on a profile that has them."
 LOCKED_HINT = " Press 8 (or ctrl+p → Direct messages) to type it."
-SEALED = "  sealed on this device for each of their devices and your other ones: no server can read it"
+SEALED = "  · sealed here for each of their devices and your others: no server can read it"
 
 
 class Direct:
@@ -93,28 +93,31 @@ class Direct:
 
     def new(self) -> None:
         """Ask whom to write to, then open the compose screen for them."""
-        if self._ready() is None:
+        talks = self._ready()
+        if talks is None:
             return
 
         def chosen(typed: str | None) -> None:
             if typed:
-                self.app.run_worker(self._write_to(typed.split()), group="dm-who", exclusive=True)
+                self.app.run_worker(self._write_to(talks, typed.split()), group="dm-who", exclusive=True)
 
         self.app.push_screen(PromptScreen(ASK_WHO, "@ada"), chosen)
 
-    async def _write_to(self, typed: list[str]) -> None:
-        keys = await attempt(self.app, self._keys(typed))
-        if keys is not None:
-            self.write(keys, None)
+    async def _write_to(self, talks: Conversations, typed: list[str]) -> None:
+        found = await attempt(self.app, self._identities(talks, typed))
+        if found is not None:
+            self.write(found, None)
 
-    async def _keys(self, typed: list[str]) -> list[str]:
-        """The identity or key each typed word names: a whole key as it is, a handle or a prefix as the server
-        resolves it (refused, with the reason, when it names nobody or several people)."""
+    async def _identities(self, talks: Conversations, typed: list[str]) -> list[str]:
+        """The identity each typed word names (a whole key or identity, a handle or 8+ hex digits as the server
+        resolves it), refused with the reason before anything is written when one cannot receive a sealed message
+        (nobody or several people by that name, a bare key, no current device)."""
         found = []
         for word in typed:
             token = word.removeprefix("@").lower()
-            found.append(token if KEY_HEX.fullmatch(token) else await key_for(self.app.api, word.removeprefix("@")))
-        return found
+            key = token if KEY_HEX.fullmatch(token) else await key_for(self.app.api, word.removeprefix("@"))
+            found.append((await talks.recipient(key)).identity)
+        return list(dict.fromkeys(found))
 
     def write(self, others: list[str], conversation: str | None) -> None:
         """The compose screen, sealing to ``others`` (none: my own devices); then the conversation it went to."""

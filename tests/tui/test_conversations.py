@@ -107,6 +107,7 @@ async def test_writing_in_a_conversation_uses_the_compose_screen(live: LiveServe
 
 async def test_a_new_conversation_picks_people_then_writes(live: LiveServer, tmp_path: Path) -> None:
     _, ada, ada_talks, app = await people(live, tmp_path)
+    await live.post(BOB, "I speak as a bare key")
     async with app.run_test() as pilot:
         await pilot.press("8")
         await until(pilot, lambda: "No direct messages yet" in rows(app)[0])
@@ -117,7 +118,12 @@ async def test_a_new_conversation_picks_people_then_writes(live: LiveServer, tmp
         assert not isinstance(app.screen, ComposeScreen)
         await pilot.press("D")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
-        await pilot.press(*ada.identity, "enter")
+        await pilot.press(*BOB.public_key, "enter")  # a member, but a bare key: refused before anything is written
+        await until(pilot, lambda: any("cannot receive direct messages" in n.message for n in app._notifications))
+        assert not isinstance(app.screen, ComposeScreen)
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*ALICE.public_key, "enter")  # her device's key names her identity
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
         assert fingerprint(ada.identity) in str(app.screen.query_one("#dm-to", Static).render())
         app.screen.query_one("#text", TextArea).insert("first words")
