@@ -37,6 +37,7 @@ class Direct:
         self.app = app
         self._talks: Conversations | None = None
         self.closed = ""  # why there are none to show: no keys, a sealed store, a damaged file
+        self.locked = False  # sealed under a passphrase not typed yet
 
     def talks(self) -> Conversations | None:
         """The profile's conversations, opened on first use; None while they cannot be (``closed`` says why)."""
@@ -49,6 +50,7 @@ class Direct:
         try:
             self._talks = make(self.app.api)
         except StoreLocked as locked:  # asked for when the person goes to them (``unlock``), not at start-up
+            self.locked = True
             self.closed = locked.message + (LOCKED_HINT if self.app.settings.unlock_conversations else "")
         except MurmurError as exc:  # a damaged key or store file: said in the tab, the rest of the TUI goes on
             self.closed = exc.message
@@ -57,14 +59,14 @@ class Direct:
     def unlock(self) -> None:
         """A sealed store: ask its passphrase in a modal (once at a time), then show the conversations it opens."""
         unlock = self.app.settings.unlock_conversations
-        locked = self.talks() is None and self.app.settings.conversations is not None
-        if not locked or unlock is None or any(isinstance(s, PassphraseScreen) for s in self.app.screen_stack):
+        self.talks()
+        if not self.locked or unlock is None or any(isinstance(s, PassphraseScreen) for s in self.app.screen_stack):
             return
         api = self.app.api
 
         def opened(talks: Conversations | None) -> None:
             if talks is not None:
-                self._talks, self.closed = talks, ""
+                self._talks, self.closed, self.locked = talks, "", False
                 self.app.main.conversations_changed()
 
         why = self.closed.removesuffix(LOCKED_HINT)

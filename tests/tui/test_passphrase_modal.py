@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.conversations import Conversations
-from murmur.client.tui.screens.conversations import ConversationsScreen
 from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.store import vault
 from murmur.store.inbox import Inbox, relock
@@ -52,8 +51,8 @@ async def test_the_passphrase_is_asked_in_a_modal(live: LiveServer, tmp_path: Pa
         await until(pilot, lambda: "wrong passphrase" in refused())
         assert isinstance(app.screen, PassphraseScreen) and typed.value == "" and not typed.disabled
         await pilot.press(*"right phrase", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConversationsScreen))
-        listed = app.screen.query_one("#conversations", OptionList)
+        await until(pilot, lambda: not isinstance(app.screen, PassphraseScreen))
+        listed = app.main.query_one("#conversation-list", OptionList)
         await until(pilot, lambda: listed.option_count == 1 and listed.get_option_at_index(0).id is not None)
         assert "sealed at rest" in str(listed.get_option_at_index(0).prompt)
     assert b"sealed at rest" not in store.read_bytes()
@@ -77,4 +76,8 @@ async def test_escape_leaves_the_store_shut(live: LiveServer, tmp_path: Path) ->
         await until(pilot, lambda: isinstance(app.screen, PassphraseScreen))
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, PassphraseScreen))
-        assert app.conversations is None and not isinstance(app.screen, ConversationsScreen)
+        assert app.direct.talks() is None
+        note = app.main.query_one("#dm-note", Static)
+        await until(pilot, lambda: "passphrase" in str(note.render()) and "Press 8" in str(note.render()))
+        await pilot.press("8")  # asked again on the person's word
+        await until(pilot, lambda: isinstance(app.screen, PassphraseScreen))

@@ -182,7 +182,10 @@ class MainScreen(MurmurScreen):
         self.switch_to(MEETUPS)
 
     def action_tab_conversations(self) -> None:
-        self.switch_to(CONVERSATIONS)
+        if self.query_one(TabbedContent).active == CONVERSATIONS:
+            self.post_message(self.ConversationsShown())  # asked again: a sealed store's passphrase, say
+        else:
+            self.switch_to(CONVERSATIONS)
 
     def action_new_conversation(self) -> None:
         self.post_message(self.NewConversation())
