@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Input
 
 from murmur.keys import Identity
 from murmur.kinds.meetup import meetup_body, meetup_draft
@@ -87,6 +88,9 @@ def test_new_poll_screen(snap_compare: Any, organising_server: ThreadedServer, t
         await settle()(pilot)
         pilot.app.controller.new_poll()
         await settle()(pilot)
+        for field in pilot.app.screen.query(Input):  # a blinking cursor would be drawn or not by the clock
+            field.cursor_blink = False
+        await pilot.pause()
 
     app = snap_app(organising_server, tmp_path)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
