@@ -34,10 +34,12 @@ postgresql:
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 # Two workers: the end-to-end tests wait on other processes (servers, the CLI starting) more than they compute, so
-# two at a time keep both cores busy. JOBS=0 runs in one process.
+# two at a time keep both cores busy. JOBS=0 runs in one process. Tests are handed out one at a time, longest
+# files first (tests/conftest.py, RUN_FIRST): in xdist's default chunks, a worker could be left holding several
+# long tests while the other had nothing left to run.
 JOBS ?= 2
 test: $(STAMP) lint browser postgresql
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --maxschedchunk 1 $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: $(STAMP)

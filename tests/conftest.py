@@ -35,6 +35,25 @@ settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# The files whose tests start processes (the benchmarks, servers and the CLI, a browser) or drive the TUI, in the
+# order they run: they hold most of the suite's time, one test up to a minute. Run first and handed out one test
+# at a time (the Makefile's --maxschedchunk), they leave the short tests for the end, where they even out the two
+# workers; collected in folder order, a long end-to-end test near the end kept one worker busy while the other
+# had nothing left. The benchmarks lead: their first test is the longest of all.
+RUN_FIRST = ("test_bench_smoke.py", "e2e", "reliability", "tui", "web", "test_cli_identity.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the RUN_FIRST files' tests first, keeping the order of the tests within each group (a stable sort)."""
+    here = Path(__file__).parent
+
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.path)).relative_to(here).as_posix()
+        first = [n for n, e in enumerate(RUN_FIRST) if path == e or path.startswith(f"{e}/")]
+        return first[0] if first else len(RUN_FIRST)
+
+    items.sort(key=rank)
+
 
 @pytest.fixture
 def alice() -> Identity:
