@@ -245,28 +245,38 @@ class MurmurClient:
         return request
 
     async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, raw: bytes = b""
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes = b"",
+        idempotent: bool = False,
     ) -> Any:
+        """A signed request's decoded answer; ``idempotent``: a write that may be sent twice (see ``_send``)."""
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
-        return self._decode(await self._send(lambda: self._signed(method, path, params, content)))
+        answer = await self._send(lambda: self._signed(method, path, params, content), idempotent=idempotent)
+        return self._decode(answer)
 
     async def _unsigned(self, path: str) -> httpx.Request:
         return self.http.build_request("GET", path)
 
-    async def _send(self, build: Callable[[], Awaitable[httpx.Request]]) -> httpx.Response:
+    async def _send(self, build: Callable[[], Awaitable[httpx.Request]], *, idempotent: bool = False) -> httpx.Response:
         """Send the request ``build`` makes; a server that cannot be reached is one clear error, not a transport
         trace.
 
-        A read (``RESENT_METHODS``) that fails on a stale kept-alive connection is sent once more, built afresh:
-        the pool has dropped that connection by then, and a signature's nonce is good for one request only.
-        Anything else is not sent twice: a write the server may have taken is the person's to retry.
+        A read (``RESENT_METHODS``), or a write the caller says is ``idempotent``, that fails on a stale kept-alive
+        connection is sent once more, built afresh: the pool has dropped that connection by then, and a
+        signature's nonce is good for one request only. Any other write is not sent twice: one the server may have
+        taken (a single-use invite) is the person's to retry.
         """
         try:
             request = await build()
             try:
                 return await self.http.send(request)
             except STALE_CONNECTION:
-                if request.method not in RESENT_METHODS:
+                if request.method not in RESENT_METHODS and not idempotent:
                     raise
                 return await self.http.send(await build())
         except httpx.TimeoutException as exc:
@@ -404,7 +414,9 @@ class MurmurClient:
         return shaped(answer, "notifications", items=Rows())
 
     async def mark_read(self, seq: int) -> dict[str, Any]:
-        return shaped(await self.request("POST", f"{API}/notifications/read", body={"seq": seq}), "read", unread=int)
+        # Marking read up to a seq twice marks it once: sent again if a stale connection lost it (the TUI's tab).
+        answer = await self.request("POST", f"{API}/notifications/read", body={"seq": seq}, idempotent=True)
+        return shaped(answer, "read", unread=int)
 
     async def search(
         self, query: str, *, kind: str = "all", limit: int = 20, before: int | None = None

@@ -43,7 +43,8 @@ class ClosingServer:
                 self.seen.append((number, line, headers))
                 if served == 1:
                     return  # the idle timer fired: closed without an answer
-                body = json.dumps({"items": [], "server_key": SERVER_KEY, "status": "stored", "id": "x"}).encode()
+                body = json.dumps({"items": [], "server_key": SERVER_KEY, "status": "stored", "id": "x", "unread": 0})
+                body = body.encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
                     + f"murmur-server-key: {SERVER_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
@@ -81,7 +82,15 @@ async def test_a_read_on_a_connection_closed_under_it_is_sent_again(closing: Clo
     assert all(signatures) and len(set(signatures)) == len(signatures)
 
 
-async def test_a_write_is_not_sent_twice(closing: ClosingServer) -> None:
+async def test_marking_read_is_sent_again_as_a_read_is(closing: ClosingServer) -> None:
+    """The TUI marks notifications read as their tab opens: a stale connection once left the tab counting."""
+    async with client(closing) as api:
+        await api.timeline("notifications")
+        assert (await api.mark_read(7))["unread"] == 0
+    assert [(n, line.split()[0]) for n, line, _ in closing.seen] == [(1, "GET"), (1, "POST"), (2, "POST")]
+
+
+async def test_any_other_write_is_not_sent_twice(closing: ClosingServer) -> None:
     me = Identity.generate()
     async with client(closing) as api:
         await api.timeline("home")
