@@ -155,9 +155,19 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, database: str | None, migrated_sqlite: Path) -> AsyncIterator[Store]:
+def migrated(migrated_sqlite: Path) -> Callable[[Path], None]:
+    """Puts a copy of the migrated SQLite database at a path, for a server or a store to open there."""
+
+    def put(path: Path) -> None:
+        shutil.copy(migrated_sqlite, path)  # its mode (0600) too
+
+    return put
+
+
+@pytest.fixture
+async def store(tmp_path: Path, database: str | None, migrated: Callable[[Path], None]) -> AsyncIterator[Store]:
     if database is None:
-        shutil.copy(migrated_sqlite, tmp_path / "murmur.db")  # its mode (0600) too
+        migrated(tmp_path / "murmur.db")
     s = await Store.open(tmp_path / "murmur.db", database=database)
     try:
         yield s
