@@ -34,10 +34,16 @@ postgresql:
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 # Two workers: the end-to-end tests wait on other processes (servers, the CLI starting) more than they compute, so
-# two at a time keep both cores busy. JOBS=0 runs in one process.
+# two at a time keep both cores busy. JOBS=0 runs in one process. Tests are handed out one at a time, longest
+# files first (tests/conftest.py, RUN_FIRST): in xdist's default chunks, a worker could be left holding several
+# long tests while the other had nothing left to run.
+# PYTHONDONTWRITEBYTECODE is set on these machines, and an editable install leaves murmur uncompiled: each of the
+# thousands of `murmur` processes the tests start would compile its modules again (a fifth of a second of CPU
+# each). Compiled once here (compileall writes whatever that variable says; Python still reads what it finds).
 JOBS ?= 2
 test: $(STAMP) lint browser postgresql
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -m compileall -q -j 0 murmur server client bench
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --maxschedchunk 1 $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: $(STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,12 @@ from murmur.numbers import MAX_NUMBER, parse_number
 _CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
 MAX_STREAM_LINE = 1024 * 1024  # an event carries one message and what shows it: far below this
+
+# Idempotent methods (RFC 9110 §9.2.2): safe to send again when a kept-alive connection dies under them.
+RESENT_METHODS = frozenset({"GET", "HEAD"})
+# What a kept-alive connection that the server closed as the request went out raises: the server's idle timeout
+# fired in the same instant, so the request was never read (or never fully written).
+STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 PageCursor = str | int
 """A page's ``next_cursor``, passed back as ``before`` exactly as the server handed it out (a timeline's is text,
@@ -239,15 +245,40 @@ class MurmurClient:
         return request
 
     async def request(
-        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, raw: bytes = b""
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes = b"",
+        idempotent: bool = False,
     ) -> Any:
+        """A signed request's decoded answer; ``idempotent``: a write that may be sent twice (see ``_send``)."""
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
-        return self._decode(await self._send(await self._signed(method, path, params, content)))
+        answer = await self._send(lambda: self._signed(method, path, params, content), idempotent=idempotent)
+        return self._decode(answer)
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        """Send a signed request; a server that cannot be reached is one clear error, not a transport trace."""
+    async def _unsigned(self, path: str) -> httpx.Request:
+        return self.http.build_request("GET", path)
+
+    async def _send(self, build: Callable[[], Awaitable[httpx.Request]], *, idempotent: bool = False) -> httpx.Response:
+        """Send the request ``build`` makes; a server that cannot be reached is one clear error, not a transport
+        trace.
+
+        A read (``RESENT_METHODS``), or a write the caller says is ``idempotent``, that fails on a stale kept-alive
+        connection is sent once more, built afresh: the pool has dropped that connection by then, and a
+        signature's nonce is good for one request only. Any other write is not sent twice: one the server may have
+        taken (a single-use invite) is the person's to retry.
+        """
         try:
-            return await self.http.send(request)
+            request = await build()
+            try:
+                return await self.http.send(request)
+            except STALE_CONNECTION:
+                if request.method not in RESENT_METHODS and not idempotent:
+                    raise
+                return await self.http.send(await build())
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
         except httpx.TransportError as exc:
@@ -269,11 +300,11 @@ class MurmurClient:
     # -- endpoints ---------------------------------------------------------------------------------------------
     async def info(self) -> dict[str, Any]:
         """The server's public info; unsigned, since it is how the client learns which key to sign for."""
-        answer = self._decode(await self._send(self.http.build_request("GET", f"{API}/info")))
+        answer = self._decode(await self._send(lambda: self._unsigned(f"{API}/info")))
         return shaped(answer, "info", server_key=str)
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._decode(await self._send(self.http.build_request("GET", "/health")))
+        result: dict[str, Any] = self._decode(await self._send(lambda: self._unsigned("/health")))
         return result
 
     async def join(self, invite: str | None) -> dict[str, Any]:
@@ -330,7 +361,7 @@ class MurmurClient:
 
     async def calendar_text(self, path: str) -> str:
         """A ``text/calendar`` answer as text; an error answer raises as any other does."""
-        response = await self._send(await self._signed("GET", path, None, b""))
+        response = await self._send(lambda: self._signed("GET", path, None, b""))
         if not response.is_success or not response.headers.get("content-type", "").startswith("text/calendar"):
             self._decode(response)  # raises the server's error, or says what came instead
             raise ApiError(response.status_code, "http_error", "The server did not answer with a calendar.")
@@ -383,7 +414,9 @@ class MurmurClient:
         return shaped(answer, "notifications", items=Rows())
 
     async def mark_read(self, seq: int) -> dict[str, Any]:
-        return shaped(await self.request("POST", f"{API}/notifications/read", body={"seq": seq}), "read", unread=int)
+        # Marking read up to a seq twice marks it once: sent again if a stale connection lost it (the TUI's tab).
+        answer = await self.request("POST", f"{API}/notifications/read", body={"seq": seq}, idempotent=True)
+        return shaped(answer, "read", unread=int)
 
     async def search(
         self, query: str, *, kind: str = "all", limit: int = 20, before: int | None = None
@@ -525,7 +558,7 @@ class MurmurClient:
         before trusting it), the cursor to ask after next, and whether more are waiting.
         """
         params = {"after": after, "limit": limit, "local": int(local)}
-        response = await self._send(await self._signed("GET", f"{API}/export", params, b""))
+        response = await self._send(lambda: self._signed("GET", f"{API}/export", params, b""))
         if not response.is_success:
             self._decode(response)
         try:

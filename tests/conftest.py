@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -34,6 +36,25 @@ TWO_ENGINES = (
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# The files whose tests start processes (the benchmarks, servers and the CLI, a browser) or drive the TUI, in the
+# order they run: they hold most of the suite's time, one test up to a minute. Run first and handed out one test
+# at a time (the Makefile's --maxschedchunk), they leave the short tests for the end, where they even out the two
+# workers; collected in folder order, a long end-to-end test near the end kept one worker busy while the other
+# had nothing left. The benchmarks lead: their first test is the longest of all.
+RUN_FIRST = ("test_bench_smoke.py", "e2e", "reliability", "tui", "web", "test_cli_identity.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the RUN_FIRST files' tests first, keeping the order of the tests within each group (a stable sort)."""
+    here = Path(__file__).parent
+
+    def rank(item: pytest.Item) -> int:
+        path = Path(str(item.path)).relative_to(here).as_posix()
+        first = [n for n, e in enumerate(RUN_FIRST) if path == e or path.startswith(f"{e}/")]
+        return first[0] if first else len(RUN_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture
@@ -120,8 +141,33 @@ def engine() -> str:
     return "sqlite"  # a test that does not ask for both engines (pytest_generate_tests) runs on SQLite
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with every migration run, copied for each test's ``store`` (as PostgreSQL's tests
+    clone a template): migrating a new file takes a tenth of a second, most of it waiting on its writes."""
+    path = tmp_path_factory.mktemp("template") / "murmur.db"
+
+    async def migrate() -> None:
+        await (await Store.open(path)).close()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-async def store(tmp_path: Path, database: str | None) -> AsyncIterator[Store]:
+def migrated(migrated_sqlite: Path) -> Callable[[Path], None]:
+    """Puts a copy of the migrated SQLite database at a path, for a server or a store to open there."""
+
+    def put(path: Path) -> None:
+        shutil.copy(migrated_sqlite, path)  # its mode (0600) too
+
+    return put
+
+
+@pytest.fixture
+async def store(tmp_path: Path, database: str | None, migrated: Callable[[Path], None]) -> AsyncIterator[Store]:
+    if database is None:
+        migrated(tmp_path / "murmur.db")
     s = await Store.open(tmp_path / "murmur.db", database=database)
     try:
         yield s

@@ -16,21 +16,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
-import psycopg
 
 from murmur.errors import StoreError
 from murmur.kinds import REGISTRY
 from murmur.names import name_key
-from murmur.store import postgres
 from murmur.store.dialect import PG_FUNCTIONS, POSTGRES
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
+if TYPE_CHECKING:
+    from murmur.store import postgres
+
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
-# What either engine's driver raises for a statement that failed: the Writer's rollback-and-StoreError.
-DRIVER_ERRORS = (sqlite3.Error, psycopg.Error)
 
 T = TypeVar("T")
 log = logging.getLogger("murmur.store")
@@ -96,6 +95,10 @@ async def connect(
     if durability not in DURABILITY:
         raise StoreError(f"durability must be one of {', '.join(DURABILITY)}; got {durability!r}.")
     if database:
+        # Imported here: psycopg takes a tenth of a second to import, which every CLI command and every server on
+        # SQLite would pay at start for nothing.
+        from murmur.store import postgres
+
         if reads:
             return await postgres.ReadPool.open(database, durability=durability)  # type: ignore[return-value]
         conn = await postgres.Connection.open(database, reads=reads, durability=durability)
@@ -172,6 +175,8 @@ async def migrate_postgres(conn: postgres.Connection) -> None:
 
     ``murmur_schema`` holds what ``PRAGMA user_version`` holds on SQLite.
     """
+    from murmur.store import postgres
+
     await conn.execute("BEGIN")
     try:
         await conn.script(
@@ -192,9 +197,9 @@ async def migrate_postgres(conn: postgres.Connection) -> None:
             await conn.script(POSTGRES.schema(MIGRATIONS[number]))
         await conn.execute("DELETE FROM murmur_schema")
         await conn.execute("INSERT INTO murmur_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-        await _migrate_kinds(conn)  # type: ignore[arg-type]
+        await _migrate_kinds(conn, on_postgres=True)  # type: ignore[arg-type]
         await conn.execute("COMMIT")
-    except psycopg.Error as exc:
+    except postgres.FAILED as exc:
         await conn.execute("ROLLBACK")
         raise StoreError(f"The database could not be migrated: {postgres.first_line(exc)}.") from exc
     except BaseException:
@@ -202,7 +207,7 @@ async def migrate_postgres(conn: postgres.Connection) -> None:
         raise
 
 
-async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
+async def _migrate_kinds(conn: aiosqlite.Connection, *, on_postgres: bool = False) -> None:
     """Run each kind's migrations this file has not had yet, in one transaction with their record.
 
     A kind whose first migration runs now is one this file did not know: what it carried of the kind's
@@ -218,7 +223,7 @@ async def _migrate_kinds(conn: aiosqlite.Connection) -> None:
         first = done.get(kind.name, 0)
         if first >= len(kind.migrations):
             continue
-        if isinstance(conn, postgres.Connection):  # inside migrate_postgres's transaction
+        if on_postgres:  # inside migrate_postgres's transaction
             for migration in kind.migrations[first:]:
                 await conn.script(POSTGRES.schema(migration))
             await conn.execute(_KIND_DONE, (kind.name, len(kind.migrations)))
@@ -298,6 +303,10 @@ class Writer:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._lock = asyncio.Lock()
+        # What the connection's driver raises for a statement that failed (rolled back, a StoreError), and for a
+        # BEGIN refused; a PostgreSQL connection names psycopg's (so that only it imports psycopg).
+        self._failed: tuple[type[Exception], ...] = (sqlite3.Error, *getattr(conn, "FAILED", ()))
+        self._refused: tuple[type[Exception], ...] = (sqlite3.OperationalError, *getattr(conn, "REFUSED", ()))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -305,7 +314,7 @@ class Writer:
             await self._begin()
             try:
                 yield self.conn
-            except DRIVER_ERRORS as exc:
+            except self._failed as exc:
                 await self._rollback()
                 raise StoreError(f"The database refused a write: {exc}. Nothing was changed.") from exc
             except BaseException:
@@ -316,7 +325,7 @@ class Writer:
     async def _begin(self) -> None:
         try:
             await _complete(self.conn.execute("BEGIN IMMEDIATE"))
-        except (sqlite3.OperationalError, psycopg.OperationalError) as exc:
+        except self._refused as exc:
             await self._rollback()
             raise StoreError(f"The database refused a write: {exc}.") from exc
         except asyncio.CancelledError:
@@ -326,7 +335,7 @@ class Writer:
     async def _commit(self) -> None:
         try:
             await _complete(self.conn.execute("COMMIT"))
-        except DRIVER_ERRORS as exc:
+        except self._failed as exc:
             await self._rollback()
             raise StoreError(f"The database could not commit a write: {exc}. Nothing was changed.") from exc
         except asyncio.CancelledError:
@@ -348,5 +357,5 @@ class Writer:
         """
         if not self.conn.in_transaction:
             return
-        with contextlib.suppress(*DRIVER_ERRORS):
+        with contextlib.suppress(*self._failed):
             await _complete(self.conn.execute("ROLLBACK"))

@@ -35,6 +35,8 @@ from murmur.store.dialect import POSTGRES
 Params = Sequence[Any] | Mapping[str, Any]
 log = logging.getLogger("murmur.store")
 
+# What psycopg raises for a statement that failed.
+FAILED = (psycopg.Error,)
 # Errors that say something about the database or the server, not about the statement: the read connection's
 # StoreError. A table gone is the database's state (as SQLite reports it); any other ProgrammingError (a syntax
 # error, wrong bindings) is a bug and stays one.
@@ -142,6 +144,8 @@ class Connection:
     """
 
     dialect = POSTGRES
+    FAILED = FAILED  # the Writer rolls back and says so (murmur.store.db.Writer)
+    REFUSED = (psycopg.OperationalError,)  # a BEGIN the server refused
 
     def __init__(self, conn: psycopg.AsyncConnection[Any], *, reads: bool, url: str, durability: str) -> None:
         self.raw = conn

@@ -31,7 +31,6 @@ from murmur.store.backup import backup as copy_database
 from murmur.store.copy import TableCopy, copy_store
 from murmur.store.lookup import resolve_message_id
 from murmur.store.members import Invite, Member, count_members, create_invite, list_members, remove_member
-from murmur.store.postgres import redact
 from murmur.terminal import inert, say, visible_name
 from murmur.validate import check_key
 
@@ -219,7 +218,12 @@ def check(data: DataOption, as_json: JsonOption = False) -> None:
 
     found = with_store(data, work)
     configured = DataDir(data).config().database  # PostgreSQL checks its own pages: nothing found is "ok"
-    database = redact(configured) if configured else str(DataDir(data).db_path)
+    if configured:
+        from murmur.store.postgres import redact  # psycopg: imported only where a PostgreSQL URL is at hand
+
+        database = redact(configured)
+    else:
+        database = str(DataDir(data).db_path)
     if as_json:
         emit_json({"database": database, "ok": not found, "problems": found})
     else:
@@ -246,6 +250,7 @@ def migrate_db(
     Stop the server first (the command holds its lock). The SQLite file is left as it was, a fallback.
     """
     from murmur.server.serve import data_lock
+    from murmur.store.postgres import redact  # psycopg: imported only by the commands that take a PostgreSQL URL
 
     data_dir = DataDir(data)
     data_dir.require()

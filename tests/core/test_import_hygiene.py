@@ -120,3 +120,13 @@ def test_the_entry_module_composes_both_sides() -> None:
     path = layer_files("client", "murmur.client")[ENTRY_MODULE]
     names = imported_names(path.read_text(encoding="utf-8"))
     assert any(n.startswith("murmur.server.") for n in names)
+
+
+def test_the_program_and_a_sqlite_server_start_without_the_postgresql_driver() -> None:
+    """psycopg takes about a tenth of a second to import; every CLI command and every server on SQLite would pay
+    it at start for nothing (the end-to-end tests run a few thousand commands). Only a PostgreSQL URL loads it."""
+    code = "import sys, murmur.client.cli.main, murmur.server.app, murmur.server.serve; print(*sorted(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert ENTRY_MODULE in result.stdout.split() and "murmur.store.db" in result.stdout.split()
+    assert [m for m in result.stdout.split() if m.split(".")[0] in ("psycopg", "psycopg_binary")] == []

@@ -40,7 +40,9 @@ class Harness:
 
 
 @pytest.fixture
-async def server(tmp_path: Path, database: str | None) -> AsyncIterator[Harness]:
+async def server(tmp_path: Path, database: str | None, migrated: Callable[[Path], None]) -> AsyncIterator[Harness]:
+    if database is None:
+        migrated(tmp_path / "server.db")
     store = await Store.open(tmp_path / "server.db", database=database)
     state = ServerState(
         config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),

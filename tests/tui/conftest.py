@@ -132,7 +132,8 @@ class LiveServer:
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[LiveServer]:
+async def live(tmp_path: Path, migrated: Callable[[Path], None]) -> AsyncIterator[LiveServer]:
+    migrated(tmp_path / "server.db")
     store = await Store.open(tmp_path / "server.db", durability="normal")
     for who in (ME, ALICE, BOB):
         await add_member(store, who.public_key)

@@ -130,8 +130,17 @@ def settle(*keys: str) -> Any:
             for _ in range(3):  # pages, then names, then redraws
                 await pilot.app.workers.wait_for_complete()
                 await pilot.pause()
+        steady_cursors(pilot.app)
 
     return run_before
+
+
+def steady_cursors(app: Any) -> None:
+    """A focused field's cursor blinks every half second, so a screenshot taken later than that after the field
+    took focus (on a loaded machine) caught it hidden. Shown steadily, as a screenshot taken at once shows it."""
+    for screen in app.screen_stack:
+        for field in screen.query("Input, TextArea"):
+            field.cursor_blink = False
 
 
 def test_timeline(snap_compare: Any, snap_server: ThreadedServer, tmp_path: Path) -> None:
@@ -158,6 +167,15 @@ def test_compose_reply(snap_compare: Any, snap_server: ThreadedServer, tmp_path:
 
 def test_profile(snap_compare: Any, snap_server: ThreadedServer, tmp_path: Path) -> None:
     assert snap_compare(snap_app(snap_server, tmp_path), terminal_size=SIZE, run_before=settle("4", "G", "p"))
+
+
+async def test_settled_screens_show_their_cursors_steadily(snap_server: ThreadedServer, tmp_path: Path) -> None:
+    app = snap_app(snap_server, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle("n")(pilot)  # a new post: its text field has the focus
+        fields = list(app.screen.query("Input, TextArea"))
+        assert fields and any(f.has_focus for f in fields)
+        assert not any(f.cursor_blink for f in fields)
 
 
 def test_help(snap_compare: Any, snap_server: ThreadedServer, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -17,7 +17,8 @@ from tests.web.site import Site
 
 
 @pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
+async def site(tmp_path: Path, migrated: Callable[[Path], None]) -> AsyncIterator[Site]:
+    migrated(tmp_path / "server.db")
     store = await Store.open(tmp_path / "server.db")
     state = ServerState(config=ServerConfig(name="test", rate_per_minute=0), identity=Identity.generate(), store=store)
     transport = httpx.ASGITransport(app=create_app(state))
