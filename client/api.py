@@ -463,6 +463,12 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/identities/{name}")
         return shaped(answer, "an identity", identity=str, devices=list)
 
+    async def identity_events(self, name: str) -> dict[str, Any]:
+        """The signed key events the server holds for the identity ``name`` names: ``{"identity", "bare",
+        "events"}``, each event still to be checked (murmur.client.identity_check resolves them here)."""
+        answer = await self.request("GET", f"{API}/identities/{name}/events")
+        return shaped(answer, "an identity's key events", identity=str, bare=bool, events=list)
+
     async def sealed(self, after: int = 0, *, limit: int = 100, group: str | None = None) -> dict[str, Any]:
         """A page of the sealed messages addressed to a device of my identity (or, with ``group``, written to that
         private group), after log position ``after``: ``{"sealed": [{"seq", "message"}], "next_cursor", "more"}``

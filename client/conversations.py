@@ -3,7 +3,7 @@ and a TUI build on; docs/encryption.md §9 says what travels.
 
 ``Conversations.of_profile(api, key_path)`` gives the object; ``sync`` fetches what the home server holds sealed
 to a device of my identity and opens it here; ``send`` seals a text to every current device of each recipient
-and every other device of mine. Opened messages live only in this profile's ``conversations.db`` (0600), which
+and every device of mine. Opened messages live only in this profile's ``conversations.db`` (0600), which
 ``conversations``, ``messages`` and ``search`` read without the network.
 """
 
@@ -19,8 +19,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from murmur.client.api import ApiError, MurmurClient
+from murmur.client.api import MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
+from murmur.client.identity_check import checked_identity
 from murmur.direct import NOT_DIRECT, Received, check_sender, inner_message, open_direct, read_inner, seal_direct
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
@@ -118,21 +119,24 @@ class Conversations:
 
     # -- sending -------------------------------------------------------------------------------------------------
     async def recipient(self, key: str) -> Recipient:
-        """The identity ``key`` names (an identity, a device's key or a bare key) and its current devices; refused
-        with what to do when it cannot receive a sealed message."""
-        try:
-            view = await self.api.identity_of(key)
-        except ApiError as exc:
-            if exc.code != "not_found":
-                raise
+        """The identity ``key`` names (an identity, a device's key or a bare key) and its current devices, as its
+        signed key events resolve here (murmur.client.identity_check), never as the server says; refused with
+        what to do when it cannot receive a sealed message."""
+        view = await checked_identity(self.api, key, self.inbox, at=now_ms())
+        if view is None:
             raise ConfigError(
                 f"{key[:16]} is no identity or key your server knows; check it, or ask them for their identity"
                 " (`murmur whoami`)."
-            ) from exc
+            )
         if view.get("bare"):
             raise ConfigError(
                 f"{fingerprint(key)} speaks as a bare key, which cannot receive direct messages: ask them to run"
                 " `murmur identity create`, then write again."
+            )
+        if view.get("fork") is not None:
+            raise ConfigError(
+                f"The identity {fingerprint(view['identity'])}'s key log is forked (a key of theirs was copied or"
+                " stolen): nothing is sealed to it until they settle it with their rotation key."
             )
         devices = _current(view)
         if not devices:
@@ -151,7 +155,7 @@ class Conversations:
     async def send(
         self, keys: Iterable[str], text: str, *, audience: str | None = None, reply_to: str | None = None
     ) -> Sent:
-        """Seal ``text`` to every current device of each identity ``keys`` name and every other device of mine,
+        """Seal ``text`` to every current device of each identity ``keys`` name and every device of mine,
         and hand it to the home server; ``audience`` (``local``, ``public``, a scope) overrides the default."""
         me = self._me()
         if not text.strip():
@@ -162,7 +166,9 @@ class Conversations:
         if not others and len(mine.devices) < 2:
             raise ConfigError("A direct message goes to someone else, or to your other devices; you have none yet.")
         visibility = visibility_for(audience) if audience else await self.audience_for(others or [mine])
-        devices = sorted({d for r in (*others, mine) for d in r.devices} - {public_hex(self.x25519)})
+        # The sending device is sealed to as well: leaving it out would name it to every relay (docs/encryption.md
+        # §9.2); it opens its own copy as one it holds already.
+        devices = sorted({d for r in (*others, mine) for d in r.devices} | {public_hex(self.x25519)})
         participants = {me, *(r.identity for r in others)}
         inner = inner_message(participants, me, self.api.identity.public_key, text, now_ms(), reply_to)
         message = seal_direct(inner, self.x25519, devices, visibility)
@@ -238,11 +244,9 @@ class Conversations:
 
     async def _log(self, identity: str) -> dict[str, Any] | None:
         try:
-            return await self.api.identity_of(identity)
-        except ApiError as exc:
-            if exc.code == "not_found":
-                return None
-            raise
+            return await checked_identity(self.api, identity, self.inbox, at=now_ms())
+        except Refused:  # its signed events do not make it (yet): the sender is unknown, tried again later
+            return None
 
     # -- reading (this device only) ------------------------------------------------------------------------------
     def conversations(self) -> list[Conversation]:

@@ -106,7 +106,10 @@ def _reads_of_kinds() -> list[Route]:
         Route(f"{API}/letters/{{id}}/signed", letter_reads.signed),
     ]
     letter_routes = letter_routes if kind("letter") else []
-    identity_routes = [Route(f"{API}/identities/{{id}}", identities.identity)] if kind("key_inception") else []
+    identity_routes = [
+        Route(f"{API}/identities/{{id}}", identities.identity),
+        Route(f"{API}/identities/{{id}}/events", identities.identity_events),
+    ] if kind("key_inception") else []  # fmt: skip
     sealed_routes = [Route(f"{API}/sealed", sealed.sealed)] if kind("sealed") else []
     return edits + poll_routes + meetup_routes + letter_routes + identity_routes + sealed_routes + (
         [

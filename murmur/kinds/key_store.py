@@ -374,6 +374,12 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
                 "disputed_at": None}  # fmt: skip
         return {"identity": identity, "fingerprint": fingerprint(identity), "bare": True, "devices": [bare],
                 "head": None, "length": 0, "home": None, "fork": None, "superseded": [], "waiting": 0}  # fmt: skip
+    return log_view(identity, log)
+
+
+def log_view(identity: str, log: Log) -> dict[str, Any]:
+    """An identity's resolved log as ``GET /api/v1/identities/{id}`` shows it; a device resolving the signed events
+    itself (murmur.client.identity_check) builds the same view."""
     s = log.state
     fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches)}
     return {
@@ -382,6 +388,13 @@ async def identity_view(conn: aiosqlite.Connection, identity: str) -> dict[str, 
         "head": s.head, "length": s.length, "home": s.home, "fork": fork, "superseded": list(log.superseded),
         "waiting": len(log.waiting),
     }  # fmt: skip
+
+
+async def event_ids(conn: aiosqlite.Connection, identity: str) -> list[str]:
+    """The ids of the key events held for ``identity``, oldest first."""
+    sql = "SELECT id FROM key_events WHERE identity = ? ORDER BY created_at, id"
+    async with conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
+        return [bytes(r[0]).hex() for r in await cursor.fetchall()]
 
 
 async def identity_of(store: Store, key: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +43,20 @@ SCHEMA = (
     );
     CREATE TABLE cursors (server TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     """,
+    # Each contact's devices as first seen (trust on first use), and every change seen after.
+    """
+    CREATE TABLE pinned (identity TEXT NOT NULL, device TEXT NOT NULL, name TEXT NOT NULL,
+        PRIMARY KEY (identity, device));
+    CREATE TABLE device_changes (identity TEXT NOT NULL, device TEXT NOT NULL, name TEXT NOT NULL,
+        change TEXT NOT NULL, seen_at INTEGER NOT NULL);
+    CREATE INDEX device_changes_by_identity ON device_changes (identity, seen_at);
+    """,
+    # A refusal worth retrying backs off: how often it was tried, when next (NULL: given up on).
+    """
+    ALTER TABLE refused ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refused ADD COLUMN retry_at INTEGER DEFAULT 0;
+    CREATE INDEX refused_by_retry ON refused (retry_at, seq);
+    """,
 )
 
 
@@ -66,6 +80,17 @@ class Conversation:
     participants: tuple[str, ...]
     unread: int
     last: Stored | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChange:
+    """A change this device saw in a contact's devices after it first pinned them (murmur.client.identity_check)."""
+
+    identity: str
+    device: str  # the device's Ed25519 key
+    name: str
+    change: str  # "added" or "removed"
+    seen_at: int  # ms, when this device noticed it
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +278,35 @@ class Inbox(LocalStore):
     def refusals(self) -> list[Refusal]:
         sql = "SELECT outer_id, code, reason, raw FROM refused ORDER BY seq"
         return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in self._read(sql)]
+
+    # -- each contact's devices, pinned on first sight -------------------------------------------------------------
+    def pin(self, identity: str, devices: Mapping[str, str], at: int) -> list[DeviceChange]:
+        """Pin ``identity``'s current ``devices`` (key -> name) the first time; after, record and return how they
+        changed from the pinned set, which they then become."""
+        with self._write() as db:
+            held = dict(db.execute("SELECT device, name FROM pinned WHERE identity = ?", (identity,)).fetchall())
+            changes = [] if not held else [
+                *(DeviceChange(identity, k, n, "added", at) for k, n in devices.items() if k not in held),
+                *(DeviceChange(identity, k, n, "removed", at) for k, n in held.items() if k not in devices),
+            ]  # fmt: skip
+            if held and not changes:
+                return []
+            db.execute("DELETE FROM pinned WHERE identity = ?", (identity,))
+            db.executemany("INSERT INTO pinned (identity, device, name) VALUES (?, ?, ?)",
+                           [(identity, k, n) for k, n in devices.items()])  # fmt: skip
+            db.executemany(
+                "INSERT INTO device_changes (identity, device, name, change, seen_at) VALUES (?, ?, ?, ?, ?)",
+                [(c.identity, c.device, c.name, c.change, c.seen_at) for c in changes],
+            )
+        return changes
+
+    def device_changes(self, identities: Sequence[str]) -> list[DeviceChange]:
+        """The changes seen in these identities' devices since they were pinned, oldest first."""
+        marks = ",".join("?" * len(identities))
+        sql = (f"SELECT identity, device, name, change, seen_at FROM device_changes WHERE identity IN ({marks})"
+               " ORDER BY seen_at, rowid")  # fmt: skip
+        return [DeviceChange(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]))
+                for r in self._read(sql, tuple(identities))]  # fmt: skip
 
     def mark_read(self, conversation: str) -> None:
         with self._write() as db:

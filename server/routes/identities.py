@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
-from murmur.kinds.key_store import identity_named_by
+from murmur.kinds.key_store import event_ids, identity_named_by
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 
@@ -24,3 +25,20 @@ async def identity(request: Request) -> Response:
     if view is None:
         raise Refused("not_found", "No identity, device or key by that name is held here.")
     return JSONBytes(view)
+
+
+async def identity_events(request: Request) -> Response:
+    """The signed key events held for the identity ``{id}`` names, as published: a device resolves them itself
+    (docs/encryption.md §9.3) rather than trust the view above. A bare key has none."""
+    state = state_of(request)
+    await authenticate(request)
+    asked = request.path_params["id"]
+    if not KEY_HEX.fullmatch(asked):
+        raise Refused("bad_id", "An identity or a key is 64 lowercase hex digits.")
+    view = await identity_named_by(state.store, asked)
+    if view is None:
+        raise Refused("not_found", "No identity, device or key by that name is held here.")
+    ids = [] if view["bare"] else await event_ids(state.store.conn, view["identity"])
+    raws = [await state.store.get_raw(i) for i in ids]
+    events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
+    return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events})

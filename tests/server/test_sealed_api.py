@@ -47,7 +47,7 @@ async def test_every_device_of_each_side_reads_it_and_nobody_else(
     cy_api = await joined(server, cy)
     sender = ada.devices[0].conversations(ada_api, ada.identity, tmp_path / "ada")
     sent = await sender.send([bo.identity], "canary-7f3 lunch at noon?")
-    assert sent.devices == 3 and sent.audience == "local"  # Bo's two devices, Ada's phone; everyone is here
+    assert sent.devices == 4 and sent.audience == "local"  # Bo's two devices, both of Ada's; everyone is here
 
     readers = [
         (bo.devices[0], bo_api, bo.identity),
