@@ -21,14 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
-from murmur.client.identity_check import checked_identity
+from murmur.client.identity_check import checked_identity, safety_number
 from murmur.direct import NOT_DIRECT, Received, check_sender, inner_message, open_direct, read_inner, seal_direct
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.message import now_ms, visibility_for
 from murmur.sealing import public_hex
-from murmur.store.inbox import Conversation, Inbox, Refusal, Stored
+from murmur.store.inbox import Conversation, DeviceChange, Inbox, Refusal, Stored
 from murmur.validate import check
 
 INBOX_FILE = "conversations.db"
@@ -39,7 +39,7 @@ NO_IDENTITY = (
     " `murmur identity create` (or pair it with one: `murmur device add IDENTITY`), then send or read direct messages."
 )
 
-__all__ = ["Conversation", "Conversations", "Refusal", "Sent", "Stored", "SyncReport", "inbox_path"]
+__all__ = ["Conversation", "Conversations", "DeviceChange", "Refusal", "Sent", "Stored", "SyncReport", "inbox_path"]
 
 
 def inbox_path(key_path: Path) -> Path:
@@ -179,6 +179,24 @@ class Conversations:
         received = Received(read_inner(canonicalize(inner)), public_hex(self.x25519), message["id"])
         self.inbox.add(_stored(received, unread=False), message["id"], received.inner.participants)
         return Sent(message["id"], inner["id"], received.inner.conversation, len(devices), visibility)
+
+    # -- who is who -----------------------------------------------------------------------------------------------
+    async def device_changes(self, identities: Sequence[str]) -> list[DeviceChange]:
+        """Read each identity's devices again from its signed events (pinning them, recording any change), and
+        give every change seen in them since first pinned; an identity that cannot be read now keeps its pins."""
+        for identity in identities:
+            if identity != self.identity:
+                await self._log(identity)
+        return self.inbox.device_changes(identities)
+
+    async def safety_number(self, key: str) -> tuple[str, str]:
+        """The identity ``key`` names and the safety number of it and me (murmur.client.identity_check)."""
+        theirs = await self.recipient(key)
+        views = [await checked_identity(self.api, i, self.inbox, at=now_ms()) for i in (self._me(), theirs.identity)]
+        mine, other = views
+        if mine is None or other is None:
+            raise ConfigError("Your server no longer holds one of the two identities' key events; try again later.")
+        return theirs.identity, safety_number(mine, other)
 
     # -- receiving -----------------------------------------------------------------------------------------------
     async def sync(self) -> SyncReport:

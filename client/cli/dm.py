@@ -21,7 +21,15 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.passphrase import current_passphrase, passphrase_app
 from murmur.client.cli.session import client_for, person_key, profile_of
-from murmur.client.conversations import Conversation, Conversations, Refusal, Stored, SyncReport, inbox_path
+from murmur.client.conversations import (
+    Conversation,
+    Conversations,
+    DeviceChange,
+    Refusal,
+    Stored,
+    SyncReport,
+    inbox_path,
+)
 from murmur.keys import fingerprint
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -150,21 +158,53 @@ def show(
 ) -> None:
     """Fetch and open new direct messages, then print a conversation, newest last, and mark it read."""
 
-    def read(talks: Conversations) -> tuple[str, list[Stored], Conversation | None]:
+    async def go(talks: Conversations, api: MurmurClient) -> tuple[Any, ...]:
+        report = await talks.sync()
         found = talks.find(conversation)
-        return found, talks.messages(found), talks.inbox.conversation(found)
+        info = talks.inbox.conversation(found)
+        others = _with(info, talks.identity) if info else []
+        changes = await talks.device_changes(others)
+        return found, talks.messages(found), others, changes, report, talks.identity
 
-    (found, messages, info), report, me = _synced(ctx, read)
+    found, messages, others, changes, report, me = _run(ctx, go)
     _said_refused(report.refused)
     if as_json:
-        others = _with(info, me) if info else []
         messages_json = [_message_json(m) for m in messages]
-        emit_json({"id": found, "with": others, "messages": messages_json, "refused": _refused_json(report.refused)})
+        emit_json({"id": found, "with": others, "messages": messages_json, "refused": _refused_json(report.refused),
+                   "device_changes": [_change_json(c) for c in changes]})  # fmt: skip
         return
+    for c in changes:
+        say(f"{fingerprint(c.identity)}'s devices changed: {c.name or 'a device'} ({c.device[:16]}) {c.change}"
+            f" {ago(c.seen_at)}; compare safety numbers: `murmur dm verify {c.identity[:16]}`", err=True)
     for m in messages:
         who = "you" if m.sender == me else fingerprint(m.sender)
         say(f"{who}, {ago(m.created_at)}{' (new)' if m.unread else ''}:")
         say("  " + m.text.replace("\n", "\n  "))
+
+
+def _change_json(c: DeviceChange) -> dict[str, Any]:
+    return {"identity": c.identity, "device": c.device, "name": c.name, "change": c.change, "seen_at": c.seen_at}
+
+
+@dm_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    who: Annotated[str, typer.Argument(help="An identity, a key or an @name.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Print the safety number of you and WHO: compare it with theirs (in person, or on a call); the same number
+    means each of you holds the other's real devices, not ones a server slipped in."""
+
+    async def go(talks: Conversations, api: MurmurClient) -> tuple[str, str]:
+        return await talks.safety_number(await person_key(api, who))
+
+    identity, number = _run(ctx, go)
+    if as_json:
+        emit_json({"identity": identity, "safety_number": number})
+        return
+    say(f"Safety number with {fingerprint(identity)}:")
+    say(f"  {number}")
+    say("Ask them to run `murmur dm verify` for you: the two numbers match only if no server changed a device.")
 
 
 @dm_app.command("search")

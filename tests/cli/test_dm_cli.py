@@ -87,3 +87,16 @@ def test_errors_say_what_to_do(people: dict[str, Person]) -> None:
     assert unknown.exit_code != 0 and "names no conversation" in unknown.stderr
     too_long = ada.run("dm", "@bo", "x" * 5001)
     assert too_long.exit_code != 0 and "at most 5000 characters" in too_long.stderr
+
+
+def test_both_sides_print_the_same_safety_number(people: dict[str, Person]) -> None:
+    ada, bo, cy = people["ada"], people["bo"], people["cy"]
+    mine = ada.json("dm", "verify", "@bo")
+    assert mine["identity"] == bo.identity
+    assert mine["safety_number"] == bo.json("dm", "verify", "@ada")["safety_number"]
+    assert mine["safety_number"] != cy.json("dm", "verify", "@ada")["safety_number"]
+    assert mine["safety_number"] in ada.ok("dm", "verify", "@bo").stdout
+    sent = ada.json("dm", "@cy", "hello cy")
+    assert sent["id"] and cy.json("dm", "list")["conversations"]
+    shown = cy.json("dm", "show", cy.json("dm", "list")["conversations"][0]["id"])
+    assert shown["device_changes"] == []  # devices pinned on first sight: nothing changed since
