@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from murmur.client.api import ApiError, MurmurClient
+from murmur.client.identity_check import checked_identity
 from murmur.errors import ConfigError
 from murmur.keys import Identity
 from murmur.message import sign_draft
@@ -175,3 +176,18 @@ async def test_the_stream_announces_a_sealed_message_to_its_recipients_only_and_
         assert sent.id not in shown and marker["id"] in shown
         announced = [d for name, d in events if name == "sealed"]
         assert len(announced) == told and all(set(d) == {"seq"} for d in announced)
+
+
+async def test_a_device_resolves_an_identity_from_the_signed_events_the_server_holds(
+    server: Harness, ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient]
+) -> None:
+    ada, bo, ada_api, _ = ada_bo
+    served = await ada_api.identity_of(bo.identity)
+    for name in (bo.identity, bo.devices[1].key.public_key):  # an identity, or one of its devices' keys
+        answer = await ada_api.identity_events(name)
+        assert answer["identity"] == bo.identity and len(answer["events"]) == len(bo.events)
+        assert await checked_identity(ada_api, name, at=0) == served
+    assert await checked_identity(ada_api, Identity.generate().public_key, at=0) is None
+    with pytest.raises(ApiError) as bad:
+        await ada_api.identity_events("zz")
+    assert bad.value.code == "bad_id"
