@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,8 +87,17 @@ def _current(view: dict[str, Any]) -> list[dict[str, Any]]:
 class Conversations:
     """One device's direct messages: its keys, its home server and its own store of what it opened."""
 
-    def __init__(self, api: MurmurClient | None, x25519: X25519PrivateKey, identity: str | None, inbox: Inbox) -> None:
+    def __init__(
+        self,
+        api: MurmurClient | None,
+        x25519: X25519PrivateKey,
+        identity: str | None,
+        inbox: Inbox,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
         self._client = api
+        self._clock = clock  # when refusals are tried again (a test moves it)
         self.x25519 = x25519
         self.identity = identity
         self.inbox = inbox
@@ -210,8 +219,13 @@ class Conversations:
     async def _sync(self) -> SyncReport:
         logs: dict[str, dict[str, Any] | None] = {}
         opened, refused = 0, []
-        for earlier in self.inbox.retried(RETRIED):
-            opened += await self._take(earlier.raw, 0, logs, again=True) == "opened"
+        now = self._clock()
+        tried: set[str] = set()
+        # Page through every refusal due: each one tried is refused again later or opened, so the due ones run out.
+        while due := [r for r in self.inbox.retried(RETRIED, now) if r.outer_id not in tried]:
+            for earlier in due:
+                tried.add(earlier.outer_id)
+                opened += await self._take(earlier.raw, 0, logs, again=True) == "opened"
         server = self.api.base_url
         cursor = self.inbox.cursor(server)
         while True:
@@ -237,7 +251,7 @@ class Conversations:
             outer_id = hashlib.sha256(raw).hexdigest()
             if not again and self.inbox.seen(outer_id):
                 return "seen"
-            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq)
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock())
             return Refusal(outer_id, refusal.code, refusal.message, raw)
         outer_id = outer.id
         if not again and self.inbox.seen(outer_id):
@@ -256,7 +270,7 @@ class Conversations:
         except Refused as refusal:
             if refusal.code == NOT_DIRECT:  # a private group's epoch key: murmur.client.private_groups takes it
                 return "seen"
-            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq)
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock())
             return Refusal(outer_id, refusal.code, refusal.message, raw)
         return "opened"
 

@@ -54,10 +54,20 @@ SCHEMA = (
     # A refusal worth retrying backs off: how often it was tried, when next (NULL: given up on).
     """
     ALTER TABLE refused ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE refused ADD COLUMN first_at INTEGER;
     ALTER TABLE refused ADD COLUMN retry_at INTEGER DEFAULT 0;
     CREATE INDEX refused_by_retry ON refused (retry_at, seq);
     """,
 )
+
+
+# A refusal that may turn out well is tried again at the next sync, then after 1 min, 2, 4, ... at most a day
+# apart, and given up on after GIVE_UP_AFTER tries or GIVE_UP_AGE: whichever comes first.
+RETRY_FIRST_MS = 60_000
+RETRY_MOST_MS = 86_400_000
+GIVE_UP_AFTER = 16
+GIVE_UP_AGE = 14 * 86_400_000
+RETRY_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,20 +270,36 @@ class Inbox(LocalStore):
             db.execute("DELETE FROM refused WHERE outer_id = ?", (outer_id,))
         return True
 
-    def refuse(self, outer_id: str, code: str, reason: str, raw: bytes, seq: int) -> None:
+    def refuse(self, outer_id: str, code: str, reason: str, raw: bytes, seq: int, *, at: int) -> None:
+        """Keep a refusal, seen at ``at`` (ms). Refused again, it is tried again later each time (``retried``),
+        until it has failed ``GIVE_UP_AFTER`` times or for ``GIVE_UP_AGE`` ms: then it is refused for good."""
         with self._write() as db:
+            row = db.execute("SELECT attempts, first_at FROM refused WHERE outer_id = ?", (outer_id,)).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO refused (outer_id, code, reason, raw, seq, attempts, first_at, retry_at)"
+                    " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                    (outer_id, code, reason, raw, seq, at, at),
+                )
+                return
+            attempts, first = int(row[0]) + 1, at if row[1] is None else int(row[1])
+            retry_at: int | None = at + min(RETRY_FIRST_MS << (attempts - 1), RETRY_MOST_MS)
+            if attempts >= GIVE_UP_AFTER or at - first >= GIVE_UP_AGE:
+                retry_at, reason = None, f"{reason} murmur stopped trying it again after {attempts} attempts."
             db.execute(
-                "INSERT INTO refused (outer_id, code, reason, raw, seq) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason",
-                (outer_id, code, reason, raw, seq),
+                "UPDATE refused SET code = ?, reason = ?, attempts = ?, first_at = ?, retry_at = ? WHERE outer_id = ?",
+                (code, reason, attempts, first, retry_at, outer_id),
             )
 
-    def retried(self, codes: Sequence[str]) -> list[Refusal]:
-        """The refused messages whose code is among ``codes``: worth opening again (their sender's log may have
-        come since)."""
+    def retried(self, codes: Sequence[str], now: int, limit: int = RETRY_PAGE) -> list[Refusal]:
+        """Up to ``limit`` refused messages whose code is among ``codes`` and whose next try is due at ``now``: worth
+        opening again (their sender's log may have come since). The longest due come first, so no number of
+        messages that keep failing holds back another (each failure puts it later)."""
         marks = ",".join("?" * len(codes))
-        sql = f"SELECT outer_id, code, reason, raw FROM refused WHERE code IN ({marks}) ORDER BY seq LIMIT 200"
-        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in self._read(sql, tuple(codes))]
+        sql = (f"SELECT outer_id, code, reason, raw FROM refused WHERE code IN ({marks}) AND retry_at <= ?"
+               " ORDER BY retry_at, seq LIMIT ?")  # fmt: skip
+        rows = self._read(sql, (*codes, now, limit))
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
 
     def refusals(self) -> list[Refusal]:
         sql = "SELECT outer_id, code, reason, raw FROM refused ORDER BY seq"

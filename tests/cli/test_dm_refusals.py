@@ -16,6 +16,7 @@ from murmur.keys import Identity
 from murmur.kinds.sealed import envelope_text
 from murmur.message import now_ms, sign_envelope
 from murmur.sealing import public_hex
+from murmur.store.inbox import GIVE_UP_AFTER, RETRY_MOST_MS, RETRY_PAGE, Inbox
 from tests.dm_people import Device, Speaker
 
 
@@ -133,3 +134,51 @@ async def test_the_store_is_private_and_search_takes_words_as_typed(tmp_path: Pa
     assert [m.text for m in talks.search("NEAR(a")] == [texts[1]]
     assert talks.search("missing") == [] and talks.search("   ") == []
     assert public_hex(bo.devices[0].x25519) == bo.devices[0].public
+
+
+async def test_junk_that_keeps_failing_never_holds_back_a_real_message(tmp_path: Path) -> None:
+    ada, bo, mallory = Speaker.new(), Speaker.new(), Speaker.new()
+    junk = [message(mallory, bo, f"junk {n}", sealer=Device.new()) for n in range(RETRY_PAGE + 50)]
+    home = HostileHome([[*junk, message(ada, bo, "real, delayed")]], {mallory.identity: log_of(mallory)})
+    clock = Clock(now_ms())
+    talks = Conversations(home, bo.devices[0].x25519, bo.identity, Inbox.open(tmp_path / "bo.db"),  # type: ignore[arg-type]
+                          clock=clock)  # fmt: skip
+    assert len((await talks.sync()).refused) == RETRY_PAGE + 51
+    home.logs[ada.identity] = log_of(ada)  # Ada's log arrives
+    assert (await talks.sync()).opened == 1
+    assert [m.text for c in talks.conversations() for m in talks.messages(c.id)] == ["real, delayed"]
+
+
+async def test_a_refusal_backs_off_and_is_given_up_on(tmp_path: Path) -> None:
+    ada, bo = Speaker.new(), Speaker.new()
+    home = HostileHome([[message(ada, bo, "early")]])
+    asked: list[str] = []
+    answer = home.identity_events
+
+    async def counted(name: str) -> dict[str, Any]:
+        asked.append(name)
+        return await answer(name)
+
+    home.identity_events = counted  # type: ignore[method-assign]
+    clock = Clock(now_ms())
+    talks = Conversations(home, bo.devices[0].x25519, bo.identity, Inbox.open(tmp_path / "bo.db"),  # type: ignore[arg-type]
+                          clock=clock)  # fmt: skip
+    await talks.sync()
+    for _ in range(GIVE_UP_AFTER + 3):
+        before = len(asked)
+        await talks.sync()
+        await talks.sync()  # at once again: not due yet, not asked
+        assert len(asked) - before <= 1
+        clock.now += RETRY_MOST_MS
+    [refusal] = talks.refusals()
+    assert "stopped trying" in refusal.reason and asked.count(ada.identity) == GIVE_UP_AFTER
+    home.logs[ada.identity] = log_of(ada)  # too late: refused for good
+    assert (await talks.sync()).opened == 0
+
+
+@dataclass
+class Clock:
+    now: int
+
+    def __call__(self) -> int:
+        return self.now

@@ -181,7 +181,7 @@ async def test_the_stream_announces_a_sealed_message_to_its_recipients_only_and_
 async def test_a_device_resolves_an_identity_from_the_signed_events_the_server_holds(
     server: Harness, ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient]
 ) -> None:
-    ada, bo, ada_api, _ = ada_bo
+    _, bo, ada_api, _ = ada_bo
     served = await ada_api.identity_of(bo.identity)
     for name in (bo.identity, bo.devices[1].key.public_key):  # an identity, or one of its devices' keys
         answer = await ada_api.identity_events(name)
