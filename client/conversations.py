@@ -225,13 +225,15 @@ class Conversations:
         while due := [r for r in self.inbox.retried(RETRIED, now) if r.outer_id not in tried]:
             for earlier in due:
                 tried.add(earlier.outer_id)
-                opened += await self._take(earlier.raw, 0, logs, again=True) == "opened"
+                opened += await self._take(earlier.raw, 0, logs, earlier.arrived, again=True) == "opened"
         server = self.api.base_url
         cursor = self.inbox.cursor(server)
         while True:
             page = await self.api.sealed(cursor)
             for item in page["sealed"]:
-                outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs)
+                arrived = item.get("received_at")
+                arrived = arrived if type(arrived) is int else None
+                outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs, arrived)
                 if isinstance(outcome, Refusal):
                     refused.append(outcome)
                 opened += outcome == "opened"
@@ -241,18 +243,25 @@ class Conversations:
                 return SyncReport(opened, refused)
 
     async def _take(
-        self, raw: bytes, seq: int, logs: dict[str, dict[str, Any] | None], *, again: bool = False
+        self,
+        raw: bytes,
+        seq: int,
+        logs: dict[str, dict[str, Any] | None],
+        arrived: int | None,
+        *,
+        again: bool = False,
     ) -> Refusal | str:
         """Open and keep one sealed message: ``"opened"``, ``"seen"`` (looked at before), or its refusal, which is
-        kept too. ``again``: a refusal kept earlier, looked at once more."""
+        kept too. ``arrived``: when it reached the home server, if it said; its sender's device must have been
+        current then. ``again``: a refusal kept earlier, looked at once more."""
         try:
             outer = check(raw)
         except Refused as refusal:  # its id cannot be trusted: it is known by the digest of what came
             outer_id = hashlib.sha256(raw).hexdigest()
             if not again and self.inbox.seen(outer_id):
                 return "seen"
-            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock())
-            return Refusal(outer_id, refusal.code, refusal.message, raw)
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock(), arrived=arrived)
+            return Refusal(outer_id, refusal.code, refusal.message, raw, arrived)
         outer_id = outer.id
         if not again and self.inbox.seen(outer_id):
             return "seen"
@@ -261,7 +270,7 @@ class Conversations:
             sender = received.inner.sender
             if sender not in logs:
                 logs[sender] = await self._log(sender)
-            check_sender(received, logs[sender])
+            check_sender(received, logs[sender], arrived=arrived)
             if self.identity not in received.inner.participants:
                 raise Refused("bad_inner", "It is sealed to this device but does not name you among its participants.")
             if not self.inbox.add(_stored(received, unread=sender != self.identity), outer_id,
@@ -270,8 +279,8 @@ class Conversations:
         except Refused as refusal:
             if refusal.code == NOT_DIRECT:  # a private group's epoch key: murmur.client.private_groups takes it
                 return "seen"
-            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock())
-            return Refusal(outer_id, refusal.code, refusal.message, raw)
+            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock(), arrived=arrived)
+            return Refusal(outer_id, refusal.code, refusal.message, raw, arrived)
         return "opened"
 
     async def _log(self, identity: str) -> dict[str, Any] | None:

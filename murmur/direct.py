@@ -249,16 +249,17 @@ def open_direct(outer: Message, private: X25519PrivateKey) -> Received:
     return Received(inner, opened.sender, outer.id)
 
 
-def check_sender(received: Received, log: Mapping[str, Any] | None) -> None:
+def check_sender(received: Received, log: Mapping[str, Any] | None, *, arrived: int | None = None) -> None:
     """Refuse a message whose sealing key is not the ``x25519`` of the device it names in its sender's log, at its
-    time. ``log`` is the sender's identity as its log resolves it (``GET /api/v1/identities/{id}``), None when
-    it is not known."""
+    time. ``log`` is the sender's identity as its log resolves it (on the reader's device:
+    murmur.client.identity_check), None when it is not known; ``arrived``, when the message reached the reader's
+    server (``current_at``)."""
     inner = received.inner
     found = device_in_log(inner.sender, inner.device, log)
     if found.get("x25519") != received.sealed_by:
         why = "It was sealed by a key other than the encryption key its sender's log gives the device it names."
         raise Refused("forged_sender", why)
-    current_at(found, inner.created_at)
+    current_at(found, inner.created_at, arrived)
 
 
 def device_in_log(sender: str, device: str, log: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -276,12 +277,18 @@ def device_in_log(sender: str, device: str, log: Mapping[str, Any] | None) -> Ma
     return found
 
 
-def current_at(found: Mapping[str, Any], at: int) -> None:
-    """Refuse a message dated ``at`` unless the device ``found`` (as its identity's log lists it) was current then."""
+def current_at(found: Mapping[str, Any], at: int, arrived: int | None = None) -> None:
+    """Refuse a message dated ``at`` unless the device ``found`` (as its identity's log lists it) was current then.
+    Its sender chose ``at``: a removed device could date a message before its removal. So when the message is
+    known to have reached the reader's server at ``arrived``, the device must have been current then too."""
     added, removed, disputed = found.get("added_at"), found.get("removed_at"), found.get("disputed_at")
+    latest = at if arrived is None else max(at, arrived)
     if isinstance(added, int) and at < added:
         raise Refused("device_not_yet", "It is dated before the device it names was added to its sender's identity.")
-    if isinstance(removed, int) and at >= removed:
-        raise Refused("device_removed", "It was sealed after the device it names left its sender's identity.")
-    if isinstance(disputed, int) and at >= disputed:
+    if isinstance(removed, int) and latest >= removed:
+        raise Refused(
+            "device_removed",
+            "It was sealed, or reached your server, after the device it names left its sender's identity.",
+        )
+    if isinstance(disputed, int) and latest >= disputed:
         raise Refused("device_disputed", "It was sealed after a fork in its sender's log disputed its device.")

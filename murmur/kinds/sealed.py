@@ -35,6 +35,24 @@ COARSE_MS = 10 * 60 * 1000
 LONGEST_ENVELOPE = 16 * 1024  # the message's own cap (16384 bytes) is the real bound
 
 
+Row = tuple[int, bytes, int]  # a sealed message as held: its seq, its signed bytes, when it reached this server
+# How old a sealed message's coarse time may be when a member hands it in: its coarse window (it is rounded down)
+# and the clock skew validation allows either way (murmur.validate.MAX_FUTURE_SKEW_MS, also 10 min). Peers relay
+# older ones (a message may take long between servers): the window binds a member's own door only.
+HANDED_IN_WITHIN_MS = COARSE_MS + 10 * 60 * 1000
+
+
+def check_fresh(message: Message, now: int) -> None:
+    """Refuse a sealed message a member hands in dated before the window allows: a sender could otherwise date a
+    message before its device was removed (docs/encryption.md §9.4)."""
+    if message.kind == NAME and message.created_at < now - HANDED_IN_WITHIN_MS:
+        raise Refused(
+            "too_old",
+            f"A sealed message is handed in within {HANDED_IN_WITHIN_MS // 60000} minutes of its (coarse) time;"
+            " this one is older. Seal it again now (check your clock).",
+        )
+
+
 def envelope_text(envelope: Mapping[str, Any]) -> str:
     """The one spelling of an envelope inside a sealed message's body: its RFC 8785 form."""
     return canonicalize(dict(envelope)).decode("utf-8")
@@ -159,19 +177,19 @@ async def member_devices(store: Store, key: str) -> list[bytes]:
 
 
 _FOR_SQL = (
-    "SELECT DISTINCT m.seq, m.raw FROM sealed_to s CROSS JOIN messages m ON m.seq = s.seq"
+    "SELECT DISTINCT m.seq, m.raw, m.received_at FROM sealed_to s CROSS JOIN messages m ON m.seq = s.seq"
     " WHERE s.device IN ({marks}) AND s.seq > ? ORDER BY m.seq LIMIT ?"
 )
 
 
-async def sealed_for(store: Store, devices: Sequence[bytes], after: int, limit: int) -> list[tuple[int, bytes]]:
-    """The sealed messages (seq, signed bytes) after log position ``after`` sealed to any of ``devices``, oldest
-    first, at most ``limit``."""
+async def sealed_for(store: Store, devices: Sequence[bytes], after: int, limit: int) -> list[Row]:
+    """The sealed messages (``Row``) after log position ``after`` sealed to any of ``devices``, oldest first, at
+    most ``limit``."""
     if not devices:
         return []
     marks = ",".join("?" * len(devices))
     async with store.conn.execute(_FOR_SQL.format(marks=marks), (*devices, after, limit)) as cursor:
-        return [(int(row[0]), bytes(row[1])) for row in await cursor.fetchall()]
+        return [(int(row[0]), bytes(row[1]), int(row[2])) for row in await cursor.fetchall()]
 
 
 # The member keys (a current device of an identity, as ``_DEVICES_SQL`` answers them) each sealed message in a
@@ -210,12 +228,12 @@ async def in_group(store: Store, key: str, group: str) -> bool:
 
 
 _IN_SQL = (
-    "SELECT m.seq, m.raw FROM sealed_groups g CROSS JOIN messages m ON m.seq = g.seq"
+    "SELECT m.seq, m.raw, m.received_at FROM sealed_groups g CROSS JOIN messages m ON m.seq = g.seq"
     " WHERE g.grp = ? AND g.seq > ? ORDER BY g.seq LIMIT ?"
 )
 
 
-async def sealed_in(store: Store, group: str, after: int, limit: int) -> list[tuple[int, bytes]]:
-    """A private group's sealed messages (seq, signed bytes) after log position ``after``, oldest first."""
+async def sealed_in(store: Store, group: str, after: int, limit: int) -> list[Row]:
+    """A private group's sealed messages (``Row``) after log position ``after``, oldest first."""
     async with store.conn.execute(_IN_SQL, (bytes.fromhex(group), after, limit)) as cursor:
-        return [(int(row[0]), bytes(row[1])) for row in await cursor.fetchall()]
+        return [(int(row[0]), bytes(row[1]), int(row[2])) for row in await cursor.fetchall()]

@@ -39,7 +39,8 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.kinds import kind
 from murmur.kinds.key_log import BY_ROTATION_KEY
-from murmur.message import SCOPE_PREFIX, Message
+from murmur.kinds.sealed import check_fresh
+from murmur.message import SCOPE_PREFIX, Message, now_ms
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
 REFERENCES = ("reply_to", "root", "target")
@@ -265,6 +266,7 @@ def signed_by(key: str) -> Policy:
                 f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"
                 " it may need upgrading.",
             )
+        check_fresh(message, now_ms())
 
     return policy
 

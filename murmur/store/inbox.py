@@ -56,6 +56,7 @@ SCHEMA = (
     ALTER TABLE refused ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE refused ADD COLUMN first_at INTEGER;
     ALTER TABLE refused ADD COLUMN retry_at INTEGER DEFAULT 0;
+    ALTER TABLE refused ADD COLUMN arrived INTEGER;
     CREATE INDEX refused_by_retry ON refused (retry_at, seq);
     """,
 )
@@ -109,6 +110,7 @@ class Refusal:
     code: str
     reason: str
     raw: bytes
+    arrived: int | None = None  # when it reached the home server (ms), when the server said
 
 
 _COLUMNS = "o.id, o.conversation, o.sender, o.device, o.text, o.created_at, o.reply_to, o.unread"
@@ -270,16 +272,19 @@ class Inbox(LocalStore):
             db.execute("DELETE FROM refused WHERE outer_id = ?", (outer_id,))
         return True
 
-    def refuse(self, outer_id: str, code: str, reason: str, raw: bytes, seq: int, *, at: int) -> None:
-        """Keep a refusal, seen at ``at`` (ms). Refused again, it is tried again later each time (``retried``),
-        until it has failed ``GIVE_UP_AFTER`` times or for ``GIVE_UP_AGE`` ms: then it is refused for good."""
+    def refuse(
+        self, outer_id: str, code: str, reason: str, raw: bytes, seq: int, *, at: int, arrived: int | None = None
+    ) -> None:
+        """Keep a refusal, seen at ``at`` (ms), of a message that reached the server at ``arrived`` (if known).
+        Refused again, it is tried again later each time (``retried``), until it has failed ``GIVE_UP_AFTER``
+        times or for ``GIVE_UP_AGE`` ms: then it is refused for good."""
         with self._write() as db:
             row = db.execute("SELECT attempts, first_at FROM refused WHERE outer_id = ?", (outer_id,)).fetchone()
             if row is None:
                 db.execute(
-                    "INSERT INTO refused (outer_id, code, reason, raw, seq, attempts, first_at, retry_at)"
-                    " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                    (outer_id, code, reason, raw, seq, at, at),
+                    "INSERT INTO refused (outer_id, code, reason, raw, seq, attempts, first_at, retry_at, arrived)"
+                    " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                    (outer_id, code, reason, raw, seq, at, at, arrived),
                 )
                 return
             attempts, first = int(row[0]) + 1, at if row[1] is None else int(row[1])
@@ -296,10 +301,11 @@ class Inbox(LocalStore):
         opening again (their sender's log may have come since). The longest due come first, so no number of
         messages that keep failing holds back another (each failure puts it later)."""
         marks = ",".join("?" * len(codes))
-        sql = (f"SELECT outer_id, code, reason, raw FROM refused WHERE code IN ({marks}) AND retry_at <= ?"
+        sql = (f"SELECT outer_id, code, reason, raw, arrived FROM refused WHERE code IN ({marks}) AND retry_at <= ?"
                " ORDER BY retry_at, seq LIMIT ?")  # fmt: skip
         rows = self._read(sql, (*codes, now, limit))
-        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in rows]
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3]), None if r[4] is None else int(r[4]))
+                for r in rows]  # fmt: skip
 
     def refusals(self) -> list[Refusal]:
         sql = "SELECT outer_id, code, reason, raw FROM refused ORDER BY seq"

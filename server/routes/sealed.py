@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
-from murmur.kinds.sealed import in_group, member_devices, sealed_for, sealed_in
+from murmur.kinds.sealed import Row, in_group, member_devices, sealed_for, sealed_in
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
 from murmur.server.params import query_number, query_text
@@ -50,8 +50,8 @@ async def sealed(request: Request) -> Response:
     return _page(rows, after, limit)
 
 
-def _page(rows: list[tuple[int, bytes]], after: int, limit: int) -> Response:
+def _page(rows: list[Row], after: int, limit: int) -> Response:
     page = rows[:limit]
     cursor = page[-1][0] if page else after
-    items = [{"seq": seq, "message": raw_message(raw)} for seq, raw in page]
+    items = [{"seq": seq, "message": raw_message(raw), "received_at": at} for seq, raw, at in page]
     return JSONBytes({"sealed": items, "next_cursor": cursor, "more": len(rows) > limit})

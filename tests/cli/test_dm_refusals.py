@@ -182,3 +182,27 @@ class Clock:
 
     def __call__(self) -> int:
         return self.now
+
+
+@dataclass
+class StampingHome(HostileHome):
+    """A home server that says when each sealed message reached it."""
+
+    arrived: list[int] = field(default_factory=list)
+
+    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
+        page = await super().sealed(after, limit=limit)
+        return {**page, "sealed": [{**i, "received_at": self.arrived[i["seq"] - 1]} for i in page["sealed"]]}
+
+
+async def test_a_removed_device_cannot_date_its_message_back_before_its_removal(tmp_path: Path) -> None:
+    removed_at = now_ms() - 3_600_000  # the stolen laptop was removed an hour ago
+    ada, bo = Speaker.new(at=removed_at - 60_000), Speaker.new()
+    laptop = ada.add(at=removed_at - 30_000)
+    ada.remove(laptop, at=removed_at)
+    backdated = [message(ada, bo, f"wire 50k, {n}", sealer=laptop, at=removed_at - 1) for n in range(2)]
+    # the first reached Bo's server before the removal (it was genuine then), the second after
+    home = StampingHome([backdated], {ada.identity: log_of(ada)}, arrived=[removed_at - 10, removed_at + 60_000])
+    report = await reader(bo, home, tmp_path).sync()
+    assert report.opened == 1 and [r.code for r in report.refused] == ["device_removed"]
+    assert "reached your server" in report.refused[0].reason

@@ -13,8 +13,8 @@ from murmur import direct
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
-from murmur.kinds.sealed import COARSE_MS, envelope_text
-from murmur.message import sign_envelope
+from murmur.kinds.sealed import COARSE_MS, HANDED_IN_WITHIN_MS, envelope_text
+from murmur.message import now_ms, sign_envelope
 from murmur.sealing import public_hex, seal
 from murmur.store.audience import signed_by
 from murmur.validate import MAX_MESSAGE_BYTES, check
@@ -67,7 +67,23 @@ def test_the_one_time_author_is_fresh_and_a_members_door_takes_it() -> None:
     one, _ = sealed_to(bo)
     two, _ = sealed_to(bo)
     assert one["author"] != two["author"] and LAPTOP.public_key not in json.dumps(one)
-    signed_by(LAPTOP.public_key)(check(one))  # not the caller's key, and still taken: it is sealed
+    fresh = direct.seal_direct(direct.inner_message([ADA, BO], ADA, LAPTOP.public_key, "hi", now_ms()), x(),
+                               [public_hex(bo)], "public")  # fmt: skip
+    signed_by(LAPTOP.public_key)(check(fresh))  # not the caller's key, and still taken: it is sealed
+
+
+@pytest.mark.parametrize("age", [0, HANDED_IN_WITHIN_MS - 1000, HANDED_IN_WITHIN_MS + 1000, 86_400_000])
+def test_a_members_door_refuses_a_sealed_message_dated_before_the_window(age: int) -> None:
+    at = now_ms() - age
+    inner = direct.inner_message([ADA, BO], ADA, LAPTOP.public_key, "backdated", at)
+    message = check(direct.seal_direct(inner, x(), [public_hex(x())], "public"))
+    door = signed_by(LAPTOP.public_key)
+    if at // COARSE_MS * COARSE_MS >= now_ms() - HANDED_IN_WITHIN_MS:
+        door(message)
+        return
+    with pytest.raises(Refused) as refused:
+        door(message)
+    assert refused.value.code == "too_old"
 
 
 @pytest.mark.parametrize("where", ["body", "wrap", "device"])

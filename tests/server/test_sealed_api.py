@@ -13,7 +13,7 @@ from murmur.client.api import ApiError, MurmurClient
 from murmur.client.identity_check import checked_identity
 from murmur.errors import ConfigError
 from murmur.keys import Identity
-from murmur.message import sign_draft
+from murmur.message import now_ms, sign_draft
 from tests.dm_people import Device, Speaker
 from tests.server.conftest import Harness
 from tests.server.streaming import stream_events
@@ -191,3 +191,13 @@ async def test_a_device_resolves_an_identity_from_the_signed_events_the_server_h
     with pytest.raises(ApiError) as bad:
         await ada_api.identity_events("zz")
     assert bad.value.code == "bad_id"
+
+
+async def test_each_sealed_message_says_when_it_reached_the_server(
+    ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient], tmp_path: Path
+) -> None:
+    ada, bo, ada_api, bo_api = ada_bo
+    before = now_ms()
+    await ada.devices[0].conversations(ada_api, ada.identity, tmp_path).send([bo.identity], "when?")
+    [item] = (await bo_api.sealed())["sealed"]
+    assert before <= item["received_at"] <= now_ms()

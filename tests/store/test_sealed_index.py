@@ -40,7 +40,7 @@ async def test_a_member_is_answered_what_is_sealed_to_any_device_of_their_identi
     devices = await member_devices(store, phone.key.public_key)
     assert devices == sorted(bytes.fromhex(d.public) for d in bo.devices)
     answered = await sealed_for(store, devices, 0, 10)
-    assert [seq for seq, _ in answered] == [seqs[to_laptop["id"]], seqs[to_both["id"]]]  # once each, in log order
+    assert [seq for seq, *_ in answered] == [seqs[to_laptop["id"]], seqs[to_both["id"]]]  # once each, in log order
     assert await sealed_for(store, devices, seqs[to_laptop["id"]], 10) == answered[1:]
     assert len(await sealed_for(store, devices, 0, 1)) == 1
     assert await member_devices(store, "ee" * 32) == []  # a bare key, or nobody: nothing is sealed to it
@@ -95,8 +95,8 @@ async def test_a_private_group_s_messages_are_answered_to_its_members_only(store
     assert {r.status for r in results} == {"stored"}
     seqs = [r.seq for r in results[-2:]]
     group = made["id"]
-    assert [seq for seq, _ in await sealed_in(store, group, 0, 10)] == seqs
-    assert [seq for seq, _ in await sealed_in(store, group, seqs[0], 10)] == seqs[1:]
+    assert [seq for seq, *_ in await sealed_in(store, group, 0, 10)] == seqs
+    assert [seq for seq, *_ in await sealed_in(store, group, seqs[0], 10)] == seqs[1:]
     assert await sealed_in(store, "ab" * 32, 0, 10) == []
     assert await in_group(store, phone.key.public_key, group)  # Bo's identity was invited: any of his devices
     assert await in_group(store, ada.devices[0].key.public_key, group)  # the owner, by her key
