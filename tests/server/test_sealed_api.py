@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from murmur import direct
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.identity_check import checked_identity
 from murmur.errors import ConfigError
@@ -201,3 +202,14 @@ async def test_each_sealed_message_says_when_it_reached_the_server(
     await ada.devices[0].conversations(ada_api, ada.identity, tmp_path).send([bo.identity], "when?")
     [item] = (await bo_api.sealed())["sealed"]
     assert before <= item["received_at"] <= now_ms()
+
+
+async def test_a_members_door_refuses_a_backdated_sealed_message_with_a_reason(
+    ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient],
+) -> None:
+    ada, bo, ada_api, _ = ada_bo
+    inner = direct.inner_message([ada.identity, bo.identity], ada.identity, ada.devices[0].key.public_key, "old",
+                                 now_ms() - 3_600_000)  # fmt: skip
+    with pytest.raises(ApiError) as refused:
+        await ada_api.publish(direct.seal_direct(inner, ada.devices[0].x25519, [bo.devices[0].public], "public"))
+    assert (refused.value.status, refused.value.code) == (422, "too_old")
