@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +18,11 @@ from murmur.server.responses import JSONBytes
 async def identity(request: Request) -> Response:
     """``{id}`` is an identity (its inception's id), a device's key (answered with the identity it is a device
     of) or a bare key (an identity with one device)."""
+    return JSONBytes(await _named(request))
+
+
+async def _named(request: Request) -> dict[str, Any]:
+    """The identity view of what ``{id}`` names, for an authenticated request; ``bad_id``, ``not_found``."""
     state = state_of(request)
     await authenticate(request)
     asked = request.path_params["id"]
@@ -24,20 +31,14 @@ async def identity(request: Request) -> Response:
     view = await identity_named_by(state.store, asked)
     if view is None:
         raise Refused("not_found", "No identity, device or key by that name is held here.")
-    return JSONBytes(view)
+    return view
 
 
 async def identity_events(request: Request) -> Response:
     """The signed key events held for the identity ``{id}`` names, as published: a device resolves them itself
     (docs/encryption.md §9.3) rather than trust the view above. A bare key has none."""
+    view = await _named(request)
     state = state_of(request)
-    await authenticate(request)
-    asked = request.path_params["id"]
-    if not KEY_HEX.fullmatch(asked):
-        raise Refused("bad_id", "An identity or a key is 64 lowercase hex digits.")
-    view = await identity_named_by(state.store, asked)
-    if view is None:
-        raise Refused("not_found", "No identity, device or key by that name is held here.")
     ids = [] if view["bare"] else await event_ids(state.store.conn, view["identity"])
     raws = [await state.store.get_raw(i) for i in ids]
     events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
