@@ -9,14 +9,17 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
 
 from tests.waiting import BOUND_S, ServeOutput, poll
+
+T = TypeVar("T")
 
 
 def murmur_cmd(*args: str, module: str = "murmur.client.cli") -> list[str]:
@@ -103,6 +106,13 @@ def admin(data: Path, *args: str) -> Any:
     result = subprocess.run(murmur_cmd("admin", *args, "--data", str(data), "--json"), capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Run independent CLI calls (each its own process and home) at once, their results in order: the steps of
+    several people or servers that do not wait on each other, so a test waits for the slowest, not the sum."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
