@@ -10,7 +10,6 @@ One test, servers shared by every step: each step starts from what the one befor
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import sqlite3
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 
 from murmur.direct import conversation_id
-from tests.e2e.harness import Person, ServerProcess, stored_ids, together, wait_for
+from tests.e2e.harness import Person, ServerProcess, encodings, stored_ids, together, wait_for
 from tests.e2e.test_direct_messages import devices_held, pair
 from tests.e2e.test_repair import drop
 from tests.e2e.two_servers import member, mesh, servers
@@ -63,25 +62,6 @@ def settled(*procs: ServerProcess) -> bool:
         for here, rows in cursors.items()
         for peer, push, pull in rows
     )
-
-
-def forms(secret: str) -> list[bytes]:
-    """The phrase as bytes in every encoding a file or log line could hold it in: raw, hex, base64 (standard and
-    URL-safe, at each of the three alignments it could start at inside a longer text) and UTF-16."""
-    raw = secret.encode()
-    found = [
-        raw,
-        raw.hex().encode(),
-        raw.hex().upper().encode(),
-        secret.encode("utf-16-le"),
-        secret.encode("utf-16-be"),
-    ]
-    for shift in range(3):
-        for encode in (base64.b64encode, base64.urlsafe_b64encode):
-            # the characters that depend only on the phrase's own bytes, whatever precedes it
-            text = encode(b"\0" * shift + raw)[4 if shift else 0 :]
-            found.append(text[: len(text) - 4])
-    return found
 
 
 def test_private_conversations_across_three_servers(tmp_path: Path, procs: list[ServerProcess]) -> None:
@@ -177,5 +157,5 @@ def test_private_conversations_across_three_servers(tmp_path: Path, procs: list[
     on_cy = b"".join(path.read_bytes() for path in cy.home.rglob("*") if path.is_file())
     for secret in (DM_CANARY, GROUP_CANARY):
         assert secret.encode() in on_cy  # where it is, the same look finds it: the device's own stores
-        for form in forms(secret):
+        for form in encodings(secret):
             assert not any(form in blob for blob in blobs), (secret, form)
