@@ -24,7 +24,7 @@ from tests.e2e.test_direct_messages import devices_held, pair
 from tests.e2e.test_repair import drop
 from tests.e2e.two_servers import member, mesh, servers
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = pytest.mark.timeout(480)
 DM_CANARY = "canary-7e3a the vendor list is in drawer 3"
 GROUP_CANARY = "canary-51f0 we walk out on friday"
 # Scheduled repair off: only the step that repairs does, so what it stores came through repair.
