@@ -41,8 +41,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 # order they run: they hold most of the suite's time, one test up to a minute. Run first and handed out one test
 # at a time (the Makefile's --maxschedchunk), they leave the short tests for the end, where they even out the two
 # workers; collected in folder order, a long end-to-end test near the end kept one worker busy while the other
-# had nothing left. The benchmarks lead: their first test is the longest of all.
-RUN_FIRST = ("test_bench_smoke.py", "e2e", "reliability", "tui", "web", "test_cli_identity.py")
+# had nothing left. The benchmarks lead: their first test is the longest of all; then the longest end-to-end test.
+RUN_FIRST = (
+    "test_bench_smoke.py",
+    "e2e/test_three_servers.py",
+    "e2e",
+    "reliability",
+    "tui",
+    "web",
+    "test_cli_identity.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

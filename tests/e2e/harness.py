@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -9,14 +10,17 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
 
 from tests.waiting import BOUND_S, ServeOutput, poll
+
+T = TypeVar("T")
 
 
 def murmur_cmd(*args: str, module: str = "murmur.client.cli") -> list[str]:
@@ -105,10 +109,36 @@ def admin(data: Path, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Run independent CLI calls (each its own process and home) at once, their results in order: the steps of
+    several people or servers that do not wait on each other, so a test waits for the slowest, not the sum."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
+
+
 def wait_for(condition: Callable[[], bool], timeout: float = BOUND_S) -> None:
     """Poll ``condition`` (state in other processes' files) until it holds; fail after ``timeout`` seconds."""
     if not poll(condition, timeout):
         raise AssertionError(f"condition not met within {timeout} s")
+
+
+def encodings(secret: str) -> list[bytes]:
+    """The phrase as bytes in every encoding a file or log line could hold it in: raw, hex, base64 (standard and
+    URL-safe, at each of the three alignments it could start at inside a longer text) and UTF-16."""
+    raw = secret.encode()
+    found = [
+        raw,
+        raw.hex().encode(),
+        raw.hex().upper().encode(),
+        secret.encode("utf-16-le"),
+        secret.encode("utf-16-be"),
+    ]
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            # the characters that depend only on the phrase's own bytes, whatever precedes it
+            text = encode(b"\0" * shift + raw)[4 if shift else 0 :]
+            found.append(text[: len(text) - 4])
+    return found
 
 
 def stored_ids(proc: ServerProcess, kind: str | None = None) -> list[str]:

@@ -3,7 +3,6 @@ device read it; another member of a cannot; neither server's files hold the text
 
 from __future__ import annotations
 
-import base64
 import gzip
 import sqlite3
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from murmur.direct import conversation_id
-from tests.e2e.harness import Person, ServerProcess, admin, stored_ids, wait_for
+from tests.e2e.harness import Person, ServerProcess, admin, encodings, stored_ids, wait_for
 from tests.e2e.two_servers import two_servers
 
 pytestmark = pytest.mark.timeout(300)
@@ -71,8 +70,7 @@ def test_a_direct_message_between_two_servers(tmp_path: Path, procs: list[Server
     s.ada.run("admin", "backup", "--data", str(s.b.data), str(tmp_path / "b-backup.db"))
     unpacked = gzip.decompress(bundle.read_bytes())  # a bundle is gzip: looked at as it reads
     assert sent.encode() in unpacked
-    secret = CANARY.encode()
-    forms = [secret, secret.hex().encode(), base64.b64encode(secret), base64.urlsafe_b64encode(secret)]
+    forms = encodings(CANARY)
     files = [*s.a.data.rglob("*"), *s.b.data.rglob("*"), tmp_path / "b-backup.db"]
     for data in (unpacked, *(path.read_bytes() for path in files if path.is_file())):
         assert not any(form in data for form in forms)

@@ -4,13 +4,12 @@ other's server sealed and reads on the other's device, both timelines converge, 
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import Person, ServerProcess, wait_for
+from tests.e2e.harness import Person, ServerProcess, encodings, wait_for
 from tests.e2e.test_direct_messages import devices_held
 from tests.e2e.two_servers import two_servers
 
@@ -44,8 +43,7 @@ def test_members_on_two_servers_converge(tmp_path: Path, procs: list[ServerProce
     assert [i["id"] for i in ada_sees] == [i["id"] for i in bea_sees]  # the same messages, in the same order
     assert [i["author"] for i in ada_sees] == [bea_id, ada_id] and ada_sees[0]["reply_to"] == posted
 
-    secret = CANARY.encode()
-    forms = [secret, secret.hex().encode(), base64.b64encode(secret)[:24], base64.urlsafe_b64encode(secret)[:24]]
+    forms = encodings(CANARY)
     for proc in (s.a, s.b):
         for path in proc.data.rglob("*"):
             if path.is_file():
