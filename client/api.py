@@ -139,6 +139,21 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Spans:
+    """Shape of a group's membership spans: a list of ``{"key": str, "start": int, "end": int | null}``."""
+
+    optional: bool = True
+
+    def fits(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        return isinstance(value, list) and all(
+            Row(("key",)).fits(s) and type(s.get("start")) is int and (s.get("end") is None or type(s["end"]) is int)
+            for s in value
+        )
+
+
+@dataclass(frozen=True)
 class Tree(Row):
     """Shape of a thread: an object with a string at ``keys``, whose ``children`` (if any) are trees too."""
 
@@ -152,7 +167,7 @@ class Tree(Row):
         return True
 
 
-def shaped(result: Any, what: str, **fields: type | Rows | Row) -> dict[str, Any]:
+def shaped(result: Any, what: str, **fields: type | Rows | Row | Spans) -> dict[str, Any]:
     """``result`` if it is an object holding ``fields`` of these shapes; a home server answering anything else
     (an array, a string, an object without them, a list of something other than objects) is refused here, as a
     bad answer, rather than deep in a printer as a traceback."""
@@ -160,7 +175,7 @@ def shaped(result: Any, what: str, **fields: type | Rows | Row) -> dict[str, Any
         raise ApiError(200, "bad_answer", f"The server answered {what} with {type(result).__name__}, not an object.")
     for name, shape in fields.items():
         value = result.get(name)
-        if not (shape.fits(value) if isinstance(shape, Rows | Row) else isinstance(value, shape)):
+        if not (shape.fits(value) if isinstance(shape, Rows | Row | Spans) else isinstance(value, shape)):
             raise ApiError(200, "bad_answer", f"The server's answer to {what} lacks a proper {name!r}.")
     return result
 
@@ -499,7 +514,8 @@ class MurmurClient:
     async def group_members(self, group_id: str) -> dict[str, Any]:
         answer = await self.request("GET", f"{API}/groups/{group_id}/members")
         return shaped(
-            answer, "the group's members", members=Rows(("key", "role")), pending=Rows(("key",)), removed=Rows(("key",))
+            answer, "the group's members", members=Rows(("key", "role")), pending=Rows(("key",)), removed=Rows(("key",)),
+            spans=Spans(),
         )
 
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:

@@ -248,19 +248,25 @@ class PrivateGroups:
                 read += await self._messages(group, name, unread)
         return GroupSync(read, unread)
 
-    async def _pages(self, feed: str, group: str | None) -> list[tuple[bytes, int]]:
+    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int]], int]:
+        """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
+        cursor only once every item is kept (read, or unread with its reason), so a failure midway fetches them
+        again (items kept already are skipped as seen) rather than losing the rest for good."""
         cursor, found = self.store.cursor(feed), []
         while True:
             page = await self.api.sealed(cursor, group=group)
             found += [(_bytes_of(i.get("message")), int(i["seq"])) for i in page["sealed"]]
             cursor = int(page["next_cursor"])
             if not page["more"] or not page["sealed"]:
-                self.store.set_cursor(feed, cursor)
-                return found
+                return found, cursor
 
     async def _chunks(self, unread: list[Unread]) -> None:
-        for raw, seq in await self._pages(f"chunks {self.api.base_url}", None):
-            await self._take_chunk(raw, seq, unread)
+        feed = f"chunks {self.api.base_url}"
+        items, cursor = await self._pages(feed, None)
+        with self.store.batch():
+            for raw, seq in items:
+                await self._take_chunk(raw, seq, unread)
+            self.store.set_cursor(feed, cursor)
 
     async def _take_chunk(self, raw: bytes, seq: int, unread: list[Unread]) -> None:
         try:
@@ -297,11 +303,20 @@ class PrivateGroups:
         self.store.forget_unread(outer.id)
 
     async def _messages(self, group: str, name: str, unread: list[Unread]) -> int:
-        batch: list[tuple[Message, bytes, int]] = []
         retried = self.store.unread(group, RETRIED)
-        again = {u.outer_id for u in retried}
-        fresh = await self._pages(f"group {group} {self.api.base_url}", group)
-        for raw, seq in [(u.raw, u.seq) for u in retried] + fresh:
+        feed = f"group {group} {self.api.base_url}"
+        fresh, cursor = await self._pages(feed, group)
+        with self.store.batch():
+            read = await self._read_all(group, name, [(u.raw, u.seq) for u in retried] + fresh,
+                                        {u.outer_id for u in retried}, unread)  # fmt: skip
+            self.store.set_cursor(feed, cursor)
+        return read
+
+    async def _read_all(
+        self, group: str, name: str, items: list[tuple[bytes, int]], again: set[str], unread: list[Unread]
+    ) -> int:
+        batch: list[tuple[Message, bytes, int]] = []
+        for raw, seq in items:
             try:
                 batch.append((check(raw), raw, seq))
             except Refused as refusal:
