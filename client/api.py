@@ -514,9 +514,9 @@ class MurmurClient:
     async def group_members(self, group_id: str) -> dict[str, Any]:
         answer = await self.request("GET", f"{API}/groups/{group_id}/members")
         return shaped(
-            answer, "the group's members", members=Rows(("key", "role")), pending=Rows(("key",)), removed=Rows(("key",)),
-            spans=Spans(),
-        )
+            answer, "the group's members", members=Rows(("key", "role")), pending=Rows(("key",)),
+            removed=Rows(("key",)), spans=Spans(),
+        )  # fmt: skip
 
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
         """Server-Sent Events from the server, each message verified; ends when the connection does."""

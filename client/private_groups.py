@@ -31,6 +31,8 @@ from murmur.message import Message, now_ms
 from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
 from murmur.sealing import public_hex
 from murmur.store.group_inbox import GroupInbox, GroupPost, Unread
+from murmur.store.inbox import relock
+from murmur.store.vault import is_sealed
 from murmur.validate import check
 
 GROUPS_FILE = "private_groups.db"
@@ -78,9 +80,17 @@ class PrivateGroups:
     def of_profile(
         cls, api: MurmurClient | None, key_path: Path, device: Identity, passphrase: str | None = None
     ) -> PrivateGroups:
-        """The profile's private groups; ``passphrase`` opens its direct messages' store when that is sealed."""
+        """The profile's private groups; ``passphrase`` (the direct messages' store's, when that is sealed) seals
+        this store too: one left plain from before the passphrase was set is sealed now, at its first opening."""
         talks = Conversations.of_profile(api, key_path, passphrase)
-        return cls(talks, device, GroupInbox.open(groups_path(key_path)))
+        path = groups_path(key_path)
+        try:
+            if passphrase is not None and not is_sealed(path):
+                relock(path, None, passphrase)
+            return cls(talks, device, GroupInbox.open(path, passphrase))
+        except BaseException:
+            talks.close()
+            raise
 
     def close(self) -> None:
         self.store.close()

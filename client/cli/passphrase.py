@@ -16,6 +16,7 @@ import typer
 from murmur.client.cli.common import EXIT_USAGE, fail
 from murmur.client.cli.session import profile_of
 from murmur.client.conversations import inbox_path
+from murmur.client.private_groups import groups_path
 from murmur.store.inbox import Inbox, relock
 from murmur.store.vault import is_sealed
 from murmur.terminal import say
@@ -60,7 +61,7 @@ def set_(ctx: typer.Context) -> None:
     if is_sealed(path):
         fail(f"The message store at {path} has a passphrase already: `murmur dm passphrase change` changes it.",
              EXIT_USAGE)  # fmt: skip
-    relock(path, None, _ask(NEW_VARIABLE, "New passphrase", twice=True))
+    _relock_all(path, None, _ask(NEW_VARIABLE, "New passphrase", twice=True))
     say(f"The message store at {path} is sealed under your passphrase. Forgotten, it cannot be recovered: move the"
         " file aside and the messages still on your server are fetched again.")  # fmt: skip
 
@@ -71,7 +72,7 @@ def change(ctx: typer.Context) -> None:
     path = _store(ctx)
     current = _sealed_passphrase(path, "set")
     Inbox.open(path, current).close()  # a wrong one is refused before a new one is asked for
-    relock(path, current, _ask(NEW_VARIABLE, "New passphrase", twice=True))
+    _relock_all(path, current, _ask(NEW_VARIABLE, "New passphrase", twice=True))
     say(f"The message store at {path} is sealed under the new passphrase.")
 
 
@@ -79,8 +80,17 @@ def change(ctx: typer.Context) -> None:
 def remove(ctx: typer.Context) -> None:
     """Keep the store unsealed again (a plain SQLite file, mode 0600)."""
     path = _store(ctx)
-    relock(path, _sealed_passphrase(path, "remove"), None)
+    _relock_all(path, _sealed_passphrase(path, "remove"), None)
     say(f"The message store at {path} is no longer sealed: it is readable by whoever can read the file.")
+
+
+def _relock_all(path: Path, current: str | None, new: str | None) -> None:
+    """The direct messages' store at ``path`` and the private groups' store beside it, both under one passphrase
+    (a groups' store still plain while the other was sealed is sealed now)."""
+    relock(path, current, new)
+    groups = groups_path(path)
+    if groups.exists():
+        relock(groups, current if is_sealed(groups) else None, new)
 
 
 def _sealed_passphrase(path: Path, doing: str) -> str:

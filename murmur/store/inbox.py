@@ -391,7 +391,7 @@ class Inbox(LocalStore):
 def relock(path: Path, current: str | None, new: str | None) -> None:
     """Set (``current`` None), change, or remove (``new`` None) the passphrase of the closed store at ``path``,
     keeping every message: the whole database is written again, atomically, sealed or plain."""
-    inbox = Inbox.open(path, current)
+    inbox = LocalStore.open(path, current)  # any of this device's stores (direct messages, private groups)
     try:
         plain = inbox.db.serialize()
         sealed.save(path, plain, None if new is None else Vault.derive(new))
