@@ -12,6 +12,7 @@ travel as ``sealed`` messages. Keys and what was read live only in this profile'
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from murmur.client.devices import publish_as_device
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
-from murmur.group_epoch import Device, Link, members_digest
+from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE
@@ -183,8 +184,12 @@ class PrivateGroups:
         if (found.get("you") or {}).get("role") not in MODERATING:
             raise ConfigError(f"Only the owner and moderators of {found['name']!r} invite and remove members.")
         await self.sync(found["id"])
-        if self.store.keys(found["id"]) is None:
+        stored = self.store.keys(found["id"])
+        if stored is None:
             raise ConfigError("This device holds no key of the group yet; `murmur group sync` when one has come.")
+        head = GroupKeys.from_json(stored).current()
+        if head is not None and head.number >= MAX_EPOCH:  # checked before any change is published
+            raise ConfigError(f"{found['name']!r} has used every epoch number: its membership cannot change again.")
         return found
 
     async def _about(self, group: str, kind: str, subject: str) -> str:
@@ -198,19 +203,26 @@ class PrivateGroups:
         return Change(published, number, devices)
 
     async def _new_epoch(self, group: str, name: str, keys: GroupKeys) -> tuple[int, int]:
-        """Start the next epoch for the group's member devices now; keep it here, then send its chunks."""
+        """Start the next epoch for the group's member devices now; keep it here with its chunks, then send them
+        (what the server does not take now is sent again at the next sync or command: ``_send_unsent``)."""
         _, people = await self._members(group)
         devices = self._devices(people)
         held = keys.current()
         link = Link(group, held.number, held.digest) if held is not None else None
         visibility = await self.talks.audience_for(people)
         epoch, chunks = epoch_messages(group, devices, link, self.talks.x25519, visibility, now_ms())
-        keys.start_epoch(epoch, devices, sealed_by=public_hex(self.talks.x25519))
-        self.store.save_keys(group, name, keys.to_json())
         for message in chunks:
             check(message)
-            _published(await self.api.publish(message), "an epoch key")
+        keys.start_epoch(epoch, devices, sealed_by=public_hex(self.talks.x25519))
+        self.store.start_epoch(group, name, keys.to_json(), [(m["id"], _bytes_of(m)) for m in chunks])
+        await self._send_unsent()
         return epoch.number, len(devices)
+
+    async def _send_unsent(self) -> None:
+        """Send the epoch chunks made here that the server has not taken yet, oldest first (a duplicate is taken)."""
+        for outer_id, raw in self.store.unsent():
+            _published(await self.api.publish(json.loads(raw)), "an epoch key")
+            self.store.sent(outer_id)
 
     # -- writing ---------------------------------------------------------------------------------------------------
     async def post(
@@ -228,10 +240,11 @@ class PrivateGroups:
         reply_to = self.held(group, reply_to) if reply_to else None
         react_to = self.held(group, react_to) if react_to else None
         kind = "reaction" if react_to else "post"
-        inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         _, people = await self._members(group)
         if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
             raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
+        keys = await self._up_to_date(found, keys, people)
+        inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
         check(message)
         self.store.save_keys(group, name, keys.to_json())  # the chain moved: saved before it is sent
@@ -242,12 +255,28 @@ class PrivateGroups:
         self.store.add(post, message["id"], name, keys.to_json())
         return post
 
+    async def _up_to_date(self, found: dict[str, Any], keys: GroupKeys, people: list[Recipient]) -> GroupKeys:
+        """``keys`` when their newest epoch was made for the member devices the group has now. Otherwise (a member
+        removed, a device gone from an identity, and no new epoch seen yet) a removed device could read what is
+        written there: an owner or moderator starts a new epoch first; anyone else is refused."""
+        held = keys.current()
+        if held is not None and held.members == members_digest(self._devices(people)):
+            return keys
+        group, name = str(found["id"]), str(found["name"])
+        if (found.get("you") or {}).get("role") not in MODERATING:
+            raise Refused("members_changed", f"The members of {name!r} (or their devices) changed since its newest"
+                          " epoch: nothing was sent, so no one removed can read it. It can be sent once an owner or"
+                          " moderator starts a new epoch (any change or post of theirs does).")  # fmt: skip
+        await self._new_epoch(group, name, keys)
+        return GroupKeys.from_json(self.store.keys(group))
+
     # -- reading ---------------------------------------------------------------------------------------------------
     async def sync(self, only: str | None = None) -> GroupSync:
         """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
         (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
         read is kept with its reason (``wrong_epoch`` ones are read once their epoch comes)."""
         self.talks._me()
+        await self._send_unsent()
         unread: list[Unread] = []
         for earlier in self.store.unread(CHUNKS, RETRIED):
             await self._take_chunk(earlier.raw, earlier.seq, unread)

@@ -7,9 +7,9 @@ at a time and forgets what it moved past, keeping at most ``MAX_SKIPPED`` keys o
 ``to_json`` / ``from_json`` give a JSON-safe dict for the client's store. Messages are made and read by
 murmur/group_sealing.py.
 
-Errors are ``Refused``: ``wrong_group``, ``members_differ`` and ``bad_recipient`` when starting an epoch,
-``replayed``, ``too_old`` and ``too_far`` when a chain is asked for a message key, ``bad_state`` for a stored
-state that is not one this module wrote.
+Errors are ``Refused``: ``wrong_group``, ``members_differ``, ``epoch_jump`` and ``bad_recipient`` when starting
+an epoch, ``replayed``, ``too_old`` and ``too_far`` when a chain is asked for a message key, ``bad_state`` for a
+stored state that is not one this module wrote.
 """
 
 from __future__ import annotations
@@ -171,13 +171,23 @@ class GroupKeys:
         self.group = group
         self.epochs: dict[str, EpochKeys] = {e.digest: e for e in epochs}
 
-    def start_epoch(self, epoch: Epoch, devices: Iterable[Device], *, sealed_by: str) -> str:
+    def start_epoch(self, epoch: Epoch, devices: Iterable[Device], *, sealed_by: str, rejoined: bool = False) -> str:
         """Hold ``epoch`` for exactly ``devices`` (this device's view of the members then; the epoch's member
         digest must agree), sealed by the device whose X25519 key is ``sealed_by`` (sealing's ``Opened.sender``;
         the changer's own key on the changer). Returns ``"new"``, ``"known"`` (held already: a chunk seen twice)
-        or ``"fork"`` (another epoch of its number, or a ``prev`` that is not the digest held before it)."""
+        or ``"fork"`` (another epoch of its number, or a ``prev`` that is not the digest held before it).
+
+        Epoch n+1 follows the head held (the highest number): one numbered further on is refused (``epoch_jump``),
+        or a moderator could seal epoch 2^53-1 and leave no number for the next removal. Only a device that holds
+        no epoch yet, or one ``rejoined`` (its identity was removed and invited again: it missed the epochs made
+        while it was out), starts wherever it is sealed in."""
         if epoch.group != self.group:
             raise Refused("wrong_group", "This epoch belongs to another group.")
+        head = self.current()
+        if head is not None and epoch.number > head.number + 1 and not rejoined:
+            raise Refused(
+                "epoch_jump", f"Epoch {epoch.number} does not follow epoch {head.number}, the newest held here."
+            )
         listed = list(devices)
         if members_digest(listed) != epoch.members:
             raise Refused(

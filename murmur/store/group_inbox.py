@@ -31,6 +31,11 @@ SCHEMA = (
     );
     CREATE TABLE cursors (feed TEXT PRIMARY KEY, seq INTEGER NOT NULL);
     """,
+    # Epoch chunks made here and not yet accepted by the home server: kept with the epoch they carry, sent again
+    # at the next sync or command until the server takes them, so no member is left without the key.
+    """
+    CREATE TABLE outbox (id TEXT PRIMARY KEY, grp TEXT NOT NULL, raw BLOB NOT NULL, made INTEGER NOT NULL);
+    """,
 )
 
 
@@ -91,6 +96,24 @@ class GroupInbox(LocalStore):
     def groups(self) -> list[tuple[str, str]]:
         """Every private group this device holds keys of: (id, name)."""
         return [(str(r[0]), str(r[1])) for r in self._read("SELECT grp, name FROM private_groups ORDER BY grp")]
+
+    def start_epoch(self, group: str, name: str, keys: dict[str, Any], chunks: Sequence[tuple[str, bytes]]) -> None:
+        """Keep an epoch made here and the chunks that carry it, in one transaction: saved, it is sent until the
+        server takes it (``unsent``, ``sent``)."""
+        with self._write() as db:
+            _upsert(db, group, name, keys)
+            made = int(db.execute("SELECT COALESCE(MAX(made), 0) FROM outbox").fetchone()[0])
+            for number, (outer_id, raw) in enumerate(chunks, start=made + 1):
+                db.execute("INSERT OR IGNORE INTO outbox (id, grp, raw, made) VALUES (?, ?, ?, ?)",
+                           (outer_id, group, raw, number))  # fmt: skip
+
+    def unsent(self) -> list[tuple[str, bytes]]:
+        """Epoch chunks made here that the server has not taken yet, oldest first: (id, message bytes)."""
+        return [(str(r[0]), bytes(r[1])) for r in self._read("SELECT id, raw FROM outbox ORDER BY made", ())]
+
+    def sent(self, outer_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (outer_id,))
 
     # -- feeds ---------------------------------------------------------------------------------------------------
     def cursor(self, feed: str) -> int:

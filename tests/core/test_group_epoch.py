@@ -189,3 +189,27 @@ def test_an_epoch_for_another_group_is_wrong_group() -> None:
 def test_a_chunk_size_below_one_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="at least one device"):
         new_epoch(GROUP, devices(2), None, per_chunk=0)
+
+
+def test_an_epoch_must_follow_the_head_held_so_no_number_can_be_used_up() -> None:
+    """A moderator sealing epoch 2^53-1 would leave no number for the next removal: every device holding an
+    epoch refuses one that does not follow its head, and the next removal's epoch still opens."""
+    from murmur.group_chains import GroupKeys
+    from murmur.group_epoch import MAX_EPOCH, Link
+
+    devices = [member(i).device for i in (1, 2, 3)]
+    first, _ = new_epoch(GROUP, devices, None)
+    keys = GroupKeys(GROUP)
+    keys.start_epoch(first, devices, sealed_by=devices[0].sealing)
+    for number in (2, 17, MAX_EPOCH - 1):
+        jump, _ = new_epoch(GROUP, devices, Link(GROUP, number, "01" * 32))
+        with pytest.raises(Refused) as refused:
+            keys.start_epoch(jump, devices, sealed_by=devices[2].sealing)
+        assert refused.value.code == "epoch_jump"
+    after, _ = new_epoch(GROUP, devices[:2], first)
+    assert keys.start_epoch(after, devices[:2], sealed_by=devices[0].sealing) == "new"
+    assert keys.current() is not None and keys.current().number == 1
+    fresh = GroupKeys(GROUP)  # a device invited again (or holding nothing yet) starts where it is sealed in
+    late, _ = new_epoch(GROUP, devices, Link(GROUP, 40, "02" * 32))
+    assert keys.start_epoch(late, devices, sealed_by=devices[0].sealing, rejoined=True) == "new"
+    assert fresh.start_epoch(late, devices, sealed_by=devices[0].sealing) == "new"

@@ -3,6 +3,7 @@ should not; membership changes that cannot finish; a removed member still holdin
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,12 @@ import pytest
 
 from murmur.client.api import ApiError
 from murmur.client.private_groups import PrivateGroups
+from murmur.errors import ConfigError, Refused
+from murmur.group_epoch import MAX_EPOCH
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
 from tests.server.test_private_groups import groups_of, texts
-from tests.server.test_sealed_api import joined
+from tests.server.test_sealed_api import joined, publish_events
 
 
 async def pair(server: Harness, tmp_path: Path) -> tuple[PrivateGroups, PrivateGroups, str]:
@@ -66,3 +69,76 @@ async def test_a_malformed_members_answer_is_refused_with_a_reason(
     with pytest.raises(ApiError) as refused:
         await bog.sync(group)
     assert refused.value.code == "bad_answer" and "spans" in refused.value.message
+
+
+async def test_epoch_keys_the_server_did_not_take_are_sent_at_the_next_command(
+    server: Harness, tmp_path: Path
+) -> None:
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    apis = [await joined(server, s) for s in (ada, bo, cy)]
+    laptop = groups_of(ada.devices[0], apis[0], ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], apis[1], bo.identity, tmp_path / "bo")
+    cyg = groups_of(cy.devices[0], apis[2], cy.identity, tmp_path / "cy")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me, cyg.me])
+    await bog.sync()
+    await cyg.sync()
+    real = laptop.api.publish
+
+    async def chunks_fail(message: dict[str, Any]) -> dict[str, Any]:
+        if message["kind"] == "sealed":
+            raise ApiError(503, "unavailable", "busy")
+        return await real(message)
+
+    laptop.api.publish = chunks_fail  # type: ignore[method-assign]
+    with pytest.raises(ApiError):
+        await laptop.remove(group, cyg.me)  # the removal is published; its epoch's keys are not
+    laptop.api.publish = real  # type: ignore[method-assign]
+    assert laptop.store.unsent()
+    await laptop.post(group, "after Cy left")  # sends the kept keys first, then writes in their epoch
+    assert laptop.store.unsent() == []
+    assert (await bog.sync(group)).read == 1 and texts(bog, group) == ["after Cy left"]
+    report = await cyg.sync(group)
+    assert report.read == 0 and [u.code for u in report.unread] == ["wrong_epoch"]
+
+
+async def test_no_one_writes_into_an_epoch_a_removed_device_still_holds(server: Harness, tmp_path: Path) -> None:
+    """Ada removes her lost phone from her identity: the newest epoch was sealed to it too. Bo (a member) is
+    refused until Ada (the owner) writes, which starts an epoch without the phone."""
+    ada, bo = Speaker.new(), Speaker.new()
+    phone = ada.add()
+    a_api, b_api = await joined(server, ada), await joined(server, bo)
+    laptop = groups_of(ada.devices[0], a_api, ada.identity, tmp_path / "ada")
+    ph = groups_of(phone, await server.member(phone.key), ada.identity, tmp_path / "phone")
+    bog = groups_of(bo.devices[0], b_api, bo.identity, tmp_path / "bo")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me])
+    await ph.sync()
+    await bog.sync()
+    ada.remove(phone)
+    await publish_events(a_api, ada)
+
+    with pytest.raises(Refused) as refused:
+        await bog.post(group, "canary-0c1 for members only")
+    assert refused.value.code == "members_changed" and "nothing was sent" in refused.value.message
+    await laptop.post(group, "canary-0c2 after the phone was removed")
+    await bog.post(group, "canary-0c3 in the new epoch")
+    assert texts(bog, group) == ["canary-0c2 after the phone was removed", "canary-0c3 in the new epoch"]
+    with contextlib.suppress(ApiError):  # its home server may refuse it altogether: either way it reads nothing
+        await ph.sync(group)
+    assert texts(ph, group) == []
+
+
+async def test_a_change_is_refused_before_anything_is_published_when_no_epoch_number_is_left(
+    server: Harness, tmp_path: Path
+) -> None:
+    laptop, bog, group = await pair(server, tmp_path)
+    stored = laptop.store.keys(group)
+    assert stored is not None
+    stored["epochs"][-1]["epoch"] = MAX_EPOCH
+    laptop.store.save_keys(group, "board", stored)
+    before = await laptop.api.group_members(group)
+    with pytest.raises(ConfigError) as refused:
+        await laptop.remove(group, bog.me)
+    assert "every epoch number" in str(refused.value)
+    assert await laptop.api.group_members(group) == before
