@@ -25,7 +25,7 @@ from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
-from murmur.keys import Identity, fingerprint
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE
 from murmur.message import Message, now_ms
@@ -135,16 +135,36 @@ class PrivateGroups:
         return listing, await self._identities(str(m["key"]) for m in listing["members"])
 
     async def _candidate_sets(self, group: str, listing: dict[str, Any]) -> list[list[Device]]:
-        """The member device sets the group had at each change of its membership, newest first: an epoch names one
-        of them by its member digest (a device catching up meets epochs made at several changes)."""
+        """The member device sets the group had at each change of its membership or of a member's devices, newest
+        first: an epoch names one of them by its member digest. Each set is the members then, each with the
+        devices its identity's log lists as current then, so an epoch made before a member added or removed a
+        device still opens on a device catching up weeks later."""
         spans = [(str(s["key"]), int(s["start"]), s.get("end")) for s in listing.get("spans") or []]
-        who = {key: (await self._identities([key]) or [None])[0] for key in {k for k, _, _ in spans}}
-        moments = sorted({start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}, reverse=True)
+        logs = {key: await self._log(key) for key in {k for k, _, _ in spans}}
+        moments = {start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}
+        for log in logs.values():
+            for d in _listed(log):
+                moments |= {d[t] for t in ("added_at", "removed_at", "disputed_at") if type(d.get(t)) is int}
         sets = []
-        for at in moments:
+        for at in sorted(moments, reverse=True):
             inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
-            sets.append(self._devices(r for k in inside if (r := who[k]) is not None))
+            held = {str(log["identity"]): log for k in inside if (log := logs[k]) is not None}
+            found = sorted({Device(d["key"], d["x25519"]) for log in held.values() for d in _listed(log)
+                            if _current_at(d, at)})  # fmt: skip
+            if found and found not in sets:
+                sets.append(found)
         return sets
+
+    async def _log(self, key: str) -> dict[str, Any] | None:
+        """The identity log ``key`` speaks for, as this device trusts it (None: a bare key, or none known): the one
+        place private groups read members' devices from a log."""
+        try:
+            view = await self.api.identity_of(key)
+        except ApiError as exc:
+            if exc.code != "not_found":
+                raise
+            return None
+        return None if view.get("bare") else view
 
     # -- changes ---------------------------------------------------------------------------------------------------
     async def create(self, name: str, *, description: str = "", rules: str = "") -> str:
@@ -402,12 +422,7 @@ class PrivateGroups:
     async def _check_sender(self, got: GroupRead, logs: dict[str, dict[str, Any] | None]) -> None:
         sender = got.inner.sender
         if sender not in logs:
-            try:
-                logs[sender] = await self.api.identity_of(sender)
-            except ApiError as exc:
-                if exc.code != "not_found":
-                    raise
-                logs[sender] = None
+            logs[sender] = await self._log(sender)
         current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at)
 
     # -- this device only ------------------------------------------------------------------------------------------
@@ -426,6 +441,21 @@ class PrivateGroups:
     def search(self, text: str) -> list[GroupPost]:
         """Messages of private groups holding every word of ``text``: searched here, never on a server."""
         return self.store.search(text)
+
+
+def _listed(log: dict[str, Any]) -> list[dict[str, Any]]:
+    """The devices an identity's log lists with both keys well formed."""
+    devices = log.get("devices")
+    return [d for d in (devices if isinstance(devices, list) else []) if isinstance(d, dict)
+            and all(isinstance(d.get(k), str) and KEY_HEX.fullmatch(d[k]) for k in ("key", "x25519"))]  # fmt: skip
+
+
+def _current_at(device: dict[str, Any], at: int) -> bool:
+    try:
+        current_at(device, at)
+    except Refused:
+        return False
+    return True
 
 
 def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, int]:

@@ -142,3 +142,20 @@ async def test_a_change_is_refused_before_anything_is_published_when_no_epoch_nu
         await laptop.remove(group, bog.me)
     assert "every epoch number" in str(refused.value)
     assert await laptop.api.group_members(group) == before
+
+
+async def test_an_offline_device_opens_epochs_made_before_a_member_changed_devices(
+    server: Harness, tmp_path: Path
+) -> None:
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    apis = [await joined(server, s) for s in (ada, bo, cy)]
+    laptop = groups_of(ada.devices[0], apis[0], ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], apis[1], bo.identity, tmp_path / "bo")
+    cyg = groups_of(cy.devices[0], apis[2], cy.identity, tmp_path / "cy")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me, cyg.me])
+    await laptop.post(group, "while Cy was away")
+    bo.add()  # Bo adds a device since: the epoch Cy holds no key of yet was made without it
+    await publish_events(apis[1], bo)
+    report = await cyg.sync()
+    assert [u.code for u in report.unread] == [] and texts(cyg, group) == ["while Cy was away"]
