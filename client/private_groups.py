@@ -38,10 +38,10 @@ from murmur.validate import check
 
 GROUPS_FILE = "private_groups.db"
 CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
-# Refusals that may turn out well later: an epoch not held yet, a view of the members behind the changer's, a
-# sender's log not arrived yet.
+# Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
+# members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
-RETRIED = ("wrong_epoch", "members_differ", "forged_sender", GROUP_UNKNOWN)
+RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
 MODERATING = ("owner", "moderator")
 
 __all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
@@ -154,6 +154,15 @@ class PrivateGroups:
             if found and found not in sets:
                 sets.append(found)
         return sets
+
+    async def _rejoined(self, listing: dict[str, Any]) -> bool:
+        """Whether this identity was removed from the group once (a span of its ended): invited again, it missed
+        the epochs made while it was out, so the next one it is sealed in may skip numbers."""
+        for span in listing.get("spans") or []:
+            log = await self._log(str(span["key"])) if span.get("end") is not None else None
+            if log is not None and log.get("identity") == self.me:
+                return True
+        return False
 
     async def _log(self, key: str) -> dict[str, Any] | None:
         """The identity log ``key`` speaks for, as this device trusts it (None: a bare key, or none known): the one
@@ -298,7 +307,8 @@ class PrivateGroups:
         self.talks._me()
         await self._send_unsent()
         unread: list[Unread] = []
-        for earlier in self.store.unread(CHUNKS, RETRIED):
+        self.store.tick()
+        for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
             await self._take_chunk(earlier.raw, earlier.seq, unread)
         await self._chunks(unread)
         read = 0
@@ -350,7 +360,12 @@ class PrivateGroups:
             if not sets:
                 raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
                               " yet; tried again at the next sync.")  # fmt: skip
-            keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
+            try:
+                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
+            except Refused as refusal:
+                if refusal.code != "epoch_jump" or not await self._rejoined(listing):
+                    raise
+                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
         except (Refused, ApiError) as refusal:
             code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
             reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
@@ -360,9 +375,10 @@ class PrivateGroups:
             return
         self.store.save_keys(group, str(found["name"]), keys.to_json())
         self.store.forget_unread(outer.id)
+        self.store.wake(group)
 
     async def _messages(self, group: str, name: str, unread: list[Unread]) -> int:
-        retried = self.store.unread(group, RETRIED)
+        retried = self.store.unread(group, RETRIED, due=True)
         feed = f"group {group} {self.api.base_url}"
         fresh, cursor = await self._pages(feed, group)
         with self.store.batch():

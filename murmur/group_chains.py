@@ -29,7 +29,7 @@ from murmur.keys import KEY_HEX
 from murmur.sealing import _unb64url, b64url
 
 MAX_SKIPPED = 1000  # keys of skipped messages one chain keeps; the oldest go first
-MAX_AHEAD = 50_000  # how far past its head a chain moves for one message (bounds the work a message can ask)
+MAX_AHEAD = 2_000  # how far past its head a chain moves for one message: bounds the work one message can ask
 MAX_INDEX = 2**32 - 1  # an index is 4 bytes in the header
 EPOCH_ID = re.compile(r"[0-9a-f]{32}")  # an epoch id as written
 

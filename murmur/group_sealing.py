@@ -8,7 +8,7 @@ plaintext padded to sealing v1's buckets. ``encrypt_group`` and ``decrypt_group`
 forward in the ``GroupKeys`` given, and only when they succeed.
 
 Errors are ``Refused``: ``unknown_version``, ``bad_envelope``, ``wrong_group``, ``wrong_epoch``, ``tampered``,
-``not_member``, ``forged_sender``, ``replayed``, ``too_old``, ``too_far`` on reading; ``wrong_epoch``,
+``not_member``, ``forged_sender``, ``replayed``, ``too_old``, ``too_far``, ``epoch_fork`` on reading; ``wrong_epoch``,
 ``not_member``, ``too_large`` and ``chain_exhausted`` on writing.
 """
 
@@ -186,6 +186,14 @@ def _open_header(keys: GroupKeys, parsed: Parsed, bound: dict[str, Any] | None) 
     if parsed.group != keys.group:
         raise Refused("wrong_group", "This group message belongs to another group.")
     epoch = keys.find(parsed.epoch, parsed.epoch_id)
+    if epoch is None and keys.at(parsed.epoch):
+        # Another key under a number held: a fork (two changes at once, or a member device sealing different keys
+        # in different chunks), or a made-up id. Shown as such, not waited on: no chunk of the held number comes.
+        raise Refused(
+            "epoch_fork",
+            f"It names an epoch {parsed.epoch} other than the one this device holds: the group's epochs forked "
+            "(two membership changes at once, or a member device misbehaving).",
+        )
     if epoch is None:
         raise Refused(
             "wrong_epoch",

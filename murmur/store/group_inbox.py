@@ -36,7 +36,15 @@ SCHEMA = (
     """
     CREATE TABLE outbox (id TEXT PRIMARY KEY, grp TEXT NOT NULL, raw BLOB NOT NULL, made INTEGER NOT NULL);
     """,
+    # Messages waiting for a key are tried again at syncs 1, 2, 4, 8... after they came, and after MAX_TRIES no
+    # more (still shown with their reason): made-up epochs cannot make every sync's work grow for good.
+    """
+    ALTER TABLE unread ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE unread ADD COLUMN due INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE syncs (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL);
+    """,
 )
+MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,23 +158,47 @@ class GroupInbox(LocalStore):
             db.execute("INSERT INTO read_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, p.text))
             db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
 
+    def tick(self) -> int:
+        """Count one more sync, and return its number: waiting messages fall due by it."""
+        with self._write() as db:
+            db.execute("INSERT INTO syncs (id, count) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET count = count + 1")
+            return int(db.execute("SELECT count FROM syncs WHERE id = 1").fetchone()[0])
+
+    def _syncs(self) -> int:
+        rows = self._read("SELECT count FROM syncs WHERE id = 1")
+        return int(rows[0][0]) if rows else 0
+
     def keep_unread(self, item: Unread) -> None:
+        """Keep a message unread with its reason; kept again (tried and still unread), it is next due twice as
+        many syncs later."""
+        now = self._syncs()
         with self._write() as db:
             db.execute(
-                "INSERT INTO unread (outer_id, grp, code, reason, raw, seq) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason",
-                (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq),
+                "INSERT INTO unread (outer_id, grp, code, reason, raw, seq, tries, due) VALUES (?, ?, ?, ?, ?, ?, 0, ?)"
+                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason,"
+                " tries = tries + 1, due = ? + (1 << MIN(tries + 1, 30))",
+                (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq, now + 1, now),
             )
+
+    def wake(self, group: str) -> None:
+        """A key came for ``group``: what waits in it (and epoch keys waiting for any group) is due at once."""
+        with self._write() as db:
+            db.execute("UPDATE unread SET tries = 0, due = 0 WHERE grp IN (?, '')", (group,))
 
     def forget_unread(self, outer_id: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
 
-    def unread(self, group: str | None = None, codes: Sequence[str] | None = None) -> list[Unread]:
-        """Messages kept unread, oldest first: of one group (``""``: epoch chunks), with one of ``codes``."""
+    def unread(
+        self, group: str | None = None, codes: Sequence[str] | None = None, *, due: bool = False
+    ) -> list[Unread]:
+        """Messages kept unread, oldest first: of one group (``""``: epoch chunks), with one of ``codes``; with
+        ``due``, only those to try again at this sync (``tick``)."""
         sql, params = "SELECT outer_id, grp, code, reason, raw, seq FROM unread WHERE 1 = 1", []
+        if due:
+            sql, params = sql + " AND due <= ? AND tries < ?", [self._syncs(), MAX_TRIES]
         if group is not None:
-            sql, params = sql + " AND grp = ?", [group]
+            sql, params = sql + " AND grp = ?", [*params, group]
         if codes is not None:
             sql += f" AND code IN ({','.join('?' * len(codes))})"
             params += list(codes)
