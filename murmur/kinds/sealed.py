@@ -216,7 +216,9 @@ async def members_between(store: Store, after: int, upto: int) -> dict[int, froz
 _IN_GROUP_SQL = (
     "SELECT 1 FROM groups_people p WHERE p.grp = ? AND p.status IN ('member', 'removed') AND (p.key = ?"
     " OR p.key IN (SELECT o.device FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
-    " WHERE d.device = ?) OR p.key IN (SELECT d.identity FROM identity_devices d WHERE d.device = ?))"
+    " WHERE d.device = ? AND d.removed_at IS NULL AND d.disputed_at IS NULL)"
+    " OR p.key IN (SELECT d.identity FROM identity_devices d"
+    " WHERE d.device = ? AND d.removed_at IS NULL AND d.disputed_at IS NULL))"
 )
 
 
@@ -227,6 +229,23 @@ async def in_group(store: Store, key: str, group: str) -> bool:
         return await cursor.fetchone() is not None
 
 
+async def readable_by(store: Store, key: str, msg_id: str) -> bool:
+    """Whether the device ``key`` may fetch the stored message ``msg_id`` by its id, by the sealed feeds' rule: any
+    message that is not sealed; a private group's only to its members and former members (``in_group``); any other
+    sealed message only to the identity of a device it is sealed to (``member_devices``)."""
+    async with store.conn.execute(_PLACE_SQL, (bytes.fromhex(msg_id),)) as cursor:
+        row = await cursor.fetchone()
+    if row is None or row[0] != NAME:
+        return True
+    if row[1] is not None:
+        return await in_group(store, key, bytes(row[1]).hex())
+    async with store.conn.execute(_TO_SQL, (int(row[2]),)) as cursor:
+        addressed = {bytes(r[0]) for r in await cursor.fetchall()}
+    return bool(addressed & set(await member_devices(store, key)))
+
+
+_PLACE_SQL = "SELECT m.kind, g.grp, m.seq FROM messages m LEFT JOIN sealed_groups g ON g.seq = m.seq WHERE m.id = ?"
+_TO_SQL = "SELECT device FROM sealed_to WHERE seq = ?"
 _IN_SQL = (
     "SELECT m.seq, m.raw, m.received_at FROM sealed_groups g CROSS JOIN messages m ON m.seq = g.seq"
     " WHERE g.grp = ? AND g.seq > ? ORDER BY g.seq LIMIT ?"

@@ -15,6 +15,7 @@ from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.kinds import kind, meetup
 from murmur.kinds.key_log import INCEPTION
 from murmur.kinds.key_store import identity_of, profile_author
+from murmur.kinds.sealed import readable_by
 from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
@@ -76,10 +77,10 @@ def page_keys(page: timelines.Page) -> list[str | None]:
 async def message(request: Request) -> Response:
     """One message as signed; an edited post also carries its newest edit (``edit``) and when (``edited_at``)."""
     state = state_of(request)
-    await authenticate(request)
+    caller = await authenticate(request)
     msg_id = await resolve_message_id(state.store, request.path_params["id"])
     raw = await state.store.get_raw(msg_id)
-    if raw is None:
+    if raw is None or not await readable_by(state.store, caller.key, msg_id):  # not theirs: as if not here
         raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
     newest = await shown_version(state.store, bytes.fromhex(msg_id))
     if newest is None:

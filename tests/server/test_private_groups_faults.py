@@ -159,3 +159,31 @@ async def test_an_offline_device_opens_epochs_made_before_a_member_changed_devic
     await publish_events(apis[1], bo)
     report = await cyg.sync()
     assert [u.code for u in report.unread] == [] and texts(cyg, group) == ["while Cy was away"]
+
+
+async def test_a_sealed_message_is_fetched_by_id_only_by_those_it_is_for(server: Harness, tmp_path: Path) -> None:
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    phone = ada.add()
+    apis = [await joined(server, s) for s in (ada, bo, cy)]
+    p_api = await server.member(phone.key)
+    laptop = groups_of(ada.devices[0], apis[0], ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], apis[1], bo.identity, tmp_path / "bo")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me])
+    await laptop.post(group, "canary-9aa for the board")
+    [posted] = [i["message"]["id"] for i in (await apis[1].sealed(group=group))["sealed"]]
+    chunks = [i["message"]["id"] for i in (await apis[1].sealed())["sealed"]]
+    for msg_id in (posted, *chunks):
+        assert (await apis[1].message(msg_id))["id"] == msg_id  # Bo: a member, and the chunks are sealed to him
+        with pytest.raises(ApiError) as refused:  # Cy, a member of the server only, is told of nothing
+            await apis[2].message(msg_id)
+        assert refused.value.code == "not_found"
+    assert (await p_api.message(posted))["id"] == posted
+    ada.remove(phone)  # a device removed from its identity fetches its groups' messages no more
+    await publish_events(apis[0], ada)
+    with pytest.raises(ApiError) as refused:
+        await p_api.message(posted)
+    assert refused.value.code in ("not_found", "not_member")
+    with pytest.raises(ApiError) as refused:
+        await p_api.sealed(group=group)
+    assert refused.value.code == "not_member"
