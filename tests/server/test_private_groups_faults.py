@@ -31,6 +31,16 @@ async def pair(server: Harness, tmp_path: Path) -> tuple[PrivateGroups, PrivateG
     return laptop, bog, group
 
 
+async def trio(server: Harness, tmp_path: Path) -> tuple[list[PrivateGroups], Speaker, str]:
+    """Ada's laptop owning a private group Bo and Cy were invited to; Bo, to change his devices."""
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    people = [groups_of(s.devices[0], await joined(server, s), s.identity, tmp_path / str(i))
+              for i, s in enumerate((ada, bo, cy))]  # fmt: skip
+    group = await people[0].create("board")
+    await people[0].invite(group, [people[1].me, people[2].me])
+    return people, bo, group
+
+
 async def test_a_sync_failing_midway_loses_nothing(server: Harness, tmp_path: Path) -> None:
     laptop, bog, group = await pair(server, tmp_path)
     for text in ("one", "two", "three"):
@@ -74,13 +84,7 @@ async def test_a_malformed_members_answer_is_refused_with_a_reason(
 async def test_epoch_keys_the_server_did_not_take_are_sent_at_the_next_command(
     server: Harness, tmp_path: Path
 ) -> None:
-    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
-    apis = [await joined(server, s) for s in (ada, bo, cy)]
-    laptop = groups_of(ada.devices[0], apis[0], ada.identity, tmp_path / "ada")
-    bog = groups_of(bo.devices[0], apis[1], bo.identity, tmp_path / "bo")
-    cyg = groups_of(cy.devices[0], apis[2], cy.identity, tmp_path / "cy")
-    group = await laptop.create("board")
-    await laptop.invite(group, [bog.me, cyg.me])
+    (laptop, bog, cyg), _, group = await trio(server, tmp_path)
     await bog.sync()
     await cyg.sync()
     real = laptop.api.publish
@@ -147,16 +151,10 @@ async def test_a_change_is_refused_before_anything_is_published_when_no_epoch_nu
 async def test_an_offline_device_opens_epochs_made_before_a_member_changed_devices(
     server: Harness, tmp_path: Path
 ) -> None:
-    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
-    apis = [await joined(server, s) for s in (ada, bo, cy)]
-    laptop = groups_of(ada.devices[0], apis[0], ada.identity, tmp_path / "ada")
-    bog = groups_of(bo.devices[0], apis[1], bo.identity, tmp_path / "bo")
-    cyg = groups_of(cy.devices[0], apis[2], cy.identity, tmp_path / "cy")
-    group = await laptop.create("board")
-    await laptop.invite(group, [bog.me, cyg.me])
+    (laptop, bog, cyg), bo, group = await trio(server, tmp_path)
     await laptop.post(group, "while Cy was away")
     bo.add()  # Bo adds a device since: the epoch Cy holds no key of yet was made without it
-    await publish_events(apis[1], bo)
+    await publish_events(bog.api, bo)
     report = await cyg.sync()
     assert [u.code for u in report.unread] == [] and texts(cyg, group) == ["while Cy was away"]
 
