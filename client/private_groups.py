@@ -250,8 +250,9 @@ class PrivateGroups:
     async def _send_unsent(self) -> None:
         """Send the epoch chunks made here that the server has not taken yet, oldest first (a duplicate is taken)."""
         for outer_id, raw in self.store.unsent():
-            _published(await self.api.publish(json.loads(raw)), "an epoch key")
-            self.store.sent(outer_id)
+            result = await self.api.publish(json.loads(raw))  # unreachable, busy: kept, sent again next time
+            self.store.sent(outer_id)  # taken, or refused for good (told once, not retried forever)
+            _published(result, "an epoch key")
 
     # -- writing ---------------------------------------------------------------------------------------------------
     async def post(
