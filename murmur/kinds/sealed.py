@@ -216,9 +216,7 @@ async def members_between(store: Store, after: int, upto: int) -> dict[int, froz
 _IN_GROUP_SQL = (
     "SELECT 1 FROM groups_people p WHERE p.grp = ? AND p.status IN ('member', 'removed') AND (p.key = ?"
     " OR p.key IN (SELECT o.device FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
-    " WHERE d.device = ? AND d.removed_at IS NULL AND d.disputed_at IS NULL)"
-    " OR p.key IN (SELECT d.identity FROM identity_devices d"
-    " WHERE d.device = ? AND d.removed_at IS NULL AND d.disputed_at IS NULL))"
+    " WHERE d.device = ?) OR p.key IN (SELECT d.identity FROM identity_devices d WHERE d.device = ?))"
 )
 
 
