@@ -21,6 +21,7 @@ from typing import Any
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
+from murmur.client.identity_check import checked_identity
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
@@ -165,15 +166,11 @@ class PrivateGroups:
         return False
 
     async def _log(self, key: str) -> dict[str, Any] | None:
-        """The identity log ``key`` speaks for, as this device trusts it (None: a bare key, or none known): the one
-        place private groups read members' devices from a log."""
-        try:
-            view = await self.api.identity_of(key)
-        except ApiError as exc:
-            if exc.code != "not_found":
-                raise
-            return None
-        return None if view.get("bare") else view
+        """The identity log ``key`` speaks for, as this device resolves it from the signed key events (None: a bare
+        key, or none known): the one place private groups read members' devices from a log. Never the home server's
+        own view of the log, which a hostile server could fill with a device of its own."""
+        view = await checked_identity(self.api, key, self.talks.inbox, at=now_ms())
+        return None if view is None or view.get("bare") else view
 
     # -- changes ---------------------------------------------------------------------------------------------------
     async def create(self, name: str, *, description: str = "", rules: str = "") -> str:

@@ -45,15 +45,15 @@ async def test_a_sync_failing_midway_loses_nothing(server: Harness, tmp_path: Pa
     laptop, bog, group = await pair(server, tmp_path)
     for text in ("one", "two", "three"):
         await laptop.post(group, text)
-    real = bog.api.identity_of
+    real = bog.api.identity_events
 
     async def unavailable(name: str) -> dict[str, Any]:
         raise ApiError(503, "unavailable", "busy")
 
-    bog.api.identity_of = unavailable  # type: ignore[method-assign]
+    bog.api.identity_events = unavailable  # type: ignore[method-assign]
     with pytest.raises(ApiError):
         await bog.sync(group)
-    bog.api.identity_of = real  # type: ignore[method-assign]
+    bog.api.identity_events = real  # type: ignore[method-assign]
     assert (await bog.sync(group)).read == 3
     assert texts(bog, group) == ["one", "two", "three"]
 
