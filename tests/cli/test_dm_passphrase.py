@@ -3,6 +3,7 @@ device's message store is sealed: from the environment for scripts, from a hidde
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,13 @@ from tests.cli.fakehome import Ran
 CANARY = "canary-5d1 the keys are under the mat"
 # CliRunner's input is no terminal, so the hidden prompt warns that it cannot hide it: expected here.
 hidden_prompt = pytest.mark.filterwarnings("ignore::getpass.GetPassWarning")
+
+
+@pytest.fixture(autouse=True)
+def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hidden prompt reads the controlling terminal when there is one (a developer's shell, tmux), where the
+    typed input is not: read what the test types from stdin, as it would be read without a terminal."""
+    monkeypatch.setattr(getpass, "getpass", getpass.fallback_getpass)
 
 
 @pytest.fixture(autouse=True)
