@@ -64,7 +64,13 @@ async def test_signing_with_a_note_and_withdrawing_from_the_screen(live: LiveSer
         await until(pilot, lambda: isinstance(app.screen, NoteScreen))
         await pilot.press(*"count me in", "enter")
         await until(pilot, lambda: "1 signature ·" in head())
-        shown = [str(s.render()) for s in screen.query(".signer").results(Static)]
+
+        def signers() -> list[str]:
+            return [str(s.render()) for s in screen.query(".signer").results(Static)]
+
+        # The head is mounted before the signers under it: wait for them too, not only for the count.
+        await until(pilot, lambda: len(signers()) > 0)
+        shown = signers()
         assert len(shown) == 1 and fingerprint(ME.public_key) in shown[0] and "count me in" in shown[0]
         await pilot.press("s")
         await until(pilot, lambda: isinstance(app.screen, NoteScreen))
