@@ -484,11 +484,14 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/identities/{name}/events")
         return shaped(answer, "an identity's key events", identity=str, bare=bool, events=list)
 
-    async def sealed(self, after: int = 0, *, limit: int = 100, group: str | None = None) -> dict[str, Any]:
+    async def sealed(
+        self, after: int = 0, *, at: str | None = None, limit: int = 100, group: str | None = None
+    ) -> dict[str, Any]:
         """A page of the sealed messages addressed to a device of my identity (or, with ``group``, written to that
         private group), after log position ``after``: ``{"sealed": [{"seq", "message"}], "next_cursor", "more"}``
-        (each message still to be checked and opened)."""
-        params = {"after": after, "limit": limit, "group": group}
+        (each message still to be checked and opened). ``at``: the id of the message at ``after``, which the
+        server checks (``ApiError`` ``cursor_moved`` when it is not there: murmur.client.sealed_feed)."""
+        params = {"after": after, "at": at, "limit": limit, "group": group}
         answer = shaped(await self.request("GET", f"{API}/sealed", params=params),
                         "the sealed messages", sealed=list, next_cursor=int, more=bool)  # fmt: skip
         if not all(isinstance(i, dict) and type(i.get("seq")) is int for i in answer["sealed"]):

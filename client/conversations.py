@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur.client.api import MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
 from murmur.client.identity_check import checked_identity, safety_number
+from murmur.client.sealed_feed import pages
 from murmur.direct import NOT_DIRECT, Received, check_sender, inner_message, open_direct, read_inner, seal_direct
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
@@ -210,7 +211,9 @@ class Conversations:
     # -- receiving -----------------------------------------------------------------------------------------------
     async def sync(self) -> SyncReport:
         """Fetch the sealed messages the home server holds for my identity since the last sync, open each one here,
-        check its sender against their log, and keep it; a refused one is kept with its reason, shown inert."""
+        check its sender against their log, and keep it; a refused one is kept with its reason, shown inert. After
+        the server's restore the feed is read again from the start (murmur.client.sealed_feed), and what is held
+        already is skipped by its outer id (``_take``)."""
         self._me()
         async with self._syncing:
             with self.inbox.batch():
@@ -227,20 +230,16 @@ class Conversations:
                 tried.add(earlier.outer_id)
                 opened += await self._take(earlier.raw, 0, logs, earlier.arrived, again=True) == "opened"
         server = self.api.base_url
-        cursor = self.inbox.cursor(server)
-        while True:
-            page = await self.api.sealed(cursor)
-            for item in page["sealed"]:
+        async for page in pages(self.api, self.inbox.cursor(server)):
+            for item in page.items:
                 arrived = item.get("received_at")
                 arrived = arrived if type(arrived) is int else None
                 outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs, arrived)
                 if isinstance(outcome, Refusal):
                     refused.append(outcome)
                 opened += outcome == "opened"
-            cursor = int(page["next_cursor"])
-            self.inbox.set_cursor(server, cursor)
-            if not page["more"] or not page["sealed"]:
-                return SyncReport(opened, refused)
+            self.inbox.set_cursor(server, page.cursor)
+        return SyncReport(opened, refused)
 
     async def _take(
         self,

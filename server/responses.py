@@ -50,6 +50,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invite_expired": 403,
     "already_member": 409,
     "ambiguous_id": 409,
+    "cursor_moved": 409,
     "not_found": 404,
     "too_large": 413,
     "rate_limited": 429,

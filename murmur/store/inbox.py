@@ -59,6 +59,12 @@ SCHEMA = (
     ALTER TABLE refused ADD COLUMN arrived INTEGER;
     CREATE INDEX refused_by_retry ON refused (retry_at, seq);
     """,
+    # A cursor names the message at its position too (a restored server hands positions out again). One kept
+    # without it cannot be checked, so it starts over: what is held already is skipped by its outer id.
+    """
+    ALTER TABLE cursors ADD COLUMN at TEXT;
+    UPDATE cursors SET seq = 0;
+    """,
 )
 
 
@@ -83,6 +89,15 @@ class Stored:
     created_at: int
     reply_to: str | None
     unread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """How far this device read a server's log: a position, and the outer id of the message there (None at the
+    start), which the server checks (``GET /api/v1/sealed?after=SEQ&at=ID``, docs/encryption.md §9.8)."""
+
+    seq: int = 0
+    at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,15 +251,16 @@ class Inbox(LocalStore):
     SCHEMA = SCHEMA
 
     # -- the server's log, as far as this device read it -------------------------------------------------------
-    def cursor(self, server: str) -> int:
-        rows = self._read("SELECT seq FROM cursors WHERE server = ?", (server,))
-        return int(rows[0][0]) if rows else 0
+    def cursor(self, server: str) -> Cursor:
+        rows = self._read("SELECT seq, at FROM cursors WHERE server = ?", (server,))
+        return Cursor(int(rows[0][0]), rows[0][1]) if rows else Cursor()
 
-    def set_cursor(self, server: str, seq: int) -> None:
+    def set_cursor(self, server: str, cursor: Cursor) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT INTO cursors (server, seq) VALUES (?, ?) ON CONFLICT (server) DO UPDATE SET seq = excluded.seq",
-                (server, seq),
+                "INSERT INTO cursors (server, seq, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (server) DO UPDATE SET seq = excluded.seq, at = excluded.at",
+                (server, cursor.seq, cursor.at),
             )
 
     def seen(self, outer_id: str) -> bool:

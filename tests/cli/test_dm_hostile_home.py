@@ -48,7 +48,8 @@ class Home:
         self.published.append(message)
         return {"status": "stored"}
 
-    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
+    async def sealed(self, after: int = 0, *, at: str | None = None, limit: int = 100, group: None = None
+                     ) -> dict[str, Any]:  # fmt: skip
         items = [{"seq": n + 1, "message": m} for n, m in enumerate(self.pending) if n + 1 > after]
         return {"sealed": items, "next_cursor": len(self.pending), "more": False}
 

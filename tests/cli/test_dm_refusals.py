@@ -28,7 +28,8 @@ class HostileHome:
     logs: dict[str, dict[str, Any]] = field(default_factory=dict)
     base_url: str = "http://home.test"
 
-    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
+    async def sealed(self, after: int = 0, *, at: str | None = None, limit: int = 100, group: None = None
+                     ) -> dict[str, Any]:  # fmt: skip
         page = self.pages.pop(0) if self.pages else []
         items = [{"seq": after + n + 1, "message": m} for n, m in enumerate(page)]
         return {"sealed": items, "next_cursor": after + len(items), "more": bool(self.pages)}
@@ -190,7 +191,8 @@ class StampingHome(HostileHome):
 
     arrived: list[int] = field(default_factory=list)
 
-    async def sealed(self, after: int = 0, *, limit: int = 100) -> dict[str, Any]:
+    async def sealed(self, after: int = 0, *, at: str | None = None, limit: int = 100, group: None = None
+                     ) -> dict[str, Any]:  # fmt: skip
         page = await super().sealed(after, limit=limit)
         return {**page, "sealed": [{**i, "received_at": self.arrived[i["seq"] - 1]} for i in page["sealed"]]}
 

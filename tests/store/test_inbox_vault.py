@@ -14,7 +14,7 @@ import pytest
 
 from murmur.errors import StoreError, StoreLocked, WrongPassphrase
 from murmur.store import vault
-from murmur.store.inbox import Inbox, Stored, relock
+from murmur.store.inbox import Cursor, Inbox, Stored, relock
 
 CANARY = "canary-7f3e quiet harbour plans"
 
@@ -59,7 +59,7 @@ def test_a_canary_is_in_no_file_of_the_profile(path: Path) -> None:
     relock(path, None, "correct horse battery")
     inbox = Inbox.open(path, "correct horse battery")
     _add(inbox, 2, CANARY)
-    inbox.set_cursor("http://127.0.0.1:1", 7)
+    inbox.set_cursor("http://127.0.0.1:1", Cursor(7, "ab" * 32))
     assert [m.text for m in inbox.search("harbour")] == [f"{CANARY} 2"]  # the index works, in memory
     files = [p for p in path.parent.iterdir() if p.is_file()]
     inbox.close()
@@ -71,7 +71,7 @@ def test_a_canary_is_in_no_file_of_the_profile(path: Path) -> None:
         assert b"SQLite format 3" not in data
     assert path.stat().st_mode & 0o777 == 0o600
     again = Inbox.open(path, "correct horse battery")
-    assert _texts(again) == ["hello 1", f"{CANARY} 2"] and again.cursor("http://127.0.0.1:1") == 7
+    assert _texts(again) == ["hello 1", f"{CANARY} 2"] and again.cursor("http://127.0.0.1:1") == Cursor(7, "ab" * 32)
     again.close()
 
 
