@@ -1,7 +1,7 @@
 """A device whose home server is restored from a backup: the server's log goes back, and positions the device
-already read past are handed out again to new messages. Known gap (issue 16): the device's cursor into its
-server's log (docs/encryption.md §9.8) does not notice, so a direct message stored after the restore is never
-read there. Kept as a strict expected failure, a ready check for the fix (it fails the suite once it passes)."""
+already read past are handed out again to new messages. The device's cursor into its server's log names the
+message at its position (docs/encryption.md §9.8); the restored server says the cursor moved, and the device
+reads its feed again from the start, so a direct message stored after the restore is read there, once."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from tests.e2e.two_servers import two_servers
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.mark.xfail(strict=True, reason="a device's log cursor outlives its server's restore (issue 16)")
 def test_a_direct_message_after_the_home_server_is_restored_reads(tmp_path: Path, procs: list[ServerProcess]) -> None:
     s = two_servers(tmp_path, procs, config={"repair_interval_seconds": 0})
     s.trust(tmp_path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +40,14 @@ class Harness:
         return self.client(identity)
 
 
-@pytest.fixture
-async def server(tmp_path: Path, database: str | None, migrated: Callable[[Path], None]) -> AsyncIterator[Harness]:
-    if database is None:
-        migrated(tmp_path / "server.db")
-    store = await Store.open(tmp_path / "server.db", database=database)
+@asynccontextmanager
+async def serving(path: Path, database: str | None, identity: Identity | None = None) -> AsyncIterator[Harness]:
+    """A home server on the store at ``path`` (or ``database``), migrated already; ``identity``: the server's key
+    (one restored from a backup keeps it)."""
+    store = await Store.open(path, database=database)
     state = ServerState(
         config=ServerConfig(name="test", max_body_bytes=64 * 1024, rate_per_minute=0),
-        identity=Identity.generate(),
+        identity=identity or Identity.generate(),
         store=store,
     )
     harness = Harness(state, httpx.ASGITransport(app=create_app(state)), [])
@@ -56,6 +57,14 @@ async def server(tmp_path: Path, database: str | None, migrated: Callable[[Path]
         for api in harness.clients:
             await api.aclose()
         await store.close()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, database: str | None, migrated: Callable[[Path], None]) -> AsyncIterator[Harness]:
+    if database is None:
+        migrated(tmp_path / "server.db")
+    async with serving(tmp_path / "server.db", database) as harness:
+        yield harness
 
 
 MemberFactory = Callable[[], Awaitable[MurmurClient]]

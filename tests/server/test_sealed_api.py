@@ -213,3 +213,32 @@ async def test_a_members_door_refuses_a_backdated_sealed_message_with_a_reason(
     with pytest.raises(ApiError) as refused:
         await ada_api.publish(direct.seal_direct(inner, ada.devices[0].x25519, [bo.devices[0].public], "public"))
     assert (refused.value.status, refused.value.code) == (422, "too_old")
+
+
+async def test_a_cursor_names_its_message_and_one_that_moved_is_refused(
+    server: Harness, ada_bo: tuple[Speaker, Speaker, MurmurClient, MurmurClient], tmp_path: Path
+) -> None:
+    ada, bo, ada_api, bo_api = ada_bo
+    cy_api = await joined(server, Speaker.new())
+    sender = ada.devices[0].conversations(ada_api, ada.identity, tmp_path / "ada")
+    for n in range(2):
+        await sender.send([bo.identity], f"n{n}")
+    first, second = (await bo_api.sealed())["sealed"]
+    seq, at = first["seq"], first["message"]["id"]
+    assert [i["seq"] for i in (await bo_api.sealed(seq, at=at))["sealed"]] == [second["seq"]]
+    assert len((await bo_api.sealed(0, at=at))["sealed"]) == 2  # the start is no position: nothing to check
+    moved = [
+        (bo_api, seq, second["message"]["id"]),  # another message of Bo's is there
+        (bo_api, second["seq"] + 1, second["message"]["id"]),  # nothing is there (a restored log ends before)
+        (bo_api, seq - 1, at),  # a message is there that is none of Bo's sealed ones
+        (cy_api, seq, at),  # it is there, but not Cy's to fetch: she learns nothing of it
+    ]
+    for api, after, named in moved:
+        with pytest.raises(ApiError) as refused:
+            await api.sealed(after, at=named)
+        assert (refused.value.status, refused.value.code) == (409, "cursor_moved")
+        assert f"Position {after} " in refused.value.message and "after=0" in refused.value.message
+    for bad in ("x" * 64, at.upper(), at[:63], ""):
+        with pytest.raises(ApiError) as refused:
+            await bo_api.request("GET", "/api/v1/sealed", params={"after": seq, "at": bad})
+        assert (refused.value.status, refused.value.code) == (400, "bad_cursor")
