@@ -222,6 +222,9 @@ class MurmurApp(App[None]):
                 bar.online, bar.detail = online, detail
         if online and was_offline:
             self.refresh_live()  # catch up on what arrived while we were away
+            # The stream resumes after the last position it saw; a server restored from a backup hands those
+            # positions out again, and a sealed message there is never announced. The fetch's cursor notices.
+            self.main.conversations_changed()
 
     @on(NetworkTrouble)
     def _trouble(self, event: NetworkTrouble) -> None:

@@ -36,14 +36,16 @@ def messages(app: MurmurApp) -> list[str]:
     return [str(s.render()) for s in app.screen.query(".dm-message").results(Static)]
 
 
-async def people(live: LiveServer, tmp_path: Path) -> tuple[Speaker, Speaker, Conversations, MurmurApp]:
+async def people(
+    live: LiveServer, tmp_path: Path, *, stream: bool = True
+) -> tuple[Speaker, Speaker, Conversations, MurmurApp]:
     """Me (in the app) and Ada (with her conversations), both identities the server knows."""
     me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
     ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
-    app = make_app(live, tmp_path, conversations=lambda api: me.devices[0].conversations(api, me.identity,
-                                                                                        tmp_path / "me"))  # fmt: skip
+    app = make_app(live, tmp_path, live=stream, conversations=lambda api: me.devices[0].conversations(
+        api, me.identity, tmp_path / "me"))  # fmt: skip
     return me, ada, ada_talks, app
 
 
@@ -152,3 +154,18 @@ async def test_the_palette_opens_the_tab(live: LiveServer, tmp_path: Path) -> No
         assert {"Direct messages", "New direct message"} <= {c.title for c in app.get_system_commands(app.screen)}
         app.open_direct()
         await until(pilot, lambda: app.main.query_one(TabbedContent).active == "conversations")
+
+
+async def test_a_reconnected_stream_fetches_what_it_was_not_told_of(live: LiveServer, tmp_path: Path) -> None:
+    """A stream resumed after a restored server's reused positions skips their announcements: a reconnection
+    fetches the direct messages itself (the fetch's cursor notices the restore, murmur.client.sealed_feed)."""
+    me, _, ada_talks, app = await people(live, tmp_path, stream=False)  # the test plays the stream's comings and goings
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: label(app) == "Conversations" and bool(rows(app)))
+        await app.workers.wait_for_complete()  # the first fetch is over: nothing else looks again by itself
+        await ada_talks.send([me.identity], "sent while the stream was down")  # announced to no stream
+        await pilot.pause()
+        assert label(app) == "Conversations"
+        app.set_connection(False, "The connection to the server was lost.")
+        app.set_connection(True, "")
+        await until(pilot, lambda: label(app) == "Conversations (1)")
