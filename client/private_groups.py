@@ -22,6 +22,7 @@ from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
 from murmur.client.identity_check import checked_identity
+from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
@@ -315,17 +316,17 @@ class PrivateGroups:
                 read += await self._messages(group, name, unread)
         return GroupSync(read, unread)
 
-    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int]], int]:
+    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int]], Cursor]:
         """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
         cursor only once every item is kept (read, or unread with its reason), so a failure midway fetches them
-        again (items kept already are skipped as seen) rather than losing the rest for good."""
+        again (items kept already are skipped as seen) rather than losing the rest for good. The cursor names the
+        message at its position, so a home server restored from a backup is read again from the start
+        (``murmur.client.sealed_feed``) rather than past what it now holds."""
         cursor, found = self.store.cursor(feed), []
-        while True:
-            page = await self.api.sealed(cursor, group=group)
-            found += [(_bytes_of(i.get("message")), int(i["seq"])) for i in page["sealed"]]
-            cursor = int(page["next_cursor"])
-            if not page["more"] or not page["sealed"]:
-                return found, cursor
+        async for page in pages(self.api, cursor, group=group):
+            found += [(_bytes_of(i.get("message")), int(i["seq"])) for i in page.items]
+            cursor = page.cursor
+        return found, cursor
 
     async def _chunks(self, unread: list[Unread]) -> None:
         feed = f"chunks {self.api.base_url}"

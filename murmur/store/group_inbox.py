@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from murmur.store.inbox import LocalStore, fts_words
+from murmur.store.inbox import Cursor, LocalStore, fts_words
 
 SCHEMA = (
     """
@@ -42,6 +42,13 @@ SCHEMA = (
     ALTER TABLE unread ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE unread ADD COLUMN due INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE syncs (id INTEGER PRIMARY KEY CHECK (id = 1), count INTEGER NOT NULL);
+    """,
+    # A cursor names the message at its position too (a restored server hands positions out again), as the
+    # direct messages' store does; one kept without it cannot be checked, so its feed is read again from the
+    # start: what is held already is skipped by its outer id.
+    """
+    ALTER TABLE cursors ADD COLUMN at TEXT;
+    UPDATE cursors SET seq = 0;
     """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
@@ -124,15 +131,16 @@ class GroupInbox(LocalStore):
             db.execute("DELETE FROM outbox WHERE id = ?", (outer_id,))
 
     # -- feeds ---------------------------------------------------------------------------------------------------
-    def cursor(self, feed: str) -> int:
-        rows = self._read("SELECT seq FROM cursors WHERE feed = ?", (feed,))
-        return int(rows[0][0]) if rows else 0
+    def cursor(self, feed: str) -> Cursor:
+        rows = self._read("SELECT seq, at FROM cursors WHERE feed = ?", (feed,))
+        return Cursor(int(rows[0][0]), rows[0][1]) if rows else Cursor()
 
-    def set_cursor(self, feed: str, seq: int) -> None:
+    def set_cursor(self, feed: str, cursor: Cursor) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT INTO cursors (feed, seq) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq",
-                (feed, seq),
+                "INSERT INTO cursors (feed, seq, at) VALUES (?, ?, ?)"
+                " ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq, at = excluded.at",
+                (feed, cursor.seq, cursor.at),
             )
 
     # -- messages ------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from murmur.message import now_ms
 from murmur.private_group import group_inner, seal_group
 from murmur.store.export import ExportFilter, matching
 from murmur.store.group_inbox import GroupInbox
+from murmur.store.inbox import Cursor
 from tests.dm_people import Device, Speaker
 from tests.server.conftest import Harness
 from tests.server.test_sealed_api import joined
@@ -141,7 +142,7 @@ async def test_a_message_before_its_epoch_waits_and_reads_once_the_epoch_comes(
     held = bo.store.cursor(feed)
     await ada.invite(group, [cy.me])  # epoch 2: its chunk is late to reach Bo (a peer down, a bundle not yet carried)
     await ada.post(group, "in epoch two")
-    bo.store.set_cursor(feed, await server.state.store.last_seq())
+    bo.store.set_cursor(feed, Cursor(await server.state.store.last_seq()))
     report = await bo.sync()
     assert (report.read, [u.code for u in report.unread]) == (0, ["wrong_epoch"])
     assert texts(bo, group) == []

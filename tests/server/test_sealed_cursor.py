@@ -15,7 +15,7 @@ from murmur.direct import conversation_id
 from murmur.store.inbox import Cursor, Inbox
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness, serving
-from tests.server.test_private_groups import groups_of
+from tests.server.test_private_groups import groups_of, texts
 from tests.server.test_sealed_api import joined, publish_events
 
 
@@ -81,3 +81,22 @@ async def test_a_cursor_kept_before_it_named_its_message_starts_over(tmp_path: P
                            " INSERT INTO cursors (server, seq) VALUES ('http://murmur.test', 9);")  # fmt: skip
     inbox.close()
     assert Inbox.open(path).cursor("http://murmur.test") == Cursor(0, None)
+
+
+async def test_a_private_groups_feed_past_a_restored_log_is_read_again(server: Harness, tmp_path: Path) -> None:
+    """A group feed's cursor past the end of its home server's log, naming a message not there (as a restore from
+    an older backup leaves it): the device reads the feed again, skips what it holds, and misses nothing new."""
+    ada, bo = Speaker.new(), Speaker.new()
+    ada_groups = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    bo_groups = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
+    group = await ada_groups.create("organisers")
+    await ada_groups.invite(group, [bo.identity])
+    for text in ("one", "two"):
+        await ada_groups.post(group, text)
+    assert (await bo_groups.sync()).read == 2
+    feed = f"group {group} {bo_groups.api.base_url}"
+    bo_groups.store.set_cursor(feed, Cursor(await server.state.store.last_seq() + 50, "f" * 64))
+    await ada_groups.post(group, "three")
+    report = await bo_groups.sync()
+    assert (report.read, report.unread) == (1, [])
+    assert texts(bo_groups, group) == ["one", "two", "three"]
