@@ -76,7 +76,7 @@ def opened(tmp_path: Path) -> Inbox:
     for n, (conversation, sender, text, minutes_ago, unread) in enumerate(rows):
         message = Stored(f"{n:064x}", conversation, sender, sender, text, at(minutes_ago), None, unread)
         inbox.add(message, f"{n + 100:064x}", [me, ada if conversation == with_ada else bob])
-    inbox.refuse("c" * 64, "bad_inner", "It names [bold]nobody[/] \x1b[2J you know.", b"{}", 1)
+    inbox.refuse("c" * 64, "bad_inner", "It names [bold]nobody[/] \x1b[2J you know.", b"{}", 1, at=1)
     return inbox
 
 
