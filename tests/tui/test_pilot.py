@@ -340,7 +340,9 @@ async def test_notifications_opened_before_their_first_page_are_marked_read(live
 
     app.api.notifications = held_first  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.connection[0] is True and calls == 1)
+        # The first read has begun, so the stream knows where the log ended before it: the follow comes live (being
+        # "online" proves nothing here: any answer, such as the server's info, says so before the stream starts).
+        await until(pilot, lambda: calls == 1)
         await live.sign(ALICE, follow_draft(ME.public_key, follow=True))
         tabs = app.main.query_one(TabbedContent)
         await until(pilot, lambda: "(1)" in str(tabs.get_tab("notifications").label))
@@ -349,6 +351,29 @@ async def test_notifications_opened_before_their_first_page_are_marked_read(live
         await until(pilot, lambda: tabs.active == "notifications")
         first_page.set()
         await until(pilot, lambda: "(1)" not in str(tabs.get_tab("notifications").label) and notes.entries)
+
+
+async def test_what_is_stored_after_the_first_pages_and_before_the_stream_opens_arrives(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """The stream resumes from where the log ended before the first pages were read: a post stored while the stream
+    was still connecting comes over it all the same, with no reload."""
+    await live.post(ALICE, "already there")
+    app = make_app(live, tmp_path)
+    opened = asyncio.Event()
+    open_stream = app.api.stream
+
+    async def late_stream(cursor: int | None = None) -> Any:
+        await opened.wait()
+        async for event in open_stream(cursor):
+            yield event
+
+    app.api.stream = late_stream  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        await live.post(BOB, "stored before the stream opened")
+        opened.set()
+        await until(pilot, lambda: texts(timeline) == ["stored before the stream opened", "already there"])
 
 
 async def test_a_first_page_older_than_a_live_update_does_not_hide_the_update(live: LiveServer, tmp_path: Path) -> None:

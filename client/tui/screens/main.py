@@ -129,7 +129,14 @@ class MainScreen(MurmurScreen):
         super().on_mount()
         self.query_one("#reminders", Static).display = False
         self.focus_timeline()
-        self.conversations_changed()  # its unread count belongs on the tab from the start
+
+    def first_reads(self) -> None:
+        """Read every timeline's newest page and the conversations (whose unread count belongs on the tab from
+        the start). The app calls this once the live stream knows where the log ended before these reads, so that
+        what is stored while they are on the way comes over the stream."""
+        for timeline in self.timelines:
+            timeline.refresh_top()
+        self.conversations_changed()
 
     # -- tabs --------------------------------------------------------------------------------------------------
     @property
