@@ -326,9 +326,11 @@ class MainScreen(MurmurScreen):
     def show_reminders(self, page: dict[str, Any]) -> None:
         """Reminders of the meetups I answered that start soon: above the notifications, and once each as a toast;
         the notifications are looked at again when the next one becomes due."""
+        strip = next(self.query("#reminders").results(Static), None)
+        if strip is None:  # the page came while the app closes, the strip already gone: nobody is there to remind
+            return
         due = [m for m in page.get("reminders") or [] if isinstance(m, dict)]
         lines = [reminder_line(m, self.view.me, self.view.clock()) for m in due]
-        strip = self.query_one("#reminders", Static)
         strip.update(Content("\n".join(lines)))
         strip.display = bool(lines)
         for meetup, line in zip(due, lines, strict=True):
