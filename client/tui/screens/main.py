@@ -17,7 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, landing
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.conversations import ConversationsPane, Source
@@ -326,8 +326,8 @@ class MainScreen(MurmurScreen):
     def show_reminders(self, page: dict[str, Any]) -> None:
         """Reminders of the meetups I answered that start soon: above the notifications, and once each as a toast;
         the notifications are looked at again when the next one becomes due."""
-        strip = next(self.query("#reminders").results(Static), None)
-        if strip is None:  # the page came while the app closes, the strip already gone: nobody is there to remind
+        strip = landing(self, "#reminders", Static)
+        if strip is None:  # the page came while the app closes: nobody is there to remind
             return
         due = [m for m in page.get("reminders") or [] if isinstance(m, dict)]
         lines = [reminder_line(m, self.view.me, self.view.clock()) for m in due]
