@@ -10,6 +10,7 @@ from typing import Any
 from textual.widgets import Static
 from textual.worker import WorkerState
 
+from murmur.client.tui.drafts import delete_draft
 from murmur.client.tui.screens.deletes import DeleteStatusScreen
 from murmur.client.tui.screens.dialogs import ConfirmScreen
 from murmur.keys import Identity
@@ -57,6 +58,7 @@ async def test_an_answer_that_lands_once_the_screen_is_closing_is_dropped(live: 
     """Closing prunes the list before the screen's worker is cancelled: an answer landing in between is dropped
     quietly, not a failure to find where it would have gone."""
     mine = await live.post(ME, "words I regret", at=NOW - 20_000)
+    await live.sign(ME, delete_draft(mine))
     app = make_app(live, tmp_path, live=False)
     asked, release = asyncio.Event(), asyncio.Event()
     ask = app.api.delete_status
@@ -76,6 +78,7 @@ async def test_an_answer_that_lands_once_the_screen_is_closing_is_dropped(live: 
         release.set()
         await app.workers.wait_for_complete([load])
         assert load.state == WorkerState.SUCCESS, load.error
+        assert not app._notifications  # the answer was one to show, not a refusal
 
 
 def shown(app: object) -> str:
