@@ -290,7 +290,9 @@ class MainScreen(MurmurScreen):
 
     def conversations_changed(self) -> None:
         """A sealed message came or went out: fetch, open and list again (the tab's count follows)."""
-        self.query_one(ConversationsPane).reload()
+        pane = landing(self, "ConversationsPane", ConversationsPane)
+        if pane is not None:  # the stream can say so while the app closes, the pane already gone
+            pane.reload()
 
     def on_screen_resume(self) -> None:
         self.query_one(ConversationsPane).show()  # back from a conversation: what was read there is counted so
