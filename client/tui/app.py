@@ -92,11 +92,11 @@ class MurmurApp(App[None]):
         cached = cache.load(self.settings.cache_path, "home")
         if cached is not None:
             self.main.query_one("#tl-home", Timeline).show_page(cached)
-        for timeline in self.main.timelines:
-            timeline.refresh_top()
         self.load_info()
         if self.settings.live:
-            self.follow_stream()
+            self.follow_stream()  # which reads the first pages once it knows where the log ends
+        else:
+            self.main.first_reads()
         self.set_interval(self.settings.tick_s, self.tick_times)
 
     def tick_times(self) -> None:
@@ -122,7 +122,11 @@ class MurmurApp(App[None]):
     @work(exclusive=True, group="stream")
     async def follow_stream(self) -> None:
         await live.follow_stream(
-            self.api, self.on_stream_event, self.set_connection, backoff_max_s=self.settings.backoff_max_s
+            self.api,
+            self.on_stream_event,
+            self.set_connection,
+            first_reads=self.main.first_reads,
+            backoff_max_s=self.settings.backoff_max_s,
         )
 
     def on_stream_event(self, event: StreamEvent) -> None:

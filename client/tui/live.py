@@ -1,7 +1,9 @@
 """Following the server's event stream, reconnecting with backoff for as long as the TUI runs.
 
 A plain coroutine with callbacks, so it can be tested without a screen. The stream resumes from the last
-event id it saw, so nothing stored while the connection was down is missed.
+event id it saw, so nothing stored while the connection was down is missed; its first connection resumes from
+where the log ended before the first pages were read (``first_reads``), so nothing stored between those reads
+and the stream's start is missed either.
 """
 
 from __future__ import annotations
@@ -23,20 +25,36 @@ OnEvent = Callable[[StreamEvent], None]
 OnState = Callable[[bool, str], None]
 
 
+def log_end(health: object) -> int | None:
+    """Where the server's log ends, from its health check's ``seq``; None from a server that does not say."""
+    seq = health.get("seq") if isinstance(health, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_NUMBER else None
+
+
 async def follow_stream(
     api: MurmurClient,
     on_event: OnEvent,
     on_state: OnState,
     *,
+    first_reads: Callable[[], None] = lambda: None,
     backoff_max_s: float = 15.0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """Run forever: connect, deliver events, and on any failure report it, wait, and connect again."""
+    """Run forever: connect, deliver events, and on any failure report it, wait, and connect again.
+
+    ``first_reads`` is called once, when the server first answers, after the log's end was read and before the
+    stream opens: what it reads holds everything up to there, and the stream everything after."""
     cursor: int | None = None
+    started = False
     delay = 1.0
     while True:
         try:
-            await api.health()  # the stream says nothing until something happens; this proves we are connected
+            # The stream says nothing until something happens; this proves we are connected.
+            health = await api.health()
+            if not started:
+                started = True
+                cursor = log_end(health)
+                first_reads()
             on_state(True, "")
             delay = 1.0
             async for event in api.stream(cursor):

@@ -12,7 +12,9 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import httpx
+from textual.dom import DOMNode
 from textual.message_pump import MessagePump
+from textual.widget import Widget
 
 from murmur.client.api import ServerUnreachable
 from murmur.client.tui.events import NetworkOk, NetworkTrouble
@@ -20,6 +22,7 @@ from murmur.errors import MurmurError
 
 log = logging.getLogger("murmur.client.tui")
 T = TypeVar("T")
+W = TypeVar("W", bound=Widget)
 
 
 async def attempt(node: MessagePump, call: Awaitable[T]) -> T | None:
@@ -38,3 +41,9 @@ async def attempt(node: MessagePump, call: Awaitable[T]) -> T | None:
         return None
     node.post_message(NetworkOk())
     return result
+
+
+def landing(node: DOMNode, selector: str, kind: type[W]) -> W | None:
+    """Where a worker's answer is to be shown, or None when it is gone: an answer can land after its screen was
+    closed or while the app closes (the widgets pruned before the worker is cancelled), and is then dropped."""
+    return next(node.query(selector).results(kind), None)

@@ -20,7 +20,11 @@ async def test_info_and_health_need_no_signature(server: Harness) -> None:
         info = (await raw.get("/api/v1/info")).json()
         assert info["server_key"] == server.state.identity.public_key
         assert info["protocol"] == 1 and info["members"] == 0
-        assert (await raw.get("/health")).json() == {"status": "ok"}
+        assert (await raw.get("/health")).json() == {"status": "ok", "seq": 0}
+        me = await server.member()
+        stored = await me.publish(sign_draft(me.identity, {"kind": "post", "body": {"text": "hi"}}))
+        # The log's end: what a live client resumes its stream from after its first reads.
+        assert (await raw.get("/health")).json() == {"status": "ok", "seq": stored["seq"]} and stored["seq"] > 0
 
 
 async def test_unsigned_request_is_refused(server: Harness) -> None:

@@ -3,11 +3,16 @@ asks again on R as peers answer; what peers call themselves and their reasons ar
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Static
+from textual.worker import WorkerState
 
+from murmur.client.tui.drafts import delete_draft
 from murmur.client.tui.screens.deletes import DeleteStatusScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen
 from murmur.keys import Identity
 from murmur.receipts import signed
 from murmur.store import receipts
@@ -26,7 +31,9 @@ async def test_a_delete_shows_which_peers_confirmed_it(live: LiveServer, tmp_pat
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_local(pilot, app)
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))  # "y" then goes to the question
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, DeleteStatusScreen) and "confirmed, signed" in shown(app))
         assert "0 of 2 peer(s) confirmed, signed." in shown(app)
         assert "\x1b" not in shown(app) and "\u202e" not in shown(app)
@@ -45,6 +52,33 @@ async def test_a_delete_shows_which_peers_confirmed_it(live: LiveServer, tmp_pat
         assert all(c not in text for c in "\x1b\x07\u202e")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, DeleteStatusScreen))
+
+
+async def test_an_answer_that_lands_once_the_screen_is_closing_is_dropped(live: LiveServer, tmp_path: Path) -> None:
+    """Closing prunes the list before the screen's worker is cancelled: an answer landing in between is dropped
+    quietly, not a failure to find where it would have gone."""
+    mine = await live.post(ME, "words I regret", at=NOW - 20_000)
+    await live.sign(ME, delete_draft(mine))
+    app = make_app(live, tmp_path, live=False)
+    asked, release = asyncio.Event(), asyncio.Event()
+    ask = app.api.delete_status
+
+    async def held(target: str) -> dict[str, Any]:
+        asked.set()
+        await release.wait()
+        return await ask(target)
+
+    app.api.delete_status = held  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = DeleteStatusScreen(app.api, mine["id"])
+        await app.push_screen(screen)
+        await until(pilot, asked.is_set)
+        [load] = [w for w in app.workers if w.node is screen and w.group == "delete-status"]
+        await screen.query_one("#delete-peers").remove()  # as closing prunes it
+        release.set()
+        await app.workers.wait_for_complete([load])
+        assert load.state == WorkerState.SUCCESS, load.error
+        assert not app._notifications  # the answer was one to show, not a refusal
 
 
 def shown(app: object) -> str:

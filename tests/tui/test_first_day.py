@@ -16,7 +16,7 @@ from murmur.client.tui.bindings import ACTIONS, KeymapError, checked_keymap
 from murmur.client.tui.drafts import boost_draft, delete_draft, reaction_draft
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.deletes import DeleteStatusScreen
-from murmur.client.tui.screens.dialogs import PromptScreen
+from murmur.client.tui.screens.dialogs import ConfirmScreen, PromptScreen, ReactionPicker
 from murmur.client.tui.screens.main import MainScreen
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.search import SearchScreen
@@ -256,14 +256,20 @@ async def test_counts_follow_what_i_do_in_the_tui(live: LiveServer, tmp_path: Pa
         app.screen.query_one("#text", TextArea).text = "an answer"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: tally(question) == "↩ 1   ★ 0   ⟳ 0" and "↩ 1" in screen_text(app))
-        await pilot.press("l", "1")
+        # Each key goes once the screen that takes it is up: pressed together, the second can reach the timeline
+        # before the picker opens (there "1" is the Home tab), for the pilot's pause between them is a guess at idle.
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ReactionPicker))
+        await pilot.press("1")
         await until(pilot, lambda: tally(question) == "↩ 1   ★ 1   ⟳ 0")
         await pilot.press("b")
         await until(pilot, lambda: tally(question) == "↩ 1   ★ 1   ⟳ 1")
         await until(pilot, lambda: len(timeline.entries) == 2)  # my answer arrives on top
         await pilot.press("g")
         assert timeline.current.item["message"]["author"] == ME.public_key
-        await pilot.press("d", "y")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await until(pilot, lambda: isinstance(app.screen, DeleteStatusScreen))  # which peers confirmed it
         await pilot.press("escape")
         await until(pilot, lambda: tally(question) == "↩ 0   ★ 1   ⟳ 1" and len(timeline.entries) == 1)
@@ -344,6 +350,8 @@ async def test_my_post_boosted_from_a_peer_is_still_mine_from_here(live: LiveSer
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.query_one(Input).has_focus)
         await pilot.press(*far.public_key, "enter")  # typed only once the prompt can take it
+        # The tab is added by a worker once the prompt closes: looked for until it is there, not once.
+        await until(pilot, lambda: bool(app.main.query("#tl-extra")))
         extra = app.main.query_one("#tl-extra", Timeline)
         await until(pilot, lambda: len(extra.entries) == 2)
         boosted, original = (str(e.render()).splitlines() for e in extra.entries)

@@ -5,9 +5,12 @@ above the notifications; a new poll says ballots are open; a signature's notice 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Checkbox, Input, Static, TextArea
+from textual.worker import WorkerState
 
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ReactionPicker
@@ -162,6 +165,34 @@ async def test_a_meetup_starting_soon_is_a_reminder_above_the_notifications(live
         await until(pilot, lambda: strip.display and "Soon: Stand-up" in str(strip.render()))
         assert "you: going" in str(strip.render())
         await until(pilot, lambda: any("Stand-up" in str(n.message) for n in app._notifications))
+
+
+async def test_reminders_that_arrive_once_their_strip_is_gone_are_dropped(live: LiveServer, tmp_path: Path) -> None:
+    """A closing app prunes the reminders' strip before the list whose first page brings them: that page, landing
+    in between, is dropped quietly (no error, no toast) instead of failing to find the strip."""
+    soon = now_ms() + 30 * 60_000
+    meetup = await live.sign(ALICE, meetup_draft(meetup_body("Stand-up", start=soon, end=soon + HOUR, tz="UTC")))
+    await live.sign(ME, {"kind": "rsvp", "body": {"answer": "going"},
+                         "tags": [["target", meetup["id"]], ["subject", ALICE.public_key]]})  # fmt: skip
+    app = make_app(live, tmp_path)
+    asked, release = asyncio.Event(), asyncio.Event()
+    read_notifications = app.api.notifications
+
+    async def held(**kw: Any) -> dict[str, Any]:
+        asked.set()
+        await release.wait()
+        return await read_notifications(**kw)
+
+    app.api.notifications = held  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, asked.is_set)
+        notes = app.main.query_one("#tl-notifications", Timeline)
+        [first] = [w for w in app.workers if w.node is notes and w.group == "top"]
+        await app.main.query_one("#reminders", Static).remove()  # as the closing app prunes it
+        release.set()
+        await app.workers.wait_for_complete([first])
+        assert first.state == WorkerState.SUCCESS, first.error
+        assert not any("Stand-up" in str(n.message) for n in app._notifications)
 
 
 async def test_a_new_poll_says_ballots_are_open(live: LiveServer, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.audience import delete_status_lines
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, landing
 
 
 class DeleteStatusScreen(ModalScreen[None]):
@@ -46,5 +46,6 @@ class DeleteStatusScreen(ModalScreen[None]):
     @work(exclusive=True, group="delete-status")
     async def load(self) -> None:
         answer = await attempt(self, self.api.delete_status(self.target_id))
-        if answer is not None:
-            self.query_one("#delete-peers", Static).update(Content("\n".join(delete_status_lines(answer))))
+        peers = landing(self, "#delete-peers", Static)  # None once the screen was closed while asking
+        if answer is not None and peers is not None:
+            peers.update(Content("\n".join(delete_status_lines(answer))))

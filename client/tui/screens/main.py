@@ -17,7 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, landing
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.conversations import ConversationsPane, Source
@@ -129,7 +129,14 @@ class MainScreen(MurmurScreen):
         super().on_mount()
         self.query_one("#reminders", Static).display = False
         self.focus_timeline()
-        self.conversations_changed()  # its unread count belongs on the tab from the start
+
+    def first_reads(self) -> None:
+        """Read every timeline's newest page and the conversations (whose unread count belongs on the tab from
+        the start). The app calls this once the live stream knows where the log ended before these reads, so that
+        what is stored while they are on the way comes over the stream."""
+        for timeline in self.timelines:
+            timeline.refresh_top()
+        self.conversations_changed()
 
     # -- tabs --------------------------------------------------------------------------------------------------
     @property
@@ -283,7 +290,9 @@ class MainScreen(MurmurScreen):
 
     def conversations_changed(self) -> None:
         """A sealed message came or went out: fetch, open and list again (the tab's count follows)."""
-        self.query_one(ConversationsPane).reload()
+        pane = landing(self, "ConversationsPane", ConversationsPane)
+        if pane is not None:  # the stream can say so while the app closes, the pane already gone
+            pane.reload()
 
     def on_screen_resume(self) -> None:
         self.query_one(ConversationsPane).show()  # back from a conversation: what was read there is counted so
@@ -319,9 +328,11 @@ class MainScreen(MurmurScreen):
     def show_reminders(self, page: dict[str, Any]) -> None:
         """Reminders of the meetups I answered that start soon: above the notifications, and once each as a toast;
         the notifications are looked at again when the next one becomes due."""
+        strip = landing(self, "#reminders", Static)
+        if strip is None:  # the page came while the app closes: nobody is there to remind
+            return
         due = [m for m in page.get("reminders") or [] if isinstance(m, dict)]
         lines = [reminder_line(m, self.view.me, self.view.clock()) for m in due]
-        strip = self.query_one("#reminders", Static)
         strip.update(Content("\n".join(lines)))
         strip.display = bool(lines)
         for meetup, line in zip(due, lines, strict=True):

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual import work
 from textual.message import Message
+from textual.widget import AwaitMount
 
 from murmur.client.api import PageCursor
 from murmur.client.tui.events import NamesWanted
@@ -177,10 +178,10 @@ class Timeline(PostList):
         restore = self._anchor()
         entry = self.make_entry(item)
         entry.unread = (item.get("message") or {}).get("author") != self.view.me
-        self.mount(entry, before=entries[at])
+        mounting = self.mount(entry, before=entries[at])
         if at <= self.index:
             self.index += 1
-        self.call_after_refresh(restore)
+        self._restore_when_mounted(mounting, restore)
         self._want_names([item])
 
     # -- the mounted window ------------------------------------------------------------------------------------
@@ -207,18 +208,28 @@ class Timeline(PostList):
             entry.unread = unread and (entry.item.get("message") or {}).get("author") != self.view.me
         entries = self.entries
         if entries:
-            self.mount_all(new, before=entries[0])
+            mounting = self.mount_all(new, before=entries[0])
             self.index += len(new)
         else:
-            self.mount_all(new)
+            mounting = self.mount_all(new)
             self.call_after_refresh(self.highlight, 0)
-        self.call_after_refresh(restore)
+        self._restore_when_mounted(mounting, restore)
         self._want_names(items)
+
+    def _restore_when_mounted(self, mounting: AwaitMount, restore: Callable[[], None]) -> None:
+        """Put the highlighted entry back once the new entries are laid out: a refresh that comes before they are
+        mounted sees them with no height, the scroll back does nothing, and the reader is pushed down after it."""
+
+        async def settle() -> None:
+            await mounting
+            self.call_after_refresh(restore)
+
+        self.call_later(settle)
 
     def _append(self, page: Page) -> None:
         self.window.pages.append(page)
         restore = self._anchor()
-        self.mount_all([self.make_entry(item) for item in page.items])
+        mounting = self.mount_all([self.make_entry(item) for item in page.items])
         if len(self.window.pages) > self.max_pages:
             dropped = self.window.pages.pop(0)
             self.window.above.append(dropped.before)
@@ -226,7 +237,7 @@ class Timeline(PostList):
             for entry in self.entries[:count]:
                 entry.remove()
             self.index = max(0, self.index - count)
-        self.call_after_refresh(restore)
+        self._restore_when_mounted(mounting, restore)
         self._want_names(page.items)
 
     def _prepend(self, page: Page) -> None:
