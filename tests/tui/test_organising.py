@@ -64,13 +64,15 @@ async def test_a_followed_persons_poll_is_at_home_and_takes_a_vote(live: LiveSer
         assert OPEN_BALLOTS in shown and "closes in" in shown
         await pilot.press("2")
         await until(pilot, lambda: "✓ your vote" in text_of(screen, "#poll-body"))
-        assert "2 voters" in text_of(screen, "#poll-body") and "Your vote: 2" in text_of(screen, "#poll-body")
+        # The figures come with the server's answer, which may land a render after the mark: wait for them.
+        await until(pilot, lambda: "2 voters" in text_of(screen, "#poll-body"))
+        assert "Your vote: 2" in text_of(screen, "#poll-body")
         await pilot.press("3")  # a change of mind is a new ballot
         await until(pilot, lambda: "Your vote: 3" in text_of(screen, "#poll-body"))
         ballots = [b for b in await live.messages("ballot") if b["author"] == ME.public_key]
         assert sorted(b["body"]["choices"] for b in ballots) == ["2", "3"]
         await pilot.press("escape")
-        assert isinstance(app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
 
 
 async def test_several_choices_are_picked_then_sent(live: LiveServer, tmp_path: Path) -> None:
