@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -66,7 +67,9 @@ def readers() -> list[Identity]:
 
 
 def cache_dir() -> Path:
-    return Path(tempfile.gettempdir()) / "murmur-bench-cache"
+    """Where built databases are kept between runs; MURMUR_BENCH_CACHE gives a run its own (two runs sharing one
+    would both start a server on the same data)."""
+    return Path(os.environ.get("MURMUR_BENCH_CACHE") or Path(tempfile.gettempdir()) / "murmur-bench-cache")
 
 
 def _checked_chunk(job: tuple[int, int, int, int, int]) -> list[Verified]:

@@ -7,8 +7,10 @@ few seconds, and the figures' values mean nothing beyond being measured.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m bench ARGS`` from the repository's root, its output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
+    """``python -m bench ARGS`` from the repository's root, its output captured; with a cache of its own, as two
+    of these may run at once (two workers, or two suites on one machine)."""
+    with tempfile.TemporaryDirectory(prefix="murmur-bench-cache-") as cache:
+        env = {**os.environ, "MURMUR_BENCH_CACHE": cache}
+        return subprocess.run(
+            [sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+        )
 
 
 def registered() -> set[str]:

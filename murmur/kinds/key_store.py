@@ -390,10 +390,10 @@ def log_view(identity: str, log: Log) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def event_ids(conn: aiosqlite.Connection, identity: str) -> list[str]:
+async def event_ids(store: Store, identity: str) -> list[str]:
     """The ids of the key events held for ``identity``, oldest first."""
     sql = "SELECT id FROM key_events WHERE identity = ? ORDER BY created_at, id"
-    async with conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
+    async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
         return [bytes(r[0]).hex() for r in await cursor.fetchall()]
 
 

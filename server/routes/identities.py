@@ -39,7 +39,7 @@ async def identity_events(request: Request) -> Response:
     (docs/encryption.md §9.3) rather than trust the view above. A bare key has none."""
     view = await _named(request)
     state = state_of(request)
-    ids = [] if view["bare"] else await event_ids(state.store.conn, view["identity"])
+    ids = [] if view["bare"] else await event_ids(state.store, view["identity"])
     raws = [await state.store.get_raw(i) for i in ids]
     events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
     return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events})

@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from murmur.client.conversations import NO_IDENTITY, Conversation, Conversations, Refusal
 from murmur.client.tui import present
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, landing
 from murmur.client.tui.widgets.entries import View
 from murmur.terminal import one_line
 from murmur.text import ago
@@ -115,7 +115,9 @@ class ConversationsPane(Vertical):
 
     def show(self) -> None:
         talks = self.source.talks()
-        listed = self.list
+        listed = landing(self, "#conversation-list", OptionList)
+        if listed is None:  # the fetch ended after the app began to close: nothing to show it in
+            return
         highlighted = listed.highlighted_option.id if listed.highlighted_option is not None else None
         listed.clear_options()
         if talks is None or talks.identity is None:
