@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -25,7 +25,7 @@ from murmur.client.tui.controller import Controller
 from murmur.client.tui.counts import Referrals, refers_to
 from murmur.client.tui.direct import Direct
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.present import tag_value
 from murmur.client.tui.screens.conversations import ConversationScreen
 from murmur.client.tui.screens.group import GroupScreen

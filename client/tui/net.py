@@ -7,11 +7,14 @@ left to surface in tests.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import httpx
+from textual import work as textual_work
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.message_pump import MessagePump
 from textual.widget import Widget
@@ -23,6 +26,7 @@ from murmur.errors import MurmurError
 log = logging.getLogger("murmur.client.tui")
 T = TypeVar("T")
 W = TypeVar("W", bound=Widget)
+Method = Callable[..., Coroutine[Any, Any, Any]]
 
 
 async def attempt(node: MessagePump, call: Awaitable[T]) -> T | None:
@@ -47,3 +51,34 @@ def landing(node: DOMNode, selector: str, kind: type[W]) -> W | None:
     """Where a worker's answer is to be shown, or None when it is gone: an answer can land after its screen was
     closed or while the app closes (the widgets pruned before the worker is cancelled), and is then dropped."""
     return next(node.query(selector).results(kind), None)
+
+
+def gone(node: MessagePump) -> bool:
+    """Whether ``node`` can no longer show anything: its screen is being closed, or the app is closing. Textual
+    takes the widgets down before it cancels their workers, so a worker can resume in between; these are the
+    flags Textual itself reads for a node on its way out (``display``, signals)."""
+    leaving = any(getattr(node, flag, False) for flag in ("_pruning", "_closing", "_closed"))
+    app_running = getattr(node.app, "_running", True)  # cleared first thing when the app shuts down
+    return leaving or not node.is_attached or not app_running
+
+
+def work(*, exclusive: bool = False, group: str = "default") -> Callable[[Method], Method]:
+    """Textual's ``work`` for the TUI's async workers, with one difference: an answer landing where its widgets
+    are gone (a screen closed, or the app closing, while the server was being asked) is dropped, not raised.
+    Every worker of the TUI is declared with this, so that class of failure has one answer; a missing widget on
+    a screen still shown remains a bug and is raised."""
+
+    def decorate(method: Method) -> Method:
+        @functools.wraps(method)
+        async def run(node: MessagePump, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(node, *args, **kwargs)
+            except NoMatches:
+                if gone(node):
+                    log.debug("dropped an answer for %r: its screen is gone", node)
+                    return None
+                raise
+
+        return textual_work(run, exclusive=exclusive, group=group)  # type: ignore[no-any-return]
+
+    return decorate

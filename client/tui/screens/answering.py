@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
 from murmur.client.api import MurmurClient, verified
 from murmur.client.tui.bindings import POSTS, bindings
 from murmur.client.tui.events import PostAction
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.errors import Refused
 
 KEYS = "r: reply · l: react · t: replies"

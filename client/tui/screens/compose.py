@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -32,6 +32,7 @@ from murmur.client.audience import narrowed, preview_lines
 from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
 from murmur.client.tui.drafts import edit_draft, post_draft
+from murmur.client.tui.net import work
 from murmur.client.tui.widgets.entries import View
 from murmur.client.versions import shown_body
 from murmur.errors import MurmurError

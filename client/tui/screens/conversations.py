@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -23,7 +22,7 @@ from murmur.client.conversations import Conversations, Stored
 from murmur.client.tui import present
 from murmur.client.tui.bindings import BY_NAME
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.conversations import people_parts
 from murmur.client.tui.widgets.entries import View

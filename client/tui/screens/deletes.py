@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -18,7 +17,7 @@ from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.audience import delete_status_lines
-from murmur.client.tui.net import attempt, landing
+from murmur.client.tui.net import attempt, landing, work
 
 
 class DeleteStatusScreen(ModalScreen[None]):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -22,7 +21,7 @@ from murmur.client.tui import present
 from murmur.client.tui.bindings import GROUP, bindings
 from murmur.client.tui.drafts import publish
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -18,7 +17,7 @@ from textual.widgets import Label, Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.tui import present
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.widgets.entries import View
 from murmur.client.versions import version_rows
 from murmur.text import ago

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -20,7 +20,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
 from murmur.client.tui import present
 from murmur.client.tui.drafts import delete_draft, publish
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.dialogs import ConfirmScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.errors import Refused

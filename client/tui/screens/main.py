@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.message import Message
@@ -17,7 +17,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
-from murmur.client.tui.net import attempt, landing
+from murmur.client.tui.net import attempt, landing, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.conversations import ConversationsPane, Source

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -19,7 +18,7 @@ from murmur.client.kinds import closing
 from murmur.client.organising import signed_poll
 from murmur.client.tui import present
 from murmur.client.tui.drafts import publish
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.answering import KEYS, AnsweringScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.kinds.poll import MAX_OPTIONS, ballot_draft

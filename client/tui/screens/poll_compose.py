@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from murmur.client.api import ServerUnreachable
 from murmur.client.organising import closes_at
+from murmur.client.tui.net import work
 from murmur.client.tui.screens.compose import Publish
 from murmur.client.tui.screens.poll import OPEN_BALLOTS
 from murmur.errors import MurmurError, Refused

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -14,7 +13,7 @@ from murmur.client.tui import present
 from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.drafts import follow_draft, publish
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.missing import MissingNote

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Input, Label
 
 from murmur.client.api import MurmurClient
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.postlist import PostList

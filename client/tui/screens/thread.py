@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Static
@@ -13,7 +12,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.render import Context, withheld_lines
 from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.missing import MissingNote

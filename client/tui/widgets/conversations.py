@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 from murmur.client.conversations import NO_IDENTITY, Conversation, Conversations, Refusal
 from murmur.client.tui import present
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt, landing
+from murmur.client.tui.net import attempt, landing, work
 from murmur.client.tui.widgets.entries import View
 from murmur.terminal import one_line
 from murmur.text import ago

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -19,7 +19,7 @@ from textual.widgets import Input
 from murmur.client.api import MurmurClient
 from murmur.client.kinds import group_facts
 from murmur.client.tui.bindings import GROUP, bindings
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.postlist import ACTIONS_UP, PostList
 from murmur.terminal import one_line, visible_name

@@ -12,14 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from textual import work
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.missing import missing_lines, missing_of
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 
 HINT = "A: ask this server's peers for them"
 

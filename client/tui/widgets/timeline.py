@@ -13,13 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual import work
 from textual.message import Message
 from textual.widget import AwaitMount
 
 from murmur.client.api import PageCursor
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt
+from murmur.client.tui.net import attempt, work
 from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
 from murmur.client.tui.widgets.postlist import PostList
 
