@@ -87,7 +87,7 @@ async def test_an_answer_landing_while_the_app_closes_is_dropped() -> None:
 async def test_a_missing_widget_on_a_shown_screen_is_still_a_bug() -> None:
     answer = asyncio.Event()
     app = Host()
-    with pytest.raises(Exception) as raised:  # noqa: PT011 (Textual wraps the worker's error)
+    with pytest.raises(Exception) as raised:  # Textual wraps the worker's error
         async with app.run_test() as pilot:
             screen = Asking(answer, selector="#no-such-widget")
             await app.push_screen(screen)
