@@ -15,6 +15,7 @@ public group too, its name and members in the clear; only what its members write
 from __future__ import annotations
 
 from murmur.kinds.base import Field, Kind
+from murmur.kinds.group_private import plain_in_private, refuse_plain
 from murmur.kinds.group_state import ENTRIES_BACKFILL, FOLDED, SCHEMA, record
 
 # ``invite``: a private group (docs/encryption.md §16): its moderators invite people (an approval of someone
@@ -32,4 +33,6 @@ KIND = Kind(
     apply=record,
     watches=("group",),
     migrations=(SCHEMA, FOLDED, ENTRIES_BACKFILL),
+    admit=refuse_plain,
+    withheld=plain_in_private,
 )
