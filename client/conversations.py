@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,20 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from murmur.client.api import MurmurClient
+from murmur.client.api import ApiError, MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
 from murmur.client.identity_check import checked_identity, safety_number
 from murmur.client.sealed_feed import pages
-from murmur.direct import NOT_DIRECT, Received, check_sender, inner_message, open_direct, read_inner, seal_direct
+from murmur.direct import (
+    NOT_DIRECT,
+    Received,
+    check_recipients,
+    check_sender,
+    inner_message,
+    open_direct,
+    read_inner,
+    seal_direct,
+)
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
@@ -34,7 +44,11 @@ from murmur.validate import check
 
 INBOX_FILE = "conversations.db"
 # Refusals that may turn out well later: the sender's log (or the device it names) had not reached the server.
-RETRIED = ("forged_sender",)
+log = logging.getLogger("murmur.client.conversations")
+RETRIED = ("forged_sender", "participant_unknown")
+# How many identities one sync looks up: a flood of sealed messages naming strangers costs at most this many
+# requests (the rest are tried at later syncs, each on its own back-off), never the reader's rate limit.
+LOOKUPS_PER_SYNC = 64
 NO_IDENTITY = (
     "This profile speaks as a bare key, which has no encryption key: make it an identity with"
     " `murmur identity create` (or pair it with one: `murmur device add IDENTITY`), then send or read direct messages."
@@ -105,6 +119,7 @@ class Conversations:
         # One fetch at a time: two at once would both open a message not seen yet, and the second would call
         # the first's copy a replay (the TUI's screens and its live stream may all ask).
         self._syncing = asyncio.Lock()
+        self._lookups_left = LOOKUPS_PER_SYNC
 
     @classmethod
     def of_profile(cls, api: MurmurClient | None, key_path: Path, passphrase: str | None = None) -> Conversations:
@@ -221,6 +236,7 @@ class Conversations:
 
     async def _sync(self) -> SyncReport:
         logs: dict[str, dict[str, Any] | None] = {}
+        self._lookups_left = LOOKUPS_PER_SYNC
         opened, refused = 0, []
         now = self._clock()
         tried: set[str] = set()
@@ -267,11 +283,13 @@ class Conversations:
         try:
             received = open_direct(outer, self.x25519)
             sender = received.inner.sender
-            if sender not in logs:
-                logs[sender] = await self._log(sender)
+            for person in (sender, *sorted(set(received.inner.participants) - {sender, self.identity})):
+                if person not in logs:
+                    logs[person] = await self._log(person)
             check_sender(received, logs[sender], arrived=arrived)
             if self.identity not in received.inner.participants:
                 raise Refused("bad_inner", "It is sealed to this device but does not name you among its participants.")
+            check_recipients(received, logs, self.identity, arrived=arrived)
             if not self.inbox.add(_stored(received, unread=sender != self.identity), outer_id,
                                   received.inner.participants):  # fmt: skip
                 raise Refused("replayed", "Its direct message was received already, under another sealed message.")
@@ -283,9 +301,19 @@ class Conversations:
         return "opened"
 
     async def _log(self, identity: str) -> dict[str, Any] | None:
+        """``identity`` as its signed events resolve here; None when unknown for now (tried again later): its events
+        do not make it yet, this sync has looked up as many identities as it may, or the server did not answer
+        (rate-limited, failing): one bad answer never ends the sync, so a flood of strangers cannot stop it."""
+        if self._lookups_left <= 0:
+            return None
+        self._lookups_left -= 1
         try:
             return await checked_identity(self.api, identity, self.inbox, at=now_ms())
-        except Refused:  # its signed events do not make it (yet): the sender is unknown, tried again later
+        except Refused:
+            return None
+        except ApiError as exc:
+            log.info("looking up %s failed (%s): later syncs try again", identity[:16], exc.code)
+            self._lookups_left = 0  # a rate limit or a failing server: ask nothing more this time
             return None
 
     # -- reading (this device only) ------------------------------------------------------------------------------

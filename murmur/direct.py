@@ -29,7 +29,7 @@ from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, Identity
 from murmur.kinds.sealed import COARSE_MS, NAME, envelope_of, envelope_text
 from murmur.message import VERSION, Message, sign_envelope
-from murmur.sealing import BUCKETS, LENGTH_BYTES, SENDER_BYTES, TAG_BYTES, WRAP_BYTES, open_sealed, seal
+from murmur.sealing import BUCKETS, LENGTH_BYTES, SENDER_BYTES, TAG_BYTES, WRAP_BYTES, open_sealed, recipients_of, seal
 from murmur.validate import MAX_MESSAGE_BYTES, parse_json
 
 LONGEST_TEXT = 5000  # code points, as a post's
@@ -62,6 +62,7 @@ class Received:
     inner: Inner
     sealed_by: str
     outer: str
+    recipients: tuple[str, ...] = ()  # the X25519 devices it was sealed to, as its envelope lists them
 
 
 def conversation_id(participants: Iterable[str]) -> str:
@@ -246,7 +247,7 @@ def open_direct(outer: Message, private: X25519PrivateKey) -> Received:
     inner = read_inner(opened.plaintext)
     if not outer.created_at <= inner.created_at < outer.created_at + COARSE_MS:
         raise Refused("bad_time", "The direct message's time is not within the coarse time of its outer message.")
-    return Received(inner, opened.sender, outer.id)
+    return Received(inner, opened.sender, outer.id, tuple(recipients_of(envelope)))
 
 
 def check_sender(received: Received, log: Mapping[str, Any] | None, *, arrived: int | None = None) -> None:
@@ -260,6 +261,45 @@ def check_sender(received: Received, log: Mapping[str, Any] | None, *, arrived: 
         why = "It was sealed by a key other than the encryption key its sender's log gives the device it names."
         raise Refused("forged_sender", why)
     current_at(found, inner.created_at, arrived)
+
+
+def check_recipients(
+    received: Received, logs: Mapping[str, Mapping[str, Any] | None], reader: str, *, arrived: int | None = None
+) -> None:
+    """Refuse a message that names someone among its participants but was sealed to none of their devices: the
+    others would see a conversation that person never received (a sender can seal to whom they like). ``logs``
+    holds each participant's identity as resolved on this device (None: not known yet, tried again later); the
+    reader and the sender are not asked about. One device of each is enough: a device added while the message
+    was on its way is sealed to by a sender who had not seen it yet (§9.5)."""
+    inner = received.inner
+    sealed_to = set(received.recipients)
+    latest = inner.created_at if arrived is None else max(inner.created_at, arrived)
+    for person in sorted(set(inner.participants) - {reader, inner.sender}):
+        log = logs.get(person)
+        if log is None or log.get("bare") or log.get("identity") != person:
+            why = f"Its participant {person[:16]} is not known here yet, so whether they received it cannot be told."
+            raise Refused("participant_unknown", why + " murmur tries again at the next sync.")
+        devices = log.get("devices")
+        theirs = {
+            d.get("x25519")
+            for d in (devices if isinstance(devices, list) else [])
+            if isinstance(d, dict) and _current(d, latest)
+        }
+        if not theirs & sealed_to:
+            raise Refused(
+                "not_sent_to_all",
+                f"It names {person[:16]} among the conversation but was sealed to none of their devices: the"
+                " others may see a message they never received.",
+            )
+
+
+def _current(device: Mapping[str, Any], at: int) -> bool:
+    added, removed, disputed = device.get("added_at"), device.get("removed_at"), device.get("disputed_at")
+    return (
+        (not isinstance(added, int) or added <= at)
+        and not (isinstance(removed, int) and removed <= at)
+        and not (isinstance(disputed, int) and disputed <= at)
+    )
 
 
 def device_in_log(sender: str, device: str, log: Mapping[str, Any] | None) -> Mapping[str, Any]:
