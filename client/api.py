@@ -521,6 +521,12 @@ class MurmurClient:
             removed=Rows(("key",)), spans=Spans(),
         )  # fmt: skip
 
+    async def group_log(self, group_id: str) -> dict[str, Any]:
+        """The group's signed creation, membership and moderation messages (``{"group", "messages"}``), each still
+        to be checked: a device folds them itself to know who held which role when."""
+        answer = await self.request("GET", f"{API}/groups/{group_id}/log")
+        return shaped(answer, "the group's log", group=str, messages=list)
+
     async def stream(self, cursor: int | None = None) -> AsyncIterator[StreamEvent]:
         """Server-Sent Events from the server, each message verified; ends when the connection does."""
         request = await self._signed("GET", f"{API}/stream", {"cursor": cursor}, b"", streaming=True)

@@ -21,15 +21,16 @@ from typing import Any
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
+from murmur.client.group_authority import check_sealer, listed, role_spans
 from murmur.client.identity_check import checked_identity
 from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
-from murmur.keys import KEY_HEX, Identity, fingerprint
+from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
-from murmur.kinds.group_fold import INVITE
+from murmur.kinds.group_fold import INVITE, RoleSpan
 from murmur.message import Message, now_ms
 from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
 from murmur.sealing import public_hex
@@ -145,13 +146,13 @@ class PrivateGroups:
         logs = {key: await self._log(key) for key in {k for k, _, _ in spans}}
         moments = {start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}
         for log in logs.values():
-            for d in _listed(log):
+            for d in listed(log):
                 moments |= {d[t] for t in ("added_at", "removed_at", "disputed_at") if type(d.get(t)) is int}
         sets = []
         for at in sorted(moments, reverse=True):
             inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
             held = {str(log["identity"]): log for k in inside if (log := logs[k]) is not None}
-            found = sorted({Device(d["key"], d["x25519"]) for log in held.values() for d in _listed(log)
+            found = sorted({Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
                             if _current_at(d, at)})  # fmt: skip
             if found and found not in sets:
                 sets.append(found)
@@ -294,7 +295,7 @@ class PrivateGroups:
         if (found.get("you") or {}).get("role") not in MODERATING:
             raise Refused("members_changed", f"The members of {name!r} (or their devices) changed since its newest"
                           " epoch: nothing was sent, so no one removed can read it. It can be sent once an owner or"
-                          " moderator starts a new epoch (any change or post of theirs does).")  # fmt: skip
+                          " moderator starts a new epoch (their next sync, change or post does).")  # fmt: skip
         await self._new_epoch(group, name, keys)
         return GroupKeys.from_json(self.store.keys(group))
 
@@ -306,17 +307,34 @@ class PrivateGroups:
         self.talks._me()
         await self._send_unsent()
         unread: list[Unread] = []
+        roles: dict[str, list[RoleSpan]] = {}  # each group's signed log, fetched once a sync
         self.store.tick()
         for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
-            await self._take_chunk(earlier.raw, earlier.seq, unread)
-        await self._chunks(unread)
+            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, roles)
+        await self._chunks(unread, roles)
         read = 0
         for group, name in self.store.groups():
             if only is None or group == only:
                 read += await self._messages(group, name, unread)
+                await self._renew(group)
         return GroupSync(read, unread)
 
-    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int]], Cursor]:
+    async def _renew(self, group: str) -> None:
+        """As the group's owner or a moderator, start a new epoch when the newest one was made for other member
+        devices than the group has now: a member added a device (it reads from this epoch on) or removed one
+        (it reads nothing from this epoch on). Done at every sync, so no one waits for a membership change."""
+        found = await self.api.group(group)
+        if (found.get("you") or {}).get("role") not in MODERATING or found.get("join") != INVITE:
+            return
+        keys = GroupKeys.from_json(self.store.keys(group))
+        head = keys.current()
+        if head is None or head.number >= MAX_EPOCH:  # no epoch to follow, or no number left for the next
+            return
+        _, people = await self._members(group)
+        if self.me in {r.identity for r in people}:
+            await self._up_to_date(found, keys, people)
+
+    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int, int | None]], Cursor]:
         """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
         cursor only once every item is kept (read, or unread with its reason), so a failure midway fetches them
         again (items kept already are skipped as seen) rather than losing the rest for good. The cursor names the
@@ -324,19 +342,23 @@ class PrivateGroups:
         (``murmur.client.sealed_feed``) rather than past what it now holds."""
         cursor, found = self.store.cursor(feed), []
         async for page in pages(self.api, cursor, group=group):
-            found += [(_bytes_of(i.get("message")), int(i["seq"])) for i in page.items]
+            found += [(_bytes_of(i.get("message")), int(i["seq"]), _arrived(i)) for i in page.items]
             cursor = page.cursor
         return found, cursor
 
-    async def _chunks(self, unread: list[Unread]) -> None:
+    async def _chunks(self, unread: list[Unread], roles: dict[str, list[RoleSpan]]) -> None:
         feed = f"chunks {self.api.base_url}"
         items, cursor = await self._pages(feed, None)
         with self.store.batch():
-            for raw, seq in items:
-                await self._take_chunk(raw, seq, unread)
+            for raw, seq, arrived in items:
+                await self._take_chunk(raw, seq, arrived, unread, roles)
             self.store.set_cursor(feed, cursor)
 
-    async def _take_chunk(self, raw: bytes, seq: int, unread: list[Unread]) -> None:
+    async def _take_chunk(
+        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], roles: dict[str, list[RoleSpan]]
+    ) -> None:
+        """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
+        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason."""
         try:
             outer = check(raw)
             chunk = open_chunk(outer, self.talks.x25519)
@@ -350,10 +372,9 @@ class PrivateGroups:
             if found.get("join") != INVITE:
                 raise Refused("wrong_group", "An epoch key for a group that is not private.")
             listing = await self.api.group_members(group)
-            moderators = await self._identities(str(m["key"]) for m in listing["members"]
-                                                if m.get("role") in MODERATING)  # fmt: skip
-            if chunk.sealed_by not in {x for r in moderators for x in r.devices}:
-                raise Refused("not_member", "An epoch key sealed by a device of no owner or moderator of the group.")
+            if group not in roles:
+                roles[group] = await role_spans(self.api, group)
+            await check_sealer(roles[group], chunk.sealed_by, outer.created_at, arrived, self._log)
             keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
             sets = [s for s in await self._candidate_sets(group, listing) if members_digest(s) == chunk.epoch.members]
             if not sets:
@@ -368,7 +389,7 @@ class PrivateGroups:
         except (Refused, ApiError) as refusal:
             code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
             reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
-            item = Unread(outer.id, CHUNKS, code, reason, raw, seq)
+            item = Unread(outer.id, CHUNKS, code, reason, raw, seq, arrived)
             self.store.keep_unread(item)
             unread.append(item)
             return
@@ -381,7 +402,7 @@ class PrivateGroups:
         feed = f"group {group} {self.api.base_url}"
         fresh, cursor = await self._pages(feed, group)
         with self.store.batch():
-            read = await self._read_all(group, name, [(u.raw, u.seq) for u in retried] + fresh,
+            read = await self._read_all(group, name, [(u.raw, u.seq) for u in retried] + [(r, q) for r, q, _ in fresh],
                                         {u.outer_id for u in retried}, unread)  # fmt: skip
             self.store.set_cursor(feed, cursor)
         return read
@@ -458,13 +479,6 @@ class PrivateGroups:
         return self.store.search(text)
 
 
-def _listed(log: dict[str, Any]) -> list[dict[str, Any]]:
-    """The devices an identity's log lists with both keys well formed."""
-    devices = log.get("devices")
-    return [d for d in (devices if isinstance(devices, list) else []) if isinstance(d, dict)
-            and all(isinstance(d.get(k), str) and KEY_HEX.fullmatch(d[k]) for k in ("key", "x25519"))]  # fmt: skip
-
-
 def _current_at(device: dict[str, Any], at: int) -> bool:
     try:
         current_at(device, at)
@@ -481,6 +495,12 @@ def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, in
     except Refused:
         return (1, "", 0, seq)
     return (0, f"{header.epoch:016d}{header.digest}{header.sender}", header.index, seq)
+
+
+def _arrived(item: dict[str, Any]) -> int | None:
+    """When a feed's item reached the home server, if it said (ms, its clock)."""
+    at = item.get("received_at")
+    return at if type(at) is int else None
 
 
 def _published(result: dict[str, Any], what: str) -> None:

@@ -116,6 +116,7 @@ def _reads_of_kinds() -> list[Route]:
             Route(f"{API}/groups", groups.directory),
             Route(f"{API}/groups/{{id}}", groups.info),
             Route(f"{API}/groups/{{id}}/members", groups.members),
+            Route(f"{API}/groups/{{id}}/log", groups.log),
             Route(f"{API}/groups/{{id}}/timeline", groups.timeline),
         ]
         if kind("group")

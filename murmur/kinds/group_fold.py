@@ -9,7 +9,9 @@ that received them in time order. A message whose author had no authority at its
 
 Membership is kept as spans of time per person (``[start, end)`` in the authors' milliseconds): a post
 addressed to the group is in its timeline when its author was a member at the post's ``created_at``, so a
-removed member's later posts stay out and their earlier ones stay in.
+removed member's later posts stay out and their earlier ones stay in. Roles are kept the same way (``roles``:
+who was owner or moderator, and when), so an act a reader judges later (a private group's epoch key, sealed
+by a moderator since demoted) is judged by the role its author held at its time, never by the role now.
 
 Pure and synchronous: the store runs it whenever a message of the group arrives (murmur/kinds/group.py), and
 the tests run it over every permutation of a scenario.
@@ -47,6 +49,16 @@ class Mark:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleSpan:
+    """``key`` held ``role`` (owner or moderator) from ``start`` until ``end`` (None: still holds it)."""
+
+    key: str
+    role: str
+    start: int
+    end: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class GroupState:
     id: str
     owner: str
@@ -59,6 +71,7 @@ class GroupState:
     spans: tuple[tuple[str, int, int | None], ...]  # (key, start, end or None): when each was a member
     hidden: tuple[Mark, ...]
     pinned: tuple[Mark, ...]
+    roles: tuple[RoleSpan, ...] = ()  # when each held the role of owner or moderator
 
     def person(self, key: str) -> Person | None:
         return next((p for p in self.people if p.key == key), None)
@@ -80,6 +93,9 @@ class Folding:
     spans: list[tuple[str, int, int | None]] = field(default_factory=list)
     hidden: dict[str, Mark] = field(default_factory=dict)
     pinned: dict[str, Mark] = field(default_factory=dict)
+    # Role history, kept by a whole fold (the store's resumed fold has no use for it and leaves it partial).
+    open_roles: dict[str, tuple[str, int]] = field(default_factory=dict)
+    roles: list[RoleSpan] = field(default_factory=list)
 
     def moderates(self, key: str) -> bool:
         return self.role.get(key) in (OWNER, MODERATOR)
@@ -87,6 +103,11 @@ class Folding:
     def set(self, key: str, status: str | None, at: int, role: str = "") -> None:
         """Give ``key`` a status (None: no status at all) and role, opening or closing their membership span."""
         was_member = self.status.get(key) == MEMBER
+        if self.role.get(key, "") != role:
+            if (held := self.open_roles.pop(key, None)) is not None:
+                self.roles.append(RoleSpan(key, held[0], held[1], at))
+            if role:
+                self.open_roles[key] = (role, at)
         if status is None:
             self.status.pop(key, None)
         else:
@@ -215,6 +236,7 @@ def fold(create: Message, messages: Iterable[Message]) -> GroupState:
     apply(s, steps(create, messages))
     people = tuple(Person(key, status, s.role.get(key, ""), s.since[key]) for key, status in sorted(s.status.items()))
     spans = sorted([*s.spans, *((key, start, None) for key, start in s.open_spans.items())], key=_span_order)
+    roles = [*s.roles, *(RoleSpan(key, role, start, None) for key, (role, start) in s.open_roles.items())]
     return GroupState(
         id=create.id,
         owner=create.author,
@@ -227,8 +249,17 @@ def fold(create: Message, messages: Iterable[Message]) -> GroupState:
         spans=tuple(spans),
         hidden=tuple(sorted(s.hidden.values(), key=lambda k: k.post)),
         pinned=tuple(sorted(s.pinned.values(), key=lambda k: k.post)),
+        roles=tuple(sorted(roles, key=lambda r: (r.key, r.start))),
     )
 
 
 def _span_order(span: tuple[str, int, int | None]) -> tuple[str, int]:
     return span[0], span[1]
+
+
+def covers(start: int, end: int | None, at: int, until: int, arrived: int | None) -> bool:
+    """Whether something held over ``[start, end)`` (a role, a device) covers an act its author dated, coarsely,
+    within ``[at, until)`` and that reached the reader at ``arrived`` (None: not known). It must have begun before
+    the window closed, and not have ended before the window opened, nor by the time the act arrived: an act that
+    reached the reader after the end cannot be told from one made after it, so it counts for nothing."""
+    return start < until and (end is None or (end > at and (arrived is None or end > arrived)))

@@ -1,7 +1,8 @@
 """Reading groups: the directory, one group, its people, its timeline and its pinned announcements.
 
-All of it reads the state ``murmur.kinds.group`` keeps (tables ``groups_*``), never the raw messages. A group
-whose creation message is not held here is unknown: not in the directory, and ``group`` answers None.
+All of it reads the state ``murmur.kinds.group`` keeps (tables ``groups_*``), never the raw messages, except
+``log``: the signed messages that state is folded from, for a device to fold them itself. A group whose creation
+message is not held here is unknown: not in the directory, and ``group`` answers None.
 """
 
 from __future__ import annotations
@@ -169,6 +170,15 @@ async def spans(store: Store, group_id: str) -> list[tuple[str, int, int | None]
     a private group's member device needs to check an epoch made at that change, docs/encryption.md §16)."""
     rows = await select(store.conn, _SPANS_SQL, (bytes.fromhex(group_id),))
     return [(bytes(r[0]).hex(), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
+
+
+_LOG_SQL = "SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq WHERE l.grp = ? ORDER BY l.seq"
+
+
+async def log(store: Store, group_id: str) -> list[bytes]:
+    """The group's creation message and every membership and moderation message naming it, as signed, in the
+    order they came: what a device folds itself to know who held which role when (docs/encryption.md §16.5)."""
+    return [bytes(r[0]) for r in await select(store.conn, _LOG_SQL, (bytes.fromhex(group_id),))]
 
 
 async def person(store: Store, group_id: str, key: str) -> GroupPerson | None:

@@ -50,6 +50,11 @@ SCHEMA = (
     ALTER TABLE cursors ADD COLUMN at TEXT;
     UPDATE cursors SET seq = 0;
     """,
+    # When a message reached the home server (its clock, ms), if it said: an epoch chunk is judged by the role
+    # its sealer still held then, also when it is tried again later. NULL for one kept before this.
+    """
+    ALTER TABLE unread ADD COLUMN arrived INTEGER;
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 
@@ -80,6 +85,7 @@ class Unread:
     reason: str
     raw: bytes
     seq: int
+    arrived: int | None = None  # when it reached the home server, if it said (ms, its clock)
 
 
 _COLUMNS = "r.id, r.grp, r.kind, r.sender, r.device, r.text, r.created_at, r.reply_to, r.target, r.epoch"
@@ -90,7 +96,8 @@ def _post(row: Sequence[Any]) -> GroupPost:
 
 
 def _unread(row: Sequence[Any]) -> Unread:
-    return Unread(str(row[0]), str(row[1]), str(row[2]), str(row[3]), bytes(row[4]), int(row[5]))
+    arrived = None if row[6] is None else int(row[6])
+    return Unread(str(row[0]), str(row[1]), str(row[2]), str(row[3]), bytes(row[4]), int(row[5]), arrived)
 
 
 class GroupInbox(LocalStore):
@@ -182,10 +189,11 @@ class GroupInbox(LocalStore):
         now = self._syncs()
         with self._write() as db:
             db.execute(
-                "INSERT INTO unread (outer_id, grp, code, reason, raw, seq, tries, due) VALUES (?, ?, ?, ?, ?, ?, 0, ?)"
+                "INSERT INTO unread (outer_id, grp, code, reason, raw, seq, tries, due, arrived)"
+                " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
                 " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason,"
                 " tries = tries + 1, due = ? + (1 << MIN(tries + 1, 30))",
-                (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq, now + 1, now),
+                (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq, now + 1, item.arrived, now),
             )
 
     def wake(self, group: str) -> None:
@@ -202,7 +210,7 @@ class GroupInbox(LocalStore):
     ) -> list[Unread]:
         """Messages kept unread, oldest first: of one group (``""``: epoch chunks), with one of ``codes``; with
         ``due``, only those to try again at this sync (``tick``)."""
-        sql, params = "SELECT outer_id, grp, code, reason, raw, seq FROM unread WHERE 1 = 1", []
+        sql, params = "SELECT outer_id, grp, code, reason, raw, seq, arrived FROM unread WHERE 1 = 1", []
         if due:
             sql, params = sql + " AND due <= ? AND tries < ?", [self._syncs(), MAX_TRIES]
         if group is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -126,6 +127,16 @@ async def members(request: Request) -> Response:
         "spans": [{"key": k, "start": a, "end": b} for k, a, b in await group_reads.spans(state.store, row.id)],
     }
     return JSONBytes(await named(state, body, [p.key for p in everyone]))
+
+
+async def log(request: Request) -> Response:
+    """The group's signed creation, membership and moderation messages, byte for byte: a device folds them itself
+    (``murmur.kinds.group_fold``) to judge an act by the role its author held at its time."""
+    state = state_of(request)
+    await authenticate(request)
+    row = await _group(state, request.path_params["id"])
+    raws = await group_reads.log(state.store, row.id)
+    return JSONBytes({"group": row.id, "messages": [orjson.Fragment(r) for r in raws]})
 
 
 async def timeline(request: Request) -> Response:

@@ -1,0 +1,82 @@
+"""Who may seal a private group's epoch key, judged at the time it was sealed (docs/encryption.md §16.5).
+
+An epoch chunk counts when the device that sealed it belonged to the group's owner or a moderator at the time of
+the act, not now: a moderator demoted since still gave the members a good key, and one who was never a moderator,
+or sealed after the demotion, gave none. Roles come from the group's signed log (``GET /api/v1/groups/{id}/log``),
+checked here by the one validation path and folded here with the rules every server uses
+(``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a moderator by
+saying so. Devices come from the sealer's identity log, resolved on this device (``murmur.client.identity_check``).
+
+A chunk's time is its outer message's, coarse (``COARSE_MS``) and bound by the sealing, and the time it reached
+the home server when that said: ``murmur.kinds.group_fold.covers`` is the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from murmur.client.api import ApiError, MurmurClient
+from murmur.errors import Refused
+from murmur.jcs import canonicalize
+from murmur.keys import KEY_HEX, fingerprint
+from murmur.kinds.group_fold import RoleSpan, covers, fold
+from murmur.kinds.group_state import GROUP_KIND
+from murmur.kinds.sealed import COARSE_MS
+from murmur.message import Message
+from murmur.validate import check
+
+LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+async def role_spans(api: MurmurClient, group: str) -> list[RoleSpan]:
+    """When each key of ``group`` was its owner or a moderator, folded here from the group's signed log. A message
+    that does not verify counts for nothing; without the signed creation message there is nothing to fold
+    (``bad_answer``: the group is taken as not known yet, and the chunk waits)."""
+    answer = await api.group_log(group)
+    messages: list[Message] = []
+    for raw in answer["messages"]:
+        try:
+            messages.append(check(canonicalize(raw)))
+        except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
+            continue
+    create = next((m for m in messages if m.kind == GROUP_KIND and m.id == group), None)
+    if create is None:
+        raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
+    return list(fold(create, messages).roles)
+
+
+def listed(log: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The devices an identity's log lists with both keys well formed."""
+    devices = (log or {}).get("devices")
+    return [d for d in (devices if isinstance(devices, list) else []) if isinstance(d, dict)
+            and all(isinstance(d.get(k), str) and KEY_HEX.fullmatch(d[k]) for k in ("key", "x25519"))]  # fmt: skip
+
+
+def _device_covers(device: dict[str, Any], at: int, arrived: int | None) -> bool:
+    added = device.get("added_at")
+    ends = [t for t in (device.get("removed_at"), device.get("disputed_at")) if type(t) is int]
+    return covers(added if type(added) is int else 0, min(ends, default=None), at, at + COARSE_MS, arrived)
+
+
+async def check_sealer(roles: list[RoleSpan], sealed_by: str, at: int, arrived: int | None, log_of: LogOf) -> None:
+    """Refuse (``not_member``, saying which) an epoch chunk sealed by the X25519 key ``sealed_by``, dated ``at``
+    (coarse) and come to the home server at ``arrived``, unless a device of that key's identity held the role of
+    owner or moderator of the group then, as ``roles`` (``role_spans``) records it."""
+    sealer = None
+    for span in roles:
+        log = await log_of(span.key)
+        devices = [d for d in listed(log) if d["x25519"] == sealed_by]
+        if not devices:
+            continue
+        sealer = span.key
+        if covers(span.start, span.end, at, at + COARSE_MS, arrived) and any(
+            _device_covers(d, at, arrived) for d in devices
+        ):
+            return
+    if sealer is None:
+        raise Refused("not_member", "An epoch key sealed by a device of no one who was ever owner or moderator of"
+                      " the group (its signed log names no such role).")  # fmt: skip
+    raise Refused("not_member", f"An epoch key sealed by a device of {fingerprint(sealer)} when they were not owner"
+                  " or moderator of the group, as its signed log records it: their role (or that device) had ended"
+                  " before it was sealed or before it reached your server, or had not begun.")  # fmt: skip
