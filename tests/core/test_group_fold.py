@@ -8,7 +8,7 @@ from typing import Any
 
 from murmur.keys import Identity
 from murmur.kinds.group_drafts import about_person_draft, about_post_draft, create_draft, membership_draft
-from murmur.kinds.group_fold import GroupState, Person, fold
+from murmur.kinds.group_fold import GroupState, Person, RoleSpan, covers, fold
 from murmur.message import Message, sign_draft
 from murmur.validate import check
 
@@ -119,3 +119,39 @@ def test_messages_of_another_group_or_dated_before_the_creation_change_nothing()
     before = signed(BEN, membership_draft("group_join", create.id), T0 - 1)
     state = fold(create, [elsewhere, before])
     assert [p.key for p in state.people] == [OWNER.public_key]
+
+
+def test_roles_are_kept_as_spans_of_time_whatever_the_arrival_order() -> None:
+    create = group(approval=False)
+    g = create.id
+    messages = [
+        signed(MOD, membership_draft("group_join", g), T0 + 1),
+        signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 2),
+        signed(OWNER, about_person_draft("group_unmod", g, MOD.public_key), T0 + 5),
+        signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 8),
+        signed(OWNER, about_person_draft("group_remove", g, MOD.public_key), T0 + 9),  # a removal ends a role too
+        signed(BEN, membership_draft("group_join", g), T0 + 3),
+        signed(BEN, about_person_draft("group_mod", g, ANN.public_key), T0 + 4),  # not the owner: no role
+    ]
+    states = {fold(create, list(order)) for order in itertools.permutations(messages)}
+    assert len(states) == 1
+    [state] = states
+    expected = [
+        RoleSpan(MOD.public_key, "moderator", T0 + 2, T0 + 5),
+        RoleSpan(MOD.public_key, "moderator", T0 + 8, T0 + 9),
+        RoleSpan(OWNER.public_key, "owner", T0, None),
+    ]
+    assert state.roles == tuple(sorted(expected, key=lambda r: (r.key, r.start)))
+    assert len(state.roles) == 3  # Ann never held one
+
+
+def test_an_act_dated_coarsely_is_covered_by_a_role_held_in_its_window_and_still_held_when_it_arrived() -> None:
+    window = (T0, T0 + 600_000)
+    assert covers(T0 - 5, None, *window, None)  # held throughout
+    assert covers(T0 + 30, None, *window, T0 + 60)  # appointed within the window, before it arrived
+    assert covers(T0 - 5, T0 + 120, *window, T0 + 60)  # demoted after it arrived
+    assert not covers(T0 - 5, T0 + 120, *window, T0 + 120)  # it arrived at the demotion, or after it
+    assert not covers(T0 - 5, T0 + 120, *window, T0 + 900_000)  # came late: cannot be told from one sealed after
+    assert covers(T0 - 5, T0 + 120, *window, None)  # no arrival known: the window decides
+    assert not covers(T0 - 50, T0, *window, None)  # ended when the window opened
+    assert not covers(T0 + 600_000, None, *window, None)  # began after the window closed

@@ -205,3 +205,16 @@ async def test_who_hears_of_requests_approvals_and_removals(
         ben.key: ["group_mod"],
         cat.key: ["group_join"],
     }
+
+
+async def test_the_group_log_gives_the_signed_messages_its_state_is_folded_from(
+    store: Store, ann: Person, ben: Person, cat: Person, dan: Person
+) -> None:
+    g, messages, posts = scenario(cat, dan, ann, ben)
+    other = sign(ann, create_draft("Another group"), T0 + 1)
+    await store.ingest([*messages, other, sign(ann, membership_draft("group_join", other["id"]), T0 + 2)])
+    logged = [json.loads(raw) for raw in await group_reads.log(store, g)]
+    # the creation and every membership and moderation message, as signed (the posts are the timeline's)
+    expected = [m for m in messages if m["id"] not in posts.values()]
+    assert sorted(logged, key=lambda m: m["id"]) == sorted(expected, key=lambda m: m["id"])
+    assert await group_reads.log(store, "ab" * 32) == []
