@@ -24,18 +24,15 @@ from murmur.validate import check
 from tests.dm_people import Device, Speaker
 from tests.server.conftest import Harness
 from tests.server.test_private_groups import groups_of, texts
+from tests.server.test_private_groups_faults import trio
 from tests.server.test_sealed_api import joined, publish_events
 
 
 async def test_a_device_added_later_reads_from_the_next_epoch_and_one_removed_reads_no_more(
     server: Harness, tmp_path: Path
 ) -> None:
-    ada, bo = Speaker.new(), Speaker.new()
-    ada_api, bo_api = await joined(server, ada), await joined(server, bo)
-    owner = groups_of(ada.devices[0], ada_api, ada.identity, tmp_path / "ada")
-    laptop = groups_of(bo.devices[0], bo_api, bo.identity, tmp_path / "bo")
-    group = await owner.create("organisers")
-    await owner.invite(group, [laptop.me])
+    [owner, laptop, _], bo, group = await trio(server, tmp_path)
+    bo_api = laptop.api
     await owner.post(group, "before the phone")
 
     phone_device = bo.add()
