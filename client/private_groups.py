@@ -214,7 +214,8 @@ class PrivateGroups:
         await self.sync(found["id"])
         stored = self.store.keys(found["id"])
         if stored is None:
-            raise ConfigError("This device holds no key of the group yet; `murmur group sync` when one has come.")
+            raise ConfigError("This device holds no key of the group yet: `murmur timeline group:ID` reads it once one"
+                              " has come.")  # fmt: skip
         head = GroupKeys.from_json(stored).current()
         if head is not None and head.number >= MAX_EPOCH:  # checked before any change is published
             raise ConfigError(f"{found['name']!r} has used every epoch number: its membership cannot change again.")

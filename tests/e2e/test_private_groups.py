@@ -58,6 +58,7 @@ def test_members_on_two_servers_converge(tmp_path: Path, procs: list[ServerProce
                 assert not any(form in data for form in forms), path
 
 
+@pytest.mark.timeout(600)  # a pairing, a removal and their epochs, each waited for across two servers
 def test_a_device_added_reads_from_then_on_and_one_removed_reads_no_more(
     tmp_path: Path, procs: list[ServerProcess]
 ) -> None:

@@ -120,3 +120,21 @@ async def test_an_epoch_key_counts_by_the_role_its_sealer_held_when_it_was_seale
     assert "no one who was ever owner or moderator" in reasons  # Dee's
     assert "when they were not owner or moderator" in reasons  # Bo's, after his demotion
     assert GroupKeys.from_json(cy.store.keys(group)).current().number == 2  # type: ignore[union-attr]
+
+
+async def test_an_epoch_key_waits_while_the_group_log_gives_no_signed_creation(server: Harness, tmp_path: Path) -> None:
+    [owner, laptop, _], _, group = await trio(server, tmp_path)
+    await owner.post(group, "hello")
+    real = laptop.api.group_log
+
+    async def without_creation(group_id: str) -> dict[str, Any]:  # a home server dropping (or forging) it
+        found = await real(group_id)
+        return {**found, "messages": [m for m in found["messages"] if m.get("id") != group_id]}
+
+    laptop.api.group_log = without_creation  # type: ignore[method-assign]
+    report = await laptop.sync()
+    assert [u.code for u in report.unread] == ["group_unknown"] and "signed creation" in report.unread[0].reason
+    assert laptop.store.keys(group) is None
+    laptop.api.group_log = real  # type: ignore[method-assign]
+    report = await laptop.sync()  # tried again at the next sync: the key is taken, the post read
+    assert texts(laptop, group) == ["hello"] and report.unread == []
