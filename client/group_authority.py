@@ -64,8 +64,11 @@ async def check_sealer(roles: list[RoleSpan], sealed_by: str, at: int, arrived: 
     (coarse) and come to the home server at ``arrived``, unless a device of that key's identity held the role of
     owner or moderator of the group then, as ``roles`` (``role_spans``) records it."""
     sealer = None
+    logs: dict[str, dict[str, Any] | None] = {}  # a key holds roles in many spans: its log is fetched once
     for span in roles:
-        log = await log_of(span.key)
+        if span.key not in logs:
+            logs[span.key] = await log_of(span.key)
+        log = logs[span.key]
         devices = [d for d in listed(log) if d["x25519"] == sealed_by]
         if not devices:
             continue

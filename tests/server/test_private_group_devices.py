@@ -12,12 +12,14 @@ import pytest
 
 from murmur.client.api import MurmurClient
 from murmur.client.devices import device_envelope
+from murmur.client.group_authority import check_sealer
 from murmur.client.private_groups import PrivateGroups
 from murmur.errors import Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import Device as Member
 from murmur.group_epoch import Link
 from murmur.kinds.group_drafts import about_person_draft
+from murmur.kinds.group_fold import RoleSpan
 from murmur.message import complete_draft, now_ms, sign_envelope
 from murmur.private_group import epoch_messages
 from murmur.validate import check
@@ -138,3 +140,25 @@ async def test_an_epoch_key_waits_while_the_group_log_gives_no_signed_creation(s
     laptop.api.group_log = real  # type: ignore[method-assign]
     report = await laptop.sync()  # tried again at the next sync: the key is taken, the post read
     assert texts(laptop, group) == ["hello"] and report.unread == []
+
+
+async def test_the_sealers_device_counts_by_its_own_time_in_its_identitys_log_too() -> None:
+    """The class, on the device side: a moderator's device removed since sealed a good key while it was theirs;
+    one sealed after its removal, or before it was added, counts for nothing."""
+    t = 1_800_000_000_000
+    x = "cd" * 32
+    logs = {"ab" * 32: {"identity": "ab" * 32, "devices": [
+        {"key": "ef" * 32, "x25519": x, "added_at": t, "removed_at": t + 3_600_000, "disputed_at": None},
+    ]}}  # fmt: skip
+
+    async def log_of(key: str) -> dict[str, Any] | None:
+        return logs.get(key)
+
+    roles = [RoleSpan("ab" * 32, "moderator", t - 1, None)]
+    await check_sealer(roles, x, t, t + 60_000, log_of)  # sealed while the device was current
+    for at, arrived in ((t + 3_600_000, t + 3_600_000 + 1), (t - 3_600_000, t - 3_600_000 + 1)):
+        with pytest.raises(Refused) as refused:
+            await check_sealer(roles, x, at, arrived, log_of)
+        assert refused.value.code == "not_member" and "when they were not owner or moderator" in refused.value.message
+    with pytest.raises(Refused, match="no one who was ever"):
+        await check_sealer(roles, "01" * 32, t, t + 60_000, log_of)
