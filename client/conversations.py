@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
 from murmur.client.identity_check import checked_identity, safety_number
+from murmur.client.mentions import key_for
 from murmur.client.sealed_feed import pages
 from murmur.direct import (
     NOT_DIRECT,
@@ -37,6 +38,7 @@ from murmur.direct import (
 from murmur.errors import ConfigError, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
+from murmur.mentions import KEY_PREFIX, handle_of
 from murmur.message import now_ms, visibility_for
 from murmur.sealing import public_hex
 from murmur.store.inbox import Conversation, DeviceChange, Inbox, Refusal, Stored
@@ -170,6 +172,25 @@ class Conversations:
                 " all removed. Ask them to add one (`murmur device add`)."
             )
         return Recipient(str(view["identity"]), tuple(d["x25519"] for d in devices), tuple(d["key"] for d in devices))
+
+    async def named(self, typed: str) -> Recipient:
+        """The recipient a typed word names. A whole key or identity names itself; a handle or 8+ hex digits of a
+        key is resolved by the home server, and the identity it named the first time is remembered on this device,
+        so a server (or a look-alike name) that later answers with someone else is caught, never believed."""
+        token = typed.strip().removeprefix("@").lower()
+        if KEY_HEX.fullmatch(token):
+            return await self.recipient(token)
+        found = await self.recipient(await key_for(self.api, typed.strip().removeprefix("@")))
+        name = remembered_as(typed)
+        before = self.inbox.name(name, found.identity, now_ms())
+        if before is not None:
+            raise ConfigError(
+                f"{name} named the identity {fingerprint(before)} when you last wrote to it, and now names"
+                f" {fingerprint(found.identity)}: your server, or someone with a look-alike name, may be"
+                f" answering for them. Write to the full identity you mean; `murmur dm forget {name}` takes the"
+                " new answer."
+            )
+        return found
 
     async def audience_for(self, recipients: Sequence[Recipient]) -> str:
         """The narrowest audience reaching every recipient's home server: ``local`` when each has a device that
@@ -343,6 +364,13 @@ class Conversations:
 
     def refusals(self) -> list[Refusal]:
         return self.inbox.refusals()
+
+
+def remembered_as(typed: str) -> str:
+    """How a typed handle or key prefix is remembered (``Conversations.named``): the prefix, or ``@`` and the
+    handle as the server compares handles (case and look-alike forms folded: ``murmur.mentions.handle_of``)."""
+    token = typed.strip().removeprefix("@")
+    return token.lower() if KEY_PREFIX.fullmatch(token) else f"@{handle_of(token)}"
 
 
 def _stored(received: Received, *, unread: bool) -> Stored:

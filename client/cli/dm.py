@@ -20,7 +20,7 @@ import typer.core
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.passphrase import current_passphrase, passphrase_app
-from murmur.client.cli.session import client_for, person_key, profile_of
+from murmur.client.cli.session import client_for, profile_of, typed_person
 from murmur.client.conversations import (
     Conversation,
     Conversations,
@@ -29,6 +29,7 @@ from murmur.client.conversations import (
     Stored,
     SyncReport,
     inbox_path,
+    remembered_as,
 )
 from murmur.keys import fingerprint
 from murmur.terminal import one_line, say
@@ -107,9 +108,11 @@ def send(
     if len(words) < 2:
         fail('Give at least one recipient and the text: murmur dm @ada "hello".', EXIT_USAGE)
     *typed, text = words
+    for who in typed:
+        typed_person(who)  # a malformed key is a usage error, before anything is read or sent
 
     async def go(talks: Conversations, api: MurmurClient) -> Any:
-        keys = [await person_key(api, who) for who in typed]
+        keys = [(await talks.named(who)).identity for who in typed]
         return await talks.send(keys, text, audience=audience, reply_to=reply_to)
 
     sent = _run(ctx, go)
@@ -195,8 +198,10 @@ def verify(
     """Print the safety number of you and WHO: compare it with theirs (in person, or on a call); the same number
     means each of you holds the other's real devices, not ones a server slipped in."""
 
+    typed_person(who)
+
     async def go(talks: Conversations, api: MurmurClient) -> tuple[str, str]:
-        return await talks.safety_number(await person_key(api, who))
+        return await talks.safety_number((await talks.named(who)).identity)
 
     identity, number = _run(ctx, go)
     if as_json:
@@ -205,6 +210,26 @@ def verify(
     say(f"Safety number with {fingerprint(identity)}:")
     say(f"  {number}")
     say("Ask them to run `murmur dm verify` for you: the two numbers match only if no server changed a device.")
+
+
+@dm_app.command("forget")
+def forget(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="An @name or key prefix you wrote to before.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Forget which identity NAME named when you first wrote to it: the next message to NAME takes your server's
+    answer again (and remembers it). Do this only once you know the new identity is the person you mean."""
+    key = remembered_as(name)
+    talks = _conversations(None, profile_of(ctx).key_path)
+    try:
+        forgotten = talks.inbox.forget_name(key)
+    finally:
+        talks.close()
+    if as_json:
+        emit_json({"name": key, "forgotten": forgotten})
+        return
+    say(f"Forgot who {key} named." if forgotten else f"{key} was not remembered on this device.")
 
 
 @dm_app.command("search")

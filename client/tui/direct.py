@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from textual.content import Content
 
 from murmur.client.conversations import NO_IDENTITY, Conversations
-from murmur.client.mentions import key_for
 from murmur.client.tui import present
 from murmur.client.tui.net import attempt
 from murmur.client.tui.screens.compose import ComposeScreen
@@ -21,7 +20,6 @@ from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.widgets.conversations import people_parts
 from murmur.errors import MurmurError, StoreLocked
-from murmur.keys import KEY_HEX
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
@@ -114,11 +112,7 @@ class Direct:
         """The identity each typed word names (a whole key or identity, a handle or 8+ hex digits as the server
         resolves it), refused with the reason before anything is written when one cannot receive a sealed message
         (nobody or several people by that name, a bare key, no current device)."""
-        found = []
-        for word in typed:
-            token = word.removeprefix("@").lower()
-            key = token if KEY_HEX.fullmatch(token) else await key_for(self.app.api, word.removeprefix("@"))
-            found.append((await talks.recipient(key)).identity)
+        found = [(await talks.named(word)).identity for word in typed]
         return list(dict.fromkeys(found))
 
     def write(self, others: list[str], conversation: str | None) -> None:

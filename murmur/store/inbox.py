@@ -65,6 +65,10 @@ SCHEMA = (
     ALTER TABLE cursors ADD COLUMN at TEXT;
     UPDATE cursors SET seq = 0;
     """,
+    # The identity each handle or key prefix named the first time it was written to (trust on first use).
+    """
+    CREATE TABLE named (name TEXT PRIMARY KEY, identity TEXT NOT NULL, at INTEGER NOT NULL);
+    """,
 )
 
 
@@ -326,6 +330,22 @@ class Inbox(LocalStore):
     def refusals(self) -> list[Refusal]:
         sql = "SELECT outer_id, code, reason, raw FROM refused ORDER BY seq"
         return [Refusal(str(r[0]), str(r[1]), str(r[2]), bytes(r[3])) for r in self._read(sql)]
+
+    # -- who a typed name named --------------------------------------------------------------------------------------
+    def name(self, name: str, identity: str, at: int) -> str | None:
+        """Remember that ``name`` (a handle or a key prefix, as typed, lowercase) named ``identity``, the first time;
+        after, the identity it named then when that is another one (nothing is changed), else None."""
+        with self._write() as db:
+            row = db.execute("SELECT identity FROM named WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                return None if row[0] == identity else str(row[0])
+            db.execute("INSERT INTO named (name, identity, at) VALUES (?, ?, ?)", (name, identity, at))
+            return None
+
+    def forget_name(self, name: str) -> bool:
+        """Forget what ``name`` named, so the next message to it takes the server's answer again."""
+        with self._write() as db:
+            return db.execute("DELETE FROM named WHERE name = ?", (name,)).rowcount > 0
 
     # -- each contact's devices, pinned on first sight -------------------------------------------------------------
     def pin(self, identity: str, devices: Mapping[str, str], at: int) -> list[DeviceChange]:
