@@ -101,6 +101,12 @@ def waiting(row: str) -> str:
     return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status != 'valid')"
 
 
+def shown_from(row: str) -> str:
+    """SQL: the log position the message ``row`` is shown from (``shown_at``), NULL while its log withholds it or
+    when no device signed it for an identity (``Kind.shown_from``)."""
+    return f"(SELECT w.shown_at FROM identity_claims w WHERE w.seq = {row}.seq)"
+
+
 def identity_named(m: Message) -> str | None:
     """The identity a message speaks for: its ``identity`` tag, or, for an inception, its own id."""
     return m.id if m.kind == INCEPTION else m.tag("identity")

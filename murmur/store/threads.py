@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from murmur.kinds import shown_sql
 from murmur.store import Store
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
@@ -27,9 +28,11 @@ from murmur.store.items import (
 MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
 
 _ROOT_OF_SQL = "SELECT kind, root FROM messages WHERE id = ?"
+# The replies readers are shown (murmur.kinds.shown_sql), so that a thread's size counts what it shows: a device's
+# reply waiting for its identity's log, or disputed by a fork in it, is neither shown nor counted.
 _REPLIES_SQL = (
     f"SELECT {CANDIDATE_COLUMNS}, m.reply_to FROM messages m"
-    " WHERE m.root = :root AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
+    f" WHERE m.root = :root AND m.kind = 'post' AND {shown_sql('m')} ORDER BY m.seq LIMIT :n"
 )
 _ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind IN ({ITSELF_SQL})"
 
