@@ -31,6 +31,7 @@ from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
 from murmur.kinds.key_aside import ASIDE_TABLE, release, set_aside
 from murmur.kinds.key_log import (
+    DEVICE_REMOVE,
     EVENT_KINDS,
     INCEPTION,
     Device,
@@ -79,6 +80,9 @@ MIGRATIONS = (
     UPDATE identity_claims SET shown_at = seq WHERE status = 'valid';
     CREATE INDEX identity_claims_by_shown ON identity_claims (shown_at);
     """,
+    # A device's removal found backdated here (``_contest_backdated``): it would have refused messages of the
+    # removed device this server had already accepted. Kept, since what was accepted is this server's own history.
+    "CREATE TABLE identity_backdated (identity BLOB NOT NULL, event BLOB NOT NULL, PRIMARY KEY (identity, event));",
 )
 # A device-signed message is shown from a log position on (``shown_at``, NULL while it is not): its own seq when
 # its log judged it valid on arrival, else the position of the batch that released it (its identity's log came,
@@ -130,12 +134,14 @@ async def held_events(conn: aiosqlite.Connection, identities: Iterable[str]) -> 
     return out
 
 
-_RESOLVED: OrderedDict[tuple[str, frozenset[str]], Log | None] = OrderedDict()
+_Resolution = tuple[str, frozenset[str], frozenset[str]]  # an identity, the ids of its events, its backdated removals
+_RESOLVED: OrderedDict[_Resolution, Log | None] = OrderedDict()
 CACHED_LOGS = 1024
 _IDS_SQL = "SELECT identity, id FROM key_events WHERE identity IN ({marks})"
+_BACKDATED_SQL = "SELECT identity, event FROM identity_backdated WHERE identity IN ({marks})"
 
 
-def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
+def _remember(key: _Resolution, log: Log | None) -> Log | None:
     _RESOLVED[key] = log
     if len(_RESOLVED) > CACHED_LOGS:
         _RESOLVED.popitem(last=False)
@@ -145,18 +151,22 @@ def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
 async def logs_of(
     conn: aiosqlite.Connection, identities: Iterable[str], extra: Sequence[Event] = ()
 ) -> dict[str, Log | None]:
-    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it; None when its inception
-    is not among them. Remembered by the set of event ids: ids are digests of the events, so the same set is the
-    same log in any store, and while a log stands a device's message costs a look-up of ids, not a fold."""
+    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it, with the removals found
+    backdated here; None when its inception is not among them. Remembered by the sets of ids: ids are digests of
+    the events, so the same sets are the same log in any store, and while a log stands a device's message costs a
+    look-up of ids, not a fold."""
     ids: dict[str, set[str]] = {i: set() for i in identities}
-    for identity, event in await select_in(conn, _IDS_SQL, [bytes.fromhex(i) for i in ids]):
-        ids[bytes(identity).hex()].add(bytes(event).hex())
+    backdated: dict[str, set[str]] = {i: set() for i in identities}
+    keys = [bytes.fromhex(i) for i in ids]
+    for found, sql in ((ids, _IDS_SQL), (backdated, _BACKDATED_SQL)):
+        for identity, event in await select_in(conn, sql, keys):
+            found[bytes(identity).hex()].add(bytes(event).hex())
     for e in extra:
         ids[e.identity].add(e.id)
     out: dict[str, Log | None] = {}
     missing = []
     for identity, held in ids.items():
-        key = (identity, frozenset(held))
+        key = (identity, frozenset(held), frozenset(backdated[identity]))
         if key in _RESOLVED:
             _RESOLVED.move_to_end(key)
             out[identity] = _RESOLVED[key]
@@ -168,7 +178,8 @@ async def logs_of(
             if e.identity in events:
                 events[e.identity].append(e)
         for identity in missing:
-            out[identity] = _remember((identity, frozenset(ids[identity])), resolve(identity, events[identity]))
+            log = resolve(identity, events[identity], backdated[identity])
+            out[identity] = _remember((identity, frozenset(ids[identity]), frozenset(backdated[identity])), log)
     return out
 
 
@@ -306,16 +317,18 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     from murmur.store.ingest import remove_messages
 
     ident = bytes.fromhex(identity)
+    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
+    async with conn.execute(sql, (ident,)) as cursor:
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     log = await resolved(conn, identity)
+    if await _contest_backdated(conn, identity, log):
+        log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
     await tell_moves(conn, ident, log)
     if log is not None and log.refused:
         refused = [bytes.fromhex(i) for i in log.refused]
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
         await remove_messages(conn, refused)
-    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
-    async with conn.execute(sql, (ident,)) as cursor:
-        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
     released = []
     for seq, device, created_at, was in claims:
@@ -334,6 +347,43 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
     await release(conn, ident, log)
+
+
+# What this server acknowledged to its own members as an identity's: published here (the member's door, not a peer's
+# or a file's), by a device the log made current when it came (shown from its own seq), and still shown.
+_ACKNOWLEDGED_SQL = (
+    "SELECT c.device, max(c.created_at) FROM identity_claims c CROSS JOIN messages m ON m.seq = c.seq"
+    " WHERE c.identity = ? AND c.status = 'valid' AND c.shown_at = c.seq AND m.origin = 'local' GROUP BY c.device"
+)
+
+
+async def _contest_backdated(conn: aiosqlite.Connection, identity: str, log: Log | None) -> bool:
+    """Record as backdated each device's removal in force in ``log`` dated at or before a message of the removed
+    device that this server acknowledged to its member as the identity's (``_ACKNOWLEDGED_SQL``); True when any
+    was found.
+
+    A device key cannot take back what a server told its member it accepted: a thief holding a current device could
+    otherwise append, at the end of the log, a removal of the owner's other devices dated before the owner's recent
+    messages, and have them refused. Nothing in the events tells that removal from the owner's own (§13.4), so it is
+    contested as a fork's branch is, until the rotation key settles it (``key_log.resolve``). A recovery, signed by
+    the rotation key, stands: that is the owner's word. Messages from peers and files are judged by the log alone,
+    so that servers fed in any order converge."""
+    if log is None or not any(d.removed_at is not None for d in log.state.devices.values()):
+        return False
+    async with conn.execute(_ACKNOWLEDGED_SQL, (bytes.fromhex(identity),)) as cursor:
+        latest = {bytes(r[0]).hex(): int(r[1]) for r in await cursor.fetchall()}
+    if not latest:
+        return False
+    events = {e.id: e for e in (await held_events(conn, [identity]))[identity]}
+    found = [
+        i for i in log.chain
+        if events[i].kind == DEVICE_REMOVE and events[i].created_at <= latest.get(events[i].body["key"], -1)
+    ]  # fmt: skip
+    await conn.executemany(
+        "INSERT INTO identity_backdated (identity, event) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(bytes.fromhex(identity), bytes.fromhex(i)) for i in found],
+    )
+    return bool(found)
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
@@ -387,7 +437,8 @@ def log_view(identity: str, log: Log) -> dict[str, Any]:
     """An identity's resolved log as ``GET /api/v1/identities/{id}`` shows it; a device resolving the signed events
     itself (murmur.client.identity_check) builds the same view."""
     s = log.state
-    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches)}
+    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches),
+                                          "backdated": log.fork.backdated}  # fmt: skip
     return {
         "identity": identity, "fingerprint": fingerprint(identity), "bare": False,
         "devices": [_device_view(d) for d in sorted(s.devices.values(), key=lambda d: (d.added_at, d.key))],

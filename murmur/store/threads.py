@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from murmur.kinds import shown_sql
 from murmur.store import Store
 from murmur.store.items import (
     CANDIDATE_COLUMNS,
@@ -28,11 +27,9 @@ from murmur.store.items import (
 MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
 
 _ROOT_OF_SQL = "SELECT kind, root FROM messages WHERE id = ?"
-# The replies readers are shown (murmur.kinds.shown_sql), so that a thread's size counts what it shows: a device's
-# reply waiting for its identity's log, or disputed by a fork in it, is neither shown nor counted.
 _REPLIES_SQL = (
     f"SELECT {CANDIDATE_COLUMNS}, m.reply_to FROM messages m"
-    f" WHERE m.root = :root AND m.kind = 'post' AND {shown_sql('m')} ORDER BY m.seq LIMIT :n"
+    " WHERE m.root = :root AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
 )
 _ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind IN ({ITSELF_SQL})"
 
@@ -50,7 +47,7 @@ class ThreadNode:
 @dataclass(frozen=True, slots=True)
 class Thread:
     root: ThreadNode
-    size: int  # replies held (the root not counted)
+    size: int  # replies shown (the root not counted)
     truncated: bool  # True when more than MAX_REPLIES replies are held
 
 
@@ -85,7 +82,10 @@ async def thread(
     for parent_id in list(children):
         if parent_id != root_id and parent_id not in held:
             children[root_id].append(parent_id)
-    return Thread(root=_build(root_id, root_item, held, children), size=len(reply_rows), truncated=truncated)
+    # A reply some kind withholds from readers (a device's, waiting for its identity's log or disputed by a fork in
+    # it) hangs as a placeholder, as a missing one does, and is not counted: the size is of the replies shown.
+    shown = sum(1 for item in held.values() if item is not None)
+    return Thread(root=_build(root_id, root_item, held, children), size=shown, truncated=truncated)
 
 
 def _build(
