@@ -454,6 +454,13 @@ async def event_ids(store: Store, identity: str) -> list[str]:
         return [bytes(r[0]).hex() for r in await cursor.fetchall()]
 
 
+async def backdated_removals(store: Store, identity: str) -> list[str]:
+    """The ids of the device removals this server found backdated in the identity's log (``_contest_backdated``):
+    what a device resolving the signed events itself needs besides them to see the log as the server holds it."""
+    rows = await select_in(store.conn, _BACKDATED_SQL, [bytes.fromhex(identity)])
+    return sorted(bytes(r[1]).hex() for r in rows)
+
+
 async def identity_of(store: Store, key: str) -> dict[str, Any] | None:
     """``identity_view`` when ``key`` is an identity whose log is held; None for a key (bare or a device's)."""
     view = await identity_view(store.conn, key)
