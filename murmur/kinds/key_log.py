@@ -213,8 +213,8 @@ def resolve(identity: str, events: Iterable[Event], backdated: Iterable[str] = (
     inception is not among them.
 
     ``backdated``: device removals (``key_device_remove``) that would refuse messages of the removed device this
-    server had already accepted, dated at or after the removal (the store finds them: ``key_store.settle``). Such a
-    removal is contested as a fork's branch is, against the log as the server acknowledged it, until the rotation
+    server had already acknowledged, dated at or after the removal (``murmur.kinds.key_backdated`` finds them). Such
+    a removal is contested as a fork's branch is, against the log as the server acknowledged it, until the rotation
     key settles it: a rotation-key event below it confirms it, one at its place supersedes it (``_standing``)."""
     contest = frozenset(backdated)
     mine = {e.id: e for e in events if e.identity == identity}

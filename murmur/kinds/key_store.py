@@ -30,8 +30,8 @@ from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
 from murmur.kinds.key_aside import ASIDE_TABLE, release, set_aside
+from murmur.kinds.key_backdated import BACKDATED_SQL, BACKDATED_TABLE, contest_backdated
 from murmur.kinds.key_log import (
-    DEVICE_REMOVE,
     EVENT_KINDS,
     INCEPTION,
     Device,
@@ -80,9 +80,7 @@ MIGRATIONS = (
     UPDATE identity_claims SET shown_at = seq WHERE status = 'valid';
     CREATE INDEX identity_claims_by_shown ON identity_claims (shown_at);
     """,
-    # A device's removal found backdated here (``_contest_backdated``): it would have refused messages of the
-    # removed device this server had already accepted. Kept, since what was accepted is this server's own history.
-    "CREATE TABLE identity_backdated (identity BLOB NOT NULL, event BLOB NOT NULL, PRIMARY KEY (identity, event));",
+    BACKDATED_TABLE,
 )
 # A device-signed message is shown from a log position on (``shown_at``, NULL while it is not): its own seq when
 # its log judged it valid on arrival, else the position of the batch that released it (its identity's log came,
@@ -138,7 +136,6 @@ _Resolution = tuple[str, frozenset[str], frozenset[str]]  # an identity, the ids
 _RESOLVED: OrderedDict[_Resolution, Log | None] = OrderedDict()
 CACHED_LOGS = 1024
 _IDS_SQL = "SELECT identity, id FROM key_events WHERE identity IN ({marks})"
-_BACKDATED_SQL = "SELECT identity, event FROM identity_backdated WHERE identity IN ({marks})"
 
 
 def _remember(key: _Resolution, log: Log | None) -> Log | None:
@@ -158,7 +155,7 @@ async def logs_of(
     ids: dict[str, set[str]] = {i: set() for i in identities}
     backdated: dict[str, set[str]] = {i: set() for i in identities}
     keys = [bytes.fromhex(i) for i in ids]
-    for found, sql in ((ids, _IDS_SQL), (backdated, _BACKDATED_SQL)):
+    for found, sql in ((ids, _IDS_SQL), (backdated, BACKDATED_SQL)):
         for identity, event in await select_in(conn, sql, keys):
             found[bytes(identity).hex()].add(bytes(event).hex())
     for e in extra:
@@ -321,7 +318,7 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     async with conn.execute(sql, (ident,)) as cursor:
         claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     log = await resolved(conn, identity)
-    if await _contest_backdated(conn, identity, log):
+    if await contest_backdated(conn, identity, log, lambda: held_events(conn, [identity])):
         log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
     await tell_moves(conn, ident, log)
@@ -347,43 +344,6 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
     await release(conn, ident, log)
-
-
-# What this server acknowledged to its own members as an identity's: published here (the member's door, not a peer's
-# or a file's), by a device the log made current when it came (shown from its own seq), and still shown.
-_ACKNOWLEDGED_SQL = (
-    "SELECT c.device, max(c.created_at) FROM identity_claims c CROSS JOIN messages m ON m.seq = c.seq"
-    " WHERE c.identity = ? AND c.status = 'valid' AND c.shown_at = c.seq AND m.origin = 'local' GROUP BY c.device"
-)
-
-
-async def _contest_backdated(conn: aiosqlite.Connection, identity: str, log: Log | None) -> bool:
-    """Record as backdated each device's removal in force in ``log`` dated at or before a message of the removed
-    device that this server acknowledged to its member as the identity's (``_ACKNOWLEDGED_SQL``); True when any
-    was found.
-
-    A device key cannot take back what a server told its member it accepted: a thief holding a current device could
-    otherwise append, at the end of the log, a removal of the owner's other devices dated before the owner's recent
-    messages, and have them refused. Nothing in the events tells that removal from the owner's own (§13.4), so it is
-    contested as a fork's branch is, until the rotation key settles it (``key_log.resolve``). A recovery, signed by
-    the rotation key, stands: that is the owner's word. Messages from peers and files are judged by the log alone,
-    so that servers fed in any order converge."""
-    if log is None or not any(d.removed_at is not None for d in log.state.devices.values()):
-        return False
-    async with conn.execute(_ACKNOWLEDGED_SQL, (bytes.fromhex(identity),)) as cursor:
-        latest = {bytes(r[0]).hex(): int(r[1]) for r in await cursor.fetchall()}
-    if not latest:
-        return False
-    events = {e.id: e for e in (await held_events(conn, [identity]))[identity]}
-    found = [
-        i for i in log.chain
-        if events[i].kind == DEVICE_REMOVE and events[i].created_at <= latest.get(events[i].body["key"], -1)
-    ]  # fmt: skip
-    await conn.executemany(
-        "INSERT INTO identity_backdated (identity, event) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [(bytes.fromhex(identity), bytes.fromhex(i)) for i in found],
-    )
-    return bool(found)
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
@@ -452,13 +412,6 @@ async def event_ids(store: Store, identity: str) -> list[str]:
     sql = "SELECT id FROM key_events WHERE identity = ? ORDER BY created_at, id"
     async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
         return [bytes(r[0]).hex() for r in await cursor.fetchall()]
-
-
-async def backdated_removals(store: Store, identity: str) -> list[str]:
-    """The ids of the device removals this server found backdated in the identity's log (``_contest_backdated``):
-    what a device resolving the signed events itself needs besides them to see the log as the server holds it."""
-    rows = await select_in(store.conn, _BACKDATED_SQL, [bytes.fromhex(identity)])
-    return sorted(bytes(r[1]).hex() for r in rows)
 
 
 async def identity_of(store: Store, key: str) -> dict[str, Any] | None:

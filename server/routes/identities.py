@@ -10,7 +10,8 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
-from murmur.kinds.key_store import backdated_removals, event_ids, identity_named_by
+from murmur.kinds.key_backdated import backdated_removals
+from murmur.kinds.key_store import event_ids, identity_named_by
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 
@@ -43,5 +44,5 @@ async def identity_events(request: Request) -> Response:
     ids = [] if view["bare"] else await event_ids(state.store, view["identity"])
     raws = [await state.store.get_raw(i) for i in ids]
     events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
-    backdated = [] if view["bare"] else await backdated_removals(state.store, view["identity"])
+    backdated = [] if view["bare"] else await backdated_removals(state.store.conn, view["identity"])
     return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events, "backdated": backdated})
