@@ -16,7 +16,7 @@ from murmur.kinds.letter import letter_draft
 from murmur.kinds.meetup import meetup_body
 from murmur.kinds.poll import poll_draft
 from murmur.message import sign_draft
-from murmur.store import Store, threads
+from murmur.store import Store, threads, timelines
 from murmur.store.items import post_counts
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, STRANGER, T0, TABLET, Log
 
@@ -72,6 +72,9 @@ class Things:
 async def counts(store: Store, things: Things) -> dict[str, int]:
     """Each count a reader can be told of the stranger's things, read through every door that counts."""
     post = (await post_counts(store, [things.post["id"]]))[things.post["id"]]
+    # as anyone is shown them (the web pages and the feeds): the stranger's own entries, counted for anyone
+    page = await timelines.author(store, STRANGER.public_key, public=True)
+    [anyone] = [i for i in page.items if i.id == things.post["id"] and i.boosted_by is None]
     thread = await threads.thread(store, things.post["id"])
     results = await polls.results(store, things.poll["id"])
     ballots = await polls.signed(store, things.poll["id"])
@@ -81,6 +84,9 @@ async def counts(store: Store, things: Things) -> dict[str, int]:
     assert thread is not None and results and ballots and standing and signatures and held
     return {
         "replies": post.replies,
+        "replies for anyone": anyone.replies,
+        "reactions for anyone": anyone.reactions,
+        "boosts for anyone": anyone.boosts,
         "thread": thread.size,
         "reactions": post.reactions,
         "boosts": post.boosts,
@@ -94,8 +100,8 @@ async def counts(store: Store, things: Things) -> dict[str, int]:
 
 
 NONE = dict.fromkeys(
-    ("replies", "thread", "reactions", "boosts", "voters", "ballots handed over", "signers", "signatures handed over",
-     "going", "followers"),
+    ("replies", "replies for anyone", "reactions for anyone", "boosts for anyone", "thread", "reactions", "boosts",
+     "voters", "ballots handed over", "signers", "signatures handed over", "going", "followers"),
     0,
 )  # fmt: skip
 ONE = dict.fromkeys(NONE, 1)
