@@ -5,7 +5,13 @@ take back the owner's acknowledged words, nor be trusted over the owner, until t
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from murmur import key_events as ke
 from murmur.kinds.key_store import identity_view, member_by_identity
@@ -118,3 +124,36 @@ async def test_a_removal_dated_after_what_was_accepted_stands_at_once(store: Sto
     assert view is not None and view["fork"] is None and view["head"] == removal["id"]
     assert await claims(store, before) == ["valid"]
     assert await status(store, made.post(PHONE, "the phone, after")) == ("refused", "device_removed")
+
+
+async def _settled(order: list[tuple[dict[str, Any], str]]) -> tuple[Any, ...]:
+    """What a fresh store holds of the identity once each message came in ``order``, each through its door."""
+    with tempfile.TemporaryDirectory() as folder:
+        async with await Store.open(Path(folder) / "m.db") as store:
+            await add_member(store, LAPTOP.public_key)
+            for message, origin in order:
+                await store.ingest([message], origin=origin)
+            out = []
+            for sql in (
+                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
+                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
+                "SELECT id FROM identity_refused ORDER BY id",
+            ):
+                async with store.conn.execute(sql) as cursor:
+                    out.append([tuple(r) for r in await cursor.fetchall()])
+            return tuple(out)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_once_the_rotation_key_settles_a_backdated_removal_every_order_ends_the_same(data: st.DataObject) -> None:
+    made = Log()
+    place = made.add(LAPTOP, PHONE, "phone")
+    owners = [made.post(LAPTOP, "the owner's first words"), made.post(LAPTOP, "the owner's second words")]
+    theft = ke.remove_device(PHONE, made.identity, place["id"], LAPTOP.public_key, at=owners[0]["created_at"] - 1)
+    at_place = data.draw(st.booleans())  # the rotation supersedes the removal, or (below it) confirms it
+    rotation = made.rotate(ROTATION_0, ROTATION_1, prior=place["id"] if at_place else theft["id"])
+    later = [*((m, "local") for m in owners), (theft, "peer"), (rotation, "peer")]
+    order = data.draw(st.permutations(later))
+    first = [(m, "peer") for m in made.events[:2]]
+    assert asyncio.run(_settled([*first, *order])) == asyncio.run(_settled([*first, *later]))
