@@ -314,10 +314,8 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     from murmur.store.ingest import remove_messages
 
     ident = bytes.fromhex(identity)
-    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
-    async with conn.execute(sql, (ident,)) as cursor:
-        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     log = await resolved(conn, identity)
+    # a device's removal that would take back what this server acknowledged is contested instead (§13.4)
     if await contest_backdated(conn, identity, log, lambda: held_events(conn, [identity])):
         log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
@@ -326,6 +324,9 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
         refused = [bytes.fromhex(i) for i in log.refused]
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
         await remove_messages(conn, refused)
+    sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"
+    async with conn.execute(sql, (ident,)) as cursor:
+        claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
     released = []
     for seq, device, created_at, was in claims:
