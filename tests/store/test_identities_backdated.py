@@ -17,7 +17,7 @@ from murmur import key_events as ke
 from murmur.kinds.key_store import identity_view, member_by_identity
 from murmur.store import Store, timelines
 from murmur.store.members import add_member
-from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, TABLET, Log, device
+from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, TABLET, Log, device, holdings
 
 
 async def status(store: Store, message: dict[str, Any]) -> tuple[str, str | None]:
@@ -133,15 +133,7 @@ async def _settled(order: list[tuple[dict[str, Any], str]]) -> tuple[Any, ...]:
             await add_member(store, LAPTOP.public_key)
             for message, origin in order:
                 await store.ingest([message], origin=origin)
-            out = []
-            for sql in (
-                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
-                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
-                "SELECT id FROM identity_refused ORDER BY id",
-            ):
-                async with store.conn.execute(sql) as cursor:
-                    out.append([tuple(r) for r in await cursor.fetchall()])
-            return tuple(out)
+            return await holdings(store)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
