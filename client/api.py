@@ -480,7 +480,7 @@ class MurmurClient:
 
     async def identity_events(self, name: str) -> dict[str, Any]:
         """The signed key events the server holds for the identity ``name`` names: ``{"identity", "bare",
-        "events"}``, each event still to be checked (murmur.client.identity_check resolves them here)."""
+        "events", "backdated"}``, each event still to be checked (murmur.client.identity_check resolves them here)."""
         answer = await self.request("GET", f"{API}/identities/{name}/events")
         return shaped(answer, "an identity's key events", identity=str, bare=bool, events=list)
 

@@ -53,7 +53,10 @@ def resolved_view(name: str, answer: Mapping[str, Any]) -> dict[str, Any]:
         if identity != name:
             raise Refused("identity_unverified", f"Your server calls {name[:16]} a bare key of another name.")
         return {"identity": identity, **BARE}
-    log = resolve(identity, _events_of(identity, answer.get("events") or []))
+    # The removals the server found backdated (protocol §13.4) are its word, not signed: taken, since they can only
+    # dispute devices (freeze the identity until the rotation key settles it), never give a key authority.
+    backdated = [b for b in answer.get("backdated") or [] if isinstance(b, str)]
+    log = resolve(identity, _events_of(identity, answer.get("events") or []), backdated)
     if log is None:
         raise Refused(
             "identity_unverified",

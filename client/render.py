@@ -245,7 +245,12 @@ def identity_lines(identity: dict[str, Any] | None) -> list[str]:
         return []
     devices = [d for d in identity.get("devices", []) if d.get("removed_at") is None and d.get("disputed_at") is None]
     lines = []
-    if fork := identity.get("fork"):
+    if (fork := identity.get("fork")) and fork.get("backdated"):
+        lines.append(
+            f"FORK: a device's removal after {str(fork.get('place'))[:12]} is dated before what this server had"
+            " accepted from the device it removes; a key of this identity was copied, and neither device is trusted"
+        )
+    elif fork:
         lines.append(
             f"FORK: {len(fork.get('branches', []))} key events claim the same place after"
             f" {str(fork.get('place'))[:12]}; a key of this identity was copied, and no branch is trusted"

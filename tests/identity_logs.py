@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur import key_events as ke
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from murmur.store import Store
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -99,3 +100,21 @@ def full_life() -> Log:
     log.add(PHONE, TABLET, "tablet")
     log.recover(ROTATION_1, ROTATION_2, SPARE)
     return log
+
+
+HOLDINGS = (
+    "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
+    "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
+    "SELECT id FROM messages ORDER BY id",
+    "SELECT id FROM identity_refused ORDER BY id",
+)
+
+
+async def holdings(store: Store) -> tuple[Any, ...]:
+    """What a store holds of identities: their devices, the device-signed messages' standing, every message held,
+    and what the logs set aside; two stores that agree on these agree on the identities."""
+    out = []
+    for sql in HOLDINGS:
+        async with store.conn.execute(sql) as cursor:
+            out.append([tuple(r) for r in await cursor.fetchall()])
+    return tuple(out)

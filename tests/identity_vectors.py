@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from murmur import key_events as ke
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.kinds.key_log import Event, resolve, verdict
@@ -78,9 +79,11 @@ def message_vectors() -> list[dict[str, Any]]:
     return out
 
 
-def log_vector(name: str, note: str, log: Log, probes: list[tuple[Identity, int]]) -> dict[str, Any]:
+def log_vector(
+    name: str, note: str, log: Log, probes: list[tuple[Identity, int]], backdated: tuple[str, ...] = ()
+) -> dict[str, Any]:
     events = [Event.of(check(m, now=2**53 - 1)) for m in log.events]
-    resolved = resolve(log.identity, events)
+    resolved = resolve(log.identity, events, backdated)
     assert resolved is not None
     s = resolved.state
     return {
@@ -88,6 +91,7 @@ def log_vector(name: str, note: str, log: Log, probes: list[tuple[Identity, int]
         "note": note,
         "identity": log.identity,
         "events": log.events,
+        **({"backdated": list(backdated)} if backdated else {}),
         "expect": {
             "chain": list(resolved.chain),
             "next": s.next,
@@ -133,6 +137,11 @@ def log_vectors() -> list[dict[str, Any]]:
     place = thief.add(LAPTOP, PHONE, "phone")["id"]
     thief.add(LAPTOP, TABLET, "tablet")
     theft = thief.remove(PHONE, LAPTOP, prior=place)["created_at"]
+    backdated = Log()
+    backdated.add(LAPTOP, PHONE, "phone")
+    owners = backdated.post(LAPTOP, "acknowledged here")["created_at"]
+    backdating = ke.remove_device(PHONE, backdated.identity, backdated.head, LAPTOP.public_key, at=owners - 1)
+    backdated.events.append(backdating)
     spent = Log()
     spent.add(LAPTOP, PHONE, "phone")
     spent.rotate(ROTATION_0, ROTATION_1)
@@ -172,6 +181,16 @@ def log_vectors() -> list[dict[str, Any]]:
             " from the removal, and so is the phone that signed it; neither is removed.",
             thief,
             [(LAPTOP, theft - 1), (LAPTOP, theft), (PHONE, theft), (TABLET, thief.at)],
+        ),
+        log_vector(
+            "log-backdated-removal-is-contested",
+            "The phone, current, appends a removal of the laptop at the end of the log, dated just before a post of"
+            " the laptop's that the server had acknowledged to its member, so the server holds the removal as"
+            " backdated (`backdated`): a fork against the log as acknowledged; the laptop is disputed from the"
+            " removal, and so is the phone that signed it; neither is removed.",
+            backdated,
+            [(LAPTOP, backdating["created_at"] - 1), (LAPTOP, owners), (PHONE, backdating["created_at"])],
+            (backdating["id"],),
         ),
         log_vector(
             "log-spent-rotation-key-is-a-fork",

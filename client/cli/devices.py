@@ -223,7 +223,11 @@ def list_devices(ctx: typer.Context, as_json: JsonOption = False) -> None:
         say(f"  {d['name']:<16} {d['key'][:16]}  {device_state(d)}{'  (this device)' if d['this_device'] else ''}")
     if listing["fork"]:
         fork = listing["fork"]
-        say(f"  FORK after {fork['place'][:12]}: {len(fork['branches'])} events claim the same place.")
+        if fork.get("backdated"):
+            say(f"  FORK after {fork['place'][:12]}: a device's removal dated before what this server had accepted")
+            say("  from the device it removes.")
+        else:
+            say(f"  FORK after {fork['place'][:12]}: {len(fork['branches'])} events claim the same place.")
         say("  A device key or the rotation key was copied: settle it with `murmur key rotate` (the devices current")
         say("  before the fork stay) or `murmur recover FILE` (only the recovering device stays).")
 

@@ -33,8 +33,8 @@ from murmur.kinds.base import Field, Kind
 
 __all__ = [
     "EVERY_KIND_TAGS", "REGISTRY", "TAG_FORMS", "Field", "Kind", "admitters", "derive_rules",
-    "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "shown_join",
-    "watchers",
+    "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register",
+    "shown_fingerprint", "shown_join", "shown_late", "shown_sql", "watchers",
 ]  # fmt: skip
 
 MODULES: tuple[ModuleType, ...] = (
@@ -125,6 +125,15 @@ def shown_sql(row: str) -> str:
     readers: no kind withholds it (``Kind.withheld``)."""
     withheld = [f"NOT ({k.withheld(row)})" for k in REGISTRY.values() if k.withheld is not None]
     return " AND ".join(withheld) or "1 = 1"
+
+
+def shown_fingerprint(row: str) -> str:
+    """SQL: aggregate columns over the held messages ``row`` (a ``messages`` row, or any row with its ``seq``) that
+    move whenever which of them readers are shown changes, for a figure counted from them and remembered
+    (``murmur.kinds.remembered``): how many are shown, and the latest position any is shown from
+    (``Kind.shown_from``). One hidden lowers the first; one shown again raises the second past all before."""
+    since = [f"max({k.shown_from(row)})" for k in REGISTRY.values() if k.shown_from is not None]
+    return ", ".join([f"sum(CASE WHEN {shown_sql(row)} THEN 1 ELSE 0 END)", *since])
 
 
 def shown_late() -> str | None:

@@ -90,6 +90,10 @@ class Kind:
     ``shown_late``: for a kind whose ``withheld`` holds messages back for a while, SQL selecting ``seq, at``: each
     held message it showed late (from log position ``at``, past its own ``seq``) whose ``at`` or ``seq`` is in
     (:after, :upto]. The live stream sends such a message at ``at``, never at its seq (``murmur.kinds.shown_late``).
+    ``shown_from``: for a kind whose ``withheld`` holds messages back for a while, ``shown_from(row)`` is the SQL
+    log position from which the held message ``row`` (any row with its ``seq``) is shown: NULL while it is withheld
+    (or when this kind never withheld it), and a message shown again is shown from a position past every earlier
+    one. A figure remembered from many messages fingerprints it (``murmur.kinds.shown_fingerprint``).
     ``coarse_ms``: its ``created_at`` is a whole multiple of this many ms (``bad_value`` otherwise), so that a
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
@@ -120,6 +124,7 @@ class Kind:
     admit: Admit | None = None
     withheld: Callable[[str], str] | None = None
     shown_late: str | None = None
+    shown_from: Callable[[str], str] | None = None
     coarse_ms: int | None = None
     one_time_author: bool = False
 

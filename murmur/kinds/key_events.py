@@ -22,7 +22,7 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS
 from murmur.kinds.base import Field, Kind, Tags
 from murmur.kinds.key_log import DEVICE_ADD, DEVICE_REMOVE, INCEPTION, MOVE, RECOVERY, ROTATION
-from murmur.kinds.key_store import MIGRATIONS, PLACE_SHOWN, SHOWN_LATE, admit, record, waiting
+from murmur.kinds.key_store import MIGRATIONS, PLACE_SHOWN, SHOWN_LATE, admit, record, shown_from, waiting
 
 HOME = re.compile(r"https?://[^\s/?#]+[^\s]*")
 _KEY = Field(True, 64)
@@ -64,6 +64,7 @@ KINDS = (
         admit=admit,
         withheld=waiting,
         shown_late=SHOWN_LATE,
+        shown_from=shown_from,
         derive=(PLACE_SHOWN,),
         migrations=MIGRATIONS,
         indexed=False,

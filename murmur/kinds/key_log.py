@@ -87,10 +87,15 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Fork:
-    """Two or more events of equal authority claim the place after ``place``: the log stops at ``place``."""
+    """Two or more events of equal authority claim the place after ``place``: the log stops at ``place``.
+
+    ``backdated``: the one branch is a device's removal of another dated before messages of the removed device that
+    this server had already accepted (``resolve``'s ``backdated``); the log as the server acknowledged it, ending at
+    ``place``, is the other path."""
 
     place: str
     branches: tuple[str, ...]
+    backdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,9 +208,15 @@ def step(state: State, event: Event) -> State | Refusal:
     return replace(after, devices=devices)
 
 
-def resolve(identity: str, events: Iterable[Event]) -> Log | None:
+def resolve(identity: str, events: Iterable[Event], backdated: Iterable[str] = ()) -> Log | None:
     """The identity's log from the events held (any order, duplicates and strangers ignored); None when its
-    inception is not among them."""
+    inception is not among them.
+
+    ``backdated``: device removals (``key_device_remove``) that would refuse messages of the removed device this
+    server had already acknowledged, dated at or after the removal (``murmur.kinds.key_backdated`` finds them). Such
+    a removal is contested as a fork's branch is, against the log as the server acknowledged it, until the rotation
+    key settles it: a rotation-key event below it confirms it, one at its place supersedes it (``_standing``)."""
+    contest = frozenset(backdated)
     mine = {e.id: e for e in events if e.identity == identity}
     root = mine.get(identity)
     if root is None or root.kind != INCEPTION:
@@ -242,12 +253,17 @@ def resolve(identity: str, events: Iterable[Event]) -> Log | None:
         if len(standing) != 1:
             fork = Fork(chain[-1], tuple(c.id for c in standing))
             break
+        if _contested(standing[0], contest, below[standing[0].id]):
+            fork = Fork(chain[-1], (standing[0].id,), backdated=True)
+            break
         superseded += [c.id for c in valid if c is not standing[0]]
         chain.append(standing[0].id)
     state = states[chain[-1]]
     if fork is not None:
         contested = [e for b in fork.branches for e in below[b]]
-        state = _frozen(state, [states[e.id] for e in contested if not _continues(e.id, children, states)], contested)
+        ends = [states[e.id] for e in contested if not _continues(e.id, children, states)]
+        # a backdated removal's other path is the log as this server acknowledged it: it keeps every device
+        state = _frozen(state, [*ends, state] if fork.backdated else ends, contested)
         superseded = [c.id for c in valid if c.id not in fork.branches] + superseded
     waiting = tuple(sorted(set(mine) - reached))
     return Log(state, tuple(chain), fork, tuple(superseded), refused, waiting, tuple(sorted(e.id for e in contested)))
@@ -261,6 +277,14 @@ def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str
         out.append(place)
         pending += [c.id for c in children.get(place, ()) if c.id in states]
     return out
+
+
+def _contested(event: Event, backdated: frozenset[str], branch: list[Event]) -> bool:
+    """Whether ``event``, the one event standing at its place, is a device's removal found backdated that no
+    rotation-key event below it has confirmed."""
+    return (
+        event.id in backdated and event.kind == DEVICE_REMOVE and not any(e.kind in BY_ROTATION_KEY for e in branch)
+    )
 
 
 def _continues(place: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> bool:

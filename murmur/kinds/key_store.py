@@ -30,6 +30,7 @@ from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.base import select_in
 from murmur.kinds.key_aside import ASIDE_TABLE, release, set_aside
+from murmur.kinds.key_backdated import BACKDATED_SQL, BACKDATED_TABLE, contest_backdated
 from murmur.kinds.key_log import (
     EVENT_KINDS,
     INCEPTION,
@@ -79,6 +80,7 @@ MIGRATIONS = (
     UPDATE identity_claims SET shown_at = seq WHERE status = 'valid';
     CREATE INDEX identity_claims_by_shown ON identity_claims (shown_at);
     """,
+    BACKDATED_TABLE,
 )
 # A device-signed message is shown from a log position on (``shown_at``, NULL while it is not): its own seq when
 # its log judged it valid on arrival, else the position of the batch that released it (its identity's log came,
@@ -99,6 +101,12 @@ def waiting(row: str) -> str:
     device (§13.5): readers are not shown it, so that nobody's post is shown as an identity's before its log says
     so (``Kind.withheld``)."""
     return f"EXISTS (SELECT 1 FROM identity_claims w WHERE w.seq = {row}.seq AND w.status != 'valid')"
+
+
+def shown_from(row: str) -> str:
+    """SQL: the log position the message ``row`` is shown from (``shown_at``), NULL while its log withholds it or
+    when no device signed it for an identity (``Kind.shown_from``)."""
+    return f"(SELECT w.shown_at FROM identity_claims w WHERE w.seq = {row}.seq)"
 
 
 def identity_named(m: Message) -> str | None:
@@ -124,12 +132,13 @@ async def held_events(conn: aiosqlite.Connection, identities: Iterable[str]) -> 
     return out
 
 
-_RESOLVED: OrderedDict[tuple[str, frozenset[str]], Log | None] = OrderedDict()
+_Resolution = tuple[str, frozenset[str], frozenset[str]]  # an identity, the ids of its events, its backdated removals
+_RESOLVED: OrderedDict[_Resolution, Log | None] = OrderedDict()
 CACHED_LOGS = 1024
 _IDS_SQL = "SELECT identity, id FROM key_events WHERE identity IN ({marks})"
 
 
-def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
+def _remember(key: _Resolution, log: Log | None) -> Log | None:
     _RESOLVED[key] = log
     if len(_RESOLVED) > CACHED_LOGS:
         _RESOLVED.popitem(last=False)
@@ -139,18 +148,22 @@ def _remember(key: tuple[str, frozenset[str]], log: Log | None) -> Log | None:
 async def logs_of(
     conn: aiosqlite.Connection, identities: Iterable[str], extra: Sequence[Event] = ()
 ) -> dict[str, Log | None]:
-    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it; None when its inception
-    is not among them. Remembered by the set of event ids: ids are digests of the events, so the same set is the
-    same log in any store, and while a log stands a device's message costs a look-up of ids, not a fold."""
+    """Each identity's log as the events held (and ``extra``, a batch's own) resolve it, with the removals found
+    backdated here; None when its inception is not among them. Remembered by the sets of ids: ids are digests of
+    the events, so the same sets are the same log in any store, and while a log stands a device's message costs a
+    look-up of ids, not a fold."""
     ids: dict[str, set[str]] = {i: set() for i in identities}
-    for identity, event in await select_in(conn, _IDS_SQL, [bytes.fromhex(i) for i in ids]):
-        ids[bytes(identity).hex()].add(bytes(event).hex())
+    backdated: dict[str, set[str]] = {i: set() for i in identities}
+    keys = [bytes.fromhex(i) for i in ids]
+    for found, sql in ((ids, _IDS_SQL), (backdated, BACKDATED_SQL)):
+        for identity, event in await select_in(conn, sql, keys):
+            found[bytes(identity).hex()].add(bytes(event).hex())
     for e in extra:
         ids[e.identity].add(e.id)
     out: dict[str, Log | None] = {}
     missing = []
     for identity, held in ids.items():
-        key = (identity, frozenset(held))
+        key = (identity, frozenset(held), frozenset(backdated[identity]))
         if key in _RESOLVED:
             _RESOLVED.move_to_end(key)
             out[identity] = _RESOLVED[key]
@@ -162,7 +175,8 @@ async def logs_of(
             if e.identity in events:
                 events[e.identity].append(e)
         for identity in missing:
-            out[identity] = _remember((identity, frozenset(ids[identity])), resolve(identity, events[identity]))
+            log = resolve(identity, events[identity], backdated[identity])
+            out[identity] = _remember((identity, frozenset(ids[identity]), frozenset(backdated[identity])), log)
     return out
 
 
@@ -301,6 +315,9 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
 
     ident = bytes.fromhex(identity)
     log = await resolved(conn, identity)
+    # a device's removal that would take back what this server acknowledged is contested instead (§13.4)
+    if await contest_backdated(conn, identity, log, lambda: held_events(conn, [identity])):
+        log = await resolved(conn, identity)
     await _write_state(conn, ident, log)
     await tell_moves(conn, ident, log)
     if log is not None and log.refused:
@@ -381,7 +398,8 @@ def log_view(identity: str, log: Log) -> dict[str, Any]:
     """An identity's resolved log as ``GET /api/v1/identities/{id}`` shows it; a device resolving the signed events
     itself (murmur.client.identity_check) builds the same view."""
     s = log.state
-    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches)}
+    fork = None if log.fork is None else {"place": log.fork.place, "branches": list(log.fork.branches),
+                                          "backdated": log.fork.backdated}  # fmt: skip
     return {
         "identity": identity, "fingerprint": fingerprint(identity), "bare": False,
         "devices": [_device_view(d) for d in sorted(s.devices.values(), key=lambda d: (d.added_at, d.key))],

@@ -120,19 +120,45 @@ class Standing:
 
 
 _LETTER_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'letter'"
-_SIGNATURES_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'signature' ORDER BY seq"
-_WITHDRAWALS_SQL = (
-    "SELECT d.raw FROM messages s CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete'"
-    " WHERE s.target = ? AND s.kind = 'signature' ORDER BY d.seq"
-)
+
+
+# The signatures that count, and the withdrawals that take them back, are those readers are shown
+# (``murmur.kinds.shown_sql``: a device's message waiting for its identity's log, or disputed by a fork in it, counts
+# once it is shown), for the server's count and a reader's check alike. Built when asked: the registry is not whole
+# while this module is imported.
+def _signatures_sql() -> str:
+    from murmur.kinds import shown_sql
+
+    return (
+        f"SELECT s.raw FROM messages s WHERE s.target = ? AND s.kind = 'signature' AND {shown_sql('s')} ORDER BY s.seq"
+    )
+
+
+def _withdrawals_sql() -> str:
+    from murmur.kinds import shown_sql
+
+    return (
+        "SELECT d.raw FROM messages s CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete'"
+        f" WHERE s.target = ? AND s.kind = 'signature' AND {shown_sql('s')} AND {shown_sql('d')} ORDER BY d.seq"
+    )
+
+
 _NEWER_SQL = "SELECT id FROM messages WHERE target = ? AND kind = 'letter' AND author = ? ORDER BY created_at, id"
+
+
 # What a count is counted from, read from the indexes alone: the letter's text never changes (a new version is a new
-# letter), so its signatures and their deletes are all that can move it.
-_HELD_ROWS = (
-    "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'signature'",
-    "SELECT count(*), max(d.seq) FROM messages s CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete'"
-    " WHERE s.target = ? AND s.kind = 'signature'",
-)
+# letter), so its signatures and their deletes, and which of them readers are shown, are all that can move it.
+def _held_rows() -> tuple[str, str]:
+    from murmur.kinds import shown_fingerprint
+
+    return (
+        f"SELECT count(*), max(s.seq), {shown_fingerprint('s')} FROM messages s"
+        " WHERE s.target = ? AND s.kind = 'signature'",
+        f"SELECT count(*), max(d.seq), {shown_fingerprint('s')}, {shown_fingerprint('d')} FROM messages s"
+        " CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete' WHERE s.target = ? AND s.kind = 'signature'",
+    )
+
+
 _COUNTS: Remembered[Count] = Remembered()
 
 
@@ -147,7 +173,7 @@ async def signed(store: Store, letter_id: str) -> Signed | None:
     letter = await _raws(store, _LETTER_SQL, key)
     if not letter:
         return None
-    return Signed(letter[0], await _raws(store, _SIGNATURES_SQL, key), await _raws(store, _WITHDRAWALS_SQL, key))
+    return Signed(letter[0], await _raws(store, _signatures_sql(), key), await _raws(store, _withdrawals_sql(), key))
 
 
 async def standing(store: Store, letter_id: str) -> Standing | None:
@@ -161,10 +187,11 @@ async def standing(store: Store, letter_id: str) -> Standing | None:
     if not letter:
         return None
     spec = LetterSpec.of(load_stored(letter[0]))
-    seen = await fingerprint(store.conn, [(sql, (key,)) for sql in _HELD_ROWS])
+    seen = await fingerprint(store.conn, [(sql, (key,)) for sql in _held_rows()])
 
     async def recount() -> Count:
-        signatures, withdrawals = await _raws(store, _SIGNATURES_SQL, key), await _raws(store, _WITHDRAWALS_SQL, key)
+        signatures = await _raws(store, _signatures_sql(), key)
+        withdrawals = await _raws(store, _withdrawals_sql(), key)
         return count(spec, [load_stored(r) for r in signatures], [load_stored(r) for r in withdrawals])
 
     found = await _COUNTS.get(store, letter_id, seen, recount)

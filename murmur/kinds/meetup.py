@@ -156,7 +156,20 @@ class Held:
 
 
 _MEETUPS_SQL = "SELECT raw FROM messages WHERE kind = 'meetup' AND id IN ({marks})"
-_AROUND_SQL = "SELECT raw FROM messages WHERE kind IN ('meetup_update', 'rsvp') AND target IN ({marks})"
+
+
+def _around_sql() -> str:
+    """A meetup's updates and RSVPs that readers are shown (``murmur.kinds.shown_sql``: a device's message waiting for
+    its identity's log, or disputed by a fork in it, counts once it is shown). Built when asked: the registry is not
+    whole while this module is imported."""
+    from murmur.kinds import shown_sql
+
+    return (
+        "SELECT m.raw FROM messages m WHERE m.kind IN ('meetup_update', 'rsvp') AND m.target IN ({marks})"
+        f" AND {shown_sql('m')}"
+    )
+
+
 _LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
 _ANSWERED_SQL = (
     "SELECT DISTINCT target FROM messages INDEXED BY messages_rsvps_by_author WHERE author = ? AND kind = 'rsvp'"
@@ -171,7 +184,7 @@ async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
     keys = [bytes.fromhex(i) for i in meetup_ids]
     meetups = [load_stored(bytes(r[0])) for r in await select_in(store.conn, _MEETUPS_SQL, keys)]
     around: dict[str, list[Message]] = {}
-    for r in await select_in(store.conn, _AROUND_SQL, [bytes.fromhex(m.id) for m in meetups]):
+    for r in await select_in(store.conn, _around_sql(), [bytes.fromhex(m.id) for m in meetups]):
         message = load_stored(bytes(r[0]))
         around.setdefault(str(message.tag("target")), []).append(message)
     groups = {g for m in meetups if (g := m.tag("group")) is not None}

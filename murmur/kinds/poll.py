@@ -113,7 +113,17 @@ class Signed:
 
 
 _POLL_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'poll'"
-_BALLOTS_SQL = "SELECT raw FROM messages WHERE target = ? AND kind = 'ballot' ORDER BY seq"
+
+
+def _ballots_sql() -> str:
+    """The ballots that count are those readers are shown (``murmur.kinds.shown_sql``: a device's ballot waiting
+    for its identity's log, or disputed by a fork in it, counts once it is shown), for the server's figures and for
+    a reader's recount alike. Built when asked: the registry is not whole while this module is imported."""
+    from murmur.kinds import shown_sql
+
+    return f"SELECT m.raw FROM messages m WHERE m.target = ? AND m.kind = 'ballot' AND {shown_sql('m')} ORDER BY m.seq"
+
+
 _GROUP_SQL = (
     "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
     " UNION ALL SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
@@ -131,7 +141,7 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
     if row is None:
         return None
     poll = bytes(row[0])
-    async with store.conn.execute(_BALLOTS_SQL, (key,)) as cursor:
+    async with store.conn.execute(_ballots_sql(), (key,)) as cursor:
         ballots = tuple(bytes(r[0]) for r in await cursor.fetchall())
     group: tuple[bytes, ...] = ()
     if (grp := load_stored(poll).tag("group")) is not None:
@@ -143,8 +153,17 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
 # What a tally is counted from: the poll never changes, so its ballots and, for a group poll, the spans of membership
 # it reads (``groups_spans``) are all that can move it. The group's messages are in it too, so that a refold that
 # swaps one span for another of the same times is seen; the spans, so that the server's figure follows its kept
-# state whatever changed it (a recount that differs is then shown: ``murmur poll results --verify``).
-_BALLOT_ROWS = "SELECT count(*), max(seq) FROM messages WHERE target = ? AND kind = 'ballot'"
+# state whatever changed it (a recount that differs is then shown: ``murmur poll results --verify``). Which ballots
+# readers are shown is in it too (``murmur.kinds.shown_fingerprint``), so that a settled fork recounts.
+def _ballot_rows() -> str:
+    from murmur.kinds import shown_fingerprint
+
+    return (
+        f"SELECT count(*), max(m.seq), {shown_fingerprint('m')} FROM messages m"
+        " WHERE m.target = ? AND m.kind = 'ballot'"
+    )
+
+
 _GROUP_ROWS = (
     "SELECT count(*), max(seq) FROM groups_log WHERE grp = ?",
     "SELECT count(*), coalesce(sum(start_at), 0), coalesce(sum(end_at), 0), count(end_at)"
@@ -166,10 +185,10 @@ async def results(store: Store, poll_id: str) -> Results | None:
         return None
     spec = PollSpec.of(load_stored(bytes(row[0])))
     group = [(sql, (bytes.fromhex(spec.group),)) for sql in _GROUP_ROWS] if spec.group is not None else []
-    seen = await fingerprint(store.conn, [(_BALLOT_ROWS, (key,)), *group])
+    seen = await fingerprint(store.conn, [(_ballot_rows(), (key,)), *group])
 
     async def recount() -> Tally:
-        async with store.conn.execute(_BALLOTS_SQL, (key,)) as cursor:
+        async with store.conn.execute(_ballots_sql(), (key,)) as cursor:
             ballots = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
         member = await member_at(store.conn, spec.group) if spec.group is not None else None
         return tally(spec, ballots, member)

@@ -36,6 +36,7 @@ from pathlib import Path
 import aiosqlite
 
 from murmur.errors import StoreError
+from murmur.kinds import shown_sql
 from murmur.message import Message, Verified
 from murmur.store.db import Writer, connect
 from murmur.store.group import group_of
@@ -46,6 +47,12 @@ from murmur.validate import load_stored
 __all__ = ["IngestResult", "LogEntry", "Profile", "Store"]
 
 STREAM_AHEAD = 8  # batches validated ahead of the writer at most (and so stored together at most)
+# A follow counts while the message that made it readers are shown (murmur.kinds.shown_sql): one a device signed
+# for its identity while its log cannot judge it, or a fork in it disputes the device, is no follow until then.
+_SHOWN_FOLLOWS = (
+    "SELECT f.{who} FROM follows f CROSS JOIN messages m ON m.id = f.msg_id"
+    f" WHERE f.{{key}} = ? AND f.following = 1 AND {shown_sql('m')} ORDER BY f.{{who}}"
+)
 
 
 async def _committed(
@@ -292,18 +299,18 @@ class Store:
         return bool(row and row[0])
 
     async def following(self, follower: str) -> list[str]:
+        """Whom ``follower`` follows, by follows readers are shown (``_SHOWN_FOLLOWS``)."""
         async with self.conn.execute(
-            "SELECT subject FROM follows WHERE follower = ? AND following = 1 ORDER BY subject",
-            (bytes.fromhex(follower),),
-        ) as cursor:
-            return [bytes(r[0]).hex() for r in await cursor.fetchall()]
+            _SHOWN_FOLLOWS.format(who="subject", key="follower"), (bytes.fromhex(follower),)
+        ) as c:
+            return [bytes(r[0]).hex() for r in await c.fetchall()]
 
     async def followers(self, subject: str) -> list[str]:
+        """Who follows ``subject``, by follows readers are shown (``_SHOWN_FOLLOWS``)."""
         async with self.conn.execute(
-            "SELECT follower FROM follows WHERE subject = ? AND following = 1 ORDER BY follower",
-            (bytes.fromhex(subject),),
-        ) as cursor:
-            return [bytes(r[0]).hex() for r in await cursor.fetchall()]
+            _SHOWN_FOLLOWS.format(who="follower", key="subject"), (bytes.fromhex(subject),)
+        ) as c:
+            return [bytes(r[0]).hex() for r in await c.fetchall()]
 
     async def search_posts(self, query: str, limit: int = 20) -> list[bytes]:
         """Raw messages of posts matching a full-text query, best match first."""

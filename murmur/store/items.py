@@ -49,11 +49,15 @@ CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.or
 # The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``. A
 # person counts once per emoji they reacted with and once as a booster, however many identical messages they
 # signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
-# Counted for a member, every message held; for anyone (``public``, the web view and the feeds): only
-# what the audience rule lets anyone see, or a page would tell of local and scoped replies it does not show.
+# Counted for a member, every message held that readers are shown (murmur.kinds.shown_sql: a device's message
+# waiting for its identity's log, or disputed by a fork in it, counts for nothing until it is shown); for anyone
+# (``public``, the web view and the feeds): only what the audience rule lets anyone see besides, or a page would
+# tell of local and scoped replies it does not show.
 def _count_columns(public: bool) -> str:
-    replies = f" AND {for_anyone('r')}" if public else ""
-    tallied = f" AND EXISTS (SELECT 1 FROM messages t WHERE t.seq = r.seq AND {for_anyone('t')})" if public else ""
+    replies = f" AND {shown_sql('r')}" + (f" AND {for_anyone('r')}" if public else "")
+    tallied = f" AND {shown_sql('r')}" + (
+        f" AND EXISTS (SELECT 1 FROM messages t WHERE t.seq = r.seq AND {for_anyone('t')})" if public else ""
+    )
     return (
         f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({ITSELF_SQL}){replies}),"
         " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
@@ -82,8 +86,8 @@ _RESOLVE_SQL = {
 
 # Appended to a WITH clause that defines ``c`` (candidate rows, CANDIDATE_COLUMNS, at most :n of them): each
 # candidate with the post it shows, in the candidates' order. The sort is of those few rows only.
-# A boost shows its post once per booster: a later twin (same booster, same post) shows nothing, as a boost of a
-# post not held shows nothing; nor does a candidate, or the post it shows, that a kind withholds from readers
+# A boost shows its post once per booster: a later twin (same booster, same post) of one shown shows nothing, as a
+# boost of a post not held shows nothing; nor does a candidate, or the post it shows, that a kind withholds from readers
 # (murmur.kinds.shown_sql: a device's message waiting for its identity's log).
 def items_tail(public: bool = False) -> str:
     return (
@@ -91,7 +95,7 @@ def items_tail(public: bool = False) -> str:
         f" LEFT JOIN messages p ON p.id = CASE WHEN c.kind IN ({_TARGET_SQL}) THEN c.target ELSE c.id END"
         f" AND {shown_sql('p')} AND {shown_sql('c')}"
         f" AND (c.kind NOT IN ({_TARGET_SQL}) OR NOT EXISTS (SELECT 1 FROM tallies u WHERE u.target = c.target"
-        f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq)) {_NEWEST}"
+        f" AND u.kind = c.kind AND u.author = c.author AND u.seq < c.seq AND {shown_sql('u')})) {_NEWEST}"
         " ORDER BY c.sort_at DESC, c.seq DESC"
     )
 

@@ -47,7 +47,7 @@ class ThreadNode:
 @dataclass(frozen=True, slots=True)
 class Thread:
     root: ThreadNode
-    size: int  # replies held (the root not counted)
+    size: int  # replies shown (the root not counted)
     truncated: bool  # True when more than MAX_REPLIES replies are held
 
 
@@ -82,7 +82,10 @@ async def thread(
     for parent_id in list(children):
         if parent_id != root_id and parent_id not in held:
             children[root_id].append(parent_id)
-    return Thread(root=_build(root_id, root_item, held, children), size=len(reply_rows), truncated=truncated)
+    # A reply some kind withholds from readers (a device's, waiting for its identity's log or disputed by a fork in
+    # it) hangs as a placeholder, as a missing one does, and is not counted: the size is of the replies shown.
+    shown = sum(1 for item in held.values() if item is not None)
+    return Thread(root=_build(root_id, root_item, held, children), size=shown, truncated=truncated)
 
 
 def _build(

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
+from murmur.kinds.key_backdated import backdated_removals
 from murmur.kinds.key_store import event_ids, identity_named_by
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
@@ -36,10 +37,12 @@ async def _named(request: Request) -> dict[str, Any]:
 
 async def identity_events(request: Request) -> Response:
     """The signed key events held for the identity ``{id}`` names, as published: a device resolves them itself
-    (docs/encryption.md §9.3) rather than trust the view above. A bare key has none."""
+    (docs/encryption.md §9.3) rather than trust the view above. A bare key has none. With them, the removals this
+    server found backdated (docs/protocol.md §13.4): they can only dispute devices, never give one authority."""
     view = await _named(request)
     state = state_of(request)
     ids = [] if view["bare"] else await event_ids(state.store, view["identity"])
     raws = [await state.store.get_raw(i) for i in ids]
     events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
-    return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events})
+    backdated = [] if view["bare"] else await backdated_removals(state.store.conn, view["identity"])
+    return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events, "backdated": backdated})

@@ -29,7 +29,7 @@ def _logs() -> list[dict[str, Any]]:
 @pytest.mark.parametrize("vector", _logs(), ids=lambda v: v["name"])
 def test_a_documented_log_resolves_to_its_documented_state(vector: dict[str, Any]) -> None:
     events = [Event.of(check(json.dumps(m).encode())) for m in vector["events"]]
-    log = resolve(vector["identity"], reversed(events))
+    log = resolve(vector["identity"], reversed(events), vector.get("backdated", ()))
     assert log is not None
     expect = vector["expect"]
     assert list(log.chain) == expect["chain"]

@@ -17,6 +17,7 @@ from murmur.kinds.key_store import identity_view, member_by_identity
 from murmur.message import sign_draft
 from murmur.store import Store, notifications
 from murmur.store.members import add_member
+from tests import identity_logs
 from tests.identity_logs import LAPTOP, PHONE, ROTATION_0, ROTATION_1, ROTATION_2, SPARE, STRANGER, TABLET, Log
 
 
@@ -118,16 +119,7 @@ async def _holdings(batches: list[list[dict[str, Any]]]) -> tuple[Any, ...]:
         async with await Store.open(Path(folder) / "m.db") as store:
             for batch in batches:
                 await store.ingest(batch, origin="peer")
-            out = []
-            for sql in (
-                "SELECT device, added_at, removed_at, disputed_at FROM identity_devices ORDER BY device",
-                "SELECT m.id, c.status FROM identity_claims c JOIN messages m USING (seq) ORDER BY m.id",
-                "SELECT id FROM messages ORDER BY id",
-                "SELECT id FROM identity_refused ORDER BY id",
-            ):
-                async with store.conn.execute(sql) as cursor:
-                    out.append([tuple(r) for r in await cursor.fetchall()])
-            return tuple(out)
+            return await identity_logs.holdings(store)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
