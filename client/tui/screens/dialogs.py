@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from murmur.client.tui import present
@@ -89,7 +89,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Content.styled(self.question, "bold"))
+            yield Static(Content.styled(self.question, "bold"))  # wraps: a long question is read whole, not cut
             yield Input(placeholder=self.placeholder)
 
     @on(Input.Submitted)
