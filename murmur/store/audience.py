@@ -32,7 +32,7 @@ back, but from that moment on it is never pushed, served, repaired or exported a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiosqlite
 
@@ -41,6 +41,9 @@ from murmur.kinds import kind
 from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.kinds.sealed import check_fresh
 from murmur.message import SCOPE_PREFIX, Message, now_ms
+
+if TYPE_CHECKING:  # the store imports ingest, which imports this module
+    from murmur.store import Store
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
 REFERENCES = ("reply_to", "root", "target")
@@ -302,7 +305,7 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
 HELD_BACK = "audience_unsigned"
 
 
-async def held_back(conn: aiosqlite.Connection, message: Message) -> tuple[str, str] | None:
+async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
     """``(code, reason)`` when the stored ``message`` signs a wider audience than a scoped message it names and
     that message is no longer held here (deleted): it then goes to no peer but those that confirmed they hold
     that message (``for_peers``), and its author is told why, and what to sign instead. None otherwise."""
@@ -314,7 +317,7 @@ async def held_back(conn: aiosqlite.Connection, message: Message) -> tuple[str, 
         f"SELECT DISTINCT n.scope FROM scoped n WHERE n.id IN ({marks})"
         " AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = n.id)"
     )
-    async with conn.execute(sql, named) as cursor:
+    async with store.conn.execute(sql, named) as cursor:
         scopes = sorted(str(row[0]) for row in await cursor.fetchall())
     if not scopes or [f"{SCOPE_PREFIX}{s}" for s in scopes] == [message.visibility]:
         return None

@@ -48,7 +48,7 @@ async def publish(request: Request) -> Response:
         state.hub.stored(result.seq)
     answer = result.as_dict()
     if result.status in ("stored", "duplicate") and result.message is not None:
-        held = await held_back(state.store.conn, result.message)
+        held = await held_back(state.store, result.message)
         if held is not None:
             answer["held_back"] = {"code": held[0], "reason": held[1]}
     return JSONBytes(answer, status_code=201 if result.status == "stored" else 200)

@@ -81,7 +81,7 @@ async def test_what_signs_wider_than_a_deleted_scoped_post_goes_to_no_peer_that_
     assert await store.get_raw(scoped["id"]) is None
     assert wider["id"] not in await sent_to(store, inside.public_key)
     assert wider["id"] not in await sent_to(store, outside)
-    [code, reason] = await held_back(store.conn, check(wider)) or ("", "")
+    [code, reason] = await held_back(store, check(wider)) or ("", "")
     assert code == HELD_BACK and "'inside'" in reason and "scope:inside" in reason
 
 
@@ -142,10 +142,10 @@ async def test_what_signs_its_audience_goes_to_that_audience_whatever_is_deleted
     ids = {m["id"] for m in signs}
     assert ids <= await sent_to(store, inside.public_key)
     assert not ids & await sent_to(store, outside)
-    assert all([await held_back(store.conn, check(m)) is None for m in signs])
+    assert all([await held_back(store, check(m)) is None for m in signs])
     public = post(bob, "for everyone")
     await store.ingest([public, about(ada, "reaction", public)])
-    assert await held_back(store.conn, check(about(ada, "reaction", public))) is None
+    assert await held_back(store, check(about(ada, "reaction", public))) is None
 
 
 async def test_every_door_to_a_peer_holds_it_back_alike(store: Store, network: Network) -> None:
