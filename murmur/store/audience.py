@@ -27,6 +27,13 @@ removes the message: a reply that arrives after its local parent was deleted sti
 scoped post that arrives after its own delete, never stored, is narrowed all the same (``narrow_unstored``).
 A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
 back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
+
+Narrowing here is not enough for a message signed wider than its audience (a public-signed reaction to a scoped
+post, from a client that did not know): a peer that never held the post would take it as public and relay it to
+everyone. So ``for_peers`` sends such a message only with what narrows it: the scoped messages it names held and
+sent too, or confirmed by that peer in a signed answer (``murmur.receipts``: it holds them, their delete, or
+refused them for their audience). Once the post is deleted here, it goes to no peer that never had it, and its
+author is told (``held_back``).
 """
 
 from __future__ import annotations
