@@ -15,6 +15,8 @@ What is read to answer is a summary (migration 14, ``counted_runs``): each devic
 accounted for, kept as counters come in (``account``) and split when one stops being accounted for (``unaccount``:
 a message removed with no tombstone and no moderator's removal, as the identity log's set-aside does). The gaps are
 the spaces between a device's runs, so their cost grows with the gaps, not with the messages the device wrote.
+A counted message gone from the log by any other hand is logged by a trigger (``counted_lost``): readers take it
+out of the runs they read, and the next write folds it in.
 """
 
 from __future__ import annotations
@@ -109,10 +111,25 @@ CREATE_RUNS = f"""
     -- the places of a message by its id: what a tombstone or a removal accounts for, or stops accounting for
     CREATE INDEX counted_by_id ON counted (id);
     INSERT INTO counted_runs (author, lo, hi) {_RUNS.format(where="TRUE")};
+    -- Counted messages gone from the log that the runs have not yet been told of: the store's own removals tell
+    -- them at once (``unaccount``); rows lost from under it (a file damaged, an admin's hand) are noticed here.
+    CREATE TABLE counted_lost (id BLOB PRIMARY KEY);
+    CREATE TRIGGER messages_counted_lost AFTER DELETE ON messages BEGIN
+        INSERT INTO counted_lost (id) SELECT old.id WHERE EXISTS (SELECT 1 FROM counted k WHERE k.id = old.id)
+            ON CONFLICT DO NOTHING;
+    END;
 """
 
 # The runs of the devices asked about, lowest first: the gaps are the spaces before and between them.
 GAPS = "SELECT author, lo, hi FROM counted_runs WHERE author IN ({marks}) ORDER BY author, lo"
+
+
+# The places of the asked devices' messages lost from under the store: the log of losses (empty but for them)
+# read whole, each looked up by id.
+LOST = (
+    "SELECT k.author, k.counter FROM counted_lost g CROSS JOIN counted k INDEXED BY counted_by_id ON k.id = g.id"
+    " WHERE k.author IN ({marks})"
+)
 
 
 def _islands(counters: Iterable[int]) -> list[tuple[int, int]]:
@@ -128,6 +145,7 @@ async def account(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, int]
     """Merge into the runs the ``(device, counter)`` places that may have just become accounted for (a counted
     message or the previous it names came in, a tombstone arrived for one), those that are. A few statements a
     batch, each reading only the runs next to what came in."""
+    await fold_lost(conn)
     wanted = sorted(set(places))
     held: dict[bytes, list[int]] = {}
     for part in (wanted[i : i + CHUNK // 2] for i in range(0, len(wanted), CHUNK // 2)):
@@ -178,14 +196,26 @@ async def places_of(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> list[tu
     return [(bytes(author), int(counter)) for author, counter in rows]
 
 
-async def unaccount(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, int]]) -> None:
-    """Split the runs at the ``(device, counter)`` places of messages just removed that are no longer accounted
-    for (removed with no tombstone and no moderator's removal: set aside by the identity log)."""
+async def _unaccounted(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, int]]) -> list[tuple[bytes, int]]:
+    """Those of ``places`` no longer accounted for."""
+    out = []
     for author, counter in sorted(set(places)):
         sql = f"SELECT 1 FROM counted k WHERE k.author = ? AND k.counter = ? AND {ACCOUNTED}"
         async with conn.execute(sql, (author, counter)) as cursor:
-            if await cursor.fetchone() is not None:
-                continue
+            if await cursor.fetchone() is None:
+                out.append((author, counter))
+    return out
+
+
+def _split(runs: list[tuple[int, int]], counter: int) -> list[tuple[int, int]]:
+    """``runs`` (disjoint, lowest first) without ``counter``."""
+    return [(a, b) for lo, hi in runs for a, b in ((lo, min(hi, counter - 1)), (max(lo, counter + 1), hi)) if a <= b]
+
+
+async def unaccount(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
+    """Split the runs at the places of the messages ``ids``, just removed by the store, that are no longer
+    accounted for (removed with no tombstone and no moderator's removal: set aside by the identity log)."""
+    for author, counter in await _unaccounted(conn, await places_of(conn, ids)):
         sql = "SELECT lo, hi FROM counted_runs WHERE author = ? AND lo <= ? ORDER BY lo DESC LIMIT 1"
         async with conn.execute(sql, (author, counter)) as cursor:
             row = await cursor.fetchone()
@@ -193,22 +223,50 @@ async def unaccount(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, in
             continue
         lo, hi = int(row[0]), int(row[1])
         await conn.execute("DELETE FROM counted_runs WHERE author = ? AND lo = ?", (author, lo))
-        parts = [(author, a, b) for a, b in ((lo, counter - 1), (counter + 1, hi)) if a <= b]
+        parts = [(author, a, b) for a, b in _split([(lo, hi)], counter)]
         await conn.executemany("INSERT INTO counted_runs (author, lo, hi) VALUES (?, ?, ?)", parts)
+    await conn.executemany("DELETE FROM counted_lost WHERE id = ?", [(i,) for i in ids])
+
+
+async def fold_lost(conn: aiosqlite.Connection) -> None:
+    """Tell the runs of the counted messages lost from under the store since it last looked (usually none)."""
+    async with conn.execute("SELECT id FROM counted_lost") as cursor:
+        lost = [bytes(row[0]) for row in await cursor.fetchall()]
+    if lost:
+        await unaccount(conn, lost)
+
+
+async def _lost_among(conn: aiosqlite.Connection, devices: Sequence[bytes]) -> dict[bytes, list[int]]:
+    """The places of ``devices`` whose messages were lost from under the store and not yet folded in."""
+    sql = (
+        "SELECT k.author, k.counter FROM counted_lost g CROSS JOIN counted k INDEXED BY counted_by_id ON k.id = g.id"
+        " WHERE k.author IN ({marks})"
+    )
+    rows = await select_in(conn, sql, devices)
+    found: dict[bytes, list[int]] = {}
+    for author, counter in await _unaccounted(conn, [(bytes(a), int(c)) for a, c in rows]):
+        found.setdefault(author, []).append(counter)
+    return found
 
 
 async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
     """The gaps of each of ``devices`` (device keys) that has any, in the order given: the spaces below and
     between each device's runs."""
     wanted = list(dict.fromkeys(devices))[:MAX_DEVICES]
+    keys = [bytes.fromhex(d) for d in wanted]
+    runs: dict[bytes, list[tuple[int, int]]] = {}
+    for author, lo, hi in await select_in(store.conn, GAPS, keys):
+        runs.setdefault(bytes(author), []).append((int(lo), int(hi)))
+    for author, counters in (await _lost_among(store.conn, keys)).items():
+        for counter in counters:
+            runs[author] = _split(runs.get(author, []), counter)
     found: dict[str, list[tuple[int, int]]] = {}
-    last: dict[str, int] = {}
-    for author, lo, hi in await select_in(store.conn, GAPS, [bytes.fromhex(d) for d in wanted]):
-        device = bytes(author).hex()
-        below = last.get(device, 0)
-        if int(lo) > below + 1:
-            found.setdefault(device, []).append((below + 1, int(lo) - 1))
-        last[device] = int(hi)
+    for author, held in runs.items():
+        below = 0
+        for lo, hi in held:
+            if lo > below + 1:
+                found.setdefault(author.hex(), []).append((below + 1, lo - 1))
+            below = hi
     return [Gap(d, sum(hi - lo + 1 for lo, hi in found[d]), tuple(found[d][:MAX_RANGES])) for d in wanted if d in found]
 
 

@@ -480,11 +480,10 @@ async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes,
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
     """Remove messages and every trace of their content (indexes, search) from the store."""
     seqs = [(r[0],) for r in await select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
-    places = await gaps.places_of(conn, ids)
     await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM hashtags WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
-    await gaps.unaccount(conn, places)
+    await gaps.unaccount(conn, ids)

@@ -15,7 +15,7 @@ import pytest
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store
-from murmur.store.gaps import ACCOUNTED, CREATE_RUNS, GAPS, Gap, gaps
+from murmur.store.gaps import ACCOUNTED, CREATE_RUNS, GAPS, LOST, Gap, gaps
 from murmur.store.ingest import remove_messages
 from murmur.store.moderation import remove
 from murmur.store.schema import MIGRATIONS
@@ -48,6 +48,12 @@ def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
     return sign_draft(author, draft, created_at=T0 + 10_000 + random.randrange(10_000))
 
 
+async def lost(store: Store, target: dict[str, Any]) -> None:
+    """Gone from under the store: a row deleted by another hand than the store's (a damaged file, an admin)."""
+    async with store.writer.transaction() as conn:
+        await conn.execute("DELETE FROM messages WHERE id = ?", (bytes.fromhex(target["id"]),))
+
+
 async def traceless(store: Store, target: dict[str, Any]) -> None:
     """Removed as the identity log sets a message aside: no tombstone, no moderator's removal."""
     async with store.writer.transaction() as conn:
@@ -77,8 +83,10 @@ async def test_the_runs_answer_what_the_whole_history_answered(store: Store, see
             await store.ingest([delete(eve, m)])
         elif step < 0.8 and m["id"] in held and await store.get_raw(m["id"]) is not None:
             await remove(store, m["id"], "off topic")
-        elif m["id"] in held and await store.get_raw(m["id"]) is not None:
+        elif step < 0.9 and m["id"] in held and await store.get_raw(m["id"]) is not None:
             await traceless(store, m)
+        elif m["id"] in held and await store.get_raw(m["id"]) is not None:
+            await lost(store, m)
         assert await gaps(store, keys) == await from_whole_history(store, keys)
 
 
@@ -94,6 +102,23 @@ async def test_a_message_removed_with_no_trace_opens_a_gap_again(store: Store) -
     assert await gaps(store, [ada.public_key]) == []
     await traceless(store, posts[4])  # the newest: nothing above it to show it missing
     assert await gaps(store, [ada.public_key]) == []
+
+
+async def test_a_message_lost_from_under_the_store_is_missing_at_once(store: Store) -> None:
+    """Read before any write folds it in, after one does, and once it comes back."""
+    ada, bob = Identity.generate(), Identity.generate()
+    posts = stream(ada, 6)
+    await store.ingest(posts)
+    await lost(store, posts[1])
+    await lost(store, posts[3])
+    [gap] = await gaps(store, [ada.public_key])
+    assert gap.ranges == ((2, 2), (4, 4))
+    await store.ingest(stream(bob, 2))  # a write: the losses are folded into the runs
+    assert await gaps(store, [ada.public_key]) == [gap]
+    await store.ingest([posts[1]])
+    [gap] = await gaps(store, [ada.public_key])
+    assert gap.ranges == ((4, 4),)
+    assert await gaps(store, [ada.public_key]) == await from_whole_history(store, [ada.public_key])
 
 
 async def test_an_older_database_gathers_its_runs(tmp_path: Path) -> None:
@@ -130,3 +155,10 @@ async def test_the_gaps_cost_the_runs_not_the_messages(store: Store) -> None:
     assert any(re.match(r"SEARCH counted_runs USING (COVERING INDEX|PRIMARY KEY|INDEX)", step) for step in plan), plan
     assert not [s for s in plan if re.search(r"\b(counted|messages|tombstones|removed)\b", s)], plan
     assert not [s for s in plan if s.startswith("SCAN")], plan
+    # and the losses not yet folded in: their log alone is read whole, each place found by its id
+    async with store.conn.execute(
+        "EXPLAIN QUERY PLAN " + LOST.format(marks="?"), (bytes.fromhex(ada.public_key),)
+    ) as c:
+        plan = [str(row[3]) for row in await c.fetchall()]
+    assert [s for s in plan if s.startswith("SCAN")] == ["SCAN g"], plan
+    assert any("SEARCH k USING INDEX counted_by_id (id=?)" in s for s in plan), plan
