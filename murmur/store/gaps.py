@@ -123,7 +123,6 @@ CREATE_RUNS = f"""
 # The runs of the devices asked about, lowest first: the gaps are the spaces before and between them.
 GAPS = "SELECT author, lo, hi FROM counted_runs WHERE author IN ({marks}) ORDER BY author, lo"
 
-
 # The places of the asked devices' messages lost from under the store: the log of losses (empty but for them)
 # read whole, each looked up by id.
 LOST = (
@@ -238,11 +237,7 @@ async def fold_lost(conn: aiosqlite.Connection) -> None:
 
 async def _lost_among(conn: aiosqlite.Connection, devices: Sequence[bytes]) -> dict[bytes, list[int]]:
     """The places of ``devices`` whose messages were lost from under the store and not yet folded in."""
-    sql = (
-        "SELECT k.author, k.counter FROM counted_lost g CROSS JOIN counted k INDEXED BY counted_by_id ON k.id = g.id"
-        " WHERE k.author IN ({marks})"
-    )
-    rows = await select_in(conn, sql, devices)
+    rows = await select_in(conn, LOST, devices)
     found: dict[bytes, list[int]] = {}
     for author, counter in await _unaccounted(conn, [(bytes(a), int(c)) for a, c in rows]):
         found.setdefault(author, []).append(counter)
