@@ -27,12 +27,19 @@ removes the message: a reply that arrives after its local parent was deleted sti
 scoped post that arrives after its own delete, never stored, is narrowed all the same (``narrow_unstored``).
 A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
 back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
+
+Narrowing here is not enough for a message signed wider than its audience (a public-signed reaction to a scoped
+post, from a client that did not know): a peer that never held the post would take it as public and relay it to
+everyone. So ``for_peers`` sends such a message only with what narrows it: the scoped messages it names held and
+sent too, or confirmed by that peer in a signed answer (``murmur.receipts``: it holds them, their delete, or
+refused them for their audience). Once the post is deleted here, it goes to no peer that never had it, and its
+author is told (``held_back``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiosqlite
 
@@ -41,6 +48,9 @@ from murmur.kinds import kind
 from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.kinds.sealed import check_fresh
 from murmur.message import SCOPE_PREFIX, Message, now_ms
+
+if TYPE_CHECKING:  # the store imports ingest, which imports this module
+    from murmur.store import Store
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
 REFERENCES = ("reply_to", "root", "target")
@@ -64,10 +74,78 @@ def _kept_here(alias: str) -> str:
     return f"({alias}.visibility = 'local' OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id))"
 
 
-def for_peers(alias: str = "m", peer: str = ":peer") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may be seen by the trusted peer whose key is
-    the SQL expression ``peer`` (by default the named parameter ``:peer``, the key's 32 bytes)."""
+def _seen_by(alias: str, peer: str) -> str:
+    """SQL: the trusted peer whose key is the SQL expression ``peer`` may see the ``messages`` row ``alias`` by
+    its audience as this server knows it: not kept here, and every scope of it carried by the peer."""
     return f"NOT {_kept_here(alias)} AND " + carries(f"SELECT x.scope FROM scoped x WHERE x.id = {alias}.id", peer)
+
+
+# What a peer signed, in an answer to a push, pull or repair (murmur.receipts), about a message it was sent that
+# shows it remembers that message's audience: held, held already, arrived after its delete (still narrowed,
+# ``narrow_unstored``), or refused for its audience (``confine_refused``).
+_ACKNOWLEDGED = (
+    "EXISTS (SELECT 1 FROM receipts a{n} WHERE a{n}.message = {id} AND a{n}.peer = {peer}"
+    " AND (a{n}.status IN ('stored', 'duplicate', 'deleted') OR a{n}.code IN ({refused})))"
+)
+
+# How many messages deep a narrowing is followed to a peer: a reaction (1) to a public-signed reply (2) to a
+# scoped post. What is narrowed deeper than that goes to no peer that has not acknowledged its narrowing (deeper
+# nesting also overflows SQLite's parser stack).
+NARROWING_DEPTH = 2
+
+
+def _signs_its_scopes(alias: str) -> str:
+    """SQL: the row ``alias``, neither local nor confined, is in no scope its own signed visibility does not
+    name (``narrowed_alone`` for what may go to a peer at all)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM scoped s WHERE s.id = {alias}.id"
+        f" AND {alias}.visibility <> ('{SCOPE_PREFIX}' || s.scope))"
+    )
+
+
+def _narrowing(alias: str, alone: str, reaches: Callable[[str, int], str], depth: int, tables: Sequence[str]) -> str:
+    """SQL: the row ``alias`` is narrowed by nothing its own signed visibility does not say (``alone``, an SQL
+    condition on it), or every narrowed message it names (in ``tables``: ``confined``, ``scoped``) ``reaches``
+    (an SQL condition on its id, given the depth left) where ``alias`` is going. A message signed wider than its
+    audience (a public-signed reply, reaction, boost or delete about a scoped post, from a client that did not
+    know) is taken as what it signed by a server that never learns what narrows it, and relayed that far: so it
+    leaves only with its narrowing."""
+    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
+    t = f"n{depth}"
+    return (
+        f"({alone} OR "
+        + " AND ".join(
+            f"NOT EXISTS (SELECT 1 FROM {table} {t} WHERE {t}.id IN ({named}) AND NOT {reaches(f'{t}.id', depth)})"
+            for table in tables
+        )
+        + ")"
+    )
+
+
+def _reaches_peer(peer: str) -> Callable[[str, int], str]:
+    """The narrowing message whose id is ``id`` reaches the peer ``peer``: held here and leaving with its own
+    narrowing in turn (the peer sees it: what names a message has every scope of it); or acknowledged by the
+    peer, signed (deleted here, it can no longer be sent)."""
+    refused = ", ".join(f"'{code}'" for code in sorted(REFUSED_LOCAL))
+
+    def reaches(msg_id: str, depth: int) -> str:
+        p = f"p{depth}"
+        known = _signs_its_scopes(p)
+        if depth > 1:
+            known = _narrowing(p, known, reaches, depth - 1, ("scoped",))
+        held = f"EXISTS (SELECT 1 FROM messages {p} WHERE {p}.id = {msg_id} AND {known})"
+        return f"({held} OR {_ACKNOWLEDGED.format(n=depth, id=msg_id, peer=peer, refused=refused)})"
+
+    return reaches
+
+
+def for_peers(alias: str = "m", peer: str = ":peer") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` may be sent to the trusted peer whose key is
+    the SQL expression ``peer`` (by default the named parameter ``:peer``, the key's 32 bytes): it may see it
+    (``_seen_by``), and a message narrowed by what it names goes only with its narrowing (``_narrowing``),
+    whatever visibility its client signed. What is kept here (confined) never goes, so only scopes are followed."""
+    narrowing = _narrowing(alias, _signs_its_scopes(alias), _reaches_peer(peer), NARROWING_DEPTH, ("scoped",))
+    return f"{_seen_by(alias, peer)} AND {narrowing}"
 
 
 def for_anyone(alias: str = "m") -> str:
@@ -97,13 +175,11 @@ def travels_with(alias: str, chosen: str) -> str:
     it names, held, chosen and narrowed alone: without them it would land public on the server it is taken
     to, which learns its audience from nothing else. A message whose narrowing parent cannot travel (deleted,
     never held, not chosen, narrowed in turn by another) stays."""
-    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
-    kept = f"NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = {{t}}.id AND {chosen} AND {narrowed_alone('p')})"
-    return (
-        f"({narrowed_alone(alias)} OR (NOT EXISTS (SELECT 1 FROM confined c WHERE c.id IN ({named})"
-        f" AND {kept.format(t='c')}) AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id IN ({named})"
-        f" AND {kept.format(t='x')})))"
-    )
+
+    def reaches(msg_id: str, _depth: int) -> str:
+        return f"EXISTS (SELECT 1 FROM messages p WHERE p.id = {msg_id} AND {chosen} AND {narrowed_alone('p')})"
+
+    return _narrowing(alias, narrowed_alone(alias), reaches, 1, ("confined", "scoped"))
 
 
 def moves_with_author(alias: str = "m", chosen: str = "TRUE") -> str:
@@ -231,6 +307,34 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
             )
         if scopes:
             await conn.execute(_SCOPE_ONE, own)
+
+
+HELD_BACK = "audience_unsigned"
+
+
+async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
+    """``(code, reason)`` when the stored ``message`` signs a wider audience than a scoped message it names and
+    that message is no longer held here (deleted): it then goes to no peer but those that confirmed they hold
+    that message (``for_peers``), and its author is told why, and what to sign instead. None otherwise."""
+    named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+    if not named or message.visibility == "local":
+        return None
+    marks = ", ".join("?" * len(named))
+    sql = (
+        f"SELECT DISTINCT n.scope FROM scoped n WHERE n.id IN ({marks})"
+        " AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = n.id)"
+    )
+    async with store.conn.execute(sql, named) as cursor:
+        scopes = sorted(str(row[0]) for row in await cursor.fetchall())
+    if not scopes or [f"{SCOPE_PREFIX}{s}" for s in scopes] == [message.visibility]:
+        return None
+    audience = " and ".join(repr(s) for s in scopes)
+    return HELD_BACK, (
+        f"This {message.kind} names a message addressed to the scope {audience} that this server no longer holds,"
+        f" and is signed {message.visibility!r}: a server that never held that message would take it as"
+        f" {message.visibility!r}. It goes only to the peers that confirmed they hold that message; sign it"
+        f" 'visibility': '{SCOPE_PREFIX}{scopes[0]}' (as current clients do) for every peer of that scope."
+    )
 
 
 Policy = Callable[[Message], None]

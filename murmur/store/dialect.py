@@ -17,7 +17,8 @@ new statement needs no edit for PostgreSQL as long as it keeps to what this modu
                           ``rank`` -> -ts_rank(alias.tsv, murmur_tsquery(:q)) (a named parameter, used twice)
     x IN /* probe */ (SELECT ...)  ->  (x IN (SELECT ...) OR FALSE): see ``_probes``
 
-and, in migrations only (``Postgres.schema``): INTEGER -> BIGINT, BLOB -> BYTEA, WITHOUT ROWID dropped, a
+and, in migrations only (``Postgres.schema``): INTEGER -> BIGINT, BLOB -> BYTEA, WITHOUT ROWID dropped, a row
+trigger (``CREATE TRIGGER ... BEGIN ...; END``) becomes a PL/pgSQL function and a trigger calling it, a
 ``rowid`` identity column on ordinary tables (an INTEGER PRIMARY KEY is its table's rowid, as in SQLite), and an
 FTS5 virtual table becomes a table with a generated ``tsvector`` column under a GIN index. json_extract and
 json_each exist on PostgreSQL as functions of the same names (``PG_FUNCTIONS``), taking SQLite's JSON paths.
@@ -63,11 +64,22 @@ def _tokens(sql: str) -> list[Token]:
 def _statements(tokens: list[Token]) -> list[list[Token]]:
     out: list[list[Token]] = [[]]
     for token in tokens:
-        if token.kind == "other" and token.text == ";":
+        # A trigger's body holds statements of its own: the trigger ends at the ``;`` after its END.
+        if token.kind == "other" and token.text == ";" and (not _is_trigger(out[-1]) or _ends(out[-1], "END")):
             out.append([])
         else:
             out[-1].append(token)
     return [s for s in out if any(t.kind not in ("space", "comment") for t in s)]
+
+
+def _is_trigger(tokens: list[Token]) -> bool:
+    words = [t for t in tokens if t.kind == "word"][:2]
+    return len(words) == 2 and words[0].word("CREATE") and words[1].word("TRIGGER")
+
+
+def _ends(tokens: list[Token], word: str) -> bool:
+    last = [t for t in tokens if t.kind not in ("space", "comment")]
+    return bool(last) and last[-1].word(word)
 
 
 def _close(tokens: list[Token], start: int) -> int:
@@ -433,7 +445,9 @@ def _schema(script: str) -> list[str]:
     for statement in _statements(_tokens(script)):
         tokens = [t for t in statement if t.kind != "comment"]
         first = _next(tokens, -1)
-        if tokens[first].word("CREATE") and any(t.word("VIRTUAL") for t in tokens[:8]):
+        if _is_trigger(tokens):
+            out.extend(_trigger(tokens))
+        elif tokens[first].word("CREATE") and any(t.word("VIRTUAL") for t in tokens[:8]):
             out.extend(_fts_table(tokens))
         elif tokens[first].word("CREATE") and any(t.word("TABLE") for t in tokens[:8]):
             out.extend(_table(tokens))
@@ -442,6 +456,22 @@ def _schema(script: str) -> list[str]:
         else:
             out.append(_statement(tokens, bound=False)[0])
     return out
+
+
+def _trigger(tokens: list[Token]) -> list[str]:
+    """A row trigger, ``CREATE TRIGGER name {BEFORE|AFTER} {INSERT|UPDATE|DELETE} ON table BEGIN ...; END``, as a
+    PL/pgSQL function running the body's statements (each translated like any other) and the trigger calling it."""
+    begin = next(n for n, t in enumerate(tokens) if t.word("BEGIN"))
+    head = [t.text for t in tokens[:begin] if t.kind == "word"]
+    name, when = head[2], " ".join(head[3:])
+    end = max(n for n, t in enumerate(tokens) if t.word("END"))
+    body = "".join(f"{_statement(s, bound=False)[0].strip()}; " for s in _statements(tokens[begin + 1 : end]))
+    function = f"murmur_trigger_{name}"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}RETURN NULL;"
+        " END $$",
+        f"CREATE TRIGGER {name} {when} FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
 
 
 def _types(tokens: list[Token]) -> list[Token]:

@@ -400,6 +400,9 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
         apply = REGISTRY[name].apply
         if apply is not None and stored_of_kind:
             await apply(conn, stored_of_kind)
+    # Last, once what this batch removed is gone: the places that may now be accounted for.
+    tombstoned = await gaps.places_of(conn, [target for target, _, _ in batch.tombstones])
+    await gaps.account(conn, [(author, counter) for author, counter, _ in batch.counted] + tombstoned)
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
         for rule in (*derive_rules(), *notice_rules()):
@@ -483,3 +486,4 @@ async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> N
     await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
+    await gaps.unaccount(conn, ids)

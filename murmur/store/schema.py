@@ -10,7 +10,7 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 from __future__ import annotations
 
 from murmur.store.audience import CREATE_CONFINED, CREATE_SCOPED
-from murmur.store.gaps import CREATE_COUNTED
+from murmur.store.gaps import CREATE_COUNTED, CREATE_RUNS
 from murmur.store.removals import CREATE_REMOVED
 
 # A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
@@ -298,6 +298,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE_COUNTED,
     # 13: the messages a moderator of this server removed, refused whenever they come back (murmur.store.removals).
     CREATE_REMOVED,
+    # 14: each device's runs of counters accounted for, so that its gaps cost the gaps, not its messages
+    # (murmur.store.gaps); and the counted places of a message found by its id.
+    CREATE_RUNS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

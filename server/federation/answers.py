@@ -19,6 +19,7 @@ from murmur.receipts import signed
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store import removals
+from murmur.store.audience import scope_of
 from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, list_peers
 
@@ -26,10 +27,14 @@ log = logging.getLogger("murmur.federation")
 
 
 def worth_answering(result: IngestResult) -> bool:
-    """A delete (whatever became of it here: it is our receipt) or a refusal (our notice of what we withheld)."""
+    """A delete (whatever became of it here: it is our receipt), a refusal (our notice of what we withheld), or
+    a message signed to a scope (our receipt that we hold its audience: what names it, signed wider by a client
+    that did not know, may then follow it here once it is deleted there, ``murmur.store.audience.for_peers``)."""
     if result.id is None:
         return False
-    return result.status == "refused" or (result.message is not None and result.message.kind == "delete")
+    message = result.message
+    scoped = message is not None and scope_of(message.visibility) is not None
+    return result.status == "refused" or (message is not None and message.kind == "delete") or scoped
 
 
 async def answer(state: ServerState, client: PeerClient, results: Sequence[IngestResult]) -> int:

@@ -2,7 +2,8 @@
 
 - ``GET /api/v1/deletes/{id}``: for the caller's delete of the message ``id`` (its id or 8+ hex digits; or the
   delete's own id), every peer the delete may go to, with its signed receipt (``confirmed``), its signed refusal
-  (``refused``, with the reason), or nothing yet (``waiting``).
+  (``refused``, with the reason), or nothing yet (``waiting``); and ``held_back`` when the delete, signed wider
+  than the scoped post it names, goes only to the peers that confirmed that post (``murmur.store.audience``).
 - ``GET /api/v1/messages/{id}/withheld``: the peers that refused the message, signed, and why: what readers are
   shown as "withheld by X: reason".
 """
@@ -19,7 +20,9 @@ from murmur.prefixes import checked_prefix
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 from murmur.store import receipts
+from murmur.store.audience import held_back
 from murmur.store.lookup import resolve_message_id
+from murmur.validate import load_stored
 
 CONFIRMING = ("stored", "duplicate", "deleted")
 
@@ -40,7 +43,12 @@ async def delete_status(request: Request) -> Response:
             continue
         status = "confirmed" if got.status in CONFIRMING else "refused"
         peers.append({**got.as_dict(), "status": status, "answer": got.status})
-    return JSONBytes({"delete": delete_id, "peers": peers})
+    answer: dict[str, Any] = {"delete": delete_id, "peers": peers}
+    raw = await state.store.get_raw(delete_id)
+    held = await held_back(state.store, load_stored(raw)) if raw is not None else None
+    if held is not None:  # it goes to no peer but those that confirmed the post: say why, not just "no peers"
+        answer["held_back"] = {"code": held[0], "reason": held[1]}
+    return JSONBytes(answer)
 
 
 async def withheld(request: Request) -> Response:

@@ -10,7 +10,7 @@ from murmur.kinds import kind
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, error
 from murmur.store import Store
-from murmur.store.audience import signed_by
+from murmur.store.audience import held_back, signed_by
 from murmur.store.group import ingest_grouped
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import check, parse_json
@@ -46,7 +46,12 @@ async def publish(request: Request) -> Response:
         return error(result.code or "refused", result.reason or "Refused.")
     if result.status == "stored" and result.seq is not None:
         state.hub.stored(result.seq)
-    return JSONBytes(result.as_dict(), status_code=201 if result.status == "stored" else 200)
+    answer = result.as_dict()
+    if result.status in ("stored", "duplicate") and result.message is not None:
+        held = await held_back(state.store, result.message)
+        if held is not None:
+            answer["held_back"] = {"code": held[0], "reason": held[1]}
+    return JSONBytes(answer, status_code=201 if result.status == "stored" else 200)
 
 
 async def _target_held(store: Store, body: bytes) -> None:

@@ -1,0 +1,164 @@
+"""A message signed wider than its audience goes to a peer only with what narrows it (murmur.store.audience.for_peers):
+a public-signed reply, reaction, boost or delete about a scoped post, from a client that did not know, would be
+taken as public by a server that never held the post, and relayed to everyone from there. So it goes to a peer
+with the post, or to a peer that confirmed it holds the post (signed), and to no one else: once the post is
+deleted here, to no peer that never had it; and its author is told so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.receipts import signed
+from murmur.store import Store, receipts, trust
+from murmur.store.audience import HELD_BACK, OUT_OF_AUDIENCE, for_peers, held_back
+from murmur.store.peers import add_peer, list_peers, outbound
+from murmur.sync.index import index_for, visible_raws
+from murmur.validate import check
+from tests.sync.test_scopes import T0, post
+
+Network = tuple[Identity, Identity, str]  # the server, the inside peer, the outside peer's key
+
+
+def about(author: Identity, kind: str, target: dict[str, Any], visibility: str | None = None) -> dict[str, Any]:
+    """A message of ``kind`` about ``target``, signed ``visibility`` (None: without one, as an older client)."""
+    if kind == "reply":
+        return post(author, "a reply", visibility or "public", parent=target)
+    body: dict[str, Any] = {"emoji": "+1"} if kind == "reaction" else {}
+    if visibility is not None:
+        body["visibility"] = visibility
+    draft = {"kind": kind, "created_at": T0 + 1, "body": body, "tags": [["target", target["id"]]]}
+    return sign_draft(author, draft)
+
+
+def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
+    draft = {"kind": "delete", "created_at": T0 + 5, "body": {"visibility": target["body"].get("visibility")}}
+    return sign_draft(author, {**draft, "tags": [["target", target["id"]]]})
+
+
+@pytest.fixture
+async def network(store: Store) -> Network:
+    server, inside, outside = Identity.generate(), Identity.generate(), Identity.generate().public_key
+    for key, labels in ((inside.public_key, ["inside"]), (outside, ["outside"])):
+        await add_peer(store, key, f"http://{key[:6]}.test")
+        await trust.set_labels(store, server, key, labels)
+    return server, inside, outside
+
+
+async def sent_to(store: Store, peer: str) -> set[str]:
+    async with store.conn.execute(
+        f"SELECT m.id FROM messages m WHERE {for_peers('m')}", {"peer": bytes.fromhex(peer)}
+    ) as c:
+        return {bytes(r[0]).hex() for r in await c.fetchall()}
+
+
+async def acknowledge(store: Store, peer: Identity, msg_id: str, status: str, code: str = "") -> None:
+    """The peer's signed answer about ``msg_id``, as a push, pull or repair brings it back."""
+    line = signed(peer, {"id": msg_id, "status": status, "code": code, "reason": "because" if code else ""})
+    assert await receipts.note(store, peer.public_key, {msg_id}, [line]) == 1
+
+
+@pytest.mark.parametrize("kind", ["reply", "reaction", "boost", "delete"])
+async def test_what_signs_wider_than_a_deleted_scoped_post_goes_to_no_peer_that_never_had_it(
+    store: Store, network: Network, kind: str
+) -> None:
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    wider = about(ada if kind == "delete" else bob, kind, scoped)
+    await store.ingest([scoped])
+    if kind != "delete":  # while the post is held it goes with it, to its audience only
+        await store.ingest([wider])
+        assert wider["id"] in await sent_to(store, inside.public_key)
+        assert wider["id"] not in await sent_to(store, outside)
+        await store.ingest([delete(ada, scoped)])
+    else:
+        await store.ingest([wider])
+    assert await store.get_raw(scoped["id"]) is None
+    assert wider["id"] not in await sent_to(store, inside.public_key)
+    assert wider["id"] not in await sent_to(store, outside)
+    [code, reason] = await held_back(store, check(wider)) or ("", "")
+    assert code == HELD_BACK and "'inside'" in reason and "scope:inside" in reason
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "goes"),
+    [
+        ("stored", "", True),
+        ("duplicate", "", True),
+        ("deleted", "deleted", True),
+        ("refused", OUT_OF_AUDIENCE, True),
+        ("refused", "bad_signature", False),
+    ],
+)
+async def test_a_peer_that_confirmed_the_post_gets_what_names_it_after_its_delete(
+    store: Store, network: Network, status: str, code: str, goes: bool
+) -> None:
+    """Its signed answer says it holds the post, or remembers its audience: it narrows what names it itself."""
+    server, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    await store.ingest([scoped])
+    await acknowledge(store, inside, scoped["id"], status, code)
+    await store.ingest([delete(ada, scoped)])
+    reaction = about(bob, "reaction", scoped)
+    await store.ingest([reaction])
+    assert (reaction["id"] in await sent_to(store, inside.public_key)) is goes
+    # a confirmation by another peer says nothing of this one, and nothing widens the audience
+    other = Identity.generate()
+    await add_peer(store, other.public_key, "http://other.test")
+    await trust.set_labels(store, server, other.public_key, ["inside"])
+    assert reaction["id"] not in await sent_to(store, other.public_key)
+    assert reaction["id"] not in await sent_to(store, outside)
+
+
+async def test_a_narrowing_is_followed_through_a_public_signed_reply(store: Store, network: Network) -> None:
+    """A reaction to an older client's public reply to a scoped post goes with the reply and the post; once the
+    reply is deleted, to no peer that never had it."""
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    reply = about(bob, "reply", scoped)
+    reaction = about(ada, "reaction", reply)
+    await store.ingest([reaction, reply, scoped])  # in any order
+    assert {reply["id"], reaction["id"]} <= await sent_to(store, inside.public_key)
+    assert not {reply["id"], reaction["id"]} & await sent_to(store, outside)
+    await store.ingest([delete(bob, reply)])
+    assert reaction["id"] not in await sent_to(store, inside.public_key)
+
+
+async def test_what_signs_its_audience_goes_to_that_audience_whatever_is_deleted(
+    store: Store, network: Network
+) -> None:
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    signs = [about(bob, kind, scoped, "scope:inside") for kind in ("reply", "reaction", "boost")]
+    await store.ingest([scoped, *signs, delete(ada, scoped)])
+    ids = {m["id"] for m in signs}
+    assert ids <= await sent_to(store, inside.public_key)
+    assert not ids & await sent_to(store, outside)
+    assert all([await held_back(store, check(m)) is None for m in signs])
+    public = post(bob, "for everyone")
+    await store.ingest([public, about(ada, "reaction", public)])
+    assert await held_back(store, check(about(ada, "reaction", public))) is None
+
+
+async def test_every_door_to_a_peer_holds_it_back_alike(store: Store, network: Network) -> None:
+    """Push and pull (outbound), a fetch by id (visible_raws), repair (its index) and a delete's owed receipts."""
+    _, inside, _ = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    await store.ingest([scoped, delete(ada, scoped)])
+    reaction = about(bob, "reaction", scoped)
+    await store.ingest([reaction])
+    page = await outbound(store, after=0, limit=100, exclude_origin=None, to=inside.public_key)
+    assert reaction["id"] not in {orjson.loads(raw)["id"] for _, raw in page.entries}
+    assert await visible_raws(store, [bytes.fromhex(reaction["id"])], inside.public_key) == []
+    peer = next(p for p in await list_peers(store) if p.key == inside.public_key)
+    assert bytes.fromhex(reaction["id"]) not in {i for _, i in (await index_for(store, peer).current()).items}
+    assert inside.public_key not in {key for key, _ in await receipts.owed(store, reaction["id"])}
