@@ -93,7 +93,9 @@ class Controller:
     def open_group(self, group_id: str) -> None:
         self.show(
             lambda s: isinstance(s, GroupScreen) and s.group_id == group_id,
-            lambda: GroupScreen(self.api, self.view, group_id, page_size=self.app.settings.page_size),
+            lambda: GroupScreen(
+                self.api, self.view, group_id, page_size=self.app.settings.page_size, private=self.app.private
+            ),
         )
 
     def open_letter(self, letter_id: str) -> None:

@@ -1,0 +1,174 @@
+"""A private group's messages in the TUI, as this device read them (``murmur.client.private_groups``): newest
+first as a timeline, each with its author's display name and fingerprint and the mark of a sender verified against
+their key-event log, the message it answers, and the reactions to it; then what this device could not read, each
+with its reason (waiting for an epoch's key, or refused: tampered, forged, replayed...), inert.
+
+``reload`` fetches and reads what the home server holds for the group (its sync checks every sender), then
+``show`` reads the device's store and marks the group's messages seen. r replies to the highlighted message and l
+reacts to it (posting ``Write`` and ``React`` for the app to open the compose screen or the picker). Everything
+another person wrote is plain text made inert: never markup, never a control character.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from murmur.client.private_groups import RETRIED, GroupPost, PrivateGroups
+from murmur.client.tui import present
+from murmur.client.tui.bindings import POSTS, bindings
+from murmur.client.tui.events import NamesWanted
+from murmur.client.tui.net import attempt, landing, work
+from murmur.client.tui.screens.conversations import verified_head
+from murmur.client.tui.widgets.conversations import refusal_row
+from murmur.client.tui.widgets.entries import View
+from murmur.terminal import inert, one_line
+
+SHOWN = 200  # the newest messages shown; the CLI's `timeline group:ID --limit` reads further back
+EMPTY = "Nothing here yet that this device can read. Press n to write the first."
+SEALED_NOTE = "Private: sealed on members' devices, no server can read it · r: reply · l: react · n: write"
+
+
+class Source(Protocol):
+    """Where the pane's private groups come from (``murmur.client.tui.private.Private``)."""
+
+    closed: str
+    """Why there are none to show (no keys, a sealed store, a damaged file); empty when they are open."""
+
+    def groups(self) -> PrivateGroups | None: ...
+
+
+def reply_line(p: GroupPost, held: dict[str, GroupPost], names: dict[str, str]) -> Content:
+    parent = held.get(p.reply_to or "")
+    if parent is None:
+        return Content.styled(f"↳ reply to {(p.reply_to or '')[:12]}… (not read on this device)", present.DIM)
+    return Content.assemble(("↳ reply to ", present.DIM), *present.author_parts(parent.sender, names),
+                            (": ", present.DIM), one_line(parent.text, 80))  # fmt: skip
+
+
+def reactions_line(reactions: list[GroupPost]) -> Content:
+    counted = Counter(one_line(r.text, 32) for r in reactions)
+    return Content.styled(" · ".join(f"{text} {n}" for text, n in counted.items()), present.DIM)
+
+
+def post_content(
+    p: GroupPost, me: str | None, names: dict[str, str], now_ms: int, held: dict[str, GroupPost],
+    reactions: list[GroupPost],
+) -> Content:  # fmt: skip
+    """One message: who wrote it, verified, when, whether new; what it answers; its text, inert; its reactions. A
+    reaction to a message not held here is shown as what it is."""
+    lines = [verified_head(p.sender, me, names, p.created_at, now_ms, p.fresh)]
+    if p.kind == "reaction":
+        target = f" to {(p.target or '')[:12]}… (not read on this device)"
+        lines.append(Content.assemble(("reacted ", present.DIM), one_line(p.text, 32), (target, present.DIM)))
+        return Content("\n").join(lines)
+    if p.reply_to:
+        lines.append(reply_line(p, held, names))
+    lines.append(Content(inert(p.text)))
+    if reactions:
+        lines.append(reactions_line(reactions))
+    return Content("\n").join(lines)
+
+
+class PrivateMessages(Vertical):
+    """A private group's messages and what could not be read; ``group`` is set by its screen."""
+
+    BINDINGS = bindings(POSTS, only=("reply", "react"))
+
+    @dataclass
+    class Write(Message):
+        group: dict[str, Any]
+        reply_to: GroupPost | None
+
+    @dataclass
+    class React(Message):
+        group: dict[str, Any]
+        post: GroupPost
+
+    def __init__(self, source: Source | None, view: View, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.view = view
+        self.group: dict[str, Any] | None = None
+        self.posts: dict[str, GroupPost] = {}
+
+    @property
+    def group_id(self) -> str:
+        return str((self.group or {}).get("id") or "")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled(SEALED_NOTE, present.DIM), id="pg-note")
+        yield OptionList(id="pg-messages")
+
+    @property
+    def list(self) -> OptionList:
+        return self.query_one("#pg-messages", OptionList)
+
+    def _groups(self) -> PrivateGroups | None:
+        groups = self.source.groups() if self.source is not None else None
+        if groups is None:
+            why = self.source.closed if self.source is not None else "Private groups need this profile's keys."
+            self.query_one("#pg-note", Static).update(Content.styled(why, present.WARN))
+        return groups
+
+    @work(exclusive=True, group="private-group")
+    async def reload(self) -> None:
+        """Fetch and read what the home server holds for the group, then show it."""
+        groups = self._groups()
+        if groups is not None and self.group_id:
+            await attempt(self, groups.sync(self.group_id))  # offline, what this device holds is shown all the same
+        self.show()
+
+    def show(self) -> None:
+        groups = self._groups()
+        listed = landing(self, "#pg-messages", OptionList)
+        if groups is None or listed is None or not self.group_id:
+            return
+        kept = groups.timeline(self.group_id, limit=SHOWN)
+        waiting = groups.store.unread(self.group_id)
+        groups.store.seen_all(self.group_id)  # they are on screen now
+        self.posts = {p.id: p for p in kept}
+        reactions: dict[str, list[GroupPost]] = {}
+        for p in kept:
+            if p.kind == "reaction" and p.target in self.posts:
+                reactions.setdefault(str(p.target), []).append(p)
+        shown = [p for p in kept if not (p.kind == "reaction" and p.target in self.posts)]
+        me, now, names = groups.talks.identity, self.view.clock(), self.view.names
+        missing = {p.sender for p in kept if p.sender != me and p.sender not in names}
+        if missing:
+            self.post_message(NamesWanted(missing))
+        highlighted = listed.highlighted_option.id if listed.highlighted_option is not None else None
+        listed.clear_options()
+        if not shown:
+            listed.add_option(Option(Content.styled(EMPTY, present.DIM), disabled=True))
+        listed.add_options(
+            Option(post_content(p, me, names, now, self.posts, reactions.get(p.id, [])), id=p.id) for p in shown
+        )
+        listed.add_options(
+            Option(refusal_row(u, "not read yet" if u.code in RETRIED else "refused"), disabled=True) for u in waiting
+        )
+        ids = [p.id for p in shown]
+        if ids:
+            listed.highlighted = ids.index(highlighted) if highlighted in ids else 0
+
+    def _current(self) -> GroupPost | None:
+        option = self.list.highlighted_option
+        return self.posts.get(option.id or "") if option is not None else None
+
+    def action_reply(self) -> None:
+        post = self._current()
+        if self.group is not None and post is not None:
+            self.post_message(self.Write(self.group, post))
+
+    def action_react(self) -> None:
+        post = self._current()
+        if self.group is not None and post is not None:
+            self.post_message(self.React(self.group, post))
