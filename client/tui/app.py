@@ -288,6 +288,8 @@ class MurmurApp(App[None]):
                 screen.redraw()
             for pane in screen.query(ConversationsPane):
                 pane.show()
+            for private in screen.query(PrivateMessages):
+                private.show()
 
     # -- actions -------------------------------------------------------------------------------------------------
     @on(PostAction)

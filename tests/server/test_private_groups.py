@@ -150,3 +150,15 @@ async def test_a_message_before_its_epoch_waits_and_reads_once_the_epoch_comes(
     report = await bo.sync()
     assert (report.read, report.unread) == (1, [])
     assert texts(bo, group) == ["in epoch two"]
+
+
+async def test_an_invited_identity_has_its_place_on_each_of_its_devices(people: dict[str, PrivateGroups]) -> None:
+    """A private group invites identities: each of their devices is told it is a member (the group's screen, its
+    listing of my groups), not asked to join."""
+    ada, phone, bo, cy = people["ada"], people["phone"], people["bo"], people["cy"]
+    group = await ada.create("organisers")
+    await ada.invite(group, [bo.me])
+    for device, status, role in ((bo, "member", "member"), (phone, "member", "owner"), (cy, "none", "")):
+        assert (await device.api.group(group))["you"] == {"status": status, "role": role}
+        mine = (await device.api.groups(mine=True))["groups"]
+        assert [g["id"] for g in mine] == ([group] if status == "member" else [])

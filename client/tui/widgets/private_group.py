@@ -12,7 +12,7 @@ another person wrote is plain text made inert: never markup, never a control cha
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from textual.app import ComposeResult
@@ -81,7 +81,7 @@ def post_content(
 class PrivateMessages(Vertical):
     """A private group's messages and what could not be read; ``group`` is set by its screen."""
 
-    BINDINGS = bindings(POSTS, only=("reply", "react"))
+    BINDINGS = bindings(POSTS, only=("reply", "react", "cursor_down", "cursor_up", "first", "last"))
 
     @dataclass
     class Write(Message):
@@ -99,6 +99,7 @@ class PrivateMessages(Vertical):
         self.view = view
         self.group: dict[str, Any] | None = None
         self.posts: dict[str, GroupPost] = {}
+        self.new: set[str] = set()  # new when first shown: marked so for as long as the pane is up
 
     @property
     def group_id(self) -> str:
@@ -135,6 +136,8 @@ class PrivateMessages(Vertical):
         kept = groups.timeline(self.group_id, limit=SHOWN)
         waiting = groups.store.unread(self.group_id)
         groups.store.seen_all(self.group_id)  # they are on screen now
+        self.new |= {p.id for p in kept if p.fresh}
+        kept = [replace(p, fresh=p.id in self.new) for p in kept]
         self.posts = {p.id: p for p in kept}
         reactions: dict[str, list[GroupPost]] = {}
         for p in kept:
@@ -149,19 +152,33 @@ class PrivateMessages(Vertical):
         listed.clear_options()
         if not shown:
             listed.add_option(Option(Content.styled(EMPTY, present.DIM), disabled=True))
-        listed.add_options(
-            Option(post_content(p, me, names, now, self.posts, reactions.get(p.id, [])), id=p.id) for p in shown
-        )
+        for n, p in enumerate(shown):
+            separator = [None] if n else []  # a line between messages, as between a timeline's posts
+            listed.add_options([*separator, Option(post_content(p, me, names, now, self.posts,
+                                                                reactions.get(p.id, [])), id=p.id)])  # fmt: skip
+        listed.add_options(None for _ in waiting[:1] if shown)
         listed.add_options(
             Option(refusal_row(u, "not read yet" if u.code in RETRIED else "refused"), disabled=True) for u in waiting
         )
         ids = [p.id for p in shown]
         if ids:
-            listed.highlighted = ids.index(highlighted) if highlighted in ids else 0
+            listed.highlighted = listed.get_option_index(highlighted if highlighted in ids else ids[0])
 
     def _current(self) -> GroupPost | None:
         option = self.list.highlighted_option
         return self.posts.get(option.id or "") if option is not None else None
+
+    def action_cursor_down(self) -> None:
+        self.list.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.list.action_cursor_up()
+
+    def action_first(self) -> None:
+        self.list.action_first()
+
+    def action_last(self) -> None:
+        self.list.action_last()
 
     def action_reply(self) -> None:
         post = self._current()
