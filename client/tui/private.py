@@ -20,12 +20,12 @@ from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.dialogs import ReactionPicker
 from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.errors import MurmurError, StoreLocked
-from murmur.terminal import one_line, visible_name
+from murmur.terminal import one_line
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
 
-SEALED = "  · sealed here for its members' devices: no server can read it"
+SEALED = "Sealed here for the group's member devices: no server can read it."
 
 
 class Private:
@@ -71,11 +71,11 @@ class Private:
         if groups is None:
             return
         gid = str(group["id"])
-        parts: list[tuple[str, str] | str] = [("In ", "bold"), (visible_name(str(group["name"]), 60), "bold $accent")]
+        parts: list[tuple[str, str] | str] = [(SEALED, present.DIM)]
         if reply_to is not None:
             parts += [("\nreplying to ", present.DIM), *present.author_parts(reply_to.sender, self.app.view.names),
                       (": ", present.DIM), one_line(reply_to.text, 100)]  # fmt: skip
-        label = Content.assemble(*parts, (SEALED, present.DIM))
+        label = Content.assemble(*parts)
 
         async def send(draft: dict[str, Any]) -> dict[str, Any]:
             post = await groups.post(gid, str(draft["text"]), reply_to=reply_to.id if reply_to else None)
