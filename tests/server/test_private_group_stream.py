@@ -34,7 +34,9 @@ async def marker(device: PrivateGroups, text: str) -> str:
     return str(post["id"])
 
 
-async def test_a_group_message_is_announced_to_its_members_devices_alone(server: Harness, tmp_path: Path) -> None:
+async def test_a_group_message_is_announced_to_its_members_devices_alone(
+    server: Harness, tmp_path: Path, engine: str
+) -> None:
     ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
     ada.add()
     apis = {name: await joined(server, s) for name, s in (("ada", ada), ("bo", bo), ("cy", cy))}

@@ -152,7 +152,9 @@ async def test_a_message_before_its_epoch_waits_and_reads_once_the_epoch_comes(
     assert texts(bo, group) == ["in epoch two"]
 
 
-async def test_an_invited_identity_has_its_place_on_each_of_its_devices(people: dict[str, PrivateGroups]) -> None:
+async def test_an_invited_identity_has_its_place_on_each_of_its_devices(
+    people: dict[str, PrivateGroups], engine: str
+) -> None:
     """A private group invites identities: each of their devices is told it is a member (the group's screen, its
     listing of my groups), not asked to join."""
     ada, phone, bo, cy = people["ada"], people["phone"], people["bo"], people["cy"]
