@@ -9,14 +9,18 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from murmur.client.private_groups import PrivateGroups
 from murmur.message import sign_draft
+from murmur.server import fanout
+from murmur.store import live
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
 from tests.server.streaming import stream_events
 from tests.server.test_private_groups import groups_of
 from tests.server.test_sealed_api import joined
-from tests.server.test_stream_fanout import OpenStream
+from tests.server.test_stream_fanout import OpenStream, counted
 
 
 def announced(stream: OpenStream, group: str) -> list[int]:
@@ -35,7 +39,7 @@ async def marker(device: PrivateGroups, text: str) -> str:
 
 
 async def test_a_group_message_is_announced_to_its_members_devices_alone(
-    server: Harness, tmp_path: Path, engine: str
+    server: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
     ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
     ada.add()
@@ -50,6 +54,8 @@ async def test_a_group_message_is_announced_to_its_members_devices_alone(
     async with contextlib.AsyncExitStack() as stack:
         to_phone, to_bo, to_cy = [await stack.enter_async_context(OpenStream(server, d.key))
                                   for d in (ada.devices[1], bo.devices[0], cy.devices[0])]  # fmt: skip
+        stretches = counted(monkeypatch, fanout, "stretch")
+        read = counted(monkeypatch, live, "group_members_between")
         await laptop.post(group, "hello members")
         first = await last_seq(laptop, group)
         seen = await marker(laptop, "marker one")
@@ -59,6 +65,7 @@ async def test_a_group_message_is_announced_to_its_members_devices_alone(
         assert not [e for e in to_cy.events if e[1] == "sealed"]  # a non-member hears nothing of it
         [data] = [d for at, e, d in to_bo.events if e == "sealed" and at == first]
         assert data == {"seq": first, "group": group}  # nothing more than the member may know
+        assert 1 <= read[0] <= stretches[0]  # once per stretch of the log, not once per stream
 
         await laptop.remove(group, bo_groups.me)
         await laptop.post(group, "after Bo left")
