@@ -13,19 +13,15 @@ from typing import Any
 
 import pytest
 
-from murmur.client.api import MurmurClient
-from murmur.client.conversations import Conversations
 from murmur.client.private_groups import PrivateGroups
 from murmur.client.tui.app import MurmurApp
-from murmur.client.tui.settings import TuiSettings
 from murmur.group_chains import GroupKeys
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE
 from murmur.message import sign_draft
 from murmur.store.group_inbox import GroupInbox, GroupPost, Unread
-from murmur.store.inbox import Inbox
-from tests.tui.test_conversation_snapshots import IDS, DirectServer, x25519
-from tests.tui.test_snapshots import ALICE, EVIL_TEXT, ME, NOW, SIZE, ThreadedServer, at, settle
+from tests.tui.test_conversation_snapshots import IDS, DirectServer, direct_app
+from tests.tui.test_snapshots import ALICE, EVIL_TEXT, ME, SIZE, ThreadedServer, at, settle
 
 CREATE = sign_draft(ALICE, create_draft("organisers", description="Plans we keep to ourselves.", join=INVITE),
                     created_at=at(400))  # fmt: skip
@@ -69,21 +65,8 @@ def read_here(tmp_path: Path) -> GroupInbox:
 
 
 def private_app(server: ThreadedServer, tmp_path: Path) -> MurmurApp:
-    inbox, store = Inbox.open(tmp_path / "conversations.db"), read_here(tmp_path)
-
-    def talks(api: MurmurClient) -> Conversations:
-        return Conversations(api, x25519(11), IDS["me"], inbox)
-
-    settings = TuiSettings(
-        profile="default",
-        server="http://murmur.test",
-        cache_path=tmp_path / "cache.json",
-        clock=lambda: NOW,
-        live=False,
-        conversations=talks,
-        private_groups=lambda opened, typed: PrivateGroups(opened, ME, store),
-    )
-    return MurmurApp(MurmurClient(server.url, ME), settings)
+    store = read_here(tmp_path)
+    return direct_app(server, tmp_path, private_groups=lambda talks, typed: PrivateGroups(talks, ME, store))
 
 
 def test_a_private_group(snap_compare: Any, private_server: ThreadedServer, tmp_path: Path) -> None:
