@@ -106,6 +106,11 @@ async def test_a_private_group_is_read_written_reacted_to_and_followed_live(live
         await ada_groups.post(group, "and now?")  # the tab counts what comes while it is shown
         await until(pilot, lambda: label(app) == "Groups (1)")
 
+        await pilot.press("n")  # a post written elsewhere is never offered the private group: it would go plain
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen) and app.screen.groups_offered is not None)
+        assert app.screen.groups_offered == []
+        await pilot.press("escape")
+
     await ada_groups.sync()
     mine = [p for p in ada_groups.timeline(group) if p.sender == me.identity]
     assert sorted((p.kind, p.text) for p in mine) == [("post", "count me in"), ("post", "see you friday"),
