@@ -103,6 +103,8 @@ class PrivateGroups:
         ``of_profile`` says; closing them closes ``talks`` too."""
         path = groups_path(key_path)
         if passphrase is not None and not is_sealed(path):
+            if not path.exists():  # made empty, then sealed at once: opened with a passphrase it would stay plain
+                GroupInbox.open(path).close()
             relock(path, None, passphrase)
         return cls(talks, device, GroupInbox.open(path, passphrase))
 

@@ -7,21 +7,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from textual.widgets import Label, OptionList, TabbedContent, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TabbedContent, TextArea
 
-from murmur.client.private_groups import PrivateGroups
+from murmur.client.api import MurmurClient
+from murmur.client.conversations import Conversations, inbox_path
+from murmur.client.private_groups import PrivateGroups, groups_path
 from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.conversations import VERIFIED
 from murmur.client.tui.screens.dialogs import REACTIONS, ReactionPicker
 from murmur.client.tui.screens.group import GroupScreen
+from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.widgets.groups import GroupEntry, GroupsPane
 from murmur.group_chains import GroupKeys
 from murmur.keys import fingerprint
 from murmur.message import now_ms
 from murmur.private_group import group_inner, seal_group
+from murmur.store import vault
 from murmur.store.group_inbox import GroupInbox
+from murmur.store.inbox import Inbox, relock
+from murmur.store.vault import is_sealed
 from tests.dm_people import Device, Speaker
 from tests.tui.conftest import ALICE, ME, LiveServer, make_app, until
 
@@ -140,3 +147,49 @@ async def test_what_cannot_be_read_is_shown_with_its_reason(live: LiveServer, tm
         assert refused.startswith("refused ") and "replayed" in refused and sealed[1]["id"][:12] in refused
         await pilot.press("h")  # nobody hides a sealed message
         await until(pilot, lambda: any("sealed for the members" in n.message for n in app._notifications))
+
+
+async def test_a_sealed_store_opens_the_private_groups_with_the_passphrase_typed(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The direct messages' store is sealed: a private group says so until the passphrase is typed (once, for
+    both), then reads; what it read rests sealed on disk, in a groups' store made sealed (not left plain)."""
+    monkeypatch.setattr(vault, "DEFAULT_COST", vault.Cost(memory_kib=1024, iterations=1, lanes=1))
+    me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
+    ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
+    await live.ingest(*me.events, *ada.events)
+    ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
+    ada_groups = PrivateGroups(ada_talks, ALICE, GroupInbox.open(tmp_path / "ada" / "groups.db"))
+    group = await ada_groups.create("organisers")
+    await ada_groups.invite(group, [me.identity])
+    await ada_groups.post(group, "sealed at rest")
+    key_path = tmp_path / "me" / "key"
+    key_path.parent.mkdir()
+    inbox = inbox_path(key_path)
+    Inbox.open(inbox).close()
+    relock(inbox, None, "right phrase")
+
+    def mine(api: MurmurClient, typed: str | None = None) -> Conversations:
+        return Conversations(api, me.devices[0].x25519, me.identity, Inbox.open(inbox, typed))
+
+    app = make_app(live, tmp_path, conversations=mine, unlock_conversations=mine,
+                   private_groups=lambda talks, typed: PrivateGroups.beside(talks, key_path, ME, typed))  # fmt: skip
+    async with app.run_test() as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: any("organisers" in r for r in group_rows(app)))
+        await pilot.press("enter")
+        note = lambda: str(app.screen.query_one("#pg-note", Static).render())  # noqa: E731
+        await until(pilot, lambda: isinstance(app.screen, GroupScreen) and "Press 8" in note())
+        app.open_direct()
+        await until(pilot, lambda: isinstance(app.screen, PassphraseScreen) and bool(app.screen.query("#passphrase")))
+        app.screen.query_one("#passphrase", Input).focus()
+        await pilot.press(*"right phrase", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, PassphraseScreen))
+        await pilot.press("6")
+        await until(pilot, lambda: app.main.query_one(GroupsPane).list.current is not None)
+        await pilot.press("enter")
+        await until(pilot, lambda: on_private_screen(app))
+        assert "sealed at rest" in rows(app)[0]
+    stored = groups_path(key_path)
+    assert is_sealed(stored) and b"sealed at rest" not in stored.read_bytes()
+    assert [p.text for p in GroupInbox.open(stored, "right phrase").posts(group)] == ["sealed at rest"]
