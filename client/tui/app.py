@@ -106,6 +106,8 @@ class MurmurApp(App[None]):
         now = self.view.clock()
         for posts in self.screen.query(PostList):
             posts.tick(now)
+        for private in self.screen.query(PrivateMessages):
+            private.tick(now)
 
     def watch_theme(self, theme: str) -> None:
         if self.settings.save_theme is not None and theme != self.settings.theme:

@@ -21,6 +21,7 @@ from murmur.client.tui.screens.dialogs import REACTIONS, ReactionPicker
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.widgets.groups import GroupEntry, GroupsPane
+from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.group_chains import GroupKeys
 from murmur.keys import fingerprint
 from murmur.message import now_ms
@@ -145,6 +146,10 @@ async def test_what_cannot_be_read_is_shown_with_its_reason(live: LiveServer, tm
         read, refused = rows(app)
         assert "once [b]only[/b]" in read
         assert refused.startswith("refused ") and "replayed" in refused and sealed[1]["id"][:12] in refused
+        pane = app.screen.query_one(PrivateMessages)  # relative times move on, as a timeline's do
+        assert " · now" in read
+        pane.tick(now_ms() + 3 * 3_600_000)
+        assert " · 3h" in rows(app)[0] and "once [b]only[/b]" in rows(app)[0]
         await pilot.press("h")  # nobody hides a sealed message
         await until(pilot, lambda: any("sealed for the members" in n.message for n in app._notifications))
 

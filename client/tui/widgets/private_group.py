@@ -31,6 +31,7 @@ from murmur.client.tui.screens.conversations import verified_head
 from murmur.client.tui.widgets.conversations import refusal_row
 from murmur.client.tui.widgets.entries import View
 from murmur.terminal import inert, one_line
+from murmur.text import ago
 
 SHOWN = 200  # the newest messages shown; the CLI's `timeline group:ID --limit` reads further back
 EMPTY = "Nothing here yet that this device can read. Press n to write the first."
@@ -100,6 +101,8 @@ class PrivateMessages(Vertical):
         self.group: dict[str, Any] | None = None
         self.posts: dict[str, GroupPost] = {}
         self.new: set[str] = set()  # new when first shown: marked so for as long as the pane is up
+        self.reactions: dict[str, list[GroupPost]] = {}
+        self.times: dict[str, str] = {}  # each message's relative time as drawn ("3m"): redrawn when it moves on
 
     @property
     def group_id(self) -> str:
@@ -139,7 +142,7 @@ class PrivateMessages(Vertical):
         self.new |= {p.id for p in kept if p.fresh}
         kept = [replace(p, fresh=p.id in self.new) for p in kept]
         self.posts = {p.id: p for p in kept}
-        reactions: dict[str, list[GroupPost]] = {}
+        self.reactions = reactions = {}
         for p in kept:
             if p.kind == "reaction" and p.target in self.posts:
                 reactions.setdefault(str(p.target), []).append(p)
@@ -160,9 +163,20 @@ class PrivateMessages(Vertical):
         listed.add_options(
             Option(refusal_row(u, "not read yet" if u.code in RETRIED else "refused"), disabled=True) for u in waiting
         )
+        self.times = {p.id: ago(p.created_at, now) for p in shown}
         ids = [p.id for p in shown]
         if ids:
             listed.highlighted = listed.get_option_index(highlighted if highlighted in ids else ids[0])
+
+    def tick(self, now_ms: int) -> None:
+        """Relative times ("3m") move on: the messages whose time reads otherwise now are drawn again."""
+        groups = self.source.groups() if self.source is not None else None
+        me = groups.talks.identity if groups is not None else None
+        for msg_id, drawn in self.times.items():
+            if (p := self.posts.get(msg_id)) is not None and (label := ago(p.created_at, now_ms)) != drawn:
+                self.times[msg_id] = label
+                content = post_content(p, me, self.view.names, now_ms, self.posts, self.reactions.get(msg_id, []))
+                self.list.replace_option_prompt(msg_id, content)
 
     def _current(self) -> GroupPost | None:
         option = self.list.highlighted_option
