@@ -50,7 +50,7 @@ def rows(app: MurmurApp) -> list[str]:
 
 
 def on_private_screen(app: MurmurApp) -> bool:
-    return bool(rows(app)) and "Nothing here yet" not in rows(app)[0]
+    return bool(rows(app)) and VERIFIED in rows(app)[0]
 
 
 async def people(live: LiveServer, tmp_path: Path) -> tuple[Speaker, Speaker, PrivateGroups, MurmurApp]:
@@ -198,3 +198,21 @@ async def test_a_sealed_store_opens_the_private_groups_with_the_passphrase_typed
     stored = groups_path(key_path)
     assert is_sealed(stored) and b"sealed at rest" not in stored.read_bytes()
     assert [p.text for p in GroupInbox.open(stored, "right phrase").posts(group)] == ["sealed at rest"]
+
+
+async def test_someone_not_invited_is_told_who_reads_it(live: LiveServer, tmp_path: Path) -> None:
+    _, _, ada_groups, app = await people(live, tmp_path)
+    group = await ada_groups.create("organisers")
+    await ada_groups.post(group, "members only")
+    async with app.run_test() as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: any("organisers" in r for r in group_rows(app)))
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(rows(app)) and "Only its members read a private group" in rows(app)[0])
+        assert not any("members only" in r for r in rows(app))
+        await pilot.press("n")  # writing is refused with what to do, nothing sent
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        app.screen.query_one("#text", TextArea).insert("let me in")
+        await pilot.press("ctrl+s")
+        error = lambda: str(app.screen.query_one("#compose-error", Static).render())  # noqa: E731
+        await until(pilot, lambda: "holds no key" in error())

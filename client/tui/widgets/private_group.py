@@ -35,6 +35,7 @@ from murmur.text import ago
 
 SHOWN = 200  # the newest messages shown; the CLI's `timeline group:ID --limit` reads further back
 EMPTY = "Nothing here yet that this device can read. Press n to write the first."
+OUTSIDE = "Only its members read a private group; a moderator invites (`murmur group invite`)."
 SEALED_NOTE = "Private: sealed on members' devices, no server can read it · r: reply · l: react · n: write"
 
 
@@ -154,7 +155,8 @@ class PrivateMessages(Vertical):
         highlighted = listed.highlighted_option.id if listed.highlighted_option is not None else None
         listed.clear_options()
         if not shown:
-            listed.add_option(Option(Content.styled(EMPTY, present.DIM), disabled=True))
+            member = ((self.group or {}).get("you") or {}).get("status") == "member"
+            listed.add_option(Option(Content.styled(EMPTY if member else OUTSIDE, present.DIM), disabled=True))
         for n, p in enumerate(shown):
             separator = [None] if n else []  # a line between messages, as between a timeline's posts
             listed.add_options([*separator, Option(post_content(p, me, names, now, self.posts,
