@@ -11,6 +11,7 @@ travel as ``sealed`` messages. Keys and what was read live only in this profile'
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -79,6 +80,10 @@ class PrivateGroups:
         self.talks = talks
         self.device = device
         self.store = store
+        # One read or write at a time: a sync reads a group's keys, moves its chains and saves them; another at
+        # once (the TUI's screens and its live stream may all ask) would save over a chain the first moved, and
+        # this device could then write twice with one message key.
+        self._busy = asyncio.Lock()
 
     @classmethod
     def of_profile(
@@ -87,14 +92,22 @@ class PrivateGroups:
         """The profile's private groups; ``passphrase`` (the direct messages' store's, when that is sealed) seals
         this store too: one left plain from before the passphrase was set is sealed now, at its first opening."""
         talks = Conversations.of_profile(api, key_path, passphrase)
-        path = groups_path(key_path)
         try:
-            if passphrase is not None and not is_sealed(path):
-                relock(path, None, passphrase)
-            return cls(talks, device, GroupInbox.open(path, passphrase))
+            return cls.beside(talks, key_path, device, passphrase)
         except BaseException:
             talks.close()
             raise
+
+    @classmethod
+    def beside(cls, talks: Conversations, key_path: Path, device: Identity, passphrase: str | None) -> PrivateGroups:
+        """The profile's private groups with its direct messages open already (``talks``, the TUI's), sealed as
+        ``of_profile`` says; closing them closes ``talks`` too."""
+        path = groups_path(key_path)
+        if passphrase is not None and not is_sealed(path):
+            if not path.exists():  # made empty, then sealed at once: opened with a passphrase it would stay plain
+                GroupInbox.open(path).close()
+            relock(path, None, passphrase)
+        return cls(talks, device, GroupInbox.open(path, passphrase))
 
     def close(self) -> None:
         self.store.close()
@@ -261,8 +274,12 @@ class PrivateGroups:
         """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: ids, or 8+ hex digits of
         one, of messages read here) for the group's members, in the newest epoch this device holds, and send it."""
         found = await self.group(typed)
+        async with self._busy:
+            return await self._post(found, text, reply_to, react_to)
+
+    async def _post(self, found: dict[str, Any], text: str, reply_to: str | None, react_to: str | None) -> GroupPost:
         group, name = str(found["id"]), str(found["name"])
-        await self.sync(group)
+        await self._sync(group)
         stored = self.store.keys(group)
         if stored is None:
             raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not come.")
@@ -305,6 +322,10 @@ class PrivateGroups:
         """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
         (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
         read is kept with its reason (``wrong_epoch`` ones are read once their epoch comes)."""
+        async with self._busy:
+            return await self._sync(only)
+
+    async def _sync(self, only: str | None) -> GroupSync:
         self.talks._me()
         await self._send_unsent()
         unread: list[Unread] = []
@@ -443,7 +464,7 @@ class PrivateGroups:
                 continue
             i = got.inner
             post = GroupPost(i.id, group, i.kind, i.sender, i.device, i.text, i.created_at, i.reply_to, i.target,
-                             got.header.epoch)  # fmt: skip
+                             got.header.epoch, fresh=i.sender != self.me)  # fmt: skip
             self.store.add(post, outer.id, name, keys.to_json())
             read += 1
         return read

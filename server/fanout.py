@@ -5,8 +5,9 @@ While any stream listens, one task (``Fanout``) waits for the hub (or polls, for
 same database), reads the log past its position, renders each message event once and hands the same bytes to
 every live subscriber. Members are shown the same messages (those readers are shown, each at the position it
 came to be shown: ``murmur.store.live``), so message events have one audience here. Sealed messages are never
-message events: the stretch's are read once with the members each is sealed to, and each announcement
-(``event: sealed``) is rendered once and queued to those members' streams alone. Notifications are each
+message events: the stretch's are read once with the members each is sealed to (a private group's message: the
+current devices of the group's members), and each announcement (``event: sealed``) is rendered once and queued to
+those members' streams alone. Notifications are each
 member's own, and are read for a subscriber only when the stretch derived a notice for its key or its identity
 (``murmur.store.notifications.notified``), by the very read a stream catching up makes (``derived``), once per
 key however many of its streams are open. A stream reading alone renders its stretch by the same functions.
@@ -63,9 +64,12 @@ def message_event(at: int, entry: LogEntry) -> Event:
     return at, b"id: %d\nevent: message\ndata: %s\n\n" % (at, data)
 
 
-def sealed_event(seq: int) -> Event:
-    """A sealed message announced, never shown: its members' devices fetch and open it themselves."""
-    return seq, b'id: %d\nevent: sealed\ndata: {"seq":%d}\n\n' % (seq, seq)
+def sealed_event(seq: int, group: str | None = None) -> Event:
+    """A sealed message announced, never shown: its members' devices fetch and open it themselves. A private
+    group's says which group (its id, which every member knows and the message names in the clear), so that a
+    device fetches that group's feed alone."""
+    data = orjson.dumps({"seq": seq} if group is None else {"seq": seq, "group": group})
+    return seq, b"id: %d\nevent: sealed\ndata: %s\n\n" % (seq, data)
 
 
 def notification_event(at: int, item: NotificationItem) -> Event:
@@ -82,12 +86,12 @@ def merged(messages: Sequence[Event], own: Sequence[Event]) -> list[Event]:
 
 class Rendered:
     """A stretch of the log rendered once for every stream: the message events all members get, and each sealed
-    message's announcement with the keys of the members it is for."""
+    message's announcement with the keys of the members it is for (a private group's: its members' devices now)."""
 
     def __init__(self, read: Stretch) -> None:
         self.after, self.upto, self.full = read.after, read.upto, read.full
         self.shared = [message_event(at, entry) for at, entry in read.shown]
-        self.sealed = [(sealed_event(seq), keys) for seq, keys in read.sealed.items()]
+        self.sealed = [(sealed_event(seq, group), keys) for seq, (group, keys) in read.sealed.items()]
 
     def own(self, key: str, notes: Sequence[Event]) -> list[Event]:
         """What the member ``key`` gets of the stretch beyond the shared events."""

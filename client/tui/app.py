@@ -27,6 +27,7 @@ from murmur.client.tui.direct import Direct
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
 from murmur.client.tui.net import attempt, work
 from murmur.client.tui.present import tag_value
+from murmur.client.tui.private import Private
 from murmur.client.tui.screens.conversations import ConversationScreen
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
@@ -39,6 +40,7 @@ from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.groups import GroupList
 from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.postlist import PostList
+from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.terminal import one_line
@@ -76,9 +78,9 @@ class MurmurApp(App[None]):
         self.max_text_chars = 5000
         self.controller = Controller(self)
         self.direct = Direct(self)
-        self.main = MainScreen(
-            api, self.view, page_size=settings.page_size, max_pages=settings.max_pages, direct=self.direct
-        )
+        self.private = Private(self)
+        self.main = MainScreen(api, self.view, page_size=settings.page_size, max_pages=settings.max_pages,
+                               direct=self.direct, private=self.private)  # fmt: skip
         self._live_pending = False
         self.referrals = Referrals()
         self._recount: set[str] = set()
@@ -104,6 +106,8 @@ class MurmurApp(App[None]):
         now = self.view.clock()
         for posts in self.screen.query(PostList):
             posts.tick(now)
+        for private in self.screen.query(PrivateMessages):
+            private.tick(now)
 
     def watch_theme(self, theme: str) -> None:
         if self.settings.save_theme is not None and theme != self.settings.theme:
@@ -130,6 +134,9 @@ class MurmurApp(App[None]):
         )
 
     def on_stream_event(self, event: StreamEvent) -> None:
+        if event.event == "sealed" and isinstance(event.data.get("group"), str):  # a private group's message
+            self.private.changed(event.data["group"])
+            return
         if event.event == "sealed":  # a direct message came: fetched and opened, listed, and shown if its screen is up
             self.main.conversations_changed()
             if isinstance(self.screen, ConversationScreen):
@@ -283,6 +290,8 @@ class MurmurApp(App[None]):
                 screen.redraw()
             for pane in screen.query(ConversationsPane):
                 pane.show()
+            for private in screen.query(PrivateMessages):
+                private.show()
 
     # -- actions -------------------------------------------------------------------------------------------------
     @on(PostAction)
@@ -309,6 +318,14 @@ class MurmurApp(App[None]):
     def _write_direct(self, event: ConversationScreen.Write) -> None:
         self.direct.write(event.others, event.conversation)
 
+    @on(PrivateMessages.Write)
+    def _write_private(self, event: PrivateMessages.Write) -> None:
+        self.private.write(event.group, event.reply_to)
+
+    @on(PrivateMessages.React)
+    def _react_private(self, event: PrivateMessages.React) -> None:
+        self.private.react(event.group, event.post)
+
     @on(MeetupList.Chosen)
     def _meetup_chosen(self, event: MeetupList.Chosen) -> None:
         self.controller.open_meetup(event.meetup_id)
@@ -316,6 +333,8 @@ class MurmurApp(App[None]):
     def action_new_post(self) -> None:
         if isinstance(self.screen, ConversationScreen):  # n in a conversation writes in it, never a public post
             self.screen.action_write()
+        elif isinstance(self.screen, GroupScreen) and self.screen.is_private:  # sealed, never a public post
+            self.private.write(self.screen.group or {})
         else:
             self.controller.compose()
 
@@ -356,6 +375,7 @@ class MurmurApp(App[None]):
         self.direct.unlock()
 
     def on_unmount(self) -> None:
+        self.private.close()
         self.direct.close()
 
     def run_named(self, name: str) -> None:

@@ -93,7 +93,9 @@ class Controller:
     def open_group(self, group_id: str) -> None:
         self.show(
             lambda s: isinstance(s, GroupScreen) and s.group_id == group_id,
-            lambda: GroupScreen(self.api, self.view, group_id, page_size=self.app.settings.page_size),
+            lambda: GroupScreen(
+                self.api, self.view, group_id, page_size=self.app.settings.page_size, private=self.app.private
+            ),
         )
 
     def open_letter(self, letter_id: str) -> None:
@@ -200,9 +202,11 @@ class Controller:
         self.compose(editing=item)
 
     async def _my_groups(self) -> list[dict[str, Any]]:
-        """The groups I may post in (a member of), for compose's group choice."""
+        """The groups I may post in (a member of), for compose's group choice; never a private one, whose posts are
+        sealed for its members (written from its screen), never published plain."""
         found = await self.api.groups(mine=True, limit=100)
-        return [g for g in found["groups"] if (g.get("you") or {}).get("status") == "member"]
+        return [g for g in found["groups"]
+                if (g.get("you") or {}).get("status") == "member" and g.get("join") != "invite"]  # fmt: skip
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
         return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))

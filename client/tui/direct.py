@@ -36,6 +36,7 @@ class Direct:
         self._talks: Conversations | None = None
         self.closed = ""  # why there are none to show: no keys, a sealed store, a damaged file
         self.locked = False  # sealed under a passphrase not typed yet
+        self.passphrase: str | None = None  # the one typed to open it: the private groups' store opens with it too
 
     def talks(self) -> Conversations | None:
         """The profile's conversations, opened on first use; None while they cannot be (``closed`` says why)."""
@@ -67,9 +68,13 @@ class Direct:
                 self._talks, self.closed, self.locked = talks, "", False
                 self.app.main.conversations_changed()
 
+        def opening(typed: str) -> Conversations:
+            talks = unlock(api, typed)
+            self.passphrase = typed
+            return talks
+
         why = self.closed.removesuffix(LOCKED_HINT)
-        self.app.push_screen(PassphraseScreen(f"{why} Type it to read your direct messages.",
-                                              lambda typed: unlock(api, typed)), opened)  # fmt: skip
+        self.app.push_screen(PassphraseScreen(f"{why} Type it to read your direct messages.", opening), opened)
 
     def close(self) -> None:
         if self._talks is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from murmur.client.api import MurmurClient
 from murmur.client.conversations import Conversations
+from murmur.client.private_groups import PrivateGroups
 from murmur.client.profiles import ProfileRef
 from murmur.client.tui.bindings import KeymapError, checked_keymap
 from murmur.errors import ConfigError
@@ -64,6 +65,9 @@ class TuiSettings:
     Raises ``StoreLocked`` when the store is sealed under a passphrase (and ``MURMUR_PASSPHRASE`` is unset)."""
     unlock_conversations: Callable[[MurmurClient, str], Conversations] | None = None
     """Opens them with a typed passphrase when ``conversations`` found the store sealed."""
+    private_groups: Callable[[Conversations, str | None], PrivateGroups] | None = None
+    """Opens this profile's private groups beside its open direct messages, with the passphrase typed for those
+    (None: none was typed); None: no private groups here."""
 
     def __post_init__(self) -> None:
         self.keys = checked_keymap(self.keys)
@@ -99,4 +103,7 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         editor=editor,
         conversations=lambda api: Conversations.of_profile(api, ref.key_path, os.environ.get("MURMUR_PASSPHRASE")),
         unlock_conversations=lambda api, typed: Conversations.of_profile(api, ref.key_path, typed),
+        private_groups=lambda talks, typed: PrivateGroups.beside(
+            talks, ref.key_path, ref.identity(), typed if typed is not None else os.environ.get("MURMUR_PASSPHRASE")
+        ),
     )

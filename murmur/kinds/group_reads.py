@@ -67,17 +67,32 @@ _SEARCH_SQL = (
     f"SELECT {_GROUP_COLUMNS} FROM groups_fts f CROSS JOIN groups g ON g.rowid = f.rowid"
     " WHERE groups_fts MATCH :q ORDER BY f.rank LIMIT :n"
 )
+# Who a device is in a group: its own key, the identity it currently speaks for (a private group invites
+# identities), or another current device of that identity (the one that made the group, say): one person, whatever
+# device signed.
+_AS = (
+    "(SELECT :key UNION SELECT d.identity FROM identity_devices d"
+    " WHERE d.device = :key AND d.removed_at IS NULL AND d.disputed_at IS NULL"
+    " UNION SELECT o.device FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
+    " WHERE d.device = :key AND d.removed_at IS NULL AND d.disputed_at IS NULL"
+    " AND o.removed_at IS NULL AND o.disputed_at IS NULL)"
+)
 _MINE_SQL = (
     f"SELECT /* bounded sort: one person's groups */ {_GROUP_COLUMNS}, p.status, p.role"
     " FROM groups_people p CROSS JOIN groups g ON g.id = p.grp"
-    " WHERE p.key = :key AND p.status IN ('member', 'pending') ORDER BY g.name, g.id LIMIT :n"
+    f" WHERE p.key IN {_AS} AND p.status IN ('member', 'pending')"
+    " ORDER BY g.name, g.id, CASE WHEN p.key = :key THEN 0 ELSE 1 END LIMIT :n"
 )
 _PEOPLE_SQL = (
     "SELECT /* bounded sort: one group's people */ key, status, role, since FROM groups_people WHERE grp = ?"
     " ORDER BY CASE role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END,"
     " CASE status WHEN 'member' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END, since, key"
 )
-_PERSON_SQL = "SELECT key, status, role, since FROM groups_people WHERE grp = ? AND key = ?"
+_PERSON_SQL = (
+    f"SELECT /* bounded sort: one person's places */ key, status, role, since FROM groups_people"
+    f" WHERE grp = :grp AND key IN {_AS}"
+    " ORDER BY CASE WHEN key = :key THEN 0 ELSE 1 END LIMIT 1"
+)
 _MODERATORS_SQL = (
     "SELECT key FROM groups_people WHERE grp = ? AND role = 'moderator' AND status = 'member' ORDER BY key"
 )
@@ -152,9 +167,13 @@ async def directory(store: Store, *, query: str = "", limit: int = 20) -> list[G
 
 
 async def groups_of(store: Store, key: str, *, limit: int = 100) -> list[tuple[GroupRow, str, str]]:
-    """The groups ``key`` is a member of or has asked to join, by name: each with their status and role."""
+    """The groups ``key`` (or the identity it speaks for, or another of that identity's current devices) is a
+    member of or has asked to join, by name: each with their status and role."""
     rows = await select(store.conn, _MINE_SQL, {"key": bytes.fromhex(key), "n": check_limit(limit)})
-    return [(_row(r), str(r[8]), str(r[9]) or (MEMBER if r[8] == MEMBER else "")) for r in rows]
+    found: dict[str, tuple[GroupRow, str, str]] = {}
+    for r in rows:  # a place of the key's own comes first, and stands for both
+        found.setdefault(_row(r).id, (_row(r), str(r[8]), str(r[9]) or (MEMBER if r[8] == MEMBER else "")))
+    return list(found.values())
 
 
 async def people(store: Store, group_id: str) -> list[GroupPerson]:
@@ -182,7 +201,9 @@ async def log(store: Store, group_id: str) -> list[bytes]:
 
 
 async def person(store: Store, group_id: str, key: str) -> GroupPerson | None:
-    rows = await select(store.conn, _PERSON_SQL, (bytes.fromhex(group_id), bytes.fromhex(key)))
+    """The place ``key`` has in the group: its own, or else that of the identity it speaks for (or of another of
+    that identity's current devices)."""
+    rows = await select(store.conn, _PERSON_SQL, {"grp": bytes.fromhex(group_id), "key": bytes.fromhex(key)})
     return _person(rows[0]) if rows else None
 
 

@@ -211,6 +211,31 @@ async def members_between(store: Store, after: int, upto: int) -> dict[int, froz
     return {seq: frozenset(keys) for seq, keys in members.items()}
 
 
+# The current devices of the group's current members each private group message in a stretch of the log is
+# announced to: a member's key in the fold is an identity or a device of one, so each is taken to its identity and
+# that identity's devices not removed or disputed. Narrower than the feed's rule (``in_group``): a former member
+# still fetches the group's messages, but one written after their removal is nothing they can read, so their
+# streams are not told of it.
+_GROUP_MEMBERS_SQL = (
+    "WITH m AS (SELECT g.seq, g.grp, p.key FROM sealed_groups g CROSS JOIN groups_people p ON p.grp = g.grp"
+    " WHERE g.seq > ? AND g.seq <= ? AND p.status = 'member'),"
+    " who AS (SELECT m.seq, m.grp, m.key AS identity FROM m"
+    " UNION SELECT m.seq, m.grp, o.identity FROM m CROSS JOIN identity_devices o ON o.device = m.key)"
+    " SELECT DISTINCT who.seq, who.grp, d.device FROM who CROSS JOIN identity_devices d ON d.identity = who.identity"
+    " WHERE d.removed_at IS NULL AND d.disputed_at IS NULL"
+)
+
+
+async def group_members_between(store: Store, after: int, upto: int) -> dict[int, tuple[str, frozenset[str]]]:
+    """The private group messages at log positions in (``after``, ``upto``], each with its group (hex) and the keys
+    (hex) of the current devices of that group's members now: whom the live stream tells of each."""
+    found: dict[int, tuple[str, set[str]]] = {}
+    async with store.conn.execute(_GROUP_MEMBERS_SQL, (after, upto)) as cursor:
+        for row in await cursor.fetchall():
+            found.setdefault(int(row[0]), (bytes(row[1]).hex(), set()))[1].add(bytes(row[2]).hex())
+    return {seq: (group, frozenset(keys)) for seq, (group, keys) in found.items()}
+
+
 # Whether the device ``key`` (or another device of its identity, or that identity) has a place in the group: a
 # member, or a former one (who still reads the epochs it was in, and nothing after: docs/encryption.md §13).
 _IN_GROUP_SQL = (

@@ -55,6 +55,11 @@ SCHEMA = (
     """
     ALTER TABLE unread ADD COLUMN arrived INTEGER;
     """,
+    # Whether the person has yet to see a message someone else wrote (the TUI's unread counts); what was read
+    # before this was kept counts as seen.
+    """
+    ALTER TABLE read ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 
@@ -73,6 +78,7 @@ class GroupPost:
     reply_to: str | None
     target: str | None
     epoch: int
+    fresh: bool = False  # read here and not yet seen by the person (never one they wrote)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +94,12 @@ class Unread:
     arrived: int | None = None  # when it reached the home server, if it said (ms, its clock)
 
 
-_COLUMNS = "r.id, r.grp, r.kind, r.sender, r.device, r.text, r.created_at, r.reply_to, r.target, r.epoch"
+_COLUMNS = "r.id, r.grp, r.kind, r.sender, r.device, r.text, r.created_at, r.reply_to, r.target, r.epoch, r.fresh"
 
 
 def _post(row: Sequence[Any]) -> GroupPost:
-    return GroupPost(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]), row[7], row[8], int(row[9]))
+    return GroupPost(row[0], row[1], row[2], row[3], row[4], row[5], int(row[6]), row[7], row[8], int(row[9]),
+                     bool(row[10]))  # fmt: skip
 
 
 def _unread(row: Sequence[Any]) -> Unread:
@@ -165,10 +172,10 @@ class GroupInbox(LocalStore):
         with self._write() as db:
             _upsert(db, p.group, name, keys)
             cursor = db.execute(
-                "INSERT INTO read (id, outer_id, grp, kind, sender, device, text, created_at, reply_to, target, epoch)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO read (id, outer_id, grp, kind, sender, device, text, created_at, reply_to, target, epoch,"
+                " fresh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (p.id, outer_id, p.group, p.kind, p.sender, p.device, p.text, p.created_at, p.reply_to, p.target,
-                 p.epoch),
+                 p.epoch, int(p.fresh)),
             )  # fmt: skip
             db.execute("INSERT INTO read_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, p.text))
             db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
@@ -224,6 +231,16 @@ class GroupInbox(LocalStore):
         """A group's messages, newest first."""
         sql = f"SELECT {_COLUMNS} FROM read r WHERE r.grp = ? ORDER BY r.created_at DESC, r.id LIMIT ?"
         return [_post(r) for r in self._read(sql, (group, limit))]
+
+    def fresh(self) -> dict[str, int]:
+        """How many messages of each private group the person has yet to see (groups with none left out)."""
+        sql = "SELECT grp, count(*) FROM read WHERE fresh = 1 GROUP BY grp"
+        return {str(r[0]): int(r[1]) for r in self._read(sql, ())}
+
+    def seen_all(self, group: str) -> None:
+        """The person saw the group's messages (its screen showed them)."""
+        with self._write() as db:
+            db.execute("UPDATE read SET fresh = 0 WHERE grp = ? AND fresh = 1", (group,))
 
     def search(self, text: str, limit: int = 50) -> list[GroupPost]:
         """Messages whose text holds every word of ``text``, best match first; words are matched as typed."""

@@ -1,5 +1,5 @@
 """What the live stream reads of a stretch of the log: the messages readers are shown, each at the log position
-it came to be shown, and the sealed messages with the members each is for.
+it came to be shown, and the sealed messages with the members each is for (and, for a private group's, its group).
 
 A message goes out only if readers are shown it (``murmur.kinds.shown_sql``, the rule every reader view applies):
 a sealed message never, a device's message not while its identity's log cannot judge it. One a kind held back for
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from murmur.kinds import kind, shown_late, shown_sql
 from murmur.kinds.sealed import NAME as SEALED
-from murmur.kinds.sealed import members_between
+from murmur.kinds.sealed import group_members_between, members_between
 from murmur.store import LogEntry, Store
 from murmur.store.items import select
 
@@ -28,14 +28,15 @@ _SHOWN_SQL = f"SELECT m.seq, m.raw FROM messages m WHERE m.seq = :seq AND {shown
 @dataclass(frozen=True, slots=True)
 class Stretch:
     """Log positions (``after``, ``upto``]: ``shown`` holds each message to send with the position it goes out at
-    (in that order), ``sealed`` each sealed message sealed to a member with those members' keys; ``full``: the
-    log goes on past ``upto`` already."""
+    (in that order), ``sealed`` each sealed message sealed to a member, or written to a private group, with its
+    group (None: sealed to devices) and the keys of the members it is for; ``full``: the log goes on past ``upto``
+    already."""
 
     after: int
     upto: int
     full: bool
     shown: list[tuple[int, LogEntry]]
-    sealed: dict[int, frozenset[str]]
+    sealed: dict[int, tuple[str | None, frozenset[str]]]
 
 
 async def stretch(store: Store, after: int, limit: int) -> Stretch:
@@ -56,7 +57,10 @@ async def stretch(store: Store, after: int, limit: int) -> Stretch:
             rows = await select(store.conn, _SHOWN_SQL, {"seq": seq})  # not if hidden again, or gone, since
             shown.extend((at, LogEntry(int(r[0]), bytes(r[1]))) for r in rows)
     shown.sort(key=lambda item: (item[0], item[1].seq))
-    sealed = await members_between(store, after, upto) if kind(SEALED) is not None and upto > after else {}
+    sealed: dict[int, tuple[str | None, frozenset[str]]] = {}
+    if kind(SEALED) is not None and upto > after:
+        sealed = {seq: (None, keys) for seq, keys in (await members_between(store, after, upto)).items()}
+        sealed.update(await group_members_between(store, after, upto))
     return Stretch(after, upto, full, shown, sealed)
 
 

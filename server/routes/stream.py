@@ -10,7 +10,9 @@ its parent, the position of the message whose arrival derived it). A client that
 live events. Messages are those readers are shown (a device's message waiting for its identity's log goes out
 when the log comes, with the id of that position). Sealed messages are not sent as messages: a member is told of
 each one sealed to a device of their identity by a ``sealed`` event holding only its ``seq``, and fetches it from
-``GET /api/v1/sealed``. Notifications are read from what ingest derived
+``GET /api/v1/sealed``; each current device of a private group's members is told of the group's new messages by a
+``sealed`` event holding its ``seq`` and ``group``, and fetches it from ``GET /api/v1/sealed?group=ID``.
+Notifications are read from what ingest derived
 (``murmur.store.notifications.derived``), never recomputed here.
 Every open stream is fed by one reader (``murmur.server.fanout``): each new stretch of the log is read and each
 message event rendered once, whatever the number of streams; a stream behind it (resuming from a cursor, or

@@ -5,6 +5,7 @@ ciphertexts throughout."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from pathlib import Path
@@ -150,3 +151,32 @@ async def test_a_message_before_its_epoch_waits_and_reads_once_the_epoch_comes(
     report = await bo.sync()
     assert (report.read, report.unread) == (1, [])
     assert texts(bo, group) == ["in epoch two"]
+
+
+async def test_an_invited_identity_has_its_place_on_each_of_its_devices(
+    people: dict[str, PrivateGroups], engine: str
+) -> None:
+    """A private group invites identities: each of their devices is told it is a member (the group's screen, its
+    listing of my groups), not asked to join."""
+    ada, phone, bo, cy = people["ada"], people["phone"], people["bo"], people["cy"]
+    group = await ada.create("organisers")
+    await ada.invite(group, [bo.me])
+    for device, status, role in ((bo, "member", "member"), (phone, "member", "owner"), (cy, "none", "")):
+        assert (await device.api.group(group))["you"] == {"status": status, "role": role}
+        mine = (await device.api.groups(mine=True))["groups"]
+        assert [g["id"] for g in mine] == ([group] if status == "member" else [])
+
+
+async def test_syncs_and_a_write_asked_at_once_run_one_at_a_time(people: dict[str, PrivateGroups]) -> None:
+    """The TUI's screens and its live stream may all ask at once: each message is read once, none is called a
+    replay of itself, and a write never reuses a chain key a read moved."""
+    ada, bo = people["ada"], people["bo"]
+    group = await ada.create("organisers")
+    await ada.invite(group, [bo.me])
+    await ada.post(group, "one")
+    first, second, _ = await asyncio.gather(bo.sync(), bo.sync(), bo.post(group, "two"))
+    assert first.read + second.read == 1 and first.unread == second.unread == []
+    assert texts(bo, group) == ["one", "two"] and bo.store.unread(group) == []
+    await asyncio.gather(bo.post(group, "three"), bo.post(group, "four"), ada.sync())
+    report = await ada.sync()
+    assert report.unread == [] and sorted(texts(ada, group)) == ["four", "one", "three", "two"]

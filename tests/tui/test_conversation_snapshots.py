@@ -80,7 +80,8 @@ def opened(tmp_path: Path) -> Inbox:
     return inbox
 
 
-def direct_app(server: ThreadedServer, tmp_path: Path) -> MurmurApp:
+def direct_app(server: ThreadedServer, tmp_path: Path, **more: Any) -> MurmurApp:
+    """The app on the snapshot server with this device's direct messages (and ``more`` settings)."""
     inbox = opened(tmp_path)
 
     def talks(api: MurmurClient) -> Conversations:
@@ -93,6 +94,7 @@ def direct_app(server: ThreadedServer, tmp_path: Path) -> MurmurApp:
         clock=lambda: NOW,
         live=False,
         conversations=talks,
+        **more,
     )
     return MurmurApp(MurmurClient(server.url, ME), settings)
 

@@ -80,7 +80,8 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
     ) -> None:
         """``group``: the group this post is written in (from its screen); otherwise ``my_groups`` offers a
         choice of the person's groups when they are in any. ``direct``: a direct message, sealed to the people
-        this line names; ``publish`` gets ``{"text": ...}`` and there is no warning, visibility or group to pick."""
+        this line names (with ``group``: a private group's post, sealed for its members); ``publish`` gets
+        ``{"text": ...}`` and there is no warning, visibility or group to pick."""
         super().__init__()
         self.direct = direct
         self.editing = editing  # the item of the post being edited
@@ -101,7 +102,8 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="compose"):
             title = "Edit your post" if self.editing else "Reply" if self.parent_item else "New post"
-            title = "Direct message" if self.direct is not None else title
+            if self.direct is not None:  # sealed: to people, or for a private group's members
+                title = "Private post" if self.group is not None else "Direct message"
             if self.group is not None:
                 title += f" in {one_line(str(self.group.get('name', '')), 60)}"
             yield Label(Content.styled(title, "bold"), id="compose-title")

@@ -32,12 +32,19 @@ from murmur.text import ago
 VERIFIED = "✓ verified"
 
 
+def verified_head(
+    sender: str, me: str | None, names: dict[str, str], created_at: int, now_ms: int, new: bool
+) -> Content:
+    """Who wrote a sealed message opened here (name and fingerprint, verified against their key-event log), when,
+    and whether it is new to the person."""
+    who = [("you", "bold")] if sender == me else present.author_parts(sender, names)
+    head = Content.assemble(*who, (f"  {VERIFIED}", "$success"), (f" · {ago(created_at, now_ms)}", present.DIM))
+    return Content.assemble(head, ("  new", present.WARN)) if new else head
+
+
 def message_content(m: Stored, me: str | None, names: dict[str, str], now_ms: int) -> Content:
-    """Who wrote it (name, fingerprint, verified against their key-event log), when, and its text, inert."""
-    who = [("you", "bold")] if m.sender == me else present.author_parts(m.sender, names)
-    head = Content.assemble(*who, (f"  {VERIFIED}", "$success"), (f" · {ago(m.created_at, now_ms)}", present.DIM))
-    if m.unread:
-        head = Content.assemble(head, ("  new", present.WARN))
+    """Who wrote it, verified, when, and its text, inert."""
+    head = verified_head(m.sender, me, names, m.created_at, now_ms, m.unread)
     return Content("\n").join([head, Content(inert(m.text))])
 
 

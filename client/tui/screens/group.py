@@ -5,6 +5,9 @@ J joins (or asks to), X leaves, M shows the members; n writes a post in the grou
 polls and meetups (enter opens a poll or a meetup). A moderator hides the highlighted entry (h, with a reason) or
 pins it (P). Its meetups (of the newest the server holds) are also listed above its timeline; tab moves there,
 enter opens one. Hidden entries stay in the timeline, folded, saying who hid them and why (c unfolds one).
+
+A private group (``join`` is ``invite``) shows its sealed messages as this device read them instead of the
+server's timeline (``PrivateMessages``); n writes, r replies and l reacts there, sealed for its members.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.meetups import MeetupList
+from murmur.client.tui.widgets.private_group import PrivateMessages, Source
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.client.versions import shown_body
 from murmur.kinds.group_drafts import about_post_draft, membership_draft
@@ -40,6 +44,8 @@ PLACES = {
     "removed": "a moderator removed you",
     "none": "you are not a member (J: join)",
 }
+PRIVATE_TITLE = "Private group  (n: write · r: reply · l: react · M: members · esc: back)"
+SEALED_ONLY = "Private messages are sealed for the members: no one can hide or pin them."
 
 
 def group_fetch(api: MurmurClient, group_id: str) -> Fetch:
@@ -103,8 +109,13 @@ def members_content(people: dict[str, Any], names: dict[str, str]) -> Content:
 class GroupScreen(MurmurScreen):
     BINDINGS = bindings(GROUP, only=("join_group", "leave_group", "members", "hide_post", "pin_post"))
 
-    def __init__(self, api: MurmurClient, view: View, group_id: str, *, page_size: int = 40) -> None:
+    def __init__(
+        self, api: MurmurClient, view: View, group_id: str, *, page_size: int = 40, private: Source | None = None
+    ) -> None:
+        """``private``: where a private group's messages come from (this device's private groups)."""
         super().__init__()
+        self.private = private
+        self.is_private = False  # known once the group is read
         self.api = api
         self.view = view
         self.group_id = group_id
@@ -126,18 +137,34 @@ class GroupScreen(MurmurScreen):
         )
         timeline.empty_text = "No posts in this group yet. Press n to write the first."
         yield timeline
+        yield PrivateMessages(self.private, self.view, id="group-private")
         yield from self.chrome()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#group-members", Static).display = False
+        self.query_one(PrivateMessages).display = False
         self.query_one(Timeline).focus()
         self.reload()
 
     def reload(self) -> None:
         self.load_group()
+        if self.is_private:
+            self.query_one(PrivateMessages).reload()
+            return
         self.load_meetups()
         self.query_one(Timeline).refresh_top()
+
+    def _go_private(self) -> None:
+        """The group is private: its sealed messages, read here, take the timeline's place."""
+        self.is_private = True
+        self.query_one(".screen-title", Static).update(Content.styled(PRIVATE_TITLE, "bold"))
+        for widget in (self.query_one(Timeline), self.query_one(MeetupList)):
+            widget.display = False
+        pane = self.query_one(PrivateMessages)
+        pane.group, pane.display = self.group, True
+        pane.list.focus()
+        pane.reload()
 
     @work(exclusive=True, group="group-meetups")
     async def load_meetups(self) -> None:
@@ -160,6 +187,8 @@ class GroupScreen(MurmurScreen):
             return
         self.group = found
         self._draw()
+        if found.get("join") == "invite" and not self.is_private:
+            self._go_private()
         keys = {str(found["owner"]), *(str(k) for k in found.get("moderators") or [])}
         keys |= {str(i["message"]["author"]) for i in found.get("pinned") or [] if i.get("verified")}
         self.post_message(NamesWanted(keys))
@@ -207,6 +236,9 @@ class GroupScreen(MurmurScreen):
             self._send(membership_draft("group_leave", self.group_id), "Left the group.")
 
     def _highlighted_post(self) -> dict[str, Any] | None:
+        if self.is_private:
+            self.notify(SEALED_ONLY, severity="warning")
+            return None
         if not self.moderates:
             self.notify("Only the group's moderators and owner can do that.", severity="warning")
             return None

@@ -24,6 +24,7 @@ from murmur.client.tui.widgets.conversations import ConversationsPane, Source
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.groups import GroupsPane
 from murmur.client.tui.widgets.meetups import MeetupList
+from murmur.client.tui.widgets.private_group import Source as PrivateSource
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.validate import HASHTAG_CHARS
@@ -82,15 +83,18 @@ class MainScreen(MurmurScreen):
         page_size: int = 40,
         max_pages: int = 5,
         direct: Source,
+        private: PrivateSource | None = None,
     ) -> None:
-        """``direct``: where the Conversations tab's conversations come from."""
+        """``direct``: where the Conversations tab's conversations come from; ``private``: the private groups (the
+        Groups tab counts their new messages)."""
         super().__init__()
         self.api = api
         self.view = view
         self.page_size = page_size
         self.max_pages = max_pages
         self.direct = direct
-        self.titles = {**dict(TABS), CONVERSATIONS: "Conversations"}
+        self.private = private
+        self.titles = {**dict(TABS), GROUPS: "Groups", CONVERSATIONS: "Conversations"}
         self.unread: dict[str, int] = {}
         self.reminded: set[str] = set()  # meetups whose reminder was shown as a toast already
         self.reminder_timer: Timer | None = None
@@ -118,7 +122,7 @@ class MainScreen(MurmurScreen):
                         yield Static("", id="reminders")
                     yield self.timeline(source)
             with TabPane("Groups", id=GROUPS):
-                yield GroupsPane(self.api, self.view)
+                yield GroupsPane(self.api, self.view, private=self.private)
             with TabPane("Meetups", id=MEETUPS):
                 yield MeetupList(self.view, empty=NO_MEETUPS, id="meetups-list")
             with TabPane("Conversations", id=CONVERSATIONS):
@@ -137,6 +141,7 @@ class MainScreen(MurmurScreen):
         for timeline in self.timelines:
             timeline.refresh_top()
         self.conversations_changed()
+        self.private_changed()
 
     # -- tabs --------------------------------------------------------------------------------------------------
     @property
@@ -296,6 +301,17 @@ class MainScreen(MurmurScreen):
 
     def on_screen_resume(self) -> None:
         self.query_one(ConversationsPane).show()  # back from a conversation: what was read there is counted so
+        self.query_one(GroupsPane).show_fresh()  # and from a private group
+
+    def private_changed(self) -> None:
+        """A private group's message came or went out: fetch and read them, and count again."""
+        pane = landing(self, "GroupsPane", GroupsPane)
+        if pane is not None:
+            pane.count_fresh()
+
+    @on(GroupsPane.Unread)
+    def _groups_unread(self, event: GroupsPane.Unread) -> None:
+        self.set_unread(GROUPS, event.count)
 
     @on(ConversationsPane.Unread)
     def _conversations_unread(self, event: ConversationsPane.Unread) -> None:

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from murmur.client.conversations import NO_IDENTITY, Conversation, Conversations, Refusal
+from murmur.client.conversations import NO_IDENTITY, Conversation, Conversations
 from murmur.client.tui import present
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, landing, work
@@ -65,10 +65,23 @@ def conversation_row(c: Conversation, me: str | None, names: dict[str, str], now
     return Content("\n").join([Content.assemble(*head), last])
 
 
-def refusal_row(r: Refusal) -> Content:
-    """A sealed message this device would not open: its reason, inert (it may come from anyone)."""
+class Kept(Protocol):
+    """A sealed message kept unopened with its reason (a direct message's ``Refusal``, a private group's
+    ``Unread``)."""
+
+    @property
+    def outer_id(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+
+
+def refusal_row(r: Kept, said: str = "refused") -> Content:
+    """A sealed message this device would not open (or cannot yet: ``said``): its reason, inert (it may come from
+    anyone)."""
     return Content.assemble(
-        ("refused ", present.WARN), (f"{r.outer_id[:12]}: {one_line(r.code, 40)}: ", present.DIM),
+        (f"{said} ", present.WARN), (f"{r.outer_id[:12]}: {one_line(r.code, 40)}: ", present.DIM),
         one_line(r.reason, 160),
     )  # fmt: skip
 

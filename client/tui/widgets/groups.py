@@ -1,7 +1,8 @@
 """Groups in lists: the Groups tab (my groups, then the directory, with a search) and the rows it shows.
 
-A row's ``item`` is ``{"group": GROUP_JSON, "mine": status}`` (``GET /api/v1/groups``); enter on it (or a
-double click) posts ``GroupList.Chosen`` for the screen to open the group.
+A row's ``item`` is ``{"group": GROUP_JSON, "mine": status, "fresh": N}`` (``GET /api/v1/groups``; ``fresh``: a
+private group's messages this device read and the person has not seen yet); enter on it (or a double click) posts
+``GroupList.Chosen`` for the screen to open the group. The tab's label counts those messages (``Unread``).
 """
 
 from __future__ import annotations
@@ -18,24 +19,29 @@ from textual.widgets import Input
 
 from murmur.client.api import MurmurClient
 from murmur.client.kinds import group_facts
+from murmur.client.tui import present
 from murmur.client.tui.bindings import GROUP, bindings
-from murmur.client.tui.net import attempt, work
+from murmur.client.tui.net import attempt, landing, work
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.postlist import ACTIONS_UP, PostList
+from murmur.client.tui.widgets.private_group import Source
 from murmur.terminal import one_line, visible_name
 
 DIM = "$text-muted"
 MARKS = {"member": "● member", "pending": "… asked to join"}
 
 
-def group_row(group: dict[str, Any], mine: str = "") -> Content:
-    """One group in a list: its name, how many members, how one joins, whether I am in, its description."""
+def group_row(group: dict[str, Any], mine: str = "", fresh: int = 0) -> Content:
+    """One group in a list: its name, how many members, how one joins, whether I am in, how many of its private
+    messages are new to me, its description."""
     head = [
         (visible_name(str(group.get("name") or ""), 60) or "(no name)", "bold $accent"),
         (f"  {group_facts(group)}", DIM),
     ]
     if mine in MARKS:
         head.append((f"  {MARKS[mine]}", "$success"))
+    if fresh:
+        head.append((f"  {fresh} new", present.WARN))
     lines = [Content.assemble(*head)]
     if group.get("description"):
         lines.append(Content(one_line(str(group["description"]), 200)))
@@ -44,7 +50,7 @@ def group_row(group: dict[str, Any], mine: str = "") -> Content:
 
 class GroupEntry(Entry):
     def render(self) -> Content:
-        return group_row(self.item["group"], str(self.item.get("mine") or ""))
+        return group_row(self.item["group"], str(self.item.get("mine") or ""), int(self.item.get("fresh") or 0))
 
     def time_label(self, now_ms: int) -> str | None:
         return None
@@ -82,10 +88,15 @@ class GroupsPane(Vertical):
 
     BINDINGS = bindings(GROUP, only=("find_group",))
 
-    def __init__(self, api: MurmurClient, view: View, *, id: str | None = None) -> None:
+    @dataclass
+    class Unread(Message):
+        count: int
+
+    def __init__(self, api: MurmurClient, view: View, *, private: Source | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.api = api
         self.view = view
+        self.private = private
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Find a group by name or description (F, then enter)", id="groups-search")
@@ -116,5 +127,33 @@ class GroupsPane(Vertical):
             rows = [{"group": g, "mine": status[g["id"]]} for g in mine["groups"]]
         seen = {row["group"]["id"] for row in rows}
         rows += [{"group": g, "mine": status.get(g["id"], "")} for g in found["groups"] if g["id"] not in seen]
+        fresh = self._fresh()
+        for row in rows:
+            row["fresh"] = fresh.get(row["group"]["id"], 0)
         self.list.empty_text = "No group matches." if query else self.list.empty_text
         self.list.show(rows)
+
+    def _fresh(self) -> dict[str, int]:
+        """How many messages of each private group are new to the person, as this device holds them."""
+        groups = self.private.groups() if self.private is not None else None
+        return groups.store.fresh() if groups is not None else {}
+
+    @work(exclusive=True, group="groups-fresh")
+    async def count_fresh(self) -> None:
+        """Fetch and read what the private groups hold (the live stream said one has something new), then count."""
+        groups = self.private.groups() if self.private is not None else None
+        if groups is not None and groups.talks.identity is not None:
+            await attempt(self, groups.sync())  # offline, what this device holds is counted all the same
+        self.show_fresh()
+
+    def show_fresh(self) -> None:
+        """Count again what this device holds: on the rows shown and on the tab's label."""
+        listed = landing(self, "GroupList", GroupList)
+        if listed is None:  # the fetch ended after the app began to close
+            return
+        fresh = self._fresh()
+        for entry in listed.entries:
+            if isinstance(entry, GroupEntry) and entry.item.get("fresh", 0) != fresh.get(entry.item["group"]["id"], 0):
+                entry.item["fresh"] = fresh.get(entry.item["group"]["id"], 0)
+                entry.refresh()
+        self.post_message(self.Unread(sum(fresh.values())))
