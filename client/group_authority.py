@@ -13,14 +13,14 @@ the home server when that said: ``murmur.kinds.group_fold.covers`` is the rule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
-from murmur.kinds.group_fold import RoleSpan, covers, fold
+from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, fold, steps
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
 from murmur.message import Message
@@ -29,21 +29,40 @@ from murmur.validate import check
 LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
-async def role_spans(api: MurmurClient, group: str) -> list[RoleSpan]:
-    """When each key of ``group`` was its owner or a moderator, folded here from the group's signed log. A message
-    that does not verify counts for nothing; without the signed creation message there is nothing to fold
-    (``bad_answer``: the group is taken as not known yet, and the chunk waits)."""
+class SignedLogs(Protocol):
+    """Where a device keeps the signed group messages it verified (``murmur.store.group_inbox.GroupInbox``)."""
+
+    def signed_log(self, group: str) -> list[bytes]: ...
+
+    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]]) -> None: ...
+
+
+async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> GroupState:
+    """The private group ``group`` as this device folds it from its signed messages: those its home server gives
+    now (``GET /api/v1/groups/{id}/log``) and those it gave before and this device kept. The one source for who
+    is a member or a moderator, and when (``spans``, ``roles``): the home server can withhold a message, or keep
+    one back it gave before (it is still held here), but make no one a member or moderator. A message that does
+    not verify counts for nothing; without the signed creation message there is nothing to fold (``bad_answer``:
+    the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
     answer = await api.group_log(group)
-    messages: list[Message] = []
+    fresh: dict[str, tuple[Message, bytes]] = {}
     for raw in answer["messages"]:
         try:
-            messages.append(check(canonicalize(raw)))
+            encoded = canonicalize(raw)
+            message = check(encoded)
         except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
             continue
-    create = next((m for m in messages if m.kind == GROUP_KIND and m.id == group), None)
-    if create is None:
+        fresh[message.id] = (message, encoded)
+    held = {m.id: m for m in (check(raw) for raw in kept.signed_log(group))}
+    messages = {**held, **{i: m for i, (m, _) in fresh.items()}}
+    create = messages.get(group)
+    if create is None or create.kind != GROUP_KIND:
         raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
-    return list(fold(create, messages).roles)
+    if create.body.get("join") != INVITE:
+        raise Refused("wrong_group", "This group is not private: its creation message, as signed, lets anyone in.")
+    stepping = {m.id for m in steps(create, messages.values())} | {group}
+    kept.keep_signed(group, [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held])
+    return fold(create, messages.values())
 
 
 def listed(log: dict[str, Any] | None) -> list[dict[str, Any]]:
