@@ -44,25 +44,43 @@ async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> Group
     one back it gave before (it is still held here), but make no one a member or moderator. A message that does
     not verify counts for nothing; without the signed creation message there is nothing to fold (``bad_answer``:
     the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
-    answer = await api.group_log(group)
-    fresh: dict[str, tuple[Message, bytes]] = {}
-    for raw in answer["messages"]:
-        try:
-            encoded = canonicalize(raw)
-            message = check(encoded)
-        except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
-            continue
-        fresh[message.id] = (message, encoded)
+    fresh = _verified((await api.group_log(group))["messages"])
     held = {m.id: m for m in (check(raw) for raw in kept.signed_log(group))}
     messages = {**held, **{i: m for i, (m, _) in fresh.items()}}
-    create = messages.get(group)
-    if create is None or create.kind != GROUP_KIND:
-        raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
+    create = _creation(api, group, messages)
     if create.body.get("join") != INVITE:
         raise Refused("wrong_group", "This group is not private: its creation message, as signed, lets anyone in.")
     stepping = {m.id for m in steps(create, messages.values())} | {group}
     kept.keep_signed(group, [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held])
     return fold(create, messages.values())
+
+
+async def signed_join(api: MurmurClient, group: str) -> str:
+    """How the group's signed creation message lets people in (``invite``: a private group, whose posts are sealed),
+    never the home server's word: a server calling a private group open would have its posts sent in the clear."""
+    messages = {i: m for i, (m, _) in _verified((await api.group_log(group))["messages"]).items()}
+    return str(_creation(api, group, messages).body.get("join", "open"))
+
+
+def _verified(raws: list[Any]) -> dict[str, tuple[Message, bytes]]:
+    """The messages among ``raws`` that pass the one validation path, by id, each with its bytes; the rest count for
+    nothing."""
+    found: dict[str, tuple[Message, bytes]] = {}
+    for raw in raws:
+        try:
+            encoded = canonicalize(raw)
+            message = check(encoded)
+        except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
+            continue
+        found[message.id] = (message, encoded)
+    return found
+
+
+def _creation(api: MurmurClient, group: str, messages: dict[str, Message]) -> Message:
+    create = messages.get(group)
+    if create is None or create.kind != GROUP_KIND:
+        raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
+    return create
 
 
 def listed(log: dict[str, Any] | None) -> list[dict[str, Any]]:

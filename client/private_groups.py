@@ -21,7 +21,7 @@ from typing import Any
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
-from murmur.client.group_authority import check_sealer, listed, signed_state
+from murmur.client.group_authority import check_sealer, listed, signed_join, signed_state
 from murmur.client.identity_check import checked_identity
 from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
@@ -119,7 +119,7 @@ class PrivateGroups:
         found = await self.api.group(typed)
         if not str(found["id"]).startswith(typed):
             raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
-        if found.get("join") != INVITE:
+        if await signed_join(self.api, str(found["id"])) != INVITE:  # as its creator signed it, not as the server says
             raise ConfigError(f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`).")
         return found
 
