@@ -1,14 +1,17 @@
-"""Who may seal a private group's epoch key, judged at the time it was sealed (docs/encryption.md §16.5).
+"""Who is in a private group and who may seal its epoch keys, and when, from its signed messages folded on this
+device (docs/encryption.md §16.5): the one source private groups ask for members, roles and their spans.
+
+The group's signed log (``GET /api/v1/groups/{id}/log``) is checked here by the one validation path, kept in the
+device's store (a server can withhold a message later, never take back one it gave) and folded with the rules
+every server uses (``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a
+member or a moderator by saying so, nor call a private group open. Devices come from each identity's log, resolved
+on this device (``murmur.client.identity_check``).
 
 An epoch chunk counts when the device that sealed it belonged to the group's owner or a moderator at the time of
 the act, not now: a moderator demoted since still gave the members a good key, and one who was never a moderator,
-or sealed after the demotion, gave none. Roles come from the group's signed log (``GET /api/v1/groups/{id}/log``),
-checked here by the one validation path and folded here with the rules every server uses
-(``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a moderator by
-saying so. Devices come from the sealer's identity log, resolved on this device (``murmur.client.identity_check``).
-
-A chunk's time is its outer message's, coarse (``COARSE_MS``) and bound by the sealing, and the time it reached
-the home server when that said: ``murmur.kinds.group_fold.covers`` is the rule.
+or sealed after the demotion, gave none. A chunk's time is its outer message's, coarse (``COARSE_MS``) and bound
+by the sealing, and the time it reached the home server when that said: ``murmur.kinds.group_fold.covers`` is the
+rule.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ docs/encryption.md §16 says what travels.
 
 The group itself and who is in it are public group messages (a ``group`` whose ``join`` is ``invite``; a
 moderator's ``group_approve`` invites, ``group_remove`` removes), so every member device derives the same set of
-member devices from the group's members and their identities' logs. What members write, and each epoch's key,
+member devices from the group's members and their identities' logs, both folded and resolved here from signed
+messages (``murmur.client.group_authority``, ``murmur.client.identity_check``), never from the home server's word.
+A group message counts at the later of its time and its arrival, for its device and its sender's membership.
+What members write, and each epoch's key,
 travel as ``sealed`` messages. Keys and what was read live only in this profile's ``private_groups.db`` (0600).
 """
 
