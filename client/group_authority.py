@@ -47,8 +47,9 @@ async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> Group
     one back it gave before (it is still held here), but make no one a member or moderator. A message that does
     not verify counts for nothing; without the signed creation message there is nothing to fold (``bad_answer``:
     the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
-    fresh = _verified((await api.group_log(group))["messages"])
-    held = {m.id: m for m in (check(raw) for raw in kept.signed_log(group))}
+    # kept only once verified: read back without checking each signature again, at every sync
+    held = {m.id: m for m in (check(raw, verify=False) for raw in kept.signed_log(group))}
+    fresh = _verified((await api.group_log(group))["messages"], set(held))
     messages = {**held, **{i: m for i, (m, _) in fresh.items()}}
     create = _creation(api, group, messages)
     if create.body.get("join") != INVITE:
@@ -65,13 +66,15 @@ async def signed_join(api: MurmurClient, group: str) -> str:
     return str(_creation(api, group, messages).body.get("join", "open"))
 
 
-def _verified(raws: list[Any]) -> dict[str, tuple[Message, bytes]]:
-    """The messages among ``raws`` that pass the one validation path, by id, each with its bytes; the rest count for
-    nothing."""
+def _verified(raws: list[Any], known: set[str] | None = None) -> dict[str, tuple[Message, bytes]]:
+    """The messages among ``raws`` that pass the one validation path, by id, each with its bytes, but those whose
+    id is ``known`` already (held, verified before); the rest count for nothing."""
     found: dict[str, tuple[Message, bytes]] = {}
     for raw in raws:
         try:
             encoded = canonicalize(raw)
+            if known and check(encoded, verify=False).id in known:
+                continue
             message = check(encoded)
         except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
             continue

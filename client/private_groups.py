@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from typing import Any
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
-from murmur.client.group_authority import check_sealer, listed, signed_join, signed_state
+from murmur.client.group_authority import check_sealer, listed, signed_state
+from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.identity_check import checked_identity
 from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
@@ -33,8 +34,7 @@ from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
-from murmur.kinds.group_fold import INVITE, MEMBER, GroupState, covers
-from murmur.kinds.sealed import group_message_of
+from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
 from murmur.message import Message, now_ms
 from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
 from murmur.sealing import public_hex
@@ -50,9 +50,6 @@ CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
 RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
 MODERATING = ("owner", "moderator")
-# A device keeps the keys of the newest epoch it holds and of the one before, so late messages written before a
-# change still read; older epochs' keys are deleted at the end of the sync that read what came for them.
-KEPT_EPOCHS = 2
 Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
 
 __all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
@@ -122,8 +119,13 @@ class PrivateGroups:
         found = await self.api.group(typed)
         if not str(found["id"]).startswith(typed):
             raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
-        if await signed_join(self.api, str(found["id"])) != INVITE:  # as its creator signed it, not as the server says
-            raise ConfigError(f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`).")
+        try:
+            await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
+        except Refused as refusal:
+            if refusal.code != "wrong_group":
+                raise
+            public = f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`)."
+            raise ConfigError(public) from refusal
         return found
 
     async def _identities(self, keys: Iterable[str]) -> list[Recipient]:
@@ -145,12 +147,12 @@ class PrivateGroups:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
         word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
         state = await signed_state(self.api, group, self.store)
-        self.store.pin_members(group, _member_roles(state), now_ms())
+        self.store.pin_members(group, member_roles(state), now_ms())
         return state
 
     async def _members(self, group: str) -> tuple[GroupState, list[Recipient]]:
         state = await self._state(group)
-        return state, await self._identities(_member_roles(state))
+        return state, await self._identities(member_roles(state))
 
     def _role(self, state: GroupState) -> str:
         """This device's role in the group, as its signed messages give it (the device key signs changes)."""
@@ -218,7 +220,7 @@ class PrivateGroups:
         who = await self.talks.recipient(key)
         state = await self._state(found["id"])
         subject = None
-        for key in _member_roles(state):
+        for key in member_roles(state):
             if any(r.identity == who.identity for r in await self._identities([key])):
                 subject = key
         if subject is None:
@@ -367,7 +369,7 @@ class PrivateGroups:
         head = keys.current()
         if head is None or head.number >= MAX_EPOCH:  # no epoch to follow, or no number left for the next
             return
-        people = await self._identities(_member_roles(state))
+        people = await self._identities(member_roles(state))
         if self.me in {r.identity for r in people}:
             await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
 
@@ -408,7 +410,7 @@ class PrivateGroups:
             state = await states.of(group)
             await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
             keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
-            _not_forgotten(chunk.epoch.number, self.store.forgotten(group))
+            not_forgotten(chunk.epoch.number, self.store.forgotten(group))
             sets = [s for s in await self._candidate_sets(state) if members_digest(s) == chunk.epoch.members]
             if not sets:
                 raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
@@ -460,10 +462,10 @@ class PrivateGroups:
                 continue
             before = keys.to_json()
             try:
-                _not_forgotten(_epoch_named(outer), self.store.forgotten(group))
+                not_forgotten(epoch_named(outer), self.store.forgotten(group))
                 got = open_group(keys, outer)
                 await self._check_sender(got, logs, arrived)
-                _was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
+                was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
                 if self.store.holds(got.inner.id):
                     raise Refused("replayed", "Its group message was read already, under another sealed message.")
             except Refused as refusal:
@@ -519,51 +521,6 @@ def _current_at(device: dict[str, Any], at: int) -> bool:
     except Refused:
         return False
     return True
-
-
-def _was_member(spans: list[tuple[int, int | None]], at: int, arrived: int | None) -> None:
-    """Refuse a group message its sender dated ``at`` that reached the home server at ``arrived`` (None: not
-    said) unless its sender was a member then and still when it arrived: a removed member still holds the keys
-    of the epochs it was in, and could date a message before its removal (``covers``, as an epoch key's sealer)."""
-    if any(covers(start, end, at, at + 1, arrived) for start, end in spans):
-        return
-    if any(start <= at and (end is None or at < end) for start, end in spans):
-        raise Refused("not_member", "It reached your server after its sender stopped being a member of the group"
-                      " (removed, or left): one dated before that cannot be told from one backdated.")  # fmt: skip
-    raise Refused("not_member", "It was written when its sender was not a member of the group.")
-
-
-def _not_forgotten(epoch: int | None, forgotten: int) -> None:
-    if epoch is not None and epoch < forgotten:
-        raise Refused("too_old", f"It is in epoch {epoch} of the group; this device deleted the keys of every epoch"
-                      f" before {forgotten} once the group had moved on (it keeps the newest two), so it cannot be"
-                      " read here.")  # fmt: skip
-
-
-def _epoch_named(outer: Message) -> int | None:
-    """The epoch number a group message names in the clear (None: not a group message; its reading says why)."""
-    try:
-        return int(group_message_of(outer.body)["epoch"])
-    except Refused:
-        return None
-
-
-def _member_roles(state: GroupState) -> dict[str, str]:
-    """The group's members now, by key, with their role (``member`` for one with none)."""
-    return {p.key: p.role or MEMBER for p in state.people if p.status == MEMBER}
-
-
-class Folded:
-    """Each group's signed state, folded once for one sync (``PrivateGroups._state``)."""
-
-    def __init__(self, fold: Callable[[str], Awaitable[GroupState]]) -> None:
-        self._fold = fold
-        self._held: dict[str, GroupState] = {}
-
-    async def of(self, group: str) -> GroupState:
-        if group not in self._held:
-            self._held[group] = await self._fold(group)
-        return self._held[group]
 
 
 def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, int]:
