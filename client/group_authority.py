@@ -105,7 +105,7 @@ def _device_covers(device: dict[str, Any], at: int, arrived: int | None) -> bool
 async def check_sealer(roles: list[RoleSpan], sealed_by: str, at: int, arrived: int | None, log_of: LogOf) -> None:
     """Refuse (``not_member``, saying which) an epoch chunk sealed by the X25519 key ``sealed_by``, dated ``at``
     (coarse) and come to the home server at ``arrived``, unless a device of that key's identity held the role of
-    owner or moderator of the group then, as ``roles`` (``role_spans``) records it."""
+    owner or moderator of the group then, as ``roles`` (the role spans ``signed_state`` folds) records it."""
     sealer = None
     logs: dict[str, dict[str, Any] | None] = {}  # a key holds roles in many spans: its log is fetched once
     for span in roles:
