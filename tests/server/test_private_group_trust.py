@@ -22,7 +22,7 @@ from tests.dm_people import Speaker
 from tests.server.conftest import Harness
 from tests.server.test_private_group_devices import _as_device
 from tests.server.test_private_groups import groups_of, texts
-from tests.server.test_private_groups_faults import pair
+from tests.server.test_private_groups_faults import pair, trio
 from tests.server.test_sealed_api import joined, publish_events
 
 
@@ -141,23 +141,18 @@ async def test_a_removed_member_backdating_into_an_epoch_it_was_in_is_refused(se
 
 
 async def test_a_stolen_device_backdating_after_its_removal_is_refused(server: Harness, tmp_path: Path) -> None:
-    ada, bo = Speaker.new(), Speaker.new()
-    ada_api, bo_api = await joined(server, ada), await joined(server, bo)
-    owner = groups_of(ada.devices[0], ada_api, ada.identity, tmp_path / "ada")
-    laptop = groups_of(bo.devices[0], bo_api, bo.identity, tmp_path / "bo")
-    group = await owner.create("organisers")
-    await owner.invite(group, [laptop.me])
+    (owner, laptop, _), bo, group = await trio(server, tmp_path)
     phone_device = bo.add()
-    await publish_events(bo_api, bo)
-    phone = groups_of(phone_device, bo_api, bo.identity, tmp_path / "phone")
+    await publish_events(laptop.api, bo)
+    phone = groups_of(phone_device, laptop.api, bo.identity, tmp_path / "phone")
     await owner.sync()  # an epoch for Bo's phone too
     await phone.sync()
     before = now_ms()
     bo.remove(phone_device)  # the phone is stolen: Bo removes it from his identity
-    await publish_events(bo_api, bo)
+    await publish_events(laptop.api, bo)
     keys = GroupKeys.from_json(phone.store.keys(group))
     inner = group_inner("post", bo.identity, phone_device.key.public_key, "sent from the stolen phone", before - 1)
-    assert (await bo_api.publish(seal_group(keys, phone.device, inner, "local")))["status"] == "stored"
+    assert (await laptop.api.publish(seal_group(keys, phone.device, inner, "local")))["status"] == "stored"
     report = await owner.sync(group)
     assert [u.code for u in report.unread] == ["device_removed"]
     assert "reached your server, after the device it names left" in report.unread[0].reason
