@@ -9,7 +9,10 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from murmur.client.private_groups import PrivateGroups
+from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import Device as Member
 from murmur.group_epoch import Link
@@ -205,3 +208,31 @@ async def test_member_changes_are_pinned_and_a_removal_once_seen_cannot_be_taken
     await bog.sync()
     assert [(c.key, c.change) for c in bog.store.member_changes(group)] == changes  # Cy stays out
     await bog.post(group, "after Cy left")  # sealed in the epoch without Cy: no members_changed
+
+
+async def test_a_home_server_calling_a_member_owner_changes_nothing(server: Harness, tmp_path: Path) -> None:
+    (laptop, bog, cyg), _, group = await trio(server, tmp_path)
+    await bog.sync()
+    real = bog.api.group
+
+    async def says_owner(group_id: str) -> dict[str, Any]:  # the server tells Bo he owns the group
+        found = await real(group_id)
+        return {**found, "owner": bog.device.public_key, "you": {"status": "member", "role": "owner"}}
+
+    bog.api.group = says_owner  # type: ignore[method-assign]
+    with pytest.raises(ConfigError) as refused:
+        await bog.remove(group, cyg.me)
+    assert "Only the owner and moderators" in str(refused.value)
+    before = GroupKeys.from_json(bog.store.keys(group)).current()
+    await laptop.remove(group, cyg.me)  # the real owner's change: Bo has not seen its epoch yet
+    real_sync = bog.sync
+
+    async def no_chunks(only: str | None = None) -> Any:  # the server withholds the new epoch's chunk from Bo
+        return None
+
+    bog.sync = no_chunks  # type: ignore[method-assign]
+    with pytest.raises(Refused) as waiting:  # not an owner, whatever the server says: he starts no epoch
+        await bog.post(group, "am I the owner?")
+    assert waiting.value.code == "members_changed"
+    bog.sync = real_sync  # type: ignore[method-assign]
+    assert GroupKeys.from_json(bog.store.keys(group)).current() == before
