@@ -50,7 +50,7 @@ def _opens_for(sent: list[dict[str, Any]], speaker: Speaker) -> bool:
                 try:
                     if open_chunk(check(message), device.x25519) is not None:
                         return True
-                except Exception:  # not sealed to that device: what we want
+                except Refused:  # not sealed to that device: what we want
                     continue
     return False
 
