@@ -61,12 +61,14 @@ async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> Group
 
 async def signed_join(api: MurmurClient, group: str) -> str:
     """How the group's signed creation message lets people in (``invite``: a private group, whose posts are sealed),
-    never the home server's word: a server calling a private group open would have its posts sent in the clear."""
-    messages = {i: m for i, (m, _) in _verified((await api.group_log(group))["messages"]).items()}
+    never the home server's word: a server calling a private group open would have its posts sent in the clear.
+    The creation message alone (``GET /api/v1/messages/{id}``, which every server version answers): its id is the
+    group's, so it cannot be swapped."""
+    messages = {i: m for i, (m, _) in _verified([await api.message(group)], set()).items()}
     return str(_creation(api, group, messages).body.get("join", "open"))
 
 
-def _verified(raws: list[Any], known: set[str] | None = None) -> dict[str, tuple[Message, bytes]]:
+def _verified(raws: list[Any], known: set[str]) -> dict[str, tuple[Message, bytes]]:
     """The messages among ``raws`` that pass the one validation path, by id, each with its bytes, but those whose
     id is ``known`` already (held, verified before); the rest count for nothing."""
     found: dict[str, tuple[Message, bytes]] = {}
@@ -85,7 +87,7 @@ def _verified(raws: list[Any], known: set[str] | None = None) -> dict[str, tuple
 def _creation(api: MurmurClient, group: str, messages: dict[str, Message]) -> Message:
     create = messages.get(group)
     if create is None or create.kind != GROUP_KIND:
-        raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
+        raise ApiError(200, "bad_answer", f"{api.base_url} gave no signed creation message for the group.")
     return create
 
 
