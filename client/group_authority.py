@@ -1,26 +1,29 @@
-"""Who may seal a private group's epoch key, judged at the time it was sealed (docs/encryption.md §16.5).
+"""Who is in a private group and who may seal its epoch keys, and when, from its signed messages folded on this
+device (docs/encryption.md §16.5): the one source private groups ask for members, roles and their spans.
+
+The group's signed log (``GET /api/v1/groups/{id}/log``) is checked here by the one validation path, kept in the
+device's store (a server can withhold a message later, never take back one it gave) and folded with the rules
+every server uses (``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a
+member or a moderator by saying so, nor call a private group open. Devices come from each identity's log, resolved
+on this device (``murmur.client.identity_check``).
 
 An epoch chunk counts when the device that sealed it belonged to the group's owner or a moderator at the time of
 the act, not now: a moderator demoted since still gave the members a good key, and one who was never a moderator,
-or sealed after the demotion, gave none. Roles come from the group's signed log (``GET /api/v1/groups/{id}/log``),
-checked here by the one validation path and folded here with the rules every server uses
-(``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a moderator by
-saying so. Devices come from the sealer's identity log, resolved on this device (``murmur.client.identity_check``).
-
-A chunk's time is its outer message's, coarse (``COARSE_MS``) and bound by the sealing, and the time it reached
-the home server when that said: ``murmur.kinds.group_fold.covers`` is the rule.
+or sealed after the demotion, gave none. A chunk's time is its outer message's, coarse (``COARSE_MS``) and bound
+by the sealing, and the time it reached the home server when that said: ``murmur.kinds.group_fold.covers`` is the
+rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
-from murmur.kinds.group_fold import RoleSpan, covers, fold
+from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, fold, steps
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
 from murmur.message import Message
@@ -29,21 +32,63 @@ from murmur.validate import check
 LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
-async def role_spans(api: MurmurClient, group: str) -> list[RoleSpan]:
-    """When each key of ``group`` was its owner or a moderator, folded here from the group's signed log. A message
-    that does not verify counts for nothing; without the signed creation message there is nothing to fold
-    (``bad_answer``: the group is taken as not known yet, and the chunk waits)."""
-    answer = await api.group_log(group)
-    messages: list[Message] = []
-    for raw in answer["messages"]:
+class SignedLogs(Protocol):
+    """Where a device keeps the signed group messages it verified (``murmur.store.group_inbox.GroupInbox``)."""
+
+    def signed_log(self, group: str) -> list[bytes]: ...
+
+    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]]) -> None: ...
+
+
+async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> GroupState:
+    """The private group ``group`` as this device folds it from its signed messages: those its home server gives
+    now (``GET /api/v1/groups/{id}/log``) and those it gave before and this device kept. The one source for who
+    is a member or a moderator, and when (``spans``, ``roles``): the home server can withhold a message, or keep
+    one back it gave before (it is still held here), but make no one a member or moderator. A message that does
+    not verify counts for nothing; without the signed creation message there is nothing to fold (``bad_answer``:
+    the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
+    # kept only once verified: read back without checking each signature again, at every sync
+    held = {m.id: m for m in (check(raw, verify=False) for raw in kept.signed_log(group))}
+    fresh = _verified((await api.group_log(group))["messages"], set(held))
+    messages = {**held, **{i: m for i, (m, _) in fresh.items()}}
+    create = _creation(api, group, messages)
+    if create.body.get("join") != INVITE:
+        raise Refused("wrong_group", "This group is not private: its creation message, as signed, lets anyone in.")
+    stepping = {m.id for m in steps(create, messages.values())} | {group}
+    kept.keep_signed(group, [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held])
+    return fold(create, messages.values())
+
+
+async def signed_join(api: MurmurClient, group: str) -> str:
+    """How the group's signed creation message lets people in (``invite``: a private group, whose posts are sealed),
+    never the home server's word: a server calling a private group open would have its posts sent in the clear.
+    The creation message alone (``GET /api/v1/messages/{id}``, which every server version answers): its id is the
+    group's, so it cannot be swapped."""
+    messages = {i: m for i, (m, _) in _verified([await api.message(group)], set()).items()}
+    return str(_creation(api, group, messages).body.get("join", "open"))
+
+
+def _verified(raws: list[Any], known: set[str]) -> dict[str, tuple[Message, bytes]]:
+    """The messages among ``raws`` that pass the one validation path, by id, each with its bytes, but those whose
+    id is ``known`` already (held, verified before); the rest count for nothing."""
+    found: dict[str, tuple[Message, bytes]] = {}
+    for raw in raws:
         try:
-            messages.append(check(canonicalize(raw)))
+            encoded = canonicalize(raw)
+            if known and check(encoded, verify=False).id in known:
+                continue
+            message = check(encoded)
         except (Refused, TypeError, ValueError):  # not a signed message of any kind: nothing to fold
             continue
-    create = next((m for m in messages if m.kind == GROUP_KIND and m.id == group), None)
-    if create is None:
-        raise ApiError(200, "bad_answer", f"{api.base_url} gave the group's log without its signed creation message.")
-    return list(fold(create, messages).roles)
+        found[message.id] = (message, encoded)
+    return found
+
+
+def _creation(api: MurmurClient, group: str, messages: dict[str, Message]) -> Message:
+    create = messages.get(group)
+    if create is None or create.kind != GROUP_KIND:
+        raise ApiError(200, "bad_answer", f"{api.base_url} gave no signed creation message for the group.")
+    return create
 
 
 def listed(log: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -62,7 +107,7 @@ def _device_covers(device: dict[str, Any], at: int, arrived: int | None) -> bool
 async def check_sealer(roles: list[RoleSpan], sealed_by: str, at: int, arrived: int | None, log_of: LogOf) -> None:
     """Refuse (``not_member``, saying which) an epoch chunk sealed by the X25519 key ``sealed_by``, dated ``at``
     (coarse) and come to the home server at ``arrived``, unless a device of that key's identity held the role of
-    owner or moderator of the group then, as ``roles`` (``role_spans``) records it."""
+    owner or moderator of the group then, as ``roles`` (the role spans ``signed_state`` folds) records it."""
     sealer = None
     logs: dict[str, dict[str, Any] | None] = {}  # a key holds roles in many spans: its log is fetched once
     for span in roles:

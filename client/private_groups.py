@@ -5,7 +5,10 @@ docs/encryption.md §16 says what travels.
 
 The group itself and who is in it are public group messages (a ``group`` whose ``join`` is ``invite``; a
 moderator's ``group_approve`` invites, ``group_remove`` removes), so every member device derives the same set of
-member devices from the group's members and their identities' logs. What members write, and each epoch's key,
+member devices from the group's members and their identities' logs, both folded and resolved here from signed
+messages (``murmur.client.group_authority``, ``murmur.client.identity_check``), never from the home server's word.
+A group message counts at the later of its time and its arrival, for its device and its sender's membership.
+What members write, and each epoch's key,
 travel as ``sealed`` messages. Keys and what was read live only in this profile's ``private_groups.db`` (0600).
 """
 
@@ -22,7 +25,8 @@ from typing import Any
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
-from murmur.client.group_authority import check_sealer, listed, role_spans
+from murmur.client.group_authority import check_sealer, listed, signed_state
+from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.identity_check import checked_identity
 from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
@@ -31,7 +35,7 @@ from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
-from murmur.kinds.group_fold import INVITE, RoleSpan
+from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
 from murmur.message import Message, now_ms
 from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
 from murmur.sealing import public_hex
@@ -47,6 +51,7 @@ CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
 RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
 MODERATING = ("owner", "moderator")
+Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
 
 __all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
 
@@ -127,8 +132,13 @@ class PrivateGroups:
         found = await self.api.group(typed)
         if not str(found["id"]).startswith(typed):
             raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
-        if found.get("join") != INVITE:
-            raise ConfigError(f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`).")
+        try:
+            await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
+        except Refused as refusal:
+            if refusal.code != "wrong_group":
+                raise
+            public = f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`)."
+            raise ConfigError(public) from refusal
         return found
 
     async def _identities(self, keys: Iterable[str]) -> list[Recipient]:
@@ -146,16 +156,28 @@ class PrivateGroups:
     def _devices(people: Iterable[Recipient]) -> list[Device]:
         return sorted({Device(k, x) for r in people for k, x in zip(r.keys, r.devices, strict=True)})
 
-    async def _members(self, group: str) -> tuple[dict[str, Any], list[Recipient]]:
-        listing = await self.api.group_members(group)
-        return listing, await self._identities(str(m["key"]) for m in listing["members"])
+    async def _state(self, group: str) -> GroupState:
+        """The group as this device folds it from its signed messages (``signed_state``: never the home server's
+        word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
+        state = await signed_state(self.api, group, self.store)
+        self.store.pin_members(group, member_roles(state), now_ms())
+        return state
 
-    async def _candidate_sets(self, group: str, listing: dict[str, Any]) -> list[list[Device]]:
+    async def _members(self, group: str) -> tuple[GroupState, list[Recipient]]:
+        state = await self._state(group)
+        return state, await self._identities(member_roles(state))
+
+    def _role(self, state: GroupState) -> str:
+        """This device's role in the group, as its signed messages give it (the device key signs changes)."""
+        held = state.person(self.device.public_key)
+        return held.role if held is not None and held.status == MEMBER else ""
+
+    async def _candidate_sets(self, state: GroupState) -> list[list[Device]]:
         """The member device sets the group had at each change of its membership or of a member's devices, newest
         first: an epoch names one of them by its member digest. Each set is the members then, each with the
         devices its identity's log lists as current then, so an epoch made before a member added or removed a
         device still opens on a device catching up weeks later."""
-        spans = [(str(s["key"]), int(s["start"]), s.get("end")) for s in listing.get("spans") or []]
+        spans = state.spans
         logs = {key: await self._log(key) for key in {k for k, _, _ in spans}}
         moments = {start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}
         for log in logs.values():
@@ -171,11 +193,11 @@ class PrivateGroups:
                 sets.append(found)
         return sets
 
-    async def _rejoined(self, listing: dict[str, Any]) -> bool:
+    async def _rejoined(self, state: GroupState) -> bool:
         """Whether this identity was removed from the group once (a span of its ended): invited again, it missed
         the epochs made while it was out, so the next one it is sealed in may skip numbers."""
-        for span in listing.get("spans") or []:
-            log = await self._log(str(span["key"])) if span.get("end") is not None else None
+        for key, _, end in state.spans:
+            log = await self._log(key) if end is not None else None
             if log is not None and log.get("identity") == self.me:
                 return True
         return False
@@ -209,20 +231,20 @@ class PrivateGroups:
         """Remove the member ``key`` names and start an epoch without their devices."""
         found = await self._moderated(typed)
         who = await self.talks.recipient(key)
-        listing = await self.api.group_members(found["id"])
+        state = await self._state(found["id"])
         subject = None
-        for member in listing["members"]:
-            if any(r.identity == who.identity for r in await self._identities([str(member["key"])])):
-                subject = str(member["key"])
+        for key in member_roles(state):
+            if any(r.identity == who.identity for r in await self._identities([key])):
+                subject = key
         if subject is None:
             raise ConfigError(f"{fingerprint(who.identity)} is not a member of {found['name']!r}.")
-        if subject == found["owner"]:
+        if subject == state.owner:
             raise ConfigError("The owner cannot be removed from their group.")
         return await self._changed(found, [await self._about(found["id"], "group_remove", subject)])
 
     async def _moderated(self, typed: str) -> dict[str, Any]:
         found = await self.group(typed)
-        if (found.get("you") or {}).get("role") not in MODERATING:
+        if self._role(await self._state(found["id"])) not in MODERATING:
             raise ConfigError(f"Only the owner and moderators of {found['name']!r} invite and remove members.")
         await self.sync(found["id"])
         stored = self.store.keys(found["id"])
@@ -287,10 +309,10 @@ class PrivateGroups:
         reply_to = self.held(group, reply_to) if reply_to else None
         react_to = self.held(group, react_to) if react_to else None
         kind = "reaction" if react_to else "post"
-        _, people = await self._members(group)
+        state, people = await self._members(group)
         if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
             raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
-        keys = await self._up_to_date(found, keys, people)
+        keys = await self._up_to_date(found, keys, people, self._role(state))
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
         check(message)
@@ -302,7 +324,9 @@ class PrivateGroups:
         self.store.add(post, message["id"], name, keys.to_json())
         return post
 
-    async def _up_to_date(self, found: dict[str, Any], keys: GroupKeys, people: list[Recipient]) -> GroupKeys:
+    async def _up_to_date(
+        self, found: dict[str, Any], keys: GroupKeys, people: list[Recipient], role: str
+    ) -> GroupKeys:
         """``keys`` when their newest epoch was made for the member devices the group has now. Otherwise (a member
         removed, a device gone from an identity, and no new epoch seen yet) a removed device could read what is
         written there: an owner or moderator starts a new epoch first; anyone else is refused."""
@@ -310,7 +334,7 @@ class PrivateGroups:
         if held is not None and held.members == members_digest(self._devices(people)):
             return keys
         group, name = str(found["id"]), str(found["name"])
-        if (found.get("you") or {}).get("role") not in MODERATING:
+        if role not in MODERATING:
             raise Refused("members_changed", f"The members of {name!r} (or their devices) changed since its newest"
                           " epoch: nothing was sent, so no one removed can read it. It can be sent once an owner or"
                           " moderator starts a new epoch (their next sync, change or post does).")  # fmt: skip
@@ -329,34 +353,48 @@ class PrivateGroups:
         self.talks._me()
         await self._send_unsent()
         unread: list[Unread] = []
-        roles: dict[str, list[RoleSpan]] = {}  # each group's signed log, fetched once a sync
+        states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
         self.store.tick()
         for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
-            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, roles)
-        await self._chunks(unread, roles)
+            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states)
+        await self._chunks(unread, states)
         read = 0
         for group, name in self.store.groups():
             if only is None or group == only:
-                read += await self._messages(group, name, unread)
-                await self._renew(group)
+                read += await self._messages(group, name, unread, states)
+                await self._renew(group, states)
+                self._forget_old(group, name)
         return GroupSync(read, unread)
 
-    async def _renew(self, group: str) -> None:
+    def _forget_old(self, group: str, name: str) -> None:
+        """Delete the keys of every epoch older than the one before the newest held (``KEPT_EPOCHS``), once the
+        sync has read what came for them: a late message of the epoch just replaced still reads, an older one is
+        ``too_old``, and a copy of this device's store taken later opens nothing of those epochs."""
+        keys = GroupKeys.from_json(self.store.keys(group))
+        head = keys.current()
+        if head is not None and len(keys.epochs) > 1:
+            floor = head.number - KEPT_EPOCHS + 1
+            if any(e.number < floor for e in keys.epochs.values()):
+                keys.forget_before(floor)
+                self.store.forget_epochs(group, name, keys.to_json(), floor)
+
+    async def _renew(self, group: str, states: Folded) -> None:
         """As the group's owner or a moderator, start a new epoch when the newest one was made for other member
         devices than the group has now: a member added a device (it reads from this epoch on) or removed one
         (it reads nothing from this epoch on). Done at every sync, so no one waits for a membership change."""
-        found = await self.api.group(group)
-        if (found.get("you") or {}).get("role") not in MODERATING or found.get("join") != INVITE:
+        state = await states.of(group)
+        role = self._role(state)
+        if role not in MODERATING:
             return
         keys = GroupKeys.from_json(self.store.keys(group))
         head = keys.current()
         if head is None or head.number >= MAX_EPOCH:  # no epoch to follow, or no number left for the next
             return
-        _, people = await self._members(group)
+        people = await self._identities(member_roles(state))
         if self.me in {r.identity for r in people}:
-            await self._up_to_date(found, keys, people)
+            await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
 
-    async def _pages(self, feed: str, group: str | None) -> tuple[list[tuple[bytes, int, int | None]], Cursor]:
+    async def _pages(self, feed: str, group: str | None) -> tuple[list[Item], Cursor]:
         """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
         cursor only once every item is kept (read, or unread with its reason), so a failure midway fetches them
         again (items kept already are skipped as seen) rather than losing the rest for good. The cursor names the
@@ -368,16 +406,16 @@ class PrivateGroups:
             cursor = page.cursor
         return found, cursor
 
-    async def _chunks(self, unread: list[Unread], roles: dict[str, list[RoleSpan]]) -> None:
+    async def _chunks(self, unread: list[Unread], states: Folded) -> None:
         feed = f"chunks {self.api.base_url}"
         items, cursor = await self._pages(feed, None)
         with self.store.batch():
             for raw, seq, arrived in items:
-                await self._take_chunk(raw, seq, arrived, unread, roles)
+                await self._take_chunk(raw, seq, arrived, unread, states)
             self.store.set_cursor(feed, cursor)
 
     async def _take_chunk(
-        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], roles: dict[str, list[RoleSpan]]
+        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded
     ) -> None:
         """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
         the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason."""
@@ -390,22 +428,18 @@ class PrivateGroups:
             return
         group = chunk.epoch.group
         try:
-            found = await self.api.group(group)
-            if found.get("join") != INVITE:
-                raise Refused("wrong_group", "An epoch key for a group that is not private.")
-            listing = await self.api.group_members(group)
-            if group not in roles:
-                roles[group] = await role_spans(self.api, group)
-            await check_sealer(roles[group], chunk.sealed_by, outer.created_at, arrived, self._log)
+            state = await states.of(group)
+            await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
             keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
-            sets = [s for s in await self._candidate_sets(group, listing) if members_digest(s) == chunk.epoch.members]
+            not_forgotten(chunk.epoch.number, self.store.forgotten(group))
+            sets = [s for s in await self._candidate_sets(state) if members_digest(s) == chunk.epoch.members]
             if not sets:
                 raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
                               " yet; tried again at the next sync.")  # fmt: skip
             try:
                 keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
             except Refused as refusal:
-                if refusal.code != "epoch_jump" or not await self._rejoined(listing):
+                if refusal.code != "epoch_jump" or not await self._rejoined(state):
                     raise
                 keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
         except (Refused, ApiError) as refusal:
@@ -415,50 +449,49 @@ class PrivateGroups:
             self.store.keep_unread(item)
             unread.append(item)
             return
-        self.store.save_keys(group, str(found["name"]), keys.to_json())
+        self.store.save_keys(group, state.name, keys.to_json())
         self.store.forget_unread(outer.id)
         self.store.wake(group)
 
-    async def _messages(self, group: str, name: str, unread: list[Unread]) -> int:
+    async def _messages(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
         retried = self.store.unread(group, RETRIED, due=True)
         feed = f"group {group} {self.api.base_url}"
         fresh, cursor = await self._pages(feed, group)
         with self.store.batch():
-            read = await self._read_all(group, name, [(u.raw, u.seq) for u in retried] + [(r, q) for r, q, _ in fresh],
-                                        {u.outer_id for u in retried}, unread)  # fmt: skip
+            read = await self._read_all(group, name, [(u.raw, u.seq, u.arrived) for u in retried] + fresh,
+                                        {u.outer_id for u in retried}, unread, states)  # fmt: skip
             self.store.set_cursor(feed, cursor)
         return read
 
     async def _read_all(
-        self, group: str, name: str, items: list[tuple[bytes, int]], again: set[str], unread: list[Unread]
+        self, group: str, name: str, items: list[Item], again: set[str], unread: list[Unread], states: Folded
     ) -> int:
-        batch: list[tuple[Message, bytes, int]] = []
-        for raw, seq in items:
+        batch: list[tuple[Message, bytes, int, int | None]] = []
+        for raw, seq, arrived in items:
             try:
-                batch.append((check(raw), raw, seq))
+                batch.append((check(raw), raw, seq, arrived))
             except Refused as refusal:
-                item = Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq)
+                item = Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq, arrived)
                 self.store.keep_unread(item)
                 unread.append(item)
         keys = GroupKeys.from_json(self.store.keys(group))
         read = 0
         logs: dict[str, dict[str, Any] | None] = {}
-        spans = await self._spans(group) if batch else {}
-        for outer, raw, seq in sorted(batch, key=lambda b: _place(keys, b[0], b[2])):
+        spans = await self._spans(await states.of(group)) if batch else {}
+        for outer, raw, seq, arrived in sorted(batch, key=lambda b: _place(keys, b[0], b[2])):
             if outer.id not in again and self.store.seen(outer.id):
                 continue
             before = keys.to_json()
             try:
+                not_forgotten(epoch_named(outer), self.store.forgotten(group))
                 got = open_group(keys, outer)
-                await self._check_sender(got, logs)
-                if not any(a <= got.inner.created_at and (b is None or got.inner.created_at < b)
-                           for a, b in spans.get(got.inner.sender, ())):  # fmt: skip
-                    raise Refused("not_member", "It was written when its sender was not a member of the group.")
+                await self._check_sender(got, logs, arrived)
+                was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
                 if self.store.holds(got.inner.id):
                     raise Refused("replayed", "Its group message was read already, under another sealed message.")
             except Refused as refusal:
                 keys = GroupKeys.from_json(before)  # nothing changes on a refusal
-                item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq)
+                item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived)
                 self.store.keep_unread(item)
                 unread.append(item)
                 continue
@@ -469,19 +502,21 @@ class PrivateGroups:
             read += 1
         return read
 
-    async def _spans(self, group: str) -> dict[str, list[tuple[int, int | None]]]:
-        """When each identity was a member of the group, by the spans its fold keeps for the members' keys."""
+    async def _spans(self, state: GroupState) -> dict[str, list[tuple[int, int | None]]]:
+        """When each identity was a member of the group, by the spans the signed messages give the members' keys."""
         found: dict[str, list[tuple[int, int | None]]] = {}
-        for s in (await self.api.group_members(group)).get("spans") or []:
-            for r in await self._identities([str(s["key"])]):
-                found.setdefault(r.identity, []).append((int(s["start"]), s.get("end")))
+        for key, start, end in state.spans:
+            for r in await self._identities([key]):
+                found.setdefault(r.identity, []).append((start, end))
         return found
 
-    async def _check_sender(self, got: GroupRead, logs: dict[str, dict[str, Any] | None]) -> None:
+    async def _check_sender(self, got: GroupRead, logs: dict[str, dict[str, Any] | None], arrived: int | None) -> None:
+        """The writing device was its sender's at the message's time, and still when it reached the home server
+        (a removed or stolen device could date its message before its removal: judged as a direct message's)."""
         sender = got.inner.sender
         if sender not in logs:
             logs[sender] = await self._log(sender)
-        current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at)
+        current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at, arrived)
 
     # -- this device only ------------------------------------------------------------------------------------------
     def held(self, group: str, typed: str) -> str:

@@ -260,7 +260,10 @@ def invite(
 
 
 def _private(ctx: typer.Context, group_id: str) -> bool:
-    return is_private(_read(ctx, group_id, lambda api, wanted: api.group(wanted)))
+    async def private(api: MurmurClient, wanted: str) -> dict[str, Any]:
+        return {"private": await is_private(api, await api.group(wanted))}
+
+    return bool(_read(ctx, group_id, private)["private"])
 
 
 def _change(ctx: typer.Context, group_id: str, typed: list[str], as_json: bool, done: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import typer
@@ -16,8 +16,11 @@ from murmur.client.cli.common import emit_json
 from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
 from murmur.client.conversations import inbox_path
+from murmur.client.group_authority import signed_join
 from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
 from murmur.keys import Identity, fingerprint
+from murmur.kinds.group_fold import INVITE
+from murmur.store.group_inbox import MemberChange
 from murmur.terminal import one_line, say
 from murmur.text import ago
 
@@ -58,8 +61,10 @@ def _of_profile(ctx: typer.Context, api: MurmurClient | None, device: Identity) 
     return PrivateGroups.of_profile(api, key_path, device, current_passphrase(inbox_path(key_path)))
 
 
-def is_private(found: dict[str, Any]) -> bool:
-    return found.get("join") == "invite"
+async def is_private(api: MurmurClient, found: dict[str, Any]) -> bool:
+    """Whether the group the home server answered (``found``) is private, by its signed creation message: a server
+    saying a private group is open would otherwise have its posts published in the clear."""
+    return await signed_join(api, str(found["id"])) == INVITE
 
 
 async def post_private(groups: PrivateGroups, group: str, text: str, reply_to: str | None) -> dict[str, Any]:
@@ -90,6 +95,13 @@ def say_unread(items: list[Unread]) -> None:
         say(f"not read: sealed message {u.outer_id[:12]}: {u.code}: {one_line(u.reason, 160)}", err=True)
 
 
+def say_member_changes(changes: list[MemberChange]) -> None:
+    """Each change in the group's members this device saw since it first pinned them (who reads the group)."""
+    for c in changes:
+        what = f"now {c.role}" if c.change == "role" else f"{c.change} ({c.role})"
+        say(f"members changed: {fingerprint(c.key)} {what}, seen {ago(c.seen_at)}", err=True)
+
+
 def show_posts(posts: list[GroupPost], me: str | None) -> None:
     """A private group's messages, newest first, as the public timelines print theirs."""
     if not posts:
@@ -110,18 +122,22 @@ class Page:
     posts: list[GroupPost]
     unread: list[Unread]
     me: str | None
+    changes: list[MemberChange] = field(default_factory=list)
 
 
 async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
     """Fetch and read what is new, then the group's messages as this device holds them, newest first."""
     report = await groups.sync(group)
-    return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity)
+    return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity,
+                groups.store.member_changes(group))  # fmt: skip
 
 
 def emit_private_timeline(page: Page, as_json: bool) -> None:
     if as_json:
         items = [post_json(p) for p in page.posts]
-        emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread)})
+        changes = [{"key": c.key, "change": c.change, "role": c.role, "seen_at": c.seen_at} for c in page.changes]
+        emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes})
         return
+    say_member_changes(page.changes)
     say_unread(page.unread)
     show_posts(page.posts, page.me)

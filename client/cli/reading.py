@@ -146,7 +146,8 @@ def timeline(
         which = "group:" + checked_argument(lambda: checked_prefix(which[6:], "group id"))
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any] | Page, dict[str, str | None]]:
-        if which.startswith("group:") and is_private(found := await api.group(which[6:])):  # read on this device
+        # a private group is read on this device
+        if which.startswith("group:") and await is_private(api, found := await api.group(which[6:])):
             return await with_groups(ctx, api, identity, lambda g: private_timeline(g, str(found["id"]), limit)), {}
         whose = f"@{await person_key(api, which)}" if which.startswith("@") else which
         page = await api.timeline(whose, limit=limit, before=before)

@@ -145,7 +145,7 @@ def post(
         fail("the post is empty; nothing was published.")
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        if group_prefix is not None and is_private(found := await api.group(group_prefix)):
+        if group_prefix is not None and await is_private(api, found := await api.group(group_prefix)):
             if dry_run or cw:
                 fail("a private group's posts go sealed to its members only: no --dry-run or --cw.", EXIT_USAGE)
             return await with_groups(ctx, api, identity, lambda g: post_private(g, str(found["id"]), body_text,
@@ -229,7 +229,7 @@ def react(
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         if group_prefix is not None:
-            if not is_private(found := await api.group(group_prefix)):
+            if not await is_private(api, found := await api.group(group_prefix)):
                 fail("--group is for a private group's messages; react to a public group's post by its id alone.")
             return await with_groups(ctx, api, identity, lambda g: react_private(g, str(found["id"]), msg_id, emoji))
         return await respond(api, await checked_message(api, msg_id), "reaction", emoji)

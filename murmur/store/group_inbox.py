@@ -60,6 +60,18 @@ SCHEMA = (
     """
     ALTER TABLE read ADD COLUMN fresh INTEGER NOT NULL DEFAULT 0;
     """,
+    # Each group's signed creation, membership and moderation messages this device has verified: the members
+    # and roles are folded here from them (the home server may withhold one later, never take it back), and the
+    # members with their roles as last shown, each change seen after recorded to be shown (trust on first use);
+    # and below which epoch number the group's keys were deleted here (``forgotten``), to say so of what comes.
+    """
+    CREATE TABLE signed_log (grp TEXT NOT NULL, id TEXT NOT NULL, raw BLOB NOT NULL, PRIMARY KEY (grp, id));
+    CREATE TABLE member_pins (grp TEXT NOT NULL, key TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (grp, key));
+    CREATE TABLE member_changes (grp TEXT NOT NULL, key TEXT NOT NULL, change TEXT NOT NULL, role TEXT NOT NULL,
+        seen_at INTEGER NOT NULL);
+    CREATE INDEX member_changes_by_group ON member_changes (grp, seen_at);
+    ALTER TABLE private_groups ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 
@@ -94,6 +106,18 @@ class Unread:
     arrived: int | None = None  # when it reached the home server, if it said (ms, its clock)
 
 
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """A change this device saw in a private group's members after it first pinned them: signed by the group's
+    owner or a moderator (the home server cannot make one), shown so the person knows who reads the group."""
+
+    group: str
+    key: str  # the member's key as the group's messages name it (an identity or a device key)
+    change: str  # "added", "removed", or "role" (their role is now ``role``)
+    role: str  # "owner" | "moderator" | "member"
+    seen_at: int  # ms, when this device noticed it
+
+
 _COLUMNS = "r.id, r.grp, r.kind, r.sender, r.device, r.text, r.created_at, r.reply_to, r.target, r.epoch, r.fresh"
 
 
@@ -122,6 +146,17 @@ class GroupInbox(LocalStore):
         with self._write() as db:
             _upsert(db, group, name, keys)
 
+    def forget_epochs(self, group: str, name: str, keys: dict[str, Any], below: int) -> None:
+        """Keep ``keys`` (``GroupKeys.forget_before(below)`` done) and that epochs before ``below`` are gone."""
+        with self._write() as db:
+            _upsert(db, group, name, keys)
+            db.execute("UPDATE private_groups SET forgotten = MAX(forgotten, ?) WHERE grp = ?", (below, group))
+
+    def forgotten(self, group: str) -> int:
+        """The epoch number below which this device deleted the group's keys (0: none deleted)."""
+        rows = self._read("SELECT forgotten FROM private_groups WHERE grp = ?", (group,))
+        return int(rows[0][0]) if rows else 0
+
     def groups(self) -> list[tuple[str, str]]:
         """Every private group this device holds keys of: (id, name)."""
         return [(str(r[0]), str(r[1])) for r in self._read("SELECT grp, name FROM private_groups ORDER BY grp")]
@@ -143,6 +178,41 @@ class GroupInbox(LocalStore):
     def sent(self, outer_id: str) -> None:
         with self._write() as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (outer_id,))
+
+    # -- the group's signed log, and its members as last shown ---------------------------------------------------
+    def signed_log(self, group: str) -> list[bytes]:
+        """The group's signed messages this device verified before, in the order it first held them."""
+        return [bytes(r[0]) for r in self._read("SELECT raw FROM signed_log WHERE grp = ? ORDER BY rowid", (group,))]
+
+    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Keep verified signed messages of the group, (id, bytes) each, once each."""
+        with self._write() as db:
+            db.executemany("INSERT OR IGNORE INTO signed_log (grp, id, raw) VALUES (?, ?, ?)",
+                           [(group, i, raw) for i, raw in messages])  # fmt: skip
+
+    def pin_members(self, group: str, members: dict[str, str], at: int) -> list[MemberChange]:
+        """Pin the group's ``members`` (key -> role) the first time; after, record and return how they changed
+        from the pinned set, which they then become."""
+        with self._write() as db:
+            held = dict(db.execute("SELECT key, role FROM member_pins WHERE grp = ?", (group,)).fetchall())
+            changes = [] if not held else [
+                *(MemberChange(group, k, "added", r, at) for k, r in members.items() if k not in held),
+                *(MemberChange(group, k, "removed", r, at) for k, r in held.items() if k not in members),
+                *(MemberChange(group, k, "role", r, at) for k, r in members.items() if k in held and held[k] != r),
+            ]  # fmt: skip
+            if held == members:
+                return []
+            db.execute("DELETE FROM member_pins WHERE grp = ?", (group,))
+            db.executemany("INSERT INTO member_pins (grp, key, role) VALUES (?, ?, ?)",
+                           [(group, k, r) for k, r in members.items()])  # fmt: skip
+            db.executemany("INSERT INTO member_changes (grp, key, change, role, seen_at) VALUES (?, ?, ?, ?, ?)",
+                           [(c.group, c.key, c.change, c.role, c.seen_at) for c in changes])  # fmt: skip
+        return changes
+
+    def member_changes(self, group: str) -> list[MemberChange]:
+        """The changes seen in the group's members since they were first pinned, oldest first."""
+        sql = "SELECT grp, key, change, role, seen_at FROM member_changes WHERE grp = ? ORDER BY seen_at, rowid"
+        return [MemberChange(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in self._read(sql, (group,))]
 
     # -- feeds ---------------------------------------------------------------------------------------------------
     def cursor(self, feed: str) -> Cursor:

@@ -1,0 +1,39 @@
+"""A private group from the command line when the home server lies about it: calling it an open group does not
+get a post published in the clear, and a change in its members is shown to the person (docs/cli.md, timeline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from murmur.client.api import MurmurClient
+from tests.cli.test_dm_cli import Person, box, people  # noqa: F401  (the same server and people, made here again)
+from tests.tui.test_snapshots import ThreadedServer
+
+CANARY = "canary-5c1d the audit starts monday"
+
+
+def test_a_server_calling_a_private_group_open_gets_no_plaintext(
+    people: dict[str, Person], box: ThreadedServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    ada, bo = people["ada"], people["bo"]
+    group = ada.json("group", "create", "auditors", "--private")["id"]
+    ada.ok("group", "invite", group, "@bo")
+    assert bo.json("timeline", f"group:{group}")["member_changes"] == []  # Bo pins Ada and himself
+    real = MurmurClient.group
+
+    async def says_open(self: MurmurClient, group_id: str) -> dict[str, Any]:
+        return {**await real(self, group_id), "join": "open"}
+
+    monkeypatch.setattr(MurmurClient, "group", says_open)
+    ada.ok("post", "--group", group, CANARY)  # sealed all the same: the signed creation message says private
+    ada.ok("group", "invite", group, "@cy")  # taken as private: invitations go on
+    monkeypatch.undo()
+    for path in box.path.parent.glob(box.path.name + "*"):  # the database and its write-ahead log
+        assert b"canary-5c1d" not in path.read_bytes()
+    page = bo.json("timeline", f"group:{group}")
+    assert [i["text"] for i in page["items"]] == [CANARY]
+    assert [(c["key"], c["change"]) for c in page["member_changes"]] == [(people["cy"].identity, "added")]
+    shown = bo.run("timeline", f"group:{group}")
+    assert "members changed:" in shown.stderr and "added (member)" in shown.stderr
