@@ -67,7 +67,7 @@ SCHEMA = (
     """,
     # The identity each handle or key prefix named the first time it was written to (trust on first use).
     """
-    CREATE TABLE named (name TEXT PRIMARY KEY, identity TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS named (name TEXT PRIMARY KEY, identity TEXT NOT NULL, at INTEGER NOT NULL);
     """,
 )
 

@@ -28,9 +28,20 @@ async def publish(api: MurmurClient, draft: dict[str, Any], **kw: Any) -> dict[s
     return message
 
 
-def a_letter(text: str = "Please.", *, ends_in: int | None = 3_600_000, previous: str | None = None) -> dict[str, Any]:
-    deadline = int(time.time() * 1000) + ends_in if ends_in is not None else None
+def a_letter(
+    text: str = "Please.", *, ends_in: int | None = 3_600_000, previous: str | None = None, at: int | None = None
+) -> dict[str, Any]:
+    """A letter whose deadline is ``ends_in`` ms after ``at`` (now by default): sign it dated ``at`` when the
+    deadline must fall after its own time, as a loaded machine can take more than ``ends_in`` to sign it."""
+    start = int(time.time() * 1000) if at is None else at
+    deadline = start + ends_in if ends_in is not None else None
     return letter_draft("Four-day week", "the board", text, deadline=deadline, previous=previous)
+
+
+def ending_at_once() -> tuple[dict[str, Any], int]:
+    """A letter ending a millisecond after its own time, and that time."""
+    at = int(time.time() * 1000)
+    return a_letter(ends_in=1, at=at), at
 
 
 def withdrawal(signature: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +85,8 @@ async def test_count_and_signers_with_names_notes_and_a_withdrawal(server: Harne
 
 async def test_a_signature_after_the_deadline_is_refused_with_its_reason(server: Harness) -> None:
     ann, ben = await server.member(), await server.member()
-    letter = check(await publish(ann, a_letter(ends_in=1)))
+    draft, at = ending_at_once()
+    letter = check(await publish(ann, draft, created_at=at))
     late = sign_draft(ben.identity, signature_draft(letter), created_at=int(letter.body["deadline"]))
     with pytest.raises(ApiError) as refused:
         await ben.publish(late)
@@ -83,7 +95,8 @@ async def test_a_signature_after_the_deadline_is_refused_with_its_reason(server:
 
 async def test_a_withdrawal_dated_after_the_deadline_withdraws_nothing(server: Harness) -> None:
     ann, ben = await server.member(), await server.member()
-    letter = check(await publish(ann, a_letter(ends_in=1)))  # ends a millisecond after it is signed
+    draft, at = ending_at_once()
+    letter = check(await publish(ann, draft, created_at=at))  # ends a millisecond after its own time
     signature = await publish(ben, signature_draft(letter), created_at=letter.created_at)
     await publish(ben, withdrawal(signature))  # dated now: past the deadline
     assert (await ben.letter(letter.id))["count"] == 1
