@@ -39,12 +39,13 @@ def compile_murmur() -> None:
             compileall.compile_dir(folder, quiet=2)
 
 
-def launch(url: str, cache: Path, *, scroll: int = 0, seconds: float = 0.0) -> list[dict[str, Any]]:
-    """Run the probe once; its events, each ``first_paint`` with ``seconds`` since the launch."""
+def launch(url: str, key: str, cache: Path, *, scroll: int = 0, seconds: float = 0.0) -> list[dict[str, Any]]:
+    """Run the probe once against the server at ``url`` whose key is ``key``; its events, each ``first_paint`` with
+    ``seconds`` since the launch."""
     seed = readers()[-1].private_key.private_bytes_raw().hex()
     started = time.time()
     done = subprocess.run(
-        [sys.executable, "-m", "bench.tui_probe", url, seed, str(cache), str(scroll), str(seconds)],
+        [sys.executable, "-m", "bench.tui_probe", url, key, seed, str(cache), str(scroll), str(seconds)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -68,9 +69,9 @@ def run(ctx: Context) -> dict[str, Figure]:
     for number in range(launches):
         cache = ctx.tmp / f"tui-cache-{number}.json"
         ctx.progress(f"tui_first_paint_s: launch {number + 1}/{launches}, cold then warm")
-        cold.append(launch(server.url, cache)[0]["seconds"])
+        cold.append(launch(server.url, server.key, cache)[0]["seconds"])
         assert cache.exists(), "the cold launch left no start-up cache"
-        warm.append(launch(server.url, cache)[0]["seconds"])
+        warm.append(launch(server.url, server.key, cache)[0]["seconds"])
     return {
         "tui_first_paint_s": rate_figure(
             statistics.median(cold),
