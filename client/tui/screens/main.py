@@ -45,6 +45,7 @@ MEETUPS = "meetups"
 CONVERSATIONS = "conversations"
 NOT_TIMELINES = (GROUPS, MEETUPS, CONVERSATIONS)
 NO_MEETUPS = "No meetups here yet: `murmur meetup create` starts one."
+FIRST_DRAWN_WAIT_S = 1.0  # the most the other tabs wait for the first one to be drawn
 REMINDER_CHECK_MAX_S = 3600.0  # look again at least hourly: a new answer elsewhere may bring a reminder closer
 
 
@@ -148,9 +149,10 @@ class MainScreen(MurmurScreen):
         if first is not None:
             with suppress(WorkerCancelled):  # a newer read of that tab took its place: the rest need not wait
                 await first.refresh_top().wait()
-            drawn = asyncio.Event()
-            first.call_after_refresh(drawn.set)
-            await drawn.wait()
+            # Textual runs a call-after-refresh on the screen in front, and drops it if that screen closes first (a
+            # dialog opened and shut at once): then the rest are read at the bound, not never.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(first.wait_for_refresh(), FIRST_DRAWN_WAIT_S)
         for timeline in self.timelines:
             if timeline is not first:
                 timeline.refresh_top()
