@@ -1,7 +1,8 @@
-"""The TUI under measurement, in its own process: ``python -m bench.tui_probe URL SEED CACHE SCROLL SECONDS``.
+"""The TUI under measurement, in its own process: ``python -m bench.tui_probe URL KEY SEED CACHE SCROLL SECONDS``.
 
-Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), runs
-``MurmurApp`` headless under Textual's Pilot, and prints one JSON line per event on stdout:
+Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), makes its client
+as ``murmur tui`` does (signing for KEY, the server key a profile records when it joins), runs ``MurmurApp``
+headless under Textual's Pilot, and prints one JSON line per event on stdout:
 ``{"event": "first_paint", "at": <time.time()>, "cached": bool}`` once the home timeline has entries and
 the refresh that draws them has run (``call_after_refresh``; not ``Pilot.pause``, which also waits for every
 follow-up fetch, such as the authors' names, to finish), then, when SCROLL > 0,
@@ -30,7 +31,7 @@ def _say(**event: object) -> None:
     print(json.dumps(event), flush=True)
 
 
-async def main(url: str, seed: str, cache: str, scroll: int, seconds: float) -> None:
+async def main(url: str, key: str, seed: str, cache: str, scroll: int, seconds: float) -> None:
     from murmur.client.api import MurmurClient
     from murmur.client.tui.app import MurmurApp
     from murmur.client.tui.settings import TuiSettings
@@ -39,7 +40,7 @@ async def main(url: str, seed: str, cache: str, scroll: int, seconds: float) -> 
 
     cache_path = Path(cache)
     cached = cache_path.exists()
-    api = MurmurClient(url, Identity.from_seed(bytes.fromhex(seed)))
+    api = MurmurClient(url, Identity.from_seed(bytes.fromhex(seed)), server_key=key)
     app = MurmurApp(api, TuiSettings(server=url, cache_path=cache_path, live=False))
     async with app.run_test(headless=True, size=(120, 40)) as pilot:
         deadline = time.monotonic() + 30
@@ -73,5 +74,5 @@ async def _scroll(pilot: Any, timeline: Any, scroll: int, seconds: float) -> Non
 
 
 if __name__ == "__main__":
-    url, seed, cache, scroll, seconds = sys.argv[1:6]
-    asyncio.run(main(url, seed, cache, int(scroll), float(seconds)))
+    url, key, seed, cache, scroll, seconds = sys.argv[1:7]
+    asyncio.run(main(url, key, seed, cache, int(scroll), float(seconds)))

@@ -6,6 +6,7 @@ a message whose id or signature does not check out is marked ``verified: False``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -204,6 +205,7 @@ class MurmurClient:
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
         self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
         self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
+        self._learning = asyncio.Lock()
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -235,12 +237,14 @@ class MurmurClient:
         """The key of the server this client signs for: the one joined, or else the one its info gives (once)."""
         if self.server_key is not None:
             return self.server_key
-        if self._learned_key is None:
-            info = await self.info()
-            key = info.get("server_key") if isinstance(info, dict) else None
-            if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
-                raise ApiError(200, "bad_answer", f"{self.base_url} did not say its server key in /api/v1/info.")
-            self._learned_key = key
+        # One look-up for all: the requests a screen sends at once would otherwise each ask /api/v1/info first.
+        async with self._learning:
+            if self._learned_key is None:
+                info = await self.info()
+                key = info.get("server_key") if isinstance(info, dict) else None
+                if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
+                    raise ApiError(200, "bad_answer", f"{self.base_url} did not say its server key in /api/v1/info.")
+                self._learned_key = key
         return self._learned_key
 
     async def _signed(

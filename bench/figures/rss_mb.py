@@ -39,7 +39,8 @@ def run(ctx: Context) -> dict[str, Figure]:
     big = big_server(ctx)
     full, full_processes = big.rss_mb(), big.processes()
     ctx.progress(f"rss_mb_tui: the TUI pages through {sizes.tui_posts:,} posts")
-    events = launch(big.url, ctx.tmp / "tui-rss-cache.json", scroll=sizes.tui_posts, seconds=sizes.http_max_seconds * 6)
+    cache = ctx.tmp / "tui-rss-cache.json"
+    events = launch(big.url, big.key, cache, scroll=sizes.tui_posts, seconds=sizes.http_max_seconds * 6)
     scrolled = next(e for e in events if e["event"] == "scrolled")
     return {
         "rss_mb": rate_figure(idle, "MB", target=80, processes=idle_processes),

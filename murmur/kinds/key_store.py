@@ -450,20 +450,27 @@ async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
     return await identity_view(store.conn, current[0] if len(current) == 1 else name)
 
 
+DEVICE_STANDING = (
+    "SELECT coalesce(d.removed_at, d.disputed_at) AS removed, m.role AS role FROM identity_devices d"
+    " LEFT JOIN identity_devices o ON o.identity = d.identity"
+    " LEFT JOIN members m ON m.key = o.device WHERE d.device = ?"
+)
+"""What the identity logs say of one device (bound to its key): a row per device of each identity naming it, with
+the device's removal (or dispute) and that other device's members role. Read by ``standing_role``."""
+
+
+def standing_role(rows: Sequence[Sequence[Any]]) -> str | None:
+    """``member_by_identity``'s answer from the rows of ``DEVICE_STANDING``."""
+    if any(r[0] is not None for r in rows):
+        return ""
+    return next((str(r[1]) for r in rows if r[1] is not None), None)
+
+
 async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:
     """A device speaks as a member when a device (current or not) of its identity joined: the role of that
     member; "" when the device was removed from an identity, or a fork's branch removes it (what it signs is no
     longer the identity's, and a server does not take it from it); None when no identity says anything of it."""
-    sql = (
-        "SELECT coalesce(d.removed_at, d.disputed_at), m.role FROM identity_devices d"
-        " LEFT JOIN identity_devices o ON o.identity = d.identity"
-        " LEFT JOIN members m ON m.key = o.device WHERE d.device = ?"
-    )
-    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
-        rows = await cursor.fetchall()
-    if any(r[0] is not None for r in rows):
-        return ""
-    return next((str(r[1]) for r in rows if r[1] is not None), None)
+    return standing_role(list(await conn.execute_fetchall(DEVICE_STANDING, (bytes.fromhex(device),))))
 
 
 async def device_names(store: Store, devices: Sequence[str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from murmur.errors import Refused
 from murmur.kinds import kind
 from murmur.kinds.key_log import INCEPTION
-from murmur.kinds.key_store import member_by_identity
+from murmur.kinds.key_store import DEVICE_STANDING, standing_role
 from murmur.message import now_ms
 from murmur.store import Store
 from murmur.store.items import select
@@ -84,16 +84,26 @@ async def remove_member(store: Store, key_hex: str) -> bool:
         return cursor.rowcount == 1
 
 
+# The members row and, when key events are kept, what the identity logs say of the key as a device, in one
+# statement: the member look-up comes before every signed request's work, and each round trip costs the event loop.
+_OWN_ROLE = "SELECT 1 AS own, NULL AS removed, role FROM members WHERE key = ?"
+_ROLE_AND_STANDING = f"{_OWN_ROLE} UNION ALL SELECT 0, removed, role FROM ({DEVICE_STANDING}) AS standing"
+
+
 async def member_role(store: Store, key_hex: str) -> str | None:
     try:
         key = _key(key_hex)
     except Refused:
         return None
-    by_identity = await member_by_identity(store.conn, key_hex) if kind(INCEPTION) else None
+    if kind(INCEPTION) is None:
+        rows = await select(store.conn, _OWN_ROLE, (key,))
+        return str(rows[0][2]) if rows else None
+    rows = await select(store.conn, _ROLE_AND_STANDING, (key, key))
+    by_identity = standing_role([r[1:] for r in rows if r[0] == 0])
     if by_identity == "":  # a device removed from its identity: it no longer speaks here, whatever it joined as
         return None
-    rows = await select(store.conn, "SELECT role FROM members WHERE key = ?", (key,))
-    return str(rows[0][0]) if rows else by_identity
+    own = [str(r[2]) for r in rows if r[0] == 1]
+    return own[0] if own else by_identity
 
 
 async def is_member(store: Store, key_hex: str) -> bool:

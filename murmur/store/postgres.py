@@ -204,6 +204,10 @@ class Connection:
             raise StoreError(f"The database could not be read: {first_line(exc)}.") from exc
         raise exc
 
+    async def execute_fetchall(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """aiosqlite's one-call read, which ``murmur.store.items.select`` uses."""
+        return await (await self._execute(sql, params)).fetchall()
+
     async def executemany(self, sql: str, rows: Iterable[Params]) -> Cursor:
         text, numbered = POSTGRES.translate(sql)
         bound = [_bind(numbered, r) for r in rows]
@@ -272,6 +276,9 @@ class ReadPool:
             return await conn._execute(sql, params)
         finally:
             self._free.put_nowait(conn)
+
+    async def execute_fetchall(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return await (await self._execute(sql, params)).fetchall()
 
     async def close(self) -> None:
         for conn in self._conns:

@@ -12,6 +12,7 @@ from murmur.server.responses import JSONBytes, error
 from murmur.store import Store
 from murmur.store.audience import held_back, signed_by
 from murmur.store.group import ingest_grouped
+from murmur.store.ingest import Item
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import check, parse_json
 
@@ -39,9 +40,9 @@ async def publish(request: Request) -> Response:
     """Store one message signed by the requesting member, through the one validation path."""
     state = state_of(request)
     caller = await authenticate(request)
-    await _target_held(state.store, caller.body)
+    item = await _checked(state.store, caller.body)
     # Grouped: posts published at the same moment share one commit (and its fsync) instead of queueing for it.
-    [result] = await ingest_grouped(state.store.writer, [caller.body], origin="local", policy=signed_by(caller.key))
+    [result] = await ingest_grouped(state.store.writer, [item], origin="local", policy=signed_by(caller.key))
     if result.status == "refused":
         return error(result.code or "refused", result.reason or "Refused.")
     if result.status == "stored" and result.seq is not None:
@@ -54,20 +55,22 @@ async def publish(request: Request) -> Response:
     return JSONBytes(answer, status_code=201 if result.status == "stored" else 200)
 
 
-async def _target_held(store: Store, body: bytes) -> None:
-    """Refuse a member's edit of a message this server does not hold.
+async def _checked(store: Store, body: bytes) -> Item:
+    """The message checked once, signature included, for ingest to take as it is; the body itself when it fails a
+    check, for the validation path to refuse and count as it refuses any message.
 
-    From peers such a message waits for its target; from a member it would leave for the peers at once, and the
-    post it edits may be a local one held on another server, whose new text would then travel. Anything the
-    message is wrong about is left to the validation path, which names it.
+    Refuses a member's edit of a message this server does not hold: from peers such a message waits for its
+    target; from a member it would leave for the peers at once, and the post it edits may be a local one held on
+    another server, whose new text would then travel.
     """
     try:
-        message = check(body, verify=False)
+        message = check(body)
     except Refused:
-        return
+        return body
     what, target = kind(message.kind), message.tag("target")
     if what is not None and what.target_kinds and target and await store.get_raw(target) is None:
         raise Refused(
             "unknown_target",
             f"This server does not hold the message this {message.kind} is about; send it from the server that does.",
         )
+    return message

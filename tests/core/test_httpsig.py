@@ -461,6 +461,40 @@ def test_parse_dictionary_refuses_invalid_text(text: str) -> None:
         parse_dictionary(text)
 
 
+def _rfc8941_string(text: str) -> str | None:
+    """RFC 8941 section 4.2.5 step by step: the value when ``text`` is exactly one sf-string, else None."""
+    if not text.startswith('"'):
+        return None
+    out, at = [], 1
+    while at < len(text):
+        char, at = text[at], at + 1
+        if char == "\\":
+            if at == len(text) or text[at] not in '"\\':
+                return None
+            out.append(text[at])
+            at += 1
+        elif char == '"':
+            return "".join(out) if at == len(text) else None
+        elif not " " <= char <= "~":
+            return None
+        else:
+            out.append(char)
+    return None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(inner=st.lists(st.sampled_from(['"', "\\", "a", " ", "~", "\t", "\x7f", "\x1f", "é", ";", "="]), max_size=12))
+def test_strings_parse_as_rfc8941_says(inner: list[str]) -> None:
+    text = '"' + "".join(inner) + '"'
+    expected = _rfc8941_string(text)
+    try:
+        parsed = parse_dictionary("a=" + text)
+    except ValueError:
+        assert expected is None
+    else:
+        assert parsed == {"a": (expected, {})}
+
+
 def test_signature_params_round_trip() -> None:
     text = '("@method" "x");created=1;keyid="a\\"b";alg=tok;d=?1;e=:AA==:;f=1.25'
     members = parse_dictionary("l=" + text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,7 +12,8 @@ from murmur.client.api import ApiError
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.store.members import create_invite
+from murmur.store import Store
+from murmur.store.members import create_invite, remove_member, set_role
 from tests.server.conftest import Harness
 
 
@@ -152,3 +154,19 @@ async def test_signed_fields_given_twice_are_refused_by_the_server(server: Harne
             assert response.status_code == 401, (field, response.text)
             assert response.json()["error"]["code"] == "duplicate_field", field
         assert (await raw.get("/api/v1/members", headers=good)).status_code == 200  # one line each: fine
+
+
+async def test_a_removed_member_is_refused_at_once(server: Harness, tmp_path: Path, database: str | None) -> None:
+    """Membership is read afresh for every request: a removal made through another connection to the same
+    database (as ``murmur admin`` does from its own process) holds from the next request on."""
+    me = Identity.generate()
+    api = await server.member(me)
+    await api.publish(sign_draft(me, {"body": {"text": "still a member"}}))
+    async with await Store.open(tmp_path / "server.db", database=database) as admin:
+        assert await set_role(admin, me.public_key, "admin")
+        assert (await api.join(None))["role"] == "admin"  # the role the request was judged with
+        assert await remove_member(admin, me.public_key)
+    with pytest.raises(ApiError) as err:
+        await api.publish(sign_draft(me, {"body": {"text": "no longer"}}))
+    assert (err.value.status, err.value.code) == (403, "not_member")
+    assert await server.state.store.count() == 1

@@ -7,10 +7,11 @@ import json
 import httpx
 import pytest
 
+from murmur import validate
 from murmur.client.api import ApiError
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
-from murmur.message import sign_draft
+from murmur.message import Message, sign_draft
 from tests.server.conftest import Harness
 
 
@@ -125,3 +126,20 @@ async def test_get_message_and_not_found(server: Harness) -> None:
     with pytest.raises(ApiError) as err:
         await api.message("nothex")
     assert err.value.status == 400
+
+
+async def test_a_post_is_parsed_once(server: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The publish route checks the message once, signature included, and ingest takes it as checked: the edit
+    rule no longer parses every post a second time before validation."""
+    me = Identity.generate()
+    api = await server.member(me)
+    parses: list[bytes] = []
+    fast_path = validate._canonical_fast_path
+
+    def counted(data: bytes, now: int | None) -> Message | None:
+        parses.append(data)
+        return fast_path(data, now)
+
+    monkeypatch.setattr(validate, "_canonical_fast_path", counted)
+    assert (await api.publish(sign_draft(me, {"body": {"text": "once"}})))["status"] == "stored"
+    assert len(parses) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -76,3 +78,30 @@ async def test_an_error_without_a_server_key_keeps_its_own_reason() -> None:
         with pytest.raises(ApiError) as err:
             await api.info()
     assert err.value.status == 502
+
+
+class _Counting(httpx.AsyncBaseTransport):
+    """The server's transport, noting the path of every request."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_requests_sent_at_once_learn_the_server_key_once(server: Harness) -> None:
+    """A client that has not recorded its server's key (joining) reads it from /api/v1/info before signing: the
+    requests a screen sends together share that one look-up instead of each making its own."""
+    me = Identity.generate()
+    await server.member(me)
+    counting = _Counting(server.transport)
+    api = MurmurClient("http://murmur.test", me, transport=counting)
+    server.clients.append(api)
+    pages = await asyncio.gather(*(api.timeline(name) for name in ("home", "local", "federated", "home")))
+    assert all("items" in page for page in pages)
+    assert counting.paths.count("/api/v1/info") == 1
+    await api.timeline("home")
+    assert counting.paths.count("/api/v1/info") == 1

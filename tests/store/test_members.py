@@ -106,3 +106,20 @@ async def test_concurrent_redeem_across_two_connections(tmp_path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_members_role_is_one_statement(store: Store, ann: Person, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every signed request asks it first: one round trip to the database, whatever identity logs say."""
+    await m.add_member(store, ann.key)
+    statements: list[str] = []
+    execute_fetchall = store.conn.execute_fetchall
+
+    async def counted(sql: str, params: object = None) -> object:
+        statements.append(sql)
+        return await execute_fetchall(sql, params)
+
+    monkeypatch.setattr(store.conn, "execute_fetchall", counted)
+    monkeypatch.setattr(store.conn, "execute", lambda *a: pytest.fail("a look-up in several steps"))
+    assert await m.member_role(store, ann.key) == "member"
+    assert await m.member_role(store, Identity.generate().public_key) is None
+    assert len(statements) == 2

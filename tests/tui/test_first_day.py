@@ -389,3 +389,33 @@ def test_origin_is_told_about_the_message_it_belongs_to(
             assert (boost_says in line) if boost_says else ("from" not in line)
     for text in ("\n".join(tui), "\n".join(cli)):
         assert (post_says in text) if post_says else ("from another" not in text and "bundle" not in text)
+
+
+# -- the first screen first -------------------------------------------------------------------------------------
+async def test_the_tab_in_view_is_read_and_shown_before_the_others_are_asked_for(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """The other tabs' pages (and the names they ask for) are checked and laid out on the same event loop as the
+    page the person waits for: they are asked for once it is shown."""
+    await live.post(ME, "my own post, on my home")
+    app = make_app(live, tmp_path, live=False)
+    asked: list[tuple[str, bool]] = []
+    timeline, notifications = app.api.timeline, app.api.notifications
+
+    def home_shown() -> bool:
+        return bool(app.main.query_one("#tl-home", Timeline).entries)
+
+    async def noted_timeline(which: str, **kw: Any) -> dict[str, Any]:
+        asked.append((which, home_shown()))
+        return await timeline(which, **kw)
+
+    async def noted_notifications(**kw: Any) -> dict[str, Any]:
+        asked.append(("notifications", home_shown()))
+        return await notifications(**kw)
+
+    app.api.timeline, app.api.notifications = noted_timeline, noted_notifications  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(asked) == 4)
+    assert asked[0] == ("home", False)
+    assert sorted(which for which, _ in asked[1:]) == ["federated", "local", "notifications"]
+    assert all(shown for _, shown in asked[1:])

@@ -5,6 +5,8 @@ the directory, key 6), Meetups (the newest, key 7) and Conversations (direct mes
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from typing import Any
 
 from textual import on
@@ -13,6 +15,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane
+from textual.worker import WorkerCancelled
 
 from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.kinds import reminder_line
@@ -43,6 +46,7 @@ MEETUPS = "meetups"
 CONVERSATIONS = "conversations"
 NOT_TIMELINES = (GROUPS, MEETUPS, CONVERSATIONS)
 NO_MEETUPS = "No meetups here yet: `murmur meetup create` starts one."
+FIRST_DRAWN_WAIT_S = 1.0  # the most the other tabs wait for the first one to be drawn
 REMINDER_CHECK_MAX_S = 3600.0  # look again at least hourly: a new answer elsewhere may bring a reminder closer
 
 
@@ -138,8 +142,24 @@ class MainScreen(MurmurScreen):
         """Read every timeline's newest page and the conversations (whose unread count belongs on the tab from
         the start). The app calls this once the live stream knows where the log ended before these reads, so that
         what is stored while they are on the way comes over the stream."""
+        self._first_reads()
+
+    @work(exclusive=True, group="first-reads")
+    async def _first_reads(self) -> None:
+        # The tab in view first; the rest once its page is drawn (or its read failed). Read together, the other
+        # pages' answers, and the names they ask for, were checked and laid out on this same event loop before
+        # the page the person waits for was drawn: a second of the first paint on a loaded machine.
+        first = self.current_timeline()
+        if first is not None:
+            with suppress(WorkerCancelled):  # a newer read of that tab took its place: the rest need not wait
+                await first.refresh_top().wait()
+            # Textual runs a call-after-refresh on the screen in front, and drops it if that screen closes first (a
+            # dialog opened and shut at once): then the rest are read at the bound, not never.
+            with suppress(TimeoutError):
+                await asyncio.wait_for(first.wait_for_refresh(), FIRST_DRAWN_WAIT_S)
         for timeline in self.timelines:
-            timeline.refresh_top()
+            if timeline is not first:
+                timeline.refresh_top()
         self.conversations_changed()
         self.private_changed()
 
