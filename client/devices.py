@@ -2,10 +2,10 @@
 and the recovery file (docs/cli.md, "Devices and recovery"). Plain functions; the commands are in
 ``murmur.client.cli.devices``.
 
-Files in the profile's folder, each 0600: ``identity.json`` (the identity this device speaks for),
-``x25519.pem`` (the device's encryption key, whose public half the log publishes) and, until it is exported,
-``rotation.pem`` (the rotation key the log committed to: whoever holds it can take the identity back from a
-thief, so it belongs offline).
+Files in the profile's folder, each 0600: ``identity.json`` (the identity this device speaks for) and, until it is
+exported, ``rotation.pem`` (the rotation key the log committed to: whoever holds it can take the identity back from
+a thief, so it belongs offline). The device's encryption key is its signing key's X25519 form, kept in no file of
+its own (docs/encryption.md §1); an ``x25519.pem`` an earlier version made is no longer read.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import MurmurClient
 from murmur.client.audience import narrowed
-from murmur.errors import ConfigError, KeyFileError
+from murmur.errors import ConfigError
 from murmur.key_events import device_body, device_proof, x25519_public
-from murmur.keys import KEY_HEX, Identity, verify_signature, write_private_file
-from murmur.kinds.key_log import EVENT_KINDS, proof_bytes
+from murmur.keys import KEY_HEX, Identity, load_identity, verify_signature, write_private_file
+from murmur.kinds.key_log import EVENT_KINDS, proof_bytes, x25519_unheld
 from murmur.message import complete_draft, sign_envelope
 from murmur.validate import check
 
@@ -57,17 +56,9 @@ def remember_identity(key_path: Path, identity: str) -> None:
 
 
 def encryption_key(key_path: Path) -> X25519PrivateKey:
-    """The device's X25519 key, made the first time it is asked for."""
-    path = _folder(key_path) / "x25519.pem"
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, X25519PrivateKey):
-            raise KeyFileError(f"{path} does not hold an X25519 key.")
-        return key
-    key = X25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    write_private_file(path, pem)
-    return key
+    """The device's X25519 key: the X25519 form of its signing key (``key_path``), the one its identity's log may
+    list for it (docs/protocol.md §13.3, ``x25519_not_derived``)."""
+    return load_identity(key_path).sealing_key()
 
 
 def counter_path(key_path: Path) -> Path:
@@ -99,10 +90,9 @@ def rotation_path(key_path: Path) -> Path:
 
 
 # -- pairing -----------------------------------------------------------------------------------------------------
-def device_request(device: Identity, key_path: Path, identity: str, name: str, server: str | None) -> dict[str, Any]:
+def device_request(device: Identity, identity: str, name: str, server: str | None) -> dict[str, Any]:
     """What a new device hands an existing one: its public keys, its name, and its proof, for ``identity``."""
-    x25519 = x25519_public(encryption_key(key_path))
-    body = device_body(device.public_key, name, x25519, device_proof(device, identity))
+    body = device_body(device.public_key, name, x25519_public(device.sealing_key()), device_proof(device, identity))
     return {"request": REQUEST_TAG, "identity": identity, **body, "server": server}
 
 
@@ -125,6 +115,9 @@ def read_request(text: str) -> dict[str, Any]:
             raise ConfigError(f"The device request lacks {member!r}.")
     if not verify_signature(request["key"], request["proof"], proof_bytes(request["identity"], request["key"])):
         raise ConfigError("The device request's proof does not verify: it was altered, or made for another identity.")
+    unheld = x25519_unheld(request["key"], request["x25519"])
+    if unheld is not None:
+        raise ConfigError(f"{unheld.reason} The request was altered, or made by a version before this rule.")
     return request
 
 

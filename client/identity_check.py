@@ -63,6 +63,11 @@ def resolved_view(name: str, answer: Mapping[str, Any]) -> dict[str, Any]:
             f"Your server gave no signed inception for the identity {fingerprint(identity)}: its devices cannot be"
             " checked here, so nothing is sealed to them or taken from them. Try again later.",
         )
+    if identity in log.refused:
+        raise Refused(
+            "identity_unverified",
+            f"The identity {fingerprint(identity)}'s inception is refused here: {log.refused[identity].reason}",
+        )
     if name != identity and log.state.device(name) is None:
         raise Refused(
             "identity_unverified",

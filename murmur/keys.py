@@ -17,6 +17,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from nacl.bindings import crypto_sign_ed25519_pk_to_curve25519, crypto_sign_ed25519_sk_to_curve25519
+from nacl.exceptions import CryptoError
 
 from murmur.errors import KeyFileError
 
@@ -63,6 +66,18 @@ def verify_signature(public_key: str, signature: str, data: bytes) -> bool:
     return True
 
 
+def sealing_public(key: str) -> str | None:
+    """The X25519 public key (64 hex) that the Ed25519 device ``key`` maps to by the birational map of RFC 7748
+    §4.1 (libsodium's ``crypto_sign_ed25519_pk_to_curve25519``); None when ``key`` is not 64 hex digits naming a
+    point of the curve's prime-order subgroup, for which no device holds a secret. Never raises."""
+    if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
+        return None
+    try:
+        return crypto_sign_ed25519_pk_to_curve25519(bytes.fromhex(key)).hex()
+    except CryptoError:
+        return None
+
+
 @dataclass(frozen=True)
 class Identity:
     """An Ed25519 key pair that signs messages (a person) or requests (a person or a server)."""
@@ -90,6 +105,13 @@ class Identity:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self.public_key)
+
+    def sealing_key(self) -> X25519PrivateKey:
+        """The X25519 key this device opens sealed messages with: its Ed25519 secret mapped to Montgomery form
+        (libsodium's ``crypto_sign_ed25519_sk_to_curve25519``), so its public half is ``sealing_public`` of the
+        device's key and anyone can check a log lists the one the device holds (docs/encryption.md §9.1)."""
+        secret = self.private_key.private_bytes_raw() + bytes.fromhex(self.public_key)  # libsodium's 64-byte form
+        return X25519PrivateKey.from_private_bytes(crypto_sign_ed25519_sk_to_curve25519(secret))
 
     def to_pem(self) -> bytes:
         return self.private_key.private_bytes(

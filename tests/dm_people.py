@@ -1,5 +1,6 @@
 """People with identities and devices for the direct-message tests: real keys, real key events, each device with
-its own X25519 key and, given a client, its own conversations store."""
+its X25519 key (its signing key's X25519 form, the only one its log may list) and, given a client, its own
+conversations store."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ class Device:
 
     @classmethod
     def new(cls) -> Device:
-        return cls(Identity.generate(), X25519PrivateKey.generate())
+        return cls.of(Identity.generate())
+
+    @classmethod
+    def of(cls, key: Identity) -> Device:
+        return cls(key, key.sealing_key())
 
     @property
     def public(self) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
 from murmur import key_events as ke
 from murmur.keys import Identity
 from murmur.message import sign_draft
@@ -20,7 +18,8 @@ def key(seed: int) -> Identity:
 
 
 def x25519(seed: int) -> str:
-    return ke.x25519_public(X25519PrivateKey.from_private_bytes(bytes([seed]) * 32))
+    """The X25519 key the device ``key(seed)`` holds: the only one a log may list for it."""
+    return ke.x25519_public(key(seed).sealing_key())
 
 
 LAPTOP, PHONE, TABLET, SPARE = key(41), key(42), key(43), key(44)
@@ -28,9 +27,11 @@ ROTATION_0, ROTATION_1, ROTATION_2 = key(51), key(52), key(53)
 STRANGER = key(61)
 
 
-def device(d: Identity, identity: str, name: str) -> dict[str, str]:
-    """What an add or a recovery carries for device ``d``, its proof made by ``d`` itself."""
-    return ke.device_body(d.public_key, name, x25519(int(d.public_key[:2], 16) | 1), ke.device_proof(d, identity))
+def device(d: Identity, identity: str, name: str, claiming: Identity | None = None) -> dict[str, str]:
+    """What an add or a recovery carries for device ``d``, its proof made by ``d`` itself; with ``claiming``, the
+    X25519 key of that other device instead of its own (a claim the log refuses)."""
+    sealing = ke.x25519_public((claiming or d).sealing_key())
+    return ke.device_body(d.public_key, name, sealing, ke.device_proof(d, identity))
 
 
 @dataclass
@@ -40,9 +41,11 @@ class Log:
     first: Identity = LAPTOP
     events: list[dict[str, Any]] = field(default_factory=list)
     at: int = T0
+    claiming: Identity | None = None  # the first device lists this device's X25519 key, not its own
 
     def __post_init__(self) -> None:
-        self.events.append(ke.inception(self.first, "laptop", x25519(1), ROTATION_0.public_key, at=self.at))
+        sealing = ke.x25519_public((self.claiming or self.first).sealing_key())
+        self.events.append(ke.inception(self.first, "laptop", sealing, ROTATION_0.public_key, at=self.at))
 
     @property
     def identity(self) -> str:
@@ -56,8 +59,11 @@ class Log:
         self.at += 1000
         return self.at
 
-    def add(self, signer: Identity, new: Identity, name: str, *, prior: str | None = None) -> dict[str, Any]:
-        e = ke.add_device(signer, self.identity, prior or self.head, device(new, self.identity, name), at=self._tick())
+    def add(
+        self, signer: Identity, new: Identity, name: str, *, prior: str | None = None, claiming: Identity | None = None
+    ) -> dict[str, Any]:
+        body = device(new, self.identity, name, claiming)
+        e = ke.add_device(signer, self.identity, prior or self.head, body, at=self._tick())
         self.events.append(e)
         return e
 

@@ -146,6 +146,12 @@ def log_vectors() -> list[dict[str, Any]]:
     spent.add(LAPTOP, PHONE, "phone")
     spent.rotate(ROTATION_0, ROTATION_1)
     spent.recover(ROTATION_0, ROTATION_2, STRANGER, prior=spent.identity)
+    claimed = Log()
+    claimed.add(LAPTOP, PHONE, "phone")
+    claimed.add(LAPTOP, STRANGER, "thief", claiming=PHONE)
+    claimed.add(LAPTOP, TABLET, "tablet")
+    stranger = Log(first=STRANGER, claiming=LAPTOP)
+    stranger.add(STRANGER, PHONE, "phone")
     return [
         log_vector(
             "log-full-life",
@@ -198,6 +204,21 @@ def log_vectors() -> list[dict[str, Any]]:
             " never a takeover; its new device is no device.",
             spent,
             [(STRANGER, spent.at), (PHONE, spent.at), (LAPTOP, spent.at)],
+        ),
+        log_vector(
+            "log-x25519-not-held",
+            "The laptop adds the stranger listing the phone's X25519 key, which the stranger's key does not map to:"
+            " refused x25519_not_derived (the log may list only the X25519 form of the device's own key), and the"
+            " add after it prior_refused.",
+            claimed,
+            [(PHONE, claimed.at), (STRANGER, claimed.at)],
+        ),
+        log_vector(
+            "log-inception-x25519-not-held",
+            "An inception by the stranger listing the laptop's X25519 key: refused x25519_not_derived, and every"
+            " event naming the identity with it; no device speaks for it.",
+            stranger,
+            [(STRANGER, stranger.at)],
         ),
     ]
 

@@ -18,7 +18,6 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import client_for, profile_of, publish_name, with_api
 from murmur.client.devices import (
     device_request,
-    encryption_key,
     keep_rotation,
     local_rotation,
     new_rotation,
@@ -110,8 +109,7 @@ def new_identity(ref: ProfileRef, name: str) -> dict[str, str]:
     rotation, seed = new_rotation()
 
     async def work(api: MurmurClient, device: Identity) -> dict[str, Any]:
-        x25519 = ke.x25519_public(encryption_key(ref.key_path))
-        message = ke.inception(device, name, x25519, rotation.public_key)
+        message = ke.inception(device, name, ke.x25519_public(device.sealing_key()), rotation.public_key)
         keep_rotation(ref.key_path, seed)  # before publishing: an identity whose rotation key is lost is stuck
         await _publish(api, message)
         return message
@@ -152,7 +150,7 @@ def add(
             fail(f"{server!r} is not a URL; give it as http://host:port or https://host.", EXIT_USAGE)
         section["server"] = server.rstrip("/")
         config.save()
-    request = device_request(ref.identity(), ref.key_path, identity, name, section.get("server"))
+    request = device_request(ref.identity(), identity, name, section.get("server"))
     write_private_file(out, (_dumps(request) + "\n").encode(), force=True)
     remember_identity(ref.key_path, identity)
     code = short_code(request)
@@ -329,7 +327,7 @@ def recover(
     following, seed = new_rotation()
 
     def make(device: Identity, view: dict[str, Any]) -> dict[str, Any]:
-        x25519 = ke.x25519_public(encryption_key(ref.key_path))
+        x25519 = ke.x25519_public(device.sealing_key())
         body = ke.device_body(device.public_key, name, x25519, ke.device_proof(device, identity))
         return ke.recovery(recovery.rotation, identity, view["head"], following.public_key, body)
 

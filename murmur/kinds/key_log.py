@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from murmur.keys import verify_signature
+from murmur.keys import sealing_public, verify_signature
 from murmur.message import Message
 
 INCEPTION = "key_inception"
@@ -144,16 +144,39 @@ def _proof_holds(identity: str, key: str, proof: str) -> bool:
     return verify_signature(key, proof, proof_bytes(identity, key))
 
 
+@lru_cache(maxsize=4096)
+def _sealing_public(key: str) -> str | None:
+    return sealing_public(key)
+
+
+def x25519_unheld(key: str, x25519: str) -> Refusal | None:
+    """Why a device's listed ``x25519`` is not the one it provably holds: only the X25519 form of its own Ed25519
+    key is, which holding that key (its signature, or its proof) proves. Any other would let a device claim
+    someone else's sealing key, and be sealed to, and be routed, in their place (docs/encryption.md §1)."""
+    if _sealing_public(key) == x25519:
+        return None
+    return Refusal(
+        code="x25519_not_derived",
+        reason=f"The device {_short(key)} lists the x25519 key {_short(x25519)}, which is not its own key's X25519"
+        " form: a log lists only the sealing key its device holds.",
+    )
+
+
 def _device_of(event: Event, identity: str) -> Device | Refusal:
-    """The device an add or a recovery brings in, if its proof verifies."""
+    """The device an add or a recovery brings in, if its proof verifies and it holds its listed x25519 key."""
     key = event.body["key"]
     if not _proof_holds(identity, key, event.body["proof"]):
         return Refusal(code="bad_proof", reason=f"The new device's proof does not verify under its key {_short(key)}.")
-    return Device(key, event.body["name"], event.body["x25519"], event.created_at)
+    return x25519_unheld(key, event.body["x25519"]) or Device(
+        key, event.body["name"], event.body["x25519"], event.created_at
+    )
 
 
-def inception(event: Event) -> State:
-    """The state an inception starts: its author is the first device."""
+def inception(event: Event) -> State | Refusal:
+    """The state an inception starts (its author is the first device), or why it starts none."""
+    unheld = x25519_unheld(event.signer, event.body["x25519"])
+    if unheld is not None:
+        return unheld
     first = Device(event.signer, event.body["name"], event.body["x25519"], event.created_at)
     return State(event.id, event.id, event.created_at, event.body["next"], None, {event.signer: first})
 
@@ -225,10 +248,16 @@ def resolve(identity: str, events: Iterable[Event], backdated: Iterable[str] = (
     for e in mine.values():
         if e.prior is not None and e.kind != INCEPTION:
             children.setdefault(e.prior, []).append(e)
+    start = inception(root)
+    if isinstance(start, Refusal):  # no device speaks for it: everything naming it is refused with it
+        nobody = State(identity, root.id, root.created_at, root.body["next"], None, {})
+        below = Refusal(code="prior_refused", reason="The identity's inception was refused.")
+        refused = {e: start if e == root.id else below for e in mine}
+        return Log(nobody, (), refused=refused)
     refused: dict[str, Refusal] = {}
     reached: set[str] = {root.id}
     # Judge every event against its own ancestry, branch by branch (a branch not followed is still judged).
-    states: dict[str, State] = {root.id: inception(root)}
+    states: dict[str, State] = {root.id: start}
     pending = [root.id]
     while pending:
         place = pending.pop()

@@ -311,7 +311,7 @@ def test_events_their_ancestry_refuses(change: str, code: str) -> None:
         from murmur import key_events as ke
         from tests.identity_logs import x25519
 
-        body = ke.device_body(TABLET.public_key, "tablet", x25519(3), ke.device_proof(TABLET, "00" * 32))
+        body = ke.device_body(TABLET.public_key, "tablet", x25519(43), ke.device_proof(TABLET, "00" * 32))
         bad = ke.add_device(LAPTOP, made.identity, made.head, body, at=made.at + 1)
     elif change == "early":
         from murmur import key_events as ke

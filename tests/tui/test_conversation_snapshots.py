@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur import key_events as ke
 from murmur.client.api import MurmurClient
@@ -24,14 +23,9 @@ from murmur.store import Store
 from murmur.store.inbox import Inbox, Stored
 from tests.tui.test_snapshots import ALICE, BOB, EVIL_TEXT, ME, MIN, NOW, SIZE, ThreadedServer, at, seeded, settle
 
-
-def x25519(n: int) -> X25519PrivateKey:
-    return X25519PrivateKey.from_private_bytes(bytes([n]) * 32)
-
-
 PEOPLE = {"me": (ME, 11), "ada": (ALICE, 12), "bob": (BOB, 13)}
 LOGS = {
-    who: ke.inception(key, "first", public_hex(x25519(n)), seeded(n + 10).public_key, at=NOW - 300 * MIN)
+    who: ke.inception(key, "first", public_hex(key.sealing_key()), seeded(n + 10).public_key, at=NOW - 300 * MIN)
     for who, (key, n) in PEOPLE.items()
 }
 IDS = {who: str(event["id"]) for who, event in LOGS.items()}
@@ -85,7 +79,7 @@ def direct_app(server: ThreadedServer, tmp_path: Path, **more: Any) -> MurmurApp
     inbox = opened(tmp_path)
 
     def talks(api: MurmurClient) -> Conversations:
-        return Conversations(api, x25519(11), IDS["me"], inbox)
+        return Conversations(api, ME.sealing_key(), IDS["me"], inbox)
 
     settings = TuiSettings(
         profile="default",

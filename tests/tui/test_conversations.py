@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from textual.widgets import OptionList, Static, TabbedContent, TextArea
 
 from murmur.client.conversations import Conversations
@@ -40,8 +39,8 @@ async def people(
     live: LiveServer, tmp_path: Path, *, stream: bool = True
 ) -> tuple[Speaker, Speaker, Conversations, MurmurApp]:
     """Me (in the app) and Ada (with her conversations), both identities the server knows."""
-    me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
-    ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
+    me = Speaker.new(first=Device.of(ME))
+    ada = Speaker.new(first=Device.of(ALICE))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
     app = make_app(live, tmp_path, live=stream, conversations=lambda api: me.devices[0].conversations(
@@ -52,7 +51,7 @@ async def people(
 async def test_the_conversations_tab_counts_shows_and_follows_the_stream(live: LiveServer, tmp_path: Path) -> None:
     me, ada, ada_talks, app = await people(live, tmp_path)
     await ada_talks.send([me.identity], "hello [b]you[/b] \x1b[2J")
-    bob = Speaker.new(first=Device(BOB, X25519PrivateKey.generate()))
+    bob = Speaker.new(first=Device.of(BOB))
     await live.ingest(*bob.events)
     bob_talks = bob.devices[0].conversations(live.client(BOB), bob.identity, tmp_path / "bob")
 
@@ -137,7 +136,7 @@ async def test_a_new_conversation_picks_people_then_writes(live: LiveServer, tmp
 
 
 async def test_a_bare_key_is_told_how_to_get_an_identity(live: LiveServer, tmp_path: Path) -> None:
-    bare = Device(ME, X25519PrivateKey.generate())
+    bare = Device.of(ME)
     app = make_app(live, tmp_path, conversations=lambda api: bare.conversations(api, None, tmp_path / "me"))
     async with app.run_test() as pilot:
         await pilot.press("8")

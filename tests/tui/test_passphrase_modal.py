@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from textual.widgets import Input, Label, OptionList, Static
 
 from murmur.client.api import MurmurClient
@@ -24,8 +23,8 @@ def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_the_passphrase_is_asked_in_a_modal(live: LiveServer, tmp_path: Path) -> None:
-    me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
-    ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
+    me = Speaker.new(first=Device.of(ME))
+    ada = Speaker.new(first=Device.of(ALICE))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
     await ada_talks.send([me.identity], "sealed at rest")
@@ -65,7 +64,7 @@ async def test_escape_leaves_the_store_shut(live: LiveServer, tmp_path: Path) ->
     store = tmp_path / "me.db"
     Inbox.open(store).close()
     relock(store, None, "right phrase")
-    device = Device(ME, X25519PrivateKey.generate())
+    device = Device.of(ME)
 
     def mine(api: MurmurClient, typed: str | None = None) -> Conversations:
         return Conversations(api, device.x25519, None, Inbox.open(store, typed))
