@@ -32,7 +32,7 @@ from murmur.client.sealed_feed import Cursor, pages
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
-from murmur.group_epoch import MAX_EPOCH, Device, Link, members_digest
+from murmur.group_epoch import MAX_EPOCH, Device, Link, distinct, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
@@ -67,6 +67,7 @@ class GroupSync:
 
     read: int
     unread: list[Unread] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # member devices left out of a set (signing key: why)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ class PrivateGroups:
         # once (the TUI's screens and its live stream may all ask) would save over a chain the first moved, and
         # this device could then write twice with one message key.
         self._busy = asyncio.Lock()
+        # Member devices some log (or view) lists with a key another device shares: left out of every set made or
+        # matched here (``distinct``), and said, rather than refusing the set.
+        self.skipped: dict[str, str] = {}
 
     @classmethod
     def of_profile(
@@ -152,9 +156,13 @@ class PrivateGroups:
             found.setdefault(r.identity, r)
         return list(found.values())
 
-    @staticmethod
-    def _devices(people: Iterable[Recipient]) -> list[Device]:
-        return sorted({Device(k, x) for r in people for k, x in zip(r.keys, r.devices, strict=True)})
+    def _devices(self, people: Iterable[Recipient]) -> list[Device]:
+        return self._distinct(Device(k, x) for r in people for k, x in zip(r.keys, r.devices, strict=True))
+
+    def _distinct(self, devices: Iterable[Device]) -> list[Device]:
+        kept, left_out = distinct(devices)
+        self.skipped.update({d.signing: why for d, why in left_out.items()})
+        return kept
 
     async def _state(self, group: str) -> GroupState:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
@@ -187,8 +195,8 @@ class PrivateGroups:
         for at in sorted(moments, reverse=True):
             inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
             held = {str(log["identity"]): log for k in inside if (log := logs[k]) is not None}
-            found = sorted({Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
-                            if _current_at(d, at)})  # fmt: skip
+            found = self._distinct(Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
+                                   if _current_at(d, at))  # fmt: skip
             if found and found not in sets:
                 sets.append(found)
         return sets
@@ -364,7 +372,7 @@ class PrivateGroups:
                 read += await self._messages(group, name, unread, states)
                 await self._renew(group, states)
                 self._forget_old(group, name)
-        return GroupSync(read, unread)
+        return GroupSync(read, unread, dict(self.skipped))
 
     def _forget_old(self, group: str, name: str) -> None:
         """Delete the keys of every epoch older than the one before the newest held (``KEPT_EPOCHS``), once the

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
-from murmur.keys import KEY_HEX
+from murmur.keys import KEY_HEX, sealing_public
 from murmur.sealing import TAG_BYTES, WRAP_BYTES, _unb64url, b64url, bucket_for
 
 VERSION = 1
@@ -86,6 +86,28 @@ class EpochChunk:
 
     devices: list[str]
     plaintext: bytes
+
+
+def distinct(devices: Iterable[Device]) -> tuple[list[Device], dict[Device, str]]:
+    """The devices (sorted, each once) where no two share a signing or a sealing key, and the devices left out,
+    each with why. One key cannot be two devices: sealing to it would be for either. Of devices sharing a key, the
+    one whose sealing key is its signing key's X25519 form (which only its holder holds) is kept; the others are
+    left out (all of them when none is, or several). A log never lists such a pair now (docs/protocol.md §13.3,
+    ``x25519_not_derived``); a reader meeting one (a log held from before, a hostile view) skips the claim, the same
+    on every device, rather than refuse the whole set."""
+    listed = sorted(set(devices))
+    out: dict[Device, str] = {}
+    for key in ("signing", "sealing"):
+        sharing: dict[str, list[Device]] = {}
+        for d in listed:
+            sharing.setdefault(getattr(d, key), []).append(d)
+        for group in (g for g in sharing.values() if len(g) > 1):
+            held = [d for d in group if sealing_public(d.signing) == d.sealing]
+            for d in group:
+                if held != [d]:
+                    out.setdefault(d, f"the device {d.signing[:12]} shares its {key} key with another device and"
+                                   " does not provably hold it: nothing is sealed to it")  # fmt: skip
+    return [d for d in listed if d not in out], out
 
 
 def _checked(devices: Iterable[Device]) -> list[Device]:

@@ -123,21 +123,25 @@ class Page:
     unread: list[Unread]
     me: str | None
     changes: list[MemberChange] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # member devices left out (signing key: why)
 
 
 async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
     """Fetch and read what is new, then the group's messages as this device holds them, newest first."""
     report = await groups.sync(group)
     return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity,
-                groups.store.member_changes(group))  # fmt: skip
+                groups.store.member_changes(group), report.skipped)  # fmt: skip
 
 
 def emit_private_timeline(page: Page, as_json: bool) -> None:
     if as_json:
         items = [post_json(p) for p in page.posts]
         changes = [{"key": c.key, "change": c.change, "role": c.role, "seen_at": c.seen_at} for c in page.changes]
-        emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes})
+        emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes,
+                   "skipped": page.skipped})  # fmt: skip
         return
     say_member_changes(page.changes)
     say_unread(page.unread)
+    for why in page.skipped.values():
+        say(f"skipped: {one_line(why, 160)}", err=True)
     show_posts(page.posts, page.me)
