@@ -12,7 +12,7 @@ from murmur.client.cli.devices import device_state
 from murmur.client.devices import device_request, read_recovery, read_request, recovery_text, short_code
 from murmur.client.render import identity_lines
 from murmur.errors import ConfigError
-from murmur.keys import Identity
+from murmur.keys import Identity, sealing_public
 from tests.identity_logs import PHONE
 
 IDENTITY = "ab" * 32
@@ -40,16 +40,23 @@ def test_what_is_not_a_recovery_file_is_refused_with_a_reason(text: str) -> None
         read_recovery(text)
 
 
-def test_a_request_reads_back_and_its_code_is_the_same_on_both_sides(tmp_path: Path) -> None:
-    request = device_request(PHONE, tmp_path / "key.pem", IDENTITY, "phone", None)
+def test_a_request_reads_back_and_its_code_is_the_same_on_both_sides() -> None:
+    request = device_request(PHONE, IDENTITY, "phone", None)
     text = json.dumps(request)
     assert read_request(text) == request and short_code(read_request(text)) == short_code(request)
-    assert (tmp_path / "x25519.pem").stat().st_mode & 0o777 == 0o600
+    assert request["x25519"] == sealing_public(PHONE.public_key)  # its key's X25519 form: no key file of its own
+
+
+def test_a_request_listing_an_x25519_its_key_does_not_hold_is_refused() -> None:
+    request = device_request(PHONE, IDENTITY, "phone", None)
+    claimed = {**request, "x25519": sealing_public(Identity.generate().public_key)}
+    with pytest.raises(ConfigError, match="X25519 form"):
+        read_request(json.dumps(claimed))
 
 
 @pytest.mark.parametrize("member", ["identity", "key", "name"])
-def test_an_altered_request_is_refused(tmp_path: Path, member: str) -> None:
-    request = device_request(PHONE, tmp_path / "key.pem", IDENTITY, "phone", None)
+def test_an_altered_request_is_refused(member: str) -> None:
+    request = device_request(PHONE, IDENTITY, "phone", None)
     altered = {**request, member: "cd" * 32}
     if member == "name":
         altered = {**request, "name": "laptop"}

@@ -213,3 +213,29 @@ def test_an_epoch_must_follow_the_head_held_so_no_number_can_be_used_up() -> Non
     late, _ = new_epoch(GROUP, devices, Link(GROUP, 40, "02" * 32))
     assert keys.start_epoch(late, devices, sealed_by=devices[0].sealing, rejoined=True) == "new"
     assert fresh.start_epoch(late, devices, sealed_by=devices[0].sealing) == "new"
+
+
+def test_devices_sharing_a_key_leave_out_the_one_not_holding_it_never_the_set() -> None:
+    from murmur.group_epoch import distinct
+    from murmur.keys import Identity, sealing_public
+
+    bo, claimant, twin = Identity.generate(), Identity.generate(), Identity.generate()
+    held = Device(bo.public_key, str(sealing_public(bo.public_key)))
+    claim = Device(claimant.public_key, held.sealing)  # another's X25519 key
+    kept, left_out = distinct([held, claim, held])
+    assert kept == [held] and list(left_out) == [claim] and "sealing key" in left_out[claim]
+    members_digest(kept)  # a set that never refuses
+    neither = Device(twin.public_key, "ab" * 32)  # two claims, and nobody holds the key: both out
+    kept, left_out = distinct([neither, Device(claimant.public_key, "ab" * 32)])
+    assert kept == [] and len(left_out) == 2
+    same_signing = Device(bo.public_key, "cd" * 32)  # one signing key, two sealing keys: the held one stays
+    assert distinct([held, same_signing])[0] == [held]
+
+
+def test_a_key_no_device_holds_has_no_x25519_form() -> None:
+    from murmur.keys import SMALL_ORDER_KEYS, Identity, sealing_public
+
+    me = Identity.generate()
+    assert sealing_public(me.public_key) == me.sealing_key().public_key().public_bytes_raw().hex()
+    for key in [*SMALL_ORDER_KEYS, "02" + "00" * 31, "zz" * 32, "ab"]:
+        assert sealing_public(key) is None

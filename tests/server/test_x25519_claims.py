@@ -82,3 +82,22 @@ async def test_a_claim_held_from_before_leaves_the_claimed_device_out_not_the_gr
     assert [u.code for u in report.unread] == []
     assert claimant.key.public_key in report.skipped  # the set of the epoch with Mallory in it, and why
     assert texts(bog, group) == ["anyone?", "after Mallory left"]
+
+
+def test_a_reading_device_refuses_a_claim_whatever_its_home_server_says() -> None:
+    """A device resolves the signed events itself (murmur.client.identity_check): a home server that stored a
+    claim (an older one, a hostile one) cannot make it list a key its device does not hold."""
+    from murmur.client.identity_check import resolved_view
+    from murmur.errors import Refused
+
+    bo, mallory = Speaker.new(), Speaker.new()
+    claimant = mallory.add(Device(Identity.generate(), bo.devices[0].x25519))
+    view = resolved_view(mallory.identity, {"identity": mallory.identity, "events": mallory.events})
+    assert [d["key"] for d in view["devices"]] == [mallory.devices[0].key.public_key]
+    with pytest.raises(Refused) as unverified:
+        resolved_view(claimant.key.public_key, {"identity": mallory.identity, "events": mallory.events})
+    assert unverified.value.code == "identity_unverified"
+    eve = Speaker.new(first=Device(Identity.generate(), bo.devices[0].x25519))
+    with pytest.raises(Refused) as refused:
+        resolved_view(eve.identity, {"identity": eve.identity, "events": eve.events})
+    assert refused.value.code == "identity_unverified" and "X25519 form" in refused.value.message
