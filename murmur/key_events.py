@@ -26,7 +26,8 @@ from murmur.message import sign_draft
 
 
 def x25519_public(private: X25519PrivateKey) -> str:
-    """The X25519 public key as 64 lowercase hex digits (RFC 7748 encoding)."""
+    """The X25519 public key as 64 lowercase hex digits (RFC 7748 encoding). A device's is that of its
+    ``Identity.sealing_key()``: a log lists no other (``x25519_not_derived``)."""
     return private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
