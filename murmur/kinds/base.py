@@ -29,6 +29,7 @@ that target; raises ``Refused``."""
 Apply = Callable[[aiosqlite.Connection, list[tuple[int, Message]]], Awaitable[None]]
 """The state a kind keeps: called in the write transaction with the batch's stored (seq, message) of the kind."""
 Admit = Callable[[aiosqlite.Connection, Sequence[tuple[int, Message]]], Awaitable[dict[int, Refused]]]
+Upgrade = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 """A check of a whole batch against what the store holds, before it is stored: refusals by the batch's positions."""
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,8 @@ class Kind:
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
     message): a member's own door takes it whoever signed it (``murmur.store.audience.signed_by``).
+    ``upgrade``: ``upgrade(conn, had)`` runs when a file that had the kind's first ``had`` migrations (some, not
+    all) has just had the rest, in the same transaction: where a new rule judges again what the file holds.
     """
 
     name: str
@@ -127,6 +130,7 @@ class Kind:
     shown_from: Callable[[str], str] | None = None
     coarse_ms: int | None = None
     one_time_author: bool = False
+    upgrade: Upgrade | None = None
 
 
 @dataclass(frozen=True, slots=True)

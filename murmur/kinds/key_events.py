@@ -22,7 +22,7 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX, SIG_HEX, SMALL_ORDER_KEYS
 from murmur.kinds.base import Field, Kind, Tags
 from murmur.kinds.key_log import DEVICE_ADD, DEVICE_REMOVE, INCEPTION, MOVE, RECOVERY, ROTATION
-from murmur.kinds.key_store import MIGRATIONS, PLACE_SHOWN, SHOWN_LATE, admit, record, shown_from, waiting
+from murmur.kinds.key_store import MIGRATIONS, PLACE_SHOWN, SHOWN_LATE, admit, record, shown_from, upgrade, waiting
 
 HOME = re.compile(r"https?://[^\s/?#]+[^\s]*")
 _KEY = Field(True, 64)
@@ -68,6 +68,7 @@ KINDS = (
         derive=(PLACE_SHOWN,),
         migrations=MIGRATIONS,
         indexed=False,
+        upgrade=upgrade,
     ),
     Kind(name=DEVICE_ADD, body=_DEVICE, tags=_IN_LOG, rules=(_SHAPES,), indexed=False),
     Kind(name=DEVICE_REMOVE, body={"key": _KEY}, tags=_IN_LOG, rules=(_SHAPES,), indexed=False),

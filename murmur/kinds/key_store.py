@@ -81,7 +81,22 @@ MIGRATIONS = (
     CREATE INDEX identity_claims_by_shown ON identity_claims (shown_at);
     """,
     BACKDATED_TABLE,
+    # With the rule that a device's x25519 is its key's X25519 form (``upgrade``); the sealed feeds join on it.
+    "CREATE INDEX identity_devices_by_x25519 ON identity_devices (x25519);",
 )
+X25519_RULE = len(MIGRATIONS) - 1  # a file with fewer migrations resolved its logs before that rule
+
+
+async def upgrade(conn: aiosqlite.Connection, had: int) -> None:
+    """Resolve every identity held again when the file resolved them before the x25519 rule (docs/protocol.md
+    §13.2): a log listing a key its device does not hold is refused there as at any door, so no one keeps being
+    sealed to, or routed, someone else's key from before."""
+    if had > X25519_RULE:
+        return
+    async with conn.execute("SELECT DISTINCT identity FROM key_events") as cursor:
+        identities = [bytes(r[0]).hex() for r in await cursor.fetchall()]
+    for identity in identities:
+        await settle(conn, identity)
 # A device-signed message is shown from a log position on (``shown_at``, NULL while it is not): its own seq when
 # its log judged it valid on arrival, else the position of the batch that released it (its identity's log came,
 # or a dispute was settled), placed as a late notice is (murmur.store.ingest.PLACE_NOTICES). The live stream
@@ -318,10 +333,12 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     # a device's removal that would take back what this server acknowledged is contested instead (§13.4)
     if await contest_backdated(conn, identity, log, lambda: held_events(conn, [identity])):
         log = await resolved(conn, identity)
+    refused = [bytes.fromhex(i) for i in log.refused] if log is not None else []
+    if log is not None and identity in log.refused:  # its inception is refused (x25519_not_derived): as if not held
+        log = None
     await _write_state(conn, ident, log)
     await tell_moves(conn, ident, log)
-    if log is not None and log.refused:
-        refused = [bytes.fromhex(i) for i in log.refused]
+    if refused:
         await conn.executemany("DELETE FROM key_events WHERE id = ?", [(g,) for g in refused])
         await remove_messages(conn, refused)
     sql = "SELECT seq, device, created_at, status FROM identity_claims WHERE identity = ?"

@@ -229,6 +229,8 @@ async def _migrate_kinds(conn: aiosqlite.Connection, *, on_postgres: bool = Fals
             await conn.execute(_KIND_DONE, (kind.name, len(kind.migrations)))
             if first == 0:
                 await catch_up(conn, [kind])  # type: ignore[arg-type]
+            elif kind.upgrade is not None:
+                await kind.upgrade(conn, first)  # type: ignore[arg-type]
             continue
         # Kind names are the registry's own identifiers, never input.
         await conn.executescript(
@@ -239,6 +241,8 @@ async def _migrate_kinds(conn: aiosqlite.Connection, *, on_postgres: bool = Fals
         try:
             if first == 0:
                 await catch_up(conn, [kind])
+            elif kind.upgrade is not None:
+                await kind.upgrade(conn, first)
             await conn.execute("COMMIT")
         except BaseException:
             await conn.execute("ROLLBACK")
