@@ -21,17 +21,16 @@ async def devices_of(store: Store, identity: str) -> list[str]:
         return [bytes(r[0]).hex() for r in await cursor.fetchall()]
 
 
-async def test_an_event_listing_a_key_its_device_does_not_hold_is_refused(tmp_path: Path) -> None:
+async def test_an_event_listing_a_key_its_device_does_not_hold_is_refused(store: Store) -> None:
     ada, mallory = Speaker.new(), Speaker.new()
     claimant = mallory.add(Device(Identity.generate(), ada.devices[0].x25519))
     eve = Speaker.new(first=Device(Identity.generate(), ada.devices[0].x25519))
-    async with await Store.open(tmp_path / "m.db") as store:
-        results = await store.ingest([*ada.events, *mallory.events, *eve.events])
-        assert [(r.status, r.code) for r in results] == [("stored", None), ("stored", None),
-                                                         ("refused", "x25519_not_derived"),
-                                                         ("refused", "x25519_not_derived")]  # fmt: skip
-        assert claimant.key.public_key not in await devices_of(store, mallory.identity)
-        assert await devices_of(store, eve.identity) == []
+    results = await store.ingest([*ada.events, *mallory.events, *eve.events])
+    assert [(r.status, r.code) for r in results] == [("stored", None), ("stored", None),
+                                                     ("refused", "x25519_not_derived"),
+                                                     ("refused", "x25519_not_derived")]  # fmt: skip
+    assert claimant.key.public_key not in await devices_of(store, mallory.identity)
+    assert await devices_of(store, eve.identity) == []
 
 
 async def test_a_file_from_before_the_rule_drops_what_it_refuses_when_opened(
