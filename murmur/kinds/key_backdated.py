@@ -13,11 +13,15 @@ that servers fed in any order converge; what a server acknowledged to its own me
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from murmur.kinds.base import select_in
 from murmur.kinds.key_log import DEVICE_REMOVE, Event, Log
+
+if TYPE_CHECKING:  # the store imports the registry, and so this module
+    from murmur.store import Store
 
 BACKDATED_TABLE = (
     "CREATE TABLE identity_backdated (identity BLOB NOT NULL, event BLOB NOT NULL, PRIMARY KEY (identity, event));"
@@ -59,8 +63,8 @@ async def contest_backdated(
     return bool(found)
 
 
-async def backdated_removals(conn: aiosqlite.Connection, identity: str) -> list[str]:
+async def backdated_removals(store: Store, identity: str) -> list[str]:
     """The ids of the removals this server found backdated in the identity's log: what a device resolving the signed
     events itself needs besides them to see the log as the server holds it (``GET .../events``)."""
-    rows = await select_in(conn, BACKDATED_SQL, [bytes.fromhex(identity)])
+    rows = await select_in(store.conn, BACKDATED_SQL, [bytes.fromhex(identity)])
     return sorted(bytes(r[1]).hex() for r in rows)

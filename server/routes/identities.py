@@ -44,5 +44,5 @@ async def identity_events(request: Request) -> Response:
     ids = [] if view["bare"] else await event_ids(state.store, view["identity"])
     raws = [await state.store.get_raw(i) for i in ids]
     events = [orjson.Fragment(r) for r in raws if r is not None]  # as signed, byte for byte
-    backdated = [] if view["bare"] else await backdated_removals(state.store.conn, view["identity"])
+    backdated = [] if view["bare"] else await backdated_removals(state.store, view["identity"])
     return JSONBytes({"identity": view["identity"], "bare": view["bare"], "events": events, "backdated": backdated})
