@@ -249,6 +249,7 @@ class Outbound:
     next_cursor: int
     more: bool
     ids: list[bytes]  # the id of each entry, in the same order
+    local: list[bool]  # whether each entry was stored here first (a member's post, an import), not relayed
 
 
 def _key(peer: str | None) -> bytes | None:
@@ -271,7 +272,7 @@ async def outbound(
     next_cursor = int(rows[-1][0]) if rows else after
     return Outbound(
         [(int(row[0]), bytes(row[1])) for row in kept], next_cursor, more=len(rows) == limit,
-        ids=[bytes(row[4]) for row in kept],
+        ids=[bytes(row[4]) for row in kept], local=[not str(row[2]).startswith("peer:") for row in kept],
     )  # fmt: skip
 
 

@@ -3,9 +3,13 @@
 - Push: offers the ids of what the peer should have after its push cursor, then sends the bodies it asked for
   (offers.py: in a mesh each server then receives each body once, not once per peer), in batches, as soon as
   the hub says something was stored (or every few seconds, for writes by other processes), after ``linger``
-  so that a burst of posts goes as one batch. The cursor moves only after the peer answered, so nothing
-  acknowledged is sent twice and nothing unacknowledged is forgotten. A peer that does not know offers (an
-  older murmur) gets every body, as before, and is offered again after ``OFFERS_AGAIN_S``.
+  so that a burst of posts goes as one batch. A peer that declined everything we offered it last hears from
+  others first (a mesh): what we only relay waits up to ``LAZY_LINGER_S`` before it is offered to it, so that
+  those offers, which only fill gaps, come in few large batches (our own members' posts never wait); once it
+  asks for anything, relayed messages go at once again. The cursor moves only
+  after the peer answered, so nothing acknowledged is sent twice and nothing unacknowledged is forgotten. A
+  peer that knows no offers (an older murmur) gets every body, as before, and is offered again after
+  ``OFFERS_AGAIN_S``.
 - Pull: reads the peer's log after our pull cursor and stores what we lack through the one validation path.
   ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed,
   ids first (what their pushes brought is not fetched again); ``pull-only`` peers (we can dial them, they
@@ -57,6 +61,7 @@ PULL_PAGE = 500
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
 PUSH_LINGER_S = 0.05  # what a burst of posts adds to one batch, against what it adds to each hop's delay
+LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
 
 
@@ -122,6 +127,7 @@ class Federator:
         self.idle_poll = idle_poll
         self.linger = linger
         self._bodies_only: dict[str, float] = {}  # peers that know no offers, and when to offer again
+        self._declined: dict[str, float] = {}  # peers that declined all we offered them last, and when
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.repair_interval = (
@@ -248,9 +254,25 @@ class Federator:
                 await client.aclose()
 
     async def _push_step(self, peer: Peer, client: PeerClient) -> None:
+        seen = self.state.hub.last_seq
         more = await self.push_once(peer, client)
-        if not more and await self.state.hub.wait(self.idle_poll) and self.linger > 0:
+        due = self._relay_due(peer.key)
+        if due is not None and not more:  # relayed messages held back: until then, only our own posts go
+            await self.state.hub.wait(max(0.0, due - time.monotonic()))
+            return
+        if more:
+            return
+        # What was stored while this push was on its way woke no one: it is sent next, after the linger.
+        stored = self.state.hub.last_seq != seen or await self.state.hub.wait(self.idle_poll)
+        if stored and self.linger > 0:
             await asyncio.sleep(self.linger)  # let the rest of a burst join this batch
+
+    def _relay_due(self, key: str) -> float | None:
+        """When what we only relay is next offered to a peer that declined all we offered it last; None: now."""
+        declined = self._declined.get(key)
+        if declined is None or time.monotonic() >= declined + LAZY_LINGER_S:
+            return None
+        return declined + LAZY_LINGER_S
 
     async def _pull_step(self, peer: Peer, client: PeerClient) -> None:
         long_poll = peer.mode == "pull-only"
@@ -290,6 +312,8 @@ class Federator:
         page = await outbound(
             self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin, to=peer.key
         )
+        if page.entries and not page.more and not any(page.local) and self._relay_due(peer.key) is not None:
+            return False  # only relayed messages, for a peer that hears them from others: they wait (_push_step)
         if page.entries:
             raws = await self._wanted(peer, client, page, report)
             results = await client.push(raws) if raws else []
@@ -311,19 +335,26 @@ class Federator:
         return page.more
 
     async def _wanted(self, peer: Peer, client: PeerClient, page: Outbound, report: SyncReport | None) -> list[bytes]:
-        """The bodies of ``page`` that the peer asks for once offered their ids; all of them for a peer that
-        knows no offers (an older murmur), until it is time to offer again."""
+        """The bodies of ``page`` that the peer asks for once offered their ids (but those it told us it holds);
+        all of them for a peer that knows no offers (an older murmur), until it is time to offer again."""
         raws = [raw for _, raw in page.entries]
         if self._bodies_only.get(peer.key, 0.0) > time.monotonic():
             return raws
-        wanted = await client.offer(page.ids)
+        ids = [item for item in page.ids if not self.state.heard.holds(peer.key, item)]
+        if not ids:  # the peer told us it holds all of them
+            return []
+        wanted = await client.offer(ids)
         if report is not None:
             report.round_trips += 1
-            report.bytes_out += len(page.ids) * offers.ID_BYTES
+            report.bytes_out += len(ids) * offers.ID_BYTES
         if wanted is None:
             log.info("peer %s knows no offers: it gets every message whole", peer.name or peer.key[:8])
             self._bodies_only[peer.key] = time.monotonic() + OFFERS_AGAIN_S
             return raws
+        if wanted:
+            self._declined.pop(peer.key, None)
+        else:
+            self._declined[peer.key] = time.monotonic()
         asked = set(wanted)
         return [raw for raw, item in zip(raws, page.ids, strict=True) if item in asked]
 

@@ -78,9 +78,34 @@ class Wanted:
         return len(self._by)
 
 
+class Heard:
+    """The ids each peer told us it holds (it offered them, or listed them to our pull), the latest ``keep`` per
+    peer: we never offer a peer what it told us it has, so on a link between two servers that both hold a
+    message, its id crosses once, not once each way."""
+
+    def __init__(self, keep: int = 10_000) -> None:
+        self.keep = keep
+        self._by: dict[str, dict[bytes, None]] = {}  # per peer, in the order heard (a dict keeps it)
+
+    def heard(self, peer: str, ids: Iterable[bytes]) -> None:
+        held = self._by.setdefault(peer, {})
+        for item in ids:
+            held.pop(item, None)
+            held[item] = None
+        while len(held) > self.keep:
+            del held[next(iter(held))]
+
+    def holds(self, peer: str, item: bytes) -> bool:
+        return item in self._by.get(peer, {})
+
+    def forget(self, peer: str) -> None:
+        self._by.pop(peer, None)
+
+
 async def lacking(state: ServerState, peer: Peer, ids: Sequence[bytes]) -> list[bytes]:
-    """The ids among ``ids`` that ``peer`` should send: not held here as that peer may see them (the audience
-    rule), and not already asked of another peer."""
+    """The ids among ``ids`` (which ``peer`` holds) that it should send: not held here as that peer may see them
+    (the audience rule), and not already asked of another peer."""
+    state.heard.heard(peer.key, ids)
     held = await visible_ids(state.store, list(dict.fromkeys(ids)), peer.key)
     return state.wanted.claim(peer.key, [item for item in dict.fromkeys(ids) if item not in held])
 

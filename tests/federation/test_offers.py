@@ -67,7 +67,8 @@ async def test_a_full_mesh_sends_each_server_each_body_once(net: Network) -> Non
         assert all([await node.has(p["id"]) for p in posts])
     for node in nodes[1:]:
         assert Counter(seen[node.name].bodies()) == Counter(p["id"] for p in posts)  # each once, no more
-        assert Counter(seen[node.name].offered()) == Counter(bytes.fromhex(p["id"]) for p in posts * 3)  # by 3 peers
+        offered = Counter(seen[node.name].offered())
+        assert set(offered) == {bytes.fromhex(p["id"]) for p in posts} and max(offered.values()) <= 3  # once a peer
 
 
 async def test_an_id_is_asked_of_one_peer_at_a_time() -> None:
