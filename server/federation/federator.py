@@ -60,7 +60,7 @@ PUSH_BATCH = 200
 PULL_PAGE = 500
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
-PUSH_LINGER_S = 0.05  # what a burst of posts adds to one batch, against what it adds to each hop's delay
+PUSH_LINGER_S = 0.1  # what a burst of posts adds to one batch, against what it adds to each hop's delay
 LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
 

@@ -185,3 +185,43 @@ async def test_an_offer_that_is_not_a_run_of_ids_is_refused_with_a_reason(net: N
     assert stranger.status_code == 403
     held = await _raw_offer(b, a.state.identity, b"")
     assert (held.status_code, held.content) == (200, b"")
+
+
+async def test_an_id_the_peer_offered_us_is_never_offered_back(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada = Identity.generate()
+    post = sign_draft(ada, {"body": {"text": "both have it"}})
+    for node in (a, b):
+        await node.state.store.ingest([post], origin="import")
+    to_a, to_b = record(a), record(b)
+    await b.push(a)  # b offers it; a holds it and declines
+    assert to_a.offered() == [bytes.fromhex(post["id"])] and to_a.bodies() == []
+    await a.push(b)  # b told a it holds it: nothing to offer, no request at all
+    assert to_b.seen == []
+    assert (await a.peer(b)).push_cursor == 1
+
+
+async def test_relayed_messages_wait_for_a_peer_that_declined_but_our_own_posts_do_not(net: Network) -> None:
+    a, b, c = await net.node("a"), await net.node("b"), await net.node("c")
+    await net.link(a, b)
+    await net.link(a, c)
+    ada, api = await a.member()
+    bea = Identity.generate()
+    first, second = (sign_draft(bea, {"body": {"text": f"from b, {n}"}}) for n in range(2))
+    await a.state.store.ingest([first], origin=f"peer:{b.key}")
+    await c.state.store.ingest([first], origin="import")  # c heard it from elsewhere
+    to_c = record(c)
+    peer = await a.peer(c)
+    client = a.federator.client(peer)
+    try:
+        assert not await a.federator.push_once(peer, client)  # offered, declined
+        await a.state.store.ingest([second], origin=f"peer:{b.key}")
+        await a.federator.push_once(await a.peer(c), client)  # relayed only, to a peer that declined: it waits
+        assert not await c.has(second["id"])
+        assert len(to_c.seen) == 1
+        await api.publish(own := sign_draft(ada, {"body": {"text": "a member's post never waits"}}))
+        await a.federator.push_once(await a.peer(c), client)
+        assert await c.has(own["id"]) and await c.has(second["id"])  # and what waited goes with it
+    finally:
+        await client.aclose()
