@@ -4,7 +4,6 @@ and the id of a post to ``inside`` never crosses the link to a server outside th
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,28 +12,12 @@ from tests.e2e.harness import ServerProcess, stored_ids, together, wait_for
 from tests.e2e.proxies import Proxy
 from tests.e2e.test_metrics import scrape
 from tests.e2e.test_scopes import cli, peer
+from tests.e2e.test_three_servers import settled
 from tests.e2e.two_servers import member, mesh, servers, trust
 
 pytestmark = pytest.mark.timeout(300)
 # Scheduled repair off: what arrives came by push and pull, ids first.
 CONFIG = {"repair_interval_seconds": 0, "metrics": True}
-
-
-def settled(*procs: ServerProcess) -> bool:
-    """Every server's push and pull cursors with every peer at the end of the logs: nothing more will move."""
-    ends, cursors = {}, {}
-    for proc in procs:
-        db = sqlite3.connect(f"file:{proc.data / 'murmur.db'}?mode=ro", uri=True)
-        try:
-            ends[proc.key] = int(db.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0])
-            cursors[proc.key] = db.execute("SELECT key, push_cursor, pull_cursor FROM peers").fetchall()
-        finally:
-            db.close()
-    return all(
-        push >= ends[here] and pull >= ends[bytes(key).hex()]
-        for here, rows in cursors.items()
-        for key, push, pull in rows
-    )
 
 
 def holds(proc: ServerProcess, ids: list[str]) -> bool:
