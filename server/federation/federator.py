@@ -362,7 +362,7 @@ class Federator:
         """The messages of a pulled page and the bytes they took: a page of ids brings only those we lack."""
         if page.ids is None:
             return page.lines, page.size
-        lacking = await offers.lacking(self.state, peer, page.ids)
+        lacking = await offers.lacking(self.state, peer, page.ids, "pull")
         if not lacking:
             return [], page.size
         lines, size = await client.fetch([item.hex() for item in lacking])

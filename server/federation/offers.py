@@ -55,7 +55,8 @@ class Wanted:
         self._by: dict[bytes, tuple[str, float]] = {}  # id -> (peer key, when the promise lapses)
 
     def claim(self, peer: str, ids: Sequence[bytes]) -> list[bytes]:
-        """The ids of ``ids`` no other peer was asked for (or whose promise lapsed), now asked of ``peer``.
+        """The ids of ``ids`` no one else was asked for (or whose promise lapsed), now asked of ``peer`` (a peer
+        and the door it sends by: its retry is asked again, it or another peer by another door is not).
 
         No await in here: two offers answered at once cannot both be told to send the same id."""
         now = self.clock()
@@ -102,12 +103,13 @@ class Heard:
         self._by.pop(peer, None)
 
 
-async def lacking(state: ServerState, peer: Peer, ids: Sequence[bytes]) -> list[bytes]:
-    """The ids among ``ids`` (which ``peer`` holds) that it should send: not held here as that peer may see them
-    (the audience rule), and not already asked of another peer."""
+async def lacking(state: ServerState, peer: Peer, ids: Sequence[bytes], door: str) -> list[bytes]:
+    """The ids among ``ids`` (which ``peer`` holds) that it should send by ``door`` (``offer``: its push;
+    ``pull``: our fetch): not held here as that peer may see them (the audience rule), and not already asked of
+    another peer, nor of this one by the other door (its push and our pull of it run side by side)."""
     state.heard.heard(peer.key, ids)
     held = await visible_ids(state.store, list(dict.fromkeys(ids)), peer.key)
-    return state.wanted.claim(peer.key, [item for item in dict.fromkeys(ids) if item not in held])
+    return state.wanted.claim(f"{door}:{peer.key}", [item for item in dict.fromkeys(ids) if item not in held])
 
 
 def settle(state: ServerState, results: Iterable[IngestResult]) -> None:

@@ -70,7 +70,7 @@ async def offers(request: Request) -> Response:
     ids = offered.unpacked(body, "An offer")
     if len(ids) > MAX_BATCH_MESSAGES:
         raise Refused("too_large", f"An offer holds at most {MAX_BATCH_MESSAGES} ids; this one has {len(ids)}.")
-    wanted = await offered.lacking(state, peer, ids)
+    wanted = await offered.lacking(state, peer, ids, "offer")
     await record_contact(state.store, peer.key)
     return Response(offered.packed(wanted), media_type=offered.MEDIA_TYPE)
 

@@ -225,3 +225,20 @@ async def test_relayed_messages_wait_for_a_peer_that_declined_but_our_own_posts_
         assert await c.has(own["id"]) and await c.has(second["id"])  # and what waited goes with it
     finally:
         await client.aclose()
+
+
+async def test_what_a_peer_was_asked_to_push_is_not_fetched_by_a_pull_of_it_as_well(net: Network) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    seen = record(a)
+    ada, api = await a.member()
+    await api.publish(post := sign_draft(ada, {"body": {"text": "by one door"}}))
+    client = a.federator.client(await a.peer(b))
+    try:
+        assert await client.offer([bytes.fromhex(post["id"])]) == [bytes.fromhex(post["id"])]
+    finally:
+        await client.aclose()
+    await b.pull(a)  # b's pull lists it, but a's push was asked for it: no fetch
+    assert [path for path, _ in seen.seen if path == "/fed/v1/fetch"] == []
+    await a.push(b)
+    assert await b.has(post["id"])
