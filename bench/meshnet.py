@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,8 +145,9 @@ class Mesh:
     edges: list[tuple[int, int]] = field(default_factory=list)
 
     def close(self) -> None:
-        for server in self.servers:
-            server.stop()
+        if self.servers:
+            with ThreadPoolExecutor(max_workers=len(self.servers)) as pool:  # each stop waits on its own process
+                list(pool.map(ServerProcess.stop, self.servers))
         self.relays.close()
 
 
@@ -165,8 +167,9 @@ def start(root: Path, topology: str, count: int, member: str) -> Mesh:
     relays = Relays()
     mesh = Mesh(servers, relays, topology, links(topology, count))
     try:
-        for data in dirs:
-            servers.append(ServerProcess(data.root).start())
+        servers.extend(ServerProcess(data.root) for data in dirs)
+        with ThreadPoolExecutor(max_workers=count) as pool:  # each start waits on its own process
+            list(pool.map(ServerProcess.start, servers))
         for here, there in mesh.edges:
             for dialer, target in ((here, there), (there, here)):
                 relays.open(dialer, target, servers[target].port)
