@@ -38,6 +38,8 @@ class Sizes:
     build_max_seconds: float  # the timeline database build stops here (and says so)
     fanout_loads: tuple[tuple[int, int], ...]  # stream_fanout: (open streams, posts per second) of each run
     fanout_seconds: float  # how long each stream_fanout run publishes
+    mesh_servers: int  # mesh: servers in each topology
+    mesh_posts: int  # mesh: posts published on the first server
 
 
 MODES: dict[str, Sizes] = {
@@ -63,6 +65,8 @@ MODES: dict[str, Sizes] = {
         build_max_seconds=900.0,
         fanout_loads=((50, 20), (500, 20), (1000, 50)),
         fanout_seconds=10.0,
+        mesh_servers=8,
+        mesh_posts=100,
     ),
     "quick": Sizes(
         seconds=2.0,
@@ -86,6 +90,8 @@ MODES: dict[str, Sizes] = {
         build_max_seconds=120.0,
         fanout_loads=((1000, 50),),
         fanout_seconds=5.0,
+        mesh_servers=8,
+        mesh_posts=30,
     ),
     # Only for the smoke test: every figure runs end to end, the numbers mean nothing.
     "tiny": Sizes(
@@ -110,6 +116,8 @@ MODES: dict[str, Sizes] = {
         build_max_seconds=30.0,
         fanout_loads=((5, 5),),
         fanout_seconds=1.0,
+        mesh_servers=3,
+        mesh_posts=5,
     ),
 }
 

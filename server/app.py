@@ -79,6 +79,7 @@ def routes() -> list[Route]:
         Route(f"{API}/messages/{{id}}/withheld", receipts.withheld),
         Route(f"{API}/import", export.import_own, methods=["POST"]),
         Route(f"{FED}/messages", federation.push, methods=["POST"]),
+        Route(f"{FED}/offers", federation.offers, methods=["POST"]),
         Route(f"{FED}/log", federation.log),
         Route(f"{FED}/answers", federation.answers, methods=["POST"]),
         Route(f"{FED}/reconcile", reconcile.reconcile, methods=["POST"]),

@@ -22,10 +22,12 @@ class Hub:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
+        """Wait until something is stored or ``timeout`` passes; whether something was stored."""
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+        return event.is_set()
 
     @contextlib.contextmanager
     def listening(self) -> Iterator[None]:

@@ -81,6 +81,12 @@ class Metrics:
             ["origin"],
             registry=r,
         )
+        self.duplicates = Counter(
+            "murmur_messages_duplicate",
+            "Messages received that this server already held, by where they came from: bodies sent for nothing.",
+            ["origin"],
+            registry=r,
+        )
         self.refused = Counter(
             "murmur_messages_refused",
             "Messages refused by the validation path or the store's rules, by refusal code and origin.",
@@ -136,6 +142,8 @@ class Metrics:
         stored = sum(1 for r in results if r.status == "stored")
         if stored:
             self.stored.labels(where).inc(stored)
+        if duplicate := sum(1 for r in results if r.status == "duplicate"):
+            self.duplicates.labels(where).inc(duplicate)
         for r in results:
             if r.status == "refused":
                 self.refused.labels(_code(r.code), where).inc()

@@ -12,6 +12,7 @@ from murmur.httpsig import ReplayCache
 from murmur.keys import Identity
 from murmur.server.config import ServerConfig
 from murmur.server.fanout import Fanout
+from murmur.server.federation.offers import Heard, Wanted
 from murmur.server.hub import Hub
 from murmur.server.metrics import Metrics
 from murmur.server.ratelimit import RateLimiter
@@ -45,6 +46,10 @@ class ServerState:
     """The one reader behind every live stream (murmur.server.fanout)."""
     transport_for: TransportFor = over_the_network
     """What the federator and the routes that ask peers (a member's repair of gaps) dial peers through."""
+    wanted: Wanted = field(default_factory=Wanted)
+    """The ids this server asked one peer to send (murmur.server.federation.offers), so no other sends them too."""
+    heard: Heard = field(default_factory=Heard)
+    """The ids each peer told this server it holds, never offered back to it (murmur.server.federation.offers)."""
 
     def __post_init__(self) -> None:
         self.fanout = Fanout(self.store, self.hub)

@@ -19,6 +19,7 @@ from bench.figures import (
     groups,
     ingest_http,
     ingest_store,
+    mesh,
     publish_http,
     repair,
     rss_mb,
@@ -62,6 +63,7 @@ REGISTRY: tuple[Group, ...] = tuple(
         timeline_ms,
         web_pages,
         catchup,
+        mesh,
         rss_mb,
         tui_first_paint_s,
     )

@@ -248,6 +248,8 @@ class Outbound:
     entries: list[tuple[int, bytes]]
     next_cursor: int
     more: bool
+    ids: list[bytes]  # the id of each entry, in the same order
+    local: list[bool]  # whether each entry was stored here first (a member's post, an import), not relayed
 
 
 def _key(peer: str | None) -> bytes | None:
@@ -261,14 +263,17 @@ async def outbound(
     (``murmur.store.audience.for_peers``), leaving out what came from that peer itself (so no message is sent
     back where it came from)."""
     async with store.conn.execute(
-        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')} FROM messages m WHERE m.seq > :after ORDER BY m.seq"
-        " LIMIT :limit",
+        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')}, m.id FROM messages m WHERE m.seq > :after"
+        " ORDER BY m.seq LIMIT :limit",
         {"after": after, "limit": limit, "peer": _key(to)},
     ) as cursor:
         rows = await cursor.fetchall()
-    entries = [(int(seq), bytes(raw)) for seq, raw, origin, visible in rows if visible and origin != exclude_origin]
+    kept = [row for row in rows if row[3] and row[2] != exclude_origin]
     next_cursor = int(rows[-1][0]) if rows else after
-    return Outbound(entries, next_cursor, more=len(rows) == limit)
+    return Outbound(
+        [(int(row[0]), bytes(row[1])) for row in kept], next_cursor, more=len(rows) == limit,
+        ids=[bytes(row[4]) for row in kept], local=[not str(row[2]).startswith("peer:") for row in kept],
+    )  # fmt: skip
 
 
 async def queued(store: Store, peer: Peer) -> int:

@@ -69,15 +69,27 @@ async def visible_between(store: Store, after: int, through: int, peer: str | No
     return [(int(created_at), bytes(msg_id)) for created_at, msg_id in await select(store.conn, sql, params)]
 
 
-async def visible_raws(store: Store, ids: Sequence[bytes], peer: str | None = None) -> list[bytes]:
-    """The raw messages among ``ids`` that a peer may see, in log order per chunk; ids not held (or not for
-    peers) are left out."""
-    raws: list[bytes] = []
+async def _visible(store: Store, column: str, ids: Sequence[bytes], peer: str | None, order: str = "") -> list[bytes]:
+    """``column`` of each message among ``ids`` that the peer may see, a chunk of ids per query."""
+    out: list[bytes] = []
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
         marks = ",".join(f":id{n}" for n in range(len(part)))
-        sql = f"SELECT m.raw FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')} ORDER BY m.seq"
+        sql = f"SELECT m.{column} FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')}{order}"
         params: dict[str, Any] = {f"id{n}": item for n, item in enumerate(part)}
         params["peer"] = _peer(peer)
-        raws.extend(bytes(row[0]) for row in await select(store.conn, sql, params))
-    return raws
+        out.extend(bytes(row[0]) for row in await select(store.conn, sql, params))
+    return out
+
+
+async def visible_raws(store: Store, ids: Sequence[bytes], peer: str | None = None) -> list[bytes]:
+    """The raw messages among ``ids`` that a peer may see, in log order per chunk; ids not held (or not for
+    peers) are left out."""
+    return await _visible(store, "raw", ids, peer, " ORDER BY m.seq")
+
+
+async def visible_ids(store: Store, ids: Sequence[bytes], peer: str | None = None) -> set[bytes]:
+    """The ids among ``ids`` held here that a peer may see (the audience rule): what an offer or a pull of ids
+    need not bring. An id held but hidden from the peer is left out like one not held, so that answering a
+    peer's offer tells it nothing about what it may not see."""
+    return set(await _visible(store, "id", ids, peer))

@@ -1,11 +1,19 @@
 """The federator: for every peer this server dials, a push loop and a pull loop, supervised.
 
-- Push: sends what the peer should have after its push cursor, in batches, as soon as the hub says something
-  was stored (or every few seconds, for writes by other processes). The cursor moves only after the peer
-  answered, so nothing acknowledged is sent twice and nothing unacknowledged is forgotten.
+- Push: offers the ids of what the peer should have after its push cursor, then sends the bodies it asked for
+  (offers.py: in a mesh each server then receives each body once, not once per peer), in batches, as soon as
+  the hub says something was stored (or every few seconds, for writes by other processes), after ``linger``
+  so that a burst of posts goes as one batch. A peer that declined everything we offered it last hears from
+  others first (a mesh): what we only relay waits up to ``LAZY_LINGER_S`` before it is offered to it, so that
+  those offers, which only fill gaps, come in few large batches (our own members' posts never wait); once it
+  asks for anything, relayed messages go at once again. The cursor moves only
+  after the peer answered, so nothing acknowledged is sent twice and nothing unacknowledged is forgotten. A
+  peer that knows no offers (an older murmur) gets every body, as before, and is offered again after
+  ``OFFERS_AGAIN_S``.
 - Pull: reads the peer's log after our pull cursor and stores what we lack through the one validation path.
-  ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed;
-  ``pull-only`` peers (we can dial them, they cannot dial us) are long-polled, so their posts arrive at once.
+  ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed,
+  ids first (what their pushes brought is not fetched again); ``pull-only`` peers (we can dial them, they
+  cannot dial us) are long-polled for the messages themselves, so their posts arrive at once.
 - Faults: a failed attempt is retried with exponential backoff and jitter (honouring Retry-After); one slow or
   dead peer has its own loops and never holds up the others. A peer failing for longer than ALERT_AFTER_MS
   shows as ``unreachable`` in ``murmur peer list`` and is still retried at the longest interval.
@@ -26,13 +34,15 @@ from dataclasses import asdict, dataclass
 
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
+from murmur.server.federation import offers
 from murmur.server.federation.answers import answer
-from murmur.server.federation.peer_client import PeerClient
+from murmur.server.federation.peer_client import PeerClient, PullPage
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState, TransportFor
 from murmur.store import receipts
 from murmur.store.peers import (
+    Outbound,
     Peer,
     from_peer,
     get_peer,
@@ -50,7 +60,9 @@ PUSH_BATCH = 200
 PULL_PAGE = 500
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
-
+PUSH_LINGER_S = 0.1  # what a burst of posts adds to one batch, against what it adds to each hop's delay
+LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
+OFFERS_AGAIN_S = 600.0
 
 
 @dataclass
@@ -103,6 +115,7 @@ class Federator:
         backoff_max: float = 300.0,
         repair_interval: float | None = None,
         repair_delay: float = 30.0,
+        linger: float = PUSH_LINGER_S,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.state = state
@@ -112,6 +125,9 @@ class Federator:
         self.pull_interval = pull_interval
         self.peers_poll = peers_poll
         self.idle_poll = idle_poll
+        self.linger = linger
+        self._bodies_only: dict[str, float] = {}  # peers that know no offers, and when to offer again
+        self._declined: dict[str, float] = {}  # peers that declined all we offered them last, and when
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.repair_interval = (
@@ -238,9 +254,25 @@ class Federator:
                 await client.aclose()
 
     async def _push_step(self, peer: Peer, client: PeerClient) -> None:
+        seen = self.state.hub.last_seq
         more = await self.push_once(peer, client)
-        if not more:
-            await self.state.hub.wait(self.idle_poll)
+        due = self._relay_due(peer.key)
+        if due is not None and not more:  # relayed messages held back: until then, only our own posts go
+            await self.state.hub.wait(max(0.0, due - time.monotonic()))
+            return
+        if more:
+            return
+        # What was stored while this push was on its way woke no one: it is sent next, after the linger.
+        stored = self.state.hub.last_seq != seen or await self.state.hub.wait(self.idle_poll)
+        if stored and self.linger > 0:
+            await asyncio.sleep(self.linger)  # let the rest of a burst join this batch
+
+    def _relay_due(self, key: str) -> float | None:
+        """When what we only relay is next offered to a peer that declined all we offered it last; None: now."""
+        declined = self._declined.get(key)
+        if declined is None or time.monotonic() >= declined + LAZY_LINGER_S:
+            return None
+        return declined + LAZY_LINGER_S
 
     async def _pull_step(self, peer: Peer, client: PeerClient) -> None:
         long_poll = peer.mode == "pull-only"
@@ -280,9 +312,11 @@ class Federator:
         page = await outbound(
             self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin, to=peer.key
         )
+        if page.entries and not page.more and not any(page.local) and self._relay_due(peer.key) is not None:
+            return False  # only relayed messages, for a peer that hears them from others: they wait (_push_step)
         if page.entries:
-            raws = [raw for _, raw in page.entries]
-            results = await client.push(raws)
+            raws = await self._wanted(peer, client, page, report)
+            results = await client.push(raws) if raws else []
             await receipts.note(self.state.store, peer.key, receipts.sent_ids(raws), results)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
@@ -291,7 +325,7 @@ class Federator:
                     extra={"peer": peer.key, "message_id": r.get("id"), "code": r.get("code")},
                 )  # fmt: skip
             await self._answered(peer.key, "push", push_cursor=page.next_cursor)
-            if report is not None:
+            if report is not None and raws:
                 report.sent += len(raws) - len(refused)
                 report.sent_refused += len(refused)
                 report.round_trips += 1
@@ -300,12 +334,49 @@ class Federator:
             await set_push_cursor(self.state.store, peer.key, page.next_cursor)
         return page.more
 
+    async def _wanted(self, peer: Peer, client: PeerClient, page: Outbound, report: SyncReport | None) -> list[bytes]:
+        """The bodies of ``page`` that the peer asks for once offered their ids (but those it told us it holds);
+        all of them for a peer that knows no offers (an older murmur), until it is time to offer again."""
+        raws = [raw for _, raw in page.entries]
+        if self._bodies_only.get(peer.key, 0.0) > time.monotonic():
+            return raws
+        ids = [item for item in page.ids if not self.state.heard.holds(peer.key, item)]
+        if not ids:  # the peer told us it holds all of them
+            return []
+        wanted = await client.offer(ids)
+        if report is not None:
+            report.round_trips += 1
+            report.bytes_out += len(ids) * offers.ID_BYTES
+        if wanted is None:
+            log.info("peer %s knows no offers: it gets every message whole", peer.name or peer.key[:8])
+            self._bodies_only[peer.key] = time.monotonic() + OFFERS_AGAIN_S
+            return raws
+        if wanted:
+            self._declined.pop(peer.key, None)
+        else:
+            self._declined[peer.key] = time.monotonic()
+        asked = set(wanted)
+        return [raw for raw, item in zip(raws, page.ids, strict=True) if item in asked]
+
+    async def _fetched(self, peer: Peer, client: PeerClient, page: PullPage) -> tuple[list[bytes], int]:
+        """The messages of a pulled page and the bytes they took: a page of ids brings only those we lack."""
+        if page.ids is None:
+            return page.lines, page.size
+        lacking = await offers.lacking(self.state, peer, page.ids, "pull")
+        if not lacking:
+            return [], page.size
+        lines, size = await client.fetch([item.hex() for item in lacking])
+        self.state.wanted.settle(lacking)  # what it no longer holds is no longer waited for from it
+        return lines, page.size + size
+
     async def pull_once(
         self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None
     ) -> bool:
         """Fetch the next page of the peer's log and store what we lack; returns whether more is waiting."""
-        page = await client.pull(peer.pull_cursor, limit=PULL_PAGE, wait=wait)
-        results = await self.state.store.ingest(page.lines, origin=peer.origin, policy=from_peer(peer))
+        # A push-pull peer pushes what it gets: its log is read for ids, and only what we lack is fetched.
+        page = await client.pull(peer.pull_cursor, limit=PULL_PAGE, wait=wait, ids=peer.mode == "push-pull")
+        lines, size = await self._fetched(peer, client, page)
+        results = await self.state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
         await note_refusals(self.state.store, peer.key, results)
         stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
         if stored:
@@ -313,9 +384,9 @@ class Federator:
         await self._answered(peer.key, "pull", pull_cursor=page.cursor)
         await answer(self.state, client, results)
         if report is not None:
-            report.fetched += len(page.lines)
+            report.fetched += len(lines)
             report.round_trips += 1
-            report.bytes_in += page.size
+            report.bytes_in += size
             for r in results:
                 setattr(report, r.status, getattr(report, r.status) + 1)
         return page.more

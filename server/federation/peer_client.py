@@ -25,6 +25,7 @@ from murmur.keys import Identity
 from murmur.lines import ACCEPT_IDENTITY, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.receipts import STATUSES
+from murmur.server.federation.offers import ID_BYTES, packed, unpacked
 from murmur.store.peers import Peer
 from murmur.validate import MAX_MESSAGE_BYTES
 
@@ -37,6 +38,8 @@ LINE_BYTES = MAX_MESSAGE_BYTES + 1
 MAX_PUSH_ANSWER_BYTES = 1024 * 1024  # one result per line sent (at most 1000), each well under 1 KiB
 MAX_RECONCILE_ANSWER_BYTES = 8 * 1024 * 1024  # what a server accepts as a reconcile body (max_batch_bytes)
 MAX_ERROR_BYTES = 64 * 1024
+# An older murmur answers an unknown route 404 (405 where the path exists for another method): it takes bodies.
+UNKNOWN_ROUTE = (404, 405)
 
 # One translation table for httpx's exceptions, in the spirit of httpx's own ``map_exceptions``: the first
 # entry that matches gives the sentence shown for it. InvalidURL is not an HTTPError, hence its own line.
@@ -70,6 +73,7 @@ class PullPage:
     cursor: int
     more: bool
     size: int  # bytes received, for the catch-up figures
+    ids: list[bytes] | None = None  # asked with ids=1 of a peer that knows it: the ids, and no lines
 
 
 @dataclass(frozen=True)
@@ -220,8 +224,29 @@ class PeerClient:
                 raise PeerError(f"{self.peer.url} answered a push with a result that has no known status")
         return results
 
-    async def pull(self, after: int, *, limit: int = 500, wait: int = 0) -> PullPage:
-        params = {"after": after, "limit": limit, "wait": wait}
+    async def offer(self, ids: list[bytes]) -> list[bytes] | None:
+        """Offer the peer these ids (``POST /fed/v1/offers``); the ones it asks us to push, or None when it does
+        not know offers (an older murmur), which takes every body instead."""
+        try:
+            answer = await self._send(
+                "POST", f"{FED}/offers", {}, packed(ids), cap=len(ids) * ID_BYTES, what="an offer", timeout=None
+            )
+        except PeerError as error:
+            if error.status in UNKNOWN_ROUTE:
+                return None
+            raise
+        try:
+            wanted = unpacked(answer.content, f"The answer of {self.peer.url} to an offer")
+        except Refused as refusal:
+            raise PeerError(refusal.message) from refusal
+        if not set(wanted) <= set(ids):
+            raise PeerError(f"{self.peer.url} answered an offer asking for ids it was not offered")
+        return wanted
+
+    async def pull(self, after: int, *, limit: int = 500, wait: int = 0, ids: bool = False) -> PullPage:
+        """A page of the peer's log after ``after``; with ``ids``, its ids alone if the peer knows how (an older
+        murmur ignores the parameter and sends the messages, which are taken as ever)."""
+        params = {"after": after, "limit": limit, "wait": wait, **({"ids": 1} if ids else {})}
         answer = await self._send(
             "GET",
             f"{FED}/log",
@@ -240,6 +265,14 @@ class PeerClient:
         more = answer.headers.get("murmur-more")
         if more not in ("0", "1"):
             raise PeerError(f"{self.peer.url} answered a pull without Murmur-More: 0 or 1")
+        if ids and answer.headers.get("murmur-ids") == "1":
+            try:
+                held = unpacked(answer.content, f"The answer of {self.peer.url} to a pull of ids")
+            except Refused as refusal:
+                raise PeerError(refusal.message) from refusal
+            if len(held) > limit:
+                raise PeerError(f"{self.peer.url} answered a pull with {len(held)} ids; {limit} were asked for")
+            return PullPage([], cursor, more == "1", len(answer.content), held)
         lines = lines_of(answer.content)
         if len(lines) > limit:
             raise PeerError(f"{self.peer.url} answered a pull with {len(lines)} messages; {limit} were asked for")

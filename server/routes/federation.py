@@ -3,10 +3,14 @@
 - ``POST /fed/v1/messages``: a push batch, JSON Lines (one signed message per line). Each line goes through
   the same validation as any other message; the answer lists a result per line, so good messages in a batch
   are stored while bad ones are reported.
+- ``POST /fed/v1/offers``: the ids of messages the peer would push (32 bytes each, back to back); the answer
+  is the ids among them it should send, the others being held here or already asked of another peer
+  (murmur.server.federation.offers). The push that follows brings those bodies only.
 - ``GET /fed/v1/log?after=N&limit=M&wait=S``: the public log after cursor N, as JSON Lines of signed
   messages; ``Murmur-Cursor`` is the cursor to ask after next and ``Murmur-More`` says whether more is
   waiting. With ``wait``, an empty answer is held up to S seconds until something arrives (long poll), which
-  is how a server that can only dial out still hears of new messages at once.
+  is how a server that can only dial out still hears of new messages at once. With ``ids=1`` the answer is
+  the ids alone (as an offer's, ``Murmur-Ids: 1`` saying so); the puller fetches those it lacks.
 - ``POST /fed/v1/answers``: ``{"answers": [...]}``, the peer's signed answers (``murmur.receipts``) about messages
   it took from here other than by our push (pulled, fetched): its receipts for deletes and its notices of what it
   withheld. Kept as a push's answers are, only those that verify and speak of a message this server holds and may
@@ -25,6 +29,7 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate_peer, state_of
+from murmur.server.federation import offers as offered
 from murmur.server.params import query_number
 from murmur.server.responses import JSONBytes, batch_answer
 from murmur.store import receipts
@@ -50,6 +55,7 @@ async def push(request: Request) -> Response:
         raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
     # Grouped: concurrent pushes (and publishes) that wait for the writer share one commit and its fsync.
     results = await ingest_grouped(state.store.writer, lines, origin=peer_origin(peer.key), policy=from_peer(peer))
+    offered.settle(state, results)
     await note_refusals(state.store, peer.key, results)
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
@@ -58,12 +64,24 @@ async def push(request: Request) -> Response:
     return batch_answer(results, signer=state.identity)
 
 
+async def offers(request: Request) -> Response:
+    state = state_of(request)
+    peer, body = await authenticate_peer(request)
+    ids = offered.unpacked(body, "An offer")
+    if len(ids) > MAX_BATCH_MESSAGES:
+        raise Refused("too_large", f"An offer holds at most {MAX_BATCH_MESSAGES} ids; this one has {len(ids)}.")
+    wanted = await offered.lacking(state, peer, ids, "offer")
+    await record_contact(state.store, peer.key)
+    return Response(offered.packed(wanted), media_type=offered.MEDIA_TYPE)
+
+
 async def log(request: Request) -> Response:
     state = state_of(request)
     peer, _ = await authenticate_peer(request)
     after = query_number(request, "after", default=0, low=0, high=MAX_NUMBER, code="bad_cursor")
     limit = query_number(request, "limit", default=500, low=1, high=MAX_PAGE, code="bad_limit")
     wait = query_number(request, "wait", default=0, low=0, high=MAX_WAIT_S, code="bad_number")
+    ids_only = query_number(request, "ids", default=0, low=0, high=1, code="bad_number") == 1
     deadline = time.monotonic() + wait
     while True:
         page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin, to=peer.key)
@@ -72,8 +90,11 @@ async def log(request: Request) -> Response:
         after = page.next_cursor
         await state.hub.wait(min(2.0, max(0.0, deadline - time.monotonic())))
     await record_contact(state.store, peer.key)
-    body = b"".join(raw + b"\n" for _, raw in page.entries)
     headers = {"Murmur-Cursor": str(page.next_cursor), "Murmur-More": "1" if page.more else "0"}
+    if ids_only:
+        headers["Murmur-Ids"] = "1"
+        return Response(offered.packed(page.ids), media_type=offered.MEDIA_TYPE, headers=headers)
+    body = b"".join(raw + b"\n" for _, raw in page.entries)
     return Response(body, media_type="application/x-ndjson", headers=headers)
 
 

@@ -12,9 +12,11 @@ import threading
 from dataclasses import dataclass, field
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: bytearray | None = None) -> None:
     try:
         while data := await reader.read(65536):
+            if sink is not None:
+                sink.extend(data)
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -29,6 +31,7 @@ class Proxy:
     kind: str  # "http" or "socks5"
     port: int = 0
     seen: list[str] = field(default_factory=list)  # request lines (http) or CONNECT targets (socks5)
+    carried: bytearray = field(default_factory=bytearray)  # every byte relayed, both ways (http)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
 
@@ -50,7 +53,7 @@ class Proxy:
         # One request per connection: ask both ends to close, so the next request shows up here again.
         up_writer.write(f"{method} {path} {version}".encode("latin-1"))
         up_writer.write(b"Connection: close\r\n")
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(_pipe(reader, up_writer, self.carried), _pipe(up_reader, writer, self.carried))
 
     async def _socks(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         greeting = await reader.readexactly(2)

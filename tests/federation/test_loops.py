@@ -43,9 +43,12 @@ class Clock:
 
 
 def fake(push_body: bytes) -> httpx.MockTransport:
-    """A peer that answers pushes with ``push_body`` and pulls with an empty, well-formed page."""
+    """A peer that answers pushes with ``push_body`` and pulls with an empty, well-formed page; it knows no
+    offers (an older murmur), so every message goes to it whole, by push."""
 
     def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fed/v1/offers":
+            return httpx.Response(404)
         if request.url.path == "/fed/v1/log":
             return httpx.Response(200, headers={"Murmur-Cursor": "0", "Murmur-More": "0"})
         return httpx.Response(200, content=push_body, headers={"Content-Type": "application/json"})
