@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from murmur.client.api import ApiError, MurmurClient
+from murmur.client.api import ApiError, MurmurClient, ServerUnreachable
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
 from murmur.client.devices import publish_as_device
 from murmur.client.group_authority import check_sealer, listed, signed_state
@@ -45,6 +46,7 @@ from murmur.store.vault import is_sealed
 from murmur.validate import check
 
 GROUPS_FILE = "private_groups.db"
+log = logging.getLogger("murmur.client.private_groups")
 CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 # Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
 # members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
@@ -291,11 +293,24 @@ class PrivateGroups:
         return epoch.number, len(devices)
 
     async def _send_unsent(self) -> None:
-        """Send the epoch chunks made here that the server has not taken yet, oldest first (a duplicate is taken)."""
+        """Send the outbox (epoch chunks, then what was written in their epochs) oldest first: the same signed
+        message again is a ``duplicate``, taken. Unreachable or busy, it stays, sent again next time; refused for
+        good, it leaves the outbox and the refusal is raised (told once, not retried forever)."""
         for outer_id, raw in self.store.unsent():
-            result = await self.api.publish(json.loads(raw))  # unreachable, busy: kept, sent again next time
-            self.store.sent(outer_id)  # taken, or refused for good (told once, not retried forever)
-            _published(result, "an epoch key")
+            result = await self.api.publish(json.loads(raw))
+            if result.get("status") != "refused":
+                self.store.sent(outer_id)
+                continue
+            post = self.store.dropped(outer_id)
+            _published(result, "an epoch key" if post is None else f"your {post.kind} {_quoted(post.text)}")
+
+    async def _send_kept(self) -> None:
+        """``_send_unsent`` for a sync, which reads on when the server will not take them now: an outbox message
+        the server holds after all is found in its feed (``_read_all``)."""
+        try:
+            await self._send_unsent()
+        except (ApiError, ServerUnreachable) as exc:
+            log.info("the outbox stays for the next sync: %s", exc.message)
 
     # -- writing ---------------------------------------------------------------------------------------------------
     async def post(
@@ -324,12 +339,16 @@ class PrivateGroups:
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
         check(message)
-        self.store.save_keys(group, name, keys.to_json())  # the chain moved: saved before it is sent
-        _published(await self.api.publish(message), "the message")
         held = keys.current()
         post = GroupPost(inner["id"], group, kind, self.me, self.device.public_key, text, inner["created_at"],
                          reply_to, react_to, held.number if held else 0)  # fmt: skip
-        self.store.add(post, message["id"], name, keys.to_json())
+        # The chain moved: kept with the message in the outbox before anything is sent, so a lost answer or a
+        # crash leaves it to be sent again (never an index written twice, never its own message read as a replay).
+        self.store.write(post, message["id"], _bytes_of(message), name, keys.to_json())
+        try:
+            await self._send_unsent()
+        except (ApiError, ServerUnreachable) as exc:
+            raise _still_kept(exc, kind) from exc
         return post
 
     async def _up_to_date(
@@ -359,7 +378,7 @@ class PrivateGroups:
 
     async def _sync(self, only: str | None) -> GroupSync:
         self.talks._me()
-        await self._send_unsent()
+        await self._send_kept()
         unread: list[Unread] = []
         states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
         self.store.tick()
@@ -489,6 +508,9 @@ class PrivateGroups:
         for outer, raw, seq, arrived in sorted(batch, key=lambda b: _place(keys, b[0], b[2])):
             if outer.id not in again and self.store.seen(outer.id):
                 continue
+            if self.store.outgoing(outer.id) is not None:  # its own, sent before its answer came: the server has it
+                self.store.sent(outer.id)
+                continue
             before = keys.to_json()
             try:
                 not_forgotten(epoch_named(outer), self.store.forgotten(group))
@@ -571,6 +593,16 @@ def _arrived(item: dict[str, Any]) -> int | None:
 def _published(result: dict[str, Any], what: str) -> None:
     if result.get("status") == "refused":
         raise Refused(str(result.get("code")), f"Your server refused {what}: {result.get('reason')}")
+
+
+def _still_kept(exc: ApiError | ServerUnreachable, kind: str) -> ApiError | ServerUnreachable:
+    """The failure to send a message written here, saying it is not lost."""
+    said = f"{exc.message} Your {kind} is kept on this device and sent again at the next sync or post."
+    return ApiError(exc.status, exc.code, said) if isinstance(exc, ApiError) else ServerUnreachable(said)
+
+
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def _digest(raw: bytes) -> str:

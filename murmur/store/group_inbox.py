@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from murmur.store.inbox import Cursor, LocalStore, fts_words
@@ -71,6 +71,12 @@ SCHEMA = (
         seen_at INTEGER NOT NULL);
     CREATE INDEX member_changes_by_group ON member_changes (grp, seen_at);
     ALTER TABLE private_groups ADD COLUMN forgotten INTEGER NOT NULL DEFAULT 0;
+    """,
+    # A post or reaction written here waits in the outbox too, with what it says (``GroupPost`` JSON), saved with
+    # the chain that wrote it before it is sent: a lost answer or a crash leaves it there, sent again (the same
+    # signed message: a ``duplicate``) and kept as read once the server has it, never read back as a replay.
+    """
+    ALTER TABLE outbox ADD COLUMN post TEXT;
     """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
@@ -166,18 +172,41 @@ class GroupInbox(LocalStore):
         server takes it (``unsent``, ``sent``)."""
         with self._write() as db:
             _upsert(db, group, name, keys)
-            made = int(db.execute("SELECT COALESCE(MAX(made), 0) FROM outbox").fetchone()[0])
-            for number, (outer_id, raw) in enumerate(chunks, start=made + 1):
-                db.execute("INSERT OR IGNORE INTO outbox (id, grp, raw, made) VALUES (?, ?, ?, ?)",
-                           (outer_id, group, raw, number))  # fmt: skip
+            for outer_id, raw in chunks:
+                _enqueue(db, outer_id, group, raw, None)
+
+    def write(self, post: GroupPost, outer_id: str, raw: bytes, name: str, keys: dict[str, Any]) -> None:
+        """Keep a message written here in the outbox with the keys writing it left, in one transaction, before it
+        is sent: the chain never moves without its message kept, and nothing sent is ever only in memory."""
+        with self._write() as db:
+            _upsert(db, post.group, name, keys)
+            _enqueue(db, outer_id, post.group, raw, json.dumps(asdict(post), sort_keys=True))
 
     def unsent(self) -> list[tuple[str, bytes]]:
-        """Epoch chunks made here that the server has not taken yet, oldest first: (id, message bytes)."""
+        """Epoch chunks and messages written here that the server has not taken yet, oldest first: (id, bytes)."""
         return [(str(r[0]), bytes(r[1])) for r in self._read("SELECT id, raw FROM outbox ORDER BY made", ())]
 
-    def sent(self, outer_id: str) -> None:
+    def outgoing(self, outer_id: str) -> GroupPost | None:
+        """The message written here waiting in the outbox as ``outer_id``, if it is one."""
+        rows = self._read("SELECT post FROM outbox WHERE id = ? AND post IS NOT NULL", (outer_id,))
+        return GroupPost(**json.loads(str(rows[0][0]))) if rows else None
+
+    def sent(self, outer_id: str) -> GroupPost | None:
+        """The server has ``outer_id`` (it said so, or its feed holds it): out of the outbox, and a message written
+        here is kept as read, in one transaction. The message, if it was one."""
+        post = self.outgoing(outer_id)
+        with self._write() as db:
+            if post is not None and not db.execute("SELECT 1 FROM read WHERE id = ?", (post.id,)).fetchone():
+                _insert_read(db, post, outer_id)
+            db.execute("DELETE FROM outbox WHERE id = ?", (outer_id,))
+        return post
+
+    def dropped(self, outer_id: str) -> GroupPost | None:
+        """The server refused ``outer_id`` for good: out of the outbox, never sent again. The message, if it was."""
+        post = self.outgoing(outer_id)
         with self._write() as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (outer_id,))
+        return post
 
     # -- the group's signed log, and its members as last shown ---------------------------------------------------
     def signed_log(self, group: str) -> list[bytes]:
@@ -238,17 +267,9 @@ class GroupInbox(LocalStore):
 
     def add(self, post: GroupPost, outer_id: str, name: str, keys: dict[str, Any]) -> None:
         """Keep a message read (or written) here, with the group's keys as reading (or writing) it left them."""
-        p = post
         with self._write() as db:
-            _upsert(db, p.group, name, keys)
-            cursor = db.execute(
-                "INSERT INTO read (id, outer_id, grp, kind, sender, device, text, created_at, reply_to, target, epoch,"
-                " fresh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (p.id, outer_id, p.group, p.kind, p.sender, p.device, p.text, p.created_at, p.reply_to, p.target,
-                 p.epoch, int(p.fresh)),
-            )  # fmt: skip
-            db.execute("INSERT INTO read_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, p.text))
-            db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))
+            _upsert(db, post.group, name, keys)
+            _insert_read(db, post, outer_id)
 
     def tick(self) -> int:
         """Count one more sync, and return its number: waiting messages fall due by it."""
@@ -330,3 +351,22 @@ def _upsert(db: Any, group: str, name: str, keys: dict[str, Any]) -> None:
         " ON CONFLICT (grp) DO UPDATE SET keys = excluded.keys, name = excluded.name",
         (group, name, json.dumps(keys, sort_keys=True)),
     )
+
+
+def _enqueue(db: Any, outer_id: str, group: str, raw: bytes, post: str | None) -> None:
+    """Put a message at the end of the outbox (``made`` orders it: an epoch's chunks before what is written in it)."""
+    made = int(db.execute("SELECT COALESCE(MAX(made), 0) FROM outbox").fetchone()[0]) + 1
+    db.execute("INSERT OR IGNORE INTO outbox (id, grp, raw, made, post) VALUES (?, ?, ?, ?, ?)",
+               (outer_id, group, raw, made, post))  # fmt: skip
+
+
+def _insert_read(db: Any, post: GroupPost, outer_id: str) -> None:
+    p = post
+    cursor = db.execute(
+        "INSERT INTO read (id, outer_id, grp, kind, sender, device, text, created_at, reply_to, target, epoch,"
+        " fresh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (p.id, outer_id, p.group, p.kind, p.sender, p.device, p.text, p.created_at, p.reply_to, p.target,
+         p.epoch, int(p.fresh)),
+    )  # fmt: skip
+    db.execute("INSERT INTO read_fts (rowid, text) VALUES (?, ?)", (cursor.lastrowid, p.text))
+    db.execute("DELETE FROM unread WHERE outer_id = ?", (outer_id,))

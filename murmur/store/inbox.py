@@ -173,17 +173,19 @@ class LocalStore:
         store that is not sealed is not needed, and not used)."""
         vault, holder = None, None
         try:
+            _create_private(path)
+            # One program at a time, sealed or plain: a second one at once would save over the first's copy
+            # (sealed), or move a group's chain from the same saved point and write twice with one message key.
+            holder = sealed.hold(path)
             if sealed.is_sealed(path):
                 if passphrase is None:
                     raise StoreLocked(f"The message store at {path} is locked by a passphrase.")
-                holder = sealed.hold(path)
                 plain, vault = sealed.unseal(path.read_bytes(), passphrase, path)
                 # Opened where the key is derived (a TUI worker thread), then used by one thread at a time.
                 db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
                 db.deserialize(plain)
                 db.execute("PRAGMA temp_store = MEMORY")
             else:
-                _create_private(path)
                 db = sqlite3.connect(path, isolation_level=None)
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             for number in range(version, len(cls.SCHEMA)):

@@ -105,9 +105,10 @@ def unseal(data: bytes, passphrase: str, path: Path) -> tuple[bytes, Vault]:
 
 
 def hold(path: Path) -> int:
-    """Hold the sealed store at ``path`` for this program: each program keeps its own copy in memory and saves it
-    whole, so a second one at once would save over the first's changes. Refused with what to do; released by
-    closing the descriptor returned (or by the program's end, however it ends)."""
+    """Hold the store at ``path`` (sealed or plain) for this program: a sealed one is kept in memory and saved
+    whole, and a group's chains are read, moved and saved by one program, so a second one at once would save over
+    the first's changes or reuse its message keys. Refused with what to do; released by closing the descriptor
+    returned (or by the program's end, however it ends)."""
     lock = path.with_name(path.name + ".lock")
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
