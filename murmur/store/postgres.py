@@ -286,6 +286,7 @@ async def _session(url: str, *, reads: bool, durability: str) -> psycopg.AsyncCo
     conn.prepared_max = PREPARED_MAX
     try:
         async with conn.cursor() as cur:
+            await cur.execute("SET jit = off")
             if reads:
                 await cur.execute("SET default_transaction_read_only = on")
                 # One plan per prepared statement, made without its values: the store's reads walk an index in
