@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -32,6 +31,7 @@ import psycopg.errors
 
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
+from murmur.store.postgres_bulk import Types, insert_rows
 
 Params = Sequence[Any] | Mapping[str, Any]
 log = logging.getLogger("murmur.store")
@@ -61,13 +61,6 @@ _UNTYPED = (
 # Read statements (as translated) bound on the client since the server could not type them: the same for every
 # connection, so learnt once per process.
 _CLIENT_BOUND: set[str] = set()
-# An INSERT of one row of placeholders into named columns, as translated (``?`` -> ``%s``), with nothing after it:
-# what ``executemany`` sends by COPY. Not one with ON CONFLICT (INSERT OR IGNORE), RETURNING or an expression.
-_COPYABLE = re.compile(
-    r"INSERT INTO (?P<table>\w+)\s*\((?P<columns>\s*\w+(?:\s*,\s*\w+)*\s*)\)\s*"
-    r"VALUES\s*\(\s*%s(?:\s*,\s*%s)*\s*\)",
-    re.I,
-)
 PREPARED_MAX = 512  # statements a read connection keeps prepared (psycopg drops the least recently used)
 READERS = 4  # read connections of a store (ReadPool)
 
@@ -160,6 +153,7 @@ class Connection:
         self.reads = reads
         self._url = url
         self._durability = durability
+        self._types: Types = {}  # the column types of tables written in bulk (murmur.store.postgres_bulk)
 
     @classmethod
     async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
@@ -217,26 +211,14 @@ class Connection:
         bound = [_bind(numbered, r) for r in rows]
         if not bound:
             return Cursor([], 0)
-        copied = _COPYABLE.fullmatch(text)
-        if copied is not None:
-            return await self._copy(copied["table"], copied["columns"], bound)
+        written = None if numbered else await insert_rows(self.raw, text, bound, self._types)
+        if written is not None:
+            return Cursor([], written)
         # Bound on the server: parsed and planned once, then each row sent as values only, in one pipeline; a
         # client-bound row is a statement of its own, parsed and planned again (most of an insert's cost). The
         # store's executemany are INSERTs of values into columns, which type every parameter.
         async with psycopg.AsyncCursor(self.raw) as cur:
             await cur.executemany(text, bound)
-            return Cursor([], cur.rowcount)
-
-    async def _copy(self, table: str, columns: str, rows: list[Params]) -> Cursor:
-        """Rows of a plain INSERT (values into columns, nothing on conflict) sent by ``COPY``: one statement run
-        once, where a pipelined INSERT starts the executor for every row; that start is most of a row's cost
-        for a table with many indexes (messages) or a generated column calling functions (a full-text table's
-        ``tsvector``, whose functions are set up again at each start). Each value is read by its column's
-        type, as a bound parameter is; a row the table refuses fails the COPY, and the writer rolls back."""
-        async with self.raw.cursor() as cur:
-            async with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    await copy.write_row(row)  # type: ignore[arg-type]  # positional: _COPYABLE has %s only
             return Cursor([], cur.rowcount)
 
     async def script(self, statements: Iterable[str]) -> None:
