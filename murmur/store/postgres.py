@@ -7,7 +7,12 @@ whole when the statement runs, as a client-side cursor does, so a cursor's fetch
 
 Writes bind their parameters on the client (``AsyncClientCursor``): SQLite types a parameter by its value, and so
 does a literal, where a server-side parameter must be typed by its context ("could not determine data type of
-parameter $1" for ``? IS NULL``); a statement the server refuses inside a transaction aborts it.
+parameter $1" for ``? IS NULL``); a statement the server refuses inside a transaction aborts it. The rows of an
+``executemany`` go in one statement where its shape allows (``murmur.store.postgres_bulk``: COPY, or an INSERT
+over arrays), else pipelined, bound on the server.
+
+No session compiles its statements (``jit = off``): the store's statements are short, and a misestimate on a
+fresh database made PostgreSQL compile one ingest statement on every batch (docs/performance.md).
 
 Reads are prepared on the server, once per statement and connection: planning the timeline's statements costs
 more than running them (~0.9 ms against ~0.2), and a prepared statement is planned once. A statement the
@@ -291,7 +296,7 @@ async def _session(url: str, *, reads: bool, durability: str) -> psycopg.AsyncCo
     conn.prepared_max = PREPARED_MAX
     try:
         async with conn.cursor() as cur:
-            await cur.execute("SET jit = off")
+            await cur.execute("SET jit = off")  # see the module's docstring
             if reads:
                 await cur.execute("SET default_transaction_read_only = on")
                 # One plan per prepared statement, made without its values: the store's reads walk an index in
