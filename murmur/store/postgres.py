@@ -7,9 +7,9 @@ whole when the statement runs, as a client-side cursor does, so a cursor's fetch
 
 Writes bind their parameters on the client (``AsyncClientCursor``): SQLite types a parameter by its value, and so
 does a literal, where a server-side parameter must be typed by its context ("could not determine data type of
-parameter $1" for ``? IS NULL``); a statement the server refuses inside a transaction aborts it. The rows of an
-``executemany`` go in one statement where its shape allows (``murmur.store.postgres_bulk``: COPY, or an INSERT
-over arrays), else pipelined, bound on the server.
+parameter $1" for ``? IS NULL``); a statement the server refuses inside a transaction aborts it. The rows of a plain
+INSERT's ``executemany`` go by COPY (``murmur.store.postgres_bulk``); any other's are pipelined, bound on the
+server.
 
 No session compiles its statements (``jit = off``): the store's statements are short, and a misestimate on a
 fresh database made PostgreSQL compile one ingest statement on every batch (docs/performance.md).
@@ -36,7 +36,7 @@ import psycopg.errors
 
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
-from murmur.store.postgres_bulk import Types, insert_rows
+from murmur.store.postgres_bulk import insert_rows
 
 Params = Sequence[Any] | Mapping[str, Any]
 log = logging.getLogger("murmur.store")
@@ -158,7 +158,6 @@ class Connection:
         self.reads = reads
         self._url = url
         self._durability = durability
-        self._types: Types = {}  # the column types of tables written in bulk (murmur.store.postgres_bulk)
 
     @classmethod
     async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
@@ -216,7 +215,7 @@ class Connection:
         bound = [_bind(numbered, r) for r in rows]
         if not bound:
             return Cursor([], 0)
-        written = None if numbered else await insert_rows(self.raw, text, bound, self._types)
+        written = None if numbered else await insert_rows(self.raw, text, bound)
         if written is not None:
             return Cursor([], written)
         # Bound on the server: parsed and planned once, then each row sent as values only, in one pipeline; a
