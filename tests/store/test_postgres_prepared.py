@@ -95,3 +95,31 @@ async def test_a_read_waiting_on_the_server_does_not_hold_up_the_next(opened: tu
         assert not waiting.done()
         admin.execute("SELECT pg_advisory_unlock(7)")
     assert await (await asyncio.wait_for(waiting, timeout=60)).fetchone() == (1,)
+
+
+async def _prepared_writes(store: Store) -> list[str]:
+    async with store.writer.transaction() as conn, conn.execute("SELECT statement FROM pg_prepared_statements") as cur:
+        return [str(r[0]) for r in await cur.fetchall()]
+
+
+async def test_an_ingest_batch_rules_are_prepared_on_the_write_connection(
+    opened: tuple[Store, str], ann: Person
+) -> None:
+    """The rules every batch runs over its seqs take integers only: planned once per connection, not per batch."""
+    store, _ = opened
+    await store.ingest([ann.post("first")])
+    held = [s for s in await _prepared_writes(store) if "INSERT INTO notices" in s]
+    assert held, "no notice rule prepared"
+    await store.ingest([ann.post("second")])
+    assert [s for s in await _prepared_writes(store) if "INSERT INTO notices" in s] == held  # the same, again
+
+
+async def test_a_write_the_server_cannot_type_loses_nothing_of_its_transaction(opened: tuple[Store, str]) -> None:
+    store, _ = opened
+    async with store.writer.transaction() as conn:
+        await conn.execute("INSERT INTO markers (key, name, seq) VALUES (?, ?, ?)", (b"k" * 32, "kept", 1))
+        # Integers only, so tried prepared; as smallints on the server, generate_series is ambiguous ("not
+        # unique"), where the literals of a client-bound statement pick one: bound on the client after all.
+        await conn.execute("UPDATE markers SET seq = (SELECT max(g) FROM generate_series(?, ?) g)", (1, 5))
+    async with store.conn.execute("SELECT name, seq FROM markers") as cursor:
+        assert await cursor.fetchall() == [("kept", 5)]
