@@ -202,9 +202,7 @@ async def record_success(
     """The peer answered: move cursors forward (never back) and, unless told otherwise (another exchange with
     the peer is still failing), clear the failure state."""
     async with store.writer.transaction() as conn:
-        await note_success(
-            conn, key, push_cursor=push_cursor, pull_cursor=pull_cursor, clear_failures=clear_failures
-        )
+        await note_success(conn, key, push_cursor=push_cursor, pull_cursor=pull_cursor, clear_failures=clear_failures)
 
 
 async def note_success(

@@ -62,7 +62,6 @@ PUSH_LINGER_S = 0.1  # what a burst of posts adds to one batch, against what it 
 LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
 
-
 @dataclass
 class SyncReport:
     """What one sync with one peer did; ``murmur sync`` prints it."""

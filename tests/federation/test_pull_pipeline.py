@@ -106,7 +106,7 @@ async def test_a_catch_up_cut_short_keeps_the_cursor_behind_what_is_written_and_
     assert cut is not None and cut.failures == 1
     holding = await held(a, log)
     assert all(holding[: cut.pull_cursor]), "the cursor passed a message that was never written"
-    assert 0 < cut.pull_cursor and any(holding) and not all(holding)
+    assert cut.pull_cursor > 0 and any(holding) and not all(holding)
 
     log.fail_after = None
     again = await a.federator.sync(peer, push=False)
