@@ -27,7 +27,7 @@ from murmur.store.group import group_of
 from murmur.store.peers import Peer, from_peer, note_success
 
 PULL_PAGE = 500  # messages asked for a page (a peer's log answers at most 1,000)
-AHEAD = 2  # pages checked ahead of the writer: the next is checked while the last is written
+AHEAD = 4  # pages waiting for the writer at most: a slow writer then holds back the next request
 
 
 async def pages(client: PeerClient, after: int, *, wait: int = 0, ids: bool = False) -> AsyncIterator[PullPage]:
