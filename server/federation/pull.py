@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
+from murmur.errors import PeerError
 from murmur.server.federation.answers import taken
 from murmur.server.federation.peer_client import PeerClient, PullPage
 from murmur.server.federation.repair import Counts, count
@@ -67,17 +68,23 @@ async def catch_up(
     Each page's results are those of ``Store.ingest`` with the peer's origin and policy; once a page committed,
     its cursor is queued for the writer's next transaction (``clear_failures()``, asked then, says whether the
     peer's failure state goes with it), what it brought is noted and answered (``answers.taken``). Whatever
-    ends the catch-up, the cursors of the pages committed are written before it returns or raises."""
+    ends the catch-up, the cursors of the pages committed are written before it returns or raises; a peer failing
+    mid-way (``PeerError``) is raised once every page it sent before is written."""
     fetched: deque[tuple[PullPage, int, int]] = deque()  # (page, messages, bytes) handed to ingest, oldest first
     group = group_of(state.store.writer)
     moved: list[asyncio.Future[None]] = []
 
     source = pages(client, peer.pull_cursor, wait=wait, ids=ids)
+    failed: list[PeerError] = []
 
     async def lines() -> AsyncIterator[list[bytes]]:
-        async for page in source:
-            fetched.append(page)
-            yield page.lines
+        try:
+            async for page in source:
+                lines, size = await bodies(page)
+                fetched.append((page, len(lines), size))
+                yield lines
+        except PeerError as error:  # raised once the pages before it are written and their cursors queued
+            failed.append(error)
 
     stream = state.store.ingest_stream(lines(), origin=peer.origin, policy=from_peer(peer), ahead=AHEAD)
     try:
@@ -91,6 +98,8 @@ async def catch_up(
                 report.round_trips += 1
                 report.bytes_in += size
                 count(report, results)
+        if failed:
+            raise failed[0]
     finally:
         await stream.aclose()
         await source.aclose()  # closing the stream does not close what it reads: the page on its way is cancelled
