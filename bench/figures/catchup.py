@@ -1,11 +1,12 @@
 """catchup: seconds and bytes on the wire for a fresh peer to pull a server's log.
 
 The server is the ``murmur serve`` over the big database (``bench.bigdb``); the fresh peer is a new, empty
-store in this process (durability ``full``) that pulls ``GET /fed/v1/log`` pages of 500 (the federator's
-page) with ``PeerClient.pull`` and stores each page with ``Store.ingest``, as ``Federator.pull_once`` does,
-until it holds 100,000 messages (20,000 in quick mode). Bytes on the wire count every request's and
-response's head and body as sent (TCP/IP framing not counted); ``raw_bytes`` is the sum of the messages'
-own bytes, the least any transfer could carry. Target: bytes ≤ 1.3 × raw.
+store in this process (durability ``full``) whose own ``Federator.pull_once`` pulls ``GET /fed/v1/log`` pages
+of 500 (the next page fetched while the last one is checked and written: ``murmur.server.federation.pull``)
+until it holds 100,000 messages (20,000 in quick mode), where the client it is handed says "nothing more".
+Bytes on the wire count every request's and response's head and body as sent (TCP/IP framing not counted);
+``raw_bytes`` is the sum of the messages' own bytes, the least any transfer could carry. Target: bytes ≤ 1.3 ×
+raw. ``msg_per_s`` is read beside ``verify_limit`` (target ≥ 0.8 of it: ``verify_ratio``).
 
 With ``--engines sqlite,postgresql``, ``catchup_pg`` is the same pull from the server over the PostgreSQL copy of
 the big database into a fresh PostgreSQL database; ``msg_per_s`` beside SQLite's is the comparison (bytes on the
@@ -15,6 +16,7 @@ wire do not depend on the engine), and ``verify_limit`` is repeated in both for 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from typing import Any
 
@@ -23,11 +25,15 @@ import httpx
 from bench.context import Context, Figure, rate_figure
 from bench.engines import both, cluster, fresh_database, named
 from bench.figures.common import big_server
+from bench.figures.verify import nearby
 from bench.server import seeded
-from murmur.server.federation.federator import PULL_PAGE
-from murmur.server.federation.peer_client import PeerClient
+from murmur.server.config import ServerConfig
+from murmur.server.federation.federator import Federator
+from murmur.server.federation.peer_client import PeerClient, PullPage
+from murmur.server.federation.pull import AHEAD, PULL_PAGE
+from murmur.server.state import ServerState
 from murmur.store import Store
-from murmur.store.peers import Peer, refuse_local_from_peer
+from murmur.store.peers import add_peer
 
 FIGURES = both("catchup")
 
@@ -53,31 +59,41 @@ class CountingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class CappedClient(PeerClient):
+    """The federator's client, saying "nothing more" once ``want`` messages came (the big log holds more), and
+    counting what it received and how long its requests took (they overlap the storing now)."""
+
+    def __init__(self, *args: Any, want: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.want = want
+        self.received = self.raw = self.pages = 0
+        self.pulling = 0.0
+
+    async def pull(self, after: int, *, limit: int = PULL_PAGE, wait: int = 0, ids: bool = False) -> PullPage:
+        t0 = time.perf_counter()
+        page = await super().pull(after, limit=limit, wait=wait, ids=ids)
+        self.pulling += time.perf_counter() - t0
+        self.pages += 1
+        self.received += len(page.lines)
+        self.raw += sum(len(line) for line in page.lines)
+        return dataclasses.replace(page, more=False) if self.received >= self.want else page
+
+
 async def _pull(url: str, key: str, db: Any, want: int, database: str | None) -> dict[str, Any]:
-    peer = Peer(key, "bench", url, "pull-only", "", 0, 0, 0, None, "", 0, None)
     transport = CountingTransport()
-    client = PeerClient(seeded("peer"), peer, transport=transport)
-    received = raw = stored = pages = 0
-    cursor = 0
-    pulling = 0.0
-    start = time.perf_counter()
     async with await Store.open(db, database=database) as store:
-        while received < want:
-            t0 = time.perf_counter()
-            page = await client.pull(cursor, limit=PULL_PAGE)
-            pulling += time.perf_counter() - t0
-            pages += 1
-            received += len(page.lines)
-            raw += sum(len(line) for line in page.lines)
-            results = await store.ingest(page.lines, origin=peer.origin, policy=refuse_local_from_peer)
-            stored += sum(r.status == "stored" for r in results)
-            cursor = page.cursor
-            if not page.more:
-                break
-    seconds = time.perf_counter() - start
-    await client.aclose()
-    return {"seconds": seconds, "pull_seconds": pulling, "received": received, "stored": stored,
-            "raw": raw, "wire": transport.bytes, "pages": pages}  # fmt: skip
+        peer = await add_peer(store, key, url, name="bench", mode="pull-only")
+        state = ServerState(config=ServerConfig(), identity=seeded("peer"), store=store)
+        client = CappedClient(state.identity, peer, transport=transport, want=want)
+        start = time.perf_counter()
+        try:
+            await Federator(state).pull_once(peer, client)
+        finally:
+            await client.aclose()
+        seconds = time.perf_counter() - start
+        stored = await store.count()
+    return {"seconds": seconds, "pull_seconds": client.pulling, "received": client.received, "stored": stored,
+            "raw": client.raw, "wire": transport.bytes, "pages": client.pages}  # fmt: skip
 
 
 def run(ctx: Context) -> dict[str, Figure]:
@@ -88,7 +104,10 @@ def run(ctx: Context) -> dict[str, Figure]:
         server = big_server(ctx, engine)
         database = fresh_database(cluster(ctx), "catchup") if engine == "postgresql" else None
         ctx.progress(f"catchup ({engine}): a fresh peer pulls {want:,} messages from {server.url}")
+        before = nearby(min(1.0, ctx.sizes.seconds))
         got = asyncio.run(_pull(server.url, server.key, ctx.tmp / f"catchup-{engine}.db", want, database))
+        after = nearby(min(1.0, ctx.sizes.seconds))
+        rate = got["received"] / got["seconds"] if got["seconds"] else 0.0
         figures[named("catchup", engine)] = rate_figure(
             got["wire"],
             "bytes",
@@ -102,8 +121,15 @@ def run(ctx: Context) -> dict[str, Figure]:
             stored=got["stored"],
             pages=got["pages"],
             page=PULL_PAGE,
-            msg_per_s=round(got["received"] / got["seconds"], 1) if got["seconds"] else 0.0,
+            ahead=AHEAD,
+            msg_per_s=round(rate, 1),
             verify_limit=verify_limit,
+            verify_ratio=round(rate / verify_limit, 4) if verify_limit else 0.0,
+            # The one-core verification rate just before and after the pull: on a shared machine it drifts within
+            # a run, and the ratio to their mean (``verify_ratio_nearby``) is the one to compare across runs.
+            verify_rate_before=round(before, 1),
+            verify_rate_after=round(after, 1),
+            verify_ratio_nearby=round(2 * rate / (before + after), 4) if before + after else 0.0,
             durability="full",
         )
     if "catchup_pg" in figures:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
@@ -23,6 +23,9 @@ from murmur.store.outcomes import settled
 
 log = logging.getLogger("murmur.store")
 
+Write = Callable[[aiosqlite.Connection], Awaitable[None]]
+"""A small write riding along in a group's transaction (a peer's pull cursor): run on the connection holding it."""
+
 
 @dataclass
 class _Job:
@@ -30,6 +33,7 @@ class _Job:
     results: list[IngestResult | None]
     origin: str
     done: asyncio.Future[None]
+    write: Write | None = None
 
 
 class _GroupCommit:
@@ -50,7 +54,15 @@ class _GroupCommit:
         self, valid: list[tuple[int, Verified]], results: list[IngestResult | None], origin: str
     ) -> asyncio.Future[None]:
         """Queue a validated batch behind those already queued; the future is done once it is committed."""
-        job = _Job(valid, results, origin, asyncio.get_running_loop().create_future())
+        return self._queue(_Job(valid, results, origin, asyncio.get_running_loop().create_future()))
+
+    def then(self, write: Write) -> asyncio.Future[None]:
+        """Queue ``write`` for the next transaction, after the batches already queued (so after every batch whose
+        commit its caller has seen); the future is done once it is committed. Nobody waits for a transaction of
+        its own: a peer's cursor moves with the next batch written, and its fsync."""
+        return self._queue(_Job([], [], "", asyncio.get_running_loop().create_future(), write))
+
+    def _queue(self, job: _Job) -> asyncio.Future[None]:
         self.pending.append(job)
         if self.task is None or self.task.done():
             # A task of its own, not the first caller: a caller that goes away must not strand the others.
@@ -98,8 +110,11 @@ class _GroupCommit:
 
     async def _commit(self, jobs: list[_Job]) -> None:
         async with self.writer.transaction() as conn:
-            for run in _runs(jobs):
+            for run in _runs([job for job in jobs if job.write is None]):
                 await _store_run(conn, run)
+            for job in jobs:
+                if job.write is not None:
+                    await job.write(conn)
 
 
 def _settle(job: _Job, exc: BaseException | None) -> None:

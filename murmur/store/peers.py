@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import aiosqlite
+
 from murmur.errors import Refused
 from murmur.store import Store
 from murmur.store.audience import Policy, for_peers, refuse_local
@@ -199,13 +201,25 @@ async def record_success(
 ) -> None:
     """The peer answered: move cursors forward (never back) and, unless told otherwise (another exchange with
     the peer is still failing), clear the failure state."""
-    clear = " last_error = '', failures = 0, failing_since = NULL," if clear_failures else ""
     async with store.writer.transaction() as conn:
-        await conn.execute(
-            "UPDATE peers SET push_cursor = max(push_cursor, COALESCE(?, push_cursor)),"
-            f" pull_cursor = max(pull_cursor, COALESCE(?, pull_cursor)),{clear} last_contact = ? WHERE key = ?",
-            (push_cursor, pull_cursor, _now_ms(), bytes.fromhex(key)),
-        )
+        await note_success(conn, key, push_cursor=push_cursor, pull_cursor=pull_cursor, clear_failures=clear_failures)
+
+
+async def note_success(
+    conn: aiosqlite.Connection,
+    key: str,
+    *,
+    push_cursor: int | None = None,
+    pull_cursor: int | None = None,
+    clear_failures: bool = True,
+) -> None:
+    """``record_success`` in a transaction the caller holds (a pull's cursor, written with the next batch)."""
+    clear = " last_error = '', failures = 0, failing_since = NULL," if clear_failures else ""
+    await conn.execute(
+        "UPDATE peers SET push_cursor = max(push_cursor, COALESCE(?, push_cursor)),"
+        f" pull_cursor = max(pull_cursor, COALESCE(?, pull_cursor)),{clear} last_contact = ? WHERE key = ?",
+        (push_cursor, pull_cursor, _now_ms(), bytes.fromhex(key)),
+    )
 
 
 async def set_push_cursor(store: Store, key: str, cursor: int) -> None:

@@ -22,8 +22,20 @@ from murmur.store import removals
 from murmur.store.audience import scope_of
 from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, list_peers
+from murmur.store.trust import note_refusals
 
 log = logging.getLogger("murmur.federation")
+
+
+async def taken(state: ServerState, client: PeerClient, results: Sequence[IngestResult]) -> None:
+    """What follows storing messages a peer sent other than by its push (a pulled page, a fetch), once committed:
+    what it sent beyond an audience is recorded against it, live readers hear of what was stored, and it gets our
+    signed answers."""
+    await note_refusals(state.store, client.peer.key, results)
+    stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
+    if stored:
+        state.hub.stored(max(stored))
+    await answer(state, client, results)
 
 
 def worth_answering(result: IngestResult) -> bool:

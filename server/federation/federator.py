@@ -31,12 +31,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
 from murmur.server.federation import offers
-from murmur.server.federation.answers import answer
 from murmur.server.federation.peer_client import PeerClient, PullPage
+from murmur.server.federation.pull import catch_up
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState, TransportFor
@@ -44,7 +45,6 @@ from murmur.store import receipts
 from murmur.store.peers import (
     Outbound,
     Peer,
-    from_peer,
     get_peer,
     list_peers,
     outbound,
@@ -52,18 +52,15 @@ from murmur.store.peers import (
     record_success,
     set_push_cursor,
 )
-from murmur.store.trust import note_refusals
 
 log = logging.getLogger("murmur.federation")
 
 PUSH_BATCH = 200
-PULL_PAGE = 500
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
 PUSH_LINGER_S = 0.1  # what a burst of posts adds to one batch, against what it adds to each hop's delay
 LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
-
 
 @dataclass
 class SyncReport:
@@ -281,11 +278,14 @@ class Federator:
             await asyncio.sleep(self.pull_interval)
 
     async def _answered(self, key: str, loop: str, **cursors: int) -> None:
-        """The peer answered ``loop`` well: move its cursor; clear the peer's failure state only if no other
+        """The peer answered ``loop`` well: move its cursor (and maybe clear its failure state: ``_recovered``)."""
+        await record_success(self.state.store, key, clear_failures=self._recovered(key, loop), **cursors)
+
+    def _recovered(self, key: str, loop: str) -> bool:
+        """``loop`` is no longer failing; whether the peer's failure state may be cleared: only if no other
         exchange with it is failing (a peer that answers pulls but garbles pushes must not look healthy)."""
         self._failing.pop((key, loop), None)
-        still_failing = any(count for (other, _), count in self._failing.items() if other == key)
-        await record_success(self.state.store, key, clear_failures=not still_failing, **cursors)
+        return not any(count for (other, _), count in self._failing.items() if other == key)
 
     async def _failed(self, key: str, loop: str, message: str, retry_after: float | None) -> None:
         """Count a failure against the peer, log it, and wait out the backoff before the next attempt.
@@ -372,24 +372,16 @@ class Federator:
     async def pull_once(
         self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None
     ) -> bool:
-        """Fetch the next page of the peer's log and store what we lack; returns whether more is waiting."""
-        # A push-pull peer pushes what it gets: its log is read for ids, and only what we lack is fetched.
-        page = await client.pull(peer.pull_cursor, limit=PULL_PAGE, wait=wait, ids=peer.mode == "push-pull")
-        lines, size = await self._fetched(peer, client, page)
-        results = await self.state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
-        await note_refusals(self.state.store, peer.key, results)
-        stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
-        if stored:
-            self.state.hub.stored(max(stored))
-        await self._answered(peer.key, "pull", pull_cursor=page.cursor)
-        await answer(self.state, client, results)
-        if report is not None:
-            report.fetched += len(lines)
-            report.round_trips += 1
-            report.bytes_in += size
-            for r in results:
-                setattr(report, r.status, getattr(report, r.status) + 1)
-        return page.more
+        """Store what the peer's log holds after our pull cursor, until the peer says nothing more is waiting
+        (``pull.catch_up``: the next page is fetched while the last one is checked and written). A push-pull peer
+        pushes what it gets: its log is read for ids, and only what we lack is fetched (``_fetched``). Returns
+        whether more is waiting, which it never is once it returns: the loops that called it page by page end."""
+        recovered = partial(self._recovered, peer.key, "pull")
+        await catch_up(
+            self.state, peer, client, partial(self._fetched, peer, client),
+            wait=wait, ids=peer.mode == "push-pull", clear_failures=recovered, report=report,
+        )  # fmt: skip
+        return False
 
     async def sync(
         self, peer: Peer, *, pull: bool = True, push: bool = True, repair: bool = False, progress: Progress = nothing

@@ -18,13 +18,12 @@ from typing import Protocol
 
 from murmur.errors import PeerError, Refused
 from murmur.progress import Progress, nothing
-from murmur.server.federation.answers import answer
+from murmur.server.federation.answers import taken
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store import receipts
 from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, from_peer
-from murmur.store.trust import note_refusals
 from murmur.sync.index import index_for, visible_raws
 from murmur.sync.reconcile import DEFAULT, Params, Session
 
@@ -55,6 +54,12 @@ class Counts(Protocol):
     reconcile_bytes_out: int
 
 
+def count(report: Counts, results: Sequence[IngestResult]) -> None:
+    """Add each result to the report's count of its status (stored, duplicate, deleted, refused)."""
+    for r in results:
+        setattr(report, r.status, getattr(report, r.status) + 1)
+
+
 def _chunks(items: Sequence[bytes], size: int) -> Iterator[Sequence[bytes]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -65,11 +70,7 @@ async def take_fetched(state: ServerState, client: PeerClient, lines: Sequence[b
     path; what it sent beyond an audience is recorded against it, and it gets our signed answers."""
     peer = client.peer
     results = await state.store.ingest(lines, origin=peer.origin, policy=from_peer(peer))
-    await note_refusals(state.store, peer.key, results)
-    stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
-    if stored:
-        state.hub.stored(max(stored))
-    await answer(state, client, results)
+    await taken(state, client, results)
     return results
 
 
@@ -117,8 +118,7 @@ async def repair(
         report.fetched += len(lines)
         report.round_trips += 1
         report.bytes_in += size
-        for r in results:
-            setattr(report, r.status, getattr(report, r.status) + 1)
+        count(report, results)
         done += len(batch)
         progress(done, total)
     for batch in _chunks(have, PUSH_BATCH):

@@ -169,14 +169,14 @@ async def test_an_oversized_pull_is_counted_against_the_peer_and_stores_nothing(
     peer = await fake_peer(a)
     lines = b"\n".join(raw_post(str(i)) for i in range(3)) + b"\n"
     a.federator.transport_for = lambda p: httpx.MockTransport(pull_answer(lines, cursor="3"))
-    from murmur.server.federation import federator
+    from murmur.server.federation import pull
 
-    original = federator.PULL_PAGE
-    federator.PULL_PAGE = 2
+    original = pull.PULL_PAGE
+    pull.PULL_PAGE = 2
     try:
         report = await a.federator.sync(peer, push=False)
     finally:
-        federator.PULL_PAGE = original
+        pull.PULL_PAGE = original
     assert "3 messages; 2 were asked for" in report.error
     after = await get_peer(a.state.store, peer.key)
     assert after is not None and after.failures == 1 and "2 were asked for" in after.last_error

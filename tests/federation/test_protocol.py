@@ -320,16 +320,17 @@ async def test_local_storage_failure_does_not_stop_federation(net: Network) -> N
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
     ada, api = await a.member()
-    real_ingest = b.state.store.ingest
+    real_stream = b.state.store.ingest_stream
     calls = {"n": 0}
 
-    async def failing_ingest(*args, **kwargs):  # type: ignore[no-untyped-def]
+    async def failing_stream(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] <= 2:
             raise StoreError("The database refused a write: database or disk is full.")
-        return await real_ingest(*args, **kwargs)
+        async for results in real_stream(*args, **kwargs):
+            yield results
 
-    b.state.store.ingest = failing_ingest  # type: ignore[method-assign]
+    b.state.store.ingest_stream = failing_stream  # type: ignore[method-assign]
     await api.publish(sign_draft(ada, {"body": {"text": "arrives once the disk has room"}}))
     task = asyncio.create_task(b.federator.run())  # b pulls from a
     try:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiosqlite
+
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store
-from murmur.store.group import ingest_grouped
+from murmur.store.group import group_of, ingest_grouped
+from murmur.store.ingest import validate_all
 
 
 def batches() -> list[list[dict]]:  # type: ignore[type-arg]
@@ -117,3 +120,24 @@ async def test_a_stream_yields_each_batch_only_once_committed_and_stopping_early
         count = await reader.count()
         assert 100 <= count <= 300 and count % 50 == 0
         assert [r.status for r in await store.ingest(posts[0] + posts[1], origin="local")] == ["duplicate"] * 100
+
+
+async def test_a_write_queued_with_then_rides_the_next_transaction_after_the_batches_queued_before_it(
+    tmp_path: Path,
+) -> None:
+    async with await Store.open(tmp_path / "then.db") as store:
+        group = group_of(store.writer)
+        results, valid = await validate_all(batches()[0], now=None, policy=None)
+        seen: list[int] = []
+
+        async def write(conn: aiosqlite.Connection) -> None:
+            async with conn.execute("SELECT count(*) FROM messages") as cursor:
+                row = await cursor.fetchone()
+            seen.append(int(row[0]) if row else -1)
+
+        stored = group.submit(valid, results, "local")
+        written = group.then(write)
+        await asyncio.gather(stored, written)
+        # The write ran after the batch queued before it was written, and both committed.
+        assert seen == [3]
+        assert await store.count() == 3
