@@ -54,6 +54,19 @@ class Home:
         return {"sealed": items, "next_cursor": len(self.pending), "more": False}
 
 
+def counting_lookups(home: Any) -> list[str]:
+    """The identities ``home`` is asked for from now on, in order (its ``identity_events`` is wrapped)."""
+    asked: list[str] = []
+    answer = home.identity_events
+
+    async def counted(name: str) -> dict[str, Any]:
+        asked.append(name)
+        return await answer(name)
+
+    home.identity_events = counted
+    return asked
+
+
 def planted(speaker: Speaker, evil: Device) -> list[dict[str, Any]]:
     """The speaker's events and one more, adding ``evil``, signed by a key that is none of the speaker's devices."""
     body = ke.device_body(evil.key.public_key, "server", evil.public, ke.device_proof(evil.key, speaker.identity))

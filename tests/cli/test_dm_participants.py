@@ -12,7 +12,7 @@ from murmur.client.api import ApiError
 from murmur.client.conversations import LOOKUPS_PER_SYNC, Conversations
 from murmur.message import now_ms
 from murmur.store.inbox import Inbox
-from tests.cli.test_dm_hostile_home import Home, talks
+from tests.cli.test_dm_hostile_home import Home, counting_lookups, talks
 from tests.dm_people import Device, Speaker
 
 
@@ -80,14 +80,7 @@ async def test_a_flood_of_strangers_costs_a_bounded_number_of_lookups_and_never_
                                  now_ms())  # fmt: skip
     real = direct.seal_direct(inner, bo.devices[0].x25519, [ada.devices[0].public, bo.devices[0].public], "public")
     home = Home(ada.devices[0].key, {ada.identity: ada.events, bo.identity: bo.events}, [real, *junk])
-    asked: list[str] = []
-    answer = home.identity_events
-
-    async def counted(name: str) -> dict[str, Any]:
-        asked.append(name)
-        return await answer(name)
-
-    home.identity_events = counted  # type: ignore[method-assign]
+    asked = counting_lookups(home)
     reader = talks(ada.devices[0], home, ada.identity, tmp_path)
     report = await reader.sync()
     assert report.opened == 1  # the real message, first in the feed

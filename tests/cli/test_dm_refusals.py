@@ -17,6 +17,7 @@ from murmur.kinds.sealed import envelope_text
 from murmur.message import now_ms, sign_envelope
 from murmur.sealing import public_hex
 from murmur.store.inbox import GIVE_UP_AFTER, RETRY_MOST_MS, RETRY_PAGE, Inbox
+from tests.cli.test_dm_hostile_home import counting_lookups
 from tests.dm_people import Device, Speaker
 
 
@@ -153,14 +154,7 @@ async def test_junk_that_keeps_failing_never_holds_back_a_real_message(tmp_path:
 async def test_a_refusal_backs_off_and_is_given_up_on(tmp_path: Path) -> None:
     ada, bo = Speaker.new(), Speaker.new()
     home = HostileHome([[message(ada, bo, "early")]])
-    asked: list[str] = []
-    answer = home.identity_events
-
-    async def counted(name: str) -> dict[str, Any]:
-        asked.append(name)
-        return await answer(name)
-
-    home.identity_events = counted  # type: ignore[method-assign]
+    asked = counting_lookups(home)
     clock = Clock(now_ms())
     talks = Conversations(home, bo.devices[0].x25519, bo.identity, Inbox.open(tmp_path / "bo.db"),  # type: ignore[arg-type]
                           clock=clock)  # fmt: skip
