@@ -53,13 +53,18 @@ def landing(node: DOMNode, selector: str, kind: type[W]) -> W | None:
     return next(node.query(selector).results(kind), None)
 
 
+def leaving(node: MessagePump) -> bool:
+    """Whether ``node`` is on its way out of the DOM: ``remove()`` marks it at once, but it stays among its
+    parent's children until the removal lands. These are the flags Textual itself reads for a node on its way
+    out (``display``, signals)."""
+    return any(getattr(node, flag, False) for flag in ("_pruning", "_closing", "_closed"))
+
+
 def gone(node: MessagePump) -> bool:
     """Whether ``node`` can no longer show anything: its screen is being closed, or the app is closing. Textual
-    takes the widgets down before it cancels their workers, so a worker can resume in between; these are the
-    flags Textual itself reads for a node on its way out (``display``, signals)."""
-    leaving = any(getattr(node, flag, False) for flag in ("_pruning", "_closing", "_closed"))
+    takes the widgets down before it cancels their workers, so a worker can resume in between."""
     app_running = getattr(node.app, "_running", True)  # cleared first thing when the app shuts down
-    return leaving or not node.is_attached or not app_running
+    return leaving(node) or not node.is_attached or not app_running
 
 
 def work(*, exclusive: bool = False, group: str = "default") -> Callable[[Method], Method]:

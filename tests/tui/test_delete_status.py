@@ -84,3 +84,23 @@ async def test_an_answer_that_lands_once_the_screen_is_closing_is_dropped(live: 
 def shown(app: object) -> str:
     found = app.screen.query("#delete-peers")  # type: ignore[attr-defined]
     return str(found.first(Static).render()) if found else ""
+
+
+async def test_a_delete_under_a_closing_screen_keeps_the_highlight(live: LiveServer, tmp_path: Path) -> None:
+    """The delete's screen opens over the timeline as the post goes, and may close before its first refresh: the
+    highlight moves to the next post at once, not in a call deferred to a refresh the closed screen never has."""
+    for i in range(3):
+        await live.post(ME, f"post {i}", at=NOW - 20_000 + i)
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        await pilot.press("j")
+        doomed = timeline.current
+        assert doomed is not None and timeline.index == 1
+        after = timeline.entries[2]
+        app.push_screen(DeleteStatusScreen(app.api, doomed.item["message"]["id"]))
+        app.forget(doomed.item["message"]["id"])
+        app.pop_screen()
+        assert timeline.current is after and after.has_class("-highlight") and len(timeline.entries) == 2
+        await until(pilot, lambda: not doomed.is_attached)  # once the removal lands, still the same row
+        assert timeline.current is after and after.has_class("-highlight")

@@ -72,7 +72,7 @@ class ThreadScreen(MurmurScreen):
         posts.show(flatten(found["root"]), focus_id=self.msg_id)
         self._withheld(found)
         self.query_one(MissingNote).show(found, Context.of(found).names)
-        self.call_after_refresh(self._names, posts)
+        self._names(posts)
 
     def action_repair(self) -> None:
         self.query_one(MissingNote).ask(self.api)

@@ -16,6 +16,7 @@ from textual.widget import Widget
 from murmur.client.tui import present
 from murmur.client.tui.bindings import POSTS, bindings
 from murmur.client.tui.events import PostAction
+from murmur.client.tui.net import leaving
 from murmur.client.tui.widgets.entries import Entry, NoticeEntry, PersonEntry, Placeholder, PostEntry, View
 
 ACTIONS_UP = (
@@ -48,7 +49,9 @@ class PostList(VerticalScroll, can_focus=True):
     # -- contents ----------------------------------------------------------------------------------------------
     @property
     def entries(self) -> list[Entry]:
-        return [child for child in self.children if isinstance(child, Entry)]
+        """The entries shown, in order; one being removed is no longer among them (though Textual keeps it among
+        the children until the removal lands), so ``index`` counts the same rows as the reader sees."""
+        return [child for child in self.children if isinstance(child, Entry) and not leaving(child)]
 
     @property
     def current(self) -> Entry | None:
@@ -79,7 +82,7 @@ class PostList(VerticalScroll, can_focus=True):
             for i, widget in enumerate(widgets):
                 if isinstance(widget, PostEntry | NoticeEntry) and widget.message_id == focus_id:
                     self.index = i
-        self.call_after_refresh(self.highlight, self.index)
+        self.highlight(self.index)
 
     def tick(self, now_ms: int) -> None:
         """Bring the relative times of the entries in view up to date (those scrolled away wait their turn)."""
@@ -100,12 +103,13 @@ class PostList(VerticalScroll, can_focus=True):
         gone = [i for i, entry in enumerate(entries) if (entry.item.get("message") or {}).get("id") == msg_id]
         if not gone:
             return
-        for i in gone:
-            entries[i].remove()
+        self.remove_children([entries[i] for i in gone])
         was = self.index
         self.index -= sum(1 for i in gone if i < was)
         if was in gone:
-            self.call_after_refresh(self.highlight, min(self.index, len(entries) - len(gone) - 1), scroll=False)
+            # At once, not after a refresh: a callback deferred so is run by the screen on top when it is read (a
+            # dialog over this list), and lost when that screen closes first.
+            self.highlight(self.index, scroll=False)
 
     # -- the highlight -----------------------------------------------------------------------------------------
     def highlight(self, index: int, *, scroll: bool = True) -> None:
@@ -120,8 +124,16 @@ class PostList(VerticalScroll, can_focus=True):
         entry.add_class("-highlight")
         entry.unread = False
         if scroll:
-            self.scroll_to_widget(entry, animate=False, immediate=True)
+            self.scroll_into_view(entry)
         self.after_move(index, len(entries))
+
+    def scroll_into_view(self, entry: Entry) -> None:
+        """Scroll ``entry`` into view, once it has been laid out (a fresh one has no place to scroll to). Only the
+        scroll waits for the layout, never the highlight: a wait for a refresh can be lost with a closing dialog."""
+        if entry.virtual_region.size:
+            self.scroll_to_widget(entry, animate=False, immediate=True)
+        else:
+            self.call_after_refresh(self.scroll_to_widget, entry, animate=False, immediate=True)
 
     def after_move(self, index: int, count: int) -> None:
         """Hook: paged lists fetch more when the highlight nears either end."""

@@ -83,7 +83,7 @@ class Timeline(PostList):
         self.show(items)
         self._want_names(items)
         if keep in seqs:
-            self.call_after_refresh(self.highlight, seqs.index(keep))
+            self.highlight(seqs.index(keep))
         self._announce()
         if "unread" in page:
             # The server's count comes with the page it counts: the tab may have opened before the page arrived,
@@ -211,7 +211,7 @@ class Timeline(PostList):
             self.index += len(new)
         else:
             mounting = self.mount_all(new)
-            self.call_after_refresh(self.highlight, 0)
+            self.highlight(0)
         self._restore_when_mounted(mounting, restore)
         self._want_names(items)
 
@@ -287,4 +287,4 @@ class Timeline(PostList):
 
     def forget(self, msg_id: str) -> None:
         super().forget(msg_id)
-        self.call_after_refresh(self._announce)  # a deleted arrival is no longer unread
+        self._announce()  # a deleted arrival is no longer unread
