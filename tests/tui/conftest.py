@@ -174,3 +174,14 @@ async def until(pilot: Any, condition: Any, timeout: float = BOUND_S) -> None:
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {getattr(condition, '__name__', condition)}")
         await pilot.pause(0.05)
+
+
+async def ran_its_course(pilot: Any) -> None:
+    """Let what the last key started run its course: its handlers, then every worker they started (the live
+    stream's aside, which never ends). Before asserting that a key sent nothing: a bare pause returns while a
+    worker may still be on its way to the server, and the assertion could then never fail."""
+    await pilot.pause()
+    started = [w for w in pilot.app.workers if w.group != "stream" and not w.is_finished]
+    if started:
+        await pilot.app.workers.wait_for_complete(started)
+    await pilot.pause()

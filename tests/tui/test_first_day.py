@@ -24,7 +24,7 @@ from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.settings import TuiSettings
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.client.tui.widgets.timeline import Timeline
-from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, until
+from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, ran_its_course, until
 
 SIZE = (120, 40)
 
@@ -84,7 +84,7 @@ async def test_own_profile_says_it_is_you_and_offers_no_follow(live: LiveServer,
         drawn = screen_text(app)
         assert "Your profile" in drawn and "follow/unfollow" not in drawn and "Follow" not in drawn
         await pilot.press("f")
-        await pilot.pause()
+        await ran_its_course(pilot)
         assert await live.messages("follow") == [] and await live.messages("unfollow") == []
 
 

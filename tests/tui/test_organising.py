@@ -29,7 +29,7 @@ from murmur.kinds.meetup import meetup_body, meetup_draft
 from murmur.kinds.poll import poll_draft
 from murmur.message import now_ms
 from murmur.validate import check
-from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, until
+from tests.tui.conftest import ALICE, BOB, ME, NOW, LiveServer, make_app, ran_its_course, until
 
 SIZE = (120, 44)
 HOUR = 3_600_000
@@ -102,7 +102,7 @@ async def test_a_closed_poll_takes_no_vote(live: LiveServer, tmp_path: Path) -> 
         screen = app.screen
         await until(pilot, lambda: "closed" in text_of(screen, "#poll-body"))
         await pilot.press("1")
-        await pilot.pause()
+        await ran_its_course(pilot)
         assert await live.messages("ballot") == []
 
 

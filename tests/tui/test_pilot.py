@@ -481,11 +481,10 @@ async def test_boost_once_then_take_back_boost_and_reaction(live: LiveServer, tm
     app = make_app(live, tmp_path)
 
     async def stored(kind: str, count: int) -> None:
-        for _ in range(300):
-            if len(await live.messages(kind)) == count:
-                return
-            await pilot.pause(0.05)
-        raise AssertionError(f"expected {count} {kind} message(s)")
+        async def holds() -> bool:
+            return len(await live.messages(kind)) == count
+
+        await live.until_stored(holds)  # woken by each store, not by a count of pauses
 
     def told(text: str) -> bool:
         return any(text in n.message for n in app._notifications)

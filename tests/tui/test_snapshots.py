@@ -28,6 +28,7 @@ from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
 from tests.tui.conftest import ALICE, BOB, ME, NOW, ReadyServer, bind, seeded
+from tests.waiting import BOUND_S
 
 SIZE = (120, 40)
 MALLORY = seeded(4)
@@ -127,12 +128,24 @@ def settle(*keys: str) -> Any:
         for key in ("", *keys):
             if key:
                 await pilot.press(key)
-            for _ in range(3):  # pages, then names, then redraws
-                await pilot.app.workers.wait_for_complete()
-                await pilot.pause()
+            await quiet(pilot)
         steady_cursors(pilot.app)
 
     return run_before
+
+
+async def quiet(pilot: Pilot[None]) -> None:
+    """Until no worker is left and none was started by what the last ones brought (pages ask for names, names
+    redraw): however many rounds that takes, never a guessed count of them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BOUND_S
+    while True:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()  # the messages the workers posted are handled, and start whatever they ask for
+        if all(worker.is_finished for worker in pilot.app.workers):
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"workers still running: {list(pilot.app.workers)}")
 
 
 def steady_cursors(app: Any) -> None:

@@ -18,7 +18,7 @@ from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.client.versions import shown_body
-from tests.tui.conftest import ALICE, ME, NOW, LiveServer, make_app, until
+from tests.tui.conftest import ALICE, ME, NOW, LiveServer, make_app, ran_its_course, until
 
 SIZE = (120, 40)
 
@@ -69,7 +69,7 @@ async def test_e_on_someone_elses_post_says_no(live: LiveServer, tmp_path: Path)
     async with app.run_test(size=SIZE) as pilot:
         await open_local(pilot, app)
         await pilot.press("e")
-        await pilot.pause()
+        await ran_its_course(pilot)
         assert isinstance(app.screen, MainScreen)
         assert any("someone else's" in str(n.message) for n in app._notifications)
     assert await live.messages("edit") == []
