@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
@@ -18,6 +19,7 @@ from textual.widgets import Static
 
 import murmur.client.tui as tui_package
 from murmur.client.tui.net import work
+from tests.tui.conftest import LiveServer, make_app
 
 
 class Body(Static):
@@ -106,3 +108,21 @@ def test_every_tui_worker_is_declared_with_the_one_decorator() -> None:
         if path.name != "net.py" and re.search(r"^from textual import [^\n]*\bwork\b", path.read_text(), re.M)
     ]
     assert offenders == [], "declare TUI workers with murmur.client.tui.net.work, which drops late answers"
+
+
+async def test_the_first_page_answering_as_the_app_closes_is_dropped(live: LiveServer, tmp_path: Path) -> None:
+    """The first reads wait for the tab in view to be drawn; if the app closes while its page is on the way,
+    that tab is closed by the time the page is in, and nothing is waited for on it."""
+    app = make_app(live, tmp_path, live=False)
+    asked = asyncio.Event()
+    read = app.api.timeline
+
+    async def held(which: str, **kw: Any) -> dict[str, Any]:
+        asked.set()
+        await asyncio.Event().wait()  # answered only by the app closing (the read is cancelled)
+        return await read(which, **kw)
+
+    app.api.timeline = held  # type: ignore[method-assign]
+    async with app.run_test():
+        await asked.wait()
+    # run_test re-raises a worker's failure on leaving the block: reaching here is the assertion

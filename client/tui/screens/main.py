@@ -20,7 +20,7 @@ from textual.worker import WorkerCancelled
 from murmur.client.api import MurmurClient, PageCursor
 from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
-from murmur.client.tui.net import attempt, landing, work
+from murmur.client.tui.net import attempt, gone, landing, work
 from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.conversations import ConversationsPane, Source
@@ -153,6 +153,8 @@ class MainScreen(MurmurScreen):
         if first is not None:
             with suppress(WorkerCancelled):  # a newer read of that tab took its place: the rest need not wait
                 await first.refresh_top().wait()
+            if gone(first):  # the app closed while the page was asked for: nothing is drawn again, nor waited for
+                return
             # Textual runs a call-after-refresh on the screen in front, and drops it if that screen closes first (a
             # dialog opened and shut at once): then the rest are read at the bound, not never.
             with suppress(TimeoutError):
