@@ -31,7 +31,9 @@ class FakePeer:
         self.answers: queue.Queue[Answer] = queue.Queue()
         self.requests = 0
         self.push_answer = Answer(404)
-        self.pushes: list[float] = []  # time.monotonic() of each push received
+        self.offer_answer = Answer(404)  # an offer of ids (POST /fed/v1/offers): by default a peer that predates them
+        self.pushes: list[float] = []  # time.monotonic() of each push of messages received
+        self.offers: list[float] = []  # likewise of each offer of ids
         self._cond = threading.Condition()
         fake = self
 
@@ -53,7 +55,8 @@ class FakePeer:
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                answer = fake.push_answer
+                offer = self.path.startswith("/fed/v1/offers")
+                answer = fake.offer_answer if offer else fake.push_answer
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -61,7 +64,7 @@ class FakePeer:
                 self.end_headers()
                 self.wfile.write(answer.body)
                 with fake._cond:
-                    fake.pushes.append(time.monotonic())
+                    (fake.offers if offer else fake.pushes).append(time.monotonic())
                     fake._cond.notify_all()
 
             def log_message(self, format: str, *args: object) -> None:
@@ -87,9 +90,11 @@ class FakePeer:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def wait_for_pushes(self, count: int, timeout: float = BOUND_S) -> bool:
+    def wait_for_pushes(self, count: int, timeout: float = BOUND_S, *, offers: bool = False) -> bool:
+        """Wait for ``count`` pushes of messages (or, with ``offers``, offers of ids)."""
+        seen = self.offers if offers else self.pushes
         with self._cond:
-            return self._cond.wait_for(lambda: len(self.pushes) >= count, timeout)
+            return self._cond.wait_for(lambda: len(seen) >= count, timeout)
 
     def until_asked(self, timeout: float = BOUND_S) -> bool:
         """Wait for the server's first request (its pull loop has started)."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from textual.widgets import Input, Label, OptionList, Static, TabbedContent, TextArea
 
 from murmur.client.api import MurmurClient
@@ -55,8 +54,8 @@ def on_private_screen(app: MurmurApp) -> bool:
 
 async def people(live: LiveServer, tmp_path: Path) -> tuple[Speaker, Speaker, PrivateGroups, MurmurApp]:
     """Me (in the app) and Ada (with her private groups), both identities the server knows."""
-    me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
-    ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
+    me = Speaker.new(first=Device.of(ME))
+    ada = Speaker.new(first=Device.of(ALICE))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
     ada_groups = PrivateGroups(ada_talks, ALICE, GroupInbox.open(tmp_path / "ada" / "groups.db"))
@@ -160,8 +159,8 @@ async def test_a_sealed_store_opens_the_private_groups_with_the_passphrase_typed
     """The direct messages' store is sealed: a private group says so until the passphrase is typed (once, for
     both), then reads; what it read rests sealed on disk, in a groups' store made sealed (not left plain)."""
     monkeypatch.setattr(vault, "DEFAULT_COST", vault.Cost(memory_kib=1024, iterations=1, lanes=1))
-    me = Speaker.new(first=Device(ME, X25519PrivateKey.generate()))
-    ada = Speaker.new(first=Device(ALICE, X25519PrivateKey.generate()))
+    me = Speaker.new(first=Device.of(ME))
+    ada = Speaker.new(first=Device.of(ALICE))
     await live.ingest(*me.events, *ada.events)
     ada_talks = ada.devices[0].conversations(live.client(ALICE), ada.identity, tmp_path / "ada")
     ada_groups = PrivateGroups(ada_talks, ALICE, GroupInbox.open(tmp_path / "ada" / "groups.db"))
