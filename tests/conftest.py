@@ -33,7 +33,19 @@ TWO_ENGINES = (
     "server/test_stream_notifications.py",
 )
 
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CI (.ci/run) replays the same examples every run: derandomised, with no example database (a clean clone has
+# none to replay), and a failure prints the blob that reproduces it (@reproduce_failure). Registering "ci" replaces
+# hypothesis's own profile of that name, so its settings are spelled out here. Elsewhere ("dev") every run
+# explores new examples, and the database in .hypothesis/ replays the ones that failed.
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 

@@ -13,10 +13,13 @@ nothing else: no server key, no member list, no signature of the server; each me
 the importing server checks every one exactly as if a peer had sent it.
 
 Reading is forgiving on purpose: a bundle cut short, or with damaged bytes, yields every line that could be
-read, and records what went wrong (``problems``) so the import can report it. It is bounded too, whatever the
-file holds: inflating goes 64 KiB at a time, a line longer than any message is dropped as it streams by
-(``overlong``), and reading stops (problem ``filler``) once the bytes that cannot be messages (blank and
-overlong lines) pass 1 MiB more than the bytes that can: a gzip bomb is refused after a few MiB of zeros.
+read, and records what went wrong (``problems``) so the import can report it. Every line after the header is
+accounted for: it is handed on as a message, or refused here by its number (``unread``: a blank line, which is
+no message, and a line longer than any message), so a reader's count of lines is the header's ``count`` unless
+lines were lost or added (``count_mismatch``). It is bounded too, whatever the file holds: inflating goes 64 KiB
+at a time, a line longer than any message is dropped as it streams by, and reading stops (problem ``filler``)
+once the bytes that cannot be messages (blank and overlong lines) pass 1 MiB more than the bytes that can: a
+gzip bomb is refused after a few MiB of zeros.
 Plain (uncompressed) JSON Lines with the same header are accepted too, so a bundle can be unpacked, filtered
 with ordinary tools and imported.
 """
@@ -27,6 +30,7 @@ import gzip
 import json
 import time
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -44,7 +48,7 @@ INFLATE_SLICE = 512  # compressed bytes fed at a time
 INFLATE_OUT = 64 * 1024  # inflated bytes produced at a time, whatever the compression ratio
 MAX_LINE = MAX_MESSAGE_BYTES  # no message is longer: a longer line is dropped as it streams by, never held
 FILLER_ALLOWANCE = 1024 * 1024  # bytes that are not messages tolerated beyond as many as the messages hold
-MAX_LISTED = 100
+MAX_LISTED = 100  # lines listed one by one in a report; the counts always cover all of them
 
 
 def _long_header() -> Refused:
@@ -102,6 +106,20 @@ class Problem:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """Why the reader refuses a line itself, never handing it on; ``code`` is one of docs/protocol.md's."""
+
+    code: str
+    reason: str
+
+
+TOO_LONG = Unread("too_large", f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread.")
+# A blank line is not JSON text; skipped silently, it would only show as a count that does not add up, with no
+# line to look at (a message cut out by hand, say, or a line break added by an editor).
+BLANK = Unread("invalid_json", "The line is blank: a bundle holds one message a line and no empty lines.")
+
+
 @dataclass
 class BundleReader:
     """Reads a bundle from a binary stream. ``header`` is read at once; iterate for ``(line number, bytes)``."""
@@ -109,10 +127,10 @@ class BundleReader:
     stream: IO[bytes]
     header: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    lines_read: int = 0
+    lines_read: int = 0  # lines handed on as messages
     record_bytes: int = 0  # bytes of the lines that may be messages (the header's too)
-    overlong: int = 0
-    overlong_lines: list[int] = field(default_factory=list)
+    unread: Counter[Unread] = field(default_factory=Counter)
+    unread_lines: list[tuple[int, Unread]] = field(default_factory=list)  # the first MAX_LISTED, by number
     _lines: Lines = field(default_factory=lambda: Lines(MAX_LINE))
     _reader: Iterator[bytes | None] | None = None
 
@@ -195,21 +213,38 @@ class BundleReader:
                 return
         yield from lines.end()
 
+    @property
+    def promised(self) -> int | None:
+        """How many messages the header says follow, if it says so plainly; never trusted beyond a report."""
+        count = self.header.get("count")
+        return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        """``(line number, bytes)`` of every line that may be a message; longer lines are counted in
-        ``overlong`` (the first MAX_LISTED by number in ``overlong_lines``), never held whole."""
+        """``(line number, bytes)`` of every line that may be a message; the others (blank, or too long to be a
+        message: never held whole) are counted in ``unread``, the first MAX_LISTED by number in ``unread_lines``."""
         assert self._reader is not None
         for number, line in enumerate(self._reader, 2):  # the header was line 1
-            if line is None:
-                self.overlong += 1
-                if len(self.overlong_lines) < MAX_LISTED:
-                    self.overlong_lines.append(number)
-            elif line.strip():
+            if line is None or not line.strip():
+                self._refuse(number, TOO_LONG if line is None else BLANK)
+            else:
                 self.lines_read += 1
                 yield number, line
-        expected = self.header.get("count")
-        found = self.lines_read + self.overlong
-        if isinstance(expected, int) and expected != found and not any(p.code == "filler" for p in self.problems):
-            self.problems.append(
-                Problem("count_mismatch", f"The header promises {expected} messages; {found} were found.")
-            )
+        if not any(p.code == "filler" for p in self.problems):  # stopped there: the lines not read are not lost
+            self._check_count(self.lines_read + self.unread.total())
+
+    def _check_count(self, found: int) -> None:
+        expected, follow = self.promised, f"{found} {'line follows' if found == 1 else 'lines follow'} it"
+        if expected is None:
+            shown = json.dumps(self.header.get("count"))[:40]
+            reason = f"The header's count ({shown}) is not a number of messages, so lost lines go unnoticed; {follow}."
+        elif expected != found:
+            lost = "lost" if found < expected else "added"
+            reason = f"The header promises {expected} messages, but {follow}: lines were {lost} since it was made."
+        else:
+            return
+        self.problems.append(Problem("count_mismatch", reason))
+
+    def _refuse(self, number: int, why: Unread) -> None:
+        self.unread[why] += 1
+        if len(self.unread_lines) < MAX_LISTED:
+            self.unread_lines.append((number, why))

@@ -22,11 +22,10 @@ from murmur.progress import Progress, nothing
 from murmur.store import Store
 from murmur.store.audience import refuse_local
 from murmur.store.export import ExportFilter, count_matching, matching
-from murmur.sync.bundle import MAX_LINE, BundleReader, BundleWriter, Problem
+from murmur.sync.bundle import MAX_LISTED, BundleReader, BundleWriter, Problem
 
 IMPORT_BATCH = 500
 OWN_BATCH_BYTES = 32 * 1024  # a request body every server accepts (max_body_bytes is at least 32 KiB)
-MAX_LISTED = 100  # refusals listed one by one in a report; the counts always cover all of them
 REFUSED_ALLOWANCE = 10_000  # refused lines read on regardless (forgeries, a damaged stretch) ...
 REFUSED_RATIO = 10  # ... and beyond it, up to this many per line that was a message
 # Ids of the messages a file held lately. Copies only compress within deflate's 32 KiB window, a few hundred
@@ -80,7 +79,7 @@ class ImportReport:
         self.reasons[code] += 1
         if len(self.refusals) < MAX_LISTED:
             said = {k: result[k] for k in ("id", "reason") if isinstance(result.get(k), str)}
-            self.refusals.append({"line": line, "status": "refused", "code": code, **said})
+            self.refusals.append(refusal(line, code, **said))
 
     def _repeats(self, message_id: object) -> bool:
         """Whether the file held this message lately; remembers it either way."""
@@ -106,11 +105,13 @@ class ImportReport:
         )
 
     def finish(self, reader: BundleReader) -> None:
-        """Add what the reader itself refused (lines too long to be messages) and the file's problems."""
-        reason = f"The line is over {MAX_LINE} bytes, longer than any message; it was skipped unread."
-        for index in range(reader.overlong):
-            line = reader.overlong_lines[index] if index < len(reader.overlong_lines) else 0
-            self.add(line, {"status": "refused", "code": "too_large", "reason": reason})
+        """Add the lines the reader refused itself (blank, or too long to be messages) and the file's problems."""
+        for why, count in reader.unread.items():
+            self.refused += count
+            self.reasons[why.code] += count
+        unread = [refusal(line, why.code, reason=why.reason) for line, why in reader.unread_lines]
+        # Each list holds the first refusals of its kind by line: merged, they are the file's first MAX_LISTED.
+        self.refusals = sorted([*self.refusals, *unread], key=lambda r: int(r["line"]))[:MAX_LISTED]
         self.problems = [p.as_dict() for p in reader.problems]
 
     @property
@@ -128,6 +129,11 @@ class ImportReport:
             "problems": self.problems,
             "bundle": self.header,
         }
+
+
+def refusal(line: int, code: str, **said: str) -> dict[str, Any]:
+    """One refused line of a report, as listed in ``refusals``."""
+    return {"line": line, "status": "refused", "code": code, **said}
 
 
 def batches(
@@ -168,7 +174,7 @@ async def import_bundle(
             lines.append([n for n, _ in part])
             yield [r for _, r in part]
 
-    total, done = promised(reader), 0
+    total, done = reader.promised, 0
     progress(done, total)
     # The next batch is read and validated while the last one is written (see Store.ingest_stream).
     async for results in store.ingest_stream(raws(), origin="import", policy=refuse_local("bundle")):
@@ -180,12 +186,6 @@ async def import_bundle(
     return report
 
 
-def promised(reader: BundleReader) -> int | None:
-    """How many messages the bundle's header says it holds: a guide for a progress bar, never trusted further."""
-    count = reader.header.get("count")
-    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
-
-
 OwnImport = Callable[[list[bytes]], Awaitable[list[dict[str, Any]]]]
 """Hands a batch of a person's own messages to their home server; one result per message, in order."""
 
@@ -195,7 +195,7 @@ async def import_own(stream: IO[bytes], send: OwnImport, progress: Progress = no
     which stores only messages signed by the person asking: their local posts too, and nobody else's."""
     reader = BundleReader(stream)
     report = ImportReport(header=reader.header)
-    total, done = promised(reader), 0
+    total, done = reader.promised, 0
     progress(done, total)
     for part in batches(reader, report, IMPORT_BATCH, OWN_BATCH_BYTES):
         results = await send([raw for _, raw in part])

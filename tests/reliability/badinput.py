@@ -5,7 +5,8 @@ Refused, always:
     a changed value in any field (the id or the signature no longer matches), a flipped byte, duplicate JSON keys,
     invalid UTF-8 (stray continuation bytes, overlong forms, truncated sequences), lone surrogates, floats,
     integers out of range, NaN and Infinity, deep nesting, huge strings, uppercase hex (ids, keys and signatures
-    are lowercase hex: one spelling per value), keys of the wrong length, small-order keys, a BOM, trailing data.
+    are lowercase hex: one spelling per value), keys of the wrong length, small-order keys, a BOM, trailing data,
+    empty and blank lines, line separators other than \\n inside a line, and a \\n that splits one in two.
 
 Accepted by design (``fine_encodings``): whitespace between tokens, another member order, ``\\u`` escapes and
 ``\\/`` for characters that need none. The id and signature cover the canonical form (RFC 8785), which the
@@ -103,11 +104,26 @@ def _specials(message: dict[str, Any]) -> dict[str, Callable[[bytes], bytes]]:
         "not_object": lambda r: b"[" + r + b"]",
         "string": lambda r: b'"' + r.replace(b'"', b'\\"') + b'"',
         "empty": lambda r: b"",
+        "blank": lambda r: b" \t\r\x0b\x0c",
         "null": lambda r: b"null",
+        # Characters that end a line for some readers but not for JSON Lines, which splits at \n only: raw in a
+        # string, the first three are still JSON (the id no longer matches), the others are control characters.
+        "line_separator": lambda r: _splice(r, b"hostile", "host\u2028ile".encode()),
+        "paragraph_separator": lambda r: _splice(r, b"hostile", "host\u2029ile".encode()),
+        "next_line": lambda r: _splice(r, b"hostile", "host\u0085ile".encode()),
+        "carriage_return": lambda r: _splice(r, b"hostile", b"host\rile"),
+        "vertical_tab": lambda r: _splice(r, b"hostile", b"host\x0bile"),
+        "newline": lambda r: _splice(r, b"hostile", b"host\nile"),  # two lines, each refused
     }
 
 
 SPECIAL_NAMES = tuple(_specials({"author": "a", "id": "b", "sig": "c", "created_at": 1}))
+
+
+def special(name: str, identity: Identity, created_at: int = 1_650_000_000_000) -> tuple[str, bytes]:
+    """One named breakage of a fresh message by ``identity``, as ``bad_messages`` draws it: for ``@example``."""
+    message = fresh_post(identity, created_at=created_at)
+    return name, _specials(message)[name](canonicalize(message))
 
 
 @st.composite
@@ -117,8 +133,7 @@ def bad_messages(draw: st.DrawFn, identity: Identity) -> tuple[str, bytes]:
     raw = canonicalize(message)
     how = draw(st.sampled_from(["field", "flip", "special", "small_order", "resigned"]))
     if how == "special":
-        name = draw(st.sampled_from(SPECIAL_NAMES))
-        return name, _specials(message)[name](raw)
+        return special(draw(st.sampled_from(SPECIAL_NAMES)), identity, message["created_at"])
     if how == "flip":
         index = draw(st.integers(0, len(raw) - 1))
         byte = draw(st.integers(0, 255))
