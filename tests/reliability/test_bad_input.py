@@ -374,7 +374,7 @@ EVERY_KIND = [
     at=st.integers(0, 6),
     packed=st.booleans(),
 )
-def test_bundle_import_refuses_every_bad_line_by_number(
+def test_bundle_import_refuses_bad_messages(
     server: Server,
     member: Member,
     tmp_path_factory: pytest.TempPathFactory,
