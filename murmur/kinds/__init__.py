@@ -8,8 +8,10 @@ tag names in ``TAG_FORMS`` when it brings new ones), its tests, the screens that
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import MappingProxyType, ModuleType
+
+import aiosqlite
 
 from murmur.kinds import (
     boost,
@@ -33,7 +35,7 @@ from murmur.kinds.base import Field, Kind
 
 __all__ = [
     "EVERY_KIND_TAGS", "REGISTRY", "TAG_FORMS", "Field", "Kind", "admitters", "derive_rules",
-    "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register",
+    "forget", "kind", "kind_or_unknown", "notice_about", "notice_holds", "notice_rules", "register", "reshown",
     "shown_fingerprint", "shown_join", "shown_late", "shown_sql", "watchers",
 ]  # fmt: skip
 
@@ -125,6 +127,16 @@ def shown_sql(row: str) -> str:
     readers: no kind withholds it (``Kind.withheld``)."""
     withheld = [f"NOT ({k.withheld(row)})" for k in REGISTRY.values() if k.withheld is not None]
     return " AND ".join(withheld) or "1 = 1"
+
+
+async def reshown(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    """Tell the kinds that keep state from held messages (``Kind.reshow``) that whether readers are shown the
+    messages ``seqs`` changed, or that they were taken away: what they keep follows ``shown_sql`` again."""
+    if not seqs:
+        return
+    for k in REGISTRY.values():
+        if k.reshow is not None:
+            await k.reshow(conn, seqs)
 
 
 def shown_fingerprint(row: str) -> str:

@@ -30,6 +30,7 @@ Apply = Callable[[aiosqlite.Connection, list[tuple[int, Message]]], Awaitable[No
 """The state a kind keeps: called in the write transaction with the batch's stored (seq, message) of the kind."""
 Admit = Callable[[aiosqlite.Connection, Sequence[tuple[int, Message]]], Awaitable[dict[int, Refused]]]
 Upgrade = Callable[[aiosqlite.Connection, int], Awaitable[None]]
+Reshow = Callable[[aiosqlite.Connection, Sequence[int]], Awaitable[None]]
 """A check of a whole batch against what the store holds, before it is stored: refusals by the batch's positions."""
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,11 @@ class Kind:
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
     message): a member's own door takes it whoever signed it (``murmur.store.audience.signed_by``).
+    ``reshow``: ``reshow(conn, seqs)`` runs, in the write transaction, when whether readers are shown the held
+    messages ``seqs`` changed (a kind's ``withheld`` now holds them back, or no longer does) or they were taken
+    away: state the kind keeps from messages counts only those shown (a group's members: a join a device signed
+    counts once its identity's log says the device speaks for it), so it is brought up to date
+    (``murmur.kinds.reshown``).
     ``upgrade``: ``upgrade(conn, had)`` runs when a file that had the kind's first ``had`` migrations (some, not
     all) has just had the rest, in the same transaction: where a new rule judges again what the file holds.
     """
@@ -131,6 +137,7 @@ class Kind:
     coarse_ms: int | None = None
     one_time_author: bool = False
     upgrade: Upgrade | None = None
+    reshow: Reshow | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ changes is who is in it and what its moderators did, each a signed message of it
 
 This kind keeps the state of every group: its ``apply`` watches the ``group`` tag, so it gets the group's
 membership and moderation messages and the entries (posts, polls, meetups) addressed to a group along with
-creation messages, and folds each group they touch again (murmur/kinds/group_state.py). Groups are public: their
+creation messages, and folds each group they touch again (murmur/kinds/group_state.py), from the messages
+readers are shown: a join signed by a device counts once its identity's log says the device speaks for it
+(``reshow``), as every other count does. Groups are public: their
 messages go wherever public messages go, under the one audience rule. A private group (``join`` ``invite``) is a
 public group too, its name and members in the clear; only what its members write is sealed.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from murmur.kinds.base import Field, Kind
 from murmur.kinds.group_private import plain_in_private, refuse_plain
-from murmur.kinds.group_state import ENTRIES_BACKFILL, FOLDED, SCHEMA, record
+from murmur.kinds.group_state import ENTRIES_BACKFILL, FOLDED, SCHEMA, record, reshow
 
 # ``invite``: a private group (docs/encryption.md §16): its moderators invite people (an approval of someone
 # who did not ask), and what its members write is sealed for them (sealed messages naming the group).
@@ -35,4 +37,5 @@ KIND = Kind(
     migrations=(SCHEMA, FOLDED, ENTRIES_BACKFILL),
     admit=refuse_plain,
     withheld=plain_in_private,
+    reshow=reshow,
 )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from murmur.kinds.group_fold import MEMBER
+from murmur.kinds.group_state import logged_sql
 from murmur.store import Store, fts_query
 from murmur.store.audience import for_anyone
 from murmur.store.items import (
@@ -191,13 +192,12 @@ async def spans(store: Store, group_id: str) -> list[tuple[str, int, int | None]
     return [(bytes(r[0]).hex(), int(r[1]), None if r[2] is None else int(r[2])) for r in rows]
 
 
-_LOG_SQL = "SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq WHERE l.grp = ? ORDER BY l.seq"
-
-
 async def log(store: Store, group_id: str) -> list[bytes]:
-    """The group's creation message and every membership and moderation message naming it, as signed, in the
-    order they came: what a device folds itself to know who held which role when (docs/encryption.md §16.5)."""
-    return [bytes(r[0]) for r in await select(store.conn, _LOG_SQL, (bytes.fromhex(group_id),))]
+    """The group's creation message and every membership and moderation message naming it that counts
+    (``logged_sql``: those readers are shown), as signed, in the order they came: what a device folds itself to
+    know who held which role when (docs/encryption.md §16.5)."""
+    sql = f"{logged_sql('m.raw')} ORDER BY l.seq"
+    return [bytes(r[0]) for r in await select(store.conn, sql, (bytes.fromhex(group_id),))]
 
 
 async def person(store: Store, group_id: str, key: str) -> GroupPerson | None:

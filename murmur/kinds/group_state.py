@@ -26,7 +26,7 @@ from typing import Any
 
 import aiosqlite
 
-from murmur.kinds.base import chunks
+from murmur.kinds.base import chunks, select_in
 from murmur.kinds.group_fold import MEMBER, STEPS, Folding, GroupState, Mark, Person, apply, fold, order, steps
 from murmur.message import Message
 
@@ -106,12 +106,26 @@ INSERT INTO groups_posts (grp, sort_at, seq)
 """
 
 _CREATE_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'group'"
+
+
+def logged_sql(columns: str) -> str:
+    """SQL selecting ``columns`` of the group's messages (bound to its id) that count: those readers are shown
+    (``murmur.kinds.shown_sql``). A join signed by a device whose identity's log is not held, or whose device a
+    fork disputes, makes nobody a member until the log says the device speaks for it; the server's fold, a
+    device's own fold of the group's log and a poll's recount all read this one set. Built when asked: the
+    registry is not whole while this module is imported."""
+    from murmur.kinds import shown_sql
+
+    return (
+        f"SELECT {columns} FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
+        f" WHERE l.grp = ? AND {shown_sql('m')}"
+    )
+
+
 # What a step reads of a message, from its columns: a whole fold parses no message again. ``reason`` is a
 # hide's; no other step reads its body.
-_LOGGED_SQL = (
-    "SELECT m.id, m.kind, m.author, m.created_at, m.subject, m.target,"
-    " json_extract(CAST(m.raw AS TEXT), '$.body.reason') FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
-    " WHERE l.grp = ?"
+_STEP_COLUMNS = (
+    "m.id, m.kind, m.author, m.created_at, m.subject, m.target, json_extract(CAST(m.raw AS TEXT), '$.body.reason')"
 )
 _CLEAR = (
     "DELETE FROM groups_people WHERE grp = ?",
@@ -147,14 +161,47 @@ async def record(conn: aiosqlite.Connection, stored: Iterable[tuple[int, Message
         "INSERT OR IGNORE INTO groups_posts (grp, sort_at, seq) SELECT ?, sort_at, seq FROM messages WHERE seq = ?",
         posts,
     )
+    hidden = await _withheld(conn, [seq for seq, m in stored if m.kind in STEPS])
     for group in sorted(touched):
-        await refold(conn, group, touched[group])
+        await refold(conn, group, [m for m in touched[group] if m.id not in hidden])
 
 
-async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message]) -> None:
-    """Bring the group's rows up to date with ``arrived`` (this batch's messages of it, already logged):
-    resumed when they all come after what the rows hold, else folded again from every message of the group
-    held. Nothing while its creation message is not held."""
+async def _withheld(conn: aiosqlite.Connection, seqs: Sequence[int]) -> set[str]:
+    """The ids of the held messages among ``seqs`` readers are not shown (``murmur.kinds.shown_sql``)."""
+    from murmur.kinds import shown_sql
+
+    if not seqs:
+        return set()
+    sql = f"SELECT m.id FROM messages m WHERE m.seq IN ({{marks}}) AND NOT ({shown_sql('m')})"
+    return {bytes(r[0]).hex() for r in await select_in(conn, sql, list(seqs))}
+
+
+async def reshow(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    """Fold again, from every message of it that counts, each group a message among ``seqs`` belongs to: whether
+    readers are shown it changed (its device's identity log came, or a fork settled or disputed the device), or it
+    was taken away. What it now does is told as if it had just come (the membership kinds' notices: the owner hears
+    of a request to join once it counts)."""
+    from murmur.kinds import REGISTRY, shown_sql
+
+    groups = sorted({bytes(r[0]) for r in await select_in(conn, _GROUPS_OF_SQL, list(seqs))})
+    for grp in groups:
+        await refold(conn, grp.hex(), [], whole=True)
+    if not groups:
+        return
+    shown = f"SELECT m.seq FROM messages m WHERE m.seq IN ({{marks}}) AND {shown_sql('m')}"
+    rules = [rule for name in STEPS if name in REGISTRY for rule in REGISTRY[name].notices]
+    for (seq,) in await select_in(conn, shown, list(seqs)):
+        for rule in rules:
+            await conn.execute(rule, {"lo": int(seq), "hi": int(seq)})
+
+
+_GROUPS_OF_SQL = "SELECT DISTINCT grp FROM groups_log WHERE seq IN ({marks})"
+
+
+async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message], *, whole: bool = False) -> None:
+    """Bring the group's rows up to date with ``arrived`` (this batch's messages of it that count, already
+    logged): resumed when they all come after what the rows hold, else (or when ``whole``) folded again from every
+    message of the group that counts (``logged_sql``). Nothing while its creation message is not held."""
     from murmur.validate import load_stored  # validation consults the registry, which holds this module
 
     key = bytes.fromhex(group)
@@ -166,11 +213,11 @@ async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message])
     async with conn.execute("SELECT at, id FROM groups_folded WHERE grp = ?", (key,)) as cursor:
         folded = await cursor.fetchone()
     new = steps(create, arrived)
-    if folded is not None and all(order(m) > (int(folded[0]), bytes(folded[1]).hex()) for m in new):
+    if not whole and folded is not None and all(order(m) > (int(folded[0]), bytes(folded[1]).hex()) for m in new):
         await _resume(conn, create, new)
         last = new[-1] if new else None
     else:
-        async with conn.execute(_LOGGED_SQL, (key,)) as cursor:
+        async with conn.execute(logged_sql(_STEP_COLUMNS), (key,)) as cursor:
             held = [_stepped(group, r) for r in await cursor.fetchall()]
         state = fold(create, held)
         await _write(conn, state)

@@ -307,6 +307,14 @@ async def _judge_new(
     )
     if gone:
         await _remove_seqs(conn, gone)
+    # state another kind kept from this batch before its claims were here (a group's fold) leaves out the withheld
+    await _reshown(conn, [row[0] for row in rows if row[4] != "valid"])
+
+
+async def _reshown(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
+    from murmur.kinds import reshown  # the registry holds this module
+
+    await reshown(conn, seqs)
 
 
 async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
@@ -319,6 +327,7 @@ async def _remove_seqs(conn: aiosqlite.Connection, seqs: Sequence[int]) -> None:
     ids = [bytes(r[0]) for r in rows]
     await conn.executemany("DELETE FROM identity_claims WHERE seq = ?", [(s,) for s in seqs])
     await remove_messages(conn, ids)
+    await _reshown(conn, seqs)
 
 
 async def settle(conn: aiosqlite.Connection, identity: str) -> None:
@@ -345,12 +354,14 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     async with conn.execute(sql, (ident,)) as cursor:
         claims = [(int(r[0]), bytes(r[1]).hex(), int(r[2]), str(r[3])) for r in await cursor.fetchall()]
     status: dict[str, list[tuple[int]]] = {"valid": [], "waiting": [], "disputed": [], "refused": []}
-    released = []
+    released, shown_again = [], []
     for seq, device, created_at, was in claims:
         now = verdict(log, device, created_at).status
         status[now].append((seq,))
         if now == "valid" and was != "valid":
             released.append((seq,))
+        if (now == "valid") != (was == "valid") and now != "refused":
+            shown_again.append(seq)
     for name in ("valid", "waiting", "disputed"):
         await conn.executemany(f"UPDATE identity_claims SET status = '{name}' WHERE seq = ?", status[name])
     # A message now shown is news now: it, and its notices (derived when it came, hidden since), are placed again
@@ -361,6 +372,7 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     await conn.executemany("UPDATE notices SET derived_at = NULL WHERE seq = ?", released)
     if status["refused"]:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
+    await _reshown(conn, shown_again)
     await release(conn, ident, log)
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, answers_held
-from murmur.kinds.group_state import member_at
+from murmur.kinds.group_state import logged_sql, member_at
 from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
 from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
@@ -124,11 +124,12 @@ def _ballots_sql() -> str:
     return f"SELECT m.raw FROM messages m WHERE m.target = ? AND m.kind = 'ballot' AND {shown_sql('m')} ORDER BY m.seq"
 
 
-_GROUP_SQL = (
-    "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
-    " UNION ALL SELECT m.raw FROM groups_log l CROSS JOIN messages m ON m.seq = l.seq"
-    " WHERE l.grp = ? AND m.kind != 'group'"
-)
+def _group_sql() -> str:
+    """The group's creation and the messages of it that count (``logged_sql``), as the server folds them."""
+    return (
+        "SELECT m.raw FROM messages m WHERE m.id = ? AND m.kind = 'group'"
+        f" UNION ALL {logged_sql('m.raw')} AND m.kind != 'group'"
+    )
 
 
 async def signed(store: Store, poll_id: str) -> Signed | None:
@@ -145,7 +146,7 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
         ballots = tuple(bytes(r[0]) for r in await cursor.fetchall())
     group: tuple[bytes, ...] = ()
     if (grp := load_stored(poll).tag("group")) is not None:
-        async with store.conn.execute(_GROUP_SQL, (bytes.fromhex(grp), bytes.fromhex(grp))) as cursor:
+        async with store.conn.execute(_group_sql(), (bytes.fromhex(grp), bytes.fromhex(grp))) as cursor:
             group = tuple(bytes(r[0]) for r in await cursor.fetchall())
     return Signed(poll, ballots, group)
 
