@@ -6,13 +6,17 @@ server reads a request body, so the cap and the digest check apply everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from starlette.requests import Request
 
 from murmur.errors import Refused
 from murmur.httpsig import verify_request
+from murmur.kinds import kind
+from murmur.kinds.key_log import BY_ROTATION_KEY, INCEPTION
+from murmur.kinds.key_store import disputed_member, identities_of_device
 from murmur.lines import compressed
+from murmur.message import Message
 from murmur.numbers import MAX_NUMBER
 from murmur.server.params import header_number
 from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
@@ -35,6 +39,11 @@ class Caller:
     key: str
     body: bytes
     role: str | None
+    # a device no member since a fork disputes it: the identities it may settle the fork of (``authenticate_settling``)
+    disputed: frozenset[str] = field(default_factory=frozenset)
+
+
+NOT_MEMBER = "This key is not a member of this server; join with an invite first."
 
 
 def state_of(request: Request) -> ServerState:
@@ -103,5 +112,64 @@ async def authenticate(request: Request, *, member: bool = True) -> Caller:
         raise RateLimited(wait)
     role = await member_role(state.store, key)
     if member and role is None:
-        raise Refused("not_member", "This key is not a member of this server; join with an invite first.")
+        raise Refused("not_member", await _not_member(state, key))
     return Caller(key, body, role)
+
+
+async def _not_member(state: ServerState, key: str) -> str:
+    """Why ``key`` is no member, and what to do: a device its identity's log removed, or a fork disputes, is told
+    so (it may have joined), not sent to ask for an invite."""
+    if kind(INCEPTION) is None:
+        return NOT_MEMBER
+    if await disputed_member(state.store.conn, key):
+        return _DISPUTED
+    if any(removed is not None for _, removed in await identities_of_device(state.store.conn, key)):
+        return _REMOVED
+    return NOT_MEMBER
+
+
+async def authenticate_settling(request: Request) -> Caller:
+    """``authenticate``, letting in a device a fork disputes too (docs/protocol.md §13.4). Such a device is no
+    member, so that nothing it signs is taken from it while the fork stands; but the owner may hold the rotation key
+    on it, and the fork is settled by what that key signs, whoever hands it in. It comes back with ``role`` None and
+    ``disputed`` naming its identities: a route lets it read those identities (``settles_identity``) and hand in a
+    rotation or a recovery for them (``settles_with``), and nothing else."""
+    caller = await authenticate(request, member=False)
+    if caller.role is not None:
+        return caller
+    state = state_of(request)
+    # a server that knows no identities (an older version, as the tests stand it in) has no forks to settle
+    known = kind(INCEPTION) is not None
+    disputed = await disputed_member(state.store.conn, caller.key) if known else frozenset()
+    if not disputed:
+        raise Refused("not_member", await _not_member(state, caller.key))
+    return replace(caller, disputed=disputed)
+
+
+_DISPUTED = (
+    "This device is disputed by a fork in its identity's log: this server takes nothing it signs until the fork is"
+    " settled. Settle it with the rotation key: `murmur key rotate` on this device (with --recovery FILE if the key"
+    " was exported) keeps the devices current before the fork; `murmur recover FILE` on a new device keeps only that"
+    " one; `murmur device list` shows the fork."
+)
+_REMOVED = (
+    "This device was removed from its identity: it speaks for it nowhere. To take the identity back, run"
+    " `murmur recover FILE` on a new device that joined this server."
+)
+
+
+def settles_identity(caller: Caller, identity: str) -> None:
+    """Refuses a disputed device (``authenticate_settling``) reading anything but an identity it is disputed in."""
+    if caller.role is None and identity not in caller.disputed:
+        raise Refused("not_member", _DISPUTED)
+
+
+def settles_with(caller: Caller, message: Message | bytes) -> None:
+    """Refuses a disputed device (``authenticate_settling``) handing in anything but a rotation or a recovery of an
+    identity it is disputed in: signed by the rotation key, which the log alone judges (§13.3)."""
+    if caller.role is None and not (
+        isinstance(message, Message)
+        and message.kind in BY_ROTATION_KEY
+        and message.tag("identity") in caller.disputed
+    ):
+        raise Refused("not_member", _DISPUTED)

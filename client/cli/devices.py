@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur import key_events as ke
-from murmur.client.api import MurmurClient
+from murmur.client.api import ApiError, MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import client_for, profile_of, publish_name, with_api
 from murmur.client.devices import (
@@ -30,7 +30,7 @@ from murmur.client.devices import (
     speaks_for,
 )
 from murmur.client.profiles import ProfileRef
-from murmur.errors import ConfigError
+from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.keys import Identity, fingerprint, write_private_file
 from murmur.terminal import say
 from murmur.validate import check
@@ -297,20 +297,52 @@ def rotate(
         fail("Give the recovery file with --recovery FILE: this device does not hold the rotation key.", EXIT_USAGE)
     following, seed = new_rotation()
 
-    _save_next(ref, identity, seed, recovery_file)
-    result = _append(ref, identity, lambda _, view: ke.rotation(rotation, identity, view["head"], following.public_key))
+    def make(_: Identity, view: dict[str, Any]) -> dict[str, Any]:
+        return ke.rotation(rotation, identity, view["head"], following.public_key)
+
+    result = _committing(ref, identity, seed, recovery_file, make)
     if as_json:
         emit_json({"identity": identity, "event": result["id"]})
         return
     say(f"Rotated; the new rotation key replaced the old in {recovery_file or rotation_path(ref.key_path)}.")
 
 
-def _save_next(ref: ProfileRef, identity: str, seed: bytes, recovery_file: Path | None) -> None:
-    """Keep the next rotation key before the event committing to it is published, where the used one was."""
+def _committing(ref: ProfileRef, identity: str, seed: bytes, recovery_file: Path | None, make: Make) -> dict[str, Any]:
+    """Publish the event ``make`` builds, which commits to the rotation key ``seed``, and keep that key where the used
+    one was (FILE, or this device's copy) once the home server holds the event. Until then the new key waits beside
+    it (``FILE.next``), so that neither is ever lost: a refused event leaves the key in use where it was and drops
+    the new one; an answer that never came (the server unreachable, or failing) keeps both, and says where."""
+    target = recovery_file if recovery_file is not None else rotation_path(ref.key_path)
+    pending = target.with_name(f"{target.name}.next")
+    write_private_file(pending, _rotation_text(recovery_file, identity, seed), force=True)
+    try:
+        result = _append(ref, identity, make)
+    except MurmurError as error:
+        if isinstance(error, ConfigError | Refused) or (isinstance(error, ApiError) and error.status < 500):
+            pending.unlink()  # refused: nothing commits to the new key
+        else:
+            _say_unknown(error, target, pending)
+        raise
+    write_private_file(target, _rotation_text(recovery_file, identity, seed), force=True)
+    pending.unlink()
+    return result
+
+
+def _rotation_text(recovery_file: Path | None, identity: str, seed: bytes) -> bytes:
+    """What holds a rotation key: a recovery file, or this device's ``rotation.pem``."""
     if recovery_file is not None:
-        write_private_file(recovery_file, recovery_text(identity, seed, as_words=False).encode(), force=True)
-    else:
-        keep_rotation(ref.key_path, seed)
+        return recovery_text(identity, seed, as_words=False).encode()
+    return seed.hex().encode()
+
+
+def _say_unknown(error: MurmurError, target: Path, pending: Path) -> None:
+    """Adds to ``error`` (its kind, and so its exit status, unchanged) where both keys are, and what to do."""
+    error.message = (
+        f"{error.message} The event may have reached the server: the key in use stays in {target}, and the next"
+        f" one it commits to is in {pending}. If `murmur device list` shows a rotation as the newest event, move"
+        f" {pending.name} over {target.name}; if not, delete {pending.name} and try again."
+    )
+    error.args = (error.message,)
 
 
 def recover(
@@ -327,12 +359,17 @@ def recover(
     following, seed = new_rotation()
 
     def make(device: Identity, view: dict[str, Any]) -> dict[str, Any]:
+        if any(d["key"] == device.public_key for d in view["devices"]):
+            raise ConfigError(
+                "This device is already one of the identity's devices, and a recovery adds a new one (a key that"
+                " was a device never comes back): settle a fork from here with `murmur key rotate --recovery FILE`,"
+                " which keeps the devices current before it, or run `murmur recover FILE` on a new device."
+            )
         x25519 = ke.x25519_public(device.sealing_key())
         body = ke.device_body(device.public_key, name, x25519, ke.device_proof(device, identity))
         return ke.recovery(recovery.rotation, identity, view["head"], following.public_key, body)
 
-    _save_next(ref, identity, seed, recovery_file)
-    result = _append(ref, identity, make)
+    result = _committing(ref, identity, seed, recovery_file, make)
     remember_identity(ref.key_path, identity)
     if as_json:
         emit_json({"identity": identity, "event": result["id"], "device": ref.identity().public_key})

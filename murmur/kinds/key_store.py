@@ -495,6 +495,20 @@ def standing_role(rows: Sequence[Sequence[Any]]) -> str | None:
     return next((str(r[1]) for r in rows if r[1] is not None), None)
 
 
+_DISPUTED_MEMBER = (
+    "SELECT DISTINCT d.identity FROM identity_devices d CROSS JOIN identity_devices o ON o.identity = d.identity"
+    " CROSS JOIN members m ON m.key = o.device WHERE d.device = ? AND d.disputed_at IS NOT NULL"
+    " AND d.removed_at IS NULL"
+)
+
+
+async def disputed_member(conn: aiosqlite.Connection, device: str) -> frozenset[str]:
+    """The identities whose logs hold ``device`` disputed by a fork, not removed, and that a device of which joined
+    this server: where the owner, holding the rotation key on that device, may settle the fork from it."""
+    rows = await conn.execute_fetchall(_DISPUTED_MEMBER, (bytes.fromhex(device),))
+    return frozenset(bytes(r[0]).hex() for r in rows)
+
+
 async def member_by_identity(conn: aiosqlite.Connection, device: str) -> str | None:
     """A device speaks as a member when a device (current or not) of its identity joined: the role of that
     member; "" when the device was removed from an identity, or a fork's branch removes it (what it signs is no

@@ -12,7 +12,7 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX
 from murmur.kinds.key_backdated import backdated_removals
 from murmur.kinds.key_store import event_ids, identity_named_by
-from murmur.server.auth import authenticate, state_of
+from murmur.server.auth import authenticate_settling, settles_identity, state_of
 from murmur.server.responses import JSONBytes
 
 
@@ -25,11 +25,12 @@ async def identity(request: Request) -> Response:
 async def _named(request: Request) -> dict[str, Any]:
     """The identity view of what ``{id}`` names, for an authenticated request; ``bad_id``, ``not_found``."""
     state = state_of(request)
-    await authenticate(request)
+    caller = await authenticate_settling(request)  # a device a fork disputes reads its own identity, to settle it
     asked = request.path_params["id"]
     if not KEY_HEX.fullmatch(asked):
         raise Refused("bad_id", "An identity or a key is 64 lowercase hex digits.")
     view = await identity_named_by(state.store, asked)
+    settles_identity(caller, "" if view is None else view["identity"])
     if view is None:
         raise Refused("not_found", "No identity, device or key by that name is held here.")
     return view

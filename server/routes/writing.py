@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.kinds import kind
-from murmur.server.auth import authenticate, state_of
+from murmur.server.auth import authenticate, authenticate_settling, settles_with, state_of
 from murmur.server.responses import JSONBytes, error
 from murmur.store import Store
 from murmur.store.audience import held_back, signed_by
@@ -39,8 +39,9 @@ async def join(request: Request) -> Response:
 async def publish(request: Request) -> Response:
     """Store one message signed by the requesting member, through the one validation path."""
     state = state_of(request)
-    caller = await authenticate(request)
+    caller = await authenticate_settling(request)
     item = await _checked(state.store, caller.body)
+    settles_with(caller, item)
     # Grouped: posts published at the same moment share one commit (and its fsync) instead of queueing for it.
     [result] = await ingest_grouped(state.store.writer, [item], origin="local", policy=signed_by(caller.key))
     if result.status == "refused":
