@@ -472,6 +472,18 @@ async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[
         return [(bytes(r[0]).hex(), None if r[1] is None else int(r[1])) for r in await cursor.fetchall()]
 
 
+_CURRENT_OF_SQL = "SELECT device, identity FROM identity_devices WHERE removed_at IS NULL AND device IN ({marks})"
+
+
+async def spoken_for(conn: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, str]:
+    """Whom each of ``keys`` speaks for, as readers group people: the identity whose log makes it a current device
+    (when exactly one does), else the key itself, a bare identity (docs/protocol.md §13.5)."""
+    found: dict[str, list[str]] = {}
+    for device, identity in await select_in(conn, _CURRENT_OF_SQL, sorted({bytes.fromhex(k) for k in keys})):
+        found.setdefault(bytes(device).hex(), []).append(bytes(identity).hex())
+    return {k: found[k][0] if len(found.get(k, ())) == 1 else k for k in keys}
+
+
 async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
     """``identity_view`` of what ``name`` names: an identity, a current device's key (its identity), or a bare
     key; None when nothing by that name is held."""

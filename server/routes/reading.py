@@ -12,9 +12,10 @@ from starlette.responses import Response
 
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
+from murmur.keys import fingerprint
 from murmur.kinds import kind, meetup
 from murmur.kinds.key_log import INCEPTION
-from murmur.kinds.key_store import identity_of, profile_author
+from murmur.kinds.key_store import identity_of, profile_author, spoken_for
 from murmur.kinds.sealed import readable_by
 from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
@@ -38,7 +39,7 @@ from murmur.store.items import MAX_COUNT_IDS, post_counts, shown_version
 from murmur.store.lookup import people_named, people_starting, resolve_key, resolve_message_id
 from murmur.store.members import list_members, member_role
 from murmur.store.peers import home_trust
-from murmur.store.search import search_posts, search_profiles
+from murmur.store.search import ProfileHit, search_posts, search_profiles
 from murmur.validate import HASHTAG_CHARS, parse_json
 
 NAMED_TIMELINES = ("home", "local", "federated", "mentions")
@@ -223,8 +224,20 @@ async def search(request: Request) -> Response:
     if kind in ("all", "people"):
         hits = await search_profiles(state.store, query, limit=limit)
         keys.extend(h.author for h in hits)
-        result["people"] = [{"key": h.author, "name": h.name, "bio": h.bio} for h in hits]
+        result["people"] = await _people_found(state, hits)
     return JSONBytes(await named(state, result, keys))
+
+
+async def _people_found(state: ServerState, hits: list[ProfileHit]) -> list[dict[str, Any]]:
+    """People a search found, one entry a person: devices of one identity are grouped under it (the first found
+    stands for it), each entry with the identity and its fingerprint, as messages are (``speaker``)."""
+    whom = await spoken_for(state.store.conn, [h.author for h in hits]) if kind(INCEPTION) else {}
+    people: dict[str, dict[str, Any]] = {}
+    for h in hits:
+        who = whom.get(h.author, h.author)
+        people.setdefault(who, {"key": h.author, "name": h.name, "bio": h.bio, "identity": who,
+                                "identity_fingerprint": fingerprint(who)})  # fmt: skip
+    return list(people.values())
 
 
 async def people(request: Request) -> Response:
