@@ -56,6 +56,14 @@ def import_into(proc: ServerProcess, tmp_path: Path, messages: list[dict[str, An
     return dict(json.loads(result.stdout))
 
 
+def first_device(home: Path, proc: ServerProcess) -> tuple[Person, str]:
+    """A person joined to ``proc`` whose device (called laptop) is the first of a new identity; with the identity."""
+    laptop = Person(home)
+    laptop.run("init", "--name", "ada")
+    laptop.run("join", proc.url, "--invite", admin(proc.data, "invite")["code"])
+    return laptop, laptop.json("identity", "create", "--name", "laptop")["identity"]
+
+
 def post_for(device: Identity, identity: str, text: str) -> dict[str, Any]:
     draft = {"kind": "post", "body": {"text": text}, "tags": [["identity", identity]]}
     return sign_draft(device, draft, created_at=now_ms())
@@ -173,10 +181,7 @@ def test_a_move_to_a_peer_keeps_followers_on_the_same_identity(tmp_path: Path, p
         peer(x, y, y.data.name)
         peer(y, x, x.data.name)
 
-    laptop = Person(tmp_path / "laptop")
-    laptop.run("init", "--name", "ada")
-    laptop.run("join", a.url, "--invite", admin(a.data, "invite")["code"])
-    identity = laptop.json("identity", "create", "--name", "laptop")["identity"]
+    laptop, identity = first_device(tmp_path / "laptop", a)
     fan = Person(tmp_path / "fan")
     fan.run("init")
     fan.run("join", c.url, "--invite", admin(c.data, "invite")["code"])

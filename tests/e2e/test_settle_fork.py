@@ -9,8 +9,8 @@ import pytest
 
 from murmur import key_events as ke
 from murmur.keys import load_identity
-from tests.e2e.harness import Person, ServerProcess, admin
-from tests.e2e.test_identities import import_into, server
+from tests.e2e.harness import Person, ServerProcess
+from tests.e2e.test_identities import first_device, import_into, server
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -25,10 +25,7 @@ def states(listing: dict[str, object]) -> dict[str, tuple[bool, bool, bool]]:
 def test_a_disputed_laptop_settles_the_fork_with_murmur_key_rotate(tmp_path: Path, procs: list[ServerProcess]) -> None:
     a = server(tmp_path, "a")
     procs.append(a)
-    laptop = Person(tmp_path / "laptop")
-    laptop.run("init", "--name", "ada")
-    laptop.run("join", a.url, "--invite", admin(a.data, "invite")["code"])
-    identity = laptop.json("identity", "create", "--name", "laptop")["identity"]
+    laptop, identity = first_device(tmp_path / "laptop", a)
     phone = Person(tmp_path / "phone")
     phone.run("init")
     request = tmp_path / "phone.request"

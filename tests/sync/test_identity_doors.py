@@ -18,7 +18,6 @@ from murmur.sync.transfer import export_bundle, import_bundle
 from tests.federation.conftest import Network, Node
 from tests.identity_logs import LAPTOP, PHONE, SPARE, STRANGER, T0, TABLET, full_life, holdings
 
-
 DOORS = ["push", "pull", "repair", "bundle"]
 
 
