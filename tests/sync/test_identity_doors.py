@@ -44,7 +44,7 @@ async def members(store: Store, group: str) -> list[str]:
     return sorted(p.key for p in await group_reads.people(store, group) if p.status == "member")
 
 
-async def carried(net: Network, a: Node, door: str, into: Node) -> None:
+async def carried(a: Node, door: str, into: Node) -> None:
     if door == "push":
         await a.push(into)
     elif door == "pull":
@@ -65,10 +65,10 @@ async def test_what_devices_sign_and_their_log_converge_through_every_door(net: 
     await a.state.store.ingest([*said, *events], origin="peer")
     await said_only.state.store.ingest(said, origin="peer")
     # b meets what the devices said first (their log unknown: it all waits), from a server that holds nothing else
-    await carried(net, said_only, first, b)
+    await carried(said_only, first, b)
     assert await members(b.state.store, group) == [STRANGER.public_key]
     # then the log, by another door, from the server that holds everything
-    await carried(net, a, then, b)
+    await carried(a, then, b)
     assert await holdings(b.state.store) == await holdings(a.state.store)
     assert await members(b.state.store, group) == await members(a.state.store, group)
     # the laptop's join was made while it was a device; the devices added later joined as theirs
