@@ -28,16 +28,31 @@ async def forked(server: Harness) -> tuple[Log, dict[str, Any], MurmurClient]:
     return log, place, laptop
 
 
+async def backdated(server: Harness) -> tuple[Log, dict[str, Any], MurmurClient]:
+    """The thief, holding the phone, appends a removal of the laptop dated before a post of the laptop's this server
+    had accepted from its member: held as a fork against the log as acknowledged (docs/protocol.md §13.4)."""
+    log = Log()
+    place = log.add(LAPTOP, PHONE, "phone")
+    await server.state.store.ingest(log.events, origin="peer")
+    laptop = await server.member(LAPTOP)
+    owners = log.post(LAPTOP, "the owner's words, accepted here")
+    assert (await server.state.store.ingest([owners]))[0].status == "stored"  # through the members' door
+    theft = ke.remove_device(PHONE, log.identity, place["id"], LAPTOP.public_key, at=owners["created_at"] - 1)
+    await server.state.store.ingest([theft], origin="peer")
+    return log, place, laptop
+
+
 async def refused(call: Any) -> ApiError:
     with pytest.raises(ApiError) as caught:
         await call
     return caught.value
 
 
+@pytest.mark.parametrize("dispute", [forked, backdated], ids=["fork", "backdated removal"])
 async def test_a_disputed_device_reads_its_identity_and_settles_the_fork_with_the_rotation_key(
-    server: Harness,
+    server: Harness, dispute: Any
 ) -> None:
-    log, place, laptop = await forked(server)
+    log, place, laptop = await dispute(server)
     view = await laptop.identity_of(log.identity)
     assert view["fork"] is not None and view["head"] == place["id"]
     assert {d["key"]: d["disputed_at"] is not None for d in view["devices"]} == {
