@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from murmur.kinds import shown_sql
 from murmur.kinds.group_fold import MEMBER
 from murmur.kinds.group_state import logged_sql
 from murmur.store import Store, fts_query
@@ -60,13 +61,17 @@ class Hidden:
 
 
 _GROUP_COLUMNS = "g.id, g.owner, g.name, g.description, g.rules, g.join_mode, g.created_at, g.members"
-_ONE_SQL = f"SELECT {_GROUP_COLUMNS} FROM groups g WHERE g.id = ?"
+# A group is known to readers once its creation message is shown (``murmur.kinds.shown_sql``): one a device made
+# for an identity whose log is not held here, or that a fork disputes, is no group yet, as its message is no post.
+_SHOWN = f"EXISTS (SELECT 1 FROM messages c WHERE c.id = g.id AND {shown_sql('c')})"
+_ONE_SQL = f"SELECT {_GROUP_COLUMNS} FROM groups g WHERE g.id = ? AND {_SHOWN}"
 _NEWEST_SQL = (
-    f"SELECT {_GROUP_COLUMNS} FROM groups g INDEXED BY groups_by_time ORDER BY g.created_at DESC, g.id DESC LIMIT :n"
+    f"SELECT {_GROUP_COLUMNS} FROM groups g INDEXED BY groups_by_time WHERE {_SHOWN}"
+    " ORDER BY g.created_at DESC, g.id DESC LIMIT :n"
 )
 _SEARCH_SQL = (
     f"SELECT {_GROUP_COLUMNS} FROM groups_fts f CROSS JOIN groups g ON g.rowid = f.rowid"
-    " WHERE groups_fts MATCH :q ORDER BY f.rank LIMIT :n"
+    f" WHERE groups_fts MATCH :q AND {_SHOWN} ORDER BY f.rank LIMIT :n"
 )
 # Who a device is in a group: its own key, the identity it currently speaks for (a private group invites
 # identities), or another current device of that identity (the one that made the group, say): one person, whatever
@@ -81,7 +86,7 @@ _AS = (
 _MINE_SQL = (
     f"SELECT /* bounded sort: one person's groups */ {_GROUP_COLUMNS}, p.status, p.role"
     " FROM groups_people p CROSS JOIN groups g ON g.id = p.grp"
-    f" WHERE p.key IN {_AS} AND p.status IN ('member', 'pending')"
+    f" WHERE p.key IN {_AS} AND p.status IN ('member', 'pending') AND {_SHOWN}"
     " ORDER BY g.name, g.id, CASE WHEN p.key = :key THEN 0 ELSE 1 END LIMIT :n"
 )
 _PEOPLE_SQL = (

@@ -146,3 +146,21 @@ async def test_a_group_polls_recount_reads_the_messages_the_fold_counts(store: S
     assert await seen() == (0, ["group"])
     await store.ingest(log.events)
     assert await seen() == (1, ["group", "group_join"])
+
+
+async def test_a_group_a_waiting_device_made_is_no_group_until_its_log_comes(store: Store) -> None:
+    log = Log()
+    log.add(LAPTOP, PHONE, "phone")
+    made = speaking(PHONE, log, create_draft("Night shift"))
+    await store.ingest([made])
+
+    async def known() -> list[bool]:
+        found = await group_reads.group(store, made["id"])
+        listed = [g.id for g in await group_reads.directory(store)]
+        searched = [g.id for g in await group_reads.directory(store, query="night")]
+        mine = [g.id for g, _, _ in await group_reads.groups_of(store, PHONE.public_key)]
+        return [found is not None, made["id"] in listed, made["id"] in searched, made["id"] in mine]
+
+    assert await known() == [False] * 4  # waiting: its creation is shown nowhere, and so is the group
+    await store.ingest(log.events)
+    assert await known() == [True] * 4
