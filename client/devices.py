@@ -222,10 +222,20 @@ async def with_target_audience(api: MurmurClient, draft: dict[str, Any]) -> dict
 async def publish_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """Sign a draft here (naming the identity, counted when public), check it as a server would, and publish it.
     The private key never leaves. The one way the CLI and the TUI publish what a person writes."""
+    return await publish_signed(api, await signed_as_device(api, device, draft))
+
+
+async def signed_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """A draft signed here as ``publish_as_device`` signs it, checked as a server would, not sent yet."""
     draft = await with_target_audience(api, draft)
     message = sign_envelope(device, device_envelope(complete_draft(draft, device.public_key), api.speaks_for,
                                                     api.counter_file))  # fmt: skip
     check(message)
+    return message
+
+
+async def publish_signed(api: MurmurClient, message: dict[str, Any]) -> dict[str, Any]:
+    """Publish a message ``signed_as_device`` made, counting it when its server took it."""
     result = await api.publish(message)
     if api.counter_file is not None and result.get("status") in ("stored", "duplicate"):
         count_published(message, api.counter_file)

@@ -16,47 +16,79 @@ rule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from murmur.client.api import ApiError, MurmurClient
+from murmur.client.group_acts import LogOf, arrivals, counted_state
+from murmur.client.identity_check import checked_identity
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
-from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, fold, steps
+from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, steps
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
-from murmur.message import Message
+from murmur.message import Message, now_ms
 from murmur.validate import check
-
-LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
 
 
 class SignedLogs(Protocol):
     """Where a device keeps the signed group messages it verified (``murmur.store.group_inbox.GroupInbox``)."""
 
-    def signed_log(self, group: str) -> list[bytes]: ...
+    def signed_seen(self, group: str) -> list[tuple[bytes, int | None]]: ...
 
-    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]]) -> None: ...
+    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]], seen: int | None = None) -> None: ...
 
 
-async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> GroupState:
+async def signed_state(api: MurmurClient, group: str, kept: SignedLogs, log_of: LogOf | None = None) -> GroupState:
     """The private group ``group`` as this device folds it from its signed messages: those its home server gives
-    now (``GET /api/v1/groups/{id}/log``) and those it gave before and this device kept. The one source for who
-    is a member or a moderator, and when (``spans``, ``roles``): the home server can withhold a message, or keep
-    one back it gave before (it is still held here), but make no one a member or moderator. A message that does
-    not verify counts for nothing; without the signed creation message there is nothing to fold (``bad_answer``:
+    now (``GET /api/v1/groups/{id}/log``) and those it gave before, or this device signed, and this device kept.
+    The one source for who is a member or a moderator, and when (``spans``, ``roles``): the home server can
+    withhold a message, or keep one back it gave before (it is still held here), but make no one a member or
+    moderator. A message that does not verify counts for nothing, and so does an act whose author's role, or
+    signing device (its identity's log through ``log_of``, resolved here), had ended by its arrival
+    (``murmur.client.group_acts``); without the signed creation message there is nothing to fold (``bad_answer``:
     the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
     # kept only once verified: read back without checking each signature again, at every sync
-    held = {m.id: m for m in (check(raw, verify=False) for raw in kept.signed_log(group))}
+    kept_seen = kept.signed_seen(group)
+    held = {m.id: (m, seen) for m, seen in ((check(raw, verify=False), seen) for raw, seen in kept_seen)}
     fresh = _verified((await api.group_log(group))["messages"], set(held))
-    messages = {**held, **{i: m for i, (m, _) in fresh.items()}}
+    messages = {**{i: m for i, (m, _) in held.items()}, **{i: m for i, (m, _) in fresh.items()}}
     create = _creation(api, group, messages)
     if create.body.get("join") != INVITE:
         raise Refused("wrong_group", "This group is not private: its creation message, as signed, lets anyone in.")
     stepping = {m.id for m in steps(create, messages.values())} | {group}
-    kept.keep_signed(group, [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held])
-    return fold(create, messages.values())
+    new = [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held]
+    now = keep_seen(kept, group, new, kept_seen)
+    seen = {i: s for i, (_, s) in held.items()} | {i: now for i, _ in new}
+    arrived = arrivals([messages[i] for i in stepping], seen)
+    return await counted_state(create, messages.values(), arrived, log_of or _identity_log(api))
+
+
+def keep_seen(
+    kept: SignedLogs, group: str, messages: Sequence[tuple[str, bytes]], held: list[tuple[bytes, int | None]]
+) -> int:
+    """Keep verified signed messages of the group (id, bytes), as first held now: later than every fetch before
+    (``held``, the group's kept messages with theirs), whatever this device's clock did meanwhile. That time."""
+    now = max(now_ms(), 1 + max((s for _, s in held if s is not None), default=0))
+    if messages:
+        kept.keep_signed(group, messages, now)
+    return now
+
+
+def keep_own(kept: SignedLogs, group: str, message: dict[str, Any]) -> None:
+    """Keep an act this device has just signed and its server took: the state it seals the next epoch for is the
+    one right after its change, whether or not its home server's log shows the act (docs/encryption.md §16.2)."""
+    check(message)
+    keep_seen(kept, group, [(str(message["id"]), canonicalize(message))], kept.signed_seen(group))
+
+
+def _identity_log(api: MurmurClient) -> LogOf:
+    async def log_of(key: str) -> dict[str, Any] | None:
+        view = await checked_identity(api, key, at=now_ms())
+        return None if view is None or view.get("bare") else view
+
+    return log_of
 
 
 async def signed_join(api: MurmurClient, group: str) -> str:

@@ -25,8 +25,8 @@ from typing import Any
 
 from murmur.client.api import ApiError, MurmurClient, ServerUnreachable
 from murmur.client.conversations import Conversations, Recipient, _bytes_of
-from murmur.client.devices import publish_as_device
-from murmur.client.group_authority import check_sealer, listed, signed_state
+from murmur.client.devices import publish_as_device, publish_signed, signed_as_device
+from murmur.client.group_authority import check_sealer, keep_own, listed, signed_state
 from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.identity_check import checked_identity
 from murmur.client.sealed_feed import Cursor, pages
@@ -169,7 +169,7 @@ class PrivateGroups:
     async def _state(self, group: str) -> GroupState:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
         word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
-        state = await signed_state(self.api, group, self.store)
+        state = await signed_state(self.api, group, self.store, self._log)
         self.store.pin_members(group, member_roles(state), now_ms())
         return state
 
@@ -267,8 +267,10 @@ class PrivateGroups:
         return found
 
     async def _about(self, group: str, kind: str, subject: str) -> str:
-        result = await publish_as_device(self.api, self.device, about_person_draft(kind, group, subject))
+        message = await signed_as_device(self.api, self.device, about_person_draft(kind, group, subject))
+        result = await publish_signed(self.api, message)
         _published(result, "the membership change")
+        keep_own(self.store, group, message)  # folded here even if the server's log leaves it out
         return str(result["id"])
 
     async def _changed(self, found: dict[str, Any], published: list[str]) -> Change:

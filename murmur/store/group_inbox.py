@@ -78,6 +78,11 @@ SCHEMA = (
     """
     ALTER TABLE outbox ADD COLUMN post TEXT;
     """,
+    # When this device first held each signed message of a group (ms, its clock; NULL for one kept before this):
+    # an act first seen after the device held the end of its author's role counts for nothing, as it came after.
+    """
+    ALTER TABLE signed_log ADD COLUMN seen INTEGER;
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 
@@ -211,13 +216,18 @@ class GroupInbox(LocalStore):
     # -- the group's signed log, and its members as last shown ---------------------------------------------------
     def signed_log(self, group: str) -> list[bytes]:
         """The group's signed messages this device verified before, in the order it first held them."""
-        return [bytes(r[0]) for r in self._read("SELECT raw FROM signed_log WHERE grp = ? ORDER BY rowid", (group,))]
+        return [raw for raw, _ in self.signed_seen(group)]
 
-    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]]) -> None:
-        """Keep verified signed messages of the group, (id, bytes) each, once each."""
+    def signed_seen(self, group: str) -> list[tuple[bytes, int | None]]:
+        """``signed_log``, each message with when this device first held it (None: kept before that was noted)."""
+        rows = self._read("SELECT raw, seen FROM signed_log WHERE grp = ? ORDER BY rowid", (group,))
+        return [(bytes(r[0]), None if r[1] is None else int(r[1])) for r in rows]
+
+    def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]], seen: int | None = None) -> None:
+        """Keep verified signed messages of the group, (id, bytes) each, once each, first held at ``seen``."""
         with self._write() as db:
-            db.executemany("INSERT OR IGNORE INTO signed_log (grp, id, raw) VALUES (?, ?, ?)",
-                           [(group, i, raw) for i, raw in messages])  # fmt: skip
+            db.executemany("INSERT OR IGNORE INTO signed_log (grp, id, raw, seen) VALUES (?, ?, ?, ?)",
+                           [(group, i, raw, seen) for i, raw in messages])  # fmt: skip
 
     def pin_members(self, group: str, members: dict[str, str], at: int) -> list[MemberChange]:
         """Pin the group's ``members`` (key -> role) the first time; after, record and return how they changed

@@ -1,0 +1,109 @@
+"""Which of a private group's signed membership and moderation acts count on this device (docs/encryption.md §14,
+§16.5), beyond their signatures: an act needing authority counts only when its author still held the role, and
+its signing device was still its identity's, when the act reached the home server, not only at the time it claims.
+
+A removed moderator, or a thief holding a device removed from its identity, can still sign; what they cannot do
+is make their act reach the device before the removal did. So an act is judged at the later of its signed time and
+its arrival, as epoch chunks and group messages are (``murmur.kinds.group_fold.covers``,
+``murmur.direct.current_at``). The arrival is a lower bound this device can prove, not the home server's word:
+an act first held in a later fetch than another came after that other (its signed time) and after that fetch (the
+device's clock). An act first seen together with the rest of the log (a device's first sync) has no such bound
+and is judged at its signed time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from murmur.direct import current_at, device_in_log
+from murmur.errors import Refused
+from murmur.kinds.group_fold import STEPS, GroupState, RoleSpan, covers, fold, steps
+from murmur.message import Message
+
+LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
+# The acts that need the owner's or a moderator's authority; joining and leaving are one's own.
+AUTHORITY = frozenset(STEPS) - {"group_join", "group_leave"}
+
+
+def arrivals(messages: Iterable[Message], seen: Mapping[str, int | None]) -> dict[str, int | None]:
+    """For each message, the latest time it is known to have reached the home server after, from when this device
+    first held it (``seen``, its clock; None: not noted): after every message held in an earlier fetch (their
+    signed times) and after that fetch. None for those held first, with nothing before them."""
+    fetches: dict[int, list[Message]] = {}
+    unnoted: list[Message] = []
+    for m in messages:
+        held = seen.get(m.id)
+        (unnoted if held is None else fetches.setdefault(held, [])).append(m)
+    found: dict[str, int | None] = {m.id: None for m in unnoted}
+    bound = max((m.created_at for m in unnoted), default=None)
+    for at in sorted(fetches):
+        found |= {m.id: bound for m in fetches[at]}
+        bound = max(bound or 0, at, *(m.created_at for m in fetches[at]))
+    return found
+
+
+async def counted_state(
+    create: Message, messages: Iterable[Message], arrived: Mapping[str, int | None], log_of: LogOf
+) -> GroupState:
+    """The group's state folded from the acts that count: those needing authority whose signing device was not
+    its identity's at their time or arrival, and those whose author's role had ended by their arrival, count for
+    nothing. Leaving one out can only undo what it did, so the fold is repeated until nothing more is left out."""
+    acts = steps(create, messages)
+    void = {m.id for m in await _by_removed_devices(create, acts, arrived, log_of)}
+    while True:
+        state = fold(create, [m for m in acts if m.id not in void])
+        late = {m.id for m in acts if m.id not in void and m.kind in AUTHORITY
+                and _after_role(state.roles, m, arrived.get(m.id))}  # fmt: skip
+        if not late:
+            return state
+        void |= late
+
+
+def _acting(m: Message) -> set[str]:
+    """The keys an act's authority may be held by: its signing device, and the identity it names."""
+    return {m.author, *([m.tag("identity")] if m.tag("identity") else [])}
+
+
+def _after_role(roles: Iterable[RoleSpan], m: Message, arrived: int | None) -> bool:
+    """Whether the role its author held at the act's signed time had ended by the time the act arrived."""
+    held = [r for r in roles if r.key in _acting(m) and r.start <= m.created_at
+            and (r.end is None or m.created_at < r.end)]  # fmt: skip
+    return bool(held) and not any(covers(r.start, r.end, m.created_at, m.created_at + 1, arrived) for r in held)
+
+
+async def _by_removed_devices(
+    create: Message, acts: list[Message], arrived: Mapping[str, int | None], log_of: LogOf
+) -> list[Message]:
+    """The acts needing authority, by one who could hold a role (the owner, or one appointed), signed by a device
+    its identity's log (as resolved here) did not list as current at the act's time and arrival. Only those could
+    change anything: junk by anyone else is not looked up."""
+    could = _acting(create) | {m.tag("subject") or "" for m in acts if m.kind == "group_mod"}
+    logs: dict[str, dict[str, Any] | None] = {}
+    void = []
+    for m in acts:
+        if m.kind not in AUTHORITY or not _acting(m) & could:
+            continue
+        name = m.tag("identity") or m.author
+        if name not in logs:
+            logs[name] = await _log(log_of, name)
+        if not _device_current(m, logs[name], arrived.get(m.id)):
+            void.append(m)
+    return void
+
+
+async def _log(log_of: LogOf, name: str) -> dict[str, Any] | None:
+    try:
+        return await log_of(name)
+    except Refused:  # an identity whose log does not resolve here: none of its devices is known to be current
+        return None
+
+
+def _device_current(m: Message, log: dict[str, Any] | None, arrived: int | None) -> bool:
+    if log is None:  # a bare key speaks for itself (no log can remove it); a named identity must be proven
+        return m.tag("identity") is None
+    try:
+        current_at(device_in_log(str(log.get("identity")), m.author, log), m.created_at, arrived)
+    except Refused:
+        return False
+    return True
