@@ -31,6 +31,8 @@ BARE = {"bare": True, "devices": []}
 class DevicePins(Protocol):
     def pin(self, identity: str, devices: Mapping[str, str], at: int) -> list[DeviceChange]: ...
 
+    def pinned_name(self, name: str) -> bool: ...
+
 
 def _events_of(identity: str, raws: Iterable[object]) -> list[Event]:
     """The key events among ``raws`` whose signatures and form hold; the rest count for nothing."""
@@ -86,9 +88,17 @@ async def checked_identity(
     try:
         answer = await api.identity_events(name)
     except ApiError as exc:
-        if exc.code == "not_found":
-            return None
-        raise
+        if exc.code != "not_found":
+            raise
+        answer = None
+    if (answer is None or answer.get("bare")) and pins is not None and pins.pinned_name(name):
+        # Pinned from signed key events: only its server's word says it is gone, which drops no device of it.
+        said = "a bare key" if answer else "not known"
+        raise Refused("identity_unverified", f"Your server says {fingerprint(name)} is {said}, but this device"
+                      " pinned the devices of that identity from its signed key events: nothing is sealed to it or"
+                      " taken from it on the server's word. Try again later.")  # fmt: skip
+    if answer is None:
+        return None
     view = resolved_view(name, answer)
     if pins is not None and not view["bare"] and view["fork"] is None:
         pins.pin(view["identity"], current_devices(view), at)

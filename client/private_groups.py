@@ -79,6 +79,7 @@ class Change:
     published: list[str]
     epoch: int
     devices: int
+    skipped: dict[str, str] = field(default_factory=dict)  # members or devices left out of the epoch (key: why)
 
 
 class PrivateGroups:
@@ -147,13 +148,19 @@ class PrivateGroups:
             raise ConfigError(public) from refusal
         return found
 
-    async def _identities(self, keys: Iterable[str]) -> list[Recipient]:
-        """The identities the member ``keys`` speak for, once each."""
+    async def _identities(self, keys: Iterable[str], *, sealing: bool = False) -> list[Recipient]:
+        """The identities the member ``keys`` speak for, once each. A member nothing can be sealed to (a bare key,
+        every device removed, a log that does not resolve here) is left out and said (``skipped``). With
+        ``sealing`` (an epoch is made for them), a member whose devices this device pinned is never left out on
+        its server's word (``identity_unverified``): the epoch is refused instead, so no one is shut out quietly."""
         found: dict[str, Recipient] = {}
         for key in dict.fromkeys(keys):
             try:
                 r = await self.talks.recipient(key)
-            except ConfigError:  # a member with no current device (a bare key, every device removed): no chain
+            except (ConfigError, Refused) as exc:
+                self.skipped[key] = f"member {fingerprint(key)} left out of the group's epochs: {exc.message}"
+                if sealing and isinstance(exc, Refused):
+                    raise
                 continue
             found.setdefault(r.identity, r)
         return list(found.values())
@@ -173,9 +180,9 @@ class PrivateGroups:
         self.store.pin_members(group, member_roles(state), now_ms())
         return state
 
-    async def _members(self, group: str) -> tuple[GroupState, list[Recipient]]:
+    async def _members(self, group: str, *, sealing: bool = False) -> tuple[GroupState, list[Recipient]]:
         state = await self._state(group)
-        return state, await self._identities(member_roles(state))
+        return state, await self._identities(member_roles(state), sealing=sealing)
 
     def _role(self, state: GroupState) -> str:
         """This device's role in the group, as its signed messages give it (the device key signs changes)."""
@@ -275,13 +282,19 @@ class PrivateGroups:
 
     async def _changed(self, found: dict[str, Any], published: list[str]) -> Change:
         keys = GroupKeys.from_json(self.store.keys(found["id"]))
-        number, devices = await self._new_epoch(found["id"], str(found["name"]), keys)
-        return Change(published, number, devices)
+        try:
+            number, devices = await self._new_epoch(found["id"], str(found["name"]), keys)
+        except Refused as refusal:
+            if refusal.code != "identity_unverified":
+                raise
+            raise Refused(refusal.code, f"The change was published, but no epoch was started for it yet (the next"
+                          f" sync tries again): {refusal.message}") from refusal  # fmt: skip
+        return Change(published, number, devices, dict(self.skipped))
 
     async def _new_epoch(self, group: str, name: str, keys: GroupKeys) -> tuple[int, int]:
         """Start the next epoch for the group's member devices now; keep it here with its chunks, then send them
         (what the server does not take now is sent again at the next sync or command: ``_send_unsent``)."""
-        _, people = await self._members(group)
+        _, people = await self._members(group, sealing=True)
         devices = self._devices(people)
         held = keys.current()
         link = Link(group, held.number, held.digest) if held is not None else None
@@ -421,7 +434,12 @@ class PrivateGroups:
             return
         people = await self._identities(member_roles(state))
         if self.me in {r.identity for r in people}:
-            await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
+            try:
+                await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
+            except Refused as refusal:  # a pinned member unproven now: said in ``skipped``, tried at the next sync
+                if refusal.code != "identity_unverified":
+                    raise
+                log.info("no new epoch for %s yet: %s", group, refusal.message)
 
     async def _pages(self, feed: str, group: str | None) -> tuple[list[Item], Cursor]:
         """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that

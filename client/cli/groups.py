@@ -14,7 +14,7 @@ import typer
 
 from murmur.client.api import MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import is_private, local_only, post_json, run_private
+from murmur.client.cli.private import is_private, local_only, post_json, run_private, say_skipped
 from murmur.client.cli.reading import emit_verified_json
 from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
 from murmur.client.kinds import group_facts
@@ -280,8 +280,10 @@ def _change(ctx: typer.Context, group_id: str, typed: list[str], as_json: bool, 
 
     change = run_private(ctx, go)
     if as_json:
-        emit_json({"ids": change.published, "epoch": change.epoch, "devices": change.devices})
+        emit_json({"ids": change.published, "epoch": change.epoch, "devices": change.devices,
+                   "skipped": change.skipped})  # fmt: skip
     else:
+        say_skipped(change.skipped)
         say(f"{done}; epoch {change.epoch} sealed to {change.devices} member devices.")
 
 

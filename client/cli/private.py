@@ -142,6 +142,11 @@ def emit_private_timeline(page: Page, as_json: bool) -> None:
         return
     say_member_changes(page.changes)
     say_unread(page.unread)
-    for why in page.skipped.values():
-        say(f"skipped: {one_line(why, 160)}", err=True)
+    say_skipped(page.skipped)
     show_posts(page.posts, page.me)
+
+
+def say_skipped(skipped: dict[str, str]) -> None:
+    """Each member or device left out of the group's epochs, with why, on stderr."""
+    for why in skipped.values():
+        say(f"skipped: {one_line(why, 160)}", err=True)

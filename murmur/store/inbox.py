@@ -370,6 +370,10 @@ class Inbox(LocalStore):
             )
         return changes
 
+    def pinned_name(self, name: str) -> bool:
+        """Whether ``name`` is an identity whose devices are pinned here, or one of those devices."""
+        return bool(self._read("SELECT 1 FROM pinned WHERE identity = ? OR device = ? LIMIT 1", (name, name)))
+
     def device_changes(self, identities: Sequence[str]) -> list[DeviceChange]:
         """The changes seen in these identities' devices since they were pinned, oldest first."""
         marks = ",".join("?" * len(identities))
