@@ -1,5 +1,6 @@
 """A private group from the command line when the home server lies about it: calling it an open group does not
-get a post published in the clear, and a change in its members is shown to the person (docs/cli.md, timeline)."""
+get a post published in the clear, withholding the changer's own removal does not keep the member in, and a change
+in its members is shown to the person (docs/cli.md, timeline)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,26 @@ def test_a_server_calling_a_private_group_open_gets_no_plaintext(
     assert [(c["key"], c["change"]) for c in page["member_changes"]] == [(people["cy"].identity, "added")]
     shown = bo.run("timeline", f"group:{group}")
     assert "members changed:" in shown.stderr and "added (member)" in shown.stderr
+
+
+def test_a_removal_the_changers_own_server_withholds_still_shuts_the_member_out(
+    people: dict[str, Person], box: ThreadedServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """The device that signed the removal has seen it: the epoch it starts leaves the removed member out, whatever
+    its server's log of the group says (docs/encryption.md §16.2)."""
+    ada, bo = people["ada"], people["bo"]
+    group = ada.json("group", "create", "withheld", "--private")["id"]
+    ada.ok("group", "invite", group, "@bo")
+    real = MurmurClient.group_log
+
+    async def withholding(self: MurmurClient, group_id: str) -> dict[str, Any]:
+        answer = await real(self, group_id)
+        return {**answer, "messages": [m for m in answer["messages"] if m.get("kind") != "group_remove"]}
+
+    monkeypatch.setattr(MurmurClient, "group_log", withholding)
+    removed = ada.json("group", "remove", group, "@bo")
+    # ada's device signed the removal: the epoch it starts is for ada's device alone
+    assert removed["devices"] == 1, removed
+    ada.ok("post", "--group", group, "canary-r3a written after Bo was removed")
+    texts = [i["text"] for i in bo.json("timeline", f"group:{group}")["items"]]
+    assert "canary-r3a written after Bo was removed" not in texts
