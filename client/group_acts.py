@@ -18,6 +18,7 @@ from typing import Any
 
 from murmur.direct import current_at, device_in_log
 from murmur.errors import Refused
+from murmur.keys import fingerprint
 from murmur.kinds.group_fold import STEPS, GroupState, RoleSpan, covers, fold, steps
 from murmur.message import Message
 
@@ -44,13 +45,21 @@ def arrivals(messages: Iterable[Message], seen: Mapping[str, int | None]) -> dic
 
 
 async def counted_state(
-    create: Message, messages: Iterable[Message], arrived: Mapping[str, int | None], log_of: LogOf
+    create: Message,
+    messages: Iterable[Message],
+    arrived: Mapping[str, int | None],
+    log_of: LogOf,
+    *,
+    strict: bool = False,
 ) -> GroupState:
     """The group's state folded from the acts that count: those needing authority whose signing device was not
     its identity's at their time or arrival, and those whose author's role had ended by their arrival, count for
-    nothing. Leaving one out can only undo what it did, so the fold is repeated until nothing more is left out."""
+    nothing. Leaving one out can only undo what it did, so the fold is repeated until nothing more is left out.
+    An act whose identity's log does not resolve here now counts for nothing too, unproven; with ``strict`` (an
+    epoch is to be sealed for the state) it is refused instead, ``identity_unverified``: a server that will not
+    show a moderator's log does not get their invitations quietly undone in the next epoch."""
     acts = steps(create, messages)
-    void = {m.id for m in await _by_removed_devices(create, acts, arrived, log_of)}
+    void = {m.id for m in await _by_removed_devices(create, acts, arrived, log_of, strict)}
     while True:
         state = fold(create, [m for m in acts if m.id not in void])
         late = {m.id for m in acts if m.id not in void and m.kind in AUTHORITY
@@ -73,13 +82,13 @@ def _after_role(roles: Iterable[RoleSpan], m: Message, arrived: int | None) -> b
 
 
 async def _by_removed_devices(
-    create: Message, acts: list[Message], arrived: Mapping[str, int | None], log_of: LogOf
+    create: Message, acts: list[Message], arrived: Mapping[str, int | None], log_of: LogOf, strict: bool
 ) -> list[Message]:
     """The acts needing authority, by one who could hold a role (the owner, or one appointed), signed by a device
     its identity's log (as resolved here) did not list as current at the act's time and arrival. Only those could
     change anything: junk by anyone else is not looked up."""
     could = _acting(create) | {m.tag("subject") or "" for m in acts if m.kind == "group_mod"}
-    logs: dict[str, dict[str, Any] | None] = {}
+    logs: dict[str, dict[str, Any] | Refused | None] = {}
     void = []
     for m in acts:
         if m.kind not in AUTHORITY or not _acting(m) & could:
@@ -87,19 +96,31 @@ async def _by_removed_devices(
         name = m.tag("identity") or m.author
         if name not in logs:
             logs[name] = await _log(log_of, name)
-        if not _device_current(m, logs[name], arrived.get(m.id)):
+        log = logs[name]
+        if strict and (isinstance(log, Refused) or (log is None and m.tag("identity"))):
+            raise log if isinstance(log, Refused) else _unproven(name)
+        if not _device_current(m, log, arrived.get(m.id)):
             void.append(m)
     return void
 
 
-async def _log(log_of: LogOf, name: str) -> dict[str, Any] | None:
+async def _log(log_of: LogOf, name: str) -> dict[str, Any] | Refused | None:
+    """The identity log ``name`` speaks for (None: a bare key, or none known), or why it does not resolve here."""
     try:
         return await log_of(name)
-    except Refused:  # an identity whose log does not resolve here: none of its devices is known to be current
-        return None
+    except Refused as refusal:
+        return refusal
 
 
-def _device_current(m: Message, log: dict[str, Any] | None, arrived: int | None) -> bool:
+def _unproven(identity: str) -> Refused:
+    return Refused("identity_unverified", f"Your server gives no key log for {fingerprint(identity)}, who signed a"
+                   " change of the group's members as its owner or a moderator: whether the signing device was"
+                   " theirs cannot be checked here, so no epoch is sealed on it. Try again later.")  # fmt: skip
+
+
+def _device_current(m: Message, log: dict[str, Any] | Refused | None, arrived: int | None) -> bool:
+    if isinstance(log, Refused):  # its identity's log does not resolve here: no device of it is known current
+        return False
     if log is None:  # a bare key speaks for itself (no log can remove it); a named identity must be proven
         return m.tag("identity") is None
     try:

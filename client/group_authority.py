@@ -5,7 +5,9 @@ The group's signed log (``GET /api/v1/groups/{id}/log``) is checked here by the 
 device's store (a server can withhold a message later, never take back one it gave) and folded with the rules
 every server uses (``murmur.kinds.group_fold``): the home server can withhold a message, but cannot make anyone a
 member or a moderator by saying so, nor call a private group open. Devices come from each identity's log, resolved
-on this device (``murmur.client.identity_check``).
+on this device (``murmur.client.identity_check``). An act counts only if its author's role and its signing device
+lasted until it arrived, by a bound on its arrival this device proves (``murmur.client.group_acts``); the acts this
+device signs are kept as soon as its server takes them (``keep_own``).
 
 An epoch chunk counts when the device that sealed it belonged to the group's owner or a moderator at the time of
 the act, not now: a moderator demoted since still gave the members a good key, and one who was never a moderator,
@@ -40,15 +42,18 @@ class SignedLogs(Protocol):
     def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]], seen: int | None = None) -> None: ...
 
 
-async def signed_state(api: MurmurClient, group: str, kept: SignedLogs, log_of: LogOf | None = None) -> GroupState:
+async def signed_state(
+    api: MurmurClient, group: str, kept: SignedLogs, log_of: LogOf | None = None, *, strict: bool = False
+) -> GroupState:
     """The private group ``group`` as this device folds it from its signed messages: those its home server gives
     now (``GET /api/v1/groups/{id}/log``) and those it gave before, or this device signed, and this device kept.
     The one source for who is a member or a moderator, and when (``spans``, ``roles``): the home server can
     withhold a message, or keep one back it gave before (it is still held here), but make no one a member or
     moderator. A message that does not verify counts for nothing, and so does an act whose author's role, or
     signing device (its identity's log through ``log_of``, resolved here), had ended by its arrival
-    (``murmur.client.group_acts``); without the signed creation message there is nothing to fold (``bad_answer``:
-    the group is taken as not known yet) and a group that is not private is ``wrong_group``."""
+    (``murmur.client.group_acts``; with ``strict``, for an epoch about to be sealed, an act whose signer's log
+    does not resolve is refused rather than left out). Without the signed creation message there is nothing to
+    fold (``bad_answer``: the group is taken as not known yet); a group that is not private is ``wrong_group``."""
     # kept only once verified: read back without checking each signature again, at every sync
     kept_seen = kept.signed_seen(group)
     held = {m.id: (m, seen) for m, seen in ((check(raw, verify=False), seen) for raw, seen in kept_seen)}
@@ -62,7 +67,7 @@ async def signed_state(api: MurmurClient, group: str, kept: SignedLogs, log_of: 
     now = keep_seen(kept, group, new, kept_seen)
     seen = {i: s for i, (_, s) in held.items()} | {i: now for i, _ in new}
     arrived = arrivals([messages[i] for i in stepping], seen)
-    return await counted_state(create, messages.values(), arrived, log_of or _identity_log(api))
+    return await counted_state(create, messages.values(), arrived, log_of or _identity_log(api), strict=strict)
 
 
 def keep_seen(

@@ -173,15 +173,15 @@ class PrivateGroups:
         self.skipped.update({d.signing: why for d, why in left_out.items()})
         return kept
 
-    async def _state(self, group: str) -> GroupState:
+    async def _state(self, group: str, *, sealing: bool = False) -> GroupState:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
         word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
-        state = await signed_state(self.api, group, self.store, self._log)
+        state = await signed_state(self.api, group, self.store, self._log, strict=sealing)
         self.store.pin_members(group, member_roles(state), now_ms())
         return state
 
     async def _members(self, group: str, *, sealing: bool = False) -> tuple[GroupState, list[Recipient]]:
-        state = await self._state(group)
+        state = await self._state(group, sealing=sealing)
         return state, await self._identities(member_roles(state), sealing=sealing)
 
     def _role(self, state: GroupState) -> str:

@@ -137,15 +137,28 @@ async def test_an_act_its_device_signed_while_current_still_counts() -> None:
     assert ANN.public_key in members(state)
 
 
-async def test_an_act_naming_an_identity_whose_log_does_not_resolve_here_counts_for_nothing() -> None:
-    async def unresolved(key: str) -> dict[str, Any] | None:
-        raise Refused("identity_unverified", "no signed inception")
+async def unresolved(key: str) -> dict[str, Any] | None:
+    raise Refused("identity_unverified", "no signed inception")
 
+
+async def test_an_act_naming_an_identity_whose_log_does_not_resolve_here_counts_for_nothing() -> None:
     made = about(OWNER, "group_mod", MOD, T0 + 1)
     invited = about(MOD, "group_approve", ANN, T0 + 5, identity=MODS_ID)
     held = [(CREATE, T0 + 2), (made, T0 + 2), (invited, T0 + 6)]
     for log_of in (unresolved, bare):  # a server calling a named identity bare proves no device of it
         assert ANN.public_key not in members(await fold_seen(held, log_of))
+
+
+@pytest.mark.parametrize("log_of", [unresolved, bare])
+async def test_an_epoch_is_not_sealed_on_a_state_that_left_out_an_unproven_act(log_of: Any) -> None:
+    """Folded to seal an epoch (``strict``), the moderator's invitation is not quietly undone because its server
+    will not show the moderator's log: the fold is refused, saying why."""
+    made = about(OWNER, "group_mod", MOD, T0 + 1)
+    invited = about(MOD, "group_approve", ANN, T0 + 5, identity=MODS_ID)
+    messages = [CREATE, made, invited]
+    with pytest.raises(Refused) as refused:
+        await counted_state(CREATE, messages, arrivals(messages, {}), log_of, strict=True)
+    assert refused.value.code == "identity_unverified"
 
 
 async def test_acts_of_keys_that_never_held_a_role_are_never_looked_up() -> None:
