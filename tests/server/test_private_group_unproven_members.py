@@ -20,6 +20,7 @@ from murmur.private_group import open_chunk
 from murmur.validate import check
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
+from tests.server.test_private_group_trust import _recording
 from tests.server.test_private_groups import groups_of, texts
 from tests.server.test_private_groups_faults import pair
 from tests.server.test_sealed_api import joined
@@ -37,18 +38,6 @@ def lying_about(groups: PrivateGroups, who: str, answer: str) -> None:
         raise ApiError(404, "not_found", "No identity or key of that name here.")
 
     groups.api.identity_events = lying  # type: ignore[method-assign]
-
-
-def recording(groups: PrivateGroups) -> list[dict[str, Any]]:
-    sent: list[dict[str, Any]] = []
-    real = groups.api.publish
-
-    async def publish(message: dict[str, Any]) -> dict[str, Any]:
-        sent.append(message)
-        return await real(message)
-
-    groups.api.publish = publish  # type: ignore[method-assign]
-    return sent
 
 
 def opens_for(sent: list[dict[str, Any]], member: PrivateGroups) -> bool:
@@ -70,7 +59,7 @@ async def test_a_member_called_bare_by_the_server_is_not_silently_left_out_of_th
     cy = Speaker.new()
     await joined(server, cy)
     lying_about(laptop, bog.me, "bare")
-    sent = recording(laptop)
+    sent = _recording(laptop)
     try:
         await laptop.invite(group, [cy.identity])
     except Refused:
@@ -87,7 +76,7 @@ async def test_a_pinned_member_the_server_disowns_stops_the_epoch_until_their_lo
     cy_api = await joined(server, cy)
     real = laptop.api.identity_events
     lying_about(laptop, bog.me, answer)
-    sent = recording(laptop)
+    sent = _recording(laptop)
     with pytest.raises(Refused) as refused:
         await laptop.invite(group, [cy.identity])
     assert refused.value.code == "identity_unverified"
