@@ -274,11 +274,17 @@ class PrivateGroups:
         return found
 
     async def _about(self, group: str, kind: str, subject: str) -> str:
-        message = await signed_as_device(self.api, self.device, about_person_draft(kind, group, subject))
+        return str((await self.act(group, about_person_draft(kind, group, subject)))["id"])
+
+    async def act(self, group: str, draft: dict[str, Any]) -> dict[str, Any]:
+        """Sign and publish a membership or moderation act about ``group`` (``draft``), kept here once its server
+        takes it: this device folds its own act into the group whatever its server's log shows afterwards, so
+        that server cannot cancel a removal or a dismissal by leaving it out. The server's answer."""
+        message = await signed_as_device(self.api, self.device, draft)
         result = await publish_signed(self.api, message)
         _published(result, "the membership change")
-        keep_own(self.store, group, message)  # folded here even if the server's log leaves it out
-        return str(result["id"])
+        keep_own(self.store, group, message)
+        return result
 
     async def _changed(self, found: dict[str, Any], published: list[str]) -> Change:
         keys = GroupKeys.from_json(self.store.keys(found["id"]))

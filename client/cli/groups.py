@@ -14,7 +14,7 @@ import typer
 
 from murmur.client.api import MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import is_private, local_only, post_json, run_private, say_skipped
+from murmur.client.cli.private import is_private, local_only, post_json, run_private, say_skipped, with_groups
 from murmur.client.cli.reading import emit_verified_json
 from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
 from murmur.client.kinds import group_facts
@@ -225,7 +225,11 @@ def _about_person(ctx: typer.Context, group_id: str, who: str, kind: str, as_jso
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         found = await _authority(api, wanted, owner=kind in ("group_mod", "group_unmod"))
         subject = await person_key(api, who)
-        return await publish_draft(api, identity, about_person_draft(kind, str(found["id"]), subject))
+        group, draft = str(found["id"]), about_person_draft(kind, str(found["id"]), subject)
+        if not await is_private(api, found):  # as its signed creation message says, not its server
+            return await publish_draft(api, identity, draft)
+        # a private group's act is kept on this device too, so its server cannot take it back by leaving it out
+        return await with_groups(ctx, api, identity, lambda groups: groups.act(group, draft))
 
     _published(with_api(ctx, go), as_json, done)
 

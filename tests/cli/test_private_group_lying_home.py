@@ -61,3 +61,27 @@ def test_a_removal_the_changers_own_server_withholds_still_shuts_the_member_out(
     ada.ok("post", "--group", group, "canary-r3a written after Bo was removed")
     texts = [i["text"] for i in bo.json("timeline", f"group:{group}")["items"]]
     assert "canary-r3a written after Bo was removed" not in texts
+
+
+def test_a_dismissal_the_owners_own_server_withholds_still_counts_on_the_owners_device(
+    people: dict[str, Person], box: ThreadedServer, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """`murmur group unmod` on a private group keeps the signed act on the device, as invite and remove do: its
+    server leaving it out of the group's log does not leave the dismissed a moderator there (whose later acts,
+    and epoch keys, would count)."""
+    ada = people["ada"]
+    group = ada.json("group", "create", "withheld dismissal", "--private")["id"]
+    ada.ok("group", "invite", group, "@cy")
+    ada.ok("group", "mod", group, "@cy")
+    ada.json("timeline", f"group:{group}")  # the device folds Cy as a moderator
+    real = MurmurClient.group_log
+
+    async def withholding(self: MurmurClient, group_id: str) -> dict[str, Any]:
+        answer = await real(self, group_id)
+        return {**answer, "messages": [m for m in answer["messages"] if m.get("kind") != "group_unmod"]}
+
+    monkeypatch.setattr(MurmurClient, "group_log", withholding)
+    ada.ok("group", "unmod", group, "@cy")
+    changes = ada.json("timeline", f"group:{group}")["member_changes"]
+    moderator = next(c["key"] for c in changes if c["role"] == "moderator")  # the key the appointment names
+    assert [(c["change"], c["role"]) for c in changes if c["key"] == moderator][-1] == ("role", "member")
