@@ -110,6 +110,31 @@ async def test_an_identity_its_signed_events_do_not_make_is_not_sealed_to(served
     assert refused.value.code == "identity_unverified" and home.published == []
 
 
+@pytest.mark.parametrize("claim", ["bare", "not_found"])
+async def test_a_contact_whose_devices_are_pinned_is_not_disowned_on_the_servers_word(
+    claim: str, tmp_path: Path
+) -> None:
+    """Once Bo's devices are pinned from his signed events, his server calling him a bare key, or not known, is
+    refused (not taken as a bare key to be skipped): nothing is sealed, the reason says why."""
+    ada, bo = Speaker.new(), Speaker.new()
+    home = Home(ada.devices[0].key, {ada.identity: ada.events, bo.identity: bo.events})
+    conversations = talks(ada.devices[0], home, ada.identity, tmp_path)
+    await conversations.send([bo.identity], "first, pinned")
+    if claim == "bare":
+        answer = home.identity_events
+
+        async def bare(name: str) -> dict[str, Any]:
+            return {"identity": name, "bare": True, "events": []} if name == bo.identity else await answer(name)
+
+        home.identity_events = bare  # type: ignore[method-assign]
+    else:
+        del home.events[bo.identity]
+    with pytest.raises(Refused) as refused:
+        await conversations.recipient(bo.identity)
+    assert refused.value.code == "identity_unverified" and "pinned" in refused.value.message
+    assert len(home.published) == 1
+
+
 async def test_a_forked_identity_is_not_sealed_to(tmp_path: Path) -> None:
     ada, bo = Speaker.new(), Speaker.new()
     prior = bo.events[-1]["id"]
