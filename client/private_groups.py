@@ -442,10 +442,10 @@ class PrivateGroups:
         if self.me in {r.identity for r in people}:
             try:
                 await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
-            except Refused as refusal:  # a pinned member unproven now: said in ``skipped``, tried at the next sync
+            except Refused as refusal:  # a member or a moderator unproven now: said, and tried at the next sync
                 if refusal.code != "identity_unverified":
                     raise
-                log.info("no new epoch for %s yet: %s", group, refusal.message)
+                self.skipped[group] = f"No new epoch for {state.name!r} yet: {refusal.message}"
 
     async def _pages(self, feed: str, group: str | None) -> tuple[list[Item], Cursor]:
         """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
