@@ -33,3 +33,13 @@ def test_signed_messages_are_kept_once_and_forgotten_epochs_remembered(tmp_path:
     store.forget_epochs(GROUP, "board", keys, 3)
     store.forget_epochs(GROUP, "board", keys, 2)  # never lowered
     assert store.forgotten(GROUP) == 3 and store.keys(GROUP) == keys
+
+
+def test_a_signed_message_keeps_when_this_device_first_held_it(tmp_path: Path) -> None:
+    """The time an act was first held bounds its arrival (murmur.client.group_acts): keeping it again later, as
+    every fetch of the group's log does, never moves it; one kept without a time stays without one."""
+    store = GroupInbox.open(tmp_path / "groups.db")
+    store.keep_signed(GROUP, [("01" * 32, b"old")])
+    store.keep_signed(GROUP, [("02" * 32, b"first")], 100)
+    store.keep_signed(GROUP, [("02" * 32, b"first"), ("03" * 32, b"later")], 200)
+    assert store.signed_seen(GROUP) == [(b"old", None), (b"first", 100), (b"later", 200)]
