@@ -63,89 +63,114 @@ def scope_of(visibility: str) -> str | None:
 
 def carries(scopes: str, peer: str) -> str:
     """SQL: the peer whose key is the SQL expression ``peer`` carries every label among ``scopes`` (a SELECT of
-    one column named ``scope``). The heart of the rule: delivery and the compose preview both ask it."""
+    one column named ``scope``)."""
     return (
         f"NOT EXISTS (SELECT 1 FROM ({scopes}) s WHERE NOT EXISTS"
         f" (SELECT 1 FROM peer_labels l WHERE l.peer = {peer} AND l.label = s.scope))"
     )
 
 
-def _kept_here(alias: str) -> str:
-    return f"({alias}.visibility = 'local' OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {alias}.id))"
+def _named(alias: str) -> str:
+    """SQL: the ids the row ``alias`` names, a list for ``IN (...)``."""
+    return ", ".join(f"{alias}.{column}" for column in REFERENCES)
 
 
-def _seen_by(alias: str, peer: str) -> str:
-    """SQL: the trusted peer whose key is the SQL expression ``peer`` may see the ``messages`` row ``alias`` by
-    its audience as this server knows it: not kept here, and every scope of it carried by the peer."""
-    return f"NOT {_kept_here(alias)} AND " + carries(f"SELECT x.scope FROM scoped x WHERE x.id = {alias}.id", peer)
+# A message as it would be stored, for the rule to judge before it is (the compose preview, ``held_back``): its
+# signed visibility and the ids it names (``b''`` for none: no message has that id). The store keeps, for every
+# stored message, the scopes and the confinement of what it names (``confine`` at ingest, from both ends), so the
+# rule reads a stored row's own rows and an unsent row what it names: the same answer, tested so.
+UNSENT = "(SELECT :visibility AS visibility, :reply_to AS reply_to, :root AS root, :target AS target)"
+
+
+def unsent(visibility: str, names: Sequence[str]) -> dict[str, object]:
+    """The parameters of ``UNSENT`` for a message of ``visibility`` naming the ids ``names`` (at most three)."""
+    if len(names) > len(REFERENCES):
+        raise ValueError(f"a message names at most {len(REFERENCES)} ids (reply, root, target)")
+    ids = [bytes.fromhex(n) for n in names] + [b""] * (len(REFERENCES) - len(names))
+    return {"visibility": visibility, **dict(zip(REFERENCES, ids, strict=True))}
+
+
+def _scopes(alias: str, stored: bool) -> str:
+    """SQL: a SELECT of the scopes (column ``scope``) of the row ``alias``: its ``scoped`` rows when stored; its
+    signed scope and those of what it names when not (what ingest would give it)."""
+    if stored:
+        return f"SELECT x.scope FROM scoped x WHERE x.id = {alias}.id"
+    return (
+        f"SELECT x.scope FROM scoped x WHERE x.id IN ({_named(alias)}) UNION SELECT"
+        f" substr({alias}.visibility, {len(SCOPE_PREFIX) + 1}) WHERE {alias}.visibility LIKE '{SCOPE_PREFIX}%'"
+    )
+
+
+def _kept_here(alias: str, stored: bool = True) -> str:
+    confined = f"c.id = {alias}.id" if stored else f"c.id IN ({_named(alias)})"
+    return f"({alias}.visibility = 'local' OR EXISTS (SELECT 1 FROM confined c WHERE {confined}))"
+
+
+def _seen_by(alias: str, peer: str, stored: bool) -> str:
+    """SQL: the trusted peer whose key is the SQL expression ``peer`` may see the row ``alias`` by its audience
+    as this server knows it: not kept here, and every scope of it carried by the peer."""
+    return f"NOT {_kept_here(alias, stored)} AND " + carries(_scopes(alias, stored), peer)
+
+
+def _signs_its_scopes(alias: str, stored: bool = True) -> str:
+    """SQL: the row ``alias`` is in no scope its own signed visibility does not name."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM ({_scopes(alias, stored)}) z"
+        f" WHERE {alias}.visibility <> ('{SCOPE_PREFIX}' || z.scope))"
+    )
 
 
 # What a peer signed, in an answer to a push, pull or repair (murmur.receipts), about a message it was sent that
 # shows it remembers that message's audience: held, held already, arrived after its delete (still narrowed,
 # ``narrow_unstored``), or refused for its audience (``confine_refused``).
-_ACKNOWLEDGED = (
-    "EXISTS (SELECT 1 FROM receipts a{n} WHERE a{n}.message = {id} AND a{n}.peer = {peer}"
-    " AND (a{n}.status IN ('stored', 'duplicate', 'deleted') OR a{n}.code IN ({refused})))"
-)
-
-# How many messages deep a narrowing is followed to a peer: a reaction (1) to a public-signed reply (2) to a
-# scoped post. What is narrowed deeper than that goes to no peer that has not acknowledged its narrowing (deeper
-# nesting also overflows SQLite's parser stack).
-NARROWING_DEPTH = 2
-
-
-def _signs_its_scopes(alias: str) -> str:
-    """SQL: the row ``alias``, neither local nor confined, is in no scope its own signed visibility does not
-    name (``narrowed_alone`` for what may go to a peer at all)."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM scoped s WHERE s.id = {alias}.id"
-        f" AND {alias}.visibility <> ('{SCOPE_PREFIX}' || s.scope))"
-    )
-
-
-def _narrowing(alias: str, alone: str, reaches: Callable[[str, int], str], depth: int, tables: Sequence[str]) -> str:
-    """SQL: the row ``alias`` is narrowed by nothing its own signed visibility does not say (``alone``, an SQL
-    condition on it), or every narrowed message it names (in ``tables``: ``confined``, ``scoped``) ``reaches``
-    (an SQL condition on its id, given the depth left) where ``alias`` is going. A message signed wider than its
-    audience (a public-signed reply, reaction, boost or delete about a scoped post, from a client that did not
-    know) is taken as what it signed by a server that never learns what narrows it, and relayed that far: so it
-    leaves only with its narrowing."""
-    named = ", ".join(f"{alias}.{column}" for column in REFERENCES)
-    t = f"n{depth}"
-    return (
-        f"({alone} OR "
-        + " AND ".join(
-            f"NOT EXISTS (SELECT 1 FROM {table} {t} WHERE {t}.id IN ({named}) AND NOT {reaches(f'{t}.id', depth)})"
-            for table in tables
-        )
-        + ")"
-    )
-
-
-def _reaches_peer(peer: str) -> Callable[[str, int], str]:
-    """The narrowing message whose id is ``id`` reaches the peer ``peer``: held here and leaving with its own
-    narrowing in turn (the peer sees it: what names a message has every scope of it); or acknowledged by the
-    peer, signed (deleted here, it can no longer be sent)."""
+def _acknowledged(msg_id: str, peer: str) -> str:
     refused = ", ".join(f"'{code}'" for code in sorted(REFUSED_LOCAL))
-
-    def reaches(msg_id: str, depth: int) -> str:
-        p = f"p{depth}"
-        known = _signs_its_scopes(p)
-        if depth > 1:
-            known = _narrowing(p, known, reaches, depth - 1, ("scoped",))
-        held = f"EXISTS (SELECT 1 FROM messages {p} WHERE {p}.id = {msg_id} AND {known})"
-        return f"({held} OR {_ACKNOWLEDGED.format(n=depth, id=msg_id, peer=peer, refused=refused)})"
-
-    return reaches
+    return (
+        f"EXISTS (SELECT 1 FROM receipts a WHERE a.message = {msg_id} AND a.peer = {peer}"
+        f" AND (a.status IN ('stored', 'duplicate', 'deleted') OR a.code IN ({refused})))"
+    )
 
 
-def for_peers(alias: str = "m", peer: str = ":peer") -> str:
-    """The SQL condition under which the ``messages`` row ``alias`` may be sent to the trusted peer whose key is
-    the SQL expression ``peer`` (by default the named parameter ``:peer``, the key's 32 bytes): it may see it
-    (``_seen_by``), and a message narrowed by what it names goes only with its narrowing (``_narrowing``),
-    whatever visibility its client signed. What is kept here (confined) never goes, so only scopes are followed."""
-    narrowing = _narrowing(alias, _signs_its_scopes(alias), _reaches_peer(peer), NARROWING_DEPTH, ("scoped",))
-    return f"{_seen_by(alias, peer)} AND {narrowing}"
+# How many messages deep a narrowing is followed: a reaction (1) to a public-signed reply (2) to a public-signed
+# reply (3) ... to a scoped post. A message leaning on a chain longer than this goes to no peer that did not
+# confirm the message at this depth (its signed answer stops the walk), and its author is told (``held_back``).
+# A thread's replies are delivered in order and confirmed as they land, so a peer meets the limit only with a
+# chain of this many public-signed replies it has not confirmed.
+NARROWING_DEPTH = 100
+
+
+def _leaning(named: str, peer: str) -> str:
+    """SQL: the recursive CTE ``lean (id, depth)``: the scoped messages a row naming ``named`` (a list for ``IN``)
+    is narrowed by, and, through each that is held, not confirmed by the peer ``peer`` and itself signed wider than
+    its scopes, those it names in turn, down to ``NARROWING_DEPTH``."""
+    return (
+        f"lean (id, depth) AS (SELECT s.id, 1 FROM scoped s WHERE s.id IN ({named})"
+        " UNION SELECT s.id, w.depth + 1 FROM lean w JOIN messages q ON q.id = w.id"
+        f" JOIN scoped s ON s.id IN ({_named('q')})"
+        f" WHERE w.depth < {NARROWING_DEPTH} AND NOT {_signs_its_scopes('q')} AND NOT {_acknowledged('w.id', peer)})"
+    )
+
+
+def _unreached(w: str, peer: str) -> str:
+    """SQL: the ``lean`` row ``w`` is a narrowing that does not reach the peer ``peer``: not confirmed by it, and
+    no longer held here (deleted), or held at ``NARROWING_DEPTH`` and narrowed in turn (what would come deeper)."""
+    deeper = (
+        f"{w}.depth = {NARROWING_DEPTH} AND EXISTS (SELECT 1 FROM messages q JOIN scoped s ON s.id IN ({_named('q')})"
+        f" WHERE q.id = {w}.id AND NOT {_signs_its_scopes('q')})"
+    )
+    held = f"EXISTS (SELECT 1 FROM messages q WHERE q.id = {w}.id)"
+    return f"NOT {_acknowledged(f'{w}.id', peer)} AND (NOT {held} OR ({deeper}))"
+
+
+def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> str:
+    """The SQL condition under which the row ``alias`` may be sent to the trusted peer whose key is the SQL
+    expression ``peer`` (by default the named parameter ``:peer``, the key's 32 bytes): it may see it
+    (``_seen_by``), and a message signed wider than its audience goes only with what narrows it, followed the
+    whole way (``_leaning``): every scoped message it leans on is held and goes too, or was confirmed by the peer.
+    What is kept here (confined) never goes, so only scopes are followed. ``alias`` is a ``messages`` row, or
+    with ``stored=False`` an ``UNSENT`` row: the compose preview asks the very rule that delivery asks."""
+    leaning = f"WITH RECURSIVE {_leaning(_named(alias), peer)} SELECT 1 FROM lean w WHERE {_unreached('w', peer)}"
+    return f"{_seen_by(alias, peer, stored)} AND ({_signs_its_scopes(alias, stored)} OR NOT EXISTS ({leaning}))"
 
 
 def for_anyone(alias: str = "m") -> str:
@@ -168,6 +193,9 @@ def narrowed_alone(alias: str) -> str:
     )
 
 
+NARROWERS = ("confined", "scoped")  # the tables of what narrows a message: kept here, or scoped
+
+
 def travels_with(alias: str, chosen: str) -> str:
     """SQL: the row ``alias`` may leave this server in a selection (a member moving, a filtered export) of which
     ``chosen`` (an SQL condition on the messages row ``p``) holds. A message narrowed only by what it names (a
@@ -175,11 +203,9 @@ def travels_with(alias: str, chosen: str) -> str:
     it names, held, chosen and narrowed alone: without them it would land public on the server it is taken
     to, which learns its audience from nothing else. A message whose narrowing parent cannot travel (deleted,
     never held, not chosen, narrowed in turn by another) stays."""
-
-    def reaches(msg_id: str, _depth: int) -> str:
-        return f"EXISTS (SELECT 1 FROM messages p WHERE p.id = {msg_id} AND {chosen} AND {narrowed_alone('p')})"
-
-    return _narrowing(alias, narrowed_alone(alias), reaches, 1, ("confined", "scoped"))
+    reaches = f"EXISTS (SELECT 1 FROM messages p WHERE p.id = n.id AND {chosen} AND {narrowed_alone('p')})"
+    each = (f"NOT EXISTS (SELECT 1 FROM {t} n WHERE n.id IN ({_named(alias)}) AND NOT {reaches})" for t in NARROWERS)
+    return f"({narrowed_alone(alias)} OR {' AND '.join(each)})"
 
 
 def moves_with_author(alias: str = "m", chosen: str = "TRUE") -> str:
@@ -312,28 +338,44 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
 HELD_BACK = "audience_unsigned"
 
 
+def _named_by(message: Message) -> list[str]:
+    """The ids ``message`` names in its reference tags, in the order of ``REFERENCES``."""
+    return [v for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+
+
 async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
-    """``(code, reason)`` when the stored ``message`` signs a wider audience than a scoped message it names and
-    that message is no longer held here (deleted): it then goes to no peer but those that confirmed they hold
-    that message (``for_peers``), and its author is told why, and what to sign instead. None otherwise."""
-    named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
-    if not named or message.visibility == "local":
+    """``(code, reason)`` when ``message`` signs a wider audience than the scoped messages it leans on
+    (``for_peers``) and one of them does not reach peers by itself: no longer held here (deleted), or deeper than
+    ``NARROWING_DEPTH``. It then goes to no peer but those that confirmed they hold that message, and its author
+    is told why, and what to sign instead. None otherwise."""
+    if message.visibility == "local":
         return None
-    marks = ", ".join("?" * len(named))
+    named = ", ".join(f":{column}" for column in REFERENCES)
+    held = "EXISTS (SELECT 1 FROM messages q WHERE q.id = w.id)"
     sql = (
-        f"SELECT DISTINCT n.scope FROM scoped n WHERE n.id IN ({marks})"
-        " AND NOT EXISTS (SELECT 1 FROM messages p WHERE p.id = n.id)"
+        f"WITH RECURSIVE {_leaning(named, 'NULL')} SELECT DISTINCT x.scope, {held} FROM lean w"
+        f" JOIN scoped x ON x.id = w.id WHERE {_unreached('w', 'NULL')}"
+        f" AND NOT EXISTS (SELECT 1 FROM {UNSENT} m WHERE {_signs_its_scopes('m', stored=False)})"
     )
-    async with store.conn.execute(sql, named) as cursor:
-        scopes = sorted(str(row[0]) for row in await cursor.fetchall())
-    if not scopes or [f"{SCOPE_PREFIX}{s}" for s in scopes] == [message.visibility]:
+    rows = list(await store.conn.execute_fetchall(sql, unsent(message.visibility, _named_by(message))))
+    if not rows:
         return None
+    scopes = sorted({str(scope) for scope, _ in rows})
     audience = " and ".join(repr(s) for s in scopes)
+    if any(not deeper for _, deeper in rows):
+        why = (
+            f"names a message addressed to the scope {audience} (itself, or through the messages it answers) that"
+            " this server no longer holds"
+        )
+    else:
+        why = (
+            f"is narrowed to the scope {audience} only through more than {NARROWING_DEPTH} messages signed wider"
+            " than their audience, deeper than servers follow"
+        )
     return HELD_BACK, (
-        f"This {message.kind} names a message addressed to the scope {audience} that this server no longer holds,"
-        f" and is signed {message.visibility!r}: a server that never held that message would take it as"
-        f" {message.visibility!r}. It goes only to the peers that confirmed they hold that message; sign it"
-        f" 'visibility': '{SCOPE_PREFIX}{scopes[0]}' (as current clients do) for every peer of that scope."
+        f"This {message.kind} {why}, and is signed {message.visibility!r}: a server that never held that message"
+        f" would take it as {message.visibility!r}. It goes only to the peers that confirmed they hold that message;"
+        f" sign it 'visibility': '{SCOPE_PREFIX}{scopes[0]}' (as current clients do) for every peer of that scope."
     )
 
 

@@ -18,7 +18,7 @@ from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.manifest import Manifest, PeerEntry, Previous, check_label, check_signatures, parse
 from murmur.store import Store
-from murmur.store.audience import OUT_OF_AUDIENCE, carries, scope_of
+from murmur.store.audience import OUT_OF_AUDIENCE, UNSENT, for_peers, scope_of, unsent
 from murmur.store.items import select
 
 
@@ -206,18 +206,12 @@ class Recipient:
 
 async def recipients(store: Store, visibility: str, names: Sequence[str]) -> list[Recipient]:
     """The peers a message of ``visibility`` naming the message ids ``names`` (its reply, root, target) would
-    reach: the same rule (``carries``) delivery asks of each stored message, over the scopes it would have."""
-    ids = [bytes.fromhex(n) for n in names]
-    marks = ",".join("?" * len(ids)) or "NULL"
-    if visibility == "local":
-        return []
-    confined = await select(store.conn, f"SELECT 1 FROM confined WHERE id IN ({marks}) LIMIT 1", ids)
-    if confined:
-        return []
-    own = scope_of(visibility)
-    scopes = f"SELECT scope FROM scoped WHERE id IN ({marks})" + (" UNION SELECT ?" if own is not None else "")
-    params: list[Any] = [*ids, *([own] if own is not None else [])]
-    rows = await select(store.conn, f"SELECT p.key, p.name FROM peers p WHERE {carries(scopes, 'p.key')}", params)
+    reach: the very rule delivery asks of each stored message (``for_peers``), asked of the message unsent."""
+    rows = await select(
+        store.conn,
+        f"SELECT p.key, p.name FROM peers p, {UNSENT} m WHERE {for_peers('m', 'p.key', stored=False)}",
+        unsent(visibility, names),
+    )
     labels = await labels_by_peer(store.conn)
     found = [Recipient(bytes(k).hex(), str(n), labels.get(bytes(k).hex(), frozenset())) for k, n in rows]
     return sorted(found, key=lambda r: (r.name, r.key))

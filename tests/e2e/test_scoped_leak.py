@@ -2,7 +2,8 @@
 was scoped (an older one, or one given only the id) signs its reaction, reply or boost public. h narrows it to the
 post's audience, and sends it to b only with what narrows it there: with the post, or once b confirmed (signed)
 that it holds the post. What names a post deleted before b ever had it goes to no peer, and its author is told
-why. Nothing of it reaches o, by push, relay, pull or repair."""
+why. Nothing of it reaches o, by push, relay, pull or repair. The preview (``GET /api/v1/audience``) names, each
+time, exactly the servers it then reaches."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def publish(proc: ServerProcess, author: Identity, messages: list[dict[str, Any]
     return asyncio.run(run())
 
 
+def preview(proc: ServerProcess, author: Identity, target: str) -> set[str]:
+    """The keys the home server's preview names for a message signed public about ``target``."""
+
+    async def run() -> dict[str, Any]:
+        async with MurmurClient(proc.url, author) as api:
+            return await api.audience("public", [target])
+
+    return {s["key"] for s in asyncio.run(run())["servers"]}
+
+
 def test_what_an_older_client_signs_public_about_a_scoped_post_stays_in_its_audience(
     tmp_path: Path, procs: list[ServerProcess]
 ) -> None:
@@ -65,15 +76,18 @@ def test_what_an_older_client_signs_public_about_a_scoped_post_stays_in_its_audi
 
     peer(h, b, "b", "inside")
     peer(b, h, "h", "inside")
+    assert preview(h, old, gone) == set()  # the preview asks delivery's rule: b is labelled inside, yet never had it
     # Held: what names it goes to b with it, and b narrows it.
     held = ada.json("post", "inside only", "--audience", "inside")["id"]
     wait_for(lambda: held in stored_ids(b))
+    assert preview(h, old, held) == {b.key}
     [with_post] = publish(h, old, [about(old, "reaction", held)])
     assert "held_back" not in with_post
     wait_for(lambda: with_post["id"] in stored_ids(b))
     # Deleted after b confirmed it holds it (its signed answer to the push): b still narrows what names it.
     ada.run("delete", held)
     wait_for(lambda: held not in stored_ids(b))
+    assert preview(h, old, held) == {b.key}  # b confirmed it, signed
     [after_delete] = publish(h, old, [about(old, "reaction", held, emoji="-1")])
     wait_for(lambda: after_delete["id"] in stored_ids(b))
 

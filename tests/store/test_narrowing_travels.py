@@ -15,7 +15,7 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.receipts import signed
 from murmur.store import Store, receipts, trust
-from murmur.store.audience import HELD_BACK, OUT_OF_AUDIENCE, for_peers, held_back
+from murmur.store.audience import HELD_BACK, NARROWING_DEPTH, OUT_OF_AUDIENCE, for_peers, held_back
 from murmur.store.peers import add_peer, list_peers, outbound
 from murmur.sync.index import index_for, visible_raws
 from murmur.validate import check
@@ -162,3 +162,62 @@ async def test_every_door_to_a_peer_holds_it_back_alike(store: Store, network: N
     peer = next(p for p in await list_peers(store) if p.key == inside.public_key)
     assert bytes.fromhex(reaction["id"]) not in {i for _, i in (await index_for(store, peer).current()).items}
     assert inside.public_key not in {key for key, _ in await receipts.owed(store, reaction["id"])}
+
+
+def chain(author: Identity, root: dict[str, Any], length: int) -> list[dict[str, Any]]:
+    """``length`` replies signed public by a client that did not know, each to the one before, all in ``root``'s
+    thread (tags reply and root, as every client signs them)."""
+    replies: list[dict[str, Any]] = []
+    for n in range(length):
+        parent = replies[-1] if replies else root
+        draft = {"created_at": T0 + n, "body": {"text": f"reply {n}", "visibility": "public"}}
+        tags = [["reply", parent["id"]], ["root", root["id"]]]
+        replies.append(sign_draft(author, {**draft, "tags": tags}))
+    return replies
+
+
+async def test_a_narrowing_is_followed_down_a_whole_chain_of_public_signed_replies(
+    store: Store, network: Network
+) -> None:
+    """Each reply leans on the one it answers, not only on the thread's root: the whole chain goes with the post,
+    to its audience; a reply deleted anywhere up the chain holds back what is below it, until the peer confirms
+    that reply (signed)."""
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, 6)
+    await store.ingest([*reversed(replies), scoped])  # in any order
+    ids = [r["id"] for r in replies]
+    assert set(ids) <= await sent_to(store, inside.public_key)
+    assert not set(ids) & await sent_to(store, outside)
+    assert all([await held_back(store, check(r)) is None for r in replies])
+
+    await store.ingest([delete(bob, replies[2])])
+    to_inside = await sent_to(store, inside.public_key)
+    assert set(ids[:2]) <= to_inside and not set(ids[3:]) & to_inside
+    [code, reason] = await held_back(store, check(replies[-1])) or ("", "")
+    assert code == HELD_BACK and "'inside'" in reason and "no longer holds" in reason
+    await acknowledge(store, inside, ids[2], "stored")
+    assert set(ids[3:]) <= await sent_to(store, inside.public_key)
+    assert not set(ids) & await sent_to(store, outside)
+
+
+async def test_a_chain_deeper_than_the_limit_waits_for_the_peer_to_confirm_the_reply_at_the_limit(
+    store: Store, network: Network
+) -> None:
+    """The limit is a rule, not a cut: what leans on more than NARROWING_DEPTH public-signed replies goes to no
+    peer that has not confirmed the reply at that depth, and its author is told so, naming the limit."""
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, NARROWING_DEPTH + 1)
+    await store.ingest([scoped, *replies])
+    deepest, at_limit = replies[-1]["id"], replies[0]["id"]  # the deepest leans on replies[0] at the limit
+    to_inside = await sent_to(store, inside.public_key)
+    assert {r["id"] for r in replies[:-1]} <= to_inside and deepest not in to_inside
+    [code, reason] = await held_back(store, check(replies[-1])) or ("", "")
+    assert code == HELD_BACK and f"more than {NARROWING_DEPTH} messages" in reason and "scope:inside" in reason
+    assert await held_back(store, check(replies[-2])) is None
+    await acknowledge(store, inside, at_limit, "stored")
+    assert deepest in await sent_to(store, inside.public_key)
+    assert deepest not in await sent_to(store, outside)
