@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -468,11 +468,19 @@ class MurmurClient:
         answer = await self.request("GET", f"{API}/messages/{msg_id}/withheld")
         return shaped(answer, "what peers withheld", id=str, withheld=Rows(("key", "reason")))
 
-    async def repair(self, key: str) -> dict[str, Any]:
+    async def repair(self, key: str | None = None, ids: Sequence[str] = ()) -> dict[str, Any]:
         """Ask the server to fetch from its peers the public messages of ``key`` (a person or a device) that it
-        knows it lacks: ``{"key", "peers": [{"key", "name", "fetched", "stored", "refused", "error"}], "missing"}``."""
-        answer = await self.request("POST", f"{API}/repairs", body={"key": key})
-        return shaped(answer, "a repair", key=str, peers=Rows(("key",)), missing=Rows(("device",)))
+        knows it lacks, and the messages ``ids`` it does not hold (a thread's, known by id): ``{"key", "peers":
+        [{"key", "name", "fetched", "stored", "refused", "error"}], "missing", "absent"}`` (``absent``: the ids
+        still not held)."""
+        body: dict[str, Any] = {"key": key} if key is not None else {}
+        if ids:
+            body["ids"] = list(ids)
+        answer = await self.request("POST", f"{API}/repairs", body=body)
+        return shaped(
+            answer, "a repair", **({"key": str} if key is not None else {}), peers=Rows(("key",)),
+            missing=Rows(("device",)), **({"absent": list} if ids else {}),
+        )  # fmt: skip
 
     async def members(self) -> dict[str, Any]:
         return shaped(await self.request("GET", f"{API}/members"), "members", members=Rows(("key",)))

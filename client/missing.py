@@ -66,8 +66,42 @@ def missing_lines(answer: Mapping[str, Any], names: Mapping[str, str], person: s
     return [sentence(e, person or str(names.get(e.device, ""))) for e in missing_of(answer)]
 
 
+def absent_ids(root: Mapping[str, Any]) -> list[str]:
+    """The ids of a thread's messages (``GET /api/v1/threads/{id}``'s ``root``) the server names but does not hold:
+    a parent or root it never received. Walked without recursion, however deep the thread."""
+    found: list[str] = []
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        if node.get("item") is None and isinstance(node.get("id"), str) and KEY_HEX.fullmatch(node["id"]):
+            found.append(node["id"])
+        children = node.get("children")
+        stack.extend(reversed(children) if isinstance(children, list) else [])
+    return found
+
+
+def absent_line(count: int) -> str:
+    """"2 messages this thread names are not on this server"."""
+    many = count != 1
+    return f"{count} message{'s' if many else ''} this thread names {'are' if many else 'is'} not on this server"
+
+
 def repair_lines(answer: Mapping[str, Any], person: str = "") -> list[str]:
     """What a repair did (``POST /api/v1/repairs``): a line per peer asked, then what is still missing."""
+    lines = peer_lines(answer)
+    still = missing_lines(answer, {}, person)
+    absent = answer.get("absent")
+    if isinstance(absent, list) and absent:
+        still.append(absent_line(len(absent)))
+    if not lines and still:
+        lines.append("No peer of this server could be asked.")
+    return lines + (still or ["Nothing of theirs is known to be missing here."])
+
+
+def peer_lines(answer: Mapping[str, Any]) -> list[str]:
+    """A repair's line per peer asked: what it sent, or why it could not be asked."""
     lines: list[str] = []
     peers = answer.get("peers")
     for p in peers if isinstance(peers, list) else []:
@@ -81,7 +115,4 @@ def repair_lines(answer: Mapping[str, Any], person: str = "") -> list[str]:
         else:
             counts = [p.get(n) if type(p.get(n)) is int else 0 for n in ("fetched", "stored", "refused")]
             lines.append(f"{label}: sent {counts[0]}, stored {counts[1]}, refused {counts[2]}")
-    still = missing_lines(answer, {}, person)
-    if not lines and still:
-        lines.append("No peer of this server could be asked.")
-    return lines + (still or ["Nothing of theirs is known to be missing here."])
+    return lines

@@ -17,7 +17,7 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import Page, emit_private_timeline, is_private, private_timeline, with_groups
 from murmur.client.cli.session import person_key, with_api
 from murmur.client.kinds import reminder_line
-from murmur.client.missing import missing_lines, repair_lines
+from murmur.client.missing import absent_ids, absent_line, missing_lines, missing_of, peer_lines, repair_lines
 from murmur.client.render import (
     SHARED_NAME,
     Context,
@@ -171,12 +171,26 @@ def thread(
     full: FullOption = False,
     as_json: JsonOption = False,
     include_unverified: UnverifiedOption = False,
+    ask: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="First ask the server's peers for what the thread says is missing (by device, and by id).",
+        ),
+    ] = False,
 ) -> None:
     """Show a whole thread as a tree."""
 
     checked = checked_argument(lambda: checked_prefix(msg_id, "message id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
+        found = await api.thread(checked)
+        if not ask:
+            return found
+        keys, ids = [m.device for m in missing_of(found)], absent_ids(found["root"])
+        for n, key in enumerate(keys or ([None] if ids else [])):  # the ids go once, with the first
+            repaired = await api.repair(key, ids if n == 0 else [])
+            say("\n".join(peer_lines(repaired) or ["No peer of this server could be asked."]), err=True)
         return await api.thread(checked)
 
     result = with_api(ctx, go)
@@ -185,7 +199,9 @@ def thread(
         return
     parents = thread_parents(result["root"])
     context = Context.of(result, parents=parents, show_cw=show_cw, full=full)
-    say("\n".join(render_thread(result["root"], context) + missing_lines(result, context.names)))
+    absent = absent_ids(result["root"])
+    lacking = missing_lines(result, context.names) + ([absent_line(len(absent))] if absent else [])
+    say("\n".join(render_thread(result["root"], context) + lacking))
 
 
 def search(

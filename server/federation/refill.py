@@ -1,4 +1,5 @@
-"""Ask peers for a device's public messages this server lacks: the gaps its counters show (murmur.store.gaps).
+"""Ask peers for a device's public messages this server lacks: the gaps its counters show (murmur.store.gaps),
+and for messages it knows only by id (a thread's parent or root it never received).
 
 A member asks (``POST /api/v1/repairs``, ``murmur repair``). Every peer this server dials is asked at once for
 the missing counters through ``POST /fed/v1/fetch``, which answers through the audience rule like any fetch;
@@ -21,6 +22,8 @@ from murmur.server.federation.repair import FETCH_BATCH, take_fetched
 from murmur.server.state import ServerState
 from murmur.store.gaps import Gap, gaps
 from murmur.store.peers import Peer, list_peers
+
+MAX_IDS = 100  # message ids one repair asks for, besides FETCH_BATCH counters: a peer answers 1000 at most
 
 
 @dataclass
@@ -52,11 +55,11 @@ def wanted(found: Sequence[Gap], limit: int = FETCH_BATCH) -> list[dict[str, Any
     return out
 
 
-async def _ask(state: ServerState, peer: Peer, ranges: list[dict[str, Any]]) -> Asked:
+async def _ask(state: ServerState, peer: Peer, ids: list[str], ranges: list[dict[str, Any]]) -> Asked:
     asked = Asked(peer.key, peer.name)
     client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
     try:
-        lines, _ = await client.fetch([], ranges)
+        lines, _ = await client.fetch(ids, ranges)
         results = await take_fetched(state, client, lines)
     except PeerError as error:
         asked.error = error.message
@@ -69,15 +72,17 @@ async def _ask(state: ServerState, peer: Peer, ranges: list[dict[str, Any]]) -> 
     return asked
 
 
-async def refill(state: ServerState, devices: Sequence[str]) -> list[Asked]:
-    """Ask every peer this server dials for what ``devices`` (device keys) are missing here; what each did."""
+async def refill(state: ServerState, devices: Sequence[str], ids: Sequence[str] = ()) -> list[Asked]:
+    """Ask every peer this server dials for what ``devices`` (device keys) are missing here, and for the messages
+    ``ids`` (at most ``MAX_IDS``) it does not hold; what each did."""
     ranges = wanted(await gaps(state.store, devices))
+    absent = [i for i in dict.fromkeys(ids) if await state.store.get_raw(i) is None][:MAX_IDS]
     peers = [p for p in await list_peers(state.store) if p.dials]
-    if not ranges or not peers:
+    if not (ranges or absent) or not peers:
         return []
     # Every peer's ask runs to its end; then our own failure (the store, say), if any, is raised as itself for
     # the route to answer, rather than as an ExceptionGroup.
-    done = await asyncio.gather(*(_ask(state, peer, ranges) for peer in peers), return_exceptions=True)
+    done = await asyncio.gather(*(_ask(state, peer, absent, ranges) for peer in peers), return_exceptions=True)
     for outcome in done:
         if isinstance(outcome, BaseException):
             raise outcome

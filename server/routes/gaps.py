@@ -3,8 +3,9 @@
 - ``missing`` on a profile (``GET /api/v1/profiles/{key}``) and a thread (``GET /api/v1/threads/{id}``): per
   device, ``{"device", "device_name", "count", "ranges"}``, the counters missing below the highest one held.
 - ``POST /api/v1/repairs`` with ``{"key": KEY}`` (an identity, a device key or a bare key, or 8+ of its hex
-  digits): asks every peer this server dials for them
-  (``murmur.server.federation.refill``); the answer says what each peer sent and what is still missing.
+  digits), ``{"ids": [ID, ...]}`` (messages known by id: a thread's parent or root never received), or both:
+  asks every peer this server dials for them (``murmur.server.federation.refill``); the answer says what each
+  peer sent and what is still missing.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.keys import KEY_HEX
 from murmur.kinds import kind
 from murmur.kinds.key_log import INCEPTION
 from murmur.kinds.key_store import device_names, identity_of
 from murmur.server.auth import authenticate, state_of
-from murmur.server.federation.refill import refill
+from murmur.server.federation.refill import MAX_IDS, refill
 from murmur.server.responses import JSONBytes
 from murmur.store import Store
 from murmur.store.gaps import gaps
@@ -47,16 +49,34 @@ async def missing(store: Store, devices: Iterable[str], names: dict[str, str] | 
     return [g.as_dict(names.get(g.device, "")) for g in found]
 
 
+def _ids(payload: dict[str, Any]) -> list[str]:
+    ids = payload.get("ids", [])
+    if (
+        not isinstance(ids, list)
+        or len(ids) > MAX_IDS
+        or not all(isinstance(i, str) and KEY_HEX.fullmatch(i) for i in ids)
+    ):
+        raise Refused("bad_request", f'"ids" must be a list of at most {MAX_IDS} message ids, 64 hex digits each.')
+    return list(dict.fromkeys(ids))
+
+
 async def repair(request: Request) -> Response:
     state = state_of(request)
     caller = await authenticate(request)
     payload = parse_json(caller.body or b"{}")
-    typed = payload.get("key") if isinstance(payload, dict) else None
-    if not isinstance(typed, str) or not typed:
-        raise Refused("bad_request", 'The body must be {"key": KEY}: whose public messages to ask peers for.')
-    key = await resolve_key(state.store, typed)
-    devices = await devices_of(state.store, key)
-    asked = await refill(state, list(devices))
-    return JSONBytes(
-        {"key": key, "peers": [a.as_dict() for a in asked], "missing": await missing(state.store, devices, devices)}
-    )
+    payload = payload if isinstance(payload, dict) else {}
+    typed = payload.get("key")
+    ids = _ids(payload)
+    if (typed is not None and not (isinstance(typed, str) and typed)) or (typed is None and not ids):
+        raise Refused(
+            "bad_request",
+            'The body must be {"key": KEY} (whose public messages to ask peers for), {"ids": [ID, ...]}, or both.',
+        )
+    key = await resolve_key(state.store, typed) if typed is not None else None
+    devices = await devices_of(state.store, key) if key is not None else {}
+    asked = await refill(state, list(devices), ids)
+    absent = [i for i in ids if await state.store.get_raw(i) is None]
+    return JSONBytes({
+        "key": key, "peers": [a.as_dict() for a in asked], "missing": await missing(state.store, devices, devices),
+        "absent": absent,
+    })  # fmt: skip

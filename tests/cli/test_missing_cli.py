@@ -113,3 +113,25 @@ def test_delete_status_is_said_per_peer_inert(fake_home: FakeHome) -> None:
     assert lines[1] == f"  confirmed near ({near[:16]})"
     assert lines[2].startswith("  refused   far") and "policy: no" in lines[2]
     assert "\x1b" not in ran.stdout and "\u202e" not in ran.stdout
+
+
+def test_a_thread_says_what_it_names_but_lacks_and_repair_asks_for_it(fake_home: FakeHome) -> None:
+    """A reply whose root this server never received: ``murmur thread`` says so, ``--repair`` asks the peers
+    (by id: nothing of the root's author is counted missing) and shows the thread again."""
+    reply = post(ALICE, "this")
+    absent = "ab" * 32
+    node = {"id": absent, "parent": None, "item": None, "children": [
+        {"id": reply["id"], "parent": absent, "item": item(reply), "children": []}
+    ]}  # fmt: skip
+    fake_home.answer(f"/api/v1/threads/{reply['id']}", {"root": node, "size": 1, "truncated": False, "names": NAMES})
+    ran = fake_home.run("thread", reply["id"])
+    assert ran.exit_code == 0, ran.output
+    assert "1 message this thread names is not on this server" in ran.stdout
+    assert "/api/v1/repairs" not in fake_home.asked
+    beta = Identity.generate().public_key
+    peers = [{"key": beta, "name": "beta", "fetched": 0, "stored": 0, "refused": 0, "error": ""}]
+    fake_home.answer("/api/v1/repairs", {"key": None, "peers": peers, "missing": [], "absent": [absent]})
+    ran = fake_home.run("thread", reply["id"], "--repair")
+    assert ran.exit_code == 0, ran.output
+    assert fake_home.asked.count("/api/v1/repairs") == 1 and "beta: sent 0, stored 0, refused 0" in ran.stderr
+    assert "1 message this thread names is not on this server" in ran.stdout

@@ -59,6 +59,33 @@ async def test_a_thread_says_whose_public_messages_are_missing(net: Network) -> 
     assert (await bob_api.thread(root["id"]))["missing"] == []
 
 
+async def test_a_thread_asks_peers_for_the_messages_it_names_by_id(net: Network) -> None:
+    """A thread names a parent (and root) this server never received, public or not, numbered or not: the reader
+    asks for them by id; each peer answers through the audience rule, and what it may not send stays absent."""
+    home, reader = await net.node("home"), await net.node("reader")
+    await net.link(home, reader)
+    ada, _ = await home.member()
+    bob, bob_api = await reader.member()
+    root = sign_draft(ada, {"kind": "post", "body": {"text": "what do you think?"}}, created_at=T0)
+    kept = sign_draft(ada, {"kind": "post", "body": {"text": "home only", "visibility": "local"}}, created_at=T0)
+    answers = [
+        sign_draft(bob, {"kind": "post", "body": {"text": "this"}, "tags": [["reply", p["id"]], ["root", p["id"]]]},
+                   created_at=T0 + 1)
+        for p in (root, kept)
+    ]  # fmt: skip
+    await home.state.store.ingest([root, kept])
+    await reader.state.store.ingest(answers)
+    thread = await bob_api.thread(answers[0]["id"])
+    assert thread["root"]["id"] == root["id"] and thread["root"]["item"] is None and thread["missing"] == []
+
+    answer = await bob_api.repair(ids=[root["id"], kept["id"], answers[0]["id"]])
+    assert [(p["key"], p["fetched"], p["stored"], p["error"]) for p in answer["peers"]] == [(home.key, 1, 1, "")]
+    assert answer["absent"] == [kept["id"]]  # a local post never leaves its server
+    assert (await bob_api.thread(answers[0]["id"]))["root"]["item"]["message"]["id"] == root["id"]
+    again = await bob_api.repair(ids=[root["id"]])  # nothing left to ask for: no peer is asked
+    assert again["peers"] == [] and again["absent"] == []
+
+
 async def test_what_a_peer_sends_back_goes_through_the_one_validation_path(net: Network) -> None:
     """A peer answering with a forged message (its text changed after signing) stores nothing; an unreachable
     peer is reported, and the others are still asked."""
@@ -86,7 +113,10 @@ async def test_what_a_peer_sends_back_goes_through_the_one_validation_path(net: 
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"[]", b'{"key": 7}', b'{"key": ""}', b'{"key": "zz"}', b'{"nobody": "x"}'],
+    [
+        b"", b"[]", b'{"key": 7}', b'{"key": ""}', b'{"key": "zz"}', b'{"nobody": "x"}', b'{"ids": []}',
+        b'{"ids": "ab"}', b'{"ids": ["AB"]}', b'{"ids": [7]}', orjson.dumps({"ids": ["ab" * 32] * 101}),
+    ],
 )
 async def test_a_repair_request_of_the_wrong_shape_is_refused_with_a_reason(net: Network, body: bytes) -> None:
     reader = await net.node("reader")

@@ -1,5 +1,6 @@
-"""The TUI marks what the server lacks of a person's public messages, on their profile and in a thread, and its
-repair key asks the server's peers for them; what comes back shows once the server stored it."""
+"""The TUI marks what the server lacks of a person's public messages, on their profile and in a thread (and the
+messages a thread names that the server does not hold), and its repair key asks the server's peers for them;
+what comes back shows once the server stored it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 from textual.widgets import Static
 
+from murmur.client.tui.drafts import post_draft
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.entries import PostEntry
@@ -79,3 +81,23 @@ async def test_a_thread_marks_missing_replies_and_asks_for_them(live: LiveServer
         assert "1 public message from" in _note(app.screen, "#thread-missing")
         await pilot.press("A")
         await until(pilot, lambda: len(app.screen.query(PostEntry)) == 4 and _note(app.screen, "#thread-missing") == "")
+
+
+async def test_a_thread_asks_for_the_posts_it_names_but_lacks_by_id(
+    live: LiveServer, peer: Store, tmp_path: Path
+) -> None:
+    """The root this server never received is no counted message (no gap to show): the thread names it, the note
+    says so, and the repair key asks the peers for it by id."""
+    root = sign_draft(BOB, post_draft("what do you all think?"), created_at=NOW - 90_000)
+    await peer.ingest([root])
+    reply = await live.post(ALICE, "this", parent=root)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_thread(reply["id"])
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and "not on this server" in _note(
+            app.screen, "#thread-missing"))  # fmt: skip
+        assert "1 message this thread names is not on this server" in _note(app.screen, "#thread-missing")
+        await pilot.press("A")
+        await until(pilot, lambda: _note(app.screen, "#thread-missing") == "")
+        await until(pilot, lambda: len(app.screen.query(PostEntry)) == 2)
+    assert await live.store.get_raw(root["id"]) is not None

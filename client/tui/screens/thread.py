@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
+from murmur.client.missing import absent_ids
 from murmur.client.render import Context, withheld_lines
 from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.events import NamesWanted
@@ -71,7 +72,7 @@ class ThreadScreen(MurmurScreen):
         posts = self.query_one(PostList)
         posts.show(flatten(found["root"]), focus_id=self.msg_id)
         self._withheld(found)
-        self.query_one(MissingNote).show(found, Context.of(found).names)
+        self.query_one(MissingNote).show(found, Context.of(found).names, absent=absent_ids(found["root"]))
         self._names(posts)
 
     def action_repair(self) -> None:

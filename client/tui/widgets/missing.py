@@ -8,7 +8,7 @@ which shows them inert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
-from murmur.client.missing import missing_lines, missing_of
+from murmur.client.missing import absent_line, missing_lines, missing_of
 from murmur.client.tui.net import attempt, work
 
 HINT = "A: ask this server's peers for them"
@@ -36,25 +36,34 @@ class MissingNote(Static):
         self.hint = hint
         self.keys: list[str] = []
         """Whose missing messages to ask for: the devices shown (a device key asks for that device alone)."""
+        self.ids: list[str] = []
+        """The messages known by id to ask for: those a thread names that the server does not hold."""
 
     def on_mount(self) -> None:
         self.display = False
 
-    def show(self, answer: Mapping[str, Any], names: Mapping[str, str], person: str = "") -> None:
-        lines = missing_lines(answer, names, person)
+    def show(
+        self, answer: Mapping[str, Any], names: Mapping[str, str], person: str = "", absent: Sequence[str] = ()
+    ) -> None:
+        """Say what ``answer`` (a profile or a thread) says is missing, and the messages ``absent`` (a thread's
+        ids the server does not hold)."""
+        lines = missing_lines(answer, names, person) + ([absent_line(len(absent))] if absent else [])
         self.keys = [m.device for m in missing_of(answer)]
+        self.ids = list(absent)
         self.update(Content.styled("\n".join([*lines, self.hint]), "$warning") if lines else Content(""))
         self.display = bool(lines)
 
     @work(exclusive=True, group="repair")
     async def ask(self, api: MurmurClient) -> None:
-        if not self.keys:
+        if not self.keys and not self.ids:
             self.notify("Nothing is known to be missing here.")
             return
         self.notify("Asking this server's peers for the missing messages…")
         stored = failed = 0
-        for key in self.keys:
-            answer = await attempt(self, api.repair(key))
+        # The ids go with the first request: one ask of each peer for them, whoever wrote them.
+        asks = [(key, self.ids if n == 0 else []) for n, key in enumerate(self.keys)] or [(None, self.ids)]
+        for key, ids in asks:
+            answer = await attempt(self, api.repair(key, ids))
             if answer is None:
                 return
             peers = [p for p in answer["peers"] if isinstance(p, dict)]
