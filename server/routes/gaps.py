@@ -20,12 +20,12 @@ from murmur.errors import Refused
 from murmur.keys import KEY_HEX
 from murmur.kinds import kind
 from murmur.kinds.key_log import INCEPTION
-from murmur.kinds.key_store import device_names, identity_of
+from murmur.kinds.key_store import device_names, identities_of_device, identity_of
 from murmur.server.auth import authenticate, state_of
 from murmur.server.federation.refill import MAX_IDS, refill
 from murmur.server.responses import JSONBytes
 from murmur.store import Store
-from murmur.store.gaps import gaps
+from murmur.store.gaps import MAX_DEVICES, gaps
 from murmur.store.lookup import resolve_key
 from murmur.validate import parse_json
 
@@ -39,6 +39,19 @@ async def devices_of(store: Store, key: str, identity: dict[str, Any] | None = N
     if identity is None:
         return {key: ""}
     return {str(d["key"]): str(d.get("name") or "") for d in identity["devices"]}
+
+
+async def participants(store: Store, authors: list[str]) -> dict[str, str]:
+    """Every device of the people who wrote in a thread (each author's identity, all the devices its log ever
+    added), named, up to ``MAX_DEVICES``: a reply of Ada's phone that never came counts where her laptop wrote."""
+    devices: dict[str, str] = {}
+    for author in dict.fromkeys(authors):
+        if len(devices) >= MAX_DEVICES:
+            break
+        devices.setdefault(author, "")
+        for identity, _ in await identities_of_device(store.conn, author) if kind(INCEPTION) else []:
+            devices.update(await devices_of(store, identity))
+    return devices
 
 
 async def missing(store: Store, devices: Iterable[str], names: dict[str, str] | None = None) -> list[dict[str, Any]]:

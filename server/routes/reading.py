@@ -21,7 +21,7 @@ from murmur.mentions import MAX_HANDLE
 from murmur.message import now_ms
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes, raw_message
-from murmur.server.routes.gaps import devices_of, missing
+from murmur.server.routes.gaps import devices_of, missing, participants
 from murmur.server.routes.meetups import meetup_json
 from murmur.server.routes.render import (
     edited,
@@ -160,8 +160,10 @@ async def thread(request: Request) -> Response:
     body["withheld"] = {
         k: [r.as_dict() for r in v] for k, v in (await receipts.withheld_among(state.store, ids)).items()
     }
-    body["missing"] = await missing(state.store, authors)
+    devices = await participants(state.store, authors)
+    body["missing"] = await missing(state.store, devices, devices)
     return JSONBytes(await named(state, body, keys))
+
 
 
 async def counts(request: Request) -> Response:

@@ -104,3 +104,16 @@ async def test_an_identitys_profile_names_the_device_whose_public_messages_are_m
         {"device": PHONE.public_key, "device_name": "phone", "count": 3, "ranges": [[2, 4]]}
     ]
     assert "3 public messages from Ada's phone are not on this server" in render_profile(profile)
+
+
+async def test_a_thread_names_the_missing_messages_of_every_device_of_its_participants(server: Harness) -> None:
+    """Ada wrote in the thread from her laptop; her phone's public messages have a gap (a reply there, perhaps):
+    the thread names the phone, as her profile does."""
+    made = Log()
+    made.add(LAPTOP, PHONE, "phone")
+    root = made.post(LAPTOP, "what do you all think?")
+    posts = stream(PHONE, 3, identity=made.identity, start=made.at + 10)
+    await server.state.store.ingest([*made.events, root, posts[0], posts[2]], origin="peer")
+    reader = await server.member()
+    thread = await reader.thread(root["id"])
+    assert thread["missing"] == [{"device": PHONE.public_key, "device_name": "phone", "count": 1, "ranges": [[2, 2]]}]
