@@ -7,6 +7,7 @@ a delete, which peers confirmed it (``murmur delete ID --status``, the TUI's del
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from murmur.message import SCOPE_PREFIX
@@ -22,6 +23,22 @@ def narrowed(chosen: str, audience: str) -> str:
     if chosen == "local" or audience == "public":
         return chosen
     return audience.split("+", 1)[0] if audience.startswith((SCOPE_PREFIX, "local")) else chosen
+
+
+Ask = Callable[[str, list[str]], Awaitable[dict[str, Any]]]
+"""The home server's preview: ``MurmurClient.audience(visibility, names)``."""
+
+
+async def signed_preview(ask: Ask, chosen: str, names: list[str]) -> tuple[str, dict[str, Any]]:
+    """The visibility a post signs (``chosen``, narrowed to its thread's for a reply naming ``names``) and the
+    preview of that very visibility: the audience rule reads what is signed, so a reply previewed as ``public``
+    but signed ``scope:inside`` would be shown reaching other servers than it does (a thread whose scoped post
+    was deleted here)."""
+    answer = await ask(chosen, names)
+    signed = narrowed(chosen, str(answer["audience"])) if names else chosen
+    if signed != chosen:
+        answer = await ask(signed, names)
+    return signed, answer
 
 
 def by_label(servers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from murmur.client.api import MurmurClient
-from murmur.client.audience import delete_status_lines, narrowed, preview_lines
+from murmur.client.audience import delete_status_lines, narrowed, preview_lines, signed_preview
 from murmur.console import emit_json
 from murmur.terminal import say
 
@@ -17,6 +17,11 @@ async def signed_visibility(api: MurmurClient, chosen: str | None, names: list[s
     if not names:
         return visibility
     return narrowed(visibility, str((await api.audience(visibility, names))["audience"]))
+
+
+async def print_signed_preview(api: MurmurClient, chosen: str | None, names: list[str], as_json: bool) -> None:
+    """``--dry-run``: who the post would reach, signed as it would be (``signed_preview``)."""
+    print_preview((await signed_preview(api.audience, chosen or "public", names))[1], as_json)
 
 
 def print_preview(answer: dict[str, Any], as_json: bool) -> None:

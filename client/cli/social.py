@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
-from murmur.client.cli.audience import print_delete_status, print_preview, signed_visibility
+from murmur.client.cli.audience import print_delete_status, print_signed_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
@@ -156,10 +156,10 @@ def post(
             if (why := not_answerable(parent)) is not None:
                 fail(f"{why[0].lower()}{why[1:]} Nothing was published.")
             names = sorted({parent["id"], next((v for n, v in parent["tags"] if n == "root"), parent["id"])})
-        visibility = await signed_visibility(api, visibility_for(chosen) if chosen else None, names)
         if dry_run:
-            print_preview(await api.audience(visibility, names), as_json)
+            await print_signed_preview(api, visibility_for(chosen) if chosen else None, names, as_json)
             raise typer.Exit(0)
+        visibility = await signed_visibility(api, visibility_for(chosen) if chosen else None, names)
         text = await resolve_text(api, body_text)  # @handle -> @<key>, or refused with the candidates
         body: dict[str, Any] = {"text": text, "visibility": visibility}
         if cw:

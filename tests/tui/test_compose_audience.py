@@ -86,3 +86,35 @@ async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_
         await until(pilot, lambda: bool(shown.display))
         text = str(shown.render())
         assert f"withheld by far ({far.public_key[:16]}): no posts about lunch here" in text
+
+
+async def test_a_reply_is_previewed_as_it_is_signed(live: LiveServer, tmp_path: Path) -> None:
+    """A reply to an older client's public-signed reply in a thread whose scoped post was deleted here: signed
+    ``public`` it would reach no peer (nothing carries its narrowing), but it is signed with the thread's audience,
+    so it reaches the inside server, and the preview says so: it asks the rule of what is signed."""
+    from murmur.message import sign_draft
+    from murmur.store import receipts
+    from tests.tui.conftest import ALICE, BOB, NOW
+    from tests.tui.test_pilot import open_local
+
+    await _peers(live)
+    scoped = await live.post(BOB, "inside only", visibility="scope:inside")
+    body = {"text": "an older client's answer", "visibility": "public"}
+    tags = [["reply", scoped["id"]], ["root", scoped["id"]]]
+    older = sign_draft(ALICE, {"kind": "post", "body": body, "tags": tags}, created_at=NOW - 50_000)
+    await live.ingest(older)
+    await live.sign(BOB, {"kind": "delete", "body": {"visibility": "scope:inside"}, "tags": [["target", scoped["id"]]]})
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await until(pilot, lambda: "server(s)" in _preview(screen))
+        assert "Audience: scope:inside; 1 server(s)" in _preview(screen) and f"lab ({INSIDE[:16]})" in _preview(screen)
+        screen.query_one("#text", TextArea).text = "and mine"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, MainScreen))
+    [reply] = [p for p in await live.messages("post") if p["body"].get("text") == "and mine"]
+    assert reply["body"]["visibility"] == "scope:inside"
+    assert [key for key, _ in await receipts.owed(live.store, reply["id"])] == [INSIDE]  # delivery's own rule

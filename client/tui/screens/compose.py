@@ -28,7 +28,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from murmur.client.api import ServerUnreachable
-from murmur.client.audience import narrowed, preview_lines
+from murmur.client.audience import narrowed, preview_lines, signed_preview
 from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
 from murmur.client.tui.drafts import edit_draft, post_draft
@@ -186,7 +186,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         assert self.audience is not None
         widget = self.query_one("#audience-preview", Static)
         try:
-            answer = await self.audience(visibility, self._names())
+            _, answer = await signed_preview(self.audience, visibility, self._names())
         except MurmurError as exc:
             widget.update(Content.styled(f"Who will receive it is unknown: {one_line(exc.message, 200)}", "$warning"))
             return
