@@ -25,7 +25,7 @@ from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import TEXT_TAG_LIMITS, text_tags, visibility_for
 from murmur.prefixes import checked_prefix
-from murmur.terminal import say
+from murmur.terminal import one_line, say
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -39,6 +39,9 @@ def _report(result: dict[str, Any], as_json: bool, what: str) -> None:
         say(f"Already done; nothing new was published: {result['id']}")
     else:
         say(f"{what} {result['id']}")
+    held = result.get("held_back")
+    if not as_json and isinstance(held, dict):  # signed wider than what it names: it goes to fewer peers, and why
+        say(f"murmur: held back from peers: {one_line(str(held.get('reason', '')), 400)}", err=True)
 
 
 def join(

@@ -233,3 +233,16 @@ def test_a_calendar_with_control_characters_is_refused_not_printed(fake_home: Fa
     fake_home.answer_raw(f"/api/v1/meetups/{meetup}/ics", fine.encode(), {"content-type": "text/calendar"})
     ran = fake_home.run("meetup", "ics", meetup)
     assert ran.exit_code == 0 and ran.stdout == fine  # the document as served, line ends and all
+
+
+@pytest.mark.parametrize("hostile", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_what_the_server_held_back_is_said_inert(fake_home: FakeHome, hostile: str) -> None:
+    """A publish answered with ``held_back`` (it goes to fewer peers than it signs, docs/api.md): the author is
+    told why, on stderr, on one line, whatever the server wrote there."""
+    held = {"code": "audience_unsigned", "reason": f"goes only {hostile} to the peers that confirmed"}
+    fake_home.answer("/api/v1/messages", {"status": "stored", "id": ID, "seq": 3, "held_back": held})
+    result = fake_home.run("post", "hello")
+    assert result.exit_code == 0, result.output
+    line = result.stderr.strip()
+    assert line.startswith("murmur: held back from peers: goes only ") and line.endswith("to the peers that confirmed")
+    assert "\n" not in line and acting_characters(result.output) == []
