@@ -114,10 +114,10 @@ def _seen_by(alias: str, peer: str, stored: bool) -> str:
 
 def _signs_its_scopes(alias: str, stored: bool = True) -> str:
     """SQL: the row ``alias`` is in no scope its own signed visibility does not name."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM ({_scopes(alias, stored)}) z"
-        f" WHERE {alias}.visibility <> ('{SCOPE_PREFIX}' || z.scope))"
-    )
+    wider = f"{alias}.visibility <> ('{SCOPE_PREFIX}' || z.scope)"
+    if stored:  # one index probe, asked of every message a page of the log holds
+        return f"NOT EXISTS (SELECT 1 FROM scoped z WHERE z.id = {alias}.id AND {wider})"
+    return f"NOT EXISTS (SELECT 1 FROM ({_scopes(alias, stored)}) z WHERE {wider})"
 
 
 # What a peer signed, in an answer to a push, pull or repair (murmur.receipts), about a message it was sent that
@@ -333,6 +333,16 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
             )
         if scopes:
             await conn.execute(_SCOPE_ONE, own)
+
+
+async def scoped_among(store: Store, ids: Sequence[str]) -> set[str]:
+    """Those of the message ids ``ids`` that are in a scope here (signed so, or narrowed by what they name)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        part = [bytes.fromhex(i) for i in ids[start : start + 500]]
+        sql = f"SELECT DISTINCT id FROM scoped WHERE id IN ({', '.join('?' * len(part))})"
+        found.update(bytes(row[0]).hex() for row in await store.conn.execute_fetchall(sql, part))
+    return found
 
 
 HELD_BACK = "audience_unsigned"

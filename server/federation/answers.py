@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from murmur.errors import PeerError
@@ -19,7 +19,7 @@ from murmur.receipts import signed
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store import removals
-from murmur.store.audience import scope_of
+from murmur.store.audience import scope_of, scoped_among
 from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, list_peers
 from murmur.store.trust import note_refusals
@@ -38,20 +38,25 @@ async def taken(state: ServerState, client: PeerClient, results: Sequence[Ingest
     await answer(state, client, results)
 
 
-def worth_answering(result: IngestResult) -> bool:
+def worth_answering(result: IngestResult, narrowed: Collection[str] = ()) -> bool:
     """A delete (whatever became of it here: it is our receipt), a refusal (our notice of what we withheld), or
-    a message signed to a scope (our receipt that we hold its audience: what names it, signed wider by a client
-    that did not know, may then follow it here once it is deleted there, ``murmur.store.audience.for_peers``)."""
+    a message in a scope, signed so or narrowed here by what it names (``narrowed``: their ids): our receipt
+    that we hold its audience, so what names it, signed wider by a client that did not know, may then follow it
+    here once it is deleted there, and a chain of such replies stops where we confirmed it
+    (``murmur.store.audience.for_peers``)."""
     if result.id is None:
         return False
     message = result.message
     scoped = message is not None and scope_of(message.visibility) is not None
-    return result.status == "refused" or (message is not None and message.kind == "delete") or scoped
+    deleting = message is not None and message.kind == "delete"
+    return result.status == "refused" or deleting or scoped or result.id in narrowed
 
 
 async def answer(state: ServerState, client: PeerClient, results: Sequence[IngestResult]) -> int:
     """Send the peer our signed answers about ``results`` (what it sent us); how many it kept."""
-    lines = [signed(state.identity, r.as_dict()) for r in results if worth_answering(r)]
+    held = [r.id for r in results if r.id is not None and r.status in ("stored", "duplicate")]
+    narrowed = await scoped_among(state.store, held)
+    lines = [signed(state.identity, r.as_dict()) for r in results if worth_answering(r, narrowed)]
     if not lines:
         return 0
     try:

@@ -80,3 +80,30 @@ async def test_a_stranger_cannot_send_answers(net: Network) -> None:
     a, _ = await _pulling(net)
     answer = await _answers(a, Identity.generate(), b'{"answers": []}')
     assert answer.status_code == 403
+
+
+async def test_a_pulling_peer_confirms_what_it_narrowed(net: Network) -> None:
+    """A reply an older client signed public in a scoped thread is scoped on the puller too (it holds the post):
+    it answers it, signed, so a chain of such replies stops there (``for_peers``), as a push's answer would."""
+    from murmur.message import sign_draft
+    from tests.sync.test_receipts import T0
+
+    a, b = await _pulling(net)
+    await trust.set_labels(a.state.store, a.state.identity, b.key, ["inside"])
+    await trust.set_labels(b.state.store, b.state.identity, a.key, ["inside"])
+    ada, ada_api = await a.member()
+    scoped = post(ada, "inside only", "scope:inside")
+    tags = [["reply", scoped["id"]], ["root", scoped["id"]]]
+    body = {"text": "older client", "visibility": "public"}
+    reply = sign_draft(ada, {"created_at": T0 + 1, "body": body, "tags": tags})
+    plain = post(ada, "for everyone")
+    for message in (scoped, reply, plain):
+        await ada_api.publish(message)
+    await b.pull(a)
+    assert await b.has(reply["id"])
+    rows = await a.state.store.conn.execute_fetchall(
+        "SELECT message, status FROM receipts WHERE peer = ?", (bytes.fromhex(b.key),)
+    )
+    answered = {bytes(m).hex(): s for m, s in rows}
+    assert answered.get(reply["id"]) == "stored" and answered.get(scoped["id"]) == "stored"
+    assert plain["id"] not in answered  # a public message narrowed by nothing needs no receipt
