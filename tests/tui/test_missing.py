@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from textual.widgets import Static
 
+from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.drafts import post_draft
 from murmur.client.tui.screens.profile import ProfileScreen
 from murmur.client.tui.screens.thread import ThreadScreen
@@ -50,6 +52,14 @@ def _note(screen: object, selector: str) -> str:
     return str(widget.render()) if widget is not None and widget.display else ""
 
 
+async def _thread_note(pilot: Any, app: MurmurApp, msg_id: str) -> str:
+    """Open the thread of ``msg_id`` and wait for its note of what is missing; what it says."""
+    app.controller.open_thread(msg_id)
+    await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and "not on this server" in _note(
+        app.screen, "#thread-missing"))  # fmt: skip
+    return _note(app.screen, "#thread-missing")
+
+
 async def test_a_profile_marks_missing_messages_and_asks_for_them(
     live: LiveServer, peer: Store, tmp_path: Path
 ) -> None:
@@ -75,10 +85,7 @@ async def test_a_thread_marks_missing_replies_and_asks_for_them(live: LiveServer
     await peer.ingest([root, *replies])
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.controller.open_thread(root["id"])
-        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and "not on this server" in _note(
-            app.screen, "#thread-missing"))  # fmt: skip
-        assert "1 public message from" in _note(app.screen, "#thread-missing")
+        assert "1 public message from" in await _thread_note(pilot, app, root["id"])
         await pilot.press("A")
         await until(pilot, lambda: len(app.screen.query(PostEntry)) == 4 and _note(app.screen, "#thread-missing") == "")
 
@@ -93,10 +100,7 @@ async def test_a_thread_asks_for_the_posts_it_names_but_lacks_by_id(
     reply = await live.post(ALICE, "this", parent=root)
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.controller.open_thread(reply["id"])
-        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and "not on this server" in _note(
-            app.screen, "#thread-missing"))  # fmt: skip
-        assert "1 message this thread names is not on this server" in _note(app.screen, "#thread-missing")
+        assert "1 message this thread names is not on this server" in await _thread_note(pilot, app, reply["id"])
         await pilot.press("A")
         await until(pilot, lambda: _note(app.screen, "#thread-missing") == "")
         await until(pilot, lambda: len(app.screen.query(PostEntry)) == 2)
