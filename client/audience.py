@@ -41,6 +41,15 @@ async def signed_preview(ask: Ask, chosen: str, names: list[str]) -> tuple[str, 
     return signed, answer
 
 
+def held_back_line(result: dict[str, Any]) -> str | None:
+    """What to tell the author when the server answered a publish with ``held_back`` (it goes to fewer peers than it
+    signs: it names a scoped message the server no longer holds), on one inert line; None otherwise."""
+    held = result.get("held_back")
+    if not isinstance(held, dict):
+        return None
+    return f"Held back from peers: {one_line(str(held.get('reason', '')), 400)}"
+
+
 def by_label(servers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Servers grouped by each label they carry (a server with two labels is under both); unlabelled last."""
     groups: dict[str, list[dict[str, Any]]] = {}

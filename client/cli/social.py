@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from murmur.client.api import MurmurClient, ServerUnreachable, verified
+from murmur.client.audience import held_back_line
 from murmur.client.cli.audience import print_delete_status, print_signed_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import is_private, post_private, react_private, with_groups
@@ -25,7 +26,7 @@ from murmur.console import checked_argument
 from murmur.keys import Identity
 from murmur.message import TEXT_TAG_LIMITS, text_tags, visibility_for
 from murmur.prefixes import checked_prefix
-from murmur.terminal import one_line, say
+from murmur.terminal import say
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -39,9 +40,9 @@ def _report(result: dict[str, Any], as_json: bool, what: str) -> None:
         say(f"Already done; nothing new was published: {result['id']}")
     else:
         say(f"{what} {result['id']}")
-    held = result.get("held_back")
-    if not as_json and isinstance(held, dict):  # signed wider than what it names: it goes to fewer peers, and why
-        say(f"murmur: held back from peers: {one_line(str(held.get('reason', '')), 400)}", err=True)
+    held = held_back_line(result)
+    if not as_json and held is not None:
+        say(f"murmur: {held[0].lower()}{held[1:]}", err=True)
 
 
 def join(

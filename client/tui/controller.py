@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from murmur.client.audience import held_back_line
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
@@ -217,10 +218,17 @@ class Controller:
         if result is not None:
             done = "Edited." if edited else "Posted."
             self.app.notify(done if result.get("status") != "duplicate" else "That was already stored.")
+            self._held_back(result)
             if edited is not None:
                 self._show_edited(str(edited["message"]["id"]))
             self.app.refresh_live()
             self.app.recount(replying_to)  # the stream says so too, but it may be off or reconnecting
+
+    def _held_back(self, result: dict[str, Any]) -> None:
+        """Say when what was published goes to fewer peers than it signs (``held_back``), and why."""
+        held = held_back_line(result)
+        if held is not None:
+            self.app.notify(held, severity="warning", markup=False, timeout=20)
 
     def _show_edited(self, post_id: str) -> None:
         """Show the post's newest version wherever it is on screen (the stream says so too, but may be off)."""
@@ -347,6 +355,7 @@ class Controller:
             if result is None:
                 return
             self.app.notify(done if result.get("status") != "already" else "Already done; nothing new was sent.")
+            self._held_back(result)
             if forget:
                 self.app.forget(forget)
             if recount:

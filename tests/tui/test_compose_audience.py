@@ -118,3 +118,29 @@ async def test_a_reply_is_previewed_as_it_is_signed(live: LiveServer, tmp_path: 
     [reply] = [p for p in await live.messages("post") if p["body"].get("text") == "and mine"]
     assert reply["body"]["visibility"] == "scope:inside"
     assert [key for key, _ in await receipts.owed(live.store, reply["id"])] == [INSIDE]  # delivery's own rule
+
+
+async def test_a_reply_held_back_from_peers_says_why(live: LiveServer, tmp_path: Path) -> None:
+    """A thread in two scopes (a post to ``team`` answering one to ``inside``) whose root was deleted here: a reply
+    can sign only one scope, so it leans on the root for the other, and goes only to the peers that confirmed
+    the root. The server says so (``held_back``), and the TUI tells the author."""
+    from tests.tui.conftest import BOB
+    from tests.tui.test_pilot import open_local
+
+    await _peers(live)
+    root = await live.post(BOB, "inside only", visibility="scope:inside")
+    await live.post(BOB, "team only", visibility="scope:team", parent=root)
+    await live.sign(BOB, {"kind": "delete", "body": {"visibility": "scope:inside"}, "tags": [["target", root["id"]]]})
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_local(pilot, app)
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await until(pilot, lambda: "scope:inside+scope:team" in _preview(screen))
+        assert "0 server(s)" in _preview(screen)  # what then happens: nobody confirmed the root
+        screen.query_one("#text", TextArea).text = "and mine"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("Held back from peers" in str(n.message) for n in app._notifications))
+        [note] = [str(n.message) for n in app._notifications if "Held back" in str(n.message)]
+        assert "'inside'" in note and "no longer holds" in note
