@@ -32,8 +32,10 @@ Narrowing here is not enough for a message signed wider than its audience (a pub
 post, from a client that did not know): a peer that never held the post would take it as public and relay it to
 everyone. So ``for_peers`` sends such a message only with what narrows it: the scoped messages it names held and
 sent too, or confirmed by that peer in a signed answer (``murmur.receipts``: it holds them, their delete, or
-refused them for their audience). Once the post is deleted here, it goes to no peer that never had it, and its
-author is told (``held_back``).
+refused them for their audience), followed down the whole chain of such messages (a reply to a public-signed
+reply to ... a scoped post) to ``NARROWING_DEPTH``. Once the post is deleted here, it goes to no peer that never
+had it, and its author is told (``held_back``). The compose preview asks this very condition of the message as
+it would be stored (``UNSENT``), so it names the peers delivery then hands it to.
 """
 
 from __future__ import annotations
