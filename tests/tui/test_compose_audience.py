@@ -5,9 +5,11 @@ a reply signs its thread's audience. A thread says what a peer withheld of it, a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Select, Static, TextArea
 
+from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.keys import Identity
@@ -88,6 +90,16 @@ async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_
         assert f"withheld by far ({far.public_key[:16]}): no posts about lunch here" in text
 
 
+async def _reply_to_newest(pilot: Any, app: MurmurApp) -> ComposeScreen:
+    """Open the local timeline and answer its newest post: the compose screen."""
+    from tests.tui.test_pilot import open_local
+
+    await open_local(pilot, app)
+    await pilot.press("r")
+    assert isinstance(app.screen, ComposeScreen)
+    return app.screen
+
+
 async def test_a_reply_is_previewed_as_it_is_signed(live: LiveServer, tmp_path: Path) -> None:
     """A reply to an older client's public-signed reply in a thread whose scoped post was deleted here: signed
     ``public`` it would reach no peer (nothing carries its narrowing), but it is signed with the thread's audience,
@@ -95,7 +107,6 @@ async def test_a_reply_is_previewed_as_it_is_signed(live: LiveServer, tmp_path: 
     from murmur.message import sign_draft
     from murmur.store import receipts
     from tests.tui.conftest import ALICE, BOB, NOW
-    from tests.tui.test_pilot import open_local
 
     await _peers(live)
     scoped = await live.post(BOB, "inside only", visibility="scope:inside")
@@ -106,10 +117,7 @@ async def test_a_reply_is_previewed_as_it_is_signed(live: LiveServer, tmp_path: 
     await live.sign(BOB, {"kind": "delete", "body": {"visibility": "scope:inside"}, "tags": [["target", scoped["id"]]]})
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_local(pilot, app)
-        await pilot.press("r")
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await _reply_to_newest(pilot, app)
         await until(pilot, lambda: "server(s)" in _preview(screen))
         assert "Audience: scope:inside; 1 server(s)" in _preview(screen) and f"lab ({INSIDE[:16]})" in _preview(screen)
         screen.query_one("#text", TextArea).text = "and mine"
@@ -125,7 +133,6 @@ async def test_a_reply_held_back_from_peers_says_why(live: LiveServer, tmp_path:
     can sign only one scope, so it leans on the root for the other, and goes only to the peers that confirmed
     the root. The server says so (``held_back``), and the TUI tells the author."""
     from tests.tui.conftest import BOB
-    from tests.tui.test_pilot import open_local
 
     await _peers(live)
     root = await live.post(BOB, "inside only", visibility="scope:inside")
@@ -133,10 +140,7 @@ async def test_a_reply_held_back_from_peers_says_why(live: LiveServer, tmp_path:
     await live.sign(BOB, {"kind": "delete", "body": {"visibility": "scope:inside"}, "tags": [["target", root["id"]]]})
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await open_local(pilot, app)
-        await pilot.press("r")
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await _reply_to_newest(pilot, app)
         await until(pilot, lambda: "scope:inside+scope:team" in _preview(screen))
         assert "0 server(s)" in _preview(screen)  # what then happens: nobody confirmed the root
         screen.query_one("#text", TextArea).text = "and mine"
