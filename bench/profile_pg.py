@@ -29,6 +29,7 @@ from typing import Any
 import psycopg
 
 from bench.corpus import make_corpus
+from bench.server import cpu_seconds
 from tests.postgres_server import TEMPLATE, PostgresServer, binaries
 
 BATCH = 500
@@ -73,17 +74,6 @@ asyncio.run(main())
 """
 
 
-def _ticks(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a process that has ended (its CPU is lost: the cluster's long-lived ones hold most of it)
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total
-
-
 def _cluster_pids(server: PostgresServer) -> list[int]:
     postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
     children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
@@ -91,7 +81,7 @@ def _cluster_pids(server: PostgresServer) -> list[int]:
 
 
 def _cluster_cpu(server: PostgresServer) -> float:
-    return _ticks(_cluster_pids(server)) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(_cluster_pids(server))
 
 
 def _statements(url: str, count: int) -> list[dict[str, Any]]:
