@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+import psycopg
 
 from murmur.keys import Identity
 from murmur.server.config import DataDir, ServerConfig
@@ -77,6 +80,27 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time (user and system) the processes ``pids`` have used so far, from /proc; one that has ended counts 0."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def backends(database: str) -> list[int]:
+    """The PostgreSQL backends connected to the database at ``database`` (a URL), other than the one asking."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all it started; pages shared between them are counted in each."""
     total = rss_mb(pid)
@@ -133,6 +157,12 @@ class ServerProcess:
 
     def processes(self) -> int:
         return 1 + len(descendants(self.pid))
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server, its signature workers and, on PostgreSQL, its database's backends: what a
+        load costs, whatever else the machine runs meanwhile."""
+        pids = [self.pid, *descendants(self.pid), *(backends(self.database) if self.database else [])]
+        return cpu_seconds(pids)
 
     def stop(self) -> None:
         if self.proc is None:

@@ -13,6 +13,9 @@ body and answers: the ceiling of the generator, which must sit far above the fig
 With ``--engines sqlite,postgresql``, ``ingest_http_pg`` is the same load into a server on a fresh PostgreSQL
 database, its runs interleaved with SQLite's (SQLite, PostgreSQL, SQLite, ...); its bar (issue 20) is 60 % of the
 one-core ``verify_limit``, and ``over_sqlite`` is its rate over SQLite's from the same run.
+
+Each run also says the CPU a message cost (``cpu_us_per_message``: the server, its signature workers and, on
+PostgreSQL, its database's backends, from /proc), which holds where the rate moves with the machine's load.
 """
 
 from __future__ import annotations
@@ -64,9 +67,12 @@ def _one(ctx: Context, engine: str, number: int, bodies: list[bytes], counts: li
     with ServerProcess(data.root, database) as server:
         idle = server.rss_mb()
         ctx.progress(f"ingest_http ({engine}): run {number + 1}/{sizes.http_runs}, {sum(counts):,} messages")
+        cpu = server.cpu_seconds()
         result = _load(server.port, server.key, bodies, counts, sizes.http_max_seconds, sink=False)
+        used = server.cpu_seconds() - cpu
         return result.rate, {
             "rate": round(result.rate, 1),
+            "cpu_us_per_message": round(used / result.units * 1e6, 1) if result.units else None,
             "messages": result.units,
             "seconds": round(result.seconds, 2),
             "server_rss_mb_idle": round(idle, 1),
@@ -107,6 +113,7 @@ def run(ctx: Context) -> dict[str, Figure]:
             durability="full",
             messages=sizes.http_messages,
             runs=runs[engine],
+            cpu_us_per_message=statistics.median(r["cpu_us_per_message"] or 0.0 for r in runs[engine]),
             generator_ceiling=round(ceiling.rate, 1),
         )
         for engine in ctx.engines

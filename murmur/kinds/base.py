@@ -197,3 +197,14 @@ async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -
         marks = ",".join("?" * len(part))
         rows.extend(await conn.execute_fetchall(sql.format(marks=marks), tuple(part)))  # one hand-off, not three
     return rows
+
+
+async def execute_each(conn: aiosqlite.Connection, statements: Sequence[str], params: Mapping[str, Any]) -> None:
+    """Run statements whose outcome nobody reads, in order: on PostgreSQL in one pipeline (a round trip for all,
+    ``murmur.store.postgres.Connection.execute_each``), on SQLite one call each (in process: nothing to save)."""
+    each = getattr(conn, "execute_each", None)
+    if each is not None:
+        await each(statements, params)
+        return
+    for statement in statements:
+        await conn.execute(statement, params)

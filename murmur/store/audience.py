@@ -47,6 +47,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import kind
+from murmur.kinds.base import execute_each
 from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.kinds.sealed import check_fresh
 from murmur.message import SCOPE_PREFIX, Message, now_ms
@@ -254,8 +255,7 @@ CREATE_CONFINED = (
 
 async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     """Apply the rule to messages just stored with seq in [lo, hi] (inside the caller's write transaction)."""
-    await conn.execute(CONFINE_NEW, {"lo": lo, "hi": hi})
-    await conn.execute(SCOPE_NEW, {"lo": lo, "hi": hi})
+    await execute_each(conn, (CONFINE_NEW, SCOPE_NEW), {"lo": lo, "hi": hi})
 
 
 def _scope(seeds: str) -> str:

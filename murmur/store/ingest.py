@@ -23,7 +23,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
-from murmur.kinds.base import Kind, select_in
+from murmur.kinds.base import Kind, execute_each, select_in
 from murmur.message import Message, Verified
 from murmur.store import gaps, removals
 from murmur.store.audience import confine, confine_refused, narrow_unstored
@@ -405,9 +405,7 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     await gaps.account(conn, [(author, counter) for author, counter, _ in batch.counted] + tombstoned)
     if stored:
         bounds = {"lo": min(stored), "hi": max(stored)}
-        for rule in (*derive_rules(), *notice_rules()):
-            await conn.execute(rule, bounds)
-        await conn.execute(PLACE_NOTICES, bounds)
+        await execute_each(conn, (*derive_rules(), *notice_rules(), PLACE_NOTICES), bounds)
 
 
 # Where the notices this batch derived sit in the order the live stream reads them (schema migration 9): at

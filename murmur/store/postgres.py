@@ -10,7 +10,11 @@ does a literal, where a server-side parameter must be typed by its context ("cou
 parameter $1" for ``? IS NULL``); a statement the server refuses inside a transaction aborts it. The rows of a plain
 INSERT's ``executemany`` go by COPY (``murmur.store.postgres_bulk``); any other's are pipelined, bound on the
 server. A write whose values are all integers (the rules each ingest batch runs over its seqs) is
-prepared on the server, as reads are (``_prepared_write``).
+prepared on the server, as reads are (``_prepared_write``); a batch's rules go in one pipeline
+(``execute_each``), a round trip for all of them.
+
+A fresh database has no planner statistics until autovacuum's first round: the write connection analyses the
+tables it has filled once it has copied enough rows into them (``_analyse_if_stale``).
 
 No session compiles its statements (``jit = off``): the store's statements are short, and a misestimate on a
 fresh database made PostgreSQL compile one ingest statement on every batch (docs/performance.md).
@@ -34,6 +38,7 @@ from typing import Any, NoReturn
 
 import psycopg
 import psycopg.errors
+import psycopg.sql
 
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
@@ -64,10 +69,21 @@ _UNTYPED = (
     psycopg.errors.AmbiguousFunction,
     psycopg.errors.DatatypeMismatch,
 )
+# The tables of the current schema whose rows changed (copied by this connection, given as names and counts, or
+# written since their last ANALYZE, as the server counts them) by more than twice the rows their statistics
+# describe (``reltuples``, -1 before any), and by more than 100 (a few rows plan alike whatever their number).
+_STALE = """
+SELECT c.relname FROM pg_class c
+LEFT JOIN unnest(%s::text[], %s::float8[]) AS w (name, copied) ON w.name = c.relname
+LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
+AND greatest(coalesce(w.copied, 0), coalesce(s.n_mod_since_analyze, 0)) > 2 * greatest(c.reltuples, 0) + 100
+"""
 # Read statements (as translated) bound on the client since the server could not type them: the same for every
 # connection, so learnt once per process.
 _CLIENT_BOUND: set[str] = set()
 PREPARED_MAX = 512  # statements a read connection keeps prepared (psycopg drops the least recently used)
+ANALYSE_FIRST = 1_000  # rows a write connection copies before it first looks at the planner's statistics
 READERS = 4  # read connections of a store (ReadPool)
 
 
@@ -162,6 +178,8 @@ class Connection:
         # Writes prepared on this connection, by statement and the widths of its integers (each width is a
         # parameter type of its own to the server: a statement typed for int2 is not known typable for int8).
         self._prepared: set[tuple[str, tuple[int, ...]]] = set()
+        self._copied: dict[str, int] = {}  # rows this connection wrote by COPY, by table (``_analyse_if_stale``)
+        self._look_at = ANALYSE_FIRST
 
     @classmethod
     async def open(cls, url: str, *, reads: bool, durability: str = "full") -> Connection:
@@ -185,10 +203,14 @@ class Connection:
             if starts:
                 await self._reopen()
         try:
-            return await self._run(text, bound)
+            done = await self._run(text, bound)
         except _STATE_ERRORS as exc:
             if not (starts and self.raw.broken):
                 self._fail(exc)
+        else:
+            if text.upper().startswith("COMMIT"):
+                await self._analyse_if_stale()
+            return done
         await self._reopen()  # dropped while idle, found out only now: nothing was done yet
         try:
             return await self._run(text, bound)
@@ -230,6 +252,35 @@ class Connection:
             await self._fetch(self.raw.cursor(), "RELEASE SAVEPOINT murmur_prepare", (), prepare=None)
         return done
 
+    async def execute_each(self, statements: Sequence[str], params: Params) -> None:
+        """Run write statements whose outcome nobody reads (an ingest batch's rules), in order, in one pipeline:
+        sent together and answered together, one round trip and one wake of the server for them all, where each
+        would otherwise wait for its answer before the next is sent. Each is bound as ``execute`` binds it
+        (prepared, or on the client); until every one has run once on this connection (how the server types it
+        is found out then, ``_prepared_write``), they run one at a time. A statement that fails fails the
+        pipeline, and the writer rolls back, as it would have one at a time."""
+        runs = []
+        for sql in statements:
+            text, numbered = POSTGRES.translate(sql)
+            bound = _bind(numbered, params)
+            prepare = (text, _widths(bound)) in self._prepared if _integers(bound) else False
+            if (prepare is False and _integers(bound) and text not in _CLIENT_BOUND) or ";\n" in text:
+                runs = []  # not run on this connection yet: how it binds is not known
+                break
+            runs.append((text, bound, prepare))
+        if self.reads or self.raw.broken or not self.in_transaction or len(runs) < len(statements):
+            for sql in statements:
+                await self._execute(sql, params)
+            return
+        cursors = [psycopg.AsyncCursor(self.raw) if prepare else self.raw.cursor() for _, _, prepare in runs]
+        try:
+            async with self.raw.pipeline():
+                for cursor, (text, bound, prepare) in zip(cursors, runs, strict=True):
+                    await cursor.execute(text, bound, prepare=prepare or None)
+        finally:
+            for cursor in cursors:
+                await cursor.close()
+
     @staticmethod
     async def _fetch(cursor: Any, text: str, params: Params, *, prepare: bool | None) -> Cursor:
         async with cursor as cur:
@@ -251,8 +302,10 @@ class Connection:
         bound = [_bind(numbered, r) for r in rows]
         if not bound:
             return Cursor([], 0)
-        written = None if numbered else await insert_rows(self.raw, text, bound)
-        if written is not None:
+        copied = None if numbered else await insert_rows(self.raw, text, bound)
+        if copied is not None:
+            table, written = copied
+            self._copied[table.lower()] = self._copied.get(table.lower(), 0) + written
             return Cursor([], written)
         # Bound on the server: parsed and planned once, then each row sent as values only, in one pipeline; a
         # client-bound row is a statement of its own, parsed and planned again (most of an insert's cost). The
@@ -260,6 +313,30 @@ class Connection:
         async with psycopg.AsyncCursor(self.raw) as cur:
             await cur.executemany(text, bound)
             return Cursor([], cur.rowcount)
+
+    async def _analyse_if_stale(self) -> None:
+        """After a commit, once this connection has copied 1,000 rows (then 10,000, 100,000, ...): ANALYZE the
+        tables whose planner statistics describe well under the rows they hold (``_STALE``).
+
+        A fresh database has no statistics until autovacuum's first round (up to a minute, and its threshold is
+        a tenth of the rows last counted): meanwhile the planner takes ``kind = 'post'`` for a rare value, and
+        one of ingest's rules (the edit notices of a post's repliers) walked every post of the log for each
+        post of a batch, which grows with the log (docs/performance.md, "Two engines"). The tables alone, not
+        the database: an ANALYZE of every table cost 260-340 ms at 1,500 messages, the stale ones 40-80 ms.
+        SQLite's plans are fixed by the store's hints and need none. Statistics are a plan's input only: an
+        ANALYZE that fails is logged, and the commit stands."""
+        copied = sum(self._copied.values())
+        if copied < self._look_at or self.in_transaction:
+            return
+        self._look_at = copied * 10
+        try:
+            async with self.raw.cursor() as cur:
+                await cur.execute(_STALE, (list(self._copied), list(self._copied.values())))
+                stale = [psycopg.sql.Identifier(str(name)) for (name,) in await cur.fetchall()]
+                if stale:
+                    await cur.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.SQL(", ").join(stale)))
+        except psycopg.Error as exc:
+            log.warning("could not update the database's statistics (ANALYZE): %s", first_line(exc))
 
     async def script(self, statements: Iterable[str]) -> None:
         """Run migration statements, already in PostgreSQL's dialect, as they are (no parameters)."""
@@ -337,11 +414,13 @@ async def _session(url: str, *, reads: bool, durability: str) -> psycopg.AsyncCo
             await cur.execute("SET jit = off")  # see the module's docstring
             if reads:
                 await cur.execute("SET default_transaction_read_only = on")
-                # One plan per prepared statement, made without its values: the store's reads walk an index in
-                # order and stop at a LIMIT, whatever the values. Left to choose, PostgreSQL plans home's
-                # statement again at every call (~1 ms) and runs it slower than the plan it keeps
-                # (2.5 against 8-11 ms a call, 100,000 messages, loaded machine; docs/performance.md).
-                await cur.execute("SET plan_cache_mode = force_generic_plan")
+            # One plan per prepared statement, made without its values: the store's reads walk an index in order
+            # and stop at a LIMIT, whatever the values. Left to choose, PostgreSQL plans home's statement again at
+            # every call (~1 ms) and runs it slower than the plan it keeps (2.5 against 8-11 ms a call, 100,000
+            # messages, loaded machine; docs/performance.md). The prepared writes are an ingest batch's rules over
+            # its seqs (a range of about a batch, whatever the values), some of which were planned again at every
+            # batch too (1-3 ms each). A new ANALYZE makes the plans anew.
+            await cur.execute("SET plan_cache_mode = force_generic_plan")
             if durability == "normal":  # process-kill safe (the server survives), not power-cut safe
                 await cur.execute("SET synchronous_commit = off")
     except psycopg.Error as exc:

@@ -28,9 +28,9 @@ _COPYABLE = re.compile(
 )
 
 
-async def insert_rows(conn: psycopg.AsyncConnection[Any], text: str, rows: Sequence[Any]) -> int | None:
-    """Insert ``rows`` (sequences, one value per ``%s``) by COPY when ``text`` is a plain INSERT; the number of
-    rows written, or None when it is not (the caller pipelines it)."""
+async def insert_rows(conn: psycopg.AsyncConnection[Any], text: str, rows: Sequence[Any]) -> tuple[str, int] | None:
+    """Insert ``rows`` (sequences, one value per ``%s``) by COPY when ``text`` is a plain INSERT; the table and
+    the number of rows written, or None when it is not (the caller pipelines it)."""
     copied = _COPYABLE.fullmatch(text)
     if copied is None:
         return None
@@ -38,4 +38,4 @@ async def insert_rows(conn: psycopg.AsyncConnection[Any], text: str, rows: Seque
         async with cur.copy(f"COPY {copied['table']} ({copied['columns']}) FROM STDIN") as copy:
             for row in rows:
                 await copy.write_row(row)
-        return cur.rowcount
+        return copied["table"], cur.rowcount
