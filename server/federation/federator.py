@@ -37,7 +37,7 @@ from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
 from murmur.server.federation import offers
 from murmur.server.federation.peer_client import PeerClient, PullPage
-from murmur.server.federation.pull import catch_up
+from murmur.server.federation.pull import Bodies, catch_up
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState, TransportFor
@@ -358,16 +358,16 @@ class Federator:
         asked = set(wanted)
         return [raw for raw, item in zip(raws, page.ids, strict=True) if item in asked]
 
-    async def _fetched(self, peer: Peer, client: PeerClient, page: PullPage) -> tuple[list[bytes], int]:
-        """The messages of a pulled page and the bytes they took: a page of ids brings only those we lack."""
+    async def _fetched(self, peer: Peer, client: PeerClient, page: PullPage) -> Bodies:
+        """The messages of a pulled page: a page of ids brings only those we lack, asked of this peer until the
+        page is written (``catch_up`` keeps the promise)."""
         if page.ids is None:
-            return page.lines, page.size
+            return Bodies(page.lines, page.size)
         lacking = await offers.lacking(self.state, peer, page.ids, "pull")
         if not lacking:
-            return [], page.size
+            return Bodies([], page.size)
         lines, size = await client.fetch([item.hex() for item in lacking])
-        self.state.wanted.settle(lacking)  # what it no longer holds is no longer waited for from it
-        return lines, page.size + size
+        return Bodies(lines, page.size + size, lacking)
 
     async def pull_once(
         self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None

@@ -4,7 +4,8 @@ In a mesh every server hears of each message from each of its peers; sending eac
 every server receive every message once per peer. So a sender offers ids first (``POST /fed/v1/offers``, and
 ``GET /fed/v1/log?ids=1`` for a pull) and sends only the bodies the receiver answers it lacks, as gossip
 protocols' IHAVE/IWANT do. The receiver answers "lacking" for an id at most once at a time: once one peer was
-told to send it, the same id offered by another peer is not wanted while that promise runs (``Wanted``). A
+told to send it, the same id offered by another peer is not wanted while that promise runs (``Wanted``), which
+is until the body is written, not merely received: the push's ingest, or the pulled page's (``pull.Bodies``). A
 sender that fails between its offer and its push offers again on its retry and is answered again, since the
 promise is its own; a promise kept by nobody lapses after ``PROMISE_S``, and repair finds what was missed.
 
@@ -14,8 +15,10 @@ the wire, not the 66 of a JSON string of hex digits, which is what keeps the off
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 from murmur.errors import Refused
@@ -53,6 +56,7 @@ class Wanted:
         self.promise_s = promise_s
         self.clock = clock
         self._by: dict[bytes, tuple[str, float]] = {}  # id -> (peer key, when the promise lapses)
+        self._writing: dict[str, list[asyncio.Event]] = {}  # per peer and door, its pushes being written
 
     def claim(self, peer: str, ids: Sequence[bytes]) -> list[bytes]:
         """The ids of ``ids`` no one else was asked for (or whose promise lapsed), now asked of ``peer`` (a peer
@@ -70,8 +74,30 @@ class Wanted:
                 wanted.append(item)
         return wanted
 
+    @contextmanager
+    def writing(self, peer: str) -> Iterator[None]:
+        """A push by ``peer`` (a peer and its door, as in ``claim``) is being written, until the block ends."""
+        done = asyncio.Event()
+        self._writing.setdefault(peer, []).append(done)
+        try:
+            yield
+        finally:
+            done.set()
+            writes = self._writing[peer]
+            writes.remove(done)
+            if not writes:
+                del self._writing[peer]
+
+    async def landed(self, peer: str) -> None:
+        """Until every push by ``peer`` being written now is written. A sender that gave up waiting for its push
+        (a timeout) offers again on its retry while that push may still be on its way to our log: it is answered
+        once the push is written, by what it stored, not asked for the same bodies a second time."""
+        for done in list(self._writing.get(peer, ())):
+            await done.wait()
+
     def settle(self, ids: Iterable[bytes]) -> None:
-        """These ids came (stored, duplicate or refused): no one is waited for any more."""
+        """These ids came and were written (stored, duplicate or refused), or will not come: no one is waited for
+        any more."""
         for item in ids:
             self._by.pop(item, None)
 
@@ -106,10 +132,17 @@ class Heard:
 async def lacking(state: ServerState, peer: Peer, ids: Sequence[bytes], door: str) -> list[bytes]:
     """The ids among ``ids`` (which ``peer`` holds) that it should send by ``door`` (``offer``: its push;
     ``pull``: our fetch): not held here as that peer may see them (the audience rule), and not already asked of
-    another peer, nor of this one by the other door (its push and our pull of it run side by side)."""
+    another peer, nor of this one by the other door (its push and our pull of it run side by side). Asked once
+    what that peer is still pushing by that door is written (``Wanted.landed``)."""
     state.heard.heard(peer.key, ids)
+    await state.wanted.landed(f"{door}:{peer.key}")
     held = await visible_ids(state.store, list(dict.fromkeys(ids)), peer.key)
     return state.wanted.claim(f"{door}:{peer.key}", [item for item in dict.fromkeys(ids) if item not in held])
+
+
+def pushing(state: ServerState, peer: Peer) -> AbstractContextManager[None]:
+    """Around the writing of a push by ``peer``: its next offer waits for it (``lacking``)."""
+    return state.wanted.writing(f"offer:{peer.key}")
 
 
 def settle(state: ServerState, results: Iterable[IngestResult]) -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
+from typing import NamedTuple
 
 from murmur.errors import PeerError
 from murmur.server.federation.answers import taken
@@ -29,6 +30,16 @@ from murmur.store.peers import Peer, from_peer, note_success
 
 PULL_PAGE = 500  # messages asked for a page (a peer's log answers at most 1,000)
 AHEAD = 4  # pages waiting for the writer at most: a slow writer then holds back the next request
+
+
+class Bodies(NamedTuple):
+    """What a page brought: its messages, the bytes they took in all, and the ids asked of the peer for them
+    (a page of ids), which stay promised to it (``offers.Wanted``) until the page is written: until then an
+    offer of one of them by another peer would be answered "lacking", and the body would come twice."""
+
+    lines: list[bytes]
+    size: int
+    asked: Sequence[bytes] = ()
 
 
 async def pages(client: PeerClient, after: int, *, wait: int = 0, ids: bool = False) -> AsyncIterator[PullPage]:
@@ -55,7 +66,7 @@ async def catch_up(
     state: ServerState,
     peer: Peer,
     client: PeerClient,
-    bodies: Callable[[PullPage], Awaitable[tuple[list[bytes], int]]],
+    bodies: Callable[[PullPage], Awaitable[Bodies]],
     *,
     wait: int = 0,
     ids: bool = False,
@@ -64,13 +75,14 @@ async def catch_up(
 ) -> None:
     """Store what the peer's log holds after our pull cursor, until the peer says nothing more is waiting.
 
-    ``bodies`` gives a page's messages and the bytes they took in all (a page of ids fetches those we lack).
-    Each page's results are those of ``Store.ingest`` with the peer's origin and policy; once a page committed,
-    its cursor is queued for the writer's next transaction (``clear_failures()``, asked then, says whether the
-    peer's failure state goes with it), what it brought is noted and answered (``answers.taken``). Whatever
+    ``bodies`` gives a page's messages (a page of ids fetches those we lack, ``Bodies``). Each page's results are
+    those of ``Store.ingest`` with the peer's origin and policy; once a page committed, its cursor is queued for
+    the writer's next transaction (``clear_failures()``, asked then, says whether the peer's failure state goes
+    with it), the promises of the ids it asked for are kept, and what it brought is noted and answered
+    (``answers.taken``). Whatever
     ends the catch-up, the cursors of the pages committed are written before it returns or raises; a peer failing
     mid-way (``PeerError``) is raised once every page it sent before is written."""
-    fetched: deque[tuple[PullPage, int, int]] = deque()  # (page, messages, bytes) handed to ingest, oldest first
+    fetched: deque[tuple[PullPage, Bodies]] = deque()  # handed to ingest, oldest first
     group = group_of(state.store.writer)
     moved: list[asyncio.Future[None]] = []
 
@@ -80,23 +92,24 @@ async def catch_up(
     async def lines() -> AsyncIterator[list[bytes]]:
         try:
             async for page in source:
-                lines, size = await bodies(page)
-                fetched.append((page, len(lines), size))
-                yield lines
+                got = await bodies(page)
+                fetched.append((page, got))
+                yield got.lines
         except PeerError as error:  # raised once the pages before it are written and their cursors queued
             failed.append(error)
 
     stream = state.store.ingest_stream(lines(), origin=peer.origin, policy=from_peer(peer), ahead=AHEAD)
     try:
         async for results in stream:
-            page, messages, size = fetched.popleft()
+            page, got = fetched.popleft()
             cursor = partial(note_success, key=peer.key, pull_cursor=page.cursor, clear_failures=clear_failures())
             moved.append(group.then(cursor))
+            state.wanted.settle(got.asked)  # written (or not sent by the peer): others may be asked for them now
             await taken(state, client, results)
             if report is not None:
-                report.fetched += messages
+                report.fetched += len(got.lines)
                 report.round_trips += 1
-                report.bytes_in += size
+                report.bytes_in += got.size
                 count(report, results)
         if failed:
             raise failed[0]

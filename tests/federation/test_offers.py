@@ -4,18 +4,23 @@ id is offered beyond its audience."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.federation.offers import ID_BYTES, Wanted, unpacked
+from murmur.server.routes import federation as federation_routes
 from murmur.store import trust
+from murmur.store.group import ingest_grouped
 from tests.federation.conftest import Network, Node
 
 
@@ -242,3 +247,81 @@ async def test_what_a_peer_was_asked_to_push_is_not_fetched_by_a_pull_of_it_as_w
     assert [path for path, _ in seen.seen if path == "/fed/v1/fetch"] == []
     await a.push(b)
     assert await b.has(post["id"])
+
+
+async def test_an_id_a_pull_is_writing_is_not_asked_of_another_peer(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = await net.node("a"), await net.node("b"), await net.node("c")
+    await net.link(a, b)
+    await net.link(c, b)
+    ada, api = await a.member()
+    await api.publish(post := sign_draft(ada, {"body": {"text": "one body, two doors"}}))
+    await c.state.store.ingest([post], origin="import")  # c heard it elsewhere and will offer it to b
+    to_b = record(b)
+    write = b.state.store.ingest_stream
+    offered_meanwhile: list[bool] = []
+
+    async def c_pushes_first(batches: AsyncIterable[Sequence[Any]], **options: Any) -> AsyncIterator[list[Any]]:
+        """b's pull fetched the body and hands it to be written: that is when c offers the same id to b."""
+
+        async def then_written() -> AsyncIterator[Sequence[Any]]:
+            async for lines in batches:
+                if lines:
+                    await c.push(b)
+                    offered_meanwhile.append(True)
+                yield lines
+
+        async for results in write(then_written(), **options):
+            yield results
+
+    monkeypatch.setattr(b.state.store, "ingest_stream", c_pushes_first)
+    await b.pull(a)
+    assert offered_meanwhile and to_b.offered() == [bytes.fromhex(post["id"])]
+    assert to_b.bodies() == []  # declined: the body was already on its way to b's log, by the pull
+    assert await b.has(post["id"])
+    assert len(b.state.wanted) == 0  # the pull's promise was kept once its page was written
+
+
+async def test_a_sender_offering_again_while_its_push_is_written_is_not_asked_for_the_body_again(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    ada, api = await a.member()
+    await api.publish(post := sign_draft(ada, {"body": {"text": "pushed once, offered twice"}}))
+    ids = [bytes.fromhex(post["id"])]
+    raw = await a.state.store.get_raw(post["id"])
+    assert raw is not None
+    to_b = record(b)
+    writing, written = asyncio.Event(), asyncio.Event()
+
+    async def held_write(*args: Any, **options: Any) -> Any:
+        writing.set()
+        await written.wait()
+        return await ingest_grouped(*args, **options)
+
+    monkeypatch.setattr(federation_routes, "ingest_grouped", held_write)
+    retry_waits = asyncio.Event()
+    landed = b.state.wanted.landed
+
+    async def noted(peer: str) -> None:
+        retry_waits.set()
+        await landed(peer)
+
+    monkeypatch.setattr(b.state.wanted, "landed", noted)
+    client = a.federator.client(await a.peer(b))
+    try:
+        assert await client.offer(ids) == ids
+        push = asyncio.create_task(client.push([raw]))
+        await writing.wait()  # the push is on its way to b's log; a gave up on it (a timeout) and offers again
+        retry = asyncio.create_task(client.offer(ids))
+        waits = asyncio.create_task(retry_waits.wait())
+        await asyncio.wait([retry, waits], return_when=asyncio.FIRST_COMPLETED)  # answered, or waiting for the push
+        waits.cancel()
+        written.set()
+        assert [r["status"] for r in await push] == ["stored"]
+        assert await retry == []  # answered by what the push stored, once it was written
+    finally:
+        await client.aclose()
+    assert to_b.bodies() == [post["id"]]
