@@ -49,10 +49,15 @@ class Link:
     requests: Counter[str] = field(default_factory=Counter)  # by path, as their request lines passed
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Callable[[bytes], None]) -> None:
+async def pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Callable[[bytes], None] | None = None
+) -> None:
+    """Copy ``reader`` to ``writer`` until it ends (or a connection fails), handing each chunk to ``count`` on
+    its way; then close ``writer``, so the far end sees the close as it would have without a relay in between."""
     try:
         while data := await reader.read(65536):
-            count(data)
+            if count is not None:
+                count(data)
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -92,7 +97,7 @@ class Relays:
             except OSError:  # the target is down: the dialer sees its connection closed, as it would
                 writer.close()
                 return
-            await asyncio.gather(_pipe(reader, up_writer, up), _pipe(up_reader, writer, down))
+            await asyncio.gather(pipe(reader, up_writer, up), pipe(up_reader, writer, down))
 
         async def serve() -> int:
             server = await asyncio.start_server(relay, "127.0.0.1", 0)

@@ -29,7 +29,7 @@ from murmur.client.api import MurmurClient
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.server.federation.federator import LAZY_LINGER_S
+from murmur.server.federation.push_offers import LAZY_LINGER_S
 
 FIGURES = ("mesh",)
 BOUND_S = 60.0

@@ -1,15 +1,11 @@
 """The federator: for every peer this server dials, a push loop and a pull loop, supervised.
 
 - Push: offers the ids of what the peer should have after its push cursor, then sends the bodies it asked for
-  (offers.py: in a mesh each server then receives each body once, not once per peer), in batches, as soon as
-  the hub says something was stored (or every few seconds, for writes by other processes), after ``linger``
-  so that a burst of posts goes as one batch. A peer that declined everything we offered it last hears from
-  others first (a mesh): what we only relay waits up to ``LAZY_LINGER_S`` before it is offered to it, so that
-  those offers, which only fill gaps, come in few large batches (our own members' posts never wait); once it
-  asks for anything, relayed messages go at once again. The cursor moves only
-  after the peer answered, so nothing acknowledged is sent twice and nothing unacknowledged is forgotten. A
-  peer that knows no offers (an older murmur) gets every body, as before, and is offered again after
-  ``OFFERS_AGAIN_S``.
+  (push_offers.py: in a mesh each server then receives each body once, not once per peer, and what we only
+  relay waits for a peer that hears it from others), in batches, as soon as the hub says something was stored
+  (or every few seconds, for writes by other processes), after ``linger`` so that a burst of posts goes as one
+  batch. The cursor moves only after the peer answered, so nothing acknowledged is sent twice and nothing
+  unacknowledged is forgotten.
 - Pull: reads the peer's log after our pull cursor and stores what we lack through the one validation path.
   ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed,
   ids first (what their pushes brought is not fetched again); ``pull-only`` peers (we can dial them, they
@@ -35,15 +31,14 @@ from functools import partial
 
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
-from murmur.server.federation import offers
-from murmur.server.federation.peer_client import PeerClient, PullPage
-from murmur.server.federation.pull import Bodies, catch_up
+from murmur.server.federation.peer_client import PeerClient
+from murmur.server.federation.pull import bodies_lacking, catch_up
+from murmur.server.federation.push_offers import PushOffers
 from murmur.server.federation.repair import repair as run_repair
 from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState, TransportFor
 from murmur.store import receipts
 from murmur.store.peers import (
-    Outbound,
     Peer,
     get_peer,
     list_peers,
@@ -59,8 +54,6 @@ PUSH_BATCH = 200
 LONG_POLL_S = 25
 MIN_REPAIR_GAP_S = 60.0
 PUSH_LINGER_S = 0.1  # what a burst of posts adds to one batch, against what it adds to each hop's delay
-LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
-OFFERS_AGAIN_S = 600.0
 
 @dataclass
 class SyncReport:
@@ -123,8 +116,7 @@ class Federator:
         self.peers_poll = peers_poll
         self.idle_poll = idle_poll
         self.linger = linger
-        self._bodies_only: dict[str, float] = {}  # peers that know no offers, and when to offer again
-        self._declined: dict[str, float] = {}  # peers that declined all we offered them last, and when
+        self.offers = PushOffers(state)
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.repair_interval = (
@@ -253,7 +245,7 @@ class Federator:
     async def _push_step(self, peer: Peer, client: PeerClient) -> None:
         seen = self.state.hub.last_seq
         more = await self.push_once(peer, client)
-        due = self._relay_due(peer.key)
+        due = self.offers.relay_due(peer.key)
         if due is not None and not more:  # relayed messages held back: until then, only our own posts go
             await self.state.hub.wait(max(0.0, due - time.monotonic()))
             return
@@ -263,13 +255,6 @@ class Federator:
         stored = self.state.hub.last_seq != seen or await self.state.hub.wait(self.idle_poll)
         if stored and self.linger > 0:
             await asyncio.sleep(self.linger)  # let the rest of a burst join this batch
-
-    def _relay_due(self, key: str) -> float | None:
-        """When what we only relay is next offered to a peer that declined all we offered it last; None: now."""
-        declined = self._declined.get(key)
-        if declined is None or time.monotonic() >= declined + LAZY_LINGER_S:
-            return None
-        return declined + LAZY_LINGER_S
 
     async def _pull_step(self, peer: Peer, client: PeerClient) -> None:
         long_poll = peer.mode == "pull-only"
@@ -312,10 +297,10 @@ class Federator:
         page = await outbound(
             self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin, to=peer.key
         )
-        if page.entries and not page.more and not any(page.local) and self._relay_due(peer.key) is not None:
+        if self.offers.holds_back(peer, page):
             return False  # only relayed messages, for a peer that hears them from others: they wait (_push_step)
         if page.entries:
-            raws = await self._wanted(peer, client, page, report)
+            raws = await self.offers.wanted(peer, client, page, report)
             results = await client.push(raws) if raws else []
             await receipts.note(self.state.store, peer.key, receipts.sent_ids(raws), results)
             refused = [r for r in results if r["status"] == "refused"]
@@ -334,51 +319,17 @@ class Federator:
             await set_push_cursor(self.state.store, peer.key, page.next_cursor)
         return page.more
 
-    async def _wanted(self, peer: Peer, client: PeerClient, page: Outbound, report: SyncReport | None) -> list[bytes]:
-        """The bodies of ``page`` that the peer asks for once offered their ids (but those it told us it holds);
-        all of them for a peer that knows no offers (an older murmur), until it is time to offer again."""
-        raws = [raw for _, raw in page.entries]
-        if self._bodies_only.get(peer.key, 0.0) > time.monotonic():
-            return raws
-        ids = [item for item in page.ids if not self.state.heard.holds(peer.key, item)]
-        if not ids:  # the peer told us it holds all of them
-            return []
-        wanted = await client.offer(ids)
-        if report is not None:
-            report.round_trips += 1
-            report.bytes_out += len(ids) * offers.ID_BYTES
-        if wanted is None:
-            log.info("peer %s knows no offers: it gets every message whole", peer.name or peer.key[:8])
-            self._bodies_only[peer.key] = time.monotonic() + OFFERS_AGAIN_S
-            return raws
-        if wanted:
-            self._declined.pop(peer.key, None)
-        else:
-            self._declined[peer.key] = time.monotonic()
-        asked = set(wanted)
-        return [raw for raw, item in zip(raws, page.ids, strict=True) if item in asked]
-
-    async def _fetched(self, peer: Peer, client: PeerClient, page: PullPage) -> Bodies:
-        """The messages of a pulled page: a page of ids brings only those we lack, asked of this peer until the
-        page is written (``catch_up`` keeps the promise)."""
-        if page.ids is None:
-            return Bodies(page.lines, page.size)
-        lacking = await offers.lacking(self.state, peer, page.ids, "pull")
-        if not lacking:
-            return Bodies([], page.size)
-        lines, size = await client.fetch([item.hex() for item in lacking])
-        return Bodies(lines, page.size + size, lacking)
-
     async def pull_once(
         self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None
     ) -> bool:
         """Store what the peer's log holds after our pull cursor, until the peer says nothing more is waiting
         (``pull.catch_up``: the next page is fetched while the last one is checked and written). A push-pull peer
-        pushes what it gets: its log is read for ids, and only what we lack is fetched (``_fetched``). Returns
-        whether more is waiting, which it never is once it returns: the loops that called it page by page end."""
+        pushes what it gets: its log is read for ids, and only what we lack is fetched (``pull.bodies_lacking``).
+        Returns whether more is waiting, which it never is once it returns: the loops that called it page by page
+        end."""
         recovered = partial(self._recovered, peer.key, "pull")
         await catch_up(
-            self.state, peer, client, partial(self._fetched, peer, client),
+            self.state, peer, client, partial(bodies_lacking, self.state, peer, client),
             wait=wait, ids=peer.mode == "push-pull", clear_failures=recovered, report=report,
         )  # fmt: skip
         return False

@@ -21,6 +21,7 @@ from functools import partial
 from typing import NamedTuple
 
 from murmur.errors import PeerError
+from murmur.server.federation import offers
 from murmur.server.federation.answers import taken
 from murmur.server.federation.peer_client import PeerClient, PullPage
 from murmur.server.federation.repair import Counts, count
@@ -40,6 +41,18 @@ class Bodies(NamedTuple):
     lines: list[bytes]
     size: int
     asked: Sequence[bytes] = ()
+
+
+async def bodies_lacking(state: ServerState, peer: Peer, client: PeerClient, page: PullPage) -> Bodies:
+    """The messages of a pulled page: a page of ids brings only those we lack, asked of this peer until the page
+    is written (``catch_up`` keeps the promise)."""
+    if page.ids is None:
+        return Bodies(page.lines, page.size)
+    lacking = await offers.lacking(state, peer, page.ids, "pull")
+    if not lacking:
+        return Bodies([], page.size)
+    lines, size = await client.fetch([item.hex() for item in lacking])
+    return Bodies(lines, page.size + size, lacking)
 
 
 async def pages(client: PeerClient, after: int, *, wait: int = 0, ids: bool = False) -> AsyncIterator[PullPage]:

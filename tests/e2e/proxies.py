@@ -11,19 +11,7 @@ import contextlib
 import threading
 from dataclasses import dataclass, field
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: bytearray | None = None) -> None:
-    try:
-        while data := await reader.read(65536):
-            if sink is not None:
-                sink.extend(data)
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()
+from bench.meshnet import pipe
 
 
 @dataclass
@@ -53,7 +41,8 @@ class Proxy:
         # One request per connection: ask both ends to close, so the next request shows up here again.
         up_writer.write(f"{method} {path} {version}".encode("latin-1"))
         up_writer.write(b"Connection: close\r\n")
-        await asyncio.gather(_pipe(reader, up_writer, self.carried), _pipe(up_reader, writer, self.carried))
+        carry = self.carried.extend
+        await asyncio.gather(pipe(reader, up_writer, carry), pipe(up_reader, writer, carry))
 
     async def _socks(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         greeting = await reader.readexactly(2)
@@ -74,7 +63,7 @@ class Proxy:
             return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"\x05\x00\x00\x01\x7f\x00\x00\x01" + port.to_bytes(2, "big"))
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     def start(self) -> Proxy:
         ready = threading.Event()
