@@ -18,6 +18,7 @@ from murmur.client.missing import missing_lines
 from murmur.client.versions import shown_body, shown_edit
 from murmur.keys import fingerprint
 from murmur.message import now_ms
+from murmur.receipts import withheld_notes
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
 
@@ -56,13 +57,23 @@ class Context:
         )
 
 
-def withheld_lines(msg_id: str, ctx: Context, indent: str = "") -> list[str]:
-    """Say "withheld by X: reason" for each peer that refused the message and said so, signed."""
-    return [
-        f"{indent}  withheld by {one_line(str(w.get('name') or '-'), 40)} ({str(w.get('key', ''))[:16]}):"
-        f" {one_line(str(w.get('reason', '')), 200)}"
-        for w in ctx.withheld.get(msg_id, [])
-    ]
+def item_id(item: dict[str, Any]) -> str:
+    """The id of the post an item shows (for a boost, the boosted post): what notices speak of."""
+    message = item.get("message")
+    return str(message.get("id", "")) if isinstance(message, dict) else ""
+
+
+def page_items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    """A page's items, each carrying its own ``withheld`` notices from the page's map, for views that draw an
+    item alone (the TUI's entries)."""
+    held = page.get("withheld") if isinstance(page.get("withheld"), dict) else {}
+    items = [i for i in page.get("items", []) if isinstance(i, dict)] if isinstance(page.get("items"), list) else []
+    return [{**item, "withheld": held[item_id(item)]} if item_id(item) in held else item for item in items]
+
+
+def withheld_lines(item: dict[str, Any], ctx: Context, indent: str = "") -> list[str]:
+    """The notices of what peers withheld of the item, indented under it (``murmur.receipts.withheld_notes``)."""
+    return [f"{indent}  {note}" for note in withheld_notes(ctx.withheld.get(item_id(item), []))]
 
 
 def author_label(key: str, ctx: Context, *, speaks_for: str | None = None) -> str:
@@ -149,7 +160,7 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
         # A moderator hid it in a group: said, with who and why, never dropped; the text stays folded.
         note = f"{indent}  ⊘ {hidden_line(item, ctx)}"
         if not ctx.show_hidden:
-            return [*lines, shown[0], f"{note} (--show-hidden shows it)"]
+            return [*lines, shown[0], f"{note} (--show-hidden shows it)", *withheld_lines(item, ctx, indent)]
         shown.insert(1, note)
     lines.extend(shown)
     counts = item.get("counts") or {}
@@ -157,7 +168,7 @@ def render_item(item: dict[str, Any], ctx: Context, *, indent: str = "") -> list
         via = arrived_from(item.get("origin"))
         tally = f"↩ {counts.get('replies', 0)}  ★ {counts.get('reactions', 0)}  ⟳ {counts.get('boosts', 0)}"
         lines.append(f"{indent}  {tally}{f'  · {via}' if via else ''}")
-    return lines
+    return [*lines, *withheld_lines(item, ctx, indent)]
 
 
 def hidden_line(item: dict[str, Any], ctx: Context) -> str:
@@ -210,7 +221,6 @@ def render_thread(root: dict[str, Any], ctx: Context) -> list[str]:
         indent = "    " * min(depth, 12)
         if node.get("item"):
             lines.extend(render_item(node["item"], ctx, indent=indent))
-            lines.extend(withheld_lines(str(node.get("id", "")), ctx, indent))
         else:
             lines.append(f"{indent}(a post this server does not have: {inert(str(node['id'])[:12])})")
         stack.extend((child, depth + 1) for child in reversed(node.get("children", [])))

@@ -14,6 +14,7 @@ from typing import Any
 
 from murmur.jcs import canonicalize
 from murmur.keys import Identity, verify_signature
+from murmur.terminal import one_line
 
 RECEIPT_VERSION = 1
 
@@ -42,3 +43,16 @@ def signed(identity: Identity, result: dict[str, Any]) -> dict[str, Any]:
 def verifies(by: str, result: dict[str, Any]) -> bool:
     sig = result.get("sig")
     return isinstance(sig, str) and verify_signature(by, sig, receipt_bytes(by, result))
+
+
+def withheld_notes(notices: Any) -> list[str]:
+    """``withheld by NAME (key): reason`` for each peer that refused a message and said so, signed (``notices``:
+    the ``withheld`` list a server answers for it, kept only once verified: ``murmur.store.receipts.note``).
+    The one wording the CLI, the TUI and the web view show. Name and reason come from a peer: flattened here to
+    one inert line each, and escaped wherever markup is drawn."""
+    return [
+        f"withheld by {one_line(str(w.get('name') or '-'), 40)} ({one_line(str(w.get('key', ''))[:16], 16)}):"
+        f" {one_line(str(w.get('reason', '')), 200)}"
+        for w in (notices if isinstance(notices, list) else [])
+        if isinstance(w, dict)
+    ]

@@ -21,6 +21,7 @@ from murmur.client.mentions import show_mentions
 from murmur.client.render import identity_lines
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
+from murmur.receipts import withheld_notes
 from murmur.terminal import inert, one_line, visible_name
 from murmur.text import ago, arrived_from, fold
 
@@ -119,6 +120,8 @@ def post_content(
     if tag_value(message, "reply"):
         head.append((" · reply", DIM))
     lines.append(Content.assemble(*head))
+    # What peers refused of it, signed: said under the author line, whatever folds below (inert, never markup).
+    lines += [Content.styled(f"⊘ {note}", WARN) for note in withheld_notes(item.get("withheld"))]
     if item.get("hidden"):
         # A group's moderator hid it: said with who and why, never dropped; folded until opened (c).
         by = item.get("hidden_by")

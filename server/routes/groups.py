@@ -17,7 +17,7 @@ from murmur.kinds import group_reads
 from murmur.server.auth import authenticate, state_of
 from murmur.server.params import query_text
 from murmur.server.responses import JSONBytes
-from murmur.server.routes.reading import named, page_keys
+from murmur.server.routes.reading import held_back, named, page_ids, page_keys
 from murmur.server.routes.render import item_json, limit_param, page_json, timeline_params
 from murmur.server.state import ServerState
 from murmur.store.items import TimelineItem
@@ -149,4 +149,4 @@ async def timeline(request: Request) -> Response:
     body["items"] = await _items(state, row.id, page.items)
     body["group"] = row.id
     keys = page_keys(page) + [i["hidden_by"] for i in body["items"]]
-    return JSONBytes(await named(state, body, keys))
+    return JSONBytes(await held_back(state, await named(state, body, keys), page_ids(page)))

@@ -67,6 +67,24 @@ def mentioned(raw: bytes | None) -> list[str]:
     return [key.decode("ascii") for key in MENTION_TAG.findall(raw)] if raw else []
 
 
+async def held_back(state: ServerState, body: dict[str, Any], ids: list[str]) -> dict[str, Any]:
+    """Add ``withheld``: per id among ``ids``, the peers that refused the message, as their signed notices (kept
+    only when they verified against the peer's key: ``murmur.store.receipts.note``), so a reader sees "withheld
+    by X: reason" wherever the message is shown rather than silence."""
+    found = await receipts.withheld_among(state.store, ids)
+    body["withheld"] = {k: [r.as_dict() for r in v] for k, v in found.items()}
+    return body
+
+
+def page_ids(page: timelines.Page) -> list[str]:
+    return [item.id for item in page.items if isinstance(getattr(item, "id", None), str)]
+
+
+async def page_answer(state: ServerState, page: timelines.Page) -> dict[str, Any]:
+    """A timeline page as JSON, with the names of those in it and what peers withheld of it."""
+    return await held_back(state, await named(state, page_json(page), page_keys(page)), page_ids(page))
+
+
 def page_keys(page: timelines.Page) -> list[str | None]:
     keys: list[str | None] = []
     for item in page.items:
@@ -115,7 +133,7 @@ async def timeline(request: Request) -> Response:
         page = await timelines.mentions(store, caller.key, limit=limit, before=before)
     else:
         raise Refused("not_found", f"No timeline {name[:40]!r}; try one of {', '.join(NAMED_TIMELINES)}.")
-    return JSONBytes(await named(state, page_json(page), page_keys(page)))
+    return JSONBytes(await page_answer(state, page))
 
 
 async def tag_timeline(request: Request) -> Response:
@@ -126,7 +144,7 @@ async def tag_timeline(request: Request) -> Response:
     if not tag or not set(tag) <= HASHTAG_CHARS or len(tag) > 64:
         raise Refused("bad_request", "A hashtag is 1 to 64 ASCII letters, digits or underscores.")
     page = await timelines.hashtag(state.store, tag, limit=limit, before=before)
-    return JSONBytes(await named(state, page_json(page), page_keys(page)))
+    return JSONBytes(await page_answer(state, page))
 
 
 async def author_timeline(request: Request) -> Response:
@@ -135,7 +153,7 @@ async def author_timeline(request: Request) -> Response:
     limit, before = timeline_params(request)
     key = await resolve_key(state.store, request.path_params["key"])
     page = await timelines.author(state.store, key, limit=limit, before=before)
-    return JSONBytes(await named(state, page_json(page), page_keys(page)))
+    return JSONBytes(await page_answer(state, page))
 
 
 async def thread(request: Request) -> Response:
@@ -157,9 +175,7 @@ async def thread(request: Request) -> Response:
             ids.append(node.id)
         stack.extend(node.children)
     body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
-    body["withheld"] = {
-        k: [r.as_dict() for r in v] for k, v in (await receipts.withheld_among(state.store, ids)).items()
-    }
+    await held_back(state, body, ids)
     devices = await participants(state.store, authors)
     body["missing"] = await missing(state.store, devices, devices)
     return JSONBytes(await named(state, body, keys))

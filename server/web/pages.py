@@ -19,7 +19,17 @@ from murmur.server.routes.letters import signed_json
 from murmur.server.web.answer import CSS, HTML, JSON, STYLE_MAX_AGE, SVG, answer
 from murmur.server.web.paths import before_of, full_id, identity_of, not_found, shown, store_of, tag_of
 from murmur.server.web.render import render
-from murmur.server.web.view import People, Person, Post, keys_of, missing, post_of, posts_of, untrusted
+from murmur.server.web.view import (
+    People,
+    Person,
+    Post,
+    keys_of,
+    missing,
+    post_of,
+    posts_of,
+    untrusted,
+    with_withheld,
+)
 from murmur.store import Store, public
 from murmur.store.items import Page
 from murmur.store.threads import ThreadNode
@@ -104,7 +114,7 @@ async def message(request: Request) -> Response:
     if found is None:
         raise not_found()
     people = await People.of(store, keys_of(n.item for n in public.walk(found.root) if n.item is not None))
-    posts = _flatten(found.root, people, msg_id)
+    posts = await with_withheld(store, _flatten(found.root, people, msg_id))
     asked = next(p for p in posts if p.asked)
     body = render(
         "thread.html",

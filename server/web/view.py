@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -20,7 +20,8 @@ from markupsafe import Markup, escape
 
 from murmur.keys import fingerprint
 from murmur.message import HASHTAG_IN_TEXT, MENTION_IN_TEXT
-from murmur.store import Store
+from murmur.receipts import withheld_notes
+from murmur.store import Store, receipts
 from murmur.store.items import TimelineItem
 from murmur.terminal import inert, one_line, visible_name
 
@@ -80,6 +81,7 @@ class Post:
     depth: int = 0  # in a thread: how far below the root
     missing: bool = False  # a thread's placeholder for a parent not held here (or deleted)
     asked: bool = False  # the post the thread page was asked for
+    withheld: tuple[str, ...] = ()  # "withheld by X: reason" per peer that refused it, signed (murmur.receipts)
 
     @property
     def indent(self) -> int:
@@ -182,7 +184,14 @@ def post_of(item: TimelineItem, people: People, *, depth: int = 0, asked: bool =
 
 async def posts_of(store: Store, items: Sequence[TimelineItem]) -> list[Post]:
     people = await People.of(store, keys_of(items))
-    return [post_of(item, people) for item in items]
+    return await with_withheld(store, [post_of(item, people) for item in items])
+
+
+async def with_withheld(store: Store, posts: list[Post]) -> list[Post]:
+    """The posts, each saying what peers withheld of it and why, as the API and the terminal say it."""
+    found = await receipts.withheld_among(store, [p.id for p in posts if not p.missing])
+    notes = {k: tuple(withheld_notes([r.as_dict() for r in v])) for k, v in found.items()}
+    return [replace(p, withheld=notes[p.id]) if p.id in notes else p for p in posts]
 
 
 def missing(node_id: str, depth: int) -> Post:

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from murmur.client.api import MurmurClient
 from murmur.client.missing import absent_ids
-from murmur.client.render import Context, withheld_lines
+from murmur.client.render import Context
 from murmur.client.tui.bindings import PROFILE, bindings
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, work
@@ -18,6 +18,7 @@ from murmur.client.tui.screens.base import MurmurScreen
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.missing import MissingNote
 from murmur.client.tui.widgets.postlist import PostList
+from murmur.receipts import withheld_notes
 
 
 def flatten(node: dict[str, Any], depth: int = 0) -> list[tuple[int, dict[str, Any]]]:
@@ -84,7 +85,7 @@ class ThreadScreen(MurmurScreen):
     def _withheld(self, found: dict[str, Any]) -> None:
         """What peers refused of this thread, signed, and why: said above it, never left as silence."""
         ctx = Context.of(found)
-        lines = [f"{msg_id[:12]}: {line.strip()}" for msg_id in ctx.withheld for line in withheld_lines(msg_id, ctx)]
+        lines = [f"{msg_id[:12]}: {note}" for msg_id in ctx.withheld for note in withheld_notes(ctx.withheld[msg_id])]
         widget = self.query_one("#thread-withheld", Static)
         widget.update(Content.styled("\n".join(lines), "$warning") if lines else Content(""))
         widget.display = bool(lines)

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widget import AwaitMount
 
 from murmur.client.api import PageCursor
+from murmur.client.render import page_items
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, work
 from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
@@ -71,7 +72,7 @@ class Timeline(PostList):
     # -- loading -----------------------------------------------------------------------------------------------
     def show_page(self, page: dict[str, Any]) -> None:
         """Start over from this newest page (the cache at start-up, a refresh, ``g`` after reading far back)."""
-        items = list(page.get("items", []))
+        items = page_items(page)
         keep = self.current.item.get("seq") if self.current else None
         seen = self.window.newest
         self.window = _Window(pages=[Page(None, items, page.get("next_cursor"))])
@@ -112,7 +113,7 @@ class Timeline(PostList):
         finally:
             self.loading = False
         if page is not None and self.window.pages and self.window.pages[-1] is last:
-            self._append(Page(last.next_cursor, list(page.get("items", [])), page.get("next_cursor")))
+            self._append(Page(last.next_cursor, page_items(page), page.get("next_cursor")))
 
     def load_newer(self) -> None:
         if not self.window.above or self.loading:
@@ -128,7 +129,7 @@ class Timeline(PostList):
             self.loading = False
         if page is not None and self.window.above and self.window.above[-1] == before:
             self.window.above.pop()
-            self._prepend(Page(before, list(page.get("items", [])), page.get("next_cursor")))
+            self._prepend(Page(before, page_items(page), page.get("next_cursor")))
 
     @work(exclusive=True, group="live")
     async def check_newer(self) -> None:
@@ -136,7 +137,7 @@ class Timeline(PostList):
         page = await attempt(self, self.fetch(None, self.page_size))
         if page is None:
             return
-        fresh = [i for i in page.get("items", []) if int(i.get("seq") or 0) > self.window.newest]
+        fresh = [i for i in page_items(page) if int(i.get("seq") or 0) > self.window.newest]
         if "unread" in page:
             self.post_message(self.Unread(self, int(page["unread"])))
         if not fresh:
@@ -145,7 +146,7 @@ class Timeline(PostList):
         if self.window.above or not self.window.pages:
             self.window.pending += len(fresh)
         else:
-            self._mount_fresh(list(page.get("items", [])), fresh)
+            self._mount_fresh(page_items(page), fresh)
         self._announce()
 
     def _mount_fresh(self, newest: list[dict[str, Any]], fresh: list[dict[str, Any]]) -> None:
