@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from murmur.client.api import MurmurClient
 from murmur.client.render import Context, render_thread
 from murmur.keys import Identity
 from murmur.message import sign_draft
@@ -44,16 +45,25 @@ async def test_a_delete_shows_which_peers_confirmed_it(net: Network) -> None:
     assert {p["status"] for p in (await ada_api.delete_status(first["id"]))["peers"]} == {"confirmed"}
 
 
-async def test_a_peer_that_withholds_a_message_says_so_and_readers_see_it(net: Network) -> None:
+async def withheld_by_b(net: Network, *others: str) -> tuple[str, MurmurClient, dict[str, Any], list[dict[str, Any]]]:
+    """Ada on a posts to ``inside``, which a counts b in and b does not, and publicly ``others``; a pushes to b,
+    which refuses the scoped post, signed. b's key, Ada's client, the scoped post and the others."""
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
-    await trust.set_labels(a.state.store, a.state.identity, b.key, ["inside"])  # a counts b inside; b does not
+    await trust.set_labels(a.state.store, a.state.identity, b.key, ["inside"])
     ada, ada_api = await a.member()
     scoped = post(ada, "inside only", "scope:inside")
-    await ada_api.publish(scoped)
+    published = [scoped, *(post(ada, text) for text in others)]
+    for message in published:
+        await ada_api.publish(message)
     await a.push(b)
+    return b.key, ada_api, scoped, published[1:]
+
+
+async def test_a_peer_that_withholds_a_message_says_so_and_readers_see_it(net: Network) -> None:
+    b_key, ada_api, scoped, _ = await withheld_by_b(net)
     [notice] = (await ada_api.withheld(scoped["id"]))["withheld"]
-    assert notice["key"] == b.key and notice["code"] == "out_of_audience" and "'inside'" in notice["reason"]
+    assert notice["key"] == b_key and notice["code"] == "out_of_audience" and "'inside'" in notice["reason"]
     answer = await ada_api.thread(scoped["id"])
     lines = render_thread(answer["root"], Context.of(answer))
     assert any(line.strip().startswith("withheld by b (") and "'inside'" in line for line in lines)

@@ -5,28 +5,20 @@ post."""
 from __future__ import annotations
 
 from murmur.client.render import Context, render_page
-from murmur.store import trust
 from tests.federation.conftest import Network
-from tests.sync.test_receipts import post
+from tests.sync.test_receipts import withheld_by_b
 
 
 async def test_every_listing_carries_what_a_peer_withheld(net: Network) -> None:
-    a, b = await net.node("a"), await net.node("b")
-    await net.link(a, b)
-    await trust.set_labels(a.state.store, a.state.identity, b.key, ["inside"])  # a counts b inside; b does not
-    ada, ada_api = await a.member()
-    scoped = post(ada, "inside only", "scope:inside")
-    await ada_api.publish(scoped)
-    plain = post(ada, "for everyone")
-    await ada_api.publish(plain)
-    await a.push(b)
-    for which in ("home", "local", f"@{ada.public_key}"):
+    b_key, ada_api, scoped, [plain] = await withheld_by_b(net, "for everyone")
+    ada = ada_api.identity.public_key
+    for which in ("home", "local", f"@{ada}"):
         page = await ada_api.timeline(which)
         assert {i["message"]["id"] for i in page["items"]} >= {scoped["id"], plain["id"]}, which
         [notice] = page["withheld"][scoped["id"]]
-        assert notice["key"] == b.key and notice["code"] == "out_of_audience", which
+        assert notice["key"] == b_key and notice["code"] == "out_of_audience", which
         assert plain["id"] not in page["withheld"], which  # nothing refused: nothing said
         shown = render_page(page, Context.of(page))
         assert shown.count("withheld by b (") == 1 and "'inside'" in shown, which
     thread = await ada_api.thread(scoped["id"])
-    assert [n["key"] for n in thread["withheld"][scoped["id"]]] == [b.key]
+    assert [n["key"] for n in thread["withheld"][scoped["id"]]] == [b_key]
