@@ -63,11 +63,11 @@ def item_id(item: dict[str, Any]) -> str:
     return str(message.get("id", "")) if isinstance(message, dict) else ""
 
 
-def page_items(page: dict[str, Any]) -> list[dict[str, Any]]:
-    """A page's items, each carrying its own ``withheld`` notices from the page's map, for views that draw an
-    item alone (the TUI's entries)."""
+def page_items(page: dict[str, Any], listed: str = "items") -> list[dict[str, Any]]:
+    """A page's items (``listed``: where the answer lists them, ``posts`` for a search), each carrying its own
+    ``withheld`` notices from the page's map, for views that draw an item alone (the TUI's entries)."""
     held = page.get("withheld") if isinstance(page.get("withheld"), dict) else {}
-    items = [i for i in page.get("items", []) if isinstance(i, dict)] if isinstance(page.get("items"), list) else []
+    items = [i for i in page[listed] if isinstance(i, dict)] if isinstance(page.get(listed), list) else []
     return [{**item, "withheld": held[item_id(item)]} if item_id(item) in held else item for item in items]
 
 

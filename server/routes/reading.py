@@ -239,6 +239,7 @@ async def search(request: Request) -> Response:
         keys.extend(page_keys(page))
         result["posts"] = [item_json(item) for item in page.items]
         result["next_cursor"] = page.next_cursor
+        await held_back(state, result, page_ids(page))
     if kind in ("all", "people"):
         hits = await search_profiles(state.store, query, limit=limit)
         keys.extend(h.author for h in hits)

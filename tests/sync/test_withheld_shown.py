@@ -1,5 +1,5 @@
 """A peer's signed notice that it withheld a message travels with every listing that shows the message: the
-timelines (named, an author's) and the thread carry ``withheld``, and the CLI says it under the
+timelines (named, an author's), search and the thread carry ``withheld``, and the CLI says it under the
 post."""
 
 from __future__ import annotations
@@ -20,5 +20,8 @@ async def test_every_listing_carries_what_a_peer_withheld(net: Network) -> None:
         assert plain["id"] not in page["withheld"], which  # nothing refused: nothing said
         shown = render_page(page, Context.of(page))
         assert shown.count("withheld by b (") == 1 and "'inside'" in shown, which
+    found = await ada_api.search("inside")
+    assert [i["message"]["id"] for i in found["posts"]] == [scoped["id"]]
+    assert [n["key"] for n in found["withheld"][scoped["id"]]] == [b_key]
     thread = await ada_api.thread(scoped["id"])
     assert [n["key"] for n in thread["withheld"][scoped["id"]]] == [b_key]

@@ -1,10 +1,13 @@
-"""A timeline entry says what a peer withheld of its post and why, from the server's signed notice, under the
-author line; the name and reason a peer sends are drawn as text, never as markup or terminal controls."""
+"""A timeline entry (and a search result) says what a peer withheld of its post and why, from the server's
+signed notice, under the author line; the name and reason a peer sends are drawn as text, never as markup or
+terminal controls."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.keys import Identity
 from murmur.receipts import signed
@@ -14,17 +17,23 @@ from tests.tui.conftest import ALICE, LiveServer, make_app, until
 from tests.tui.test_pilot import open_local
 
 SIZE = (110, 40)
+FAR = Identity.from_seed(b"\x25" * 32)
 NAME = "[bold red]far[/]"
 REASON = "[link='http://evil.test']no lunch[/link] $warning \x1b[2J"
 
 
-async def test_a_timeline_entry_says_what_a_peer_withheld(live: LiveServer, tmp_path: Path) -> None:
-    far = Identity.from_seed(b"\x25" * 32)
-    await add_peer(live.store, far.public_key, "http://far.test", name=NAME, mode="serve-only")
-    held = await live.post(ALICE, "a post the far server would not take")
-    free = await live.post(ALICE, "a post nobody refused")
+async def refused(live: LiveServer, text: str) -> dict[str, Any]:
+    """Alice's post, which the peer named NAME refused, signed, for REASON."""
+    await add_peer(live.store, FAR.public_key, "http://far.test", name=NAME, mode="serve-only")
+    held = await live.post(ALICE, text)
     answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": REASON}
-    assert await receipts.note(live.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    assert await receipts.note(live.store, FAR.public_key, {held["id"]}, [signed(FAR, answer)]) == 1
+    return held
+
+
+async def test_a_timeline_entry_says_what_a_peer_withheld(live: LiveServer, tmp_path: Path) -> None:
+    held = await refused(live, "a post the far server would not take")
+    free = await live.post(ALICE, "a post nobody refused")
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         timeline = await open_local(pilot, app)
@@ -35,8 +44,22 @@ async def test_a_timeline_entry_says_what_a_peer_withheld(live: LiveServer, tmp_
         await until(pilot, lambda: {held["id"], free["id"]} <= set(entries()))
         shown = entries()[held["id"]].render()
         lines = shown.plain.splitlines()
-        expected = f"⊘ withheld by {NAME} ({far.public_key[:16]}): [link='http://evil.test']no lunch[/link] $warning"
+        expected = f"⊘ withheld by {NAME} ({FAR.public_key[:16]}): [link='http://evil.test']no lunch[/link] $warning"
         assert lines[1].startswith(expected)  # right under the author line, the peer's words as they came
         assert "\x1b" not in shown.plain
         assert not any(span.style and "link" in str(span.style) for span in shown.spans)
         assert "withheld by" not in entries()[free["id"]].render().plain
+
+
+async def test_a_search_result_says_it_too(live: LiveServer, tmp_path: Path) -> None:
+    held = await refused(live, "tomatoes the far server would not take")
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        await pilot.press(*"tomatoes", "enter")
+        await until(pilot, lambda: bool(search.query(PostEntry)))
+        [entry] = search.query(PostEntry)
+        assert entry.message_id == held["id"]
+        assert f"⊘ withheld by {NAME} ({FAR.public_key[:16]}): [link=" in entry.render().plain

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Input, Label
 
 from murmur.client.api import MurmurClient
+from murmur.client.render import page_items
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, work
 from murmur.client.tui.screens.base import MurmurScreen
@@ -57,7 +58,7 @@ class SearchScreen(MurmurScreen):
         found = await attempt(self, self.api.search(query[:200]))
         if found is None:
             return
-        people, posts = found.get("people", []), found.get("posts", [])
+        people, posts = found.get("people", []), page_items(found, "posts")
         self.view.shared.update(str(key) for key in found.get("shared_names") or [])
         summary = f"{len(people)} people · {len(posts)} posts"
         self.query_one("#search-summary", Label).update(Content.styled(summary, "$text-muted"))
