@@ -12,9 +12,13 @@ member's own, and are read for a subscriber only when the stretch derived a noti
 (``murmur.store.notifications.notified``), by the very read a stream catching up makes (``derived``), once per
 key however many of its streams are open. A stream reading alone renders its stretch by the same functions.
 
+A stretch's events are joined into bytes once (a ``Batch``), and that one object is queued to every stream with
+nothing of its own in the stretch; a stream takes whatever batches wait for it in one write, so what a stream costs
+the server is one write per round, however many events the round carries.
+
 A subscriber is a bounded queue that the fanout appends to without ever waiting, so a slow reader holds back
 neither the other streams nor publishing. One that falls more than ``BEHIND`` events behind is dropped from the
-live set, losing nothing: its stream reads the log for itself from its last event (as a client reconnecting with
+live set, losing nothing: its stream reads the log for itself from its cursor (as a client reconnecting with
 ``Last-Event-ID`` would be served) until it has caught up, and then joins the live set again.
 """
 
@@ -38,7 +42,8 @@ from murmur.store.notifications import NotificationItem, derived, notified
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
 PAGE = 200
-ROUND_SPACING_S = 40e-6  # per live stream: 40 ms between rounds for 1,000 streams (see _round)
+ROUND_SPACING_S = 40e-6  # per live stream: a round every 40 ms at most for 1,000 streams (see _round)
+WAKE_GROUP = 50  # streams woken together; the event loop serves requests between groups (see _wake)
 BEHIND = 2000  # events a subscriber may have waiting before it reads the log for itself instead
 
 KEEPALIVE = b": keepalive\n\n"
@@ -84,23 +89,45 @@ def merged(messages: Sequence[Event], own: Sequence[Event]) -> list[Event]:
     return sorted([*messages, *own], key=lambda event: event[0])
 
 
+class Batch:
+    """Events of a stretch (``after``, ``upto``] for a stream, with their bytes joined once: the shared batch of a
+    round is one object queued to every stream that has nothing of its own in the stretch."""
+
+    __slots__ = ("after", "data", "events", "upto")
+
+    def __init__(self, after: int, upto: int, events: list[Event]) -> None:
+        self.after, self.upto, self.events = after, upto, events
+        self.data = b"".join(data for _, data in events)
+
+    def since(self, cursor: int) -> bytes:
+        """Its bytes past ``cursor``: all of them, unless the stream started inside the stretch (it joined the
+        fanout from a cursor ahead of the fanout's position)."""
+        if cursor <= self.after:
+            return self.data
+        return b"".join(data for at, data in self.events if at > cursor)
+
+
 class Rendered:
     """A stretch of the log rendered once for every stream: the message events all members get, and each sealed
-    message's announcement with the keys of the members it is for (a private group's: its members' devices now)."""
+    message's announcement, filed under the keys of the members it is for (a private group's: its members' devices
+    now)."""
 
     def __init__(self, read: Stretch) -> None:
         self.after, self.upto, self.full = read.after, read.upto, read.full
-        self.shared = [message_event(at, entry) for at, entry in read.shown]
-        self.sealed = [(sealed_event(seq, group), keys) for seq, (group, keys) in read.sealed.items()]
+        self.shared = Batch(read.after, read.upto, [message_event(at, entry) for at, entry in read.shown])
+        self.announced: dict[str, list[Event]] = {}
+        for seq, (group, keys) in read.sealed.items():
+            event = sealed_event(seq, group)
+            for key in keys:
+                self.announced.setdefault(key, []).append(event)
 
-    def own(self, key: str, notes: Sequence[Event]) -> list[Event]:
-        """What the member ``key`` gets of the stretch beyond the shared events."""
-        announced = [event for event, keys in self.sealed if key in keys]
-        return [*notes, *announced] if announced else list(notes)
-
-    def events(self, key: str, notes: Sequence[Event]) -> list[Event]:
-        own = self.own(key, notes)
-        return merged(self.shared, own) if own else self.shared
+    def batch(self, key: str, notes: Sequence[Event]) -> Batch:
+        """What the member ``key`` gets of the stretch: the shared batch itself, unless it has notifications or
+        sealed announcements in it."""
+        announced = self.announced.get(key, ())
+        if not notes and not announced:
+            return self.shared
+        return Batch(self.after, self.upto, merged(self.shared.events, [*notes, *announced]))
 
 
 async def rendered(store: Store, after: int) -> Rendered:
@@ -115,50 +142,51 @@ async def read_alone(store: Store, subscriber: Subscriber) -> bytes:
     """The next stretch of the log past the subscriber's cursor, read for its stream alone (resuming from a cursor,
     or catching up after falling behind), and its cursor moved past it."""
     read = await rendered(store, subscriber.cursor)
-    events = read.events(subscriber.key, await notes_of(store, subscriber.key, read.after, read.upto))
+    batch = read.batch(subscriber.key, await notes_of(store, subscriber.key, read.after, read.upto))
     subscriber.cursor = read.upto
-    return b"".join(data for _, data in events)
+    return batch.data
 
 
 class Subscriber:
-    """One stream's queue of live events, filled by the fanout and drained by the stream."""
+    """One stream's queue of live batches, filled by the fanout and drained by the stream."""
 
     def __init__(self, key: str, cursor: int, *, limit: int) -> None:
         self.key = key
-        self.cursor = cursor  # the position of the last event handed to the stream (or where it started)
+        self.cursor = cursor  # every event of the stream up to this log position has been handed to it
         self.limit = limit
         self.idle_since = 0.0  # loop time of the last bytes handed out
-        self._pending: list[Event] = []
+        self._pending: list[Batch] = []
+        self._events = 0  # how many events _pending holds
         self._keepalive = False
         self._behind = False
         self._failed: StoreError | Ended | None = None
         self._waiter: asyncio.Future[None] | None = None
 
-    def offer(self, events: Sequence[Event]) -> bool:
-        """Queue events without waiting; False when that would put the subscriber too far behind (then it holds
-        nothing more, and its stream is told so by ``take``)."""
-        if len(self._pending) + len(events) > self.limit:
-            self._behind, self._pending = True, []
-            self._wake()
+    def offer(self, batch: Batch) -> bool:
+        """Queue a batch without waiting (the fanout wakes the stream after, see ``wake``); False when that would
+        put the subscriber too far behind (then it holds nothing more, and its stream is told so by ``take``)."""
+        if self._events + len(batch.events) > self.limit:
+            self._behind, self._pending, self._events = True, [], 0
             return False
-        self._pending.extend(events)
-        self._wake()
+        self._pending.append(batch)
+        self._events += len(batch.events)
         return True
 
     def keepalive(self) -> None:
         self._keepalive = True
-        self._wake()
+        self.wake()
 
     def fail(self, exc: StoreError | Ended) -> None:
         self._failed = exc
-        self._wake()
+        self.wake()
 
     def rejoined(self) -> None:
         self._behind = False
 
     async def take(self) -> bytes:
-        """The bytes of the events queued past the cursor, waiting for some; raises ``Behind`` when the subscriber
-        fell behind, the fanout's ``StoreError`` when its read failed, and ``Ended`` when it failed otherwise."""
+        """The bytes of every batch queued, past the cursor, in one piece, waiting for some; raises ``Behind`` when
+        the subscriber fell behind, the fanout's ``StoreError`` when its read failed, and ``Ended`` when it failed
+        otherwise."""
         if not (self._pending or self._keepalive or self._behind or self._failed):
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -169,10 +197,10 @@ class Subscriber:
             raise self._failed
         if self._behind:
             raise Behind
-        events, self._pending = self._pending, []
-        data = b"".join(event for at, event in events if at > self.cursor)
-        if events:
-            self.cursor = max(self.cursor, events[-1][0])
+        batches, self._pending, self._events = self._pending, [], 0
+        data = b"".join([batch.since(self.cursor) for batch in batches])  # one batch: its own bytes, not a copy
+        if batches:
+            self.cursor = max(self.cursor, batches[-1].upto)
         if self._keepalive and not data:
             data = KEEPALIVE
         self._keepalive = False
@@ -180,7 +208,7 @@ class Subscriber:
             self.idle_since = asyncio.get_running_loop().time()
         return data
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
@@ -243,6 +271,8 @@ class Fanout:
 
     async def _round(self) -> bool:
         """Offer every live subscriber the next stretch of the log; True when there is more to read at once."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         after = self.position
         read = await rendered(self.store, after)
         upto = read.upto
@@ -256,19 +286,32 @@ class Fanout:
             asked.update(fresh)
             for key in {s.key for s in fresh if s.key in told and s.key not in notes}:
                 notes[key] = await notes_of(self.store, key, after, upto)
-        # No await from here to the end: every live subscriber is offered the same stretch, whole.
-        for subscriber in list(self._live):
-            events = read.events(subscriber.key, notes.get(subscriber.key, ()))
-            if events and not subscriber.offer(events):
-                del self._live[subscriber]
+        # No await from here until every live subscriber holds the stretch; one that joins after has read it itself.
         self.position = upto
-        if read.shared:
-            # A round's writes cost each stream about the same whatever they carry (a socket write through
-            # uvicorn and Starlette): spacing rounds by the number of streams bounds the event loop's share spent
-            # on them whatever the post rate, so publishing keeps its share, and posts that come meanwhile go out
-            # together in the next round.
-            await asyncio.sleep(ROUND_SPACING_S * len(self._live))
+        offered: list[Subscriber] = []
+        for subscriber in list(self._live):
+            batch = read.batch(subscriber.key, notes.get(subscriber.key, ()))
+            if batch.events:
+                if not subscriber.offer(batch):
+                    del self._live[subscriber]
+                offered.append(subscriber)
+        await self._wake(offered)
+        if read.shared.events:
+            # A round's writes cost each stream about the same whatever they carry (a socket write): rounds at most
+            # every 40 µs per stream bound the event loop's share spent on them whatever the post rate, and posts
+            # that come meanwhile go out together in the next round.
+            await asyncio.sleep(started + ROUND_SPACING_S * len(self._live) - loop.time())
         return read.full
+
+    @staticmethod
+    async def _wake(subscribers: Sequence[Subscriber]) -> None:
+        """Wake the streams a group at a time. A woken stream writes at once, on the event loop: a thousand in one
+        go would hold every request behind them for the whole round, while between groups the loop reads the
+        sockets and serves what came (a publish waits for one group at most)."""
+        for start in range(0, len(subscribers), WAKE_GROUP):
+            for subscriber in subscribers[start : start + WAKE_GROUP]:
+                subscriber.wake()
+            await asyncio.sleep(0)
 
     def _fail_all(self, exc: StoreError | Ended) -> None:
         for subscriber in self._live:

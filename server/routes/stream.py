@@ -24,14 +24,14 @@ client reconnects after the ``retry`` interval, from its last event.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
+from murmur.server.eventstream import EventStream, Write
 from murmur.server.fanout import Behind, Ended, read_alone
 from murmur.server.params import header_number, optional_query_number
 
@@ -59,31 +59,31 @@ async def stream(request: Request) -> Response:
     if cursor is None or cursor > newest:
         cursor = newest
 
-    async def events() -> AsyncIterator[bytes]:
-        # One generator, not a chain of them: every live event passes through it for every stream open.
+    async def events(write: Write) -> None:
+        # Written straight onto the connection (murmur.server.eventstream): every live event passes through here
+        # for every stream open, as one write per round.
         subscriber = state.fanout.subscriber(caller.key, cursor)
         with state.hub.listening():  # one live client for as long as it flows (the metrics read the count)
-            yield OPENING
+            await write(OPENING)
             try:
                 while True:
                     # Behind the live events (resuming, or too slow to keep up): read the log for this stream
                     # alone, a page at a time, until the fanout takes it.
                     while not state.fanout.join(subscriber):
                         if data := await read_alone(state.store, subscriber):
-                            yield data
+                            await write(data)
                     try:
                         while True:
                             if data := await subscriber.take():
-                                yield data
+                                await write(data)
                     except Behind:
                         state.fanout.leave(subscriber)
             except StoreError as exc:
                 log.error("storage error on the live stream, which ends here: %s", exc)
-                yield STORE_FAILED
+                await write(STORE_FAILED)
             except Ended:
                 return
             finally:
                 state.fanout.leave(subscriber)
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return EventStream(events, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
