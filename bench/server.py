@@ -112,6 +112,23 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (stat fields 14, 15)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of those it started that are still running."""
+    total = cpu_s(pid)
+    for child in descendants(pid):
+        try:
+            total += cpu_s(child)
+        except FileNotFoundError:
+            continue
+    return total
+
+
 class ServerProcess:
     """``murmur serve --data DIR --host 127.0.0.1 --port 0`` (``--database URL`` when given one); ``start`` returns
     once it has said where it is."""
@@ -154,6 +171,10 @@ class ServerProcess:
     def rss_mb(self) -> float:
         """The server's memory with its signature worker processes, once it has started them."""
         return tree_rss_mb(self.pid)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server and its signature workers have used so far."""
+        return tree_cpu_s(self.pid)
 
     def processes(self) -> int:
         return 1 + len(descendants(self.pid))

@@ -15,7 +15,7 @@ import contextlib
 import re
 import resource
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,13 +141,20 @@ class FanoutResult:
     missing: int  # (stream, post) pairs never delivered
     refused: int  # posts not answered 201
     listener_cpu_s: float
+    server_cpu_s: float  # from the moment every stream was open until every post had arrived everywhere
 
 
 def run_fanout(
-    port: int, key: str, listeners: Sequence[Identity], posts: Sequence[tuple[Identity, bytes]], rate: float
+    port: int,
+    key: str,
+    listeners: Sequence[Identity],
+    posts: Sequence[tuple[Identity, bytes]],
+    rate: float,
+    server_cpu: Callable[[], float],
 ) -> FanoutResult:
     """Open a stream for each of ``listeners``, then publish ``posts`` at ``rate`` per second; every stream
-    must see every post (waiting up to 30 s after the last is answered)."""
+    must see every post (waiting up to 30 s after the last is answered). ``server_cpu()``: the CPU seconds the
+    server has used so far, read once the streams are open and again at the end."""
     ctx = mp_context()
     listen_end = None
     listen_proc = None
@@ -157,6 +164,7 @@ def run_fanout(
         listen_proc.start()
         tag, count = listen_end.recv()
         assert tag == "ready" and count == len(listeners)
+    cpu_before = server_cpu()
     pub_end, child = ctx.Pipe()
     pub_proc = ctx.Process(target=_publish_main, args=(port, key, posts, rate, child), daemon=True)
     pub_proc.start()
@@ -168,4 +176,5 @@ def run_fanout(
         listen_end.send(published.sends)
         _, delivery, missing, cpu = listen_end.recv()
         listen_proc.join(timeout=10)
-    return FanoutResult(len(listeners), published.latencies_ms, delivery, missing, published.refused, cpu)
+    server_cpu_s = server_cpu() - cpu_before
+    return FanoutResult(len(listeners), published.latencies_ms, delivery, missing, published.refused, cpu, server_cpu_s)

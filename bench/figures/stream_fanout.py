@@ -5,8 +5,10 @@ For each load of the mode (open streams, posts per second), a fresh ``murmur ser
 until every stream has begun, then another publishes single posts by the members in turn at the given rate for
 ``fanout_seconds`` (``bench.streamload``). Reported per run: publish p50/p99 (request written to 201 read),
 delivery p50/p99 over every (stream, post) pair (request written to the event read on that stream), pairs
-never delivered, and the server's memory (all its processes) at the end. Each rate is also run with no stream
-open: the unloaded publish latency the loaded ones are held against (``publish_p99_vs_unloaded``).
+never delivered, the server's memory (all its processes) at the end, and the CPU time the server used from the
+moment every stream was open until every post had arrived everywhere (per post, and per delivery). Each rate is
+also run with no stream open: the unloaded publish latency the loaded ones are held against
+(``publish_p99_vs_unloaded``).
 
 The figure's value is the delivery p99 of the biggest load; its limit is the unloaded publish p99 at that rate.
 """
@@ -51,7 +53,7 @@ def _run(ctx: Context, members: list[Identity], streams: int, rate: int, number:
     seed(data, members=[m.public_key for m in members])
     with ServerProcess(data.root) as server:
         ctx.progress(f"stream_fanout: {streams} streams, {rate} posts/s against {server.url}")
-        result = run_fanout(server.port, server.key, members[:streams], posts, rate)
+        result = run_fanout(server.port, server.key, members[:streams], posts, rate, server.cpu_s)
         memory = server.rss_mb()
     return {
         "streams": streams,
@@ -66,6 +68,13 @@ def _run(ctx: Context, members: list[Identity], streams: int, rate: int, number:
         "refused": result.refused,
         "server_mb": round(memory, 1),
         "listener_cpu_s": round(result.listener_cpu_s, 2),
+        "server_cpu_s": round(result.server_cpu_s, 2),
+        # What one post costs the server, and what each stream adds to it: load on the machine stretches
+        # latency far more than it does these.
+        "server_cpu_ms_per_post": round(result.server_cpu_s / len(posts) * 1000, 3),
+        "server_cpu_us_per_delivery": (
+            round(result.server_cpu_s / len(result.delivery_ms) * 1e6, 2) if result.delivery_ms else None
+        ),
     }
 
 
