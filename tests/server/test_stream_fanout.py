@@ -37,6 +37,7 @@ class OpenStream:
         self.events: list[tuple[int, str, dict[str, Any]]] = []  # (id, event, data)
         self.reading = asyncio.Event()  # cleared: every send of the response waits, as on a full socket
         self.reading.set()
+        self.held = asyncio.Event()  # set once a send has waited on ``reading``
         self.sends = 0
         self.raw = bytearray()
         self._rest = b""
@@ -68,6 +69,8 @@ class OpenStream:
     async def _send(self, message: dict[str, Any]) -> None:
         if message["type"] != "http.response.body":
             return
+        if not self.reading.is_set():
+            self.held.set()
         await self.reading.wait()
         self.sends += 1
         self.raw.extend(message.get("body", b""))
@@ -131,6 +134,7 @@ async def test_each_stretch_of_the_log_is_read_and_rendered_once_for_every_strea
 
         monkeypatch.setattr(fanout, "stretch", reading)
         rendered = counted(monkeypatch, fanout, "message_event")
+        joined = counted(monkeypatch, fanout, "Batch")
         asked = counted(monkeypatch, fanout, "derived")
         ids = await publish_posts(server, author, 3)
         for opened in streams:
@@ -138,6 +142,7 @@ async def test_each_stretch_of_the_log_is_read_and_rendered_once_for_every_strea
         assert all(opened.messages() == ids for opened in streams)
     assert sorted(read) == sorted(set(read)) and len(read) == len(ids)  # each message read once, for all
     assert rendered[0] == len(ids)  # and rendered once
+    assert 1 <= joined[0] <= len(ids)  # its bytes joined once per stretch for every stream, not once per stream
     assert asked[0] == 0  # nobody was notified, so nobody's notifications were read
 
 
@@ -193,6 +198,51 @@ async def test_a_stream_that_stops_reading_holds_back_nothing_and_loses_nothing(
             await opened.until(lambda o=opened: len(o.messages()) == len(ids) + 1)
             assert opened.messages() == ids + more
     positions = [i for i, _, _ in stuck.events]
+    assert positions == sorted(set(positions))
+
+
+async def test_events_queued_while_a_stream_writes_go_out_in_one_write_in_order(
+    server: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream pays one write per wake-up, however many rounds queued events for it meanwhile."""
+    monkeypatch.setattr(fanout, "WAKE_GROUP", 1)  # and streams woken one at a time still get every event
+    slow_one, author = Identity.generate(), Identity.generate()
+    others = [Identity.generate() for _ in range(3)]
+    for identity in (slow_one, author, *others):
+        await server.member(identity)
+    offered = asyncio.Event()
+    offer = fanout.Subscriber.offer
+
+    def noted(subscriber: fanout.Subscriber, batch: fanout.Batch) -> bool:
+        offered.set()
+        return offer(subscriber, batch)
+
+    async def offered_to_all(count: int) -> None:
+        async with asyncio.timeout(BOUND_S):
+            while offers[0] < count:
+                offered.clear()
+                await offered.wait()
+
+    monkeypatch.setattr(fanout.Subscriber, "offer", noted)
+    offers = counted(monkeypatch, fanout.Subscriber, "offer")
+    async with contextlib.AsyncExitStack() as stack:
+        slow = await stack.enter_async_context(OpenStream(server, slow_one))
+        rest = [await stack.enter_async_context(OpenStream(server, who)) for who in others]
+        slow.reading.clear()
+        ids = await publish_posts(server, author, 1, "first")
+        await asyncio.wait_for(slow.held.wait(), BOUND_S)  # its write of the first post waits on its socket
+        sends = slow.sends
+        for n in range(4):  # a round each: every stream is offered each post before the next is published
+            ids += await publish_posts(server, author, 1, f"then {n}")
+            await offered_to_all((n + 2) * (1 + len(rest)))
+        slow.reading.set()
+        await slow.until(lambda: len(slow.messages()) == len(ids))
+        assert slow.sends == sends + 2  # the waiting write, then the four rounds queued meanwhile, together
+        for opened in rest:
+            await opened.until(lambda o=opened: len(o.messages()) == len(ids))
+            assert opened.messages() == ids
+    assert slow.messages() == ids  # in order, none twice, none missing
+    positions = [i for i, _, _ in slow.events]
     assert positions == sorted(set(positions))
 
 
