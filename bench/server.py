@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
@@ -101,15 +101,20 @@ def backends(database: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all it started; pages shared between them are counted in each."""
-    total = rss_mb(pid)
+def _tree_sum(pid: int, measure: Callable[[int], float]) -> float:
+    """``measure`` of a process plus that of every process it started that is still running."""
+    total = measure(pid)
     for child in descendants(pid):
         try:
-            total += rss_mb(child)
+            total += measure(child)
         except FileNotFoundError:
             continue
     return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all it started; pages shared between them are counted in each."""
+    return _tree_sum(pid, rss_mb)
 
 
 def cpu_s(pid: int) -> float:
@@ -120,13 +125,7 @@ def cpu_s(pid: int) -> float:
 
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of a process and of those it started that are still running."""
-    total = cpu_s(pid)
-    for child in descendants(pid):
-        try:
-            total += cpu_s(child)
-        except FileNotFoundError:
-            continue
-    return total
+    return _tree_sum(pid, cpu_s)
 
 
 class ServerProcess:
