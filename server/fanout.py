@@ -224,6 +224,11 @@ class Fanout:
         self._live: dict[Subscriber, None] = {}  # insertion-ordered set
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def live(self) -> int:
+        """How many streams the fanout feeds now (those reading the log alone are not among them)."""
+        return len(self._live)
+
     def subscriber(self, key: str, cursor: int) -> Subscriber:
         return Subscriber(key, cursor, limit=self.behind)
 
