@@ -37,6 +37,21 @@ def stream_scope(server: Harness, identity: Identity, query: str) -> dict[str, A
     }
 
 
+def client_receive(hang_up: asyncio.Event) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """The ASGI ``receive`` of a stream's client: its request (no body), then its hanging up once ``hang_up`` is set."""
+    asked = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        if not asked:
+            asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
 async def stream_events(
     server: Harness,
     identity: Identity,
@@ -51,15 +66,7 @@ async def stream_events(
     received = bytearray()
     events: list[Event] = []
     done, hang_up, opened = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    asked = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal asked
-        if not asked:
-            asked = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await hang_up.wait()
-        return {"type": "http.disconnect"}
+    receive = client_receive(hang_up)
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] != "http.response.body":

@@ -9,7 +9,7 @@ from typing import Any
 from murmur.keys import Identity
 from murmur.server.app import create_app
 from tests.server.conftest import Harness
-from tests.server.streaming import stream_scope
+from tests.server.streaming import client_receive, stream_scope
 from tests.waiting import BOUND_S
 
 
@@ -18,15 +18,7 @@ async def test_a_client_hanging_up_ends_the_stream_and_its_place_in_the_reader(s
     listener = Identity.generate()
     await server.member(listener)
     opened, hang_up = asyncio.Event(), asyncio.Event()
-    asked = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal asked
-        if not asked:
-            asked = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await hang_up.wait()
-        return {"type": "http.disconnect"}
+    receive = client_receive(hang_up)
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.body":
