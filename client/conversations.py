@@ -174,7 +174,8 @@ class Conversations:
         return Recipient(str(view["identity"]), tuple(d["x25519"] for d in devices), tuple(d["key"] for d in devices))
 
     async def named(self, typed: str) -> Recipient:
-        """The recipient a typed word names. A whole key or identity names itself; a handle or 8+ hex digits of a
+        """The recipient a typed word names: the one resolver of a direct message's recipients and a private group's
+        invited or removed members. A whole key or identity names itself; a handle or 8+ hex digits of a
         key is resolved by the home server, and the identity it named the first time is remembered on this device,
         so a server (or a look-alike name) that later answers with someone else is caught, never believed."""
         token = typed.strip().removeprefix("@").lower()
@@ -185,7 +186,8 @@ class Conversations:
         before = self.inbox.name(name, found.identity, now_ms())
         if before is not None:
             raise ConfigError(
-                f"{name} named the identity {fingerprint(before)} when you last wrote to it, and now names"
+                f"{name} named the identity {fingerprint(before)} when you first wrote to it (or invited it),"
+                f" and now names"
                 f" {fingerprint(found.identity)}: your server, or someone with a look-alike name, may be"
                 f" answering for them. Write to the full identity you mean; `murmur dm forget {name}` takes the"
                 " new answer."

@@ -237,17 +237,19 @@ class PrivateGroups:
         await self._new_epoch(group, name, GroupKeys(group))
         return group
 
-    async def invite(self, typed: str, keys: Sequence[str]) -> Change:
-        """Invite each of ``keys`` (identities or device keys) and start an epoch sealed to every member device."""
+    async def invite(self, typed: str, names: Sequence[str]) -> Change:
+        """Invite each person ``names`` gives (identities, keys, ``@names`` or key prefixes, resolved and pinned
+        as a direct message's recipients are: ``Conversations.named``) and start an epoch sealed to every member
+        device."""
         found = await self._moderated(typed)
-        people = [await self.talks.recipient(k) for k in dict.fromkeys(keys)]
+        people = [await self.talks.named(n) for n in dict.fromkeys(names)]
         published = [await self._about(found["id"], "group_approve", r.identity) for r in people]
         return await self._changed(found, published)
 
-    async def remove(self, typed: str, key: str) -> Change:
-        """Remove the member ``key`` names and start an epoch without their devices."""
+    async def remove(self, typed: str, name: str) -> Change:
+        """Remove the member ``name`` gives (as ``invite`` resolves it) and start an epoch without their devices."""
         found = await self._moderated(typed)
-        who = await self.talks.recipient(key)
+        who = await self.talks.named(name)
         state = await self._state(found["id"])
         subject = None
         for key in member_roles(state):

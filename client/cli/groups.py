@@ -277,10 +277,10 @@ def _change(ctx: typer.Context, group_id: str, typed: list[str], as_json: bool, 
         typed_person(who)
 
     async def go(groups: PrivateGroups, api: MurmurClient) -> Change:
-        keys = [await person_key(api, who) for who in typed]
+        # resolved and pinned on this device as a direct message's recipients are (`murmur dm forget NAME`)
         if done == "Removed":
-            return await groups.remove(wanted, keys[0])
-        return await groups.invite(wanted, keys)
+            return await groups.remove(wanted, typed[0])
+        return await groups.invite(wanted, typed)
 
     change = run_private(ctx, go)
     if as_json:

@@ -1,0 +1,69 @@
+"""``murmur group invite`` and ``group remove`` resolve an ``@name`` or a key prefix as ``murmur dm`` does, against a
+real server on 127.0.0.1: one resolver, so the identity a name named the first time (by a message or an
+invitation) is pinned on the device for both, and an ambiguous or unknown name is refused with what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from murmur.keys import fingerprint
+from murmur.server.config import ServerConfig
+from tests.cli.test_dm_cli import Person
+from tests.tui.test_snapshots import ThreadedServer
+
+
+@pytest.fixture
+def folks(tmp_path: Path) -> Iterator[dict[str, Person]]:
+    """Ivy, Jo and Kit on a server of their own: each test renames them, so none shares its names."""
+    config = ServerConfig(name="names", rate_per_minute=0, open_registration=True)
+    server = ThreadedServer(tmp_path / "server.db", config=config, seeded=False)
+    server.start()
+    try:
+        yield {name: Person(tmp_path / name, name, server) for name in ("ivy", "jo", "kit")}
+    finally:
+        server.stop()
+
+
+def test_an_invitation_pins_the_name_a_message_then_checks(folks: dict[str, Person]) -> None:
+    ivy, jo, kit = folks["ivy"], folks["jo"], folks["kit"]
+    group = ivy.json("group", "create", "pinned names", "--private")["id"]
+    assert ivy.json("group", "invite", group, "@jo")["epoch"] == 1  # @jo now names Jo on Ivy's device
+    jo.ok("profile", "--name", "joanna")
+    kit.ok("profile", "--name", "jo")  # a look-alike takes the name
+    sent = ivy.run("dm", "@jo", "hello")
+    assert sent.exit_code != 0 and "murmur dm forget @jo" in sent.stderr
+    assert fingerprint(str(jo.identity)) in sent.stderr and fingerprint(str(kit.identity)) in sent.stderr
+    removed = ivy.run("group", "remove", group, "@jo")  # the same pin: Kit is never taken for Jo
+    assert removed.exit_code != 0 and "murmur dm forget @jo" in removed.stderr
+    assert ivy.json("group", "remove", group, str(jo.identity))["epoch"] == 2  # the full identity still names Jo
+
+
+def test_a_message_pins_the_name_an_invitation_then_checks(folks: dict[str, Person]) -> None:
+    ivy, jo, kit = folks["ivy"], folks["jo"], folks["kit"]
+    group = ivy.json("group", "create", "pinned by a message", "--private")["id"]
+    ivy.ok("dm", "@kit", "hello")  # @kit now names Kit on Ivy's device
+    kit.ok("profile", "--name", "kitty")
+    jo.ok("profile", "--name", "kit")
+    invited = ivy.run("group", "invite", group, "@kit")
+    assert invited.exit_code != 0 and "murmur dm forget @kit" in invited.stderr
+    assert [m["key"] for m in ivy.json("group", "members", group)["members"]] == [ivy.json("whoami")["key"]]
+    ivy.ok("dm", "forget", "@kit")  # the person says the new answer is right: it is taken, and pinned again
+    assert ivy.json("group", "invite", group, "@kit")["epoch"] == 1
+    assert ivy.run("dm", "@kit", "hi jo").exit_code == 0
+
+
+def test_an_ambiguous_or_unknown_name_is_refused_with_what_to_do(folks: dict[str, Person]) -> None:
+    ivy, jo, kit = folks["ivy"], folks["jo"], folks["kit"]
+    group = ivy.json("group", "create", "ambiguous", "--private")["id"]
+    jo.ok("profile", "--name", "twin")
+    kit.ok("profile", "--name", "twin")
+    for command in (("group", "invite", group, "@twin"), ("group", "remove", group, "@twin"), ("dm", "@twin", "hi")):
+        refused = ivy.run(*command)
+        assert refused.exit_code == 1 and "could be" in refused.stderr and "by key" in refused.stderr, command
+        assert all(any(k[:12] in refused.stderr for k in (str(p.identity), p.json("whoami")["key"])) for p in (jo, kit))
+    unknown = ivy.run("group", "invite", group, "@nobody-by-that-name")
+    assert unknown.exit_code == 1 and "Nobody called @nobody-by-that-name" in unknown.stderr
+    assert ivy.json("group", "invite", group, str(jo.identity)[:12])["epoch"] == 1  # a key prefix names one
