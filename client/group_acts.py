@@ -20,6 +20,7 @@ from murmur.direct import current_at, device_in_log
 from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds.group_fold import STEPS, GroupState, RoleSpan, covers, fold, steps
+from murmur.kinds.group_speakers import KEYS, Speakers
 from murmur.message import Message
 
 LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
@@ -51,17 +52,19 @@ async def counted_state(
     log_of: LogOf,
     *,
     strict: bool = False,
+    speakers: Speakers = KEYS,
 ) -> GroupState:
     """The group's state folded from the acts that count: those needing authority whose signing device was not
     its identity's at their time or arrival, and those whose author's role had ended by their arrival, count for
     nothing. Leaving one out can only undo what it did, so the fold is repeated until nothing more is left out.
     An act whose identity's log does not resolve here now counts for nothing too, unproven; with ``strict`` (an
     epoch is to be sealed for the state) it is refused instead, ``identity_unverified``: a server that will not
-    show a moderator's log does not get their invitations quietly undone in the next epoch."""
+    show a moderator's log does not get their invitations quietly undone in the next epoch. ``speakers``: whom
+    each key acts for (``murmur.kinds.group_speakers``), so a role is its identity's, acted on from any device."""
     acts = steps(create, messages)
     void = {m.id for m in await _by_removed_devices(create, acts, arrived, log_of, strict)}
     while True:
-        state = fold(create, [m for m in acts if m.id not in void])
+        state = fold(create, [m for m in acts if m.id not in void], speakers)
         late = {m.id for m in acts if m.id not in void and m.kind in AUTHORITY
                 and _after_role(state.roles, m, arrived.get(m.id))}  # fmt: skip
         if not late:

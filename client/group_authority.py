@@ -28,6 +28,7 @@ from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, steps
+from murmur.kinds.group_speakers import DeviceSpan, Speakers
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
 from murmur.message import Message, now_ms
@@ -43,7 +44,13 @@ class SignedLogs(Protocol):
 
 
 async def signed_state(
-    api: MurmurClient, group: str, kept: SignedLogs, log_of: LogOf | None = None, *, strict: bool = False
+    api: MurmurClient,
+    group: str,
+    kept: SignedLogs,
+    log_of: LogOf | None = None,
+    *,
+    strict: bool = False,
+    also: Sequence[str] = (),
 ) -> GroupState:
     """The private group ``group`` as this device folds it from its signed messages: those its home server gives
     now (``GET /api/v1/groups/{id}/log``) and those it gave before, or this device signed, and this device kept.
@@ -53,7 +60,9 @@ async def signed_state(
     signing device (its identity's log through ``log_of``, resolved here), had ended by its arrival
     (``murmur.client.group_acts``; with ``strict``, for an epoch about to be sealed, an act whose signer's log
     does not resolve is refused rather than left out). Without the signed creation message there is nothing to
-    fold (``bad_answer``: the group is taken as not known yet); a group that is not private is ``wrong_group``."""
+    fold (``bad_answer``: the group is taken as not known yet); a group that is not private is ``wrong_group``.
+    An act counts with the role of the identity its device spoke for (``murmur.kinds.group_speakers``), by the
+    logs ``log_of`` resolves; ``also`` (this device's key: whose role it acts with) is resolved too."""
     # kept only once verified: read back without checking each signature again, at every sync
     kept_seen = kept.signed_seen(group)
     held = {m.id: (m, seen) for m, seen in ((check(raw, verify=False), seen) for raw, seen in kept_seen)}
@@ -67,7 +76,37 @@ async def signed_state(
     now = keep_seen(kept, group, new, kept_seen)
     seen = {i: s for i, (_, s) in held.items()} | {i: now for i, _ in new}
     arrived = arrivals([messages[i] for i in stepping], seen)
-    return await counted_state(create, messages.values(), arrived, log_of or _identity_log(api), strict=strict)
+    log_of = log_of or _identity_log(api)
+    speakers = await speakers_for(create, steps(create, messages.values()), also, log_of)
+    return await counted_state(create, messages.values(), arrived, log_of, strict=strict, speakers=speakers)
+
+
+async def speakers_for(create: Message, stepping: list[Message], also: Sequence[str], log_of: LogOf) -> Speakers:
+    """Whom the keys acting in the group speak for, by the logs ``log_of`` resolves: every device of the owner's
+    identity, of each identity the owner appointed (its devices sign with its role), and of ``also``. Only their
+    logs are looked up: any other key holds no role whoever it speaks for, so a flood of strangers' messages
+    costs no look-up."""
+    spans: dict[str, DeviceSpan] = {}
+
+    async def learn(key: str) -> set[str]:
+        try:
+            log = await log_of(key)
+        except Refused:  # a log that does not resolve lists no device: the key speaks for itself
+            return set()
+        for d in listed(log):
+            added, removed, disputed = (_ms(d.get(t)) for t in ("added_at", "removed_at", "disputed_at"))
+            spans[d["key"]] = DeviceSpan(str((log or {})["identity"]), added or 0, removed, disputed)
+        return {d["key"] for d in listed(log)}
+
+    owner = {create.author} | await learn(create.author)
+    appointed = {s for m in stepping if m.kind == "group_mod" and m.author in owner and (s := m.tag("subject"))}
+    for key in sorted(appointed | set(also)):
+        await learn(key)
+    return Speakers(spans)
+
+
+def _ms(value: Any) -> int | None:
+    return value if type(value) is int else None
 
 
 def keep_seen(

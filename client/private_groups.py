@@ -36,7 +36,7 @@ from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, distinct, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
-from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
+from murmur.kinds.group_fold import INVITE, GroupState
 from murmur.message import Message, now_ms
 from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
 from murmur.sealing import public_hex
@@ -176,7 +176,8 @@ class PrivateGroups:
     async def _state(self, group: str, *, sealing: bool = False) -> GroupState:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
         word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
-        state = await signed_state(self.api, group, self.store, self._log, strict=sealing)
+        state = await signed_state(self.api, group, self.store, self._log, strict=sealing,
+                                   also=[self.device.public_key])  # fmt: skip
         self.store.pin_members(group, member_roles(state), now_ms())
         return state
 
@@ -185,9 +186,9 @@ class PrivateGroups:
         return state, await self._identities(member_roles(state), sealing=sealing)
 
     def _role(self, state: GroupState) -> str:
-        """This device's role in the group, as its signed messages give it (the device key signs changes)."""
-        held = state.person(self.device.public_key)
-        return held.role if held is not None and held.status == MEMBER else ""
+        """The role this device acts with in the group: its identity's, as the group's signed messages and the
+        identity's log give it (any current device of an owner or moderator signs changes)."""
+        return state.role_of(self.device.public_key, now_ms())
 
     async def _candidate_sets(self, state: GroupState) -> list[list[Device]]:
         """The member device sets the group had at each change of its membership or of a member's devices, newest

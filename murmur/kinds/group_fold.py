@@ -13,15 +13,21 @@ removed member's later posts stay out and their earlier ones stay in. Roles are 
 who was owner or moderator, and when), so an act a reader judges later (a private group's epoch key, sealed
 by a moderator since demoted) is judged by the role its author held at its time, never by the role now.
 
+A role belongs to a person, not to a signing key: an act counts with the role of the identity its device spoke
+for at its time, by the identity's log in force (``murmur.kinds.group_speakers``), so a moderator acts from any of
+their current devices, and a device removed before the act's time acts for no one. Without logs (``KEYS``) every
+key speaks for itself.
+
 Pure and synchronous: the store runs it whenever a message of the group arrives (murmur/kinds/group.py), and
 the tests run it over every permutation of a scenario.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from murmur.kinds.group_speakers import KEYS, Speakers
 from murmur.message import Message
 
 OWNER, MODERATOR = "owner", "moderator"
@@ -72,6 +78,12 @@ class GroupState:
     hidden: tuple[Mark, ...]
     pinned: tuple[Mark, ...]
     roles: tuple[RoleSpan, ...] = ()  # when each held the role of owner or moderator
+    speakers: Speakers = field(default=KEYS, compare=False, hash=False)  # whom each key spoke for, as folded
+
+    def role_of(self, key: str, at: int) -> str:
+        """The role of the person signing with ``key`` at ``at`` now holds (owner, moderator or "")."""
+        held = {p.key: p.role for p in self.people if p.status == MEMBER and p.role}
+        return strongest_role(held, self.speakers.acting(key, at), self.speakers)
 
     def person(self, key: str) -> Person | None:
         return next((p for p in self.people if p.key == key), None)
@@ -96,9 +108,21 @@ class Folding:
     # Role history, kept by a whole fold (the store's resumed fold has no use for it and leaves it partial).
     open_roles: dict[str, tuple[str, int]] = field(default_factory=dict)
     roles: list[RoleSpan] = field(default_factory=list)
+    speakers: Speakers = KEYS
 
-    def moderates(self, key: str) -> bool:
-        return self.role.get(key) in (OWNER, MODERATOR)
+    def person_role(self, person: str | None) -> str:
+        return strongest_role(self.role, person, self.speakers)
+
+    def acts_as(self, m: Message) -> str:
+        """The role the person who signed ``m`` held at its time (``Speakers.acting``)."""
+        return self.person_role(self.speakers.acting(m.author, m.created_at))
+
+    def moderates(self, m: Message) -> bool:
+        return self.acts_as(m) in (OWNER, MODERATOR)
+
+    def role_of_key(self, key: str) -> str:
+        """The role of the person ``key`` names (a subject: an identity, or a device's key for its identity)."""
+        return self.person_role(self.speakers.holder(key))
 
     def set(self, key: str, status: str | None, at: int, role: str = "") -> None:
         """Give ``key`` a status (None: no status at all) and role, opening or closing their membership span."""
@@ -121,6 +145,15 @@ class Folding:
             self.open_spans[key] = at
         elif status != MEMBER and was_member:
             self.spans.append((key, self.open_spans.pop(key), at))
+
+
+def strongest_role(roles: Mapping[str, str], person: str | None, speakers: Speakers) -> str:
+    """The strongest of ``roles`` (by key) that ``person`` holds: one given to their own key, or to a key whose
+    holder they are (a device of their identity); none for no one (a removed device's signer)."""
+    if person is None:
+        return ""
+    held = {r for k, r in roles.items() if person in (k, speakers.holder(k))}
+    return OWNER if OWNER in held else MODERATOR if MODERATOR in held else ""
 
 
 def _subject(m: Message) -> str:
@@ -148,28 +181,32 @@ def _approve(s: Folding, m: Message) -> None:
     who = _subject(m)
     # In a group joined by invitation, approving someone who did not ask is inviting them (a removed one too).
     invited = s.join == INVITE and who != s.owner and s.status.get(who) != MEMBER
-    if s.moderates(m.author) and (s.status.get(who) == PENDING or invited):
+    if s.moderates(m) and (s.status.get(who) == PENDING or invited):
         s.set(who, MEMBER, m.created_at)
 
 
 def _remove(s: Folding, m: Message) -> None:
     who = _subject(m)
     # The owner removes anyone else; a moderator removes anyone but the owner and the other moderators.
-    allowed = m.author == s.owner or (s.role.get(m.author) == MODERATOR and not s.moderates(who))
-    if allowed and who != s.owner and s.status.get(who) != REMOVED:
+    by = s.acts_as(m)
+    allowed = by == OWNER or (by == MODERATOR and not s.role_of_key(who))
+    if allowed and s.role_of_key(who) != OWNER and s.status.get(who) != REMOVED:
         s.set(who, REMOVED, m.created_at)
 
 
 def _mod(s: Folding, m: Message) -> None:
     who = _subject(m)
-    if m.author == s.owner and who != s.owner and s.role.get(who) != MODERATOR:
+    if s.acts_as(m) == OWNER and not s.role_of_key(who):
         s.set(who, MEMBER, m.created_at, MODERATOR)
 
 
 def _unmod(s: Folding, m: Message) -> None:
-    who = _subject(m)
-    if m.author == s.owner and s.role.get(who) == MODERATOR:
-        s.set(who, MEMBER, m.created_at)
+    who = s.speakers.holder(_subject(m))
+    if s.acts_as(m) != OWNER:
+        return
+    # the person is dismissed, whichever of their keys (their identity, a device of it) was appointed
+    for key in [k for k, r in s.role.items() if r == MODERATOR and who in (k, s.speakers.holder(k))]:
+        s.set(key, MEMBER, m.created_at)
 
 
 def _mark(m: Message, reason: str = "") -> Mark:
@@ -177,22 +214,22 @@ def _mark(m: Message, reason: str = "") -> Mark:
 
 
 def _hide(s: Folding, m: Message) -> None:
-    if s.moderates(m.author):
+    if s.moderates(m):
         s.hidden[_target(m)] = _mark(m, str(m.body.get("reason", "")))
 
 
 def _unhide(s: Folding, m: Message) -> None:
-    if s.moderates(m.author):
+    if s.moderates(m):
         s.hidden.pop(_target(m), None)
 
 
 def _pin(s: Folding, m: Message) -> None:
-    if s.moderates(m.author):
+    if s.moderates(m):
         s.pinned[_target(m)] = _mark(m)
 
 
 def _unpin(s: Folding, m: Message) -> None:
-    if s.moderates(m.author):
+    if s.moderates(m):
         s.pinned.pop(_target(m), None)
 
 
@@ -229,9 +266,10 @@ def apply(s: Folding, ordered: Iterable[Message]) -> None:
         STEPS[m.kind](s, m)
 
 
-def fold(create: Message, messages: Iterable[Message]) -> GroupState:
-    """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed)."""
-    s = Folding(owner=create.author, join=str(create.body.get("join", "open")))
+def fold(create: Message, messages: Iterable[Message], speakers: Speakers = KEYS) -> GroupState:
+    """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed), each
+    act with the role of the person ``speakers`` says signed it."""
+    s = Folding(owner=create.author, join=str(create.body.get("join", "open")), speakers=speakers)
     s.set(create.author, MEMBER, create.created_at, OWNER)
     apply(s, steps(create, messages))
     people = tuple(Person(key, status, s.role.get(key, ""), s.since[key]) for key, status in sorted(s.status.items()))
@@ -250,6 +288,7 @@ def fold(create: Message, messages: Iterable[Message]) -> GroupState:
         hidden=tuple(sorted(s.hidden.values(), key=lambda k: k.post)),
         pinned=tuple(sorted(s.pinned.values(), key=lambda k: k.post)),
         roles=tuple(sorted(roles, key=lambda r: (r.key, r.start))),
+        speakers=speakers,
     )
 
 

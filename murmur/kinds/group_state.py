@@ -14,6 +14,11 @@ the people and posts those messages are about, the only state their steps read. 
 creation message itself, folds the group again from all of its messages, so the rows are the same either way
 (tests/store/test_group_fold_resume.py).
 
+An act counts with the role of the person who signed it (``murmur.kinds.group_speakers``): the device spans the
+identity logs in force give (``identity_devices``) are read for the keys a fold looks at, and when a log changes
+(a device added or removed, or a log arriving after the group's messages) the groups its devices acted in or hold
+a role in are folded again (``refold_people``), so the rows follow the logs as they follow the messages.
+
 A message naming a group whose creation message is not held yet is stored and logged; it waits, changing
 nothing, and the group is folded with it as soon as the creation message arrives. Entries addressed to such a
 group wait the same way: the group's timeline admits them once the fold says their author was a member.
@@ -28,6 +33,7 @@ import aiosqlite
 
 from murmur.kinds.base import chunks, select_in
 from murmur.kinds.group_fold import MEMBER, STEPS, Folding, GroupState, Mark, Person, apply, fold, order, steps
+from murmur.kinds.group_speakers import DeviceSpan, Speakers
 from murmur.message import Message
 
 GROUP_KIND = "group"
@@ -200,8 +206,9 @@ _GROUPS_OF_SQL = "SELECT DISTINCT grp FROM groups_log WHERE seq IN ({marks})"
 
 async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message], *, whole: bool = False) -> None:
     """Bring the group's rows up to date with ``arrived`` (this batch's messages of it that count, already
-    logged): resumed when they all come after what the rows hold, else (or when ``whole``) folded again from every
-    message of the group that counts (``logged_sql``). Nothing while its creation message is not held."""
+    logged): resumed when they all come after what the rows hold, else (or when ``whole``: what counts changed, or
+    a log a role holder signs by did) folded again from every message of the group that counts (``logged_sql``).
+    Nothing while its creation message is not held."""
     from murmur.validate import load_stored  # validation consults the registry, which holds this module
 
     key = bytes.fromhex(group)
@@ -219,7 +226,7 @@ async def refold(conn: aiosqlite.Connection, group: str, arrived: list[Message],
     else:
         async with conn.execute(logged_sql(_STEP_COLUMNS), (key,)) as cursor:
             held = [_stepped(group, r) for r in await cursor.fetchall()]
-        state = fold(create, held)
+        state = fold(create, held, await speakers_of(conn, [create, *held], []))
         await _write(conn, state)
         ordered = steps(create, held)
         last = ordered[-1] if ordered else create
@@ -242,6 +249,44 @@ def _stepped(group: str, r: Sequence[Any]) -> Message:
     )  # fmt: skip
 
 
+_HOLDERS_SQL = "SELECT key FROM groups_people WHERE grp = ? AND role != ''"
+_DEVICES_SQL = (
+    "SELECT device, identity, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"
+)
+
+
+async def speakers_of(conn: aiosqlite.Connection, messages: Iterable[Message], keys: Iterable[str]) -> Speakers:
+    """Whom the authors and subjects of ``messages`` and ``keys`` speak for, by the identity logs held. A key two
+    logs list (a device moved) is taken as the one that still lists it, if any."""
+    wanted = {k for m in messages for k in (m.author, m.tag("subject")) if k} | set(keys)
+    spans: dict[str, DeviceSpan] = {}
+    for r in await select_in(conn, _DEVICES_SQL, sorted(bytes.fromhex(k) for k in wanted)):
+        span = DeviceSpan(bytes(r[1]).hex(), int(r[2]), _maybe(r[3]), _maybe(r[4]))
+        key = bytes(r[0]).hex()
+        if key not in spans or (spans[key].removed_at is not None and span.removed_at is None):
+            spans[key] = span
+    return Speakers(spans)
+
+
+def _maybe(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+_ACTED_SQL = (
+    "SELECT DISTINCT l.grp FROM messages m CROSS JOIN groups_log l ON l.seq = m.seq WHERE m.author IN ({marks})"
+)
+_HELD_SQL = "SELECT DISTINCT grp FROM groups_people WHERE role != '' AND key IN ({marks})"
+
+
+async def refold_people(conn: aiosqlite.Connection, keys: Iterable[str]) -> None:
+    """Fold again every group in which ``keys`` (an identity and its devices, whose log just changed) signed a
+    group message or hold a role: whose acts count, and with which role, follows the log."""
+    wanted = sorted({bytes.fromhex(k) for k in keys})
+    groups = {bytes(r[0]).hex() for sql in (_ACTED_SQL, _HELD_SQL) for r in await select_in(conn, sql, wanted)}
+    for group in sorted(groups):
+        await refold(conn, group, [], whole=True)
+
+
 _PEOPLE_OF = "SELECT key, status, role, since FROM groups_people WHERE grp = ? AND key IN ({marks})"
 _OPEN_OF = "SELECT key, start_at FROM groups_spans WHERE grp = ? AND end_at IS NULL AND key IN ({marks})"
 _MARKS_OF = "SELECT mark, post, by_key, at, msg, reason FROM groups_marks WHERE grp = ? AND post IN ({marks})"
@@ -258,8 +303,11 @@ async def _resume(conn: aiosqlite.Connection, create: Message, new: list[Message
     if not new:
         return
     grp = bytes.fromhex(create.id)
-    s = Folding(owner=create.author, join=str(create.body.get("join", "open")))
-    keys = sorted({bytes.fromhex(k) for m in new for k in (m.author, m.tag("subject")) if k})
+    holders = [bytes(r[0]) for r in await conn.execute_fetchall(_HOLDERS_SQL, (grp,))]
+    s = Folding(owner=create.author, join=str(create.body.get("join", "open")),
+                speakers=await speakers_of(conn, [create, *new], [k.hex() for k in holders]))  # fmt: skip
+    # the role holders too: whose role an act has is asked of every one of them (they are few)
+    keys = sorted({bytes.fromhex(k) for m in new for k in (m.author, m.tag("subject")) if k} | set(holders))
     posts = sorted({bytes.fromhex(t) for m in new if (t := m.tag("target"))})
     for part in chunks(keys):
         for key, status, role, since in await _rows(conn, _PEOPLE_OF, grp, list(part)):

@@ -345,6 +345,8 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     refused = [bytes.fromhex(i) for i in log.refused] if log is not None else []
     if log is not None and identity in log.refused:  # its inception is refused (x25519_not_derived): as if not held
         log = None
+    async with conn.execute("SELECT device FROM identity_devices WHERE identity = ?", (ident,)) as cursor:
+        listed = [bytes(r[0]).hex() for r in await cursor.fetchall()]
     await _write_state(conn, ident, log)
     await tell_moves(conn, ident, log)
     if refused:
@@ -374,6 +376,10 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
         await _remove_seqs(conn, [seq for (seq,) in status["refused"]])
     await _reshown(conn, shown_again)
     await release(conn, ident, log)
+    # a group role is its identity's, acted on through its devices in force: their groups follow the log
+    from murmur.kinds.group_state import refold_people  # the registry holds both modules
+
+    await refold_people(conn, [identity, *listed, *(log.state.devices if log is not None else ())])
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:

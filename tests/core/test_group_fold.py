@@ -155,3 +155,23 @@ def test_an_act_dated_coarsely_is_covered_by_a_role_held_in_its_window_and_still
     assert covers(T0 - 5, T0 + 120, *window, None)  # no arrival known: the window decides
     assert not covers(T0 - 50, T0, *window, None)  # ended when the window opened
     assert not covers(T0 + 600_000, None, *window, None)  # began after the window closed
+
+
+def test_a_role_is_its_persons_acted_on_from_any_current_device_of_their_identity() -> None:
+    from murmur.kinds.group_speakers import DeviceSpan, Speakers
+
+    create = group()
+    g = create.id
+    person = "cd" * 32  # MOD and BEN are devices of one identity; BEN is removed at T0 + 5
+    speakers = Speakers({MOD.public_key: DeviceSpan(person, T0), BEN.public_key: DeviceSpan(person, T0, T0 + 5)})
+    asks = signed(ANN, membership_draft("group_join", g), T0 + 1)
+    appointed = signed(OWNER, about_person_draft("group_mod", g, person), T0 + 2)
+    by_ben = signed(BEN, about_person_draft("group_approve", g, ANN.public_key), T0 + 3)
+    assert fold(create, [asks, appointed, by_ben], speakers).person(ANN.public_key).status == "member"  # type: ignore[union-attr]
+    assert fold(create, [asks, appointed, by_ben]).person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
+    late = signed(BEN, about_person_draft("group_approve", g, ANN.public_key), T0 + 6)  # after BEN's removal
+    assert fold(create, [asks, appointed, late], speakers).person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
+    dismissed = signed(OWNER, about_person_draft("group_unmod", g, MOD.public_key), T0 + 3)  # by a device's key
+    after = signed(BEN, about_person_draft("group_approve", g, ANN.public_key), T0 + 4)
+    state = fold(create, [asks, appointed, dismissed, after], speakers)
+    assert state.person(person).role == "" and state.person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
