@@ -27,7 +27,7 @@ from murmur.client.identity_check import checked_identity
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
-from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, covers, steps
+from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, bearing, covers, steps
 from murmur.kinds.group_speakers import DeviceSpan, Speakers
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
@@ -71,14 +71,17 @@ async def signed_state(
     create = _creation(api, group, messages)
     if create.body.get("join") != INVITE:
         raise Refused("wrong_group", "This group is not private: its creation message, as signed, lets anyone in.")
-    stepping = {m.id for m in steps(create, messages.values())} | {group}
+    log_of = log_of or _identity_log(api)
+    speakers = await speakers_for(create, steps(create, messages.values()), also, log_of)
+    # Only the steps that can change who is in the group, or who holds a role, are kept and folded: anyone can
+    # sign a message naming the group, and a flood of them would otherwise fill this device's store for good.
+    counted = {m.id: m for m in bearing(create, messages.values(), speakers)}
+    stepping = {*counted, group}
     new = [(i, raw) for i, (_, raw) in fresh.items() if i in stepping and i not in held]
     now = keep_seen(kept, group, new, kept_seen)
     seen = {i: s for i, (_, s) in held.items()} | {i: now for i, _ in new}
     arrived = arrivals([messages[i] for i in stepping], seen)
-    log_of = log_of or _identity_log(api)
-    speakers = await speakers_for(create, steps(create, messages.values()), also, log_of)
-    return await counted_state(create, messages.values(), arrived, log_of, strict=strict, speakers=speakers)
+    return await counted_state(create, counted.values(), arrived, log_of, strict=strict, speakers=speakers)
 
 
 async def speakers_for(create: Message, stepping: list[Message], also: Sequence[str], log_of: LogOf) -> Speakers:

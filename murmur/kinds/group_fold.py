@@ -255,6 +255,29 @@ def steps(create: Message, messages: Iterable[Message]) -> list[Message]:
     return [m for m in sorted(unique.values(), key=order) if order(m) >= order(create)]
 
 
+def bearing(create: Message, messages: Iterable[Message], speakers: Speakers = KEYS) -> list[Message]:
+    """The steps of the private group ``create`` made (``join`` ``invite``) that can change who is a member or who
+    holds a role, in fold order: a moderator's step signed by someone who held a role in it at some time (by
+    ``speakers``: a device of such a person's identity too), and a leave by someone who was a member at some time.
+    A join changes neither in a group joined by invitation (an invitation lets in whoever it names, asked or not),
+    and a moderator's step by someone who never held a role changes nothing; folding what is left gives the same
+    members, roles and spans. What a device keeps of a private group's signed log, so that messages anyone can sign
+    naming the group never fill it."""
+    stepping = steps(create, messages)
+    state = fold(create, stepping, speakers)
+    roled = {k for r in state.roles for k in (r.key, speakers.holder(r.key))}
+    members = {k for key, _, _ in state.spans for k in (key, speakers.holder(key))}
+    found = []
+    for m in stepping:
+        author = {m.author, speakers.holder(m.author)}
+        if (m.kind == "group_leave" and author & members) or (m.kind not in _ASKING and author & roled):
+            found.append(m)
+    return found
+
+
+_ASKING = ("group_join", "group_leave")  # the steps one takes about oneself, with no role
+
+
 def order(m: Message) -> tuple[int, str]:
     """Fold order: by the authors' time, equal times by id (hex, so the same order as the ids' bytes)."""
     return m.created_at, m.id

@@ -175,3 +175,25 @@ def test_a_role_is_its_persons_acted_on_from_any_current_device_of_their_identit
     after = signed(BEN, about_person_draft("group_approve", g, ANN.public_key), T0 + 4)
     state = fold(create, [asks, appointed, dismissed, after], speakers)
     assert state.person(person).role == "" and state.person(ANN.public_key).status == "pending"  # type: ignore[union-attr]
+
+
+def test_the_steps_a_private_group_keeps_fold_to_the_same_members_and_roles() -> None:
+    from murmur.kinds.group_fold import bearing
+
+    create = signed(OWNER, create_draft("board", join="invite"), T0)
+    g = create.id
+    real = [
+        signed(OWNER, about_person_draft("group_mod", g, MOD.public_key), T0 + 1),
+        signed(MOD, about_person_draft("group_approve", g, ANN.public_key), T0 + 2),
+        signed(ANN, membership_draft("group_leave", g), T0 + 4),
+        signed(OWNER, about_person_draft("group_unmod", g, MOD.public_key), T0 + 5),
+        signed(MOD, about_person_draft("group_approve", g, BEN.public_key), T0 + 6),  # no longer a moderator
+    ]
+    junk = [signed(BEN, membership_draft("group_join", g), T0 + 3),
+            signed(BEN, about_person_draft("group_approve", g, BEN.public_key), T0 + 3),
+            signed(BEN, membership_draft("group_leave", g), T0 + 7)]  # fmt: skip
+    kept = bearing(create, [*real, *junk])
+    assert {m.id for m in kept} == {m.id for m in real}
+    whole, folded = fold(create, [*real, *junk]), fold(create, kept)
+    assert (whole.spans, whole.roles) == (folded.spans, folded.roles)
+    assert [p for p in whole.people if p.status != "pending"] == list(folded.people)
