@@ -139,6 +139,9 @@ class MurmurApp(App[None]):
             return
         if event.event == "sealed":  # a direct message came: fetched and opened, listed, and shown if its screen is up
             self.main.conversations_changed()
+            # or a private group's epoch key sealed to this device (an invitation): its groups are synced too, and
+            # a group new here is listed in the Groups tab at once
+            self.main.private_changed()
             if isinstance(self.screen, ConversationScreen):
                 self.screen.reload()
             return

@@ -30,7 +30,7 @@ from murmur.store.group_inbox import GroupInbox
 from murmur.store.inbox import Inbox, relock
 from murmur.store.vault import is_sealed
 from tests.dm_people import Device, Speaker
-from tests.tui.conftest import ALICE, ME, LiveServer, make_app, until
+from tests.tui.conftest import ALICE, ME, LiveServer, make_app, ran_its_course, until
 
 
 def label(app: MurmurApp) -> str:
@@ -215,3 +215,17 @@ async def test_someone_not_invited_is_told_who_reads_it(live: LiveServer, tmp_pa
         await pilot.press("ctrl+s")
         error = lambda: str(app.screen.query_one("#compose-error", Static).render())  # noqa: E731
         await until(pilot, lambda: "holds no key" in error())
+
+
+async def test_an_invitation_lists_the_group_live_without_a_restart(live: LiveServer, tmp_path: Path) -> None:
+    me, _, ada_groups, app = await people(live, tmp_path)
+    async with app.run_test() as pilot:
+        await pilot.press("6")  # the Groups tab, loaded before the invitation
+        await until(pilot, lambda: app.main.query_one(TabbedContent).active == "groups")
+        await ran_its_course(pilot)  # the tab's list is loaded: the group is not in it yet
+        assert not any("organisers" in r for r in group_rows(app))
+        group = await ada_groups.create("organisers")
+        await ada_groups.invite(group, [me.identity])  # its epoch key is sealed to my device: the stream says so
+        await until(pilot, lambda: any("organisers" in r and "member" in r for r in group_rows(app)))
+        await ada_groups.post(group, "welcome")
+        await until(pilot, lambda: label(app) == "Groups (1)")

@@ -140,10 +140,14 @@ class GroupsPane(Vertical):
 
     @work(exclusive=True, group="groups-fresh")
     async def count_fresh(self) -> None:
-        """Fetch and read what the private groups hold (the live stream said one has something new), then count."""
+        """Fetch and read what the private groups hold (the live stream said one has something new, or something
+        was sealed to this device), then count; a group whose first key came (an invitation) is listed at once."""
         groups = self.private.groups() if self.private is not None else None
         if groups is not None and groups.talks.identity is not None:
+            held = set(groups.store.groups())
             await attempt(self, groups.sync())  # offline, what this device holds is counted all the same
+            if not set(groups.store.groups()) <= held:  # invited since: the group is listed without a restart
+                self.reload()
         self.show_fresh()
 
     def show_fresh(self) -> None:
