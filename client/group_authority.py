@@ -28,7 +28,7 @@ from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.kinds.group_fold import INVITE, GroupState, RoleSpan, bearing, covers, steps
-from murmur.kinds.group_speakers import DeviceSpan, Speakers
+from murmur.kinds.group_speakers import KEYS, DeviceSpan, Speakers
 from murmur.kinds.group_state import GROUP_KIND
 from murmur.kinds.sealed import COARSE_MS
 from murmur.message import Message, now_ms
@@ -106,6 +106,15 @@ async def speakers_for(create: Message, stepping: list[Message], also: Sequence[
     for key in sorted(appointed | set(also)):
         await learn(key)
     return Speakers(spans)
+
+
+async def group_speakers(api: MurmurClient, messages: Sequence[Message]) -> Speakers:
+    """``speakers_for`` the group whose checked signed ``messages`` these are (its creation among them), by the
+    identity logs as this device resolves them, nothing pinned: what a recount folds a group with, as servers do."""
+    create = next((m for m in messages if m.kind == GROUP_KIND), None)
+    if create is None:
+        return KEYS
+    return await speakers_for(create, steps(create, messages), (), _identity_log(api))
 
 
 def _ms(value: Any) -> int | None:

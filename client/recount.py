@@ -12,6 +12,7 @@ from typing import Any
 from murmur.errors import Refused
 from murmur.jcs import MAX_SAFE_INTEGER
 from murmur.kinds.group_fold import fold
+from murmur.kinds.group_speakers import KEYS, Speakers
 from murmur.kinds.poll_tally import Member, PollSpec, Tally, tally
 from murmur.message import Message
 from murmur.validate import check
@@ -35,9 +36,10 @@ def checked_messages(messages: list[Any]) -> tuple[list[Message], int]:
     return good, len(messages) - len(good)
 
 
-def recount(signed: dict[str, Any], poll_id: str) -> Recount:
+def recount(signed: dict[str, Any], poll_id: str, speakers: Speakers = KEYS) -> Recount:
     """Recount from ``GET /api/v1/polls/{id}/signed``; raises Refused when the poll itself does not check or is
-    another message than the one asked for."""
+    another message than the one asked for. ``speakers``: whom the keys acting in a group poll's group speak for
+    (``murmur.client.group_authority.group_speakers``), so its members are folded with the roles servers use."""
     polls, _ = checked_messages([signed.get("poll")])
     if not polls or polls[0].kind != "poll" or polls[0].id != poll_id:
         raise Refused("bad_answer", "The server's copy of the poll does not check as the signed poll asked for.")
@@ -47,6 +49,6 @@ def recount(signed: dict[str, Any], poll_id: str) -> Recount:
     member: Member | None = None
     if spec.group is not None:
         create = next((m for m in group if m.kind == "group" and m.id == spec.group), None)
-        state = fold(create, group) if create is not None else None
+        state = fold(create, group, speakers) if create is not None else None
         member = (lambda key, at: state.member_at(key, at)) if state is not None else (lambda key, at: False)
     return Recount(spec, tally(spec, ballots, member), bad_ballots + bad_group)

@@ -16,10 +16,12 @@ import typer
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.group_authority import group_speakers
 from murmur.client.organising import closes_at, signed_poll
-from murmur.client.recount import recount
+from murmur.client.recount import checked_messages, recount
 from murmur.console import EXIT_REFUSED, checked_argument
 from murmur.keys import Identity
+from murmur.kinds.group_speakers import KEYS, Speakers
 from murmur.kinds.poll import MAX_OPTIONS, MIN_OPTIONS, ballot_draft, poll_draft
 from murmur.kinds.poll_tally import is_closed
 from murmur.prefixes import checked_prefix
@@ -100,18 +102,22 @@ def results(
     when the recount differs from the server's figures, after printing both)."""
     wanted = checked_argument(lambda: checked_prefix(poll_id, "poll id"))
 
-    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any] | None, Speakers]:
         figures = await api.poll(wanted)
-        return figures, (await api.poll_signed(str(figures["id"]))) if verify else None
+        if not verify:
+            return figures, None, KEYS
+        signed = await api.poll_signed(str(figures["id"]))
+        group, _ = checked_messages(list(signed.get("group") or []))
+        return figures, signed, await group_speakers(api, group)  # a role is its identity's, as servers fold it
 
-    figures, signed = with_api(ctx, go)
+    figures, signed, speakers = with_api(ctx, go)
     out: dict[str, Any] = {
         "options": [{"text": t, "votes": v} for t, v in _figures(figures["options"])],
         "voters": int(figures.get("voters", 0)),
         "closed": bool(figures.get("closed")),
     }
     if signed is not None:
-        found = recount(signed, str(figures["id"]))
+        found = recount(signed, str(figures["id"]), speakers)
         closed = is_closed(found.spec, int(time.time() * 1000))
         out["recount"] = found.tally.as_dict(closed)
         out["agrees"] = (out["recount"]["options"], out["recount"]["voters"]) == (out["options"], out["voters"])
