@@ -16,8 +16,8 @@ creation message itself, folds the group again from all of its messages, so the 
 
 An act counts with the role of the person who signed it (``murmur.kinds.group_speakers``): the device spans the
 identity logs in force give (``identity_devices``) are read for the keys a fold looks at, and when a log changes
-(a device added or removed, or a log arriving after the group's messages) the groups its devices acted in or hold
-a role in are folded again (``refold_people``), so the rows follow the logs as they follow the messages.
+(a device added or removed, or a log arriving after the group's messages) the groups it (or one of its devices)
+holds a role in are folded again (``refold_people``), so the rows follow the logs as they follow the messages.
 
 A message naming a group whose creation message is not held yet is stored and logged; it waits, changing
 nothing, and the group is folded with it as soon as the creation message arrives. Entries addressed to such a
@@ -272,17 +272,15 @@ def _maybe(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-_ACTED_SQL = (
-    "SELECT DISTINCT l.grp FROM messages m CROSS JOIN groups_log l ON l.seq = m.seq WHERE m.author IN ({marks})"
-)
 _HELD_SQL = "SELECT DISTINCT grp FROM groups_people WHERE role != '' AND key IN ({marks})"
 
 
 async def refold_people(conn: aiosqlite.Connection, keys: Iterable[str]) -> None:
-    """Fold again every group in which ``keys`` (an identity and its devices, whose log just changed) signed a
-    group message or hold a role: whose acts count, and with which role, follows the log."""
+    """Fold again every group in which one of ``keys`` (an identity and its devices, whose log just changed) holds
+    a role: whose acts count with it follows the log. Only those groups: a device of an identity holding no role
+    in a group acts in it with none, whatever its log says (``Speakers``)."""
     wanted = sorted({bytes.fromhex(k) for k in keys})
-    groups = {bytes(r[0]).hex() for sql in (_ACTED_SQL, _HELD_SQL) for r in await select_in(conn, sql, wanted)}
+    groups = {bytes(r[0]).hex() for r in await select_in(conn, _HELD_SQL, wanted)}
     for group in sorted(groups):
         await refold(conn, group, [], whole=True)
 
