@@ -1,0 +1,153 @@
+"""Who is in a private group, on this device: the group itself, its members as its signed messages fold
+(``murmur.client.group_authority``), and each member's devices then and now, from their identities' logs as this
+device resolves them (``murmur.client.identity_check``), never from the home server's word. The base of
+``PrivateGroups`` (murmur/client/private_groups.py): its epochs, reading and writing build on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from murmur.client.api import MurmurClient
+from murmur.client.conversations import Conversations, Recipient
+from murmur.client.group_authority import listed, signed_state
+from murmur.client.group_checks import member_roles
+from murmur.client.identity_check import checked_identity
+from murmur.direct import current_at
+from murmur.errors import ConfigError, Refused
+from murmur.group_epoch import Device, distinct
+from murmur.keys import Identity, fingerprint
+from murmur.kinds.group_fold import GroupState
+from murmur.message import now_ms
+from murmur.store.group_inbox import GroupInbox
+
+MODERATING = ("owner", "moderator")
+
+
+class GroupMembership:
+    """One device's private groups: its keys (through ``talks``, its direct messages), its home server, its store;
+    and what every part of them asks: the group, its members, their roles and devices."""
+
+    def __init__(self, talks: Conversations, device: Identity, store: GroupInbox) -> None:
+        self.talks = talks
+        self.device = device
+        self.store = store
+        # One read or write at a time: a sync reads a group's keys, moves its chains and saves them; another at
+        # once (the TUI's screens and its live stream may all ask) would save over a chain the first moved, and
+        # this device could then write twice with one message key.
+        self._busy = asyncio.Lock()
+        # Member devices some log (or view) lists with a key another device shares: left out of every set made or
+        # matched here (``distinct``), and said, rather than refusing the set.
+        self.skipped: dict[str, str] = {}
+
+    @property
+    def api(self) -> MurmurClient:
+        return self.talks.api
+
+    @property
+    def me(self) -> str:
+        return self.talks._me()
+
+    # -- the group and its member devices -------------------------------------------------------------------------
+    async def group(self, typed: str) -> dict[str, Any]:
+        """The private group ``typed`` (an id or a prefix) names; refused when it is not private."""
+        found = await self.api.group(typed)
+        if not str(found["id"]).startswith(typed):
+            raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+        try:
+            await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
+        except Refused as refusal:
+            if refusal.code != "wrong_group":
+                raise
+            public = f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`)."
+            raise ConfigError(public) from refusal
+        return found
+
+    async def _identities(self, keys: Iterable[str], *, sealing: bool = False) -> list[Recipient]:
+        """The identities the member ``keys`` speak for, once each. A member nothing can be sealed to (a bare key,
+        every device removed, a log that does not resolve here) is left out and said (``skipped``). With
+        ``sealing`` (an epoch is made for them), a member whose devices this device pinned is never left out on
+        its server's word (``identity_unverified``): the epoch is refused instead, so no one is shut out quietly."""
+        found: dict[str, Recipient] = {}
+        for key in dict.fromkeys(keys):
+            try:
+                r = await self.talks.recipient(key)
+            except (ConfigError, Refused) as exc:
+                self.skipped[key] = f"member {fingerprint(key)} left out of the group's epochs: {exc.message}"
+                if sealing and isinstance(exc, Refused):
+                    raise
+                continue
+            found.setdefault(r.identity, r)
+        return list(found.values())
+
+    def _devices(self, people: Iterable[Recipient]) -> list[Device]:
+        return self._distinct(Device(k, x) for r in people for k, x in zip(r.keys, r.devices, strict=True))
+
+    def _distinct(self, devices: Iterable[Device]) -> list[Device]:
+        kept, left_out = distinct(devices)
+        self.skipped.update({d.signing: why for d, why in left_out.items()})
+        return kept
+
+    async def _state(self, group: str, *, sealing: bool = False) -> GroupState:
+        """The group as this device folds it from its signed messages (``signed_state``: never the home server's
+        word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
+        state = await signed_state(self.api, group, self.store, self._log, strict=sealing,
+                                   also=[self.device.public_key])  # fmt: skip
+        self.store.pin_members(group, member_roles(state), now_ms())
+        return state
+
+    async def _members(self, group: str, *, sealing: bool = False) -> tuple[GroupState, list[Recipient]]:
+        state = await self._state(group, sealing=sealing)
+        return state, await self._identities(member_roles(state), sealing=sealing)
+
+    def _role(self, state: GroupState) -> str:
+        """The role this device acts with in the group: its identity's, as the group's signed messages and the
+        identity's log give it (any current device of an owner or moderator signs changes)."""
+        return state.role_of(self.device.public_key, now_ms())
+
+    async def _candidate_sets(self, state: GroupState) -> list[list[Device]]:
+        """The member device sets the group had at each change of its membership or of a member's devices, newest
+        first: an epoch names one of them by its member digest. Each set is the members then, each with the
+        devices its identity's log lists as current then, so an epoch made before a member added or removed a
+        device still opens on a device catching up weeks later."""
+        spans = state.spans
+        logs = {key: await self._log(key) for key in {k for k, _, _ in spans}}
+        moments = {start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}
+        for log in logs.values():
+            for d in listed(log):
+                moments |= {d[t] for t in ("added_at", "removed_at", "disputed_at") if type(d.get(t)) is int}
+        sets = []
+        for at in sorted(moments, reverse=True):
+            inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
+            held = {str(log["identity"]): log for k in inside if (log := logs[k]) is not None}
+            found = self._distinct(Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
+                                   if _current_at(d, at))  # fmt: skip
+            if found and found not in sets:
+                sets.append(found)
+        return sets
+
+    async def _rejoined(self, state: GroupState) -> bool:
+        """Whether this identity was removed from the group once (a span of its ended): invited again, it missed
+        the epochs made while it was out, so the next one it is sealed in may skip numbers."""
+        for key, _, end in state.spans:
+            log = await self._log(key) if end is not None else None
+            if log is not None and log.get("identity") == self.me:
+                return True
+        return False
+
+    async def _log(self, key: str) -> dict[str, Any] | None:
+        """The identity log ``key`` speaks for, as this device resolves it from the signed key events (None: a bare
+        key, or none known): the one place private groups read members' devices from a log. Never the home server's
+        own view of the log, which a hostile server could fill with a device of its own."""
+        view = await checked_identity(self.api, key, self.talks.inbox, at=now_ms())
+        return None if view is None or view.get("bare") else view
+
+
+def _current_at(device: dict[str, Any], at: int) -> bool:
+    try:
+        current_at(device, at)
+    except Refused:
+        return False
+    return True

@@ -1,0 +1,269 @@
+"""Reading a private group on this device: fetch the epoch chunks sealed to it and each group's messages, open
+them oldest epoch first and each sender's chain in order, check each sender (a member, with a current device, at
+the time), and keep what cannot be read yet with its reason, tried again later; then what this device holds
+(a group's messages, search) without the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from murmur.client.api import ApiError
+from murmur.client.conversations import _bytes_of
+from murmur.client.group_authority import check_sealer
+from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
+from murmur.client.group_epochs import GroupEpochs
+from murmur.client.group_membership import MODERATING
+from murmur.client.sealed_feed import Cursor, pages
+from murmur.direct import current_at, device_in_log
+from murmur.errors import ConfigError, Refused
+from murmur.group_chains import GroupKeys
+from murmur.group_epoch import MAX_EPOCH, members_digest
+from murmur.kinds.group_fold import GroupState
+from murmur.message import Message
+from murmur.private_group import GroupRead, header_of, open_chunk, open_group
+from murmur.store.group_inbox import GroupPost, Unread
+from murmur.validate import check
+
+CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
+# Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
+# members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
+GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
+RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
+Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
+
+
+@dataclass(frozen=True)
+class GroupSync:
+    """What one ``sync`` did: how many messages it read, and what it kept unread (each with its reason)."""
+
+    read: int
+    unread: list[Unread] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # member devices left out of a set (signing key: why)
+
+
+class GroupReading(GroupEpochs):
+    """Fetching and reading private groups on this device, and what it holds of them."""
+
+    async def sync(self, only: str | None = None) -> GroupSync:
+        """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
+        (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
+        read is kept with its reason (``wrong_epoch`` ones are read once their epoch comes)."""
+        async with self._busy:
+            return await self._sync(only)
+
+    async def _sync(self, only: str | None) -> GroupSync:
+        self.talks._me()
+        await self._send_kept()
+        unread: list[Unread] = []
+        states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
+        self.store.tick()
+        for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
+            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states)
+        await self._chunks(unread, states)
+        read = 0
+        for group, name in self.store.groups():
+            if only is None or group == only:
+                read += await self._messages(group, name, unread, states)
+                await self._renew(group, states)
+                self._forget_old(group, name)
+        return GroupSync(read, unread, dict(self.skipped))
+
+    def _forget_old(self, group: str, name: str) -> None:
+        """Delete the keys of every epoch older than the one before the newest held (``KEPT_EPOCHS``), once the
+        sync has read what came for them: a late message of the epoch just replaced still reads, an older one is
+        ``too_old``, and a copy of this device's store taken later opens nothing of those epochs."""
+        keys = GroupKeys.from_json(self.store.keys(group))
+        head = keys.current()
+        if head is not None and len(keys.epochs) > 1:
+            floor = head.number - KEPT_EPOCHS + 1
+            if any(e.number < floor for e in keys.epochs.values()):
+                keys.forget_before(floor)
+                self.store.forget_epochs(group, name, keys.to_json(), floor)
+
+    async def _renew(self, group: str, states: Folded) -> None:
+        """As the group's owner or a moderator, start a new epoch when the newest one was made for other member
+        devices than the group has now: a member added a device (it reads from this epoch on) or removed one
+        (it reads nothing from this epoch on). Done at every sync, so no one waits for a membership change."""
+        state = await states.of(group)
+        role = self._role(state)
+        if role not in MODERATING:
+            return
+        keys = GroupKeys.from_json(self.store.keys(group))
+        head = keys.current()
+        if head is None or head.number >= MAX_EPOCH:  # no epoch to follow, or no number left for the next
+            return
+        people = await self._identities(member_roles(state))
+        if self.me in {r.identity for r in people}:
+            try:
+                await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
+            except Refused as refusal:  # a member or a moderator unproven now: said, and tried at the next sync
+                if refusal.code != "identity_unverified":
+                    raise
+                self.skipped[group] = f"No new epoch for {state.name!r} yet: {refusal.message}"
+
+    async def _pages(self, feed: str, group: str | None) -> tuple[list[Item], Cursor]:
+        """What the home server holds for ``feed`` past its cursor, and the cursor past it: the caller saves that
+        cursor only once every item is kept (read, or unread with its reason), so a failure midway fetches them
+        again (items kept already are skipped as seen) rather than losing the rest for good. The cursor names the
+        message at its position, so a home server restored from a backup is read again from the start
+        (``murmur.client.sealed_feed``) rather than past what it now holds."""
+        cursor, found = self.store.cursor(feed), []
+        async for page in pages(self.api, cursor, group=group):
+            found += [(_bytes_of(i.get("message")), int(i["seq"]), _arrived(i)) for i in page.items]
+            cursor = page.cursor
+        return found, cursor
+
+    async def _chunks(self, unread: list[Unread], states: Folded) -> None:
+        feed = f"chunks {self.api.base_url}"
+        items, cursor = await self._pages(feed, None)
+        with self.store.batch():
+            for raw, seq, arrived in items:
+                await self._take_chunk(raw, seq, arrived, unread, states)
+            self.store.set_cursor(feed, cursor)
+
+    async def _take_chunk(
+        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded
+    ) -> None:
+        """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
+        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason."""
+        try:
+            outer = check(raw)
+            chunk = open_chunk(outer, self.talks.x25519)
+        except Refused:  # not a chunk this device can open (a direct message's refusals are `murmur dm`'s)
+            return
+        if chunk is None:
+            return
+        group = chunk.epoch.group
+        try:
+            state = await states.of(group)
+            await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
+            keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
+            not_forgotten(chunk.epoch.number, self.store.forgotten(group))
+            sets = [s for s in await self._candidate_sets(state) if members_digest(s) == chunk.epoch.members]
+            if not sets:
+                raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
+                              " yet; tried again at the next sync.")  # fmt: skip
+            try:
+                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
+            except Refused as refusal:
+                if refusal.code != "epoch_jump" or not await self._rejoined(state):
+                    raise
+                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
+        except (Refused, ApiError) as refusal:
+            code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
+            reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
+            item = Unread(outer.id, CHUNKS, code, reason, raw, seq, arrived)
+            self.store.keep_unread(item)
+            unread.append(item)
+            return
+        self.store.save_keys(group, state.name, keys.to_json())
+        self.store.forget_unread(outer.id)
+        self.store.wake(group)
+
+    async def _messages(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
+        retried = self.store.unread(group, RETRIED, due=True)
+        feed = f"group {group} {self.api.base_url}"
+        fresh, cursor = await self._pages(feed, group)
+        with self.store.batch():
+            read = await self._read_all(group, name, [(u.raw, u.seq, u.arrived) for u in retried] + fresh,
+                                        {u.outer_id for u in retried}, unread, states)  # fmt: skip
+            self.store.set_cursor(feed, cursor)
+        return read
+
+    async def _read_all(
+        self, group: str, name: str, items: list[Item], again: set[str], unread: list[Unread], states: Folded
+    ) -> int:
+        batch: list[tuple[Message, bytes, int, int | None]] = []
+        for raw, seq, arrived in items:
+            try:
+                batch.append((check(raw), raw, seq, arrived))
+            except Refused as refusal:
+                item = Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq, arrived)
+                self.store.keep_unread(item)
+                unread.append(item)
+        keys = GroupKeys.from_json(self.store.keys(group))
+        read = 0
+        logs: dict[str, dict[str, Any] | None] = {}
+        spans = await self._spans(await states.of(group)) if batch else {}
+        for outer, raw, seq, arrived in sorted(batch, key=lambda b: _place(keys, b[0], b[2])):
+            if outer.id not in again and self.store.seen(outer.id):
+                continue
+            if self.store.outgoing(outer.id) is not None:  # its own, sent before its answer came: the server has it
+                self.store.sent(outer.id)
+                continue
+            before = keys.to_json()
+            try:
+                not_forgotten(epoch_named(outer), self.store.forgotten(group))
+                got = open_group(keys, outer)
+                await self._check_sender(got, logs, arrived)
+                was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
+                if self.store.holds(got.inner.id):
+                    raise Refused("replayed", "Its group message was read already, under another sealed message.")
+            except Refused as refusal:
+                keys = GroupKeys.from_json(before)  # nothing changes on a refusal
+                item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived)
+                self.store.keep_unread(item)
+                unread.append(item)
+                continue
+            i = got.inner
+            post = GroupPost(i.id, group, i.kind, i.sender, i.device, i.text, i.created_at, i.reply_to, i.target,
+                             got.header.epoch, fresh=i.sender != self.me)  # fmt: skip
+            self.store.add(post, outer.id, name, keys.to_json())
+            read += 1
+        return read
+
+    async def _spans(self, state: GroupState) -> dict[str, list[tuple[int, int | None]]]:
+        """When each identity was a member of the group, by the spans the signed messages give the members' keys."""
+        found: dict[str, list[tuple[int, int | None]]] = {}
+        for key, start, end in state.spans:
+            for r in await self._identities([key]):
+                found.setdefault(r.identity, []).append((start, end))
+        return found
+
+    async def _check_sender(self, got: GroupRead, logs: dict[str, dict[str, Any] | None], arrived: int | None) -> None:
+        """The writing device was its sender's at the message's time, and still when it reached the home server
+        (a removed or stolen device could date its message before its removal: judged as a direct message's)."""
+        sender = got.inner.sender
+        if sender not in logs:
+            logs[sender] = await self._log(sender)
+        current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at, arrived)
+
+    # -- this device only ------------------------------------------------------------------------------------------
+    def held(self, group: str, typed: str) -> str:
+        """The id of the group's message ``typed`` (its id, or 8+ hex digits of it) names, read on this device."""
+        token = typed.strip().lower()
+        found = {p.id for p in self.store.posts(group, limit=10_000) if len(token) >= 8 and p.id.startswith(token)}
+        if len(found) != 1:
+            how = "is ambiguous" if found else "names no message of the group read on this device"
+            raise ConfigError(f"{typed[:64]!r} {how}; give 8 or more hex digits of an id from `murmur timeline`.")
+        return found.pop()
+
+    def timeline(self, group: str, limit: int = 50) -> list[GroupPost]:
+        return self.store.posts(group, limit)
+
+    def search(self, text: str) -> list[GroupPost]:
+        """Messages of private groups holding every word of ``text``: searched here, never on a server."""
+        return self.store.search(text)
+
+
+def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, int]:
+    """Where a message sits for reading: by epoch, then each sender's chain in index order; what cannot be placed
+    (no key for its epoch yet) last, in log order."""
+    try:
+        header = header_of(keys, outer)
+    except Refused:
+        return (1, "", 0, seq)
+    return (0, f"{header.epoch:016d}{header.digest}{header.sender}", header.index, seq)
+
+
+def _arrived(item: dict[str, Any]) -> int | None:
+    """When a feed's item reached the home server, if it said (ms, its clock)."""
+    at = item.get("received_at")
+    return at if type(at) is int else None
+
+
+def _digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
