@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from murmur.client.api import ApiError, ServerUnreachable
@@ -35,6 +35,7 @@ class Change:
     published: list[str]
     epoch: int
     devices: int
+    skipped: dict[str, str] = field(default_factory=dict)  # members or devices left out of the epoch (key: why)
 
 
 class GroupEpochs(GroupMembership):
