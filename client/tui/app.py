@@ -288,7 +288,7 @@ class MurmurApp(App[None]):
     def redraw_entries(self) -> None:
         for screen in self.screen_stack:
             for entry in screen.query(Entry):
-                entry.refresh()
+                entry.refresh(layout=True)  # a name can wrap a header onto a second line
             if isinstance(screen, MeetupScreen | ConversationScreen):
                 screen.redraw()
             for pane in screen.query(ConversationsPane):
