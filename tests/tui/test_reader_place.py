@@ -9,6 +9,7 @@ the timeline handle it: the place is put back from a callback the layout queued 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import TabbedContent
 
@@ -34,30 +35,40 @@ def row(timeline: Timeline, entry: Entry) -> float:
     return entry.virtual_region.y - timeline.scroll_y
 
 
-async def read_halfway(pilot, timeline: Timeline) -> Entry:  # type: ignore[no-untyped-def]
-    """Move the highlight ten posts down and return the entry being read once it has settled in the view."""
+async def old_posts(live: LiveServer) -> list[dict[str, Any]]:
+    """More than a screenful of Alice's posts, so there is somewhere to scroll."""
+    return [await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i) for i in range(20)]
+
+
+async def read_halfway(pilot, app: MurmurApp) -> tuple[Timeline, Entry]:  # type: ignore[no-untyped-def]
+    """Open the Local tab and move the highlight ten posts down: the timeline, and the entry being read once it
+    has settled in the view."""
+    timeline = await open_local(pilot, app)
+    await until(pilot, lambda: app.connection[0] is True)
     await pilot.press(*"jjjjjjjjjj")
     await pilot.wait_for_scheduled_animations()  # the scroll to the highlighted post has settled
     reading = timeline.current
     assert reading is not None and reading.virtual_region
-    return reading
+    return timeline, reading
+
+
+async def news_above(pilot, live: LiveServer, timeline: Timeline) -> Entry:  # type: ignore[no-untyped-def]
+    """Bob's post arrives live, on top; its entry once laid out. Mounted, it has no height yet: the layout that
+    gives it one pushes the reader down, and the timeline must put them back after it."""
+    await live.post(BOB, "breaking news", at=NOW)
+    await until(pilot, lambda: "breaking news" in texts(timeline))
+    new = timeline.entries[0]
+    await until(pilot, lambda: bool(new.virtual_region))
+    return new
 
 
 async def test_live_post_arrives_without_moving_the_reader(live: LiveServer, tmp_path: Path) -> None:
-    for i in range(20):  # more than a screenful, so there is somewhere to scroll
-        await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i)
+    await old_posts(live)
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        timeline = await open_local(pilot, app)
-        await until(pilot, lambda: app.connection[0] is True)
-        reading = await read_halfway(pilot, timeline)
+        timeline, reading = await read_halfway(pilot, app)
         place = row(timeline, reading)
-        await live.post(BOB, "breaking news", at=NOW)
-        await until(pilot, lambda: "breaking news" in texts(timeline))
-        new = timeline.entries[0]
-        # Mounted, the new post has no height yet: the layout that gives it one pushes the reader down, and the
-        # timeline puts them back after it.
-        await until(pilot, lambda: bool(new.virtual_region))
+        new = await news_above(pilot, live, timeline)
         await pilot.pause()
         assert row(timeline, reading) == place
         assert timeline.current is reading
@@ -74,18 +85,12 @@ async def test_a_height_that_settles_late_above_the_reader_does_not_move_them(
     """The place is held through every layout, not put back once: here the author's name of the post that arrived
     comes after the place was put back, and wraps that post's header onto a second line. Once the reader moves
     (a key), the place is theirs: a later change above no longer scrolls the view."""
-    for i in range(20):
-        await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i)
+    await old_posts(live)
     app = make_app(live, tmp_path)
     async with app.run_test(size=NARROW) as pilot:
-        timeline = await open_local(pilot, app)
-        await until(pilot, lambda: app.connection[0] is True)
-        reading = await read_halfway(pilot, timeline)
+        timeline, reading = await read_halfway(pilot, app)
         place = row(timeline, reading)
-        await live.post(BOB, "breaking news", at=NOW)
-        await until(pilot, lambda: "breaking news" in texts(timeline))
-        new = timeline.entries[0]
-        await until(pilot, lambda: bool(new.virtual_region))
+        new = await news_above(pilot, live, timeline)
         # The name look-ups under way end first (BOB has no profile: his stays unnamed), so that only this test
         # names him, after the place was put back.
         await until(pilot, lambda: BOB.public_key in app.view.names and not looking_up_names(app))
@@ -111,12 +116,10 @@ async def test_a_height_that_settles_late_above_the_reader_does_not_move_them(
 
 async def test_a_post_deleted_above_the_reader_does_not_move_them(live: LiveServer, tmp_path: Path) -> None:
     """A delete that arrives live takes a post away above the one being read: the reader stays where they were."""
-    posts = [await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i) for i in range(20)]
+    posts = await old_posts(live)
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        timeline = await open_local(pilot, app)
-        await until(pilot, lambda: app.connection[0] is True)
-        reading = await read_halfway(pilot, timeline)
+        timeline, reading = await read_halfway(pilot, app)
         place = row(timeline, reading)
         going = timeline.entries[1]  # "old 18", above the reader
         await live.sign(ALICE, delete_draft(posts[18]))
