@@ -183,8 +183,10 @@ class Connection:
         # Writes prepared on this connection, by statement and the widths of its integers (each width is a
         # parameter type of its own to the server: a statement typed for int2 is not known typable for int8).
         self._prepared: set[tuple[str, tuple[int, ...]]] = set()
-        # Rows this connection wrote by COPY or a pipelined INSERT, by table (``_analyse_if_stale``).
+        # Rows this connection wrote, by table (``_analyse_if_stale``): by COPY (they set when it looks), and by
+        # pipelined INSERTs (the tables it looks at then).
         self._copied: dict[str, int] = {}
+        self._inserted: dict[str, int] = {}
         self._look_at = ANALYSE_FIRST
 
     @classmethod
@@ -311,7 +313,7 @@ class Connection:
         copied = None if numbered else await insert_rows(self.raw, text, bound)
         if copied is not None:
             table, written = copied
-            self._wrote(table, written)
+            self._copied[table.lower()] = self._copied.get(table.lower(), 0) + written
             return Cursor([], written)
         # Bound on the server: parsed and planned once, then each row sent as values only, in one pipeline; a
         # client-bound row is a statement of its own, parsed and planned again (most of an insert's cost). The
@@ -322,15 +324,14 @@ class Connection:
             # without its statistics they read the whole table for each row of a batch.
             into = _INSERT_INTO.match(text)
             if into is not None:
-                self._wrote(into["table"], cur.rowcount)
+                table = into["table"].lower()
+                self._inserted[table] = self._inserted.get(table, 0) + max(cur.rowcount, 0)
             return Cursor([], cur.rowcount)
-
-    def _wrote(self, table: str, rows: int) -> None:
-        self._copied[table.lower()] = self._copied.get(table.lower(), 0) + max(rows, 0)
 
     async def _analyse_if_stale(self) -> None:
         """After a commit, once this connection has copied 1,000 rows (then 10,000, 100,000, ...): ANALYZE the
-        tables whose planner statistics describe well under the rows they hold (``_STALE``).
+        tables whose planner statistics describe well under the rows they hold, and those it wrote (by COPY or
+        pipelined INSERTs) that have none yet (``_STALE``).
 
         A fresh database has no statistics until autovacuum's first round (up to a minute, and its threshold is
         a tenth of the rows last counted): meanwhile the planner takes ``kind = 'post'`` for a rare value, and
@@ -345,7 +346,10 @@ class Connection:
         self._look_at = copied * 10
         try:
             async with self.raw.cursor() as cur:
-                await cur.execute(_STALE, (list(self._copied), list(self._copied.values())))
+                written = dict(self._inserted)
+                for table, rows in self._copied.items():
+                    written[table] = written.get(table, 0) + rows
+                await cur.execute(_STALE, (list(written), list(written.values())))
                 stale = [psycopg.sql.Identifier(str(name)) for (name,) in await cur.fetchall()]
                 if stale:
                     await cur.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.SQL(", ").join(stale)))
