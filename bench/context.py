@@ -26,6 +26,7 @@ class Sizes:
     batch: int  # messages per Store.ingest call
     check_messages: int  # distinct messages cycled through by check_rate
     tally_messages: int  # ballots poll_recount_ms recounts, signatures letter_check_ms checks
+    key_log_events: int  # events in the identity's log key_log_resolve_ms resolves
     http_messages: int  # messages pushed to a real server per ingest_http run
     http_runs: int  # ingest_http runs (fresh server each); the figure is their median
     http_max_seconds: float  # each HTTP load stops here even if work remains
@@ -53,6 +54,7 @@ MODES: dict[str, Sizes] = {
         batch=500,
         check_messages=10_000,
         tally_messages=10_000,
+        key_log_events=1_000,
         http_messages=100_000,
         http_runs=3,
         http_max_seconds=60.0,
@@ -78,6 +80,7 @@ MODES: dict[str, Sizes] = {
         batch=500,
         check_messages=5_000,
         tally_messages=10_000,
+        key_log_events=1_000,
         http_messages=12_000,
         http_runs=2,
         http_max_seconds=20.0,
@@ -104,6 +107,7 @@ MODES: dict[str, Sizes] = {
         batch=500,
         check_messages=200,
         tally_messages=100,
+        key_log_events=50,
         http_messages=1_000,
         http_runs=1,
         http_max_seconds=5.0,

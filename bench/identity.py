@@ -22,28 +22,33 @@ from murmur.kinds.key_store import resolved
 from murmur.message import sign_draft
 from murmur.store import Store
 from murmur.validate import check
-from tests.identity_logs import LAPTOP, ROTATION_0, Log, key
+from tests.identity_logs import LAPTOP, ROTATION_0, Log
 
 BATCH = 500
 
 
-def fifty_events() -> Log:
-    """Inception, then devices added and removed and rotations, 50 events in all."""
+def key_log(count: int) -> Log:
+    """Inception, then devices added and removed and rotations, ``count`` events in all."""
     log = Log()
     rotation, added = ROTATION_0, None
-    for n in range(49):
+    for n in range(count - 1):
         if n % 7 == 6:
-            following = key(150 + n)
+            following = _seeded(1_000_000 + n)
             log.rotate(rotation, following)
             rotation = following
         elif added is None:
-            added = key(100 + n)
+            added = _seeded(2_000_000 + n)
             log.add(LAPTOP, added, f"device {n}")
         else:
             log.remove(LAPTOP, added)
             added = None
-    assert len(log.events) == 50
+    assert len(log.events) == count
     return log
+
+
+def _seeded(n: int) -> Identity:
+    # Past the one-byte seeds tests.identity_logs.key takes, so a log may be as long as a figure asks.
+    return Identity.from_seed(n.to_bytes(4, "big") * 8)
 
 
 async def _statements(path: Path, setup: list[dict[str, Any]], items: list[dict[str, Any]]) -> int:
@@ -76,7 +81,7 @@ async def _ingest(path: Path, setup: list[dict[str, Any]], items: list[dict[str,
 
 
 async def main(count: int) -> None:
-    log = fifty_events()
+    log = key_log(50)
     events = [Event.of(check(m)) for m in log.events]
     fold = _micro(lambda: resolve(log.identity, events), 200)
 

@@ -59,6 +59,7 @@ def test_every_figure_is_reported_with_value_unit_and_ratio() -> None:
     assert figures["catchup"]["messages"] == figures["catchup"]["stored"] > 0
     assert set(figures["timeline_ms"]["statuses"]) == {"200"} and not figures["timeline_ms"]["errors"]
     assert figures["rss_mb_tui"]["posts_scrolled"] > 0
+    assert figures["key_log_resolve_ms"]["verifications"] > figures["key_log_resolve_ms"]["events"] > 0
     # Every open stream got every post, each post accepted.
     assert all(run["missing"] == 0 and run["refused"] == 0 for run in figures["stream_fanout"]["runs"])
     # PostgreSQL's figures ran on it, beside SQLite's from the same run and the bars of issue 20.
@@ -89,6 +90,17 @@ def test_only_selects_figures_and_measures_the_limit_it_needs() -> None:
     figures = json.loads(done.stdout)["figures"]
     assert set(figures) == {"check_rate", "check_noverify_rate"}
     assert figures["check_rate"]["limit_name"] == "verify_limit" and figures["check_rate"]["limit"] > 0
+
+
+def test_key_log_resolution_is_measured_beside_the_verifications_it_makes() -> None:
+    done = bench("--tiny", "--json", "--only", "key_log_resolve_ms", timeout=60)
+    assert done.returncode == 0, done.stderr
+    figure = json.loads(done.stdout)["figures"]["key_log_resolve_ms"]
+    # One verification per event, and one per device an event adds (the log adds some).
+    assert figure["events"] == 50 and figure["verifications"] > figure["events"]
+    assert figure["limit_name"] == "verify_floor"
+    assert figure["limit"] == round(figure["verifications"] / figure["verify_limit"] * 1000, 3)
+    assert figure["verify_only_ms"] > 0 and figure["fold_ms"] > 0
 
 
 def test_unknown_figure_is_refused_with_the_known_names() -> None:

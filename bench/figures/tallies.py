@@ -63,7 +63,7 @@ def _signed_letter(people: list[Identity]) -> tuple[str, dict[str, Any]]:
 Raw = list[tuple[Ed25519PublicKey, bytes, bytes]]
 
 
-def _raw(messages: list[dict[str, Any]]) -> Raw:
+def raw_of(messages: list[dict[str, Any]]) -> Raw:
     """Each message's key, signature and signed bytes, ready for a bare verification."""
     return [
         (Ed25519PublicKey.from_public_bytes(bytes.fromhex(m["author"])), bytes.fromhex(m["sig"]), canonical_bytes(m))
@@ -71,12 +71,12 @@ def _raw(messages: list[dict[str, Any]]) -> Raw:
     ]
 
 
-def _verify_only(raw: Raw) -> None:
+def verify_raw(raw: Raw) -> None:
     for key, sig, data in raw:
         key.verify(sig, data)
 
 
-def _timed(run: Callable[[], object], raw: Raw) -> tuple[float, float]:
+def timed(run: Callable[[], object], raw: Raw) -> tuple[float, float]:
     """Median seconds of ``run`` and of verifying ``raw`` alone, timed in turn, ``REPEATS`` times each."""
     checks, verifies = [], []
     for _ in range(REPEATS):
@@ -84,7 +84,7 @@ def _timed(run: Callable[[], object], raw: Raw) -> tuple[float, float]:
         run()
         checks.append(time.perf_counter() - start)
         start = time.perf_counter()
-        _verify_only(raw)
+        verify_raw(raw)
         verifies.append(time.perf_counter() - start)
     return statistics.median(checks), statistics.median(verifies)
 
@@ -121,9 +121,9 @@ def run(ctx: Context) -> dict[str, Figure]:
     ctx.progress(f"tallies: recounting and checking, {REPEATS} runs each")
     return {
         "poll_recount_ms": _figure(
-            _timed(lambda: recount(poll, poll_id), _raw(poll["ballots"])), n, verify_limit, "ballots"
+            timed(lambda: recount(poll, poll_id), raw_of(poll["ballots"])), n, verify_limit, "ballots"
         ),
         "letter_check_ms": _figure(
-            _timed(lambda: check_letter(letter, letter_id), _raw(letter["signatures"])), n, verify_limit, "signatures"
+            timed(lambda: check_letter(letter, letter_id), raw_of(letter["signatures"])), n, verify_limit, "signatures"
         ),
     }
