@@ -10,7 +10,8 @@ limit, ``verify_floor`` (that count over ``verify_limit`` from the same run, in 
 this log could take on this machine, and the ratio how far above it this one is. As in ``tallies``, the same
 signatures verified raw are timed in turn with each run (``verify_only_ms``, ``over_verify_only``), since the
 shared machine's load moves within a run; ``fold_ms`` is the fold alone with every proof known (what a log changed
-by one event costs a server that already resolved it), and ``us_per_event`` the figure over the events.
+by one event costs a server that already resolved it), ``us_per_event`` the figure over the events and
+``per_second`` the verifications over it (the figure is built as the tallies' are: ``tallies.verify_floor_figure``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from bench.context import Context, Figure, rate_figure
-from bench.figures.tallies import REPEATS, Raw, raw_of, timed
+from bench.context import Context, Figure
+from bench.figures.tallies import REPEATS, Raw, raw_of, timed, verify_floor_figure
 from bench.identity import key_log
 from murmur.kinds.key_log import DEVICE_ADD, RECOVERY, Event, _proof_holds, _sealing_public, proof_bytes, resolve
 from murmur.validate import check
@@ -56,27 +57,15 @@ def run(ctx: Context) -> dict[str, Figure]:
     raw = raw_of(log.events) + _proofs(log.identity, known)
     assert len(raw) == n + proofs_verified, "every verification a resolution makes is timed raw beside it"
     ctx.progress(f"key_log_resolve_ms: resolving, {REPEATS} runs")
-    seconds, verify_only = timed(cold, raw)
+    figure = verify_floor_figure(timed(cold, raw), len(raw), verify_limit, "verifications")
     folds = []
     for _ in range(REPEATS):
         start = time.perf_counter()
         resolve(log.identity, known)
         folds.append(time.perf_counter() - start)
-    # Rounded before it is the limit, so the ratio printed is the ratio of the numbers printed.
-    floor_ms = round(len(raw) / verify_limit * 1000, 3)
-    return {
-        "key_log_resolve_ms": rate_figure(
-            round(seconds * 1000, 3),
-            "ms",
-            limit=floor_ms,
-            limit_name="verify_floor",
-            events=n,
-            verifications=len(raw),
-            us_per_event=round(seconds / n * 1e6, 2),
-            fold_ms=round(statistics.median(folds) * 1000, 3),
-            verify_limit=round(verify_limit, 3),
-            verify_only_ms=round(verify_only * 1000, 3),
-            over_verify_only=round(seconds / verify_only, 3) if verify_only else None,
-            repeats=REPEATS,
-        )
-    }
+    figure.update(
+        events=n,
+        us_per_event=round(figure["value"] / n * 1000, 2),
+        fold_ms=round(statistics.median(folds) * 1000, 3),
+    )
+    return {"key_log_resolve_ms": figure}

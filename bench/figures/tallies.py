@@ -89,7 +89,7 @@ def timed(run: Callable[[], object], raw: Raw) -> tuple[float, float]:
     return statistics.median(checks), statistics.median(verifies)
 
 
-def _figure(timed: tuple[float, float], n: int, verify_limit: float, what: str) -> Figure:
+def verify_floor_figure(timed: tuple[float, float], n: int, verify_limit: float, what: str) -> Figure:
     seconds, verify_only = timed
     # Rounded before it is the limit, so the ratio printed is the ratio of the numbers printed.
     floor_ms = round(n / verify_limit * 1000, 3)
@@ -120,10 +120,10 @@ def run(ctx: Context) -> dict[str, Figure]:
     assert checked.count.count == n and checked.invalid == 0, "every signature counts"
     ctx.progress(f"tallies: recounting and checking, {REPEATS} runs each")
     return {
-        "poll_recount_ms": _figure(
+        "poll_recount_ms": verify_floor_figure(
             timed(lambda: recount(poll, poll_id), raw_of(poll["ballots"])), n, verify_limit, "ballots"
         ),
-        "letter_check_ms": _figure(
+        "letter_check_ms": verify_floor_figure(
             timed(lambda: check_letter(letter, letter_id), raw_of(letter["signatures"])), n, verify_limit, "signatures"
         ),
     }
