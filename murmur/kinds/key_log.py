@@ -272,24 +272,26 @@ def resolve(identity: str, events: Iterable[Event], backdated: Iterable[str] = (
                 else:
                     states[child.id] = after
             pending.append(child.id)
+    # Whether each branch carries the rotation key, found in one pass: listing every branch below each step of
+    # the chain made resolving a long log quadratic in its length.
+    carries = _carrying(root.id, children, states)
     chain, superseded, fork, contested = [root.id], [], None, []
     while True:
         valid = sorted((c for c in children.get(chain[-1], ()) if c.id in states), key=lambda c: c.id)
         if not valid:
             break
-        below = {c.id: [mine[i] for i in _branch(c.id, children, states)] for c in valid}
-        standing = _standing(valid, below)
+        standing = _standing(valid, carries)
         if len(standing) != 1:
             fork = Fork(chain[-1], tuple(c.id for c in standing))
             break
-        if _contested(standing[0], contest, below[standing[0].id]):
+        if _contested(standing[0], contest, carries):
             fork = Fork(chain[-1], (standing[0].id,), backdated=True)
             break
         superseded += [c.id for c in valid if c is not standing[0]]
         chain.append(standing[0].id)
     state = states[chain[-1]]
     if fork is not None:
-        contested = [e for b in fork.branches for e in below[b]]
+        contested = [mine[i] for b in fork.branches for i in _branch(b, children, states)]
         ends = [states[e.id] for e in contested if not _continues(e.id, children, states)]
         # a backdated removal's other path is the log as this server acknowledged it: it keeps every device
         state = _frozen(state, [*ends, state] if fork.backdated else ends, contested)
@@ -308,12 +310,27 @@ def _branch(start: str, children: Mapping[str, list[Event]], states: Mapping[str
     return out
 
 
-def _contested(event: Event, backdated: frozenset[str], branch: list[Event]) -> bool:
+def _carrying(root: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> dict[str, bool]:
+    """For every event not refused, whether its branch (it and every event not refused below it) holds a
+    rotation-key event: children are settled before their parent, without recursion (a log may be long)."""
+    kinds = {c.id: c.kind for kids in children.values() for c in kids}
+    order, pending = [], [root]
+    while pending:
+        place = pending.pop()
+        order.append(place)
+        pending += [c.id for c in children.get(place, ()) if c.id in states]
+    carries: dict[str, bool] = {}
+    for place in reversed(order):
+        below = (carries[c.id] for c in children.get(place, ()) if c.id in states)
+        carries[place] = kinds.get(place) in BY_ROTATION_KEY or any(below)
+    return carries
+
+
+def _contested(event: Event, backdated: frozenset[str], carries: Mapping[str, bool]) -> bool:
     """Whether ``event``, the one event standing at its place, is a device's removal found backdated that no
-    rotation-key event below it has confirmed."""
-    return (
-        event.id in backdated and event.kind == DEVICE_REMOVE and not any(e.kind in BY_ROTATION_KEY for e in branch)
-    )
+    rotation-key event below it has confirmed (a removal is no rotation-key event, so its branch carrying the key
+    means one below it)."""
+    return event.id in backdated and event.kind == DEVICE_REMOVE and not carries[event.id]
 
 
 def _continues(place: str, children: Mapping[str, list[Event]], states: Mapping[str, State]) -> bool:
@@ -321,7 +338,7 @@ def _continues(place: str, children: Mapping[str, list[Event]], states: Mapping[
     return any(c.id in states for c in children.get(place, ()))
 
 
-def _standing(valid: list[Event], below: Mapping[str, list[Event]]) -> list[Event]:
+def _standing(valid: list[Event], carries: Mapping[str, bool]) -> list[Event]:
     """The children of a place whose branches no competing branch outranks.
 
     A branch carrying the rotation key (any rotation-key event on it) outranks every branch of device events
@@ -330,7 +347,7 @@ def _standing(valid: list[Event], below: Mapping[str, list[Event]]) -> list[Even
     another: a branch removing the device that signed the other is what the owner does to a thief and what a
     thief holding a device key does to the owner, and nothing in the events tells the two apart.
     """
-    carrying = [c for c in valid if any(e.kind in BY_ROTATION_KEY for e in below[c.id])]
+    carrying = [c for c in valid if carries[c.id]]
     return carrying or valid
 
 
