@@ -15,30 +15,43 @@ travel as ``sealed`` messages. Keys and what was read live only in this profile'
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from murmur.client.api import ApiError, MurmurClient, ServerUnreachable
-from murmur.client.conversations import Conversations, Recipient, _bytes_of
+from murmur.client.conversations import Conversations, Recipient, _bytes_of, recipient_of
 from murmur.client.devices import publish_as_device, publish_signed, signed_as_device
 from murmur.client.group_authority import check_sealer, keep_own, listed, signed_state
 from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.identity_check import checked_identity
-from murmur.client.sealed_feed import Cursor, pages
+from murmur.client.lookups import NOT_LOOKED_UP, Lookups
+from murmur.client.sealed_feed import Cursor, pages, unreadable
 from murmur.direct import current_at, device_in_log
-from murmur.errors import ConfigError, Refused
+from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, distinct, members_digest
 from murmur.keys import Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
 from murmur.message import Message, now_ms
-from murmur.private_group import GroupRead, epoch_messages, group_inner, header_of, open_chunk, open_group, seal_group
+from murmur.private_group import (
+    Chunk,
+    GroupRead,
+    epoch_messages,
+    group_inner,
+    header_of,
+    open_group,
+    read_epoch,
+    seal_group,
+    sealed_chunk,
+)
 from murmur.sealing import public_hex
 from murmur.store.group_inbox import GroupInbox, GroupPost, Unread
 from murmur.store.inbox import relock
@@ -51,11 +64,46 @@ CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 # Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
 # members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
-RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
+RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN, NOT_LOOKED_UP)
 MODERATING = ("owner", "moderator")
 Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
 
 __all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command or sync of a device's private groups (``_command``), and what it looked up: each identity's
+    log at most once (a 200-member group's post stays far under its home server's rate limit), and of the names
+    messages give (a group a chunk names, a message's sender) at most the budget (``murmur.client.lookups``)."""
+
+    owner: object
+    lookups: Lookups = field(default_factory=Lookups)
+
+
+_RUN: ContextVar[Run | None] = ContextVar("private_groups_run", default=None)
+
+
+def _command(
+    method: Callable[Concatenate[PrivateGroups, P], Awaitable[R]],
+) -> Callable[Concatenate[PrivateGroups, P], Awaitable[R]]:
+    """A command of ``PrivateGroups``: it and every command it calls share one ``Run`` (its task's: two commands at
+    once, the TUI's screens and its live stream, each look up on their own)."""
+
+    @functools.wraps(method)
+    async def run(self: PrivateGroups, *args: P.args, **kwargs: P.kwargs) -> R:
+        held = _RUN.get()
+        if held is not None and held.owner is self:
+            return await method(self, *args, **kwargs)
+        token = _RUN.set(Run(self))
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            _RUN.reset(token)
+
+    return run
 
 
 def groups_path(key_path: Path) -> Path:
@@ -70,6 +118,7 @@ class GroupSync:
     read: int
     unread: list[Unread] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out of a set (signing key: why)
+    failed: dict[str, str] = field(default_factory=dict)  # groups not read at this sync (id: why), read at the next
 
 
 @dataclass(frozen=True)
@@ -134,6 +183,7 @@ class PrivateGroups:
         return self.talks._me()
 
     # -- the group and its member devices -------------------------------------------------------------------------
+    @_command
     async def group(self, typed: str) -> dict[str, Any]:
         """The private group ``typed`` (an id or a prefix) names; refused when it is not private."""
         found = await self.api.group(typed)
@@ -156,7 +206,7 @@ class PrivateGroups:
         found: dict[str, Recipient] = {}
         for key in dict.fromkeys(keys):
             try:
-                r = await self.talks.recipient(key)
+                r = recipient_of(key, await self._view(key))
             except (ConfigError, Refused) as exc:
                 self.skipped[key] = f"member {fingerprint(key)} left out of the group's epochs: {exc.message}"
                 if sealing and isinstance(exc, Refused):
@@ -223,10 +273,25 @@ class PrivateGroups:
         """The identity log ``key`` speaks for, as this device resolves it from the signed key events (None: a bare
         key, or none known): the one place private groups read members' devices from a log. Never the home server's
         own view of the log, which a hostile server could fill with a device of its own."""
-        view = await checked_identity(self.api, key, self.talks.inbox, at=now_ms())
+        view = await self._view(key)
         return None if view is None or view.get("bare") else view
 
+    async def _view(self, key: str, *, named: bool = False) -> dict[str, Any] | None:
+        """``key``'s identity as resolved here, looked up once for the whole command (``Run``); ``named``: a name
+        a message gives, counted against the sync's budget (``not_looked_up`` once it is spent)."""
+        lookups = self._run().lookups
+        look = functools.partial(checked_identity, self.api, key, self.talks.inbox, at=now_ms())
+        view = await (lookups.budgeted if named else lookups.once)(("identity", key), look)
+        if view is not None and not view.get("bare"):  # one log, whichever of its keys asked: asked for once
+            lookups.keep(("identity", str(view["identity"])), view)
+        return view
+
+    def _run(self) -> Run:
+        held = _RUN.get()
+        return held if held is not None and held.owner is self else Run(self)  # outside a command: nothing kept
+
     # -- changes ---------------------------------------------------------------------------------------------------
+    @_command
     async def create(self, name: str, *, description: str = "", rules: str = "") -> str:
         """Publish a private group (you own it) and its first epoch, sealed to your devices; its id."""
         self.talks._me()  # an identity, or nothing to seal to (a bare key: told what to do)
@@ -237,6 +302,7 @@ class PrivateGroups:
         await self._new_epoch(group, name, GroupKeys(group))
         return group
 
+    @_command
     async def invite(self, typed: str, keys: Sequence[str]) -> Change:
         """Invite each of ``keys`` (identities or device keys) and start an epoch sealed to every member device."""
         found = await self._moderated(typed)
@@ -244,6 +310,7 @@ class PrivateGroups:
         published = [await self._about(found["id"], "group_approve", r.identity) for r in people]
         return await self._changed(found, published)
 
+    @_command
     async def remove(self, typed: str, key: str) -> Change:
         """Remove the member ``key`` names and start an epoch without their devices."""
         found = await self._moderated(typed)
@@ -334,6 +401,7 @@ class PrivateGroups:
             log.info("the outbox stays for the next sync: %s", exc.message)
 
     # -- writing ---------------------------------------------------------------------------------------------------
+    @_command
     async def post(
         self, typed: str, text: str, *, reply_to: str | None = None, react_to: str | None = None
     ) -> GroupPost:
@@ -390,6 +458,7 @@ class PrivateGroups:
         return GroupKeys.from_json(self.store.keys(group))
 
     # -- reading ---------------------------------------------------------------------------------------------------
+    @_command
     async def sync(self, only: str | None = None) -> GroupSync:
         """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
         (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
@@ -403,16 +472,27 @@ class PrivateGroups:
         unread: list[Unread] = []
         states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
         self.store.tick()
+        failed: dict[str, str] = {}
+        for group in self._held(only):  # first: what strangers send next is counted (``_chunk_state``), these not
+            await _one_group(group, failed, states.of(group), alone=only is not None)
         for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
             await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states)
         await self._chunks(unread, states)
         read = 0
-        for group, name in self.store.groups():
-            if only is None or group == only:
-                read += await self._messages(group, name, unread, states)
-                await self._renew(group, states)
-                self._forget_old(group, name)
-        return GroupSync(read, unread, dict(self.skipped))
+        for group, name in self.store.groups():  # with those whose first key came in these chunks
+            if (only is None or group == only) and group not in failed:
+                work = self._read_group(group, name, unread, states)
+                read += await _one_group(group, failed, work, alone=only is not None) or 0
+        return GroupSync(read, unread, dict(self.skipped), failed)
+
+    def _held(self, only: str | None) -> list[str]:
+        return [group for group, _ in self.store.groups() if only is None or group == only]
+
+    async def _read_group(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
+        read = await self._messages(group, name, unread, states)
+        await self._renew(group, states)
+        self._forget_old(group, name)
+        return read
 
     def _forget_old(self, group: str, name: str) -> None:
         """Delete the keys of every epoch older than the one before the newest held (``KEPT_EPOCHS``), once the
@@ -471,17 +551,19 @@ class PrivateGroups:
         self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded
     ) -> None:
         """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
-        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason."""
+        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason,
+        whatever the reason: one chunk never stops the feed (``murmur.client.sealed_feed``)."""
         try:
             outer = check(raw)
-            chunk = open_chunk(outer, self.talks.x25519)
+            opened = sealed_chunk(outer, self.talks.x25519)
         except Refused:  # not a chunk this device can open (a direct message's refusals are `murmur dm`'s)
             return
-        if chunk is None:
+        if opened is None:
             return
-        group = chunk.epoch.group
         try:
-            state = await states.of(group)
+            chunk = Chunk(read_epoch(opened.plaintext), opened.sender)
+            group = chunk.epoch.group
+            state = await self._chunk_state(group, states)
             await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
             keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
             not_forgotten(chunk.epoch.number, self.store.forgotten(group))
@@ -495,16 +577,29 @@ class PrivateGroups:
                 if refusal.code != "epoch_jump" or not await self._rejoined(state):
                     raise
                 keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
-        except (Refused, ApiError) as refusal:
-            code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
-            reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
-            item = Unread(outer.id, CHUNKS, code, reason, raw, seq, arrived)
-            self.store.keep_unread(item)
-            unread.append(item)
+        except Refused as exc:
+            refusal = exc
+        except ApiError as exc:
+            refusal = Refused(GROUP_UNKNOWN, f"The group is not known here yet: {exc.message}")
+        except MurmurError:  # this device's or its server's fault, not the chunk's: the sync stops, nothing lost
+            raise
+        except Exception as exc:  # a fault no rule names: this chunk's refusal, never every later sync's end
+            refusal = unreadable(exc)
+        else:
+            self.store.save_keys(group, state.name, keys.to_json())
+            self.store.forget_unread(outer.id)
+            self.store.wake(group)
             return
-        self.store.save_keys(group, state.name, keys.to_json())
-        self.store.forget_unread(outer.id)
-        self.store.wake(group)
+        item = Unread(outer.id, CHUNKS, refusal.code, refusal.message, raw, seq, arrived)
+        self.store.keep_unread(item)
+        unread.append(item)
+
+    async def _chunk_state(self, group: str, states: Folded) -> GroupState:
+        """The group a chunk names, folded: one this device holds keys of as the sync folds it; any other (a group
+        it is being invited to, or one a stranger made up) counted against the sync's look-ups (``Run``)."""
+        if self.store.keys(group) is not None:
+            return await states.of(group)
+        return await self._run().lookups.budgeted(("group", group), functools.partial(states.of, group))
 
     async def _messages(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
         retried = self.store.unread(group, RETRIED, due=True)
@@ -545,7 +640,15 @@ class PrivateGroups:
                 was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
                 if self.store.holds(got.inner.id):
                     raise Refused("replayed", "Its group message was read already, under another sealed message.")
-            except Refused as refusal:
+            except Refused as exc:
+                refusal = exc
+            except MurmurError:  # this device's or its server's fault, not the message's: nothing is lost
+                raise
+            except Exception as exc:  # a fault no rule names: this message's refusal, never the feed's end
+                refusal = unreadable(exc)
+            else:
+                refusal = None
+            if refusal is not None:
                 keys = GroupKeys.from_json(before)  # nothing changes on a refusal
                 item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived)
                 self.store.keep_unread(item)
@@ -570,8 +673,9 @@ class PrivateGroups:
         """The writing device was its sender's at the message's time, and still when it reached the home server
         (a removed or stolen device could date its message before its removal: judged as a direct message's)."""
         sender = got.inner.sender
-        if sender not in logs:
-            logs[sender] = await self._log(sender)
+        if sender not in logs:  # a name the message gives: counted against the sync's look-ups
+            view = await self._view(sender, named=True)
+            logs[sender] = None if view is None or view.get("bare") else view
         current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at, arrived)
 
     # -- this device only ------------------------------------------------------------------------------------------
@@ -590,6 +694,20 @@ class PrivateGroups:
     def search(self, text: str) -> list[GroupPost]:
         """Messages of private groups holding every word of ``text``: searched here, never on a server."""
         return self.store.search(text)
+
+
+async def _one_group(group: str, failed: dict[str, str], work: Awaitable[R], *, alone: bool) -> R | None:
+    """``work`` on one group; when its server will not answer for it now (a rate limit, an error), or its signed
+    log is refused, that group is left for the next sync (``failed``, saying why) and the others are read. A sync
+    of that group ``alone`` (a command about it) stops there, saying why."""
+    try:
+        return await work
+    except (ApiError, Refused) as exc:
+        if alone:
+            raise
+        log.info("group %s is not read at this sync: %s", group[:16], exc.message)
+        failed[group] = exc.message
+        return None
 
 
 def _current_at(device: dict[str, Any], at: int) -> bool:
