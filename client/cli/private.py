@@ -16,10 +16,9 @@ from murmur.client.cli.common import emit_json
 from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
 from murmur.client.conversations import inbox_path
-from murmur.client.group_authority import signed_join
+from murmur.client.group_authority import is_private as signed_private
 from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
 from murmur.keys import Identity, fingerprint
-from murmur.kinds.group_fold import INVITE
 from murmur.store.group_inbox import MemberChange
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -64,7 +63,7 @@ def _of_profile(ctx: typer.Context, api: MurmurClient | None, device: Identity) 
 async def is_private(api: MurmurClient, found: dict[str, Any]) -> bool:
     """Whether the group the home server answered (``found``) is private, by its signed creation message: a server
     saying a private group is open would otherwise have its posts published in the clear."""
-    return await signed_join(api, str(found["id"])) == INVITE
+    return await signed_private(api, str(found["id"]))
 
 
 async def post_private(groups: PrivateGroups, group: str, text: str, reply_to: str | None) -> dict[str, Any]:
