@@ -31,7 +31,7 @@ from murmur.client.devices import publish_as_device, publish_signed, signed_as_d
 from murmur.client.group_authority import check_sealer, keep_own, listed, signed_state
 from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.identity_check import checked_identity
-from murmur.client.lookups import NOT_LOOKED_UP, Lookups
+from murmur.client.lookups import NOT_LOOKED_UP, Lookups, failing
 from murmur.client.sealed_feed import Cursor, pages, unreadable
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, MurmurError, Refused
@@ -407,26 +407,34 @@ class PrivateGroups:
     ) -> GroupPost:
         """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: ids, or 8+ hex digits of
         one, of messages read here) for the group's members, in the newest epoch this device holds, and send it."""
-        found = await self.group(typed)
+        try:
+            found = await self.group(typed)
+        except ApiError as exc:
+            raise _not_sent(exc) from exc
         async with self._busy:
             return await self._post(found, text, reply_to, react_to)
 
     async def _post(self, found: dict[str, Any], text: str, reply_to: str | None, react_to: str | None) -> GroupPost:
         group, name = str(found["id"]), str(found["name"])
-        await self._sync(group)
-        stored = self.store.keys(group)
-        if stored is None:
-            raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not come.")
-        keys = GroupKeys.from_json(stored)
-        reply_to = self.held(group, reply_to) if reply_to else None
-        react_to = self.held(group, react_to) if react_to else None
-        kind = "reaction" if react_to else "post"
-        state, people = await self._members(group)
-        if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
-            raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
-        keys = await self._up_to_date(found, keys, people, self._role(state))
+        try:  # what the post needs checked first: the group read, its members and their devices now
+            await self._sync(group)
+            stored = self.store.keys(group)
+            if stored is None:
+                raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not"
+                                  " come.")  # fmt: skip
+            keys = GroupKeys.from_json(stored)
+            reply_to = self.held(group, reply_to) if reply_to else None
+            react_to = self.held(group, react_to) if react_to else None
+            kind = "reaction" if react_to else "post"
+            state, people = await self._members(group)
+            if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
+                raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
+            keys = await self._up_to_date(found, keys, people, self._role(state))
+            visibility = await self.talks.audience_for(people)
+        except ApiError as exc:
+            raise _not_sent(exc) from exc
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
-        message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
+        message = seal_group(keys, self.device, inner, visibility)
         check(message)
         held = keys.current()
         post = GroupPost(inner["id"], group, kind, self.me, self.device.public_key, text, inner["created_at"],
@@ -737,6 +745,16 @@ def _arrived(item: dict[str, Any]) -> int | None:
 def _published(result: dict[str, Any], what: str) -> None:
     if result.get("status") == "refused":
         raise Refused(str(result.get("code")), f"Your server refused {what}: {result.get('reason')}")
+
+
+def _not_sent(exc: ApiError) -> ApiError:
+    """A failure before a post was written, saying so: when its server is not answering now (a rate limit, a
+    server error), that nothing was sent and to post again later; otherwise the server's word as it came."""
+    if not failing(exc):
+        return exc
+    said = (f"{exc.message} Your server is not answering the look-ups a post needs (the group's members and their"
+            " devices) now: nothing was sent; post it again in a minute.")  # fmt: skip
+    return ApiError(exc.status, exc.code, said)
 
 
 def _still_kept(exc: ApiError | ServerUnreachable, kind: str) -> ApiError | ServerUnreachable:
