@@ -16,14 +16,15 @@ import pytest
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.lookups import LOOKUPS_PER_SYNC, NOT_LOOKED_UP
 from murmur.client.private_groups import PrivateGroups
+from murmur.group_chains import GroupKeys
 from murmur.group_epoch import Device as Member
 from murmur.message import now_ms
-from murmur.private_group import epoch_messages
+from murmur.private_group import epoch_messages, group_inner, seal_group
 from murmur.sealing import public_hex
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
 from tests.server.test_private_groups import texts
-from tests.server.test_private_groups_faults import pair
+from tests.server.test_private_groups_faults import pair, trio
 from tests.server.test_sealed_api import joined
 
 OTHERS = 6
@@ -166,3 +167,20 @@ async def test_junk_chunks_cost_at_most_the_syncs_budget_of_requests(server: Har
     assert texts(bog, group) == ["the real post"]
     assert len([p for p in asked if p.endswith("/log")]) <= LOOKUPS_PER_SYNC + 1  # the made-up groups, and the real
     assert sum(u.code == NOT_LOOKED_UP for u in report.unread) == 6
+
+
+async def test_a_members_messages_naming_made_up_senders_cost_at_most_the_syncs_budget(
+    server: Harness, tmp_path: Path
+) -> None:
+    [owner, bo, cy], _, group = await trio(server, tmp_path)
+    await bo.sync()
+    keys = GroupKeys.from_json(bo.store.keys(group))  # Bo's chain, moved here only: he writes nothing real after
+    for _ in range(LOOKUPS_PER_SYNC + 20):  # each claims a sender nobody is
+        inner = group_inner("post", os.urandom(32).hex(), bo.device.public_key, "junk", now_ms())
+        assert (await bo.api.publish(seal_group(keys, bo.device, inner, "local")))["status"] == "stored"
+    await cy.post(group, "the real post")
+    asked = counted(owner.api)
+    report = await owner.sync()
+    assert texts(owner, group) == ["the real post"]
+    assert len([p for p in asked if p.startswith("/api/v1/identities/")]) <= LOOKUPS_PER_SYNC + 3
+    assert {u.code for u in report.unread} <= {"forged_sender", NOT_LOOKED_UP}
