@@ -37,7 +37,7 @@ from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, Device, Link, distinct, members_digest
-from murmur.keys import Identity, fingerprint
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.kinds.group_drafts import about_person_draft, create_draft
 from murmur.kinds.group_fold import INVITE, MEMBER, GroupState
 from murmur.message import Message, now_ms
@@ -185,9 +185,10 @@ class PrivateGroups:
     # -- the group and its member devices -------------------------------------------------------------------------
     @_command
     async def group(self, typed: str) -> dict[str, Any]:
-        """The private group ``typed`` (an id or a prefix) names; refused when it is not private."""
-        found = await self.api.group(typed)
-        if not str(found["id"]).startswith(typed):
+        """The private group ``typed`` (an id or a prefix) names (``resolve``); refused when it is not private."""
+        wanted = self.resolve(typed)
+        found = await self.api.group(wanted)
+        if not str(found["id"]).startswith(wanted):
             raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
         try:
             await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
@@ -197,6 +198,19 @@ class PrivateGroups:
             public = f"{found['name']!r} is a public group: its posts are not sealed (`murmur post --group`)."
             raise ConfigError(public) from refusal
         return found
+
+    def resolve(self, typed: str) -> str:
+        """The group id ``typed`` names: whole, itself; a prefix, the one private group this device knows by it (holds
+        keys of, or pinned), so the home server never picks among them; none known, the prefix as typed, for the
+        server to resolve (its answer is checked against it). Refused when it names several known here."""
+        token = typed.strip().lower()
+        if KEY_HEX.fullmatch(token):
+            return token
+        known = self.store.known_groups(token)
+        if len(known) > 1:
+            raise ConfigError(f"{typed[:64]!r} names {len(known)} private groups this device knows"
+                              f" ({', '.join(g[:12] for g in known)}): give more of its id.")  # fmt: skip
+        return known[0] if known else token
 
     async def _identities(self, keys: Iterable[str], *, sealing: bool = False) -> list[Recipient]:
         """The identities the member ``keys`` speak for, once each. A member nothing can be sealed to (a bare key,
