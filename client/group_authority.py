@@ -112,8 +112,12 @@ async def is_private(api: MurmurClient, group: str) -> bool:
 
 
 async def refuse_plain(api: MurmurClient, draft: dict[str, Any]) -> None:
-    """Refuse (``private_group``) a plain draft addressed to a private group (its ``group`` tag), whatever the home
-    server says of the group: published, it would be signed and readable by every server it reaches."""
+    """Refuse (``private_group``) a plain draft written into a private group (its ``group`` tag: a post, a poll, a
+    meetup), whatever the home server says of the group: published, it would be signed and readable by every server
+    it reaches. The group's own acts (``group_*``: joining, leaving, membership, moderation) are public by design
+    (docs/encryption.md §16.1) and pass."""
+    if str(draft.get("kind", "")).startswith(GROUP_KIND):
+        return
     for name, value in draft.get("tags") or []:
         if name == "group" and await is_private(api, str(value)):
             raise Refused("private_group", "This group is private: what is written in it is sealed for its members"

@@ -68,7 +68,7 @@ RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_
 MODERATING = ("owner", "moderator")
 Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
 
-__all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
+__all__ = ["GroupPost", "GroupSync", "PrivateGroups", "Unread", "answered_group", "groups_path"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -186,10 +186,7 @@ class PrivateGroups:
     @_command
     async def group(self, typed: str) -> dict[str, Any]:
         """The private group ``typed`` (an id or a prefix) names (``resolve``); refused when it is not private."""
-        wanted = self.resolve(typed)
-        found = await self.api.group(wanted)
-        if not str(found["id"]).startswith(wanted):
-            raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+        found = await answered_group(self.api, self.resolve(typed), typed)
         try:
             await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
         except Refused as refusal:
@@ -716,6 +713,15 @@ class PrivateGroups:
     def search(self, text: str) -> list[GroupPost]:
         """Messages of private groups holding every word of ``text``: searched here, never on a server."""
         return self.store.search(text)
+
+
+async def answered_group(api: MurmurClient, wanted: str, typed: str) -> dict[str, Any]:
+    """The home server's answer for the group ``wanted`` (an id, or a prefix: ``PrivateGroups.resolve``) names,
+    refused when its id does not start with it."""
+    found = await api.group(wanted)
+    if not str(found["id"]).startswith(wanted):
+        raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+    return found
 
 
 async def _one_group(group: str, failed: dict[str, str], work: Awaitable[R], *, alone: bool) -> R | None:

@@ -17,8 +17,8 @@ from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
 from murmur.client.conversations import inbox_path
 from murmur.client.group_authority import is_private as signed_private
-from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
-from murmur.keys import Identity, fingerprint
+from murmur.client.private_groups import GroupPost, PrivateGroups, Unread, answered_group, groups_path
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.store.group_inbox import MemberChange
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -58,6 +58,20 @@ def local_only(ctx: typer.Context) -> PrivateGroups:
 def _of_profile(ctx: typer.Context, api: MurmurClient | None, device: Identity) -> PrivateGroups:
     key_path = profile_of(ctx).key_path
     return PrivateGroups.of_profile(api, key_path, device, current_passphrase(inbox_path(key_path)))
+
+
+async def group_named(ctx: typer.Context, api: MurmurClient, typed: str) -> dict[str, Any]:
+    """The group ``typed`` (an id or a prefix) names: a private group this device knows by it first, never the home
+    server's pick among groups sharing the prefix (``PrivateGroups.resolve``); the server's answer checked against
+    it. So a look-alike group a server made cannot take what was meant for a private one."""
+    wanted = typed
+    if not KEY_HEX.fullmatch(typed) and groups_path(profile_of(ctx).key_path).exists():
+        groups = local_only(ctx)
+        try:
+            wanted = groups.resolve(typed)
+        finally:
+            groups.close()
+    return await answered_group(api, wanted, typed)
 
 
 async def is_private(api: MurmurClient, found: dict[str, Any]) -> bool:
