@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Select, Static, TextArea
 
 from murmur.client.api import MurmurClient
+from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.group import GroupScreen
 from murmur.client.tui.screens.main import MainScreen
@@ -44,13 +45,21 @@ def server_calls_every_group_open(monkeypatch: pytest.MonkeyPatch) -> list[dict[
     return sent
 
 
-async def test_review3_a_server_calling_a_private_group_open_gets_no_plain_post_from_the_tui(
+async def invited_where_the_server_calls_it_open(
     live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[MurmurApp, str, list[dict[str, Any]]]:
+    """The app of a member of Ada's private group, whose server calls every group open; what the app sends."""
     me, _, ada_groups, app = await people(live, tmp_path)
     group = await ada_groups.create("organisers")
     await ada_groups.invite(group, [me.identity])
     sent = server_calls_every_group_open(monkeypatch)
+    return app, group, sent
+
+
+async def test_review3_a_server_calling_a_private_group_open_gets_no_plain_post_from_the_tui(
+    live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _, sent = await invited_where_the_server_calls_it_open(live, tmp_path, monkeypatch)
     async with app.run_test() as pilot:
         await pilot.press("6")
         await until(pilot, lambda: any("organisers" in r for r in group_rows(app)))
@@ -68,10 +77,7 @@ async def test_review3_a_server_calling_a_private_group_open_gets_no_plain_post_
 async def test_the_compose_group_choice_sends_nothing_plain_to_a_group_its_server_calls_open(
     live: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    me, _, ada_groups, app = await people(live, tmp_path)
-    group = await ada_groups.create("organisers")
-    await ada_groups.invite(group, [me.identity])
-    sent = server_calls_every_group_open(monkeypatch)
+    app, group, sent = await invited_where_the_server_calls_it_open(live, tmp_path, monkeypatch)
     async with app.run_test() as pilot:
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.press("n")
