@@ -25,7 +25,7 @@ from murmur.client.tui.controller import Controller
 from murmur.client.tui.counts import Referrals, refers_to
 from murmur.client.tui.direct import Direct
 from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, PostAction
-from murmur.client.tui.net import attempt, work
+from murmur.client.tui.net import attempt, gone, work
 from murmur.client.tui.present import tag_value
 from murmur.client.tui.private import Private
 from murmur.client.tui.screens.conversations import ConversationScreen
@@ -103,6 +103,8 @@ class MurmurApp(App[None]):
 
     def tick_times(self) -> None:
         """Relative times ("3m") move on: only the rows in view of the screen on top are looked at."""
+        if gone(self):
+            return  # closing: the screens are taken down before the timers stop, and a tick can fall between
         now = self.view.clock()
         for posts in self.screen.query(PostList):
             posts.tick(now)
@@ -288,7 +290,7 @@ class MurmurApp(App[None]):
     def redraw_entries(self) -> None:
         for screen in self.screen_stack:
             for entry in screen.query(Entry):
-                entry.refresh()
+                entry.refresh(layout=True)  # a name can wrap a header onto a second line
             if isinstance(screen, MeetupScreen | ConversationScreen):
                 screen.redraw()
             for pane in screen.query(ConversationsPane):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -71,14 +72,18 @@ _UNTYPED = (
 )
 # The tables of the current schema whose rows changed (copied by this connection, given as names and counts, or
 # written since their last ANALYZE, as the server counts them) by more than twice the rows their statistics
-# describe (``reltuples``, -1 before any), and by more than 100 (a few rows plan alike whatever their number).
+# describe (``reltuples``, -1 before any), and by more than 100 (a few rows plan alike whatever their number);
+# and those this connection wrote that have no statistics at all: a plan kept (a prepared statement's) made
+# without them takes an equality on a column for a rare value, and still holds when the table has grown.
 _STALE = """
 SELECT c.relname FROM pg_class c
 LEFT JOIN unnest(%s::text[], %s::float8[]) AS w (name, copied) ON w.name = c.relname
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace
-AND greatest(coalesce(w.copied, 0), coalesce(s.n_mod_since_analyze, 0)) > 2 * greatest(c.reltuples, 0) + 100
+AND (greatest(coalesce(w.copied, 0), coalesce(s.n_mod_since_analyze, 0)) > 2 * greatest(c.reltuples, 0) + 100
+     OR (c.reltuples < 0 AND w.copied > 0))
 """
+_INSERT_INTO = re.compile(r"\s*INSERT INTO (?P<table>\w+)", re.I)
 # Read statements (as translated) bound on the client since the server could not type them: the same for every
 # connection, so learnt once per process.
 _CLIENT_BOUND: set[str] = set()
@@ -178,7 +183,10 @@ class Connection:
         # Writes prepared on this connection, by statement and the widths of its integers (each width is a
         # parameter type of its own to the server: a statement typed for int2 is not known typable for int8).
         self._prepared: set[tuple[str, tuple[int, ...]]] = set()
-        self._copied: dict[str, int] = {}  # rows this connection wrote by COPY, by table (``_analyse_if_stale``)
+        # Rows this connection wrote, by table (``_analyse_if_stale``): by COPY (they set when it looks), and by
+        # pipelined INSERTs (the tables it looks at then).
+        self._copied: dict[str, int] = {}
+        self._inserted: dict[str, int] = {}
         self._look_at = ANALYSE_FIRST
 
     @classmethod
@@ -312,11 +320,18 @@ class Connection:
         # store's executemany are INSERTs of values into columns, which type every parameter.
         async with psycopg.AsyncCursor(self.raw) as cur:
             await cur.executemany(text, bound)
+            # Counted too: the rules read tallies (INSERT OR IGNORE, so pipelined) by its key, and planned
+            # without its statistics they read the whole table for each row of a batch.
+            into = _INSERT_INTO.match(text)
+            if into is not None:
+                table = into["table"].lower()
+                self._inserted[table] = self._inserted.get(table, 0) + max(cur.rowcount, 0)
             return Cursor([], cur.rowcount)
 
     async def _analyse_if_stale(self) -> None:
         """After a commit, once this connection has copied 1,000 rows (then 10,000, 100,000, ...): ANALYZE the
-        tables whose planner statistics describe well under the rows they hold (``_STALE``).
+        tables whose planner statistics describe well under the rows they hold, and those it wrote (by COPY or
+        pipelined INSERTs) that have none yet (``_STALE``).
 
         A fresh database has no statistics until autovacuum's first round (up to a minute, and its threshold is
         a tenth of the rows last counted): meanwhile the planner takes ``kind = 'post'`` for a rare value, and
@@ -331,7 +346,10 @@ class Connection:
         self._look_at = copied * 10
         try:
             async with self.raw.cursor() as cur:
-                await cur.execute(_STALE, (list(self._copied), list(self._copied.values())))
+                written = dict(self._inserted)
+                for table, rows in self._copied.items():
+                    written[table] = written.get(table, 0) + rows
+                await cur.execute(_STALE, (list(written), list(written.values())))
                 stale = [psycopg.sql.Identifier(str(name)) for (name,) in await cur.fetchall()]
                 if stale:
                     await cur.execute(psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.SQL(", ").join(stale)))

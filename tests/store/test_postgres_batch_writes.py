@@ -94,11 +94,12 @@ async def test_a_statement_failing_in_the_pipeline_rolls_back_the_whole_write(op
         assert await cursor.fetchall() == [("n2", 2)]  # the first statement of the failed pipeline is undone
 
 
-async def _analysed(url: str) -> tuple[float, Any]:
+async def _analysed(url: str, table: str = "messages") -> tuple[float, Any]:
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT c.reltuples, s.last_analyze FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid"
-            " WHERE c.relname = 'messages'"
+            " WHERE c.relname = %s",
+            (table,),
         ).fetchone()
     assert row is not None
     return float(row[0]), row[1]
@@ -116,6 +117,19 @@ async def test_a_fresh_database_is_analysed_once_ingest_has_copied_enough(
         assert when is not None and counted == 160  # analysed after the commit that passed 200 rows
         await store.ingest([ann.post(f"post {n}") for n in range(160, 400)])
         assert await _analysed(never_analysed) == (counted, when)  # next looked at past 10 times as many
+
+
+async def test_a_table_written_row_by_row_gets_statistics_at_the_first_look(
+    tmp_path: Path, never_analysed: str, monkeypatch: pytest.MonkeyPatch, ann: Person, ben: Person
+) -> None:
+    # tallies is written by INSERT OR IGNORE (pipelined, not copied), and the reaction notices from the target's
+    # end read it by its key: a plan kept from before it had statistics read all of it for each message.
+    monkeypatch.setattr(pg_store, "ANALYSE_FIRST", 200)
+    posts = [ann.post(f"post {n}") for n in range(100)]
+    async with await Store.open(tmp_path / "unused.db", database=never_analysed) as store:
+        await store.ingest([*posts, *(ben.react(p) for p in posts[:30])])
+        counted, when = await _analysed(never_analysed, "tallies")
+    assert when is not None and counted == 30  # 30 rows: under the 100 that make a table stale
 
 
 async def test_an_analyse_that_fails_leaves_the_commit_standing(

@@ -30,6 +30,14 @@ DERIVED = tuple(
 FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
 
 
+def _coroutines(sql: str, plan: list[str]) -> set[str]:
+    """The names under which a plan reads a co-routine (a CTE, or a subquery such as a batch's messages, made
+    row by row): a SCAN of one reads what it made, not a table."""
+    made = {line.split()[1] for line in plan if line.startswith("CO-ROUTINE ")}
+    aliases = {m[1] for n in made for m in re.finditer(rf"\b{re.escape(n)}\s+(?:AS\s+)?(\w+)", sql)}
+    return made | aliases
+
+
 async def _plans(store: Store, statements: list[str]) -> dict[str, list[str]]:
     plans: dict[str, list[str]] = {}
     for sql in statements:
@@ -46,7 +54,9 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
     await members_mod.add_member(store, ann.key)
     post = ann.post("hello #tag", mentions=(ben.key,), hashtags=("tag",))
     statements: list[str] = []
+    # Both connections: ingest's rules (DERIVED) run on the writer's.
     await store.conn.set_trace_callback(statements.append)
+    await store.writer.conn.set_trace_callback(statements.append)
     await store.ingest([ann.follow(ben), post, ben.post("re", reply=post), ben.react(post), ben.boost(post)])
     await store.ingest([ben.follow(ann), ann.delete(ann.post("x"))])
     waiting = ann.post("edited later")
@@ -88,12 +98,15 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
     ):
         await view
     await store.conn.set_trace_callback(None)
+    await store.writer.conn.set_trace_callback(None)
 
     plans = await _plans(store, statements)
     assert len(plans) >= 15
     for sql, plan in plans.items():
+        made = _coroutines(sql, plan)
         for line in plan:
-            assert not FULL_SCAN.match(line), f"full scan in {sql!r}: {plan}"
+            scan = FULL_SCAN.match(line)
+            assert not scan or scan[1] in made, f"full scan in {sql!r}: {plan}"
             if "TEMP B-TREE FOR ORDER BY" in line:
                 # A sort must be marked bounded, e.g. the author-set timelines (rows above a per-author floor).
                 assert "/* bounded sort" in sql, f"unbounded sort in {sql!r}: {plan}"

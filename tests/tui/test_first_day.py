@@ -61,6 +61,15 @@ async def test_relative_times_move_on_with_the_clock(live: LiveServer, tmp_path:
         await until(pilot, lambda: far.shown_time == "2h")
 
 
+async def test_a_tick_while_the_app_closes_is_let_be(live: LiveServer, tmp_path: Path) -> None:
+    """Closing takes the screens down before it stops the timers: a tick that falls in between finds no screen,
+    and must not turn a clean exit into a crash."""
+    app = make_app(live, tmp_path, live=False)
+    async with app.run_test(size=SIZE):
+        pass
+    assert not app.screen_stack
+    app.tick_times()  # what the timer would do in that gap
+
 # -- your own profile ------------------------------------------------------------------------------------------
 async def first_authors_profile(pilot: Any, app: Any) -> ProfileScreen:
     """The profile of the newest post's author on the Local tab, loaded."""

@@ -267,32 +267,6 @@ async def test_palette_has_every_action(live: LiveServer, tmp_path: Path) -> Non
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
 
 
-async def test_live_post_arrives_without_moving_the_reader(live: LiveServer, tmp_path: Path) -> None:
-    for i in range(20):  # more than a screenful, so there is somewhere to scroll
-        await live.post(ALICE, f"old {i}", at=NOW - 100_000 + i)
-    app = make_app(live, tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        timeline = await open_local(pilot, app)
-        await until(pilot, lambda: app.connection[0] is True)
-        await pilot.press(*"jjjjjjjjjj")
-        await pilot.wait_for_scheduled_animations()  # the scroll to the highlighted post has settled
-        reading = timeline.current
-        assert reading is not None
-        y_before = reading.region.y
-        await live.post(BOB, "breaking news", at=NOW)
-        await until(pilot, lambda: "breaking news" in texts(timeline))
-        new = timeline.entries[0]
-        # The reader's post is put back after the layout that pushed it down: looked at once the new post is laid
-        # out (before that its place proves nothing), and again until the scroll back has been laid out too.
-        await until(pilot, lambda: new.virtual_region.height > 0 and reading.region.y == y_before)
-        assert timeline.current is reading
-        tab = app.main.query_one(TabbedContent).get_tab("local")
-        await until(pilot, lambda: "(1)" in str(tab.label))  # the count goes up to the tab as a message
-        assert new.unread
-        await pilot.press("g")
-        assert not new.unread
-
-
 async def test_a_late_arrival_goes_where_its_time_puts_it(live: LiveServer, tmp_path: Path) -> None:
     """Timelines are in time order: a post that arrives now dated earlier than what is shown is mounted among
     the older ones, not on top; one dated now goes on top."""

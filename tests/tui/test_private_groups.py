@@ -17,7 +17,7 @@ from murmur.client.tui.app import MurmurApp
 from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.conversations import VERIFIED
 from murmur.client.tui.screens.dialogs import REACTIONS, ReactionPicker
-from murmur.client.tui.screens.group import GroupScreen
+from murmur.client.tui.screens.group import INVITED_ONLY, GroupScreen
 from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.widgets.groups import GroupEntry, GroupsPane
 from murmur.client.tui.widgets.private_group import PrivateMessages
@@ -229,3 +229,26 @@ async def test_an_invitation_lists_the_group_live_without_a_restart(live: LiveSe
         await until(pilot, lambda: any("organisers" in r and "member" in r for r in group_rows(app)))
         await ada_groups.post(group, "welcome")
         await until(pilot, lambda: label(app) == "Groups (1)")
+
+
+def footer_actions(app: MurmurApp) -> set[str]:
+    """The actions the footer shows: the screen's bindings in force that are shown."""
+    return {active.binding.action for active in app.screen.active_bindings.values() if active.binding.show}
+
+
+async def test_a_private_groups_screen_offers_no_join(live: LiveServer, tmp_path: Path) -> None:
+    """People come into a private group by a moderator's invitation: its screen neither shows J nor acts on it,
+    and says who lets people in. X (leave) stays, as on any group's screen."""
+    _, _, ada_groups, app = await people(live, tmp_path)
+    await ada_groups.create("organisers")
+    async with app.run_test() as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: any("organisers" in r for r in group_rows(app)))
+        await pilot.press("enter")
+        await until(pilot, lambda: {"leave_group", "members"} <= footer_actions(app)
+                    and "join_group" not in footer_actions(app))  # fmt: skip
+        assert isinstance(app.screen, GroupScreen) and app.screen.is_private
+        assert INVITED_ONLY in str(app.screen.query_one("#group-head", Static).render())
+        await pilot.press("J")
+        await ran_its_course(pilot)
+        assert not await live.messages("group_join")

@@ -7,7 +7,10 @@ pins it (P). Its meetups (of the newest the server holds) are also listed above 
 enter opens one. Hidden entries stay in the timeline, folded, saying who hid them and why (c unfolds one).
 
 A private group (``join`` is ``invite``) shows its sealed messages as this device read them instead of the
-server's timeline (``PrivateMessages``); n writes, r replies and l reacts there, sealed for its members.
+server's timeline (``PrivateMessages``); n writes, r replies and l reacts there, sealed for its members. J is not
+offered there: people come in by a moderator's invitation (``murmur group invite``), which seals them the group's
+new key. X is: a member leaves a private group as any other, and its moderators' next sync seals a new key to the
+members left (``PrivateGroups._renew``).
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ PLACES = {
     "member": "you are a member",
     "pending": "you asked to join; a moderator will approve",
     "removed": "a moderator removed you",
-    "none": "you are not a member (J: join)",
 }
+OUTSIDE = "you are not a member (J: join)"
+INVITED_ONLY = "you are not a member (a moderator invites)"
 PRIVATE_TITLE = "Private group  (n: write · r: reply · l: react · M: members · esc: back)"
 SEALED_ONLY = "Private messages are sealed for the members: no one can hide or pin them."
 
@@ -56,9 +60,11 @@ def group_fetch(api: MurmurClient, group_id: str) -> Fetch:
     return fetch
 
 
-def place(you: dict[str, Any]) -> str:
+def place(group: dict[str, Any]) -> str:
+    you = group.get("you") or {}
     status = str(you.get("status") or "none")
-    return PLACES.get(str(you.get("role") or "member") if status == "member" else status, PLACES["none"])
+    found = PLACES.get(str(you.get("role") or "member") if status == "member" else status)
+    return found or (INVITED_ONLY if group.get("join") == "invite" else OUTSIDE)
 
 
 def head_content(group: dict[str, Any], names: dict[str, str], now_ms: int = 0) -> Content:
@@ -73,7 +79,7 @@ def head_content(group: dict[str, Any], names: dict[str, str], now_ms: int = 0) 
     if group.get("rules"):
         lines.append(Content.assemble(("rules: ", "bold"), inert(str(group["rules"]))))
     lines.append(Content.assemble((f"{group_facts(group)} · owner ", DIM), *owner))
-    lines.append(Content.styled(place(group.get("you") or {}), "$success"))
+    lines.append(Content.styled(place(group), "$success"))
     for item in group.get("pinned") or []:
         message = item.get("message") or {}
         if item.get("verified") and not item.get("hidden"):
@@ -105,6 +111,10 @@ def members_content(people: dict[str, Any], names: dict[str, str]) -> Content:
     for what, person in rows:
         lines.append(Content.assemble((f"{what:10}", DIM), *present.author_parts(str(person["key"]), names)))
     return Content("\n").join(lines)
+
+
+PUBLIC_ONLY = ("join_group",)
+"""Actions a private group's screen neither shows nor runs (the module's docstring says why)."""
 
 
 class GroupScreen(MurmurScreen):
@@ -156,9 +166,13 @@ class GroupScreen(MurmurScreen):
         self.load_meetups()
         self.query_one(Timeline).refresh_top()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.is_private and action in PUBLIC_ONLY)
+
     def _go_private(self) -> None:
         """The group is private: its sealed messages, read here, take the timeline's place."""
         self.is_private = True
+        self.refresh_bindings()  # the footer drops what check_action now refuses
         self.query_one(".screen-title", Static).update(Content.styled(PRIVATE_TITLE, "bold"))
         for widget in (self.query_one(Timeline), self.query_one(MeetupList)):
             widget.display = False

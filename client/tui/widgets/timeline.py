@@ -3,8 +3,13 @@
 Pages are cut by the server's ``before`` cursors, so a page is named by the cursor that fetched it. The list
 keeps at most ``max_pages`` pages mounted: scrolling down appends an older page and drops the newest one,
 remembering its cursor; scrolling back up fetches that cursor again. Memory stays flat however far back a
-person reads. Live arrivals are inserted at the top only while the top is mounted, and the viewport is held
-on what the person is reading; otherwise they are counted and ``g`` brings them in.
+person reads. Live arrivals are inserted at the top only while the top is mounted; otherwise they are counted
+and ``g`` brings them in.
+
+Whatever the list does by itself (an arrival mounted above, a page swapped, a post deleted) holds the entry being
+read where it sits on screen, through every layout that follows, until the reader moves (a key, the mouse, the
+wheel or the scrollbar). Heights settle late: a new entry is laid out a refresh after it is mounted, and an
+author's name arriving can wrap a header onto a second line; putting the place back once is not enough.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from textual import events, on
 from textual.message import Message
-from textual.widget import AwaitMount
+from textual.screen import Screen
+from textual.scrollbar import ScrollDown, ScrollTo, ScrollUp
 
 from murmur.client.api import PageCursor
 from murmur.client.render import page_items
 from murmur.client.tui.events import NamesWanted
-from murmur.client.tui.net import attempt, work
-from murmur.client.tui.widgets.entries import Placeholder, View, item_authors
+from murmur.client.tui.net import attempt, gone, work
+from murmur.client.tui.widgets.entries import Entry, Placeholder, View, item_authors
 from murmur.client.tui.widgets.postlist import PostList
 
 Fetch = Callable[[PageCursor | None, int], Awaitable[dict[str, Any]]]
@@ -43,6 +50,14 @@ class _Window:
     """Live arrivals not mounted because the top of the timeline is not."""
     newest: int = 0
     """The highest seq seen, mounted or pending."""
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the reader is: the entry they were reading and how far from the top of the view it sat."""
+
+    entry: Entry
+    offset: float
 
 
 class Timeline(PostList):
@@ -68,6 +83,10 @@ class Timeline(PostList):
         self.max_pages = max(2, max_pages)
         self.window = _Window()
         self.loading = False
+        self._held: _Place | None = None
+
+    def on_mount(self) -> None:
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._keep_place)
 
     # -- loading -----------------------------------------------------------------------------------------------
     def show_page(self, page: dict[str, Any]) -> None:
@@ -175,31 +194,51 @@ class Timeline(PostList):
         if at is None or holder is None:
             return
         holder.items.insert(next(n for n, i in enumerate(holder.items) if int(i.get("seq") or 0) == seq), item)
-        restore = self._anchor()
+        self._hold_place()
         entry = self.make_entry(item)
         entry.unread = (item.get("message") or {}).get("author") != self.view.me
-        mounting = self.mount(entry, before=entries[at])
+        self.mount(entry, before=entries[at])
         if at <= self.index:
             self.index += 1
-        self._restore_when_mounted(mounting, restore)
         self._want_names([item])
 
-    # -- the mounted window ------------------------------------------------------------------------------------
-    def _anchor(self) -> Callable[[], None]:
-        """Remember where the highlighted entry sits on screen; the returned call puts it back there."""
+    # -- the reader's place ------------------------------------------------------------------------------------
+    def _hold_place(self) -> None:
+        """Hold the highlighted entry where it sits on screen until the reader moves. A place already held stays:
+        the layouts after the last change may not have settled, and the screen they left is not the reader's."""
+        if self._held is not None and not gone(self._held.entry):
+            return
         entry = self.current
-        if entry is None:
-            return lambda: None
-        offset = entry.virtual_region.y - self.scroll_y
+        # An entry not laid out yet (just mounted, or on a hidden tab) has no place on screen to keep.
+        self._held = _Place(entry, entry.virtual_region.y - self.scroll_y) if entry and entry.virtual_region else None
 
-        def restore() -> None:
-            if entry.is_attached:
-                self.scroll_to(y=max(0, entry.virtual_region.y - offset), animate=False, immediate=True)
+    def _keep_place(self, _: Screen) -> None:
+        """After every layout of the screen: put the held entry back where the reader saw it."""
+        held = self._held
+        if held is None:
+            return
+        if gone(held.entry):
+            self._held = None
+            return
+        region = held.entry.virtual_region
+        if region:  # a hidden tab's entries have no region: the place waits for the tab to show again
+            y = max(0, region.y - held.offset)
+            self.scroll_to(y=y, animate=False, immediate=True)
 
-        return restore
+    @on(events.Key)
+    @on(events.MouseDown)  # on an entry: the scrollbar stops its own, and posts the three messages below instead
+    @on(events.MouseScrollDown)
+    @on(events.MouseScrollUp)
+    @on(ScrollDown)
+    @on(ScrollUp)
+    @on(ScrollTo)
+    def _let_go(self) -> None:
+        """The reader moves by themselves: the place is theirs again."""
+        self._held = None
 
+    # -- the mounted window ------------------------------------------------------------------------------------
     def _mount_at_top(self, items: list[dict[str, Any]], *, unread: bool = False) -> None:
-        restore = self._anchor()
+        self._hold_place()
         for placeholder in self.query(Placeholder):
             placeholder.remove()
         new = [self.make_entry(item) for item in items]
@@ -208,28 +247,17 @@ class Timeline(PostList):
             entry.unread = unread and (entry.item.get("message") or {}).get("author") != self.view.me
         entries = self.entries
         if entries:
-            mounting = self.mount_all(new, before=entries[0])
+            self.mount_all(new, before=entries[0])
             self.index += len(new)
         else:
-            mounting = self.mount_all(new)
+            self.mount_all(new)
             self.highlight(0)
-        self._restore_when_mounted(mounting, restore)
         self._want_names(items)
-
-    def _restore_when_mounted(self, mounting: AwaitMount, restore: Callable[[], None]) -> None:
-        """Put the highlighted entry back once the new entries are laid out: a refresh that comes before they are
-        mounted sees them with no height, the scroll back does nothing, and the reader is pushed down after it."""
-
-        async def settle() -> None:
-            await mounting
-            self.call_after_refresh(restore)
-
-        self.call_later(settle)
 
     def _append(self, page: Page) -> None:
         self.window.pages.append(page)
-        restore = self._anchor()
-        mounting = self.mount_all([self.make_entry(item) for item in page.items])
+        self._hold_place()
+        self.mount_all([self.make_entry(item) for item in page.items])
         if len(self.window.pages) > self.max_pages:
             dropped = self.window.pages.pop(0)
             self.window.above.append(dropped.before)
@@ -237,7 +265,6 @@ class Timeline(PostList):
             for entry in self.entries[:count]:
                 entry.remove()
             self.index = max(0, self.index - count)
-        self._restore_when_mounted(mounting, restore)
         self._want_names(page.items)
 
     def _prepend(self, page: Page) -> None:
@@ -287,5 +314,6 @@ class Timeline(PostList):
             super().action_first()
 
     def forget(self, msg_id: str) -> None:
+        self._hold_place()  # a post going above the one being read must not pull it up
         super().forget(msg_id)
         self._announce()  # a deleted arrival is no longer unread
