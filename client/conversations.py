@@ -23,8 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
 from murmur.client.identity_check import checked_identity, safety_number
+from murmur.client.lookups import LOOKUPS_PER_SYNC, Lookups
 from murmur.client.mentions import key_for
-from murmur.client.sealed_feed import pages
+from murmur.client.sealed_feed import pages, unreadable
 from murmur.direct import (
     NOT_DIRECT,
     Received,
@@ -35,7 +36,7 @@ from murmur.direct import (
     read_inner,
     seal_direct,
 )
-from murmur.errors import ConfigError, Refused
+from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.mentions import KEY_PREFIX, handle_of
@@ -48,15 +49,15 @@ INBOX_FILE = "conversations.db"
 # Refusals that may turn out well later: the sender's log (or the device it names) had not reached the server.
 log = logging.getLogger("murmur.client.conversations")
 RETRIED = ("forged_sender", "participant_unknown")
-# How many identities one sync looks up: a flood of sealed messages naming strangers costs at most this many
-# requests (the rest are tried at later syncs, each on its own back-off), never the reader's rate limit.
-LOOKUPS_PER_SYNC = 64
 NO_IDENTITY = (
     "This profile speaks as a bare key, which has no encryption key: make it an identity with"
     " `murmur identity create` (or pair it with one: `murmur device add IDENTITY`), then send or read direct messages."
 )
 
-__all__ = ["Conversation", "Conversations", "DeviceChange", "Refusal", "Sent", "Stored", "SyncReport", "inbox_path"]
+__all__ = [
+    "LOOKUPS_PER_SYNC", "Conversation", "Conversations", "DeviceChange", "Refusal", "Sent", "Stored", "SyncReport",
+    "inbox_path", "recipient_of",
+]  # fmt: skip
 
 
 def inbox_path(key_path: Path) -> Path:
@@ -121,7 +122,7 @@ class Conversations:
         # One fetch at a time: two at once would both open a message not seen yet, and the second would call
         # the first's copy a replay (the TUI's screens and its live stream may all ask).
         self._syncing = asyncio.Lock()
-        self._lookups_left = LOOKUPS_PER_SYNC
+        self._lookups = Lookups()  # each sync (and each device check) starts its own
 
     @classmethod
     def of_profile(cls, api: MurmurClient | None, key_path: Path, passphrase: str | None = None) -> Conversations:
@@ -149,29 +150,7 @@ class Conversations:
         """The identity ``key`` names (an identity, a device's key or a bare key) and its current devices, as its
         signed key events resolve here (murmur.client.identity_check), never as the server says; refused with
         what to do when it cannot receive a sealed message."""
-        view = await checked_identity(self.api, key, self.inbox, at=now_ms())
-        if view is None:
-            raise ConfigError(
-                f"{key[:16]} is no identity or key your server knows; check it, or ask them for their identity"
-                " (`murmur whoami`)."
-            )
-        if view.get("bare"):
-            raise ConfigError(
-                f"{fingerprint(key)} speaks as a bare key, which cannot receive direct messages: ask them to run"
-                " `murmur identity create`, then write again."
-            )
-        if view.get("fork") is not None:
-            raise ConfigError(
-                f"The identity {fingerprint(view['identity'])}'s key log is forked (a key of theirs was copied or"
-                " stolen): nothing is sealed to it until they settle it with their rotation key."
-            )
-        devices = _current(view)
-        if not devices:
-            raise ConfigError(
-                f"The identity {fingerprint(view['identity'])} has no current device to seal to: its devices were"
-                " all removed. Ask them to add one (`murmur device add`)."
-            )
-        return Recipient(str(view["identity"]), tuple(d["x25519"] for d in devices), tuple(d["key"] for d in devices))
+        return recipient_of(key, await checked_identity(self.api, key, self.inbox, at=now_ms()))
 
     async def named(self, typed: str) -> Recipient:
         """The recipient a typed word names: the one resolver of a direct message's recipients and a private group's
@@ -232,6 +211,7 @@ class Conversations:
     async def device_changes(self, identities: Sequence[str]) -> list[DeviceChange]:
         """Read each identity's devices again from its signed events (pinning them, recording any change), and
         give every change seen in them since first pinned; an identity that cannot be read now keeps its pins."""
+        self._lookups = Lookups()  # read again now, not as a sync read them
         for identity in identities:
             if identity != self.identity:
                 await self._log(identity)
@@ -259,7 +239,7 @@ class Conversations:
 
     async def _sync(self) -> SyncReport:
         logs: dict[str, dict[str, Any] | None] = {}
-        self._lookups_left = LOOKUPS_PER_SYNC
+        self._lookups = Lookups()
         opened, refused = 0, []
         now = self._clock()
         tried: set[str] = set()
@@ -316,27 +296,28 @@ class Conversations:
             if not self.inbox.add(_stored(received, unread=sender != self.identity), outer_id,
                                   received.inner.participants):  # fmt: skip
                 raise Refused("replayed", "Its direct message was received already, under another sealed message.")
-        except Refused as refusal:
-            if refusal.code == NOT_DIRECT:  # a private group's epoch key: murmur.client.private_groups takes it
-                return "seen"
-            self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock(), arrived=arrived)
-            return Refusal(outer_id, refusal.code, refusal.message, raw, arrived)
-        return "opened"
+        except Refused as exc:
+            refusal = exc
+        except MurmurError:  # this device's or its server's fault, not the message's: the sync stops, nothing lost
+            raise
+        except Exception as exc:  # a fault no rule names: this message's refusal, never every later sync's end
+            refusal = unreadable(exc)
+        else:
+            return "opened"
+        if refusal.code == NOT_DIRECT:  # a private group's epoch key: murmur.client.private_groups takes it
+            return "seen"
+        self.inbox.refuse(outer_id, refusal.code, refusal.message, raw, seq, at=self._clock(), arrived=arrived)
+        return Refusal(outer_id, refusal.code, refusal.message, raw, arrived)
 
     async def _log(self, identity: str) -> dict[str, Any] | None:
         """``identity`` as its signed events resolve here; None when unknown for now (tried again later): its events
         do not make it yet, this sync has looked up as many identities as it may, or the server did not answer
-        (rate-limited, failing): one bad answer never ends the sync, so a flood of strangers cannot stop it."""
-        if self._lookups_left <= 0:
-            return None
-        self._lookups_left -= 1
+        (rate-limited, failing): one bad answer never ends the sync, so a flood of strangers cannot stop it
+        (``murmur.client.lookups``)."""
         try:
-            return await checked_identity(self.api, identity, self.inbox, at=now_ms())
-        except Refused:
-            return None
-        except ApiError as exc:
-            log.info("looking up %s failed (%s): later syncs try again", identity[:16], exc.code)
-            self._lookups_left = 0  # a rate limit or a failing server: ask nothing more this time
+            return await self._lookups.budgeted(identity, lambda: checked_identity(self.api, identity, self.inbox,
+                                                                                  at=now_ms()))  # fmt: skip
+        except (Refused, ApiError):
             return None
 
     # -- reading (this device only) ------------------------------------------------------------------------------
@@ -366,6 +347,33 @@ class Conversations:
 
     def refusals(self) -> list[Refusal]:
         return self.inbox.refusals()
+
+
+def recipient_of(key: str, view: dict[str, Any] | None) -> Recipient:
+    """The recipient ``key`` names, from its identity ``view`` as resolved on this device (None: unknown); refused
+    with what to do when it cannot receive a sealed message (``Conversations.recipient``)."""
+    if view is None:
+        raise ConfigError(
+            f"{key[:16]} is no identity or key your server knows; check it, or ask them for their identity"
+            " (`murmur whoami`)."
+        )
+    if view.get("bare"):
+        raise ConfigError(
+            f"{fingerprint(key)} speaks as a bare key, which cannot receive direct messages: ask them to run"
+            " `murmur identity create`, then write again."
+        )
+    if view.get("fork") is not None:
+        raise ConfigError(
+            f"The identity {fingerprint(view['identity'])}'s key log is forked (a key of theirs was copied or"
+            " stolen): nothing is sealed to it until they settle it with their rotation key."
+        )
+    devices = _current(view)
+    if not devices:
+        raise ConfigError(
+            f"The identity {fingerprint(view['identity'])} has no current device to seal to: its devices were"
+            " all removed. Ask them to add one (`murmur device add`)."
+        )
+    return Recipient(str(view["identity"]), tuple(d["x25519"] for d in devices), tuple(d["key"] for d in devices))
 
 
 def remembered_as(typed: str) -> str:

@@ -156,6 +156,25 @@ async def signed_join(api: MurmurClient, group: str) -> str:
     return str(_creation(api, group, messages).body.get("join", "open"))
 
 
+async def is_private(api: MurmurClient, group: str) -> bool:
+    """Whether ``group`` is private (its posts sealed for its members) by its signed creation message
+    (``signed_join``): the one check the CLI and the TUI make before writing into a group."""
+    return await signed_join(api, group) == INVITE
+
+
+async def refuse_plain(api: MurmurClient, draft: dict[str, Any]) -> None:
+    """Refuse (``private_group``) a plain draft written into a private group (its ``group`` tag: a post, a poll, a
+    meetup), whatever the home server says of the group: published, it would be signed and readable by every server
+    it reaches. The group's own acts (``group_*``: joining, leaving, membership, moderation) are public by design
+    (docs/encryption.md §16.1) and pass."""
+    if str(draft.get("kind", "")).startswith(GROUP_KIND):
+        return
+    for name, value in draft.get("tags") or []:
+        if name == "group" and await is_private(api, str(value)):
+            raise Refused("private_group", "This group is private: what is written in it is sealed for its members"
+                          " (write from its screen), never published plain; nothing was sent.")  # fmt: skip
+
+
 def _verified(raws: list[Any], known: set[str]) -> dict[str, tuple[Message, bytes]]:
     """The messages among ``raws`` that pass the one validation path, by id, each with its bytes, but those whose
     id is ``known`` already (held, verified before); the rest count for nothing."""

@@ -14,7 +14,7 @@ from murmur.client.api import ApiError, ServerUnreachable
 from murmur.client.conversations import Recipient, _bytes_of
 from murmur.client.devices import publish_as_device, publish_signed, signed_as_device
 from murmur.client.group_authority import keep_own
-from murmur.client.group_membership import MODERATING, GroupMembership
+from murmur.client.group_membership import MODERATING, GroupMembership, command
 from murmur.errors import Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import Link, members_digest
@@ -41,6 +41,7 @@ class Change:
 class GroupEpochs(GroupMembership):
     """Making a private group and its epochs on this device, and sending what carries them."""
 
+    @command
     async def create(self, name: str, *, description: str = "", rules: str = "") -> str:
         """Publish a private group (you own it) and its first epoch, sealed to your devices; its id."""
         self.talks._me()  # an identity, or nothing to seal to (a bare key: told what to do)

@@ -7,23 +7,61 @@ device resolves them (``murmur.client.identity_check``), never from the home ser
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from murmur.client.api import MurmurClient
-from murmur.client.conversations import Conversations, Recipient
+from murmur.client.conversations import Conversations, Recipient, recipient_of
 from murmur.client.group_authority import listed, signed_state
 from murmur.client.group_checks import member_roles
 from murmur.client.identity_check import checked_identity
+from murmur.client.lookups import Lookups
 from murmur.direct import current_at
 from murmur.errors import ConfigError, Refused
 from murmur.group_epoch import Device, distinct
-from murmur.keys import Identity, fingerprint
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.kinds.group_fold import GroupState
 from murmur.message import now_ms
 from murmur.store.group_inbox import GroupInbox
 
 MODERATING = ("owner", "moderator")
+P = ParamSpec("P")
+R = TypeVar("R")
+S = TypeVar("S", bound="GroupMembership")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One command or sync of a device's private groups (``command``), and what it looked up: each identity's
+    log at most once (a 200-member group's post stays far under its home server's rate limit), and of the names
+    messages give (a group a chunk names, a message's sender) at most the budget (``murmur.client.lookups``)."""
+
+    owner: object
+    lookups: Lookups = field(default_factory=Lookups)
+
+
+_RUN: ContextVar[Run | None] = ContextVar("private_groups_run", default=None)
+
+
+def command(method: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Concatenate[S, P], Awaitable[R]]:
+    """A command of ``PrivateGroups``: it and every command it calls share one ``Run`` (its task's: two commands at
+    once, the TUI's screens and its live stream, each look up on their own)."""
+
+    @functools.wraps(method)
+    async def run(self: S, *args: P.args, **kwargs: P.kwargs) -> R:
+        held = _RUN.get()
+        if held is not None and held.owner is self:
+            return await method(self, *args, **kwargs)
+        token = _RUN.set(Run(self))
+        try:
+            return await method(self, *args, **kwargs)
+        finally:
+            _RUN.reset(token)
+
+    return run
 
 
 class GroupMembership:
@@ -51,11 +89,10 @@ class GroupMembership:
         return self.talks._me()
 
     # -- the group and its member devices -------------------------------------------------------------------------
+    @command
     async def group(self, typed: str) -> dict[str, Any]:
-        """The private group ``typed`` (an id or a prefix) names; refused when it is not private."""
-        found = await self.api.group(typed)
-        if not str(found["id"]).startswith(typed):
-            raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+        """The private group ``typed`` (an id or a prefix) names (``resolve``); refused when it is not private."""
+        found = await answered_group(self.api, self.resolve(typed), typed)
         try:
             await self._state(str(found["id"]))  # private as its creator signed it, not as the server says
         except Refused as refusal:
@@ -65,6 +102,19 @@ class GroupMembership:
             raise ConfigError(public) from refusal
         return found
 
+    def resolve(self, typed: str) -> str:
+        """The group id ``typed`` names: whole, itself; a prefix, the one private group this device knows by it (holds
+        keys of, or pinned), so the home server never picks among them; none known, the prefix as typed, for the
+        server to resolve (its answer is checked against it). Refused when it names several known here."""
+        token = typed.strip().lower()
+        if KEY_HEX.fullmatch(token):
+            return token
+        known = self.store.known_groups(token)
+        if len(known) > 1:
+            raise ConfigError(f"{typed[:64]!r} names {len(known)} private groups this device knows"
+                              f" ({', '.join(g[:12] for g in known)}): give more of its id.")  # fmt: skip
+        return known[0] if known else token
+
     async def _identities(self, keys: Iterable[str], *, sealing: bool = False) -> list[Recipient]:
         """The identities the member ``keys`` speak for, once each. A member nothing can be sealed to (a bare key,
         every device removed, a log that does not resolve here) is left out and said (``skipped``). With
@@ -73,7 +123,7 @@ class GroupMembership:
         found: dict[str, Recipient] = {}
         for key in dict.fromkeys(keys):
             try:
-                r = await self.talks.recipient(key)
+                r = recipient_of(key, await self._view(key))
             except (ConfigError, Refused) as exc:
                 self.skipped[key] = f"member {fingerprint(key)} left out of the group's epochs: {exc.message}"
                 if sealing and isinstance(exc, Refused):
@@ -141,8 +191,31 @@ class GroupMembership:
         """The identity log ``key`` speaks for, as this device resolves it from the signed key events (None: a bare
         key, or none known): the one place private groups read members' devices from a log. Never the home server's
         own view of the log, which a hostile server could fill with a device of its own."""
-        view = await checked_identity(self.api, key, self.talks.inbox, at=now_ms())
+        view = await self._view(key)
         return None if view is None or view.get("bare") else view
+
+    async def _view(self, key: str, *, named: bool = False) -> dict[str, Any] | None:
+        """``key``'s identity as resolved here, looked up once for the whole command (``Run``); ``named``: a name
+        a message gives, counted against the sync's budget (``not_looked_up`` once it is spent)."""
+        lookups = self._run().lookups
+        look = functools.partial(checked_identity, self.api, key, self.talks.inbox, at=now_ms())
+        view = await (lookups.budgeted if named else lookups.once)(("identity", key), look)
+        if view is not None and not view.get("bare"):  # one log, whichever of its keys asked: asked for once
+            lookups.keep(("identity", str(view["identity"])), view)
+        return view
+
+    def _run(self) -> Run:
+        held = _RUN.get()
+        return held if held is not None and held.owner is self else Run(self)  # outside a command: nothing kept
+
+
+async def answered_group(api: MurmurClient, wanted: str, typed: str) -> dict[str, Any]:
+    """The home server's answer for the group ``wanted`` (an id, or a prefix: ``GroupMembership.resolve``) names,
+    refused when its id does not start with it."""
+    found = await api.group(wanted)
+    if not str(found["id"]).startswith(wanted):
+        raise ConfigError(f"The server answered group {typed!r} with another group; nothing was done.")
+    return found
 
 
 def _current_at(device: dict[str, Any], at: int) -> bool:

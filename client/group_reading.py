@@ -6,24 +6,28 @@ the time), and keep what cannot be read yet with its reason, tried again later; 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from murmur.client.api import ApiError
 from murmur.client.conversations import _bytes_of
 from murmur.client.group_authority import check_sealer
 from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
 from murmur.client.group_epochs import GroupEpochs
-from murmur.client.group_membership import MODERATING
-from murmur.client.sealed_feed import Cursor, pages
+from murmur.client.group_membership import MODERATING, command
+from murmur.client.lookups import NOT_LOOKED_UP
+from murmur.client.sealed_feed import Cursor, pages, unreadable
 from murmur.direct import current_at, device_in_log
-from murmur.errors import ConfigError, Refused
+from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH, members_digest
 from murmur.kinds.group_fold import GroupState
 from murmur.message import Message
-from murmur.private_group import GroupRead, header_of, open_chunk, open_group
+from murmur.private_group import Chunk, GroupRead, header_of, open_group, read_epoch, sealed_chunk
 from murmur.store.group_inbox import GroupPost, Unread
 from murmur.validate import check
 
@@ -31,8 +35,10 @@ CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 # Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
 # members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
-RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN)
+RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN, NOT_LOOKED_UP)
 Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
+R = TypeVar("R")
+log = logging.getLogger("murmur.client.private_groups")
 
 
 @dataclass(frozen=True)
@@ -42,11 +48,13 @@ class GroupSync:
     read: int
     unread: list[Unread] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out of a set (signing key: why)
+    failed: dict[str, str] = field(default_factory=dict)  # groups not read at this sync (id: why), read at the next
 
 
 class GroupReading(GroupEpochs):
     """Fetching and reading private groups on this device, and what it holds of them."""
 
+    @command
     async def sync(self, only: str | None = None) -> GroupSync:
         """Fetch the epoch chunks sealed to this device and the messages of each private group it holds keys of
         (or of ``only``), and read them here, oldest epoch first and each sender's chain in order; what cannot be
@@ -60,16 +68,27 @@ class GroupReading(GroupEpochs):
         unread: list[Unread] = []
         states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
         self.store.tick()
+        failed: dict[str, str] = {}
+        for group in self._held(only):  # first: what strangers send next is counted (``_chunk_state``), these not
+            await _one_group(group, failed, states.of(group), alone=only is not None)
         for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
             await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states)
         await self._chunks(unread, states)
         read = 0
-        for group, name in self.store.groups():
-            if only is None or group == only:
-                read += await self._messages(group, name, unread, states)
-                await self._renew(group, states)
-                self._forget_old(group, name)
-        return GroupSync(read, unread, dict(self.skipped))
+        for group, name in self.store.groups():  # with those whose first key came in these chunks
+            if (only is None or group == only) and group not in failed:
+                work = self._read_group(group, name, unread, states)
+                read += await _one_group(group, failed, work, alone=only is not None) or 0
+        return GroupSync(read, unread, dict(self.skipped), failed)
+
+    def _held(self, only: str | None) -> list[str]:
+        return [group for group, _ in self.store.groups() if only is None or group == only]
+
+    async def _read_group(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
+        read = await self._messages(group, name, unread, states)
+        await self._renew(group, states)
+        self._forget_old(group, name)
+        return read
 
     def _forget_old(self, group: str, name: str) -> None:
         """Delete the keys of every epoch older than the one before the newest held (``KEPT_EPOCHS``), once the
@@ -128,17 +147,19 @@ class GroupReading(GroupEpochs):
         self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded
     ) -> None:
         """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
-        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason."""
+        the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason,
+        whatever the reason: one chunk never stops the feed (``murmur.client.sealed_feed``)."""
         try:
             outer = check(raw)
-            chunk = open_chunk(outer, self.talks.x25519)
+            opened = sealed_chunk(outer, self.talks.x25519)
         except Refused:  # not a chunk this device can open (a direct message's refusals are `murmur dm`'s)
             return
-        if chunk is None:
+        if opened is None:
             return
-        group = chunk.epoch.group
         try:
-            state = await states.of(group)
+            chunk = Chunk(read_epoch(opened.plaintext), opened.sender)
+            group = chunk.epoch.group
+            state = await self._chunk_state(group, states)
             await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
             keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
             not_forgotten(chunk.epoch.number, self.store.forgotten(group))
@@ -152,16 +173,29 @@ class GroupReading(GroupEpochs):
                 if refusal.code != "epoch_jump" or not await self._rejoined(state):
                     raise
                 keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
-        except (Refused, ApiError) as refusal:
-            code = refusal.code if isinstance(refusal, Refused) else GROUP_UNKNOWN
-            reason = refusal.message if isinstance(refusal, Refused) else f"The group is not known here yet: {refusal}"
-            item = Unread(outer.id, CHUNKS, code, reason, raw, seq, arrived)
-            self.store.keep_unread(item)
-            unread.append(item)
+        except Refused as exc:
+            refusal = exc
+        except ApiError as exc:
+            refusal = Refused(GROUP_UNKNOWN, f"The group is not known here yet: {exc.message}")
+        except MurmurError:  # this device's or its server's fault, not the chunk's: the sync stops, nothing lost
+            raise
+        except Exception as exc:  # a fault no rule names: this chunk's refusal, never every later sync's end
+            refusal = unreadable(exc)
+        else:
+            self.store.save_keys(group, state.name, keys.to_json())
+            self.store.forget_unread(outer.id)
+            self.store.wake(group)
             return
-        self.store.save_keys(group, state.name, keys.to_json())
-        self.store.forget_unread(outer.id)
-        self.store.wake(group)
+        item = Unread(outer.id, CHUNKS, refusal.code, refusal.message, raw, seq, arrived)
+        self.store.keep_unread(item)
+        unread.append(item)
+
+    async def _chunk_state(self, group: str, states: Folded) -> GroupState:
+        """The group a chunk names, folded: one this device holds keys of as the sync folds it; any other (a group
+        it is being invited to, or one a stranger made up) counted against the sync's look-ups (``Run``)."""
+        if self.store.keys(group) is not None:
+            return await states.of(group)
+        return await self._run().lookups.budgeted(("group", group), functools.partial(states.of, group))
 
     async def _messages(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
         retried = self.store.unread(group, RETRIED, due=True)
@@ -202,7 +236,15 @@ class GroupReading(GroupEpochs):
                 was_member(spans.get(got.inner.sender, []), got.inner.created_at, arrived)
                 if self.store.holds(got.inner.id):
                     raise Refused("replayed", "Its group message was read already, under another sealed message.")
-            except Refused as refusal:
+            except Refused as exc:
+                refusal = exc
+            except MurmurError:  # this device's or its server's fault, not the message's: nothing is lost
+                raise
+            except Exception as exc:  # a fault no rule names: this message's refusal, never the feed's end
+                refusal = unreadable(exc)
+            else:
+                refusal = None
+            if refusal is not None:
                 keys = GroupKeys.from_json(before)  # nothing changes on a refusal
                 item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived)
                 self.store.keep_unread(item)
@@ -227,8 +269,9 @@ class GroupReading(GroupEpochs):
         """The writing device was its sender's at the message's time, and still when it reached the home server
         (a removed or stolen device could date its message before its removal: judged as a direct message's)."""
         sender = got.inner.sender
-        if sender not in logs:
-            logs[sender] = await self._log(sender)
+        if sender not in logs:  # a name the message gives: counted against the sync's look-ups
+            view = await self._view(sender, named=True)
+            logs[sender] = None if view is None or view.get("bare") else view
         current_at(device_in_log(sender, got.inner.device, logs[sender]), got.inner.created_at, arrived)
 
     # -- this device only ------------------------------------------------------------------------------------------
@@ -247,6 +290,20 @@ class GroupReading(GroupEpochs):
     def search(self, text: str) -> list[GroupPost]:
         """Messages of private groups holding every word of ``text``: searched here, never on a server."""
         return self.store.search(text)
+
+
+async def _one_group(group: str, failed: dict[str, str], work: Awaitable[R], *, alone: bool) -> R | None:
+    """``work`` on one group; when its server will not answer for it now (a rate limit, an error), or its signed
+    log is refused, that group is left for the next sync (``failed``, saying why) and the others are read. A sync
+    of that group ``alone`` (a command about it) stops there, saying why."""
+    try:
+        return await work
+    except (ApiError, Refused) as exc:
+        if alone:
+            raise
+        log.info("group %s is not read at this sync: %s", group[:16], exc.message)
+        failed[group] = exc.message
+        return None
 
 
 def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, int]:

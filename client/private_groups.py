@@ -26,8 +26,9 @@ from murmur.client.api import ApiError, MurmurClient, ServerUnreachable
 from murmur.client.conversations import Conversations, _bytes_of
 from murmur.client.group_checks import member_roles
 from murmur.client.group_epochs import Change
-from murmur.client.group_membership import MODERATING
+from murmur.client.group_membership import MODERATING, answered_group, command
 from murmur.client.group_reading import RETRIED, GroupReading, GroupSync
+from murmur.client.lookups import failing
 from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH
@@ -41,7 +42,7 @@ from murmur.validate import check
 
 GROUPS_FILE = "private_groups.db"
 
-__all__ = ["RETRIED", "Change", "GroupPost", "GroupSync", "PrivateGroups", "Unread", "groups_path"]
+__all__ = ["RETRIED", "Change", "GroupPost", "GroupSync", "PrivateGroups", "Unread", "answered_group", "groups_path"]
 
 
 def groups_path(key_path: Path) -> Path:
@@ -81,6 +82,7 @@ class PrivateGroups(GroupReading):
         self.talks.close()
 
     # -- membership changes ----------------------------------------------------------------------------------------
+    @command
     async def invite(self, typed: str, names: Sequence[str]) -> Change:
         """Invite each person ``names`` gives (identities, keys, ``@names`` or key prefixes, resolved and pinned
         as a direct message's recipients are: ``Conversations.named``) and start an epoch sealed to every member
@@ -90,6 +92,7 @@ class PrivateGroups(GroupReading):
         published = [await self._about(found["id"], "group_approve", r.identity) for r in people]
         return await self._changed(found, published)
 
+    @command
     async def remove(self, typed: str, name: str) -> Change:
         """Remove the member ``name`` gives (as ``invite`` resolves it) and start an epoch without their devices."""
         found = await self._moderated(typed)
@@ -120,31 +123,40 @@ class PrivateGroups(GroupReading):
         return found
 
     # -- writing ---------------------------------------------------------------------------------------------------
+    @command
     async def post(
         self, typed: str, text: str, *, reply_to: str | None = None, react_to: str | None = None
     ) -> GroupPost:
         """Seal a post (a reply with ``reply_to``, a reaction ``text`` with ``react_to``: ids, or 8+ hex digits of
         one, of messages read here) for the group's members, in the newest epoch this device holds, and send it."""
-        found = await self.group(typed)
+        try:
+            found = await self.group(typed)
+        except ApiError as exc:
+            raise _not_sent(exc) from exc
         async with self._busy:
             return await self._post(found, text, reply_to, react_to)
 
     async def _post(self, found: dict[str, Any], text: str, reply_to: str | None, react_to: str | None) -> GroupPost:
         group, name = str(found["id"]), str(found["name"])
-        await self._sync(group)
-        stored = self.store.keys(group)
-        if stored is None:
-            raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not come.")
-        keys = GroupKeys.from_json(stored)
-        reply_to = self.held(group, reply_to) if reply_to else None
-        react_to = self.held(group, react_to) if react_to else None
-        kind = "reaction" if react_to else "post"
-        state, people = await self._members(group)
-        if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
-            raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
-        keys = await self._up_to_date(found, keys, people, self._role(state))
+        try:  # what the post needs checked first: the group read, its members and their devices now
+            await self._sync(group)
+            stored = self.store.keys(group)
+            if stored is None:
+                raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not"
+                                  " come.")  # fmt: skip
+            keys = GroupKeys.from_json(stored)
+            reply_to = self.held(group, reply_to) if reply_to else None
+            react_to = self.held(group, react_to) if react_to else None
+            kind = "reaction" if react_to else "post"
+            state, people = await self._members(group)
+            if self.me not in {r.identity for r in people}:  # its older epochs' keys are still here: write in none
+                raise Refused("not_member", f"You are not a member of {name!r} (any more): nothing was sent.")
+            keys = await self._up_to_date(found, keys, people, self._role(state))
+            visibility = await self.talks.audience_for(people)
+        except ApiError as exc:
+            raise _not_sent(exc) from exc
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
-        message = seal_group(keys, self.device, inner, await self.talks.audience_for(people))
+        message = seal_group(keys, self.device, inner, visibility)
         check(message)
         held = keys.current()
         post = GroupPost(inner["id"], group, kind, self.me, self.device.public_key, text, inner["created_at"],
@@ -157,6 +169,16 @@ class PrivateGroups(GroupReading):
         except (ApiError, ServerUnreachable) as exc:
             raise _still_kept(exc, kind) from exc
         return post
+
+
+def _not_sent(exc: ApiError) -> ApiError:
+    """A failure before a post was written, saying so: when its server is not answering now (a rate limit, a
+    server error), that nothing was sent and to post again later; otherwise the server's word as it came."""
+    if not failing(exc):
+        return exc
+    said = (f"{exc.message} Your server is not answering the look-ups a post needs (the group's members and their"
+            " devices) now: nothing was sent; post it again in a minute.")  # fmt: skip
+    return ApiError(exc.status, exc.code, said)
 
 
 def _still_kept(exc: ApiError | ServerUnreachable, kind: str) -> ApiError | ServerUnreachable:

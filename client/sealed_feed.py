@@ -5,21 +5,39 @@ A cursor is a log position and the outer id of the message there, the last one r
 older backup hands its positions out again, so a bare position could point past messages never read; the server
 checks the id and answers ``cursor_moved`` when the position holds another message or none. The feed is then read
 again from the start, and the caller skips what it holds by outer id (it must: that is what makes this safe).
+
+One message never stops a feed: whatever reading it meets is its own refusal, kept with its reason, and the cursor
+moves past it (``unreadable`` names a fault no rule foresaw), so a crafted message cannot make every later sync
+fail at it for good.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from murmur.client.api import ApiError, MurmurClient
+from murmur.errors import Refused
 from murmur.keys import KEY_HEX
 from murmur.store.inbox import Cursor
 
 CURSOR_MOVED = "cursor_moved"
+UNREADABLE = "unreadable"
+log = logging.getLogger("murmur.client.sealed_feed")
 
-__all__ = ["CURSOR_MOVED", "Cursor", "Page", "pages"]
+__all__ = ["CURSOR_MOVED", "UNREADABLE", "Cursor", "Page", "pages", "unreadable"]
+
+
+def unreadable(exc: Exception) -> Refused:
+    """The refusal of a message whose reading met ``exc``, a fault no refusal rule names (a bug its bytes reach):
+    the detail goes to the log, the message is kept with this reason, and the feed reads on past it. Faults of
+    this device or its server (``MurmurError``: a store that cannot write, a server not answering) are not the
+    message's, and are never passed here."""
+    log.error("a sealed message could not be read; it is kept unread and the feed reads on", exc_info=exc)
+    return Refused(UNREADABLE, "This device met a fault reading it (the detail is in its log): kept unread, not"
+                   " tried again.")  # fmt: skip
 
 
 @dataclass(frozen=True)

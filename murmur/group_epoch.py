@@ -13,7 +13,6 @@ Errors are ``Refused`` with these codes: ``bad_envelope``, ``unknown_version``, 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -184,12 +183,23 @@ def _bad(why: str) -> Refused:
 
 def open_epoch(plaintext: bytes, *, group: str) -> Epoch:
     """Read an epoch plaintext opened from a sealed chunk, for ``group``; refuses with a precise code."""
+    epoch = read_epoch(plaintext)
+    if epoch.group != group:
+        raise Refused("wrong_group", "This epoch key belongs to another group.")
+    return epoch
+
+
+def read_epoch(plaintext: bytes) -> Epoch:
+    """Read an epoch plaintext opened from a sealed chunk, for whichever group it names (the caller checks that
+    group before holding its key); ``bad_envelope`` or ``unknown_version`` otherwise."""
+    from murmur.validate import parse_json  # here, not at the top: validate imports the kind modules, and they this
+
     if not isinstance(plaintext, bytes) or not plaintext.startswith(EPOCH_LABEL):
         raise _bad("it does not start with the epoch label.")
-    try:
-        body = json.loads(plaintext[len(EPOCH_LABEL) :].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise _bad("it is not JSON.") from exc
+    try:  # the one strict parser: bounded in size and depth, so a crafted plaintext is a refusal, never a crash
+        body = parse_json(plaintext[len(EPOCH_LABEL) :])
+    except Refused as refusal:
+        raise _bad(f"it is not JSON ({refusal.message})") from refusal
     if not isinstance(body, dict) or type(body.get("v")) is not int:
         raise _bad("it is not an object with an integer `v`.")
     if body["v"] != VERSION:
@@ -210,6 +220,4 @@ def open_epoch(plaintext: bytes, *, group: str) -> Epoch:
         raise _bad("it is not in its one canonical spelling.")
     if (number == 0) != (epoch.prev == NO_EPOCH):
         raise _bad("epoch 0, and only epoch 0, has no previous epoch.")
-    if epoch.group != group:
-        raise Refused("wrong_group", "This epoch key belongs to another group.")
     return epoch

@@ -17,7 +17,6 @@ the outer message's coarse one).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +26,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur.direct import bound_fields, sealed_to_devices, sign_outer
 from murmur.errors import Refused
 from murmur.group_chains import GroupKeys
-from murmur.group_epoch import EPOCH_LABEL, Device, Epoch, Link, new_epoch, open_epoch
+from murmur.group_epoch import EPOCH_LABEL, Device, Epoch, Link, new_epoch, read_epoch
 from murmur.group_sealing import Header, decrypt_group, encrypt_group, read_header
 from murmur.jcs import MAX_SAFE_INTEGER, canonicalize
 from murmur.keys import KEY_HEX, Identity
 from murmur.kinds.sealed import COARSE_MS, envelope_of, envelope_text, group_message_of
 from murmur.message import Message
-from murmur.sealing import open_sealed
+from murmur.sealing import Opened, open_sealed
 from murmur.validate import parse_json
 
 KINDS = ("post", "reaction")  # a reply is a post with ``reply_to``
@@ -209,6 +208,15 @@ class Chunk:
 def open_chunk(outer: Message, private: X25519PrivateKey) -> Chunk | None:
     """The epoch a validated sealed message carries to this device; None when it holds something else (a direct
     message, a group message). Refuses as sealing v1 and §10.3 say (``not_for_me``, ``tampered``, ...)."""
+    opened = sealed_chunk(outer, private)
+    return None if opened is None else Chunk(read_epoch(opened.plaintext), opened.sender)
+
+
+def sealed_chunk(outer: Message, private: X25519PrivateKey) -> Opened | None:
+    """A validated sealed message opened on this device when what it holds is an epoch plaintext (its label), not
+    read yet: whatever is wrong with it from there on is the chunk's refusal (``read_epoch``), while refusals
+    before it (``not_for_me``, ``tampered``, ...) are the sealed feed's, as any direct message's. None when it
+    holds something else (a direct message, a group message)."""
     if "envelope" not in outer.body:
         return None
     try:
@@ -216,10 +224,4 @@ def open_chunk(outer: Message, private: X25519PrivateKey) -> Chunk | None:
     except Refused as refusal:
         raise Refused("bad_envelope", f"The sealed envelope is malformed: {refusal.message}") from refusal
     opened = open_sealed(envelope, private, bound=_bound(outer))
-    if not opened.plaintext.startswith(EPOCH_LABEL):
-        return None
-    try:
-        named = json.loads(opened.plaintext[len(EPOCH_LABEL) :]).get("group")
-    except (ValueError, AttributeError):
-        named = None
-    return Chunk(open_epoch(opened.plaintext, group=named if isinstance(named, str) else ""), opened.sender)
+    return opened if opened.plaintext.startswith(EPOCH_LABEL) else None

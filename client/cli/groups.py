@@ -14,7 +14,15 @@ import typer
 
 from murmur.client.api import MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import is_private, local_only, post_json, run_private, say_skipped, with_groups
+from murmur.client.cli.private import (
+    group_named,
+    is_private,
+    local_only,
+    post_json,
+    run_private,
+    say_skipped,
+    with_groups,
+)
 from murmur.client.cli.reading import emit_verified_json
 from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
 from murmur.client.kinds import group_facts
@@ -265,7 +273,7 @@ def invite(
 
 def _private(ctx: typer.Context, group_id: str) -> bool:
     async def private(api: MurmurClient, wanted: str) -> dict[str, Any]:
-        return {"private": await is_private(api, await api.group(wanted))}
+        return {"private": await is_private(api, await group_named(ctx, api, wanted))}
 
     return bool(_read(ctx, group_id, private)["private"])
 

@@ -16,10 +16,9 @@ from murmur.client.cli.common import emit_json
 from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
 from murmur.client.conversations import inbox_path
-from murmur.client.group_authority import signed_join
-from murmur.client.private_groups import GroupPost, PrivateGroups, Unread
-from murmur.keys import Identity, fingerprint
-from murmur.kinds.group_fold import INVITE
+from murmur.client.group_authority import is_private as signed_private
+from murmur.client.private_groups import GroupPost, PrivateGroups, Unread, answered_group, groups_path
+from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.store.group_inbox import MemberChange
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -61,10 +60,24 @@ def _of_profile(ctx: typer.Context, api: MurmurClient | None, device: Identity) 
     return PrivateGroups.of_profile(api, key_path, device, current_passphrase(inbox_path(key_path)))
 
 
+async def group_named(ctx: typer.Context, api: MurmurClient, typed: str) -> dict[str, Any]:
+    """The group ``typed`` (an id or a prefix) names: a private group this device knows by it first, never the home
+    server's pick among groups sharing the prefix (``PrivateGroups.resolve``); the server's answer checked against
+    it. So a look-alike group a server made cannot take what was meant for a private one."""
+    wanted = typed
+    if not KEY_HEX.fullmatch(typed) and groups_path(profile_of(ctx).key_path).exists():
+        groups = local_only(ctx)
+        try:
+            wanted = groups.resolve(typed)
+        finally:
+            groups.close()
+    return await answered_group(api, wanted, typed)
+
+
 async def is_private(api: MurmurClient, found: dict[str, Any]) -> bool:
     """Whether the group the home server answered (``found``) is private, by its signed creation message: a server
     saying a private group is open would otherwise have its posts published in the clear."""
-    return await signed_join(api, str(found["id"])) == INVITE
+    return await signed_private(api, str(found["id"]))
 
 
 async def post_private(groups: PrivateGroups, group: str, text: str, reply_to: str | None) -> dict[str, Any]:

@@ -14,7 +14,14 @@ import typer
 
 from murmur.client.api import ApiError, MurmurClient, verified
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import Page, emit_private_timeline, is_private, private_timeline, with_groups
+from murmur.client.cli.private import (
+    Page,
+    emit_private_timeline,
+    group_named,
+    is_private,
+    private_timeline,
+    with_groups,
+)
 from murmur.client.cli.session import person_key, with_api
 from murmur.client.kinds import reminder_line
 from murmur.client.missing import absent_ids, absent_line, missing_lines, missing_of, peer_lines, repair_lines
@@ -147,7 +154,7 @@ def timeline(
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any] | Page, dict[str, str | None]]:
         # a private group is read on this device
-        if which.startswith("group:") and await is_private(api, found := await api.group(which[6:])):
+        if which.startswith("group:") and await is_private(api, found := await group_named(ctx, api, which[6:])):
             return await with_groups(ctx, api, identity, lambda g: private_timeline(g, str(found["id"]), limit)), {}
         whose = f"@{await person_key(api, which)}" if which.startswith("@") else which
         page = await api.timeline(whose, limit=limit, before=before)

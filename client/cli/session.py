@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
 from murmur.client.devices import counter_path, publish_as_device, speaks_for
+from murmur.client.group_authority import refuse_plain
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
@@ -64,7 +65,11 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
     return asyncio.run(go())
 
 
-publish_draft = publish_as_device  # what every writing command publishes through
+async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
+    """What every writing command publishes through: signed here, never a plain draft into a private group (by its
+    signed creation message, ``refuse_plain``), whatever the home server says of the group."""
+    await refuse_plain(api, draft)
+    return await publish_as_device(api, identity, draft)
 
 
 def run(coro: Awaitable[T]) -> T:

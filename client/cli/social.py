@@ -17,7 +17,7 @@ from murmur.client.api import MurmurClient, ServerUnreachable, verified
 from murmur.client.audience import held_back_line
 from murmur.client.cli.audience import print_delete_status, print_signed_preview, signed_visibility
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.private import is_private, post_private, react_private, with_groups
+from murmur.client.cli.private import group_named, is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
@@ -149,7 +149,7 @@ def post(
         fail("the post is empty; nothing was published.")
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        if group_prefix is not None and await is_private(api, found := await api.group(group_prefix)):
+        if group_prefix is not None and await is_private(api, found := await group_named(ctx, api, group_prefix)):
             if dry_run or cw:
                 fail("a private group's posts go sealed to its members only: no --dry-run or --cw.", EXIT_USAGE)
             return await with_groups(ctx, api, identity, lambda g: post_private(g, str(found["id"]), body_text,
@@ -233,7 +233,7 @@ def react(
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         if group_prefix is not None:
-            if not await is_private(api, found := await api.group(group_prefix)):
+            if not await is_private(api, found := await group_named(ctx, api, group_prefix)):
                 fail("--group is for a private group's messages; react to a public group's post by its id alone.")
             return await with_groups(ctx, api, identity, lambda g: react_private(g, str(found["id"]), msg_id, emoji))
         return await respond(api, await checked_message(api, msg_id), "reaction", emoji)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from murmur.client.audience import held_back_line
+from murmur.client.group_authority import refuse_plain
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
@@ -203,13 +204,15 @@ class Controller:
         self.compose(editing=item)
 
     async def _my_groups(self) -> list[dict[str, Any]]:
-        """The groups I may post in (a member of), for compose's group choice; never a private one, whose posts are
-        sealed for its members (written from its screen), never published plain."""
+        """The groups I may post in (a member of), for compose's group choice; never one its server calls private,
+        whose posts are sealed for its members (written from its screen), never published plain. One it calls open
+        is checked by its signed creation message when a post is sent to it (``_publish``)."""
         found = await self.api.groups(mine=True, limit=100)
         return [g for g in found["groups"]
                 if (g.get("you") or {}).get("status") == "member" and g.get("join") != "invite"]  # fmt: skip
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
+        await refuse_plain(self.api, draft)  # a private group's, by its signed creation, whatever the server says
         return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))
 
     def _posted(

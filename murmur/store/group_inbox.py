@@ -172,6 +172,13 @@ class GroupInbox(LocalStore):
         """Every private group this device holds keys of: (id, name)."""
         return [(str(r[0]), str(r[1])) for r in self._read("SELECT grp, name FROM private_groups ORDER BY grp")]
 
+    def known_groups(self, prefix: str) -> list[str]:
+        """The private groups whose id starts with ``prefix`` that this device knows: holds keys of, pinned the
+        members of, or kept signed messages of. Sorted."""
+        sql = " UNION ".join(f"SELECT grp FROM {t} WHERE substr(grp, 1, ?) = ?"
+                             for t in ("private_groups", "member_pins", "signed_log"))  # fmt: skip
+        return sorted(str(r[0]) for r in self._read(sql, (len(prefix), prefix) * 3))
+
     def start_epoch(self, group: str, name: str, keys: dict[str, Any], chunks: Sequence[tuple[str, bytes]]) -> None:
         """Keep an epoch made here and the chunks that carry it, in one transaction: saved, it is sent until the
         server takes it (``unsent``, ``sent``)."""

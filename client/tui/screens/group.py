@@ -22,6 +22,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from murmur.client.api import MurmurClient, PageCursor
+from murmur.client.group_authority import is_private
 from murmur.client.kinds import card, group_facts, is_entry
 from murmur.client.tui import present
 from murmur.client.tui.bindings import GROUP, bindings
@@ -199,15 +200,22 @@ class GroupScreen(MurmurScreen):
         found = await attempt(self, self.api.group(self.group_id))
         if found is None:
             return
+        # known before the group is (n reads both): what n writes in a private group is sealed, never published
+        private = not self.is_private and (found.get("join") == "invite" or await self._signed_private())
         self.group = found
         self._draw()
-        if found.get("join") == "invite" and not self.is_private:
+        if private:
             self._go_private()
         keys = {str(found["owner"]), *(str(k) for k in found.get("moderators") or [])}
         keys |= {str(i["message"]["author"]) for i in found.get("pinned") or [] if i.get("verified")}
         self.post_message(NamesWanted(keys))
         if self.members is not None:
             self.load_members()
+
+    async def _signed_private(self) -> bool:
+        """Whether the group is private by its signed creation message, whatever its server said: a server calling
+        a private group open would otherwise get what n writes here in the clear (``refuse_plain`` stops that too)."""
+        return bool(await attempt(self, is_private(self.api, self.group_id)))
 
     def _draw(self) -> None:
         if self.group is not None:
