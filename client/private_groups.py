@@ -33,6 +33,7 @@ from murmur.errors import ConfigError, Refused
 from murmur.group_chains import GroupKeys
 from murmur.group_epoch import MAX_EPOCH
 from murmur.keys import Identity, fingerprint
+from murmur.kinds.group_drafts import about_person_draft
 from murmur.message import now_ms
 from murmur.private_group import group_inner, seal_group
 from murmur.store.group_inbox import GroupInbox, GroupPost, Unread
@@ -107,6 +108,14 @@ class PrivateGroups(GroupReading):
         if subject == state.owner:
             raise ConfigError("The owner cannot be removed from their group.")
         return await self._changed(found, [await self._about(found["id"], "group_remove", subject)])
+
+    @command
+    async def about_person(self, group: str, kind: str, name: str) -> dict[str, Any]:
+        """A moderation act (``kind``: appoint, dismiss, approve) about the person ``name`` gives, resolved and
+        pinned as ``invite`` resolves it: a server answering for a name must not make its own identity a moderator
+        of a group it cannot read. The server's answer."""
+        who = await self.talks.named(name)
+        return await self.act(group, about_person_draft(kind, group, who.identity))
 
     async def _moderated(self, typed: str) -> dict[str, Any]:
         found = await self.group(typed)

@@ -232,12 +232,12 @@ def _about_person(ctx: typer.Context, group_id: str, who: str, kind: str, as_jso
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         found = await _authority(api, wanted, owner=kind in ("group_mod", "group_unmod"))
-        subject = await person_key(api, who)
-        group, draft = str(found["id"]), about_person_draft(kind, str(found["id"]), subject)
+        group = str(found["id"])
         if not await is_private(api, found):  # as its signed creation message says, not its server
-            return await publish_draft(api, identity, draft)
-        # a private group's act is kept on this device too, so its server cannot take it back by leaving it out
-        return await with_groups(ctx, api, identity, lambda groups: groups.act(group, draft))
+            return await publish_draft(api, identity, about_person_draft(kind, group, await person_key(api, who)))
+        # a private group's act names the person as pinned on this device, and is kept here too, so its server can
+        # neither answer for the name nor take the act back by leaving it out
+        return await with_groups(ctx, api, identity, lambda groups: groups.about_person(group, kind, who))
 
     _published(with_api(ctx, go), as_json, done)
 

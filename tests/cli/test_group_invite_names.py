@@ -67,3 +67,20 @@ def test_an_ambiguous_or_unknown_name_is_refused_with_what_to_do(folks: dict[str
     unknown = ivy.run("group", "invite", group, "@nobody-by-that-name")
     assert unknown.exit_code == 1 and "Nobody called @nobody-by-that-name" in unknown.stderr
     assert ivy.json("group", "invite", group, str(jo.identity)[:12])["epoch"] == 1  # a key prefix names one
+
+
+def test_appointing_a_moderator_of_a_private_group_names_the_person_pinned(folks: dict[str, Person]) -> None:
+    """Whoever answers for a name (a look-alike, or the server itself) is never made a moderator: the appointment
+    names the identity pinned on the device, as invitations do."""
+    ivy, jo, kit = folks["ivy"], folks["jo"], folks["kit"]
+    group = ivy.json("group", "create", "pinned moderators", "--private")["id"]
+    assert ivy.json("group", "invite", group, "@jo", "@kit")["epoch"] == 1  # @jo and @kit pinned on Ivy's device
+    jo.ok("profile", "--name", "joanna")
+    kit.ok("profile", "--name", "jo")  # the look-alike, a member too, takes Jo's name
+    appointed = ivy.run("group", "mod", group, "@jo")
+    assert appointed.exit_code != 0 and "murmur dm forget @jo" in appointed.stderr
+    roles = {m["key"]: m.get("role") for m in ivy.json("group", "members", group)["members"]}
+    assert "moderator" not in roles.values()
+    assert ivy.run("group", "mod", group, str(jo.identity)).exit_code == 0  # the full identity still names Jo
+    roles = {m["key"]: m.get("role") for m in ivy.json("group", "members", group)["members"]}
+    assert roles.get(str(jo.identity)) == "moderator" and roles.get(str(kit.identity)) != "moderator", roles
