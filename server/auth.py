@@ -121,9 +121,9 @@ async def _not_member(state: ServerState, key: str) -> str:
     so (it may have joined), not sent to ask for an invite."""
     if kind(INCEPTION) is None:
         return NOT_MEMBER
-    if await disputed_member(state.store.conn, key):
+    if await disputed_member(state.store, key):
         return _DISPUTED
-    if any(removed is not None for _, removed in await identities_of_device(state.store.conn, key)):
+    if any(removed is not None for _, removed in await identities_of_device(state.store, key)):
         return _REMOVED
     return NOT_MEMBER
 
@@ -140,7 +140,7 @@ async def authenticate_settling(request: Request) -> Caller:
     state = state_of(request)
     # a server that knows no identities (an older version, as the tests stand it in) has no forks to settle
     known = kind(INCEPTION) is not None
-    disputed = await disputed_member(state.store.conn, caller.key) if known else frozenset()
+    disputed = await disputed_member(state.store, caller.key) if known else frozenset()
     if not disputed:
         raise Refused("not_member", await _not_member(state, caller.key))
     return replace(caller, disputed=disputed)

@@ -471,21 +471,21 @@ async def profile_author(store: Store, identity: str) -> str | None:
     return None if row is None else bytes(row[0]).hex()
 
 
-async def identities_of_device(conn: aiosqlite.Connection, device: str) -> list[tuple[str, int | None]]:
+async def identities_of_device(store: Store, device: str) -> list[tuple[str, int | None]]:
     """The identities whose logs make ``device`` a device, each with when it was removed (None: current)."""
     sql = "SELECT identity, removed_at FROM identity_devices WHERE device = ?"
-    async with conn.execute(sql, (bytes.fromhex(device),)) as cursor:
+    async with store.conn.execute(sql, (bytes.fromhex(device),)) as cursor:
         return [(bytes(r[0]).hex(), None if r[1] is None else int(r[1])) for r in await cursor.fetchall()]
 
 
 _CURRENT_OF_SQL = "SELECT device, identity FROM identity_devices WHERE removed_at IS NULL AND device IN ({marks})"
 
 
-async def spoken_for(conn: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, str]:
+async def spoken_for(store: Store, keys: Sequence[str]) -> dict[str, str]:
     """Whom each of ``keys`` speaks for, as readers group people: the identity whose log makes it a current device
     (when exactly one does), else the key itself, a bare identity (docs/protocol.md §13.5)."""
     found: dict[str, list[str]] = {}
-    for device, identity in await select_in(conn, _CURRENT_OF_SQL, sorted({bytes.fromhex(k) for k in keys})):
+    for device, identity in await select_in(store.conn, _CURRENT_OF_SQL, sorted({bytes.fromhex(k) for k in keys})):
         found.setdefault(bytes(device).hex(), []).append(bytes(identity).hex())
     return {k: found[k][0] if len(found.get(k, ())) == 1 else k for k in keys}
 
@@ -493,7 +493,7 @@ async def spoken_for(conn: aiosqlite.Connection, keys: Sequence[str]) -> dict[st
 async def identity_named_by(store: Store, name: str) -> dict[str, Any] | None:
     """``identity_view`` of what ``name`` names: an identity, a current device's key (its identity), or a bare
     key; None when nothing by that name is held."""
-    current = [i for i, removed in await identities_of_device(store.conn, name) if removed is None]
+    current = [i for i, removed in await identities_of_device(store, name) if removed is None]
     return await identity_view(store.conn, current[0] if len(current) == 1 else name)
 
 
@@ -520,10 +520,10 @@ _DISPUTED_MEMBER = (
 )
 
 
-async def disputed_member(conn: aiosqlite.Connection, device: str) -> frozenset[str]:
+async def disputed_member(store: Store, device: str) -> frozenset[str]:
     """The identities whose logs hold ``device`` disputed by a fork, not removed, and that a device of which joined
     this server: where the owner, holding the rotation key on that device, may settle the fork from it."""
-    rows = await conn.execute_fetchall(_DISPUTED_MEMBER, (bytes.fromhex(device),))
+    rows = await store.conn.execute_fetchall(_DISPUTED_MEMBER, (bytes.fromhex(device),))
     return frozenset(bytes(r[0]).hex() for r in rows)
 
 

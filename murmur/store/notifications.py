@@ -125,7 +125,7 @@ async def _whose(store: Store, key_hex: str) -> dict[str, bytes]:
     """``:key`` and ``:identity`` of ``_WHOSE``: the identity the key is a current device of (when exactly one),
     else the key again."""
     key = key_bytes(key_hex)
-    held = await identities_of_device(store.conn, key.hex()) if kind(INCEPTION) else []
+    held = await identities_of_device(store, key.hex()) if kind(INCEPTION) else []
     current = [i for i, removed in held if removed is None]
     return {"key": key, "identity": bytes.fromhex(current[0]) if len(current) == 1 else key}
 

@@ -49,7 +49,7 @@ async def participants(store: Store, authors: list[str]) -> dict[str, str]:
         if len(devices) >= MAX_DEVICES:
             break
         devices.setdefault(author, "")
-        for identity, _ in await identities_of_device(store.conn, author) if kind(INCEPTION) else []:
+        for identity, _ in await identities_of_device(store, author) if kind(INCEPTION) else []:
             devices.update(await devices_of(store, identity))
     return devices
 

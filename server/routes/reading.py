@@ -250,7 +250,7 @@ async def search(request: Request) -> Response:
 async def _people_found(state: ServerState, hits: list[ProfileHit]) -> list[dict[str, Any]]:
     """People a search found, one entry a person: devices of one identity are grouped under it (the first found
     stands for it), each entry with the identity and its fingerprint, as messages are (``speaker``)."""
-    whom = await spoken_for(state.store.conn, [h.author for h in hits]) if kind(INCEPTION) else {}
+    whom = await spoken_for(state.store, [h.author for h in hits]) if kind(INCEPTION) else {}
     people: dict[str, dict[str, Any]] = {}
     for h in hits:
         who = whom.get(h.author, h.author)
