@@ -5,7 +5,9 @@ An Atom document is one page of the logical feed, newest first. The subscription
 links the next, older page both as a paged feed does (``next``) and as an archived feed does (``prev-archive``);
 each older page says it is an archive (``fh:archive``), links back to the subscription document (``current``) and
 on to the page older still. An entry's id is the post's own id, so it stays the same through edits; its
-``updated`` is the newest edit's time, and its content the newest version's text.
+``updated`` is the newest edit's time, and its content the newest version's text, then what peers withheld of
+the post and why (``render.entry_content``); a notice coming later moves ``updated`` (``Post.entry_updated``).
+twtxt carries no notices: its lines are the author's own words, with no field for anyone else's.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ async def _atom(
         feed_id=feed_id,
         title=title,
         subtitle=subtitle,
-        updated=max((p.updated_at for p in items), default=since),
+        updated=max((p.entry_updated for p in items), default=since),
         self_url=f"{current}?before={before}" if before else current,
         current_url=current,
         page_url=f"{base}{path}",

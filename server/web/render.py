@@ -22,6 +22,14 @@ def entry_title(post: Post) -> str:
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
 
 
+def entry_content(post: Post) -> str:
+    """An Atom entry's text: the post's, then, after a blank line, what peers withheld of it and why, one notice a
+    line in the words every other view uses (``Post.withheld``), so a feed reader is told rather than left with
+    silence. Atom has no element for a third party's note on an entry, and one in a namespace of our own would be
+    dropped by every reader."""
+    return "\n\n".join([post.readable, "\n".join(post.withheld)]) if post.withheld else post.readable
+
+
 @cache
 def environment() -> Environment:
     """Made on the first page asked for, not at import (it finds the templates in the installed package)."""
@@ -34,6 +42,7 @@ def environment() -> Environment:
     env.filters["rfc3339"] = rfc3339
     env.filters["shown"] = shown_time
     env.filters["entry_title"] = entry_title
+    env.filters["entry_content"] = entry_content
     return env
 
 

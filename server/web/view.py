@@ -82,6 +82,13 @@ class Post:
     missing: bool = False  # a thread's placeholder for a parent not held here (or deleted)
     asked: bool = False  # the post the thread page was asked for
     withheld: tuple[str, ...] = ()  # "withheld by X: reason" per peer that refused it, signed (murmur.receipts)
+    withheld_at: int = 0  # when the newest of those notices was kept here
+
+    @property
+    def entry_updated(self) -> int:
+        """A feed entry's ``updated``: a notice arriving changes what the entry says (its content carries it), so
+        a feed reader that keeps entries by id and ``updated`` shows it again."""
+        return max(self.updated_at, self.withheld_at)
 
     @property
     def indent(self) -> int:
@@ -190,8 +197,14 @@ async def posts_of(store: Store, items: Sequence[TimelineItem]) -> list[Post]:
 async def with_withheld(store: Store, posts: list[Post]) -> list[Post]:
     """The posts, each saying what peers withheld of it and why, as the API and the terminal say it."""
     found = await receipts.withheld_among(store, [p.id for p in posts if not p.missing])
-    notes = {k: tuple(withheld_notes([r.as_dict() for r in v])) for k, v in found.items()}
-    return [replace(p, withheld=notes[p.id]) if p.id in notes else p for p in posts]
+    # Through ``untrusted`` as every other string of a page or feed: a note is already one inert line, but may
+    # still hold what XML cannot carry.
+    notes = {k: withheld_notes([r.as_dict() for r in v]) for k, v in found.items()}
+    shown = {k: tuple(untrusted(n, lines=False) for n in v) for k, v in notes.items()}
+    return [
+        replace(p, withheld=shown[p.id], withheld_at=max(r.at for r in found[p.id])) if p.id in notes else p
+        for p in posts
+    ]
 
 
 def missing(node_id: str, depth: int) -> Post:

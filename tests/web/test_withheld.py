@@ -1,16 +1,21 @@
-"""The web view says under a post what a peer withheld of it and why (a thread's page, a person's page), from
-the server's signed notices, in the words the terminal uses; what the peer named is escaped, never markup."""
+"""The web view and its Atom feeds say what a peer withheld of a post and why (a thread's page, a person's page, a
+feed entry), from the server's signed notices, in the words the terminal uses; what the peer named is escaped,
+never markup."""
 
 from __future__ import annotations
 
 import html
+import xml.etree.ElementTree as ET
 
 from murmur.keys import Identity
 from murmur.receipts import signed
+from murmur.server.web.view import rfc3339
 from murmur.store import receipts
 from murmur.store.peers import add_peer
+from tests.hostile import acting_characters
 from tests.web.site import Site, people
-from tests.web.test_hostile import MARKUP, SHORT, assert_inert_html
+from tests.web.test_feeds import parsed
+from tests.web.test_hostile import EVERYTHING, MARKUP, SHORT, assert_inert_html
 
 
 async def test_pages_say_what_a_peer_withheld_and_why(site: Site) -> None:
@@ -45,3 +50,45 @@ async def test_what_the_peer_says_is_escaped(site: Site) -> None:
         response = await site.get(path)
         assert response.status_code == 200 and "withheld by" in response.text, path
         assert_inert_html(response.text)
+
+
+async def test_feed_entries_say_what_a_peer_withheld_and_move_updated(site: Site) -> None:
+    """The Atom entry carries the notice after its text, in the same words, and its ``updated`` moves to when
+    the notice came, so a feed reader that already showed the entry shows it again. twtxt lines are the author's
+    own words, with no place for a third party's: it carries none."""
+    (ann,) = people(1)
+    far = Identity.from_seed(b"\x28" * 32)
+    await add_peer(site.store, far.public_key, "http://far.test", name="far", mode="serve-only")
+    held = ann.post("about lunch #food", hashtags=("food",))
+    free = ann.post("about tea #food", hashtags=("food",))
+    await site.add(held, free)
+    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
+    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    [kept] = await receipts.withheld(site.store, held["id"])
+    notice = f"withheld by far ({far.public_key[:16]}): no posts about lunch here"
+    for path in (f"/@{ann.key}/feed.atom", "/tags/food/feed.atom"):
+        feed = await parsed(site, path)
+        entries = {e.id.removeprefix("urn:murmur:message:"): e for e in feed.entries}
+        assert entries[held["id"]].content[0].value == f"about lunch #food\n\n{notice}", path
+        assert entries[free["id"]].content[0].value == "about tea #food", path
+        assert entries[held["id"]].title == "about lunch #food", path  # the title stays the author's words
+        assert entries[held["id"]].updated == rfc3339(kept.at) == feed.feed.updated, path
+        assert entries[free["id"]].updated == rfc3339(free["created_at"]), path
+    assert "withheld" not in (await site.get(f"/@{ann.key}/twtxt.txt")).text
+
+
+async def test_what_the_peer_says_leaves_the_feed_well_formed_and_inert(site: Site) -> None:
+    (ann,) = people(1)
+    far = Identity.from_seed(b"\x29" * 32)
+    await add_peer(site.store, far.public_key, "http://far.test", name=SHORT[:64], mode="serve-only")
+    held = ann.post("about lunch")
+    await site.add(held)
+    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": "\uffff\ufffe" + EVERYTHING}
+    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    response = await site.get(f"/@{ann.key}/feed.atom")
+    ET.fromstring(response.content)  # well-formed XML, or this raises
+    [entry] = (await parsed(site, f"/@{ann.key}/feed.atom")).entries
+    content = entry.content[0].value
+    assert content.startswith("about lunch\n\nwithheld by ") and content.count("\n") == 2  # one line, still
+    assert "<script>" in content and entry.content[0].type == "text/plain"  # the reason, as text
+    assert acting_characters(response.content.decode("utf-8")) == []
