@@ -32,12 +32,14 @@ from collections.abc import Sequence
 import orjson
 
 from murmur.errors import StoreError
+from murmur.numbers import MAX_NUMBER
 from murmur.server.hub import Hub
 from murmur.server.responses import raw_message
 from murmur.server.routes.render import notification_json
-from murmur.store import LogEntry, Store
+from murmur.store import LogEntry, Store, receipts
 from murmur.store.live import Stretch, stretch
 from murmur.store.notifications import NotificationItem, derived, notified
+from murmur.store.receipts import Receipt
 
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
@@ -82,6 +84,14 @@ def notification_event(at: int, item: NotificationItem) -> Event:
     return at, b"id: %d\nevent: notification\ndata: %s\n\n" % (at, orjson.dumps(notification_json(item)))
 
 
+def withheld_event(msg_id: str, notices: Sequence[Receipt]) -> bytes:
+    """Peers withheld a message readers are shown, and said why, signed: its notices as ``GET
+    /api/v1/messages/{id}/withheld`` answers them. No ``id``: a notice is no position in the log, so a client's
+    resume point stays where it was (and one not listening then sees it when it next loads the post)."""
+    data = orjson.dumps({"id": msg_id, "withheld": [r.as_dict() for r in notices]})
+    return b"event: withheld\ndata: %s\n\n" % data
+
+
 def merged(messages: Sequence[Event], own: Sequence[Event]) -> list[Event]:
     """Messages and a member's own events (notifications, sealed announcements) in log order; a notification
     follows the message event at its position, and one told late (at a message no longer held) comes where it
@@ -105,6 +115,12 @@ class Batch:
         if cursor <= self.after:
             return self.data
         return b"".join(data for at, data in self.events if at > cursor)
+
+    @classmethod
+    def aside(cls, events: list[bytes]) -> Batch:
+        """Events outside the log (``withheld_event``): every stream gets them whatever its cursor, which they
+        do not move (the log position 0 is before every stretch)."""
+        return cls(MAX_NUMBER, 0, [(0, data) for data in events])
 
 
 class Rendered:
@@ -200,7 +216,7 @@ class Subscriber:
         batches, self._pending, self._events = self._pending, [], 0
         data = b"".join([batch.since(self.cursor) for batch in batches])  # one batch: its own bytes, not a copy
         if batches:
-            self.cursor = max(self.cursor, batches[-1].upto)
+            self.cursor = max(self.cursor, *(batch.upto for batch in batches))  # an aside batch moves nothing
         if self._keepalive and not data:
             data = KEEPALIVE
         self._keepalive = False
@@ -257,9 +273,10 @@ class Fanout:
             while self._live:
                 seen = self.hub.last_seq
                 full = await self._round()
+                await self._tell_withheld()
                 # What this process stored during the round is not waited for: the hub's wake for it has already
                 # gone by. Another round follows only such a store, so this can never spin.
-                if full or self.hub.last_seq != seen:
+                if full or self.hub.last_seq != seen or self.hub.has_withheld:
                     continue
                 await self.hub.wait(POLL_S)
                 self._tick()
@@ -307,6 +324,21 @@ class Fanout:
             # that come meanwhile go out together in the next round.
             await asyncio.sleep(started + ROUND_SPACING_S * len(self._live) - loop.time())
         return read.full
+
+    async def _tell_withheld(self) -> None:
+        """Offer every live subscriber the notices peers sent since the last round, of messages readers are shown
+        (a sealed message's never: its id is for its members alone)."""
+        ids = self.hub.take_withheld()
+        found = await receipts.withheld_among(self.store, ids, shown=True) if ids else {}
+        if not found:
+            return
+        batch = Batch.aside([withheld_event(msg_id, notices) for msg_id, notices in found.items()])
+        offered: list[Subscriber] = []
+        for subscriber in list(self._live):
+            if not subscriber.offer(batch):
+                del self._live[subscriber]
+            offered.append(subscriber)
+        await self._wake(offered)
 
     @staticmethod
     async def _wake(subscribers: Sequence[Subscriber]) -> None:

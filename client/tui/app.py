@@ -43,6 +43,7 @@ from murmur.client.tui.widgets.postlist import PostList
 from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
+from murmur.client.tui.withheld import show_withheld
 from murmur.terminal import one_line
 
 LIVE_DEBOUNCE_S = 0.25
@@ -149,6 +150,9 @@ class MurmurApp(App[None]):
             return
         if event.event == "notification":
             self.main.query_one("#tl-notifications", Timeline).check_newer()
+            return
+        if event.event == "withheld":  # a peer said, signed, that it withheld a post: its rows say so now
+            show_withheld(self.post_lists(), event.data)
             return
         message = event.data.get("message") or {}
         if not event.data.get("verified"):

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from murmur.keys import KEY_HEX
+from murmur.kinds import shown_sql
 from murmur.receipts import STATUSES, verifies
 from murmur.store import Store
 from murmur.store.audience import for_peers
@@ -98,8 +99,11 @@ async def withheld(store: Store, msg_id: str) -> list[Receipt]:
     return [r for r in await receipts_for(store, msg_id) if r.status == "refused"]
 
 
-async def withheld_among(store: Store, ids: Sequence[str]) -> dict[str, list[Receipt]]:
-    """``withheld`` for many messages at once (a thread's), keyed by id; ids nothing was withheld of are absent."""
+async def withheld_among(store: Store, ids: Sequence[str], *, shown: bool = False) -> dict[str, list[Receipt]]:
+    """``withheld`` for many messages at once (a thread's), keyed by id; ids nothing was withheld of are absent.
+    ``shown``: only of messages held here that readers are shown (``murmur.kinds.shown_sql``), for a view that does
+    not already hold the messages it asks about (the live stream, told only ids)."""
+    held = f" JOIN messages m ON m.id = r.message AND {shown_sql('m')}" if shown else ""
     found: dict[str, list[Receipt]] = {}
     for start in range(0, len(ids), CHUNK):
         part = [bytes.fromhex(i) for i in ids[start : start + CHUNK]]
@@ -107,7 +111,7 @@ async def withheld_among(store: Store, ids: Sequence[str]) -> dict[str, list[Rec
         rows = await select(
             store.conn,
             "SELECT r.message, r.peer, coalesce(p.name, ''), r.status, r.code, r.reason, r.sig, r.at FROM receipts r"
-            f" LEFT JOIN peers p ON p.key = r.peer WHERE r.status = 'refused' AND r.message IN ({marks})"
+            f" LEFT JOIN peers p ON p.key = r.peer{held} WHERE r.status = 'refused' AND r.message IN ({marks})"
             " ORDER BY r.at, r.peer",
             part,
         )

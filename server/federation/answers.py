@@ -1,7 +1,8 @@
 """Our signed answers about the messages we took from a peer other than by its push (a pull, a repair's fetch):
 receipts for its deletes and notices of what we withheld (``murmur.receipts``), sent back to it
 (``POST /fed/v1/answers``), so that a delete's author sees this server confirm it whichever way it came. And the
-same notice, unasked, when a moderator here removes a message peers hold (``tell_removed``).
+same notice, unasked, when a moderator here removes a message peers hold (``tell_removed``). And the other way:
+what a peer answers about what we sent it, kept and told to live readers (``heard``).
 
 A push's answer already carries them; this is the same signed line, on the next request. A peer too old to take
 answers refuses the route: nothing else depends on it, so that is logged and the pull goes on.
@@ -18,13 +19,22 @@ from murmur.errors import PeerError
 from murmur.receipts import signed
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
-from murmur.store import removals
+from murmur.store import receipts, removals
 from murmur.store.audience import scope_of, scoped_among
 from murmur.store.ingest import IngestResult
 from murmur.store.peers import Peer, list_peers
 from murmur.store.trust import note_refusals
 
 log = logging.getLogger("murmur.federation")
+
+
+async def heard(state: ServerState, peer_key: str, sent: Collection[str], results: Sequence[dict[str, Any]]) -> int:
+    """Keep a peer's signed answers about the messages ``sent`` it (``murmur.store.receipts.note``), and have the
+    live streams tell readers of what it withheld (``event: withheld``); how many answers were kept."""
+    kept = await receipts.note(state.store, peer_key, sent, results)
+    refused = [r.get("id") for r in results if r.get("status") == "refused"]
+    state.hub.withheld({i for i in refused if isinstance(i, str) and i in sent})
+    return kept
 
 
 async def taken(state: ServerState, client: PeerClient, results: Sequence[IngestResult]) -> None:

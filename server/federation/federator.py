@@ -31,6 +31,7 @@ from functools import partial
 
 from murmur.errors import PeerError, StoreError
 from murmur.progress import Progress, nothing
+from murmur.server.federation.answers import heard
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.pull import bodies_lacking, catch_up
 from murmur.server.federation.push_offers import PushOffers
@@ -302,7 +303,7 @@ class Federator:
         if page.entries:
             raws = await self.offers.wanted(peer, client, page, report)
             results = await client.push(raws) if raws else []
-            await receipts.note(self.state.store, peer.key, receipts.sent_ids(raws), results)
+            await heard(self.state, peer.key, receipts.sent_ids(raws), results)
             refused = [r for r in results if r["status"] == "refused"]
             for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
                 log.warning(

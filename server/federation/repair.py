@@ -18,7 +18,7 @@ from typing import Protocol
 
 from murmur.errors import PeerError, Refused
 from murmur.progress import Progress, nothing
-from murmur.server.federation.answers import taken
+from murmur.server.federation.answers import heard, taken
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.state import ServerState
 from murmur.store import receipts
@@ -128,7 +128,7 @@ async def repair(
             progress(done, total)
             continue
         results = await client.push(raws)
-        await receipts.note(state.store, peer.key, receipts.sent_ids(raws), results)
+        await heard(state, peer.key, receipts.sent_ids(raws), results)
         refused = [r for r in results if r["status"] == "refused"]
         for r in refused:
             log.warning("peer %s refused %s on repair: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"))

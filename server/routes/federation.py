@@ -30,6 +30,7 @@ from murmur.keys import KEY_HEX
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate_peer, state_of
 from murmur.server.federation import offers as offered
+from murmur.server.federation.answers import heard
 from murmur.server.params import query_number
 from murmur.server.responses import JSONBytes, batch_answer
 from murmur.store import receipts
@@ -117,6 +118,6 @@ async def answers(request: Request) -> Response:
     ids = list({a["id"] for a in lines if isinstance(a.get("id"), str) and KEY_HEX.fullmatch(a["id"])})
     # Only what the peer may have had from here: the ids this server holds and would send it (the audience rule).
     sent = receipts.sent_ids(await visible_raws(state.store, [bytes.fromhex(i) for i in ids], peer.key))
-    kept = await receipts.note(state.store, peer.key, sent, lines)
+    kept = await heard(state, peer.key, sent, lines)
     await record_contact(state.store, peer.key)
     return JSONBytes({"kept": kept})

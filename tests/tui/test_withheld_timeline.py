@@ -11,6 +11,7 @@ from murmur.client.tui.screens.search import SearchScreen
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.keys import Identity
 from murmur.receipts import signed
+from murmur.server.federation.answers import heard
 from murmur.store import receipts
 from murmur.store.peers import add_peer
 from tests.tui.conftest import ALICE, LiveServer, make_app, until
@@ -63,3 +64,26 @@ async def test_a_search_result_says_it_too(live: LiveServer, tmp_path: Path) -> 
         [entry] = search.query(PostEntry)
         assert entry.message_id == held["id"]
         assert f"⊘ withheld by {NAME} ({FAR.public_key[:16]}): [link=" in entry.render().plain
+
+
+async def test_a_notice_that_comes_later_shows_on_the_entry_at_once(live: LiveServer, tmp_path: Path) -> None:
+    """The post is on screen before the peer's notice comes: the live stream carries the notice (``event:
+    withheld``) and the entry says it without a refresh."""
+    await add_peer(live.store, FAR.public_key, "http://far.test", name=NAME, mode="serve-only")
+    held = await live.post(ALICE, "a post the far server refuses later")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+
+        def shown() -> str:
+            """The entry of the post as drawn, "" while it is not on screen."""
+            found = [e for e in timeline.entries if isinstance(e, PostEntry) and e.message_id == held["id"]]
+            return found[0].render().plain if found else ""
+
+        await until(pilot, lambda: bool(shown()) and live.state.fanout.live > 0)
+        assert "withheld by" not in shown()
+        answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": REASON}
+        assert await heard(live.state, FAR.public_key, {held["id"]}, [signed(FAR, answer)]) == 1
+        expected = f"⊘ withheld by {NAME} ({FAR.public_key[:16]}): [link='http://evil.test']no lunch[/link] $warning"
+        await until(pilot, lambda: expected in shown())
+        assert "\x1b" not in shown()
