@@ -11,6 +11,8 @@ those members' streams alone. Notifications are each
 member's own, and are read for a subscriber only when the stretch derived a notice for its key or its identity
 (``murmur.store.notifications.notified``), by the very read a stream catching up makes (``derived``), once per
 key however many of its streams are open. A stream reading alone renders its stretch by the same functions.
+A peer's notice that it withheld a message (``Hub.withheld``) is no position in the log: the fanout reads the notices
+kept of messages readers are shown and offers them to every live stream aside from the log (``Batch.aside``).
 
 A stretch's events are joined into bytes once (a ``Batch``), and that one object is queued to every stream with
 nothing of its own in the stretch; a stream takes whatever batches wait for it in one write, so what a stream costs
