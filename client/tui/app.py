@@ -153,6 +153,9 @@ class MurmurApp(App[None]):
             return
         if event.event == "withheld":  # a peer said, signed, that it withheld a post: its rows say so now
             show_withheld(self.post_lists(), event.data)
+            for screen in self.screen_stack:  # a thread says it above its posts, from its own answer
+                if isinstance(screen, ThreadScreen) and screen.shows(str(event.data.get("id"))):
+                    screen.reload()
             return
         message = event.data.get("message") or {}
         if not event.data.get("verified"):

@@ -1,13 +1,17 @@
 """A timeline entry (and a search result) says what a peer withheld of its post and why, from the server's
-signed notice, under the author line; the name and reason a peer sends are drawn as text, never as markup or
-terminal controls."""
+signed notice, under the author line, and says it at once when the notice comes while the post is on screen (the
+live stream's ``withheld`` event); the name and reason a peer sends are drawn as text, never as markup or terminal
+controls."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Static
+
 from murmur.client.tui.screens.search import SearchScreen
+from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.tui.widgets.entries import PostEntry
 from murmur.keys import Identity
 from murmur.receipts import signed
@@ -87,3 +91,21 @@ async def test_a_notice_that_comes_later_shows_on_the_entry_at_once(live: LiveSe
         expected = f"⊘ withheld by {NAME} ({FAR.public_key[:16]}): [link='http://evil.test']no lunch[/link] $warning"
         await until(pilot, lambda: expected in shown())
         assert "\x1b" not in shown()
+
+
+async def test_a_thread_on_screen_says_a_notice_that_comes_later(live: LiveServer, tmp_path: Path) -> None:
+    """The thread loads again when the stream names one of its posts, so its summary above the posts says it."""
+    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    root = await live.post(ALICE, "a thread the far server refuses later")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.controller.open_thread(root["id"])
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and bool(app.screen.query("#thread-withheld")))
+        await until(pilot, lambda: isinstance(app.screen, ThreadScreen) and app.screen.shows(root["id"]))
+        await until(pilot, lambda: live.state.fanout.live > 0)
+        summary = app.screen.query_one("#thread-withheld", Static)
+        assert not summary.display
+        answer = {"id": root["id"], "status": "refused", "code": "policy", "reason": "no threads here"}
+        assert await heard(live.state, FAR.public_key, {root["id"]}, [signed(FAR, answer)]) == 1
+        await until(pilot, lambda: bool(summary.display))
+        assert f"withheld by far ({FAR.public_key[:16]}): no threads here" in str(summary.render())

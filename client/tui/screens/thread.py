@@ -61,6 +61,9 @@ class ThreadScreen(MurmurScreen):
         if position is not None:
             self.query_one(PostList).highlight(position)
 
+    def shows(self, msg_id: str) -> bool:
+        return self._position(msg_id) is not None
+
     def _position(self, msg_id: str) -> int | None:
         entries = self.query_one(PostList).entries
         return next((i for i, e in enumerate(entries) if (e.item.get("message") or {}).get("id") == msg_id), None)
