@@ -17,17 +17,23 @@ from tests.web.site import Site, people
 from tests.web.test_feeds import parsed
 from tests.web.test_hostile import EVERYTHING, MARKUP, SHORT, assert_inert_html
 
+FAR = Identity.from_seed(b"\x26" * 32)
+
+
+async def withheld_by(site: Site, name: str, msg_id: str, reason: str) -> None:
+    """The peer FAR, named ``name`` here, refused the message ``msg_id`` for ``reason``, signed, and it was kept."""
+    await add_peer(site.store, FAR.public_key, "http://far.test", name=name, mode="serve-only")
+    answer = {"id": msg_id, "status": "refused", "code": "policy", "reason": reason}
+    assert await receipts.note(site.store, FAR.public_key, {msg_id}, [signed(FAR, answer)]) == 1
+
 
 async def test_pages_say_what_a_peer_withheld_and_why(site: Site) -> None:
     ann, ben = people(2)
-    far = Identity.from_seed(b"\x26" * 32)
-    await add_peer(site.store, far.public_key, "http://far.test", name="far", mode="serve-only")
     held, free = ann.post("about lunch"), ann.post("about tea")
     reply = ben.post("a reply they took", reply=held)
     await site.add(held, free, reply)
-    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
-    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
-    notice = f"withheld by far ({far.public_key[:16]}): no posts about lunch here"
+    await withheld_by(site, "far", held["id"], "no posts about lunch here")
+    notice = f"withheld by far ({FAR.public_key[:16]}): no posts about lunch here"
     for path in (f"/m/{held['id']}", f"/m/{reply['id']}", f"/@{ann.key}"):
         response = await site.get(path)
         assert response.status_code == 200, path
@@ -40,12 +46,9 @@ async def test_pages_say_what_a_peer_withheld_and_why(site: Site) -> None:
 
 async def test_what_the_peer_says_is_escaped(site: Site) -> None:
     (ann,) = people(1)
-    far = Identity.from_seed(b"\x27" * 32)
-    await add_peer(site.store, far.public_key, "http://far.test", name=SHORT[:64], mode="serve-only")
     held = ann.post("about lunch")
     await site.add(held)
-    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": MARKUP}
-    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    await withheld_by(site, SHORT[:64], held["id"], MARKUP)
     for path in (f"/m/{held['id']}", f"/@{ann.key}"):
         response = await site.get(path)
         assert response.status_code == 200 and "withheld by" in response.text, path
@@ -57,15 +60,12 @@ async def test_feed_entries_say_what_a_peer_withheld_and_move_updated(site: Site
     the notice came, so a feed reader that already showed the entry shows it again. twtxt lines are the author's
     own words, with no place for a third party's: it carries none."""
     (ann,) = people(1)
-    far = Identity.from_seed(b"\x28" * 32)
-    await add_peer(site.store, far.public_key, "http://far.test", name="far", mode="serve-only")
     held = ann.post("about lunch #food", hashtags=("food",))
     free = ann.post("about tea #food", hashtags=("food",))
     await site.add(held, free)
-    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
-    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    await withheld_by(site, "far", held["id"], "no posts about lunch here")
     [kept] = await receipts.withheld(site.store, held["id"])
-    notice = f"withheld by far ({far.public_key[:16]}): no posts about lunch here"
+    notice = f"withheld by far ({FAR.public_key[:16]}): no posts about lunch here"
     for path in (f"/@{ann.key}/feed.atom", "/tags/food/feed.atom"):
         feed = await parsed(site, path)
         entries = {e.id.removeprefix("urn:murmur:message:"): e for e in feed.entries}
@@ -79,12 +79,9 @@ async def test_feed_entries_say_what_a_peer_withheld_and_move_updated(site: Site
 
 async def test_what_the_peer_says_leaves_the_feed_well_formed_and_inert(site: Site) -> None:
     (ann,) = people(1)
-    far = Identity.from_seed(b"\x29" * 32)
-    await add_peer(site.store, far.public_key, "http://far.test", name=SHORT[:64], mode="serve-only")
     held = ann.post("about lunch")
     await site.add(held)
-    answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": "\uffff\ufffe" + EVERYTHING}
-    assert await receipts.note(site.store, far.public_key, {held["id"]}, [signed(far, answer)]) == 1
+    await withheld_by(site, SHORT[:64], held["id"], "\uffff\ufffe" + EVERYTHING)
     response = await site.get(f"/@{ann.key}/feed.atom")
     ET.fromstring(response.content)  # well-formed XML, or this raises
     [entry] = (await parsed(site, f"/@{ann.key}/feed.atom")).entries
