@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
+from murmur.kinds.sealed import readable_by
 from murmur.prefixes import checked_prefix
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
@@ -53,7 +54,10 @@ async def delete_status(request: Request) -> Response:
 
 async def withheld(request: Request) -> Response:
     state = state_of(request)
-    await authenticate(request)
+    caller = await authenticate(request)
     msg_id = await resolve_message_id(state.store, request.path_params["id"])
+    # what peers said of a sealed message tells who it went where: only those who may fetch it learn it
+    if not await readable_by(state.store, caller.key, msg_id):
+        raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
     rows = await receipts.withheld(state.store, msg_id)
     return JSONBytes({"id": msg_id, "withheld": [r.as_dict() for r in rows]})

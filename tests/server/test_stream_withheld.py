@@ -3,6 +3,9 @@ outside the log: it moves no stream's cursor, and a sealed message's notice is t
 
 from __future__ import annotations
 
+import pytest
+
+from murmur.client.api import ApiError
 from murmur.keys import Identity
 from murmur.receipts import signed
 from murmur.server import fanout
@@ -54,3 +57,21 @@ async def test_an_event_outside_the_log_leaves_the_cursor_where_the_log_put_it()
     data = await subscriber.take()
     assert data == stretch.data + notice.data and subscriber.cursor == 9
     assert subscriber.offer(notice) and await subscriber.take() == notice.data and subscriber.cursor == 9
+
+
+async def test_what_peers_said_of_a_sealed_message_is_told_only_to_whom_it_is_sealed(server: Harness) -> None:
+    """Which peers refused a sealed message, and why, says where it went: ``GET /messages/{id}/withheld`` answers
+    a stranger as if the message were not here, as fetching the message does."""
+    ada, bo = Speaker.new(at=T - 10_000), Speaker.new(at=T - 10_000)
+    await server.state.store.ingest([*ada.events, *bo.events])
+    secret = sealed(ada, bo.devices[0].public)
+    await server.state.store.ingest([secret])
+    await add_peer(server.state.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    msg_id = str(secret["id"])
+    await heard(server.state, FAR.public_key, {msg_id}, [refusal(msg_id, "nor this")])
+    recipient, stranger = await server.member(bo.devices[0].key), await server.member()
+    [notice] = (await recipient.withheld(msg_id))["withheld"]
+    assert notice["reason"] == "nor this"
+    with pytest.raises(ApiError) as refused:
+        await stranger.withheld(msg_id)
+    assert refused.value.code == "not_found"
