@@ -6,11 +6,12 @@ messages in; what could not be read is shown with its reason, inert."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Input, Label, OptionList, Static, TabbedContent, TextArea
 
-from murmur.client.api import MurmurClient
+from murmur.client.api import ApiError, MurmurClient
 from murmur.client.conversations import Conversations, inbox_path
 from murmur.client.private_groups import PrivateGroups, groups_path
 from murmur.client.tui.app import MurmurApp
@@ -252,3 +253,39 @@ async def test_a_private_groups_screen_offers_no_join(live: LiveServer, tmp_path
         await pilot.press("J")
         await ran_its_course(pilot)
         assert not await live.messages("group_join")
+
+
+async def test_a_private_group_the_sync_could_not_read_is_said_inert_and_the_others_are_counted(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    me, _, ada_groups, _ = await people(live, tmp_path)
+    board = await ada_groups.create("board")
+    other = await ada_groups.create("organisers")
+    for group in (board, other):
+        await ada_groups.invite(group, [me.identity])
+    before = PrivateGroups(me.devices[0].conversations(live.client(ME), me.identity, tmp_path / "me"), ME,
+                           GroupInbox.open(tmp_path / "me" / "groups.db"))  # fmt: skip
+    await before.sync()  # both held here: a later sync reads each group's log again
+    before.close()
+    await ada_groups.post(other, "in the other")
+
+    def limited(talks: Conversations, typed: str | None) -> PrivateGroups:
+        real = talks.api.request
+
+        async def one_limited(method: str, path: str, **kw: Any) -> Any:
+            if f"/groups/{board}/log" in path:
+                raise ApiError(429, "rate_limited", "[b]Too many[/b] requests \x1b[2J; try again in 60 s.")
+            return await real(method, path, **kw)
+
+        talks.api.request = one_limited  # type: ignore[method-assign]
+        return PrivateGroups(talks, ME, GroupInbox.open(tmp_path / "me" / "groups.db"))
+
+    mine = tmp_path / "me"
+    app = make_app(live, tmp_path, private_groups=limited,
+                   conversations=lambda api: me.devices[0].conversations(api, me.identity, mine))  # fmt: skip
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: label(app) == "Groups (1)")  # the other group is read all the same
+        await until(pilot, lambda: any("not read this time" in n.message for n in app._notifications))
+        [note] = [n.message for n in app._notifications if "not read this time" in n.message]
+        assert note.startswith("board") and "[b]Too many[/b] requests" in note and "\x1b" not in note
+        assert all(not n.markup for n in app._notifications if "not read this time" in n.message)

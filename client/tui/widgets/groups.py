@@ -97,6 +97,7 @@ class GroupsPane(Vertical):
         self.api = api
         self.view = view
         self.private = private
+        self.failed: dict[str, str] = {}  # the groups the last sync could not read (id: why), said once each
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Find a group by name or description (F, then enter)", id="groups-search")
@@ -145,10 +146,22 @@ class GroupsPane(Vertical):
         groups = self.private.groups() if self.private is not None else None
         if groups is not None and groups.talks.identity is not None:
             held = set(groups.store.groups())
-            await attempt(self, groups.sync())  # offline, what this device holds is counted all the same
+            report = await attempt(self, groups.sync())  # offline, what this device holds is counted all the same
+            if report is not None:
+                self._say_failed(report.failed, dict(groups.store.groups()))
             if not set(groups.store.groups()) <= held:  # invited since: the group is listed without a restart
                 self.reload()
         self.show_fresh()
+
+    def _say_failed(self, failed: dict[str, str], names: dict[str, str]) -> None:
+        """Tell the person of each group this sync could not read (a rate limit, a refused log), inert: its new
+        messages are missing until a later sync reads them. A failure said already is not said again each sync."""
+        for group, why in failed.items():
+            if self.failed.get(group) != why:
+                name = visible_name(names.get(group) or group[:16], 60)
+                self.notify(f"{name} was not read this time: {one_line(why, 200)}", title="A private group is behind",
+                            severity="warning", markup=False, timeout=20)  # fmt: skip
+        self.failed = dict(failed)
 
     def show_fresh(self) -> None:
         """Count again what this device holds: on the rows shown and on the tab's label."""
