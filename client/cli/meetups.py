@@ -18,6 +18,7 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.private import group_named
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.kinds import local_time
 from murmur.client.organising import signed_meetup
@@ -72,7 +73,7 @@ def create(
     group_id = checked_argument(lambda: checked_prefix(group, "group id")) if group else None
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        grp = (await api.group(group_id))["id"] if group_id else None
+        grp = (await group_named(ctx, api, group_id))["id"] if group_id else None  # a private one first
         return await publish_draft(api, identity, meetup_draft(body, group=grp))
 
     result = with_api(ctx, go)

@@ -15,6 +15,7 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.private import group_named
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.group_authority import group_speakers
 from murmur.client.organising import closes_at, signed_poll
@@ -53,7 +54,7 @@ def create(
     at = checked_argument(lambda: closes_at(closes, int(time.time() * 1000)))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        grp = (await api.group(group_id))["id"] if group_id else None
+        grp = (await group_named(ctx, api, group_id))["id"] if group_id else None  # a private one first
         draft = poll_draft(question, option, closes_at=at, multiple=multiple, group=grp)
         return await publish_draft(api, identity, draft)
 

@@ -59,3 +59,25 @@ def test_no_poll_or_meetup_goes_plain_into_a_private_group(
     assert meetup.exit_code != 0 and "private" in meetup.output
     # the server refusing it comes too late: it has read the request
     assert not [m for m in sent if "canary-7e2a" in str(m)], "sent to the home server in the clear"
+
+
+def test_a_poll_or_meetup_given_a_prefix_of_a_group_held_here_asks_for_it_by_its_whole_id(
+    people: dict[str, Person], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    ada = people["ada"]
+    group = ada.json("group", "create", "stewards", "--private")["id"]
+    real = MurmurClient.group
+    asked: list[str] = []
+
+    async def recording(self: MurmurClient, group_id: str) -> dict[str, Any]:
+        asked.append(group_id)
+        return await real(self, group_id)
+
+    monkeypatch.setattr(MurmurClient, "group", recording)
+    poll = ada.run("poll", "create", CANARY, "--option", "yes", "--option", "no", "--group", group[:8])
+    meetup = ada.run("meetup", "create", CANARY, "--start", "2030-01-01T10:00", "--end", "2030-01-01T12:00",
+                     "--group", group[:8])  # fmt: skip
+    # the server never picks among groups sharing the prefix: the one held here is meant, and it is private
+    assert asked and set(asked) == {group}
+    assert poll.exit_code != 0 and "private" in poll.output
+    assert meetup.exit_code != 0 and "private" in meetup.output
