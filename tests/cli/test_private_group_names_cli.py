@@ -15,11 +15,8 @@ from tests.cli.test_dm_cli import Person, box, people  # noqa: F401  (the same s
 CANARY = "canary-7e2a the vote is on friday"
 
 
-def test_a_typed_prefix_of_a_group_held_here_is_asked_for_by_its_whole_id(
-    people: dict[str, Person], monkeypatch: pytest.MonkeyPatch  # noqa: F811
-) -> None:
-    ada = people["ada"]
-    group = ada.json("group", "create", "organisers", "--private")["id"]
+def groups_asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every group id the CLI asks the home server for, in order."""
     real = MurmurClient.group
     asked: list[str] = []
 
@@ -28,6 +25,15 @@ def test_a_typed_prefix_of_a_group_held_here_is_asked_for_by_its_whole_id(
         return await real(self, group_id)
 
     monkeypatch.setattr(MurmurClient, "group", recording)
+    return asked
+
+
+def test_a_typed_prefix_of_a_group_held_here_is_asked_for_by_its_whole_id(
+    people: dict[str, Person], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    ada = people["ada"]
+    group = ada.json("group", "create", "organisers", "--private")["id"]
+    asked = groups_asked(monkeypatch)
     ada.ok("post", "--group", group[:8], "hello")
     ada.ok("timeline", f"group:{group[:8]}")
     assert asked and set(asked) == {group}
@@ -66,14 +72,7 @@ def test_a_poll_or_meetup_given_a_prefix_of_a_group_held_here_asks_for_it_by_its
 ) -> None:
     ada = people["ada"]
     group = ada.json("group", "create", "stewards", "--private")["id"]
-    real = MurmurClient.group
-    asked: list[str] = []
-
-    async def recording(self: MurmurClient, group_id: str) -> dict[str, Any]:
-        asked.append(group_id)
-        return await real(self, group_id)
-
-    monkeypatch.setattr(MurmurClient, "group", recording)
+    asked = groups_asked(monkeypatch)
     poll = ada.run("poll", "create", CANARY, "--option", "yes", "--option", "no", "--group", group[:8])
     meetup = ada.run("meetup", "create", CANARY, "--start", "2030-01-01T10:00", "--end", "2030-01-01T12:00",
                      "--group", group[:8])  # fmt: skip
