@@ -27,6 +27,7 @@ from murmur.kinds.base import Kind, execute_each, select_in
 from murmur.message import Message, Verified
 from murmur.store import gaps, removals
 from murmur.store.audience import confine, confine_refused, narrow_unstored
+from murmur.store.audience.adrift import drift_from
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
 from murmur.verifier import WORKERS as VERIFY_THREADS
@@ -484,4 +485,5 @@ async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> N
     await conn.executemany("DELETE FROM notices WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
+    await drift_from(conn, ids)
     await gaps.unaccount(conn, ids)

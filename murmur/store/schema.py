@@ -9,7 +9,7 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
-from murmur.store.audience import CREATE_CONFINED, CREATE_SCOPED
+from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED
 from murmur.store.gaps import CREATE_COUNTED, CREATE_RUNS
 from murmur.store.removals import CREATE_REMOVED
 
@@ -301,6 +301,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 14: each device's runs of counters accounted for, so that its gaps cost the gaps, not its messages
     # (murmur.store.gaps); and the counted places of a message found by its id.
     CREATE_RUNS,
+    # 15: what leans on a scoped message that does not reach a peer by itself (murmur.store.audience.adrift), so
+    # the scans handing the log to a peer read it instead of walking each reply chain; filled from the log.
+    CREATE_ADRIFT,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -15,7 +15,8 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.receipts import signed
 from murmur.store import Store, receipts, trust
-from murmur.store.audience import HELD_BACK, NARROWING_DEPTH, OUT_OF_AUDIENCE, for_peers, held_back
+from murmur.store.audience import HELD_BACK, OUT_OF_AUDIENCE, for_peers, held_back
+from murmur.store.audience.adrift import FILL_ADRIFT
 from murmur.store.peers import add_peer, list_peers, outbound
 from murmur.sync.index import index_for, visible_raws
 from murmur.validate import check
@@ -202,22 +203,116 @@ async def test_a_narrowing_is_followed_down_a_whole_chain_of_public_signed_repli
     assert not set(ids) & await sent_to(store, outside)
 
 
-async def test_a_chain_deeper_than_the_limit_waits_for_the_peer_to_confirm_the_reply_at_the_limit(
+LONG = 250  # longer than any walk would follow: what the store keeps (murmur.store.audience.adrift) has no limit
+
+
+async def ingest_in_batches(store: Store, messages: list[dict[str, Any]], size: int = 60) -> None:
+    for start in range(0, len(messages), size):
+        await store.ingest(messages[start : start + size])
+
+
+async def test_a_long_chain_goes_whole_with_its_post_whatever_order_it_arrives_in(
     store: Store, network: Network
 ) -> None:
-    """The limit is a rule, not a cut: what leans on more than NARROWING_DEPTH public-signed replies goes to no
-    peer that has not confirmed the reply at that depth, and its author is told so, naming the limit."""
+    """Replies arriving before the replies they answer, the post last of all: once the post is held, the whole
+    chain goes to its audience, and nothing is held back."""
     _, inside, outside = network
     ada, bob = Identity.generate(), Identity.generate()
     scoped = post(ada, "inside only", "scope:inside")
-    replies = chain(bob, scoped, NARROWING_DEPTH + 1)
-    await store.ingest([scoped, *replies])
-    deepest, at_limit = replies[-1]["id"], replies[0]["id"]  # the deepest leans on replies[0] at the limit
+    replies = chain(bob, scoped, LONG)
+    await ingest_in_batches(store, list(reversed(replies)))
+    ids = {r["id"] for r in replies}
+    assert ids <= await sent_to(store, inside.public_key)  # public-signed, narrowed by nothing yet
+    await store.ingest([scoped])
+    assert ids <= await sent_to(store, inside.public_key)
+    assert not ids & await sent_to(store, outside)
+    assert await held_back(store, check(replies[-1])) is None
+
+
+async def test_a_deleted_parent_holds_back_the_rest_of_a_long_chain_until_the_peer_confirms_it(
+    store: Store, network: Network
+) -> None:
+    """A reply deleted near the top of a long chain (the post held first, the chain after it in reverse order)
+    holds back every reply below it, however far, and none above; a confirmation by the peer of the deleted reply
+    lets them all go to that peer, and to no other; a confirmation of a reply below it lets go only what is below
+    that one."""
+    server, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, LONG)
+    await store.ingest([scoped])
+    await ingest_in_batches(store, list(reversed(replies)))
+    ids = [r["id"] for r in replies]
+    await store.ingest([delete(bob, replies[3])])
     to_inside = await sent_to(store, inside.public_key)
-    assert {r["id"] for r in replies[:-1]} <= to_inside and deepest not in to_inside
+    assert set(ids[:3]) <= to_inside and not set(ids[4:]) & to_inside
     [code, reason] = await held_back(store, check(replies[-1])) or ("", "")
-    assert code == HELD_BACK and f"more than {NARROWING_DEPTH} messages" in reason and "scope:inside" in reason
-    assert await held_back(store, check(replies[-2])) is None
-    await acknowledge(store, inside, at_limit, "stored")
-    assert deepest in await sent_to(store, inside.public_key)
-    assert deepest not in await sent_to(store, outside)
+    assert code == HELD_BACK and "no longer holds" in reason and "scope:inside" in reason
+    assert await held_back(store, check(replies[2])) is None
+
+    await acknowledge(store, inside, ids[100], "stored")  # what leans on it goes; it and what is above, not yet
+    to_inside = await sent_to(store, inside.public_key)
+    assert set(ids[101:]) <= to_inside and not set(ids[4:101]) & to_inside
+    await acknowledge(store, inside, ids[3], "deleted", "deleted")
+    assert set(ids) - {ids[3]} <= await sent_to(store, inside.public_key)
+    other = Identity.generate()
+    await add_peer(store, other.public_key, "http://other.test")
+    await trust.set_labels(store, server, other.public_key, ["inside"])
+    assert not set(ids[4:]) & await sent_to(store, other.public_key)
+    assert not set(ids) & await sent_to(store, outside)
+
+
+async def test_a_deleted_scoped_post_holds_back_every_reply_signed_wider(store: Store, network: Network) -> None:
+    """Each reply names the post as its thread's root: once the post is deleted, no reply of the chain goes to a
+    peer that did not confirm the post, not only the first."""
+    _, inside, _ = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, LONG)
+    await ingest_in_batches(store, [scoped, *replies])
+    await store.ingest([delete(ada, scoped)])
+    assert not {r["id"] for r in replies} & await sent_to(store, inside.public_key)
+    await acknowledge(store, inside, scoped["id"], "stored")
+    assert {r["id"] for r in replies} <= await sent_to(store, inside.public_key)
+
+
+async def test_a_reply_removed_before_the_post_arrived_narrows_nothing(store: Store, network: Network) -> None:
+    """A reply deleted while its thread's post had not arrived was never known to be scoped; what answers it
+    names the post too, which narrows it wherever it goes: once the post arrives, the chain goes (to its
+    audience only), as it would in any order."""
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, 30)
+    await store.ingest(list(reversed(replies)))
+    await store.ingest([delete(bob, replies[5])])
+    await store.ingest([scoped])
+    ids = {r["id"] for r in replies} - {replies[5]["id"]}
+    assert ids <= await sent_to(store, inside.public_key)
+    assert not ids & await sent_to(store, outside)
+
+
+async def test_what_the_store_keeps_of_a_chain_is_what_the_log_says_however_it_came(
+    store: Store, network: Network
+) -> None:
+    """The adrift rows kept batch by batch, from both ends, are those the whole log gives when computed afresh
+    (the migration's fill): parents late, deletes early and late, a delete arriving before its reply."""
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, 80)
+    early = delete(bob, replies[40])  # arrives before its reply, which is then never stored
+    await store.ingest([early, *reversed(replies[30:])])
+    await store.ingest([scoped, delete(bob, replies[10])])
+    await ingest_in_batches(store, replies[:30], size=7)
+    await store.ingest([delete(bob, replies[60])])
+    kept = await adrift_rows(store)
+    assert kept  # what lies below the deleted replies
+    async with store.writer.transaction() as conn:
+        await conn.execute("DELETE FROM adrift")
+        await conn.execute(FILL_ADRIFT)
+    assert await adrift_rows(store) == kept
+
+
+async def adrift_rows(store: Store) -> set[tuple[bytes, bytes]]:
+    async with store.conn.execute("SELECT id, narrower FROM adrift") as c:
+        return {(bytes(r[0]), bytes(r[1])) for r in await c.fetchall()}

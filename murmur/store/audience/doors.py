@@ -1,0 +1,106 @@
+"""The doors that let messages in, as the audience rule sees them: who may bring a local or a scoped post.
+
+A local post comes in only from its author, on the server where the author is a member (``signed_by``); a
+scoped post only from a peer this server counts in that scope (``from_peer``), and never in a bundle, which may be
+carried anywhere (``refuse_local``). What a door refuses for its audience is not stored, but its id still narrows
+whatever names it (``REFUSED_LOCAL``, ``murmur.store.audience.narrowing.confine_refused``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from murmur.errors import Refused
+from murmur.kinds import kind
+from murmur.kinds.key_log import BY_ROTATION_KEY
+from murmur.kinds.sealed import check_fresh
+from murmur.message import Message, now_ms
+from murmur.store.audience.scopes import scope_of
+
+Policy = Callable[[Message], None]
+
+# Who may not bring a local post in, and what they are told: peers never, bundles only through the author.
+_DOORS = {
+    "peer": ("local_from_peer", "A local post never leaves its server; a peer may not send one."),
+    "bundle": (
+        "local_post",
+        "A local post stays on its server; only its author may bring it to a new home, with `murmur import --mine`.",
+    ),
+}
+
+
+def signed_by(key: str) -> Policy:
+    """The policy of a member's own door (publish, ``POST /api/v1/import``): only messages the member signed, of
+    kinds this server knows. Peers and bundles may bring a kind it does not know (``murmur.kinds.unknown``), which
+    it carries; but a home server answers for what its members publish, and it could neither show them such a
+    message nor know its audience (a newer kind may be meant for fewer people than ``public``)."""
+
+    def policy(message: Message) -> None:
+        # A rotation or a recovery is signed by the identity's offline rotation key, never by a device: the log
+        # alone says whether it may stand (docs/protocol.md §13.3), so a member may bring one.
+        known = kind(message.kind)
+        # A sealed message is signed by a key made for it alone: naming its sender would defeat the sealing
+        # (docs/encryption.md §6); its home server knows only which member handed it in.
+        one_time = known is not None and known.one_time_author
+        if message.author != key and message.kind not in BY_ROTATION_KEY and not one_time:
+            raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
+        if known is None:
+            raise Refused(
+                "unknown_kind",
+                f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"
+                " it may need upgrading.",
+            )
+        check_fresh(message, now_ms())
+
+    return policy
+
+
+OUT_OF_AUDIENCE = "out_of_audience"
+SCOPED_IN_BUNDLE = "scoped_post"
+
+# Codes whose message is not stored but whose id confines whatever names it (confine_refused): a reply to a
+# post this server may not hold must not travel further than that post was meant to.
+REFUSED_LOCAL = frozenset({*(code for code, _ in _DOORS.values()), OUT_OF_AUDIENCE, SCOPED_IN_BUNDLE})
+
+
+def _refuse_local_post(code: str, reason: str, message: Message) -> None:
+    # Any kind signed local (a post, or a reaction, boost or delete about one) stays where it was written.
+    if message.visibility == "local":
+        raise Refused(code, reason)
+
+
+def refuse_local(door: str) -> Policy:
+    """The ingest policy of a door through which a local post may not come in (``peer`` or ``bundle``). A bundle
+    can be carried anywhere, so it may not bring a scoped post either."""
+    code, reason = _DOORS[door]
+
+    def policy(message: Message) -> None:
+        _refuse_local_post(code, reason, message)
+        scope = scope_of(message.visibility)
+        if door == "bundle" and scope is not None:
+            raise Refused(
+                SCOPED_IN_BUNDLE,
+                f"This post is addressed to the scope {scope!r}: it goes only to servers trusted with that scope,"
+                " and a bundle may be carried anywhere.",
+            )
+
+    return policy
+
+
+def from_peer(labels: frozenset[str]) -> Policy:
+    """The ingest policy of a peer's door (push, pull, repair): no local post, and a scoped post only from a peer
+    carrying its label here (onward only through peers carrying the same label). What else it refuses is
+    recorded against the peer by ``murmur.store.trust.note_refusals``."""
+    code, reason = _DOORS["peer"]
+
+    def policy(message: Message) -> None:
+        _refuse_local_post(code, reason, message)
+        scope = scope_of(message.visibility)
+        if scope is not None and scope not in labels:
+            raise Refused(
+                OUT_OF_AUDIENCE,
+                f"This post is addressed to the scope {scope!r}, and this server does not label the peer that"
+                f" sent it {scope!r}: a scoped post travels only through peers carrying its label.",
+            )
+
+    return policy

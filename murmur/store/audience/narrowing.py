@@ -1,0 +1,154 @@
+"""What narrows a message, kept as messages arrive: the ``confined`` and ``scoped`` tables.
+
+The order messages arrive in must not matter, so the store keeps the ids of everything that stays here in the
+``confined`` table, and the scopes of everything scoped in ``scoped``, both kept at ingest from both ends: a
+new message that names a confined (scoped) id is confined (scoped alike), and a new local (scoped) post
+confines (scopes) the stored messages that already name it. A row is never taken out, not even when a delete
+removes the message: a reply that arrives after its local parent was deleted still stays here; and a local or
+scoped post that arrives after its own delete, never stored, is narrowed all the same (``narrow_unstored``).
+A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
+back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
+
+What leans on a scoped message that does not reach a peer by itself is kept alongside, in the same
+transactions (``murmur.store.audience.adrift``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import aiosqlite
+
+from murmur.kinds.base import execute_each
+from murmur.message import SCOPE_PREFIX, Message
+from murmur.store.audience.adrift import DRIFT_NEW, drift_from
+from murmur.store.audience.doors import REFUSED_LOCAL
+from murmur.store.audience.scopes import REFERENCES, names, scope_of
+
+if TYPE_CHECKING:  # the store imports ingest, which imports this module
+    from murmur.store import Store
+
+
+def _confine(seeds: str) -> str:
+    """The statement that confines ``seeds`` (a SELECT of ids) and every stored message naming one of them,
+    transitively. A message already confined is not walked again: what named it then was confined then."""
+    return (
+        f"WITH RECURSIVE stay (id) AS ({seeds}"
+        " UNION SELECT m.id FROM stay s JOIN messages m ON "
+        + names("m", "s.id")
+        + " WHERE NOT EXISTS (SELECT 1 FROM confined c WHERE c.id = m.id))"
+        " INSERT OR IGNORE INTO confined (id) SELECT id FROM stay"
+    )
+
+
+# Seeds among the rows with seq in [:lo, :hi]: local posts, and messages naming a confined id.
+_NEW_SEEDS = (
+    "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi AND (n.visibility = 'local'"
+    " OR EXISTS (SELECT 1 FROM confined c WHERE c.id IN (" + ", ".join(f"n.{c}" for c in REFERENCES) + ")))"
+)
+CONFINE_NEW = _confine(_NEW_SEEDS)
+
+# The migration that adds the table fills it from the whole log once.
+CREATE_CONFINED = (
+    "CREATE TABLE IF NOT EXISTS confined (id BLOB PRIMARY KEY);  -- what stays on this server\n"
+    + _confine("SELECT id FROM messages WHERE visibility = 'local'")
+    + ";"
+)
+
+
+async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
+    """Apply the rule to messages just stored with seq in [lo, hi] (inside the caller's write transaction)."""
+    await execute_each(conn, (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW), {"lo": lo, "hi": hi})
+
+
+def _scope(seeds: str) -> str:
+    """The statement that gives ``seeds`` (a SELECT of ``id, scope``) and every stored message naming one of
+    them, transitively, that scope. A message already in the scope is not walked again."""
+    return (
+        f"WITH RECURSIVE reach (id, scope) AS ({seeds}"
+        " UNION SELECT m.id, r.scope FROM reach r JOIN messages m ON "
+        + names("m", "r.id")
+        + " WHERE NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = m.id AND x.scope = r.scope))"
+        " INSERT INTO scoped (id, scope) SELECT id, scope FROM reach WHERE true ON CONFLICT DO NOTHING"
+    )
+
+
+# Seeds among the rows with seq in [:lo, :hi]: scoped posts, and messages naming a scoped id.
+SCOPE_NEW = _scope(
+    f"SELECT n.id, substr(n.visibility, {len(SCOPE_PREFIX) + 1}) FROM messages n"
+    f" WHERE n.seq BETWEEN :lo AND :hi AND n.visibility LIKE '{SCOPE_PREFIX}%'"
+    " UNION SELECT n.id, x.scope FROM messages n JOIN scoped x ON x.id IN ("
+    + ", ".join(f"n.{c}" for c in REFERENCES)
+    + ") WHERE n.seq BETWEEN :lo AND :hi"
+)
+
+CREATE_SCOPED = (
+    "CREATE TABLE IF NOT EXISTS scoped (id BLOB NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (id, scope));"
+    "  -- what goes only to peers carrying the scope's label\n"
+)
+
+
+class IngestResultLike(Protocol):
+    """What confine_refused reads of an ingest result (murmur.store.ingest imports this module)."""
+
+    code: str | None
+    id: str | None
+
+
+CONFINE_SINCE = _confine("SELECT id FROM confined WHERE rowid > :mark")
+_CONFINE_ONE = _confine("SELECT id FROM confined WHERE id = :id")
+_SCOPE_ONE = _scope("SELECT id, scope FROM scoped WHERE id = :id")
+
+
+async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestResultLike | None]) -> None:
+    """Remember the local posts a door refused (a peer's, a bundle's): they are not stored, but whatever names
+    them, before or after, stays here all the same. Their signatures were checked, so an id confined this way
+    is that of a genuine local post, and only messages naming that very post are held back."""
+    ids = [(bytes.fromhex(r.id),) for r in results if r is not None and r.code in REFUSED_LOCAL and r.id]
+    if not ids:
+        return
+    async with conn.execute("SELECT coalesce(max(rowid), 0) FROM confined") as cursor:
+        row = await cursor.fetchone()
+    await conn.executemany("INSERT OR IGNORE INTO confined (id) VALUES (?)", ids)
+    await conn.execute(CONFINE_SINCE, {"mark": row[0] if row else 0})
+
+
+async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
+    """Remember the audience of messages not stored because their author had already deleted them (their
+    signatures were checked): a deleted id stays narrowed like any other (see the module's docstring), so what
+    names it, held now or still to come, goes no further than it could have. A post arriving after its delete
+    still narrows the reply that came first."""
+    narrowed: list[bytes] = []
+    for message in messages:
+        named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+        marks = ", ".join("?" * len(named))
+        confined = message.visibility == "local"
+        scopes = {s for s in (scope_of(message.visibility),) if s is not None}
+        if named:
+            async with conn.execute(f"SELECT 1 FROM confined WHERE id IN ({marks})", named) as cursor:
+                confined = confined or await cursor.fetchone() is not None
+            async with conn.execute(f"SELECT DISTINCT scope FROM scoped WHERE id IN ({marks})", named) as cursor:
+                scopes.update(str(row[0]) for row in await cursor.fetchall())
+        own = {"id": bytes.fromhex(message.id)}
+        if confined:
+            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
+            await conn.execute(_CONFINE_ONE, own)
+        for scope in sorted(scopes):
+            await conn.execute(
+                "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
+            )
+        if scopes:
+            await conn.execute(_SCOPE_ONE, own)
+            narrowed.append(own["id"])
+    await drift_from(conn, narrowed)
+
+
+async def scoped_among(store: Store, ids: Sequence[str]) -> set[str]:
+    """Those of the message ids ``ids`` that are in a scope here (signed so, or narrowed by what they name)."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        part = [bytes.fromhex(i) for i in ids[start : start + 500]]
+        sql = f"SELECT DISTINCT id FROM scoped WHERE id IN ({', '.join('?' * len(part))})"
+        found.update(bytes(row[0]).hex() for row in await store.conn.execute_fetchall(sql, part))
+    return found
