@@ -2,7 +2,9 @@
 asks the very rule delivery asks (``murmur.store.audience.for_peers``), of the message before it is stored: so
 for any message, in any thread, the preview names exactly the peers that push and pull then hand it to. Threads
 are drawn at random: posts of every audience, replies and reactions signed public by clients that did not know
-(or signing a scope), deletes anywhere up a thread, and peers confirming (signed) what they hold."""
+(or signing a scope), deletes anywhere up a thread, and peers confirming (signed) what they hold. Delivery reads
+what the store kept of each message as it came and went (``murmur.store.audience.adrift``), the preview computes
+it from what the message names: so every message held is asked again after every change, long chains included."""
 
 from __future__ import annotations
 
@@ -58,11 +60,33 @@ class Thread:
                 body = {}  # a client that did not know signs no audience
             message = self.sign(owner, {"kind": "delete", "body": body, "tags": [["target", target["id"]]]})
             return message, [target["id"]]
-        parent = self.rng.choice(posts)
+        # Half the replies answer the newest post or reply: chains grow long, as a conversation's do.
+        parent = posts[-1] if self.rng.random() < 0.5 else self.rng.choice(posts)
         root = next((v for n, v in parent["tags"] if n == "root"), parent["id"])
         draft = {"body": {"text": f"reply {self.count}", "visibility": visibility}}
         message = self.sign(author, {**draft, "tags": [["reply", parent["id"]], ["root", root]]})
         return message, sorted({parent["id"], root})
+
+
+def names_of(message: dict[str, Any]) -> list[str]:
+    """The ids a message names, as the preview is asked them."""
+    return sorted({v for n, v in message["tags"] if n in ("reply", "root", "target")})
+
+
+async def every_held_agrees(store: Store, peers: dict[str, Identity], thread: Thread) -> int:
+    """Asks the preview again of every message held (what it would be told now) and compares it with delivery."""
+    compared = 0
+    for _, message in thread.written:
+        async with store.conn.execute("SELECT seq FROM messages WHERE id = ?", (bytes.fromhex(message["id"]),)) as c:
+            row = await c.fetchone()
+        if row is None:
+            continue
+        seq = int(row[0])
+        visibility = message["body"].get("visibility", "public")
+        shown = {r.name for r in await trust.recipients(store, visibility, names_of(message))}
+        assert shown == await delivered(store, peers, seq), message
+        compared += 1
+    return compared
 
 
 async def delivered(store: Store, peers: dict[str, Identity], seq: int) -> set[str]:
@@ -100,4 +124,7 @@ async def test_the_preview_names_exactly_the_peers_that_then_receive_the_message
             name = thread.rng.choice(list(peers))
             line = signed(peers[name], {"id": held["id"], "status": "stored", "code": "", "reason": ""})
             await receipts.note(store, peers[name].public_key, {held["id"]}, [line])
+        if thread.count % 10 == 0:
+            await every_held_agrees(store, peers, thread)
     assert compared >= 20
+    assert await every_held_agrees(store, peers, thread) >= 15
