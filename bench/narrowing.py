@@ -3,9 +3,10 @@ the scans that hand the log to a peer (``murmur.store.peers.outbound``, asking `
 
 The store holds 4,000 messages: a post addressed to ``scope:inside``, a chain of 400 replies each signed
 ``public`` (as an older client signs them) answering the one before, and 3,599 public posts. One peer labelled
-``inside`` has confirmed none of them. Printed: the time of three whole scans of the log for that peer, with the
+``inside`` has confirmed none of them. Printed: the time to store them, then the time of three whole scans of the log for that peer, with the
 chain whole, then once a reply near its top is deleted (everything below it is held back from that peer), and
-then once the peer has confirmed the reply below the deleted one. On SQLite in a temporary directory, or with
+then once the peer has confirmed a reply three quarters down (what is below it goes: the scans walk the replies
+between the deleted one and the confirmed one). On SQLite in a temporary directory, or with
 ``--postgresql`` on a throwaway PostgreSQL server started as the tests start theirs.
 """
 
@@ -65,8 +66,10 @@ async def main(database: str | None) -> None:
             await add_peer(store, peer.public_key, "http://inside.test")
             await trust.set_labels(store, server, peer.public_key, ["inside"])
             messages = _messages(author)
+            start_time = time.perf_counter()
             for start in range(0, len(messages), 500):
                 await store.ingest(messages[start : start + 500])
+            print(f"stored in batches of 500: {time.perf_counter() - start_time:.3f} s")
             seconds, sent = await _scans(store, peer.public_key)
             print(f"whole chain: {SCANS} scans {seconds:.3f} s, {sent} messages a scan")
             target = [["target", messages[2]["id"]]]
@@ -74,11 +77,11 @@ async def main(database: str | None) -> None:
             await store.ingest([sign_draft(author, delete)])
             seconds, sent = await _scans(store, peer.public_key)
             print(f"reply 2 deleted: {SCANS} scans {seconds:.3f} s, {sent} messages a scan")
-            below = messages[3]["id"]
+            below = messages[CHAIN * 3 // 4]["id"]
             line = signed(peer, {"id": below, "status": "stored", "code": "", "reason": ""})
             await receipts.note(store, peer.public_key, {below}, [line])
             seconds, sent = await _scans(store, peer.public_key)
-            print(f"reply 3 confirmed: {SCANS} scans {seconds:.3f} s, {sent} messages a scan")
+            print(f"reply {CHAIN * 3 // 4} confirmed: {SCANS} scans {seconds:.3f} s, {sent} messages a scan")
         finally:
             await store.close()
 

@@ -53,10 +53,9 @@ def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> 
     confirmed, the whole chain down (``blocked``, read once per statement). What is kept here (confined) never
     goes, so only scopes are followed. ``alias`` is a ``messages`` row, or with ``stored=False`` an ``UNSENT``
     row: the compose preview asks the very rule that delivery asks."""
-    kept_back = blocked(_acknowledged("e.narrower", peer))
     held_back = (
         f"EXISTS (SELECT 1 FROM ({_leans_on(alias, stored)}) j WHERE NOT {_acknowledged('j.id', peer)}"
-        f" AND (NOT {held('j.id')} OR j.id IN ({kept_back})))"
+        f" AND (NOT {held('j.id')} OR {blocked(_acknowledged('e.narrower', peer))}))"
     )
     return f"{seen_by(alias, peer, stored)} AND NOT {held_back}"
 
