@@ -174,7 +174,7 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE profiles SET name_key = murmur_name_key(name) WHERE name != '';
     CREATE INDEX profiles_by_name_key ON profiles (name_key) WHERE name_key != '';
     """,
-    # 5: the ids of messages that stay on this server (see murmur/store/audience.py), filled from the log.
+    # 5: the ids of messages that stay on this server (see murmur/store/audience/narrowing.py), filled from the log.
     CREATE_CONFINED,
     # 6: timelines by time. A message sorts at its author's clock clamped to when it arrived here
     # (``sort_at``, set at ingest by ingest.sort_time), so an old message arriving late takes its place among

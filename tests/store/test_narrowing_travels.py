@@ -6,6 +6,7 @@ deleted here, to no peer that never had it; and its author is told so."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,10 +17,12 @@ from murmur.message import sign_draft
 from murmur.receipts import signed
 from murmur.store import Store, receipts, trust
 from murmur.store.audience import HELD_BACK, OUT_OF_AUDIENCE, for_peers, held_back
-from murmur.store.audience.adrift import FILL_ADRIFT
+from murmur.store.audience.adrift import CREATE_ADRIFT, FILL_ADRIFT
 from murmur.store.peers import add_peer, list_peers, outbound
+from murmur.store.schema import MIGRATIONS
 from murmur.sync.index import index_for, visible_raws
 from murmur.validate import check
+from tests.schema_at import database_at
 from tests.sync.test_scopes import T0, post
 
 Network = tuple[Identity, Identity, str]  # the server, the inside peer, the outside peer's key
@@ -316,3 +319,22 @@ async def test_what_the_store_keeps_of_a_chain_is_what_the_log_says_however_it_c
 async def adrift_rows(store: Store) -> set[tuple[bytes, bytes]]:
     async with store.conn.execute("SELECT id, narrower FROM adrift") as c:
         return {(bytes(r[0]), bytes(r[1])) for r in await c.fetchall()}
+
+
+async def test_the_migration_finds_what_an_older_store_held_adrift(tmp_path: Path) -> None:
+    """A store from before the table (schema 14) holding a chain below a deleted reply: the migration fills the
+    table from the log, so what was below the deleted reply stays held back, and what was above still goes."""
+    ada, bob, server, inside = Identity.generate(), Identity.generate(), Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, 12)
+    async with await Store.open(tmp_path / "full.db") as full:
+        await add_peer(full, inside.public_key, "http://inside.test")
+        await trust.set_labels(full, server, inside.public_key, ["inside"])
+        await full.ingest([scoped, *replies])
+        await full.ingest([delete(bob, replies[4])])
+    tables = ("messages", "tombstones", "confined", "scoped", "peers", "peer_labels")
+    database_at(MIGRATIONS.index(CREATE_ADRIFT), tmp_path / "full.db", tmp_path / "old.db", tables)
+    async with await Store.open(tmp_path / "old.db") as store:
+        to_inside = await sent_to(store, inside.public_key)
+        ids = [r["id"] for r in replies]
+        assert {scoped["id"], *ids[:4]} <= to_inside and not set(ids[5:]) & to_inside

@@ -21,6 +21,7 @@ from murmur.client.api import MurmurClient
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.store import Store, audience
+from murmur.store.audience import adrift, narrowing
 from murmur.store.peers import outbound, queued
 from murmur.store.schema import MIGRATIONS
 from murmur.sync.index import index_for, visible_raws
@@ -222,9 +223,10 @@ async def test_the_rule_reads_by_index_whatever_the_size_of_the_log(store: Store
     """The rule runs on every ingest batch and every page a peer reads: no plan may scan the log or the set."""
     full_scan = re.compile(r"^SCAN (messages|confined|scoped|peer_labels|m|n|p|c|x|l)\b")
     statements = [
-        (audience.CONFINE_NEW, {"lo": 1, "hi": 500}),
-        (audience.SCOPE_NEW, {"lo": 1, "hi": 500}),
-        (audience.CONFINE_SINCE, {"mark": 0}),
+        (narrowing.CONFINE_NEW, {"lo": 1, "hi": 500}),
+        (narrowing.SCOPE_NEW, {"lo": 1, "hi": 500}),
+        (narrowing.CONFINE_SINCE, {"mark": 0}),
+        *((statement, {"lo": 1, "hi": 500}) for statement in adrift.DRIFT_NEW),
         (
             f"SELECT m.seq FROM messages m WHERE m.seq > 0 AND {audience.for_peers('m')} ORDER BY m.seq LIMIT 500",
             {"peer": b"\x01" * 32},
