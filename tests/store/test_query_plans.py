@@ -32,8 +32,8 @@ FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL 
 
 def _coroutines(sql: str, plan: list[str]) -> set[str]:
     """The names under which a plan reads a co-routine (a CTE, or a subquery such as a batch's messages, made
-    row by row): a SCAN of one reads what it made, not a table."""
-    made = {line.split()[1] for line in plan if line.startswith("CO-ROUTINE ")}
+    row by row) or a CTE it materialized: a SCAN of one reads what it made, not a table."""
+    made = {line.split()[1] for line in plan if line.startswith(("CO-ROUTINE ", "MATERIALIZE "))}
     aliases = {m[1] for n in made for m in re.finditer(rf"\b{re.escape(n)}\s+(?:AS\s+)?(\w+)", sql)}
     return made | aliases
 
