@@ -34,15 +34,14 @@ CREATE_ADRIFT_TABLE = (
 )
 
 
-def leaning(alias: str, drifting: str, *, stored: bool = True) -> str:
+def leaning(alias: str, *, stored: bool = True) -> str:
     """SQL: the ``scoped`` row ``s`` is of a message that the row ``alias`` (a ``messages`` row, or with
     ``stored=False`` an ``UNSENT`` one) names and leans on without it reaching a peer by itself, the row being
-    signed wider than its scopes: not held here, or adrift (``drifting``, an SQL condition on ``s``). The one
-    definition of an ``adrift`` row: what the table keeps for a stored message, and what an unsent one is judged by."""
-    return f"s.id IN ({named(alias)}) AND NOT {signs_its_scopes(alias, stored)} AND (NOT {held('s.id')} OR {drifting})"
-
-
-IN_TABLE = "EXISTS (SELECT 1 FROM adrift e WHERE e.id = s.id)"
+    signed wider than its scopes: not held here, or adrift. The one definition of an ``adrift`` row: what the
+    table keeps for a stored message (computed in dependency order by ``_refresh``), and what an unsent one is
+    judged by."""
+    adrift = "EXISTS (SELECT 1 FROM adrift e WHERE e.id = s.id)"
+    return f"s.id IN ({named(alias)}) AND NOT {signs_its_scopes(alias, stored)} AND (NOT {held('s.id')} OR {adrift})"
 
 
 def _down(seeds: str) -> str:
@@ -58,11 +57,12 @@ def _down(seeds: str) -> str:
 def _refresh(seeds: str) -> tuple[str, str]:
     """The statements that compute again the rows of the messages ``_down`` finds from ``seeds``: their old rows
     go, then the least set of new ones (the rows of messages outside that set did not change): a message leaning
-    on what is not held, or on what is adrift outside it, and in turn what names such a message."""
+    on what is not held, or on what is adrift outside it (``leaning``), and in turn what names such a message
+    (``leaning`` again, the message it names being adrift from this very statement)."""
     forget = f"WITH RECURSIVE {_down(seeds)} DELETE FROM adrift WHERE id IN (SELECT id FROM down)"
     compute = (
         f"WITH RECURSIVE {_down(seeds)}, drift (id, narrower) AS ("
-        f"SELECT m.id, s.id FROM down d JOIN messages m ON m.id = d.id JOIN scoped s ON {leaning('m', IN_TABLE)}"
+        f"SELECT m.id, s.id FROM down d JOIN messages m ON m.id = d.id JOIN scoped s ON {leaning('m')}"
         f" UNION SELECT m.id, r.id FROM drift r JOIN messages m ON {names('m', 'r.id')}"
         f" WHERE NOT {signs_its_scopes('m')})"
         " INSERT INTO adrift (id, narrower) SELECT id, narrower FROM drift WHERE TRUE ON CONFLICT DO NOTHING"

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from murmur.message import SCOPE_PREFIX, Message
-from murmur.store.audience.adrift import IN_TABLE, blocked, leaning
+from murmur.store.audience.adrift import blocked, leaning
 from murmur.store.audience.doors import REFUSED_LOCAL
 from murmur.store.audience.scopes import UNSENT, held, kept_here, seen_by, unsent
 
@@ -42,7 +42,7 @@ def _leans_on(alias: str, stored: bool) -> str:
     its ``adrift`` rows when stored, computed by the same definition when not."""
     if stored:
         return f"SELECT e.narrower AS id FROM adrift e WHERE e.id = {alias}.id"
-    return f"SELECT DISTINCT s.id FROM scoped s WHERE {leaning(alias, IN_TABLE, stored=False)}"
+    return f"SELECT DISTINCT s.id FROM scoped s WHERE {leaning(alias, stored=False)}"
 
 
 def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> str:
@@ -85,7 +85,7 @@ async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
     if message.visibility == "local":
         return None
     sql = (
-        f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped s ON {leaning('u', IN_TABLE, stored=False)}"
+        f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped s ON {leaning('u', stored=False)}"
         " JOIN scoped x ON x.id = s.id"
     )
     rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, _named_by(message)))
