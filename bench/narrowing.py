@@ -3,11 +3,11 @@ the scans that hand the log to a peer (``murmur.store.peers.outbound``, asking `
 
 The store holds 4,000 messages: a post addressed to ``scope:inside``, a chain of 400 replies each signed
 ``public`` (as an older client signs them) answering the one before, and 3,599 public posts. One peer labelled
-``inside`` has confirmed none of them. Printed: the time to store them, then the time of three whole scans of the log for that peer, with the
-chain whole, then once a reply near its top is deleted (everything below it is held back from that peer), and
-then once the peer has confirmed a reply three quarters down (what is below it goes: the scans walk the replies
-between the deleted one and the confirmed one). On SQLite in a temporary directory, or with
-``--postgresql`` on a throwaway PostgreSQL server started as the tests start theirs.
+``inside`` has confirmed none of them. Printed: the time to store them, then the time of three whole scans of the
+log for that peer, with the chain whole, then once a reply near its top is deleted (everything below it is held
+back from that peer), and then once the peer has confirmed a reply three quarters down (what is below it goes:
+the scans walk the replies between the deleted one and the confirmed one). On SQLite in a temporary directory,
+or with ``--postgresql`` on a throwaway PostgreSQL server started as the tests start theirs.
 """
 
 from __future__ import annotations
