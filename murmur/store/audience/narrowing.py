@@ -24,7 +24,7 @@ from murmur.kinds.base import execute_each
 from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import DRIFT_NEW, drift_from
 from murmur.store.audience.doors import REFUSED_LOCAL
-from murmur.store.audience.scopes import REFERENCES, names, scope_of
+from murmur.store.audience.scopes import named, names, scope_of
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this module
     from murmur.store import Store
@@ -45,7 +45,7 @@ def _confine(seeds: str) -> str:
 # Seeds among the rows with seq in [:lo, :hi]: local posts, and messages naming a confined id.
 _NEW_SEEDS = (
     "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi AND (n.visibility = 'local'"
-    " OR EXISTS (SELECT 1 FROM confined c WHERE c.id IN (" + ", ".join(f"n.{c}" for c in REFERENCES) + ")))"
+    " OR EXISTS (SELECT 1 FROM confined c WHERE c.id IN (" + named("n") + ")))"
 )
 CONFINE_NEW = _confine(_NEW_SEEDS)
 
@@ -79,7 +79,7 @@ SCOPE_NEW = _scope(
     f"SELECT n.id, substr(n.visibility, {len(SCOPE_PREFIX) + 1}) FROM messages n"
     f" WHERE n.seq BETWEEN :lo AND :hi AND n.visibility LIKE '{SCOPE_PREFIX}%'"
     " UNION SELECT n.id, x.scope FROM messages n JOIN scoped x ON x.id IN ("
-    + ", ".join(f"n.{c}" for c in REFERENCES)
+    + named("n")
     + ") WHERE n.seq BETWEEN :lo AND :hi"
 )
 
