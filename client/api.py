@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
+from murmur.receipts import notice_verifies
 
 _CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
@@ -99,8 +100,15 @@ class StreamEvent:
 
 def mark_verified(payload: Any) -> Any:
     """Annotate every item holding a ``message`` (and a boost's ``boost``, an edited post's ``edit``) with
-    ``verified``."""
+    ``verified``, and every notice that a peer withheld a message (a page's ``withheld`` map, a stream's or
+    ``GET /messages/{id}/withheld``'s ``{"id", "withheld"}``) with the verdict of ``murmur.receipts.notice_verifies``,
+    the check every view makes again before it shows one."""
     if isinstance(payload, dict):
+        held = payload.get("withheld")
+        if isinstance(held, dict):
+            _mark_notices(held.items())
+        elif isinstance(held, list) and isinstance(payload.get("id"), str):
+            _mark_notices([(payload["id"], held)])
         if "message" in payload and isinstance(payload["message"], dict):
             ok = verified(payload["message"])
             if payload.get("boost") is not None:
@@ -114,6 +122,13 @@ def mark_verified(payload: Any) -> Any:
         for value in payload:
             mark_verified(value)
     return payload
+
+
+def _mark_notices(held: Iterable[tuple[Any, Any]]) -> None:
+    for msg_id, notices in held:
+        for notice in notices if isinstance(notices, list) else []:
+            if isinstance(notice, dict):
+                notice["verified"] = notice_verifies(str(msg_id), notice)
 
 
 @dataclass(frozen=True)

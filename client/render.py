@@ -73,7 +73,7 @@ def page_items(page: dict[str, Any], listed: str = "items") -> list[dict[str, An
 
 def withheld_lines(item: dict[str, Any], ctx: Context, indent: str = "") -> list[str]:
     """The notices of what peers withheld of the item, indented under it (``murmur.receipts.withheld_notes``)."""
-    return [f"{indent}  {note}" for note in withheld_notes(ctx.withheld.get(item_id(item), []))]
+    return [f"{indent}  {note}" for note in withheld_notes(item_id(item), ctx.withheld.get(item_id(item), []))]
 
 
 def author_label(key: str, ctx: Context, *, speaks_for: str | None = None) -> str:
@@ -238,7 +238,8 @@ def render_notification(item: dict[str, Any], ctx: Context) -> str:
     else:
         text = body.get("text")
         tail = f": {one_line(show_mentions(str(text), ctx.names), 60)}" if text else ""
-    return f"{author_label(item['actor'], ctx)} {what} · {ago(message['created_at'])}{tail}"
+    head = f"{author_label(item['actor'], ctx)} {what} · {ago(message['created_at'])}{tail}"
+    return "\n".join([head, *withheld_lines(item, ctx)])  # what peers withheld of the reply, mention, reaction
 
 
 def render_person(person: dict[str, Any], ctx: Context) -> str:

@@ -6,20 +6,29 @@ empty unless refused). The pushing server keeps the ones that verify against the
 (``murmur.store.receipts``): a stored or held delete is that peer's receipt for the delete; a refusal is its
 notice that it withheld the message, with its reason, which readers are shown ("withheld by X: reason"). An
 answer without a signature (an older peer) proves nothing and is not kept.
+
+Every reader checks a notice again before it says "withheld by X" (``notice_verifies``): what a server serves
+(its own readers' pages, the live stream) is the server's word, and a notice is the signing peer's word only if
+its signature holds for the message it is shown under, the key it names, and the reason it gives.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from murmur.jcs import canonicalize
-from murmur.keys import Identity, verify_signature
+from murmur.keys import KEY_HEX, Identity, verify_signature
 from murmur.terminal import one_line
 
 RECEIPT_VERSION = 1
 
 # What a peer may answer about a message it was pushed (murmur.store.ingest.IngestResult.status).
 STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
+
+# The longest reason a notice is kept with: kept whole or not at all, as a reason cut short no longer verifies.
+# Room for a moderator's reason (murmur.store.removals.MAX_REASON) with the words around it.
+MAX_NOTICE_REASON = 1000
 
 
 def receipt_bytes(by: str, result: dict[str, Any]) -> bytes:
@@ -45,14 +54,39 @@ def verifies(by: str, result: dict[str, Any]) -> bool:
     return isinstance(sig, str) and verify_signature(by, sig, receipt_bytes(by, result))
 
 
-def withheld_notes(notices: Any) -> list[str]:
-    """``withheld by NAME (key): reason`` for each peer that refused a message and said so, signed (``notices``:
-    the ``withheld`` list a server answers for it, kept only once verified: ``murmur.store.receipts.note``).
-    The one wording the CLI, the TUI and the web view show. Name and reason come from a peer: flattened here to
-    one inert line each, and escaped wherever markup is drawn."""
-    return [
-        f"withheld by {one_line(str(w.get('name') or '-'), 40)} ({one_line(str(w.get('key', ''))[:16], 16)}):"
-        f" {one_line(str(w.get('reason', '')), 200)}"
-        for w in (notices if isinstance(notices, list) else [])
-        if isinstance(w, dict)
-    ]
+def notice_verifies(msg_id: str, notice: Any) -> bool:
+    """Whether ``notice`` (a ``withheld`` entry: ``key``, ``code``, ``reason``, ``sig``) is a refusal of the
+    message ``msg_id`` that the key it names signed. The status is not taken from the notice: a peer's signed
+    receipt that it stored a message, served as a notice that it withheld it, must not verify."""
+    if not isinstance(notice, dict):
+        return False
+    fields = (notice.get("key"), notice.get("code") or "", notice.get("reason") or "", notice.get("sig"))
+    return all(isinstance(f, str) for f in fields) and _signed_refusal(msg_id, *fields)
+
+
+@lru_cache(maxsize=4096)  # a screen draws the same notices again at every refresh
+def _signed_refusal(msg_id: str, key: str, code: str, reason: str, sig: str) -> bool:
+    if not KEY_HEX.fullmatch(key):
+        return False
+    return verifies(key, {"id": msg_id, "status": "refused", "code": code, "reason": reason, "sig": sig})
+
+
+def withheld_notes(msg_id: str, notices: Any) -> list[str]:
+    """``withheld by NAME (key): reason`` for each peer that refused the message ``msg_id`` and said so, signed
+    (``notices``: the ``withheld`` list a server answers for it). The one wording the CLI, the TUI and the web
+    view show, after the one check (``notice_verifies``). A notice that does not verify says so, with the key it
+    names and nothing of its reason: its words are nobody's but the serving server's, and the reader is told
+    that server served a notice no peer signed rather than left with silence. Name and reason come from a peer:
+    flattened here to one inert line each, and escaped wherever markup is drawn."""
+    lines = []
+    for w in notices if isinstance(notices, list) else []:
+        if not isinstance(w, dict):
+            continue
+        key = one_line(str(w.get("key", ""))[:16], 16)
+        if not notice_verifies(msg_id, w):
+            lines.append(f"unverified withheld notice ({key}): its signature does not hold, so it is not shown")
+            continue
+        lines.append(
+            f"withheld by {one_line(str(w.get('name') or '-'), 40)} ({key}): {one_line(str(w.get('reason', '')), 200)}"
+        )
+    return lines

@@ -11,8 +11,9 @@ those members' streams alone. Notifications are each
 member's own, and are read for a subscriber only when the stretch derived a notice for its key or its identity
 (``murmur.store.notifications.notified``), by the very read a stream catching up makes (``derived``), once per
 key however many of its streams are open. A stream reading alone renders its stretch by the same functions.
-A peer's notice that it withheld a message (``Hub.withheld``) is no position in the log: the fanout reads the notices
-kept of messages readers are shown and offers them to every live stream aside from the log (``Batch.aside``).
+A peer's notice that it withheld a message is kept at a log position of its own (``murmur.store.receipts.note``):
+the stretch holding it carries it (``Stretch.withheld``), to every stream as a message event is, and a stream
+resuming from a cursor reads it there.
 
 A stretch's events are joined into bytes once (a ``Batch``), and that one object is queued to every stream with
 nothing of its own in the stretch; a stream takes whatever batches wait for it in one write, so what a stream costs
@@ -34,14 +35,13 @@ from collections.abc import Sequence
 import orjson
 
 from murmur.errors import StoreError
-from murmur.numbers import MAX_NUMBER
 from murmur.server.hub import Hub
 from murmur.server.responses import raw_message
 from murmur.server.routes.render import notification_json
-from murmur.store import LogEntry, Store, receipts
+from murmur.store import LogEntry, Store
 from murmur.store.live import Stretch, stretch
 from murmur.store.notifications import NotificationItem, derived, notified
-from murmur.store.receipts import Receipt
+from murmur.store.receipts import Told
 
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
@@ -86,12 +86,12 @@ def notification_event(at: int, item: NotificationItem) -> Event:
     return at, b"id: %d\nevent: notification\ndata: %s\n\n" % (at, orjson.dumps(notification_json(item)))
 
 
-def withheld_event(msg_id: str, notices: Sequence[Receipt]) -> bytes:
-    """Peers withheld a message readers are shown, and said why, signed: its notices as ``GET
-    /api/v1/messages/{id}/withheld`` answers them. No ``id``: a notice is no position in the log, so a client's
-    resume point stays where it was (and one not listening then sees it when it next loads the post)."""
-    data = orjson.dumps({"id": msg_id, "withheld": [r.as_dict() for r in notices]})
-    return b"event: withheld\ndata: %s\n\n" % data
+def withheld_event(told: Told) -> Event:
+    """Peers withheld a message readers are shown, and said why, signed: its notices kept up to the event's
+    position, as ``GET /api/v1/messages/{id}/withheld`` answers them. Its id is where the newest was kept, so a
+    client resuming after it is told of no notice twice, and one resuming before it is told of them all."""
+    data = orjson.dumps({"id": told.id, "withheld": [r.as_dict() for r in told.notices]})
+    return told.at, b"id: %d\nevent: withheld\ndata: %s\n\n" % (told.at, data)
 
 
 def merged(messages: Sequence[Event], own: Sequence[Event]) -> list[Event]:
@@ -118,12 +118,6 @@ class Batch:
             return self.data
         return b"".join(data for at, data in self.events if at > cursor)
 
-    @classmethod
-    def aside(cls, events: list[bytes]) -> Batch:
-        """Events outside the log (``withheld_event``): every stream gets them whatever its cursor, which they
-        do not move (the log position 0 is before every stretch)."""
-        return cls(MAX_NUMBER, 0, [(0, data) for data in events])
-
 
 class Rendered:
     """A stretch of the log rendered once for every stream: the message events all members get, and each sealed
@@ -132,7 +126,8 @@ class Rendered:
 
     def __init__(self, read: Stretch) -> None:
         self.after, self.upto, self.full = read.after, read.upto, read.full
-        self.shared = Batch(read.after, read.upto, [message_event(at, entry) for at, entry in read.shown])
+        told = [withheld_event(t) for t in read.withheld]
+        self.shared = Batch(read.after, read.upto, merged([message_event(at, e) for at, e in read.shown], told))
         self.announced: dict[str, list[Event]] = {}
         for seq, (group, keys) in read.sealed.items():
             event = sealed_event(seq, group)
@@ -275,10 +270,9 @@ class Fanout:
             while self._live:
                 seen = self.hub.last_seq
                 full = await self._round()
-                await self._tell_withheld()
                 # What this process stored during the round is not waited for: the hub's wake for it has already
                 # gone by. Another round follows only such a store, so this can never spin.
-                if full or self.hub.last_seq != seen or self.hub.has_withheld:
+                if full or self.hub.last_seq != seen:
                     continue
                 await self.hub.wait(POLL_S)
                 self._tick()
@@ -326,21 +320,6 @@ class Fanout:
             # that come meanwhile go out together in the next round.
             await asyncio.sleep(started + ROUND_SPACING_S * len(self._live) - loop.time())
         return read.full
-
-    async def _tell_withheld(self) -> None:
-        """Offer every live subscriber the notices peers sent since the last round, of messages readers are shown
-        (a sealed message's never: its id is for its members alone)."""
-        ids = self.hub.take_withheld()
-        found = await receipts.withheld_among(self.store, ids, shown=True) if ids else {}
-        if not found:
-            return
-        batch = Batch.aside([withheld_event(msg_id, notices) for msg_id, notices in found.items()])
-        offered: list[Subscriber] = []
-        for subscriber in list(self._live):
-            if not subscriber.offer(batch):
-                del self._live[subscriber]
-            offered.append(subscriber)
-        await self._wake(offered)
 
     @staticmethod
     async def _wake(subscribers: Sequence[Subscriber]) -> None:

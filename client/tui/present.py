@@ -18,7 +18,7 @@ from textual.content import Content
 
 from murmur.client.kinds import card, is_full, notice_verb, shows_counts, summary
 from murmur.client.mentions import show_mentions
-from murmur.client.render import identity_lines
+from murmur.client.render import identity_lines, item_id
 from murmur.client.versions import edited_at, shown_body
 from murmur.keys import fingerprint
 from murmur.receipts import withheld_notes
@@ -121,7 +121,7 @@ def post_content(
         head.append((" · reply", DIM))
     lines.append(Content.assemble(*head))
     # What peers refused of it, signed: said under the author line, whatever folds below (inert, never markup).
-    lines += [Content.styled(f"⊘ {note}", WARN) for note in withheld_notes(item.get("withheld"))]
+    lines += withheld_content(item)
     if item.get("hidden"):
         # A group's moderator hid it: said with who and why, never dropped; folded until opened (c).
         by = item.get("hidden_by")
@@ -148,6 +148,11 @@ def post_content(
     return Content("\n").join(lines)
 
 
+def withheld_content(item: dict[str, Any]) -> list[Content]:
+    """What peers refused of the item's message, signed (``murmur.receipts.withheld_notes``): inert, never markup."""
+    return [Content.styled(f"⊘ {note}", WARN) for note in withheld_notes(item_id(item), item.get("withheld"))]
+
+
 def count_line(counts: dict[str, Any]) -> str:
     return f"↩ {counts.get('replies', 0)}   ★ {counts.get('reactions', 0)}   ⟳ {counts.get('boosts', 0)}"
 
@@ -169,7 +174,7 @@ def notification_content(
     head: list[tuple[str, str] | str] = [("● ", "bold $warning")] if unread else []
     who = author_parts(item["actor"], names, shared, speaks_for=tag_value(message, "identity"))
     head += [*who, f" {verb}", (f" · {ago(message['created_at'], now_ms)}", DIM)]
-    lines = [Content.assemble(*head)]
+    lines = [Content.assemble(*head), *withheld_content(item)]
     if body.get("cw"):
         hint = "" if cw_open else "  (c: show)"
         lines.append(Content.assemble(("CW ", WARN), one_line(str(body["cw"]), 200), (hint, DIM)))

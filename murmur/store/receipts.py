@@ -9,11 +9,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
 import orjson
 
 from murmur.keys import KEY_HEX
 from murmur.kinds import shown_sql
-from murmur.receipts import STATUSES, verifies
+from murmur.receipts import MAX_NOTICE_REASON, STATUSES, verifies
 from murmur.store import Store
 from murmur.store.audience import for_peers
 from murmur.store.items import select
@@ -40,6 +41,10 @@ class Receipt:
         }  # fmt: skip
 
 
+def _receipt(peer: bytes, name: str, status: str, code: str, reason: str, sig: bytes, at: int) -> Receipt:
+    return Receipt(bytes(peer).hex(), str(name), str(status), str(code), str(reason), bytes(sig).hex(), int(at))
+
+
 def sent_ids(raws: Sequence[bytes]) -> frozenset[str]:
     """The ids of the stored messages ``raws`` (what a push sent): the only ids its answers may speak of."""
     return frozenset(str(orjson.loads(raw)["id"]) for raw in raws)
@@ -55,6 +60,10 @@ async def note(store: Store, peer_key: str, sent: Collection[str], results: Sequ
     for r in results:
         if not (isinstance(r.get("id"), str) and KEY_HEX.fullmatch(r["id"]) and verifies(peer_key, r)):
             continue
+        if len(str(r.get("reason") or "")) > MAX_NOTICE_REASON:  # cut short, it would no longer verify
+            log.warning("peer %s answered about %s with a reason over %d characters: not kept", peer_key[:8],
+                        r["id"][:16], MAX_NOTICE_REASON, extra={"peer": peer_key, "message_id": r["id"]})  # fmt: skip
+            continue
         if r["id"] not in sent or r.get("status") not in STATUSES:
             log.warning(
                 "peer %s answered about %s, which it was not sent, or with the unknown status %r: not kept",
@@ -67,19 +76,31 @@ async def note(store: Store, peer_key: str, sent: Collection[str], results: Sequ
             bytes.fromhex(peer_key),
             str(r["status"]),
             str(r.get("code") or ""),
-            str(r.get("reason") or "")[:500],
+            str(r.get("reason") or ""),
             bytes.fromhex(r["sig"]),
             now,
         ))  # fmt: skip
     if rows:
         async with store.writer.transaction() as conn:
+            told = await _take_position(conn) if any(row[2] == "refused" for row in rows) else None
             await conn.executemany(
-                "INSERT INTO receipts (message, peer, status, code, reason, sig, at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO receipts (message, peer, status, code, reason, sig, at, told)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (message, peer) DO UPDATE SET status = excluded.status, code = excluded.code,"
-                " reason = excluded.reason, sig = excluded.sig, at = excluded.at",
-                rows,
+                " reason = excluded.reason, sig = excluded.sig, at = excluded.at, told = excluded.told",
+                [(*row, told if row[2] == "refused" else None) for row in rows],
             )
     return len(rows)
+
+
+async def _take_position(conn: aiosqlite.Connection) -> int | None:
+    """A log position of its own for the notices kept in this write (``told``), handed out past every message's
+    seq as ingest hands them out, in the same write lock: the live stream reads notices and messages by the one
+    position, so a stream resuming from a cursor gets what was kept after it, once (``told_between``). None
+    only before any message was ever stored (no notice can then be of a message sent)."""
+    await conn.execute("UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages'")
+    row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
+    return int(row[0]) if row else None
 
 
 async def receipts_for(store: Store, msg_id: str) -> list[Receipt]:
@@ -89,9 +110,7 @@ async def receipts_for(store: Store, msg_id: str) -> list[Receipt]:
         " LEFT JOIN peers p ON p.key = r.peer WHERE r.message = ? ORDER BY r.at, r.peer",
         (bytes.fromhex(msg_id),),
     )
-    return [
-        Receipt(bytes(k).hex(), str(n), str(s), str(c), str(r), bytes(g).hex(), int(a)) for k, n, s, c, r, g, a in rows
-    ]
+    return [_receipt(*row) for row in rows]
 
 
 async def withheld(store: Store, msg_id: str) -> list[Receipt]:
@@ -115,11 +134,56 @@ async def withheld_among(store: Store, ids: Sequence[str], *, shown: bool = Fals
             " ORDER BY r.at, r.peer",
             part,
         )
-        for m, k, n, s, c, r, g, a in rows:
-            found.setdefault(bytes(m).hex(), []).append(
-                Receipt(bytes(k).hex(), str(n), str(s), str(c), str(r), bytes(g).hex(), int(a))
-            )
+        for m, *row in rows:
+            found.setdefault(bytes(m).hex(), []).append(_receipt(*row))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """Notices kept of the message ``id`` (one readers are shown), told at log position ``at``: every notice of it
+    kept up to there (``notices``), so the event stands for all of them."""
+
+    at: int
+    id: str
+    notices: list[Receipt]
+
+
+# The log positions of notices kept in (:after, :high], a page of them: each position is one write of a peer's
+# answers, so a page holds a bounded number of notices.
+_TOLD_AT = (
+    "SELECT DISTINCT told FROM receipts WHERE status = 'refused' AND told > :after AND told <= :high"
+    " ORDER BY told LIMIT :n"
+)
+
+
+async def told_between(store: Store, after: int, high: int, limit: int) -> tuple[list[Told], int | None]:
+    """What the live stream tells of withheld messages in log positions (``after``, ``high``], at most ``limit``
+    positions of it: one ``Told`` per message readers are shown (``murmur.kinds.shown_sql``, as for its message
+    events; never a sealed message's) with notices kept then, at the newest of their positions, in log order. And
+    the last position read when the page is full (the stretch ends there), else None."""
+    positions = [int(r[0]) for r in await select(store.conn, _TOLD_AT, {"after": after, "high": high, "n": limit})]
+    if not positions:
+        return [], None
+    upto = positions[-1]
+    rows = await select(
+        store.conn,
+        "SELECT r.message, r.peer, coalesce(p.name, ''), r.status, r.code, r.reason, r.sig, r.at, r.told"
+        f" FROM receipts r JOIN messages m ON m.id = r.message AND {shown_sql('m')} LEFT JOIN peers p ON p.key = r.peer"
+        " WHERE r.status = 'refused' AND (r.told IS NULL OR r.told <= :upto) AND r.message IN"
+        " (SELECT message FROM receipts WHERE status = 'refused' AND told > :after AND told <= :upto)"
+        " ORDER BY r.at, r.peer",
+        {"after": after, "upto": upto},
+    )
+    at: dict[str, int] = {}
+    notices: dict[str, list[Receipt]] = {}
+    for m, *row, t in rows:
+        msg_id = bytes(m).hex()
+        notices.setdefault(msg_id, []).append(_receipt(*row))
+        if t is not None and int(t) > after:
+            at[msg_id] = max(at.get(msg_id, 0), int(t))
+    told = sorted((Told(at[i], i, notices[i]) for i in at), key=lambda t: (t.at, t.id))
+    return told, (upto if len(positions) == limit else None)
 
 
 async def owed(store: Store, msg_id: str) -> list[tuple[str, str]]:

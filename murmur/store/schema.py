@@ -304,6 +304,13 @@ MIGRATIONS: tuple[str, ...] = (
     # 15: what leans on a scoped message that does not reach a peer by itself (murmur.store.audience.adrift), so
     # the scans handing the log to a peer read it instead of walking each reply chain; filled from the log.
     CREATE_ADRIFT,
+    # 16: where each peer's notice that it withheld a message sits in the log (murmur.store.receipts.note): a
+    # position of its own, handed out as a message's seq is, so that a live stream resuming from a cursor gets
+    # the notices kept while it was away, once each (murmur.store.live).
+    """
+    ALTER TABLE receipts ADD COLUMN told INTEGER;
+    CREATE INDEX receipts_told ON receipts (told) WHERE told IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

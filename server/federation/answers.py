@@ -29,11 +29,12 @@ log = logging.getLogger("murmur.federation")
 
 
 async def heard(state: ServerState, peer_key: str, sent: Collection[str], results: Sequence[dict[str, Any]]) -> int:
-    """Keep a peer's signed answers about the messages ``sent`` it (``murmur.store.receipts.note``), and have the
-    live streams tell readers of what it withheld (``event: withheld``); how many answers were kept."""
+    """Keep a peer's signed answers about the messages ``sent`` it (``murmur.store.receipts.note``), and wake the
+    live streams, which tell readers of what it withheld (``event: withheld``) from the log position the notices
+    were kept at; how many answers were kept."""
     kept = await receipts.note(state.store, peer_key, sent, results)
-    refused = [r.get("id") for r in results if r.get("status") == "refused"]
-    state.hub.withheld({i for i in refused if isinstance(i, str) and i in sent})
+    if kept:
+        state.hub.stored(await state.store.last_seq())
     return kept
 
 

@@ -202,6 +202,8 @@ async def notifications(request: Request) -> Response:
     page = await timelines.notifications(state.store, caller.key, limit=limit, before=before)
     body = page_json(page, notification_json)
     body["unread"] = await timelines.unread_count(state.store, caller.key)
+    # what peers withheld of the message each notification carries (a reply, a mention, a reaction), as timelines say
+    await held_back(state, body, [str(orjson.loads(item.raw)["id"]) for item in page.items])
     if before is None:  # reminders are of now, not of a place in the log: the first page carries them
         soon = await meetup.reminders(state.store, caller.key, now_ms())
         body["reminders"] = [meetup_json(h) for h in soon.due]

@@ -199,7 +199,7 @@ async def with_withheld(store: Store, posts: list[Post]) -> list[Post]:
     found = await receipts.withheld_among(store, [p.id for p in posts if not p.missing])
     # Through ``untrusted`` as every other string of a page or feed: a note is already one inert line, but may
     # still hold what XML cannot carry.
-    notes = {k: withheld_notes([r.as_dict() for r in v]) for k, v in found.items()}
+    notes = {k: withheld_notes(k, [r.as_dict() for r in v]) for k, v in found.items()}
     shown = {k: tuple(untrusted(n, lines=False) for n in v) for k, v in notes.items()}
     return [
         replace(p, withheld=shown[p.id], withheld_at=max(r.at for r in found[p.id])) if p.id in notes else p

@@ -35,7 +35,6 @@ class OpenStream:
         self.scope = stream_scope(server, identity, query)
         self.app = create_app(server.state)
         self.events: list[tuple[int, str, dict[str, Any]]] = []  # (id, event, data)
-        self.aside: list[tuple[str, dict[str, Any]]] = []  # (event, data) of events with no id
         self.reading = asyncio.Event()  # cleared: every send of the response waits, as on a full socket
         self.reading.set()
         self.held = asyncio.Event()  # set once a send has waited on ``reading``
@@ -78,9 +77,7 @@ class OpenStream:
         *whole, self._rest = (self._rest + message.get("body", b"")).split(b"\n\n")
         for event in whole:
             fields = dict(line.split(": ", 1) for line in event.decode().split("\n") if not line.startswith(":"))
-            if "event" in fields and "id" not in fields:  # an event outside the log (``withheld``)
-                self.aside.append((fields["event"], json.loads(fields["data"])))
-            elif "event" in fields:
+            if "event" in fields:
                 self.events.append((int(fields["id"]), fields["event"], json.loads(fields["data"])))
         self._changed.set()
 

@@ -88,7 +88,7 @@ class ThreadScreen(MurmurScreen):
     def _withheld(self, found: dict[str, Any]) -> None:
         """What peers refused of this thread, signed, and why: said above it, never left as silence."""
         ctx = Context.of(found)
-        lines = [f"{msg_id[:12]}: {note}" for msg_id in ctx.withheld for note in withheld_notes(ctx.withheld[msg_id])]
+        lines = [f"{i[:12]}: {note}" for i, held in ctx.withheld.items() for note in withheld_notes(i, held)]
         widget = self.query_one("#thread-withheld", Static)
         widget.update(Content.styled("\n".join(lines), "$warning") if lines else Content(""))
         widget.display = bool(lines)
