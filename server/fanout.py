@@ -213,7 +213,7 @@ class Subscriber:
         batches, self._pending, self._events = self._pending, [], 0
         data = b"".join([batch.since(self.cursor) for batch in batches])  # one batch: its own bytes, not a copy
         if batches:
-            self.cursor = max(self.cursor, *(batch.upto for batch in batches))  # an aside batch moves nothing
+            self.cursor = max(self.cursor, *(batch.upto for batch in batches))  # never back, whatever came queued
         if self._keepalive and not data:
             data = KEEPALIVE
         self._keepalive = False

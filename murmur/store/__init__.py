@@ -219,7 +219,8 @@ class Store:
             return [LogEntry(row[0], bytes(row[1])) for row in await cur.fetchall()]
 
     async def last_seq(self) -> int:
-        """The highest log position ever handed out (deleted rows included), 0 for an empty log."""
+        """The highest log position ever handed out (deleted rows and peers' withheld notices included), 0 for an
+        empty log."""
         async with self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0

@@ -13,8 +13,9 @@ each one sealed to a device of their identity by a ``sealed`` event holding only
 ``GET /api/v1/sealed``; each current device of a private group's members is told of the group's new messages by a
 ``sealed`` event holding its ``seq`` and ``group``, and fetches it from ``GET /api/v1/sealed?group=ID``.
 Notifications are read from what ingest derived
-(``murmur.store.notifications.derived``), never recomputed here. A peer's signed notice that it withheld a message
-readers are shown goes to every live stream as it is kept (``withheld``, with no ``id``: it is not in the log).
+(``murmur.store.notifications.derived``), never recomputed here. A peer's signed notices that it withheld a message
+readers are shown go to every stream (``withheld``) with the log position they were kept at as their ``id``
+(``murmur.store.receipts.told_between``), so a stream resuming from a cursor gets those kept after it, once.
 Every open stream is fed by one reader (``murmur.server.fanout``): each new stretch of the log is read and each
 message event rendered once, whatever the number of streams; a stream behind it (resuming from a cursor, or
 too slow to keep up) reads the log for itself until it has caught up.

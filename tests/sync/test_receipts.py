@@ -11,8 +11,8 @@ from murmur.client.api import MurmurClient
 from murmur.client.render import Context, render_thread
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.receipts import signed, verifies
-from murmur.store import receipts, trust
+from murmur.receipts import MAX_NOTICE_REASON, notice_verifies, signed, verifies
+from murmur.store import receipts, removals, trust
 from tests.federation.conftest import Network
 
 T0 = 1_700_000_000_000
@@ -103,3 +103,19 @@ def test_the_ids_a_push_sent_are_read_from_its_lines() -> None:
     one, two = post(ada, "one"), post(ada, "two")
     raws = [orjson.dumps(one), orjson.dumps(two)]
     assert receipts.sent_ids(raws) == {one["id"], two["id"]}
+
+
+async def test_a_long_reason_is_kept_whole_so_readers_can_verify_it_or_not_at_all(net: Network) -> None:
+    """A moderator's reason (up to 500 characters) with the words around it passes 500: a notice cut short would
+    no longer verify for any reader, so it is kept whole up to ``MAX_NOTICE_REASON`` and not kept past it."""
+    a, b = await net.node("a"), await net.node("b")
+    await net.link(a, b)
+    sent = "ab" * 32
+    removed = removals.refusal("x" * removals.MAX_REASON)
+    for reason in (removed, "y" * MAX_NOTICE_REASON):
+        line = signed(b.state.identity, {"id": sent, "status": "refused", "code": removals.CODE, "reason": reason})
+        assert await receipts.note(a.state.store, b.key, {sent}, [line]) == 1
+        [kept] = await receipts.withheld(a.state.store, sent)
+        assert kept.reason == reason and notice_verifies(sent, kept.as_dict())
+    too_long = signed(b.state.identity, {"id": sent, "status": "refused", "code": "x", "reason": "z" * 1001})
+    assert await receipts.note(a.state.store, b.key, {sent}, [too_long]) == 0
