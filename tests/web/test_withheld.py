@@ -89,3 +89,17 @@ async def test_what_the_peer_says_leaves_the_feed_well_formed_and_inert(site: Si
     assert content.startswith("about lunch\n\nwithheld by ") and content.count("\n") == 2  # one line, still
     assert "<script>" in content and entry.content[0].type == "text/plain"  # the reason, as text
     assert acting_characters(response.content.decode("utf-8")) == []
+
+
+async def test_a_notice_whose_signature_no_longer_holds_is_shown_as_unverified(site: Site) -> None:
+    """The web view shows its store's notices through the check every reader makes: one altered in the database
+    after it was kept is said to be unverified, with nothing of what it now claims."""
+    (ann,) = people(1)
+    held = ann.post("about lunch")
+    await site.add(held)
+    await withheld_by(site, "far", held["id"], "no posts about lunch here")
+    async with site.store.writer.transaction() as conn:
+        await conn.execute("UPDATE receipts SET reason = 'it was spam'")
+    page = html.unescape((await site.get(f"/m/{held['id']}")).text)
+    assert f"unverified withheld notice ({FAR.public_key[:16]})" in page
+    assert "spam" not in page and "withheld by far" not in page
