@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from murmur.client.audience import peer_said
 from murmur.client.verify import verified
 from murmur.client.versions import applies, split_message
 from murmur.errors import MurmurError, Refused
@@ -102,13 +103,18 @@ def mark_verified(payload: Any) -> Any:
     """Annotate every item holding a ``message`` (and a boost's ``boost``, an edited post's ``edit``) with
     ``verified``, and every notice that a peer withheld a message (a page's ``withheld`` map, a stream's or
     ``GET /messages/{id}/withheld``'s ``{"id", "withheld"}``) with the verdict of ``murmur.receipts.notice_verifies``,
-    the check every view makes again before it shows one."""
+    the check every view makes again before it shows one; and each peer's signed answer about a delete likewise
+    (``murmur.client.audience.peer_said``)."""
     if isinstance(payload, dict):
         held = payload.get("withheld")
         if isinstance(held, dict):
             _mark_notices(held.items())
         elif isinstance(held, list) and isinstance(payload.get("id"), str):
             _mark_notices([(payload["id"], held)])
+        if isinstance(payload.get("delete"), str) and isinstance(payload.get("peers"), list):  # GET /deletes/{id}
+            for peer in payload["peers"]:
+                if isinstance(peer, dict) and "sig" in peer:
+                    peer["verified"] = peer_said(payload["delete"], peer) != "unverified"
         if "message" in payload and isinstance(payload["message"], dict):
             ok = verified(payload["message"])
             if payload.get("boost") is not None:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from murmur.message import SCOPE_PREFIX
+from murmur.receipts import CONFIRMING, answer_verifies
 from murmur.terminal import one_line
 
 NO_LABEL = "(no label)"
@@ -80,15 +81,34 @@ def preview_lines(answer: dict[str, Any]) -> tuple[list[str], str]:
 
 
 def delete_status_lines(answer: dict[str, Any]) -> list[str]:
-    """``GET /api/v1/deletes/{id}`` in words: how many peers confirmed, signed, then a line per peer. Peer names
-    and reasons come from elsewhere: each is made inert on one line."""
+    """``GET /api/v1/deletes/{id}`` in words: how many peers confirmed, signed, then a line per peer. Each signed
+    answer is checked here first (``peer_said``): one that does not hold is ``unverified``, counted as no
+    confirmation, with nothing of its reason. Peer names and reasons come from elsewhere: each is made inert on one
+    line."""
     peers = [p for p in answer.get("peers", []) if isinstance(p, dict)]
-    confirmed = sum(p.get("status") == "confirmed" for p in peers)
-    delete = one_line(str(answer.get("delete", "")), 64)
-    lines = [f"Delete {delete}: {confirmed} of {len(peers)} peer(s) confirmed, signed."]
-    for p in peers:
+    delete = str(answer.get("delete", ""))
+    said = [peer_said(delete, p) for p in peers]
+    lines = [f"Delete {one_line(delete, 64)}: {said.count('confirmed')} of {len(peers)} peer(s) confirmed, signed."]
+    for p, status in zip(peers, said, strict=True):
         who = f"{one_line(str(p.get('name') or '-'), 40)} ({one_line(str(p.get('key', ''))[:16], 16)})"
-        refused = p.get("status") == "refused"
-        why = f": {one_line(str(p.get('code')), 40)}: {one_line(str(p.get('reason')), 200)}" if refused else ""
-        lines.append(f"  {one_line(str(p.get('status')), 12):9} {who}{why}")
+        why = ""
+        if status == "refused":
+            why = f": {one_line(str(p.get('code')), 40)}: {one_line(str(p.get('reason')), 200)}"
+        elif status == "unverified":
+            why = ": its signed answer does not hold, so it is not shown"
+        lines.append(f"  {one_line(status, 12):9} {who}{why}")
     return lines
+
+
+def peer_said(delete_id: str, peer: dict[str, Any]) -> str:
+    """What a peer said of the delete, as the reader may repeat it: ``confirmed`` or ``refused`` only when its
+    signature holds for that answer (``murmur.receipts.answer_verifies``), else ``unverified``; ``waiting`` (or
+    any other state with no answer) as the server says."""
+    status, answered = str(peer.get("status")), peer.get("answer")
+    if status == "confirmed":
+        ok = answered in CONFIRMING and answer_verifies(delete_id, peer, str(answered))
+    elif status == "refused":
+        ok = answer_verifies(delete_id, peer, "refused")
+    else:
+        return status
+    return status if ok else "unverified"

@@ -25,6 +25,8 @@ RECEIPT_VERSION = 1
 
 # What a peer may answer about a message it was pushed (murmur.store.ingest.IngestResult.status).
 STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
+# The answers that confirm a delete: the peer holds the delete, whatever became of the message it names there.
+CONFIRMING = frozenset({"stored", "duplicate", "deleted"})
 
 # The longest reason a notice is kept with: kept whole or not at all, as a reason cut short no longer verifies.
 # Room for a moderator's reason (murmur.store.removals.MAX_REASON) with the words around it.
@@ -54,21 +56,31 @@ def verifies(by: str, result: dict[str, Any]) -> bool:
     return isinstance(sig, str) and verify_signature(by, sig, receipt_bytes(by, result))
 
 
-def notice_verifies(msg_id: str, notice: Any) -> bool:
-    """Whether ``notice`` (a ``withheld`` entry: ``key``, ``code``, ``reason``, ``sig``) is a refusal of the
-    message ``msg_id`` that the key it names signed. The status is not taken from the notice: a peer's signed
-    receipt that it stored a message, served as a notice that it withheld it, must not verify."""
-    if not isinstance(notice, dict):
+def answer_verifies(msg_id: str, answer: Any, status: str) -> bool:
+    """Whether ``answer`` (as a server serves a peer's answer: ``key``, ``code``, ``reason``, ``sig``) is the
+    answer ``status`` about the message ``msg_id`` that the key it names signed. ``status`` is what the reader is
+    about to say the peer did, never taken from the answer alone: a peer's signed receipt that it stored a
+    message, served as its notice that it withheld it, must not verify."""
+    if not isinstance(answer, dict):
         return False
-    fields = (notice.get("key"), notice.get("code") or "", notice.get("reason") or "", notice.get("sig"))
-    return all(isinstance(f, str) for f in fields) and _signed_refusal(msg_id, *fields)
+    key, sig = answer.get("key"), answer.get("sig")
+    code, reason = answer.get("code") or "", answer.get("reason") or ""
+    if not (isinstance(key, str) and isinstance(code, str) and isinstance(reason, str) and isinstance(sig, str)):
+        return False
+    return _signed(msg_id, status, key, code, reason, sig)
+
+
+def notice_verifies(msg_id: str, notice: Any) -> bool:
+    """Whether ``notice`` (a ``withheld`` entry) is a refusal of the message ``msg_id`` that the key it names
+    signed: the check every reader makes before it says "withheld by X"."""
+    return answer_verifies(msg_id, notice, "refused")
 
 
 @lru_cache(maxsize=4096)  # a screen draws the same notices again at every refresh
-def _signed_refusal(msg_id: str, key: str, code: str, reason: str, sig: str) -> bool:
+def _signed(msg_id: str, status: str, key: str, code: str, reason: str, sig: str) -> bool:
     if not KEY_HEX.fullmatch(key):
         return False
-    return verifies(key, {"id": msg_id, "status": "refused", "code": code, "reason": reason, "sig": sig})
+    return verifies(key, {"id": msg_id, "status": status, "code": code, "reason": reason, "sig": sig})
 
 
 def withheld_notes(msg_id: str, notices: Any) -> list[str]:

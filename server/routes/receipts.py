@@ -18,14 +18,13 @@ from starlette.responses import Response
 from murmur.errors import Refused
 from murmur.kinds.sealed import readable_by
 from murmur.prefixes import checked_prefix
+from murmur.receipts import CONFIRMING
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 from murmur.store import receipts
 from murmur.store.audience import held_back
 from murmur.store.lookup import resolve_message_id
 from murmur.validate import load_stored
-
-CONFIRMING = ("stored", "duplicate", "deleted")
 
 
 async def delete_status(request: Request) -> Response:

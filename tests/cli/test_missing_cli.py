@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from murmur.keys import Identity, fingerprint
+from murmur.receipts import signed
 from tests.cli.fakehome import FakeHome
 from tests.cli.test_reading_output import ALICE, NAMES, item, post
 
@@ -92,27 +93,66 @@ def test_repair_of_a_malformed_key_is_a_usage_error_before_asking(fake_home: Fak
     assert ran.exit_code == 2 and "/api/v1/repairs" not in fake_home.asked
 
 
+def answered(by: Identity, delete_id: str, status: str, answer: str, **words: str) -> dict[str, str]:
+    """A peer's answer about a delete, signed by its key, as ``GET /api/v1/deletes/{id}`` serves it."""
+    line = signed(by, {"id": delete_id, "status": answer, **words})
+    return {"key": by.public_key, "status": status, "answer": answer, "sig": line["sig"], **words}
+
+
 def test_delete_status_is_said_per_peer_inert(fake_home: FakeHome) -> None:
     """``murmur delete ID --status`` and the TUI's delete screen share one renderer (murmur.client.audience)."""
-    deleted = "cd" * 32
-    near, far = Identity.generate().public_key, Identity.generate().public_key
+    deleted, delete_id = "cd" * 32, "ef" * 32
+    near, far = Identity.generate(), Identity.generate()
+    refused = answered(far, delete_id, "refused", "refused", code="policy", reason="no\u202e")
     fake_home.answer(
         f"/api/v1/deletes/{deleted}",
         {
-            "delete": "ef" * 32,
+            "delete": delete_id,
             "peers": [
-                {"key": near, "name": "near", "status": "confirmed", "answer": "stored"},
-                {"key": far, "name": "far\x1b[2J", "status": "refused", "code": "policy", "reason": "no\u202e"},
+                {**answered(near, delete_id, "confirmed", "stored"), "name": "near"},
+                {**refused, "name": "far\x1b[2J"},
             ],
         },
     )
     ran = fake_home.run("delete", deleted, "--status")
     assert ran.exit_code == 0, ran.output
     lines = ran.stdout.splitlines()
-    assert lines[0] == f"Delete {'ef' * 32}: 1 of 2 peer(s) confirmed, signed."
-    assert lines[1] == f"  confirmed near ({near[:16]})"
+    assert lines[0] == f"Delete {delete_id}: 1 of 2 peer(s) confirmed, signed."
+    assert lines[1] == f"  confirmed near ({near.public_key[:16]})"
     assert lines[2].startswith("  refused   far") and "policy: no" in lines[2]
+    as_json = json.loads(fake_home.run("delete", deleted, "--status", "--json").stdout)
+    assert [p["verified"] for p in as_json["peers"]] == [True, True]
     assert "\x1b" not in ran.stdout and "\u202e" not in ran.stdout
+
+
+def test_a_delete_receipt_the_home_server_forged_confirms_nothing(fake_home: FakeHome) -> None:
+    """Every answer is checked against the key it names: a confirmation the server made up, one moved from
+    another delete, a refusal served as a confirmation, or an altered reason says ``unverified`` and counts as no
+    confirmation."""
+    deleted, delete_id = "cd" * 32, "ef" * 32
+    peer = Identity.generate()
+    honest = answered(peer, delete_id, "confirmed", "deleted")
+    refusal = answered(peer, delete_id, "refused", "refused", code="policy", reason="no")
+    forged = [
+        {**honest, "sig": ""},
+        answered(peer, "ab" * 32, "confirmed", "deleted"),
+        {**refusal, "status": "confirmed", "answer": "stored"},
+        {**refusal, "status": "confirmed", "answer": "refused"},
+        {**refusal, "reason": "it was spam"},
+        {**honest, "key": Identity.generate().public_key},
+    ]
+    fake_home.answer(
+        f"/api/v1/deletes/{deleted}",
+        {"delete": delete_id, "peers": [{**f, "name": f"p{n}"} for n, f in enumerate(forged)]},
+    )
+    ran = fake_home.run("delete", deleted, "--status")
+    assert ran.exit_code == 0, ran.output
+    lines = ran.stdout.splitlines()
+    assert lines[0] == f"Delete {delete_id}: 0 of {len(forged)} peer(s) confirmed, signed."
+    assert all(line.startswith("  unverified") for line in lines[1:]) and len(lines) == len(forged) + 1
+    assert "spam" not in ran.stdout
+    as_json = json.loads(fake_home.run("delete", deleted, "--status", "--json").stdout)
+    assert [p["verified"] for p in as_json["peers"]] == [False] * len(forged)
 
 
 def test_a_thread_says_what_it_names_but_lacks_and_repair_asks_for_it(fake_home: FakeHome) -> None:
