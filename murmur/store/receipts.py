@@ -87,7 +87,10 @@ async def note(store: Store, peer_key: str, sent: Collection[str], results: Sequ
                 "INSERT INTO receipts (message, peer, status, code, reason, sig, at, told)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (message, peer) DO UPDATE SET status = excluded.status, code = excluded.code,"
-                " reason = excluded.reason, sig = excluded.sig, at = excluded.at, told = excluded.told",
+                " reason = excluded.reason, sig = excluded.sig, at = excluded.at,"
+                # the same answer again (a repair pushing the message anew) is no news: told where it first was
+                " told = CASE WHEN receipts.status = excluded.status AND receipts.code = excluded.code"
+                " AND receipts.reason = excluded.reason THEN receipts.told ELSE excluded.told END",
                 [(*row, told if row[2] == "refused" else None) for row in rows],
             )
     return len(rows)

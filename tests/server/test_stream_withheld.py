@@ -110,7 +110,9 @@ async def test_a_stream_reconnecting_gets_the_notices_kept_while_it_was_away_onc
         assert withheld(opened) == [] and opened.messages() == [post]
 
 
-async def test_a_notice_that_changes_is_told_again_at_its_new_position(server: Harness) -> None:
+async def test_a_notice_that_changes_is_told_again_at_its_new_position_and_only_then(
+    server: Harness, engine: str
+) -> None:
     author = Identity.generate()
     await server.member(author)
     await peers(server)
@@ -120,6 +122,9 @@ async def test_a_notice_that_changes_is_told_again_at_its_new_position(server: H
     await heard(server.state, FAR.public_key, {post}, [refusal(post, "second")])
     told, _ = await told_between(server.state.store, before, await server.state.store.last_seq(), 10)
     assert [(t.at, t.id, [n.reason for n in t.notices]) for t in told] == [(before + 2, post, ["second"])]
+    await heard(server.state, FAR.public_key, {post}, [refusal(post, "second")])  # the same again: no news
+    told, _ = await told_between(server.state.store, before + 2, await server.state.store.last_seq(), 10)
+    assert told == []
     stored = signed(FAR, {"id": post, "status": "stored", "code": "", "reason": ""})
     await heard(server.state, FAR.public_key, {post}, [stored])  # it took the post after all: nothing to tell
     told, _ = await told_between(server.state.store, before, await server.state.store.last_seq(), 10)
