@@ -28,9 +28,16 @@ STATUSES = frozenset({"stored", "duplicate", "deleted", "refused"})
 # The answers that confirm a delete: the peer holds the delete, whatever became of the message it names there.
 CONFIRMING = frozenset({"stored", "duplicate", "deleted"})
 
-# The longest reason a notice is kept with: kept whole or not at all, as a reason cut short no longer verifies.
-# Room for a moderator's reason (murmur.store.removals.MAX_REASON) with the words around it.
+# The longest reason and code an answer is kept with: kept whole or not at all, as words cut short no longer
+# verify. Room for a moderator's reason (murmur.store.removals.MAX_REASON) with the words around it.
 MAX_NOTICE_REASON = 1000
+MAX_NOTICE_CODE = 100
+
+
+def keepable(answer: dict[str, Any]) -> bool:
+    """Whether an answer's code and reason are within the bounds a server keeps and a reader checks."""
+    code, reason = str(answer.get("code") or ""), str(answer.get("reason") or "")
+    return len(code) <= MAX_NOTICE_CODE and len(reason) <= MAX_NOTICE_REASON
 
 
 def receipt_bytes(by: str, result: dict[str, Any]) -> bytes:
@@ -66,6 +73,8 @@ def answer_verifies(msg_id: str, answer: Any, status: str) -> bool:
     key, sig = answer.get("key"), answer.get("sig")
     code, reason = answer.get("code") or "", answer.get("reason") or ""
     if not (isinstance(key, str) and isinstance(code, str) and isinstance(reason, str) and isinstance(sig, str)):
+        return False
+    if not keepable(answer):  # no server keeps it (murmur.store.receipts.note), and it is not worth a cache entry
         return False
     return _signed(msg_id, status, key, code, reason, sig)
 

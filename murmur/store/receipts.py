@@ -14,7 +14,7 @@ import orjson
 
 from murmur.keys import KEY_HEX
 from murmur.kinds import shown_sql
-from murmur.receipts import MAX_NOTICE_REASON, STATUSES, verifies
+from murmur.receipts import STATUSES, keepable, verifies
 from murmur.store import Store
 from murmur.store.audience import for_peers
 from murmur.store.items import select
@@ -60,9 +60,9 @@ async def note(store: Store, peer_key: str, sent: Collection[str], results: Sequ
     for r in results:
         if not (isinstance(r.get("id"), str) and KEY_HEX.fullmatch(r["id"]) and verifies(peer_key, r)):
             continue
-        if len(str(r.get("reason") or "")) > MAX_NOTICE_REASON:  # cut short, it would no longer verify
-            log.warning("peer %s answered about %s with a reason over %d characters: not kept", peer_key[:8],
-                        r["id"][:16], MAX_NOTICE_REASON, extra={"peer": peer_key, "message_id": r["id"]})  # fmt: skip
+        if not keepable(r):  # cut short, it would no longer verify
+            log.warning("peer %s answered about %s with a code or reason too long to keep whole: not kept",
+                        peer_key[:8], r["id"][:16], extra={"peer": peer_key, "message_id": r["id"]})  # fmt: skip
             continue
         if r["id"] not in sent or r.get("status") not in STATUSES:
             log.warning(

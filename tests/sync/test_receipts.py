@@ -11,7 +11,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.render import Context, render_thread
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.receipts import MAX_NOTICE_REASON, notice_verifies, signed, verifies
+from murmur.receipts import MAX_NOTICE_CODE, MAX_NOTICE_REASON, notice_verifies, signed, verifies
 from murmur.store import receipts, removals, trust
 from tests.federation.conftest import Network
 
@@ -117,5 +117,7 @@ async def test_a_long_reason_is_kept_whole_so_readers_can_verify_it_or_not_at_al
         assert await receipts.note(a.state.store, b.key, {sent}, [line]) == 1
         [kept] = await receipts.withheld(a.state.store, sent)
         assert kept.reason == reason and notice_verifies(sent, kept.as_dict())
-    too_long = signed(b.state.identity, {"id": sent, "status": "refused", "code": "x", "reason": "z" * 1001})
-    assert await receipts.note(a.state.store, b.key, {sent}, [too_long]) == 0
+    for code, reason in (("x", "z" * (MAX_NOTICE_REASON + 1)), ("c" * (MAX_NOTICE_CODE + 1), "no")):
+        too_long = signed(b.state.identity, {"id": sent, "status": "refused", "code": code, "reason": reason})
+        assert await receipts.note(a.state.store, b.key, {sent}, [too_long]) == 0
+        assert not notice_verifies(sent, {**too_long, "key": b.key})  # nor would any reader take it
