@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from murmur.client.tui.widgets.entries import NoticeEntry, PostEntry
+from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.receipts import signed
 from murmur.server.federation.answers import heard
@@ -81,3 +82,28 @@ async def test_a_notice_the_home_server_altered_shows_as_unverified(live: LiveSe
         [entry] = [e for e in timeline.entries if isinstance(e, PostEntry) and e.message_id == reply["id"]]
         shown = entry.render().plain
         assert UNVERIFIED in shown and "spam" not in shown and "withheld by" not in shown
+
+
+async def test_a_notice_kept_while_the_stream_was_down_shows_once_it_reconnects(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """The TUI resumes the stream from its last event: a peer's notice kept while it was away comes then (its
+    position is after that event), and the entry on screen says it without a refresh."""
+    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    held = await live.post(ALICE, "a post refused while the stream was down")
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+        bar = app.main.query_one(StatusBar)
+
+        def shown() -> str:
+            found = [e for e in timeline.entries if isinstance(e, PostEntry) and e.message_id == held["id"]]
+            return found[0].render().plain if found else ""
+
+        await until(pilot, lambda: bool(shown()) and bar.online is True)
+        await live.stop()
+        await until(pilot, lambda: bar.online is False)
+        await refuse(live, held["id"])
+        await live.start()
+        await until(pilot, lambda: EXPECTED in shown())
+        assert shown().count("withheld by") == 1
