@@ -1,0 +1,51 @@
+"""Review 4 (issue 16), through a real home server in process: attacks on private groups that still work, each
+proven by a test that fails until it is fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from murmur.group_chains import GroupKeys
+from murmur.message import now_ms
+from murmur.private_group import group_inner, seal_group
+from tests.dm_people import Speaker
+from tests.server.conftest import Harness
+from tests.server.test_private_groups import groups_of, texts
+from tests.server.test_sealed_api import joined
+
+
+async def test_a_hostile_home_that_says_no_arrival_lets_a_removed_member_write_into_history(
+    server: Harness, tmp_path: Path
+) -> None:
+    """Bo is removed from Ada's group; Cy's device syncs and holds the removal (and still the epoch before it,
+    as it keeps the newest two). Bo writes in that old epoch, dated before his removal, and Cy's home server
+    leaves out ``received_at``: judged by Bo's claimed time alone, Cy's device shows the message as Bo's, written
+    while he was a member. Cy's device itself held the removal before it first saw the message."""
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
+    cyg = groups_of(cy.devices[0], await joined(server, cy), cy.identity, tmp_path / "cy")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me, cyg.me])
+    await bog.sync()
+    await cyg.sync()
+    before = now_ms()
+    await laptop.remove(group, bog.me)
+    await cyg.sync()  # Cy's device holds the removal and the epoch without Bo
+    keys = GroupKeys.from_json(bog.store.keys(group))  # Bo never synced again: the epoch he was in
+    inner = group_inner("post", bog.me, bog.device.public_key, "forged-r4 vote was unanimous", before)
+    forged = seal_group(keys, bog.device, inner, "public")
+    real = cyg.api.sealed
+    injected = [forged]
+
+    async def no_arrival(after: int = 0, **kw: Any) -> dict[str, Any]:
+        page = await real(after, **kw)
+        items = [{k: v for k, v in i.items() if k != "received_at"} for i in page["sealed"]]
+        if kw.get("group") == group and injected:  # the organisation's server: takes, and serves, anything
+            items.append({"seq": page["next_cursor"], "message": injected.pop()})
+        return {**page, "sealed": items}
+
+    cyg.api.sealed = no_arrival  # type: ignore[method-assign]
+    await cyg.sync(group)
+    assert "forged-r4 vote was unanimous" not in texts(cyg, group)
