@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from murmur.message import now_ms
+from murmur.store.inbox import Inbox
 from tests.cli.test_dm_refusals import HostileHome, log_of, message, reader
 from tests.dm_people import Speaker
 
@@ -31,3 +33,14 @@ async def test_a_hostile_home_that_says_no_arrival_lets_a_stolen_removed_device_
     shown = [m.text for c in talks.conversations() for m in talks.messages(c.id)]
     assert "wire 50k to the new account" not in shown
     assert report.opened == 0 and [r.code for r in report.refused] == ["device_removed"]
+
+
+def test_a_message_store_found_open_to_other_users_is_kept_open_to_them(tmp_path: Path) -> None:
+    """docs/encryption.md §9.8 promises the opened messages rest in a 0600 file. A store that already exists with a
+    wider mode (a profile copied with ``cp -r`` or restored from a backup under umask 022) is opened and filled as
+    it is: every direct message read from then on is readable by the machine's other users."""
+    path = tmp_path / "conversations.db"
+    Inbox.open(path).close()
+    path.chmod(0o644)  # as `cp -r` or a restore under umask 022 leaves it
+    Inbox.open(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0

@@ -49,3 +49,19 @@ async def test_a_hostile_home_that_says_no_arrival_lets_a_removed_member_write_i
     cyg.api.sealed = no_arrival  # type: ignore[method-assign]
     await cyg.sync(group)
     assert "forged-r4 vote was unanimous" not in texts(cyg, group)
+
+
+async def test_a_copy_of_a_devices_group_store_reads_what_the_device_had_read(server: Harness, tmp_path: Path) -> None:
+    """docs/encryption.md §13 says a copy of a device's group state (its store, a backup) cannot read what the
+    device had already read, its keys being deleted. The store (``private_groups.db``, plain unless a passphrase
+    is set) keeps every text it read, with an FTS5 index: the copy reads them all, however many epochs ago."""
+    ada, bo = Speaker.new(), Speaker.new()
+    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me])
+    await laptop.post(group, "canary-r4fs layoffs on monday")
+    await bog.sync()
+    assert texts(bog, group) == ["canary-r4fs layoffs on monday"]
+    copied = bog.store.path.read_bytes()  # a backup of the profile folder, taken after Bo read it
+    assert b"canary-r4fs" not in copied
