@@ -6,8 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from murmur.client.devices import device_envelope, publish_as_device
+from murmur.client.group_authority import signed_state
+from murmur.client.group_checks import member_roles
 from murmur.group_chains import GroupKeys
-from murmur.message import now_ms
+from murmur.kinds.group_drafts import about_person_draft
+from murmur.message import complete_draft, now_ms, sign_envelope
 from murmur.private_group import group_inner, seal_group
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
@@ -65,3 +69,38 @@ async def test_a_copy_of_a_devices_group_store_reads_what_the_device_had_read(se
     assert texts(bog, group) == ["canary-r4fs layoffs on monday"]
     copied = bog.store.path.read_bytes()  # a backup of the profile folder, taken after Bo read it
     assert b"canary-r4fs" not in copied
+
+
+async def test_a_removed_moderators_backdated_invitation_counts_on_a_moderator_that_was_offline(
+    server: Harness, tmp_path: Path
+) -> None:
+    """Ada removes Bo, a moderator; Cy, another moderator, last synced before that (not her first sync). Bo at once
+    signs an invitation of his puppet dated before his removal. Cy's next fetch holds the removal and the
+    invitation together, so her device has no bound on the invitation's arrival and counts it by its claimed time:
+    her sync seals the next epoch to the puppet, who reads what Cy writes. (A hostile home server can arrange the
+    same for every device but the remover's by holding the removal back until the invitation exists.)"""
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    bog = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
+    cyg = groups_of(cy.devices[0], await joined(server, cy), cy.identity, tmp_path / "cy")
+    group = await laptop.create("board")
+    await laptop.invite(group, [bog.me, cyg.me])
+    for who in (bog, cyg):
+        made = await publish_as_device(laptop.api, laptop.device,
+                                       about_person_draft("group_mod", group, who.device.public_key))  # fmt: skip
+        assert made["status"] == "stored"
+    await bog.sync()
+    await cyg.sync()  # Cy's device has folded the group: Bo and Cy moderators
+    before = now_ms()
+    await laptop.remove(group, bog.me)
+    puppet = Speaker.new()
+    puppet_groups = groups_of(puppet.devices[0], await joined(server, puppet), puppet.identity, tmp_path / "pup")
+    draft = complete_draft(about_person_draft("group_approve", group, puppet.identity), bog.device.public_key,
+                           created_at=before - 1)  # fmt: skip
+    backdated = sign_envelope(bog.device, device_envelope(draft, bog.me, None))
+    assert (await bog.api.publish(backdated))["status"] == "stored"
+    await cyg.sync()  # the removal and the backdated invitation, first held in one fetch
+    await cyg.post(group, "canary-r4mod written by Cy")
+    await puppet_groups.sync()
+    assert "canary-r4mod written by Cy" not in texts(puppet_groups, group)
+    assert puppet.identity not in member_roles(await signed_state(cyg.api, group, cyg.store))
