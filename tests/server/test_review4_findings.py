@@ -3,13 +3,18 @@ proven by a test that fails until it is fixed."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 from murmur.client.devices import device_envelope, publish_as_device
 from murmur.client.group_authority import signed_state
 from murmur.client.group_checks import member_roles
+from murmur.direct import sign_outer
 from murmur.group_chains import GroupKeys
+from murmur.keys import Identity
+from murmur.kinds.sealed import envelope_text
 from murmur.kinds.group_drafts import about_person_draft
 from murmur.message import complete_draft, now_ms, sign_envelope
 from murmur.private_group import group_inner, seal_group
@@ -104,3 +109,30 @@ async def test_a_removed_moderators_backdated_invitation_counts_on_a_moderator_t
     await puppet_groups.sync()
     assert "canary-r4mod written by Cy" not in texts(puppet_groups, group)
     assert puppet.identity not in member_roles(await signed_state(cyg.api, group, cyg.store))
+
+
+async def test_a_stranger_fills_every_members_store_and_screen_with_messages_that_can_never_be_read(
+    server: Harness, tmp_path: Path
+) -> None:
+    """Any account on any server may hand in a sealed group message for any group id (its author is a one-time
+    key). One naming an epoch no member will ever hold is kept on each member's device, its bytes whole, with no
+    bound, and listed on the group's screen as "not read yet" for ever: a stranger chooses how much every member
+    stores and scrolls past. (What can never be read, an epoch number below the ones held, or past the
+    stranger's share, should be dropped with a count, not kept.)"""
+    ada, mallory = Speaker.new(), Speaker.new()
+    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    stranger = await joined(server, mallory)
+    group = await laptop.create("board")
+    made_up = GroupKeys.from_json(laptop.store.keys(group))  # any valid shape will do; Mallory makes his own
+    sent = 0
+    for n in range(40):
+        real = seal_group(made_up, laptop.device, group_inner("post", laptop.me, laptop.device.public_key, "x",
+                                                               now_ms()), "public")  # fmt: skip
+        body = json.loads(real["body"]["group_message"])
+        body |= {"epoch": 0, "epoch_id": hashlib.sha256(f"junk {n}".encode()).hexdigest()[:32]}
+        junk = sign_outer(Identity.generate(), now_ms(), "public", "group_message", envelope_text(body))
+        sent += (await stranger.publish(junk))["status"] == "stored"
+    assert sent == 40
+    await laptop.sync(group)
+    kept = laptop.store.unread(group)
+    assert len(kept) < 40, f"{len(kept)} junk messages kept whole, {sum(len(u.raw) for u in kept)} bytes"
