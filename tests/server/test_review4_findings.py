@@ -14,8 +14,8 @@ from murmur.client.group_checks import member_roles
 from murmur.direct import sign_outer
 from murmur.group_chains import GroupKeys
 from murmur.keys import Identity
-from murmur.kinds.sealed import envelope_text
 from murmur.kinds.group_drafts import about_person_draft
+from murmur.kinds.sealed import envelope_text
 from murmur.message import complete_draft, now_ms, sign_envelope
 from murmur.private_group import group_inner, seal_group
 from tests.dm_people import Speaker
