@@ -11,6 +11,7 @@ from typing import Any
 from murmur.client.devices import device_envelope, publish_as_device
 from murmur.client.group_authority import signed_state
 from murmur.client.group_checks import member_roles
+from murmur.client.private_groups import PrivateGroups
 from murmur.direct import sign_outer
 from murmur.group_chains import GroupKeys
 from murmur.keys import Identity
@@ -24,6 +25,16 @@ from tests.server.test_private_groups import groups_of, texts
 from tests.server.test_sealed_api import joined
 
 
+async def _board(server: Harness, tmp_path: Path) -> tuple[PrivateGroups, PrivateGroups, PrivateGroups, str]:
+    """Ada's laptop owning a private group Bo and Cy were invited to."""
+    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
+    people = [groups_of(s.devices[0], await joined(server, s), s.identity, tmp_path / str(i))
+              for i, s in enumerate((ada, bo, cy))]  # fmt: skip
+    group = await people[0].create("board")
+    await people[0].invite(group, [people[1].me, people[2].me])
+    return people[0], people[1], people[2], group
+
+
 async def test_a_hostile_home_that_says_no_arrival_lets_a_removed_member_write_into_history(
     server: Harness, tmp_path: Path
 ) -> None:
@@ -31,12 +42,7 @@ async def test_a_hostile_home_that_says_no_arrival_lets_a_removed_member_write_i
     as it keeps the newest two). Bo writes in that old epoch, dated before his removal, and Cy's home server
     leaves out ``received_at``: judged by Bo's claimed time alone, Cy's device shows the message as Bo's, written
     while he was a member. Cy's device itself held the removal before it first saw the message."""
-    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
-    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
-    bog = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
-    cyg = groups_of(cy.devices[0], await joined(server, cy), cy.identity, tmp_path / "cy")
-    group = await laptop.create("board")
-    await laptop.invite(group, [bog.me, cyg.me])
+    laptop, bog, cyg, group = await _board(server, tmp_path)
     await bog.sync()
     await cyg.sync()
     before = now_ms()
@@ -84,12 +90,7 @@ async def test_a_removed_moderators_backdated_invitation_counts_on_a_moderator_t
     invitation together, so her device has no bound on the invitation's arrival and counts it by its claimed time:
     her sync seals the next epoch to the puppet, who reads what Cy writes. (A hostile home server can arrange the
     same for every device but the remover's by holding the removal back until the invitation exists.)"""
-    ada, bo, cy = Speaker.new(), Speaker.new(), Speaker.new()
-    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
-    bog = groups_of(bo.devices[0], await joined(server, bo), bo.identity, tmp_path / "bo")
-    cyg = groups_of(cy.devices[0], await joined(server, cy), cy.identity, tmp_path / "cy")
-    group = await laptop.create("board")
-    await laptop.invite(group, [bog.me, cyg.me])
+    laptop, bog, cyg, group = await _board(server, tmp_path)
     for who in (bog, cyg):
         made = await publish_as_device(laptop.api, laptop.device,
                                        about_person_draft("group_mod", group, who.device.public_key))  # fmt: skip
