@@ -1,17 +1,21 @@
-"""``murmur doctor`` without ``--data``: a person's own findings: their key file, and their home server's
-reachability and clock (murmur.doctor; the server's checks are murmur.server.cli.doctor)."""
+"""``murmur doctor`` without ``--data``: a person's own findings: their key file and private message stores, and
+their home server's reachability and clock (murmur.doctor; the server's checks are murmur.server.cli.doctor)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 import typer
 
 from murmur.client.cli.session import profile_of, server_url
+from murmur.client.conversations import inbox_path
+from murmur.client.private_groups import groups_path
 from murmur.doctor import ACTION, OK, Finding, clock_skew, private_file
 from murmur.errors import ConfigError
+from murmur.store.inbox import store_files
 
 PROBE_TIMEOUT_S = 10.0
 
@@ -31,9 +35,16 @@ async def _home(url: str) -> list[Finding]:
     return [reached, clock_skew(subject, response.headers.get("date"), sent, received)]
 
 
+def store_findings(key_path: Path) -> list[Finding]:
+    """The private message stores beside the key, those there, and SQLite's files beside them: each must be the
+    owner's alone, as what was read rests in them (plain unless a passphrase is set)."""
+    stores = ((inbox_path(key_path), "direct messages' store"), (groups_path(key_path), "private groups' store"))
+    return [private_file(found, what) for path, what in stores for found in store_files(path)]
+
+
 def person_findings(ctx: typer.Context) -> list[Finding]:
     ref = profile_of(ctx)
-    findings = [private_file(ref.key_path, "key file")]
+    findings = [private_file(ref.key_path, "key file"), *store_findings(ref.key_path)]
     try:
         url = server_url(ref)
     except ConfigError as exc:

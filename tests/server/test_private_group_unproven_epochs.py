@@ -1,0 +1,57 @@
+"""Group messages naming an epoch no key on the device proves (anyone may send one: its author is a one-time key)
+are kept waiting up to a bound per group, past which they are dropped and counted; they are shown as one count
+line, never one row each, and never called a fork (docs/encryption.md §16.5)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from murmur.client.cli.private import emit_private_timeline, private_timeline
+from murmur.direct import sign_outer
+from murmur.group_chains import GroupKeys
+from murmur.keys import Identity
+from murmur.kinds.sealed import envelope_text
+from murmur.message import now_ms
+from murmur.private_group import group_inner, seal_group
+from murmur.store.group_inbox import UNPROVEN_KEPT
+from tests.dm_people import Speaker
+from tests.server.conftest import Harness
+from tests.server.test_private_groups import groups_of
+from tests.server.test_sealed_api import joined
+
+
+@pytest.mark.parametrize("epoch", [0, 7])  # a number held under a made-up id; a number not held
+async def test_a_stranger_cannot_make_a_members_store_or_screen_grow_without_bound(
+    server: Harness, tmp_path: Path, epoch: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ada, mallory = Speaker.new(), Speaker.new()
+    laptop = groups_of(ada.devices[0], await joined(server, ada), ada.identity, tmp_path / "ada")
+    stranger = await joined(server, mallory)
+    group = await laptop.create("board")
+    shape = GroupKeys.from_json(laptop.store.keys(group))  # any valid shape will do; Mallory makes his own
+    sent = UNPROVEN_KEPT + 12
+    for n in range(sent):
+        real = seal_group(shape, laptop.device, group_inner("post", laptop.me, laptop.device.public_key, "x",
+                                                            now_ms()), "public")  # fmt: skip
+        body = json.loads(real["body"]["group_message"])
+        body |= {"epoch": epoch, "epoch_id": hashlib.sha256(f"junk {n}".encode()).hexdigest()[:32]}
+        junk = sign_outer(Identity.generate(), now_ms(), "public", "group_message", envelope_text(body))
+        assert (await stranger.publish(junk))["status"] == "stored"
+    page = await private_timeline(laptop, group, 50)
+    kept = laptop.store.unread(group)
+    assert len(kept) == UNPROVEN_KEPT and laptop.store.unproven(group) == (UNPROVEN_KEPT, sent - UNPROVEN_KEPT)
+    assert {u.code for u in kept} == {"unproven_epoch" if epoch == 0 else "wrong_epoch"}
+    assert all("fork" not in u.reason for u in kept)
+    emit_private_timeline(page, as_json=False)
+    said = capsys.readouterr().err.splitlines()
+    assert [line for line in said if line.startswith("not read")] == [
+        f"not read: {UNPROVEN_KEPT} messages in an epoch this device holds no key for: not read yet (read if its key"
+        f" comes; anyone can send these); 12 more dropped, as a group keeps at most {UNPROVEN_KEPT} waiting"
+    ]
+    emit_private_timeline(page, as_json=True)
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["unread"] == [] and answer["unproven"] == {"waiting": UNPROVEN_KEPT, "dropped": 12}
