@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,15 @@ from tests.server.test_private_groups import groups_of
 from tests.server.test_sealed_api import joined
 
 
+def made_up(shape: GroupKeys, device: Identity, n: int, epoch: int) -> dict[str, Any]:
+    """A group message of the group ``shape`` holds keys of, as a stranger makes one: its epoch ``epoch`` under an
+    id of his own making (``n`` tells them apart), handed in under a one-time key."""
+    inner = group_inner("post", device.public_key, device.public_key, "x", now_ms())
+    body = json.loads(seal_group(shape, device, inner, "public")["body"]["group_message"])
+    body |= {"epoch": epoch, "epoch_id": hashlib.sha256(f"junk {n}".encode()).hexdigest()[:32]}
+    return sign_outer(Identity.generate(), now_ms(), "public", "group_message", envelope_text(body))
+
+
 @pytest.mark.parametrize("epoch", [0, 7])  # a number held under a made-up id; a number not held
 async def test_a_stranger_cannot_make_a_members_store_or_screen_grow_without_bound(
     server: Harness, tmp_path: Path, epoch: int, capsys: pytest.CaptureFixture[str]
@@ -35,12 +45,7 @@ async def test_a_stranger_cannot_make_a_members_store_or_screen_grow_without_bou
     shape = GroupKeys.from_json(laptop.store.keys(group))  # any valid shape will do; Mallory makes his own
     sent = UNPROVEN_KEPT + 12
     for n in range(sent):
-        real = seal_group(shape, laptop.device, group_inner("post", laptop.me, laptop.device.public_key, "x",
-                                                            now_ms()), "public")  # fmt: skip
-        body = json.loads(real["body"]["group_message"])
-        body |= {"epoch": epoch, "epoch_id": hashlib.sha256(f"junk {n}".encode()).hexdigest()[:32]}
-        junk = sign_outer(Identity.generate(), now_ms(), "public", "group_message", envelope_text(body))
-        assert (await stranger.publish(junk))["status"] == "stored"
+        assert (await stranger.publish(made_up(shape, laptop.device, n, epoch)))["status"] == "stored"
     page = await private_timeline(laptop, group, 50)
     kept = laptop.store.unread(group)
     assert len(kept) == UNPROVEN_KEPT and laptop.store.unproven(group) == (UNPROVEN_KEPT, sent - UNPROVEN_KEPT)
