@@ -477,5 +477,5 @@ def relock(path: Path, current: str | None, new: str | None) -> None:
         raise StoreError(f"The private message store {path} could not be read: {exc}.") from exc
     finally:
         inbox.close()
-    for leftover in ("-journal", "-wal", "-shm"):  # a plain store's companions hold readable pages
+    for leftover in SIDECARS:  # a plain store's companions hold readable pages
         path.with_name(path.name + leftover).unlink(missing_ok=True)
