@@ -257,7 +257,7 @@ class GroupReading(GroupEpochs):
 
     def _keep(self, item: Unread, unread: list[Unread]) -> None:
         """Keep a group's message unread with its reason, and report it, unless the store dropped it (one more
-        naming an unproven epoch than the group keeps: counted, ``GroupInbox.unproven``)."""
+        naming an epoch this device holds no key for than the group keeps: counted, ``GroupInbox.no_key``)."""
         if self.store.keep_unread(item):
             unread.append(item)
 

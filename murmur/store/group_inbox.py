@@ -87,17 +87,18 @@ SCHEMA = (
     """
     ALTER TABLE cursors ADD COLUMN through INTEGER;
     """,
-    # How many messages of each group naming an epoch no key proves were dropped, past ``UNPROVEN_KEPT``.
+    # How many messages of each group naming an epoch no key proves were dropped, past ``NO_KEY_KEPT``.
     """
-    CREATE TABLE unproven_dropped (grp TEXT PRIMARY KEY, count INTEGER NOT NULL);
+    CREATE TABLE no_key_dropped (grp TEXT PRIMARY KEY, count INTEGER NOT NULL);
     """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
-# Messages naming an epoch this device holds no key for: no chunk proves that epoch exists, and anyone may send a
-# group message naming any epoch (its author is a one-time key). A group keeps at most UNPROVEN_KEPT of them whole,
-# waiting for their key; past that, each is dropped and counted (docs/encryption.md §16.5).
-UNPROVEN_EPOCH = ("wrong_epoch", "unproven_epoch")
-UNPROVEN_KEPT = 100
+# Messages naming an epoch this device holds no key for (none came, or it was deleted): no key here proves such an
+# epoch, and anyone may send a group message naming any epoch (its author is a one-time key). A group keeps at most
+# NO_KEY_KEPT of them whole (those waiting for their key, those refused ``too_old``); past that, each is dropped and
+# counted (docs/encryption.md §16.5).
+NO_KEY = ("wrong_epoch", "unproven_epoch", "too_old")
+NO_KEY_KEPT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,18 +303,18 @@ class GroupInbox(LocalStore):
 
     def keep_unread(self, item: Unread) -> bool:
         """Keep a message unread with its reason; kept again (tried and still unread), it is next due twice as
-        many syncs later. One more naming an unproven epoch when its group keeps ``UNPROVEN_KEPT`` of them already
-        is dropped and counted instead (``unproven``): False."""
+        many syncs later. One more naming an epoch this device holds no key for (``NO_KEY``), when its group keeps
+        ``NO_KEY_KEPT`` of them already, is dropped and counted instead (``no_key``): False."""
         now = self._syncs()
         with self._write() as db:
-            if item.code in UNPROVEN_EPOCH and not db.execute(
+            if item.code in NO_KEY and not db.execute(
                 "SELECT 1 FROM unread WHERE outer_id = ?", (item.outer_id,)
             ).fetchone():
-                marks = ",".join("?" * len(UNPROVEN_EPOCH))
+                marks = ",".join("?" * len(NO_KEY))
                 (held,) = db.execute(f"SELECT count(*) FROM unread WHERE grp = ? AND code IN ({marks})",
-                                     (item.group, *UNPROVEN_EPOCH)).fetchone()  # fmt: skip
-                if held >= UNPROVEN_KEPT:
-                    db.execute("INSERT INTO unproven_dropped (grp, count) VALUES (?, 1)"
+                                     (item.group, *NO_KEY)).fetchone()  # fmt: skip
+                if held >= NO_KEY_KEPT:
+                    db.execute("INSERT INTO no_key_dropped (grp, count) VALUES (?, 1)"
                                " ON CONFLICT (grp) DO UPDATE SET count = count + 1", (item.group,))  # fmt: skip
                     return False
             db.execute(
@@ -325,13 +326,13 @@ class GroupInbox(LocalStore):
             )
         return True
 
-    def unproven(self, group: str) -> tuple[int, int]:
-        """How many messages of ``group`` naming an epoch no key here proves are kept waiting, and how many were
-        dropped past ``UNPROVEN_KEPT``."""
-        marks = ",".join("?" * len(UNPROVEN_EPOCH))
+    def no_key(self, group: str) -> tuple[int, int]:
+        """How many messages of ``group`` naming an epoch this device holds no key for are kept, and how many were
+        dropped past ``NO_KEY_KEPT``."""
+        marks = ",".join("?" * len(NO_KEY))
         (kept,) = self._read(f"SELECT count(*) FROM unread WHERE grp = ? AND code IN ({marks})",
-                             (group, *UNPROVEN_EPOCH))[0]  # fmt: skip
-        dropped = self._read("SELECT count FROM unproven_dropped WHERE grp = ?", (group,))
+                             (group, *NO_KEY))[0]  # fmt: skip
+        dropped = self._read("SELECT count FROM no_key_dropped WHERE grp = ?", (group,))
         return int(kept), int(dropped[0][0]) if dropped else 0
 
     def wake(self, group: str) -> None:

@@ -31,7 +31,7 @@ from murmur.store.group_inbox import GroupInbox
 from murmur.store.inbox import Inbox, relock
 from murmur.store.vault import is_sealed
 from tests.dm_people import Device, Speaker
-from tests.server.test_private_group_unproven_epochs import made_up
+from tests.server.test_private_group_keyless_epochs import made_up
 from tests.tui.conftest import ALICE, ME, LiveServer, make_app, ran_its_course, until
 
 
@@ -174,7 +174,7 @@ async def test_messages_naming_an_epoch_no_key_proves_are_one_counted_line(live:
         await until(pilot, lambda: len(rows(app)) == 2)
         read, waiting = rows(app)
         assert "a real one" in read
-        assert waiting.startswith("not read yet 5 messages in an epoch this device holds no key for")
+        assert waiting.startswith("not read 5 messages in an epoch this device holds no key for")
         assert "fork" not in waiting
 
 
