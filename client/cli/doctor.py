@@ -12,8 +12,9 @@ import typer
 
 from murmur.client.cli.session import profile_of, server_url
 from murmur.client.conversations import inbox_path
+from murmur.client.editor_files import drafts_folder
 from murmur.client.private_groups import groups_path
-from murmur.doctor import ACTION, OK, Finding, clock_skew, private_file
+from murmur.doctor import ACTION, OK, WARN, Finding, clock_skew, private_file
 from murmur.errors import ConfigError
 from murmur.store.inbox import store_files
 
@@ -39,7 +40,23 @@ def store_findings(key_path: Path) -> list[Finding]:
     """The private message stores beside the key, those there, and SQLite's files beside them: each must be the
     owner's alone, as what was read rests in them (plain unless a passphrase is set)."""
     stores = ((inbox_path(key_path), "direct messages' store"), (groups_path(key_path), "private groups' store"))
-    return [private_file(found, what) for path, what in stores for found in store_files(path)]
+    files = [private_file(file, what) for path, what in stores for file in store_files(path)]
+    return files + _left_drafts(drafts_folder(key_path))
+
+
+def _left_drafts(folder: Path) -> list[Finding]:
+    """Files left where $EDITOR edits drafts: a draft is deleted once read back, so what stays there is an
+    editor's swap or backup file, or a draft whose program was killed, and may hold what was written."""
+    try:
+        left = sorted(p.name for p in folder.iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [Finding(ACTION, "files", str(folder), f"the drafts folder cannot be read: {exc.strerror}")]
+    if not left:
+        return []
+    return [Finding(WARN, "files", str(folder), f"{len(left)} file(s) left by an editor ({', '.join(left[:3])}):"
+                    " they may hold text you wrote; remove them")]  # fmt: skip
 
 
 def person_findings(ctx: typer.Context) -> list[Finding]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from murmur.client.cli.doctor import store_findings
-from murmur.doctor import ACTION, OK
+from murmur.doctor import ACTION, OK, WARN
 from murmur.errors import StoreError
 from murmur.store.group_inbox import GroupInbox
 from murmur.store.inbox import SIDECARS, Inbox, LocalStore
@@ -70,3 +70,12 @@ def test_doctor_says_when_a_store_is_open_to_other_users(tmp_path: Path) -> None
         "conversations.db": OK, "conversations.db-wal": ACTION, "private_groups.db": ACTION,
     }  # fmt: skip
     assert "private groups' store is open to other users (mode 0644)" in found["private_groups.db"].message
+
+
+def test_doctor_says_when_an_editor_left_files_where_drafts_are_edited(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    (tmp_path / "drafts").mkdir(mode=0o700)
+    assert store_findings(key) == []  # an empty folder says nothing
+    (tmp_path / "drafts" / ".draft-x.md.swp").write_text("half a message")
+    [found] = store_findings(key)
+    assert found.level == WARN and ".draft-x.md.swp" in found.message and "remove them" in found.message
