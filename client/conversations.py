@@ -251,9 +251,7 @@ class Conversations:
         server = self.api.base_url
         async for page in pages(self.api, self.inbox.cursor(server)):
             for item in page.items:
-                arrived = item.get("received_at")
-                arrived = arrived if type(arrived) is int else None
-                outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs, arrived)
+                outcome = await self._take(_bytes_of(item.get("message")), int(item["seq"]), logs, page.arrived(item))
                 if isinstance(outcome, Refusal):
                     refused.append(outcome)
                 opened += outcome == "opened"
@@ -270,8 +268,8 @@ class Conversations:
         again: bool = False,
     ) -> Refusal | str:
         """Open and keep one sealed message: ``"opened"``, ``"seen"`` (looked at before), or its refusal, which is
-        kept too. ``arrived``: when it reached the home server, if it said; its sender's device must have been
-        current then. ``again``: a refusal kept earlier, looked at once more."""
+        kept too. ``arrived``: when it is known to have reached the home server after (``sealed_feed.arrival``);
+        its sender's device must have been current then. ``again``: a refusal kept earlier, looked at once more."""
         try:
             outer = check(raw)
         except Refused as refusal:  # its id cannot be trusted: it is known by the digest of what came

@@ -11,6 +11,7 @@ from murmur.errors import Refused
 from murmur.kinds.group_fold import MEMBER, GroupState, covers
 from murmur.kinds.sealed import group_message_of
 from murmur.message import Message
+from murmur.store.group_inbox import NO_KEY, NO_KEY_KEPT, Unread
 
 # A device keeps the keys of the newest epoch it holds and of the one before, so late messages written before a
 # change still read; older epochs' keys are deleted at the end of the sync that read what came for them.
@@ -42,6 +43,24 @@ def epoch_named(outer: Message) -> int | None:
         return int(group_message_of(outer.body)["epoch"])
     except Refused:
         return None
+
+
+def one_by_one(waiting: list[Unread]) -> list[Unread]:
+    """What a group could not read that is shown one row each: all but those naming an epoch this device holds no
+    key for, which anyone can send any number of (``no_key_note`` counts them in one line)."""
+    return [u for u in waiting if u.code not in NO_KEY]
+
+
+def no_key_note(kept: int, dropped: int) -> str | None:
+    """The one line saying how many of a group's messages name an epoch this device holds no key for (``kept``,
+    ``dropped`` past the bound): None when there are none."""
+    if not kept and not dropped:
+        return None
+    line = (f"{kept} message{'s' * (kept != 1)} in an epoch this device holds no key for (one whose key has not"
+            " come, one it was not in, or one whose keys it deleted; anyone can send these): read if its key comes")
+    if dropped:
+        line += f"; {dropped} more dropped, as a group keeps at most {NO_KEY_KEPT}"
+    return line
 
 
 def member_roles(state: GroupState) -> dict[str, str]:

@@ -35,8 +35,10 @@ CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 # Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
 # members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
 GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
-RETRIED = ("wrong_epoch", "epoch_fork", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN, NOT_LOOKED_UP)
-Item = tuple[bytes, int, int | None]  # a feed's message, its position, and when it reached the home server
+RETRIED = ("wrong_epoch", "unproven_epoch", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN,
+           NOT_LOOKED_UP)  # fmt: skip
+# a feed's message, its position, and when it is known to have reached the home server after (``arrival``)
+Item = tuple[bytes, int, int | None]
 R = TypeVar("R")
 log = logging.getLogger("murmur.client.private_groups")
 
@@ -131,7 +133,7 @@ class GroupReading(GroupEpochs):
         (``murmur.client.sealed_feed``) rather than past what it now holds."""
         cursor, found = self.store.cursor(feed), []
         async for page in pages(self.api, cursor, group=group):
-            found += [(_bytes_of(i.get("message")), int(i["seq"]), _arrived(i)) for i in page.items]
+            found += [(_bytes_of(i.get("message")), int(i["seq"]), page.arrived(i)) for i in page.items]
             cursor = page.cursor
         return found, cursor
 
@@ -215,9 +217,7 @@ class GroupReading(GroupEpochs):
             try:
                 batch.append((check(raw), raw, seq, arrived))
             except Refused as refusal:
-                item = Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq, arrived)
-                self.store.keep_unread(item)
-                unread.append(item)
+                self._keep(Unread(_digest(raw), group, refusal.code, refusal.message, raw, seq, arrived), unread)
         keys = GroupKeys.from_json(self.store.keys(group))
         read = 0
         logs: dict[str, dict[str, Any] | None] = {}
@@ -246,9 +246,7 @@ class GroupReading(GroupEpochs):
                 refusal = None
             if refusal is not None:
                 keys = GroupKeys.from_json(before)  # nothing changes on a refusal
-                item = Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived)
-                self.store.keep_unread(item)
-                unread.append(item)
+                self._keep(Unread(outer.id, group, refusal.code, refusal.message, raw, seq, arrived), unread)
                 continue
             i = got.inner
             post = GroupPost(i.id, group, i.kind, i.sender, i.device, i.text, i.created_at, i.reply_to, i.target,
@@ -256,6 +254,12 @@ class GroupReading(GroupEpochs):
             self.store.add(post, outer.id, name, keys.to_json())
             read += 1
         return read
+
+    def _keep(self, item: Unread, unread: list[Unread]) -> None:
+        """Keep a group's message unread with its reason, and report it, unless the store dropped it (one more
+        naming an epoch this device holds no key for than the group keeps: counted, ``GroupInbox.no_key``)."""
+        if self.store.keep_unread(item):
+            unread.append(item)
 
     async def _spans(self, state: GroupState) -> dict[str, list[tuple[int, int | None]]]:
         """When each identity was a member of the group, by the spans the signed messages give the members' keys."""
@@ -314,12 +318,6 @@ def _place(keys: GroupKeys, outer: Message, seq: int) -> tuple[int, str, int, in
     except Refused:
         return (1, "", 0, seq)
     return (0, f"{header.epoch:016d}{header.digest}{header.sender}", header.index, seq)
-
-
-def _arrived(item: dict[str, Any]) -> int | None:
-    """When a feed's item reached the home server, if it said (ms, its clock)."""
-    at = item.get("received_at")
-    return at if type(at) is int else None
 
 
 def _digest(raw: bytes) -> str:

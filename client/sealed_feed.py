@@ -14,20 +14,21 @@ fail at it for good.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.errors import Refused
 from murmur.keys import KEY_HEX
+from murmur.message import now_ms
 from murmur.store.inbox import Cursor
 
 CURSOR_MOVED = "cursor_moved"
 UNREADABLE = "unreadable"
 log = logging.getLogger("murmur.client.sealed_feed")
 
-__all__ = ["CURSOR_MOVED", "UNREADABLE", "Cursor", "Page", "pages", "unreadable"]
+__all__ = ["CURSOR_MOVED", "UNREADABLE", "Cursor", "Page", "arrival", "pages", "unreadable"]
 
 
 def unreadable(exc: Exception) -> Refused:
@@ -42,30 +43,53 @@ def unreadable(exc: Exception) -> Refused:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a sealed feed, and the cursor past it: keep the cursor once the page's messages are kept."""
+    """One page of a sealed feed, and the cursor past it: keep the cursor once the page's messages are kept.
+    ``since``: when this device last read the feed to its end before this walk (``Cursor.through``)."""
 
     items: list[dict[str, Any]]
     cursor: Cursor
+    since: int | None = None
+
+    def arrived(self, item: dict[str, Any]) -> int | None:
+        """When ``item`` is known to have reached the home server after (``arrival``)."""
+        said = item.get("received_at")
+        return arrival(said if type(said) is int else None, self.since)
 
 
-async def pages(api: MurmurClient, cursor: Cursor, *, group: str | None = None) -> AsyncIterator[Page]:
+def arrival(said: int | None, since: int | None) -> int | None:
+    """The latest time a sealed message is known to have reached the home server after: the server's word
+    (``received_at``, None when it left it out) or this device's own bound, the later. A message first seen in a
+    walk of a feed was not in it when this device last read it to its end (``since``): the home server held it
+    only after. So a home server that leaves out, or backdates, when a removed device's or member's message came
+    cannot have it judged by the time its writer claims alone (docs/encryption.md §9.5, §16.3). The one rule for
+    direct messages, group messages and epoch chunks; kept with what waits, so a retry judges it the same."""
+    known = [t for t in (said, since) if t is not None]
+    return max(known) if known else None
+
+
+async def pages(
+    api: MurmurClient, cursor: Cursor, *, group: str | None = None, clock: Callable[[], int] = now_ms
+) -> AsyncIterator[Page]:
     """The pages of the feed after ``cursor`` (with ``group``, that private group's), until none is waiting. When
     the server says the cursor moved, the feed starts again from position 0, once per walk: a second move means the
     log is being rewritten under us, and that ``ApiError`` is for the caller (its cursor, kept page by page, picks
-    up from there next time)."""
-    restarted = False
+    up from there next time). The last page's cursor says when this walk read the feed to its end (``through``:
+    ``clock`` before asking for it), the others carry the walk's ``since`` on."""
+    restarted, since = False, cursor.through
     while True:
+        asked = clock()
         try:
             page = await api.sealed(cursor.seq, at=cursor.at, group=group)
         except ApiError as exc:
             if exc.code != CURSOR_MOVED or restarted:
                 raise
-            restarted, cursor = True, Cursor()
+            restarted, cursor = True, Cursor(through=since)
             continue
         items: list[dict[str, Any]] = page["sealed"]
-        cursor = _past(cursor, items, int(page["next_cursor"]))
-        yield Page(items, cursor)
-        if not page["more"] or not items:
+        last = not page["more"] or not items
+        cursor = replace(_past(cursor, items, int(page["next_cursor"])), through=asked if last else since)
+        yield Page(items, cursor, since)
+        if last:
             return
 
 
@@ -76,4 +100,4 @@ def _past(cursor: Cursor, items: list[dict[str, Any]], seq: int) -> Cursor:
     last = next((i for i in reversed(items) if i.get("seq") == seq), {})
     message = last.get("message")
     found = message.get("id") if isinstance(message, dict) else None
-    return Cursor(seq, found if isinstance(found, str) and KEY_HEX.fullmatch(found) else None)
+    return Cursor(seq, found if isinstance(found, str) and KEY_HEX.fullmatch(found) else None, cursor.through)

@@ -8,8 +8,8 @@ plaintext padded to sealing v1's buckets. ``encrypt_group`` and ``decrypt_group`
 forward in the ``GroupKeys`` given, and only when they succeed.
 
 Errors are ``Refused``: ``unknown_version``, ``bad_envelope``, ``wrong_group``, ``wrong_epoch``, ``tampered``,
-``not_member``, ``forged_sender``, ``replayed``, ``too_old``, ``too_far``, ``epoch_fork`` on reading; ``wrong_epoch``,
-``not_member``, ``too_large`` and ``chain_exhausted`` on writing.
+``not_member``, ``forged_sender``, ``replayed``, ``too_old``, ``too_far``, ``unproven_epoch`` on reading;
+``wrong_epoch``, ``not_member``, ``too_large`` and ``chain_exhausted`` on writing.
 """
 
 from __future__ import annotations
@@ -187,12 +187,13 @@ def _open_header(keys: GroupKeys, parsed: Parsed, bound: dict[str, Any] | None) 
         raise Refused("wrong_group", "This group message belongs to another group.")
     epoch = keys.find(parsed.epoch, parsed.epoch_id)
     if epoch is None and keys.at(parsed.epoch):
-        # Another key under a number held: a fork (two changes at once, or a member device sealing different keys
-        # in different chunks), or a made-up id. Shown as such, not waited on: no chunk of the held number comes.
+        # Another id under a number held: an epoch of a fork whose key has not come (two changes at once, or a member
+        # device sealing different keys in different chunks), or an id anyone made up: no key proves it, so it is
+        # not called a fork (a stranger can name any id); it waits, counted, for a key that may come.
         raise Refused(
-            "epoch_fork",
-            f"It names an epoch {parsed.epoch} other than the one this device holds: the group's epochs forked "
-            "(two membership changes at once, or a member device misbehaving).",
+            "unproven_epoch",
+            f"It names epoch {parsed.epoch} under an id no key this device holds proves: another epoch of that"
+            " number whose key has not come (two membership changes at once), or one made up by anyone.",
         )
     if epoch is None:
         raise Refused(

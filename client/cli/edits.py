@@ -14,8 +14,9 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import emit_json, fail
-from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.client.cli.social import checked_message, compose_text, say_left_out
+from murmur.client.editor_files import drafts_folder
 from murmur.client.mentions import resolve_text
 from murmur.client.tui.drafts import edit_draft
 from murmur.client.versions import version_rows
@@ -58,7 +59,7 @@ def edit(
         if post["author"] != identity.public_key:
             fail("that post is someone else's; you can only edit your own.")
         current = (await versions(api, post["id"]))[-1]
-        new_text = compose_text(text, current=str(current["text"]))
+        new_text = compose_text(text, drafts_folder(profile_of(ctx).key_path), current=str(current["text"]))
         if not new_text.strip():
             fail("the edit is empty; nothing was published.")
         new_text = await resolve_text(api, new_text)  # @handle -> @<key>, or refused with the candidates

@@ -19,8 +19,9 @@ import typer
 
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
-from murmur.client.cli.session import publish_draft, with_api
+from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.client.cli.social import compose_text
+from murmur.client.editor_files import drafts_folder
 from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
 from murmur.client.organising import closes_at
 from murmur.console import EXIT_REFUSED, checked_argument
@@ -64,7 +65,7 @@ def create(
     """Write an open letter; signatures are signed, so signers are public. Prints its id."""
     previous_id = _wanted(replaces) if replaces else None
     ends = checked_argument(lambda: closes_at(deadline, int(time.time() * 1000), "--deadline")) if deadline else None
-    body = compose_text(text)
+    body = compose_text(text, drafts_folder(profile_of(ctx).key_path))
     if not body.strip():
         fail("a letter has a text; give it as an argument, pipe it in, or write it in $EDITOR.", EXIT_USAGE)
 

@@ -17,6 +17,7 @@ from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
 from murmur.client.conversations import inbox_path
 from murmur.client.group_authority import is_private as signed_private
+from murmur.client.group_checks import no_key_note, one_by_one
 from murmur.client.private_groups import GroupPost, PrivateGroups, Unread, answered_group, groups_path
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.store.group_inbox import MemberChange
@@ -99,13 +100,17 @@ def post_json(p: GroupPost) -> dict[str, Any]:
 
 
 def unread_json(items: list[Unread]) -> list[dict[str, Any]]:
-    return [{"id": u.outer_id, "code": u.code, "reason": u.reason} for u in items]
+    return [{"id": u.outer_id, "code": u.code, "reason": u.reason} for u in one_by_one(items)]
 
 
-def say_unread(items: list[Unread]) -> None:
-    """What could not be read, with its reason: inert, one line each, on stderr."""
-    for u in items:
+def say_unread(items: list[Unread], no_key: tuple[int, int] = (0, 0)) -> None:
+    """What could not be read, with its reason: inert, one line each, on stderr; those naming an epoch this device
+    holds no key for (anyone can send any number) in one line, counted."""
+    for u in one_by_one(items):
         say(f"not read: sealed message {u.outer_id[:12]}: {u.code}: {one_line(u.reason, 160)}", err=True)
+    note = no_key_note(*no_key)
+    if note is not None:
+        say(f"not read: {note}", err=True)
 
 
 def say_member_changes(changes: list[MemberChange]) -> None:
@@ -137,24 +142,26 @@ class Page:
     me: str | None
     changes: list[MemberChange] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out (signing key: why)
+    no_key: tuple[int, int] = (0, 0)  # messages naming an epoch this device holds no key for: kept, dropped
 
 
 async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
     """Fetch and read what is new, then the group's messages as this device holds them, newest first."""
     report = await groups.sync(group)
     return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity,
-                groups.store.member_changes(group), report.skipped)  # fmt: skip
+                groups.store.member_changes(group), report.skipped, groups.store.no_key(group))  # fmt: skip
 
 
 def emit_private_timeline(page: Page, as_json: bool) -> None:
     if as_json:
         items = [post_json(p) for p in page.posts]
         changes = [{"key": c.key, "change": c.change, "role": c.role, "seen_at": c.seen_at} for c in page.changes]
+        no_key = dict(zip(("kept", "dropped"), page.no_key, strict=True))
         emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes,
-                   "skipped": page.skipped})  # fmt: skip
+                   "skipped": page.skipped, "no_key": no_key})  # fmt: skip
         return
     say_member_changes(page.changes)
-    say_unread(page.unread)
+    say_unread(page.unread, page.no_key)
     say_skipped(page.skipped)
     show_posts(page.posts, page.me)
 

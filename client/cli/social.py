@@ -7,7 +7,6 @@ import os
 import shlex
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from murmur.client.cli.audience import print_delete_status, print_signed_preview
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named, is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
+from murmur.client.editor_files import drafts_folder, edited
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
@@ -91,9 +91,9 @@ def join(
         say(f"Published your display name {name!r} (change it with `murmur profile --name`).")
 
 
-def compose_text(text: str | None, current: str = "") -> str:
-    """The text: the argument, else stdin when piped, else $EDITOR on a file holding ``current`` (a post being
-    edited) or nothing."""
+def compose_text(text: str | None, folder: Path, current: str = "") -> str:
+    """The text: the argument, else stdin when piped, else $EDITOR on a draft holding ``current`` (a post being
+    edited) or nothing, in the profile's ``folder`` for drafts (murmur.client.editor_files)."""
     if text is not None and text != "-":
         return text
     if text == "-" or not sys.stdin.isatty():
@@ -101,14 +101,8 @@ def compose_text(text: str | None, current: str = "") -> str:
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
     if not editor:
         fail("give the text as an argument, pipe it in, or set $EDITOR.", EXIT_USAGE)
-    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False, encoding="utf-8") as draft:
-        draft.write(current)
-        path = Path(draft.name)
-    try:
-        subprocess.run([*shlex.split(editor), str(path)], check=False)
-        return path.read_text(encoding="utf-8").strip()
-    finally:
-        path.unlink(missing_ok=True)
+    return edited(folder, current, lambda path: subprocess.run([*shlex.split(editor), str(path)],
+                                                                    check=False)).strip()  # fmt: skip
 
 
 def post(
@@ -144,7 +138,7 @@ def post(
     if group is not None and chosen not in (None, "public"):
         fail("a group's posts are public; --group goes with no other audience.", EXIT_USAGE)
     group_prefix = checked_argument(lambda: checked_prefix(group, "group id")) if group is not None else None
-    body_text = "" if dry_run and text is None else compose_text(text)
+    body_text = "" if dry_run and text is None else compose_text(text, drafts_folder(profile_of(ctx).key_path))
     if not dry_run and not body_text.strip():
         fail("the post is empty; nothing was published.")
 

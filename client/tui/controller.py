@@ -187,6 +187,7 @@ class Controller:
             limit=self.app.max_text_chars,
             parent=parent,
             editor=self.app.settings.editor,
+            drafts=self.app.settings.drafts,
             suggest=lambda prefix: self.api.people(prefix=prefix),
             editing=editing,
             group=group,

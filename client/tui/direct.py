@@ -144,6 +144,7 @@ class Direct:
                 self.app.screen.reload()
 
         screen = ComposeScreen(
-            send, self.app.view, limit=self.app.max_text_chars, editor=self.app.settings.editor, direct=label
+            send, self.app.view, limit=self.app.max_text_chars, editor=self.app.settings.editor,
+            drafts=self.app.settings.drafts, direct=label,
         )
         self.app.push_screen(screen, sent)

@@ -82,7 +82,7 @@ class Private:
             return {"id": post.id}
 
         screen = ComposeScreen(send, self.app.view, limit=self.app.max_text_chars, editor=self.app.settings.editor,
-                               direct=label, group=group)  # fmt: skip
+                               drafts=self.app.settings.drafts, direct=label, group=group)  # fmt: skip
         self.app.push_screen(screen, lambda result: self.changed(gid) if result is not None else None)
 
     def react(self, group: dict[str, Any], post: GroupPost) -> None:

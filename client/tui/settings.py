@@ -14,6 +14,7 @@ from pathlib import Path
 
 from murmur.client.api import MurmurClient
 from murmur.client.conversations import Conversations
+from murmur.client.editor_files import drafts_folder
 from murmur.client.private_groups import PrivateGroups
 from murmur.client.profiles import ProfileRef
 from murmur.client.tui.bindings import KeymapError, checked_keymap
@@ -58,6 +59,8 @@ class TuiSettings:
     """Opens a link from a post; tests replace it to record the call."""
     editor: str | None = None
     """The command for an external editor ($VISUAL / $EDITOR), if any."""
+    drafts: Path | None = None
+    """Where that editor edits a draft: a 0700 folder in the profile's own directory (murmur.client.editor_files)."""
     tick_s: float = 1.0
     """How often relative times ("3m") on screen are brought up to date."""
     conversations: Callable[[MurmurClient], Conversations] | None = None
@@ -101,6 +104,7 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         cache_path=ref.home / "profiles" / ref.name / "tui-cache.json",
         save_theme=save_theme,
         editor=editor,
+        drafts=drafts_folder(ref.key_path),
         conversations=lambda api: Conversations.of_profile(api, ref.key_path, os.environ.get("MURMUR_PASSPHRASE")),
         unlock_conversations=lambda api, typed: Conversations.of_profile(api, ref.key_path, typed),
         private_groups=lambda talks, typed: PrivateGroups.beside(

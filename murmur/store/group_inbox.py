@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from murmur.store.inbox import Cursor, LocalStore, fts_words
+from murmur.store.inbox import LocalStore, fts_words
 
 SCHEMA = (
     """
@@ -83,8 +83,22 @@ SCHEMA = (
     """
     ALTER TABLE signed_log ADD COLUMN seen INTEGER;
     """,
+    # When this device last read each feed to its end (``Cursor.through``, as the direct messages' store keeps it).
+    """
+    ALTER TABLE cursors ADD COLUMN through INTEGER;
+    """,
+    # How many messages of each group naming an epoch no key proves were dropped, past ``NO_KEY_KEPT``.
+    """
+    CREATE TABLE no_key_dropped (grp TEXT PRIMARY KEY, count INTEGER NOT NULL);
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
+# Messages naming an epoch this device holds no key for (none came, or it was deleted): no key here proves such an
+# epoch, and anyone may send a group message naming any epoch (its author is a one-time key). A group keeps at most
+# NO_KEY_KEPT of them whole (those waiting for their key, those refused ``too_old``); past that, each is dropped and
+# counted (docs/encryption.md §16.5).
+NO_KEY = ("wrong_epoch", "unproven_epoch", "too_old")
+NO_KEY_KEPT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +128,9 @@ class Unread:
     reason: str
     raw: bytes
     seq: int
-    arrived: int | None = None  # when it reached the home server, if it said (ms, its clock)
+    # the latest time it is known to have reached the home server after (ms): the server's word or this device's
+    # own bound, the later (murmur.client.sealed_feed.arrival); None when neither is known
+    arrived: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,19 +276,6 @@ class GroupInbox(LocalStore):
         sql = "SELECT grp, key, change, role, seen_at FROM member_changes WHERE grp = ? ORDER BY seen_at, rowid"
         return [MemberChange(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in self._read(sql, (group,))]
 
-    # -- feeds ---------------------------------------------------------------------------------------------------
-    def cursor(self, feed: str) -> Cursor:
-        rows = self._read("SELECT seq, at FROM cursors WHERE feed = ?", (feed,))
-        return Cursor(int(rows[0][0]), rows[0][1]) if rows else Cursor()
-
-    def set_cursor(self, feed: str, cursor: Cursor) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO cursors (feed, seq, at) VALUES (?, ?, ?)"
-                " ON CONFLICT (feed) DO UPDATE SET seq = excluded.seq, at = excluded.at",
-                (feed, cursor.seq, cursor.at),
-            )
-
     # -- messages ------------------------------------------------------------------------------------------------
     def seen(self, outer_id: str) -> bool:
         """Whether the sealed message was read already, or kept unread with its reason."""
@@ -298,11 +301,22 @@ class GroupInbox(LocalStore):
         rows = self._read("SELECT count FROM syncs WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
-    def keep_unread(self, item: Unread) -> None:
+    def keep_unread(self, item: Unread) -> bool:
         """Keep a message unread with its reason; kept again (tried and still unread), it is next due twice as
-        many syncs later."""
+        many syncs later. One more naming an epoch this device holds no key for (``NO_KEY``), when its group keeps
+        ``NO_KEY_KEPT`` of them already, is dropped and counted instead (``no_key``): False."""
         now = self._syncs()
         with self._write() as db:
+            if item.code in NO_KEY and not db.execute(
+                "SELECT 1 FROM unread WHERE outer_id = ?", (item.outer_id,)
+            ).fetchone():
+                marks = ",".join("?" * len(NO_KEY))
+                (held,) = db.execute(f"SELECT count(*) FROM unread WHERE grp = ? AND code IN ({marks})",
+                                     (item.group, *NO_KEY)).fetchone()  # fmt: skip
+                if held >= NO_KEY_KEPT:
+                    db.execute("INSERT INTO no_key_dropped (grp, count) VALUES (?, 1)"
+                               " ON CONFLICT (grp) DO UPDATE SET count = count + 1", (item.group,))  # fmt: skip
+                    return False
             db.execute(
                 "INSERT INTO unread (outer_id, grp, code, reason, raw, seq, tries, due, arrived)"
                 " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
@@ -310,6 +324,16 @@ class GroupInbox(LocalStore):
                 " tries = tries + 1, due = ? + (1 << MIN(tries + 1, 30))",
                 (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq, now + 1, item.arrived, now),
             )
+        return True
+
+    def no_key(self, group: str) -> tuple[int, int]:
+        """How many messages of ``group`` naming an epoch this device holds no key for are kept, and how many were
+        dropped past ``NO_KEY_KEPT``."""
+        marks = ",".join("?" * len(NO_KEY))
+        (kept,) = self._read(f"SELECT count(*) FROM unread WHERE grp = ? AND code IN ({marks})",
+                             (group, *NO_KEY))[0]  # fmt: skip
+        dropped = self._read("SELECT count FROM no_key_dropped WHERE grp = ?", (group,))
+        return int(kept), int(dropped[0][0]) if dropped else 0
 
     def wake(self, group: str) -> None:
         """A key came for ``group``: what waits in it (and epoch keys waiting for any group) is due at once."""

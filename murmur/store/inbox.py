@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -69,6 +70,12 @@ SCHEMA = (
     """
     CREATE TABLE IF NOT EXISTS named (name TEXT PRIMARY KEY, identity TEXT NOT NULL, at INTEGER NOT NULL);
     """,
+    # When this device last read each feed to its end (its clock, ms): what it first sees after reached the home
+    # server after that, whatever the server says (``Cursor.through``). A refusal's ``arrived`` is that bound or the
+    # server's word, the later, from now on.
+    """
+    ALTER TABLE cursors ADD COLUMN through INTEGER;
+    """,
 )
 
 
@@ -102,6 +109,9 @@ class Cursor:
 
     seq: int = 0
     at: str | None = None
+    # When this device last read the feed to its end (its clock, ms; None: never yet): every message the server
+    # held then was in what it read, so one first seen later reached the server after (murmur.client.sealed_feed).
+    through: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +139,9 @@ class Refusal:
     code: str
     reason: str
     raw: bytes
-    arrived: int | None = None  # when it reached the home server (ms), when the server said
+    # the latest time it is known to have reached the home server after (ms): the server's word or this device's
+    # own bound, the later (murmur.client.sealed_feed.arrival); None when neither is known
+    arrived: int | None = None
 
 
 _COLUMNS = "o.id, o.conversation, o.sender, o.device, o.text, o.created_at, o.reply_to, o.unread"
@@ -139,10 +151,29 @@ def _row(row: Sequence[Any]) -> Stored:
     return Stored(row[0], row[1], row[2], row[3], row[4], int(row[5]), row[6], bool(row[7]))
 
 
+# The files SQLite keeps beside a store while it writes: they hold its pages, so they are as private as it.
+SIDECARS = ("-journal", "-wal", "-shm")
+
+
+def store_files(path: Path) -> list[Path]:
+    """The store at ``path`` and the files SQLite keeps beside it, those that are there."""
+    return [p for p in (path, *(path.with_name(path.name + s) for s in SIDECARS)) if p.exists()]
+
+
 def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    """Create the store 0600 (its folder 0700) when it is not there, and make it 0600 when it is found open to
+    other users (a profile copied with ``cp -r``, or restored, under umask 022): what is read next would
+    otherwise rest in a file anyone on the machine can read (docs/encryption.md §9.8)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        for found in store_files(path):
+            if stat.S_IMODE(found.stat().st_mode) & 0o077:
+                found.chmod(0o600)
+    except OSError as exc:
+        raise StoreError(f"Cannot make the private message store {path} private (mode 0600): {exc.strerror or exc}."
+                         " Check who owns it, or move it aside to start a new one.") from exc  # fmt: skip
 
 
 def fts_words(text: str) -> str | None:
@@ -157,6 +188,7 @@ class LocalStore:
     the subclass's ``SCHEMA``. ``open(path)``; every call is one short transaction."""
 
     SCHEMA: tuple[str, ...] = ()
+    FEED = "feed"  # the column naming a feed in its ``cursors`` table
 
     def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None, holder: int | None = None
                  ) -> None:  # fmt: skip
@@ -250,24 +282,28 @@ class LocalStore:
         except sqlite3.Error as exc:
             raise StoreError(f"The private message store {self.path} could not be read: {exc}.") from exc
 
+    # -- the server's feeds, as far as this device read them ---------------------------------------------------------
+    def cursor(self, feed: str) -> Cursor:
+        rows = self._read(f"SELECT seq, at, through FROM cursors WHERE {self.FEED} = ?", (feed,))
+        if not rows:
+            return Cursor()
+        seq, at, through = rows[0]
+        return Cursor(int(seq), at, None if through is None else int(through))
+
+    def set_cursor(self, feed: str, cursor: Cursor) -> None:
+        with self._write() as db:
+            db.execute(
+                f"INSERT INTO cursors ({self.FEED}, seq, at, through) VALUES (?, ?, ?, ?) ON CONFLICT ({self.FEED})"
+                " DO UPDATE SET seq = excluded.seq, at = excluded.at, through = excluded.through",
+                (feed, cursor.seq, cursor.at, cursor.through),
+            )
+
 
 class Inbox(LocalStore):
     """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
 
     SCHEMA = SCHEMA
-
-    # -- the server's log, as far as this device read it -------------------------------------------------------
-    def cursor(self, server: str) -> Cursor:
-        rows = self._read("SELECT seq, at FROM cursors WHERE server = ?", (server,))
-        return Cursor(int(rows[0][0]), rows[0][1]) if rows else Cursor()
-
-    def set_cursor(self, server: str, cursor: Cursor) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO cursors (server, seq, at) VALUES (?, ?, ?)"
-                " ON CONFLICT (server) DO UPDATE SET seq = excluded.seq, at = excluded.at",
-                (server, cursor.seq, cursor.at),
-            )
+    FEED = "server"
 
     def seen(self, outer_id: str) -> bool:
         """Whether the sealed message was looked at already (opened, or refused for good)."""
@@ -441,5 +477,5 @@ def relock(path: Path, current: str | None, new: str | None) -> None:
         raise StoreError(f"The private message store {path} could not be read: {exc}.") from exc
     finally:
         inbox.close()
-    for leftover in ("-journal", "-wal", "-shm"):  # a plain store's companions hold readable pages
+    for leftover in SIDECARS:  # a plain store's companions hold readable pages
         path.with_name(path.name + leftover).unlink(missing_ok=True)

@@ -140,7 +140,7 @@ def test_other_outer_fields_group_or_epoch_are_refused(group: dict[Member, Group
     assert refusal(group[BO], message, None) == "tampered"
     assert refusal(group[BO], {**message, "group": "7b" * 32}) == "wrong_group"
     assert refusal(group[BO], {**message, "epoch": 1}) == "wrong_epoch"
-    assert refusal(group[BO], {**message, "epoch_id": "0" * 32}) == "epoch_fork"  # another key under epoch 0
+    assert refusal(group[BO], {**message, "epoch_id": "0" * 32}) == "unproven_epoch"  # another key under epoch 0
 
 
 def test_a_body_or_header_moved_from_another_message_is_tampering(group: dict[Member, GroupKeys]) -> None:
@@ -241,12 +241,12 @@ def test_an_epoch_seen_twice_is_known_and_two_of_one_number_are_a_fork() -> None
     one, _ = new_epoch(GROUP, devices, first)
     two, _ = new_epoch(GROUP, devices, first)
     assert held[CY].start_epoch(one, devices, sealed_by=by) == "new" and held[CY].forks() == []
-    # A message in another epoch of a number this device holds is shown as a fork: epoch_fork, not tampered (it
+    # A message in another epoch of a number this device holds waits as unproven_epoch, not tampered (it
     # reads once that epoch's key comes, if it ever does).
     other = GroupKeys(GROUP)
     other.start_epoch(two, devices, sealed_by=by)
     late = encrypt_group(other, BO.signing_key, b"on the other branch", bound=BOUND)
-    assert refusal(held[CY], late) == "epoch_fork"
+    assert refusal(held[CY], late) == "unproven_epoch"
     assert held[CY].start_epoch(two, devices, sealed_by=by) == "fork" and held[CY].forks() == [1]
     assert held[CY].current().digest == min(one.digest, two.digest)  # type: ignore[union-attr]
     # Messages written under either epoch of the fork read; the epoch id in the clear says which.

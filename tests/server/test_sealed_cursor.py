@@ -78,6 +78,7 @@ async def test_a_cursor_kept_before_it_named_its_message_starts_over(tmp_path: P
     path = tmp_path / "conversations.db"
     inbox = Inbox.open(path)
     inbox.db.executescript("PRAGMA user_version = 3; ALTER TABLE cursors DROP COLUMN at;"
+                           " ALTER TABLE cursors DROP COLUMN through;"
                            " INSERT INTO cursors (server, seq) VALUES ('http://murmur.test', 9);")  # fmt: skip
     inbox.close()
     assert Inbox.open(path).cursor("http://murmur.test") == Cursor(0, None)

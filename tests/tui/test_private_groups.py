@@ -31,6 +31,7 @@ from murmur.store.group_inbox import GroupInbox
 from murmur.store.inbox import Inbox, relock
 from murmur.store.vault import is_sealed
 from tests.dm_people import Device, Speaker
+from tests.server.test_private_group_keyless_epochs import made_up
 from tests.tui.conftest import ALICE, ME, LiveServer, make_app, ran_its_course, until
 
 
@@ -152,6 +153,29 @@ async def test_what_cannot_be_read_is_shown_with_its_reason(live: LiveServer, tm
         assert " · 3h" in rows(app)[0] and "once [b]only[/b]" in rows(app)[0]
         await pilot.press("h")  # nobody hides a sealed message
         await until(pilot, lambda: any("sealed for the members" in n.message for n in app._notifications))
+
+
+async def test_messages_naming_an_epoch_no_key_proves_are_one_counted_line(live: LiveServer, tmp_path: Path) -> None:
+    """Anyone can send a group message naming an epoch no one holds: the screen counts them in one line, never a
+    row each, and does not call them a fork."""
+    me, _, ada_groups, app = await people(live, tmp_path)
+    group = await ada_groups.create("organisers")
+    await ada_groups.invite(group, [me.identity])
+    await ada_groups.post(group, "a real one")
+    shape = GroupKeys.from_json(ada_groups.store.keys(group))
+    for n in range(5):
+        made = made_up(shape, ALICE, n, epoch=1 if n % 2 else 9)  # a held number under another id; one not held
+        assert (await ada_groups.api.publish(made))["status"] == "stored"
+
+    async with app.run_test() as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: any("organisers" in r for r in group_rows(app)))
+        await pilot.press("enter")
+        await until(pilot, lambda: len(rows(app)) == 2)
+        read, waiting = rows(app)
+        assert "a real one" in read
+        assert waiting.startswith("not read 5 messages in an epoch this device holds no key for")
+        assert "fork" not in waiting
 
 
 async def test_a_sealed_store_opens_the_private_groups_with_the_passphrase_typed(

@@ -14,7 +14,6 @@ import os
 import re
 import shlex
 import subprocess
-import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +28,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from murmur.client.api import ServerUnreachable
 from murmur.client.audience import narrowed, preview_lines, signed_preview
+from murmur.client.editor_files import edited
 from murmur.client.mentions import MentionRefused, completion
 from murmur.client.tui import present
 from murmur.client.tui.drafts import edit_draft, post_draft
@@ -71,6 +71,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         limit: int = 5000,
         parent: dict[str, Any] | None = None,
         editor: str | None = None,
+        drafts: Path | None = None,
         suggest: Suggest | None = None,
         editing: dict[str, Any] | None = None,
         group: dict[str, Any] | None = None,
@@ -95,6 +96,7 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         self.limit = limit
         self.parent_item = parent
         self.editor = editor
+        self.drafts = drafts  # where $EDITOR edits the text (murmur.client.editor_files); None: no editor
         self.audience = audience
         self.thread_audience = "public"  # the server's answer for a reply: what the thread narrows it to
         self.labels_offered: list[str] = []
@@ -329,20 +331,22 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
         if not self.editor:
             self._error("No editor: set $VISUAL or $EDITOR.")
             return
+        if self.drafts is None:
+            self._error("No folder for drafts: this profile has none (its key's directory).")
+            return
         area = self.query_one("#text", TextArea)
-        with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
-            handle.write(area.text)
-            path = Path(handle.name)
-        try:
+        editor = shlex.split(self.editor)
+
+        def edit(path: Path) -> None:
             with self.app.suspend():
-                subprocess.run([*shlex.split(self.editor), str(path)], check=False)
-            area.text = path.read_text(encoding="utf-8").rstrip("\n")
+                subprocess.run([*editor, str(path)], check=False)
+
+        try:
+            area.text = edited(self.drafts, area.text, edit).rstrip("\n")
         except SuspendNotSupported:
             self._error("This terminal cannot hand over to an editor.")
         except (OSError, UnicodeDecodeError) as exc:
             self._error(f"The editor failed: {exc}")
-        finally:
-            path.unlink(missing_ok=True)
 
 
 def default_editor() -> str | None:

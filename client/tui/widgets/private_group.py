@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from murmur.client.group_checks import no_key_note, one_by_one
 from murmur.client.private_groups import RETRIED, GroupPost, PrivateGroups
 from murmur.client.tui import present
 from murmur.client.tui.bindings import POSTS, bindings
@@ -161,10 +162,13 @@ class PrivateMessages(Vertical):
             separator = [None] if n else []  # a line between messages, as between a timeline's posts
             listed.add_options([*separator, Option(post_content(p, me, names, now, self.posts,
                                                                 reactions.get(p.id, [])), id=p.id)])  # fmt: skip
-        listed.add_options(None for _ in waiting[:1] if shown)
-        listed.add_options(
-            Option(refusal_row(u, "not read yet" if u.code in RETRIED else "refused"), disabled=True) for u in waiting
-        )
+        rows = [Option(refusal_row(u, "not read yet" if u.code in RETRIED else "refused"), disabled=True)
+                for u in one_by_one(waiting)]  # fmt: skip
+        note = no_key_note(*groups.store.no_key(self.group_id))
+        if note is not None:  # anyone can send these, any number: one line, counted
+            rows.append(Option(Content.assemble(("not read ", present.WARN), (note, present.DIM)), disabled=True))
+        listed.add_options(None for _ in rows[:1] if shown)
+        listed.add_options(rows)
         self.times = {p.id: ago(p.created_at, now) for p in shown}
         ids = [p.id for p in shown]
         if ids:
