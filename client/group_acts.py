@@ -19,11 +19,12 @@ from typing import Any
 from murmur.direct import current_at, device_in_log
 from murmur.errors import Refused
 from murmur.keys import fingerprint
-from murmur.kinds.group_fold import STEPS, GroupState, RoleSpan, covers, fold, steps
+from murmur.kinds.group_fold import MEMBER, STEPS, GroupState, RoleSpan, covers, fold, steps
 from murmur.kinds.group_speakers import KEYS, Speakers
 from murmur.message import Message
 
 LogOf = Callable[[str], Awaitable[dict[str, Any] | None]]
+ACT_UNWITNESSED = "act_unwitnessed"  # an epoch waits for a witness of an act this device cannot bound
 # The acts that need the owner's or a moderator's authority; joining and leaving are one's own.
 AUTHORITY = frozenset(STEPS) - {"group_join", "group_leave"}
 
@@ -53,6 +54,9 @@ async def counted_state(
     *,
     strict: bool = False,
     speakers: Speakers = KEYS,
+    decided: Mapping[str, bool] | None = None,
+    without: Iterable[str] = (),
+    seen: Mapping[str, int | None] | None = None,
 ) -> GroupState:
     """The group's state folded from the acts that count: those needing authority whose signing device was not
     its identity's at their time or arrival, and those whose author's role had ended by their arrival, count for
@@ -60,16 +64,76 @@ async def counted_state(
     An act whose identity's log does not resolve here now counts for nothing too, unproven; with ``strict`` (an
     epoch is to be sealed for the state) it is refused instead, ``identity_unverified``: a server that will not
     show a moderator's log does not get their invitations quietly undone in the next epoch. ``speakers``: whom
-    each key acts for (``murmur.kinds.group_speakers``), so a role is its identity's, acted on from any device."""
+    each key acts for (``murmur.kinds.group_speakers``), so a role is its identity's, acted on from any device.
+
+    ``seen``: when this device first held each act (``unbounded`` needs it: without it, none is in doubt);
+    ``decided``: what epochs witnessed of the unbounded acts (``unbounded``; id: counted or not), from
+    ``murmur.client.group_witness``; ``without``: acts left out besides (a variant a chunk is matched against). An
+    unbounded act not decided counts; with ``strict``, a state it changes the members of is refused
+    (``act_unwitnessed``): no epoch is sealed on an act this device cannot tell from one dated back."""
     acts = steps(create, messages)
+    decided = decided or {}
     void = {m.id for m in await _by_removed_devices(create, acts, arrived, log_of, strict)}
+    void |= {i for i, counted in decided.items() if not counted} | set(without)
     while True:
         state = fold(create, [m for m in acts if m.id not in void], speakers)
         late = {m.id for m in acts if m.id not in void and m.kind in AUTHORITY
                 and _after_role(state.roles, m, arrived.get(m.id))}  # fmt: skip
         if not late:
-            return state
+            break
         void |= late
+    doubt = unbounded(state, acts, arrived, seen or {})
+    if strict and (left := [m.id for m in doubt if m.id not in void | decided.keys()]):
+        plain = await counted_state(create, acts, arrived, log_of, speakers=speakers, decided=decided,
+                                    without=[*void, *left])  # fmt: skip
+        if _members(plain) != _members(state):
+            raise Refused(ACT_UNWITNESSED, f"{len(left)} membership act(s) of a moderator whose role has since"
+                          " ended came to this device with the group's whole log, so it cannot tell whether they"
+                          " came before that end or were dated back: no epoch is sealed on them until an epoch"
+                          " an owner or moderator seals says how they counted. Try again at a later sync.")  # fmt: skip
+    return state
+
+
+# The membership acts an epoch's member set can witness (a moderation act on posts changes no set), and the acts
+# that can end a role.
+WITNESSED = frozenset({"group_approve", "group_remove"})
+ENDING = frozenset({"group_unmod", "group_remove", "group_leave"})
+
+
+def unbounded(
+    state: GroupState, acts: Iterable[Message], arrived: Mapping[str, int | None], seen: Mapping[str, int | None]
+) -> list[Message]:
+    """The membership acts this device holds no arrival bound for (first held with the group's whole log) whose
+    author's role, held at their signed time, has ended since, by an act this device first held no later than
+    them (``seen``): a removed moderator's act dated back into its role looks the same (docs/encryption.md §16.5,
+    "First sight of a group"). An act held before the act that ended its author's role came before that end; one
+    kept before this device noted when it held each (``seen`` None) is read as it was then."""
+    acts = list(acts)
+    found = []
+    for m in acts:
+        held_at = seen.get(m.id)
+        if m.kind not in WITNESSED or arrived.get(m.id) is not None or held_at is None:
+            continue
+        held = [r for r in state.roles if r.key in _acting(m) and r.start <= m.created_at
+                and (r.end is None or m.created_at < r.end)]  # fmt: skip
+        if not held or any(r.end is None for r in held):
+            continue
+        ends = {r.end for r in held}
+        enders = [a for a in acts if a.kind in ENDING and a.created_at in ends]
+        if enders and all((at := seen.get(a.id)) is not None and at > held_at for a in enders):
+            continue
+        found.append(m)
+    return found
+
+
+def ended(state: GroupState, m: Message) -> int:
+    """When the role its author held at the act's signed time ended (the latest end, of those spans)."""
+    return max(int(r.end) for r in state.roles if r.key in _acting(m) and r.end is not None
+               and r.start <= m.created_at < r.end)  # fmt: skip
+
+
+def _members(state: GroupState) -> set[str]:
+    return {p.key for p in state.people if p.status == MEMBER}
 
 
 def _acting(m: Message) -> set[str]:

@@ -19,10 +19,11 @@ rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from murmur.client.api import ApiError, MurmurClient
-from murmur.client.group_acts import LogOf, arrivals, counted_state
+from murmur.client.group_acts import LogOf, arrivals, counted_state, unbounded
 from murmur.client.identity_check import checked_identity
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
@@ -42,6 +43,39 @@ class SignedLogs(Protocol):
 
     def keep_signed(self, group: str, messages: Sequence[tuple[str, bytes]], seen: int | None = None) -> None: ...
 
+    def witnessed(self, group: str) -> dict[str, bool]: ...
+
+
+@dataclass(frozen=True)
+class Folding:
+    """A group's signed log as this device folded it (``signed_folding``), kept to fold again without some acts:
+    the variants an epoch's member set is matched against (``murmur.client.group_witness``)."""
+
+    create: Message
+    acts: list[Message]
+    arrived: dict[str, int | None]
+    seen: dict[str, int | None]
+    log_of: LogOf
+    speakers: Speakers
+    decided: dict[str, bool]
+    state: GroupState
+
+    @property
+    def unbounded(self) -> list[Message]:
+        """The acts this device cannot bound (``murmur.client.group_acts.unbounded``), witnessed or not."""
+        return unbounded(self.state, self.acts, self.arrived, self.seen)
+
+    def counts(self, act: str) -> bool:
+        """Whether this folding counts the unbounded act ``act`` (what an epoch witnessed, else counted)."""
+        return self.decided.get(act, True)
+
+    async def variant(self, counted: dict[str, bool]) -> Folding:
+        """The log folded again with the unbounded acts ``counted`` names counted or not, the others as here."""
+        decided = {**self.decided, **counted}
+        state = await counted_state(self.create, self.acts, self.arrived, self.log_of, speakers=self.speakers,
+                                    decided=decided, seen=self.seen)  # fmt: skip
+        return Folding(self.create, self.acts, self.arrived, self.seen, self.log_of, self.speakers, decided, state)
+
 
 async def signed_state(
     api: MurmurClient,
@@ -52,6 +86,19 @@ async def signed_state(
     strict: bool = False,
     also: Sequence[str] = (),
 ) -> GroupState:
+    """``signed_folding``'s state."""
+    return (await signed_folding(api, group, kept, log_of, strict=strict, also=also)).state
+
+
+async def signed_folding(
+    api: MurmurClient,
+    group: str,
+    kept: SignedLogs,
+    log_of: LogOf | None = None,
+    *,
+    strict: bool = False,
+    also: Sequence[str] = (),
+) -> Folding:
     """The private group ``group`` as this device folds it from its signed messages: those its home server gives
     now (``GET /api/v1/groups/{id}/log``) and those it gave before, or this device signed, and this device kept.
     The one source for who is a member or a moderator, and when (``spans``, ``roles``): the home server can
@@ -62,7 +109,8 @@ async def signed_state(
     does not resolve is refused rather than left out). Without the signed creation message there is nothing to
     fold (``bad_answer``: the group is taken as not known yet); a group that is not private is ``wrong_group``.
     An act counts with the role of the identity its device spoke for (``murmur.kinds.group_speakers``), by the
-    logs ``log_of`` resolves; ``also`` (this device's key: whose role it acts with) is resolved too."""
+    logs ``log_of`` resolves; ``also`` (this device's key: whose role it acts with) is resolved too. What epochs
+    witnessed of the acts this device cannot bound (its first sight of the group) is the store's (``witnessed``)."""
     # kept only once verified: read back without checking each signature again, at every sync
     kept_seen = kept.signed_seen(group)
     held = {m.id: (m, seen) for m, seen in ((check(raw, verify=False), seen) for raw, seen in kept_seen)}
@@ -81,7 +129,11 @@ async def signed_state(
     now = keep_seen(kept, group, new, kept_seen)
     seen = {i: s for i, (_, s) in held.items()} | {i: now for i, _ in new}
     arrived = arrivals([messages[i] for i in stepping], seen)
-    return await counted_state(create, counted.values(), arrived, log_of, strict=strict, speakers=speakers)
+    decided = kept.witnessed(group)
+    acts = list(counted.values())
+    state = await counted_state(create, acts, arrived, log_of, strict=strict, speakers=speakers, decided=decided,
+                                seen=seen)  # fmt: skip
+    return Folding(create, acts, arrived, seen, log_of, speakers, decided, state)
 
 
 async def speakers_for(create: Message, stepping: list[Message], also: Sequence[str], log_of: LogOf) -> Speakers:

@@ -6,13 +6,24 @@ Pure rules over what ``murmur.client.group_authority`` folds; ``murmur.client.pr
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from murmur.client.api import ApiError
+from murmur.client.group_acts import ACT_UNWITNESSED
+from murmur.client.group_authority import Folding
+from murmur.client.lookups import NOT_LOOKED_UP, failing
 from murmur.errors import Refused
 from murmur.kinds.group_fold import MEMBER, GroupState, covers
 from murmur.kinds.sealed import group_message_of
 from murmur.message import Message
 from murmur.store.group_inbox import NO_KEY, NO_KEY_KEPT, Unread
 
+GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
+IDENTITY_UNVERIFIED = "identity_unverified"
+# Why an epoch about to be sealed waits for a later sync rather than leaving anyone out: a member's or
+# moderator's key log that does not resolve now, an act only a later epoch can witness.
+EPOCH_WAITS = (IDENTITY_UNVERIFIED, ACT_UNWITNESSED)
+NOT_ANSWERED = "not_answered"  # a chunk whose group's (or a person's) look-up its server failed to answer
 # A device keeps the keys of the newest epoch it holds and of the one before, so late messages written before a
 # change still read; older epochs' keys are deleted at the end of the sync that read what came for them.
 KEPT_EPOCHS = 2
@@ -69,13 +80,59 @@ def member_roles(state: GroupState) -> dict[str, str]:
 
 
 class Folded:
-    """Each group's signed state, folded once for one sync (``PrivateGroups._state``)."""
+    """Each group's signed state, folded once for one sync (``PrivateGroups._folding``)."""
 
-    def __init__(self, fold: Callable[[str], Awaitable[GroupState]]) -> None:
+    def __init__(self, fold: Callable[[str], Awaitable[Folding]]) -> None:
         self._fold = fold
-        self._held: dict[str, GroupState] = {}
+        self._held: dict[str, Folding] = {}
 
     async def of(self, group: str) -> GroupState:
+        return (await self.folding(group)).state
+
+    async def folding(self, group: str) -> Folding:
         if group not in self._held:
             self._held[group] = await self._fold(group)
         return self._held[group]
+
+    def forget(self, group: str) -> None:
+        """Fold the group again when next asked (an epoch witnessed how some of its acts count)."""
+        self._held.pop(group, None)
+
+
+@dataclass(frozen=True)
+class Held:
+    """Why an epoch chunk is kept unread when its group, or a person of it, could not be judged (``held_back``)."""
+
+    refusal: Refused  # what the chunk is kept with
+    behind: bool  # the group's own failure, not the chunk's: said (``GroupSync.failed``), as a held group's is
+    counted: bool  # its server answered (a try counted: tried less and less often); else due at the next sync
+
+
+def held_back(exc: ApiError | Refused) -> Held:
+    """How a chunk waits when judging it failed with ``exc``. Its server not answering now for the group's log or
+    a person's (a rate limit, a server error: ``not_answered``) leaves the group behind: said, and tried at every
+    later sync, after the chunks that wait for anything else, so one group whose look-up keeps failing never
+    stops the others' (a failed answer ends the sync's look-ups: ``murmur.client.lookups``). A look-up the sync
+    never made (its budget spent) waits for the next sync, unsaid, since a stranger may name any number of
+    made-up groups; so does a group the server does not know yet (its public messages have not come), tried
+    less and less often. A log or an identity the server gives that does not resolve here is said, and tried
+    less and less often. Anything else is the chunk's own refusal."""
+    if isinstance(exc, ApiError):
+        if exc.code == "not_found":
+            return Held(Refused(GROUP_UNKNOWN, f"The group is not known to your server yet: {exc.message}"),
+                        behind=False, counted=True)  # fmt: skip
+        if failing(exc):
+            return Held(not_answered(exc), behind=True, counted=False)
+        said = f"Your server's answer about the group cannot be read here: {exc.message}"
+        return Held(Refused(GROUP_UNKNOWN, said), behind=True, counted=True)
+    if exc.code == NOT_LOOKED_UP:  # asked and failed (``Lookups.budgeted`` gives the answer as its cause), or not
+        cause = exc.__cause__
+        if isinstance(cause, ApiError):
+            return Held(not_answered(cause), behind=True, counted=False)
+        return Held(exc, behind=False, counted=False)
+    return Held(exc, behind=exc.code == IDENTITY_UNVERIFIED, counted=True)
+
+
+def not_answered(exc: ApiError) -> Refused:
+    return Refused(NOT_ANSWERED, f"Your server did not answer a look-up the group needs ({exc.message}); tried again"
+                   " at the next sync.")  # fmt: skip

@@ -14,6 +14,7 @@ from murmur.client.api import ApiError, ServerUnreachable
 from murmur.client.conversations import Recipient, _bytes_of
 from murmur.client.devices import publish_as_device, publish_signed, signed_as_device
 from murmur.client.group_authority import keep_own
+from murmur.client.group_checks import EPOCH_WAITS
 from murmur.client.group_membership import MODERATING, GroupMembership, command
 from murmur.errors import Refused
 from murmur.group_chains import GroupKeys
@@ -70,7 +71,7 @@ class GroupEpochs(GroupMembership):
         try:
             number, devices = await self._new_epoch(found["id"], str(found["name"]), keys)
         except Refused as refusal:
-            if refusal.code != "identity_unverified":
+            if refusal.code not in EPOCH_WAITS:
                 raise
             raise Refused(refusal.code, f"The change was published, but no epoch was started for it yet (the next"
                           f" sync tries again): {refusal.message}") from refusal  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from murmur.client.api import MurmurClient
 from murmur.client.conversations import Conversations, Recipient, recipient_of
-from murmur.client.group_authority import listed, signed_state
+from murmur.client.group_authority import Folding, listed, signed_folding
 from murmur.client.group_checks import member_roles
 from murmur.client.identity_check import checked_identity
 from murmur.client.lookups import Lookups
@@ -143,10 +143,14 @@ class GroupMembership:
     async def _state(self, group: str, *, sealing: bool = False) -> GroupState:
         """The group as this device folds it from its signed messages (``signed_state``: never the home server's
         word on who is in it), its members pinned: a change since they were last shown is recorded, to be shown."""
-        state = await signed_state(self.api, group, self.store, self._log, strict=sealing,
-                                   also=[self.device.public_key])  # fmt: skip
-        self.store.pin_members(group, member_roles(state), now_ms())
-        return state
+        return (await self._folding(group, sealing=sealing)).state
+
+    async def _folding(self, group: str, *, sealing: bool = False) -> Folding:
+        """``_state``, with what it was folded from (``signed_folding``)."""
+        folding = await signed_folding(self.api, group, self.store, self._log, strict=sealing,
+                                       also=[self.device.public_key])  # fmt: skip
+        self.store.pin_members(group, member_roles(folding.state), now_ms())
+        return folding
 
     async def _members(self, group: str, *, sealing: bool = False) -> tuple[GroupState, list[Recipient]]:
         state = await self._state(group, sealing=sealing)
@@ -157,26 +161,27 @@ class GroupMembership:
         identity's log give it (any current device of an owner or moderator signs changes)."""
         return state.role_of(self.device.public_key, now_ms())
 
-    async def _candidate_sets(self, state: GroupState) -> list[list[Device]]:
-        """The member device sets the group had at each change of its membership or of a member's devices, newest
-        first: an epoch names one of them by its member digest. Each set is the members then, each with the
-        devices its identity's log lists as current then, so an epoch made before a member added or removed a
-        device still opens on a device catching up weeks later."""
-        spans = state.spans
-        logs = {key: await self._log(key) for key in {k for k, _, _ in spans}}
-        moments = {start for _, start, _ in spans} | {int(end) for _, _, end in spans if end}
+    async def _sets_at(self, state: GroupState) -> list[tuple[int, list[Device]]]:
+        """The member device sets the group had at each change of its membership or of a member's devices, each
+        with its moment, newest first (empty ones and repeats kept): an epoch names one of them by its member
+        digest. Each set is the members then, each with the devices its identity's log lists as current then, so
+        an epoch made before a member added or removed a device still opens on a device catching up weeks later."""
+        logs = await self._span_logs(state)
+        moments = {start for _, start, _ in state.spans} | {int(end) for _, _, end in state.spans if end}
         for log in logs.values():
             for d in listed(log):
                 moments |= {d[t] for t in ("added_at", "removed_at", "disputed_at") if type(d.get(t)) is int}
-        sets = []
-        for at in sorted(moments, reverse=True):
-            inside = {k for k, start, end in spans if start <= at and (end is None or at < int(end))}
-            held = {str(log["identity"]): log for k in inside if (log := logs[k]) is not None}
-            found = self._distinct(Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
-                                   if _current_at(d, at))  # fmt: skip
-            if found and found not in sets:
-                sets.append(found)
-        return sets
+        return [(at, self._set_at(state, logs, at)) for at in sorted(moments, reverse=True)]
+
+    async def _span_logs(self, state: GroupState) -> dict[str, dict[str, Any] | None]:
+        return {key: await self._log(key) for key in {k for k, _, _ in state.spans}}
+
+    def _set_at(self, state: GroupState, logs: dict[str, dict[str, Any] | None], at: int) -> list[Device]:
+        """The group's member devices at ``at``: its members then, each with its identity's current devices then."""
+        inside = {k for k, start, end in state.spans if start <= at and (end is None or at < int(end))}
+        held = {str(log["identity"]): log for k in inside if (log := logs.get(k)) is not None}
+        return self._distinct(Device(d["key"], d["x25519"]) for log in held.values() for d in listed(log)
+                              if _current_at(d, at))  # fmt: skip
 
     async def _rejoined(self, state: GroupState) -> bool:
         """Whether this identity was removed from the group once (a span of its ended): invited again, it missed

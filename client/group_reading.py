@@ -15,16 +15,29 @@ from typing import Any, TypeVar
 
 from murmur.client.api import ApiError
 from murmur.client.conversations import _bytes_of
-from murmur.client.group_authority import check_sealer
-from murmur.client.group_checks import KEPT_EPOCHS, Folded, epoch_named, member_roles, not_forgotten, was_member
+from murmur.client.group_authority import Folding, check_sealer
+from murmur.client.group_checks import (
+    EPOCH_WAITS,
+    GROUP_UNKNOWN,
+    IDENTITY_UNVERIFIED,
+    KEPT_EPOCHS,
+    NOT_ANSWERED,
+    Folded,
+    epoch_named,
+    held_back,
+    member_roles,
+    not_forgotten,
+    was_member,
+)
 from murmur.client.group_epochs import GroupEpochs
 from murmur.client.group_membership import MODERATING, command
+from murmur.client.group_witness import matched
 from murmur.client.lookups import NOT_LOOKED_UP
 from murmur.client.sealed_feed import Cursor, pages, unreadable
 from murmur.direct import current_at, device_in_log
 from murmur.errors import ConfigError, MurmurError, Refused
 from murmur.group_chains import GroupKeys
-from murmur.group_epoch import MAX_EPOCH, members_digest
+from murmur.group_epoch import MAX_EPOCH, Device
 from murmur.kinds.group_fold import GroupState
 from murmur.message import Message
 from murmur.private_group import Chunk, GroupRead, header_of, open_group, read_epoch, sealed_chunk
@@ -33,10 +46,10 @@ from murmur.validate import check
 
 CHUNKS = ""  # the ``group`` under which epoch chunks not started yet are kept
 # Refusals that may turn out well later (an epoch not held yet, or held after one not come yet, a view of the
-# members behind the changer's, a sender's log not arrived yet): tried again, less and less often, then no more.
-GROUP_UNKNOWN = "group_unknown"  # an epoch key for a group whose public messages have not reached the server yet
+# members behind the changer's, a sender's log not arrived yet or not resolving now): tried again, less and less
+# often, then no more; those whose server did not answer at all are tried at every sync (``held_back``).
 RETRIED = ("wrong_epoch", "unproven_epoch", "epoch_jump", "members_differ", "forged_sender", GROUP_UNKNOWN,
-           NOT_LOOKED_UP)  # fmt: skip
+           NOT_LOOKED_UP, IDENTITY_UNVERIFIED, NOT_ANSWERED)  # fmt: skip
 # a feed's message, its position, and when it is known to have reached the home server after (``arrival``)
 Item = tuple[bytes, int, int | None]
 R = TypeVar("R")
@@ -51,6 +64,14 @@ class GroupSync:
     unread: list[Unread] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out of a set (signing key: why)
     failed: dict[str, str] = field(default_factory=dict)  # groups not read at this sync (id: why), read at the next
+
+
+@dataclass(frozen=True)
+class Started:
+    """A group's keys with an epoch a chunk carried started in them, and the group's name as its log folds."""
+
+    group_name: str
+    keys: GroupKeys
 
 
 class GroupReading(GroupEpochs):
@@ -68,14 +89,15 @@ class GroupReading(GroupEpochs):
         self.talks._me()
         await self._send_kept()
         unread: list[Unread] = []
-        states = Folded(self._state)  # each group's signed log, fetched and folded once a sync
+        states = Folded(self._folding)  # each group's signed log, fetched and folded once a sync
         self.store.tick()
         failed: dict[str, str] = {}
         for group in self._held(only):  # first: what strangers send next is counted (``_chunk_state``), these not
             await _one_group(group, failed, states.of(group), alone=only is not None)
-        for earlier in self.store.unread(CHUNKS, RETRIED, due=True):
-            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states)
-        await self._chunks(unread, states)
+        # those whose look-up failed last: their failing again ends the sync's look-ups (``held_back``)
+        for earlier in sorted(self.store.unread(CHUNKS, RETRIED, due=True), key=lambda u: u.code == NOT_ANSWERED):
+            await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states, failed)
+        await self._chunks(unread, states, failed)
         read = 0
         for group, name in self.store.groups():  # with those whose first key came in these chunks
             if (only is None or group == only) and group not in failed:
@@ -120,8 +142,8 @@ class GroupReading(GroupEpochs):
         if self.me in {r.identity for r in people}:
             try:
                 await self._up_to_date({"id": group, "name": state.name}, keys, people, role)
-            except Refused as refusal:  # a member or a moderator unproven now: said, and tried at the next sync
-                if refusal.code != "identity_unverified":
+            except Refused as refusal:  # a member, a moderator or an act unproven now: said, tried at the next sync
+                if refusal.code not in EPOCH_WAITS:
                     raise
                 self.skipped[group] = f"No new epoch for {state.name!r} yet: {refusal.message}"
 
@@ -137,20 +159,23 @@ class GroupReading(GroupEpochs):
             cursor = page.cursor
         return found, cursor
 
-    async def _chunks(self, unread: list[Unread], states: Folded) -> None:
+    async def _chunks(self, unread: list[Unread], states: Folded, failed: dict[str, str]) -> None:
         feed = f"chunks {self.api.base_url}"
         items, cursor = await self._pages(feed, None)
         with self.store.batch():
             for raw, seq, arrived in items:
-                await self._take_chunk(raw, seq, arrived, unread, states)
+                await self._take_chunk(raw, seq, arrived, unread, states, failed)
             self.store.set_cursor(feed, cursor)
 
     async def _take_chunk(
-        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded
+        self, raw: bytes, seq: int, arrived: int | None, unread: list[Unread], states: Folded, failed: dict[str, str]
     ) -> None:
         """Open an epoch chunk sealed to this device and start its epoch, once its sealer is found to have been
         the group's owner or a moderator when it was sealed (``check_sealer``); else keep it with the reason,
-        whatever the reason: one chunk never stops the feed (``murmur.client.sealed_feed``)."""
+        whatever the reason: one chunk never stops the feed (``murmur.client.sealed_feed``). When the group, or a
+        person of it, could not be looked up (``held_back``), the group is behind: in ``failed`` with why, as a
+        group this device holds keys of is, also at its first sync of the group; its other chunks are not asked
+        for again in this sync."""
         try:
             outer = check(raw)
             opened = sealed_chunk(outer, self.talks.x25519)
@@ -158,46 +183,65 @@ class GroupReading(GroupEpochs):
             return
         if opened is None:
             return
+        group, counted = "", True
         try:
             chunk = Chunk(read_epoch(opened.plaintext), opened.sender)
             group = chunk.epoch.group
-            state = await self._chunk_state(group, states)
-            await check_sealer(list(state.roles), chunk.sealed_by, outer.created_at, arrived, self._log)
-            keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
-            not_forgotten(chunk.epoch.number, self.store.forgotten(group))
-            sets = [s for s in await self._candidate_sets(state) if members_digest(s) == chunk.epoch.members]
-            if not sets:
-                raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
-                              " yet; tried again at the next sync.")  # fmt: skip
-            try:
-                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by)
-            except Refused as refusal:
-                if refusal.code != "epoch_jump" or not await self._rejoined(state):
-                    raise
-                keys.start_epoch(chunk.epoch, sets[0], sealed_by=chunk.sealed_by, rejoined=True)
-        except Refused as exc:
-            refusal = exc
-        except ApiError as exc:
-            refusal = Refused(GROUP_UNKNOWN, f"The group is not known here yet: {exc.message}")
+            if group in failed:
+                raise Refused(NOT_LOOKED_UP, f"Its group was not read at this sync: {failed[group]}")
+            keys = await self._started(chunk, outer.created_at, arrived, states)
+        except (ApiError, Refused) as exc:
+            held = held_back(exc)
+            refusal, counted = held.refusal, held.counted
+            if held.behind and group:
+                failed.setdefault(group, refusal.message)
         except MurmurError:  # this device's or its server's fault, not the chunk's: the sync stops, nothing lost
             raise
         except Exception as exc:  # a fault no rule names: this chunk's refusal, never every later sync's end
             refusal = unreadable(exc)
         else:
-            self.store.save_keys(group, state.name, keys.to_json())
+            self.store.save_keys(group, keys.group_name, keys.keys.to_json())
             self.store.forget_unread(outer.id)
             self.store.wake(group)
             return
         item = Unread(outer.id, CHUNKS, refusal.code, refusal.message, raw, seq, arrived)
-        self.store.keep_unread(item)
-        unread.append(item)
+        if self.store.keep_unread(item, counted=counted):
+            unread.append(item)
 
-    async def _chunk_state(self, group: str, states: Folded) -> GroupState:
+    async def _started(self, chunk: Chunk, at: int, arrived: int | None, states: Folded) -> Started:
+        """The group's keys with the chunk's epoch started, once its sealer and its member set are checked; and
+        what the epoch witnessed of the acts this device cannot bound (``murmur.client.group_witness``)."""
+        group = chunk.epoch.group
+        folding = await self._chunk_state(group, states)
+        state = folding.state
+        await check_sealer(list(state.roles), chunk.sealed_by, at, arrived, self._log)
+        keys = GroupKeys.from_json(self.store.keys(group)) if self.store.keys(group) else GroupKeys(group)
+        not_forgotten(chunk.epoch.number, self.store.forgotten(group))
+        witness = await matched(folding, chunk.epoch.members, at, self._sets_at, self._members_at)
+        if witness is None:
+            raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
+                          " yet; tried again at the next sync.")  # fmt: skip
+        try:
+            keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by)
+        except Refused as refusal:
+            if refusal.code != "epoch_jump" or not await self._rejoined(state):
+                raise
+            keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by, rejoined=True)
+        if witness.decided:
+            self.store.witness(group, chunk.epoch.number, witness.decided)
+            states.forget(group)
+        return Started(state.name, keys)
+
+    async def _members_at(self, state: GroupState, at: int) -> list[Device]:
+        """The group's member devices at ``at``, as ``state`` folds its members."""
+        return self._set_at(state, await self._span_logs(state), at)
+
+    async def _chunk_state(self, group: str, states: Folded) -> Folding:
         """The group a chunk names, folded: one this device holds keys of as the sync folds it; any other (a group
         it is being invited to, or one a stranger made up) counted against the sync's look-ups (``Run``)."""
         if self.store.keys(group) is not None:
-            return await states.of(group)
-        return await self._run().lookups.budgeted(("group", group), functools.partial(states.of, group))
+            return await states.folding(group)
+        return await self._run().lookups.budgeted(("group", group), functools.partial(states.folding, group))
 
     async def _messages(self, group: str, name: str, unread: list[Unread], states: Folded) -> int:
         retried = self.store.unread(group, RETRIED, due=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from murmur.client.api import ApiError, MurmurClient, ServerUnreachable
 from murmur.client.conversations import Conversations, _bytes_of
-from murmur.client.group_checks import member_roles
+from murmur.client.group_checks import EPOCH_WAITS, member_roles
 from murmur.client.group_epochs import Change
 from murmur.client.group_membership import MODERATING, answered_group, command
 from murmur.client.group_reading import RETRIED, GroupReading, GroupSync
@@ -121,11 +121,11 @@ class PrivateGroups(GroupReading):
         found = await self.group(typed)
         if self._role(await self._state(found["id"])) not in MODERATING:
             raise ConfigError(f"Only the owner and moderators of {found['name']!r} invite and remove members.")
-        await self.sync(found["id"])
+        report = await self.sync(found["id"])
         stored = self.store.keys(found["id"])
         if stored is None:
-            raise ConfigError("This device holds no key of the group yet: `murmur timeline group:ID` reads it once one"
-                              " has come.")  # fmt: skip
+            raise _keyless(report.failed.get(found["id"]), "This device holds no key of the group yet: `murmur timeline"
+                           " group:ID` reads it once one has come.")  # fmt: skip
         head = GroupKeys.from_json(stored).current()
         if head is not None and head.number >= MAX_EPOCH:  # checked before any change is published
             raise ConfigError(f"{found['name']!r} has used every epoch number: its membership cannot change again.")
@@ -148,11 +148,11 @@ class PrivateGroups(GroupReading):
     async def _post(self, found: dict[str, Any], text: str, reply_to: str | None, react_to: str | None) -> GroupPost:
         group, name = str(found["id"]), str(found["name"])
         try:  # what the post needs checked first: the group read, its members and their devices now
-            await self._sync(group)
+            report = await self._sync(group)
             stored = self.store.keys(group)
             if stored is None:
-                raise ConfigError(f"This device holds no key of {name!r}: it was never invited, or its key has not"
-                                  " come.")  # fmt: skip
+                raise _keyless(report.failed.get(group), f"This device holds no key of {name!r}: it was never invited,"
+                               " or its key has not come.")  # fmt: skip
             keys = GroupKeys.from_json(stored)
             reply_to = self.held(group, reply_to) if reply_to else None
             react_to = self.held(group, react_to) if react_to else None
@@ -164,6 +164,10 @@ class PrivateGroups(GroupReading):
             visibility = await self.talks.audience_for(people)
         except ApiError as exc:
             raise _not_sent(exc) from exc
+        except Refused as exc:  # the new epoch the post needs first waits for a later sync
+            if exc.code not in EPOCH_WAITS:
+                raise
+            raise Refused(exc.code, f"Nothing was sent: {exc.message}") from exc
         inner = group_inner(kind, self.me, self.device.public_key, text, now_ms(), reply_to=reply_to, target=react_to)
         message = seal_group(keys, self.device, inner, visibility)
         check(message)
@@ -178,6 +182,15 @@ class PrivateGroups(GroupReading):
         except (ApiError, ServerUnreachable) as exc:
             raise _still_kept(exc, kind) from exc
         return post
+
+
+def _keyless(failed: str | None, otherwise: str) -> ConfigError:
+    """Why this device holds no key of a group a command needs one of: this sync could not read the group
+    (``failed``: the key that came waits, tried at the next sync), or ``otherwise``. Nothing was done."""
+    if failed is None:
+        return ConfigError(otherwise)
+    return ConfigError(f"This device holds no key of the group yet: this sync could not read it ({failed}). What"
+                       " came for it is kept and read at a later sync; nothing was done.")  # fmt: skip
 
 
 def _not_sent(exc: ApiError) -> ApiError:

@@ -143,13 +143,15 @@ class Page:
     changes: list[MemberChange] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out (signing key: why)
     no_key: tuple[int, int] = (0, 0)  # messages naming an epoch this device holds no key for: kept, dropped
+    failed: dict[str, str] = field(default_factory=dict)  # groups not read at this sync (id: why), tried at the next
 
 
 async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
     """Fetch and read what is new, then the group's messages as this device holds them, newest first."""
     report = await groups.sync(group)
     return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity,
-                groups.store.member_changes(group), report.skipped, groups.store.no_key(group))  # fmt: skip
+                groups.store.member_changes(group), report.skipped, groups.store.no_key(group),
+                report.failed)  # fmt: skip
 
 
 def emit_private_timeline(page: Page, as_json: bool) -> None:
@@ -158,12 +160,20 @@ def emit_private_timeline(page: Page, as_json: bool) -> None:
         changes = [{"key": c.key, "change": c.change, "role": c.role, "seen_at": c.seen_at} for c in page.changes]
         no_key = dict(zip(("kept", "dropped"), page.no_key, strict=True))
         emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes,
-                   "skipped": page.skipped, "no_key": no_key})  # fmt: skip
+                   "skipped": page.skipped, "no_key": no_key, "failed": page.failed})  # fmt: skip
         return
     say_member_changes(page.changes)
+    say_failed(page.failed)
     say_unread(page.unread, page.no_key)
     say_skipped(page.skipped)
     show_posts(page.posts, page.me)
+
+
+def say_failed(failed: dict[str, str]) -> None:
+    """Each private group this sync could not read (its server did not answer for it, or its log or a member's
+    does not resolve here), with why, on stderr: what came for it waits, tried at the next sync."""
+    for group, why in failed.items():
+        say(f"not read: group {group[:16]}: {one_line(why, 160)}", err=True)
 
 
 def say_skipped(skipped: dict[str, str]) -> None:

@@ -91,6 +91,13 @@ SCHEMA = (
     """
     CREATE TABLE no_key_dropped (grp TEXT PRIMARY KEY, count INTEGER NOT NULL);
     """,
+    # What an epoch taken here witnessed of a membership act this device cannot bound (first held with the group's
+    # whole log, its author's role ended since): whether the epoch's sealer counted it (``group_witness``), by the
+    # newest epoch that witnessed it.
+    """
+    CREATE TABLE act_witness (grp TEXT NOT NULL, id TEXT NOT NULL, counted INTEGER NOT NULL, epoch INTEGER NOT NULL,
+        PRIMARY KEY (grp, id));
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 # Messages naming an epoch this device holds no key for (none came, or it was deleted): no key here proves such an
@@ -252,6 +259,20 @@ class GroupInbox(LocalStore):
             db.executemany("INSERT OR IGNORE INTO signed_log (grp, id, raw, seen) VALUES (?, ?, ?, ?)",
                            [(group, i, raw, seen) for i, raw in messages])  # fmt: skip
 
+    def witnessed(self, group: str) -> dict[str, bool]:
+        """What epochs witnessed of the group's unbounded acts: each act's id, and whether it counted."""
+        return {str(i): bool(c) for i, c in self._read("SELECT id, counted FROM act_witness WHERE grp = ?", (group,))}
+
+    def witness(self, group: str, epoch: int, decided: dict[str, bool]) -> None:
+        """Keep what epoch number ``epoch`` witnessed (act id: counted); a newer epoch's witness of an act stands
+        over an older one's, whatever order their chunks came in."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO act_witness (grp, id, counted, epoch) VALUES (?, ?, ?, ?) ON CONFLICT (grp, id) DO UPDATE"
+                " SET counted = excluded.counted, epoch = excluded.epoch WHERE excluded.epoch >= act_witness.epoch",
+                [(group, i, int(c), epoch) for i, c in decided.items()],
+            )
+
     def pin_members(self, group: str, members: dict[str, str], at: int) -> list[MemberChange]:
         """Pin the group's ``members`` (key -> role) the first time; after, record and return how they changed
         from the pinned set, which they then become."""
@@ -301,11 +322,14 @@ class GroupInbox(LocalStore):
         rows = self._read("SELECT count FROM syncs WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
-    def keep_unread(self, item: Unread) -> bool:
+    def keep_unread(self, item: Unread, *, counted: bool = True) -> bool:
         """Keep a message unread with its reason; kept again (tried and still unread), it is next due twice as
-        many syncs later. One more naming an epoch this device holds no key for (``NO_KEY``), when its group keeps
-        ``NO_KEY_KEPT`` of them already, is dropped and counted instead (``no_key``): False."""
+        many syncs later. Not ``counted`` (nothing was learnt of it: its server did not answer for it), it is due
+        at the next sync and its tries stay as they were, so a server failing for a while never retires it. One
+        more naming an epoch this device holds no key for (``NO_KEY``), when its group keeps ``NO_KEY_KEPT`` of
+        them already, is dropped and counted instead (``no_key``): False."""
         now = self._syncs()
+        later = "tries = tries + 1, due = ? + (1 << MIN(tries + 1, 30))" if counted else "due = ? + 1"
         with self._write() as db:
             if item.code in NO_KEY and not db.execute(
                 "SELECT 1 FROM unread WHERE outer_id = ?", (item.outer_id,)
@@ -320,8 +344,7 @@ class GroupInbox(LocalStore):
             db.execute(
                 "INSERT INTO unread (outer_id, grp, code, reason, raw, seq, tries, due, arrived)"
                 " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
-                " ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason,"
-                " tries = tries + 1, due = ? + (1 << MIN(tries + 1, 30))",
+                f" ON CONFLICT (outer_id) DO UPDATE SET code = excluded.code, reason = excluded.reason, {later}",
                 (item.outer_id, item.group, item.code, item.reason, item.raw, item.seq, now + 1, item.arrived, now),
             )
         return True

@@ -172,3 +172,63 @@ async def test_acts_of_keys_that_never_held_a_role_are_never_looked_up() -> None
                    T0 + n) for n in range(60, 70)]  # fmt: skip
     await fold_seen([(CREATE, T0 + 1), *((m, T0 + 80) for m in junk)], counting)
     assert looked == []
+
+
+def first_sight(*messages: Message) -> list[tuple[Message, int | None]]:
+    """``messages`` as a device holds them after its first sync of the group: all in one fetch, none bounded."""
+    return [(m, T0 + 1_000) for m in messages]
+
+
+async def counted_on_first_sight(decided: dict[str, bool] | None = None, *, strict: bool = False,
+                                 extra: tuple[Message, ...] = ()) -> tuple[GroupState, Message]:  # fmt: skip
+    """A removed moderator's invitation of a puppet, dated inside the role, seen with the whole log at once."""
+    made = about(OWNER, "group_mod", MOD, T0 + 1)
+    invited = about(MOD, "group_approve", PUPPET, T0 + 5)
+    removed = about(OWNER, "group_remove", MOD, T0 + 10)
+    messages = [CREATE, made, invited, removed, *extra]
+    held = first_sight(*messages)
+    seen = {m.id: s for m, s in held}
+    state = await counted_state(CREATE, messages, arrivals(messages, seen), bare, strict=strict, decided=decided,
+                                seen=seen)  # fmt: skip
+    return state, invited
+
+
+async def test_an_act_no_fetch_bounds_of_a_role_since_ended_counts_for_reading_but_seals_nothing() -> None:
+    state, _ = await counted_on_first_sight()
+    assert PUPPET.public_key in members(state)  # read as every device read it before: it may have come in time
+    with pytest.raises(Refused) as refused:
+        await counted_on_first_sight(strict=True)
+    assert refused.value.code == "act_unwitnessed"
+
+
+@pytest.mark.parametrize("counted", [True, False])
+async def test_an_act_an_epoch_witnessed_counts_as_it_witnessed_and_seals(counted: bool) -> None:
+    _, invited = await counted_on_first_sight()
+    state, _ = await counted_on_first_sight({invited.id: counted}, strict=True)
+    assert (PUPPET.public_key in members(state)) is counted
+
+
+async def test_an_unbounded_act_that_changes_no_member_stops_no_epoch() -> None:
+    """The owner removed the one it invited since: however it counted, the members are the same."""
+    undone = about(OWNER, "group_remove", PUPPET, T0 + 20)
+    state, _ = await counted_on_first_sight(strict=True, extra=(undone,))
+    assert PUPPET.public_key not in members(state)
+
+
+async def test_an_act_of_a_role_still_held_is_not_in_doubt_on_first_sight() -> None:
+    made = about(OWNER, "group_mod", MOD, T0 + 1)
+    invited = about(MOD, "group_approve", ANN, T0 + 5)
+    messages = [CREATE, made, invited]
+    state = await counted_state(CREATE, messages, arrivals(messages, {}), bare, strict=True)
+    assert ANN.public_key in members(state)
+
+
+async def test_an_act_held_before_the_end_of_its_authors_role_is_not_in_doubt() -> None:
+    """Held in the device's first fetch, the removal in a later one: the act came before the removal."""
+    made = about(OWNER, "group_mod", MOD, T0 + 1)
+    invited = about(MOD, "group_approve", ANN, T0 + 5)
+    removed = about(OWNER, "group_remove", MOD, T0 + 10)
+    messages = [CREATE, made, invited, removed]
+    seen = {CREATE.id: T0 + 6, made.id: T0 + 6, invited.id: T0 + 6, removed.id: T0 + 11}
+    state = await counted_state(CREATE, messages, arrivals(messages, seen), bare, strict=True, seen=seen)
+    assert ANN.public_key in members(state)

@@ -279,6 +279,25 @@ async def test_a_private_groups_screen_offers_no_join(live: LiveServer, tmp_path
         assert not await live.messages("group_join")
 
 
+def app_failing(live: LiveServer, tmp_path: Path, me: Speaker, group: str, error: ApiError) -> MurmurApp:
+    """Me in the app, its home server answering ``error`` to every fetch of ``group``'s signed log."""
+
+    def failing(talks: Conversations, typed: str | None) -> PrivateGroups:
+        real = talks.api.request
+
+        async def one_failing(method: str, path: str, **kw: Any) -> Any:
+            if f"/groups/{group}/log" in path:
+                raise error
+            return await real(method, path, **kw)
+
+        talks.api.request = one_failing  # type: ignore[method-assign]
+        return PrivateGroups(talks, ME, GroupInbox.open(tmp_path / "me" / "groups.db"))
+
+    mine = tmp_path / "me"
+    return make_app(live, tmp_path, private_groups=failing,
+                    conversations=lambda api: me.devices[0].conversations(api, me.identity, mine))  # fmt: skip
+
+
 async def test_a_private_group_the_sync_could_not_read_is_said_inert_and_the_others_are_counted(
     live: LiveServer, tmp_path: Path
 ) -> None:
@@ -293,23 +312,53 @@ async def test_a_private_group_the_sync_could_not_read_is_said_inert_and_the_oth
     before.close()
     await ada_groups.post(other, "in the other")
 
-    def limited(talks: Conversations, typed: str | None) -> PrivateGroups:
-        real = talks.api.request
-
-        async def one_limited(method: str, path: str, **kw: Any) -> Any:
-            if f"/groups/{board}/log" in path:
-                raise ApiError(429, "rate_limited", "[b]Too many[/b] requests \x1b[2J; try again in 60 s.")
-            return await real(method, path, **kw)
-
-        talks.api.request = one_limited  # type: ignore[method-assign]
-        return PrivateGroups(talks, ME, GroupInbox.open(tmp_path / "me" / "groups.db"))
-
-    mine = tmp_path / "me"
-    app = make_app(live, tmp_path, private_groups=limited,
-                   conversations=lambda api: me.devices[0].conversations(api, me.identity, mine))  # fmt: skip
+    limited = ApiError(429, "rate_limited", "[b]Too many[/b] requests \x1b[2J; try again in 60 s.")
+    app = app_failing(live, tmp_path, me, board, limited)
     async with app.run_test() as pilot:
         await until(pilot, lambda: label(app) == "Groups (1)")  # the other group is read all the same
         await until(pilot, lambda: any("not read this time" in n.message for n in app._notifications))
         [note] = [n.message for n in app._notifications if "not read this time" in n.message]
         assert note.startswith("board") and "[b]Too many[/b] requests" in note and "\x1b" not in note
         assert all(not n.markup for n in app._notifications if "not read this time" in n.message)
+
+
+async def test_a_group_invited_to_whose_log_fails_at_the_first_sync_is_said_once(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    """The device holds no key of the group yet: its failure is said all the same, by the group's id, once however
+    many syncs it lasts; the other group it was invited to is read and counted all the same."""
+    me, _, ada_groups, _ = await people(live, tmp_path)
+    board = await ada_groups.create("board")
+    other = await ada_groups.create("organisers")
+    for group in (board, other):
+        await ada_groups.invite(group, [me.identity])
+    await ada_groups.post(other, "in the other")
+
+    app = app_failing(live, tmp_path, me, board, ApiError(503, "unavailable", "The server is busy."))
+
+    def said() -> list[str]:
+        return [n.message for n in app._notifications if "not read this time" in n.message]
+
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: bool(said()))
+        assert said()[0].startswith(board[:16]) and "The server is busy." in said()[0]
+        pane = app.main.query_one(GroupsPane)
+        for _ in range(2):  # later syncs, the log still failing: the other group is read after it at the latest
+            pane.count_fresh()
+            await ran_its_course(pilot)
+        await until(pilot, lambda: label(app) == "Groups (1)")
+        assert len(said()) == 1
+
+
+async def test_a_failure_is_said_again_only_once_its_group_was_read_between(live: LiveServer, tmp_path: Path) -> None:
+    """A group held here is tried at every sync: absent from one sync's failures, it was read, and a new failure is
+    said. One not held yet may be left untried by a sync (the look-up budget, a back-off): still said once."""
+    _, _, _, app = await people(live, tmp_path)
+    async with app.run_test() as pilot:
+        pane = app.main.query_one(GroupsPane)
+        held, invited = "a" * 64, "b" * 64
+        for failed in ({held: "busy", invited: "busy"}, {}, {held: "busy", invited: "busy"}):
+            pane._say_failed(failed, {held: "board"})
+        await pilot.pause()
+        notes = [n.message for n in app._notifications if "not read this time" in n.message]
+        assert sorted(n.split(" ")[0] for n in notes) == sorted(["board", "board", invited[:16]])

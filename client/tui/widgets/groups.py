@@ -155,13 +155,16 @@ class GroupsPane(Vertical):
 
     def _say_failed(self, failed: dict[str, str], names: dict[str, str]) -> None:
         """Tell the person of each group this sync could not read (a rate limit, a refused log), inert: its new
-        messages are missing until a later sync reads them. A failure said already is not said again each sync."""
+        messages are missing until a later sync reads them. A failure said already is not said again each sync:
+        a group this device holds keys of is tried at every sync, so one not failing now was read, and said again
+        if it fails again; one it was invited to and holds no key of yet (``names``: those it holds) may not be
+        tried at every sync, so its failure stays said until its first key comes."""
         for group, why in failed.items():
             if self.failed.get(group) != why:
                 name = visible_name(names.get(group) or group[:16], 60)
                 self.notify(f"{name} was not read this time: {one_line(why, 200)}", title="A private group is behind",
                             severity="warning", markup=False, timeout=20)  # fmt: skip
-        self.failed = dict(failed)
+        self.failed = {group: why for group, why in self.failed.items() if group not in names} | failed
 
     def show_fresh(self) -> None:
         """Count again what this device holds: on the rows shown and on the tab's label."""
