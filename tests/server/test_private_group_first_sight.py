@@ -183,7 +183,7 @@ async def test_a_server_withholding_the_epochs_that_witness_an_honest_act_gets_n
 ) -> None:
     """Bo invited Ann while a moderator, then was removed; the phone's server shows it the group's whole log but
     withholds every epoch made since the invitation. Ann's invitation is unwitnessed there: the phone reads Ann as a
-    member and seals no epoch at all (one without her would shut an honest member out), until the epochs come."""
+    member and seals no epoch at all (one without her would shut an honest member out)."""
     laptop, phone = await owner_with_phone(server, tmp_path)
     bog, ann, cy = [await person(server, tmp_path, n) for n in ("bo", "ann", "cy")]
     group = await laptop.create("board")
@@ -211,10 +211,4 @@ async def test_a_server_withholding_the_epochs_that_witness_an_honest_act_gets_n
     with pytest.raises(Refused) as waits:
         await phone.invite(group, [cy.me])
     assert waits.value.code == "act_unwitnessed"
-    phone.api.sealed = real  # type: ignore[method-assign]
-    await phone.sync()  # the epochs come: the invitation is witnessed as counted, and the phone seals again
-    assert list(phone.store.witnessed(group).values()) == [True]
-    await phone.invite(group, [cy.me])
-    await phone.post(group, "canary-fs5 from the phone")
-    await ann.sync()
-    assert "canary-fs5 from the phone" in texts(ann, group)
+    assert phone.store.witnessed(group) == {}
