@@ -77,17 +77,9 @@ class Folding:
         return Folding(self.create, self.acts, self.arrived, self.seen, self.log_of, self.speakers, decided, state)
 
 
-async def signed_state(
-    api: MurmurClient,
-    group: str,
-    kept: SignedLogs,
-    log_of: LogOf | None = None,
-    *,
-    strict: bool = False,
-    also: Sequence[str] = (),
-) -> GroupState:
-    """``signed_folding``'s state."""
-    return (await signed_folding(api, group, kept, log_of, strict=strict, also=also)).state
+async def signed_state(api: MurmurClient, group: str, kept: SignedLogs) -> GroupState:
+    """The group as ``signed_folding`` folds it for reading, each identity's log resolved here."""
+    return (await signed_folding(api, group, kept)).state
 
 
 async def signed_folding(
