@@ -1,4 +1,5 @@
-"""Wakes live streams when the server stores something (a message, or a peer's notice that it withheld one).
+"""Wakes live streams when the server stores something (a message, or a peer's notice that it withheld one);
+and the pushers, when a peer confirmed what a message kept from it leans on.
 
 Streams poll the log after their cursor; the hub only tells them when to look, so a message written by
 another process on the same database (an import, a restore) is still delivered at the next poll.
@@ -16,6 +17,13 @@ class Hub:
         self._event = asyncio.Event()
         self.last_seq = 0
         self.clients = 0  # live streams open now (the metrics' murmur_stream_clients)
+        self.confirmations = 0  # how many times a peer confirmed what something kept from it leans on
+
+    def confirmed(self) -> None:
+        """A peer confirmed, signed, messages that others lean on: what the audience rule kept from it may go now
+        (``murmur.store.passed``), so the pushers look again."""
+        self.confirmations += 1
+        self._wake()
 
     def stored(self, seq: int) -> None:
         self.last_seq = max(self.last_seq, seq)

@@ -25,7 +25,7 @@ from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, execute_each, select_in
 from murmur.message import Message, Verified
-from murmur.store import gaps, removals
+from murmur.store import gaps, passed, removals
 from murmur.store.audience import confine, confine_refused, narrow_unstored
 from murmur.store.audience.adrift import drift_from
 from murmur.validate import as_verified, check, load_stored
@@ -486,4 +486,5 @@ async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> N
     await conn.executemany("DELETE FROM tallies WHERE seq = ?", seqs)
     await conn.executemany("DELETE FROM messages WHERE seq = ?", seqs)
     await drift_from(conn, ids)
+    await passed.forget_removed(conn, ids)
     await gaps.unaccount(conn, ids)

@@ -3,20 +3,24 @@
 The outbound queue of a peer is its ``push_cursor`` over the append-only log: everything after it that the
 peer should have is pending. Storing a message therefore enqueues it for every peer in the same transaction
 (it *is* the same row), adding a peer backfills everything public, and an acknowledged batch is never sent
-again because the cursor only moves forward once the peer has answered.
+again because the cursor only moves forward once the peer has answered. What the cursor passes that the
+audience rule keeps from the peer for now is kept aside as it moves, and released when the rule allows it
+(``murmur.store.passed``, ``released``).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.store import Store
-from murmur.store.audience import Policy, for_peers, refuse_local
+from murmur.store import Store, passed
+from murmur.store.audience import Policy, for_peers, kept_back, refuse_local
 from murmur.store.audience import from_peer as audience_from_peer
 from murmur.store.trust import labels_by_peer
 from murmur.validate import check_key
@@ -136,6 +140,7 @@ async def remove_peer(store: Store, key_or_name: str) -> bool:
     async with store.writer.transaction() as conn:
         await conn.execute("DELETE FROM peers WHERE key = ?", (bytes.fromhex(peer.key),))
         await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(peer.key),))
+        await passed.forget_peers(conn)
     return True
 
 
@@ -198,11 +203,14 @@ async def record_success(
     push_cursor: int | None = None,
     pull_cursor: int | None = None,
     clear_failures: bool = True,
+    passed_over: Sequence[bytes] = (),
 ) -> None:
     """The peer answered: move cursors forward (never back) and, unless told otherwise (another exchange with
-    the peer is still failing), clear the failure state."""
+    the peer is still failing), clear the failure state. ``passed_over``: what the push cursor moves past that
+    the audience rule keeps from the peer for now (``Outbound.passed``), kept to be asked again."""
     async with store.writer.transaction() as conn:
         await note_success(conn, key, push_cursor=push_cursor, pull_cursor=pull_cursor, clear_failures=clear_failures)
+        await passed.pass_over(conn, key, passed_over)
 
 
 async def note_success(
@@ -222,12 +230,14 @@ async def note_success(
     )
 
 
-async def set_push_cursor(store: Store, key: str, cursor: int) -> None:
-    """Move the push cursor past log rows the peer must not get (nothing was sent, nothing to acknowledge)."""
+async def set_push_cursor(store: Store, key: str, cursor: int, passed_over: Sequence[bytes] = ()) -> None:
+    """Move the push cursor past log rows the peer must not get (nothing was sent, nothing to acknowledge), keeping
+    those it may get later (``passed_over``, as ``record_success``)."""
     async with store.writer.transaction() as conn:
         await conn.execute(
             "UPDATE peers SET push_cursor = max(push_cursor, ?) WHERE key = ?", (cursor, bytes.fromhex(key))
         )
+        await passed.pass_over(conn, key, passed_over)
 
 
 async def record_contact(store: Store, key: str) -> None:
@@ -264,6 +274,7 @@ class Outbound:
     more: bool
     ids: list[bytes]  # the id of each entry, in the same order
     local: list[bool]  # whether each entry was stored here first (a member's post, an import), not relayed
+    passed: list[bytes] = field(default_factory=list)  # ids the rule keeps from the peer for now (kept_back)
 
 
 def _key(peer: str | None) -> bytes | None:
@@ -275,19 +286,43 @@ async def outbound(
 ) -> Outbound:
     """The messages after ``after`` that the peer ``to`` (its key; None: a peer with no labels) may see
     (``murmur.store.audience.for_peers``), leaving out what came from that peer itself (so no message is sent
-    back where it came from)."""
+    back where it came from); and the ids of those the rule keeps from it for now (``passed``)."""
     async with store.conn.execute(
-        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')}, m.id FROM messages m WHERE m.seq > :after"
-        " ORDER BY m.seq LIMIT :limit",
+        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')}, m.id, {kept_back('m')}"
+        " FROM messages m WHERE m.seq > :after ORDER BY m.seq LIMIT :limit",
         {"after": after, "limit": limit, "peer": _key(to)},
     ) as cursor:
         rows = await cursor.fetchall()
-    kept = [row for row in rows if row[3] and row[2] != exclude_origin]
     next_cursor = int(rows[-1][0]) if rows else after
+    return _page([row for row in rows if row[2] != exclude_origin], next_cursor, more=len(rows) == limit)
+
+
+def _page(rows: Sequence[Sequence[Any]], next_cursor: int, *, more: bool) -> Outbound:
+    """The page of rows ``(seq, raw, origin, may go, id, kept back)``."""
+    kept = [row for row in rows if row[3]]
     return Outbound(
-        [(int(row[0]), bytes(row[1])) for row in kept], next_cursor, more=len(rows) == limit,
+        [(int(row[0]), bytes(row[1])) for row in kept], next_cursor, more=more,
         ids=[bytes(row[4]) for row in kept], local=[not str(row[2]).startswith("peer:") for row in kept],
+        passed=[bytes(row[4]) for row in rows if row[5]],
     )  # fmt: skip
+
+
+async def released(store: Store, peer: Peer, limit: int) -> Outbound:
+    """What the push cursor passed that the audience rule now lets go to ``peer`` (``murmur.store.passed``), as a
+    page of the log in log order; its cursor is the peer's, which it does not move."""
+    async with store.conn.execute(
+        f"SELECT m.seq, m.raw, m.origin, TRUE, m.id, FALSE FROM passed_over p JOIN messages m ON m.id = p.id"
+        f" WHERE p.peer = :peer AND m.origin != :origin AND {for_peers('m')} ORDER BY m.seq LIMIT :limit",
+        {"peer": bytes.fromhex(peer.key), "origin": peer.origin, "limit": limit},
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return _page(rows, peer.push_cursor, more=len(rows) == limit)
+
+
+async def forget_released(store: Store, peer: Peer, ids: Sequence[bytes]) -> None:
+    """The peer was offered the released ``ids`` (``released``): they wait no longer."""
+    async with store.writer.transaction() as conn:
+        await passed.forget(conn, peer.key, ids)
 
 
 async def queued(store: Store, peer: Peer) -> int:

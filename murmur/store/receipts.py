@@ -106,6 +106,18 @@ async def _take_position(conn: aiosqlite.Connection) -> int | None:
     return int(row[0]) if row else None
 
 
+async def leaned_on(store: Store, ids: Collection[str]) -> bool:
+    """Whether a message kept from some peer for now may lean on one of ``ids`` (``murmur.store.audience.adrift``):
+    a peer's confirmation of it may let that message go."""
+    every = [bytes.fromhex(i) for i in ids]
+    for start in range(0, len(every), CHUNK):
+        part = every[start : start + CHUNK]
+        sql = f"SELECT 1 FROM adrift WHERE narrower IN ({','.join('?' * len(part))}) LIMIT 1"
+        if await select(store.conn, sql, part):
+            return True
+    return False
+
+
 async def receipts_for(store: Store, msg_id: str) -> list[Receipt]:
     rows = await select(
         store.conn,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from murmur.store import Store
-from murmur.store.audience import for_peers
+from murmur.store.audience import for_peers, kept_back
 from murmur.store.items import select
 
 CHUNK = 500  # ids per IN (...) query
@@ -67,6 +67,28 @@ async def visible_between(store: Store, after: int, through: int, peer: str | No
     sql = f"SELECT m.created_at, m.id FROM messages m WHERE m.seq > :after AND m.seq <= :through AND {for_peers('m')}"
     params = {"after": after, "through": through, "peer": _peer(peer)}
     return [(int(created_at), bytes(msg_id)) for created_at, msg_id in await select(store.conn, sql, params)]
+
+
+async def kept_back_through(store: Store, through: int, peer: str | None = None) -> set[bytes]:
+    """The ids of the messages with a log position up to ``through`` that the peer may see by their audience but
+    the rule keeps from it for now (``murmur.store.audience.kept_back``): few, read from the ``adrift`` table."""
+    sql = (
+        "SELECT m.id FROM messages m WHERE m.id IN (SELECT id FROM adrift) AND m.seq <= :through"
+        f" AND {kept_back('m')}"
+    )
+    return {bytes(row[0]) for row in await select(store.conn, sql, {"through": through, "peer": _peer(peer)})}
+
+
+async def visible_items(store: Store, ids: Sequence[bytes], peer: str | None = None) -> list[tuple[int, bytes]]:
+    """``(created_at, id)`` of each message among ``ids`` that the peer may see."""
+    out: list[tuple[int, bytes]] = []
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        marks = ",".join(f":id{n}" for n in range(len(part)))
+        sql = f"SELECT m.created_at, m.id FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')}"
+        params: dict[str, Any] = {f"id{n}": item for n, item in enumerate(part)}
+        out.extend((int(at), bytes(i)) for at, i in await select(store.conn, sql, {**params, "peer": _peer(peer)}))
+    return out
 
 
 async def _visible(store: Store, column: str, ids: Sequence[bytes], peer: str | None, order: str = "") -> list[bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED
 from murmur.store.gaps import CREATE_COUNTED, CREATE_RUNS
+from murmur.store.passed import CREATE_PASSED
 from murmur.store.removals import CREATE_REMOVED
 
 # A reaction or boost counts, and is told, once per (person, post, emoji): a second identical one (from another
@@ -311,6 +312,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN told INTEGER;
     CREATE INDEX receipts_told ON receipts (told) WHERE told IS NOT NULL;
     """,
+    # 17: what the push cursor passed that the audience rule kept from a peer for now (murmur.store.passed), asked
+    # again at every push, so that it goes once the rule allows it.
+    CREATE_PASSED,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.manifest import Manifest, PeerEntry, Previous, check_label, check_signatures, parse
-from murmur.store import Store
+from murmur.store import Store, passed
 from murmur.store.audience import OUT_OF_AUDIENCE, UNSENT, for_peers, scope_of, unsent
 from murmur.store.items import select
 
@@ -101,9 +101,12 @@ async def sign_changes(
 async def set_labels(
     store: Store, identity: Identity, key: str, labels: Iterable[str], *, add: bool = False
 ) -> Manifest:
-    """Give the peer ``key`` these labels (replacing its labels, or adding to them), signed as a new version."""
+    """Give the peer ``key`` these labels (replacing its labels, or adding to them), signed as a new version. What
+    its push cursor already passed in a scope it gains is asked again at its next push (``murmur.store.passed``)."""
     wanted = sorted({check_label(label) for label in labels})
     async with store.writer.transaction() as conn:
+        had = (await labels_by_peer(conn)).get(key, frozenset())
+        await passed.widened(conn, key, set(wanted) - had)
         if not add:
             await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(key),))
         await conn.executemany(
@@ -131,6 +134,7 @@ async def apply(store: Store, text: str, server_key: str) -> Manifest:
     manifest = parse(text)
     async with store.writer.transaction() as conn:
         check_signatures(manifest, server_key, await previous(store, conn))
+        had = await labels_by_peer(conn)
         keep = [bytes.fromhex(k) for k in manifest.peers]
         if keep:
             await conn.execute(f"DELETE FROM peers WHERE key NOT IN ({','.join('?' * len(keep))})", keep)
@@ -146,6 +150,8 @@ async def apply(store: Store, text: str, server_key: str) -> Manifest:
             await conn.executemany(
                 "INSERT INTO peer_labels (peer, label) VALUES (?, ?)", [(bytes.fromhex(p.key), x) for x in p.labels]
             )
+            await passed.widened(conn, p.key, p.labels - had.get(p.key, frozenset()))
+        await passed.forget_peers(conn)
         await _record(conn, manifest)
     return manifest
 

@@ -12,7 +12,10 @@ since; if so, rows past the last seq are merged in (new messages are recent, so 
 over the tail). A removal (a delete, a row dropped by hand, a restored backup) is seen as fewer rows at or
 below the last seq than were counted, and rebuilds the set from scratch. So does a message already in the set
 that the audience rule confines later (a local post arriving after replies or reactions to it): new rows of the
-``confined`` table that name a message at or below the last seq.
+``confined`` table that name a message at or below the last seq. And a message the rule kept from the peer for
+now (``murmur.store.audience.kept_back``: it waits for what it leans on) is asked again on every change, for
+what decides it changes in place (a peer's signed confirmation updates a receipt): those the rule now lets go
+join the set, and one newly kept back (once in the set) rebuilds it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class RepairIndex:
         self._max_seq = 0
         self._rows = 0  # rows (of any visibility) with seq <= _max_seq when last read
         self._confined = (0, 0)  # the last rowids of the confined and scoped tables when last read
+        self._kept: set[bytes] = set()  # what the rule kept from the peer for now, at or below _max_seq
         self._version: int | None = None
         self._lock = asyncio.Lock()
         self.rebuilds = 0
@@ -58,25 +62,31 @@ class RepairIndex:
     async def _rebuild(self) -> None:
         max_seq = await reads.last_held_seq(self.store)
         self._confined = await reads.last_confined(self.store)
+        self._kept = await reads.kept_back_through(self.store, max_seq, self.peer)
         self._items = ItemSet(await reads.visible_between(self.store, 0, max_seq, self.peer))
         self._max_seq = max_seq
         self._rows = await reads.rows_between(self.store, 0, max_seq)
         self.rebuilds += 1
 
     async def _merge(self) -> bool:
-        """Merge rows appended since the last read; False when something was removed or confined (rebuild)."""
+        """Merge rows appended since the last read, and what the rule let go since; False when something was
+        removed, confined or kept back (rebuild)."""
         if await reads.rows_between(self.store, 0, self._max_seq) != self._rows:
             return False
         confined = await reads.last_confined(self.store)
         if await reads.confined_since(self.store, self._confined, self._max_seq):
             return False
-        self._confined = confined
+        kept = await reads.kept_back_through(self.store, self._max_seq, self.peer)
+        if kept - self._kept:
+            return False
+        let_go = await reads.visible_items(self.store, sorted(self._kept - kept), self.peer)
+        self._confined, self._kept = confined, kept
         max_seq = await reads.last_held_seq(self.store)
-        if max_seq == self._max_seq:
+        if max_seq == self._max_seq and not let_go:
             return True
         added = await reads.visible_between(self.store, self._max_seq, max_seq, self.peer)
         self._rows += await reads.rows_between(self.store, self._max_seq, max_seq)
-        self._items = self._items.with_added(added)
+        self._items = self._items.with_added(added + let_go)
         self._max_seq = max_seq
         self.merges += 1
         return True

@@ -31,10 +31,13 @@ log = logging.getLogger("murmur.federation")
 async def heard(state: ServerState, peer_key: str, sent: Collection[str], results: Sequence[dict[str, Any]]) -> int:
     """Keep a peer's signed answers about the messages ``sent`` it (``murmur.store.receipts.note``), and wake the
     live streams, which tell readers of what it withheld (``event: withheld``) from the log position the notices
-    were kept at; how many answers were kept."""
+    were kept at, and the pushers, which send what waited on them (``murmur.store.passed``); how many answers were
+    kept."""
     kept = await receipts.note(state.store, peer_key, sent, results)
     if kept:
         state.hub.stored(await state.store.last_seq())
+        if await receipts.leaned_on(state.store, sent):
+            state.hub.confirmed()
     return kept
 
 

@@ -5,7 +5,8 @@
   relay waits for a peer that hears it from others), in batches, as soon as the hub says something was stored
   (or every few seconds, for writes by other processes), after ``linger`` so that a burst of posts goes as one
   batch. The cursor moves only after the peer answered, so nothing acknowledged is sent twice and nothing
-  unacknowledged is forgotten.
+  unacknowledged is forgotten. What the cursor passed that the audience rule kept from the peer for now goes,
+  offered first, as soon as the rule lets it (``murmur.store.passed``): before each page of the log.
 - Pull: reads the peer's log after our pull cursor and stores what we lack through the one validation path.
   ``push-pull`` peers are pulled at start and then every ``pull_interval`` to catch up on anything missed,
   ids first (what their pushes brought is not fetched again); ``pull-only`` peers (we can dial them, they
@@ -25,7 +26,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -40,12 +41,15 @@ from murmur.server.federation.watch import Watched, backoff_delay
 from murmur.server.state import ServerState, TransportFor
 from murmur.store import receipts
 from murmur.store.peers import (
+    Outbound,
     Peer,
+    forget_released,
     get_peer,
     list_peers,
     outbound,
     record_failure,
     record_success,
+    released,
     set_push_cursor,
 )
 
@@ -244,16 +248,17 @@ class Federator:
                 await client.aclose()
 
     async def _push_step(self, peer: Peer, client: PeerClient) -> None:
-        seen = self.state.hub.last_seq
+        hub = self.state.hub
+        seen = (hub.last_seq, hub.confirmations)
         more = await self.push_once(peer, client)
         due = self.offers.relay_due(peer.key)
         if due is not None and not more:  # relayed messages held back: until then, only our own posts go
-            await self.state.hub.wait(max(0.0, due - time.monotonic()))
+            await hub.wait(max(0.0, due - time.monotonic()))
             return
         if more:
             return
         # What was stored while this push was on its way woke no one: it is sent next, after the linger.
-        stored = self.state.hub.last_seq != seen or await self.state.hub.wait(self.idle_poll)
+        stored = (hub.last_seq, hub.confirmations) != seen or await hub.wait(self.idle_poll)
         if stored and self.linger > 0:
             await asyncio.sleep(self.linger)  # let the rest of a burst join this batch
 
@@ -263,9 +268,12 @@ class Federator:
         if not more and not long_poll:
             await asyncio.sleep(self.pull_interval)
 
-    async def _answered(self, key: str, loop: str, **cursors: int) -> None:
-        """The peer answered ``loop`` well: move its cursor (and maybe clear its failure state: ``_recovered``)."""
-        await record_success(self.state.store, key, clear_failures=self._recovered(key, loop), **cursors)
+    async def _answered(self, key: str, loop: str, passed_over: Sequence[bytes] = (), **cursors: int) -> None:
+        """The peer answered ``loop`` well: move its cursor (and maybe clear its failure state: ``_recovered``),
+        keeping what it passed that the audience rule keeps from the peer for now."""
+        await record_success(
+            self.state.store, key, clear_failures=self._recovered(key, loop), passed_over=passed_over, **cursors
+        )
 
     def _recovered(self, key: str, loop: str) -> bool:
         """``loop`` is no longer failing; whether the peer's failure state may be cleared: only if no other
@@ -294,31 +302,42 @@ class Federator:
 
     # -- one round trip each ---------------------------------------------------------------------------------
     async def push_once(self, peer: Peer, client: PeerClient, report: SyncReport | None = None) -> bool:
-        """Send the next batch the peer lacks; returns whether more is waiting."""
+        """Send the next batch the peer lacks: first what the audience rule now lets go that the cursor passed,
+        then the log after the cursor; returns whether more is waiting."""
+        late = await released(self.state.store, peer, PUSH_BATCH)
+        if late.entries:
+            await self._send(peer, client, late, report)
+            await forget_released(self.state.store, peer, late.ids)
+            await self._answered(peer.key, "push")
+            return True  # the log after the cursor is next
         page = await outbound(
             self.state.store, after=peer.push_cursor, limit=PUSH_BATCH, exclude_origin=peer.origin, to=peer.key
         )
         if self.offers.holds_back(peer, page):
             return False  # only relayed messages, for a peer that hears them from others: they wait (_push_step)
         if page.entries:
-            raws = await self.offers.wanted(peer, client, page, report)
-            results = await client.push(raws) if raws else []
-            await heard(self.state, peer.key, receipts.sent_ids(raws), results)
-            refused = [r for r in results if r["status"] == "refused"]
-            for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
-                log.warning(
-                    "peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"),
-                    extra={"peer": peer.key, "message_id": r.get("id"), "code": r.get("code")},
-                )  # fmt: skip
-            await self._answered(peer.key, "push", push_cursor=page.next_cursor)
-            if report is not None and raws:
-                report.sent += len(raws) - len(refused)
-                report.sent_refused += len(refused)
-                report.round_trips += 1
-                report.bytes_out += sum(len(r) + 1 for r in raws)
+            await self._send(peer, client, page, report)
+            await self._answered(peer.key, "push", page.passed, push_cursor=page.next_cursor)
         elif page.next_cursor > peer.push_cursor:
-            await set_push_cursor(self.state.store, peer.key, page.next_cursor)
+            await set_push_cursor(self.state.store, peer.key, page.next_cursor, page.passed)
         return page.more
+
+    async def _send(self, peer: Peer, client: PeerClient, page: Outbound, report: SyncReport | None) -> None:
+        """Offer ``page`` to the peer and push the bodies it asks for; keep its signed answers."""
+        raws = await self.offers.wanted(peer, client, page, report)
+        results = await client.push(raws) if raws else []
+        await heard(self.state, peer.key, receipts.sent_ids(raws), results)
+        refused = [r for r in results if r["status"] == "refused"]
+        for r in refused:  # permanently refused by the peer: retrying cannot help, so it is given up
+            log.warning(
+                "peer %s refused %s: %s", peer.name or peer.key[:8], r.get("id"), r.get("code"),
+                extra={"peer": peer.key, "message_id": r.get("id"), "code": r.get("code")},
+            )  # fmt: skip
+        if report is not None and raws:
+            report.sent += len(raws) - len(refused)
+            report.sent_refused += len(refused)
+            report.round_trips += 1
+            report.bytes_out += sum(len(r) + 1 for r in raws)
 
     async def pull_once(
         self, peer: Peer, client: PeerClient, *, wait: int = 0, report: SyncReport | None = None

@@ -24,13 +24,13 @@ The modules, each one part of the rule:
     scopes      what the rule reads of a row: the ids it names, its scopes, whether it stays here
     narrowing   the ``confined`` and ``scoped`` tables, kept at ingest from both ends
     adrift      what leans on a scoped message that does not reach a peer by itself, kept alike
-    delivery    ``for_peers``, ``for_anyone`` and ``held_back``
+    delivery    ``for_peers``, ``kept_back``, ``for_anyone`` and ``held_back``
     moving      what may leave in a selection (a member moving, a filtered export)
     doors       the ingest policies: who may bring a local or a scoped post
 """
 
 from murmur.store.audience.adrift import CREATE_ADRIFT
-from murmur.store.audience.delivery import HELD_BACK, for_anyone, for_peers, held_back
+from murmur.store.audience.delivery import HELD_BACK, for_anyone, for_peers, held_back, kept_back
 from murmur.store.audience.doors import (
     OUT_OF_AUDIENCE,
     REFUSED_LOCAL,
@@ -70,6 +70,7 @@ __all__ = [
     "for_peers",
     "from_peer",
     "held_back",
+    "kept_back",
     "moves_with_author",
     "narrow_unstored",
     "narrowed_alone",

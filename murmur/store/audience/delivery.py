@@ -53,11 +53,24 @@ def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> 
     confirmed, the whole chain down (``blocked``, read once per statement). What is kept here (confined) never
     goes, so only scopes are followed. ``alias`` is a ``messages`` row, or with ``stored=False`` an ``UNSENT``
     row: the compose preview asks the very rule that delivery asks."""
-    held_back = (
+    return f"{seen_by(alias, peer, stored)} AND NOT {_waits(alias, peer, stored)}"
+
+
+def _waits(alias: str, peer: str, stored: bool) -> str:
+    """SQL: something the row ``alias`` leans on is kept from the peer ``peer`` (see ``for_peers``)."""
+    return (
         f"EXISTS (SELECT 1 FROM ({_leans_on(alias, stored)}) j WHERE NOT {_acknowledged('j.id', peer)}"
         f" AND (NOT {held('j.id')} OR {blocked(_acknowledged('e.narrower', peer))}))"
     )
-    return f"{seen_by(alias, peer, stored)} AND NOT {held_back}"
+
+
+def kept_back(alias: str = "m", peer: str = ":peer") -> str:
+    """The SQL condition under which the ``messages`` row ``alias`` is one the peer may see by its audience but
+    ``for_peers`` keeps from it for now: it waits for what it leans on (adrift, and not confirmed). A door that
+    passes such a message by (the push cursor) keeps its id, and asks the rule again as what decides changes
+    (``murmur.store.passed``): a confirmation, a parent stored again, anything else the rule reads."""
+    adrift = f"EXISTS (SELECT 1 FROM adrift w WHERE w.id = {alias}.id)"  # the only rows that can wait: one probe
+    return f"({adrift} AND {seen_by(alias, peer, True)} AND {_waits(alias, peer, True)})"
 
 
 def for_anyone(alias: str = "m") -> str:

@@ -1,0 +1,91 @@
+"""The pusher sends what its cursor passed while the audience rule kept it from the peer, as soon as the rule
+lets it (murmur.store.passed), offered like any page: a confirmation by the peer wakes it, a label given to the
+peer releases the scope's history, and nothing the peer holds is sent again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from murmur.keys import Identity
+from murmur.message import sign_draft
+from murmur.receipts import signed
+from murmur.server.federation.answers import heard
+from murmur.server.federation.federator import Federator
+from murmur.store import trust
+from tests.federation.conftest import Network, Node
+from tests.federation.test_offers import record
+from tests.store.test_narrowing_travels import about, delete
+from tests.sync.test_scopes import post
+
+
+async def inside_pair(net: Network) -> tuple[Node, Node]:
+    a, inside = await net.node("a"), await net.node("inside")
+    await net.link(a, inside)
+    await trust.set_labels(a.state.store, a.state.identity, inside.key, ["inside"])
+    await trust.set_labels(inside.state.store, inside.state.identity, a.key, ["inside"])
+    return a, inside
+
+
+async def held_back(a: Node) -> tuple[dict[str, Any], dict[str, Any]]:
+    """On ``a``: a scoped post, its delete, and a public-signed reaction to it from a client that did not know."""
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    reaction = about(bob, "reaction", scoped)
+    await a.state.store.ingest([scoped, delete(ada, scoped)])
+    await a.state.store.ingest([reaction])
+    return scoped, reaction
+
+
+async def confirm(a: Node, inside: Node, msg_id: str) -> None:
+    """``inside``'s signed answer that it remembers ``msg_id``'s audience (it holds the post's delete), kept by
+    ``a`` as an answer to its push is."""
+    line = signed(inside.state.identity, {"id": msg_id, "status": "deleted", "code": "deleted", "reason": ""})
+    assert await heard(a.state, inside.key, {msg_id}, [line]) == 1
+
+
+async def test_a_confirmation_after_the_push_passed_a_message_sends_it_once(net: Network) -> None:
+    a, inside = await inside_pair(net)
+    seen = record(inside)
+    scoped, reaction = await held_back(a)
+    await a.push(inside)
+    assert not await inside.has(reaction["id"])
+    await confirm(a, inside, scoped["id"])
+    await a.push(inside)
+    assert await inside.has(reaction["id"])
+    offered = seen.offered()
+    await a.push(inside)
+    assert seen.offered() == offered  # sent once
+    assert offered.count(bytes.fromhex(reaction["id"])) == 1
+
+
+async def test_the_running_pusher_wakes_on_a_confirmation(net: Network) -> None:
+    """Not at its next idle look (an hour away here): when the answer is kept."""
+    a, inside = await inside_pair(net)
+    a.federator = Federator(
+        a.state, transport_for=net.transport_for, idle_poll=3600, pull_interval=3600, repair_interval=0, linger=0
+    )
+    scoped, reaction = await held_back(a)
+    public = sign_draft(Identity.generate(), {"body": {"text": "everyone"}})
+    await a.state.store.ingest([public])
+    a.federator.start()
+    try:
+        await inside.until_stored(lambda: inside.has(public["id"]))
+        await confirm(a, inside, scoped["id"])
+        await inside.until_stored(lambda: inside.has(reaction["id"]))
+    finally:
+        await a.federator.close()
+
+
+async def test_a_label_given_after_the_push_passed_sends_the_scope(net: Network) -> None:
+    a, inside = await inside_pair(net)
+    other = await net.node("other")
+    await net.link(a, other)
+    await trust.set_labels(other.state.store, other.state.identity, a.key, ["inside"])
+    ada = Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    await a.state.store.ingest([scoped])
+    await a.push(other)
+    assert not await other.has(scoped["id"])
+    await trust.set_labels(a.state.store, a.state.identity, other.key, ["inside"])
+    await a.push(other)
+    assert await other.has(scoped["id"])
