@@ -77,7 +77,7 @@ async def test_the_running_pusher_wakes_on_a_confirmation(net: Network) -> None:
 
 
 async def test_a_label_given_after_the_push_passed_sends_the_scope(net: Network) -> None:
-    a, inside = await inside_pair(net)
+    a, _ = await inside_pair(net)
     other = await net.node("other")
     await net.link(a, other)
     await trust.set_labels(other.state.store, other.state.identity, a.key, ["inside"])

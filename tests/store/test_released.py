@@ -97,7 +97,7 @@ async def test_a_parent_stored_again_releases_what_leans_on_it(store: Store, net
 async def test_a_label_given_after_the_cursor_passed_releases_the_scope(
     store: Store, network: Network, add: bool
 ) -> None:
-    server, inside, outside = network
+    server, _, outside = network
     ada = Identity.generate()
     scoped, public = post(ada, "inside only", "scope:inside"), post(ada, "everyone")
     two = post(ada, "inside and team", "scope:team", parent=scoped)
