@@ -48,14 +48,16 @@ async def forget(conn: aiosqlite.Connection, peer: str, ids: Sequence[bytes]) ->
 
 
 async def widened(conn: aiosqlite.Connection, peer: str, gained: Collection[str]) -> None:
-    """The peer was just given the labels ``gained``: the messages of those scopes the push cursor already passed
-    are asked again at its next push (inside the caller's write transaction, the one that gives the labels)."""
+    """The peer was just given the labels ``gained``: the held messages of those scopes are asked again at its
+    next push (inside the caller's write transaction, the one that gives the labels). All of them, not only those
+    the push cursor already passed: a page judged under the old labels may be on its way, its cursor not yet
+    moved."""
     if not gained:
         return
     marks = ", ".join(f":s{n}" for n in range(len(gained)))
     await conn.execute(
         "INSERT INTO passed_over (peer, id) SELECT DISTINCT p.key, x.id FROM peers p JOIN scoped x"
-        f" ON x.scope IN ({marks}) JOIN messages m ON m.id = x.id WHERE p.key = :peer AND m.seq <= p.push_cursor"
+        f" ON x.scope IN ({marks}) JOIN messages m ON m.id = x.id WHERE p.key = :peer"
         " ON CONFLICT DO NOTHING",
         {"peer": bytes.fromhex(peer), **{f"s{n}": scope for n, scope in enumerate(sorted(gained))}},
     )
