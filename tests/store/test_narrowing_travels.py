@@ -47,7 +47,7 @@ def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 async def network(store: Store) -> Network:
     server, inside, outside = Identity.generate(), Identity.generate(), Identity.generate().public_key
-    for key, labels in ((inside.public_key, ["inside"]), (outside, ["outside"])):
+    for key, labels in ((inside.public_key, ["inside", "team"]), (outside, ["outside"])):
         await add_peer(store, key, f"http://{key[:6]}.test")
         await trust.set_labels(store, server, key, labels)
     return server, inside, outside
@@ -168,29 +168,38 @@ async def test_every_door_to_a_peer_holds_it_back_alike(store: Store, network: N
     assert inside.public_key not in {key for key, _ in await receipts.owed(store, reaction["id"])}
 
 
-def chain(author: Identity, root: dict[str, Any], length: int) -> list[dict[str, Any]]:
-    """``length`` replies signed public by a client that did not know, each to the one before, all in ``root``'s
-    thread (tags reply and root, as every client signs them)."""
+def chain(
+    author: Identity, root: dict[str, Any], length: int, top: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """``length`` replies signed public by a client that did not know, each to the one before (the first to
+    ``top``, by default the root), all in ``root``'s thread (tags reply and root, as every client signs them)."""
     replies: list[dict[str, Any]] = []
     for n in range(length):
-        parent = replies[-1] if replies else root
+        parent = replies[-1] if replies else (top or root)
         draft = {"created_at": T0 + n, "body": {"text": f"reply {n}", "visibility": "public"}}
         tags = [["reply", parent["id"]], ["root", root["id"]]]
         replies.append(sign_draft(author, {**draft, "tags": tags}))
     return replies
 
 
+def two_scopes(author: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A thread of two scopes: a post to ``inside``, and a reply to it signed ``team`` (so in both). What is below
+    the reply names the post as its root, which narrows it to ``inside`` alone."""
+    scoped = post(author, "inside only", "scope:inside")
+    return scoped, post(author, "inside and team", "scope:team", parent=scoped)
+
+
 async def test_a_narrowing_is_followed_down_a_whole_chain_of_public_signed_replies(
     store: Store, network: Network
 ) -> None:
     """Each reply leans on the one it answers, not only on the thread's root: the whole chain goes with the post,
-    to its audience; a reply deleted anywhere up the chain holds back what is below it, until the peer confirms
-    that reply (signed)."""
+    to its audience; a reply deleted anywhere up the chain, in a thread of two scopes, holds back what is below it
+    (the root would narrow it to one scope), until the peer confirms that reply (signed)."""
     _, inside, outside = network
     ada, bob = Identity.generate(), Identity.generate()
-    scoped = post(ada, "inside only", "scope:inside")
-    replies = chain(bob, scoped, 6)
-    await store.ingest([*reversed(replies), scoped])  # in any order
+    scoped, head = two_scopes(ada)
+    replies = chain(bob, scoped, 6, top=head)
+    await store.ingest([*reversed(replies), head, scoped])  # in any order
     ids = [r["id"] for r in replies]
     assert set(ids) <= await sent_to(store, inside.public_key)
     assert not set(ids) & await sent_to(store, outside)
@@ -204,6 +213,30 @@ async def test_a_narrowing_is_followed_down_a_whole_chain_of_public_signed_repli
     await acknowledge(store, inside, ids[2], "stored")
     assert set(ids[3:]) <= await sent_to(store, inside.public_key)
     assert not set(ids) & await sent_to(store, outside)
+
+
+@pytest.mark.parametrize("kind", ["reply", "reaction"])
+async def test_what_names_the_root_beside_a_deleted_reply_goes_with_the_root(
+    store: Store, network: Network, kind: str
+) -> None:
+    """A thread of one scope: what answers a deleted public-signed reply names the thread's root too, held here and
+    signing that scope, so a peer holding the root narrows it alike: it goes to the scope's peers (and no
+    further), the whole chain below, and its author is told nothing is held back. A reaction names its target
+    alone: below a deleted reply it waits for the peer's confirmation."""
+    _, inside, outside = network
+    ada, bob = Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    replies = chain(bob, scoped, 5)
+    await store.ingest([scoped, *replies])
+    await store.ingest([delete(bob, replies[1])])
+    below = [about(ada, kind, replies[1])] if kind == "reaction" else replies[2:]
+    await store.ingest(below)
+    ids = {m["id"] for m in below}
+    goes = kind == "reply"
+    assert (ids <= await sent_to(store, inside.public_key)) is goes
+    assert not ids & await sent_to(store, inside.public_key) or goes
+    assert not ids & await sent_to(store, outside)
+    assert (await held_back(store, check(below[-1])) is None) is goes
 
 
 LONG = 250  # longer than any walk would follow: what the store keeps (murmur.store.audience.adrift) has no limit
@@ -241,9 +274,9 @@ async def test_a_deleted_parent_holds_back_the_rest_of_a_long_chain_until_the_pe
     that one."""
     server, inside, outside = network
     ada, bob = Identity.generate(), Identity.generate()
-    scoped = post(ada, "inside only", "scope:inside")
-    replies = chain(bob, scoped, LONG)
-    await store.ingest([scoped])
+    scoped, head = two_scopes(ada)
+    replies = chain(bob, scoped, LONG, top=head)
+    await store.ingest([scoped, head])
     await ingest_in_batches(store, list(reversed(replies)))
     ids = [r["id"] for r in replies]
     await store.ingest([delete(bob, replies[3])])
@@ -325,12 +358,12 @@ async def test_the_migration_finds_what_an_older_store_held_adrift(tmp_path: Pat
     """A store from before the table (schema 14) holding a chain below a deleted reply: the migration fills the
     table from the log, so what was below the deleted reply stays held back, and what was above still goes."""
     ada, bob, server, inside = Identity.generate(), Identity.generate(), Identity.generate(), Identity.generate()
-    scoped = post(ada, "inside only", "scope:inside")
-    replies = chain(bob, scoped, 12)
+    scoped, head = two_scopes(ada)
+    replies = chain(bob, scoped, 12, top=head)
     async with await Store.open(tmp_path / "full.db") as full:
         await add_peer(full, inside.public_key, "http://inside.test")
-        await trust.set_labels(full, server, inside.public_key, ["inside"])
-        await full.ingest([scoped, *replies])
+        await trust.set_labels(full, server, inside.public_key, ["inside", "team"])
+        await full.ingest([scoped, head, *replies])
         await full.ingest([delete(bob, replies[4])])
     tables = ("messages", "tombstones", "confined", "scoped", "peers", "peer_labels")
     database_at(MIGRATIONS.index(CREATE_ADRIFT), tmp_path / "full.db", tmp_path / "old.db", tables)

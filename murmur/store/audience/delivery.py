@@ -8,9 +8,10 @@ everyone from there. So ``for_peers`` sends such a message only with what narrow
 leans on reaches the peer by itself (held here, and signing its audience or narrowed in turn by what reaches:
 ``murmur.store.audience.adrift``), or was confirmed by that peer in a signed answer (``murmur.receipts``: it
 holds it, its delete, or refused it for its audience), or leans in turn only on what reaches or was confirmed,
-the whole chain down. Once the post is deleted here, it goes to no peer that never had it, and its author is
-told (``held_back``). The compose preview asks this very condition of the message as it would be stored
-(``UNSENT``), so it names the peers delivery then hands it to.
+the whole chain down, or its scopes are all those of another message it names that reaches (a reply's thread
+root: the peer narrows it by that one alike). Once the post is deleted here, it goes to no peer that never had
+it, and its author is told (``held_back``). The compose preview asks this very condition of the message as it
+would be stored (``UNSENT``), so it names the peers delivery then hands it to.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import blocked, leaning
 from murmur.store.audience.doors import REFUSED_LOCAL
-from murmur.store.audience.scopes import UNSENT, held, kept_here, seen_by, unsent
+from murmur.store.audience.scopes import UNSENT, held, kept_here, named, seen_by, unsent
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this package
     from murmur.store import Store
@@ -37,12 +38,31 @@ def _acknowledged(msg_id: str, peer: str) -> str:
     )
 
 
+def _covered(alias: str, narrower: str) -> str:
+    """SQL: every scope of the message ``narrower`` (an id) is a scope of a message the row ``alias`` names that
+    reaches peers by itself (held here, and not adrift): a peer narrows ``alias`` by that message itself, to no
+    wider an audience than ``narrower`` would give it. A reply below a deleted public-signed reply names the thread's
+    root too, which narrows it alike; a reply in a thread of two scopes whose deleted parent carried both does not
+    (the root carries one: a peer would narrow the reply to that one alone)."""
+    reaching = (
+        f"y.scope = z.scope AND y.id IN ({named(alias)}) AND {held('y.id')}"
+        " AND NOT EXISTS (SELECT 1 FROM adrift a WHERE a.id = y.id)"
+    )
+    return (
+        f"NOT EXISTS (SELECT 1 FROM scoped z WHERE z.id = {narrower}"
+        f" AND NOT EXISTS (SELECT 1 FROM scoped y WHERE {reaching}))"
+    )
+
+
 def _leans_on(alias: str, stored: bool) -> str:
-    """SQL: a SELECT of the ids (column ``id``) the row ``alias`` leans on that do not reach a peer by themselves:
-    its ``adrift`` rows when stored, computed by the same definition when not."""
+    """SQL: a SELECT of the ids (column ``id``) the row ``alias`` leans on that do not reach a peer by themselves
+    (its ``adrift`` rows when stored, computed by the same definition when not) and whose scopes nothing else it
+    names brings to that peer (``_covered``)."""
     if stored:
-        return f"SELECT e.narrower AS id FROM adrift e WHERE e.id = {alias}.id"
-    return f"SELECT DISTINCT s.id FROM scoped s WHERE {leaning(alias, stored=False)}"
+        leans = f"SELECT e.narrower AS id FROM adrift e WHERE e.id = {alias}.id"
+    else:
+        leans = f"SELECT DISTINCT s.id FROM scoped s WHERE {leaning(alias, stored=False)}"
+    return f"SELECT l.id FROM ({leans}) l WHERE NOT {_covered(alias, 'l.id')}"
 
 
 def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> str:
@@ -97,10 +117,7 @@ async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
     and what to sign instead. None otherwise."""
     if message.visibility == "local":
         return None
-    sql = (
-        f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped s ON {leaning('u', stored=False)}"
-        " JOIN scoped x ON x.id = s.id"
-    )
+    sql = f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped x ON x.id IN ({_leans_on('u', False)})"
     rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, _named_by(message)))
     scopes = sorted(str(row[0]) for row in rows)
     if not scopes:
