@@ -326,10 +326,12 @@ async def forget_released(store: Store, peer: Peer, ids: Sequence[bytes]) -> Non
 
 
 async def queued(store: Store, peer: Peer) -> int:
-    """How many messages wait for this peer (counted up to MAX_QUEUED_COUNT)."""
+    """How many messages wait for this peer (counted up to MAX_QUEUED_COUNT), those the rule now lets go that its
+    cursor passed included (``released``)."""
     async with store.conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.seq > :after AND {for_peers('m')}"
-        " AND m.origin != :origin LIMIT :most) q",
+        f"SELECT (SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.seq > :after AND {for_peers('m')}"
+        " AND m.origin != :origin LIMIT :most) q) + (SELECT count(*) FROM passed_over p JOIN messages m"
+        f" ON m.id = p.id WHERE p.peer = :peer AND m.origin != :origin AND {for_peers('m')})",
         {"after": peer.push_cursor, "peer": bytes.fromhex(peer.key), "origin": peer.origin, "most": MAX_QUEUED_COUNT},
     ) as cursor:
         row = await cursor.fetchone()

@@ -9,7 +9,16 @@ import pytest
 from murmur.keys import Identity
 from murmur.store import Store, trust
 from murmur.store.ingest import remove_messages
-from murmur.store.peers import Peer, forget_released, get_peer, outbound, record_success, released, set_push_cursor
+from murmur.store.peers import (
+    Peer,
+    forget_released,
+    get_peer,
+    outbound,
+    queued,
+    record_success,
+    released,
+    set_push_cursor,
+)
 from murmur.sync.index import index_for
 from tests.store.test_narrowing_travels import Network, about, acknowledge, delete, network
 from tests.sync.test_scopes import post
@@ -65,9 +74,12 @@ async def test_a_confirmation_arriving_after_the_cursor_passed_releases_the_mess
     _, inside, outside = network
     scoped, reaction = await held_back_from_inside(store, network)
     assert await push_released(store, inside.public_key) == set()  # nothing changed: nothing goes
+    assert await queued(store, await peer_of(store, inside.public_key)) == 0
     await acknowledge(store, inside, str(scoped["id"]), "deleted", "deleted")
     assert await in_repair_set(store, inside.public_key, str(reaction["id"]))
+    assert await queued(store, await peer_of(store, inside.public_key)) == 1  # what `murmur peer list` shows
     assert await push_released(store, inside.public_key) == {reaction["id"]}
+    assert await queued(store, await peer_of(store, inside.public_key)) == 0
     assert await push_released(store, inside.public_key) == set()  # once
     assert await push_log(store, inside.public_key) == set()
     assert await push_released(store, outside) == set()  # a confirmation by one peer says nothing of another
