@@ -89,3 +89,18 @@ async def test_a_label_given_after_the_push_passed_sends_the_scope(net: Network)
     await trust.set_labels(a.state.store, a.state.identity, other.key, ["inside"])
     await a.push(other)
     assert await other.has(scoped["id"])
+
+
+async def test_what_the_peer_already_holds_is_offered_not_sent(net: Network) -> None:
+    """The peer had the message from elsewhere: released, it is offered, declined, and its body stays here."""
+    a, inside = await inside_pair(net)
+    seen = record(inside)
+    scoped, reaction = await held_back(a)
+    await inside.state.store.ingest([reaction])  # from another server
+    await a.push(inside)
+    await confirm(a, inside, scoped["id"])
+    await a.push(inside)
+    assert bytes.fromhex(reaction["id"]) in seen.offered()
+    assert reaction["id"] not in seen.bodies()
+    rows = await a.state.store.conn.execute_fetchall("SELECT count(*) FROM passed_over")
+    assert rows[0][0] == 0  # nothing waits any more
