@@ -15,10 +15,12 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused, state_of
+from murmur.server.eventstream import SERVER_SEND
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.metrics import RequestTimer
 from murmur.server.responses import error
@@ -167,11 +169,21 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error("internal", "The server hit an unexpected error; it has been logged.", 500)
 
 
+class _App(Starlette):
+    """Starlette, keeping the server's own ``send`` in the scope, where live streams find the socket they may write
+    onto (``murmur.server.eventstream``). No middleware here rewrites an answer's body; one that did (compression)
+    would have to be told apart there."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
+
+
 def create_app(state: ServerState) -> Starlette:
     """Build the ASGI app around already-open resources (the caller owns their lifetime)."""
     timer = [Middleware(RequestTimer, metrics=state.metrics)] if state.metrics is not None else []
     metrics = [Route("/metrics", metrics_route.metrics)] if state.metrics is not None else []
-    app = Starlette(
+    app = _App(
         routes=routes() + metrics,
         middleware=[*timer, Middleware(ServerKeyHeader, server_key=state.identity.public_key)],
         exception_handlers={

@@ -17,7 +17,10 @@ resuming from a cursor reads it there.
 
 A stretch's events are joined into bytes once (a ``Batch``), and that one object is queued to every stream with
 nothing of its own in the stretch; a stream takes whatever batches wait for it in one write, so what a stream costs
-the server is one write per round, however many events the round carries.
+the server is one write per round, however many events the round carries. The fanout makes that write itself,
+onto the stream's socket, when the stream's task is idle and the socket takes it at once (``Wire.ready``): no task
+is woken per stream and round. Otherwise (a socket pushing back, a server whose writes are not known) it wakes the
+stream's task, which writes through the ASGI ``send`` and waits as long as it must, alone.
 
 A subscriber is a bounded queue that the fanout appends to without ever waiting, so a slow reader holds back
 neither the other streams nor publishing. One that falls more than ``BEHIND`` events behind is dropped from the
@@ -30,11 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 
 import orjson
 
 from murmur.errors import StoreError
+from murmur.server.eventstream import Wire
 from murmur.server.hub import Hub
 from murmur.server.responses import raw_message
 from murmur.server.routes.render import notification_json
@@ -46,8 +51,8 @@ from murmur.store.receipts import Told
 POLL_S = 2.0
 KEEPALIVE_S = 15.0
 PAGE = 200
-ROUND_SPACING_S = 40e-6  # per live stream: a round every 40 ms at most for 1,000 streams (see _round)
-WAKE_GROUP = 50  # streams woken together; the event loop serves requests between groups (see _wake)
+STREAMS_SHARE = 0.5  # of the event loop's time, at most, spent writing rounds while posts keep coming (see _round)
+WAKE_GROUP = 50  # streams written or woken together; the event loop serves requests between groups (see _wake)
 BEHIND = 2000  # events a subscriber may have waiting before it reads the log for itself instead
 
 KEEPALIVE = b": keepalive\n\n"
@@ -163,8 +168,9 @@ async def read_alone(store: Store, subscriber: Subscriber) -> bytes:
 class Subscriber:
     """One stream's queue of live batches, filled by the fanout and drained by the stream."""
 
-    def __init__(self, key: str, cursor: int, *, limit: int) -> None:
+    def __init__(self, key: str, cursor: int, *, limit: int, wire: Wire | None = None) -> None:
         self.key = key
+        self.wire = wire  # where the fanout writes for the stream's task when it is idle (see wake)
         self.cursor = cursor  # every event of the stream up to this log position has been handed to it
         self.limit = limit
         self.idle_since = 0.0  # loop time of the last bytes handed out
@@ -210,6 +216,9 @@ class Subscriber:
             raise self._failed
         if self._behind:
             raise Behind
+        return self._taken()
+
+    def _taken(self) -> bytes:
         batches, self._pending, self._events = self._pending, [], 0
         data = b"".join([batch.since(self.cursor) for batch in batches])  # one batch: its own bytes, not a copy
         if batches:
@@ -222,8 +231,18 @@ class Subscriber:
         return data
 
     def wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+        """Have what waits for the stream written. Its task, idle in ``take``, is woken to write it, unless the
+        stream's socket takes it at once: then it is written here, and the task sleeps on. Between ``take`` and its
+        write returning (the task busy, or its send waiting on the socket) nothing is written here: the task takes
+        what came meanwhile when it is done, so bytes go out in order, one writer at a time."""
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self.wire is not None and self._failed is None and not self._behind and self.wire.ready():
+            if data := self._taken():
+                self.wire.write_now(data)
+            return
+        waiter.set_result(None)
 
 
 class Fanout:
@@ -242,8 +261,8 @@ class Fanout:
         """How many streams the fanout feeds now (those reading the log alone are not among them)."""
         return len(self._live)
 
-    def subscriber(self, key: str, cursor: int) -> Subscriber:
-        return Subscriber(key, cursor, limit=self.behind)
+    def subscriber(self, key: str, cursor: int, wire: Wire | None = None) -> Subscriber:
+        return Subscriber(key, cursor, limit=self.behind, wire=wire)
 
     def join(self, subscriber: Subscriber) -> bool:
         """Take a subscriber into the live set if it has read the log up to the fanout's position (nothing between
@@ -289,8 +308,6 @@ class Fanout:
 
     async def _round(self) -> bool:
         """Offer every live subscriber the next stretch of the log; True when there is more to read at once."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         after = self.position
         read = await rendered(self.store, after)
         upto = read.upto
@@ -313,23 +330,31 @@ class Fanout:
                 if not subscriber.offer(batch):
                     del self._live[subscriber]
                 offered.append(subscriber)
-        await self._wake(offered)
+        writing = time.perf_counter()
+        busy = await self._wake(offered)
         if read.shared.events:
-            # A round's writes cost each stream about the same whatever they carry (a socket write): rounds at most
-            # every 40 µs per stream bound the event loop's share spent on them whatever the post rate, and posts
-            # that come meanwhile go out together in the next round.
-            await asyncio.sleep(started + ROUND_SPACING_S * len(self._live) - loop.time())
+            # A round's writes cost each stream about the same whatever they carry (a socket write). The next round
+            # waits until these took no more than their share of the time since they began, so publishes keep the
+            # rest whatever the post rate, the number of streams and the machine's load, and posts that come
+            # meanwhile go out together; on an idle loop that is as long as the writes took, and no longer.
+            await asyncio.sleep(writing + busy / STREAMS_SHARE - time.perf_counter())
         return read.full
 
     @staticmethod
-    async def _wake(subscribers: Sequence[Subscriber]) -> None:
-        """Wake the streams a group at a time. A woken stream writes at once, on the event loop: a thousand in one
-        go would hold every request behind them for the whole round, while between groups the loop reads the
-        sockets and serves what came (a publish waits for one group at most)."""
+    async def _wake(subscribers: Sequence[Subscriber]) -> float:
+        """Have the streams written a group at a time; the seconds that took. A write, here or by a woken stream, is
+        made at once, on the event loop: a thousand in one go would hold every request behind them for the whole
+        round, while between groups the loop reads the sockets and serves what came (a publish waits for one group
+        at most). A group's time runs until the fanout's turn comes again, so the streams woken write in it; so
+        does what else the loop had ready then, which makes the next round wait longer when the loop is busy."""
+        busy = 0.0
         for start in range(0, len(subscribers), WAKE_GROUP):
+            began = time.perf_counter()
             for subscriber in subscribers[start : start + WAKE_GROUP]:
                 subscriber.wake()
             await asyncio.sleep(0)
+            busy += time.perf_counter() - began
+        return busy
 
     def _fail_all(self, exc: StoreError | Ended) -> None:
         for subscriber in self._live:

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from murmur.errors import StoreError
 from murmur.numbers import MAX_NUMBER
 from murmur.server.auth import authenticate, state_of
-from murmur.server.eventstream import EventStream, Write
+from murmur.server.eventstream import EventStream, Wire
 from murmur.server.fanout import Behind, Ended, read_alone
 from murmur.server.params import header_number, optional_query_number
 
@@ -61,10 +61,11 @@ async def stream(request: Request) -> Response:
     if cursor is None or cursor > newest:
         cursor = newest
 
-    async def events(write: Write) -> None:
-        # Written straight onto the connection (murmur.server.eventstream): every live event passes through here
-        # for every stream open, as one write per round.
-        subscriber = state.fanout.subscriber(caller.key, cursor)
+    async def events(wire: Wire) -> None:
+        # Written straight onto the connection (murmur.server.eventstream): every live event passes through here,
+        # or through the fanout writing for this task (Subscriber.wake), for every stream open, as one write per round.
+        write = wire.write
+        subscriber = state.fanout.subscriber(caller.key, cursor, wire)
         with state.hub.listening():  # one live client for as long as it flows (the metrics read the count)
             await write(OPENING)
             try:
