@@ -69,7 +69,20 @@ class Wire:
 
     def write_now(self, data: bytes) -> None:
         """Write ``data`` as one chunk of the answer, as uvicorn's ``send`` frames it; only when ``ready()``."""
-        self._cycle.transport.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self._cycle.transport.write(_chunk(data))
+
+
+class _Framed:
+    """The bytes last framed, and their frame: a round hands the very same bytes to every stream, framed once."""
+
+    data = b""
+    chunk = b"0\r\n\r\n"
+
+
+def _chunk(data: bytes) -> bytes:
+    if data is not _Framed.data:
+        _Framed.data, _Framed.chunk = data, b"%x\r\n%s\r\n" % (len(data), data)
+    return _Framed.chunk
 
 
 def _uvicorn_cycle(scope: Scope) -> Any | None:

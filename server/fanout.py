@@ -220,9 +220,13 @@ class Subscriber:
 
     def _taken(self) -> bytes:
         batches, self._pending, self._events = self._pending, [], 0
-        data = b"".join([batch.since(self.cursor) for batch in batches])  # one batch: its own bytes, not a copy
-        if batches:
-            self.cursor = max(self.cursor, *(batch.upto for batch in batches))  # never back, whatever came queued
+        if len(batches) == 1:  # most often: its own bytes, the same object for every stream (not a copy)
+            data = batches[0].since(self.cursor)
+            self.cursor = max(self.cursor, batches[0].upto)
+        else:
+            data = b"".join([batch.since(self.cursor) for batch in batches])
+            if batches:
+                self.cursor = max(self.cursor, *(batch.upto for batch in batches))  # never back, whatever came queued
         if self._keepalive and not data:
             data = KEEPALIVE
         self._keepalive = False

@@ -16,6 +16,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from murmur.client.api import MurmurClient
 from murmur.keys import Identity
+from murmur.message import sign_draft
 from murmur.server import eventstream, fanout
 from murmur.server.app import create_app
 from tests.server.conftest import Harness
@@ -67,6 +68,7 @@ class Listening:
         self.cursor = cursor
         self.messages: list[str] = []
         self.ids: list[int] = []
+        self.kinds: list[str] = []  # every event's name, notifications included
         self.opened = asyncio.Event()
         self._changed = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -77,6 +79,7 @@ class Listening:
 
     async def _read(self) -> None:
         async for event in self.api.stream(self.cursor):
+            self.kinds.append(event.event)
             if event.event == "message":
                 self.messages.append(event.data["message"]["id"])
                 self.ids.append(int(event.id or 0))
@@ -243,4 +246,27 @@ async def test_a_client_reconnecting_from_its_last_event_gets_the_rest_once(
         assert direct[0] >= 2  # the live part went straight onto its socket
         await kept.until(len(ids))
         for listening in (kept, again):
+            await listening.stop()
+
+
+async def test_a_member_with_its_own_events_in_a_round_gets_them_framed_as_its_own(
+    server: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round writes the shared bytes, framed once, to most streams, and a mentioned member's own bytes to it."""
+    direct = counted(monkeypatch, eventstream.Wire, "write_now")
+    ada, bob, cy = Identity.generate(), Identity.generate(), Identity.generate()
+    await server.member(cy)
+    async with served(server) as uv:
+        for_ada = await open_stream(server, uv, ada)
+        for_bob = await open_stream(server, uv, bob)
+        mention = sign_draft(cy, {"body": {"text": f"hi @{ada.public_key}"}, "tags": [["mention", ada.public_key]]})
+        await server.client(cy).publish(mention)
+        ids = [mention["id"], *await publish_posts(server, cy, 1, "later")]
+        for listening in (for_ada, for_bob):
+            await listening.until(2)
+            assert listening.messages == ids
+        assert for_ada.kinds == ["message", "notification", "message"]
+        assert for_bob.kinds == ["message", "message"]
+        assert direct[0] >= 4
+        for listening in (for_ada, for_bob):
             await listening.stop()
