@@ -89,7 +89,14 @@ def _uvicorn_cycle(scope: Scope) -> Any | None:
     """uvicorn's state of this request, when the server is uvicorn's httptools protocol (its ``send`` is a method of
     that state, kept in the scope before any middleware wraps it)."""
     cycle = getattr(scope.get(SERVER_SEND), "__self__", None)
-    return cycle if httptools_impl is not None and isinstance(cycle, httptools_impl.RequestResponseCycle) else None
+    if httptools_impl is None or not isinstance(cycle, httptools_impl.RequestResponseCycle):
+        return None
+    # What Wire reads of it: a uvicorn that keeps its state otherwise gets every write through send instead.
+    known = all(hasattr(cycle, name) for name in _CYCLE) and hasattr(getattr(cycle, "flow", None), "write_paused")
+    return cycle if known else None
+
+
+_CYCLE = ("transport", "flow", "disconnected", "response_complete", "chunked_encoding")
 
 
 class EventStream(Response):
