@@ -346,18 +346,20 @@ class Fanout:
 
     @staticmethod
     async def _wake(subscribers: Sequence[Subscriber]) -> float:
-        """Have the streams written a group at a time; the seconds that took. A write, here or by a woken stream, is
-        made at once, on the event loop: a thousand in one go would hold every request behind them for the whole
-        round, while between groups the loop reads the sockets and serves what came (a publish waits for one group
-        at most). A group's time runs until the fanout's turn comes again, so the streams woken write in it; so
-        does what else the loop had ready then, which makes the next round wait longer when the loop is busy."""
+        """Have the streams written a group at a time; the seconds spent writing here. A write, here or by a woken
+        stream, is made at once, on the event loop: a thousand in one go would hold every request behind them for
+        the whole round, while between groups the loop reads the sockets and serves what came (a publish waits for
+        one group at most). Only the reader's own writing is counted, not the turns between groups: counting what
+        else the loop ran meanwhile spaced rounds twice as far apart under load, for worse delivery and no better
+        publishing (docs/performance.md). A woken stream's write is not counted either: where the reader cannot
+        write (a server whose writes are not known), rounds follow more closely, each still in groups."""
         busy = 0.0
         for start in range(0, len(subscribers), WAKE_GROUP):
             began = time.perf_counter()
             for subscriber in subscribers[start : start + WAKE_GROUP]:
                 subscriber.wake()
-            await asyncio.sleep(0)
             busy += time.perf_counter() - began
+            await asyncio.sleep(0)
         return busy
 
     def _fail_all(self, exc: StoreError | Ended) -> None:
