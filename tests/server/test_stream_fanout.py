@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -413,3 +414,43 @@ async def test_a_sealed_message_is_read_once_and_announced_to_its_members_stream
         announced = [(at, data) for at, event, data in opened.events if event == "sealed"]
         assert announced == ([(seq, {"seq": seq})] if told else [])
     assert rendered[0] == 1 and 1 <= read[0] <= stretches[0]  # per stretch, not per stream
+
+
+async def test_a_round_waits_for_as_long_as_its_own_writing_took_not_a_time_per_stream(
+    server: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While posts keep coming, the streams' writes take at most their share of the loop (``STREAMS_SHARE``): the
+    next round waits, from the start of this one's writing, until they took no more than that; on an idle loop
+    with cheap writes that is at once, whatever the number of streams."""
+    clock = [1000.0]
+    monkeypatch.setattr(fanout, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    wake = fanout.Subscriber.wake
+
+    def writing_a_millisecond(subscriber: fanout.Subscriber) -> None:
+        clock[0] += 0.001  # each stream's write takes 1 ms of the reader's time
+        wake(subscriber)
+
+    monkeypatch.setattr(fanout.Subscriber, "wake", writing_a_millisecond)
+    spacings: list[float] = []
+    spaced = asyncio.Event()
+    sleep = asyncio.sleep
+
+    async def noted(delay: float, result: Any = None) -> Any:
+        task = asyncio.current_task()
+        if delay > 0 and task is not None and task.get_name() == "murmur stream fanout":
+            spacings.append(delay)
+            spaced.set()
+        return await sleep(delay, result)
+
+    monkeypatch.setattr(asyncio, "sleep", noted)
+    listeners, author = [Identity.generate() for _ in range(3)], Identity.generate()
+    for identity in (*listeners, author):
+        await server.member(identity)
+    async with contextlib.AsyncExitStack() as stack:
+        opened = [await stack.enter_async_context(OpenStream(server, who)) for who in listeners]
+        ids = await publish_posts(server, author, 1)
+        for stream in opened:
+            await stream.until(lambda s=stream: s.messages() == ids)
+        await asyncio.wait_for(spaced.wait(), BOUND_S)
+    share = fanout.STREAMS_SHARE
+    assert spacings == [pytest.approx(len(listeners) * 0.001 * (1 / share - 1))]
