@@ -1,0 +1,154 @@
+"""``workers = 2``: two processes answer one socket on one data directory, and the server still behaves as one.
+
+Each test reaches a chosen worker by opening connections until one is answered by it (``/health`` names the
+worker): a keep-alive connection stays with the process that accepted it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import signal
+import threading
+from email.utils import parsedate_to_datetime
+
+import httpx
+import orjson
+import pytest
+
+from tests.reliability.conftest import BASE_SETTINGS, ServerFactory
+from tests.reliability.fakepeer import FakePeer
+from tests.reliability.harness import API, Member, Server, peer_add, raw
+from tests.reliability.test_crash import kill_under_load, publish_until_down, verify_acknowledged
+from tests.waiting import BOUND_S
+
+pytestmark = pytest.mark.timeout(180)
+
+WORKERS = 2
+
+
+def on_worker(server: Server, worker: int, member: Member | None = None, timeout: float = 10.0) -> Member:
+    """A member (``member``'s key, or a new one) whose connection the given worker accepted."""
+    for _ in range(200):  # the kernel hands each connection to either worker: 200 misses in a row do not happen
+        candidate = Member(server.url, member.identity if member else None, timeout=timeout)
+        answer = candidate.http.get("/health").json()
+        if answer.get("worker") == worker:
+            return candidate
+        candidate.close()
+    raise AssertionError(f"no connection was accepted by worker {worker}")
+
+
+def test_health_names_the_worker_and_both_serve(make_server: ServerFactory) -> None:
+    server = make_server(workers=WORKERS)
+    members = [on_worker(server, worker) for worker in range(1, WORKERS + 1)]
+    for member in members:
+        member.close()
+
+
+def test_a_request_replayed_to_the_other_worker_is_refused(make_server: ServerFactory) -> None:
+    server = make_server(workers=WORKERS)
+    first = on_worker(server, 1).join()
+    second = on_worker(server, 2, first)
+    try:
+        for to, replayed_to in ((first, second), (second, first)):
+            signed = to.build("POST", f"{API}/messages", raw(to.post("once")))
+            assert to.http.send(signed).status_code == 201
+            again = replayed_to.http.send(signed)
+            assert again.status_code == 401, again.text
+            assert again.json()["error"]["code"] == "replayed"
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_client_on_both_workers_gets_its_limit_once(make_server: ServerFactory) -> None:
+    limit = 3  # one token back every 20 s: the test is over long before (the bound below counts them anyway)
+    server = make_server(workers=WORKERS, rate_per_minute=limit)
+    first = on_worker(server, 1)
+    second = on_worker(server, 2, first)
+    try:
+        started = first.http.get("/health")  # a Date header: when the counting began, by the server's clock
+        allowed = 0
+        for _ in range(2 * limit):
+            for member in (first, second):
+                # Not a member: refused (403) once past the limiter, which comes first; 429 is the limiter's.
+                if member.request("GET", f"{API}/timelines/local").status_code != 429:
+                    allowed += 1
+        ended = first.http.get("/health")
+        refilled = int((_seconds(started, ended) + 1) * limit / 60)  # the Date header counts whole seconds
+        assert allowed <= limit + refilled, f"{allowed} requests let through; two limiters would let {2 * limit}"
+        assert allowed >= limit
+    finally:
+        first.close()
+        second.close()
+
+
+def _seconds(started: httpx.Response, ended: httpx.Response) -> float:
+    return (parsedate_to_datetime(ended.headers["date"]) - parsedate_to_datetime(started.headers["date"])).seconds
+
+
+def test_a_stream_on_one_worker_receives_a_post_made_through_the_other(make_server: ServerFactory) -> None:
+    server = make_server(workers=WORKERS)
+    author = on_worker(server, 1).join()
+    reader = on_worker(server, 2, timeout=BOUND_S).join()
+    try:
+        signed = reader.build("GET", f"{API}/stream")
+        with reader.http.stream(signed.method, signed.url, headers=signed.headers) as stream:
+            lines = stream.iter_lines()
+            assert next(lines).startswith(": murmur stream")  # the stream is open and listening on worker 2
+            message = author.post("through worker 1")
+            assert author.publish(message).status_code == 201
+            for line in lines:  # each read waits for the next event, as long as the client's timeout
+                if line.startswith("data: ") and orjson.loads(line[6:]).get("message", {}).get("id") == message["id"]:
+                    break
+    finally:
+        author.close()
+        reader.close()
+
+
+def test_federation_runs_in_one_process(make_server: ServerFactory) -> None:
+    """A pull-only peer is long-polled by one pull loop: with one per process, the fake would see pulls overlap."""
+    server = make_server(workers=WORKERS)
+    fake = FakePeer().start()
+    try:
+        peer_add(server, fake.url, fake.key, mode="pull-only", name="fake")
+        assert fake.until_asked(times=6), "the server never pulled from the fake peer"
+        assert fake.most_pulling == 1
+    finally:
+        fake.close()
+
+
+class _Group(Server):
+    """A server whose supervisor and workers die together, as on a crash of the machine's power or the kernel's
+    OOM killer taking the process group: SIGKILL to every process at once, nothing cleans up."""
+
+    def start(self, preexec_fn: object = None) -> Server:
+        return super().start(preexec_fn=os.setsid)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=BOUND_S)
+        self._drained()
+
+
+def test_acknowledged_publishes_survive_sigkill_of_every_worker(make_server: ServerFactory) -> None:
+    server = _Group(make_server("group", start=False).data, {**BASE_SETTINGS, "workers": WORKERS})
+    server.start()
+    rng = random.Random(20261130)
+    members = [Member(server.url).join() for _ in range(6)]  # their connections land on either worker
+    acked: dict[str, bytes] = {}
+    lock = threading.Condition()
+    try:
+        for _ in range(3):
+            loads = [functools.partial(publish_until_down, m, acked, lock) for m in members]
+            kill_under_load(server, loads, rng, acked, lock, least=15)
+            verify_acknowledged(server, members[0], acked)
+    finally:
+        for m in members:
+            m.close()
+        if server.running():
+            server.kill()
+    assert len(acked) > 50, "the load was too light to mean anything"
+    assert "Traceback" not in server.log()
