@@ -56,6 +56,16 @@ class Bell:
                 with contextlib.suppress(BlockingIOError, ConnectionRefusedError, BrokenPipeError):
                     other.send(datagram)
 
+    def relaying(self, hear: Callable[[bytes], None]) -> Callable[[socket.socket, bytes], None]:
+        """What the supervisor does with a worker's datagram: ``hear`` it (its own hub's wake) and pass it on to
+        every other worker."""
+
+        def relay(sender: socket.socket, datagram: bytes) -> None:
+            hear(datagram)
+            self.ring(datagram, but=sender)
+
+        return relay
+
     def forget(self, other: socket.socket) -> None:
         """Stop listening to and ringing ``other`` (its worker ended), and close it."""
         if other in self.others:

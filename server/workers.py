@@ -112,7 +112,7 @@ class WorkerPool:
             gate_theirs.close()
             bell_theirs.close()
         gate, _ = await loop.connect_accepted_socket(lambda: GateServer(self.gate), gate_ours)
-        self.bell.add(bell_ours, self._relay)
+        self.bell.add(bell_ours, self.bell.relaying(self.state.hub.hear))
         running = self.running[index] = _Running(index, process, bell_ours, gate)
         settings = {
             "data": str(self.data_dir.root),
@@ -127,11 +127,6 @@ class WorkerPool:
             code = await process.wait()
             self._forget(running)
             raise ConfigError(f"Worker {index} could not start (exit code {code}); see the log above.")
-
-    def _relay(self, sender: socket.socket, datagram: bytes) -> None:
-        """A worker stored something: the federation loops here hear it, and so does every other worker."""
-        self.state.hub.hear(datagram)
-        self.bell.ring(datagram, but=sender)
 
     async def _watch(self, index: int) -> None:
         """Start worker ``index`` again whenever it ends while the server is not stopping."""
