@@ -37,22 +37,24 @@ log = logging.getLogger("murmur.server")
 GRACEFUL_S = 3  # seconds open streams and requests get to finish at a stop
 
 
-class _Server(uvicorn.Server):
+class Server(uvicorn.Server):
     """uvicorn's server with murmur's own signal handling.
 
     uvicorn re-raises SIGINT/SIGTERM once it has shut down, which would skip closing the database and exit
     130; here a signal only asks for the graceful shutdown, and the process exits 0 after cleanup.
     """
 
+    stop_signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in self.stop_signals:
             loop.add_signal_handler(sig, self._request_exit, sig)
         try:
             yield
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in self.stop_signals:
                 loop.remove_signal_handler(sig)
 
     def _request_exit(self, sig: signal.Signals) -> None:
@@ -154,9 +156,9 @@ async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
         )
 
 
-def uvicorn_server(app: ASGIApp) -> _Server:
+def uvicorn_server(app: ASGIApp) -> Server:
     """The HTTP server answering ``app``, as one process runs it or as each of ``workers`` does."""
-    return _Server(
+    return Server(
         uvicorn.Config(
             app,
             log_level="warning",

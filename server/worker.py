@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
-import uvicorn
 
 from murmur.errors import MurmurError
 from murmur.server.app import create_app
@@ -24,7 +24,7 @@ from murmur.server.config import DataDir, ServerConfig
 from murmur.server.gate import GateClient
 from murmur.server.hub import Hub
 from murmur.server.logs import configure
-from murmur.server.serve import uvicorn_server
+from murmur.server.serve import Server, uvicorn_server
 from murmur.server.state import ServerState
 from murmur.store import Store
 
@@ -48,6 +48,10 @@ async def work(settings: dict[str, Any]) -> None:
             config=config, identity=data_dir.identity(), store=store, hub=hub, gate=gate, worker=settings["index"]
         )
         server = uvicorn_server(create_app(state))
+        # Ctrl-C reaches every process of the terminal's group: a worker stops when its supervisor says (SIGTERM),
+        # so that the supervisor never takes a worker stopping with it for one that failed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        server.stop_signals = (signal.SIGTERM,)
         loop.add_reader(sys.stdin.fileno(), _supervisor_gone, server)
         os.write(sys.stdout.fileno(), b"ready\n")
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else is ever read from the pipe
@@ -60,7 +64,7 @@ async def work(settings: dict[str, Any]) -> None:
         listening.close()
 
 
-def _supervisor_gone(server: uvicorn.Server) -> None:
+def _supervisor_gone(server: Server) -> None:
     if not os.read(sys.stdin.fileno(), 4096):
         asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
         server.should_exit = True

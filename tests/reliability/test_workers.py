@@ -12,6 +12,7 @@ import random
 import signal
 import threading
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 
 import httpx
 import orjson
@@ -21,7 +22,7 @@ from tests.reliability.conftest import BASE_SETTINGS, ServerFactory
 from tests.reliability.fakepeer import FakePeer
 from tests.reliability.harness import API, Member, Server, peer_add, raw
 from tests.reliability.test_crash import kill_under_load, publish_until_down, verify_acknowledged
-from tests.waiting import BOUND_S
+from tests.waiting import BOUND_S, poll
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -151,4 +152,40 @@ def test_acknowledged_publishes_survive_sigkill_of_every_worker(make_server: Ser
         if server.running():
             server.kill()
     assert len(acked) > 50, "the load was too light to mean anything"
+    assert "Traceback" not in server.log()
+
+
+def _workers_of(server: Server) -> list[int]:
+    assert server.proc is not None
+    return [int(pid) for pid in Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()]
+
+
+def test_a_worker_killed_is_started_again_while_the_other_serves(make_server: ServerFactory) -> None:
+    server = make_server(workers=WORKERS)
+    member = on_worker(server, 1).join()
+    try:
+        first = _workers_of(server)
+        assert len(first) == WORKERS
+        os.kill(first[0], signal.SIGKILL)
+        # Its connections die with it; the other worker serves new ones, and the supervisor starts another.
+        assert poll(lambda: len(set(_workers_of(server)) - set(first)) == 1), "the killed worker was not replaced"
+        for worker in range(1, WORKERS + 1):
+            again = on_worker(server, worker, member)
+            assert again.publish(again.post(f"after the kill, on worker {worker}")).status_code == 201
+            again.close()
+        assert "starting it again" in server.log()
+    finally:
+        member.close()
+
+
+def test_ctrl_c_stops_every_process_at_once_and_cleanly(make_server: ServerFactory) -> None:
+    server = _Group(make_server("ctrlc", start=False).data, {**BASE_SETTINGS, "workers": WORKERS})
+    server.start()
+    workers = _workers_of(server)
+    assert server.proc is not None
+    os.killpg(server.proc.pid, signal.SIGINT)  # what a terminal sends its foreground group
+    assert server.proc.wait(timeout=BOUND_S) == 0
+    server._drained()
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert "starting it again" not in server.log()
     assert "Traceback" not in server.log()
