@@ -185,7 +185,12 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
     if bound_port != config.port:
         config = dataclasses.replace(config, port=bound_port)
     try:
-        store = await Store.open(data_dir.db_path, durability=config.durability, database=config.database or None)
+        store = await Store.open(
+            data_dir.db_path,
+            durability=config.durability,
+            database=config.database or None,
+            shared=config.workers > 1,
+        )
     except BaseException:
         sock.close()
         raise

@@ -37,7 +37,9 @@ async def work(settings: dict[str, Any]) -> None:
     to_gate = socket.socket(fileno=fds["gate"])
     loop = asyncio.get_running_loop()
     # The supervisor migrated the store before starting any worker: opening it here finds nothing to do.
-    store = await Store.open(data_dir.db_path, durability=config.durability, database=config.database or None)
+    store = await Store.open(
+        data_dir.db_path, durability=config.durability, database=config.database or None, shared=True
+    )
     bell = Bell()
     state: ServerState | None = None
     try:

@@ -1,13 +1,14 @@
 """Two stores writing one database at once, as the processes of a server run with ``workers = N`` do: every batch
-is numbered from the log's end under the engine's write lock (SQLite's BEGIN IMMEDIATE with a busy timeout,
-PostgreSQL's advisory lock), so no write is refused, no seq is handed out twice, and a message both store is
-stored once."""
+is numbered from the log's end under the engine's write lock (SQLite's BEGIN IMMEDIATE with a busy timeout, and
+the write turns a server's workers take; PostgreSQL's advisory lock), so no write is refused, no seq is handed
+out twice, and a message both store is stored once."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import pytest
 from store_people import Person
 
 from murmur.store import Store
@@ -16,12 +17,13 @@ ROUNDS = 20
 BATCH = 5
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["busy-timeout", "write-turns"])
 async def test_two_stores_writing_at_once_lose_and_repeat_nothing(
-    tmp_path: Path, database: str | None, ann: Person, ben: Person
+    tmp_path: Path, database: str | None, ann: Person, ben: Person, shared: bool
 ) -> None:
     path = tmp_path / "murmur.db"
-    first = await Store.open(path, database=database)
-    second = await Store.open(path, database=database)
+    first = await Store.open(path, database=database, shared=shared)
+    second = await Store.open(path, database=database, shared=shared)
     try:
         batches = [
             [(person.post(f"{person.key[:4]} {r}.{i}"), store) for i in range(BATCH)]
@@ -46,8 +48,8 @@ async def test_one_message_written_by_both_at_once_is_stored_once(
     tmp_path: Path, database: str | None, ann: Person
 ) -> None:
     path = tmp_path / "murmur.db"
-    first = await Store.open(path, database=database)
-    second = await Store.open(path, database=database)
+    first = await Store.open(path, database=database, shared=True)
+    second = await Store.open(path, database=database, shared=True)
     try:
         messages = [ann.post(f"both {n}") for n in range(30)]
         answers = await asyncio.gather(*(store.ingest([m]) for m in messages for store in (first, second)))
