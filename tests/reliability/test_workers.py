@@ -6,11 +6,11 @@ worker): a keep-alive connection stays with the process that accepted it.
 
 from __future__ import annotations
 
-import functools
 import os
 import random
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import pytest
 from tests.reliability.conftest import BASE_SETTINGS, ServerFactory
 from tests.reliability.fakepeer import FakePeer
 from tests.reliability.harness import API, Member, Server, peer_add, raw
-from tests.reliability.test_crash import kill_under_load, publish_until_down, verify_acknowledged
+from tests.reliability.test_crash import run_publish_cycles
 from tests.waiting import BOUND_S, poll
 
 pytestmark = pytest.mark.timeout(180)
@@ -137,18 +137,9 @@ class _Group(Server):
 def test_acknowledged_publishes_survive_sigkill_of_every_worker(make_server: ServerFactory) -> None:
     server = _Group(make_server("group", start=False).data, {**BASE_SETTINGS, "workers": WORKERS})
     server.start()
-    rng = random.Random(20261130)
-    members = [Member(server.url).join() for _ in range(6)]  # their connections land on either worker
-    acked: dict[str, bytes] = {}
-    lock = threading.Condition()
-    try:
-        for _ in range(3):
-            loads = [functools.partial(publish_until_down, m, acked, lock) for m in members]
-            kill_under_load(server, loads, rng, acked, lock, least=15)
-            verify_acknowledged(server, members[0], acked)
+    try:  # six writers whose connections land on either worker, three kills of every process at once
+        acked = run_publish_cycles(server, 3, 6, random.Random(20261130))
     finally:
-        for m in members:
-            m.close()
         if server.running():
             server.kill()
     assert len(acked) > 50, "the load was too light to mean anything"
@@ -189,3 +180,33 @@ def test_ctrl_c_stops_every_process_at_once_and_cleanly(make_server: ServerFacto
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
     assert "starting it again" not in server.log()
     assert "Traceback" not in server.log()
+
+
+def test_both_workers_write_at_once_on_every_engine(
+    make_server: ServerFactory, engine: str, database: str | None
+) -> None:
+    """Posts through both workers at once, on SQLite and on PostgreSQL: each acknowledged, each stored once."""
+    server = make_server(workers=WORKERS, **({"database": database} if database else {}))
+    writers = [on_worker(server, worker).join() for worker in (1, 2, 1, 2)]
+    acked: dict[str, bytes] = {}
+    lock = threading.Lock()
+
+    def publish(member: Member) -> None:
+        for n in range(40):
+            message = member.post(f"{member.key[:6]} {n}")
+            answer = member.publish(message)
+            assert answer.status_code == 201, answer.text
+            with lock:
+                acked[message["id"]] = raw(message)
+
+    try:
+        with ThreadPoolExecutor(len(writers)) as pool:
+            list(pool.map(publish, writers))
+        assert len(acked) == 40 * len(writers)
+        for msg_id, body in acked.items():
+            assert writers[0].get_raw(msg_id) == body
+        seqs = [item["seq"] for item in writers[1].get_json(f"{API}/timelines/local", limit=100)["items"]]
+        assert len(seqs) == len(set(seqs)) == 100
+    finally:
+        for member in writers:
+            member.close()
