@@ -23,7 +23,7 @@ from typing import Any
 from bench.context import Context, Figure, rate_figure
 from bench.corpus import post_text
 from bench.httpload import Reply, Sink, build_request, percentile, run_load
-from bench.server import ServerProcess, create, seed, seeded
+from bench.server import ServerProcess, cpu_s, create, seed, seeded
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
 from murmur.message import now_ms, sign_draft
@@ -67,9 +67,9 @@ def _run_once(ctx: Context, number: int, workers: int, members: list[Identity], 
     seed(data, members=[m.public_key for m in members])
     with ServerProcess(data.root, workers=workers) as server:
         ctx.progress(f"publish_http: run {number + 1} ({workers} worker(s)) against {server.url}")
-        cpu = server.cpu_seconds()
+        cpu, supervisor = server.cpu_seconds(), cpu_s(server.pid)
         result = _load(server.port, server.key, members, posts, ctx.sizes.http_max_seconds, sink=False)
-        cpu = server.cpu_seconds() - cpu
+        cpu, supervisor = server.cpu_seconds() - cpu, cpu_s(server.pid) - supervisor
     return {
         "workers": workers,
         "rate": round(result.rate, 1),
@@ -78,6 +78,8 @@ def _run_once(ctx: Context, number: int, workers: int, members: list[Identity], 
         "latency_ms_p50": round(percentile(result.latencies_ms, 0.5), 2),
         "latency_ms_p99": round(percentile(result.latencies_ms, 0.99), 2),
         "server_cpu_us_per_post": round(1e6 * cpu / max(1, result.units), 1),
+        # with workers, the supervisor's share: the gate's answers and the wake-ups it passes on
+        "supervisor_cpu_us_per_post": round(1e6 * supervisor / max(1, result.units), 1) if workers > 1 else None,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "statuses": result.statuses,
         "errors": result.errors,

@@ -76,3 +76,21 @@ def test_a_bad_datagram_is_ignored() -> None:
     assert parse(b"w{") is None
     assert parse(b"s12") == ("stored", 12)
     assert [parse(d) for d in withheld(["b", "a"])] == [("withheld", ["a", "b"])]
+
+
+async def test_stores_in_one_turn_of_the_loop_ring_once_with_the_last() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    others = Bell()
+    others.add(ours, lambda _, datagram: None)
+    hub = Hub(others)
+    try:
+        for seq in (3, 4, 5):  # a group commit's posts, answered in one turn
+            hub.stored(seq)
+        await asyncio.sleep(0)  # one turn: the ring scheduled for its end goes out
+        theirs.setblocking(False)
+        assert theirs.recv(100) == b"s5"
+        with pytest.raises(BlockingIOError):
+            theirs.recv(100)
+    finally:
+        others.close()
+        theirs.close()
