@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from murmur.server.bell import Bell, parse, withheld
+from murmur.server.bell import Bell, parse
 from murmur.server.hub import Hub
 from tests.waiting import BOUND_S
 
@@ -43,7 +43,6 @@ async def topology() -> AsyncIterator[Topology]:
 
 async def test_a_store_on_one_worker_wakes_the_other_and_the_supervisor(topology: Topology) -> None:
     first, second = topology.workers
-    assert not second.has_withheld
     first.stored(41)
     assert await second.wait(BOUND_S)
     assert second.last_seq == 41
@@ -58,24 +57,11 @@ async def test_a_store_by_the_supervisor_wakes_every_worker(topology: Topology) 
     assert [hub.last_seq for hub in topology.workers] == [7, 7]
 
 
-async def test_withheld_ids_reach_the_streams_of_every_worker(topology: Topology) -> None:
-    ids = {f"{n:064x}" for n in range(1234)}  # more than one datagram's worth
-    hub, got = topology.workers[1], set()
-    with hub.listening():
-        topology.supervisor.withheld(ids)
-        # Datagrams are read only while the loop runs, so none can arrive between a take and the next wait.
-        while (got := got | set(hub.take_withheld())) != ids:
-            assert await hub.wait(BOUND_S)
-    assert not topology.workers[0].has_withheld  # no stream open there: nothing kept
-
-
 def test_a_bad_datagram_is_ignored() -> None:
     assert parse(b"") is None
     assert parse(b"sx") is None
     assert parse(b"w[1]") is None
-    assert parse(b"w{") is None
-    assert parse(b"s12") == ("stored", 12)
-    assert [parse(d) for d in withheld(["b", "a"])] == [("withheld", ["a", "b"])]
+    assert parse(b"s12") == 12
 
 
 async def test_stores_in_one_turn_of_the_loop_ring_once_with_the_last() -> None:
