@@ -57,6 +57,12 @@ async def test_a_store_by_the_supervisor_wakes_every_worker(topology: Topology) 
     assert [hub.last_seq for hub in topology.workers] == [7, 7]
 
 
+async def test_a_peers_confirmation_heard_by_a_worker_wakes_the_supervisors_pushers(topology: Topology) -> None:
+    topology.workers[0].confirmed()  # POST /fed/v1/answers, answered by a worker
+    assert await topology.supervisor.wait(BOUND_S)  # where the pushers wait
+    assert topology.supervisor.confirmations == 1
+
+
 def test_a_bad_datagram_is_ignored() -> None:
     assert parse(b"") is None
     assert parse(b"sx") is None
