@@ -35,6 +35,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="ENGINE[,ENGINE]",
         help="engines of the ingest, timeline and catchup figures: sqlite, postgresql (SQLite always runs)",
     )
+    parser.add_argument(
+        "--workers",
+        default="1",
+        metavar="N[,N]",
+        help="server processes (murmur serve --workers) of publish_http; several alternate run by run",
+    )
     # Sizes only the smoke test uses: every figure end to end in seconds, numbers meaningless.
     parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -68,8 +74,14 @@ def select(only: str | None) -> list[Group]:
     return chosen
 
 
-def run(mode: str, groups: list[Group], tmp: Path, engines: tuple[str, ...] = ("sqlite",)) -> dict[str, Figure]:
-    ctx = Context(mode=mode, sizes=MODES[mode], tmp=tmp, engines=engines)
+def run(
+    mode: str,
+    groups: list[Group],
+    tmp: Path,
+    engines: tuple[str, ...] = ("sqlite",),
+    workers: tuple[int, ...] = (1,),
+) -> dict[str, Figure]:
+    ctx = Context(mode=mode, sizes=MODES[mode], tmp=tmp, engines=engines, workers=workers)
     done: set[str] = set()
 
     def run_group(group: Group) -> None:
@@ -135,6 +147,16 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join([head, "", *lines])
 
 
+def _workers(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(n) for n in text.split(",") if n.strip())
+    except ValueError:
+        counts = ()
+    if not counts or any(n < 1 for n in counts):
+        raise SystemExit(f"python -m bench: --workers {text!r}: expected worker counts such as 1 or 1,2")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
@@ -143,9 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     groups = select(args.only)
     engines = parse(args.engines)
+    workers = _workers(args.workers)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="murmur-bench-") as tmp:
-        figures = run(mode, groups, Path(tmp), engines)
+        figures = run(mode, groups, Path(tmp), engines, workers)
     report = {
         "mode": mode,
         "engines": list(engines),

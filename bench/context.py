@@ -132,6 +132,7 @@ class Context:
     sizes: Sizes
     tmp: Path
     engines: tuple[str, ...] = ("sqlite",)  # bench.engines: what the engine-aware figures run on, in this order
+    workers: tuple[int, ...] = (1,)  # `murmur serve --workers` of publish_http's servers; several: runs alternate
     results: dict[str, Figure] = field(default_factory=dict)
     # Runs a registered figure group on demand, so a figure can name a limit that --only did not select.
     run_group: Callable[[str], None] | None = None

@@ -129,12 +129,13 @@ def tree_cpu_s(pid: int) -> float:
 
 
 class ServerProcess:
-    """``murmur serve --data DIR --host 127.0.0.1 --port 0`` (``--database URL`` when given one); ``start`` returns
-    once it has said where it is."""
+    """``murmur serve --data DIR --host 127.0.0.1 --port 0`` (``--database URL``, ``--workers N`` when given them);
+    ``start`` returns once it has said where it is."""
 
-    def __init__(self, data: Path, database: str = "") -> None:
+    def __init__(self, data: Path, database: str = "", workers: int = 1) -> None:
         self.data = data
         self.database = database
+        self.workers = workers
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.port = 0
@@ -145,6 +146,8 @@ class ServerProcess:
         args += ["--host", "127.0.0.1", "--port", "0"]
         if self.database:
             args += ["--database", self.database]
+        if self.workers > 1:
+            args += ["--workers", str(self.workers)]
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         assert self.proc.stderr is not None
         deadline = time.monotonic() + timeout

@@ -232,6 +232,11 @@ class ReplayCache:
             return False
 
 
+def replayed() -> Refused:
+    """The refusal of a (key, nonce) pair a replay cache has seen, wherever that cache is kept."""
+    return Refused("replayed", "This signed request was already received; sign each request afresh.")
+
+
 def _lower_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, int]]:
     """Field values by lower-case name, and how many lines each field was sent on.
 
@@ -356,5 +361,5 @@ def verify_request(
     except (InvalidSignature, ValueError) as exc:
         raise Refused("bad_signature", "The request signature does not verify with its keyid.") from exc
     if replay is not None and replay.seen(keyid, nonce, created, now):
-        raise Refused("replayed", "This signed request was already received; sign each request afresh.")
+        raise replayed()
     return VerifiedRequest(key=keyid, created=created, nonce=nonce)

@@ -18,6 +18,7 @@ from murmur.kinds.key_store import disputed_member, identities_of_device
 from murmur.lines import compressed
 from murmur.message import Message
 from murmur.numbers import MAX_NUMBER
+from murmur.server.gate import MEMBER, PEER
 from murmur.server.params import header_number
 from murmur.server.state import SIGNATURE_WINDOW_S, ServerState
 from murmur.store.members import member_role
@@ -69,7 +70,9 @@ async def read_body(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _verified(request: Request, cap: int) -> tuple[str, bytes]:
+async def _verified(request: Request, cap: int, limiter: str | None) -> tuple[str, bytes, float]:
+    """The signer's key and the body it signed, once the gate admitted the request (it was no replay), and the
+    seconds ``limiter`` would have it wait (0: go on)."""
     state = state_of(request)
     body = await read_body(request, cap)
     try:
@@ -81,22 +84,25 @@ async def _verified(request: Request, cap: int) -> tuple[str, bytes]:
             body,
             recipient=state.identity.public_key,
             window_s=SIGNATURE_WINDOW_S,
-            replay=state.replay,
         )
+        assert state.gate is not None
+        wait = await state.gate.admit(verified.key, verified.nonce, verified.created, limiter)
     except Refused as refusal:
+        if refusal.code == "storage_unavailable":
+            raise
         raise SignatureRefused(refusal.code, refusal.message) from refusal
-    return verified.key, body
+    return verified.key, body, wait
 
 
 async def authenticate_peer(request: Request) -> tuple[Peer, bytes]:
     """Verify a server-to-server request: signed by the key of a peer in the allowlist."""
     state = state_of(request)
-    key, body = await _verified(request, state.config.max_batch_bytes)
+    key, body, _ = await _verified(request, state.config.max_batch_bytes, None)
     peer = await get_peer(state.store, key)
     if peer is None:
         raise Refused("unknown_peer", "This server does not federate with that key; ask its admin to add the peer.")
-    assert state.peer_limiter is not None
-    wait = state.peer_limiter.check(key)
+    assert state.gate is not None
+    wait = await state.gate.take(PEER, key)
     if wait:
         raise RateLimited(wait)
     return peer, body
@@ -105,9 +111,7 @@ async def authenticate_peer(request: Request) -> tuple[Peer, bytes]:
 async def authenticate(request: Request, *, member: bool = True) -> Caller:
     """Verify the request signature; with ``member``, also require a member key. Applies the rate limit."""
     state = state_of(request)
-    key, body = await _verified(request, state.config.max_body_bytes)
-    assert state.limiter is not None
-    wait = state.limiter.check(key)
+    key, body, wait = await _verified(request, state.config.max_body_bytes, MEMBER)
     if wait:
         raise RateLimited(wait)
     role = await member_role(state.store, key)

@@ -27,6 +27,7 @@ from murmur.keys import Identity, load_identity, save_identity, write_private_fi
 
 DEFAULT_PORT = 8470
 LOG_FORMATS = ("text", "json")
+MAX_WORKERS = 64
 
 CONFIG_TEMPLATE = """\
 # murmur home server configuration. Restart the server after editing.
@@ -76,6 +77,11 @@ repair_interval_seconds = {repair_interval_seconds}
 # to a client on this machine (loopback, not through a proxy) or to a request signed by an admin's key.
 metrics = {metrics}
 
+# Processes answering requests (one per core at most): 1 runs everything in one process. With more, each serves
+# the same port and data directory; replay protection, rate limits and live streams are shared between them, and
+# federation runs once (docs/self-hosting.md#workers). `murmur serve --workers` overrides it.
+workers = {workers}
+
 # How the server logs on stderr: "text" (one line per event) or "json" (one JSON object per line).
 # `murmur serve --log-format` overrides it.
 log_format = {log_format}
@@ -121,6 +127,8 @@ class ServerConfig:
     """Whether /metrics answers (Prometheus text format); 404 when false."""
     log_format: str = "text"
     """The server log's format on stderr: "text" or "json"."""
+    workers: int = 1
+    """Processes answering HTTP on the one socket and data directory; 1 serves everything in one process."""
 
     @property
     def url(self) -> str:
@@ -160,6 +168,8 @@ class ServerConfig:
             )
         if not 0 <= config.port <= 65535:
             raise ConfigError(f"{path}: port = {config.port} is not a TCP port (0-65535).")
+        if not 1 <= config.workers <= MAX_WORKERS:
+            raise ConfigError(f"{path}: workers = {config.workers}; expected 1 to {MAX_WORKERS} (1: one process).")
         if config.repair_interval_seconds < 0:
             raise ConfigError(
                 f"{path}: repair_interval_seconds = {config.repair_interval_seconds} is negative; use 0 to disable."

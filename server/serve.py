@@ -17,37 +17,44 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from murmur.errors import ConfigError, StoreError
 from murmur.server.app import create_app
-from murmur.server.config import DATABASE_SCHEMES, DataDir, ServerConfig
+from murmur.server.config import DATABASE_SCHEMES, MAX_WORKERS, DataDir, ServerConfig
 from murmur.server.federation.federator import Federator
 from murmur.server.logs import announce, configure
 from murmur.server.state import ServerState
+from murmur.server.workers import WorkerPool
 from murmur.store import Store
 
 log = logging.getLogger("murmur.server")
 
+GRACEFUL_S = 3  # seconds open streams and requests get to finish at a stop
 
-class _Server(uvicorn.Server):
+
+class Server(uvicorn.Server):
     """uvicorn's server with murmur's own signal handling.
 
     uvicorn re-raises SIGINT/SIGTERM once it has shut down, which would skip closing the database and exit
     130; here a signal only asks for the graceful shutdown, and the process exits 0 after cleanup.
     """
 
+    stop_signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in self.stop_signals:
             loop.add_signal_handler(sig, self._request_exit, sig)
         try:
             yield
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in self.stop_signals:
                 loop.remove_signal_handler(sig)
 
     def _request_exit(self, sig: signal.Signals) -> None:
@@ -64,6 +71,7 @@ def prepare(
     open_registration: bool | None,
     log_format: str | None = None,
     database: str | None = None,
+    workers: int | None = None,
 ) -> ServerConfig:
     """Create the data directory on first start; return its config with command-line overrides applied."""
     data_dir = DataDir(data)
@@ -83,6 +91,10 @@ def prepare(
         if database and not database.startswith(DATABASE_SCHEMES):
             raise ConfigError(f"--database {database!r}: expected a postgresql:// URL (or empty for SQLite).")
         overrides["database"] = database
+    if workers is not None:
+        if not 1 <= workers <= MAX_WORKERS:
+            raise ConfigError(f"--workers {workers}: expected 1 to {MAX_WORKERS} (1: one process).")
+        overrides["workers"] = workers
     return dataclasses.replace(config, **overrides) if overrides else config
 
 
@@ -144,6 +156,22 @@ async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
         )
 
 
+def uvicorn_server(app: ASGIApp) -> Server:
+    """The HTTP server answering ``app``, as one process runs it or as each of ``workers`` does."""
+    return Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            log_config=None,  # uvicorn's own warnings go through murmur's log handler, in its format
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=GRACEFUL_S,
+            loop="auto",
+            http="auto",
+        )
+    )
+
+
 async def serve(data: Path, config: ServerConfig) -> None:
     data_dir = DataDir(data)
     with data_lock(data_dir):
@@ -157,30 +185,30 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
     if bound_port != config.port:
         config = dataclasses.replace(config, port=bound_port)
     try:
-        store = await Store.open(data_dir.db_path, durability=config.durability, database=config.database or None)
+        store = await Store.open(
+            data_dir.db_path,
+            durability=config.durability,
+            database=config.database or None,
+            shared=config.workers > 1,
+        )
     except BaseException:
         sock.close()
         raise
     try:
         await _refuse_damaged(store, data_dir)
         state = ServerState(config=config, identity=identity, store=store)
-        app = create_app(state)
-        uv_config = uvicorn.Config(
-            app,
-            log_level="warning",
-            log_config=None,  # uvicorn's own warnings go through murmur's log handler, in its format
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=3,
-            loop="auto",
-            http="auto",
-        )
-        server = _Server(uv_config)
         federation = Federator(
             state,
             backoff_max=float(config.retry_max_seconds),
             pull_interval=float(config.pull_interval_seconds),
         )
+        if config.workers > 1:  # this process supervises them, and runs the federation loops for all
+            pool = WorkerPool(state, data_dir, sock)
+            await pool.start()
+            run = pool.run
+        else:
+            server = uvicorn_server(create_app(state))
+            run = partial(server.serve, sockets=[sock])
         data_dir.mark_running(config.url)
         federation.start()  # watched: should the supervisor ever stop, it is logged and restarted
         announce(
@@ -190,7 +218,7 @@ async def _serve_locked(data_dir: DataDir, config: ServerConfig) -> None:
             server_key=identity.public_key,
         )
         try:
-            await server.serve(sockets=[sock])
+            await run()
         finally:
             data_dir.clear_running()
             await federation.close()
@@ -209,10 +237,17 @@ def run(
     open_registration: bool | None,
     log_format: str | None = None,
     database: str | None = None,
+    workers: int | None = None,
 ) -> None:
     configure(log_format or "text")  # before reading the config, whose failure is printed, not logged
     config = prepare(
-        data, host=host, port=port, open_registration=open_registration, log_format=log_format, database=database
+        data,
+        host=host,
+        port=port,
+        open_registration=open_registration,
+        log_format=log_format,
+        database=database,
+        workers=workers,
     )
     configure(config.log_format)
     try:

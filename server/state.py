@@ -13,6 +13,7 @@ from murmur.keys import Identity
 from murmur.server.config import ServerConfig
 from murmur.server.fanout import Fanout
 from murmur.server.federation.offers import Heard, Wanted
+from murmur.server.gate import Gate, LocalGate
 from murmur.server.hub import Hub
 from murmur.server.metrics import Metrics
 from murmur.server.ratelimit import RateLimiter
@@ -50,6 +51,11 @@ class ServerState:
     """The ids this server asked one peer to send (murmur.server.federation.offers), so no other sends them too."""
     heard: Heard = field(default_factory=Heard)
     """The ids each peer told this server it holds, never offered back to it (murmur.server.federation.offers)."""
+    gate: Gate | None = None
+    """The replay cache and rate limits every signed request passes (murmur.server.gate): this process's own
+    (``replay``, ``limiter``, ``peer_limiter``) unless a worker is handed the supervisor's."""
+    worker: int = 0
+    """Which of ``workers`` processes this is (1..N, shown by /health); 0 when the server runs as one process."""
 
     def __post_init__(self) -> None:
         self.fanout = Fanout(self.store, self.hub)
@@ -57,6 +63,8 @@ class ServerState:
             self.limiter = RateLimiter(self.config.rate_per_minute)
         if self.peer_limiter is None:
             self.peer_limiter = RateLimiter(self.config.peer_rate_per_minute)
+        if self.gate is None:
+            self.gate = LocalGate(self)
         if self.metrics is None and self.config.metrics:
             self.metrics = Metrics()
             listen(self.store.writer, self.metrics.settled)

@@ -108,9 +108,26 @@ class Store:
         self.writer = Writer(write_conn or conn)
 
     @classmethod
-    async def open(cls, path: Path, *, durability: str = "full", database: str | None = None) -> Store:
+    async def open(
+        cls, path: Path, *, durability: str = "full", database: str | None = None, shared: bool = False
+    ) -> Store:
         """Open the SQLite file at ``path``, or, given ``database`` (a ``postgresql://`` URL), that database:
-        the same store on another engine (docs/architecture.md, "Two engines")."""
+        the same store on another engine (docs/architecture.md, "Two engines"). ``shared``: other processes of
+        this server write it too (``workers``), taking turns with this one (``murmur.store.write_turn``)."""
+        from murmur.store.write_turn import WriteTurn  # fcntl: only where a server runs workers
+
+        turn = WriteTurn.beside(path) if shared and not database else None
+        try:
+            store = await cls._open(path, durability=durability, database=database)
+        except BaseException:
+            if turn is not None:
+                turn.close()
+            raise
+        store.writer.turn = turn
+        return store
+
+    @classmethod
+    async def _open(cls, path: Path, *, durability: str, database: str | None) -> Store:
         write_conn = await connect(path, durability=durability, database=database)
         try:
             read_conn = await connect(path, durability=durability, migrate_schema=False, reads=True, database=database)
@@ -125,6 +142,8 @@ class Store:
         await self.conn.close()
         if self.writer.conn is not self.conn:
             await self.writer.conn.close()
+        if self.writer.turn is not None:
+            self.writer.turn.close()
 
     async def __aenter__(self) -> Store:
         return self

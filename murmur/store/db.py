@@ -28,6 +28,7 @@ from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from murmur.store import postgres
+    from murmur.store.write_turn import WriteTurn
 
 DURABILITY = {"full": "FULL", "normal": "NORMAL"}
 
@@ -304,8 +305,10 @@ class Writer:
     out of its transaction: committed, or rolled back.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, turn: WriteTurn | None = None) -> None:
         self.conn = conn
+        self.turn = turn
+        """Taken around each transaction when other processes of this server write the same file (``workers``)."""
         self._lock = asyncio.Lock()
         # What the connection's driver raises for a statement that failed (rolled back, a StoreError), and for a
         # BEGIN refused; a PostgreSQL connection names psycopg's (so that only it imports psycopg).
@@ -315,16 +318,22 @@ class Writer:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         async with self._lock:
-            await self._begin()
+            if self.turn is not None:
+                await self.turn.take()
             try:
-                yield self.conn
-            except self._failed as exc:
-                await self._rollback()
-                raise StoreError(f"The database refused a write: {exc}. Nothing was changed.") from exc
-            except BaseException:
-                await self._rollback()
-                raise
-            await self._commit()
+                await self._begin()
+                try:
+                    yield self.conn
+                except self._failed as exc:
+                    await self._rollback()
+                    raise StoreError(f"The database refused a write: {exc}. Nothing was changed.") from exc
+                except BaseException:
+                    await self._rollback()
+                    raise
+                await self._commit()
+            finally:
+                if self.turn is not None:
+                    self.turn.let_go()  # only now: the connection is out of its transaction, committed or not
 
     async def _begin(self) -> None:
         try:

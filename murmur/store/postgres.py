@@ -162,6 +162,9 @@ def _bind(numbered: bool, params: Params | None) -> Params:
     return params
 
 
+WRITE_LOCK = "SELECT pg_advisory_xact_lock(7305726476)"  # any constant, not the migration lock's (murmur.store.db)
+
+
 class Connection:
     """One PostgreSQL connection, in autocommit: ``Writer`` opens and ends each transaction itself.
 
@@ -202,6 +205,15 @@ class Connection:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
+        done = await self._execute_one(sql, params)
+        if not self.reads and sql.upper().startswith("BEGIN"):
+            # SQLite's BEGIN IMMEDIATE takes the file's one write lock; this is PostgreSQL's, so that the
+            # processes of one server (``workers = N``, an admin command beside it) write one at a time, as the
+            # store's writes assume: each reads the log's end and numbers its batch from it.
+            await self._execute_one(WRITE_LOCK, ())
+        return done
+
+    async def _execute_one(self, sql: str, params: Params | None) -> Cursor:
         text, numbered = POSTGRES.translate(sql)
         bound = _bind(numbered, params)
         starts = self.reads or text.upper().startswith("BEGIN")

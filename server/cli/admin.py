@@ -61,6 +61,10 @@ def serve(
         str | None,
         typer.Option(help="A postgresql:// URL to run on instead of the SQLite file in DATA (config: database)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes answering requests, one per core at most; 1 runs one process (config: workers)."),
+    ] = None,
 ) -> None:
     """Run a home server on DATA (created on first start) until Ctrl-C or SIGTERM."""
     from murmur.server.config import LOG_FORMATS
@@ -68,7 +72,15 @@ def serve(
 
     if log_format is not None and log_format not in LOG_FORMATS:
         fail(f'--log-format {log_format!r}: expected "text" or "json".', EXIT_USAGE)
-    run(data, host=host, port=port, open_registration=open_registration, log_format=log_format, database=database)
+    run(
+        data,
+        host=host,
+        port=port,
+        open_registration=open_registration,
+        log_format=log_format,
+        database=database,
+        workers=workers,
+    )
 
 
 def with_store(data: Path, work: Callable[[Store, DataDir], Awaitable[T]]) -> T:

@@ -49,8 +49,9 @@ def unpacked(body: bytes, what: str) -> list[bytes]:
 class Wanted:
     """Ids this server asked one peer to send, until that peer brings them or ``PROMISE_S`` passes.
 
-    Kept in memory: ``murmur serve`` answers every request in one process, and a promise lost with it costs at
-    most one body sent twice."""
+    Kept in memory, per process: with ``workers = N`` (murmur.server.workers) a peer's offer answered by one worker
+    and our pull of it in the supervisor keep their promises apart, as a promise lost with a restart does; either
+    costs at most one body sent twice, which is stored once."""
 
     def __init__(self, promise_s: float = PROMISE_S, clock: Callable[[], float] = time.monotonic) -> None:
         self.promise_s = promise_s

@@ -14,9 +14,13 @@ from murmur.validate import MAX_MESSAGE_BYTES
 
 async def health(request: Request) -> Response:
     """``{"status": "ok", "seq": N}`` once the database answers; ``seq`` is the log's end now, which a live
-    client reads before its first pages and resumes its stream from, so nothing stored in between is missed."""
+    client reads before its first pages and resumes its stream from, so nothing stored in between is missed.
+    A server run with ``workers = N`` adds ``worker``: which of its processes answered (1..N)."""
     state = state_of(request)
-    return JSONBytes({"status": "ok", "seq": await state.store.last_seq()})
+    answer: dict[str, object] = {"status": "ok", "seq": await state.store.last_seq()}
+    if state.worker:
+        answer["worker"] = state.worker
+    return JSONBytes(answer)
 
 
 async def info(request: Request) -> Response:

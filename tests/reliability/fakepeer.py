@@ -30,6 +30,8 @@ class FakePeer:
         self.identity = Identity.generate()
         self.answers: queue.Queue[Answer] = queue.Queue()
         self.requests = 0
+        self.pulling = 0  # pulls being answered now
+        self.most_pulling = 0  # the most ever answered at once: a server runs one pull loop per peer
         self.push_answer = Answer(404)
         self.offer_answer = Answer(404)  # an offer of ids (POST /fed/v1/offers): by default a peer that predates them
         self.pushes: list[float] = []  # time.monotonic() of each push of messages received
@@ -39,13 +41,19 @@ class FakePeer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                pull = self.path.startswith("/fed/v1/log")
                 with fake._cond:
                     fake.requests += 1
+                    fake.pulling += pull
+                    fake.most_pulling = max(fake.most_pulling, fake.pulling)
                     fake._cond.notify_all()
                 try:
                     answer = fake.answers.get(timeout=0.5)
                 except queue.Empty:
                     answer = Answer(headers={"Murmur-Cursor": "0", "Murmur-More": "0"})
+                finally:
+                    with fake._cond:
+                        fake.pulling -= pull
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -96,10 +104,10 @@ class FakePeer:
         with self._cond:
             return self._cond.wait_for(lambda: len(seen) >= count, timeout)
 
-    def until_asked(self, timeout: float = BOUND_S) -> bool:
-        """Wait for the server's first request (its pull loop has started)."""
+    def until_asked(self, timeout: float = BOUND_S, times: int = 1) -> bool:
+        """Wait for the server's first request (its pull loop has started), or its ``times``-th."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.requests > 0, timeout)
+            return self._cond.wait_for(lambda: self.requests >= times, timeout)
 
     def serve(self, answer: Answer, timeout: float = BOUND_S) -> bool:
         """Queue one answer and wait until the server has taken it and come back for more."""
