@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.devices import encryption_key, speaks_for
-from murmur.client.identity_check import checked_identity, safety_number
+from murmur.client.identity_check import checked_identity, rejudged, safety_number
 from murmur.client.lookups import LOOKUPS_PER_SYNC, Lookups
 from murmur.client.mentions import key_for
 from murmur.client.sealed_feed import pages, unreadable
@@ -49,6 +49,7 @@ INBOX_FILE = "conversations.db"
 # Refusals that may turn out well later: the sender's log (or the device it names) had not reached the server.
 log = logging.getLogger("murmur.client.conversations")
 RETRIED = ("forged_sender", "participant_unknown")
+RECHECKS_PER_SYNC = 8  # senders a sync looks up only to judge again what they sent (those it looked up anyway: free)
 NO_IDENTITY = (
     "This profile speaks as a bare key, which has no encryption key: make it an identity with"
     " `murmur identity create` (or pair it with one: `murmur device add IDENTITY`), then send or read direct messages."
@@ -161,17 +162,37 @@ class Conversations:
         if KEY_HEX.fullmatch(token):
             return await self.recipient(token)
         found = await self.recipient(await key_for(self.api, typed.strip().removeprefix("@")))
+        self._pinned(typed, found.identity)
+        return found
+
+    async def person(self, typed: str) -> str:
+        """The person a typed word names, as ``named`` resolves and pins it, whether or not anything can be sealed
+        to them: their identity as its signed key events say on this device (a device's key is taken to it, even
+        when a fork disputes the log), or a bare key (or one the home server does not know) itself. What a public
+        group's act about someone names, so that it is the person's, every device of theirs, and a name a server
+        answers for is the one pinned."""
+        token = typed.strip().removeprefix("@").lower()
+        key = token if KEY_HEX.fullmatch(token) else await key_for(self.api, typed.strip().removeprefix("@"))
+        view = await checked_identity(self.api, key, self.inbox, at=now_ms())
+        # a key the home server holds nothing of names itself: every server's fold takes it to its identity once
+        # that identity's log arrives
+        identity = key if view is None else str(view["identity"])
+        if not KEY_HEX.fullmatch(token):
+            self._pinned(typed, identity)
+        return identity
+
+    def _pinned(self, typed: str, identity: str) -> None:
+        """Pin the identity a name (or key prefix) gave the first time; refuse when it now gives another."""
         name = remembered_as(typed)
-        before = self.inbox.name(name, found.identity, now_ms())
+        before = self.inbox.name(name, identity, now_ms())
         if before is not None:
             raise ConfigError(
                 f"{name} named the identity {fingerprint(before)} when you first wrote to it (or invited it),"
                 f" and now names"
-                f" {fingerprint(found.identity)}: your server, or someone with a look-alike name, may be"
+                f" {fingerprint(identity)}: your server, or someone with a look-alike name, may be"
                 f" answering for them. Write to the full identity you mean; `murmur dm forget {name}` takes the"
                 " new answer."
             )
-        return found
 
     async def audience_for(self, recipients: Sequence[Recipient]) -> str:
         """The narrowest audience reaching every recipient's home server: ``local`` when each has a device that
@@ -256,7 +277,19 @@ class Conversations:
                     refused.append(outcome)
                 opened += outcome == "opened"
             self.inbox.set_cursor(server, page.cursor)
+        await self._rejudge(logs)
         return SyncReport(opened, refused)
+
+    async def _rejudge(self, logs: dict[str, dict[str, Any] | None]) -> None:
+        """Judge the messages opened here again by their senders' logs (``rejudged``): those this sync looked up,
+        and the ``RECHECKS_PER_SYNC`` other senders who wrote last (each a look-up, within the sync's budget). One
+        whose device a fork in its sender's log has since disputed is held back, kept but shown nowhere, and shown
+        again once the rotation key settles the fork."""
+        held = self.inbox.judged()
+        newest = sorted({h.sender: h.created_at for h in held}.items(), key=lambda s: -s[1])  # the last message's
+        for sender in [s for s, _ in newest if s not in logs][:RECHECKS_PER_SYNC]:
+            logs[sender] = await self._log(sender)
+        self.inbox.hold(rejudged(held, logs))
 
     async def _take(
         self,

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from murmur.client.api import ApiError, MurmurClient
 from murmur.client.group_acts import LogOf, arrivals, counted_state, unbounded
 from murmur.client.identity_check import checked_identity
+from murmur.client.lookups import Lookups
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, fingerprint
@@ -136,6 +137,8 @@ async def speakers_for(create: Message, stepping: list[Message], also: Sequence[
     spans: dict[str, DeviceSpan] = {}
 
     async def learn(key: str) -> set[str]:
+        if key in spans:  # a device of a log learned already: its identity's log lists every device of it
+            return {k for k, d in spans.items() if d.identity == spans[key].identity}
         try:
             log = await log_of(key)
         except Refused:  # a log that does not resolve lists no device: the key speaks for itself
@@ -147,18 +150,37 @@ async def speakers_for(create: Message, stepping: list[Message], also: Sequence[
 
     owner = {create.author} | await learn(create.author)
     appointed = {s for m in stepping if m.kind == "group_mod" and m.author in owner and (s := m.tag("subject"))}
-    for key in sorted(appointed | set(also)):
+    # a member leaves from one of their devices, and a place is the person's: the identity a leave claims is learned
+    # when someone let it in or appointed it (a member's log, looked up for its devices anyway; a stranger's claim
+    # costs nothing), so the leave is the identity's, as servers fold it
+    named = {s for m in stepping if m.kind in ("group_approve", "group_mod") and (s := m.tag("subject"))}
+    leaving = {i for m in stepping if m.kind == "group_leave" and (i := m.tag("identity")) in named}
+    for key in sorted(appointed | set(also) | leaving):
         await learn(key)
     return Speakers(spans)
 
 
-async def group_speakers(api: MurmurClient, messages: Sequence[Message]) -> Speakers:
+async def group_speakers(api: MurmurClient, messages: Sequence[Message], voters: Sequence[str] = ()) -> Speakers:
     """``speakers_for`` the group whose checked signed ``messages`` these are (its creation among them), by the
-    identity logs as this device resolves them, nothing pinned: what a recount folds a group with, as servers do."""
+    identity logs as this device resolves them, nothing pinned: what a recount folds a group with, as servers do.
+    A place in the group is a person's (protocol.md §11), so the logs of the keys that take or are given one (joins,
+    leaves, the subjects of acts) and of the ``voters`` (ballots' authors, counted as the person they are) are
+    looked up too, each identity once, at most ``LOOKUPS_PER_SYNC`` of them: past that a key speaks for itself."""
     create = next((m for m in messages if m.kind == GROUP_KIND), None)
     if create is None:
         return KEYS
-    return await speakers_for(create, steps(create, messages), (), _identity_log(api))
+    stepping = steps(create, messages)
+    placed = [k for m in stepping for k in (m.author if m.kind in ("group_join", "group_leave") else None,
+                                            m.tag("subject")) if k]  # fmt: skip
+    lookups, look = Lookups(), _identity_log(api)
+
+    async def log_of(key: str) -> dict[str, Any] | None:
+        try:
+            return await lookups.budgeted(("identity", key), lambda: look(key))
+        except (ApiError, Refused) as exc:
+            raise Refused("identity_unverified", exc.message) from exc
+
+    return await speakers_for(create, stepping, [*dict.fromkeys([*placed, *voters])], log_of)
 
 
 def _ms(value: Any) -> int | None:

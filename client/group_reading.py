@@ -32,6 +32,7 @@ from murmur.client.group_checks import (
 from murmur.client.group_epochs import GroupEpochs
 from murmur.client.group_membership import MODERATING, command
 from murmur.client.group_witness import matched
+from murmur.client.identity_check import rejudged
 from murmur.client.lookups import NOT_LOOKED_UP
 from murmur.client.sealed_feed import Cursor, pages, unreadable
 from murmur.direct import current_at, device_in_log
@@ -103,6 +104,9 @@ class GroupReading(GroupEpochs):
             if (only is None or group == only) and group not in failed:
                 work = self._read_group(group, name, unread, states)
                 read += await _one_group(group, failed, work, alone=only is not None) or 0
+        for group in self._held(only):  # last: what every group sent is read before any look-up only to judge again
+            if group not in failed:
+                await self._rejudge(group)
         return GroupSync(read, unread, dict(self.skipped), failed)
 
     def _held(self, only: str | None) -> list[str]:
@@ -304,6 +308,20 @@ class GroupReading(GroupEpochs):
         naming an epoch this device holds no key for than the group keeps: counted, ``GroupInbox.no_key``)."""
         if self.store.keep_unread(item):
             unread.append(item)
+
+    async def _rejudge(self, group: str) -> None:
+        """Judge the group's messages held here again by their senders' logs as they resolve now (``rejudged``): one
+        whose device a fork in its sender's log has since disputed is held back, kept but shown nowhere, and shown
+        again once the rotation key settles the fork. A log this sync cannot look up (the budget spent, the server
+        failing) or resolve leaves its messages as they were."""
+        held = self.store.judged(group)
+        views: dict[str, dict[str, Any] | None] = {}
+        for sender in sorted({h.sender for h in held}):
+            try:
+                views[sender] = await self._view(sender, named=True)
+            except (Refused, ApiError):
+                continue
+        self.store.hold(rejudged(held, views))
 
     async def _spans(self, state: GroupState) -> dict[str, list[tuple[int, int | None]]]:
         """When each identity was a member of the group, by the spans the signed messages give the members' keys."""

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from murmur.client.api import ApiError, MurmurClient
+from murmur.client.lookups import Lookups
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
-from murmur.keys import fingerprint
-from murmur.kinds.key_log import EVENT_KINDS, Event, resolve
+from murmur.keys import KEY_HEX, fingerprint
+from murmur.kinds.key_log import EVENT_KINDS, Event, device_verdict, resolve
 from murmur.kinds.key_store import log_view
-from murmur.store.inbox import DeviceChange
+from murmur.message import now_ms
+from murmur.store.inbox import DeviceChange, Judged
 from murmur.validate import check
 
 BARE = {"bare": True, "devices": []}
@@ -125,3 +127,63 @@ def safety_number(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> str:
     digest = hashlib.sha256(b"murmur safety number v1\n" + canonicalize(sorted([side(mine), side(theirs)])))
     digits = str(int.from_bytes(digest.digest(), "big")).zfill(78)[-60:]
     return " ".join(digits[i : i + 5] for i in range(0, 60, 5))
+
+
+def rejudged(held: Iterable[Judged], views: Mapping[str, Mapping[str, Any] | None]) -> list[tuple[str, str | None]]:
+    """``(id, code)`` for each message read here (``held``) whose standing its sender's log, as resolved here now
+    (``views``, by sender), changes: judged as the shown rule judges a public message (``device_verdict``), a code
+    (``device_disputed``: a fork disputes its device from before its time) holds it back, None shows it again. A
+    sender missing from ``views``, bare, or whose log does not list the device leaves its messages as they were:
+    only signed key events move them, never a look-up that failed."""
+    changed: list[tuple[str, str | None]] = []
+    for h in held:
+        view = views.get(h.sender)
+        if view is None or view.get("bare") or view.get("identity") != h.sender:
+            continue
+        devices = view.get("devices")
+        found = next((d for d in devices if isinstance(d, dict) and d.get("key") == h.device), None) if isinstance(
+            devices, list) else None  # fmt: skip
+        if found is None or type(found.get("added_at")) is not int:
+            continue
+        span = (int(found["added_at"]), found.get("removed_at"), found.get("disputed_at"))
+        verdict = device_verdict(span, h.device, h.created_at)
+        code = None if verdict.status == "valid" else verdict.code
+        if code != h.held:
+            changed.append((h.id, code))
+    return changed
+
+
+def held_back_note(code: str, count: int) -> str:
+    """How messages read here and held back since (``rejudged``) are told, CLI and TUI, groups and DMs alike."""
+    return (f"held back: {count} message{'' if count == 1 else 's'} read here ({code}): their sender's key-event log"
+            " no longer lets the device that wrote them speak for them; shown again if the log settles.")  # fmt: skip
+
+
+UNCHECKED: dict[str, None] = {"checked_identity": None, "checked_fingerprint": None}
+
+
+async def with_checked_identity(api: MurmurClient, person: Mapping[str, Any], lookups: Lookups) -> dict[str, Any]:
+    """``person`` (a people search's hit: its ``key``) with the identity that key speaks for as this device checks
+    it against the identity's signed key events (``checked_identity``, ``checked_fingerprint``), never the server's
+    ``identity`` claim; both None when the log cannot be checked here (no signed inception, a device no event
+    adds, the server failing or the look-up budget spent). A bare key is its own identity."""
+    key = person.get("key")
+    if not isinstance(key, str) or not KEY_HEX.fullmatch(key):
+        return {**person, **UNCHECKED}
+    try:
+        view = await lookups.budgeted(("identity", key), lambda: checked_identity(api, key, at=now_ms()))
+    except (Refused, ApiError):
+        return {**person, **UNCHECKED}
+    if view is None:
+        return {**person, **UNCHECKED}
+    identity = str(view["identity"])
+    return {**person, "checked_identity": identity, "checked_fingerprint": fingerprint(identity)}
+
+
+async def checked_people(api: MurmurClient, people: object) -> list[dict[str, Any]]:
+    """A people search's hits (``people``, as the server answered: anything not a list of objects is no one), each
+    ``with_checked_identity``, the look-ups of one search counted together (``Lookups``): what the CLI and the TUI
+    show a person found with."""
+    lookups = Lookups()
+    listed = people if isinstance(people, list) else []
+    return [await with_checked_identity(api, p, lookups) for p in listed if isinstance(p, dict)]

@@ -79,7 +79,11 @@ def withheld_lines(item: dict[str, Any], ctx: Context, indent: str = "") -> list
 def author_label(key: str, ctx: Context, *, speaks_for: str | None = None) -> str:
     """Name and fingerprint; for a device speaking for an identity, the identity's fingerprint (readers see one
     person whatever device signed: docs/protocol.md §13.5), the name still the signer's."""
-    shown = fingerprint(speaks_for or key)
+    return labelled(key, fingerprint(speaks_for or key), ctx, speaks_for=speaks_for)
+
+
+def labelled(key: str, shown: str, ctx: Context, *, speaks_for: str | None = None) -> str:
+    """``key``'s name (or ``speaks_for``'s) with ``shown`` (a fingerprint, or why there is none) in brackets."""
     name = ctx.names.get(key, "") or ctx.names.get(speaks_for or key, "")
     if not name:
         return f"({shown})"
@@ -243,9 +247,12 @@ def render_notification(item: dict[str, Any], ctx: Context) -> str:
 
 
 def render_person(person: dict[str, Any], ctx: Context) -> str:
-    """A search hit for a person: name, fingerprint, the start of the bio."""
-    key = str(person["key"])
-    label = author_label(key, Context(names={key: str(person.get("name") or "")}, shared=ctx.shared))
+    """A search hit for a person: name, the fingerprint of the identity this device checked its key speaks for
+    (``checked_identity``: murmur.client.identity_check.with_checked_identity), or "identity unverified" when its
+    log could not be checked (the server's claim is never shown as the fingerprint), the start of the bio."""
+    key, checked = str(person["key"]), person.get("checked_identity")
+    shown = fingerprint(checked) if isinstance(checked, str) else "identity unverified"
+    label = labelled(key, shown, Context(names={key: str(person.get("name") or "")}, shared=ctx.shared))
     return f"@ {label}  {one_line(str(person.get('bio') or ''), 60)}"
 
 

@@ -31,6 +31,7 @@ from murmur.client.conversations import (
     inbox_path,
     remembered_as,
 )
+from murmur.client.identity_check import held_back_note
 from murmur.keys import fingerprint
 from murmur.terminal import one_line, say
 from murmur.text import ago
@@ -167,15 +168,18 @@ def show(
         info = talks.inbox.conversation(found)
         others = _with(info, talks.identity) if info else []
         changes = await talks.device_changes(others)
-        return found, talks.messages(found), others, changes, report, talks.identity
+        held = talks.inbox.held_back(found)
+        return found, talks.messages(found), others, changes, report, talks.identity, held
 
-    found, messages, others, changes, report, me = _run(ctx, go)
+    found, messages, others, changes, report, me, held = _run(ctx, go)
     _said_refused(report.refused)
     if as_json:
         messages_json = [_message_json(m) for m in messages]
         emit_json({"id": found, "with": others, "messages": messages_json, "refused": _refused_json(report.refused),
-                   "device_changes": [_change_json(c) for c in changes]})  # fmt: skip
+                   "device_changes": [_change_json(c) for c in changes], "held_back": held})  # fmt: skip
         return
+    for code, count in held.items():
+        say(held_back_note(code, count), err=True)
     for c in changes:
         say(f"{fingerprint(c.identity)}'s devices changed: {c.name or 'a device'} ({c.device[:16]}) {c.change}"
             f" {ago(c.seen_at)}; compare safety numbers: `murmur dm verify {c.identity[:16]}`", err=True)

@@ -18,13 +18,14 @@ from murmur.client.cli.private import (
     group_named,
     is_private,
     local_only,
+    person_named,
     post_json,
     run_private,
     say_skipped,
     with_groups,
 )
 from murmur.client.cli.reading import emit_verified_json
-from murmur.client.cli.session import person_key, publish_draft, typed_person, with_api
+from murmur.client.cli.session import publish_draft, typed_person, with_api
 from murmur.client.kinds import group_facts
 from murmur.client.private_groups import Change, PrivateGroups
 from murmur.client.render import Context, author_label, render_page
@@ -234,7 +235,9 @@ def _about_person(ctx: typer.Context, group_id: str, who: str, kind: str, as_jso
         found = await _authority(api, wanted, owner=kind in ("group_mod", "group_unmod"))
         group = str(found["id"])
         if not await is_private(api, found):  # as its signed creation message says, not its server
-            return await publish_draft(api, identity, about_person_draft(kind, group, await person_key(api, who)))
+            # the person (their identity, every device of it), resolved and pinned here as a private group's are
+            person = await person_named(ctx, api, who)
+            return await publish_draft(api, identity, about_person_draft(kind, group, person))
         # a private group's act names the person as pinned on this device, and is kept here too, so its server can
         # neither answer for the name nor take the act back by leaving it out
         return await with_groups(ctx, api, identity, lambda groups: groups.about_person(group, kind, who))

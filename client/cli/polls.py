@@ -109,7 +109,9 @@ def results(
             return figures, None, KEYS
         signed = await api.poll_signed(str(figures["id"]))
         group, _ = checked_messages(list(signed.get("group") or []))
-        return figures, signed, await group_speakers(api, group)  # a role is its identity's, as servers fold it
+        # a role and a place are their identity's, as servers fold them; a ballot is its voter's person's
+        ballots, _ = checked_messages(list(signed.get("ballots") or []))
+        return figures, signed, await group_speakers(api, group, [b.author for b in ballots])
 
     figures, signed, speakers = with_api(ctx, go)
     out: dict[str, Any] = {

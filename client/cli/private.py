@@ -15,9 +15,10 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import emit_json
 from murmur.client.cli.passphrase import current_passphrase
 from murmur.client.cli.session import client_for, profile_of
-from murmur.client.conversations import inbox_path
+from murmur.client.conversations import Conversations, inbox_path
 from murmur.client.group_authority import is_private as signed_private
 from murmur.client.group_checks import no_key_note, one_by_one
+from murmur.client.identity_check import held_back_note
 from murmur.client.private_groups import GroupPost, PrivateGroups, Unread, answered_group, groups_path
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.store.group_inbox import MemberChange
@@ -49,6 +50,17 @@ async def with_groups(
         return await work(groups)
     finally:
         groups.close()
+
+
+async def person_named(ctx: typer.Context, api: MurmurClient, typed: str) -> str:
+    """The person ``typed`` names, resolved and pinned on this device as a private group's members are
+    (``Conversations.person``): what a public group's act about someone names."""
+    key_path = profile_of(ctx).key_path
+    talks = Conversations.of_profile(api, key_path, current_passphrase(inbox_path(key_path)))
+    try:
+        return await talks.person(typed)
+    finally:
+        talks.close()
 
 
 def local_only(ctx: typer.Context) -> PrivateGroups:
@@ -144,6 +156,7 @@ class Page:
     skipped: dict[str, str] = field(default_factory=dict)  # member devices left out (signing key: why)
     no_key: tuple[int, int] = (0, 0)  # messages naming an epoch this device holds no key for: kept, dropped
     failed: dict[str, str] = field(default_factory=dict)  # groups not read at this sync (id: why), tried at the next
+    held_back: dict[str, int] = field(default_factory=dict)  # messages read here, shown nowhere now (code: count)
 
 
 async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Page:
@@ -151,7 +164,7 @@ async def private_timeline(groups: PrivateGroups, group: str, limit: int) -> Pag
     report = await groups.sync(group)
     return Page(group, groups.timeline(group, limit), report.unread, groups.talks.identity,
                 groups.store.member_changes(group), report.skipped, groups.store.no_key(group),
-                report.failed)  # fmt: skip
+                report.failed, groups.store.held_back(group))  # fmt: skip
 
 
 def emit_private_timeline(page: Page, as_json: bool) -> None:
@@ -160,12 +173,15 @@ def emit_private_timeline(page: Page, as_json: bool) -> None:
         changes = [{"key": c.key, "change": c.change, "role": c.role, "seen_at": c.seen_at} for c in page.changes]
         no_key = dict(zip(("kept", "dropped"), page.no_key, strict=True))
         emit_json({"group": page.group, "items": items, "unread": unread_json(page.unread), "member_changes": changes,
-                   "skipped": page.skipped, "no_key": no_key, "failed": page.failed})  # fmt: skip
+                   "skipped": page.skipped, "no_key": no_key, "failed": page.failed,
+                   "held_back": page.held_back})  # fmt: skip
         return
     say_member_changes(page.changes)
     say_failed(page.failed)
     say_unread(page.unread, page.no_key)
     say_skipped(page.skipped)
+    for code, count in page.held_back.items():
+        say(held_back_note(code, count), err=True)
     show_posts(page.posts, page.me)
 
 

@@ -23,6 +23,7 @@ from murmur.client.cli.private import (
     with_groups,
 )
 from murmur.client.cli.session import person_key, with_api
+from murmur.client.identity_check import checked_people
 from murmur.client.kinds import reminder_line
 from murmur.client.missing import absent_ids, absent_line, missing_lines, missing_of, peer_lines, repair_lines
 from murmur.client.render import (
@@ -226,6 +227,8 @@ def search(
 
     async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, str | None]]:
         result = await api.search(query, kind=kind, limit=limit, before=before)
+        if "people" in result:  # whose identity each is, as its signed log says here
+            result["people"] = await checked_people(api, result["people"])
         return result, ({} if as_json else await fetch_parents(api, result.get("posts", [])))
 
     result, parents = with_api(ctx, go)

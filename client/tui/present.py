@@ -184,9 +184,14 @@ def notification_content(
 
 
 def person_content(person: dict[str, Any], shared: Keys = frozenset()) -> Content:
+    """A person found: name, and the fingerprint of the identity this device checked their key speaks for
+    (``checked_identity``, murmur.client.identity_check.with_checked_identity), never the server's claim; "identity
+    unverified" when the log could not be checked."""
     name = visible_name(str(person.get("name") or ""), 48) or "(no name)"
     flag = SHARED_NAME if person.get("name") and person["key"] in shared else ""
-    lines = [Content.assemble((name, NAME_STYLE), " ", (fingerprint(person["key"]), DIM), (flag, WARN))]
+    checked = person.get("checked_identity")
+    shown = fingerprint(checked) if isinstance(checked, str) else "identity unverified"
+    lines = [Content.assemble((name, NAME_STYLE), " ", (shown, DIM), (flag, WARN))]
     if person.get("bio"):
         lines.append(Content(one_line(str(person["bio"]), 200)))
     return Content("\n").join(lines)

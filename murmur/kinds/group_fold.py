@@ -15,8 +15,10 @@ by a moderator since demoted) is judged by the role its author held at its time,
 
 A role belongs to a person, not to a signing key: an act counts with the role of the identity its device spoke
 for at its time, by the identity's log in force (``murmur.kinds.group_speakers``), so a moderator acts from any of
-their current devices, and a device removed before the act's time acts for no one. Without logs (``KEYS``) every
-key speaks for itself.
+their current devices, and a device removed before the act's time acts for no one. A place (member, pending,
+removed) is the person's too (``Folding.who``): a join by any device, or an act naming any key of theirs, is their
+identity's, so a removal covers every device, one added later included. Without logs (``KEYS``) every key speaks
+for itself.
 
 Pure and synchronous: the store runs it whenever a message of the group arrives (murmur/kinds/group.py), and
 the tests run it over every permutation of a scenario.
@@ -86,10 +88,14 @@ class GroupState:
         return strongest_role(held, self.speakers.acting(key, at), self.speakers)
 
     def person(self, key: str) -> Person | None:
-        return next((p for p in self.people if p.key == key), None)
+        """The place of the person ``key`` names (an identity, or a device's key for its identity)."""
+        who = self.speakers.holder(key)
+        return next((p for p in self.people if p.key == who), None)
 
     def member_at(self, key: str, when: int) -> bool:
-        return any(k == key and start <= when and (end is None or when < end) for k, start, end in self.spans)
+        """Whether the person ``key`` names (a device's key for its identity) was a member at ``when``."""
+        who = self.speakers.holder(key)
+        return any(k == who and start <= when and (end is None or when < end) for k, start, end in self.spans)
 
 
 @dataclass
@@ -119,6 +125,14 @@ class Folding:
 
     def moderates(self, m: Message) -> bool:
         return self.acts_as(m) in (OWNER, MODERATOR)
+
+    def who(self, key: str) -> str:
+        """The person ``key`` names, whose place in the group it is: its identity for a device's key, else itself.
+        A place is a person's, as a role is: removing someone removes every device of theirs, one added later too."""
+        return self.speakers.holder(key)
+
+    def is_owner(self, key: str) -> bool:
+        return self.who(key) == self.who(self.owner)
 
     def role_of_key(self, key: str) -> str:
         """The role of the person ``key`` names (a subject: an identity, or a device's key for its identity)."""
@@ -165,28 +179,31 @@ def _target(m: Message) -> str:
 
 
 def _join(s: Folding, m: Message) -> None:
-    if m.author == s.owner or s.status.get(m.author) in (MEMBER, PENDING):
+    who = s.who(m.author)
+    if s.is_owner(who) or s.status.get(who) in (MEMBER, PENDING):
         return
-    # One who was removed asks again, whatever the group's mode: only a moderator lets them back.
-    asks = s.join in ("approval", INVITE) or s.status.get(m.author) == REMOVED
-    s.set(m.author, PENDING if asks else MEMBER, m.created_at)
+    # One who was removed asks again, whatever the group's mode and whichever device asks: only a moderator lets
+    # them back.
+    asks = s.join in ("approval", INVITE) or s.status.get(who) == REMOVED
+    s.set(who, PENDING if asks else MEMBER, m.created_at)
 
 
 def _leave(s: Folding, m: Message) -> None:
-    if m.author != s.owner and s.status.get(m.author) in (MEMBER, PENDING):
-        s.set(m.author, None, m.created_at)
+    who = s.who(m.author)
+    if not s.is_owner(who) and s.status.get(who) in (MEMBER, PENDING):
+        s.set(who, None, m.created_at)
 
 
 def _approve(s: Folding, m: Message) -> None:
-    who = _subject(m)
+    who = s.who(_subject(m))
     # In a group joined by invitation, approving someone who did not ask is inviting them (a removed one too).
-    invited = s.join == INVITE and who != s.owner and s.status.get(who) != MEMBER
+    invited = s.join == INVITE and not s.is_owner(who) and s.status.get(who) != MEMBER
     if s.moderates(m) and (s.status.get(who) == PENDING or invited):
         s.set(who, MEMBER, m.created_at)
 
 
 def _remove(s: Folding, m: Message) -> None:
-    who = _subject(m)
+    who = s.who(_subject(m))
     # The owner removes anyone else; a moderator removes anyone but the owner and the other moderators.
     by = s.acts_as(m)
     allowed = by == OWNER or (by == MODERATOR and not s.role_of_key(who))
@@ -195,17 +212,17 @@ def _remove(s: Folding, m: Message) -> None:
 
 
 def _mod(s: Folding, m: Message) -> None:
-    who = _subject(m)
+    who = s.who(_subject(m))
     if s.acts_as(m) == OWNER and not s.role_of_key(who):
         s.set(who, MEMBER, m.created_at, MODERATOR)
 
 
 def _unmod(s: Folding, m: Message) -> None:
-    who = s.speakers.holder(_subject(m))
+    who = s.who(_subject(m))
     if s.acts_as(m) != OWNER:
         return
     # the person is dismissed, whichever of their keys (their identity, a device of it) was appointed
-    for key in [k for k, r in s.role.items() if r == MODERATOR and who in (k, s.speakers.holder(k))]:
+    for key in [k for k, r in s.role.items() if r == MODERATOR and who in (k, s.who(k))]:
         s.set(key, MEMBER, m.created_at)
 
 
@@ -293,6 +310,8 @@ def fold(create: Message, messages: Iterable[Message], speakers: Speakers = KEYS
     """The state of the group ``create`` made, from the messages naming it (any order, duplicates allowed), each
     act with the role of the person ``speakers`` says signed it."""
     s = Folding(owner=create.author, join=str(create.body.get("join", "open")), speakers=speakers)
+    # the owner's place stays under the key that made the group (the group's ``owner``); ``is_owner`` finds the
+    # person behind any other of their keys
     s.set(create.author, MEMBER, create.created_at, OWNER)
     apply(s, steps(create, messages))
     people = tuple(Person(key, status, s.role.get(key, ""), s.since[key]) for key, status in sorted(s.status.items()))

@@ -9,14 +9,17 @@ at its time is stored and relayed like any valid message, and changes nothing. T
 from __future__ import annotations
 
 from murmur.kinds.base import Kind
+from murmur.kinds.group_state import person_sql
 
 # Who hears of it (the rules run over every batch, whatever kinds it holds; each is listed under one kind):
 # the subject of an approval, a removal or an appointment that counted (the fold already ran in this
-# transaction, so the subject's current place says whether it did), and the owner and moderators of a group
-# someone asked to join. CROSS JOIN keeps the batch's seq range first, as the other notice rules do.
+# transaction, so the subject's current place, their identity's for a device's key, says whether it did), and the
+# owner and moderators of a group someone asked to join. CROSS JOIN keeps the batch's seq range first, as the
+# other notice rules do.
 _ABOUT_SUBJECT = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, m.kind FROM messages m"
-    " CROSS JOIN groups_log l ON l.seq = m.seq CROSS JOIN groups_people p ON p.grp = l.grp AND p.key = m.subject"
+    " CROSS JOIN groups_log l ON l.seq = m.seq"
+    f" CROSS JOIN groups_people p ON p.grp = l.grp AND p.key IN {person_sql('m.subject')}"
     " WHERE m.seq BETWEEN :lo AND :hi AND m.subject != m.author AND ("
     "(m.kind = 'group_approve' AND p.status = 'member') OR (m.kind = 'group_remove' AND p.status = 'removed')"
     " OR (m.kind = 'group_mod' AND p.role = 'moderator'))"
@@ -24,7 +27,7 @@ _ABOUT_SUBJECT = (
 _ASKED = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT q.key, m.seq, 'group_join' FROM messages m"
     " CROSS JOIN groups_log l ON l.seq = m.seq"
-    " CROSS JOIN groups_people p ON p.grp = l.grp AND p.key = m.author AND p.status = 'pending'"
+    f" CROSS JOIN groups_people p ON p.grp = l.grp AND p.key IN {person_sql('m.author')} AND p.status = 'pending'"
     " CROSS JOIN groups_people q ON q.grp = l.grp AND q.status = 'member' AND q.role IN ('owner', 'moderator')"
     " WHERE m.seq BETWEEN :lo AND :hi AND m.kind = 'group_join'"
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from murmur.kinds import shown_sql
 from murmur.kinds.group_fold import MEMBER
-from murmur.kinds.group_state import logged_sql
+from murmur.kinds.group_state import logged_sql, person_sql
 from murmur.store import Store, fts_query
 from murmur.store.audience import for_anyone
 from murmur.store.items import (
@@ -104,6 +104,9 @@ _MODERATORS_SQL = (
 )
 
 
+_AUTHOR = person_sql("m.author")  # a device's entry is its identity's: a place in a group is the person's
+
+
 # Entries (posts, polls, meetups: the kinds shown as themselves) addressed to the group whose author was a member at
 # the entry's created_at (groups_spans), newest first. A post from before a removal stays; one written after it
 # never enters.
@@ -112,7 +115,7 @@ def _timeline_sql(public: bool) -> str:
     return with_items(
         f"SELECT {CANDIDATE_COLUMNS} FROM groups_posts x CROSS JOIN messages m ON m.seq = x.seq"
         f" WHERE x.grp = :grp AND (x.sort_at, x.seq) < (:at, :seq) AND m.kind IN ({ITSELF_SQL}){audience}"
-        " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key = m.author"
+        f" AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = x.grp AND s.key IN {_AUTHOR}"
         " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
         " ORDER BY x.sort_at DESC, x.seq DESC LIMIT :n",
         public,
@@ -126,7 +129,7 @@ def _pinned_sql(audience: str) -> str:
         " FROM groups_marks k CROSS JOIN messages m ON m.id = k.post"
         " CROSS JOIN groups_posts x ON x.seq = m.seq AND x.grp = k.grp"
         f" WHERE k.grp = :grp AND k.mark = 'pinned' AND m.kind IN ({ITSELF_SQL}){audience}"
-        " AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key = m.author"
+        f" AND EXISTS (SELECT 1 FROM groups_spans s WHERE s.grp = k.grp AND s.key IN {_AUTHOR}"
         " AND s.start_at <= m.created_at AND (s.end_at IS NULL OR m.created_at < s.end_at))"
         " ORDER BY k.at DESC, k.post LIMIT :n"
     )

@@ -114,6 +114,14 @@ INSERT INTO groups_posts (grp, sort_at, seq)
 _CREATE_SQL = "SELECT raw FROM messages WHERE id = ? AND kind = 'group'"
 
 
+def person_sql(key: str) -> str:
+    """SQL naming the keys under which the person signing with ``key`` (a column) has a place in a group: the key
+    itself, and the identity whose log lists it as a device (the fold keeps a place under the person,
+    ``Folding.who``). Whether the device was current when it signed is the shown rule's to say, not this."""
+    return f"(SELECT {key} UNION SELECT pd.identity FROM identity_devices pd WHERE pd.device = {key})"
+
+
+
 def logged_sql(columns: str) -> str:
     """SQL selecting ``columns`` of the group's messages (bound to its id) that count: those readers are shown
     (``murmur.kinds.shown_sql``). A join signed by a device whose identity's log is not held, or whose device a
@@ -273,14 +281,19 @@ def _maybe(value: Any) -> int | None:
 
 
 _HELD_SQL = "SELECT DISTINCT grp FROM groups_people WHERE role != '' AND key IN ({marks})"
+_PLACED_SQL = "SELECT DISTINCT grp FROM groups_people WHERE key IN ({marks})"
 
 
-async def refold_people(conn: aiosqlite.Connection, keys: Iterable[str]) -> None:
+async def refold_people(conn: aiosqlite.Connection, keys: Iterable[str], placed: Iterable[str] = ()) -> None:
     """Fold again every group in which one of ``keys`` (an identity and its devices, whose log just changed) holds
-    a role: whose acts count with it follows the log. Only those groups: a device of an identity holding no role
-    in a group acts in it with none, whatever its log says (``Speakers``)."""
-    wanted = sorted({bytes.fromhex(k) for k in keys})
-    groups = {bytes(r[0]).hex() for r in await select_in(conn, _HELD_SQL, wanted)}
+    a role, and every group in which one of ``placed`` (the identity and the keys its log now lists or no longer
+    does) has a place (a membership, a request, a removal): whose acts count with a role follows the log's times,
+    and whose place a key names follows which keys it lists (``Folding.who``). Only those groups: a device of an
+    identity with no place in a group changes it only through its own messages, which ``reshow`` folds as they
+    are shown."""
+    groups = {bytes(r[0]).hex() for r in await select_in(conn, _HELD_SQL, sorted({bytes.fromhex(k) for k in keys}))}
+    wanted = sorted({bytes.fromhex(k) for k in placed})
+    groups |= {bytes(r[0]).hex() for r in await select_in(conn, _PLACED_SQL, wanted)}
     for group in sorted(groups):
         await refold(conn, group, [], whole=True)
 
@@ -304,8 +317,10 @@ async def _resume(conn: aiosqlite.Connection, create: Message, new: list[Message
     holders = [bytes(r[0]) for r in await conn.execute_fetchall(_HOLDERS_SQL, (grp,))]
     s = Folding(owner=create.author, join=str(create.body.get("join", "open")),
                 speakers=await speakers_of(conn, [create, *new], [k.hex() for k in holders]))  # fmt: skip
-    # the role holders too: whose role an act has is asked of every one of them (they are few)
-    keys = sorted({bytes.fromhex(k) for m in new for k in (m.author, m.tag("subject")) if k} | set(holders))
+    # the people the steps are about (a device's key stands for its identity's place), and the role holders too:
+    # whose role an act has is asked of every one of them (they are few)
+    named = {k for m in new for k in (m.author, m.tag("subject"), s.owner) if k}
+    keys = sorted({bytes.fromhex(k) for k in named | {s.who(k) for k in named}} | set(holders))
     posts = sorted({bytes.fromhex(t) for m in new if (t := m.tag("target"))})
     for part in chunks(keys):
         for key, status, role, since in await _rows(conn, _PEOPLE_OF, grp, list(part)):
@@ -394,17 +409,24 @@ async def _insert(
 
 
 _SPANS_SQL = "SELECT key, start_at, end_at FROM groups_spans WHERE grp = ?"
+_DEVICES_OF_SQL = "SELECT device, identity FROM identity_devices WHERE identity IN ({marks})"
 
 
 async def member_at(conn: aiosqlite.Connection, group: str) -> Callable[[str, int], bool]:
-    """Whether a key was a member of the group at a time (ms), by the spans of membership its fold keeps: what a
-    group poll's ballots and a group meetup's RSVPs are counted by, so fresh keys cannot stuff them."""
+    """Whether a key (a device's for its identity) was a member of the group at a time (ms), by the spans of
+    membership its fold keeps: what a group poll's ballots and a group meetup's RSVPs are counted by, so fresh keys
+    cannot stuff them."""
     spans: dict[str, list[tuple[int, int | None]]] = {}
     async with conn.execute(_SPANS_SQL, (bytes.fromhex(group),)) as cursor:
         for key, start, end in await cursor.fetchall():
             spans.setdefault(bytes(key).hex(), []).append((int(start), None if end is None else int(end)))
+    identity = {
+        bytes(r[0]).hex(): bytes(r[1]).hex()
+        for r in await select_in(conn, _DEVICES_OF_SQL, sorted(bytes.fromhex(k) for k in spans))
+    }
 
     def member(key: str, at: int) -> bool:
-        return any(start <= at and (end is None or at < end) for start, end in spans.get(key, ()))
+        held = [*spans.get(key, ()), *(spans.get(identity[key], ()) if key in identity else ())]
+        return any(start <= at and (end is None or at < end) for start, end in held)
 
     return member

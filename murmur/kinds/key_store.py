@@ -379,7 +379,10 @@ async def settle(conn: aiosqlite.Connection, identity: str) -> None:
     # a group role is its identity's, acted on through its devices in force: their groups follow the log
     from murmur.kinds.group_state import refold_people  # the registry holds both modules
 
-    await refold_people(conn, [identity, *listed, *(log.state.devices if log is not None else ())])
+    # and a place in a group is its identity's, by which keys the log lists: their groups follow a change of those
+    now = set(log.state.devices if log is not None else ())
+    moved = sorted(now.symmetric_difference(listed))
+    await refold_people(conn, [identity, *listed, *now], placed=[*moved, identity] if moved else [])
 
 
 async def _write_state(conn: aiosqlite.Connection, ident: bytes, log: Log | None) -> None:
@@ -469,6 +472,26 @@ async def profile_author(store: Store, identity: str) -> str | None:
     async with store.conn.execute(sql, (bytes.fromhex(identity),)) as cursor:
         row = await cursor.fetchone()
     return None if row is None else bytes(row[0]).hex()
+
+
+_IDENTITY_NAMES_SQL = (
+    "SELECT d.identity, p.name, p.created_at, p.author"
+    " FROM identity_devices d CROSS JOIN profiles p ON p.author = d.device WHERE d.identity IN ({marks})"
+    " AND p.name != '' AND p.created_at >= d.added_at AND (d.removed_at IS NULL OR p.created_at < d.removed_at)"
+    " AND (d.disputed_at IS NULL OR p.created_at < d.disputed_at)"
+)
+
+
+async def identity_names(store: Store, identities: Sequence[str]) -> dict[str, str]:
+    """The display name of each of ``identities`` that has one: its ``profile_author``'s, in a few queries however
+    many (a group's members listed by identity)."""
+    newest: dict[str, tuple[int, str, str]] = {}
+    wanted = sorted({bytes.fromhex(i) for i in identities if len(i) == 64})
+    for identity, name, at, author in await select_in(store.conn, _IDENTITY_NAMES_SQL, wanted):
+        key, found = bytes(identity).hex(), (int(at), bytes(author).hex(), str(name))
+        if key not in newest or (-found[0], found[1]) < (-newest[key][0], newest[key][1]):  # profile_author's order
+            newest[key] = found
+    return {key: name for key, (_, _, name) in newest.items()}
 
 
 async def identities_of_device(store: Store, device: str) -> list[tuple[str, int | None]]:

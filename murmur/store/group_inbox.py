@@ -98,6 +98,12 @@ SCHEMA = (
     CREATE TABLE act_witness (grp TEXT NOT NULL, id TEXT NOT NULL, counted INTEGER NOT NULL, epoch INTEGER NOT NULL,
         PRIMARY KEY (grp, id));
     """,
+    # A message read here that its sender's log, judged again later, no longer lets speak for them (a fork
+    # disputes its device from before its time): kept, shown nowhere, with the verdict's code, until the log
+    # settles (NULL: shown).
+    """
+    ALTER TABLE read ADD COLUMN held TEXT;
+    """,
 )
 MAX_TRIES = 12  # a waiting message is last tried about 2^12 syncs after it came
 # Messages naming an epoch this device holds no key for (none came, or it was deleted): no key here proves such an
@@ -169,6 +175,7 @@ class GroupInbox(LocalStore):
     """The device's private groups. ``GroupInbox.open(path)``."""
 
     SCHEMA = SCHEMA
+    READ = ("read", "grp")
 
     # -- groups and their keys ---------------------------------------------------------------------------------
     def keys(self, group: str) -> dict[str, Any] | None:
@@ -383,13 +390,15 @@ class GroupInbox(LocalStore):
         return [_unread(r) for r in self._read(sql + " ORDER BY seq", params)]
 
     def posts(self, group: str, limit: int = 50) -> list[GroupPost]:
-        """A group's messages, newest first."""
-        sql = f"SELECT {_COLUMNS} FROM read r WHERE r.grp = ? ORDER BY r.created_at DESC, r.id LIMIT ?"
+        """A group's messages shown, newest first."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM read r WHERE r.grp = ? AND r.held IS NULL ORDER BY r.created_at DESC, r.id LIMIT ?"
+        )
         return [_post(r) for r in self._read(sql, (group, limit))]
 
     def fresh(self) -> dict[str, int]:
         """How many messages of each private group the person has yet to see (groups with none left out)."""
-        sql = "SELECT grp, count(*) FROM read WHERE fresh = 1 GROUP BY grp"
+        sql = "SELECT grp, count(*) FROM read WHERE fresh = 1 AND held IS NULL GROUP BY grp"
         return {str(r[0]): int(r[1]) for r in self._read(sql, ())}
 
     def seen_all(self, group: str) -> None:
@@ -404,7 +413,7 @@ class GroupInbox(LocalStore):
             return []
         sql = (
             f"SELECT {_COLUMNS} FROM read_fts f CROSS JOIN read r ON r.rowid = f.rowid"
-            " WHERE read_fts MATCH ? ORDER BY rank, r.created_at DESC LIMIT ?"
+            " WHERE read_fts MATCH ? AND r.held IS NULL ORDER BY rank, r.created_at DESC LIMIT ?"
         )
         return [_post(r) for r in self._read(sql, (query, limit))]
 

@@ -76,6 +76,12 @@ SCHEMA = (
     """
     ALTER TABLE cursors ADD COLUMN through INTEGER;
     """,
+    # A message opened here that its sender's log, judged again later, no longer lets speak for them (a fork
+    # disputes its device from before its time): kept, shown nowhere, with the verdict's code, until the log
+    # settles (NULL: shown).
+    """
+    ALTER TABLE opened ADD COLUMN held TEXT;
+    """,
 )
 
 
@@ -100,6 +106,18 @@ class Stored:
     created_at: int
     reply_to: str | None
     unread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A message read here (a direct or a private group message), as its sender's log judges it: who signed it, with
+    which device, when, and whether it is held back (the code of the verdict that holds it; None: shown)."""
+
+    id: str
+    sender: str
+    device: str
+    created_at: int
+    held: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +207,7 @@ class LocalStore:
 
     SCHEMA: tuple[str, ...] = ()
     FEED = "feed"  # the column naming a feed in its ``cursors`` table
+    READ: tuple[str, str] = ("", "")  # the messages read here (their table, the column naming their conversation)
 
     def __init__(self, db: sqlite3.Connection, path: Path, vault: Vault | None = None, holder: int | None = None
                  ) -> None:  # fmt: skip
@@ -298,12 +317,33 @@ class LocalStore:
                 (feed, cursor.seq, cursor.at, cursor.through),
             )
 
+    # -- messages judged again by their senders' logs (murmur.client.identity_check.rejudged) -----------------------
+    def judged(self, scope: str | None = None) -> list[Judged]:
+        """Every message read here (of one conversation or group: ``scope``), with whether it is held back."""
+        table, column = self.READ  # names of ours, never input
+        where, params = (f"WHERE {column} = ?", (scope,)) if scope is not None else ("", ())
+        sql = f"SELECT id, sender, device, created_at, held FROM {table} {where} ORDER BY created_at, id"
+        return [Judged(str(r[0]), str(r[1]), str(r[2]), int(r[3]), r[4]) for r in self._read(sql, params)]
+
+    def hold(self, verdicts: Sequence[tuple[str, str | None]]) -> None:
+        """Hold back (a code) or show again (None) messages read here, by inner id."""
+        if verdicts:
+            with self._write() as db:
+                db.executemany(f"UPDATE {self.READ[0]} SET held = ? WHERE id = ?", [(c, i) for i, c in verdicts])
+
+    def held_back(self, scope: str) -> dict[str, int]:
+        """How many of a conversation's (or group's) messages read here are held back, by the code that holds them."""
+        table, column = self.READ
+        sql = f"SELECT held, count(*) FROM {table} WHERE {column} = ? AND held IS NOT NULL GROUP BY held ORDER BY held"
+        return {str(r[0]): int(r[1]) for r in self._read(sql, (scope,))}
+
 
 class Inbox(LocalStore):
     """The device's store of opened direct messages. ``Inbox.open(path)``; every call is one short transaction."""
 
     SCHEMA = SCHEMA
     FEED = "server"
+    READ = ("opened", "conversation")
 
     def seen(self, outer_id: str) -> bool:
         """Whether the sealed message was looked at already (opened, or refused for good)."""
@@ -424,16 +464,17 @@ class Inbox(LocalStore):
 
     # -- reading -------------------------------------------------------------------------------------------------
     def conversations(self) -> list[Conversation]:
-        """Every conversation, the one with the newest message first."""
+        """Every conversation, the one with the newest message first (of those shown: none held back)."""
         sql = (
-            "SELECT c.id, c.participants, (SELECT count(*) FROM opened u WHERE u.conversation = c.id AND u.unread = 1)"
-            ", (SELECT max(created_at) FROM opened l WHERE l.conversation = c.id) AS newest FROM conversations c"
-            " ORDER BY newest DESC, c.id"
+            "SELECT c.id, c.participants, (SELECT count(*) FROM opened u WHERE u.conversation = c.id AND u.unread = 1"
+            " AND u.held IS NULL), (SELECT max(created_at) FROM opened l WHERE l.conversation = c.id"
+            " AND l.held IS NULL) AS newest FROM conversations c ORDER BY newest DESC, c.id"
         )
         out = []
         for row in self._read(sql):
             last = self._read(
-                f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? ORDER BY o.created_at DESC, o.id LIMIT 1",
+                f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? AND o.held IS NULL"
+                " ORDER BY o.created_at DESC, o.id LIMIT 1",
                 (row[0],),
             )
             participants = tuple(json.loads(str(row[1])))
@@ -449,9 +490,10 @@ class Inbox(LocalStore):
         return [str(r[0]) for r in rows]
 
     def messages(self, conversation: str) -> list[Stored]:
-        """A conversation's messages, oldest first (by their exact time, then id)."""
-        sql = f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? ORDER BY o.created_at, o.id"
+        """A conversation's messages shown, oldest first (by their exact time, then id)."""
+        sql = f"SELECT {_COLUMNS} FROM opened o WHERE o.conversation = ? AND o.held IS NULL ORDER BY o.created_at, o.id"
         return [_row(r) for r in self._read(sql, (conversation,))]
+
 
     def search(self, text: str, limit: int = 50) -> list[Stored]:
         """Messages whose text holds every word of ``text``, best match first. Words are matched as typed: FTS5's
@@ -461,7 +503,7 @@ class Inbox(LocalStore):
             return []
         sql = (
             f"SELECT {_COLUMNS} FROM opened_fts f CROSS JOIN opened o ON o.rowid = f.rowid"
-            " WHERE opened_fts MATCH ? ORDER BY rank, o.created_at DESC LIMIT ?"
+            " WHERE opened_fts MATCH ? AND o.held IS NULL ORDER BY rank, o.created_at DESC LIMIT ?"
         )
         return [_row(r) for r in self._read(sql, (query, limit))]
 

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from murmur.errors import Refused
-from murmur.kinds import group_reads
+from murmur.kinds import group_reads, kind
+from murmur.kinds.key_log import INCEPTION
+from murmur.kinds.key_store import identity_names
 from murmur.server.auth import authenticate, state_of
 from murmur.server.params import query_text
 from murmur.server.responses import JSONBytes
@@ -110,7 +112,7 @@ async def info(request: Request) -> Response:
         "pinned": await _items(state, row.id, pins),
     }
     keys = [row.owner, *moderators, *(i.author for i in pins)]
-    return JSONBytes(await named(state, body, keys))
+    return JSONBytes(await _named(state, body, keys))
 
 
 async def members(request: Request) -> Response:
@@ -126,7 +128,16 @@ async def members(request: Request) -> Response:
         },
         "spans": [{"key": k, "start": a, "end": b} for k, a, b in await group_reads.spans(state.store, row.id)],
     }
-    return JSONBytes(await named(state, body, [p.key for p in everyone]))
+    return JSONBytes(await _named(state, body, [p.key for p in everyone]))
+
+
+async def _named(state: ServerState, body: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """``named``, and for a key that is an identity (a place in a group is its person's: protocol.md §11) the name
+    its devices last set."""
+    body = await named(state, body, keys)
+    if kind(INCEPTION):
+        body["names"].update(await identity_names(state.store, [k for k in keys if k not in body["names"]]))
+    return body
 
 
 async def log(request: Request) -> Response:

@@ -84,3 +84,29 @@ def test_appointing_a_moderator_of_a_private_group_names_the_person_pinned(folks
     assert ivy.run("group", "mod", group, str(jo.identity)).exit_code == 0  # the full identity still names Jo
     roles = {m["key"]: m.get("role") for m in ivy.json("group", "members", group)["members"]}
     assert roles.get(str(jo.identity)) == "moderator" and roles.get(str(kit.identity)) != "moderator", roles
+
+
+def test_a_public_groups_acts_name_the_person_pinned(folks: dict[str, Person]) -> None:
+    """In a public group too, `group approve` and `group remove` name the person (their identity) as this device
+    resolves and pins them: a look-alike taking the name later is never the one removed, and the removal is the
+    identity's, so a device of theirs joining again only asks."""
+    ivy, jo, kit = folks["ivy"], folks["jo"], folks["kit"]
+    group = ivy.json("group", "create", "public names", "--approval")["id"]
+    jo.ok("group", "join", group)
+    ivy.ok("group", "approve", group, "@jo")  # @jo now names Jo's identity on Ivy's device
+    members = ivy.json("group", "members", group)
+    assert [m["key"] for m in members["members"] if m["role"] != "owner"] == [str(jo.identity)]
+    assert f"jo ({fingerprint(str(jo.identity))})" in ivy.ok("group", "members", group).stdout  # named, as a person
+    kit.ok("group", "join", group)
+    ivy.ok("group", "approve", group, str(kit.identity))
+    jo.ok("profile", "--name", "joanna")
+    kit.ok("profile", "--name", "jo")  # a look-alike, a member too, takes Jo's name
+    removed = ivy.run("group", "remove", group, "@jo")
+    assert removed.exit_code != 0 and "murmur dm forget @jo" in removed.stderr
+    assert {m["key"] for m in ivy.json("group", "members", group)["members"]} >= {str(jo.identity), str(kit.identity)}
+    ivy.ok("group", "remove", group, "@joanna")  # Jo's new name resolves to the identity pinned for @jo: agreed
+    members = ivy.json("group", "members", group)
+    assert [m["key"] for m in members["removed"]] == [str(jo.identity)]
+    assert str(kit.identity) in [m["key"] for m in members["members"]]
+    assert "Asked to join" in jo.ok("group", "join", group).stdout  # removed: the person asks again
+    assert [m["key"] for m in ivy.json("group", "members", group)["pending"]] == [str(jo.identity)]

@@ -42,3 +42,26 @@ async def test_a_members_ballot_approved_from_a_moderators_second_device_is_reco
     speakers = await group_speakers(cat, checked_messages(list(signed["group"]))[0])
     assert recount(signed, poll["id"], speakers).tally.voters == 1  # and so does the recount
     assert recount(signed, poll["id"]).tally.voters == 0  # by signing keys alone, the phone held no role
+
+
+async def test_a_ballot_from_another_device_of_a_member_is_counted_and_recounted(server: Harness) -> None:
+    """A place in the group is the person's: Bo joined from his laptop and votes from his phone; the server counts
+    him, and the recount, looking up the logs of those with a place and of the voters, counts him too."""
+    ann = await server.member()
+    bo = Speaker.new()
+    bo_api = await joined(server, bo)
+    phone = bo.add()
+    await publish_events(bo_api, bo)
+    phone_api = await server.member(phone.key)
+    group = await publish(ann, create_draft("Open club"))
+    await _as_device(bo_api, bo.devices[0], bo.identity, membership_draft("group_join", group["id"]), now_ms())
+    closes = int(time.time() * 1000) + 3_600_000
+    poll = await publish(ann, poll_draft("Lunch?", ["noon", "one"], closes_at=closes, multiple=False,
+                                         group=group["id"]))  # fmt: skip
+    await _as_device(phone_api, phone, bo.identity, ballot_draft(check(poll), ["2"]), now_ms() + 1)
+    assert (await ann.poll(poll["id"]))["voters"] == 1
+    signed = await ann.poll_signed(poll["id"])
+    ballots = checked_messages(list(signed["ballots"]))[0]
+    speakers = await group_speakers(ann, checked_messages(list(signed["group"]))[0], [b.author for b in ballots])
+    assert recount(signed, poll["id"], speakers).tally.voters == 1
+    assert recount(signed, poll["id"]).tally.voters == 0  # by signing keys alone, the phone was never a member

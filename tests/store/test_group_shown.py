@@ -52,8 +52,9 @@ async def standing(store: Store, group: str) -> dict[str, Any]:
 ALONE = {"members": 1, "people": {STRANGER.public_key: "member"}, "spans": [STRANGER.public_key], "log": ["group"]}
 
 
-def joined(device: Identity) -> dict[str, Any]:
-    people = {STRANGER.public_key: "member", device.public_key: "member"}
+def joined(log: Log) -> dict[str, Any]:
+    """The group with the person ``log`` names in it: the place is the identity's, whichever device joined."""
+    people = {STRANGER.public_key: "member", log.identity: "member"}
     return {"members": 2, "people": people, "spans": sorted(people), "log": ["group", "group_join"]}
 
 
@@ -69,7 +70,7 @@ async def test_a_join_waiting_for_its_identity_log_makes_nobody_a_member_until_t
         assert [r.status for r in await store.ingest(batch)] == ["stored"] * len(batch)
     assert await standing(store, group["id"]) == ALONE  # waiting: a member nowhere
     await store.ingest(log.events)
-    assert await standing(store, group["id"]) == joined(PHONE)
+    assert await standing(store, group["id"]) == joined(log)
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
@@ -80,7 +81,7 @@ async def test_every_order_of_the_group_the_join_and_the_log_ends_the_same(store
     batches = [[group], [join], log.events]
     for i in order:
         await store.ingest(batches[i])
-    assert await standing(store, group["id"]) == joined(PHONE)
+    assert await standing(store, group["id"]) == joined(log)
 
 
 async def test_a_request_counts_and_is_told_to_the_owner_once_its_log_comes(store: Store) -> None:
@@ -91,7 +92,7 @@ async def test_a_request_counts_and_is_told_to_the_owner_once_its_log_comes(stor
     assert (await standing(store, group["id"]))["people"] == {STRANGER.public_key: "member"}
     assert (await notifications(store, STRANGER.public_key)).items == []  # nobody asked, as far as anyone is shown
     await store.ingest(log.events)
-    people = {STRANGER.public_key: "member", PHONE.public_key: "pending"}
+    people = {STRANGER.public_key: "member", log.identity: "pending"}
     assert (await standing(store, group["id"]))["people"] == people
     told = (await notifications(store, STRANGER.public_key)).items
     assert [(n.kind, n.actor) for n in told] == [("group_join", PHONE.public_key)]
@@ -126,7 +127,7 @@ async def test_a_disputed_device_joins_once_the_rotation_key_settles_the_fork(st
     await store.ingest([join])
     assert await standing(store, group["id"]) == ALONE  # disputed: held, a member nowhere
     await store.ingest([log.rotate(ROTATION_1, ROTATION_2, prior=kept["id"])])
-    assert await standing(store, group["id"]) == joined(LAPTOP)
+    assert await standing(store, group["id"]) == joined(log)
 
 
 async def test_a_group_polls_recount_reads_the_messages_the_fold_counts(store: Store) -> None:

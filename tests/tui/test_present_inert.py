@@ -39,10 +39,17 @@ def test_what_the_tui_draws_is_inert(hostile: str) -> None:
 
 
 def test_a_person_whose_name_another_key_uses_is_flagged() -> None:
-    person = {"key": ALICE.public_key, "name": "Ali\u200bce", "bio": ""}
+    person = {"key": ALICE.public_key, "name": "Ali\u200bce", "bio": "", "checked_identity": ALICE.public_key}
     assert str(present.person_content(person)) == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}"
     flagged = str(present.person_content(person, {ALICE.public_key}))
     assert flagged == f"Ali<U+200B>ce {fingerprint(ALICE.public_key)}{present.SHARED_NAME}"
+
+
+def test_a_person_found_shows_the_identity_checked_here_never_the_servers_claim() -> None:
+    claimed = {"key": ALICE.public_key, "name": "Alice", "bio": "", "identity": "ab" * 32,
+               "identity_fingerprint": fingerprint("ab" * 32)}  # fmt: skip
+    assert str(present.person_content({**claimed, "checked_identity": "cd" * 32})) == f"Alice {fingerprint('cd' * 32)}"
+    assert str(present.person_content({**claimed, "checked_identity": None})) == "Alice identity unverified"
 
 
 def test_a_kind_the_tui_does_not_know_is_one_sentence() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Input, Label
 
 from murmur.client.api import MurmurClient
+from murmur.client.identity_check import checked_people
 from murmur.client.render import page_items
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, work
@@ -53,12 +56,17 @@ class SearchScreen(MurmurScreen):
         if query:
             self.run_search(query)
 
+    async def _search(self, query: str) -> dict[str, Any]:
+        """The server's answer, each person found with whose identity they are as its signed log says here."""
+        found: dict[str, Any] = await self.api.search(query)
+        return {**found, "people": await checked_people(self.api, found.get("people"))}
+
     @work(exclusive=True, group="search")
     async def run_search(self, query: str) -> None:
-        found = await attempt(self, self.api.search(query[:200]))
+        found = await attempt(self, self._search(query[:200]))
         if found is None:
             return
-        people, posts = found.get("people", []), page_items(found, "posts")
+        people, posts = found["people"], page_items(found, "posts")
         self.view.shared.update(str(key) for key in found.get("shared_names") or [])
         summary = f"{len(people)} people · {len(posts)} posts"
         self.query_one("#search-summary", Label).update(Content.styled(summary, "$text-muted"))

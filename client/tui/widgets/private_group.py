@@ -23,6 +23,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from murmur.client.group_checks import no_key_note, one_by_one
+from murmur.client.identity_check import held_back_note
 from murmur.client.private_groups import RETRIED, GroupPost, PrivateGroups
 from murmur.client.tui import present
 from murmur.client.tui.bindings import POSTS, bindings
@@ -167,6 +168,8 @@ class PrivateMessages(Vertical):
         note = no_key_note(*groups.store.no_key(self.group_id))
         if note is not None:  # anyone can send these, any number: one line, counted
             rows.append(Option(Content.assemble(("not read ", present.WARN), (note, present.DIM)), disabled=True))
+        rows += [Option(Content.styled(held_back_note(code, count), present.DIM), disabled=True)
+                 for code, count in groups.store.held_back(self.group_id).items()]  # fmt: skip
         listed.add_options(None for _ in rows[:1] if shown)
         listed.add_options(rows)
         self.times = {p.id: ago(p.created_at, now) for p in shown}
