@@ -26,7 +26,7 @@ from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, not
 from murmur.kinds.base import Kind, execute_each, select_in
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
-from murmur.store.audience import confine, confine_refused, narrow_unstored
+from murmur.store.audience import confine, confine_refused, follow_unheld, keep_names, mark, narrow_unstored
 from murmur.store.audience.adrift import drift_from
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -143,6 +143,7 @@ class _Batch:
     remove_with: list[tuple[bytes, bytes]] = field(default_factory=list)  # (target, author) of each delete
     stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
     counted: list[tuple[bytes, int, bytes]] = field(default_factory=list)  # murmur.store.gaps
+    unheld: list[Message] = field(default_factory=list)  # genuine messages not stored: narrowed all the same
 
 
 async def store_batch(
@@ -206,6 +207,7 @@ async def store_batch(
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
             continue
         if msg_id in removed:
+            batch.unheld.append(message)
             reason = removals.refusal(removed[msg_id])
             results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
@@ -280,7 +282,7 @@ async def store_batch(
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
-    await narrow_unstored(conn, [r.message for r in results if r and r.status == "deleted" and r.message is not None])
+    batch.unheld += [r.message for r in results if r and r.status == "deleted" and r.message is not None]
     # A counted message its author deleted took its place all the same: not a gap (murmur.store.gaps).
     came_in = [r.message for r in results if r and r.status in ("stored", "deleted") and r.message is not None]
     batch.counted = [row for m in came_in for row in gaps.counted_rows(m)]
@@ -389,8 +391,13 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     )
     await gaps.record(conn, batch.counted)
     stored = [r[0] for r in batch.messages if r[0] not in dropped]
+    since = await mark(conn)
     if stored:  # before removals: a delete of a local post must still see that its target stays here
         await confine(conn, min(stored), max(stored))
+    # After what this batch stored is narrowed, so that a reply deleted in the batch of its thread takes its scope;
+    # then on through what is not held, whichever of them came first (murmur.store.audience.narrowing).
+    await narrow_unstored(conn, batch.unheld)
+    await follow_unheld(conn, since)
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
     if batch.remove_with:
@@ -478,6 +485,7 @@ async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes,
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
     """Remove messages and every trace of their content (indexes, search) from the store."""
+    await keep_names(conn, ids)  # its id stays narrowed by what it named, whatever arrives later
     seqs = [(r[0],) for r in await select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
     await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)

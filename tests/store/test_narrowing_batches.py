@@ -1,0 +1,93 @@
+"""How arrivals are cut into batches, and their order, never changes what narrows a message: a reply in a scoped
+thread, its delete and a public-signed reaction to the reply leave the reaction scoped whatever the batching, as
+when they arrive one at a time in the order they were written. A removed or never-stored id keeps the scope it
+would have had (murmur.store.audience.narrowing, the ``unheld`` table)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import permutations, product
+from typing import Any
+
+from murmur.keys import Identity
+from murmur.store import Store, trust
+from murmur.store.audience import for_peers
+from murmur.store.moderation import remove
+from murmur.store.peers import add_peer
+from tests.store.test_deleted_stays_narrowed import delete, seen_by
+from tests.sync.test_scopes import post, reaction
+
+
+def batchings(count: int) -> Iterator[list[list[int]]]:
+    """Every order of ``count`` arrivals, cut into consecutive batches in every way."""
+    for order in permutations(range(count)):
+        for cuts in product((False, True), repeat=count - 1):
+            batches, current = [], [order[0]]
+            for index, cut in zip(order[1:], cuts, strict=True):
+                if cut:
+                    batches.append(current)
+                    current = []
+                current.append(index)
+            yield [*batches, current]
+
+
+async def _outside(store: Store) -> str:
+    outside = Identity.generate().public_key
+    await add_peer(store, outside, "http://out.test")
+    await trust.set_labels(store, Identity.generate(), outside, ["outside"])
+    return outside
+
+
+def _thread() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ada, bob, cy = Identity.generate(), Identity.generate(), Identity.generate()
+    scoped = post(ada, "inside only", "scope:inside")
+    reply = post(bob, "a public-signed reply", parent=scoped)
+    react = reaction(cy, reply)
+    return [scoped, reply, delete(bob, reply), react], react
+
+
+async def _scopes(store: Store, msg_id: str) -> set[str]:
+    rows = await store.conn.execute_fetchall("SELECT scope FROM scoped WHERE id = ?", (bytes.fromhex(msg_id),))
+    return {str(row[0]) for row in rows}
+
+
+async def _arrive(store: Store, arrivals: Sequence[dict[str, Any]], batches: list[list[int]]) -> None:
+    for batch in batches:
+        await store.ingest([arrivals[index] for index in batch])
+
+
+async def test_a_reply_and_its_delete_in_one_batch_still_scope_what_names_the_reply(store: Store) -> None:
+    outside = await _outside(store)
+    (scoped, reply, gone, react), _ = _thread()
+    await store.ingest([scoped, reply, gone])
+    await store.ingest([react])
+    assert react["id"] not in await seen_by(store, for_peers("m"), outside)
+    assert await _scopes(store, react["id"]) == {"inside"}
+
+
+async def test_every_batching_of_a_thread_narrows_as_one_at_a_time(store: Store) -> None:
+    outside = await _outside(store)
+    arrivals, react = _thread()
+    await _arrive(store, arrivals, [[0], [1], [2], [3]])
+    expected = await _scopes(store, react["id"])
+    assert expected == {"inside"}
+    for batches in batchings(len(arrivals)):
+        arrivals, react = _thread()
+        await _arrive(store, arrivals, batches)
+        assert await _scopes(store, react["id"]) == expected, batches
+        assert await _scopes(store, arrivals[1]["id"]) == expected, batches  # the reply's id keeps its scope
+        assert react["id"] not in await seen_by(store, for_peers("m"), outside), batches
+
+
+async def test_a_reply_a_moderator_removed_before_its_thread_arrived_keeps_its_scope(store: Store) -> None:
+    outside = await _outside(store)
+    for comes_back in (False, True):
+        (scoped, reply, _, react), _ = _thread()
+        await store.ingest([reply])
+        await remove(store, reply["id"], "spam")
+        if comes_back:  # refused again: its id keeps what it names all the same
+            await store.ingest([reply])
+        await store.ingest([scoped])
+        await store.ingest([react])
+        assert await _scopes(store, react["id"]) == {"inside"}, comes_back
+        assert react["id"] not in await seen_by(store, for_peers("m"), outside)
