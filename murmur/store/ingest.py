@@ -190,6 +190,7 @@ async def store_batch(
         row[0]: (row[1], row[2])
         for row in await select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
     }
+    since = await mark(conn)  # what this batch narrows, from here on, is carried through what is not held
     await confine_refused(conn, results)
     row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
     seq = int(row[0]) if row else 0
@@ -286,7 +287,7 @@ async def store_batch(
     # A counted message its author deleted took its place all the same: not a gap (murmur.store.gaps).
     came_in = [r.message for r in results if r and r.status in ("stored", "deleted") and r.message is not None]
     batch.counted = [row for m in came_in for row in gaps.counted_rows(m)]
-    await _write(conn, batch, dropped)
+    await _write(conn, batch, dropped, since)
 
 
 async def _refused_by_kinds(
@@ -360,7 +361,7 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
         batch.stateful.setdefault(watcher, []).append((seq, m))
 
 
-async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -> None:
+async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int], since: tuple[int, int]) -> None:
     def keep(rows: list[tuple[Any, ...]], seq_at: int) -> list[tuple[Any, ...]]:
         return [r for r in rows if r[seq_at] not in dropped] if dropped else rows
 
@@ -391,7 +392,6 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     )
     await gaps.record(conn, batch.counted)
     stored = [r[0] for r in batch.messages if r[0] not in dropped]
-    since = await mark(conn)
     if stored:  # before removals: a delete of a local post must still see that its target stays here
         await confine(conn, min(stored), max(stored))
     # After what this batch stored is narrowed, so that a reply deleted in the batch of its thread takes its scope;

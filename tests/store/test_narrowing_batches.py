@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from itertools import permutations, product
 from typing import Any
 
+import pytest
+
 from murmur.keys import Identity
 from murmur.store import Store, trust
 from murmur.store.audience import for_peers
@@ -38,17 +40,20 @@ async def _outside(store: Store) -> str:
     return outside
 
 
-def _thread() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _thread(visibility: str = "scope:inside") -> tuple[list[dict[str, Any]], dict[str, Any]]:
     ada, bob, cy = Identity.generate(), Identity.generate(), Identity.generate()
-    scoped = post(ada, "inside only", "scope:inside")
+    scoped = post(ada, "not for everyone", visibility)
     reply = post(bob, "a public-signed reply", parent=scoped)
     react = reaction(cy, reply)
     return [scoped, reply, delete(bob, reply), react], react
 
 
 async def _scopes(store: Store, msg_id: str) -> set[str]:
-    rows = await store.conn.execute_fetchall("SELECT scope FROM scoped WHERE id = ?", (bytes.fromhex(msg_id),))
-    return {str(row[0]) for row in rows}
+    """The scopes of ``msg_id`` here, ``local`` among them when it stays here."""
+    key = (bytes.fromhex(msg_id),)
+    rows = await store.conn.execute_fetchall("SELECT scope FROM scoped WHERE id = ?", key)
+    confined = await store.conn.execute_fetchall("SELECT 1 FROM confined WHERE id = ?", key)
+    return {str(row[0]) for row in rows} | ({"local"} if confined else set())
 
 
 async def _arrive(store: Store, arrivals: Sequence[dict[str, Any]], batches: list[list[int]]) -> None:
@@ -65,14 +70,15 @@ async def test_a_reply_and_its_delete_in_one_batch_still_scope_what_names_the_re
     assert await _scopes(store, react["id"]) == {"inside"}
 
 
-async def test_every_batching_of_a_thread_narrows_as_one_at_a_time(store: Store) -> None:
+@pytest.mark.parametrize("visibility", ["scope:inside", "local"])
+async def test_every_batching_of_a_thread_narrows_as_one_at_a_time(store: Store, visibility: str) -> None:
     outside = await _outside(store)
-    arrivals, react = _thread()
+    arrivals, react = _thread(visibility)
     await _arrive(store, arrivals, [[0], [1], [2], [3]])
     expected = await _scopes(store, react["id"])
-    assert expected == {"inside"}
+    assert expected == {"inside" if visibility == "scope:inside" else "local"}
     for batches in batchings(len(arrivals)):
-        arrivals, react = _thread()
+        arrivals, react = _thread(visibility)
         await _arrive(store, arrivals, batches)
         assert await _scopes(store, react["id"]) == expected, batches
         assert await _scopes(store, arrivals[1]["id"]) == expected, batches  # the reply's id keeps its scope
