@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from murmur.keys import Identity
+from murmur.message import sign_draft
 from murmur.store import Store, trust
 from murmur.store.audience import for_peers
 from murmur.store.moderation import remove
 from murmur.store.peers import add_peer
+from tests.identity_logs import LAPTOP, PHONE, Log
 from tests.store.test_deleted_stays_narrowed import delete, seen_by
 from tests.sync.test_scopes import post, reaction
 
@@ -96,4 +98,27 @@ async def test_a_reply_a_moderator_removed_before_its_thread_arrived_keeps_its_s
         await store.ingest([scoped])
         await store.ingest([react])
         assert await _scopes(store, react["id"]) == {"inside"}, comes_back
+        assert react["id"] not in await seen_by(store, for_peers("m"), outside)
+
+
+async def test_a_reply_set_aside_by_its_identitys_log_keeps_its_scope_in_either_order(store: Store) -> None:
+    """A reply from a removed device is set aside as it arrives (not held): what names it is narrowed by its thread
+    all the same, as when it was held first and set aside after."""
+    outside = await _outside(store)
+    for thread_first in (False, True):
+        made, ada = Log(), Identity.generate()
+        made.add(LAPTOP, PHONE, "phone")
+        made.remove(LAPTOP, PHONE)
+        await store.ingest(made.events)
+        scoped = post(ada, "inside only", "scope:inside")
+        tags = [["identity", made.identity], ["reply", scoped["id"]], ["root", scoped["id"]]]
+        draft = {"kind": "post", "body": {"text": "from the removed phone"}, "tags": tags}
+        reply = sign_draft(PHONE, draft, created_at=made.at + 1000)
+        react = reaction(ada, reply)
+        arrivals = [scoped, reply] if thread_first else [reply, scoped]
+        for message in arrivals:
+            await store.ingest([message])
+        assert (await store.ingest([reply]))[0].code == "device_removed"
+        await store.ingest([react])
+        assert await _scopes(store, react["id"]) == {"inside"}, thread_first
         assert react["id"] not in await seen_by(store, for_peers("m"), outside)
