@@ -145,13 +145,24 @@ async def follow_unheld(conn: aiosqlite.Connection, since: tuple[int, int]) -> N
             return
         since = await mark(conn)
         for msg_id in confined:
-            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", {"id": msg_id})
-            await conn.execute(_CONFINE_ONE, {"id": msg_id})
+            await _narrow_id(conn, msg_id, True, set())
         for msg_id, scope in scoped:
-            own = {"id": msg_id, "scope": scope}
-            await conn.execute("INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", own)
-            await conn.execute(_SCOPE_ONE, {"id": msg_id})
+            await _narrow_id(conn, msg_id, False, {scope})
         await drift_from(conn, list(dict.fromkeys(msg_id for msg_id, _ in scoped)))
+
+
+async def _narrow_id(conn: aiosqlite.Connection, msg_id: bytes, confined: bool, scopes: set[str]) -> None:
+    """Confine the id ``msg_id`` and give it ``scopes``, with every stored message naming it, transitively."""
+    own = {"id": msg_id}
+    if confined:
+        await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
+        await conn.execute(_CONFINE_ONE, own)
+    for scope in sorted(scopes):
+        await conn.execute(
+            "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
+        )
+    if scopes:
+        await conn.execute(_SCOPE_ONE, own)
 
 
 class IngestResultLike(Protocol):
@@ -180,10 +191,11 @@ async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestRe
 
 
 async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
-    """Remember the audience of messages not stored because their author had already deleted them (their
-    signatures were checked): a deleted id stays narrowed like any other (see the module's docstring), so what
-    names it, held now or still to come, goes no further than it could have. A post arriving after its delete
-    still narrows the reply that came first."""
+    """Remember the audience of messages not stored (their signatures were checked): deleted by their author,
+    before or within their batch, removed by a moderator, set aside by an identity's log. Such an id stays
+    narrowed like any other (see the module's docstring), so what names it, held now or still to come, goes no
+    further than it could have; and what it names is kept (``unheld``), for what narrows that later. A post
+    arriving after its delete still narrows the reply that came first."""
     narrowed: list[bytes] = []
     for message in messages:
         named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
@@ -199,17 +211,9 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
                 confined = confined or await cursor.fetchone() is not None
             async with conn.execute(f"SELECT DISTINCT scope FROM scoped WHERE id IN ({marks})", named) as cursor:
                 scopes.update(str(row[0]) for row in await cursor.fetchall())
-        own = {"id": bytes.fromhex(message.id)}
-        if confined:
-            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
-            await conn.execute(_CONFINE_ONE, own)
-        for scope in sorted(scopes):
-            await conn.execute(
-                "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
-            )
+        await _narrow_id(conn, bytes.fromhex(message.id), confined, scopes)
         if scopes:
-            await conn.execute(_SCOPE_ONE, own)
-            narrowed.append(own["id"])
+            narrowed.append(bytes.fromhex(message.id))
     await drift_from(conn, narrowed)
 
 
