@@ -26,7 +26,7 @@ from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, not
 from murmur.kinds.base import Kind, execute_each, select_in
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
-from murmur.store.audience import confine, confine_refused, narrow_unstored
+from murmur.store.audience import confine, confine_refused, follow_unheld, keep_names, mark, narrow_unstored
 from murmur.store.audience.adrift import drift_from
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -143,6 +143,7 @@ class _Batch:
     remove_with: list[tuple[bytes, bytes]] = field(default_factory=list)  # (target, author) of each delete
     stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
     counted: list[tuple[bytes, int, bytes]] = field(default_factory=list)  # murmur.store.gaps
+    unheld: list[Message] = field(default_factory=list)  # genuine messages not stored: narrowed all the same
 
 
 async def store_batch(
@@ -162,6 +163,9 @@ async def store_batch(
     existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
     removed = await removals.removed_among(conn, ids)
     refused = await _refused_by_kinds(conn, valid, results, existing)
+    # Signed, yet refused by a kind (set aside by an identity's log): its id is narrowed as if held, since it may
+    # be held again, and what names it is narrowed alike meanwhile. Narrowing an id never widens anything.
+    turned_away = [m for index, m in valid if index in refused]
     if refused:
         kept = [n for n, (index, _) in enumerate(valid) if index not in refused]
         valid, ids, origins = [valid[n] for n in kept], [ids[n] for n in kept], [origins[n] for n in kept]
@@ -189,11 +193,12 @@ async def store_batch(
         row[0]: (row[1], row[2])
         for row in await select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
     }
+    since = await mark(conn)  # what this batch narrows, from here on, is carried through what is not held
     await confine_refused(conn, results)
     row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
     seq = int(row[0]) if row else 0
 
-    batch = _Batch()
+    batch = _Batch(unheld=turned_away)
     in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)
     going_with: dict[tuple[bytes, bytes], list[bytes]] = {}  # (target, author) -> ids in this batch going with it
     dropped: set[int] = set()  # seqs of rows in this batch removed by a later delete in the same batch
@@ -206,6 +211,7 @@ async def store_batch(
             results[index] = IngestResult("duplicate", id=message.id, seq=prior, message=message)
             continue
         if msg_id in removed:
+            batch.unheld.append(message)
             reason = removals.refusal(removed[msg_id])
             results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
@@ -280,11 +286,11 @@ async def store_batch(
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
         _collect(batch, message, msg_id, author, seq, source, received_at)
 
-    await narrow_unstored(conn, [r.message for r in results if r and r.status == "deleted" and r.message is not None])
+    batch.unheld += [r.message for r in results if r and r.status == "deleted" and r.message is not None]
     # A counted message its author deleted took its place all the same: not a gap (murmur.store.gaps).
     came_in = [r.message for r in results if r and r.status in ("stored", "deleted") and r.message is not None]
     batch.counted = [row for m in came_in for row in gaps.counted_rows(m)]
-    await _write(conn, batch, dropped)
+    await _write(conn, batch, dropped, since)
 
 
 async def _refused_by_kinds(
@@ -358,7 +364,7 @@ def _collect(batch: _Batch, m: Message, msg_id: bytes, author: bytes, seq: int, 
         batch.stateful.setdefault(watcher, []).append((seq, m))
 
 
-async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -> None:
+async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int], since: tuple[int, int]) -> None:
     def keep(rows: list[tuple[Any, ...]], seq_at: int) -> list[tuple[Any, ...]]:
         return [r for r in rows if r[seq_at] not in dropped] if dropped else rows
 
@@ -391,6 +397,10 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int]) -
     stored = [r[0] for r in batch.messages if r[0] not in dropped]
     if stored:  # before removals: a delete of a local post must still see that its target stays here
         await confine(conn, min(stored), max(stored))
+    # After what this batch stored is narrowed, so that a reply deleted in the batch of its thread takes its scope;
+    # then on through what is not held, whichever of them came first (murmur.store.audience.narrowing).
+    await narrow_unstored(conn, batch.unheld)
+    await follow_unheld(conn, since)
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
     if batch.remove_with:
@@ -478,6 +488,7 @@ async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes,
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
     """Remove messages and every trace of their content (indexes, search) from the store."""
+    await keep_names(conn, ids)  # its id stays narrowed by what it named, whatever arrives later
     seqs = [(r[0],) for r in await select_in(conn, "SELECT seq FROM messages WHERE id IN ({marks})", ids)]
     await conn.executemany("DELETE FROM posts_fts WHERE rowid = ?", seqs)
     await conn.executemany("DELETE FROM mentions WHERE seq = ?", seqs)

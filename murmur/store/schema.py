@@ -9,7 +9,7 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
-from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED
+from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED, CREATE_UNHELD
 from murmur.store.gaps import CREATE_COUNTED, CREATE_RUNS
 from murmur.store.passed import CREATE_PASSED
 from murmur.store.removals import CREATE_REMOVED
@@ -315,6 +315,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 17: what the push cursor passed that the audience rule kept from a peer for now (murmur.store.passed), asked
     # again at every push, so that it goes once the rule allows it.
     CREATE_PASSED,
+    # 18: what each message not held here names (murmur.store.audience.narrowing), so that its id is narrowed by
+    # a thread arriving after it was deleted or removed, as it would have been had it stayed.
+    CREATE_UNHELD,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,12 @@ scoped post that arrives after its own delete, never stored, is narrowed all the
 A reply that was already sent to peers before its parent turned out to be local or scoped cannot be called
 back, but from that moment on it is never pushed, served, repaired or exported again beyond its audience.
 
+How the messages of one batch are cut up, and in what order they came, must not matter either, yet a message
+that is not held (deleted, removed by a moderator, arriving after either) is not in ``messages`` for the walks to
+follow. So the ``unheld`` table keeps, for each such message, the ids it names (``keep_names``, as it is removed or
+turned away), and ``follow_unheld`` carries what this batch narrowed on through them: a reply deleted before its
+scoped thread arrived, or in the same batch, takes the thread's scope all the same, and so does what names it.
+
 What leans on a scoped message that does not reach a peer by itself is kept alongside, in the same
 transactions (``murmur.store.audience.adrift``).
 """
@@ -20,11 +26,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import aiosqlite
 
-from murmur.kinds.base import execute_each
+from murmur.kinds.base import chunks, execute_each
 from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import DRIFT_NEW, drift_from
 from murmur.store.audience.doors import REFUSED_LOCAL
-from murmur.store.audience.scopes import named, names, scope_of
+from murmur.store.audience.scopes import REFERENCES, named, names, scope_of
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this module
     from murmur.store import Store
@@ -89,6 +95,76 @@ CREATE_SCOPED = (
 )
 
 
+# Migration 18: what each message not held here names (murmur.store.schema), so narrowing walks through it.
+CREATE_UNHELD = (
+    "CREATE TABLE IF NOT EXISTS unheld (named BLOB NOT NULL, id BLOB NOT NULL, PRIMARY KEY (named, id));"
+    "  -- an id not held here, and one it names\n"
+)
+
+
+async def keep_names(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
+    """Remember what the stored messages ``ids``, about to be removed, name (inside the caller's transaction)."""
+    for part in chunks(list(ids)):
+        marks = ", ".join("?" * len(part))
+        for column in REFERENCES:
+            await conn.execute(
+                f"INSERT INTO unheld (named, id) SELECT {column}, id FROM messages"
+                f" WHERE id IN ({marks}) AND {column} IS NOT NULL ON CONFLICT DO NOTHING",
+                part,
+            )
+
+
+async def mark(conn: aiosqlite.Connection) -> tuple[int, int]:
+    """Where the ``confined`` and ``scoped`` tables end now: ``follow_unheld`` starts from there."""
+    row = await (
+        await conn.execute(
+            "SELECT (SELECT coalesce(max(rowid), 0) FROM confined), (SELECT coalesce(max(rowid), 0) FROM scoped)"
+        )
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+_UNHELD_CONFINED = (
+    "SELECT DISTINCT u.id FROM confined c JOIN unheld u ON u.named = c.id WHERE c.rowid > :confined"
+    " AND NOT EXISTS (SELECT 1 FROM confined d WHERE d.id = u.id)"
+)
+_UNHELD_SCOPED = (
+    "SELECT DISTINCT u.id, x.scope FROM scoped x JOIN unheld u ON u.named = x.id WHERE x.rowid > :scoped"
+    " AND NOT EXISTS (SELECT 1 FROM scoped y WHERE y.id = u.id AND y.scope = x.scope)"
+)
+
+
+async def follow_unheld(conn: aiosqlite.Connection, since: tuple[int, int]) -> None:
+    """Narrow the unheld ids naming what was narrowed after ``since`` (a ``mark``), and what names them in turn,
+    until nothing more changes: the walks of ``confine`` follow only held messages."""
+    while True:
+        bounds = {"confined": since[0], "scoped": since[1]}
+        confined = [bytes(r[0]) for r in await conn.execute_fetchall(_UNHELD_CONFINED, bounds)]
+        scoped = [(bytes(r[0]), str(r[1])) for r in await conn.execute_fetchall(_UNHELD_SCOPED, bounds)]
+        if not confined and not scoped:
+            return
+        since = await mark(conn)
+        for msg_id in confined:
+            await _narrow_id(conn, msg_id, True, set())
+        for msg_id, scope in scoped:
+            await _narrow_id(conn, msg_id, False, {scope})
+        await drift_from(conn, list(dict.fromkeys(msg_id for msg_id, _ in scoped)))
+
+
+async def _narrow_id(conn: aiosqlite.Connection, msg_id: bytes, confined: bool, scopes: set[str]) -> None:
+    """Confine the id ``msg_id`` and give it ``scopes``, with every stored message naming it, transitively."""
+    own = {"id": msg_id}
+    if confined:
+        await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
+        await conn.execute(_CONFINE_ONE, own)
+    for scope in sorted(scopes):
+        await conn.execute(
+            "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
+        )
+    if scopes:
+        await conn.execute(_SCOPE_ONE, own)
+
+
 class IngestResultLike(Protocol):
     """What confine_refused reads of an ingest result (murmur.store.ingest imports this module)."""
 
@@ -115,13 +191,18 @@ async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestRe
 
 
 async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
-    """Remember the audience of messages not stored because their author had already deleted them (their
-    signatures were checked): a deleted id stays narrowed like any other (see the module's docstring), so what
-    names it, held now or still to come, goes no further than it could have. A post arriving after its delete
-    still narrows the reply that came first."""
+    """Remember the audience of messages not stored (their signatures were checked): deleted by their author,
+    before or within their batch, removed by a moderator, set aside by an identity's log. Such an id stays
+    narrowed like any other (see the module's docstring), so what names it, held now or still to come, goes no
+    further than it could have; and what it names is kept (``unheld``), for what narrows that later. A post
+    arriving after its delete still narrows the reply that came first."""
     narrowed: list[bytes] = []
     for message in messages:
         named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+        await conn.executemany(
+            "INSERT INTO unheld (named, id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(n, bytes.fromhex(message.id)) for n in dict.fromkeys(named)],
+        )
         marks = ", ".join("?" * len(named))
         confined = message.visibility == "local"
         scopes = {s for s in (scope_of(message.visibility),) if s is not None}
@@ -130,17 +211,9 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
                 confined = confined or await cursor.fetchone() is not None
             async with conn.execute(f"SELECT DISTINCT scope FROM scoped WHERE id IN ({marks})", named) as cursor:
                 scopes.update(str(row[0]) for row in await cursor.fetchall())
-        own = {"id": bytes.fromhex(message.id)}
-        if confined:
-            await conn.execute("INSERT INTO confined (id) VALUES (:id) ON CONFLICT DO NOTHING", own)
-            await conn.execute(_CONFINE_ONE, own)
-        for scope in sorted(scopes):
-            await conn.execute(
-                "INSERT INTO scoped (id, scope) VALUES (:id, :scope) ON CONFLICT DO NOTHING", {**own, "scope": scope}
-            )
+        await _narrow_id(conn, bytes.fromhex(message.id), confined, scopes)
         if scopes:
-            await conn.execute(_SCOPE_ONE, own)
-            narrowed.append(own["id"])
+            narrowed.append(bytes.fromhex(message.id))
     await drift_from(conn, narrowed)
 
 
