@@ -79,11 +79,14 @@ def explain(url: str, rules: list[tuple[str, str]], batch: int) -> list[dict[str
     """Each rule's generic plan run over the log's last ``batch`` messages (rolled back), summed up."""
     out = []
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.prepare_threshold = None  # its own statements stay unprepared: DEALLOCATE ALL would drop them
         conn.execute("SET jit = off")
         conn.execute("SET plan_cache_mode = force_generic_plan")
         last = f"SELECT seq FROM messages ORDER BY seq DESC LIMIT {int(batch)}"
         row = conn.execute(f"SELECT min(seq), max(seq) FROM ({last}) b")
-        lo, hi = row.fetchone() or (0, 0)
+        lo, hi = row.fetchone() or (None, None)
+        if lo is None:
+            raise SystemExit(f"python -m bench.pg_plans: {url} holds no messages to run the rules over")
         for name, text in rules:
             sql = text.replace("%(lo)s", "$1").replace("%(hi)s", "$2")
             times, plans = [], []
