@@ -9,8 +9,9 @@ kinds derive, their notices, ``PLACE_NOTICES``, the audience's two walks) as its
 prepared as the write connection prepares it (``plan_cache_mode = force_generic_plan``: one plan, made without
 its values) and run under ``EXPLAIN (ANALYZE, BUFFERS)`` over the log's last ``N`` messages, three times, each in
 a transaction rolled back. Reported per rule: its median execution time, the shared buffers it touched, the rows
-its scans read (with the rows their filters dropped), and its scans. A rule whose work follows the batch reads
-about as many rows as the batch holds; one that reads many times more reads the log.
+its scans read (with the rows their filters dropped), and its scans; the trees take turns rule by rule and run by
+run. A rule whose work follows the batch reads about as many rows as the batch holds; one that reads many times
+more reads the log.
 """
 
 from __future__ import annotations
@@ -75,9 +76,24 @@ def _scans(node: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def explain(url: str, rules: list[tuple[str, str]], batch: int) -> list[dict[str, Any]]:
-    """Each rule's generic plan run over the log's last ``batch`` messages (rolled back), summed up."""
-    out = []
+def _run(conn: psycopg.Connection[Any], text: str, lo: int, hi: int) -> tuple[float, dict[str, Any]]:
+    """One run of a rule's generic plan over [lo, hi], rolled back: its execution time and plan."""
+    sql = text.replace("%(lo)s", "$1").replace("%(hi)s", "$2")
+    conn.execute("BEGIN")
+    try:
+        conn.execute(f"PREPARE murmur_rule ({_type(lo)}, {_type(hi)}) AS {sql}")
+        got = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE murmur_rule ({lo}, {hi})")
+        (document,) = got.fetchone() or ([],)
+    finally:
+        conn.execute("ROLLBACK")
+        conn.execute("DEALLOCATE ALL")
+    return float(document[0]["Execution Time"]), document[0]["Plan"]
+
+
+def explain(url: str, trees: dict[str, list[tuple[str, str]]], batch: int) -> dict[str, list[dict[str, Any]]]:
+    """Each tree's rules, by their generic plans run over the log's last ``batch`` messages (rolled back), summed
+    up. The trees take turns rule by rule and run by run, so that a cache warming or a load moving favours none."""
+    out: dict[str, list[dict[str, Any]]] = {tree: [] for tree in trees}
     with psycopg.connect(url, autocommit=True) as conn:
         conn.prepare_threshold = None  # its own statements stay unprepared: DEALLOCATE ALL would drop them
         conn.execute("SET jit = off")
@@ -87,31 +103,23 @@ def explain(url: str, rules: list[tuple[str, str]], batch: int) -> list[dict[str
         lo, hi = row.fetchone() or (None, None)
         if lo is None:
             raise SystemExit(f"python -m bench.pg_plans: {url} holds no messages to run the rules over")
-        for name, text in rules:
-            sql = text.replace("%(lo)s", "$1").replace("%(hi)s", "$2")
-            times, plans = [], []
+        for at in range(max(len(rules) for rules in trees.values())):
+            runs: dict[str, list[tuple[float, dict[str, Any]]]] = {tree: [] for tree in trees if at < len(trees[tree])}
             for _ in range(RUNS):
-                conn.execute("BEGIN")
-                try:
-                    conn.execute(f"PREPARE murmur_rule ({_type(lo)}, {_type(hi)}) AS {sql}")
-                    got = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE murmur_rule ({lo}, {hi})")
-                    (document,) = got.fetchone() or ([],)
-                finally:
-                    conn.execute("ROLLBACK")
-                    conn.execute("DEALLOCATE ALL")
-                times.append(float(document[0]["Execution Time"]))
-                plans.append(document[0]["Plan"])
-            plan = plans[-1]
-            scans = _scans(plan)
-            buffers = plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0)
-            out.append({
-                "rule": name, "ms": round(statistics.median(times), 3), "buffers": buffers,
-                "rows_read": sum(s["rows"] for s in scans), "scans": scans, "batch": [lo, hi],
-            })  # fmt: skip
+                for tree in runs:
+                    runs[tree].append(_run(conn, trees[tree][at][1], lo, hi))
+            for tree, done in runs.items():
+                plan = done[-1][1]
+                scans = _scans(plan)
+                out[tree].append({
+                    "rule": trees[tree][at][0], "ms": round(statistics.median(ms for ms, _ in done), 3),
+                    "buffers": plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0),
+                    "rows_read": sum(s["rows"] for s in scans), "scans": scans, "batch": [lo, hi],
+                })  # fmt: skip
     return out
 
 
-def _report(tree: Path, results: list[dict[str, Any]], batch: int) -> None:
+def _report(tree: str, results: list[dict[str, Any]], batch: int) -> None:
     print(f"\n{tree}: rules over the log's last {batch} messages (generic plans; median of {RUNS} runs)")
     for r in results:
         flag = "  READS THE LOG" if r["rows_read"] > 20 * batch else ""
@@ -150,10 +158,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _explain_all(url: str, trees: list[Path], batch: int, everything: dict[str, Any]) -> None:
-    for tree in trees:
-        results = explain(url, rules_of(tree), batch)
-        _report(tree, results, batch)
-        everything[str(tree)] = results
+    results = explain(url, {str(tree): rules_of(tree) for tree in trees}, batch)
+    for tree, found in results.items():
+        _report(tree, found, batch)
+        everything[tree] = found
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ async def test_pg_plans_explains_every_rule_a_batch_runs(postgres: PostgresServe
         # The rules as ingest and the audience run them over a batch, in their order.
         ran = (*derive_rules(), *notice_rules(), PLACE_NOTICES, CONFINE_NEW, SCOPE_NEW)
         assert [text for _, text in rules] == [POSTGRES.translate(sql)[0] for sql in ran]
-        results = explain(url, rules, 500)
+        results = explain(url, {"here": rules, "again": rules}, 500)["again"]
         assert [r["rule"] for r in results] == [name for name, _ in rules]
         assert all(r["scans"] and r["ms"] >= 0 for r in results)
         assert all(r["batch"] == [min(r["batch"]), max(r["batch"])] and r["batch"][0] > 0 for r in results)

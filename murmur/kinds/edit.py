@@ -53,9 +53,10 @@ def newest_join(post: str, alias: str = "v") -> str:
 
 
 # Posts whose newest version this batch may have changed: posts that arrived after edits of theirs (the edits
-# were waiting), and posts whose edits arrived.
+# were waiting), and posts whose edits arrived. The batch is ``murmur.kinds.batch``'s subquery: under the plain
+# range PostgreSQL took the posts for thousands and read all of mentions at each batch to join them.
 _CHANGED = (
-    "SELECT p.seq FROM messages p WHERE p.seq BETWEEN :lo AND :hi AND p.kind = 'post'"
+    f"SELECT p.seq FROM {batch('seq', 'id', 'author', 'kind')} p WHERE p.kind = 'post'"
     f" AND {newest_of('p')} IS NOT NULL"
     " UNION SELECT p.seq FROM messages e CROSS JOIN messages p ON p.id = e.target"
     " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
