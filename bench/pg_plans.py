@@ -5,7 +5,7 @@
 The database is ``timeline_ms``'s on PostgreSQL (``bench.bigdb``: 1,000,000 messages, 100,000 with ``--quick``,
 stored through the store and kept in the bench's cluster; built first when missing), or ``--database``. For each
 tree given (default this one), a child process importing murmur from it lists the rules a batch runs (what the
-kinds derive, their notices, ``PLACE_NOTICES``, the audience's two walks) as its dialect translates them. Each is
+kinds derive, their notices, ``PLACE_NOTICES``, the audience's batch rules) as its dialect translates them. Each is
 prepared as the write connection prepares it (``plan_cache_mode = force_generic_plan``: one plan, made without
 its values) and run under ``EXPLAIN (ANALYZE, BUFFERS)`` over the log's last ``N`` messages, three times, each in
 a transaction rolled back. Reported per rule: its median execution time, the shared buffers it touched, the rows
@@ -37,14 +37,14 @@ RUNS = 3
 _CHILD = """
 import json
 from murmur.kinds import REGISTRY
-from murmur.store.audience import CONFINE_NEW, SCOPE_NEW
+from murmur.store.audience.narrowing import BATCH_RULES
 from murmur.store.dialect import POSTGRES
 from murmur.store.ingest import PLACE_NOTICES
 
 rules = [(f"{k.name}.derive[{i}]", r) for k in REGISTRY.values() for i, r in enumerate(k.derive)]
 rules += [(f"{k.name}.notices[{i}]", r) for k in REGISTRY.values() for i, r in enumerate(k.notices)]
-rules += [("ingest.PLACE_NOTICES", PLACE_NOTICES), ("audience.CONFINE_NEW", CONFINE_NEW),
-          ("audience.SCOPE_NEW", SCOPE_NEW)]
+rules += [("ingest.PLACE_NOTICES", PLACE_NOTICES)]
+rules += [(f"audience[{i}]", r) for i, r in enumerate(BATCH_RULES)]
 print(json.dumps([(name, POSTGRES.translate(sql)[0]) for name, sql in rules]))
 """
 

@@ -20,7 +20,7 @@ from murmur.keys import Identity
 from murmur.kinds import derive_rules, notice_rules
 from murmur.message import now_ms, sign_draft
 from murmur.store import Store
-from murmur.store.audience import CONFINE_NEW, SCOPE_NEW
+from murmur.store.audience.narrowing import BATCH_RULES
 from murmur.store.dialect import POSTGRES
 from murmur.store.ingest import PLACE_NOTICES
 from tests.postgres_server import PostgresServer
@@ -132,7 +132,7 @@ async def test_pg_plans_explains_every_rule_a_batch_runs(postgres: PostgresServe
             await store.ingest([post, reply])
         rules = rules_of(ROOT)
         # The rules as ingest and the audience run them over a batch, in their order.
-        ran = (*derive_rules(), *notice_rules(), PLACE_NOTICES, CONFINE_NEW, SCOPE_NEW)
+        ran = (*derive_rules(), *notice_rules(), PLACE_NOTICES, *BATCH_RULES)
         assert [text for _, text in rules] == [POSTGRES.translate(sql)[0] for sql in ran]
         results = explain(url, {"here": rules, "again": rules}, 500)["again"]
         assert [r["rule"] for r in results] == [name for name, _ in rules]

@@ -16,7 +16,7 @@ from murmur.kinds import derive_rules, edit, meetup, notice_rules
 from murmur.kinds.meetup import meetup_body
 from murmur.store import Store, lookup, public, search, timelines
 from murmur.store import members as members_mod
-from murmur.store.audience import CONFINE_NEW, SCOPE_NEW
+from murmur.store.audience.narrowing import BATCH_RULES
 from murmur.store.ingest import PLACE_NOTICES
 from murmur.store.items import shown_version
 
@@ -134,7 +134,7 @@ async def test_batch_rules_read_the_batch_not_the_log(store: Store) -> None:
     message of a kind: a rule's CROSS JOIN order starting from a side the range does not bound (a meetup
     update for an RSVP's batch), or an OR of kinds beside the range (approvals, removals, appointments), read
     that kind's whole log at every batch."""
-    rules = (*derive_rules(), *notice_rules(), PLACE_NOTICES, CONFINE_NEW, SCOPE_NEW)
+    rules = (*derive_rules(), *notice_rules(), PLACE_NOTICES, *BATCH_RULES)
     for sql in rules:
         async with store.writer.conn.execute("EXPLAIN QUERY PLAN " + sql, {"lo": 1, "hi": 500}) as cursor:
             plan = [str(row[3]) for row in await cursor.fetchall()]
