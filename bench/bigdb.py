@@ -9,9 +9,12 @@ one chunk at a time, and stored with ``Store.ingest`` in batches as ``Verified``
 Besides the corpus the database holds a member who follows 200 of the corpus's authors (the home timeline
 of ``timeline_ms``) and a serve-only peer (the puller of ``catchup``).
 
-On PostgreSQL (``build_postgres``) the same database is copied from the SQLite one by ``murmur admin migrate-db``'s
-own copy (``murmur.store.copy``, checked table by table), then analysed; it is kept in the bench's PostgreSQL
-cluster (``bench.engines``) for later runs, with a data directory of its own (the server's key and config).
+On PostgreSQL (``build_postgres``) the same messages go in through the store's own batch path: the SQLite database's
+log is read in its order, verified again in worker processes, and stored with ``Store.ingest`` in batches of 500
+(an import's batch), every batch running its rules as a server's would. How long a batch took as the log grew is
+kept beside the database (``batches.json``; ``batch_times``): at 0, 100,000 and 1,000,000 messages it says whether
+ingest's work follows the batch or the log. The database is kept in the bench's PostgreSQL cluster
+(``bench.engines``) for later runs, with a data directory of its own (the server's key and config).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,7 +39,6 @@ from bench.server import create, seeded
 from murmur.keys import Identity
 from murmur.message import Verified, now_ms, sign_draft
 from murmur.store import Store
-from murmur.store.copy import copy_store
 from murmur.store.members import add_member
 from murmur.store.peers import add_peer
 from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -42,10 +46,13 @@ from murmur.validate import check
 from tests.postgres_server import PostgresServer
 
 FORMAT = 1
+PG_FORMAT = 2  # of the PostgreSQL database: 2 is stored through ``Store.ingest`` (1 was migrate-db's copy)
 # A cached database belongs to the schema that built it: two checkouts with different migrations numbered alike
 # (branches in progress) must not share one, or the newer code reads a database without its tables.
 SCHEMA = hashlib.sha256("\0".join(MIGRATIONS).encode()).hexdigest()[:8]
 CHUNK = 10_000
+PG_BATCH = 500  # messages a batch on PostgreSQL (murmur.sync.transfer's IMPORT_BATCH)
+WINDOW = 10_000  # messages over which ``batch_times`` takes a batch's time
 FOLLOWED = 200
 READERS = 9  # members that follow the same 200 authors: a member's requests are rate limited (600 a minute)
 
@@ -77,13 +84,19 @@ def _checked_chunk(job: tuple[int, int, int, int, int]) -> list[Verified]:
     return [check(raw) for raw in _make_chunk(job)]
 
 
+async def _seat(store: Store) -> None:
+    """The serve-only peer and the reader members (their follows are messages: the caller stores them)."""
+    await add_peer(store, seeded("peer").public_key, "", mode="serve-only")
+    for member in readers():
+        await add_member(store, member.public_key, invited_by="bench")
+
+
 async def _store(root: Path, count: int, authors: int, max_seconds: float, progress: Callable[[str], None]) -> int:
     data = create(root)
     async with await Store.open(data.db_path, durability="normal") as store:
-        await add_peer(store, seeded("peer").public_key, "", mode="serve-only")
+        await _seat(store)
         base_ms = now_ms() - 120_000
         for member in readers():
-            await add_member(store, member.public_key, invited_by="bench")
             follows = [
                 sign_draft(member, {"kind": "follow", "body": {}, "tags": [["subject", author_identity(n).public_key]]},
                            created_at=base_ms - count * 8 - n)
@@ -141,21 +154,61 @@ def build(count: int, authors: int, max_seconds: float, progress: Callable[[str]
     return BigDb(root / "data", stored, thread_root, replies, time.monotonic() - started, stored < count)
 
 
-async def _copy(source: Path, database: str) -> None:
-    async with await Store.open(source) as store, await Store.open(source, database=database) as target:
-        tables = await copy_store(store, target)
-        differ = [t.table for t in tables if not t.matches]
-        if differ:
-            raise RuntimeError(f"the PostgreSQL copy of the timeline database differs in {', '.join(differ)}")
-        await target.writer.conn.execute("VACUUM ANALYZE")
+def _verified_range(job: tuple[str, int, int]) -> list[Verified]:
+    # In the pool's processes: the log's messages with seq in (after, upto], verified again (ingest takes only a
+    # Verified message without checking it).
+    path, after, upto = job
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT raw FROM messages WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto))
+        return [check(bytes(raw)) for (raw,) in rows]
+
+
+def batch_times(times: list[tuple[int, float]], count: int) -> dict[str, dict[str, float]]:
+    """Wall time of a batch (ms; median and p90) over the first ``WINDOW`` messages, the ``WINDOW`` from 100,000
+    and the last ``WINDOW``, from ``(messages held before the batch, ms)`` pairs."""
+    starts = {"at_0": 0, "at_100k": 100_000, f"at_{count:,}": count - WINDOW}
+    out: dict[str, dict[str, float]] = {}
+    for name, start in starts.items():
+        window = sorted(ms for held, ms in times if start <= held < start + WINDOW)
+        if window and start >= 0:
+            out[name] = {"median_ms": round(window[len(window) // 2], 2),
+                         "p90_ms": round(window[int(len(window) * 0.9)], 2), "batches": len(window)}  # fmt: skip
+    return out
+
+
+async def _ingest(source: Path, database: str, progress: Callable[[str], None]) -> list[tuple[int, float]]:
+    """Every message of the SQLite database ``source``, in its log order, stored on ``database`` through
+    ``Store.ingest`` in batches of ``PG_BATCH``; each batch's wall time, by the messages held before it."""
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
+        last = int(conn.execute("SELECT coalesce(max(seq), 0) FROM messages").fetchone()[0])
+    jobs = iter([(str(source), after, min(after + CHUNK, last)) for after in range(0, last, CHUNK)])
+    times: list[tuple[int, float]] = []
+    held = 0
+    async with await Store.open(source, database=database) as store:
+        await _seat(store)
+        with mp_context().Pool(2) as pool:
+            # At most a few chunks verified ahead of the writer, so the log is never all in memory at once.
+            ahead = [pool.apply_async(_verified_range, (job,)) for job in itertools.islice(jobs, 3)]
+            while ahead:
+                chunk = ahead.pop(0).get()
+                ahead += [pool.apply_async(_verified_range, (job,)) for job in itertools.islice(jobs, 1)]
+                for offset in range(0, len(chunk), PG_BATCH):
+                    started = time.perf_counter()
+                    await store.ingest(chunk[offset : offset + PG_BATCH])
+                    times.append((held, (time.perf_counter() - started) * 1e3))
+                    held += len(chunk[offset : offset + PG_BATCH])
+                if held % 100_000 < len(chunk):
+                    progress(f"timeline db (postgresql): {held:,} stored; last batch {times[-1][1]:.0f} ms")
+    return times
 
 
 def build_postgres(
     sqlite: BigDb, authors: int, server: PostgresServer, home: Path, progress: Callable[[str], None]
 ) -> BigDb:
-    """``sqlite``'s database copied into ``server``, built now or reused from the kept cluster; the server's data
-    directory goes under ``home`` (not in the cluster's: the server refuses a key in another user's folder)."""
-    name = f"timeline_v{FORMAT}_s{SCHEMA_VERSION}_{SCHEMA}_{sqlite.messages}_{authors}"
+    """``sqlite``'s messages stored on ``server`` through the store (``_ingest``), built now or reused from the kept
+    cluster; the server's data directory goes under ``home`` (not in the cluster's: the server refuses a key in
+    another user's folder)."""
+    name = f"timeline_v{PG_FORMAT}_s{SCHEMA_VERSION}_{SCHEMA}_{sqlite.messages}_{authors}"
     root = home / name
     data = root / "data"
     meta_path = root / "bench-meta.json"
@@ -163,12 +216,14 @@ def build_postgres(
     if meta_path.exists() and has_database(server, name):
         return dataclasses.replace(sqlite, root=data, build_seconds=0.0, database=url)
     shutil.rmtree(root, ignore_errors=True)
-    progress(f"timeline db: copying {sqlite.messages:,} messages into PostgreSQL ({name}; kept for later runs)")
+    progress(f"timeline db: storing {sqlite.messages:,} messages on PostgreSQL ({name}; kept for later runs)")
     started = time.monotonic()
     fresh_database(server, name)
-    asyncio.run(_copy(sqlite.root / "murmur.db", url))
+    times = asyncio.run(_ingest(sqlite.root / "murmur.db", url, progress))
     data.mkdir(mode=0o700, parents=True)
     for kept in ("server.key", "config.toml"):  # the same server, on its own directory (its own lock)
         shutil.copy2(sqlite.root / kept, data / kept)
+    (root / "batches.json").write_text(json.dumps(times))
+    progress(f"timeline db (postgresql): batch times {batch_times(times, sqlite.messages)}")
     meta_path.write_text(json.dumps({"messages": sqlite.messages}))
     return dataclasses.replace(sqlite, root=data, build_seconds=time.monotonic() - started, database=url)

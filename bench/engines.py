@@ -2,7 +2,7 @@
 
 SQLite needs nothing. PostgreSQL runs as the tests run it (``tests.postgres_server``: Debian's binaries, a Unix
 socket only, a watchdog that stops it if the run is killed), with fsync on, as a server's would be. Its cluster is
-kept under the bench cache beside the SQLite big databases (``bench.bigdb``), so the big database copied into it
+kept under the bench cache beside the SQLite big databases (``bench.bigdb``), so the big database stored into it
 is reused by later runs; the databases a figure writes into are made fresh each time. Tiny mode (the smoke test)
 and a run that finds the kept cluster in use by another start a throwaway one.
 

@@ -15,6 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from bench.pg_plans import explain, rules_of
+from murmur.keys import Identity
+from murmur.kinds import derive_rules, notice_rules
+from murmur.message import now_ms, sign_draft
+from murmur.store import Store
+from murmur.store.audience.narrowing import BATCH_RULES
+from murmur.store.dialect import POSTGRES
+from murmur.store.ingest import PLACE_NOTICES
+from tests.postgres_server import PostgresServer
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -107,3 +117,26 @@ def test_unknown_figure_is_refused_with_the_known_names() -> None:
     done = bench("--tiny", "--only", "nope")
     assert done.returncode != 0
     assert "verify_limit" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_pg_plans_explains_every_rule_a_batch_runs(postgres: PostgresServer, tmp_path: Path) -> None:
+    url = postgres.new_database()
+    try:
+        ann = Identity.from_seed(b"a" * 32)
+        post = sign_draft(ann, {"kind": "post", "body": {"text": "hi", "visibility": "public"}, "tags": []})
+        reply = sign_draft(
+            ann, {"kind": "post", "body": {"text": "re", "visibility": "public"}, "tags": [["reply", post["id"]]]},
+            created_at=now_ms() + 1,
+        )  # fmt: skip
+        async with await Store.open(tmp_path / "unused.db", database=url) as store:
+            await store.ingest([post, reply])
+        rules = rules_of(ROOT)
+        # The rules as ingest and the audience run them over a batch, in their order.
+        ran = (*derive_rules(), *notice_rules(), PLACE_NOTICES, *BATCH_RULES)
+        assert [text for _, text in rules] == [POSTGRES.translate(sql)[0] for sql in ran]
+        results = explain(url, {"here": rules, "again": rules}, 500)["again"]
+        assert [r["rule"] for r in results] == [name for name, _ in rules]
+        assert all(r["scans"] and r["ms"] >= 0 for r in results)
+        assert all(r["batch"] == [min(r["batch"]), max(r["batch"])] and r["batch"][0] > 0 for r in results)
+    finally:
+        postgres.release(url)

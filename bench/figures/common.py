@@ -29,7 +29,7 @@ def corpus(ctx: Context) -> Corpus:
 
 def big_db(ctx: Context, engine: str = "sqlite") -> BigDb:
     """The data directory holding ``timeline_messages`` messages (built once, then reused across runs); on
-    PostgreSQL, the same messages copied into the bench's cluster."""
+    PostgreSQL, the same messages stored through the store into the bench's cluster."""
 
     def make() -> BigDb:
         sizes = ctx.sizes

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from murmur.kinds.base import Field, Kind, Version
+from murmur.kinds.batch import batch
 
 if TYPE_CHECKING:  # the store imports the registry, and so this module
     from murmur.store import Store
@@ -52,9 +53,10 @@ def newest_join(post: str, alias: str = "v") -> str:
 
 
 # Posts whose newest version this batch may have changed: posts that arrived after edits of theirs (the edits
-# were waiting), and posts whose edits arrived.
+# were waiting), and posts whose edits arrived. The batch is ``murmur.kinds.batch``'s subquery: under the plain
+# range PostgreSQL took the posts for thousands and read all of mentions at each batch to join them.
 _CHANGED = (
-    "SELECT p.seq FROM messages p WHERE p.seq BETWEEN :lo AND :hi AND p.kind = 'post'"
+    f"SELECT p.seq FROM {batch('seq', 'id', 'author', 'kind')} p WHERE p.kind = 'post'"
     f" AND {newest_of('p')} IS NOT NULL"
     " UNION SELECT p.seq FROM messages e CROSS JOIN messages p ON p.id = e.target"
     " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
@@ -85,11 +87,11 @@ DERIVE = (
 )
 
 
-def _told(edits_from: str, lo_hi: str) -> tuple[str, ...]:
+def _told(edits_from: str) -> tuple[str, ...]:
     """Tell whoever replied to, reacted to or boosted the post of an edit; ``edits_from`` finds the (edit e,
-    post p) pairs, ``lo_hi`` which of them are this batch's."""
+    post p) pairs of which one is this batch's."""
     insert = "INSERT OR IGNORE INTO notices (key, seq, kind)"
-    where = f"WHERE {lo_hi} AND e.kind = 'edit' AND p.kind = 'post' AND p.author = e.author"
+    where = "WHERE e.kind = 'edit' AND p.kind = 'post' AND p.author = e.author"
     return (
         f"{insert} SELECT r.author, e.seq, 'edit' {edits_from} CROSS JOIN messages r ON r.reply_to = p.id"
         f" {where} AND r.kind = 'post' AND r.author != e.author",
@@ -98,12 +100,14 @@ def _told(edits_from: str, lo_hi: str) -> tuple[str, ...]:
     )
 
 
-# From both ends, as replies are: the edit arrives after its post, or the post arrives after its edits.
+# From both ends, as replies are: the edit arrives after its post, or the post arrives after its edits. From the
+# post's end the batch is ``murmur.kinds.batch``'s subquery, so that PostgreSQL probes the indexes of what points
+# at it (edits, replies, tallies).
 NOTICES = (
-    *_told("FROM messages e CROSS JOIN messages p ON p.id = e.target", "e.seq BETWEEN :lo AND :hi"),
+    *_told("FROM messages e CROSS JOIN messages p ON p.id = e.target AND e.seq BETWEEN :lo AND :hi"),
     *_told(
-        "FROM messages p CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND e.author = p.author",
-        "p.seq BETWEEN :lo AND :hi",
+        f"FROM {batch('id', 'author', 'kind')} p"
+        " CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND e.author = p.author"
     ),
 )
 

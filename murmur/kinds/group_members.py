@@ -15,12 +15,14 @@ from murmur.kinds.group_state import person_sql
 # the subject of an approval, a removal or an appointment that counted (the fold already ran in this
 # transaction, so the subject's current place, their identity's for a device's key, says whether it did), and the
 # owner and moderators of a group someone asked to join. CROSS JOIN keeps the batch's seq range first, as the
-# other notice rules do.
+# other notice rules do; the kinds are named beside the range too, or SQLite read every approval, removal and
+# appointment of the log per batch (one index search a kind, for the OR below).
 _ABOUT_SUBJECT = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT m.subject, m.seq, m.kind FROM messages m"
     " CROSS JOIN groups_log l ON l.seq = m.seq"
     f" CROSS JOIN groups_people p ON p.grp = l.grp AND p.key IN {person_sql('m.subject')}"
-    " WHERE m.seq BETWEEN :lo AND :hi AND m.subject != m.author AND ("
+    " WHERE m.seq BETWEEN :lo AND :hi AND m.kind IN ('group_approve', 'group_remove', 'group_mod')"
+    " AND m.subject != m.author AND ("
     "(m.kind = 'group_approve' AND p.status = 'member') OR (m.kind = 'group_remove' AND p.status = 'removed')"
     " OR (m.kind = 'group_mod' AND p.role = 'moderator'))"
 )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, answers_held
+from murmur.kinds.batch import batch
 from murmur.kinds.letter_count import Count, LetterSpec, count, fault
 from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
@@ -63,14 +64,15 @@ def _against_letter(signature: Message, letter: Message | None, deleted_by: froz
 # The letter's author hears of each signature, looked at from both ends (a signature can arrive before the letter
 # version it names). A signature its signer deleted stops being told (``notice_holds``): the delete is beside it.
 # CROSS JOIN fixes the join order: the batch's seq range first, then an index look-up on the other side.
+# From the letter's end the batch is ``murmur.kinds.batch``'s subquery, so that PostgreSQL probes the target index.
 _TOLD = (
     "INSERT INTO notices (key, seq, kind) SELECT l.author, s.seq, 'signature' FROM {pair}"
-    " WHERE {side}.seq BETWEEN :lo AND :hi AND s.kind = 'signature' AND l.kind = 'letter' AND l.author = s.subject"
+    " WHERE s.kind = 'signature' AND l.kind = 'letter' AND l.author = s.subject"
     " AND l.author != s.author ON CONFLICT (key, seq) DO NOTHING"
 )
 NOTICES = (
-    _TOLD.format(pair="messages s CROSS JOIN messages l ON l.id = s.target", side="s"),
-    _TOLD.format(pair="messages l CROSS JOIN messages s ON s.target = l.id", side="l"),
+    _TOLD.format(pair="messages s CROSS JOIN messages l ON l.id = s.target AND s.seq BETWEEN :lo AND :hi"),
+    _TOLD.format(pair=f"{batch('id', 'author', 'kind')} l CROSS JOIN messages s ON s.target = l.id"),
 )
 STANDS = (
     "NOT EXISTS (SELECT 1 FROM messages d WHERE d.target = m.id AND d.kind = 'delete' AND d.author = m.author)"

@@ -111,13 +111,15 @@ _RULES = (_times, _zone, _capacity)
 # Everyone who answered is told of an update, looked at from both ends: the update arrives after their RSVPs, or
 # an RSVP dated before the update arrives after it (federation brings messages in any order). An RSVP dated after
 # the update answered the updated meetup, and needs no telling.
+# CROSS JOIN fixes the join order (SQLite): the batch's side first, the meetup, then what else points at it.
 _TOLD = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT DISTINCT r.author, u.seq, 'meetup_update'"
-    " FROM messages u CROSS JOIN messages p ON p.id = u.target CROSS JOIN messages r ON r.target = p.id"
-    " WHERE {lo_hi} AND u.kind = 'meetup_update' AND p.kind = 'meetup' AND p.author = u.author"
-    " AND r.kind = 'rsvp' AND r.author != u.author AND (r.created_at, r.id) < (u.created_at, u.id)"
+    " FROM messages {first} CROSS JOIN messages p ON p.id = {first}.target CROSS JOIN messages {then}"
+    " ON {then}.target = p.id WHERE {first}.seq BETWEEN :lo AND :hi AND u.kind = 'meetup_update'"
+    " AND p.kind = 'meetup' AND p.author = u.author AND r.kind = 'rsvp' AND r.author != u.author"
+    " AND (r.created_at, r.id) < (u.created_at, u.id)"
 )
-NOTICES = (_TOLD.format(lo_hi="u.seq BETWEEN :lo AND :hi"), _TOLD.format(lo_hi="r.seq BETWEEN :lo AND :hi"))
+NOTICES = (_TOLD.format(first="u", then="r"), _TOLD.format(first="r", then="u"))
 
 KINDS = (
     Kind(

@@ -11,6 +11,7 @@ from typing import Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, visibility_rule
+from murmur.kinds.batch import batch
 from murmur.message import LONGEST_VISIBILITY, Message
 
 
@@ -31,13 +32,14 @@ def _text(m: Message) -> tuple[str, str]:
 
 # A parent can arrive after its reply, so the reply is looked at from both ends. A reply that also mentions its
 # parent's author is told as a reply. CROSS JOIN fixes the join order: the batch's seq range first, then an
-# index look-up on the other side; left to itself the planner may start from every post instead.
+# index look-up on the other side; left to itself the planner may start from every post instead. From the
+# parent's end the batch is ``murmur.kinds.batch``'s subquery, so that PostgreSQL probes the reply index too.
 NOTICES = (
     "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages r"
     " CROSS JOIN messages p ON p.id = r.reply_to WHERE r.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
     " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
-    "INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM messages p"
-    " CROSS JOIN messages r ON r.reply_to = p.id WHERE p.seq BETWEEN :lo AND :hi AND r.kind = 'post'"
+    f"INSERT INTO notices (key, seq, kind) SELECT p.author, r.seq, 'reply' FROM {batch('id', 'author')} p"
+    " CROSS JOIN messages r ON r.reply_to = p.id WHERE r.kind = 'post'"
     " AND p.author != r.author ON CONFLICT (key, seq) DO UPDATE SET kind = 'reply'",
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT x.key, x.seq, 'mention' FROM mentions x"
     " CROSS JOIN messages m ON m.seq = x.seq WHERE x.seq BETWEEN :lo AND :hi AND m.kind = 'post'"

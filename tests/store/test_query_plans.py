@@ -12,10 +12,12 @@ import re
 import pytest
 from store_people import Person
 
-from murmur.kinds import edit, meetup
+from murmur.kinds import derive_rules, edit, meetup, notice_rules
 from murmur.kinds.meetup import meetup_body
 from murmur.store import Store, lookup, public, search, timelines
 from murmur.store import members as members_mod
+from murmur.store.audience.narrowing import BATCH_RULES
+from murmur.store.ingest import PLACE_NOTICES
 from murmur.store.items import shown_version
 
 BIG_TABLES = ("messages", "mentions", "hashtags", "notices", "follows", "tombstones", "profiles", "tallies")
@@ -28,6 +30,8 @@ DERIVED = tuple(
     for table in ("NOTICES", "POSTS_FTS", "HASHTAGS", "MENTIONS")
 )
 FULL_SCAN = re.compile(rf"^SCAN ({'|'.join(BIG_TABLES + ALIASES)})\b(?! VIRTUAL TABLE)")
+# Every message of a kind, wherever in the log: a batch's rule must bound it by the batch's seq range.
+WHOLE_KIND = re.compile(r"^SEARCH \w+ USING (COVERING )?INDEX messages_by_kind \(kind=\?\)$")
 
 
 def _coroutines(sql: str, plan: list[str]) -> set[str]:
@@ -122,3 +126,17 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
             for line in ("SEARCH w USING COVERING INDEX messages_posts_by_time (sort_at>? AND sort_at<?)",
                          "SEARCH f USING COVERING INDEX messages_posts_by_time (sort_at<?)"):  # fmt: skip
                 assert line in plan, plan
+
+
+@pytest.mark.sqlite_only("reads SQLite's query plans")
+async def test_batch_rules_read_the_batch_not_the_log(store: Store) -> None:
+    """What ingest runs over each batch reads the batch's messages and what they lead to by index, never every
+    message of a kind: a rule's CROSS JOIN order starting from a side the range does not bound (a meetup
+    update for an RSVP's batch), or an OR of kinds beside the range (approvals, removals, appointments), read
+    that kind's whole log at every batch."""
+    rules = (*derive_rules(), *notice_rules(), PLACE_NOTICES, *BATCH_RULES)
+    for sql in rules:
+        async with store.writer.conn.execute("EXPLAIN QUERY PLAN " + sql, {"lo": 1, "hi": 500}) as cursor:
+            plan = [str(row[3]) for row in await cursor.fetchall()]
+        assert not [line for line in plan if WHOLE_KIND.match(line)], f"reads a kind's whole log: {sql!r}: {plan}"
+        assert not [line for line in plan if FULL_SCAN.match(line) and line.split()[1] not in _coroutines(sql, plan)]

@@ -65,7 +65,7 @@ CREATE_CONFINED = (
 
 async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     """Apply the rule to messages just stored with seq in [lo, hi] (inside the caller's write transaction)."""
-    await execute_each(conn, (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW), {"lo": lo, "hi": hi})
+    await execute_each(conn, BATCH_RULES, {"lo": lo, "hi": hi})
 
 
 def _scope(seeds: str) -> str:
@@ -88,6 +88,9 @@ SCOPE_NEW = _scope(
     + named("n")
     + ") WHERE n.seq BETWEEN :lo AND :hi"
 )
+
+# What each ingest batch runs over its seqs, in order (``confine``; ``bench.pg_plans`` explains them).
+BATCH_RULES = (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW)
 
 CREATE_SCOPED = (
     "CREATE TABLE IF NOT EXISTS scoped (id BLOB NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (id, scope));"
