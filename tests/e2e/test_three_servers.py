@@ -120,10 +120,10 @@ def test_private_conversations_across_three_servers(tmp_path: Path, procs: list[
     ada.json("group", "remove", group, f"@{bea_key}")
     ada.json("post", "--group", group, "plans for the walkout")
     wait_for(lambda: reads(cy, group, "plans for the walkout"))
-    wait_for(lambda: any(u["code"] == "wrong_epoch" for u in group_page(bea, group)["unread"]))
+    wait_for(lambda: group_page(bea, group)["no_key"]["kept"] >= 1)  # the new epoch: sealed to no device of hers
     assert not reads(bea, group, "plans for the walkout") and reads(bea, group, "me too")
     said = bea.run("timeline", f"group:{group}")
-    assert "wrong_epoch" in said.stderr and "plans for the walkout" not in said.stdout + said.stderr
+    assert "holds no key for" in said.stderr and "plans for the walkout" not in said.stdout + said.stderr
     assert "\x1b" not in said.stderr
 
     # A bundle: c is stopped (Cy's devices offline with it); what Ada writes meanwhile reaches c's data directory
