@@ -7,8 +7,9 @@ is make their act reach the device before the removal did. So an act is judged a
 its arrival, as epoch chunks and group messages are (``murmur.kinds.group_fold.covers``,
 ``murmur.direct.current_at``). The arrival is a lower bound this device can prove, not the home server's word:
 an act first held in a later fetch than another came after that other (its signed time) and after that fetch (the
-device's clock). An act first seen together with the rest of the log (a device's first sync) has no such bound
-and is judged at its signed time.
+device's clock). An act first seen in the same fetch as the act ending its author's role (a device's first sync,
+a fetch after a time offline, or one a home server arranged by holding the end back) has no bound past that end:
+it is doubtful (``unbounded``), read at its signed time, and no epoch is sealed on it until an epoch witnesses it.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ async def counted_state(
                                     without=[*void, *left])  # fmt: skip
         if _members(plain) != _members(state):
             raise Refused(ACT_UNWITNESSED, f"{len(left)} membership act(s) of a moderator whose role has since"
-                          " ended came to this device with the group's whole log, so it cannot tell whether they"
-                          " came before that end or were dated back: no epoch is sealed on them until an epoch"
-                          " an owner or moderator seals says how they counted. Try again at a later sync.")  # fmt: skip
+                          " ended came to this device no earlier than the act ending that role, so it cannot tell"
+                          " whether they came before that end or were dated back: no epoch is sealed on them until"
+                          " an epoch an owner or moderator seals says how they counted. Try again at a later"
+                          " sync.")  # fmt: skip
     return state
 
 
@@ -103,16 +105,18 @@ ENDING = frozenset({"group_unmod", "group_remove", "group_leave"})
 def unbounded(
     state: GroupState, acts: Iterable[Message], arrived: Mapping[str, int | None], seen: Mapping[str, int | None]
 ) -> list[Message]:
-    """The membership acts this device holds no arrival bound for (first held with the group's whole log) whose
-    author's role, held at their signed time, has ended since, by an act this device first held no later than
-    them (``seen``): a removed moderator's act dated back into its role looks the same (docs/encryption.md §16.5,
-    "First sight of a group"). An act held before the act that ended its author's role came before that end; one
-    kept before this device noted when it held each (``seen`` None) is read as it was then."""
+    """The membership acts (doubtful ones) whose author's role, held at their signed time, has ended since, by an
+    act this device first held no later than them (``seen``): in the same fetch (its first sync of the group, or
+    one after a time offline, or a home server holding the end back until the act existed), their arrival bound
+    comes before the end, and a removed moderator's act dated back into its role looks the same as one made in
+    time (docs/encryption.md §16.5, "Doubtful acts"). An act held before the act that ended its author's role came
+    before that end; one held after it is already judged late (``_after_role``); one kept before this device noted
+    when it held each (``seen`` None) is read as it was then."""
     acts = list(acts)
     found = []
     for m in acts:
         held_at = seen.get(m.id)
-        if m.kind not in WITNESSED or arrived.get(m.id) is not None or held_at is None:
+        if m.kind not in WITNESSED or held_at is None:
             continue
         held = [r for r in state.roles if r.key in _acting(m) and r.start <= m.created_at
                 and (r.end is None or m.created_at < r.end)]  # fmt: skip

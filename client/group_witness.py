@@ -1,8 +1,9 @@
-"""What an epoch witnesses of the acts a device cannot bound (docs/encryption.md §16.5, "First sight of a group").
+"""What an epoch witnesses of the acts a device cannot bound (docs/encryption.md §16.5, "Doubtful acts").
 
-A device folding a group's log for the first time holds every act at once: it cannot tell a removed moderator's
-act dated back into its role (an invitation of a puppet, signed after the removal) from one that came before the
-removal. A device that held the group before can (``murmur.client.group_acts``), and the epochs it seals say how
+A device folding a group's log for the first time holds every act at once, and one that was offline (or whose home
+server held an end of a role back) holds an act and the end of its author's role in one fetch: it cannot tell a
+removed moderator's act dated back into its role (an invitation of a puppet, signed after the removal) from one that
+came before the removal. A device that held the act before the end can (``murmur.client.group_acts``), and the epochs it seals say how
 it counted: each epoch commits to its member device set. So an epoch chunk sealed by a device whose role was in
 force (``check_sealer``) is matched against the group's member set when it was sealed, the group folded with
 those acts counted as this device would count them and, failing that, counted so as to put the people they are
