@@ -1,17 +1,17 @@
 """What an epoch witnesses of the acts a device cannot bound (docs/encryption.md §16.5, "Doubtful acts").
 
 A device folding a group's log for the first time holds every act at once, and one that was offline (or whose home
-server held an end of a role back) holds an act and the end of its author's role in one fetch: it cannot tell a
-removed moderator's act dated back into its role (an invitation of a puppet, signed after the removal) from one that
-came before the removal. A device that held the act before the end can (``murmur.client.group_acts``), and the epochs it seals say how
-it counted: each epoch commits to its member device set. So an epoch chunk sealed by a device whose role was in
-force (``check_sealer``) is matched against the group's member set when it was sealed, the group folded with
-those acts counted as this device would count them and, failing that, counted so as to put the people they are
-about in the set or out of it (``_variants``): the set that matches says, for each act whose counting changes
-that set, how the sealer counted it. An act witnessed as left out is left out only by an epoch sealed after its
-author's role ended (before that end, the act may still have been on its way); one witnessed as counted counts.
-The device keeps what the newest epoch witnessed (``GroupInbox.witness``), folds with it, and seals no epoch on
-an act no epoch witnessed that changes the members (``act_unwitnessed``).
+server held an end of a role back) holds an act and the end of its author's role in one fetch: it cannot tell a removed
+moderator's act dated back into its role (an invitation of a puppet, signed after the removal) from one that came before
+the removal. A device that held the act before the end can (``murmur.client.group_acts``), and the epochs it seals say
+how it counted: each epoch commits to its member device set. So an epoch chunk sealed by a device whose role was in
+force (``check_sealer``) is matched against the group's member set when it was sealed, the group folded with those acts
+counted as this device would count them and, failing that, counted so as to put the people they are about in the set or
+out of it (``_variants``): the set that matches says, for each act whose counting changes that set, how the sealer
+counted it. An act witnessed as left out is left out only by an epoch sealed after its author's role ended (before that
+end, the act may still have been on its way); one witnessed as counted counts. The device keeps what the newest epoch
+witnessed (``GroupInbox.witness``), folds with it, and seals no epoch on an act no epoch witnessed that changes the
+members (``act_unwitnessed``).
 """
 
 from __future__ import annotations
