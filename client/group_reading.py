@@ -30,6 +30,7 @@ from murmur.client.group_checks import (
     was_member,
 )
 from murmur.client.group_epochs import GroupEpochs
+from murmur.client.group_gaps import LATE, Vouched, vouched
 from murmur.client.group_membership import MODERATING, command
 from murmur.client.group_witness import matched
 from murmur.client.identity_check import rejudged
@@ -73,6 +74,7 @@ class Started:
 
     group_name: str
     keys: GroupKeys
+    vouched: list[str] = field(default_factory=list)  # outer ids of late chunks the epoch vouched for, started too
 
 
 class GroupReading(GroupEpochs):
@@ -99,6 +101,10 @@ class GroupReading(GroupEpochs):
         for earlier in sorted(self.store.unread(CHUNKS, RETRIED, due=True), key=lambda u: u.code == NOT_ANSWERED):
             await self._take_chunk(earlier.raw, earlier.seq, earlier.arrived, unread, states, failed)
         await self._chunks(unread, states, failed)
+        if any(u.group == CHUNKS and u.code == LATE for u in unread):  # it may fill the gap a later epoch left
+            for jumped in self.store.unread(CHUNKS, ["epoch_jump"]):
+                unread[:] = [u for u in unread if u.outer_id != jumped.outer_id]  # said once, as it ends this sync
+                await self._take_chunk(jumped.raw, jumped.seq, jumped.arrived, unread, states, failed)
         read = 0
         for group, name in self.store.groups():  # with those whose first key came in these chunks
             if (only is None or group == only) and group not in failed:
@@ -205,7 +211,9 @@ class GroupReading(GroupEpochs):
             refusal = unreadable(exc)
         else:
             self.store.save_keys(group, keys.group_name, keys.keys.to_json())
-            self.store.forget_unread(outer.id)
+            for done in [outer.id, *keys.vouched]:
+                self.store.forget_unread(done)
+            unread[:] = [u for u in unread if u.outer_id not in {outer.id, *keys.vouched}]
             self.store.wake(group)
             return
         item = Unread(outer.id, CHUNKS, refusal.code, refusal.message, raw, seq, arrived)
@@ -225,16 +233,39 @@ class GroupReading(GroupEpochs):
         if witness is None:
             raise Refused("members_differ", "An epoch key made for member devices this device does not know of"
                           " yet; tried again at the next sync.")  # fmt: skip
+        filled: list[Vouched] = []
         try:
             keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by)
         except Refused as refusal:
-            if refusal.code != "epoch_jump" or not await self._rejoined(state):
+            if refusal.code != "epoch_jump":
                 raise
-            keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by, rejoined=True)
+            if await self._rejoined(state):
+                keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by, rejoined=True)
+            else:
+                filled = await self._fill_gap(keys, chunk, folding)
+                keys.start_epoch(chunk.epoch, witness.devices, sealed_by=chunk.sealed_by)
         if witness.decided:
             self.store.witness(group, chunk.epoch.number, witness.decided)
             states.forget(group)
-        return Started(state.name, keys)
+        return Started(state.name, keys, [v.outer.id for v in filled])
+
+    async def _fill_gap(self, keys: GroupKeys, chunk: Chunk, folding: Folding) -> list[Vouched]:
+        """Start the epochs a late key refused that ``chunk``'s accepted epoch chains from (``group_gaps``), each
+        for the member set it commits to; refused ``epoch_jump`` as before when they do not reach the newest held."""
+        head = keys.current()
+        filled = vouched(chunk.epoch, head.number if head else -1, self.store.unread(CHUNKS, [LATE]), self.talks.x25519)
+        if not filled:
+            raise Refused("epoch_jump", f"Epoch {chunk.epoch.number} does not follow the newest held here, and no"
+                          " epoch key held back and refused fills the gap; tried again at the next sync.")  # fmt: skip
+        for late in filled:
+            witness = await matched(folding, late.chunk.epoch.members, late.outer.created_at, self._sets_at,
+                                    self._members_at)  # fmt: skip
+            if witness is None:
+                raise Refused("members_differ", f"Epoch {late.chunk.epoch.number}, which a later epoch follows, was"
+                              " made for member devices this device does not know of yet; tried again at the next"
+                              " sync.")  # fmt: skip
+            keys.start_epoch(late.chunk.epoch, witness.devices, sealed_by=late.chunk.sealed_by)
+        return filled
 
     async def _members_at(self, state: GroupState, at: int) -> list[Device]:
         """The group's member devices at ``at``, as ``state`` folds its members."""
