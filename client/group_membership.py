@@ -41,6 +41,7 @@ class Run:
 
     owner: object
     lookups: Lookups = field(default_factory=Lookups)
+    skipped: dict[str, str] = field(default_factory=dict)  # members or devices it left out of a set (key: why)
 
 
 _RUN: ContextVar[Run | None] = ContextVar("private_groups_run", default=None)
@@ -55,7 +56,8 @@ def command(method: Callable[Concatenate[S, P], Awaitable[R]]) -> Callable[Conca
         held = _RUN.get()
         if held is not None and held.owner is self:
             return await method(self, *args, **kwargs)
-        token = _RUN.set(Run(self))
+        self._last = Run(self)
+        token = _RUN.set(self._last)
         try:
             return await method(self, *args, **kwargs)
         finally:
@@ -76,9 +78,16 @@ class GroupMembership:
         # once (the TUI's screens and its live stream may all ask) would save over a chain the first moved, and
         # this device could then write twice with one message key.
         self._busy = asyncio.Lock()
-        # Member devices some log (or view) lists with a key another device shares: left out of every set made or
-        # matched here (``distinct``), and said, rather than refusing the set.
-        self.skipped: dict[str, str] = {}
+        self._last = Run(self)  # the newest command's: what it left out is said until the next begins
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Members or devices left out of a set (key: why): a member nothing can be sealed to, devices some log
+        lists with a key another device shares (``distinct``), an epoch that must wait; said rather than refusing
+        the set. Of the command running (outside one, the last one's): each command starts with none, so a
+        long-lived instance (the TUI's) never keeps saying what an earlier sync left out."""
+        held = _RUN.get()
+        return held.skipped if held is not None and held.owner is self else self._last.skipped
 
     @property
     def api(self) -> MurmurClient:

@@ -108,3 +108,19 @@ async def test_a_member_nothing_can_be_sealed_to_is_named_in_skipped(server: Har
     change = await laptop.invite(group, [cy.identity])
     assert "left out" in change.skipped[bare.public_key]
     assert change.devices == 3  # Ada's, Bo's and Cy's devices: the bare key left out, and said
+
+
+async def test_a_member_left_out_is_not_said_again_once_removed(server: Harness, tmp_path: Path) -> None:
+    """``skipped`` is each command's own: a long-lived instance (the TUI's) says a member left out only while they
+    are; once the bare key is removed, the next sync leaves no one out."""
+    laptop, _, group = await pair(server, tmp_path)
+    bare = Identity.from_seed(bytes([78]) * 32)
+    approved = await publish_as_device(laptop.api, laptop.device,
+                                       about_person_draft("group_approve", group, bare.public_key))  # fmt: skip
+    assert approved["status"] == "stored"
+    assert bare.public_key in (await laptop.sync()).skipped
+    removed = await publish_as_device(laptop.api, laptop.device,
+                                      about_person_draft("group_remove", group, bare.public_key))  # fmt: skip
+    assert removed["status"] == "stored"
+    report = await laptop.sync()
+    assert report.skipped == {} and laptop.skipped == {}
