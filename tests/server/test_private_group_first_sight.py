@@ -1,5 +1,5 @@
 """A device's first sight of a private group, through a real home server in process (docs/encryption.md §16.5,
-"First sight of a group"; murmur.client.group_witness): a device folding the group's log for the first time holds
+"Doubtful acts"; murmur.client.group_witness): a device folding the group's log for the first time holds
 no earlier fetch to bound arrivals by, so it cannot tell a removed moderator's act dated back into its role from
 one that came in time. It seals no epoch on such an act until an epoch sealed by a device whose role was in force
 witnesses how that device counted it; an honest history reads and seals the same whenever the device first came.
