@@ -99,15 +99,15 @@ class PrivateGroups(GroupReading):
         found = await self._moderated(typed)
         who = await self.talks.named(name)
         state = await self._state(found["id"])
-        subject = None
-        for key in member_roles(state):
-            if any(r.identity == who.identity for r in await self._identities([key])):
-                subject = key
-        if subject is None:
+        # every key the person is a member under (invited by identity, made moderator by a device's key): removed
+        # under one only, the other would keep them in, and a role given to it would not end on every device
+        subjects = [key for key in member_roles(state)
+                    if any(r.identity == who.identity for r in await self._identities([key]))]  # fmt: skip
+        if not subjects:
             raise ConfigError(f"{fingerprint(who.identity)} is not a member of {found['name']!r}.")
-        if subject == state.owner:
+        if state.owner in subjects:
             raise ConfigError("The owner cannot be removed from their group.")
-        return await self._changed(found, [await self._about(found["id"], "group_remove", subject)])
+        return await self._changed(found, [await self._about(found["id"], "group_remove", k) for k in subjects])
 
     @command
     async def about_person(self, group: str, kind: str, name: str) -> dict[str, Any]:

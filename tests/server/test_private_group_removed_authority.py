@@ -20,6 +20,7 @@ from murmur.kinds.group_drafts import about_person_draft
 from murmur.message import complete_draft, now_ms, sign_envelope
 from tests.dm_people import Speaker
 from tests.server.conftest import Harness
+from tests.server.test_private_group_arrival_bound import board
 from tests.server.test_private_groups import groups_of, texts
 from tests.server.test_private_groups_faults import pair, trio
 from tests.server.test_sealed_api import joined, publish_events
@@ -75,3 +76,18 @@ async def test_an_invitation_signed_by_a_moderator_device_removed_from_its_ident
 
     owner.api.group_log = lying_log  # type: ignore[method-assign]
     assert puppet.identity not in member_roles(await signed_state(owner.api, group, owner.store))
+
+
+async def test_group_remove_removes_a_moderator_under_every_key_they_are_a_member_under(
+    server: Harness, tmp_path: Path
+) -> None:
+    """Bo was invited by his identity and made moderator by his device's key: a member under both. `remove` by
+    his identity removes both, so his role ends on every device, whichever key the fold lists first."""
+    for n in range(3):  # the order of the two keys is the keys' own: several groups, several orders
+        laptop, bog, _, group = await board(server, tmp_path / str(n))
+        mod = about_person_draft("group_mod", group, bog.device.public_key)
+        assert (await publish_as_device(laptop.api, laptop.device, mod))["status"] == "stored"
+        await laptop.remove(group, bog.me)
+        state = await signed_state(laptop.api, group, laptop.store)
+        assert not {bog.me, bog.device.public_key} & member_roles(state).keys()
+        assert all(r.end is not None for r in state.roles if r.key == bog.device.public_key)
