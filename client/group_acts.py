@@ -79,11 +79,11 @@ async def counted_state(
     while True:
         state = fold(create, [m for m in acts if m.id not in void], speakers)
         late = {m.id for m in acts if m.id not in void and m.kind in AUTHORITY
-                and _after_role(state.roles, m, arrived.get(m.id))}  # fmt: skip
+                and _after_role(state.roles, m, arrived.get(m.id), speakers)}  # fmt: skip
         if not late:
             break
         void |= late
-    doubt = unbounded(state, acts, arrived, seen or {})
+    doubt = unbounded(state, acts, arrived, seen or {}, speakers)
     if strict and (left := [m.id for m in doubt if m.id not in void | decided.keys()]):
         plain = await counted_state(create, acts, arrived, log_of, speakers=speakers, decided=decided,
                                     without=[*void, *left])  # fmt: skip
@@ -103,7 +103,11 @@ ENDING = frozenset({"group_unmod", "group_remove", "group_leave"})
 
 
 def unbounded(
-    state: GroupState, acts: Iterable[Message], arrived: Mapping[str, int | None], seen: Mapping[str, int | None]
+    state: GroupState,
+    acts: Iterable[Message],
+    arrived: Mapping[str, int | None],
+    seen: Mapping[str, int | None],
+    speakers: Speakers = KEYS,
 ) -> list[Message]:
     """The membership acts (doubtful ones) whose author's role, held at their signed time, has ended since, by an
     act this device first held no later than them (``seen``): in the same fetch (its first sync of the group, or
@@ -118,7 +122,7 @@ def unbounded(
         held_at = seen.get(m.id)
         if m.kind not in WITNESSED or held_at is None:
             continue
-        held = [r for r in state.roles if r.key in _acting(m) and r.start <= m.created_at
+        held = [r for r in state.roles if r.key in _acting(m, speakers) and r.start <= m.created_at
                 and (r.end is None or m.created_at < r.end)]  # fmt: skip
         if not held or any(r.end is None for r in held):
             continue
@@ -130,9 +134,9 @@ def unbounded(
     return found
 
 
-def ended(state: GroupState, m: Message) -> int:
+def ended(state: GroupState, m: Message, speakers: Speakers = KEYS) -> int:
     """When the role its author held at the act's signed time ended (the latest end, of those spans)."""
-    return max(int(r.end) for r in state.roles if r.key in _acting(m) and r.end is not None
+    return max(int(r.end) for r in state.roles if r.key in _acting(m, speakers) and r.end is not None
                and r.start <= m.created_at < r.end)  # fmt: skip
 
 
@@ -140,14 +144,15 @@ def _members(state: GroupState) -> set[str]:
     return {p.key for p in state.people if p.status == MEMBER}
 
 
-def _acting(m: Message) -> set[str]:
-    """The keys an act's authority may be held by: its signing device, and the identity it names."""
-    return {m.author, *([m.tag("identity")] if m.tag("identity") else [])}
+def _acting(m: Message, speakers: Speakers = KEYS) -> set[str]:
+    """The keys an act's authority may be held by: its signing device, the identity it names, and whom a role
+    given to its device belongs to (``Speakers.holder``: roles are their identity's)."""
+    return {m.author, speakers.holder(m.author), *([m.tag("identity")] if m.tag("identity") else [])}
 
 
-def _after_role(roles: Iterable[RoleSpan], m: Message, arrived: int | None) -> bool:
+def _after_role(roles: Iterable[RoleSpan], m: Message, arrived: int | None, speakers: Speakers = KEYS) -> bool:
     """Whether the role its author held at the act's signed time had ended by the time the act arrived."""
-    held = [r for r in roles if r.key in _acting(m) and r.start <= m.created_at
+    held = [r for r in roles if r.key in _acting(m, speakers) and r.start <= m.created_at
             and (r.end is None or m.created_at < r.end)]  # fmt: skip
     return bool(held) and not any(covers(r.start, r.end, m.created_at, m.created_at + 1, arrived) for r in held)
 

@@ -64,7 +64,7 @@ class Folding:
     @property
     def unbounded(self) -> list[Message]:
         """The acts this device cannot bound (``murmur.client.group_acts.unbounded``), witnessed or not."""
-        return unbounded(self.state, self.acts, self.arrived, self.seen)
+        return unbounded(self.state, self.acts, self.arrived, self.seen, self.speakers)
 
     def counts(self, act: str) -> bool:
         """Whether this folding counts the unbounded act ``act`` (what an epoch witnessed, else counted)."""

@@ -92,7 +92,7 @@ async def _witnessed(folded: Folding, at: int, found: list[Device], sealed_at: i
     decided: dict[str, bool] = {}
     for m in folded.unbounded:
         counts = folded.counts(m.id)
-        if not counts and sealed_at < ended(folded.state, m):
+        if not counts and sealed_at < ended(folded.state, m, folded.speakers):
             continue
         other = await folded.variant({m.id: not counts})
         if await set_at(other.state, at) != found:

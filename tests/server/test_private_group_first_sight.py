@@ -51,10 +51,8 @@ async def appoint(laptop: PrivateGroups, group: str, who: PrivateGroups) -> None
 
 
 async def remove_moderator(laptop: PrivateGroups, group: str, who: PrivateGroups) -> None:
-    """The owner removes ``who`` (a moderator) from the group: their role and membership end."""
-    removed = await publish_as_device(laptop.api, laptop.device,
-                                      about_person_draft("group_remove", group, who.device.public_key))  # fmt: skip
-    assert removed["status"] == "stored"
+    """The owner removes ``who`` (a moderator) from the group: their role and membership end (``remove`` removes
+    every key they are a member under)."""
     await laptop.remove(group, who.me)
 
 
