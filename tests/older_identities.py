@@ -2,7 +2,8 @@
 
 Takes the six key-event kinds, and the tags identities added (``identity``, ``prior``, ``counter``,
 ``previous``), out of ``murmur.kinds`` before ``murmur.store`` is imported (tests/e2e/older.py does the same
-for edits and groups), ingests the JSON list of messages on stdin into DB, and prints what that version holds
+for edits and groups), and the group kinds with them: groups keep a place under the person an identity's log
+names (docs/protocol.md §11), so they came with identities and cannot stand without their tables, ingests the JSON list of messages on stdin into DB, and prints what that version holds
 and shows: each message's ingest status, the entries of each author's own timeline, by key,
 and every message it holds, as signed (what its pushes, pulls, repair and bundles relay).
 """
@@ -16,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from murmur import kinds
-from murmur.kinds import key_events
+from murmur.kinds import group, group_members, group_moderation, key_events
 
-FORGOTTEN_TAGS = ("identity", "prior", "counter", "previous")
+FORGOTTEN = (key_events, group, group_members, group_moderation)
+FORGOTTEN_TAGS = ("identity", "prior", "counter", "previous", "group")
 
 
 async def main(path: Path, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -34,5 +36,5 @@ async def main(path: Path, messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    kinds.forget([key_events], FORGOTTEN_TAGS)
+    kinds.forget(FORGOTTEN, FORGOTTEN_TAGS)
     print(json.dumps(asyncio.run(main(Path(sys.argv[1]), json.load(sys.stdin)))))
