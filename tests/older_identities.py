@@ -3,9 +3,10 @@
 Takes the six key-event kinds, and the tags identities added (``identity``, ``prior``, ``counter``,
 ``previous``), out of ``murmur.kinds`` before ``murmur.store`` is imported (tests/e2e/older.py does the same
 for edits and groups), and the group kinds with them: groups keep a place under the person an identity's log
-names (docs/protocol.md §11), so they came with identities and cannot stand without their tables, ingests the JSON list of messages on stdin into DB, and prints what that version holds
-and shows: each message's ingest status, the entries of each author's own timeline, by key,
-and every message it holds, as signed (what its pushes, pulls, repair and bundles relay).
+names (docs/protocol.md §11), so they came with identities and cannot stand without their tables. Then it
+ingests the JSON list of messages on stdin into DB, and prints what that version holds and shows: each
+message's ingest status, the entries of each author's own timeline, by key, and every message it holds, as
+signed (what its pushes, pulls, repair and bundles relay).
 """
 
 from __future__ import annotations

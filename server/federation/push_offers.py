@@ -12,6 +12,7 @@ the receiving side and the wire form).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
@@ -23,6 +24,7 @@ from murmur.store.peers import Outbound, Peer
 
 log = logging.getLogger("murmur.federation")
 
+DELETE_MARK = b'"kind":"delete"'  # as the canonical form writes it: no other part of a message can hold it unescaped
 LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
 
@@ -53,9 +55,10 @@ class PushOffers:
         raws = [raw for _, raw in page.entries]
         if self._bodies_only.get(peer.key, 0.0) > time.monotonic():
             return raws
-        ids = [item for item in page.ids if not self.state.heard.holds(peer.key, item)]
+        owed = receipt_owed(page)
+        ids = [item for item in page.ids if item not in owed and not self.state.heard.holds(peer.key, item)]
         if not ids:  # the peer told us it holds all of them
-            return []
+            return [raw for raw, item in zip(raws, page.ids, strict=True) if item in owed]
         wanted = await client.offer(ids)
         if report is not None:
             report.round_trips += 1
@@ -68,5 +71,17 @@ class PushOffers:
             self._declined.pop(peer.key, None)
         else:
             self._declined[peer.key] = time.monotonic()
-        asked = set(wanted)
+        asked = set(wanted) | owed
         return [raw for raw, item in zip(raws, page.ids, strict=True) if item in asked]
+
+
+def receipt_owed(page: Outbound) -> set[bytes]:
+    """Our own members' deletes in ``page``: they go whole even to a peer that holds them already (one relayed it
+    there first), because only a pushed body is answered with the peer's signed receipt, and the author asks
+    which peers confirmed the delete (``murmur delete ID --status``). A delete is small; an offer's "I hold it"
+    is signed by no one."""
+    return {
+        item
+        for (_, raw), item, local in zip(page.entries, page.ids, page.local, strict=True)
+        if local and DELETE_MARK in raw and json.loads(raw).get("kind") == "delete"
+    }

@@ -325,3 +325,22 @@ async def test_a_sender_offering_again_while_its_push_is_written_is_not_asked_fo
     finally:
         await client.aclose()
     assert to_b.bodies() == [post["id"]]
+
+
+async def test_our_own_delete_goes_whole_to_a_peer_that_holds_it_so_its_receipt_comes_back(net: Network) -> None:
+    """c holds ada's delete already (b relayed it there first): an offer would be declined, and a declined offer
+    is signed by no one, so ada would never see c confirm. Our own members' deletes go whole; c's answer is its
+    signed receipt."""
+    a, c = await net.node("a"), await net.node("c")
+    await net.link(a, c)
+    ada, api = await a.member()
+    await api.publish(post := sign_draft(ada, {"body": {"text": "soon regretted"}}))
+    await a.push(c)
+    gone = sign_draft(ada, {"kind": "delete", "tags": [["target", post["id"]]]})
+    await api.publish(gone)
+    await c.state.store.ingest([gone], origin="import")  # relayed there by another peer, before our push
+    to_c = record(c)
+    await a.push(c)
+    assert to_c.bodies() == [gone["id"]]  # pushed whole, though c holds it
+    [answer] = (await api.delete_status(gone["id"]))["peers"]
+    assert (answer["key"], answer["status"]) == (c.key, "confirmed")
