@@ -274,6 +274,7 @@ class Outbound:
     more: bool
     ids: list[bytes]  # the id of each entry, in the same order
     local: list[bool]  # whether each entry was stored here first (a member's post, an import), not relayed
+    kinds: list[str]  # the kind of each entry, from its row: the push path never parses a body to learn it
     passed: list[bytes] = field(default_factory=list)  # ids the rule keeps from the peer for now (kept_back)
 
 
@@ -288,7 +289,7 @@ async def outbound(
     (``murmur.store.audience.for_peers``), leaving out what came from that peer itself (so no message is sent
     back where it came from); and the ids of those the rule keeps from it for now (``passed``)."""
     async with store.conn.execute(
-        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')}, m.id, {kept_back('m')}"
+        f"SELECT m.seq, m.raw, m.origin, {for_peers('m')}, m.id, {kept_back('m')}, m.kind"
         " FROM messages m WHERE m.seq > :after ORDER BY m.seq LIMIT :limit",
         {"after": after, "limit": limit, "peer": _key(to)},
     ) as cursor:
@@ -298,11 +299,12 @@ async def outbound(
 
 
 def _page(rows: Sequence[Sequence[Any]], next_cursor: int, *, more: bool) -> Outbound:
-    """The page of rows ``(seq, raw, origin, may go, id, kept back)``."""
+    """The page of rows ``(seq, raw, origin, may go, id, kept back, kind)``."""
     kept = [row for row in rows if row[3]]
     return Outbound(
         [(int(row[0]), bytes(row[1])) for row in kept], next_cursor, more=more,
         ids=[bytes(row[4]) for row in kept], local=[not str(row[2]).startswith("peer:") for row in kept],
+        kinds=[str(row[6]) for row in kept],
         passed=[bytes(row[4]) for row in rows if row[5]],
     )  # fmt: skip
 
@@ -311,7 +313,7 @@ async def released(store: Store, peer: Peer, limit: int) -> Outbound:
     """What the push cursor passed that the audience rule now lets go to ``peer`` (``murmur.store.passed``), as a
     page of the log in log order; its cursor is the peer's, which it does not move."""
     async with store.conn.execute(
-        f"SELECT m.seq, m.raw, m.origin, TRUE, m.id, FALSE FROM passed_over p JOIN messages m ON m.id = p.id"
+        f"SELECT m.seq, m.raw, m.origin, TRUE, m.id, FALSE, m.kind FROM passed_over p JOIN messages m ON m.id = p.id"
         f" WHERE p.peer = :peer AND m.origin != :origin AND {for_peers('m')} ORDER BY m.seq LIMIT :limit",
         {"peer": bytes.fromhex(peer.key), "origin": peer.origin, "limit": limit},
     ) as cursor:

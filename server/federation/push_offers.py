@@ -12,10 +12,10 @@ the receiving side and the wire form).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
+from murmur.kinds import delete
 from murmur.server.federation import offers
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import Counts
@@ -24,7 +24,6 @@ from murmur.store.peers import Outbound, Peer
 
 log = logging.getLogger("murmur.federation")
 
-DELETE_MARK = b'"kind":"delete"'  # as the canonical form writes it: no other part of a message can hold it unescaped
 LAZY_LINGER_S = 5.0  # the wait before offering a peer that declined all we offered it last
 OFFERS_AGAIN_S = 600.0
 
@@ -82,6 +81,6 @@ def receipt_owed(page: Outbound) -> set[bytes]:
     is signed by no one."""
     return {
         item
-        for (_, raw), item, local in zip(page.entries, page.ids, page.local, strict=True)
-        if local and DELETE_MARK in raw and json.loads(raw).get("kind") == "delete"
+        for item, local, kind in zip(page.ids, page.local, page.kinds, strict=True)
+        if local and kind == delete.KIND.name
     }

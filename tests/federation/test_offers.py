@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -18,9 +18,11 @@ from murmur.httpsig import sign_request
 from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.federation.offers import ID_BYTES, Wanted, unpacked
+from murmur.server.federation.push_offers import receipt_owed
 from murmur.server.routes import federation as federation_routes
 from murmur.store import trust
 from murmur.store.group import ingest_grouped
+from murmur.store.peers import outbound
 from tests.federation.conftest import Network, Node
 
 
@@ -344,3 +346,22 @@ async def test_our_own_delete_goes_whole_to_a_peer_that_holds_it_so_its_receipt_
     assert to_c.bodies() == [gone["id"]]  # pushed whole, though c holds it
     [answer] = (await api.delete_status(gone["id"]))["peers"]
     assert (answer["key"], answer["status"]) == (c.key, "confirmed")
+
+
+async def test_the_push_page_carries_each_kind_so_no_body_is_parsed_to_find_the_deletes_owed(net: Network) -> None:
+    """Which deletes go whole (``receipt_owed``) is read from each entry's ``messages`` row: the bodies are handed
+    on as they are, never parsed on the push path."""
+    a, c = await net.node("a"), await net.node("c")
+    await net.link(a, c)
+    ada, api = await a.member()
+    await api.publish(said := sign_draft(ada, {"body": {"text": 'says "kind":"delete" in its words'}}))
+    await api.publish(post := sign_draft(ada, {"body": {"text": "soon regretted"}}))
+    await api.publish(gone := sign_draft(ada, {"kind": "delete", "tags": [["target", post["id"]]]}))
+    relayed = sign_draft(Identity.generate(), {"kind": "delete", "tags": [["target", "ab" * 32]]})
+    await a.state.store.ingest([relayed], origin=f"peer:{c.key}")  # not ours: no receipt is owed to us
+    page = await outbound(a.state.store, after=0, limit=100, exclude_origin=None, to=c.key)
+    kinds = dict(zip((item.hex() for item in page.ids), page.kinds, strict=True))
+    assert [kinds[m["id"]] for m in (said, gone, relayed)] == ["post", "delete", "delete"]
+    assert receipt_owed(page) == {bytes.fromhex(gone["id"])}
+    opaque = replace(page, entries=[(seq, b"not json") for seq, _ in page.entries])
+    assert receipt_owed(opaque) == {bytes.fromhex(gone["id"])}  # the kind comes from the row alone
