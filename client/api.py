@@ -25,7 +25,7 @@ from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
-from murmur.receipts import notice_verifies
+from murmur.receipts import Signers, mark_signer, notice_verifies
 
 _CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
@@ -99,22 +99,28 @@ class StreamEvent:
     data: dict[str, Any]
 
 
-def mark_verified(payload: Any) -> Any:
+NOBODY = Signers()  # no signer known: every peer's answer is marked unknown until the reader learns its peers
+
+
+def mark_verified(payload: Any, signers: Signers = NOBODY) -> Any:
     """Annotate every item holding a ``message`` (and a boost's ``boost``, an edited post's ``edit``) with
     ``verified``, and every notice that a peer withheld a message (a page's ``withheld`` map, a stream's or
     ``GET /messages/{id}/withheld``'s ``{"id", "withheld"}``) with the verdict of ``murmur.receipts.notice_verifies``,
     the check every view makes again before it shows one; and each peer's signed answer about a delete likewise
-    (``murmur.client.audience.peer_said``)."""
+    (``murmur.client.audience.peer_said``). Each such answer is marked with who its key is to the reader
+    (``murmur.receipts.mark_signer``, from ``signers``: by default nobody is known)."""
     if isinstance(payload, dict):
         held = payload.get("withheld")
         if isinstance(held, dict):
-            _mark_notices(held.items())
+            _mark_notices(held.items(), signers)
         elif isinstance(held, list) and isinstance(payload.get("id"), str):
-            _mark_notices([(payload["id"], held)])
-        if isinstance(payload.get("delete"), str) and isinstance(payload.get("peers"), list):  # GET /deletes/{id}
+            _mark_notices([(payload["id"], held)], signers)
+        if _delete_peers(payload):
             for peer in payload["peers"]:
-                if isinstance(peer, dict) and "sig" in peer:
-                    peer["verified"] = peer_said(payload["delete"], peer) != "unverified"
+                if isinstance(peer, dict):
+                    mark_signer(peer, signers)
+                    if "sig" in peer:
+                        peer["verified"] = peer_said(payload["delete"], peer) not in ("unverified", "unknown")
         if "message" in payload and isinstance(payload["message"], dict):
             ok = verified(payload["message"])
             if payload.get("boost") is not None:
@@ -123,18 +129,34 @@ def mark_verified(payload: Any) -> Any:
                 ok = ok and applies(payload["edit"], payload["message"])
             payload["verified"] = ok
         for value in payload.values():
-            mark_verified(value)
+            mark_verified(value, signers)
     elif isinstance(payload, list):
         for value in payload:
-            mark_verified(value)
+            mark_verified(value, signers)
     return payload
 
 
-def _mark_notices(held: Iterable[tuple[Any, Any]]) -> None:
+def _delete_peers(payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` is a delete's receipts (``GET /deletes/{id}``)."""
+    return isinstance(payload.get("delete"), str) and isinstance(payload.get("peers"), list)
+
+
+def holds_answers(payload: Any) -> bool:
+    """Whether ``payload`` holds peers' signed answers (withheld notices, a delete's receipts) anywhere: only then
+    does the reader need to know who its server's peers are (``MurmurClient.signers``)."""
+    if isinstance(payload, dict):
+        if payload.get("withheld") or _delete_peers(payload):
+            return True
+        return any(holds_answers(value) for value in payload.values())
+    return isinstance(payload, list) and any(holds_answers(value) for value in payload)
+
+
+def _mark_notices(held: Iterable[tuple[Any, Any]], signers: Signers) -> None:
     for msg_id, notices in held:
         for notice in notices if isinstance(notices, list) else []:
             if isinstance(notice, dict):
                 notice["verified"] = notice_verifies(str(msg_id), notice)
+                mark_signer(notice, signers)
 
 
 @dataclass(frozen=True)
@@ -226,6 +248,7 @@ class MurmurClient:
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
         self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
         self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
+        self._signers: Signers | None = None  # who the server's peers are, read once (see signers)
         self._learning = asyncio.Lock()
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -297,7 +320,25 @@ class MurmurClient:
         """A signed request's decoded answer; ``idempotent``: a write that may be sent twice (see ``_send``)."""
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
         answer = await self._send(lambda: self._signed(method, path, params, content), idempotent=idempotent)
-        return self._decode(answer)
+        payload = self._payload(answer)
+        return mark_verified(payload, await self.signers() if holds_answers(payload) else NOBODY)
+
+    async def signers(self) -> Signers:
+        """Who a peer's signed answer may come from, as this reader knows it: the home server (the key it joined,
+        or learned) and the peers listed in that server's newest trust manifest, if that key signed it
+        (``murmur.receipts.Signers``). Read once per client; a server that serves no manifest (an older one)
+        lists no peers, so every answer's key is shown as unknown."""
+        if self._signers is None:
+            home = await self._recipient()
+            try:
+                answer = await self.request("GET", f"{API}/manifest")
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                answer = {}
+            text = answer.get("manifest") if isinstance(answer, dict) else None
+            self._signers = Signers.of_manifest(home, text if isinstance(text, str) else None)
+        return self._signers
 
     async def _unsigned(self, path: str) -> httpx.Request:
         return self.http.build_request("GET", path)
@@ -324,14 +365,19 @@ class MurmurClient:
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"Cannot reach {self.base_url} ({exc.__class__.__name__}); is it running?") from exc
 
+    @classmethod
+    def _decode(cls, response: httpx.Response) -> Any:
+        return mark_verified(cls._payload(response))
+
     @staticmethod
-    def _decode(response: httpx.Response) -> Any:
+    def _payload(response: httpx.Response) -> Any:
+        """The answer's JSON, or the server's refusal raised as ``ApiError``."""
         try:
             payload = response.json()
         except ValueError:
             payload = None
         if response.is_success:
-            return mark_verified(payload)
+            return payload
         err = payload.get("error") if isinstance(payload, dict) else None
         if isinstance(err, dict):
             raise ApiError(response.status_code, str(err.get("code")), str(err.get("reason")))
@@ -576,7 +622,8 @@ class MurmurClient:
                 if line == "":
                     if data:
                         payload = json.loads("\n".join(data))
-                        yield StreamEvent(event, event_id, mark_verified(payload))
+                        signers = await self.signers() if holds_answers(payload) else NOBODY
+                        yield StreamEvent(event, event_id, mark_verified(payload, signers))
                     event, event_id, data = "message", None, []
                 elif line.startswith(":"):
                     continue

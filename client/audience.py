@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from murmur.message import SCOPE_PREFIX
-from murmur.receipts import CONFIRMING, answer_verifies
+from murmur.receipts import CONFIRMING, answer_verifies, known_signer
 from murmur.terminal import one_line
 
 NO_LABEL = "(no label)"
@@ -82,9 +82,10 @@ def preview_lines(answer: dict[str, Any]) -> tuple[list[str], str]:
 
 def delete_status_lines(answer: dict[str, Any]) -> list[str]:
     """``GET /api/v1/deletes/{id}`` in words: how many peers confirmed, signed, then a line per peer. Each signed
-    answer is checked here first (``peer_said``): one that does not hold is ``unverified``, counted as no
-    confirmation, with nothing of its reason. Peer names and reasons come from elsewhere: each is made inert on one
-    line."""
+    answer is checked here first (``peer_said``): one that does not hold is ``unverified``, and one signed by a key
+    that is not a peer the home server lists ``unknown``: either is counted as no confirmation, with nothing of its
+    reason, and an unknown key is shown without a name. Peer names and reasons come from elsewhere: each is made
+    inert on one line."""
     peers = [p for p in answer.get("peers", []) if isinstance(p, dict)]
     delete = str(answer.get("delete", ""))
     said = [peer_said(delete, p) for p in peers]
@@ -96,14 +97,17 @@ def delete_status_lines(answer: dict[str, Any]) -> list[str]:
             why = f": {one_line(str(p.get('code')), 40)}: {one_line(str(p.get('reason')), 200)}"
         elif status == "unverified":
             why = ": its signed answer does not hold, so it is not shown"
+        elif status == "unknown":
+            why = ": signed by a key that is not this server nor a peer it lists, so it is not shown"
         lines.append(f"  {one_line(status, 12):9} {who}{why}")
     return lines
 
 
 def peer_said(delete_id: str, peer: dict[str, Any]) -> str:
     """What a peer said of the delete, as the reader may repeat it: ``confirmed`` or ``refused`` only when its
-    signature holds for that answer (``murmur.receipts.answer_verifies``), else ``unverified``; ``waiting`` (or
-    any other state with no answer) as the server says."""
+    signature holds for that answer (``murmur.receipts.answer_verifies``), else ``unverified``, and only from a key
+    the reader knows (``murmur.receipts.known_signer``: the home server or a peer it lists), else ``unknown``;
+    ``waiting`` (or any other state with no answer) as the server says."""
     status, answered = str(peer.get("status")), peer.get("answer")
     if status == "confirmed":
         ok = answered in CONFIRMING and answer_verifies(delete_id, peer, str(answered))
@@ -111,4 +115,6 @@ def peer_said(delete_id: str, peer: dict[str, Any]) -> str:
         ok = answer_verifies(delete_id, peer, "refused")
     else:
         return status
-    return status if ok else "unverified"
+    if not ok:
+        return "unverified"
+    return status if known_signer(peer) else "unknown"

@@ -9,16 +9,23 @@ answer without a signature (an older peer) proves nothing and is not kept.
 
 Every reader checks a notice again before it says "withheld by X" (``notice_verifies``): what a server serves
 (its own readers' pages, the live stream) is the server's word, and a notice is the signing peer's word only if
-its signature holds for the message it is shown under, the key it names, and the reason it gives.
+its signature holds for the message it is shown under, the key it names, and the reason it gives. A signature
+binds a notice to a key, not to a peer: the reader also marks who that key is to it (``mark_signer``, from
+``Signers``: its home server, or a peer its home server's signed trust manifest lists), and a key that is
+neither is shown as unknown, never under the name the serving server gave it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, verify_signature
+from murmur.manifest import check_signatures, parse
 from murmur.terminal import one_line
 
 RECEIPT_VERSION = 1
@@ -92,13 +99,68 @@ def _signed(msg_id: str, status: str, key: str, code: str, reason: str, sig: str
     return verifies(key, {"id": msg_id, "status": status, "code": code, "reason": reason, "sig": sig})
 
 
+HOME = "home"  # the reader's home server signed it
+PEER = "peer"  # a peer its home server's signed trust manifest lists
+UNKNOWN = "unknown"  # any other key: the serving server's name for it is not repeated
+HOME_NAME = "this server"
+
+
+@dataclass(frozen=True, slots=True)
+class Signers:
+    """The keys a reader knows a signed answer's signer by: its home server's, and those of the peers its home
+    server lists (key -> name); any other key is unknown. Empty: nothing is known, every key is unknown."""
+
+    home: str = ""
+    peers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_manifest(cls, home: str, text: str | None) -> Signers:
+        """The peers of ``text``, the home server's newest trust manifest, if its key ``home`` signed it; none
+        otherwise (no manifest yet, or not one this server signed: its list is nobody's word)."""
+        if text is None:
+            return cls(home)
+        try:
+            manifest = parse(text)
+            check_signatures(manifest, home, None)
+        except Refused:
+            return cls(home)
+        return cls(home, {key: entry.name for key, entry in manifest.peers.items()})
+
+    def role(self, key: str) -> str:
+        if self.home and key == self.home:
+            return HOME
+        return PEER if key in self.peers else UNKNOWN
+
+    def name(self, key: str) -> str:
+        """What the reader calls the signer: its own server, a listed peer's manifest name ('-' for none)."""
+        role = self.role(key)
+        return HOME_NAME if role == HOME else (self.peers[key] or "-") if role == PEER else ""
+
+
+def mark_signer(answer: dict[str, Any], signers: Signers) -> None:
+    """Mark a served answer (a withheld notice, a peer's answer about a delete) with who its key is to the reader:
+    ``signer`` (``home``, ``peer`` or ``unknown``) and ``name`` its name for it, replacing whatever the server
+    served in either ('' for an unknown key). Readers show ``name`` only under a known ``signer``."""
+    key = answer.get("key")
+    key = key if isinstance(key, str) else ""
+    answer["signer"], answer["name"] = signers.role(key), signers.name(key)
+
+
+def known_signer(answer: dict[str, Any]) -> bool:
+    """Whether ``mark_signer`` found the answer's key to be the reader's home server or a peer it lists (an
+    unmarked answer is not)."""
+    return answer.get("signer") in (HOME, PEER)
+
+
 def withheld_notes(msg_id: str, notices: Any) -> list[str]:
     """``withheld by NAME (key): reason`` for each peer that refused the message ``msg_id`` and said so, signed
-    (``notices``: the ``withheld`` list a server answers for it). The one wording the CLI, the TUI and the web
-    view show, after the one check (``notice_verifies``). A notice that does not verify says so, with the key it
-    names and nothing of its reason: its words are nobody's but the serving server's, and the reader is told
-    that server served a notice no peer signed rather than left with silence. Name and reason come from a peer:
-    flattened here to one inert line each, and escaped wherever markup is drawn."""
+    (``notices``: the ``withheld`` list a server answers for it, marked by the reader: ``mark_signer``). The one
+    wording the CLI, the TUI and the web view show, after the one check (``notice_verifies``). A notice that does
+    not verify says so, with the key it names and nothing of its reason: its words are nobody's but the serving
+    server's, and the reader is told that server served a notice no peer signed rather than left with silence.
+    One signed by a key that is neither the home server nor a peer it lists says so alike (a server can sign with
+    a key of its own under a peer's name). Name and reason come from a peer: flattened here to one inert line
+    each, and escaped wherever markup is drawn."""
     lines = []
     for w in notices if isinstance(notices, list) else []:
         if not isinstance(w, dict):
@@ -106,8 +168,12 @@ def withheld_notes(msg_id: str, notices: Any) -> list[str]:
         key = one_line(str(w.get("key", ""))[:16], 16)
         if not notice_verifies(msg_id, w):
             lines.append(f"unverified withheld notice ({key}): its signature does not hold, so it is not shown")
-            continue
-        lines.append(
-            f"withheld by {one_line(str(w.get('name') or '-'), 40)} ({key}): {one_line(str(w.get('reason', '')), 200)}"
-        )
+        elif not known_signer(w):
+            lines.append(
+                f"withheld notice signed by an unknown key ({key}): not this server nor a peer it lists, so it is"
+                " not shown"
+            )
+        else:
+            name, reason = one_line(str(w.get("name") or "-"), 40), one_line(str(w.get("reason", "")), 200)
+            lines.append(f"withheld by {name} ({key}): {reason}")
     return lines

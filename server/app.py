@@ -77,6 +77,7 @@ def routes() -> list[Route]:
         Route(f"{API}/stream", stream.stream),
         Route(f"{API}/export", export.own_messages),
         Route(f"{API}/audience", audience.preview),
+        Route(f"{API}/manifest", audience.manifest),
         Route(f"{API}/deletes/{{id}}", receipts.delete_status),
         Route(f"{API}/messages/{{id}}/withheld", receipts.withheld),
         Route(f"{API}/import", export.import_own, methods=["POST"]),

@@ -5,6 +5,10 @@ Asked with ``audience`` (``public``, ``local``, or a label such as ``inside``, a
 audience the message would have (a thread's narrows it) and every peer server that would receive it, computed
 by the same rule delivery asks (``murmur.store.trust.recipients``), and the labels this server's peers carry
 (the scopes a post may be addressed to here).
+
+``GET /api/v1/manifest``: this server's newest signed trust manifest (``{"manifest": TOML text}``, null before
+the first), from which a reader learns which keys are its server's peers, checking the server key's signature
+itself (``murmur.receipts.Signers``): a withheld notice or delete receipt signed by any other key is unknown.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from murmur.message import visibility_for
 from murmur.server.auth import authenticate, state_of
 from murmur.server.responses import JSONBytes
 from murmur.server.routes.render import hex_param
-from murmur.store.trust import audience_of, known_labels, recipients
+from murmur.store.trust import audience_of, known_labels, latest, recipients
 
 MAX_NAMES = 3  # reply, root, target
 
@@ -35,3 +39,10 @@ async def preview(request: Request) -> Response:
     labels = await known_labels(state.store)
     body = {"audience": audience, "visibility": visibility, "servers": [s.as_dict() for s in servers], "labels": labels}
     return JSONBytes(body)
+
+
+async def manifest(request: Request) -> Response:
+    state = state_of(request)
+    await authenticate(request)
+    newest = await latest(state.store)
+    return JSONBytes({"manifest": newest.to_toml() if newest is not None else None})

@@ -20,9 +20,10 @@ from markupsafe import Markup, escape
 
 from murmur.keys import fingerprint
 from murmur.message import HASHTAG_IN_TEXT, MENTION_IN_TEXT
-from murmur.receipts import withheld_notes
+from murmur.receipts import Signers, mark_signer, withheld_notes
 from murmur.store import Store, receipts
 from murmur.store.items import TimelineItem
+from murmur.store.peers import list_peers
 from murmur.terminal import inert, one_line, visible_name
 
 # Hashtags and full-key mentions, as the message format finds them in a post's text (murmur.message).
@@ -197,14 +198,21 @@ async def posts_of(store: Store, items: Sequence[TimelineItem]) -> list[Post]:
 async def with_withheld(store: Store, posts: list[Post]) -> list[Post]:
     """The posts, each saying what peers withheld of it and why, as the API and the terminal say it."""
     found = await receipts.withheld_among(store, [p.id for p in posts if not p.missing])
+    signers = Signers(peers={p.key: p.name for p in await list_peers(store)}) if found else Signers()
     # Through ``untrusted`` as every other string of a page or feed: a note is already one inert line, but may
     # still hold what XML cannot carry.
-    notes = {k: withheld_notes(k, [r.as_dict() for r in v]) for k, v in found.items()}
+    notes = {k: withheld_notes(k, [_marked(r.as_dict(), signers) for r in v]) for k, v in found.items()}
     shown = {k: tuple(untrusted(n, lines=False) for n in v) for k, v in notes.items()}
     return [
         replace(p, withheld=shown[p.id], withheld_at=max(r.at for r in found[p.id])) if p.id in notes else p
         for p in posts
     ]
+
+
+def _marked(notice: dict[str, Any], signers: Signers) -> dict[str, Any]:
+    """A notice as this server, its readers' home, knows its signer: one of its peers, or unknown."""
+    mark_signer(notice, signers)
+    return notice
 
 
 def missing(node_id: str, depth: int) -> Post:
