@@ -120,7 +120,7 @@ def mark_verified(payload: Any, signers: Signers = NOBODY) -> Any:
                 if isinstance(peer, dict):
                     mark_signer(peer, signers)
                     if "sig" in peer:
-                        peer["verified"] = peer_said(payload["delete"], peer) not in ("unverified", "unknown")
+                        peer["verified"] = peer_said(payload["delete"], peer) != "unverified"
         if "message" in payload and isinstance(payload["message"], dict):
             ok = verified(payload["message"])
             if payload.get("boost") is not None:

@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 
 from murmur.client.api import MurmurClient
 from murmur.keys import Identity
+from murmur.manifest import Manifest, PeerEntry
 
 URL = "http://home.test"
-HOME_KEY = "ab" * 32
+HOME_SERVER = Identity.from_seed(b"\x5a" * 32)  # signs the trust manifest a test has the home server serve
+HOME_KEY = HOME_SERVER.public_key
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class FakeHome:
 
     def refuse(self, path: str, reason: str, code: str = "refused", status: int = 422) -> None:
         self.answer(path, {"error": {"code": code, "reason": reason}}, status)
+
+    def lists(self, peers: dict[str, str], *, by: Identity = HOME_SERVER) -> None:
+        """Serve a trust manifest listing ``peers`` (key -> name), signed by ``by`` (by default this server)."""
+        entries = {key: PeerEntry(key, name) for key, name in peers.items()}
+        self.answer("/api/v1/manifest", {"manifest": Manifest(HOME_KEY, 1, peers=entries).signed_by(by).to_toml()})
 
     def answer_raw(self, path: str, body: bytes, headers: dict[str, str]) -> None:
         self.raw[path] = (body, headers)

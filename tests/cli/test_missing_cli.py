@@ -104,6 +104,7 @@ def test_delete_status_is_said_per_peer_inert(fake_home: FakeHome) -> None:
     deleted, delete_id = "cd" * 32, "ef" * 32
     near, far = Identity.generate(), Identity.generate()
     refused = answered(far, delete_id, "refused", "refused", code="policy", reason="no\u202e")
+    fake_home.lists({near.public_key: "near", far.public_key: "far\x1b[2J"})
     fake_home.answer(
         f"/api/v1/deletes/{deleted}",
         {
@@ -123,6 +124,29 @@ def test_delete_status_is_said_per_peer_inert(fake_home: FakeHome) -> None:
     as_json = json.loads(fake_home.run("delete", deleted, "--status", "--json").stdout)
     assert [p["verified"] for p in as_json["peers"]] == [True, True]
     assert "\x1b" not in ran.stdout and "\u202e" not in ran.stdout
+
+
+def test_a_delete_receipt_signed_by_a_key_no_manifest_lists_confirms_nothing_and_names_no_peer(
+    fake_home: FakeHome,
+) -> None:
+    """A home server can sign a confirmation with a key of its own and serve it under a peer's name: its signature
+    holds, but the key is not a peer the home server's signed manifest lists, so it is ``unknown``, counted as no
+    confirmation, shown without that name."""
+    deleted, delete_id = "cd" * 32, "ef" * 32
+    near, made_up = Identity.generate(), Identity.generate()
+    fake_home.lists({near.public_key: "near"})
+    fake_home.answer(
+        f"/api/v1/deletes/{deleted}",
+        {"delete": delete_id, "peers": [{**answered(made_up, delete_id, "confirmed", "stored"), "name": "near"}]},
+    )
+    ran = fake_home.run("delete", deleted, "--status")
+    assert ran.exit_code == 0, ran.output
+    lines = ran.stdout.splitlines()
+    assert lines[0] == f"Delete {delete_id}: 0 of 1 peer(s) confirmed, signed."
+    assert lines[1].startswith(f"  unknown   - ({made_up.public_key[:16]}): signed by a key that is not")
+    assert "near" not in ran.stdout
+    [peer] = json.loads(fake_home.run("delete", deleted, "--status", "--json").stdout)["peers"]
+    assert (peer["verified"], peer["signer"], peer["name"]) == (True, "unknown", "")
 
 
 def test_a_delete_receipt_the_home_server_forged_confirms_nothing(fake_home: FakeHome) -> None:

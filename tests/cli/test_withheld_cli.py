@@ -2,7 +2,8 @@
 the server's signed notices, each checked again here (``murmur.receipts.notice_verifies``): a notice the home
 server made up or altered is said to be unverified, and nothing of what it claims is shown. ``--json`` keeps the
 notices as ``withheld``, each with this machine's ``verified``. What a notice names comes from a peer: shown
-inert, never as terminal controls."""
+inert, never as terminal controls. A notice is shown under a peer's name only when its key is one the home server's
+signed trust manifest lists; any other key is shown as unknown, without the name the server served."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ from tests.cli.test_reading_output import ALICE, BOB, NAMES, item, page, post
 FAR_ID = Identity.from_seed(b"\x31" * 32)
 FAR = FAR_ID.public_key
 UNVERIFIED = "unverified withheld notice"
+
+
+@pytest.fixture
+def fake_home(fake_home: FakeHome) -> FakeHome:
+    """The home server lists the peer FAR, named far, in its signed trust manifest."""
+    fake_home.lists({FAR: "far"})
+    return fake_home
+
+
+def marked(answer: dict[str, Any]) -> dict[str, Any]:
+    """A notice by FAR as this reader marks it: verified, and named by the manifest."""
+    return {**answer, "verified": True, "signer": "peer", "name": "far"}
 
 
 def notice(msg_id: str, reason: str = "no lunch", *, name: str = "far", by: Identity = FAR_ID) -> dict[str, Any]:
@@ -58,7 +71,7 @@ def test_a_timeline_says_what_a_peer_withheld_under_the_post(fake_home: FakeHome
     assert ran.stdout.count("withheld by") == 2  # the hostile one too, inert; nothing under the other post
     assert "\x1b" not in ran.stdout and "\x07" not in ran.stdout and "\u202e" not in ran.stdout
     as_json = json.loads(fake_home.run("timeline", "--json").stdout)
-    assert as_json["withheld"][held["id"]] == [{**notice(held["id"]), "verified": True}, {**hostile, "verified": True}]
+    assert as_json["withheld"][held["id"]] == [marked(notice(held["id"])), marked(hostile)]
 
 
 def test_a_thread_says_it_under_each_post(fake_home: FakeHome) -> None:
@@ -74,7 +87,7 @@ def test_a_thread_says_it_under_each_post(fake_home: FakeHome) -> None:
     assert ran.stdout.count(f"withheld by far ({FAR[:16]}): no lunch") == 1
     assert ran.stdout.index("lunch!") < ran.stdout.index("withheld by far")
     as_json = json.loads(fake_home.run("thread", root["id"], "--json").stdout)["withheld"]
-    assert as_json == {reply["id"]: [{**notice(reply["id"]), "verified": True}]}
+    assert as_json == {reply["id"]: [marked(notice(reply["id"]))]}
 
 
 def notifications_page(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -133,13 +146,34 @@ def test_a_notice_the_home_server_forged_is_said_to_be_unverified_and_shown_no_f
     assert kept["verified"] is False
 
 
-def test_a_notice_signed_by_a_key_the_server_made_up_verifies_but_names_that_key(fake_home: FakeHome) -> None:
+@pytest.mark.parametrize("listed_by", ["this server", "no one", "another key"])
+def test_a_notice_signed_by_a_key_the_server_made_up_is_shown_as_unknown_never_under_the_peers_name(
+    fake_home: FakeHome, listed_by: str
+) -> None:
     """The signature binds the notice to the key it names, not to a peer: a home server that signs with a key of
-    its own making under a peer's name is shown with that key, which the reader can compare with the peer's
-    (``murmur peer list`` on the server, the trust manifest)."""
+    its own making under a peer's name is shown as an unknown key, with neither that name nor its words; and so
+    is a listed peer's notice when the manifest is not one the home server signed (nobody's word)."""
     held = post(ALICE, "about lunch")
     made_up = Identity.from_seed(b"\x77" * 32)
-    fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"], by=made_up)]}))
+    by = made_up if listed_by == "this server" else FAR_ID
+    if listed_by == "no one":
+        fake_home.routes.pop("/api/v1/manifest")  # an older server: it lists no peers
+    elif listed_by == "another key":
+        fake_home.lists({FAR: "far"}, by=made_up)
+    fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"], by=by)]}))
     ran = fake_home.run("timeline")
-    assert f"withheld by far ({made_up.public_key[:16]}): no lunch" in ran.stdout
-    assert FAR[:16] not in ran.stdout
+    assert ran.exit_code == 0, ran.output
+    assert f"withheld notice signed by an unknown key ({by.public_key[:16]})" in ran.stdout
+    assert "withheld by" not in ran.stdout and "no lunch" not in ran.stdout
+    [kept] = json.loads(fake_home.run("timeline", "--json").stdout)["withheld"][held["id"]]
+    assert (kept["verified"], kept["signer"], kept["name"]) == (True, "unknown", "")
+
+
+def test_the_manifest_is_asked_once_and_only_when_there_are_notices(fake_home: FakeHome) -> None:
+    held = post(ALICE, "about lunch")
+    fake_home.answer("/api/v1/timelines/home", page(held))
+    fake_home.run("timeline")
+    assert "/api/v1/manifest" not in fake_home.asked
+    fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"])]}))
+    fake_home.run("timeline")
+    assert fake_home.asked.count("/api/v1/manifest") == 1

@@ -14,7 +14,7 @@ from murmur.client.tui.screens.compose import ComposeScreen
 from murmur.client.tui.screens.main import MainScreen
 from murmur.keys import Identity
 from murmur.store import trust
-from murmur.store.peers import add_peer
+from tests.listed import add_listed_peer
 from tests.tui.conftest import LiveServer, make_app, until
 
 SIZE = (110, 40)
@@ -25,7 +25,7 @@ BARE = Identity.from_seed(b"\x23" * 32).public_key
 
 async def _peers(live: LiveServer) -> None:
     for key, name, labels in ((INSIDE, "lab", ["inside", "team"]), (OUTSIDE, "far", ["outside"]), (BARE, "odd", [])):
-        await add_peer(live.store, key, f"http://{name}.test", name=name, mode="serve-only")
+        await add_listed_peer(live.store, live.state.identity, key, f"http://{name}.test", name=name)
         await trust.set_labels(live.store, live.state.identity, key, labels)
 
 
@@ -76,7 +76,7 @@ async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_
     from tests.tui.conftest import ALICE
 
     far = Identity.from_seed(b"\x24" * 32)
-    await add_peer(live.store, far.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, far.public_key, "http://far.test", name="far")
     root = await live.post(ALICE, "a post the far server would not take")
     answer = {"id": root["id"], "status": "refused", "code": "policy", "reason": "no posts about lunch here"}
     assert await receipts.note(live.store, far.public_key, {root["id"]}, [signed(far, answer)]) == 1

@@ -16,7 +16,7 @@ from murmur.client.tui.screens.dialogs import ConfirmScreen
 from murmur.keys import Identity
 from murmur.receipts import signed
 from murmur.store import receipts
-from murmur.store.peers import add_peer
+from tests.listed import add_listed_peer
 from tests.tui.conftest import ME, NOW, LiveServer, make_app, until
 from tests.tui.test_pilot import open_local
 
@@ -25,8 +25,8 @@ SIZE = (110, 40)
 
 async def test_a_delete_shows_which_peers_confirmed_it(live: LiveServer, tmp_path: Path) -> None:
     near, far = Identity.from_seed(b"\x31" * 32), Identity.from_seed(b"\x32" * 32)
-    await add_peer(live.store, near.public_key, "http://near.test", name="near", mode="serve-only")
-    await add_peer(live.store, far.public_key, "http://far.test", name="far\x1b[2J\u202e", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, near.public_key, "http://near.test", name="near")
+    await add_listed_peer(live.store, live.state.identity, far.public_key, "http://far.test", name="far\x1b[2J\u202e")
     await live.post(ME, "words I regret", at=NOW - 20_000)
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -12,7 +12,7 @@ from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.receipts import signed
 from murmur.server.federation.answers import heard
-from murmur.store.peers import add_peer
+from tests.listed import add_listed_peer
 from tests.tui.conftest import ALICE, ME, LiveServer, make_app, until
 from tests.tui.test_pilot import open_local
 from tests.tui.test_withheld_timeline import FAR, SIZE
@@ -32,7 +32,7 @@ def notice_text(notes: Timeline, msg_id: str) -> str:
 
 
 async def test_a_notification_says_what_a_peer_withheld_of_its_reply(live: LiveServer, tmp_path: Path) -> None:
-    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name="far")
     mine = await live.post(ME, "lunch, anyone?")
     reply = await live.post(ALICE, "yes please", parent=mine)
     await refuse(live, reply["id"])
@@ -46,7 +46,7 @@ async def test_a_notification_says_what_a_peer_withheld_of_its_reply(live: LiveS
 
 
 async def test_a_notice_that_comes_later_shows_on_the_notification_at_once(live: LiveServer, tmp_path: Path) -> None:
-    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name="far")
     mine = await live.post(ME, "lunch, anyone?")
     reply = await live.post(ALICE, "yes please", parent=mine)
     app = make_app(live, tmp_path)
@@ -62,7 +62,7 @@ async def test_a_notice_that_comes_later_shows_on_the_notification_at_once(live:
 async def test_a_notice_the_home_server_altered_shows_as_unverified(live: LiveServer, tmp_path: Path) -> None:
     """The home server serves the peer's notice with a reason of its own: its signature no longer holds, and the
     reader is told so, without the reason the server put in the peer's mouth."""
-    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name="far")
     mine = await live.post(ME, "lunch, anyone?")
     reply = await live.post(ALICE, "yes please", parent=mine)
     await refuse(live, reply["id"])
@@ -89,7 +89,7 @@ async def test_a_notice_kept_while_the_stream_was_down_shows_once_it_reconnects(
 ) -> None:
     """The TUI resumes the stream from its last event: a peer's notice kept while it was away comes then (its
     position is after that event), and the entry on screen says it without a refresh."""
-    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name="far")
     held = await live.post(ALICE, "a post refused while the stream was down")
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -18,6 +18,7 @@ from murmur.receipts import signed
 from murmur.server.federation.answers import heard
 from murmur.store import receipts
 from murmur.store.peers import add_peer
+from tests.listed import add_listed_peer
 from tests.tui.conftest import ALICE, LiveServer, make_app, until
 from tests.tui.test_pilot import open_local
 
@@ -27,9 +28,13 @@ NAME = "[bold red]far[/]"
 REASON = "[link='http://evil.test']no lunch[/link] $warning \x1b[2J"
 
 
-async def refused(live: LiveServer, text: str) -> dict[str, Any]:
-    """Alice's post, which the peer named NAME refused, signed, for REASON."""
-    await add_peer(live.store, FAR.public_key, "http://far.test", name=NAME, mode="serve-only")
+async def refused(live: LiveServer, text: str, *, listed: bool = True) -> dict[str, Any]:
+    """Alice's post, which the peer named NAME refused, signed, for REASON; ``listed``: the peer is in the server's
+    signed trust manifest (else only in its tables, as a key the server slipped in would be)."""
+    if listed:
+        await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name=NAME)
+    else:
+        await add_peer(live.store, FAR.public_key, "http://far.test", name=NAME, mode="serve-only")
     held = await live.post(ALICE, text)
     answer = {"id": held["id"], "status": "refused", "code": "policy", "reason": REASON}
     assert await receipts.note(live.store, FAR.public_key, {held["id"]}, [signed(FAR, answer)]) == 1
@@ -56,6 +61,23 @@ async def test_a_timeline_entry_says_what_a_peer_withheld(live: LiveServer, tmp_
         assert "withheld by" not in entries()[free["id"]].render().plain
 
 
+async def test_a_notice_by_a_key_no_signed_manifest_lists_is_unknown_not_the_name_served(
+    live: LiveServer, tmp_path: Path
+) -> None:
+    held = await refused(live, "a post a key of the server's own making refused", listed=False)
+    app = make_app(live, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = await open_local(pilot, app)
+
+        def shown() -> str:
+            entry = next((e for e in timeline.entries if isinstance(e, PostEntry) and e.message_id == held["id"]), None)
+            return entry.render().plain if entry is not None else ""
+
+        await until(pilot, lambda: "withheld" in shown())
+        assert f"⊘ withheld notice signed by an unknown key ({FAR.public_key[:16]})" in shown()
+        assert "far" not in shown() and "lunch" not in shown()
+
+
 async def test_a_search_result_says_it_too(live: LiveServer, tmp_path: Path) -> None:
     held = await refused(live, "tomatoes the far server would not take")
     app = make_app(live, tmp_path, live=False)
@@ -73,7 +95,7 @@ async def test_a_search_result_says_it_too(live: LiveServer, tmp_path: Path) -> 
 async def test_a_notice_that_comes_later_shows_on_the_entry_at_once(live: LiveServer, tmp_path: Path) -> None:
     """The post is on screen before the peer's notice comes: the live stream carries the notice (``event:
     withheld``) and the entry says it without a refresh."""
-    await add_peer(live.store, FAR.public_key, "http://far.test", name=NAME, mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name=NAME)
     held = await live.post(ALICE, "a post the far server refuses later")
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -95,7 +117,7 @@ async def test_a_notice_that_comes_later_shows_on_the_entry_at_once(live: LiveSe
 
 async def test_a_thread_on_screen_says_a_notice_that_comes_later(live: LiveServer, tmp_path: Path) -> None:
     """The thread loads again when the stream names one of its posts, so its summary above the posts says it."""
-    await add_peer(live.store, FAR.public_key, "http://far.test", name="far", mode="serve-only")
+    await add_listed_peer(live.store, live.state.identity, FAR.public_key, "http://far.test", name="far")
     root = await live.post(ALICE, "a thread the far server refuses later")
     app = make_app(live, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
