@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -319,6 +319,23 @@ async def released(store: Store, peer: Peer, limit: int) -> Outbound:
     ) as cursor:
         rows = await cursor.fetchall()
     return _page(rows, peer.push_cursor, more=len(rows) == limit)
+
+
+async def pulled(store: Store, peer: Peer, *, after: int, limit: int) -> Outbound:
+    """What ``peer``'s pull of our log after ``after`` is answered. First what the audience rule now lets go that
+    an earlier pull or push passed (``released``), forgotten as it is served (one lost on its way is the next
+    repair's to find), its cursor left at ``after`` and ``more`` set, so the peer asks again at once; else the
+    page of the log, whose passed ids are kept (``passed_over``) as the push cursor keeps them: a peer this server
+    never dials learns what is released to it by its next pull, not only by a repair."""
+    freed = await released(store, peer, limit)
+    if freed.entries:
+        await forget_released(store, peer, freed.ids)
+        return replace(freed, next_cursor=after, more=True)
+    page = await outbound(store, after=after, limit=limit, exclude_origin=peer.origin, to=peer.key)
+    if page.passed:
+        async with store.writer.transaction() as conn:
+            await passed.pass_over(conn, peer.key, page.passed)
+    return page
 
 
 async def forget_released(store: Store, peer: Peer, ids: Sequence[bytes]) -> None:

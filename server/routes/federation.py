@@ -10,7 +10,9 @@
   messages; ``Murmur-Cursor`` is the cursor to ask after next and ``Murmur-More`` says whether more is
   waiting. With ``wait``, an empty answer is held up to S seconds until something arrives (long poll), which
   is how a server that can only dial out still hears of new messages at once. With ``ids=1`` the answer is
-  the ids alone (as an offer's, ``Murmur-Ids: 1`` saying so); the puller fetches those it lacks.
+  the ids alone (as an offer's, ``Murmur-Ids: 1`` saying so); the puller fetches those it lacks. What a pull (or
+  our push) passed while the audience rule kept it from the peer is answered first once the rule lets it, the
+  cursor unmoved (``murmur.store.peers.pulled``).
 - ``POST /fed/v1/answers``: ``{"answers": [...]}``, the peer's signed answers (``murmur.receipts``) about messages
   it took from here other than by our push (pulled, fetched): its receipts for deletes and its notices of what it
   withheld. Kept as a push's answers are, only those that verify and speak of a message this server holds and may
@@ -35,7 +37,7 @@ from murmur.server.params import query_number
 from murmur.server.responses import JSONBytes, batch_answer
 from murmur.store import receipts
 from murmur.store.group import ingest_grouped
-from murmur.store.peers import from_peer, outbound, peer_origin, record_contact
+from murmur.store.peers import from_peer, peer_origin, pulled, record_contact
 from murmur.store.trust import note_refusals
 from murmur.sync.index import visible_raws
 
@@ -86,7 +88,7 @@ async def log(request: Request) -> Response:
     ids_only = query_number(request, "ids", default=0, low=0, high=1, code="bad_number") == 1
     deadline = time.monotonic() + wait
     while True:
-        page = await outbound(state.store, after=after, limit=limit, exclude_origin=peer.origin, to=peer.key)
+        page = await pulled(state.store, peer, after=after, limit=limit)
         if page.entries or page.more or time.monotonic() >= deadline or await request.is_disconnected():
             break
         after = page.next_cursor

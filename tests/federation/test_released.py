@@ -104,3 +104,27 @@ async def test_what_the_peer_already_holds_is_offered_not_sent(net: Network) -> 
     assert reaction["id"] not in seen.bodies()
     rows = await a.state.store.conn.execute_fetchall("SELECT count(*) FROM passed_over")
     assert rows[0][0] == 0  # nothing waits any more
+
+
+async def test_a_peer_that_only_pulls_gets_what_was_released_by_its_next_pull(net: Network) -> None:
+    """``a`` never dials ``inside`` (serve-only there): only inside's pulls bring it anything. The pull that passed
+    the reaction while it waited keeps its id, and the next pull after the confirmation brings it, once, as the
+    push would (not only the next repair)."""
+    a, inside = await net.node("a"), await net.node("inside")
+    await net.link(a, inside, a_mode="serve-only")
+    await trust.set_labels(a.state.store, a.state.identity, inside.key, ["inside"])
+    await trust.set_labels(inside.state.store, inside.state.identity, a.key, ["inside"])
+    seen = record(a)
+    scoped, reaction = await held_back(a)
+    later = sign_draft(Identity.generate(), {"body": {"text": "after the reaction in a's log"}})
+    await a.state.store.ingest([later])
+    await inside.pull(a)
+    assert await inside.has(later["id"]) and not await inside.has(reaction["id"])
+    await confirm(a, inside, scoped["id"])
+    await inside.pull(a)
+    assert await inside.has(reaction["id"])
+    asked = len(seen.seen)
+    await inside.pull(a)
+    assert len(seen.seen) == asked + 1  # one pull, nothing released again
+    rows = await a.state.store.conn.execute_fetchall("SELECT count(*) FROM passed_over")
+    assert rows[0][0] == 0
