@@ -9,7 +9,8 @@ force (``check_sealer``) is matched against the group's member set when it was s
 counted as this device would count them and, failing that, counted so as to put the people they are about in the set or
 out of it (``_variants``): the set that matches says, for each act whose counting changes that set, how the sealer
 counted it. An act witnessed as left out is left out only by an epoch sealed after its author's role ended (before that
-end, the act may still have been on its way); one witnessed as counted counts. The device keeps what the newest epoch
+end, the act may still have been on its way), as its coarse time or the moment whose set it matched shows; one
+witnessed as counted counts. The device keeps what the newest epoch
 witnessed (``GroupInbox.witness``), folds with it, and seals no epoch on an act no epoch witnessed that changes the
 members (``act_unwitnessed``).
 """
@@ -88,11 +89,14 @@ def _variants(folding: Folding, acts: list[Message]) -> list[dict[str, bool]]:
 
 async def _witnessed(folded: Folding, at: int, found: list[Device], sealed_at: int, set_at: SetAt) -> dict[str, bool]:
     """For each unbounded act whose counting the other way changes the set at ``at``: how ``folded`` counts it.
-    Left out is witnessed only by an epoch sealed once the act's author's role had ended."""
+    Left out is witnessed only by an epoch sealed once the act's author's role had ended: its coarse time is at or
+    after that end, or the set it matched is the group's at a moment at or after it (``at``, later than the coarse
+    time only when the set at that time did not match: the sealer counted the act signed at ``at``, so sealed
+    after it). Without the second, no epoch sealed within minutes of the end (the removal's own) could settle it."""
     decided: dict[str, bool] = {}
     for m in folded.unbounded:
         counts = folded.counts(m.id)
-        if not counts and sealed_at < ended(folded.state, m, folded.speakers):
+        if not counts and max(sealed_at, at) < ended(folded.state, m, folded.speakers):
             continue
         other = await folded.variant({m.id: not counts})
         if await set_at(other.state, at) != found:

@@ -51,3 +51,44 @@ async def test_a_removed_moderators_backdated_invitation_seals_nothing_to_the_pu
     assert refused.value.message.startswith("Nothing was sent")
     await puppet_groups.sync()
     assert "canary-doubt written by Cy" not in texts(puppet_groups, group)
+
+
+async def test_a_later_epoch_by_another_sealer_settles_the_doubtful_act_cy_posts_again_and_the_puppet_still_cannot_read(
+    server: Harness, tmp_path: Path
+) -> None:
+    """The cost of the rule above, and its end: Cy cannot post until an epoch sealed after Bo's removal, by a
+    sealer in force, witnesses whether the invitation counted. Ada's device held the removal before the
+    invitation (it made it), so it counts the invitation for nothing; her next epoch (she invites Dee) leaves the
+    puppet out, Cy's device takes that as the witness and posts again, and the puppet reads nothing of it. The epoch
+    is sealed within minutes of the removal, so its coarse time is before it: the set it matched (the group's after
+    Dee's invitation, itself after the removal) is what shows it was sealed after the end."""
+    laptop, bog, cyg, group = await board(server, tmp_path)
+    for who in (bog, cyg):
+        made = await publish_as_device(laptop.api, laptop.device,
+                                       about_person_draft("group_mod", group, who.device.public_key))  # fmt: skip
+        assert made["status"] == "stored"
+    await bog.sync()
+    await cyg.sync()
+    before = now_ms()
+    await laptop.remove(group, bog.me)
+    puppet = Speaker.new()
+    puppet_groups = groups_of(puppet.devices[0], await joined(server, puppet), puppet.identity, tmp_path / "pup")
+    draft = complete_draft(about_person_draft("group_approve", group, puppet.identity), bog.device.public_key,
+                           created_at=before - 1)  # fmt: skip
+    backdated = sign_envelope(bog.device, device_envelope(draft, bog.me, None))
+    assert (await bog.api.publish(backdated))["status"] == "stored"
+    await cyg.sync()
+    with pytest.raises(Refused) as refused:
+        await cyg.post(group, "canary-doubt written by Cy")
+    assert refused.value.code == ACT_UNWITNESSED
+    dee = Speaker.new()
+    dee_groups = groups_of(dee.devices[0], await joined(server, dee), dee.identity, tmp_path / "dee")
+    await laptop.sync()  # the invitation came after the removal Ada's device made: late, it counts for nothing
+    await laptop.invite(group, [dee_groups.me])
+    await laptop.post(group, "welcome, Dee")  # sealed in the epoch that leaves the puppet out
+    await cyg.sync()
+    await cyg.post(group, "canary-settled written by Cy")
+    await dee_groups.sync()
+    assert {"welcome, Dee", "canary-settled written by Cy"} <= set(texts(dee_groups, group))
+    await puppet_groups.sync()
+    assert not {"welcome, Dee", "canary-settled written by Cy"} & set(texts(puppet_groups, group))
