@@ -16,7 +16,7 @@ from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.receipts import verifies
 from murmur.server.federation.answers import tell_removed
-from murmur.store import Store, moderation
+from murmur.store import Store, moderation, trust
 from murmur.store.gaps import gaps
 from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 from tests.counted import stream
@@ -28,6 +28,7 @@ async def _spam_on_both(net: Network) -> tuple[Node, Node, MurmurClient, dict[st
     """Ada's post on a, pushed to b, whose moderator is about to remove it."""
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
+    await trust.sign_now(a.state.store, a.state.identity)  # Ada's client names a peer only if a's manifest lists it
     ada, ada_api = await a.member()
     spam = post(ada, "buy now")
     await ada_api.publish(spam)
