@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
-from murmur.receipts import Signers, mark_signer, notice_verifies
+from murmur.receipts import UNKNOWN, Signers, mark_signer, notice_verifies
 
 _CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
@@ -36,6 +37,7 @@ RESENT_METHODS = frozenset({"GET", "HEAD"})
 # What a kept-alive connection that the server closed as the request went out raises: the server's idle timeout
 # fired in the same instant, so the request was never read (or never fully written).
 STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+SIGNERS_AGAIN_S = 60.0  # a key no manifest read lists: the manifest is read again at most this often
 
 PageCursor = str | int
 """A page's ``next_cursor``, passed back as ``before`` exactly as the server handed it out (a timeline's is text,
@@ -141,14 +143,25 @@ def _delete_peers(payload: dict[str, Any]) -> bool:
     return isinstance(payload.get("delete"), str) and isinstance(payload.get("peers"), list)
 
 
-def holds_answers(payload: Any) -> bool:
-    """Whether ``payload`` holds peers' signed answers (withheld notices, a delete's receipts) anywhere: only then
-    does the reader need to know who its server's peers are (``MurmurClient.signers``)."""
+def answer_keys(payload: Any) -> set[str]:
+    """The keys that sign the peers' answers (withheld notices, a delete's receipts) ``payload`` holds anywhere:
+    only for those does the reader need to know who its server's peers are (``MurmurClient.signers``)."""
+    found: set[str] = set()
     if isinstance(payload, dict):
-        if payload.get("withheld") or _delete_peers(payload):
-            return True
-        return any(holds_answers(value) for value in payload.values())
-    return isinstance(payload, list) and any(holds_answers(value) for value in payload)
+        held = payload.get("withheld")
+        lists = held.values() if isinstance(held, dict) else [held] if isinstance(held, list) else []
+        if _delete_peers(payload):
+            lists = [*lists, payload["peers"]]
+        for answers in lists:
+            for answer in answers if isinstance(answers, list) else []:
+                if isinstance(answer, dict):
+                    found.add(str(answer.get("key")))
+        for value in payload.values():
+            found |= answer_keys(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            found |= answer_keys(value)
+    return found
 
 
 def _mark_notices(held: Iterable[tuple[Any, Any]], signers: Signers) -> None:
@@ -248,7 +261,9 @@ class MurmurClient:
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
         self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
         self._learned_key: str | None = None  # signed for when server_key is None (see _recipient)
-        self._signers: Signers | None = None  # who the server's peers are, read once (see signers)
+        self._signers: Signers | None = None  # who the server's peers are (see signers)
+        self._signers_at = 0.0
+        self._learning_signers = asyncio.Lock()
         self._learning = asyncio.Lock()
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
@@ -321,24 +336,37 @@ class MurmurClient:
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
         answer = await self._send(lambda: self._signed(method, path, params, content), idempotent=idempotent)
         payload = self._payload(answer)
-        return mark_verified(payload, await self.signers() if holds_answers(payload) else NOBODY)
+        keys = answer_keys(payload)
+        return mark_verified(payload, await self.signers(keys) if keys else NOBODY)
 
-    async def signers(self) -> Signers:
+    async def signers(self, keys: set[str] | None = None) -> Signers:
         """Who a peer's signed answer may come from, as this reader knows it: the home server (the key it joined,
         or learned) and the peers listed in that server's newest trust manifest, if that key signed it
-        (``murmur.receipts.Signers``). Read once per client; a server that serves no manifest (an older one)
-        lists no peers, so every answer's key is shown as unknown."""
-        if self._signers is None:
-            home = await self._recipient()
-            try:
-                answer = await self.request("GET", f"{API}/manifest")
-            except ApiError as exc:
-                if exc.status != 404:
-                    raise
-                answer = {}
-            text = answer.get("manifest") if isinstance(answer, dict) else None
-            self._signers = Signers.of_manifest(home, text if isinstance(text, str) else None)
+        (``murmur.receipts.Signers``). Read once, and again (at most every ``SIGNERS_AGAIN_S``) when one of
+        ``keys`` is not known, so a long-lived client (the TUI) learns of a peer added since; a server that serves
+        no manifest (an older one) lists no peers, so every answer's key is shown as unknown."""
+        async with self._learning_signers:
+            known = self._signers
+            stale = known is None or (
+                any(known.role(k) == UNKNOWN for k in keys or ())
+                and time.monotonic() - self._signers_at >= SIGNERS_AGAIN_S
+            )
+            if stale:
+                self._signers = await self._read_signers()
+                self._signers_at = time.monotonic()
+        assert self._signers is not None
         return self._signers
+
+    async def _read_signers(self) -> Signers:
+        home = await self._recipient()
+        try:
+            answer = await self.request("GET", f"{API}/manifest")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            answer = {}
+        text = answer.get("manifest") if isinstance(answer, dict) else None
+        return Signers.of_manifest(home, text if isinstance(text, str) else None)
 
     async def _unsigned(self, path: str) -> httpx.Request:
         return self.http.build_request("GET", path)
@@ -622,7 +650,8 @@ class MurmurClient:
                 if line == "":
                     if data:
                         payload = json.loads("\n".join(data))
-                        signers = await self.signers() if holds_answers(payload) else NOBODY
+                        keys = answer_keys(payload)
+                        signers = await self.signers(keys) if keys else NOBODY
                         yield StreamEvent(event, event_id, mark_verified(payload, signers))
                     event, event_id, data = "message", None, []
                 elif line.startswith(":"):

@@ -7,14 +7,17 @@ signed trust manifest lists; any other key is shown as unknown, without the name
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 
+from murmur.client import api
 from murmur.keys import Identity
 from murmur.receipts import signed
-from tests.cli.fakehome import FakeHome
+from tests.cli.fakehome import URL, FakeHome
 from tests.cli.test_reading_output import ALICE, BOB, NAMES, item, page, post
 
 FAR_ID = Identity.from_seed(b"\x31" * 32)
@@ -177,3 +180,26 @@ def test_the_manifest_is_asked_once_and_only_when_there_are_notices(fake_home: F
     fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"])]}))
     fake_home.run("timeline")
     assert fake_home.asked.count("/api/v1/manifest") == 1
+
+
+def test_a_long_lived_client_reads_the_manifest_again_for_a_key_it_does_not_know(
+    fake_home: FakeHome, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI keeps one client for hours: a peer added to the manifest since it first read it is named once the
+    manifest is read again, which a key it does not know prompts (at most every ``SIGNERS_AGAIN_S``)."""
+    monkeypatch.setattr(api, "SIGNERS_AGAIN_S", 0.0)
+    held = post(ALICE, "about lunch")
+    fake_home.lists({})
+    fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"])]}))
+
+    async def read() -> list[str]:
+        client = api.MurmurClient(URL, fake_home.identity, transport=httpx.MockTransport(fake_home.handle))
+        async with client:
+            said = [(await client.timeline("home"))["withheld"][held["id"]][0]["signer"]]
+            fake_home.lists({FAR: "far"})
+            for _ in range(2):
+                said.append((await client.timeline("home"))["withheld"][held["id"]][0]["signer"])
+        return said
+
+    assert asyncio.run(read()) == ["unknown", "peer", "peer"]
+    assert fake_home.asked.count("/api/v1/manifest") == 2  # once known, not asked again
