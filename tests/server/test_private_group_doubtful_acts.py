@@ -15,6 +15,7 @@ import pytest
 
 from murmur.client.devices import device_envelope, publish_as_device
 from murmur.client.group_acts import ACT_UNWITNESSED
+from murmur.client.private_groups import PrivateGroups
 from murmur.errors import Refused
 from murmur.kinds.group_drafts import about_person_draft
 from murmur.message import complete_draft, now_ms, sign_envelope
@@ -25,9 +26,9 @@ from tests.server.test_private_groups import groups_of, texts
 from tests.server.test_sealed_api import joined
 
 
-async def test_a_removed_moderators_backdated_invitation_seals_nothing_to_the_puppet_on_a_device_offline_meanwhile(
-    server: Harness, tmp_path: Path
-) -> None:
+async def doubted(server: Harness, tmp_path: Path) -> tuple[PrivateGroups, PrivateGroups, PrivateGroups, str]:
+    """The attack above, played to the point where Cy's device holds the removal and the backdated invitation of
+    the puppet from one fetch, and is refused a post: Ada's laptop, Cy's device, the puppet's, the group."""
     laptop, bog, cyg, group = await board(server, tmp_path)
     for who in (bog, cyg):
         made = await publish_as_device(laptop.api, laptop.device,
@@ -49,6 +50,13 @@ async def test_a_removed_moderators_backdated_invitation_seals_nothing_to_the_pu
         await cyg.post(group, "canary-doubt written by Cy")
     assert refused.value.code == ACT_UNWITNESSED
     assert refused.value.message.startswith("Nothing was sent")
+    return laptop, cyg, puppet_groups, group
+
+
+async def test_a_removed_moderators_backdated_invitation_seals_nothing_to_the_puppet_on_a_device_offline_meanwhile(
+    server: Harness, tmp_path: Path
+) -> None:
+    _, _, puppet_groups, group = await doubted(server, tmp_path)
     await puppet_groups.sync()
     assert "canary-doubt written by Cy" not in texts(puppet_groups, group)
 
@@ -62,25 +70,7 @@ async def test_a_later_epoch_by_another_sealer_settles_the_doubtful_act_cy_posts
     puppet out, Cy's device takes that as the witness and posts again, and the puppet reads nothing of it. The epoch
     is sealed within minutes of the removal, so its coarse time is before it: the set it matched (the group's after
     Dee's invitation, itself after the removal) is what shows it was sealed after the end."""
-    laptop, bog, cyg, group = await board(server, tmp_path)
-    for who in (bog, cyg):
-        made = await publish_as_device(laptop.api, laptop.device,
-                                       about_person_draft("group_mod", group, who.device.public_key))  # fmt: skip
-        assert made["status"] == "stored"
-    await bog.sync()
-    await cyg.sync()
-    before = now_ms()
-    await laptop.remove(group, bog.me)
-    puppet = Speaker.new()
-    puppet_groups = groups_of(puppet.devices[0], await joined(server, puppet), puppet.identity, tmp_path / "pup")
-    draft = complete_draft(about_person_draft("group_approve", group, puppet.identity), bog.device.public_key,
-                           created_at=before - 1)  # fmt: skip
-    backdated = sign_envelope(bog.device, device_envelope(draft, bog.me, None))
-    assert (await bog.api.publish(backdated))["status"] == "stored"
-    await cyg.sync()
-    with pytest.raises(Refused) as refused:
-        await cyg.post(group, "canary-doubt written by Cy")
-    assert refused.value.code == ACT_UNWITNESSED
+    laptop, cyg, puppet_groups, group = await doubted(server, tmp_path)
     dee = Speaker.new()
     dee_groups = groups_of(dee.devices[0], await joined(server, dee), dee.identity, tmp_path / "dee")
     await laptop.sync()  # the invitation came after the removal Ada's device made: late, it counts for nothing
