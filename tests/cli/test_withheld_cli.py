@@ -203,3 +203,14 @@ def test_a_long_lived_client_reads_the_manifest_again_for_a_key_it_does_not_know
 
     assert asyncio.run(read()) == ["unknown", "peer", "peer"]
     assert fake_home.asked.count("/api/v1/manifest") == 2  # once known, not asked again
+
+
+def test_a_manifest_answer_carrying_notices_is_read_as_a_manifest_only(fake_home: FakeHome) -> None:
+    """A hostile server's manifest answer with notices in it neither hangs the client (asking for the manifest
+    again while reading it) nor lists anyone."""
+    held = post(ALICE, "about lunch")
+    fake_home.answer("/api/v1/manifest", {"manifest": None, "withheld": {held["id"]: [notice(held["id"])]}})
+    fake_home.answer("/api/v1/timelines/home", page(held, withheld={held["id"]: [notice(held["id"])]}))
+    ran = fake_home.run("timeline")
+    assert ran.exit_code == 0, ran.output
+    assert "withheld notice signed by an unknown key" in ran.stdout
