@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -157,7 +158,12 @@ async def _refuse_damaged(store: Store, data_dir: DataDir) -> None:
 
 
 def uvicorn_server(app: ASGIApp) -> Server:
-    """The HTTP server answering ``app``, as one process runs it or as each of ``workers`` does."""
+    """The HTTP server answering ``app``, as one process runs it or as each of ``workers`` does.
+
+    What is alive by now (modules, the app, the store) lives as long as the process: frozen out of the cyclic
+    garbage collector, so that its collections of the oldest generation, triggered by every request's short-lived
+    objects, stop walking all of it (a few per cent of the CPU per post)."""
+    gc.freeze()
     return Server(
         uvicorn.Config(
             app,

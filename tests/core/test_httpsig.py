@@ -6,6 +6,7 @@ import base64
 import contextlib
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from murmur.errors import Refused
 from murmur.httpsig import (
+    _URL_SAFE,
     ReplayCache,
     SignedHeaders,
     VerifiedRequest,
@@ -690,3 +692,11 @@ def test_other_labels_on_other_lines_are_still_fine() -> None:
 def test_parse_dictionary_refuses_a_key_named_twice(text: str) -> None:
     with pytest.raises(DuplicateKey):
         parse_dictionary(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=24))
+def test_a_path_or_query_resolves_to_its_escaped_wire_form_whatever_it_holds(text: str) -> None:
+    # The printable-ASCII shortcut (every wire form takes it) agrees with escaping every character.
+    values = dict(resolve_components(["@path", "@query"], "GET", "/" + text, text, {}))
+    assert values["@path"] == urllib.parse.quote("/" + text, safe=_URL_SAFE)
+    assert values["@query"] == "?" + urllib.parse.quote(text, safe=_URL_SAFE)

@@ -115,10 +115,13 @@ async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
     them does not reach peers by itself (``for_peers``): no longer held here (deleted), itself or further up its
     chain. It then goes to no peer but those that confirmed they hold that message, and its author is told why,
     and what to sign instead. None otherwise."""
-    if message.visibility == "local":
+    named_ids = _named_by(message)
+    # A message naming nothing leans on nothing (``leaning`` starts from what it names): no query, which every
+    # top-level post published would otherwise pay.
+    if message.visibility == "local" or not named_ids:
         return None
     sql = f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped x ON x.id IN ({_leans_on('u', False)})"
-    rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, _named_by(message)))
+    rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, named_ids))
     scopes = sorted(str(row[0]) for row in rows)
     if not scopes:
         return None
