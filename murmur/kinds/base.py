@@ -201,7 +201,8 @@ async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -
 
 async def execute_each(conn: aiosqlite.Connection, statements: Sequence[str], params: Mapping[str, Any]) -> None:
     """Run statements whose outcome nobody reads, in order: on PostgreSQL in one pipeline (a round trip for all,
-    ``murmur.store.postgres.Connection.execute_each``), on SQLite one call each (in process: nothing to save)."""
+    ``murmur.store.postgres.Connection.execute_each``), on the store's SQLite writer in one hand-off to its thread
+    (``murmur.store.db.WriteConnection``), on any other connection one call each."""
     each = getattr(conn, "execute_each", None)
     if each is not None:
         await each(statements, params)
