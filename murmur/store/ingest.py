@@ -195,8 +195,8 @@ async def store_batch(
     }
     since = await mark(conn)  # what this batch narrows, from here on, is carried through what is not held
     await confine_refused(conn, results)
-    row = await (await conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")).fetchone()
-    seq = int(row[0]) if row else 0
+    rows = await conn.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")  # one hand-off
+    seq = int(rows[0][0]) if rows else 0
 
     batch = _Batch(unheld=turned_away)
     in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)

@@ -119,12 +119,10 @@ async def keep_names(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
 
 async def mark(conn: aiosqlite.Connection) -> tuple[int, int]:
     """Where the ``confined`` and ``scoped`` tables end now: ``follow_unheld`` starts from there."""
-    row = await (
-        await conn.execute(
-            "SELECT (SELECT coalesce(max(rowid), 0) FROM confined), (SELECT coalesce(max(rowid), 0) FROM scoped)"
-        )
-    ).fetchone()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
+    rows = await conn.execute_fetchall(  # one hand-off to the database thread, not two: every batch asks
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM confined), (SELECT coalesce(max(rowid), 0) FROM scoped)"
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
 _UNHELD_CONFINED = (
