@@ -33,6 +33,7 @@ Upgrade = Callable[[aiosqlite.Connection, int], Awaitable[None]]
 Reshow = Callable[[aiosqlite.Connection, Sequence[int]], Awaitable[None]]
 """A check of a whole batch against what the store holds, before it is stored: refusals by the batch's positions."""
 
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """A body member: a string of at most ``longest`` code points, one of ``allowed`` when given."""
@@ -197,6 +198,14 @@ async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -
         marks = ",".join("?" * len(part))
         rows.extend(await conn.execute_fetchall(sql.format(marks=marks), tuple(part)))  # one hand-off, not three
     return rows
+
+
+async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """``executemany``, with no hand-off to the database thread for no rows: most batches have no mention,
+    hashtag, delete, reaction or counter, and each hand-off wakes that thread and then the event loop while the
+    batch holds the write turn."""
+    if rows:
+        await conn.executemany(sql, rows)
 
 
 async def execute_each(conn: aiosqlite.Connection, statements: Sequence[str], params: Mapping[str, Any]) -> None:

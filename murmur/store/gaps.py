@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from murmur.kinds.base import CHUNK, select_in
+from murmur.kinds.base import CHUNK, execute_many, select_in
 from murmur.message import Message
 
 if TYPE_CHECKING:  # the store's schema imports this module, and the store its schema
@@ -64,7 +64,7 @@ def counted_rows(m: Message) -> list[tuple[bytes, int, bytes]]:
 
 async def record(conn: aiosqlite.Connection, rows: Iterable[tuple[bytes, int, bytes]]) -> None:
     """Remember the counters of messages that came in (stored, or arriving already deleted by their author)."""
-    await conn.executemany("INSERT OR IGNORE INTO counted (author, counter, id) VALUES (?, ?, ?)", list(rows))
+    await execute_many(conn, "INSERT OR IGNORE INTO counted (author, counter, id) VALUES (?, ?, ?)", list(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +185,8 @@ async def account(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, int]
         if merged != near:  # else every place was in a run already (a tombstone for a message held)
             gone.extend((author, lo) for lo, _ in near)
             runs.extend((author, lo, hi) for lo, hi in merged)
-    await conn.executemany("DELETE FROM counted_runs WHERE author = ? AND lo = ?", gone)
-    await conn.executemany("INSERT INTO counted_runs (author, lo, hi) VALUES (?, ?, ?)", runs)
+    await execute_many(conn, "DELETE FROM counted_runs WHERE author = ? AND lo = ?", gone)
+    await execute_many(conn, "INSERT INTO counted_runs (author, lo, hi) VALUES (?, ?, ?)", runs)
 
 
 async def places_of(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> list[tuple[bytes, int]]:

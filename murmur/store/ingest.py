@@ -23,7 +23,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
-from murmur.kinds.base import Kind, execute_each, select_in
+from murmur.kinds.base import Kind, execute_each, execute_many, select_in
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
 from murmur.store.audience import confine, confine_refused, follow_unheld, keep_names, mark, narrow_unstored
@@ -379,17 +379,18 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int], s
         # row (murmur.store.dialect, ``_autoincrement``).
         high = max(row[0] for row in batch.messages)
         await conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'messages'", (high,))
-    await conn.executemany(
-        "INSERT OR IGNORE INTO mentions (key, seq, sort_at) VALUES (?, ?, ?)", keep(batch.mentions, 1)
+    await execute_many(
+        conn, "INSERT OR IGNORE INTO mentions (key, seq, sort_at) VALUES (?, ?, ?)", keep(batch.mentions, 1)
     )
-    await conn.executemany(
-        "INSERT OR IGNORE INTO hashtags (tag, seq, sort_at) VALUES (?, ?, ?)", keep(batch.hashtags, 1)
+    await execute_many(
+        conn, "INSERT OR IGNORE INTO hashtags (tag, seq, sort_at) VALUES (?, ?, ?)", keep(batch.hashtags, 1)
     )
-    await conn.executemany("INSERT INTO posts_fts (rowid, text, cw) VALUES (?, ?, ?)", keep(batch.texts, 0))
-    await conn.executemany(
-        "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
+    await execute_many(conn, "INSERT INTO posts_fts (rowid, text, cw) VALUES (?, ?, ?)", keep(batch.texts, 0))
+    await execute_many(
+        conn, "INSERT OR IGNORE INTO tombstones (target, author, delete_id) VALUES (?, ?, ?)", batch.tombstones
     )
-    await conn.executemany(
+    await execute_many(
+        conn,
         "INSERT OR IGNORE INTO tallies (target, kind, author, emoji, seq) VALUES (?, ?, ?, ?, ?)",
         keep(batch.tallies, 4),
     )

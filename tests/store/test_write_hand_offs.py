@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from murmur.errors import StoreError
+from murmur.keys import Identity
 from murmur.kinds.base import execute_each
 from murmur.store import Store
+from tests.sync.test_scopes import post
 
 
 @pytest.fixture
@@ -56,3 +58,20 @@ async def test_a_failing_statement_rolls_back_the_whole_transaction(sqlite_store
             await execute_each(conn, failing, {})
     rows = await sqlite_store.conn.execute_fetchall("SELECT count(*) FROM members")
     assert rows[0][0] == 0  # the statement before the failing one is undone with it
+
+
+async def test_a_plain_post_hands_over_no_empty_insert(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    conn = sqlite_store.writer.conn
+    sizes: list[int] = []
+    executemany = conn.executemany
+
+    async def counted(sql: str, rows: Any) -> Any:
+        rows = list(rows)
+        sizes.append(len(rows))
+        return await executemany(sql, rows)
+
+    monkeypatch.setattr(conn, "executemany", counted)
+    author = Identity.generate()
+    [result] = await sqlite_store.ingest([post(author, "no mention, no hashtag, no reaction")])
+    assert result.status == "stored"
+    assert sizes and 0 not in sizes  # the messages and their text went in; nothing was handed over for no rows
