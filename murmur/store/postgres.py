@@ -90,6 +90,7 @@ _CLIENT_BOUND: set[str] = set()
 PREPARED_MAX = 512  # statements a read connection keeps prepared (psycopg drops the least recently used)
 ANALYSE_FIRST = 1_000  # rows a write connection copies before it first looks at the planner's statistics
 READERS = 4  # read connections of a store (ReadPool)
+GATHER_TURNS = 3  # turns of the event loop a read waits, at most, for others asked beside it (ReadPool)
 
 
 class Cursor:
@@ -162,6 +163,8 @@ def _bind(numbered: bool, params: Params | None) -> Params:
     return params
 
 
+_Asked = tuple[str, "Params | None", "asyncio.Future[Cursor]"]  # a read, and where its outcome goes
+
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(7305726476)"  # any constant, not the migration lock's (murmur.store.db)
 
 
@@ -205,17 +208,16 @@ class Connection:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
-        done = await self._execute_one(sql, params)
-        if not self.reads and sql.upper().startswith("BEGIN"):
+        text, numbered = POSTGRES.translate(sql)
+        if not self.reads and text.upper().startswith("BEGIN"):
             # SQLite's BEGIN IMMEDIATE takes the file's one write lock; this is PostgreSQL's, so that the
             # processes of one server (``workers = N``, an admin command beside it) write one at a time, as the
-            # store's writes assume: each reads the log's end and numbers its batch from it.
-            await self._execute_one(WRITE_LOCK, ())
-        return done
+            # store's writes assume: each reads the log's end and numbers its batch from it. Sent with the BEGIN,
+            # as one simple query (no parameters: bound on the client), so it costs no round trip of its own.
+            text = f"{text};\n{WRITE_LOCK}"
+        return await self._execute_one(text, _bind(numbered, params))
 
-    async def _execute_one(self, sql: str, params: Params | None) -> Cursor:
-        text, numbered = POSTGRES.translate(sql)
-        bound = _bind(numbered, params)
+    async def _execute_one(self, text: str, bound: Params) -> Cursor:
         starts = self.reads or text.upper().startswith("BEGIN")
         if self.raw.broken:
             if text.upper().startswith("ROLLBACK"):
@@ -271,6 +273,40 @@ class Connection:
         if guarded:
             await self._fetch(self.raw.cursor(), "RELEASE SAVEPOINT murmur_prepare", (), prepare=None)
         return done
+
+    async def run_together(self, batch: Sequence[_Asked]) -> None:
+        """Reads asked together (``ReadPool``), each answered on its own future: in one pipeline when every one is
+        bound on the server, else (or when the pipeline fails) one at a time through ``_execute``, which reopens a
+        dropped connection, learns what must be bound on the client and says what failed, statement by statement.
+        A read changes nothing, so one run again after a failed pipeline does no harm."""
+        runs = [(*POSTGRES.translate(sql), params, asked) for sql, params, asked in batch]
+        if len(runs) > 1 and not self.raw.broken and not any(text in _CLIENT_BOUND for text, *_ in runs):
+            cursors = [psycopg.AsyncCursor(self.raw) for _ in runs]
+            try:
+                async with self.raw.pipeline():
+                    for cursor, (text, numbered, params, _) in zip(cursors, runs, strict=True):
+                        await cursor.execute(text, _bind(numbered, params), prepare=True)
+                for cursor, (*_, asked) in zip(cursors, runs, strict=True):
+                    rows = await cursor.fetchall() if cursor.description is not None else []
+                    if not asked.done():
+                        asked.set_result(Cursor(rows, cursor.rowcount))
+                return
+            except psycopg.Error:
+                pass  # each is asked again below, alone, and answered (or refused) for itself
+            finally:
+                for cursor in cursors:
+                    await cursor.close()
+        for sql, params, asked in batch:
+            if asked.done():  # answered by the pipeline, or given up by its caller
+                continue
+            try:
+                done = await self._execute(sql, params)
+            except Exception as exc:
+                if not asked.done():
+                    asked.set_exception(exc)
+            else:
+                if not asked.done():
+                    asked.set_result(done)
 
     async def execute_each(self, statements: Sequence[str], params: Params) -> None:
         """Run write statements whose outcome nobody reads (an ingest batch's rules), in order, in one pipeline:
@@ -400,6 +436,9 @@ class ReadPool:
     def __init__(self, conns: list[Connection]) -> None:
         self._conns = conns
         self._free: asyncio.Queue[Connection] = asyncio.Queue()
+        self._asked: list[_Asked] = []  # reads asked in this turn of the event loop, not yet sent
+        self._counted = 0  # of them, those asked by the last turn
+        self._sending: set[asyncio.Task[None]] = set()
         for conn in conns:
             self._free.put_nowait(conn)
 
@@ -419,9 +458,37 @@ class ReadPool:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
-        conn = await self._free.get()
+        """The statement's outcome, sent with every other read asked in the same turn of the event loop: reads a
+        request gathers (``asyncio.gather``: the names and the withheld notices of a page) go in one pipeline on
+        one connection, one round trip and one wake of a backend for them all."""
+        asked: asyncio.Future[Cursor] = asyncio.get_running_loop().create_future()
+        self._asked.append((sql, params, asked))
+        if len(self._asked) == 1:
+            asyncio.get_running_loop().call_soon(self._send_asked, 0)
+        return await asked
+
+    def _send_asked(self, turns: int) -> None:
+        # Sent once a turn of the loop adds nothing: a gathered read that gathers reads of its own (a thread's
+        # participants) asks them a turn later than its siblings ask theirs.
+        if len(self._asked) > self._counted and turns < GATHER_TURNS:
+            self._counted = len(self._asked)
+            asyncio.get_running_loop().call_soon(self._send_asked, turns + 1)
+            return
+        batch, self._asked, self._counted = self._asked, [], 0
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[_Asked]) -> None:
         try:
-            return await conn._execute(sql, params)
+            conn = await self._free.get()
+        except BaseException as exc:  # cancelled while waiting for a connection: so is every read of the batch
+            for _, _, asked in batch:
+                if not asked.done():
+                    asked.set_exception(exc if isinstance(exc, Exception) else StoreError("The read was cancelled."))
+            raise
+        try:
+            await conn.run_together(batch)
         finally:
             self._free.put_nowait(conn)
 

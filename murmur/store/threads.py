@@ -10,6 +10,7 @@ arrival as in timelines, so a clock running ahead cannot put a reply after repli
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from murmur.store import Store
@@ -61,8 +62,10 @@ async def thread(
     if rows and rows[0][0] not in SHOWN_ITSELF:  # a reaction, a ballot, a follow...: in no thread
         return None
     root_id = rows[0][1] if rows and rows[0][1] is not None else msg_id
-    root_rows = await select(store.conn, _ONE_SQL, (root_id,))
-    reply_rows = await select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1})
+    root_rows, reply_rows = await asyncio.gather(  # one round trip on PostgreSQL (murmur.store.postgres.ReadPool)
+        select(store.conn, _ONE_SQL, (root_id,)),
+        select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1}),
+    )
     truncated = len(reply_rows) > max_replies
     reply_rows = reply_rows[:max_replies]
     if not root_rows and not reply_rows:
