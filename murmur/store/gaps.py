@@ -31,6 +31,7 @@ import aiosqlite
 
 from murmur.kinds.base import CHUNK, select_in
 from murmur.message import Message
+from murmur.store.together import reads_together
 
 if TYPE_CHECKING:  # the store's schema imports this module, and the store its schema
     from murmur.store import Store
@@ -251,7 +252,8 @@ async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
     wanted = list(dict.fromkeys(devices))[:MAX_DEVICES]
     keys = [bytes.fromhex(d) for d in wanted]
     runs: dict[bytes, list[tuple[int, int]]] = {}
-    held, lost = await asyncio.gather(select_in(store.conn, GAPS, keys), _lost_among(store.conn, keys))
+    with reads_together():
+        held, lost = await asyncio.gather(select_in(store.conn, GAPS, keys), _lost_among(store.conn, keys))
     for author, lo, hi in held:
         runs.setdefault(bytes(author), []).append((int(lo), int(hi)))
     for author, counters in lost.items():

@@ -44,6 +44,7 @@ import psycopg.sql
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
 from murmur.store.postgres_bulk import insert_rows
+from murmur.store.together import group
 
 Params = Sequence[Any] | Mapping[str, Any]
 log = logging.getLogger("murmur.store")
@@ -436,8 +437,7 @@ class ReadPool:
     def __init__(self, conns: list[Connection]) -> None:
         self._conns = conns
         self._free: asyncio.Queue[Connection] = asyncio.Queue()
-        self._asked: list[_Asked] = []  # reads asked in this turn of the event loop, not yet sent
-        self._counted = 0  # of them, those asked by the last turn
+        self._asked: dict[object, list[_Asked]] = {}  # reads of each group (murmur.store.together), not yet sent
         self._sending: set[asyncio.Task[None]] = set()
         for conn in conns:
             self._free.put_nowait(conn)
@@ -458,34 +458,40 @@ class ReadPool:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
-        """The statement's outcome, sent with every other read asked in the same turn of the event loop: reads a
-        request gathers (``asyncio.gather``: the names and the withheld notices of a page) go in one pipeline on
-        one connection, one round trip and one wake of a backend for them all."""
+        """The statement's outcome; one asked in a group (``murmur.store.together``: the names and the withheld
+        notices of a page) is sent with the others of its group in one pipeline on one connection."""
+        together = group()
+        if together is None:
+            conn = await self._free.get()
+            try:
+                return await conn._execute(sql, params)
+            finally:
+                self._free.put_nowait(conn)
         asked: asyncio.Future[Cursor] = asyncio.get_running_loop().create_future()
-        self._asked.append((sql, params, asked))
-        if len(self._asked) == 1:
-            asyncio.get_running_loop().call_soon(self._send_asked, 0)
+        waiting = self._asked.setdefault(together, [])
+        waiting.append((sql, params, asked))
+        if len(waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._send_asked, together, 0, 0)
         return await asked
 
-    def _send_asked(self, turns: int) -> None:
-        # Sent once a turn of the loop adds nothing: a gathered read that gathers reads of its own (a thread's
+    def _send_asked(self, together: object, seen: int, turns: int) -> None:
+        # Sent once a turn of the loop adds nothing: a read of the group that gathers reads of its own (a thread's
         # participants) asks them a turn later than its siblings ask theirs.
-        if len(self._asked) > self._counted and turns < GATHER_TURNS:
-            self._counted = len(self._asked)
-            asyncio.get_running_loop().call_soon(self._send_asked, turns + 1)
+        waiting = self._asked[together]
+        if len(waiting) > seen and turns < GATHER_TURNS:
+            asyncio.get_running_loop().call_soon(self._send_asked, together, len(waiting), turns + 1)
             return
-        batch, self._asked, self._counted = self._asked, [], 0
-        task = asyncio.ensure_future(self._send(batch))
+        del self._asked[together]
+        task = asyncio.ensure_future(self._send(waiting))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: list[_Asked]) -> None:
         try:
             conn = await self._free.get()
-        except BaseException as exc:  # cancelled while waiting for a connection: so is every read of the batch
+        except BaseException:  # cancelled while waiting for a connection (the store closing): so is the batch
             for _, _, asked in batch:
-                if not asked.done():
-                    asked.set_exception(exc if isinstance(exc, Exception) else StoreError("The read was cancelled."))
+                asked.cancel()
             raise
         try:
             await conn.run_together(batch)

@@ -24,6 +24,7 @@ from murmur.store.items import (
     resolve,
     select,
 )
+from murmur.store.together import reads_together
 
 MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
 
@@ -62,10 +63,11 @@ async def thread(
     if rows and rows[0][0] not in SHOWN_ITSELF:  # a reaction, a ballot, a follow...: in no thread
         return None
     root_id = rows[0][1] if rows and rows[0][1] is not None else msg_id
-    root_rows, reply_rows = await asyncio.gather(  # one round trip on PostgreSQL (murmur.store.postgres.ReadPool)
-        select(store.conn, _ONE_SQL, (root_id,)),
-        select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1}),
-    )
+    with reads_together():  # one round trip on PostgreSQL
+        root_rows, reply_rows = await asyncio.gather(
+            select(store.conn, _ONE_SQL, (root_id,)),
+            select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1}),
+        )
     truncated = len(reply_rows) > max_replies
     reply_rows = reply_rows[:max_replies]
     if not root_rows and not reply_rows:

@@ -28,6 +28,7 @@ from murmur.server.responses import JSONBytes
 from murmur.store import Store
 from murmur.store.gaps import MAX_DEVICES, gaps
 from murmur.store.lookup import resolve_key
+from murmur.store.together import reads_together
 from murmur.validate import parse_json
 
 
@@ -47,8 +48,10 @@ async def participants(store: Store, authors: list[str]) -> dict[str, str]:
     added), named, up to ``MAX_DEVICES``: a reply of Ada's phone that never came counts where her laptop wrote."""
     devices: dict[str, str] = {}
     people = list(dict.fromkeys(authors))
-    # asked together (one round trip on PostgreSQL), though the devices found may stop the walk before the last
-    found = await asyncio.gather(*(identities_of_device(store, a) for a in people)) if kind(INCEPTION) else []
+    found: list[list[tuple[str, int | None]]] = []
+    if kind(INCEPTION):  # asked together (one round trip on PostgreSQL), though the walk may stop before the last
+        with reads_together():
+            found = list(await asyncio.gather(*(identities_of_device(store, a) for a in people)))
     for author, identities in zip(people, found or [[] for _ in people], strict=True):
         if len(devices) >= MAX_DEVICES:
             break

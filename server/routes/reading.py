@@ -41,6 +41,7 @@ from murmur.store.lookup import people_named, people_starting, resolve_key, reso
 from murmur.store.members import list_members, member_role
 from murmur.store.peers import home_trust
 from murmur.store.search import ProfileHit, search_posts, search_profiles
+from murmur.store.together import reads_together
 from murmur.validate import HASHTAG_CHARS, parse_json
 
 NAMED_TIMELINES = ("home", "local", "federated", "mentions")
@@ -53,7 +54,8 @@ async def named(state: ServerState, body: dict[str, Any], keys: Iterable[str | N
     Names are unverified hints for display; clients show them beside the key's fingerprint, and flag a
     shared one."""
     wanted = [k for k in keys if k]
-    names, shared = await asyncio.gather(state.store.display_names(wanted), state.store.shared_names(wanted))
+    with reads_together():
+        names, shared = await asyncio.gather(state.store.display_names(wanted), state.store.shared_names(wanted))
     body["names"] = names
     body["shared_names"] = sorted(shared)
     return body
@@ -84,9 +86,10 @@ def page_ids(page: timelines.Page) -> list[str]:
 
 async def page_answer(state: ServerState, page: timelines.Page) -> dict[str, Any]:
     """A timeline page as JSON, with the names of those in it and what peers withheld of it: read together, in
-    one round trip on PostgreSQL (``murmur.store.postgres.ReadPool``)."""
+    one round trip on PostgreSQL (``murmur.store.together``)."""
     body = page_json(page)
-    await asyncio.gather(named(state, body, page_keys(page)), held_back(state, body, page_ids(page)))
+    with reads_together():
+        await asyncio.gather(named(state, body, page_keys(page)), held_back(state, body, page_ids(page)))
     return body
 
 
@@ -185,8 +188,8 @@ async def thread(request: Request) -> Response:
         devices = await participants(state.store, authors)
         body["missing"] = await missing(state.store, devices, devices)
 
-    # read together: one round trip at each step on PostgreSQL (``murmur.store.postgres.ReadPool``)
-    await asyncio.gather(held_back(state, body, ids), gaps(), named(state, body, keys))
+    with reads_together():  # one round trip at each step on PostgreSQL
+        await asyncio.gather(held_back(state, body, ids), gaps(), named(state, body, keys))
     return JSONBytes(body)
 
 

@@ -1,7 +1,8 @@
 """On PostgreSQL, a round trip to the server costs a wake of a backend that waits for a core on a loaded machine, so
-reads asked together (``asyncio.gather``) go in one pipeline on one connection (``ReadPool``), and a write
+reads asked together (``murmur.store.together``) go in one pipeline on one connection (``ReadPool``), and a write
 transaction's advisory lock goes with its BEGIN (murmur/store/postgres.py). Each statement is still answered as
-it would be alone: its rows, or its own error."""
+it would be alone: its rows, or its own error; reads asked outside a group never wait behind each other
+(tests/store/test_postgres_prepared.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import murmur.store.postgres as pg_store
 from murmur.errors import StoreError
 from murmur.store import Store
 from murmur.store.postgres import WRITE_LOCK
+from murmur.store.together import reads_together
 from tests.postgres_server import PostgresServer
 
 
@@ -70,8 +72,22 @@ async def _one_by_one(store: Store) -> list[list[Any]]:
 
 
 async def _together(store: Store) -> list[list[Any]]:
-    found = await asyncio.gather(*(store.conn.execute_fetchall(sql, params) for sql, params in _READS))
+    with reads_together():
+        found = await asyncio.gather(*(store.conn.execute_fetchall(sql, params) for sql, params in _READS))
     return [list(rows) for rows in found]
+
+
+async def _nested(store: Store) -> list[list[Any]]:
+    """The first read alone, the others gathered by a task of the outer gather: a turn of the loop later."""
+
+    async def inner() -> list[Any]:
+        with reads_together():
+            found = await asyncio.gather(*(store.conn.execute_fetchall(sql, p) for sql, p in _READS[1:]))
+        return [list(rows) for rows in found]
+
+    with reads_together():
+        first, rest = await asyncio.gather(store.conn.execute_fetchall(*_READS[0]), inner())
+    return [list(first), *rest]
 
 
 async def test_reads_asked_together_cost_one_round_trip_and_answer_as_alone(
@@ -84,20 +100,27 @@ async def test_reads_asked_together_cost_one_round_trip_and_answer_as_alone(
     assert await _together(store) == alone
     assert trips.count == 1
     trips.count = 0
+    assert await _nested(store) == alone
+    assert trips.count == 1
+    trips.count = 0
     await _one_by_one(store)
     assert trips.count == len(_READS)
+    trips.count = 0
+    await asyncio.gather(*(store.conn.execute_fetchall(sql, params) for sql, params in _READS))
+    assert trips.count == len(_READS)  # not asked as a group: each alone, on whichever connection is free
 
 
 async def test_a_failing_read_among_others_fails_alone(opened: tuple[Store, str]) -> None:
     store, _ = opened
-    good, bad, untyped, again = await asyncio.gather(
-        store.conn.execute_fetchall("SELECT count(*) FROM messages", ()),
-        store.conn.execute_fetchall("SELECT nothing FROM no_such_table", ()),
-        # the server cannot type this parameter: bound on the client, as a read alone would be
-        store.conn.execute_fetchall("SELECT ? IS NULL", (None,)),
-        store.conn.execute_fetchall("SELECT count(*) FROM messages WHERE kind = ?", ("post",)),
-        return_exceptions=True,
-    )
+    with reads_together():
+        good, bad, untyped, again = await asyncio.gather(
+            store.conn.execute_fetchall("SELECT count(*) FROM messages", ()),
+            store.conn.execute_fetchall("SELECT nothing FROM no_such_table", ()),
+            # the server cannot type this parameter: bound on the client, as a read alone would be
+            store.conn.execute_fetchall("SELECT ? IS NULL", (None,)),
+            store.conn.execute_fetchall("SELECT count(*) FROM messages WHERE kind = ?", ("post",)),
+            return_exceptions=True,
+        )
     assert list(good) == list(again) == [(3,)]
     assert isinstance(bad, StoreError)
     assert list(untyped) == [(True,)]
@@ -105,8 +128,9 @@ async def test_a_failing_read_among_others_fails_alone(opened: tuple[Store, str]
 
 async def test_a_read_whose_caller_gives_up_leaves_the_others_answered(opened: tuple[Store, str]) -> None:
     store, _ = opened
-    first = asyncio.ensure_future(store.conn.execute_fetchall("SELECT count(*) FROM messages", ()))
-    second = asyncio.ensure_future(store.conn.execute_fetchall("SELECT 2", ()))
+    with reads_together():
+        first = asyncio.ensure_future(store.conn.execute_fetchall("SELECT count(*) FROM messages", ()))
+        second = asyncio.ensure_future(store.conn.execute_fetchall("SELECT 2", ()))
     await asyncio.sleep(0)  # both asked, not yet sent
     first.cancel()
     assert list(await second) == [(2,)]
