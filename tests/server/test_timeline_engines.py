@@ -135,5 +135,6 @@ async def test_a_timeline_and_a_thread_cost_their_round_trips_on_postgresql(
     assert trips[0] == 3
     trips[0] = 0
     await ann.thread(root)
-    # the caller, the root's place, the root and replies, their items, what they name and who wrote, the gaps
-    assert trips[0] == 6
+    # the caller, the asked message's root with the root and its replies, their items, what they name and who
+    # wrote them, the gaps of those authors
+    assert trips[0] == 5
