@@ -25,6 +25,10 @@ server cannot type that way (``_UNTYPED``, refused before it runs: a read has do
 client from then on, as writes are, so a read never fails for the way it is bound. PgBouncer's transaction
 mode keeps prepared statements from 1.21 with ``max_prepared_statements`` set (docs/self-hosting.md).
 
+Each statement sent alone is a round trip to a backend, which on a loaded machine waits for a core: reads a
+request asks as a group (``murmur.store.together``: a page's names and withheld notices) go in one pipeline on
+one connection, and a write transaction's advisory lock goes in the same simple query as its BEGIN.
+
 A read connection turns a database error (not a programming error) into ``StoreError``, as ``ReadConnection``
 does for SQLite; the write connection leaves them to ``Writer``, which rolls back and says so.
 """
