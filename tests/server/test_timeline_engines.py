@@ -6,18 +6,17 @@ machine: docs/performance.md, "Round trips"."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
-import murmur.store.postgres as pg_store
 from murmur.client.api import MurmurClient
 from murmur.keys import Identity
 from murmur.message import sign_draft
+from tests.pg_round_trips import RoundTrips, counting
 from tests.postgres_server import PostgresServer
 from tests.server.conftest import Harness, serving
 
@@ -53,23 +52,8 @@ def _messages() -> list[tuple[str, dict[str, Any]]]:
 
 
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Round trips to PostgreSQL so far: a statement sent alone, or a pipeline."""
-    counted = [0]
-    fetch = pg_store.Connection._fetch
-    pipeline = psycopg.AsyncConnection.pipeline
-
-    async def one(cursor: Any, text: str, params: Any, *, prepare: bool | None) -> pg_store.Cursor:
-        counted[0] += 1
-        return await fetch(cursor, text, params, prepare=prepare)
-
-    def many(self: psycopg.AsyncConnection[Any]) -> Any:
-        counted[0] += 1
-        return pipeline(self)
-
-    monkeypatch.setattr(pg_store.Connection, "_fetch", staticmethod(one))
-    monkeypatch.setattr(psycopg.AsyncConnection, "pipeline", many)
-    yield counted
+def trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    return counting(monkeypatch)
 
 
 async def _filled(harness: Harness) -> tuple[dict[str, MurmurClient], str]:
@@ -124,17 +108,17 @@ async def test_timelines_and_threads_answer_alike_on_both_engines(
 
 
 async def test_a_timeline_and_a_thread_cost_their_round_trips_on_postgresql(
-    engines: dict[str, tuple[dict[str, MurmurClient], str]], trips: list[int]
+    engines: dict[str, tuple[dict[str, MurmurClient], str]], trips: RoundTrips
 ) -> None:
     clients, root = engines["postgresql"]
     ann = clients["ann"]
     await _answers(clients, root)  # every statement prepared once
-    trips[0] = 0
+    trips.count = 0
     await ann.timeline("home", limit=50)
     # the caller, the page (window and counts), what it names (names, shared names, withheld)
-    assert trips[0] == 3
-    trips[0] = 0
+    assert trips.count == 3
+    trips.count = 0
     await ann.thread(root)
     # the caller, the asked message's root with the root and its replies, their items, what they name and who
     # wrote them, the gaps of those authors
-    assert trips[0] == 5
+    assert trips.count == 5

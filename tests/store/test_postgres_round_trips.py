@@ -7,7 +7,7 @@ it would be alone: its rows, or its own error; reads asked outside a group never
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +15,17 @@ import psycopg
 import pytest
 from store_people import Person
 
-import murmur.store.postgres as pg_store
 from murmur.errors import StoreError
 from murmur.store import Store
 from murmur.store.postgres import WRITE_LOCK
 from murmur.store.together import reads_together
+from tests.pg_round_trips import RoundTrips, counting
 from tests.postgres_server import PostgresServer
 
 
-class RoundTrips:
-    """Counts what a store's connections send: each statement alone is one round trip, a pipeline is one."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
-    counted = RoundTrips()
-    fetch = pg_store.Connection._fetch
-    pipeline = psycopg.AsyncConnection.pipeline
-
-    async def one(cursor: Any, text: str, params: Any, *, prepare: bool | None) -> pg_store.Cursor:
-        counted.count += 1
-        return await fetch(cursor, text, params, prepare=prepare)
-
-    def many(self: psycopg.AsyncConnection[Any]) -> Any:
-        counted.count += 1
-        return pipeline(self)
-
-    monkeypatch.setattr(pg_store.Connection, "_fetch", staticmethod(one))
-    monkeypatch.setattr(psycopg.AsyncConnection, "pipeline", many)
-    yield counted
+def trips(monkeypatch: pytest.MonkeyPatch) -> RoundTrips:
+    return counting(monkeypatch)
 
 
 @pytest.fixture
