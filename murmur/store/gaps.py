@@ -21,6 +21,7 @@ out of the runs they read, and the next write folds it in.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -30,6 +31,7 @@ import aiosqlite
 
 from murmur.kinds.base import CHUNK, execute_many, select_in
 from murmur.message import Message
+from murmur.store.together import reads_together
 
 if TYPE_CHECKING:  # the store's schema imports this module, and the store its schema
     from murmur.store import Store
@@ -250,9 +252,11 @@ async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
     wanted = list(dict.fromkeys(devices))[:MAX_DEVICES]
     keys = [bytes.fromhex(d) for d in wanted]
     runs: dict[bytes, list[tuple[int, int]]] = {}
-    for author, lo, hi in await select_in(store.conn, GAPS, keys):
+    with reads_together():
+        held, lost = await asyncio.gather(select_in(store.conn, GAPS, keys), _lost_among(store.conn, keys))
+    for author, lo, hi in held:
         runs.setdefault(bytes(author), []).append((int(lo), int(hi)))
-    for author, counters in (await _lost_among(store.conn, keys)).items():
+    for author, counters in lost.items():
         for counter in counters:
             runs[author] = _split(runs.get(author, []), counter)
     found: dict[str, list[tuple[int, int]]] = {}

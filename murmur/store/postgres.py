@@ -25,6 +25,10 @@ server cannot type that way (``_UNTYPED``, refused before it runs: a read has do
 client from then on, as writes are, so a read never fails for the way it is bound. PgBouncer's transaction
 mode keeps prepared statements from 1.21 with ``max_prepared_statements`` set (docs/self-hosting.md).
 
+Each statement sent alone is a round trip to a backend, which on a loaded machine waits for a core: reads a
+request asks as a group (``murmur.store.together``: a page's names and withheld notices) go in one pipeline on
+one connection, and a write transaction's advisory lock goes in the same simple query as its BEGIN.
+
 A read connection turns a database error (not a programming error) into ``StoreError``, as ``ReadConnection``
 does for SQLite; the write connection leaves them to ``Writer``, which rolls back and says so.
 """
@@ -44,6 +48,7 @@ import psycopg.sql
 from murmur.errors import StoreError
 from murmur.store.dialect import POSTGRES
 from murmur.store.postgres_bulk import insert_rows
+from murmur.store.together import group
 
 Params = Sequence[Any] | Mapping[str, Any]
 log = logging.getLogger("murmur.store")
@@ -90,6 +95,7 @@ _CLIENT_BOUND: set[str] = set()
 PREPARED_MAX = 512  # statements a read connection keeps prepared (psycopg drops the least recently used)
 ANALYSE_FIRST = 1_000  # rows a write connection copies before it first looks at the planner's statistics
 READERS = 4  # read connections of a store (ReadPool)
+GATHER_TURNS = 3  # turns of the event loop a read waits, at most, for others asked beside it (ReadPool)
 
 
 class Cursor:
@@ -162,6 +168,8 @@ def _bind(numbered: bool, params: Params | None) -> Params:
     return params
 
 
+_Asked = tuple[str, "Params | None", "asyncio.Future[Cursor]"]  # a read, and where its outcome goes
+
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(7305726476)"  # any constant, not the migration lock's (murmur.store.db)
 
 
@@ -205,17 +213,16 @@ class Connection:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
-        done = await self._execute_one(sql, params)
-        if not self.reads and sql.upper().startswith("BEGIN"):
+        text, numbered = POSTGRES.translate(sql)
+        if not self.reads and text.upper().startswith("BEGIN"):
             # SQLite's BEGIN IMMEDIATE takes the file's one write lock; this is PostgreSQL's, so that the
             # processes of one server (``workers = N``, an admin command beside it) write one at a time, as the
-            # store's writes assume: each reads the log's end and numbers its batch from it.
-            await self._execute_one(WRITE_LOCK, ())
-        return done
+            # store's writes assume: each reads the log's end and numbers its batch from it. Sent with the BEGIN,
+            # as one simple query (no parameters: bound on the client), so it costs no round trip of its own.
+            text = f"{text};\n{WRITE_LOCK}"
+        return await self._execute_one(text, _bind(numbered, params))
 
-    async def _execute_one(self, sql: str, params: Params | None) -> Cursor:
-        text, numbered = POSTGRES.translate(sql)
-        bound = _bind(numbered, params)
+    async def _execute_one(self, text: str, bound: Params) -> Cursor:
         starts = self.reads or text.upper().startswith("BEGIN")
         if self.raw.broken:
             if text.upper().startswith("ROLLBACK"):
@@ -271,6 +278,40 @@ class Connection:
         if guarded:
             await self._fetch(self.raw.cursor(), "RELEASE SAVEPOINT murmur_prepare", (), prepare=None)
         return done
+
+    async def run_together(self, batch: Sequence[_Asked]) -> None:
+        """Reads asked together (``ReadPool``), each answered on its own future: in one pipeline when every one is
+        bound on the server, else (or when the pipeline fails) one at a time through ``_execute``, which reopens a
+        dropped connection, learns what must be bound on the client and says what failed, statement by statement.
+        A read changes nothing, so one run again after a failed pipeline does no harm."""
+        runs = [(*POSTGRES.translate(sql), params, asked) for sql, params, asked in batch]
+        if len(runs) > 1 and not self.raw.broken and not any(text in _CLIENT_BOUND for text, *_ in runs):
+            cursors = [psycopg.AsyncCursor(self.raw) for _ in runs]
+            try:
+                async with self.raw.pipeline():
+                    for cursor, (text, numbered, params, _) in zip(cursors, runs, strict=True):
+                        await cursor.execute(text, _bind(numbered, params), prepare=True)
+                for cursor, (*_, asked) in zip(cursors, runs, strict=True):
+                    rows = await cursor.fetchall() if cursor.description is not None else []
+                    if not asked.done():
+                        asked.set_result(Cursor(rows, cursor.rowcount))
+                return
+            except psycopg.Error:
+                pass  # each is asked again below, alone, and answered (or refused) for itself
+            finally:
+                for cursor in cursors:
+                    await cursor.close()
+        for sql, params, asked in batch:
+            if asked.done():  # answered by the pipeline, or given up by its caller
+                continue
+            try:
+                done = await self._execute(sql, params)
+            except Exception as exc:
+                if not asked.done():
+                    asked.set_exception(exc)
+            else:
+                if not asked.done():
+                    asked.set_result(done)
 
     async def execute_each(self, statements: Sequence[str], params: Params) -> None:
         """Run write statements whose outcome nobody reads (an ingest batch's rules), in order, in one pipeline:
@@ -400,6 +441,8 @@ class ReadPool:
     def __init__(self, conns: list[Connection]) -> None:
         self._conns = conns
         self._free: asyncio.Queue[Connection] = asyncio.Queue()
+        self._asked: dict[object, list[_Asked]] = {}  # reads of each group (murmur.store.together), not yet sent
+        self._sending: set[asyncio.Task[None]] = set()
         for conn in conns:
             self._free.put_nowait(conn)
 
@@ -419,9 +462,43 @@ class ReadPool:
         return _Pending(self._execute(sql, params))
 
     async def _execute(self, sql: str, params: Params | None) -> Cursor:
-        conn = await self._free.get()
+        """The statement's outcome; one asked in a group (``murmur.store.together``: the names and the withheld
+        notices of a page) is sent with the others of its group in one pipeline on one connection."""
+        together = group()
+        if together is None:
+            conn = await self._free.get()
+            try:
+                return await conn._execute(sql, params)
+            finally:
+                self._free.put_nowait(conn)
+        asked: asyncio.Future[Cursor] = asyncio.get_running_loop().create_future()
+        waiting = self._asked.setdefault(together, [])
+        waiting.append((sql, params, asked))
+        if len(waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._send_asked, together, 0, 0)
+        return await asked
+
+    def _send_asked(self, together: object, seen: int, turns: int) -> None:
+        # Sent once a turn of the loop adds nothing: a read of the group that gathers reads of its own (a thread's
+        # participants) asks them a turn later than its siblings ask theirs.
+        waiting = self._asked[together]
+        if len(waiting) > seen and turns < GATHER_TURNS:
+            asyncio.get_running_loop().call_soon(self._send_asked, together, len(waiting), turns + 1)
+            return
+        del self._asked[together]
+        task = asyncio.ensure_future(self._send(waiting))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[_Asked]) -> None:
         try:
-            return await conn._execute(sql, params)
+            conn = await self._free.get()
+        except BaseException:  # cancelled while waiting for a connection (the store closing): so is the batch
+            for _, _, asked in batch:
+                asked.cancel()
+            raise
+        try:
+            await conn.run_together(batch)
         finally:
             self._free.put_nowait(conn)
 

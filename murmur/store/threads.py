@@ -10,6 +10,7 @@ arrival as in timelines, so a clock running ahead cannot put a reply after repli
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from murmur.store import Store
@@ -23,15 +24,19 @@ from murmur.store.items import (
     resolve,
     select,
 )
+from murmur.store.together import reads_together
 
 MAX_REPLIES = 1000  # a thread shows at most this many replies (the oldest in the log)
 
 _ROOT_OF_SQL = "SELECT kind, root FROM messages WHERE id = ?"
+# The root and the replies read the root's id from the message asked about themselves, so that all three
+# statements are asked at once (one round trip on PostgreSQL): the message's root, else the message itself.
+_ROOT_ID = "coalesce((SELECT a.root FROM messages a WHERE a.id = :asked), :asked)"
 _REPLIES_SQL = (
     f"SELECT {CANDIDATE_COLUMNS}, m.reply_to FROM messages m"
-    " WHERE m.root = :root AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
+    f" WHERE m.root = {_ROOT_ID} AND m.kind = 'post' ORDER BY m.seq LIMIT :n"
 )
-_ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = ? AND m.kind IN ({ITSELF_SQL})"
+_ONE_SQL = f"SELECT {CANDIDATE_COLUMNS} FROM messages m WHERE m.id = {_ROOT_ID} AND m.kind IN ({ITSELF_SQL})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +62,15 @@ async def thread(
     """The thread the message belongs to, or None when nothing of it is held; with ``public``, its items counted
     as anyone may see them (``murmur.store.items.resolve``)."""
     msg_id = key_bytes(msg_id_hex, "message id")
-    rows = await select(store.conn, _ROOT_OF_SQL, (msg_id,))
+    with reads_together():  # one round trip on PostgreSQL
+        rows, root_rows, reply_rows = await asyncio.gather(
+            select(store.conn, _ROOT_OF_SQL, (msg_id,)),
+            select(store.conn, _ONE_SQL, {"asked": msg_id}),
+            select(store.conn, _REPLIES_SQL, {"asked": msg_id, "n": max_replies + 1}),
+        )
     if rows and rows[0][0] not in SHOWN_ITSELF:  # a reaction, a ballot, a follow...: in no thread
         return None
     root_id = rows[0][1] if rows and rows[0][1] is not None else msg_id
-    root_rows = await select(store.conn, _ONE_SQL, (root_id,))
-    reply_rows = await select(store.conn, _REPLIES_SQL, {"root": root_id, "n": max_replies + 1})
     truncated = len(reply_rows) > max_replies
     reply_rows = reply_rows[:max_replies]
     if not root_rows and not reply_rows:

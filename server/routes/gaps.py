@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,7 @@ from murmur.server.responses import JSONBytes
 from murmur.store import Store
 from murmur.store.gaps import MAX_DEVICES, gaps
 from murmur.store.lookup import resolve_key
+from murmur.store.together import reads_together
 from murmur.validate import parse_json
 
 
@@ -45,11 +47,16 @@ async def participants(store: Store, authors: list[str]) -> dict[str, str]:
     """Every device of the people who wrote in a thread (each author's identity, all the devices its log ever
     added), named, up to ``MAX_DEVICES``: a reply of Ada's phone that never came counts where her laptop wrote."""
     devices: dict[str, str] = {}
-    for author in dict.fromkeys(authors):
+    people = list(dict.fromkeys(authors))
+    found: list[list[tuple[str, int | None]]] = []
+    if kind(INCEPTION):  # asked together (one round trip on PostgreSQL), though the walk may stop before the last
+        with reads_together():
+            found = list(await asyncio.gather(*(identities_of_device(store, a) for a in people)))
+    for author, identities in zip(people, found or [[] for _ in people], strict=True):
         if len(devices) >= MAX_DEVICES:
             break
         devices.setdefault(author, "")
-        for identity, _ in await identities_of_device(store, author) if kind(INCEPTION) else []:
+        for identity, _ in identities:
             devices.update(await devices_of(store, identity))
     return devices
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -40,6 +41,7 @@ from murmur.store.lookup import people_named, people_starting, resolve_key, reso
 from murmur.store.members import list_members, member_role
 from murmur.store.peers import home_trust
 from murmur.store.search import ProfileHit, search_posts, search_profiles
+from murmur.store.together import reads_together
 from murmur.validate import HASHTAG_CHARS, parse_json
 
 NAMED_TIMELINES = ("home", "local", "federated", "mentions")
@@ -52,8 +54,10 @@ async def named(state: ServerState, body: dict[str, Any], keys: Iterable[str | N
     Names are unverified hints for display; clients show them beside the key's fingerprint, and flag a
     shared one."""
     wanted = [k for k in keys if k]
-    body["names"] = await state.store.display_names(wanted)
-    body["shared_names"] = sorted(await state.store.shared_names(wanted))
+    with reads_together():
+        names, shared = await asyncio.gather(state.store.display_names(wanted), state.store.shared_names(wanted))
+    body["names"] = names
+    body["shared_names"] = sorted(shared)
     return body
 
 
@@ -81,8 +85,12 @@ def page_ids(page: timelines.Page) -> list[str]:
 
 
 async def page_answer(state: ServerState, page: timelines.Page) -> dict[str, Any]:
-    """A timeline page as JSON, with the names of those in it and what peers withheld of it."""
-    return await held_back(state, await named(state, page_json(page), page_keys(page)), page_ids(page))
+    """A timeline page as JSON, with the names of those in it and what peers withheld of it: read together, in
+    one round trip on PostgreSQL (``murmur.store.together``)."""
+    body = page_json(page)
+    with reads_together():
+        await asyncio.gather(named(state, body, page_keys(page)), held_back(state, body, page_ids(page)))
+    return body
 
 
 def page_keys(page: timelines.Page) -> list[str | None]:
@@ -174,11 +182,15 @@ async def thread(request: Request) -> Response:
             keys.extend(mentioned(node.item.raw))
             ids.append(node.id)
         stack.extend(node.children)
-    body = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
-    await held_back(state, body, ids)
-    devices = await participants(state.store, authors)
-    body["missing"] = await missing(state.store, devices, devices)
-    return JSONBytes(await named(state, body, keys))
+    body: dict[str, Any] = {"root": node_json(found.root), "size": found.size, "truncated": found.truncated}
+
+    async def gaps() -> None:
+        devices = await participants(state.store, authors)
+        body["missing"] = await missing(state.store, devices, devices)
+
+    with reads_together():  # one round trip at each step on PostgreSQL
+        await asyncio.gather(held_back(state, body, ids), gaps(), named(state, body, keys))
+    return JSONBytes(body)
 
 
 
