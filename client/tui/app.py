@@ -96,14 +96,25 @@ class MurmurApp(App[None]):
         self.set_keymap(self.settings.keys)  # checked when the settings were made
         await self.push_screen(self.main)
         cached = cache.load(self.settings.cache_path, "home")
-        if cached is not None:
+        if cached is None:
+            self.start_reading()  # the request is on its way while the empty screen is laid out
+        else:
             self.main.query_one("#tl-home", Timeline).show_page(cached)
+            # The page kept from last time is drawn before anything is asked: the answers (the fresh page, every
+            # author's name) were otherwise checked and laid out on this same loop first, and a start with the
+            # page on disk drew later than one without.
+            self.call_after_refresh(self.start_reading)
+        self.set_interval(self.settings.tick_s, self.tick_times)
+
+    def start_reading(self) -> None:
+        """Ask the server for its name and limits, the first pages and (when live) the stream."""
+        if gone(self):
+            return  # closed before its first paint
         self.load_info()
         if self.settings.live:
             self.follow_stream()  # which reads the first pages once it knows where the log ends
         else:
             self.main.first_reads()
-        self.set_interval(self.settings.tick_s, self.tick_times)
 
     def tick_times(self) -> None:
         """Relative times ("3m") move on: only the rows in view of the screen on top are looked at."""
