@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from contextlib import suppress
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,7 +34,7 @@ from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, Pos
 from murmur.client.tui.net import attempt, gone, work
 from murmur.client.tui.present import tag_value
 from murmur.client.tui.private import Private
-from murmur.client.tui.screens.main import MainScreen
+from murmur.client.tui.screens.main import FIRST_DRAWN_WAIT_S, MainScreen
 from murmur.client.tui.settings import TuiSettings
 from murmur.client.tui.widgets.conversations import ConversationsPane
 from murmur.client.tui.widgets.entries import Entry, View
@@ -310,6 +311,12 @@ class MurmurApp(App[None]):
     async def fetch_names(self, keys: set[str]) -> None:
         for key in keys:
             self.view.names.setdefault(key, "")  # asked once; an empty name shows the fingerprint alone
+        # Asked once the page that wants them is drawn: forty answers checked and laid out on this loop first put
+        # the first page behind them. Bounded: Textual drops the wait when the screen in front closes first.
+        if gone(self):
+            return  # closing: no screen is drawn again
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.screen.wait_for_refresh(), FIRST_DRAWN_WAIT_S)
         found = await asyncio.gather(*(attempt(self, self.api.profile(k)) for k in sorted(keys)))
         for profile in found:
             if profile and profile.get("name"):
