@@ -3,7 +3,8 @@
 Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), makes its client
 as ``murmur tui`` does (signing for KEY, the server key a profile records when it joins), runs ``MurmurApp``
 headless under Textual's Pilot, and prints one JSON line per event on stdout:
-``{"event": "first_paint", "at": <time.time()>, "cached": bool}`` once the home timeline has entries and
+``{"event": "first_paint", "at": <time.time()>, "cpu_s": <time.process_time()>, "cached": bool}`` once the home
+timeline has entries and
 the refresh that draws them has run (``call_after_refresh``; not ``Pilot.pause``, which also waits for every
 follow-up fetch, such as the authors' names, to finish), then, when SCROLL > 0,
 ``{"event": "scrolled", "posts": N, "rss_mb": M}`` after paging down through N posts (or SECONDS passing).
@@ -50,7 +51,9 @@ async def main(url: str, key: str, seed: str, cache: str, scroll: int, seconds: 
         drawn = asyncio.get_running_loop().create_future()
         timeline.call_after_refresh(lambda: drawn.done() or drawn.set_result(time.time()))
         painted = await asyncio.wait_for(drawn, 30)
-        _say(event="first_paint", at=painted, cached=cached, entries=len(timeline.entries))
+        # CPU time too: on a loaded machine the wall time moves with the neighbours, the CPU time far less.
+        _say(event="first_paint", at=painted, cpu_s=round(time.process_time(), 3), cached=cached,
+             entries=len(timeline.entries))  # fmt: skip
         if scroll > 0:
             await _scroll(pilot, timeline, scroll, seconds)
     # Closed only once the app has stopped: follow-up fetches (names) may still be running until then.

@@ -16,6 +16,11 @@ from pathlib import Path
 DRAFTS = "drafts"
 
 
+def default_editor() -> str | None:
+    """The person's editor command: $VISUAL, else $EDITOR; None when neither is set."""
+    return os.environ.get("VISUAL") or os.environ.get("EDITOR")
+
+
 def drafts_folder(key_path: Path) -> Path:
     """The folder a profile's drafts are edited in: beside its key, in its own directory."""
     return key_path.parent / DRAFTS

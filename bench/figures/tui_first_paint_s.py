@@ -6,7 +6,8 @@ authors. The time runs from just before the process is started to the moment the
 entries and the refresh that draws them has run. Cold: no start-up cache, so the first page comes from the
 server. Warm: the cache the cold run left (the last home page) is drawn at once, re-verified, while the
 server is asked for the fresh page. Each is the median of three launches (two in quick mode); the figure is
-the cold one.
+the cold one. ``cold_cpu_s``/``warm_cpu_s``: the probe's CPU time up to the same moment (interpreter start-up
+included), which a loaded machine moves far less than the wall time.
 """
 
 from __future__ import annotations
@@ -64,22 +65,30 @@ def run(ctx: Context) -> dict[str, Figure]:
     server = big_server(ctx)
     cold: list[float] = []
     warm: list[float] = []
+    cold_cpu: list[float] = []
+    warm_cpu: list[float] = []
     launches = LAUNCHES.get(ctx.mode, 3)
     compile_murmur()
     for number in range(launches):
         cache = ctx.tmp / f"tui-cache-{number}.json"
         ctx.progress(f"tui_first_paint_s: launch {number + 1}/{launches}, cold then warm")
-        cold.append(launch(server.url, server.key, cache)[0]["seconds"])
+        first = launch(server.url, server.key, cache)[0]
+        cold.append(first["seconds"])
+        cold_cpu.append(first["cpu_s"])
         assert cache.exists(), "the cold launch left no start-up cache"
-        warm.append(launch(server.url, server.key, cache)[0]["seconds"])
+        again = launch(server.url, server.key, cache)[0]
+        warm.append(again["seconds"])
+        warm_cpu.append(again["cpu_s"])
     return {
         "tui_first_paint_s": rate_figure(
             statistics.median(cold),
             "s",
-            target=1.0,
+            target=0.5,
             cold_s=[round(s, 3) for s in cold],
             warm_s=[round(s, 3) for s in warm],
             warm_median_s=round(statistics.median(warm), 3),
+            cold_cpu_s=cold_cpu,
+            warm_cpu_s=warm_cpu,
             launches=launches,
             bytecode="compiled before the first launch",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from murmur.client.cli.audience import print_delete_status, print_signed_preview
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named, is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
-from murmur.client.editor_files import drafts_folder, edited
+from murmur.client.editor_files import default_editor, drafts_folder, edited
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
 from murmur.client.responses import Kind, respond, undo
@@ -98,7 +97,7 @@ def compose_text(text: str | None, folder: Path, current: str = "") -> str:
         return text
     if text == "-" or not sys.stdin.isatty():
         return sys.stdin.read().rstrip("\n")
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    editor = default_editor()
     if not editor:
         fail("give the text as an argument, pipe it in, or set $EDITOR.", EXIT_USAGE)
     return edited(folder, current, lambda path: subprocess.run([*shlex.split(editor), str(path)],

@@ -10,6 +10,7 @@ import asyncio
 import typer
 
 from murmur.client.cli.session import client_for, profile_of
+from murmur.client.editor_files import default_editor
 from murmur.terminal import say
 
 GUIDE = """\
@@ -31,7 +32,6 @@ def tui(ctx: typer.Context) -> None:
     api = client_for(ref, ref.identity())
 
     from murmur.client.tui.app import MurmurApp
-    from murmur.client.tui.screens.compose import default_editor
     from murmur.client.tui.settings import from_profile
 
     settings = from_profile(ref, editor=default_editor())

@@ -3,14 +3,20 @@
 The app holds no logic of its own beyond routing: screens and widgets draw and fetch, ``Controller`` acts,
 ``live.follow_stream`` listens. Dependencies come in through the constructor, so tests hand it a client
 bound to a test server and settings with a fixed clock.
+
+Only what the first screen draws is imported at the top. The screens opened later (a thread, a group, a poll, a
+conversation) are imported where the app looks for them: importing them all (a group's private store, the compose
+screen's text area) was a third of the time to the first paint (docs/performance.md, tui_first_paint_s), and
+until its module is imported no screen can be one of them. tests/tui/test_first_paint_imports.py keeps it so.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from contextlib import suppress
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -28,23 +34,21 @@ from murmur.client.tui.events import NamesWanted, NetworkOk, NetworkTrouble, Pos
 from murmur.client.tui.net import attempt, gone, work
 from murmur.client.tui.present import tag_value
 from murmur.client.tui.private import Private
-from murmur.client.tui.screens.conversations import ConversationScreen
-from murmur.client.tui.screens.group import GroupScreen
-from murmur.client.tui.screens.main import MainScreen
-from murmur.client.tui.screens.meetup import MeetupScreen
-from murmur.client.tui.screens.poll import PollScreen
-from murmur.client.tui.screens.thread import ThreadScreen
+from murmur.client.tui.screens.main import FIRST_DRAWN_WAIT_S, MainScreen
 from murmur.client.tui.settings import TuiSettings
 from murmur.client.tui.widgets.conversations import ConversationsPane
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.groups import GroupList
 from murmur.client.tui.widgets.meetups import MeetupList
 from murmur.client.tui.widgets.postlist import PostList
-from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.client.tui.widgets.status import StatusBar
 from murmur.client.tui.widgets.timeline import Timeline
 from murmur.client.tui.withheld import show_withheld
 from murmur.terminal import one_line
+
+if TYPE_CHECKING:
+    from murmur.client.tui.screens.conversations import ConversationScreen
+    from murmur.client.tui.widgets.private_group import PrivateMessages
 
 LIVE_DEBOUNCE_S = 0.25
 ANSWERS_MEETUP = ("rsvp", "meetup_update")
@@ -93,19 +97,32 @@ class MurmurApp(App[None]):
         self.set_keymap(self.settings.keys)  # checked when the settings were made
         await self.push_screen(self.main)
         cached = cache.load(self.settings.cache_path, "home")
-        if cached is not None:
+        if cached is None:
+            self.start_reading()  # the request is on its way while the empty screen is laid out
+        else:
             self.main.query_one("#tl-home", Timeline).show_page(cached)
+            # The page kept from last time is drawn before anything is asked: the answers (the fresh page, every
+            # author's name) were otherwise checked and laid out on this same loop first, and a start with the
+            # page on disk drew later than one without.
+            self.call_after_refresh(self.start_reading)
+        self.set_interval(self.settings.tick_s, self.tick_times)
+
+    def start_reading(self) -> None:
+        """Ask the server for its name and limits, the first pages and (when live) the stream."""
+        if gone(self):
+            return  # closed before its first paint
         self.load_info()
         if self.settings.live:
             self.follow_stream()  # which reads the first pages once it knows where the log ends
         else:
             self.main.first_reads()
-        self.set_interval(self.settings.tick_s, self.tick_times)
 
     def tick_times(self) -> None:
         """Relative times ("3m") move on: only the rows in view of the screen on top are looked at."""
         if gone(self):
             return  # closing: the screens are taken down before the timers stop, and a tick can fall between
+        from murmur.client.tui.widgets.private_group import PrivateMessages  # only a group screen has one
+
         now = self.view.clock()
         for posts in self.screen.query(PostList):
             posts.tick(now)
@@ -137,6 +154,10 @@ class MurmurApp(App[None]):
         )
 
     def on_stream_event(self, event: StreamEvent) -> None:
+        from murmur.client.tui.screens.conversations import ConversationScreen
+        from murmur.client.tui.screens.group import GroupScreen
+        from murmur.client.tui.screens.thread import ThreadScreen
+
         if event.event == "sealed" and isinstance(event.data.get("group"), str):  # a private group's message
             self.private.changed(event.data["group"])
             return
@@ -183,6 +204,10 @@ class MurmurApp(App[None]):
     def reload_answered(self, kind: object, target: str | None) -> None:
         """A ballot, an RSVP or an update arrived: the poll or meetup it answers, if open, shows the new figures;
         the meetup lists and the reminders (an answer or a new time changes them) are read again."""
+        from murmur.client.tui.screens.group import GroupScreen
+        from murmur.client.tui.screens.meetup import MeetupScreen
+        from murmur.client.tui.screens.poll import PollScreen
+
         if kind in (*ANSWERS_MEETUP, "meetup"):
             self.main.meetups_changed()
             if isinstance(self.screen, GroupScreen):
@@ -226,6 +251,8 @@ class MurmurApp(App[None]):
         self._live_pending = True
 
         def run() -> None:
+            from murmur.client.tui.screens.thread import ThreadScreen
+
             self._live_pending = False
             stack = self.screen_stack
             for screen in stack:
@@ -284,6 +311,12 @@ class MurmurApp(App[None]):
     async def fetch_names(self, keys: set[str]) -> None:
         for key in keys:
             self.view.names.setdefault(key, "")  # asked once; an empty name shows the fingerprint alone
+        # Asked once the page that wants them is drawn: forty answers checked and laid out on this loop first put
+        # the first page behind them. Bounded: Textual drops the wait when the screen in front closes first.
+        if gone(self):
+            return  # closing: no screen is drawn again
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.screen.wait_for_refresh(), FIRST_DRAWN_WAIT_S)
         found = await asyncio.gather(*(attempt(self, self.api.profile(k)) for k in sorted(keys)))
         for profile in found:
             if profile and profile.get("name"):
@@ -295,6 +328,10 @@ class MurmurApp(App[None]):
         self.redraw_entries()
 
     def redraw_entries(self) -> None:
+        from murmur.client.tui.screens.conversations import ConversationScreen
+        from murmur.client.tui.screens.meetup import MeetupScreen
+        from murmur.client.tui.widgets.private_group import PrivateMessages
+
         for screen in self.screen_stack:
             for entry in screen.query(Entry):
                 entry.refresh(layout=True)  # a name can wrap a header onto a second line
@@ -326,16 +363,15 @@ class MurmurApp(App[None]):
     def _new_conversation(self) -> None:
         self.direct.new()
 
-    @on(ConversationScreen.Write)
-    def _write_direct(self, event: ConversationScreen.Write) -> None:
+    # Handlers named for their message (Textual's ``on_<namespace>_<name>``), not ``@on(Class.Message)``: that would
+    # import the screen or widget sending it, which the first screen does not have.
+    def on_conversation_screen_write(self, event: ConversationScreen.Write) -> None:
         self.direct.write(event.others, event.conversation)
 
-    @on(PrivateMessages.Write)
-    def _write_private(self, event: PrivateMessages.Write) -> None:
+    def on_private_messages_write(self, event: PrivateMessages.Write) -> None:
         self.private.write(event.group, event.reply_to)
 
-    @on(PrivateMessages.React)
-    def _react_private(self, event: PrivateMessages.React) -> None:
+    def on_private_messages_react(self, event: PrivateMessages.React) -> None:
         self.private.react(event.group, event.post)
 
     @on(MeetupList.Chosen)
@@ -343,6 +379,9 @@ class MurmurApp(App[None]):
         self.controller.open_meetup(event.meetup_id)
 
     def action_new_post(self) -> None:
+        from murmur.client.tui.screens.conversations import ConversationScreen
+        from murmur.client.tui.screens.group import GroupScreen
+
         if isinstance(self.screen, ConversationScreen):  # n in a conversation writes in it, never a public post
             self.screen.action_write()
         elif isinstance(self.screen, GroupScreen) and self.screen.is_private:  # sealed, never a public post

@@ -2,6 +2,11 @@
 
 The app routes every ``PostAction`` and app-wide key here, so ``app.py`` stays a switchboard. Publishing
 runs in workers; outcomes are reported with notifications, never exceptions.
+
+Each screen is imported by the method that opens it, not at the top: the app makes its controller before the
+first paint, and the screens (the compose screen's text area, a group's private store, a letter's checks) would
+add their imports to the start-up every person waits for (docs/performance.md, tui_first_paint_s). A check such as
+``isinstance(screen, ThreadScreen)`` can import where it runs too: until the class is imported no screen is one.
 """
 
 from __future__ import annotations
@@ -12,31 +17,19 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from murmur.client.audience import held_back_line
-from murmur.client.group_authority import refuse_plain
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
 from murmur.client.tui import edits, present
 from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt
-from murmur.client.tui.screens.compose import ComposeScreen
-from murmur.client.tui.screens.deletes import DeleteStatusScreen
-from murmur.client.tui.screens.dialogs import ConfirmScreen, LinksScreen, PromptScreen, RawScreen, ReactionPicker
-from murmur.client.tui.screens.group import GroupScreen
-from murmur.client.tui.screens.help import HelpScreen
-from murmur.client.tui.screens.history import HistoryScreen
-from murmur.client.tui.screens.letter import LetterScreen
-from murmur.client.tui.screens.meetup import MeetupScreen
-from murmur.client.tui.screens.poll import PollScreen
-from murmur.client.tui.screens.poll_compose import PollComposeScreen
-from murmur.client.tui.screens.profile import ProfileScreen
-from murmur.client.tui.screens.search import SearchScreen
-from murmur.client.tui.screens.thread import ThreadScreen
 from murmur.client.versions import shown_body
 from murmur.terminal import one_line
 
 if TYPE_CHECKING:
     from murmur.client.tui.app import MurmurApp
+    from murmur.client.tui.screens.group import GroupScreen
+    from murmur.client.tui.screens.poll import PollScreen
 
 # What a post, a poll or a meetup takes (a reply, a reaction, a boost, and taking those back); the other actions on
 # an item (delete, edit, history) are a post's.
@@ -65,6 +58,8 @@ class Controller:
         for: the stack stays as deep as the distinct places visited. Returns the screen gone back to, if any.
         A post being written is never closed on the way (the command palette can ask from the compose screen).
         """
+        from murmur.client.tui.screens.compose import ComposeScreen
+
         stack = self.app.screen_stack
         for depth in range(len(stack) - 1, -1, -1):
             screen = stack[depth]
@@ -79,6 +74,8 @@ class Controller:
         return None
 
     def open_thread(self, msg_id: str) -> None:
+        from murmur.client.tui.screens.thread import ThreadScreen
+
         shown = self.show(
             lambda s: isinstance(s, ThreadScreen) and s.holds(msg_id), lambda: ThreadScreen(self.api, self.view, msg_id)
         )
@@ -86,6 +83,8 @@ class Controller:
             shown.focus_post(msg_id)
 
     def open_profile(self, key: str) -> None:
+        from murmur.client.tui.screens.profile import ProfileScreen
+
         settings = self.app.settings
         self.show(
             lambda s: isinstance(s, ProfileScreen) and s.key == key,
@@ -93,6 +92,8 @@ class Controller:
         )
 
     def open_group(self, group_id: str) -> None:
+        from murmur.client.tui.screens.group import GroupScreen
+
         self.show(
             lambda s: isinstance(s, GroupScreen) and s.group_id == group_id,
             lambda: GroupScreen(
@@ -101,24 +102,34 @@ class Controller:
         )
 
     def open_letter(self, letter_id: str) -> None:
+        from murmur.client.tui.screens.letter import LetterScreen
+
         self.show(
             lambda s: isinstance(s, LetterScreen) and s.letter_id == letter_id,
             lambda: LetterScreen(self.api, self.view, letter_id),
         )
 
     def open_poll(self, poll_id: str) -> None:
+        from murmur.client.tui.screens.poll import PollScreen
+
         self.show(lambda s: isinstance(s, PollScreen) and s.poll_id == poll_id, lambda: self._poll_screen(poll_id))
 
     def _poll_screen(self, poll_id: str) -> PollScreen:
+        from murmur.client.tui.screens.poll import PollScreen
+
         return PollScreen(self.api, self.view, poll_id)
 
     def open_meetup(self, meetup_id: str) -> None:
+        from murmur.client.tui.screens.meetup import MeetupScreen
+
         self.show(
             lambda s: isinstance(s, MeetupScreen) and s.meetup_id == meetup_id,
             lambda: MeetupScreen(self.api, self.view, meetup_id),
         )
 
     def _ask_id(self, what: str, open_it: Callable[[str], None]) -> None:
+        from murmur.client.tui.screens.dialogs import PromptScreen
+
         def chosen(found: str | None) -> None:
             if found and found.strip():
                 open_it(found.strip())
@@ -137,7 +148,9 @@ class Controller:
 
     def new_poll(self) -> None:
         """Write a poll: in the group whose screen is open, if any (only its members' ballots count)."""
-        on_group = self.app.screen if isinstance(self.app.screen, GroupScreen) else None
+        from murmur.client.tui.screens.poll_compose import PollComposeScreen
+
+        on_group = self._group_screen()
         screen = PollComposeScreen(self._publish, self.view.clock, group=on_group.group if on_group else None)
 
         def created(result: dict[str, Any] | None) -> None:
@@ -168,18 +181,24 @@ class Controller:
         return True
 
     def search(self) -> None:
+        from murmur.client.tui.screens.search import SearchScreen
+
         shown = self.show(lambda s: isinstance(s, SearchScreen), lambda: SearchScreen(self.api, self.view))
         if isinstance(shown, SearchScreen):
             shown.focus_query()
 
     def help(self) -> None:
+        from murmur.client.tui.screens.help import HelpScreen
+
         self.show(lambda s: isinstance(s, HelpScreen), lambda: HelpScreen(self.app.settings.keys))
 
     def compose(self, parent: dict[str, Any] | None = None, *, editing: dict[str, Any] | None = None) -> None:
         """Write a post: a reply to ``parent``, an edit of ``editing``, or a new post (in the group whose screen is
         open, if any; else the person may choose one of their groups)."""
+        from murmur.client.tui.screens.compose import ComposeScreen
+
         new = parent is None and editing is None
-        on_group = self.app.screen if isinstance(self.app.screen, GroupScreen) else None
+        on_group = self._group_screen()
         group = on_group.group if on_group is not None and new else None
         screen = ComposeScreen(
             self._publish,
@@ -197,6 +216,12 @@ class Controller:
         replying_to = {str(parent["message"]["id"])} if parent else set()
         self.app.push_screen(screen, lambda result: self._posted(result, replying_to, edited=editing))
 
+    def _group_screen(self) -> GroupScreen | None:
+        """The group screen in front, if that is what is in front."""
+        from murmur.client.tui.screens.group import GroupScreen
+
+        return self.app.screen if isinstance(self.app.screen, GroupScreen) else None
+
     def edit(self, item: dict[str, Any]) -> None:
         """Open the compose screen on the newest version of one of the person's own posts."""
         if item["message"]["author"] != self.api.identity.public_key:
@@ -213,6 +238,8 @@ class Controller:
                 if (g.get("you") or {}).get("status") == "member" and g.get("join") != "invite"]  # fmt: skip
 
     async def _publish(self, draft: dict[str, Any]) -> dict[str, Any]:
+        from murmur.client.group_authority import refuse_plain  # it reads the identity logs' store
+
         await refuse_plain(self.api, draft)  # a private group's, by its signed creation, whatever the server says
         return await publish(self.api, self.api.identity, await resolve_draft(self.api, draft))
 
@@ -267,6 +294,8 @@ class Controller:
             # whom the post speaks for: an identity (every device's posts), else the signing key
             self.open_profile(str(item.get("identity") or item.get("actor") or message["author"]))
         elif action == "raw":
+            from murmur.client.tui.screens.dialogs import RawScreen
+
             self.app.push_screen(RawScreen(item))
         elif action == "links":
             self._links(item)
@@ -278,12 +307,10 @@ class Controller:
             self.app.notify(f"That is a {one_line(str(message.get('kind')), 32)}, not a post.", severity="warning")
         elif action == "reply":
             self.compose(parent=item)
-        elif action == "react":
-            self.app.push_screen(ReactionPicker(), lambda emoji: self._react(message, emoji))
+        elif action in ("react", "unreact"):
+            self._pick_reaction(action, message)
         elif action == "boost":
             self._run(respond(self.api, message, "boost"), "Boosted.", recount=message["id"])
-        elif action == "unreact":
-            self.app.push_screen(ReactionPicker(), lambda emoji: self._unreact(message, emoji))
         elif action == "unboost":
             self._run(self._undo(message["id"], "boost"), "Took back your boost.", recount=message["id"])
         elif action == "delete":
@@ -291,12 +318,22 @@ class Controller:
         elif action == "edit":
             self.edit(item)
         elif action == "history":
+            from murmur.client.tui.screens.history import HistoryScreen
+
             self.show(
                 lambda s: isinstance(s, HistoryScreen) and s.post_id == message["id"],
                 lambda: HistoryScreen(self.api, self.view, message["id"]),
             )
 
+    def _pick_reaction(self, action: str, message: dict[str, Any]) -> None:
+        from murmur.client.tui.screens.dialogs import ReactionPicker
+
+        then = self._react if action == "react" else self._unreact
+        self.app.push_screen(ReactionPicker(), lambda emoji: then(message, emoji))
+
     def _links(self, item: dict[str, Any]) -> None:
+        from murmur.client.tui.screens.dialogs import LinksScreen
+
         links = present.links_in(item)
         if not links:
             self.app.notify("No links in that post.")
@@ -321,6 +358,9 @@ class Controller:
         return {"deletes": await undo(self.api, target_id, kind, emoji)}
 
     def _delete(self, item: dict[str, Any]) -> None:
+        from murmur.client.tui.screens.deletes import DeleteStatusScreen
+        from murmur.client.tui.screens.dialogs import ConfirmScreen
+
         message = item["message"]
         if message["author"] != self.api.identity.public_key:
             self.app.notify("That post is someone else's; you can only delete your own.", severity="warning")

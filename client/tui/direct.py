@@ -3,6 +3,8 @@ passphrase is opened once the person types it, in a modal), opening one, and wri
 picked by ``@name``, identity or key, with the same compose screen as posts.
 
 Sending is ``Conversations.send``: sealed here for every device of each recipient and my other devices.
+
+The screens are imported where they are opened, as in ``controller``: the app makes this before its first paint.
 """
 
 from __future__ import annotations
@@ -11,17 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
-from murmur.client.conversations import NO_IDENTITY, Conversations
 from murmur.client.tui import present
 from murmur.client.tui.net import attempt
-from murmur.client.tui.screens.compose import ComposeScreen
-from murmur.client.tui.screens.conversations import ConversationScreen
-from murmur.client.tui.screens.dialogs import PromptScreen
-from murmur.client.tui.screens.passphrase import PassphraseScreen
 from murmur.client.tui.widgets.conversations import people_parts
 from murmur.errors import MurmurError, StoreLocked
 
 if TYPE_CHECKING:
+    from murmur.client.conversations import Conversations
     from murmur.client.tui.app import MurmurApp
 
 ASK_WHO = "Write to whom? @names, identities or keys (8+ hex digits), separated by spaces"
@@ -57,6 +55,8 @@ class Direct:
 
     def unlock(self) -> None:
         """A sealed store: ask its passphrase in a modal (once at a time), then show the conversations it opens."""
+        from murmur.client.tui.screens.passphrase import PassphraseScreen
+
         unlock = self.app.settings.unlock_conversations
         self.talks()
         if not self.locked or unlock is None or any(isinstance(s, PassphraseScreen) for s in self.app.screen_stack):
@@ -82,6 +82,8 @@ class Direct:
 
     def _ready(self) -> Conversations | None:
         """The conversations, when this profile may write; else say what to do and give None."""
+        from murmur.client.conversations import NO_IDENTITY  # with the store, imported when it is first read
+
         talks = self.talks()
         if talks is None or talks.identity is None:
             self.app.notify(NO_IDENTITY if talks is not None else self.closed, severity="warning", markup=False)
@@ -89,6 +91,8 @@ class Direct:
         return talks
 
     def open(self, conversation: str) -> None:
+        from murmur.client.tui.screens.conversations import ConversationScreen
+
         talks = self.talks()
         if talks is not None:
             self.app.controller.show(
@@ -98,6 +102,8 @@ class Direct:
 
     def new(self) -> None:
         """Ask whom to write to, then open the compose screen for them."""
+        from murmur.client.tui.screens.dialogs import PromptScreen
+
         talks = self._ready()
         if talks is None:
             return
@@ -122,6 +128,9 @@ class Direct:
 
     def write(self, others: list[str], conversation: str | None) -> None:
         """The compose screen, sealing to ``others`` (none: my own devices); then the conversation it went to."""
+        from murmur.client.tui.screens.compose import ComposeScreen
+        from murmur.client.tui.screens.conversations import ConversationScreen
+
         talks = self._ready()
         if talks is None:
             return

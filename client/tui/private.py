@@ -11,18 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
-from murmur.client.conversations import NO_IDENTITY
-from murmur.client.private_groups import GroupPost, PrivateGroups
 from murmur.client.tui import present
 from murmur.client.tui.direct import NO_KEYS
 from murmur.client.tui.net import attempt
-from murmur.client.tui.screens.compose import ComposeScreen
-from murmur.client.tui.screens.dialogs import ReactionPicker
-from murmur.client.tui.widgets.private_group import PrivateMessages
 from murmur.errors import MurmurError, StoreLocked
 from murmur.terminal import one_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the store and the screens below are imported when first used, not before the first paint
+    from murmur.client.private_groups import GroupPost, PrivateGroups
     from murmur.client.tui.app import MurmurApp
 
 SEALED = "Sealed here for the group's member devices: no server can read it."
@@ -45,6 +41,8 @@ class Private:
             self.closed = direct.closed if talks is None else NO_KEYS
             return None
         if talks.identity is None:
+            from murmur.client.conversations import NO_IDENTITY  # imported with the store, when first read
+
             self.closed = NO_IDENTITY
             return None
         try:
@@ -67,6 +65,8 @@ class Private:
 
     def write(self, group: dict[str, Any], reply_to: GroupPost | None = None) -> None:
         """The compose screen, sealing for the group's members (a reply to ``reply_to``, read here)."""
+        from murmur.client.tui.screens.compose import ComposeScreen
+
         groups = self._ready()
         if groups is None:
             return
@@ -86,6 +86,8 @@ class Private:
         self.app.push_screen(screen, lambda result: self.changed(gid) if result is not None else None)
 
     def react(self, group: dict[str, Any], post: GroupPost) -> None:
+        from murmur.client.tui.screens.dialogs import ReactionPicker
+
         groups = self._ready()
         if groups is None:
             return
@@ -105,6 +107,8 @@ class Private:
     def changed(self, group: str) -> None:
         """Something is new in ``group`` (written here, or announced by the live stream): every pane showing it
         fetches and shows it, and the Groups tab counts again."""
+        from murmur.client.tui.widgets.private_group import PrivateMessages
+
         for screen in self.app.screen_stack:
             for pane in screen.query(PrivateMessages):
                 if pane.group_id == group:

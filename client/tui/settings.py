@@ -11,15 +11,18 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from murmur.client.api import MurmurClient
-from murmur.client.conversations import Conversations
 from murmur.client.editor_files import drafts_folder
-from murmur.client.private_groups import PrivateGroups
 from murmur.client.profiles import ProfileRef
 from murmur.client.tui.bindings import KeymapError, checked_keymap
 from murmur.errors import ConfigError
 from murmur.message import now_ms
+
+if TYPE_CHECKING:  # the stores of direct messages and private groups are opened, and imported, when first read
+    from murmur.client.conversations import Conversations
+    from murmur.client.private_groups import PrivateGroups
 
 DEFAULT_THEME = "textual-dark"
 
@@ -105,9 +108,21 @@ def from_profile(ref: ProfileRef, *, editor: str | None = None) -> TuiSettings:
         save_theme=save_theme,
         editor=editor,
         drafts=drafts_folder(ref.key_path),
-        conversations=lambda api: Conversations.of_profile(api, ref.key_path, os.environ.get("MURMUR_PASSPHRASE")),
-        unlock_conversations=lambda api, typed: Conversations.of_profile(api, ref.key_path, typed),
-        private_groups=lambda talks, typed: PrivateGroups.beside(
-            talks, ref.key_path, ref.identity(), typed if typed is not None else os.environ.get("MURMUR_PASSPHRASE")
+        conversations=lambda api: _conversations(api, ref, os.environ.get("MURMUR_PASSPHRASE")),
+        unlock_conversations=lambda api, typed: _conversations(api, ref, typed),
+        private_groups=lambda talks, typed: _private_groups(
+            talks, ref, typed if typed is not None else os.environ.get("MURMUR_PASSPHRASE")
         ),
     )
+
+
+def _conversations(api: MurmurClient, ref: ProfileRef, passphrase: str | None) -> Conversations:
+    from murmur.client.conversations import Conversations
+
+    return Conversations.of_profile(api, ref.key_path, passphrase)
+
+
+def _private_groups(talks: Conversations, ref: ProfileRef, passphrase: str | None) -> PrivateGroups:
+    from murmur.client.private_groups import PrivateGroups
+
+    return PrivateGroups.beside(talks, ref.key_path, ref.identity(), passphrase)

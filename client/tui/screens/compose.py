@@ -10,7 +10,6 @@ tab puts the first one in. Mentions are resolved to keys when the post is sent (
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
@@ -347,7 +346,3 @@ class ComposeScreen(ModalScreen[dict[str, Any] | None]):
             self._error("This terminal cannot hand over to an editor.")
         except (OSError, UnicodeDecodeError) as exc:
             self._error(f"The editor failed: {exc}")
-
-
-def default_editor() -> str | None:
-    return os.environ.get("VISUAL") or os.environ.get("EDITOR")

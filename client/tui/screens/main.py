@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,15 +22,16 @@ from murmur.client.kinds import reminder_line
 from murmur.client.tui.bindings import TIMELINES, bindings
 from murmur.client.tui.net import attempt, gone, landing, work
 from murmur.client.tui.screens.base import MurmurScreen
-from murmur.client.tui.screens.dialogs import PromptScreen
 from murmur.client.tui.widgets.conversations import ConversationsPane, Source
 from murmur.client.tui.widgets.entries import View
 from murmur.client.tui.widgets.groups import GroupsPane
 from murmur.client.tui.widgets.meetups import MeetupList
-from murmur.client.tui.widgets.private_group import Source as PrivateSource
 from murmur.client.tui.widgets.timeline import Fetch, Timeline
 from murmur.keys import KEY_HEX, fingerprint
 from murmur.validate import HASHTAG_CHARS
+
+if TYPE_CHECKING:  # a group's private messages, with their store, are imported when a group screen opens
+    from murmur.client.tui.widgets.private_group import Source as PrivateSource
 
 EMPTY = {
     "home": "Your home timeline shows your posts and those of people you follow. Nothing yet: press 3 for "
@@ -247,6 +248,8 @@ class MainScreen(MurmurScreen):
         timeline.refresh_top()
 
     def action_open_tab(self) -> None:
+        from murmur.client.tui.screens.dialogs import PromptScreen  # its text area is not needed before this
+
         def opened(answer: str | None) -> None:
             source = source_for(answer or "")
             if source is None:

@@ -10,7 +10,7 @@ home server holds, then ``show`` reads the device's store. Posts ``Unread`` with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on
 from textual.app import ComposeResult
@@ -20,13 +20,15 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from murmur.client.conversations import NO_IDENTITY, Conversation, Conversations
 from murmur.client.tui import present
 from murmur.client.tui.events import NamesWanted
 from murmur.client.tui.net import attempt, landing, work
 from murmur.client.tui.widgets.entries import View
 from murmur.terminal import one_line
 from murmur.text import ago
+
+if TYPE_CHECKING:  # the direct messages' store is imported when first read, not with the tab
+    from murmur.client.conversations import Conversation, Conversations
 
 
 class Source(Protocol):
@@ -134,6 +136,8 @@ class ConversationsPane(Vertical):
         highlighted = listed.highlighted_option.id if listed.highlighted_option is not None else None
         listed.clear_options()
         if talks is None or talks.identity is None:
+            from murmur.client.conversations import NO_IDENTITY  # imported with the store, when first read
+
             self._note(self.source.closed if talks is None else NO_IDENTITY)
             return
         self._note("")

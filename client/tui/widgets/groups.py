@@ -8,7 +8,7 @@ private group's messages this device read and the person has not seen yet); ente
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,8 +24,10 @@ from murmur.client.tui.bindings import GROUP, bindings
 from murmur.client.tui.net import attempt, landing, work
 from murmur.client.tui.widgets.entries import Entry, View
 from murmur.client.tui.widgets.postlist import ACTIONS_UP, PostList
-from murmur.client.tui.widgets.private_group import Source
 from murmur.terminal import one_line, visible_name
+
+if TYPE_CHECKING:  # the private groups' store is imported when a group screen opens, not with the Groups tab
+    from murmur.client.tui.widgets.private_group import Source
 
 DIM = "$text-muted"
 MARKS = {"member": "● member", "pending": "… asked to join"}
