@@ -19,11 +19,16 @@ NO_LABEL = "(no label)"
 
 def narrowed(chosen: str, audience: str) -> str:
     """The visibility to sign: what the person chose, unless the thread's audience (the server's answer for a
-    reply) is narrower, in which case the thread's own (``local``, or its first scope), so the signed reply says
-    where it may go even on a server that never saw its parent."""
+    reply, or for a reaction's target) is narrower: ``local`` for a thread kept here; the thread's first scope
+    when they chose ``public``. So the signed message says where it may go even on a server that never saw what
+    it names. A scope the person chose is never replaced by another: one visibility signs one scope, and the
+    thread's in its place would send it to that scope's peers the person left out; servers narrow it by the thread
+    all the same (its audience is every scope of both)."""
     if chosen == "local" or audience == "public":
         return chosen
-    return audience.split("+", 1)[0] if audience.startswith((SCOPE_PREFIX, "local")) else chosen
+    if audience == "local":
+        return audience
+    return audience.split("+", 1)[0] if chosen == "public" and audience.startswith(SCOPE_PREFIX) else chosen
 
 
 Ask = Callable[[str, list[str]], Awaitable[dict[str, Any]]]

@@ -128,3 +128,33 @@ async def test_the_preview_names_exactly_the_peers_that_then_receive_the_message
             await every_held_agrees(store, peers, thread)
     assert compared >= 20
     assert await every_held_agrees(store, peers, thread) >= 15
+
+
+async def test_a_reply_chosen_for_team_in_an_inside_thread_is_not_signed_for_all_of_inside(store: Store) -> None:
+    """`murmur post --reply-to X --audience team` in a thread addressed to `inside`: the server answers the
+    thread's audience `scope:inside+scope:team`; the reply signs the author's `team` (never the thread's first
+    scope in its place, which reached every inside peer, team or not), and delivery, asked of what is signed,
+    hands it to exactly the peers the preview named: those labelled both."""
+    from murmur.client.audience import signed_preview
+    from tests.sync.test_scopes import post
+
+    inside_only, team = Identity.generate().public_key, Identity.generate().public_key
+    for key, labels in ((inside_only, ["inside"]), (team, ["inside", "team"])):
+        await add_peer(store, key, f"http://{key[:8]}.test")
+        await trust.set_labels(store, Identity.generate(), key, labels)
+    parent = post(Identity.generate(), "inside only", "scope:inside")
+    await store.ingest([parent])
+
+    async def ask(visibility: str, names: list[str]) -> dict[str, Any]:
+        found = await trust.recipients(store, visibility, names)
+        return {"audience": await trust.audience_of(store, visibility, names), "servers": [r.as_dict() for r in found]}
+
+    signed_as, answer = await signed_preview(ask, "scope:team", [parent["id"]])
+    assert signed_as == "scope:team"
+    assert answer["audience"] == "scope:inside+scope:team"
+    assert {s["key"] for s in answer["servers"]} == {team}
+    reply = post(Identity.generate(), "team only", signed_as, parent=parent)
+    [result] = await store.ingest([reply])
+    for key, reaches in ((team, True), (inside_only, False)):
+        page = await outbound(store, after=result.seq - 1, limit=1, exclude_origin=None, to=key)
+        assert bool(page.entries) is reaches, key

@@ -67,6 +67,9 @@ def test_a_reply_signs_its_threads_audience_unless_a_narrower_one_is_chosen() ->
     assert narrowed("public", "scope:inside+scope:team") == "scope:inside"
     assert narrowed("scope:team", "local") == "local"
     assert narrowed("local", "scope:inside") == "local"
+    # a scope the author chose is theirs: servers narrow it by the thread, never widen it to the thread's first
+    assert narrowed("scope:team", "scope:inside+scope:team") == "scope:team"
+    assert narrowed("scope:team", "scope:team") == "scope:team"
 
 
 async def test_a_thread_says_what_a_peer_withheld_and_why(live: LiveServer, tmp_path: Path) -> None:
