@@ -201,6 +201,16 @@ def device_envelope(envelope: dict[str, Any], identity: str | None, counter_file
     return envelope
 
 
+def deletable_by_me(api: MurmurClient, message: dict[str, Any]) -> bool:
+    """Whether this device may delete ``message``: it signed it, or it names the identity this device speaks for
+    (another device of the same person wrote it; the servers judge each against the identity's log at its time,
+    docs/protocol.md "Delete")."""
+    if message.get("author") == api.identity.public_key:
+        return True
+    named = next((v for n, v in message.get("tags", []) if n == "identity"), None)
+    return api.speaks_for is not None and named == api.speaks_for
+
+
 # The kinds that go where their target goes, and so sign their target's audience when it is narrower than public.
 SIGNS_TARGET_AUDIENCE = frozenset({"reaction", "boost", "delete"})
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from murmur.client.audience import held_back_line
+from murmur.client.devices import deletable_by_me
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
@@ -362,7 +363,7 @@ class Controller:
         from murmur.client.tui.screens.dialogs import ConfirmScreen
 
         message = item["message"]
-        if message["author"] != self.api.identity.public_key:
+        if not deletable_by_me(self.api, message):
             self.app.notify("That post is someone else's; you can only delete your own.", severity="warning")
             return
 

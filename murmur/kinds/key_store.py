@@ -227,6 +227,21 @@ async def admit(conn: aiosqlite.Connection, batch: Sequence[tuple[int, Message]]
     return out
 
 
+async def speakers(conn: aiosqlite.Connection, messages: Sequence[Message]) -> dict[str, str]:
+    """The identity each of ``messages`` speaks for, by id, when the log in force at its time says its device did
+    (valid): the person behind it, whichever device signed it. The verdicts admit() just gave this batch, else the
+    devices' spans; a message naming no identity, or whose log cannot say yet, speaks for no one but its key."""
+    named = [m for m in messages if m.kind not in EVENT_KINDS and identity_named(m) is not None]
+    admitted = _ADMITTED.get(id(conn), {})
+    rest = [m for m in named if m.id not in admitted]
+    verdicts = {**admitted, **(await _judged(conn, rest, {}) if rest else {})}
+    return {m.id: identity_named(m) or "" for m in named if verdicts[m.id].status == "valid"}
+
+
+# The identity a held message ``{row}`` speaks for (its claim valid), NULL when none: ``speakers`` of the held.
+SPEAKER_SQL = "(SELECT w.identity FROM identity_claims w WHERE w.seq = {row}.seq AND w.status = 'valid')"
+
+
 _ADMITTED: dict[int, dict[str, Verdict]] = {}  # connection -> the verdicts admit() gave its current batch, by id
 _SPANS_SQL = (
     "SELECT identity, device, added_at, removed_at, disputed_at FROM identity_devices WHERE device IN ({marks})"

@@ -24,6 +24,7 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
 from murmur.kinds.base import Kind, execute_each, execute_many, select_in
+from murmur.kinds.key_store import SPEAKER_SQL, speakers
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
 from murmur.store.audience import confine, confine_refused, follow_unheld, keep_names, mark, narrow_unstored
@@ -184,15 +185,19 @@ async def store_batch(
         bytes(row[0]): load_stored(bytes(row[1]))
         for row in await select_in(conn, "SELECT id, raw FROM messages WHERE id IN ({marks})", checked)
     }
-    for target, author in await select_in(
-        conn, "SELECT target, author FROM tombstones WHERE target IN ({marks})", ids + with_targets + checked
-    ):
+    # A delete speaks for the person (identity) its device spoke for at its time: what any of their devices wrote
+    # is theirs to delete, so a tombstone also stands for that person (``_TOMBS``).
+    tomb_people: dict[bytes, dict[str, bytes]] = {}  # target -> {identity hex: delete id}
+    for target, author, person, delete_id in await select_in(conn, _TOMBS, ids + with_targets + checked):
         tombs.setdefault(target, set()).add(author)
+        if person is not None:
+            tomb_people.setdefault(target, {})[bytes(person).hex()] = delete_id
     targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).own_target and (t := m.tag("target"))]
     known = {
-        row[0]: (row[1], row[2])
-        for row in await select_in(conn, "SELECT id, author, kind FROM messages WHERE id IN ({marks})", targets)
+        row[0]: (row[1], row[2], row[3] and bytes(row[3]).hex())
+        for row in await select_in(conn, _TARGETS, targets)
     }
+    people = await speakers(conn, [m for _, m in valid])
     since = await mark(conn)  # what this batch narrows, from here on, is carried through what is not held
     await confine_refused(conn, results)
     rows = await conn.execute_fetchall("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")  # one hand-off
@@ -216,6 +221,10 @@ async def store_batch(
             results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
         kind = kind_or_unknown(message.kind)
+        deleted_by = tomb_people.get(msg_id, {}).get(people.get(message.id, ""))
+        if deleted_by is not None and author not in tombs.get(msg_id, ()) and kind.removable:
+            tombs.setdefault(msg_id, set()).add(author)  # another device of its author's deleted it first
+            batch.tombstones.append((msg_id, author, deleted_by))
         if author in tombs.get(msg_id, ()) and kind.removable:
             results[index] = IngestResult(
                 "deleted", id=message.id, code="deleted", reason="Its author has deleted this message.", message=message
@@ -223,10 +232,17 @@ async def store_batch(
             continue
         if kind.own_target:
             target = bytes.fromhex(message.tag("target") or "")
-            target_author, target_kind = known.get(target) or (
-                (in_batch[target][2], in_batch[target][3]) if target in in_batch else (None, None)
+            target_author, target_kind, target_person = known.get(target) or (
+                (in_batch[target][2], in_batch[target][3], people.get(target.hex()))
+                if target in in_batch
+                else (None, None, None)
             )
-            if target_author is not None and target_author != author:
+            # A delete is the person's, whichever of their devices signed either; the other kinds (an edit, a
+            # letter's new version) are read by device key, so they stay the device's own.
+            mine = target_author == author or (
+                message.kind == "delete" and target_person is not None and target_person == people.get(message.id)
+            )
+            if target_author is not None and not mine:
                 results[index] = IngestResult(
                     "refused",
                     id=message.id,
@@ -270,17 +286,24 @@ async def store_batch(
         if message.kind == "delete":
             tombs.setdefault(target, set()).add(author)
             batch.tombstones.append((target, author, msg_id))
-            if target_author == author and target_kind is not None and kind_or_unknown(target_kind).removable:
+            if (person := people.get(message.id)) is not None:
+                tomb_people.setdefault(target, {}).setdefault(person, msg_id)
+            if mine and target_author is not None and target_author != author:
+                # another device's message: its own key's tombstone too, as its author's delete would leave
+                tombs[target].add(target_author)
+                batch.tombstones.append((target, target_author, msg_id))
+            if mine and target_kind is not None and kind_or_unknown(target_kind).removable:
                 if target in in_batch:
                     dropped.add(_take_back(in_batch, results, target, "Deleted by a later message in the same batch."))
                 else:
                     batch.remove_stored.append(target)
             # What goes with the target goes now, whether the target is held, still to come, or never will be.
-            for gone in going_with.pop((target, author), []):
-                if gone in in_batch:
-                    reason = "Deleted with the message it is about, by a later message in the same batch."
-                    dropped.add(_take_back(in_batch, results, gone, reason))
-            batch.remove_with.append((target, author))
+            for owner in {author, target_author} if mine and target_author is not None else {author}:
+                for gone in going_with.pop((target, owner), []):
+                    if gone in in_batch:
+                        reason = "Deleted with the message it is about, by a later message in the same batch."
+                        dropped.add(_take_back(in_batch, results, gone, reason))
+                batch.remove_with.append((target, owner))
         seq += 1
         in_batch[msg_id] = (index, seq, author, message.kind)
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
@@ -310,6 +333,13 @@ async def _refused_by_kinds(
         if index in refused:
             results[index] = _refused(m, refused[index], m.id)
     return set(refused)
+
+
+_TOMBS = (
+    "SELECT t.target, t.author, (SELECT w.identity FROM messages d JOIN identity_claims w ON w.seq = d.seq"
+    " WHERE d.id = t.delete_id AND w.status = 'valid'), t.delete_id FROM tombstones t WHERE t.target IN ({marks})"
+)
+_TARGETS = f"SELECT m.id, m.author, m.kind, {SPEAKER_SQL.format(row='m')} FROM messages m WHERE m.id IN ({{marks}})"
 
 
 def _take_back(
