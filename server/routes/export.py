@@ -22,7 +22,7 @@ from murmur.server.auth import authenticate, state_of
 from murmur.server.params import query_number
 from murmur.server.responses import batch_answer
 from murmur.server.routes.federation import split_lines
-from murmur.store.audience import signed_by
+from murmur.store.audience import moved_in
 from murmur.store.export import ExportFilter, page
 from murmur.store.group import ingest_grouped
 
@@ -49,7 +49,7 @@ async def import_own(request: Request) -> Response:
     lines = split_lines(caller.body)
     if len(lines) > MAX_IMPORT_LINES:
         raise Refused("too_large", f"An import holds at most {MAX_IMPORT_LINES} messages; this one has {len(lines)}.")
-    results = await ingest_grouped(state.store.writer, lines, origin="import", policy=signed_by(caller.key))
+    results = await ingest_grouped(state.store.writer, lines, origin="import", policy=moved_in(caller.key))
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
         state.hub.stored(max(stored))

@@ -12,9 +12,10 @@ import orjson
 
 from murmur.keys import Identity
 from murmur.message import sign_draft
-from murmur.store import Store
-from murmur.store.audience import Policy, for_anyone, refuse_local, signed_by
+from murmur.store import Store, trust
+from murmur.store.audience import Policy, for_anyone, moved_in, refuse_local
 from murmur.store.export import ExportFilter, matching
+from murmur.store.peers import add_peer, outbound
 from tests.sync.test_scopes import T0, post, reaction
 
 
@@ -67,11 +68,10 @@ async def test_a_member_moving_leaves_behind_what_they_wrote_about_others_narrow
 
     raws = await exported(store, ExportFilter(authors=(bob.public_key,), include_local=True, moving=True))
     taken = ids(raws)
-    assert taken == {own_scoped["id"], own_local["id"], everyone["id"], *(m["id"] for m in about_own)}
-    assert (
-        await landed_public(raws, tmp_path / "new.db", fresh_database(), signed_by(bob.public_key))
-        == here_public & taken
-    )
+    # his own scoped post stays (a scope is this server's label), and what leans on it with it
+    assert taken == {own_local["id"], everyone["id"], about_own[1]["id"]}
+    landed = await landed_public(raws, tmp_path / "new.db", fresh_database(), moved_in(bob.public_key))
+    assert landed == here_public & taken
 
 
 async def test_a_filtered_export_keeps_out_what_its_narrowing_parent_is_not_chosen_with(
@@ -86,7 +86,7 @@ async def test_a_filtered_export_keeps_out_what_its_narrowing_parent_is_not_chos
     about_ada = reaction(bob, scoped)
     await store.ingest([early, late_reply, scoped, about_ada])
     here_public = await public_ids(store)
-    bundle, mine = refuse_local("bundle"), signed_by(bob.public_key)
+    bundle, mine = refuse_local("bundle"), moved_in(bob.public_key)
     for n, (chosen, door) in enumerate(
         (
             (ExportFilter(authors=(bob.public_key,), include_local=True), bundle),
@@ -102,3 +102,31 @@ async def test_a_filtered_export_keeps_out_what_its_narrowing_parent_is_not_chos
         assert await landed_public(raws, tmp_path / f"{n}.db", fresh_database(), door) <= here_public
     whole = ids(await exported(store, ExportFilter(authors=(bob.public_key,), include_local=True)))
     assert {early["id"], late_reply["id"]} <= whole  # chosen together, the reply is narrowed wherever it lands
+
+
+async def test_a_scoped_post_does_not_move_by_file_to_another_servers_scope_of_that_name(
+    store: Store, tmp_path: Path, fresh_database: Callable[[], str | None]
+) -> None:
+    """A scope is a label of the manifest of the server a post was written on: the moving export (`murmur export
+    --mine`) leaves the member's scoped posts behind, and the moving door (`murmur import --mine`) refuses one a
+    file brings all the same (an older server's export), so the new home never hands it to its own `inside`
+    peers (another organisation), nor what names it as public."""
+    bob = Identity.generate()
+    own_scoped = post(bob, "my inside post", "scope:inside")
+    signed_inside = [post(bob, "my inside reply", "scope:inside", parent=own_scoped), reaction(bob, own_scoped)]
+    await store.ingest([own_scoped, *signed_inside])
+    raws = await exported(store, ExportFilter(authors=(bob.public_key,), include_local=True, moving=True))
+    assert own_scoped["id"] not in ids(raws) and not ids(raws) & {m["id"] for m in signed_inside}
+    home = await Store.open(tmp_path / "new-home", database=fresh_database())
+    try:
+        their_inside = Identity.generate().public_key
+        await add_peer(home, their_inside, "http://elsewhere.test")
+        await trust.set_labels(home, Identity.generate(), their_inside, ["inside"])
+        brought = [orjson.dumps(m) for m in (own_scoped, *signed_inside)]  # a file from elsewhere carries them
+        results = await home.ingest(brought, origin="import", policy=moved_in(bob.public_key))
+        assert [(r.status, r.code) for r in results[:2]] == [("refused", "scoped_post")] * 2
+        page = await outbound(home, after=0, limit=100, exclude_origin=None, to=their_inside)
+        assert not {bytes(i).hex() for i in page.ids} & {own_scoped["id"], signed_inside[0]["id"]}
+        assert signed_inside[1]["id"] not in await public_ids(home)  # narrowed by the refused post's id
+    finally:
+        await home.close()

@@ -37,6 +37,7 @@ from murmur.store.audience.doors import (
     SCOPED_IN_BUNDLE,
     Policy,
     from_peer,
+    moved_in,
     refuse_local,
     signed_by,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "keep_names",
     "kept_back",
     "mark",
+    "moved_in",
     "moves_with_author",
     "narrow_unstored",
     "narrowed_alone",

@@ -76,13 +76,33 @@ def refuse_local(door: str) -> Policy:
 
     def policy(message: Message) -> None:
         _refuse_local_post(code, reason, message)
-        scope = scope_of(message.visibility)
-        if door == "bundle" and scope is not None:
-            raise Refused(
-                SCOPED_IN_BUNDLE,
-                f"This post is addressed to the scope {scope!r}: it goes only to servers trusted with that scope,"
-                " and a bundle may be carried anywhere.",
-            )
+        if door == "bundle":
+            _refuse_scoped(message, "a bundle may be carried anywhere")
+
+    return policy
+
+
+def _refuse_scoped(message: Message, carried: str) -> None:
+    # A file carries no manifest: whoever reads it reads the scope's name against their own labels.
+    scope = scope_of(message.visibility)
+    if scope is not None:
+        raise Refused(
+            SCOPED_IN_BUNDLE,
+            f"This post is addressed to the scope {scope!r}: it goes only to servers trusted with that scope,"
+            f" and {carried}.",
+        )
+
+
+def moved_in(key: str) -> Policy:
+    """The policy of a member's moving door (``POST /api/v1/import``, ``murmur import --mine``): what ``signed_by``
+    takes, but no scoped message. A scope is a label of the manifest of the server it was written on; the new
+    home's scope of that name is whoever that server labels so (maybe another organisation), so a scoped post
+    does not move by file (the moving export leaves it out: ``moves_with_author``)."""
+    own = signed_by(key)
+
+    def policy(message: Message) -> None:
+        own(message)
+        _refuse_scoped(message, "its scope here is another server's label, which may name other servers")
 
     return policy
 

@@ -37,9 +37,16 @@ def travels_with(alias: str, chosen: str) -> str:
 
 def moves_with_author(alias: str = "m", chosen: str = "TRUE") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` may leave with its author for a new server
-    (``GET /api/v1/export?local=1``): what is narrowed by nothing, the author's own local and scoped posts
-    (written for that audience, they keep it on the new home), and what they wrote about those
-    (``travels_with``). Not what they wrote about someone else's local or scoped post: signed as public, and
-    without the post it names, it would be public wherever it landed. ``chosen`` narrows the selection further
-    (a condition on the named row ``p``, as for ``travels_with``)."""
-    return travels_with(alias, f"p.author = {alias}.author AND ({chosen})")
+    (``GET /api/v1/export?local=1``): what is narrowed by nothing, the author's own local posts (written for
+    their home, they keep that audience on the new one), and what they wrote about those (``travels_with``).
+    Not their scoped posts, nor what leans on them: a scope is a label of this server's manifest, and the new
+    home's scope of that name is whoever it labels so (``doors.moved_in`` refuses them too). Not what they wrote
+    about someone else's local or scoped post: signed as public, and without the post it names, it would be
+    public wherever it landed. ``chosen`` narrows the selection further (a condition on the named row ``p``, as
+    for ``travels_with``)."""
+    own = f"p.author = {alias}.author AND {_unscoped('p')} AND ({chosen})"
+    return f"({_unscoped(alias)} AND {travels_with(alias, own)})"
+
+
+def _unscoped(alias: str) -> str:
+    return f"{alias}.visibility NOT LIKE '{SCOPE_PREFIX}%'"
