@@ -17,7 +17,7 @@ neither is shown as unknown, never under the name the serving server gave it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -152,7 +152,10 @@ def known_signer(answer: dict[str, Any]) -> bool:
     return answer.get("signer") in (HOME, PEER)
 
 
-def withheld_notes(msg_id: str, notices: Any) -> list[str]:
+UNNAMED = "withheld by a peer: which one, and why, is told only to this server's members"
+
+
+def withheld_notes(msg_id: str, notices: Any, *, unnamed: Collection[str] = ()) -> list[str]:
     """``withheld by NAME (key): reason`` for each peer that refused the message ``msg_id`` and said so, signed
     (``notices``: the ``withheld`` list a server answers for it, marked by the reader: ``mark_signer``). The one
     wording the CLI, the TUI and the web view show, after the one check (``notice_verifies``). A notice that does
@@ -160,7 +163,9 @@ def withheld_notes(msg_id: str, notices: Any) -> list[str]:
     server's, and the reader is told that server served a notice no peer signed rather than left with silence.
     One signed by a key that is neither the home server nor a peer it lists says so alike (a server can sign with
     a key of its own under a peer's name). Name and reason come from a peer: flattened here to one inert line
-    each, and escaped wherever markup is drawn."""
+    each, and escaped wherever markup is drawn. A verified notice of a peer in ``unnamed`` (its key) says only
+    that a peer withheld it (``UNNAMED``): on a page anyone may read, the name, key and words of a server this one
+    trusts with a scope would map who is inside."""
     lines = []
     for w in notices if isinstance(notices, list) else []:
         if not isinstance(w, dict):
@@ -173,6 +178,8 @@ def withheld_notes(msg_id: str, notices: Any) -> list[str]:
                 f"withheld notice signed by an unknown key ({key}): not this server nor a peer it lists, so it is"
                 " not shown"
             )
+        elif str(w.get("key", "")) in unnamed:
+            lines.append(UNNAMED)
         else:
             name, reason = one_line(str(w.get("name") or "-"), 40), one_line(str(w.get("reason", "")), 200)
             lines.append(f"withheld by {name} ({key}): {reason}")

@@ -19,6 +19,7 @@ import orjson
 from markupsafe import Markup, escape
 
 from murmur.keys import fingerprint
+from murmur.manifest import OUTSIDE
 from murmur.message import HASHTAG_IN_TEXT, MENTION_IN_TEXT
 from murmur.receipts import Signers, mark_signer, withheld_notes
 from murmur.store import Store, receipts
@@ -196,12 +197,19 @@ async def posts_of(store: Store, items: Sequence[TimelineItem]) -> list[Post]:
 
 
 async def with_withheld(store: Store, posts: list[Post]) -> list[Post]:
-    """The posts, each saying what peers withheld of it and why, as the API and the terminal say it."""
+    """The posts, each saying what peers withheld of it and why, as the API and the terminal say it; but a peer
+    trusted with a scope (a label besides `outside`) is not named: these pages are for anyone."""
     found = await receipts.withheld_among(store, [p.id for p in posts if not p.missing])
-    signers = Signers(peers={p.key: p.name for p in await list_peers(store)}) if found else Signers()
+    if not found:
+        return posts
+    peers = await list_peers(store)
+    signers = Signers(peers={p.key: p.name for p in peers})
+    trusted = {p.key for p in peers if p.labels - {OUTSIDE}}
     # Through ``untrusted`` as every other string of a page or feed: a note is already one inert line, but may
     # still hold what XML cannot carry.
-    notes = {k: withheld_notes(k, [_marked(r.as_dict(), signers) for r in v]) for k, v in found.items()}
+    notes = {
+        k: withheld_notes(k, [_marked(r.as_dict(), signers) for r in v], unnamed=trusted) for k, v in found.items()
+    }
     shown = {k: tuple(untrusted(n, lines=False) for n in v) for k, v in notes.items()}
     return [
         replace(p, withheld=shown[p.id], withheld_at=max(r.at for r in found[p.id])) if p.id in notes else p

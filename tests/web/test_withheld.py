@@ -103,3 +103,24 @@ async def test_a_notice_whose_signature_no_longer_holds_is_shown_as_unverified(s
     page = html.unescape((await site.get(f"/m/{held['id']}")).text)
     assert f"unverified withheld notice ({FAR.public_key[:16]})" in page
     assert "spam" not in page and "withheld by far" not in page
+
+
+async def test_the_open_web_does_not_name_a_peer_trusted_with_a_scope(site: Site) -> None:
+    """A peer labelled `inside` (a server under the radar) refuses a public post for its policy: pages and feeds
+    anyone may read say a peer withheld it, never its name, key or words, which would map the inside of the
+    federation; one labelled only `outside` is named as before."""
+    from murmur.receipts import UNNAMED
+    from murmur.store import trust
+
+    (ann,) = people(1)
+    held = ann.post("about the strike")
+    await site.add(held)
+    await withheld_by(site, "secret-lab", held["id"], "no strike talk on secret-lab")
+    for labels, named in ((["outside"], True), (["inside"], False), (["outside", "team"], False)):
+        await trust.set_labels(site.store, Identity.generate(), FAR.public_key, labels)
+        for path in (f"/m/{held['id']}", f"/@{ann.key}", f"/@{ann.key}/feed.atom"):
+            response = await site.get(path)
+            assert response.status_code == 200, path
+            text = html.unescape(response.text)
+            assert ("secret-lab" in text and FAR.public_key[:16] in text) is named, (labels, path)
+            assert (UNNAMED in text) is not named, (labels, path)
