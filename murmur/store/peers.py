@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 import aiosqlite
 
 from murmur.errors import Refused
+from murmur.keys import Identity
 from murmur.store import Store, passed
 from murmur.store.audience import Policy, for_peers, kept_back, refuse_local
 from murmur.store.audience import from_peer as audience_from_peer
-from murmur.store.trust import labels_by_peer
+from murmur.store.trust import EVERY_FIELD, labels_by_peer, refuse_drift, sign_changes
 from murmur.validate import check_key
 
 MODES = ("push-pull", "pull-only", "serve-only")
@@ -133,14 +134,20 @@ async def add_peer(
     return peer
 
 
-async def remove_peer(store: Store, key_or_name: str) -> bool:
+async def remove_peer(store: Store, key_or_name: str, signer: Identity | None = None) -> bool:
+    """Remove a peer; with ``signer``, the removal is signed into the trust manifest in the same transaction,
+    refused first if the tables differ from the signed version in anything else (``trust.refuse_drift``)."""
     peer = await find_peer(store, key_or_name)
     if peer is None:
         return False
     async with store.writer.transaction() as conn:
+        if signer is not None:
+            await refuse_drift(store, signer.public_key, conn, {peer.key: EVERY_FIELD})
         await conn.execute("DELETE FROM peers WHERE key = ?", (bytes.fromhex(peer.key),))
         await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(peer.key),))
         await passed.forget_peers(conn)
+        if signer is not None:
+            await sign_changes(store, signer, conn)
     return True
 
 

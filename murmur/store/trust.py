@@ -8,15 +8,15 @@ version always describes what delivery does. ``diff`` against it shows anything 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiosqlite
 
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.manifest import Manifest, PeerEntry, Previous, check_label, check_signatures, parse
+from murmur.manifest import Manifest, PeerEntry, Previous, check_label, check_signatures, diff, parse
 from murmur.store import Store, passed
 from murmur.store.audience import OUT_OF_AUDIENCE, UNSENT, for_peers, scope_of, unsent
 from murmur.store.items import select
@@ -83,10 +83,54 @@ async def _record(conn: aiosqlite.Connection, manifest: Manifest) -> None:
     )
 
 
+EVERY_FIELD = frozenset({"name", "url", "mode", "labels"})
+DRIFT = "manifest_drift"
+
+
+async def refuse_drift(
+    store: Store, server_key: str, conn: aiosqlite.Connection, touching: Mapping[str, Collection[str]] | None = None
+) -> None:
+    """Refuse (``manifest_drift``) while the tables differ from the newest signed version in anything but what
+    the change asked for sets (``touching``: per peer key, its fields; a peer new to or gone from the tables is
+    the change's when named at all). Delivery reads the tables: a label written there by anything but a signed
+    change (a hand edit, a restored backup) would otherwise be signed along with the next change, unseen."""
+    newest = await latest(store, conn)
+    if newest is None:  # nothing signed yet to differ from: the first version is what the admin signs
+        return
+    now = await live(store, server_key, conn)
+    touching = touching or {}
+
+    def entry(peer: PeerEntry) -> tuple[Any, ...]:
+        fields = touching.get(peer.key, ())
+        return tuple(None if f in fields else getattr(peer, f) for f in sorted(EVERY_FIELD))
+
+    keys = set(newest.peers) | set(now.peers)
+    drifted = {
+        k
+        for k in keys
+        if not (k in touching and (k not in newest.peers or k not in now.peers))
+        and (k not in newest.peers or k not in now.peers or entry(newest.peers[k]) != entry(now.peers[k]))
+    }
+    if not drifted:
+        return
+    shown = diff(
+        replace(newest, peers={k: p for k, p in newest.peers.items() if k in drifted}),
+        replace(now, peers={k: p for k, p in now.peers.items() if k in drifted}),
+    )
+    raise Refused(
+        DRIFT,
+        f"The peers differ from signed version {newest.version} in what this change does not set, and nobody"
+        f" signed that: {'; '.join(shown)}. Nothing was signed. See `murmur peer manifest diff`; set each as it"
+        " should be (`murmur peer label PEER LABEL...`, `murmur peer remove PEER`), or accept a reviewed version"
+        " with `murmur peer manifest apply FILE`; then try again.",
+    )
+
+
 async def sign_changes(
     store: Store, identity: Identity, conn: aiosqlite.Connection, admins: frozenset[str] | None = None
 ) -> Manifest:
-    """Sign what the tables now say as the next version, inside the caller's write transaction."""
+    """Sign what the tables now say as the next version, inside the caller's write transaction (which has
+    checked first, ``refuse_drift``, that they differ from the newest signed version only by its change)."""
     current = await live(store, identity.public_key, conn)
     if admins is not None:
         current = Manifest(current.server, current.version, admins, current.peers)
@@ -104,7 +148,11 @@ async def set_labels(
     """Give the peer ``key`` these labels (replacing its labels, or adding to them), signed as a new version. What
     its push cursor already passed in a scope it gains is asked again at its next push (``murmur.store.passed``)."""
     wanted = sorted({check_label(label) for label in labels})
+    # Labels replaced are the admin's to say; labels added to (a peer just added or updated by `peer add`) keep
+    # what the peer had, which must be what was signed.
+    sets = {key: {"labels"} if not add else {"name", "url", "mode"}}
     async with store.writer.transaction() as conn:
+        await refuse_drift(store, identity.public_key, conn, sets)
         had = (await labels_by_peer(conn)).get(key, frozenset())
         await passed.widened(conn, key, set(wanted) - had)
         if not add:
@@ -118,14 +166,9 @@ async def set_labels(
 
 async def set_admins(store: Store, identity: Identity, add: Sequence[str], remove: Sequence[str]) -> Manifest:
     async with store.writer.transaction() as conn:
+        await refuse_drift(store, identity.public_key, conn)
         current = await live(store, identity.public_key, conn)
         return await sign_changes(store, identity, conn, (current.admins | set(add)) - set(remove))
-
-
-async def sign_now(store: Store, identity: Identity) -> Manifest:
-    """Sign the tables as they are (after a peer was added or removed) as a new version."""
-    async with store.writer.transaction() as conn:
-        return await sign_changes(store, identity, conn)
 
 
 async def apply(store: Store, text: str, server_key: str) -> Manifest:

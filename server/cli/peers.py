@@ -144,10 +144,7 @@ def remove(
     """Stop federating with a peer."""
 
     async def work(store: Store, data_dir: DataDir) -> bool:
-        if not await remove_peer(store, which):
-            return False
-        await trust.sign_now(store, data_dir.identity())
-        return True
+        return await remove_peer(store, which, data_dir.identity())
 
     if not with_store(data, work):
         fail(f"no peer matches {which!r}; see `murmur peer list --data DIR`.")
