@@ -21,6 +21,13 @@ class Missing:
     device_name: str
     count: int
     ranges: tuple[tuple[int, int], ...]
+    removed: tuple[str, ...] = ()  # the reasons of those a moderator of this server removed, one each
+
+
+def _removed(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(r["reason"]) for r in value if isinstance(r, dict) and isinstance(r.get("reason"), str))
 
 
 def _ranges(value: Any) -> tuple[tuple[int, int], ...]:
@@ -41,7 +48,7 @@ def missing_of(answer: Mapping[str, Any]) -> list[Missing]:
         if type(count) is not int or count < 1:
             continue
         name = e.get("device_name") if isinstance(e.get("device_name"), str) else ""
-        out.append(Missing(e["device"], name, count, _ranges(e.get("ranges"))))
+        out.append(Missing(e["device"], name, count, _ranges(e.get("ranges")), _removed(e.get("removed"))))
     return out
 
 
@@ -52,12 +59,17 @@ def whose(entry: Missing, person: str) -> str:
 
 
 def sentence(entry: Missing, person: str) -> str:
-    """"3 public messages from Ada's laptop are not on this server"."""
+    """"3 public messages from Ada's laptop are not on this server", and of those a moderator here removed:
+    "(1 removed here: off topic)", each reason on the one line."""
     many = entry.count != 1
-    return (
+    said = (
         f"{entry.count} public message{'s' if many else ''} from {whose(entry, person)}"
         f" {'are' if many else 'is'} not on this server"
     )
+    if entry.removed:
+        reasons = "; ".join(one_line(r, 100) for r in entry.removed[:3]) + ("; ..." if len(entry.removed) > 3 else "")
+        said += f" ({len(entry.removed)} removed here: {reasons})"
+    return said
 
 
 def missing_lines(answer: Mapping[str, Any], names: Mapping[str, str], person: str = "") -> list[str]:

@@ -71,27 +71,40 @@ async def record(conn: aiosqlite.Connection, rows: Iterable[tuple[bytes, int, by
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """What one device's counters say this server lacks: ``count`` counters in ``ranges`` (inclusive pairs,
-    the first ``MAX_RANGES`` of them, lowest first)."""
+    """What one device's counters say this server's readers lack: ``count`` counters in ``ranges`` (inclusive
+    pairs, the first ``MAX_RANGES`` of them, lowest first), ``removed`` among them (counter, the moderator's
+    reason): taken away here on purpose, so told to readers, never asked of peers (``to_repair``)."""
 
     device: str
     count: int
     ranges: tuple[tuple[int, int], ...]
+    removed: tuple[tuple[int, str], ...] = ()
+
+    def to_repair(self) -> list[tuple[int, int]]:
+        """``ranges`` without the counters removed here: what peers may be asked for."""
+        ranges = list(self.ranges)
+        for counter, _ in self.removed:
+            ranges = _split(ranges, counter)
+        return ranges
 
     def as_dict(self, device_name: str = "") -> dict[str, Any]:
-        return {
+        shown: dict[str, Any] = {
             "device": self.device, "device_name": device_name, "count": self.count,
             "ranges": [list(r) for r in self.ranges],
         }  # fmt: skip
+        if self.removed:  # only then: an answer with nothing removed reads as it always did
+            shown["removed"] = [{"counter": c, "reason": reason} for c, reason in self.removed[:MAX_RANGES]]
+        return shown
 
 
-# A counted message is accounted for: held, deleted by its author (murmur.store.ingest keeps tombstones), or
-# removed here by a moderator (murmur.store.removals): withheld on purpose, never a gap to repair.
-ACCOUNTED = (
+# A counted message is held or deleted by its author (murmur.store.ingest keeps tombstones): nothing lacking.
+HELD_OR_DELETED = (
     "(EXISTS (SELECT 1 FROM messages m WHERE m.id = k.id)"
-    " OR EXISTS (SELECT 1 FROM tombstones t WHERE t.target = k.id AND t.author = k.author)"
-    " OR EXISTS (SELECT 1 FROM removed r WHERE r.id = k.id))"
+    " OR EXISTS (SELECT 1 FROM tombstones t WHERE t.target = k.id AND t.author = k.author))"
 )
+# Accounted for, in the runs: that, or removed here by a moderator (murmur.store.removals): withheld on purpose,
+# never a gap to repair; but readers here are told of it all the same (``REMOVED``, ``Gap.removed``).
+ACCOUNTED = f"({HELD_OR_DELETED} OR EXISTS (SELECT 1 FROM removed r WHERE r.id = k.id))"
 # Each device's accounted counters gathered into maximal runs (gaps and islands: within a run, the counter less
 # its rank is constant). DISTINCT first: two messages with one counter (a device restored from a backup) take one
 # place. ``{where}`` narrows the counted rows ``k``.
@@ -130,6 +143,15 @@ GAPS = "SELECT author, lo, hi FROM counted_runs WHERE author IN ({marks}) ORDER 
 LOST = (
     "SELECT k.author, k.counter FROM counted_lost g CROSS JOIN counted k INDEXED BY counted_by_id ON k.id = g.id"
     " WHERE k.author IN ({marks})"
+)
+
+
+# The asked devices' places a moderator here removed, with the reason, unless another message there is held or
+# deleted: the removals (a moderator's few) read whole, each looked up by id, as ``LOST``.
+REMOVED = (
+    "SELECT k.author, k.counter, r.reason FROM removed r CROSS JOIN counted k INDEXED BY counted_by_id"
+    " ON k.id = r.id WHERE k.author IN ({marks}) AND NOT EXISTS (SELECT 1 FROM counted k2 WHERE"
+    f" k2.author = k.author AND k2.counter = k.counter AND {HELD_OR_DELETED.replace('k.', 'k2.')})"
 )
 
 
@@ -178,12 +200,7 @@ async def account(conn: aiosqlite.Connection, places: Iterable[tuple[bytes, int]
     runs: list[tuple[bytes, int, int]] = []
     for author, counters in held.items():
         near = sorted(found.get(author, set()))
-        merged: list[tuple[int, int]] = []
-        for lo, hi in sorted([*near, *_islands(counters)]):
-            if merged and lo <= merged[-1][1] + 1:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-            else:
-                merged.append((lo, hi))
+        merged = _merged([*near, *_islands(counters)])
         if merged != near:  # else every place was in a run already (a tombstone for a message held)
             gone.extend((author, lo) for lo, _ in near)
             runs.extend((author, lo, hi) for lo, hi in merged)
@@ -266,7 +283,28 @@ async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
             if lo > below + 1:
                 found.setdefault(author.hex(), []).append((below + 1, lo - 1))
             below = hi
-    return [Gap(d, sum(hi - lo + 1 for lo, hi in found[d]), tuple(found[d][:MAX_RANGES])) for d in wanted if d in found]
+    removed: dict[str, dict[int, str]] = {}
+    for author, counter, reason in await select_in(store.conn, REMOVED, keys):
+        removed.setdefault(bytes(author).hex(), {})[int(counter)] = str(reason)
+    out = []
+    for d in wanted:
+        taken = removed.get(d, {})
+        ranges = _merged([*found.get(d, []), *((c, c) for c in taken)])
+        if ranges:
+            count = sum(hi - lo + 1 for lo, hi in ranges)
+            out.append(Gap(d, count, tuple(ranges[:MAX_RANGES]), tuple(sorted(taken.items()))))
+    return out
+
+
+def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive ranges joined where they meet or touch, lowest first."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
 
 
 async def ids_in(store: Store, device: str, low: int, high: int, limit: int) -> list[bytes]:

@@ -46,7 +46,7 @@ def wanted(found: Sequence[Gap], limit: int = FETCH_BATCH) -> list[dict[str, Any
     out: list[dict[str, Any]] = []
     left = limit
     for gap in found:
-        for low, high in gap.ranges:
+        for low, high in gap.to_repair():  # not what a moderator here removed
             if left <= 0:
                 return out
             high = min(high, low + left - 1)

@@ -43,6 +43,12 @@ async def from_whole_history(store: Store, devices: list[str]) -> list[Gap]:
     return [Gap(d, sum(hi - lo + 1 for lo, hi in found[d]), tuple(found[d][:50])) for d in devices if d in found]
 
 
+async def repairable(store: Store, devices: list[str]) -> list[Gap]:
+    """The gaps as peers are asked them: without what a moderator here removed (which readers are told of)."""
+    found = [(g.device, g.to_repair()) for g in await gaps(store, devices)]
+    return [Gap(d, sum(hi - lo + 1 for lo, hi in r), tuple(r)) for d, r in found if r]
+
+
 def delete(author: Identity, target: dict[str, Any]) -> dict[str, Any]:
     draft = {"kind": "delete", "body": {}, "tags": [["target", target["id"]]]}
     return sign_draft(author, draft, created_at=T0 + 10_000 + random.randrange(10_000))
@@ -87,7 +93,7 @@ async def test_the_runs_answer_what_the_whole_history_answered(store: Store, see
             await traceless(store, m)
         elif m["id"] in held and await store.get_raw(m["id"]) is not None:
             await lost(store, m)
-        assert await gaps(store, keys) == await from_whole_history(store, keys)
+        assert await repairable(store, keys) == await from_whole_history(store, keys)
 
 
 async def test_a_message_removed_with_no_trace_opens_a_gap_again(store: Store) -> None:

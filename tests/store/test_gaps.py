@@ -126,3 +126,29 @@ async def test_gaps_read_one_devices_counters_by_index(store: Store) -> None:
     async with store.conn.execute("EXPLAIN QUERY PLAN " + sql, (bytes.fromhex(ada.public_key),)) as cursor:
         plan = [str(row[3]) for row in await cursor.fetchall()]
     assert not [step for step in plan if re.match(r"SCAN (k|counted|m|messages|t|tombstones|r|removed)\b", step)], plan
+
+
+async def test_a_public_post_a_moderator_here_removed_is_not_silence_to_this_servers_readers(store: Store) -> None:
+    """Issue 18: no network tells its readers what it removed; murmur does. A peer's reader is told (the signed
+    withheld notice), and so are this server's own: the removed counter is in ``missing`` with the moderator's
+    reason, next to what is genuinely lacking, and it is never asked of peers (``to_repair``)."""
+    from murmur.client.missing import missing_lines
+    from murmur.server.federation.refill import wanted
+    from murmur.store.moderation import remove
+
+    ada = Identity.generate()
+    posts = stream(ada, 6)
+    await store.ingest([posts[i] for i in (0, 1, 2, 5)])  # counters 4-5 never came
+    await remove(store, posts[1]["id"], "off topic")
+    [gap] = await gaps(store, [ada.public_key])
+    assert gap.ranges == ((2, 2), (4, 5)) and gap.count == 3
+    assert gap.removed == ((2, "off topic"),)
+    assert gap.to_repair() == [(4, 5)]
+    assert wanted([gap]) == [{"device": ada.public_key, "from": 4, "to": 5}]
+    shown = gap.as_dict("laptop")
+    assert shown["removed"] == [{"counter": 2, "reason": "off topic"}]
+    [line] = missing_lines({"missing": [shown]}, {}, "Ada")
+    assert line == "3 public messages from Ada's laptop are not on this server (1 removed here: off topic)"
+    await store.ingest(posts)  # the rest arrives: what was removed stays told, and refused
+    [gap] = await gaps(store, [ada.public_key])
+    assert gap.ranges == ((2, 2),) and gap.to_repair() == []

@@ -64,13 +64,14 @@ async def test_a_removed_message_is_refused_whenever_it_comes_back(net: Network)
     assert notice["code"] == "removed"
 
 
-async def test_a_removed_counted_message_is_not_a_gap(net: Network) -> None:
+async def test_a_removed_counted_message_is_told_to_readers_and_never_repaired(net: Network) -> None:
     b = await net.node("b")
     ada = Identity.generate()
     posts = stream(ada, 3)
     await b.state.store.ingest(posts)
     await moderation.remove(b.state.store, posts[1]["id"], "off topic")
-    assert await gaps(b.state.store, [ada.public_key]) == []
+    [gap] = await gaps(b.state.store, [ada.public_key])
+    assert gap.ranges == ((2, 2),) and gap.removed == ((2, "off topic"),) and gap.to_repair() == []
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
