@@ -50,7 +50,7 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     procs.extend([a, b, c])
     peer(a, b, "b", "inside", "team")
     peer(a, c, "c", "outside")
-    peer(b, a, "a", "inside")
+    peer(b, a, "a", "inside", "team")
     peer(b, c, "c")  # unlabelled: outside
     peer(c, a, "a", "outside")
     peer(c, b, "b", "outside")
@@ -77,6 +77,14 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     reacted = bob.json("react", secret, "+1")["id"]
     boosted = bob.json("boost", secret)["id"]
     assert visibility(b, reacted) == visibility(b, boosted) == "scope:inside"
+    # a reply chosen for team in the inside thread signs team (never the thread's inside in its place); the preview
+    # names the servers carrying both labels, as delivery then does
+    team_preview = ada.json("post", "--reply-to", secret, "--audience", "team", "--dry-run")
+    assert team_preview["audience"] == "scope:inside+scope:team"
+    assert [s["key"] for s in team_preview["servers"]] == [b.key]
+    team_reply = ada.json("post", "team only", "--reply-to", secret, "--audience", "team")["id"]
+    assert visibility(a, team_reply) == "scope:team"
+    wait_for(lambda: team_reply in stored_ids(b))
     wait_for(lambda: reply in stored_ids(a))
     marker = ada.json("post", "for everyone")["id"]
     late = bob.json("post", "also for everyone")["id"]
@@ -89,7 +97,7 @@ def test_a_post_to_inside_never_reaches_the_outside_server(tmp_path: Path, procs
     imported = json.loads(cli("import", "--data", str(c.data), str(bundle), "--json", code=1).stdout)
     assert imported["refused"] >= 1  # the scoped post; the reply naming it is confined, not widened
     held = set(stored_ids(c))
-    assert secret not in held and reply not in held
+    assert secret not in held and reply not in held and team_reply not in held
 
     # the preview named exactly the servers that received it
     received = {p.key for p in (b, c) if secret in stored_ids(p)}
