@@ -13,4 +13,4 @@ async def add_listed_peer(
     store: Store, server: Identity, key: str, url: str, *, name: str, mode: str = "serve-only"
 ) -> None:
     await add_peer(store, key, url, name=name, mode=mode)
-    await trust.sign_now(store, server)
+    await trust.set_labels(store, server, key, [], add=True)  # signed as `murmur peer add` signs it
