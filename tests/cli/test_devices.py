@@ -118,3 +118,22 @@ def test_a_profile_names_the_devices_a_fork_disputes() -> None:
     lines = identity_lines(identity)
     assert "identity with 1 device" in lines
     assert any(line.startswith("disputed by the fork: laptop (") for line in lines)
+
+
+def test_a_device_may_delete_what_another_device_of_its_identity_wrote() -> None:
+    """`murmur delete` and the TUI let through what this device signed or what names its identity (the servers
+    judge each against the identity's log), and stop anyone else's before anything is sent."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from murmur.client.devices import deletable_by_me
+    from tests.identity_logs import LAPTOP, STRANGER
+
+    ours, theirs = "ab" * 32, "cd" * 32
+    api: Any = SimpleNamespace(identity=PHONE, speaks_for=ours)
+    assert deletable_by_me(api, {"author": PHONE.public_key, "tags": []})
+    assert deletable_by_me(api, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
+    assert not deletable_by_me(api, {"author": STRANGER.public_key, "tags": [["identity", theirs]]})
+    assert not deletable_by_me(api, {"author": STRANGER.public_key, "tags": []})
+    alone: Any = SimpleNamespace(identity=PHONE, speaks_for=None)  # a bare key: its own messages only
+    assert not deletable_by_me(alone, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
