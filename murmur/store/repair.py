@@ -71,9 +71,11 @@ async def visible_between(store: Store, after: int, through: int, peer: str | No
 
 async def kept_back_through(store: Store, through: int, peer: str | None = None) -> set[bytes]:
     """The ids of the messages with a log position up to ``through`` that the peer may see by their audience but
-    the rule keeps from it for now (``murmur.store.audience.kept_back``): few, read from the ``adrift`` table."""
+    the rule keeps from it for now (``murmur.store.audience.kept_back``): few, read from the ``adrift`` and
+    ``waiting`` tables."""
     sql = (
-        f"SELECT m.id FROM messages m WHERE m.id IN (SELECT id FROM adrift) AND m.seq <= :through AND {kept_back('m')}"
+        "SELECT m.id FROM messages m WHERE (m.id IN (SELECT id FROM adrift) OR m.id IN (SELECT id FROM waiting))"
+        f" AND m.seq <= :through AND {kept_back('m')}"
     )
     return {bytes(row[0]) for row in await select(store.conn, sql, {"through": through, "peer": _peer(peer)})}
 

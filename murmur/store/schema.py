@@ -9,7 +9,7 @@ Ids, keys and signatures are stored as 32/64-byte BLOBs: half the size of hex, a
 
 from __future__ import annotations
 
-from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED, CREATE_UNHELD
+from murmur.store.audience import CREATE_ADRIFT, CREATE_CONFINED, CREATE_SCOPED, CREATE_UNHELD, CREATE_WAITING
 from murmur.store.gaps import CREATE_COUNTED, CREATE_RUNS
 from murmur.store.passed import CREATE_PASSED
 from murmur.store.removals import CREATE_REMOVED
@@ -318,6 +318,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 18: what each message not held here names (murmur.store.audience.narrowing), so that its id is narrowed by
     # a thread arriving after it was deleted or removed, as it would have been had it stayed.
     CREATE_UNHELD,
+    # 19: the stored messages naming an id this server knows nothing of yet (murmur.store.audience.waiting), kept
+    # from every peer and from anyone until it arrives: the rule has nothing to narrow them by; filled from the log.
+    CREATE_WAITING,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ The modules, each one part of the rule:
     scopes      what the rule reads of a row: the ids it names, its scopes, whether it stays here
     narrowing   the ``confined`` and ``scoped`` tables, kept at ingest from both ends
     adrift      what leans on a scoped message that does not reach a peer by itself, kept alike
+    waiting     what names a message this server knows nothing of yet, kept from everyone until it comes
     delivery    ``for_peers``, ``kept_back``, ``for_anyone`` and ``held_back``
     moving      what may leave in a selection (a member moving, a filtered export)
     doors       the ingest policies: who may bring a local or a scoped post
@@ -55,12 +56,14 @@ from murmur.store.audience.narrowing import (
     scoped_among,
 )
 from murmur.store.audience.scopes import REFERENCES, UNSENT, carries, scope_of, unsent
+from murmur.store.audience.waiting import CREATE_WAITING
 
 __all__ = [
     "CREATE_ADRIFT",
     "CREATE_CONFINED",
     "CREATE_SCOPED",
     "CREATE_UNHELD",
+    "CREATE_WAITING",
     "HELD_BACK",
     "NARROWERS",
     "OUT_OF_AUDIENCE",

@@ -22,6 +22,7 @@ from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import blocked, leaning
 from murmur.store.audience.doors import REFUSED_LOCAL
 from murmur.store.audience.scopes import UNSENT, held, kept_here, named, seen_by, unsent
+from murmur.store.audience.waiting import waits
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this package
     from murmur.store import Store
@@ -72,8 +73,11 @@ def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> 
     reach peers by itself (``_leans_on``) was confirmed by the peer, or is held and leans only on what the peer
     confirmed, the whole chain down (``blocked``, read once per statement). What is kept here (confined) never
     goes, so only scopes are followed. ``alias`` is a ``messages`` row, or with ``stored=False`` an ``UNSENT``
-    row: the compose preview asks the very rule that delivery asks."""
-    return f"{seen_by(alias, peer, stored)} AND NOT {_waits(alias, peer, stored)}"
+    row: the compose preview asks the very rule that delivery asks. A stored message naming what this server knows
+    nothing of yet goes to no peer until it does (``murmur.store.audience.waiting``); an unsent one names only what
+    its author sees here."""
+    unknown = f" AND NOT {waits(alias)}" if stored else ""
+    return f"{seen_by(alias, peer, stored)} AND NOT {_waits(alias, peer, stored)}{unknown}"
 
 
 def _waits(alias: str, peer: str, stored: bool) -> str:
@@ -88,17 +92,20 @@ def kept_back(alias: str = "m", peer: str = ":peer") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` is one the peer may see by its audience but
     ``for_peers`` keeps from it for now: it waits for what it leans on (adrift, and not confirmed). A door that
     passes such a message by (the push cursor) keeps its id, and asks the rule again as what decides changes
-    (``murmur.store.passed``): a confirmation, a parent stored again, anything else the rule reads."""
+    (``murmur.store.passed``): a confirmation, a parent stored again, what it names arriving, anything else the
+    rule reads."""
     adrift = f"EXISTS (SELECT 1 FROM adrift w WHERE w.id = {alias}.id)"  # the only rows that can wait: one probe
-    return f"({adrift} AND {seen_by(alias, peer, True)} AND {_waits(alias, peer, True)})"
+    leaning = f"({adrift} AND {_waits(alias, peer, True)})"
+    return f"(({leaning} OR {waits(alias)}) AND {seen_by(alias, peer, True)})"
 
 
 def for_anyone(alias: str = "m") -> str:
     """The SQL condition under which the ``messages`` row ``alias`` may be seen by anyone at all, with no trust
-    in them: bundles, exports, the web view and feeds. Public messages only: not local, in no scope."""
+    in them: bundles, exports, the web view and feeds. Public messages only: not local, in no scope, and naming
+    nothing this server knows nothing of yet (``murmur.store.audience.waiting``)."""
     return (
         f"{alias}.visibility = 'public' AND NOT {kept_here(alias)}"
-        f" AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = {alias}.id)"
+        f" AND NOT EXISTS (SELECT 1 FROM scoped x WHERE x.id = {alias}.id) AND NOT {waits(alias)}"
     )
 
 

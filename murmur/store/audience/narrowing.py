@@ -31,6 +31,7 @@ from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import DRIFT_NEW, drift_from
 from murmur.store.audience.doors import REFUSED_LOCAL
 from murmur.store.audience.scopes import REFERENCES, named, names, scope_of
+from murmur.store.audience.waiting import WAIT_NEW, settle
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this module
     from murmur.store import Store
@@ -90,7 +91,7 @@ SCOPE_NEW = _scope(
 )
 
 # What each ingest batch runs over its seqs, in order (``confine``; ``bench.pg_plans`` explains them).
-BATCH_RULES = (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW)
+BATCH_RULES = (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW, *WAIT_NEW)
 
 CREATE_SCOPED = (
     "CREATE TABLE IF NOT EXISTS scoped (id BLOB NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (id, scope));"
@@ -189,6 +190,7 @@ async def confine_refused(conn: aiosqlite.Connection, results: Sequence[IngestRe
         row = await cursor.fetchone()
     await conn.executemany("INSERT OR IGNORE INTO confined (id) VALUES (?)", ids)
     await conn.execute(CONFINE_SINCE, {"mark": row[0] if row else 0})
+    await settle(conn, [item for (item,) in ids])
 
 
 async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message]) -> None:
@@ -216,6 +218,7 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
         if scopes:
             narrowed.append(bytes.fromhex(message.id))
     await drift_from(conn, narrowed)
+    await settle(conn, [bytes.fromhex(message.id) for message in messages])
 
 
 async def scoped_among(store: Store, ids: Sequence[str]) -> set[str]:

@@ -1,0 +1,82 @@
+"""Messages that name a message this server knows nothing of yet: they wait for it before leaving.
+
+The rule narrows a message by what it names, so it can narrow only by what it knows. An edit cannot sign an
+audience at all (nor can a ballot, an RSVP or a letter's signature), and an older client signs a reply, reaction,
+boost or delete about a scoped post ``public``: arriving before that post (a repair fetch cut between them, a
+relay's order), such a message would be judged public and handed to every peer and to anyone. So a stored
+message naming an id that is not held here and of which nothing narrows ``waits`` for it: the ``waiting`` table
+holds one row ``(id, named)`` for each such id, and the doors leave the message out (``murmur.store.audience.
+delivery``) until the named message arrives (stored, or turned away: still narrowed, ``narrow_unstored``,
+``confine_refused``). The push cursor keeps its id meanwhile (``kept_back``, ``murmur.store.passed``), so it
+goes, once, to the peers its audience then allows.
+
+An id is known here when it is held, narrowed (``confined``, ``scoped``), kept as not held (``unheld``), removed
+by a moderator, or deleted by a delete that did not itself wait for it (a reply arriving after its post was
+deleted here does not wait for a post that will never come again). Nothing else: a message naming a post that
+never reaches this server waits for good, and reaches that post's readers through the servers that hold it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from murmur.kinds.base import chunks
+from murmur.store.audience.scopes import REFERENCES, held
+
+CREATE_WAITING_TABLE = (
+    "CREATE TABLE IF NOT EXISTS waiting (id BLOB NOT NULL, named BLOB NOT NULL, PRIMARY KEY (id, named))"
+    " WITHOUT ROWID;  -- stored messages naming an id this server knows nothing of yet, and that id\n"
+    "CREATE INDEX IF NOT EXISTS waiting_by_named ON waiting (named);\n"
+)
+
+
+def _known(ref: str, alias: str, deletes: str) -> str:
+    """SQL: the id ``ref`` (named by the row ``alias``) is known here (see the module's docstring); a tombstone
+    counts when its delete, other than ``alias``, is one of ``deletes`` (an SQL condition on the row ``d``)."""
+    return (
+        f"({held(ref)} OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {ref})"
+        f" OR EXISTS (SELECT 1 FROM scoped x WHERE x.id = {ref})"
+        f" OR EXISTS (SELECT 1 FROM unheld u WHERE u.id = {ref})"
+        f" OR EXISTS (SELECT 1 FROM removed r WHERE r.id = {ref})"
+        f" OR EXISTS (SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = {ref}"
+        f" AND d.id <> {alias}.id AND {deletes}"
+        " AND NOT EXISTS (SELECT 1 FROM waiting v WHERE v.id = d.id)))"
+    )
+
+
+def _wait(rows: str, deletes: str) -> tuple[str, ...]:
+    """The statements that keep a ``waiting`` row for each id that a ``messages`` row ``n`` matching ``rows``
+    names and that is not known here."""
+    return tuple(
+        f"INSERT INTO waiting (id, named) SELECT n.id, n.{column} FROM messages n WHERE {rows}"
+        f" AND n.{column} IS NOT NULL AND NOT {_known(f'n.{column}', 'n', deletes)}"
+        " ON CONFLICT DO NOTHING"
+        for column in REFERENCES
+    )
+
+
+# After a batch is stored (the rows with seq in [:lo, :hi]), inside its write transaction: what it names settles
+# what waited for it, then what it names that is unknown waits. A delete of this very batch is not yet known not
+# to wait, so its tombstone counts only from the next batch on.
+WAIT_NEW = (
+    "DELETE FROM waiting WHERE named IN (SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi)",
+    *_wait("n.seq BETWEEN :lo AND :hi", "d.seq < :lo"),
+)
+
+# The migration that adds the table fills it from the whole log once (every delete counts, as it did).
+CREATE_WAITING = CREATE_WAITING_TABLE + ";\n".join(_wait("TRUE", "TRUE")) + ";"
+
+
+async def settle(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
+    """The ids ``ids`` are known now without being stored (turned away, yet narrowed): nothing waits for them
+    (inside the caller's write transaction)."""
+    for part in chunks(list(ids)):
+        marks = ", ".join("?" * len(part))
+        await conn.execute(f"DELETE FROM waiting WHERE named IN ({marks})", part)
+
+
+def waits(alias: str) -> str:
+    """SQL: the ``messages`` row ``alias`` waits for a message it names that this server knows nothing of yet."""
+    return f"EXISTS (SELECT 1 FROM waiting w WHERE w.id = {alias}.id)"
