@@ -235,11 +235,28 @@ async def publish_as_device(api: MurmurClient, device: Identity, draft: dict[str
     return await publish_signed(api, await signed_as_device(api, device, draft))
 
 
+# The tags whose value is a message id (murmur.message): what a message's audience is narrowed by.
+_NAMING_TAGS = ("reply", "root", "target")
+
+
+async def _named_public(api: MurmurClient, draft: dict[str, Any]) -> bool:
+    """Whether a draft signing no audience (an edit, a ballot, an RSVP, a letter's signature cannot sign one)
+    names only what is public, as its home server knows it: only then is it counted among the device's public
+    messages (``counted``). An edit of a scoped or local post goes no further than its post, so numbering it
+    would show every other server's readers a gap for it, and name it in the next public message's ``previous``."""
+    body = draft.get("body")
+    if isinstance(body, dict) and "visibility" in body:
+        return True  # it signs its audience: ``counted`` reads that
+    names = [str(v) for n, v in draft.get("tags", []) if n in _NAMING_TAGS]
+    return not names or (await api.audience("public", names))["audience"] == "public"
+
+
 async def signed_as_device(api: MurmurClient, device: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """A draft signed here as ``publish_as_device`` signs it, checked as a server would, not sent yet."""
     draft = await with_target_audience(api, draft)
+    counter_file = api.counter_file if api.counter_file is not None and await _named_public(api, draft) else None
     message = sign_envelope(device, device_envelope(complete_draft(draft, device.public_key), api.speaks_for,
-                                                    api.counter_file))  # fmt: skip
+                                                    counter_file))  # fmt: skip
     check(message)
     return message
 
