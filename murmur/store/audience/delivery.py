@@ -75,9 +75,20 @@ def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> 
     goes, so only scopes are followed. ``alias`` is a ``messages`` row, or with ``stored=False`` an ``UNSENT``
     row: the compose preview asks the very rule that delivery asks. A stored message naming what this server knows
     nothing of yet goes to no peer until it does (``murmur.store.audience.waiting``); an unsent one names only what
-    its author sees here."""
+    its author sees here. A stored delete also goes to every peer that signed it holds its target."""
     unknown = f" AND NOT {waits(alias)}" if stored else ""
-    return f"{seen_by(alias, peer, stored)} AND NOT {_waits(alias, peer, stored)}{unknown}"
+    audience = f"{seen_by(alias, peer, stored)} AND NOT {_waits(alias, peer, stored)}{unknown}"
+    return f"(({audience}) OR {_undoes_what_it_holds(alias, peer)})" if stored else audience
+
+
+def _undoes_what_it_holds(alias: str, peer: str) -> str:
+    """SQL: the row ``alias`` is a delete of a message the peer ``peer`` signed that it holds (``murmur.receipts``):
+    whatever its audience says now (the peer lost the scope's label since), the delete takes nothing the peer
+    lacks, and without it the peer would keep the message for good."""
+    return (
+        f"({alias}.kind = 'delete' AND EXISTS (SELECT 1 FROM receipts a WHERE a.message = {alias}.target"
+        f" AND a.peer = {peer} AND a.status IN ('stored', 'duplicate')))"
+    )
 
 
 def _waits(alias: str, peer: str, stored: bool) -> str:
