@@ -165,7 +165,7 @@ class Store:
         every message passes the same validation before anything is written. ``now`` is the receiver's clock
         in ms (the current time when not given): the future-skew rule and the arrival time both read it.
         """
-        results, valid = await validate_all(items, now=now, policy=policy)
+        results, valid = await validate_all(items, now=now, policy=policy, reader=self.conn)
         return await self._store(results, valid, origin, received_at=now)
 
     async def ingest_stream(
@@ -190,7 +190,7 @@ class Store:
         queued: deque[tuple[list[IngestResult | None], asyncio.Future[None] | None]] = deque()
         try:
             async for items in _each(batches):
-                results, valid = await validate_all(items, now=now, policy=policy)
+                results, valid = await validate_all(items, now=now, policy=policy, reader=self.conn)
                 queued.append((results, group.submit(valid, results, origin) if valid else None))
                 while queued and (len(queued) >= ahead or queued[0][1] is None or queued[0][1].done()):
                     yield await _committed(self.writer, origin, *queued.popleft())

@@ -166,10 +166,12 @@ async def ingest_grouped(
     origin: str,
     now: int | None = None,
     policy: Policy | None = None,
+    reader: aiosqlite.Connection | None = None,
 ) -> list[IngestResult]:
     """``Store.ingest`` for a server with concurrent requests: the same validation and the same results,
-    but the storing of batches that wait for the writer at the same time shares one transaction."""
-    results, valid = await validate_all(items, now=now, policy=policy)
+    but the storing of batches that wait for the writer at the same time shares one transaction. ``reader``:
+    the store's connection, which a peer's door reads (``murmur.store.audience.PeerDoor``)."""
+    results, valid = await validate_all(items, now=now, policy=policy, reader=reader)
     if valid:
         await group_of(writer).store(valid, results, origin)
     return settled(writer, results, origin)

@@ -27,7 +27,15 @@ from murmur.kinds.base import Kind, execute_each, execute_many, select_in
 from murmur.kinds.key_store import SPEAKER_SQL, speakers
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
-from murmur.store.audience import confine, confine_refused, follow_unheld, keep_names, mark, narrow_unstored
+from murmur.store.audience import (
+    PeerDoor,
+    confine,
+    confine_refused,
+    follow_unheld,
+    keep_names,
+    mark,
+    narrow_unstored,
+)
 from murmur.store.audience.adrift import drift_from
 from murmur.validate import as_verified, check, load_stored
 from murmur.verifier import CHUNK as CLAIMS_PER_PART
@@ -72,7 +80,7 @@ def _refused(item: object, refusal: Refused, msg_id: str | None = None) -> Inges
 
 
 async def validate_all(
-    items: Sequence[Item], *, now: int | None, policy: Policy | None
+    items: Sequence[Item], *, now: int | None, policy: Policy | None, reader: aiosqlite.Connection | None = None
 ) -> tuple[list[IngestResult | None], list[tuple[int, Verified]]]:
     """Run the one validation path (and the entry point's policy) over every item.
 
@@ -127,6 +135,15 @@ async def validate_all(
             results[index] = _refused(items[index], refusal, message.id)  # checked: its id is known
         else:
             valid.append((index, message))
+    if isinstance(policy, PeerDoor) and valid:
+        # A peer's door asks, as well, what the messages name as held here (``reader``: the store's connection).
+        if reader is None:
+            raise ValueError("a peer's door reads what the messages name: pass the store's connection")
+        beyond = await policy.beyond(reader, [message for _, message in valid])
+        for index, message in valid:
+            if message.id in beyond:
+                results[index] = _refused(items[index], beyond[message.id], message.id)
+        valid = [(index, message) for index, message in valid if message.id not in beyond]
     return results, valid
 
 

@@ -21,7 +21,7 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.store import Store, passed
-from murmur.store.audience import Policy, for_peers, kept_back, refuse_local
+from murmur.store.audience import PeerDoor, for_peers, kept_back, refuse_local
 from murmur.store.audience import from_peer as audience_from_peer
 from murmur.store.trust import EVERY_FIELD, labels_by_peer, refuse_drift, sign_changes
 from murmur.validate import check_key
@@ -375,7 +375,7 @@ async def oldest_queued(store: Store, peer: Peer) -> int | None:
     return int(row[0]) if row else None
 
 
-def from_peer(peer: Peer) -> Policy:
+def from_peer(peer: Peer) -> PeerDoor:
     """The ingest policy for messages a peer brings (push, pull, repair): no local post, no scoped post unless
     this server labels the peer with its scope (``murmur.store.audience.from_peer``)."""
     return audience_from_peer(peer.labels)

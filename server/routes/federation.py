@@ -58,7 +58,9 @@ async def push(request: Request) -> Response:
         raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
     with offered.pushing(state, peer):  # the peer's retry of this push, should it give up on it, waits for it
         # Grouped: concurrent pushes (and publishes) that wait for the writer share one commit and its fsync.
-        results = await ingest_grouped(state.store.writer, lines, origin=peer_origin(peer.key), policy=from_peer(peer))
+        results = await ingest_grouped(
+            state.store.writer, lines, origin=peer_origin(peer.key), policy=from_peer(peer), reader=state.store.conn
+        )
         offered.settle(state, results)
     await note_refusals(state.store, peer.key, results)
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]

@@ -8,10 +8,13 @@ whatever names it (``REFUSED_LOCAL``, ``murmur.store.audience.narrowing.confine_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import kind
+from murmur.kinds.base import chunks
 from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.kinds.sealed import check_fresh
 from murmur.message import Message, now_ms
@@ -107,20 +110,64 @@ def moved_in(key: str) -> Policy:
     return policy
 
 
-def from_peer(labels: frozenset[str]) -> Policy:
-    """The ingest policy of a peer's door (push, pull, repair): no local post, and a scoped post only from a peer
-    carrying its label here (onward only through peers carrying the same label). What else it refuses is
-    recorded against the peer by ``murmur.store.trust.note_refusals``."""
-    code, reason = _DOORS["peer"]
+class PeerDoor:
+    """The ingest policy of a peer's door (push, pull, repair), made by ``from_peer``: called on each message as
+    signed, then asked (``beyond``) of what the messages name, as this server holds it."""
 
-    def policy(message: Message) -> None:
+    def __init__(self, labels: frozenset[str]) -> None:
+        self.labels = labels
+
+    def __call__(self, message: Message) -> None:
+        code, reason = _DOORS["peer"]
         _refuse_local_post(code, reason, message)
         scope = scope_of(message.visibility)
-        if scope is not None and scope not in labels:
+        if scope is not None and scope not in self.labels:
             raise Refused(
                 OUT_OF_AUDIENCE,
                 f"This post is addressed to the scope {scope!r}, and this server does not label the peer that"
                 f" sent it {scope!r}: a scoped post travels only through peers carrying its label.",
             )
 
-    return policy
+    async def beyond(self, reader: aiosqlite.Connection, messages: Sequence[Message]) -> dict[str, Refused]:
+        """The messages among ``messages`` that name (``reply``, ``root``, ``target``) a message this server holds
+        narrower than the peer may have: kept here (local, or naming what is), or in a scope this server does not
+        label the peer with. Whatever the message signs itself (``public``, by an older client), the peer should
+        never have held it, so it relayed it beyond its audience: refused ``out_of_audience``, by id."""
+        named = {m.id: [v for tag in ("reply", "root", "target") if (v := m.tag(tag))] for m in messages}
+        ids = sorted({bytes.fromhex(v) for values in named.values() for v in values})
+        if not ids:
+            return {}
+        kept: set[str] = set()
+        scopes: dict[str, set[str]] = {}
+        for part in chunks(ids):
+            marks = ", ".join("?" * len(part))
+            rows = await reader.execute_fetchall(f"SELECT id FROM confined WHERE id IN ({marks})", part)
+            kept.update(bytes(row[0]).hex() for row in rows)
+            rows = await reader.execute_fetchall(f"SELECT id, scope FROM scoped WHERE id IN ({marks})", part)
+            for msg_id, scope in rows:
+                scopes.setdefault(bytes(msg_id).hex(), set()).add(str(scope))
+        refused: dict[str, Refused] = {}
+        for msg_id, values in named.items():
+            if any(v in kept for v in values):
+                refused[msg_id] = Refused(
+                    OUT_OF_AUDIENCE,
+                    "This message names a message that stays on this server (local): no peer may have held it.",
+                )
+                continue
+            lacking = sorted({s for v in values for s in scopes.get(v, ()) if s not in self.labels})
+            if lacking:
+                audience = " and ".join(repr(s) for s in lacking)
+                refused[msg_id] = Refused(
+                    OUT_OF_AUDIENCE,
+                    f"This message names a message addressed to the scope {audience}, and this server does not label"
+                    " the peer that sent it so: what names a scoped message travels only through peers carrying its"
+                    " label, whatever it signs itself.",
+                )
+        return refused
+
+
+def from_peer(labels: frozenset[str]) -> PeerDoor:
+    """The ingest policy of a peer's door (push, pull, repair): no local post, and a scoped post (or what names
+    one held here) only from a peer carrying its label here (onward only through peers carrying the same label).
+    What it refuses for its audience is recorded against the peer by ``murmur.store.trust.note_refusals``."""
+    return PeerDoor(labels)
