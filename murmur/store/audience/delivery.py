@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import blocked, leaning
 from murmur.store.audience.doors import REFUSED_LOCAL
-from murmur.store.audience.scopes import UNSENT, held, kept_here, named, seen_by, unsent
+from murmur.store.audience.scopes import UNSENT, held, kept_here, named, named_ids, seen_by, unsent
 from murmur.store.audience.waiting import waits
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this package
@@ -123,23 +123,18 @@ def for_anyone(alias: str = "m") -> str:
 HELD_BACK = "audience_unsigned"
 
 
-def _named_by(message: Message) -> list[str]:
-    """The ids ``message`` names in its reference tags, in the order of ``REFERENCES``."""
-    return [v for tag in ("reply", "root", "target") if (v := message.tag(tag))]
-
-
 async def held_back(store: Store, message: Message) -> tuple[str, str] | None:
     """``(code, reason)`` when ``message`` signs a wider audience than the scoped messages it leans on and one of
     them does not reach peers by itself (``for_peers``): no longer held here (deleted), itself or further up its
     chain. It then goes to no peer but those that confirmed they hold that message, and its author is told why,
     and what to sign instead. None otherwise."""
-    named_ids = _named_by(message)
+    names = named_ids(message)
     # A message naming nothing leans on nothing (``leaning`` starts from what it names): no query, which every
     # top-level post published would otherwise pay.
-    if message.visibility == "local" or not named_ids:
+    if message.visibility == "local" or not names:
         return None
     sql = f"SELECT DISTINCT x.scope FROM {UNSENT} u JOIN scoped x ON x.id IN ({_leans_on('u', False)})"
-    rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, named_ids))
+    rows = await store.conn.execute_fetchall(sql, unsent(message.visibility, names))
     scopes = sorted(str(row[0]) for row in rows)
     if not scopes:
         return None

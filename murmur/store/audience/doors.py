@@ -18,7 +18,7 @@ from murmur.kinds.base import chunks
 from murmur.kinds.key_log import BY_ROTATION_KEY
 from murmur.kinds.sealed import check_fresh
 from murmur.message import Message, now_ms
-from murmur.store.audience.scopes import scope_of
+from murmur.store.audience.scopes import named_ids, scope_of
 
 Policy = Callable[[Message], None]
 
@@ -133,7 +133,7 @@ class PeerDoor:
         narrower than the peer may have: kept here (local, or naming what is), or in a scope this server does not
         label the peer with. Whatever the message signs itself (``public``, by an older client), the peer should
         never have held it, so it relayed it beyond its audience: refused ``out_of_audience``, by id."""
-        named = {m.id: [v for tag in ("reply", "root", "target") if (v := m.tag(tag))] for m in messages}
+        named = {m.id: named_ids(m) for m in messages}
         ids = sorted({bytes.fromhex(v) for values in named.values() for v in values})
         if not ids:
             return {}

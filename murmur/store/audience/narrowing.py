@@ -30,7 +30,7 @@ from murmur.kinds.base import chunks, execute_each
 from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import DRIFT_NEW, drift_from
 from murmur.store.audience.doors import REFUSED_LOCAL
-from murmur.store.audience.scopes import REFERENCES, named, names, scope_of
+from murmur.store.audience.scopes import REFERENCES, named, named_ids, names, scope_of
 from murmur.store.audience.waiting import WAIT_NEW, settle
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this module
@@ -201,7 +201,7 @@ async def narrow_unstored(conn: aiosqlite.Connection, messages: Sequence[Message
     arriving after its delete still narrows the reply that came first."""
     narrowed: list[bytes] = []
     for message in messages:
-        named = [bytes.fromhex(v) for tag in ("reply", "root", "target") if (v := message.tag(tag))]
+        named = [bytes.fromhex(v) for v in named_ids(message)]
         await conn.executemany(
             "INSERT INTO unheld (named, id) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [(n, bytes.fromhex(message.id)) for n in dict.fromkeys(named)],

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from murmur.message import SCOPE_PREFIX
+from murmur.message import SCOPE_PREFIX, Message
 
 # The messages columns that hold a message id named by a tag (reply, root, target: murmur.message.TAG_NAMES).
 REFERENCES = ("reply_to", "root", "target")
+
+
+def named_ids(message: Message) -> list[str]:
+    """The ids ``message`` names in its reference tags, in the order of ``REFERENCES``."""
+    return [v for tag in ("reply", "root", "target") if (v := message.tag(tag))]
 
 
 def scope_of(visibility: str) -> str | None:
