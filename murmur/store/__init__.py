@@ -40,7 +40,7 @@ from murmur.kinds import shown_sql
 from murmur.message import Message, Verified
 from murmur.store.db import Writer, connect
 from murmur.store.group import group_of
-from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
+from murmur.store.ingest import IngestResult, Item, Policy, store_batch, to_write, validate_all
 from murmur.store.outcomes import settled
 from murmur.validate import load_stored
 
@@ -191,7 +191,7 @@ class Store:
         try:
             async for items in _each(batches):
                 results, valid = await validate_all(items, now=now, policy=policy, reader=self.conn)
-                queued.append((results, group.submit(valid, results, origin) if valid else None))
+                queued.append((results, group.submit(valid, results, origin) if to_write(valid, results) else None))
                 while queued and (len(queued) >= ahead or queued[0][1] is None or queued[0][1].done()):
                     yield await _committed(self.writer, origin, *queued.popleft())
             while queued:
@@ -212,7 +212,7 @@ class Store:
         *,
         received_at: int | None,
     ) -> list[IngestResult]:
-        if valid:
+        if to_write(valid, results):
             async with self.writer.transaction() as conn:
                 await store_batch(conn, valid, results, origin, received_at=received_at)
         return settled(self.writer, results, origin)

@@ -18,7 +18,7 @@ import aiosqlite
 from murmur.errors import StoreError
 from murmur.message import Verified
 from murmur.store.db import Writer
-from murmur.store.ingest import IngestResult, Item, Policy, store_batch, validate_all
+from murmur.store.ingest import IngestResult, Item, Policy, store_batch, to_write, validate_all
 from murmur.store.outcomes import settled
 
 log = logging.getLogger("murmur.store")
@@ -143,13 +143,12 @@ async def _store_run(conn: aiosqlite.Connection, run: list[_Job]) -> None:
     valid: list[tuple[int, Verified]] = []
     origins: list[str] = []
     offsets: list[int] = []
-    total = 0
+    results: list[IngestResult | None] = []  # each job's refusals too: their ids still narrow (confine_refused)
     for job in run:
-        offsets.append(total)
-        valid.extend((total + index, message) for index, message in job.valid)
+        offsets.append(len(results))
+        valid.extend((len(results) + index, message) for index, message in job.valid)
         origins.extend([job.origin] * len(job.valid))
-        total += len(job.results)
-    results: list[IngestResult | None] = [None] * total
+        results.extend(job.results)
     await store_batch(conn, valid, results, origins)
     for job, offset in zip(run, offsets, strict=True):
         for index, _ in job.valid:
@@ -172,7 +171,7 @@ async def ingest_grouped(
     but the storing of batches that wait for the writer at the same time shares one transaction. ``reader``:
     the store's connection, which a peer's door reads (``murmur.store.audience.PeerDoor``)."""
     results, valid = await validate_all(items, now=now, policy=policy, reader=reader)
-    if valid:
+    if to_write(valid, results):
         await group_of(writer).store(valid, results, origin)
     return settled(writer, results, origin)
 

@@ -28,6 +28,7 @@ from murmur.kinds.key_store import SPEAKER_SQL, speakers
 from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
 from murmur.store.audience import (
+    REFUSED_LOCAL,
     PeerDoor,
     confine,
     confine_refused,
@@ -145,6 +146,12 @@ async def validate_all(
                 results[index] = _refused(items[index], beyond[message.id], message.id)
         valid = [(index, message) for index, message in valid if message.id not in beyond]
     return results, valid
+
+
+def to_write(valid: Sequence[tuple[int, Verified]], results: Sequence[IngestResult | None]) -> bool:
+    """Whether a validated batch needs a write: something to store, or a refusal whose id still narrows what
+    names it (``confine_refused``), even when every message of the batch was refused."""
+    return bool(valid) or any(r is not None and r.code in REFUSED_LOCAL for r in results)
 
 
 @dataclass

@@ -108,3 +108,21 @@ async def test_a_delete_that_waits_does_not_vouch_for_its_post(store: Store, net
     await store.ingest([signed(scoped)])
     assert await push_released(store, inside.public_key) == {gone["id"]}
     assert await push_released(store, outside) == set()
+
+
+@pytest.mark.parametrize("together", [True, False])
+async def test_what_names_a_message_that_waits_waits_too(store: Store, network: Network, together: bool) -> None:
+    """A reaction to a public-signed reply to a scoped post not yet held: the reply is held, but its audience is
+    not known, so the reaction waits with it (in one batch or two), and both go to the scope once the post comes."""
+    _, inside, outside = network
+    scoped = written("inside only", "scope:inside")
+    reply = naming("reply", scoped)
+    reaction = about(Identity.generate(), "reaction", reply)
+    for batch in [[reply, reaction]] if together else [[reply], [reaction]]:
+        await store.ingest(batch)
+    for key in (inside.public_key, outside):
+        assert not {reply["id"], reaction["id"]} & await push_log(store, key), key
+    assert not {reply["id"], reaction["id"]} & await seen_by(store, for_anyone("m"))
+    await store.ingest([signed(scoped)])
+    assert await push_released(store, inside.public_key) == {reply["id"], reaction["id"]}
+    assert await push_released(store, outside) == set()

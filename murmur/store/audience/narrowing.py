@@ -31,7 +31,7 @@ from murmur.message import SCOPE_PREFIX, Message
 from murmur.store.audience.adrift import DRIFT_NEW, drift_from
 from murmur.store.audience.doors import REFUSED_LOCAL
 from murmur.store.audience.scopes import REFERENCES, named, named_ids, names, scope_of
-from murmur.store.audience.waiting import WAIT_NEW, settle
+from murmur.store.audience.waiting import settle, wait_new
 
 if TYPE_CHECKING:  # the store imports ingest, which imports this module
     from murmur.store import Store
@@ -67,6 +67,7 @@ CREATE_CONFINED = (
 async def confine(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     """Apply the rule to messages just stored with seq in [lo, hi] (inside the caller's write transaction)."""
     await execute_each(conn, BATCH_RULES, {"lo": lo, "hi": hi})
+    await wait_new(conn, lo, hi)
 
 
 def _scope(seeds: str) -> str:
@@ -91,7 +92,7 @@ SCOPE_NEW = _scope(
 )
 
 # What each ingest batch runs over its seqs, in order (``confine``; ``bench.pg_plans`` explains them).
-BATCH_RULES = (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW, *WAIT_NEW)
+BATCH_RULES = (CONFINE_NEW, SCOPE_NEW, *DRIFT_NEW)
 
 CREATE_SCOPED = (
     "CREATE TABLE IF NOT EXISTS scoped (id BLOB NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (id, scope));"

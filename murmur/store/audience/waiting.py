@@ -10,7 +10,8 @@ delivery``) until the named message arrives (stored, or turned away: still narro
 ``confine_refused``). The push cursor keeps its id meanwhile (``kept_back``, ``murmur.store.passed``), so it
 goes, once, to the peers its audience then allows.
 
-An id is known here when it is held, narrowed (``confined``, ``scoped``), kept as not held (``unheld``), removed
+An id is known here when it is held and does not wait in turn (a reaction to a public-signed reply to a post
+not yet held waits with the reply), narrowed (``confined``, ``scoped``), kept as not held (``unheld``), removed
 by a moderator, or deleted by a delete that did not itself wait for it (a reply arriving after its post was
 deleted here does not wait for a post that will never come again). Nothing else: a message naming a post that
 never reaches this server waits for good, and reaches that post's readers through the servers that hold it.
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from murmur.kinds.base import chunks
+from murmur.kinds.base import chunks, execute_each
 from murmur.store.audience.scopes import REFERENCES, held
 
 CREATE_WAITING_TABLE = (
@@ -36,7 +37,8 @@ def _known(ref: str, alias: str, deletes: str) -> str:
     """SQL: the id ``ref`` (named by the row ``alias``) is known here (see the module's docstring); a tombstone
     counts when its delete, other than ``alias``, is one of ``deletes`` (an SQL condition on the row ``d``)."""
     return (
-        f"({held(ref)} OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {ref})"
+        f"(({held(ref)} AND NOT EXISTS (SELECT 1 FROM waiting k WHERE k.id = {ref}))"
+        f" OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM scoped x WHERE x.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM unheld u WHERE u.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM removed r WHERE r.id = {ref})"
@@ -57,24 +59,48 @@ def _wait(rows: str, deletes: str) -> tuple[str, ...]:
     )
 
 
-# After a batch is stored (the rows with seq in [:lo, :hi]), inside its write transaction: what it names settles
-# what waited for it, then what it names that is unknown waits. A delete of this very batch is not yet known not
-# to wait, so its tombstone counts only from the next batch on.
-WAIT_NEW = (
-    "DELETE FROM waiting WHERE named IN (SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi)",
-    *_wait("n.seq BETWEEN :lo AND :hi", "d.seq < :lo"),
+# After a batch is stored (the rows with seq in [:lo, :hi]), inside its write transaction: what it names that is
+# unknown, or held but waiting in turn, waits (``wait_new`` repeats them until the batch's own chains are followed).
+# A delete of this very batch is not yet known not to wait, so its tombstone counts only from the next batch on.
+WAIT_NEW = _wait("n.seq BETWEEN :lo AND :hi", "d.seq < :lo")
+_WAITING_COUNT = "SELECT count(*) FROM waiting"
+_ARRIVED = (
+    "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi"
+    " AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = n.id)"
 )
+
+
+async def wait_new(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
+    """Keep what the batch with seqs in [lo, hi] waits for, then settle what waited for what it brought."""
+    bounds = {"lo": lo, "hi": hi}
+    while True:
+        before = (await conn.execute_fetchall(_WAITING_COUNT))[0][0]
+        await execute_each(conn, WAIT_NEW, bounds)
+        if (await conn.execute_fetchall(_WAITING_COUNT))[0][0] == before:
+            break
+    await settle(conn, [bytes(row[0]) for row in await conn.execute_fetchall(_ARRIVED, bounds)])
+
 
 # The migration that adds the table fills it from the whole log once (every delete counts, as it did).
 CREATE_WAITING = CREATE_WAITING_TABLE + ";\n".join(_wait("TRUE", "TRUE")) + ";"
 
 
 async def settle(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
-    """The ids ``ids`` are known now without being stored (turned away, yet narrowed): nothing waits for them
-    (inside the caller's write transaction)."""
-    for part in chunks(list(ids)):
-        marks = ", ".join("?" * len(part))
-        await conn.execute(f"DELETE FROM waiting WHERE named IN ({marks})", part)
+    """The ids ``ids`` are known now (stored, or turned away yet narrowed): nothing waits for them, and what
+    waited only for them waits no more, transitively (inside the caller's write transaction)."""
+    while ids:
+        freed: set[bytes] = set()
+        for part in chunks(list(ids)):
+            marks = ", ".join("?" * len(part))
+            rows = await conn.execute_fetchall(f"SELECT DISTINCT id FROM waiting WHERE named IN ({marks})", part)
+            await conn.execute(f"DELETE FROM waiting WHERE named IN ({marks})", part)
+            freed.update(bytes(row[0]) for row in rows)
+        still = set()
+        for part in chunks(sorted(freed)):
+            marks = ", ".join("?" * len(part))
+            rows = await conn.execute_fetchall(f"SELECT DISTINCT id FROM waiting WHERE id IN ({marks})", part)
+            still.update(bytes(row[0]) for row in rows)
+        ids = sorted(freed - still)
 
 
 def waits(alias: str) -> str:
