@@ -84,9 +84,10 @@ def for_peers(alias: str = "m", peer: str = ":peer", *, stored: bool = True) -> 
 def _undoes_what_it_holds(alias: str, peer: str) -> str:
     """SQL: the row ``alias`` is a delete of a message the peer ``peer`` signed that it holds (``murmur.receipts``):
     whatever its audience says now (the peer lost the scope's label since), the delete takes nothing the peer
-    lacks, and without it the peer would keep the message for good."""
+    lacks, and without it the peer would keep the message for good. Not one signed ``local``: no peer takes that."""
     return (
-        f"({alias}.kind = 'delete' AND EXISTS (SELECT 1 FROM receipts a WHERE a.message = {alias}.target"
+        f"({alias}.kind = 'delete' AND {alias}.visibility <> 'local'"
+        f" AND EXISTS (SELECT 1 FROM receipts a WHERE a.message = {alias}.target"
         f" AND a.peer = {peer} AND a.status IN ('stored', 'duplicate')))"
     )
 
