@@ -57,6 +57,10 @@ async def confined_since(store: Store, mark: tuple[int, int], through: int) -> i
     )
 
 
+FOR_PEERS = for_peers("m")
+HELD_FOR_PEER = f"({FOR_PEERS} OR {kept_back('m')})"
+
+
 def _peer(key: str | None) -> bytes | None:
     return bytes.fromhex(key) if key is not None else None
 
@@ -92,13 +96,15 @@ async def visible_items(store: Store, ids: Sequence[bytes], peer: str | None = N
     return out
 
 
-async def _visible(store: Store, column: str, ids: Sequence[bytes], peer: str | None, order: str = "") -> list[bytes]:
+async def _visible(
+    store: Store, column: str, ids: Sequence[bytes], peer: str | None, order: str = "", rule: str = FOR_PEERS
+) -> list[bytes]:
     """``column`` of each message among ``ids`` that the peer may see, a chunk of ids per query."""
     out: list[bytes] = []
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
         marks = ",".join(f":id{n}" for n in range(len(part)))
-        sql = f"SELECT m.{column} FROM messages m WHERE m.id IN ({marks}) AND {for_peers('m')}{order}"
+        sql = f"SELECT m.{column} FROM messages m WHERE m.id IN ({marks}) AND {rule}{order}"
         params: dict[str, Any] = {f"id{n}": item for n, item in enumerate(part)}
         params["peer"] = _peer(peer)
         out.extend(bytes(row[0]) for row in await select(store.conn, sql, params))
@@ -114,5 +120,6 @@ async def visible_raws(store: Store, ids: Sequence[bytes], peer: str | None = No
 async def visible_ids(store: Store, ids: Sequence[bytes], peer: str | None = None) -> set[bytes]:
     """The ids among ``ids`` held here that a peer may see (the audience rule): what an offer or a pull of ids
     need not bring. An id held but hidden from the peer is left out like one not held, so that answering a
-    peer's offer tells it nothing about what it may not see."""
-    return set(await _visible(store, "id", ids, peer))
+    peer's offer tells it nothing about what it may not see; one the rule only keeps from it for now (it waits
+    for what it leans on or names, ``kept_back``) is held all the same: bringing it again would change nothing."""
+    return set(await _visible(store, "id", ids, peer, rule=HELD_FOR_PEER))
