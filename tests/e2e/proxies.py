@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field
 
 from bench.meshnet import pipe
+from tests.waiting import BOUND_S
 
 
 @dataclass
@@ -80,7 +81,7 @@ class Proxy:
 
         self._thread = threading.Thread(target=lambda: asyncio.run(main()), daemon=True)
         self._thread.start()
-        assert ready.wait(5)
+        assert ready.wait(BOUND_S)
         return self
 
     def stop(self) -> None:

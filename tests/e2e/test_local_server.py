@@ -17,6 +17,7 @@ import pytest
 
 from murmur.server.config import DataDir, ServerConfig
 from tests.e2e.harness import ServerProcess, admin, murmur_cmd
+from tests.waiting import BOUND_S
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -197,7 +198,7 @@ def test_down_finds_a_server_started_with_the_old_layout(tmp_path: Path, procs: 
     (data / "serve.pid").write_text(f"{server.proc.pid}\n")  # where earlier versions kept it
     down = run(env, "down")
     assert down.returncode == 0, down.stderr
-    assert server.proc.wait(timeout=10) == 0
+    assert server.proc.wait(timeout=BOUND_S) == 0
 
 
 def test_port_to_use_prefers_the_wanted_port(held_port: int) -> None:

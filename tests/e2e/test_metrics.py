@@ -4,10 +4,13 @@ that is down shows its queue and lag, a live stream counts as a client, and a pr
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from murmur.client.api import ApiError, MurmurClient
@@ -30,16 +33,16 @@ def scrape(url: str) -> Samples:
     }
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released): dialing it is refused at once."""
-    import socket
-
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that nothing listens on: dialing it is refused at once. Held bound (never listening) for
+    the whole test: released, another program could take it and answer the "down" peer."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
-def test_an_admin_scrapes_what_really_happened(tmp_path: Path, procs: list[ServerProcess]) -> None:
+def test_an_admin_scrapes_what_really_happened(tmp_path: Path, procs: list[ServerProcess], closed_port: int) -> None:
     server = ServerProcess(tmp_path / "srv", config={"metrics": True, "retry_max_seconds": 1}).start()
     procs.append(server)
     before = scrape(server.url)
@@ -49,7 +52,7 @@ def test_an_admin_scrapes_what_really_happened(tmp_path: Path, procs: list[Serve
     peer_key = Identity.generate().public_key
     added = subprocess.run(
         murmur_cmd("peer", "add", "--data", str(server.data), "--key", peer_key, "--name", "down",
-                   f"http://127.0.0.1:{closed_port()}"),
+                   f"http://127.0.0.1:{closed_port}"),
         capture_output=True, text=True, timeout=BOUND_S,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr

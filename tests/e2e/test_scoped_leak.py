@@ -87,7 +87,10 @@ def test_what_an_older_client_signs_public_about_a_scoped_post_stays_in_its_audi
     # Deleted after b confirmed it holds it (its signed answer to the push): b still narrows what names it.
     ada.run("delete", held)
     wait_for(lambda: held not in stored_ids(b))
-    assert preview(h, old, held) == {b.key}  # b confirmed it, signed
+    # b confirmed it, signed: in its answer to h's push, or, if b pulled it first (a declined offer is signed by no
+    # one), on b's next request to h, which may come after b applied the delete
+    wait_for(lambda: preview(h, old, held) == {b.key})
+    assert preview(h, old, held) == {b.key}
     [after_delete] = publish(h, old, [about(old, "reaction", held, emoji="-1")])
     wait_for(lambda: after_delete["id"] in stored_ids(b))
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.e2e.harness import ServerProcess, murmur_cmd, stored_ids, wait_for
@@ -25,6 +26,13 @@ def peers_of(proc: ServerProcess) -> dict[str, tuple[int, int]]:
         murmur_cmd("peer", "list", "--data", str(proc.data), "--json"), capture_output=True, text=True, check=True
     )
     return {p["name"]: (p["push_cursor"], p["pull_cursor"]) for p in json.loads(listing.stdout)["peers"]}
+
+
+def moved_cursors(url: str) -> dict[str, tuple[int, int]]:
+    """``peers_of`` for a data directory copied into the PostgreSQL database at ``url``."""
+    with psycopg.connect(url) as pg:
+        return {str(name): (int(push), int(pull)) for name, push, pull in pg.execute(
+            "SELECT name, push_cursor, pull_cursor FROM peers")}  # fmt: skip
 
 
 def test_a_server_moved_to_postgresql_federates_on_and_survives_kill_9(
@@ -54,9 +62,11 @@ def test_a_server_moved_to_postgresql_federates_on_and_survives_kill_9(
     held = stored_ids(moved)
     moved.extra = ("--database", url)
     moved.config = {**moved.config, "database": url}  # stored_ids reads PostgreSQL from now on
+    # The moved server's cursors, as they were: read in PostgreSQL before it starts, since once running it pushes
+    # and pulls on from them at once (`peer list --data` would read the SQLite file left behind, which never moves).
+    assert moved_cursors(url) == cursors
     moved.start()
     assert sorted(stored_ids(moved)) == sorted(held)
-    assert peers_of(moved) == cursors  # the moved server's cursors into its peer's log, as they were
 
     reply = bo.json("post", "hello from postgresql", "--reply-to", post)["id"]
     wait_for(lambda: reply in stored_ids(lite))

@@ -36,7 +36,9 @@ def murmur_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "murmur.client.cli", *args]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = BOUND_S
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         murmur_cmd(*args), capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )

@@ -20,6 +20,7 @@ import typer
 from tests.damage import damage_pages
 from tests.reliability.conftest import BASE_SETTINGS
 from tests.reliability.harness import Member, Server, murmur_cmd, run_cli
+from tests.waiting import BOUND_S
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,7 +100,7 @@ def test_damaged_server_files_give_one_line_and_exit_3(pristine: Path, tmp_path:
     damage(data / name)
     commands = [["serve", "--data", str(data), "--port", "0"], ["admin", "info", "--data", str(data)]]
     with ThreadPoolExecutor(2) as pool:  # two interpreters start at once: half the wall time
-        results = list(pool.map(lambda args: run_cli(*args, timeout=20), commands))
+        results = list(pool.map(lambda args: run_cli(*args), commands))
     for result in results:
         one_clear_line(result, *words)
 
@@ -124,7 +125,7 @@ def test_damaged_person_key_gives_one_line_and_exit_3(
 
 def _sign(home: Path, draft: bytes = b'{"kind": "post", "body": {"text": "hi"}}') -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        murmur_cmd("sign"), input=draft.decode(), capture_output=True, text=True, timeout=30,
+        murmur_cmd("sign"), input=draft.decode(), capture_output=True, text=True, timeout=BOUND_S,
         env={**os.environ, "MURMUR_HOME": str(home)},
     )  # fmt: skip
 
@@ -161,7 +162,7 @@ def test_server_key_others_could_replace_is_refused(pristine: Path, tmp_path: Pa
         (data / "server.key").chmod(0o620)
     word = "chmod go-w" if target == "folder" else "chmod 600"
     for args in (["serve", "--data", str(data), "--port", "0"], ["admin", "info", "--data", str(data)]):
-        one_clear_line(run_cli(*args, timeout=20), word)
+        one_clear_line(run_cli(*args), word)
 
 
 # -- a database with damaged pages ------------------------------------------------------------------------------
@@ -178,22 +179,22 @@ def damaged(pristine: Path, tmp_path: Path) -> Path:
 
 
 def test_a_server_refuses_to_serve_damaged_pages(damaged: Path) -> None:
-    result = run_cli("serve", "--data", str(damaged), "--port", "0", timeout=20)
+    result = run_cli("serve", "--data", str(damaged), "--port", "0")
     one_clear_line(result, "damaged", f"murmur admin check --data {damaged}", "backup")
     assert "murmur serving" not in result.stderr
 
 
 def test_admin_check_reports_damage_with_exit_1(damaged: Path, pristine: Path, tmp_path: Path) -> None:
-    result = run_cli("admin", "check", "--data", str(damaged), timeout=20)
+    result = run_cli("admin", "check", "--data", str(damaged))
     assert result.returncode == 1, result.stderr
     assert result.stdout.strip() and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "damaged" in result.stderr
-    as_json = run_cli("admin", "check", "--data", str(damaged), "--json", timeout=20)
+    as_json = run_cli("admin", "check", "--data", str(damaged), "--json")
     body = json.loads(as_json.stdout)
     assert as_json.returncode == 1 and body["ok"] is False and body["problems"]
     sound = tmp_path / "sound"
     shutil.copytree(pristine, sound)
-    result = run_cli("admin", "check", "--data", str(sound), "--json", timeout=20)
+    result = run_cli("admin", "check", "--data", str(sound), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"database": str(sound / "murmur.db"), "ok": True, "problems": []}
 
@@ -204,7 +205,7 @@ def test_admin_reads_of_damaged_pages_give_one_line(pristine: Path, tmp_path: Pa
     for extra in data.glob("murmur.db-*"):
         extra.unlink()
     damage_pages(data / "murmur.db", "members")
-    one_clear_line(run_cli("admin", "members", "--data", str(data), timeout=20), "admin check")
+    one_clear_line(run_cli("admin", "members", "--data", str(data)), "admin check")
 
 
 # -- one server per data directory ------------------------------------------------------------------------------
@@ -213,11 +214,11 @@ def test_admin_reads_of_damaged_pages_give_one_line(pristine: Path, tmp_path: Pa
 def test_one_server_per_data_directory(tmp_path: Path) -> None:
     first = Server(tmp_path / "server", dict(BASE_SETTINGS)).start()
     try:
-        second = run_cli("serve", "--data", str(first.data), "--port", "0", timeout=20)
+        second = run_cli("serve", "--data", str(first.data), "--port", "0")
         one_clear_line(second, "already running", f"pid {first.proc.pid if first.proc else '?'}", first.url)
-        info = run_cli("admin", "info", "--data", str(first.data), "--json", timeout=20)  # reads go on meanwhile
+        info = run_cli("admin", "info", "--data", str(first.data), "--json")  # reads go on meanwhile
         assert info.returncode == 0, info.stderr
-        invite = run_cli("admin", "invite", "--data", str(first.data), timeout=20)  # and WAL-safe writes
+        invite = run_cli("admin", "invite", "--data", str(first.data))  # and WAL-safe writes
         assert invite.returncode == 0, invite.stderr
         first.kill()  # no cleanup at all: the OS lock goes with the process
         first.start()
@@ -239,15 +240,15 @@ def test_backup_to_a_path_that_cannot_be_written_gives_one_line(pristine: Path, 
         (a_file / "b.db", ("Not a directory",)),
         (tmp_path, ("already exists",)),
     ):
-        one_clear_line(run_cli("admin", "backup", "--data", str(data), str(target), timeout=20), *words)
-    made = run_cli("admin", "backup", "--data", str(data), str(tmp_path / "b.db"), timeout=20)
+        one_clear_line(run_cli("admin", "backup", "--data", str(data), str(target)), *words)
+    made = run_cli("admin", "backup", "--data", str(data), str(tmp_path / "b.db"))
     assert made.returncode == 0 and "integrity: ok" in made.stdout
 
 
 def test_serve_on_a_data_path_that_cannot_be_made_gives_one_line(tmp_path: Path) -> None:
     a_file = tmp_path / "a-file"
     a_file.write_text("not a folder")
-    one_clear_line(run_cli("serve", "--data", str(a_file / "data"), "--port", "0", timeout=20), str(a_file))
+    one_clear_line(run_cli("serve", "--data", str(a_file / "data"), "--port", "0"), str(a_file))
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 from tests.reliability.conftest import ServerFactory
 from tests.reliability.fakepeer import Answer, FakePeer
 from tests.reliability.harness import Member, peer_add, run_cli, wait_until
+from tests.waiting import BOUND_S
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -61,6 +62,6 @@ def test_a_push_answered_with_garbage_is_logged_counted_and_backed_off(
     assert said in str(row["last_error"]), row
     human = run_cli("peer", "list", "--data", str(server.data)).stdout
     assert "failures in a row): " in human and said in human, human
-    assert wait_until(lambda: said in server.log(), 10), server.log()[-2000:]
+    assert wait_until(lambda: said in server.log(), BOUND_S), server.log()[-2000:]
     assert "Traceback" not in server.log()
     member.close()

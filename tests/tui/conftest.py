@@ -76,21 +76,25 @@ class LiveServer:
     server: ReadyServer | None = None
     task: asyncio.Task[None] | None = None
     clients: list[MurmurClient] = field(default_factory=list)
+    # The socket that chose the port, still listening: the first start serves on it, so no other program can take
+    # the port between the choice and the bind (a restart must bind the same port again).
+    listening: socket.socket | None = None
 
     async def start(self) -> None:
         config = uvicorn.Config(
             create_app(self.state), log_level="error", access_log=False, lifespan="off", timeout_graceful_shutdown=0
         )
         self.server = server = ReadyServer(config)
-        # A fresh socket each start: uvicorn closes the one it served on, and a restart keeps the same port.
-        self.task = asyncio.create_task(server.serve(sockets=[bind(self.port)]))
+        # A fresh socket each restart: uvicorn closes the one it served on, and a restart keeps the same port.
+        sock, self.listening = self.listening or bind(self.port), None
+        self.task = asyncio.create_task(server.serve(sockets=[sock]))
         await server.until_ready(self.task)
 
     async def stop(self) -> None:
         if self.server is not None and self.task is not None:
             self.server.should_exit = True
             self.server.force_exit = True
-            await asyncio.wait_for(self.task, 10)
+            await asyncio.wait_for(self.task, BOUND_S)
             self.server = self.task = None
 
     async def until_stored(self, holds: Callable[[], Awaitable[bool]]) -> None:
@@ -137,13 +141,12 @@ async def live(tmp_path: Path, migrated: Callable[[Path], None]) -> AsyncIterato
     store = await Store.open(tmp_path / "server.db", durability="normal")
     for who in (ME, ALICE, BOB):
         await add_member(store, who.public_key)
-    probe = bind()
-    port = probe.getsockname()[1]
-    probe.close()
+    listening = bind()
+    port = listening.getsockname()[1]
     state = ServerState(
         config=ServerConfig(name="testbox", port=port, rate_per_minute=0), identity=seeded(9), store=store
     )
-    server = LiveServer(store, state, port, f"http://127.0.0.1:{port}")
+    server = LiveServer(store, state, port, f"http://127.0.0.1:{port}", listening=listening)
     await server.start()
     try:
         yield server
