@@ -152,7 +152,7 @@ def link(a: Server, b: Server, *, a_url: str | None = None, b_url: str | None = 
 class Signer:
     """Sends requests signed with one key (a member's or a server's) to one server, as raw httpx."""
 
-    def __init__(self, url: str, identity: Identity | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, identity: Identity | None = None, timeout: float = BOUND_S) -> None:
         self.identity = identity or Identity.generate()
         self.http = httpx.Client(base_url=url, timeout=timeout)
         self._server_key: str | None = None

@@ -89,7 +89,7 @@ def kill_under_load(
     server.kill()
     stop.set()
     for t in threads:
-        t.join(timeout=30)
+        t.join(timeout=BOUND_S)  # no shorter than a request's own timeout (Member)
     assert not any(t.is_alive() for t in threads), "a load thread hung after the kill"
     assert reached, f"only {len(acked)} acknowledged of the {wanted} waited for before the kill"
     server.start()

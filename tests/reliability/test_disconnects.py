@@ -19,6 +19,7 @@ import pytest
 
 from tests.reliability.conftest import ServerFactory
 from tests.reliability.harness import API, Member, raw
+from tests.waiting import BOUND_S
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -36,7 +37,7 @@ def raw_request(request: httpx.Request) -> bytes:
 
 def cut(port: int, payload: bytes, *, read_first: int = 0) -> None:
     """Send ``payload``, optionally read a few bytes of the answer, then reset the connection (no FIN)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=BOUND_S)
     try:
         sock.sendall(payload)
         if read_first:

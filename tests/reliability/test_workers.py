@@ -29,7 +29,7 @@ pytestmark = pytest.mark.timeout(180)
 WORKERS = 2
 
 
-def on_worker(server: Server, worker: int, member: Member | None = None, timeout: float = 10.0) -> Member:
+def on_worker(server: Server, worker: int, member: Member | None = None, timeout: float = BOUND_S) -> Member:
     """A member (``member``'s key, or a new one) whose connection the given worker accepted."""
     for _ in range(200):  # the kernel hands each connection to either worker: 200 misses in a row do not happen
         candidate = Member(server.url, member.identity if member else None, timeout=timeout)
@@ -164,7 +164,8 @@ def test_a_worker_killed_is_started_again_while_the_other_serves(make_server: Se
             again = on_worker(server, worker, member)
             assert again.publish(again.post(f"after the kill, on worker {worker}")).status_code == 201
             again.close()
-        assert "starting it again" in server.log()
+        # the supervisor's line, read from its stderr by another thread of this test: waited for, not assumed read
+        assert poll(lambda: "starting it again" in server.log()), server.log()
     finally:
         member.close()
 
