@@ -39,11 +39,16 @@ def seeded(n: int) -> Identity:
 ME, ALICE, BOB = seeded(1), seeded(2), seeded(3)
 
 
-def bind(port: int = 0) -> socket.socket:
+def bind(port: int = 0, *, listen: bool = True) -> socket.socket:
+    """A socket on 127.0.0.1 ``port`` (0: one the kernel picks), listening unless asked not to. SO_REUSEPORT lets a
+    test server's sockets on one port overlap (``LiveServer``), so the port is never free for another program to
+    take; a socket bound but not listening holds the port while connections to it are refused."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
-    sock.listen(64)
+    if listen:
+        sock.listen(64)
     return sock
 
 
@@ -76,9 +81,11 @@ class LiveServer:
     server: ReadyServer | None = None
     task: asyncio.Task[None] | None = None
     clients: list[MurmurClient] = field(default_factory=list)
-    # The socket that chose the port, still listening: the first start serves on it, so no other program can take
-    # the port between the choice and the bind (a restart must bind the same port again).
+    # The port is held from its choice to the end of the test, never free for another program to take: the first
+    # start serves on the socket that chose it; while stopped, a socket bound but not listening holds it (a client
+    # is refused, as by a server that is down) until a restart has bound the same port again.
     listening: socket.socket | None = None
+    holding: socket.socket | None = None
 
     async def start(self) -> None:
         config = uvicorn.Config(
@@ -87,15 +94,23 @@ class LiveServer:
         self.server = server = ReadyServer(config)
         # A fresh socket each restart: uvicorn closes the one it served on, and a restart keeps the same port.
         sock, self.listening = self.listening or bind(self.port), None
+        self.release()
         self.task = asyncio.create_task(server.serve(sockets=[sock]))
         await server.until_ready(self.task)
 
     async def stop(self) -> None:
         if self.server is not None and self.task is not None:
+            self.holding = self.holding or bind(self.port, listen=False)
             self.server.should_exit = True
             self.server.force_exit = True
             await asyncio.wait_for(self.task, BOUND_S)
             self.server = self.task = None
+
+    def release(self) -> None:
+        """Let go of the port held while stopped."""
+        if self.holding is not None:
+            self.holding.close()
+            self.holding = None
 
     async def until_stored(self, holds: Callable[[], Awaitable[bool]]) -> None:
         await until_stored(self.state.hub, holds)
@@ -154,6 +169,7 @@ async def live(tmp_path: Path, migrated: Callable[[Path], None]) -> AsyncIterato
         for api in server.clients:
             await api.aclose()
         await server.stop()
+        server.release()
         await store.close()
 
 
