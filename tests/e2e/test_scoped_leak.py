@@ -20,7 +20,7 @@ from murmur.store.audience import HELD_BACK
 from tests.e2e.harness import ServerProcess, admin, stored_ids, wait_for
 from tests.e2e.test_scopes import FAST, cli, member, peer
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(480)  # three servers and some thirty CLI processes: past 240 s at load 15-17
 
 
 def about(author: Identity, kind: str, target: str, emoji: str = "+1") -> dict[str, Any]:

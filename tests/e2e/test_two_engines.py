@@ -18,7 +18,7 @@ from tests.e2e.harness import ServerProcess, murmur_cmd, stored_ids, wait_for
 from tests.e2e.test_federation import FAST, member, peer
 from tests.postgres_server import PostgresServer
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(480)  # a PostgreSQL move and two restarts: past 240 s once at load 15
 
 
 def peers_of(proc: ServerProcess) -> dict[str, tuple[int, int]]:
