@@ -13,20 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from murmur import kinds
-from murmur.kinds import group, group_members, group_moderation, key_events
+from murmur.kinds import group, group_members, group_moderation, key_events, key_store
 
 FORGOTTEN = (key_events, group, group_members, group_moderation)
 FORGOTTEN_TAGS = ("identity", "prior", "counter", "previous", "group")
 
 
+def no_identities(path: Path) -> None:
+    """Today's delete rule asks whom a held message's device spoke for (``key_store.speakers``); that version knew
+    no identities, so nobody: the identity tables, empty, answer exactly that."""
+    with sqlite3.connect(path) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'identity_claims'").fetchone():
+            for step in key_store.MIGRATIONS:
+                db.executescript(step)
+
+
 async def main(path: Path, messages: list[dict[str, Any]]) -> dict[str, Any]:
     from murmur.store import Store, timelines  # after forget(): the store's queries are built from the registry
 
+    no_identities(path)
     async with await Store.open(path) as store:
         results = await store.ingest(messages, origin="peer")
         authors = sorted({m["author"] for m in messages})

@@ -39,7 +39,7 @@ from murmur.errors import StoreError
 from murmur.kinds import shown_sql
 from murmur.message import Message, Verified
 from murmur.store.db import Writer, connect
-from murmur.store.group import group_of
+from murmur.store.group import group_of, ingest_grouped
 from murmur.store.ingest import IngestResult, Item, Policy, store_batch, to_write, validate_all
 from murmur.store.outcomes import settled
 from murmur.validate import load_stored
@@ -167,6 +167,14 @@ class Store:
         """
         results, valid = await validate_all(items, now=now, policy=policy, reader=self.conn)
         return await self._store(results, valid, origin, received_at=now)
+
+    async def ingest_grouped(
+        self, items: Sequence[Item], *, origin: str, policy: Policy | None = None
+    ) -> list[IngestResult]:
+        """``ingest`` for a server's concurrent requests (``murmur.store.group.ingest_grouped``): batches waiting
+        for the writer together share one commit; a peer's door reads what messages name on the store's
+        connection."""
+        return await ingest_grouped(self.writer, items, origin=origin, policy=policy, reader=self.conn)
 
     async def ingest_stream(
         self,

@@ -270,7 +270,9 @@ async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
     keys = [bytes.fromhex(d) for d in wanted]
     runs: dict[bytes, list[tuple[int, int]]] = {}
     with reads_together():
-        held, lost = await asyncio.gather(select_in(store.conn, GAPS, keys), _lost_among(store.conn, keys))
+        held, lost, removals = await asyncio.gather(
+            select_in(store.conn, GAPS, keys), _lost_among(store.conn, keys), select_in(store.conn, REMOVED, keys)
+        )
     for author, lo, hi in held:
         runs.setdefault(bytes(author), []).append((int(lo), int(hi)))
     for author, counters in lost.items():
@@ -284,7 +286,7 @@ async def gaps(store: Store, devices: Sequence[str]) -> list[Gap]:
                 found.setdefault(author.hex(), []).append((below + 1, lo - 1))
             below = hi
     removed: dict[str, dict[int, str]] = {}
-    for author, counter, reason in await select_in(store.conn, REMOVED, keys):
+    for author, counter, reason in removals:
         removed.setdefault(bytes(author).hex(), {})[int(counter)] = str(reason)
     out = []
     for d in wanted:

@@ -36,7 +36,6 @@ from murmur.server.federation.answers import heard
 from murmur.server.params import query_number
 from murmur.server.responses import JSONBytes, batch_answer
 from murmur.store import receipts
-from murmur.store.group import ingest_grouped
 from murmur.store.peers import from_peer, peer_origin, pulled, record_contact
 from murmur.store.trust import note_refusals
 from murmur.sync.index import visible_raws
@@ -58,9 +57,7 @@ async def push(request: Request) -> Response:
         raise Refused("too_large", f"A batch holds at most {MAX_BATCH_MESSAGES} messages; this one has {len(lines)}.")
     with offered.pushing(state, peer):  # the peer's retry of this push, should it give up on it, waits for it
         # Grouped: concurrent pushes (and publishes) that wait for the writer share one commit and its fsync.
-        results = await ingest_grouped(
-            state.store.writer, lines, origin=peer_origin(peer.key), policy=from_peer(peer), reader=state.store.conn
-        )
+        results = await state.store.ingest_grouped(lines, origin=peer_origin(peer.key), policy=from_peer(peer))
         offered.settle(state, results)
     await note_refusals(state.store, peer.key, results)
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]

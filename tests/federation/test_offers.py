@@ -19,9 +19,7 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.server.federation.offers import ID_BYTES, Wanted, unpacked
 from murmur.server.federation.push_offers import receipt_owed
-from murmur.server.routes import federation as federation_routes
 from murmur.store import trust
-from murmur.store.group import ingest_grouped
 from murmur.store.peers import outbound
 from tests.federation.conftest import Network, Node
 
@@ -298,12 +296,14 @@ async def test_a_sender_offering_again_while_its_push_is_written_is_not_asked_fo
     to_b = record(b)
     writing, written = asyncio.Event(), asyncio.Event()
 
+    write = b.state.store.ingest_grouped
+
     async def held_write(*args: Any, **options: Any) -> Any:
         writing.set()
         await written.wait()
-        return await ingest_grouped(*args, **options)
+        return await write(*args, **options)
 
-    monkeypatch.setattr(federation_routes, "ingest_grouped", held_write)
+    monkeypatch.setattr(b.state.store, "ingest_grouped", held_write)
     retry_waits = asyncio.Event()
     landed = b.state.wanted.landed
 
@@ -357,8 +357,10 @@ async def test_the_push_page_carries_each_kind_so_no_body_is_parsed_to_find_the_
     await api.publish(said := sign_draft(ada, {"body": {"text": 'says "kind":"delete" in its words'}}))
     await api.publish(post := sign_draft(ada, {"body": {"text": "soon regretted"}}))
     await api.publish(gone := sign_draft(ada, {"kind": "delete", "tags": [["target", post["id"]]]}))
-    relayed = sign_draft(Identity.generate(), {"kind": "delete", "tags": [["target", "ab" * 32]]})
-    await a.state.store.ingest([relayed], origin=f"peer:{c.key}")  # not ours: no receipt is owed to us
+    stranger = Identity.generate()
+    theirs = sign_draft(stranger, {"body": {"text": "also regretted"}})
+    relayed = sign_draft(stranger, {"kind": "delete", "tags": [["target", theirs["id"]]]})
+    await a.state.store.ingest([theirs, relayed], origin=f"peer:{c.key}")  # not ours: no receipt is owed to us
     page = await outbound(a.state.store, after=0, limit=100, exclude_origin=None, to=c.key)
     kinds = dict(zip((item.hex() for item in page.ids), page.kinds, strict=True))
     assert [kinds[m["id"]] for m in (said, gone, relayed)] == ["post", "delete", "delete"]
