@@ -2,7 +2,7 @@
 
 The rule narrows a message by what it names, so it can narrow only by what it knows. An edit cannot sign an
 audience at all (nor can a ballot, an RSVP or a letter's signature), and an older client signs a reply, reaction,
-boost or delete about a scoped post ``public``: arriving before that post (a repair fetch cut between them, a
+boost about a scoped post ``public``: arriving before that post (a repair fetch cut between them, a
 relay's order), such a message would be judged public and handed to every peer and to anyone. So a stored
 message naming an id that is not held here and of which nothing narrows ``waits`` for it: the ``waiting`` table
 holds one row ``(id, named)`` for each such id, and the doors leave the message out (``murmur.store.audience.
@@ -12,8 +12,8 @@ goes, once, to the peers its audience then allows.
 
 An id is known here when it is held and does not wait in turn (a reaction to a public-signed reply to a post
 not yet held waits with the reply), narrowed (``confined``, ``scoped``), kept as not held (``unheld``), removed
-by a moderator, or deleted by a delete that did not itself wait for it (a reply arriving after its post was
-deleted here does not wait for a post that will never come again). Nothing else: a message naming a post that
+by a moderator, or deleted (a reply arriving after its post was deleted here does not wait for a post that will
+never come again; a delete itself never waits, ``WAIT_NEW``). Nothing else: a message naming a post that
 never reaches this server waits for good, and reaches that post's readers through the servers that hold it.
 """
 
@@ -52,7 +52,7 @@ def _wait(rows: str, deletes: str) -> tuple[str, ...]:
     """The statements that keep a ``waiting`` row for each id that a ``messages`` row ``n`` matching ``rows``
     names and that is not known here."""
     return tuple(
-        f"INSERT INTO waiting (id, named) SELECT n.id, n.{column} FROM messages n WHERE {rows}"
+        f"INSERT INTO waiting (id, named) SELECT n.id, n.{column} FROM messages n WHERE {rows} AND n.kind <> 'delete'"
         f" AND n.{column} IS NOT NULL AND NOT {_known(f'n.{column}', 'n', deletes)}"
         " ON CONFLICT DO NOTHING"
         for column in REFERENCES
@@ -61,12 +61,15 @@ def _wait(rows: str, deletes: str) -> tuple[str, ...]:
 
 # After a batch is stored (the rows with seq in [:lo, :hi]), inside its write transaction: what it names that is
 # unknown, or held but waiting in turn, waits (``wait_new`` repeats them until the batch's own chains are followed).
-# A delete of this very batch is not yet known not to wait, so its tombstone counts only from the next batch on.
-WAIT_NEW = _wait("n.seq BETWEEN :lo AND :hi", "d.seq < :lo")
+# A delete never waits: it carries no words, and its target may never come (deleted where it was written before
+# anyone relayed it; a delete waiting for it, and all that names it, would wait for good and the servers never
+# converge). So every tombstone counts, this batch's too, and a target deleted now is known from now on.
+WAIT_NEW = _wait("n.seq BETWEEN :lo AND :hi", "TRUE")
 _WAITING_COUNT = "SELECT count(*) FROM waiting"
 _ARRIVED = (
     "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi"
     " AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = n.id)"
+    " UNION SELECT t.target FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE d.seq BETWEEN :lo AND :hi"
 )
 
 
