@@ -69,7 +69,8 @@ _WAITING_COUNT = "SELECT count(*) FROM waiting"
 _ARRIVED = (
     "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi"
     " AND NOT EXISTS (SELECT 1 FROM waiting w WHERE w.id = n.id)"
-    " UNION SELECT t.target FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE d.seq BETWEEN :lo AND :hi"
+    " UNION SELECT d.target FROM messages d WHERE d.seq BETWEEN :lo AND :hi AND d.kind = 'delete'"
+    " AND d.target IS NOT NULL"
 )
 
 
