@@ -33,27 +33,25 @@ CREATE_WAITING_TABLE = (
 )
 
 
-def _known(ref: str, alias: str, deletes: str) -> str:
-    """SQL: the id ``ref`` (named by the row ``alias``) is known here (see the module's docstring); a tombstone
-    counts when its delete, other than ``alias``, is one of ``deletes`` (an SQL condition on the row ``d``)."""
+def _known(ref: str) -> str:
+    """SQL: the id ``ref`` is known here (see the module's docstring). A tombstone counts whoever's delete made it:
+    a delete never waits (``WAIT_NEW``)."""
     return (
         f"(({held(ref)} AND NOT EXISTS (SELECT 1 FROM waiting k WHERE k.id = {ref}))"
         f" OR EXISTS (SELECT 1 FROM confined c WHERE c.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM scoped x WHERE x.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM unheld u WHERE u.id = {ref})"
         f" OR EXISTS (SELECT 1 FROM removed r WHERE r.id = {ref})"
-        f" OR EXISTS (SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = {ref}"
-        f" AND d.id <> {alias}.id AND {deletes}"
-        " AND NOT EXISTS (SELECT 1 FROM waiting v WHERE v.id = d.id)))"
+        f" OR EXISTS (SELECT 1 FROM tombstones t JOIN messages d ON d.id = t.delete_id WHERE t.target = {ref}))"
     )
 
 
-def _wait(rows: str, deletes: str) -> tuple[str, ...]:
+def _wait(rows: str) -> tuple[str, ...]:
     """The statements that keep a ``waiting`` row for each id that a ``messages`` row ``n`` matching ``rows``
-    names and that is not known here."""
+    names and that is not known here; a delete never waits."""
     return tuple(
         f"INSERT INTO waiting (id, named) SELECT n.id, n.{column} FROM messages n WHERE {rows} AND n.kind <> 'delete'"
-        f" AND n.{column} IS NOT NULL AND NOT {_known(f'n.{column}', 'n', deletes)}"
+        f" AND n.{column} IS NOT NULL AND NOT {_known(f'n.{column}')}"
         " ON CONFLICT DO NOTHING"
         for column in REFERENCES
     )
@@ -64,7 +62,7 @@ def _wait(rows: str, deletes: str) -> tuple[str, ...]:
 # A delete never waits: it carries no words, and its target may never come (deleted where it was written before
 # anyone relayed it; a delete waiting for it, and all that names it, would wait for good and the servers never
 # converge). So every tombstone counts, this batch's too, and a target deleted now is known from now on.
-WAIT_NEW = _wait("n.seq BETWEEN :lo AND :hi", "TRUE")
+WAIT_NEW = _wait("n.seq BETWEEN :lo AND :hi")
 _WAITING_COUNT = "SELECT count(*) FROM waiting"
 _ARRIVED = (
     "SELECT n.id FROM messages n WHERE n.seq BETWEEN :lo AND :hi"
@@ -85,8 +83,8 @@ async def wait_new(conn: aiosqlite.Connection, lo: int, hi: int) -> None:
     await settle(conn, [bytes(row[0]) for row in await conn.execute_fetchall(_ARRIVED, bounds)])
 
 
-# The migration that adds the table fills it from the whole log once (every delete counts, as it did).
-CREATE_WAITING = CREATE_WAITING_TABLE + ";\n".join(_wait("TRUE", "TRUE")) + ";"
+# The migration that adds the table fills it from the whole log once.
+CREATE_WAITING = CREATE_WAITING_TABLE + ";\n".join(_wait("TRUE")) + ";"
 
 
 async def settle(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
