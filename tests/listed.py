@@ -5,12 +5,11 @@ which a reader learns its key (``GET /api/v1/manifest``, ``murmur.receipts.Signe
 from __future__ import annotations
 
 from murmur.keys import Identity
-from murmur.store import Store, trust
+from murmur.store import Store
 from murmur.store.peers import add_peer
 
 
 async def add_listed_peer(
     store: Store, server: Identity, key: str, url: str, *, name: str, mode: str = "serve-only"
 ) -> None:
-    await add_peer(store, key, url, name=name, mode=mode)
-    await trust.set_labels(store, server, key, [], add=True)  # signed as `murmur peer add` signs it
+    await add_peer(store, key, url, name=name, mode=mode, signer=server)  # signed as `murmur peer add` signs it

@@ -11,7 +11,7 @@ audience rule keeps from the peer for now is kept aside as it moves, and release
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from murmur.keys import Identity
 from murmur.store import Store, passed
 from murmur.store.audience import PeerDoor, for_peers, kept_back, refuse_local
 from murmur.store.audience import from_peer as audience_from_peer
-from murmur.store.trust import EVERY_FIELD, labels_by_peer, refuse_drift, sign_changes
+from murmur.store.trust import EVERY_FIELD, label_in, labels_by_peer, refuse_drift, sign_changes
 from murmur.validate import check_key
 
 MODES = ("push-pull", "pull-only", "serve-only")
@@ -118,9 +118,20 @@ def check_peer(key: str, url: str, mode: str) -> None:
 
 
 async def add_peer(
-    store: Store, key: str, url: str, *, name: str = "", mode: str = "push-pull", proxy: str = ""
+    store: Store,
+    key: str,
+    url: str,
+    *,
+    name: str = "",
+    mode: str = "push-pull",
+    proxy: str = "",
+    signer: Identity | None = None,
+    labels: Iterable[str] = (),
 ) -> Peer:
-    """Trust a peer server, pinned by its key. Adding an existing key updates its URL, name, mode and proxy."""
+    """Trust a peer server, pinned by its key. Adding an existing key updates its URL, name, mode and proxy. With
+    ``signer``, the peer gains ``labels`` and the change is signed into the trust manifest in the same write
+    transaction: a peer added but not yet signed is never seen (two `peer add` at once would take it for drift),
+    and a change refused as drift adds nothing."""
     check_peer(key, url, mode)
     async with store.writer.transaction() as conn:
         await conn.execute(
@@ -129,6 +140,8 @@ async def add_peer(
             " proxy = excluded.proxy",
             (bytes.fromhex(key), name, url.rstrip("/"), mode, proxy, _now_ms()),
         )
+        if signer is not None:
+            await label_in(store, signer, conn, key, labels, add=True)
     peer = await get_peer(store, key)
     assert peer is not None
     return peer

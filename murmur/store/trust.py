@@ -147,21 +147,29 @@ async def set_labels(
 ) -> Manifest:
     """Give the peer ``key`` these labels (replacing its labels, or adding to them), signed as a new version. What
     its push cursor already passed in a scope it gains is asked again at its next push (``murmur.store.passed``)."""
+    async with store.writer.transaction() as conn:
+        return await label_in(store, identity, conn, key, labels, add=add)
+
+
+async def label_in(
+    store: Store, identity: Identity, conn: aiosqlite.Connection, key: str, labels: Iterable[str], *, add: bool
+) -> Manifest:
+    """``set_labels`` inside the caller's write transaction (``peers.add_peer`` adds the peer in the same one, so a
+    second `peer add` run at the same moment never sees a peer added but not yet signed)."""
     wanted = sorted({check_label(label) for label in labels})
     # Labels replaced are the admin's to say; labels added to (a peer just added or updated by `peer add`) keep
     # what the peer had, which must be what was signed.
     sets = {key: {"labels"} if not add else {"name", "url", "mode"}}
-    async with store.writer.transaction() as conn:
-        await refuse_drift(store, identity.public_key, conn, sets)
-        had = (await labels_by_peer(conn)).get(key, frozenset())
-        await passed.widened(conn, key, set(wanted) - had)
-        if not add:
-            await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(key),))
-        await conn.executemany(
-            "INSERT INTO peer_labels (peer, label) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(bytes.fromhex(key), label) for label in wanted],
-        )
-        return await sign_changes(store, identity, conn)
+    await refuse_drift(store, identity.public_key, conn, sets)
+    had = (await labels_by_peer(conn)).get(key, frozenset())
+    await passed.widened(conn, key, set(wanted) - had)
+    if not add:
+        await conn.execute("DELETE FROM peer_labels WHERE peer = ?", (bytes.fromhex(key),))
+    await conn.executemany(
+        "INSERT INTO peer_labels (peer, label) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(bytes.fromhex(key), label) for label in wanted],
+    )
+    return await sign_changes(store, identity, conn)
 
 
 async def set_admins(store: Store, identity: Identity, add: Sequence[str], remove: Sequence[str]) -> Manifest:

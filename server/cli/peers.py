@@ -90,8 +90,7 @@ def add(
         identity = data_dir.identity()
         if key == identity.public_key:
             fail("that is this server's own key; a server cannot peer with itself.")
-        await add_peer(store, key, url or "", name=name, mode=mode, proxy=proxy)
-        await trust.set_labels(store, identity, key, labels, add=True)
+        await add_peer(store, key, url or "", name=name, mode=mode, proxy=proxy, signer=identity, labels=labels)
         found = await find_peer(store, key)
         assert found is not None
         return await peer_row(store, found)

@@ -4,6 +4,9 @@ change never signs it along unseen: it is refused, saying what differs and what 
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
 from murmur.errors import Refused
@@ -67,3 +70,36 @@ async def test_a_peer_changed_or_added_by_hand_is_not_signed_along(store: Store)
     assert await remove_peer(store, stranger, SERVER)  # removing it is the admin's change: signed
     signed = await trust.set_labels(store, SERVER, outside, ["outside", "team"])
     assert set(signed.peers) == {outside, lab} and signed.peers[lab].url == "http://lab.test"
+
+
+async def test_peers_added_at_once_by_two_processes_are_all_signed(
+    store: Store, tmp_path: Path, database: str | None
+) -> None:
+    """Two `murmur peer add` on one server at the same moment (a script setting up a mesh): each adds its peer and
+    signs it in one write transaction, so neither sees the other's peer added but not yet signed (drift)."""
+    other = await Store.open(tmp_path / "murmur.db", database=database)  # a second process's store
+    try:
+        await trust.sign_now(store, SERVER)
+        keys = [Identity.generate().public_key for _ in range(6)]
+        await asyncio.gather(
+            *(
+                add_peer(s, key, f"http://p{n}.test", name=f"p{n}", signer=SERVER, labels=["team"] if n % 2 else [])
+                for n, (s, key) in enumerate(zip([store, other] * 3, keys, strict=True))
+            )
+        )
+    finally:
+        await other.close()
+    newest = await trust.latest(store)
+    assert newest is not None and set(newest.peers) == set(keys)
+    assert {k for k, p in newest.peers.items() if p.labels == {"team"}} == set(keys[1::2])
+    assert (await trust.live(store, SERVER.public_key)).peers == newest.peers  # the tables are what is signed
+
+
+async def test_a_peer_add_refused_as_drift_adds_nothing(store: Store) -> None:
+    outside, _lab = await _two_peers(store)
+    await _drift(store, "INSERT INTO peer_labels (peer, label) VALUES (?, 'inside')", outside)
+    newcomer = Identity.generate().public_key
+    with pytest.raises(Refused) as refused:
+        await add_peer(store, newcomer, "http://new.test", name="new", signer=SERVER)
+    assert refused.value.code == trust.DRIFT
+    assert newcomer not in (await trust.live(store, SERVER.public_key)).peers  # not added: nothing to sign later
