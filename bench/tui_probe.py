@@ -1,8 +1,8 @@
 """The TUI under measurement, in its own process: ``python -m bench.tui_probe URL KEY SEED CACHE SCROLL SECONDS``.
 
-Imports what ``murmur tui`` imports and no more (so its start-up is what a person waits for), makes its client
-as ``murmur tui`` does (signing for KEY, the server key a profile records when it joins), runs ``MurmurApp``
-headless under Textual's Pilot, and prints one JSON line per event on stdout:
+Imports what ``murmur tui`` imports (the program, built with that command alone) and no more, so its start-up is
+what a person waits for; makes its client as ``murmur tui`` does (signing for KEY, the server key a profile records
+when it joins), runs ``MurmurApp`` headless under Textual's Pilot, and prints one JSON line per event on stdout:
 ``{"event": "first_paint", "at": <time.time()>, "cpu_s": <time.process_time()>, "cached": bool}`` once the home
 timeline has entries and
 the refresh that draws them has run (``call_after_refresh``; not ``Pilot.pause``, which also waits for every
@@ -33,6 +33,9 @@ def _say(**event: object) -> None:
 
 
 async def main(url: str, key: str, seed: str, cache: str, scroll: int, seconds: float) -> None:
+    from murmur.client.cli.main import build
+
+    build("tui")  # the program as `murmur tui` builds it before the app starts
     from murmur.client.api import MurmurClient
     from murmur.client.tui.app import MurmurApp
     from murmur.client.tui.settings import TuiSettings

@@ -11,7 +11,6 @@ import typer
 from murmur.client.api import MurmurClient
 from murmur.client.cli.common import globals_of
 from murmur.client.devices import counter_path, publish_as_device, speaks_for
-from murmur.client.group_authority import refuse_plain
 from murmur.client.mentions import key_for
 from murmur.client.profiles import ProfileRef, resolve
 from murmur.console import checked_argument
@@ -68,6 +67,10 @@ def with_api(ctx: typer.Context, work: Callable[[MurmurClient, Identity], Awaita
 async def publish_draft(api: MurmurClient, identity: Identity, draft: dict[str, Any]) -> dict[str, Any]:
     """What every writing command publishes through: signed here, never a plain draft into a private group (by its
     signed creation message, ``refuse_plain``), whatever the home server says of the group."""
+    # Imported here: it brings the group and identity checks and their stores, which `murmur tui` (built with this
+    # module) does not need before its first paint.
+    from murmur.client.group_authority import refuse_plain
+
     await refuse_plain(api, draft)
     return await publish_as_device(api, identity, draft)
 

@@ -6,6 +6,7 @@ Textual is imported inside the functions only: every other command must start wi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import typer
 
@@ -50,13 +51,13 @@ def ready(ctx: typer.Context) -> bool:
     return ref.key_path.exists() and bool(section.get("server"))
 
 
-def bare(ctx: typer.Context, *, interactive: bool) -> None:
-    """A bare ``murmur``: the TUI when there is an identity, a server and a terminal; else the help (after a short
-    guide when the profile is not set up). Without a terminal (a pipe, a script, cron) a full-screen UI would
-    only hang or garble its output."""
+def bare(ctx: typer.Context, *, interactive: bool, help_text: Callable[[], str]) -> None:
+    """A bare ``murmur``: the TUI when there is an identity, a server and a terminal; else the program's help
+    (``help_text``, after a short guide when the profile is not set up). Without a terminal (a pipe, a script,
+    cron) a full-screen UI would only hang or garble its output."""
     if interactive and ready(ctx):
         tui(ctx)
         return
     if not ready(ctx):
         say(GUIDE)
-    say(ctx.get_help())
+    say(help_text())

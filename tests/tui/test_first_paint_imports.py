@@ -12,8 +12,10 @@ import sys
 
 import pytest
 
-# What the bench's probe imports before the app runs (``murmur tui`` imports the whole CLI before these).
+# What the bench's probe imports before the app runs, as ``murmur tui`` does.
 FIRST_PAINT = ("murmur.client.tui.app", "murmur.client.tui.settings")
+# The program as ``murmur tui`` and a bare ``murmur`` build it: its own command alone.
+PROGRAM = "from murmur.client.cli.main import build; build('tui')"
 
 # Each is imported where it is first needed, never on the way to the first paint.
 LATER = (
@@ -38,8 +40,8 @@ LATER = (
 )
 
 
-def loaded_by(module: str) -> set[str]:
-    code = f"import sys, {module}; print('\\n'.join(sorted(sys.modules)))"
+def loaded_by(module: str, then: str = "pass") -> set[str]:
+    code = f"import sys, {module}; {then}; print('\\n'.join(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return set(result.stdout.split())
@@ -50,6 +52,15 @@ def test_the_first_paint_does_not_import_what_later_screens_need(module: str) ->
     loaded = loaded_by(module)
     assert module in loaded
     assert sorted(m for m in LATER if m in loaded) == []
+
+
+def test_murmur_tui_builds_the_program_without_the_other_commands() -> None:
+    """The other commands' modules (the stores, the server's commands) were a fifth of the TUI's cold start."""
+    loaded = loaded_by("murmur.client.cli.main", PROGRAM)
+    assert "murmur.client.cli.tui_cmd" in loaded
+    assert sorted(m for m in LATER if m in loaded) == []
+    others = ("murmur.server", "murmur.client.cli.devices", "murmur.client.cli.dm", "murmur.client.cli.social")
+    assert sorted(m for m in loaded if m.startswith(others)) == []
 
 
 def test_the_modules_kept_back_exist() -> None:
