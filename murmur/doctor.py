@@ -25,7 +25,7 @@ SKEW_ACTION_S = DEFAULT_WINDOW_S // 2  # signed requests are refused beyond the 
 @dataclass(frozen=True, slots=True)
 class Finding:
     level: str  # ok | warn | action
-    area: str  # clock | peer | manifest | files | deliveries
+    area: str  # clock | peer | manifest | files | deliveries | members
     subject: str
     message: str
 

@@ -16,7 +16,7 @@ import typer
 
 from murmur.console import EXIT_REFUSED, emit_json
 from murmur.doctor import ACTION, OK, WARN, Finding, clock_skew, needs_action, private_file, private_folder
-from murmur.errors import KeyFileError, PeerError
+from murmur.errors import ConfigError, KeyFileError, PeerError
 from murmur.keys import Identity
 from murmur.server.cli.admin import JsonOption, with_store
 from murmur.server.config import DataDir
@@ -77,10 +77,35 @@ async def server_findings(store: Store, data_dir: DataDir) -> list[Finding]:
         shown = f"version {newest.version} verifies" if newest else "no peers, nothing to sign"
         findings.append(Finding(OK, "manifest", "trust manifest", shown))
     peers = await list_peers(store)
+    findings += _registration(data_dir, peers)
     for found in await asyncio.gather(*(_probe(identity, p) for p in peers)):
         findings += found
     findings += [await _deliveries(store, p) for p in peers]
     return findings
+
+
+def _registration(data_dir: DataDir, peers: list[Peer]) -> list[Finding]:
+    """Open registration on a server that takes part in audiences: whoever reaches it can join and read what its
+    members post to those audiences and what peers relay to it in them; that is rarely what the admin meant."""
+    labels = sorted({label for peer in peers for label in peer.labels})
+    try:
+        wide_open = data_dir.config().open_registration
+    except ConfigError:  # no config yet: nothing serves, and `murmur serve` would say so
+        return []
+    if not wide_open:
+        return [Finding(OK, "members", "registration", "by invitation only")]
+    if not labels:
+        return [Finding(OK, "members", "registration", "open: anyone who reaches this server can join")]
+    return [
+        Finding(
+            WARN,
+            "members",
+            "registration",
+            f"open, on a server whose peers carry audiences ({', '.join(labels)}): anyone who reaches it can join and"
+            " read the posts addressed to them here. Set open_registration = false in config.toml (or serve with"
+            " --invite-only) and invite members with `murmur admin invite`.",
+        )
+    ]
 
 
 def doctor_command(person_checks: PersonChecks) -> Callable[..., None]:

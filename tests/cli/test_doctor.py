@@ -66,3 +66,23 @@ def test_a_healthy_server_exits_0_and_a_tampered_manifest_or_open_key_exit_1(dat
     assert opened.exit_code == 1
     assert any(x.startswith("action") and "server.key" in x for x in opened.stdout.splitlines())
     assert "Traceback" not in opened.stdout + opened.stderr
+
+
+def test_open_registration_on_a_server_taking_part_in_audiences_is_a_warning(data: Path) -> None:
+    def registration() -> dict[str, str]:
+        done = invoke("doctor", "--data", str(data), "--json")
+        assert done.exit_code == 0, done.stdout  # a warning, not an action
+        [finding] = [f for f in json.loads(done.stdout)["findings"] if f["area"] == "members"]
+        return finding
+
+    assert registration()["level"] == OK and "invitation" in registration()["message"]
+    config = data / "config.toml"
+    config.write_text(config.read_text().replace("open_registration = false", "open_registration = true"))
+    assert registration()["level"] == OK  # open, but no audience here to read from
+    key = Identity.generate().public_key
+    added = invoke("peer", "add", "--data", str(data), "--key", key, "--mode", "serve-only", "--label", "inside")
+    assert added.exit_code == 0, added.stderr
+    warned = registration()
+    assert (
+        warned["level"] == WARN and "inside" in warned["message"] and "open_registration = false" in warned["message"]
+    )
