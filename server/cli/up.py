@@ -25,8 +25,6 @@ import httpx
 from murmur.console import EXIT_LOCAL, EXIT_SERVER, fail
 from murmur.keys import write_private_file
 from murmur.server.config import DEFAULT_PORT, DataDir, ServerConfig, process_alive
-from murmur.store import Store
-from murmur.store.members import add_member, count_members
 
 START_TIMEOUT_S = 20.0
 
@@ -152,6 +150,10 @@ class LocalServer:
 
 
 async def _join_local(data: Path, key: str) -> None:
+    # Imported here: the store is only opened the first time (``murmur up`` runs each time the TUI is opened).
+    from murmur.store import Store
+    from murmur.store.members import add_member, count_members
+
     store = await Store.open(DataDir(data).db_path)
     try:
         role = "admin" if await count_members(store) == 0 else "member"

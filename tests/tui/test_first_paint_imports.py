@@ -63,6 +63,13 @@ def test_murmur_tui_builds_the_program_without_the_other_commands() -> None:
     assert sorted(m for m in loaded if m.startswith(others)) == []
 
 
+def test_murmur_up_opens_no_store_before_the_tui() -> None:
+    """`make run` is `murmur up` every time: the server's store is opened only the first time, to join it."""
+    loaded = loaded_by("murmur.client.cli.main", "from murmur.client.cli.main import build; build('up')")
+    assert "murmur.server.cli.up" in loaded
+    assert sorted(m for m in LATER if m in loaded) == []
+
+
 def test_the_modules_kept_back_exist() -> None:
     """A module renamed away would pass the check above for nothing: every name in ``LATER`` still imports."""
     code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
