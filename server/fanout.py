@@ -52,7 +52,7 @@ POLL_S = 2.0
 KEEPALIVE_S = 15.0
 PAGE = 200
 STREAMS_SHARE = 0.5  # of the event loop's time, at most, spent writing rounds while posts keep coming (see _round)
-WAKE_GROUP = 50  # streams written or woken together; the event loop serves requests between groups (see _wake)
+WAKE_GROUP = 20  # streams written or woken together; the event loop serves requests between groups (see _wake)
 BEHIND = 2000  # events a subscriber may have waiting before it reads the log for itself instead
 
 KEEPALIVE = b": keepalive\n\n"
@@ -349,9 +349,10 @@ class Fanout:
         """Have the streams written a group at a time; the seconds spent writing here. A write, here or by a woken
         stream, is made at once, on the event loop: a thousand in one go would hold every request behind them for
         the whole round, while between groups the loop reads the sockets and serves what came (a publish waits for
-        one group at most). Only the reader's own writing is counted, not the turns between groups: counting what
-        else the loop ran meanwhile spaced rounds twice as far apart under load, for worse delivery and no better
-        publishing (docs/performance.md). A woken stream's write is not counted either: where the reader cannot
+        one group at most, and each of its calls to the database's threads resumes before the next group). Only the
+        reader's own writing is counted, not the turns between groups: counting what else the loop ran meanwhile
+        spaced rounds twice as far apart under load, for worse delivery and no better publishing
+        (docs/performance.md). A woken stream's write is not counted either: where the reader cannot
         write (a server whose writes are not known), rounds follow more closely, each still in groups."""
         busy = 0.0
         for start in range(0, len(subscribers), WAKE_GROUP):
@@ -359,6 +360,11 @@ class Fanout:
             for subscriber in subscribers[start : start + WAKE_GROUP]:
                 subscriber.wake()
             busy += time.perf_counter() - began
+            # Twice: a database call that came back during the group resumes its caller by a callback that only
+            # schedules the caller's task, behind the reader's own next turn; yielding once more lets that task run
+            # before the next group rather than after it. A publish makes some twenty such calls (validation, the
+            # writer's statements), each of which waited for one to two groups of writes.
+            await asyncio.sleep(0)
             await asyncio.sleep(0)
         return busy
 
