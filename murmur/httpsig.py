@@ -36,10 +36,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from murmur.errors import Refused
-from murmur.keys import KEY_HEX, SMALL_ORDER_KEYS, Identity
+from murmur.keys import KEY_HEX, SMALL_ORDER_KEYS, Identity, verifying_key
 from murmur.sfv import BareItem, DuplicateKey, Member, Params, parse_dictionary, serialize_item
 
 LABEL = "murmur"
@@ -360,7 +359,7 @@ def verify_request(
     except ValueError as exc:
         raise Refused("malformed_signature", "The signature covers something this request cannot supply.") from exc
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(keyid)).verify(signature, base)
+        verifying_key(keyid).verify(signature, base)
     except (InvalidSignature, ValueError) as exc:
         raise Refused("bad_signature", "The request signature does not verify with its keyid.") from exc
     if replay is not None and replay.seen(keyid, nonce, created, now):

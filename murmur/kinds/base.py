@@ -191,12 +191,13 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any]) -> list[Any]:
-    """Rows of ``sql`` (which holds ``{marks}`` inside ``IN (...)``) for every key, a chunk at a time."""
+async def select_in(conn: aiosqlite.Connection, sql: str, keys: Sequence[Any], *, times: int = 1) -> list[Any]:
+    """Rows of ``sql`` (which holds ``{marks}`` inside ``IN (...)``, ``times`` times: each gets the same keys) for
+    every key, a chunk at a time."""
     rows: list[Any] = []
     for part in chunks(keys):
         marks = ",".join("?" * len(part))
-        rows.extend(await conn.execute_fetchall(sql.format(marks=marks), tuple(part)))  # one hand-off, not three
+        rows.extend(await conn.execute_fetchall(sql.format(marks=marks), tuple(part) * times))  # one hand-off
     return rows
 
 

@@ -185,8 +185,7 @@ async def store_batch(
     place a message above it."""
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
-    existing = dict(await select_in(conn, "SELECT id, seq FROM messages WHERE id IN ({marks})", ids))
-    removed = await removals.removed_among(conn, ids)
+    existing, removed = await removals.held_or_removed(conn, ids)
     refused = await _refused_by_kinds(conn, valid, results, existing)
     # Signed, yet refused by a kind (set aside by an identity's log): its id is narrowed as if held, since it may
     # be held again, and what names it is narrowed alike meanwhile. Narrowing an id never widens anything.

@@ -7,6 +7,7 @@ Removing is ``murmur.store.moderation.remove``; this module holds the table and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aiosqlite
 
@@ -30,7 +31,21 @@ def refusal(reason: str) -> str:
     return f"A moderator of this server removed it: {reason}"
 
 
-async def removed_among(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> dict[bytes, str]:
-    """The moderator's reason for each of ``ids`` that was removed here."""
-    rows = await select_in(conn, "SELECT id, reason FROM removed WHERE id IN ({marks})", ids)
-    return {bytes(r[0]): str(r[1]) for r in rows}
+async def held_or_removed(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> tuple[dict[Any, Any], dict[bytes, str]]:
+    """The seq of each of ``ids`` held here (keyed by the id as the database returns it), and the moderator's
+    reason for each of them that was removed here: one statement, so one hand-off to the database thread, where a
+    look-up each was two inside every batch's write turn."""
+    held: dict[Any, Any] = {}
+    removed: dict[bytes, str] = {}
+    for msg_id, seq, reason in await select_in(conn, _HELD_OR_REMOVED, ids, times=2):
+        if reason is None:
+            held[msg_id] = seq
+        else:
+            removed[bytes(msg_id)] = str(reason)
+    return held, removed
+
+
+_HELD_OR_REMOVED = (
+    "SELECT id, seq, NULL FROM messages WHERE id IN ({marks})"
+    " UNION ALL SELECT id, NULL, reason FROM removed WHERE id IN ({marks})"
+)
