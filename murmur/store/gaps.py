@@ -248,8 +248,8 @@ async def unaccount(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
 
 async def fold_lost(conn: aiosqlite.Connection) -> None:
     """Tell the runs of the counted messages lost from under the store since it last looked (usually none)."""
-    # one hand-off to the database thread (a cursor's execute, fetch and close were three): every batch asks
-    lost = [bytes(row[0]) for row in await conn.execute_fetchall("SELECT id FROM counted_lost")]
+    async with conn.execute("SELECT id FROM counted_lost") as cursor:
+        lost = [bytes(row[0]) for row in await cursor.fetchall()]
     if lost:
         await unaccount(conn, lost)
 

@@ -127,13 +127,13 @@ async def mark(conn: aiosqlite.Connection) -> tuple[int, int]:
     return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
 
 
-# The unheld ids to confine (scope NULL), then those to give a scope: one statement, so one hand-off a batch.
-_UNHELD = (
-    "SELECT * FROM (SELECT DISTINCT u.id, NULL AS scope FROM confined c JOIN unheld u ON u.named = c.id"
-    " WHERE c.rowid > :confined AND NOT EXISTS (SELECT 1 FROM confined d WHERE d.id = u.id)) AS to_confine"
-    " UNION ALL SELECT * FROM (SELECT DISTINCT u.id, x.scope FROM scoped x JOIN unheld u ON u.named = x.id"
-    " WHERE x.rowid > :scoped AND NOT EXISTS (SELECT 1 FROM scoped y WHERE y.id = u.id AND y.scope = x.scope))"
-    " AS to_scope"
+_UNHELD_CONFINED = (
+    "SELECT DISTINCT u.id FROM confined c JOIN unheld u ON u.named = c.id WHERE c.rowid > :confined"
+    " AND NOT EXISTS (SELECT 1 FROM confined d WHERE d.id = u.id)"
+)
+_UNHELD_SCOPED = (
+    "SELECT DISTINCT u.id, x.scope FROM scoped x JOIN unheld u ON u.named = x.id WHERE x.rowid > :scoped"
+    " AND NOT EXISTS (SELECT 1 FROM scoped y WHERE y.id = u.id AND y.scope = x.scope)"
 )
 
 
@@ -142,9 +142,8 @@ async def follow_unheld(conn: aiosqlite.Connection, since: tuple[int, int]) -> N
     until nothing more changes: the walks of ``confine`` follow only held messages."""
     while True:
         bounds = {"confined": since[0], "scoped": since[1]}
-        rows = await conn.execute_fetchall(_UNHELD, bounds)
-        confined = [bytes(r[0]) for r in rows if r[1] is None]
-        scoped = [(bytes(r[0]), str(r[1])) for r in rows if r[1] is not None]
+        confined = [bytes(r[0]) for r in await conn.execute_fetchall(_UNHELD_CONFINED, bounds)]
+        scoped = [(bytes(r[0]), str(r[1])) for r in await conn.execute_fetchall(_UNHELD_SCOPED, bounds)]
         if not confined and not scoped:
             return
         since = await mark(conn)

@@ -94,8 +94,8 @@ async def settle(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:
         freed: set[bytes] = set()
         for part in chunks(list(ids)):
             marks = ", ".join("?" * len(part))
-            # the rows it deletes name what waited: one statement, one hand-off (every batch settles its own ids)
-            rows = await conn.execute_fetchall(f"DELETE FROM waiting WHERE named IN ({marks}) RETURNING id", part)
+            rows = await conn.execute_fetchall(f"SELECT DISTINCT id FROM waiting WHERE named IN ({marks})", part)
+            await conn.execute(f"DELETE FROM waiting WHERE named IN ({marks})", part)
             freed.update(bytes(row[0]) for row in rows)
         still = set()
         for part in chunks(sorted(freed)):
