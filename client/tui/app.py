@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Iterable
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -121,13 +121,13 @@ class MurmurApp(App[None]):
         """Relative times ("3m") move on: only the rows in view of the screen on top are looked at."""
         if gone(self):
             return  # closing: the screens are taken down before the timers stop, and a tick can fall between
-        from murmur.client.tui.widgets.private_group import PrivateMessages  # only a group screen has one
-
         now = self.view.clock()
         for posts in self.screen.query(PostList):
             posts.tick(now)
-        for private in self.screen.query(PrivateMessages):
-            private.tick(now)
+        # Only a group screen has private messages: found by their type's name, the first tick (which can come
+        # before the first paint) does not import a group's private store.
+        for private in self.screen.query("PrivateMessages"):
+            cast("PrivateMessages", private).tick(now)
 
     def watch_theme(self, theme: str) -> None:
         if self.settings.save_theme is not None and theme != self.settings.theme:

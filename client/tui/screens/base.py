@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
+from murmur.client.tui.widgets.footer import KeysFooter
 from murmur.client.tui.widgets.status import StatusBar
 
 
@@ -22,7 +23,7 @@ class MurmurScreen(Screen[None]):
     def chrome(self) -> ComposeResult:
         settings: Any = getattr(self.app, "settings", None)
         yield StatusBar(getattr(settings, "profile", "?"), getattr(settings, "server", "?"))
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         # Attributes down: a new screen's status line starts from the app's current connection state.
