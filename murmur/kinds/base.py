@@ -101,6 +101,13 @@ class Kind:
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
     message): a member's own door takes it whoever signed it (``murmur.store.audience.signed_by``).
+    ``handed_in_fresh``: what it means depends on its ``created_at`` (a ballot before its poll's close, an RSVP's
+    place in line, a signature before a letter's deadline, a sealed message before a device was removed), which
+    is its author's word. A member's own door takes it only dated within ``HANDED_IN_WITHIN_MS`` of when it is
+    handed in (``too_old``), and checks it against its target (``against_target``) as if dated then as well (a
+    ballot handed in after the close is ``poll_closed``, whatever it is dated): ``murmur.store.audience.MemberDoor``.
+    Peers still relay older ones, accepted at their author's door (docs/protocol.md, "Messages dated by their
+    author").
     ``reshow``: ``reshow(conn, seqs)`` runs, in the write transaction, when whether readers are shown the held
     messages ``seqs`` changed (a kind's ``withheld`` now holds them back, or no longer does) or they were taken
     away: state the kind keeps from messages counts only those shown (a group's members: a join a device signed
@@ -137,6 +144,7 @@ class Kind:
     shown_from: Callable[[str], str] | None = None
     coarse_ms: int | None = None
     one_time_author: bool = False
+    handed_in_fresh: bool = False
     upgrade: Upgrade | None = None
     reshow: Reshow | None = None
 
