@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import kind, kind_or_unknown
-from murmur.kinds.base import chunks
+from murmur.kinds.base import check_fresh, chunks, utc
 from murmur.kinds.key_log import BY_ROTATION_KEY
-from murmur.kinds.sealed import HANDED_IN_WITHIN_MS
 from murmur.message import Message, now_ms
 from murmur.store.audience.scopes import named_ids, scope_of
 from murmur.validate import load_stored
@@ -110,26 +108,6 @@ class MemberDoor:
 def _handed_in_fresh(message: Message) -> bool:
     known = kind(message.kind)
     return known is not None and known.handed_in_fresh and known.against_target is not None
-
-
-def check_fresh(message: Message, now: int) -> None:
-    """Refuse a message of a kind handed in fresh (``Kind.handed_in_fresh``) that a member hands in dated more than
-    ``HANDED_IN_WITHIN_MS`` before ``now``: its author could otherwise place it before a poll's close, ahead of
-    others in a meetup's line, or before a device was removed (docs/encryption.md §9.4)."""
-    if message.created_at < now - HANDED_IN_WITHIN_MS:
-        minutes = HANDED_IN_WITHIN_MS // 60_000
-        raise Refused(
-            "too_old",
-            f"This {message.kind} is dated {utc(message.created_at)}, more than {minutes} minutes before it reached"
-            f" this server ({utc(now)}): a {message.kind} is handed in within {minutes} minutes of the time it"
-            " carries, because what it means depends on that time. Make it again now; if this keeps happening,"
-            " set your device's clock right.",
-        )
-
-
-def utc(ms: int) -> str:
-    """A time in ms since the epoch, as a person reads it in a refusal: UTC, to the second."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def signed_by(key: str) -> MemberDoor:
