@@ -94,3 +94,24 @@ async def test_a_peer_still_relays_an_older_rsvp(server: Harness) -> None:
     [result] = await server.state.store.ingest([orjson.dumps(away)], origin="peer:p", policy=from_peer(frozenset()))
     assert result.status == "stored"
     assert (await ann.meetup(str(meetup["id"])))["answers"]["going"] == [ben.identity.public_key]
+
+
+async def test_a_withdrawal_handed_in_after_the_deadline_and_dated_before_it_withdraws_nothing(server: Harness) -> None:
+    ann, ben = await server.member(), await server.member()
+    now = int(time.time() * 1000)
+    deadline = now - 60_000
+    letter = sign_draft(ann.identity, letter_draft("Lamps", "the town", "More lamps.", deadline=deadline))
+    await ann.publish(letter)
+    signed = sign_draft(ben.identity, signature_draft(check(orjson.dumps(letter))), created_at=now - HOUR)
+    with handed_in_at(now - HOUR):
+        await ben.publish(signed)
+    assert (await ann.letter(str(letter["id"])))["count"] == 1
+
+    withdrawal = {"kind": "delete", "body": {}, "tags": [["target", signed["id"]]]}
+    with pytest.raises(ApiError) as refused:
+        await ben.publish(sign_draft(ben.identity, withdrawal, created_at=deadline - 1))
+    assert refused.value.code == "letter_closed" and "delete of a signature reached" in str(refused.value)
+    with pytest.raises(ApiError) as old:
+        await ben.publish(sign_draft(ben.identity, withdrawal, created_at=now - HOUR + 1))
+    assert old.value.code == "too_old"
+    assert (await ann.letter(str(letter["id"])))["count"] == 1

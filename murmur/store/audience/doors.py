@@ -72,37 +72,56 @@ class MemberDoor:
             _refuse_scoped(message, "its scope here is another server's label, which may name other servers")
 
     async def beyond(self, reader: aiosqlite.Connection, messages: Sequence[Message]) -> dict[str, Refused]:
-        """The messages among ``messages`` that its target (held here) refuses as of now, though not as dated: a
-        ballot handed in after its poll closed, dated before the close; by id. One whose target is not held is
-        left to the store, which keeps it waiting as it keeps any."""
+        """The messages among ``messages`` that their target (held here) refuses as of now, though not as dated: a
+        ballot handed in after its poll closed, dated before the close; by id. A delete of such a message (a
+        signature withdrawn) is dated by its author as well: it is judged as the message it deletes would be if
+        dated when the delete is handed in, and refused ``too_old`` past the window. One whose target is not held
+        is left to the store, which keeps it waiting as it keeps any."""
         now = now_ms()
-        late = [m for m in messages if _handed_in_fresh(m) and m.created_at < now and m.tag("target")]
-        if not late:
-            return {}
-        held: dict[str, Message] = {}
-        for part in chunks(sorted({bytes.fromhex(m.tag("target") or "") for m in late})):
-            marks = ", ".join("?" * len(part))
-            rows = await reader.execute_fetchall(f"SELECT id, raw FROM messages WHERE id IN ({marks})", part)
-            held.update((bytes(row[0]).hex(), load_stored(bytes(row[1]))) for row in rows)
+        targets = await _held(reader, [m.tag("target") for m in messages if m.created_at < now])
+        judged: list[tuple[Message, Message]] = []  # (what is handed in, the dated message it stands for)
         refused: dict[str, Refused] = {}
-        for message in late:
-            target = held.get(message.tag("target") or "")
-            check = kind_or_unknown(message.kind).against_target
+        for message in messages:
+            target = targets.get(message.tag("target") or "")
+            if message.kind == "delete" and target is not None and _handed_in_fresh(target):
+                try:
+                    check_fresh(message, now)
+                except Refused as refusal:
+                    refused[message.id] = refusal
+                    continue
+                judged.append((message, replace(target, created_at=message.created_at)))
+            elif _handed_in_fresh(message) and message.created_at < now:
+                judged.append((message, message))
+        answered = {**targets, **await _held(reader, [d.tag("target") for m, d in judged if m is not d])}
+        for message, dated in judged:
+            target = answered.get(dated.tag("target") or "")
+            check = kind_or_unknown(dated.kind).against_target
             if target is None or check is None:
                 continue
             try:
-                check(message, target, frozenset())
+                check(dated, target, frozenset())
             except Refused:
                 continue  # refused as dated: the store says why, as for a message from any door
             try:
-                check(replace(message, created_at=now), target, frozenset())
+                check(replace(dated, created_at=now), target, frozenset())
             except Refused as refusal:
+                what = dated.kind if message is dated else f"{message.kind} of a {dated.kind}"
                 refused[message.id] = Refused(
                     refusal.code,
-                    f"{refusal.message} It reached this server at {utc(now)}, after that: a {message.kind} counts"
-                    " as of when it is handed in, whatever time it carries.",
+                    f"{refusal.message} This {what} reached this server at {utc(now)}, after that: it counts as of"
+                    " when it is handed in, whatever time it carries.",
                 )
         return refused
+
+
+async def _held(reader: aiosqlite.Connection, ids: Sequence[str | None]) -> dict[str, Message]:
+    """The messages of ``ids`` this server holds, as signed, by id."""
+    held: dict[str, Message] = {}
+    for part in chunks(sorted({bytes.fromhex(i) for i in ids if i})):
+        marks = ", ".join("?" * len(part))
+        rows = await reader.execute_fetchall(f"SELECT id, raw FROM messages WHERE id IN ({marks})", part)
+        held.update((bytes(row[0]).hex(), load_stored(bytes(row[1]))) for row in rows)
+    return held
 
 
 def _handed_in_fresh(message: Message) -> bool:
