@@ -134,7 +134,8 @@ class Kind:
     place in line, a signature before a letter's deadline, a sealed message before a device was removed), which
     is its author's word. A member's own door takes it only dated within ``HANDED_IN_WITHIN_MS`` of when it is
     handed in (``too_old``), and checks it against its target (``against_target``) as if dated then as well (a
-    ballot handed in after the close is ``poll_closed``, whatever it is dated): ``murmur.store.audience.MemberDoor``.
+    ballot handed in after the close is ``poll_closed``, whatever it is dated), and a ``delete`` of it likewise (a
+    withdrawn signature): ``murmur.store.audience.MemberDoor``.
     Peers still relay older ones, accepted at their author's door (docs/protocol.md, "Messages dated by their
     author").
     ``reshow``: ``reshow(conn, seqs)`` runs, in the write transaction, when whether readers are shown the held
