@@ -71,10 +71,10 @@ def check_fresh(message: Message, now: int) -> None:
         minutes = HANDED_IN_WITHIN_MS // 60_000
         raise Refused(
             "too_old",
-            f"This {message.kind} is dated {utc(message.created_at)}, more than {minutes} minutes before it reached"
-            f" this server ({utc(now)}): a {message.kind} is handed in within {minutes} minutes of the time it"
-            " carries, because what it means depends on that time. Make it again now; if this keeps happening,"
-            " set your device's clock right.",
+            f"This {message.kind} message is dated {utc(message.created_at)}, more than {minutes} minutes before it"
+            f" reached this server ({utc(now)}): a {message.kind} message is handed in within {minutes} minutes of"
+            " the time it carries, because what it means depends on that time. Make it again now; if this keeps"
+            " happening, set your device's clock right.",
         )
 
 
