@@ -78,7 +78,13 @@ class MemberDoor:
         dated when the delete is handed in, and refused ``too_old`` past the window. One whose target is not held
         is left to the store, which keeps it waiting as it keeps any."""
         now = now_ms()
-        targets = await _held(reader, [m.tag("target") for m in messages if m.created_at < now])
+        # Only what may be dated by its author is looked up: a reaction, a boost or an edit costs no read here.
+        asked = [
+            m.tag("target") for m in messages if (m.kind == "delete" or _handed_in_fresh(m)) and m.created_at < now
+        ]
+        if not asked:
+            return {}
+        targets = await _held(reader, asked)
         judged: list[tuple[Message, Message]] = []  # (what is handed in, the dated message it stands for)
         refused: dict[str, Refused] = {}
         for message in messages:
