@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
@@ -52,6 +53,34 @@ def visibility_rule(body: Mapping[str, Any], tags: Tags) -> None:
 # What a reaction, a boost or a delete signs of its target's audience when it is narrower than public (the
 # client signs it as a reply does), so a server that never saw the target still narrows it; left out for public.
 VISIBILITY_FIELD = {"visibility": Field(False, LONGEST_VISIBILITY)}
+
+
+# How old a message of a kind handed in fresh (``Kind.handed_in_fresh``: a ballot, an RSVP, a signature, a sealed
+# message) may be when a member hands it in: a sealed message's coarse window (10 min: its time is rounded down)
+# and the clock skew validation allows either way (murmur.validate.MAX_FUTURE_SKEW_MS, also 10 min). Peers relay
+# older ones (a message may take long between servers): the window binds a member's own door only
+# (``murmur.store.audience.MemberDoor``).
+HANDED_IN_WITHIN_MS = 20 * 60 * 1000
+
+
+def check_fresh(message: Message, now: int) -> None:
+    """Refuse a message of a kind handed in fresh (``Kind.handed_in_fresh``) that a member hands in dated more than
+    ``HANDED_IN_WITHIN_MS`` before ``now``: its author could otherwise place it before a poll's close, ahead of
+    others in a meetup's line, or before a device was removed (docs/encryption.md §9.4)."""
+    if message.created_at < now - HANDED_IN_WITHIN_MS:
+        minutes = HANDED_IN_WITHIN_MS // 60_000
+        raise Refused(
+            "too_old",
+            f"This {message.kind} message is dated {utc(message.created_at)}, more than {minutes} minutes before it"
+            f" reached this server ({utc(now)}): a {message.kind} message is handed in within {minutes} minutes of"
+            " the time it carries, because what it means depends on that time. Make it again now; if this keeps"
+            " happening, set your device's clock right.",
+        )
+
+
+def utc(ms: int) -> str:
+    """A time in ms since the epoch, as a person reads it in a refusal: UTC, to the second."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,14 @@ class Kind:
     message whose time would tell on its sender carries only a coarse one (a sealed message).
     ``one_time_author``: signed by a key made for that one message, never a member's or a device's (a sealed
     message): a member's own door takes it whoever signed it (``murmur.store.audience.signed_by``).
+    ``handed_in_fresh``: what it means depends on its ``created_at`` (a ballot before its poll's close, an RSVP's
+    place in line, a signature before a letter's deadline, a sealed message before a device was removed), which
+    is its author's word. A member's own door takes it only dated within ``HANDED_IN_WITHIN_MS`` of when it is
+    handed in (``too_old``), and checks it against its target (``against_target``) as if dated then as well (a
+    ballot handed in after the close is ``poll_closed``, whatever it is dated), and a ``delete`` of it likewise (a
+    withdrawn signature): ``murmur.store.audience.MemberDoor``.
+    Peers still relay older ones, accepted at their author's door (docs/protocol.md, "Messages dated by their
+    author").
     ``reshow``: ``reshow(conn, seqs)`` runs, in the write transaction, when whether readers are shown the held
     messages ``seqs`` changed (a kind's ``withheld`` now holds them back, or no longer does) or they were taken
     away: state the kind keeps from messages counts only those shown (a group's members: a join a device signed
@@ -137,6 +174,7 @@ class Kind:
     shown_from: Callable[[str], str] | None = None
     coarse_ms: int | None = None
     one_time_author: bool = False
+    handed_in_fresh: bool = False
     upgrade: Upgrade | None = None
     reshow: Reshow | None = None
 

@@ -98,6 +98,7 @@ KINDS = (
         body={"note": Field(False, 500)},
         tags={"target": (1, 1), "subject": (1, 1)},
         against_target=_against_letter,
+        handed_in_fresh=True,  # its time decides whether and where it counts
         notices=NOTICES,
         notice_about={"signature": "target"},
         notice_holds={"signature": STANDS},

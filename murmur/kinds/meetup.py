@@ -145,6 +145,7 @@ KINDS = (
         body={"answer": Field(True, 5, ANSWERS)},
         tags={"target": (1, 1), "subject": (1, 1)},
         against_target=_against_meetup,
+        handed_in_fresh=True,  # its time decides whether and where it counts
     ),
 )
 

@@ -93,6 +93,7 @@ KINDS = (
         tags={"target": (1, 1), "subject": (1, 1)},
         rules=(_choices,),
         against_target=_against_poll,
+        handed_in_fresh=True,  # its time decides whether and where it counts
     ),
 )
 

@@ -23,7 +23,7 @@ import aiosqlite
 from murmur.errors import Refused
 from murmur.group_sealing import check_shape
 from murmur.jcs import canonicalize
-from murmur.kinds.base import Field, Kind, Tags, visibility_rule
+from murmur.kinds.base import HANDED_IN_WITHIN_MS, Field, Kind, Tags, visibility_rule
 from murmur.message import LONGEST_VISIBILITY, Message
 from murmur.sealing import recipients_of
 
@@ -36,21 +36,9 @@ LONGEST_ENVELOPE = 16 * 1024  # the message's own cap (16384 bytes) is the real 
 
 
 Row = tuple[int, bytes, int]  # a sealed message as held: its seq, its signed bytes, when it reached this server
-# How old a sealed message's coarse time may be when a member hands it in: its coarse window (it is rounded down)
-# and the clock skew validation allows either way (murmur.validate.MAX_FUTURE_SKEW_MS, also 10 min). Peers relay
-# older ones (a message may take long between servers): the window binds a member's own door only.
-HANDED_IN_WITHIN_MS = COARSE_MS + 10 * 60 * 1000
-
-
-def check_fresh(message: Message, now: int) -> None:
-    """Refuse a sealed message a member hands in dated before the window allows: a sender could otherwise date a
-    message before its device was removed (docs/encryption.md §9.4)."""
-    if message.kind == NAME and message.created_at < now - HANDED_IN_WITHIN_MS:
-        raise Refused(
-            "too_old",
-            f"A sealed message is handed in within {HANDED_IN_WITHIN_MS // 60000} minutes of its (coarse) time;"
-            " this one is older. Seal it again now (check your clock).",
-        )
+# A member hands a sealed message in within its coarse window and the clock skew allowed either way
+# (``murmur.kinds.base.HANDED_IN_WITHIN_MS``, ``Kind.handed_in_fresh``).
+assert HANDED_IN_WITHIN_MS >= COARSE_MS + 10 * 60 * 1000
 
 
 def envelope_text(envelope: Mapping[str, Any]) -> str:
@@ -159,6 +147,7 @@ KIND = Kind(
     withheld=_never_shown,
     coarse_ms=COARSE_MS,
     one_time_author=True,
+    handed_in_fresh=True,  # dated before a device was removed, it would still open there
 )
 
 

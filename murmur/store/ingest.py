@@ -29,6 +29,7 @@ from murmur.message import Message, Verified
 from murmur.store import gaps, passed, removals
 from murmur.store.audience import (
     REFUSED_LOCAL,
+    MemberDoor,
     PeerDoor,
     confine,
     confine_refused,
@@ -136,10 +137,11 @@ async def validate_all(
             results[index] = _refused(items[index], refusal, message.id)  # checked: its id is known
         else:
             valid.append((index, message))
-    if isinstance(policy, PeerDoor) and valid:
-        # A peer's door asks, as well, what the messages name as held here (``reader``: the store's connection).
+    if isinstance(policy, PeerDoor | MemberDoor) and valid:
+        # A peer's door asks, as well, what the messages name as held here; a member's, what they answer (a poll
+        # closed by now). ``reader``: the store's connection.
         if reader is None:
-            raise ValueError("a peer's door reads what the messages name: pass the store's connection")
+            raise ValueError("a peer's or a member's door reads what the messages name: pass the store's connection")
         beyond = await policy.beyond(reader, [message for _, message in valid])
         for index, message in valid:
             if message.id in beyond:
@@ -217,8 +219,7 @@ async def store_batch(
             tomb_people.setdefault(target, {})[bytes(person).hex()] = delete_id
     targets = [bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).own_target and (t := m.tag("target"))]
     known = {
-        row[0]: (row[1], row[2], row[3] and bytes(row[3]).hex())
-        for row in await select_in(conn, _TARGETS, targets)
+        row[0]: (row[1], row[2], row[3] and bytes(row[3]).hex()) for row in await select_in(conn, _TARGETS, targets)
     }
     people = await speakers(conn, [m for _, m in valid])
     since = await mark(conn)  # what this batch narrows, from here on, is carried through what is not held

@@ -49,7 +49,9 @@ async def import_own(request: Request) -> Response:
     lines = split_lines(caller.body)
     if len(lines) > MAX_IMPORT_LINES:
         raise Refused("too_large", f"An import holds at most {MAX_IMPORT_LINES} messages; this one has {len(lines)}.")
-    results = await ingest_grouped(state.store.writer, lines, origin="import", policy=moved_in(caller.key))
+    results = await ingest_grouped(
+        state.store.writer, lines, origin="import", policy=moved_in(caller.key), reader=state.store.conn
+    )
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
         state.hub.stored(max(stored))

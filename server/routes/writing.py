@@ -43,7 +43,9 @@ async def publish(request: Request) -> Response:
     item = await _checked(state.store, caller.body)
     settles_with(caller, item)
     # Grouped: posts published at the same moment share one commit (and its fsync) instead of queueing for it.
-    [result] = await ingest_grouped(state.store.writer, [item], origin="local", policy=signed_by(caller.key))
+    [result] = await ingest_grouped(
+        state.store.writer, [item], origin="local", policy=signed_by(caller.key), reader=state.store.conn
+    )
     if result.status == "refused":
         return error(result.code or "refused", result.reason or "Refused.")
     if result.status == "stored" and result.seq is not None:

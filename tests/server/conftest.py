@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,15 @@ from murmur.server.config import ServerConfig
 from murmur.server.state import ServerState
 from murmur.store import Store
 from murmur.store.members import add_member
+
+
+@contextmanager
+def handed_in_at(ms: int) -> Iterator[None]:
+    """A member's door (``murmur.store.audience.MemberDoor``) reads its clock as ``ms`` meanwhile: what a test sets
+    up as handed in then, without waiting for the time to pass."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("murmur.store.audience.doors.now_ms", lambda: ms)
+        yield
 
 
 @dataclass

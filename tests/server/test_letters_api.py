@@ -18,7 +18,7 @@ from murmur.keys import Identity, fingerprint
 from murmur.kinds.letter import letter_draft, signature_draft
 from murmur.message import sign_draft
 from murmur.validate import check
-from tests.server.conftest import Harness
+from tests.server.conftest import Harness, handed_in_at
 
 
 async def publish(api: MurmurClient, draft: dict[str, Any], **kw: Any) -> dict[str, Any]:
@@ -97,7 +97,8 @@ async def test_a_withdrawal_dated_after_the_deadline_withdraws_nothing(server: H
     ann, ben = await server.member(), await server.member()
     draft, at = ending_at_once()
     letter = check(await publish(ann, draft, created_at=at))  # ends a millisecond after its own time
-    signature = await publish(ben, signature_draft(letter), created_at=letter.created_at)
+    with handed_in_at(letter.created_at):  # handed in at once: the door judges a signature as of then too
+        signature = await publish(ben, signature_draft(letter), created_at=letter.created_at)
     await publish(ben, withdrawal(signature))  # dated now: past the deadline
     assert (await ben.letter(letter.id))["count"] == 1
     assert (await ben.letter(letter.id))["closed"] is True

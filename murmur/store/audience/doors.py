@@ -9,16 +9,17 @@ whatever names it (``REFUSED_LOCAL``, ``murmur.store.audience.narrowing.confine_
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import aiosqlite
 
 from murmur.errors import Refused
-from murmur.kinds import kind
-from murmur.kinds.base import chunks
+from murmur.kinds import kind, kind_or_unknown
+from murmur.kinds.base import check_fresh, chunks, utc
 from murmur.kinds.key_log import BY_ROTATION_KEY
-from murmur.kinds.sealed import check_fresh
 from murmur.message import Message, now_ms
 from murmur.store.audience.scopes import named_ids, scope_of
+from murmur.validate import load_stored
 
 Policy = Callable[[Message], None]
 
@@ -32,20 +33,32 @@ _DOORS = {
 }
 
 
-def signed_by(key: str) -> Policy:
-    """The policy of a member's own door (publish, ``POST /api/v1/import``): only messages the member signed, of
-    kinds this server knows. Peers and bundles may bring a kind it does not know (``murmur.kinds.unknown``), which
-    it carries; but a home server answers for what its members publish, and it could neither show them such a
-    message nor know its audience (a newer kind may be meant for fewer people than ``public``)."""
+class MemberDoor:
+    """The ingest policy of a member's own door (publish, ``POST /api/v1/import``), made by ``signed_by`` and
+    ``moved_in``: called on each message as signed, then asked (``beyond``) of what the messages answer, as this
+    server holds it. Only messages the member signed, of kinds this server knows: peers and bundles may bring a kind
+    it does not know (``murmur.kinds.unknown``), which it carries; but a home server answers for what its members
+    publish, and it could neither show them such a message nor know its audience (a newer kind may be meant for
+    fewer people than ``public``).
 
-    def policy(message: Message) -> None:
+    A kind whose meaning depends on its time (``Kind.handed_in_fresh``) is judged as of when it is handed in, as
+    well as by the time it carries, which is its author's word: dated more than ``HANDED_IN_WITHIN_MS`` before now
+    it is refused ``too_old``; answering what closed before now (a ballot on a poll closed by this server's clock)
+    it is refused by its kind's own check (``poll_closed``, ``letter_closed``), whatever it is dated. Peers relay
+    older ones: their author's door took them (docs/protocol.md, "Messages dated by their author")."""
+
+    def __init__(self, key: str, *, moving: bool = False) -> None:
+        self.key = key
+        self.moving = moving
+
+    def __call__(self, message: Message) -> None:
         # A rotation or a recovery is signed by the identity's offline rotation key, never by a device: the log
         # alone says whether it may stand (docs/protocol.md §13.3), so a member may bring one.
         known = kind(message.kind)
         # A sealed message is signed by a key made for it alone: naming its sender would defeat the sealing
         # (docs/encryption.md §6); its home server knows only which member handed it in.
         one_time = known is not None and known.one_time_author
-        if message.author != key and message.kind not in BY_ROTATION_KEY and not one_time:
+        if message.author != self.key and message.kind not in BY_ROTATION_KEY and not one_time:
             raise Refused("wrong_author", "The message is signed by a key other than the one making the request.")
         if known is None:
             raise Refused(
@@ -53,9 +66,78 @@ def signed_by(key: str) -> Policy:
                 f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"
                 " it may need upgrading.",
             )
-        check_fresh(message, now_ms())
+        if known.handed_in_fresh:
+            check_fresh(message, now_ms())
+        if self.moving:
+            _refuse_scoped(message, "its scope here is another server's label, which may name other servers")
 
-    return policy
+    async def beyond(self, reader: aiosqlite.Connection, messages: Sequence[Message]) -> dict[str, Refused]:
+        """The messages among ``messages`` that their target (held here) refuses as of now, though not as dated: a
+        ballot handed in after its poll closed, dated before the close; by id. A delete of such a message (a
+        signature withdrawn) is dated by its author as well: it is judged as the message it deletes would be if
+        dated when the delete is handed in, and refused ``too_old`` past the window. One whose target is not held
+        is left to the store, which keeps it waiting as it keeps any."""
+        now = now_ms()
+        # Only what may be dated by its author is looked up: a reaction, a boost or an edit costs no read here.
+        asked = [
+            m.tag("target") for m in messages if (m.kind == "delete" or _handed_in_fresh(m)) and m.created_at < now
+        ]
+        if not asked:
+            return {}
+        targets = await _held(reader, asked)
+        judged: list[tuple[Message, Message]] = []  # (what is handed in, the dated message it stands for)
+        refused: dict[str, Refused] = {}
+        for message in messages:
+            target = targets.get(message.tag("target") or "")
+            if message.kind == "delete" and target is not None and _handed_in_fresh(target):
+                try:
+                    check_fresh(message, now)
+                except Refused as refusal:
+                    refused[message.id] = refusal
+                    continue
+                judged.append((message, replace(target, created_at=message.created_at)))
+            elif _handed_in_fresh(message) and message.created_at < now:
+                judged.append((message, message))
+        answered = {**targets, **await _held(reader, [d.tag("target") for m, d in judged if m is not d])}
+        for message, dated in judged:
+            target = answered.get(dated.tag("target") or "")
+            check = kind_or_unknown(dated.kind).against_target
+            if target is None or check is None:
+                continue
+            try:
+                check(dated, target, frozenset())
+            except Refused:
+                continue  # refused as dated: the store says why, as for a message from any door
+            try:
+                check(replace(dated, created_at=now), target, frozenset())
+            except Refused as refusal:
+                what = dated.kind if message is dated else f"{message.kind} of a {dated.kind}"
+                refused[message.id] = Refused(
+                    refusal.code,
+                    f"{refusal.message} This {what} reached this server at {utc(now)}, after that: it counts as of"
+                    " when it is handed in, whatever time it carries.",
+                )
+        return refused
+
+
+async def _held(reader: aiosqlite.Connection, ids: Sequence[str | None]) -> dict[str, Message]:
+    """The messages of ``ids`` this server holds, as signed, by id."""
+    held: dict[str, Message] = {}
+    for part in chunks(sorted({bytes.fromhex(i) for i in ids if i})):
+        marks = ", ".join("?" * len(part))
+        rows = await reader.execute_fetchall(f"SELECT id, raw FROM messages WHERE id IN ({marks})", part)
+        held.update((bytes(row[0]).hex(), load_stored(bytes(row[1]))) for row in rows)
+    return held
+
+
+def _handed_in_fresh(message: Message) -> bool:
+    known = kind(message.kind)
+    return known is not None and known.handed_in_fresh and known.against_target is not None
+
+
+def signed_by(key: str) -> MemberDoor:
+    """The policy of a member's own door (publish, ``POST /api/v1/import``): ``MemberDoor``."""
+    return MemberDoor(key)
 
 
 OUT_OF_AUDIENCE = "out_of_audience"
@@ -96,18 +178,12 @@ def _refuse_scoped(message: Message, carried: str) -> None:
         )
 
 
-def moved_in(key: str) -> Policy:
+def moved_in(key: str) -> MemberDoor:
     """The policy of a member's moving door (``POST /api/v1/import``, ``murmur import --mine``): what ``signed_by``
     takes, but no scoped message. A scope is a label of the manifest of the server it was written on; the new
     home's scope of that name is whoever that server labels so (maybe another organisation), so a scoped post
     does not move by file (the moving export leaves it out: ``moves_with_author``)."""
-    own = signed_by(key)
-
-    def policy(message: Message) -> None:
-        own(message)
-        _refuse_scoped(message, "its scope here is another server's label, which may name other servers")
-
-    return policy
+    return MemberDoor(key, moving=True)
 
 
 class PeerDoor:
