@@ -429,7 +429,8 @@ class MurmurClient:
         return shaped(answer, "info", server_key=str)
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._decode(await self._send(lambda: self._unsigned("/health")))
+        """``/health``, signed: a member learns ``seq`` too, where the log ends now (outsiders do not)."""
+        result: dict[str, Any] = self._decode(await self._send(lambda: self._signed("GET", "/health", None, b"")))
         return result
 
     async def join(self, invite: str | None) -> dict[str, Any]:
