@@ -27,6 +27,7 @@ from murmur.keys import KEY_HEX, Identity, fingerprint
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.receipts import UNKNOWN, Signers, mark_signer, notice_verifies
+from murmur.validate import parse_json
 
 _CALENDAR_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]")
 API = "/api/v1"
@@ -54,6 +55,11 @@ class ApiError(MurmurError):
         # 400 is the server finding a value we sent malformed (an id, a key, a cursor, a search type): a usage
         # error like one the CLI catches itself (docs/cli.md), not a refusal of a well-formed request.
         self.exit_code = 4 if status >= 500 else 2 if status == 400 else 1
+
+
+class GarbledEvent(ApiError):
+    """An event on the live stream that is no JSON (garbled, nested too deep): the stream is no longer to be
+    trusted, and a follower drops it and connects again."""
 
 
 class ServerUnreachable(MurmurError):
@@ -399,10 +405,15 @@ class MurmurClient:
 
     @staticmethod
     def _payload(response: httpx.Response) -> Any:
-        """The answer's JSON, or the server's refusal raised as ``ApiError``."""
+        """The answer's JSON, or the server's refusal raised as ``ApiError``; an answer that is no JSON (garbled,
+        nested too deep, not UTF-8) is ``bad_answer``, whatever its status."""
         try:
-            payload = response.json()
-        except ValueError:
+            payload = parse_json(response.content, limit=None, strict=False)
+        except Refused as refusal:
+            if response.is_success:
+                raise ApiError(
+                    response.status_code, "bad_answer", f"The server's answer is not JSON: {refusal.message}"
+                ) from refusal
             payload = None
         if response.is_success:
             return payload
@@ -418,7 +429,8 @@ class MurmurClient:
         return shaped(answer, "info", server_key=str)
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._decode(await self._send(lambda: self._unsigned("/health")))
+        """``/health``, signed: a member learns ``seq`` too, where the log ends now (outsiders do not)."""
+        result: dict[str, Any] = self._decode(await self._send(lambda: self._signed("GET", "/health", None, b"")))
         return result
 
     async def join(self, invite: str | None) -> dict[str, Any]:
@@ -649,7 +661,11 @@ class MurmurClient:
             async for line in self._stream_lines(response):
                 if line == "":
                     if data:
-                        payload = json.loads("\n".join(data))
+                        try:
+                            payload = parse_json("\n".join(data), limit=None, strict=False)
+                        except Refused as refusal:
+                            reason = f"{self.base_url} sent a stream event that is not JSON: {refusal.message}"
+                            raise GarbledEvent(response.status_code, "bad_answer", reason) from refusal
                         keys = answer_keys(payload)
                         signers = await self.signers(keys) if keys else NOBODY
                         yield StreamEvent(event, event_id, mark_verified(payload, signers))

@@ -21,12 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from murmur.client.api import MurmurClient
 from murmur.client.audience import narrowed
-from murmur.errors import ConfigError
+from murmur.errors import ConfigError, Refused
 from murmur.key_events import device_body, device_proof, x25519_public
 from murmur.keys import KEY_HEX, Identity, load_identity, verify_signature, write_private_file
 from murmur.kinds.key_log import EVENT_KINDS, proof_bytes, x25519_unheld
 from murmur.message import complete_draft, sign_envelope
-from murmur.validate import check
+from murmur.validate import check, parse_json
 
 REQUEST_TAG = "murmur device request v1"
 RECOVERY_HEADER = "murmur recovery v1"
@@ -42,8 +42,8 @@ def speaks_for(key_path: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("identity")
-    except (OSError, ValueError, AttributeError) as exc:
+        value = parse_json(path.read_bytes(), limit=None, strict=False).get("identity")
+    except (OSError, Refused, AttributeError) as exc:
         raise ConfigError(f"{path} is not an identity file ({exc}); move it aside to speak as the bare key.") from exc
     if not isinstance(value, str) or not KEY_HEX.fullmatch(value):
         raise ConfigError(f"{path} names no identity (64 lowercase hex digits).")
@@ -105,9 +105,11 @@ def short_code(request: dict[str, Any]) -> str:
 def read_request(text: str) -> dict[str, Any]:
     """A pairing request read back, its proof checked; ``ConfigError`` with the reason otherwise."""
     try:
-        request = json.loads(text)
-    except ValueError as exc:
-        raise ConfigError(f"This is not a device request: {exc}.") from exc
+        request = parse_json(text, limit=None, strict=False)
+    except Refused as exc:
+        raise ConfigError(
+            f"This is not a device request: {exc.message} Use the file `murmur device add` wrote, unchanged."
+        ) from exc
     if not isinstance(request, dict) or request.get("request") != REQUEST_TAG:
         raise ConfigError("This is not a murmur device request (made by `murmur device add`).")
     for member in ("identity", "key", "name", "x25519", "proof"):

@@ -191,6 +191,8 @@ def parse(text: str) -> Manifest:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(f"not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib, like json, recurses: arrays nested a few thousand deep
+        raise _bad("not valid TOML: it is nested too deeply.") from exc
     extra = set(doc) - {"v", "server", "version", "admins", "peers", "signatures"}
     if extra:
         raise _bad(f"a manifest has no member {sorted(extra)[0]!r}.")

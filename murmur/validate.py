@@ -87,8 +87,18 @@ _decoder = json.JSONDecoder(
 )
 
 
-def parse_json(data: bytes | str, *, limit: int | None = MAX_MESSAGE_BYTES) -> Any:
-    """Parse JSON strictly: UTF-8 only, no duplicate members, no floats, no NaN, bounded integers and depth."""
+_plain_decoder = json.JSONDecoder()
+
+
+def parse_json(data: bytes | str, *, limit: int | None = MAX_MESSAGE_BYTES, strict: bool = True) -> Any:
+    """Parse JSON from elsewhere; every fault is ``Refused`` (``too_large``, ``invalid_utf8``, ``invalid_json``,
+    ``too_deep``...), never another exception: the one way murmur reads JSON it did not write itself.
+
+    Strictly (a message): UTF-8 only, no duplicate members, no floats, no NaN, bounded integers and depth. With
+    ``strict=False`` (a server's answer, a bundle's header, a pasted request, a file): any standard JSON, but
+    still UTF-8 only and bounded in depth. Python's own parser raises ``RecursionError``, not ``ValueError``, for
+    text nested past the interpreter's recursion limit (a few kilobytes of ``[``): it is ``too_deep`` here.
+    """
     if limit is not None:
         # The cap is on UTF-8 bytes whichever form the input came in, so text and bytes get the same answer.
         size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
@@ -102,11 +112,13 @@ def parse_json(data: bytes | str, *, limit: int | None = MAX_MESSAGE_BYTES) -> A
     else:
         text = data
     try:
-        return _decoder.decode(text)
+        return (_decoder if strict else _plain_decoder).decode(text)
     except RecursionError as exc:
         raise _refuse("too_deep", "The JSON is nested too deeply.") from exc
     except json.JSONDecodeError as exc:
         raise _refuse("invalid_json", f"The input is not valid JSON: {exc.msg} at line {exc.lineno}.") from exc
+    except ValueError as exc:  # an integer past Python's 4300 digits (only the plain parser lets one through)
+        raise _refuse("out_of_range", "A number has more digits than any allowed value.") from exc
 
 
 def _is_int(value: Any) -> bool:

@@ -22,8 +22,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from murmur.errors import ConfigError
+from murmur.errors import ConfigError, Refused
 from murmur.keys import Identity, load_identity, save_identity, write_private_file
+from murmur.validate import parse_json
 
 DEFAULT_PORT = 8470
 LOG_FORMATS = ("text", "json")
@@ -267,8 +268,8 @@ class DataDir:
 
     def _running_record(self) -> dict[str, object]:
         try:
-            record = json.loads(self.running_path.read_bytes())
-        except (OSError, ValueError):
+            record = parse_json(self.running_path.read_bytes(), limit=None, strict=False)
+        except (OSError, Refused):
             return {}
         return record if isinstance(record, dict) else {}
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from murmur.client.api import mark_verified
-from murmur.errors import MurmurError
+from murmur.errors import MurmurError, Refused
 from murmur.keys import write_private_file
+from murmur.validate import parse_json
 
 log = logging.getLogger("murmur.client.tui")
 VERSION = 1
@@ -32,8 +33,8 @@ def load(path: Path | None, timeline: str) -> dict[str, Any] | None:
     if path is None or not path.exists():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = parse_json(path.read_bytes(), limit=None, strict=False)
+    except (OSError, Refused) as exc:
         log.warning("ignoring unreadable TUI cache %s: %s", path, exc)
         return None
     if not isinstance(data, dict) or data.get("v") != VERSION or data.get("timeline") != timeline:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from murmur.client.api import MurmurClient, StreamEvent
+from murmur.client.api import GarbledEvent, MurmurClient, StreamEvent
 from murmur.errors import MurmurError, Refused
 from murmur.numbers import MAX_NUMBER, parse_number
 
@@ -64,13 +64,13 @@ async def follow_stream(
                         cursor = parse_number(event.id, name="event id", low=0, high=MAX_NUMBER, code="bad_cursor")
                 on_event(event)
             reason = "The server closed the live stream."
+        except (GarbledEvent, ValueError) as exc:  # a garbled event: drop the connection and start clean
+            log.info("bad stream event: %s", exc)
+            reason = "The server sent a garbled event."
         except MurmurError as exc:
             reason = exc.message
         except httpx.HTTPError as exc:
             reason = f"The connection to the server was lost ({exc.__class__.__name__})."
-        except ValueError as exc:  # a garbled event: drop the connection and start clean
-            log.info("bad stream event: %s", exc)
-            reason = "The server sent a garbled event."
         on_state(False, f"{reason} Retrying in {delay:.0f}s.")
         await sleep(delay)
         delay = min(delay * 2, backoff_max_s)

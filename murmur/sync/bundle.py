@@ -38,7 +38,7 @@ from typing import IO, Any
 from murmur import __version__
 from murmur.errors import Refused
 from murmur.lines import Lines
-from murmur.validate import MAX_MESSAGE_BYTES
+from murmur.validate import MAX_MESSAGE_BYTES, parse_json
 
 FORMAT_VERSION = 1
 HEADER_KEY = "murmur_bundle"
@@ -142,8 +142,8 @@ class BundleReader:
         if not first and not self._lines.number:
             raise Refused("not_a_bundle", "The file is empty or unreadable: not a murmur bundle.")
         try:
-            header = json.loads(first)
-        except ValueError:
+            header = parse_json(first, limit=None, strict=False)
+        except Refused:
             header = None
         if not isinstance(header, dict) or HEADER_KEY not in header:
             raise Refused("not_a_bundle", 'The first line is not a bundle header ({"murmur_bundle": 1, ...}).')

@@ -22,11 +22,31 @@ async def test_info_and_health_need_no_signature(server: Harness) -> None:
         info = (await raw.get("/api/v1/info")).json()
         assert info["server_key"] == server.state.identity.public_key
         assert info["protocol"] == 1 and info["members"] == 0
-        assert (await raw.get("/health")).json() == {"status": "ok", "seq": 0}
+        assert (await raw.get("/health")).json() == {"status": "ok", "version": info["version"]}
         me = await server.member()
-        stored = await me.publish(sign_draft(me.identity, {"kind": "post", "body": {"text": "hi"}}))
-        # The log's end: what a live client resumes its stream from after its first reads.
-        assert (await raw.get("/health")).json() == {"status": "ok", "seq": stored["seq"]} and stored["seq"] > 0
+        await me.publish(sign_draft(me.identity, {"kind": "post", "body": {"text": "hi"}}))
+        # The log's end is for members (tests/server/test_outsider_activity.py): an outsider's answer never moves.
+        assert (await raw.get("/health")).json() == {"status": "ok", "version": info["version"]}
+
+
+async def test_a_members_signed_health_answers_where_the_log_ends(server: Harness) -> None:
+    me = await server.member()
+    assert (await me.health())["seq"] == 0
+    stored = await me.publish(sign_draft(me.identity, {"kind": "post", "body": {"text": "hi"}}))
+    # The log's end: what a live client resumes its stream from after its first reads.
+    assert (await me.health()) == {"status": "ok", "version": (await me.info())["version"], "seq": stored["seq"]}
+    assert stored["seq"] > 0
+
+
+async def test_a_signed_health_from_no_member_or_signed_wrong_is_refused_not_answered(server: Harness) -> None:
+    """A request that means to be signed is judged as one: refused with its reason, never quietly answered as an
+    outsider's (the client would take a missing ``seq`` for an older server)."""
+    with pytest.raises(ApiError) as err:
+        await server.client(Identity.generate()).health()
+    assert (err.value.status, err.value.code) == (403, "not_member")
+    async with httpx.AsyncClient(transport=server.transport, base_url="http://t") as raw:
+        half = await raw.get("/health", headers={"Signature": "murmur=:AAAA:"})
+    assert half.status_code == 401 and "seq" not in half.json()
 
 
 async def test_unsigned_request_is_refused(server: Harness) -> None:
