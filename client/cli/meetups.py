@@ -197,11 +197,15 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
         figures, spec = await signed_meetup(api, wanted)
         if spec.author != identity.public_key:
             raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
-        # A title or a place signed on several lines before servers refused that is carried over as one line.
-        carried = {**figures, **{name: as_one_line(str(figures[name])) for name in ONE_LINE if figures.get(name)}}
-        return await publish_draft(api, identity, update_draft(spec, change(carried)))
+        return await publish_draft(api, identity, update_draft(spec, change(carried_over(figures))))
 
     return with_api(ctx, go)
+
+
+def carried_over(current: dict[str, Any]) -> dict[str, Any]:
+    """The current version's members as a new version repeats them: a title or a place signed on several lines,
+    before servers refused that, as one line, so that its organiser can still update or cancel it."""
+    return {**current, **{name: as_one_line(str(current[name])) for name in ONE_LINE if current.get(name)}}
 
 
 def _body(values: dict[str, Any]) -> dict[str, str]:
