@@ -409,7 +409,7 @@ def recipient_of(key: str, view: dict[str, Any] | None) -> Recipient:
 
 def remembered_as(typed: str) -> str:
     """How a typed handle or key prefix is remembered (``Conversations.named``): the prefix, or ``@`` and the
-    handle as the server compares handles (case and look-alike forms folded: ``murmur.mentions.handle_of``)."""
+    handle as the server compares handles (case and compatibility forms folded: ``murmur.mentions.handle_of``)."""
     token = typed.strip().removeprefix("@")
     return token.lower() if KEY_PREFIX.fullmatch(token) else f"@{handle_of(token)}"
 

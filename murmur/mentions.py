@@ -6,8 +6,8 @@ so every reader on every server knows exactly who is meant. People type names: a
 nobody's or more than one person's, rather than guess. Readers show the key as the person's current name beside
 their fingerprint, never the bare key.
 
-A person's handle is their display name as names are compared (case-folded, invisibles dropped), with each run
-of whitespace written ``_``: "Ada Lovelace" is ``@ada_lovelace`` (or ``@Ada_Lovelace``). Eight or more hex
+A person's handle is their display name as it is typed (case-folded, invisibles dropped: ``names.folded``), with
+each run of whitespace written ``_``: "Ada Lovelace" is ``@ada_lovelace`` (or ``@Ada_Lovelace``). Eight or more hex
 digits are read as a key prefix instead.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from murmur.keys import KEY_HEX
-from murmur.names import name_key
+from murmur.names import folded
 
 # After anything but a word character or "@" (so e-mail addresses are not mentions); ends on a word character,
 # so "@ada." and "(@ada)" mention "ada".
@@ -26,9 +26,11 @@ MAX_HANDLE = 64
 
 
 def handle_of(name: str) -> str:
-    """The handle a display name (or a typed handle) is compared by: the name as names are compared
-    (``murmur.names.name_key``: case and compatibility forms folded, invisibles dropped), spaces as ``_``."""
-    return "_".join(name_key(name).split())
+    """The handle a display name (or a typed handle) is compared by: the name as it is typed to mean someone
+    (``murmur.names.folded``: case and compatibility forms folded, invisibles dropped), spaces as ``_``. Not the
+    look-alike skeleton that flags a shared name (``murmur.names.name_key``): "@paypal" finds the person named
+    "paypal", never one whose name only looks like it."""
+    return "_".join(folded(name).split())
 
 
 def typed_mentions(text: str) -> list[str]:

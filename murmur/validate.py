@@ -264,28 +264,33 @@ def _check_counter(body: dict[str, Any], tags: tuple[tuple[str, str], ...]) -> N
 
 @overload
 def check(
-    data: bytes | str | dict[str, Any], *, now: int | None = None, verify: Literal[True] = True
+    data: bytes | str | dict[str, Any], *, now: int | None = None, verify: Literal[True] = True, rules: bool = True
 ) -> Verified: ...
 
 
 @overload
-def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool) -> Message: ...
+def check(
+    data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool, rules: bool = True
+) -> Message: ...
 
 
-def check(data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool = True) -> Message:
+def check(
+    data: bytes | str | dict[str, Any], *, now: int | None = None, verify: bool = True, rules: bool = True
+) -> Message:
     """Validate one signed message and return it, or raise ``Refused`` with the first reason found.
 
     ``data`` is the message's bytes or text (parsed strictly here) or an object that was already parsed
     with ``parse_json``. ``now`` (milliseconds) is the clock used for the future-skew rule. With ``verify`` (the
-    default) the signature is checked too and the answer is ``Verified``; without, a plain ``Message``.
+    default) the signature is checked too and the answer is ``Verified``; without, a plain ``Message``. Without
+    ``rules``, the kinds' own rules (``Kind.rules``) are not applied: see ``load_stored``.
     """
     if type(data) is bytes and len(data) <= MAX_MESSAGE_BYTES:
-        message = _canonical_fast_path(data, now)
+        message = _canonical_fast_path(data, now, rules)
         if message is not None and verify:
             return as_verified(message, verify_signature(message.author, message.sig, message.signed))
         if message is not None:
             return message
-    return _check_object(data if isinstance(data, dict) else parse_json(data), now, verify)
+    return _check_object(data if isinstance(data, dict) else parse_json(data), now, verify, rules)
 
 
 def as_verified(message: Message, signature_ok: bool) -> Verified:
@@ -299,7 +304,7 @@ def as_verified(message: Message, signature_ok: bool) -> Verified:
     return Verified(m.id, m.sig, m.kind, m.author, m.created_at, m.body, m.tags, m.raw, m.signed, m.v)
 
 
-def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
+def _canonical_fast_path(data: bytes, now: int | None, rules: bool = True) -> Message | None:
     """The message if ``data`` is valid and already canonical; None sends it down the strict path."""
     try:
         obj = orjson.loads(data)
@@ -308,13 +313,13 @@ def _canonical_fast_path(data: bytes, now: int | None) -> Message | None:
     if type(obj) is not dict:
         return None
     try:
-        message = _check_object(obj, now, verify=False)
+        message = _check_object(obj, now, verify=False, rules=rules)
     except Refused:
         return None  # orjson may have kept one of two duplicate members: the strict path names the reason
     return message if message.raw == data else None
 
 
-def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
+def _check_object(obj: Any, now: int | None, verify: bool, rules: bool = True) -> Message:
     """The strict path; with ``verify`` the signature is checked last, and the answer is ``Verified``."""
     if not isinstance(obj, dict):
         raise _refuse("not_object", "A message must be a JSON object.")
@@ -340,7 +345,7 @@ def _check_object(obj: Any, now: int | None, verify: bool) -> Message:
         raise _refuse("from_future", f"created_at is {ahead} s in the future; the limit is 600 s. Check the clock.")
     _check_body(kind, obj["body"])
     tags = _check_tags(kind, obj["tags"])
-    for rule in REGISTRY[kind].rules if kind in REGISTRY else ():
+    for rule in REGISTRY[kind].rules if kind in REGISTRY and rules else ():
         rule(obj["body"], tags)
     if kind in REGISTRY and (coarse := REGISTRY[kind].coarse_ms) and created_at % coarse:
         raise _refuse("bad_value", f"A {kind}'s created_at is a whole multiple of {coarse} ms: its time is coarse.")
@@ -389,7 +394,9 @@ def _canonical(value: dict[str, Any]) -> bytes:
 def load_stored(raw: bytes) -> Message:
     """Rebuild a message read back from our own store, which validated and verified it on the way in.
 
-    The structure is checked again (cheap); the signature is not, and the clock rule does not apply. So the
-    answer is a plain ``Message``: handed back to ingest, it would be verified again like any bytes.
+    The structure is checked again (cheap); the signature is not, the clock rule does not apply, and neither do
+    the kinds' own rules: the message passed those in force when it came in, and a rule added since (a meetup's
+    title and place on one line) must not make what is held unreadable, nor refuse the answers to it. So the
+    answer is a plain ``Message``: handed back to ingest, it would be verified and judged again like any bytes.
     """
-    return check(raw, now=MAX_SAFE_INTEGER, verify=False)
+    return check(raw, now=MAX_SAFE_INTEGER, verify=False, rules=False)

@@ -25,7 +25,17 @@ from murmur.client.organising import signed_meetup
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.kinds.meetup import MAX_CAPACITY, meetup_body, meetup_draft, rsvp_draft, update_draft, zone_names, zone_of
+from murmur.kinds.meetup import (
+    MAX_CAPACITY,
+    ONE_LINE,
+    as_one_line,
+    meetup_body,
+    meetup_draft,
+    rsvp_draft,
+    update_draft,
+    zone_names,
+    zone_of,
+)
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
@@ -187,9 +197,15 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
         figures, spec = await signed_meetup(api, wanted)
         if spec.author != identity.public_key:
             raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
-        return await publish_draft(api, identity, update_draft(spec, change(figures)))
+        return await publish_draft(api, identity, update_draft(spec, change(carried_over(figures))))
 
     return with_api(ctx, go)
+
+
+def carried_over(current: dict[str, Any]) -> dict[str, Any]:
+    """The current version's members as a new version repeats them: a title or a place signed on several lines,
+    before servers refused that, as one line, so that its organiser can still update or cancel it."""
+    return {**current, **{name: as_one_line(str(current[name])) for name in ONE_LINE if current.get(name)}}
 
 
 def _body(values: dict[str, Any]) -> dict[str, str]:

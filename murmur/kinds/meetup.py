@@ -94,6 +94,29 @@ def _zone(body: Mapping[str, Any], tags: Tags) -> None:
         raise Refused("bad_value", f"tz {name!r} is not an IANA time zone name (Europe/Paris, UTC).")
 
 
+# What a one-line member may not hold: C0 controls (line feed, carriage return and tab among them), DEL, C1
+# controls, and the line and paragraph separators. A title or a place is one line wherever it goes: a calendar's
+# SUMMARY and LOCATION, a link's URL (where a line break makes iCalendar writers fail), a terminal's line.
+LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+ONE_LINE = ("title", "place")
+
+
+def _one_line(body: Mapping[str, Any], tags: Tags) -> None:
+    for name in ONE_LINE:
+        if (found := LINE_BREAKING.search(body.get(name) or "")) is not None:
+            raise Refused(
+                "bad_value",
+                f"{name} is one line: it holds a control character (U+{ord(found.group()):04X}, a line break or"
+                " a tab among them). Write it on one line, without control characters.",
+            )
+
+
+def as_one_line(text: str) -> str:
+    """``text`` with each control character and line break a space: a title or a place as one line, for what
+    was signed before ``_one_line`` refused them (an older server's, a peer's) and is written out again."""
+    return LINE_BREAKING.sub(" ", text).strip()
+
+
 def _capacity(body: Mapping[str, Any], tags: Tags) -> None:
     if body.get("capacity") is not None:
         _digits(body, "capacity", 1, MAX_CAPACITY)
@@ -106,7 +129,7 @@ def _against_meetup(rsvp: Message, meetup: Message | None, deleted_by: frozenset
     answers_held(rsvp, meetup, deleted_by, "meetup", deleted=deleted, wrong=wrong)
 
 
-_RULES = (_times, _zone, _capacity)
+_RULES = (_times, _zone, _one_line, _capacity)
 
 # Everyone who answered is told of an update, looked at from both ends: the update arrives after their RSVPs, or
 # an RSVP dated before the update arrives after it (federation brings messages in any order). An RSVP dated after

@@ -24,7 +24,7 @@ from murmur.errors import StoreError
 from murmur.kinds import REGISTRY
 from murmur.names import name_key
 from murmur.store.dialect import PG_FUNCTIONS, POSTGRES
-from murmur.store.schema import MIGRATIONS, SCHEMA_VERSION
+from murmur.store.schema import MIGRATIONS, REKEY_NAMES, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from murmur.store import postgres
@@ -209,7 +209,10 @@ async def migrate_postgres(conn: postgres.Connection) -> None:
                 "Upgrade murmur to open it."
             )
         for number in range(version, SCHEMA_VERSION):
-            await conn.script(POSTGRES.schema(MIGRATIONS[number]))
+            if MIGRATIONS[number] == REKEY_NAMES:
+                await _rekey_names(conn)
+            else:
+                await conn.script(POSTGRES.schema(MIGRATIONS[number]))
         await conn.execute("DELETE FROM murmur_schema")
         await conn.execute("INSERT INTO murmur_schema (version) VALUES (?)", (SCHEMA_VERSION,))
         await _migrate_kinds(conn, on_postgres=True)  # type: ignore[arg-type]
@@ -262,6 +265,16 @@ async def _migrate_kinds(conn: aiosqlite.Connection, *, on_postgres: bool = Fals
         except BaseException:
             await conn.execute("ROLLBACK")
             raise
+
+
+async def _rekey_names(conn: postgres.Connection) -> None:
+    """Migration ``REKEY_NAMES`` on PostgreSQL, which cannot call murmur's ``name_key``: each profile's key
+    computed here and written back, in the migration's transaction."""
+    async with conn.execute("SELECT author, name FROM profiles WHERE name != ''") as cursor:
+        rows = await cursor.fetchall()
+    await conn.executemany(
+        "UPDATE profiles SET name_key = ? WHERE author = ?", [(name_key(str(name)), author) for author, name in rows]
+    )
 
 
 _KIND_DONE = (

@@ -566,8 +566,9 @@ def _fts_table(tokens: list[Token]) -> list[str]:
 PG_FUNCTIONS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS murmur_fts_columns (tbl TEXT NOT NULL, col TEXT NOT NULL, weight TEXT NOT NULL,"
     " PRIMARY KEY (tbl, col))",
-    # Migration 4's backfill calls murmur_name_key, a Python function on SQLite; a PostgreSQL database starts
-    # empty at the current version, so the backfill meets no row and this stub is never called.
+    # Migrations 4 and 20 fill name_key with murmur_name_key, a Python function on SQLite. On PostgreSQL,
+    # migration 4 runs on an empty database (PostgreSQL came later), and murmur.store.db runs migration 20 from
+    # Python: this stub is never called.
     """CREATE OR REPLACE FUNCTION murmur_name_key(name text) RETURNS text LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'murmur_name_key is computed by murmur, not by the database'; END $$""",
     # Words as FTS5's unicode61 tokenizer cuts them, diacritics removed as its remove_diacritics does: runs of

@@ -46,6 +46,9 @@ _NOTICES_AT_2 = (
 )
 
 
+# Each profile's name_key computed again, as murmur.names.name_key now computes it (migration 20).
+REKEY_NAMES = "UPDATE profiles SET name_key = murmur_name_key(name) WHERE name != '';"
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the log, its indexes, tombstones, latest-wins state and full-text search.
     """
@@ -147,9 +150,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX messages_timeline ON messages (author, seq) WHERE kind IN ('post', 'boost');
     CREATE INDEX messages_by_visibility ON messages (kind, visibility, seq);
     """
-    + "\n".join(
-        rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in _NOTICES_AT_2
-    ),
+    + "\n".join(rule.replace(":lo", "0").replace(":hi", "9223372036854775807") + ";" for rule in _NOTICES_AT_2),
     # 3: trusted peer servers and their replication state (see murmur/store/peers.py).
     """
     CREATE TABLE peers (
@@ -321,6 +322,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 19: the stored messages naming an id this server knows nothing of yet (murmur.store.audience.waiting), kept
     # from every peer and from anyone until it arrives: the rule has nothing to narrow them by; filled from the log.
     CREATE_WAITING,
+    # 20: names are compared by their confusable skeleton too (murmur.names.name_key, UTS #39): each name's key
+    # computed again. PostgreSQL cannot call murmur's Python: murmur.store.db runs this one there from Python.
+    REKEY_NAMES,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
