@@ -55,6 +55,17 @@ def globals_of(ctx: typer.Context) -> Globals:
     return obj if isinstance(obj, Globals) else Globals(None, None)
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """The text of a file a person handed to a command (``what`` it should be: "a recovery file"), or one line
+    saying why it cannot be read: a file of another kind (a binary, another encoding) is no traceback."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}.", EXIT_LOCAL)
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text, so it is not {what}.", EXIT_USAGE)
+
+
 def read_input(path: Path | None) -> bytes:
     """The bytes of FILE, or of stdin when FILE is absent or '-'."""
     if path is None or str(path) == "-":

@@ -14,7 +14,7 @@ import typer
 
 from murmur import key_events as ke
 from murmur.client.api import ApiError, MurmurClient
-from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
+from murmur.client.cli.common import EXIT_USAGE, emit_json, fail, read_text_file
 from murmur.client.cli.session import client_for, profile_of, publish_name, with_api
 from murmur.client.devices import (
     device_request,
@@ -174,7 +174,7 @@ def approve(
     """On an EXISTING device: publish the event adding the requesting device to your identity."""
     ref = profile_of(ctx)
     identity = _identity_of(ref)
-    request = read_request(request_file.read_text(encoding="utf-8"))
+    request = read_request(read_text_file(request_file, "a device request"))
     if request["identity"] != identity:
         fail(f"The request is for identity {request['identity'][:12]}, not yours ({identity[:12]}).", EXIT_USAGE)
 
@@ -292,7 +292,11 @@ def rotate(
     device's copy) is replaced with the new key."""
     ref = profile_of(ctx)
     identity = _identity_of(ref)
-    rotation = read_recovery(recovery_file.read_text()).rotation if recovery_file else local_rotation(ref.key_path)
+    rotation = (
+        read_recovery(read_text_file(recovery_file, "a recovery file")).rotation
+        if recovery_file
+        else local_rotation(ref.key_path)
+    )
     if rotation is None:
         fail("Give the recovery file with --recovery FILE: this device does not hold the rotation key.", EXIT_USAGE)
     following, seed = new_rotation()
@@ -354,7 +358,7 @@ def recover(
     """Take the identity back: every device is revoked, this one added, and the rotation key rotated, in one
     event signed by the rotation key. The recovery file is replaced with the next rotation key."""
     ref = profile_of(ctx)
-    recovery = read_recovery(recovery_file.read_text())
+    recovery = read_recovery(read_text_file(recovery_file, "a recovery file"))
     identity = recovery.identity
     following, seed = new_rotation()
 

@@ -137,3 +137,14 @@ def test_a_device_may_delete_what_another_device_of_its_identity_wrote() -> None
     assert not deletable_by_me(api, {"author": STRANGER.public_key, "tags": []})
     alone: Any = SimpleNamespace(identity=PHONE, speaks_for=None)  # a bare key: its own messages only
     assert not deletable_by_me(alone, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
+
+
+def test_a_file_of_another_kind_handed_to_recover_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    from tests.cli.fakehome import run_main
+
+    home, odd = tmp_path / "home", tmp_path / "photo.jpg"
+    odd.write_bytes(b"\xff\xd8\xff\xe0 not text")
+    assert run_main("--home", str(home), "init", "--name", "ada").exit_code == 0
+    ran = run_main("--home", str(home), "recover", str(odd))
+    assert ran.exit_code == 2 and "Traceback" not in ran.output
+    assert ran.stderr.strip() == f"murmur: {odd} is not UTF-8 text, so it is not a recovery file."
