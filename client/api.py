@@ -38,6 +38,10 @@ RESENT_METHODS = frozenset({"GET", "HEAD"})
 # What a kept-alive connection that the server closed as the request went out raises: the server's idle timeout
 # fired in the same instant, so the request was never read (or never fully written).
 STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+# The deadline of one answer, sent and read whole, in multiples of the timeout of each read: httpx's timeout bounds
+# each read, so a server (or a proxy before it) trickling a byte per read would otherwise hold the CLI or a TUI
+# worker for as long as it liked. The stream is exempt: it is meant never to end.
+ANSWER_TIMES = 3
 SIGNERS_AGAIN_S = 60.0  # a key no manifest read lists: the manifest is read again at most this often
 
 PageCursor = str | int
@@ -263,6 +267,7 @@ class MurmurClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
+        self.deadline = ANSWER_TIMES * timeout  # of one answer, sent and read whole (see ``_send``)
         self.server_key = server_key
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
         self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
@@ -385,15 +390,24 @@ class MurmurClient:
         connection is sent once more, built afresh: the pool has dropped that connection by then, and a
         signature's nonce is good for one request only. Any other write is not sent twice: one the server may have
         taken (a single-use invite) is the person's to retry.
+
+        An answer that takes past ``deadline`` as a whole is given up on (``ServerUnreachable``), however steadily
+        its bytes trickle in.
         """
         try:
-            request = await build()
-            try:
-                return await self.http.send(request)
-            except STALE_CONNECTION:
-                if request.method not in RESENT_METHODS and not idempotent:
-                    raise
-                return await self.http.send(await build())
+            async with asyncio.timeout(self.deadline):
+                request = await build()
+                try:
+                    return await self.http.send(request)
+                except STALE_CONNECTION:
+                    if request.method not in RESENT_METHODS and not idempotent:
+                        raise
+                    return await self.http.send(await build())
+        except TimeoutError as exc:
+            raise ServerUnreachable(
+                f"{self.base_url} was too slow: its answer took over {self.deadline:g} s, so it was given up on. Is"
+                " the server overloaded, or the network slow? Try again; if it keeps happening, check the server."
+            ) from exc
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
         except httpx.TransportError as exc:

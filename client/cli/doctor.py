@@ -25,8 +25,11 @@ async def _home(url: str) -> list[Finding]:
     subject = f"home server {url}"
     sent = time.time()
     try:
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as http:
+        # The whole answer within the probe's time: httpx's timeout bounds each read, not a trickled answer.
+        async with asyncio.timeout(PROBE_TIMEOUT_S), httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as http:
             response = await http.get(f"{url}/health")
+    except TimeoutError:
+        return [Finding(ACTION, "peer", subject, f"too slow: /health took over {PROBE_TIMEOUT_S:g} s to answer")]
     except httpx.HTTPError as exc:
         return [Finding(ACTION, "peer", subject, f"unreachable: {type(exc).__name__}")]
     received = time.time()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,7 +187,11 @@ async def store_batch(
     place a message above it."""
     origins = [origin] * len(valid) if isinstance(origin, str) else origin
     ids = [bytes.fromhex(m.id) for _, m in valid]
-    existing, removed = await removals.held_or_removed(conn, ids)
+    # One statement: what is held and what a moderator removed, among this batch's messages and what those going
+    # with their target are about (a held target among ``existing`` is as true as the rest: it is held).
+    existing, removed = await removals.held_or_removed(
+        conn, list(dict.fromkeys(ids + _with_targets(m for _, m in valid)))
+    )
     refused = await _refused_by_kinds(conn, valid, results, existing)
     # Signed, yet refused by a kind (set aside by an identity's log): its id is narrowed as if held, since it may
     # be held again, and what names it is narrowed alike meanwhile. Narrowing an id never widens anything.
@@ -197,9 +201,7 @@ async def store_batch(
         valid, ids, origins = [valid[n] for n in kept], [ids[n] for n in kept], [origins[n] for n in kept]
     tombs: dict[bytes, set[bytes]] = {}
     # Tombstones of this batch's messages, and of what the messages that go with their target are about.
-    with_targets = [
-        bytes.fromhex(t) for _, m in valid if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))
-    ]
+    with_targets = _with_targets(m for _, m in valid)
     # What messages checked against their target (Kind.against_target) are about, as signed.
     checked = list(
         dict.fromkeys(  # once each: a batch of ballots is mostly about one poll
@@ -245,6 +247,12 @@ async def store_batch(
             results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
             continue
         kind = kind_or_unknown(message.kind)
+        about = bytes.fromhex(message.tag("target") or "") if kind.with_target else b""
+        if about in removed:  # it would go with what a moderator removed, which stays out for good
+            batch.unheld.append(message)
+            reason = removals.refusal_with(removed[about])
+            results[index] = IngestResult("refused", id=message.id, code=removals.CODE, reason=reason)
+            continue
         deleted_by = tomb_people.get(msg_id, {}).get(people.get(message.id, ""))
         if deleted_by is not None and author not in tombs.get(msg_id, ()) and kind.removable:
             tombs.setdefault(msg_id, set()).add(author)  # another device of its author's deleted it first
@@ -359,6 +367,11 @@ async def _refused_by_kinds(
     return set(refused)
 
 
+def _with_targets(messages: Iterable[Message]) -> list[bytes]:
+    """What the messages that go with their target (``Kind.with_target``) among ``messages`` are about."""
+    return [bytes.fromhex(t) for m in messages if kind_or_unknown(m.kind).with_target and (t := m.tag("target"))]
+
+
 _TOMBS = (
     "SELECT t.target, t.author, (SELECT w.identity FROM messages d JOIN identity_claims w ON w.seq = d.seq"
     " WHERE d.id = t.delete_id AND w.status = 'valid'), t.delete_id FROM tombstones t WHERE t.target IN ({marks})"
@@ -459,7 +472,7 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int], s
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
     if batch.remove_with:
-        await remove_messages(conn, await _going_with(conn, batch.remove_with))
+        await remove_messages(conn, await going_with(conn, batch.remove_with))
     for name, stored_of_kind in batch.stateful.items():
         if dropped:
             stored_of_kind = [(seq, m) for seq, m in stored_of_kind if seq not in dropped]
@@ -526,8 +539,9 @@ async def catch_up(conn: aiosqlite.Connection, kinds: Sequence[Kind]) -> None:
             await conn.execute(rule, bounds)
 
 
-async def _going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
-    """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author."""
+async def going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+    """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author.
+    A moderator's removal takes the same (``murmur.store.moderation``), its target's author in the delete's place."""
     pairs = set(deleted)
     # Kind names are the registry's own identifiers, never input; kinds this version does not know go with their
     # target too (murmur.kinds.unknown).

@@ -1,5 +1,6 @@
 """A moderator of this server (an admin) removes a message: gone from the store with every trace of its content,
-as a delete removes it, and kept out from then on (``murmur.store.removals``)."""
+as a delete removes it, together with what goes with it as its author's delete would take it (``with_target``:
+its edits, a meetup's updates), and all of it kept out from then on (``murmur.store.removals``)."""
 
 from __future__ import annotations
 
@@ -7,25 +8,30 @@ import time
 
 from murmur.errors import Refused
 from murmur.store import Store
-from murmur.store.ingest import remove_messages
+from murmur.store.ingest import going_with, remove_messages
 from murmur.store.removals import MAX_REASON
 
 
-async def remove(store: Store, msg_id: str, reason: str) -> None:
-    """Remove the held message ``msg_id`` (64 hex digits) for ``reason``; ``not_found`` when it is not held,
-    ``bad_request`` for an empty or overlong reason. Removing it again replaces the reason."""
+async def remove(store: Store, msg_id: str, reason: str) -> list[str]:
+    """Remove the held message ``msg_id`` (64 hex digits) for ``reason``, and what goes with it; the ids removed,
+    ``msg_id`` first. ``not_found`` when it is not held, ``bad_request`` for an empty or overlong reason. Removing
+    it again replaces the reason."""
     reason = reason.strip()
     if not reason or len(reason) > MAX_REASON:
         raise Refused("bad_request", f"Say why it is removed: 1 to {MAX_REASON} characters (peers are shown it).")
     target = bytes.fromhex(msg_id)
     async with store.writer.transaction() as conn:
-        async with conn.execute("SELECT 1 FROM messages WHERE id = ?", (target,)) as cursor:
-            held = await cursor.fetchone() is not None
-        if not held:
+        async with conn.execute("SELECT author FROM messages WHERE id = ?", (target,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
             raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
-        await conn.execute(
+        # As a delete by the target's author takes them: that author's messages going with it, held as they are.
+        gone = [target, *await going_with(conn, [(target, bytes(row[0]))])]
+        at = int(time.time() * 1000)
+        await conn.executemany(
             "INSERT INTO removed (id, reason, at) VALUES (?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, at = excluded.at",
-            (target, reason, int(time.time() * 1000)),
+            [(gone_id, reason, at) for gone_id in gone],
         )
-        await remove_messages(conn, [target])
+        await remove_messages(conn, gone)
+    return [gone_id.hex() for gone_id in gone]

@@ -1,6 +1,8 @@
 """Messages a moderator of this server (an admin) removed, kept out for good: ingest refuses each of them again
 (``removed``, with the moderator's reason) whichever door it comes back by, and that refusal is the server's
-signed notice to the peer that brought it (``murmur.receipts``), as for any message this server refuses.
+signed notice to the peer that brought it (``murmur.receipts``), as for any message this server refuses. What goes
+with a removed message (``Kind.with_target``: an edit of a removed post) is removed and kept out with it, and one
+arriving later, by anyone, is refused ``removed`` too: it could only be shown with what stays out.
 Removing is ``murmur.store.moderation.remove``; this module holds the table and the look-up ingest makes.
 """
 
@@ -29,6 +31,11 @@ MAX_REASON = 500
 def refusal(reason: str) -> str:
     """The reason a removed message is refused with: what readers elsewhere see after "withheld by X: "."""
     return f"A moderator of this server removed it: {reason}"
+
+
+def refusal_with(reason: str) -> str:
+    """The reason a message that goes with a removed one (an edit of a removed post) is refused with."""
+    return f"A moderator of this server removed the message it goes with: {reason}"
 
 
 async def held_or_removed(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> tuple[dict[Any, Any], dict[bytes, str]]:

@@ -316,9 +316,9 @@ def remove(
 
     async def work(store: Store, data_dir: DataDir) -> dict[str, Any]:
         full = await resolve_message_id(store, msg_id)
-        await moderation.remove(store, full, reason)
+        gone = await moderation.remove(store, full, reason)
         state = ServerState(config=data_dir.config(), identity=data_dir.identity(), store=store)
-        return {"removed": full, "peers": await tell_removed(state, full, reason.strip())}
+        return {"removed": full, "with": gone[1:], "peers": await tell_removed(state, gone, reason.strip())}
 
     try:
         done = with_store(data, work)
@@ -327,7 +327,13 @@ def remove(
     if as_json:
         emit_json(done)
         return
-    say(f"Removed {done['removed']}; it is refused if it comes back.")
+    if done["with"]:
+        say(
+            f"Removed {done['removed']} and {len(done['with'])} message(s) that went with it (its edits or updates);"
+            " they are refused if they come back."
+        )
+    else:
+        say(f"Removed {done['removed']}; it is refused if it comes back.")
     for p in done["peers"]:
         label = visible_name(str(p["name"]), 40) or str(p["key"])[:16]
         if p["error"]:

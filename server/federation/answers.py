@@ -80,18 +80,22 @@ async def answer(state: ServerState, client: PeerClient, results: Sequence[Inges
         return 0
 
 
-async def tell_removed(state: ServerState, msg_id: str, reason: str) -> list[dict[str, Any]]:
-    """Tell every peer this server dials, signed, that a moderator here removed ``msg_id`` (the notice a push of
-    it would now get back): ``{"key", "name", "kept", "error"}`` each. A peer kept it if it holds the message
+async def tell_removed(state: ServerState, ids: Sequence[str], reason: str) -> list[dict[str, Any]]:
+    """Tell every peer this server dials, signed, that a moderator here removed ``ids`` (the removed message
+    first, then what went with it: ``murmur.store.moderation.remove``), one notice each, the one a push of it
+    would now get back: ``{"key", "name", "kept", "error"}`` each. A peer kept a notice if it holds the message
     and may have sent it here; one not reached hears it when it next pushes or repairs the message."""
-    notice = {"id": msg_id, "status": "refused", "code": removals.CODE, "reason": removals.refusal(reason)}
-    line = signed(state.identity, notice)
+    refusals = [removals.refusal(reason)] + [removals.refusal_with(reason)] * (len(ids) - 1)
+    lines = [
+        signed(state.identity, {"id": msg_id, "status": "refused", "code": removals.CODE, "reason": why})
+        for msg_id, why in zip(ids, refusals, strict=True)
+    ]
 
     async def tell(peer: Peer) -> dict[str, Any]:
         told: dict[str, Any] = {"key": peer.key, "name": peer.name, "kept": 0, "error": ""}
         client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
         try:
-            told["kept"] = await client.answers([line])
+            told["kept"] = await client.answers(lines)
         except PeerError as error:
             told["error"] = error.message
         finally:

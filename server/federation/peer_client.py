@@ -3,16 +3,20 @@
 This is the boundary where a peer's answers enter the server, so nothing a peer sends is trusted in shape or
 size: every answer is read incrementally up to a cap that follows from what was asked (never whole into
 memory past it), and its shape is checked here (a push answer is an object with one result per line sent, a
-pull answer has no more lines than asked and a cursor in the one number grammar, ...). Anything else, and
-every httpx error, becomes a ``PeerError`` whose sentence ``murmur peer list`` shows as the last error.
+pull answer has no more lines than asked and a cursor in the one number grammar, ...). Nor in time: httpx's
+timeout bounds each read, not the answer, so a peer trickling a byte per read would hold its caller (a repair,
+``murmur sync``, a removal told to every peer) for as long as it liked; each answer, sent and read whole, has a
+deadline of its own (``ANSWER_TIMES`` the timeout). Anything else, and every httpx error, becomes a
+``PeerError`` whose sentence ``murmur peer list`` shows as the last error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +42,9 @@ LINE_BYTES = MAX_MESSAGE_BYTES + 1
 MAX_PUSH_ANSWER_BYTES = 1024 * 1024  # one result per line sent (at most 1000), each well under 1 KiB
 MAX_RECONCILE_ANSWER_BYTES = 8 * 1024 * 1024  # what a server accepts as a reconcile body (max_batch_bytes)
 MAX_ERROR_BYTES = 64 * 1024
+# The deadline of one answer, sent and read whole, in multiples of the timeout of each read (a long poll's wait
+# on top): room for the largest answer over a slow link, never for a peer that trickles it.
+ANSWER_TIMES = 3
 # An older murmur answers an unknown route 404 (405 where the path exists for another method): it takes bodies.
 UNKNOWN_ROUTE = (404, 405)
 
@@ -65,6 +72,19 @@ def translated(url: str) -> Iterator[None]:
     except _HTTPX_TYPES as exc:
         sentence = next(text for cls, text in HTTPX_ERRORS if isinstance(exc, cls))
         raise PeerError(sentence.format(url=url, name=type(exc).__name__)) from exc
+
+
+@asynccontextmanager
+async def in_time(url: str, what: str, seconds: float) -> AsyncIterator[None]:
+    """Give up on an answer that takes past ``seconds`` as a whole, as a ``PeerError`` like any other failure."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError as exc:
+        raise PeerError(
+            f"{url} was too slow: its answer to {what} took over {seconds:g} s, so it was given up on (it is tried"
+            " again later; if it stays slow, check its network or proxy)"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -121,6 +141,7 @@ class PeerClient:
     ) -> None:
         self.identity = identity
         self.peer = peer
+        self.timeout = timeout
         proxy = peer.proxy or None
         self.http = httpx.AsyncClient(
             base_url=peer.url,
@@ -158,15 +179,20 @@ class PeerClient:
         return b"".join(chunks)
 
     async def _send(
-        self, method: str, path: str, params: dict[str, Any], body: bytes, *, cap: int, what: str, timeout: float | None
+        self, method: str, path: str, params: dict[str, Any], body: bytes, *, cap: int, what: str, wait: int = 0
     ) -> _Answer:
-        request = self.http.build_request(
-            method, path, params=params, content=body, timeout=timeout or httpx.USE_CLIENT_DEFAULT
-        )
+        """Send a signed request and read its answer whole; ``wait``: the seconds a long poll may stay quiet, on
+        top of the timeout of each read and of the answer's deadline."""
+        timeout = (wait + self.timeout) if wait else httpx.USE_CLIENT_DEFAULT
+        request = self.http.build_request(method, path, params=params, content=body, timeout=timeout)
         query = request.url.query.decode("ascii")
         request.headers.update(
             sign_request(self.identity, method, request.url.path, query, body, recipient=self.peer.key).as_dict()
         )
+        async with in_time(self.peer.url, what, wait + ANSWER_TIMES * self.timeout):
+            return await self._answer(request, cap, what)
+
+    async def _answer(self, request: httpx.Request, cap: int, what: str) -> _Answer:
         with translated(self.peer.url):
             try:
                 response = await self.http.send(request, stream=True)
@@ -196,8 +222,9 @@ class PeerClient:
         """Ask the peer's unauthenticated ``/health``: its ``Date`` header, and when we asked and heard (for
         ``murmur doctor``'s clock and reachability findings)."""
         sent = time.time()
-        with translated(self.peer.url):
-            response = await self.http.get("/health")
+        async with in_time(self.peer.url, "a look at its /health", ANSWER_TIMES * self.timeout):
+            with translated(self.peer.url):
+                response = await self.http.get("/health")
         received = time.time()
         if response.status_code != 200:
             raise PeerError(f"{self.peer.url}/health answered {response.status_code}", status=response.status_code)
@@ -206,9 +233,7 @@ class PeerClient:
     async def push(self, raws: list[bytes]) -> list[dict[str, Any]]:
         """Send a batch; returns the peer's result for each line, in order (checked for shape)."""
         body = b"".join(raw + b"\n" for raw in raws)
-        answer = await self._send(
-            "POST", f"{FED}/messages", {}, body, cap=MAX_PUSH_ANSWER_BYTES, what="a push", timeout=None
-        )
+        answer = await self._send("POST", f"{FED}/messages", {}, body, cap=MAX_PUSH_ANSWER_BYTES, what="a push")
         try:
             payload = orjson.loads(answer.content)
         except orjson.JSONDecodeError as exc:
@@ -229,7 +254,7 @@ class PeerClient:
         not know offers (an older murmur), which takes every body instead."""
         try:
             answer = await self._send(
-                "POST", f"{FED}/offers", {}, packed(ids), cap=len(ids) * ID_BYTES, what="an offer", timeout=None
+                "POST", f"{FED}/offers", {}, packed(ids), cap=len(ids) * ID_BYTES, what="an offer"
             )
         except PeerError as error:
             if error.status in UNKNOWN_ROUTE:
@@ -254,7 +279,7 @@ class PeerClient:
             b"",
             cap=limit * LINE_BYTES,
             what="a pull",
-            timeout=(wait + 20.0) if wait else None,
+            wait=wait,
         )
         try:
             cursor = parse_number(
@@ -283,7 +308,6 @@ class PeerClient:
         many it kept."""
         answer = await self._send(
             "POST", f"{FED}/answers", {}, orjson.dumps({"answers": lines}), cap=MAX_ERROR_BYTES, what="our answers",
-            timeout=None,
         )  # fmt: skip
         try:
             kept = orjson.loads(answer.content).get("kept")
@@ -296,7 +320,7 @@ class PeerClient:
     async def reconcile(self, message: bytes) -> bytes:
         """One round of set reconciliation: our message out, the peer's answer back (murmur.sync.wire)."""
         answer = await self._send(
-            "POST", f"{FED}/reconcile", {}, message, cap=MAX_RECONCILE_ANSWER_BYTES, what="a reconcile", timeout=None
+            "POST", f"{FED}/reconcile", {}, message, cap=MAX_RECONCILE_ANSWER_BYTES, what="a reconcile"
         )
         return answer.content
 
@@ -305,9 +329,7 @@ class PeerClient:
         "to"}``, docs/protocol.md §13.8), that the peer holds and lets us see, and the bytes received."""
         asked = len(ids) + sum(int(r["to"]) - int(r["from"]) + 1 for r in counted or [])
         body = orjson.dumps({"ids": ids, "counted": counted} if counted else {"ids": ids})
-        answer = await self._send(
-            "POST", f"{FED}/fetch", {}, body, cap=max(1, asked) * LINE_BYTES, what="a fetch", timeout=None
-        )
+        answer = await self._send("POST", f"{FED}/fetch", {}, body, cap=max(1, asked) * LINE_BYTES, what="a fetch")
         lines = lines_of(answer.content)
         if len(lines) > asked:
             raise PeerError(f"{self.peer.url} answered a fetch asking for {asked} with {len(lines)} messages")

@@ -8,8 +8,6 @@ answer's byte cap at one byte a read."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from murmur.keys import Identity
 from murmur.server.federation.peer_client import PeerClient, PeerError
 from murmur.store.peers import Peer
+from tests.trickling import trickling_server
 
 TIMEOUT_S = 1.0
 BOUND_S = 6.0  # six times the timeout: past any deadline a fix would give the whole answer
@@ -25,48 +24,33 @@ BOUND_S = 6.0  # six times the timeout: past any deadline a fix would give the w
 @pytest.fixture
 def trickling() -> Iterator[str]:
     """A server on 127.0.0.1 that answers 200 with a chunked body of one byte every fifth of the timeout."""
-    stop = threading.Event()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-
-    def answer(conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\n")
-                conn.sendall(b"transfer-encoding: chunked\r\n\r\n")
-                while not stop.wait(TIMEOUT_S / 5):
-                    conn.sendall(b"1\r\n\n\r\n")
-            except OSError:
-                return
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with trickling_server(TIMEOUT_S / 5) as url:
+        yield url
 
 
-@pytest.mark.xfail(strict=True, reason="review6: a peer trickling its answer is never timed out")
-async def test_a_peer_trickling_its_answer_is_given_up_on(trickling: str) -> None:
+def _client(url: str) -> PeerClient:
     peer = Peer(
-        key=Identity.generate().public_key, name="slow", url=trickling, mode="push-pull", proxy="", added_at=0,
+        key=Identity.generate().public_key, name="slow", url=url, mode="push-pull", proxy="", added_at=0,
         push_cursor=0, pull_cursor=0, last_contact=None, last_error="", failures=0, failing_since=None,
     )  # fmt: skip
-    client = PeerClient(Identity.generate(), peer, timeout=TIMEOUT_S)
+    return PeerClient(Identity.generate(), peer, timeout=TIMEOUT_S)
+
+
+async def test_a_peer_trickling_its_answer_is_given_up_on(trickling: str) -> None:
+    client = _client(trickling)
     try:
-        with pytest.raises(PeerError):
+        with pytest.raises(PeerError) as raised:
             await asyncio.wait_for(client.fetch(["ab" * 32]), BOUND_S)
+    finally:
+        await client.aclose()
+    assert "too slow" in raised.value.message and "a fetch" in raised.value.message
+
+
+async def test_a_peer_trickling_its_health_is_given_up_on(trickling: str) -> None:
+    """``murmur doctor``'s look at a peer's clock reads its /health by another door than the signed requests."""
+    client = _client(trickling)
+    try:
+        with pytest.raises(PeerError, match="too slow"):
+            await asyncio.wait_for(client.clock(), BOUND_S)
     finally:
         await client.aclose()

@@ -14,6 +14,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.render import Context, render_thread
 from murmur.errors import Refused
 from murmur.keys import Identity
+from murmur.message import sign_draft
 from murmur.receipts import verifies
 from murmur.server.federation.answers import tell_removed
 from murmur.store import Store, moderation, trust
@@ -40,7 +41,7 @@ async def test_a_removal_is_told_to_peers_and_shown_in_their_threads(net: Networ
     a, b, ada_api, spam = await _spam_on_both(net)
     await moderation.remove(b.state.store, spam["id"], "spam, reported by three members")
     assert not await b.has(spam["id"])
-    [told] = await tell_removed(b.state, spam["id"], "spam, reported by three members")
+    [told] = await tell_removed(b.state, [spam["id"]], "spam, reported by three members")
     assert (told["key"], told["kept"], told["error"]) == (a.key, 1, "")
 
     [notice] = (await ada_api.withheld(spam["id"]))["withheld"]
@@ -108,6 +109,24 @@ def test_the_admin_command_removes_and_reports(data: Path) -> None:
     asyncio.run(hold())
     done = invoke("admin", "remove", "--data", str(data), message["id"][:12], "--reason", "spam", "--json")
     assert done.exit_code == 0, done.stderr
-    assert json.loads(done.stdout) == {"removed": message["id"], "peers": []}
+    assert json.loads(done.stdout) == {"removed": message["id"], "with": [], "peers": []}
     again = invoke("admin", "remove", "--data", str(data), message["id"], "--reason", "spam")
     assert again.exit_code == 1
+
+
+def test_the_admin_command_names_what_went_with_the_message(data: Path) -> None:
+    ada = Identity.generate()
+    spam = post(ada, "buy now")
+    changed = sign_draft(ada, {"kind": "edit", "body": {"text": "buy twice"}, "tags": [["target", spam["id"]]]})
+
+    async def hold() -> None:
+        store = await Store.open(data / "murmur.db")
+        try:
+            await store.ingest([spam, changed])
+        finally:
+            await store.close()
+
+    asyncio.run(hold())
+    done = invoke("admin", "remove", "--data", str(data), spam["id"], "--reason", "spam")
+    assert done.exit_code == 0, done.stderr
+    assert "Removed " + spam["id"] + " and 1 message(s) that went with it" in done.stdout
