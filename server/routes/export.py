@@ -24,7 +24,6 @@ from murmur.server.responses import batch_answer
 from murmur.server.routes.federation import split_lines
 from murmur.store.audience import moved_in
 from murmur.store.export import ExportFilter, page
-from murmur.store.group import ingest_grouped
 
 MAX_PAGE = 1000
 MAX_IMPORT_LINES = 1000
@@ -49,9 +48,7 @@ async def import_own(request: Request) -> Response:
     lines = split_lines(caller.body)
     if len(lines) > MAX_IMPORT_LINES:
         raise Refused("too_large", f"An import holds at most {MAX_IMPORT_LINES} messages; this one has {len(lines)}.")
-    results = await ingest_grouped(
-        state.store.writer, lines, origin="import", policy=moved_in(caller.key), reader=state.store.conn
-    )
+    results = await state.store.ingest_grouped(lines, origin="import", policy=moved_in(caller.key))
     stored = [r.seq for r in results if r.status == "stored" and r.seq is not None]
     if stored:
         state.hub.stored(max(stored))

@@ -11,7 +11,6 @@ from murmur.server.auth import authenticate, authenticate_settling, settles_with
 from murmur.server.responses import JSONBytes, error
 from murmur.store import Store
 from murmur.store.audience import held_back, signed_by
-from murmur.store.group import ingest_grouped
 from murmur.store.ingest import Item
 from murmur.store.members import add_member, redeem_invite
 from murmur.validate import check, parse_json
@@ -43,9 +42,7 @@ async def publish(request: Request) -> Response:
     item = await _checked(state.store, caller.body)
     settles_with(caller, item)
     # Grouped: posts published at the same moment share one commit (and its fsync) instead of queueing for it.
-    [result] = await ingest_grouped(
-        state.store.writer, [item], origin="local", policy=signed_by(caller.key), reader=state.store.conn
-    )
+    [result] = await state.store.ingest_grouped([item], origin="local", policy=signed_by(caller.key))
     if result.status == "refused":
         return error(result.code or "refused", result.reason or "Refused.")
     if result.status == "stored" and result.seq is not None:

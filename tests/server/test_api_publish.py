@@ -136,9 +136,9 @@ async def test_a_post_is_parsed_once(server: Harness, monkeypatch: pytest.Monkey
     parses: list[bytes] = []
     fast_path = validate._canonical_fast_path
 
-    def counted(data: bytes, now: int | None) -> Message | None:
+    def counted(data: bytes, now: int | None, rules: bool = True) -> Message | None:
         parses.append(data)
-        return fast_path(data, now)
+        return fast_path(data, now, rules)
 
     monkeypatch.setattr(validate, "_canonical_fast_path", counted)
     assert (await api.publish(sign_draft(me, {"body": {"text": "once"}})))["status"] == "stored"
