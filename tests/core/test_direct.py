@@ -13,11 +13,12 @@ from murmur import direct
 from murmur.errors import Refused
 from murmur.jcs import canonicalize
 from murmur.keys import Identity
-from murmur.kinds.sealed import COARSE_MS, HANDED_IN_WITHIN_MS, envelope_text
+from murmur.kinds.base import HANDED_IN_WITHIN_MS
+from murmur.kinds.sealed import COARSE_MS, envelope_text
 from murmur.message import now_ms, sign_envelope
 from murmur.sealing import public_hex, seal
 from murmur.store.audience import signed_by
-from murmur.validate import MAX_MESSAGE_BYTES, check
+from murmur.validate import MAX_FUTURE_SKEW_MS, MAX_MESSAGE_BYTES, check
 
 ADA, BO, CY = "ad" * 32, "b0" * 32, "c0" * 32
 LAPTOP = Identity.from_seed(bytes([0x41]) * 32)
@@ -70,6 +71,12 @@ def test_the_one_time_author_is_fresh_and_a_members_door_takes_it() -> None:
     fresh = direct.seal_direct(direct.inner_message([ADA, BO], ADA, LAPTOP.public_key, "hi", now_ms()), x(),
                                [public_hex(bo)], "public")  # fmt: skip
     signed_by(LAPTOP.public_key)(check(fresh))  # not the caller's key, and still taken: it is sealed
+
+
+def test_the_window_covers_a_sealed_messages_coarse_time_and_the_clock_skew() -> None:
+    """Rounded down to its coarse window and sent from a clock as far behind as validation allows ahead, a sealed
+    message sealed just now is still within the window a member's door takes."""
+    assert HANDED_IN_WITHIN_MS >= COARSE_MS + MAX_FUTURE_SKEW_MS
 
 
 @pytest.mark.parametrize("age", [0, HANDED_IN_WITHIN_MS - 1000, HANDED_IN_WITHIN_MS + 1000, 86_400_000])

@@ -11,10 +11,10 @@ import pytest
 
 from murmur.client.api import ApiError, MurmurClient
 from murmur.kinds import REGISTRY
+from murmur.kinds.base import HANDED_IN_WITHIN_MS
 from murmur.kinds.letter import letter_draft, signature_draft
 from murmur.kinds.meetup import meetup_body, meetup_draft, rsvp_draft
 from murmur.kinds.poll import ballot_draft, poll_draft
-from murmur.kinds.sealed import HANDED_IN_WITHIN_MS
 from murmur.message import sign_draft
 from murmur.store.audience import from_peer
 from murmur.validate import check
