@@ -81,25 +81,35 @@ def event(spec: MeetupSpec) -> Event:
 
 
 def calendar(specs: Iterable[MeetupSpec], name: str) -> bytes:
-    """An RFC 5545 calendar of the meetups, with the ``VTIMEZONE`` of every zone they use."""
+    """An RFC 5545 calendar of the meetups, with the ``VTIMEZONE`` of every zone they use.
+
+    Each event is written once: the bytes that show whether icalendar can write it are the ones the calendar
+    carries, set between the calendar's own lines (its properties and zones) and its ``END:VCALENDAR``, as a
+    component's content lines stand in its parent's."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", as_one_line(name))
+    events: list[bytes] = []
     written = []
     for spec in specs:
+        ev = event(spec)
         try:
-            ev = event(spec)
-            ev.to_ical()  # what icalendar refuses, it refuses here: the feed goes on without this one event
+            events.append(bytes(ev.to_ical()))  # what icalendar refuses, it refuses here: the feed goes on
         except ValueError:
             log.warning("meetup %s left out of a calendar: iCalendar cannot hold it as signed", spec.id, exc_info=True)
             continue
-        cal.add_component(ev)
+        cal.add_component(ev)  # only so that the zones it uses are found below
         written.append(spec)
     if written:
         # The zones' rules for the span the meetups cover, not for 1970 to 2038: a feed stays small.
         first = min(datetime.fromtimestamp(s.start / 1000, tz=UTC) for s in written) - timedelta(days=1)
         last = max(datetime.fromtimestamp(s.end / 1000, tz=UTC) for s in written) + timedelta(days=1)
         cal.add_missing_timezones(first.date(), last.date())
-    return bytes(cal.to_ical())
+    cal.subcomponents = list(cal.timezones)
+    head = bytes(cal.to_ical())
+    end = b"END:VCALENDAR\r\n"
+    if not head.endswith(end):  # icalendar's own writing, checked rather than assumed
+        raise AssertionError("icalendar wrote a calendar without its END:VCALENDAR line")
+    return head[: -len(end)] + b"".join(events) + end

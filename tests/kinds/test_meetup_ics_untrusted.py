@@ -68,3 +68,23 @@ def test_an_event_that_cannot_be_written_leaves_the_feed_answering(monkeypatch: 
     monkeypatch.setattr(meetup_ics, "event", event)
     feed = icalendar.Calendar.from_ical(meetup_ics.calendar([good, bad], "feed"))
     assert [str(e["uid"]) for e in feed.walk("VEVENT")] == [f"{good.id}@murmur"]
+
+
+def test_each_event_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed of many meetups writes each event's text once, not once to see whether it can and again in the
+    calendar; and the calendar still reads back whole, zones included."""
+    written: list[str] = []
+    to_ical = icalendar.vText.to_ical
+
+    def counted(self: icalendar.vText) -> bytes:
+        written.append(str(self))
+        return to_ical(self)
+
+    monkeypatch.setattr(icalendar.vText, "to_ical", counted)
+    paris = spec(id="e" * 64, description="only in Paris", tz="Europe/Paris")
+    body = meetup_ics.calendar([spec(description="only here"), paris], "feed")
+    assert written.count("only here") == 1 and written.count("only in Paris") == 1
+    cal = icalendar.Calendar.from_ical(body)
+    assert [str(e["description"]) for e in cal.walk("VEVENT")] == ["only here", "only in Paris"]
+    assert [str(z["tzid"]) for z in cal.walk("VTIMEZONE")] == ["Europe/Paris"]
+    assert body.endswith(b"END:VEVENT\r\nEND:VCALENDAR\r\n") and body.count(b"END:VCALENDAR") == 1
