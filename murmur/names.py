@@ -89,24 +89,3 @@ def _neighbours(data: Mapping[str, list[dict[str, str]]]) -> dict[str, set[str]]
             graph.setdefault(other, set()).add(one)
     return graph
 
-
-def data_is_a_set_of_stars() -> bool:
-    """Whether every group of confusables in the package's data has one member confusable with all the others
-    (what ``_prototypes`` reads the direction from)."""
-    from confusable_homoglyphs.confusables import confusables_data
-
-    graph = _neighbours(confusables_data)
-    seen: set[str] = set()
-    for start in graph:
-        if start in seen:
-            continue
-        group, todo = set(), [start]
-        while todo:
-            node = todo.pop()
-            if node not in group:
-                group.add(node)
-                todo.extend(graph[node])
-        seen |= group
-        if not any(len(graph[node]) == len(group) - 1 for node in group):
-            return False
-    return True

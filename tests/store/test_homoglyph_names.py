@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from confusable_homoglyphs.confusables import confusables_data
 
 from murmur.keys import Identity
 from murmur.mentions import handle_of
 from murmur.message import sign_draft
-from murmur.names import data_is_a_set_of_stars, folded, name_key, skeleton
+from murmur.names import _neighbours, folded, name_key, skeleton
 from murmur.store import Store
 from murmur.store.schema import MIGRATIONS, REKEY_NAMES, SCHEMA_VERSION
 
@@ -45,8 +46,32 @@ def test_a_look_alike_name_flags_but_never_takes_the_handle_of_the_name_it_imita
 def test_the_confusables_data_has_the_shape_the_skeleton_is_read_from() -> None:
     # murmur.names reads each prototype from the package's pairs: a newer package that broke this shape would
     # make the skeleton wrong without a word.
-    assert data_is_a_set_of_stars()
+    assert _is_a_set_of_stars(_neighbours(confusables_data))
     assert skeleton("\u0440\u0430\u0443\u0440\u0430l") == skeleton("paypal") != skeleton("\u0434")
+
+
+def _is_a_set_of_stars(graph: dict[str, set[str]]) -> bool:
+    """Whether every group of confusables has one member confusable with all the others (what
+    ``murmur.names._prototypes`` reads the direction from)."""
+    seen: set[str] = set()
+    for start in graph:
+        if start in seen:
+            continue
+        group, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node not in group:
+                group.add(node)
+                todo.extend(graph[node])
+        seen |= group
+        if not any(len(graph[node]) == len(group) - 1 for node in group):
+            return False
+    return True
+
+
+def test_a_group_without_a_member_near_all_others_is_not_a_star() -> None:
+    assert _is_a_set_of_stars({"a": {"b", "c"}, "b": {"a"}, "c": {"a"}})
+    assert not _is_a_set_of_stars({"a": {"b"}, "b": {"a", "c"}, "c": {"b", "d"}, "d": {"c"}})
 
 
 async def test_names_stored_before_the_skeleton_are_keyed_again_when_the_store_opens(
