@@ -20,6 +20,7 @@ import httpx
 from murmur.client.audience import peer_said
 from murmur.client.verify import verified
 from murmur.client.versions import applies, split_message
+from murmur.deadlines import ANSWER_TIMES, REPAIR_S, Deadline, answer_deadline, too_slow
 from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
@@ -38,10 +39,6 @@ RESENT_METHODS = frozenset({"GET", "HEAD"})
 # What a kept-alive connection that the server closed as the request went out raises: the server's idle timeout
 # fired in the same instant, so the request was never read (or never fully written).
 STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
-# The deadline of one answer, sent and read whole, in multiples of the timeout of each read: httpx's timeout bounds
-# each read, so a server (or a proxy before it) trickling a byte per read would otherwise hold the CLI or a TUI
-# worker for as long as it liked. The stream is exempt: it is meant never to end.
-ANSWER_TIMES = 3
 SIGNERS_AGAIN_S = 60.0  # a key no manifest read lists: the manifest is read again at most this often
 
 PageCursor = str | int
@@ -247,6 +244,24 @@ def shaped(result: Any, what: str, **fields: type | Rows | Row | Spans) -> dict[
     return result
 
 
+class _Counted(httpx.AsyncByteStream):
+    """An answer's body as it comes, each chunk moving the answer's deadline later."""
+
+    def __init__(self, body: httpx.SyncByteStream | httpx.AsyncByteStream, deadline: Deadline) -> None:
+        if not isinstance(body, httpx.AsyncByteStream):
+            raise TypeError("an asynchronous client reads an asynchronous body")
+        self.body = body
+        self.deadline = deadline
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.body:
+            self.deadline.came(len(chunk))
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.body.aclose()
+
+
 class MurmurClient:
     """Signed access to one home server. Use ``async with MurmurClient(url, identity) as api``.
 
@@ -267,7 +282,8 @@ class MurmurClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
-        self.deadline = ANSWER_TIMES * timeout  # of one answer, sent and read whole (see ``_send``)
+        self.timeout = timeout  # of each read
+        self.deadline = ANSWER_TIMES * timeout  # of one answer, sent and read whole, before its bytes move it (_send)
         self.server_key = server_key
         self.speaks_for: str | None = None  # the identity this device's messages name (docs/protocol.md §13)
         self.counter_file: Path | None = None  # where this device counts its public messages (§13.8)
@@ -318,12 +334,24 @@ class MurmurClient:
         return self._learned_key
 
     async def _signed(
-        self, method: str, path: str, params: dict[str, Any] | None, body: bytes, *, streaming: bool = False
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: bytes,
+        *,
+        streaming: bool = False,
+        wait: float = 0,
     ) -> httpx.Request:
+        """``wait``: the seconds the server may work before it answers, on top of the timeout of each read."""
         recipient = await self._recipient()
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         # A stream is quiet between events; the server sends a keepalive every 15 s, so 60 s of silence is a fault.
-        timeout = httpx.Timeout(15.0, read=60.0) if streaming else httpx.USE_CLIENT_DEFAULT
+        timeout = (
+            httpx.Timeout(15.0, read=60.0) if streaming
+            else httpx.Timeout(self.timeout, read=wait + self.timeout) if wait
+            else httpx.USE_CLIENT_DEFAULT
+        )  # fmt: skip
         request = self.http.build_request(method, path, params=clean, content=body, timeout=timeout)
         signed = sign_request(
             self.identity, method, request.url.path, request.url.query.decode("ascii"), body, recipient=recipient
@@ -342,10 +370,14 @@ class MurmurClient:
         body: Any = None,
         raw: bytes = b"",
         idempotent: bool = False,
+        wait: float = 0,
     ) -> Any:
-        """A signed request's decoded answer; ``idempotent``: a write that may be sent twice (see ``_send``)."""
+        """A signed request's decoded answer; ``idempotent``: a write that may be sent twice (see ``_send``);
+        ``wait``: the seconds the server may work before it answers, past the timeout of each read."""
         content = raw or (json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else b"")
-        answer = await self._send(lambda: self._signed(method, path, params, content), idempotent=idempotent)
+        answer = await self._send(
+            lambda: self._signed(method, path, params, content, wait=wait), idempotent=idempotent, wait=wait
+        )
         payload = self._payload(answer)
         keys = answer_keys(payload)
         return mark_verified(payload, await self.signers(keys) if keys else NOBODY)
@@ -382,7 +414,9 @@ class MurmurClient:
     async def _unsigned(self, path: str) -> httpx.Request:
         return self.http.build_request("GET", path)
 
-    async def _send(self, build: Callable[[], Awaitable[httpx.Request]], *, idempotent: bool = False) -> httpx.Response:
+    async def _send(
+        self, build: Callable[[], Awaitable[httpx.Request]], *, idempotent: bool = False, wait: float = 0
+    ) -> httpx.Response:
         """Send the request ``build`` makes; a server that cannot be reached is one clear error, not a transport
         trace.
 
@@ -391,22 +425,31 @@ class MurmurClient:
         signature's nonce is good for one request only. Any other write is not sent twice: one the server may have
         taken (a single-use invite) is the person's to retry.
 
-        An answer that takes past ``deadline`` as a whole is given up on (``ServerUnreachable``), however steadily
-        its bytes trickle in.
+        An answer that comes slower than the floor of ``murmur.deadlines`` after its first ``deadline`` seconds
+        (``wait`` more for a request the server works on) is given up on (``ServerUnreachable``), however steadily
+        its bytes trickle in; a large one that keeps coming is read to its end.
         """
+        seconds = wait + self.deadline
         try:
-            async with asyncio.timeout(self.deadline):
+            async with answer_deadline(seconds) as deadline:
                 request = await build()
+                deadline.came(len(request.content))
                 try:
-                    return await self.http.send(request)
+                    response = await self.http.send(request, stream=True)
                 except STALE_CONNECTION:
                     if request.method not in RESENT_METHODS and not idempotent:
                         raise
-                    return await self.http.send(await build())
+                    response = await self.http.send(await build(), stream=True)
+                response.stream = _Counted(response.stream, deadline)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                return response
         except TimeoutError as exc:
             raise ServerUnreachable(
-                f"{self.base_url} was too slow: its answer took over {self.deadline:g} s, so it was given up on. Is"
-                " the server overloaded, or the network slow? Try again; if it keeps happening, check the server."
+                f"{self.base_url} was too slow: its answer {too_slow(seconds)}, so it was given up on. Is the server"
+                " overloaded, or the network slow? Try again; if it keeps happening, check the server."
             ) from exc
         except httpx.TimeoutException as exc:
             raise ServerUnreachable(f"{self.base_url} did not answer in time; is the server up?") from exc
@@ -597,7 +640,8 @@ class MurmurClient:
         body: dict[str, Any] = {"key": key} if key is not None else {}
         if ids:
             body["ids"] = list(ids)
-        answer = await self.request("POST", f"{API}/repairs", body=body)
+        # The server asks its peers before it answers, for up to REPAIR_S: what each did is the answer.
+        answer = await self.request("POST", f"{API}/repairs", body=body, wait=REPAIR_S)
         return shaped(
             answer, "a repair", **({"key": str} if key is not None else {}), peers=Rows(("key",)),
             missing=Rows(("device",)), **({"absent": list} if ids else {}),

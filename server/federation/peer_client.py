@@ -6,13 +6,12 @@ memory past it), and its shape is checked here (a push answer is an object with 
 pull answer has no more lines than asked and a cursor in the one number grammar, ...). Nor in time: httpx's
 timeout bounds each read, not the answer, so a peer trickling a byte per read would hold its caller (a repair,
 ``murmur sync``, a removal told to every peer) for as long as it liked; each answer, sent and read whole, has a
-deadline of its own (``ANSWER_TIMES`` the timeout). Anything else, and every httpx error, becomes a
+deadline of its own, a floor on its throughput (``murmur.deadlines``). Anything else, and every httpx error, becomes a
 ``PeerError`` whose sentence ``murmur peer list`` shows as the last error.
 """
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import orjson
 
+from murmur.deadlines import ANSWER_TIMES, Deadline, answer_deadline, too_slow
 from murmur.errors import PeerError, Refused
 from murmur.httpsig import sign_request
 from murmur.keys import Identity
@@ -42,9 +42,6 @@ LINE_BYTES = MAX_MESSAGE_BYTES + 1
 MAX_PUSH_ANSWER_BYTES = 1024 * 1024  # one result per line sent (at most 1000), each well under 1 KiB
 MAX_RECONCILE_ANSWER_BYTES = 8 * 1024 * 1024  # what a server accepts as a reconcile body (max_batch_bytes)
 MAX_ERROR_BYTES = 64 * 1024
-# The deadline of one answer, sent and read whole, in multiples of the timeout of each read (a long poll's wait
-# on top): room for the largest answer over a slow link, never for a peer that trickles it.
-ANSWER_TIMES = 3
 # An older murmur answers an unknown route 404 (405 where the path exists for another method): it takes bodies.
 UNKNOWN_ROUTE = (404, 405)
 
@@ -75,14 +72,14 @@ def translated(url: str) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def in_time(url: str, what: str, seconds: float) -> AsyncIterator[None]:
-    """Give up on an answer that takes past ``seconds`` as a whole, as a ``PeerError`` like any other failure."""
+async def in_time(url: str, what: str, seconds: float, *, sending: int = 0) -> AsyncIterator[Deadline]:
+    """Give up on an answer past its deadline (``murmur.deadlines``), as a ``PeerError`` like any other failure."""
     try:
-        async with asyncio.timeout(seconds):
-            yield
+        async with answer_deadline(seconds, sending=sending) as deadline:
+            yield deadline
     except TimeoutError as exc:
         raise PeerError(
-            f"{url} was too slow: its answer to {what} took over {seconds:g} s, so it was given up on (it is tried"
+            f"{url} was too slow: its answer to {what} {too_slow(seconds)}, so it was given up on (it is tried"
             " again later; if it stays slow, check its network or proxy)"
         ) from exc
 
@@ -154,8 +151,9 @@ class PeerClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def _read(self, response: httpx.Response, cap: int, what: str) -> bytes:
-        """The answer's body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims)."""
+    async def _read(self, response: httpx.Response, cap: int, what: str, deadline: Deadline) -> bytes:
+        """The answer's body, refused as soon as it passes ``cap`` bytes (whatever Content-Length claims); each
+        chunk moves the answer's ``deadline`` later."""
         # We ask for identity (murmur.lines): a compressed answer could expand far past the cap inside one chunk.
         if reason := compressed(response.headers.get("content-encoding"), f"The answer of {self.peer.url} to {what}"):
             raise PeerError(reason)
@@ -176,6 +174,7 @@ class PeerClient:
             if size > cap:
                 raise PeerError(f"{self.peer.url} answered {what} with more than {cap} bytes")
             chunks.append(chunk)
+            deadline.came(len(chunk))
         return b"".join(chunks)
 
     async def _send(
@@ -189,10 +188,10 @@ class PeerClient:
         request.headers.update(
             sign_request(self.identity, method, request.url.path, query, body, recipient=self.peer.key).as_dict()
         )
-        async with in_time(self.peer.url, what, wait + ANSWER_TIMES * self.timeout):
-            return await self._answer(request, cap, what)
+        async with in_time(self.peer.url, what, wait + ANSWER_TIMES * self.timeout, sending=len(body)) as deadline:
+            return await self._answer(request, cap, what, deadline)
 
-    async def _answer(self, request: httpx.Request, cap: int, what: str) -> _Answer:
+    async def _answer(self, request: httpx.Request, cap: int, what: str, deadline: Deadline) -> _Answer:
         with translated(self.peer.url):
             try:
                 response = await self.http.send(request, stream=True)
@@ -200,9 +199,9 @@ class PeerClient:
                 raise PeerError(f"cannot reach {self.peer.url}: {type(exc).__name__}") from exc
             try:
                 if response.is_success:
-                    return _Answer(response.headers, await self._read(response, cap, what))
+                    return _Answer(response.headers, await self._read(response, cap, what, deadline))
                 try:
-                    content = await self._read(response, MAX_ERROR_BYTES, what)
+                    content = await self._read(response, MAX_ERROR_BYTES, what, deadline)
                 except PeerError:
                     content = b""
             finally:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from murmur.deadlines import REPAIR_S
 from murmur.errors import PeerError
 from murmur.server.federation.peer_client import PeerClient
 from murmur.server.federation.repair import FETCH_BATCH, take_fetched
@@ -59,7 +60,16 @@ async def _ask(state: ServerState, peer: Peer, ids: list[str], ranges: list[dict
     asked = Asked(peer.key, peer.name)
     client = PeerClient(state.identity, peer, transport=state.transport_for(peer))
     try:
-        lines, _ = await client.fetch(ids, ranges)
+        # The member waits at a terminal for every peer's part: a peer still answering when REPAIR_S is up is
+        # left for the next repair, which the client waits for (murmur.deadlines), rather than for ever.
+        try:
+            async with asyncio.timeout(REPAIR_S):
+                lines, _ = await client.fetch(ids, ranges)
+        except TimeoutError as exc:
+            raise PeerError(
+                f"{peer.url} was still answering after {REPAIR_S:g} s, so it was given up on for this repair; ask"
+                " again later, or check its network if it stays slow"
+            ) from exc
         results = await take_fetched(state, client, lines)
     except PeerError as error:
         asked.error = error.message

@@ -28,12 +28,12 @@ def trickling() -> Iterator[str]:
         yield url
 
 
-def _client(url: str) -> PeerClient:
+def _client(url: str, timeout: float = TIMEOUT_S) -> PeerClient:
     peer = Peer(
         key=Identity.generate().public_key, name="slow", url=url, mode="push-pull", proxy="", added_at=0,
         push_cursor=0, pull_cursor=0, last_contact=None, last_error="", failures=0, failing_since=None,
     )  # fmt: skip
-    return PeerClient(Identity.generate(), peer, timeout=TIMEOUT_S)
+    return PeerClient(Identity.generate(), peer, timeout=timeout)
 
 
 async def test_a_peer_trickling_its_answer_is_given_up_on(trickling: str) -> None:
@@ -54,3 +54,17 @@ async def test_a_peer_trickling_its_health_is_given_up_on(trickling: str) -> Non
             await asyncio.wait_for(client.clock(), BOUND_S)
     finally:
         await client.aclose()
+
+
+async def test_a_peer_bringing_a_large_answer_steadily_over_a_slow_link_is_read_to_its_end() -> None:
+    """Ten times the floor of murmur.deadlines, for longer in all than the deadline's start (three times the
+    timeout): a deadline fixed at its start would give the page up; one the bytes move lets it come whole."""
+    timeout = 0.2
+    piece, pieces = b"\n" * 4096, 30  # 4 KiB every 0.05 s: 80 KiB/s for 1.5 s, past 0.6 s
+    with trickling_server(timeout / 4, piece, pieces) as url:
+        client = _client(url, timeout)
+        try:
+            lines, size = await asyncio.wait_for(client.fetch([f"{n:064x}" for n in range(10)]), 60 * timeout)
+        finally:
+            await client.aclose()
+    assert (lines, size) == ([], pieces * len(piece))

@@ -41,3 +41,25 @@ async def test_doctor_says_a_trickling_home_server_is_too_slow(trickling: str, m
     monkeypatch.setattr("murmur.client.cli.doctor.PROBE_TIMEOUT_S", TIMEOUT_S)
     findings = await asyncio.wait_for(_home(trickling), BOUND_S)
     assert [f.message for f in findings] == [f"too slow: /health took over {TIMEOUT_S:g} s to answer"]
+
+
+async def test_a_large_answer_coming_steadily_over_a_slow_link_is_read_to_its_end() -> None:
+    """Ten times the floor of murmur.deadlines, for longer in all than the deadline's start (three times the
+    timeout): a deadline fixed at its start would give the answer up; one the bytes move lets it come whole."""
+    timeout = 0.2
+    with trickling_server(timeout / 4, b" " * 4096, 30, last=b'{"status":"ok"}') as url:  # 80 KiB/s for 1.5 s
+        async with MurmurClient(url, Identity.generate(), timeout=timeout) as api:
+            assert await asyncio.wait_for(api.health(), 60 * timeout) == {"status": "ok"}
+
+
+async def test_a_repair_is_waited_for_while_the_server_asks_its_peers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server answers a repair once its peers did, up to REPAIR_S: the client waits that long past its own
+    read timeout for the answer to begin, and shows what each peer did rather than a timeout of its server."""
+    timeout, server_key = 0.2, Identity.generate().public_key
+    monkeypatch.setattr("murmur.client.api.REPAIR_S", 10 * timeout)
+    answer = b'{"key":null,"peers":[],"missing":[],"absent":[]}'
+    header = b"murmur-server-key: %s\r\n" % server_key.encode()
+    with trickling_server(timeout / 4, pieces=0, last=answer, late=3 * timeout, headers=header) as url:
+        async with MurmurClient(url, Identity.generate(), server_key=server_key, timeout=timeout) as api:
+            repaired = await asyncio.wait_for(api.repair(ids=["ab" * 32]), 60 * timeout)
+    assert (repaired["peers"], repaired["absent"]) == ([], [])

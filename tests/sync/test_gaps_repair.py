@@ -3,6 +3,7 @@ gaps on profiles and threads, repair by counters through the one validation path
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from murmur.store.gaps import Gap
 from murmur.store.peers import add_peer
 from tests.counted import T0, stream
 from tests.federation.conftest import Network, Node
+from tests.trickling import trickling_server
 
 
 async def _home_and_reader(net: Network) -> tuple[Node, Node, Identity, list[dict[str, Any]]]:
@@ -168,3 +170,20 @@ def test_one_request_asks_for_at_most_a_batch_lowest_first() -> None:
     found = [Gap("ab" * 32, 10**9, ((1, 10**9 - 1),)), Gap("cd" * 32, 1, ((1, 1),))]
     assert wanted(found, limit=500) == [{"device": "ab" * 32, "from": 1, "to": 500}]
     assert wanted([Gap("ab" * 32, 3, ((2, 3), (5, 5)))], limit=2) == [{"device": "ab" * 32, "from": 2, "to": 3}]
+
+
+async def test_a_repair_gives_up_a_peer_still_answering_when_its_time_is_up(
+    net: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer whose answer keeps coming (each read in time, its own deadline far off) is given up on for this
+    repair when REPAIR_S is up, and said to be, so that the member waiting is answered."""
+    monkeypatch.setattr("murmur.server.federation.refill.REPAIR_S", 0.5)
+    reader = await net.node("reader")
+    _, bob = await reader.member()
+    with trickling_server(0.05) as url:
+        slow = Identity.generate().public_key
+        await add_peer(reader.state.store, slow, url, name="slow")
+        answer = await asyncio.wait_for(bob.repair(ids=["ab" * 32]), 20)
+    [(key, error)] = [(p["key"], p["error"]) for p in answer["peers"]]
+    assert key == slow and "still answering after 0.5 s" in error and "ask again later" in error
+    assert answer["absent"] == ["ab" * 32]
