@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import tomli_w
 
 from murmur.errors import ConfigError
 from murmur.keys import Identity, load_identity, write_private_file
+from murmur.toml_files import read
 
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 DEFAULT_PROFILE = "default"
@@ -92,10 +92,7 @@ class ClientConfig:
         path = directory / CONFIG_FILE
         if not path.exists():
             return cls(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+        data = read(path, "Fix it, or remove it.")
         default = data.get("default_profile", DEFAULT_PROFILE)
         profiles = data.get("profiles", {})
         if not isinstance(default, str) or not isinstance(profiles, dict):

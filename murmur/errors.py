@@ -8,6 +8,7 @@ full detail stays in the traceback for the log while the user sees one clear lin
     ├── Refused            a message or request was refused; carries a machine-readable ``code``
     ├── KeyFileError       a key file is missing, unreadable, corrupt or too widely readable
     ├── ConfigError        a config file is missing, corrupt or holds a bad value
+    │   └── NotToml            one of murmur's TOML files cannot be read as TOML (murmur.toml_files)
     ├── StoreError         the database cannot be opened, is corrupt, or refused a write
     │   ├── StoreLocked        a store sealed under a passphrase was opened without one
     │   └── WrongPassphrase    the passphrase given does not open the sealed store
@@ -49,6 +50,14 @@ class KeyFileError(MurmurError):
 
 class ConfigError(MurmurError):
     """A configuration file or value could not be used."""
+
+
+class NotToml(ConfigError):
+    """A text meant as one of murmur's TOML files is not one: ``why`` says what is wrong, without the file."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 class StoreError(MurmurError):

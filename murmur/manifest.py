@@ -32,15 +32,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from murmur.errors import Refused
+from murmur.errors import NotToml, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import Identity, verify_signature
 from murmur.message import LABEL, RESERVED_LABELS
+from murmur.toml_files import read, table
 from murmur.validate import check_key
 
 MANIFEST_VERSION = 1
@@ -188,11 +189,19 @@ def _peer(table: Any, index: int) -> PeerEntry:
 def parse(text: str) -> Manifest:
     """Read a manifest; its structure is checked here, its signatures by ``check_signatures``."""
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _bad(f"not valid TOML: {exc}") from exc
-    except RecursionError as exc:  # tomllib, like json, recurses: arrays nested a few thousand deep
-        raise _bad("not valid TOML: it is nested too deeply.") from exc
+        doc = table(text, "the manifest", "")
+    except NotToml as exc:
+        raise _bad(f"{exc.why}.") from exc
+    return _of(doc)
+
+
+def read_file(path: Path) -> Manifest:
+    """A manifest file (``murmur manifest apply|sign|verify FILE``), read as murmur's TOML files are: one that is
+    no TOML is one line naming it (``NotToml``); its structure is checked as ``parse`` checks it."""
+    return _of(read(path, "Give a manifest as `murmur manifest show` prints it."))
+
+
+def _of(doc: dict[str, Any]) -> Manifest:
     extra = set(doc) - {"v", "server", "version", "admins", "peers", "signatures"}
     if extra:
         raise _bad(f"a manifest has no member {sorted(extra)[0]!r}.")

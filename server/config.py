@@ -17,18 +17,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from murmur.errors import ConfigError, Refused
 from murmur.keys import Identity, load_identity, save_identity, write_private_file
+from murmur.toml_files import read, table
 from murmur.validate import parse_json
 
 DEFAULT_PORT = 8470
 LOG_FORMATS = ("text", "json")
 MAX_WORKERS = 64
+CONFIG_FIX = "Fix it, or move it aside to regenerate it."
 
 CONFIG_TEMPLATE = """\
 # murmur home server configuration. Restart the server after editing.
@@ -143,10 +144,11 @@ class ServerConfig:
 
     @classmethod
     def from_toml(cls, text: str, path: Path) -> ServerConfig:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}. Fix it, or move it aside to regenerate it.") from exc
+        return cls.from_table(table(text, path, CONFIG_FIX), path)
+
+    @classmethod
+    def from_table(cls, data: dict[str, Any], path: Path) -> ServerConfig:
+        """The settings ``data`` (config.toml as read) holds, each checked; ``path`` names the file in errors."""
         known = {f.name: f for f in fields(cls)}
         values: dict[str, Any] = {}
         for key, value in data.items():
@@ -290,19 +292,12 @@ class DataDir:
     def config(self) -> ServerConfig:
         if not self.config_path.exists():
             raise ConfigError(f"No server in {self.root}: run `murmur serve --data {self.root}` once to create it.")
-        try:
-            text = self.config_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
-        return ServerConfig.from_toml(text, self.config_path)
+        return ServerConfig.from_table(read(self.config_path, CONFIG_FIX), self.config_path)
 
     def sources(self) -> dict[str, str]:
         """Where each setting in effect comes from: ``config.toml`` when the file sets it, else ``default``.
         Read after ``config()``, which has checked the file."""
-        try:
-            data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"Cannot read {self.config_path}: {exc}.") from exc
+        data = read(self.config_path, CONFIG_FIX)
         return {f.name: "config.toml" if f.name in data else "default" for f in fields(ServerConfig)}
 
     def require(self) -> None:

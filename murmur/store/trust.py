@@ -187,10 +187,9 @@ async def sign_now(store: Store, identity: Identity) -> Manifest:
         return await sign_changes(store, identity, conn)
 
 
-async def apply(store: Store, text: str, server_key: str) -> Manifest:
+async def apply(store: Store, manifest: Manifest, server_key: str) -> Manifest:
     """Accept a manifest signed elsewhere (by the server key and admins): verified against what this server
     already accepted, then the peers and labels become what it says. Peers it leaves out are removed."""
-    manifest = parse(text)
     async with store.writer.transaction() as conn:
         check_signatures(manifest, server_key, await previous(store, conn))
         had = await labels_by_peer(conn)

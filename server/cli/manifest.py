@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from murmur.console import EXIT_REFUSED, EXIT_USAGE, emit_exact, emit_json, fail
-from murmur.errors import LocalFileError, Refused, os_error
+from murmur.errors import Refused, os_error
 from murmur.keys import load_identity
-from murmur.manifest import Manifest, check_signatures, diff, parse
+from murmur.manifest import Manifest, check_signatures, diff, read_file
 from murmur.server.cli.admin import DataOption, JsonOption, with_store
 from murmur.server.config import DataDir
 from murmur.store import Store, trust
@@ -24,15 +24,6 @@ from murmur.validate import check_key
 manifest = typer.Typer(help="The signed trust manifest: peers, their labels, and its admins.", no_args_is_help=True)
 
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="A manifest file (TOML).")]
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise os_error(exc, "read") from exc
-    except UnicodeDecodeError as exc:
-        raise LocalFileError(f"{path} is not UTF-8 text: a manifest is a TOML file.") from exc
 
 
 @manifest.command("show")
@@ -85,7 +76,7 @@ def verify(
         if path is None:
             return await trust.verify_stored(store, key)
         try:
-            check_signatures(parse(_read(path)), key, await trust.previous(store))
+            check_signatures(read_file(path), key, await trust.previous(store))
         except Refused as exc:
             return [f"{exc.code}: {exc.message}"]
         return []
@@ -140,7 +131,7 @@ def apply(data: DataOption, path: FileArgument, as_json: JsonOption = False) -> 
     it says. Refused with a reason when unsigned, stale, or signed by someone who is not (or no longer) admin."""
 
     async def work(store: Store, data_dir: DataDir) -> Manifest:
-        return await trust.apply(store, _read(path), data_dir.identity().public_key)
+        return await trust.apply(store, read_file(path), data_dir.identity().public_key)
 
     accepted = with_store(data, work)
     if as_json:
@@ -156,7 +147,7 @@ def sign(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of printing.")] = None,
 ) -> None:
     """Add a signature to a manifest file (an admin co-signing a version before `apply`)."""
-    signed = parse(_read(path)).signed_by(load_identity(key))
+    signed = read_file(path).signed_by(load_identity(key))
     if out is None:
         emit_exact(signed.to_toml().rstrip("\n"))
         return
