@@ -45,7 +45,14 @@ class MemberDoor:
     well as by the time it carries, which is its author's word: dated more than ``HANDED_IN_WITHIN_MS`` before now
     it is refused ``too_old``; answering what closed before now (a ballot on a poll closed by this server's clock)
     it is refused by its kind's own check (``poll_closed``, ``letter_closed``), whatever it is dated. Peers relay
-    older ones: their author's door took them (docs/protocol.md, "Messages dated by their author")."""
+    older ones: their author's door took them (docs/protocol.md, "Messages dated by their author").
+
+    The moving door (``moved_in``) brings a person's history from their old home, which took each message when it
+    was handed in there: older than the move by nature, so no ``too_old``. When it was handed in there, this
+    server cannot tell (nothing in a message proves it), so a message its held target would refuse as of now (a
+    ballot on a poll closed since) is refused as it would be at publish, saying so: counting it here would let
+    anyone move a ballot in dated before any close. What its target does not refuse as of now comes along (a
+    ballot on a poll still open, a signature before the deadline, an RSVP, and any whose target is not held)."""
 
     def __init__(self, key: str, *, moving: bool = False) -> None:
         self.key = key
@@ -66,7 +73,7 @@ class MemberDoor:
                 f"This server does not know the kind {message.kind!r}, so it cannot take it from its members;"
                 " it may need upgrading.",
             )
-        if known.handed_in_fresh:
+        if known.handed_in_fresh and not self.moving:
             check_fresh(message, now_ms())
         if self.moving:
             _refuse_scoped(message, "its scope here is another server's label, which may name other servers")
@@ -91,7 +98,8 @@ class MemberDoor:
             target = targets.get(message.tag("target") or "")
             if message.kind == "delete" and target is not None and _handed_in_fresh(target):
                 try:
-                    check_fresh(message, now)
+                    if not self.moving:
+                        check_fresh(message, now)
                 except Refused as refusal:
                     refused[message.id] = refusal
                     continue
@@ -112,12 +120,21 @@ class MemberDoor:
                 check(replace(dated, created_at=now), target, frozenset())
             except Refused as refusal:
                 what = dated.kind if message is dated else f"{message.kind} of a {dated.kind}"
-                refused[message.id] = Refused(
-                    refusal.code,
-                    f"{refusal.message} This {what} reached this server at {utc(now)}, after that: it counts as of"
-                    " when it is handed in, whatever time it carries.",
-                )
+                refused[message.id] = Refused(refusal.code, f"{refusal.message} {self._late(what, now)}")
         return refused
+
+
+    def _late(self, what: str, now: int) -> str:
+        """Why a message refused as of now, though not as dated, is refused, for the person handing it in."""
+        if not self.moving:
+            return (
+                f"This {what} reached this server at {utc(now)}, after that: it counts as of when it is handed in,"
+                " whatever time it carries."
+            )
+        return (
+            f"This {what} is moved from another server at {utc(now)}, after that, and this server cannot tell when it"
+            " was handed in there: it counts where it was, and this server cannot count it by the time it carries."
+        )
 
 
 async def _held(reader: aiosqlite.Connection, ids: Sequence[str | None]) -> dict[str, Message]:
