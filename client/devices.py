@@ -24,6 +24,7 @@ from murmur.client.audience import narrowed
 from murmur.errors import ConfigError, Refused
 from murmur.key_events import device_body, device_proof, x25519_public
 from murmur.keys import KEY_HEX, Identity, load_identity, verify_signature, write_private_file
+from murmur.kinds.acting import acts_for
 from murmur.kinds.key_log import EVENT_KINDS, proof_bytes, x25519_unheld
 from murmur.message import complete_draft, sign_envelope
 from murmur.validate import check, parse_json
@@ -203,14 +204,12 @@ def device_envelope(envelope: dict[str, Any], identity: str | None, counter_file
     return envelope
 
 
-def deletable_by_me(api: MurmurClient, message: dict[str, Any]) -> bool:
-    """Whether this device may delete ``message``: it signed it, or it names the identity this device speaks for
-    (another device of the same person wrote it; the servers judge each against the identity's log at its time,
-    docs/protocol.md "Delete")."""
-    if message.get("author") == api.identity.public_key:
-        return True
+def mine_to_act_for(api: MurmurClient, message: dict[str, Any]) -> bool:
+    """Whether this device may act for the author of ``message`` (delete, edit or update it, make a new version of
+    it): it signed it, or it names the identity this device speaks for (another device of the same person wrote
+    it; the servers judge each against the identity's log at its time: ``murmur.kinds.acting``)."""
     named = next((v for n, v in message.get("tags", []) if n == "identity"), None)
-    return api.speaks_for is not None and named == api.speaks_for
+    return acts_for(api.identity.public_key, api.speaks_for, str(message.get("author")), named)
 
 
 # The kinds that go where their target goes, and so sign their target's audience when it is narrower than public.

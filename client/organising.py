@@ -46,8 +46,14 @@ async def signed_poll(api: MurmurClient, wanted: str) -> Message:
 
 async def signed_meetup(api: MurmurClient, wanted: str) -> tuple[dict[str, Any], MeetupSpec]:
     """The meetup as the server counts it, and its current version (the organiser's signature checked here)."""
+    figures, message = await meetup_as_signed(api, wanted)
+    return figures, MeetupSpec.of(message)
+
+
+async def meetup_as_signed(api: MurmurClient, wanted: str) -> tuple[dict[str, Any], Message]:
+    """The meetup as the server counts it, and the meetup message as its organiser signed it (checked here)."""
     figures = await api.meetup(wanted)
     message = await api.message(str(figures["id"]))
     if not verified(message) or message.get("kind") != "meetup":
         raise Refused("not_found", "That message is not a meetup that checks.")
-    return figures, MeetupSpec.of(check(message, now=None))
+    return figures, check(message, now=None)

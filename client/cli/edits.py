@@ -16,6 +16,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.client.cli.social import checked_message, compose_text, say_left_out
+from murmur.client.devices import mine_to_act_for
 from murmur.client.editor_files import drafts_folder
 from murmur.client.mentions import resolve_text
 from murmur.client.tui.drafts import edit_draft
@@ -56,8 +57,8 @@ def edit(
         post = await checked_message(api, typed)
         if post["kind"] != "post":
             fail(f"that is a {one_line(str(post['kind']), 20)}, not a post; only posts can be edited.")
-        if post["author"] != identity.public_key:
-            fail("that post is someone else's; you can only edit your own.")
+        if not mine_to_act_for(api, post):
+            fail("that post is someone else's; you can only edit your own (from any of your devices).")
         current = (await versions(api, post["id"]))[-1]
         new_text = compose_text(text, drafts_folder(profile_of(ctx).key_path), current=str(current["text"]))
         if not new_text.strip():

@@ -21,6 +21,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.client.cli.social import compose_text
+from murmur.client.devices import mine_to_act_for
 from murmur.client.editor_files import drafts_folder
 from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
 from murmur.client.organising import closes_at
@@ -71,8 +72,8 @@ def create(
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         previous = await signed_letter(api, previous_id) if previous_id else None
-        if previous is not None and previous.author != identity.public_key:
-            raise Refused("not_author", "Only a letter's author makes a new version of it.")
+        if previous is not None and not mine_to_act_for(api, previous.to_dict()):
+            raise Refused("not_author", "Only a letter's author makes a new version of it, from any of their devices.")
         draft = letter_draft(title, to, body, deadline=ends, previous=previous.id if previous else None)
         return await publish_draft(api, identity, draft)
 

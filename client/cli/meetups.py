@@ -21,7 +21,8 @@ from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named
 from murmur.client.cli.session import publish_draft, with_api
 from murmur.client.kinds import local_time
-from murmur.client.organising import signed_meetup
+from murmur.client.devices import mine_to_act_for
+from murmur.client.organising import meetup_as_signed, signed_meetup
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
 from murmur.keys import Identity
@@ -36,7 +37,7 @@ from murmur.kinds.meetup import (
     zone_names,
     zone_of,
 )
-from murmur.kinds.meetup_tally import ANSWERS, CANCELLED
+from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, MeetupSpec
 from murmur.prefixes import checked_prefix
 from murmur.terminal import one_line, say
 
@@ -194,9 +195,10 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
     wanted = checked_argument(lambda: checked_prefix(meetup_id, "meetup id"))
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
-        figures, spec = await signed_meetup(api, wanted)
-        if spec.author != identity.public_key:
-            raise Refused("not_author", "Only the meetup's organiser may update or cancel it.")
+        figures, meetup = await meetup_as_signed(api, wanted)
+        if not mine_to_act_for(api, meetup.to_dict()):
+            raise Refused("not_author", "Only the meetup's organiser may update or cancel it, from any of their devices.")
+        spec = MeetupSpec.of(meetup)
         return await publish_draft(api, identity, update_draft(spec, change(carried_over(figures))))
 
     return with_api(ctx, go)

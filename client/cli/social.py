@@ -17,7 +17,7 @@ from murmur.client.cli.audience import print_delete_status, print_signed_preview
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named, is_private, post_private, react_private, with_groups
 from murmur.client.cli.session import person_key, profile_of, publish_draft, publish_name, typed_person, with_api
-from murmur.client.devices import deletable_by_me
+from murmur.client.devices import mine_to_act_for
 from murmur.client.editor_files import default_editor, drafts_folder, edited
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_text
@@ -300,7 +300,7 @@ def delete(
 
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         target = await checked_message(api, msg_id)
-        if not deletable_by_me(api, target):
+        if not mine_to_act_for(api, target):
             fail("that message is someone else's; you can only delete your own (any of your devices').")
         return await publish_draft(api, identity, {"kind": "delete", "body": {}, "tags": [["target", target["id"]]]})
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from textual.screen import Screen
 
 from murmur.client.audience import held_back_line
-from murmur.client.devices import deletable_by_me
+from murmur.client.devices import mine_to_act_for
 from murmur.client.kinds import not_answerable
 from murmur.client.mentions import resolve_draft
 from murmur.client.responses import Kind, respond, undo
@@ -225,7 +225,7 @@ class Controller:
 
     def edit(self, item: dict[str, Any]) -> None:
         """Open the compose screen on the newest version of one of the person's own posts."""
-        if item["message"]["author"] != self.api.identity.public_key:
+        if not mine_to_act_for(self.api, item["message"]):
             self.app.notify("That post is someone else's; you can only edit your own.", severity="warning")
             return
         self.compose(editing=item)
@@ -363,7 +363,7 @@ class Controller:
         from murmur.client.tui.screens.dialogs import ConfirmScreen
 
         message = item["message"]
-        if not deletable_by_me(self.api, message):
+        if not mine_to_act_for(self.api, message):
             self.app.notify("That post is someone else's; you can only delete your own.", severity="warning")
             return
 

@@ -5,9 +5,9 @@ mentions); the post's visibility and place in its thread stay the post's. Every 
 original first; the newest edit by (created_at, id) is what readers see, the same on every server whatever
 order the versions came in.
 
-- Only the post's author may edit it: an edit of someone else's post is refused ``not_author``, one of a held
-  message that is not a post ``bad_target``. An edit that arrives before its post waits for it; if the post
-  turns out to be someone else's, the edit never applies.
+- Only the post's author may edit it, from any of their devices (``murmur.kinds.acting``): an edit of someone
+  else's post is refused ``not_author``, one of a held message that is not a post ``bad_target``. An edit that
+  arrives before its post waits for it; if the post turns out to be someone else's, the edit never applies.
 - A delete of the post takes every version with it (``with_target``), and an edit arriving after it is not kept.
   A delete aimed at an edit removes nothing: versions are a record, and the post is what its author deletes.
 - Full-text search, and the hashtag and mention timelines, hold the newest version of each post only, under the
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from murmur.kinds.acting import acts_for_sql
 from murmur.kinds.base import Field, Kind, Version
 from murmur.kinds.batch import batch
 
@@ -39,10 +40,11 @@ MIGRATIONS = (
 
 
 def newest_of(post: str, alias: str = "v") -> str:
-    """SQL: the seq of the newest edit of the ``messages`` row ``post`` by its author (NULL when never edited)."""
+    """SQL: the seq of the newest edit of the ``messages`` row ``post`` by its author, from any of their devices
+    (NULL when never edited)."""
     return (
         f"(SELECT {alias}.seq FROM messages {alias} INDEXED BY edits_by_post WHERE {alias}.target = {post}.id"
-        f" AND {alias}.author = {post}.author AND {alias}.kind = 'edit'"
+        f" AND {alias}.kind = 'edit' AND {acts_for_sql(alias, post)}"
         f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT 1)"
     )
 
@@ -59,7 +61,7 @@ _CHANGED = (
     f"SELECT p.seq FROM {batch('seq', 'id', 'author', 'kind')} p WHERE p.kind = 'post'"
     f" AND {newest_of('p')} IS NOT NULL"
     " UNION SELECT p.seq FROM messages e CROSS JOIN messages p ON p.id = e.target"
-    " WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND p.author = e.author AND p.kind = 'post'"
+    f" WHERE e.seq BETWEEN :lo AND :hi AND e.kind = 'edit' AND {acts_for_sql('e', 'p')} AND p.kind = 'post'"
 )
 _VERSION = "json_extract(CAST(v.raw AS TEXT), '$.body.{}')"
 
@@ -91,7 +93,7 @@ def _told(edits_from: str) -> tuple[str, ...]:
     """Tell whoever replied to, reacted to or boosted the post of an edit; ``edits_from`` finds the (edit e,
     post p) pairs of which one is this batch's."""
     insert = "INSERT OR IGNORE INTO notices (key, seq, kind)"
-    where = "WHERE e.kind = 'edit' AND p.kind = 'post' AND p.author = e.author"
+    where = f"WHERE e.kind = 'edit' AND p.kind = 'post' AND {acts_for_sql('e', 'p')}"
     return (
         f"{insert} SELECT r.author, e.seq, 'edit' {edits_from} CROSS JOIN messages r ON r.reply_to = p.id"
         f" {where} AND r.kind = 'post' AND r.author != e.author",
@@ -106,8 +108,8 @@ def _told(edits_from: str) -> tuple[str, ...]:
 NOTICES = (
     *_told("FROM messages e CROSS JOIN messages p ON p.id = e.target AND e.seq BETWEEN :lo AND :hi"),
     *_told(
-        f"FROM {batch('id', 'author', 'kind')} p"
-        " CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND e.author = p.author"
+        f"FROM {batch('seq', 'id', 'author', 'kind')} p"
+        f" CROSS JOIN messages e INDEXED BY edits_by_post ON e.target = p.id AND {acts_for_sql('e', 'p')}"
     ),
 )
 
@@ -129,7 +131,7 @@ KIND = Kind(
 _POST_SQL = "SELECT p.id, p.created_at, p.raw FROM messages p WHERE p.id = ? AND p.kind = 'post'"
 _EDITS_SQL = (
     "SELECT v.id, v.created_at, v.raw FROM messages p CROSS JOIN messages v INDEXED BY edits_by_post"
-    " ON v.target = p.id AND v.author = p.author AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
+    f" ON v.target = p.id AND {acts_for_sql('v', 'p')} AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
     " ORDER BY v.created_at, v.id"
 )
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
+from murmur.kinds.acting import acts_for_sql
 from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.batch import batch
 from murmur.kinds.letter_count import Count, LetterSpec, count, fault
@@ -146,7 +147,11 @@ def _withdrawals_sql() -> str:
     )
 
 
-_NEWER_SQL = "SELECT id FROM messages WHERE target = ? AND kind = 'letter' AND author = ? ORDER BY created_at, id"
+# The versions replacing a letter that its author signed, from any of their devices (murmur.kinds.acting).
+_NEWER_SQL = (
+    "SELECT n.id FROM messages p CROSS JOIN messages n ON n.target = p.id AND n.kind = 'letter'"
+    f" WHERE p.id = ? AND {acts_for_sql('n', 'p')} ORDER BY n.created_at, n.id"
+)
 
 
 # What a count is counted from, read from the indexes alone: the letter's text never changes (a new version is a new
@@ -198,7 +203,7 @@ async def standing(store: Store, letter_id: str) -> Standing | None:
         return count(spec, [load_stored(r) for r in signatures], [load_stored(r) for r in withdrawals])
 
     found = await _COUNTS.get(store, letter_id, seen, recount)
-    async with store.conn.execute(_NEWER_SQL, (bytes.fromhex(spec.id), bytes.fromhex(spec.author))) as cursor:
+    async with store.conn.execute(_NEWER_SQL, (bytes.fromhex(spec.id),)) as cursor:
         newer = tuple(bytes(r[0]).hex() for r in await cursor.fetchall())
     return Standing(spec, found, newer)
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
+from murmur.kinds.acting import acts_for_sql
 from murmur.kinds.base import Field, Kind, Tags, answers_held, select_in
 from murmur.kinds.group_state import member_at
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, Member, answers
@@ -139,10 +140,10 @@ _TOLD = (
     "INSERT OR IGNORE INTO notices (key, seq, kind) SELECT DISTINCT r.author, u.seq, 'meetup_update'"
     " FROM messages {first} CROSS JOIN messages p ON p.id = {first}.target CROSS JOIN messages {then}"
     " ON {then}.target = p.id WHERE {first}.seq BETWEEN :lo AND :hi AND u.kind = 'meetup_update'"
-    " AND p.kind = 'meetup' AND p.author = u.author AND r.kind = 'rsvp' AND r.author != u.author"
+    " AND p.kind = 'meetup' AND {acts} AND r.kind = 'rsvp' AND r.author != u.author"
     " AND (r.created_at, r.id) < (u.created_at, u.id)"
 )
-NOTICES = (_TOLD.format(first="u", then="r"), _TOLD.format(first="r", then="u"))
+NOTICES = tuple(_TOLD.format(first=a, then=b, acts=acts_for_sql("u", "p")) for a, b in (("u", "r"), ("r", "u")))
 
 KINDS = (
     Kind(
@@ -191,8 +192,9 @@ def _around_sql() -> str:
     from murmur.kinds import shown_sql
 
     return (
-        "SELECT m.raw FROM messages m WHERE m.kind IN ('meetup_update', 'rsvp') AND m.target IN ({marks})"
-        f" AND {shown_sql('m')}"
+        f"SELECT m.raw, m.kind = 'rsvp' OR {acts_for_sql('m', 'p')} FROM messages m"
+        " CROSS JOIN messages p ON p.id = m.target"
+        f" WHERE m.kind IN ('meetup_update', 'rsvp') AND m.target IN ({{marks}}) AND {shown_sql('m')}"
     )
 
 
@@ -210,15 +212,18 @@ async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
     keys = [bytes.fromhex(i) for i in meetup_ids]
     meetups = [load_stored(bytes(r[0])) for r in await select_in(store.conn, _MEETUPS_SQL, keys)]
     around: dict[str, list[Message]] = {}
+    organisers: set[str] = set()  # the updates whose signer acts for their meetup's organiser
     for r in await select_in(store.conn, _around_sql(), [bytes.fromhex(m.id) for m in meetups]):
         message = load_stored(bytes(r[0]))
         around.setdefault(str(message.tag("target")), []).append(message)
+        if message.kind == "meetup_update" and r[1]:
+            organisers.add(message.id)
     groups = {g for m in meetups if (g := m.tag("group")) is not None}
     members: dict[str, Member] = {g: await member_at(store.conn, g) for g in sorted(groups)}
     found: dict[str, Held] = {}
     for m in meetups:
         mine = around.get(m.id, [])
-        spec = MeetupSpec.of(m, [u for u in mine if u.kind == "meetup_update"])
+        spec = MeetupSpec.of(m, [u for u in mine if u.kind == "meetup_update"], lambda u: u.id in organisers)
         member = members.get(spec.group) if spec.group is not None else None
         found[m.id] = Held(spec, answers(spec, [r for r in mine if r.kind == "rsvp"], member))
     return found

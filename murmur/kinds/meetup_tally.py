@@ -46,9 +46,14 @@ class MeetupSpec:
     cancelled: bool
 
     @classmethod
-    def of(cls, meetup: Message, updates: Iterable[Message] = ()) -> MeetupSpec:
-        """The current version of ``meetup`` among ``updates`` (only its organiser's updates of it count)."""
-        mine = [u for u in updates if u.author == meetup.author and u.tag("target") == meetup.id]
+    def of(
+        cls, meetup: Message, updates: Iterable[Message] = (), organisers: Callable[[Message], bool] | None = None
+    ) -> MeetupSpec:
+        """The current version of ``meetup`` among ``updates``: only its organiser's updates of it count, which
+        ``organisers`` tells (whether an update's signer acts for the meetup's author: any of their devices,
+        ``murmur.kinds.acting``, as the store knows them), else the meetup's own key."""
+        by_organiser = organisers or (lambda u: u.author == meetup.author)
+        mine = [u for u in updates if u.tag("target") == meetup.id and by_organiser(u)]
         current = newest([meetup, *mine], key=lambda _: 0)[0]
         body = current.body
         capacity = body.get("capacity")

@@ -23,6 +23,7 @@ import aiosqlite
 
 from murmur.errors import Refused
 from murmur.kinds import REGISTRY, admitters, derive_rules, kind_or_unknown, notice_rules, watchers
+from murmur.kinds.acting import acts_for
 from murmur.kinds.base import Kind, execute_each, execute_many, select_in
 from murmur.kinds.key_store import SPEAKER_SQL, speakers
 from murmur.message import Message, Verified
@@ -269,10 +270,9 @@ async def store_batch(
                 if target in in_batch
                 else (None, None, None)
             )
-            # A delete is the person's, whichever of their devices signed either; the other kinds (an edit, a
-            # letter's new version) are read by device key, so they stay the device's own.
-            mine = target_author == author or (
-                message.kind == "delete" and target_person is not None and target_person == people.get(message.id)
+            # The person's, whichever of their devices signed either (a delete, an edit, an update, a new version)
+            mine = target_author is not None and acts_for(
+                author.hex(), people.get(message.id), bytes(target_author).hex(), target_person
             )
             if target_author is not None and not mine:
                 results[index] = IngestResult(

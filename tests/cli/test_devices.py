@@ -126,17 +126,17 @@ def test_a_device_may_delete_what_another_device_of_its_identity_wrote() -> None
     from types import SimpleNamespace
     from typing import Any
 
-    from murmur.client.devices import deletable_by_me
+    from murmur.client.devices import mine_to_act_for
     from tests.identity_logs import LAPTOP, STRANGER
 
     ours, theirs = "ab" * 32, "cd" * 32
     api: Any = SimpleNamespace(identity=PHONE, speaks_for=ours)
-    assert deletable_by_me(api, {"author": PHONE.public_key, "tags": []})
-    assert deletable_by_me(api, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
-    assert not deletable_by_me(api, {"author": STRANGER.public_key, "tags": [["identity", theirs]]})
-    assert not deletable_by_me(api, {"author": STRANGER.public_key, "tags": []})
+    assert mine_to_act_for(api, {"author": PHONE.public_key, "tags": []})
+    assert mine_to_act_for(api, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
+    assert not mine_to_act_for(api, {"author": STRANGER.public_key, "tags": [["identity", theirs]]})
+    assert not mine_to_act_for(api, {"author": STRANGER.public_key, "tags": []})
     alone: Any = SimpleNamespace(identity=PHONE, speaks_for=None)  # a bare key: its own messages only
-    assert not deletable_by_me(alone, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
+    assert not mine_to_act_for(alone, {"author": LAPTOP.public_key, "tags": [["identity", ours]]})
 
 
 def test_a_file_of_another_kind_handed_to_recover_is_one_line_not_a_traceback(tmp_path: Path) -> None:
