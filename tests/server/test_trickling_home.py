@@ -46,9 +46,11 @@ async def test_doctor_says_a_trickling_home_server_is_too_slow(trickling: str, m
 async def test_a_large_answer_coming_steadily_over_a_slow_link_is_read_to_its_end() -> None:
     """Ten times the floor of murmur.deadlines, for longer in all than the deadline's start (three times the
     timeout): a deadline fixed at its start would give the answer up; one the bytes move lets it come whole."""
-    timeout = 0.2
-    with trickling_server(timeout / 4, b" " * 4096, 30, last=b'{"status":"ok"}') as url:  # 80 KiB/s for 1.5 s
-        async with MurmurClient(url, Identity.generate(), timeout=timeout) as api:
+    timeout, server_key = 0.2, Identity.generate().public_key
+    header = b"murmur-server-key: %s\r\n" % server_key.encode()
+    # 4 KiB every 0.05 s: 80 KiB/s for 1.5 s, past 0.6 s
+    with trickling_server(timeout / 4, b" " * 4096, 30, last=b'{"status":"ok"}', headers=header) as url:
+        async with MurmurClient(url, Identity.generate(), server_key=server_key, timeout=timeout) as api:
             assert await asyncio.wait_for(api.health(), 60 * timeout) == {"status": "ok"}
 
 
