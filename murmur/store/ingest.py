@@ -169,6 +169,7 @@ class _Batch:
     tallies: list[tuple[bytes, str, bytes, str, int]] = field(default_factory=list)
     remove_stored: list[bytes] = field(default_factory=list)
     remove_with: list[tuple[bytes, bytes]] = field(default_factory=list)  # (target, author) of each delete
+    remove_with_people: list[tuple[bytes, str]] = field(default_factory=list)  # (target, identity) of each delete
     stateful: dict[str, list[tuple[int, Message]]] = field(default_factory=dict)  # kind -> what it applies
     counted: list[tuple[bytes, int, bytes]] = field(default_factory=list)  # murmur.store.gaps
     unheld: list[Message] = field(default_factory=list)  # genuine messages not stored: narrowed all the same
@@ -233,6 +234,7 @@ async def store_batch(
     batch = _Batch(unheld=turned_away)
     in_batch: dict[bytes, tuple[int, int, bytes, str]] = {}  # id -> (result index, seq, author, kind)
     going_with: dict[tuple[bytes, bytes], list[bytes]] = {}  # (target, author) -> ids in this batch going with it
+    going_with_people: dict[tuple[bytes, str], list[bytes]] = {}  # (target, identity its author spoke for) -> ids
     dropped: set[int] = set()  # seqs of rows in this batch removed by a later delete in the same batch
     if received_at is None:
         received_at = int(time.time() * 1000)
@@ -305,7 +307,9 @@ async def store_batch(
                 continue
         if kind.with_target and message.tag("target"):  # a kind this version does not know may have none
             target = bytes.fromhex(message.tag("target") or "")
-            if author in tombs.get(target, ()):
+            person = people.get(message.id)
+            # Its author's delete of the target, from any of their devices (murmur.kinds.acting)
+            if author in tombs.get(target, ()) or (person is not None and person in tomb_people.get(target, {})):
                 results[index] = IngestResult(
                     "deleted",
                     id=message.id,
@@ -315,6 +319,8 @@ async def store_batch(
                 )
                 continue
             going_with.setdefault((target, author), []).append(msg_id)
+            if person is not None:
+                going_with_people.setdefault((target, person), []).append(msg_id)
         if message.kind == "delete":
             tombs.setdefault(target, set()).add(author)
             batch.tombstones.append((target, author, msg_id))
@@ -330,12 +336,17 @@ async def store_batch(
                 else:
                     batch.remove_stored.append(target)
             # What goes with the target goes now, whether the target is held, still to come, or never will be.
+            reason = "Deleted with the message it is about, by a later message in the same batch."
             for owner in {author, target_author} if mine and target_author is not None else {author}:
                 for gone in going_with.pop((target, owner), []):
                     if gone in in_batch:
-                        reason = "Deleted with the message it is about, by a later message in the same batch."
                         dropped.add(_take_back(in_batch, results, gone, reason))
                 batch.remove_with.append((target, owner))
+            if person is not None:  # and what any device of the person's wrote about it
+                for gone in going_with_people.pop((target, person), []):
+                    if gone in in_batch:
+                        dropped.add(_take_back(in_batch, results, gone, reason))
+                batch.remove_with_people.append((target, person))
         seq += 1
         in_batch[msg_id] = (index, seq, author, message.kind)
         results[index] = IngestResult("stored", id=message.id, seq=seq, message=message)
@@ -471,8 +482,8 @@ async def _write(conn: aiosqlite.Connection, batch: _Batch, dropped: set[int], s
     await follow_unheld(conn, since)
     if batch.remove_stored:
         await remove_messages(conn, batch.remove_stored)
-    if batch.remove_with:
-        await remove_messages(conn, await going_with(conn, batch.remove_with))
+    if batch.remove_with or batch.remove_with_people:
+        await remove_messages(conn, await going_with(conn, batch.remove_with, batch.remove_with_people))
     for name, stored_of_kind in batch.stateful.items():
         if dropped:
             stored_of_kind = [(seq, m) for seq, m in stored_of_kind if seq not in dropped]
@@ -539,20 +550,27 @@ async def catch_up(conn: aiosqlite.Connection, kinds: Sequence[Kind]) -> None:
             await conn.execute(rule, bounds)
 
 
-async def going_with(conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
-    """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author.
+async def going_with(
+    conn: aiosqlite.Connection, deleted: Sequence[tuple[bytes, bytes]], by_people: Sequence[tuple[bytes, str]] = ()
+) -> list[bytes]:
+    """The stored messages that go with what ``deleted`` (target, delete's author) names: those by that author, and
+    with what ``by_people`` (target, the identity the delete spoke for) names, those by any device of that identity.
     A moderator's removal takes the same (``murmur.store.moderation``), its target's author in the delete's place."""
-    pairs = set(deleted)
+    pairs, people_pairs = set(deleted), set(by_people)
     # Kind names are the registry's own identifiers, never input; kinds this version does not know go with their
     # target too (murmur.kinds.unknown).
     kinds = ",".join(f"'{k.name}'" for k in REGISTRY.values() if k.with_target) or "NULL"
     known = ",".join(f"'{name}'" for name in REGISTRY)
     sql = (
-        "SELECT id, target, author FROM messages WHERE target IN ({marks})"
-        f" AND (kind IN ({kinds}) OR kind NOT IN ({known}))"
+        f"SELECT m.id, m.target, m.author, {SPEAKER_SQL.format(row='m')} FROM messages m WHERE m.target IN ({{marks}})"
+        f" AND (m.kind IN ({kinds}) OR m.kind NOT IN ({known}))"
     )
-    rows = await select_in(conn, sql, list({target for target, _ in pairs}))
-    return [bytes(r[0]) for r in rows if (bytes(r[1]), bytes(r[2])) in pairs]
+    rows = await select_in(conn, sql, list({target for target, _ in pairs} | {target for target, _ in people_pairs}))
+    return [
+        bytes(r[0])
+        for r in rows
+        if (bytes(r[1]), bytes(r[2])) in pairs or (r[3] is not None and (bytes(r[1]), bytes(r[3]).hex()) in people_pairs)
+    ]
 
 
 async def remove_messages(conn: aiosqlite.Connection, ids: Sequence[bytes]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from murmur.errors import Refused
+from murmur.kinds.key_store import SPEAKER_SQL
 from murmur.store import Store
 from murmur.store.ingest import going_with, remove_messages
 from murmur.store.removals import MAX_REASON
@@ -21,12 +22,15 @@ async def remove(store: Store, msg_id: str, reason: str) -> list[str]:
         raise Refused("bad_request", f"Say why it is removed: 1 to {MAX_REASON} characters (peers are shown it).")
     target = bytes.fromhex(msg_id)
     async with store.writer.transaction() as conn:
-        async with conn.execute("SELECT author FROM messages WHERE id = ?", (target,)) as cursor:
+        sql = f"SELECT m.author, {SPEAKER_SQL.format(row='m')} FROM messages m WHERE m.id = ?"
+        async with conn.execute(sql, (target,)) as cursor:
             row = await cursor.fetchone()
         if row is None:
             raise Refused("not_found", "No such message here (it may never have arrived, or was deleted).")
-        # As a delete by the target's author takes them: that author's messages going with it, held as they are.
-        gone = [target, *await going_with(conn, [(target, bytes(row[0]))])]
+        # As a delete by the target's author takes them: that author's messages going with it (from any of their
+        # devices), held as they are.
+        person = [(target, bytes(row[1]).hex())] if row[1] is not None else []
+        gone = [target, *await going_with(conn, [(target, bytes(row[0]))], person)]
         at = int(time.time() * 1000)
         await conn.executemany(
             "INSERT INTO removed (id, reason, at) VALUES (?, ?, ?)"

@@ -103,3 +103,19 @@ async def test_a_letter_gets_a_new_version_from_another_device_of_its_author(sto
     assert [(r.status, r.code) for r in results] == [("stored", None), ("stored", None)], results
     standing = await letter.standing(store, old["id"])
     assert standing is not None and standing.newer == (new["id"],)
+
+
+async def test_a_delete_from_either_device_takes_the_edits_of_both(store: Store) -> None:
+    """What goes with a post (its edits) is its author's, from any device: a delete from one device takes what
+    another edited, held or still to come, and nothing of its text stays to be relayed."""
+    made = await two_devices(store)
+    post = made.post(LAPTOP, "written on the laptop")
+    from_phone = by(made, PHONE, an_edit(post, "mended on the phone"))
+    await store.ingest([post, from_phone])
+    gone = by(made, LAPTOP, {"kind": "delete", "body": {}, "tags": [["target", post["id"]]]})
+    [result] = await store.ingest([gone])
+    assert result.status == "stored", result
+    assert not await store.get_raw(post["id"]) and not await store.get_raw(from_phone["id"])
+    later = by(made, PHONE, an_edit(post, "too late"))
+    [again] = await store.ingest([later])
+    assert again.status == "deleted" and not await store.get_raw(later["id"]), again
