@@ -10,7 +10,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from murmur.errors import MurmurError, Refused
 from murmur.httpsig import sign_request
 from murmur.jcs import canonicalize
 from murmur.keys import KEY_HEX, Identity, fingerprint
+from murmur.kinds.key_log import device_verdict
 from murmur.lines import ACCEPT_IDENTITY, Lines, compressed
 from murmur.numbers import MAX_NUMBER, parse_number
 from murmur.receipts import UNKNOWN, Signers, mark_signer, notice_verifies
@@ -111,13 +112,14 @@ class StreamEvent:
 NOBODY = Signers()  # no signer known: every peer's answer is marked unknown until the reader learns its peers
 
 
-def mark_verified(payload: Any, signers: Signers = NOBODY) -> Any:
+def mark_verified(payload: Any, signers: Signers = NOBODY, proven: Collection[str] = ()) -> Any:
     """Annotate every item holding a ``message`` (and a boost's ``boost``, an edited post's ``edit``) with
     ``verified``, and every notice that a peer withheld a message (a page's ``withheld`` map, a stream's or
     ``GET /messages/{id}/withheld``'s ``{"id", "withheld"}``) with the verdict of ``murmur.receipts.notice_verifies``,
     the check every view makes again before it shows one; and each peer's signed answer about a delete likewise
     (``murmur.client.audience.peer_said``). Each such answer is marked with who its key is to the reader
-    (``murmur.receipts.mark_signer``, from ``signers``: by default nobody is known)."""
+    (``murmur.receipts.mark_signer``, from ``signers``: by default nobody is known). ``proven``: the edits this
+    device proved are by another device of their post's author (``MurmurClient.prove_edits``)."""
     if isinstance(payload, dict):
         held = payload.get("withheld")
         if isinstance(held, dict):
@@ -135,14 +137,52 @@ def mark_verified(payload: Any, signers: Signers = NOBODY) -> Any:
             if payload.get("boost") is not None:
                 ok = ok and verified(payload["boost"])
             if payload.get("edit") is not None:  # the newest edit shown in the post's place: genuinely of it
-                ok = ok and applies(payload["edit"], payload["message"])
+                ok = ok and applies(payload["edit"], payload["message"], proven)
             payload["verified"] = ok
         for value in payload.values():
-            mark_verified(value, signers)
+            mark_verified(value, signers, proven)
     elif isinstance(payload, list):
         for value in payload:
-            mark_verified(value, signers)
+            mark_verified(value, signers, proven)
     return payload
+
+
+def edits_of_other_devices(payload: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(edit, post)`` for each edit ``payload`` shows of a post (an item's ``edit``, a history's versions) that
+    another key signed, both naming one identity: what ``MurmurClient.prove_edits`` checks."""
+    if isinstance(payload, dict):
+        message, edit = payload.get("message"), payload.get("edit")
+        pairs = [(edit, message)] if isinstance(edit, dict) else []
+        versions = payload.get("versions")
+        if isinstance(versions, list) and versions and isinstance(versions[0], dict):
+            pairs += [(v.get("message"), versions[0].get("message")) for v in versions[1:] if isinstance(v, dict)]
+        for e, m in pairs:
+            if isinstance(e, dict) and isinstance(m, dict) and e.get("author") != m.get("author"):
+                person = _tag(e, "identity")
+                if person is not None and person == _tag(m, "identity"):
+                    yield e, m
+        for value in payload.values():
+            yield from edits_of_other_devices(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            yield from edits_of_other_devices(value)
+
+
+def _tag(message: dict[str, Any], name: str) -> str | None:
+    tags = message.get("tags")
+    found = [t[1] for t in tags if isinstance(t, list) and len(t) == 2 and t[0] == name] if isinstance(tags, list) else []
+    return str(found[0]) if found else None
+
+
+def spoke_for(view: dict[str, Any], message: dict[str, Any]) -> bool:
+    """Whether ``message``'s key was a device of the identity ``view`` resolves to (from its signed key events) at
+    the message's time, as every server judges it (``murmur.kinds.key_log.device_verdict``)."""
+    devices = view.get("devices") if isinstance(view.get("devices"), list) else []
+    found = next((d for d in devices if isinstance(d, dict) and d.get("key") == message.get("author")), None)
+    if found is None or type(found.get("added_at")) is not int or type(message.get("created_at")) is not int:
+        return False
+    span = (int(found["added_at"]), found.get("removed_at"), found.get("disputed_at"))
+    return device_verdict(span, str(message["author"]), int(message["created_at"])).status == "valid"
 
 
 def _delete_peers(payload: dict[str, Any]) -> bool:
@@ -292,6 +332,7 @@ class MurmurClient:
         self._signers_at = 0.0
         self._learning_signers = asyncio.Lock()
         self._learning = asyncio.Lock()
+        self.proven_edits: set[str] = set()  # edits proven by another device of their post's author (prove_edits)
         self.http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -380,7 +421,30 @@ class MurmurClient:
         )
         payload = self._payload(answer)
         keys = answer_keys(payload)
-        return mark_verified(payload, await self.signers(keys) if keys else NOBODY)
+        await self.prove_edits(payload)
+        return mark_verified(payload, await self.signers(keys) if keys else NOBODY, self.proven_edits)
+
+    async def prove_edits(self, payload: Any) -> None:
+        """Add to ``proven_edits`` each edit ``payload`` shows that another device of its post's author signed, as
+        this device reads the identity's signed key events: both keys were its devices at their messages' times
+        (``murmur.kinds.acting``; ``murmur.client.identity_check`` resolves the log). The server's word that they
+        were is not taken; an identity whose events do not resolve here proves nothing."""
+        pairs = [(e, m) for e, m in edits_of_other_devices(payload) if e.get("id") not in self.proven_edits]
+        if not pairs:
+            return
+        from murmur.client.identity_check import resolved_view  # it reads identities through this client
+
+        views: dict[str, dict[str, Any] | None] = {}
+        for edit, post in pairs:
+            person = str(_tag(edit, "identity"))
+            if person not in views:
+                try:
+                    views[person] = resolved_view(person, await self.identity_events(person))
+                except (ApiError, Refused):
+                    views[person] = None
+            view = views[person]
+            if view is not None and view.get("identity") == person and spoke_for(view, edit) and spoke_for(view, post):
+                self.proven_edits.add(str(edit["id"]))
 
     async def signers(self, keys: set[str] | None = None) -> Signers:
         """Who a peer's signed answer may come from, as this reader knows it: the home server (the key it joined,
@@ -726,7 +790,8 @@ class MurmurClient:
                             raise GarbledEvent(response.status_code, "bad_answer", reason) from refusal
                         keys = answer_keys(payload)
                         signers = await self.signers(keys) if keys else NOBODY
-                        yield StreamEvent(event, event_id, mark_verified(payload, signers))
+                        await self.prove_edits(payload)
+                        yield StreamEvent(event, event_id, mark_verified(payload, signers, self.proven_edits))
                     event, event_id, data = "message", None, []
                 elif line.startswith(":"):
                     continue

@@ -3,12 +3,15 @@
 A server shows an edited post as the post as signed (its id stays its address) plus ``edit``, the newest edit
 as signed, and ``edited_at``. Neither is taken on trust: an edit is shown only if it verifies, is by the post's
 author and names the post; a server that pairs a post with anything else gets the item marked unverified (see
-``murmur.client.api.mark_verified``). The text a reader sees is the edit's; the post's visibility, reply and
+``murmur.client.api.mark_verified``). By the post's author: signed by the same key, or by another device of the
+same identity, which the client proves from the identity's signed key events before it counts it
+(``MurmurClient.prove_edits``: ``proven``), never on the server's word. The text a reader sees is the edit's; the post's visibility, reply and
 tags stay the original's, since an edit changes only what was said.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from murmur.client.verify import verified
@@ -17,12 +20,14 @@ EDIT_FIELDS = ("edit", "edited_at")
 """What a server adds to a signed post it shows edited; taken off before the post itself is checked."""
 
 
-def applies(edit: Any, post: Any) -> bool:
-    """Whether ``edit`` is a genuine edit of ``post``: it verifies, is an edit, by the post's author, naming it."""
+def applies(edit: Any, post: Any, proven: Collection[str] = ()) -> bool:
+    """Whether ``edit`` is a genuine edit of ``post``: it verifies, is an edit, by the post's author (its key, or
+    another device of theirs: an id among ``proven``), naming it."""
     if not (isinstance(edit, dict) and isinstance(post, dict) and verified(edit)):
         return False
     named = ["target", post.get("id")] in edit["tags"]
-    return edit["kind"] == "edit" and edit["author"] == post.get("author") and named
+    by_author = edit["author"] == post.get("author") or edit["id"] in proven
+    return edit["kind"] == "edit" and by_author and named
 
 
 def shown_edit(item: dict[str, Any]) -> dict[str, Any] | None:
@@ -56,7 +61,7 @@ def split_message(answer: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
     return message, edit if isinstance(edit, dict) else None
 
 
-def version_rows(answer: Any, typed: str) -> list[dict[str, Any]]:
+def version_rows(answer: Any, typed: str, proven: Collection[str] = ()) -> list[dict[str, Any]]:
     """A history answer as ``[{"id", "text", "cw"?, "created_at"}]``, oldest first, each version read from its
     signed message and checked here: the first must be the post ``typed`` names (its id or a prefix of it), every
     other an edit of it by its author. Anything else the server put in the list is left out; none at all when the
@@ -70,7 +75,7 @@ def version_rows(answer: Any, typed: str) -> list[dict[str, Any]]:
             if not (verified(message) and message["kind"] == "post" and message["id"].startswith(typed.lower())):
                 return []
             post = message
-        elif not applies(message, post):
+        elif not applies(message, post, proven):
             continue
         assert isinstance(message, dict)
         row: dict[str, Any] = {"id": message["id"], "text": message["body"]["text"]}

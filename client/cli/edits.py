@@ -33,7 +33,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 async def versions(api: MurmurClient, msg_id: str) -> list[dict[str, Any]]:
     """The post's versions, oldest first and the post itself first, each checked here; refused if none checks."""
-    rows = version_rows(await api.history(msg_id), msg_id)
+    rows = version_rows(await api.history(msg_id), msg_id, api.proven_edits)
     if not rows:
         fail(f"the server's history of {msg_id!r} does not check out against the post; nothing is shown.")
     return rows

@@ -53,7 +53,7 @@ class HistoryScreen(ModalScreen[None]):
         answer = await attempt(self, self.api.history(self.post_id))
         if answer is None:
             return
-        rows = version_rows(answer, self.post_id)
+        rows = version_rows(answer, self.post_id, self.api.proven_edits)
         box = self.query_one("#versions", VerticalScroll)
         await box.remove_children()
         if not rows:
