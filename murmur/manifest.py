@@ -198,7 +198,7 @@ def parse(text: str) -> Manifest:
 def read_file(path: Path) -> Manifest:
     """A manifest file (``murmur manifest apply|sign|verify FILE``), read as murmur's TOML files are: one that is
     no TOML is one line naming it (``NotToml``); its structure is checked as ``parse`` checks it."""
-    return _of(read(path, "Give a manifest as `murmur manifest show` prints it."))
+    return _of(read(path, "Give a manifest as `murmur peer manifest show` prints it."))
 
 
 def _of(doc: dict[str, Any]) -> Manifest:

@@ -61,7 +61,7 @@ def test_a_manifest_file_that_is_no_toml(data: Path, tmp_path: Path, damage: str
     ):
         result = invoke(*command)
         assert result.exit_code == 3, (command, result.stderr)
-        _one_line_naming(result.stderr, path, "as `murmur manifest show` prints it")
+        _one_line_naming(result.stderr, path, "as `murmur peer manifest show` prints it")
 
 
 def test_a_missing_manifest_file_is_one_line_too(tmp_path: Path) -> None:
