@@ -169,8 +169,8 @@ def edits_of_other_devices(payload: Any) -> Iterator[tuple[dict[str, Any], dict[
 
 
 def _tag(message: dict[str, Any], name: str) -> str | None:
-    tags = message.get("tags")
-    found = [t[1] for t in tags if isinstance(t, list) and len(t) == 2 and t[0] == name] if isinstance(tags, list) else []
+    tags = message.get("tags") if isinstance(message.get("tags"), list) else []
+    found = [t[1] for t in tags if isinstance(t, list) and len(t) == 2 and t[0] == name]
     return str(found[0]) if found else None
 
 

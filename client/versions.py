@@ -5,8 +5,8 @@ as signed, and ``edited_at``. Neither is taken on trust: an edit is shown only i
 author and names the post; a server that pairs a post with anything else gets the item marked unverified (see
 ``murmur.client.api.mark_verified``). By the post's author: signed by the same key, or by another device of the
 same identity, which the client proves from the identity's signed key events before it counts it
-(``MurmurClient.prove_edits``: ``proven``), never on the server's word. The text a reader sees is the edit's; the post's visibility, reply and
-tags stay the original's, since an edit changes only what was said.
+(``MurmurClient.prove_edits``: ``proven``), never on the server's word. The text a reader sees is the edit's;
+the post's visibility, reply and tags stay the original's, since an edit changes only what was said.
 """
 
 from __future__ import annotations

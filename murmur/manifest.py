@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from murmur import toml_files
 from murmur.errors import NotToml, Refused
 from murmur.jcs import canonicalize
 from murmur.keys import Identity, verify_signature
 from murmur.message import LABEL, RESERVED_LABELS
-from murmur.toml_files import read, table
 from murmur.validate import check_key
 
 MANIFEST_VERSION = 1
@@ -189,7 +189,7 @@ def _peer(table: Any, index: int) -> PeerEntry:
 def parse(text: str) -> Manifest:
     """Read a manifest; its structure is checked here, its signatures by ``check_signatures``."""
     try:
-        doc = table(text, "the manifest", "")
+        doc = toml_files.table(text, "the manifest", "")
     except NotToml as exc:
         raise _bad(f"{exc.why}.") from exc
     return _of(doc)
@@ -198,7 +198,7 @@ def parse(text: str) -> Manifest:
 def read_file(path: Path) -> Manifest:
     """A manifest file (``murmur manifest apply|sign|verify FILE``), read as murmur's TOML files are: one that is
     no TOML is one line naming it (``NotToml``); its structure is checked as ``parse`` checks it."""
-    return _of(read(path, "Give a manifest as `murmur peer manifest show` prints it."))
+    return _of(toml_files.read(path, "Give a manifest as `murmur peer manifest show` prints it."))
 
 
 def _of(doc: dict[str, Any]) -> Manifest:

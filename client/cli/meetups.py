@@ -20,8 +20,8 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named
 from murmur.client.cli.session import publish_draft, with_api
-from murmur.client.kinds import local_time
 from murmur.client.devices import mine_to_act_for
+from murmur.client.kinds import local_time
 from murmur.client.organising import meetup_as_signed, signed_meetup
 from murmur.console import checked_argument, emit_exact
 from murmur.errors import Refused
@@ -197,7 +197,7 @@ def _next_version(ctx: typer.Context, meetup_id: str, change: Change) -> dict[st
     async def go(api: MurmurClient, identity: Identity) -> dict[str, Any]:
         figures, meetup = await meetup_as_signed(api, wanted)
         if not mine_to_act_for(api, meetup.to_dict()):
-            raise Refused("not_author", "Only the meetup's organiser may update or cancel it, from any of their devices.")
+            raise Refused("not_author", "Only the meetup's organiser may update or cancel it, from any device.")
         spec = MeetupSpec.of(meetup)
         return await publish_draft(api, identity, update_draft(spec, change(carried_over(figures))))
 

@@ -566,10 +566,11 @@ async def going_with(
         f" AND (m.kind IN ({kinds}) OR m.kind NOT IN ({known}))"
     )
     rows = await select_in(conn, sql, list({target for target, _ in pairs} | {target for target, _ in people_pairs}))
+    by_person = [(bytes(r[1]), bytes(r[3]).hex() if r[3] is not None else None) for r in rows]
     return [
         bytes(r[0])
-        for r in rows
-        if (bytes(r[1]), bytes(r[2])) in pairs or (r[3] is not None and (bytes(r[1]), bytes(r[3]).hex()) in people_pairs)
+        for r, person in zip(rows, by_person, strict=True)
+        if (bytes(r[1]), bytes(r[2])) in pairs or person in people_pairs
     ]
 
 
