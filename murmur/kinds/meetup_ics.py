@@ -94,8 +94,8 @@ def calendar(specs: Iterable[MeetupSpec], name: str) -> bytes:
     events: list[bytes] = []
     written = []
     for spec in specs:
-        ev = event(spec)
         try:
+            ev = event(spec)
             events.append(bytes(ev.to_ical()))  # what icalendar refuses, it refuses here: the feed goes on
         except ValueError:
             log.warning("meetup %s left out of a calendar: iCalendar cannot hold it as signed", spec.id, exc_info=True)
