@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from murmur.errors import Refused
 from murmur.group_epoch import Epoch
 from murmur.message import Message
-from murmur.private_group import Chunk, read_epoch, sealed_chunk
+from murmur.private_group import Chunk, open_chunk
 from murmur.store.group_inbox import Unread
 from murmur.validate import check
 
@@ -40,8 +40,8 @@ def opened(raw: bytes, x25519: X25519PrivateKey) -> tuple[Message, Chunk] | None
     """The epoch chunk ``raw`` holds, opened with this device's key (None: not a chunk sealed to it, or not one)."""
     try:
         outer = check(raw)
-        found = sealed_chunk(outer, x25519)
-        return (outer, Chunk(read_epoch(found.plaintext), found.sender)) if found is not None else None
+        found = open_chunk(outer, x25519)
+        return (outer, found) if found is not None else None
     except Refused:
         return None
 

@@ -290,15 +290,6 @@ def update_draft(spec: MeetupSpec, body: dict[str, str]) -> Draft:
     return {"kind": "meetup_update", "body": body, "tags": [["target", spec.id]]}
 
 
-def cancel_draft(spec: MeetupSpec) -> Draft:
-    """The current version of the meetup, cancelled."""
-    body = meetup_body(
-        spec.title, start=spec.start, end=spec.end, tz=spec.tz, place=spec.place, capacity=spec.capacity,
-        description=spec.description,
-    )  # fmt: skip
-    return update_draft(spec, {**body, "status": CANCELLED})
-
-
 def rsvp_draft(meetup_id: str, organiser: str, answer: str) -> Draft:
     if answer not in ANSWERS:
         raise Refused("bad_value", f"An RSVP answers {', '.join(ANSWERS)}; not {answer!r}.")

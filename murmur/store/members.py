@@ -106,10 +106,6 @@ async def member_role(store: Store, key_hex: str) -> str | None:
     return own[0] if own else by_identity
 
 
-async def is_member(store: Store, key_hex: str) -> bool:
-    return await member_role(store, key_hex) is not None
-
-
 async def count_members(store: Store) -> int:
     rows = await select(store.conn, "SELECT count(*) FROM members", ())
     return int(rows[0][0])
@@ -137,17 +133,6 @@ async def create_invite(store: Store, *, ttl_s: int = INVITE_TTL_S, note: str = 
             (invite.code, invite.created_at, invite.expires_at, invite.note),
         )
     return invite
-
-
-async def list_invites(store: Store) -> list[Invite]:
-    """Every invite, newest first."""
-    rows = await select(
-        store.conn,
-        "SELECT /* bounded sort: invites are few */ code, created_at, expires_at, used_by, used_at, note FROM invites"
-        " ORDER BY created_at DESC, code",
-        (),
-    )
-    return [Invite(r[0], r[1], r[2], bytes(r[3]).hex() if r[3] is not None else None, r[4], r[5]) for r in rows]
 
 
 async def redeem_invite(store: Store, code: str, key_hex: str, *, now: int | None = None) -> None:

@@ -155,11 +155,6 @@ async def unread_count(store: Store, key_hex: str, *, cap: int = UNREAD_CAP) -> 
     return int(rows[0][0])
 
 
-async def read_marker(store: Store, key_hex: str, name: str = MARKER) -> int:
-    rows = await select(store.conn, "SELECT seq FROM markers WHERE key = ? AND name = ?", (key_bytes(key_hex), name))
-    return int(rows[0][0]) if rows else 0
-
-
 async def mark_read(store: Store, key_hex: str, seq: int, *, name: str = MARKER) -> int:
     """Move the read marker up to ``seq`` and return where it stands.
 

@@ -279,12 +279,6 @@ async def record_failure(store: Store, key: str, error: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def reset_pull_cursor(store: Store, key: str, cursor: int) -> None:
-    """Set the pull cursor, also backwards: used when a peer's log was restored from an older backup."""
-    async with store.writer.transaction() as conn:
-        await conn.execute("UPDATE peers SET pull_cursor = ? WHERE key = ?", (cursor, bytes.fromhex(key)))
-
-
 @dataclass(frozen=True, slots=True)
 class Outbound:
     """A page of the log as one peer may see it. ``next_cursor`` passes rows the peer must not get."""

@@ -179,14 +179,6 @@ async def set_admins(store: Store, identity: Identity, add: Sequence[str], remov
         return await sign_changes(store, identity, conn, (current.admins | set(add)) - set(remove))
 
 
-async def sign_now(store: Store, identity: Identity) -> Manifest:
-    """Sign the tables as they are as the first version (the newest when they match it). Once a version is signed,
-    what differs from it is refused (``refuse_drift``): each change is the admin's to make, and signed as made."""
-    async with store.writer.transaction() as conn:
-        await refuse_drift(store, identity.public_key, conn)
-        return await sign_changes(store, identity, conn)
-
-
 async def apply(store: Store, manifest: Manifest, server_key: str) -> Manifest:
     """Accept a manifest signed elsewhere (by the server key and admins): verified against what this server
     already accepted, then the peers and labels become what it says. Peers it leaves out are removed."""

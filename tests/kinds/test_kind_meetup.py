@@ -11,10 +11,11 @@ import pytest
 
 from murmur.errors import Refused
 from murmur.keys import Identity
-from murmur.kinds.meetup import _against_meetup, cancel_draft, meetup_body, rsvp_draft, zone_names, zone_of
+from murmur.kinds.meetup import _against_meetup, meetup_body, rsvp_draft, zone_names, zone_of
 from murmur.kinds.meetup_tally import MeetupSpec, answers
 from murmur.message import Message, sign_draft, sign_envelope
 from murmur.validate import check
+from tests.store_helpers import cancel_draft
 
 ALICE = Identity.from_seed(bytes(range(32)))
 PEOPLE = [Identity.from_seed(bytes(range(n, n + 32))) for n in range(1, 6)]

@@ -10,12 +10,13 @@ from store_people import Person
 from murmur.errors import StoreError
 from murmur.store import Store
 from murmur.store.copy import copy_store
-from murmur.store.members import add_member, create_invite, list_invites, list_members
-from murmur.store.notifications import mark_read, notifications, read_marker
+from murmur.store.members import add_member, create_invite, list_members
+from murmur.store.notifications import mark_read, notifications
 from murmur.store.peers import add_peer, get_peer, record_success
 from murmur.store.search import search_posts
 from murmur.store.timelines import home
 from tests.postgres_server import PostgresServer
+from tests.store_helpers import list_invites, read_marker
 
 PEER = "ab" * 32
 

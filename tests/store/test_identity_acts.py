@@ -11,11 +11,12 @@ from typing import Any
 from murmur.keys import Identity
 from murmur.kinds import edit, letter, meetup
 from murmur.kinds.letter import letter_draft
-from murmur.kinds.meetup import cancel_draft, meetup_body, meetup_draft
+from murmur.kinds.meetup import meetup_body, meetup_draft
 from murmur.message import sign_draft
 from murmur.store import Store, search, timelines
 from murmur.store.items import shown_version
 from tests.identity_logs import LAPTOP, PHONE, STRANGER, T0, Log
+from tests.store_helpers import cancel_draft
 
 
 def by(made: Log, signer: Identity, draft: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from murmur.errors import Refused
 from murmur.keys import Identity
 from murmur.store import Store, trust
 from murmur.store.peers import add_peer, remove_peer
+from tests.store_helpers import sign_now
 
 SERVER = Identity.from_seed(b"\x5a" * 32)
 
@@ -79,7 +80,7 @@ async def test_peers_added_at_once_by_two_processes_are_all_signed(
     signs it in one write transaction, so neither sees the other's peer added but not yet signed (drift)."""
     other = await Store.open(tmp_path / "murmur.db", database=database)  # a second process's store
     try:
-        await trust.sign_now(store, SERVER)
+        await sign_now(store, SERVER)
         keys = [Identity.generate().public_key for _ in range(6)]
         await asyncio.gather(
             *(

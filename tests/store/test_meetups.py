@@ -10,9 +10,10 @@ from typing import Any
 from store_people import T0, Person
 
 from murmur.kinds import meetup as meetups
-from murmur.kinds.meetup import cancel_draft, meetup_body
+from murmur.kinds.meetup import meetup_body
 from murmur.message import sign_draft
 from murmur.store import Store, timelines
+from tests.store_helpers import cancel_draft
 
 START = T0 + 10**8
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from store_people import Person
 
 from murmur.kinds import meetup as meetups
-from murmur.kinds.meetup import cancel_draft, meetup_body
+from murmur.kinds.meetup import meetup_body
 from murmur.store import Store, moderation, removals
 from tests.store.test_meetups import START
+from tests.store_helpers import cancel_draft
 
 
 async def test_a_removed_posts_edits_go_with_it_and_the_others_stay(store: Store, ann: Person, ben: Person) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from store_people import Person
 
 from murmur.store import Store
-from murmur.store.notifications import derived, mark_read, notifications, read_marker, unread_count
+from murmur.store.notifications import derived, mark_read, notifications, unread_count
+from tests.store_helpers import read_marker
 
 
 async def kinds(store: Store, key: str) -> list[tuple[str, str, str | None]]:

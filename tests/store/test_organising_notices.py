@@ -9,9 +9,10 @@ from store_people import T0, Person
 from test_letters import make_letter, sign
 
 from murmur.kinds import meetup as meetups
-from murmur.kinds.meetup import REMIND_BEFORE_MS, cancel_draft, meetup_body
+from murmur.kinds.meetup import REMIND_BEFORE_MS, meetup_body
 from murmur.store import Store
 from murmur.store.notifications import notifications, unread_count
+from tests.store_helpers import cancel_draft
 
 HOUR = 3600 * 1000
 

@@ -17,11 +17,12 @@ from murmur.keys import Identity
 from murmur.message import sign_draft
 from murmur.receipts import verifies
 from murmur.server.federation.answers import tell_removed
-from murmur.store import Store, moderation, trust
+from murmur.store import Store, moderation
 from murmur.store.gaps import gaps
 from tests.cli.datadir import data_dir, invoke  # noqa: F401 (data_dir: the fixture `data`)
 from tests.counted import stream
 from tests.federation.conftest import Network, Node
+from tests.store_helpers import sign_now
 from tests.sync.test_receipts import post
 
 
@@ -29,7 +30,7 @@ async def _spam_on_both(net: Network) -> tuple[Node, Node, MurmurClient, dict[st
     """Ada's post on a, pushed to b, whose moderator is about to remove it."""
     a, b = await net.node("a"), await net.node("b")
     await net.link(a, b)
-    await trust.sign_now(a.state.store, a.state.identity)  # Ada's client names a peer only if a's manifest lists it
+    await sign_now(a.state.store, a.state.identity)  # Ada's client names a peer only if a's manifest lists it
     ada, ada_api = await a.member()
     spam = post(ada, "buy now")
     await ada_api.publish(spam)

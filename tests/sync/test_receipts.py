@@ -14,6 +14,7 @@ from murmur.message import sign_draft
 from murmur.receipts import MAX_NOTICE_CODE, MAX_NOTICE_REASON, notice_verifies, signed, verifies
 from murmur.store import receipts, removals, trust
 from tests.federation.conftest import Network
+from tests.store_helpers import sign_now
 
 T0 = 1_700_000_000_000
 
@@ -30,7 +31,7 @@ async def test_a_delete_shows_which_peers_confirmed_it(net: Network) -> None:
     a, b, c = await net.node("a"), await net.node("b"), await net.node("c")
     await net.link(a, b)
     await net.link(a, c)
-    await trust.sign_now(a.state.store, a.state.identity)  # Ada's client names a peer only if a's manifest lists it
+    await sign_now(a.state.store, a.state.identity)  # Ada's client names a peer only if a's manifest lists it
     ada, ada_api = await a.member()
     first = post(ada, "regret")
     await ada_api.publish(first)
