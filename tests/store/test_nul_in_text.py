@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from store_people import Person
 
+from murmur import key_events as ke
 from murmur.kinds.group_drafts import about_post_draft, create_draft
 from murmur.message import sign_draft
 from murmur.store import Store
+from tests.identity_logs import LAPTOP, ROTATION_0
 
 NUL = "night\x00shift"
 PG_REASON = "PostgreSQL refuses U+0000 in a text column and in jsonb: the whole batch fails (StoreError)"
@@ -44,12 +46,18 @@ def _hide(p: Person, first: dict[str, Any]) -> list[dict[str, Any]]:
     return [group, sign_draft(p.identity, hide, created_at=first["created_at"] + 20)]
 
 
+def _device_name(p: Person, first: dict[str, Any]) -> list[dict[str, Any]]:
+    sealing = ke.x25519_public(LAPTOP.sealing_key())
+    return [ke.inception(LAPTOP, NUL, sealing, ROTATION_0.public_key, at=first["created_at"] + 10)]
+
+
 CASES: dict[str, Made] = {
     "post text": _post,
     "profile name": _profile,
     "edit text": _edit,
     "group name": _group,
     "group_hide reason": _hide,
+    "device name": _device_name,
 }
 
 
