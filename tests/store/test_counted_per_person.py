@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from store_people import Person
 
 from murmur.keys import Identity
 from murmur.kinds import letter as letters
+from murmur.kinds import meetup as meetups
 from murmur.kinds import poll as polls
 from murmur.kinds.group_drafts import create_draft, membership_draft
 from murmur.kinds.letter import letter_draft, signature_draft
+from murmur.kinds.meetup import meetup_body, meetup_draft, rsvp_draft
 from murmur.kinds.poll import ballot_draft, poll_draft
 from murmur.message import sign_draft
 from murmur.store import Store
@@ -62,3 +65,24 @@ async def test_a_person_signing_from_two_devices_is_one_signer(store: Store) -> 
     standing = await letters.standing(store, letter["id"])
     assert standing is not None
     assert standing.count.count == 1
+
+
+@pytest.mark.xfail(strict=True, reason=PER_DEVICE)
+async def test_a_person_going_from_two_devices_takes_one_place(store: Store, ben: Person) -> None:
+    log = Log()
+    log.add(LAPTOP, PHONE, "phone")
+    body = meetup_body("Picnic", start=LATER, end=LATER + 3_600_000, tz="UTC", capacity=2)
+    meetup = sign_draft(OWNER, meetup_draft(body), created_at=T0 - 500)
+    going = rsvp_draft(meetup["id"], OWNER.public_key, "going")
+    on_laptop = speaking(LAPTOP, log, going, log.at + 1)
+    on_phone = speaking(PHONE, log, going, log.at + 2)
+    for batch in (
+        [meetup],
+        log.events,
+        [on_laptop, on_phone],
+        [ben.sign("rsvp", going["body"], going["tags"], log.at + 3)],
+    ):
+        assert {r.status for r in await store.ingest(batch)} == {"stored"}
+    found = await meetups.held(store, meetup["id"])
+    assert found is not None
+    assert ben.key in found.answers.going  # two places, two people: nobody waits
