@@ -41,9 +41,11 @@ MIGRATIONS = (
 
 def newest_of(post: str, alias: str = "v") -> str:
     """SQL: the seq of the newest edit of the ``messages`` row ``post`` by its author, from any of their devices
-    (NULL when never edited)."""
+    (NULL when never edited). Sorted, not walked in the index's order, since the author may be any of their
+    devices; the sort holds one post's edits, which ingest took from its author's devices only."""
     return (
-        f"(SELECT {alias}.seq FROM messages {alias} INDEXED BY edits_by_post WHERE {alias}.target = {post}.id"
+        f"(SELECT /* bounded sort: one post's edits, its author's devices' */ {alias}.seq"
+        f" FROM messages {alias} INDEXED BY edits_by_post WHERE {alias}.target = {post}.id"
         f" AND {alias}.kind = 'edit' AND {acts_for_sql(alias, post)}"
         f" ORDER BY {alias}.created_at DESC, {alias}.id DESC LIMIT 1)"
     )
