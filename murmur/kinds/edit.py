@@ -132,7 +132,8 @@ KIND = Kind(
 
 _POST_SQL = "SELECT p.id, p.created_at, p.raw FROM messages p WHERE p.id = ? AND p.kind = 'post'"
 _EDITS_SQL = (
-    "SELECT v.id, v.created_at, v.raw FROM messages p CROSS JOIN messages v INDEXED BY edits_by_post"
+    "SELECT /* bounded sort: one post's edits, its author's devices' */ v.id, v.created_at, v.raw"
+    " FROM messages p CROSS JOIN messages v INDEXED BY edits_by_post"
     f" ON v.target = p.id AND {acts_for_sql('v', 'p')} AND v.kind = 'edit' WHERE p.id = ? AND p.kind = 'post'"
     " ORDER BY v.created_at, v.id"
 )
