@@ -7,18 +7,16 @@ real Ann unmentionable by name, uncompletable and unsearchable. On both engines.
 from __future__ import annotations
 
 import itertools
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 from store_people import T0, Person
 
 from murmur.keys import Identity
 from murmur.store import Store
 from murmur.store.lookup import NAME_CANDIDATES, people_named, people_starting
 from murmur.store.search import search_profiles
-from tests.schema_at import HANDLES, UNDO_HANDLES
+from tests.schema_at import HANDLES, back_before_handles
 
 
 def decoys(name: str, count: int = NAME_CANDIDATES + 1) -> list[dict]:  # type: ignore[type-arg]
@@ -71,17 +69,7 @@ async def test_profiles_held_before_handles_get_them_when_the_store_opens(
     store = await Store.open(path, database=database)
     await store.ingest([ann.profile("Ann Arbor"), ben.profile("")])
     await store.close()
-    if database is None:  # as the murmur before handles left it
-        with sqlite3.connect(path) as conn:
-            for statement in UNDO_HANDLES:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {HANDLES}")
-        conn.close()
-    else:
-        with psycopg.connect(database) as pg:
-            for statement in UNDO_HANDLES:
-                pg.execute(statement)
-            pg.execute("UPDATE murmur_schema SET version = %s", (HANDLES,))
+    back_before_handles(HANDLES, path, database)
     store = await Store.open(path, database=database)
     try:
         assert [p.key for p in await people_named(store, "ann_arbor")] == [ann.key]

@@ -4,11 +4,9 @@ does for case, width and invisible characters (``murmur.names.name_key``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 from confusable_homoglyphs.confusables import confusables_data
 
@@ -18,7 +16,7 @@ from murmur.message import sign_draft
 from murmur.names import _neighbours, folded, name_key, skeleton
 from murmur.store import Store
 from murmur.store.schema import MIGRATIONS, REKEY_NAMES
-from tests.schema_at import HANDLES, UNDO_HANDLES
+from tests.schema_at import HANDLES, back_before_handles
 
 
 @pytest.mark.parametrize(
@@ -90,19 +88,7 @@ async def test_names_stored_before_the_skeleton_are_keyed_again_when_the_store_o
     before = [(folded(name), bytes.fromhex(key)) for key, name in names.items()]
     version = MIGRATIONS.index(REKEY_NAMES)
     assert version == HANDLES - 1  # what came after it undone here
-    if database is None:
-        with sqlite3.connect(path) as conn:
-            conn.executemany("UPDATE profiles SET name_key = ? WHERE author = ?", before)
-            for statement in UNDO_HANDLES:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-        conn.close()
-    else:
-        with psycopg.connect(database) as pg:
-            pg.cursor().executemany("UPDATE profiles SET name_key = %s WHERE author = %s", before)
-            for statement in UNDO_HANDLES:
-                pg.execute(statement)
-            pg.execute("UPDATE murmur_schema SET version = %s", (version,))
+    back_before_handles(version, path, database, "UPDATE profiles SET name_key = ? WHERE author = ?", before)
     store = await Store.open(path, database=database)
     try:
         assert await store.shared_names(list(names)) == set(names)
