@@ -33,6 +33,14 @@ def handle_of(name: str) -> str:
     return "_".join(folded(name).split())
 
 
+def handle_key(name: str) -> bytes | None:
+    """The handle of ``name`` as the store indexes it (``profiles.handle``): its UTF-8 bytes, which both engines
+    compare byte by byte, so a handle's prefix is a range of the index (text would be compared by PostgreSQL's
+    collation, where it is not). None for a name that folds to nothing: it has no handle. A lone surrogate (which
+    some JSON spells) is kept as its three bytes, so that no name and no typed text makes this raise."""
+    return handle_of(name).encode("utf-8", "surrogatepass") or None
+
+
 def typed_mentions(text: str) -> list[str]:
     """The handles and key prefixes typed as ``@...`` in ``text``, each once, in order; full keys are left out
     (they are already what a post carries)."""

@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from murmur.errors import MurmurError, Refused, StoreError
 from murmur.kinds import kind
 from murmur.server.auth import RateLimited, SignatureRefused, state_of
+from murmur.server.caching import kept_from_caches
 from murmur.server.eventstream import SERVER_SEND
 from murmur.server.identify import ServerKeyHeader
 from murmur.server.metrics import RequestTimer
@@ -173,11 +174,17 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 class _App(Starlette):
     """Starlette, keeping the server's own ``send`` in the scope, where live streams find the socket they may write
     onto (``murmur.server.eventstream``). No middleware here rewrites an answer's body; one that did (compression)
-    would have to be told apart there."""
+    would have to be told apart there.
+
+    The cache rule (``murmur.server.caching``) wraps ``send`` here, outside Starlette's own error middleware: an
+    unexpected error's 500 is answered there, past every middleware given to Starlette."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
         scope[SERVER_SEND] = send
-        await super().__call__(scope, receive, send)
+        await super().__call__(scope, receive, kept_from_caches(scope, send))
 
 
 def create_app(state: ServerState) -> Starlette:

@@ -1,7 +1,8 @@
 """A profile: a person's display name and bio. The latest (by created_at, then id) replaces the others.
 
 The store keeps the current one per author in ``profiles`` (and ``profiles_fts`` for search by name or bio),
-with the name as it is compared (``murmur.names.name_key``) for finding another key using the same name.
+with the name as it is compared (``murmur.names.name_key``) for finding another key using the same name, and the
+handle a mention names the person by (``murmur.mentions.handle_key``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import aiosqlite
 
 from murmur.kinds.base import Field, Kind, later, newest, select_in
+from murmur.mentions import handle_key
 from murmur.message import Message
 from murmur.names import name_key
 
@@ -24,10 +26,10 @@ async def _apply(conn: aiosqlite.Connection, stored: list[tuple[int, Message]]) 
             continue
         name, bio = str(m.body.get("name", "")), str(m.body.get("bio", ""))
         await conn.execute(
-            "INSERT INTO profiles (author, created_at, msg_id, name, bio, name_key) VALUES (?,?,?,?,?,?)"
+            "INSERT INTO profiles (author, created_at, msg_id, name, bio, name_key, handle) VALUES (?,?,?,?,?,?,?)"
             " ON CONFLICT (author) DO UPDATE SET created_at = excluded.created_at, msg_id = excluded.msg_id,"
-            " name = excluded.name, bio = excluded.bio, name_key = excluded.name_key",
-            (author, m.created_at, bytes.fromhex(m.id), name, bio, name_key(name)),
+            " name = excluded.name, bio = excluded.bio, name_key = excluded.name_key, handle = excluded.handle",
+            (author, m.created_at, bytes.fromhex(m.id), name, bio, name_key(name), handle_key(name)),
         )
         await conn.execute("DELETE FROM profiles_fts WHERE author = ?", (author.hex(),))
         await conn.execute("INSERT INTO profiles_fts (author, name, bio) VALUES (?, ?, ?)", (author.hex(), name, bio))

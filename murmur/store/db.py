@@ -22,9 +22,10 @@ import aiosqlite
 
 from murmur.errors import StoreError
 from murmur.kinds import REGISTRY
+from murmur.mentions import handle_key
 from murmur.names import name_key
 from murmur.store.dialect import PG_FUNCTIONS, POSTGRES
-from murmur.store.schema import MIGRATIONS, REKEY_NAMES, SCHEMA_VERSION
+from murmur.store.schema import FILL_HANDLES, MIGRATIONS, REKEY_NAMES, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from murmur.store import postgres
@@ -174,6 +175,7 @@ async def migrate(conn: aiosqlite.Connection, path: Path) -> None:
             "Upgrade murmur to open it."
         )
     await conn.create_function("murmur_name_key", 1, name_key, deterministic=True)
+    await conn.create_function("murmur_handle_key", 1, handle_key, deterministic=True)
     await conn.create_function("murmur_unhex", 1, unhex, deterministic=True)
     for number in range(version, SCHEMA_VERSION):
         # executescript commits first; the version bump is part of the migration's own script so a crash
@@ -209,10 +211,14 @@ async def migrate_postgres(conn: postgres.Connection) -> None:
                 "Upgrade murmur to open it."
             )
         for number in range(version, SCHEMA_VERSION):
-            if MIGRATIONS[number] == REKEY_NAMES:
-                await _rekey_names(conn)
-            else:
-                await conn.script(POSTGRES.schema(MIGRATIONS[number]))
+            script = MIGRATIONS[number]
+            computed = [(s, column, f) for s, (column, f) in _COMPUTED_FROM_NAMES.items() if s in script]
+            for statement, _, _ in computed:
+                script = script.replace(statement, "")
+            if script.strip():
+                await conn.script(POSTGRES.schema(script))
+            for _, column, function in computed:
+                await _compute_from_names(conn, column, function)
         await conn.execute("DELETE FROM murmur_schema")
         await conn.execute("INSERT INTO murmur_schema (version) VALUES (?)", (SCHEMA_VERSION,))
         await _migrate_kinds(conn, on_postgres=True)  # type: ignore[arg-type]
@@ -267,13 +273,20 @@ async def _migrate_kinds(conn: aiosqlite.Connection, *, on_postgres: bool = Fals
             raise
 
 
-async def _rekey_names(conn: postgres.Connection) -> None:
-    """Migration ``REKEY_NAMES`` on PostgreSQL, which cannot call murmur's ``name_key``: each profile's key
-    computed here and written back, in the migration's transaction."""
+# The statements of migrations that fill a column of ``profiles`` from each name by murmur's own Python, which
+# SQLite calls as a function registered while migrating (``migrate``) and PostgreSQL cannot: there each is taken
+# out of its migration and done by ``_compute_from_names``, after the rest of the migration, in its transaction.
+_COMPUTED_FROM_NAMES: dict[str, tuple[str, Callable[[str], object]]] = {
+    REKEY_NAMES: ("name_key", name_key),
+    FILL_HANDLES: ("handle", handle_key),
+}
+
+
+async def _compute_from_names(conn: postgres.Connection, column: str, function: Callable[[str], object]) -> None:
     async with conn.execute("SELECT author, name FROM profiles WHERE name != ''") as cursor:
         rows = await cursor.fetchall()
-    await conn.executemany(
-        "UPDATE profiles SET name_key = ? WHERE author = ?", [(name_key(str(name)), author) for author, name in rows]
+    await conn.executemany(  # column: a name from _COMPUTED_FROM_NAMES, never input
+        f"UPDATE profiles SET {column} = ? WHERE author = ?", [(function(str(name)), author) for author, name in rows]
     )
 
 

@@ -17,9 +17,9 @@ from murmur.errors import Refused
 from murmur.keys import fingerprint
 from murmur.kinds import kind
 from murmur.kinds.key_log import INCEPTION
-from murmur.mentions import MAX_HANDLE, handle_of
+from murmur.mentions import MAX_HANDLE, handle_key, handle_of
 from murmur.prefixes import checked_prefix
-from murmur.store import Store, fts_query
+from murmur.store import Store
 from murmur.store.items import select
 
 CANDIDATES = 5  # shown when a prefix or a name is ambiguous
@@ -42,16 +42,22 @@ SELECT /* bounded sort: at most 4 * :n keys */ k FROM (
 ) ORDER BY k LIMIT :n
 """
 
-# People by the words of their current display name (the full-text index of profiles, name column only). The
-# index narrows; the exact rule (``mentions.handle_of``) is applied to what it finds.
-_NAMES_SQL = "SELECT f.author, f.name FROM profiles_fts f WHERE profiles_fts MATCH :q ORDER BY f.rank LIMIT :n"
-NAME_CANDIDATES = 50  # rows read from the index per handle look-up, before the exact rule
+# People by the handle of their current display name (``profiles.handle``: ``mentions.handle_key``, bytes, which
+# both engines compare byte by byte). A handle is read by equality; a prefix as the range from it to it followed
+# by 0xff (no byte of UTF-8), in byte order, where the handle equal to the prefix comes first. Never the full-text
+# index: it ranks "ann ann ann" above "Ann", so what it reads first could hide the one person a handle names.
+_NAMED_SQL = "SELECT author, name, bio FROM profiles WHERE handle = :lo ORDER BY handle, author LIMIT :n"
+_STARTING_SQL = (
+    "SELECT author, name, bio FROM profiles WHERE handle >= :lo AND handle < :hi ORDER BY handle, author LIMIT :n"
+)
+NAME_CANDIDATES = 50  # people read per handle or prefix look-up: a bound on the answer, however many share it
 
 
 @dataclass(frozen=True, slots=True)
 class Named:
     key: str
     name: str
+    bio: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,24 +134,23 @@ def _person(key: str, names: dict[str, str], *, digits: int = 0) -> str:
     return f"{name!r} {label}" if name else label
 
 
-async def _by_name_words(store: Store, handle: str, *, prefix: bool) -> list[Named]:
-    words = handle.replace("_", " ")
-    if not words.strip() or len(handle) > MAX_HANDLE:
+async def _by_handle(store: Store, sql: str, handle: str) -> list[Named]:
+    wanted = handle_key(handle) if len(handle) <= MAX_HANDLE else None
+    if wanted is None:
         return []
-    query = f"name : ({fts_query(words, prefix=prefix)})"
-    rows = await select(store.conn, _NAMES_SQL, {"q": query, "n": NAME_CANDIDATES})
-    return [Named(str(r[0]), str(r[1])) for r in rows]
+    rows = await select(store.conn, sql, {"lo": wanted, "hi": wanted + b"\xff", "n": NAME_CANDIDATES})
+    return [Named(bytes(r[0]).hex(), str(r[1]), str(r[2])) for r in rows]
 
 
 async def people_named(store: Store, handle: str) -> list[Named]:
-    """Everyone this server knows whose handle is ``handle`` (any case), by name then key."""
-    wanted = handle_of(handle)
-    found = [p for p in await _by_name_words(store, handle, prefix=False) if handle_of(p.name) == wanted]
+    """Everyone this server knows whose handle is ``handle`` (any case), by name then key; at most
+    ``NAME_CANDIDATES`` of them, enough to tell that a handle is several people's."""
+    found = await _by_handle(store, _NAMED_SQL, handle)
     return sorted(found, key=lambda p: (p.name, p.key))
 
 
 async def people_starting(store: Store, prefix: str, *, limit: int = CANDIDATES) -> list[Named]:
-    """People whose handle starts with ``prefix``, for completing a mention as it is typed; shortest first."""
-    wanted = handle_of(prefix)
-    found = [p for p in await _by_name_words(store, prefix, prefix=True) if handle_of(p.name).startswith(wanted)]
-    return sorted(found, key=lambda p: (len(p.name), p.name, p.key))[:limit]
+    """People whose handle starts with ``prefix``, for completing a mention as it is typed: shortest handle first,
+    among the first ``NAME_CANDIDATES`` in handle order, so the person whose handle is ``prefix`` comes first."""
+    found = await _by_handle(store, _STARTING_SQL, prefix)
+    return sorted(found, key=lambda p: (len(handle_of(p.name)), p.name, p.key))[:limit]

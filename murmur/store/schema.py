@@ -48,6 +48,8 @@ _NOTICES_AT_2 = (
 
 # Each profile's name_key computed again, as murmur.names.name_key now computes it (migration 20).
 REKEY_NAMES = "UPDATE profiles SET name_key = murmur_name_key(name) WHERE name != '';"
+# Each profile's handle (murmur.mentions.handle_key), from its name (migration 21).
+FILL_HANDLES = "UPDATE profiles SET handle = murmur_handle_key(name) WHERE name != '';"
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the log, its indexes, tombstones, latest-wins state and full-text search.
@@ -325,6 +327,15 @@ MIGRATIONS: tuple[str, ...] = (
     # 20: names are compared by their confusable skeleton too (murmur.names.name_key, UTS #39): each name's key
     # computed again. PostgreSQL cannot call murmur's Python: murmur.store.db runs this one there from Python.
     REKEY_NAMES,
+    # 21: each profile's handle as a mention names it (murmur.mentions.handle_key), so that "@ann" finds the person
+    # named Ann by an index look-up, and a handle's prefix by an index range, however many other names hold the
+    # word "ann" (the full-text index ranks those, and cannot be cut short before the exact rule). Filled by
+    # murmur's own Python, on PostgreSQL too (murmur.store.db).
+    f"""
+    ALTER TABLE profiles ADD COLUMN handle BLOB;
+    {FILL_HANDLES}
+    CREATE INDEX profiles_by_handle ON profiles (handle, author) WHERE handle IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

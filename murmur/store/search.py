@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from murmur.store import Store, fts_query
 from murmur.store.items import CANDIDATE_COLUMNS, MAX_SEQ, Candidate, Page, check_limit, resolve, select
-from murmur.store.lookup import hex_range
+from murmur.store.lookup import hex_range, people_named
 
 KEY_PREFIX = re.compile(r"[0-9a-fA-F]{4,64}")
 
@@ -56,9 +56,12 @@ async def search_posts(store: Store, query: str, *, limit: int = 20, before: int
 
 
 async def search_profiles(store: Store, query: str, *, limit: int = 20) -> list[ProfileHit]:
-    """People whose key starts with ``query`` (4 hex digits or more) first, then name/bio matches.
+    """People whose key starts with ``query`` (4 hex digits or more) first, then those whose handle is ``query``
+    (``lookup.people_named``), then name/bio matches by rank.
 
-    Name and bio terms match as prefixes, so "ali" finds "Alice".
+    Name and bio terms match as prefixes, so "ali" finds "Alice". The handle comes before the ranked matches
+    because rank favours a name repeating a word ("ann ann ann") over the name that is the word: ranked alone,
+    enough of those would push "Ann" out of the page.
     """
     limit = check_limit(limit)
     hits: dict[str, ProfileHit] = {}
@@ -66,6 +69,9 @@ async def search_profiles(store: Store, query: str, *, limit: int = 20) -> list[
     if KEY_PREFIX.fullmatch(text):
         for row in await select(store.conn, _BY_PREFIX_SQL, {**hex_range(text), "n": limit}):
             hits[bytes(row[0]).hex()] = ProfileHit(bytes(row[0]).hex(), row[1], row[2])
+    if len(hits) < limit:
+        for person in await people_named(store, text):
+            hits.setdefault(person.key, ProfileHit(person.key, person.name, person.bio))
     if len(hits) < limit:
         for row in await select(store.conn, _PROFILES_SQL, {"q": fts_query(query, prefix=True), "n": limit}):
             hits.setdefault(row[0], ProfileHit(row[0], row[1], row[2]))

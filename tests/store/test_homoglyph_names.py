@@ -4,11 +4,9 @@ does for case, width and invisible characters (``murmur.names.name_key``)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 from confusable_homoglyphs.confusables import confusables_data
 
@@ -17,7 +15,8 @@ from murmur.mentions import handle_of
 from murmur.message import sign_draft
 from murmur.names import _neighbours, folded, name_key, skeleton
 from murmur.store import Store
-from murmur.store.schema import MIGRATIONS, REKEY_NAMES, SCHEMA_VERSION
+from murmur.store.schema import MIGRATIONS, REKEY_NAMES
+from tests.schema_at import HANDLES, back_before_handles
 
 
 @pytest.mark.parametrize(
@@ -85,18 +84,11 @@ async def test_names_stored_before_the_skeleton_are_keyed_again_when_the_store_o
     names = {ada.public_key: "Ada", twin.public_key: "\u0410d\u0430"}
     await store.ingest([_profile(ada, "Ada"), _profile(twin, names[twin.public_key])], origin="local", now=2**53 - 1)
     await store.close()
-    # As the murmur before migration 20 left it: keys without the skeleton, the schema one migration back.
+    # As the murmur before migration 20 left it: keys without the skeleton, the schema back to before it.
     before = [(folded(name), bytes.fromhex(key)) for key, name in names.items()]
-    if database is None:
-        with sqlite3.connect(path) as conn:
-            conn.executemany("UPDATE profiles SET name_key = ? WHERE author = ?", before)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
-        conn.close()
-    else:
-        with psycopg.connect(database) as pg:
-            pg.cursor().executemany("UPDATE profiles SET name_key = %s WHERE author = %s", before)
-            pg.execute("UPDATE murmur_schema SET version = %s", (SCHEMA_VERSION - 1,))
-    assert MIGRATIONS[SCHEMA_VERSION - 1] == REKEY_NAMES
+    version = MIGRATIONS.index(REKEY_NAMES)
+    assert version == HANDLES - 1  # what came after it undone here
+    back_before_handles(version, path, database, "UPDATE profiles SET name_key = ? WHERE author = ?", before)
     store = await Store.open(path, database=database)
     try:
         assert await store.shared_names(list(names)) == set(names)

@@ -97,7 +97,15 @@ async def test_two_people_with_one_name_are_both_found(store: Store, ann: Person
 
 
 async def test_a_look_alike_name_is_never_taken_for_the_handle(store: Store, ann: Person, ben: Person) -> None:
-    await store.ingest([ann.profile("Ada"), ben.profile("A\u200bda")])  # a zero-width space inside
+    await store.ingest([ann.profile("Ada"), ben.profile("\u0410d\u0430")])  # Cyrillic А and а: drawn as "Ada"
     assert [p.key for p in await people_named(store, "ada")] == [ann.key]
+    assert [p.key for p in await people_starting(store, "ad")] == [ann.key]
     await store.ingest([ann.profile("Ann")])  # the real Ada renames: the look-alike is still not "ada"
     assert await people_named(store, "ada") == []
+
+
+async def test_a_name_with_an_invisible_inside_is_that_name(store: Store, ann: Person, ben: Person) -> None:
+    """What prints as nothing is dropped from a handle (``names.folded``), as from names compared: "A\u200bda"
+    reads, and is typed, as "Ada", so ``@ada`` is both people's, and a client asks which one is meant."""
+    await store.ingest([ann.profile("Ada"), ben.profile("A\u200bda")])  # a zero-width space inside
+    assert sorted(p.key for p in await people_named(store, "ada")) == sorted([ann.key, ben.key])

@@ -88,6 +88,8 @@ async def test_reads_are_index_driven(store: Store, ann: Person, ben: Person) ->
         search.search_profiles(store, ann.key[:8]),
         lookup.message_ids(store, post["id"][:8]),
         lookup.known_keys(store, ann.key[:8]),
+        lookup.people_named(store, "ann"),
+        lookup.people_starting(store, "an"),
         members_mod.list_members(store),
         store.display_names([ann.key, ben.key]),
         store.shared_names([ann.key, ben.key]),

@@ -41,7 +41,7 @@ READS: dict[str, tuple[str, Read]] = {
     "notifications": ("notices", lambda s: notifications.notifications(s, KEY)),
     "search posts": ("messages", lambda s: search_posts(s, "hello")),
     "search people": ("profiles_fts", lambda s: search_profiles(s, "ann")),
-    "people starting": ("profiles_fts", lambda s: people_starting(s, "an")),
+    "people starting": ("profiles", lambda s: people_starting(s, "an")),
     "message id prefix": ("messages", lambda s: message_ids(s, "abcdef01")),
     "members": ("members", lambda s: list_members(s)),
     "member role": ("members", lambda s: member_role(s, KEY)),
