@@ -20,6 +20,7 @@ from murmur.kinds.meetup import meetup_body, meetup_draft, rsvp_draft
 from murmur.kinds.poll import ballot_draft, poll_draft
 from murmur.message import sign_draft
 from murmur.store import Store
+from murmur.store.timelines import author
 from murmur.validate import check
 from tests.identity_logs import LAPTOP, PHONE, STRANGER, T0, Log
 
@@ -161,3 +162,17 @@ async def test_a_persons_meetups_are_found_from_any_of_their_devices(store: Stor
     assert [h.spec.id for h in await meetups.answered(store, log.identity)] == [meetup["id"]]
     held = await meetups.held(store, meetup["id"])
     assert held is not None and held.answers.of(log.identity) == "going"
+
+
+async def test_a_person_reacting_and_boosting_from_two_devices_counts_once(store: Store, ann: Person) -> None:
+    log = Log()
+    log.add(LAPTOP, PHONE, "phone")
+    post = ann.post("mine")
+    react = {"kind": "reaction", "body": {"emoji": "👍"}, "tags": [["target", post["id"]]]}
+    boost = {"kind": "boost", "body": {}, "tags": [["target", post["id"]]]}
+    tallies = [speaking(d, log, draft, log.at + n) for n, (d, draft) in
+               enumerate([(LAPTOP, react), (PHONE, react), (LAPTOP, boost), (PHONE, boost)], 1)]  # fmt: skip
+    for batch in ([post], log.events, tallies):
+        assert {r.status for r in await store.ingest(batch)} == {"stored"}
+    [item] = (await author(store, ann.key)).items
+    assert (item.reactions, item.boosts) == (1, 1)
