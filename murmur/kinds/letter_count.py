@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from murmur.errors import Refused
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest_per_person
 from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
@@ -110,12 +110,7 @@ def count(
     """Each person's latest standing signature on the letter (``person``: whom each signer counts for)."""
     held = list(signatures)
     gone = withdrawn(spec, held, deletes, person)
-    standing = [
-        (who, s) for s in held
-        if s.id not in gone and fault(spec, s) is None and (who := person(s.author, s.created_at)) is not None
-    ]  # fmt: skip
-    people = {s.id: who for who, s in standing}
-    last = newest((s for _, s in standing), key=lambda s: people[s.id])
+    last = newest_per_person((s for s in held if s.id not in gone and fault(spec, s) is None), person)
     return Count(
         tuple(
             Signer(s.author, s.id, s.created_at, str(s.body.get("note", "")))

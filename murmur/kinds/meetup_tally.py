@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest, newest_per_person
 from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
@@ -104,14 +104,13 @@ def latest(
 ) -> dict[str, Message]:
     """Each person's latest RSVP to the meetup, by person (``person``: whom each RSVP's signer counts for; of the
     group's members at its time, when ``member`` is given)."""
-    fit = [
-        (who, r)
+    fit = (
+        r
         for r in rsvps
         if r.kind == "rsvp" and r.tag("target") == meetup_id and r.body.get("answer") in ANSWERS
-        and (member is None or member(r.author, r.created_at)) and (who := person(r.author, r.created_at)) is not None
-    ]  # fmt: skip
-    people = {r.id: who for who, r in fit}
-    return newest((r for _, r in fit), key=lambda r: people[r.id])
+        and (member is None or member(r.author, r.created_at))
+    )  # fmt: skip
+    return newest_per_person(fit, person)
 
 
 def answers(

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from murmur.errors import Refused
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest_per_person
 from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
@@ -102,14 +102,13 @@ def counted(
     spec: PollSpec, ballots: Iterable[Message], member: Member | None = None, person: PersonOf = KEYS.person
 ) -> dict[str, Message]:
     """Each person's last ballot that counts, by person (``person``: whom each ballot's signer counts for)."""
-    fit = [
-        (who, b)
+    fit = (
+        b
         for b in ballots
         if b.kind == "ballot" and b.tag("target") == spec.id and fault(spec, b) is None
-        and (member is None or member(b.author, b.created_at)) and (who := person(b.author, b.created_at)) is not None
-    ]  # fmt: skip
-    people = {b.id: who for who, b in fit}
-    return newest((b for _, b in fit), key=lambda b: people[b.id])
+        and (member is None or member(b.author, b.created_at))
+    )  # fmt: skip
+    return newest_per_person(fit, person)
 
 
 def tally(

@@ -50,11 +50,16 @@ async def test_a_member_voting_from_two_devices_is_one_voter(store: Store) -> No
     assert dict(results.tally.options) == {"yes": 0, "no": 1}
 
 
-async def test_a_person_signing_from_two_devices_is_one_signer(store: Store) -> None:
+def two_devices_and_a_letter() -> tuple[Log, dict[str, Any]]:
     log = Log()
     log.add(LAPTOP, PHONE, "phone")
     letter = sign_draft(OWNER, letter_draft("Four-day week", "the board", "Please.", deadline=LATER),
                         created_at=T0 - 500)  # fmt: skip
+    return log, letter
+
+
+async def test_a_person_signing_from_two_devices_is_one_signer(store: Store) -> None:
+    log, letter = two_devices_and_a_letter()
     on_laptop = speaking(LAPTOP, log, signature_draft(check(letter, verify=False)), log.at + 1)
     on_phone = speaking(PHONE, log, signature_draft(check(letter, verify=False), note="again"), log.at + 2)
     for batch in ([letter], log.events, [on_laptop, on_phone]):
@@ -85,10 +90,7 @@ async def test_a_person_going_from_two_devices_takes_one_place(store: Store, ben
 
 
 async def test_a_withdrawal_from_another_device_takes_back_the_persons_signature(store: Store) -> None:
-    log = Log()
-    log.add(LAPTOP, PHONE, "phone")
-    letter = sign_draft(OWNER, letter_draft("Four-day week", "the board", "Please.", deadline=LATER),
-                        created_at=T0 - 500)  # fmt: skip
+    log, letter = two_devices_and_a_letter()
     on_laptop = speaking(LAPTOP, log, signature_draft(check(letter, verify=False)), log.at + 1)
     withdrawn = speaking(PHONE, log, {"kind": "delete", "body": {}, "tags": [["target", on_laptop["id"]]]}, log.at + 2)
     for batch in ([letter], log.events, [on_laptop], [withdrawn]):
