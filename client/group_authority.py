@@ -129,7 +129,9 @@ async def signed_folding(
     return Folding(create, acts, arrived, seen, log_of, speakers, decided, state)
 
 
-async def speakers_for(create: Message, stepping: list[Message], also: Sequence[str], log_of: LogOf) -> Speakers:
+async def speakers_for(
+    create: Message | None, stepping: list[Message], also: Sequence[str], log_of: LogOf
+) -> Speakers:
     """Whom the keys acting in the group speak for, by the logs ``log_of`` resolves: every device of the owner's
     identity, of each identity the owner appointed (its devices sign with its role), and of ``also``. Only their
     logs are looked up: any other key holds no role whoever it speaks for, so a flood of strangers' messages
@@ -139,6 +141,8 @@ async def speakers_for(create: Message, stepping: list[Message], also: Sequence[
     async def learn(key: str) -> set[str]:
         if key in spans:  # a device of a log learned already: its identity's log lists every device of it
             return {k for k, d in spans.items() if d.identity == spans[key].identity}
+        if (known := {k for k, d in spans.items() if d.identity == key}):  # that log, named by its identity
+            return known
         try:
             log = await log_of(key)
         except Refused:  # a log that does not resolve lists no device: the key speaks for itself
@@ -148,30 +152,36 @@ async def speakers_for(create: Message, stepping: list[Message], also: Sequence[
             spans[d["key"]] = DeviceSpan(str((log or {})["identity"]), added or 0, removed, disputed)
         return {d["key"] for d in listed(log)}
 
-    owner = {create.author} | await learn(create.author)
+    owner = ({create.author} | await learn(create.author)) if create is not None else set()
     appointed = {s for m in stepping if m.kind == "group_mod" and m.author in owner and (s := m.tag("subject"))}
     # a member leaves from one of their devices, and a place is the person's: the identity a leave claims is learned
     # when someone let it in or appointed it (a member's log, looked up for its devices anyway; a stranger's claim
     # costs nothing), so the leave is the identity's, as servers fold it
     named = {s for m in stepping if m.kind in ("group_approve", "group_mod") and (s := m.tag("subject"))}
     leaving = {i for m in stepping if m.kind == "group_leave" and (i := m.tag("identity")) in named}
-    for key in sorted(appointed | set(also) | leaving):
+    # ``also`` in its own order, after the roles and leaves: a recount names the identities its voters claim before
+    # their keys (``voices``), so that one look-up learns every device of each before the budget runs out
+    for key in dict.fromkeys([*sorted(appointed | leaving), *also]):
         await learn(key)
     return Speakers(spans)
+
+
+def voices(messages: Sequence[Message]) -> list[str]:
+    """Whose logs say whom ``messages`` (ballots, signatures and their withdrawals) count for: the identities they
+    claim first, one look-up learning every device of each, then their authors (a device signing without its
+    identity's tag is still its identity's: ``murmur.kinds.group_speakers.Speakers.person``)."""
+    claimed = [i for m in messages if (i := m.tag("identity"))]
+    return [*dict.fromkeys([*claimed, *(m.author for m in messages)])]
 
 
 async def group_speakers(api: MurmurClient, messages: Sequence[Message], voters: Sequence[str] = ()) -> Speakers:
     """``speakers_for`` the group whose checked signed ``messages`` these are (its creation among them), by the
     identity logs as this device resolves them, nothing pinned: what a recount folds a group with, as servers do.
     A place in the group is a person's (protocol.md §11), so the logs of the keys that take or are given one (joins,
-    leaves, the subjects of acts) and of the ``voters`` (ballots' authors, counted as the person they are) are
-    looked up too, each identity once, at most ``LOOKUPS_PER_SYNC`` of them: past that a key speaks for itself."""
+    leaves, the subjects of acts) and of the ``voters`` (``voices`` of the ballots, signatures or RSVPs counted, each
+    person once) are looked up too, each identity once, at most ``LOOKUPS_PER_SYNC`` of them: past that a key
+    speaks for itself. No group among ``messages`` (a public poll, a letter): the ``voters``' logs alone."""
     create = next((m for m in messages if m.kind == GROUP_KIND), None)
-    if create is None:
-        return KEYS
-    stepping = steps(create, messages)
-    placed = [k for m in stepping for k in (m.author if m.kind in ("group_join", "group_leave") else None,
-                                            m.tag("subject")) if k]  # fmt: skip
     lookups, look = Lookups(), _identity_log(api)
 
     async def log_of(key: str) -> dict[str, Any] | None:
@@ -180,6 +190,11 @@ async def group_speakers(api: MurmurClient, messages: Sequence[Message], voters:
         except (ApiError, Refused) as exc:
             raise Refused("identity_unverified", exc.message) from exc
 
+    if create is None:
+        return await speakers_for(None, [], voters, log_of) if voters else KEYS
+    stepping = steps(create, messages)
+    placed = [k for m in stepping for k in (m.author if m.kind in ("group_join", "group_leave") else None,
+                                            m.tag("subject")) if k]  # fmt: skip
     return await speakers_for(create, stepping, [*dict.fromkeys([*placed, *voters])], log_of)
 
 

@@ -38,8 +38,9 @@ def checked_messages(messages: list[Any]) -> tuple[list[Message], int]:
 
 def recount(signed: dict[str, Any], poll_id: str, speakers: Speakers = KEYS) -> Recount:
     """Recount from ``GET /api/v1/polls/{id}/signed``; raises Refused when the poll itself does not check or is
-    another message than the one asked for. ``speakers``: whom the keys acting in a group poll's group speak for
-    (``murmur.client.group_authority.group_speakers``), so its members are folded with the roles servers use."""
+    another message than the one asked for. ``speakers``: whom the keys acting in a group poll's group, and the
+    voters' keys, speak for (``murmur.client.group_authority.group_speakers``), so its members are folded with the
+    roles servers use and a person voting from two devices is one voter, as servers count them."""
     polls, _ = checked_messages([signed.get("poll")])
     if not polls or polls[0].kind != "poll" or polls[0].id != poll_id:
         raise Refused("bad_answer", "The server's copy of the poll does not check as the signed poll asked for.")
@@ -51,4 +52,4 @@ def recount(signed: dict[str, Any], poll_id: str, speakers: Speakers = KEYS) -> 
         create = next((m for m in group if m.kind == "group" and m.id == spec.group), None)
         state = fold(create, group, speakers) if create is not None else None
         member = (lambda key, at: state.member_at(key, at)) if state is not None else (lambda key, at: False)
-    return Recount(spec, tally(spec, ballots, member), bad_ballots + bad_group)
+    return Recount(spec, tally(spec, ballots, member, speakers.person), bad_ballots + bad_group)

@@ -23,7 +23,7 @@ from murmur.client.cli.session import profile_of, publish_draft, with_api
 from murmur.client.cli.social import compose_text
 from murmur.client.devices import mine_to_act_for
 from murmur.client.editor_files import drafts_folder
-from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
+from murmur.client.letter_check import Checked, fetch_checked, signed_letter, to_withdraw
 from murmur.client.organising import closes_at
 from murmur.console import EXIT_REFUSED, checked_argument
 from murmur.errors import Refused
@@ -118,7 +118,7 @@ def withdraw(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = Fal
 
     async def go(api: MurmurClient, identity: Identity) -> list[str]:
         letter = await signed_letter(api, wanted)
-        held = check_letter(await api.letter_signed(letter.id), letter.id)
+        held = await fetch_checked(api, letter.id)
         if not held.spec.open_at(int(time.time() * 1000)):
             raise Refused("letter_closed", "The deadline has passed: a withdrawal now would count for nothing.")
         ids = to_withdraw(held, identity.public_key)
@@ -194,12 +194,11 @@ def verify(ctx: typer.Context, letter_id: LetterArg, as_json: JsonOption = False
     they differ, after printing both)."""
     wanted = _wanted(letter_id)
 
-    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def go(api: MurmurClient, identity: Identity) -> tuple[dict[str, Any], Checked]:
         letter = await signed_letter(api, wanted)
-        return await api.letter(letter.id), await api.letter_signed(letter.id)
+        return await api.letter(letter.id), await fetch_checked(api, letter.id)
 
-    figures, signed = with_api(ctx, go)
-    found = check_letter(signed, str(figures["id"]))
+    figures, found = with_api(ctx, go)
     out = {"count": int(figures["count"]), "valid": found.count.count, "invalid": found.invalid}
     if as_json:
         emit_json(out)

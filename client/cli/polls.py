@@ -17,7 +17,7 @@ from murmur.client.api import MurmurClient
 from murmur.client.cli.common import EXIT_USAGE, emit_json, fail
 from murmur.client.cli.private import group_named
 from murmur.client.cli.session import publish_draft, with_api
-from murmur.client.group_authority import group_speakers
+from murmur.client.group_authority import group_speakers, voices
 from murmur.client.organising import closes_at, signed_poll
 from murmur.client.recount import checked_messages, recount
 from murmur.console import EXIT_REFUSED, checked_argument
@@ -111,7 +111,7 @@ def results(
         group, _ = checked_messages(list(signed.get("group") or []))
         # a role and a place are their identity's, as servers fold them; a ballot is its voter's person's
         ballots, _ = checked_messages(list(signed.get("ballots") or []))
-        return figures, signed, await group_speakers(api, group, [b.author for b in ballots])
+        return figures, signed, await group_speakers(api, group, voices(ballots))
 
     figures, signed, speakers = with_api(ctx, go)
     out: dict[str, Any] = {

@@ -209,6 +209,14 @@ def newest(messages: Iterable[Message], key: Callable[[Message], Any]) -> dict[A
     return out
 
 
+def newest_per_person(messages: Iterable[Message], person: Callable[[str, int], str | None]) -> dict[str, Message]:
+    """The latest-wins message of each person among ``messages``, by person (``person``: whom a message signed with
+    a key at a time counts for, ``murmur.kinds.group_speakers.Speakers.person``; None: no one, left out)."""
+    held = [(who, m) for m in messages if (who := person(m.author, m.created_at)) is not None]
+    people = {m.id: who for who, m in held}
+    return newest((m for _, m in held), key=lambda m: people[m.id])
+
+
 def answers_held(
     answer: Message, target: Message | None, deleted_by: frozenset[str], kind: str, *, deleted: Refused, wrong: Refused
 ) -> bool:

@@ -12,8 +12,11 @@ from the logs it resolves itself (murmur/client/group_authority.py); both hand t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+PersonOf = Callable[[str, int], str | None]
+"""Whom a message signed with the key at the time (ms) counts for (``Speakers.person``); None: no one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,18 @@ class Speakers:
         identity removed it (or a fork disputes it), so what it signs then holds no role; else the key itself."""
         span = self._devices.get(key)
         if span is None or at < span.added_at:
+            return key
+        return None if span.ended_by(at) else span.identity
+
+    def person(self, key: str, at: int) -> str | None:
+        """Whom a message signed with ``key`` at ``at`` counts for, where each person counts once (a poll's voters,
+        a letter's signers, a meetup's answers): the identity that lists ``key`` as a device, also before it was
+        added (a place in a group is its holder's whenever the key was added, so its voice is too: a key cannot
+        count once bare and again as the identity it joins); no one once its identity removed it (or a fork
+        disputes it), since its place is still its identity's and a lost device must not speak in it; else the key
+        itself."""
+        span = self._devices.get(key)
+        if span is None:
             return key
         return None if span.ended_by(at) else span.identity
 

@@ -276,6 +276,17 @@ async def speakers_of(conn: aiosqlite.Connection, messages: Iterable[Message], k
     return Speakers(spans)
 
 
+def speaking_rows(where: str) -> str:
+    """SQL: aggregate columns over the device spans of the authors of the held messages ``m`` that ``where``
+    selects, which move whenever whom one of them speaks for changes (a key added to an identity, removed from
+    it, disputed or settled): for a figure counted per person and remembered (``murmur.kinds.remembered``)."""
+    return (
+        "SELECT count(*), coalesce(sum(d.added_at), 0), coalesce(sum(d.removed_at), 0), count(d.removed_at),"
+        " coalesce(sum(d.disputed_at), 0), count(d.disputed_at)"
+        f" FROM messages m CROSS JOIN identity_devices d ON d.device = m.author WHERE {where}"
+    )
+
+
 def _maybe(value: Any) -> int | None:
     return None if value is None else int(value)
 

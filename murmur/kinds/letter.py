@@ -29,6 +29,7 @@ from murmur.errors import Refused
 from murmur.kinds.acting import acts_for_sql
 from murmur.kinds.base import Field, Kind, Tags, answers_held
 from murmur.kinds.batch import batch
+from murmur.kinds.group_state import speakers_of, speaking_rows
 from murmur.kinds.letter_count import Count, LetterSpec, count, fault
 from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
@@ -76,7 +77,8 @@ NOTICES = (
     _TOLD.format(pair=f"{batch('id', 'author', 'kind')} l CROSS JOIN messages s ON s.target = l.id"),
 )
 STANDS = (
-    "NOT EXISTS (SELECT 1 FROM messages d WHERE d.target = m.id AND d.kind = 'delete' AND d.author = m.author)"
+    "NOT EXISTS (SELECT 1 FROM messages d WHERE d.target = m.id AND d.kind = 'delete'"
+    f" AND {acts_for_sql('d', 'm')})"
 )
 
 KINDS = (
@@ -154,9 +156,13 @@ _NEWER_SQL = (
 )
 
 
+_SIGNATURE_IDS = "SELECT s.id FROM messages s WHERE s.target = ? AND s.kind = 'signature'"
+
+
 # What a count is counted from, read from the indexes alone: the letter's text never changes (a new version is a new
-# letter), so its signatures and their deletes, and which of them readers are shown, are all that can move it.
-def _held_rows() -> tuple[str, str]:
+# letter), so its signatures and their deletes, and which of them readers are shown, are all that can move it; and
+# whom their signers speak for (``speaking_rows``), since each person counts once, whichever device signed.
+def _held_rows() -> tuple[str, ...]:
     from murmur.kinds import shown_fingerprint
 
     return (
@@ -164,6 +170,8 @@ def _held_rows() -> tuple[str, str]:
         " WHERE s.target = ? AND s.kind = 'signature'",
         f"SELECT count(*), max(d.seq), {shown_fingerprint('s')}, {shown_fingerprint('d')} FROM messages s"
         " CROSS JOIN messages d ON d.target = s.id AND d.kind = 'delete' WHERE s.target = ? AND s.kind = 'signature'",
+        speaking_rows("m.target = ? AND m.kind = 'signature'"),
+        speaking_rows(f"m.kind = 'delete' AND m.target IN ({_SIGNATURE_IDS})"),
     )
 
 
@@ -200,7 +208,10 @@ async def standing(store: Store, letter_id: str) -> Standing | None:
     async def recount() -> Count:
         signatures = await _raws(store, _signatures_sql(), key)
         withdrawals = await _raws(store, _withdrawals_sql(), key)
-        return count(spec, [load_stored(r) for r in signatures], [load_stored(r) for r in withdrawals])
+        held = [load_stored(r) for r in signatures]
+        deletes = [load_stored(r) for r in withdrawals]
+        people = await speakers_of(store.conn, [*held, *deletes], [])  # a person's devices sign and withdraw as one
+        return count(spec, held, deletes, people.person)
 
     found = await _COUNTS.get(store, letter_id, seen, recount)
     async with store.conn.execute(_NEWER_SQL, (bytes.fromhex(spec.id),)) as cursor:

@@ -7,9 +7,13 @@ reader's check from the raw signed messages (``murmur letter verify``) are the s
 - A signature stands when it is dated before the letter's deadline (when the author set one) and has not been
   withdrawn. A withdrawal is the signer's delete of their signature, dated before the deadline: so whether a
   delete withdraws is decided by the two signed times, the same on every server whatever the arrival order. A
-  delete dated at or after the deadline is a valid message that withdraws nothing.
+  delete dated at or after the deadline is a valid message that withdraws nothing. The signer is a person: a
+  delete from any device of theirs withdraws what another device of theirs signed.
 - Each person counts once: their latest standing signature by ``(created_at, id)`` (a change of note is a new
-  signature). So the count is a function of the set of messages held, never of the order they arrived in.
+  signature). A person is the identity the signing device speaks for, whichever of its devices signed
+  (``murmur.kinds.group_speakers.Speakers.person``), else the key. So the count is a function of the set of
+  messages held (and of the identity logs that say whose devices signed them), never of the order they arrived
+  in.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from murmur.errors import Refused
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest_per_person
+from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
 
@@ -54,7 +59,7 @@ class LetterSpec:
 
 @dataclass(frozen=True, slots=True)
 class Signer:
-    key: str
+    key: str  # the key that signed the signature that stands
     signature: str  # the id of the signature that stands
     signed_at: int
     note: str
@@ -80,27 +85,35 @@ def fault(spec: LetterSpec, signature: Message) -> Refused | None:
     return None
 
 
-def withdrawn(spec: LetterSpec, signatures: Iterable[Message], deletes: Iterable[Message]) -> set[str]:
-    """The ids of the signatures their signers withdrew: a delete by the signature's author, dated before the
-    deadline."""
-    authors = {s.id: s.author for s in signatures}
+def withdrawn(
+    spec: LetterSpec, signatures: Iterable[Message], deletes: Iterable[Message], person: PersonOf = KEYS.person
+) -> set[str]:
+    """The ids of the signatures their signers withdrew: a delete by the signature's author, or by a device of the
+    same person (``person``: whom a message's signer counts for), dated before the deadline."""
+    signers = {s.id: s for s in signatures}
+
+    def by_signer(d: Message, s: Message) -> bool:
+        who = person(d.author, d.created_at)
+        return d.author == s.author or (who is not None and who == person(s.author, s.created_at))
+
     return {
         target
         for d in deletes
-        if d.kind == "delete" and (target := d.tag("target")) in authors and authors[target] == d.author
+        if d.kind == "delete" and (target := d.tag("target")) in signers and by_signer(d, signers[target])
         and spec.open_at(d.created_at)
     }  # fmt: skip
 
 
-def count(spec: LetterSpec, signatures: Iterable[Message], deletes: Iterable[Message] = ()) -> Count:
-    """Each person's latest standing signature on the letter."""
+def count(
+    spec: LetterSpec, signatures: Iterable[Message], deletes: Iterable[Message] = (), person: PersonOf = KEYS.person
+) -> Count:
+    """Each person's latest standing signature on the letter (``person``: whom each signer counts for)."""
     held = list(signatures)
-    gone = withdrawn(spec, held, deletes)
-    standing = (s for s in held if s.id not in gone and fault(spec, s) is None)
-    last = newest(standing, key=lambda s: s.author)
+    gone = withdrawn(spec, held, deletes, person)
+    last = newest_per_person((s for s in held if s.id not in gone and fault(spec, s) is None), person)
     return Count(
         tuple(
-            Signer(key, s.id, s.created_at, str(s.body.get("note", "")))
-            for key, s in sorted(last.items())
+            Signer(s.author, s.id, s.created_at, str(s.body.get("note", "")))
+            for s in sorted(last.values(), key=lambda s: s.author)
         )
     )

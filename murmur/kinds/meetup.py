@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from murmur.errors import Refused
 from murmur.kinds.acting import acts_for_sql
 from murmur.kinds.base import Field, Kind, Tags, answers_held, select_in
-from murmur.kinds.group_state import member_at
+from murmur.kinds.group_state import member_at, speakers_of
 from murmur.kinds.meetup_tally import ANSWERS, CANCELLED, Answers, MeetupSpec, Member, answers
 from murmur.message import Message
 from murmur.numbers import MAX_NUMBER, parse_number
@@ -200,8 +200,10 @@ def _around_sql() -> str:
 
 _LISTED_SQL = "SELECT id FROM messages INDEXED BY messages_by_kind WHERE kind = 'meetup' ORDER BY seq DESC LIMIT ?"
 _ANSWERED_SQL = (
-    "SELECT DISTINCT target FROM messages INDEXED BY messages_rsvps_by_author WHERE author = ? AND kind = 'rsvp'"
+    "SELECT DISTINCT target FROM messages INDEXED BY messages_rsvps_by_author"
+    " WHERE author IN ({marks}) AND kind = 'rsvp'"
 )
+_DEVICES_SQL = "SELECT device FROM identity_devices WHERE identity = ?"
 
 
 async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
@@ -218,6 +220,8 @@ async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
         around.setdefault(str(message.tag("target")), []).append(message)
         if message.kind == "meetup_update" and r[1]:
             organisers.add(message.id)
+    # a person's answers from each of their devices are one person's answer (``Speakers.person``)
+    people = await speakers_of(store.conn, [r for mine in around.values() for r in mine if r.kind == "rsvp"], [])
     groups = {g for m in meetups if (g := m.tag("group")) is not None}
     members: dict[str, Member] = {g: await member_at(store.conn, g) for g in sorted(groups)}
     found: dict[str, Held] = {}
@@ -225,7 +229,7 @@ async def held_many(store: Store, meetup_ids: Sequence[str]) -> dict[str, Held]:
         mine = around.get(m.id, [])
         spec = MeetupSpec.of(m, [u for u in mine if u.kind == "meetup_update"], lambda u: u.id in organisers)
         member = members.get(spec.group) if spec.group is not None else None
-        found[m.id] = Held(spec, answers(spec, [r for r in mine if r.kind == "rsvp"], member))
+        found[m.id] = Held(spec, answers(spec, [r for r in mine if r.kind == "rsvp"], member, people.person))
     return found
 
 
@@ -243,11 +247,15 @@ async def listed(store: Store, limit: int = 200) -> list[Held]:
 
 
 async def answered(store: Store, key: str) -> list[Held]:
-    """The meetups whose current answer by ``key`` is going (placed or waiting) or maybe, by start."""
-    async with store.conn.execute(_ANSWERED_SQL, (bytes.fromhex(key),)) as cursor:
-        targets = [bytes(r[0]).hex() for r in await cursor.fetchall()]
-    found = (await held_many(store, targets)).values()
-    return sorted((h for h in found if h.answers.of(key) not in (None, "no")), key=lambda h: (h.spec.start, h.spec.id))
+    """The meetups whose current answer by the person ``key`` names (its identity for a device's key, the
+    identity's own id, or a bare key), from any of their devices, is going (placed or waiting) or maybe, by start."""
+    person = (await speakers_of(store.conn, [], [key])).holder(key)
+    async with store.conn.execute(_DEVICES_SQL, (bytes.fromhex(person),)) as cursor:
+        keys = {key, *(bytes(r[0]).hex() for r in await cursor.fetchall())}
+    rows = await select_in(store.conn, _ANSWERED_SQL, sorted(bytes.fromhex(k) for k in keys))
+    found = (await held_many(store, sorted({bytes(r[0]).hex() for r in rows}))).values()
+    mine = (h for h in found if h.answers.of(person) not in (None, "no"))
+    return sorted(mine, key=lambda h: (h.spec.start, h.spec.id))
 
 
 REMIND_BEFORE_MS = 60 * 60 * 1000  # how long before a meetup's start its reminder shows

@@ -3,7 +3,10 @@
 
 - The meetup's current version is the newest of the meetup and its organiser's updates by ``(created_at, id)``
   ("Latest wins"); an update saying ``status: cancelled`` cancels it.
-- Each person's latest RSVP by ``(created_at, id)`` is their answer: going, maybe or no. For a meetup addressed
+- Each person's latest RSVP by ``(created_at, id)`` is their answer: going, maybe or no. A person is the identity
+  the RSVP's signing device speaks for, whichever of its devices signed
+  (``murmur.kinds.group_speakers.Speakers.person``), else the key: going from two devices takes one place. For a
+  meetup addressed
   to a group, only the RSVPs of people who were members of the group at the RSVP's ``created_at`` count (the
   group's fold), so a thousand fresh keys cannot fill a group meetup's places.
 - Those going are put in order by that RSVP's ``(created_at, id)``; with a capacity, the first ``capacity`` of
@@ -17,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest, newest_per_person
+from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
 ANSWERS = ("going", "maybe", "no")
@@ -77,46 +81,52 @@ class MeetupSpec:
 
 @dataclass(frozen=True, slots=True)
 class Answers:
-    """Keys by answer: ``going`` (with a place, in order), ``waiting`` (going, beyond the capacity, in order),
-    ``maybe`` and ``no`` (by key)."""
+    """Keys by answer, each the key that signed a person's answer: ``going`` (with a place, in order), ``waiting``
+    (going, beyond the capacity, in order), ``maybe`` and ``no`` (by key); and ``people``, each person's answer."""
 
     going: tuple[str, ...]
     waiting: tuple[str, ...]
     maybe: tuple[str, ...]
     no: tuple[str, ...]
+    people: tuple[tuple[str, str], ...] = ()  # (person, answer), by person
 
     def counts(self) -> dict[str, int]:
         return {"going": len(self.going), "maybe": len(self.maybe), "waiting": len(self.waiting), "no": len(self.no)}
 
-    def of(self, key: str) -> str | None:
-        """A person's answer: ``going``, ``waiting``, ``maybe``, ``no``, or None when they did not answer."""
-        for name in ("going", "waiting", "maybe", "no"):
-            if key in getattr(self, name):
-                return name
-        return None
+    def of(self, person: str) -> str | None:
+        """A person's answer (``person``: their identity, else their key): ``going``, ``waiting``, ``maybe``,
+        ``no``, or None when they did not answer."""
+        return dict(self.people).get(person)
 
 
-def latest(meetup_id: str, rsvps: Iterable[Message], member: Member | None = None) -> dict[str, Message]:
-    """Each person's latest RSVP to the meetup (of the group's members at its time, when ``member`` is given)."""
+def latest(
+    meetup_id: str, rsvps: Iterable[Message], member: Member | None = None, person: PersonOf = KEYS.person
+) -> dict[str, Message]:
+    """Each person's latest RSVP to the meetup, by person (``person``: whom each RSVP's signer counts for; of the
+    group's members at its time, when ``member`` is given)."""
     fit = (
         r
         for r in rsvps
         if r.kind == "rsvp" and r.tag("target") == meetup_id and r.body.get("answer") in ANSWERS
         and (member is None or member(r.author, r.created_at))
     )  # fmt: skip
-    return newest(fit, key=lambda r: r.author)
+    return newest_per_person(fit, person)
 
 
-def answers(spec: MeetupSpec, rsvps: Iterable[Message], member: Member | None = None) -> Answers:
-    last = latest(spec.id, rsvps, member)
+def answers(
+    spec: MeetupSpec, rsvps: Iterable[Message], member: Member | None = None, person: PersonOf = KEYS.person
+) -> Answers:
+    last = latest(spec.id, rsvps, member, person)
     by_answer: dict[str, list[Message]] = {a: [] for a in ANSWERS}
     for r in last.values():
         by_answer[str(r.body["answer"])].append(r)
     going = [r.author for r in sorted(by_answer["going"], key=lambda r: (r.created_at, bytes.fromhex(r.id)))]
     places = len(going) if spec.capacity is None else spec.capacity
+    placed = {key: "going" if n < places else "waiting" for n, key in enumerate(going)}
     return Answers(
         going=tuple(going[:places]),
         waiting=tuple(going[places:]),
         maybe=tuple(sorted(r.author for r in by_answer["maybe"])),
         no=tuple(sorted(r.author for r in by_answer["no"])),
+        people=tuple(sorted((who, placed.get(r.author, str(r.body["answer"]))) for who, r in last.items())),
     )

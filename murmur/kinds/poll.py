@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from murmur.errors import Refused
 from murmur.kinds.base import Field, Kind, Tags, answers_held
-from murmur.kinds.group_state import logged_sql, member_at
+from murmur.kinds.group_state import logged_sql, member_at, speakers_of, speaking_rows
 from murmur.kinds.poll_tally import PollSpec, Tally, choices_of, fault, options_of, tally
 from murmur.kinds.remembered import Remembered, fingerprint
 from murmur.message import Message
@@ -156,7 +156,8 @@ async def signed(store: Store, poll_id: str) -> Signed | None:
 # it reads (``groups_spans``) are all that can move it. The group's messages are in it too, so that a refold that
 # swaps one span for another of the same times is seen; the spans, so that the server's figure follows its kept
 # state whatever changed it (a recount that differs is then shown: ``murmur poll results --verify``). Which ballots
-# readers are shown is in it too (``murmur.kinds.shown_fingerprint``), so that a settled fork recounts.
+# readers are shown is in it too (``murmur.kinds.shown_fingerprint``), so that a settled fork recounts; and the
+# voters' device spans (``speaking_rows``), so that a voter's devices taken as one person follow their log.
 def _ballot_rows() -> str:
     from murmur.kinds import shown_fingerprint
 
@@ -187,13 +188,15 @@ async def results(store: Store, poll_id: str) -> Results | None:
         return None
     spec = PollSpec.of(load_stored(bytes(row[0])))
     group = [(sql, (bytes.fromhex(spec.group),)) for sql in _GROUP_ROWS] if spec.group is not None else []
-    seen = await fingerprint(store.conn, [(_ballot_rows(), (key,)), *group])
+    voters = speaking_rows("m.target = ? AND m.kind = 'ballot'")
+    seen = await fingerprint(store.conn, [(_ballot_rows(), (key,)), (voters, (key,)), *group])
 
     async def recount() -> Tally:
         async with store.conn.execute(_ballots_sql(), (key,)) as cursor:
             ballots = [load_stored(bytes(r[0])) for r in await cursor.fetchall()]
         member = await member_at(store.conn, spec.group) if spec.group is not None else None
-        return tally(spec, ballots, member)
+        people = await speakers_of(store.conn, ballots, [])  # a person's ballots from each device are one voter's
+        return tally(spec, ballots, member, people.person)
 
     return Results(spec, await _TALLIES.get(store, poll_id, seen, recount))
 

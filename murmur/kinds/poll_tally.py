@@ -4,8 +4,11 @@ reader's recount from the raw signed messages (``murmur poll results --verify``)
 - A ballot counts when it is dated before the poll's close, names only options the poll has (one of them when
   the poll is single choice), and, for a poll addressed to a group, its author was a member of the group at the
   ballot's ``created_at`` (the group's fold: murmur/kinds/group_fold.py).
-- Of those, each person's last ballot by ``(created_at, id)`` counts: a change of mind is a new ballot. So the
-  figures are a function of the set of ballots held, never of the order they arrived in.
+- Of those, each person's last ballot by ``(created_at, id)`` counts: a change of mind is a new ballot. A person
+  is the identity the ballot's signing device speaks for, whichever of its devices signed
+  (``murmur.kinds.group_speakers.Speakers.person``), else its key: a member voting from each of their devices is
+  one voter. So the figures are a function of the set of ballots held (and of the identity logs that say whose
+  devices signed them), never of the order they arrived in.
 - A ballot that does not count is still a valid signed message: it is simply not part of the figure. (The store
   refuses one it can already see is wrong, but one that arrived before its poll waits, as an edit does, and is
   judged here once the poll is held.)
@@ -18,7 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from murmur.errors import Refused
-from murmur.kinds.base import newest
+from murmur.kinds.base import newest_per_person
+from murmur.kinds.group_speakers import KEYS, PersonOf
 from murmur.message import Message
 
 Member = Callable[[str, int], bool]
@@ -57,7 +61,7 @@ class Tally:
 
     options: tuple[tuple[str, int], ...]
     voters: int
-    choices: tuple[tuple[str, tuple[int, ...]], ...]  # (key, 1-based options), by key
+    choices: tuple[tuple[str, tuple[int, ...]], ...]  # (key that signed the counted ballot, 1-based options), by key
 
     def as_dict(self, closed: bool) -> dict[str, object]:
         return {
@@ -94,19 +98,23 @@ def fault(spec: PollSpec, ballot: Message) -> Refused | None:
     return None
 
 
-def counted(spec: PollSpec, ballots: Iterable[Message], member: Member | None = None) -> dict[str, Message]:
-    """Each person's last ballot that counts, by key."""
+def counted(
+    spec: PollSpec, ballots: Iterable[Message], member: Member | None = None, person: PersonOf = KEYS.person
+) -> dict[str, Message]:
+    """Each person's last ballot that counts, by person (``person``: whom each ballot's signer counts for)."""
     fit = (
         b
         for b in ballots
         if b.kind == "ballot" and b.tag("target") == spec.id and fault(spec, b) is None
         and (member is None or member(b.author, b.created_at))
     )  # fmt: skip
-    return newest(fit, key=lambda b: b.author)
+    return newest_per_person(fit, person)
 
 
-def tally(spec: PollSpec, ballots: Iterable[Message], member: Member | None = None) -> Tally:
-    last = counted(spec, ballots, member)
+def tally(
+    spec: PollSpec, ballots: Iterable[Message], member: Member | None = None, person: PersonOf = KEYS.person
+) -> Tally:
+    last = {b.author: b for b in counted(spec, ballots, member, person).values()}
     votes = [0] * len(spec.options)
     choices: list[tuple[str, tuple[int, ...]]] = []
     for key in sorted(last):

@@ -48,11 +48,23 @@ CANDIDATE_COLUMNS = "m.seq, m.id, m.author, m.kind, m.created_at, m.target, m.or
 # may name it in a reply tag too (murmur.kinds.unknown), and is neither shown nor counted.
 # The one definition of a post's replies, reactions and boosts, for timeline items and for ``post_counts``. A
 # person counts once per emoji they reacted with and once as a booster, however many identical messages they
-# signed (see schema.FIRST_TALLY): distinct values, so every server that holds the same messages agrees.
+# signed (see schema.FIRST_TALLY) and from whichever of their devices (``_PERSON``): distinct values, so every
+# server that holds the same messages and identity logs agrees.
 # Counted for a member, every message held that readers are shown (murmur.kinds.shown_sql: a device's message
 # waiting for its identity's log, or disputed by a fork in it, counts for nothing until it is shown); for anyone
 # (``public``, the web view and the feeds): only what the audience rule lets anyone see besides, or a page would
 # tell of local and scoped replies it does not show.
+# Whom a tally ``r`` counts for: the identity whose log lists its author as a device (the one still listing it, for a
+# key moved between two), else its author, as a place in a group is the person's whenever the key was added. Unlike
+# a ballot (``murmur.kinds.group_speakers.Speakers.person``), a removed device's later reaction still counts for
+# its identity: it adds nothing beside the person's own, and a tally row carries no time to tell before from after.
+# Two probes of its index rather than a sort, so that no sort is left unbounded in a timeline's query plan.
+_PERSON = (
+    "coalesce((SELECT d.identity FROM identity_devices d WHERE d.device = r.author AND d.removed_at IS NULL LIMIT 1),"
+    " (SELECT d.identity FROM identity_devices d WHERE d.device = r.author LIMIT 1), r.author)"
+)
+
+
 def _count_columns(public: bool) -> str:
     replies = f" AND {shown_sql('r')}" + (f" AND {for_anyone('r')}" if public else "")
     tallied = f" AND {shown_sql('r')}" + (
@@ -60,9 +72,9 @@ def _count_columns(public: bool) -> str:
     )
     return (
         f"(SELECT count(*) FROM messages r WHERE r.reply_to = p.id AND r.kind IN ({ITSELF_SQL}){replies}),"
-        " (SELECT count(*) FROM (SELECT DISTINCT author, emoji FROM tallies r WHERE r.target = p.id"
+        f" (SELECT count(*) FROM (SELECT DISTINCT {_PERSON}, r.emoji FROM tallies r WHERE r.target = p.id"
         f" AND r.kind = 'reaction'{tallied})),"
-        f" (SELECT count(DISTINCT author) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost'{tallied})"
+        f" (SELECT count(DISTINCT {_PERSON}) FROM tallies r WHERE r.target = p.id AND r.kind = 'boost'{tallied})"
     )
 
 

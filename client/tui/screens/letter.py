@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from murmur.client.api import MurmurClient
-from murmur.client.letter_check import check_letter, signed_letter, to_withdraw
+from murmur.client.letter_check import fetch_checked, signed_letter, to_withdraw
 from murmur.client.tui import present
 from murmur.client.tui.drafts import delete_draft, publish
 from murmur.client.tui.net import attempt, work
@@ -144,7 +144,7 @@ class LetterScreen(ModalScreen[None]):
     async def withdraw(self) -> None:
         async def go() -> str:
             letter = await signed_letter(self.api, self.letter_id)
-            held = check_letter(await self.api.letter_signed(letter.id), letter.id)
+            held = await fetch_checked(self.api, letter.id)
             if not held.spec.open_at(self.view.clock()):
                 raise Refused("letter_closed", "The deadline has passed: a withdrawal now would count for nothing.")
             ids = to_withdraw(held, self.api.identity.public_key)
